@@ -1,0 +1,69 @@
+/**
+ * @module errors
+ * Errors are data. Every failure that reaches a client is an {@link EngineError} with a
+ * category; {@link statusFromError} is the one place that turns a category into an HTTP
+ * status, as moby's `httpstatus.FromError` does (daemon/server/httpstatus/status.go).
+ * This module knows nothing of Docker or Kubernetes, so every layer may import it.
+ */
+
+/** The error classes of moby's errdefs, plus the HTTP framing limits of src/http. */
+export type ErrorCategory =
+  | 'invalid' // errdefs.InvalidParameter -> 400
+  | 'unauthorized' // 401
+  | 'forbidden' // 403
+  | 'not-found' // 404
+  | 'timeout' // 408 (header read timeout)
+  | 'conflict' // 409
+  | 'too-large' // 413 (request body above the limit)
+  | 'headers-too-large' // 431 (request head above the limit)
+  | 'not-modified' // 304 (start of a running container, stop of a stopped one)
+  | 'not-implemented' // 501 (a Docker feature that cannot exist on Kubernetes)
+  | 'unavailable' // 503
+  | 'system'; // 500, everything else
+
+const STATUS: Record<ErrorCategory, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  timeout: 408,
+  conflict: 409,
+  'too-large': 413,
+  'headers-too-large': 431,
+  'not-modified': 304,
+  'not-implemented': 501,
+  unavailable: 503,
+  system: 500,
+};
+
+export class EngineError extends Error {
+  readonly category: ErrorCategory;
+  /** A stable machine-readable code, e.g. `KAPI_ERR_NO_SUCH_CONTAINER`. */
+  readonly code: string;
+  constructor(category: ErrorCategory, message: string, opts: { code?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'EngineError';
+    this.category = category;
+    this.code = opts.code ?? `KAPI_ERR_${category.toUpperCase().replace(/-/g, '_')}`;
+  }
+}
+
+/** The one mapping from an error to an HTTP status. Unknown errors are 500. */
+export function statusFromError(err: unknown): number {
+  if (err instanceof EngineError) return STATUS[err.category];
+  return 500;
+}
+
+/** The category of any thrown value (`system` for foreign errors). */
+export function categoryOf(err: unknown): ErrorCategory {
+  return err instanceof EngineError ? err.category : 'system';
+}
+
+export const invalid = (msg: string, cause?: unknown) => new EngineError('invalid', msg, { cause });
+export const notFound = (msg: string, cause?: unknown) => new EngineError('not-found', msg, { cause });
+export const conflict = (msg: string, cause?: unknown) => new EngineError('conflict', msg, { cause });
+export const notModified = () => new EngineError('not-modified', '');
+export const notImplemented = (msg: string) => new EngineError('not-implemented', msg);
+export const unavailable = (msg: string, cause?: unknown) => new EngineError('unavailable', msg, { cause });
+export const systemError = (msg: string, cause?: unknown) => new EngineError('system', msg, { cause });
+export const forbidden = (msg: string, cause?: unknown) => new EngineError('forbidden', msg, { cause });
