@@ -1,0 +1,42 @@
+/**
+ * @module sim/faults
+ * Fault injection for tests, driven through the admin endpoint (`/_sim/faults`) or the programmatic
+ * handle. The apiserver consults the REST/watch faults; the kubelet consults the stream/pod faults.
+ */
+export interface Faults {
+  /** Answer the next N matching REST requests with this status (429 carries Retry-After: 1). */
+  failRequests?: { status: 429 | 500 | 503; count: number; pathContains?: string; method?: string };
+  /** Delay every matching REST request by this many ms. */
+  delayMs?: { ms: number; pathContains?: string };
+  /** Close open watches (and new ones after `afterEvents` events) without an error event. */
+  dropWatches?: { afterEvents?: number };
+  /** Expire watches: resuming from any resourceVersion older than now gets 410 Expired. */
+  expireWatchesBefore?: string;
+  /** Drop streaming connections (exec/attach/log/portforward) after this many bytes of output. */
+  dropStreamsAfterBytes?: number;
+  /** Image references (exact or prefix ending in '*') whose pull fails: ErrImagePull -> ImagePullBackOff. */
+  failImagePull?: string[];
+}
+
+/** A mutable faults registry shared by the apiserver and the kubelet of one simulator. */
+export class FaultRegistry {
+  current: Faults = {};
+  set(f: Faults): void {
+    this.current = { ...this.current, ...f };
+  }
+  clear(): void {
+    this.current = {};
+  }
+  /** Consume one request failure if one matches; returns the status to answer or undefined. */
+  takeRequestFailure(method: string, path: string): number | undefined {
+    const f = this.current.failRequests;
+    if (!f || f.count <= 0) return undefined;
+    if (f.pathContains && !path.includes(f.pathContains)) return undefined;
+    if (f.method && f.method !== method) return undefined;
+    f.count--;
+    return f.status;
+  }
+  imagePullFails(image: string): boolean {
+    return (this.current.failImagePull ?? []).some((p) => (p.endsWith('*') ? image.startsWith(p.slice(0, -1)) : p === image));
+  }
+}
