@@ -21,11 +21,21 @@ export interface Faults {
 /** A mutable faults registry shared by the apiserver and the kubelet of one simulator. */
 export class FaultRegistry {
   current: Faults = {};
+  private listeners: Array<(changed: Faults) => void> = [];
   set(f: Faults): void {
     this.current = { ...this.current, ...f };
+    for (const l of this.listeners) l(f);
   }
   clear(): void {
     this.current = {};
+    for (const l of this.listeners) l({});
+  }
+  /** Be told of every set() (with the faults just set) and clear() (with {}). */
+  onChange(cb: (changed: Faults) => void): () => void {
+    this.listeners.push(cb);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== cb);
+    };
   }
   /** Consume one request failure if one matches; returns the status to answer or undefined. */
   takeRequestFailure(method: string, path: string): number | undefined {
