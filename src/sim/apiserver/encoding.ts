@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError, badRequest } from '../status.js';
+import { decodeProtobuf, PROTOBUF } from './protobuf.js';
 
 export type Output =
   | { kind: 'json' }
@@ -104,8 +105,9 @@ export async function decodeBody(req: IncomingMessage, patch: boolean): Promise<
       throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
     isYaml = patchType === 'apply';
   } else if (ct === 'application/yaml') isYaml = true;
+  else if (ct === PROTOBUF) return { body: decodeProtobuf(await readBody(req)) };
   else if (ct !== 'application/json' && ct !== '' && ct !== '*/*')
-    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   const raw = (await readBody(req)).toString('utf8');
   if (!raw.trim()) throw badRequest('the body of the request was empty');
   try {
