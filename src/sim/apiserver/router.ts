@@ -16,6 +16,7 @@ export type Route =
   | { type: 'version' }
   | { type: 'health' }
   | { type: 'openapi-root' }
+  | { type: 'openapi-v2' }
   | { type: 'openapi-gv'; path: string }
   | { type: 'admin'; rest: string }
   | { type: 'notfound' };
@@ -29,6 +30,7 @@ export function route(pathname: string): Route {
   if (path === '/api') return { type: 'api' };
   if (path === '/apis') return { type: 'apis' };
   if (path === '/openapi/v3') return { type: 'openapi-root' };
+  if (path === '/openapi/v2') return { type: 'openapi-v2' };
   if (path.startsWith('/openapi/v3/')) return { type: 'openapi-gv', path };
   if (path === '/_sim' || path.startsWith('/_sim/')) return { type: 'admin', rest: path.slice(5).replace(/^\//, '') };
   const segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));

@@ -20,6 +20,7 @@ import type { Store } from '../store/store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION } from './discovery.js';
 import { negotiate, send } from './encoding.js';
 import { openapiGroupVersion, openapiRoot, parseOpenapiPath } from './openapi.js';
+import { openapiV2Json, openapiV2Protobuf } from './openapi-v2.js';
 import { handleResource, type RestEnv } from './rest.js';
 import { route, STREAM_SUBRESOURCES, type Route } from './router.js';
 import type { WatchSession } from './watch.js';
@@ -207,6 +208,16 @@ export class ApiServer {
       case 'openapi-root':
         getOnly();
         return send(res, 200, openapiRoot());
+      case 'openapi-v2': {
+        getOnly();
+        const accept = req.headers.accept ?? '';
+        if (accept.includes('protobuf')) {
+          const body = openapiV2Protobuf();
+          res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+          return void res.end(body);
+        }
+        return send(res, 200, openapiV2Json());
+      }
       case 'openapi-gv': {
         getOnly();
         const gv = parseOpenapiPath(r.path);
