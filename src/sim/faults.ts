@@ -10,7 +10,8 @@ export interface Faults {
   delayMs?: { ms: number; pathContains?: string };
   /** Close open watches (and new ones after `afterEvents` events) without an error event. */
   dropWatches?: { afterEvents?: number };
-  /** Expire watches: resuming from any resourceVersion older than now gets 410 Expired. */
+  /** Expire watches: resuming from any resourceVersion older than this one ('now' = the current
+   * one) gets 410 Expired, as after an etcd compaction; open watches end so clients resume. */
   expireWatchesBefore?: string;
   /** Drop streaming connections (exec/attach/log/portforward) after this many bytes of output. */
   dropStreamsAfterBytes?: number;

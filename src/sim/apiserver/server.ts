@@ -103,7 +103,8 @@ export class ApiServer {
   private onFaults(f: Faults): void {
     if (f.dropWatches) for (const s of [...this.sessions]) s.drop();
     if (f.expireWatchesBefore !== undefined) {
-      const rv = f.expireWatchesBefore === 'now' ? this.store.rv + 1 : Number(f.expireWatchesBefore);
+      // 'now' compacts at the current revision: every older RV is gone, the current one stays valid.
+      const rv = f.expireWatchesBefore === 'now' ? this.store.rv : Number(f.expireWatchesBefore);
       if (f.expireWatchesBefore === 'now') this.faults.current.expireWatchesBefore = String(rv);
       this.store.expireBefore(rv);
       for (const s of [...this.sessions]) s.end();

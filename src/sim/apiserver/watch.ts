@@ -109,8 +109,15 @@ export function serveWatch(env: WatchEnv, sessions: Set<WatchSession>, res: Serv
     unsubscribe();
     for (const t of timers) clearTimeout(t), clearInterval(t);
     sessions.delete(session);
-    if (how === 'drop') res.destroy();
-    else res.end();
+    if (how === 'drop') {
+      // Close the connection after what was written is flushed, without the terminal chunk:
+      // the client sees the stream cut mid-way.
+      const sock = res.socket;
+      if (sock && !sock.destroyed) {
+        sock.end();
+        setTimeout(() => sock.destroy(), 1000).unref();
+      } else res.destroy();
+    } else res.end();
   };
   const session: WatchSession = { end: () => finish('end'), drop: () => finish('drop') };
   sessions.add(session);

@@ -210,12 +210,13 @@ export class Store implements KubeletStore {
     }
   }
 
-  /** Forget history before `rv` (the expire-watches fault): resuming from older RVs gets 410. */
+  /** Compact at `rv` (the expire-watches fault): resuming from any older RV gets 410. */
   expireBefore(rv: number): void {
     for (const [key, h] of this.history) {
-      const i = h.findIndex((e) => e.rv >= rv);
-      const dropped = i < 0 ? h.splice(0) : h.splice(0, i);
-      if (dropped.length || (this.floor.get(key) ?? 0) < rv - 1) this.floor.set(key, Math.max(this.floor.get(key) ?? 0, rv - 1));
+      const i = h.findIndex((e) => e.rv > rv);
+      if (i < 0) h.splice(0);
+      else h.splice(0, i);
+      this.floor.set(key, Math.max(this.floor.get(key) ?? 0, rv));
     }
   }
 
