@@ -2,7 +2,7 @@
  * @module sim/apiserver/protobuf
  * Decoding of `application/vnd.kubernetes.protobuf` request bodies for the kinds kubectl 1.33's
  * typed `create` generators send that way (kubectl create namespace|configmap|secret|
- * serviceaccount|service|role|rolebinding|quota). The envelope is "k8s\0" + runtime.Unknown
+ * serviceaccount|service|role|rolebinding|quota, and `kubectl auth can-i|whoami`). The envelope is "k8s\0" + runtime.Unknown
  * {typeMeta=1 {apiVersion=1, kind=2}, raw=2, contentEncoding=3, contentType=4}
  * (apimachinery/pkg/runtime/serializer/protobuf); `raw` is the object in the field numbering of
  * k8s.io/api/<group>/<version>/generated.proto. kube-sim answers in JSON (it offers no protobuf
@@ -56,6 +56,8 @@ const ServiceSpec: Schema = {
 };
 const PolicyRule: Schema = { 1: ['verbs', 's', true], 2: ['apiGroups', 's', true], 3: ['resources', 's', true], 4: ['resourceNames', 's', true], 5: ['nonResourceURLs', 's', true] };
 
+const ResourceAttributes: Schema = { 1: ['namespace', 's'], 2: ['verb', 's'], 3: ['group', 's'], 4: ['version', 's'], 5: ['resource', 's'], 6: ['subresource', 's'], 7: ['name', 's'] };
+
 /** Kinds kube-sim decodes, by "apiVersion/kind". */
 const KINDS: Record<string, Schema> = {
   'v1/Namespace': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['finalizers', 's', true] }], 3: ['status', { 1: ['phase', 's'] }] },
@@ -64,6 +66,9 @@ const KINDS: Record<string, Schema> = {
   'v1/ServiceAccount': { 1: ['metadata', ObjectMeta], 2: ['secrets', ObjectReference, true], 3: ['imagePullSecrets', { 1: ['name', 's'] }, true], 4: ['automountServiceAccountToken', 'bool'] },
   'v1/Service': { 1: ['metadata', ObjectMeta], 2: ['spec', ServiceSpec], 3: ['status', {}] },
   'v1/ResourceQuota': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['hard', 'mapq'], 2: ['scopes', 's', true] }], 3: ['status', {}] },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['resourceAttributes', ResourceAttributes], 2: ['nonResourceAttributes', { 1: ['path', 's'], 2: ['verb', 's'] }] }] },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['namespace', 's'] }] },
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', ObjectMeta] },
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', ObjectMeta], 2: ['rules', PolicyRule, true] },
   'rbac.authorization.k8s.io/v1/RoleBinding': {
     1: ['metadata', ObjectMeta],

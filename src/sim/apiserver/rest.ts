@@ -123,6 +123,27 @@ function listPage(env: RestEnv, def: ResourceDef, ns: string | undefined, q: URL
   return { items, meta };
 }
 
+// ------------------------------------------------------------------ reviews
+
+/** The one user kube-sim authenticates (the kubeconfig's token) is a cluster admin. */
+export const SIM_USER = { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] };
+
+/** SelfSubjectAccessReview / SelfSubjectRulesReview / SelfSubjectReview: answered, not stored. */
+async function review(def: ResourceDef, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, pretty: boolean): Promise<void> {
+  if (req.method !== 'POST' || r.name !== undefined) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  const { body } = await decodeBody(req, false);
+  const b = (body ?? {}) as Obj;
+  const out: Obj = { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: b.spec ?? {} };
+  if (def.kind === 'SelfSubjectAccessReview') out.status = { allowed: true, reason: 'kube-sim grants its user everything' };
+  else if (def.kind === 'SelfSubjectRulesReview') {
+    out.status = { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
+  } else {
+    delete out.spec;
+    out.status = { userInfo: SIM_USER };
+  }
+  return send(res, 201, out, { kind: 'json' }, pretty);
+}
+
 // ------------------------------------------------------------------ handlers
 
 function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
@@ -160,6 +181,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
   const method = req.method ?? 'GET';
   const pretty = bool(q.get('pretty'));
   const watch = r.legacyWatch || bool(q.get('watch'));
+  if (def.review) return review(def, req, res, r, pretty);
 
   if (name === undefined) {
     if (method === 'GET' && watch) {
