@@ -159,6 +159,19 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   return o;
 }
 
+/** fieldValidation query parameter (Ignore | Warn | Strict; default Warn). */
+function fieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+}
+
+/** Warning headers (RFC 7234 style, code 299) for what the write dropped. */
+function warn(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
 function checkDryRun(q: URLSearchParams): boolean {
   const d = q.getAll('dryRun');
   for (const v of d) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
@@ -210,7 +223,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
       const out = negotiate(req.headers.accept, false);
       const dryRun = checkDryRun(q);
       const { body } = await decodeBody(req, false);
-      const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined });
+      const warnings: string[] = [];
+      const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, fieldValidation: fieldValidation(q), warnings });
+      warn(res, warnings);
       return send(res, 201, created, out, pretty);
     }
     if (method === 'DELETE') {
@@ -273,7 +288,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     const out = negotiate(req.headers.accept, false);
     const dryRun = checkDryRun(q);
     const { body } = await decodeBody(req, false);
-    const updated = store.update(def, ns, name, body, { dryRun, subresource: sub });
+    const warnings: string[] = [];
+    const updated = store.update(def, ns, name, body, { dryRun, subresource: sub, fieldValidation: fieldValidation(q), warnings });
+    warn(res, warnings);
     return send(res, 200, updated, out, pretty);
   }
   if (method === 'PATCH') {
@@ -284,7 +301,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     if (patchType === 'apply' && !fieldManager)
       throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const existed = !!store.get(def, ns, name);
-    const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')) });
+    const warnings: string[] = [];
+    const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')), fieldValidation: fieldValidation(q), warnings });
+    warn(res, warnings);
     return send(res, existed ? 200 : 201, patched, out, pretty);
   }
   if (method === 'DELETE') {
