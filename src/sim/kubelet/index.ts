@@ -7,7 +7,7 @@
  * pods/log, exec, attach and portforward.
  */
 import { promises as fsp } from 'node:fs';
-import { cpus, totalmem, release, arch } from 'node:os';
+import { release, arch } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { childLogger } from '../../log.js';
@@ -105,37 +105,18 @@ class SimKubelet implements Kubelet {
     const netNote = this.net.mode === 'netns' ? 'pods have their own network namespaces on bridge kubesim0 (10.244.0.0/16)' : `pods run on the host network with podIP 127.0.0.1: ${this.net.reason}`;
     this.store.mutate(NODES, undefined, this.cfg.nodeName, (o) => {
       const n = o as Obj;
-      const mem = `${Math.floor(totalmem() / 1024)}Ki`;
-      const cap = { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '100Gi' };
       n.metadata.annotations = { ...(n.metadata.annotations ?? {}), 'kube-sim.io/pod-network': netNote };
-      n.status = {
-        ...(n.status ?? {}),
-        capacity: cap,
-        allocatable: cap,
-        addresses: [
-          { type: 'InternalIP', address: this.net.hostIP },
-          { type: 'Hostname', address: this.cfg.nodeName },
-        ],
-        conditions: [
-          { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-          { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-          { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-          { type: 'Ready', status: 'True', reason: 'KubeletReady', message: `kubelet is posting ready status; ${netNote}` },
-        ].map((c) => ({ ...c, lastHeartbeatTime: t, lastTransitionTime: t })),
-        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-        nodeInfo: {
-          machineID: '',
-          systemUUID: '',
-          bootID: '',
-          kernelVersion: release(),
-          osImage: 'kube-sim (bubblewrap sandboxes)',
-          containerRuntimeVersion: 'kubesim://0.1.0',
-          kubeletVersion: KUBELET_VERSION,
-          kubeProxyVersion: '',
-          operatingSystem: 'linux',
-          architecture: arch() === 'x64' ? 'amd64' : arch(),
-        },
-      };
+      const st = (n.status ??= {});
+      st.addresses = [
+        { type: 'InternalIP', address: this.net.hostIP },
+        { type: 'Hostname', address: this.cfg.nodeName },
+      ];
+      const conds: Obj[] = (st.conditions ??= []);
+      const ready = conds.find((c) => c.type === 'Ready');
+      const msg = `kubelet is posting ready status; ${netNote}`;
+      if (ready) Object.assign(ready, { status: 'True', reason: 'KubeletReady', message: msg, lastHeartbeatTime: t });
+      else conds.push({ type: 'Ready', status: 'True', reason: 'KubeletReady', message: msg, lastHeartbeatTime: t, lastTransitionTime: t });
+      st.nodeInfo = { ...(st.nodeInfo ?? {}), kernelVersion: release(), operatingSystem: 'linux', architecture: arch() === 'x64' ? 'amd64' : arch() };
     });
   }
 
@@ -162,6 +143,8 @@ class SimKubelet implements Kubelet {
     }
     if (spec.nodeName && spec.nodeName !== this.cfg.nodeName) return; // bound to a node that does not exist
     if ((spec.schedulingGates ?? []).length) return; // SchedulingGated: the scheduler waits
+    // Only the default scheduler's pods are bound by us; others wait for their scheduler (or a manual binding).
+    if (!spec.nodeName && spec.schedulerName && spec.schedulerName !== 'default-scheduler') return;
     const phase = (pod as Obj).status?.phase;
     if (pod.metadata.deletionTimestamp) {
       // Never ran here (or already finished): nothing to stop, finish the deletion.
