@@ -73,6 +73,7 @@ t('~> the kubeconfig is TLS + bearer token; kubectl version and api-resources', 
 t('~> auth can-i and auth whoami (SelfSubjectAccessReview/SelfSubjectReview)', async () => {
   assert.is((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
   assert.match(await ok(['auth', 'whoami']), /Username\s+kube-sim-admin/);
+  assert.is((await ok(['create', 'token', 'default'])).trim(), sim.token, 'TokenRequest hands out the one identity');
 });
 
 t('~> get ns prints a table; create ns; create generators (protobuf bodies) work', async () => {
