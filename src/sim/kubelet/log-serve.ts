@@ -115,6 +115,14 @@ export function pickInstance(worker: PodWorker | undefined, pod: KObject, contai
   return inst;
 }
 
+/** RFC 3339 to ns since the epoch, keeping up to 9 fractional digits (metav1.Time parses them). */
+export function rfc3339Ns(s: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(s);
+  if (!m) return BigInt(Date.parse(s)) * 1_000_000n;
+  const whole = BigInt(Date.parse(`${m[1]}${m[3]}`)) * 1_000_000n;
+  return whole + BigInt((m[2] ?? '').slice(0, 9).padEnd(9, '0') || '0');
+}
+
 /** Wait for more committed log data (or its end, or the client leaving). */
 function waitMore(file: LogFile, size: number, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -158,7 +166,7 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
     const want = opts.stream === 'Stdout' ? 1 : opts.stream === 'Stderr' ? 2 : 0;
     let since: bigint | undefined;
     if (opts.sinceSeconds !== undefined) since = nowNs() - BigInt(opts.sinceSeconds) * 1_000_000_000n;
-    else if (opts.sinceTime !== undefined) since = BigInt(Date.parse(opts.sinceTime)) * 1_000_000n;
+    else if (opts.sinceTime !== undefined) since = rfc3339Ns(opts.sinceTime);
     let start = 0;
     let skip = 0;
     if (opts.tailLines !== undefined) ({ offset: start, skip } = await tailStart(fh, file.size, opts.tailLines));

@@ -15,13 +15,13 @@
  *   joined to the container's PID namespace (--pidns), in the pod's namespaces.
  *
  * runAsUser/runAsGroup switch identity inside the sandbox with busybox's `nsenter -S -G` (the host's
- * static busybox, bound read-only at /dev/.kubesim-setuid): a real uid on the host, so files it
+ * static busybox, bound read-only at /dev/.kubesim/busybox): a real uid on the host, so files it
  * creates are owned by that uid and root-owned directories are read-only to it.
  */
 import { existsSync, readdirSync, readlinkSync, promises as fsp, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 
-export const SETUID_HELPER = '/dev/.kubesim-setuid';
+export const SETUID_HELPER = '/dev/.kubesim/busybox';
 export const HOST_BUSYBOX = '/bin/busybox';
 
 /** Docker's default capability set (moby oci/caps/defaults.go) without CAP_MKNOD (no cgroup device rules here). */

@@ -121,10 +121,10 @@ export interface KubeletHarness {
 }
 
 /** A kubelet on a fake store behind a minimal HTTP front (no auth, no discovery). */
-export async function startKubelet(extra: Record<string, unknown> = {}, featureGates: Record<string, boolean> = {}): Promise<KubeletHarness> {
+export async function startKubelet(extra: Record<string, unknown> = {}, featureGates: Record<string, boolean> = {}, parentDir = tmpdir()): Promise<KubeletHarness> {
   const store = new FakeStore();
   const faults = new FaultRegistry();
-  const stateDir = mkdtempSync(join(tmpdir(), 'kubelet-test-'));
+  const stateDir = mkdtempSync(join(parentDir, 'kubelet-test-'));
   const kubelet = createKubelet(store, faults, {
     stateDir,
     nodeName: 'kube-sim-node',
@@ -240,4 +240,25 @@ export function execUrl(base: string, pod: string, argv: string[], q: Record<str
   const p = new URLSearchParams(q);
   for (const a of argv) p.append('command', a);
   return `${base}/api/v1/namespaces/${ns}/pods/${pod}/${kind}?${p}`;
+}
+
+/** Run a pod to completion (restartPolicy Never); returns its phase, exit code and log. */
+export async function runToCompletion(h: KubeletHarness, pod: Obj, timeoutMs = 20000): Promise<{ phase: string; exitCode: number; log: string; pod: Obj }> {
+  pod.spec.restartPolicy ??= 'Never';
+  h.store.create(PODS, pod);
+  const name = pod.metadata.name;
+  await waitFor(() => ['Succeeded', 'Failed'].includes(phase(h.store, name) ?? ''), timeoutMs, `${name} to complete`);
+  const p = h.store.pod(name)!;
+  const c = p.spec.containers.length > 1 ? `?container=${p.spec.containers[0].name}` : '';
+  const log = await (await fetch(`${h.base}/api/v1/namespaces/default/pods/${name}/log${c}`)).text();
+  return { phase: p.status.phase, exitCode: p.status.containerStatuses[0].state.terminated?.exitCode, log, pod: p };
+}
+
+/** Exec in a running pod; returns stdout, stderr and the exit code (0 on Success). */
+export async function execIn(h: KubeletHarness, pod: string, argv: string[], container?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  const q: Record<string, string> = { stdout: 'true', stderr: 'true' };
+  if (container) q.container = container;
+  const r = await wsSession(execUrl(h.base, pod, argv, q));
+  const code = r.status?.status === 'Success' ? 0 : Number(r.status?.details?.causes?.[0]?.message ?? -1);
+  return { stdout: r.stdout, stderr: r.stderr, code };
 }
