@@ -108,7 +108,14 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     maxWatchBufferBytes: opts.maxWatchBufferBytes ?? 64 * 1024 * 1024,
     log: opts.log,
   });
-  const port = await api.listen();
+  let port: number;
+  try {
+    port = await api.listen();
+  } catch (err) {
+    await kubelet.stop().catch(() => {});
+    if (ownDir) rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
   // The `kubernetes` Service and its Endpoints, as every cluster has them.

@@ -134,6 +134,63 @@ test('~> Table output for pods with the printer columns', async () => {
   assert.equal(cm.json.columnDefinitions.map((c: any) => c.name), ['Name', 'Data', 'Age']);
 });
 
+test('~> unknown fields: dropped with a Warning header (default), 400 with fieldValidation=Strict', async () => {
+  const body = { metadata: { name: 'uf', bogus: 1 }, data: { a: 'b' }, extra: true };
+  const w = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', body);
+  assert.is(w.status, 201);
+  assert.is(w.json.extra, undefined);
+  assert.is(w.json.metadata.bogus, undefined);
+  assert.is(w.headers.warning, '299 - "unknown field \\"extra\\"", 299 - "unknown field \\"metadata.bogus\\""');
+  const st = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', { ...body, metadata: { name: 'uf2' } });
+  assert.is(st.status, 400);
+  assert.is(st.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "extra"');
+  const ig = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Ignore', { ...body, metadata: { name: 'uf3' } });
+  assert.is(ig.status, 201);
+  assert.is(ig.headers.warning, undefined);
+});
+
+test('~> decoder type errors are 400 as the Go decoder reports them (numbers in labels/env, bad base64)', async () => {
+  const l = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'n', labels: { port: 8080 } } });
+  assert.is(l.status, 400);
+  assert.is(l.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+  const e = await call(sim, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'envnum' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'A', value: 1 }] }] } });
+  assert.is(e.status, 400);
+  assert.match(e.json.message, /cannot unmarshal number into Go struct field EnvVar\.spec\.containers\.env\.value of type string$/);
+  const b = await call(sim, 'POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'b64' }, data: { a: 'not base64!' } });
+  assert.is(b.status, 400);
+  assert.match(b.json.message, /^Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3$/);
+  const ok = await call(sim, 'POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'b64ok' }, data: { a: 'aGk=' }, stringData: { b: 'hi' } });
+  assert.is(ok.status, 201);
+  assert.equal(ok.json.data, { a: 'aGk=', b: 'aGk=' });
+});
+
+test('~> dryRun=All does not persist; deletecollection by label; PartialObjectMetadataList; pretty', async () => {
+  const d = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { metadata: { name: 'dry' } });
+  assert.is(d.status, 201);
+  assert.is((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps/dry')).status, 404);
+  for (const n of ['dc1', 'dc2', 'keep']) await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: n, labels: { g: n === 'keep' ? 'no' : 'yes' } } });
+  const dc = await call(sim, 'DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=g%3Dyes');
+  assert.is(dc.status, 200);
+  assert.is(dc.json.kind, 'ConfigMapList');
+  assert.equal(dc.json.items.map((i: any) => i.metadata.name), ['dc1', 'dc2']);
+  assert.is((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps/keep')).status, 200);
+  const pm = await call(sim, 'GET', '/api/v1/namespaces/default/configmaps', undefined, { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' });
+  assert.is(pm.json.kind, 'PartialObjectMetadataList');
+  assert.ok(pm.json.items.every((i: any) => i.metadata.name && i.data === undefined));
+  const pretty = await call(sim, 'GET', '/api/v1/namespaces/default?pretty=true');
+  assert.match(pretty.text, /^\{\n  "kind": "Namespace"/);
+});
+
+test('~> unknown paths are a 404 Status; wrong methods 405; single status 404 for a name', async () => {
+  const r = await call(sim, 'GET', '/api/v1/widgets');
+  assert.equal([r.status, r.json.reason, r.json.message], [404, 'NotFound', 'the server could not find the requested resource']);
+  const g = await call(sim, 'GET', '/apis/apps/v1');
+  assert.is(g.status, 404);
+  const m = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps/keep', {});
+  assert.is(m.status, 405);
+  assert.is(m.json.reason, 'MethodNotAllowed');
+});
+
 test('~> admin endpoint and REST faults: 429 with Retry-After for N requests, then normal', async () => {
   const st = await call(sim, 'GET', '/_sim/');
   assert.is(st.status, 200);

@@ -25,7 +25,8 @@ test.after(async () => {
 });
 
 const NS = 'cn';
-const pod = (name: string): k8s.V1Pod => ({ metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100'] }] } });
+// schedulerName `manual`: the pods stay unscheduled whatever the simulated kubelet does.
+const pod = (name: string): k8s.V1Pod => ({ metadata: { name, labels: { app: name } }, spec: { schedulerName: 'manual', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100'] }] } });
 
 test('~> loadFromFile: https with the CA and a bearer token', async () => {
   assert.match(kc.getCurrentCluster()!.server, /^https:\/\//);

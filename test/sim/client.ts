@@ -110,11 +110,15 @@ export function watch(sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>, path: str
   });
 }
 
+/**
+ * A test pod. `schedulerName: manual` keeps it unscheduled (no scheduler claims it, as on a real
+ * cluster), so apiserver tests do not depend on what the simulated kubelet does with pods.
+ */
 export const pod = (name: string, extra: Record<string, any> = {}) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, ...(extra.metadata ?? {}) },
-  spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }], ...(extra.spec ?? {}) },
+  spec: { schedulerName: 'manual', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }], ...(extra.spec ?? {}) },
 });
 
 export const tick = () => new Promise((r) => setImmediate(r));

@@ -27,6 +27,7 @@ metadata:
   name: web
   labels: {${labels}}
 spec:
+  schedulerName: manual
   containers:
   - name: c
     image: busybox
@@ -47,6 +48,17 @@ test.after(async () => {
 if (!have) console.log('SKIP kubectl tests: /usr/lib/google-cloud-sdk/bin/kubectl.1.33 is not installed');
 const t = have ? test : test.skip;
 
+t('~> unknown fields: kubectl apply (Strict) is refused as a real apiserver does; --validate=false drops them', async () => {
+  const typo = POD().replace('name: web', 'name: typo').replace('command:', 'comand:');
+  const r = await k(['apply', '-f', '-'], '1.33', typo);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].comand"/);
+  await ok(['apply', '--validate=false', '-f', '-'], '1.33', typo);
+  const p = JSON.parse(await ok(['get', 'pod', 'typo', '-o', 'json']));
+  assert.is(p.spec.containers[0].comand, undefined);
+  await ok(['delete', 'pod', 'typo']);
+});
+
 t('~> the kubeconfig is TLS + bearer token; kubectl version and api-resources', async () => {
   assert.match(sim.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(sim.token);
@@ -61,6 +73,7 @@ t('~> the kubeconfig is TLS + bearer token; kubectl version and api-resources', 
 t('~> auth can-i and auth whoami (SelfSubjectAccessReview/SelfSubjectReview)', async () => {
   assert.is((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
   assert.match(await ok(['auth', 'whoami']), /Username\s+kube-sim-admin/);
+  assert.is((await ok(['create', 'token', 'default'])).trim(), sim.token, 'TokenRequest hands out the one identity');
 });
 
 t('~> get ns prints a table; create ns; create generators (protobuf bodies) work', async () => {
@@ -128,7 +141,7 @@ t('~> get pods -w prints the ADDED row of a new pod', async () => {
   child.stdout.on('data', (d) => (out += d));
   try {
     await until(() => /^web\s+0\/1\s+Pending/m.test(out), 10_000, 'initial row');
-    await ok(['run', 'watched', '--image=busybox', '--restart=Never', '--', 'sleep', '1']);
+    await ok(['run', 'watched', '--image=busybox', '--restart=Never', '--overrides={"apiVersion":"v1","spec":{"schedulerName":"manual"}}', '--', 'sleep', '1']);
     await until(() => /^watched\s+0\/1\s+Pending/m.test(out), 10_000, 'the new pod in the watch');
     assert.is(out.match(/^NAME\s+READY/gm)?.length, 1, 'one header');
   } finally {
@@ -139,8 +152,9 @@ t('~> get pods -w prints the ADDED row of a new pod', async () => {
 t('~> delete pod waits for the deletion; a scheduled pod shows Terminating until forced', async () => {
   assert.match(await ok(['delete', 'pod', 'watched', '--wait']), /pod "watched" deleted/);
   assert.is((await k(['get', 'pod', 'watched'])).code, 1);
-  // Schedule `web` through the binding subresource, as a scheduler does.
-  const b = await call(sim, 'POST', '/api/v1/namespaces/default/pods/web/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { apiVersion: 'v1', kind: 'Node', name: 'kube-sim' } });
+  // Bind `web` to a node no kubelet serves (through the binding subresource, as a scheduler does):
+  // its graceful deletion then waits forever, as on a real cluster with a dead node.
+  const b = await call(sim, 'POST', '/api/v1/namespaces/default/pods/web/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' } });
   assert.is(b.status, 201);
   await ok(['delete', 'pod', 'web', '--wait=false']);
   const st = await ok(['get', 'pod', 'web']);

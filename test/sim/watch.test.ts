@@ -3,6 +3,7 @@
  * bookmarks, timeoutSeconds, selector-leaving DELETED, Table watches, WatchList, the drop/expire
  * faults, and limit/continue pagination.
  */
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSim, type SimHandle } from '../helpers/sim.js';
@@ -194,6 +195,29 @@ test('~> fault expireWatchesBefore: open watches end, resuming from an older RV 
   assert.is((await fresh.next()).object.metadata.name, 'after');
   fresh.close();
   sim.clearFaults();
+});
+
+test('~> a watcher that does not read is closed once its buffer passes the limit (the cacher does the same)', async () => {
+  const slow = await startSim({ tls: false, token: false, maxWatchBufferBytes: 256 * 1024 });
+  try {
+    const rv = (await call(slow, 'GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion;
+    const res = await new Promise<IncomingMessage>((resolve) => httpGet(`${slow.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, resolve));
+    res.pause(); // a reader that stops reading: the server's write buffer grows
+    const big = 'x'.repeat(200 * 1024);
+    const N = 60;
+    for (let i = 0; i < N; i++) await call(slow, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `big${i}` }, data: { big } });
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (text += d));
+    res.resume();
+    await new Promise((r) => res.on('end', r));
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(events.length > 0, 'some events arrived');
+    assert.ok(events.length < N, `the watch was closed before all ${N} events (got ${events.length})`);
+    assert.ok(events.every((e) => e.type === 'ADDED'));
+  } finally {
+    await slow.stop();
+  }
 });
 
 test('~> limit/continue: pages in key order, remainingItemCount, a consistent snapshot, bad token 400, expired 410', async () => {

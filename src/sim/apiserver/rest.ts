@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError, badRequest, notFound, type Status } from '../status.js';
 import type { KObject } from '../types.js';
 import { parseFieldSelector, parseLabelSelector, pinnedName } from '../store/selectors.js';
-import { apiVersionOf, resourceKey, type ResourceDef } from '../store/resources.js';
+import { apiVersionOf, defOf, resourceKey, type ResourceDef } from '../store/resources.js';
+const defOfResource = (resource: string) => defOf({ group: '', resource });
 import type { DeleteOptions, Lifecycle } from '../store/lifecycle.js';
 import { decodeBody, negotiate, send } from './encoding.js';
 import { partial, toTable, type IncludeObject } from './table.js';
@@ -18,6 +19,8 @@ import { serveWatch, type WatchEnv, type WatchSession } from './watch.js';
 type Obj = Record<string, any>;
 
 export interface RestEnv extends WatchEnv {
+  /** The bearer token clients authenticate with (TokenRequest hands it out). */
+  token?: string;
   lifecycle: Lifecycle;
   sessions: Set<WatchSession>;
   snapshots: Map<string, { items: KObject[]; at: number }>;
@@ -144,6 +147,28 @@ async function review(def: ResourceDef, req: IncomingMessage, res: ServerRespons
   return send(res, 201, out, { kind: 'json' }, pretty);
 }
 
+/**
+ * serviceaccounts/token (TokenRequest). kube-sim has one identity, so the token is the one its
+ * kubeconfig carries (or an opaque string when authentication is off); expiry as asked, 1h default.
+ */
+async function tokenRequest(env: RestEnv, req: IncomingMessage, res: ServerResponse, ns: string, name: string, pretty: boolean): Promise<void> {
+  if (req.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  const { body } = await decodeBody(req, false);
+  const sa = env.store.get(defOfResource('serviceaccounts'), ns, name);
+  if (!sa) throw notFound('serviceaccounts', name);
+  const spec = ((body as Obj)?.spec ?? {}) as Obj;
+  const exp = Number.isInteger(spec.expirationSeconds) ? spec.expirationSeconds : 3600;
+  if (exp < 600) throw new StatusError(422, 'Invalid', `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${exp}: may not specify a duration less than 10 minutes`);
+  const out = {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name, namespace: ns, creationTimestamp: null },
+    spec: { audiences: spec.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: exp, boundObjectRef: spec.boundObjectRef ?? null },
+    status: { token: env.token ?? `kube-sim-unauthenticated-${ns}-${name}`, expirationTimestamp: new Date(Date.now() + exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+  };
+  return send(res, 201, out, { kind: 'json' }, pretty);
+}
+
 // ------------------------------------------------------------------ handlers
 
 function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
@@ -157,6 +182,19 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   o.preconditions = b.preconditions;
   o.dryRun = q.getAll('dryRun').includes('All') || (Array.isArray(b.dryRun) && b.dryRun.includes('All'));
   return o;
+}
+
+/** fieldValidation query parameter (Ignore | Warn | Strict; default Warn). */
+function fieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+}
+
+/** Warning headers (RFC 7234 style, code 299) for what the write dropped. */
+function warn(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 function checkDryRun(q: URLSearchParams): boolean {
@@ -210,7 +248,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
       const out = negotiate(req.headers.accept, false);
       const dryRun = checkDryRun(q);
       const { body } = await decodeBody(req, false);
-      const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined });
+      const warnings: string[] = [];
+      const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, fieldValidation: fieldValidation(q), warnings });
+      warn(res, warnings);
       return send(res, 201, created, out, pretty);
     }
     if (method === 'DELETE') {
@@ -237,6 +277,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     }, negotiate(req.headers.accept, true));
     return;
   }
+  if (sub === 'token' && def.resource === 'serviceaccounts') return tokenRequest(env, req, res, ns!, name, pretty);
   if (sub && !['status', 'finalize', 'binding', 'eviction'].includes(sub)) {
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -273,7 +314,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     const out = negotiate(req.headers.accept, false);
     const dryRun = checkDryRun(q);
     const { body } = await decodeBody(req, false);
-    const updated = store.update(def, ns, name, body, { dryRun, subresource: sub });
+    const warnings: string[] = [];
+    const updated = store.update(def, ns, name, body, { dryRun, subresource: sub, fieldValidation: fieldValidation(q), warnings });
+    warn(res, warnings);
     return send(res, 200, updated, out, pretty);
   }
   if (method === 'PATCH') {
@@ -284,7 +327,9 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     if (patchType === 'apply' && !fieldManager)
       throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const existed = !!store.get(def, ns, name);
-    const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')) });
+    const warnings: string[] = [];
+    const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')), fieldValidation: fieldValidation(q), warnings });
+    warn(res, warnings);
     return send(res, existed ? 200 : 201, patched, out, pretty);
   }
   if (method === 'DELETE') {

@@ -59,6 +59,7 @@ export class ApiServer {
       store,
       lifecycle,
       faults,
+      token: opts.token,
       sessions: this.sessions,
       snapshots: new Map(),
       bookmarkIntervalMs: opts.bookmarkIntervalMs,

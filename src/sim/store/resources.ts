@@ -10,7 +10,8 @@ export interface ResourceDef extends Gvr {
   singular: string;
   shortNames?: string[];
   categories?: string[];
-  /** Subresources: name -> { kind, verbs }. */
+  /** Subresources: name -> { kind, verbs }. Only what kube-sim serves is advertised (no proxy,
+   * no ephemeralcontainers). */
   subresources?: Record<string, { kind: string; verbs: string[]; group?: string; version?: string }>;
   /** `metadata.generation` is kept and bumped when anything but metadata/status changes. */
   generation?: boolean;
@@ -38,12 +39,10 @@ export const RESOURCES: ResourceDef[] = [
     subresources: {
       attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
       binding: { kind: 'Binding', verbs: ['create'] },
-      ephemeralcontainers: { kind: 'Pod', verbs: ['get', 'patch', 'update'] },
       eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
       exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
       log: { kind: 'Pod', verbs: ['get'] },
       portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
-      proxy: { kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
       status: { kind: 'Pod', verbs: ['get', 'patch', 'update'] },
     },
   },
@@ -55,7 +54,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ['all'],
     hasStatus: true, returnDeleted: true, nameIsLabel: true, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: { proxy: { kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }, status: { kind: 'Service', verbs: ['get', 'patch', 'update'] } },
+    subresources: { status: { kind: 'Service', verbs: ['get', 'patch', 'update'] } },
   },
   { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'] },
   { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', singular: 'configmap', namespaced: true, shortNames: ['cm'] },
@@ -79,7 +78,7 @@ export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', resource: 'limitranges', kind: 'LimitRange', singular: 'limitrange', namespaced: true, shortNames: ['limits'] },
   {
     group: '', version: 'v1', resource: 'nodes', kind: 'Node', singular: 'node', namespaced: false, shortNames: ['no'], hasStatus: true, returnDeleted: true, fields: ['spec.unschedulable'],
-    subresources: { proxy: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }, status: { kind: 'Node', verbs: ['get', 'patch', 'update'] } },
+    subresources: { status: { kind: 'Node', verbs: ['get', 'patch', 'update'] } },
   },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', singular: 'role', namespaced: true },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', singular: 'rolebinding', namespaced: true },

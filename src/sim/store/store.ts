@@ -13,6 +13,7 @@ import { defaultNamespace, defaultPod, defaultPodSpec, defaultSecret, ServiceAll
 import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from './patch.js';
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
+import { pruneUnknown, typeError } from './prune.js';
 
 type Obj = Record<string, any>;
 
@@ -36,6 +37,10 @@ export interface WriteOptions {
   dryRun?: boolean;
   subresource?: string;
   fieldManager?: string;
+  /** What unknown fields cause: Strict -> 400, Warn (default) -> `warnings`, Ignore -> nothing. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Filled with the warnings the client should get (Warning: 299 headers). */
+  warnings?: string[];
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -141,7 +146,7 @@ export class Store implements KubeletStore {
   commit(def: ResourceDef, type: 'ADDED' | 'MODIFIED', obj: Obj, prev?: KObject): KObject {
     this.rv++;
     obj.metadata.resourceVersion = String(this.rv);
-    const stored = freeze(obj as KObject);
+    const stored = freeze(ordered(obj) as KObject);
     this.table(def).set(keyOf(stored.metadata.namespace, stored.metadata.name!), stored);
     this.index(def, stored, prev);
     this.emit(def, { type, object: stored, prev, rv: this.rv });
@@ -228,6 +233,7 @@ export class Store implements KubeletStore {
     checkTypeMeta(def, obj);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
+    unknownFields(def, obj, opts);
     const meta = (obj.metadata ??= {});
     if (def.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace)
@@ -309,6 +315,8 @@ export class Store implements KubeletStore {
     if (!prev) throw notFound(def.resource, name, def.group);
     const obj = copy(body) as Obj;
     checkTypeMeta(def, obj);
+    obj.kind = def.kind;
+    unknownFields(def, obj, opts);
     const meta = (obj.metadata ??= {});
     if (meta.name && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     if (def.namespaced && meta.namespace && meta.namespace !== namespace)
@@ -427,6 +435,8 @@ export class Store implements KubeletStore {
     }
     if (!next || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patched object is not a JSON object');
     const obj = next as Obj;
+    obj.kind = def.kind;
+    unknownFields(def, obj, opts);
     const meta = (obj.metadata ??= {});
     // A patch that sets metadata.resourceVersion makes it a precondition (patch.go applyPatch).
     const askedRv = type === 'merge' || type === 'strategic' ? (patch as Obj)?.metadata?.resourceVersion : meta.resourceVersion;
@@ -522,6 +532,16 @@ export class Store implements KubeletStore {
 export const NAMESPACE_DEF = defOf({ group: '', resource: 'namespaces' });
 const SA_DEF = defOf({ group: '', resource: 'serviceaccounts' });
 
+/** Go's field order (TypeMeta, ObjectMeta, then the rest), so raw JSON reads like a real server's. */
+const META_ORDER = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+function ordered(o: Obj): Obj {
+  const meta: Obj = {};
+  for (const k of META_ORDER) if (o.metadata[k] !== undefined) meta[k] = o.metadata[k];
+  for (const k of Object.keys(o.metadata)) if (!(k in meta) && o.metadata[k] !== undefined) meta[k] = o.metadata[k];
+  const { kind, apiVersion, metadata: _m, ...rest } = o;
+  return { kind, apiVersion, metadata: meta, ...rest };
+}
+
 const qualified = (def: ResourceDef) => (def.group ? `${def.resource}.${def.group}` : def.resource);
 
 /** Everything except metadata and status: what `generation` tracks. */
@@ -534,6 +554,18 @@ function cmp(a: KObject, b: KObject): number {
   const ka = keyOf(a.metadata.namespace, a.metadata.name!);
   const kb = keyOf(b.metadata.namespace, b.metadata.name!);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Drop unknown fields as the typed decoder does; Strict turns them into a 400. */
+function unknownFields(def: ResourceDef, obj: Obj, opts: WriteOptions): void {
+  const te = typeError(obj);
+  if (te) throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${te}`);
+  const unknown = pruneUnknown(obj);
+  if (!unknown.length || opts.fieldValidation === 'Ignore') return;
+  if (opts.fieldValidation === 'Strict') {
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  }
+  opts.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
 }
 
 /** apiVersion/kind in the body must match the endpoint (400 as the decoder answers). */
