@@ -55,3 +55,48 @@ export function imageMatches(filter: string, ref: string): boolean {
   // busybox:latest == docker.io/library/busybox:latest).
   return normaliseImage(f) === normaliseImage(ref);
 }
+
+/**
+ * The images kuber-api "has": those named by a pull (POST /images/create) or a tag in this
+ * process, and those its containers use. There is no image store: the kubelet pulls at start. An
+ * image nobody mentioned is unknown (404 "No such image"), so that clients that inspect before
+ * pulling (testcontainers, compose) pull, and `docker inspect x` falls through to "No such object".
+ */
+export class ImageRegistry {
+  private readonly pulled = new Set<string>();
+
+  constructor(private readonly inUse: () => string[]) {}
+
+  /** Record a pull or a tag (normalised reference). */
+  add(ref: string): string {
+    const n = normaliseImage(ref);
+    this.pulled.add(n);
+    return n;
+  }
+
+  remove(ref: string): boolean {
+    return this.pulled.delete(normaliseImage(ref));
+  }
+
+  /** Every known normalised reference. */
+  all(): string[] {
+    return [...new Set([...this.pulled, ...this.inUse().filter(Boolean).map(normaliseImage)])].sort();
+  }
+
+  /** A reference, an ID or an ID prefix -> the known normalised reference, or undefined. */
+  find(nameOrId: string): string | undefined {
+    const refs = this.all();
+    const hex = /^(sha256:)?([0-9a-f]{4,64})$/.exec(nameOrId)?.[2];
+    if (hex) {
+      const byId = refs.filter((r) => imageId(r).slice(7).startsWith(hex));
+      if (byId.length) return byId[0];
+    }
+    let n: string;
+    try {
+      n = normaliseImage(nameOrId);
+    } catch {
+      return undefined;
+    }
+    return refs.includes(n) ? n : undefined;
+  }
+}

@@ -10,12 +10,9 @@ import { imageId } from './images.js';
 import { argv } from './translate.js';
 import { shortId } from './ids.js';
 import type { PodLike } from './state.js';
+import { versionLess } from './api-version.js';
 
-const lt = (v: string, w: string) => {
-  const [a1, a2] = v.split('.').map(Number) as [number, number];
-  const [b1, b2] = w.split('.').map(Number) as [number, number];
-  return a1 < b1 || (a1 === b1 && a2 < b2);
-};
+const lt = versionLess;
 
 /** Path and Args as moby records them: the entrypoint (or command) and the rest. Unknown image defaults: empty. */
 export function pathArgs(rec: ContainerRecord): { path: string; args: string[] } {
