@@ -187,9 +187,10 @@ export class KubeEngine implements Backend {
       const v = await this.kube.version().catch(() => ({ gitVersion: 'unknown' }));
       let simulated = !!this.opts.simulated;
       if (!simulated) {
-        // kube-sim's node reports a kubelet version ending in -kube-sim; RBAC may forbid the read.
-        const nodes = await this.kube.client.get<{ items?: Array<{ status?: { nodeInfo?: { kubeletVersion?: string } } }> }>('/api/v1/nodes').catch(() => undefined);
-        simulated = !!nodes?.items?.some((n) => n.status?.nodeInfo?.kubeletVersion?.includes('kube-sim'));
+        // kube-sim's node reports the container runtime `kube-sim://...`; RBAC may forbid the read.
+        type Nodes = { items?: Array<{ status?: { nodeInfo?: { containerRuntimeVersion?: string } } }> };
+        const nodes = await this.kube.client.get<Nodes>('/api/v1/nodes').catch(() => undefined);
+        simulated = !!nodes?.items?.some((n) => n.status?.nodeInfo?.containerRuntimeVersion?.startsWith('kube-sim'));
       }
       return { version: v.gitVersion, simulated };
     })();
