@@ -82,7 +82,16 @@ export interface Kubelet extends KubeletStreams {
   start(): Promise<void>;
   /** Kill every container process and release pod networks; resolves when all are gone. */
   stop(): Promise<void>;
+  /**
+   * Fault injection (admin endpoint / programmatic handle): send `signal` (default SIGKILL) to the
+   * main process of a running container, as if it crashed or was OOM-killed. The kubelet then
+   * records the exit and restarts per restartPolicy. Returns false if no such running container.
+   */
+  killContainer(namespace: string, pod: string, container: string, signal?: NodeJS.Signals): boolean;
 }
+
+/** Nodes (cluster-scoped); the kubelet reports its node's status when the object exists. */
+export const NODES: Gvr = { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false };
 
 export const PODS: Gvr = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
 export const SERVICES: Gvr = { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true };

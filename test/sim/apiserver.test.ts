@@ -149,6 +149,21 @@ test('~> unknown fields: dropped with a Warning header (default), 400 with field
   assert.is(ig.headers.warning, undefined);
 });
 
+test('~> decoder type errors are 400 as the Go decoder reports them (numbers in labels/env, bad base64)', async () => {
+  const l = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'n', labels: { port: 8080 } } });
+  assert.is(l.status, 400);
+  assert.is(l.json.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+  const e = await call(sim, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'envnum' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'A', value: 1 }] }] } });
+  assert.is(e.status, 400);
+  assert.match(e.json.message, /cannot unmarshal number into Go struct field EnvVar\.spec\.containers\.env\.value of type string$/);
+  const b = await call(sim, 'POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'b64' }, data: { a: 'not base64!' } });
+  assert.is(b.status, 400);
+  assert.match(b.json.message, /^Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3$/);
+  const ok = await call(sim, 'POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'b64ok' }, data: { a: 'aGk=' }, stringData: { b: 'hi' } });
+  assert.is(ok.status, 201);
+  assert.equal(ok.json.data, { a: 'aGk=', b: 'aGk=' });
+});
+
 test('~> dryRun=All does not persist; deletecollection by label; PartialObjectMetadataList; pretty', async () => {
   const d = await call(sim, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { metadata: { name: 'dry' } });
   assert.is(d.status, 201);

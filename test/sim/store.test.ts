@@ -368,6 +368,37 @@ test('~> recordEvent creates v1 Events and aggregates repeats into count', async
   assert.is(evs[0].source.component, 'kubelet');
 });
 
+test('~> endpoints controller: ready pods in addresses, others in notReadyAddresses, named ports, cleanup', async () => {
+  const { store, lc } = await setup();
+  const EP = defOf({ group: '', resource: 'endpoints' });
+  store.create(SVC, 'default', { metadata: { name: 'web', labels: { tier: 'fe' } }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
+  const mk = (name: string, ip: string, ready: boolean) => {
+    store.create(PODS, 'default', { metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: 8080 }] }] } });
+    store.mutate(PODS, 'default', name, (o: any) => {
+      o.spec.nodeName = 'n1';
+      o.status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
+    });
+  };
+  mk('a', '10.0.0.12', true);
+  mk('b', '10.0.0.3', true);
+  mk('c', '10.0.0.4', false);
+  const ep = await until(() => {
+    const e = store.get(EP, 'default', 'web') as any;
+    return e?.subsets?.[0]?.addresses?.length === 2 && e.subsets[0].notReadyAddresses?.length === 1 ? e : undefined;
+  }, 2000, 'endpoints');
+  assert.equal(ep.subsets[0].addresses.map((a: any) => a.ip), ['10.0.0.3', '10.0.0.12']);
+  assert.equal(ep.subsets[0].addresses[0].targetRef, { kind: 'Pod', namespace: 'default', name: 'b', uid: store.get(PODS, 'default', 'b')!.metadata.uid });
+  assert.equal(ep.subsets[0].ports, [{ port: 8080, protocol: 'TCP', name: 'http' }]);
+  assert.equal(ep.metadata.labels, { tier: 'fe' });
+  lc.delete(PODS, 'default', 'a');
+  await until(() => (store.get(EP, 'default', 'web') as any)?.subsets?.[0]?.addresses?.length === 1, 2000, 'terminating pod dropped');
+  lc.delete(SVC, 'default', 'web');
+  await until(() => !store.get(EP, 'default', 'web'), 2000, 'endpoints deleted with the service');
+  store.create(SVC, 'default', { metadata: { name: 'manual' }, spec: { ports: [{ port: 1 }] } });
+  await tick();
+  assert.is(store.get(EP, 'default', 'manual'), undefined, 'no selector: no managed endpoints');
+});
+
 test('~> services get a ClusterIP and defaults; NodePorts are allocated', async () => {
   const { store } = await setup();
   const s = store.create(SVC, 'default', { metadata: { name: 's' }, spec: { ports: [{ port: 80 }], selector: { app: 'x' } } }) as any;

@@ -15,6 +15,7 @@ import { StatusError, conflict, notFound } from '../status.js';
 import type { KObject } from '../types.js';
 import { defOf, defOfKind, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { NAMESPACE_DEF, now, type Store, type StoreEvent } from './store.js';
+import { servicesFor, syncEndpoints } from './endpoints.js';
 
 type Obj = Record<string, any>;
 
@@ -37,6 +38,9 @@ const SA = defOf({ group: '', resource: 'serviceaccounts' });
 const CM = defOf({ group: '', resource: 'configmaps' });
 const ROOT_CA = 'kube-root-ca.crt';
 const NAMESPACED = RESOURCES.filter((r) => r.namespaced);
+const PODS = defOf({ group: '', resource: 'pods' });
+const SVC = defOf({ group: '', resource: 'services' });
+const EP = defOf({ group: '', resource: 'endpoints' });
 
 export class Lifecycle {
   private pending = new Set<string>();
@@ -164,6 +168,19 @@ export class Lifecycle {
       return;
     }
     if (ev.type === 'ADDED' && m.ownerReferences?.length) this.enqueue(def, o);
+    if (def === SVC && m.namespace) {
+      const ns = m.namespace, name = m.name!;
+      if (ev.type === 'DELETED') {
+        this.defer(() => {
+          const ep = this.store.get(EP, ns, name);
+          if (ep && (ev.object as Record<string, any>).spec?.selector) this.store.erase(EP, ep);
+        });
+      } else this.syncSoon(ns, name);
+    }
+    if (def === PODS && m.namespace) {
+      const ns = m.namespace;
+      for (const svc of servicesFor(this.store, ns, [m.labels, ev.prev?.metadata.labels])) this.syncSoon(ns, svc);
+    }
     if (ev.type === 'DELETED') {
       const deps = this.store.dependents.get(m.uid!);
       if (deps?.size) this.enqueueDependents(m.uid!);
@@ -183,6 +200,18 @@ export class Lifecycle {
       const now = new Set((m.ownerReferences ?? []).map((r) => r.uid));
       for (const r of ev.prev.metadata.ownerReferences ?? []) if (!now.has(r.uid)) this.defer(() => this.checkForegroundOwner(r.uid));
     }
+  }
+
+  private endpointsDue = new Set<string>();
+  /** Coalesce endpoint syncs: one per service per controller pass. */
+  private syncSoon(ns: string, name: string): void {
+    const key = `${ns}/${name}`;
+    if (this.endpointsDue.has(key)) return;
+    this.endpointsDue.add(key);
+    this.defer(() => {
+      this.endpointsDue.delete(key);
+      syncEndpoints(this.store, ns, name);
+    });
   }
 
   private populateNamespace(ns: string): void {

@@ -66,3 +66,71 @@ export function pruneUnknown(obj: Obj): string[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Type errors the Go JSON decoder reports (encoding/json UnmarshalTypeError), for the fields
+// clients most often get wrong: string maps (labels, annotations, ConfigMap/Secret data), env
+// values, command/args, ports; and Secret/binaryData values that are not base64.
+
+const jsType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v);
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Returns the decoder's message for the first type error, or undefined. */
+export function typeError(obj: Obj): string | undefined {
+  const bad = (v: unknown, struct: string, path: string, goType: string) => `json: cannot unmarshal ${jsType(v)} into Go struct field ${struct}.${path} of type ${goType}`;
+  const strMap = (m: unknown, struct: string, path: string): string | undefined => {
+    if (m === undefined || m === null) return undefined;
+    if (typeof m !== 'object' || Array.isArray(m)) return bad(m, struct, path, 'map[string]string');
+    for (const v of Object.values(m)) if (typeof v !== 'string') return bad(v, struct, path, 'string');
+    return undefined;
+  };
+  const meta = obj.metadata;
+  if (meta && typeof meta === 'object') {
+    if (meta.name !== undefined && typeof meta.name !== 'string') return bad(meta.name, 'ObjectMeta', 'metadata.name', 'string');
+    const e = strMap(meta.labels, 'ObjectMeta', 'metadata.labels') ?? strMap(meta.annotations, 'ObjectMeta', 'metadata.annotations');
+    if (e) return e;
+  }
+  if (obj.kind === 'ConfigMap') {
+    const e = strMap(obj.data, 'ConfigMap', 'data');
+    if (e) return e;
+  }
+  if (obj.kind === 'Secret') {
+    const e = strMap(obj.stringData, 'Secret', 'stringData');
+    if (e) return e;
+  }
+  for (const [kind, field] of [['Secret', 'data'], ['ConfigMap', 'binaryData']] as const) {
+    if (obj.kind !== kind || obj[field] === undefined || obj[field] === null) continue;
+    if (typeof obj[field] !== 'object' || Array.isArray(obj[field])) return bad(obj[field], kind, field, 'map[string][]uint8');
+    for (const v of Object.values(obj[field] as Obj)) {
+      if (typeof v !== 'string') return bad(v, kind, field, '[]uint8');
+      if (!B64.test(v)) return `illegal base64 data at input byte ${firstBadB64(v)}`;
+    }
+  }
+  if (obj.kind === 'Pod' && obj.spec && typeof obj.spec === 'object') {
+    for (const key of ['containers', 'initContainers']) {
+      const list = obj.spec[key];
+      if (list === undefined || list === null) continue;
+      if (!Array.isArray(list)) return bad(list, 'PodSpec', `spec.${key}`, '[]v1.Container');
+      for (const c of list) {
+        if (!c || typeof c !== 'object') return bad(c, 'PodSpec', `spec.${key}`, 'v1.Container');
+        for (const f of ['command', 'args']) {
+          if (c[f] === undefined || c[f] === null) continue;
+          if (!Array.isArray(c[f])) return bad(c[f], 'Container', `spec.${key}.${f}`, '[]string');
+          for (const a of c[f]) if (typeof a !== 'string') return bad(a, 'Container', `spec.${key}.${f}`, 'string');
+        }
+        for (const e of Array.isArray(c.env) ? c.env : []) {
+          if (e && e.value !== undefined && e.value !== null && typeof e.value !== 'string') return bad(e.value, 'EnvVar', `spec.${key}.env.value`, 'string');
+        }
+        for (const p of Array.isArray(c.ports) ? c.ports : []) {
+          if (p && p.containerPort !== undefined && !Number.isInteger(p.containerPort)) return bad(p.containerPort, 'ContainerPort', `spec.${key}.ports.containerPort`, 'int32');
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function firstBadB64(v: string): number {
+  for (let i = 0; i < v.length; i++) if (!/[A-Za-z0-9+/=]/.test(v[i]!)) return i;
+  return Math.max(0, v.length - (v.length % 4 || 4));
+}

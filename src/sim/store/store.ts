@@ -13,7 +13,7 @@ import { defaultNamespace, defaultPod, defaultPodSpec, defaultSecret, ServiceAll
 import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from './patch.js';
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
-import { pruneUnknown } from './prune.js';
+import { pruneUnknown, typeError } from './prune.js';
 
 type Obj = Record<string, any>;
 
@@ -558,6 +558,8 @@ function cmp(a: KObject, b: KObject): number {
 
 /** Drop unknown fields as the typed decoder does; Strict turns them into a 400. */
 function unknownFields(def: ResourceDef, obj: Obj, opts: WriteOptions): void {
+  const te = typeError(obj);
+  if (te) throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${te}`);
   const unknown = pruneUnknown(obj);
   if (!unknown.length || opts.fieldValidation === 'Ignore') return;
   if (opts.fieldValidation === 'Strict') {
