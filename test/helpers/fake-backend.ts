@@ -3,23 +3,25 @@
  * A recording Backend for API tests: canned answers, and every call's arguments kept.
  */
 import { notFound } from '../../src/errors.js';
-import type { Backend, ListOptions, SystemInfo } from '../../src/engine/backend.js';
+import type { ListOptions, SystemInfo } from '../../src/engine/backend.js';
+import { NoClusterBackend } from '../../src/engine/no-cluster.js';
 import type { DockerEvent, EventsQuery, EventsSource } from '../../src/api/context.js';
 
-export class FakeBackend implements Backend {
+/** The empty engine (so every Backend method exists), with recorded system/list/inspect calls. */
+export class FakeBackend extends NoClusterBackend {
   calls: { method: string; args: unknown[] }[] = [];
   info: SystemInfo = { containers: 3, containersRunning: 1, containersPaused: 0, containersStopped: 2, images: 4 };
   containers: Record<string, unknown>[] = [];
 
-  async systemInfo(): Promise<SystemInfo> {
+  override async systemInfo(): Promise<SystemInfo> {
     this.calls.push({ method: 'systemInfo', args: [] });
     return this.info;
   }
-  async listContainers(opts: ListOptions, apiVersion: string): Promise<unknown[]> {
+  override async listContainers(opts: ListOptions, apiVersion: string): Promise<unknown[]> {
     this.calls.push({ method: 'listContainers', args: [opts, apiVersion] });
     return this.containers;
   }
-  async inspectContainer(name: string, opts: { size: boolean }, apiVersion: string): Promise<unknown> {
+  override async inspectContainer(name: string, opts?: { size: boolean }, apiVersion?: string): Promise<unknown> {
     this.calls.push({ method: 'inspectContainer', args: [name, opts, apiVersion] });
     const c = this.containers.find((x) => x['Id'] === name || x['Name'] === `/${name}`);
     if (!c) throw notFound(`No such container: ${name}`);
