@@ -223,7 +223,13 @@ export interface Bridge {
   stop(): void;
 }
 
-/** Wire a WebSocket and a hijacked client together. See the module comment. */
+/**
+ * Wire a WebSocket and a hijacked client together. See the module comment.
+ *
+ * Call it synchronously in the WebSocket's 'open' listener (or before 'open'): `ws` emits the
+ * messages that arrived together with the 101 on the next tick, before an awaited promise resumes,
+ * and a message with no listener is lost.
+ */
 export function bridgeStreams(opts: BridgeOptions): Bridge {
   const { ws, output: out, input: inp, tty } = opts;
   const outPump = new OutputPump(ws, out, tty);
