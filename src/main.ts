@@ -1,5 +1,138 @@
-/** @module main — the Docker API server entry point (being built: issue 2). */
-export async function main(_argv: string[]): Promise<void> {
-  process.stderr.write('kuber-api: the server entry point is not built yet\n');
-  process.exitCode = 1;
+/**
+ * @module main
+ * `kuber-api [flags]`: parse the options, build the Docker API on a backend, listen on every
+ * `-H` address, and shut down gracefully on SIGTERM/SIGINT (stop accepting, let running
+ * requests and streams finish for up to --shutdown-grace-ms, then cut them).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadOptions, usage, type Options } from './config.js';
+import { configureLogger, logger, type Logger } from './log.js';
+import { createServer, type Bound, type HttpServer } from './http/index.js';
+import { createApi } from './api/index.js';
+import type { ApiContext, EventsSource } from './api/context.js';
+import type { Backend } from './engine/backend.js';
+import { bootKubeBackend, type Booted } from './engine/boot.js';
+import { engineVersionFor } from './router/version.js';
+import type { LevelWithSilent } from 'pino';
+
+function packageVersion(): string {
+  try {
+    // dist/src/main.js -> package.json
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export const VERSION = packageVersion();
+
+export interface Running {
+  server: HttpServer;
+  bound: Bound[];
+  ctx: ApiContext;
+  /** Graceful close (see HttpServer.close). */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Build the API on `backend` and listen on `options.hosts`. Used by main() and by tests. */
+export async function serve(options: Options, backend: Backend, extra: { events?: EventsSource; log?: Logger } = {}): Promise<Running> {
+  const log = extra.log ?? logger();
+  const ctx: ApiContext = {
+    backend,
+    options,
+    ...(extra.events ? { events: extra.events } : {}),
+    engineVersion: engineVersionFor(options.apiVersion),
+    version: VERSION,
+    instanceId: randomUUID(),
+  };
+  const { handler } = createApi(ctx);
+  const server = createServer(handler, {
+    maxHeaderBytes: options.maxHeaderBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    headerTimeoutMs: options.headerTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnections: options.maxConnections,
+    log,
+  });
+  const bound = await server.listen(options.hosts);
+  return { server, bound, ctx, close: (graceMs = options.shutdownGraceMs) => server.close(graceMs) };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage());
+    return;
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`kuber-api ${VERSION} (Docker Engine API ${loadOptions([], {}).apiVersion})\n`);
+    return;
+  }
+  let options: Options;
+  try {
+    options = loadOptions(argv);
+  } catch (err) {
+    process.stderr.write(`kuber-api: ${(err as Error).message}\n\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  const log = configureLogger(options.logLevel as LevelWithSilent);
+  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) {
+    process.stderr.write(`kuber-api: --image-pull-policy must be IfNotPresent, Always or Never\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
+  let booted: Booted;
+  try {
+    booted = await bootKubeBackend(
+      {
+        kubeconfig: options.kubeconfig,
+        context: options.context,
+        namespace: options.namespace,
+        instanceId: options.instanceId,
+        stateDir: options.stateDir,
+        engine: { startTimeoutMs: options.startTimeoutMs, killGraceSeconds: options.killGraceSeconds, imagePullPolicy: options.imagePullPolicy as 'IfNotPresent' },
+      },
+      log,
+    );
+  } catch (err) {
+    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const backend: Backend = booted.engine;
+  let running: Running;
+  try {
+    running = await serve(options, backend, { log, events: booted.engine.events });
+  } catch (err) {
+    log.fatal({ err }, 'cannot listen');
+    await booted.close();
+    process.exitCode = 1;
+    return;
+  }
+  for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
+    running.close(options.shutdownGraceMs).then(() => booted.close()).then(
+      () => {
+        log.info('stopped');
+        process.exitCode = 0;
+      },
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  // (a second signal while draining exits at once)
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

@@ -1,5 +1,125 @@
-/** @module sim/cli — `kuber-api sim` (being built: issue 3). */
-export async function main(_argv: string[]): Promise<void> {
-  process.stderr.write('kuber-api sim: not built yet\n');
-  process.exitCode = 1;
+/**
+ * @module sim/cli
+ * `kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
+ *  [--state-dir D] [--feature-gates A=true,B=false] [--bookmark-interval-ms N]
+ *  [--unknown-image-policy run|pull-error] [--verbose]`
+ * Writes a kubeconfig for clients to PATH and serves until SIGTERM/SIGINT. Prints one line
+ * `kube-sim ready url=<url> kubeconfig=<path>` on stdout when it is serving.
+ */
+import { start, type SimOptions } from './index.js';
+
+const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
+       [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
+       [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] [--verbose]
+`;
+
+export function parseArgs(argv: string[]): SimOptions & { kubeconfigPath?: string; help?: boolean } {
+  const o: SimOptions & { kubeconfigPath?: string; help?: boolean } = {};
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i]!;
+    let v: string | undefined;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const val = () => {
+      if (v !== undefined) return v;
+      const n = argv[++i];
+      if (n === undefined) throw new Error(`${a} needs a value`);
+      return n;
+    };
+    const int = () => {
+      const n = Number(val());
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${a} needs a non-negative integer`);
+      return n;
+    };
+    switch (a) {
+      case '--kubeconfig':
+        o.kubeconfigPath = val();
+        break;
+      case '--tls':
+        o.tls = true;
+        break;
+      case '--no-tls':
+        o.tls = false;
+        break;
+      case '--host':
+        o.host = val();
+        break;
+      case '--port':
+        o.port = int();
+        break;
+      case '--token':
+        o.token = val();
+        break;
+      case '--no-token':
+        o.token = false;
+        break;
+      case '--state-dir':
+        o.stateDir = val();
+        break;
+      case '--feature-gates':
+        o.featureGates = { ...(o.featureGates ?? {}) };
+        for (const kv of val().split(',').filter(Boolean)) {
+          const [k, b = 'true'] = kv.split('=');
+          if (b !== 'true' && b !== 'false') throw new Error(`--feature-gates: ${kv}: value must be true or false`);
+          o.featureGates[k!.trim()] = b === 'true';
+        }
+        break;
+      case '--bookmark-interval-ms':
+        o.bookmarkIntervalMs = int();
+        break;
+      case '--min-request-timeout-seconds':
+        o.minRequestTimeoutSeconds = int();
+        break;
+      case '--unknown-image-policy': {
+        const p = val();
+        if (p !== 'run' && p !== 'pull-error') throw new Error('--unknown-image-policy must be run or pull-error');
+        o.unknownImagePolicy = p;
+        break;
+      }
+      case '--verbose':
+        o.log = (l) => process.stderr.write(`kube-sim: ${l}\n`);
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown flag ${a}`);
+    }
+  }
+  return o;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let o: ReturnType<typeof parseArgs>;
+  try {
+    o = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`kuber-api sim: ${(err as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!o.kubeconfigPath) {
+    process.stderr.write(`kuber-api sim: --kubeconfig PATH is required\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const sim = await start(o);
+  process.stdout.write(`kube-sim ready url=${sim.url} kubeconfig=${sim.kubeconfigPath}\n`);
+  const stop = (sig: string) => {
+    process.stderr.write(`kube-sim: ${sig}, stopping\n`);
+    sim.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -10,7 +10,8 @@ export interface Faults {
   delayMs?: { ms: number; pathContains?: string };
   /** Close open watches (and new ones after `afterEvents` events) without an error event. */
   dropWatches?: { afterEvents?: number };
-  /** Expire watches: resuming from any resourceVersion older than now gets 410 Expired. */
+  /** Expire watches: resuming from any resourceVersion older than this one ('now' = the current
+   * one) gets 410 Expired, as after an etcd compaction; open watches end so clients resume. */
   expireWatchesBefore?: string;
   /** Drop streaming connections (exec/attach/log/portforward) after this many bytes of output. */
   dropStreamsAfterBytes?: number;
@@ -21,11 +22,21 @@ export interface Faults {
 /** A mutable faults registry shared by the apiserver and the kubelet of one simulator. */
 export class FaultRegistry {
   current: Faults = {};
+  private listeners: Array<(changed: Faults) => void> = [];
   set(f: Faults): void {
     this.current = { ...this.current, ...f };
+    for (const l of this.listeners) l(f);
   }
   clear(): void {
     this.current = {};
+    for (const l of this.listeners) l({});
+  }
+  /** Be told of every set() (with the faults just set) and clear() (with {}). */
+  onChange(cb: (changed: Faults) => void): () => void {
+    this.listeners.push(cb);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== cb);
+    };
   }
   /** Consume one request failure if one matches; returns the status to answer or undefined. */
   takeRequestFailure(method: string, path: string): number | undefined {

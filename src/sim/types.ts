@@ -82,7 +82,16 @@ export interface Kubelet extends KubeletStreams {
   start(): Promise<void>;
   /** Kill every container process and release pod networks; resolves when all are gone. */
   stop(): Promise<void>;
+  /**
+   * Fault injection (admin endpoint / programmatic handle): send `signal` (default SIGKILL) to the
+   * main process of a running container, as if it crashed or was OOM-killed. The kubelet then
+   * records the exit and restarts per restartPolicy. Returns false if no such running container.
+   */
+  killContainer(namespace: string, pod: string, container: string, signal?: NodeJS.Signals): boolean;
 }
+
+/** Nodes (cluster-scoped); the kubelet reports its node's status when the object exists. */
+export const NODES: Gvr = { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false };
 
 export const PODS: Gvr = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
 export const SERVICES: Gvr = { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true };
@@ -91,3 +100,30 @@ export const SECRETS: Gvr = { group: '', version: 'v1', resource: 'secrets', kin
 export const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 export const EVENTS: Gvr = { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true };
 export const ENDPOINTS: Gvr = { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true };
+
+/** Default entrypoint/cmd of an image that has no command (a tiny image catalogue). */
+export interface ImageConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  workingDir?: string;
+  env?: string[];
+}
+
+/**
+ * Options `start()` passes to `createKubelet(store, faults, opts)` (src/sim/kubelet/index.ts).
+ * Added by the apiserver side; the kubelet may read more fields from `extra`.
+ */
+export interface KubeletOptions {
+  /** The simulator's state directory (logs, rootfs, sockets); exists when the kubelet is created. */
+  stateDir: string;
+  /** The one node's name; the kubelet schedules pods by setting spec.nodeName to it. */
+  nodeName: string;
+  /** Feature gates, e.g. { PodLogsQuerySplitStreams: true }. */
+  featureGates: Record<string, boolean>;
+  /** Image name (without tag, e.g. 'busybox', 'nginx') or full reference -> default config. */
+  imageCatalogue?: Record<string, ImageConfig>;
+  /** What an image absent from the catalogue does: run on the host's root (default) or fail to pull. */
+  unknownImagePolicy?: 'run' | 'pull-error';
+  /** Free-form kubelet options passed through from start(opts.kubelet). */
+  extra?: Record<string, unknown>;
+}

@@ -1,0 +1,26 @@
+# kuber-api: the Docker Engine API on Kubernetes, as a CI sidecar.
+# Build:  docker build -t kuber-api .
+# Run:    as a GitLab Kubernetes-executor service (see README.md "GitLab setup"); it listens on
+#         tcp://127.0.0.1:2375 inside the job pod's shared network namespace.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json README.md ./
+# Non-root: kuber-api needs no privilege, only a ServiceAccount with the Role in deploy/rbac.yaml.
+USER 1000:1000
+EXPOSE 2375
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["-H", "tcp://127.0.0.1:2375", "-H", "unix:///tmp/kuber-api.sock"]

@@ -1,0 +1,149 @@
+/**
+ * @module config
+ * Every limit and setting of kuber-api as one frozen {@link Options} object, built from CLI flags,
+ * then environment variables, then defaults (in that order of precedence). Each option has a
+ * flag, an environment variable and a default in {@link OPTION_SPECS}; `--help` prints them.
+ */
+import { parseArgs } from 'node:util';
+import { EngineError } from './errors.js';
+import { parseHost, DEFAULT_UNIX_PATH } from './http/address.js';
+
+export { parseHost };
+
+export interface Options {
+  /** Listeners in dockerd's `-H` syntax: `unix:///path` or `tcp://host:port`. */
+  readonly hosts: readonly string[];
+  /** The API version advertised (`API-Version`, `/version`), also the maximum accepted. */
+  readonly apiVersion: string;
+  /** The lowest `/v1.NN/` prefix accepted (moby's default minimum). */
+  readonly minApiVersion: string;
+  /** Request line + headers limit (431 + close). Go's default is 1 MiB; dockerode puts whole create bodies in the query. */
+  readonly maxHeaderBytes: number;
+  /** Limit of request bodies buffered as JSON (413 + close). Streamed bodies (archives) are not limited by it. */
+  readonly maxBodyBytes: number;
+  /** Time from the first byte of a request head to its end (408 + close): slow-loris protection. */
+  readonly headerTimeoutMs: number;
+  /** An idle keep-alive connection (no request in progress) is closed after this long. 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Open connections over all listeners; one more gets 503 + close. */
+  readonly maxConnections: number;
+  /** On SIGTERM/SIGINT: how long in-flight responses and streams may run before they are cut. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: string;
+  /** Kubernetes access (used by the engine): kubeconfig path, context and namespace. */
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly namespace: string | undefined;
+  /** Instance label of every object kuber-api creates (default: the pod name in a cluster, else kept in the state dir). */
+  readonly instanceId: string | undefined;
+  /** kuber-api's state directory (instance ID, the embedded kube-sim's kubeconfig and state). */
+  readonly stateDir: string | undefined;
+  /** How long `docker start` waits for a Pod to run (image pulls included) before failing. */
+  readonly startTimeoutMs: number;
+  /** terminationGracePeriodSeconds of container Pods: the delay between the kubelet's stop signal and SIGKILL. */
+  readonly killGraceSeconds: number;
+  /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
+  readonly imagePullPolicy: string;
+}
+
+/**
+ * The default unix socket. `/var/run/docker.sock` needs root (or a docker group) in a sidecar;
+ * a path under /tmp works for any user. Point clients at it with DOCKER_HOST=unix:///tmp/kuber-api.sock,
+ * or pass `-H unix:///var/run/docker.sock` where the process may create it.
+ */
+export const DEFAULT_UNIX_SOCKET = `unix://${DEFAULT_UNIX_PATH}`;
+export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
+
+type Kind = 'string' | 'int' | 'list' | 'level';
+interface Spec {
+  key: keyof Options;
+  flag: string;
+  short?: string;
+  env: string;
+  kind: Kind;
+  def: unknown;
+  help: string;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const OPTION_SPECS: readonly Spec[] = [
+  { key: 'hosts', flag: 'host', short: 'H', env: 'KUBER_API_HOST', kind: 'list', def: [DEFAULT_UNIX_SOCKET, DEFAULT_TCP], help: 'listen address, repeatable: unix:///path or tcp://host:port (env: comma-separated)' },
+  { key: 'apiVersion', flag: 'api-version', env: 'KUBER_API_API_VERSION', kind: 'string', def: '1.51', help: 'API version advertised, and the maximum accepted' },
+  { key: 'minApiVersion', flag: 'min-api-version', env: 'KUBER_API_MIN_API_VERSION', kind: 'string', def: '1.24', help: 'lowest /v1.NN/ accepted' },
+  { key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'KUBER_API_MAX_HEADER_BYTES', kind: 'int', def: 1 << 20, help: 'request line + headers limit (431)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'KUBER_API_MAX_BODY_BYTES', kind: 'int', def: 16 << 20, help: 'JSON request body limit (413)' },
+  { key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'KUBER_API_HEADER_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'time allowed to send a request head (408)' },
+  { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'KUBER_API_IDLE_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'idle keep-alive connections are closed after this (0 = never)' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'KUBER_API_MAX_CONNECTIONS', kind: 'int', def: 4096, help: 'open connections over all listeners (503 beyond)' },
+  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'KUBER_API_SHUTDOWN_GRACE_MS', kind: 'int', def: 10_000, help: 'on SIGTERM/SIGINT, time given to running requests and streams' },
+  { key: 'logLevel', flag: 'log-level', short: 'l', env: 'KUBER_API_LOG_LEVEL', kind: 'level', def: 'info', help: `log level: ${LEVELS.join('|')}` },
+  { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', def: undefined, help: 'kubeconfig of the cluster to run containers in' },
+  { key: 'context', flag: 'context', env: 'KUBER_API_CONTEXT', kind: 'string', def: undefined, help: 'kubeconfig context (default: current-context)' },
+  { key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
+  { key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
+  { key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
+  { key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
+  { key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
+  { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
+];
+
+export const DEFAULT_OPTIONS: Options = Object.freeze(
+  Object.fromEntries(OPTION_SPECS.map((s) => [s.key, Array.isArray(s.def) ? Object.freeze([...s.def]) : s.def])) as unknown as Options,
+);
+
+function convert(spec: Spec, raw: string | string[], from: string): unknown {
+  const bad = (why: string) => new EngineError('invalid', `${from}: ${why}`);
+  switch (spec.kind) {
+    case 'list': {
+      const list = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter(Boolean);
+      if (!list.length) throw bad('at least one address is needed');
+      for (const h of list) parseHost(h);
+      return Object.freeze(list);
+    }
+    case 'int': {
+      const v = String(raw).trim();
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw bad(`"${v}" is not a non-negative integer`);
+      return Number(v);
+    }
+    case 'level':
+      if (!LEVELS.includes(String(raw))) throw bad(`"${raw}" is not one of ${LEVELS.join(', ')}`);
+      return String(raw);
+    default:
+      if (Array.isArray(raw)) return raw.at(-1);
+      return raw;
+  }
+}
+
+/** Options from `argv` (flags without the program name) and `env`. Throws an `invalid` EngineError on bad input. */
+export function loadOptions(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, overrides: Partial<Options> = {}): Options {
+  const parseOpts: Record<string, { type: 'string'; short?: string; multiple?: boolean }> = {};
+  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' ? { multiple: true } : {}) };
+  let values: Record<string, string | string[] | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: parseOpts, allowPositionals: false, strict: true }).values as typeof values;
+  } catch (err) {
+    throw new EngineError('invalid', (err as Error).message);
+  }
+  const out: Record<string, unknown> = {};
+  for (const s of OPTION_SPECS) {
+    const flag = values[s.flag];
+    const fromEnv = env[s.env];
+    if (flag !== undefined) out[s.key] = convert(s, flag, `--${s.flag}`);
+    else if (fromEnv !== undefined && fromEnv !== '') out[s.key] = convert(s, fromEnv, s.env);
+    else out[s.key] = DEFAULT_OPTIONS[s.key];
+  }
+  Object.assign(out, overrides);
+  return Object.freeze(out) as unknown as Options;
+}
+
+/** `--help` text, generated from {@link OPTION_SPECS}. */
+export function usage(): string {
+  const lines = ['Usage: kuber-api [flags]', '       kuber-api sim --kubeconfig PATH', '', 'Flags (environment variable, default):'];
+  for (const s of OPTION_SPECS) {
+    const name = (s.short ? `-${s.short}, ` : '    ') + `--${s.flag}`;
+    const def = Array.isArray(s.def) ? s.def.join(' ') : s.def === undefined ? '-' : String(s.def);
+    lines.push(`  ${name.padEnd(24)} ${s.help}`, `  ${''.padEnd(24)} (${s.env}, ${def})`);
+  }
+  return lines.join('\n') + '\n';
+}

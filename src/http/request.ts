@@ -1,0 +1,191 @@
+/**
+ * @module http/request
+ * One parsed request. The body is streamed: bytes go from the parser into a Readable as they
+ * arrive, with backpressure (a full Readable pauses the socket, `_read` resumes it). `json()`
+ * buffers it, bounded by `maxBodyBytes`. Parsing the query and creating the child logger and the
+ * body stream happen only when a handler asks for them.
+ */
+import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { EngineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RequestHead } from './parser.js';
+import type { ConnectionPort } from './port.js';
+
+let lastId = 0;
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+class BodyStream extends Readable {
+  constructor(private readonly owner: Request) {
+    super();
+  }
+  override _read(): void {
+    this.owner._wanted();
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // As Node's IncomingMessage: an abort is an 'error' only for someone who listens for it.
+    cb(err && this.listenerCount('error') > 0 ? err : null);
+  }
+}
+
+export class Request {
+  /** Per-process request id, logged as `rid`. */
+  readonly id: string;
+  readonly method: string;
+  /** The request-target as sent. */
+  readonly url: string;
+  /** The path part of `url`, still percent-encoded (the router decodes it). */
+  readonly path: string;
+  /** The query string without `?` ('' when none). */
+  readonly rawQuery: string;
+  /** Header names lower-cased; repeated headers joined with ", " (RFC 7230 §3.2.2). */
+  readonly headers: Record<string, string>;
+  readonly rawHeaders: readonly string[];
+  /** The request carried `Connection: Upgrade` + `Upgrade:` (docker's hijack asks for `Upgrade: tcp`). */
+  readonly upgrade: boolean;
+  readonly httpVersionMinor: number;
+  /** The client allows another request on this connection after this one. */
+  readonly keepAlive: boolean;
+  /** Declared Content-Length, or -1 (absent or chunked). */
+  readonly contentLength: number;
+  readonly chunked: boolean;
+  /** Route parameters, set by the router. */
+  params: Record<string, string> = EMPTY;
+  /** The API version this request speaks (its `/v1.NN/` prefix or the default), set by the router. */
+  apiVersion = '';
+
+  /** @internal the message (body included) has been fully parsed. */
+  _complete = false;
+  private _query: URLSearchParams | undefined;
+  private _log: Logger | undefined;
+  private _body: BodyStream | undefined;
+  private _aborted: Error | undefined;
+
+  constructor(
+    private readonly port: ConnectionPort,
+    head: RequestHead,
+  ) {
+    this.id = (++lastId).toString(36);
+    this.method = head.method;
+    this.url = head.url;
+    let target = head.url;
+    if (target[0] !== '/') {
+      // absolute-form (RFC 7230 §5.3.2): keep the path of the URL
+      const slash = target.indexOf('/', target.indexOf('//') + 2);
+      target = slash < 0 ? '/' : target.slice(slash);
+    }
+    const q = target.indexOf('?');
+    this.path = q < 0 ? target : target.slice(0, q);
+    this.rawQuery = q < 0 ? '' : target.slice(q + 1);
+    this.rawHeaders = head.rawHeaders;
+    const headers: Record<string, string> = {};
+    const raw = head.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      const prev = headers[k];
+      headers[k] = prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]}`;
+    }
+    this.headers = headers;
+    this.upgrade = head.upgrade;
+    this.httpVersionMinor = head.versionMinor;
+    this.keepAlive = head.keepAlive;
+    this.contentLength = head.contentLength;
+    this.chunked = head.chunked;
+    if (!this.hasBody) this._complete = true;
+  }
+
+  /** The request has a body to read (Content-Length > 0 or chunked). */
+  get hasBody(): boolean {
+    return this.contentLength > 0 || this.chunked;
+  }
+
+  get query(): URLSearchParams {
+    return (this._query ??= new URLSearchParams(this.rawQuery));
+  }
+
+  get log(): Logger {
+    return (this._log ??= this.port.log.child({ rid: this.id }));
+  }
+
+  get socket(): Socket {
+    return this.port.socket;
+  }
+
+  /** The body as it arrives; ends at the end of the message. Empty (already ended) when there is none. */
+  get body(): Readable {
+    if (!this._body) {
+      this._body = new BodyStream(this);
+      if (this._aborted) this._body.destroy(this._aborted);
+      else if (this._complete) this._body.push(null);
+    }
+    return this._body;
+  }
+
+  /**
+   * Buffer the body and parse it as JSON. `undefined` when the body is empty. Above `limit` bytes:
+   * 413 (`too-large`), and the connection closes after the response (the rest is never read).
+   * Bad JSON: 400 "invalid JSON: ..." as moby's httputils.ReadJSON says.
+   */
+  async json<T = unknown>(limit = this.port.maxBodyBytes): Promise<T | undefined> {
+    if (this.contentLength > limit) throw this.tooLarge(limit);
+    if (!this.hasBody) return undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of this.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw this.tooLarge(limit);
+      chunks.push(chunk);
+    }
+    if (size === 0) return undefined;
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`);
+    }
+  }
+
+  private tooLarge(limit: number): EngineError {
+    this.port.closeAfterResponse();
+    return new EngineError('too-large', `request body is larger than the limit of ${limit} bytes`);
+  }
+
+  /** @internal from the parser; false asks the connection to pause the socket. */
+  _push(chunk: Buffer): boolean {
+    const body = this.body;
+    if (body.destroyed) return true; // the reader gave up (e.g. too large): drop
+    return body.push(chunk);
+  }
+
+  /** @internal the message ended. */
+  _end(): void {
+    this._complete = true;
+    if (this._body && !this._body.destroyed) this._body.push(null);
+  }
+
+  /** @internal the client went away (or the body was malformed, or the response came first) before the message ended. */
+  _abort(err: Error): void {
+    if (this._complete) return;
+    this._complete = true;
+    this._aborted = err;
+    if (this._body && !this._body.destroyed) this._body.destroy(err);
+  }
+
+  /** @internal body bytes parsed but not read yet (a hijack hands them to the raw input); ends the body. */
+  _takeBuffered(): Buffer[] {
+    const out: Buffer[] = [];
+    const body = this._body;
+    if (body && !body.destroyed) {
+      for (let c = body.read() as Buffer | null; c !== null; c = body.read() as Buffer | null) out.push(c);
+      if (!this._complete) body.push(null);
+    }
+    this._complete = true;
+    return out;
+  }
+
+  /** @internal the body's reader wants more. */
+  _wanted(): void {
+    this.port.bodyWanted(this);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * @module router/dispatch
+ * The request pipeline of the Docker API, moby's server.go + middlewares in one function:
+ * strip `/v1.NN`, match the route (unknown -> 404 "page not found" without middleware headers,
+ * as dockerd answers), set the version headers, check the version (400), run the handler, and
+ * turn anything thrown into `{"message"}` through the one error writer.
+ */
+import { invalid, notFound } from '../errors.js';
+import type { Handler, Request, Response } from '../http/index.js';
+import { Router, type RouteDef } from './router.js';
+import { checkVersion, splitVersion, type VersionHeaders } from './version.js';
+import { writeError } from './error-writer.js';
+
+export type RouteHandler = (req: Request, res: Response) => void | Promise<void>;
+
+export interface DispatchOptions {
+  apiVersion: string;
+  minApiVersion: string;
+  headers: VersionHeaders;
+}
+
+const PAGE_NOT_FOUND = 'page not found';
+
+export function createDispatcher(routes: readonly RouteDef[], resolve: (route: RouteDef) => RouteHandler, opts: DispatchOptions): { handler: Handler; router: Router<RouteHandler> } {
+  const router = new Router(routes, resolve);
+  const handler: Handler = async (req, res) => {
+    try {
+      let { version, rest } = splitVersion(req.path);
+      if (rest.includes('%')) {
+        try {
+          rest = decodeURIComponent(rest);
+        } catch {
+          throw invalid(`invalid URL escape in ${JSON.stringify(req.path)}`);
+        }
+      }
+      const m = router.match(req.method, rest);
+      if (!m) throw notFound(PAGE_NOT_FOUND);
+      res.useHeaders(opts.headers.base);
+      const v = version ?? opts.apiVersion;
+      const bad = checkVersion(v, opts.minApiVersion, opts.apiVersion);
+      if (bad) throw bad;
+      res.useHeaders(opts.headers.full);
+      req.apiVersion = v;
+      req.params = m.params;
+      await m.handler(req, res);
+    } catch (err) {
+      writeError(req, res, err);
+    }
+  };
+  return { handler, router };
+}

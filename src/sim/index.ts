@@ -1,0 +1,202 @@
+/**
+ * @module sim
+ * kube-sim's public entry: `start(opts)` runs an apiserver, the object store and controllers, and
+ * the simulated kubelet in this process, writes a kubeconfig for clients, and returns a handle.
+ * Clients reach it only through that kubeconfig, exactly as they reach a real cluster.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FaultRegistry, type Faults } from './faults.js';
+import { createKubelet } from './kubelet/index.js';
+import { ApiServer } from './apiserver/server.js';
+import { ensureCerts } from './apiserver/tls.js';
+import { kubeconfigObject, kubeconfigYaml } from './kubeconfig.js';
+import { Lifecycle } from './store/lifecycle.js';
+import { defOf } from './store/resources.js';
+import { Store } from './store/store.js';
+import type { ImageConfig, Kubelet } from './types.js';
+
+export interface SimOptions {
+  /** HTTPS with a generated CA (default true). */
+  tls?: boolean;
+  /** Listen address (default 127.0.0.1) and port (default 0: any free port). */
+  host?: string;
+  port?: number;
+  /** Bearer token: a string, true (generate one) or false (no authentication). Default: generated with TLS, none without. */
+  token?: string | boolean;
+  /** State directory (certs, kubeconfig, kubelet state). Default: a new temp dir, removed at stop(). */
+  stateDir?: string;
+  /** Where to write the kubeconfig (default <stateDir>/kubeconfig). */
+  kubeconfigPath?: string;
+  /** Feature gates, e.g. { PodLogsQuerySplitStreams: true }. */
+  featureGates?: Record<string, boolean>;
+  /** Watch bookmark interval (default 60000 ms, about what a real apiserver does). */
+  bookmarkIntervalMs?: number;
+  /** Watches without timeoutSeconds end after a random time in [min, 2*min) (default 1800 s). */
+  minRequestTimeoutSeconds?: number;
+  /** Events kept per resource for watch resumption; older RVs get 410 Expired (default 5000). */
+  watchHistorySize?: number;
+  /** A watcher whose unsent output exceeds this is closed (default 64 MiB). */
+  maxWatchBufferBytes?: number;
+  /** The one node's name (default 'kube-sim'). */
+  nodeName?: string;
+  /** Passed through to the kubelet. */
+  imageCatalogue?: Record<string, ImageConfig>;
+  unknownImagePolicy?: 'run' | 'pull-error';
+  kubelet?: Record<string, unknown>;
+  /** Request log (one line per request), off by default. */
+  log?: (line: string) => void;
+}
+
+export interface SimHandle {
+  /** The apiserver URL, e.g. https://127.0.0.1:40123 */
+  url: string;
+  host: string;
+  port: number;
+  kubeconfigPath: string;
+  /** The kubeconfig as YAML text, and as an object. */
+  kubeconfig: string;
+  kubeconfigObject: Record<string, unknown>;
+  token?: string;
+  caPath?: string;
+  caPem?: string;
+  stateDir: string;
+  /** Merge faults into the registry (same as POST /_sim/faults). */
+  setFaults(f: Faults): void;
+  clearFaults(): void;
+  faults(): Faults;
+  stop(): Promise<void>;
+}
+
+const NS = defOf({ group: '', resource: 'namespaces' });
+const NODES = defOf({ group: '', resource: 'nodes' });
+const SERVICES = defOf({ group: '', resource: 'services' });
+const ENDPOINTS = defOf({ group: '', resource: 'endpoints' });
+
+export async function start(opts: SimOptions = {}): Promise<SimHandle> {
+  const tls = opts.tls ?? true;
+  const host = opts.host ?? '127.0.0.1';
+  const ownDir = !opts.stateDir;
+  const stateDir = resolve(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'kube-sim-')));
+  mkdirSync(stateDir, { recursive: true });
+  const token = opts.token === true || (opts.token === undefined && tls) ? randomBytes(24).toString('hex') : typeof opts.token === 'string' ? opts.token : undefined;
+  const certs = tls ? ensureCerts(stateDir, host === '0.0.0.0' ? [] : [host]) : undefined;
+  const nodeName = opts.nodeName ?? 'kube-sim';
+
+  const store = new Store({ historySize: opts.watchHistorySize ?? 5000, nodeName });
+  const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
+  const faults = new FaultRegistry();
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
+  store.create(NODES, undefined, nodeObject(nodeName));
+  const kubelet: Kubelet = createKubelet(store, faults, {
+    stateDir,
+    nodeName,
+    featureGates: { ...(opts.featureGates ?? {}) },
+    imageCatalogue: opts.imageCatalogue,
+    unknownImagePolicy: opts.unknownImagePolicy,
+    extra: opts.kubelet,
+  });
+  const api = new ApiServer(store, lifecycle, kubelet, faults, {
+    host,
+    port: opts.port ?? 0,
+    tls: certs && { cert: certs.cert, key: certs.key },
+    token,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    minRequestTimeoutSeconds: opts.minRequestTimeoutSeconds ?? 1800,
+    maxWatchBufferBytes: opts.maxWatchBufferBytes ?? 64 * 1024 * 1024,
+    log: opts.log,
+  });
+  let port: number;
+  try {
+    port = await api.listen();
+  } catch (err) {
+    await kubelet.stop().catch(() => {});
+    if (ownDir) rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
+  // The `kubernetes` Service and its Endpoints, as every cluster has them.
+  store.create(SERVICES, 'default', {
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], type: 'ClusterIP' },
+  });
+  store.create(ENDPOINTS, 'default', {
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: urlHost === 'localhost' ? '127.0.0.1' : urlHost.replace(/^\[|\]$/g, '') }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  });
+  await new Promise((r) => setImmediate(r)); // let the controllers populate the namespaces
+  await kubelet.start();
+
+  const kc = { server: url, caPem: certs?.caPem, token };
+  const kubeconfig = kubeconfigYaml(kc);
+  const kubeconfigPath = resolve(opts.kubeconfigPath ?? join(stateDir, 'kubeconfig'));
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    host: urlHost,
+    port,
+    kubeconfigPath,
+    kubeconfig,
+    kubeconfigObject: kubeconfigObject(kc),
+    token,
+    caPath: certs?.caPath,
+    caPem: certs?.caPem,
+    stateDir,
+    setFaults: (f) => faults.set(f),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.current,
+    stop: () =>
+      (stopped ??= (async () => {
+        await api.close();
+        await kubelet.stop();
+        if (ownDir) rmSync(stateDir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+function nodeObject(name: string): Record<string, unknown> {
+  const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const mem = `${Math.floor(totalmem() / 1024)}Ki`;
+  const a = arch() === 'x64' ? 'amd64' : arch();
+  return {
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': a, 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': a, 'node-role.kubernetes.io/control-plane': '' },
+    },
+    spec: {},
+    status: {
+      capacity: { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '10Gi' },
+      allocatable: { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '10Gi' },
+      conditions: [
+        { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+        { type: 'DiskPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+        { type: 'PIDPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+        { type: 'Ready', status: 'True', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kernelVersion: release(),
+        osImage: 'kube-sim (Debian GNU/Linux 12)',
+        containerRuntimeVersion: 'kube-sim://1.0.0',
+        kubeletVersion: 'v1.33.0',
+        kubeProxyVersion: 'v1.33.0',
+        operatingSystem: 'linux',
+        architecture: a,
+      },
+    },
+  };
+}
+
+export type { Faults } from './faults.js';

@@ -1,0 +1,972 @@
+/**
+ * @module sim/kubelet/pod-worker
+ * One pod on the node, from admission to removal (the kubelet's pod worker + kuberuntime manager):
+ * sandbox (network, pause), volumes, init containers in order, containers with restartPolicy and
+ * CrashLoopBackOff, image pulls with ImagePullBackOff, probes, activeDeadlineSeconds, graceful
+ * termination, and the pod status the kubelet writes at every transition.
+ */
+import { createHash } from 'node:crypto';
+import { openSync, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../log.js';
+import type { FaultRegistry } from '../faults.js';
+import { PODS, type KObject, type KubeletStore } from '../types.js';
+import { ContainerInstance } from './container.js';
+import { buildEnv, ConfigError, expand } from './env.js';
+import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.js';
+import { PullError, resolveImage, type ResolvedImage } from './images.js';
+import type { NetworkManager, PodNetwork } from './netns.js';
+import { GATEWAY } from './netns.js';
+import type { KubeletConfig } from './options.js';
+import { containerStatus, now, podConditions, podPhase, sortByName, type ContainerSnapshot, type TerminatedState } from './pod-status.js';
+import { Prober, type ProbeHost } from './probes.js';
+import { PTY_HELPER_SOURCE } from './pty-helper.js';
+import type { RootfsBuilder } from './rootfs.js';
+import { containerCommand, DEFAULT_CAPS, execCommand, pauseCommand, prepareMountPoints, resolveProgram, type ContainerView, type Mount, type PodNamespaces } from './sandbox.js';
+import { SandboxProcess } from './sandbox-process.js';
+import { MountError, prepareVolumes, refreshObjectVolumes, releaseVolumes, type PodVolume } from './volumes.js';
+
+type Obj = Record<string, any>;
+
+export interface WorkerEnv {
+  store: KubeletStore;
+  faults: FaultRegistry;
+  cfg: KubeletConfig;
+  net: NetworkManager;
+  rootfs: RootfsBuilder;
+  log: Logger;
+  root: boolean;
+  /** Images "pulled" on this node (IfNotPresent then reports "already present"). */
+  pulled: Set<string>;
+  /** The namespace's Services section for /etc/hosts. */
+  servicesSection(namespace: string): string;
+  /** A pod's IP or readiness changed: Service resolution of its namespace may change. */
+  podNetworkChanged(namespace: string): void;
+  /** The worker is done (removed or force-deleted). */
+  forget(w: PodWorker): void;
+}
+
+interface Backoff {
+  backoff: number;
+  lastUpdate: number;
+}
+
+export class ContainerState {
+  /** The previous and the current instance (older ones are removed with their logs, as the kubelet does). */
+  instances: ContainerInstance[] = [];
+  /** Instances created so far (restartCount = created - 1). */
+  created = 0;
+  history: TerminatedState[] = [];
+  waiting: { reason: string; message?: string } | undefined;
+  image: ResolvedImage | undefined;
+  ready = false;
+  started = false;
+  probers: Prober[] = [];
+  backoff: Backoff | undefined;
+  /** Resolved when the current instance is started (sidecars gate the next init container on it). */
+  constructor(
+    readonly spec: Obj,
+    readonly init: boolean,
+  ) {}
+  get name(): string {
+    return this.spec.name;
+  }
+  get sidecar(): boolean {
+    return this.init && this.spec.restartPolicy === 'Always';
+  }
+  get current(): ContainerInstance | undefined {
+    return this.instances.at(-1);
+  }
+  get restartCount(): number {
+    return Math.max(0, this.created - 1);
+  }
+}
+
+class Cancelled extends Error {}
+
+export class PodWorker {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  pod: KObject;
+  readonly dir: string;
+  net: PodNetwork | undefined;
+  private pause: SandboxProcess | undefined;
+  private volumes = new Map<string, PodVolume>();
+  readonly init: ContainerState[];
+  readonly main: ContainerState[];
+  private sandboxReady = false;
+  private startTime: string | undefined;
+  /** No more container starts: the pod reached a terminal phase, is being deleted, or the kubelet stops. */
+  private stopping = false;
+  private terminal = false;
+  private podReason: { reason: string; message: string } | undefined;
+  private terminating: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Immediate | undefined;
+  private lastStatus = '';
+  private hostsPath: string;
+  private resolvPath: string;
+  private hostnamePath: string;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private removed = false;
+  private readonly log: Logger;
+
+  constructor(
+    pod: KObject,
+    private readonly env: WorkerEnv,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid ?? '';
+    this.namespace = pod.metadata.namespace ?? 'default';
+    this.name = pod.metadata.name ?? '';
+    this.dir = join(env.cfg.stateDir, 'pods', this.uid || `${this.namespace}_${this.name}`);
+    this.hostsPath = join(this.dir, 'etc-hosts');
+    this.resolvPath = join(this.dir, 'resolv.conf');
+    this.hostnamePath = join(this.dir, 'hostname');
+    const spec = (pod as Obj).spec ?? {};
+    this.init = (spec.initContainers ?? []).map((c: Obj) => new ContainerState(c, true));
+    this.main = (spec.containers ?? []).map((c: Obj) => new ContainerState(c, false));
+    this.log = env.log.child({ pod: `${this.namespace}/${this.name}` });
+  }
+
+  get spec(): Obj {
+    return (this.pod as Obj).spec ?? {};
+  }
+
+  get fullName(): string {
+    return `${this.name}_${this.namespace}(${this.uid})`;
+  }
+
+  isSandboxReady(): boolean {
+    return this.sandboxReady;
+  }
+
+  /** The pod sandbox's runtime id (what the runtime names it in port-forward errors). */
+  get sandboxId(): string {
+    return createHash('sha256').update(`sandbox:${this.uid}`).digest('hex');
+  }
+
+  container(name: string): ContainerState | undefined {
+    return this.main.find((c) => c.name === name) ?? this.init.find((c) => c.name === name);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async run(): Promise<void> {
+    try {
+      this.startTime = now();
+      this.scheduleDeadline();
+      this.writeStatus();
+      await this.setupSandbox();
+      for (const cs of this.init) {
+        if (cs.sidecar) {
+          void this.supervise(cs);
+          await this.waitStarted(cs);
+        } else {
+          const ok = await this.supervise(cs);
+          if (!ok) {
+            if (!this.stopping) await this.finish();
+            return;
+          }
+        }
+      }
+      this.writeStatus();
+      await Promise.all(this.main.map((cs) => this.supervise(cs)));
+      if (!this.stopping) await this.finish();
+    } catch (err) {
+      if (!(err instanceof Cancelled)) this.log.error({ err }, 'pod worker failed');
+    }
+  }
+
+  /** Every container is done and none will restart: the pod is terminal. Stop sidecars and the sandbox. */
+  private async finish(): Promise<void> {
+    this.stopping = true;
+    this.terminal = true;
+    const grace = Number(this.spec.terminationGracePeriodSeconds ?? 30);
+    for (const cs of [...this.init].reverse()) if (cs.sidecar) await this.killContainer(cs, grace, `Stopping container ${cs.name}`);
+    await this.teardownSandbox();
+    this.writeStatus();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.abort.signal.aborted) return Promise.reject(new Cancelled());
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(new Cancelled());
+      };
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private async waitStarted(cs: ContainerState): Promise<void> {
+    while (!cs.started) {
+      if (this.stopping) throw new Cancelled();
+      await this.sleep(100);
+    }
+  }
+
+  // ------------------------------------------------------------------ sandbox
+
+  private async setupSandbox(): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    const hostNetwork = !!this.spec.hostNetwork;
+    const { hostname } = podHostname(this.pod);
+    // Volumes first (a missing ConfigMap keeps the pod in ContainerCreating, retrying, as FailedMount).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.volumes = await prepareVolumes(this.volumeContext('0.0.0.0'));
+        break;
+      } catch (err) {
+        if (!(err instanceof MountError)) throw err;
+        this.event('Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${this.failedVolume(err)}" : ${err.message}`);
+        await this.sleep(Math.min(2000 * 2 ** Math.min(attempt, 4), 30_000));
+        if (this.stopping) throw new Cancelled();
+      }
+    }
+    if (this.stopping) throw new Cancelled();
+    this.net = await this.env.net.setup(hostNetwork);
+    if (this.env.root) {
+      const infoFd = 3;
+      this.pause = new SandboxProcess({
+        command: pauseCommand({ unshareNet: !this.net.hostNetwork, hostname, infoFd, privileged: true }),
+        env: {},
+        tty: false,
+        stdin: false,
+        infoFd,
+      });
+      this.pause.stdout.resume();
+      this.pause.stderr.resume();
+      const pid = await this.pause.ready;
+      if (!pid) throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
+      if (!this.net.hostNetwork) await this.env.net.attach(this.net, pid);
+    }
+    await fsp.writeFile(this.hostnamePath, `${hostname}\n`);
+    await this.writeHosts();
+    await fsp.writeFile(this.resolvPath, resolvConf(this.pod, GATEWAY, this.net.hostNetwork));
+    this.sandboxReady = true;
+    // Downward API volumes now see the pod IP.
+    await refreshObjectVolumes(this.volumeContext(this.net.ip));
+    this.writeStatus();
+    this.env.podNetworkChanged(this.namespace);
+  }
+
+  private failedVolume(err: Error): string {
+    for (const v of (this.spec.volumes ?? []) as Obj[]) {
+      const ref = v.configMap?.name ?? v.secret?.secretName;
+      if (ref && err.message.includes(`"${ref}"`)) return v.name;
+      for (const s of v.projected?.sources ?? []) if (err.message.includes(`"${s.configMap?.name ?? s.secret?.name}"`)) return v.name;
+    }
+    return '';
+  }
+
+  private volumeContext(podIP: string) {
+    return {
+      store: this.env.store,
+      pod: this.pod,
+      podDir: this.dir,
+      stateDir: this.env.cfg.stateDir,
+      ips: { podIP, hostIP: this.env.net.hostIP },
+      token: this.env.cfg.serviceAccountToken,
+      caCert: this.env.cfg.caCert,
+      root: this.env.root,
+    };
+  }
+
+  /** Rewrite /etc/hosts (Services changed). */
+  async writeHosts(): Promise<void> {
+    if (!this.net) return;
+    const content = managedHosts(this.pod, this.net.ip, this.net.hostNetwork) + this.env.servicesSection(this.namespace);
+    await rewriteInPlace(this.hostsPath, content).catch(() => {});
+  }
+
+  /** ConfigMaps/Secrets changed: the kubelet's periodic volume sync. */
+  async refreshVolumes(): Promise<void> {
+    if (this.sandboxReady && !this.removed) await refreshObjectVolumes(this.volumeContext(this.net?.ip ?? ''));
+  }
+
+  private async teardownSandbox(): Promise<void> {
+    const wasReady = this.sandboxReady;
+    this.sandboxReady = false;
+    if (this.pause) {
+      this.pause.kill('SIGKILL');
+      await this.pause.exited;
+      this.pause = undefined;
+    }
+    if (this.net) await this.env.net.teardown(this.net);
+    await releaseVolumes(this.volumes);
+    if (wasReady) this.env.podNetworkChanged(this.namespace);
+  }
+
+  private namespaces(): PodNamespaces | undefined {
+    return this.pause?.pid ? { pausePid: this.pause.pid } : undefined;
+  }
+
+  // ------------------------------------------------------------------ containers
+
+  /**
+   * Run a container until it is done: returns true when it completed successfully and will not
+   * restart (init containers), false when the pod must stop (init failure with restartPolicy
+   * Never) — and for regular containers when no restart is due.
+   */
+  private async supervise(cs: ContainerState): Promise<boolean> {
+    const policy = cs.sidecar ? 'Always' : cs.init ? (this.spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : (this.spec.restartPolicy ?? 'Always');
+    try {
+      for (;;) {
+        if (this.stopping) return false;
+        const inst = await this.startContainer(cs);
+        if (!inst) continue; // pull/config failure: back-off applied inside
+        const exit = await inst.finished;
+        this.stopProbers(cs);
+        cs.ready = false;
+        cs.started = false;
+        const term = this.terminatedState(inst);
+        cs.history.push(term);
+        if (cs.history.length > 2) cs.history.shift();
+        this.writeStatus();
+        if (this.stopping) return false;
+        const restart = policy === 'Always' || (policy === 'OnFailure' && term.exitCode !== 0);
+        if (!restart) return term.exitCode === 0;
+        await this.crashBackoff(cs, exit.code);
+      }
+    } catch (err) {
+      if (err instanceof Cancelled) return false;
+      throw err;
+    }
+  }
+
+  private terminatedState(inst: ContainerInstance): TerminatedState {
+    const code = inst.exit?.code ?? 137;
+    const t: TerminatedState = {
+      exitCode: code,
+      reason: inst.killReason ?? (code === 0 ? 'Completed' : 'Error'),
+      startedAt: inst.startedAt,
+      finishedAt: inst.finishedAt || now(),
+      containerID: inst.containerID,
+    };
+    if (inst.exit?.setupError) {
+      t.reason = 'StartError';
+      t.exitCode = 128;
+      t.message = inst.exit.setupError;
+    }
+    return t;
+  }
+
+  /** The kubelet's container back-off (kuberuntime doBackOff: first restart at once, then 10s, 20s...). */
+  private async crashBackoff(cs: ContainerState, _code: number): Promise<void> {
+    const cfg = this.env.cfg;
+    const t = Date.now();
+    const b = cs.backoff;
+    if (b && t - b.lastUpdate < b.backoff) {
+      const secs = Math.round(b.backoff / 1000);
+      cs.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${secs < 60 ? `${secs}s` : `${Math.floor(secs / 60)}m${secs % 60 ? `${secs % 60}s` : ''}`} restarting failed container=${cs.name} pod=${this.fullName}` };
+      this.event('Warning', 'BackOff', `Back-off restarting failed container ${cs.name} in pod ${this.fullName}`);
+      this.writeStatus();
+      await this.sleep(b.lastUpdate + b.backoff - t);
+    }
+    const ts = Date.now();
+    if (!cs.backoff || ts - cs.backoff.lastUpdate > cfg.backoffMaxMs * 2) cs.backoff = { backoff: cfg.backoffInitialMs, lastUpdate: t };
+    else cs.backoff = { backoff: Math.min(cs.backoff.backoff * 2, cfg.backoffMaxMs), lastUpdate: t };
+    cs.waiting = undefined;
+  }
+
+  private imageBackoff = new Map<string, Backoff>();
+
+  /** "Pull" the image: resolve it or fail as the registry would (ErrImagePull, then ImagePullBackOff). */
+  private async pull(cs: ContainerState): Promise<ResolvedImage | undefined> {
+    const image: string = cs.spec.image ?? '';
+    const policy: string = cs.spec.imagePullPolicy ?? 'IfNotPresent';
+    const key = image;
+    const b = this.imageBackoff.get(key);
+    if (b && Date.now() - b.lastUpdate < b.backoff) {
+      const prev = cs.waiting?.message ?? '';
+      cs.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${prev.startsWith('Back-off') ? prev.replace(/^Back-off pulling image "[^"]*": /, '') : `ErrImagePull: ${prev}`}` };
+      this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
+      this.writeStatus();
+      await this.sleep(b.lastUpdate + b.backoff - Date.now());
+    }
+    let resolved: ResolvedImage;
+    try {
+      resolved = resolveImage(image, { catalogue: this.env.cfg.imageCatalogue, unknown: this.env.cfg.unknownImages, failPull: (i) => this.env.faults.imagePullFails(i) });
+    } catch (err) {
+      if (!(err instanceof PullError)) throw err;
+      const t = Date.now();
+      const cur = this.imageBackoff.get(key);
+      this.imageBackoff.set(key, !cur || t - cur.lastUpdate > this.env.cfg.backoffMaxMs * 2 ? { backoff: this.env.cfg.backoffInitialMs, lastUpdate: t } : { backoff: Math.min(cur.backoff * 2, this.env.cfg.backoffMaxMs), lastUpdate: t });
+      if (err.reason === 'InvalidImageName') {
+        cs.waiting = { reason: 'InvalidImageName', message: err.message };
+        this.event('Warning', 'InspectFailed', err.message);
+        this.event('Warning', 'Failed', 'Error: InvalidImageName');
+      } else {
+        if (policy !== 'Never') this.event('Normal', 'Pulling', `Pulling image "${image}"`);
+        cs.waiting = { reason: 'ErrImagePull', message: err.message };
+        this.event('Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
+        this.event('Warning', 'Failed', 'Error: ErrImagePull');
+      }
+      this.writeStatus();
+      // ErrImagePull stays visible until the next sync, which finds the image in back-off.
+      await this.sleep(Math.min(1000, this.imageBackoff.get(key)!.backoff / 2));
+      return undefined;
+    }
+    this.imageBackoff.delete(key);
+    const present = this.env.pulled.has(resolved.image);
+    if (policy === 'Always' || (policy === 'IfNotPresent' && !present)) {
+      const t0 = Date.now();
+      this.event('Normal', 'Pulling', `Pulling image "${image}"`);
+      if (resolved.rootfs === 'busybox') await this.env.rootfs.busyboxTemplate();
+      const ms = Math.max(1, Date.now() - t0);
+      this.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${resolved.config.size} bytes.`);
+      this.env.pulled.add(resolved.image);
+    } else this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    return resolved;
+  }
+
+  private async startContainer(cs: ContainerState): Promise<ContainerInstance | undefined> {
+    const image = await this.pull(cs);
+    if (this.stopping) throw new Cancelled();
+    if (!image) return undefined;
+    cs.image = image;
+    const spec = cs.spec;
+    const ips = { podIP: this.net?.ip ?? '', hostIP: this.env.net.hostIP };
+    const { hostname } = podHostname(this.pod);
+    let envMap: Map<string, string>;
+    try {
+      envMap = buildEnv(this.env.store, this.pod, spec, image.config.env ?? [], ips, hostname);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      cs.waiting = { reason: 'CreateContainerConfigError', message: err.message };
+      this.event('Warning', 'Failed', `Error: ${err.message}`);
+      this.writeStatus();
+      await this.sleep(Math.min(this.env.cfg.backoffInitialMs, 2000));
+      return undefined;
+    }
+    if (spec.tty) envMap.set('TERM', envMap.get('TERM') ?? 'xterm');
+    const env = Object.fromEntries(envMap);
+    const argv = this.argv(spec, image, envMap);
+    if (!argv.length) {
+      cs.waiting = { reason: 'CreateContainerError', message: 'failed to generate container spec: no command specified' };
+      this.event('Warning', 'Failed', `Error: ${cs.waiting.message}`);
+      this.writeStatus();
+      await this.sleep(Math.min(this.env.cfg.backoffInitialMs, 2000));
+      return undefined;
+    }
+    const user = this.user(spec, image);
+    if (user.error) {
+      cs.waiting = { reason: 'CreateContainerConfigError', message: user.error };
+      this.event('Warning', 'Failed', `Error: ${user.error}`);
+      this.writeStatus();
+      await this.sleep(Math.min(this.env.cfg.backoffInitialMs, 2000));
+      return undefined;
+    }
+    const n = cs.created;
+    const cdir = join(this.dir, 'containers', `${cs.name}-${n}`);
+    const view = await this.makeView(cs, image, cdir, user);
+    const inst = new ContainerInstance(cs.name, join(this.dir, 'logs', cs.name, `${n}.log`), view, env, !!spec.tty, !!spec.stdin, !!spec.stdinOnce, this.env.cfg.logHighWaterMark);
+    await inst.log.open();
+    cs.instances.push(inst);
+    cs.created++;
+    this.pruneInstances(cs);
+    const resolved = await resolveProgram(view, argv[0]!, env.PATH);
+    this.event('Normal', 'Created', `Created container: ${cs.name}`);
+    if (!resolved.ok) {
+      const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: ${resolved.message}: unknown`;
+      await inst.failStart(message);
+      this.event('Warning', 'Failed', `Error: ${message}`);
+      cs.waiting = undefined;
+      return inst;
+    }
+    const infoFd = spec.tty ? 4 : 3;
+    const shared = !!this.spec.shareProcessNamespace && this.pause?.pid ? openSync(`/proc/${this.pause.pid}/ns/pid`, 'r') : undefined;
+    const command = containerCommand(this.namespaces(), view, argv, {
+      infoFd,
+      sharedPidFd: shared !== undefined ? infoFd + 1 : undefined,
+      hostname,
+      tty: spec.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: !!spec.stdin } : undefined,
+    });
+    const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
+    inst.adopt(proc);
+    await proc.ready;
+    cs.waiting = undefined;
+    cs.started = !spec.startupProbe;
+    cs.ready = false;
+    this.event('Normal', 'Started', `Started container ${cs.name}`);
+    this.startProbers(cs, inst);
+    if (!spec.readinessProbe && cs.started) cs.ready = true;
+    this.writeStatus();
+    if (spec.lifecycle?.postStart?.exec?.command) void this.runHook(cs, spec.lifecycle.postStart, 'PostStart');
+    return inst;
+  }
+
+  /** Keep the current and the previous instance (logs for `previous`); drop older ones. */
+  private pruneInstances(cs: ContainerState): void {
+    while (cs.instances.length > 2) {
+      const old = cs.instances.shift()!;
+      void old.log.remove();
+      const dir = old.view.rootDir ? join(old.view.rootDir, '..') : old.view.tmpDir ? join(old.view.tmpDir, '..') : undefined;
+      if (dir) void fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private argv(spec: Obj, image: ResolvedImage, env: Map<string, string>): string[] {
+    let argv: string[];
+    if (spec.command?.length) argv = [...spec.command, ...(spec.args ?? [])];
+    else if (spec.args?.length) argv = [...(image.config.entrypoint ?? []), ...spec.args];
+    else argv = [...(image.config.entrypoint ?? []), ...(image.config.cmd ?? [])];
+    return argv.map((a) => expand(String(a), env));
+  }
+
+  private user(spec: Obj, image: ResolvedImage): { uid?: number; gid?: number; error?: string } {
+    const psc = this.spec.securityContext ?? {};
+    const sc = spec.securityContext ?? {};
+    let uid: number | undefined = sc.runAsUser ?? psc.runAsUser;
+    let gid: number | undefined = sc.runAsGroup ?? psc.runAsGroup;
+    if (uid === undefined && image.config.user) {
+      const [u, g] = image.config.user.split(':');
+      if (/^\d+$/.test(u ?? '')) uid = Number(u);
+      if (gid === undefined && /^\d+$/.test(g ?? '')) gid = Number(g);
+    }
+    const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
+    if (nonRoot && !uid) {
+      return { error: `container has runAsNonRoot and image will run as root (pod: "${this.fullName}", container: ${spec.name})` };
+    }
+    if (uid === 0 && (gid === undefined || gid === 0)) return {};
+    if (uid !== undefined && gid === undefined) gid = 0;
+    return { uid, gid };
+  }
+
+  private async makeView(cs: ContainerState, image: ResolvedImage, cdir: string, user: { uid?: number; gid?: number }): Promise<ContainerView> {
+    const spec = cs.spec;
+    const mounts: Mount[] = [
+      { dest: '/etc/hosts', src: this.hostsPath, ro: false },
+      { dest: '/etc/resolv.conf', src: this.resolvPath, ro: false },
+      { dest: '/etc/hostname', src: this.hostnamePath, ro: false },
+    ];
+    for (const vm of (spec.volumeMounts ?? []) as Obj[]) {
+      const vol = this.volumes.get(vm.name);
+      if (!vol) continue;
+      let src = vol.hostPath;
+      if (vm.subPath || vm.subPathExpr) {
+        const sub = vm.subPath ?? expand(vm.subPathExpr, new Map(Object.entries({ POD_NAME: this.name, POD_NAMESPACE: this.namespace })));
+        src = join(vol.hostPath, sub);
+        if (!vol.forceRO) await fsp.mkdir(src, { recursive: true }).catch(() => {});
+      }
+      mounts.push({ dest: vm.mountPath, src, ro: vol.forceRO || !!vm.readOnly });
+    }
+    const sc = spec.securityContext ?? {};
+    let caps = [...DEFAULT_CAPS];
+    if (sc.privileged) caps = ['ALL'];
+    else {
+      for (const c of sc.capabilities?.drop ?? []) {
+        const name = String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`;
+        caps = name === 'ALL' ? [] : caps.filter((x) => x !== name);
+      }
+      for (const c of sc.capabilities?.add ?? []) {
+        const name = String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`;
+        if (!caps.includes(name)) caps.push(name);
+      }
+    }
+    const cwd = spec.workingDir || image.config.workingDir || '/';
+    const view: ContainerView = { rootfs: image.rootfs, mounts, cwd, caps, uid: user.uid, gid: user.gid };
+    if (image.rootfs === 'busybox') {
+      view.rootDir = join(cdir, 'rootfs');
+      await this.env.rootfs.busyboxCopy(view.rootDir);
+    } else {
+      view.tmpDir = join(cdir, 'tmp');
+      await fsp.mkdir(view.tmpDir, { recursive: true });
+      await fsp.chmod(view.tmpDir, 0o1777);
+    }
+    await prepareMountPoints(view);
+    return view;
+  }
+
+  // ------------------------------------------------------------------ probes and hooks
+
+  private probeHost(cs: ContainerState, inst: ContainerInstance): ProbeHost {
+    return {
+      podIP: this.net?.hostNetwork ? '127.0.0.1' : this.net?.ip ?? '127.0.0.1',
+      port: (p) => {
+        if (typeof p === 'number') return p;
+        if (/^\d+$/.test(String(p))) return Number(p);
+        const named = ((cs.spec.ports ?? []) as Obj[]).find((x) => x.name === p);
+        return named?.containerPort;
+      },
+      exec: (argv, timeoutMs) => this.execCapture(inst, argv, timeoutMs),
+    };
+  }
+
+  private startProbers(cs: ContainerState, inst: ContainerInstance): void {
+    const spec = cs.spec;
+    const host = this.probeHost(cs, inst);
+    const label = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' } as const;
+    const startRest = () => {
+      if (spec.readinessProbe) {
+        const p = new Prober('readiness', spec.readinessProbe, host, (ok) => this.setReady(cs, inst, ok), (out) => this.event('Warning', 'Unhealthy', `${label.readiness} probe failed: ${out}`));
+        cs.probers.push(p);
+        p.start();
+      }
+      if (spec.livenessProbe) {
+        const p = new Prober(
+          'liveness',
+          spec.livenessProbe,
+          host,
+          (ok) => {
+            if (!ok) void this.probeKill(cs, inst, 'liveness');
+          },
+          (out) => this.event('Warning', 'Unhealthy', `${label.liveness} probe failed: ${out}`),
+        );
+        cs.probers.push(p);
+        p.start();
+      }
+    };
+    if (spec.startupProbe) {
+      const p = new Prober(
+        'startup',
+        spec.startupProbe,
+        host,
+        (ok) => {
+          if (ok && inst.running && cs.current === inst) {
+            cs.started = true;
+            if (!spec.readinessProbe) cs.ready = true;
+            this.writeStatus();
+            startRest();
+          } else if (!ok) void this.probeKill(cs, inst, 'startup');
+        },
+        (out) => this.event('Warning', 'Unhealthy', `${label.startup} probe failed: ${out}`),
+      );
+      cs.probers.push(p);
+      p.start();
+    } else startRest();
+  }
+
+  private setReady(cs: ContainerState, inst: ContainerInstance, ok: boolean): void {
+    if (cs.current !== inst || !inst.running) return;
+    if (cs.ready !== ok) {
+      cs.ready = ok;
+      this.writeStatus();
+      this.env.podNetworkChanged(this.namespace);
+    }
+  }
+
+  private async probeKill(cs: ContainerState, inst: ContainerInstance, kind: string): Promise<void> {
+    if (cs.current !== inst || !inst.running || this.stopping) return;
+    this.stopProbers(cs);
+    this.event('Normal', 'Killing', `Container ${cs.name} failed ${kind} probe, will be restarted`);
+    await this.stopInstance(cs, inst, Number(cs.spec.livenessProbe?.terminationGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30));
+  }
+
+  private stopProbers(cs: ContainerState): void {
+    for (const p of cs.probers) p.stop();
+    cs.probers = [];
+  }
+
+  private async runHook(cs: ContainerState, hook: Obj, name: string): Promise<void> {
+    const inst = cs.current;
+    if (!inst?.running) return;
+    if (hook.exec?.command) {
+      const r = await this.execCapture(inst, hook.exec.command, 30_000);
+      if (r.code !== 0) this.event('Warning', `Failed${name}Hook`, `${name}Hook failed`);
+    } else if (hook.sleep?.seconds) await new Promise((r) => setTimeout(r, Number(hook.sleep.seconds) * 1000));
+  }
+
+  // ------------------------------------------------------------------ exec
+
+  /** Spawn a process in a running container's sandbox (exec, probes, hooks). */
+  async spawnExec(inst: ContainerInstance, argv: string[], opts: { tty: boolean; stdin: boolean }): Promise<SandboxProcess | { code: 126 | 127; message: string }> {
+    const resolved = await resolveProgram(inst.view, argv[0] ?? '', inst.env.PATH);
+    if (!resolved.ok) return { code: resolved.code, message: `OCI runtime exec failed: exec failed: unable to start container process: ${resolved.message}: unknown` };
+    if (!inst.proc?.pid) return { code: 126, message: 'OCI runtime exec failed: exec failed: container is not running: unknown' };
+    const pidFd = openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r');
+    const { hostname } = podHostname(this.pod);
+    const env = { ...inst.env };
+    if (opts.tty) env.TERM = 'xterm';
+    const command = execCommand(this.namespaces(), inst.view, argv, {
+      pidFd: opts.tty ? 4 : 3,
+      hostname,
+      tty: opts.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
+    });
+    return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: [pidFd] });
+  }
+
+  private async execCapture(inst: ContainerInstance, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
+    const p = await this.spawnExec(inst, argv, { tty: false, stdin: false });
+    if (!(p instanceof SandboxProcess)) return { code: p.code, output: p.message, timedOut: false };
+    let output = '';
+    const take = (d: Buffer) => {
+      if (output.length < 10240) output += d.toString('utf8');
+    };
+    p.stdout.on('data', take);
+    p.stderr.on('data', take);
+    let timedOut = false;
+    const t = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutMs);
+    const exit = await p.exited;
+    clearTimeout(t);
+    return { code: exit.code, output, timedOut };
+  }
+
+  // ------------------------------------------------------------------ termination
+
+  /** Send the stop signal, wait up to the grace period, then SIGKILL (kuberuntime killContainer). */
+  private async stopInstance(cs: ContainerState, inst: ContainerInstance, graceSeconds: number): Promise<void> {
+    if (!inst.running) return;
+    const sig = (cs.spec.lifecycle?.stopSignal ?? cs.image?.config.stopSignal ?? 'SIGTERM') as NodeJS.Signals;
+    const deadline = Date.now() + Math.max(0, graceSeconds) * 1000;
+    if (cs.spec.lifecycle?.preStop && graceSeconds > 0) {
+      await Promise.race([this.runHook(cs, cs.spec.lifecycle.preStop, 'PreStop'), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    }
+    if (graceSeconds > 0) {
+      inst.proc?.kill(sig);
+      const left = Math.max(0, deadline - Date.now());
+      // The kubelet gives at least 2 s after a pre-stop hook used the grace up (minimumGracePeriodInSeconds).
+      await Promise.race([inst.finished, new Promise((r) => setTimeout(r, Math.max(left, cs.spec.lifecycle?.preStop ? 2000 : 0)))]);
+    }
+    if (inst.running) inst.proc?.kill('SIGKILL');
+    await inst.finished;
+  }
+
+  private async killContainer(cs: ContainerState, graceSeconds: number, message: string): Promise<void> {
+    this.stopProbers(cs);
+    const inst = cs.current;
+    if (!inst?.running) return;
+    this.event('Normal', 'Killing', message);
+    await this.stopInstance(cs, inst, graceSeconds);
+  }
+
+  /** Stop every container (main ones together, then sidecars in reverse order) and the sandbox. */
+  private async killAll(graceSeconds: number): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.all(this.main.map((cs) => this.killContainer(cs, graceSeconds, `Stopping container ${cs.name}`)));
+    for (const cs of [...this.init].reverse()) await this.killContainer(cs, graceSeconds, `Stopping container ${cs.name}`);
+    for (const cs of [...this.main, ...this.init]) {
+      for (const inst of cs.instances) if (inst.proc) await inst.finished;
+      cs.ready = false;
+      cs.started = false;
+      if (cs.waiting && cs.history.length) cs.waiting = undefined;
+      this.recordFinal(cs);
+    }
+  }
+
+  /** After a kill, make sure the last instance's termination is in the history. */
+  private recordFinal(cs: ContainerState): void {
+    const inst = cs.current;
+    if (!inst || !inst.exit) return;
+    if (!cs.history.some((h) => h.containerID === inst.containerID)) {
+      cs.history.push(this.terminatedState(inst));
+      if (cs.history.length > 2) cs.history.shift();
+    }
+  }
+
+  /** Graceful deletion (metadata.deletionTimestamp set): kill, report a terminal status, remove. */
+  terminate(graceSeconds: number): Promise<void> {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.terminating ??= (async () => {
+      clearTimeout(this.deadlineTimer);
+      await this.killAll(graceSeconds);
+      this.terminal = true;
+      await this.teardownSandbox();
+      this.flushStatus();
+      this.removed = true;
+      const cur = this.env.store.get(PODS, this.namespace, this.name);
+      if (cur && cur.metadata.uid === this.uid) this.env.store.remove(PODS, this.namespace, this.name);
+      await this.cleanup();
+    })();
+    return this.terminating;
+  }
+
+  /** Force deletion (DELETED event) or kubelet stop: kill at once, no status. */
+  async kill(): Promise<void> {
+    this.removed = true;
+    clearTimeout(this.deadlineTimer);
+    if (this.statusTimer) clearImmediate(this.statusTimer);
+    this.stopping = true;
+    this.abort.abort();
+    for (const cs of [...this.main, ...this.init]) {
+      this.stopProbers(cs);
+      for (const inst of cs.instances) if (inst.running) inst.proc?.kill('SIGKILL');
+    }
+    for (const cs of [...this.main, ...this.init]) for (const inst of cs.instances) if (inst.proc) await inst.finished;
+    await this.teardownSandbox();
+    await this.terminating?.catch(() => {});
+  }
+
+  async cleanup(): Promise<void> {
+    for (const cs of [...this.main, ...this.init]) for (const inst of cs.instances) await inst.log.end();
+    await fsp.rm(this.dir, { recursive: true, force: true }).catch(() => {});
+    this.env.forget(this);
+  }
+
+  // ------------------------------------------------------------------ activeDeadlineSeconds
+
+  scheduleDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const ads = this.spec.activeDeadlineSeconds;
+    if (typeof ads !== 'number' || !this.startTime || this.terminal || this.stopping) return;
+    const due = Date.parse(this.startTime) + ads * 1000 - Date.now();
+    this.deadlineTimer = setTimeout(() => void this.deadlineExceeded(), Math.max(0, due));
+  }
+
+  private async deadlineExceeded(): Promise<void> {
+    if (this.terminal || this.stopping) return;
+    this.podReason = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+    this.event('Normal', 'DeadlineExceeded', this.podReason.message);
+    this.writeStatus();
+    await this.killAll(Number(this.spec.terminationGracePeriodSeconds ?? 30));
+    this.terminal = true;
+    await this.teardownSandbox();
+    this.writeStatus();
+  }
+
+  /** The apiserver changed the pod (spec.activeDeadlineSeconds may be lowered; deletion requested). */
+  update(pod: KObject): void {
+    if (pod.metadata.uid !== this.uid) return;
+    const oldAds = this.spec.activeDeadlineSeconds;
+    this.pod = pod;
+    if (pod.metadata.deletionTimestamp) {
+      const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30);
+      void this.terminate(grace);
+      return;
+    }
+    if (this.spec.activeDeadlineSeconds !== oldAds) this.scheduleDeadline();
+  }
+
+  // ------------------------------------------------------------------ status
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.removed) return;
+    try {
+      this.env.store.recordEvent(this.pod, type, reason, message);
+    } catch (err) {
+      this.log.debug({ err }, 'recordEvent failed');
+    }
+  }
+
+  snapshot(cs: ContainerState): ContainerSnapshot {
+    const inst = cs.current;
+    const s: ContainerSnapshot = {
+      name: cs.name,
+      image: cs.image?.image ?? cs.spec.image ?? '',
+      imageID: cs.image && inst ? cs.image.imageID : '',
+      restartCount: cs.restartCount,
+      ready: cs.ready && !!inst?.running,
+      started: cs.started && !!inst?.running,
+      volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
+        const ro = !!vm.readOnly || !!this.volumes.get(vm.name)?.forceRO;
+        const o: Obj = { name: vm.name, mountPath: vm.mountPath };
+        if (ro) {
+          o.readOnly = true;
+          o.recursiveReadOnly = 'Disabled';
+        }
+        return o;
+      }),
+      sidecar: cs.sidecar,
+    };
+    if (inst) s.containerID = inst.containerID;
+    const last = cs.history.at(-1);
+    if (inst?.running) {
+      s.running = { startedAt: inst.startedAt };
+      if (last) s.lastTerminated = last;
+    } else if (cs.waiting && !this.terminal) {
+      s.waiting = cs.waiting;
+      if (last) s.lastTerminated = last;
+    } else if (last) {
+      s.terminated = last;
+      if (cs.history.length > 1) s.lastTerminated = cs.history.at(-2);
+    } else {
+      s.waiting = cs.waiting ?? { reason: cs.init || !this.init.length || this.initDone() ? 'ContainerCreating' : 'PodInitializing' };
+    }
+    return s;
+  }
+
+  private initDone(): boolean {
+    return this.init.every((c) => (c.sidecar ? c.started : c.history.some((h) => h.exitCode === 0)));
+  }
+
+  /** The status as the kubelet would write it now. */
+  buildStatus(existing: Obj): Obj {
+    const init = this.init.map((c) => this.snapshot(c));
+    const main = this.main.map((c) => this.snapshot(c));
+    let phase = podPhase(this.spec.restartPolicy ?? 'Always', init, main, this.terminal);
+    if (this.podReason) phase = 'Failed';
+    if ((existing.phase === 'Succeeded' || existing.phase === 'Failed') && phase !== existing.phase) phase = existing.phase;
+    const status: Obj = {
+      phase,
+      conditions: podConditions({
+        sandboxReady: this.sandboxReady,
+        init,
+        main,
+        phase,
+        readinessGates: ((this.spec.readinessGates ?? []) as Obj[]).map((g) => g.conditionType),
+        existing: existing.conditions ?? [],
+      }),
+    };
+    if (this.podReason) {
+      status.reason = this.podReason.reason;
+      status.message = this.podReason.message;
+    }
+    status.hostIP = this.env.net.hostIP;
+    status.hostIPs = [{ ip: this.env.net.hostIP }];
+    const ip = this.net?.ip ?? existing.podIP;
+    if (ip) {
+      status.podIP = ip;
+      status.podIPs = [{ ip }];
+    }
+    if (this.startTime) status.startTime = this.startTime;
+    if (init.length) status.initContainerStatuses = init.map(containerStatus);
+    status.containerStatuses = sortByName(main.map(containerStatus));
+    status.qosClass = existing.qosClass ?? qosClass(this.spec);
+    return status;
+  }
+
+  /** Coalesce status writes within one turn of the event loop. */
+  writeStatus(): void {
+    if (this.removed || this.statusTimer) return;
+    this.statusTimer = setImmediate(() => {
+      this.statusTimer = undefined;
+      this.flushStatus();
+    });
+  }
+
+  flushStatus(): void {
+    if (this.statusTimer) {
+      clearImmediate(this.statusTimer);
+      this.statusTimer = undefined;
+    }
+    if (this.removed) return;
+    const cur = this.env.store.get(PODS, this.namespace, this.name);
+    if (!cur || cur.metadata.uid !== this.uid) return;
+    const next = this.buildStatus((cur as Obj).status ?? {});
+    const text = JSON.stringify(next);
+    if (text === this.lastStatus) return;
+    this.lastStatus = text;
+    this.env.store.mutate(PODS, this.namespace, this.name, (o) => {
+      if (o.metadata.uid === this.uid) (o as Obj).status = next;
+    });
+  }
+}
+
+function qosClass(spec: Obj): string {
+  const cs: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of cs) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined) guaranteed = false;
+      else if (req[r] !== undefined && req[r] !== lim[r]) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

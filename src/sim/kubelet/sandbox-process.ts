@@ -1,0 +1,121 @@
+/**
+ * @module sim/kubelet/sandbox-process
+ * One sandboxed process (a container's main process or an exec): spawns the command built by
+ * sandbox.ts with plain pipes, or under the pty helper for a TTY (fd 3 then carries resize lines),
+ * learns the in-sandbox PID 1 from bwrap's --info-fd, and reports the exit as runc would: the
+ * exit status, or 128+signal.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { constants } from 'node:os';
+import type { Command } from './sandbox.js';
+
+export interface ExitInfo {
+  code: number;
+  /** The sandbox could not be set up (bwrap's own error), as opposed to the program exiting. */
+  setupError?: string;
+}
+
+export interface SpawnSpec {
+  command: Command;
+  env: Record<string, string>;
+  tty: boolean;
+  /** Give the process a stdin pipe (else /dev/null; for a TTY: no input relayed). */
+  stdin: boolean;
+  /** Extra fds to pass (e.g. an open /proc/<pid>/ns/pid for --pidns), at positions after the pipes. */
+  passFds?: number[];
+  /** Read bwrap's --info-fd at this stdio position (the command line must name the same fd). */
+  infoFd?: number;
+}
+
+export class SandboxProcess {
+  readonly proc: ChildProcess;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable | undefined;
+  private readonly resizeW: Writable | undefined;
+  /** Host PID of the sandbox's PID 1 (from --info-fd), once known. */
+  pid = 0;
+  readonly ready: Promise<number>;
+  readonly exited: Promise<ExitInfo>;
+  private stderrHead = '';
+  private done = false;
+
+  constructor(spec: SpawnSpec) {
+    const stdio: Array<'pipe' | 'ignore' | number> = [spec.stdin || spec.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+    if (spec.tty) stdio.push('pipe'); // fd 3: resize lines for the pty helper
+    const infoAt = spec.infoFd;
+    if (infoAt !== undefined) while (stdio.length <= infoAt) stdio.push('pipe');
+    for (const fd of spec.passFds ?? []) stdio.push(fd);
+    this.proc = spawn(spec.command.file, spec.command.args, { env: spec.env, stdio });
+    for (const fd of spec.passFds ?? []) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+    this.stdout = this.proc.stdout!;
+    this.stderr = this.proc.stderr!;
+    this.stdin = (this.proc.stdin as Writable | null) ?? undefined;
+    this.stdin?.on('error', () => {}); // EPIPE when the process is gone: nothing to do
+    if (spec.tty) {
+      this.resizeW = this.proc.stdio[3] as Writable;
+      this.resizeW.on('error', () => {});
+      if (!spec.stdin) this.stdin?.end();
+    }
+    this.stderr.on('data', (d: Buffer) => {
+      if (!this.pid && this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8');
+    });
+    this.ready = new Promise<number>((resolve) => {
+      if (infoAt === undefined) return resolve(this.proc.pid ?? 0);
+      const info = this.proc.stdio[infoAt] as Readable;
+      let text = '';
+      info.on('data', (d) => (text += d));
+      info.on('error', () => {});
+      info.on('close', () => {
+        const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+        this.pid = m ? Number(m[1]) : 0;
+        resolve(this.pid);
+      });
+    });
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      let code = -1;
+      this.proc.on('error', (err) => {
+        this.stderrHead += String(err);
+      });
+      this.proc.on('exit', (c, sig) => {
+        code = c ?? 128 + (sig ? (constants.signals as Record<string, number>)[sig] ?? 9 : 9);
+      });
+      this.proc.on('close', (c, sig) => {
+        if (code < 0) code = c ?? 128 + (sig ? (constants.signals as Record<string, number>)[sig] ?? 9 : 9);
+        this.done = true;
+        const setup = code === 1 && /^bwrap: /.test(this.stderrHead) ? this.stderrHead.trim().split('\n')[0]!.replace(/^bwrap: /, '') : undefined;
+        const spawnFailed = this.proc.pid === undefined ? this.stderrHead || 'spawn failed' : undefined;
+        resolve({ code: spawnFailed ? 128 : code, setupError: spawnFailed ?? setup });
+      });
+    });
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  resize(rows: number, cols: number): void {
+    if (this.resizeW && rows > 0 && cols > 0) this.resizeW.write(`${rows | 0} ${cols | 0}\n`);
+  }
+
+  /** Signal PID 1 of the sandbox (or the sandbox itself before it is known). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.done) return;
+    try {
+      if (this.pid) process.kill(this.pid, signal);
+      else this.proc.kill(signal);
+    } catch {
+      /* gone */
+    }
+    // bwrap dies with SIGKILL too, which takes the sandbox with it (--die-with-parent chain).
+    if (signal === 'SIGKILL') this.proc.kill('SIGKILL');
+  }
+}

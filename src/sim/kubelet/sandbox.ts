@@ -1,0 +1,281 @@
+/**
+ * @module sim/kubelet/sandbox
+ * Process sandboxes under bubblewrap, shaped like a runc pod:
+ *
+ * - The pod sandbox ("pause"): a bwrap process that owns the pod's network, IPC and UTS namespaces
+ *   (hostname = pod hostname) and, with shareProcessNamespace, its PID namespace. It dies with the
+ *   kubelet (--die-with-parent), and the pod's netns and veth disappear with it.
+ * - A container: `nsenter` into the pause's net/ipc/uts namespaces, then bwrap with its own mount
+ *   namespace (root = the image root filesystem copy, or a read-only view of the host root with a
+ *   private /tmp), its own PID namespace with the command as PID 1 (--as-pid-1, as with runc: a
+ *   PID 1 without a SIGTERM handler ignores SIGTERM), Docker's default capabilities minus MKNOD,
+ *   no-new-privs, volumes bound at their mountPath, the kubelet-managed /etc/hosts, resolv.conf,
+ *   hostname.
+ * - An exec: the same bwrap view (same backing directories, so it sees what the container wrote)
+ *   joined to the container's PID namespace (--pidns), in the pod's namespaces.
+ *
+ * runAsUser/runAsGroup switch identity inside the sandbox with busybox's `nsenter -S -G` (the host's
+ * static busybox, bound read-only at /dev/.kubesim/busybox): a real uid on the host, so files it
+ * creates are owned by that uid and root-owned directories are read-only to it.
+ */
+import { existsSync, readdirSync, readlinkSync, promises as fsp, type Dirent } from 'node:fs';
+import { join, posix } from 'node:path';
+
+export const SETUID_HELPER = '/dev/.kubesim/busybox';
+export const HOST_BUSYBOX = '/bin/busybox';
+
+/** Docker's default capability set (moby oci/caps/defaults.go) without CAP_MKNOD (no cgroup device rules here). */
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+export interface Mount {
+  /** Path inside the container. */
+  dest: string;
+  /** Host path (file or directory). */
+  src: string;
+  ro: boolean;
+}
+
+/** Everything that defines what a container (and its execs) sees. */
+export interface ContainerView {
+  rootfs: 'busybox' | 'host';
+  /** busybox: the container's writable root copy. */
+  rootDir?: string;
+  /** host: the container's private /tmp. */
+  tmpDir?: string;
+  mounts: Mount[];
+  cwd: string;
+  uid?: number;
+  gid?: number;
+  caps: string[];
+}
+
+/** Namespaces of a pod sandbox to join (absent: run on the host's, e.g. without root). */
+export interface PodNamespaces {
+  pausePid: number;
+}
+
+let hostRoot: string[] | undefined;
+/** bwrap arguments that rebuild the host root read-only on bwrap's tmpfs root (once per process). */
+function hostRootArgs(): string[] {
+  if (hostRoot) return hostRoot;
+  const args: string[] = [];
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync('/', { withFileTypes: true });
+  } catch {
+    /* empty root view */
+  }
+  for (const e of entries) {
+    const p = `/${e.name}`;
+    if (['proc', 'dev', 'tmp', 'run', 'lost+found'].includes(e.name)) continue;
+    if (e.isSymbolicLink()) {
+      try {
+        args.push('--symlink', readlinkSync(p), p);
+      } catch {
+        /* skip */
+      }
+    } else args.push('--ro-bind', p, p);
+  }
+  hostRoot = args;
+  return args;
+}
+
+/** The mount-namespace part of a bwrap command line (identical for a container and its execs). */
+export function viewArgs(view: ContainerView): string[] {
+  const a: string[] = [];
+  if (view.rootfs === 'busybox') {
+    a.push('--bind', view.rootDir!, '/');
+  } else {
+    a.push(...hostRootArgs(), '--tmpfs', '/run');
+    a.push('--bind', view.tmpDir!, '/tmp');
+  }
+  a.push('--proc', '/proc', '--dev', '/dev');
+  for (const m of view.mounts) a.push(m.ro ? '--ro-bind' : '--bind', m.src, m.dest);
+  if (view.uid !== undefined || view.gid !== undefined) a.push('--ro-bind', HOST_BUSYBOX, SETUID_HELPER);
+  if (view.rootfs === 'host') {
+    // The runtime creates a missing workingDir; on the read-only host view only a new top-level one can be.
+    const cwd = view.cwd || '/';
+    const top = `/${cwd.split('/').filter(Boolean)[0] ?? ''}`;
+    if (cwd !== '/' && !existsSync(top) && !view.mounts.some((m) => cwd === m.dest || cwd.startsWith(`${m.dest}/`))) a.push('--dir', cwd);
+    a.push('--remount-ro', '/');
+  }
+  a.push('--chdir', view.cwd || '/');
+  return a;
+}
+
+function capArgs(caps: string[]): string[] {
+  const a = ['--cap-drop', 'ALL'];
+  for (const c of caps) a.push('--cap-add', c);
+  return a;
+}
+
+/** The identity switch in front of the command (busybox nsenter -S/-G: setgroups(0), setgid, setuid, exec). */
+function userArgv(view: ContainerView, argv: string[]): string[] {
+  if (view.uid === undefined && view.gid === undefined) return argv;
+  const a = [SETUID_HELPER, 'nsenter'];
+  if (view.gid !== undefined) a.push('-G', String(view.gid));
+  if (view.uid !== undefined) a.push('-S', String(view.uid));
+  return [...a, '--', ...argv];
+}
+
+function nsenterPrefix(ns: PodNamespaces | undefined): string[] {
+  if (!ns) return [];
+  const p = `/proc/${ns.pausePid}/ns`;
+  return ['nsenter', `--net=${p}/net`, `--ipc=${p}/ipc`, `--uts=${p}/uts`, '--'];
+}
+
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+function command(argv: string[]): Command {
+  return { file: argv[0]!, args: argv.slice(1) };
+}
+
+/** The pod sandbox: holds net/ipc/uts (and pid, when shared) namespaces. */
+export function pauseCommand(opts: { unshareNet: boolean; hostname: string; infoFd: number; privileged: boolean }): Command {
+  const a = ['bwrap', '--tmpfs', '/', '--ro-bind', HOST_BUSYBOX, '/bin/sleep', '--proc', '/proc', '--dev', '/dev'];
+  if (opts.unshareNet) a.push('--unshare-net');
+  a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname, '--unshare-pid', '--as-pid-1', '--die-with-parent');
+  if (opts.privileged) a.push(...capArgs([]));
+  a.push('--info-fd', String(opts.infoFd), '--', '/bin/sleep', '2147483647');
+  return command(a);
+}
+
+/** A container's main process. `sharedPidFd`: the pause's PID namespace (shareProcessNamespace). */
+export function containerCommand(
+  ns: PodNamespaces | undefined,
+  view: ContainerView,
+  argv: string[],
+  opts: { infoFd: number; sharedPidFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
+): Command {
+  const a = [...nsenterPrefix(ns), 'bwrap', ...viewArgs(view)];
+  if (opts.sharedPidFd !== undefined) a.push('--pidns', String(opts.sharedPidFd));
+  else a.push('--unshare-pid', '--as-pid-1');
+  if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
+  a.push('--die-with-parent');
+  if (ns) a.push(...capArgs(view.caps));
+  a.push('--info-fd', String(opts.infoFd), '--', ...userArgv(view, argv));
+  if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
+  return command(a);
+}
+
+/** An exec in a running container: same view, joined to the container's PID namespace. */
+export function execCommand(
+  ns: PodNamespaces | undefined,
+  view: ContainerView,
+  argv: string[],
+  opts: { pidFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
+): Command {
+  const a = [...nsenterPrefix(ns), 'bwrap', ...viewArgs(view)];
+  if (opts.pidFd !== undefined) a.push('--pidns', String(opts.pidFd));
+  else a.push('--unshare-pid');
+  if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
+  a.push('--die-with-parent');
+  if (ns) a.push(...capArgs(view.caps));
+  a.push('--', ...userArgv(view, argv));
+  if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
+  return command(a);
+}
+
+// ---- resolving paths inside a container view (for runc-like exec errors before spawning) ----
+
+export type ResolveResult = { ok: true; hostPath: string } | { ok: false; code: 126 | 127; message: string };
+
+/** Map a container path (absolute, normalised) to the host path backing it: longest mount prefix. */
+function toHost(view: ContainerView, p: string): string {
+  let best: Mount | undefined;
+  for (const m of view.mounts) {
+    if ((p === m.dest || p.startsWith(m.dest.endsWith('/') ? m.dest : `${m.dest}/`)) && (!best || m.dest.length > best.dest.length)) best = m;
+  }
+  if (best) return join(best.src, p.slice(best.dest.length));
+  if (view.rootfs === 'host') {
+    if (p === '/tmp' || p.startsWith('/tmp/')) return join(view.tmpDir!, p.slice(4));
+    return p;
+  }
+  return join(view.rootDir!, p);
+}
+
+/** Walk `p` component by component inside the view, following symlinks as the kernel would. */
+async function walk(view: ContainerView, p: string, depth = 0): Promise<string | undefined> {
+  if (depth > 40) return undefined;
+  const parts = posix.normalize(p).split('/').filter(Boolean);
+  let cur = '/';
+  for (let i = 0; i < parts.length; i++) {
+    const next = posix.join(cur, parts[i]!);
+    const host = toHost(view, next);
+    let st;
+    try {
+      st = await fsp.lstat(host);
+    } catch {
+      return undefined;
+    }
+    if (st.isSymbolicLink()) {
+      const target = await fsp.readlink(host);
+      const rest = parts.slice(i + 1).join('/');
+      const abs = posix.isAbsolute(target) ? target : posix.join(cur, target);
+      return walk(view, rest ? posix.join(abs, rest) : abs, depth + 1);
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+/**
+ * Find the program as runc's exec would (exec.LookPath with the container's PATH): 127 when it
+ * does not exist, 126 when it is not an executable file. Messages are runc's.
+ */
+export async function resolveProgram(view: ContainerView, argv0: string, pathEnv: string | undefined): Promise<ResolveResult> {
+  const check = async (p: string): Promise<ResolveResult | undefined> => {
+    const resolved = await walk(view, p);
+    if (!resolved) return undefined;
+    const st = await fsp.stat(toHost(view, resolved)).catch(() => undefined);
+    if (!st) return undefined;
+    if (!st.isFile() || (st.mode & 0o111) === 0) return { ok: false, code: 126, message: `exec: "${argv0}": permission denied` };
+    return { ok: true, hostPath: resolved };
+  };
+  if (!argv0) return { ok: false, code: 127, message: 'exec: "": executable file not found in $PATH' };
+  if (argv0.includes('/')) {
+    const abs = posix.isAbsolute(argv0) ? argv0 : posix.join(view.cwd || '/', argv0);
+    const r = await check(abs);
+    return r ?? { ok: false, code: 127, message: `exec: "${argv0}": stat ${argv0}: no such file or directory` };
+  }
+  let denied: ResolveResult | undefined;
+  for (const dir of (pathEnv ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    const r = await check(posix.join(dir, argv0));
+    if (r?.ok) return r;
+    if (r) denied ??= r;
+  }
+  return denied ?? { ok: false, code: 127, message: `exec: "${argv0}": executable file not found in $PATH` };
+}
+
+/** Create mount points inside a writable root copy (bwrap cannot mkdir there once uid-switched). */
+export async function prepareMountPoints(view: ContainerView): Promise<void> {
+  if (view.rootfs !== 'busybox') return;
+  for (const m of view.mounts) {
+    const target = toHost({ ...view, mounts: [] }, m.dest);
+    const st = await fsp.stat(m.src).catch(() => undefined);
+    if (st?.isDirectory()) await fsp.mkdir(target, { recursive: true }).catch(() => {});
+    else {
+      await fsp.mkdir(posix.dirname(target), { recursive: true }).catch(() => {});
+      await fsp.writeFile(target, '', { flag: 'a' }).catch(() => {});
+    }
+  }
+  if (view.cwd && view.cwd !== '/') await fsp.mkdir(toHost({ ...view, mounts: [] }, view.cwd), { recursive: true }).catch(() => {});
+}
