@@ -138,7 +138,13 @@ export class Connection implements ConnectionPort {
       case State.Active: {
         const req = this.req!;
         if (!this.msgDone) req._abort(new Error('the client closed the connection before the request body ended'));
-        if (!req.upgrade && this.pending === null) this.res!._clientGone();
+        if (this.resDone) {
+          // answered, and the rest of the body can never arrive: done
+          this.endSocket();
+          break;
+        }
+        // As Go's net/http cancels the request on EOF; an upgrade request keeps it as the end of its input.
+        if (!req.upgrade) this.res!._clientGone();
         break;
       }
       case State.Hijacked:

@@ -131,10 +131,17 @@ export class Request {
     if (!this.hasBody) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw this.tooLarge(limit);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of this.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw this.tooLarge(limit);
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      // A body cut short (the client's FIN, a malformed chunk) is the client's fault: 400, as
+      // moby's ReadJSON answers io.ErrUnexpectedEOF.
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (size === 0) return undefined;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
