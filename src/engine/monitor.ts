@@ -13,7 +13,7 @@
  */
 import type { KubeEngine } from './kube-engine.js';
 import type { PodObject } from './container-index.js';
-import { health, mainStatus, runSummary, START_FAILED } from './state.js';
+import { giveUpMs, health, mainStatus, runSummary, START_FAILED } from './state.js';
 import { healthTiming, readinessProbe } from './translate.js';
 import type { ContainerRecord, RunSummary } from './types.js';
 
@@ -146,7 +146,7 @@ export class Monitor {
     this.healthTimers.delete(rec.id);
     if (h.Status === 'starting' && !this.closed) {
       const t = healthTiming(rec.config.Healthcheck);
-      const due = Date.parse(running.startedAt ?? '') + (t.startPeriod + t.interval * t.retries) * 1000 + 50 - Date.now();
+      const due = Date.parse(running.startedAt ?? '') + giveUpMs(t) + 50 - Date.now();
       const timer = setTimeout(() => {
         this.healthTimers.delete(rec.id);
         const r = this.e.index.get(rec.id);
