@@ -83,6 +83,7 @@ export class KubeEngine implements Backend {
   readonly images: ImageRegistry;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
+  private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
 
   constructor(kube: Kube, opts: Partial<EngineOptions> & { instance: string }, log?: Logger) {
@@ -246,6 +247,36 @@ export class KubeEngine implements Backend {
       containerName: CONTAINER_NAME,
       state: dockerState(rec, pod),
     };
+  }
+
+  /**
+   * Delay the AutoRemove of container `id` until `release()` is called (or `maxMs` passes): an
+   * attach or log stream still delivering a finished container's last output calls this, so that
+   * `docker run --rm` does not lose output to the Pod's deletion.
+   */
+  holdAutoRemove(id: string, maxMs = 30_000): () => void {
+    let release!: () => void;
+    const p = new Promise<void>((r) => {
+      const t = setTimeout(r, maxMs);
+      t.unref();
+      release = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    const set = this.removalHolds.get(id) ?? new Set();
+    set.add(p);
+    this.removalHolds.set(id, set);
+    void p.then(() => {
+      set.delete(p);
+      if (!set.size && this.removalHolds.get(id) === set) this.removalHolds.delete(id);
+    });
+    return release;
+  }
+
+  /** Resolves when no hold on the container's AutoRemove is left. */
+  async autoRemoveHeld(id: string): Promise<void> {
+    for (let set = this.removalHolds.get(id); set?.size; set = this.removalHolds.get(id)) await Promise.all([...set]);
   }
 
   // ------------------------------------------------------------------ create / rename / remove

@@ -189,7 +189,10 @@ export class Monitor {
         }
         const sum = runSummary(pod);
         if (!sum || sum.error) return;
-        if (rec.config.HostConfig?.AutoRemove) return this.e.removeLocked(id, false);
+        if (rec.config.HostConfig?.AutoRemove) {
+          await this.e.autoRemoveHeld(id); // attach/logs readers draining the last output
+          return this.e.removeLocked(id, false);
+        }
         if (!this.shouldRestart(rec, sum)) return;
         const delay = this.backoffMs(rec, sum);
         const updated = await this.e.updateState(id, (s) => ({ ...s, run: s.run + 1, restartCount: s.restartCount + 1, restarting: true, last: sum, startError: undefined }));
