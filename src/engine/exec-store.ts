@@ -69,8 +69,11 @@ export class ExecInstance {
     this.running = true;
   }
 
-  /** Record the exit code before anything is closed (clients inspect right after EOF). */
-  finish(exitCode: number, now: number): void {
+  /**
+   * Record the exit code before anything is closed (clients inspect right after EOF); null when
+   * the session ended before the process and its exit is unknown.
+   */
+  finish(exitCode: number | null, now: number): void {
     this.exitCode = exitCode;
     this.running = false;
     this.endedAt = now;
