@@ -34,6 +34,16 @@ export interface Options {
   readonly kubeconfig: string | undefined;
   readonly context: string | undefined;
   readonly namespace: string | undefined;
+  /** Instance label of every object kuber-api creates (default: the pod name in a cluster, else kept in the state dir). */
+  readonly instanceId: string | undefined;
+  /** kuber-api's state directory (instance ID, the embedded kube-sim's kubeconfig and state). */
+  readonly stateDir: string | undefined;
+  /** How long `docker start` waits for a Pod to run (image pulls included) before failing. */
+  readonly startTimeoutMs: number;
+  /** terminationGracePeriodSeconds of container Pods: the delay between the kubelet's stop signal and SIGKILL. */
+  readonly killGraceSeconds: number;
+  /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
+  readonly imagePullPolicy: string;
 }
 
 /**
@@ -71,6 +81,11 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', def: undefined, help: 'kubeconfig of the cluster to run containers in' },
   { key: 'context', flag: 'context', env: 'KUBER_API_CONTEXT', kind: 'string', def: undefined, help: 'kubeconfig context (default: current-context)' },
   { key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
+  { key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
+  { key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
+  { key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
+  { key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
+  { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

@@ -4,8 +4,10 @@
  * containers, finds none, and leaves `kubernetes` out of systemInfo so that GET /info says that
  * no cluster is configured. Everything that would create something answers 501 from the router.
  */
-import { notFound } from '../errors.js';
-import type { Backend, ListOptions, SystemInfo } from './backend.js';
+import { notFound, unavailable } from '../errors.js';
+import type { Backend, CreateResult, ListOptions, SystemInfo, WaitResult } from './backend.js';
+
+const noCluster = () => unavailable('no Kubernetes cluster is configured: start kuber-api with --kubeconfig (or without one to run the embedded kube-sim)');
 
 export class NoClusterBackend implements Backend {
   async systemInfo(): Promise<SystemInfo> {
@@ -18,5 +20,46 @@ export class NoClusterBackend implements Backend {
 
   async inspectContainer(nameOrId: string): Promise<unknown> {
     throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  async createContainer(): Promise<CreateResult> {
+    throw noCluster();
+  }
+  async startContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async stopContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async killContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async restartContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async waitContainer(nameOrId: string): Promise<{ id: string; result: Promise<WaitResult> }> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async removeContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async renameContainer(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  async inspectImage(name: string): Promise<unknown> {
+    throw notFound(`No such image: ${name}`);
+  }
+  async listImages(): Promise<unknown[]> {
+    return [];
+  }
+  async pullImage(): Promise<string> {
+    throw noCluster();
+  }
+  async tagImage(name: string): Promise<void> {
+    throw notFound(`No such image: ${name}`);
+  }
+  async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
+    throw notFound(`No such image: ${name}`);
   }
 }
