@@ -5,6 +5,9 @@
  * router/<resource>/backend.go does. Handlers depend on these, never on Kubernetes directly.
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
+import type { StreamsBackend } from './streams.js';
+
+export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -96,4 +99,4 @@ export interface ImageBackend {
   removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}

@@ -30,6 +30,7 @@ import { inspectView, summaryView } from './views.js';
 import { Monitor } from './monitor.js';
 import { ImageRegistry, familiarImage, imageId as imageIdOf, normaliseImage } from './images.js';
 import { imageInspectView, imageSummaryView } from './image-views.js';
+import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions, type StreamsOptions } from './streams.js';
 
 export interface EngineOptions {
   /** The instance label value: every object of this kuber-api carries it. */
@@ -48,6 +49,8 @@ export interface EngineOptions {
   /** Known to be kube-sim (started embedded); otherwise detected from the node's kubelet version. */
   simulated?: boolean;
   eventsBufferSize: number;
+  /** Limits of attach/exec/logs (engine/streams.ts). */
+  streams?: Partial<StreamsOptions>;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = {
@@ -81,6 +84,8 @@ export class KubeEngine implements Backend {
   readonly log: Logger;
   private readonly monitor: Monitor;
   readonly images: ImageRegistry;
+  /** attach, exec, logs (engine/streams.ts). */
+  readonly streams: Streams;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
@@ -95,6 +100,31 @@ export class KubeEngine implements Backend {
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
     this.monitor = new Monitor(this);
     this.images = new ImageRegistry(() => this.index.all().map((r) => r.config.Image ?? ''));
+    this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
+  }
+
+  // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
+
+  attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
+    return this.streams.attachContainer(nameOrId, opts);
+  }
+  resizeContainer(nameOrId: string, height: number, width: number): void {
+    this.streams.resizeContainer(nameOrId, height, width);
+  }
+  createExec(nameOrId: string, body: Record<string, unknown> | undefined): { Id: string } {
+    return this.streams.createExec(nameOrId, body);
+  }
+  inspectExec(id: string): Record<string, unknown> {
+    return this.streams.inspectExec(id);
+  }
+  resizeExec(id: string, height: number, width: number): void {
+    this.streams.resizeExec(id, height, width);
+  }
+  startExec(id: string, opts: ExecStartOptions): Promise<ExecStart> {
+    return this.streams.startExec(id, opts);
+  }
+  containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs {
+    return this.streams.containerLogs(nameOrId, opts);
   }
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
