@@ -138,7 +138,13 @@ export class Connection implements ConnectionPort {
       case State.Active: {
         const req = this.req!;
         if (!this.msgDone) req._abort(new Error('the client closed the connection before the request body ended'));
-        if (!req.upgrade && this.pending === null) this.res!._clientGone();
+        if (this.resDone) {
+          // answered, and the rest of the body can never arrive: done
+          this.endSocket();
+          break;
+        }
+        // As Go's net/http cancels the request on EOF; an upgrade request keeps it as the end of its input.
+        if (!req.upgrade) this.res!._clientGone();
         break;
       }
       case State.Hijacked:
@@ -309,8 +315,12 @@ export class Connection implements ConnectionPort {
       this.endSocket();
       return;
     }
-    if (this.msgDone) this.next();
-    else {
+    if (this.msgDone) {
+      // Serve the next (pipelined) request once the current handler's synchronous code is done,
+      // not from inside its res.json() call.
+      if (this.pumping) this.next();
+      else queueMicrotask(() => this.state === State.Active && this.res === res && this.next());
+    } else {
       // The handler answered without reading the whole body: drain it so the connection can be reused.
       this.discarded = 0;
       req._abort(new Error('the response was sent before the request body was read'));
@@ -347,10 +357,11 @@ export class Connection implements ConnectionPort {
     const req = res.req;
     // Body bytes not read yet now belong to the raw stream's input (e.g. stdin sent as a
     // never-ending chunked body); the request's own body stream ends here.
-    if (!this.msgDone) req._end();
     const hij = new HijackedStream(this.socket, head, () => this.unpause(PAUSE_INPUT));
     this.hij = hij;
     this.unpause(PAUSE_BODY | PAUSE_HOLD);
+    // Body bytes parsed but not read by the handler come first.
+    for (const chunk of req._takeBuffered()) if (!hij.pushInput(chunk)) this.pause(PAUSE_INPUT);
     if (this.msgDone) {
       const rest = this.pending;
       this.pending = null;

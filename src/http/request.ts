@@ -22,6 +22,10 @@ class BodyStream extends Readable {
   override _read(): void {
     this.owner._wanted();
   }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // As Node's IncomingMessage: an abort is an 'error' only for someone who listens for it.
+    cb(err && this.listenerCount('error') > 0 ? err : null);
+  }
 }
 
 export class Request {
@@ -127,10 +131,17 @@ export class Request {
     if (!this.hasBody) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw this.tooLarge(limit);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of this.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw this.tooLarge(limit);
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      // A body cut short (the client's FIN, a malformed chunk) is the client's fault: 400, as
+      // moby's ReadJSON answers io.ErrUnexpectedEOF.
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (size === 0) return undefined;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
@@ -160,11 +171,24 @@ export class Request {
     if (this._body && !this._body.destroyed) this._body.push(null);
   }
 
-  /** @internal the client went away (or the body was malformed) before the message ended. */
+  /** @internal the client went away (or the body was malformed, or the response came first) before the message ended. */
   _abort(err: Error): void {
     if (this._complete) return;
+    this._complete = true;
     this._aborted = err;
     if (this._body && !this._body.destroyed) this._body.destroy(err);
+  }
+
+  /** @internal body bytes parsed but not read yet (a hijack hands them to the raw input); ends the body. */
+  _takeBuffered(): Buffer[] {
+    const out: Buffer[] = [];
+    const body = this._body;
+    if (body && !body.destroyed) {
+      for (let c = body.read() as Buffer | null; c !== null; c = body.read() as Buffer | null) out.push(c);
+      if (!this._complete) body.push(null);
+    }
+    this._complete = true;
+    return out;
   }
 
   /** @internal the body's reader wants more. */

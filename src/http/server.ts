@@ -122,9 +122,9 @@ export class HttpServer {
     for (const c of this.conns) c.shutdown();
     if (this.conns.size > 0) {
       await new Promise<void>((resolve) => {
+        // After the grace period, cut what is left; its 'close' events then drain the set.
         const timer = setTimeout(() => {
           for (const c of this.conns) c.destroy();
-          resolve();
         }, graceMs);
         this.onDrained = () => {
           clearTimeout(timer);

@@ -28,7 +28,8 @@ export interface Kuber {
 }
 
 export interface KuberOptions {
-  kubeconfig: string;
+  /** Absent: no kubeconfig at all (HOME is a fresh temp dir), so kuber-api starts the embedded kube-sim. */
+  kubeconfig?: string;
   namespace?: string;
   instanceId?: string;
   tcp?: boolean;
@@ -44,11 +45,17 @@ export async function startKuber(opts: KuberOptions): Promise<Kuber> {
   let logs = '';
   let tcpHost: string | undefined;
   const launch = async () => {
-    const args = [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--kubeconfig', opts.kubeconfig, '--instance-id', instanceId, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'info'];
+    const args = [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--instance-id', instanceId, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'info'];
+    if (opts.kubeconfig) args.push('--kubeconfig', opts.kubeconfig);
     if (opts.tcp) args.push('-H', 'tcp://127.0.0.1:0');
     if (opts.namespace) args.push('--namespace', opts.namespace);
     args.push(...(opts.args ?? []));
-    child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '', ...opts.env } });
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: '', ...opts.env };
+    if (!opts.kubeconfig) {
+      env.HOME = dir; // no ~/.kube/config
+      delete env.KUBERNETES_SERVICE_HOST;
+    }
+    child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const onData = (d: Buffer) => {
       logs += d.toString('utf8');
       if (process.env.TEST_LOG) process.stderr.write(d);
