@@ -95,7 +95,12 @@ export async function main(argv: string[]): Promise<void> {
         namespace: options.namespace,
         instanceId: options.instanceId,
         stateDir: options.stateDir,
-        engine: { startTimeoutMs: options.startTimeoutMs, killGraceSeconds: options.killGraceSeconds, imagePullPolicy: options.imagePullPolicy as 'IfNotPresent' },
+        engine: {
+          startTimeoutMs: options.startTimeoutMs,
+          killGraceSeconds: options.killGraceSeconds,
+          imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
+          streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
+        },
       },
       log,
     );
