@@ -12,7 +12,7 @@ import { createServer, type Bound, type HttpServer } from './http/index.js';
 import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend.js';
-import { NoClusterBackend } from './engine/no-cluster.js';
+import type { Booted } from './engine/boot.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -77,13 +77,45 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = configureLogger(options.logLevel as LevelWithSilent);
-  // The Kubernetes engine replaces this wiring; until then the API runs on an empty engine.
-  const backend: Backend = new NoClusterBackend();
+  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) {
+    process.stderr.write(`kuber-api: --image-pull-policy must be IfNotPresent, Always or Never\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
+  let booted: Booted;
+  try {
+    // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
+    // --version and flag errors should not wait for it.
+    const { bootKubeBackend } = await import('./engine/boot.js');
+    booted = await bootKubeBackend(
+      {
+        kubeconfig: options.kubeconfig,
+        context: options.context,
+        namespace: options.namespace,
+        instanceId: options.instanceId,
+        stateDir: options.stateDir,
+        engine: {
+          startTimeoutMs: options.startTimeoutMs,
+          killGraceSeconds: options.killGraceSeconds,
+          imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
+          streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
+        },
+      },
+      log,
+    );
+  } catch (err) {
+    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const backend: Backend = booted.engine;
   let running: Running;
   try {
-    running = await serve(options, backend, { log });
+    running = await serve(options, backend, { log, events: booted.engine.events });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
+    await booted.close();
     process.exitCode = 1;
     return;
   }
@@ -97,10 +129,16 @@ export async function main(argv: string[]): Promise<void> {
     }
     stopping = true;
     log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
-    running.close(options.shutdownGraceMs).then(
+    running.close(options.shutdownGraceMs).then(() => booted.close()).then(
       () => {
         log.info('stopped');
         process.exitCode = 0;
+        // Everything we own is closed; a handle someone else left open must not keep a
+        // terminated sidecar alive (this timer only fires if the process is still up).
+        setTimeout(() => {
+          log.warn('handles still open after shutdown: exiting');
+          process.exit(0);
+        }, 2000).unref();
       },
       (err) => {
         log.error({ err }, 'shutdown failed');

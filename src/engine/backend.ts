@@ -5,6 +5,9 @@
  * router/<resource>/backend.go does. Handlers depend on these, never on Kubernetes directly.
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
+import type { StreamsBackend } from './streams.js';
+
+export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -31,11 +34,69 @@ export interface ListOptions {
   filters: Record<string, string[]>;
 }
 
-/** Container listing and inspection; the engine adds create/start/stop/... to this. */
+/** Container listing and inspection. */
 export interface ContainerBackend {
   listContainers(opts: ListOptions, apiVersion: string): Promise<unknown[]>;
   /** Throws a not-found EngineError "No such container: <name>" when absent. */
   inspectContainer(nameOrId: string, opts: { size: boolean }, apiVersion: string): Promise<unknown>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend {}
+/** POST /containers/create answer. */
+export interface CreateResult {
+  Id: string;
+  Warnings: string[];
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** POST /containers/{id}/wait body (moby container.WaitResponse). */
+export interface WaitResult {
+  StatusCode: number;
+  Error?: { Message: string };
+}
+
+/**
+ * The container lifecycle (moby router/container backend.go stateBackend + monitorBackend).
+ * `nameOrId` is a full ID, a name (with or without its leading `/`) or a unique ID prefix.
+ * Errors are EngineErrors with moby's classes: not-found, conflict, not-modified (304), invalid.
+ */
+export interface ContainerLifecycleBackend {
+  /** `body` is the create JSON (Config with HostConfig and NetworkingConfig inline). */
+  createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult>;
+  startContainer(nameOrId: string): Promise<void>;
+  /** `timeout` in seconds (-1 waits forever; absent: the container's StopTimeout, else 10). */
+  stopContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  /** Default signal SIGKILL. */
+  killContainer(nameOrId: string, signal?: string): Promise<void>;
+  restartContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  /**
+   * Resolves once the container is found (so a 404 is still a plain error), with `result`
+   * settling when `condition` holds: the handler sends the 200 head in between.
+   */
+  waitContainer(nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }>;
+  removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
+  renameContainer(nameOrId: string, newName: string): Promise<void>;
+  /** GET /containers/{id}/top: `ps <psArgs>` run in the container (moby runs it on the host). */
+  topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** POST /containers/prune: remove stopped containers matching `until`/`label` filters. */
+  pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
+}
+
+/**
+ * Images without an image store (the kubelet pulls): what clients need to get past their
+ * inspect-then-pull dance. The images issue will grow this.
+ */
+export interface ImageBackend {
+  /** GET /images/{name}/json; 404 "No such image: <name>" for an image nobody pulled or uses. */
+  inspectImage(name: string, apiVersion: string): Promise<unknown>;
+  /** GET /images/json. */
+  listImages(): Promise<unknown[]>;
+  /** POST /images/create: remember the reference (the kubelet pulls it when a container starts). */
+  pullImage(ref: string): Promise<string>;
+  /** POST /images/{name}/tag. */
+  tagImage(name: string, newRef: string): Promise<void>;
+  /** DELETE /images/{name}: the untagged references; 409 while a container uses it. */
+  removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+}
+
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}

@@ -87,6 +87,11 @@ class Output extends Writable {
     if (!this.socket.destroyed) this.socket.end();
     cb();
   }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // The client going away is routine: an 'error' only for whoever listens (pipeline() does).
+    cb(err && this.listenerCount('error') > 0 ? err : null);
+  }
 }
 
 export class HijackedStream implements Hijacked {
@@ -102,8 +107,6 @@ export class HijackedStream implements Hijacked {
   ) {
     this.input = new Input(wanted);
     this.output = new Output(socket, head);
-    // A write error (EPIPE) is reported here and by 'close'; keep it from being an unhandled 'error'.
-    this.output.on('error', () => {});
   }
 
   get closed(): boolean {

@@ -22,6 +22,10 @@ class BodyStream extends Readable {
   override _read(): void {
     this.owner._wanted();
   }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // As Node's IncomingMessage: an abort is an 'error' only for someone who listens for it.
+    cb(err && this.listenerCount('error') > 0 ? err : null);
+  }
 }
 
 export class Request {
@@ -99,8 +103,14 @@ export class Request {
     return (this._query ??= new URLSearchParams(this.rawQuery));
   }
 
+  /** A child logger with `rid` (created on first use: check {@link logs} first on hot paths). */
   get log(): Logger {
     return (this._log ??= this.port.log.child({ rid: this.id }));
+  }
+
+  /** Whether `level` is logged at all, without creating the child logger. */
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.port.logs(level);
   }
 
   get socket(): Socket {
@@ -127,10 +137,17 @@ export class Request {
     if (!this.hasBody) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw this.tooLarge(limit);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of this.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw this.tooLarge(limit);
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      // A body cut short (the client's FIN, a malformed chunk) is the client's fault: 400, as
+      // moby's ReadJSON answers io.ErrUnexpectedEOF.
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (size === 0) return undefined;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
@@ -160,11 +177,24 @@ export class Request {
     if (this._body && !this._body.destroyed) this._body.push(null);
   }
 
-  /** @internal the client went away (or the body was malformed) before the message ended. */
+  /** @internal the client went away (or the body was malformed, or the response came first) before the message ended. */
   _abort(err: Error): void {
     if (this._complete) return;
+    this._complete = true;
     this._aborted = err;
     if (this._body && !this._body.destroyed) this._body.destroy(err);
+  }
+
+  /** @internal body bytes parsed but not read yet (a hijack hands them to the raw input); ends the body. */
+  _takeBuffered(): Buffer[] {
+    const out: Buffer[] = [];
+    const body = this._body;
+    if (body && !body.destroyed) {
+      for (let c = body.read() as Buffer | null; c !== null; c = body.read() as Buffer | null) out.push(c);
+      if (!this._complete) body.push(null);
+    }
+    this._complete = true;
+    return out;
   }
 
   /** @internal the body's reader wants more. */

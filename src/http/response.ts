@@ -294,6 +294,9 @@ class ChunkedBody extends Writable {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.socket.removeListener('close', this.onSocketClose);
+    // A client that goes away is routine: an 'error' only for whoever listens (pipeline() does),
+    // never an uncaught one that would take the server down.
+    err = err && this.listenerCount('error') > 0 ? err : null;
     if (!this.writableFinished && !this.res.finished) {
       // A stream destroyed half-way cannot end its chunked body: the connection cannot be reused.
       if (!this.socket.destroyed) this.socket.destroy();

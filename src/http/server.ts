@@ -93,9 +93,7 @@ export class HttpServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    const id = ++this.nextConnId;
-    const log = this.opts.log.child({ conn: id });
-    const conn = new Connection(socket, this.handler, this.opts, log, (c) => {
+    const conn = new Connection(socket, this.handler, this.opts, this.opts.log, ++this.nextConnId, (c) => {
       this.conns.delete(c);
       if (this.closing && this.conns.size === 0) this.onDrained?.();
     });
@@ -122,9 +120,9 @@ export class HttpServer {
     for (const c of this.conns) c.shutdown();
     if (this.conns.size > 0) {
       await new Promise<void>((resolve) => {
+        // After the grace period, cut what is left; its 'close' events then drain the set.
         const timer = setTimeout(() => {
           for (const c of this.conns) c.destroy();
-          resolve();
         }, graceMs);
         this.onDrained = () => {
           clearTimeout(timer);

@@ -20,6 +20,11 @@ export const ROUTES: readonly RouteDef[] = Object.freeze([
   r('GET', '/system/df', 'getDiskUsage'),
   r('POST', '/auth', 'postAuth'),
 
+  // checkpoints (router/checkpoint; moby registers it before the container router, or its DELETE is masked)
+  r('GET', '/containers/{name:.*}/checkpoints', 'getContainerCheckpoints'),
+  r('POST', '/containers/{name:.*}/checkpoints', 'postContainerCheckpoint'),
+  r('DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'deleteContainerCheckpoint'),
+
   // containers (router/container/container.go)
   r('HEAD', '/containers/{name:.*}/archive', 'headContainersArchive'),
   r('GET', '/containers/json', 'getContainersJSON'),
@@ -51,11 +56,6 @@ export const ROUTES: readonly RouteDef[] = Object.freeze([
   r('POST', '/commit', 'postCommit'),
   r('PUT', '/containers/{name:.*}/archive', 'putContainersArchive'),
   r('DELETE', '/containers/{name:.*}', 'deleteContainers'),
-
-  // checkpoints (router/checkpoint, experimental in moby)
-  r('GET', '/containers/{name:.*}/checkpoints', 'getContainerCheckpoints'),
-  r('POST', '/containers/{name:.*}/checkpoints', 'postContainerCheckpoint'),
-  r('DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'deleteContainerCheckpoint'),
 
   // images (router/image/image.go)
   r('GET', '/images/json', 'getImagesJSON'),

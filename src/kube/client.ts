@@ -1,0 +1,362 @@
+/**
+ * @module kube/client
+ * A thin JSON-over-HTTP(S) client for the Kubernetes REST API, built on node:http(s) with one
+ * keep-alive agent. client-node's `KubeConfig.applyToHTTPSOptions` supplies TLS material and auth
+ * headers (client certs, bearer tokens, token files, exec plugins); we keep our own agent so that
+ * connections are reused (client-node builds a new agent per call) and so that watches are streamed
+ * line by line with an inactivity guard (client-node 1.x has none: k8s-streams.md §5.2).
+ *
+ * Retries (the apiserver's contract, k8s.io/client-go rest/request.go `checkWait`/`isRetryable`):
+ * 429 waits for Retry-After (or backs off), 5xx and connection failures back off exponentially with
+ * jitter, up to `maxRetries`. A create retried after a 5xx may find its own object (409
+ * AlreadyExists): callers that create with deterministic names handle that.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import type { KubeTarget } from './config.js';
+import { childLogger, type Logger } from '../log.js';
+
+export interface KubeClientOptions {
+  /** Retries after the first attempt for 429, 5xx and connection errors. */
+  maxRetries: number;
+  /** First backoff delay; doubles per attempt, with jitter. */
+  retryBaseMs: number;
+  /** Upper bound of one backoff delay (and of an honoured Retry-After). */
+  retryMaxMs: number;
+  /** A REST request (not a watch) that takes longer than this is aborted and retried. */
+  requestTimeoutMs: number;
+  /** A watch that receives no byte for this long is considered dead and reopened. */
+  watchIdleTimeoutMs: number;
+  /** Sockets per apiserver (the keep-alive pool). */
+  maxSockets: number;
+}
+
+export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
+  maxRetries: 6,
+  retryBaseMs: 100,
+  retryMaxMs: 10_000,
+  requestTimeoutMs: 30_000,
+  watchIdleTimeoutMs: 330_000,
+  maxSockets: 64,
+};
+
+/** A Kubernetes `Status` failure (or a transport failure with status 0). */
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly details: unknown;
+  constructor(status: number, reason: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+    this.details = details;
+  }
+  static fromBody(status: number, text: string): KubeApiError {
+    try {
+      const s = JSON.parse(text) as { kind?: string; reason?: string; message?: string; details?: unknown; code?: number };
+      if (s && s.kind === 'Status') return new KubeApiError(s.code ?? status, s.reason ?? '', s.message ?? text, s.details);
+    } catch {
+      /* not JSON */
+    }
+    return new KubeApiError(status, http.STATUS_CODES[status] ?? '', text.trim() || `HTTP ${status}`);
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
+export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.status === 409 && e.reason === 'AlreadyExists';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Defaults to application/json; PATCH callers pass merge-patch or json-patch. */
+  contentType?: string;
+  /** Do not retry (for non-idempotent calls whose caller retries itself). */
+  noRetry?: boolean;
+}
+
+export interface WatchEvent<T = any> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** How a watch ended: the server closed it (resume from the last RV), or the RV expired (relist). */
+export type WatchEnd = 'closed' | 'expired';
+
+export interface WatchHandle {
+  done: Promise<WatchEnd>;
+  abort(): void;
+}
+
+/** TLS material and auth headers, shared by REST calls and the WebSocket dialer. */
+export interface ConnectionOptions {
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  headers: Record<string, string>;
+  /** A proxy agent from the kubeconfig's proxy-url, when one is configured. */
+  proxyAgent?: http.Agent;
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+const AUTH_REFRESH_MS = 30_000;
+
+export class KubeClient {
+  readonly target: KubeTarget;
+  readonly opts: KubeClientOptions;
+  /** Counters for tests and /info: retries taken, watches (re)opened. */
+  readonly stats = { requests: 0, retries: 0, watches: 0 };
+  private readonly log: Logger;
+  private readonly base: URL;
+  private conn?: { at: number; value: Promise<ConnectionOptions> };
+  private agent?: http.Agent;
+  private closed = false;
+
+  constructor(target: KubeTarget, opts: Partial<KubeClientOptions> = {}, log?: Logger) {
+    this.target = target;
+    this.opts = { ...DEFAULT_CLIENT_OPTIONS, ...opts };
+    this.log = log ?? childLogger({ component: 'kube' });
+    this.base = new URL(target.server);
+  }
+
+  get namespace(): string {
+    return this.target.namespace;
+  }
+
+  /** TLS + auth for this apiserver, refreshed every 30 s (token files and exec plugins rotate). */
+  connectionOptions(force = false): Promise<ConnectionOptions> {
+    const now = Date.now();
+    if (!force && this.conn && now - this.conn.at < AUTH_REFRESH_MS) return this.conn.value;
+    const value = this.loadConnectionOptions();
+    this.conn = { at: now, value };
+    value.catch(() => {
+      if (this.conn?.value === value) this.conn = undefined;
+    });
+    return value;
+  }
+
+  private async loadConnectionOptions(): Promise<ConnectionOptions> {
+    const o: https.RequestOptions & { headers?: Record<string, string> } = { headers: {} };
+    try {
+      await this.target.kc.applyToHTTPSOptions(o);
+    } catch (err) {
+      // client-node refuses to build an agent for http:// without skipTLSVerify, after it has
+      // applied the auth headers: a plain-http apiserver (kube-sim, kubectl proxy) is still fine.
+      if (this.base.protocol !== 'http:') throw err;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    if (o.auth) headers.Authorization = 'Basic ' + Buffer.from(o.auth).toString('base64');
+    const cluster = this.target.kc.getCurrentCluster();
+    return {
+      ca: o.ca as Buffer | undefined,
+      cert: o.cert as Buffer | undefined,
+      key: o.key as Buffer | undefined,
+      rejectUnauthorized: o.rejectUnauthorized,
+      servername: (o as { servername?: string }).servername,
+      headers,
+      proxyAgent: cluster?.proxyUrl ? (o.agent as http.Agent) : undefined,
+    };
+  }
+
+  private async agentFor(c: ConnectionOptions): Promise<http.Agent> {
+    if (c.proxyAgent) return c.proxyAgent;
+    if (!this.agent) {
+      const common = { keepAlive: true, maxSockets: this.opts.maxSockets, keepAliveMsecs: 15_000 };
+      this.agent =
+        this.base.protocol === 'http:'
+          ? new http.Agent(common)
+          : new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: c.rejectUnauthorized, servername: c.servername });
+    }
+    return this.agent;
+  }
+
+  url(path: string, query?: RequestOptions['query']): URL {
+    const u = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  /** One REST call with retries. Resolves to the parsed JSON body (undefined for an empty body). */
+  async request<T = any>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
+    const url = this.url(path, ro.query);
+    const payload = ro.body === undefined ? undefined : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
+    let authRefreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new KubeApiError(0, 'ClientClosed', 'the Kubernetes client is closed');
+      let status = 0;
+      let retryAfterMs: number | undefined;
+      let error: KubeApiError;
+      try {
+        this.stats.requests++;
+        const res = await this.once(method, url, payload, ro.contentType ?? 'application/json');
+        status = res.status;
+        if (status >= 200 && status < 300) return (res.body.length ? JSON.parse(res.body) : undefined) as T;
+        error = KubeApiError.fromBody(status, res.body);
+        if (status === 401 && !authRefreshed) {
+          authRefreshed = true; // tokens rotate: reload once before giving up
+          await this.connectionOptions(true);
+          attempt--;
+          continue;
+        }
+        retryAfterMs = parseRetryAfter(res.retryAfter);
+      } catch (err) {
+        error = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `${method} ${url.pathname}: ${(err as Error).message}`);
+      }
+      const retryable = status === 0 || RETRYABLE.has(status);
+      if (!retryable || ro.noRetry || attempt >= this.opts.maxRetries) throw error;
+      const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
+      const delay = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+      this.stats.retries++;
+      this.log.debug({ method, path: url.pathname, status, attempt, delay }, 'kubernetes request failed; retrying');
+      await sleep(delay);
+    }
+  }
+
+  private async once(method: string, url: URL, payload: Buffer | undefined, contentType: string): Promise<{ status: number; body: string; retryAfter?: string }> {
+    const c = await this.connectionOptions();
+    const agent = await this.agentFor(c);
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...c.headers, Accept: 'application/json' };
+      if (payload) {
+        headers['Content-Type'] = contentType;
+        headers['Content-Length'] = payload.length;
+      }
+      const req = lib.request(url, { method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
+        res.on('error', reject);
+      });
+      req.setTimeout(this.opts.requestTimeoutMs, () => req.destroy(new Error(`timed out after ${this.opts.requestTimeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  get<T = any>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return this.request<T>('GET', path, { query });
+  }
+  create<T = any>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, { body });
+  }
+  /** JSON merge patch (RFC 7386): `null` deletes a key. */
+  mergePatch<T = any>(path: string, patch: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body: patch, contentType: 'application/merge-patch+json' });
+  }
+  /** JSON patch (RFC 6902); a `test` op makes the patch conditional. */
+  jsonPatch<T = any>(path: string, ops: unknown[]): Promise<T> {
+    return this.request<T>('PATCH', path, { body: ops, contentType: 'application/json-patch+json' });
+  }
+  delete<T = any>(path: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; preconditionsUid?: string } = {}): Promise<T> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    if (opts.preconditionsUid) body.preconditions = { uid: opts.preconditionsUid };
+    return this.request<T>('DELETE', path, { body });
+  }
+
+  /**
+   * Open a watch (`?watch=1`) and call `onEvent` for every newline-delimited event. `done`
+   * resolves 'closed' when the server ends the stream (or the inactivity guard fires), 'expired'
+   * on a 410 (as an HTTP status or as an ERROR event: k8s-streams.md §4.1), and rejects on other
+   * errors. Not retried here: the cache decides (relist, backoff).
+   */
+  watch(path: string, query: RequestOptions['query'], onEvent: (ev: WatchEvent) => void): WatchHandle {
+    const url = this.url(path, { ...query, watch: 1 });
+    let req: http.ClientRequest | undefined;
+    let aborted = false;
+    let settle: (v: WatchEnd | Error) => void = () => {};
+    const done = new Promise<WatchEnd>((resolve, reject) => {
+      let settled = false;
+      settle = (v) => {
+        if (settled) return;
+        settled = true;
+        req?.destroy();
+        if (v instanceof Error) reject(v);
+        else resolve(v);
+      };
+    });
+    this.stats.watches++;
+    (async () => {
+      const c = await this.connectionOptions();
+      const agent = await this.agentFor(c);
+      if (aborted) return settle('closed');
+      const lib = url.protocol === 'http:' ? http : https;
+      req = lib.request(url, { method: 'GET', headers: { ...c.headers, Accept: 'application/json' }, agent }, (res) => {
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => {
+            const err = KubeApiError.fromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+            settle(err.status === 410 ? 'expired' : err);
+          });
+          res.on('error', (e) => settle(e));
+          return;
+        }
+        const decoder = new StringDecoder('utf8');
+        let pending = '';
+        res.on('data', (d: Buffer) => {
+          pending += decoder.write(d);
+          let nl: number;
+          while ((nl = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, nl).trim();
+            pending = pending.slice(nl + 1);
+            if (!line) continue;
+            let ev: WatchEvent;
+            try {
+              ev = JSON.parse(line) as WatchEvent;
+            } catch {
+              return settle(new KubeApiError(0, 'BadWatchEvent', `unparseable watch event: ${line.slice(0, 200)}`));
+            }
+            if (ev.type === 'ERROR') {
+              const st = ev.object as { code?: number; reason?: string; message?: string };
+              return settle(st?.code === 410 ? 'expired' : new KubeApiError(st?.code ?? 500, st?.reason ?? '', st?.message ?? 'watch error'));
+            }
+            try {
+              onEvent(ev);
+            } catch (err) {
+              this.log.error({ err }, 'watch event handler failed');
+            }
+          }
+        });
+        // Once the stream is established, any end (server close, reset, proxy cut) means "resume
+        // from the last resourceVersion": the cache reconnects, and relists only on a 410.
+        res.on('end', () => settle('closed'));
+        res.on('error', () => settle('closed'));
+        res.on('close', () => settle('closed'));
+      });
+      // No byte for watchIdleTimeoutMs (server timeoutSeconds plus slack): a half-open connection.
+      req.setTimeout(this.opts.watchIdleTimeoutMs, () => settle('closed'));
+      req.on('error', (e) => settle(aborted ? 'closed' : e));
+      req.end();
+    })().catch((e) => settle(e as Error));
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        settle('closed');
+      },
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.agent?.destroy();
+  }
+}
+
+export function parseRetryAfter(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

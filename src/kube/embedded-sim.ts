@@ -1,0 +1,76 @@
+/**
+ * @module kube/embedded-sim
+ * With no kubeconfig and no in-cluster service account, kuber-api runs kube-sim as a child
+ * process (`node dist/src/cli.js sim --kubeconfig <dir>/kubeconfig`) and talks to it through that
+ * kubeconfig, exactly as to a real cluster: nothing of src/sim is imported here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../log.js';
+
+export interface EmbeddedSim {
+  url: string;
+  kubeconfigPath: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** dist/src/cli.js, next to this module's parent directory. */
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number } = {}): Promise<EmbeddedSim> {
+  mkdirSync(stateDir, { recursive: true });
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 8192) stderr += d.toString('utf8');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kube-sim was not ready within ${opts.readyTimeoutMs ?? 30_000} ms: ${stderr}`));
+    }, opts.readyTimeoutMs ?? 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /kube-sim ready url=(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`kube-sim exited (${code ?? signal}) before it was ready: ${stderr.trim()}`));
+    });
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) log.error({ code, signal, stderr: stderr.slice(-2000) }, 'the embedded kube-sim exited');
+  });
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    kubeconfigPath,
+    pid: child.pid!,
+    stop: () =>
+      (stopped ??= new Promise<void>((resolve) => {
+        stopping = true;
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      })),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * @module kube/ws-dialer
+ * The only place that opens WebSockets to the apiserver (pods/exec, pods/attach, pods/portforward,
+ * pods/log with a WS upgrade). It offers `v5.channel.k8s.io` first and `v4.channel.k8s.io` second
+ * (KEP-4006: a ≥1.30 apiserver translates v5 to the kubelet; older servers proxy v4 to the kubelet's
+ * own WS server, k8s-streams.md §1.2), uses the kubeconfig's TLS and auth exactly as REST calls do
+ * (src/kube/client `connectionOptions`), and hands back the raw `ws` WebSocket so that src/stream
+ * can apply backpressure (`ws.pause()`/`ws.resume()`, `ws.bufferedAmount`, `ws.send(.., cb)`).
+ *
+ * Errors before the upgrade are the apiserver's `Status` bodies (404 pod not found, 400 container
+ * not valid / pod has no host, 403 RBAC) and reject as KubeApiError. After the 101, failures arrive
+ * as a Status on channel 3 (the v5 translator upgrades first): a 101 means "transport up", not
+ * "process started" (§1.9).
+ */
+import { WebSocket, type ClientOptions } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { KubeApiError, type KubeClient } from './client.js';
+
+export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+export interface DialOptions {
+  /** Subprotocols to offer, most preferred first. Default: v5 then v4 channel protocols. */
+  protocols?: readonly string[];
+  /** Abort the handshake. */
+  signal?: AbortSignal;
+  /** Handshake timeout (default 30 s). */
+  handshakeTimeoutMs?: number;
+  /** ws `maxPayload` for inbound messages (default 64 MiB). */
+  maxPayload?: number;
+}
+
+export interface Dialed {
+  ws: WebSocket;
+  /** The negotiated subprotocol, e.g. `v5.channel.k8s.io` (v5 has the [255, ch] CLOSE signal). */
+  protocol: string;
+}
+
+/** Query for exec/attach: booleans as "true"/"false"; `command` repeated once per argv element. */
+export type DialQuery = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export function buildQuery(q: DialQuery): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) p.append(k, String(x));
+    else p.set(k, String(v));
+  }
+  return p;
+}
+
+export class WsDialer {
+  constructor(private readonly client: KubeClient) {}
+
+  /** The ws(s):// URL for an apiserver path. */
+  url(path: string, query: DialQuery = {}): string {
+    const u = this.client.url(path);
+    u.protocol = u.protocol === 'http:' ? 'ws:' : 'wss:';
+    u.search = buildQuery(query).toString();
+    return u.toString();
+  }
+
+  /** Dial `path` (e.g. `/api/v1/namespaces/ns/pods/p/exec`) with `query`. */
+  async dial(path: string, query: DialQuery = {}, opts: DialOptions = {}): Promise<Dialed> {
+    const c = await this.client.connectionOptions();
+    const protocols = [...(opts.protocols ?? CHANNEL_PROTOCOLS)];
+    // ws passes TLS options through to tls.connect (servername included; its typings omit it).
+    const wsOpts: ClientOptions & { servername?: string } = {
+      headers: c.headers,
+      ca: c.ca,
+      cert: c.cert,
+      key: c.key,
+      rejectUnauthorized: c.rejectUnauthorized,
+      servername: c.servername,
+      agent: c.proxyAgent,
+      perMessageDeflate: false,
+      handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
+      maxPayload: opts.maxPayload ?? 64 * 1024 * 1024,
+    };
+    const url = this.url(path, query);
+    return new Promise<Dialed>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
+      const ws = new WebSocket(url, protocols, wsOpts);
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        ws.removeAllListeners();
+        ws.on('error', () => {}); // a late socket error after terminate() must not crash the process
+        ws.terminate();
+        reject(err);
+      };
+      const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      ws.once('unexpected-response', (_req, res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => fail(KubeApiError.fromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', (e) => fail(e));
+      });
+      ws.once('error', (e) => fail(new KubeApiError(0, 'ConnectionError', `WebSocket to ${path}: ${e.message}`)));
+      ws.once('open', () => {
+        if (settled) return;
+        // client-go's check (transport/websocket/roundtripper.go): the server must pick one we offered.
+        if (!ws.protocol || !protocols.includes(ws.protocol)) {
+          return fail(new KubeApiError(0, 'UpgradeFailure', `the apiserver negotiated no supported protocol (offered ${protocols.join(', ')}, got "${ws.protocol}")`));
+        }
+        settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        ws.removeAllListeners('error');
+        resolve({ ws, protocol: ws.protocol });
+      });
+    });
+  }
+
+  /** Dial pods/exec: `command` is an argv. */
+  exec(namespace: string, pod: string, opts: { container?: string; command: readonly string[]; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }, dial: DialOptions = {}): Promise<Dialed> {
+    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/exec`, {
+      command: opts.command,
+      container: opts.container,
+      stdin: !!opts.stdin,
+      stdout: opts.stdout ?? true,
+      stderr: opts.tty ? false : (opts.stderr ?? true), // a TTY merges stderr (§1.1)
+      tty: !!opts.tty,
+    }, dial);
+  }
+
+  /** Dial pods/attach. */
+  attach(namespace: string, pod: string, opts: { container?: string; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }, dial: DialOptions = {}): Promise<Dialed> {
+    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/attach`, {
+      container: opts.container,
+      stdin: !!opts.stdin,
+      stdout: opts.stdout ?? true,
+      stderr: opts.tty ? false : (opts.stderr ?? true),
+      tty: !!opts.tty,
+    }, dial);
+  }
+}

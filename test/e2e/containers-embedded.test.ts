@@ -1,0 +1,53 @@
+/**
+ * `kuber-api` with no kubeconfig and no service account starts the embedded kube-sim, says so,
+ * and the docker CLI works against it: run -d, ps, stop, rm. Stopping kuber-api stops the sim.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { startKuber, type Kuber } from '../helpers/kuber.js';
+import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { ok } from './containers-cases.js';
+
+let kuber: Kuber;
+const available = dockerAvailable();
+if (!available) console.log('SKIP embedded kube-sim CLI tests: no `docker` on PATH');
+const t = available ? test : test.skip;
+
+test.before(async () => {
+  if (available) kuber = await startKuber({});
+});
+test.after(async () => {
+  await kuber?.stop();
+});
+
+t('~> no kubeconfig: the embedded kube-sim is started and logged; run -d, ps, stop, rm work', async () => {
+  const m = /no kubeconfig found: started the embedded kube-sim at (https?:\/\/\S+?) \(kubeconfig (\S+)\)/.exec(kuber.logs());
+  assert.ok(m, kuber.logs());
+  const d = (...a: string[]) => docker(kuber.dockerHost, a, { timeoutMs: 60_000 });
+  const id = ok(await d('run', '-d', 'busybox', 'sleep', '100'));
+  assert.match(ok(await d('ps', '--format', '{{.ID}} {{.Status}}')), new RegExp(`^${id.slice(0, 12)} Up `));
+  ok(await d('stop', '-t', '1', id));
+  assert.match(ok(await d('ps', '-a', '--format', '{{.Status}}')), /^Exited \(137\)/);
+  ok(await d('rm', id));
+  assert.is(ok(await d('ps', '-a', '-q')), '');
+  const info = JSON.parse(ok(await d('info', '--format', '{{json .DriverStatus}}')));
+  assert.ok(info.some((kv: string[]) => kv[0] === 'Simulated' && kv[1] === 'true'));
+  assert.ok(info.some((kv: string[]) => kv[0] === 'Kubernetes Server' && kv[1] === m![1]));
+});
+
+t('~> stopping kuber-api stops its embedded kube-sim', async () => {
+  const url = /embedded kube-sim at (https?:\/\/\S+?) /.exec(kuber.logs())![1]!;
+  await kuber.stop();
+  const u = new URL(url);
+  // A TCP connect (not fetch: the simulator's certificate is self-signed) must be refused.
+  const reachable = await new Promise<boolean>((resolve) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+  assert.not.ok(reachable, 'the simulator still accepts connections');
+  kuber = undefined as unknown as Kuber;
+});
+
+test.run();

@@ -1,0 +1,124 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeApiserver, type FakeApiserver } from './fake-apiserver.js';
+import { loadKubeTarget, findKubeconfig, clusterConfigured, KubeClient, KubeApiError, parseRetryAfter } from '../../src/kube/index.js';
+
+let api: FakeApiserver;
+let dir: string;
+let cfg: string;
+
+test.before(async () => {
+  api = await startFakeApiserver();
+  dir = mkdtempSync(join(tmpdir(), 'kube-client-'));
+  cfg = join(dir, 'config');
+  writeFileSync(cfg, api.kubeconfig);
+});
+test.after(async () => api.close());
+
+test('~> the kubeconfig is found by flag, then KUBECONFIG, then ~/.kube/config', () => {
+  assert.is(findKubeconfig({ kubeconfig: '/x/y', env: {} }), '/x/y');
+  assert.is(findKubeconfig({ env: { KUBECONFIG: cfg, HOME: '/nonexistent' } }), cfg);
+  const home = mkdtempSync(join(tmpdir(), 'home-'));
+  assert.is(findKubeconfig({ env: { HOME: home } }), undefined);
+  assert.not.ok(clusterConfigured({ env: { HOME: home }, serviceAccountDir: join(home, 'sa') }));
+  mkdirSync(join(home, '.kube'));
+  writeFileSync(join(home, '.kube', 'config'), api.kubeconfig);
+  assert.is(findKubeconfig({ env: { HOME: home } }), join(home, '.kube', 'config'));
+});
+
+test('~> namespace: flag, then the context, then default; --context selects the context', () => {
+  assert.is(loadKubeTarget({ kubeconfig: cfg }).namespace, 'fakens');
+  assert.is(loadKubeTarget({ kubeconfig: cfg, namespace: 'other' }).namespace, 'other');
+  const t = loadKubeTarget({ kubeconfig: cfg, context: 'fake' });
+  assert.is(t.server, api.url);
+  assert.is(t.source, 'kubeconfig');
+  assert.throws(() => loadKubeTarget({ kubeconfig: cfg, context: 'nope' }), /context "nope"/);
+  assert.throws(() => loadKubeTarget({ kubeconfig: join(dir, 'missing') }), /does not exist/);
+});
+
+test('~> in-cluster: service account token, CA and namespace file', () => {
+  const root = mkdtempSync(join(tmpdir(), 'incluster-'));
+  const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(join(sa, 'token'), 'tok');
+  writeFileSync(join(sa, 'namespace'), 'ci-job-42\n');
+  writeFileSync(join(sa, 'ca.crt'), '');
+  const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', HOME: root };
+  const saved = { ...process.env };
+  Object.assign(process.env, env); // client-node's loadFromCluster reads process.env
+  try {
+    const t = loadKubeTarget({ env, serviceAccountDir: sa });
+    assert.is(t.source, 'in-cluster');
+    assert.is(t.namespace, 'ci-job-42');
+    assert.is(t.server, 'https://10.0.0.1:443');
+  } finally {
+    process.env.KUBERNETES_SERVICE_HOST = saved.KUBERNETES_SERVICE_HOST;
+    process.env.KUBERNETES_SERVICE_PORT = saved.KUBERNETES_SERVICE_PORT;
+    if (saved.KUBERNETES_SERVICE_HOST === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+    if (saved.KUBERNETES_SERVICE_PORT === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+  }
+});
+
+test('~> REST calls carry the bearer token and parse JSON', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }));
+  const v = await c.get('/version');
+  assert.is(v.gitVersion, 'v1.33.0-fake');
+  const opts = await c.connectionOptions();
+  assert.is(opts.headers.Authorization, 'Bearer fake-token');
+  const echoed = await c.create('/api/v1/namespaces/x/pods', { a: 1 });
+  assert.equal(echoed, { echoed: { a: 1 }, method: 'POST' });
+  c.close();
+});
+
+test('~> 429 honours Retry-After and 5xx backs off, then the call succeeds', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 10 });
+  api.failNext = { status: 429, count: 2, retryAfter: '0' };
+  const t0 = Date.now();
+  assert.is((await c.get('/version')).major, '1');
+  assert.is(c.stats.retries, 2);
+  api.failNext = { status: 500, count: 3 };
+  assert.is((await c.get('/version')).major, '1');
+  assert.is(c.stats.retries, 5);
+  assert.ok(Date.now() - t0 < 5000);
+  c.close();
+});
+
+test('~> retries are bounded: the last Status error surfaces', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 1, maxRetries: 2 });
+  api.failNext = { status: 503, count: 10 };
+  try {
+    await c.get('/version');
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, KubeApiError);
+    assert.is((err as KubeApiError).status, 503);
+    assert.is((err as KubeApiError).message, 'injected failure');
+  }
+  api.failNext = { status: 0, count: 0 };
+  c.close();
+});
+
+test('~> a refused connection is retried, then reported', async () => {
+  const t = loadKubeTarget({ kubeconfig: cfg });
+  const c = new KubeClient({ ...t, server: 'http://127.0.0.1:1' }, { retryBaseMs: 1, maxRetries: 2 });
+  try {
+    await c.get('/version');
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.is((err as KubeApiError).status, 0);
+    assert.match((err as Error).message, /ECONNREFUSED/);
+    assert.is(c.stats.retries, 2);
+  }
+});
+
+test('~> Retry-After accepts seconds and HTTP dates', () => {
+  assert.is(parseRetryAfter('2'), 2000);
+  assert.is(parseRetryAfter(undefined), undefined);
+  const d = parseRetryAfter(new Date(Date.now() + 3000).toUTCString())!;
+  assert.ok(d > 1000 && d <= 3000);
+});
+
+test.run();

@@ -1,0 +1,81 @@
+/** The WebSocket dialer against kube-sim's exec: TLS + token, v5 negotiation, v4 fallback, errors. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startSim, type SimHandle } from '../helpers/sim.js';
+import { Kube, KubeApiError, CHANNEL_PROTOCOLS, type KObject } from '../../src/kube/index.js';
+import { execRun, exitCodeFromStatus } from '../../src/engine/exec-run.js';
+
+let sim: SimHandle;
+let kube: Kube;
+
+test.before(async () => {
+  sim = await startSim();
+  kube = Kube.load({ kubeconfig: sim.kubeconfigPath });
+  await kube.client.create(kube.path('pods'), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'dial', labels: { t: 'dial' } },
+    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '300'] }] },
+  });
+  const cache = kube.cache<KObject>('pods', 't=dial');
+  await cache.start();
+  await cache.when(() => ((cache.get('dial') as any)?.status?.containerStatuses?.[0]?.state?.running ? true : undefined), { timeoutMs: 30_000 });
+  cache.stop();
+});
+test.after(async () => {
+  kube.close();
+  await sim.stop();
+});
+
+test('~> exec over TLS with the bearer token negotiates v5 and carries stdout and the exit code', async () => {
+  const { ws, protocol } = await kube.dialer.exec('default', 'dial', { container: 'main', command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+  assert.is(protocol, 'v5.channel.k8s.io');
+  const chunks: Record<number, string> = { 1: '', 2: '', 3: '' };
+  await new Promise<void>((resolve) => {
+    ws.on('message', (d: Buffer) => {
+      if (d.length > 1) chunks[d[0]!] = (chunks[d[0]!] ?? '') + d.subarray(1).toString();
+    });
+    ws.on('close', () => resolve());
+  });
+  assert.is(chunks[1], 'out\n');
+  assert.is(chunks[2], 'err\n');
+  assert.is(exitCodeFromStatus(JSON.parse(chunks[3]!)), 3);
+  // The raw ws socket is exposed for backpressure.
+  assert.type(ws.pause, 'function');
+  assert.type(ws.bufferedAmount, 'number');
+});
+
+test('~> offering only v4 negotiates v4', async () => {
+  const { ws, protocol } = await kube.dialer.exec('default', 'dial', { container: 'main', command: ['true'] }, { protocols: ['v4.channel.k8s.io'] });
+  assert.is(protocol, 'v4.channel.k8s.io');
+  ws.close(1000);
+  assert.equal([...CHANNEL_PROTOCOLS], ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
+});
+
+test('~> errors before the upgrade are the apiserver Status: 404 pod, 400 container', async () => {
+  try {
+    await kube.dialer.exec('default', 'nosuchpod', { command: ['true'] });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, KubeApiError);
+    assert.is((e as KubeApiError).status, 404);
+    assert.match((e as Error).message, /nosuchpod/);
+  }
+  try {
+    await kube.dialer.exec('default', 'dial', { container: 'nope', command: ['true'] });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as KubeApiError).status, 400);
+    assert.match((e as Error).message, /nope/);
+  }
+});
+
+test('~> execRun collects the exit code (what the engine uses to signal PID 1)', async () => {
+  assert.equal(await execRun(kube.dialer, 'default', 'dial', 'main', ['sh', '-c', 'echo hi; exit 5']), { exitCode: 5, output: 'hi\n' });
+  assert.equal((await execRun(kube.dialer, 'default', 'dial', 'main', ['true'])).exitCode, 0);
+  const nf = await execRun(kube.dialer, 'default', 'dial', 'main', ['no-such-binary']);
+  assert.is(nf.exitCode, 127);
+  assert.match(nf.output, /executable file not found/);
+});
+
+test.run();

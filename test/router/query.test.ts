@@ -1,0 +1,78 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { boolValue, boolOr, intValue, stringValue, parseFilters, filtersOf, timestampValue } from '../../src/router/query.js';
+import { EngineError } from '../../src/errors.js';
+
+const q = (s: string) => new URLSearchParams(s);
+
+test("~> booleans are moby's BoolValue: '', 0, no, false, none are false; all else true", () => {
+  for (const v of ['1', 'true', 'True', 'TRUE', 'yes', 'on', 'anything', ' 1 ']) assert.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
+  for (const v of ['', '0', 'no', 'false', 'False', 'none', 'NONE', ' false ']) assert.not.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
+  assert.not.ok(boolValue(q(''), 'all'));
+  assert.ok(boolOr(q(''), 'stream', true), 'absent -> default');
+  assert.not.ok(boolOr(q('stream=0'), 'stream', true));
+  assert.not.ok(boolOr(q('stream='), 'stream', true), 'present but empty is false (BoolValue)');
+});
+
+test('~> integers: empty is absent (dockerode sends t=), junk is a 400', () => {
+  assert.is(intValue(q('t=10'), 't'), 10);
+  assert.is(intValue(q('t=-1'), 't'), -1);
+  assert.is(intValue(q('t='), 't'), undefined);
+  assert.is(intValue(q(''), 't'), undefined);
+  const err = (() => {
+    try {
+      intValue(q('t=abc'), 't');
+    } catch (e) {
+      return e as EngineError;
+    }
+  })();
+  assert.is(err?.category, 'invalid');
+  assert.throws(() => intValue(q('t=1.5'), 't'));
+  assert.throws(() => intValue(q('t=99999999999999999999'), 't'));
+  assert.is(stringValue(q('name='), 'name'), undefined);
+  assert.is(stringValue(q('name=x'), 'name'), 'x');
+});
+
+test('~> filters: map of booleans (Go), arrays (dockerode, docker-py), bare strings', () => {
+  assert.equal(parseFilters('{"label":{"a=b":true,"c":true},"status":{"running":true}}'), { label: ['a=b', 'c'], status: ['running'] });
+  assert.equal(parseFilters('{"label":["org.testcontainers.container-hash=1"],"status":["created","running"]}'), {
+    label: ['org.testcontainers.container-hash=1'],
+    status: ['created', 'running'],
+  });
+  assert.equal(parseFilters('{"name":"web"}'), { name: ['web'] });
+  assert.equal(parseFilters('{"label":{"a":false}}'), { label: ['a'] }, 'moby ignores the booleans');
+  assert.equal(parseFilters(''), {});
+  assert.equal(parseFilters(null), {});
+  assert.equal(parseFilters('null'), {});
+  assert.equal(parseFilters('{}'), {});
+  assert.equal(filtersOf(q('filters=' + encodeURIComponent('{"id":["x"]}'))), { id: ['x'] });
+});
+
+test('~> bad filters are a 400', () => {
+  for (const bad of ['{', '[]', '"x"', '{"a":1}', '{"a":true}']) {
+    try {
+      parseFilters(bad);
+      assert.unreachable(bad);
+    } catch (e) {
+      assert.instance(e, EngineError);
+      assert.is((e as EngineError).category, 'invalid');
+    }
+  }
+});
+
+test('~> timestamps: unix seconds with fraction, RFC 3339, Go durations relative to now', () => {
+  const now = 1_700_000_000_000;
+  assert.is(timestampValue(q('since=1700000000'), 'since', now), 1_700_000_000_000);
+  assert.is(timestampValue(q('since=1700000000.5'), 'since', now), 1_700_000_000_500);
+  assert.is(timestampValue(q('since=1700000000.123456789'), 'since', now), 1_700_000_000_000 + 123.456789);
+  assert.is(timestampValue(q('since=0'), 'since', now), 0);
+  assert.is(timestampValue(q('since=2023-11-14T22:13:20Z'), 'since', now), 1_700_000_000_000);
+  assert.is(timestampValue(q('since=2023-11-14T22:13:20.250%2B00:00'), 'since', now), 1_700_000_000_250);
+  assert.is(timestampValue(q('since=10m'), 'since', now), now - 600_000);
+  assert.is(timestampValue(q('since=1h30m'), 'since', now), now - 5_400_000);
+  assert.is(timestampValue(q('since=1.5s'), 'since', now), now - 1500);
+  assert.is(timestampValue(q('since='), 'since', now), undefined);
+  assert.throws(() => timestampValue(q('since=yesterday'), 'since', now), /failed to parse value as time or duration/);
+});
+
+test.run();
