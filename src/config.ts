@@ -42,6 +42,14 @@ export interface Options {
   readonly startTimeoutMs: number;
   /** terminationGracePeriodSeconds of container Pods: the delay between the kubelet's stop signal and SIGKILL. */
   readonly killGraceSeconds: number;
+  /** follow with split stdout/stderr: how long a quiet stream may hold the other one's lines (ms). */
+  readonly logMergeHoldMs: number;
+  /** TTY attach made before start: live output held back while the log is replayed (bytes). */
+  readonly attachReplayBytes: number;
+  /** A finished exec instance stays inspectable this long (ms). */
+  readonly execRetentionMs: number;
+  /** Exec instances kept in memory at most. */
+  readonly maxExecs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
 }
@@ -85,6 +93,10 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
   { key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
   { key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
+  { key: 'logMergeHoldMs', flag: 'log-merge-hold-ms', env: 'KUBER_API_LOG_MERGE_HOLD_MS', kind: 'int', def: 5, help: 'following split stdout/stderr logs: how long one stream\'s lines wait for the other (ordering vs latency)' },
+  { key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'int', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
+  { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
+  { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
 ];
 

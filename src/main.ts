@@ -12,7 +12,7 @@ import { createServer, type Bound, type HttpServer } from './http/index.js';
 import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend.js';
-import { bootKubeBackend, type Booted } from './engine/boot.js';
+import type { Booted } from './engine/boot.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -85,6 +85,9 @@ export async function main(argv: string[]): Promise<void> {
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
   let booted: Booted;
   try {
+    // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
+    // --version and flag errors should not wait for it.
+    const { bootKubeBackend } = await import('./engine/boot.js');
     booted = await bootKubeBackend(
       {
         kubeconfig: options.kubeconfig,
@@ -92,7 +95,12 @@ export async function main(argv: string[]): Promise<void> {
         namespace: options.namespace,
         instanceId: options.instanceId,
         stateDir: options.stateDir,
-        engine: { startTimeoutMs: options.startTimeoutMs, killGraceSeconds: options.killGraceSeconds, imagePullPolicy: options.imagePullPolicy as 'IfNotPresent' },
+        engine: {
+          startTimeoutMs: options.startTimeoutMs,
+          killGraceSeconds: options.killGraceSeconds,
+          imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
+          streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
+        },
       },
       log,
     );
@@ -125,6 +133,12 @@ export async function main(argv: string[]): Promise<void> {
       () => {
         log.info('stopped');
         process.exitCode = 0;
+        // Everything we own is closed; a handle someone else left open must not keep a
+        // terminated sidecar alive (this timer only fires if the process is still up).
+        setTimeout(() => {
+          log.warn('handles still open after shutdown: exiting');
+          process.exit(0);
+        }, 2000).unref();
       },
       (err) => {
         log.error({ err }, 'shutdown failed');

@@ -17,8 +17,11 @@ import { UNSUPPORTED, notYetImplemented, unsupportedHandler } from './unsupporte
 import * as system from './system.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
+import * as attach from './attach.js';
+import * as exec from './exec.js';
+import * as logs from './logs.js';
 
-const FAMILIES: Record<string, unknown>[] = [system, containers, images];
+const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs];
 
 /** Every implemented handler by moby name (exports whose name is a handler name of the route table). */
 export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<string, ApiHandler> {

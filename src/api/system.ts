@@ -11,6 +11,7 @@ import { readdirSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { filtersOf, timestampValue } from '../router/query.js';
 import { versionLess } from '../router/version.js';
+import { invalid } from '../errors.js';
 import type { SystemInfo } from '../engine/backend.js';
 import type { ApiContext, DockerEvent } from './context.js';
 import type { Request, Response } from '../http/index.js';
@@ -21,6 +22,9 @@ const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm
 const UNAME_M: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i686', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 const BUILD_TIME = new Date().toISOString();
+
+/** Open GET /events streams (`/info` NEventsListener). */
+let eventListeners = 0;
 
 /** GET|HEAD /_ping: 200 "OK" (GET) or an empty body with Content-Length 0 (HEAD), as dockerd. */
 export function pingHandler(_ctx: ApiContext, req: Request, res: Response): void {
@@ -95,8 +99,12 @@ function openFds(): number {
   }
 }
 
-/** GET /info (moby system.Info): testcontainers' liveness probe, and `docker info`. */
+/**
+ * GET /info (moby system.Info): testcontainers' liveness probe, and `docker info`. Fields that
+ * moby only sends to older clients follow its version gates (system_routes.go getInfo).
+ */
 export async function getInfo(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const v = req.apiVersion;
   const info = (await systemInfoOrNone(ctx, req)) ?? { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
   const kube = info.kubernetes;
   const warnings: string[] = [];
@@ -142,8 +150,7 @@ export async function getInfo(ctx: ApiContext, req: Request, res: Response): Pro
     Architecture: UNAME_M[process.arch] ?? process.arch,
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: {
-      AllowNondistributableArtifactsCIDRs: null,
-      AllowNondistributableArtifactsHostnames: null,
+      ...(versionLess(v, '1.47') ? { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null } : {}),
       InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
       IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
       Mirrors: null,
@@ -167,16 +174,15 @@ export async function getInfo(ctx: ApiContext, req: Request, res: Response): Pro
     LiveRestoreEnabled: false,
     Isolation: '',
     InitBinary: '',
-    ContainerdCommit: { ID: '' },
-    RuncCommit: { ID: '' },
-    InitCommit: { ID: '' },
+    ...(versionLess(v, '1.49')
+      ? { ContainerdCommit: { ID: '', Expected: '' }, RuncCommit: { ID: '', Expected: '' }, InitCommit: { ID: '', Expected: '' } }
+      : { ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' } }),
+    ...(versionLess(v, '1.50') ? { BridgeNfIptables: false, BridgeNfIp6tables: false } : {}),
     SecurityOptions: [],
     CDISpecDirs: [],
     Warnings: warnings,
   });
 }
-
-let eventListeners = 0;
 
 /**
  * API < 1.52 clients (the docker CLI up to v25, compose v1) read the legacy `status`, `id` and
@@ -202,10 +208,16 @@ export async function getEvents(ctx: ApiContext, req: Request, res: Response): P
   const now = Date.now();
   const since = timestampValue(q, 'since', now);
   const until = timestampValue(q, 'until', now);
+  if (since !== undefined && until !== undefined && until < since)
+    throw invalid(`\`since\` time (${q.get('since')}) cannot be after \`until\` time (${q.get('until')})`);
   const filters = filtersOf(q);
-  // moby negotiates JSON lines types from 1.49 on; application/json stays the default.
+  // moby negotiates newline-delimited JSON or RFC 7464 JSON text sequences; the default stays
+  // application/json (the body is JSON lines either way).
   const accept = req.headers['accept'] ?? '';
-  const contentType = accept.includes('application/x-ndjson') ? 'application/x-ndjson' : accept.includes('application/jsonl') ? 'application/jsonl' : 'application/json';
+  const contentType = accept.includes('application/x-ndjson') ? 'application/x-ndjson' : accept.includes('application/json-seq') ? 'application/json-seq' : 'application/json';
+  const prefix = contentType === 'application/json-seq' ? '\x1e' : '';
+  // Image create events exist from API 1.46 on.
+  const skipImageCreate = versionLess(req.apiVersion, '1.46');
   const out: Writable = res.stream(200, { 'Content-Type': contentType });
   out.on('error', () => {}); // the client went away; 'close' below cleans up
   eventListeners++;
@@ -226,12 +238,12 @@ export async function getEvents(ctx: ApiContext, req: Request, res: Response): P
   out.on('close', finish);
   if (ctx.events) {
     unsubscribe = ctx.events.subscribe({ since, until, filters }, (e) => {
-      if (done) return;
+      if (done || (skipImageCreate && e.Type === 'image' && e.Action === 'create')) return;
       if (out.writableLength > EVENTS_BUFFER_LIMIT) {
         dropped++;
         return;
       }
-      out.write(JSON.stringify(withLegacyFields(e, req.apiVersion)) + '\n');
+      out.write(prefix + JSON.stringify(withLegacyFields(e, req.apiVersion)) + '\n');
     });
   }
   if (until !== undefined) {

@@ -5,6 +5,9 @@
  * router/<resource>/backend.go does. Handlers depend on these, never on Kubernetes directly.
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
+import type { StreamsBackend } from './streams.js';
+
+export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -73,6 +76,10 @@ export interface ContainerLifecycleBackend {
   waitContainer(nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }>;
   removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   renameContainer(nameOrId: string, newName: string): Promise<void>;
+  /** GET /containers/{id}/top: `ps <psArgs>` run in the container (moby runs it on the host). */
+  topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** POST /containers/prune: remove stopped containers matching `until`/`label` filters. */
+  pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 /**
@@ -92,4 +99,4 @@ export interface ImageBackend {
   removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}

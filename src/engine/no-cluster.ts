@@ -10,6 +10,28 @@ import type { Backend, CreateResult, ListOptions, SystemInfo, WaitResult } from 
 const noCluster = () => unavailable('no Kubernetes cluster is configured: start kuber-api with --kubeconfig (or without one to run the embedded kube-sim)');
 
 export class NoClusterBackend implements Backend {
+  attachContainer(nameOrId: string): never {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  resizeContainer(nameOrId: string): void {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  createExec(nameOrId: string): never {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  inspectExec(id: string): never {
+    throw notFound(`No such exec instance: ${id}`);
+  }
+  resizeExec(id: string): void {
+    throw notFound(`No such exec instance: ${id}`);
+  }
+  async startExec(id: string): Promise<never> {
+    throw notFound(`No such exec instance: ${id}`);
+  }
+  containerLogs(nameOrId: string): never {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+
   async systemInfo(): Promise<SystemInfo> {
     return { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
   }
@@ -45,6 +67,13 @@ export class NoClusterBackend implements Backend {
   }
   async renameContainer(nameOrId: string): Promise<void> {
     throw notFound(`No such container: ${nameOrId}`);
+  }
+
+  async topContainer(nameOrId: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async pruneContainers(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    return { ContainersDeleted: [], SpaceReclaimed: 0 };
   }
 
   async inspectImage(name: string): Promise<unknown> {

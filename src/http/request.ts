@@ -103,8 +103,14 @@ export class Request {
     return (this._query ??= new URLSearchParams(this.rawQuery));
   }
 
+  /** A child logger with `rid` (created on first use: check {@link logs} first on hot paths). */
   get log(): Logger {
     return (this._log ??= this.port.log.child({ rid: this.id }));
+  }
+
+  /** Whether `level` is logged at all, without creating the child logger. */
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.port.logs(level);
   }
 
   get socket(): Socket {
@@ -131,10 +137,17 @@ export class Request {
     if (!this.hasBody) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw this.tooLarge(limit);
-      chunks.push(chunk);
+    try {
+      for await (const chunk of this.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw this.tooLarge(limit);
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      // A body cut short (the client's FIN, a malformed chunk) is the client's fault: 400, as
+      // moby's ReadJSON answers io.ErrUnexpectedEOF.
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (size === 0) return undefined;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');

@@ -76,6 +76,8 @@ export interface KubeletStreams {
   handlePlain(kind: 'exec' | 'attach' | 'portforward', req: IncomingMessage, res: ServerResponse, pod: KObject): void;
   /** pods/log (plain HTTP, chunked). */
   handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject): void;
+  /** Streams open right now, by kind (admin GET /_sim `streams`: tests check that clients closed theirs). */
+  openStreams?(): Record<'exec' | 'attach' | 'portforward' | 'log', number>;
 }
 
 export interface Kubelet extends KubeletStreams {

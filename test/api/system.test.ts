@@ -166,4 +166,35 @@ test('~> GET /events with bad filters or times is a 400 before the stream starts
   assert.is(t.status, 400);
 });
 
+test('~> GET /events: since after until is a 400 (moby wording)', async () => {
+  const r = await httpRequest(srv, 'GET', '/events?since=200&until=100');
+  assert.is(r.status, 400);
+  assert.is(json(r.body).message, '`since` time (200) cannot be after `until` time (100)');
+});
+
+test('~> GET /events: Accept json-seq gets RS-prefixed records; image create is hidden below 1.46', async () => {
+  const c = await RawClient.connect({ path: srv.socketPath });
+  await c.write('GET /v1.45/events HTTP/1.1\r\nHost: docker\r\nAccept: application/json-seq\r\n\r\n');
+  await c.waitForText('\r\n\r\n');
+  assert.match(c.text, /Content-Type: application\/json-seq\r\n/);
+  await delay(20);
+  events.emit({ ...containerEvent('x'), Type: 'image', Action: 'create' });
+  events.emit({ ...containerEvent('x'), Type: 'image', Action: 'pull' });
+  await c.waitForText('"pull"');
+  assert.not.match(c.text, /"create"/);
+  assert.match(c.text, /\x1e\{"status":"pull"/);
+  c.destroy();
+});
+
+test('~> GET /info: fields moby keeps for older clients only', async () => {
+  const old = json((await httpRequest(srv, 'GET', '/v1.41/info')).body);
+  const cur = json((await httpRequest(srv, 'GET', '/v1.51/info')).body);
+  assert.is(old.BridgeNfIptables, false);
+  assert.is(cur.BridgeNfIptables, undefined);
+  assert.ok('AllowNondistributableArtifactsCIDRs' in old.RegistryConfig);
+  assert.not.ok('AllowNondistributableArtifactsCIDRs' in cur.RegistryConfig);
+  assert.ok('Expected' in old.RuncCommit);
+  assert.not.ok('Expected' in cur.RuncCommit);
+});
+
 test.run();

@@ -127,13 +127,15 @@ export interface ParseOptions {
   head?: number[];
   /** the server closed: a close-delimited body is complete */
   ended?: boolean;
+  /** stop after this many responses */
+  limit?: number;
 }
 
 /** Parse consecutive HTTP/1.1 responses; stops at an incomplete one or after a 101 (what follows is a raw stream). */
 export function parseResponses(buf: Buffer, opts: ParseOptions = {}): { responses: ParsedResponse[]; rest: Buffer } {
   const out: ParsedResponse[] = [];
   let off = 0;
-  while (off < buf.length) {
+  while (off < buf.length && out.length < (opts.limit ?? Infinity)) {
     const headEnd = buf.indexOf('\r\n\r\n', off);
     if (headEnd < 0) break;
     const lines = buf.subarray(off, headEnd).toString('latin1').split('\r\n');

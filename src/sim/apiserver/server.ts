@@ -285,7 +285,7 @@ export class ApiServer {
     if (rest === '' && method === 'GET') {
       const objects: Record<string, number> = {};
       for (const d of (await import('../store/resources.js')).RESOURCES) objects[d.group ? `${d.resource}.${d.group}` : d.resource] = this.store.count(d);
-      return send(res, 200, { resourceVersion: String(this.store.rv), objects, watches: this.sessions.size, faults: this.faults.current });
+      return send(res, 200, { resourceVersion: String(this.store.rv), objects, watches: this.sessions.size, faults: this.faults.current, streams: this.kubelet.openStreams?.() });
     }
     if (rest === 'faults') {
       if (method === 'GET') return send(res, 200, this.faults.current);

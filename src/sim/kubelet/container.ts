@@ -128,8 +128,11 @@ export class ContainerInstance {
       if (closed) return;
       closed = true;
       this.stdinSessions--;
-      // stdinOnce: the container's stdin closes when the first attached client's stdin ends.
-      if (this.stdinOnce) this.closeStdin();
+      // stdinOnce: the container's stdin closes when the first attached client's stdin ends, but
+      // only without a TTY (containerd internal/cri/io/container_io.go Attach: `if opts.StdinOnce
+      // && !opts.Tty`; moby CopyStreams: CloseStdin && !TTY). A TTY session that ends (detach)
+      // leaves the terminal's input open, so `docker run -it` survives ctrl-p ctrl-q.
+      if (this.stdinOnce && !this.tty) this.closeStdin();
     };
   }
 

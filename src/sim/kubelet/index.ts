@@ -222,7 +222,15 @@ class SimKubelet implements Kubelet {
     this.streams.handlePlain(kind, req, res, pod);
   }
 
+  private openLogs = 0;
+
+  openStreams(): Record<'exec' | 'attach' | 'portforward' | 'log', number> {
+    return { ...this.streams.openByKind(), log: this.openLogs };
+  }
+
   handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject): void {
+    this.openLogs++;
+    res.once('close', () => this.openLogs--);
     void handleLog(req, res, pod, this.workerFor(pod), { splitStreams: !!this.cfg.featureGates.PodLogsQuerySplitStreams, faults: this.faults });
   }
 

@@ -57,6 +57,7 @@ export class StreamServer {
     handleProtocols: (_set, req) => (req as IncomingMessage & { ksProtocol?: string }).ksProtocol || false,
   });
   private readonly open = new Set<WebSocket>();
+  private readonly kinds = new Map<WebSocket, Kind>();
 
   constructor(private readonly host: StreamHost) {}
 
@@ -150,7 +151,11 @@ export class StreamServer {
     (req as IncomingMessage & { ksProtocol?: string }).ksProtocol = protocol;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.open.add(ws);
-      ws.on('close', () => this.open.delete(ws));
+      this.kinds.set(ws, kind);
+      ws.on('close', () => {
+        this.open.delete(ws);
+        this.kinds.delete(ws);
+      });
       const conn = new ChannelConn(ws, protocol, socket, { highWaterMark: this.host.highWaterMark, dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes });
       void this.serve(kind, conn, pod, container, flags, argv, ports, deferred).catch((err) => {
         this.host.log.error({ err }, `${kind} session failed`);
@@ -184,6 +189,13 @@ export class StreamServer {
     }
     if (kind === 'exec') await serveExec(conn, worker, inst, argv, f);
     else await serveAttach(conn, inst, f);
+  }
+
+  /** Open WebSocket sessions by kind (for the admin endpoint). */
+  openByKind(): Record<Kind, number> {
+    const out: Record<Kind, number> = { exec: 0, attach: 0, portforward: 0 };
+    for (const k of this.kinds.values()) out[k]++;
+    return out;
   }
 
   stop(): void {

@@ -1,0 +1,56 @@
+/**
+ * @module api/attach
+ * POST /containers/{name}/attach and POST /containers/{name}/resize (moby
+ * daemon/server/router/container/container_routes.go postContainersAttach/postContainersResize;
+ * docker-wire §1). The checks (404, bad detach keys 400, paused 409) answer before the hijack;
+ * then the connection is taken over: 101 UPGRADED with `multiplexed-stream` (non-TTY, API >= 1.42)
+ * or `raw-stream`, or 200 raw-stream without an upgrade, and the engine streams over it.
+ */
+import type { AttachOptions } from '../engine/streams.js';
+import { invalid } from '../errors.js';
+import type { Request, Response } from '../http/index.js';
+import { boolValue, stringValue } from '../router/query.js';
+import { versionAtLeast } from '../router/version.js';
+import type { ApiContext } from './context.js';
+
+export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
+
+/** The hijacked Content-Type: multiplexed only for muxed streams from API 1.42 on (moby). */
+export function streamContentType(muxed: boolean, apiVersion: string): string {
+  return muxed && versionAtLeast(apiVersion, '1.42') ? MULTIPLEXED_STREAM : RAW_STREAM;
+}
+
+/** moby: `strconv.Atoi` on h and w; a bad value is a 400 with Go's text. */
+export function sizeParam(q: URLSearchParams, key: 'h' | 'w'): number {
+  const v = q.get(key) ?? '';
+  if (!/^[+-]?\d+$/.test(v)) throw invalid(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = Number(v);
+  if (n < 0 || n > 0xffff) throw invalid(`invalid terminal size ${key}=${v}`);
+  return n;
+}
+
+/** POST /containers/{name}/attach?stream=&logs=&stdin=&stdout=&stderr=&detachKeys= */
+export async function postContainersAttach(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const q = req.query;
+  const opts: AttachOptions = {
+    stream: boolValue(q, 'stream'),
+    logs: boolValue(q, 'logs'),
+    stdin: boolValue(q, 'stdin'),
+    stdout: boolValue(q, 'stdout'),
+    stderr: boolValue(q, 'stderr'),
+  };
+  const keys = stringValue(q, 'detachKeys');
+  if (keys !== undefined) opts.detachKeys = keys;
+  const plan = ctx.backend.attachContainer(req.params['name'] ?? '', opts);
+  const conn = res.hijack(streamContentType(!plan.tty, req.apiVersion));
+  await plan.run(conn);
+}
+
+/** POST /containers/{name}/resize?h=&w=: 200 (dockerode accepts nothing else), even before the process exists. */
+export async function postContainersResize(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const h = sizeParam(req.query, 'h');
+  const w = sizeParam(req.query, 'w');
+  ctx.backend.resizeContainer(req.params['name'] ?? '', h, w);
+  res.empty(200);
+}

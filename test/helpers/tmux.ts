@@ -1,0 +1,141 @@
+/**
+ * @module test/helpers/tmux
+ * Drive an interactive program (docker run -it, docker exec -it) through a real terminal: tmux
+ * 3.3 on a private server socket, so tests never touch a user's tmux and run in parallel. The
+ * pane stays after the program exits (`remain-on-exit`), so its exit status can be read
+ * (`#{pane_dead_status}`).
+ *
+ *   const t = await Tmux.start(['docker', 'run', '-it', 'busybox', 'sh'], { env, width: 80, height: 24 });
+ *   await t.waitFor(/# $/m);
+ *   await t.type('stty size\n');
+ *   await t.resize(100, 30);
+ *   const code = await t.exitCode();
+ *   await t.kill();
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('tmux', args, { env: env ?? process.env, timeout: 10_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Quote one argument for the shell tmux runs the command with. */
+function shq(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface TmuxOptions {
+  /** Environment of the command (DOCKER_HOST, DOCKER_CONFIG...). PATH and HOME are passed along. */
+  env?: Record<string, string>;
+  width?: number;
+  height?: number;
+}
+
+export class Tmux {
+  private constructor(
+    private readonly socket: string,
+    private readonly dir: string,
+    readonly session: string,
+  ) {}
+
+  /** tmux is on PATH. */
+  static async available(): Promise<boolean> {
+    return (await run(['-V'])).code === 0;
+  }
+
+  /** Start `argv` in a detached session of a private tmux server. */
+  static async start(argv: string[], opts: TmuxOptions = {}): Promise<Tmux> {
+    const dir = mkdtempSync(join(tmpdir(), 'kapi-tmux-'));
+    const socket = join(dir, 'sock');
+    const session = 's';
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color', ...opts.env };
+    // The command line carries its environment explicitly: a tmux server's global environment is
+    // the first client's, and `env` makes the child's environment exact whatever tmux keeps.
+    const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => shq(`${k}=${v}`));
+    const cmd = ['env', ...envArgs, ...argv.map(shq)].join(' ');
+    const w = String(opts.width ?? 80);
+    const h = String(opts.height ?? 24);
+    const r = await run(['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', w, '-y', h, cmd], env);
+    if (r.code !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
+    const t = new Tmux(socket, dir, session);
+    await t.tmux(['set-option', '-t', session, 'remain-on-exit', 'on']);
+    // A detached session sizes windows to the largest client; with none, keep the size we set.
+    await t.tmux(['set-option', '-t', session, 'window-size', 'manual']);
+    return t;
+  }
+
+  private async tmux(args: string[]): Promise<string> {
+    const r = await run(['-S', this.socket, ...args]);
+    if (r.code !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Type `text` literally (a trailing "\n" is sent as Enter). */
+  async type(text: string): Promise<void> {
+    const parts = text.split('\n');
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i]) await this.tmux(['send-keys', '-t', this.session, '-l', parts[i]!]);
+      if (i < parts.length - 1) await this.tmux(['send-keys', '-t', this.session, 'Enter']);
+    }
+  }
+
+  /** Send tmux key names, e.g. 'C-p', 'C-q', 'C-d', 'Enter'. */
+  async keys(...names: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.session, ...names]);
+  }
+
+  /** The visible pane text (trailing blank lines dropped). */
+  async capture(): Promise<string> {
+    const out = await this.tmux(['capture-pane', '-p', '-t', this.session]);
+    return out.replace(/\n+$/, '\n');
+  }
+
+  /** Poll the pane until `re` matches; returns the pane text. */
+  async waitFor(re: RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = await this.capture();
+      if (re.test(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`tmux: timed out after ${timeoutMs} ms waiting for ${re}; pane:\n${last}`);
+  }
+
+  /** Resize the window (the program gets SIGWINCH through its pty). */
+  async resize(width: number, height: number): Promise<void> {
+    await this.tmux(['resize-window', '-t', this.session, '-x', String(width), '-y', String(height)]);
+  }
+
+  /** Whether the program in the pane has exited. */
+  async dead(): Promise<boolean> {
+    return (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}'])).trim() === '1';
+  }
+
+  /** Wait for the program to exit and return its exit status. */
+  async exitCode(timeoutMs = 15_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status}'])).trim();
+      const [dead, status] = out.split(' ');
+      if (dead === '1') return Number(status);
+      await sleep(100);
+    }
+    throw new Error(`tmux: the program did not exit within ${timeoutMs} ms; pane:\n${await this.capture()}`);
+  }
+
+  /** Kill the tmux server (and the program, if still running) and remove the socket dir. */
+  async kill(): Promise<void> {
+    await run(['-S', this.socket, 'kill-server']);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
