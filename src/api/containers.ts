@@ -119,3 +119,13 @@ export async function postContainerUpdate(ctx: ApiContext, req: Request): Promis
   await ctx.backend.inspectContainer(nameOf(req), { size: false }, req.apiVersion);
   throw notImplemented('Updating a container is not supported by kuber-api: a Pod\'s resources and restart policy cannot be changed in place');
 }
+
+/** GET /containers/{name}/top?ps_args= : `ps` run inside the container (409 when not running). */
+export async function getContainersTop(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  res.json(200, await ctx.backend.topContainer(nameOf(req), stringValue(req.query, 'ps_args') ?? '-ef'));
+}
+
+/** POST /containers/prune?filters= (until, label, label!) */
+export async function postContainersPrune(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  res.json(200, await ctx.backend.pruneContainers(filtersOf(req.query)));
+}

@@ -76,6 +76,10 @@ export interface ContainerLifecycleBackend {
   waitContainer(nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }>;
   removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   renameContainer(nameOrId: string, newName: string): Promise<void>;
+  /** GET /containers/{id}/top: `ps <psArgs>` run in the container (moby runs it on the host). */
+  topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  /** POST /containers/prune: remove stopped containers matching `until`/`label` filters. */
+  pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 /**

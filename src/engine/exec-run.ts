@@ -21,7 +21,7 @@ export function exitCodeFromStatus(status: { status?: string; reason?: string; m
   throw new Error(status.message || status.reason || 'exec failed');
 }
 
-export async function execRun(dialer: WsDialer, namespace: string, pod: string, container: string, command: string[], timeoutMs = 10_000): Promise<ExecResult> {
+export async function execRun(dialer: WsDialer, namespace: string, pod: string, container: string, command: string[], timeoutMs = 10_000, maxOutput = 4096): Promise<ExecResult> {
   const { ws } = await dialer.exec(namespace, pod, { container, command, stdout: true, stderr: true });
   return new Promise<ExecResult>((resolve, reject) => {
     let output = '';
@@ -39,7 +39,7 @@ export async function execRun(dialer: WsDialer, namespace: string, pod: string, 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || data.length === 0) return;
       const ch = data[0];
-      if ((ch === 1 || ch === 2) && output.length < 4096) output += data.subarray(1).toString('utf8');
+      if ((ch === 1 || ch === 2) && output.length < maxOutput) output += data.subarray(1).toString('utf8');
       else if (ch === 3) statusText += data.subarray(1).toString('utf8');
     });
     ws.on('error', (err) => finish(() => reject(err)));

@@ -18,7 +18,7 @@ import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, Wai
 import { ContainerIndex, type PodObject } from './container-index.js';
 import { EventBus } from './events.js';
 import { execRun } from './exec-run.js';
-import { selectContainers, type ListEntry } from './filters.js';
+import { matchLabels, selectContainers, type ListEntry } from './filters.js';
 import { nowRfc3339Nano } from './human.js';
 import { newId, normaliseName, podName, randomName, recordName } from './ids.js';
 import { ANN_ID, ANN_RUN, decodeRecord, recordObject, selectorFor, statePatch, type RecordContext } from './record.js';
@@ -88,6 +88,7 @@ export class KubeEngine implements Backend {
   readonly streams: Streams;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
+  private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
 
   constructor(kube: Kube, opts: Partial<EngineOptions> & { instance: string }, log?: Logger) {
@@ -276,6 +277,36 @@ export class KubeEngine implements Backend {
       containerName: CONTAINER_NAME,
       state: dockerState(rec, pod),
     };
+  }
+
+  /**
+   * Delay the AutoRemove of container `id` until `release()` is called (or `maxMs` passes): an
+   * attach or log stream still delivering a finished container's last output calls this, so that
+   * `docker run --rm` does not lose output to the Pod's deletion.
+   */
+  holdAutoRemove(id: string, maxMs = 30_000): () => void {
+    let release!: () => void;
+    const p = new Promise<void>((r) => {
+      const t = setTimeout(r, maxMs);
+      t.unref();
+      release = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    const set = this.removalHolds.get(id) ?? new Set();
+    set.add(p);
+    this.removalHolds.set(id, set);
+    void p.then(() => {
+      set.delete(p);
+      if (!set.size && this.removalHolds.get(id) === set) this.removalHolds.delete(id);
+    });
+    return release;
+  }
+
+  /** Resolves when no hold on the container's AutoRemove is left. */
+  async autoRemoveHeld(id: string): Promise<void> {
+    for (let set = this.removalHolds.get(id); set?.size; set = this.removalHolds.get(id)) await Promise.all([...set]);
   }
 
   // ------------------------------------------------------------------ create / rename / remove
@@ -586,6 +617,44 @@ export class KubeEngine implements Backend {
     });
   }
 
+  // ------------------------------------------------------------------ top / prune
+
+  async topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const rec = this.index.resolve(nameOrId);
+    const pod = this.index.currentPod(rec);
+    if (!pod || !this.stateOf(rec).Running) throw conflict(`Container ${rec.id} is not running`);
+    const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
+    let r;
+    try {
+      r = await execRun(this.kube.dialer, this.namespace, pod.metadata.name, CONTAINER_NAME, ['ps', ...args], 10_000, 1 << 20);
+    } catch (err) {
+      throw systemError(`cannot list the processes of container ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
+    }
+    if (r.exitCode !== 0) throw systemError(`ps ${args.join(' ')} failed in the container (exit ${r.exitCode}): ${r.output.trim()}`);
+    return parsePs(r.output, `ps ${args.join(' ')}`);
+  }
+
+  async pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const k of Object.keys(filters)) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
+    const until = filters.until?.map((u) => (/^\d+(\.\d+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u)));
+    const deleted: string[] = [];
+    for (const rec of this.index.all()) {
+      if (this.stateOf(rec).Running) continue;
+      const labels = rec.config.Labels ?? {};
+      if (until?.some((u) => !(Date.parse(rec.created) < u))) continue;
+      if (filters.label && !matchLabels(filters.label, labels)) continue;
+      if (filters['label!']?.some((l) => matchLabels([l], labels))) continue;
+      try {
+        await this.withLock(rec.id, () => this.removeLocked(rec.id, false));
+        deleted.push(rec.id);
+      } catch (err) {
+        this.log.warn({ err, id: rec.id }, 'prune: could not remove a container');
+      }
+    }
+    this.events.publish('container', 'prune', '', { reclaimed: '0' });
+    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
   // ------------------------------------------------------------------ images (no store: engine/images.ts)
 
   async inspectImage(name: string, apiVersion: string): Promise<unknown> {
@@ -657,4 +726,18 @@ export function kubeError(err: unknown, doing: string, message?: string): Engine
   if (k?.status === 0 || k?.status === 503) return unavailable(`Kubernetes is unreachable while ${text}`, err);
   if (k?.status === 403) return new EngineError('forbidden', `Kubernetes denied ${text}`, { cause: err });
   return systemError(text, err);
+}
+
+/** `ps` output -> moby's top shape, without the `ps` we ran (Docker runs ps outside the container). */
+export function parsePs(output: string, ourCommand: string): { Titles: string[]; Processes: string[][] } {
+  const lines = output.split('\n').filter((l) => l.trim());
+  const titles = (lines[0] ?? '').trim().split(/\s+/);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const parts = line.trim().split(/\s+/);
+    const row = [...parts.slice(0, titles.length - 1), parts.slice(titles.length - 1).join(' ')];
+    if (row[row.length - 1] === ourCommand) continue;
+    processes.push(row);
+  }
+  return { Titles: titles, Processes: processes };
 }

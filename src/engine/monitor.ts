@@ -13,7 +13,7 @@
  */
 import type { KubeEngine } from './kube-engine.js';
 import type { PodObject } from './container-index.js';
-import { health, mainStatus, runSummary, START_FAILED } from './state.js';
+import { giveUpMs, health, mainStatus, runSummary, START_FAILED } from './state.js';
 import { healthTiming, readinessProbe } from './translate.js';
 import type { ContainerRecord, RunSummary } from './types.js';
 
@@ -146,7 +146,7 @@ export class Monitor {
     this.healthTimers.delete(rec.id);
     if (h.Status === 'starting' && !this.closed) {
       const t = healthTiming(rec.config.Healthcheck);
-      const due = Date.parse(running.startedAt ?? '') + (t.startPeriod + t.interval * t.retries) * 1000 + 50 - Date.now();
+      const due = Date.parse(running.startedAt ?? '') + giveUpMs(t) + 50 - Date.now();
       const timer = setTimeout(() => {
         this.healthTimers.delete(rec.id);
         const r = this.e.index.get(rec.id);
@@ -191,7 +191,10 @@ export class Monitor {
         }
         const sum = runSummary(pod);
         if (!sum || sum.error) return;
-        if (rec.config.HostConfig?.AutoRemove) return this.e.removeLocked(id, false);
+        if (rec.config.HostConfig?.AutoRemove) {
+          await this.e.autoRemoveHeld(id); // attach/logs readers draining the last output
+          return this.e.removeLocked(id, false);
+        }
         if (!this.shouldRestart(rec, sum)) return;
         const delay = this.backoffMs(rec, sum);
         const updated = await this.e.updateState(id, (s) => ({ ...s, run: s.run + 1, restartCount: s.restartCount + 1, restarting: true, last: sum, startError: undefined }));

@@ -69,6 +69,13 @@ export class NoClusterBackend implements Backend {
     throw notFound(`No such container: ${nameOrId}`);
   }
 
+  async topContainer(nameOrId: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async pruneContainers(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    return { ContainersDeleted: [], SpaceReclaimed: 0 };
+  }
+
   async inspectImage(name: string): Promise<unknown> {
     throw notFound(`No such image: ${name}`);
   }

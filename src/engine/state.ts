@@ -12,7 +12,7 @@
  * - the Pod gone without a recorded exit -> "exited", 137, Error naming what happened.
  * - Health (containers with a Healthcheck) is derived from the readiness probe: healthy while the
  *   container is Ready; unhealthy once Ready turned False after the container started, or when no
- *   probe succeeded within StartPeriod + Interval x Retries; starting before that. FailingStreak
+ *   probe succeeded within StartPeriod + Interval x (Retries+1) + 2 s; starting before that. FailingStreak
  *   and Log are derived from those transitions (kuber-api does not run the probe itself).
  */
 import type { ContainerRecord, DockerHealth, DockerState, RunSummary } from './types.js';
@@ -144,6 +144,15 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
   return { ...base(), Error: err };
 }
 
+/**
+ * When a container that never became ready counts as unhealthy: Docker needs Retries failed probes
+ * after StartPeriod, the first one an Interval after start; one more Interval and 2 s allow for the
+ * kubelet's probe scheduling and status reporting, so that a slow first success is not "unhealthy".
+ */
+export function giveUpMs(t: { interval: number; retries: number; startPeriod: number }): number {
+  return (t.startPeriod + t.interval * (t.retries + 1)) * 1000 + 2000;
+}
+
 /** State.Health derived from the readiness probe (see the module comment); undefined without a healthcheck. */
 export function health(rec: ContainerRecord, pod: PodLike | undefined, now = Date.now()): DockerHealth | undefined {
   if (!readinessProbe(rec.config.Healthcheck)) return undefined;
@@ -161,7 +170,7 @@ export function health(rec: ContainerRecord, pod: PodLike | undefined, now = Dat
   // late is a healthy -> unhealthy change, not the initial "not yet ready" written at pod start.
   const minFlip = Math.max(500, timing.interval * timing.retries * 1000 - 1000);
   const turnedUnready = cond?.status === 'False' && cond.lastTransitionTime !== undefined && Date.parse(cond.lastTransitionTime) > startedAt + minFlip;
-  const gaveUp = now - startedAt > (timing.startPeriod + timing.interval * timing.retries) * 1000;
+  const gaveUp = now - startedAt > giveUpMs(timing);
   if (turnedUnready || gaveUp) return { Status: 'unhealthy', FailingStreak: timing.retries, Log: entry(1, `not ready ${DERIVED}`) };
   return { Status: 'starting', FailingStreak: 0, Log: [] };
 }

@@ -179,6 +179,22 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
     ok(await d('rm', '-f', a, b, c));
   });
 
+  reg('~> top lists the processes (ps in the container); prune removes stopped containers only', async () => {
+    ok(await d('run', '-d', '--name', n('top'), '--label', `prune=${env.prefix}`, 'busybox', 'sleep', '300'));
+    const top = ok(await d('top', n('top')));
+    assert.match(top, /PID\s+USER\s+COMMAND/);
+    assert.match(top, /sleep 300/);
+    assert.not.match(top, /ps -ef/);
+    const stopped = ok(await d('create', '--name', n('prunable'), '--label', `prune=${env.prefix}`, 'busybox'));
+    const out = ok(await d('container', 'prune', '-f', '--filter', `label=prune=${env.prefix}`));
+    assert.ok(out.includes(stopped), out);
+    assert.is(ok(await d('ps', '-a', '--filter', `label=prune=${env.prefix}`, '--format', '{{.Names}}')), n('top'));
+    ok(await d('stop', '-t', '0', n('top')));
+    const notRunning = await d('top', n('top'));
+    assert.match(notRunning.stderr, /is not running/);
+    ok(await d('rm', n('top')));
+  });
+
   reg('~> run -d --rm removes the container after it exits', async () => {
     const id = ok(await d('run', '-d', '--rm', '--name', n('rm'), 'busybox', 'sh', '-c', 'exit 0'));
     await until(async () => ((await d('inspect', '--type', 'container', id)).code !== 0 ? true : undefined), 30_000, 'auto-removal');

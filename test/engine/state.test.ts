@@ -90,7 +90,7 @@ test('~> Health derived from readiness: starting, healthy, unhealthy', () => {
   const unhealthy = dockerState(rec({}, hc), mk(false, { type: 'ContainersReady', status: 'False', lastTransitionTime: '2026-01-01T00:00:30Z' }), later);
   assert.equal([unhealthy.Health!.Status, unhealthy.Health!.FailingStreak], ['unhealthy', 2]);
   // Never became ready within StartPeriod + Interval x Retries: unhealthy.
-  const never = dockerState(rec({}, hc), mk(false, { type: 'ContainersReady', status: 'False', lastTransitionTime: started }), Date.parse(started) + 5000);
+  const never = dockerState(rec({}, hc), mk(false, { type: 'ContainersReady', status: 'False', lastTransitionTime: started }), Date.parse(started) + 5100);
   assert.is(never.Health!.Status, 'unhealthy');
   assert.is(dockerState(rec(), mk(false, {})).Health, undefined);
 });
