@@ -82,11 +82,14 @@ export class Connection implements ConnectionPort {
   private hij: HijackedStream | null = null;
   private lingerTimer: NodeJS.Timeout | undefined;
 
+  private _log: Logger | undefined;
+
   constructor(
     readonly socket: Socket,
     private readonly handler: Handler,
     private readonly limits: ConnectionLimits,
-    readonly log: Logger,
+    private readonly baseLog: Logger,
+    readonly id: number,
     private readonly onClosed: (c: Connection) => void,
   ) {
     this.maxBodyBytes = limits.maxBodyBytes;
@@ -104,6 +107,15 @@ export class Connection implements ConnectionPort {
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.onSocketClose());
+  }
+
+  /** The connection's logger (`conn` id), created on first use. */
+  get log(): Logger {
+    return (this._log ??= this.baseLog.child({ conn: this.id }));
+  }
+
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.baseLog.isLevelEnabled(level);
   }
 
   /** Between requests with nothing buffered (safe to close for shutdown). */
@@ -161,7 +173,7 @@ export class Connection implements ConnectionPort {
     this.state = State.Closed;
     clearTimeout(this.lingerTimer);
     if (was === State.Active) {
-      this.req!._abort(new Error('the client closed the connection'));
+      if (!this.msgDone) this.req!._abort(new Error('the client closed the connection'));
       this.res!._clientGone();
     } else if (was === State.Hijacked) {
       this.res!._clientGone();
@@ -290,9 +302,14 @@ export class Connection implements ConnectionPort {
     }
   }
 
-  /** No further request will be served on this connection after the current one. */
+  /**
+   * No further request will be served on this connection after the current one. An upgrade
+   * request answered without a hijack (an error) closes too: the client may already have sent
+   * stream bytes that are not HTTP (Node's http server destroys such sockets).
+   */
   private get lastRequest(): boolean {
-    return this.closeAfter || !this.req!.keepAlive || (this.readEnded && this.pending === null);
+    const req = this.req!;
+    return this.closeAfter || !req.keepAlive || req.upgrade || (this.readEnded && this.pending === null);
   }
 
   connectionHeader(res: Response): string {
@@ -310,7 +327,7 @@ export class Connection implements ConnectionPort {
     if (res !== this.res || this.state !== State.Active) return;
     this.resDone = true;
     const req = res.req;
-    if (this.log.isLevelEnabled('debug')) req.log.debug({ method: req.method, url: req.url, status: res.statusCode }, 'request');
+    if (this.baseLog.isLevelEnabled('debug')) req.log.debug({ method: req.method, url: req.url, status: res.statusCode }, 'request');
     if (this.lastRequest) {
       this.endSocket();
       return;

@@ -13,6 +13,8 @@ import type { Request } from './request.js';
 export interface ConnectionPort {
   readonly socket: Socket;
   readonly log: Logger;
+  /** Whether `level` is enabled, without creating any child logger. */
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
   readonly maxBodyBytes: number;
   /** The body's reader wants more bytes: lift body backpressure (and send `100 Continue` once). */
   bodyWanted(req: Request): void;

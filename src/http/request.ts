@@ -103,8 +103,14 @@ export class Request {
     return (this._query ??= new URLSearchParams(this.rawQuery));
   }
 
+  /** A child logger with `rid` (created on first use: check {@link logs} first on hot paths). */
   get log(): Logger {
     return (this._log ??= this.port.log.child({ rid: this.id }));
+  }
+
+  /** Whether `level` is logged at all, without creating the child logger. */
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.port.logs(level);
   }
 
   get socket(): Socket {

@@ -93,9 +93,7 @@ export class HttpServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    const id = ++this.nextConnId;
-    const log = this.opts.log.child({ conn: id });
-    const conn = new Connection(socket, this.handler, this.opts, log, (c) => {
+    const conn = new Connection(socket, this.handler, this.opts, this.opts.log, ++this.nextConnId, (c) => {
       this.conns.delete(c);
       if (this.closing && this.conns.size === 0) this.onDrained?.();
     });

@@ -17,7 +17,7 @@ export function writeError(req: Request, res: Response, err: unknown): void {
   const status = statusFromError(err);
   const category = categoryOf(err);
   if (status >= 500 && status !== 501) req.log.error({ err, method: req.method, url: req.url }, 'request failed');
-  else if (req.log.isLevelEnabled('debug')) req.log.debug({ status, message: errorMessage(err), url: req.url }, 'request error');
+  else if (req.logs('debug')) req.log.debug({ status, message: errorMessage(err), url: req.url }, 'request error');
   if (res.headersSent) {
     // A stream already started: the status cannot change any more. Cut the connection so the
     // client sees a broken stream rather than a clean end (moby does the same for chunked bodies).

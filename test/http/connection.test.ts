@@ -239,6 +239,18 @@ test('~> hijack before an unfinished chunked body: the decoded rest of the body 
   routes.delete('/containers/d/attach');
 });
 
+test('~> an upgrade request answered with an error (no hijack) closes: stream bytes are never parsed as HTTP', async () => {
+  routes.set('/containers/gone/attach', (_req, res) => res.json(404, { message: 'No such container: gone' }));
+  const c = await RawClient.connect(srv.tcp);
+  await c.write('POST /containers/gone/attach?stdin=1 HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nls -l\n');
+  await c.waitEnd();
+  const rs = parseResponses(c.data, { ended: true }).responses;
+  assert.is(rs.length, 1);
+  assert.is(rs[0]!.status, 404);
+  assert.is(rs[0]!.headers['connection'], 'close');
+  routes.delete('/containers/gone/attach');
+});
+
 test('~> headers above maxHeaderBytes: 431 and close', async () => {
   const c = await rawExchange(srv.tcp, `GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`, { end: false });
   const [r] = parseResponses(c.data, { ended: true }).responses;

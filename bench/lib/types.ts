@@ -1,0 +1,113 @@
+/**
+ * @module bench/lib/types
+ * The vocabulary of a run: the paths, a sample, a case (one row of the table), the options, and
+ * the context every scenario receives.
+ */
+import type { DockerClient } from './docker-client.js';
+import type { KubeDirect } from './kube-direct.js';
+
+/**
+ * a: through kuber-api with a Docker API client; b: the same work directly on the Kubernetes API;
+ * c: a bare Node.js TCP pass-through from a local producer (the ceiling of any Node proxy);
+ * d: the same Docker API calls against another Docker endpoint (`--docker-host`, e.g. dockerd).
+ */
+export type PathId = 'a' | 'b' | 'c' | 'd';
+export const PATH_LABEL: Record<PathId, string> = { a: 'kuber-api', b: 'direct k8s', c: 'raw TCP', d: 'docker host' };
+
+export type Metric = 'throughput' | 'latency' | 'memory' | 'concurrency';
+
+/** One row of the table. */
+export interface CaseDef {
+  id: string;
+  group: string;
+  metric: Metric;
+  /** What the row measures, in words. */
+  what: string;
+}
+
+export interface MemPeak {
+  /** RSS right before the stream (KiB). */
+  idleKiB: number;
+  /** Peak RSS over the stream (KiB): max(sampled VmRSS, VmHWM after a reset). */
+  peakKiB: number;
+}
+
+export interface Sample {
+  case: string;
+  path: PathId;
+  rep: number;
+  ok: boolean;
+  error?: string;
+  /** Throughput: verified payload bytes and the wall time from the request to the last byte. */
+  bytes?: number;
+  seconds?: number;
+  ttfbMs?: number;
+  /** Latency samples (ms). */
+  latenciesMs?: number[];
+  /** Concurrency: streams started / failed. */
+  streams?: number;
+  failed?: number;
+  /** Memory, per process name (kuber-api, kube-sim, raw proxy, docker host...). */
+  mem?: Record<string, MemPeak>;
+  /** CPU seconds spent by each process over the sample. */
+  cpu?: Record<string, number>;
+  /** Anything else worth keeping (exit codes, stream counts...). */
+  note?: string;
+}
+
+export interface Options {
+  groups: string[];
+  quick: boolean;
+  cluster: boolean;
+  kubeconfig?: string;
+  namespace?: string;
+  dockerHost?: string;
+  /** MiB per throughput stream. */
+  sizeMiB: number;
+  reps: number;
+  /** Latency samples per path. */
+  samples: number;
+  concurrency: number;
+  /** MiB per stream in the concurrency cases. */
+  concMiB: number;
+  /** Containers the concurrent streams are spread over. */
+  concContainers: number;
+  /** Containers in the `docker ps` case. */
+  psContainers: number;
+  /** The slow reader's rate, MiB/s. */
+  slowMiBps: number;
+  /** MiB that the slow reader reads. */
+  slowMiB: number;
+  outDir: string;
+  /** Write bench/RESULTS.md (+ chart) from this run. */
+  results: boolean;
+  cpuProf: boolean;
+  unix: boolean;
+  splitStreams: boolean;
+  tls: boolean;
+  image: string;
+  /** The command line as typed, for RESULTS.md. */
+  command: string;
+}
+
+export interface Ctx {
+  opts: Options;
+  /** kuber-api's Docker endpoint (path a). */
+  docker: DockerClient;
+  /** The other Docker endpoint (path d), with --docker-host. */
+  other?: DockerClient;
+  /** Direct Kubernetes access (path b). */
+  kube: KubeDirect;
+  /** Port of the raw TCP pass-through (path c). */
+  proxyPort: number;
+  /** The processes whose CPU and memory are tracked, by name. */
+  pids: Record<string, number>;
+  /** kuber-api's instance label value (its pods carry it). */
+  instance: string;
+  /** The paths that run in this mode: a, b, c, and d with --docker-host. */
+  paths: PathId[];
+  record(s: Sample): void;
+  progress(text: string): void;
+  /** Register a case (row) before its samples. */
+  declare(c: CaseDef): void;
+}

@@ -1,0 +1,267 @@
+/**
+ * @module bench/run
+ * `npm run bench -- [scenario...] [flags]` (see bench/lib/args.ts): starts kube-sim (or uses the
+ * cluster of KUBECONFIG), kuber-api, the raw producer and the raw pass-through, each as its own
+ * process; runs the scenarios, every one the same work on paths a, b, c (and d) in alternating
+ * order; prints a table; writes results.json (raw samples), the table, SVG charts, and for a full
+ * run bench/RESULTS.md. Exits 1 when any run failed (a wrong byte, an error, a timeout).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs, USAGE } from './lib/args.js';
+import { DockerClient } from './lib/docker-client.js';
+import { KubeDirect } from './lib/kube-direct.js';
+import { loadAverage, ROOT, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import { markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import { summarise } from './lib/summary.js';
+import { latencySvg, throughputSvg } from './lib/svg.js';
+import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
+import { run as runContainer, removeAll } from './lib/helpers.js';
+import { controlPlane } from './scenarios/control.js';
+import { logs } from './scenarios/logs.js';
+import { attach, exec } from './scenarios/stream.js';
+import { echo, roundTrip } from './scenarios/latency.js';
+import { backpressure } from './scenarios/backpressure.js';
+import { concurrency } from './scenarios/concurrency.js';
+
+const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
+  control: controlPlane,
+  logs,
+  attach,
+  exec,
+  roundtrip: roundTrip,
+  echo,
+  backpressure,
+  concurrency,
+};
+
+class Progress {
+  private last = 0;
+  private shown = '';
+  private readonly tty = !!process.stderr.isTTY;
+  constructor(private readonly t0: number) {}
+  show(text: string): void {
+    const el = ((performance.now() - this.t0) / 1000).toFixed(0).padStart(4);
+    const line = `[${el}s] ${text}`;
+    if (this.tty) {
+      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+    } else if (performance.now() - this.last > 10_000 || text.split(':')[0] !== this.shown.split(':')[0]) {
+      process.stderr.write(line + '\n');
+      this.last = performance.now();
+    }
+    this.shown = text;
+  }
+  log(text: string): void {
+    if (this.tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(text + '\n');
+  }
+}
+
+function gitCommit(): string {
+  try {
+    const h = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${h} (with uncommitted changes)` : h;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(): Pick<Meta, 'cpu' | 'cores' | 'memGiB' | 'node' | 'kernel'> {
+  const c = cpus();
+  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release() };
+}
+
+interface Output {
+  meta: Meta;
+  cases: CaseDef[];
+  samples: Sample[];
+}
+
+function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, progress: Progress): void {
+  const cases = summarise(out.cases, out.samples);
+  const table = terminalTable(cases);
+  progress.log('\n' + table + '\n');
+  mkdirSync(opts.outDir, { recursive: true });
+  const files = {
+    json: join(opts.outDir, 'results.json'),
+    table: join(opts.outDir, 'table.txt'),
+    md: join(opts.outDir, 'table.md'),
+    throughput: join(opts.outDir, 'throughput.svg'),
+    latency: join(opts.outDir, 'latency.svg'),
+  };
+  const sub = `${out.meta.mode.split(' (')[0]}, ${out.meta.cores} cores`;
+  writeFileSync(files.json, JSON.stringify({ ...out, summary: cases }, null, 1));
+  writeFileSync(files.table, table + '\n');
+  writeFileSync(files.md, markdownTable(cases) + '\n');
+  writeFileSync(files.throughput, throughputSvg(cases, sub));
+  writeFileSync(files.latency, latencySvg(cases, sub));
+  progress.log(`wrote ${Object.values(files).map((f) => relative(process.cwd(), f)).join(', ')}`);
+  try {
+    const latest = join(ROOT, 'bench', 'out', 'latest');
+    if (opts.outDir.startsWith(join(ROOT, 'bench', 'out'))) {
+      rmSync(latest, { force: true });
+      symlinkSync(relative(join(ROOT, 'bench', 'out'), opts.outDir), latest);
+    }
+  } catch {
+    /* best effort */
+  }
+  if (opts.results) {
+    copyFileSync(files.throughput, join(ROOT, 'bench', 'results-throughput.svg'));
+    copyFileSync(files.latency, join(ROOT, 'bench', 'results-latency.svg'));
+    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg' }));
+    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg');
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof parseArgs>;
+  try {
+    opts = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const t0 = performance.now();
+  const progress = new Progress(t0);
+  if (opts.report) {
+    const out = JSON.parse(readFileSync(opts.report, 'utf8')) as Output;
+    writeOutputs(out, { outDir: opts.outDir, results: opts.results }, progress);
+    return 0;
+  }
+  mkdirSync(opts.outDir, { recursive: true });
+  const loadStart = loadAverage().map((x) => Math.round(x * 100) / 100);
+  const procs: Proc[] = [];
+  const clients: Array<{ close(): void }> = [];
+  const profDir = join(opts.outDir, 'prof');
+  const nodeArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  const cases: CaseDef[] = [];
+  const samples: Sample[] = [];
+  let failed = 0;
+  const made: Array<{ client: DockerClient; id: string }> = [];
+  let stopping = false;
+  const stopAll = async () => {
+    for (const { client, id } of made) await client.remove(id).catch(() => {});
+    for (const c of clients) c.close();
+    await Promise.all(procs.reverse().map((p) => p.stop()));
+  };
+  process.once('SIGINT', () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    progress.log('interrupted: cleaning up');
+    void stopAll().then(() => process.exit(130));
+  });
+  try {
+    // ---- the processes ----
+    let kubeconfig: string;
+    let simPid: number | undefined;
+    if (opts.cluster) {
+      kubeconfig = opts.kubeconfig!;
+      progress.show(`using the cluster of ${kubeconfig}`);
+    } else {
+      progress.show('starting kube-sim');
+      const sim = await startSim({ tls: opts.tls, splitStreams: opts.splitStreams, nodeArgs });
+      procs.push(sim);
+      kubeconfig = sim.kubeconfigPath;
+      simPid = sim.pid;
+    }
+    progress.show('starting kuber-api');
+    const kuber = await startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs });
+    procs.push(kuber);
+    const producer = await startProducer();
+    procs.push(producer);
+    const proxy = await startProxy(producer.port);
+    procs.push(proxy);
+    const docker = new DockerClient(kuber.dockerHost);
+    clients.push(docker);
+    await docker.negotiate();
+    const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
+    clients.push(kube);
+    let other: DockerClient | undefined;
+    if (opts.dockerHost) {
+      other = new DockerClient(opts.dockerHost);
+      clients.push(other);
+      await other.negotiate();
+    }
+    const paths: PathId[] = ['a', 'b', 'c', ...(other ? (['d'] as PathId[]) : [])];
+    const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
+    // Warm-up: the image is pulled (a real cluster) and every code path loaded once.
+    for (const c of [docker, ...(other ? [other] : [])]) {
+      progress.show(`warm-up on ${c.host}`);
+      const id = await runContainer(c, ['true'], {}, opts.image);
+      await c.wait(id);
+      await removeAll(c, [id]);
+    }
+    const ctx: Ctx = {
+      opts,
+      docker,
+      ...(other ? { other } : {}),
+      kube,
+      proxyPort: proxy.port,
+      pids,
+      instance: kuber.instance,
+      paths,
+      record: (s) => {
+        samples.push(s);
+        if (!s.ok) {
+          failed++;
+          progress.log(`FAIL ${s.case} (${s.path}) #${s.rep}: ${s.error}`);
+        }
+      },
+      progress: (t) => progress.show(t),
+      declare: (c) => cases.push(c),
+    };
+    // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
+    for (const c of [docker, ...(other ? [other] : [])]) {
+      const create = c.create.bind(c);
+      c.create = async (body, name) => {
+        const id = await create(body, name);
+        made.push({ client: c, id });
+        return id;
+      };
+    }
+    for (const g of opts.groups) {
+      progress.show(`${g}: starting`);
+      const before = samples.length;
+      try {
+        await SCENARIOS[g]!(ctx);
+      } catch (err) {
+        failed++;
+        progress.log(`FAIL ${g}: ${(err as Error).stack ?? err}`);
+      }
+      progress.log(`${g}: ${samples.length - before} samples in ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
+    }
+  } catch (err) {
+    failed++;
+    progress.log(`bench: ${(err as Error).stack ?? err}`);
+    for (const p of procs) if (p.tail()) progress.log(`--- ${p.name} (last output) ---\n${p.tail().slice(-2000)}`);
+  } finally {
+    progress.show('stopping processes');
+    await stopAll();
+  }
+  const meta: Meta = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    command: opts.command,
+    commit: gitCommit(),
+    ...machine(),
+    loadStart,
+    loadEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    mode: opts.cluster
+      ? `real cluster (${opts.kubeconfig})`
+      : `kube-sim (${opts.tls ? 'HTTPS' : 'HTTP'}, PodLogsQuerySplitStreams ${opts.splitStreams ? 'on' : 'off'}), kuber-api on ${opts.unix ? 'a unix socket' : 'TCP 127.0.0.1'}${opts.dockerHost ? `, docker host ${opts.dockerHost}` : ''}`,
+    durationS: Math.round((performance.now() - t0) / 1000),
+    options: { ...opts, command: undefined },
+  };
+  if (samples.length) writeOutputs({ meta, cases, samples }, opts, progress);
+  if (opts.cpuProf) progress.log(`profiles in ${relative(process.cwd(), profDir)} (summarise: node dist/bench/prof.js ${relative(process.cwd(), profDir)})`);
+  progress.log(failed ? `${failed} failed run(s)` : 'all runs verified');
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
