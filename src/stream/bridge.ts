@@ -226,9 +226,11 @@ export interface Bridge {
 /**
  * Wire a WebSocket and a hijacked client together. See the module comment.
  *
- * Call it synchronously in the WebSocket's 'open' listener (or before 'open'): `ws` emits the
- * messages that arrived together with the 101 on the next tick, before an awaited promise resumes,
- * and a message with no listener is lost.
+ * Call it synchronously in the WebSocket's 'open' listener: `ws` emits the messages that arrived
+ * together with the 101 on the next tick, before an awaited promise resumes, and a message with no
+ * listener is lost. (Not before 'open' either: `ws.send()` throws while CONNECTING.)
+ * On teardown the WebSocket gets its paired resume, so that the caller's `close(1000)` handshake
+ * can read the server's close frame.
  */
 export function bridgeStreams(opts: BridgeOptions): Bridge {
   const { ws, output: out, input: inp, tty } = opts;
