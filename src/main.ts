@@ -13,6 +13,8 @@ import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend.js';
 import type { Booted } from './engine/boot.js';
+import { EventBus } from './engine/events.js';
+import { lazyBackend } from './engine/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -83,12 +85,12 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
-  let booted: Booted;
-  try {
-    // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
-    // --version and flag errors should not wait for it.
-    const { bootKubeBackend } = await import('./engine/boot.js');
-    booted = await bootKubeBackend(
+  // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
+  const events = new EventBus();
+  // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
+  // --version and flag errors should not wait for it.
+  const boot: Promise<Booted> = import('./engine/boot.js').then(({ bootKubeBackend }) =>
+    bootKubeBackend(
       {
         kubeconfig: options.kubeconfig,
         context: options.context,
@@ -96,6 +98,7 @@ export async function main(argv: string[]): Promise<void> {
         instanceId: options.instanceId,
         stateDir: options.stateDir,
         engine: {
+          events,
           startTimeoutMs: options.startTimeoutMs,
           killGraceSeconds: options.killGraceSeconds,
           imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
@@ -103,19 +106,16 @@ export async function main(argv: string[]): Promise<void> {
         },
       },
       log,
-    );
-  } catch (err) {
-    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
-    process.exitCode = 1;
-    return;
-  }
-  const backend: Backend = booted.engine;
+    ),
+  );
+  boot.catch(() => {}); // handled below, after listening
+  const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
-    running = await serve(options, backend, { log, events: booted.engine.events });
+    running = await serve(options, backend, { log, events });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
-    await booted.close();
+    await boot.then((b) => b.close(), () => {});
     process.exitCode = 1;
     return;
   }
@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     stopping = true;
     log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
-    running.close(options.shutdownGraceMs).then(() => booted.close()).then(
+    running.close(options.shutdownGraceMs).then(() => boot.then((b) => b.close(), () => {})).then(
       () => {
         log.info('stopped');
         process.exitCode = 0;
@@ -149,4 +149,14 @@ export async function main(argv: string[]): Promise<void> {
   // (a second signal while draining exits at once)
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  try {
+    await boot;
+  } catch (err) {
+    if (stopping) return;
+    stopping = true;
+    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
+    await running.close(0);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  }
 }

@@ -15,7 +15,7 @@ import type { FaultRegistry } from '../faults.js';
 import { badRequest, StatusError, writeStatus } from '../status.js';
 import type { KObject } from '../types.js';
 import type { ContainerInstance } from './container.js';
-import { formatTs, nowNs, RecordReader, tailStart, type LogFile } from './log-store.js';
+import { formatTs, nowNs, RECORD_OVERHEAD, RecordReader, tailStart, type LogFile, type LogRecord } from './log-store.js';
 import type { PodWorker } from './pod-worker.js';
 import { validateContainer } from './validate.js';
 
@@ -175,28 +175,17 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
     let limit = opts.limitBytes ?? Infinity;
     const drop = faults.current.dropStreamsAfterBytes;
     let sent = 0;
+    let stop = false;
     const atLineStart = [true, true, true];
-    // Without follow: what is on disk now (the reader stops at EOF). With follow: until the instance ends.
-    const endAtStart = file.size;
-    for (;;) {
-      if (res.destroyed) return;
-      const size = opts.follow ? file.size : endAtStart;
-      const rec = await reader.next(size);
-      if (!rec) {
-        if (!opts.follow) break;
-        if (file.ended) {
-          if (file.size > reader.offset) continue; // committed just before the end
-          break;
-        }
-        await waitMore(file, size, res);
-        continue;
-      }
+
+    /** One record -> the bytes to send (filters, skip, timestamps, limitBytes); sets `stop`. */
+    const render = (rec: LogRecord): Buffer | undefined => {
       let payload = rec.payload;
       if (skip) {
         payload = payload.subarray(skip);
         skip = 0;
       }
-      if ((want && rec.stream !== want) || (since !== undefined && rec.ts < since) || !payload.length) continue;
+      if ((want && rec.stream !== want) || (since !== undefined && rec.ts < since) || !payload.length) return undefined;
       let out: Buffer;
       if (opts.timestamps) {
         const parts: Buffer[] = [];
@@ -215,17 +204,84 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
       if (out.length > limit) out = out.subarray(0, limit);
       limit -= out.length;
       sent += out.length;
-      if (out.length) await writeOut(res, out);
+      if (limit <= 0) stop = true;
       if (drop !== undefined && sent >= drop) {
+        stop = true;
         res.destroy();
-        return;
       }
-      if (limit <= 0) break;
+      return out.length ? out : undefined;
+    };
+
+    /**
+     * Caught up with everything appended: take new records from memory as the container writes
+     * them. Returns when the instance ended, the client left, `stop`, or the socket is full (the
+     * caller then waits for 'drain' and goes back to reading the file).
+     */
+    const live = () =>
+      new Promise<Promise<void> | undefined>((resolve) => {
+        let done = false;
+        const finish = (wait?: Promise<void>) => {
+          if (done) return;
+          done = true;
+          unTail();
+          unSub();
+          res.off('close', onClose);
+          resolve(wait);
+        };
+        const onClose = () => finish();
+        const unTail = file.tail((rec) => {
+          if (done) return;
+          if (rec.offset !== reader.offset) return finish();
+          reader.offset = rec.offset + rec.payload.length + RECORD_OVERHEAD;
+          const out = render(rec);
+          // Wait for 'drain' from here: it may be emitted before the caller's continuation runs.
+          if (out && !res.write(out)) finish(drained(res));
+          else if (stop) finish();
+        });
+        const unSub = file.subscribe(() => file.ended && finish());
+        res.once('close', onClose);
+        if (file.ended || res.destroyed) finish();
+      });
+
+    // Without follow: what is on disk now (the reader stops at EOF). With follow: until the instance ends.
+    const endAtStart = file.size;
+    while (!stop) {
+      if (res.destroyed) return;
+      const size = opts.follow ? file.size : endAtStart;
+      const rec = await reader.next(size);
+      if (rec) {
+        const out = render(rec);
+        if (out) await writeOut(res, out);
+        continue;
+      }
+      if (!opts.follow) break;
+      if (file.ended) {
+        if (file.size > reader.offset) continue; // committed just before the end
+        break;
+      }
+      if (reader.offset === file.appendedSize) {
+        const full = await live();
+        if (full) await full;
+        continue;
+      }
+      await waitMore(file, size, res);
     }
-    res.end();
+    if (!res.destroyed) res.end();
   } finally {
     await fh.close().catch(() => {});
   }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 export async function handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject, worker: PodWorker | undefined, opts: { splitStreams: boolean; faults: FaultRegistry }): Promise<void> {

@@ -17,6 +17,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const STDOUT = 1;
+export const RECORD_OVERHEAD = 20;
 export const STDERR = 2;
 const HDR = 16;
 const TRL = 4;
@@ -52,7 +53,10 @@ export class LogFile {
   private queue: Buffer[] = [];
   private queuedRecords: Array<{ off: number; ts: bigint }> = [];
   private queuedBytes = 0;
+  /** End of everything appended (committed or still queued). */
   private writeOffset = 0;
+  /** Followers that are caught up receive new records straight from memory (no disk round trip). */
+  private readonly live = new Set<(rec: LogRecord) => void>();
   private writing = false;
   private lastIndexOff = -INDEX_EVERY;
   private readonly index: Array<{ off: number; ts: bigint }> = [];
@@ -84,9 +88,14 @@ export class LogFile {
     frame.writeUInt32LE(data.length, 4);
     frame.writeBigUInt64LE(ts, 8);
     frame.writeUInt32LE(data.length, HDR);
-    this.queuedRecords.push({ off: this.writeOffset, ts });
+    const off = this.writeOffset;
+    this.queuedRecords.push({ off, ts });
     this.queue.push(frame.subarray(0, HDR), data, frame.subarray(HDR));
     this.writeOffset += data.length + OVERHEAD;
+    if (this.live.size) {
+      const rec: LogRecord = { stream, ts, payload: data, offset: off };
+      for (const cb of [...this.live]) cb(rec);
+    }
     this.queuedBytes += data.length + OVERHEAD;
     this.flush();
     return this.queuedBytes < this.highWaterMark;
@@ -107,6 +116,19 @@ export class LogFile {
       this.fh = undefined;
       this.notify();
     }
+  }
+
+  get appendedSize(): number {
+    return this.writeOffset;
+  }
+
+  /**
+   * Receive every record appended from now on, synchronously and in order (a follower that has
+   * read everything appended so far). Returns an unsubscribe function.
+   */
+  tail(cb: (rec: LogRecord) => void): () => void {
+    this.live.add(cb);
+    return () => this.live.delete(cb);
   }
 
   /** Called (without arguments) after every commit and at the end. Returns an unsubscribe function. */
