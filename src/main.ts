@@ -13,6 +13,8 @@ import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend.js';
 import type { Booted } from './engine/boot.js';
+import { EventBus } from './engine/events.js';
+import { lazyBackend } from './engine/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -83,12 +85,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
-  let booted: Booted;
-  try {
-    // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
-    // --version and flag errors should not wait for it.
-    const { bootKubeBackend } = await import('./engine/boot.js');
-    booted = await bootKubeBackend(
+  // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
+  const events = new EventBus();
+  // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
+  // --version and flag errors should not wait for it.
+  // The import starts once the listeners are up: under load, reading the client's many modules
+  // must not delay the socket.
+  let listened!: () => void;
+  const boot: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
+    bootKubeBackend(
       {
         kubeconfig: options.kubeconfig,
         context: options.context,
@@ -96,6 +101,7 @@ export async function main(argv: string[]): Promise<void> {
         instanceId: options.instanceId,
         stateDir: options.stateDir,
         engine: {
+          events,
           startTimeoutMs: options.startTimeoutMs,
           killGraceSeconds: options.killGraceSeconds,
           imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
@@ -103,23 +109,20 @@ export async function main(argv: string[]): Promise<void> {
         },
       },
       log,
-    );
-  } catch (err) {
-    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
-    process.exitCode = 1;
-    return;
-  }
-  const backend: Backend = booted.engine;
+    ),
+  );
+  boot.catch(() => {}); // handled below, after listening
+  const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
-    running = await serve(options, backend, { log, events: booted.engine.events });
+    running = await serve(options, backend, { log, events });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
-    await booted.close();
     process.exitCode = 1;
     return;
   }
   for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}`);
+  listened();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -129,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     stopping = true;
     log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
-    running.close(options.shutdownGraceMs).then(() => booted.close()).then(
+    running.close(options.shutdownGraceMs).then(() => boot.then((b) => b.close(), () => {})).then(
       () => {
         log.info('stopped');
         process.exitCode = 0;
@@ -149,4 +152,14 @@ export async function main(argv: string[]): Promise<void> {
   // (a second signal while draining exits at once)
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  try {
+    await boot;
+  } catch (err) {
+    if (stopping) return;
+    stopping = true;
+    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
+    await running.close(0);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  }
 }

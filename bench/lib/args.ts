@@ -31,11 +31,15 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --image REF           the busybox image (default busybox)
   --unix                kuber-api on a unix socket instead of TCP 127.0.0.1
   --no-tls              kube-sim over plain HTTP (default: HTTPS, as a real apiserver)
-  --split-streams on|off  kube-sim's PodLogsQuerySplitStreams gate (default on)
+  --split-streams on|off|both
+                        kube-sim's PodLogsQuerySplitStreams gate (default both: off, as on real
+                        clusters, plus a second kube-sim with it on for the "(split)" log cases)
   --cpu-prof            profile kuber-api and kube-sim (node --cpu-prof) into the run's out dir
   --out DIR             where this run's files go (default bench/out/<date>)
   --results / --no-results  write bench/RESULTS.md and its charts (default: only for a full
                         run: every scenario, no --quick, on kube-sim)
+  --kuber-cli PATH      run this kuber-api build (its dist/src/cli.js) instead of this tree's:
+                        before/after comparisons of an optimisation
   --report FILE         rebuild the table, charts and RESULTS.md from a results.json
 `;
 
@@ -58,7 +62,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     results: false,
     cpuProf: false,
     unix: false,
-    splitStreams: true,
+    splitStreams: 'both',
     tls: true,
     image: 'busybox',
     command: '',
@@ -127,8 +131,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       case '--split-streams': {
         const v = next();
-        if (v !== 'on' && v !== 'off') throw new Error('--split-streams takes on or off');
-        o.splitStreams = v === 'on';
+        if (v !== 'on' && v !== 'off' && v !== 'both') throw new Error('--split-streams takes on, off or both');
+        o.splitStreams = v;
         break;
       }
       case '--cpu-prof':
@@ -142,6 +146,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       case '--no-results':
         results = false;
+        break;
+      case '--kuber-cli':
+        o.kuberCli = next();
         break;
       case '--report':
         o.report = next();

@@ -126,7 +126,7 @@ function targetsMarkdown(rowsT: TargetRow[]): string {
   ].join('\n');
 }
 
-function cpuMarkdown(cases: CaseSummary[]): string {
+export function cpuMarkdown(cases: CaseSummary[]): string {
   const procs = new Set<string>();
   for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerGiB ?? {})) procs.add(k);
   const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'harness'].filter((p) => procs.has(p));

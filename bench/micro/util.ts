@@ -14,6 +14,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The largest value: for throughput on a shared machine, the least disturbed run. */
+export function best(xs: number[]): number {
+  return Math.max(...xs);
+}
+
 /** MiB per second for `bytes` in `ms`. */
 export function mibps(bytes: number, ms: number): number {
   return bytes / MiB / (ms / 1000);

@@ -30,6 +30,14 @@ export function sizeParam(q: URLSearchParams, key: 'h' | 'w'): number {
   return n;
 }
 
+function drain(body: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    body.on('end', resolve);
+    body.on('error', () => resolve());
+    body.resume();
+  });
+}
+
 /** POST /containers/{name}/attach?stream=&logs=&stdin=&stdout=&stderr=&detachKeys= */
 export async function postContainersAttach(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const q = req.query;
@@ -43,6 +51,9 @@ export async function postContainersAttach(ctx: ApiContext, req: Request, res: R
   const keys = stringValue(q, 'detachKeys');
   if (keys !== undefined) opts.detachKeys = keys;
   const plan = ctx.backend.attachContainer(req.params['name'] ?? '', opts);
+  // A body with a length is not stdin: moby hijacks and drops what net/http buffered of it
+  // (dockerode sends its options as a JSON body). A chunked body stays: it is a stream of stdin.
+  if (req.contentLength > 0) await drain(req.body);
   const conn = res.hijack(streamContentType(!plan.tty, req.apiVersion));
   await plan.run(conn);
 }

@@ -55,8 +55,6 @@ export interface AttachServiceOptions {
   holdMs: number;
   /** TTY replay: attach output held back while the log is replayed (bytes) before the WebSocket is paused. */
   replayHoldBytes: number;
-  /** Sessions hold AutoRemove off until they are over (streams.ts StreamHolds). */
-  holds?: { hold(id: string): () => void };
 }
 
 /** A TTY session of a container that resizes reach. */
@@ -134,7 +132,9 @@ export class AttachService {
     if (!useStdin) conn.input.resume(); // the client's FIN is ignored without stdin; stray bytes dropped
     const out = conn.output as unknown as LogSink & { end(): void };
     let detached = false;
-    const release = this.opts.holds?.hold(t.id);
+    // AutoRemove waits (bounded) until the session is over: `docker run --rm` of a short-lived
+    // container would otherwise lose the Pod (and its log) before the first byte was read.
+    const release = this.host.holdAutoRemove?.(t.id);
     try {
       if (o.logs && t.podName) {
         await streamPodLog(this.host.kube.client, { namespace: t.namespace, pod: t.podName, container: t.containerName, tty }, { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false, holdMs: 0, signal: abort.signal }, out);

@@ -24,7 +24,7 @@ export interface ContainerEventSource {
 }
 
 export class EventBus implements EventsSource {
-  private readonly ring: DockerEvent[] = [];
+  private readonly ring: Array<{ e: DockerEvent; ms: number }> = [];
   private readonly subs = new Set<{ q: EventsQuery; cb: (e: DockerEvent) => void }>();
   private lastNs = 0;
 
@@ -32,14 +32,17 @@ export class EventBus implements EventsSource {
 
   /** Publish any event (time stamped now, strictly increasing so replays keep the order). */
   publish(type: string, action: string, id: string, attributes: Record<string, string>): DockerEvent {
-    let ns = Date.now() * 1e6;
-    if (ns <= this.lastNs) ns = this.lastNs + 1;
+    // timeNano is a JS number: above 2^53 it moves in steps of 256 ns, so keep times microsecond
+    // apart to stay strictly increasing; `ms` (exact) is what since/until compare.
+    const ms = Date.now();
+    let ns = ms * 1e6;
+    if (ns <= this.lastNs) ns = this.lastNs + 1000;
     this.lastNs = ns;
-    const e: DockerEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Math.floor(ns / 1e9), timeNano: ns };
-    this.ring.push(e);
+    const e: DockerEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Math.floor(ms / 1000), timeNano: ns };
+    this.ring.push({ e, ms });
     if (this.ring.length > this.capacity) this.ring.shift();
     for (const s of [...this.subs]) {
-      if (s.q.until !== undefined && ns / 1e6 > s.q.until) continue;
+      if (s.q.until !== undefined && ms > s.q.until) continue;
       if (matchesEvent(e, s.q.filters)) s.cb(e);
     }
     return e;
@@ -55,8 +58,7 @@ export class EventBus implements EventsSource {
 
   subscribe(q: EventsQuery, onEvent: (e: DockerEvent) => void): () => void {
     if (q.since !== undefined) {
-      for (const e of this.ring) {
-        const ms = e.timeNano / 1e6;
+      for (const { e, ms } of this.ring) {
         if (ms < q.since) continue;
         if (q.until !== undefined && ms > q.until) continue;
         if (matchesEvent(e, q.filters)) onEvent(e);
@@ -72,8 +74,8 @@ export class EventBus implements EventsSource {
   }
 
   /** Past events (for tests and diagnostics). */
-  recent(): readonly DockerEvent[] {
-    return this.ring;
+  recent(): DockerEvent[] {
+    return this.ring.map((r) => r.e);
   }
 }
 

@@ -49,6 +49,8 @@ export interface EngineOptions {
   /** Known to be kube-sim (started embedded); otherwise detected from the node's kubelet version. */
   simulated?: boolean;
   eventsBufferSize: number;
+  /** The event bus to publish on (main creates it before the engine, for GET /events). */
+  events?: EventBus;
   /** Limits of attach/exec/logs (engine/streams.ts). */
   streams?: Partial<StreamsOptions>;
 }
@@ -95,7 +97,7 @@ export class KubeEngine implements Backend {
     this.kube = kube;
     this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
     this.log = log ?? childLogger({ component: 'engine' });
-    this.events = new EventBus(this.opts.eventsBufferSize);
+    this.events = this.opts.events ?? new EventBus(this.opts.eventsBufferSize);
     const selector = selectorFor(this.opts.instance);
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
     this.monitor = new Monitor(this);
@@ -703,12 +705,14 @@ export class KubeEngine implements Backend {
       const r = this.index.get(id);
       return r ? this.stateOf(r).ExitCode : this.monitor.lastExitCode(id);
     };
+    let known = this.stateOf(rec).ExitCode;
     const result = this.index.when<WaitResult>(
       () => {
         const r = this.index.get(id);
-        if (condition === 'removed') return r ? undefined : { StatusCode: this.monitor.lastExitCode(id) ?? 0 };
+        if (r) known = this.stateOf(r).ExitCode;
+        if (condition === 'removed') return r ? undefined : { StatusCode: this.monitor.lastExitCode(id) ?? known };
         if (this.monitor.exitCount(id) > exits0) return { StatusCode: this.monitor.lastExitCode(id) ?? lastCode() ?? 0 };
-        if (!r) return { StatusCode: this.monitor.lastExitCode(id) ?? 0 };
+        if (!r) return { StatusCode: this.monitor.lastExitCode(id) ?? known };
         if (condition === 'not-running' && !this.stateOf(r).Running) return { StatusCode: lastCode() ?? 0 };
         return undefined;
       },

@@ -124,7 +124,7 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
   let sinceKey = since !== undefined && hasFraction(since) ? since : undefined;
   let sinceTime = since ? keySeconds(since) : undefined;
   let tailLines: number | undefined;
-  let trim: { t0: Buffer; keep: number } | undefined;
+  let trim: { t0: Buffer; skip: number } | undefined;
   if (o.tail !== undefined && o.tail >= 0) {
     if (!split) tailLines = o.tail;
     else if (o.tail === 0) {
@@ -171,7 +171,7 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
     try {
       if (merge) {
         const [out, err] = await Promise.all([open('Stdout'), open('Stderr')]);
-        const [a, b] = trim ? [new TailTrim(out, trim.t0, trim.keep), new TailTrim(err, trim.t0, trim.keep)] : [out, err];
+        const [a, b] = trim ? [new TailTrim(out, trim.t0, trim.skip), new TailTrim(err, trim.t0, trim.skip)] : [out, err];
         if (o.signal?.aborted) return 'stopped';
         const m = mergeLogs(a, b, sink, { keepTimestamps: o.timestamps, since: sinceKey, until, holdMs: follow ? o.holdMs : 0 });
         stopPump = m.stop;
@@ -179,7 +179,7 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
       } else {
         const stream = split ? (wantOut ? 'Stdout' : 'Stderr') : undefined;
         const res = await open(stream);
-        const src = trim ? new TailTrim(res, trim.t0, trim.keep) : res;
+        const src = trim ? new TailTrim(res, trim.t0, trim.skip) : res;
         const framer = new LogFramer(sink, { stream: wantOut ? 1 : 2, tty: t.tty, timestamped: needTs, keepTimestamps: o.timestamps, since: sinceKey, until });
         if (o.signal?.aborted) return 'stopped';
         const p = pumpLog(src, sink, framer);
@@ -198,53 +198,80 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
 }
 
 /**
- * Where a tail of `n` lines starts, from one `stream=All&tailLines=n&timestamps=true` request:
- * the first tail line's timestamp and how many tail lines carry exactly that timestamp (lines
- * read in one chunk share it). 'all' when the log has fewer lines; 'none' for n = 0.
+ * Where a tail of `n` lines starts, with split streams (`tailLines` and a specific `stream` are
+ * mutually exclusive): one `stream=All&tailLines=n&timestamps=true` request gives the first tail
+ * line's timestamp t0 and how many tail lines carry exactly t0 (lines read in one chunk share
+ * it); one `sinceTime=t0` request counts every line stamped t0. The split bodies then start at t0
+ * and skip the difference. 'all' when the log has fewer than `n` lines.
  */
-async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTime: string | undefined, signal?: AbortSignal): Promise<{ t0: Buffer; keep: number } | 'all'> {
+async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTime: string | undefined, signal?: AbortSignal): Promise<{ t0: Buffer; skip: number } | 'all'> {
   const q: PodLogQuery = { container: t.container, tailLines: n, timestamps: true };
   if (sinceTime) q.sinceTime = sinceTime;
-  const res = await openPodLog(client, t.namespace, t.pod, q, { signal });
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const body = Buffer.concat(chunks);
+  const body = await readAll(await openPodLog(client, t.namespace, t.pod, q, { signal }));
   const starts: number[] = [];
   for (let i = 0; i < body.length; i = lineEnd(body, i)) if (hasTimestamp(body, i, lineEnd(body, i))) starts.push(i);
   if (starts.length < n) return 'all';
   const t0 = Buffer.from(body.subarray(starts[0]!, starts[0]! + TS_LENGTH));
-  let keep = 0;
-  for (const s of starts) if (compareTs(body, s, t0, 0) === 0) keep++;
-  return { t0, keep };
+  let inTail = 0;
+  for (const s of starts) if (compareTs(body, s, t0, 0) === 0) inTail++;
+  // Every line stamped t0: read from t0 until the first later line.
+  const res = await openPodLog(client, t.namespace, t.pod, { container: t.container, timestamps: true, sinceTime: t0.toString('latin1') }, { signal });
+  let total = 0;
+  await new Promise<void>((resolve) => {
+    const split = new LineSplitter();
+    let done = false;
+    const seg = (b: Buffer) => {
+      for (let i = 0; i < b.length && !done; i = lineEnd(b, i)) {
+        if (!hasTimestamp(b, i, lineEnd(b, i))) continue;
+        const c = compareTs(b, i, t0, 0);
+        if (c === 0) total++;
+        else if (c > 0) done = true;
+      }
+      if (done) {
+        res.destroy();
+        resolve();
+      }
+    };
+    res.on('data', (c: Buffer) => split.push(c, seg));
+    res.on('end', () => {
+      split.end(seg);
+      resolve();
+    });
+    res.on('error', () => resolve());
+    res.on('close', () => resolve());
+  });
+  return { t0, skip: Math.max(0, total - inTail) };
+}
+
+async function readAll(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
- * A timestamped log body from `t0` on: lines before `t0` are dropped; of the lines stamped exactly
- * `t0`, only the last `keep` pass (the earlier ones share the timestamp but are not in the tail);
- * after the first later line the body passes through untouched. Pause/resume reach the body.
+ * A timestamped log body from `t0` on: lines before `t0` are dropped, then the first `skip` lines
+ * stamped exactly `t0` (they share the tail's first timestamp but precede the tail); from the
+ * first line kept on, the body passes through untouched. Pause/resume reach the body.
  */
 export class TailTrim extends EventEmitter implements Pausable {
   private readonly splitter = new LineSplitter();
-  private group: Buffer[] = [];
   private passing = false;
   /** The last stamped line against t0 (an unstamped line continues it). */
   private last = -1;
 
   constructor(
-    private readonly src: IncomingMessage,
+    private readonly src: Pausable & Emitter,
     private readonly t0: Buffer,
-    private readonly keep: number,
+    private skip: number,
   ) {
     super();
     src.on('data', (c: Buffer) => this.data(c));
     src.on('end', () => {
-      if (!this.passing) {
-        this.splitter.end((seg) => this.lines(seg));
-        this.flushGroup();
-      }
+      this.splitter.end((seg) => this.lines(seg));
       this.emit('end');
     });
-    src.on('error', (e) => this.emit('error', e));
+    src.on('error', (e: Error) => this.emit('error', e));
   }
 
   pause(): this {
@@ -258,12 +285,9 @@ export class TailTrim extends EventEmitter implements Pausable {
   }
 
   private data(chunk: Buffer): void {
-    if (this.passing) {
-      this.emit('data', chunk);
-      return;
-    }
-    this.splitter.push(chunk, (seg) => this.lines(seg));
-    // Bytes of an unfinished line held by the splitter are released when it completes.
+    // Once passing, chunks go straight on, but only after an unfinished line the splitter holds.
+    if (this.passing && this.splitter.pending === 0) this.emit('data', chunk);
+    else this.splitter.push(chunk, (seg) => this.lines(seg));
   }
 
   private lines(seg: Buffer): void {
@@ -271,27 +295,19 @@ export class TailTrim extends EventEmitter implements Pausable {
       this.emit('data', seg);
       return;
     }
-    let i = 0;
-    while (i < seg.length) {
+    for (let i = 0; i < seg.length; ) {
       const e = lineEnd(seg, i);
       const c = hasTimestamp(seg, i, e) ? Math.sign(compareTs(seg, i, this.t0, 0)) : this.last;
       this.last = c;
-      if (c > 0) {
-        this.flushGroup();
+      if (c > 0 || (c === 0 && this.skip === 0)) {
         this.passing = true;
-        this.emit('data', seg.subarray(i));
+        // What the splitter still holds (an unfinished line) follows in order through lines().
+        this.emit('data', i === 0 ? seg : seg.subarray(i));
         return;
       }
-      if (c === 0) this.group.push(seg.subarray(i, e));
+      if (c === 0) this.skip--;
       i = e;
     }
-  }
-
-  private flushGroup(): void {
-    const g = this.group;
-    this.group = [];
-    const kept = g.slice(Math.max(0, g.length - this.keep));
-    if (kept.length) this.emit('data', Buffer.concat(kept));
   }
 }
 

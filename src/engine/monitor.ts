@@ -178,10 +178,8 @@ export class Monitor {
   /** Idempotent: AutoRemove a finished container, or start the restart policy's next run. */
   reconcile(id: string): void {
     if (this.closed) return;
-    // Attach sessions first (moby waits for attached streams before AutoRemove): engine/streams.ts.
-    void this.e.streams
-      .settled(id)
-      .then(() => this.e.withLock(id, async () => {
+    void this.e
+      .withLock(id, async () => {
         const rec = this.e.index.get(id);
         if (!rec || rec.state.run === 0) return;
         const pod = this.e.index.currentPod(rec);
@@ -199,7 +197,7 @@ export class Monitor {
         const delay = this.backoffMs(rec, sum);
         const updated = await this.e.updateState(id, (s) => ({ ...s, run: s.run + 1, restartCount: s.restartCount + 1, restarting: true, last: sum, startError: undefined }));
         this.scheduleRun(id, updated.state.run, delay);
-      }))
+      })
       .catch((err) => this.e.log.warn({ err, id }, 'reconcile failed'));
   }
 

@@ -40,6 +40,8 @@ export interface StreamsHost {
   };
   readonly events: { container(src: { id: string; name: string; image: string; labels: Record<string, string> }, action: string, extra?: Record<string, string>): unknown };
   eventSource(rec: ContainerRecord): { id: string; name: string; image: string; labels: Record<string, string> };
+  /** Delay the container's AutoRemove until `release()` (engine: at most 30 s). */
+  holdAutoRemove?(id: string): () => void;
 }
 
 /** The main container's state in a Pod (the one container kuber-api creates per Pod). */

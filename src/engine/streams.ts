@@ -58,61 +58,16 @@ export const DEFAULT_STREAMS_OPTIONS: StreamsOptions = {
   maxExecs: DEFAULT_EXEC_STORE.maxEntries,
 };
 
-/**
- * Attach sessions by container, so that AutoRemove waits for them (moby: the daemon waits for the
- * attached streams to drain before it removes an AutoRemove container). Without it, `docker run
- * --rm` of a short-lived container races: the Pod (and its log) could be deleted before the attach
- * has read the first byte.
- */
-export class StreamHolds {
-  private readonly holds = new Map<string, Set<Promise<void>>>();
-
-  /** Hold `id` until the returned function is called. */
-  hold(id: string): () => void {
-    let release!: () => void;
-    const p = new Promise<void>((r) => (release = r));
-    let set = this.holds.get(id);
-    if (!set) this.holds.set(id, (set = new Set()));
-    set.add(p);
-    return () => {
-      release();
-      const s = this.holds.get(id);
-      s?.delete(p);
-      if (s && !s.size) this.holds.delete(id);
-    };
-  }
-
-  /** Resolves once every hold on `id` taken so far is released, or after `timeoutMs`. */
-  settled(id: string, timeoutMs: number): Promise<void> {
-    const set = this.holds.get(id);
-    if (!set?.size) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => {
-      timer = setTimeout(r, timeoutMs);
-      timer.unref?.();
-    });
-    return Promise.race([Promise.all([...set]).then(() => {}), timeout]).finally(() => clearTimeout(timer));
-  }
-
-  get size(): number {
-    return this.holds.size;
-  }
-}
-
-/** AutoRemove waits at most this long for attached streams to finish. */
-export const AUTOREMOVE_STREAM_WAIT_MS = 30_000;
-
 export class Streams implements StreamsBackend {
   readonly attach: AttachService;
   readonly exec: ExecService;
-  readonly holds = new StreamHolds();
 
   constructor(
     private readonly host: StreamsHost,
     private readonly opts: StreamsOptions,
     log: Logger,
   ) {
-    this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes, holds: this.holds }, log.child({ component: 'attach' }));
+    this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
     this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs } }, log.child({ component: 'exec' }));
   }
 
@@ -142,11 +97,6 @@ export class Streams implements StreamsBackend {
 
   containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs {
     return containerLogs(this.host, nameOrId, opts, { holdMs: this.opts.logMergeHoldMs });
-  }
-
-  /** AutoRemove calls this first: resolves when the container's attach sessions are over (bounded). */
-  settled(id: string, timeoutMs = AUTOREMOVE_STREAM_WAIT_MS): Promise<void> {
-    return this.holds.settled(id, timeoutMs);
   }
 
   /** The container was removed: drop what is kept for it. */

@@ -10,12 +10,11 @@
  *   split across chunks are joined, the 31-byte prefix is kept or dropped, and every run of output
  *   lines of a chunk still goes out as one frame.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { HEADER_LENGTH, writeFrame } from './stdcopy.js';
-import { PauseGate, HOLD_SINK, type ByteSink, type DrainableSink, type Pausable } from './backpressure.js';
-import { LineSplitter, hasTimestamp, compareTs, lineEnd, PREFIX_LENGTH, TS_LENGTH, MAX_LINE } from './log-lines.js';
+import { PauseGate, HOLD_SINK, HOLD_USER, type ByteSink, type DrainableSink, type Pausable } from './backpressure.js';
+import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE } from './log-lines.js';
 import type { Emitter } from './bridge.js';
-import { Buffer as NodeBuffer } from 'node:buffer';
 
 /** Options of {@link LogFramer}. */
 export interface LogFramerOptions {
@@ -53,9 +52,11 @@ export class LogFramer {
   readonly #splitter: LineSplitter | undefined;
   #pastSince: boolean;
   #ok = true;
-  // The last timestamp seen, for lines that have none (a cut long line's continuation).
-  readonly #lastTs = NodeBuffer.alloc(TS_LENGTH);
-  #haveTs = false;
+  // The last timestamp seen (a view, pins one segment), for lines that have none (a cut long
+  // line's continuation).
+  #lastTsBuf: Buffer | undefined;
+  #lastTsOff = 0;
+  readonly #stamps: number[] = [];
   readonly #onSeg = (seg: Buffer): void => this.#segment(seg);
 
   constructor(sink: ByteSink, opts: LogFramerOptions = {}) {
@@ -110,13 +111,11 @@ export class LogFramer {
     const keep = this.#keep;
     const since = this.#since;
     const until = this.#until;
-    // Strip: copy the line bodies into one buffer with room for the frame header in front.
-    const out = keep ? undefined : NodeBuffer.allocUnsafe(HEADER_LENGTH + n);
-    let w = HEADER_LENGTH;
-    let runStart = 0; // keep: start of the current contiguous run of output lines
-    let tsBuf: Buffer = this.#lastTs;
-    let tsOff = 0;
-    let have = this.#haveTs;
+    const stamps = this.#stamps;
+    stamps.length = 0;
+    let from = 0; // lines before `from` were dropped by since (always a prefix: since flips once)
+    let tsBuf = this.#lastTsBuf;
+    let tsOff = this.#lastTsOff;
     let i = 0;
     while (i < n) {
       const e = lineEnd(seg, i);
@@ -124,49 +123,42 @@ export class LogFramer {
       if (stamped) {
         tsBuf = seg;
         tsOff = i;
-        have = true;
       }
-      if (have && !this.#pastSince) {
+      if (tsBuf !== undefined && !this.#pastSince) {
         if (compareTs(tsBuf, tsOff, since!, 0) < 0) {
-          if (keep && i > runStart) this.#out(seg.subarray(runStart, i));
-          i = e;
-          runStart = e;
+          i = from = e;
+          stamps.length = 0;
           continue;
         }
         this.#pastSince = true;
       }
-      if (until !== undefined && have && compareTs(tsBuf, tsOff, until, 0) > 0) {
+      if (until !== undefined && tsBuf !== undefined && compareTs(tsBuf, tsOff, until, 0) > 0) {
         this.done = true;
         break;
       }
-      if (out !== undefined) {
-        const from = stamped ? i + PREFIX_LENGTH : i;
-        seg.copy(out, w, from, e);
-        w += e - from;
-      }
+      if (stamped && !keep) stamps.push(i);
       i = e;
     }
-    if (have && tsBuf !== this.#lastTs) tsBuf.copy(this.#lastTs, 0, tsOff, tsOff + TS_LENGTH);
-    this.#haveTs = have;
-    if (keep) {
-      if (i > runStart) this.#out(runStart === 0 && i === n ? seg : seg.subarray(runStart, i));
-    } else if (w > HEADER_LENGTH) {
-      this.#outStripped(out!, w);
+    this.#lastTsBuf = tsBuf;
+    this.#lastTsOff = tsOff;
+    if (i <= from) return;
+    if (stamps.length === 0) {
+      this.#out(from === 0 && i === n ? seg : seg.subarray(from, i));
+      return;
     }
-  }
-
-  #outStripped(out: Buffer, w: number): void {
-    const len = w - HEADER_LENGTH;
+    // Strip: the kept bytes in one buffer with room for the frame header in front.
+    const len = strippedLength(from, i, stamps);
+    if (len === 0) return;
+    const head = this.#tty ? 0 : HEADER_LENGTH;
+    const out = Buffer.allocUnsafe(head + len);
+    stripInto(seg, from, i, stamps, out, head);
     this.bytes += len;
-    let ok: boolean;
-    if (this.#tty) ok = this.#sink.write(out.subarray(HEADER_LENGTH, w));
-    else {
+    if (!this.#tty) {
       out.writeUInt32BE(0, 0);
       out[0] = this.#stream;
       out.writeUInt32BE(len, 4);
-      ok = this.#sink.write(out.subarray(0, w));
     }
-    if (!ok) this.#ok = false;
+    if (!this.#sink.write(out)) this.#ok = false;
   }
 }
 
@@ -218,6 +210,9 @@ export function pumpLog(source: LogSource, sink: DrainableSink & Emitter, framer
     source.removeListener('error', onError);
     sink.removeListener('close', onClose);
     sink.removeListener('drain', onDrain);
+    // Anything but a normal end leaves the body paused: the caller closes the upstream request,
+    // and until then it must not keep flowing to nobody.
+    if (end !== 'end') gate.hold(HOLD_USER);
     gate.close(end === 'end');
     resolveDone(end);
   }

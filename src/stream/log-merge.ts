@@ -16,9 +16,9 @@
  * highWater + one chunk + one unfinished line (at most MAX_LINE).
  */
 import { Buffer } from 'node:buffer';
-import { HEADER_LENGTH, writeFrame } from './stdcopy.js';
+import { FrameBatcher } from './stdcopy.js';
 import { PauseGate, HOLD_SINK, HOLD_PEER, HOLD_USER, type DrainableSink, type Pausable } from './backpressure.js';
-import { LineSplitter, hasTimestamp, compareTs, lineEnd, PREFIX_LENGTH, TS_LENGTH, MAX_LINE } from './log-lines.js';
+import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE } from './log-lines.js';
 import type { Emitter } from './bridge.js';
 
 /** Options of {@link LogMerger}. */
@@ -49,8 +49,13 @@ interface Side {
   ended: boolean;
   cut: boolean; // passed `until`
   pastSince: boolean;
-  readonly lastTs: Buffer; // for lines without a prefix (a cut long line's continuation)
-  haveTs: boolean;
+  // The last timestamp seen (a view into a segment, no copy), for lines without a prefix (a cut
+  // long line's continuation). Pins at most that one segment.
+  lastTsBuf: Buffer | undefined;
+  lastTsOff: number;
+  // The head line (queue[0] at pos), computed once: its end, -1 when not known yet.
+  headEnd: number;
+  headStamped: boolean;
   readonly onSeg: (seg: Buffer) => void;
 }
 
@@ -68,6 +73,7 @@ export class LogMerger {
   bytes = 0;
   readonly sides: [Side, Side];
   readonly #sink: DrainableSink;
+  readonly #batch: FrameBatcher;
   readonly #keep: boolean;
   readonly #since: Buffer | undefined;
   readonly #until: Buffer | undefined;
@@ -75,6 +81,10 @@ export class LogMerger {
   readonly #holdMs: number;
   #blocked = false;
   #forced = false;
+  // After run(x, y) stopped at y's head, y goes next: no need to compare the heads again.
+  #next: Side | undefined;
+  // Starts of the stamped lines of the current run (reused; strip copies around them).
+  readonly #stamps: number[] = [];
   #running = false;
   #finished = false;
   #timer: NodeJS.Timeout | undefined;
@@ -87,6 +97,7 @@ export class LogMerger {
 
   constructor(sink: DrainableSink, sources: [Pausable, Pausable], opts: LogMergeOptions = {}) {
     this.#sink = sink;
+    this.#batch = new FrameBatcher(sink);
     this.#keep = opts.keepTimestamps ?? false;
     this.#since = opts.since;
     this.#until = opts.until;
@@ -96,7 +107,8 @@ export class LogMerger {
     const side = (stream: 1 | 2, src: Pausable): Side => {
       const s: Side = {
         stream, gate: new PauseGate(src), splitter: new LineSplitter(maxLine), queue: [], pos: 0, queued: 0,
-        ended: false, cut: false, pastSince: this.#since === undefined, lastTs: Buffer.alloc(TS_LENGTH), haveTs: false,
+        ended: false, cut: false, pastSince: this.#since === undefined, lastTsBuf: undefined, lastTsOff: 0,
+        headEnd: -1, headStamped: false,
         onSeg: (seg) => {
           s.queue.push(seg);
           s.queued += seg.length;
@@ -125,12 +137,19 @@ export class LogMerger {
     this.#pump();
   }
 
-  /** Stop without finishing: timers cleared, listeners dropped, sources left as they are. */
+  /**
+   * Stop without finishing: timers cleared, the drain listener dropped, both sources left paused
+   * (the caller closes the upstream requests; until then they must not flow to nobody).
+   */
   stop(): void {
+    if (this.#finished) return;
     this.#finished = true;
     this.#clearTimer();
     this.#sink.removeListener('drain', this.#onDrain);
-    for (const s of this.sides) s.gate.close(false);
+    for (const s of this.sides) {
+      s.gate.hold(HOLD_USER);
+      s.gate.close(false);
+    }
   }
 
   #pump(): void {
@@ -142,12 +161,19 @@ export class LogMerger {
       const bq = b.queue.length !== 0;
       if (aq && bq) {
         // Stable: on equal timestamps stdout goes first.
-        if (headCompare(a, b) <= 0) this.#run(a, b);
-        else this.#run(b, a);
-      } else if (aq && (b.ended || b.cut || this.#forced)) this.#run(a, undefined);
-      else if (bq && (a.ended || a.cut || this.#forced)) this.#run(b, undefined);
-      else break;
+        const x = this.#next ?? (headCompare(a, b) <= 0 ? a : b);
+        const y = x === a ? b : a;
+        this.#next = this.#run(x, y) ? y : undefined;
+      } else {
+        this.#next = undefined;
+        if (aq && (b.ended || b.cut || this.#forced)) this.#run(a, undefined);
+        else if (bq && (a.ended || a.cut || this.#forced)) this.#run(b, undefined);
+        else break;
+      }
+      if (this.#batch.failed) this.#block();
     }
+    // Everything this pass produced goes to the sink in one write (small frames are batched).
+    if (!this.#batch.flush()) this.#block();
     this.#running = false;
     for (const s of this.sides) {
       if (s.queued > this.#high) s.gate.hold(HOLD_PEER);
@@ -173,37 +199,50 @@ export class LogMerger {
 
   /**
    * Write side `x`'s lines while they are not later than `other`'s head (strictly earlier for
-   * stderr, so ties go to stdout), or all of them with no `other`.
+   * stderr, so ties go to stdout), or all of them with no `other`. Returns true when it stopped
+   * because `other`'s head is next.
    */
-  #run(x: Side, other: Side | undefined): void {
+  #run(x: Side, other: Side | undefined): boolean {
     let boundBuf: Buffer | undefined;
     let boundOff = 0;
     if (other !== undefined) {
-      const seg = other.queue[0]!;
-      if (hasTimestamp(seg, other.pos, lineEnd(seg, other.pos))) {
-        boundBuf = seg;
+      head(other);
+      if (other.headStamped) {
+        boundBuf = other.queue[0]!;
         boundOff = other.pos;
-      } else if (other.haveTs) boundBuf = other.lastTs;
+      } else if (other.lastTsBuf !== undefined) {
+        boundBuf = other.lastTsBuf;
+        boundOff = other.lastTsOff;
+      }
     }
     const strict = x.stream === 2;
-    const keep = this.#keep;
+    const stamps = this.#stamps;
     while (x.queue.length !== 0 && !this.#blocked) {
       const seg = x.queue[0]!;
       const n = seg.length;
-      const out = keep ? undefined : Buffer.allocUnsafe(HEADER_LENGTH + n - x.pos);
-      let w = HEADER_LENGTH;
-      let i = x.pos;
-      let runStart = i;
-      let tsBuf: Buffer = x.lastTs;
-      let tsOff = 0;
-      let have = x.haveTs;
+      const start = x.pos;
+      let from = start; // output starts here (lines before were dropped by since)
+      let i = start;
+      let tsBuf = x.lastTsBuf;
+      let tsOff = x.lastTsOff;
       let stop = false;
+      stamps.length = 0;
+      // Pass 1: find where the run ends, applying since/until on the way.
       while (i < n) {
-        const e = lineEnd(seg, i);
-        const stamped = hasTimestamp(seg, i, e);
-        if (boundBuf !== undefined && (stamped || have)) {
-          const c = stamped ? compareTs(seg, i, boundBuf, boundOff) : compareTs(tsBuf, tsOff, boundBuf, boundOff);
+        let e: number;
+        let stamped: boolean;
+        if (i === start && x.headEnd >= 0) {
+          e = x.headEnd;
+          stamped = x.headStamped;
+        } else {
+          e = lineEnd(seg, i);
+          stamped = hasTimestamp(seg, i, e);
+        }
+        if (boundBuf !== undefined && (stamped || tsBuf !== undefined)) {
+          const c = stamped ? compareTs(seg, i, boundBuf, boundOff) : compareTs(tsBuf!, tsOff, boundBuf, boundOff);
           if (strict ? c >= 0 : c > 0) {
+            x.headEnd = e; // this line is x's next head: keep what we learnt about it
+            x.headStamped = stamped;
             stop = true;
             break;
           }
@@ -211,45 +250,44 @@ export class LogMerger {
         if (stamped) {
           tsBuf = seg;
           tsOff = i;
-          have = true;
         }
-        if (have && !x.pastSince) {
+        if (tsBuf !== undefined && !x.pastSince) {
           if (compareTs(tsBuf, tsOff, this.#since!, 0) < 0) {
-            if (keep && i > runStart) this.#write(x, seg.subarray(runStart, i));
-            i = e;
-            runStart = e;
+            i = from = e;
+            stamps.length = 0;
             continue;
           }
           x.pastSince = true;
         }
-        if (this.#until !== undefined && have && compareTs(tsBuf, tsOff, this.#until, 0) > 0) {
-          stop = true;
+        if (this.#until !== undefined && tsBuf !== undefined && compareTs(tsBuf, tsOff, this.#until, 0) > 0) {
           x.cut = true;
           break;
         }
-        if (out !== undefined) {
-          const from = stamped ? i + PREFIX_LENGTH : i;
-          seg.copy(out, w, from, e);
-          w += e - from;
-        }
+        if (stamped) stamps.push(i);
         i = e;
       }
-      if (have && tsBuf !== x.lastTs) tsBuf.copy(x.lastTs, 0, tsOff, tsOff + TS_LENGTH);
-      x.haveTs = have;
-      if (keep) {
-        if (i > runStart) this.#write(x, runStart === 0 && i === n ? seg : seg.subarray(runStart, i));
-      } else if (w > HEADER_LENGTH) this.#writeStripped(x, out!, w);
-      x.queued -= i - x.pos;
+      if (!stop) x.headEnd = -1;
+      x.lastTsBuf = tsBuf;
+      x.lastTsOff = tsOff;
+      // Pass 2: one frame for the run's part of this segment.
+      if (i > from) {
+        if (this.#keep || stamps.length === 0) {
+          this.bytes += i - from;
+          this.#batch.frame(x.stream, from === 0 && i === n ? seg : seg.subarray(from, i));
+        } else this.#writeStripped(x, seg, from, i, stamps);
+      }
+      x.queued -= i - start;
       if (i === n) {
         x.queue.shift();
         x.pos = 0;
       } else x.pos = i;
       if (x.cut) {
         this.#cut(x);
-        return;
+        return false;
       }
-      if (stop) return;
+      if (stop) return true;
     }
+    return false;
   }
 
   #cut(x: Side): void {
@@ -257,21 +295,17 @@ export class LogMerger {
     x.queue.length = 0;
     x.pos = 0;
     x.queued = 0;
+    x.headEnd = -1;
     x.gate.hold(HOLD_USER);
   }
 
-  #write(x: Side, payload: Buffer): void {
-    this.bytes += payload.length;
-    if (!writeFrame(this.#sink, x.stream, payload)) this.#block();
-  }
-
-  #writeStripped(x: Side, out: Buffer, w: number): void {
-    const len = w - HEADER_LENGTH;
+  /** One frame: the lines `[from, to)` of `seg` without the prefixes at `stamps`. */
+  #writeStripped(x: Side, seg: Buffer, from: number, to: number, stamps: number[]): void {
+    const len = strippedLength(from, to, stamps);
+    if (len === 0) return;
     this.bytes += len;
-    out.writeUInt32BE(0, 0);
-    out[0] = x.stream;
-    out.writeUInt32BE(len, 4);
-    if (!this.#sink.write(out.subarray(0, w))) this.#block();
+    const at = this.#batch.reserve(x.stream, len);
+    stripInto(seg, from, to, stamps, this.#batch.buffer, at);
   }
 
   #block(): void {
@@ -296,17 +330,23 @@ export class LogMerger {
   }
 }
 
+/** Learn the end and prefix of `s`'s head line once. */
+function head(s: Side): void {
+  if (s.headEnd >= 0) return;
+  const seg = s.queue[0]!;
+  s.headEnd = lineEnd(seg, s.pos);
+  s.headStamped = hasTimestamp(seg, s.pos, s.headEnd);
+}
+
 /** Compare the two sides' next lines; a side with no known timestamp sorts first. */
 function headCompare(a: Side, b: Side): number {
-  const sa = a.queue[0]!;
-  const sb = b.queue[0]!;
-  const ta = hasTimestamp(sa, a.pos, lineEnd(sa, a.pos));
-  const tb = hasTimestamp(sb, b.pos, lineEnd(sb, b.pos));
-  const ab = ta ? sa : a.haveTs ? a.lastTs : undefined;
-  const bb = tb ? sb : b.haveTs ? b.lastTs : undefined;
+  head(a);
+  head(b);
+  const ab = a.headStamped ? a.queue[0]! : a.lastTsBuf;
+  const bb = b.headStamped ? b.queue[0]! : b.lastTsBuf;
   if (ab === undefined) return -1;
   if (bb === undefined) return 1;
-  return compareTs(ab, ta ? a.pos : 0, bb, tb ? b.pos : 0);
+  return compareTs(ab, a.headStamped ? a.pos : a.lastTsOff, bb, b.headStamped ? b.pos : b.lastTsOff);
 }
 
 /** A log body source (an `IncomingMessage` fits). */

@@ -89,6 +89,18 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
     ok(await d('rm', n('trap')), 'rm of a stopped container');
   });
 
+  reg('~> restart stops (real code) and starts a new run; RestartCount stays 0 as in moby', async () => {
+    ok(await d('run', '-d', '--name', n('restart'), 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'));
+    const before = await inspect(n('restart'));
+    ok(await d('restart', '-t', '5', n('restart')), 'restart');
+    const after = await inspect(n('restart'));
+    assert.equal([after.State.Status, after.RestartCount], ['running', 0]);
+    // A new run is a new Pod (pod status times have second resolution, so compare the Pods).
+    assert.is(after.GraphDriver.Data.Pod, `${before.GraphDriver.Data.Pod}-2`);
+    assert.ok(after.State.StartedAt >= before.State.StartedAt);
+    ok(await d('rm', '-f', n('restart')));
+  });
+
   reg('~> stop escalates to a kill for a process that ignores SIGTERM (exit 137)', async () => {
     ok(await d('run', '-d', '--name', n('stubborn'), 'busybox', 'sleep', '300'));
     const t0 = Date.now();

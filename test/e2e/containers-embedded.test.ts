@@ -22,10 +22,11 @@ test.after(async () => {
 });
 
 t('~> no kubeconfig: the embedded kube-sim is started and logged; run -d, ps, stop, rm work', async () => {
+  const d = (...a: string[]) => docker(kuber.dockerHost, a, { timeoutMs: 60_000 });
+  // kuber-api listens at once; calls wait for the Kubernetes side (here: the kube-sim it starts).
+  const id = ok(await d('run', '-d', 'busybox', 'sleep', '100'));
   const m = /no kubeconfig found: started the embedded kube-sim at (https?:\/\/\S+?) \(kubeconfig (\S+)\)/.exec(kuber.logs());
   assert.ok(m, kuber.logs());
-  const d = (...a: string[]) => docker(kuber.dockerHost, a, { timeoutMs: 60_000 });
-  const id = ok(await d('run', '-d', 'busybox', 'sleep', '100'));
   assert.match(ok(await d('ps', '--format', '{{.ID}} {{.Status}}')), new RegExp(`^${id.slice(0, 12)} Up `));
   ok(await d('stop', '-t', '1', id));
   assert.match(ok(await d('ps', '-a', '--format', '{{.Status}}')), /^Exited \(137\)/);

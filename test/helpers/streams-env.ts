@@ -6,7 +6,7 @@
  * CLI with binary-safe stdout, optional stdin, and a private config dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -34,10 +34,13 @@ export interface ApiProcess {
 export async function spawnApi(kubeconfig: string, args: string[] = [], env: Record<string, string> = {}): Promise<ApiProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-e2e-'));
   const socketPath = join(dir, 'docker.sock');
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--kubeconfig', kubeconfig, '--log-level', process.env.TEST_LOG ?? 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  // Its own instance ID and state dir: containers of different test files never meet, even on a real cluster.
+  const instance = `t-${randomBytes(4).toString('hex')}`;
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--kubeconfig', kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'warn', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LineSplitter, hasTimestamp, compareTs, timestampKey, formatKey, lineEnd } from '../../src/stream/log-lines.js';
+import { LineSplitter, hasTimestamp, compareTs, timestampKey, formatKey, lineEnd, stripInto, strippedLength } from '../../src/stream/log-lines.js';
 
 const TS = '2026-01-02T03:04:05.123456789Z';
 
@@ -83,6 +83,16 @@ test('~> lineEnd finds the end of each line', () => {
   const b = Buffer.from('ab\ncd');
   assert.is(lineEnd(b, 0), 3);
   assert.is(lineEnd(b, 3), 5);
+});
+
+test('~> stripInto removes exactly the prefixes it is given', () => {
+  const seg = Buffer.from(`${TS} a\nplain\n${TS} \n${TS} b`);
+  const stamps = [0, 39, 71];
+  const len = strippedLength(0, seg.length, stamps);
+  const out = Buffer.alloc(len + 2, 0x23);
+  assert.is(stripInto(seg, 0, seg.length, stamps, out, 2), len + 2);
+  assert.is(out.toString(), '##a\nplain\n\nb');
+  assert.is(strippedLength(39, seg.length, [39, 71]), seg.length - 39 - 62);
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  writeFrame, encodeFrame, frameHeader, StdcopyDemuxer, parseFrames, demuxToStreams, COPY_THRESHOLD,
+  writeFrame, encodeFrame, frameHeader, StdcopyDemuxer, parseFrames, demuxToStreams, COPY_THRESHOLD, FrameBatcher,
 } from '../../src/stream/stdcopy.js';
 import { EngineError } from '../../src/errors.js';
 
@@ -187,6 +187,38 @@ test('~> demuxToStreams sends stdin frames to stdout, as StdCopy does', () => {
   d.push(Buffer.concat([encodeFrame(0, Buffer.from('a')), encodeFrame(1, Buffer.from('b')), encodeFrame(2, Buffer.from('c'))]));
   assert.is(out, 'ab');
   assert.is(err, 'c');
+});
+
+test('~> FrameBatcher: small frames share one write at flush; large ones are not copied', () => {
+  const r = recorder();
+  const b = new FrameBatcher(r, 64);
+  b.frame(1, Buffer.from('ab'));
+  b.frame(2, Buffer.from('cd'));
+  const at = b.reserve(1, 3);
+  b.buffer.write('xyz', at);
+  assert.is(r.writes.length, 0, '~> nothing written before flush');
+  assert.ok(b.flush());
+  assert.is(r.writes.length, 1);
+  const big = Buffer.alloc(COPY_THRESHOLD + 1, 5);
+  b.frame(1, Buffer.from('s'));
+  b.frame(2, big);
+  assert.ok(r.writes.some((w) => w.buffer === big.buffer), '~> the large payload went out as a view');
+  b.frame(1, Buffer.alloc(100, 0x61)); // bigger than the batch size: its own buffer
+  b.flush();
+  const { frames } = parseFrames(Buffer.concat(r.writes));
+  assert.equal(frames.map((f) => [f.stream, f.payload.length]), [[1, 2], [2, 2], [1, 3], [1, 1], [2, COPY_THRESHOLD + 1], [1, 100]]);
+  assert.is(frames[2]!.payload.toString(), 'xyz');
+});
+
+test('~> FrameBatcher: a false from the sink is reported once by flush()', () => {
+  let n = 0;
+  const b = new FrameBatcher({ write: () => ++n > 1 }, 16);
+  b.frame(1, Buffer.alloc(6)); // 14 bytes
+  b.frame(1, Buffer.alloc(6)); // does not fit: the first batch is written (false)
+  assert.ok(b.failed);
+  assert.is(b.flush(), false);
+  b.frame(1, Buffer.alloc(1));
+  assert.is(b.flush(), true);
 });
 
 test.run();

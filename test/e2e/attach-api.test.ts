@@ -1,0 +1,137 @@
+/**
+ * Attach through the API as dockerode and testcontainers use it (docker-wire §1.1): the upgraded
+ * path with `hijack:true` (dockerode writes the chunk terminator `0\r\n\r\n` right after the head),
+ * the plain 200 path, stdin with StdinOnce over the hijacked socket and its half-close, `logs=1`,
+ * a resize sent before start, a client that disconnects (a detach: the container keeps running, a
+ * `detach` event, no attach stream left in kube-sim), and the 404 before any hijack.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import Docker from 'dockerode';
+import { request } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { dockerAvailable } from '../helpers/docker-cli.js';
+import { eventually, streamsEnv, type StreamsEnv } from '../helpers/streams-env.js';
+
+let env: StreamsEnv;
+let docker: Docker;
+const t = dockerAvailable() ? test : test.skip;
+if (!dockerAvailable()) console.log('SKIP attach API e2e tests: needs the docker CLI for setup');
+
+test.before(async () => {
+  if (!dockerAvailable()) return;
+  env = await streamsEnv({ splitStreams: true });
+  docker = new Docker({ socketPath: env.api.socketPath });
+});
+test.after(async () => env?.stop());
+
+function collect(stream: NodeJS.ReadableStream): Promise<{ out: string; err: string }> {
+  const so = new PassThrough();
+  const se = new PassThrough();
+  let out = '';
+  let err = '';
+  so.on('data', (d) => (out += d));
+  se.on('data', (d) => (err += d));
+  docker.modem.demuxStream(stream, so, se);
+  return new Promise((resolve) => {
+    stream.on('end', () => resolve({ out, err }));
+    stream.on('close', () => resolve({ out, err }));
+  });
+}
+
+t('~> dockerode attach {hijack:true} before start gets stdout and stderr from the first byte; the stream ends at exit', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo first; echo oops >&2; exit 2'], AttachStdout: true, AttachStderr: true });
+  const stream = (await c.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadableStream;
+  const done = collect(stream);
+  await c.start();
+  assert.equal(await done, { out: 'first\n', err: 'oops\n' });
+  assert.is((await c.wait()).StatusCode, 2);
+  await c.remove();
+});
+
+t('~> the plain 200 path (no upgrade) carries the same multiplexed stream', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo plain; echo perr >&2'] });
+  const stream = (await c.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+  const done = collect(stream);
+  await c.start();
+  assert.equal(await done, { out: 'plain\n', err: 'perr\n' });
+  await c.remove();
+});
+
+t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close ends cat and the stream', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const sock = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+  const done = collect(sock);
+  await c.start();
+  sock.write('hello over the socket\n');
+  sock.end();
+  assert.equal(await done, { out: 'hello over the socket\n', err: '' });
+  assert.is((await c.wait()).StatusCode, 0);
+  await c.remove();
+});
+
+t('~> logs=1&stream=0 replays an exited container\'s log; a resize before start is 200 and reaches the TTY', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo replayed'] });
+  await c.start();
+  await c.wait();
+  const stream = (await c.attach({ logs: true, stream: false, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadableStream;
+  assert.equal(await collect(stream), { out: 'replayed\n', err: '' });
+  await c.remove();
+
+  const tty = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'sleep 1; stty size'], Tty: true, OpenStdin: true });
+  await tty.resize({ h: 33, w: 101 });
+  const raw = (await tty.attach({ stream: true, stdout: true, stderr: true, stdin: true, hijack: true })) as unknown as Duplex;
+  let text = '';
+  raw.on('data', (d) => (text += d));
+  const ended = new Promise<void>((r) => raw.on('end', () => r()));
+  await tty.start();
+  await ended;
+  assert.match(text, /^33 101\r?$/m, JSON.stringify(text));
+  await tty.remove({ force: true });
+});
+
+t('~> a client that disconnects detaches: the container keeps running, a detach event, no attach left upstream', async () => {
+  const since = Date.now() / 1000 - 1;
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'while :; do echo tick; sleep 0.1; done'] });
+  await c.start();
+  const sock = (await c.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+  let got = '';
+  sock.on('data', (d) => (got += d));
+  await eventually(() => got.includes('tick'), 10_000, 'live output');
+  if (env.sim) await eventually(async () => ((await env.simState()).streams?.attach ?? 0) >= 1, 5000, 'an attach stream in kube-sim');
+  sock.destroy();
+  if (env.sim) await eventually(async () => (await env.simState()).streams?.attach === 0, 10_000, 'the attach stream closed in kube-sim');
+  const info = await c.inspect();
+  assert.is(info.State.Running, true);
+  const events = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: env.api.socketPath, path: `/events?since=${since}&until=${Date.now() / 1000 + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [c.id] }))}` }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve(b));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const actions = events.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).Action as string);
+  assert.ok(actions.includes('attach'), actions.join(','));
+  assert.ok(actions.includes('detach'), actions.join(','));
+  await c.remove({ force: true });
+});
+
+t('~> attach to a missing container is a 404 before any hijack', async () => {
+  const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ socketPath: env.api.socketPath, method: 'POST', path: '/v1.45/containers/no-such-thing/attach?stream=1&stdout=1', headers: { Connection: 'Upgrade', Upgrade: 'tcp' } }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on('upgrade', () => resolve({ status: 101, body: '' }));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.is(r.status, 404);
+  assert.equal(JSON.parse(r.body), { message: 'No such container: no-such-thing' });
+});
+
+test.run();
