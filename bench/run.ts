@@ -7,14 +7,14 @@
  * run bench/RESULTS.md. Exits 1 when any run failed (a wrong byte, an error, a timeout).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
 import { loadAverage, ROOT, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
-import { markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import { cpuMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
 import { latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
@@ -84,6 +84,8 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   const cases = summarise(out.cases, out.samples);
   const table = terminalTable(cases);
   progress.log('\n' + table + '\n');
+  const cpu = cpuMarkdown(cases);
+  if (cpu.split('\n').length > 2) progress.log('CPU seconds per GiB moved, per process:\n' + cpu + '\n');
   mkdirSync(opts.outDir, { recursive: true });
   const files = {
     json: join(opts.outDir, 'results.json'),
@@ -116,6 +118,34 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   }
 }
 
+/** The pid of a local Docker daemon behind a unix socket, from its pid file. */
+function localDaemonPid(host: string): number | undefined {
+  if (!host.startsWith('unix://') && !host.startsWith('/')) return undefined;
+  const sock = host.replace(/^unix:\/\//, '');
+  const candidates = sock.includes('docker-oracle') ? ['/run/docker-oracle.pid'] : ['/var/run/docker.pid', '/run/docker.pid'];
+  for (const f of candidates) {
+    try {
+      const pid = Number(readFileSync(f, 'utf8').trim());
+      if (pid > 0) return pid;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/** node names profiles CPU.<date>.<pid>.<tid>.<seq>.cpuprofile: rename them after their process. */
+function nameProfiles(dir: string, names: Record<number, string>): void {
+  try {
+    for (const f of readdirSync(dir)) {
+      const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(f)?.[1]);
+      if (names[pid]) renameSync(join(dir, f), join(dir, `${names[pid]}-${pid}.cpuprofile`));
+    }
+  } catch {
+    /* no profiles */
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let opts: ReturnType<typeof parseArgs>;
   try {
@@ -143,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
   const nodeArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const cases: CaseDef[] = [];
   const samples: Sample[] = [];
+  const profNames: Record<number, string> = {};
   let failed = 0;
   const made: Array<{ client: DockerClient; id: string }> = [];
   let stopping = false;
@@ -159,30 +190,10 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     // ---- the processes ----
-    let kubeconfig: string;
-    let simPid: number | undefined;
-    if (opts.cluster) {
-      kubeconfig = opts.kubeconfig!;
-      progress.show(`using the cluster of ${kubeconfig}`);
-    } else {
-      progress.show('starting kube-sim');
-      const sim = await startSim({ tls: opts.tls, splitStreams: opts.splitStreams, nodeArgs });
-      procs.push(sim);
-      kubeconfig = sim.kubeconfigPath;
-      simPid = sim.pid;
-    }
-    progress.show('starting kuber-api');
-    const kuber = await startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs });
-    procs.push(kuber);
     const producer = await startProducer();
     procs.push(producer);
     const proxy = await startProxy(producer.port);
     procs.push(proxy);
-    const docker = new DockerClient(kuber.dockerHost);
-    clients.push(docker);
-    await docker.negotiate();
-    const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
-    clients.push(kube);
     let other: DockerClient | undefined;
     if (opts.dockerHost) {
       other = new DockerClient(opts.dockerHost);
@@ -190,52 +201,97 @@ async function main(argv: string[]): Promise<number> {
       await other.negotiate();
     }
     const paths: PathId[] = ['a', 'b', 'c', ...(other ? (['d'] as PathId[]) : [])];
-    const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
-    // Warm-up: the image is pulled (a real cluster) and every code path loaded once.
-    for (const c of [docker, ...(other ? [other] : [])]) {
-      progress.show(`warm-up on ${c.host}`);
-      const id = await runContainer(c, ['true'], {}, opts.image);
-      await c.wait(id);
-      await removeAll(c, [id]);
-    }
-    const ctx: Ctx = {
-      opts,
-      docker,
-      ...(other ? { other } : {}),
-      kube,
-      proxyPort: proxy.port,
-      pids,
-      instance: kuber.instance,
-      paths,
-      record: (s) => {
-        samples.push(s);
-        if (!s.ok) {
-          failed++;
-          progress.log(`FAIL ${s.case} (${s.path}) #${s.rep}: ${s.error}`);
+    /** kube-sim (or the cluster) + kuber-api on it, as one context for the scenarios. */
+    const environment = async (split: boolean, variant: string, withOther: boolean): Promise<Ctx> => {
+      let kubeconfig: string;
+      let simPid: number | undefined;
+      if (opts.cluster) {
+        kubeconfig = opts.kubeconfig!;
+        progress.show(`using the cluster of ${kubeconfig}`);
+      } else {
+        progress.show(`starting kube-sim${variant}`);
+        const sim = await startSim({ tls: opts.tls, splitStreams: split, nodeArgs });
+        procs.push(sim);
+        kubeconfig = sim.kubeconfigPath;
+        simPid = sim.pid;
+        profNames[sim.pid] = `kube-sim${variant ? '-split' : ''}`;
+      }
+      progress.show(`starting kuber-api${variant}`);
+      const kuber = await startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      procs.push(kuber);
+      profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
+      const docker = new DockerClient(kuber.dockerHost);
+      clients.push(docker);
+      // kuber-api listens at once and answers 503 to what needs Kubernetes until its backend is up.
+      for (let i = 0; ; i++) {
+        try {
+          await docker.negotiate();
+          await docker.json('GET', '/containers/json');
+          break;
+        } catch (err) {
+          if (i >= 240) throw err;
+          await new Promise((r) => setTimeout(r, 250));
         }
-      },
-      progress: (t) => progress.show(t),
-      declare: (c) => cases.push(c),
-    };
-    // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
-    for (const c of [docker, ...(other ? [other] : [])]) {
-      const create = c.create.bind(c);
-      c.create = async (body, name) => {
-        const id = await create(body, name);
-        made.push({ client: c, id });
-        return id;
+      }
+      const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
+      clients.push(kube);
+      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
+      const dockerPid = withOther && other ? opts.dockerPid ?? localDaemonPid(opts.dockerHost!) : undefined;
+      if (dockerPid) pids['docker host'] = dockerPid;
+      // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
+      for (const c of [docker, ...(withOther && other ? [other] : [])]) {
+        const create = c.create.bind(c);
+        c.create = async (body, name) => {
+          const id = await create(body, name);
+          made.push({ client: c, id });
+          return id;
+        };
+        // Warm-up: the image is pulled (a real cluster) and every code path loaded once.
+        progress.show(`warm-up on ${c.host}`);
+        const id = await runContainer(c, ['true'], {}, opts.image);
+        await c.wait(id);
+        await removeAll(c, [id]);
+      }
+      return {
+        opts,
+        docker,
+        ...(withOther && other ? { other } : {}),
+        kube,
+        proxyPort: proxy.port,
+        pids,
+        instance: kuber.instance,
+        paths: withOther ? paths : paths.filter((p) => p !== 'd'),
+        variant,
+        record: (s) => {
+          samples.push(s);
+          if (!s.ok) {
+            failed++;
+            progress.log(`FAIL ${s.case} (${s.path}) #${s.rep}: ${s.error}`);
+          }
+        },
+        progress: (t) => progress.show(t),
+        declare: (c) => cases.push(c),
       };
-    }
-    for (const g of opts.groups) {
-      progress.show(`${g}: starting`);
+    };
+    // The primary environment: kube-sim with the split-streams gate as asked ("both": off, as
+    // real clusters run it: it is alpha and off by default); with "both", a second kube-sim with
+    // the gate on serves the log cases again, where kuber-api merges two timestamped bodies.
+    const ctx = await environment(opts.splitStreams === 'on', '', true);
+    const splitGroups = opts.groups.filter((g) => g === 'logs' || g === 'backpressure');
+    const splitCtx = opts.splitStreams === 'both' && !opts.cluster && splitGroups.length ? await environment(true, ' (split)', false) : undefined;
+    const runs: Array<[string, Ctx]> = opts.groups.map((g) => [g, ctx]);
+    // The split-stream log cases right after their plain counterparts.
+    if (splitCtx) for (const g of splitGroups) runs.splice(runs.findIndex(([x]) => x === g) + 1, 0, [g, splitCtx]);
+    for (const [g, c] of runs) {
+      progress.show(`${g}${c.variant}: starting`);
       const before = samples.length;
       try {
-        await SCENARIOS[g]!(ctx);
+        await SCENARIOS[g]!(c);
       } catch (err) {
         failed++;
-        progress.log(`FAIL ${g}: ${(err as Error).stack ?? err}`);
+        progress.log(`FAIL ${g}${c.variant}: ${(err as Error).stack ?? err}`);
       }
-      progress.log(`${g}: ${samples.length - before} samples in ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
+      progress.log(`${g}${c.variant}: ${samples.length - before} samples in ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
     }
   } catch (err) {
     failed++;
@@ -254,11 +310,12 @@ async function main(argv: string[]): Promise<number> {
     loadEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     mode: opts.cluster
       ? `real cluster (${opts.kubeconfig})`
-      : `kube-sim (${opts.tls ? 'HTTPS' : 'HTTP'}, PodLogsQuerySplitStreams ${opts.splitStreams ? 'on' : 'off'}), kuber-api on ${opts.unix ? 'a unix socket' : 'TCP 127.0.0.1'}${opts.dockerHost ? `, docker host ${opts.dockerHost}` : ''}`,
+      : `kube-sim (${opts.tls ? 'HTTPS' : 'HTTP'}, PodLogsQuerySplitStreams ${opts.splitStreams === 'both' ? 'off, and on for the "(split)" cases' : opts.splitStreams}), kuber-api on ${opts.unix ? 'a unix socket' : 'TCP 127.0.0.1'}${opts.dockerHost ? `, docker host ${opts.dockerHost}` : ''}`,
     durationS: Math.round((performance.now() - t0) / 1000),
     options: { ...opts, command: undefined },
   };
   if (samples.length) writeOutputs({ meta, cases, samples }, opts, progress);
+  if (opts.cpuProf) nameProfiles(profDir, profNames);
   if (opts.cpuProf) progress.log(`profiles in ${relative(process.cwd(), profDir)} (summarise: node dist/bench/prof.js ${relative(process.cwd(), profDir)})`);
   progress.log(failed ? `${failed} failed run(s)` : 'all runs verified');
   return failed ? 1 : 0;

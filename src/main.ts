@@ -89,7 +89,10 @@ export async function main(argv: string[]): Promise<void> {
   const events = new EventBus();
   // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
   // --version and flag errors should not wait for it.
-  const boot: Promise<Booted> = import('./engine/boot.js').then(({ bootKubeBackend }) =>
+  // The import starts once the listeners are up: under load, reading the client's many modules
+  // must not delay the socket.
+  let listened!: () => void;
+  const boot: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
     bootKubeBackend(
       {
         kubeconfig: options.kubeconfig,
@@ -115,11 +118,11 @@ export async function main(argv: string[]): Promise<void> {
     running = await serve(options, backend, { log, events });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
-    await boot.then((b) => b.close(), () => {});
     process.exitCode = 1;
     return;
   }
   for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}`);
+  listened();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

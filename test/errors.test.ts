@@ -26,4 +26,10 @@ test('~> codes are stable and the cause is kept', () => {
   assert.is(notFound('x').code, 'KAPI_ERR_NOT_FOUND');
 });
 
+test('~> expected categories carry no stack; unexpected ones keep it', () => {
+  assert.not.match(notFound('No such container: x').stack ?? '', /at /);
+  assert.match(new EngineError('system', 'boom').stack ?? '', /at /);
+  assert.ok(Error.stackTraceLimit > 0, 'the global limit is restored');
+});
+
 test.run();

@@ -20,10 +20,13 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --namespace NS        namespace for --cluster (default: the context's)
   --docker-host URL     also run the Docker-side scenarios against this endpoint (path d), e.g.
                         unix:///run/docker-oracle.sock or tcp://127.0.0.1:2376
-  --size MIB            MiB per throughput stream (default 1024; quick 8)
+  --docker-pid PID      the daemon of --docker-host, for its RSS and CPU (default: read from
+                        /run/docker-oracle.pid or /var/run/docker.pid for a local unix socket)
+  --size MIB            MiB per log stream (default 1024; quick 8)
+  --stream-mib MIB      MiB per attach/exec stream (default 256; quick 8)
   --reps N              repetitions per path (default 3; quick 1)
   --samples N           latency samples per path (default 200; quick 20)
-  --concurrency N       concurrent streams (default 200; quick 50)
+  --concurrency N       concurrent streams (default 200; quick 32)
   --conc-mib MIB        MiB per concurrent stream (default 4; quick 1)
   --ps-containers N     containers for \`docker ps\` (default 100; quick 10)
   --slow-mib MIB        MiB read by the slow reader (default 1024; quick 16)
@@ -31,11 +34,15 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --image REF           the busybox image (default busybox)
   --unix                kuber-api on a unix socket instead of TCP 127.0.0.1
   --no-tls              kube-sim over plain HTTP (default: HTTPS, as a real apiserver)
-  --split-streams on|off  kube-sim's PodLogsQuerySplitStreams gate (default on)
+  --split-streams on|off|both
+                        kube-sim's PodLogsQuerySplitStreams gate (default both: off, as on real
+                        clusters, plus a second kube-sim with it on for the "(split)" log cases)
   --cpu-prof            profile kuber-api and kube-sim (node --cpu-prof) into the run's out dir
   --out DIR             where this run's files go (default bench/out/<date>)
   --results / --no-results  write bench/RESULTS.md and its charts (default: only for a full
                         run: every scenario, no --quick, on kube-sim)
+  --kuber-cli PATH      run this kuber-api build (its dist/src/cli.js) instead of this tree's:
+                        before/after comparisons of an optimisation
   --report FILE         rebuild the table, charts and RESULTS.md from a results.json
 `;
 
@@ -46,9 +53,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     quick,
     cluster: false,
     sizeMiB: quick ? 8 : 1024,
+    streamMiB: quick ? 8 : 256,
     reps: quick ? 1 : 3,
     samples: quick ? 20 : 200,
-    concurrency: quick ? 50 : 200,
+    concurrency: quick ? 32 : 200,
     concMiB: quick ? 1 : 4,
     concContainers: 4,
     psContainers: quick ? 10 : 100,
@@ -58,7 +66,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     results: false,
     cpuProf: false,
     unix: false,
-    splitStreams: true,
+    splitStreams: 'both',
     tls: true,
     image: 'busybox',
     command: '',
@@ -92,8 +100,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         o.dockerHost = next();
         if (!o.dockerHost) throw new Error('--docker-host needs a URL');
         break;
+      case '--docker-pid':
+        o.dockerPid = Math.round(num(next(), a));
+        break;
       case '--size':
         o.sizeMiB = Math.round(num(next(), a));
+        break;
+      case '--stream-mib':
+        o.streamMiB = Math.round(num(next(), a));
         break;
       case '--reps':
         o.reps = Math.round(num(next(), a));
@@ -127,8 +141,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       case '--split-streams': {
         const v = next();
-        if (v !== 'on' && v !== 'off') throw new Error('--split-streams takes on or off');
-        o.splitStreams = v === 'on';
+        if (v !== 'on' && v !== 'off' && v !== 'both') throw new Error('--split-streams takes on, off or both');
+        o.splitStreams = v;
         break;
       }
       case '--cpu-prof':
@@ -142,6 +156,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       case '--no-results':
         results = false;
+        break;
+      case '--kuber-cli':
+        o.kuberCli = next();
         break;
       case '--report':
         o.report = next();

@@ -99,6 +99,8 @@ export interface ReadResult {
   error?: string;
   stderrBytes: number;
   exitCode?: number;
+  /** Reads (data events) it took: bytes/reads is the size the client saw arrive. */
+  reads: number;
 }
 
 export interface ReadOptions {
@@ -121,6 +123,7 @@ export function readAll(src: Source, verifier: Verifier, o: ReadOptions): Promis
   let stderrBytes = 0;
   let bytes = 0;
   let lastProgress = t0;
+  let reads = 0;
   return new Promise((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -136,7 +139,7 @@ export function readAll(src: Source, verifier: Verifier, o: ReadOptions): Promis
       const verified = verifier.end();
       if (!error && !verified) error = verifier.error;
       if (!error && stderrBytes) error = `${stderrBytes} unexpected bytes on stderr`;
-      resolve({ bytes: verifier.bytes, seconds, ttfbMs: first ? first - t0 : NaN, ok: !error, error, stderrBytes, exitCode });
+      resolve({ bytes: verifier.bytes, seconds, ttfbMs: first ? first - t0 : NaN, ok: !error, error, stderrBytes, exitCode, reads });
     };
     timer = setTimeout(() => {
       src.destroy();
@@ -152,6 +155,7 @@ export function readAll(src: Source, verifier: Verifier, o: ReadOptions): Promis
     let paused = false;
     src.onData((chunk) => {
       const now = performance.now();
+      reads++;
       if (!first) first = now;
       if (demux) demux.push(chunk);
       else data(chunk);

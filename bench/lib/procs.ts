@@ -102,11 +102,11 @@ export interface KuberProc extends Proc {
   instance: string;
 }
 
-export async function startKuber(o: NodeFlags & { kubeconfig: string; namespace?: string; unix: boolean; args?: string[] }): Promise<KuberProc> {
+export async function startKuber(o: NodeFlags & { kubeconfig: string; namespace?: string; unix: boolean; args?: string[]; cli?: string }): Promise<KuberProc> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-kuber-'));
   const instance = `bench-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const host = o.unix ? `unix://${join(dir, 'docker.sock')}` : 'tcp://127.0.0.1:0';
-  const args = [CLI, '-H', host, '--kubeconfig', o.kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', 'info'];
+  const args = [o.cli ?? CLI, '-H', host, '--kubeconfig', o.kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', 'info'];
   if (o.namespace) args.push('--namespace', o.namespace);
   args.push(...(o.args ?? []));
   const { proc, match } = await launch('kuber-api', args, /listening on ((?:tcp|unix):\/\/[^"\s]+)/, {

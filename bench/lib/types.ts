@@ -42,6 +42,8 @@ export interface Sample {
   bytes?: number;
   seconds?: number;
   ttfbMs?: number;
+  /** Data events the client needed (bytes / reads = the average read). */
+  reads?: number;
   /** Latency samples (ms). */
   latenciesMs?: number[];
   /** Concurrency: streams started / failed. */
@@ -62,8 +64,12 @@ export interface Options {
   kubeconfig?: string;
   namespace?: string;
   dockerHost?: string;
-  /** MiB per throughput stream. */
+  /** The Docker host's daemon pid, for its RSS and CPU (default: its pid file when local). */
+  dockerPid?: number;
+  /** MiB per log stream. */
   sizeMiB: number;
+  /** MiB per attach/exec stream. */
+  streamMiB: number;
   reps: number;
   /** Latency samples per path. */
   samples: number;
@@ -83,9 +89,12 @@ export interface Options {
   results: boolean;
   cpuProf: boolean;
   unix: boolean;
-  splitStreams: boolean;
+  /** kube-sim's PodLogsQuerySplitStreams gate: on, off, or both (off + a second kube-sim with it on for the log cases). */
+  splitStreams: 'on' | 'off' | 'both';
   tls: boolean;
   image: string;
+  /** Another kuber-api build to measure (its dist/src/cli.js), e.g. the one before a change. */
+  kuberCli?: string;
   /** The command line as typed, for RESULTS.md. */
   command: string;
 }
@@ -106,6 +115,8 @@ export interface Ctx {
   instance: string;
   /** The paths that run in this mode: a, b, c, and d with --docker-host. */
   paths: PathId[];
+  /** '' or a suffix for every case id of this environment, e.g. ' (split)'. */
+  variant: string;
   record(s: Sample): void;
   progress(text: string): void;
   /** Register a case (row) before its samples. */

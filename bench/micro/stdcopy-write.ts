@@ -14,13 +14,14 @@
  *   auto     writeFrame() as shipped (copy up to COPY_THRESHOLD, cork above)
  *   rawtick  raw, but the socket corked for the rest of the tick (uncork on process.nextTick): the
  *            batching ceiling
- *   pump     what OutputPump does: cork for the tick, writeFrame() per payload; compare with rawtick
+ *   pump     cork for the tick, writeFrame() per payload (copy up to COPY_THRESHOLD); vs rawtick
+ *   pumpzc   cork for the tick, header + payload view always (zero copy): what OutputPump does
  */
 import net from 'node:net';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { writeFrame, writeCorked, encodeFrame, frameHeader } from '../../src/stream/stdcopy.js';
-import { MiB, median, mibps, machine, table, sizeLabel } from './util.js';
+import { MiB, best, mibps, machine, table, sizeLabel } from './util.js';
 
 type Variant = (s: net.Socket, p: Buffer) => boolean;
 
@@ -52,6 +53,10 @@ const VARIANTS: Record<string, Variant> = {
   pump: (s, p) => {
     corkForTick(s);
     return writeFrame(s, 1, p);
+  },
+  pumpzc: (s, p) => {
+    corkForTick(s);
+    return writeCorked(s, 1, p);
   },
 };
 
@@ -146,15 +151,15 @@ async function main() {
   sock.destroy();
   child.disconnect();
 
-  console.log(`stdcopy framing on a loopback TCP pair (reader in a child process), median of ${rounds}`);
+  console.log(`stdcopy framing on a loopback TCP pair (reader in a child process), best of ${rounds} (a shared machine: the least disturbed run)`);
   console.log(machine());
   const vsRaw = ['copy', 'cork', 'two', 'auto'];
   for (const [title, res] of [['wall clock: payload MiB/s', results], ['writer CPU: payload MiB per CPU-second', cpuResults]] as const) {
     console.log(`\n${title}`);
-    const rows: (string | number)[][] = [['payload', ...names, ...vsRaw.map((n) => `${n}/raw`), 'pump/rawtick']];
+    const rows: (string | number)[][] = [['payload', ...names, ...vsRaw.map((n) => `${n}/raw`), 'pump/rawtick', 'pumpzc/rawtick']];
     for (const size of sizes) {
-      const m = Object.fromEntries(names.map((n) => [n, median(res[n]![size]!)]));
-      rows.push([sizeLabel(size), ...names.map((n) => m[n]!), ...vsRaw.map((n) => m[n]! / m.raw!), m.pump! / m.rawtick!]);
+      const m = Object.fromEntries(names.map((n) => [n, best(res[n]![size]!)]));
+      rows.push([sizeLabel(size), ...names.map((n) => m[n]!), ...vsRaw.map((n) => m[n]! / m.raw!), m.pump! / m.rawtick!, m.pumpzc! / m.rawtick!]);
     }
     console.log(table(rows));
   }

@@ -24,7 +24,7 @@ async function fanOut(ctx: Ctx, label: string, n: number, one: (i: number) => Pr
       try {
         r = await one(i);
       } catch (err) {
-        r = { ok: false, error: (err as Error).message, bytes: 0, seconds: 0, ttfbMs: NaN, stderrBytes: 0 };
+        r = { ok: false, error: (err as Error).message, bytes: 0, seconds: 0, ttfbMs: NaN, stderrBytes: 0, reads: 0 };
       }
       done++;
       bytes += r.bytes;

@@ -32,7 +32,7 @@ export async function readLogs(ctx: Ctx, p: PathId, target: { id: string; pod?: 
 }
 
 export function asSample(r: ReadResult) {
-  return { ok: r.ok, error: r.error, bytes: r.bytes, seconds: r.seconds, ttfbMs: Math.round(r.ttfbMs * 100) / 100 };
+  return { ok: r.ok, error: r.error, bytes: r.bytes, seconds: r.seconds, ttfbMs: Math.round(r.ttfbMs * 100) / 100, reads: r.reads };
 }
 
 /** A finished container with `blocks` MiB of output on each Docker side (b uses a's). */
@@ -52,16 +52,18 @@ export async function finishedProducers(ctx: Ctx, blocks: number, label: string)
 
 export async function logs(ctx: Ctx): Promise<void> {
   const blocks = ctx.opts.sizeMiB;
+  const v = ctx.variant;
+  const how = v ? ' (split streams: kuber-api merges the Stdout and Stderr bodies)' : '';
   for (const ts of [false, true]) {
-    ctx.declare({ id: `logs${ts ? ' -t' : ''}`, group: 'logs', metric: 'throughput', what: `logs of a finished container, ${blocks} MiB${ts ? ', with timestamps' : ''}` });
+    ctx.declare({ id: `logs${ts ? ' -t' : ''}${v}`, group: 'logs', metric: 'throughput', what: `logs of a finished container, ${blocks} MiB${ts ? ', with timestamps' : ''}${how}` });
   }
   for (const ts of [false, true]) {
-    ctx.declare({ id: `logs -f${ts ? ' -t' : ''}`, group: 'logs', metric: 'throughput', what: `logs -f of a running producer, ${blocks} MiB${ts ? ', with timestamps' : ''}` });
+    ctx.declare({ id: `logs -f${ts ? ' -t' : ''}${v}`, group: 'logs', metric: 'throughput', what: `logs -f of a running producer, ${blocks} MiB${ts ? ', with timestamps' : ''}${how}` });
   }
   const finished = await finishedProducers(ctx, blocks, 'logs');
   try {
     for (const ts of [false, true]) {
-      const id = `logs${ts ? ' -t' : ''}`;
+      const id = `logs${ts ? ' -t' : ''}${v}`;
       await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
         await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks, timestamps: ts }, false, { label: `${id} #${rep}` })));
       });
@@ -71,7 +73,7 @@ export async function logs(ctx: Ctx): Promise<void> {
   }
   // logs -f: a fresh producer per run, started (not timed), then followed from its first line.
   for (const ts of [false, true]) {
-    const id = `logs -f${ts ? ' -t' : ''}`;
+    const id = `logs -f${ts ? ' -t' : ''}${v}`;
     await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
       let target: { id: string; pod?: string } = { id: '' };
       const side = p === 'd' ? 'd' : 'a';

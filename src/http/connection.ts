@@ -258,7 +258,12 @@ export class Connection implements ConnectionPort {
 
   private onComplete(): void {
     this.msgDone = true;
-    if (this.state === State.Hijacked) return; // what follows is raw input (pump hands it over)
+    if (this.state === State.Hijacked) {
+      // The request body was the input (dockerode's attach with stdin and no upgrade writes stdin
+      // as a chunked body): its end is the end of the input; nothing after it is read.
+      this.hij!.endInput();
+      return;
+    }
     this.req!._end();
     this.unpause(PAUSE_BODY);
     if (this.resDone) this.next();
@@ -373,7 +378,7 @@ export class Connection implements ConnectionPort {
     this.state = State.Hijacked;
     const req = res.req;
     // Body bytes not read yet now belong to the raw stream's input (e.g. stdin sent as a
-    // never-ending chunked body); the request's own body stream ends here.
+    // chunked body); the request's own body stream ends here, and the input ends with the body.
     const hij = new HijackedStream(this.socket, head, () => this.unpause(PAUSE_INPUT));
     this.hij = hij;
     this.unpause(PAUSE_BODY | PAUSE_HOLD);

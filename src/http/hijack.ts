@@ -99,6 +99,7 @@ export class HijackedStream implements Hijacked {
   readonly output: Writable;
   private closeCbs: (() => void)[] = [];
   private isClosed = false;
+  private inputEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -115,12 +116,14 @@ export class HijackedStream implements Hijacked {
 
   /** @internal bytes from the client; false asks the connection to pause the socket. */
   pushInput(chunk: Buffer): boolean {
-    if (this.input.destroyed || this.input.readableEnded) return true;
+    if (this.inputEnded || this.input.destroyed) return true; // after the end: dropped
     return this.input.push(chunk);
   }
 
-  /** @internal the client's FIN. */
+  /** @internal the client's FIN (or the end of a request body that carried the input). */
   endInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
     if (!this.input.destroyed) this.input.push(null);
   }
 

@@ -225,12 +225,15 @@ export class Response {
 }
 
 const CRLF = Buffer.from('\r\n');
+/** Bytes a streamed body may hold in the corked socket before its writer waits for 'drain'. */
+const BATCH_BYTES = 256 * 1024;
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 /**
  * The body of {@link Response.stream}: each write is one chunk (size line, data, CRLF) written
- * corked so that it leaves in one writev without copying the data. A `false` from the socket
- * holds the callback until 'drain' (that is the backpressure a pipe() upstream sees).
+ * corked so that it leaves in one writev without copying the data, together with the other
+ * writes of the same event-loop turn. More than BATCH_BYTES buffered in the socket holds the
+ * callback until 'drain' (that is the backpressure a pipe() upstream sees).
  */
 class ChunkedBody extends Writable {
   private readonly onSocketClose = () => {
@@ -259,14 +262,35 @@ class ChunkedBody extends Writable {
     const s = this.socket;
     if (this.discard || chunk.length === 0) return cb();
     if (s.destroyed) return cb(Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }));
-    if (!this.chunked) return this.after(s.write(chunk), cb);
-    s.cork();
-    s.write(chunk.length.toString(16) + '\r\n');
-    s.write(chunk);
-    const ok = s.write(CRLF);
-    s.uncork();
-    this.after(ok, cb);
+    this.batch();
+    if (!this.chunked) s.write(chunk);
+    else {
+      s.write(chunk.length.toString(16) + '\r\n');
+      s.write(chunk);
+      s.write(CRLF);
+    }
+    this.after(s.writableLength < BATCH_BYTES, cb);
   }
+
+  /**
+   * Cork the socket until the end of this event-loop turn (setImmediate), so that the writes of
+   * one turn leave in one writev. An upstream TLS socket hands over one 16 KiB record per 'data'
+   * event, several per read; one syscall per record was the largest cost of a log stream
+   * (bench/RESULTS.md, "Optimisations kept"). Bounded: above BATCH_BYTES buffered the write
+   * callback waits for 'drain', which pauses the source as before.
+   */
+  private batch(): void {
+    if (this.batching) return;
+    this.batching = true;
+    this.socket.cork();
+    setImmediate(this.flush);
+  }
+
+  private batching = false;
+  private readonly flush = (): void => {
+    this.batching = false;
+    this.socket.uncork();
+  };
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     const s = this.socket;
@@ -275,13 +299,11 @@ class ChunkedBody extends Writable {
     let size = 0;
     for (const c of chunks) size += c.chunk.length;
     if (size === 0) return cb();
-    s.cork();
+    this.batch();
     if (this.chunked) s.write(size.toString(16) + '\r\n');
-    let ok = true;
-    for (const c of chunks) if (c.chunk.length) ok = s.write(c.chunk);
-    if (this.chunked) ok = s.write(CRLF);
-    s.uncork();
-    this.after(ok, cb);
+    for (const c of chunks) if (c.chunk.length) s.write(c.chunk);
+    if (this.chunked) s.write(CRLF);
+    this.after(s.writableLength < BATCH_BYTES, cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -48,12 +48,16 @@ export interface CacheOptions {
   backoffMaxMs: number;
 }
 
+/** How long a deleted object's uid is remembered against late watch echoes. */
+const TOMBSTONE_MS = 60_000;
+
 export const DEFAULT_CACHE_OPTIONS = { watchTimeoutSeconds: 290, backoffBaseMs: 200, backoffMaxMs: 30_000 };
 
 export class WatchCache<T extends KObject> {
   private readonly store = new Map<string, T>();
   private readonly emitter = new EventEmitter();
   private readonly waiters = new Set<() => void>();
+  private readonly tombstones = new Map<string, number>(); // uid -> until (ms)
   private readonly log: Logger;
   private readonly opts: CacheOptions;
   private rv = '';
@@ -128,10 +132,19 @@ export class WatchCache<T extends KObject> {
     this.apply('ADDED', obj, false);
   }
 
-  /** Forget an object we deleted (the watch's DELETED will find it gone). */
+  /**
+   * Forget an object we deleted (the watch's DELETED will find it gone). Its uid is remembered for
+   * a while, so that a late echo of an earlier write (a MODIFIED still in flight on the watch) does
+   * not bring it back.
+   */
   forget(name: string): void {
     const old = this.store.get(name);
-    if (old) this.apply('DELETED', old, false);
+    if (!old) return;
+    if (old.metadata.uid) {
+      this.tombstones.set(old.metadata.uid, Date.now() + TOMBSTONE_MS);
+      if (this.tombstones.size > 10_000) for (const [uid, until] of this.tombstones) if (until < Date.now()) this.tombstones.delete(uid);
+    }
+    this.apply('DELETED', old, false);
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, initial: boolean): void {
@@ -141,6 +154,11 @@ export class WatchCache<T extends KObject> {
       if (!old || (obj.metadata.uid && old.metadata.uid !== obj.metadata.uid)) return;
       this.store.delete(name);
     } else {
+      const uid = obj.metadata.uid;
+      if (uid && this.tombstones.has(uid)) {
+        if (this.tombstones.get(uid)! > Date.now()) return; // an echo of an object we deleted
+        this.tombstones.delete(uid);
+      }
       // Ignore echoes of a version we already hold (observe() stores our own writes first).
       if (old && old.metadata.uid === obj.metadata.uid && !isNewer(obj.metadata.resourceVersion, old.metadata.resourceVersion)) return;
       this.store.set(name, obj);

@@ -42,6 +42,8 @@ export interface ChannelSender {
 export interface ChannelSocket extends ChannelSender, Pausable, Emitter {
   /** The negotiated subprotocol (`v5.channel.k8s.io` can half-close stdin). */
   readonly protocol: string;
+  /** ws >= 8.3: true while paused. A WebSocket handed over paused is resumed by the bridge. */
+  readonly isPaused?: boolean;
 }
 
 /** The Docker client's output side (the hijacked `output` Writable). */
@@ -226,9 +228,13 @@ export interface Bridge {
 /**
  * Wire a WebSocket and a hijacked client together. See the module comment.
  *
- * Call it synchronously in the WebSocket's 'open' listener (or before 'open'): `ws` emits the
- * messages that arrived together with the 101 on the next tick, before an awaited promise resumes,
- * and a message with no listener is lost.
+ * A message emitted before the bridge listens is lost, and `ws` emits the ones that came with the
+ * 101 on the next tick, before an awaited promise resumes. So either call it synchronously in the
+ * 'open' listener, or `ws.pause()` in that listener and hand the paused WebSocket over (dial, then
+ * hijack, then bridge): the bridge resumes it once it listens. (Not before 'open': `ws.send()`
+ * throws while CONNECTING.)
+ * On teardown the WebSocket gets its paired resume, so that the caller's `close(1000)` handshake
+ * can read the server's close frame.
  */
 export function bridgeStreams(opts: BridgeOptions): Bridge {
   const { ws, output: out, input: inp, tty } = opts;
@@ -293,6 +299,8 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
     inp.on('data', onInputData);
     inp.on('end', onInputEnd);
   }
+  // Handed over paused (so nothing was emitted to nobody): start the flow now that we listen.
+  if (ws.isPaused === true) ws.resume();
 
   return {
     done,

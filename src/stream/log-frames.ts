@@ -12,7 +12,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { HEADER_LENGTH, writeFrame } from './stdcopy.js';
-import { PauseGate, HOLD_SINK, type ByteSink, type DrainableSink, type Pausable } from './backpressure.js';
+import { PauseGate, HOLD_SINK, HOLD_USER, type ByteSink, type DrainableSink, type Pausable } from './backpressure.js';
 import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE } from './log-lines.js';
 import type { Emitter } from './bridge.js';
 
@@ -210,6 +210,9 @@ export function pumpLog(source: LogSource, sink: DrainableSink & Emitter, framer
     source.removeListener('error', onError);
     sink.removeListener('close', onClose);
     sink.removeListener('drain', onDrain);
+    // Anything but a normal end leaves the body paused: the caller closes the upstream request,
+    // and until then it must not keep flowing to nobody.
+    if (end !== 'end') gate.hold(HOLD_USER);
     gate.close(end === 'end');
     resolveDone(end);
   }

@@ -137,12 +137,19 @@ export class LogMerger {
     this.#pump();
   }
 
-  /** Stop without finishing: timers cleared, listeners dropped, sources left as they are. */
+  /**
+   * Stop without finishing: timers cleared, the drain listener dropped, both sources left paused
+   * (the caller closes the upstream requests; until then they must not flow to nobody).
+   */
   stop(): void {
+    if (this.#finished) return;
     this.#finished = true;
     this.#clearTimer();
     this.#sink.removeListener('drain', this.#onDrain);
-    for (const s of this.sides) s.gate.close(false);
+    for (const s of this.sides) {
+      s.gate.hold(HOLD_USER);
+      s.gate.close(false);
+    }
   }
 
   #pump(): void {

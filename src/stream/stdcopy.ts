@@ -27,9 +27,10 @@ export const MAX_FRAME_PAYLOAD = 0xffffffff;
  * larger ones are written as two chunks between `cork()`/`uncork()` so the socket sends both with
  * one writev and the payload is never copied.
  * Benchmark: bench/micro/stdcopy-write (loopback TCP, reader in a child process), writer MiB per
- * CPU-second relative to an unframed `socket.write`: copy 0.83-0.91 vs cork 0.73-0.82 up to 1 KiB
- * (one write beats the `_writev` bookkeeping); from 16 KiB cork 0.79-0.98 vs copy 0.43-0.72 (the
- * copy costs more than the bookkeeping); 4 KiB is a tie. Hence the crossover at 2 KiB.
+ * CPU-second relative to an unframed `socket.write`, two runs: copy 0.70-0.91 vs cork 0.64-0.82 up
+ * to 1 KiB (one write beats the `_writev` bookkeeping); from 16 KiB cork 0.63-1.2 vs copy 0.40-0.72
+ * (the copy costs more than the bookkeeping); 4 KiB in between. Hence the crossover at 2 KiB;
+ * `setCopyThreshold(0)` makes every frame zero-copy.
  */
 export let COPY_THRESHOLD = 2048;
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube } from '../../src/kube/index.js';
-import { KubeEngine } from '../../src/engine/kube-engine.js';
+import { KubeEngine, parsePs } from '../../src/engine/kube-engine.js';
 import { mainStatus } from '../../src/engine/state.js';
 import { statusFromError } from '../../src/errors.js';
 
@@ -108,6 +108,14 @@ test('~> record updates are compare-and-swap: a stale write is retried, not lost
   const fresh = await kube.client.get(kube.path('configmaps', engine.index.get(Id)!.object.name));
   assert.is(JSON.parse(fresh.metadata.annotations['kuber-api.io/state']).restartCount, 2);
   await engine.removeContainer(Id, { force: false, volumes: false, link: false });
+});
+
+test('~> top output: titles, rows with the command as the last column, our own ps left out', () => {
+  const out = 'PID   USER     COMMAND\n    1 root     sleep 300\n    7 root     sh -c while true; do x; done\n   12 root     ps -ef\n';
+  assert.equal(parsePs(out, 'ps -ef'), {
+    Titles: ['PID', 'USER', 'COMMAND'],
+    Processes: [['1', 'root', 'sleep 300'], ['7', 'root', 'sh -c while true; do x; done']],
+  });
 });
 
 test.run();

@@ -105,6 +105,19 @@ test('~> 410 Expired relists and reports what changed meanwhile as events', asyn
   cache.stop();
 });
 
+test('~> a forgotten (deleted by us) object is not brought back by a late echo of an older write', async () => {
+  api.put('t1', { app: 'tomb' });
+  const cache = kube.cache<KObject>('pods', 'app=tomb', { backoffBaseMs: 10 });
+  await cache.start();
+  await until(() => !!cache.get('t1') && api.openWatches() > 0);
+  cache.forget('t1');
+  api.put('t1', { app: 'tomb' }, { late: true }); // same uid: an echo still in flight on the watch
+  api.put('t2', { app: 'tomb' });
+  await until(() => !!cache.get('t2'));
+  assert.is(cache.get('t1'), undefined);
+  cache.stop();
+});
+
 test('~> list failures (429/500) are retried with backoff until the cache syncs', async () => {
   const k = new Kube(kube.target, { retryBaseMs: 1, maxRetries: 3 });
   api.failNext = { status: 500, count: 12, pathContains: '/pods' }; // more than the client's own retries

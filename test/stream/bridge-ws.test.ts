@@ -15,7 +15,8 @@ import { StdcopyDemuxer } from '../../src/stream/stdcopy.js';
 
 const MiB = 1024 * 1024;
 
-test('~> real ws + real TCP slow reader: bounded, paused, byte-exact, exit code delivered', async () => {
+for (const handover of ['in open', 'paused, bridged 30 ms later'] as const)
+test(`~> real ws + real TCP slow reader (${handover}): bounded, paused, byte-exact, exit code delivered`, async () => {
   const total = 24 * MiB;
   const size = 32 * 1024;
   const expected = createHash('sha256');
@@ -85,7 +86,12 @@ test('~> real ws + real TCP slow reader: bounded, paused, byte-exact, exit code 
   // Bridge inside the 'open' listener, synchronously: messages that came with the 101 are emitted
   // on the next tick, before an awaited promise would resume.
   const bridge = await new Promise<ReturnType<typeof bridgeStreams>>((resolve) =>
-    ws.once('open', () => resolve(bridgeStreams({ ws, output: out, tty: false }))),
+    ws.once('open', () => {
+      if (handover === 'in open') return resolve(bridgeStreams({ ws, output: out, tty: false }));
+      // The engine's way: the dialer pauses in 'open', the hijack happens, then the bridge.
+      ws.pause();
+      setTimeout(() => resolve(bridgeStreams({ ws, output: out, tty: false })), 30);
+    }),
   );
   assert.is(ws.protocol, PROTOCOL_V5);
   let end;

@@ -61,6 +61,23 @@ test('~> slow reader: 16 MiB through a sink taking one chunk per ms stays within
   assert.is(b.output.bytes, total);
 });
 
+test('~> a WebSocket handed over paused (dial, hijack, then bridge) loses nothing and is resumed', async () => {
+  const ws = new FakeWs();
+  ws.pause(); // what the dialer does in 'open'
+  const fed = ws.feed([Buffer.from([1]), msg(1, 'early output'), msg(3, '{"status":"Success"}')]);
+  await new Promise((r) => setTimeout(r, 10)); // the hijack takes a while
+  assert.is(ws.listenerCount('message'), 0);
+  const sink = new SlowSink();
+  const b = bridgeStreams({ ws, output: sink, tty: false });
+  assert.not.ok(ws.paused);
+  await fed;
+  void ws.closeWith(1000);
+  assert.equal(await b.done, { reason: 'closed', status: { kind: 'exit', exitCode: 0 }, closeCode: 1000 });
+  await new Promise<void>((r) => sink.end(r));
+  assert.is(demuxAll(sink.all())[1].toString(), 'early output');
+  assert.is(ws.unpaired, 0);
+});
+
 test('~> TTY: raw bytes, no frames; stderr merges into the one stream; empty messages ignored', async () => {
   const sink = new SlowSink();
   const ws = new FakeWs();

@@ -102,6 +102,9 @@ export class FakeWs extends PauseCounter {
   #perRead = 1;
   #reading = false;
   closed = false;
+  get isPaused(): boolean {
+    return this.paused;
+  }
   constructor(opts: { protocol?: string; drainPerTick?: number } = {}) {
     super();
     this.protocol = opts.protocol ?? 'v5.channel.k8s.io';

@@ -121,6 +121,7 @@ test('~> pumpLog: until ends the pump (the caller closes upstream); client close
   src.feed([Buffer.from(`${ts(1)} a\n${ts(2)} b\n`)]);
   assert.is(await pump.done, 'until');
   assert.is(src.listenerCount('data'), 0);
+  assert.ok(src.paused, '~> the body stays paused until the caller closes it');
   const sink2 = new SlowSink();
   const src2 = new FakeSource();
   const p2 = pumpLog(src2, sink2, new LogFramer(sink2, {}));

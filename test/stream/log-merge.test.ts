@@ -226,6 +226,7 @@ test('~> mergeLogs: a client going away is reported and stops the merge', async 
   sink.destroy();
   assert.is(await done, 'client-closed');
   assert.is(out.listenerCount('data') + err.listenerCount('data'), 0);
+  assert.ok(out.paused && err.paused, '~> both bodies stay paused for the caller to close');
 });
 
 test.run();
