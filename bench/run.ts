@@ -118,6 +118,22 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   }
 }
 
+/** The pid of a local Docker daemon behind a unix socket, from its pid file. */
+function localDaemonPid(host: string): number | undefined {
+  if (!host.startsWith('unix://') && !host.startsWith('/')) return undefined;
+  const sock = host.replace(/^unix:\/\//, '');
+  const candidates = sock.includes('docker-oracle') ? ['/run/docker-oracle.pid'] : ['/var/run/docker.pid', '/run/docker.pid'];
+  for (const f of candidates) {
+    try {
+      const pid = Number(readFileSync(f, 'utf8').trim());
+      if (pid > 0) return pid;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
 /** node names profiles CPU.<date>.<pid>.<tid>.<seq>.cpuprofile: rename them after their process. */
 function nameProfiles(dir: string, names: Record<number, string>): void {
   try {
@@ -220,6 +236,8 @@ async function main(argv: string[]): Promise<number> {
       const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
       clients.push(kube);
       const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
+      const dockerPid = withOther && other ? opts.dockerPid ?? localDaemonPid(opts.dockerHost!) : undefined;
+      if (dockerPid) pids['docker host'] = dockerPid;
       // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
       for (const c of [docker, ...(withOther && other ? [other] : [])]) {
         const create = c.create.bind(c);

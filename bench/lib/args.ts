@@ -20,10 +20,13 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --namespace NS        namespace for --cluster (default: the context's)
   --docker-host URL     also run the Docker-side scenarios against this endpoint (path d), e.g.
                         unix:///run/docker-oracle.sock or tcp://127.0.0.1:2376
-  --size MIB            MiB per throughput stream (default 1024; quick 8)
+  --docker-pid PID      the daemon of --docker-host, for its RSS and CPU (default: read from
+                        /run/docker-oracle.pid or /var/run/docker.pid for a local unix socket)
+  --size MIB            MiB per log stream (default 1024; quick 8)
+  --stream-mib MIB      MiB per attach/exec stream (default 256; quick 8)
   --reps N              repetitions per path (default 3; quick 1)
   --samples N           latency samples per path (default 200; quick 20)
-  --concurrency N       concurrent streams (default 200; quick 50)
+  --concurrency N       concurrent streams (default 200; quick 32)
   --conc-mib MIB        MiB per concurrent stream (default 4; quick 1)
   --ps-containers N     containers for \`docker ps\` (default 100; quick 10)
   --slow-mib MIB        MiB read by the slow reader (default 1024; quick 16)
@@ -50,9 +53,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     quick,
     cluster: false,
     sizeMiB: quick ? 8 : 1024,
+    streamMiB: quick ? 8 : 256,
     reps: quick ? 1 : 3,
     samples: quick ? 20 : 200,
-    concurrency: quick ? 50 : 200,
+    concurrency: quick ? 32 : 200,
     concMiB: quick ? 1 : 4,
     concContainers: 4,
     psContainers: quick ? 10 : 100,
@@ -96,8 +100,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         o.dockerHost = next();
         if (!o.dockerHost) throw new Error('--docker-host needs a URL');
         break;
+      case '--docker-pid':
+        o.dockerPid = Math.round(num(next(), a));
+        break;
       case '--size':
         o.sizeMiB = Math.round(num(next(), a));
+        break;
+      case '--stream-mib':
+        o.streamMiB = Math.round(num(next(), a));
         break;
       case '--reps':
         o.reps = Math.round(num(next(), a));

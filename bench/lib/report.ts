@@ -129,7 +129,7 @@ function targetsMarkdown(rowsT: TargetRow[]): string {
 export function cpuMarkdown(cases: CaseSummary[]): string {
   const procs = new Set<string>();
   for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerGiB ?? {})) procs.add(k);
-  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'harness'].filter((p) => procs.has(p));
+  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'docker host', 'harness'].filter((p) => procs.has(p));
   const lines = [`| case | path | ${order.join(' | ')} | wall s/GiB |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
   for (const c of cases) {
     if (c.def.metric !== 'throughput' && c.def.metric !== 'concurrency') continue;
@@ -164,7 +164,7 @@ command below again (the hand-written parts come from bench/analysis.md and benc
 - **Machine:** ${meta.cpu}, ${meta.cores} cores, ${meta.memGiB} GiB RAM · Linux ${meta.kernel} · Node ${meta.node}
 - **Load average** (1/5/15 min) at the start: ${meta.loadStart.join(' / ')}, at the end: ${meta.loadEnd.join(' / ')}
 - **Mode:** ${meta.mode}
-- **Sizes:** ${o.sizeMiB} MiB per throughput stream, ${o.reps} repetitions per path; ${o.samples} latency samples per path; ${o.concurrency} concurrent streams of ${o.concMiB} MiB; slow reader ${o.slowMiB} MiB at ${o.slowMiBps} MiB/s; \`docker ps\` with ${o.psContainers} containers
+- **Sizes:** ${o.sizeMiB} MiB per log stream, ${o.streamMiB} MiB per attach/exec stream, ${o.reps} repetitions per path; ${o.samples} latency samples per path; ${o.concurrency} concurrent streams of ${o.concMiB} MiB; slow reader ${o.slowMiB} MiB at ${o.slowMiBps} MiB/s; \`docker ps\` with ${o.psContainers} containers
 
 ## Method
 

@@ -140,7 +140,8 @@ export function cell(cs: CaseSummary, p: PathId): string {
     case 'latency':
       return ps.p50 !== undefined ? `${fmt(ps.p50, 2)} / ${fmt(ps.p99!, 2)} ms${fail}` : `failed${fail}`;
     case 'memory':
-      return ps.peakMiB !== undefined ? `${ps.memProc} +${fmt(ps.growthMiB!, 1)} (peak ${fmt(ps.peakMiB, 0)}) MiB${fail}` : `failed${fail}`;
+      if (ps.peakMiB !== undefined) return `${ps.memProc} +${fmt(ps.growthMiB!, 1)} (peak ${fmt(ps.peakMiB, 0)}) MiB${fail}`;
+      return ps.failures < ps.runs ? `verified, RSS not tracked${fail}` : `failed${fail}`;
     case 'concurrency':
       return ps.mibps !== undefined || ps.failedStreams ? `${ps.mibps !== undefined ? fmt(ps.mibps) + ' MiB/s, ' : ''}${ps.failedStreams}/${ps.streams} failed` : `failed${fail}`;
   }

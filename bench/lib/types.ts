@@ -64,8 +64,12 @@ export interface Options {
   kubeconfig?: string;
   namespace?: string;
   dockerHost?: string;
-  /** MiB per throughput stream. */
+  /** The Docker host's daemon pid, for its RSS and CPU (default: its pid file when local). */
+  dockerPid?: number;
+  /** MiB per log stream. */
   sizeMiB: number;
+  /** MiB per attach/exec stream. */
+  streamMiB: number;
   reps: number;
   /** Latency samples per path. */
   samples: number;

@@ -97,7 +97,7 @@ async function attachOnce(ctx: Ctx, p: PathId, blocks: number, tty: boolean, lab
 }
 
 export async function attach(ctx: Ctx): Promise<void> {
-  const blocks = ctx.opts.sizeMiB;
+  const blocks = ctx.opts.streamMiB;
   for (const tty of [false, true]) {
     const id = `attach${tty ? ' -t' : ''}`;
     ctx.declare({ id, group: 'attach', metric: 'throughput', what: `attach stdout, ${blocks} MiB${tty ? ', TTY' : ''}` });
@@ -111,7 +111,7 @@ export async function attach(ctx: Ctx): Promise<void> {
 }
 
 export async function exec(ctx: Ctx): Promise<void> {
-  const blocks = ctx.opts.sizeMiB;
+  const blocks = ctx.opts.streamMiB;
   for (const tty of [false, true]) {
     const id = `exec${tty ? ' -t' : ''}`;
     ctx.declare({ id, group: 'exec', metric: 'throughput', what: `exec stdout, ${blocks} MiB${tty ? ', TTY' : ''}` });

@@ -117,10 +117,9 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
       throw err;
     }
   }
-  const wantOut = t.tty ? true : o.stdout;
-  const wantErr = t.tty ? false : o.stderr;
+  let wantOut = t.tty ? true : o.stdout;
+  let wantErr = t.tty ? false : o.stderr;
   if (!split && !wantOut) return 'end'; // no way to tell stderr lines apart: nothing is stderr
-  const merge = split && wantOut && wantErr;
   let sinceKey = since !== undefined && hasFraction(since) ? since : undefined;
   let sinceTime = since ? keySeconds(since) : undefined;
   let tailLines: number | undefined;
@@ -142,6 +141,16 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
       }
     }
   }
+  if (split && wantOut && wantErr && !follow) {
+    // A finished read: when one stream has nothing (the common case: no stderr at all), the other
+    // is read alone, without the timestamps and the per-line merge (two 1-byte requests).
+    const q = { container: t.container, ...(sinceTime ? { sinceTime } : {}), limitBytes: 1 };
+    const [hasOut, hasErr] = await Promise.all([nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal), nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal)]);
+    if (!hasOut && !hasErr) return 'end';
+    if (!hasErr) wantErr = false;
+    else if (!hasOut) wantOut = false;
+  }
+  const merge = split && wantOut && wantErr;
   const needTs = o.timestamps || merge || sinceKey !== undefined || until !== undefined || trim !== undefined;
   const base: PodLogQuery = { container: t.container, follow, timestamps: needTs };
   if (sinceTime) base.sinceTime = sinceTime;
@@ -241,6 +250,16 @@ async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTi
     res.on('close', () => resolve());
   });
   return { t0, skip: Math.max(0, total - inTail) };
+}
+
+/** Whether a pods/log request (with limitBytes: 1) returns anything. */
+async function nonEmpty(client: KubeClient, t: PodLogTarget, q: PodLogQuery, signal?: AbortSignal): Promise<boolean> {
+  try {
+    return (await readAll(await openPodLog(client, t.namespace, t.pod, q, { signal }))).length > 0;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 400) return false; // waiting to start: nothing yet
+    throw err;
+  }
 }
 
 async function readAll(res: IncomingMessage): Promise<Buffer> {

@@ -9,7 +9,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
 import { badRequest, StatusError, writeStatus, writeStatusOnSocket } from '../status.js';
@@ -21,6 +20,7 @@ import type { PodWorker } from './pod-worker.js';
 import { parsePorts, servePortForward } from './portforward.js';
 import { validateContainer } from './validate.js';
 import { ChannelConn, EXEC_PROTOCOLS, internalStatus, negotiate, offeredProtocols, PORTFORWARD_PROTOCOLS, V5 } from './ws-channels.js';
+import { acceptHandshake, handshakeError, WsEndpoint } from './ws-server.js';
 
 type Obj = Record<string, any>;
 type Kind = 'exec' | 'attach' | 'portforward';
@@ -49,14 +49,7 @@ class KubeletError extends Error {
 const kubeletStatus = (e: KubeletError) => new StatusError(e.code, e.code === 400 ? 'BadRequest' : 'InternalError', e.message);
 
 export class StreamServer {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    autoPong: true,
-    maxPayload: 64 << 20,
-    handleProtocols: (_set, req) => (req as IncomingMessage & { ksProtocol?: string }).ksProtocol || false,
-  });
-  private readonly open = new Set<WebSocket>();
+  private readonly open = new Set<WsEndpoint>();
   private readonly kinds = new Map<WebSocket, Kind>();
 
   constructor(private readonly host: StreamHost) {}
@@ -112,6 +105,8 @@ export class StreamServer {
       container = this.apiserverCheck(kind, pod, q);
       const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
       if (upgrade !== 'websocket') throw badRequest(kind === 'portforward' ? PF_MESSAGE : SPDY_MESSAGE);
+      const bad = handshakeError(req);
+      if (bad) throw new StatusError(bad.status, 'BadRequest', bad.message);
       const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
       if (kind === 'portforward') {
         const p = negotiate(offered, PORTFORWARD_PROTOCOLS);
@@ -146,24 +141,21 @@ export class StreamServer {
       }
     } catch (err) {
       writeStatusOnSocket(socket, err instanceof StatusError ? err : new StatusError(500, 'InternalError', String(err)));
+      // Connection: close was sent; a client that never closes its side must not pin the socket.
+      setTimeout(() => socket.destroy(), 2000).unref();
       return;
     }
-    (req as IncomingMessage & { ksProtocol?: string }).ksProtocol = protocol;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.open.add(ws);
-      this.kinds.set(ws, kind);
-      ws.on('close', () => {
-        this.open.delete(ws);
-        this.kinds.delete(ws);
-      });
-      const conn = new ChannelConn(ws, protocol, socket, { highWaterMark: this.host.highWaterMark, dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes });
-      void this.serve(kind, conn, pod, container, flags, argv, ports, deferred).catch((err) => {
-        this.host.log.error({ err }, `${kind} session failed`);
-        if (!conn.isClosed) {
-          conn.sendStatus(internalStatus(String(err)));
-          conn.close();
-        }
-      });
+    acceptHandshake(req, socket, protocol);
+    const ep = new WsEndpoint(socket, head);
+    this.open.add(ep);
+    ep.on('close', () => this.open.delete(ep));
+    const conn = new ChannelConn(ep, protocol, { highWaterMark: this.host.highWaterMark, dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes });
+    void this.serve(kind, conn, pod, container, flags, argv, ports, deferred).catch((err) => {
+      this.host.log.error({ err }, `${kind} session failed`);
+      if (!conn.isClosed) {
+        conn.sendStatus(internalStatus(String(err)));
+        conn.close();
+      }
     });
   }
 
@@ -199,7 +191,7 @@ export class StreamServer {
   }
 
   stop(): void {
-    for (const ws of this.open) ws.terminate();
+    for (const ep of this.open) ep.terminate();
     this.open.clear();
   }
 }

@@ -8,8 +8,7 @@
  * returns false above a `bufferedAmount` high-water mark and `onDrain` fires when the socket
  * drained; `pause()`/`resume()` stop reading client frames.
  */
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { WsEndpoint } from './ws-server.js';
 
 export const V5 = 'v5.channel.k8s.io';
 export const V4 = 'v4.channel.k8s.io';
@@ -51,6 +50,8 @@ export interface ChannelConnOptions {
   dropAfterBytes?: number;
 }
 
+const CHANNEL_BYTE = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+
 export class ChannelConn {
   readonly base64: boolean;
   readonly v5: boolean;
@@ -60,20 +61,24 @@ export class ChannelConn {
   private drainWaiters: Array<() => void> = [];
   private closed = false;
   private readonly closeCbs: Array<() => void> = [];
+  private handler: ((channel: number, payload: Buffer) => void) | undefined;
+  private protocolError: ((why: string) => void) | undefined;
+  private early: Array<[number, Buffer]> = [];
+  /** The channel of the message being received (-1: its first byte has not arrived yet). */
+  private channel = -1;
+  private pending: Buffer[] | undefined;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly ep: WsEndpoint,
     readonly protocol: string,
-    private readonly socket: Duplex,
     private readonly opts: ChannelConnOptions,
   ) {
     this.base64 = isBase64(protocol);
     this.v5 = protocol === V5;
     this.jsonStatus = protocol === V5 || protocol === V4 || protocol === V4_BASE64;
-    socket.on('drain', () => this.checkDrain());
-    ws.on('close', () => this.onClosed());
-    ws.on('error', () => this.onClosed());
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onRaw(data, isBinary));
+    ep.on('drain', () => this.checkDrain());
+    ep.on('close', () => this.onClosed());
+    ep.on('data', (op: number, piece: Buffer, first: boolean, last: boolean) => this.onPiece(op, piece, first, last));
   }
 
   get isClosed(): boolean {
@@ -84,26 +89,20 @@ export class ChannelConn {
   send(channel: number, data: Buffer | string): boolean {
     if (this.closed) return true;
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
-    if (this.base64) this.ws.send(String.fromCharCode(48 + channel) + payload.toString('base64'));
-    else {
-      const msg = Buffer.allocUnsafe(payload.length + 1);
-      msg[0] = channel;
-      payload.copy(msg, 1);
-      this.ws.send(msg, { binary: true });
-    }
+    if (this.base64) this.ep.send(1, undefined, Buffer.from(String.fromCharCode(48 + channel) + payload.toString('base64'), 'latin1'));
+    else this.ep.send(2, CHANNEL_BYTE[channel], payload);
     this.sent += payload.length;
     const drop = this.opts.dropAfterBytes;
     if (drop !== undefined && this.sent >= drop) {
-      this.socket.destroy();
-      this.onClosed();
+      this.ep.terminate();
       return true;
     }
-    return this.ws.bufferedAmount < this.opts.highWaterMark;
+    return this.ep.bufferedAmount < this.opts.highWaterMark;
   }
 
   /** Calls `cb` once the outbound buffer is below the high-water mark (or the connection closed). */
   onDrain(cb: () => void): void {
-    if (this.closed || this.ws.bufferedAmount < this.opts.highWaterMark) {
+    if (this.closed || this.ep.bufferedAmount < this.opts.highWaterMark) {
       cb();
       return;
     }
@@ -112,7 +111,7 @@ export class ChannelConn {
 
   private checkDrain(): void {
     if (!this.drainWaiters.length) return;
-    if (this.closed || this.ws.bufferedAmount < this.opts.highWaterMark) {
+    if (this.closed || this.ep.bufferedAmount < this.opts.highWaterMark) {
       const w = this.drainWaiters;
       this.drainWaiters = [];
       for (const cb of w) cb();
@@ -120,9 +119,10 @@ export class ChannelConn {
   }
 
   /**
-   * Incoming frames as (channel, payload); empty messages are skipped as wsstream does. Frames that
-   * arrive before a handler is set (the client writes stdin while the process is being spawned) are
-   * queued, and the socket paused, until then.
+   * Incoming data as (channel, payload): large messages arrive in pieces, each tagged with the
+   * message's channel (boundaries carry no meaning for stdin). Empty messages are skipped as
+   * wsstream does. Data that arrives before a handler is set (stdin written while the process is
+   * being spawned) is queued, and reading paused, until then.
    */
   onMessage(cb: (channel: number, payload: Buffer) => void, onProtocolError?: (why: string) => void): void {
     this.handler = cb;
@@ -130,37 +130,60 @@ export class ChannelConn {
     const q = this.early;
     this.early = [];
     for (const [ch, p] of q) cb(ch, p);
-    this.ws.resume();
+    this.ep.resume();
   }
 
-  private handler: ((channel: number, payload: Buffer) => void) | undefined;
-  private protocolError: ((why: string) => void) | undefined;
-  private early: Array<[number, Buffer]> = [];
-
-  private onRaw(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    let buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!buf.length) return;
-    if (this.base64) {
-      if (isBinary) return;
-      const text = buf.toString('latin1');
-      const ch = text.charCodeAt(0) - 48;
-      if (ch < 0 || ch > 9) return;
-      buf = Buffer.concat([Buffer.from([ch]), Buffer.from(text.slice(1), 'base64')]);
-    }
-    const ch = buf[0]!;
+  private dispatch(ch: number, payload: Buffer): void {
     if (ch === 255) {
       if (!this.v5) return;
-      if (buf.length !== 2) {
+      if (payload.length !== 1) {
         this.protocolError?.('CLOSE frame must carry exactly one channel');
         return;
       }
     }
-    const payload = buf.subarray(1);
     if (this.handler) this.handler(ch, payload);
     else {
       this.early.push([ch, payload]);
-      this.ws.pause();
+      this.ep.pause();
     }
+  }
+
+  private onPiece(op: number, piece: Buffer, first: boolean, last: boolean): void {
+    if (first) {
+      this.channel = -1;
+      this.pending = undefined;
+    }
+    const whole = this.base64 || this.channel === 255 || (this.channel === -1 && piece[0] === 255);
+    if (this.base64) {
+      // Text frames: '0'+channel then base64 of the payload; decoded once the message is complete.
+      if (op !== 1) return;
+      (this.pending ??= []).push(piece);
+      if (!last) return;
+      const text = Buffer.concat(this.pending).toString('latin1');
+      this.pending = undefined;
+      if (!text.length) return;
+      const ch = text.charCodeAt(0) - 48;
+      if (ch < 0 || ch > 9) return;
+      this.dispatch(ch, Buffer.from(text.slice(1), 'base64'));
+      return;
+    }
+    if (op !== 2) return; // client-go and client-node send binary only; text is ignored
+    if (whole) {
+      (this.pending ??= []).push(piece);
+      if (this.channel === -1 && piece.length) this.channel = piece[0]!;
+      if (!last) return;
+      const all = Buffer.concat(this.pending);
+      this.pending = undefined;
+      if (all.length) this.dispatch(all[0]!, all.subarray(1));
+      return;
+    }
+    let p = piece;
+    if (this.channel === -1) {
+      if (!p.length) return;
+      this.channel = p[0]!;
+      p = p.subarray(1);
+    }
+    if (p.length) this.dispatch(this.channel, p);
   }
 
   onClose(cb: () => void): void {
@@ -178,11 +201,11 @@ export class ChannelConn {
   }
 
   pause(): void {
-    if (!this.closed) this.ws.pause();
+    if (!this.closed) this.ep.pause();
   }
 
   resume(): void {
-    if (!this.closed) this.ws.resume();
+    if (!this.closed) this.ep.resume();
   }
 
   /** Write the one status message on channel 3 (v4/v5 JSON; older protocols: text, failures only). */
@@ -191,10 +214,10 @@ export class ChannelConn {
     else if (status.status !== 'Success') this.send(3, String(status.message ?? ''));
   }
 
-  /** Close 1000 and let ws wait for the client's close frame (a plain close() would send 1005). */
+  /** Close 1000 and wait for the client's close frame (the apiserver's finish()). */
   close(): void {
     if (this.closed) return;
-    this.ws.close(1000);
+    this.ep.close(1000);
   }
 }
 

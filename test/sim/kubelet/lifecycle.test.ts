@@ -223,4 +223,15 @@ test('~> killContainer (fault): the container dies with 137 and restarts per pol
   h.store.delete(PODS, 'default', 'victim', 0);
 });
 
+test('~> termination message: the file at terminationMessagePath, or the log tail with FallbackToLogsOnError', async ({ h }) => {
+  h.store.create(PODS, busyboxPod('tmsg', ['sh', '-c', 'echo "custom reason" > /dev/termination-log; exit 1'], { restartPolicy: 'Never' }));
+  h.store.create(PODS, {
+    metadata: { name: 'tlog', namespace: 'default' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo one; echo last words; exit 2'], terminationMessagePolicy: 'FallbackToLogsOnError' }] },
+  });
+  await waitFor(() => phase(h.store, 'tmsg') === 'Failed' && phase(h.store, 'tlog') === 'Failed', 15000, 'Failed');
+  assert.is(h.store.pod('tmsg')!.status.containerStatuses[0].state.terminated.message, 'custom reason\n');
+  assert.is(h.store.pod('tlog')!.status.containerStatuses[0].state.terminated.message, 'one\nlast words\n');
+});
+
 test.run();
