@@ -5,7 +5,7 @@
  * kuber-api container (path b works on that Pod), and reach the raw producer through the proxy.
  */
 import { connect, type Socket } from 'node:net';
-import { cpuSeconds, treeCpuSeconds } from './procs.js';
+import { cpuSeconds, machineBusySeconds, treeCpuSeconds } from './procs.js';
 import type { DockerClient } from './docker-client.js';
 import type { Ctx, PathId, Sample } from './types.js';
 
@@ -31,6 +31,7 @@ export function cpuSnapshot(ctx: Ctx): Record<string, number> {
   }
   const u = process.cpuUsage();
   s['harness'] = (u.user + u.system) / 1e6;
+  s['machine'] = machineBusySeconds();
   return s;
 }
 
