@@ -184,6 +184,10 @@ export class KubeDirect {
       ws.binaryType = 'nodebuffer';
       ws.once('open', () => {
         ws.removeListener('error', reject);
+        // Handed over paused: frames that came with the 101 would otherwise be emitted (from a
+        // nextTick) before the caller's promise continuation attaches its 'message' listener.
+        // The consumer resumes once it listens.
+        ws.pause();
         resolve({ ws, protocol: ws.protocol });
       });
       ws.once('unexpected-response', (_req, res) => {

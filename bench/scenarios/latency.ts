@@ -52,6 +52,7 @@ export async function roundTrip(ctx: Ctx): Promise<void> {
             if (m[0] === CH_STDOUT) out += m.toString('latin1', 1);
             else if (m[0] === CH_STATUS) status += m.toString('utf8', 1);
           });
+          ws.resume(); // handed over paused (KubeDirect)
           ws.once('close', () => {
             try {
               res(status ? exitCodeOfStatus(status) : 0);
@@ -111,6 +112,7 @@ async function openSession(ctx: Ctx, p: PathId, t: { id: string; pod?: string } 
     ws.on('message', (m: Buffer) => {
       if (m[0] === CH_STDOUT) cb(m.subarray(1));
     });
+    ws.resume(); // handed over paused (KubeDirect)
     return { send: (b) => ws.send(Buffer.concat([Buffer.from([CH_STDIN]), b])), onOutput: (f) => (cb = f), close: () => ws.close(1000) };
   }
   const c = dockerOf(ctx, p);
