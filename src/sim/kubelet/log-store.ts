@@ -123,6 +123,14 @@ export class LogFile {
   }
 
   /**
+   * Ended and everything appended is readable (or the writer failed): a follower at `size` has
+   * read it all. `ended` alone is set before the last queued records are committed.
+   */
+  get complete(): boolean {
+    return this.ended && (this.size >= this.writeOffset || this.failed !== undefined);
+  }
+
+  /**
    * Receive every record appended from now on, synchronously and in order (a follower that has
    * read everything appended so far). Returns an unsubscribe function.
    */
@@ -192,6 +200,7 @@ export class LogFile {
       this.queue = [];
       this.queuedRecords = [];
       this.queuedBytes = 0;
+      this.notify();
       for (const cb of this.drainWaiters.splice(0)) cb();
     } finally {
       this.writing = false;
