@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
 import { PODS, type KObject, type KubeletStore } from '../types.js';
+import { joinCgroup, type MemoryCgroups } from './cgroups.js';
 import { ContainerInstance } from './container.js';
 import { RecordReader, tailStart } from './log-store.js';
-import { buildEnv, ConfigError, expand } from './env.js';
+import { buildEnv, ConfigError, expand, quantity } from './env.js';
 import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.js';
 import { PullError, resolveImage, type ResolvedImage } from './images.js';
 import type { NetworkManager, PodNetwork } from './netns.js';
@@ -46,6 +47,7 @@ export interface WorkerEnv {
   podNetworkChanged(namespace: string): void;
   /** The worker is done (removed or force-deleted). */
   forget(w: PodWorker): void;
+  cgroups: MemoryCgroups;
 }
 
 interface Backoff {
@@ -359,6 +361,10 @@ export class PodWorker {
       t.message = inst.exit.setupError;
       return t;
     }
+    if (inst.cgroup) {
+      if (await inst.cgroup.oomKilled()) t.reason = 'OOMKilled';
+      void inst.cgroup.remove();
+    }
     const message = await terminationMessage(cs.spec, inst, code);
     if (message) t.message = message;
     return t;
@@ -490,12 +496,15 @@ export class PodWorker {
     }
     const infoFd = spec.tty ? 4 : 3;
     const shared = !!this.spec.shareProcessNamespace && this.pause?.pid ? openSync(`/proc/${this.pause.pid}/ns/pid`, 'r') : undefined;
-    const command = containerCommand(this.namespaces(), view, argv, {
+    const built = containerCommand(this.namespaces(), view, argv, {
       infoFd,
       sharedPidFd: shared !== undefined ? infoFd + 1 : undefined,
       hostname,
       tty: spec.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: !!spec.stdin } : undefined,
     });
+    const memLimit = quantity(spec.resources?.limits?.memory);
+    if (Number.isFinite(memLimit) && memLimit > 0) inst.cgroup = await this.env.cgroups.create(inst.id, memLimit);
+    const command = joinCgroup(inst.cgroup, built.file, built.args);
     const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
     inst.adopt(proc);
     await proc.ready;
@@ -697,11 +706,13 @@ export class PodWorker {
     const { hostname } = podHostname(this.pod);
     const env = { ...inst.env };
     if (opts.tty) env.TERM = 'xterm';
-    const command = execCommand(this.namespaces(), inst.view, argv, {
+    const built = execCommand(this.namespaces(), inst.view, argv, {
       pidFd: opts.tty ? 4 : 3,
       hostname,
       tty: opts.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
     });
+    // Execs run in the container's cgroup, as runc exec puts them.
+    const command = joinCgroup(inst.cgroup, built.file, built.args);
     return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: [pidFd] });
   }
 
@@ -805,7 +816,12 @@ export class PodWorker {
       this.stopProbers(cs);
       for (const inst of cs.instances) if (inst.running) inst.proc?.kill('SIGKILL');
     }
-    for (const cs of [...this.main, ...this.init]) for (const inst of cs.instances) if (inst.proc) await inst.finished;
+    for (const cs of [...this.main, ...this.init]) {
+      for (const inst of cs.instances) {
+        if (inst.proc) await inst.finished;
+        await inst.cgroup?.remove();
+      }
+    }
     await this.teardownSandbox();
     await this.terminating?.catch(() => {});
   }
