@@ -8,6 +8,7 @@
  * stdin pipe that attach sessions write into (`stdinOnce`: closed after the first session).
  */
 import { randomBytes } from 'node:crypto';
+import type { ContainerCgroup } from './cgroups.js';
 import { LogFile, STDERR, STDOUT } from './log-store.js';
 import type { ContainerView } from './sandbox.js';
 import type { ExitInfo, SandboxProcess } from './sandbox-process.js';
@@ -26,6 +27,8 @@ export class ContainerInstance {
   exit: ExitInfo | undefined;
   /** Why it was killed by the kubelet, if it was (reason for the terminated state). */
   killReason: string | undefined;
+  /** Its memory cgroup, when it has a memory limit. */
+  cgroup: ContainerCgroup | undefined;
   readonly log: LogFile;
   private readonly sinks = new Set<OutputSink>();
   private readonly pausedBy = new Set<unknown>();

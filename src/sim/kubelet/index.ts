@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { childLogger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
 import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICES, type KObject, type Kubelet, type KubeletOptions, type KubeletStore, type WatchEvent } from '../types.js';
+import { MemoryCgroups } from './cgroups.js';
 import { servicesSection } from './hosts.js';
 import { handleLog } from './log-serve.js';
 import { NetworkManager } from './netns.js';
@@ -66,6 +67,7 @@ class SimKubelet implements Kubelet {
       forget: (w) => {
         if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
       },
+      cgroups: new MemoryCgroups(),
     };
     this.streams = new StreamServer({
       worker: (pod) => this.workerFor(pod),

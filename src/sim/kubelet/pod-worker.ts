@@ -7,12 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { openSync, promises as fsp } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
 import { PODS, type KObject, type KubeletStore } from '../types.js';
+import { joinCgroup, type MemoryCgroups } from './cgroups.js';
 import { ContainerInstance } from './container.js';
-import { buildEnv, ConfigError, expand } from './env.js';
+import { RecordReader, tailStart } from './log-store.js';
+import { buildEnv, ConfigError, expand, quantity } from './env.js';
 import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.js';
 import { PullError, resolveImage, type ResolvedImage } from './images.js';
 import type { NetworkManager, PodNetwork } from './netns.js';
@@ -44,6 +47,7 @@ export interface WorkerEnv {
   podNetworkChanged(namespace: string): void;
   /** The worker is done (removed or force-deleted). */
   forget(w: PodWorker): void;
+  cgroups: MemoryCgroups;
 }
 
 interface Backoff {
@@ -217,7 +221,8 @@ export class PodWorker {
   private async setupSandbox(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
     const hostNetwork = !!this.spec.hostNetwork;
-    const { hostname } = podHostname(this.pod);
+    // A hostNetwork pod sees the node's hostname, as it shares the node's UTS namespace.
+    const hostname = hostNetwork ? osHostname() : podHostname(this.pod).hostname;
     // Volumes first (a missing ConfigMap keeps the pod in ContainerCreating, retrying, as FailedMount).
     for (let attempt = 0; ; attempt++) {
       try {
@@ -326,7 +331,7 @@ export class PodWorker {
         this.stopProbers(cs);
         cs.ready = false;
         cs.started = false;
-        const term = this.terminatedState(inst);
+        const term = await this.terminatedState(cs, inst);
         cs.history.push(term);
         if (cs.history.length > 2) cs.history.shift();
         this.writeStatus();
@@ -341,7 +346,7 @@ export class PodWorker {
     }
   }
 
-  private terminatedState(inst: ContainerInstance): TerminatedState {
+  private async terminatedState(cs: ContainerState, inst: ContainerInstance): Promise<TerminatedState> {
     const code = inst.exit?.code ?? 137;
     const t: TerminatedState = {
       exitCode: code,
@@ -354,7 +359,14 @@ export class PodWorker {
       t.reason = 'StartError';
       t.exitCode = 128;
       t.message = inst.exit.setupError;
+      return t;
     }
+    if (inst.cgroup) {
+      if (await inst.cgroup.oomKilled()) t.reason = 'OOMKilled';
+      void inst.cgroup.remove();
+    }
+    const message = await terminationMessage(cs.spec, inst, code);
+    if (message) t.message = message;
     return t;
   }
 
@@ -484,12 +496,15 @@ export class PodWorker {
     }
     const infoFd = spec.tty ? 4 : 3;
     const shared = !!this.spec.shareProcessNamespace && this.pause?.pid ? openSync(`/proc/${this.pause.pid}/ns/pid`, 'r') : undefined;
-    const command = containerCommand(this.namespaces(), view, argv, {
+    const built = containerCommand(this.namespaces(), view, argv, {
       infoFd,
       sharedPidFd: shared !== undefined ? infoFd + 1 : undefined,
       hostname,
       tty: spec.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: !!spec.stdin } : undefined,
     });
+    const memLimit = quantity(spec.resources?.limits?.memory);
+    if (Number.isFinite(memLimit) && memLimit > 0) inst.cgroup = await this.env.cgroups.create(inst.id, memLimit);
+    const command = joinCgroup(inst.cgroup, built.file, built.args);
     const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
     inst.adopt(proc);
     await proc.ready;
@@ -543,10 +558,15 @@ export class PodWorker {
 
   private async makeView(cs: ContainerState, image: ResolvedImage, cdir: string, user: { uid?: number; gid?: number }): Promise<ContainerView> {
     const spec = cs.spec;
+    await fsp.mkdir(cdir, { recursive: true });
+    const termLog = join(cdir, 'termination-log');
+    await fsp.writeFile(termLog, '', { mode: 0o666 });
+    await fsp.chmod(termLog, 0o666);
     const mounts: Mount[] = [
       { dest: '/etc/hosts', src: this.hostsPath, ro: false },
       { dest: '/etc/resolv.conf', src: this.resolvPath, ro: false },
       { dest: '/etc/hostname', src: this.hostnamePath, ro: false },
+      { dest: spec.terminationMessagePath || '/dev/termination-log', src: termLog, ro: false },
     ];
     for (const vm of (spec.volumeMounts ?? []) as Obj[]) {
       const vol = this.volumes.get(vm.name);
@@ -573,7 +593,7 @@ export class PodWorker {
       }
     }
     const cwd = spec.workingDir || image.config.workingDir || '/';
-    const view: ContainerView = { rootfs: image.rootfs, mounts, cwd, caps, uid: user.uid, gid: user.gid };
+    const view: ContainerView = { rootfs: image.rootfs, mounts, cwd, caps, uid: user.uid, gid: user.gid, readOnlyRoot: !!sc.readOnlyRootFilesystem };
     if (image.rootfs === 'busybox') {
       view.rootDir = join(cdir, 'rootfs');
       await this.env.rootfs.busyboxCopy(view.rootDir);
@@ -686,11 +706,13 @@ export class PodWorker {
     const { hostname } = podHostname(this.pod);
     const env = { ...inst.env };
     if (opts.tty) env.TERM = 'xterm';
-    const command = execCommand(this.namespaces(), inst.view, argv, {
+    const built = execCommand(this.namespaces(), inst.view, argv, {
       pidFd: opts.tty ? 4 : 3,
       hostname,
       tty: opts.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
     });
+    // Execs run in the container's cgroup, as runc exec puts them.
+    const command = joinCgroup(inst.cgroup, built.file, built.args);
     return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: [pidFd] });
   }
 
@@ -752,16 +774,16 @@ export class PodWorker {
       cs.ready = false;
       cs.started = false;
       if (cs.waiting && cs.history.length) cs.waiting = undefined;
-      this.recordFinal(cs);
+      await this.recordFinal(cs);
     }
   }
 
   /** After a kill, make sure the last instance's termination is in the history. */
-  private recordFinal(cs: ContainerState): void {
+  private async recordFinal(cs: ContainerState): Promise<void> {
     const inst = cs.current;
     if (!inst || !inst.exit) return;
     if (!cs.history.some((h) => h.containerID === inst.containerID)) {
-      cs.history.push(this.terminatedState(inst));
+      cs.history.push(await this.terminatedState(cs, inst));
       if (cs.history.length > 2) cs.history.shift();
     }
   }
@@ -794,7 +816,12 @@ export class PodWorker {
       this.stopProbers(cs);
       for (const inst of cs.instances) if (inst.running) inst.proc?.kill('SIGKILL');
     }
-    for (const cs of [...this.main, ...this.init]) for (const inst of cs.instances) if (inst.proc) await inst.finished;
+    for (const cs of [...this.main, ...this.init]) {
+      for (const inst of cs.instances) {
+        if (inst.proc) await inst.finished;
+        await inst.cgroup?.remove();
+      }
+    }
     await this.teardownSandbox();
     await this.terminating?.catch(() => {});
   }
@@ -951,6 +978,46 @@ export class PodWorker {
     this.env.store.mutate(PODS, this.namespace, this.name, (o) => {
       if (o.metadata.uid === this.uid) (o as Obj).status = next;
     });
+  }
+}
+
+/**
+ * The kubelet's termination message: the file at terminationMessagePath (at most 4096 bytes) or,
+ * with FallbackToLogsOnError and a failure, the end of the log (80 lines / 2048 bytes).
+ */
+async function terminationMessage(spec: Obj, inst: ContainerInstance, code: number): Promise<string | undefined> {
+  const dest = spec.terminationMessagePath || '/dev/termination-log';
+  const m = inst.view.mounts.find((x) => x.dest === dest);
+  if (m) {
+    const fh = await fsp.open(m.src, 'r').catch(() => undefined);
+    if (fh) {
+      const buf = Buffer.alloc(4096);
+      const { bytesRead } = await fh.read(buf, 0, 4096, 0);
+      await fh.close();
+      if (bytesRead) return buf.subarray(0, bytesRead).toString('utf8');
+    }
+  }
+  if (spec.terminationMessagePolicy !== 'FallbackToLogsOnError' || code === 0) return undefined;
+  const text = await readLogTail(inst, 80, 2048);
+  return text || undefined;
+}
+
+async function readLogTail(inst: ContainerInstance, lines: number, maxBytes: number): Promise<string> {
+  const fh = await fsp.open(inst.log.path, 'r').catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const { offset, skip } = await tailStart(fh, inst.log.size, lines);
+    const reader = new RecordReader(fh, offset);
+    const parts: Buffer[] = [];
+    let first = true;
+    for (let rec = await reader.next(inst.log.size); rec; rec = await reader.next(inst.log.size)) {
+      parts.push(first ? rec.payload.subarray(skip) : rec.payload);
+      first = false;
+    }
+    const all = Buffer.concat(parts);
+    return all.subarray(Math.max(0, all.length - maxBytes)).toString('utf8');
+  } finally {
+    await fh.close();
   }
 }
 

@@ -61,6 +61,8 @@ export interface ContainerView {
   uid?: number;
   gid?: number;
   caps: string[];
+  /** securityContext.readOnlyRootFilesystem: the root (and, on the host view, /tmp) read-only. */
+  readOnlyRoot?: boolean;
 }
 
 /** Namespaces of a pod sandbox to join (absent: run on the host's, e.g. without root). */
@@ -98,10 +100,10 @@ function hostRootArgs(): string[] {
 export function viewArgs(view: ContainerView): string[] {
   const a: string[] = [];
   if (view.rootfs === 'busybox') {
-    a.push('--bind', view.rootDir!, '/');
+    a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.rootDir!, '/');
   } else {
     a.push(...hostRootArgs(), '--tmpfs', '/run');
-    a.push('--bind', view.tmpDir!, '/tmp');
+    a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.tmpDir!, '/tmp');
   }
   a.push('--proc', '/proc', '--dev', '/dev');
   for (const m of view.mounts) a.push(m.ro ? '--ro-bind' : '--bind', m.src, m.dest);

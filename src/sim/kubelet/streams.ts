@@ -50,7 +50,7 @@ const kubeletStatus = (e: KubeletError) => new StatusError(e.code, e.code === 40
 
 export class StreamServer {
   private readonly open = new Set<WsEndpoint>();
-  private readonly kinds = new Map<unknown, Kind>();
+  private readonly kinds = new Map<WsEndpoint, Kind>();
 
   constructor(private readonly host: StreamHost) {}
 
@@ -197,5 +197,6 @@ export class StreamServer {
   stop(): void {
     for (const ep of this.open) ep.terminate();
     this.open.clear();
+    this.kinds.clear();
   }
 }

@@ -223,4 +223,32 @@ test('~> killContainer (fault): the container dies with 137 and restarts per pol
   h.store.delete(PODS, 'default', 'victim', 0);
 });
 
+test('~> termination message: the file at terminationMessagePath, or the log tail with FallbackToLogsOnError', async ({ h }) => {
+  h.store.create(PODS, busyboxPod('tmsg', ['sh', '-c', 'echo "custom reason" > /dev/termination-log; exit 1'], { restartPolicy: 'Never' }));
+  h.store.create(PODS, {
+    metadata: { name: 'tlog', namespace: 'default' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo one; echo last words; exit 2'], terminationMessagePolicy: 'FallbackToLogsOnError' }] },
+  });
+  await waitFor(() => phase(h.store, 'tmsg') === 'Failed' && phase(h.store, 'tlog') === 'Failed', 15000, 'Failed');
+  assert.is(h.store.pod('tmsg')!.status.containerStatuses[0].state.terminated.message, 'custom reason\n');
+  assert.is(h.store.pod('tlog')!.status.containerStatuses[0].state.terminated.message, 'one\nlast words\n');
+});
+
+test('~> memory limit: a container that exceeds it is OOMKilled (exit 137); one within it runs', async ({ h }) => {
+  const limited = (name: string, mib: number) => ({
+    metadata: { name, namespace: 'default' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['dd', 'if=/dev/zero', 'of=/dev/null', `bs=${mib}M`, 'count=1'], resources: { limits: { memory: '32Mi' } } }] },
+  });
+  h.store.create(PODS, limited('oom', 96));
+  h.store.create(PODS, limited('fits', 4));
+  await waitFor(() => ['Succeeded', 'Failed'].includes(phase(h.store, 'oom') ?? '') && phase(h.store, 'fits') === 'Succeeded', 20000, 'done');
+  const t = h.store.pod('oom')!.status.containerStatuses[0].state.terminated;
+  if (t.reason !== 'OOMKilled') console.log(`SKIP OOMKilled: memory cgroups unavailable here (${t.reason} ${t.exitCode})`);
+  else {
+    assert.is(t.exitCode, 137);
+    assert.is(h.store.pod('oom')!.status.phase, 'Failed');
+  }
+  assert.is(h.store.pod('fits')!.status.containerStatuses[0].state.terminated.reason, 'Completed');
+});
+
 test.run();

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { CONFIGMAPS, PODS, SECRETS, SERVICES } from '../../../src/sim/types.js';
 import { busyboxPod, execIn, phase, runToCompletion, startKubelet, waitFor, type KubeletHarness } from './helpers.js';
 
@@ -230,6 +231,23 @@ test('~> a program that does not exist: StartError 128 with the runtime message'
   assert.is(t.reason, 'StartError');
   assert.is(t.exitCode, 128);
   assert.match(t.message, 'exec: "no-such-program": executable file not found in $PATH');
+});
+
+test('~> readOnlyRootFilesystem: the root is read-only, volumes are not', async ({ h }) => {
+  const r = await runToCompletion(h, {
+    metadata: { name: 'rofs' },
+    spec: {
+      volumes: [{ name: 'v', emptyDir: {} }],
+      containers: [{ name: 'c', image: 'busybox', securityContext: { readOnlyRootFilesystem: true }, command: ['sh', '-c', 'touch /x 2>/dev/null || echo root-ro; touch /tmp/x 2>/dev/null || echo tmp-ro; touch /v/x && echo vol-ok'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+    },
+  });
+  assert.is(r.log, 'root-ro\ntmp-ro\nvol-ok\n');
+});
+
+test('~> hostNetwork pods see the node hostname and podIP = hostIP', async ({ h }) => {
+  const r = await runToCompletion(h, { metadata: { name: 'hostnetpod' }, spec: { hostNetwork: true, containers: [{ name: 'c', image: 'busybox', command: ['hostname'] }] } });
+  assert.is(r.log.trim(), hostname());
+  assert.is(r.pod.status.podIP, r.pod.status.hostIP);
 });
 
 test.run();

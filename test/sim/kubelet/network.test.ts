@@ -1,0 +1,115 @@
+/**
+ * Pod networks across simulators: two kubelets at once share the bridge with distinct pod IPs and
+ * reach each other's pods; stopping one removes its veths and IP claims and leaves the other's
+ * alone; a crashed run's claims are reaped at start; `network: host` runs pods on the host
+ * network with podIP 127.0.0.1; pod-to-pod traffic over the bridge.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PODS } from '../../../src/sim/types.js';
+import { busyboxPod, execIn, phase, startKubelet, waitFor, type KubeletHarness } from './helpers.js';
+
+const test = suite('network');
+const root = process.getuid?.() === 0;
+const IPAM = '/run/kubesim/ipam';
+
+const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+const vethOf = (ip: string) => {
+  const [, , x, y] = ip.split('.').map(Number) as [number, number, number, number];
+  return `ksv${((x << 8) | y).toString(16).padStart(4, '0')}`;
+};
+
+async function httpdPod(h: KubeletHarness, name: string): Promise<string> {
+  h.store.create(PODS, busyboxPod(name, ['sh', '-c', `mkdir /w; echo ${name} > /w/i; exec httpd -f -p 80 -h /w`], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }));
+  await waitFor(() => phase(h.store, name) === 'Running', 15000, `${name} Running`);
+  return h.store.pod(name)!.status.podIP;
+}
+
+async function get(url: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      return await (await fetch(url)).text();
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`unreachable: ${url}`);
+}
+
+if (!root) console.log('SKIP network namespace tests: not running as root');
+const t = (name: string, fn: () => Promise<void>) => (root ? test(name, fn) : test.skip(name, fn));
+
+t('~> two simulators at once: distinct IPs, both reachable, pod-to-pod across them; stop cleans only its own', async () => {
+  const a = await startKubelet();
+  const b = await startKubelet();
+  try {
+    const ipA = await httpdPod(a, 'web-a');
+    const ipB = await httpdPod(b, 'web-b');
+    assert.is.not(ipA, ipB);
+    assert.is(await get(`http://${ipA}/i`), 'web-a\n');
+    assert.is(await get(`http://${ipB}/i`), 'web-b\n');
+    const cross = await execIn(a, 'web-a', ['wget', '-q', '-O-', `http://${ipB}/i`]);
+    assert.is(cross.stdout, 'web-b\n');
+    assert.ok(existsSync(`${IPAM}/${ipA}`) && existsSync(`${IPAM}/${ipB}`));
+    assert.match(links(), vethOf(ipA));
+    await a.stop();
+    assert.not.ok(existsSync(`${IPAM}/${ipA}`), 'claim released');
+    assert.not.match(links(), vethOf(ipA));
+    assert.is(await get(`http://${ipB}/i`), 'web-b\n');
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+t('~> a crashed run: claims of a dead owner are reaped at start', async () => {
+  mkdirSync(IPAM, { recursive: true });
+  const stale = '10.244.255.254';
+  writeFileSync(`${IPAM}/${stale}`, JSON.stringify({ pid: 2 ** 22 + 12345, veth: vethOf(stale) }));
+  const h = await startKubelet();
+  try {
+    assert.not.ok(existsSync(`${IPAM}/${stale}`));
+  } finally {
+    await h.stop();
+  }
+});
+
+t('~> deleting a pod releases its IP and veth', async () => {
+  const h = await startKubelet();
+  try {
+    const ip = await httpdPod(h, 'gone');
+    h.store.delete(PODS, 'default', 'gone', 0);
+    await waitFor(() => !existsSync(`${IPAM}/${ip}`), 10000, 'released');
+    assert.not.match(links(), vethOf(ip));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('~> network: host: pods share the host network, podIP 127.0.0.1', async () => {
+  const h = await startKubelet({ network: 'host' });
+  try {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    h.store.create(PODS, busyboxPod('hostnet', ['sh', '-c', `mkdir /w; echo host > /w/i; exec httpd -f -p 127.0.0.1:${port} -h /w`], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }));
+    await waitFor(() => phase(h.store, 'hostnet') === 'Running', 15000, 'Running');
+    assert.is(h.store.pod('hostnet')!.status.podIP, '127.0.0.1');
+    assert.is(await get(`http://127.0.0.1:${port}/i`), 'host\n');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('~> no claims are left behind by this file', () => {
+  const mine = existsSync(IPAM) ? readdirSync(IPAM).filter((f) => {
+    try {
+      return JSON.parse(execFileSync('cat', [`${IPAM}/${f}`], { encoding: 'utf8' })).pid === process.pid;
+    } catch {
+      return false;
+    }
+  }) : [];
+  assert.equal(mine, []);
+});
+
+test.run();
