@@ -261,21 +261,6 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
       if (!opts.follow) break;
       if (file.ended) {
         if (file.size > reader.offset) continue; // committed just before the end
-        if (!file.complete) {
-          // The container ended but its last records are still being written: wait for them
-          // (a short-lived container's only output would otherwise be missed by a follower).
-          await new Promise<void>((r) => {
-            const un = file.subscribe(() => {
-              un();
-              r();
-            });
-            if (file.complete || file.size > reader.offset) {
-              un();
-              r();
-            }
-          });
-          continue;
-        }
         break;
       }
       if (reader.offset === file.appendedSize) {

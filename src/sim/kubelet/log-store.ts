@@ -47,7 +47,10 @@ export interface LogRecord {
 export class LogFile {
   /** Committed bytes: readers never read past this. */
   size = 0;
+  /** No more records and every appended one is committed (or the writer failed): readers may finish. */
   ended = false;
+  /** end() was called: appends are refused while the last queued records are written. */
+  private closing = false;
   private fh: FileHandle | undefined;
   private opening: Promise<void> | undefined;
   private queue: Buffer[] = [];
@@ -80,7 +83,7 @@ export class LogFile {
 
   /** Queue a chunk. Returns false when the writer is behind: pause the source until `onDrain`. */
   append(stream: number, data: Buffer): boolean {
-    if (this.ended || !data.length) return this.queuedBytes < this.highWaterMark;
+    if (this.closing || !data.length) return this.queuedBytes < this.highWaterMark;
     const ts = nowNs();
     const frame = Buffer.allocUnsafe(OVERHEAD);
     frame[0] = stream;
@@ -109,25 +112,28 @@ export class LogFile {
 
   /** No more records; resolves when everything queued is on disk. Followers then finish. */
   async end(): Promise<void> {
-    if (!this.ended) {
-      this.ended = true;
+    if (this.closing) return this.endedP;
+    this.closing = true;
+    this.endedP = (async () => {
       if (this.queue.length || this.writing) await new Promise<void>((r) => this.endWaiters.push(r));
       await this.fh?.close().catch(() => {});
       this.fh = undefined;
+      // Only now: a follower that sees `ended` has every record on disk to read.
+      this.ended = true;
       this.notify();
-    }
+    })();
+    return this.endedP;
   }
+
+  private endedP: Promise<void> = Promise.resolve();
 
   get appendedSize(): number {
     return this.writeOffset;
   }
 
-  /**
-   * Ended and everything appended is readable (or the writer failed): a follower at `size` has
-   * read it all. `ended` alone is set before the last queued records are committed.
-   */
+  /** Same as `ended` (kept for callers that asked for "ended and fully committed"). */
   get complete(): boolean {
-    return this.ended && (this.size >= this.writeOffset || this.failed !== undefined);
+    return this.ended;
   }
 
   /**
