@@ -101,6 +101,10 @@ export function pickInstance(worker: PodWorker | undefined, pod: KObject, contai
     return inst;
   }
   let id: string | undefined;
+  // An instance whose process ran and has just exited, before its termination is recorded: the
+  // runtime has it (the kubelet serves it as terminated), it is not "waiting to start".
+  const cur = cs.current;
+  if (!snap.running && !snap.terminated && cur?.proc && cur.startedAt && !cur.running) return cur;
   if (snap.running) id = snap.containerID;
   else if (snap.terminated) id = snap.terminated.containerID || snap.lastTerminated?.containerID;
   else if (snap.lastTerminated) id = snap.lastTerminated.containerID;
