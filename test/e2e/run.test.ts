@@ -37,6 +37,18 @@ const CASES: Case[] = [
     const n = await env.docker(['run', '--rm', 'busybox', 'printf', 'no newline']);
     assert.is(n.stdout.toString(), 'no newline');
   }],
+  ['~> docker start -a of a created and then of an exited container: each run from its first byte, with its exit code', async (env) => {
+    const name = `starta-${process.pid}-${Date.now() % 100000}`;
+    const c = await env.docker(['create', '--name', name, 'busybox', 'sh', '-c', 'echo run-x; echo e >&2; exit 6']);
+    assert.is(c.code, 0, c.stderr);
+    for (let i = 0; i < 2; i++) {
+      const r = await env.docker(['start', '-a', name]);
+      assert.is(r.code, 6, r.stderr);
+      assert.match(r.stdout.toString(), /^run-x\n/);
+      assert.ok((r.stdout.toString() + r.stderr).includes('e\n'));
+    }
+    await env.docker(['rm', '-f', name]);
+  }],
   ['~> docker run -t --rm of a short-lived container: raw TTY output from the first byte (replayed from the log)', async (env) => {
     const r = await env.docker(['run', '-t', '--rm', 'busybox', 'sh', '-c', 'echo tty-first; exit 4']);
     assert.is(r.code, 4, r.stderr);
