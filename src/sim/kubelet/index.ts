@@ -89,7 +89,7 @@ class SimKubelet implements Kubelet {
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
-    void this.rootfs.busyboxTemplate().catch((err) => this.log.warn({ err }, 'busybox root filesystem unavailable'));
+    void this.rootfs.busyboxTemplate().catch((err) => this.running && this.log.warn({ err }, 'busybox root filesystem unavailable'));
     this.unsubs.push(this.store.subscribe(PODS, (ev) => this.onPodEvent(ev)));
     this.unsubs.push(this.store.subscribe(SERVICES, (ev) => this.markHosts(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(CONFIGMAPS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));

@@ -159,7 +159,8 @@ export class PodWorker {
       await Promise.all(this.main.map((cs) => this.supervise(cs)));
       if (!this.stopping) await this.finish();
     } catch (err) {
-      if (!(err instanceof Cancelled)) this.log.error({ err }, 'pod worker failed');
+      // Failures of a pod that is being stopped (its sandbox taken away underneath) are expected.
+      if (!(err instanceof Cancelled) && !this.stopping) this.log.error({ err }, 'pod worker failed');
     }
   }
 
@@ -230,6 +231,11 @@ export class PodWorker {
       const pid = await this.pause.ready;
       if (!pid) throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
       if (!this.net.hostNetwork) await this.env.net.attach(this.net, pid);
+    }
+    if (this.stopping) {
+      // Killed while the sandbox was being made: undo what this call created.
+      await this.teardownSandbox();
+      throw new Cancelled();
     }
     await fsp.writeFile(this.hostnamePath, `${hostname}\n`);
     await this.writeHosts();
@@ -409,6 +415,12 @@ export class PodWorker {
     const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
     inst.adopt(proc);
     await proc.ready;
+    if (this.stopping) {
+      // The pod was killed while this container was starting.
+      proc.kill('SIGKILL');
+      await inst.finished;
+      throw new Cancelled();
+    }
     cs.waiting = undefined;
     cs.started = !spec.startupProbe;
     cs.ready = false;
@@ -565,18 +577,19 @@ export class PodWorker {
     const resolved = await resolveProgram(inst.view, argv[0] ?? '', inst.env.PATH);
     if (!resolved.ok) return { code: resolved.code, message: `OCI runtime exec failed: exec failed: unable to start container process: ${resolved.message}: unknown` };
     if (!inst.proc?.pid) return { code: 126, message: 'OCI runtime exec failed: exec failed: container is not running: unknown' };
-    const pidFd = openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r');
+    // Joining the container's PID namespace needs privilege; unprivileged, an exec gets its own.
+    const pidFd = this.env.root ? openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r') : undefined;
     const { hostname } = podHostname(this.pod);
     const env = { ...inst.env };
     if (opts.tty) env.TERM = 'xterm';
     const built = execCommand(this.namespaces(), inst.view, argv, {
-      pidFd: opts.tty ? 4 : 3,
+      pidFd: pidFd === undefined ? undefined : opts.tty ? 4 : 3,
       hostname,
       tty: opts.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
     });
     // Execs run in the container's cgroup, as runc exec puts them.
     const command = joinCgroup(inst.cgroup, built.file, built.args);
-    return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: [pidFd] });
+    return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: pidFd === undefined ? [] : [pidFd] });
   }
 
   private async execCapture(inst: ContainerInstance, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
