@@ -6,7 +6,7 @@
  * termination, and the pod status the kubelet writes at every transition.
  */
 import { createHash } from 'node:crypto';
-import { openSync, promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
@@ -137,7 +137,14 @@ export class PodWorker {
 
   // ------------------------------------------------------------------ lifecycle
 
-  async run(): Promise<void> {
+  /** The worker's main loop, so that a stop can wait until nothing of it runs any more. */
+  private mainLoop: Promise<void> | undefined;
+
+  start(): void {
+    this.mainLoop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
     try {
       this.startTime = now();
       this.scheduleDeadline();
@@ -412,6 +419,11 @@ export class PodWorker {
     const memLimit = quantity(spec.resources?.limits?.memory);
     if (Number.isFinite(memLimit) && memLimit > 0) inst.cgroup = await this.env.cgroups.create(inst.id, memLimit);
     const command = joinCgroup(inst.cgroup, built.file, built.args);
+    if (this.stopping) {
+      if (shared !== undefined) closeSync(shared);
+      await inst.failStart('the pod is being stopped');
+      throw new Cancelled();
+    }
     const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
     inst.adopt(proc);
     await proc.ready;
@@ -670,6 +682,7 @@ export class PodWorker {
     this.terminating ??= (async () => {
       clearTimeout(this.deadlineTimer);
       await this.killAll(graceSeconds);
+      await this.mainLoop?.catch(() => {});
       this.terminal = true;
       await this.teardownSandbox();
       this.flushStatus();
@@ -692,8 +705,10 @@ export class PodWorker {
       this.stopProbers(cs);
       for (const inst of cs.instances) if (inst.running) inst.proc?.kill('SIGKILL');
     }
+    await this.mainLoop?.catch(() => {});
     for (const cs of [...this.main, ...this.init]) {
       for (const inst of cs.instances) {
+        if (inst.running) inst.proc?.kill('SIGKILL');
         if (inst.proc) await inst.finished;
         await inst.cgroup?.remove();
       }
