@@ -252,6 +252,23 @@ export class RecordReader {
     private readonly blockSize = 1 << 20,
   ) {}
 
+  /** The next record if it is entirely in the loaded block (no I/O, no await); else undefined. */
+  nextBuffered(limit: number): LogRecord | undefined {
+    if (this.offset + OVERHEAD > limit) return undefined;
+    const rel = this.offset - this.blockStart;
+    if (rel < 0 || rel + HDR > this.block.length) return undefined;
+    const len = this.block.readUInt32LE(rel + 4);
+    if (rel + HDR + len + TRL > this.block.length || this.offset + len + OVERHEAD > limit) return undefined;
+    const rec: LogRecord = {
+      stream: this.block[rel]!,
+      ts: this.block.readBigUInt64LE(rel + 8),
+      payload: this.block.subarray(rel + HDR, rel + HDR + len),
+      offset: this.offset,
+    };
+    this.offset += len + OVERHEAD;
+    return rec;
+  }
+
   async next(limit: number): Promise<LogRecord | undefined> {
     if (this.offset + OVERHEAD > limit) return undefined;
     let rel = this.offset - this.blockStart;
