@@ -116,7 +116,14 @@ export class AttachService {
     if (t.state.Paused) throw conflict(`container ${nameOrId} is paused, unpause the container before attach`);
     if (t.state.Restarting) throw conflict(`container ${nameOrId} is restarting, wait until the container is running`);
     const tty = !!t.config.Tty;
-    return { tty, run: (conn) => this.run(t, o, keys, conn) };
+    // Decided now, before the 101 goes out: `docker run` starts the container as soon as it has the
+    // 101, so by the time the session runs the container may already be running (or gone), and a
+    // live attach then would miss its first bytes. Not running now = the session is for the run
+    // that is coming up (the current one if its Pod is starting, else the next).
+    const rec = this.host.index.get(t.id);
+    const now = mainState(rec ? this.host.index.currentPod(rec) : undefined, t.containerName);
+    const wantRun = now === 'running' ? undefined : now === 'waiting' ? t.run : t.run + 1;
+    return { tty, run: (conn) => this.run(t, o, keys, conn, wantRun) };
   }
 
   private event(t: StreamTarget, action: 'attach' | 'detach'): void {
@@ -124,7 +131,7 @@ export class AttachService {
     if (rec) this.host.events.container(this.host.eventSource(rec), action);
   }
 
-  private async run(t: StreamTarget, o: AttachOptions, keys: Buffer, conn: ClientConn): Promise<void> {
+  private async run(t: StreamTarget, o: AttachOptions, keys: Buffer, conn: ClientConn, wantRun: number | undefined): Promise<void> {
     const tty = !!t.config.Tty;
     const useStdin = o.stdin && !!t.config.OpenStdin;
     const abort = new AbortController();
@@ -141,18 +148,17 @@ export class AttachService {
       }
       this.event(t, 'attach');
       if (!o.stream || abort.signal.aborted) return;
-      const rec = this.host.index.get(t.id);
-      const pod = rec ? this.host.index.currentPod(rec) : undefined;
-      const now = mainState(pod, t.containerName);
-      if (now === 'running') detached = await this.live(t, o, keys, conn, useStdin);
+      let run = t.run;
+      if (wantRun === undefined) detached = await this.live(t, o, keys, conn, useStdin);
       else {
-        // Created, exited, or still starting: the run to follow is the current one if it is coming
-        // up, else the next one.
-        const wantRun = now === 'waiting' ? t.run : t.run + 1;
         const ready = await this.waitRun(t, wantRun, abort.signal);
         if (ready.kind === 'gone' || abort.signal.aborted) return;
+        run = ready.run;
         detached = await (tty ? this.freshTty(t, ready, keys, conn, useStdin, abort.signal) : this.freshLog(t, o, ready, conn, useStdin, abort.signal));
       }
+      // The output ended because the container did: let the engine see the exit before our FIN,
+      // so that a client that inspects (or removes) right after EOF finds it exited, as on dockerd.
+      if (!detached && !abort.signal.aborted) await this.exitSeen(t, run);
     } catch (err) {
       if (!abort.signal.aborted) {
         this.log.warn({ err, container: t.id }, 'attach failed');
@@ -164,6 +170,20 @@ export class AttachService {
       if (abort.signal.aborted) conn.destroy();
       else conn.closeWrite();
     }
+  }
+
+  /** Resolves once the engine no longer sees run `run` of the container running (at most 5 s). */
+  private async exitSeen(t: StreamTarget, run: number): Promise<void> {
+    await this.host.index
+      .when(
+        () => {
+          const r = this.host.index.get(t.id);
+          if (!r || r.state.run !== run) return true;
+          return mainState(this.host.index.currentPod(r), t.containerName) === 'running' ? undefined : true;
+        },
+        { timeoutMs: 5000 },
+      )
+      .catch(() => undefined);
   }
 
   /** Wait for run `want` (or a later one) of the container to run or end; 'gone' when removed or failed to start. */

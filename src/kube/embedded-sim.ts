@@ -23,9 +23,15 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number } = {}): Promise<EmbeddedSim> {
   mkdirSync(stateDir, { recursive: true });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // Split log streams on: the embedded cluster stands for one with the PodLogsQuerySplitStreams gate
+  // (alpha since 1.32), so `docker run` keeps stdout and stderr apart out of the box. Real clusters
+  // without the gate get the documented merged-stdout behaviour. `--exit-with-stdin` plus a pipe we
+  // never write: if kuber-api dies (even by SIGKILL) the pipe closes and the simulator stops too.
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin'],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString('utf8');

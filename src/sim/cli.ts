@@ -11,10 +11,13 @@ import { start, type SimOptions } from './index.js';
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] [--verbose]
+       [--exit-with-stdin]
 `;
 
-export function parseArgs(argv: string[]): SimOptions & { kubeconfigPath?: string; help?: boolean } {
-  const o: SimOptions & { kubeconfigPath?: string; help?: boolean } = {};
+type CliOptions = SimOptions & { kubeconfigPath?: string; help?: boolean; exitWithStdin?: boolean };
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = {};
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let v: string | undefined;
@@ -79,6 +82,9 @@ export function parseArgs(argv: string[]): SimOptions & { kubeconfigPath?: strin
         o.unknownImagePolicy = p;
         break;
       }
+      case '--exit-with-stdin':
+        o.exitWithStdin = true;
+        break;
       case '--verbose':
         o.log = (l) => process.stderr.write(`kube-sim: ${l}\n`);
         break;
@@ -122,4 +128,12 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // A parent that embeds the simulator (kuber-api with no kubeconfig) gives it a stdin pipe and never
+  // writes to it: the pipe's end means the parent is gone, even after a SIGKILL that left it no time
+  // to stop us, so the simulator and its pods never outlive it.
+  if (o.exitWithStdin) {
+    process.stdin.on('data', () => {});
+    process.stdin.once('end', () => stop('parent gone (stdin closed)'));
+    process.stdin.once('error', () => stop('parent gone (stdin error)'));
+  }
 }

@@ -99,9 +99,10 @@ t('~> a client that disconnects detaches: the container keeps running, a detach 
   let got = '';
   sock.on('data', (d) => (got += d));
   await eventually(() => got.includes('tick'), 10_000, 'live output');
-  if (env.sim) await eventually(async () => ((await env.simState()).streams?.attach ?? 0) >= 1, 5000, 'an attach stream in kube-sim');
+  let last: unknown;
+  if (env.sim) await eventually(async () => ((last = (await env.simState()).streams)?.attach ?? 0) >= 1, 15_000, 'an attach stream in kube-sim').catch((e) => { throw new Error(`${e.message}; last: ${JSON.stringify(last)}`); });
   sock.destroy();
-  if (env.sim) await eventually(async () => (await env.simState()).streams?.attach === 0, 10_000, 'the attach stream closed in kube-sim');
+  if (env.sim) await eventually(async () => (await env.simState()).streams?.attach === 0, 15_000, 'the attach stream closed in kube-sim');
   const info = await c.inspect();
   assert.is(info.State.Running, true);
   const events = await new Promise<string>((resolve, reject) => {
@@ -117,6 +118,28 @@ t('~> a client that disconnects detaches: the container keeps running, a detach 
   assert.ok(actions.includes('attach'), actions.join(','));
   assert.ok(actions.includes('detach'), actions.join(','));
   await c.remove({ force: true });
+});
+
+t('~> a raw upgrade with a chunked body ended right after the head (dockerode hijack without stdin): 101, then the stream', async () => {
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo raw-101'] });
+  const { connect } = await import('node:net');
+  const sock = connect(env.api.socketPath);
+  sock.write(`POST /v1.45/containers/${c.id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  sock.on('data', (d: Buffer) => chunks.push(d));
+  const ended = new Promise<void>((r) => sock.on('end', () => r()));
+  await new Promise((r) => setTimeout(r, 200));
+  await c.start();
+  await ended;
+  sock.destroy();
+  const all = Buffer.concat(chunks);
+  const headEnd = all.indexOf('\r\n\r\n');
+  const head = all.subarray(0, headEnd).toString();
+  assert.match(head, /^HTTP\/1\.1 101 UPGRADED\r\nContent-Type: application\/vnd\.docker\.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n/);
+  const body = all.subarray(headEnd + 4);
+  assert.equal([...body.subarray(0, 8)], [1, 0, 0, 0, 0, 0, 0, 8]);
+  assert.is(body.subarray(8).toString(), 'raw-101\n');
+  await c.remove();
 });
 
 t('~> attach to a missing container is a 404 before any hijack', async () => {

@@ -1,6 +1,7 @@
 /**
  * `kuber-api` with no kubeconfig and no service account starts the embedded kube-sim, says so,
- * and the docker CLI works against it: run -d, ps, stop, rm. Stopping kuber-api stops the sim.
+ * and the docker CLI works against it: run -d, ps, stop, rm, split stdout/stderr. Stopping (or
+ * SIGKILLing) kuber-api stops the sim.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,17 +38,45 @@ t('~> no kubeconfig: the embedded kube-sim is started and logged; run -d, ps, st
   assert.ok(info.some((kv: string[]) => kv[0] === 'Kubernetes Server' && kv[1] === m![1]));
 });
 
-t('~> stopping kuber-api stops its embedded kube-sim', async () => {
-  const url = /embedded kube-sim at (https?:\/\/\S+?) /.exec(kuber.logs())![1]!;
-  await kuber.stop();
+t('~> the embedded kube-sim has split log streams: docker run keeps stdout and stderr apart', async () => {
+  const r = await docker(kuber.dockerHost, ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 60_000 });
+  assert.is(r.code, 3, r.stderr);
+  assert.is(r.stdout, 'out\n');
+  assert.is(r.stderr, 'err\n');
+});
+
+function reachable(url: string): Promise<boolean> {
   const u = new URL(url);
   // A TCP connect (not fetch: the simulator's certificate is self-signed) must be refused.
-  const reachable = await new Promise<boolean>((resolve) => {
+  return new Promise<boolean>((resolve) => {
     const s = net.connect(Number(u.port), u.hostname);
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
-  assert.not.ok(reachable, 'the simulator still accepts connections');
+}
+
+t('~> a SIGKILLed kuber-api takes its embedded kube-sim with it (the stdin pipe closes)', async () => {
+  const other = await startKuber({});
+  try {
+    ok(await docker(other.dockerHost, ['ps'], { timeoutMs: 60_000 }));
+    const url = /embedded kube-sim at (https?:\/\/\S+?) /.exec(other.logs())![1]!;
+    assert.ok(await reachable(url), 'the simulator runs while kuber-api does');
+    process.kill(other.pid, 'SIGKILL');
+    let up = true;
+    for (let i = 0; i < 100 && up; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      up = await reachable(url);
+    }
+    assert.not.ok(up, 'the simulator outlived a SIGKILLed kuber-api');
+  } finally {
+    await other.stop();
+  }
+});
+
+t('~> stopping kuber-api stops its embedded kube-sim', async () => {
+  const url = /embedded kube-sim at (https?:\/\/\S+?) /.exec(kuber.logs())![1]!;
+  await kuber.stop();
+  assert.not.ok(await reachable(url), 'the simulator still accepts connections');
   kuber = undefined as unknown as Kuber;
 });
 

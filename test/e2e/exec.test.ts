@@ -28,7 +28,10 @@ const CASES: Case[] = [
   }],
   ['~> docker exec -e A=1 -w /tmp ctr sh -c "echo $A; pwd" prints 1 and /tmp', async ({ env, ctr }) => {
     const r = await env.docker(['exec', '-e', 'A=1', '-w', '/tmp', ctr, 'sh', '-c', 'echo $A; pwd']);
-    assert.is(r.code, 0, r.stderr);
+    if (r.code !== 0) {
+      const st = await env.docker(['inspect', '-f', '{{json .State}}', ctr]);
+      assert.is(r.code, 0, `exit ${r.code}: ${r.stderr} | stdout ${JSON.stringify(out(r))} | container ${st.stdout}`);
+    }
     assert.is(out(r), '1\n/tmp\n');
     const e = await env.docker(['exec', '-e', 'B=two words', ctr, 'sh', '-c', 'echo "$B"']);
     assert.is(out(e), 'two words\n');

@@ -155,6 +155,23 @@ const CASES: Case[] = [
     assert.is(demux(tailAll.body).out, 'a\nb\nc\n');
     await env.docker(['rm', name]);
   }],
+  ['~> the head of a follow is flushed at once, before any log line exists', async ({ env }) => {
+    const name = uniqueName('quiet');
+    // No line until /tmp/go exists: the head can only come from kuber-api flushing it at once.
+    await env.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.1; done; echo late']);
+    const head = await new Promise<{ status: number; ct: string | undefined }>((resolve, reject) => {
+      const req = request({ socketPath: env.api.socketPath, path: `/v1.45/containers/${name}/logs?follow=1&stdout=1&stderr=1` }, (res) => {
+        resolve({ status: res.statusCode ?? 0, ct: res.headers['content-type'] });
+        res.destroy();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.is(head.status, 200);
+    assert.is(head.ct, 'application/vnd.docker.multiplexed-stream');
+    assert.is(text(await env.docker(['logs', name])), '', 'no line was written before the head arrived');
+    await env.docker(['rm', '-f', name]);
+  }],
   ['~> dockerode logs {follow, tail:-1, since:0} demuxed while the container runs, ending when it exits', async ({ docker }) => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo ready; echo warn >&2; sleep 0.5; echo done'] });
     await c.start();

@@ -37,6 +37,23 @@ const CASES: Case[] = [
     const n = await env.docker(['run', '--rm', 'busybox', 'printf', 'no newline']);
     assert.is(n.stdout.toString(), 'no newline');
   }],
+  ['~> docker start -a of a created and then of an exited container: each run from its first byte, with its exit code', async (env) => {
+    const name = `starta-${process.pid}-${Date.now() % 100000}`;
+    const c = await env.docker(['create', '--name', name, 'busybox', 'sh', '-c', 'echo run-x; echo e >&2; exit 6']);
+    assert.is(c.code, 0, c.stderr);
+    for (let i = 0; i < 2; i++) {
+      const r = await env.docker(['start', '-a', name]);
+      assert.is(r.code, 6, r.stderr);
+      assert.match(r.stdout.toString(), /^run-x\n/);
+      assert.ok((r.stdout.toString() + r.stderr).includes('e\n'));
+    }
+    await env.docker(['rm', '-f', name]);
+  }],
+  ['~> docker run -t --rm of a short-lived container: raw TTY output from the first byte (replayed from the log)', async (env) => {
+    const r = await env.docker(['run', '-t', '--rm', 'busybox', 'sh', '-c', 'echo tty-first; exit 4']);
+    assert.is(r.code, 4, r.stderr);
+    assert.is(r.stdout.toString(), 'tty-first\r\n');
+  }],
   ['~> docker run --rm busybox seq 1 3000000 | md5sum equals the local seq', async (env) => {
     const t0 = Date.now();
     const r = await env.docker(['run', '--rm', 'busybox', 'seq', '1', '3000000'], { timeoutMs: 120_000 });
@@ -79,6 +96,6 @@ if (!dockerAvailable()) console.log('SKIP docker run e2e tests: no `docker` on P
 else {
   register('run (kube-sim, split streams on)', true, false);
   // Split streams off (the gate's default on real clusters): the documented merge onto stdout, and the pass-through path.
-  register('run (kube-sim, split streams off)', false, false, CASES.slice(0, 3));
+  register('run (kube-sim, split streams off)', false, false, [CASES[0]!, CASES[1]!, CASES[3]!]);
   register('run (real cluster)', undefined, true);
 }

@@ -44,6 +44,8 @@ class SimKubelet implements Kubelet {
   private readonly env: WorkerEnv;
   private running = false;
   private readonly root = process.getuid?.() === 0;
+  /** The busybox root filesystem being built at start (stop() waits: it writes into the state dir). */
+  private templateBuild: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: KubeletStore,
@@ -89,7 +91,10 @@ class SimKubelet implements Kubelet {
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
-    void this.rootfs.busyboxTemplate().catch((err) => this.log.warn({ err }, 'busybox root filesystem unavailable'));
+    this.templateBuild = this.rootfs.busyboxTemplate().then(
+      () => {},
+      (err) => void (this.running && this.log.warn({ err }, 'busybox root filesystem unavailable')),
+    );
     this.unsubs.push(this.store.subscribe(PODS, (ev) => this.onPodEvent(ev)));
     this.unsubs.push(this.store.subscribe(SERVICES, (ev) => this.markHosts(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(CONFIGMAPS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
@@ -172,7 +177,7 @@ class SimKubelet implements Kubelet {
     }
     const w = new PodWorker(bound, this.env);
     this.workers.set(uid, w);
-    void w.run();
+    w.start();
   }
 
   private event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -214,6 +219,7 @@ class SimKubelet implements Kubelet {
     this.workers.clear();
     await Promise.all(ws.map((w) => w.kill()));
     await this.net.stop();
+    await this.templateBuild;
   }
 
   handleUpgrade(kind: 'exec' | 'attach' | 'portforward', req: IncomingMessage, socket: Duplex, head: Buffer, pod: KObject): void {

@@ -101,6 +101,10 @@ export function pickInstance(worker: PodWorker | undefined, pod: KObject, contai
     return inst;
   }
   let id: string | undefined;
+  // An instance whose process ran and has just exited, before its termination is recorded: the
+  // runtime has it (the kubelet serves it as terminated), it is not "waiting to start".
+  const cur = cs.current;
+  if (!snap.running && !snap.terminated && cur?.proc && cur.startedAt && !cur.running) return cur;
   if (snap.running) id = snap.containerID;
   else if (snap.terminated) id = snap.terminated.containerID || snap.lastTerminated?.containerID;
   else if (snap.lastTerminated) id = snap.lastTerminated.containerID;
@@ -137,19 +141,6 @@ function waitMore(file: LogFile, size: number, res: ServerResponse): Promise<voi
       resolve();
     };
     res.once('close', onClose);
-  });
-}
-
-function writeOut(res: ServerResponse, chunk: Buffer): Promise<void> | undefined {
-  if (res.write(chunk)) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
   });
 }
 
@@ -245,15 +236,37 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
 
     // Without follow: what is on disk now (the reader stops at EOF). With follow: until the instance ends.
     const endAtStart = file.size;
+    // Records already read from disk are written in one synchronous batch under cork(): one
+    // writev for many chunks instead of a syscall per record.
+    let corked = false;
+    const uncork = () => {
+      if (corked) {
+        corked = false;
+        res.uncork();
+      }
+    };
     while (!stop) {
       if (res.destroyed) return;
       const size = opts.follow ? file.size : endAtStart;
-      const rec = await reader.next(size);
+      let rec = reader.nextBuffered(size);
+      if (!rec) {
+        uncork();
+        rec = await reader.next(size);
+      }
       if (rec) {
         const out = render(rec);
-        if (out) await writeOut(res, out);
+        if (!out) continue;
+        if (!corked) {
+          corked = true;
+          res.cork();
+        }
+        if (!res.write(out)) {
+          uncork();
+          await drained(res);
+        }
         continue;
       }
+      uncork();
       if (!opts.follow) break;
       if (file.ended) {
         if (file.size > reader.offset) continue; // committed just before the end
@@ -266,6 +279,7 @@ export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOpt
       }
       await waitMore(file, size, res);
     }
+    uncork();
     if (!res.destroyed) res.end();
   } finally {
     await fh.close().catch(() => {});

@@ -47,7 +47,10 @@ export interface LogRecord {
 export class LogFile {
   /** Committed bytes: readers never read past this. */
   size = 0;
+  /** No more records and every appended one is committed (or the writer failed): readers may finish. */
   ended = false;
+  /** end() was called: appends are refused while the last queued records are written. */
+  private closing = false;
   private fh: FileHandle | undefined;
   private opening: Promise<void> | undefined;
   private queue: Buffer[] = [];
@@ -80,7 +83,7 @@ export class LogFile {
 
   /** Queue a chunk. Returns false when the writer is behind: pause the source until `onDrain`. */
   append(stream: number, data: Buffer): boolean {
-    if (this.ended || !data.length) return this.queuedBytes < this.highWaterMark;
+    if (this.closing || !data.length) return this.queuedBytes < this.highWaterMark;
     const ts = nowNs();
     const frame = Buffer.allocUnsafe(OVERHEAD);
     frame[0] = stream;
@@ -109,17 +112,28 @@ export class LogFile {
 
   /** No more records; resolves when everything queued is on disk. Followers then finish. */
   async end(): Promise<void> {
-    if (!this.ended) {
-      this.ended = true;
+    if (this.closing) return this.endedP;
+    this.closing = true;
+    this.endedP = (async () => {
       if (this.queue.length || this.writing) await new Promise<void>((r) => this.endWaiters.push(r));
       await this.fh?.close().catch(() => {});
       this.fh = undefined;
+      // Only now: a follower that sees `ended` has every record on disk to read.
+      this.ended = true;
       this.notify();
-    }
+    })();
+    return this.endedP;
   }
+
+  private endedP: Promise<void> = Promise.resolve();
 
   get appendedSize(): number {
     return this.writeOffset;
+  }
+
+  /** Same as `ended` (kept for callers that asked for "ended and fully committed"). */
+  get complete(): boolean {
+    return this.ended;
   }
 
   /**
@@ -192,6 +206,7 @@ export class LogFile {
       this.queue = [];
       this.queuedRecords = [];
       this.queuedBytes = 0;
+      this.notify();
       for (const cb of this.drainWaiters.splice(0)) cb();
     } finally {
       this.writing = false;
@@ -236,6 +251,23 @@ export class RecordReader {
     public offset: number,
     private readonly blockSize = 1 << 20,
   ) {}
+
+  /** The next record if it is entirely in the loaded block (no I/O, no await); else undefined. */
+  nextBuffered(limit: number): LogRecord | undefined {
+    if (this.offset + OVERHEAD > limit) return undefined;
+    const rel = this.offset - this.blockStart;
+    if (rel < 0 || rel + HDR > this.block.length) return undefined;
+    const len = this.block.readUInt32LE(rel + 4);
+    if (rel + HDR + len + TRL > this.block.length || this.offset + len + OVERHEAD > limit) return undefined;
+    const rec: LogRecord = {
+      stream: this.block[rel]!,
+      ts: this.block.readBigUInt64LE(rel + 8),
+      payload: this.block.subarray(rel + HDR, rel + HDR + len),
+      offset: this.offset,
+    };
+    this.offset += len + OVERHEAD;
+    return rec;
+  }
 
   async next(limit: number): Promise<LogRecord | undefined> {
     if (this.offset + OVERHEAD > limit) return undefined;

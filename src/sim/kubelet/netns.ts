@@ -43,7 +43,10 @@ function ip(args: string[], input?: string, prefix: string[] = []): Promise<{ co
     p.stderr!.on('data', (d) => (err += d));
     p.on('error', (e) => resolve({ code: -1, err: String(e) }));
     p.on('close', (code) => resolve({ code: code ?? -1, err }));
-    if (input !== undefined) p.stdin!.end(input);
+    if (input !== undefined) {
+      p.stdin!.on('error', () => {}); // ip may exit first (its target namespace is gone): its code says so
+      p.stdin!.end(input);
+    }
   });
 }
 

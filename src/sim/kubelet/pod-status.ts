@@ -5,6 +5,8 @@
  * pure functions from the worker's container states to the API object.
  */
 
+import type { ContainerState } from './container-state.js';
+
 type Obj = Record<string, any>;
 
 export interface TerminatedState {
@@ -159,4 +161,110 @@ export function podConditions(i: PodConditionsInput): Obj[] {
 /** kubelet sorts containerStatuses by name; init container statuses stay in spec order. */
 export function sortByName(statuses: Obj[]): Obj[] {
   return [...statuses].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+}
+
+/** One container's state as the kubelet reports it (convertToAPIContainerStatuses). */
+export function snapshotContainer(cs: ContainerState, ctx: { terminal: boolean; awaitingInit: boolean; forceRO: (volume: string) => boolean }): ContainerSnapshot {
+  const inst = cs.current;
+  const s: ContainerSnapshot = {
+    name: cs.name,
+    image: cs.image?.image ?? cs.spec.image ?? '',
+    imageID: cs.image && inst ? cs.image.imageID : '',
+    restartCount: cs.restartCount,
+    ready: cs.ready && !!inst?.running,
+    started: cs.started && !!inst?.running,
+    volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
+      const o: Obj = { name: vm.name, mountPath: vm.mountPath };
+      if (vm.readOnly || ctx.forceRO(vm.name)) {
+        o.readOnly = true;
+        o.recursiveReadOnly = 'Disabled';
+      }
+      return o;
+    }),
+    sidecar: cs.sidecar,
+  };
+  if (inst) s.containerID = inst.containerID;
+  const last = cs.history.at(-1);
+  if (inst?.running) {
+    s.running = { startedAt: inst.startedAt };
+    if (last) s.lastTerminated = last;
+  } else if (cs.waiting && !ctx.terminal) {
+    s.waiting = cs.waiting;
+    if (last) s.lastTerminated = last;
+  } else if (last) {
+    s.terminated = last;
+    if (cs.history.length > 1) s.lastTerminated = cs.history.at(-2);
+  } else {
+    s.waiting = cs.waiting ?? { reason: !cs.init && ctx.awaitingInit ? 'PodInitializing' : 'ContainerCreating' };
+  }
+  return s;
+}
+
+export interface PodStatusInput {
+  spec: Obj;
+  init: ContainerSnapshot[];
+  main: ContainerSnapshot[];
+  /** The pod will run nothing more (all done, deleted, or past its deadline). */
+  terminal: boolean;
+  podReason?: { reason: string; message: string };
+  sandboxReady: boolean;
+  hostIP: string;
+  podIP?: string;
+  startTime?: string;
+  /** The status in the store (conditions owned by others, qosClass, a terminal phase). */
+  existing: Obj;
+}
+
+/** generateAPIPodStatus: phase, conditions, IPs, startTime, container statuses, qosClass. */
+export function buildPodStatus(i: PodStatusInput): Obj {
+  const existing = i.existing;
+  let phase = podPhase(i.spec.restartPolicy ?? 'Always', i.init, i.main, i.terminal);
+  if (i.podReason) phase = 'Failed';
+  // A terminal phase is never left (the kubelet's "illegal phase transition" guard).
+  if ((existing.phase === 'Succeeded' || existing.phase === 'Failed') && phase !== existing.phase) phase = existing.phase;
+  const status: Obj = {
+    phase,
+    conditions: podConditions({
+      sandboxReady: i.sandboxReady,
+      init: i.init,
+      main: i.main,
+      phase,
+      readinessGates: ((i.spec.readinessGates ?? []) as Obj[]).map((g) => g.conditionType),
+      existing: existing.conditions ?? [],
+    }),
+  };
+  if (i.podReason) {
+    status.reason = i.podReason.reason;
+    status.message = i.podReason.message;
+  }
+  status.hostIP = i.hostIP;
+  status.hostIPs = [{ ip: i.hostIP }];
+  const ip = i.podIP ?? existing.podIP;
+  if (ip) {
+    status.podIP = ip;
+    status.podIPs = [{ ip }];
+  }
+  if (i.startTime) status.startTime = i.startTime;
+  if (i.init.length) status.initContainerStatuses = i.init.map(containerStatus);
+  status.containerStatuses = sortByName(i.main.map(containerStatus));
+  status.qosClass = existing.qosClass ?? qosClass(i.spec);
+  return status;
+}
+
+/** v1qos.GetPodQOS (when the apiserver did not set it). */
+export function qosClass(spec: Obj): string {
+  const cs: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of cs) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined) guaranteed = false;
+      else if (req[r] !== undefined && req[r] !== lim[r]) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }

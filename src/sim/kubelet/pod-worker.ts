@@ -6,26 +6,31 @@
  * termination, and the pod status the kubelet writes at every transition.
  */
 import { createHash } from 'node:crypto';
-import { openSync, promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
 import { PODS, type KObject, type KubeletStore } from '../types.js';
 import { joinCgroup, type MemoryCgroups } from './cgroups.js';
+import { containerArgv, containerCaps, containerUser } from './container-config.js';
+import { terminatedState } from './container-exit.js';
+import { ContainerState, nextBackoff } from './container-state.js';
 import { ContainerInstance } from './container.js';
-import { RecordReader, tailStart } from './log-store.js';
 import { buildEnv, ConfigError, expand, quantity } from './env.js';
 import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.js';
-import { PullError, resolveImage, type ResolvedImage } from './images.js';
+import { ImagePuller } from './image-pull.js';
+import type { ResolvedImage } from './images.js';
 import type { NetworkManager, PodNetwork } from './netns.js';
 import { GATEWAY } from './netns.js';
 import type { KubeletConfig } from './options.js';
-import { containerStatus, now, podConditions, podPhase, sortByName, type ContainerSnapshot, type TerminatedState } from './pod-status.js';
+import { buildPodStatus, now, snapshotContainer, type ContainerSnapshot } from './pod-status.js';
 import { Prober, type ProbeHost } from './probes.js';
+
+export { ContainerState } from './container-state.js';
 import { PTY_HELPER_SOURCE } from './pty-helper.js';
 import type { RootfsBuilder } from './rootfs.js';
-import { containerCommand, DEFAULT_CAPS, execCommand, pauseCommand, prepareMountPoints, resolveProgram, type ContainerView, type Mount, type PodNamespaces } from './sandbox.js';
+import { containerCommand, execCommand, pauseCommand, prepareMountPoints, resolveProgram, type ContainerView, type Mount, type PodNamespaces } from './sandbox.js';
 import { SandboxProcess } from './sandbox-process.js';
 import { MountError, prepareVolumes, refreshObjectVolumes, releaseVolumes, type PodVolume } from './volumes.js';
 
@@ -48,42 +53,6 @@ export interface WorkerEnv {
   /** The worker is done (removed or force-deleted). */
   forget(w: PodWorker): void;
   cgroups: MemoryCgroups;
-}
-
-interface Backoff {
-  backoff: number;
-  lastUpdate: number;
-}
-
-export class ContainerState {
-  /** The previous and the current instance (older ones are removed with their logs, as the kubelet does). */
-  instances: ContainerInstance[] = [];
-  /** Instances created so far (restartCount = created - 1). */
-  created = 0;
-  history: TerminatedState[] = [];
-  waiting: { reason: string; message?: string } | undefined;
-  image: ResolvedImage | undefined;
-  ready = false;
-  started = false;
-  probers: Prober[] = [];
-  backoff: Backoff | undefined;
-  /** Resolved when the current instance is started (sidecars gate the next init container on it). */
-  constructor(
-    readonly spec: Obj,
-    readonly init: boolean,
-  ) {}
-  get name(): string {
-    return this.spec.name;
-  }
-  get sidecar(): boolean {
-    return this.init && this.spec.restartPolicy === 'Always';
-  }
-  get current(): ContainerInstance | undefined {
-    return this.instances.at(-1);
-  }
-  get restartCount(): number {
-    return Math.max(0, this.created - 1);
-  }
 }
 
 class Cancelled extends Error {}
@@ -116,6 +85,7 @@ export class PodWorker {
   private graceTimer: NodeJS.Timeout | undefined;
   private removed = false;
   private readonly log: Logger;
+  private readonly puller: ImagePuller;
 
   constructor(
     pod: KObject,
@@ -133,6 +103,15 @@ export class PodWorker {
     this.init = (spec.initContainers ?? []).map((c: Obj) => new ContainerState(c, true));
     this.main = (spec.containers ?? []).map((c: Obj) => new ContainerState(c, false));
     this.log = env.log.child({ pod: `${this.namespace}/${this.name}` });
+    this.puller = new ImagePuller({
+      cfg: env.cfg,
+      faults: env.faults,
+      rootfs: env.rootfs,
+      pulled: env.pulled,
+      event: (t, r, m) => this.event(t, r, m),
+      writeStatus: () => this.writeStatus(),
+      sleep: (ms) => this.sleep(ms),
+    });
   }
 
   get spec(): Obj {
@@ -158,7 +137,14 @@ export class PodWorker {
 
   // ------------------------------------------------------------------ lifecycle
 
-  async run(): Promise<void> {
+  /** The worker's main loop, so that a stop can wait until nothing of it runs any more. */
+  private mainLoop: Promise<void> | undefined;
+
+  start(): void {
+    this.mainLoop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
     try {
       this.startTime = now();
       this.scheduleDeadline();
@@ -180,7 +166,8 @@ export class PodWorker {
       await Promise.all(this.main.map((cs) => this.supervise(cs)));
       if (!this.stopping) await this.finish();
     } catch (err) {
-      if (!(err instanceof Cancelled)) this.log.error({ err }, 'pod worker failed');
+      // Failures of a pod that is being stopped (its sandbox taken away underneath) are expected.
+      if (!(err instanceof Cancelled) && !this.stopping) this.log.error({ err }, 'pod worker failed');
     }
   }
 
@@ -251,6 +238,11 @@ export class PodWorker {
       const pid = await this.pause.ready;
       if (!pid) throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
       if (!this.net.hostNetwork) await this.env.net.attach(this.net, pid);
+    }
+    if (this.stopping) {
+      // Killed while the sandbox was being made: undo what this call created.
+      await this.teardownSandbox();
+      throw new Cancelled();
     }
     await fsp.writeFile(this.hostnamePath, `${hostname}\n`);
     await this.writeHosts();
@@ -327,18 +319,18 @@ export class PodWorker {
         if (this.stopping) return false;
         const inst = await this.startContainer(cs);
         if (!inst) continue; // pull/config failure: back-off applied inside
-        const exit = await inst.finished;
+        await inst.finished;
         this.stopProbers(cs);
         cs.ready = false;
         cs.started = false;
-        const term = await this.terminatedState(cs, inst);
+        const term = await terminatedState(cs.spec, inst);
         cs.history.push(term);
         if (cs.history.length > 2) cs.history.shift();
         this.writeStatus();
         if (this.stopping) return false;
         const restart = policy === 'Always' || (policy === 'OnFailure' && term.exitCode !== 0);
         if (!restart) return term.exitCode === 0;
-        await this.crashBackoff(cs, exit.code);
+        await this.crashBackoff(cs);
       }
     } catch (err) {
       if (err instanceof Cancelled) return false;
@@ -346,32 +338,8 @@ export class PodWorker {
     }
   }
 
-  private async terminatedState(cs: ContainerState, inst: ContainerInstance): Promise<TerminatedState> {
-    const code = inst.exit?.code ?? 137;
-    const t: TerminatedState = {
-      exitCode: code,
-      reason: inst.killReason ?? (code === 0 ? 'Completed' : 'Error'),
-      startedAt: inst.startedAt,
-      finishedAt: inst.finishedAt || now(),
-      containerID: inst.containerID,
-    };
-    if (inst.exit?.setupError) {
-      t.reason = 'StartError';
-      t.exitCode = 128;
-      t.message = inst.exit.setupError;
-      return t;
-    }
-    if (inst.cgroup) {
-      if (await inst.cgroup.oomKilled()) t.reason = 'OOMKilled';
-      void inst.cgroup.remove();
-    }
-    const message = await terminationMessage(cs.spec, inst, code);
-    if (message) t.message = message;
-    return t;
-  }
-
   /** The kubelet's container back-off (kuberuntime doBackOff: first restart at once, then 10s, 20s...). */
-  private async crashBackoff(cs: ContainerState, _code: number): Promise<void> {
+  private async crashBackoff(cs: ContainerState): Promise<void> {
     const cfg = this.env.cfg;
     const t = Date.now();
     const b = cs.backoff;
@@ -382,66 +350,12 @@ export class PodWorker {
       this.writeStatus();
       await this.sleep(b.lastUpdate + b.backoff - t);
     }
-    const ts = Date.now();
-    if (!cs.backoff || ts - cs.backoff.lastUpdate > cfg.backoffMaxMs * 2) cs.backoff = { backoff: cfg.backoffInitialMs, lastUpdate: t };
-    else cs.backoff = { backoff: Math.min(cs.backoff.backoff * 2, cfg.backoffMaxMs), lastUpdate: t };
+    cs.backoff = nextBackoff(cs.backoff, t, cfg.backoffInitialMs, cfg.backoffMaxMs);
     cs.waiting = undefined;
   }
 
-  private imageBackoff = new Map<string, Backoff>();
-
-  /** "Pull" the image: resolve it or fail as the registry would (ErrImagePull, then ImagePullBackOff). */
-  private async pull(cs: ContainerState): Promise<ResolvedImage | undefined> {
-    const image: string = cs.spec.image ?? '';
-    const policy: string = cs.spec.imagePullPolicy ?? 'IfNotPresent';
-    const key = image;
-    const b = this.imageBackoff.get(key);
-    if (b && Date.now() - b.lastUpdate < b.backoff) {
-      const prev = cs.waiting?.message ?? '';
-      cs.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${prev.startsWith('Back-off') ? prev.replace(/^Back-off pulling image "[^"]*": /, '') : `ErrImagePull: ${prev}`}` };
-      this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
-      this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
-      this.writeStatus();
-      await this.sleep(b.lastUpdate + b.backoff - Date.now());
-    }
-    let resolved: ResolvedImage;
-    try {
-      resolved = resolveImage(image, { catalogue: this.env.cfg.imageCatalogue, unknown: this.env.cfg.unknownImages, failPull: (i) => this.env.faults.imagePullFails(i) });
-    } catch (err) {
-      if (!(err instanceof PullError)) throw err;
-      const t = Date.now();
-      const cur = this.imageBackoff.get(key);
-      this.imageBackoff.set(key, !cur || t - cur.lastUpdate > this.env.cfg.backoffMaxMs * 2 ? { backoff: this.env.cfg.backoffInitialMs, lastUpdate: t } : { backoff: Math.min(cur.backoff * 2, this.env.cfg.backoffMaxMs), lastUpdate: t });
-      if (err.reason === 'InvalidImageName') {
-        cs.waiting = { reason: 'InvalidImageName', message: err.message };
-        this.event('Warning', 'InspectFailed', err.message);
-        this.event('Warning', 'Failed', 'Error: InvalidImageName');
-      } else {
-        if (policy !== 'Never') this.event('Normal', 'Pulling', `Pulling image "${image}"`);
-        cs.waiting = { reason: 'ErrImagePull', message: err.message };
-        this.event('Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
-        this.event('Warning', 'Failed', 'Error: ErrImagePull');
-      }
-      this.writeStatus();
-      // ErrImagePull stays visible until the next sync, which finds the image in back-off.
-      await this.sleep(Math.min(1000, this.imageBackoff.get(key)!.backoff / 2));
-      return undefined;
-    }
-    this.imageBackoff.delete(key);
-    const present = this.env.pulled.has(resolved.image);
-    if (policy === 'Always' || (policy === 'IfNotPresent' && !present)) {
-      const t0 = Date.now();
-      this.event('Normal', 'Pulling', `Pulling image "${image}"`);
-      if (resolved.rootfs === 'busybox') await this.env.rootfs.busyboxTemplate();
-      const ms = Math.max(1, Date.now() - t0);
-      this.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${resolved.config.size} bytes.`);
-      this.env.pulled.add(resolved.image);
-    } else this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    return resolved;
-  }
-
   private async startContainer(cs: ContainerState): Promise<ContainerInstance | undefined> {
-    const image = await this.pull(cs);
+    const image = await this.puller.pull(cs);
     if (this.stopping) throw new Cancelled();
     if (!image) return undefined;
     cs.image = image;
@@ -461,7 +375,7 @@ export class PodWorker {
     }
     if (spec.tty) envMap.set('TERM', envMap.get('TERM') ?? 'xterm');
     const env = Object.fromEntries(envMap);
-    const argv = this.argv(spec, image, envMap);
+    const argv = containerArgv(spec, image, envMap);
     if (!argv.length) {
       cs.waiting = { reason: 'CreateContainerError', message: 'failed to generate container spec: no command specified' };
       this.event('Warning', 'Failed', `Error: ${cs.waiting.message}`);
@@ -469,7 +383,7 @@ export class PodWorker {
       await this.sleep(Math.min(this.env.cfg.backoffInitialMs, 2000));
       return undefined;
     }
-    const user = this.user(spec, image);
+    const user = containerUser(this.spec, spec, image, this.fullName);
     if (user.error) {
       cs.waiting = { reason: 'CreateContainerConfigError', message: user.error };
       this.event('Warning', 'Failed', `Error: ${user.error}`);
@@ -505,9 +419,20 @@ export class PodWorker {
     const memLimit = quantity(spec.resources?.limits?.memory);
     if (Number.isFinite(memLimit) && memLimit > 0) inst.cgroup = await this.env.cgroups.create(inst.id, memLimit);
     const command = joinCgroup(inst.cgroup, built.file, built.args);
+    if (this.stopping) {
+      if (shared !== undefined) closeSync(shared);
+      await inst.failStart('the pod is being stopped');
+      throw new Cancelled();
+    }
     const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
     inst.adopt(proc);
     await proc.ready;
+    if (this.stopping) {
+      // The pod was killed while this container was starting.
+      proc.kill('SIGKILL');
+      await inst.finished;
+      throw new Cancelled();
+    }
     cs.waiting = undefined;
     cs.started = !spec.startupProbe;
     cs.ready = false;
@@ -527,33 +452,6 @@ export class PodWorker {
       const dir = old.view.rootDir ? join(old.view.rootDir, '..') : old.view.tmpDir ? join(old.view.tmpDir, '..') : undefined;
       if (dir) void fsp.rm(dir, { recursive: true, force: true });
     }
-  }
-
-  private argv(spec: Obj, image: ResolvedImage, env: Map<string, string>): string[] {
-    let argv: string[];
-    if (spec.command?.length) argv = [...spec.command, ...(spec.args ?? [])];
-    else if (spec.args?.length) argv = [...(image.config.entrypoint ?? []), ...spec.args];
-    else argv = [...(image.config.entrypoint ?? []), ...(image.config.cmd ?? [])];
-    return argv.map((a) => expand(String(a), env));
-  }
-
-  private user(spec: Obj, image: ResolvedImage): { uid?: number; gid?: number; error?: string } {
-    const psc = this.spec.securityContext ?? {};
-    const sc = spec.securityContext ?? {};
-    let uid: number | undefined = sc.runAsUser ?? psc.runAsUser;
-    let gid: number | undefined = sc.runAsGroup ?? psc.runAsGroup;
-    if (uid === undefined && image.config.user) {
-      const [u, g] = image.config.user.split(':');
-      if (/^\d+$/.test(u ?? '')) uid = Number(u);
-      if (gid === undefined && /^\d+$/.test(g ?? '')) gid = Number(g);
-    }
-    const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
-    if (nonRoot && !uid) {
-      return { error: `container has runAsNonRoot and image will run as root (pod: "${this.fullName}", container: ${spec.name})` };
-    }
-    if (uid === 0 && (gid === undefined || gid === 0)) return {};
-    if (uid !== undefined && gid === undefined) gid = 0;
-    return { uid, gid };
   }
 
   private async makeView(cs: ContainerState, image: ResolvedImage, cdir: string, user: { uid?: number; gid?: number }): Promise<ContainerView> {
@@ -580,18 +478,7 @@ export class PodWorker {
       mounts.push({ dest: vm.mountPath, src, ro: vol.forceRO || !!vm.readOnly });
     }
     const sc = spec.securityContext ?? {};
-    let caps = [...DEFAULT_CAPS];
-    if (sc.privileged) caps = ['ALL'];
-    else {
-      for (const c of sc.capabilities?.drop ?? []) {
-        const name = String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`;
-        caps = name === 'ALL' ? [] : caps.filter((x) => x !== name);
-      }
-      for (const c of sc.capabilities?.add ?? []) {
-        const name = String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`;
-        if (!caps.includes(name)) caps.push(name);
-      }
-    }
+    const caps = containerCaps(sc);
     const cwd = spec.workingDir || image.config.workingDir || '/';
     const view: ContainerView = { rootfs: image.rootfs, mounts, cwd, caps, uid: user.uid, gid: user.gid, readOnlyRoot: !!sc.readOnlyRootFilesystem };
     if (image.rootfs === 'busybox') {
@@ -702,18 +589,19 @@ export class PodWorker {
     const resolved = await resolveProgram(inst.view, argv[0] ?? '', inst.env.PATH);
     if (!resolved.ok) return { code: resolved.code, message: `OCI runtime exec failed: exec failed: unable to start container process: ${resolved.message}: unknown` };
     if (!inst.proc?.pid) return { code: 126, message: 'OCI runtime exec failed: exec failed: container is not running: unknown' };
-    const pidFd = openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r');
+    // Joining the container's PID namespace needs privilege; unprivileged, an exec gets its own.
+    const pidFd = this.env.root ? openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r') : undefined;
     const { hostname } = podHostname(this.pod);
     const env = { ...inst.env };
     if (opts.tty) env.TERM = 'xterm';
     const built = execCommand(this.namespaces(), inst.view, argv, {
-      pidFd: opts.tty ? 4 : 3,
+      pidFd: pidFd === undefined ? undefined : opts.tty ? 4 : 3,
       hostname,
       tty: opts.tty ? { python: this.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
     });
     // Execs run in the container's cgroup, as runc exec puts them.
     const command = joinCgroup(inst.cgroup, built.file, built.args);
-    return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: [pidFd] });
+    return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: pidFd === undefined ? [] : [pidFd] });
   }
 
   private async execCapture(inst: ContainerInstance, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
@@ -783,7 +671,7 @@ export class PodWorker {
     const inst = cs.current;
     if (!inst || !inst.exit) return;
     if (!cs.history.some((h) => h.containerID === inst.containerID)) {
-      cs.history.push(await this.terminatedState(cs, inst));
+      cs.history.push(await terminatedState(cs.spec, inst));
       if (cs.history.length > 2) cs.history.shift();
     }
   }
@@ -794,6 +682,7 @@ export class PodWorker {
     this.terminating ??= (async () => {
       clearTimeout(this.deadlineTimer);
       await this.killAll(graceSeconds);
+      await this.mainLoop?.catch(() => {});
       this.terminal = true;
       await this.teardownSandbox();
       this.flushStatus();
@@ -816,8 +705,10 @@ export class PodWorker {
       this.stopProbers(cs);
       for (const inst of cs.instances) if (inst.running) inst.proc?.kill('SIGKILL');
     }
+    await this.mainLoop?.catch(() => {});
     for (const cs of [...this.main, ...this.init]) {
       for (const inst of cs.instances) {
+        if (inst.running) inst.proc?.kill('SIGKILL');
         if (inst.proc) await inst.finished;
         await inst.cgroup?.remove();
       }
@@ -878,80 +769,27 @@ export class PodWorker {
   }
 
   snapshot(cs: ContainerState): ContainerSnapshot {
-    const inst = cs.current;
-    const s: ContainerSnapshot = {
-      name: cs.name,
-      image: cs.image?.image ?? cs.spec.image ?? '',
-      imageID: cs.image && inst ? cs.image.imageID : '',
-      restartCount: cs.restartCount,
-      ready: cs.ready && !!inst?.running,
-      started: cs.started && !!inst?.running,
-      volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
-        const ro = !!vm.readOnly || !!this.volumes.get(vm.name)?.forceRO;
-        const o: Obj = { name: vm.name, mountPath: vm.mountPath };
-        if (ro) {
-          o.readOnly = true;
-          o.recursiveReadOnly = 'Disabled';
-        }
-        return o;
-      }),
-      sidecar: cs.sidecar,
-    };
-    if (inst) s.containerID = inst.containerID;
-    const last = cs.history.at(-1);
-    if (inst?.running) {
-      s.running = { startedAt: inst.startedAt };
-      if (last) s.lastTerminated = last;
-    } else if (cs.waiting && !this.terminal) {
-      s.waiting = cs.waiting;
-      if (last) s.lastTerminated = last;
-    } else if (last) {
-      s.terminated = last;
-      if (cs.history.length > 1) s.lastTerminated = cs.history.at(-2);
-    } else {
-      s.waiting = cs.waiting ?? { reason: cs.init || !this.init.length || this.initDone() ? 'ContainerCreating' : 'PodInitializing' };
-    }
-    return s;
-  }
-
-  private initDone(): boolean {
-    return this.init.every((c) => (c.sidecar ? c.started : c.history.some((h) => h.exitCode === 0)));
+    return snapshotContainer(cs, {
+      terminal: this.terminal,
+      awaitingInit: !!this.init.length && !this.init.every((c) => (c.sidecar ? c.started : c.history.some((h) => h.exitCode === 0))),
+      forceRO: (volume) => !!this.volumes.get(volume)?.forceRO,
+    });
   }
 
   /** The status as the kubelet would write it now. */
   buildStatus(existing: Obj): Obj {
-    const init = this.init.map((c) => this.snapshot(c));
-    const main = this.main.map((c) => this.snapshot(c));
-    let phase = podPhase(this.spec.restartPolicy ?? 'Always', init, main, this.terminal);
-    if (this.podReason) phase = 'Failed';
-    if ((existing.phase === 'Succeeded' || existing.phase === 'Failed') && phase !== existing.phase) phase = existing.phase;
-    const status: Obj = {
-      phase,
-      conditions: podConditions({
-        sandboxReady: this.sandboxReady,
-        init,
-        main,
-        phase,
-        readinessGates: ((this.spec.readinessGates ?? []) as Obj[]).map((g) => g.conditionType),
-        existing: existing.conditions ?? [],
-      }),
-    };
-    if (this.podReason) {
-      status.reason = this.podReason.reason;
-      status.message = this.podReason.message;
-    }
-    status.hostIP = this.env.net.hostIP;
-    status.hostIPs = [{ ip: this.env.net.hostIP }];
-    const ip = this.net?.ip ?? existing.podIP;
-    if (ip) {
-      status.podIP = ip;
-      status.podIPs = [{ ip }];
-    }
-    if (this.startTime) status.startTime = this.startTime;
-    if (init.length) status.initContainerStatuses = init.map(containerStatus);
-    status.containerStatuses = sortByName(main.map(containerStatus));
-    status.qosClass = existing.qosClass ?? qosClass(this.spec);
-    return status;
+    return buildPodStatus({
+      spec: this.spec,
+      init: this.init.map((c) => this.snapshot(c)),
+      main: this.main.map((c) => this.snapshot(c)),
+      terminal: this.terminal,
+      podReason: this.podReason,
+      sandboxReady: this.sandboxReady,
+      hostIP: this.env.net.hostIP,
+      podIP: this.net?.ip,
+      startTime: this.startTime,
+      existing,
+    });
   }
 
   /** Coalesce status writes within one turn of the event loop. */
@@ -979,61 +817,4 @@ export class PodWorker {
       if (o.metadata.uid === this.uid) (o as Obj).status = next;
     });
   }
-}
-
-/**
- * The kubelet's termination message: the file at terminationMessagePath (at most 4096 bytes) or,
- * with FallbackToLogsOnError and a failure, the end of the log (80 lines / 2048 bytes).
- */
-async function terminationMessage(spec: Obj, inst: ContainerInstance, code: number): Promise<string | undefined> {
-  const dest = spec.terminationMessagePath || '/dev/termination-log';
-  const m = inst.view.mounts.find((x) => x.dest === dest);
-  if (m) {
-    const fh = await fsp.open(m.src, 'r').catch(() => undefined);
-    if (fh) {
-      const buf = Buffer.alloc(4096);
-      const { bytesRead } = await fh.read(buf, 0, 4096, 0);
-      await fh.close();
-      if (bytesRead) return buf.subarray(0, bytesRead).toString('utf8');
-    }
-  }
-  if (spec.terminationMessagePolicy !== 'FallbackToLogsOnError' || code === 0) return undefined;
-  const text = await readLogTail(inst, 80, 2048);
-  return text || undefined;
-}
-
-async function readLogTail(inst: ContainerInstance, lines: number, maxBytes: number): Promise<string> {
-  const fh = await fsp.open(inst.log.path, 'r').catch(() => undefined);
-  if (!fh) return '';
-  try {
-    const { offset, skip } = await tailStart(fh, inst.log.size, lines);
-    const reader = new RecordReader(fh, offset);
-    const parts: Buffer[] = [];
-    let first = true;
-    for (let rec = await reader.next(inst.log.size); rec; rec = await reader.next(inst.log.size)) {
-      parts.push(first ? rec.payload.subarray(skip) : rec.payload);
-      first = false;
-    }
-    const all = Buffer.concat(parts);
-    return all.subarray(Math.max(0, all.length - maxBytes)).toString('utf8');
-  } finally {
-    await fh.close();
-  }
-}
-
-function qosClass(spec: Obj): string {
-  const cs: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined) guaranteed = false;
-      else if (req[r] !== undefined && req[r] !== lim[r]) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }

@@ -57,7 +57,7 @@ function dial(target: ForwardTarget, port: number): Pipe {
     };
   }
   // The host's static busybox nc, run inside the pod's network namespace: dials the pod's localhost.
-  const p = spawn('nsenter', [`--net=${target.netnsPath}`, '--', HOST_BUSYBOX, 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=${target.netnsPath}`, '--', HOST_BUSYBOX, 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d) => (err += d));
   p.stdin.on('error', () => {});

@@ -134,10 +134,17 @@ function userArgv(view: ContainerView, argv: string[]): string[] {
   return [...a, '--', ...argv];
 }
 
+/**
+ * Every sandbox chain starts with `setpriv --pdeathsig KILL`: bwrap's --die-with-parent covers the
+ * sandboxed command, not bwrap itself, so without this a kubelet that dies (or a test process that
+ * exits) could leave a bwrap behind. The death signal survives the exec chain (nsenter -> bwrap).
+ */
+const DIE_WITH_KUBELET = ['setpriv', '--pdeathsig', 'KILL', '--'];
+
 function nsenterPrefix(ns: PodNamespaces | undefined): string[] {
-  if (!ns) return [];
+  if (!ns) return [...DIE_WITH_KUBELET];
   const p = `/proc/${ns.pausePid}/ns`;
-  return ['nsenter', `--net=${p}/net`, `--ipc=${p}/ipc`, `--uts=${p}/uts`, '--'];
+  return [...DIE_WITH_KUBELET, 'nsenter', `--net=${p}/net`, `--ipc=${p}/ipc`, `--uts=${p}/uts`, '--'];
 }
 
 export interface Command {
@@ -151,7 +158,7 @@ function command(argv: string[]): Command {
 
 /** The pod sandbox: holds net/ipc/uts (and pid, when shared) namespaces. */
 export function pauseCommand(opts: { unshareNet: boolean; hostname: string; infoFd: number; privileged: boolean }): Command {
-  const a = ['bwrap', '--tmpfs', '/', '--ro-bind', HOST_BUSYBOX, '/bin/sleep', '--proc', '/proc', '--dev', '/dev'];
+  const a = [...DIE_WITH_KUBELET, 'bwrap', '--tmpfs', '/', '--ro-bind', HOST_BUSYBOX, '/bin/sleep', '--proc', '/proc', '--dev', '/dev'];
   if (opts.unshareNet) a.push('--unshare-net');
   a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname, '--unshare-pid', '--as-pid-1', '--die-with-parent');
   if (opts.privileged) a.push(...capArgs([]));

@@ -50,7 +50,7 @@ const kubeletStatus = (e: KubeletError) => new StatusError(e.code, e.code === 40
 
 export class StreamServer {
   private readonly open = new Set<WsEndpoint>();
-  private readonly kinds = new Map<WebSocket, Kind>();
+  private readonly kinds = new Map<WsEndpoint, Kind>();
 
   constructor(private readonly host: StreamHost) {}
 
@@ -148,7 +148,11 @@ export class StreamServer {
     acceptHandshake(req, socket, protocol);
     const ep = new WsEndpoint(socket, head);
     this.open.add(ep);
-    ep.on('close', () => this.open.delete(ep));
+    this.kinds.set(ep, kind);
+    ep.on('close', () => {
+      this.open.delete(ep);
+      this.kinds.delete(ep);
+    });
     const conn = new ChannelConn(ep, protocol, { highWaterMark: this.host.highWaterMark, dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes });
     void this.serve(kind, conn, pod, container, flags, argv, ports, deferred).catch((err) => {
       this.host.log.error({ err }, `${kind} session failed`);
@@ -193,5 +197,6 @@ export class StreamServer {
   stop(): void {
     for (const ep of this.open) ep.terminate();
     this.open.clear();
+    this.kinds.clear();
   }
 }

@@ -194,4 +194,38 @@ test('~> a plain GET without upgrade is 400 "Upgrade request required"', async (
   assert.is(((await r.json()) as { message: string }).message, "Upgrade request required");
 });
 
+test('~> channel.k8s.io (pre-v4): no status on success, plain text on failure', async ({ h }) => {
+  let r = await wsSession(execUrl(h.base, 'p', ['true']), { protocols: ['channel.k8s.io'] });
+  assert.is(r.protocol, 'channel.k8s.io');
+  assert.is(r.status, undefined);
+  r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'exit 4']), { protocols: ['channel.k8s.io'] });
+  assert.is(r.status, 'command terminated with non-zero exit code: error executing command [sh -c exit 4], exit code 4');
+});
+
+test('~> a bearer-token subprotocol is ignored in negotiation; nothing supported offered is 400', async ({ h }) => {
+  const r = await wsSession(execUrl(h.base, 'p', ['true']), { protocols: ['base64url.bearer.authorization.k8s.io.dG9r', 'v4.channel.k8s.io'] });
+  assert.is(r.protocol, 'v4.channel.k8s.io');
+  try {
+    await wsSession(execUrl(h.base, 'p', ['true']), { protocols: ['v3.channel.k8s.io'] });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as { statusCode: number }).statusCode, 400);
+  }
+});
+
+test('~> fault dropStreamsAfterBytes: the exec stream is cut mid-way, without a status', async ({ h }) => {
+  h.faults.set({ dropStreamsAfterBytes: 100_000 });
+  try {
+    const r = await wsSession(execUrl(h.base, 'p', ['dd', 'if=/dev/zero', 'bs=64k', 'count=100']));
+    assert.is(r.status, undefined);
+    // An abrupt drop: what was still in flight is lost too.
+    assert.ok(r.stdout.length > 0 && r.stdout.length < 6_553_600, `${r.stdout.length}`);
+    assert.is.not(r.closeCode, 1000);
+    const log = await fetch(`${h.base}/api/v1/namespaces/default/pods/p/log`).then((res) => res.text()).catch(() => 'cut');
+    assert.ok(log === '' || log === 'cut');
+  } finally {
+    h.faults.clear();
+  }
+});
+
 test.run();

@@ -101,6 +101,19 @@ test('~> network: host: pods share the host network, podIP 127.0.0.1', async () 
   }
 });
 
+t('~> stopping the kubelet while pods are starting leaves no process, veth or claim behind', async () => {
+  const h = await startKubelet();
+  for (let i = 0; i < 4; i++) h.store.create(PODS, busyboxPod(`early-${i}`, ['sleep', '3600'], { restartPolicy: 'Never' }));
+  await new Promise((r) => setTimeout(r, 30 + Math.random() * 150));
+  const dir = h.stateDir;
+  await h.stop();
+  await new Promise((r) => setTimeout(r, 300));
+  const procs = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir));
+  assert.equal(procs, []);
+  const mine = existsSync(IPAM) ? readdirSync(IPAM).filter((f) => JSON.parse(execFileSync('cat', [`${IPAM}/${f}`], { encoding: 'utf8' })).pid === process.pid) : [];
+  assert.equal(mine, []);
+});
+
 test('~> no claims are left behind by this file', () => {
   const mine = existsSync(IPAM) ? readdirSync(IPAM).filter((f) => {
     try {
