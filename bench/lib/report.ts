@@ -145,6 +145,23 @@ export function cpuMarkdown(cases: CaseSummary[]): string {
   return lines.join('\n');
 }
 
+/** Latency cases: CPU milliseconds per operation (exec round trip, keystroke, docker ps...). */
+export function cpuOpMarkdown(cases: CaseSummary[]): string {
+  const procs = new Set<string>();
+  for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerOpMs ?? {})) procs.add(k);
+  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'docker host', 'harness', 'machine'].filter((p) => procs.has(p));
+  const lines = [`| case | path | ${order.join(' | ')} | p50 ms |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
+  for (const c of cases) {
+    if (c.def.metric !== 'latency') continue;
+    for (const p of ['a', 'b', 'c', 'd'] as PathId[]) {
+      const ps = c.paths[p];
+      if (!ps?.cpuPerOpMs || ps.p50 === undefined) continue;
+      lines.push(`| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerOpMs![k] ?? 0, 2)).join(' | ')} | ${fmt(ps.p50, 2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 function include(name: string): string {
   const p = join(ROOT, 'bench', name);
   return existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
@@ -200,6 +217,10 @@ ${targetsMarkdown(tRows)}
 A single Node process saturates at 1.00 core. When kube-sim (the simulator) stays well below that on path a and b, the simulator is not what limits kuber-api's numbers. \`machine\` is the whole machine's busy CPU time over the same runs (every process, including other people's work on this shared machine): when it approaches the core count per wall second, every path was starved.
 
 ${cpuMarkdown(cases)}
+
+CPU milliseconds per operation for the latency cases (sums over all samples, read in 10 ms ticks, divided by the sample count):
+
+${cpuOpMarkdown(cases)}
 ${analysis ? `\n## Analysis\n\n${analysis}\n` : ''}
 ## Optimisations kept
 
