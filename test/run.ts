@@ -101,6 +101,11 @@ function runFile(file: string): Promise<Result> {
 async function main() {
   let files = findTests(here);
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+  // Longest first (the classic LPT schedule): with two workers, a long end-to-end file started last
+  // would leave one worker idle for its whole run. The slow files are the real-client and
+  // simulator ones, so they go first; the rest keep their alphabetical order.
+  const weight = (f: string) => (/[/\\]e2e[/\\]/.test(f) ? 0 : /[/\\]sim[/\\]/.test(f) ? 1 : 2);
+  files.sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
   if (coverage) {
     rmSync(covDir, { recursive: true, force: true });
     mkdirSync(covDir, { recursive: true });

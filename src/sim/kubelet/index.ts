@@ -27,8 +27,6 @@ export type { KubeletConfig } from './options.js';
 
 type Obj = Record<string, any>;
 
-export const KUBELET_VERSION = 'v1.33.0-kube-sim';
-
 class SimKubelet implements Kubelet {
   readonly cfg: KubeletConfig;
   private readonly log = childLogger({ component: 'kube-sim-kubelet' });

@@ -83,6 +83,7 @@ export class PodWorker {
   private resolvPath: string;
   private hostnamePath: string;
   private graceTimer: NodeJS.Timeout | undefined;
+  private graceDeadline = Infinity;
   private removed = false;
   private readonly log: Logger;
   private readonly puller: ImagePuller;
@@ -678,11 +679,24 @@ export class PodWorker {
 
   /** Graceful deletion (metadata.deletionTimestamp set): kill, report a terminal status, remove. */
   terminate(graceSeconds: number): Promise<void> {
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.terminating ??= (async () => {
+    // A second deletion with a shorter grace period (kubectl delete --grace-period=N after a first
+    // delete) shortens the wait: what still runs at the new deadline is killed (kubelet killPod
+    // with gracePeriodOverride).
+    const deadline = Date.now() + Math.max(0, graceSeconds) * 1000;
+    if (this.terminating && deadline < this.graceDeadline) {
+      this.graceDeadline = deadline;
+      clearTimeout(this.graceTimer);
+      this.graceTimer = setTimeout(() => {
+        for (const cs of [...this.main, ...this.init]) if (cs.current?.running) cs.current.proc?.kill('SIGKILL');
+      }, Math.max(0, deadline - Date.now()));
+    }
+    if (this.terminating) return this.terminating;
+    this.graceDeadline = deadline;
+    this.terminating = (async () => {
       clearTimeout(this.deadlineTimer);
       await this.killAll(graceSeconds);
       await this.mainLoop?.catch(() => {});
+      clearTimeout(this.graceTimer);
       this.terminal = true;
       await this.teardownSandbox();
       this.flushStatus();

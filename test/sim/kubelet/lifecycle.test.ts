@@ -175,6 +175,18 @@ test('~> graceful deletion of a PID 1 without a TERM handler: SIGKILL after the 
   assert.ok(dt >= 900 && dt < 5000, `took ${dt} ms`);
 });
 
+test('~> a second deletion with a shorter grace period shortens the wait', async ({ h }) => {
+  h.store.create(PODS, busyboxPod('shorter', ['sleep', '3600'], { restartPolicy: 'Never' }));
+  await waitFor(() => phase(h.store, 'shorter') === 'Running', 15000, 'Running');
+  const t0 = Date.now();
+  h.store.delete(PODS, 'default', 'shorter', 60);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(h.store.pod('shorter'), 'still terminating');
+  h.store.delete(PODS, 'default', 'shorter', 1);
+  await waitFor(() => !h.store.pod('shorter'), 10000, 'removed');
+  assert.ok(Date.now() - t0 < 6000, `took ${Date.now() - t0} ms`);
+});
+
 test('~> force deletion kills at once', async ({ h }) => {
   h.store.create(PODS, busyboxPod('force', ['sleep', '3600'], { restartPolicy: 'Never' }));
   await waitFor(() => phase(h.store, 'force') === 'Running', 15000, 'Running');
