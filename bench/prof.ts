@@ -4,7 +4,7 @@
  * and kube-sim): self time per function and per file, busiest first, so the hot spots of a
  * scenario can be read without a browser.
  *
- *   node dist/bench/prof.js <file.cpuprofile | dir> [--top N] [--filter substring]
+ *   node dist/bench/prof.js <file.cpuprofile | dir> [--top N] [--filter substring] [--callers fn]
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -41,7 +41,36 @@ export function summarise(p: Profile): { total: number; byFn: Map<string, number
   return { total, byFn, byFile };
 }
 
-function print(name: string, p: Profile, top: number, filter?: string): void {
+/** Who calls `fn`: self time of `fn` by the chain of its callers (up to `depth` frames). */
+export function callers(p: Profile, fn: string, depth = 4): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const out = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byId.get(p.samples[i]!)!;
+    if (n.callFrame.functionName !== fn) continue;
+    const chain: string[] = [];
+    let id = parent.get(n.id);
+    while (id !== undefined && chain.length < depth) {
+      const f = byId.get(id)!.callFrame;
+      chain.push(`${f.functionName || '(anon)'}@${f.url.replace(/.*\//, '')}:${f.lineNumber + 1}`);
+      id = parent.get(id);
+    }
+    const k = chain.join(' < ');
+    out.set(k, (out.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
+  return out;
+}
+
+function print(name: string, p: Profile, top: number, filter?: string, callersOf?: string): void {
+  if (callersOf) {
+    const m = callers(p, callersOf, 14);
+    const total = [...m.values()].reduce((a, b) => a + b, 0);
+    console.log(`\n== ${name}: callers of ${callersOf} (${(total / 1e6).toFixed(2)} s)`);
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+    return;
+  }
   const s = summarise(p);
   const wall = (p.endTime - p.startTime) / 1e6;
   const busy = s.total - (s.byFn.get('(idle)') ?? 0);
@@ -62,13 +91,15 @@ if (isMain) {
   const top = topI >= 0 ? Number(args[topI + 1]) : 25;
   const fI = args.indexOf('--filter');
   const filter = fI >= 0 ? args[fI + 1] : undefined;
-  const targets = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--top' && args[i - 1] !== '--filter');
+  const cI = args.indexOf('--callers');
+  const callersOf = cI >= 0 ? args[cI + 1] : undefined;
+  const targets = args.filter((a, i) => !a.startsWith('--') && !['--top', '--filter', '--callers'].includes(args[i - 1]!));
   if (!targets.length) {
     console.error('usage: node dist/bench/prof.js <file.cpuprofile | dir> [--top N] [--filter substring]');
     process.exit(2);
   }
   for (const t of targets) {
     const files = statSync(t).isDirectory() ? readdirSync(t).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(t, f)) : [t];
-    for (const f of files) print(f, JSON.parse(readFileSync(f, 'utf8')) as Profile, top, filter);
+    for (const f of files) print(f, JSON.parse(readFileSync(f, 'utf8')) as Profile, top, filter, callersOf);
   }
 }

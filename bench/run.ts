@@ -14,7 +14,7 @@ import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
 import { loadAverage, ROOT, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
-import { cpuMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import { cpuMarkdown, cpuOpMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
 import { latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
@@ -86,6 +86,8 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   progress.log('\n' + table + '\n');
   const cpu = cpuMarkdown(cases);
   if (cpu.split('\n').length > 2) progress.log('CPU seconds per GiB moved, per process:\n' + cpu + '\n');
+  const cpuOp = cpuOpMarkdown(cases);
+  if (cpuOp.split('\n').length > 2) progress.log('CPU milliseconds per operation, per process:\n' + cpuOp + '\n');
   mkdirSync(opts.outDir, { recursive: true });
   const files = {
     json: join(opts.outDir, 'results.json'),

@@ -66,6 +66,7 @@ export function channelSource(ws: WebSocket): Source {
         else if (ch === CH_STDERR) onStderr(m.subarray(1));
         else if (ch === CH_STATUS) status += m.toString('utf8', 1);
       });
+      ws.resume(); // KubeDirect hands sessions over paused
     },
     onEnd(cb) {
       let done = false;

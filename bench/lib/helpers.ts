@@ -5,7 +5,7 @@
  * kuber-api container (path b works on that Pod), and reach the raw producer through the proxy.
  */
 import { connect, type Socket } from 'node:net';
-import { cpuSeconds, treeCpuSeconds } from './procs.js';
+import { cpuSeconds, machineBusySeconds, treeCpuSeconds } from './procs.js';
 import type { DockerClient } from './docker-client.js';
 import type { Ctx, PathId, Sample } from './types.js';
 
@@ -31,13 +31,41 @@ export function cpuSnapshot(ctx: Ctx): Record<string, number> {
   }
   const u = process.cpuUsage();
   s['harness'] = (u.user + u.system) / 1e6;
+  s['machine'] = machineBusySeconds();
   return s;
 }
 
-export function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+export function cpuDelta(a: Record<string, number>, b: Record<string, number>, round = true): Record<string, number> {
   const d: Record<string, number> = {};
-  for (const k of Object.keys(b)) d[k] = Math.max(0, Math.round(((b[k] ?? 0) - (a[k] ?? 0)) * 100) / 100);
+  for (const k of Object.keys(b)) {
+    const v = Math.max(0, (b[k] ?? 0) - (a[k] ?? 0));
+    d[k] = round ? Math.round(v * 100) / 100 : v;
+  }
   return d;
+}
+
+/**
+ * CPU per path summed over many short operations (latency scenarios): each operation is wrapped,
+ * the deltas are kept unrounded and rounded once at the end (10 ms ticks, so only sums mean much).
+ */
+export class CpuMeter {
+  private readonly acc = new Map<PathId, Record<string, number>>();
+  constructor(private readonly ctx: Ctx) {}
+  async around<T>(p: PathId, fn: () => Promise<T>): Promise<T> {
+    const a = cpuSnapshot(this.ctx);
+    try {
+      return await fn();
+    } finally {
+      const d = cpuDelta(a, cpuSnapshot(this.ctx), false);
+      const t = this.acc.get(p) ?? {};
+      for (const [k, v] of Object.entries(d)) t[k] = (t[k] ?? 0) + v;
+      this.acc.set(p, t);
+    }
+  }
+  of(p: PathId): Record<string, number> | undefined {
+    const t = this.acc.get(p);
+    return t && Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+  }
 }
 
 /**

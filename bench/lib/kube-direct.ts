@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
+import { createSecureContext } from 'node:tls';
 
 export const CH_STDIN = 0;
 export const CH_STDOUT = 1;
@@ -59,7 +60,10 @@ export class KubeDirect {
     k.reqOpts = o;
     const w: ClientOptions = {};
     await kc.applyToHTTPSOptions(w);
-    k.wsOpts = { ...w, perMessageDeflate: false, maxPayload: 64 << 20 };
+    // One TLS context for every dial, as kuber-api's dialer does (bench/RESULTS.md optimisation 2):
+    // otherwise tls.connect parses the CA again for each exec/attach.
+    const { ca, cert, key, ...rest } = w as ClientOptions & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+    k.wsOpts = { ...rest, ...(k.tls ? { secureContext: createSecureContext({ ca, cert, key }) } : {}), perMessageDeflate: false, maxPayload: 64 << 20 } as ClientOptions;
     return k;
   }
 
@@ -184,6 +188,10 @@ export class KubeDirect {
       ws.binaryType = 'nodebuffer';
       ws.once('open', () => {
         ws.removeListener('error', reject);
+        // Handed over paused: frames that came with the 101 would otherwise be emitted (from a
+        // nextTick) before the caller's promise continuation attaches its 'message' listener.
+        // The consumer resumes once it listens.
+        ws.pause();
         resolve({ ws, protocol: ws.protocol });
       });
       ws.once('unexpected-response', (_req, res) => {

@@ -200,6 +200,17 @@ export function treeCpuSeconds(pid: number): number {
   return total;
 }
 
+/** CPU seconds the whole machine spent busy (all cores, every process: ours and everyone else's). */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
 /** /proc/loadavg's first three fields. */
 export function loadAverage(): number[] {
   try {

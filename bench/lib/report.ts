@@ -61,14 +61,17 @@ export interface TargetRow {
 /** Which process limits path `p` of a case: utilisation (cores) per process, busiest first. */
 export function limitOf(ps: PathSummary | undefined, cores: number): string {
   if (!ps?.util) return '';
-  const u = Object.entries(ps.util).filter(([, v]) => v >= 0.05).sort((x, y) => y[1] - x[1]);
-  const total = Object.values(ps.util).reduce((t, v) => t + v, 0);
+  const machine = ps.util['machine'];
+  const u = Object.entries(ps.util).filter(([k, v]) => k !== 'machine' && v >= 0.05).sort((x, y) => y[1] - x[1]);
+  const ours = u.reduce((t, [, v]) => t + v, 0);
   const parts = u.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ');
   const busiest = u[0];
   let verdict = '';
   if (busiest && busiest[1] >= 0.85) verdict = `${busiest[0]} is CPU-bound (${Math.round(busiest[1] * 100)}% of a core, one JS thread); `;
-  if (total >= cores * 0.9) verdict += `the machine's ${cores} cores are saturated (${fmt(total, 2)} cores busy); `;
-  return `${verdict}cores busy: ${parts}`;
+  if (machine !== undefined && machine >= cores * 0.9) {
+    verdict += `the machine's ${cores} cores were saturated (${fmt(machine, 2)} busy, ${fmt(Math.max(0, machine - ours), 2)} of them by other work on the machine); `;
+  }
+  return `${verdict}cores busy: ${parts}${machine !== undefined ? `; whole machine ${fmt(machine, 2)}` : ''}`;
 }
 
 export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
@@ -129,7 +132,7 @@ function targetsMarkdown(rowsT: TargetRow[]): string {
 export function cpuMarkdown(cases: CaseSummary[]): string {
   const procs = new Set<string>();
   for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerGiB ?? {})) procs.add(k);
-  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'docker host', 'harness'].filter((p) => procs.has(p));
+  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'docker host', 'harness', 'machine'].filter((p) => procs.has(p));
   const lines = [`| case | path | ${order.join(' | ')} | wall s/GiB |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
   for (const c of cases) {
     if (c.def.metric !== 'throughput' && c.def.metric !== 'concurrency') continue;
@@ -137,6 +140,23 @@ export function cpuMarkdown(cases: CaseSummary[]): string {
       const ps = c.paths[p];
       if (!ps?.cpuPerGiB || !ps.mibps) continue;
       lines.push(`| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerGiB![k] ?? 0, 2)).join(' | ')} | ${fmt(1024 / ps.mibps, 2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Latency cases: CPU milliseconds per operation (exec round trip, keystroke, docker ps...). */
+export function cpuOpMarkdown(cases: CaseSummary[]): string {
+  const procs = new Set<string>();
+  for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerOpMs ?? {})) procs.add(k);
+  const order = ['kuber-api', 'kube-sim', 'pods', 'raw proxy', 'raw producer', 'docker host', 'harness', 'machine'].filter((p) => procs.has(p));
+  const lines = [`| case | path | ${order.join(' | ')} | p50 ms |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
+  for (const c of cases) {
+    if (c.def.metric !== 'latency') continue;
+    for (const p of ['a', 'b', 'c', 'd'] as PathId[]) {
+      const ps = c.paths[p];
+      if (!ps?.cpuPerOpMs || ps.p50 === undefined) continue;
+      lines.push(`| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerOpMs![k] ?? 0, 2)).join(' | ')} | ${fmt(ps.p50, 2)} |`);
     }
   }
   return lines.join('\n');
@@ -194,9 +214,13 @@ ${targetsMarkdown(tRows)}
 
 ## Where the CPU goes (CPU seconds per GiB moved)
 
-A single Node process saturates at 1.00 core. When kube-sim (the simulator) stays well below that on path a and b, the simulator is not what limits kuber-api's numbers.
+A single Node process saturates at 1.00 core. When kube-sim (the simulator) stays well below that on path a and b, the simulator is not what limits kuber-api's numbers. \`machine\` is the whole machine's busy CPU time over the same runs (every process, including other people's work on this shared machine): when it approaches the core count per wall second, every path was starved.
 
 ${cpuMarkdown(cases)}
+
+CPU milliseconds per operation for the latency cases (sums over all samples, read in 10 ms ticks, divided by the sample count):
+
+${cpuOpMarkdown(cases)}
 ${analysis ? `\n## Analysis\n\n${analysis}\n` : ''}
 ## Optimisations kept
 

@@ -47,6 +47,8 @@ export interface PathSummary {
   util?: Record<string, number>;
   /** CPU seconds per GiB moved, per process. */
   cpuPerGiB?: Record<string, number>;
+  /** Latency cases: CPU milliseconds per operation, per process. */
+  cpuPerOpMs?: Record<string, number>;
 }
 
 export interface CaseSummary {
@@ -93,6 +95,9 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
           ps.p50 = percentile(all, 0.5);
           ps.p99 = percentile(all, 0.99);
           ps.count = all.length;
+          const cpu: Record<string, number> = {};
+          for (const s of ok) for (const [k, v] of Object.entries(s.cpu ?? {})) cpu[k] = (cpu[k] ?? 0) + v;
+          if (Object.keys(cpu).length) ps.cpuPerOpMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v / all.length) * 1000]));
         }
       }
       if (def.metric === 'memory') {

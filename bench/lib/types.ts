@@ -51,6 +51,8 @@ export interface Sample {
   failed?: number;
   /** Memory, per process name (kuber-api, kube-sim, raw proxy, docker host...). */
   mem?: Record<string, MemPeak>;
+  /** RSS over the stream (MiB every 500 ms), per process. */
+  timeline?: Record<string, number[]>;
   /** CPU seconds spent by each process over the sample. */
   cpu?: Record<string, number>;
   /** Anything else worth keeping (exit codes, stream counts...). */

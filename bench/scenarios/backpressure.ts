@@ -15,8 +15,11 @@ import { asSample, finishedProducers, readLogs } from './logs.js';
 import { dropSleepers, execProducer, sleepers } from './stream.js';
 
 /** Track RSS of every process in ctx.pids while `fn` runs. */
-async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak> }> {
+async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
   const mem: Record<string, MemPeak> = {};
+  // RSS (MiB) of kuber-api and kube-sim every 500 ms: growth that levels off vs growth that keeps going.
+  const timeline: Record<string, number[]> = {};
+  let ticks = 0;
   for (const [name, pid] of Object.entries(ctx.pids)) {
     const m = memStatus(pid);
     if (!m) continue;
@@ -24,15 +27,17 @@ async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: 
     mem[name] = { idleKiB: m.rssKiB, peakKiB: m.rssKiB };
   }
   const poll = () => {
+    const record = ticks++ % 10 === 0;
     for (const [name, pid] of Object.entries(ctx.pids)) {
       const m = memStatus(pid);
       if (m && mem[name]) mem[name]!.peakKiB = Math.max(mem[name]!.peakKiB, m.rssKiB);
+      if (m && record && (name === 'kuber-api' || name === 'kube-sim')) (timeline[name] ??= []).push(Math.round(m.rssKiB / 102.4) / 10);
     }
   };
   const timer = setInterval(poll, 50);
   try {
     const result = await fn();
-    return { result, mem };
+    return { result, mem, timeline };
   } finally {
     clearInterval(timer);
     poll();
@@ -42,6 +47,9 @@ async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: 
     }
   }
 }
+
+/** MiB streamed at full speed on each path before memory is measured. */
+const WARM_MIB = 64;
 
 export async function backpressure(ctx: Ctx): Promise<void> {
   const blocks = ctx.opts.slowMiB;
@@ -53,23 +61,36 @@ export async function backpressure(ctx: Ctx): Promise<void> {
   const paths = ctx.paths;
   const reps = 1;
   const finished = await finishedProducers(ctx, blocks, logsId);
+  const warm = Math.min(WARM_MIB, blocks);
+  const warmLogs = await finishedProducers(ctx, warm, `${logsId} warm-up`);
   try {
+    // A fresh Node process's first stream grows V8's young generation once (~30-40 MiB on every
+    // path, the bare proxy included): stream once at full speed first, so that "idle" is a process
+    // that has streamed before and the growth is what the slow reader adds.
+    for (const p of paths) {
+      ctx.progress(`${logsId}: warm-up ${warm} MiB on ${p}`);
+      await readLogs(ctx, p, warmLogs.get(p) ?? { id: '' }, { blocks: warm }, false, { label: 'warm-up' }).catch(() => undefined);
+    }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, logsId, p, rep, async () => {
-        const { result, mem } = await withMemory(ctx, () => readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks }, false, { rate, label: `${logsId}` }));
-        return { ...asSample(result), mem } as Partial<Sample>;
+        const { result, mem, timeline } = await withMemory(ctx, () => readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks }, false, { rate, label: `${logsId}` }));
+        return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });
   } finally {
-    for (const p of ['a', 'd'] as PathId[]) if (finished.has(p)) await removeAll(dockerOf(ctx, p), [finished.get(p)!.id]);
+    for (const p of ['a', 'd'] as PathId[]) if (finished.has(p)) await removeAll(dockerOf(ctx, p), [finished.get(p)!.id, warmLogs.get(p)!.id]);
   }
   if (ctx.variant) return; // exec does not depend on the log variant
   const targets = await sleepers(ctx, 1);
   try {
+    for (const p of paths) {
+      ctx.progress(`${execId}: warm-up ${warm} MiB on ${p}`);
+      await execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, warm, false, 'warm-up').catch(() => undefined);
+    }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, execId, p, rep, async () => {
-        const { result, mem } = await withMemory(ctx, () => execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, blocks, false, execId, rate));
-        return { ...asSample(result), mem } as Partial<Sample>;
+        const { result, mem, timeline } = await withMemory(ctx, () => execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, blocks, false, execId, rate));
+        return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });
   } finally {

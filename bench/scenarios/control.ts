@@ -9,7 +9,7 @@
  *   nothing for a raw pass-through to do here: no (c).
  * Latencies alternate path by path, sample by sample.
  */
-import { alternate, dockerOf, rawConnect, removeAll, run, podOf } from '../lib/helpers.js';
+import { alternate, CpuMeter, dockerOf, rawConnect, removeAll, run, podOf } from '../lib/helpers.js';
 import type { Ctx, PathId, Sample } from '../lib/types.js';
 
 const SLEEP = ['sleep', '3600'];
@@ -38,6 +38,7 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
     const lat = new Map<PathId, number[]>(ctx.paths.map((p) => [p, []]));
     const errors = new Map<PathId, string>();
     const samples = ctx.opts.samples;
+    const meter = new CpuMeter(ctx);
     const one = async (p: PathId): Promise<void> => {
       const t0 = performance.now();
       if (p === 'a' || p === 'd') {
@@ -60,9 +61,9 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
     };
     for (let i = 0; i < samples; i++) {
       if (i % 10 === 0) ctx.progress(`${psCase}: sample ${i}/${samples}`);
-      for (const p of ctx.paths) await one(p).catch((err: Error) => errors.set(p, err.message));
+      for (const p of ctx.paths) await meter.around(p, () => one(p)).catch((err: Error) => errors.set(p, err.message));
     }
-    for (const p of ctx.paths) record(ctx, psCase, p, lat.get(p)!, errors.get(p), `${Buffer.byteLength(body)} bytes of JSON from kuber-api`);
+    for (const p of ctx.paths) record(ctx, psCase, p, lat.get(p)!, errors.get(p), `${Buffer.byteLength(body)} bytes of JSON from kuber-api`, meter.of(p));
 
     // ---- create+start ----
     const csPaths = ctx.paths.filter((p) => p !== 'c');
@@ -72,8 +73,10 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
     const direct: string[] = [];
     const csSamples = Math.max(3, Math.ceil(samples / 5));
     let k = 0;
+    const csMeter = new CpuMeter(ctx);
     await alternate(ctx, csSamples, csPaths, async (p, rep) => {
       if (p === csPaths[0]) ctx.progress(`create+start: sample ${rep}/${csSamples}`);
+      await csMeter.around(p, async () => {
       try {
         const t0 = performance.now();
         if (p === 'b') {
@@ -89,8 +92,9 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
       } catch (err) {
         csErrors.set(p, (err as Error).message);
       }
+      });
     });
-    for (const p of csPaths) record(ctx, 'create+start', p, cs.get(p)!, csErrors.get(p));
+    for (const p of csPaths) record(ctx, 'create+start', p, cs.get(p)!, csErrors.get(p), undefined, csMeter.of(p));
     await Promise.all(direct.map((name) => ctx.kube.deletePod(name).catch(() => {})));
   } finally {
     ctx.progress(`control: removing containers`);
@@ -98,8 +102,9 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
   }
 }
 
-function record(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string): void {
+function record(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string, cpu?: Record<string, number>): void {
   const s: Sample = { case: id, path: p, rep: 1, ok: !error && latenciesMs.length > 0, latenciesMs };
+  if (cpu) s.cpu = cpu;
   if (error) s.error = error;
   if (note) s.note = note;
   ctx.record(s);

@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import { StdcopyDemuxer } from '../lib/demux.js';
 import { CH_STDIN, CH_STDOUT, CH_STATUS, exitCodeOfStatus } from '../lib/kube-direct.js';
-import { dockerOf, MAIN, rawConnect } from '../lib/helpers.js';
+import { CpuMeter, dockerOf, MAIN, rawConnect } from '../lib/helpers.js';
 import type { Ctx, PathId, Sample } from '../lib/types.js';
 import { dropSleepers, sleepers } from './stream.js';
 
@@ -28,6 +28,7 @@ export async function roundTrip(ctx: Ctx): Promise<void> {
   const lat = new Map<PathId, number[]>(ctx.paths.map((p) => [p, []]));
   const errors = new Map<PathId, string>();
   const outputs = new Map<PathId, string>();
+  const meter = new CpuMeter(ctx);
   try {
     const one = async (p: PathId): Promise<void> => {
       const t = targets.get(p)?.[0];
@@ -52,6 +53,7 @@ export async function roundTrip(ctx: Ctx): Promise<void> {
             if (m[0] === CH_STDOUT) out += m.toString('latin1', 1);
             else if (m[0] === CH_STATUS) status += m.toString('utf8', 1);
           });
+          ws.resume(); // handed over paused (KubeDirect)
           ws.once('close', () => {
             try {
               res(status ? exitCodeOfStatus(status) : 0);
@@ -81,12 +83,12 @@ export async function roundTrip(ctx: Ctx): Promise<void> {
     const n = ctx.opts.samples;
     for (let i = 0; i < n; i++) {
       if (i % 10 === 0) ctx.progress(`${id}: sample ${i}/${n}`);
-      for (const p of ctx.paths) await one(p).catch((err: Error) => errors.set(p, err.message));
+      for (const p of ctx.paths) await meter.around(p, () => one(p)).catch((err: Error) => errors.set(p, err.message));
     }
   } finally {
     await dropSleepers(ctx, targets);
   }
-  for (const p of ctx.paths) rec(ctx, id, p, lat.get(p)!, errors.get(p), outputs.get(p));
+  for (const p of ctx.paths) rec(ctx, id, p, lat.get(p)!, errors.get(p), outputs.get(p), meter.of(p));
 }
 
 /** A TTY session on a path: `send` one keystroke, `onOutput` sees every output byte. */
@@ -111,6 +113,7 @@ async function openSession(ctx: Ctx, p: PathId, t: { id: string; pod?: string } 
     ws.on('message', (m: Buffer) => {
       if (m[0] === CH_STDOUT) cb(m.subarray(1));
     });
+    ws.resume(); // handed over paused (KubeDirect)
     return { send: (b) => ws.send(Buffer.concat([Buffer.from([CH_STDIN]), b])), onOutput: (f) => (cb = f), close: () => ws.close(1000) };
   }
   const c = dockerOf(ctx, p);
@@ -131,6 +134,7 @@ export async function echo(ctx: Ctx): Promise<void> {
   const errors = new Map<PathId, string>();
   const reps = ctx.opts.reps;
   const per = Math.max(10, Math.ceil(ctx.opts.samples / reps));
+  const meter = new CpuMeter(ctx);
   try {
     for (let rep = 1; rep <= reps; rep++) {
       for (const p of ctx.paths) {
@@ -139,6 +143,8 @@ export async function echo(ctx: Ctx): Promise<void> {
         try {
           s = await openSession(ctx, p, targets.get(p)?.[0]);
           await waitFor(s, 'READY', 30_000);
+          // CPU over the keystrokes only (not the session's exec).
+          await meter.around(p, async () => {
           for (let i = 0; i < per; i++) {
             const key = 0x61 + (i % 26);
             const t0 = performance.now();
@@ -154,6 +160,7 @@ export async function echo(ctx: Ctx): Promise<void> {
             });
             lat.get(p)!.push(performance.now() - t0);
           }
+          });
         } catch (err) {
           errors.set(p, (err as Error).message);
         } finally {
@@ -164,7 +171,7 @@ export async function echo(ctx: Ctx): Promise<void> {
   } finally {
     await dropSleepers(ctx, targets);
   }
-  for (const p of ctx.paths) rec(ctx, id, p, lat.get(p)!, errors.get(p));
+  for (const p of ctx.paths) rec(ctx, id, p, lat.get(p)!, errors.get(p), undefined, meter.of(p));
 }
 
 function waitFor(s: Session, text: string, ms: number): Promise<void> {
@@ -181,8 +188,9 @@ function waitFor(s: Session, text: string, ms: number): Promise<void> {
   });
 }
 
-function rec(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string): void {
+function rec(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string, cpu?: Record<string, number>): void {
   const s: Sample = { case: id, path: p, rep: 1, ok: !error && latenciesMs.length > 0, latenciesMs: latenciesMs.map((x) => Math.round(x * 1000) / 1000) };
+  if (cpu) s.cpu = cpu;
   if (error) s.error = error;
   if (note) s.note = note;
   ctx.record(s);

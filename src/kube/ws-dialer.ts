@@ -14,7 +14,23 @@
  */
 import { WebSocket, type ClientOptions } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { KubeApiError, type KubeClient } from './client.js';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { KubeApiError, type ConnectionOptions, type KubeClient } from './client.js';
+
+/**
+ * One TLS context per set of connection options (they are refreshed with the credentials): ws
+ * hands ca/cert/key to tls.connect, which built a new context per dial, parsing the CA each time
+ * (~1 ms of CPU per exec or attach; bench/RESULTS.md, "Optimisations kept").
+ */
+const contexts = new WeakMap<ConnectionOptions, SecureContext>();
+function secureContextOf(c: ConnectionOptions): SecureContext {
+  let ctx = contexts.get(c);
+  if (!ctx) {
+    ctx = createSecureContext({ ca: c.ca, cert: c.cert, key: c.key });
+    contexts.set(c, ctx);
+  }
+  return ctx;
+}
 
 export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
@@ -64,11 +80,12 @@ export class WsDialer {
     const c = await this.client.connectionOptions();
     const protocols = [...(opts.protocols ?? CHANNEL_PROTOCOLS)];
     // ws passes TLS options through to tls.connect (servername included; its typings omit it).
-    const wsOpts: ClientOptions & { servername?: string } = {
+    const url = this.url(path, query);
+    // Through a proxy agent the TLS options stay as they were (the agent makes the connection).
+    const tls = url.startsWith('wss:') && !c.proxyAgent ? { secureContext: secureContextOf(c) } : { ca: c.ca, cert: c.cert, key: c.key };
+    const wsOpts: ClientOptions & { servername?: string; secureContext?: SecureContext } = {
       headers: c.headers,
-      ca: c.ca,
-      cert: c.cert,
-      key: c.key,
+      ...tls,
       rejectUnauthorized: c.rejectUnauthorized,
       servername: c.servername,
       agent: c.proxyAgent,
@@ -76,7 +93,6 @@ export class WsDialer {
       handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
       maxPayload: opts.maxPayload ?? 64 * 1024 * 1024,
     };
-    const url = this.url(path, query);
     return new Promise<Dialed>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
       const ws = new WebSocket(url, protocols, wsOpts);
