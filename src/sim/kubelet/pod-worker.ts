@@ -566,7 +566,9 @@ export class PodWorker {
     if (cs.current !== inst || !inst.running || this.stopping) return;
     this.stopProbers(cs);
     this.event('Normal', 'Killing', `Container ${cs.name} failed ${kind} probe, will be restarted`);
-    await this.stopInstance(cs, inst, Number(cs.spec.livenessProbe?.terminationGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30));
+    // No override here: the kubelet's minimum shutdown window (minimumGracePeriodInSeconds = 2) applies.
+    const grace = Number(cs.spec[`${kind}Probe`]?.terminationGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30);
+    await this.stopInstance(cs, inst, Math.max(2, grace));
   }
 
   private stopProbers(cs: ContainerState): void {

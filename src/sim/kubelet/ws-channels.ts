@@ -149,6 +149,7 @@ export class ChannelConn {
   }
 
   private onPiece(op: number, piece: Buffer, first: boolean, last: boolean): void {
+    if (this.closing) return;
     if (first) {
       this.channel = -1;
       this.pending = undefined;
@@ -214,11 +215,19 @@ export class ChannelConn {
     else if (status.status !== 'Success') this.send(3, String(status.message ?? ''));
   }
 
-  /** Close 1000 and wait for the client's close frame (the apiserver's finish()). */
+  /**
+   * Close 1000 and wait for the client's close frame (the apiserver's finish()). Reading resumes
+   * (the close frame must be read) and any further data from the client is dropped.
+   */
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    this.early = [];
     this.ep.close(1000);
+    this.ep.resume();
   }
+
+  private closing = false;
 }
 
 /** Resize messages: JSON TerminalSize objects, either key casing, several per frame or split across frames. */

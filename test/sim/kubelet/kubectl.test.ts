@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KUBECTL, kubectl, startSim, type SimHandle } from '../../helpers/sim.js';
+import { Tmux } from '../../helpers/tmux.js';
 
 const test = suite<{ sim: SimHandle; cache: string }>('kubectl');
 const have = existsSync(KUBECTL('1.33')) && existsSync(KUBECTL('1.30'));
@@ -148,6 +149,24 @@ spec:
   const r = await k(['attach', '-i', 'reader'], '1.33', 'hello\n');
   assert.match(r.stdout, 'got hello');
   assert.is(r.code, 0, r.stderr);
+});
+
+t('~> exec -it through a real terminal (tmux): the shell sees the size, then the resize; exit code', async () => {
+  if (!(await Tmux.available())) return console.log('SKIP kubectl exec -it: tmux is missing');
+  const term = await Tmux.start([KUBECTL('1.33'), '--kubeconfig', ctxRef.sim.kubeconfigPath, '--cache-dir', join(ctxRef.cache, '1.33'), 'exec', '-it', 'sleeper', '--', 'sh'], { width: 80, height: 24 });
+  try {
+    await term.waitFor(/\/ #/);
+    await term.type('stty size\n');
+    await term.waitFor(/^24 80\s*$/m);
+    await term.resize(100, 30);
+    await new Promise((r) => setTimeout(r, 300));
+    await term.type('stty size\n');
+    await term.waitFor(/^30 100\s*$/m);
+    await term.type('exit 7\n');
+    assert.is(await term.exitCode(), 7);
+  } finally {
+    await term.kill();
+  }
 });
 
 t('~> delete pod waits for the graceful deletion; the pod is gone afterwards', async () => {
