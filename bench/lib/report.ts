@@ -74,6 +74,13 @@ export function limitOf(ps: PathSummary | undefined, cores: number): string {
   return `${verdict}cores busy: ${parts}${machine !== undefined ? `; whole machine ${fmt(machine, 2)}` : ''}`;
 }
 
+/** How busy the simulator was when serving the same work directly (path b). */
+function simOnB(c: CaseSummary): string {
+  const u = c.paths.b?.util;
+  if (!u || u['kube-sim'] === undefined) return '';
+  return `; path b: kube-sim ${fmt(u['kube-sim'], 2)} + its pods ${fmt(u['pods'] ?? 0, 2)} cores`;
+}
+
 export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
   const out: TargetRow[] = [];
   const find = (pred: (c: CaseSummary) => boolean) => cases.filter(pred);
@@ -82,7 +89,7 @@ export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
       target: `${c.def.id}: ${what} ≥ ${min}×`,
       measured: v === undefined ? 'not measured' : `${v.toFixed(2)}×`,
       met: v === undefined ? undefined : v >= min,
-      limit: v !== undefined && v < min ? limitOf(c.paths.a, meta.cores) : '',
+      limit: v !== undefined && v < min ? `${limitOf(c.paths.a, meta.cores)}${simOnB(c)}` : '',
     });
   };
   for (const c of find((c) => c.def.group === 'logs')) {
