@@ -27,21 +27,25 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
   // (alpha since 1.32), so `docker run` keeps stdout and stderr apart out of the box. Real clusters
   // without the gate get the documented merged-stdout behaviour. `--exit-with-stdin` plus a pipe we
   // never write: if kuber-api dies (even by SIGKILL) the pipe closes and the simulator stops too.
+  // `--install-prereqs`: on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin'],
+    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', '--install-prereqs'],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
-    if (stderr.length < 8192) stderr += d.toString('utf8');
+    const text = d.toString('utf8');
+    if (stderr.length < 8192) stderr += text;
+    // Say what takes the time on a fresh machine (the simulator installing its sandbox tools).
+    for (const line of text.split('\n')) if (/^kube-sim: installing/.test(line)) log.info(line);
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`kube-sim was not ready within ${opts.readyTimeoutMs ?? 30_000} ms: ${stderr}`));
-    }, opts.readyTimeoutMs ?? 30_000);
+      reject(new Error(`kube-sim was not ready within ${opts.readyTimeoutMs ?? 300_000} ms: ${stderr}`));
+    }, opts.readyTimeoutMs ?? 300_000);
     const onData = (d: Buffer) => {
       out += d.toString('utf8');
       const m = /kube-sim ready url=(\S+)/.exec(out);

@@ -7,14 +7,15 @@
  * `kube-sim ready url=<url> kubeconfig=<path>` on stdout when it is serving.
  */
 import { start, type SimOptions } from './index.js';
+import { ensurePrereqs } from './prereqs.js';
 
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] [--verbose]
-       [--exit-with-stdin]
+       [--exit-with-stdin] [--install-prereqs]
 `;
 
-type CliOptions = SimOptions & { kubeconfigPath?: string; help?: boolean; exitWithStdin?: boolean };
+type CliOptions = SimOptions & { kubeconfigPath?: string; help?: boolean; exitWithStdin?: boolean; installPrereqs?: boolean };
 
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {};
@@ -82,6 +83,9 @@ export function parseArgs(argv: string[]): CliOptions {
         o.unknownImagePolicy = p;
         break;
       }
+      case '--install-prereqs':
+        o.installPrereqs = true;
+        break;
       case '--exit-with-stdin':
         o.exitWithStdin = true;
         break;
@@ -115,6 +119,13 @@ export async function main(argv: string[]): Promise<void> {
   if (!o.kubeconfigPath) {
     process.stderr.write(`kuber-api sim: --kubeconfig PATH is required\n${USAGE}`);
     process.exitCode = 2;
+    return;
+  }
+  try {
+    ensurePrereqs({ install: !!o.installPrereqs, log: (l) => process.stderr.write(`kube-sim: ${l}\n`) });
+  } catch (err) {
+    process.stderr.write(`kuber-api sim: ${(err as Error).message}\n`);
+    process.exitCode = 1;
     return;
   }
   const sim = await start(o);

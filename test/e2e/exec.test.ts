@@ -116,8 +116,7 @@ const TTY_CASE: Case = ['~> docker exec -it ctr sh through tmux: prompt, stty si
     await t.type('stty size\n');
     await t.waitFor(/^24 80\s*$/m);
     await t.resize(120, 40);
-    await t.type('stty size\n');
-    await t.waitFor(/^40 120\s*$/m);
+    await t.typeUntil('stty size\n', /^40 120\s*$/m);
     await t.type('exit 7\n');
     assert.is(await t.exitCode(), 7);
   } finally {

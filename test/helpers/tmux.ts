@@ -111,6 +111,26 @@ export class Tmux {
     throw new Error(`tmux: timed out after ${timeoutMs} ms waiting for ${re}; pane:\n${last}`);
   }
 
+  /**
+   * Type `text` until the pane matches `re`, at most once per `everyMs`; returns how many times it
+   * was typed. For effects that are asynchronous end to end, e.g. a window resize: tmux -> SIGWINCH
+   * -> the docker CLI's resize call -> the Kubernetes resize channel -> the pty.
+   */
+  async typeUntil(text: string, re: RegExp, opts: { everyMs?: number; timeoutMs?: number } = {}): Promise<number> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+    let typed = 0;
+    for (;;) {
+      await this.type(text);
+      typed++;
+      const until = Math.min(deadline, Date.now() + (opts.everyMs ?? 1000));
+      while (Date.now() < until) {
+        if (re.test(await this.capture())) return typed;
+        await sleep(100);
+      }
+      if (Date.now() >= deadline) throw new Error(`tmux: timed out waiting for ${re} after typing ${JSON.stringify(text)} ${typed} times; pane:\n${await this.capture()}`);
+    }
+  }
+
   /** Resize the window (the program gets SIGWINCH through its pty). */
   async resize(width: number, height: number): Promise<void> {
     await this.tmux(['resize-window', '-t', this.session, '-x', String(width), '-y', String(height)]);
@@ -125,9 +145,14 @@ export class Tmux {
   async exitCode(timeoutMs = 15_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status}'])).trim();
-      const [dead, status] = out.split(' ');
-      if (dead === '1') return Number(status);
+      const out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
+      const [dead, status, signal] = out.split(':');
+      if (dead === '1') {
+        if (status) return Number(status);
+        // A program killed by a signal has no exit status, only #{pane_dead_signal}. Both empty:
+        // tmux has marked the pane dead but not yet recorded how it died; ask again.
+        if (signal) throw new Error(`tmux: the program was killed by signal ${signal}; pane:\n${await this.capture()}`);
+      }
       await sleep(100);
     }
     throw new Error(`tmux: the program did not exit within ${timeoutMs} ms; pane:\n${await this.capture()}`);

@@ -159,9 +159,7 @@ t('~> exec -it through a real terminal (tmux): the shell sees the size, then the
     await term.type('stty size\n');
     await term.waitFor(/^24 80\s*$/m);
     await term.resize(100, 30);
-    await new Promise((r) => setTimeout(r, 300));
-    await term.type('stty size\n');
-    await term.waitFor(/^30 100\s*$/m);
+    await term.typeUntil('stty size\n', /^30 100\s*$/m);
     await term.type('exit 7\n');
     assert.is(await term.exitCode(), 7);
   } finally {
