@@ -5,6 +5,7 @@
  * flag, an environment variable and a default in {@link OPTION_SPECS}; `--help` prints them.
  */
 import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
 import { EngineError } from './errors.js';
 import { parseHost, DEFAULT_UNIX_PATH } from './http/address.js';
 
@@ -52,6 +53,14 @@ export interface Options {
   readonly maxExecs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
+  /** Addresses kuber-api binds published ports on (where clients in its Pod connect). */
+  readonly publishAddresses: readonly string[];
+  /** How published ports reach a Pod: direct (pod IP), portforward (pods/portforward), auto. */
+  readonly portMode: string;
+  /** How long a published-port connection waits for the container to run and accept (ms). */
+  readonly publishDialTimeoutMs: number;
+  /** One NetworkPolicy per Docker network ("true"/"false"): isolation between networks. */
+  readonly networkPolicies: string;
 }
 
 /**
@@ -62,7 +71,7 @@ export interface Options {
 export const DEFAULT_UNIX_SOCKET = `unix://${DEFAULT_UNIX_PATH}`;
 export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
 
-type Kind = 'string' | 'int' | 'list' | 'level';
+type Kind = 'string' | 'int' | 'list' | 'level' | 'ips';
 interface Spec {
   key: keyof Options;
   flag: string;
@@ -71,6 +80,8 @@ interface Spec {
   kind: Kind;
   def: unknown;
   help: string;
+  /** Allowed values of a 'string' option. */
+  choices?: readonly string[];
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -98,6 +109,10 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
+  { key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
+  { key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },
+  { key: 'publishDialTimeoutMs', flag: 'publish-dial-timeout-ms', env: 'KUBER_API_PUBLISH_DIAL_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'a published-port connection waits this long for the container to run and accept' },
+  { key: 'networkPolicies', flag: 'network-policies', env: 'KUBER_API_NETWORK_POLICIES', kind: 'string', def: 'false', choices: ['false', 'true'], help: 'one NetworkPolicy per Docker network (isolation between networks; enforced by the cluster\'s network plugin)' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(
@@ -118,19 +133,27 @@ function convert(spec: Spec, raw: string | string[], from: string): unknown {
       if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw bad(`"${v}" is not a non-negative integer`);
       return Number(v);
     }
+    case 'ips': {
+      const list = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim().replace(/^\[|\]$/g, '')).filter(Boolean);
+      if (!list.length) throw bad('at least one address is needed');
+      for (const a of list) if (!isIP(a) && a !== 'gateway') throw bad(`"${a}" is not an IP address (or "gateway")`);
+      return Object.freeze(list);
+    }
     case 'level':
       if (!LEVELS.includes(String(raw))) throw bad(`"${raw}" is not one of ${LEVELS.join(', ')}`);
       return String(raw);
-    default:
-      if (Array.isArray(raw)) return raw.at(-1);
-      return raw;
+    default: {
+      const v = Array.isArray(raw) ? raw.at(-1)! : raw;
+      if (spec.choices && !spec.choices.includes(v)) throw bad(`"${v}" is not one of ${spec.choices.join(', ')}`);
+      return v;
+    }
   }
 }
 
 /** Options from `argv` (flags without the program name) and `env`. Throws an `invalid` EngineError on bad input. */
 export function loadOptions(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, overrides: Partial<Options> = {}): Options {
   const parseOpts: Record<string, { type: 'string'; short?: string; multiple?: boolean }> = {};
-  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' ? { multiple: true } : {}) };
+  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' || s.kind === 'ips' ? { multiple: true } : {}) };
   let values: Record<string, string | string[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options: parseOpts, allowPositionals: false, strict: true }).values as typeof values;

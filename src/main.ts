@@ -106,6 +106,8 @@ export async function main(argv: string[]): Promise<void> {
           killGraceSeconds: options.killGraceSeconds,
           imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
           streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
+          network: { isolation: options.networkPolicies === 'true' },
+          publish: { addresses: options.publishAddresses, forward: { mode: options.portMode as 'auto', dialRetryMs: options.publishDialTimeoutMs } },
         },
       },
       log,

@@ -99,4 +99,19 @@ export interface ImageBackend {
   removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}
+/**
+ * Networks (moby router/network backend.go). `term` is a network ID, name or unique ID prefix;
+ * errors as moby: 404 "network <x> not found", 409 duplicate name, 403 predefined or in use.
+ */
+export interface NetworkBackend {
+  /** POST /networks/create: the create body as JSON; `Warning` lists what has no effect on Kubernetes. */
+  createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
+  listNetworks(filters: Record<string, string[]>): Promise<unknown[]>;
+  inspectNetwork(term: string): Promise<unknown>;
+  removeNetwork(term: string): Promise<void>;
+  connectNetwork(term: string, body: { Container?: string; EndpointConfig?: Record<string, unknown> | null }): Promise<void>;
+  disconnectNetwork(term: string, body: { Container?: string; Force?: boolean }): Promise<void>;
+  pruneNetworks(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
+}
+
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, NetworkBackend {}

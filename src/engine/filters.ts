@@ -16,6 +16,10 @@ export interface ListEntry {
   rec: ContainerRecord;
   pod?: PodLike;
   state: DockerState;
+  /** Names and IDs of the container's networks (engine/networks.ts); default: its NetworkMode. */
+  networks?: string[];
+  /** Published host ports of a running container as `<port>/<proto>` (the `publish` filter). */
+  published?: string[];
 }
 
 export const ACCEPTED_FILTERS = new Set([
@@ -99,7 +103,7 @@ export function selectContainers(
   let before = one('before');
   const since = one('since');
   const expose = f.expose ? portSet(f.expose) : undefined;
-  if (f.publish) portSet(f.publish); // validated; nothing is published yet, so nothing matches below
+  const publish = f.publish ? portSet(f.publish) : undefined;
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
   const sorted = [...entries].sort((a, b) => (a.rec.created < b.rec.created ? 1 : a.rec.created > b.rec.created ? -1 : 0));
   const out: ListEntry[] = [];
@@ -123,11 +127,14 @@ export function selectContainers(
     if (f.ancestor?.length && !f.ancestor.some((a) => imageMatches(a, rec.config.Image ?? ''))) continue;
     if (f.network?.length) {
       const mode = !rec.config.HostConfig?.NetworkMode || rec.config.HostConfig.NetworkMode === 'default' ? 'bridge' : rec.config.HostConfig.NetworkMode;
-      if (!f.network.includes(mode)) continue;
+      if (!f.network.some((n) => (e.networks ?? [mode]).includes(n))) continue;
     }
-    if (expose || f.publish) {
+    if (expose || publish) {
+      // moby daemon/list.go: publish matches a published (host) port, expose a container port.
       const ports = exposedPorts(rec);
-      if (!expose || ![...ports].some((p) => expose.has(p))) continue;
+      const exposedMatch = !!expose && [...ports].some((p) => expose.has(p));
+      const publishedMatch = !!publish && (e.published ?? []).some((p) => publish.has(p));
+      if (!exposedMatch && !publishedMatch) continue;
     }
     out.push(e);
   }

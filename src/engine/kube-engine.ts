@@ -30,6 +30,9 @@ import { inspectView, summaryView } from './views.js';
 import { Monitor } from './monitor.js';
 import { ImageRegistry, familiarImage, imageId as imageIdOf, normaliseImage } from './images.js';
 import { imageInspectView, imageSummaryView } from './image-views.js';
+import { DEFAULT_NETWORK_OPTIONS, NetworkManager, type NetworkOptions } from './networks.js';
+import { DEFAULT_PUBLISH_OPTIONS, PortPublisher, type PublishOptions } from './ports-publisher.js';
+import { inspectPorts, listPorts, validatePorts } from './ports.js';
 import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions, type StreamsOptions } from './streams.js';
 
 export interface EngineOptions {
@@ -53,6 +56,10 @@ export interface EngineOptions {
   events?: EventBus;
   /** Limits of attach/exec/logs (engine/streams.ts). */
   streams?: Partial<StreamsOptions>;
+  /** Docker networks (engine/networks.ts). */
+  network?: Partial<NetworkOptions>;
+  /** Published ports (engine/ports-publisher.ts). */
+  publish?: Partial<Omit<PublishOptions, 'forward'>> & { forward?: Partial<PublishOptions['forward']> };
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = {
@@ -88,6 +95,10 @@ export class KubeEngine implements Backend {
   readonly images: ImageRegistry;
   /** attach, exec, logs (engine/streams.ts). */
   readonly streams: Streams;
+  /** Docker networks and DNS (engine/networks.ts). */
+  readonly networks: NetworkManager;
+  /** Published ports (engine/ports-publisher.ts). */
+  readonly ports: PortPublisher;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
@@ -103,6 +114,9 @@ export class KubeEngine implements Backend {
     this.monitor = new Monitor(this);
     this.images = new ImageRegistry(() => this.index.all().map((r) => r.config.Image ?? ''));
     this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
+    this.networks = new NetworkManager(this, { ...DEFAULT_NETWORK_OPTIONS, ...this.opts.network }, this.log.child({ component: 'networks' }));
+    const pub = this.opts.publish ?? {};
+    this.ports = new PortPublisher(this, { ...DEFAULT_PUBLISH_OPTIONS, ...pub, forward: { ...DEFAULT_PUBLISH_OPTIONS.forward, ...pub.forward } }, this.log.child({ component: 'ports' }));
   }
 
   // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
@@ -131,13 +145,53 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await this.index.start();
+    await Promise.all([this.index.start(), this.networks.start()]);
     this.monitor.catchUp();
+    this.ports.catchUp();
+    void this.networks.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed'));
   }
 
   close(): void {
     this.monitor.close();
+    this.ports.close();
+    this.networks.close();
     this.index.stop();
+  }
+
+  // ------------------------------------------------------------------ networks (engine/networks.ts)
+
+  createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
+    return this.networks.createNetwork(body);
+  }
+  listNetworks(filters: Record<string, string[]>): Promise<unknown[]> {
+    return this.networks.listNetworks(filters);
+  }
+  inspectNetwork(term: string): Promise<unknown> {
+    return this.networks.inspectNetwork(term);
+  }
+  removeNetwork(term: string): Promise<void> {
+    return this.networks.removeNetwork(term);
+  }
+  connectNetwork(term: string, body: { Container?: string; EndpointConfig?: Record<string, unknown> | null }): Promise<void> {
+    return this.networks.connectNetwork(term, body);
+  }
+  disconnectNetwork(term: string, body: { Container?: string; Force?: boolean }): Promise<void> {
+    return this.networks.disconnectNetwork(term, body);
+  }
+  pruneNetworks(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.networks.pruneNetworks(filters);
+  }
+
+  /** The network and port parts of a container's inspect/list JSON (views.ts). */
+  private netView(rec: ContainerRecord, pod: PodObject | undefined, state: DockerState, apiVersion: string) {
+    const running = state.Running;
+    const exposed = this.ports.exposed(rec);
+    const allocated = this.ports.allocated(rec);
+    return {
+      ...this.networks.containerView(rec, pod, running, apiVersion),
+      ports: inspectPorts(exposed, allocated, running),
+      listPorts: listPorts(exposed, allocated, running),
+    };
   }
 
   // ------------------------------------------------------------------ shared helpers
@@ -253,16 +307,20 @@ export class KubeEngine implements Backend {
     const now = Date.now();
     const entries: ListEntry[] = this.index.all().map((rec) => {
       const pod = this.index.currentPod(rec);
-      return { rec, pod, state: dockerState(rec, pod, now) };
+      const state = dockerState(rec, pod, now);
+      const allocated = state.Running ? this.ports.allocated(rec) : undefined;
+      const published = Object.entries(allocated ?? {}).flatMap(([k, bs]) => bs.map((x) => `${x.HostPort}/${k.split('/')[1]}`));
+      return { rec, pod, state, networks: this.networks.networkKeys(rec), published };
     });
     const selected = selectContainers(entries, opts, (v) => this.index.find(v));
-    return selected.map((e) => summaryView(e.rec, e.pod, e.state, apiVersion, { size: opts.size, now }));
+    return selected.map((e) => summaryView(e.rec, e.pod, e.state, apiVersion, { size: opts.size, now, net: this.netView(e.rec, e.pod as PodObject | undefined, e.state, apiVersion) }));
   }
 
   async inspectContainer(nameOrId: string, opts: { size: boolean }, apiVersion: string): Promise<unknown> {
     const rec = this.index.resolve(nameOrId);
     const pod = this.index.currentPod(rec);
-    return inspectView(rec, pod, dockerState(rec, pod), apiVersion, opts);
+    const state = dockerState(rec, pod);
+    return inspectView(rec, pod, state, apiVersion, { ...opts, net: this.netView(rec, pod, state, apiVersion) });
   }
 
   /** Look a container up for attach/exec/logs (404 when absent, 400 for an ambiguous prefix). */
@@ -316,6 +374,9 @@ export class KubeEngine implements Backend {
   async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
     const config = body as CreateBody;
     const warnings = validateCreate(config);
+    warnings.push(...validatePorts(config));
+    const net = this.networks.prepareCreate(config);
+    warnings.push(...net.warnings);
     let n: string;
     if (name) {
       n = normaliseName(name);
@@ -329,6 +390,7 @@ export class KubeEngine implements Backend {
     try {
       const id = newId();
       const cm = recordObject(this.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, state: { run: 0, restartCount: 0 } }, recordName(id));
+      Object.assign(cm.metadata.annotations!, net.annotations);
       let obj: KObject;
       try {
         obj = await this.kube.client.create<KObject>(this.kube.path('configmaps'), cm);
@@ -417,7 +479,12 @@ export class KubeEngine implements Backend {
       const st = this.stateOf(cur);
       if (st.Running && !st.Restarting) throw notModified();
       this.monitor.cancelRestart(cur.id);
-      await this.launchRun(cur.id, 'start');
+      const published = await this.ports.beforeStart(cur.id);
+      try {
+        await this.launchRun(cur.id, 'start');
+      } finally {
+        published();
+      }
     });
   }
 
@@ -438,6 +505,12 @@ export class KubeEngine implements Backend {
     for (const p of this.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: rec.config, run: rec.state.run, podName: name });
+    try {
+      await this.networks.decoratePod(rec, pod);
+    } catch (err) {
+      await this.recordStartError(id, (err as Error).message);
+      throw err;
+    }
     let created: PodObject;
     try {
       created = await this.kube.client.create<PodObject>(this.kube.path('pods'), pod);
@@ -614,7 +687,12 @@ export class KubeEngine implements Backend {
         if (!(err instanceof EngineError && err.category === 'not-modified')) throw err;
       }
       this.monitor.cancelRestart(rec.id);
-      await this.launchRun(rec.id, 'start');
+      const published = await this.ports.beforeStart(rec.id);
+      try {
+        await this.launchRun(rec.id, 'start');
+      } finally {
+        published();
+      }
       this.events.container(this.eventSource(this.index.get(rec.id)!), 'restart');
     });
   }

@@ -91,4 +91,26 @@ export class NoClusterBackend implements Backend {
   async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
     throw notFound(`No such image: ${name}`);
   }
+
+  async createNetwork(): Promise<{ Id: string; Warning: string }> {
+    throw noCluster();
+  }
+  async listNetworks(): Promise<unknown[]> {
+    return [];
+  }
+  async inspectNetwork(term: string): Promise<unknown> {
+    throw notFound(`network ${term} not found`);
+  }
+  async removeNetwork(term: string): Promise<void> {
+    throw notFound(`network ${term} not found`);
+  }
+  async connectNetwork(term: string): Promise<void> {
+    throw notFound(`network ${term} not found`);
+  }
+  async disconnectNetwork(term: string): Promise<void> {
+    throw notFound(`network ${term} not found`);
+  }
+  async pruneNetworks(): Promise<{ NetworksDeleted: string[] | null }> {
+    return { NetworksDeleted: null };
+  }
 }

@@ -14,6 +14,19 @@ import { versionLess } from './api-version.js';
 
 const lt = versionLess;
 
+/**
+ * The network and port parts of the views, computed by the engine (engine/networks.ts,
+ * engine/ports.ts): `NetworkSettings.Networks`, the top-level fields of the default bridge
+ * endpoint, `NetworkSettings.Ports` and the list `Ports`. Without it (no engine) the container is
+ * shown on its NetworkMode network with nothing published.
+ */
+export interface NetView {
+  networks: Record<string, unknown>;
+  bridge?: { ip: string; gateway: string; endpointId: string };
+  ports: Record<string, unknown>;
+  listPorts: unknown[];
+}
+
 /** Path and Args as moby records them: the entrypoint (or command) and the rest. Unknown image defaults: empty. */
 export function pathArgs(rec: ContainerRecord): { path: string; args: string[] } {
   const ep = argv(rec.config.Entrypoint) ?? [];
@@ -59,7 +72,7 @@ function networks(rec: ContainerRecord, pod: PodLike | undefined, running: boole
 }
 
 /** `GET /containers/{id}/json`. */
-export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean } = {}): Record<string, unknown> {
+export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; net?: NetView } = {}): Record<string, unknown> {
   const c = rec.config;
   const hc = c.HostConfig ?? {};
   const { path, args } = pathArgs(rec);
@@ -99,7 +112,9 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
     ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
     ...(c.StopTimeout !== undefined && c.StopTimeout !== null ? { StopTimeout: c.StopTimeout } : {}),
   };
-  const ip = running ? podIp(pod) : '';
+  const net = opts.net;
+  // The top-level endpoint fields are the default bridge's (moby: empty on other networks).
+  const ip = net ? (net.bridge?.ip ?? '') : running ? podIp(pod) : '';
   const networkSettings: Record<string, unknown> = {
     Bridge: '',
     SandboxID: '',
@@ -107,13 +122,13 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: ports,
-    Networks: networks(rec, pod, running),
+    Ports: net ? net.ports : running ? ports : {},
+    Networks: net ? net.networks : networks(rec, pod, running),
   };
   if (lt(apiVersion, '1.52')) {
     // Top-level endpoint fields were removed in API 1.52; older clients still read them.
     Object.assign(networkSettings, {
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: net?.bridge?.endpointId ?? '', Gateway: net?.bridge?.gateway ?? '', GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0, IPAddress: ip, IPPrefixLen: ip ? 32 : 0, IPv6Gateway: '', MacAddress: '',
     });
   }
@@ -150,7 +165,7 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
 }
 
 /** `GET /containers/json` entry. */
-export function summaryView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; now?: number } = {}): Record<string, unknown> {
+export function summaryView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; now?: number; net?: NetView } = {}): Record<string, unknown> {
   const c = rec.config;
   const { path, args } = pathArgs(rec);
   const exposedPorts = Object.keys(c.ExposedPorts ?? {}).map((p) => {
@@ -164,12 +179,12 @@ export function summaryView(rec: ContainerRecord, pod: PodLike | undefined, stat
     ImageID: imageId(c.Image ?? ''),
     Command: [path, ...args].filter((x, i) => i > 0 || x !== '').join(' '),
     Created: Number(rfc3339ToNs(rec.created) / 1_000_000_000n),
-    Ports: exposedPorts,
+    Ports: opts.net ? opts.net.listPorts : state.Running ? exposedPorts : [],
     Labels: c.Labels ?? {},
     State: state.Status,
     Status: statusString(state, opts.now),
     HostConfig: { NetworkMode: networkMode(rec) },
-    NetworkSettings: { Networks: networks(rec, pod, state.Running) },
+    NetworkSettings: { Networks: opts.net ? opts.net.networks : networks(rec, pod, state.Running) },
     Mounts: [],
   };
   if (opts.size) {

@@ -33,6 +33,8 @@ function secureContextOf(c: ConnectionOptions): SecureContext {
 }
 
 export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+/** pods/portforward over WebSocket speaks the v4 channel protocol only (kubelet portforward/websocket.go). */
+export const PORTFORWARD_PROTOCOLS = ['v4.channel.k8s.io'] as const;
 
 export interface DialOptions {
   /** Subprotocols to offer, most preferred first. Default: v5 then v4 channel protocols. */
@@ -43,6 +45,12 @@ export interface DialOptions {
   handshakeTimeoutMs?: number;
   /** ws `maxPayload` for inbound messages (default 64 MiB). */
   maxPayload?: number;
+  /**
+   * Resolve with the WebSocket paused (`ws.pause()` in 'open'): messages that came with the
+   * handshake wait until the caller has its listeners and calls `ws.resume()` (otherwise they
+   * can be emitted before a promise continuation attaches them, and are lost).
+   */
+  paused?: boolean;
 }
 
 export interface Dialed {
@@ -124,6 +132,7 @@ export class WsDialer {
         settled = true;
         opts.signal?.removeEventListener('abort', onAbort);
         ws.removeAllListeners('error');
+        if (opts.paused) ws.pause();
         resolve({ ws, protocol: ws.protocol });
       });
     });
@@ -139,6 +148,16 @@ export class WsDialer {
       stderr: opts.tty ? false : (opts.stderr ?? true), // a TTY merges stderr (§1.1)
       tty: !!opts.tty,
     }, dial);
+  }
+
+  /**
+   * Dial pods/portforward for one port (k8s-streams.md §2.1): `v4.channel.k8s.io` only (no v5
+   * for port-forward, so no half-close); data on channel 0 and errors on channel 1, each opened
+   * by the port as 2 little-endian bytes. One TCP conversation per WebSocket. Resolves paused
+   * (the kubelet writes both port prefixes, and maybe an error, at once): `ws.resume()` it.
+   */
+  portForward(namespace: string, pod: string, port: number, dial: DialOptions = {}): Promise<Dialed> {
+    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/portforward`, { ports: port }, { paused: true, ...dial, protocols: dial.protocols ?? PORTFORWARD_PROTOCOLS });
   }
 
   /** Dial pods/attach. */

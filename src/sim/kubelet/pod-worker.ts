@@ -764,7 +764,11 @@ export class PodWorker {
   update(pod: KObject): void {
     if (pod.metadata.uid !== this.uid) return;
     const oldAds = this.spec.activeDeadlineSeconds;
+    const oldLabels = JSON.stringify(this.pod.metadata.labels ?? {});
     this.pod = pod;
+    // A relabelled pod may enter or leave a Service's selector: the endpoints controller (and so
+    // cluster DNS) follows label changes, and kube-sim's /etc/hosts stands in for cluster DNS.
+    if (this.sandboxReady && JSON.stringify(pod.metadata.labels ?? {}) !== oldLabels) this.env.podNetworkChanged(this.namespace);
     if (pod.metadata.deletionTimestamp) {
       const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30);
       void this.terminate(grace);
