@@ -27,7 +27,17 @@ async function front(fwd: Forwarder, port: number, deps: ForwardDeps): Promise<{
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const client = net.connect({ port: (srv.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
   await new Promise((r) => client.once('connect', r));
-  return { client, accepted, close: () => srv.close() };
+  const inner: Socket[] = [];
+  void accepted.then((s) => inner.push(s));
+  return {
+    client,
+    accepted,
+    close: () => {
+      client.destroy();
+      for (const s of inner) s.destroy();
+      srv.close();
+    },
+  };
 }
 
 const freePort = async () => {
@@ -173,7 +183,15 @@ async function fakeKubelet(refuse: number, push = 0) {
         ws.once('error', reject);
       }),
   };
-  return { deps, sessions: () => sessions, pushPaused: () => pushPaused, close: () => wss.close() };
+  return {
+    deps,
+    sessions: () => sessions,
+    pushPaused: () => pushPaused,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+  };
 }
 
 test('~> portforward: port prefixes stripped, a refused session retried with the bytes sent so far replayed', async () => {
