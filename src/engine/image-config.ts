@@ -9,33 +9,25 @@
  * `-P` and Services, Volumes for anonymous volumes, StopSignal for `docker stop`, Healthcheck for
  * the readiness probe).
  *
- * The Pod, however, carries only what differs from the image ({@link podIntent}): the container
- * runtime applies the image's own ENTRYPOINT/CMD/ENV/WORKDIR/USER itself, resolves a USER name
- * from the image's /etc/passwd (which a Pod's securityContext cannot), and follows the image the
- * kubelet actually pulled if a tag moved since kuber-api read it.
+ * The Pod carries the merged config explicitly (command, args, env, workingDir), as dockerd runs
+ * a container from its merged config: a tag that moves after `docker create` does not change what
+ * the container runs, and a runtime that does not know the image's config (kube-sim runs images
+ * from its catalogue) runs what `docker inspect` shows. The one exception is USER ({@link
+ * podIntent}): a Pod's securityContext takes numeric ids only, so the image's own USER (often a
+ * name) is left to the container runtime, which applies it and resolves it from the image's
+ * /etc/passwd.
  */
 import type { CreateBody, HealthConfig } from './types.js';
 import type { ImageContainerConfig } from './image-store.js';
 import { argv } from './translate.js';
 
-/** The image values the Pod need not repeat (kept in the container record). */
+/** The image values the Pod leaves to the container runtime (kept in the container record). */
 export interface ImageDefaults {
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
   User?: string;
 }
 
 export function defaultsOf(c: ImageContainerConfig | undefined): ImageDefaults {
-  if (!c) return {};
-  return {
-    ...(c.Entrypoint ? { Entrypoint: c.Entrypoint } : {}),
-    ...(c.Cmd ? { Cmd: c.Cmd } : {}),
-    ...(c.Env?.length ? { Env: c.Env } : {}),
-    ...(c.WorkingDir ? { WorkingDir: c.WorkingDir } : {}),
-    ...(c.User ? { User: c.User } : {}),
-  };
+  return c?.User ? { User: c.User } : {};
 }
 
 const envKey = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
@@ -95,36 +87,13 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
   return out;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
 /**
- * What the Pod must say given the merged config and the image's defaults: values equal to the
- * image's are left to the container runtime (see the module comment). Everything else (ports,
- * volumes, labels, healthcheck, stop signal...) is kept as merged.
+ * What the Pod must say given the merged config and the image's defaults: everything as merged,
+ * except a User equal to the image's, which the runtime applies itself (see the module comment).
  */
 export function podIntent(merged: CreateBody, d: ImageDefaults | undefined): CreateBody {
-  if (!d || Object.keys(d).length === 0) return merged;
+  if (!d?.User || merged.User !== d.User) return merged;
   const out: CreateBody = { ...merged };
-  const ep = argv(merged.Entrypoint);
-  const cmd = argv(merged.Cmd);
-  if (same(ep ?? null, d.Entrypoint ?? null) && ep !== undefined && !(ep.length === 1 && ep[0] === '')) {
-    // The image's own entrypoint: with the image's CMD too, the runtime's default; with other
-    // args, Kubernetes keeps the image entrypoint when only args are given. Without args it stays
-    // explicit, since an explicit entrypoint drops the image's CMD (Docker and Kubernetes agree).
-    if (same(cmd ?? null, d.Cmd ?? null)) {
-      delete out.Entrypoint;
-      delete out.Cmd;
-    } else if (cmd?.length) delete out.Entrypoint;
-  } else if (ep === undefined && same(cmd ?? null, d.Cmd ?? null)) {
-    delete out.Cmd;
-  }
-  if (merged.Env && d.Env) {
-    const img = new Set(d.Env);
-    const rest = merged.Env.filter((e) => !img.has(e));
-    if (rest.length) out.Env = rest;
-    else delete out.Env;
-  }
-  if (merged.WorkingDir && merged.WorkingDir === d.WorkingDir) delete out.WorkingDir;
-  if (merged.User && merged.User === d.User) delete out.User;
+  delete out.User;
   return out;
 }

@@ -12,15 +12,20 @@
  * - `off`: registries are never contacted; pulls record the reference.
  * - `auto` (default): `registry` on a real cluster; `best-effort` on kube-sim, whose kubelet runs
  *   images from its catalogue without any registry.
- * In every mode `docker create` does not require a pull (as the Docker API allows): an image
- * kuber-api does not know is looked up (bounded by `--image-lookup-timeout-ms`); if that fails,
- * the container is created from its create body alone (a warning says so) and the image is
- * recorded; only a registry that answers "manifest unknown" / "repository not found" makes the
- * create a 404 "No such image", so that the docker CLI pulls and reports the registry's error.
+ * In every mode `docker create` does not require a pull (dockerd answers 404 and the docker CLI
+ * pulls; API clients that never pulled worked on kuber-api before images had metadata, since the
+ * kubelet pulls, and must keep working): an image kuber-api does not know is looked up (bounded by
+ * `--image-lookup-timeout-ms`); if that fails, the container is created from its create body alone
+ * (logged; the image's inspect Comment says why) and the image is recorded by reference. Only a
+ * registry that answers "manifest unknown" / "repository not found" makes the create a 404 "No
+ * such image", so that the docker CLI pulls and reports the registry's error.
+ * In best-effort mode a pull is bounded by the lookup timeout too, and an unreachable registry
+ * host is not asked again within `--image-failure-ttl-ms` (so `docker pull busybox` on a machine
+ * without registry access answers at once).
  * Metadata older than `--image-cache-ttl-ms` is re-read at the next create (a failed lookup is
- * retried after `--image-failure-ttl-ms`); an explicit pull always asks the registry.
+ * retried after `--image-failure-ttl-ms`); an explicit pull in registry mode always asks the registry.
  */
-import { conflict, EngineError, invalid, notFound, systemError } from '../errors.js';
+import { conflict, EngineError, invalid, notFound, notImplemented, systemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EventBus } from './events.js';
 import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, type ImageRef } from './image-ref.js';
@@ -31,7 +36,21 @@ import { defaultsOf, mergeImageConfig, type ImageDefaults } from './image-config
 import { imageInspectView, imageSummaryView } from './image-views.js';
 import { matchLabels } from './filters.js';
 import type { CreateBody } from './types.js';
-import { BUILTIN_IMAGES, builtinImageFor } from './image-builtin.js';
+
+/**
+ * Ryuk (testcontainers/ryuk, under any registry prefix) removes a test session's containers
+ * through the Docker socket mounted into it; a Pod cannot reach kuber-api's socket, so its
+ * container would never work and testcontainers would fail later with a less telling error.
+ * (kuber-api emulating Ryuk on the container's published port needs published ports; until
+ * then, an honest 501 naming the switch testcontainers offers.)
+ */
+export const RYUK_UNSUPPORTED =
+  'Ryuk (testcontainers/ryuk) is not supported by kuber-api: it removes containers through a Docker socket mounted into its container, which a Pod cannot reach. Set TESTCONTAINERS_RYUK_DISABLED=true (when kuber-api runs in a Pod, Kubernetes garbage-collects every container it created when that Pod goes)';
+
+/** testcontainers/ryuk under any registry or mirror prefix (`myreg/testcontainers/ryuk:0.14.0`). */
+export function isRyukRef(ref: ImageRef): boolean {
+  return ref.path === 'testcontainers/ryuk' || ref.path.endsWith('/testcontainers/ryuk');
+}
 
 export type ImageMetadataMode = 'auto' | 'registry' | 'best-effort' | 'off';
 
@@ -110,7 +129,7 @@ export class ImageService {
   readonly registry: RegistryClient;
   private readonly lookupRegistry: RegistryClient;
   private mutex: Promise<unknown> = Promise.resolve();
-  private readonly failures = new Map<string, number>();
+  private readonly failures = new Map<string, { until: number; err?: RegistryError }>();
   private modeCache?: Promise<'registry' | 'best-effort' | 'off'>;
 
   constructor(
@@ -217,8 +236,14 @@ export class ImageService {
       if (before !== undefined && !(created < before)) continue;
       if (since !== undefined && !(created > since)) continue;
       if (until !== undefined && !(created < until)) continue;
-      if (f.reference?.length && !f.reference.some((pat) => e.repoTags.some((t) => referenceMatches(pat, t)))) continue;
-      out.push({ created, view: imageSummaryView(e, uses.get(e.id) ?? 0, apiVersion) });
+      let shown = e;
+      if (f.reference?.length) {
+        // moby images.go: only the references that match are listed; an image with none is skipped.
+        const match = (r: string) => f.reference!.some((pat) => referenceMatches(pat, r));
+        shown = { ...e, repoTags: e.repoTags.filter(match), repoDigests: e.repoDigests.filter(match) };
+        if (!shown.repoTags.length && !shown.repoDigests.length) continue;
+      }
+      out.push({ created, view: imageSummaryView(shown, uses.get(e.id) ?? 0, apiVersion) });
     }
     return out.sort((a, b) => b.created - a.created).map((x) => x.view);
   }
@@ -234,25 +259,23 @@ export class ImageService {
     const ref = withDefaultTag(parseRef(raw));
     const idOf = ref.digest ?? ref.tag ?? 'latest';
     const platform = parsePlatform(opts.platform);
-    const builtin = builtinImageFor(ref);
-    if (builtin) {
-      progress({ status: `Pulling from ${ref.path}`, id: idOf });
-      progress({ status: `kuber-api emulates ${builtin.title}: nothing to download` });
-      const { upToDate } = await this.commit(ref, { id: builtin.id, configBlob: builtin.configBlob, config: builtin.config, source: 'builtin', size: 0, digest: undefined, note: builtin.note });
-      this.host.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
-      progress({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` });
-      return;
-    }
     const mode = await this.mode();
     let manifest: ResolvedManifest | undefined;
     let unreachable: RegistryError | undefined;
-    if (mode !== 'off') {
+    // best-effort (kube-sim by default) must not make `docker pull` wait long on a registry that
+    // cannot be reached: the lookup timeout bounds it, and a registry host that just failed is
+    // not asked again within --image-failure-ttl-ms.
+    const client = mode === 'best-effort' ? this.lookupRegistry : this.registry;
+    if (mode === 'best-effort' && this.hostFailed(ref)) unreachable = this.hostFailed(ref);
+    else if (mode !== 'off') {
       try {
-        manifest = await this.registry.resolveManifest(ref, { auth: opts.auth ?? this.host.credentials?.(ref.domain), ...(platform ? { platform } : {}) });
+        manifest = await client.resolveManifest(ref, { auth: opts.auth ?? this.host.credentials?.(ref.domain), ...(platform ? { platform } : {}) });
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
-        if (mode === 'best-effort' && err.kind === 'unreachable') unreachable = err;
-        else throw registryEngineError(err, ref);
+        if (mode === 'best-effort' && err.kind === 'unreachable') {
+          unreachable = err;
+          this.noteFailure(ref, err);
+        } else throw registryEngineError(err, ref);
       }
     }
     progress({ status: `Pulling from ${ref.path}`, id: idOf });
@@ -272,7 +295,7 @@ export class ImageService {
     }
     if (opts.auth && this.host.rememberCredentials) await this.host.rememberCredentials(ref.domain, opts.auth).catch((err) => this.host.log.warn({ err, domain: ref.domain }, 'could not keep the registry credentials'));
     for (const l of manifest.layers) progress({ status: 'Not downloaded: the kubelet pulls layers', progressDetail: {}, id: short(l.digest) });
-    const blob = await this.registry.fetchConfig(manifest, ref, opts.auth ?? this.host.credentials?.(ref.domain));
+    const blob = await client.fetchConfig(manifest, ref, opts.auth ?? this.host.credentials?.(ref.domain));
     const { upToDate } = await this.commit(ref, fromRegistry(manifest, blob));
     this.host.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref), ...(labelsOf(blob) ?? {}) });
     progress({ status: `Digest: ${manifest.digest}` });
@@ -350,13 +373,9 @@ export class ImageService {
       if (entry) return this.merged(body, entry, warnings);
       throw err;
     }
-    const builtin = builtinImageFor(ref);
-    if (builtin && !entry) {
-      entry = (await this.commit(ref, { id: builtin.id, configBlob: builtin.configBlob, config: builtin.config, source: 'builtin', size: 0, digest: undefined, note: builtin.note })).entry;
-    }
+    if (isRyukRef(ref)) throw notImplemented(RYUK_UNSUPPORTED);
     const mode = await this.mode();
     const stale = (e: ImageEntry) => {
-      if (e.source === 'builtin') return false;
       const ttl = e.source === 'recorded' ? this.opts.failureTtlMs : this.opts.cacheTtlMs;
       return ttl > 0 && Date.now() - e.fetchedAt > ttl;
     };
@@ -371,10 +390,11 @@ export class ImageService {
           // The registry says there is no such image: as dockerd (the CLI then pulls and shows why).
           throw notFound(`No such image: ${familiarString(ref)}`);
         }
+        // No create warning: the docker CLI prints warnings on stderr, and `docker run busybox`
+        // on a cluster without registry access must print what dockerd prints. The image's
+        // inspect Comment says why its configuration is missing; the log says it here.
         const why = (err as Error).message;
-        if (entry) warnings.push(`kuber-api: could not refresh the configuration of image ${familiarString(ref)} from its registry (${why}); using the one read on ${new Date(entry.fetchedAt).toISOString()}`);
-        else warnings.push(`kuber-api: the configuration of image ${familiarString(ref)} could not be read from its registry (${why}); the container is created from the create request alone and the image's defaults apply when the kubelet runs it`);
-        this.host.log.info({ image: familiarString(ref), err: why }, 'image lookup failed at create');
+        this.host.log.info({ image: familiarString(ref), err: why, stale: !!entry }, entry ? 'image lookup failed at create: using the configuration read earlier' : 'image lookup failed at create: created from the create request alone');
       }
     }
     if (!entry) {
@@ -409,20 +429,26 @@ export class ImageService {
   }
 
   private recentlyFailed(ref: ImageRef): boolean {
-    const now = Date.now();
-    for (const key of [refString(ref), `host:${ref.domain}`]) {
-      const until = this.failures.get(key);
-      if (until !== undefined && until > now) return true;
-      if (until !== undefined) this.failures.delete(key);
-    }
-    return false;
+    return this.failed(refString(ref)) !== undefined || this.hostFailed(ref) !== undefined;
+  }
+
+  /** The error of the registry host of `ref` if it was unreachable within --image-failure-ttl-ms. */
+  private hostFailed(ref: ImageRef): RegistryError | undefined {
+    return this.failed(`host:${ref.domain}`)?.err;
+  }
+
+  private failed(key: string): { until: number; err?: RegistryError } | undefined {
+    const f = this.failures.get(key);
+    if (f && f.until > Date.now()) return f;
+    if (f) this.failures.delete(key);
+    return undefined;
   }
 
   /** Remember a failed lookup: an unreachable registry for every image it serves, anything else per reference. */
   private noteFailure(ref: ImageRef, err: RegistryError | undefined): void {
     if (this.opts.failureTtlMs <= 0) return;
     const key = err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref);
-    this.failures.set(key, Date.now() + this.opts.failureTtlMs);
+    this.failures.set(key, { until: Date.now() + this.opts.failureTtlMs, ...(err ? { err } : {}) });
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
   }
 
@@ -543,11 +569,6 @@ export class ImageService {
     });
     this.host.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });
     return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
-  }
-
-  /** Builtin images are known without a pull in listings of what kuber-api can emulate. */
-  static builtins(): string[] {
-    return BUILTIN_IMAGES.map((b) => b.title);
   }
 }
 

@@ -64,7 +64,7 @@ export interface ImageContainerConfig {
   [k: string]: unknown;
 }
 
-export type ImageSource = 'registry' | 'recorded' | 'builtin';
+export type ImageSource = 'registry' | 'recorded';
 
 export interface ImageEntry {
   /** `sha256:<64 hex>`: the config digest, or for recorded images a digest of the reference. */
@@ -124,7 +124,7 @@ export function decodeImage(cm: KObject): ImageEntry | undefined {
     repoTags: list(a[ANN_REPO_TAGS]),
     repoDigests: list(a[ANN_REPO_DIGESTS]),
     ...(blob && config ? { configBlob: blob, config } : {}),
-    source: ['registry', 'recorded', 'builtin'].includes(source) ? source : 'registry',
+    source: ['registry', 'recorded'].includes(source) ? source : 'registry',
     size: Number(a[ANN_IMAGE_SIZE]) || 0,
     fetchedAt: Date.parse(a[ANN_IMAGE_FETCHED] ?? '') || 0,
     ...(a[ANN_IMAGE_TAGGED] ? { lastTagTime: a[ANN_IMAGE_TAGGED] } : {}),

@@ -362,6 +362,13 @@ export class RegistryClient {
     } catch {
       message = r.body.toString('utf8').trim().slice(0, 200);
     }
+    // distribution's client HandleErrorResponse: an RFC 6750 `error` in the bearer challenge wins
+    // (Docker Hub answers an unknown or private repository with error="insufficient_scope").
+    const bearer = r.status === 401 ? parseChallenges(headerValue(r.headers['www-authenticate'])).find((c) => c.scheme === 'bearer') : undefined;
+    if (bearer?.params.error === 'insufficient_scope') {
+      code = 'DENIED';
+      message = bearer.params.error_description || 'requested access to the resource is denied';
+    }
     const cause = `${code ? code.toLowerCase().replace(/_/g, ' ') : `HTTP ${r.status}`}: ${message || (r.status === 404 ? 'not found' : '')}`.trim();
     const isBlob = what.startsWith('blobs/');
     if (!isBlob && (code === 'MANIFEST_UNKNOWN' || (r.status === 404 && !code))) return new RegistryError('manifest-unknown', `manifest for ${familiarString(ref)} not found: ${cause}`, r.status);

@@ -101,7 +101,7 @@ export interface ContainerRecord {
   created: string; // RFC 3339 with nanoseconds
   /** The create body merged with the image's defaults (engine/image-config.ts), as dockerd stores it. */
   config: CreateBody;
-  /** The image it was created from: its ID and the defaults the Pod leaves to the runtime (absent in old records). */
+  /** The image it was created from: its ID and the image USER the Pod leaves to the runtime (absent in old records). */
   image?: { id: string; defaults?: ImageDefaults };
   state: RecordState;
   /** The ConfigMap's name, uid and resourceVersion (for conditional updates and owner refs). */

@@ -50,27 +50,28 @@ const podOf = (body: Record<string, unknown>) => {
   return buildPod(ctx, { id: 'a'.repeat(64), name: 'n', config: podIntent(merged, defaultsOf(nginx)), run: 1, podName: 'p' }).spec.containers[0];
 };
 
-test('~> the Pod leaves the image defaults to the runtime (named USER, ENTRYPOINT/CMD, ENV, WORKDIR) and carries the rest', () => {
+test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports, probe, stop signal) and leaves only the image USER to the runtime', () => {
   const c = podOf({ Image: 'nginx' });
-  assert.is(c.command, undefined);
-  assert.is(c.args, undefined);
-  assert.is(c.env, undefined);
-  assert.is(c.workingDir, undefined);
+  assert.equal(c.command, ['/docker-entrypoint.sh']);
+  assert.equal(c.args, ['nginx', '-g', 'daemon off;']);
+  assert.equal(c.env, [{ name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
+  assert.is(c.workingDir, '/srv');
   assert.is(c.securityContext, undefined, 'USER nginx is resolved by the runtime, not a securityContext');
   assert.equal(c.ports, [{ containerPort: 80, protocol: 'TCP' }]);
   assert.equal(c.readinessProbe.exec.command, ['/bin/sh', '-c', 'curl -f localhost']);
   assert.equal(c.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'kill -3 1']);
   const withArgs = podOf({ Image: 'nginx', Cmd: ['nginx', '-t'], Env: ['A=1'], User: '1000' });
-  assert.is(withArgs.command, undefined);
-  assert.equal(withArgs.args, ['nginx', '-t']);
-  assert.equal(withArgs.env, [{ name: 'A', value: '1' }]);
+  assert.equal([withArgs.command, withArgs.args], [['/docker-entrypoint.sh'], ['nginx', '-t']]);
+  assert.equal(withArgs.env, [{ name: 'A', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
   assert.equal(withArgs.securityContext, { runAsUser: 1000 });
-  // The image's own entrypoint given explicitly without args still drops the image CMD.
+  // An explicit entrypoint drops the image CMD (Docker and Kubernetes agree).
   const explicit = podOf({ Image: 'nginx', Entrypoint: ['/docker-entrypoint.sh'] });
   assert.equal([explicit.command, explicit.args], [['/docker-entrypoint.sh'], undefined]);
   const reset = podOf({ Image: 'nginx', Entrypoint: [''], Cmd: ['echo', 'hi'] });
   assert.equal([reset.command, reset.args], [['echo', 'hi'], undefined]);
   assert.equal(podIntent({ Image: 'x', Cmd: ['a'] }, undefined), { Image: 'x', Cmd: ['a'] });
+  assert.equal(podIntent({ Image: 'x', User: 'web' }, { User: 'web' }), { Image: 'x' });
+  assert.equal(podIntent({ Image: 'x', User: '0' }, { User: 'web' }), { Image: 'x', User: '0' });
 });
 
 test.run();

@@ -2,7 +2,7 @@
  * The image family in-process against kube-sim and the registry test double (as a Docker Hub
  * mirror and as a registry of its own): pulls with progress and events, inspect/list shapes,
  * tag and rmi semantics, state in ConfigMaps surviving a new engine, the create-time merge and
- * the Pod it gives, the offline policies, and the builtin Ryuk image.
+ * the Pod it gives, and the offline policies.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -138,7 +138,7 @@ test('~> pull failures: 404 with moby wording before any output; an unreachable 
   assert.match(u.message, '--image-metadata best-effort');
 });
 
-test('~> create merges the image config as dockerd; the Pod leaves image defaults to the runtime and carries ports, probe, stop signal', async () => {
+test('~> create merges the image config as dockerd; the Pod carries it (but the image USER) with ports, probe, stop signal', async () => {
   const ref = `${reg.host}/app/web:2`;
   const { Id, Warnings } = await engine.createContainer('webc', { Image: ref, Cmd: ['sleep', '30'], Env: ['EXTRA=1'], Labels: { mine: 'yes' } });
   assert.equal(Warnings, []);
@@ -161,9 +161,9 @@ test('~> create merges the image config as dockerd; the Pod leaves image default
   const pod = await kube.client.get<{ spec: { containers: Array<Record<string, any>> } }>(kube.path('pods', podName));
   const c = pod.spec.containers[0]!;
   assert.equal([c.command, c.args], [undefined, ['sleep', '30']]);
-  assert.equal(c.env, [{ name: 'EXTRA', value: '1' }]);
+  assert.equal(c.env, [{ name: 'EXTRA', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'WEB_VERSION', value: '2' }]);
   assert.is(c.securityContext, undefined, 'USER web (a name) is left to the runtime');
-  assert.is(c.workingDir, undefined);
+  assert.is(c.workingDir, '/srv');
   assert.equal(c.ports.map((p: { containerPort: number }) => p.containerPort).sort(), [443, 80]);
   assert.equal(c.readinessProbe.exec.command, ['/bin/sh', '-c', 'true']);
   assert.equal(c.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'kill -3 1']);
@@ -242,10 +242,10 @@ test('~> offline policies: best-effort records an unreachable image, off never a
     const ii = (await be.inspectImage(ref, '1.51')) as { Id: string; Comment: string; Config: { Cmd: unknown } };
     assert.match(ii.Comment, 'configuration not read');
     assert.is(ii.Config.Cmd, null);
-    // A create of an image nobody pulled: looked up, fails, created anyway with a warning.
+    // A create of an image nobody pulled: looked up, fails, created anyway (no warning: the CLI would print it).
     const other = `127.0.0.1:${port}/tools/busybox:2`;
     const { Id, Warnings } = await be.createContainer(undefined, { Image: other, Cmd: ['echo', 'hi'] });
-    assert.match(Warnings.join('\n'), `the configuration of image ${other} could not be read from its registry`);
+    assert.equal(Warnings, []);
     assert.ok(await be.inspectImage(other, '1.51'), 'the image is recorded');
     await be.startContainer(Id);
     await be.removeContainer(Id, { force: true, volumes: false, link: false });
@@ -267,18 +267,6 @@ test('~> offline policies: best-effort records an unreachable image, off never a
   } finally {
     off.close();
   }
-});
-
-test('~> testcontainers/ryuk is builtin: pulled without a registry, labelled org.testcontainers.ryuk=true', async () => {
-  reg.requests.length = 0;
-  const p = await pull(engine, 'testcontainers/ryuk:0.14.0');
-  assert.equal(p.at(-1), { status: 'Status: Downloaded newer image for testcontainers/ryuk:0.14.0' });
-  assert.is(reg.requests.length, 0);
-  const ii = (await engine.inspectImage('testcontainers/ryuk:0.14.0', '1.51')) as { Config: { Labels: Record<string, string>; Cmd: string[] } };
-  assert.equal(ii.Config.Labels, { 'org.testcontainers.ryuk': 'true' });
-  assert.equal(ii.Config.Cmd, ['/bin/ryuk']);
-  const again = await pull(engine, 'mirror.example/testcontainers/ryuk:0.14.0');
-  assert.equal(again.at(-1), { status: 'Status: Downloaded newer image for mirror.example/testcontainers/ryuk:0.14.0' });
 });
 
 test.run();

@@ -210,6 +210,12 @@ export async function startRegistry(): Promise<TestRegistry> {
         return res.end();
       }
       if (url.pathname === '/v2/' || url.pathname === '/v2') {
+        // As Docker Hub: the version check challenges when the registry uses token auth (dockerd
+        // learns the token realm here, before it asks for a manifest).
+        if (protectedRepos.size && !/^Bearer /.test(req.headers.authorization ?? '')) {
+          res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': `Bearer realm="${base}/token",service="registry.test"`, 'Docker-Distribution-API-Version': 'registry/2.0' });
+          return res.end(errorBody('UNAUTHORIZED', 'authentication required'));
+        }
         res.writeHead(200, { 'Content-Type': 'application/json', 'Docker-Distribution-API-Version': 'registry/2.0' });
         return res.end('{}');
       }
