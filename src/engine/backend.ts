@@ -7,6 +7,7 @@
  */
 import type { StreamsBackend } from './streams.js';
 import type { ProgressMessage, PullOptions } from './image-service.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 export type { ProgressMessage, PullOptions } from './image-service.js';
 
@@ -104,6 +105,8 @@ export interface ImageBackend {
   tagImage(name: string, repo: string, tag?: string): Promise<void>;
   /** DELETE /images/{name}: untagged references and deleted IDs; 409 conflicts as moby. */
   removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+  /** POST /auth (`docker login`): checked against the registry; kept for the kubelet's pulls. 401 as moby when refused. */
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }>;
   /** POST /images/prune */
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
 }

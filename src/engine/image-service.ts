@@ -28,7 +28,7 @@
 import { conflict, EngineError, invalid, notFound, notImplemented, systemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EventBus } from './events.js';
-import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, type ImageRef } from './image-ref.js';
+import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, DOCKER_HUB, type ImageRef } from './image-ref.js';
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './image-store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry.js';
 import type { RegistryAuth } from './registry-auth.js';
@@ -386,8 +386,9 @@ export class ImageService {
       } catch (err) {
         const re = err instanceof RegistryError ? err : undefined;
         this.noteFailure(ref, re);
-        if (re && (re.kind === 'manifest-unknown' || re.kind === 'name-unknown') && !entry) {
-          // The registry says there is no such image: as dockerd (the CLI then pulls and shows why).
+        if (re?.definitive && !entry) {
+          // The registry says there is no such image, or not without credentials: as dockerd (the
+          // CLI then pulls, with the credentials of `docker login`, and shows the registry's answer).
           throw notFound(`No such image: ${familiarString(ref)}`);
         }
         // No create warning: the docker CLI prints warnings on stderr, and `docker run busybox`
@@ -450,6 +451,30 @@ export class ImageService {
     const key = err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref);
     this.failures.set(key, { until: Date.now() + this.opts.failureTtlMs, ...(err ? { err } : {}) });
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  // ------------------------------------------------------------------ login
+
+  /**
+   * POST /auth (`docker login`): check the credentials against the registry as dockerd does, then
+   * keep them for the kubelet (engine/registry-credentials.ts). With `--image-metadata off` they
+   * are kept unchecked (kuber-api does not contact registries).
+   */
+  async login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }> {
+    const domain = loginDomain(auth.serveraddress);
+    if ((await this.mode()) !== 'off') {
+      try {
+        await this.registry.login(domain, auth);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        if (err.kind === 'unauthorized') throw new EngineError('unauthorized', err.message, { cause: err });
+        throw systemError(err.message, err);
+      }
+    }
+    await this.host.rememberCredentials?.(domain, auth);
+    // Lookups refused before these credentials may succeed now.
+    this.failures.clear();
+    return { Status: 'Login Succeeded', IdentityToken: '' };
   }
 
   // ------------------------------------------------------------------ tag / remove
@@ -628,4 +653,13 @@ export function registryEngineError(err: RegistryError, ref: ImageRef): EngineEr
     );
   }
   return systemError(err.message, err);
+}
+
+/**
+ * The registry domain of a login's `serveraddress` (moby registry.ConvertToHostname; Docker Hub's
+ * index addresses and an empty address are docker.io).
+ */
+export function loginDomain(serveraddress: string | undefined): string {
+  const host = (serveraddress ?? '').trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  return !host || ['index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'].includes(host) ? DOCKER_HUB : host;
 }

@@ -31,6 +31,8 @@ import { Monitor } from './monitor.js';
 import { imageId as imageIdOf } from './images.js';
 import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageServiceOptions, type ImageUser, type ProgressMessage, type PullOptions } from './image-service.js';
 import { ImageStore } from './image-store.js';
+import { RegistryCredentials } from './registry-credentials.js';
+import type { RegistryAuth } from './registry-auth.js';
 import { podIntent } from './image-config.js';
 import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions, type StreamsOptions } from './streams.js';
 
@@ -91,6 +93,8 @@ export class KubeEngine implements Backend {
   private readonly monitor: Monitor;
   /** Images: registry-backed configs kept in Kubernetes; `images.imageConfig(ref)` is the seam for image defaults. */
   readonly images: ImageService;
+  /** `docker login` / authenticated pull credentials, kept in a Secret the Pods name in imagePullSecrets. */
+  private readonly registryCredentials: RegistryCredentials;
   /** attach, exec, logs (engine/streams.ts). */
   readonly streams: Streams;
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -107,6 +111,7 @@ export class KubeEngine implements Backend {
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
     this.monitor = new Monitor(this);
     const owner = this.opts.ownerPod;
+    this.registryCredentials = new RegistryCredentials(kube, this.opts.instance, owner);
     this.images = new ImageService(
       new ImageStore({ kube, instance: this.opts.instance, ...(owner ? { owner } : {}) }),
       {
@@ -114,6 +119,8 @@ export class KubeEngine implements Backend {
         log: this.log,
         simulated: () => this.kubeVersion().then((v) => v.simulated),
         users: () => this.imageUsers(),
+        credentials: (domain) => this.registryCredentials.credentials(domain),
+        rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
       },
       { ...DEFAULT_IMAGE_OPTIONS, ...this.opts.images },
     );
@@ -146,7 +153,7 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await Promise.all([this.index.start(), this.images.store.start()]);
+    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start()]);
     this.monitor.catchUp();
   }
 
@@ -196,6 +203,7 @@ export class KubeEngine implements Backend {
       imagePullPolicy: this.opts.imagePullPolicy,
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
+      imagePullSecret: this.registryCredentials.secretName(),
     };
   }
 
@@ -702,6 +710,10 @@ export class KubeEngine implements Backend {
 
   removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
     return this.images.remove(name, opts);
+  }
+
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }> {
+    return this.images.login(auth);
   }
 
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {

@@ -91,6 +91,9 @@ export class NoClusterBackend implements Backend {
   async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
     throw notFound(`No such image: ${name}`);
   }
+  async login(): Promise<{ Status: string; IdentityToken: string }> {
+    throw noCluster();
+  }
   async pruneImages(): Promise<{ ImagesDeleted: never[]; SpaceReclaimed: number }> {
     return { ImagesDeleted: [], SpaceReclaimed: 0 };
   }

@@ -269,4 +269,23 @@ test('~> offline policies: best-effort records an unreachable image, off never a
   }
 });
 
+test('~> login: refused credentials are 401 as moby words them; accepted ones serve lookups and reach the Pod as imagePullSecrets', async () => {
+  reg.push('private/busybox', '1');
+  reg.protect('private/busybox', { username: 'u', password: 'p' });
+  const ref = `${reg.host}/private/busybox:1`;
+  // Anonymous: the registry denies, so the create is a 404 (the docker CLI then pulls with its login).
+  assert.equal(await status(engine.createContainer(undefined, { Image: ref })), { code: 404, message: `No such image: ${ref}` });
+  assert.equal(await status(engine.login({ username: 'u', password: 'x', serveraddress: reg.host })), { code: 401, message: `Get "https://${reg.host}/v2/": unauthorized: incorrect username or password` });
+  assert.equal(await engine.login({ username: 'u', password: 'p', serveraddress: `http://${reg.host}/` }), { Status: 'Login Succeeded', IdentityToken: '' });
+  const { Id } = await engine.createContainer(undefined, { Image: ref, Cmd: ['sleep', '30'] });
+  // The lookup at create used the login: the image's config was read (not recorded by reference).
+  const img = (await engine.inspectImage(ref, '1.51')) as { Id: string; Config: { Cmd: string[] } };
+  assert.equal(img.Config.Cmd, ['sh']);
+  assert.is(((await engine.inspectContainer(Id, { size: false }, '1.51')) as { Image: string }).Image, img.Id);
+  await engine.startContainer(Id);
+  const pod = await kube.client.get<{ spec: { imagePullSecrets?: Array<{ name: string }> } }>(kube.path('pods', engine.target(Id).podName!));
+  assert.match(pod.spec.imagePullSecrets?.[0]?.name ?? '', /^kapi-regcred-/);
+  await engine.removeContainer(Id, { force: true, volumes: false, link: false });
+});
+
 test.run();
