@@ -28,7 +28,7 @@
 import { conflict, EngineError, invalid, notFound, notImplemented, systemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EventBus } from './events.js';
-import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, DOCKER_HUB, type ImageRef } from './image-ref.js';
+import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, registryHost, DOCKER_HUB, type ImageRef } from './image-ref.js';
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './image-store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry.js';
 import type { RegistryAuth } from './registry-auth.js';
@@ -266,7 +266,8 @@ export class ImageService {
     // cannot be reached: the lookup timeout bounds it, and a registry host that just failed is
     // not asked again within --image-failure-ttl-ms.
     const client = mode === 'best-effort' ? this.lookupRegistry : this.registry;
-    if (mode === 'best-effort' && this.hostFailed(ref)) unreachable = this.hostFailed(ref);
+    const earlier = mode === 'best-effort' ? this.hostFailed(ref) : undefined;
+    if (earlier) unreachable = new RegistryError('unreachable', `a request to ${registryHost(ref)} failed less than ${Math.ceil(this.opts.failureTtlMs / 1000)} s ago: ${earlier.message}`);
     else if (mode !== 'off') {
       try {
         manifest = await client.resolveManifest(ref, { auth: opts.auth ?? this.host.credentials?.(ref.domain), ...(platform ? { platform } : {}) });
