@@ -464,8 +464,8 @@ export class KubeEngine implements Backend {
         : this.index.get(id)!; // the monitor bumped the run when it decided to restart
     for (const p of this.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
-    // The Pod carries the merged config; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
-    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image?.defaults), run: rec.state.run, podName: name });
+    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
+    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name });
     let created: PodObject;
     try {
       created = await this.kube.client.create<PodObject>(this.kube.path('pods'), pod);
