@@ -52,7 +52,7 @@ export interface Options {
   readonly maxExecs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
-  /** Image configs from registries: auto (registry on a cluster, best-effort on kube-sim), registry, best-effort, off. */
+  /** Image configs from registries: best-effort (an unreachable registry records the image), registry (strict, as dockerd), off. */
   readonly imageMetadata: string;
   /** Docker Hub mirrors tried before Docker Hub (dockerd's registry-mirrors). */
   readonly registryMirrors: readonly string[];
@@ -116,7 +116,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
-  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'auto', choices: ['auto', 'registry', 'best-effort', 'off'], help: 'image configs from registries: registry (a pull fails when the registry does), best-effort (an unreachable registry records the image without its config), off (never contact registries), auto (registry on a cluster, best-effort on kube-sim)' },
+  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'best-effort', choices: ['best-effort', 'registry', 'off'], help: 'image configs from registries: best-effort (an unreachable registry records the image without its config; the kubelet still pulls it), registry (strict: a pull fails when the registry cannot be reached, as with dockerd), off (never contact registries)' },
   { key: 'registryMirrors', flag: 'registry-mirror', env: 'KUBER_API_REGISTRY_MIRRORS', kind: 'strings', def: [], item: { re: /^https?:\/\/[^/\s]+\/?$/, what: 'an http(s)://host[:port] URL' }, help: 'Docker Hub mirror URL tried before Docker Hub, repeatable (env: comma-separated)' },
   { key: 'insecureRegistries', flag: 'insecure-registry', env: 'KUBER_API_INSECURE_REGISTRIES', kind: 'strings', def: [], help: 'registry host[:port] or CIDR allowed over plain HTTP and without certificate checks, repeatable (loopback always is)' },
   { key: 'registryTimeoutMs', flag: 'registry-timeout-ms', env: 'KUBER_API_REGISTRY_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'per registry request during a pull' },

@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
           imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
           streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
           images: {
-            mode: options.imageMetadata as 'auto',
+            mode: options.imageMetadata as 'best-effort',
             mirrors: options.registryMirrors,
             insecure: options.insecureRegistries,
             registryTimeoutMs: options.registryTimeoutMs,
