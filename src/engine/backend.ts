@@ -6,8 +6,10 @@
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
 import type { StreamsBackend } from './streams.js';
+import type { ArchiveBackend } from './archive.js';
 
 export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
+export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -99,4 +101,4 @@ export interface ImageBackend {
   removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend {}

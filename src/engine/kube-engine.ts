@@ -30,6 +30,8 @@ import { inspectView, summaryView } from './views.js';
 import { Monitor } from './monitor.js';
 import { ImageRegistry, familiarImage, imageId as imageIdOf, normaliseImage } from './images.js';
 import { imageInspectView, imageSummaryView } from './image-views.js';
+import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive.js';
+import type { PathStat } from './archive-stat.js';
 import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions, type StreamsOptions } from './streams.js';
 
 export interface EngineOptions {
@@ -88,6 +90,8 @@ export class KubeEngine implements Backend {
   readonly images: ImageRegistry;
   /** attach, exec, logs (engine/streams.ts). */
   readonly streams: Streams;
+  /** docker cp (engine/archive.ts). */
+  readonly archives: ArchiveService;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
@@ -103,6 +107,19 @@ export class KubeEngine implements Backend {
     this.monitor = new Monitor(this);
     this.images = new ImageRegistry(() => this.index.all().map((r) => r.config.Image ?? ''));
     this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
+    this.archives = new ArchiveService(this);
+  }
+
+  // ------------------------------------------------------------------ docker cp (engine/archive.ts)
+
+  statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
+    return this.archives.statContainerPath(nameOrId, path);
+  }
+  getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive> {
+    return this.archives.getContainerArchive(nameOrId, path, signal);
+  }
+  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+    return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
   // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)

@@ -1,0 +1,149 @@
+/**
+ * @module engine/archive
+ * `docker cp` (moby daemon/archive*.go: ContainerStatPath, ContainerArchivePath,
+ * ContainerExtractToDir) on Kubernetes, by the container's state:
+ * - running: through pods/exec in the container (engine/archive-pod.ts): `stat`, `tar -c`, `tar -x`;
+ * - created, or stopped (PUT): the archive is staged in Kubernetes (engine/archive-stage.ts) and
+ *   delivered at every start by an init container, before the entrypoint runs: the container is
+ *   never started early;
+ * - created (HEAD/GET): an inspector pod of the same image with the staged archives and volumes
+ *   (engine/archive-inspector.ts) answers, since a created container has no process to ask;
+ * - stopped (HEAD/GET): paths in a volume are read through the inspector pod (volume data
+ *   outlives the run); anything else is gone with the Pod, and the answer says so.
+ * Every archive goes through engine/tar's normaliser first (moby's name cleaning and breakout
+ * checks, numeric owners, copyUIDGID), which also rejects a malformed one before anything is kept.
+ */
+import type { Writable } from 'node:stream';
+import { EngineError, invalid, systemError } from '../errors.js';
+import { containerPath, type PathStat } from './archive-stat.js';
+import { archiveFromPod, extractInPod, statInPod, type CopyContext } from './archive-pod.js';
+import type { ExecTarget } from './archive-exec.js';
+import { decompress, normaliseTar, TarFormatError, type ArchiveMember } from './tar/index.js';
+import { mainStatus } from './state.js';
+import { parseUser, CONTAINER_NAME } from './translate.js';
+import type { ContainerRecord } from './types.js';
+import type { KubeEngine } from './kube-engine.js';
+
+export interface PutArchiveOptions {
+  noOverwriteDirNonDir: boolean;
+  copyUIDGID: boolean;
+}
+
+/** GET /containers/{id}/archive once the path is known to exist: its stat, then the tar stream. */
+export interface ContainerArchive {
+  stat: PathStat;
+  pipe(sink: Writable): Promise<void>;
+  abort(): void;
+}
+
+/** HEAD/GET/PUT /containers/{id}/archive (moby router/container backend.go copyBackend). */
+export interface ArchiveBackend {
+  /** 404 "Could not find the file <path> in container <name>". */
+  statContainerPath(nameOrId: string, path: string): Promise<PathStat>;
+  getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive>;
+  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void>;
+}
+
+/** What the staging side offers the service (engine/archive-stage.ts). */
+export interface ArchiveStager {
+  /** Keep a normalised archive for the container's next starts; resolves once it is committed. */
+  stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<void>;
+  /** The byte limit of what may be staged for one container. */
+  readonly maxBytes: number;
+  tooLarge(rec: ContainerRecord, limit: number): EngineError;
+}
+
+/** Reads of a container that has no running process (engine/archive-inspector.ts). */
+export interface ArchiveInspector {
+  stat(rec: ContainerRecord, c: CopyContext, signal?: AbortSignal): Promise<PathStat>;
+  archive(rec: ContainerRecord, c: CopyContext, signal: AbortSignal): Promise<ContainerArchive>;
+}
+
+export class ArchiveService implements ArchiveBackend {
+  stager?: ArchiveStager;
+  inspector?: ArchiveInspector;
+
+  constructor(private readonly engine: KubeEngine) {}
+
+  /** The running Pod of the container, if its main container runs now. */
+  private runningTarget(rec: ContainerRecord): ExecTarget | undefined {
+    const pod = this.engine.index.currentPod(rec);
+    if (!pod || !mainStatus(pod)?.state?.running || pod.metadata.deletionTimestamp) return undefined;
+    return { dialer: this.engine.kube.dialer, namespace: this.engine.namespace, pod: pod.metadata.name, container: CONTAINER_NAME };
+  }
+
+  private context(nameOrId: string, path: string): CopyContext {
+    return { name: nameOrId, path, abs: containerPath(path) };
+  }
+
+  private event(rec: ContainerRecord, action: string): void {
+    this.engine.events.container(this.engine.eventSource(rec), action);
+  }
+
+  async statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
+    const rec = this.engine.index.resolve(nameOrId);
+    const c = this.context(nameOrId, path);
+    const t = this.runningTarget(rec);
+    if (t) return statInPod(t, c);
+    if (!this.inspector) throw notRunning(rec);
+    return this.inspector.stat(rec, c);
+  }
+
+  async getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive> {
+    const rec = this.engine.index.resolve(nameOrId);
+    const c = this.context(nameOrId, path);
+    const t = this.runningTarget(rec);
+    let a: ContainerArchive;
+    if (t) a = await archiveFromPod(t, c, signal);
+    else if (this.inspector) a = await this.inspector.archive(rec, c, signal);
+    else throw notRunning(rec);
+    this.event(rec, 'archive-path');
+    return a;
+  }
+
+  async putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+    const rec = this.engine.index.resolve(nameOrId);
+    const c = this.context(nameOrId, path);
+    const chown = opts.copyUIDGID ? chownOf(rec) : undefined;
+    const members: ArchiveMember[] = [];
+    // The lock: a start waits for a copy in progress (and a copy for a start), as moby's
+    // container lock does; a staged archive is then either in this run or in the next one.
+    await this.engine.withLock(rec.id, async () => {
+      const cur = this.engine.index.get(rec.id) ?? rec;
+      const t = this.runningTarget(cur);
+      try {
+        if (t) {
+          const archive = normaliseTar(decompress(body), { chown }, members);
+          await extractInPod(t, c, archive);
+        } else {
+          if (!this.stager) throw notRunning(cur);
+          const stager = this.stager;
+          const archive = normaliseTar(decompress(body), { chown, maxBytes: stager.maxBytes, tooLarge: (l) => stager.tooLarge(cur, l) }, members);
+          await stager.stage(cur, c.abs, archive, members);
+        }
+      } catch (err) {
+        throw archiveError(err);
+      }
+    });
+    this.event(rec, 'extract-to-dir');
+  }
+}
+
+/** copyUIDGID: moby chowns to the container's user (tarCopyOptions); no user means the archive's own ids. */
+function chownOf(rec: ContainerRecord): { uid: number; gid: number } | undefined {
+  const u = parseUser(rec.config.User);
+  if (u.uid === undefined) return undefined;
+  return { uid: u.uid, gid: u.gid ?? 0 };
+}
+
+/** A malformed archive is a 500 with archive/tar's message, as moby answers. */
+export function archiveError(err: unknown): unknown {
+  if (err instanceof EngineError) return err;
+  if (err instanceof TarFormatError) return systemError(err.message, err);
+  if (err instanceof Error && /^(gzip|bzip2|xz|zstd):/.test(err.message)) return invalid(`the archive could not be decompressed: ${err.message}`, err);
+  return err;
+}
+
+function notRunning(rec: ContainerRecord): EngineError {
+  return systemError(`container ${rec.id.slice(0, 12)} is not running: kuber-api copies files through the running container`);
+}
