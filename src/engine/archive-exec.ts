@@ -20,6 +20,14 @@ export interface ExecTarget {
   namespace: string;
   pod: string;
   container: string;
+  /** How to run a script: default `sh -c` from the image; the inspector brings its own busybox. */
+  shell?: { argv: string[]; prefix: string };
+}
+
+/** The argv running `script` with positional `args` ($1...) in the target's shell. */
+export function scriptArgv(t: ExecTarget, script: string, args: string[]): string[] {
+  const sh = t.shell ?? { argv: ['sh', '-c'], prefix: '' };
+  return [...sh.argv, sh.prefix + script, 'kapi', ...args];
 }
 
 export interface ExecOutcome {

@@ -15,7 +15,7 @@ import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EngineError, notFound, systemError } from '../errors.js';
 import { TarFormatError } from './tar/index.js';
-import { ExecChannel, execFailure, type ExecOutcome, type ExecTarget } from './archive-exec.js';
+import { ExecChannel, execFailure, scriptArgv, type ExecOutcome, type ExecTarget } from './archive-exec.js';
 import { goFileMode, parseStatTime, statName, tarSource, type PathStat } from './archive-stat.js';
 
 /** The stat part of the scripts: "kapi:stat <hex mode> <size> <%y>" [+ "kapi:link <target>"] or "kapi:err <message>". */
@@ -74,7 +74,7 @@ function execError(o: ExecOutcome, c: CopyContext, tool: string): EngineError {
 }
 
 export async function statInPod(t: ExecTarget, c: CopyContext, signal?: AbortSignal): Promise<PathStat> {
-  const ch = await ExecChannel.open(t, ['sh', '-c', STAT_SCRIPT, 'kapi', c.abs], { signal });
+  const ch = await ExecChannel.open(t, scriptArgv(t, STAT_SCRIPT, [c.abs]), { signal });
   const chunks: Buffer[] = [];
   ch.stdout.on('data', (d: Buffer) => chunks.push(d));
   const o = await ch.done;
@@ -94,7 +94,7 @@ export interface PodArchive {
 /** Start `tar -c` of a path; resolves once the stat is known (before any archive byte is sent). */
 export async function archiveFromPod(t: ExecTarget, c: CopyContext, signal?: AbortSignal): Promise<PodArchive> {
   const { dir, base } = tarSource(c.abs);
-  const ch = await ExecChannel.open(t, ['sh', '-c', GET_SCRIPT, 'kapi', c.abs, dir, base], { signal });
+  const ch = await ExecChannel.open(t, scriptArgv(t, GET_SCRIPT, [c.abs, dir, base]), { signal });
   const head = await ch.stderrUntil('kapi:end\n');
   if (head === undefined) {
     const o = await ch.done;
@@ -136,7 +136,7 @@ function parseStatError(stderr: string, c: CopyContext): EngineError {
  * 404 for a missing extraction point, "extraction point is not a directory".
  */
 export async function extractInPod(t: ExecTarget, c: CopyContext, archive: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
-  const ch = await ExecChannel.open(t, ['sh', '-c', PUT_SCRIPT, 'kapi', c.abs], { stdin: true, signal });
+  const ch = await ExecChannel.open(t, scriptArgv(t, PUT_SCRIPT, [c.abs]), { stdin: true, signal });
   ch.stdout.resume();
   let feedError: unknown;
   const fed = ch.feed(archive).catch((err) => {

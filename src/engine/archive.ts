@@ -48,9 +48,9 @@ export interface ArchiveBackend {
 export interface ArchiveStager {
   /** Keep a normalised archive for the container's next starts; resolves once it is committed. */
   stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<void>;
-  /** The byte limit of what may be staged for one container. */
-  readonly maxBytes: number;
-  tooLarge(rec: ContainerRecord, limit: number): EngineError;
+  /** Bytes that may still be staged for the container (a limit over all its copies). */
+  remaining(rec: ContainerRecord): number;
+  tooLarge(rec: ContainerRecord): EngineError;
 }
 
 /** Reads of a container that has no running process (engine/archive-inspector.ts). */
@@ -118,7 +118,7 @@ export class ArchiveService implements ArchiveBackend {
         } else {
           if (!this.stager) throw notRunning(cur);
           const stager = this.stager;
-          const archive = normaliseTar(decompress(body), { chown, maxBytes: stager.maxBytes, tooLarge: (l) => stager.tooLarge(cur, l) }, members);
+          const archive = normaliseTar(decompress(body), { chown, maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
           await stager.stage(cur, c.abs, archive, members);
         }
       } catch (err) {
