@@ -7,7 +7,7 @@
  * (dockerode's putArchive accepts 200 only). A missing `path` is moby's 400 "bad parameter:
  * pathcannot be empty" (sic: badParameterError concatenates without a space).
  */
-import { createDeflate, createGzip } from 'node:zlib';
+import { createDeflateRaw, createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { invalid } from '../errors.js';
 import { boolValue } from '../router/query.js';
@@ -66,7 +66,8 @@ export async function getContainersArchive(ctx: ApiContext, req: Request, res: R
   if (encoding) headers['Content-Encoding'] = encoding;
   const out = res.stream(200, headers);
   // Fast compression: the archive is mostly on a local network; level 1 keeps kuber-api's CPU low.
-  const z = encoding === 'gzip' ? createGzip({ level: 1 }) : encoding === 'deflate' ? createDeflate({ level: 1 }) : undefined;
+  // "deflate" is raw DEFLATE (RFC 1951) as Go's compress/flate writes it in moby, not zlib-wrapped.
+  const z = encoding === 'gzip' ? createGzip({ level: 1 }) : encoding === 'deflate' ? createDeflateRaw({ level: 1 }) : undefined;
   let sink: Writable = out;
   const finished = z
     ? new Promise<void>((resolve, reject) => {

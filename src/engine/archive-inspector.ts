@@ -11,7 +11,7 @@
  * A stopped container's filesystem went with its Pod: only paths inside its volumes can be read
  * (the volume outlives the run); other paths get an error saying so.
  */
-import { conflict, systemError } from '../errors.js';
+import { notImplemented, systemError } from '../errors.js';
 import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import type { KubeEngine } from './kube-engine.js';
 import type { ArchiveInspector, ContainerArchive } from './archive.js';
@@ -58,7 +58,7 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
-      activeDeadlineSeconds: 3600, // a safety net: nothing should keep it that long
+      activeDeadlineSeconds: 900, // a safety net (an inspector left by a kuber-api that went away): nothing should keep it that long
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       initContainers: [
@@ -77,7 +77,7 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
           name: CONTAINER_NAME,
           image: rec.config.Image,
           imagePullPolicy: o.imagePullPolicy,
-          command: [`${TOOLS_DIR}/busybox`, 'sleep', '3600'],
+          command: [`${TOOLS_DIR}/busybox`, 'sleep', '900'],
           workingDir: '/',
           // docker cp reads as root whatever the container's user.
           securityContext: { runAsUser: 0, runAsGroup: 0 },
@@ -156,7 +156,9 @@ export class Inspector implements ArchiveInspector {
   private async entry(rec: ContainerRecord, c: CopyContext): Promise<Running> {
     const state = this.engine.stateOf(rec);
     if (state.Status !== 'created') {
-      throw conflict(
+      // dockerd reads a stopped container's writable layer; Kubernetes offers no way to read a
+      // terminated container's filesystem, so this is a 501 naming why.
+      throw notImplemented(
         `Could not copy ${c.path} from container ${c.name}: the container is ${state.Status === 'exited' ? 'stopped' : state.Status}, and on Kubernetes a container's filesystem goes away with its Pod when it stops; copy files out while it runs, or write them to a volume`,
       );
     }

@@ -13,7 +13,7 @@
  */
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
-import { EngineError, notFound, systemError } from '../errors.js';
+import { EngineError, invalid, notFound, systemError } from '../errors.js';
 import { TarFormatError } from './tar/index.js';
 import { ExecChannel, execFailure, scriptArgv, type ExecOutcome, type ExecTarget } from './archive-exec.js';
 import { goFileMode, parseStatTime, statName, tarSource, type PathStat } from './archive-stat.js';
@@ -146,7 +146,7 @@ export async function extractInPod(t: ExecTarget, c: CopyContext, archive: Async
   const o = await ch.done;
   await fed;
   if (o.stderr.includes('kapi:enoent')) throw notFound(`Could not find the file ${c.path} in container ${c.name}`);
-  if (o.stderr.includes('kapi:enotdir')) throw systemError('extraction point is not a directory');
+  if (o.stderr.includes('kapi:enotdir')) throw invalid('extraction point is not a directory'); // moby: errdefs.InvalidParameter
   // A bad archive (archive/tar's error) or a limit: that is the answer, whatever tar made of the cut.
   if (feedError instanceof EngineError || feedError instanceof TarFormatError) throw feedError;
   if (o.status.kind === 'exit' && o.status.exitCode === 0) {

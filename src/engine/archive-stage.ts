@@ -17,7 +17,7 @@ import { kubeError, type KubeEngine } from './kube-engine.js';
 import { shortId } from './ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from './record.js';
 import type { ArchiveStager } from './archive.js';
-import { chunkObjectName, compactMembers, stagedMounts, type StagedArchive, type StagedManifest, type StagedSource } from './archive-plan.js';
+import { chunkObjectName, compactMembers, finalTree, stagedMounts, type StagedArchive, type StagedManifest, type StagedSource } from './archive-plan.js';
 import type { ArchiveMember } from './tar/index.js';
 import type { ContainerRecord } from './types.js';
 
@@ -66,6 +66,14 @@ export class ArchiveStage implements ArchiveStager {
   /** Bytes still allowed for this container. */
   remaining(rec: ContainerRecord): number {
     return Math.max(0, this.opts.maxBytes - this.manifest(rec).archives.reduce((n, a) => n + a.bytes, 0));
+  }
+
+  stagedKind(rec: ContainerRecord, absDir: string): 'dir' | 'other' | undefined {
+    const tree = finalTree(this.manifest(rec).archives);
+    const e = tree.get(absDir);
+    if (e) return e.type === 'd' ? 'dir' : 'other';
+    for (const k of tree.keys()) if (k.startsWith(`${absDir}/`)) return 'dir';
+    return undefined;
   }
 
   tooLarge(rec: ContainerRecord): EngineError {

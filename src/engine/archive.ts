@@ -15,7 +15,7 @@
  */
 import type { Writable } from 'node:stream';
 import { EngineError, invalid, systemError } from '../errors.js';
-import { containerPath, type PathStat } from './archive-stat.js';
+import { containerPath, isDirMode, isSymlinkMode, type PathStat } from './archive-stat.js';
 import { archiveFromPod, extractInPod, statInPod, type CopyContext } from './archive-pod.js';
 import type { ExecTarget } from './archive-exec.js';
 import { decompress, normaliseTar, TarFormatError, type ArchiveMember } from './tar/index.js';
@@ -50,6 +50,8 @@ export interface ArchiveStager {
   stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<void>;
   /** Bytes that may still be staged for the container (a limit over all its copies). */
   remaining(rec: ContainerRecord): number;
+  /** What the staged archives alone say about `absDir`: a directory, something else, or nothing. */
+  stagedKind(rec: ContainerRecord, absDir: string): 'dir' | 'other' | undefined;
   tooLarge(rec: ContainerRecord): EngineError;
 }
 
@@ -70,6 +72,34 @@ export class ArchiveService implements ArchiveBackend {
     const pod = this.engine.index.currentPod(rec);
     if (!pod || !mainStatus(pod)?.state?.running || pod.metadata.deletionTimestamp) return undefined;
     return { dialer: this.engine.kube.dialer, namespace: this.engine.namespace, pod: pod.metadata.name, container: CONTAINER_NAME };
+  }
+
+  /**
+   * Before staging: moby's checks of the extraction point (it must exist, 404, and be a directory,
+   * 400), answered from the staged archives when they hold it, else from the image through the
+   * inspector pod (the docker CLI has just stat-ed the destination, so it is usually running).
+   * When the inspector cannot run at all, the copy is staged anyway: the kubelet creates missing
+   * directories, which is more lenient than dockerd, never stricter.
+   */
+  private async checkExtractionPoint(rec: ContainerRecord, c: CopyContext, stager: ArchiveStager): Promise<void> {
+    const dir = c.abs.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1');
+    if (dir === '/') return;
+    const staged = stager.stagedKind(rec, dir);
+    if (staged === 'dir') return;
+    if (staged === 'other') throw invalid('extraction point is not a directory');
+    // A stopped container's next run starts from the image again; only a created one is inspected.
+    if (!this.inspector || this.engine.stateOf(rec).Status !== 'created') return;
+    let st: PathStat;
+    try {
+      st = await this.inspector.stat(rec, { ...c, abs: dir });
+      // moby follows symlinks to the extraction point (filepath.EvalSymlinks).
+      if (isSymlinkMode(st.mode) && st.linkTarget) st = await this.inspector.stat(rec, { ...c, abs: st.linkTarget });
+    } catch (err) {
+      if (err instanceof EngineError && err.category === 'not-found') throw err;
+      this.engine.log.warn({ err: (err as Error).message, container: rec.id }, 'docker cp before start: the extraction point could not be checked; staging anyway');
+      return;
+    }
+    if (!isDirMode(st.mode)) throw invalid('extraction point is not a directory');
   }
 
   private context(nameOrId: string, path: string): CopyContext {
@@ -104,6 +134,7 @@ export class ArchiveService implements ArchiveBackend {
   async putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
     const rec = this.engine.index.resolve(nameOrId);
     const c = this.context(nameOrId, path);
+    readOnlyRootfs(rec, c);
     const chown = opts.copyUIDGID ? chownOf(rec) : undefined;
     const members: ArchiveMember[] = [];
     // The lock: a start waits for a copy in progress (and a copy for a start), as moby's
@@ -118,6 +149,7 @@ export class ArchiveService implements ArchiveBackend {
         } else {
           if (!this.stager) throw notRunning(cur);
           const stager = this.stager;
+          await this.checkExtractionPoint(cur, c, stager);
           const archive = normaliseTar(decompress(body), { chown, maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
           await stager.stage(cur, c.abs, archive, members);
         }
@@ -127,6 +159,18 @@ export class ArchiveService implements ArchiveBackend {
     });
     this.event(rec, 'extract-to-dir');
   }
+}
+
+/**
+ * moby containerExtractToDir: a read-only root filesystem refuses copies outside volumes (400);
+ * tmpfs mounts are the only writable places kuber-api gives such a container yet.
+ */
+function readOnlyRootfs(rec: ContainerRecord, c: CopyContext): void {
+  const hc = rec.config.HostConfig as { ReadonlyRootfs?: boolean; Tmpfs?: Record<string, string> | null } | undefined;
+  if (!hc?.ReadonlyRootfs) return;
+  const dir = c.abs.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1');
+  const inTmpfs = Object.keys(hc.Tmpfs ?? {}).some((m) => dir === m || dir.startsWith(`${m.replace(/\/+$/, '')}/`));
+  if (!inTmpfs) throw invalid('container rootfs is marked read-only');
 }
 
 /** copyUIDGID: moby chowns to the container's user (tarCopyOptions); no user means the archive's own ids. */
