@@ -82,7 +82,7 @@ export class ArchiveService implements ArchiveBackend {
    * directories, which is more lenient than dockerd, never stricter.
    */
   private async checkExtractionPoint(rec: ContainerRecord, c: CopyContext, stager: ArchiveStager): Promise<void> {
-    const dir = c.abs.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1');
+    const dir = extractionDir(c);
     if (dir === '/') return;
     const staged = stager.stagedKind(rec, dir);
     if (staged === 'dir') return;
@@ -144,13 +144,13 @@ export class ArchiveService implements ArchiveBackend {
       const t = this.runningTarget(cur);
       try {
         if (t) {
-          const archive = normaliseTar(decompress(body), { chown }, members);
+          const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c) }, members);
           await extractInPod(t, c, archive);
         } else {
           if (!this.stager) throw notRunning(cur);
           const stager = this.stager;
           await this.checkExtractionPoint(cur, c, stager);
-          const archive = normaliseTar(decompress(body), { chown, maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
+          const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
           await stager.stage(cur, c.abs, archive, members);
         }
       } catch (err) {
@@ -161,6 +161,11 @@ export class ArchiveService implements ArchiveBackend {
   }
 }
 
+/** The extraction directory: the cleaned path without a trailing "/" or "/.". */
+function extractionDir(c: CopyContext): string {
+  return c.abs.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1') || '/';
+}
+
 /**
  * moby containerExtractToDir: a read-only root filesystem refuses copies outside volumes (400);
  * tmpfs mounts are the only writable places kuber-api gives such a container yet.
@@ -168,7 +173,7 @@ export class ArchiveService implements ArchiveBackend {
 function readOnlyRootfs(rec: ContainerRecord, c: CopyContext): void {
   const hc = rec.config.HostConfig as { ReadonlyRootfs?: boolean; Tmpfs?: Record<string, string> | null } | undefined;
   if (!hc?.ReadonlyRootfs) return;
-  const dir = c.abs.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1');
+  const dir = extractionDir(c);
   const inTmpfs = Object.keys(hc.Tmpfs ?? {}).some((m) => dir === m || dir.startsWith(`${m.replace(/\/+$/, '')}/`));
   if (!inTmpfs) throw invalid('container rootfs is marked read-only');
 }

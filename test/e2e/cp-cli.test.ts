@@ -18,6 +18,7 @@ import { ok, until } from './containers-cases.js';
 import { connect } from 'node:net';
 import { rss } from '../helpers/streams-env.js';
 import { decodeStat, http, registerCpCases } from './cp-cases.js';
+import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/tar/index.js';
 
 let sim: SpawnedSim;
 let kuber: Kuber;
@@ -64,6 +65,9 @@ t('~> PUT archive: gzip accepted; a malformed archive is moby\'s 500; nothing is
   const junk = await put(Buffer.alloc(2048, 0x41));
   assert.is(junk.status, 500);
   assert.equal(JSON.parse(junk.body.toString()), { message: 'archive/tar: invalid tar header' });
+  const evil = Buffer.concat([encodeHeader({ name: '../../x', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 1, mtime: 0, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0 }), Buffer.from('x'), padding(1), END_OF_ARCHIVE]);
+  const breakout = await put(evil, '/tmp');
+  assert.equal([breakout.status, JSON.parse(breakout.body.toString())], [500, { message: '"../../x" is outside of "/tmp"' }], 'moby\'s breakout error (as dockerd answers it)');
   const missing = await http(kuber.dockerHost, 'PUT', '/containers/nope-nope/archive?path=/', tarOf(w, 'g.txt'));
   assert.is(missing.status, 404);
   assert.is(ok(await d('start', '-a', 'cp-put')), 'gzipped');

@@ -29,6 +29,8 @@ export interface NormaliseOptions {
   /** Output bytes allowed; beyond it `tooLarge()` is thrown. */
   maxBytes?: number;
   tooLarge?: (limit: number) => Error;
+  /** The extraction directory, for moby's breakout message. */
+  dest?: string;
   /** Called for every member before it is written (throw to refuse it). */
   check?: (m: ArchiveMember) => void;
 }
@@ -37,10 +39,17 @@ export interface NormaliseOptions {
 export class BreakoutError extends TarFormatError {}
 
 /** filepath.Clean of a member name, relative: '' for the root itself. Throws BreakoutError for escapes. */
-export function cleanMemberPath(name: string): string {
-  // Clean keeps a leading "../" of a relative name, and moby then refuses the member.
+export function cleanMemberPath(name: string, dest?: string): string {
+  // Clean keeps a leading "../" of a relative name, and moby then refuses the member
+  // (pkg/archive createTarFile: `%q is outside of %q` with the extraction directory).
   const rel = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
-  if (rel === '..' || rel.startsWith('../')) throw new BreakoutError(`${JSON.stringify(name)} is outside of the extraction directory`);
+  if (rel === '..' || rel.startsWith('../')) throw new BreakoutError(`${JSON.stringify(name)} is outside of ${dest === undefined ? 'the extraction directory' : JSON.stringify(dest)}`);
+  return rel === '.' ? '' : rel;
+}
+
+/** filepath.Clean of a hardlink target, relative; checkLinks refuses an escape with moby's message. */
+function cleanLinkTarget(name: string): string {
+  const rel = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
   return rel === '.' ? '' : rel;
 }
 
@@ -67,7 +76,7 @@ export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: Normali
     return b;
   };
   for await (const { entry, body } of readTar(source)) {
-    const path = cleanMemberPath(entry.name);
+    const path = cleanMemberPath(entry.name, opts.dest);
     const m: ArchiveMember = {
       path,
       type: entry.type,
@@ -76,7 +85,7 @@ export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: Normali
       uid: opts.chown ? opts.chown.uid : entry.uid,
       gid: opts.chown ? opts.chown.gid : entry.gid,
       mtime: entry.mtime,
-      linkname: entry.type === 'link' ? cleanMemberPath(entry.linkname) : entry.linkname,
+      linkname: entry.type === 'link' ? cleanLinkTarget(entry.linkname) : entry.linkname,
     };
     checkLinks(m, entry.name);
     if (entry.type === 'link' && m.linkname === '') throw new BreakoutError(`invalid hardlink ${JSON.stringify(entry.name)} -> ${JSON.stringify(entry.linkname)}`);
