@@ -177,6 +177,12 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
     assert.equal([intoMissing.status, JSON.parse(intoMissing.body.toString())], [404, { message: `Could not find the file /no/where in container ${name}` }]);
     const noCtr = await http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}-nope/archive?path=/`);
     assert.is(noCtr.status, 404);
+    // --read-only: moby refuses copies outside volumes (400) before reading the archive.
+    const ro = n('readonly');
+    ok(await d('create', '--read-only', '--name', ro, 'busybox', 'true'));
+    const roPut = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${ro}/archive?path=/tmp`, emptyTar);
+    assert.equal([roPut.status, JSON.parse(roPut.body.toString())], [400, { message: 'container rootfs is marked read-only' }]);
+    ok(await d('rm', ro));
     ok(await d('rm', '-f', name));
   });
 
