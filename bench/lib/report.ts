@@ -193,6 +193,19 @@ command below again (the hand-written parts come from bench/analysis.md and benc
 - **Mode:** ${meta.mode}
 - **Sizes:** ${o.sizeMiB} MiB per log stream, ${o.streamMiB} MiB per attach/exec stream, ${o.reps} repetitions per path; ${o.samples} latency samples per path; ${o.concurrency} concurrent streams of ${o.concMiB} MiB; slow reader ${o.slowMiB} MiB at ${o.slowMiBps} MiB/s; \`docker ps\` with ${o.psContainers} containers
 
+## Run it yourself
+
+\`\`\`sh
+npm run bench                                  # every scenario on a local kube-sim; rewrites this file
+npm run bench -- logs                          # one scenario (control, logs, attach, exec, roundtrip, echo, backpressure, concurrency)
+npm run bench -- --quick                       # a few seconds per scenario (the CI smoke test)
+KUBECONFIG=~/.kube/config npm run bench -- --cluster [--namespace NS]   # the same against a real cluster
+npm run bench -- --docker-host unix:///var/run/docker.sock              # add path (d): the same Docker calls on a Docker engine
+npm run bench -- logs --cpu-prof && node dist/bench/prof.js bench/out/latest/prof   # where kuber-api's CPU goes
+\`\`\`
+
+Raw samples, the table and the charts of every run go to \`bench/out/<date>/\` (\`bench/out/latest\`).
+
 ## Method
 
 Every scenario does the same work three ways in one run, in alternating order (a, b, c, a, b, c...):

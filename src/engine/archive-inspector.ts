@@ -44,7 +44,7 @@ interface Running {
 }
 
 /** The inspector Pod of a container (pure). */
-export function inspectorPod(rec: ContainerRecord, ns: string, instance: string, storage: PodStorage, o: InspectorOptions, key: string): Record<string, unknown> {
+export function inspectorPod(rec: ContainerRecord, ns: string, instance: string, storage: PodStorage, o: InspectorOptions, key: string, pullSecret?: string): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -61,6 +61,8 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
       activeDeadlineSeconds: 900, // a safety net (an inspector left by a kuber-api that went away): nothing should keep it that long
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      // The image may need `docker login` credentials, as the container's own Pods do.
+      ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
       initContainers: [
         {
           name: 'kapi-tools',
@@ -183,7 +185,7 @@ export class Inspector implements ArchiveInspector {
   private async launch(rec: ContainerRecord, storage: PodStorage, key: string): Promise<ExecTarget> {
     const e = this.engine;
     const name = inspectorName(rec);
-    const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key);
+    const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key, e.pullSecretName());
     try {
       await e.kube.client.create(e.kube.path('pods'), pod);
     } catch (err) {

@@ -91,7 +91,7 @@ export class NoClusterBackend implements Backend {
   async listImages(): Promise<unknown[]> {
     return [];
   }
-  async pullImage(): Promise<string> {
+  async pullImage(): Promise<void> {
     throw noCluster();
   }
   async tagImage(name: string): Promise<void> {
@@ -99,5 +99,11 @@ export class NoClusterBackend implements Backend {
   }
   async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
     throw notFound(`No such image: ${name}`);
+  }
+  async login(): Promise<{ Status: string; IdentityToken: string }> {
+    throw noCluster();
+  }
+  async pruneImages(): Promise<{ ImagesDeleted: never[]; SpaceReclaimed: number }> {
+    return { ImagesDeleted: [], SpaceReclaimed: 0 };
   }
 }

@@ -47,6 +47,8 @@ export interface PodContext {
   automountServiceAccountToken: boolean;
   /** The address `host-gateway` in ExtraHosts stands for (kuber-api's own pod IP), if known. */
   hostGatewayIp?: string;
+  /** The instance's registry credentials Secret (engine/registry-credentials.ts), once there is one. */
+  imagePullSecret?: string;
 }
 
 const NS = 1e9;
@@ -293,6 +295,7 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
       enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
       automountServiceAccountToken: ctx.automountServiceAccountToken,
       ...(aliases.length ? { hostAliases: aliases } : {}),
+      ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
       ...(c.storage?.initContainers.length ? { initContainers: c.storage.initContainers } : {}),
       containers: [container],

@@ -40,6 +40,9 @@ class Input extends Readable {
   }
 }
 
+/** Bytes the output may hold in the corked socket before its writer waits for 'drain'. */
+const BATCH_BYTES = 256 * 1024;
+
 class Output extends Writable {
   private headFlushed = false;
   private held: { chunks: Buffer[]; cb: (err?: Error | null) => void } | undefined;
@@ -57,19 +60,34 @@ class Output extends Writable {
     });
   }
 
+  /**
+   * Writes of one event-loop turn leave in one writev: the socket stays corked until
+   * setImmediate. A log-backed attach writes one frame per 16 KiB TLS record of the pods/log
+   * body, several per socket read, each its own syscall before (bench/RESULTS.md, "Optimisations
+   * kept"). Above BATCH_BYTES buffered the callback waits for 'drain', so the source is paused as
+   * before and memory stays bounded.
+   */
   private send(chunks: Buffer[], cb: (err?: Error | null) => void): void {
     const s = this.socket;
     if (s.destroyed || s.writableEnded) return cb(resetError());
-    let ok = true;
-    if (chunks.length === 1) ok = s.write(chunks[0]!);
-    else {
+    if (!this.batching) {
+      this.batching = true;
       s.cork();
-      for (const c of chunks) ok = s.write(c);
-      s.uncork();
+      setImmediate(this.flush);
     }
-    if (ok) cb();
+    let ok = true;
+    for (const c of chunks) ok = s.write(c);
+    // A false only means more than the socket's 16 KiB high-water mark is buffered: while corked
+    // that is every turn. Wait for 'drain' above BATCH_BYTES.
+    if (ok || (s.writableLength ?? Infinity) < BATCH_BYTES) cb();
     else s.once('drain', () => cb());
   }
+
+  private batching = false;
+  private readonly flush = (): void => {
+    this.batching = false;
+    this.socket.uncork();
+  };
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (!this.headFlushed) this.held = { chunks: [chunk], cb };

@@ -6,7 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { HijackedStream } from '../../src/http/hijack.js';
 
 class FakeSocket extends EventEmitter {
@@ -119,6 +122,58 @@ test('~> a socket close ends input, fails pending output quietly, and runs onClo
   h.onClose(() => (late = true));
   await tick();
   assert.ok(late, 'onClose after the close still runs');
+});
+
+test('~> real socket, slow reader: writes of one turn are batched, the corked socket stays bounded, bytes exact', async () => {
+  // 32 MiB in 16 KiB frames (one pods/log TLS record each) to a client taking one socket read (<= 64 KiB) per ms.
+  const FRAME = 16 * 1024;
+  const TOTAL = 32 * 1024 * 1024;
+  let peak = 0;
+  const sent = createHash('sha256');
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
+    const h = new HijackedStream(sock, 'HTTP/1.1 101 UPGRADED\r\n\r\n', () => {});
+    let n = 0;
+    const src = new Readable({
+      read() {
+        if (n >= TOTAL) return void this.push(null);
+        const b = Buffer.alloc(FRAME, n / FRAME);
+        n += FRAME;
+        sent.update(b);
+        this.push(b);
+      },
+    });
+    const watch = setInterval(() => (peak = Math.max(peak, sock.writableLength)), 1);
+    void pipeline(src, h.output).finally(() => clearInterval(watch));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const c = connect(port, '127.0.0.1');
+  const got = createHash('sha256');
+  let head = '';
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    c.on('data', (b: Buffer) => {
+      let body = b;
+      if (!head.endsWith('\r\n\r\n')) {
+        const i = b.indexOf('\r\n\r\n');
+        head += b.subarray(0, i + 4).toString();
+        body = b.subarray(i + 4);
+      }
+      got.update(body);
+      bytes += body.length;
+      // One socket read (at most 64 KiB) per millisecond: far slower than the writer.
+      c.pause();
+      setTimeout(() => c.resume(), 1);
+    });
+    c.on('end', resolve);
+    c.on('error', reject);
+  });
+  c.destroy();
+  server.close();
+  assert.is(bytes, TOTAL);
+  assert.is(got.digest('hex'), sent.digest('hex'), 'every byte, in order');
+  assert.ok(peak > 0, 'the reader was slower than the writer');
+  assert.ok(peak < 2 * 1024 * 1024, `socket buffer stayed bounded (peak ${peak} bytes)`);
 });
 
 test.run();
