@@ -77,7 +77,7 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
       containers: [
         {
           name: CONTAINER_NAME,
-          image: rec.config.Image,
+          image: rec.image?.pullRef ?? rec.config.Image, // the digest-pinned reference the runs pull (engine/image-config.ts podIntent)
           imagePullPolicy: o.imagePullPolicy,
           command: [`${TOOLS_DIR}/busybox`, 'sleep', '900'],
           workingDir: '/',

@@ -84,6 +84,8 @@ export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
 export interface ContainerImage {
   id: string;
   defaults?: ImageDefaults;
+  /** What the Pod pulls: the reference pinned to its digest, or a name for an image named by ID. */
+  pullRef?: string;
 }
 
 /** A container using an image (for rmi conflicts and the Containers count). */
@@ -407,7 +409,8 @@ export class ImageService {
 
   private merged(body: CreateBody, entry: ImageEntry, warnings: string[]): { config: CreateBody; image: ContainerImage; warnings: string[] } {
     const c = entry.config?.config;
-    return { config: mergeImageConfig(body, c), image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}) }, warnings };
+    const pullRef = pullRefOf(typeof body.Image === 'string' ? body.Image : '', entry);
+    return { config: mergeImageConfig(body, c), image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}), ...(pullRef ? { pullRef } : {}) }, warnings };
   }
 
   /** A create-time lookup: manifest + config within the lookup timeout, committed like a pull. */
@@ -663,4 +666,25 @@ export function registryEngineError(err: RegistryError, ref: ImageRef): EngineEr
 export function loginDomain(serveraddress: string | undefined): string {
   const host = (serveraddress ?? '').trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
   return !host || ['index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'].includes(host) ? DOCKER_HUB : host;
+}
+
+/**
+ * The reference the kubelet should pull for a container created as `name` from `entry`: a tag
+ * pinned to the digest kuber-api resolved for that repository (`docker.io/library/busybox:latest@sha256:...`,
+ * a form the kubelet and containerd accept); for an image named by ID, a reference of the image
+ * (dockerd runs IDs, the kubelet only pulls names). Undefined: the name as given.
+ */
+export function pullRefOf(name: string, entry: ImageEntry): string | undefined {
+  let ref: ImageRef | undefined;
+  try {
+    ref = withDefaultTag(parseRef(name));
+  } catch {
+    ref = undefined;
+  }
+  if (ref?.digest) return undefined;
+  if (ref && entry.repoTags.includes(refString(ref))) {
+    const digest = entry.repoDigests.map((d) => parseRef(d)).find((d) => repoName(d) === repoName(ref!))?.digest;
+    return digest ? refString({ ...ref, digest }) : undefined;
+  }
+  return isIdPrefix(entry.id, name.trim()) ? (entry.repoDigests[0] ?? entry.repoTags[0]) : undefined;
 }

@@ -514,8 +514,8 @@ export class KubeEngine implements Backend {
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.inspector.release(rec.id); // it would hold the container's volumes
     const storage = await this.podStorage(rec);
-    // The Pod carries the merged config; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
-    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image?.defaults), run: rec.state.run, podName: name, storage });
+    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
+    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
     let created: PodObject;
     try {
       created = await this.kube.client.create<PodObject>(this.kube.path('pods'), pod);

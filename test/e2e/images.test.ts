@@ -116,6 +116,9 @@ t('~> dockerode pull + followProgress; a container made from a registry image ru
   const run = await d('run', '--rm', '-e', 'GREETING=hi', APP());
   assert.is(run.code, 0, run.stderr);
   assert.is(run.stdout, 'hi from /tmp\n');
+  // By image ID too (the Pod pulls the digest-pinned reference: the kubelet cannot pull an ID).
+  const byId = await d('run', '--rm', app.platforms[arch]!.config.slice(7, 19));
+  assert.is(byId.stdout, 'hello from /tmp\n', byId.stderr);
   // The container pins the image: a plain rmi is a conflict, as with dockerd.
   const rmi = await d('rmi', APP());
   assert.is(rmi.code, 1);

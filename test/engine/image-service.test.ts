@@ -160,6 +160,7 @@ test('~> create merges the image config as dockerd; the Pod carries it (but the 
   const podName = engine.target(Id).podName!;
   const pod = await kube.client.get<{ spec: { containers: Array<Record<string, any>> } }>(kube.path('pods', podName));
   const c = pod.spec.containers[0]!;
+  assert.is(c.image, `${reg.host}/app/web:2@${web.digest}`, 'the Pod pulls the image the container was created from, pinned to its digest');
   assert.equal([c.command, c.args], [undefined, ['sleep', '30']]);
   assert.equal(c.env, [{ name: 'EXTRA', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'WEB_VERSION', value: '2' }]);
   assert.is(c.securityContext, undefined, 'USER web (a name) is left to the runtime');
