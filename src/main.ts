@@ -105,6 +105,10 @@ export async function main(argv: string[]): Promise<void> {
           startTimeoutMs: options.startTimeoutMs,
           killGraceSeconds: options.killGraceSeconds,
           imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
+          archiveMaxBytes: options.archiveMaxBytes,
+          archiveMaxFiles: options.archiveMaxFiles,
+          helperImage: options.helperImage,
+          inspectorIdleMs: options.inspectorIdleMs,
           streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
           images: {
             mode: options.imageMetadata as 'best-effort',

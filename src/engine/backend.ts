@@ -6,12 +6,14 @@
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
 import type { StreamsBackend } from './streams.js';
+import type { ArchiveBackend } from './archive.js';
 import type { ProgressMessage, PullOptions } from './image-service.js';
 import type { RegistryAuth } from './registry-auth.js';
 
 export type { ProgressMessage, PullOptions } from './image-service.js';
 
 export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
+export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -111,4 +113,4 @@ export interface ImageBackend {
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend {}

@@ -13,6 +13,7 @@ const ASYNC = new Set([
   'systemInfo', 'listContainers', 'inspectContainer', 'createContainer', 'startContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'waitContainer', 'removeContainer', 'renameContainer', 'topContainer', 'pruneContainers',
   'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
+  'statContainerPath', 'getContainerArchive', 'putContainerArchive',
 ]);
 
 export function lazyBackend(ready: Promise<Backend>): Backend {

@@ -30,6 +30,7 @@ import {
   ANN_ID, ANN_LABELS, ANN_NAME, ANN_RUN, ANN_STOP_SIGNAL, LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY,
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
+import type { PodStorage } from './volume-pod.js';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -195,6 +196,8 @@ export interface PodInput {
   config: CreateBody;
   run: number;
   podName: string;
+  /** Volumes, mounts and init containers of the container's storage (engine/volume-pod.ts). */
+  storage?: PodStorage;
 }
 
 /** The Pod of run `run` of a container. Pure: same input, same Pod. */
@@ -253,6 +256,10 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
     volumes.push({ name: 'kapi-shm', emptyDir: { medium: 'Memory', sizeLimit: String(hc.ShmSize) } });
     mounts.push({ name: 'kapi-shm', mountPath: '/dev/shm' });
   }
+  if (c.storage) {
+    volumes.push(...c.storage.volumes);
+    mounts.push(...c.storage.mounts);
+  }
   if (mounts.length) container.volumeMounts = mounts;
 
   const hostname = cfg.Hostname ? cfg.Hostname.toLowerCase().split('.')[0]! : shortId(c.id);
@@ -290,6 +297,7 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
       ...(aliases.length ? { hostAliases: aliases } : {}),
       ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
+      ...(c.storage?.initContainers.length ? { initContainers: c.storage.initContainers } : {}),
       containers: [container],
     },
   };
