@@ -61,6 +61,28 @@ export interface Options {
   readonly publishDialTimeoutMs: number;
   /** One NetworkPolicy per Docker network ("true"/"false"): isolation between networks. */
   readonly networkPolicies: string;
+  /** docker cp into a container that is not running: bytes kept in Kubernetes per container until it starts (413 beyond). */
+  readonly archiveMaxBytes: number;
+  /** docker cp before start: files (each one a mount) per container. */
+  readonly archiveMaxFiles: number;
+  /** Image of kuber-api's helper containers (needs sh, cat, tar): staged archives, bind snapshots, inspecting created containers. */
+  readonly helperImage: string;
+  /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
+  readonly inspectorIdleMs: number;
+  /** Image configs from registries: best-effort (an unreachable registry records the image), registry (strict, as dockerd), off. */
+  readonly imageMetadata: string;
+  /** Docker Hub mirrors tried before Docker Hub (dockerd's registry-mirrors). */
+  readonly registryMirrors: readonly string[];
+  /** Registries reachable over plain HTTP / without certificate checks (host[:port] or CIDR; loopback always is). */
+  readonly insecureRegistries: readonly string[];
+  /** Per registry request during `docker pull` (ms). */
+  readonly registryTimeoutMs: number;
+  /** `docker create` of an image kuber-api has no config for waits this long for its registry (ms). */
+  readonly imageLookupTimeoutMs: number;
+  /** Image configs read longer ago than this are re-read at the next create (ms; 0 = never). */
+  readonly imageCacheTtlMs: number;
+  /** A registry lookup that failed at create is not retried for this long (ms). */
+  readonly imageFailureTtlMs: number;
 }
 
 /**
@@ -71,7 +93,7 @@ export interface Options {
 export const DEFAULT_UNIX_SOCKET = `unix://${DEFAULT_UNIX_PATH}`;
 export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
 
-type Kind = 'string' | 'int' | 'list' | 'level' | 'ips';
+type Kind = 'string' | 'int' | 'list' | 'level' | 'strings' | 'ips';
 interface Spec {
   key: keyof Options;
   flag: string;
@@ -80,8 +102,10 @@ interface Spec {
   kind: Kind;
   def: unknown;
   help: string;
-  /** Allowed values of a 'string' option. */
+  /** For 'string' options with a fixed set of values. */
   choices?: readonly string[];
+  /** For 'strings' options: each item must match (with the reason when it does not). */
+  item?: { re: RegExp; what: string };
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -108,11 +132,22 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'int', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
   { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'int', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
+  { key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
+  { key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
+  { key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
   { key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },
   { key: 'publishDialTimeoutMs', flag: 'publish-dial-timeout-ms', env: 'KUBER_API_PUBLISH_DIAL_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'a published-port connection waits this long for the container to run and accept' },
   { key: 'networkPolicies', flag: 'network-policies', env: 'KUBER_API_NETWORK_POLICIES', kind: 'string', def: 'false', choices: ['false', 'true'], help: 'one NetworkPolicy per Docker network (isolation between networks; enforced by the cluster\'s network plugin)' },
+  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'best-effort', choices: ['best-effort', 'registry', 'off'], help: 'image configs from registries: best-effort (an unreachable registry records the image without its config; the kubelet still pulls it), registry (strict: a pull fails when the registry cannot be reached, as with dockerd), off (never contact registries)' },
+  { key: 'registryMirrors', flag: 'registry-mirror', env: 'KUBER_API_REGISTRY_MIRRORS', kind: 'strings', def: [], item: { re: /^https?:\/\/[^/\s]+\/?$/, what: 'an http(s)://host[:port] URL' }, help: 'Docker Hub mirror URL tried before Docker Hub, repeatable (env: comma-separated)' },
+  { key: 'insecureRegistries', flag: 'insecure-registry', env: 'KUBER_API_INSECURE_REGISTRIES', kind: 'strings', def: [], help: 'registry host[:port] or CIDR allowed over plain HTTP and without certificate checks, repeatable (loopback always is)' },
+  { key: 'registryTimeoutMs', flag: 'registry-timeout-ms', env: 'KUBER_API_REGISTRY_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'per registry request during a pull' },
+  { key: 'imageLookupTimeoutMs', flag: 'image-lookup-timeout-ms', env: 'KUBER_API_IMAGE_LOOKUP_TIMEOUT_MS', kind: 'int', def: 5_000, help: 'docker create of an image without a known config waits this long for its registry, then goes on without it' },
+  { key: 'imageCacheTtlMs', flag: 'image-cache-ttl-ms', env: 'KUBER_API_IMAGE_CACHE_TTL_MS', kind: 'int', def: 3_600_000, help: 'image configs older than this are re-read from the registry at the next create (0 = never)' },
+  { key: 'imageFailureTtlMs', flag: 'image-failure-ttl-ms', env: 'KUBER_API_IMAGE_FAILURE_TTL_MS', kind: 'int', def: 60_000, help: 'a registry lookup that failed at create is not retried for this long' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(
@@ -142,6 +177,11 @@ function convert(spec: Spec, raw: string | string[], from: string): unknown {
     case 'level':
       if (!LEVELS.includes(String(raw))) throw bad(`"${raw}" is not one of ${LEVELS.join(', ')}`);
       return String(raw);
+    case 'strings': {
+      const items = (Array.isArray(raw) ? raw : [raw]).flatMap((r) => r.split(',')).map((x) => x.trim()).filter(Boolean);
+      for (const i of items) if (spec.item && !spec.item.re.test(i)) throw bad(`"${i}" is not ${spec.item.what}`);
+      return Object.freeze(items);
+    }
     default: {
       const v = Array.isArray(raw) ? raw.at(-1)! : raw;
       if (spec.choices && !spec.choices.includes(v)) throw bad(`"${v}" is not one of ${spec.choices.join(', ')}`);
@@ -153,7 +193,7 @@ function convert(spec: Spec, raw: string | string[], from: string): unknown {
 /** Options from `argv` (flags without the program name) and `env`. Throws an `invalid` EngineError on bad input. */
 export function loadOptions(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, overrides: Partial<Options> = {}): Options {
   const parseOpts: Record<string, { type: 'string'; short?: string; multiple?: boolean }> = {};
-  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' || s.kind === 'ips' ? { multiple: true } : {}) };
+  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' || s.kind === 'strings' || s.kind === 'ips' ? { multiple: true } : {}) };
   let values: Record<string, string | string[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options: parseOpts, allowPositionals: false, strict: true }).values as typeof values;

@@ -1,15 +1,19 @@
 /**
  * @module api/images
- * A minimal image family (moby daemon/server/router/image/image_routes.go) for a server without
- * an image store: the kubelet pulls images when a container starts, so a "pull" only records the
- * reference and answers a well-formed progress stream. Enough for the inspect-then-pull dance of
- * testcontainers, Compose and docker-py, and for `docker pull`. The images issue will grow this
- * (registry lookups for real IDs and configs, ExposedPorts, image healthchecks).
+ * The image family (moby daemon/server/router/image/image_routes.go) on engine/image-service:
+ * images are resolved against their registries and their configs kept in Kubernetes; the kubelet
+ * pulls the layers. Pull progress is newline-delimited JSON, one whole message per write
+ * (podman's StreamBufferedAPIHandler: some clients expect one record per read); an error before
+ * the first message is an HTTP error, after it an `{"errorDetail":{"message":...},"error":...}`
+ * line, as moby's `output.Flushed()` decides.
  */
-import { invalid, notImplemented } from '../errors.js';
-import { boolValue, stringValue } from '../router/query.js';
+import type { Writable } from 'node:stream';
+import { invalid, notImplemented, statusFromError } from '../errors.js';
+import { boolValue, filtersOf, stringValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';
 import type { ApiContext } from './context.js';
+import { authFromObject, decodeRegistryAuth } from '../engine/registry-auth.js';
+import type { ProgressMessage } from '../engine/backend.js';
 
 const nameOf = (req: Request) => req.params['name'] ?? '';
 
@@ -18,14 +22,17 @@ export async function getImagesByName(ctx: ApiContext, req: Request, res: Respon
   res.json(200, await ctx.backend.inspectImage(nameOf(req), req.apiVersion));
 }
 
-/** GET /images/json */
-export async function getImagesJSON(ctx: ApiContext, _req: Request, res: Response): Promise<void> {
-  res.json(200, await ctx.backend.listImages());
+/** GET /images/json?all=&filters=&digests= */
+export async function getImagesJSON(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const filters = filtersOf(req.query);
+  // API < 1.41 had `filter=<reference>` (moby image_routes.go getImagesJSON).
+  const legacy = stringValue(req.query, 'filter');
+  if (legacy) filters.reference = [...(filters.reference ?? []), legacy];
+  res.json(200, await ctx.backend.listImages({ all: boolValue(req.query, 'all'), filters }, req.apiVersion));
 }
 
 /**
- * POST /images/create?fromImage=&tag=: a JSON progress stream, one object per write (podman's
- * StreamBufferedAPIHandler: some clients expect one record per read). `fromSrc` imports are not
+ * POST /images/create?fromImage=&tag=&platform= with `X-Registry-Auth`. `fromSrc` imports are not
  * possible without an image store.
  */
 export async function postImagesCreate(ctx: ApiContext, req: Request, res: Response): Promise<void> {
@@ -35,32 +42,57 @@ export async function postImagesCreate(ctx: ApiContext, req: Request, res: Respo
   const from = stringValue(q, 'fromImage');
   if (!from) throw invalid('fromImage or fromSrc is required');
   const tag = stringValue(q, 'tag');
-  // dockerode splits repo and tag; the Go client may put a tag or digest in fromImage and the tag
-  // parameter (a digest "tag" starts with sha256:).
-  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
-  const normalised = await ctx.backend.pullImage(ref);
-  const out = res.stream(200, { 'Content-Type': 'application/json' });
-  const idPart = normalised.includes('@') ? normalised.slice(normalised.indexOf('@') + 1) : normalised.slice(normalised.lastIndexOf(':') + 1);
-  const repo = normalised.replace(/^docker\.io\//, '').replace(/[:@][^/]*$/, '');
-  const lines = [
-    { status: `Pulling from ${repo}`, id: idPart },
-    { status: 'kuber-api does not pull: the kubelet pulls the image when a container starts' },
-    { status: `Status: Image is up to date for ${normalised}` },
-  ];
-  for (const l of lines) out.write(JSON.stringify(l) + '\r\n');
-  out.end();
+  // The docker CLI and dockerode send the repository and the tag apart; a digest "tag" contains a
+  // colon (moby: digest.Parse(tag) -> WithDigest(TrimNamed(ref)), else WithTag, replacing any tag).
+  let ref = from;
+  if (tag) {
+    const repo = from.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+    ref = tag.includes(':') ? `${repo}@${tag}` : `${repo}:${tag}`;
+  }
+  const auth = decodeRegistryAuth(req.headers['x-registry-auth']);
+  let out: Writable | undefined;
+  const write = (m: ProgressMessage | Record<string, unknown>) => {
+    out ??= res.stream(200, { 'Content-Type': 'application/json' });
+    out.write(JSON.stringify(m) + '\r\n');
+  };
+  try {
+    await ctx.backend.pullImage(ref, { ...(auth ? { auth } : {}), ...(stringValue(q, 'platform') ? { platform: stringValue(q, 'platform') } : {}) }, write);
+  } catch (err) {
+    if (!out) throw err;
+    const message = (err as Error).message;
+    req.logs('info') && req.log.info({ status: statusFromError(err), err: message }, 'pull failed after its progress started');
+    write({ errorDetail: { message }, error: message });
+  }
+  out?.end();
 }
 
 /** POST /images/{name}/tag?repo=&tag= : 201 */
 export async function postImagesTag(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const repo = stringValue(req.query, 'repo');
   if (!repo) throw invalid('repository name (repo) is required');
-  const tag = stringValue(req.query, 'tag');
-  await ctx.backend.tagImage(nameOf(req), tag ? `${repo}:${tag}` : repo);
+  await ctx.backend.tagImage(nameOf(req), repo, stringValue(req.query, 'tag'));
   res.empty(201);
 }
 
-/** DELETE /images/{name}?force= : the untag/delete records. */
+/** DELETE /images/{name}?force=&noprune= : the untag/delete records. */
 export async function deleteImages(ctx: ApiContext, req: Request, res: Response): Promise<void> {
-  res.json(200, await ctx.backend.removeImage(nameOf(req), boolValue(req.query, 'force')));
+  res.json(200, await ctx.backend.removeImage(nameOf(req), { force: boolValue(req.query, 'force'), noprune: boolValue(req.query, 'noprune') }));
+}
+
+/** POST /images/prune?filters= */
+export async function postImagesPrune(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  req.body.resume();
+  res.json(200, await ctx.backend.pruneImages(filtersOf(req.query)));
+}
+
+/**
+ * POST /auth (`docker login`; moby's system router, kept here with the registry code): the
+ * credentials are checked against the registry and kept for the kubelet's pulls (an
+ * imagePullSecrets Secret). 200 `{"Status":"Login Succeeded"}`; refused credentials are 401 with
+ * moby's wording.
+ */
+export async function postAuth(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const body = await req.json<Record<string, unknown>>();
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('a JSON AuthConfig body is required');
+  res.json(200, await ctx.backend.login(authFromObject(body)));
 }

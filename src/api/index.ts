@@ -20,9 +20,10 @@ import * as images from './images.js';
 import * as attach from './attach.js';
 import * as exec from './exec.js';
 import * as logs from './logs.js';
+import * as archive from './archive.js';
 import * as networks from './networks.js';
 
-const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, networks];
+const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, archive, networks];
 
 /** Every implemented handler by moby name (exports whose name is a handler name of the route table). */
 export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<string, ApiHandler> {

@@ -6,8 +6,14 @@
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
 import type { StreamsBackend } from './streams.js';
+import type { ArchiveBackend } from './archive.js';
+import type { ProgressMessage, PullOptions } from './image-service.js';
+import type { RegistryAuth } from './registry-auth.js';
+
+export type { ProgressMessage, PullOptions } from './image-service.js';
 
 export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
+export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -83,20 +89,28 @@ export interface ContainerLifecycleBackend {
 }
 
 /**
- * Images without an image store (the kubelet pulls): what clients need to get past their
- * inspect-then-pull dance. The images issue will grow this.
+ * Images (engine/image-service.ts): registry-backed metadata kept in Kubernetes, no layers (the
+ * kubelet pulls them). Errors follow moby: 404 "No such image: <name>", 409 conflicts on removal.
  */
 export interface ImageBackend {
-  /** GET /images/{name}/json; 404 "No such image: <name>" for an image nobody pulled or uses. */
+  /** GET /images/{name}/json; 404 "No such image: <name>" for an image never pulled or used. */
   inspectImage(name: string, apiVersion: string): Promise<unknown>;
-  /** GET /images/json. */
-  listImages(): Promise<unknown[]>;
-  /** POST /images/create: remember the reference (the kubelet pulls it when a container starts). */
-  pullImage(ref: string): Promise<string>;
-  /** POST /images/{name}/tag. */
-  tagImage(name: string, newRef: string): Promise<void>;
-  /** DELETE /images/{name}: the untagged references; 409 while a container uses it. */
-  removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+  /** GET /images/json (filters: dangling, label, reference, before, since, until). */
+  listImages(opts: { all: boolean; filters: Record<string, string[]> }, apiVersion: string): Promise<unknown[]>;
+  /**
+   * POST /images/create?fromImage=: resolve against the registry and keep the config. `progress`
+   * receives the JSON progress messages; a rejection before the first message is answered with
+   * its status (as moby does before any output), after it as an `errorDetail` line.
+   */
+  pullImage(ref: string, opts: PullOptions, progress: (m: ProgressMessage) => void): Promise<void>;
+  /** POST /images/{name}/tag?repo=&tag= */
+  tagImage(name: string, repo: string, tag?: string): Promise<void>;
+  /** DELETE /images/{name}: untagged references and deleted IDs; 409 conflicts as moby. */
+  removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+  /** POST /auth (`docker login`): checked against the registry; kept for the kubelet's pulls. 401 as moby when refused. */
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }>;
+  /** POST /images/prune */
+  pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
 }
 
 /**
@@ -114,4 +128,4 @@ export interface NetworkBackend {
   pruneNetworks(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, NetworkBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend, NetworkBackend {}

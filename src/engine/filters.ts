@@ -124,7 +124,7 @@ export function selectContainers(
     if (!match(f.status, state.Status)) continue;
     if (f.health?.length && !f.health.includes(state.Health?.Status ?? 'none')) continue;
     if (f.volume?.length) continue; // volumes are not mounted yet (a later issue)
-    if (f.ancestor?.length && !f.ancestor.some((a) => imageMatches(a, rec.config.Image ?? ''))) continue;
+    if (f.ancestor?.length && !f.ancestor.some((a) => imageMatches(a, rec.config.Image ?? '', rec.image?.id))) continue;
     if (f.network?.length) {
       const mode = !rec.config.HostConfig?.NetworkMode || rec.config.HostConfig.NetworkMode === 'default' ? 'bridge' : rec.config.HostConfig.NetworkMode;
       if (!f.network.some((n) => (e.networks ?? [mode]).includes(n))) continue;

@@ -28,8 +28,17 @@ import { buildPod, CONTAINER_NAME, validateCreate, type PodContext } from './tra
 import type { ContainerRecord, CreateBody, DockerState, RecordState } from './types.js';
 import { inspectView, summaryView } from './views.js';
 import { Monitor } from './monitor.js';
-import { ImageRegistry, familiarImage, imageId as imageIdOf, normaliseImage } from './images.js';
-import { imageInspectView, imageSummaryView } from './image-views.js';
+import { imageId as imageIdOf } from './images.js';
+import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageServiceOptions, type ImageUser, type ProgressMessage, type PullOptions } from './image-service.js';
+import { ImageStore } from './image-store.js';
+import { RegistryCredentials } from './registry-credentials.js';
+import type { RegistryAuth } from './registry-auth.js';
+import { podIntent } from './image-config.js';
+import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive.js';
+import { ArchiveStage, stagedSources } from './archive-stage.js';
+import { Inspector } from './archive-inspector.js';
+import { podStorage, type PodStorage } from './volume-pod.js';
+import type { PathStat } from './archive-stat.js';
 import { DEFAULT_NETWORK_OPTIONS, NetworkManager, type NetworkOptions } from './networks.js';
 import { DEFAULT_PUBLISH_OPTIONS, PortPublisher, type PublishOptions } from './ports-publisher.js';
 import { inspectPorts, listPorts, validatePorts } from './ports.js';
@@ -56,6 +65,15 @@ export interface EngineOptions {
   events?: EventBus;
   /** Limits of attach/exec/logs (engine/streams.ts). */
   streams?: Partial<StreamsOptions>;
+  /** docker cp before start: staged bytes and files per container (engine/archive-stage.ts). */
+  archiveMaxBytes: number;
+  archiveMaxFiles: number;
+  /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
+  helperImage: string;
+  /** An inspector pod (docker cp from a created container) is deleted after this long unused. */
+  inspectorIdleMs: number;
+  /** Registry access and the image metadata cache (engine/image-service.ts). */
+  images?: Partial<ImageServiceOptions>;
   /** Docker networks (engine/networks.ts). */
   network?: Partial<NetworkOptions>;
   /** Published ports (engine/ports-publisher.ts). */
@@ -69,6 +87,10 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = {
   imagePullPolicy: 'IfNotPresent',
   automountServiceAccountToken: false,
   eventsBufferSize: 1024,
+  archiveMaxBytes: 64 << 20,
+  archiveMaxFiles: 1000,
+  helperImage: 'busybox:1.36',
+  inspectorIdleMs: 30_000,
 };
 
 /** What the streaming side (attach, exec, logs) needs to reach a container. */
@@ -92,9 +114,16 @@ export class KubeEngine implements Backend {
   readonly index: ContainerIndex;
   readonly log: Logger;
   private readonly monitor: Monitor;
-  readonly images: ImageRegistry;
+  /** Images: registry-backed configs kept in Kubernetes; `images.imageConfig(ref)` is the seam for image defaults. */
+  readonly images: ImageService;
+  /** `docker login` / authenticated pull credentials, kept in a Secret the Pods name in imagePullSecrets. */
+  private readonly registryCredentials: RegistryCredentials;
   /** attach, exec, logs (engine/streams.ts). */
   readonly streams: Streams;
+  /** docker cp (engine/archive.ts); archives copied before start (engine/archive-stage.ts). */
+  readonly archives: ArchiveService;
+  readonly archiveStage: ArchiveStage;
+  readonly inspector: Inspector;
   /** Docker networks and DNS (engine/networks.ts). */
   readonly networks: NetworkManager;
   /** Published ports (engine/ports-publisher.ts). */
@@ -112,11 +141,51 @@ export class KubeEngine implements Backend {
     const selector = selectorFor(this.opts.instance);
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
     this.monitor = new Monitor(this);
-    this.images = new ImageRegistry(() => this.index.all().map((r) => r.config.Image ?? ''));
+    const owner = this.opts.ownerPod;
+    this.registryCredentials = new RegistryCredentials(kube, this.opts.instance, owner);
+    this.images = new ImageService(
+      new ImageStore({ kube, instance: this.opts.instance, ...(owner ? { owner } : {}) }),
+      {
+        events: this.events,
+        log: this.log,
+        users: () => this.imageUsers(),
+        credentials: (domain) => this.registryCredentials.credentials(domain),
+        rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
+      },
+      { ...DEFAULT_IMAGE_OPTIONS, ...this.opts.images },
+    );
     this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
     this.networks = new NetworkManager(this, { ...DEFAULT_NETWORK_OPTIONS, ...this.opts.network }, this.log.child({ component: 'networks' }));
     const pub = this.opts.publish ?? {};
     this.ports = new PortPublisher(this, { ...DEFAULT_PUBLISH_OPTIONS, ...pub, forward: { ...DEFAULT_PUBLISH_OPTIONS.forward, ...pub.forward } }, this.log.child({ component: 'ports' }));
+    this.archives = new ArchiveService(this);
+    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
+    this.archives.stager = this.archiveStage;
+    this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
+    this.archives.inspector = this.inspector;
+  }
+
+  /** The Secret Pods name in imagePullSecrets (docker login), if any: helper Pods need it too. */
+  pullSecretName(): string | undefined {
+    return this.registryCredentials.secretName();
+  }
+
+  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volume-pod.ts). */
+  async podStorage(rec: ContainerRecord): Promise<PodStorage> {
+    const manifest = this.archiveStage.manifest(rec);
+    return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy });
+  }
+
+  // ------------------------------------------------------------------ docker cp (engine/archive.ts)
+
+  statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
+    return this.archives.statContainerPath(nameOrId, path);
+  }
+  getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive> {
+    return this.archives.getContainerArchive(nameOrId, path, signal);
+  }
+  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+    return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
   // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
@@ -145,7 +214,7 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await Promise.all([this.index.start(), this.networks.start()]);
+    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start()]);
     this.monitor.catchUp();
     this.ports.catchUp();
     void this.networks.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed'));
@@ -156,6 +225,7 @@ export class KubeEngine implements Backend {
     this.ports.close();
     this.networks.close();
     this.index.stop();
+    this.images.store.stop();
   }
 
   // ------------------------------------------------------------------ networks (engine/networks.ts)
@@ -234,6 +304,7 @@ export class KubeEngine implements Backend {
       imagePullPolicy: this.opts.imagePullPolicy,
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
+      imagePullSecret: this.registryCredentials.secretName(),
     };
   }
 
@@ -296,7 +367,7 @@ export class KubeEngine implements Backend {
       containersRunning: running,
       containersPaused: 0,
       containersStopped: stopped,
-      images: new Set(this.index.all().map((r) => r.config.Image)).size,
+      images: this.images.count(),
       kubernetes: { server: this.kube.target.server, version: v.version, namespace: this.namespace, simulated: v.simulated },
     };
   }
@@ -372,11 +443,15 @@ export class KubeEngine implements Backend {
   // ------------------------------------------------------------------ create / rename / remove
 
   async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
-    const config = body as CreateBody;
-    const warnings = validateCreate(config);
-    warnings.push(...validatePorts(config));
-    const net = this.networks.prepareCreate(config);
+    const warnings = validateCreate(body as CreateBody);
+    warnings.push(...validatePorts(body as CreateBody));
+    // Memberships first: an unknown network is a 404 before any registry lookup.
+    const net = this.networks.prepareCreate(body as CreateBody);
     warnings.push(...net.warnings);
+    // The image's defaults merged in as dockerd does (engine/image-config.ts); needs no registry.
+    const prepared = await this.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
+    const config = prepared.config;
+    warnings.push(...prepared.warnings);
     let n: string;
     if (name) {
       n = normaliseName(name);
@@ -389,7 +464,7 @@ export class KubeEngine implements Backend {
     this.pendingNames.add(n);
     try {
       const id = newId();
-      const cm = recordObject(this.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, state: { run: 0, restartCount: 0 } }, recordName(id));
+      const cm = recordObject(this.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, ...(prepared.image ? { image: prepared.image } : {}), state: { run: 0, restartCount: 0 } }, recordName(id));
       Object.assign(cm.metadata.annotations!, net.annotations);
       let obj: KObject;
       try {
@@ -504,7 +579,10 @@ export class KubeEngine implements Backend {
         : this.index.get(id)!; // the monitor bumped the run when it decided to restart
     for (const p of this.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
-    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: rec.config, run: rec.state.run, podName: name });
+    await this.inspector.release(rec.id); // it would hold the container's volumes
+    const storage = await this.podStorage(rec);
+    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
+    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
     try {
       await this.networks.decoratePod(rec, pod);
     } catch (err) {
@@ -534,9 +612,10 @@ export class KubeEngine implements Backend {
           const s = mainStatus(p)?.state;
           if (s?.running) return { ok: true as const };
           if (s?.terminated) return START_FAILED.has(s.terminated.reason ?? '') ? { fail: s.terminated.message || s.terminated.reason || 'the container could not start' } : { ok: true as const };
-          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
           const f = podFailure(p);
-          return f ? { fail: `${f.reason}: ${f.message}` } : undefined;
+          if (f) return { fail: `${f.reason}: ${f.message}` };
+          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
+          return undefined;
         },
         { timeoutMs: this.opts.startTimeoutMs },
       )
@@ -735,41 +814,39 @@ export class KubeEngine implements Backend {
     return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
   }
 
-  // ------------------------------------------------------------------ images (no store: engine/images.ts)
+  // ------------------------------------------------------------------ images (engine/image-service.ts)
 
-  async inspectImage(name: string, apiVersion: string): Promise<unknown> {
-    const ref = this.images.find(name);
-    if (!ref) throw notFound(`No such image: ${name}`);
-    return imageInspectView(ref, apiVersion);
+  /** Every container with its image ID, for image removal conflicts and the Containers count. */
+  imageUsers(): ImageUser[] {
+    return this.index.all().map((r) => ({ id: r.id, imageId: r.image?.id ?? imageIdOf(r.config.Image ?? ''), image: r.config.Image ?? '', running: this.stateOf(r).Running }));
   }
 
-  async listImages(): Promise<unknown[]> {
-    const uses = new Map<string, number>();
-    for (const r of this.index.all()) {
-      const n = normaliseImage(r.config.Image ?? '');
-      uses.set(n, (uses.get(n) ?? 0) + 1);
-    }
-    return this.images.all().map((ref) => imageSummaryView(ref, uses.get(ref) ?? 0));
+  inspectImage(name: string, apiVersion: string): Promise<unknown> {
+    return this.images.inspect(name, apiVersion);
   }
 
-  async pullImage(ref: string): Promise<string> {
-    return this.images.add(ref);
+  listImages(opts: { all: boolean; filters: Record<string, string[]> }, apiVersion: string): Promise<unknown[]> {
+    return this.images.list(opts, apiVersion);
   }
 
-  async tagImage(name: string, newRef: string): Promise<void> {
-    if (!this.images.find(name)) throw notFound(`No such image: ${name}`);
-    this.images.add(newRef);
+  pullImage(ref: string, opts: PullOptions, progress: (m: ProgressMessage) => void): Promise<void> {
+    return this.images.pull(ref, opts, progress);
   }
 
-  async removeImage(name: string, force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
-    const ref = this.images.find(name);
-    if (!ref) throw notFound(`No such image: ${name}`);
-    const user = this.index.all().find((r) => normaliseImage(r.config.Image ?? '') === ref);
-    if (user && !force) {
-      throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${imageIdOf(ref).slice(7, 19)}`);
-    }
-    this.images.remove(ref);
-    return [{ Untagged: familiarImage(ref) }, { Deleted: imageIdOf(ref) }];
+  tagImage(name: string, repo: string, tag?: string): Promise<void> {
+    return this.images.tag(name, repo, tag);
+  }
+
+  removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
+    return this.images.remove(name, opts);
+  }
+
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }> {
+    return this.images.login(auth);
+  }
+
+  pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    return this.images.prune(filters);
   }
 
   // ------------------------------------------------------------------ wait

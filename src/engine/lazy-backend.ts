@@ -12,7 +12,8 @@ import type { Backend } from './backend.js';
 const ASYNC = new Set([
   'systemInfo', 'listContainers', 'inspectContainer', 'createContainer', 'startContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'waitContainer', 'removeContainer', 'renameContainer', 'topContainer', 'pruneContainers',
-  'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'startExec',
+  'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
+  'statContainerPath', 'getContainerArchive', 'putContainerArchive',
   'createNetwork', 'listNetworks', 'inspectNetwork', 'removeNetwork', 'connectNetwork', 'disconnectNetwork', 'pruneNetworks',
 ]);
 

@@ -31,6 +31,15 @@ export class NoClusterBackend implements Backend {
   containerLogs(nameOrId: string): never {
     throw notFound(`No such container: ${nameOrId}`);
   }
+  async statContainerPath(nameOrId: string): Promise<never> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async getContainerArchive(nameOrId: string): Promise<never> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async putContainerArchive(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
 
   async systemInfo(): Promise<SystemInfo> {
     return { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
@@ -82,7 +91,7 @@ export class NoClusterBackend implements Backend {
   async listImages(): Promise<unknown[]> {
     return [];
   }
-  async pullImage(): Promise<string> {
+  async pullImage(): Promise<void> {
     throw noCluster();
   }
   async tagImage(name: string): Promise<void> {
@@ -90,6 +99,12 @@ export class NoClusterBackend implements Backend {
   }
   async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
     throw notFound(`No such image: ${name}`);
+  }
+  async login(): Promise<{ Status: string; IdentityToken: string }> {
+    throw noCluster();
+  }
+  async pruneImages(): Promise<{ ImagesDeleted: never[]; SpaceReclaimed: number }> {
+    return { ImagesDeleted: [], SpaceReclaimed: 0 };
   }
 
   async createNetwork(): Promise<{ Id: string; Warning: string }> {

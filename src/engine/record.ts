@@ -24,6 +24,8 @@ export const ANN_STATE = 'kuber-api.io/state';
 export const ANN_RUN = 'kuber-api.io/run';
 export const ANN_LABELS = 'kuber-api.io/docker-labels';
 export const ANN_STOP_SIGNAL = 'kuber-api.io/stop-signal';
+/** JSON `{id, defaults}`: the image the container was made from (engine/image-service.ts). */
+export const ANN_IMAGE = 'kuber-api.io/image';
 
 // Plain maps, no shared record structures: any msgpackr version decodes what any other wrote.
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -62,6 +64,7 @@ export function recordObject(ctx: RecordContext, r: Omit<ContainerRecord, 'objec
         [ANN_CREATED]: r.created,
         [ANN_CONFIG]: encodeConfig(r.config),
         [ANN_STATE]: JSON.stringify(r.state),
+        ...(r.image ? { [ANN_IMAGE]: JSON.stringify(r.image) } : {}),
       },
       ...(ctx.owner ? { ownerReferences: [{ ...ctx.owner, controller: false, blockOwnerDeletion: false }] } : {}),
     },
@@ -75,9 +78,11 @@ export function decodeRecord(cm: KObject): ContainerRecord | undefined {
   if (!id || !a[ANN_NAME] || !a[ANN_CONFIG]) return undefined;
   let config: CreateBody;
   let state: RecordState;
+  let image: ContainerRecord['image'];
   try {
     config = decodeConfig(a[ANN_CONFIG]!);
     state = { run: 0, restartCount: 0, ...(a[ANN_STATE] ? (JSON.parse(a[ANN_STATE]!) as RecordState) : {}) };
+    image = a[ANN_IMAGE] ? (JSON.parse(a[ANN_IMAGE]!) as ContainerRecord['image']) : undefined;
   } catch {
     return undefined;
   }
@@ -87,6 +92,7 @@ export function decodeRecord(cm: KObject): ContainerRecord | undefined {
     created: a[ANN_CREATED] ?? cm.metadata.creationTimestamp ?? new Date(0).toISOString(),
     config,
     state,
+    ...(image ? { image } : {}),
     object: { name: cm.metadata.name, uid: cm.metadata.uid ?? '', resourceVersion: cm.metadata.resourceVersion ?? '' },
   };
 }

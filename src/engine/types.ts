@@ -4,6 +4,7 @@
  * record: what kuber-api keeps in Kubernetes about a container so that it can be rebuilt after a
  * restart. Only the fields the engine interprets are typed; everything else is carried verbatim.
  */
+import type { ImageDefaults } from './image-config.js';
 
 export interface HealthConfig {
   Test?: string[];
@@ -98,7 +99,10 @@ export interface ContainerRecord {
   id: string;
   name: string; // without the leading slash
   created: string; // RFC 3339 with nanoseconds
+  /** The create body merged with the image's defaults (engine/image-config.ts), as dockerd stores it. */
   config: CreateBody;
+  /** The image it was created from: its ID, the image USER the Pod leaves to the runtime, the digest-pinned reference the Pod pulls (absent in old records). */
+  image?: { id: string; defaults?: ImageDefaults; pullRef?: string };
   state: RecordState;
   /** The ConfigMap's name, uid and resourceVersion (for conditional updates and owner refs). */
   object: { name: string; uid: string; resourceVersion: string };

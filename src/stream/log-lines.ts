@@ -137,6 +137,16 @@ export class LineSplitter {
     emit(seg);
   }
 
+  /**
+   * Pass on the unfinished line now if it holds at least `minLen` bytes; the splitter goes on
+   * (its next bytes continue that line). For a prompt written without a newline in follow mode.
+   */
+  flushPartial(emit: (seg: Buffer) => void, minLen = 1): boolean {
+    if (this.#carryLen === 0 || this.#carryLen < minLen) return false;
+    this.end(emit);
+    return true;
+  }
+
   #keep(piece: Buffer, emit: (seg: Buffer) => void): void {
     this.#carry.push(piece);
     this.#carryLen += piece.length;

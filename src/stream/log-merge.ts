@@ -9,7 +9,12 @@
  * the other side has ended a side's whole backlog goes out in one go. In `follow` mode a quiet side
  * would hold the other back forever, so `holdMs` bounds the wait: after it, what is queued goes out
  * even though the quiet side might later show an earlier line (written down as the one
- * out-of-order case).
+ * out-of-order case), and while that side stays quiet (nothing for holdMs) the other flows without
+ * waiting. dockerd gives no stronger order: its stdout and stderr are separate pipes copied by
+ * separate goroutines. The same bound applies to an unfinished line (a prompt such as `name? `
+ * written without a newline): after `holdMs` with no newline it goes out as it is, and the rest of
+ * the line follows as a continuation (the kubelet prefixes only the start of a line, k8s-streams
+ * §3.2, so the continuation carries no timestamp and is ordered by the last one seen).
  *
  * Backpressure: the sink's false pauses both sources until 'drain'; a side whose queue passes
  * `highWater` while it waits for the other is paused on its own. Memory per side is bounded by
@@ -18,7 +23,7 @@
 import { Buffer } from 'node:buffer';
 import { FrameBatcher } from './stdcopy.js';
 import { PauseGate, HOLD_SINK, HOLD_PEER, HOLD_USER, type DrainableSink, type Pausable } from './backpressure.js';
-import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE } from './log-lines.js';
+import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE, PREFIX_LENGTH } from './log-lines.js';
 import type { Emitter } from './bridge.js';
 
 /** Options of {@link LogMerger}. */
@@ -56,6 +61,8 @@ interface Side {
   // The head line (queue[0] at pos), computed once: its end, -1 when not known yet.
   headEnd: number;
   headStamped: boolean;
+  // When this side last delivered bytes (ms, monotonic): a side quiet for holdMs is idle.
+  lastPush: number;
   readonly onSeg: (seg: Buffer) => void;
 }
 
@@ -108,7 +115,7 @@ export class LogMerger {
       const s: Side = {
         stream, gate: new PauseGate(src), splitter: new LineSplitter(maxLine), queue: [], pos: 0, queued: 0,
         ended: false, cut: false, pastSince: this.#since === undefined, lastTsBuf: undefined, lastTsOff: 0,
-        headEnd: -1, headStamped: false,
+        headEnd: -1, headStamped: false, lastPush: performance.now(),
         onSeg: (seg) => {
           s.queue.push(seg);
           s.queued += seg.length;
@@ -124,6 +131,7 @@ export class LogMerger {
   push(i: 0 | 1, chunk: Buffer): void {
     const s = this.sides[i];
     if (s.cut || s.ended || this.#finished) return;
+    if (this.#holdMs > 0) s.lastPush = performance.now();
     s.splitter.push(chunk, s.onSeg);
     this.#pump();
   }
@@ -166,8 +174,8 @@ export class LogMerger {
         this.#next = this.#run(x, y) ? y : undefined;
       } else {
         this.#next = undefined;
-        if (aq && (b.ended || b.cut || this.#forced)) this.#run(a, undefined);
-        else if (bq && (a.ended || a.cut || this.#forced)) this.#run(b, undefined);
+        if (aq && (b.ended || b.cut || this.#forced || this.#idle(b))) this.#run(a, undefined);
+        else if (bq && (a.ended || a.cut || this.#forced || this.#idle(a))) this.#run(b, undefined);
         else break;
       }
       if (this.#batch.failed) this.#block();
@@ -185,16 +193,21 @@ export class LogMerger {
       this.#finish(a.cut || b.cut ? 'until' : 'end');
       return;
     }
-    // One side has lines, the other is quiet and still open: wait, at most holdMs.
+    // One side has lines, the other is quiet and still open: wait, at most holdMs. Likewise for
+    // an unfinished line (a prompt): it goes out after holdMs without its newline.
     const stalled = !this.#blocked && (a.queue.length !== 0) !== (b.queue.length !== 0);
-    if (stalled && this.#holdMs > 0 && this.#timer === undefined) {
+    const partial = !this.#blocked && (hasPartial(a) || hasPartial(b));
+    if ((stalled || partial) && this.#holdMs > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
+        if (this.#finished) return;
+        // A partial shorter than a timestamp prefix may be a prefix cut by a chunk boundary: wait.
+        for (const s of this.sides) if (hasPartial(s)) s.splitter.flushPartial(s.onSeg, PREFIX_LENGTH + 1);
         this.#forced = true;
         this.#pump();
         this.#forced = false;
       }, this.#holdMs);
-    } else if (!stalled) this.#clearTimer();
+    } else if (!stalled && !partial) this.#clearTimer();
   }
 
   /**
@@ -290,6 +303,16 @@ export class LogMerger {
     return false;
   }
 
+  /**
+   * follow mode: the side has sent nothing for holdMs. Its next line can only be later than what
+   * the other side queues now (unless it is delayed in transit by more than holdMs), so the other
+   * side flows without waiting: a producer writing only stdout (the common case) is not held back
+   * holdMs per chunk by a silent stderr.
+   */
+  #idle(s: Side): boolean {
+    return this.#holdMs > 0 && performance.now() - s.lastPush >= this.#holdMs;
+  }
+
   #cut(x: Side): void {
     // Past `until`: nothing more from this side. Keep its source paused; the caller closes it.
     x.queue.length = 0;
@@ -328,6 +351,11 @@ export class LogMerger {
     for (const s of this.sides) s.gate.close(!s.cut);
     this.#resolve(end);
   }
+}
+
+/** The side is open and holds an unfinished line. */
+function hasPartial(s: Side): boolean {
+  return !s.ended && !s.cut && s.splitter.pending > 0;
 }
 
 /** Learn the end and prefix of `s`'s head line once. */

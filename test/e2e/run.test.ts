@@ -5,6 +5,7 @@
  * `cat` and its EOF ends it, and a large stream is byte-exact. The same cases run against a real
  * cluster when KUBECONFIG is set.
  */
+import { PassThrough } from 'node:stream';
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
@@ -73,6 +74,27 @@ const CASES: Case[] = [
     const w = await env.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], { stdin: big, timeoutMs: 60_000 });
     assert.is(w.stdout.toString().trim(), String(big.length), w.stderr);
   }],
+  ['~> docker run -i: a prompt without a newline arrives before any stdin is sent; the answer follows', async (env) => {
+    const stdin = new PassThrough();
+    let seen = '';
+    let prompted!: () => void;
+    const gotPrompt = new Promise<void>((r) => (prompted = r));
+    const run = env.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'printf "name? "; read x; echo "hi $x"'], {
+      stdin,
+      onStdout: (d) => {
+        seen += d.toString();
+        if (seen.includes('name? ')) prompted();
+      },
+    });
+    const timer = setTimeout(() => stdin.end(), 20_000); // the test fails below rather than hangs
+    await Promise.race([gotPrompt, run]);
+    assert.is(seen, 'name? ', 'the prompt came before the answer was typed');
+    stdin.end('bob\n');
+    const r = await run;
+    clearTimeout(timer);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(seen, 'name? hi bob\n');
+  }],
 ];
 
 function register(name: string, split: boolean | undefined, real: boolean, cases = CASES): void {
@@ -96,6 +118,6 @@ if (!dockerAvailable()) console.log('SKIP docker run e2e tests: no `docker` on P
 else {
   register('run (kube-sim, split streams on)', true, false);
   // Split streams off (the gate's default on real clusters): the documented merge onto stdout, and the pass-through path.
-  register('run (kube-sim, split streams off)', false, false, [CASES[0]!, CASES[1]!, CASES[3]!]);
+  register('run (kube-sim, split streams off)', false, false, [CASES[0]!, CASES[1]!, CASES[3]!, CASES[4]!]);
   register('run (real cluster)', undefined, true);
 }

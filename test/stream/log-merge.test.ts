@@ -164,6 +164,49 @@ test('~> follow: holdMs bounds how long a quiet side holds the other back', asyn
   m.stop();
 });
 
+test('~> follow: while the other side stays quiet (holdMs), a side flows without waiting', async () => {
+  const { sink, m } = merger({ holdMs: 20 });
+  m.push(0, Buffer.from(line(1, 'a')));
+  assert.is(sink.frames.length, 0, 'at first stderr is not known to be quiet: held');
+  await until(() => sink.frames.length === 1, 1000);
+  m.push(0, Buffer.from(line(2, 'b')));
+  assert.equal(sink.frames, [[1, 'a\n'], [1, 'b\n']], 'stderr quiet for holdMs: b goes out at once');
+  // stderr speaks: it is no longer idle, so stdout waits for it again and order is by timestamp.
+  m.push(1, Buffer.from(line(4, 'e')));
+  m.push(0, Buffer.from(line(3, 'c') + line(5, 'd')));
+  assert.equal(sink.frames.slice(2), [[1, 'c\n'], [2, 'e\n']], 'c then e in timestamp order; d waits: stderr is not quiet');
+  m.end(1);
+  m.end(0);
+  await m.done;
+  assert.equal(sink.frames.slice(2), [[1, 'c\n'], [2, 'e\n'], [1, 'd\n']]);
+});
+
+test('~> follow: a prompt without a newline goes out after holdMs; its continuation follows unstamped', async () => {
+  const { sink, m } = merger({ holdMs: 20 });
+  m.push(0, Buffer.from(`${ts(1)} name? `));
+  await until(() => sink.frames.length === 1, 1000);
+  assert.equal(sink.frames, [[1, 'name? ']], 'the prompt, without its timestamp');
+  // The kubelet prefixes only line starts: the rest of the line comes without a timestamp.
+  m.push(0, Buffer.from('bob\n'));
+  m.push(1, Buffer.from(line(2, 'err')));
+  m.end(0);
+  m.end(1);
+  await m.done;
+  assert.equal(sink.frames.map(([s, p]) => `${s}:${p}`).join(''), '1:name? 1:bob\n2:err\n');
+});
+
+test('~> follow: a partial shorter than a timestamp prefix is not flushed (it may be a cut prefix)', async () => {
+  const { sink, m } = merger({ holdMs: 5 });
+  m.push(0, Buffer.from(ts(1).slice(0, 12)));
+  await new Promise((r) => setTimeout(r, 40));
+  assert.is(sink.frames.length, 0);
+  m.push(0, Buffer.from(`${ts(1).slice(12)} whole\n`));
+  m.end(0);
+  m.end(1);
+  await m.done;
+  assert.equal(sink.frames, [[1, 'whole\n']]);
+});
+
 test('~> a full sink pauses both sources; drain resumes both, paired', async () => {
   const { sink, srcs, m } = merger();
   sink.ok = false;
