@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<void> {
           inspectorIdleMs: options.inspectorIdleMs,
           streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
           images: {
-            mode: options.imageMetadata as 'auto',
+            mode: options.imageMetadata as 'best-effort',
             mirrors: options.registryMirrors,
             insecure: options.insecureRegistries,
             registryTimeoutMs: options.registryTimeoutMs,

@@ -5,13 +5,14 @@
  * (engine/image-store); the kubelet pulls the layers when a container starts.
  *
  * Policy (`--image-metadata`):
- * - `registry`: `docker pull` reads the manifest and config from the registry; a registry that
- *   cannot be reached, or that says the image does not exist, fails the pull as dockerd would.
- * - `best-effort`: the same, except that a registry that cannot be reached (network errors,
- *   timeouts) records the image by reference, without a config, instead of failing.
+ * - `best-effort` (default): `docker pull` reads the manifest and config from the registry; a
+ *   registry that says the image does not exist (or denies it) fails the pull as dockerd would; a
+ *   registry kuber-api cannot reach (network errors, timeouts) records the image by reference,
+ *   without a config, instead of failing: kuber-api is a sidecar, and the kubelet, which pulls
+ *   the layers, often reaches registries kuber-api's Pod cannot (node mirrors and proxies, egress
+ *   NetworkPolicies). kube-sim's kubelet runs images from its catalogue without any registry.
+ * - `registry`: strict, as dockerd: an unreachable registry fails the pull.
  * - `off`: registries are never contacted; pulls record the reference.
- * - `auto` (default): `registry` on a real cluster; `best-effort` on kube-sim, whose kubelet runs
- *   images from its catalogue without any registry.
  * In every mode `docker create` does not require a pull (dockerd answers 404 and the docker CLI
  * pulls; API clients that never pulled worked on kuber-api before images had metadata, since the
  * kubelet pulls, and must keep working): an image kuber-api does not know is looked up (bounded by
@@ -52,7 +53,7 @@ export function isRyukRef(ref: ImageRef): boolean {
   return ref.path === 'testcontainers/ryuk' || ref.path.endsWith('/testcontainers/ryuk');
 }
 
-export type ImageMetadataMode = 'auto' | 'registry' | 'best-effort' | 'off';
+export type ImageMetadataMode = 'registry' | 'best-effort' | 'off';
 
 export interface ImageServiceOptions {
   mode: ImageMetadataMode;
@@ -70,7 +71,7 @@ export interface ImageServiceOptions {
 }
 
 export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
-  mode: 'auto',
+  mode: 'best-effort',
   mirrors: [],
   insecure: [],
   registryTimeoutMs: 30_000,
@@ -99,8 +100,6 @@ export interface ImageUser {
 export interface ImageHost {
   events: EventBus;
   log: Logger;
-  /** Whether the cluster is kube-sim (for `auto`). */
-  simulated(): Promise<boolean>;
   /** Every container with the image it was created from. */
   users(): ImageUser[];
   /** Credentials remembered for a registry domain (from earlier pulls), if any. */
@@ -132,7 +131,6 @@ export class ImageService {
   private readonly lookupRegistry: RegistryClient;
   private mutex: Promise<unknown> = Promise.resolve();
   private readonly failures = new Map<string, { until: number; err?: RegistryError }>();
-  private modeCache?: Promise<'registry' | 'best-effort' | 'off'>;
 
   constructor(
     readonly store: ImageStore,
@@ -144,14 +142,9 @@ export class ImageService {
     this.lookupRegistry = new RegistryClient({ ...base, timeoutMs: opts.lookupTimeoutMs });
   }
 
-  /** The mode in force (`auto` resolved once against the cluster). */
-  mode(): Promise<'registry' | 'best-effort' | 'off'> {
-    if (this.opts.mode !== 'auto') return Promise.resolve(this.opts.mode);
-    this.modeCache ??= this.host.simulated().then(
-      (sim) => (sim ? 'best-effort' : 'registry'),
-      () => 'registry',
-    );
-    return this.modeCache;
+  /** The mode in force. */
+  mode(): Promise<ImageMetadataMode> {
+    return Promise.resolve(this.opts.mode);
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {

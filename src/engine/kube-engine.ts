@@ -137,7 +137,6 @@ export class KubeEngine implements Backend {
       {
         events: this.events,
         log: this.log,
-        simulated: () => this.kubeVersion().then((v) => v.simulated),
         users: () => this.imageUsers(),
         credentials: (domain) => this.registryCredentials.credentials(domain),
         rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
