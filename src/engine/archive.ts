@@ -8,8 +8,8 @@
  *   never started early;
  * - created (HEAD/GET): an inspector pod of the same image with the staged archives and volumes
  *   (engine/archive-inspector.ts) answers, since a created container has no process to ask;
- * - stopped (HEAD/GET): paths in a volume are read through the inspector pod (volume data
- *   outlives the run); anything else is gone with the Pod, and the answer says so.
+ * - stopped (HEAD/GET): a 501 saying why: Kubernetes cannot read a terminated container's
+ *   filesystem (dockerd reads its writable layer), and the next run starts from the image again.
  * Every archive goes through engine/tar's normaliser first (moby's name cleaning and breakout
  * checks, numeric owners, copyUIDGID), which also rejects a malformed one before anything is kept.
  */
