@@ -52,7 +52,15 @@ export interface Options {
   readonly maxExecs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
-  /** Image configs from registries: auto (registry on a cluster, best-effort on kube-sim), registry, best-effort, off. */
+  /** docker cp into a container that is not running: bytes kept in Kubernetes per container until it starts (413 beyond). */
+  readonly archiveMaxBytes: number;
+  /** docker cp before start: files (each one a mount) per container. */
+  readonly archiveMaxFiles: number;
+  /** Image of kuber-api's helper containers (needs sh, cat, tar): staged archives, bind snapshots, inspecting created containers. */
+  readonly helperImage: string;
+  /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
+  readonly inspectorIdleMs: number;
+  /** Image configs from registries: best-effort (an unreachable registry records the image), registry (strict, as dockerd), off. */
   readonly imageMetadata: string;
   /** Docker Hub mirrors tried before Docker Hub (dockerd's registry-mirrors). */
   readonly registryMirrors: readonly string[];
@@ -115,8 +123,12 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'int', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
   { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'int', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
+  { key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
+  { key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
+  { key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
-  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'auto', choices: ['auto', 'registry', 'best-effort', 'off'], help: 'image configs from registries: registry (a pull fails when the registry does), best-effort (an unreachable registry records the image without its config), off (never contact registries), auto (registry on a cluster, best-effort on kube-sim)' },
+  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'best-effort', choices: ['best-effort', 'registry', 'off'], help: 'image configs from registries: best-effort (an unreachable registry records the image without its config; the kubelet still pulls it), registry (strict: a pull fails when the registry cannot be reached, as with dockerd), off (never contact registries)' },
   { key: 'registryMirrors', flag: 'registry-mirror', env: 'KUBER_API_REGISTRY_MIRRORS', kind: 'strings', def: [], item: { re: /^https?:\/\/[^/\s]+\/?$/, what: 'an http(s)://host[:port] URL' }, help: 'Docker Hub mirror URL tried before Docker Hub, repeatable (env: comma-separated)' },
   { key: 'insecureRegistries', flag: 'insecure-registry', env: 'KUBER_API_INSECURE_REGISTRIES', kind: 'strings', def: [], help: 'registry host[:port] or CIDR allowed over plain HTTP and without certificate checks, repeatable (loopback always is)' },
   { key: 'registryTimeoutMs', flag: 'registry-timeout-ms', env: 'KUBER_API_REGISTRY_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'per registry request during a pull' },

@@ -12,7 +12,7 @@ import { invalid, notImplemented, statusFromError } from '../errors.js';
 import { boolValue, filtersOf, stringValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';
 import type { ApiContext } from './context.js';
-import { decodeRegistryAuth } from '../engine/registry-auth.js';
+import { authFromObject, decodeRegistryAuth } from '../engine/registry-auth.js';
 import type { ProgressMessage } from '../engine/backend.js';
 
 const nameOf = (req: Request) => req.params['name'] ?? '';
@@ -83,4 +83,16 @@ export async function deleteImages(ctx: ApiContext, req: Request, res: Response)
 export async function postImagesPrune(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   req.body.resume();
   res.json(200, await ctx.backend.pruneImages(filtersOf(req.query)));
+}
+
+/**
+ * POST /auth (`docker login`; moby's system router, kept here with the registry code): the
+ * credentials are checked against the registry and kept for the kubelet's pulls (an
+ * imagePullSecrets Secret). 200 `{"Status":"Login Succeeded"}`; refused credentials are 401 with
+ * moby's wording.
+ */
+export async function postAuth(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const body = await req.json<Record<string, unknown>>();
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('a JSON AuthConfig body is required');
+  res.json(200, await ctx.backend.login(authFromObject(body)));
 }

@@ -20,8 +20,9 @@ import * as images from './images.js';
 import * as attach from './attach.js';
 import * as exec from './exec.js';
 import * as logs from './logs.js';
+import * as archive from './archive.js';
 
-const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs];
+const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, archive];
 
 /** Every implemented handler by moby name (exports whose name is a handler name of the route table). */
 export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<string, ApiHandler> {

@@ -6,11 +6,14 @@
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
 import type { StreamsBackend } from './streams.js';
+import type { ArchiveBackend } from './archive.js';
 import type { ProgressMessage, PullOptions } from './image-service.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 export type { ProgressMessage, PullOptions } from './image-service.js';
 
 export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
+export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {
@@ -104,8 +107,10 @@ export interface ImageBackend {
   tagImage(name: string, repo: string, tag?: string): Promise<void>;
   /** DELETE /images/{name}: untagged references and deleted IDs; 409 conflicts as moby. */
   removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+  /** POST /auth (`docker login`): checked against the registry; kept for the kubelet's pulls. 401 as moby when refused. */
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }>;
   /** POST /images/prune */
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend {}
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend {}

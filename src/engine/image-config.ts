@@ -88,12 +88,17 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
 }
 
 /**
- * What the Pod must say given the merged config and the image's defaults: everything as merged,
- * except a User equal to the image's, which the runtime applies itself (see the module comment).
+ * What the Pod must say given the merged config and the container's image: everything as merged,
+ * except a User equal to the image's, which the runtime applies itself (see the module comment),
+ * and the image reference the kubelet pulls: `pullRef`, the reference pinned to the digest
+ * kuber-api resolved (`busybox:latest@sha256:...`), so that the container runs the image it was
+ * created from even if the tag moves (as with dockerd), and an image named by ID is pullable.
  */
-export function podIntent(merged: CreateBody, d: ImageDefaults | undefined): CreateBody {
-  if (!d?.User || merged.User !== d.User) return merged;
+export function podIntent(merged: CreateBody, image: { defaults?: ImageDefaults; pullRef?: string } | undefined): CreateBody {
+  const user = image?.defaults?.User;
+  if (!image?.pullRef && (!user || merged.User !== user)) return merged;
   const out: CreateBody = { ...merged };
-  delete out.User;
+  if (user && merged.User === user) delete out.User;
+  if (image.pullRef) out.Image = image.pullRef;
   return out;
 }

@@ -5,13 +5,14 @@
  * (engine/image-store); the kubelet pulls the layers when a container starts.
  *
  * Policy (`--image-metadata`):
- * - `registry`: `docker pull` reads the manifest and config from the registry; a registry that
- *   cannot be reached, or that says the image does not exist, fails the pull as dockerd would.
- * - `best-effort`: the same, except that a registry that cannot be reached (network errors,
- *   timeouts) records the image by reference, without a config, instead of failing.
+ * - `best-effort` (default): `docker pull` reads the manifest and config from the registry; a
+ *   registry that says the image does not exist (or denies it) fails the pull as dockerd would; a
+ *   registry kuber-api cannot reach (network errors, timeouts) records the image by reference,
+ *   without a config, instead of failing: kuber-api is a sidecar, and the kubelet, which pulls
+ *   the layers, often reaches registries kuber-api's Pod cannot (node mirrors and proxies, egress
+ *   NetworkPolicies). kube-sim's kubelet runs images from its catalogue without any registry.
+ * - `registry`: strict, as dockerd: an unreachable registry fails the pull.
  * - `off`: registries are never contacted; pulls record the reference.
- * - `auto` (default): `registry` on a real cluster; `best-effort` on kube-sim, whose kubelet runs
- *   images from its catalogue without any registry.
  * In every mode `docker create` does not require a pull (dockerd answers 404 and the docker CLI
  * pulls; API clients that never pulled worked on kuber-api before images had metadata, since the
  * kubelet pulls, and must keep working): an image kuber-api does not know is looked up (bounded by
@@ -28,7 +29,7 @@
 import { conflict, EngineError, invalid, notFound, notImplemented, systemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EventBus } from './events.js';
-import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, type ImageRef } from './image-ref.js';
+import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, registryHost, DOCKER_HUB, type ImageRef } from './image-ref.js';
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './image-store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry.js';
 import type { RegistryAuth } from './registry-auth.js';
@@ -52,7 +53,7 @@ export function isRyukRef(ref: ImageRef): boolean {
   return ref.path === 'testcontainers/ryuk' || ref.path.endsWith('/testcontainers/ryuk');
 }
 
-export type ImageMetadataMode = 'auto' | 'registry' | 'best-effort' | 'off';
+export type ImageMetadataMode = 'registry' | 'best-effort' | 'off';
 
 export interface ImageServiceOptions {
   mode: ImageMetadataMode;
@@ -70,7 +71,7 @@ export interface ImageServiceOptions {
 }
 
 export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
-  mode: 'auto',
+  mode: 'best-effort',
   mirrors: [],
   insecure: [],
   registryTimeoutMs: 30_000,
@@ -84,6 +85,8 @@ export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
 export interface ContainerImage {
   id: string;
   defaults?: ImageDefaults;
+  /** What the Pod pulls: the reference pinned to its digest, or a name for an image named by ID. */
+  pullRef?: string;
 }
 
 /** A container using an image (for rmi conflicts and the Containers count). */
@@ -97,8 +100,6 @@ export interface ImageUser {
 export interface ImageHost {
   events: EventBus;
   log: Logger;
-  /** Whether the cluster is kube-sim (for `auto`). */
-  simulated(): Promise<boolean>;
   /** Every container with the image it was created from. */
   users(): ImageUser[];
   /** Credentials remembered for a registry domain (from earlier pulls), if any. */
@@ -130,7 +131,6 @@ export class ImageService {
   private readonly lookupRegistry: RegistryClient;
   private mutex: Promise<unknown> = Promise.resolve();
   private readonly failures = new Map<string, { until: number; err?: RegistryError }>();
-  private modeCache?: Promise<'registry' | 'best-effort' | 'off'>;
 
   constructor(
     readonly store: ImageStore,
@@ -142,14 +142,9 @@ export class ImageService {
     this.lookupRegistry = new RegistryClient({ ...base, timeoutMs: opts.lookupTimeoutMs });
   }
 
-  /** The mode in force (`auto` resolved once against the cluster). */
-  mode(): Promise<'registry' | 'best-effort' | 'off'> {
-    if (this.opts.mode !== 'auto') return Promise.resolve(this.opts.mode);
-    this.modeCache ??= this.host.simulated().then(
-      (sim) => (sim ? 'best-effort' : 'registry'),
-      () => 'registry',
-    );
-    return this.modeCache;
+  /** The mode in force. */
+  mode(): Promise<ImageMetadataMode> {
+    return Promise.resolve(this.opts.mode);
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -266,7 +261,8 @@ export class ImageService {
     // cannot be reached: the lookup timeout bounds it, and a registry host that just failed is
     // not asked again within --image-failure-ttl-ms.
     const client = mode === 'best-effort' ? this.lookupRegistry : this.registry;
-    if (mode === 'best-effort' && this.hostFailed(ref)) unreachable = this.hostFailed(ref);
+    const earlier = mode === 'best-effort' ? this.hostFailed(ref) : undefined;
+    if (earlier) unreachable = new RegistryError('unreachable', `a request to ${registryHost(ref)} failed less than ${Math.ceil(this.opts.failureTtlMs / 1000)} s ago: ${earlier.message}`);
     else if (mode !== 'off') {
       try {
         manifest = await client.resolveManifest(ref, { auth: opts.auth ?? this.host.credentials?.(ref.domain), ...(platform ? { platform } : {}) });
@@ -386,8 +382,9 @@ export class ImageService {
       } catch (err) {
         const re = err instanceof RegistryError ? err : undefined;
         this.noteFailure(ref, re);
-        if (re && (re.kind === 'manifest-unknown' || re.kind === 'name-unknown') && !entry) {
-          // The registry says there is no such image: as dockerd (the CLI then pulls and shows why).
+        if (re?.definitive && !entry) {
+          // The registry says there is no such image, or not without credentials: as dockerd (the
+          // CLI then pulls, with the credentials of `docker login`, and shows the registry's answer).
           throw notFound(`No such image: ${familiarString(ref)}`);
         }
         // No create warning: the docker CLI prints warnings on stderr, and `docker run busybox`
@@ -405,7 +402,8 @@ export class ImageService {
 
   private merged(body: CreateBody, entry: ImageEntry, warnings: string[]): { config: CreateBody; image: ContainerImage; warnings: string[] } {
     const c = entry.config?.config;
-    return { config: mergeImageConfig(body, c), image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}) }, warnings };
+    const pullRef = pullRefOf(typeof body.Image === 'string' ? body.Image : '', entry);
+    return { config: mergeImageConfig(body, c), image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}), ...(pullRef ? { pullRef } : {}) }, warnings };
   }
 
   /** A create-time lookup: manifest + config within the lookup timeout, committed like a pull. */
@@ -450,6 +448,30 @@ export class ImageService {
     const key = err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref);
     this.failures.set(key, { until: Date.now() + this.opts.failureTtlMs, ...(err ? { err } : {}) });
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  // ------------------------------------------------------------------ login
+
+  /**
+   * POST /auth (`docker login`): check the credentials against the registry as dockerd does, then
+   * keep them for the kubelet (engine/registry-credentials.ts). With `--image-metadata off` they
+   * are kept unchecked (kuber-api does not contact registries).
+   */
+  async login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }> {
+    const domain = loginDomain(auth.serveraddress);
+    if ((await this.mode()) !== 'off') {
+      try {
+        await this.registry.login(domain, auth);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        if (err.kind === 'unauthorized') throw new EngineError('unauthorized', err.message, { cause: err });
+        throw systemError(err.message, err);
+      }
+    }
+    await this.host.rememberCredentials?.(domain, auth);
+    // Lookups refused before these credentials may succeed now.
+    this.failures.clear();
+    return { Status: 'Login Succeeded', IdentityToken: '' };
   }
 
   // ------------------------------------------------------------------ tag / remove
@@ -628,4 +650,34 @@ export function registryEngineError(err: RegistryError, ref: ImageRef): EngineEr
     );
   }
   return systemError(err.message, err);
+}
+
+/**
+ * The registry domain of a login's `serveraddress` (moby registry.ConvertToHostname; Docker Hub's
+ * index addresses and an empty address are docker.io).
+ */
+export function loginDomain(serveraddress: string | undefined): string {
+  const host = (serveraddress ?? '').trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  return !host || ['index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'].includes(host) ? DOCKER_HUB : host;
+}
+
+/**
+ * The reference the kubelet should pull for a container created as `name` from `entry`: a tag
+ * pinned to the digest kuber-api resolved for that repository (`docker.io/library/busybox:latest@sha256:...`,
+ * a form the kubelet and containerd accept); for an image named by ID, a reference of the image
+ * (dockerd runs IDs, the kubelet only pulls names). Undefined: the name as given.
+ */
+export function pullRefOf(name: string, entry: ImageEntry): string | undefined {
+  let ref: ImageRef | undefined;
+  try {
+    ref = withDefaultTag(parseRef(name));
+  } catch {
+    ref = undefined;
+  }
+  if (ref?.digest) return undefined;
+  if (ref && entry.repoTags.includes(refString(ref))) {
+    const digest = entry.repoDigests.map((d) => parseRef(d)).find((d) => repoName(d) === repoName(ref!))?.digest;
+    return digest ? refString({ ...ref, digest }) : undefined;
+  }
+  return isIdPrefix(entry.id, name.trim()) ? (entry.repoDigests[0] ?? entry.repoTags[0]) : undefined;
 }

@@ -31,7 +31,14 @@ import { Monitor } from './monitor.js';
 import { imageId as imageIdOf } from './images.js';
 import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageServiceOptions, type ImageUser, type ProgressMessage, type PullOptions } from './image-service.js';
 import { ImageStore } from './image-store.js';
+import { RegistryCredentials } from './registry-credentials.js';
+import type { RegistryAuth } from './registry-auth.js';
 import { podIntent } from './image-config.js';
+import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive.js';
+import { ArchiveStage, stagedSources } from './archive-stage.js';
+import { Inspector } from './archive-inspector.js';
+import { podStorage, type PodStorage } from './volume-pod.js';
+import type { PathStat } from './archive-stat.js';
 import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions, type StreamsOptions } from './streams.js';
 
 export interface EngineOptions {
@@ -55,6 +62,13 @@ export interface EngineOptions {
   events?: EventBus;
   /** Limits of attach/exec/logs (engine/streams.ts). */
   streams?: Partial<StreamsOptions>;
+  /** docker cp before start: staged bytes and files per container (engine/archive-stage.ts). */
+  archiveMaxBytes: number;
+  archiveMaxFiles: number;
+  /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
+  helperImage: string;
+  /** An inspector pod (docker cp from a created container) is deleted after this long unused. */
+  inspectorIdleMs: number;
   /** Registry access and the image metadata cache (engine/image-service.ts). */
   images?: Partial<ImageServiceOptions>;
 }
@@ -66,6 +80,10 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = {
   imagePullPolicy: 'IfNotPresent',
   automountServiceAccountToken: false,
   eventsBufferSize: 1024,
+  archiveMaxBytes: 64 << 20,
+  archiveMaxFiles: 1000,
+  helperImage: 'busybox:1.36',
+  inspectorIdleMs: 30_000,
 };
 
 /** What the streaming side (attach, exec, logs) needs to reach a container. */
@@ -91,8 +109,14 @@ export class KubeEngine implements Backend {
   private readonly monitor: Monitor;
   /** Images: registry-backed configs kept in Kubernetes; `images.imageConfig(ref)` is the seam for image defaults. */
   readonly images: ImageService;
+  /** `docker login` / authenticated pull credentials, kept in a Secret the Pods name in imagePullSecrets. */
+  private readonly registryCredentials: RegistryCredentials;
   /** attach, exec, logs (engine/streams.ts). */
   readonly streams: Streams;
+  /** docker cp (engine/archive.ts); archives copied before start (engine/archive-stage.ts). */
+  readonly archives: ArchiveService;
+  readonly archiveStage: ArchiveStage;
+  readonly inspector: Inspector;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingNames = new Set<string>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
@@ -107,17 +131,47 @@ export class KubeEngine implements Backend {
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
     this.monitor = new Monitor(this);
     const owner = this.opts.ownerPod;
+    this.registryCredentials = new RegistryCredentials(kube, this.opts.instance, owner);
     this.images = new ImageService(
       new ImageStore({ kube, instance: this.opts.instance, ...(owner ? { owner } : {}) }),
       {
         events: this.events,
         log: this.log,
-        simulated: () => this.kubeVersion().then((v) => v.simulated),
         users: () => this.imageUsers(),
+        credentials: (domain) => this.registryCredentials.credentials(domain),
+        rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
       },
       { ...DEFAULT_IMAGE_OPTIONS, ...this.opts.images },
     );
     this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
+    this.archives = new ArchiveService(this);
+    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
+    this.archives.stager = this.archiveStage;
+    this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
+    this.archives.inspector = this.inspector;
+  }
+
+  /** The Secret Pods name in imagePullSecrets (docker login), if any: helper Pods need it too. */
+  pullSecretName(): string | undefined {
+    return this.registryCredentials.secretName();
+  }
+
+  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volume-pod.ts). */
+  async podStorage(rec: ContainerRecord): Promise<PodStorage> {
+    const manifest = this.archiveStage.manifest(rec);
+    return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy });
+  }
+
+  // ------------------------------------------------------------------ docker cp (engine/archive.ts)
+
+  statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
+    return this.archives.statContainerPath(nameOrId, path);
+  }
+  getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive> {
+    return this.archives.getContainerArchive(nameOrId, path, signal);
+  }
+  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+    return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
   // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
@@ -146,7 +200,7 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await Promise.all([this.index.start(), this.images.store.start()]);
+    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start()]);
     this.monitor.catchUp();
   }
 
@@ -196,6 +250,7 @@ export class KubeEngine implements Backend {
       imagePullPolicy: this.opts.imagePullPolicy,
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
+      imagePullSecret: this.registryCredentials.secretName(),
     };
   }
 
@@ -456,8 +511,10 @@ export class KubeEngine implements Backend {
         : this.index.get(id)!; // the monitor bumped the run when it decided to restart
     for (const p of this.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
-    // The Pod carries the merged config; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
-    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image?.defaults), run: rec.state.run, podName: name });
+    await this.inspector.release(rec.id); // it would hold the container's volumes
+    const storage = await this.podStorage(rec);
+    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/image-config.ts podIntent).
+    const pod = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
     let created: PodObject;
     try {
       created = await this.kube.client.create<PodObject>(this.kube.path('pods'), pod);
@@ -481,9 +538,10 @@ export class KubeEngine implements Backend {
           const s = mainStatus(p)?.state;
           if (s?.running) return { ok: true as const };
           if (s?.terminated) return START_FAILED.has(s.terminated.reason ?? '') ? { fail: s.terminated.message || s.terminated.reason || 'the container could not start' } : { ok: true as const };
-          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
           const f = podFailure(p);
-          return f ? { fail: `${f.reason}: ${f.message}` } : undefined;
+          if (f) return { fail: `${f.reason}: ${f.message}` };
+          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
+          return undefined;
         },
         { timeoutMs: this.opts.startTimeoutMs },
       )
@@ -702,6 +760,10 @@ export class KubeEngine implements Backend {
 
   removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
     return this.images.remove(name, opts);
+  }
+
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }> {
+    return this.images.login(auth);
   }
 
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {

@@ -12,7 +12,8 @@ import type { Backend } from './backend.js';
 const ASYNC = new Set([
   'systemInfo', 'listContainers', 'inspectContainer', 'createContainer', 'startContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'waitContainer', 'removeContainer', 'renameContainer', 'topContainer', 'pruneContainers',
-  'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'startExec',
+  'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
+  'statContainerPath', 'getContainerArchive', 'putContainerArchive',
 ]);
 
 export function lazyBackend(ready: Promise<Backend>): Backend {

@@ -31,6 +31,15 @@ export class NoClusterBackend implements Backend {
   containerLogs(nameOrId: string): never {
     throw notFound(`No such container: ${nameOrId}`);
   }
+  async statContainerPath(nameOrId: string): Promise<never> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async getContainerArchive(nameOrId: string): Promise<never> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  async putContainerArchive(nameOrId: string): Promise<void> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
 
   async systemInfo(): Promise<SystemInfo> {
     return { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
@@ -90,6 +99,9 @@ export class NoClusterBackend implements Backend {
   }
   async removeImage(name: string): Promise<Array<{ Untagged?: string }>> {
     throw notFound(`No such image: ${name}`);
+  }
+  async login(): Promise<{ Status: string; IdentityToken: string }> {
+    throw noCluster();
   }
   async pruneImages(): Promise<{ ImagesDeleted: never[]; SpaceReclaimed: number }> {
     return { ImagesDeleted: [], SpaceReclaimed: 0 };

@@ -36,7 +36,12 @@ export function decodeRegistryAuth(header: string | undefined): RegistryAuth | u
     throw invalid(`invalid X-Registry-Auth header: ${(err as Error).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('invalid X-Registry-Auth header: not a JSON object');
-  const a = parsed as Record<string, unknown>;
+  const out = authFromObject(parsed as Record<string, unknown>);
+  return hasCredentials(out) ? out : undefined;
+}
+
+/** An AuthConfig object (the X-Registry-Auth JSON, or the POST /auth body) with empty fields dropped. */
+export function authFromObject(a: Record<string, unknown>): RegistryAuth {
   const str = (k: string) => (typeof a[k] === 'string' && a[k] !== '' ? (a[k] as string) : undefined);
   const out: RegistryAuth = {};
   for (const k of ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
@@ -51,7 +56,7 @@ export function decodeRegistryAuth(header: string | undefined): RegistryAuth | u
       out.password = plain.slice(colon + 1);
     }
   }
-  return hasCredentials(out) ? out : undefined;
+  return out;
 }
 
 export function hasCredentials(a: RegistryAuth | undefined): a is RegistryAuth {

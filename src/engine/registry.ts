@@ -260,16 +260,44 @@ export class RegistryClient {
     return r;
   }
 
+  /**
+   * Check credentials as `docker login` asks the daemon to (moby registry/auth.go loginV2): GET
+   * `/v2/` and answer its challenge with them (a token from the realm for Bearer, the header
+   * itself for Basic); the second `/v2/` must succeed. A registry that asks for nothing accepts.
+   * Throws a RegistryError `unauthorized` worded as moby (`Get "https://host/v2/": unauthorized:
+   * incorrect username or password`).
+   */
+  async login(domain: string, auth: RegistryAuth): Promise<void> {
+    const endpoint = `https://${registryHost({ domain, path: '' })}`;
+    const where = `Get "${endpoint}/v2/"`;
+    const first = await this.get(endpoint, '/v2/', {}, 1 << 20);
+    if (first.status === 200) return;
+    if (first.status !== 401) throw new RegistryError('protocol', `${where}: unexpected status ${first.status}`, first.status);
+    const challenges = parseChallenges(headerValue(first.headers['www-authenticate']));
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    let authorization: string | undefined;
+    if (bearer?.params.realm) {
+      try {
+        authorization = `Bearer ${(await this.fetchToken(bearer.params.realm, bearer.params.service, bearer.params.scope ?? '', auth)).token}`;
+      } catch (err) {
+        if (err instanceof RegistryError && err.kind === 'unauthorized') throw new RegistryError('unauthorized', `${where}: ${err.message.replace(/^Get "[^"]*": /, '')}`, err.status);
+        throw err;
+      }
+    } else authorization = basicHeader(auth);
+    const second = authorization ? await this.get(endpoint, '/v2/', { Authorization: authorization }, 1 << 20) : first;
+    if (second.status !== 200) throw new RegistryError('unauthorized', `${where}: unauthorized: ${second.status === 401 ? 'incorrect username or password' : `HTTP ${second.status}`}`, second.status);
+  }
+
   /** The token endpoint (https://distribution.github.io/distribution/spec/auth/token/, .../oauth/). */
   private async fetchToken(realm: string, service: string | undefined, scope: string, auth: RegistryAuth | undefined): Promise<{ token: string; expiresIn: number }> {
     const url = new URL(realm);
     let r: HttpAnswer;
     if (auth?.identitytoken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, client_id: 'kuber-api', scope, ...(service ? { service } : {}) });
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, client_id: 'kuber-api', ...(scope ? { scope } : {}), ...(service ? { service } : {}) });
       r = await this.send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded' }, 1 << 20, Buffer.from(form.toString()));
     } else {
       if (service) url.searchParams.set('service', service);
-      url.searchParams.set('scope', scope);
+      if (scope) url.searchParams.set('scope', scope);
       const basic = auth ? basicHeader(auth) : undefined;
       r = await this.send('GET', url, basic ? { Authorization: basic } : {}, 1 << 20);
     }

@@ -41,6 +41,7 @@ export interface PodLike {
     startTime?: string;
     conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>;
     containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
 }
 
@@ -61,6 +62,13 @@ export function mainStatus(pod: PodLike | undefined): ContainerStatus | undefine
 export function podFailure(pod: PodLike): { reason: string; message: string } | undefined {
   const w = mainStatus(pod)?.state?.waiting;
   if (w?.reason && FAILED_WAITING.has(w.reason)) return { reason: w.reason, message: w.message ?? '' };
+  // kuber-api's own init containers (staged copies: engine/archive-plan.ts) can fail too.
+  for (const s of pod.status?.initContainerStatuses ?? []) {
+    const iw = s.state?.waiting;
+    if (iw?.reason && FAILED_WAITING.has(iw.reason)) return { reason: iw.reason, message: `init container ${s.name}: ${iw.message ?? ''}` };
+    const t = s.state?.terminated;
+    if (t && t.exitCode !== 0) return { reason: 'InitContainerFailed', message: `init container ${s.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}` };
+  }
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (sched?.status === 'False' && sched.reason === 'Unschedulable') return { reason: 'Unschedulable', message: sched.message ?? '' };
   return undefined;

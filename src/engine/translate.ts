@@ -30,6 +30,7 @@ import {
   ANN_ID, ANN_LABELS, ANN_NAME, ANN_RUN, ANN_STOP_SIGNAL, LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY,
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
+import type { PodStorage } from './volume-pod.js';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -46,6 +47,8 @@ export interface PodContext {
   automountServiceAccountToken: boolean;
   /** The address `host-gateway` in ExtraHosts stands for (kuber-api's own pod IP), if known. */
   hostGatewayIp?: string;
+  /** The instance's registry credentials Secret (engine/registry-credentials.ts), once there is one. */
+  imagePullSecret?: string;
 }
 
 const NS = 1e9;
@@ -193,6 +196,8 @@ export interface PodInput {
   config: CreateBody;
   run: number;
   podName: string;
+  /** Volumes, mounts and init containers of the container's storage (engine/volume-pod.ts). */
+  storage?: PodStorage;
 }
 
 /** The Pod of run `run` of a container. Pure: same input, same Pod. */
@@ -251,6 +256,10 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
     volumes.push({ name: 'kapi-shm', emptyDir: { medium: 'Memory', sizeLimit: String(hc.ShmSize) } });
     mounts.push({ name: 'kapi-shm', mountPath: '/dev/shm' });
   }
+  if (c.storage) {
+    volumes.push(...c.storage.volumes);
+    mounts.push(...c.storage.mounts);
+  }
   if (mounts.length) container.volumeMounts = mounts;
 
   const hostname = cfg.Hostname ? cfg.Hostname.toLowerCase().split('.')[0]! : shortId(c.id);
@@ -286,7 +295,9 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
       enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
       automountServiceAccountToken: ctx.automountServiceAccountToken,
       ...(aliases.length ? { hostAliases: aliases } : {}),
+      ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
+      ...(c.storage?.initContainers.length ? { initContainers: c.storage.initContainers } : {}),
       containers: [container],
     },
   };

@@ -101,8 +101,8 @@ export interface ContainerRecord {
   created: string; // RFC 3339 with nanoseconds
   /** The create body merged with the image's defaults (engine/image-config.ts), as dockerd stores it. */
   config: CreateBody;
-  /** The image it was created from: its ID and the image USER the Pod leaves to the runtime (absent in old records). */
-  image?: { id: string; defaults?: ImageDefaults };
+  /** The image it was created from: its ID, the image USER the Pod leaves to the runtime, the digest-pinned reference the Pod pulls (absent in old records). */
+  image?: { id: string; defaults?: ImageDefaults; pullRef?: string };
   state: RecordState;
   /** The ConfigMap's name, uid and resourceVersion (for conditional updates and owner refs). */
   object: { name: string; uid: string; resourceVersion: string };

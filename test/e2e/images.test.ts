@@ -116,6 +116,9 @@ t('~> dockerode pull + followProgress; a container made from a registry image ru
   const run = await d('run', '--rm', '-e', 'GREETING=hi', APP());
   assert.is(run.code, 0, run.stderr);
   assert.is(run.stdout, 'hi from /tmp\n');
+  // By image ID too (the Pod pulls the digest-pinned reference: the kubelet cannot pull an ID).
+  const byId = await d('run', '--rm', app.platforms[arch]!.config.slice(7, 19));
+  assert.is(byId.stdout, 'hello from /tmp\n', byId.stderr);
   // The container pins the image: a plain rmi is a conflict, as with dockerd.
   const rmi = await d('rmi', APP());
   assert.is(rmi.code, 1);
@@ -168,6 +171,26 @@ t('~> images live in Kubernetes (one ConfigMap each) and survive a kuber-api res
   assert.equal(items.map((i) => i.metadata.annotations['kuber-api.io/image-id']), [app.platforms[arch]!.config]);
   await kuber.restart();
   assert.is(JSON.parse(await ok(d('image', 'inspect', APP())))[0].Id, app.platforms[arch]!.config);
+});
+
+t('~> docker login is checked by the registry (401 as dockerd); its credentials pull a private image and reach the kubelet as imagePullSecrets', async () => {
+  const bad = await d('login', '-u', 'u', '-p', 'wrong', reg.host);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, `Error response from daemon: Get "https://${reg.host}/v2/": unauthorized: incorrect username or password`);
+  assert.match(await ok(d('login', '-u', 'u', '-p', 'p', reg.host)), 'Login Succeeded');
+  const priv = `${reg.host}/private/busybox:1`;
+  assert.match(await ok(d('pull', priv)), `Status: Downloaded newer image for ${priv}`);
+  const id = await ok(d('run', '-d', priv, 'sleep', '30'));
+  const pods = JSON.parse((await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout).items as Array<{ metadata: { annotations: Record<string, string> }; spec: { imagePullSecrets?: Array<{ name: string }> } }>;
+  const pod = pods.find((p) => p.metadata.annotations['kuber-api.io/id'] === id)!;
+  assert.ok(pod, 'the container has a Pod');
+  const secretName = pod.spec.imagePullSecrets?.[0]?.name ?? '';
+  assert.match(secretName, /^kapi-regcred-/);
+  const secret = JSON.parse((await kubectl('1.33', ['get', 'secret', secretName, '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout) as { type: string; data: Record<string, string> };
+  assert.is(secret.type, 'kubernetes.io/dockerconfigjson');
+  const auths = JSON.parse(Buffer.from(secret.data['.dockerconfigjson']!, 'base64').toString('utf8')).auths;
+  assert.equal(auths[reg.host], { username: 'u', password: 'p', auth: Buffer.from('u:p').toString('base64') });
+  await ok(d('rm', '-f', id));
 });
 
 t('~> a Ryuk container is refused with a 501 that names TESTCONTAINERS_RYUK_DISABLED (a Pod cannot reach the Docker socket)', async () => {

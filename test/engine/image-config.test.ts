@@ -47,7 +47,7 @@ test('~> Entrypoint/Cmd: an explicit entrypoint drops the image CMD; Cmd alone k
 const ctx: PodContext = { namespace: 'ns', instance: 'i', owner: { name: 'kapi-x', uid: 'u' }, killGraceSeconds: 2, imagePullPolicy: 'IfNotPresent', automountServiceAccountToken: false };
 const podOf = (body: Record<string, unknown>) => {
   const merged = mergeImageConfig(body, nginx);
-  return buildPod(ctx, { id: 'a'.repeat(64), name: 'n', config: podIntent(merged, defaultsOf(nginx)), run: 1, podName: 'p' }).spec.containers[0];
+  return buildPod(ctx, { id: 'a'.repeat(64), name: 'n', config: podIntent(merged, { defaults: defaultsOf(nginx) }), run: 1, podName: 'p' }).spec.containers[0];
 };
 
 test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports, probe, stop signal) and leaves only the image USER to the runtime', () => {
@@ -70,8 +70,9 @@ test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports,
   const reset = podOf({ Image: 'nginx', Entrypoint: [''], Cmd: ['echo', 'hi'] });
   assert.equal([reset.command, reset.args], [['echo', 'hi'], undefined]);
   assert.equal(podIntent({ Image: 'x', Cmd: ['a'] }, undefined), { Image: 'x', Cmd: ['a'] });
-  assert.equal(podIntent({ Image: 'x', User: 'web' }, { User: 'web' }), { Image: 'x' });
-  assert.equal(podIntent({ Image: 'x', User: '0' }, { User: 'web' }), { Image: 'x', User: '0' });
+  assert.equal(podIntent({ Image: 'x', User: 'web' }, { defaults: { User: 'web' } }), { Image: 'x' });
+  assert.equal(podIntent({ Image: 'x', User: '0' }, { defaults: { User: 'web' } }), { Image: 'x', User: '0' });
+  assert.equal(podIntent({ Image: 'busybox', Cmd: ['a'] }, { pullRef: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}` }), { Image: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}`, Cmd: ['a'] });
 });
 
 test.run();

@@ -160,6 +160,7 @@ test('~> create merges the image config as dockerd; the Pod carries it (but the 
   const podName = engine.target(Id).podName!;
   const pod = await kube.client.get<{ spec: { containers: Array<Record<string, any>> } }>(kube.path('pods', podName));
   const c = pod.spec.containers[0]!;
+  assert.is(c.image, `${reg.host}/app/web:2@${web.digest}`, 'the Pod pulls the image the container was created from, pinned to its digest');
   assert.equal([c.command, c.args], [undefined, ['sleep', '30']]);
   assert.equal(c.env, [{ name: 'EXTRA', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'WEB_VERSION', value: '2' }]);
   assert.is(c.securityContext, undefined, 'USER web (a name) is left to the runtime');
@@ -267,6 +268,25 @@ test('~> offline policies: best-effort records an unreachable image, off never a
   } finally {
     off.close();
   }
+});
+
+test('~> login: refused credentials are 401 as moby words them; accepted ones serve lookups and reach the Pod as imagePullSecrets', async () => {
+  reg.push('private/busybox', '1');
+  reg.protect('private/busybox', { username: 'u', password: 'p' });
+  const ref = `${reg.host}/private/busybox:1`;
+  // Anonymous: the registry denies, so the create is a 404 (the docker CLI then pulls with its login).
+  assert.equal(await status(engine.createContainer(undefined, { Image: ref })), { code: 404, message: `No such image: ${ref}` });
+  assert.equal(await status(engine.login({ username: 'u', password: 'x', serveraddress: reg.host })), { code: 401, message: `Get "https://${reg.host}/v2/": unauthorized: incorrect username or password` });
+  assert.equal(await engine.login({ username: 'u', password: 'p', serveraddress: `http://${reg.host}/` }), { Status: 'Login Succeeded', IdentityToken: '' });
+  const { Id } = await engine.createContainer(undefined, { Image: ref, Cmd: ['sleep', '30'] });
+  // The lookup at create used the login: the image's config was read (not recorded by reference).
+  const img = (await engine.inspectImage(ref, '1.51')) as { Id: string; Config: { Cmd: string[] } };
+  assert.equal(img.Config.Cmd, ['sh']);
+  assert.is(((await engine.inspectContainer(Id, { size: false }, '1.51')) as { Image: string }).Image, img.Id);
+  await engine.startContainer(Id);
+  const pod = await kube.client.get<{ spec: { imagePullSecrets?: Array<{ name: string }> } }>(kube.path('pods', engine.target(Id).podName!));
+  assert.match(pod.spec.imagePullSecrets?.[0]?.name ?? '', /^kapi-regcred-/);
+  await engine.removeContainer(Id, { force: true, volumes: false, link: false });
 });
 
 test.run();

@@ -173,14 +173,18 @@ export async function startRegistry(): Promise<TestRegistry> {
     const name = /^repository:([^:]+):pull/.exec(scope)?.[1] ?? '';
     const creds = protectedRepos.get(name);
     const granted = new Set<string>();
+    const matches = (c: { username: string; password: string; identityToken?: string }) => (user === c.username && pass === c.password) || (!!refresh && refresh === c.identityToken);
+    // Credentials given must be valid: for the scope's repository, or (a login, no scope) for any
+    // account the registry knows, as Docker Hub checks them before it issues a token.
+    const given = user !== undefined || refresh !== undefined;
+    const valid = creds ? matches(creds) : [...protectedRepos.values()].some(matches);
+    if (given && !valid && (creds || protectedRepos.size)) {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ details: 'incorrect username or password' }));
+      return;
+    }
     if (creds) {
-      const ok = (user === creds.username && pass === creds.password) || (!!refresh && refresh === creds.identityToken);
-      if ((user !== undefined || refresh !== undefined) && !ok) {
-        res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ details: 'incorrect username or password' }));
-        return;
-      }
-      if (ok) granted.add(name);
+      if (valid) granted.add(name);
     } else if (name) granted.add(name);
     // Anonymous requests get a token too, without the protected scope (as Docker Hub does).
     const token = `tok-${++tokenSeq}`;
