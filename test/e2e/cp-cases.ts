@@ -100,6 +100,7 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
   reg('~> docker cp into and out of a running container: files, directories, -L, stdin/stdout archives', async () => {
     const w = work();
     const name = n('running');
+    const since = String(Math.floor(Date.now() / 1000) - 1);
     ok(await d('run', '-d', '--name', name, 'busybox', 'sleep', '600'));
     writeFileSync(join(w, 'in.txt'), 'into the container\n');
     chmodSync(join(w, 'in.txt'), 0o640);
@@ -143,6 +144,10 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
     assert.is.not(miss.code, 0);
     assert.match(miss.stderr, new RegExp(`Could not find the file /nope/x in container ${name}`));
     assert.not.ok(existsSync(join(w, 'x')));
+    // moby's events for copies: extract-to-dir (PUT) and archive-path (GET)
+    const ev = ok(await d('events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}}'));
+    const actions = new Set(ev.split('\n'));
+    assert.ok(actions.has('extract-to-dir') && actions.has('archive-path'), `events: ${[...actions].join(' ')}`);
     ok(await d('rm', '-f', name));
   });
 
