@@ -6,8 +6,8 @@
  * image with its staged archives and volumes mounted exactly as a real run would have them, whose
  * main process is a `sleep` from a static busybox that an init container (the helper image) copies
  * in, so `stat` and `tar` work even in an image that has neither. The Pod serves the following
- * copies too and is deleted after `inspectorIdleMs` without use, when the staged archives change,
- * or when the container starts (it would hold its volumes).
+ * copies too (a copy staged meanwhile is extracted into it in place) and is deleted after
+ * `inspectorIdleMs` without use, or when the container starts (it would hold its volumes).
  * A stopped container's filesystem went with its Pod: only paths inside its volumes can be read
  * (the volume outlives the run); other paths get an error saying so.
  */
@@ -16,7 +16,7 @@ import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import type { KubeEngine } from './kube-engine.js';
 import type { ArchiveInspector, ContainerArchive } from './archive.js';
 import { archiveFromPod, statInPod, type CopyContext } from './archive-pod.js';
-import type { ExecTarget } from './archive-exec.js';
+import { ExecChannel, execFailure, scriptArgv, type ExecTarget } from './archive-exec.js';
 import type { PathStat } from './archive-stat.js';
 import { shortId } from './ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from './record.js';
@@ -93,6 +93,12 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
 
 export const inspectorName = (rec: ContainerRecord) => `${rec.object.name}-inspect`;
 
+/** What the inspector Pod is made of: a different key means a new Pod. */
+const inspectorKey = (rec: ContainerRecord, storage: PodStorage) => JSON.stringify([rec.image?.pullRef ?? rec.config.Image, storage.volumes.map((v) => v['name']), storage.mounts]);
+
+/** Extract stdin at $1 (created if missing), as the run's init container does for staged copies. */
+const SYNC_SCRIPT = 'mkdir -p "$1" && cd "$1" && exec tar -x -f -';
+
 export class Inspector implements ArchiveInspector {
   private readonly running = new Map<string, Running>();
 
@@ -118,6 +124,41 @@ export class Inspector implements ArchiveInspector {
     } catch (err) {
       done();
       throw err;
+    }
+  }
+
+  /**
+   * A copy was staged while the container's inspector runs: extract the staged archive (read back
+   * from its chunk objects) into the running inspector and take the new key, so that the next
+   * `docker cp` (the CLI stats before each copy) does not replace the Pod. Anything going wrong
+   * just retires the inspector: the next use starts a fresh one from the staged state.
+   */
+  async staged(rec: ContainerRecord, dir: string, chunks: string[]): Promise<void> {
+    const r = this.running.get(rec.id);
+    if (!r) return;
+    try {
+      const t = await r.ready;
+      const key = inspectorKey(rec, await this.engine.podStorage(rec));
+      const ch = await ExecChannel.open(t, scriptArgv(t, SYNC_SCRIPT, [dir]), { stdin: true });
+      ch.stdout.resume();
+      const fed = ch.feed(this.readChunks(chunks)).catch((err: unknown) => {
+        ch.destroy();
+        throw err;
+      });
+      const [o] = await Promise.all([ch.done, fed]);
+      if (o.status.kind !== 'exit' || o.status.exitCode !== 0) throw new Error(execFailure(o));
+      if (this.running.get(rec.id) === r) r.key = key;
+    } catch (err) {
+      this.engine.log.debug({ err: (err as Error).message, container: rec.id }, 'inspector not updated in place; it will be replaced');
+      await this.release(rec.id);
+    }
+  }
+
+  private async *readChunks(names: string[]): AsyncGenerator<Buffer> {
+    const e = this.engine;
+    for (const n of names) {
+      const cm = await e.kube.client.get<{ binaryData?: Record<string, string> }>(e.kube.path('configmaps', n));
+      yield Buffer.from(cm.binaryData?.['data'] ?? '', 'base64');
     }
   }
 
@@ -165,7 +206,7 @@ export class Inspector implements ArchiveInspector {
       );
     }
     const storage = await this.engine.podStorage(rec);
-    const key = JSON.stringify([rec.config.Image, storage.volumes.map((v) => v['name']), storage.mounts]);
+    const key = inspectorKey(rec, storage);
     let r = this.running.get(rec.id);
     if (r && r.key !== key) {
       await this.release(rec.id);

@@ -83,7 +83,7 @@ export class ArchiveStage implements ArchiveStager {
     );
   }
 
-  async stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<void> {
+  async stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<string[]> {
     const before = this.manifest(rec);
     const seq = before.archives.reduce((n, a) => Math.max(n, a.seq), 0) + 1;
     const written: string[] = [];
@@ -107,6 +107,7 @@ export class ArchiveStage implements ArchiveStager {
       if (len > 0 || written.length === 0) await flush(len);
       const entry: StagedArchive = { seq, path: absPath.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1'), chunks: written.length, bytes, members: compactMembers(members) };
       await this.commit(rec, entry);
+      return written;
     } catch (err) {
       await Promise.all(written.map((name) => this.engine.kube.client.delete(this.engine.kube.path('configmaps', name)).catch(() => {})));
       throw err;

@@ -8,8 +8,8 @@
  *   never started early;
  * - created (HEAD/GET): an inspector pod of the same image with the staged archives and volumes
  *   (engine/archive-inspector.ts) answers, since a created container has no process to ask;
- * - stopped (HEAD/GET): paths in a volume are read through the inspector pod (volume data
- *   outlives the run); anything else is gone with the Pod, and the answer says so.
+ * - stopped (HEAD/GET): a 501 saying why: Kubernetes cannot read a terminated container's
+ *   filesystem (dockerd reads its writable layer), and the next run starts from the image again.
  * Every archive goes through engine/tar's normaliser first (moby's name cleaning and breakout
  * checks, numeric owners, copyUIDGID), which also rejects a malformed one before anything is kept.
  */
@@ -46,8 +46,8 @@ export interface ArchiveBackend {
 
 /** What the staging side offers the service (engine/archive-stage.ts). */
 export interface ArchiveStager {
-  /** Keep a normalised archive for the container's next starts; resolves once it is committed. */
-  stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<void>;
+  /** Keep a normalised archive for the container's next starts; resolves once it is committed, with its chunk objects. */
+  stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<string[]>;
   /** Bytes that may still be staged for the container (a limit over all its copies). */
   remaining(rec: ContainerRecord): number;
   /** What the staged archives alone say about `absDir`: a directory, something else, or nothing. */
@@ -59,6 +59,8 @@ export interface ArchiveStager {
 export interface ArchiveInspector {
   stat(rec: ContainerRecord, c: CopyContext, signal?: AbortSignal): Promise<PathStat>;
   archive(rec: ContainerRecord, c: CopyContext, signal: AbortSignal): Promise<ContainerArchive>;
+  /** A copy was staged: bring a running inspector up to date (never fails the copy). */
+  staged(rec: ContainerRecord, dir: string, chunks: string[]): Promise<void>;
 }
 
 export class ArchiveService implements ArchiveBackend {
@@ -151,7 +153,8 @@ export class ArchiveService implements ArchiveBackend {
           const stager = this.stager;
           await this.checkExtractionPoint(cur, c, stager);
           const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
-          await stager.stage(cur, c.abs, archive, members);
+          const chunks = await stager.stage(cur, c.abs, archive, members);
+          await this.inspector?.staged(this.engine.index.get(rec.id) ?? cur, extractionDir(c), chunks);
         }
       } catch (err) {
         throw archiveError(err);

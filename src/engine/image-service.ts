@@ -33,6 +33,7 @@ import { parseRef, withDefaultTag, refString, familiarString, familiarName, repo
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './image-store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry.js';
 import type { RegistryAuth } from './registry-auth.js';
+import { proxyFromEnv, type ProxyConfig } from './registry-proxy.js';
 import { defaultsOf, mergeImageConfig, type ImageDefaults } from './image-config.js';
 import { imageInspectView, imageSummaryView } from './image-views.js';
 import { matchLabels } from './filters.js';
@@ -68,6 +69,8 @@ export interface ImageServiceOptions {
   /** A failed create-time lookup is not retried for this long (ms). */
   failureTtlMs: number;
   userAgent: string;
+  /** Registry requests' proxies; default: HTTP(S)_PROXY / NO_PROXY from the environment, as dockerd. */
+  proxy?: ProxyConfig;
 }
 
 export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
@@ -137,7 +140,7 @@ export class ImageService {
     private readonly host: ImageHost,
     readonly opts: ImageServiceOptions = DEFAULT_IMAGE_OPTIONS,
   ) {
-    const base = { mirrors: opts.mirrors, insecure: opts.insecure, userAgent: opts.userAgent };
+    const base = { mirrors: opts.mirrors, insecure: opts.insecure, userAgent: opts.userAgent, proxy: opts.proxy ?? proxyFromEnv() };
     this.registry = new RegistryClient({ ...base, timeoutMs: opts.registryTimeoutMs });
     this.lookupRegistry = new RegistryClient({ ...base, timeoutMs: opts.lookupTimeoutMs });
   }

@@ -619,11 +619,32 @@ export class KubeEngine implements Backend {
         },
         { timeoutMs: this.opts.startTimeoutMs },
       )
-      .catch((err: Error) => ({ fail: `the pod did not start within ${this.opts.startTimeoutMs} ms (${err.message})` }));
+      .catch(async (err: Error) => {
+        // Pending past the timeout: the kubelet says why in Warning events (FailedCreatePodSandBox,
+        // FailedMount, FailedScheduling...), not in the pod status.
+        const why = await this.lastWarning(name, created.metadata.uid);
+        return { fail: `the pod did not start within ${this.opts.startTimeoutMs} ms (${why ?? err.message})` };
+      });
     if ('fail' in outcome) {
       await this.deletePod(name, 0).catch(() => {});
       await this.recordStartError(id, outcome.fail);
       throw systemError(`failed to start container "${rec.id.slice(0, 12)}" (pod ${this.namespace}/${name}): ${outcome.fail}`);
+    }
+  }
+
+  /** The newest Warning event of this pod ("Reason: message"), if Kubernetes recorded one. */
+  private async lastWarning(pod: string, uid: string | undefined): Promise<string | undefined> {
+    try {
+      const list = await this.kube.client.get<{ items?: Array<{ type?: string; reason?: string; message?: string; lastTimestamp?: string; eventTime?: string; involvedObject?: { name?: string; uid?: string } }> }>(
+        `/api/v1/namespaces/${this.namespace}/events`,
+        { fieldSelector: `involvedObject.name=${pod}` },
+      );
+      const mine = (list.items ?? []).filter((e) => e.type === 'Warning' && e.involvedObject?.name === pod && (!uid || !e.involvedObject.uid || e.involvedObject.uid === uid));
+      const at = (e: (typeof mine)[number]) => e.lastTimestamp ?? e.eventTime ?? '';
+      const last = mine.sort((a, b) => at(a).localeCompare(at(b))).at(-1);
+      return last ? `${last.reason}: ${last.message}` : undefined;
+    } catch {
+      return undefined;
     }
   }
 

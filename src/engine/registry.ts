@@ -22,6 +22,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { type ImageRef, DOCKER_HUB, familiarName, familiarString, registryHost } from './image-ref.js';
 import { basicHeader, parseChallenges, type RegistryAuth } from './registry-auth.js';
+import { proxyFor, requestViaProxy, type ProxyConfig } from './registry-proxy.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -52,6 +53,8 @@ export interface RegistryOptions {
   /** Per HTTP request (connect + response), ms. */
   timeoutMs: number;
   userAgent: string;
+  /** HTTP(S)_PROXY / NO_PROXY (engine/registry-proxy.ts); none when absent. */
+  proxy?: ProxyConfig;
 }
 
 export interface Descriptor {
@@ -339,40 +342,39 @@ export class RegistryClient {
   /** One HTTP exchange, following redirects (credentials only to the same origin). */
   private send(method: string, url: URL, headers: Record<string, string>, limit: number, body?: Buffer, insecureTls = false, hops = 0): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
-        url,
-        {
-          method,
-          headers: { 'User-Agent': this.opts.userAgent, ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
-          timeout: this.opts.timeoutMs,
-          ...(url.protocol === 'https:' && insecureTls ? { rejectUnauthorized: false } : {}),
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const loc = res.headers.location;
-          if ([301, 302, 303, 307, 308].includes(status) && loc && hops < MAX_REDIRECTS) {
-            res.resume();
-            const next = new URL(loc, url);
-            const h = { ...headers };
-            if (next.origin !== url.origin) delete h.Authorization; // a CDN must not see registry credentials
-            const m = status === 303 ? 'GET' : method;
-            this.send(m, next, h, limit, m === 'GET' ? undefined : body, insecureTls || this.isInsecure(next.host), hops + 1).then(resolve, reject);
+      const options = {
+        method,
+        headers: { 'User-Agent': this.opts.userAgent, ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
+        timeout: this.opts.timeoutMs,
+        ...(url.protocol === 'https:' && insecureTls ? { rejectUnauthorized: false } : {}),
+      };
+      const proxy = proxyFor(url, this.opts.proxy);
+      const onResponse = (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        const loc = res.headers.location;
+        if ([301, 302, 303, 307, 308].includes(status) && loc && hops < MAX_REDIRECTS) {
+          res.resume();
+          const next = new URL(loc, url);
+          const h = { ...headers };
+          if (next.origin !== url.origin) delete h.Authorization; // a CDN must not see registry credentials
+          const m = status === 303 ? 'GET' : method;
+          this.send(m, next, h, limit, m === 'GET' ? undefined : body, insecureTls || this.isInsecure(next.host), hops + 1).then(resolve, reject);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > limit) {
+            req.destroy(new RegistryError('protocol', `${url.origin}${url.pathname}: response larger than ${limit} bytes`));
             return;
           }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > limit) {
-              req.destroy(new RegistryError('protocol', `${url.origin}${url.pathname}: response larger than ${limit} bytes`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks), url }));
-          res.on('error', (err) => reject(toRegistryError(err, method, url)));
-        },
-      );
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks), url }));
+        res.on('error', (err) => reject(toRegistryError(err, method, url)));
+      };
+      const req = proxy ? requestViaProxy(url, proxy, options, onResponse) : (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
       req.on('timeout', () => req.destroy(new RegistryError('unreachable', `${method === 'GET' ? 'Get' : method} "${url.href}": timeout after ${this.opts.timeoutMs} ms`)));
       req.on('error', (err) => reject(toRegistryError(err, method, url)));
       req.end(body);

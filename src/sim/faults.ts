@@ -17,6 +17,8 @@ export interface Faults {
   dropStreamsAfterBytes?: number;
   /** Image references (exact or prefix ending in '*') whose pull fails: ErrImagePull -> ImagePullBackOff. */
   failImagePull?: string[];
+  /** The next N pod sandbox setups fail (as a CNI or runtime failure would): FailedCreatePodSandBox. */
+  failSandboxes?: number;
 }
 
 /** A mutable faults registry shared by the apiserver and the kubelet of one simulator. */
@@ -46,6 +48,13 @@ export class FaultRegistry {
     if (f.method && f.method !== method) return undefined;
     f.count--;
     return f.status;
+  }
+  /** Consume one injected sandbox failure, if any is left. */
+  takeSandboxFailure(): boolean {
+    const n = this.current.failSandboxes ?? 0;
+    if (n <= 0) return false;
+    this.current.failSandboxes = n - 1;
+    return true;
   }
   imagePullFails(image: string): boolean {
     return (this.current.failImagePull ?? []).some((p) => (p.endsWith('*') ? image.startsWith(p.slice(0, -1)) : p === image));

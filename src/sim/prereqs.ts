@@ -2,8 +2,9 @@
  * @module sim/prereqs
  * What kube-sim's kubelet needs from the machine, checked before it serves: bubblewrap (the
  * sandbox), a statically linked /bin/busybox (the busybox image's userland and the pod "pause"
- * process), util-linux's setpriv/nsenter, iproute2's `ip` (pod network namespaces, as root) and
- * python3 (the pseudo-terminal helper). With `--install-prereqs` (what kuber-api's embedded mode
+ * process), util-linux's setpriv/nsenter, iproute2's `ip` (pod network namespaces, as root),
+ * python3 (the pseudo-terminal helper) and the openssl CLI (the apiserver's CA and serving
+ * certificate: Node can read X.509 but not issue it). With `--install-prereqs` (what kuber-api's embedded mode
  * passes, so that `npm ci && npm start` works on a fresh Debian machine) missing Debian packages are
  * installed with apt-get when running as root; otherwise the simulator refuses to start and names
  * the packages to install.
@@ -52,6 +53,7 @@ export const PREREQS: readonly Prereq[] = [
   { what: 'a static /bin/busybox', pkg: 'busybox-static', ok: () => isStaticElf('/bin/busybox') },
   { what: 'setpriv and nsenter', pkg: 'util-linux', ok: () => onPath('setpriv') && onPath('nsenter') },
   { what: 'ip', pkg: 'iproute2', ok: () => onPath('ip') },
+  { what: 'openssl', pkg: 'openssl', ok: () => onPath('openssl') },
   { what: '/usr/bin/python3', pkg: 'python3', ok: () => { try { accessSync('/usr/bin/python3', constants.X_OK); return true; } catch { return false; } } },
 ];
 

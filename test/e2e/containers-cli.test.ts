@@ -71,6 +71,25 @@ t('~> an image pull failure fails start with Kubernetes reason; the container st
   }
 });
 
+t('~> a pod that stays ContainerCreating: start fails after --start-timeout-ms naming the kubelet\'s Warning event', async () => {
+  const short = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--start-timeout-ms', '3000'] });
+  await sim.setFaults({ failSandboxes: 1000 });
+  try {
+    const ds = (...args: string[]) => docker(short.dockerHost, args, { timeoutMs: 60_000 });
+    const id = ok(await ds('create', '--name', 'nosandbox', 'busybox', 'true'));
+    const r = await ds('start', 'nosandbox');
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /did not start within 3000 ms \(FailedCreatePodSandBox: Failed to create pod sandbox: injected fault/);
+    const j = JSON.parse(ok(await ds('inspect', '--type', 'container', id)))[0];
+    assert.is(j.State.Status, 'created');
+    assert.match(j.State.Error, /FailedCreatePodSandBox/);
+    ok(await ds('rm', id));
+  } finally {
+    await sim.clearFaults();
+    await short.stop();
+  }
+});
+
 t('~> a runtime start failure (no such executable) fails start with exit code 127 in the CLI', async () => {
   const r = await d('run', '-d', '--name', 'noexec', 'busybox', 'definitely-not-a-command');
   assert.is(r.code, 127, r.stderr);

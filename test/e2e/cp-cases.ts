@@ -95,16 +95,25 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
     const out = ok(await d('start', '-a', name));
     assert.equal(out.split('\n'), ['second', 'a=1', 'script-ran', '750 root', 'image-etc-visible']);
     ok(await d('rm', name));
+    // docker cp -a (copyUIDGID): the files belong to the container's user.
+    const owned = n('owned');
+    ok(await d('create', '--user', '1234:5678', '--name', owned, 'busybox', 'stat', '-c', '%u %g %a', '/tmp/config.txt'));
+    ok(await d('cp', '-a', join(w, 'config.txt'), `${owned}:/tmp/`));
+    assert.is(ok(await d('start', '-a', owned)), '1234 5678 644');
+    ok(await d('rm', owned));
   });
 
   reg('~> docker cp into and out of a running container: files, directories, -L, stdin/stdout archives', async () => {
     const w = work();
     const name = n('running');
+    const since = String(Math.floor(Date.now() / 1000) - 1);
     ok(await d('run', '-d', '--name', name, 'busybox', 'sleep', '600'));
     writeFileSync(join(w, 'in.txt'), 'into the container\n');
     chmodSync(join(w, 'in.txt'), 0o640);
     ok(await d('cp', join(w, 'in.txt'), `${name}:/tmp/`));
     assert.is(ok(await d('exec', name, 'stat', '-c', '%a %s', '/tmp/in.txt')), '640 19');
+    ok(await d('cp', join(w, 'in.txt'), `${name}:/tmp/renamed.txt`), 'cp to a new name (the CLI renames the member)');
+    assert.is(ok(await d('exec', name, 'cat', '/tmp/renamed.txt')), 'into the container');
     mkdirSync(join(w, 'tree', 'sub'), { recursive: true });
     writeFileSync(join(w, 'tree', 'sub', 'leaf'), 'leaf\n');
     ok(await d('cp', join(w, 'tree'), `${name}:/tmp/tree`));
@@ -143,6 +152,10 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
     assert.is.not(miss.code, 0);
     assert.match(miss.stderr, new RegExp(`Could not find the file /nope/x in container ${name}`));
     assert.not.ok(existsSync(join(w, 'x')));
+    // moby's events for copies: extract-to-dir (PUT) and archive-path (GET)
+    const ev = ok(await d('events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}}'));
+    const actions = new Set(ev.split('\n'));
+    assert.ok(actions.has('extract-to-dir') && actions.has('archive-path'), `events: ${[...actions].join(' ')}`);
     ok(await d('rm', '-f', name));
   });
 

@@ -8,12 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
+import { kubectl, spawnSim, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { decodeStat, tarList } from './cp-cases.js';
 
@@ -48,6 +49,14 @@ async function execText(c: Docker.Container, cmd: string[]): Promise<string> {
   return Buffer.concat(out).toString().trim();
 }
 
+/** The staged-archive chunk objects, as real kubectl lists them. */
+async function archiveObjects(): Promise<string> {
+  const r = await kubectl('1.33', ['get', 'configmaps', '-l', 'kuber-api.io/kind=archive', '-o', 'name'], { kubeconfig: sim.kubeconfigPath, cacheDir: kubeCache });
+  assert.is(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+const kubeCache = mkdtempSync(join(tmpdir(), 'kapi-cpc-kube-'));
+
 const work = () => mkdtempSync(join(tmpdir(), 'kapi-cpc-'));
 
 test('~> dockerode: putArchive, infoArchive (stat header) and getArchive on a running container', async () => {
@@ -71,16 +80,30 @@ test('~> dockerode: putArchive, infoArchive (stat header) and getArchive on a ru
   await c.remove({ force: true });
 });
 
-test('~> dockerode: putArchive into a created container; the command sees the file at start', async () => {
+test('~> dockerode: putArchive into a created container (an archive over several chunk objects); the command sees the files at start', async () => {
   const w = work();
   writeFileSync(join(w, 'seed.txt'), 'seeded before start\n');
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['cat', '/tmp/seed.txt'], name: 'cpc-created' });
-  await c.putArchive(execFileSync('tar', ['-cf', '-', '-C', w, 'seed.txt']), { path: '/tmp' });
+  // 2.5 MiB of random bytes: the staged archive spans three ConfigMaps (1016 KiB each), reassembled in order.
+  const blob = randomBytes(2.5 * 1024 * 1024);
+  writeFileSync(join(w, 'blob.bin'), blob);
+  const sum = createHash('sha256').update(blob).digest('hex');
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'cat /tmp/seed.txt; sha256sum /tmp/blob.bin'], name: 'cpc-created' });
+  await c.putArchive(execFileSync('tar', ['-cf', '-', '-C', w, 'seed.txt', 'blob.bin'], { maxBuffer: 16 << 20 }), { path: '/tmp' });
+  const chunks = (await archiveObjects()).split('\n');
+  assert.is(chunks.length, 3, `chunk objects: ${chunks.join(' ')}`);
   await c.start();
   assert.equal(await c.wait(), { StatusCode: 0 });
   const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
   assert.match(logs.toString(), 'seeded before start');
+  assert.match(logs.toString(), `${sum}  /tmp/blob.bin`);
   await c.remove();
+  // The chunks go with the container (garbage collection by owner).
+  for (let i = 0; i < 100; i++) {
+    const left = await archiveObjects();
+    if (!left) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.unreachable('the staged chunks were not collected with the container');
 });
 
 test('~> testcontainers: copy content, files and directories before start, read back with exec; copy in and out after start', async () => {

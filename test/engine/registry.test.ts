@@ -4,6 +4,9 @@ import { createServer } from 'node:net';
 import { RegistryClient, RegistryError, hostPlatform, pickPlatform, parsePlatform } from '../../src/engine/registry.js';
 import { parseRef, withDefaultTag } from '../../src/engine/image-ref.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { connect as netConnect, type AddressInfo } from 'node:net';
+import { proxyFor, proxyFromEnv } from '../../src/engine/registry-proxy.js';
 
 let reg: TestRegistry;
 const arch = hostPlatform().architecture;
@@ -146,6 +149,72 @@ test('~> platform matching: variants, arm64 defaults to v8', () => {
   assert.is(pickPlatform(list, { os: 'windows', architecture: 'amd64' }), undefined);
   assert.equal(parsePlatform('linux/arm64/v8'), { os: 'linux', architecture: 'arm64', variant: 'v8' });
   assert.is(parsePlatform(''), undefined);
+});
+
+test('~> proxies as Go reads them: HTTPS_PROXY/HTTP_PROXY, NO_PROXY names, subdomains, CIDRs, ports, *; loopback never proxied', () => {
+  const p = proxyFromEnv({ HTTPS_PROXY: 'http://u:p@proxy:3128', http_proxy: 'proxy:8080', NO_PROXY: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000' });
+  assert.equal(p, { http: 'proxy:8080', https: 'http://u:p@proxy:3128', noProxy: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000' });
+  const via = (u: string) => proxyFor(new URL(u), p)?.host;
+  assert.is(via('https://ghcr.io/v2/'), 'proxy:3128');
+  assert.is(via('http://ghcr.io/v2/'), 'proxy:8080');
+  assert.is(via('https://example.com/v2/'), undefined);
+  assert.is(via('https://registry.example.com/v2/'), undefined);
+  assert.is(via('https://only-sub.org/v2/'), 'proxy:3128');
+  assert.is(via('https://a.only-sub.org/v2/'), undefined);
+  assert.is(via('https://10.1.2.3:5000/v2/'), undefined);
+  assert.is(via('https://reg.local:5000/v2/'), undefined);
+  assert.is(via('https://reg.local:5001/v2/'), 'proxy:3128');
+  assert.is(via('https://127.0.0.1:5000/v2/'), undefined);
+  assert.is(via('https://localhost/v2/'), undefined);
+  assert.is(proxyFor(new URL('https://ghcr.io/'), { ...p, noProxy: '*' }), undefined);
+  assert.is(proxyFor(new URL('https://ghcr.io/'), {}), undefined);
+});
+
+test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form for plain HTTP; a name only the proxy resolves works', async () => {
+  const pushed = reg.push('app/proxied', '1', { config: { Cmd: ['via-proxy'] }, platforms: [`linux/${arch}`] });
+  const port = Number(reg.host.split(':')[1]);
+  const seen: string[] = [];
+  // The proxy resolves registry.test (which DNS does not) to the registry double.
+  const target = (host: string) => (host === 'registry.test' ? '127.0.0.1' : host);
+  const proxy = createHttpServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const u = new URL(req.url!);
+    const up = httpRequest({ host: target(u.hostname), port: u.port, path: u.pathname + u.search, method: req.method, headers: { ...req.headers, host: u.host } }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  proxy.on('connect', (req, socket, head) => {
+    seen.push(`CONNECT ${req.url}`);
+    const [h, p] = req.url!.split(':');
+    const up = netConnect(Number(p), target(h!), () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  try {
+    const c = new RegistryClient({ mirrors: [], insecure: [`registry.test:${port}`], timeoutMs: 5000, userAgent: 'kuber-api-test', proxy: { http: proxyUrl, https: proxyUrl } });
+    const r = await c.resolve(ref(`registry.test:${port}/app/proxied:1`));
+    assert.is(r.config.digest, pushed.platforms[`linux/${arch}`]!.config);
+    assert.equal(JSON.parse(r.configBlob.toString()).config.Cmd, ['via-proxy']);
+    // HTTPS first through a tunnel (the double speaks plain HTTP, so TLS fails), then plain HTTP in absolute form.
+    assert.ok(seen.includes(`CONNECT registry.test:${port}`), seen.join('\n'));
+    assert.ok(seen.includes(`GET http://registry.test:${port}/v2/app/proxied/manifests/1`), seen.join('\n'));
+    // Without the proxy the name does not resolve.
+    const direct = new RegistryClient({ mirrors: [], insecure: [`registry.test:${port}`], timeoutMs: 5000, userAgent: 'kuber-api-test', proxy: {} });
+    assert.is((await fails(direct.resolve(ref(`registry.test:${port}/app/proxied:1`)))).kind, 'unreachable');
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise<void>((r) => proxy.close(() => r()));
+  }
 });
 
 test.run();

@@ -150,7 +150,7 @@ export class PodWorker {
       this.startTime = now();
       this.scheduleDeadline();
       this.writeStatus();
-      await this.setupSandbox();
+      await this.setupSandboxRetrying();
       for (const cs of this.init) {
         if (cs.sidecar) {
           void this.supervise(cs);
@@ -206,6 +206,28 @@ export class PodWorker {
 
   // ------------------------------------------------------------------ sandbox
 
+  /**
+   * As the kubelet's pod workers do: a sandbox that cannot be made is a Warning event
+   * (FailedCreatePodSandBox, "Failed to create pod sandbox: ...") and another attempt after a
+   * backoff, while the pod stays Pending in ContainerCreating. Clients see why in the events.
+   */
+  private async setupSandboxRetrying(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.setupSandbox();
+        return;
+      } catch (err) {
+        if (err instanceof Cancelled || this.stopping) throw err;
+        this.log.warn({ err }, 'pod sandbox setup failed');
+        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+        await this.teardownSandbox().catch(() => {});
+        this.net = undefined;
+        await this.sleep(Math.min(1000 * 2 ** Math.min(attempt, 5), 30_000));
+        if (this.stopping) throw new Cancelled();
+      }
+    }
+  }
+
   private async setupSandbox(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
     const hostNetwork = !!this.spec.hostNetwork;
@@ -224,6 +246,7 @@ export class PodWorker {
       }
     }
     if (this.stopping) throw new Cancelled();
+    if (this.env.faults.takeSandboxFailure()) throw new Error('injected fault: failSandboxes');
     this.net = await this.env.net.setup(hostNetwork);
     if (this.env.root) {
       const infoFd = 3;

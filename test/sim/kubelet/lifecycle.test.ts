@@ -225,6 +225,23 @@ test('~> image pull failure (fault): ErrImagePull then ImagePullBackOff; logs sa
   h.store.delete(PODS, 'default', 'pull', 0);
 });
 
+test('~> a sandbox that cannot be made (fault): FailedCreatePodSandBox, Pending in ContainerCreating, then retried', async ({ h }) => {
+  h.faults.set({ failSandboxes: 2 });
+  h.store.create(PODS, busyboxPod('nosandbox', ['sh', '-c', 'echo up'], { restartPolicy: 'Never' }));
+  await waitFor(() => h.store.events.some((e) => e.name === 'nosandbox' && e.reason === 'FailedCreatePodSandBox'), 15000, 'FailedCreatePodSandBox');
+  const ev = h.store.events.find((e) => e.name === 'nosandbox' && e.reason === 'FailedCreatePodSandBox')!;
+  assert.is(ev.type, 'Warning');
+  assert.match(ev.message, /^Failed to create pod sandbox: injected fault: failSandboxes/);
+  const st = h.store.pod('nosandbox')!.status;
+  assert.is(st.phase, 'Pending');
+  assert.is(st.containerStatuses[0].state.waiting.reason, 'ContainerCreating');
+  // Backoff 1 s, then 2 s: the third attempt makes it.
+  await waitFor(() => phase(h.store, 'nosandbox') === 'Succeeded', 20000, 'Succeeded after the retries');
+  assert.is((await logs(h, 'nosandbox')).text, 'up\n');
+  assert.is(h.store.events.filter((e) => e.name === 'nosandbox' && e.reason === 'FailedCreatePodSandBox').length >= 1, true);
+  h.store.delete(PODS, 'default', 'nosandbox', 0);
+});
+
 test('~> killContainer (fault): the container dies with 137 and restarts per policy', async ({ h }) => {
   h.store.create(PODS, busyboxPod('victim', ['sleep', '3600'], { terminationGracePeriodSeconds: 0 }));
   await waitFor(() => phase(h.store, 'victim') === 'Running', 15000, 'Running');
