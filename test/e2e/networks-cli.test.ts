@@ -44,6 +44,7 @@ const httpd = (text: string) => ['busybox', 'sh', '-c', `mkdir -p /www && echo $
 const fetchCmd = (host: string) => ['sh', '-c', `for i in $(seq 100); do wget -qO- http://${host}:8080/ && exit 0; sleep 0.1; done; exit 1`];
 
 t('~> network create/ls/inspect/rm with dockerd statuses: 201, 409 duplicate, 404 unknown, 403 predefined', async () => {
+  const since = Math.floor(Date.now() / 1000);
   const id = ok(await d('network', 'create', '--label', 'team=a', 'n-basic'));
   assert.match(id, /^[0-9a-f]{64}$/);
   const dup = await d('network', 'create', 'n-basic');
@@ -73,6 +74,8 @@ t('~> network create/ls/inspect/rm with dockerd statuses: 201, 409 duplicate, 40
   assert.match((await d('run', '--rm', '--network', 'nope', 'busybox', 'true')).stderr, /network nope not found/);
   assert.is(ok(await d('network', 'rm', 'n-basic')), 'n-basic');
   assert.match((await d('network', 'rm', 'n-basic')).stderr, /network n-basic not found/);
+  const ev = ok(await d('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=network', '--filter', 'network=n-basic', '--format', '{{.Action}} {{.Actor.Attributes.name}}'));
+  assert.equal(ev.split('\n'), ['create n-basic', 'destroy n-basic']);
 });
 
 t('~> containers on a user network reach each other by name and alias; connect/disconnect/inspect; survives a restart', async () => {

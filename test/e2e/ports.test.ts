@@ -134,4 +134,22 @@ t('~> testcontainers 11: withExposedPorts(8080), getMappedPort, an HTTP wait str
   }
 });
 
+t('~> testcontainers 11: a Network with an alias; a second container reaches the first by the alias', async () => {
+  process.env.DOCKER_HOST = kuber.dockerHost;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const { GenericContainer, Network } = await import('testcontainers');
+  const network = await new Network().start();
+  const web = await new GenericContainer('busybox').withCommand(httpd('hello-alias').slice(1)).withNetwork(network).withNetworkAliases('tcweb').start();
+  const client = await new GenericContainer('busybox').withCommand(['sleep', '300']).withNetwork(network).start();
+  try {
+    const r = await client.exec(['sh', '-c', 'for i in $(seq 100); do wget -qO- http://tcweb:8080/ && exit 0; sleep 0.1; done; exit 1']);
+    assert.equal([r.exitCode, r.output], [0, 'hello-alias\n']);
+    assert.is(client.getNetworkNames().includes(network.getName()), true);
+  } finally {
+    await client.stop({ timeout: 0 });
+    await web.stop({ timeout: 0 });
+    await network.stop();
+  }
+});
+
 test.run();
