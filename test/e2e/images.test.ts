@@ -39,6 +39,7 @@ test.before(async () => {
       Env: [PATH, 'GREETING=hello'],
       Cmd: ['sh', '-c', 'echo "$GREETING from $(pwd)"; [ -z "$STAY" ] || { echo ready; exec sleep 300; }'],
       WorkingDir: '/tmp',
+      ExposedPorts: { '8080/tcp': {} },
       Labels: { 'org.example.app': 'yes' },
     },
   });
@@ -119,6 +120,10 @@ t('~> dockerode pull + followProgress; a container made from a registry image ru
   // By image ID too (the Pod pulls the digest-pinned reference: the kubelet cannot pull an ID).
   const byId = await d('run', '--rm', app.platforms[arch]!.config.slice(7, 19));
   assert.is(byId.stdout, 'hello from /tmp\n', byId.stderr);
+  // The image's EXPOSE is the container's: `-P` publishes it.
+  const web = await ok(d('run', '-d', '-P', '--entrypoint', 'httpd', APP(), '-f', '-p', '8080'));
+  assert.match(await ok(d('port', web)), /^8080\/tcp -> 127\.0\.0\.1:\d+/);
+  await ok(d('rm', '-f', web));
   // The container pins the image: a plain rmi is a conflict, as with dockerd.
   const rmi = await d('rmi', APP());
   assert.is(rmi.code, 1);
