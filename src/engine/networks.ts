@@ -296,7 +296,10 @@ export class NetworkManager {
    * fails the start, as in Docker.
    */
   async decoratePod(rec: ContainerRecord, pod: Record<string, any>): Promise<void> {
-    await this.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed before a start'));
+    // Its names' Services exist before its Pod does (a peer resolving it right after the start
+    // finds them). A container only on predefined networks has no names: the start does not wait.
+    const custom = this.endpointsOf(rec).some((ep) => this.all().some((n) => n.id === ep.NetworkID && !n.predefined));
+    if (custom) await this.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed before a start'));
     const nets = this.all();
     const me: Member = { rec, endpoints: this.endpointsOf(rec, nets), ip: undefined };
     for (const ep of me.endpoints) if (!nets.some((n) => n.id === ep.NetworkID)) throw notFound(`network ${ep.Name} not found`);
