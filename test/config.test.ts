@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { loadOptions, DEFAULT_OPTIONS, usage, OPTION_SPECS } from '../src/config.js';
 
 test('~> defaults: 1 MiB heads, a unix socket under /tmp and tcp://127.0.0.1:2375, API 1.51 from 1.24', () => {
@@ -33,6 +34,16 @@ test('~> bad values are rejected with the flag or variable named', () => {
   assert.throws(() => loadOptions(['-H', 'http://x'], {}), /invalid listen address/);
   assert.throws(() => loadOptions(['--nope'], {}), /nope/);
   assert.throws(() => loadOptions(['positional'], {}));
+});
+
+test('~> the README flag table lists every option with its variable (the user\'s manual stays in step)', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('## Flags'), readme.indexOf('## What is supported'));
+  for (const s of OPTION_SPECS) {
+    const row = table.split('\n').find((l) => l.includes(`\`--${s.flag}\``));
+    assert.ok(row, `README lacks --${s.flag}`);
+    assert.ok(row.includes(`\`${s.env}\``), `README row of --${s.flag} lacks ${s.env}`);
+  }
 });
 
 test.run();
