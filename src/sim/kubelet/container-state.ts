@@ -44,6 +44,11 @@ export class ContainerState {
   get restartCount(): number {
     return Math.max(0, this.created - 1);
   }
+  /** Stop the probes of the current instance (it ended, or is being killed). */
+  stopProbers(): void {
+    for (const p of this.probers) p.stop();
+    this.probers = [];
+  }
 }
 
 
