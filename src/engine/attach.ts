@@ -123,6 +123,7 @@ export class AttachService {
     const rec = this.host.index.get(t.id);
     const now = mainState(rec ? this.host.index.currentPod(rec) : undefined, t.containerName);
     const wantRun = now === 'running' ? undefined : now === 'waiting' ? t.run : t.run + 1;
+    this.log.debug({ container: t.id, now, wantRun, run: t.run }, 'attach: session planned');
     return { tty, run: (conn) => this.run(t, o, keys, conn, wantRun) };
   }
 
@@ -158,6 +159,7 @@ export class AttachService {
       }
       // The output ended because the container did: let the engine see the exit before our FIN,
       // so that a client that inspects (or removes) right after EOF finds it exited, as on dockerd.
+      this.log.debug({ container: t.id, detached, aborted: abort.signal.aborted }, 'attach: stream ended');
       if (!detached && !abort.signal.aborted) await this.exitSeen(t, run);
     } catch (err) {
       if (!abort.signal.aborted) {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { Kube, clusterConfigured, inClusterAvailable, type KubeTargetOptions } from '../kube/index.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
-import { KubeEngine, type EngineOptions } from './kube-engine.js';
+import { KubeEngine } from './kube-engine.js';
+import type { EngineOptions } from './engine-options.js';
 import { sanitiseLabelValue } from './ids.js';
 
 export interface BootOptions {

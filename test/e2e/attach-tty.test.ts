@@ -16,6 +16,20 @@ const PROMPT = /\/ #\s*$/m;
 
 type Case = [string, (env: StreamsEnv) => Promise<void>];
 
+/**
+ * The program's exit code; when it does not exit in time, what kuber-api and kube-sim knew at that
+ * moment goes into the error (diagnosis of a hang after the shell's exit, seen under heavy load).
+ */
+async function exitCodeOrDiagnose(t: Tmux, env: StreamsEnv, name: string): Promise<number> {
+  try {
+    return await t.exitCode();
+  } catch (err) {
+    const streams = env.sim ? JSON.stringify((await env.simState().catch(() => ({ streams: undefined }))).streams) : 'n/a';
+    const ps = await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']);
+    throw new Error(`${(err as Error).message}\ncontainer: ${ps.stdout}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${env.api.output().split('\n').slice(-60).join('\n')}`);
+  }
+}
+
 const dockerTmux = (env: StreamsEnv, args: string[]) =>
   Tmux.start(['docker', ...args], { env: { DOCKER_HOST: env.dockerHost, DOCKER_CONFIG: dockerConfigDir() }, width: 80, height: 24 });
 
@@ -32,7 +46,8 @@ const CASES: Case[] = [
       await t.type('echo $((6*7))\n');
       await t.waitFor(/^42\s*$/m);
       await t.type('exit 7\n');
-      assert.is(await t.exitCode(), 7);
+      const code = await exitCodeOrDiagnose(t, env, name);
+      assert.is(code, 7);
       const pane = await t.capture();
       assert.is(pane.match(/stty size/g)?.length, 1 + typed, `the typed commands are echoed once each:\n${pane}`);
     } finally {
@@ -70,7 +85,7 @@ const CASES: Case[] = [
       await a.type('echo again-$((1+1))\n');
       await a.waitFor(/^again-2\s*$/m);
       await a.type('exit 3\n');
-      assert.is(await a.exitCode(), 3);
+      assert.is(await exitCodeOrDiagnose(a, env, name), 3);
     } finally {
       await a.kill();
     }

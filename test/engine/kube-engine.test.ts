@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube } from '../../src/kube/index.js';
-import { KubeEngine, parsePs } from '../../src/engine/kube-engine.js';
+import { KubeEngine } from '../../src/engine/kube-engine.js';
+import { parsePs } from '../../src/engine/top.js';
 import { mainStatus } from '../../src/engine/state.js';
 import { statusFromError } from '../../src/errors.js';
 

@@ -2,8 +2,8 @@
  * @module test/helpers/tmux
  * Drive an interactive program (docker run -it, docker exec -it) through a real terminal: tmux
  * 3.3 on a private server socket, so tests never touch a user's tmux and run in parallel. The
- * pane stays after the program exits (`remain-on-exit`), so its exit status can be read
- * (`#{pane_dead_status}`).
+ * pane stays after the program exits (`remain-on-exit`); its exit status is written to a file by a
+ * wrapper shell (tmux's `#{pane_dead_status}` is the fallback).
  *
  *   const t = await Tmux.start(['docker', 'run', '-it', 'busybox', 'sh'], { env, width: 80, height: 24 });
  *   await t.waitFor(/# $/m);
@@ -13,7 +13,7 @@
  *   await t.kill();
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,6 +27,16 @@ function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; s
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The status the wrapper shell wrote when the program ended (128+n for a signal), if it has. */
+function readExit(file: string): number | undefined {
+  try {
+    const t = readFileSync(file, 'utf8');
+    return t.endsWith('\n') ? Number(t.trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Quote one argument for the shell tmux runs the command with. */
 function shq(s: string): string {
@@ -61,7 +71,10 @@ export class Tmux {
     // The command line carries its environment explicitly: a tmux server's global environment is
     // the first client's, and `env` makes the child's environment exact whatever tmux keeps.
     const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => shq(`${k}=${v}`));
-    const cmd = ['env', ...envArgs, ...argv.map(shq)].join(' ');
+    // The exit status goes to a file as well: under load tmux 3.3 can mark the pane dead and
+    // never fill in #{pane_dead_status} (seen as "1::"), which read as a program that never exited.
+    const script = `"$@"; echo $? > ${shq(join(dir, 'exit'))}`;
+    const cmd = ['env', ...envArgs, 'sh', '-c', shq(script), 'sh', ...argv.map(shq)].join(' ');
     const w = String(opts.width ?? 80);
     const h = String(opts.height ?? 24);
     const r = await run(['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', w, '-y', h, cmd], env);
@@ -144,8 +157,11 @@ export class Tmux {
   /** Wait for the program to exit and return its exit status. */
   async exitCode(timeoutMs = 15_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
+    let out = '';
     while (Date.now() < deadline) {
-      const out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
+      const recorded = readExit(join(this.dir, 'exit'));
+      if (recorded !== undefined) return recorded;
+      out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
       const [dead, status, signal] = out.split(':');
       if (dead === '1') {
         if (status) return Number(status);
@@ -155,7 +171,7 @@ export class Tmux {
       }
       await sleep(100);
     }
-    throw new Error(`tmux: the program did not exit within ${timeoutMs} ms; pane:\n${await this.capture()}`);
+    throw new Error(`tmux: the program did not exit within ${timeoutMs} ms (pane_dead:status:signal = "${out}"); pane:\n${await this.capture()}`);
   }
 
   /** Kill the tmux server (and the program, if still running) and remove the socket dir. */
