@@ -128,7 +128,7 @@ const TTY_CASE: Case = ['~> docker exec -it ctr sh through tmux: prompt, stty si
       const log = env.api.output().split('\n').slice(-40).join('\n');
       throw new Error(`${(err as Error).message}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${log}`);
     }
-    assert.is(code, 7);
+    assert.is(code, 7, `exit code; kuber-api log tail:\n${env.api.output().split('\n').filter((l) => /exec/.test(l)).slice(-12).join('\n')}`);
   } finally {
     await t.kill();
   }

@@ -73,7 +73,9 @@ export class Tmux {
     const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => shq(`${k}=${v}`));
     // The exit status goes to a file as well: under load tmux 3.3 can mark the pane dead and
     // never fill in #{pane_dead_status} (seen as "1::"), which read as a program that never exited.
-    const script = `"$@"; echo $? > ${shq(join(dir, 'exit'))}`;
+    // The wrapper exits with the program's status too, so that tmux's status (read when the file
+    // is not there yet) never reports the wrapper's own `echo`.
+    const script = `"$@"; s=$?; echo $s > ${shq(join(dir, 'exit'))}; exit $s`;
     const cmd = ['env', ...envArgs, 'sh', '-c', shq(script), 'sh', ...argv.map(shq)].join(' ');
     const w = String(opts.width ?? 80);
     const h = String(opts.height ?? 24);
