@@ -8,7 +8,7 @@ import type { ImageServiceOptions } from './image-service.js';
 import type { NetworkOptions } from './networks.js';
 import type { PublishOptions } from './ports-publisher.js';
 import type { StreamsOptions } from './streams.js';
-import type { CreateBody, DockerState } from './types.js';
+import type { StreamTarget } from './streams-host.js';
 
 export interface EngineOptions {
   /** The instance label value: every object of this kuber-api carries it. */
@@ -59,16 +59,5 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = {
   inspectorIdleMs: 30_000,
 };
 
-/** What the streaming side (attach, exec, logs) needs to reach a container. */
-export interface ContainerTarget {
-  id: string;
-  name: string;
-  namespace: string;
-  config: CreateBody;
-  /** The current run number (0: never started) and its Pod name (undefined before the first start). */
-  run: number;
-  podName?: string;
-  /** The container name inside the Pod. */
-  containerName: string;
-  state: DockerState;
-}
+/** What the streaming side (attach, exec, logs) needs to reach a container: one shape for both. */
+export type ContainerTarget = StreamTarget;

@@ -14,7 +14,7 @@ import type { ContainerRecord, CreateBody, DockerState } from './types.js';
 /** A Pod as the caches hold it. */
 export type StreamPod = PodLike & { metadata: { name: string; uid?: string; annotations?: Record<string, string> } };
 
-/** A container resolved for streaming (engine/engine-options `ContainerTarget`). */
+/** A container resolved for streaming (the engine calls it `ContainerTarget`). */
 export interface StreamTarget {
   id: string;
   name: string;

@@ -6,6 +6,7 @@
  */
 
 import type { ContainerState } from './container-state.js';
+import { qosClass } from '../store/defaults.js';
 
 type Obj = Record<string, any>;
 
@@ -251,20 +252,3 @@ export function buildPodStatus(i: PodStatusInput): Obj {
   return status;
 }
 
-/** v1qos.GetPodQOS (when the apiserver did not set it). */
-export function qosClass(spec: Obj): string {
-  const cs: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined) guaranteed = false;
-      else if (req[r] !== undefined && req[r] !== lim[r]) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
