@@ -6,14 +6,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readImportGraph, findCycles, checkRules, describeViolation, repoRootFrom, type ImportGraph } from '../helpers/import-graph.js';
+import { readImportGraph, findCycles, checkRules, describeViolation, type ImportGraph } from '../helpers/import-graph.js';
+import { REPO_ROOT } from '../helpers/tools.js';
 import { RULES, CYCLE_SCOPE } from './rules.js';
 
-const root = repoRootFrom(import.meta.url);
 let graph: ImportGraph;
 
 test.before(() => {
-  graph = readImportGraph(root, CYCLE_SCOPE);
+  graph = readImportGraph(REPO_ROOT, CYCLE_SCOPE);
 });
 
 test('the graph is read: every source file, and every relative import resolves to a file', () => {

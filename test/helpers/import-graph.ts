@@ -19,8 +19,7 @@
  * are external and keep their package name.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
-import { join, relative, dirname, posix, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, posix, sep } from 'node:path';
 import ts from 'typescript';
 
 export type ImportKind = 'static' | 're-export' | 'dynamic' | 'type-import' | 'require';
@@ -289,12 +288,4 @@ export function checkRules(graph: ImportGraph, rules: readonly ImportRule[]): Ru
 export function describeViolation(v: RuleViolation): string {
   const e = v.edge;
   return `${e.from}:${e.line} imports ${e.to} ('${e.specifier}'${e.typeOnly ? ', type-only' : ''}) [${v.rule}]`;
-}
-
-/** The repository root: the nearest directory with a package.json above a module (dist/test/… or test/…). */
-export function repoRootFrom(moduleUrl: string): string {
-  for (let dir = dirname(fileURLToPath(moduleUrl)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${moduleUrl}`);
-  }
 }
