@@ -1,7 +1,7 @@
 /**
  * @module stream/log-frames
- * One pods/log body -> Docker log output (moby api/server/httputils/write_log_stream.go): stdcopy frames on one stream for a
- * non-TTY container, raw bytes for a TTY one.
+ * One pods/log body -> Docker log output (moby api/server/httputils/write_log_stream.go): stdcopy
+ * frames on one stream for a non-TTY container, raw bytes for a TTY one.
  *
  * - Pass-through (no timestamps asked of Kubernetes, or kept and nothing to filter): each chunk
  *   becomes one frame, no per-line work at all. Frame boundaries carry no meaning for Docker
