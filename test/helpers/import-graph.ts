@@ -250,7 +250,7 @@ export interface RuleViolation {
 }
 
 const globCache = new Map<string, RegExp>();
-/** A glob as a regular expression: `**` any characters, `*` any but `/`; `**` followed by `/` may also match nothing. */
+/** A glob as a regular expression: `**` any characters, `*` any but `/`; `**` before a `/` may match nothing. */
 export function globRegExp(glob: string): RegExp {
   let re = globCache.get(glob);
   if (re) return re;

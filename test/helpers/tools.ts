@@ -16,7 +16,7 @@ import net from 'node:net';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: the nearest directory with a package.json above this module (dist/test/helpers or test/helpers). */
+/** The repository root: the nearest directory with a package.json above this module (in dist/ or not). */
 export const REPO_ROOT: string = (() => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
