@@ -8,7 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readImportGraph, findCycles, checkRules, describeViolation, type ImportGraph } from '../helpers/import-graph.js';
 import { REPO_ROOT } from '../helpers/tools.js';
-import { RULES, CYCLE_SCOPE } from './rules.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RULES, CYCLE_SCOPE, rulesMarkdown } from './rules.js';
 
 let graph: ImportGraph;
 
@@ -37,6 +39,13 @@ for (const rule of RULES) {
 test('every rule applies to some import of the tree (a rule whose globs match nothing checks nothing)', () => {
   const applies = (rule: (typeof RULES)[number]) => checkRules(graph, [{ ...rule, forbid: undefined, allow: [] }]).length > 0;
   assert.equal(RULES.filter((r) => !applies(r)).map((r) => r.name), []);
+});
+
+test('src/ARCHITECTURE.md quotes the rule table as it is (between its import-rules markers)', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'src', 'ARCHITECTURE.md'), 'utf8');
+  const m = /<!-- import-rules:begin[^>]*-->\n([\s\S]*?)\n<!-- import-rules:end -->/.exec(doc);
+  assert.ok(m, 'src/ARCHITECTURE.md has no <!-- import-rules:begin --> ... <!-- import-rules:end --> block');
+  assert.fixture(m[1]!, rulesMarkdown());
 });
 
 test.run();

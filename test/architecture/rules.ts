@@ -15,33 +15,53 @@ export const CYCLE_SCOPE = 'src';
 export const RULES: readonly ImportRule[] = [
   {
     name: 'engine-below-api',
-    why: 'src/engine is Docker semantics below the HTTP API: it never imports the layers above it (api, router, http)',
+    why: 'Docker semantics sit below the HTTP API: the API calls the engine, never the reverse (the engine owns the types it shares)',
     from: ['src/engine/**'],
     forbid: ['src/api/**', 'src/router/**', 'src/http/**', 'src/main.ts', 'src/cli.ts'],
   },
   {
     name: 'stream-pure',
-    why: 'src/stream is pure framing and backpressure on structural interfaces: it imports only itself, src/errors.ts, src/log.ts and node builtins',
+    why: 'pure framing and backpressure on structural interfaces, unit-tested with fakes: no I/O, nothing of Docker or Kubernetes',
     from: ['src/stream/**'],
     allow: ['src/stream/**', 'src/errors.ts', 'src/log.ts', 'node:**'],
   },
   {
     name: 'http-bytes-only',
-    why: 'src/http is bytes to Request/Response: nothing of Docker (api, router, engine) or Kubernetes (kube, client-node, ws)',
+    why: 'bytes to Request/Response: it knows nothing of Docker (api, router, engine) or Kubernetes (kube, client-node, ws)',
     from: ['src/http/**'],
     allow: ['src/http/**', 'src/errors.ts', 'src/log.ts', 'node:**', 'http-parser-js'],
   },
   {
     name: 'sim-only-from-cli',
-    why: 'kuber-api reaches kube-sim only through a kubeconfig, as a real cluster; only the CLI entry (src/cli.ts, `kuber-api sim`) loads it (src/kube/embedded-sim.ts spawns that CLI as a child process and imports nothing of src/sim)',
+    why: 'kuber-api reaches kube-sim only through a kubeconfig, as a real cluster: `kuber-api sim` (src/cli.ts) is its one entry, and src/kube/embedded-sim.ts spawns that CLI as a child process instead of importing it',
     from: ['src/**'],
     fromExcept: ['src/sim/**', 'src/cli.ts'],
     forbid: ['src/sim/**'],
   },
   {
     name: 'wings-below-root',
-    why: 'src/engine/kube-engine.ts is the composition root: a wing (src/engine/<wing>/) sees its host interface, never KubeEngine',
+    why: 'kube-engine.ts is the composition root: a wing (a folder under src/engine) sees its narrow host interface, never KubeEngine',
     from: ['src/engine/*/**'],
     forbid: ['src/engine/kube-engine.ts'],
   },
 ];
+
+const code = (globs: readonly string[] | undefined): string => (globs ?? []).map((g) => `\`${g}\``).join(', ');
+
+/**
+ * The rules as the Markdown table src/ARCHITECTURE.md quotes between its `import-rules` markers
+ * (test/architecture/imports.test.ts fails when the two differ; paste this function's output).
+ */
+export function rulesMarkdown(): string {
+  const rows = RULES.map((r) => {
+    const files = code(r.from) + (r.fromExcept ? ` except ${code(r.fromExcept)}` : '');
+    const imports = r.forbid ? `must not import ${code(r.forbid)}` : `may import only ${code(r.allow)}`;
+    return `| ${r.name} | ${files} | ${imports} | ${r.why} |`;
+  });
+  return [
+    '| rule | files | imports | why |',
+    '|---|---|---|---|',
+    `| no-cycles | \`${CYCLE_SCOPE}/**\` | no import cycle (type-only imports count) | a cycle makes two modules one: neither can be read, tested or moved alone |`,
+    ...rows,
+  ].join('\n');
+}
