@@ -2,8 +2,8 @@
  * The import-graph checker (test/helpers/import-graph.ts) with the project's own rule table
  * (test/architecture/rules.ts), on tiny fake trees written to a temporary directory: a tree that
  * keeps every rule passes, and each deliberate violation (a cycle, engine -> api, stream -> kube,
- * http -> engine, src/sim imported outside the CLI entry, a wing -> the composition root) fails with
- * the rule's name and the offending file:line.
+ * http -> engine, src/sim imported outside the CLI entry, a wing -> the composition root, router ->
+ * engine, api -> kube, kube -> engine) fails with the rule's name and the offending file:line.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,6 +25,7 @@ const CLEAN: Record<string, string> = {
   'src/engine/containers/host.ts': `import { get } from '../../kube/client.js';\nexport interface ContainersHost { get: typeof get }\n`,
   'src/stream/stdcopy.ts': `import { Writable } from 'node:stream';\nimport { EngineError } from '../errors.js';\nimport { log } from '../log.js';\nexport const writeFrame = (w: Writable) => { log.info(w); throw new EngineError(); };\n`,
   'src/http/server.ts': `import { createServer } from 'node:net';\nimport { HTTPParser } from 'http-parser-js';\nimport { log } from '../log.js';\nexport const listen = (x: unknown) => { log.info(x, HTTPParser); return createServer(); };\n`,
+  'src/router/dispatch.ts': `import { listen } from '../http/server.js';\nimport { EngineError } from '../errors.js';\nexport const dispatch = () => listen(EngineError);\n`,
   'src/kube/client.ts': `import { request } from 'node:https';\nexport const get = () => request('https://x');\n`,
   'src/kube/embedded-sim.ts': `import { spawn } from 'node:child_process';\n// Spawns \`cli.js sim\`: nothing of src/sim is imported (import { start } from '../sim/index.js' would break the rule).\nexport const startSim = () => spawn(process.execPath, ['cli.js', 'sim']);\n`,
   'src/sim/cli.ts': `import { start } from './index.js';\nexport const main = start;\n`,
@@ -128,6 +129,20 @@ test('a wing importing the composition root fails (and closes a cycle)', () => {
   }));
   assert.equal(violations, [`src/engine/containers/create.ts:1 imports src/engine/kube-engine.ts ('../kube-engine.js', type-only) [wings-below-root]`]);
   assert.equal(cycles, ['src/engine/containers/create.ts -> src/engine/kube-engine.ts -> src/engine/containers/create.ts']);
+});
+
+test('router importing the engine, api importing kube, kube importing the engine: each fails', () => {
+  const { violations } = check(tree({
+    'src/router/dispatch.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const dispatch = (e: KubeEngine) => e;\n`,
+    'src/api/index.ts': `import { get } from '../kube/client.js';\nimport WebSocket from 'ws';\nexport const families = [get, WebSocket];\n`,
+    'src/kube/client.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const get = (e: KubeEngine) => e;\n`,
+  }));
+  assert.equal(violations, [
+    `src/api/index.ts:1 imports src/kube/client.ts ('../kube/client.js') [api-through-engine]`,
+    `src/api/index.ts:2 imports ws ('ws') [api-through-engine]`,
+    `src/kube/client.ts:1 imports src/engine/kube-engine.ts ('../engine/kube-engine.js', type-only) [kube-below-engine]`,
+    `src/router/dispatch.ts:1 imports src/engine/kube-engine.ts ('../engine/kube-engine.js', type-only) [router-below-api]`,
+  ]);
 });
 
 test('a relative import of a missing file is reported as unresolved', () => {

@@ -32,6 +32,24 @@ export const RULES: readonly ImportRule[] = [
     allow: ['src/http/**', 'src/errors.ts', 'src/log.ts', 'node:**', 'http-parser-js'],
   },
   {
+    name: 'router-below-api',
+    why: 'the route table, versions and the one error writer: it dispatches to handlers it is given, and knows nothing of what they do',
+    from: ['src/router/**'],
+    allow: ['src/router/**', 'src/http/**', 'src/errors.ts', 'src/log.ts', 'node:**'],
+  },
+  {
+    name: 'api-through-engine',
+    why: 'a Docker handler speaks to the engine\'s backend interfaces; Kubernetes is the engine\'s business',
+    from: ['src/api/**'],
+    forbid: ['src/kube/**', '@kubernetes/client-node', 'ws'],
+  },
+  {
+    name: 'kube-below-engine',
+    why: 'Kubernetes access (kubeconfig, REST, watch caches, WebSockets) knows nothing of Docker',
+    from: ['src/kube/**'],
+    forbid: ['src/engine/**', 'src/api/**', 'src/router/**', 'src/http/**', 'src/main.ts', 'src/cli.ts'],
+  },
+  {
     name: 'sim-only-from-cli',
     why: 'kuber-api reaches kube-sim only through a kubeconfig, as a real cluster: `kuber-api sim` (src/cli.ts) is its one entry, and src/kube/embedded-sim.ts spawns that CLI as a child process instead of importing it',
     from: ['src/**'],
