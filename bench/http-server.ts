@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, table } from './micro/util.js';
+import { oracleSocket } from '../test/helpers/tools.js';
 
 const REQUESTS: Record<string, string> = {
   'GET /_ping': 'GET /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n',
@@ -120,7 +121,8 @@ async function main() {
     await new Promise((r) => child.once('message', r));
     targets.push([kind === 'kuber' ? 'kuber-api' : 'node:http (baseline)', path]);
   }
-  if (existsSync('/run/docker-oracle.sock')) targets.push(['dockerd (oracle)', '/run/docker-oracle.sock']);
+  const oracle = oracleSocket();
+  if (oracle && existsSync(oracle)) targets.push(['dockerd (oracle)', oracle]);
   console.log(machine());
   console.log(`${conns} connections, ${pipeline === 1 ? 'one request at a time' : `pipelining ${pipeline}`}, ${seconds} s per cell, requests/s over a unix socket\n`);
   const rows: (string | number)[][] = [['request', ...targets.map((t) => t[0])]];

@@ -3,8 +3,9 @@
  * A small Docker Engine API client for the benchmark: node:http (llhttp parses the responses in
  * C) over a unix socket or TCP, a keep-alive agent for the JSON calls, and the hijack the docker
  * CLI does for attach and exec start (`Connection: Upgrade` / `Upgrade: tcp`, 101, then raw
- * bytes; docker-wire.md §1). Streams are handed back undecoded: the scenario demultiplexes with
- * bench/lib/demux and applies its own backpressure (pause/resume), so the client adds no copy.
+ * bytes; docker/cli cli/command/container/hijack.go). Streams are handed back undecoded: the
+ * scenario demultiplexes with bench/lib/demux and applies its own backpressure (pause/resume), so
+ * the client adds no copy.
  */
 import { Agent, request, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';

@@ -3,7 +3,7 @@
  * Path (b): the same work done directly against the Kubernetes API, with no kuber-api in between.
  * The kubeconfig is loaded by @kubernetes/client-node (every auth method a real cluster may use),
  * then the calls are plain node:https (REST, pods/log) and `ws` (pods/exec and pods/attach on
- * v5.channel.k8s.io, k8s-streams.md §1), with a keep-alive agent, so this path is as lean as a
+ * v5.channel.k8s.io, KEP-4006), with a keep-alive agent, so this path is as lean as a
  * Kubernetes client can be.
  */
 import { KubeConfig } from '@kubernetes/client-node';

@@ -1,8 +1,9 @@
 /**
  * @module bench/scenarios/latency
  * Latency of the two interactive paths:
- * - exec round trip: the sequence testcontainers' port check repeats every 100 ms (docker-wire.md
- *   §2.11): exec create of `cat /proc/net/tcp* | awk | grep -i :1f90`, exec start without upgrade
+ * - exec round trip: the sequence testcontainers' port check repeats every 100 ms
+ *   (testcontainers-node wait-strategies/utils/port-check.ts): exec create of
+ *   `cat /proc/net/tcp* | awk | grep -i :1f90`, exec start without upgrade
  *   (`{"stdin":true,"Detach":false,"Tty":false}`), read the stdcopy body to EOF, then exec inspect
  *   for the exit code. (b) is the same command on pods/exec, exit code from channel 3; (c) is one
  *   request/response of the same size through the raw pass-through. The container runs busybox

@@ -1,6 +1,6 @@
 /**
  * @module api/archive
- * `docker cp` (moby api/server/router/container/copy.go; docker-wire §2.7): HEAD answers 200 with
+ * `docker cp` (moby api/server/router/container/copy.go; docker/cli cli/command/container/cp.go): HEAD answers 200 with
  * the `X-Docker-Container-Path-Stat` header, GET a tar stream (`application/x-tar`, the same header,
  * gzip/deflate when Accept-Encoding asks, as moby's writeCompressedResponse: Go clients ask for
  * gzip and decompress transparently), PUT extracts the body and answers 200 with no body

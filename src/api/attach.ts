@@ -2,9 +2,10 @@
  * @module api/attach
  * POST /containers/{name}/attach and POST /containers/{name}/resize (moby
  * daemon/server/router/container/container_routes.go postContainersAttach/postContainersResize;
- * docker-wire §1). The checks (404, bad detach keys 400, paused 409) answer before the hijack;
- * then the connection is taken over: 101 UPGRADED with `multiplexed-stream` (non-TTY, API >= 1.42)
- * or `raw-stream`, or 200 raw-stream without an upgrade, and the engine streams over it.
+ * the client side: docker/cli cli/command/container/hijack.go). The checks (404, bad detach keys
+ * 400, paused 409) answer before the hijack; then the connection is taken over: 101 UPGRADED with
+ * `multiplexed-stream` (non-TTY, API >= 1.42) or `raw-stream`, or 200 raw-stream without an
+ * upgrade, and the engine streams over it.
  */
 import type { AttachOptions } from '../engine/streams.js';
 import { invalid } from '../errors.js';

@@ -1,7 +1,8 @@
 /**
  * @module api/containers
  * The container family (moby daemon/server/router/container/container_routes.go): list, inspect
- * and the lifecycle, delegating to the engine's backend. Status codes are moby's (docker-wire §4):
+ * and the lifecycle, delegating to the engine's backend. Status codes are moby's (each route's
+ * WriteHeader; errors through api/server/httpstatus/status.go FromError):
  * create 201, start/stop/kill/restart/rename/delete 204, wait 200 with the head sent at once.
  * The streaming routes (attach, logs, exec, resize) are not here yet: they answer 501 "not
  * implemented yet" from src/api/index.ts until the streaming work adds them.

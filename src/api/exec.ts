@@ -1,6 +1,7 @@
 /**
  * @module api/exec
- * The exec family (moby daemon/server/router/container/exec.go; docker-wire §2.4, §2.5, §2.11):
+ * The exec family (moby daemon/server/router/container/exec.go; the clients: docker/cli
+ * cli/command/container/exec.go, testcontainers-node docker-container-client.ts `exec`):
  * create (201 `{"Id"}`), start (hijacked 101 or plain 200; the *start* body's Tty decides raw or
  * multiplexed; `Detach: true` is an empty 200 without a hijack), resize (200, remembered before the
  * process exists), inspect.

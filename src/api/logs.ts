@@ -1,7 +1,7 @@
 /**
  * @module api/logs
  * GET /containers/{name}/logs (moby container_routes.go getContainersLogs, api/server/httputils
- * WriteLogStream; docker-wire §1.8). 400 "Bad parameters: you must choose at least one stream"
+ * WriteLogStream; daemon/logs.go ContainerLogs). 400 "Bad parameters: you must choose at least one stream"
  * without stdout and stderr; otherwise 200 with the head flushed at once (clients wait for it, and
  * testcontainers starts its log wait only then), chunked, `multiplexed-stream` for a non-TTY
  * container from API 1.42 on (raw-stream otherwise), and the log as the engine streams it.

@@ -1,7 +1,8 @@
 /**
  * @module api/system
  * The system family (moby daemon/server/router/system/system_routes.go): `_ping`, `/version`,
- * `/info`, `/events`, and `OPTIONS *`. Field sets follow docker-wire §3 and §5.3: every field
+ * `/info`, `/events`, and `OPTIONS *`. Field sets follow moby's api/types/system/info.go and
+ * api/types/types.go (Version), headers api/server/middleware/version.go: every field
  * the docker CLI, compose, docker-py and testcontainers read is present, with honest values
  * (kuber-api is not a Linux daemon with a storage driver: where dockerd would describe its host,
  * /info describes the Kubernetes side).

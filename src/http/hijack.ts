@@ -1,6 +1,8 @@
 /**
  * @module http/hijack
- * A connection taken over for docker's raw streams (attach, exec start). Rules (docker-wire §1):
+ * A connection taken over for docker's raw streams (attach, exec start). Rules (moby
+ * api/server/router/container/container_routes.go postContainersAttach and exec.go
+ * postContainerExecStart write the head by hand; docker/cli cli/command/container/hijack.go reads it):
  * - the head (101 UPGRADED or 200 raw-stream) is written in its own write, and no stream byte is
  *   written before that write has been flushed: docker-py loses frames that share a read with the
  *   head (docker-py #425, #2466);

@@ -10,7 +10,23 @@ import type { Socket } from 'node:net';
 import { EngineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RequestHead } from './parser.js';
-import type { ConnectionPort } from './port.js';
+
+/**
+ * What a {@link Request} needs from the connection that carries it (the connection implements it,
+ * see port.ts). Declared here, beside its user, so that request.ts imports nothing of the
+ * connection or of response.ts.
+ */
+export interface RequestPort {
+  readonly socket: Socket;
+  readonly log: Logger;
+  /** Whether `level` is enabled, without creating any child logger. */
+  logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
+  readonly maxBodyBytes: number;
+  /** The body's reader wants more bytes: lift body backpressure (and send `100 Continue` once). */
+  bodyWanted(req: Request): void;
+  /** The connection must not be reused after the current response (e.g. an unread oversized body). */
+  closeAfterResponse(): void;
+}
 
 let lastId = 0;
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -62,7 +78,7 @@ export class Request {
   private _aborted: Error | undefined;
 
   constructor(
-    private readonly port: ConnectionPort,
+    private readonly port: RequestPort,
     head: RequestHead,
   ) {
     this.id = (++lastId).toString(36);

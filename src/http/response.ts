@@ -8,8 +8,24 @@
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Hijacked } from './hijack.js';
-import type { ConnectionPort } from './port.js';
 import type { Request } from './request.js';
+
+/**
+ * What a {@link Response} needs from the connection that carries it (the connection implements it,
+ * see port.ts). Declared here, beside its user, so that response.ts imports nothing of the
+ * connection.
+ */
+export interface ResponsePort {
+  readonly socket: Socket;
+  /** The connection must not be reused after the current response. */
+  closeAfterResponse(): void;
+  /** The `Connection:` header line for this response's head ('' when none is needed). */
+  connectionHeader(res: Response): string;
+  /** The response is completely written (head and body). */
+  responseDone(res: Response): void;
+  /** Take the socket over for a raw stream; `head` is written first, in its own write. */
+  hijack(res: Response, head: string): Hijacked;
+}
 
 /** Pre-serialised header lines (`Name: value\r\n`...), built once with {@link headerBlock}. */
 export interface HeaderBlock {
@@ -75,7 +91,7 @@ export class Response {
   private gone = false;
 
   constructor(
-    private readonly port: ConnectionPort,
+    private readonly port: ResponsePort,
     readonly req: Request,
   ) {}
 

@@ -4,7 +4,7 @@
  * keep-alive agent. client-node's `KubeConfig.applyToHTTPSOptions` supplies TLS material and auth
  * headers (client certs, bearer tokens, token files, exec plugins); we keep our own agent so that
  * connections are reused (client-node builds a new agent per call) and so that watches are streamed
- * line by line with an inactivity guard (client-node 1.x has none: k8s-streams.md §5.2).
+ * line by line with an inactivity guard (client-node 1.x has none: kubernetes-client/javascript src/watch.ts).
  *
  * Retries (the apiserver's contract, k8s.io/client-go rest/request.go `checkWait`/`isRetryable`):
  * 429 waits for Retry-After (or backs off), 5xx and connection failures back off exponentially with
@@ -264,7 +264,8 @@ export class KubeClient {
   /**
    * Open a watch (`?watch=1`) and call `onEvent` for every newline-delimited event. `done`
    * resolves 'closed' when the server ends the stream (or the inactivity guard fires), 'expired'
-   * on a 410 (as an HTTP status or as an ERROR event: k8s-streams.md §4.1), and rejects on other
+   * on a 410 (as an HTTP status, or as an ERROR event carrying a 410 Status: "too old resource
+   * version", apiserver pkg/storage/cacher/watch_cache.go), and rejects on other
    * errors. Not retried here: the cache decides (relist, backoff).
    */
   watch(path: string, query: RequestOptions['query'], onEvent: (ev: WatchEvent) => void): WatchHandle {

@@ -3,9 +3,10 @@
  * The only place that opens WebSockets to the apiserver (pods/exec, pods/attach, pods/portforward,
  * pods/log with a WS upgrade). It offers `v5.channel.k8s.io` first and `v4.channel.k8s.io` second
  * (KEP-4006: a ≥1.30 apiserver translates v5 to the kubelet; older servers proxy v4 to the kubelet's
- * own WS server, k8s-streams.md §1.2), uses the kubeconfig's TLS and auth exactly as REST calls do
- * (src/kube/client `connectionOptions`), and hands back the raw `ws` WebSocket so that src/stream
- * can apply backpressure (`ws.pause()`/`ws.resume()`, `ws.bufferedAmount`, `ws.send(.., cb)`).
+ * own WS server, pkg/kubelet/cri/streaming/remotecommand/websocket.go), uses the kubeconfig's TLS
+ * and auth exactly as REST calls do (src/kube/client `connectionOptions`), and hands back the raw
+ * `ws` WebSocket so that src/stream can apply backpressure (`ws.pause()`/`ws.resume()`,
+ * `ws.bufferedAmount`, `ws.send(.., cb)`).
  *
  * Errors before the upgrade are the apiserver's `Status` bodies (404 pod not found, 400 container
  * not valid / pod has no host, 403 RBAC) and reject as KubeApiError. After the 101, failures arrive
@@ -151,7 +152,8 @@ export class WsDialer {
   }
 
   /**
-   * Dial pods/portforward for one port (k8s-streams.md §2.1): `v4.channel.k8s.io` only (no v5
+   * Dial pods/portforward for one port (kubelet pkg/kubelet/cri/streaming/portforward/websocket.go):
+   * `v4.channel.k8s.io` only (no v5
    * for port-forward, so no half-close); data on channel 0 and errors on channel 1, each opened
    * by the port as 2 little-endian bytes. One TCP conversation per WebSocket. Resolves paused
    * (the kubelet writes both port prefixes, and maybe an error, at once): `ws.resume()` it.

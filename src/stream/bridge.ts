@@ -1,7 +1,8 @@
 /**
  * @module stream/bridge
- * Joins a Kubernetes exec/attach WebSocket (channel protocol, k8s-streams.md §1) to a Docker
- * client's hijacked connection (docker-wire.md §1), with backpressure both ways:
+ * Joins a Kubernetes exec/attach WebSocket (channel protocol: k8s.io/apimachinery
+ * pkg/util/remotecommand/constants.go, KEP-4006) to a Docker client's hijacked connection (moby
+ * api/server/router/container/container_routes.go postContainersAttach), with backpressure both ways:
  *
  * - output: channel 1/2 messages become stdcopy frames (non-TTY) or raw bytes (TTY: a terminal
  *   has one stream, the kubelet drops stderr). When the client's `write()` returns false the

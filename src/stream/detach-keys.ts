@@ -1,6 +1,6 @@
 /**
  * @module stream/detach-keys
- * Docker's detach key sequence (docker-wire.md §1.6): parsed exactly as moby's
+ * Docker's detach key sequence (`--detach-keys`, default ctrl-p,ctrl-q): parsed exactly as moby's
  * `github.com/moby/term` `ToBytes` does, and scanned on a TTY session's stdin as moby's
  * `escapeProxy` does (the daemon's `copyEscapable`, used only with a TTY).
  */

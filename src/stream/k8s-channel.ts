@@ -1,6 +1,6 @@
 /**
  * @module stream/k8s-channel
- * The Kubernetes remotecommand WebSocket channel protocol (k8s-streams.md §1.2-§1.7;
+ * The Kubernetes remotecommand WebSocket channel protocol (KEP-4006 for v5;
  * k8s.io/apimachinery `pkg/util/remotecommand/constants.go`, client-go `tools/remotecommand`):
  * one binary WebSocket message = one channel byte + payload. Channels: 0 stdin, 1 stdout,
  * 2 stderr, 3 error/status, 4 resize, 255 close (v5 only).
@@ -43,7 +43,7 @@ export function toBuffer(data: Buffer | ArrayBuffer | Buffer[] | Uint8Array): Bu
 
 /**
  * Split a binary message into its channel and payload (no copy). A zero-length message carries no
- * channel and yields `null` (the server skips those, k8s-streams.md §1.3).
+ * channel and yields `null` (the server skips those: apimachinery pkg/util/httpstream/wsstream/conn.go).
  */
 export function parseChannelMessage(data: Buffer): ChannelMessage | null {
   if (data.length === 0) return null;
@@ -66,7 +66,8 @@ export function stdinMessage(data: Uint8Array): Buffer {
 /**
  * `[4] + {"Width":W,"Height":H}`: a terminal resize, in client-go's shape (a Go struct with no JSON
  * tags; the Go server decodes keys case-insensitively). Only meaningful on a TTY session: on a
- * non-TTY session nothing drains the resize channel (k8s-streams.md §1.4), so don't send it there.
+ * non-TTY session nothing drains the resize channel (only a TTY session consumes resize events:
+ * kubelet cri/streaming/remotecommand), so don't send it there.
  */
 export function resizeMessage(width: number, height: number): Buffer {
   const w = clampU16(width);
@@ -91,7 +92,8 @@ export function canCloseStdin(protocol: string | undefined): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Channel 3: the session's final status (k8s-streams.md §1.5; client-go `errorDecoderV4`).
+// Channel 3: the session's final status (kubelet pkg/kubelet/cri/streaming/remotecommand/exec.go;
+// client-go tools/remotecommand/v4.go `errorDecoderV4`).
 
 /** The outcome carried on channel 3. */
 export type ChannelStatus =

@@ -1,7 +1,7 @@
 /**
  * @module stream/log-frames
- * One pods/log body -> Docker log output (docker-wire.md §1.8): stdcopy frames on one stream for a
- * non-TTY container, raw bytes for a TTY one.
+ * One pods/log body -> Docker log output (moby api/server/httputils/write_log_stream.go): stdcopy
+ * frames on one stream for a non-TTY container, raw bytes for a TTY one.
  *
  * - Pass-through (no timestamps asked of Kubernetes, or kept and nothing to filter): each chunk
  *   becomes one frame, no per-line work at all. Frame boundaries carry no meaning for Docker
@@ -20,7 +20,7 @@ import type { Emitter } from './bridge.js';
 export interface LogFramerOptions {
   /** The stdcopy stream for these bytes (default 1, stdout). Ignored with `tty`. */
   stream?: 1 | 2;
-  /** A TTY container's logs are raw bytes, no frames (docker-wire.md §1.4). */
+  /** A TTY container's logs are raw bytes, no frames (moby getContainersLogs: stdcopy only without a TTY). */
   tty?: boolean;
   /** The body carries Kubernetes timestamps (the request had `timestamps=true`). */
   timestamped?: boolean;

@@ -1,9 +1,10 @@
 /**
  * @module stream/log-lines
- * Line handling for Kubernetes log bodies with `timestamps=true` (k8s-streams.md §3.2): every line
- * starts with `2006-01-02T15:04:05.000000000Z ` (RFC 3339, UTC, exactly 9 fractional digits, one
- * space: kubelet `crilogs` RFC3339NanoFixed). Docker's `logs -t` prints the same format
- * (docker-wire.md §1.8), so keeping a prefix costs nothing and stripping it is a byte slice.
+ * Line handling for Kubernetes log bodies with `timestamps=true`: every line starts with
+ * `2006-01-02T15:04:05.000000000Z ` (RFC 3339, UTC, exactly 9 fractional digits, one space:
+ * kubelet pkg/kubelet/kuberuntime/logs/logs.go, RFC3339NanoFixed). Docker's `logs -t` prints the
+ * same format (moby api/server/httputils/write_log_stream.go, `jsonmessage.RFC3339NanoFixed`), so
+ * keeping a prefix costs nothing and stripping it is a byte slice.
  *
  * The timestamps are fixed width and UTC, so byte order is time order: comparisons are plain byte
  * compares of 30 bytes, never Date objects on the hot path.

@@ -1,7 +1,7 @@
 /**
  * @module stream/log-merge
  * Merge two timestamped pods/log bodies (split streams: `stream=Stdout` and `stream=Stderr`,
- * k8s-streams.md §3.1, gate PodLogsQuerySplitStreams) into one Docker log stream in timestamp
+ * KEP-3288, gate PodLogsQuerySplitStreams) into one Docker log stream in timestamp
  * order, line by line, each line on its own stdcopy stream (1 stdout, 2 stderr).
  *
  * Ordering: a side's lines go out while they are not later than the other side's next line; ties
@@ -13,8 +13,8 @@
  * waiting. dockerd gives no stronger order: its stdout and stderr are separate pipes copied by
  * separate goroutines. The same bound applies to an unfinished line (a prompt such as `name? `
  * written without a newline): after `holdMs` with no newline it goes out as it is, and the rest of
- * the line follows as a continuation (the kubelet prefixes only the start of a line, k8s-streams
- * §3.2, so the continuation carries no timestamp and is ordered by the last one seen).
+ * the line follows as a continuation (the kubelet prefixes only the start of a line, kuberuntime
+ * logs/logs.go, so the continuation carries no timestamp and is ordered by the last one seen).
  *
  * Backpressure: the sink's false pauses both sources until 'drain'; a side whose queue passes
  * `highWater` while it waits for the other is paused on its own. Memory per side is bounded by

@@ -1,8 +1,8 @@
 /**
  * @module stream/stdcopy
  * Docker's multiplexed stream ("stdcopy") framing: an 8-byte header `[stream, 0, 0, 0, len as
- * big-endian uint32]` and then `len` payload bytes (moby `pkg/stdcopy` / `daemon/server/stdcopymux`,
- * docker-wire.md §1.4). One write becomes one frame; zero-length frames are legal.
+ * big-endian uint32]` and then `len` payload bytes (moby `pkg/stdcopy` / `daemon/server/stdcopymux`).
+ * One write becomes one frame; zero-length frames are legal.
  *
  * {@link writeFrame} emits header + payload without copying large payloads; {@link StdcopyDemuxer}
  * parses a byte stream back into frames whatever the chunking, and fails like Go's `StdCopy`.

@@ -1,6 +1,6 @@
 /**
  * src/api/system.ts over HTTP: _ping, /version, /info, /events, OPTIONS. Field sets follow
- * docker-wire §3 and §5.3 (and what dockerd 26 answers, see test/e2e/system-oracle.test.ts).
+ * moby api/types/system/info.go (and what dockerd 26 answers, see test/e2e/system-oracle.test.ts).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -65,9 +65,9 @@ test('~> GET /version: every field, ApiVersion equal to the ping header', async 
 
 test('~> GET /info: the fields clients read, counts from the backend', async () => {
   const info = json((await httpRequest(srv, 'GET', '/info')).body);
-  // testcontainers (docker-wire §2.11 step 1)
+  // what testcontainers-node (container-runtime/clients/client.ts) and the docker CLI read from /info
   for (const k of ['IndexServerAddress', 'OperatingSystem', 'OSType', 'Architecture', 'NCPU', 'MemTotal', 'Runtimes', 'Labels', 'ServerVersion']) assert.ok(k in info, k);
-  // docker-wire §5.3
+  // the rest of moby's system.Info that `docker info` prints
   for (const k of ['ID', 'Name', 'KernelVersion', 'ContainersRunning', 'ContainersPaused', 'ContainersStopped', 'Images', 'Driver', 'DefaultRuntime', 'Swarm', 'SecurityOptions', 'CgroupDriver', 'CgroupVersion', 'Warnings'])
     assert.ok(k in info, k);
   assert.is(info.Containers, 3);

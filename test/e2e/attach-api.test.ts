@@ -1,5 +1,5 @@
 /**
- * Attach through the API as dockerode and testcontainers use it (docker-wire §1.1): the upgraded
+ * Attach through the API as dockerode and testcontainers use it (docker-modem lib/modem.js): the upgraded
  * path with `hijack:true` (dockerode writes the chunk terminator `0\r\n\r\n` right after the head),
  * the plain 200 path, stdin with StdinOnce over the hijacked socket and its half-close, `logs=1`,
  * a resize sent before start, a client that disconnects (a detach: the container keeps running, a

@@ -5,8 +5,7 @@
  *   split stdcopy headers);
  * - `node dist/bench/run.js --quick` runs every scenario on a local kube-sim: every run verified
  *   (every byte, every exit code, zero failed concurrent streams), and results.json, the table and
- *   both SVG charts written. A kuber-api endpoint that answers 501 "not supported" (a feature not
- *   on this branch yet) is reported with a SKIP line instead of failing.
+ *   both SVG charts written. Every path must succeed: a 501 from kuber-api fails like any error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -96,24 +95,18 @@ test('~> npm run bench -- --quick: every scenario runs, every byte and exit code
     };
     const groups = new Set(r.cases.map((c) => c.group));
     for (const g of ['control', 'logs', 'attach', 'exec', 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
-    let skipped = 0;
     for (const c of r.cases) {
       for (const p of c.group === 'control' && c.id === 'create+start' ? ['a', 'b'] : ['a', 'b', 'c']) {
         const ss = r.samples.filter((s) => s.case === c.id && s.path === p);
         assert.ok(ss.length > 0, `no sample for ${c.id} on path ${p}`);
         for (const s of ss) {
-          if (!s.ok && p === 'a' && /\b501\b.*not supported/.test(s.error ?? '')) {
-            skipped++;
-            console.log(`SKIP ${c.id} (a): kuber-api answers 501 on this branch: ${s.error!.slice(0, 160)}`);
-            continue;
-          }
           assert.ok(s.ok, `${c.id} (${p}) failed: ${s.error}`);
           if (c.metric === 'concurrency') assert.is(s.failed, 0, `${c.id} (${p}): ${s.failed} of ${s.streams} streams failed`);
           if (c.metric === 'throughput' || c.metric === 'concurrency' || c.metric === 'memory') assert.ok((s.bytes ?? 0) > 0, `${c.id} (${p}): no verified bytes`);
         }
       }
     }
-    assert.ok(code === 0 || (code === 1 && skipped > 0), `bench exited ${code}:\n${output.slice(-3000)}`);
+    assert.is(code, 0, `bench exited ${code}:\n${output.slice(-3000)}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, writeFileSync, chmodSync, utimesSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, chmodSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
@@ -18,6 +18,7 @@ import { ok, until } from './containers-cases.js';
 import { connect } from 'node:net';
 import { rss } from '../helpers/streams-env.js';
 import { decodeStat, http, registerCpCases } from './cp-cases.js';
+import { findOracle } from '../helpers/tools.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/tar/index.js';
 
 let sim: SpawnedSim;
@@ -132,11 +133,8 @@ t('~> GET archive read slowly: kuber-api does not buffer the archive (RSS bounde
 });
 
 t('~> the stat header matches a real dockerd for the same file (dockerd-oracle)', async () => {
-  const oracle = '/run/docker-oracle.sock';
-  if (!existsSync(oracle)) {
-    console.log('SKIP stat header vs dockerd: dockerd-oracle is not running (/work/shared/tools/dockerd-oracle up)');
-    return;
-  }
+  const oracle = await findOracle('stat header vs dockerd');
+  if (!oracle) return;
   const w = work();
   writeFileSync(join(w, 'same.txt'), 'same bytes\n');
   chmodSync(join(w, 'same.txt'), 0o604);

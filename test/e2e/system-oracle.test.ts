@@ -1,32 +1,19 @@
 /**
- * Differential checks against a real dockerd (`/work/shared/tools/dockerd-oracle up`): the same
- * raw requests to both, and the parts of the answers clients depend on must agree (status,
- * content type, header names, error wording, field sets). Skipped when no oracle is running.
- * ORACLE_SOCKET overrides the socket path (default /run/docker-oracle.sock).
+ * Differential checks against a real dockerd (the dockerd-oracle: `../shared/tools/dockerd-oracle up`,
+ * relative to the repository; `.ci/run` starts it): the same raw requests to both, and the parts of
+ * the answers clients depend on must agree (status, content type, header names, error wording,
+ * field sets). Skipped with a SKIP line when no oracle runs; failed when ORACLE_SOCKET promised one
+ * (test/helpers/tools.ts).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import net from 'node:net';
-import { existsSync } from 'node:fs';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { httpRequest, rawExchange, parseResponses, type ParsedResponse } from '../helpers/raw-client.js';
+import { findOracle } from '../helpers/tools.js';
 
-const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
-
-async function oracleUp(): Promise<boolean> {
-  if (!existsSync(ORACLE)) return false;
-  return new Promise((resolve) => {
-    const s = net.connect(ORACLE);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-const up = await oracleUp();
-if (!up) console.log(`SKIP dockerd differential tests: no dockerd-oracle at ${ORACLE} (start one with /work/shared/tools/dockerd-oracle up)`);
+const found = await findOracle('dockerd differential tests');
+const up = !!found;
+const ORACLE = found ?? '';
 const t = up ? test : test.skip;
 
 let srv: TestServer;

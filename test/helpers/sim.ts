@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { start, type SimHandle, type SimOptions } from '../../src/sim/index.js';
 import type { Faults } from '../../src/sim/faults.js';
+import { kubectlPath } from './tools.js';
 
 export type { SimHandle, SimOptions };
 
@@ -116,7 +117,8 @@ export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
   };
 }
 
-export const KUBECTL = (version: string) => `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`;
+/** kubectl of a minor version ('1.33'): `kubectl.1.33` beside the kubectl on PATH (test/helpers/tools.ts). */
+export const KUBECTL = (version: string): string => kubectlPath(version);
 
 export interface KubectlResult {
   code: number | null;

@@ -45,7 +45,7 @@ test.after(async () => {
   await sim.stop();
   rmSync(cache, { recursive: true, force: true });
 });
-if (!have) console.log('SKIP kubectl tests: /usr/lib/google-cloud-sdk/bin/kubectl.1.33 is not installed');
+if (!have) console.log(`SKIP kubectl tests: ${KUBECTL('1.33')} is missing (kubectl.1.NN beside the kubectl on PATH)`);
 const t = have ? test : test.skip;
 
 t('~> unknown fields: kubectl apply (Strict) is refused as a real apiserver does; --validate=false drops them', async () => {
@@ -175,6 +175,7 @@ t('~> delete ns waits until the namespace is gone', async () => {
 
 for (const v of ['1.30', '1.27']) {
   const tv = have && existsSync(KUBECTL(v)) ? test : test.skip;
+  if (have && !existsSync(KUBECTL(v))) console.log(`SKIP kubectl ${v} test: ${KUBECTL(v)} is missing`);
   tv(`~> kubectl ${v}: get, apply twice, get pods, delete`, async () => {
     assert.match(await ok(['get', 'ns'], v), /^default\s+Active/m);
     assert.match(await ok(['apply', '-f', '-'], v, POD()), /pod\/web created/);

@@ -61,7 +61,7 @@ test.after(async (ctx) => {
 });
 
 const t = (name: string, fn: () => Promise<void>) => (have ? test(name, fn) : test.skip(name, fn));
-if (!have) console.log('SKIP kubectl kubelet tests: /usr/lib/google-cloud-sdk/bin/kubectl.1.33 or kubectl.1.30 is missing');
+if (!have) console.log(`SKIP kubectl kubelet tests: ${KUBECTL('1.33')} or ${KUBECTL('1.30')} is missing (kubectl.1.NN beside the kubectl on PATH)`);
 
 t('~> apply a pod; get -w shows Pending -> ContainerCreating -> Running -> Completed; get prints the table', async () => {
   const watch = spawn(KUBECTL('1.33'), ['--kubeconfig', ctxRef.sim.kubeconfigPath, '--cache-dir', join(ctxRef.cache, '1.33'), 'get', 'pods', '-w', '--field-selector', 'metadata.name=short'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -179,7 +179,7 @@ t('~> delete pod waits for the graceful deletion; the pod is gone afterwards', a
 });
 
 t('~> kubectl 1.27 (SPDY only) gets a clear error, not a hang', async () => {
-  if (!existsSync(KUBECTL('1.27'))) return;
+  if (!existsSync(KUBECTL('1.27'))) return console.log(`SKIP kubectl 1.27 SPDY test: ${KUBECTL('1.27')} is missing`);
   await ok(['apply', '-f', '-'], '1.33', podYaml('old', ['sleep', '3600']));
   await waitRunning('old');
   const t0 = Date.now();
