@@ -22,6 +22,12 @@ function defaultContainer(c: Obj): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
+  // SetDefaults_Pod (pkg/apis/core/v1/defaults.go): a limit without a request is the request too.
+  const lim = c.resources.limits;
+  if (lim && typeof lim === 'object') {
+    const req = (c.resources.requests ??= {});
+    for (const k of Object.keys(lim)) req[k] ??= lim[k];
+  }
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
   for (const e of c.env ?? []) {
     if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
