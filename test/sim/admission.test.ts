@@ -248,6 +248,13 @@ test('NamespaceLifecycle: a terminating namespace refuses new objects (with and 
   assert.is(refused(() => store.create(PODS, 't', { metadata: { generateName: 'p-' }, spec: pod('x').spec }), 403).message, 'pods is forbidden: unable to create new content in namespace t because it is being terminated');
 });
 
+test('quantities must parse (400 as the decoder answers)', async () => {
+  const { store } = await setup({ d: {} });
+  const re = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+  assert.is(refused(() => store.create(QUOTA, 'd', { metadata: { name: 'q' }, spec: { hard: { pods: 'many' } } }), 400).message, `ResourceQuota in version "v1" cannot be handled as a ResourceQuota: ${re}`);
+  assert.is(refused(() => store.create(PODS, 'd', pod('p', { containers: [{ name: 'main', image: 'busybox', resources: { limits: { memory: '1x' } } }] })), 400).message, "Pod in version \"v1\" cannot be handled as a Pod: unable to parse quantity's suffix");
+});
+
 test('defaults unchanged: no labels, quotas or limit ranges -> privileged, hostPath, root pods admitted without warnings', async () => {
   const { store } = await setup();
   const warnings: string[] = [];
