@@ -72,6 +72,8 @@ export function defaultPodSpec(spec: Obj): void {
   for (const c of spec.containers ?? []) defaultContainer(c);
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const v of spec.volumes ?? []) {
+    // SetDefaults_Volume: a volume with no source is an emptyDir.
+    if (v && typeof v === 'object' && Object.keys(v).every((k) => k === 'name')) v.emptyDir = {};
     if (v.configMap) v.configMap.defaultMode ??= 420;
     if (v.secret) v.secret.defaultMode ??= 420;
     if (v.downwardAPI) v.downwardAPI.defaultMode ??= 420;
