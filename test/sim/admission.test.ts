@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { installAdmission } from '../../src/sim/admission/index.js';
+import { installAdmission, syncQuotas } from '../../src/sim/admission/index.js';
 import { StatusError } from '../../src/sim/status.js';
 import { Lifecycle } from '../../src/sim/store/lifecycle.js';
 import { defOf } from '../../src/sim/store/resources.js';
@@ -157,6 +157,31 @@ test('ResourceQuota pods=2: the third pod is refused with the real message; stat
     p.status.phase = 'Succeeded';
   });
   assert.equal((store.get(QUOTA, 'q', 'two-pods') as Obj).status.used, { pods: '1' });
+});
+
+test('ResourceQuota controller: usage kept write by write equals a full recount', async () => {
+  const { store, lc } = await setup({ m: {} });
+  store.create(QUOTA, 'm', { metadata: { name: 'all' }, spec: { hard: { pods: '100', 'count/pods': '100', 'requests.cpu': '100', 'limits.memory': '100Gi', configmaps: '100', services: '100', 'services.nodeports': '100' } } });
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >>> 8) % n);
+  for (let i = 0; i < 200; i++) {
+    const name = `o${rnd(20)}`;
+    const op = rnd(5);
+    try {
+      if (op === 0) store.create(PODS, 'm', pod(name, { containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: `${1 + rnd(500)}m` }, limits: { memory: `${1 + rnd(300)}Mi` } } }] }));
+      else if (op === 1) lc.delete(PODS, 'm', name, { gracePeriodSeconds: 0 });
+      else if (op === 2) store.mutate(PODS, 'm', name, (p: Obj) => void (p.status.phase = ['Running', 'Succeeded', 'Failed'][rnd(3)]));
+      else if (op === 3) store.create(CM, 'm', { metadata: { name } });
+      else store.create(SVC, 'm', { metadata: { name: `s${name}` }, spec: { type: rnd(2) ? 'NodePort' : 'ClusterIP', ports: [{ port: 80 }, { port: 81 }] } });
+    } catch (err) {
+      if (!(err instanceof StatusError) || ![404, 409].includes(err.code)) throw err;
+    }
+  }
+  const incremental = (store.get(QUOTA, 'm', 'all') as Obj).status.used;
+  store.mutate(QUOTA, 'm', 'all', (q: Obj) => void delete q.status);
+  syncQuotas(store, 'm');
+  assert.equal(incremental, (store.get(QUOTA, 'm', 'all') as Obj).status.used);
+  assert.ok(Number(incremental['count/pods']) > 0, 'the run created pods');
 });
 
 test('ResourceQuota compute: pods without requests are refused, requests and limits are summed and limited', async () => {

@@ -14,7 +14,8 @@ type Obj = Record<string, any>;
 export interface QuotaEvaluator {
   /** MatchingResources: which of a quota's resource names this evaluator accounts. */
   matching(names: string[]): string[];
-  usage(obj: Obj, now: number): ResourceList;
+  /** A pure function of the object: the controller adds and subtracts it as objects change. */
+  usage(obj: Obj): ResourceList;
   /** Handles: which operations can change usage. */
   handles(operation: 'CREATE' | 'UPDATE', subresource: string | undefined): boolean;
   /** Whether the object falls under a quota scope (scoped quotas match pods only). */
@@ -52,15 +53,14 @@ function computeUsage(requests: ResourceList, limits: ResourceList): ResourceLis
   return out;
 }
 
-/** QuotaV1Pod: terminal pods, and pods past their deletion grace, no longer use compute quota. */
-function chargeable(pod: Obj, now: number): boolean {
+/**
+ * QuotaV1Pod: terminal pods no longer use compute quota. (Upstream also stops charging a pod
+ * stuck terminating past its grace period, a lost node's; kube-sim's kubelet removes deleted pods
+ * itself, and usage has to depend on the object alone to be counted incrementally.)
+ */
+function chargeable(pod: Obj): boolean {
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') return false;
-  const m = pod.metadata ?? {};
-  if (m.deletionTimestamp && m.deletionGracePeriodSeconds != null) {
-    if (now > Date.parse(m.deletionTimestamp) + m.deletionGracePeriodSeconds * 1000) return false;
-  }
-  return true;
+  return phase !== 'Succeeded' && phase !== 'Failed';
 }
 
 function qosBestEffort(spec: Obj): boolean {
@@ -107,9 +107,9 @@ function podScope(scope: Obj, pod: Obj): boolean {
 
 const podEvaluator: QuotaEvaluator = {
   matching: (names) => names.filter((n) => POD_RESOURCES.includes(n) || n.startsWith('hugepages-') || n.startsWith('requests.hugepages-') || isExtendedForQuota(n)),
-  usage(pod, now) {
+  usage(pod) {
     const out: ResourceList = new Map([['count/pods', ONE]]);
-    if (!chargeable(pod, now)) return out;
+    if (!chargeable(pod)) return out;
     for (const [k, v] of computeUsage(podRequests(pod.spec ?? {}), podLimits(pod.spec ?? {}))) out.set(k, v);
     return out;
   },

@@ -5,14 +5,14 @@
  *   CheckRequest): for every quota of the namespace that covers the object, the constraints
  *   ("failed quota: q: must specify limits.cpu for: main"), then used + requested <= hard
  *   ("exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"), as 403s;
- * - the quota controller (pkg/controller/resourcequota): `status.hard` = `spec.hard` and
- *   `status.used` recounted from the namespace's objects after every write that can change it —
- *   synchronously, so a Pod that is admitted is in the next request's `used`, as the real admission
- *   writes the new usage before it admits.
+ * - the quota controller (pkg/controller/resourcequota): `status.hard` = `spec.hard`, `status.used`
+ *   counted in full when a quota is created or changed, then kept current write by write (each
+ *   change adds the object's new usage and subtracts its old one) — synchronously, so a Pod that
+ *   is admitted is in the next request's `used`, as the real admission writes the new usage
+ *   before it admits.
  */
-import { addQuantity, canonicalQuantity, cmpQuantity, formatQuantity, parseQuantity, ZERO, type Quantity } from '../../kube/quantity.js';
+import { addQuantity, canonicalQuantity, cmpQuantity, formatQuantity, parseQuantity, subQuantity, ZERO, type Quantity } from '../../kube/quantity.js';
 import type { ResourceList } from '../../kube/pod-resources.js';
-import type { KObject } from '../types.js';
 import { defOf, RESOURCES, type ResourceDef } from '../store/resources.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { evaluatorFor, quotaIgnored, type QuotaEvaluator } from './quota-usage.js';
@@ -52,7 +52,7 @@ const mask = (l: ResourceList, names: Iterable<string>) => {
   return new Map([...l].filter(([k]) => keep.has(k)));
 };
 
-export function resourceQuotaPlugin(store: Store, now: () => number = Date.now): AdmissionPlugin {
+export function resourceQuotaPlugin(store: Store): AdmissionPlugin {
   return {
     name: 'ResourceQuota',
     admit(a) {
@@ -63,7 +63,7 @@ export function resourceQuotaPlugin(store: Store, now: () => number = Date.now):
       const ev = evaluatorFor(a.def);
       if (!ev.handles(a.operation, a.subresource)) return;
       const quotas = store.list(QUOTAS, a.namespace) as Obj[];
-      if (quotas.length) checkRequest(a, ev, quotas, now());
+      if (quotas.length) checkRequest(a, ev, quotas);
     },
   };
 }
@@ -81,7 +81,7 @@ function canonicalHard(q: Obj): void {
 }
 
 /** CheckRequest: throws the first quota the object would break. */
-function checkRequest(a: AdmissionAttributes, ev: QuotaEvaluator, quotas: Obj[], now: number): void {
+function checkRequest(a: AdmissionAttributes, ev: QuotaEvaluator, quotas: Obj[]): void {
   const name = a.name || a.object.metadata?.generateName || 'Unknown';
   const interesting: Obj[] = [];
   for (const q of quotas) {
@@ -95,14 +95,14 @@ function checkRequest(a: AdmissionAttributes, ev: QuotaEvaluator, quotas: Obj[],
     interesting.push(q);
   }
   if (!interesting.length) return;
-  const input = ev.usage(a.object, now);
+  const input = ev.usage(a.object);
   const negative = [...input].filter(([, v]) => v.nano < 0n).map(([k]) => k);
   if (negative.length) throw forbidden(a, `quota usage is negative for resource(s): ${negative.sort().join(',')}`, name);
   for (const q of interesting) {
     let delta = input;
     if (a.operation === 'UPDATE' && a.old && quotaMatches(ev, q, a.old as Obj)) {
       // Charge the growth only (SubtractWithNonNegativeResult).
-      const prev = ev.usage(a.old as Obj, now);
+      const prev = ev.usage(a.old as Obj);
       delta = new Map([...input].map(([k, v]) => [k, { nano: v.nano - (prev.get(k)?.nano ?? 0n) > 0n ? v.nano - (prev.get(k)?.nano ?? 0n) : 0n, format: v.format }] as [string, Quantity]));
     }
     delta = new Map([...delta].filter(([, v]) => v.nano !== 0n));
@@ -119,36 +119,65 @@ function checkRequest(a: AdmissionAttributes, ev: QuotaEvaluator, quotas: Obj[],
 
 // ------------------------------------------------------------------ the quota controller
 
+/** Every namespaced resource kube-sim serves, except what quota ignores. */
+const COUNTED = RESOURCES.filter((d) => d.namespaced && !quotaIgnored(d));
+
 /** Recount `status.used` of every quota in the namespace (CalculateUsage, masked to the hard names). */
-export function syncQuotas(store: Store, namespace: string, now: number = Date.now()): void {
-  for (const q of store.list(QUOTAS, namespace) as Obj[]) syncQuota(store, q, now);
+export function syncQuotas(store: Store, namespace: string): void {
+  for (const q of store.list(QUOTAS, namespace) as Obj[]) syncQuota(store, q);
 }
 
-function syncQuota(store: Store, q: Obj, now: number): void {
+/** A full count: when a quota is created or its spec changes (the controller's sync). */
+function syncQuota(store: Store, q: Obj): void {
   const hard: Record<string, string> = { ...(q.spec?.hard ?? {}) };
   const names = Object.keys(hard);
   const used = new Map<string, Quantity>(names.map((n) => [n, ZERO]));
   const scopes = scopesOf(q);
   for (const def of COUNTED) {
     const ev = evaluatorFor(def);
-    const tracked = ev.matching(names);
-    if (!tracked.length) continue;
+    if (!ev.matching(names).length) continue;
     for (const o of store.list(def, q.metadata.namespace) as Obj[]) {
       if (!scopes.every((s) => ev.matchesScope(s, o))) continue;
-      for (const [k, v] of ev.usage(o, now)) if (used.has(k)) used.set(k, addQuantity(used.get(k)!, v));
+      for (const [k, v] of ev.usage(o)) if (used.has(k)) used.set(k, addQuantity(used.get(k)!, v));
     }
   }
-  const status = { hard, used: Object.fromEntries([...used].map(([k, v]) => [k, formatQuantity(v)])) };
+  writeStatus(store, q, { hard, used: Object.fromEntries([...used].map(([k, v]) => [k, formatQuantity(v)])) });
+}
+
+function writeStatus(store: Store, q: Obj, status: Obj): void {
   store.mutate(QUOTAS, q.metadata.namespace, q.metadata.name, (o: Obj) => {
     o.status = status;
   });
 }
 
-/** Every namespaced resource kube-sim serves, except what quota ignores. */
-const COUNTED = RESOURCES.filter((d) => d.namespaced && !quotaIgnored(d));
+/**
+ * One object changed: add its new usage and subtract its old one, for every quota that counts it
+ * (the replenishment a real controller does by recounting, here exact and O(quotas) per write).
+ */
+function adjust(store: Store, q: Obj, ev: QuotaEvaluator, next: Obj | undefined, prev: Obj | undefined): void {
+  if (!q.status?.hard || !q.status?.used) return syncQuota(store, q);
+  const names = ev.matching(Object.keys(q.status.hard));
+  if (!names.length) return;
+  const scopes = scopesOf(q);
+  const inScope = (o: Obj | undefined) => o && scopes.every((s) => ev.matchesScope(s, o));
+  const plus = inScope(next) ? ev.usage(next!) : undefined;
+  const minus = inScope(prev) ? ev.usage(prev!) : undefined;
+  const used: Record<string, string> = { ...q.status.used };
+  let changed = false;
+  for (const n of names) {
+    const a = plus?.get(n), s = minus?.get(n);
+    if ((a?.nano ?? 0n) === (s?.nano ?? 0n)) continue;
+    let v = parseQuantity(used[n] ?? '0');
+    if (a) v = addQuantity(v, a);
+    if (s) v = subQuantity(v, s);
+    used[n] = formatQuantity(v);
+    changed = true;
+  }
+  if (changed) writeStatus(store, q, { ...q.status, used });
+}
 
-/** The store hook: which writes can change some quota's usage, and the recount they need. */
-export function quotaController(store: Store, now: () => number = Date.now): (def: ResourceDef, ev: StoreEvent) => void {
+/** The store hook: keeps every quota's `status.used` current after each write. */
+export function quotaController(store: Store): (def: ResourceDef, ev: StoreEvent) => void {
   return (def, ev) => {
     const ns = ev.object.metadata.namespace;
     if (!ns || !def.namespaced || quotaIgnored(def)) return;
@@ -157,19 +186,13 @@ export function quotaController(store: Store, now: () => number = Date.now): (de
       if (ev.type === 'DELETED') return;
       const o = ev.object as Obj;
       if (ev.type === 'MODIFIED' && JSON.stringify((ev.prev as Obj | undefined)?.spec) === JSON.stringify(o.spec) && o.status?.hard) return;
-      return syncQuota(store, o, now());
+      return syncQuota(store, o);
     }
-    if (!store.list(QUOTAS, ns).length) return;
-    if (ev.type === 'MODIFIED' && !usageMayChange(def, ev.object, ev.prev)) return;
-    syncQuotas(store, ns, now());
+    const quotas = store.list(QUOTAS, ns) as Obj[];
+    if (!quotas.length) return;
+    const e = evaluatorFor(def);
+    const next = ev.type === 'DELETED' ? undefined : (ev.object as Obj);
+    const prev = ev.type === 'ADDED' ? undefined : ((ev.prev ?? ev.object) as Obj);
+    for (const q of quotas) adjust(store, q, e, next, prev);
   };
-}
-
-/** Pods change usage with their phase, deletion and resources; services with their type and ports. */
-function usageMayChange(def: ResourceDef, next: KObject, prev: KObject | undefined): boolean {
-  if (!prev) return true;
-  const n = next as Obj, p = prev as Obj;
-  if (def.resource === 'pods') return n.status?.phase !== p.status?.phase || n.metadata.deletionTimestamp !== p.metadata.deletionTimestamp || JSON.stringify(n.spec) !== JSON.stringify(p.spec);
-  if (def.resource === 'services' || def.resource === 'persistentvolumeclaims') return JSON.stringify(n.spec) !== JSON.stringify(p.spec) || n.metadata.annotations !== p.metadata.annotations;
-  return false;
 }
