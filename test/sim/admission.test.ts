@@ -222,6 +222,22 @@ test('ResourceQuota object counts and storage: configmaps, services, persistentv
   assert.equal(used, { configmaps: '2', services: '1', persistentvolumeclaims: '2', 'requests.storage': '3Gi', 'count/secrets': '0' });
 });
 
+test('ResourceQuota validation: unknown resource names, negative amounts, bad scopes (422)', async () => {
+  const { store } = await setup({ v: {} });
+  const q = (spec: Obj) => () => store.create(QUOTA, 'v', { metadata: { name: 'bad' }, spec });
+  assert.is(
+    refused(q({ hard: { 'limit.cpu': '1' } }), 422).message,
+    'ResourceQuota "bad" is invalid: [spec.hard[limit.cpu]: Invalid value: "limit.cpu": must be a standard resource type or fully qualified, spec.hard[limit.cpu]: Invalid value: "limit.cpu": must be a standard resource for quota]',
+  );
+  assert.is(refused(q({ hard: { pods: '-1' } }), 422).message, 'ResourceQuota "bad" is invalid: spec.hard[pods]: Invalid value: "-1": must be greater than or equal to 0');
+  assert.is(refused(q({ hard: { 'requests.cpu': '1' }, scopes: ['BestEffort'] }), 422).message, 'ResourceQuota "bad" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{"BestEffort"}: unsupported scope applied to resource');
+  assert.is(
+    refused(q({ hard: { pods: '1' }, scopes: ['Terminating', 'NotTerminating'] }), 422).message,
+    'ResourceQuota "bad" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{"Terminating", "NotTerminating"}: conflicting scopes',
+  );
+  store.create(QUOTA, 'v', { metadata: { name: 'good' }, spec: { hard: { 'count/deployments.apps': '2', 'requests.nvidia.com/gpu': '1', 'hugepages-2Mi': '1Gi' } } });
+});
+
 test('ResourceQuota scopes: a BestEffort quota counts only best-effort pods', async () => {
   const { store } = await setup({ s: {} });
   store.create(QUOTA, 's', { metadata: { name: 'be' }, spec: { hard: { pods: '1' }, scopes: ['BestEffort'] } });

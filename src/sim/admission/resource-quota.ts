@@ -16,6 +16,7 @@ import type { ResourceList } from '../../kube/pod-resources.js';
 import { defOf, RESOURCES, type ResourceDef } from '../store/resources.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { evaluatorFor, quotaIgnored, type QuotaEvaluator } from './quota-usage.js';
+import { invalidQuota, validateQuotaSpec } from './quota-validation.js';
 import { forbidden, type AdmissionAttributes, type AdmissionPlugin } from './types.js';
 
 type Obj = Record<string, any>;
@@ -59,6 +60,10 @@ export function resourceQuotaPlugin(store: Store): AdmissionPlugin {
       if (a.def === QUOTAS && !a.subresource) canonicalHard(a.object);
     },
     validate(a) {
+      if (a.def === QUOTAS && !a.subresource) {
+        const errs = validateQuotaSpec(a.object.spec);
+        if (errs.length) throw invalidQuota(a.name, errs);
+      }
       if (!a.namespace || quotaIgnored(a.def) || (a.operation === 'CREATE' && a.def.resource === 'namespaces')) return;
       const ev = evaluatorFor(a.def);
       if (!ev.handles(a.operation, a.subresource)) return;
