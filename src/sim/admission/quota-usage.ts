@@ -148,7 +148,9 @@ const serviceEvaluator: QuotaEvaluator = {
     if (type === 'NodePort') out.set('services.nodeports', quantityOf(ports));
     if (type === 'LoadBalancer') {
       out.set('services.loadbalancers', ONE);
-      if (svc.spec?.allocateLoadBalancerNodePorts !== false) out.set('services.nodeports', quantityOf(ports));
+      // Without allocated node ports only the explicitly asked ones count.
+      const explicit = (svc.spec?.ports ?? []).filter((p: Obj) => p.nodePort).length;
+      out.set('services.nodeports', quantityOf(svc.spec?.allocateLoadBalancerNodePorts === false ? explicit : ports));
     }
     return out;
   },
