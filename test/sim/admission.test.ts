@@ -102,15 +102,15 @@ test('PodSecurity warn: admitted with the Warning text; enforce refuses before w
   assert.match(w2[0]!, /^would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
 });
 
-test('PodSecurity: status and binding writes are not evaluated; an image change is', async () => {
-  const { store } = await setup({ b: ENFORCE('baseline') });
-  store.create(PODS, 'b', pod('p'));
+test('PodSecurity on updates: status writes and label/annotation changes pass; an image change is evaluated', async () => {
+  const { store } = await setup({ b: {} });
+  store.create(PODS, 'b', pod('p', { hostNetwork: true }));
+  store.patch(NS, undefined, 'b', 'merge', { metadata: { labels: ENFORCE('baseline') } });
   store.update(PODS, 'b', 'p', { ...(store.get(PODS, 'b', 'p') as Obj), status: { phase: 'Running' } }, { subresource: 'status' });
-  const p = store.get(PODS, 'b', 'p') as Obj;
-  const next = structuredClone(p);
-  next.spec.containers[0].image = 'busybox:1.36';
-  store.update(PODS, 'b', 'p', next);
-  assert.is((store.get(PODS, 'b', 'p') as Obj).spec.containers[0].image, 'busybox:1.36');
+  store.patch(PODS, 'b', 'p', 'merge', { metadata: { labels: { touched: 'yes' } } });
+  const err = refused(() => store.patch(PODS, 'b', 'p', 'strategic', { spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } }), 403);
+  assert.is(err.message, 'pods "p" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)');
+  assert.is((store.get(PODS, 'b', 'p') as Obj).spec.containers[0].image, 'busybox');
 });
 
 test('PodSecurity namespaces: a bad level or version is refused (422); tightening enforce warns about existing pods', async () => {
