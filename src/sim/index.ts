@@ -41,6 +41,8 @@ export interface SimOptions {
   watchHistorySize?: number;
   /** A watcher whose unsent output exceeds this is closed (default 64 MiB). */
   maxWatchBufferBytes?: number;
+  /** Existing pods Pod Security checks when a namespace's enforce level tightens (default 3000, as upstream). */
+  podSecurityMaxPodsToCheck?: number;
   /** The one node's name (default 'kube-sim'). */
   nodeName?: string;
   /** Passed through to the kubelet. */
@@ -88,7 +90,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
 
   const store = new Store({ historySize: opts.watchHistorySize ?? 5000, nodeName });
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
-  installAdmission(store);
+  installAdmission(store, { namespaceMaxPodsToCheck: opts.podSecurityMaxPodsToCheck ?? 3000 });
   const faults = new FaultRegistry();
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
   store.create(NODES, undefined, nodeObject(nodeName));
