@@ -4,7 +4,7 @@
  * `kubectl create quota`, `describe quota`, the `get resourcequota,limitrange` tables, LimitRange
  * defaults, and a terminating namespace refusing new objects.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -34,7 +34,7 @@ spec:
 const NAMESPACE = (name: string, labels: Record<string, string>) =>
   `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels:\n${Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n')}\n`;
 
-const have = KUBECTL('1.33') !== undefined && (await import('node:fs')).existsSync(KUBECTL('1.33'));
+const have = existsSync(KUBECTL('1.33'));
 test.before(async () => {
   if (!have) return;
   sim = await startSim();
