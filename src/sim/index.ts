@@ -14,6 +14,7 @@ import { ApiServer } from './apiserver/server.js';
 import { ensureCerts } from './apiserver/tls.js';
 import { kubeconfigObject, kubeconfigYaml } from './kubeconfig.js';
 import { Lifecycle } from './store/lifecycle.js';
+import { installAdmission } from './admission/index.js';
 import { defOf } from './store/resources.js';
 import { Store } from './store/store.js';
 import type { ImageConfig, Kubelet } from './types.js';
@@ -40,6 +41,8 @@ export interface SimOptions {
   watchHistorySize?: number;
   /** A watcher whose unsent output exceeds this is closed (default 64 MiB). */
   maxWatchBufferBytes?: number;
+  /** Existing pods Pod Security checks when a namespace's enforce level tightens (default 3000, as upstream). */
+  podSecurityMaxPodsToCheck?: number;
   /** The one node's name (default 'kube-sim'). */
   nodeName?: string;
   /** Passed through to the kubelet. */
@@ -87,6 +90,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
 
   const store = new Store({ historySize: opts.watchHistorySize ?? 5000, nodeName });
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
+  installAdmission(store, { namespaceMaxPodsToCheck: opts.podSecurityMaxPodsToCheck ?? 3000 });
   const faults = new FaultRegistry();
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
   store.create(NODES, undefined, nodeObject(nodeName));

@@ -22,6 +22,12 @@ function defaultContainer(c: Obj): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
+  // SetDefaults_Pod (pkg/apis/core/v1/defaults.go): a limit without a request is the request too.
+  const lim = c.resources.limits;
+  if (lim && typeof lim === 'object') {
+    const req = (c.resources.requests ??= {});
+    for (const k of Object.keys(lim)) req[k] ??= lim[k];
+  }
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
   for (const e of c.env ?? []) {
     if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
@@ -66,6 +72,8 @@ export function defaultPodSpec(spec: Obj): void {
   for (const c of spec.containers ?? []) defaultContainer(c);
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const v of spec.volumes ?? []) {
+    // SetDefaults_Volume: a volume with no source is an emptyDir.
+    if (v && typeof v === 'object' && Object.keys(v).every((k) => k === 'name')) v.emptyDir = {};
     if (v.configMap) v.configMap.defaultMode ??= 420;
     if (v.secret) v.secret.defaultMode ??= 420;
     if (v.downwardAPI) v.downwardAPI.defaultMode ??= 420;

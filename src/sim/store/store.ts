@@ -45,6 +45,26 @@ export interface WriteOptions {
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
+// ---- admission seam (src/sim/admission): the one hook on the create/update path
+/** What an admission plugin sees (k8s.io/apiserver/pkg/admission Attributes). */
+export interface AdmissionAttributes {
+  operation: 'CREATE' | 'UPDATE';
+  def: ResourceDef;
+  namespace: string | undefined;
+  /** The object's name (generated already when generateName was used). */
+  name: string;
+  subresource?: string;
+  /** The incoming object, defaulted; plugins may change it in the 'mutate' phase only. */
+  object: Record<string, any>;
+  old?: KObject;
+  dryRun: boolean;
+  /** Warning: 299 headers for the client. */
+  warnings: string[];
+}
+/** Mutating admission runs after defaulting, validating admission after validation, both before the write. */
+export type AdmissionHook = (phase: 'mutate' | 'validate', a: AdmissionAttributes) => void;
+// ---- end admission seam
+
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** Deep-freeze a JSON value (stored objects are immutable). */
@@ -81,6 +101,8 @@ export class Store implements KubeletStore {
   readonly dependents = new Map<string, Set<string>>();
   /** Hooks run after every committed write (the lifecycle controllers). */
   readonly afterWrite: Array<(def: ResourceDef, ev: StoreEvent) => void> = [];
+  /** Admission plugins (src/sim/admission), installed by start(); none: everything is admitted. */
+  admission?: AdmissionHook;
 
   constructor(readonly opts: StoreOptions = {}) {
     this.historySize = opts.historySize ?? 5000;
@@ -239,7 +261,7 @@ export class Store implements KubeletStore {
       if (meta.namespace && namespace && meta.namespace !== namespace)
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       meta.namespace = namespace ?? meta.namespace;
-      this.checkNamespaceWritable(def, meta.namespace, meta.name ?? meta.generateName ?? '');
+      this.checkNamespaceWritable(def, meta.namespace, meta.name ?? '');
     } else delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`.slice(0, 253);
     validateCreate(def, obj as KObject);
@@ -258,12 +280,15 @@ export class Store implements KubeletStore {
     else delete meta.generation;
     delete meta.managedFields;
     this.applyDefaults(def, obj as KObject, opts);
+    const attrs: AdmissionAttributes = { operation: 'CREATE', def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] };
+    this.admission?.('mutate', attrs);
     if (def.resource === 'pods') {
       // ServiceAccount admission: the pod's service account must exist.
       const sa = obj.spec.serviceAccountName;
       if (!this.get(SA_DEF, meta.namespace, sa))
         throw new StatusError(403, 'Forbidden', `pods "${meta.name}" is forbidden: error looking up service account ${meta.namespace}/${sa}: serviceaccount "${sa}" not found`, { name: meta.name, kind: 'pods' });
     }
+    this.admission?.('validate', attrs);
     if (opts.dryRun) {
       meta.resourceVersion = undefined;
       delete meta.resourceVersion;
@@ -297,7 +322,8 @@ export class Store implements KubeletStore {
     const n = this.get(NAMESPACE_DEF, undefined, ns);
     if (!n) throw notFound('namespaces', ns);
     if ((n as Obj).status?.phase === 'Terminating' || n.metadata.deletionTimestamp) {
-      throw new StatusError(403, 'Forbidden', `${def.resource} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
+      // errors.NewForbidden: `<resource> "<name>" is forbidden: ...`, or `<resource> is forbidden: ...` without a name.
+      throw new StatusError(403, 'Forbidden', `${qualified(def)}${name ? ` "${name}"` : ''} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
         name,
         kind: def.resource,
         causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
@@ -376,7 +402,10 @@ export class Store implements KubeletStore {
       for (const k of Object.keys(p.spec ?? {})) if (spec[k] === undefined && k !== 'activeDeadlineSeconds') spec[k] = copy(p.spec[k]);
       defaultPodSpec(spec);
     }
+    const attrs: AdmissionAttributes = { operation: 'UPDATE', def, namespace: prev.metadata.namespace, name: prev.metadata.name!, subresource: opts.subresource, object: obj, old: prev, dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] };
+    this.admission?.('mutate', attrs);
     validateUpdate(def, obj as KObject, prev);
+    this.admission?.('validate', attrs);
     if (def.generation) {
       const changed = !deepEqual(specPart(obj), specPart(p));
       meta.generation = (p.metadata.generation ?? 1) + (changed ? 1 : 0);
