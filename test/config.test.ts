@@ -28,7 +28,8 @@ test('~> flags beat environment variables, which beat defaults', () => {
 });
 
 test('~> bad values are rejected with the flag or variable named', () => {
-  assert.throws(() => loadOptions(['--max-header-bytes', '1k'], {}), /--max-header-bytes: "1k" is not a non-negative integer/);
+  assert.throws(() => loadOptions(['--max-header-bytes', '1x'], {}), /--max-header-bytes: "1x" is not a size/);
+  assert.throws(() => loadOptions(['--max-connections', '1k'], {}), /--max-connections: "1k" is not a non-negative integer/);
   assert.throws(() => loadOptions([], { KUBER_API_HEADER_TIMEOUT_MS: '-1' }), /KUBER_API_HEADER_TIMEOUT_MS/);
   assert.throws(() => loadOptions(['--log-level', 'loud'], {}), /not one of/);
   assert.throws(() => loadOptions(['-H', 'http://x'], {}), /invalid listen address/);

@@ -16,6 +16,8 @@ export interface ConnectionPort {
   /** Whether `level` is enabled, without creating any child logger. */
   logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
   readonly maxBodyBytes: number;
+  /** Aborted when the server starts a graceful shutdown (see Request.shutdown). */
+  readonly shutdownSignal: AbortSignal;
   /** The body's reader wants more bytes: lift body backpressure (and send `100 Continue` once). */
   bodyWanted(req: Request): void;
   /** The connection must not be reused after the current response (e.g. an unread oversized body). */

@@ -20,17 +20,18 @@ export interface EmbeddedSim {
 /** dist/src/cli.js, next to this module's parent directory. */
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number } = {}): Promise<EmbeddedSim> {
+export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number; installPrereqs?: boolean } = {}): Promise<EmbeddedSim> {
   mkdirSync(stateDir, { recursive: true });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   // Split log streams on: the embedded cluster stands for one with the PodLogsQuerySplitStreams gate
   // (alpha since 1.32), so `docker run` keeps stdout and stderr apart out of the box. Real clusters
   // without the gate get the documented merged-stdout behaviour. `--exit-with-stdin` plus a pipe we
   // never write: if kuber-api dies (even by SIGKILL) the pipe closes and the simulator stops too.
-  // `--install-prereqs`: on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
+  // `--install-prereqs` (only when kuber-api was given it: installing packages is the machine
+  // owner's decision): on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', '--install-prereqs'],
+    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', ...(opts.installPrereqs ? ['--install-prereqs'] : [])],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
