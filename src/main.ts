@@ -116,7 +116,11 @@ export async function main(argv: string[]): Promise<void> {
   const startup = new AbortController();
   const deadline = options.startupTimeoutMs > 0 ? setTimeout(() => startup.abort(new Error(`the Kubernetes backend was not ready within ${options.startupTimeoutMs} ms (--startup-timeout-ms)`)), options.startupTimeoutMs) : undefined;
   deadline?.unref();
-  const aborted = new Promise<never>((_, reject) => startup.signal.addEventListener('abort', () => reject(startup.signal.reason), { once: true }));
+  // At the deadline the boot gets a moment to fail with its own, more precise error (the
+  // preflight's last failure); a signal abandons it at once.
+  const aborted = new Promise<never>((_, reject) =>
+    startup.signal.addEventListener('abort', () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()), { once: true }),
+  );
   aborted.catch(() => {});
   // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
   // --version and flag errors should not wait for it.

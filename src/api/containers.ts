@@ -95,7 +95,12 @@ export async function postContainersWait(ctx: ApiContext, req: Request, res: Res
     try {
       body = await result;
     } catch (err) {
-      if (abort.signal.aborted && !req.shutdown.aborted) return;
+      if (abort.signal.aborted && !req.shutdown.aborted) {
+        // The client went away: end our side too, or the half-closed connection stays open
+        // (until a shutdown's grace period ends it).
+        if (!out.destroyed && !out.writableEnded) out.end();
+        return;
+      }
       body = { StatusCode: -1, Error: { Message: req.shutdown.aborted ? 'kuber-api is shutting down: the container was not waited for' : (err as Error).message } };
     }
     if (!out.destroyed) out.end(JSON.stringify(body) + '\n');

@@ -72,7 +72,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
   }
   try {
     const kube = Kube.load(target);
-    await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log.warn({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
+    await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log[delay === 100 || delay >= 5000 ? 'warn' : 'debug']({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
     const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env });
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));

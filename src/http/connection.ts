@@ -367,6 +367,11 @@ export class Connection implements ConnectionPort {
   }
 
   private next(): void {
+    if (this.closeAfter) {
+      // shutdown() came between the response's end and this (queued) step: no next request.
+      this.endSocket();
+      return;
+    }
     this.req = null;
     this.res = null;
     this.state = State.Head;
