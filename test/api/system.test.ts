@@ -197,4 +197,18 @@ test('~> GET /info: fields moby keeps for older clients only', async () => {
   assert.not.ok('Expected' in cur.RuncCommit);
 });
 
+test('~> the Docker API refuses a browser Origin by default (403) and serves one listed with --api-cors-header', async () => {
+  const r = await httpRequest(srv, 'GET', '/v1.51/version', { headers: { Origin: 'https://page.example' } });
+  assert.is(r.status, 403);
+  assert.match(JSON.parse(r.body.toString()).message, /--api-cors-header/);
+  const srv2 = await startServer({ backend, events, corsOrigins: ['https://page.example'] });
+  try {
+    const ok = await httpRequest(srv2, 'GET', '/v1.51/version', { headers: { Origin: 'https://page.example' } });
+    assert.is(ok.status, 200);
+    assert.is(ok.headers['access-control-allow-origin'], 'https://page.example');
+  } finally {
+    await srv2.close();
+  }
+});
+
 test.run();
