@@ -110,48 +110,7 @@ export async function main(argv: string[]): Promise<void> {
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
   // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
   const events = new EventBus();
-  // Startup has a deadline: the preflight stops retrying an unreachable apiserver at it, and
-  // whatever else still waits then makes kuber-api exit (a sidecar that never becomes usable
-  // must fail its job, not hang it). A SIGTERM during startup aborts it the same way.
-  const startup = new AbortController();
-  const deadline = options.startupTimeoutMs > 0 ? setTimeout(() => startup.abort(new Error(`the Kubernetes backend was not ready within ${options.startupTimeoutMs} ms (--startup-timeout-ms)`)), options.startupTimeoutMs) : undefined;
-  deadline?.unref();
-  // At the deadline the boot gets a moment to fail with its own, more precise error (the
-  // preflight's last failure); a signal abandons it at once.
-  const aborted = new Promise<never>((_, reject) =>
-    startup.signal.addEventListener('abort', () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()), { once: true }),
-  );
-  aborted.catch(() => {});
-  // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
-  // --version and flag errors should not wait for it.
-  // The import starts once the listeners are up: under load, reading the client's many modules
-  // must not delay the socket.
-  let listened!: () => void;
-  const booting: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
-    bootKubeBackend(
-      {
-        kubeconfig: options.kubeconfig,
-        context: options.context,
-        namespace: options.namespace,
-        instanceId: options.instanceId,
-        stateDir: options.stateDir,
-        installPrereqs: options.installPrereqs,
-        signal: startup.signal,
-        engine: engineOptions(options, events),
-      },
-      log,
-    ),
-  );
-  // A boot that finishes after the deadline or a SIGTERM is closed at once: nothing may keep the process up.
-  booting.then(
-    (b) => {
-      if (startup.signal.aborted) void b.close();
-    },
-    () => {},
-  );
-  const boot = Promise.race([booting, aborted]);
-  boot.then(() => clearTimeout(deadline), () => clearTimeout(deadline));
-  boot.catch(() => {}); // handled below, after listening
+  const { boot, startup, listened } = bootWithDeadline(options, events, log);
   const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
@@ -178,6 +137,60 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 let stopping = false;
+
+/**
+ * Boot the Kubernetes backend once `listened()` is called, with a deadline: the preflight stops
+ * retrying an unreachable apiserver at it, and whatever else still waits then makes kuber-api
+ * exit (a sidecar that never becomes usable must fail its job, not hang it). Aborting `startup`
+ * (the deadline, a SIGTERM) abandons the boot; one that finishes later is closed at once.
+ */
+function bootWithDeadline(options: Options, events: EventBus, log: Logger): { boot: Promise<Booted>; startup: AbortController; listened: () => void } {
+  const startup = new AbortController();
+  const ms = options.startupTimeoutMs;
+  const deadline = ms > 0 ? setTimeout(() => startup.abort(new Error(`the Kubernetes backend was not ready within ${ms} ms (--startup-timeout-ms)`)), ms) : undefined;
+  deadline?.unref();
+  // At the deadline the boot gets a moment to fail with its own, more precise error (the
+  // preflight's last failure); a signal abandons it at once.
+  const aborted = new Promise<never>((_, reject) =>
+    startup.signal.addEventListener('abort', () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()), { once: true }),
+  );
+  aborted.catch(() => {});
+  // Loaded only now: the Kubernetes client takes seconds to import, and --help, --version and
+  // flag errors should not wait for it; and the import starts once the listeners are up (under
+  // load, reading the client's many modules must not delay the socket).
+  let listened!: () => void;
+  const booting: Promise<Booted> = new Promise<void>((r) => (listened = r))
+    .then(() => import('./engine/boot.js'))
+    .then(({ bootKubeBackend }) =>
+      bootKubeBackend(
+        {
+          kubeconfig: options.kubeconfig,
+          context: options.context,
+          namespace: options.namespace,
+          instanceId: options.instanceId,
+          stateDir: options.stateDir,
+          installPrereqs: options.installPrereqs,
+          signal: startup.signal,
+          engine: engineOptions(options, events),
+        },
+        log,
+      ),
+    );
+  booting.then(
+    (b) => {
+      if (startup.signal.aborted) void b.close();
+    },
+    () => {},
+  );
+  const boot = Promise.race([booting, aborted]);
+  boot.then(
+    () => clearTimeout(deadline),
+    () => clearTimeout(deadline),
+  );
+  boot.catch(() => {}); // main handles it, after listening
+  return { boot, startup, listened };
+}
+
 
 /**
  * SIGTERM/SIGINT: stop accepting; events, waits and log follows end at once (Request.shutdown);
