@@ -27,6 +27,8 @@ export interface BootOptions {
   stateDir?: string;
   engine?: Partial<Omit<EngineOptions, 'instance'>>;
   env?: NodeJS.ProcessEnv;
+  /** Service-account directory (tests root it elsewhere); default the in-cluster mount. */
+  serviceAccountDir?: string;
   /** The embedded kube-sim may apt-get its packages (`--install-prereqs`). */
   installPrereqs?: boolean;
   /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
@@ -61,7 +63,7 @@ function persistedInstanceId(stateDir: string): string {
 export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<Booted> {
   const env = opts.env ?? process.env;
   const stateDir = opts.stateDir ?? defaultStateDir(env);
-  const target: KubeTargetOptions = { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace, env };
+  const target: KubeTargetOptions = { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace, env, serviceAccountDir: opts.serviceAccountDir };
   let sim: EmbeddedSim | undefined;
   if (!clusterConfigured(target)) {
     // Inside a cluster a missing token is a deployment mistake, never a reason to run a simulator.
@@ -73,7 +75,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
   try {
     const kube = Kube.load(target);
     await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log[delay === 100 || delay >= 5000 ? 'warn' : 'debug']({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
-    const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env });
+    const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env, serviceAccountDir: opts.serviceAccountDir });
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));
     let ownerPod: EngineOptions['ownerPod'];
