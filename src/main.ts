@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (stopping) return;
     stopping = true;
-    log.fatal({ err: (err as Error).message }, `cannot start: ${(err as Error).message}`);
+    log.fatal(`cannot start: ${(err as Error).message}`);
     await running.close(0);
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 2000).unref();
