@@ -125,8 +125,26 @@ test('~> SIGTERM ends events, wait and a followed log at once with a clean end o
       await open('wait', 'POST /v1.51/containers/sleeper/wait HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n');
       await open('logs', 'GET /v1.51/containers/sleeper/logs?follow=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\n\r\n');
     }
+    // The real CLI on the same streams: each must return on its own, with its usual status.
+    const clis = dockerAvailable()
+      ? [
+          { name: 'docker events', expect: 0, run: dockerProc(host, ['events']) },
+          { name: 'docker logs -f', expect: 0, run: dockerProc(host, ['logs', '-f', 'sleeper']) },
+          // (docker wait prints the StatusCode and ignores the Error: -1, status 0; docker run
+          // prints the Error and exits 125)
+          { name: 'docker wait', expect: 0, run: dockerProc(host, ['wait', 'sleeper']) },
+        ]
+      : [];
+    await new Promise((r) => setTimeout(r, 1000)); // (the CLIs connect)
     const t0 = Date.now();
     p.child.kill('SIGTERM');
+    for (const { name, expect, run } of clis) {
+      const r = await run;
+      assert.is(r.code, expect, `${name}: ${r.stderr}`);
+      assert.ok(Date.now() - t0 < 5000, `${name} returned ${Date.now() - t0} ms after SIGTERM`);
+      if (name === 'docker wait') assert.is(r.stdout, '-1\n');
+      if (name === 'docker logs -f') assert.match(r.stdout, /^up\n/);
+    }
     for (const { name, c } of streams) {
       await c.waitEnd(10_000);
       const took = Date.now() - t0;
@@ -230,6 +248,24 @@ test('~> log lines: JSON when stdout is not a terminal, readable with --log-form
     }
   }
 });
+
+/** A docker CLI process (its own DOCKER_CONFIG): resolves with its status and output when it exits. */
+function dockerProc(host: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cfg = mkdtempSync(join(tmpdir(), 'kapi-life-docker-'));
+  return new Promise((resolve) => {
+    const c = spawn('docker', args, { env: { PATH: process.env.PATH, HOME: cfg, DOCKER_CONFIG: cfg, DOCKER_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    const kill = setTimeout(() => c.kill('SIGKILL'), 30_000);
+    c.on('close', (code) => {
+      clearTimeout(kill);
+      rmSync(cfg, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 function kubeconfig(server: string): string {
   return `apiVersion: v1
