@@ -4,7 +4,6 @@
  * then environment variables, then defaults (in that order of precedence). Each option has a
  * flag, an environment variable and a default in {@link OPTION_SPECS}; `--help` prints them.
  */
-import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { EngineError } from './errors.js';
 import { parseHost, DEFAULT_UNIX_PATH } from './http/address.js';
@@ -83,6 +82,29 @@ export interface Options {
   readonly imageCacheTtlMs: number;
   /** A registry lookup that failed at create is not retried for this long (ms). */
   readonly imageFailureTtlMs: number;
+  /** Serve TLS on TCP listeners (dockerd --tls); implied by tlsVerify. */
+  readonly tls: boolean;
+  /** Serve TLS and require client certificates signed by tlsCaCert (dockerd --tlsverify). */
+  readonly tlsVerify: boolean;
+  /** PEM files of the TLS listeners: the CA that signs client certificates, the server's certificate and key. */
+  readonly tlsCaCert: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** Allow a plaintext TCP listener on a non-loopback address (refused at startup otherwise). */
+  readonly insecureTcp: boolean;
+  /** Unix sockets: file mode (octal) and group (name or gid; the default "docker" falls back to our own group when absent). */
+  readonly socketMode: string;
+  readonly socketGroup: string;
+  /** Origins whose browser requests are answered (`*` = any); requests with another Origin get 403. */
+  readonly corsOrigins: readonly string[];
+  /** A handler waiting for request body bytes that do not come for this long gets a 408 (ms; 0 = never). */
+  readonly bodyTimeoutMs: number;
+  /** The Kubernetes backend must be ready within this long after startup, else kuber-api exits (ms; 0 = never). */
+  readonly startupTimeoutMs: number;
+  /** The embedded kube-sim may install its Debian packages with apt-get (root only). */
+  readonly installPrereqs: boolean;
+  /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
+  readonly logFormat: string;
 }
 
 /**
@@ -93,8 +115,12 @@ export interface Options {
 export const DEFAULT_UNIX_SOCKET = `unix://${DEFAULT_UNIX_PATH}`;
 export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
 
-type Kind = 'string' | 'int' | 'list' | 'level' | 'strings' | 'ips';
+type Kind = 'string' | 'int' | 'bytes' | 'bool' | 'list' | 'level' | 'strings' | 'ips';
+/** `--help` sections, in this order; an option without a group is listed under Other. */
+export const GROUPS = ['Connection and security', 'Requests and lifecycle', 'Logging', 'Kubernetes', 'Containers', 'Images', 'Ports and networks', 'Other'] as const;
+export type Group = (typeof GROUPS)[number];
 interface Spec {
+  group?: Group;
   key: keyof Options;
   flag: string;
   short?: string;
@@ -111,52 +137,96 @@ interface Spec {
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const OPTION_SPECS: readonly Spec[] = [
-  { key: 'hosts', flag: 'host', short: 'H', env: 'KUBER_API_HOST', kind: 'list', def: [DEFAULT_UNIX_SOCKET, DEFAULT_TCP], help: 'listen address, repeatable: unix:///path or tcp://host:port (env: comma-separated)' },
-  { key: 'apiVersion', flag: 'api-version', env: 'KUBER_API_API_VERSION', kind: 'string', def: '1.51', help: 'API version advertised, and the maximum accepted' },
-  { key: 'minApiVersion', flag: 'min-api-version', env: 'KUBER_API_MIN_API_VERSION', kind: 'string', def: '1.24', help: 'lowest /v1.NN/ accepted' },
-  { key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'KUBER_API_MAX_HEADER_BYTES', kind: 'int', def: 1 << 20, help: 'request line + headers limit (431)' },
-  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'KUBER_API_MAX_BODY_BYTES', kind: 'int', def: 16 << 20, help: 'JSON request body limit (413)' },
-  { key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'KUBER_API_HEADER_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'time allowed to send a request head (408)' },
-  { key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'KUBER_API_IDLE_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'idle keep-alive connections are closed after this (0 = never)' },
-  { key: 'maxConnections', flag: 'max-connections', env: 'KUBER_API_MAX_CONNECTIONS', kind: 'int', def: 4096, help: 'open connections over all listeners (503 beyond)' },
-  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'KUBER_API_SHUTDOWN_GRACE_MS', kind: 'int', def: 10_000, help: 'on SIGTERM/SIGINT, time given to running requests and streams' },
-  { key: 'logLevel', flag: 'log-level', short: 'l', env: 'KUBER_API_LOG_LEVEL', kind: 'level', def: 'info', help: `log level: ${LEVELS.join('|')}` },
-  { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', def: undefined, help: 'kubeconfig of the cluster to run containers in' },
-  { key: 'context', flag: 'context', env: 'KUBER_API_CONTEXT', kind: 'string', def: undefined, help: 'kubeconfig context (default: current-context)' },
-  { key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
-  { key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
-  { key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
-  { key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
-  { key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
-  { key: 'logMergeHoldMs', flag: 'log-merge-hold-ms', env: 'KUBER_API_LOG_MERGE_HOLD_MS', kind: 'int', def: 5, help: 'following split stdout/stderr logs: how long one stream\'s lines wait for the other (ordering vs latency)' },
-  { key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'int', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
-  { key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
-  { key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
-  { key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'int', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
-  { key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
-  { key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
-  { key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
-  { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
-  { key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
-  { key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },
-  { key: 'publishDialTimeoutMs', flag: 'publish-dial-timeout-ms', env: 'KUBER_API_PUBLISH_DIAL_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'a published-port connection waits this long for the container to run and accept' },
-  { key: 'networkPolicies', flag: 'network-policies', env: 'KUBER_API_NETWORK_POLICIES', kind: 'string', def: 'false', choices: ['false', 'true'], help: 'one NetworkPolicy per Docker network (isolation between networks; enforced by the cluster\'s network plugin)' },
-  { key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'best-effort', choices: ['best-effort', 'registry', 'off'], help: 'image configs from registries: best-effort (an unreachable registry records the image without its config; the kubelet still pulls it), registry (strict: a pull fails when the registry cannot be reached, as with dockerd), off (never contact registries)' },
-  { key: 'registryMirrors', flag: 'registry-mirror', env: 'KUBER_API_REGISTRY_MIRRORS', kind: 'strings', def: [], item: { re: /^https?:\/\/[^/\s]+\/?$/, what: 'an http(s)://host[:port] URL' }, help: 'Docker Hub mirror URL tried before Docker Hub, repeatable (env: comma-separated)' },
-  { key: 'insecureRegistries', flag: 'insecure-registry', env: 'KUBER_API_INSECURE_REGISTRIES', kind: 'strings', def: [], help: 'registry host[:port] or CIDR allowed over plain HTTP and without certificate checks, repeatable (loopback always is)' },
-  { key: 'registryTimeoutMs', flag: 'registry-timeout-ms', env: 'KUBER_API_REGISTRY_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'per registry request during a pull' },
-  { key: 'imageLookupTimeoutMs', flag: 'image-lookup-timeout-ms', env: 'KUBER_API_IMAGE_LOOKUP_TIMEOUT_MS', kind: 'int', def: 5_000, help: 'docker create of an image without a known config waits this long for its registry, then goes on without it' },
-  { key: 'imageCacheTtlMs', flag: 'image-cache-ttl-ms', env: 'KUBER_API_IMAGE_CACHE_TTL_MS', kind: 'int', def: 3_600_000, help: 'image configs older than this are re-read from the registry at the next create (0 = never)' },
-  { key: 'imageFailureTtlMs', flag: 'image-failure-ttl-ms', env: 'KUBER_API_IMAGE_FAILURE_TTL_MS', kind: 'int', def: 60_000, help: 'a registry lookup that failed at create is not retried for this long' },
+  { group: 'Connection and security', key: 'hosts', flag: 'host', short: 'H', env: 'KUBER_API_HOST', kind: 'list', def: [DEFAULT_UNIX_SOCKET, DEFAULT_TCP], help: 'listen address, repeatable: unix:///path or tcp://host:port (env: comma-separated)' },
+  { group: 'Connection and security', key: 'tls', flag: 'tls', env: 'KUBER_API_TLS', kind: 'bool', def: false, help: 'serve TLS on TCP listeners (implied by --tlsverify); needs --tlscert and --tlskey' },
+  { group: 'Connection and security', key: 'tlsVerify', flag: 'tlsverify', env: 'KUBER_API_TLSVERIFY', kind: 'bool', def: false, help: 'serve TLS and require client certificates signed by --tlscacert (docker: DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=dir)' },
+  { group: 'Connection and security', key: 'tlsCaCert', flag: 'tlscacert', env: 'KUBER_API_TLSCACERT', kind: 'string', def: undefined, help: 'PEM file of the CA that signs client certificates (default: ca.pem in $DOCKER_CERT_PATH or ~/.docker)' },
+  { group: 'Connection and security', key: 'tlsCert', flag: 'tlscert', env: 'KUBER_API_TLSCERT', kind: 'string', def: undefined, help: 'PEM file of the server certificate (default: cert.pem there)' },
+  { group: 'Connection and security', key: 'tlsKey', flag: 'tlskey', env: 'KUBER_API_TLSKEY', kind: 'string', def: undefined, help: 'PEM file of the server key (default: key.pem there)' },
+  { group: 'Connection and security', key: 'insecureTcp', flag: 'insecure-tcp', env: 'KUBER_API_INSECURE_TCP', kind: 'bool', def: false, help: 'allow a plaintext TCP listener on a non-loopback address (anyone who reaches it controls the containers)' },
+  { group: 'Connection and security', key: 'socketMode', flag: 'socket-mode', env: 'KUBER_API_SOCKET_MODE', kind: 'string', def: '660', item: { re: /^0?[0-7]{3}$/, what: 'an octal file mode such as 660' }, help: 'file mode of unix sockets (octal), as dockerd' },
+  { group: 'Connection and security', key: 'socketGroup', flag: 'group', short: 'G', env: 'KUBER_API_SOCKET_GROUP', kind: 'string', def: 'docker', help: 'group of unix sockets (name or gid); the default "docker" is skipped when no such group exists, as dockerd does' },
+  { group: 'Connection and security', key: 'corsOrigins', flag: 'api-cors-header', env: 'KUBER_API_CORS_ORIGINS', kind: 'strings', def: [], help: 'browser origin allowed to call the API (exact, e.g. https://ci.example.com, or *), repeatable; requests with any other Origin header get 403' },
+  { group: 'Connection and security', key: 'apiVersion', flag: 'api-version', env: 'KUBER_API_API_VERSION', kind: 'string', def: '1.51', help: 'API version advertised, and the maximum accepted' },
+  { group: 'Connection and security', key: 'minApiVersion', flag: 'min-api-version', env: 'KUBER_API_MIN_API_VERSION', kind: 'string', def: '1.24', help: 'lowest /v1.NN/ accepted' },
+  { group: 'Requests and lifecycle', key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'KUBER_API_MAX_HEADER_BYTES', kind: 'bytes', def: 1 << 20, help: 'request line + headers limit (431)' },
+  { group: 'Requests and lifecycle', key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'KUBER_API_MAX_BODY_BYTES', kind: 'bytes', def: 16 << 20, help: 'JSON request body limit (413)' },
+  { group: 'Requests and lifecycle', key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'KUBER_API_HEADER_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'time allowed to send a request head (408)' },
+  { group: 'Requests and lifecycle', key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'KUBER_API_BODY_TIMEOUT_MS', kind: 'int', def: 120_000, help: 'a request body that sends nothing for this long while it is read gets 408 (0 = never)' },
+  { group: 'Requests and lifecycle', key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'KUBER_API_IDLE_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'idle keep-alive connections are closed after this (0 = never)' },
+  { group: 'Requests and lifecycle', key: 'maxConnections', flag: 'max-connections', env: 'KUBER_API_MAX_CONNECTIONS', kind: 'int', def: 4096, help: 'open connections over all listeners (503 beyond)' },
+  { group: 'Requests and lifecycle', key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'KUBER_API_SHUTDOWN_GRACE_MS', kind: 'int', def: 10_000, help: 'on SIGTERM/SIGINT, time given to running requests and streams' },
+  { group: 'Requests and lifecycle', key: 'startupTimeoutMs', flag: 'startup-timeout-ms', env: 'KUBER_API_STARTUP_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'the Kubernetes backend must be ready this long after start, else kuber-api exits (0 = wait forever)' },
+  { group: 'Logging', key: 'logLevel', flag: 'log-level', short: 'l', env: 'KUBER_API_LOG_LEVEL', kind: 'level', def: 'info', help: `log level: ${LEVELS.join('|')}` },
+  { group: 'Logging', key: 'logFormat', flag: 'log-format', env: 'KUBER_API_LOG_FORMAT', kind: 'string', def: 'auto', choices: ['auto', 'json', 'pretty'], help: 'log lines: json, pretty (for a person), auto (pretty when stdout is a terminal)' },
+  { group: 'Kubernetes', key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', def: undefined, help: 'kubeconfig of the cluster to run containers in' },
+  { group: 'Kubernetes', key: 'context', flag: 'context', env: 'KUBER_API_CONTEXT', kind: 'string', def: undefined, help: 'kubeconfig context (default: current-context)' },
+  { group: 'Kubernetes', key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
+  { group: 'Kubernetes', key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
+  { group: 'Kubernetes', key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
+  { group: 'Kubernetes', key: 'installPrereqs', flag: 'install-prereqs', env: 'KUBER_API_INSTALL_PREREQS', kind: 'bool', def: false, help: 'embedded kube-sim only: install its missing Debian packages with apt-get (root)' },
+  { group: 'Containers', key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
+  { group: 'Containers', key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
+  { group: 'Containers', key: 'logMergeHoldMs', flag: 'log-merge-hold-ms', env: 'KUBER_API_LOG_MERGE_HOLD_MS', kind: 'int', def: 5, help: 'following split stdout/stderr logs: how long one stream\'s lines wait for the other (ordering vs latency)' },
+  { group: 'Containers', key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'bytes', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
+  { group: 'Containers', key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
+  { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
+  { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
+  { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
+  { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
+  { group: 'Images', key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
+  { group: 'Ports and networks', key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
+  { group: 'Ports and networks', key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },
+  { group: 'Ports and networks', key: 'publishDialTimeoutMs', flag: 'publish-dial-timeout-ms', env: 'KUBER_API_PUBLISH_DIAL_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'a published-port connection waits this long for the container to run and accept' },
+  { group: 'Ports and networks', key: 'networkPolicies', flag: 'network-policies', env: 'KUBER_API_NETWORK_POLICIES', kind: 'string', def: 'false', choices: ['false', 'true'], help: 'one NetworkPolicy per Docker network (isolation between networks; enforced by the cluster\'s network plugin)' },
+  { group: 'Images', key: 'imageMetadata', flag: 'image-metadata', env: 'KUBER_API_IMAGE_METADATA', kind: 'string', def: 'best-effort', choices: ['best-effort', 'registry', 'off'], help: 'image configs from registries: best-effort (an unreachable registry records the image without its config; the kubelet still pulls it), registry (strict: a pull fails when the registry cannot be reached, as with dockerd), off (never contact registries)' },
+  { group: 'Images', key: 'registryMirrors', flag: 'registry-mirror', env: 'KUBER_API_REGISTRY_MIRRORS', kind: 'strings', def: [], item: { re: /^https?:\/\/[^/\s]+\/?$/, what: 'an http(s)://host[:port] URL' }, help: 'Docker Hub mirror URL tried before Docker Hub, repeatable (env: comma-separated)' },
+  { group: 'Images', key: 'insecureRegistries', flag: 'insecure-registry', env: 'KUBER_API_INSECURE_REGISTRIES', kind: 'strings', def: [], help: 'registry host[:port] or CIDR allowed over plain HTTP and without certificate checks, repeatable (loopback always is)' },
+  { group: 'Images', key: 'registryTimeoutMs', flag: 'registry-timeout-ms', env: 'KUBER_API_REGISTRY_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'per registry request during a pull' },
+  { group: 'Images', key: 'imageLookupTimeoutMs', flag: 'image-lookup-timeout-ms', env: 'KUBER_API_IMAGE_LOOKUP_TIMEOUT_MS', kind: 'int', def: 5_000, help: 'docker create of an image without a known config waits this long for its registry, then goes on without it' },
+  { group: 'Images', key: 'imageCacheTtlMs', flag: 'image-cache-ttl-ms', env: 'KUBER_API_IMAGE_CACHE_TTL_MS', kind: 'int', def: 3_600_000, help: 'image configs older than this are re-read from the registry at the next create (0 = never)' },
+  { group: 'Images', key: 'imageFailureTtlMs', flag: 'image-failure-ttl-ms', env: 'KUBER_API_IMAGE_FAILURE_TTL_MS', kind: 'int', def: 60_000, help: 'a registry lookup that failed at create is not retried for this long' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(
   Object.fromEntries(OPTION_SPECS.map((s) => [s.key, Array.isArray(s.def) ? Object.freeze([...s.def]) : s.def])) as unknown as Options,
 );
 
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size as docker's units.RAMInBytes reads it (binary multiples: `1m` = `1MiB` = 1048576), or bytes. */
+export function parseBytes(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  const n = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** `1 MiB`, `64 MiB`, `1.5 GiB`; a size that is not a round multiple stays in bytes. */
+export function humanBytes(n: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size && (n * 10) % size === 0) return `${n / size} ${unit}`;
+  }
+  return `${n} B`;
+}
+
 function convert(spec: Spec, raw: string | string[], from: string): unknown {
   const bad = (why: string) => new EngineError('invalid', `${from}: ${why}`);
   switch (spec.kind) {
+    case 'bool': {
+      const v = String(Array.isArray(raw) ? raw.at(-1) : raw).trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw bad(`"${v}" is not a boolean (true or false)`);
+    }
+    case 'bytes': {
+      const v = String(Array.isArray(raw) ? raw.at(-1) : raw).trim();
+      const n = parseBytes(v);
+      if (n === undefined) throw bad(`"${v}" is not a size (bytes, or a number with k, m, g: 64m, 1GiB)`);
+      return n;
+    }
     case 'list': {
       const list = (Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter(Boolean);
       if (!list.length) throw bad('at least one address is needed');
@@ -185,24 +255,53 @@ function convert(spec: Spec, raw: string | string[], from: string): unknown {
     default: {
       const v = Array.isArray(raw) ? raw.at(-1)! : raw;
       if (spec.choices && !spec.choices.includes(v)) throw bad(`"${v}" is not one of ${spec.choices.join(', ')}`);
+      if (spec.item && !spec.item.re.test(v)) throw bad(`"${v}" is not ${spec.item.what}`);
       return v;
     }
   }
 }
 
+/**
+ * Flags the way cobra (dockerd's parser) reads them: `--flag value`, `--flag=value`, `-H value`,
+ * booleans alone or as `--tls=false`; a flag nobody knows is `unknown flag: --x` (cobra's words).
+ */
+function parseFlags(argv: readonly string[]): Map<string, string[]> {
+  const byName = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+  const byShort = new Map(OPTION_SPECS.filter((s) => s.short).map((s) => [s.short!, s]));
+  const out = new Map<string, string[]>();
+  const add = (spec: Spec, v: string) => out.set(spec.flag, [...(out.get(spec.flag) ?? []), v]);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    let spec: Spec | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      spec = byName.get(name);
+      if (!spec) throw new EngineError('invalid', `unknown flag: --${name}`, { code: 'KAPI_UNKNOWN_FLAG' });
+      if (eq >= 0) inline = arg.slice(eq + 1);
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      const c = arg[1]!;
+      spec = byShort.get(c);
+      if (!spec) throw new EngineError('invalid', `unknown shorthand flag: '${c}' in ${arg}`, { code: 'KAPI_UNKNOWN_FLAG' });
+      if (arg.length > 2) inline = arg[2] === '=' ? arg.slice(3) : arg.slice(2);
+    } else {
+      throw new EngineError('invalid', `kuber-api takes no arguments, got "${arg}"`, { code: 'KAPI_UNKNOWN_FLAG' });
+    }
+    if (inline !== undefined) add(spec, inline);
+    else if (spec.kind === 'bool') add(spec, 'true');
+    else if (i + 1 < argv.length) add(spec, argv[++i]!);
+    else throw new EngineError('invalid', `flag needs an argument: --${spec.flag}`, { code: 'KAPI_UNKNOWN_FLAG' });
+  }
+  return out;
+}
+
 /** Options from `argv` (flags without the program name) and `env`. Throws an `invalid` EngineError on bad input. */
 export function loadOptions(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, overrides: Partial<Options> = {}): Options {
-  const parseOpts: Record<string, { type: 'string'; short?: string; multiple?: boolean }> = {};
-  for (const s of OPTION_SPECS) parseOpts[s.flag] = { type: 'string', ...(s.short ? { short: s.short } : {}), ...(s.kind === 'list' || s.kind === 'strings' || s.kind === 'ips' ? { multiple: true } : {}) };
-  let values: Record<string, string | string[] | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options: parseOpts, allowPositionals: false, strict: true }).values as typeof values;
-  } catch (err) {
-    throw new EngineError('invalid', (err as Error).message);
-  }
+  const values = parseFlags(argv);
   const out: Record<string, unknown> = {};
   for (const s of OPTION_SPECS) {
-    const flag = values[s.flag];
+    const flag = values.get(s.flag);
     const fromEnv = env[s.env];
     if (flag !== undefined) out[s.key] = convert(s, flag, `--${s.flag}`);
     else if (fromEnv !== undefined && fromEnv !== '') out[s.key] = convert(s, fromEnv, s.env);
@@ -212,13 +311,44 @@ export function loadOptions(argv: readonly string[] = [], env: NodeJS.ProcessEnv
   return Object.freeze(out) as unknown as Options;
 }
 
-/** `--help` text, generated from {@link OPTION_SPECS}. */
+/** A default as people read it: sizes in KiB/MiB, lists joined, nothing as "-". */
+export function defaultText(s: Spec): string {
+  if (Array.isArray(s.def)) return s.def.length ? s.def.join(' ') : '-';
+  if (s.def === undefined) return '-';
+  if (s.kind === 'bytes') return humanBytes(s.def as number);
+  return String(s.def);
+}
+
+function grouped(): [Group, Spec[]][] {
+  return GROUPS.map((g) => [g, OPTION_SPECS.filter((s) => (s.group ?? 'Other') === g)] as [Group, Spec[]]).filter(([, specs]) => specs.length > 0);
+}
+
+/** `--help` text, generated from {@link OPTION_SPECS}, one section per group. */
 export function usage(): string {
-  const lines = ['Usage: kuber-api [flags]', '       kuber-api sim --kubeconfig PATH', '', 'Flags (environment variable, default):'];
-  for (const s of OPTION_SPECS) {
-    const name = (s.short ? `-${s.short}, ` : '    ') + `--${s.flag}`;
-    const def = Array.isArray(s.def) ? s.def.join(' ') : s.def === undefined ? '-' : String(s.def);
-    lines.push(`  ${name.padEnd(24)} ${s.help}`, `  ${''.padEnd(24)} (${s.env}, ${def})`);
+  const lines = ['Usage: kuber-api [flags]', '       kuber-api sim --kubeconfig PATH', '', 'Every flag has an environment variable (shown with the default); flags beat variables.'];
+  for (const [group, specs] of grouped()) {
+    lines.push('', `${group}:`);
+    for (const s of specs) {
+      const name = (s.short ? `-${s.short}, ` : '    ') + `--${s.flag}` + (s.kind === 'bool' ? '' : s.kind === 'bytes' ? ' size' : s.kind === 'int' ? ' n' : ' value');
+      lines.push(`  ${name.padEnd(32)} ${s.help}`, `  ${''.padEnd(32)} (${s.env}, default ${defaultText(s)})`);
+    }
   }
   return lines.join('\n') + '\n';
+}
+
+/** The README's flag table (one table per group), generated from {@link OPTION_SPECS}; test/config.test.ts keeps README.md equal to it. */
+export function flagTableMarkdown(): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const out: string[] = [];
+  for (const [group, specs] of grouped()) {
+    out.push(`**${group}**`, '', '| Flag | Variable | Default | Meaning |', '|---|---|---|---|');
+    for (const s of specs) {
+      const multi = s.kind === 'list' || s.kind === 'strings' || s.kind === 'ips';
+      const flag = (s.short ? `\`-${s.short}\`, ` : '') + `\`--${s.flag}\`` + (multi ? ' (repeatable)' : '');
+      const def = Array.isArray(s.def) ? (s.def.length ? s.def.map((d) => `\`${d}\``).join(', ') : '(none)') : s.def === undefined ? '' : s.kind === 'bytes' ? humanBytes(s.def as number) : typeof s.def === 'string' ? `\`${s.def}\`` : String(s.def);
+      out.push(`| ${flag} | \`${s.env}\` | ${cell(def)} | ${cell(s.help)} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }

@@ -6,9 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TlsOptions } from 'node:tls';
 import { loadOptions, usage, type Options } from './config.js';
-import { configureLogger, logger, type Logger } from './log.js';
+import { configureLogger, logger, type Logger, type LogFormat } from './log.js';
 import { createServer, type Bound, type HttpServer } from './http/index.js';
+import { DEFAULT_SOCKET_GROUP, socketGid } from './http/unix-group.js';
+import { exposureProblem, tlsFromOptions } from './exposure.js';
 import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend.js';
@@ -38,7 +41,7 @@ export interface Running {
 }
 
 /** Build the API on `backend` and listen on `options.hosts`. Used by main() and by tests. */
-export async function serve(options: Options, backend: Backend, extra: { events?: EventsSource; log?: Logger } = {}): Promise<Running> {
+export async function serve(options: Options, backend: Backend, extra: { events?: EventsSource; log?: Logger; tls?: TlsOptions; socketGid?: number; socketGidOptional?: boolean } = {}): Promise<Running> {
   const log = extra.log ?? logger();
   const ctx: ApiContext = {
     backend,
@@ -53,12 +56,22 @@ export async function serve(options: Options, backend: Backend, extra: { events?
     maxHeaderBytes: options.maxHeaderBytes,
     maxBodyBytes: options.maxBodyBytes,
     headerTimeoutMs: options.headerTimeoutMs,
+    bodyTimeoutMs: options.bodyTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     maxConnections: options.maxConnections,
+    socketMode: parseInt(options.socketMode, 8),
+    ...(extra.tls ? { tls: extra.tls } : {}),
+    ...(extra.socketGid !== undefined ? { socketGid: extra.socketGid, socketGidOptional: !!extra.socketGidOptional } : {}),
     log,
   });
   const bound = await server.listen(options.hosts);
   return { server, bound, ctx, close: (graceMs = options.shutdownGraceMs) => server.close(graceMs) };
+}
+
+/** One line and a hint, as dockerd's cobra prints a wrong flag. */
+function usageError(message: string): void {
+  process.stderr.write(`${message}\nSee 'kuber-api --help'.\n`);
+  process.exitCode = 2;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -74,108 +87,174 @@ export async function main(argv: string[]): Promise<void> {
   try {
     options = loadOptions(argv);
   } catch (err) {
-    process.stderr.write(`kuber-api: ${(err as Error).message}\n\n${usage()}`);
-    process.exitCode = 2;
+    return usageError((err as Error).message);
+  }
+  const log = configureLogger(options.logLevel as LevelWithSilent, undefined, options.logFormat as LogFormat);
+  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) return usageError('--image-pull-policy must be IfNotPresent, Always or Never');
+  const exposed = exposureProblem(options);
+  if (exposed) {
+    log.fatal(exposed);
+    process.exitCode = 1;
     return;
   }
-  const log = configureLogger(options.logLevel as LevelWithSilent);
-  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) {
-    process.stderr.write(`kuber-api: --image-pull-policy must be IfNotPresent, Always or Never\n`);
-    process.exitCode = 2;
+  let tls: TlsOptions | undefined;
+  let gid: number | undefined;
+  try {
+    tls = tlsFromOptions(options);
+    gid = socketGid(options.socketGroup, (msg) => log.debug(msg));
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.exitCode = 1;
     return;
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
   // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
   const events = new EventBus();
-  // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
-  // --version and flag errors should not wait for it.
-  // The import starts once the listeners are up: under load, reading the client's many modules
-  // must not delay the socket.
-  let listened!: () => void;
-  const boot: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
-    bootKubeBackend(
-      {
-        kubeconfig: options.kubeconfig,
-        context: options.context,
-        namespace: options.namespace,
-        instanceId: options.instanceId,
-        stateDir: options.stateDir,
-        engine: {
-          events,
-          startTimeoutMs: options.startTimeoutMs,
-          killGraceSeconds: options.killGraceSeconds,
-          imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
-          archiveMaxBytes: options.archiveMaxBytes,
-          archiveMaxFiles: options.archiveMaxFiles,
-          helperImage: options.helperImage,
-          inspectorIdleMs: options.inspectorIdleMs,
-          streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
-          network: { isolation: options.networkPolicies === 'true' },
-          publish: { addresses: options.publishAddresses, forward: { mode: options.portMode as 'auto', dialRetryMs: options.publishDialTimeoutMs } },
-          images: {
-            mode: options.imageMetadata as 'best-effort',
-            mirrors: options.registryMirrors,
-            insecure: options.insecureRegistries,
-            registryTimeoutMs: options.registryTimeoutMs,
-            lookupTimeoutMs: options.imageLookupTimeoutMs,
-            cacheTtlMs: options.imageCacheTtlMs,
-            failureTtlMs: options.imageFailureTtlMs,
-            userAgent: `kuber-api/${VERSION}`,
-          },
-        },
-      },
-      log,
-    ),
-  );
-  boot.catch(() => {}); // handled below, after listening
+  const { boot, startup, listened } = bootWithDeadline(options, events, log);
   const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
-    running = await serve(options, backend, { log, events });
+    running = await serve(options, backend, { log, events, ...(tls ? { tls } : {}), ...(gid !== undefined ? { socketGid: gid, socketGidOptional: options.socketGroup === DEFAULT_SOCKET_GROUP } : {}) });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
     process.exitCode = 1;
+    startup.abort(err);
     return;
   }
-  for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}`);
+  for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}${tls && b.address.kind === 'tcp' ? (options.tlsVerify ? ' (TLS, client certificates required)' : ' (TLS)') : ''}`);
   listened();
+  handleSignals(options, log, running, boot, startup);
+  try {
+    await boot;
+  } catch (err) {
+    if (stopping) return;
+    stopping = true;
+    log.fatal(`cannot start: ${(err as Error).message}`);
+    await running.close(0);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  }
+}
 
-  let stopping = false;
+let stopping = false;
+
+/**
+ * Boot the Kubernetes backend once `listened()` is called, with a deadline: the preflight stops
+ * retrying an unreachable apiserver at it, and whatever else still waits then makes kuber-api
+ * exit (a sidecar that never becomes usable must fail its job, not hang it). Aborting `startup`
+ * (the deadline, a SIGTERM) abandons the boot; one that finishes later is closed at once.
+ */
+function bootWithDeadline(options: Options, events: EventBus, log: Logger): { boot: Promise<Booted>; startup: AbortController; listened: () => void } {
+  const startup = new AbortController();
+  const ms = options.startupTimeoutMs;
+  const deadline = ms > 0 ? setTimeout(() => startup.abort(new Error(`the Kubernetes backend was not ready within ${ms} ms (--startup-timeout-ms)`)), ms) : undefined;
+  deadline?.unref();
+  // At the deadline the boot gets a moment to fail with its own, more precise error (the
+  // preflight's last failure); a signal abandons it at once.
+  const aborted = new Promise<never>((_, reject) =>
+    startup.signal.addEventListener('abort', () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()), { once: true }),
+  );
+  aborted.catch(() => {});
+  // Loaded only now: the Kubernetes client takes seconds to import, and --help, --version and
+  // flag errors should not wait for it; and the import starts once the listeners are up (under
+  // load, reading the client's many modules must not delay the socket).
+  let listened!: () => void;
+  const booting: Promise<Booted> = new Promise<void>((r) => (listened = r))
+    .then(() => import('./engine/boot.js'))
+    .then(({ bootKubeBackend }) =>
+      bootKubeBackend(
+        {
+          kubeconfig: options.kubeconfig,
+          context: options.context,
+          namespace: options.namespace,
+          instanceId: options.instanceId,
+          stateDir: options.stateDir,
+          installPrereqs: options.installPrereqs,
+          signal: startup.signal,
+          engine: engineOptions(options, events),
+        },
+        log,
+      ),
+    );
+  booting.then(
+    (b) => {
+      if (startup.signal.aborted) void b.close();
+    },
+    () => {},
+  );
+  const boot = Promise.race([booting, aborted]);
+  boot.then(
+    () => clearTimeout(deadline),
+    () => clearTimeout(deadline),
+  );
+  boot.catch(() => {}); // main handles it, after listening
+  return { boot, startup, listened };
+}
+
+
+/**
+ * SIGTERM/SIGINT: stop accepting; events, waits and log follows end at once (Request.shutdown);
+ * hijacked streams and uploads get --shutdown-grace-ms; then the backend closes and the process
+ * exits as soon as nothing is open. A signal during startup abandons the startup. A second
+ * signal exits at once.
+ */
+function handleSignals(options: Options, log: Logger, running: Running, boot: Promise<Booted>, startup: AbortController): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
     stopping = true;
+    const t0 = Date.now();
     log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
-    running.close(options.shutdownGraceMs).then(() => boot.then((b) => b.close(), () => {})).then(
-      () => {
-        log.info('stopped');
-        process.exitCode = 0;
-        // Everything we own is closed; a handle someone else left open must not keep a
-        // terminated sidecar alive (this timer only fires if the process is still up).
-        setTimeout(() => {
-          log.warn('handles still open after shutdown: exiting');
-          process.exit(0);
-        }, 2000).unref();
-      },
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exitCode = 1;
-      },
-    );
+    startup.abort(new Error(`${signal} during startup`));
+    running
+      .close(options.shutdownGraceMs)
+      .then(() => boot.then((b) => b.close(), () => {}))
+      .then(
+        () => {
+          log.info({ ms: Date.now() - t0 }, 'stopped');
+          process.exitCode = 0;
+          // Everything we own is closed; a handle someone else left open must not keep a
+          // terminated sidecar alive (this timer only fires if the process is still up).
+          setTimeout(() => {
+            log.warn('handles still open after shutdown: exiting');
+            process.exit(0);
+          }, 2000).unref();
+        },
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exitCode = 1;
+        },
+      );
   };
-  // (a second signal while draining exits at once)
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  try {
-    await boot;
-  } catch (err) {
-    if (stopping) return;
-    stopping = true;
-    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
-    await running.close(0);
-    process.exitCode = 1;
-    setTimeout(() => process.exit(1), 2000).unref();
-  }
+}
+
+/** The engine's options from the CLI options. */
+function engineOptions(options: Options, events: EventBus): NonNullable<import('./engine/boot.js').BootOptions['engine']> {
+  return {
+    events,
+    startTimeoutMs: options.startTimeoutMs,
+    killGraceSeconds: options.killGraceSeconds,
+    imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
+    archiveMaxBytes: options.archiveMaxBytes,
+    archiveMaxFiles: options.archiveMaxFiles,
+    helperImage: options.helperImage,
+    inspectorIdleMs: options.inspectorIdleMs,
+    streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
+    network: { isolation: options.networkPolicies === 'true' },
+    publish: { addresses: options.publishAddresses, forward: { mode: options.portMode as 'auto', dialRetryMs: options.publishDialTimeoutMs } },
+    images: {
+      mode: options.imageMetadata as 'best-effort',
+      mirrors: options.registryMirrors,
+      insecure: options.insecureRegistries,
+      registryTimeoutMs: options.registryTimeoutMs,
+      lookupTimeoutMs: options.imageLookupTimeoutMs,
+      cacheTtlMs: options.imageCacheTtlMs,
+      failureTtlMs: options.imageFailureTtlMs,
+      userAgent: `kuber-api/${VERSION}`,
+    },
+  };
 }

@@ -77,23 +77,37 @@ export async function postContainersRestart(ctx: ApiContext, req: Request, res: 
 /**
  * POST /containers/{name}/wait?condition=not-running|next-exit|removed. The 200 head goes out at
  * once (the docker CLI waits for it before it starts the container), the body
- * `{"StatusCode":N}` when the condition holds. A client that goes away cancels the wait.
+ * `{"StatusCode":N}` when the condition holds. A client that goes away cancels the wait; a
+ * shutdown of kuber-api ends it with an Error body.
  */
 export async function postContainersWait(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const condition = (stringValue(req.query, 'condition') ?? 'not-running') as WaitCondition;
   const abort = new AbortController();
   res.onClose(() => abort.abort(new Error('client went away')));
-  const { result } = await ctx.backend.waitContainer(nameOf(req), condition, abort.signal);
-  const out = res.stream(200, { 'Content-Type': 'application/json' });
-  out.on('error', () => abort.abort());
-  let body: unknown;
+  // kuber-api stopping ends the wait at once with moby's error shape (the CLI prints it and exits
+  // 125; the container itself goes on running in Kubernetes).
+  const stopping = () => abort.abort(req.shutdown.reason);
+  req.shutdown.addEventListener('abort', stopping, { once: true });
   try {
-    body = await result;
-  } catch (err) {
-    if (abort.signal.aborted) return;
-    body = { StatusCode: -1, Error: { Message: (err as Error).message } };
+    const { result } = await ctx.backend.waitContainer(nameOf(req), condition, abort.signal);
+    const out = res.stream(200, { 'Content-Type': 'application/json' });
+    out.on('error', () => abort.abort());
+    let body: unknown;
+    try {
+      body = await result;
+    } catch (err) {
+      if (abort.signal.aborted && !req.shutdown.aborted) {
+        // The client went away: end our side too, or the half-closed connection stays open
+        // (until a shutdown's grace period ends it).
+        if (!out.destroyed && !out.writableEnded) out.end();
+        return;
+      }
+      body = { StatusCode: -1, Error: { Message: req.shutdown.aborted ? 'kuber-api is shutting down: the container was not waited for' : (err as Error).message } };
+    }
+    if (!out.destroyed) out.end(JSON.stringify(body) + '\n');
+  } finally {
+    req.shutdown.removeEventListener('abort', stopping);
   }
-  if (!out.destroyed) out.end(JSON.stringify(body) + '\n');
 }
 
 /** DELETE /containers/{name}?force=&v=&link=: 204; 409 for a running container without force. */

@@ -57,6 +57,6 @@ export function createApi(ctx: ApiContext, routes: readonly RouteDef[] = ROUTES)
       const fn = resolveRoute(route, implemented).fn;
       return (req, res) => fn(ctx, req, res);
     },
-    { apiVersion: o.apiVersion, minApiVersion: o.minApiVersion, headers: versionHeaders(o.apiVersion, ctx.engineVersion) },
+    { apiVersion: o.apiVersion, minApiVersion: o.minApiVersion, headers: versionHeaders(o.apiVersion, ctx.engineVersion), corsOrigins: o.corsOrigins },
   );
 }

@@ -43,12 +43,18 @@ export async function getContainersLogs(ctx: ApiContext, req: Request, res: Resp
   const plan = ctx.backend.containerLogs(req.params['name'] ?? '', opts);
   const abort = new AbortController();
   res.onClose(() => abort.abort());
+  // kuber-api stopping ends a follow at once with a clean end of stream (docker logs -f returns 0).
+  const stopping = () => abort.abort();
+  req.shutdown.addEventListener('abort', stopping, { once: true });
   const out = res.stream(200, { 'Content-Type': streamContentType(!plan.tty, req.apiVersion) });
   out.on('error', () => abort.abort());
   out.on('close', () => abort.abort());
   try {
     await plan.run(out, abort.signal);
+  } catch (err) {
+    if (!req.shutdown.aborted) throw err;
   } finally {
+    req.shutdown.removeEventListener('abort', stopping);
     if (!out.destroyed && !out.writableEnded) out.end();
   }
 }

@@ -201,7 +201,7 @@ const EVENTS_BUFFER_LIMIT = 1 << 20;
 
 /**
  * GET /events: a chunked stream of JSON lines, head flushed at once, open until the client goes
- * (or half-closes, as Go's server cancels the request) or `until` passes. The events come from
+ * (or half-closes, as Go's server cancels the request), `until` passes or kuber-api shuts down. The events come from
  * `ctx.events` when the engine provides it.
  */
 export async function getEvents(ctx: ApiContext, req: Request, res: Response): Promise<void> {
@@ -231,12 +231,16 @@ export async function getEvents(ctx: ApiContext, req: Request, res: Response): P
     done = true;
     eventListeners--;
     clearTimeout(timer);
+    req.shutdown.removeEventListener('abort', finish);
     unsubscribe();
     if (dropped) req.log.warn({ dropped }, 'events dropped for a slow client');
     if (!out.writableEnded && !out.destroyed) out.end();
   };
   res.onClose(finish);
   out.on('close', finish);
+  // kuber-api stopping ends the stream cleanly (the last chunk), as an `until` that passed.
+  req.shutdown.addEventListener('abort', finish, { once: true });
+  if (req.shutdown.aborted) finish();
   if (ctx.events) {
     unsubscribe = ctx.events.subscribe({ since, until, filters }, (e) => {
       if (done || (skipImageCreate && e.Type === 'image' && e.Action === 'create')) return;

@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { Kube, clusterConfigured, inClusterAvailable, type KubeTargetOptions } from '../kube/index.js';
+import { Kube, clusterConfigured, inClusterAvailable, SERVICE_ACCOUNT_DIR, type KubeTargetOptions } from '../kube/index.js';
+import { preflight } from '../kube/preflight.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
@@ -26,6 +27,12 @@ export interface BootOptions {
   stateDir?: string;
   engine?: Partial<Omit<EngineOptions, 'instance'>>;
   env?: NodeJS.ProcessEnv;
+  /** Service-account directory (tests root it elsewhere); default the in-cluster mount. */
+  serviceAccountDir?: string;
+  /** The embedded kube-sim may apt-get its packages (`--install-prereqs`). */
+  installPrereqs?: boolean;
+  /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
+  signal?: AbortSignal;
 }
 
 export interface Booted {
@@ -56,25 +63,35 @@ function persistedInstanceId(stateDir: string): string {
 export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<Booted> {
   const env = opts.env ?? process.env;
   const stateDir = opts.stateDir ?? defaultStateDir(env);
-  const target: KubeTargetOptions = { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace, env };
+  const target: KubeTargetOptions = { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace, env, serviceAccountDir: opts.serviceAccountDir };
   let sim: EmbeddedSim | undefined;
   if (!clusterConfigured(target)) {
-    sim = await startEmbeddedSim(join(stateDir, 'kube-sim'), log);
+    // Inside a cluster a missing token is a deployment mistake, never a reason to run a simulator.
+    if (env.KUBERNETES_SERVICE_HOST) throw new Error(`kuber-api runs inside a Kubernetes cluster (KUBERNETES_SERVICE_HOST is set) but has no service account token (${SERVICE_ACCOUNT_DIR}/token) and no kubeconfig: mount the token (automountServiceAccountToken: true) or pass --kubeconfig; inside a cluster kuber-api does not start its simulator`);
+    sim = await startEmbeddedSim(join(stateDir, 'kube-sim'), log, { installPrereqs: opts.installPrereqs });
     target.kubeconfig = sim.kubeconfigPath;
     log.info({ url: sim.url, kubeconfig: sim.kubeconfigPath }, `no kubeconfig found: started the embedded kube-sim at ${sim.url} (kubeconfig ${sim.kubeconfigPath})`);
   }
   try {
     const kube = Kube.load(target);
-    const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env });
+    await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log[delay === 100 || delay >= 5000 ? 'warn' : 'debug']({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
+    const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env, serviceAccountDir: opts.serviceAccountDir });
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));
     let ownerPod: EngineOptions['ownerPod'];
     if (inCluster && podName) {
       // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
       // An owner must live in the same namespace: otherwise the reference is treated as absent.
-      const pod = await kube.client.get<{ metadata: { uid: string } }>(kube.path('pods', podName)).catch(() => undefined);
-      if (pod && (!env.POD_UID || env.POD_UID === pod.metadata.uid)) ownerPod = { name: podName, uid: pod.metadata.uid };
-      else log.warn({ pod: podName, namespace: kube.namespace }, 'kuber-api runs in a cluster but its own Pod is not in the target namespace: containers will not be garbage-collected with it');
+      // Without that owner nothing would ever be cleaned up after the job: fatal in a cluster.
+      const lost = (why: string) => new Error(`kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/rbac.yaml)`);
+      // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
+      const sidecar = kube.target.source === 'in-cluster';
+      let why: string | undefined;
+      const pod = await kube.client.get<{ metadata: { uid: string } }>(kube.path('pods', podName)).catch((err: Error) => void (why = `cannot read that Pod in namespace "${kube.namespace}" (${err.message})`));
+      if (pod && env.POD_UID && env.POD_UID !== pod.metadata.uid) why = `that Pod's uid is ${pod.metadata.uid}, not POD_UID ${env.POD_UID}`;
+      if (pod && !why) ownerPod = { name: podName, uid: pod.metadata.uid };
+      else if (sidecar) throw lost(why!);
+      else log.warn({ pod: podName, namespace: kube.namespace, why }, 'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it');
     }
     const engine = new KubeEngine(kube, { ...opts.engine, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
     const slow = setInterval(() => log.warn({ server: kube.target.server }, 'still waiting for the Kubernetes API to list containers'), 10_000);

@@ -48,7 +48,7 @@ export function matchLabels(values: string[] | undefined, labels: Record<string,
   for (const v of values) {
     const eq = v.indexOf('=');
     const k = eq >= 0 ? v.slice(0, eq) : v;
-    if (!(k in labels)) return false;
+    if (!Object.hasOwn(labels, k)) return false; // not `in`: a label filter "constructor" must not match every container
     if (eq >= 0 && labels[k] !== v.slice(eq + 1)) return false;
   }
   return true;

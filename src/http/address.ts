@@ -35,3 +35,27 @@ export function formatHost(a: ListenAddress): string {
   if (a.kind === 'unix') return `unix://${a.path}`;
   return `tcp://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }
+
+/**
+ * Whether a TCP listen host is reachable only from this machine (or this Pod's network
+ * namespace): 127.0.0.0/8, ::1, `localhost`. Anything else (0.0.0.0, ::, a pod or host IP, another
+ * name) can be reached from the network.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (/^::ffff:127\./.test(h)) return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The plaintext TCP listeners among `addresses` that others can reach. Whoever reaches the Docker
+ * API controls every container, and with them kuber-api's service account; dockerd has warned of
+ * this for years and newer releases refuse to start such a listener unless TLS is turned off
+ * explicitly. kuber-api refuses them unless `--insecure-tcp` is given: a name that says what it
+ * allows, after `--insecure-registry`.
+ */
+export function exposedPlaintext(addresses: readonly ListenAddress[], tls: boolean): ListenAddress[] {
+  if (tls) return [];
+  return addresses.filter((a) => a.kind === 'tcp' && !isLoopbackHost(a.host));
+}

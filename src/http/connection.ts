@@ -35,7 +35,12 @@ export interface ConnectionLimits {
   maxBodyBytes: number;
   headerTimeoutMs: number;
   idleTimeoutMs: number;
+  /** A handler waiting for body bytes that do not come for this long: 408 + close (0 or absent = never). */
+  bodyTimeoutMs?: number;
 }
+
+/** Never aborted: the signal of connections made outside an {@link HttpServer} (tests). */
+const NEVER = new AbortController().signal;
 
 /** Unread body bytes drained after a response before the connection is given up (Go: maxPostHandlerReadBytes). */
 export const DISCARD_LIMIT = 256 * 1024;
@@ -57,10 +62,19 @@ const PAUSE_BODY = 1;
 const PAUSE_HOLD = 2;
 const PAUSE_INPUT = 4;
 
+class HttpBodyTimeout extends Error {
+  constructor(limitMs: number) {
+    super(`no request body bytes for ${limitMs} ms`);
+    this.name = 'HttpBodyTimeout';
+  }
+}
+
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
 export class Connection implements ConnectionPort {
   readonly maxBodyBytes: number;
+  /** Epoch ms since which the handler has waited for body bytes (0: not waiting). */
+  bodyWaitSince = 0;
   /** Epoch ms when the current head's first byte arrived (0: no head in progress). */
   headStart = 0;
   /** Epoch ms since which the connection has been idle between requests (0: not idle). */
@@ -91,6 +105,7 @@ export class Connection implements ConnectionPort {
     private readonly baseLog: Logger,
     readonly id: number,
     private readonly onClosed: (c: Connection) => void,
+    readonly shutdownSignal: AbortSignal = NEVER,
   ) {
     this.maxBodyBytes = limits.maxBodyBytes;
     this.idleSince = Date.now();
@@ -247,6 +262,7 @@ export class Connection implements ConnectionPort {
   }
 
   private onBody(chunk: Buffer): void {
+    this.bodyWaitSince = 0;
     if (this.state === State.Hijacked) {
       if (!this.hij!.pushInput(chunk)) this.pause(PAUSE_INPUT);
     } else if (this.resDone) {
@@ -351,6 +367,11 @@ export class Connection implements ConnectionPort {
   }
 
   private next(): void {
+    if (this.closeAfter) {
+      // shutdown() came between the response's end and this (queued) step: no next request.
+      this.endSocket();
+      return;
+    }
     this.req = null;
     this.res = null;
     this.state = State.Head;
@@ -365,6 +386,7 @@ export class Connection implements ConnectionPort {
 
   bodyWanted(req: Request): void {
     if (req !== this.req) return;
+    if (!this.msgDone && this.bodyWaitSince === 0) this.bodyWaitSince = Date.now();
     // RFC 7231 §5.1.1: a client that sent "Expect: 100-continue" waits for this before the body.
     if (!this.continued && !this.msgDone && req.httpVersionMinor >= 1 && req.headers['expect']?.toLowerCase() === '100-continue' && !this.res!.headersSent) {
       this.continued = true;
@@ -426,6 +448,10 @@ export class Connection implements ConnectionPort {
 
   /** 408 when a head takes too long; close an idle keep-alive connection. Called by the server's sweep. */
   checkTimeouts(now: number): void {
+    if (this.state === State.Active) {
+      this.checkBodyTimeout(now);
+      return;
+    }
     if (this.state !== State.Head) return;
     if (this.headStart !== 0) {
       if (now - this.headStart >= this.limits.headerTimeoutMs) {
@@ -435,6 +461,30 @@ export class Connection implements ConnectionPort {
     } else if (this.limits.idleTimeoutMs > 0 && this.idleSince !== 0 && now - this.idleSince >= this.limits.idleTimeoutMs) {
       this.endSocket();
     }
+  }
+
+  /**
+   * A handler is reading the body (it asked for bytes, and we are not holding the socket for
+   * backpressure) and the client has sent nothing for `bodyTimeoutMs`: the body read fails, the
+   * client gets 408 and the connection closes (Go's net/http ReadTimeout ends such reads too;
+   * this one is per silence, not per request, so long uploads that keep moving are fine).
+   */
+  private checkBodyTimeout(now: number): void {
+    const limit = this.limits.bodyTimeoutMs ?? 0;
+    if (limit <= 0 || this.msgDone || this.bodyWaitSince === 0 || (this.paused & PAUSE_BODY) !== 0) return;
+    if (now - this.bodyWaitSince < limit) return;
+    this.log.debug({ limitMs: limit }, 'request body timeout');
+    const err = new HttpBodyTimeout(limit);
+    const res = this.res!;
+    this.req!._abort(err);
+    if (res.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    res.headersSent = true; // the handler can no longer answer,
+    res.finished = true; // nor cut the connection before the 408 is read
+    res._clientGone();
+    this.endSocket(cannedResponse(408, err.message));
   }
 
   /** Graceful shutdown: close now if idle, else after the current response (streams run on). */

@@ -183,6 +183,8 @@ export class RequestParser {
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         const v = raw[i + 1]!;
         if (!DIGITS.test(v)) throw new HttpParseError(400, 'invalid Content-Length');
+        // RFC 7230 §3.3.2 and Go net/http (transfer.go fixLength): repeats must agree.
+        if (contentLength >= 0 && contentLength !== Number(v)) throw new HttpParseError(400, 'conflicting Content-Length values');
         contentLength = Number(v);
       } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
         // Go and RFC 7230 §3.3.1: only "chunked" is understood; anything else is 501.
@@ -190,14 +192,12 @@ export class RequestParser {
         chunked = true;
       }
     }
+    // RFC 7230 §3.3.3 rule 3 lets a server reject a message with both headers: it is the
+    // request-smuggling shape (a proxy in front may frame it by the other header). Nothing a
+    // docker client sends has both, so refuse it rather than guess.
+    if (chunked && contentLength >= 0) throw new HttpParseError(400, 'Content-Length and Transfer-Encoding together');
     if (chunked && info.upgrade) chunked = false; // http-parser-js reads an upgrade request's body by Content-Length only
-    let keepAlive = info.shouldKeepAlive;
-    if (chunked && contentLength >= 0) {
-      // RFC 7230 §3.3.3 rule 3: Transfer-Encoding wins, and the connection must not be reused
-      // (a request-smuggling shape).
-      contentLength = -1;
-      keepAlive = false;
-    }
+    const keepAlive = info.shouldKeepAlive;
     const url = info.url;
     if (url[0] !== '/' && !/^https?:\/\/[^/?#]*/i.test(url) && !(url === '*')) throw new HttpParseError(400, 'invalid request target');
     return {

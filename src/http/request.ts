@@ -22,6 +22,8 @@ export interface RequestPort {
   /** Whether `level` is enabled, without creating any child logger. */
   logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
   readonly maxBodyBytes: number;
+  /** Aborted when the server starts a graceful shutdown (see Request.shutdown). */
+  readonly shutdownSignal: AbortSignal;
   /** The body's reader wants more bytes: lift body backpressure (and send `100 Continue` once). */
   bodyWanted(req: Request): void;
   /** The connection must not be reused after the current response (e.g. an unread oversized body). */
@@ -129,6 +131,15 @@ export class Request {
     return this.port.logs(level);
   }
 
+  /**
+   * Aborted when kuber-api starts a graceful shutdown. Long requests that only wait (events,
+   * wait, followed logs) end their response cleanly on it at once; hijacked streams and
+   * uploads get the grace period instead.
+   */
+  get shutdown(): AbortSignal {
+    return this.port.shutdownSignal;
+  }
+
   get socket(): Socket {
     return this.port.socket;
   }
@@ -146,9 +157,11 @@ export class Request {
   /**
    * Buffer the body and parse it as JSON. `undefined` when the body is empty. Above `limit` bytes:
    * 413 (`too-large`), and the connection closes after the response (the rest is never read).
-   * Bad JSON: 400 "invalid JSON: ..." as moby's httputils.ReadJSON says.
+   * Bad JSON: 400 "invalid JSON: ..." as moby's httputils.ReadJSON says. A body that is not
+   * declared `application/json` is a 400 before a byte is read (see {@link checkJsonContentType}).
    */
   async json<T = unknown>(limit = this.port.maxBodyBytes): Promise<T | undefined> {
+    checkJsonContentType(this.headers['content-type'], this.hasBody);
     if (this.contentLength > limit) throw this.tooLarge(limit);
     if (!this.hasBody) return undefined;
     const chunks: Buffer[] = [];
@@ -168,11 +181,14 @@ export class Request {
     if (size === 0) return undefined;
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
     if (text.trim() === '') return undefined;
+    let value: T;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text) as T;
     } catch (err) {
       throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`);
     }
+    if (text.includes('__proto__') && hasProtoKey(value)) throw new EngineError('invalid', 'invalid JSON: the object key "__proto__" is not accepted');
+    return value;
   }
 
   private tooLarge(limit: number): EngineError {
@@ -217,4 +233,43 @@ export class Request {
   _wanted(): void {
     this.port.bodyWanted(this);
   }
+}
+
+// RFC 7231 §3.1.1.1 media-type = type "/" subtype *( OWS ";" OWS parameter ), token characters.
+const MEDIA_TYPE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:\/([!#$%&'*+.^_`|~0-9A-Za-z-]*))?(.*)$/s;
+
+/**
+ * moby api/server/httputils/httputils.go ReadJSON -> checkContentType(r, "application/json"): a
+ * body needs a Content-Type whose media type (Go's mime.ParseMediaType, case-insensitive) is
+ * exactly application/json; both failures are 400s with moby's wording. One leniency: a request
+ * without a body is never refused (moby refuses a wrong Content-Type even then; an empty body
+ * carries nothing). This keeps a browser's `text/plain` "simple request" (sent without a CORS
+ * preflight) from creating containers.
+ */
+export function checkJsonContentType(ct: string | undefined, hasBody: boolean): void {
+  if (!hasBody) return;
+  const v = (ct ?? '').trim();
+  if (v === '') throw new EngineError('invalid', `malformed Content-Type header (${ct ?? ''}): mime: no media type`);
+  const m = MEDIA_TYPE.exec(v);
+  let why: string | undefined;
+  if (!m) why = 'mime: no media type';
+  else if (m[2] === undefined) why = 'mime: expected slash after first token';
+  else if (m[2] === '') why = 'mime: expected token after slash';
+  else if (m[3]!.trim() !== '' && !m[3]!.trim().startsWith(';')) why = 'mime: unexpected content after media subtype';
+  if (why) throw new EngineError('invalid', `malformed Content-Type header (${ct}): ${why}`);
+  if (`${m![1]}/${m![2]}`.toLowerCase() !== 'application/json') {
+    throw new EngineError('invalid', `unsupported Content-Type header (${ct}): must be 'application/json'`);
+  }
+}
+
+/**
+ * JSON.parse keeps a `"__proto__"` key as an own property, but any later copy by assignment
+ * (`Object.assign`, `out[k] = v`) would make its value the prototype of the copy. No Docker
+ * client sends such a key; refusing it here protects every handler's copies at once.
+ */
+function hasProtoKey(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== 'object' || depth > 256) return false;
+  if (Array.isArray(v)) return v.some((x) => hasProtoKey(x, depth + 1));
+  if (Object.hasOwn(v, '__proto__')) return true;
+  return Object.values(v).some((x) => hasProtoKey(x, depth + 1));
 }

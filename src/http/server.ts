@@ -7,7 +7,9 @@
  * close: stop accepting, close idle connections, let running ones finish within a grace period.
  */
 import net from 'node:net';
-import { lstat, unlink } from 'node:fs/promises';
+import tls from 'node:tls';
+import { chmod, chown, lstat, unlink } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log.js';
 import { Connection, type ConnectionLimits, type Handler } from './connection.js';
 import { cannedResponse } from './canned.js';
@@ -16,6 +18,17 @@ import { formatHost, parseHost, type ListenAddress } from './address.js';
 export interface ServerOptions extends ConnectionLimits {
   maxConnections: number;
   log: Logger;
+  /**
+   * TLS for TCP listeners (unix sockets never use it, as in dockerd): key + cert, and with
+   * `requestCert` + `rejectUnauthorized` + `ca` a client certificate signed by that CA is
+   * required (dockerd --tlsverify: tls.RequireAndVerifyClientCert); the handshake fails without one.
+   */
+  tls?: tls.TlsOptions;
+  /** Unix sockets: file mode (dockerd: 0660) and group id (undefined: the process's own). */
+  socketMode?: number;
+  socketGid?: number;
+  /** The gid is the default group: when we may not give it (not root, not a member), keep ours and warn. */
+  socketGidOptional?: boolean;
 }
 
 export interface Bound {
@@ -31,11 +44,16 @@ export class HttpServer {
   private sweep: NodeJS.Timeout | undefined;
   private closing = false;
   private nextConnId = 0;
+  /** Aborted when close() starts: every Request's `shutdown` signal. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly handler: Handler,
     private readonly opts: ServerOptions,
-  ) {}
+  ) {
+    // One listener per open long request: no "possible leak" warning at 11.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Open connections (hijacked ones included). */
   get connectionCount(): number {
@@ -52,7 +70,7 @@ export class HttpServer {
       throw err;
     }
     if (!this.sweep) {
-      const every = Math.max(10, Math.min(1000, Math.floor(Math.min(this.opts.headerTimeoutMs, this.opts.idleTimeoutMs || Infinity) / 4)));
+      const every = Math.max(10, Math.min(1000, Math.floor(Math.min(this.opts.headerTimeoutMs, this.opts.idleTimeoutMs || Infinity, this.opts.bodyTimeoutMs || Infinity) / 4)));
       this.sweep = setInterval(() => {
         const now = Date.now();
         for (const c of this.conns) c.checkTimeouts(now);
@@ -63,7 +81,12 @@ export class HttpServer {
   }
 
   private async listenOne(address: ListenAddress): Promise<Bound> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.accept(s));
+    const secure = address.kind === 'tcp' && this.opts.tls !== undefined;
+    const server = secure
+      ? tls.createServer({ ...this.opts.tls, allowHalfOpen: true }, (s) => this.accept(s))
+      : net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.accept(s));
+    // A client without a valid certificate is refused in the handshake: a debug line, not an error.
+    if (secure) server.on('tlsClientError', (err) => this.opts.log.debug({ err: err.message }, 'TLS handshake refused'));
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -72,9 +95,31 @@ export class HttpServer {
         server.on('error', (err) => this.opts.log.error({ err }, 'listener error'));
         resolve();
       };
-      if (address.kind === 'unix') server.listen(address.path, done);
-      else server.listen({ host: address.host, port: address.port }, done);
+      if (address.kind === 'unix') {
+        // The socket file is created by bind() inside listen(): a umask that leaves only the
+        // owner's bits makes it private from its first instant; chmod/chown then open it to the group.
+        const old = process.umask(0o177);
+        try {
+          server.listen(address.path, done);
+        } finally {
+          process.umask(old);
+        }
+      } else server.listen({ host: address.host, port: address.port }, done);
     });
+    if (address.kind === 'unix') {
+      try {
+        if (this.opts.socketGid !== undefined) {
+          await chown(address.path, -1, this.opts.socketGid).catch((err: NodeJS.ErrnoException) => {
+            if (!this.opts.socketGidOptional || err.code !== 'EPERM') throw err;
+            this.opts.log.warn({ path: address.path, gid: this.opts.socketGid }, 'cannot give the socket the docker group (not root, not a member): it keeps kuber-api\'s own group');
+          });
+        }
+        await chmod(address.path, this.opts.socketMode ?? 0o660);
+      } catch (err) {
+        server.close();
+        throw err;
+      }
+    }
     const bound: ListenAddress = address.kind === 'tcp' ? { ...address, port: (server.address() as net.AddressInfo).port } : address;
     this.servers.push({ server, address: bound });
     return { address: bound, url: formatHost(bound) };
@@ -96,7 +141,7 @@ export class HttpServer {
     const conn = new Connection(socket, this.handler, this.opts, this.opts.log, ++this.nextConnId, (c) => {
       this.conns.delete(c);
       if (this.closing && this.conns.size === 0) this.onDrained?.();
-    });
+    }, this.stopping.signal);
     this.conns.add(conn);
   }
 
@@ -108,6 +153,8 @@ export class HttpServer {
    */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    // First: events streams, waits and log follows end their responses cleanly now.
+    if (!this.stopping.signal.aborted) this.stopping.abort(new Error('kuber-api is shutting down'));
     clearInterval(this.sweep);
     this.sweep = undefined;
     const closed = this.servers.splice(0).map(

@@ -20,19 +20,22 @@ export interface EmbeddedSim {
 /** dist/src/cli.js, next to this module's parent directory. */
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number } = {}): Promise<EmbeddedSim> {
+/** The simulator's command line (after `node`): `--install-prereqs` only when kuber-api was given it. */
+export function embeddedSimArgs(stateDir: string, opts: { installPrereqs?: boolean } = {}): string[] {
+  const args = [CLI, 'sim', '--kubeconfig', join(stateDir, 'kubeconfig'), '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin'];
+  return opts.installPrereqs ? [...args, '--install-prereqs'] : args;
+}
+
+export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number; installPrereqs?: boolean } = {}): Promise<EmbeddedSim> {
   mkdirSync(stateDir, { recursive: true });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   // Split log streams on: the embedded cluster stands for one with the PodLogsQuerySplitStreams gate
   // (alpha since 1.32), so `docker run` keeps stdout and stderr apart out of the box. Real clusters
   // without the gate get the documented merged-stdout behaviour. `--exit-with-stdin` plus a pipe we
   // never write: if kuber-api dies (even by SIGKILL) the pipe closes and the simulator stops too.
-  // `--install-prereqs`: on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', '--install-prereqs'],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  // `--install-prereqs` (only when kuber-api was given it: installing packages is the machine
+  // owner's decision): on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
+  const child: ChildProcess = spawn(process.execPath, embeddedSimArgs(stateDir, opts), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     const text = d.toString('utf8');
@@ -59,7 +62,9 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
     child.stdout!.on('data', onData);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`kube-sim exited (${code ?? signal}) before it was ready: ${stderr.trim()}`));
+      // Missing packages: say how kuber-api itself can install them.
+      const hint = !opts.installPrereqs && /Debian packages/.test(stderr) ? ' (or start kuber-api as root with --install-prereqs)' : '';
+      reject(new Error(`kube-sim exited (${code ?? signal}) before it was ready: ${stderr.trim()}${hint}`));
     });
   });
   child.on('exit', (code, signal) => {

@@ -1,7 +1,7 @@
 /**
  * @module router/dispatch
  * The request pipeline of the Docker API, moby's server.go + middlewares in one function:
- * strip `/v1.NN`, match the route (unknown -> 404 "page not found" without middleware headers,
+ * refuse browser origins not allowed (router/origin.ts), strip `/v1.NN`, match the route (unknown -> 404 "page not found" without middleware headers,
  * as dockerd answers), set the version headers, check the version (400), run the handler, and
  * turn anything thrown into `{"message"}` through the one error writer.
  */
@@ -10,6 +10,7 @@ import type { Handler, Request, Response } from '../http/index.js';
 import { Router, type RouteDef } from './router.js';
 import { checkVersion, splitVersion, type VersionHeaders } from './version.js';
 import { writeError } from './error-writer.js';
+import { checkOrigin } from './origin.js';
 
 export type RouteHandler = (req: Request, res: Response) => void | Promise<void>;
 
@@ -17,6 +18,8 @@ export interface DispatchOptions {
   apiVersion: string;
   minApiVersion: string;
   headers: VersionHeaders;
+  /** Origins allowed to make browser requests (`*` = any); others get a 403 (router/origin.ts). */
+  corsOrigins?: readonly string[];
 }
 
 const PAGE_NOT_FOUND = 'page not found';
@@ -25,6 +28,10 @@ export function createDispatcher(routes: readonly RouteDef[], resolve: (route: R
   const router = new Router(routes, resolve);
   const handler: Handler = async (req, res) => {
     try {
+      if (checkOrigin(req, res, opts.corsOrigins ?? []) === 'preflight') {
+        res.empty(200);
+        return;
+      }
       let { version, rest } = splitVersion(req.path);
       if (rest.includes('%')) {
         try {

@@ -49,7 +49,10 @@ export type Filters = Record<string, string[]>;
  * `{"label":["a=b"]}`, and `{"label":"a=b"}`. Absent or empty is `{}`; anything else is a 400.
  */
 export function parseFilters(raw: string | null | undefined): Filters {
-  const out: Filters = {};
+  // Null prototype: the keys are the client's. `{"__proto__":[...]}` must stay a key (that the
+  // filter check then refuses as dockerd does) instead of replacing the object's prototype, and
+  // `filters.constructor` must be absent unless the client sent it.
+  const out: Filters = Object.create(null) as Filters;
   if (raw === null || raw === undefined || raw.trim() === '') return out;
   let parsed: unknown;
   try {

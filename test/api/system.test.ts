@@ -116,7 +116,7 @@ test('~> GET /events: head flushed at once, events as JSON lines with legacy fie
   assert.match(c.text, /Content-Type: application\/json\r\n/);
   await c.waitForText('"create"');
   const q = events.queries.at(-1)!;
-  assert.equal(q.filters, { type: ['container'] });
+  assert.equal({ ...q.filters }, { type: ['container'] });
   assert.is(q.since, 1_699_999_999_000);
   events.emit(containerEvent('start', 'a'.repeat(64), 1_700_000_001));
   await c.waitForText('"start"');
@@ -195,6 +195,20 @@ test('~> GET /info: fields moby keeps for older clients only', async () => {
   assert.not.ok('AllowNondistributableArtifactsCIDRs' in cur.RegistryConfig);
   assert.ok('Expected' in old.RuncCommit);
   assert.not.ok('Expected' in cur.RuncCommit);
+});
+
+test('~> the Docker API refuses a browser Origin by default (403) and serves one listed with --api-cors-header', async () => {
+  const r = await httpRequest(srv, 'GET', '/v1.51/version', { headers: { Origin: 'https://page.example' } });
+  assert.is(r.status, 403);
+  assert.match(JSON.parse(r.body.toString()).message, /--api-cors-header/);
+  const srv2 = await startServer({ backend, events, corsOrigins: ['https://page.example'] });
+  try {
+    const ok = await httpRequest(srv2, 'GET', '/v1.51/version', { headers: { Origin: 'https://page.example' } });
+    assert.is(ok.status, 200);
+    assert.is(ok.headers['access-control-allow-origin'], 'https://page.example');
+  } finally {
+    await srv2.close();
+  }
 });
 
 test.run();

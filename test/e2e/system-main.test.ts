@@ -81,19 +81,25 @@ test('~> listens on every -H, serves the docker CLI on both, and stops cleanly o
   }
 });
 
-test('~> SIGINT with an open events stream: the stream is cut after --shutdown-grace-ms, then exit', async () => {
+test('~> SIGINT: an events stream ends at once with its last chunk; an upload still arriving gets --shutdown-grace-ms, then is cut', async () => {
   const p = await start(['-H', 'unix://$DIR/d.sock', '--shutdown-grace-ms', '300']);
   try {
     await listening(p, 1);
-    const c = await RawClient.connect({ path: `${p.dir}/d.sock` });
-    await c.write('GET /v1.51/events HTTP/1.1\r\nHost: docker\r\n\r\n');
-    await c.waitForText('\r\n\r\n');
+    const events = await RawClient.connect({ path: `${p.dir}/d.sock` });
+    await events.write('GET /v1.51/events HTTP/1.1\r\nHost: docker\r\n\r\n');
+    await events.waitForText('\r\n\r\n');
+    const upload = await RawClient.connect({ path: `${p.dir}/d.sock` });
+    await upload.write('POST /v1.51/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"Ima\r\n');
+    await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     p.child.kill('SIGINT');
+    await events.waitEnd();
+    assert.ok(events.text.endsWith('\r\n0\r\n\r\n'), 'the events stream ended cleanly');
+    assert.ok(Date.now() - started < 250 || !upload.ended, 'events ended before the upload was cut');
     assert.is(await p.exited, 0);
     const took = Date.now() - started;
-    assert.ok(took >= 250, `waited the grace period (${took} ms)`);
-    await c.waitEnd();
+    assert.ok(took >= 250, `the upload was given the grace period (${took} ms)`);
+    await upload.waitEnd();
   } finally {
     p.child.kill('SIGKILL');
     rmSync(p.dir, { recursive: true, force: true });

@@ -198,12 +198,20 @@ test('~> unknown transfer codings are 501; HTTP/2.0 is 505 (as Go net/http)', ()
   assert.is(parseError('GET / HTTP/2.0\r\n\r\n').status, 505);
 });
 
-test('~> Content-Length together with chunked: chunked wins and the connection is not reused', () => {
+test('~> Content-Length together with chunked is a 400, even on an upgrade request (RFC 7230 §3.3.3: the smuggling shape)', () => {
+  const e = parseError('POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+  assert.is(e.status, 400);
+  assert.match(e.message, /Content-Length and Transfer-Encoding/);
+  const up = parseError('POST /exec/x/start HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}');
+  assert.is(up.status, 400);
+});
+
+test('~> repeated Content-Length: equal values pass (as Go), different values are a 400', () => {
   const { msgs, feed } = collector();
-  feed(Buffer.from('POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'));
+  feed(Buffer.from('POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok'));
   assert.is(msgs[0]!.body.toString(), 'ok');
-  assert.is(msgs[0]!.head.keepAlive, false);
-  assert.is(msgs[0]!.head.contentLength, -1);
+  const e = parseError('POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokk');
+  assert.is(e.status, 400);
 });
 
 test('~> the head limit is exact: a head of maxHeaderBytes passes, one byte more is 431', () => {

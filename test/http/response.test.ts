@@ -114,15 +114,62 @@ test('~> json(): empty and whitespace bodies are undefined; bad JSON is 400 with
       res.empty(400);
     }
   });
-  await one('POST /json HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-  await one('POST /json HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\n \r\n');
-  await one('POST /json HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{bad}');
-  const r = await one('POST /json HTTP/1.1\r\nContent-Length: 1000\r\n\r\n');
+  await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\nConnection: close\r\n\r\n \r\n');
+  await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{bad}');
+  const r = await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
   assert.is(seen[0], undefined);
   assert.is(seen[1], undefined);
   assert.match(String(seen[2]), /^invalid: invalid JSON: /);
   assert.is(seen[3], 'too-large: request body is larger than the limit of 100 bytes');
   assert.is(r.headers['connection'], 'close');
+});
+
+test('~> json(): moby\'s CheckForJSON: a body needs Content-Type application/json (any case, with parameters); text/plain, none, or malformed is a 400 before reading', async () => {
+  const seen: string[] = [];
+  routes.set('/ct', async (req, res) => {
+    try {
+      seen.push(String(JSON.stringify(await req.json())));
+    } catch (e) {
+      seen.push(`${(e as { category?: string }).category}: ${(e as Error).message}`);
+    }
+    res.empty(204);
+  });
+  const post = (ct: string | undefined, body: string) => one(`POST /ct HTTP/1.1\r\n${ct === undefined ? '' : `Content-Type: ${ct}\r\n`}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  await post('application/json', '{"a":1}');
+  await post('Application/JSON; charset=utf-8', '{"a":2}');
+  await post('text/plain', '{"Image":"busybox"}');
+  await post(undefined, '{"a":3}');
+  await post('application', '{}');
+  await post(undefined, '');
+  await post('text/plain', '');
+  assert.equal(seen, [
+    '{"a":1}',
+    '{"a":2}',
+    "invalid: unsupported Content-Type header (text/plain): must be 'application/json'",
+    'invalid: malformed Content-Type header (): mime: no media type',
+    'invalid: malformed Content-Type header (application): mime: expected slash after first token',
+    'undefined',
+    'undefined',
+  ]);
+});
+
+test('~> json(): an object key "__proto__" anywhere in the body is a 400; "constructor" and "prototype" are ordinary keys', async () => {
+  const seen: string[] = [];
+  routes.set('/proto', async (req, res) => {
+    try {
+      const v = await req.json<Record<string, unknown>>();
+      seen.push(`ok ${Object.keys((v?.['Labels'] as object) ?? {}).join(',')}`);
+    } catch (e) {
+      seen.push(`${(e as { category?: string }).category}: ${(e as Error).message}`);
+    }
+    res.empty(204);
+  });
+  const post = (body: string) => one(`POST /proto HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  await post('{"Labels":{"__proto__":{"x":"y"}}}');
+  await post('{"HostConfig":[{"a":{"__proto__":1}}]}');
+  await post('{"Labels":{"constructor":"c","prototype":"p"}}');
+  assert.equal(seen, ['invalid: invalid JSON: the object key "__proto__" is not accepted', 'invalid: invalid JSON: the object key "__proto__" is not accepted', 'ok constructor,prototype']);
 });
 
 test.run();

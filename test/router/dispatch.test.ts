@@ -123,4 +123,43 @@ test('~> an error after a stream started cuts the connection (the status cannot 
   assert.not.ok(c.text.endsWith('0\r\n\r\n'), 'no clean end of the chunked body');
 });
 
+test('~> a browser Origin is refused with 403 unless listed in --api-cors-header; listed ones get dockerd\'s CORS headers and preflights', async () => {
+  let ran = 0;
+  const { handler } = createDispatcher(
+    [{ method: 'POST', path: '/containers/create', handler: 'create' }],
+    () => (_req, res) => {
+      ran++;
+      res.json(201, { Id: 'x' });
+    },
+    { apiVersion: '1.51', minApiVersion: '1.24', headers: versionHeaders('1.51', '28.3.3'), corsOrigins: ['https://ci.example.com'] },
+  );
+  const s2 = await startHttp(handler);
+  try {
+    const body = '{"Image":"busybox"}';
+    const evil = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'https://evil.example', 'Content-Type': 'text/plain' }, body });
+    assert.is(evil.status, 403);
+    assert.match(JSON.parse(evil.body.toString()).message, /^cross-origin request refused: Origin "https:\/\/evil.example" is not allowed .*--api-cors-header/);
+    const nul = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'null' }, body });
+    assert.is(nul.status, 403);
+    assert.is(ran, 0);
+    const ok = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'https://ci.example.com', 'Content-Type': 'application/json' }, body });
+    assert.is(ok.status, 201);
+    assert.is(ok.headers['access-control-allow-origin'], 'https://ci.example.com');
+    assert.is(ok.headers['access-control-allow-methods'], 'HEAD, GET, POST, DELETE, PUT, OPTIONS');
+    const pre = await httpRequest(s2.unix, 'OPTIONS', '/containers/create', { headers: { Origin: 'https://ci.example.com', 'Access-Control-Request-Method': 'POST' } });
+    assert.is(pre.status, 200);
+    assert.match(pre.headers['access-control-allow-headers'] ?? '', /Content-Type/);
+    assert.is(ran, 1);
+    const cli = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { 'Content-Type': 'application/json' }, body });
+    assert.is(cli.status, 201, 'no Origin (every docker client): served');
+  } finally {
+    await s2.close();
+  }
+});
+
+test('~> no --api-cors-header: every request with an Origin is refused, even GET /_ping', async () => {
+  const r = await httpRequest(srv.unix, 'GET', '/ok', { headers: { Origin: 'http://localhost:8080' } });
+  assert.is(r.status, 403);
+});
+
 test.run();

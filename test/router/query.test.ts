@@ -3,6 +3,9 @@ import * as assert from 'uvu/assert';
 import { boolValue, boolOr, intValue, stringValue, parseFilters, filtersOf, timestampValue } from '../../src/router/query.js';
 import { EngineError } from '../../src/errors.js';
 
+/** A plain copy: parsed filters have a null prototype, which deep-equal never matches to a literal. */
+const plain = (o: object) => ({ ...o });
+
 const q = (s: string) => new URLSearchParams(s);
 
 test("~> booleans are moby's BoolValue: '', 0, no, false, none are false; all else true", () => {
@@ -34,18 +37,29 @@ test('~> integers: empty is absent (dockerode sends t=), junk is a 400', () => {
 });
 
 test('~> filters: map of booleans (Go), arrays (dockerode, docker-py), bare strings', () => {
-  assert.equal(parseFilters('{"label":{"a=b":true,"c":true},"status":{"running":true}}'), { label: ['a=b', 'c'], status: ['running'] });
-  assert.equal(parseFilters('{"label":["org.testcontainers.container-hash=1"],"status":["created","running"]}'), {
+  assert.equal(plain(parseFilters('{"label":{"a=b":true,"c":true},"status":{"running":true}}')), { label: ['a=b', 'c'], status: ['running'] });
+  assert.equal(plain(parseFilters('{"label":["org.testcontainers.container-hash=1"],"status":["created","running"]}')), {
     label: ['org.testcontainers.container-hash=1'],
     status: ['created', 'running'],
   });
-  assert.equal(parseFilters('{"name":"web"}'), { name: ['web'] });
-  assert.equal(parseFilters('{"label":{"a":false}}'), { label: ['a'] }, 'moby ignores the booleans');
-  assert.equal(parseFilters(''), {});
-  assert.equal(parseFilters(null), {});
-  assert.equal(parseFilters('null'), {});
-  assert.equal(parseFilters('{}'), {});
-  assert.equal(filtersOf(q('filters=' + encodeURIComponent('{"id":["x"]}'))), { id: ['x'] });
+  assert.equal(plain(parseFilters('{"name":"web"}')), { name: ['web'] });
+  assert.equal(plain(parseFilters('{"label":{"a":false}}')), { label: ['a'] }, 'moby ignores the booleans');
+  assert.equal(plain(parseFilters('')), {});
+  assert.equal(plain(parseFilters(null)), {});
+  assert.equal(plain(parseFilters('null')), {});
+  assert.equal(plain(parseFilters('{}')), {});
+  assert.equal(plain(filtersOf(q('filters=' + encodeURIComponent('{"id":["x"]}')))), { id: ['x'] });
+});
+
+test('~> filters keep user keys as keys: "__proto__" does not replace the prototype, "constructor" is absent unless sent', () => {
+  const f = parseFilters('{"__proto__":{"polluted":true},"label":["a"]}');
+  assert.is(Object.getPrototypeOf(f), null);
+  assert.equal(Object.keys(f).sort(), ['__proto__', 'label']);
+  assert.equal(f['__proto__'], ['polluted']);
+  assert.is((f as Record<string, unknown>)['polluted'], undefined);
+  assert.is(parseFilters('{"label":["a"]}')['constructor'], undefined);
+  assert.equal(parseFilters('{"constructor":["x"]}')['constructor'], ['x']);
+  assert.is(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype untouched');
 });
 
 test('~> bad filters are a 400', () => {
