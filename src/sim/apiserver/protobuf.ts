@@ -69,7 +69,10 @@ const KINDS: Record<string, Schema> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['resourceAttributes', ResourceAttributes], 2: ['nonResourceAttributes', { 1: ['path', 's'], 2: ['verb', 's'] }] }] },
   'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['namespace', 's'] }] },
   'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', ObjectMeta] },
-  'authentication.k8s.io/v1/TokenRequest': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['audiences', 's', true], 4: ['expirationSeconds', 'i'] }] },
+  'authentication.k8s.io/v1/TokenRequest': {
+    1: ['metadata', ObjectMeta],
+    2: ['spec', { 1: ['audiences', 's', true], 3: ['boundObjectRef', { 1: ['kind', 's'], 2: ['apiVersion', 's'], 3: ['name', 's'], 4: ['uid', 's'] }], 4: ['expirationSeconds', 'i'] }],
+  },
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', ObjectMeta], 2: ['rules', PolicyRule, true] },
   'rbac.authorization.k8s.io/v1/RoleBinding': {
     1: ['metadata', ObjectMeta],
