@@ -203,6 +203,12 @@ export class ApiServer {
       }
       case 'admin':
         return this.admin(r.rest, req, res, method);
+      case 'oidc': {
+        getOnly();
+        const body = JSON.stringify(this.auth.oidc(r.doc));
+        res.writeHead(200, { 'Content-Type': r.doc === 'jwks' ? 'application/jwk-set+json' : 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        return void res.end(body);
+      }
       case 'notfound':
         throw notFoundPath();
       case 'resource': {

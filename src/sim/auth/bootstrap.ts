@@ -75,6 +75,7 @@ export function bootstrapClusterRoles(): Obj[] {
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
       rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     ]),
+    clusterRole('system:service-account-issuer-discovery', [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
     clusterRole('system:auth-delegator', [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])]),
   ];
 }
@@ -92,6 +93,7 @@ export function bootstrapClusterRoleBindings(): Obj[] {
     binding('system:discovery', groupSubjects('system:authenticated')),
     binding('system:basic-user', groupSubjects('system:authenticated')),
     binding('system:public-info-viewer', groupSubjects('system:authenticated', 'system:unauthenticated')),
+    binding('system:service-account-issuer-discovery', groupSubjects('system:serviceaccounts')),
   ];
 }
 

@@ -109,6 +109,11 @@ export class SimAuth {
     return this.users.get(req) ?? ADMIN;
   }
 
+  /** /.well-known/openid-configuration and /openid/v1/jwks. */
+  oidc(doc: 'openid-configuration' | 'jwks'): Obj {
+    return this.tokens.oidc(doc);
+  }
+
   /** A review resource POSTed by the request's user. */
   review(req: IncomingMessage, def: ResourceDef, ns: string | undefined, body: unknown): Obj {
     return answerReview(this.reviewEnv, def, this.userOf(req), (body ?? {}) as Obj, ns);

@@ -211,6 +211,18 @@ export class ServiceAccountTokens {
     return { ok: true, user: { username: saUsername(ns, saName), uid: saUid, groups: saGroups(ns) }, audiences: this.opts.apiAudiences };
   }
 
+  /** The service-account issuer discovery documents (pkg/serviceaccount/openidmetadata.go). */
+  oidc(doc: 'openid-configuration' | 'jwks'): Obj {
+    if (doc === 'jwks') return { keys: [{ use: 'sig', kty: 'RSA', kid: this.kid, alg: 'RS256', ...this.pub.export({ format: 'jwk' }) }] };
+    return {
+      issuer: this.opts.issuer,
+      jwks_uri: `${this.opts.issuer}/openid/v1/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    };
+  }
+
   /** The node a pod runs on, for the node claims (ServiceAccountTokenPodNodeInfo). */
   nodeOf(pod: KObject): KObject | undefined {
     const n = (pod as Obj).spec?.nodeName;
