@@ -91,7 +91,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const store = new Store({ historySize: opts.watchHistorySize ?? 5000, nodeName });
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
   const faults = new FaultRegistry();
-  const auth = new SimAuth(store, { stateDir, adminToken: token, users: opts.users, caPem: certs?.caPem });
+  const auth = new SimAuth(store, { stateDir, adminToken: token, users: opts.users, caPem: certs?.caPem, featureGates: opts.featureGates });
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
   store.create(NODES, undefined, nodeObject(nodeName));
   const kubelet: Kubelet = createKubelet(store, faults, {

@@ -15,7 +15,17 @@ import type { UserInfo } from './user.js';
 
 const WS_CREATE_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
-export function attributesOf(user: UserInfo, r: Route, method: string, url: URL, upgrade = false): Attributes {
+/**
+ * A WebSocket exec/attach/portforward is a GET (verb `get`), though it starts a stream; with the
+ * AuthorizePodWebsocketUpgradeCreatePermission gate (KEP-4006: beta and on by default only from
+ * 1.35, so off in kube-sim's 1.33) the apiserver also asks for `create`. This gives that second check.
+ */
+export function websocketCreateCheck(a: Attributes): Attributes | undefined {
+  if (!a.resourceRequest || a.verb !== 'get' || a.resource !== 'pods' || !a.subresource || !WS_CREATE_SUBRESOURCES.has(a.subresource)) return undefined;
+  return { ...a, verb: 'create' };
+}
+
+export function attributesOf(user: UserInfo, r: Route, method: string, url: URL): Attributes {
   if (r.type !== 'resource') return { user, verb: method.toLowerCase(), resourceRequest: false, path: url.pathname };
   const { def, name, subresource } = r.req;
   let { namespace } = r.req;
@@ -43,9 +53,6 @@ export function attributesOf(user: UserInfo, r: Route, method: string, url: URL,
     default:
       verb = method.toLowerCase();
   }
-  // A WebSocket exec/attach/portforward is a GET, but it creates a stream: authorized as `create`
-  // (KEP-4006, AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.31).
-  if (upgrade && verb === 'get' && subresource && WS_CREATE_SUBRESOURCES.has(subresource)) verb = 'create';
   let n = name;
   if ((verb === 'list' || verb === 'watch') && n === undefined) n = pinnedName(q.get('fieldSelector'));
   if (def.resource === 'namespaces' && def.group === '' && name !== undefined) namespace = name;

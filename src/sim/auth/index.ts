@@ -13,7 +13,7 @@ import type { KObject } from '../types.js';
 import type { ResourceDef } from '../store/resources.js';
 import type { Store } from '../store/store.js';
 import type { Route } from '../apiserver/router.js';
-import { attributesOf, forbidden } from './attributes.js';
+import { attributesOf, forbidden, websocketCreateCheck } from './attributes.js';
 import { Authenticator, type StaticUser } from './authenticate.js';
 import { installBootstrapPolicy } from './bootstrap.js';
 import { guardRbacWrite, isRbacWrite } from './escalation.js';
@@ -47,12 +47,15 @@ export interface SimAuthOptions {
   maxTokenExpirationSeconds?: number;
   /** ca.crt of legacy token Secrets. */
   caPem?: string;
+  /** Feature gates; AuthorizePodWebsocketUpgradeCreatePermission (default false, as in 1.33). */
+  featureGates?: Record<string, boolean>;
 }
 
 const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 export class SimAuth {
   readonly enabled: boolean;
+  private readonly wsCreate: boolean;
   readonly tokens: ServiceAccountTokens;
   readonly authn: Authenticator;
   readonly rbac: Rbac;
@@ -65,6 +68,7 @@ export class SimAuth {
     opts: SimAuthOptions,
   ) {
     this.enabled = opts.adminToken !== undefined;
+    this.wsCreate = opts.featureGates?.AuthorizePodWebsocketUpgradeCreatePermission === true;
     const issuer = opts.issuer ?? DEFAULT_ISSUER;
     this.tokens = new ServiceAccountTokens(store, opts.stateDir, {
       issuer,
@@ -97,9 +101,14 @@ export class SimAuth {
     const authenticated = this.authn.authenticate(req, wsToken);
     if (!authenticated) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
     const user = impersonate(req, authenticated, (a) => this.authorize(a)) ?? authenticated;
-    const a = attributesOf(user, r, method, url, upgrade);
+    const a = attributesOf(user, r, method, url);
     const d = this.authorize(a);
     if (!d.allowed) throw forbidden(a, d.reason);
+    const c = upgrade && this.wsCreate ? websocketCreateCheck(a) : undefined;
+    if (c) {
+      const dc = this.authorize(c);
+      if (!dc.allowed) throw forbidden(c, dc.reason);
+    }
     this.users.set(req, user);
     return user;
   }
