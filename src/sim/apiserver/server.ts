@@ -266,6 +266,10 @@ export class ApiServer {
       for (const d of (await import('../store/resources.js')).RESOURCES) objects[d.group ? `${d.resource}.${d.group}` : d.resource] = this.store.count(d);
       return send(res, 200, { resourceVersion: String(this.store.rv), objects, watches: this.sessions.size, faults: this.faults.current, streams: this.kubelet.openStreams?.() });
     }
+    if (rest === 'authz' && (method === 'GET' || method === 'DELETE')) {
+      if (method === 'DELETE') this.auth.clearUsage();
+      return send(res, 200, this.auth.usage());
+    }
     if (rest === 'faults') {
       if (method === 'GET') return send(res, 200, this.faults.current);
       if (method === 'DELETE') {

@@ -22,7 +22,8 @@ import { installLegacyTokenController } from './legacy-tokens.js';
 import { Rbac, type Attributes, type Decision } from './rbac.js';
 import { answerReview, answerTokenRequest, type ReviewEnv } from './reviews.js';
 import { ServiceAccountTokens } from './tokens.js';
-import { ADMIN, type UserInfo } from './user.js';
+import { UsageRecorder, type AuthzUsage } from './usage.js';
+import { ADMIN, MASTERS, type UserInfo } from './user.js';
 
 export type { StaticUser } from './authenticate.js';
 export type { UserInfo } from './user.js';
@@ -47,6 +48,8 @@ export interface SimAuthOptions {
   maxTokenExpirationSeconds?: number;
   /** ca.crt of legacy token Secrets. */
   caPem?: string;
+  /** Denials kept for GET /_sim/authz (default 1000). */
+  maxRecordedDenials?: number;
   /** Feature gates; AuthorizePodWebsocketUpgradeCreatePermission (default false, as in 1.33). */
   featureGates?: Record<string, boolean>;
 }
@@ -62,6 +65,7 @@ export class SimAuth {
   private readonly users = new WeakMap<IncomingMessage, UserInfo>();
   private readonly podTokens = new Map<string, { token: string; renewAt: number }>();
   private readonly reviewEnv: ReviewEnv;
+  private readonly recorder: UsageRecorder;
 
   constructor(
     readonly store: Store,
@@ -80,6 +84,7 @@ export class SimAuth {
     if (opts.adminToken !== undefined) statics.unshift({ token: opts.adminToken, username: ADMIN.username, groups: ADMIN.groups });
     this.authn = new Authenticator(this.tokens, statics);
     this.rbac = new Rbac(store);
+    this.recorder = new UsageRecorder(opts.maxRecordedDenials ?? 1000);
     installBootstrapPolicy(store);
     installLegacyTokenController(store, this.tokens, opts.caPem ?? '');
     this.reviewEnv = { store, rbac: this.rbac, authn: this.authn, tokens: this.tokens, authorize: (a) => this.authorize(a) };
@@ -101,14 +106,15 @@ export class SimAuth {
     const authenticated = this.authn.authenticate(req, wsToken);
     if (!authenticated) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
     const user = impersonate(req, authenticated, (a) => this.authorize(a)) ?? authenticated;
+    const check = (a: Attributes) => {
+      const d = this.authorize(a);
+      if (!a.user.groups.includes(MASTERS)) this.recorder.record(a, d);
+      if (!d.allowed) throw forbidden(a, d.reason);
+    };
     const a = attributesOf(user, r, method, url);
-    const d = this.authorize(a);
-    if (!d.allowed) throw forbidden(a, d.reason);
+    check(a);
     const c = upgrade && this.wsCreate ? websocketCreateCheck(a) : undefined;
-    if (c) {
-      const dc = this.authorize(c);
-      if (!dc.allowed) throw forbidden(c, dc.reason);
-    }
+    if (c) check(c);
     this.users.set(req, user);
     return user;
   }
@@ -116,6 +122,15 @@ export class SimAuth {
   /** The user `admit()` let in (the admin when the request never went through it). */
   userOf(req: IncomingMessage): UserInfo {
     return this.users.get(req) ?? ADMIN;
+  }
+
+  /** GET /_sim/authz: which role rules allowed what, and the recent denials (DELETE clears). */
+  usage(): AuthzUsage {
+    return this.recorder.snapshot();
+  }
+
+  clearUsage(): void {
+    this.recorder.clear();
   }
 
   /** /.well-known/openid-configuration and /openid/v1/jwks. */

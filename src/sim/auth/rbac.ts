@@ -39,6 +39,8 @@ export interface Decision {
   allowed: boolean;
   /** RBAC's reason: which binding allowed, or the resolution errors on a denial. */
   reason: string;
+  /** The rule that allowed: its role ('Role/<ns>/<name>' or 'ClusterRole/<name>') and index. */
+  rule?: { role: string; index: number };
 }
 
 type Obj = Record<string, any>;
@@ -106,14 +108,15 @@ export class Rbac {
   }
 
   /** VisitRulesFor: cluster role bindings, then the role bindings of `namespace`. Stop when visit returns false. */
-  visitRulesFor(user: UserInfo, namespace: string, visit: (source: string, rule: PolicyRule) => boolean, errors: string[]): void {
+  visitRulesFor(user: UserInfo, namespace: string, visit: (source: string, rule: PolicyRule, at: { role: string; index: number }) => boolean, errors: string[]): void {
     for (const b of this.store.list(CLUSTER_ROLE_BINDINGS, undefined) as Obj[]) {
       const s = appliesTo(user, b.subjects, '');
       if (!s) continue;
       const { rules, error } = this.roleRefRules(b.roleRef, '');
       if (error) errors.push(error);
       const src = `ClusterRoleBinding "${b.metadata.name}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubject(s, '')}`;
-      for (const r of rules) if (!visit(src, r)) return;
+      const role = `ClusterRole/${b.roleRef.name}`;
+      for (let i = 0; i < rules.length; i++) if (!visit(src, rules[i]!, { role, index: i })) return;
     }
     if (!namespace) return;
     for (const b of this.store.list(ROLE_BINDINGS, namespace) as Obj[]) {
@@ -122,7 +125,8 @@ export class Rbac {
       const { rules, error } = this.roleRefRules(b.roleRef, namespace);
       if (error) errors.push(error);
       const src = `RoleBinding "${b.metadata.name}/${namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubject(s, namespace)}`;
-      for (const r of rules) if (!visit(src, r)) return;
+      const role = b.roleRef.kind === 'Role' ? `Role/${namespace}/${b.roleRef.name}` : `ClusterRole/${b.roleRef.name}`;
+      for (let i = 0; i < rules.length; i++) if (!visit(src, rules[i]!, { role, index: i })) return;
     }
   }
 
@@ -139,12 +143,14 @@ export class Rbac {
     if (a.user.groups.includes(MASTERS)) return { allowed: true, reason: '' };
     const errors: string[] = [];
     let allowedBy = '';
-    this.visitRulesFor(a.user, a.namespace ?? '', (src, r) => {
+    let rule: Decision['rule'];
+    this.visitRulesFor(a.user, a.namespace ?? '', (src, r, at) => {
       if (!ruleAllows(a, r)) return true;
       allowedBy = src;
+      rule = at;
       return false;
     }, errors);
-    if (allowedBy) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
+    if (allowedBy) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}`, rule };
     return { allowed: false, reason: errors.length ? `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` : '' };
   }
 }
