@@ -58,14 +58,19 @@ type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 t('~> no request of kuber-api was denied; the Role rules it never used are listed', async () => {
   const usage = (await call(sim, 'GET', '/_sim/authz')).json as { allowed: Record<string, Record<string, number>>; denied: Array<Record<string, string>> };
   const denied = usage.denied.filter((d) => d.user === SA_USER);
-  assert.equal(denied, [], `kuber-api was refused: ${JSON.stringify(denied, null, 1)}`);
+  // kuber-api reads Nodes only to recognise kube-sim (engine/kube-engine.ts kubeVersion,
+  // engine/networks.ts discoverGateway) and carries on when RBAC forbids it; the namespaced Role
+  // cannot grant that cluster-scoped read, so it is the one refusal expected.
+  const optional = (d: Record<string, string>) => d.verb === 'list' && d.resource === 'nodes' && !d.namespace;
+  assert.equal(denied.filter((d) => !optional(d)), [], `kuber-api was refused: ${JSON.stringify(denied, null, 1)}`);
+  if (denied.length) console.log(`deploy/rbac.yaml: refused and tolerated by kuber-api: ${[...new Set(denied.map((d) => `${d.verb} ${d.resource}`))].join(', ')}`);
   const role = (await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/kuber-api')).json as { rules: Rule[] };
   const unused: string[] = [];
   role.rules.forEach((r, i) => {
     const used = usage.allowed[`Role/default/kuber-api#${i}`] ?? {};
     for (const res of r.resources) for (const v of r.verbs) if (!used[`${v} ${res}`]) unused.push(`${v} ${res}`);
   });
-  const usedKeys = Object.values(usage.allowed).flatMap((m) => Object.keys(m));
+  const usedKeys = Object.entries(usage.allowed).filter(([k]) => k.startsWith('Role/default/kuber-api#')).flatMap(([, m]) => Object.keys(m));
   assert.ok(usedKeys.includes('create pods') && usedKeys.includes('create configmaps'), `containers are pods with configmap records: ${usedKeys.join(', ')}`);
   console.log(`deploy/rbac.yaml: used ${[...new Set(usedKeys)].sort().join(', ')}`);
   console.log(`deploy/rbac.yaml: granted but unused in this run: ${unused.join(', ') || 'none'}`);
