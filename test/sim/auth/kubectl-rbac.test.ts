@@ -267,6 +267,14 @@ t('~> tables: role, rolebinding, clusterrole, clusterrolebinding; CRDs list (emp
   assert.match(crb, /^cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters\s*$/m);
   assert.match(crb, /^system:public-info-viewer\s+ClusterRole\/system:public-info-viewer\s+\S+\s+system:authenticated, system:unauthenticated\s*$/m);
   assert.match(await admin(['get', 'clusterroles']), /^cluster-admin\s+\d{4}-/m);
+  // kubectl 1.33's create generators send these as protobuf.
+  await admin(['create', 'clusterrole', 'pod-reader', '--verb=get,list', '--resource=pods', '--resource-name=x']);
+  await admin(['create', 'clusterrole', 'gathered', '--aggregation-rule=team=reader']);
+  await admin(['create', 'clusterrolebinding', 'pod-reader', '--clusterrole=pod-reader', '--user=bob', '--group=ops', '--serviceaccount=team:ci']);
+  const cr = JSON.parse(await admin(['get', 'clusterrole', 'pod-reader', 'gathered', '-o', 'json'])).items;
+  assert.equal(cr[0].rules, [{ apiGroups: [''], resources: ['pods'], resourceNames: ['x'], verbs: ['get', 'list'] }]);
+  assert.equal(cr[1].aggregationRule, { clusterRoleSelectors: [{ matchLabels: { team: 'reader' } }] });
+  assert.match(await admin(['get', 'clusterrolebinding', 'pod-reader', '-o', 'wide']), /^pod-reader\s+ClusterRole\/pod-reader\s+\S+\s+bob\s+ops\s+team\/ci\s*$/m);
   const crd = await run(sim.kubeconfigPath, ['get', 'crd']);
   assert.is(crd.code, 0, crd.stderr);
   assert.match(crd.stderr, /No resources found/);
