@@ -134,7 +134,7 @@ export class ApiServer {
     if (this.opts.log) res.on('finish', () => this.opts.log!(`${method} ${req.url} ${res.statusCode}`));
     try {
       const r = route(url.pathname);
-      this.auth.admit(req, r, method, url);
+      this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url);
       if (r.type !== 'admin') {
         const fault = await this.applyFaults(method, url.pathname + url.search);
         if (fault) {
@@ -242,7 +242,7 @@ export class ApiServer {
     try {
       const r = route(url.pathname);
       const wsToken = stripBearerProtocol(req);
-      this.auth.admit(req, r, method, url, wsToken, true);
+      this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url, wsToken, true);
       const fault = await this.applyFaults(method, url.pathname + url.search);
       if (fault) throw fault;
       if (r.type !== 'resource' || r.req.def !== PODS_DEF || !r.req.subresource || !['exec', 'attach', 'portforward'].includes(r.req.subresource)) {

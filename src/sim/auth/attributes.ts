@@ -9,7 +9,7 @@
  */
 import { StatusError } from '../status.js';
 import { pinnedName } from '../store/selectors.js';
-import type { Route } from '../apiserver/router.js';
+import type { ResourceDef } from '../store/resources.js';
 import type { Attributes } from './rbac.js';
 import type { UserInfo } from './user.js';
 
@@ -25,13 +25,22 @@ export function websocketCreateCheck(a: Attributes): Attributes | undefined {
   return { ...a, verb: 'create' };
 }
 
-export function attributesOf(user: UserInfo, r: Route, method: string, url: URL): Attributes {
-  if (r.type !== 'resource') return { user, verb: method.toLowerCase(), resourceRequest: false, path: url.pathname };
-  const { def, name, subresource } = r.req;
-  let { namespace } = r.req;
+/** The resource a request names (the apiserver router's ResourceRequest); undefined = a non-resource path. */
+export interface ResourceTarget {
+  def: ResourceDef;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  legacyWatch: boolean;
+}
+
+export function attributesOf(user: UserInfo, target: ResourceTarget | undefined, method: string, url: URL): Attributes {
+  if (!target) return { user, verb: method.toLowerCase(), resourceRequest: false, path: url.pathname };
+  const { def, name, subresource } = target;
+  let { namespace } = target;
   const q = url.searchParams;
   const watchParam = q.get('watch');
-  const watch = r.req.legacyWatch || (watchParam !== null && watchParam !== 'false' && watchParam !== '0');
+  const watch = target.legacyWatch || (watchParam !== null && watchParam !== 'false' && watchParam !== '0');
   let verb: string;
   switch (method) {
     case 'POST':

@@ -12,8 +12,7 @@ import { StatusError } from '../status.js';
 import type { KObject } from '../types.js';
 import type { ResourceDef } from '../store/resources.js';
 import type { Store } from '../store/store.js';
-import type { Route } from '../apiserver/router.js';
-import { attributesOf, forbidden, websocketCreateCheck } from './attributes.js';
+import { attributesOf, forbidden, websocketCreateCheck, type ResourceTarget } from './attributes.js';
 import { Authenticator, type StaticUser } from './authenticate.js';
 import { installBootstrapPolicy } from './bootstrap.js';
 import { guardRbacWrite, isRbacWrite } from './escalation.js';
@@ -96,9 +95,10 @@ export class SimAuth {
 
   /**
    * Authenticate, apply impersonation, authorize: the user, or a thrown 401/403 Status.
+   * `target` is the resource the URL names (undefined for discovery, health and other paths);
    * `wsToken` is the WebSocket bearer subprotocol's token; `upgrade` marks a WebSocket request.
    */
-  admit(req: IncomingMessage, r: Route, method: string, url: URL, wsToken?: string, upgrade = false): UserInfo {
+  admit(req: IncomingMessage, target: ResourceTarget | undefined, method: string, url: URL, wsToken?: string, upgrade = false): UserInfo {
     if (!this.enabled) {
       this.users.set(req, ADMIN);
       return ADMIN;
@@ -111,7 +111,7 @@ export class SimAuth {
       if (!a.user.groups.includes(MASTERS)) this.recorder.record(a, d);
       if (!d.allowed) throw forbidden(a, d.reason);
     };
-    const a = attributesOf(user, r, method, url);
+    const a = attributesOf(user, target, method, url);
     check(a);
     const c = upgrade && this.wsCreate ? websocketCreateCheck(a) : undefined;
     if (c) check(c);

@@ -7,11 +7,12 @@
  * /var/run/secrets/kubernetes.io/serviceaccount in every container that has nothing there yet.
  */
 import type { KObject } from '../types.js';
-import { WARN_ONLY_EXPIRATION_S } from './tokens.js';
 
 type Obj = Record<string, any>;
 
 export const SA_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The kubelet's token lifetime (pkg/serviceaccount/claims.go WarnOnlyBoundTokenExpirationSeconds). */
+export const WARN_ONLY_EXPIRATION_S = 60 * 60 + 7;
 const ALPHA = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function mountServiceAccountToken(pod: KObject, sa: KObject | undefined): void {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { KObject } from '../types.js';
 import { defOf } from '../store/resources.js';
 import type { Store } from '../store/store.js';
+import { WARN_ONLY_EXPIRATION_S } from './sa-volume.js';
 import { EXTRA, saGroups, saUsername, type UserInfo } from './user.js';
 
 type Obj = Record<string, any>;
@@ -25,7 +26,6 @@ const NODES = defOf({ group: '', resource: 'nodes' });
 /** jwt.DefaultLeeway: things deleted less than this long ago still validate. */
 const LEEWAY_S = 60;
 /** pkg/serviceaccount/claims.go: the kubelet's default 3607 s token is extended to a year (warnafter = 3607 s). */
-export const WARN_ONLY_EXPIRATION_S = 60 * 60 + 7;
 const EXTENDED_EXPIRATION_S = 24 * 365 * 60 * 60;
 const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 
