@@ -170,6 +170,21 @@ test('static users, impersonation headers, anonymous requests, 401 and RBAC reso
   assert.is((await anon('/api/v1/namespaces/default/pods')).json.message, 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"');
 });
 
+test('SubjectAccessReview and LocalSubjectAccessReview: validation and answers', async () => {
+  const sar = (spec: Obj) => call(sim, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
+  const noSubject = await sar({ resourceAttributes: { verb: 'get', resource: 'pods' } });
+  assert.is(noSubject.status, 422);
+  assert.match(noSubject.json.message, /spec\.user: Invalid value: "": at least one of user or group must be specified/);
+  const masters = await ok(sar({ groups: ['system:masters'], nonResourceAttributes: { verb: 'get', path: '/metrics' } }), 201);
+  assert.equal(masters.status, { allowed: true });
+  const lsar = (ns: string, spec: Obj) => call(sim, 'POST', `/apis/authorization.k8s.io/v1/namespaces/${ns}/localsubjectaccessreviews`, { apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', spec });
+  const mismatch = await lsar('team', { user: 'alice', resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods' } });
+  assert.is(mismatch.status, 400);
+  assert.is(mismatch.json.message, 'spec.resourceAttributes.namespace must match namespace: team');
+  const l = await ok(lsar('team', { user: 'alice', groups: ['devs'], resourceAttributes: { namespace: 'team', verb: 'list', resource: 'pods' } }), 201);
+  assert.equal(l.status, { allowed: true, reason: 'RBAC: allowed by RoleBinding "devs/team" of Role "ghost" to Group "devs"' });
+});
+
 test('with authentication off every request is the admin', async () => {
   const open = await startSim({ tls: false, token: false });
   try {
