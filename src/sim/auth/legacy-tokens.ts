@@ -3,7 +3,8 @@
  * The token controller's part for `kubernetes.io/service-account-token` Secrets
  * (pkg/controller/serviceaccount/tokens_controller.go): a Secret of that type naming a service
  * account (annotation kubernetes.io/service-account.name) is filled with a legacy token, ca.crt and
- * namespace, and annotated with the account's UID. Runs after the write, as the controller does.
+ * namespace, and annotated with the account's UID; deleting the account deletes its token Secrets.
+ * Runs after the write, as the controller does.
  */
 import type { KObject } from '../types.js';
 import { defOf, type ResourceDef } from '../store/resources.js';
@@ -34,8 +35,17 @@ export function installLegacyTokenController(store: Store, tokens: ServiceAccoun
     });
   };
   store.afterWrite.push((def: ResourceDef, ev: StoreEvent) => {
-    if (ev.type === 'DELETED') return;
     const m = ev.object.metadata;
+    if (ev.type === 'DELETED') {
+      if (def === SA)
+        setImmediate(() => {
+          for (const s of store.list(SECRETS, m.namespace) as Obj[]) {
+            const a = s.metadata.annotations ?? {};
+            if (s.type === TYPE && a[NAME_ANN] === m.name && (!a[UID_ANN] || a[UID_ANN] === m.uid)) store.remove(SECRETS, m.namespace, s.metadata.name);
+          }
+        });
+      return;
+    }
     if (def === SECRETS && (ev.object as Obj).type === TYPE && !(ev.object as Obj).data?.token) setImmediate(() => fill(m.namespace!, m.name!));
     // A Secret created before its service account is filled once the account exists.
     if (def === SA && ev.type === 'ADDED')

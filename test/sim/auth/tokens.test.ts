@@ -104,6 +104,12 @@ test('legacy token Secrets are filled by the token controller and stop working w
   await ok(call(sim, 'DELETE', '/api/v1/namespaces/team/secrets/ci-token'));
   assert.is((await call(as(token), 'GET', '/version')).status, 401);
   assert.equal(await tokenReview(token), { user: {}, error: 'service account token has been invalidated' });
+  // Deleting the account deletes its token Secrets.
+  await ok(call(sim, 'POST', '/api/v1/namespaces/team/serviceaccounts', { metadata: { name: 'doomed' } }), 201);
+  await ok(call(sim, 'POST', '/api/v1/namespaces/team/secrets', { metadata: { name: 'doomed-token', annotations: { 'kubernetes.io/service-account.name': 'doomed' } }, type: 'kubernetes.io/service-account-token' }), 201);
+  await until(async () => (await call(sim, 'GET', '/api/v1/namespaces/team/secrets/doomed-token')).json.data?.token, 5000, 'the doomed token');
+  await ok(call(sim, 'DELETE', '/api/v1/namespaces/team/serviceaccounts/doomed'));
+  await until(async () => (await call(sim, 'GET', '/api/v1/namespaces/team/secrets/doomed-token')).status === 404, 5000, 'the token Secret to go with its account');
 });
 
 test('the projected kube-api-access volume: token, ca.crt and namespace inside the pod; automountServiceAccountToken honoured', async () => {
