@@ -10,7 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { StatusError } from '../status.js';
 import type { KObject } from '../types.js';
-import type { ResourceDef } from '../store/resources.js';
+import { defOf, type ResourceDef } from '../store/resources.js';
 import type { Store } from '../store/store.js';
 import { attributesOf, forbidden, websocketCreateCheck, type ResourceTarget } from './attributes.js';
 import { Authenticator, type StaticUser } from './authenticate.js';
@@ -54,6 +54,7 @@ export interface SimAuthOptions {
 }
 
 const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const SERVICE_ACCOUNTS = defOf({ group: '', resource: 'serviceaccounts' });
 
 export class SimAuth {
   readonly enabled: boolean;
@@ -163,7 +164,7 @@ export class SimAuth {
     const key = `${pod.metadata.uid}|${source.audience ?? ''}|${exp}`;
     const cached = this.podTokens.get(key);
     if (cached && Date.now() < cached.renewAt) return cached.token;
-    const sa = this.store.get({ group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true }, pod.metadata.namespace, spec.serviceAccountName ?? 'default');
+    const sa = this.store.get(SERVICE_ACCOUNTS, pod.metadata.namespace, spec.serviceAccountName ?? 'default');
     if (!sa) return '';
     const audiences = source.audience ? [source.audience] : this.tokens.opts.apiAudiences;
     const { token } = this.tokens.mint({ sa, audiences, expirationSeconds: exp, pod, node: this.tokens.nodeOf(pod) });
