@@ -44,7 +44,7 @@ test('authorize: bindings, service-account subjects, missing roles, system:maste
   store.create(ROLE_BINDINGS, 'ns', { metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'sa' }] });
   const rbac = new Rbac(store);
   const sa = { username: 'system:serviceaccount:ns:sa', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'] };
-  assert.equal(rbac.authorize({ ...res('get', 'pods'), user: sa }), { allowed: true, reason: 'RBAC: allowed by RoleBinding "b/ns" of Role "r" to ServiceAccount "sa/ns"' });
+  assert.equal(rbac.authorize({ ...res('get', 'pods'), user: sa }), { allowed: true, reason: 'RBAC: allowed by RoleBinding "b/ns" of Role "r" to ServiceAccount "sa/ns"', rule: { role: 'Role/ns/r', index: 0 } });
   assert.equal(rbac.authorize({ ...res('get', 'pods'), user: { ...sa, username: 'system:serviceaccount:other:sa' } }).allowed, false);
   assert.equal(rbac.authorize(res('get', 'pods')), { allowed: false, reason: '' });
   store.create(ROLE_BINDINGS, 'ns', { metadata: { name: 'g' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'gone' }, subjects: [{ kind: 'User', name: 'alice' }] });
