@@ -2,16 +2,19 @@
  * @module sim/cli
  * `kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
  *  [--state-dir D] [--feature-gates A=true,B=false] [--bookmark-interval-ms N]
- *  [--unknown-image-policy run|pull-error] [--verbose]`
+ *  [--unknown-image-policy run|pull-error] [--token-auth-file CSV] [--verbose]`
  * Writes a kubeconfig for clients to PATH and serves until SIGTERM/SIGINT. Prints one line
  * `kube-sim ready url=<url> kubeconfig=<path>` on stdout when it is serving.
  */
+import { readFileSync } from 'node:fs';
+import { parseTokenFile } from './auth/token-file.js';
 import { start, type SimOptions } from './index.js';
 import { ensurePrereqs } from './prereqs.js';
 
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] [--verbose]
+       [--token-auth-file CSV (token,user,uid,"group1,group2" per line; RBAC applies)]
        [--exit-with-stdin] [--install-prereqs]
 `;
 
@@ -83,6 +86,9 @@ export function parseArgs(argv: string[]): CliOptions {
         o.unknownImagePolicy = p;
         break;
       }
+      case '--token-auth-file':
+        o.users = [...(o.users ?? []), ...parseTokenFile(readFileSync(val(), 'utf8'))];
+        break;
       case '--install-prereqs':
         o.installPrereqs = true;
         break;

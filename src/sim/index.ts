@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SimAuth, type StaticUser } from './auth/index.js';
 import { FaultRegistry, type Faults } from './faults.js';
 import { createKubelet } from './kubelet/index.js';
 import { ApiServer } from './apiserver/server.js';
@@ -17,7 +18,7 @@ import { Lifecycle } from './store/lifecycle.js';
 import { installAdmission } from './admission/index.js';
 import { defOf } from './store/resources.js';
 import { Store } from './store/store.js';
-import type { ImageConfig, Kubelet } from './types.js';
+import type { ImageConfig, KObject, Kubelet } from './types.js';
 
 export interface SimOptions {
   /** HTTPS with a generated CA (default true). */
@@ -49,6 +50,8 @@ export interface SimOptions {
   imageCatalogue?: Record<string, ImageConfig>;
   unknownImagePolicy?: 'run' | 'pull-error';
   kubelet?: Record<string, unknown>;
+  /** More bearer tokens and their users (kube-apiserver --token-auth-file), e.g. for tests; RBAC applies to them. */
+  users?: StaticUser[];
   /** Request log (one line per request), off by default. */
   log?: (line: string) => void;
 }
@@ -92,6 +95,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
   installAdmission(store, { namespaceMaxPodsToCheck: opts.podSecurityMaxPodsToCheck ?? 3000 });
   const faults = new FaultRegistry();
+  const auth = new SimAuth(store, { stateDir, adminToken: token, users: opts.users, caPem: certs?.caPem, featureGates: opts.featureGates });
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
   store.create(NODES, undefined, nodeObject(nodeName));
   const kubelet: Kubelet = createKubelet(store, faults, {
@@ -100,13 +104,14 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     featureGates: { ...(opts.featureGates ?? {}) },
     imageCatalogue: opts.imageCatalogue,
     unknownImagePolicy: opts.unknownImagePolicy,
-    extra: opts.kubelet,
+    extra: { serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src), ...opts.kubelet },
   });
   const api = new ApiServer(store, lifecycle, kubelet, faults, {
     host,
     port: opts.port ?? 0,
     tls: certs && { cert: certs.cert, key: certs.key },
     token,
+    auth,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     minRequestTimeoutSeconds: opts.minRequestTimeoutSeconds ?? 1800,
     maxWatchBufferBytes: opts.maxWatchBufferBytes ?? 64 * 1024 * 1024,

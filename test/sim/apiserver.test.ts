@@ -26,7 +26,7 @@ test('~> /version, /api, /apis and resource lists look like a 1.33 apiserver', a
   assert.is(api.json.kind, 'APIVersions');
   const apis = await call(sim, 'GET', '/apis');
   assert.is(apis.json.kind, 'APIGroupList');
-  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['authentication.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io']);
+  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['apiextensions.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io']);
   const v1 = await call(sim, 'GET', '/api/v1');
   assert.is(v1.json.kind, 'APIResourceList');
   const pods = v1.json.resources.find((r: any) => r.name === 'pods');
@@ -37,7 +37,7 @@ test('~> /version, /api, /apis and resource lists look like a 1.33 apiserver', a
   for (const sub of ['exec', 'attach', 'log', 'portforward', 'status', 'binding']) assert.ok(v1.json.resources.some((r: any) => r.name === `pods/${sub}`), sub);
   assert.equal(v1.json.resources.find((r: any) => r.name === 'pods/exec').verbs, ['create', 'get']);
   const rbac = await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1');
-  assert.equal(rbac.json.resources.map((r: any) => r.name), ['rolebindings', 'roles']);
+  assert.equal(rbac.json.resources.map((r: any) => r.name), ['clusterrolebindings', 'clusterroles', 'rolebindings', 'roles']);
   const np = await call(sim, 'GET', '/apis/networking.k8s.io');
   assert.is(np.json.kind, 'APIGroup');
   assert.is(np.json.preferredVersion.groupVersion, 'networking.k8s.io/v1');

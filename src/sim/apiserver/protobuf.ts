@@ -2,7 +2,7 @@
  * @module sim/apiserver/protobuf
  * Decoding of `application/vnd.kubernetes.protobuf` request bodies for the kinds kubectl 1.33's
  * typed `create` generators send that way (kubectl create namespace|configmap|secret|
- * serviceaccount|service|role|rolebinding|quota, and `kubectl auth can-i|whoami`). The envelope is "k8s\0" + runtime.Unknown
+ * serviceaccount|service|role|rolebinding|clusterrole|clusterrolebinding|quota, `create token`, and `kubectl auth can-i|whoami`). The envelope is "k8s\0" + runtime.Unknown
  * {typeMeta=1 {apiVersion=1, kind=2}, raw=2, contentEncoding=3, contentType=4}
  * (apimachinery/pkg/runtime/serializer/protobuf); `raw` is the object in the field numbering of
  * k8s.io/api/<group>/<version>/generated.proto. kube-sim answers in JSON (it offers no protobuf
@@ -69,9 +69,23 @@ const KINDS: Record<string, Schema> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['resourceAttributes', ResourceAttributes], 2: ['nonResourceAttributes', { 1: ['path', 's'], 2: ['verb', 's'] }] }] },
   'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['namespace', 's'] }] },
   'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', ObjectMeta] },
-  'authentication.k8s.io/v1/TokenRequest': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['audiences', 's', true], 4: ['expirationSeconds', 'i'] }] },
+  'authentication.k8s.io/v1/TokenRequest': {
+    1: ['metadata', ObjectMeta],
+    2: ['spec', { 1: ['audiences', 's', true], 3: ['boundObjectRef', { 1: ['kind', 's'], 2: ['apiVersion', 's'], 3: ['name', 's'], 4: ['uid', 's'] }], 4: ['expirationSeconds', 'i'] }],
+  },
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', ObjectMeta], 2: ['rules', PolicyRule, true] },
   'rbac.authorization.k8s.io/v1/RoleBinding': {
+    1: ['metadata', ObjectMeta],
+    2: ['subjects', { 1: ['kind', 's'], 2: ['apiGroup', 's'], 3: ['name', 's'], 4: ['namespace', 's'] }, true],
+    3: ['roleRef', { 1: ['apiGroup', 's'], 2: ['kind', 's'], 3: ['name', 's'] }],
+  },
+  // kubectl create clusterrole|clusterrolebinding (k8s.io/api/rbac/v1/generated.proto).
+  'rbac.authorization.k8s.io/v1/ClusterRole': {
+    1: ['metadata', ObjectMeta],
+    2: ['rules', PolicyRule, true],
+    3: ['aggregationRule', { 1: ['clusterRoleSelectors', { 1: ['matchLabels', 'map'], 2: ['matchExpressions', { 1: ['key', 's'], 2: ['operator', 's'], 3: ['values', 's', true] }, true] }, true] }],
+  },
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
     1: ['metadata', ObjectMeta],
     2: ['subjects', { 1: ['kind', 's'], 2: ['apiGroup', 's'], 3: ['name', 's'], 4: ['namespace', 's'] }, true],
     3: ['roleRef', { 1: ['apiGroup', 's'], 2: ['kind', 's'], 3: ['name', 's'] }],

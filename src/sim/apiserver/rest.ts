@@ -6,11 +6,11 @@
  * streams (status, binding, eviction).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimAuth } from '../auth/index.js';
 import { StatusError, badRequest, notFound, type Status } from '../status.js';
 import type { KObject } from '../types.js';
 import { parseFieldSelector, parseLabelSelector, pinnedName } from '../store/selectors.js';
-import { apiVersionOf, defOf, resourceKey, type ResourceDef } from '../store/resources.js';
-const defOfResource = (resource: string) => defOf({ group: '', resource });
+import { apiVersionOf, resourceKey, type ResourceDef } from '../store/resources.js';
 import type { DeleteOptions, Lifecycle } from '../store/lifecycle.js';
 import { decodeBody, negotiate, send } from './encoding.js';
 import { partial, toTable, type IncludeObject } from './table.js';
@@ -19,8 +19,8 @@ import { serveWatch, type WatchEnv, type WatchSession } from './watch.js';
 type Obj = Record<string, any>;
 
 export interface RestEnv extends WatchEnv {
-  /** The bearer token clients authenticate with (TokenRequest hands it out). */
-  token?: string;
+  /** Identities and RBAC: reviews, TokenRequest and the escalation guard answer through it. */
+  auth: SimAuth;
   lifecycle: Lifecycle;
   sessions: Set<WatchSession>;
   snapshots: Map<string, { items: KObject[]; at: number }>;
@@ -128,45 +128,18 @@ function listPage(env: RestEnv, def: ResourceDef, ns: string | undefined, q: URL
 
 // ------------------------------------------------------------------ reviews
 
-/** The one user kube-sim authenticates (the kubeconfig's token) is a cluster admin. */
-export const SIM_USER = { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] };
-
-/** SelfSubjectAccessReview / SelfSubjectRulesReview / SelfSubjectReview: answered, not stored. */
-async function review(def: ResourceDef, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, pretty: boolean): Promise<void> {
+/** SelfSubjectAccessReview, TokenReview...: answered by src/sim/auth, not stored. */
+async function review(env: RestEnv, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, pretty: boolean): Promise<void> {
   if (req.method !== 'POST' || r.name !== undefined) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const { body } = await decodeBody(req, false);
-  const b = (body ?? {}) as Obj;
-  const out: Obj = { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: b.spec ?? {} };
-  if (def.kind === 'SelfSubjectAccessReview') out.status = { allowed: true, reason: 'kube-sim grants its user everything' };
-  else if (def.kind === 'SelfSubjectRulesReview') {
-    out.status = { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
-  } else {
-    delete out.spec;
-    out.status = { userInfo: SIM_USER };
-  }
-  return send(res, 201, out, { kind: 'json' }, pretty);
+  return send(res, 201, env.auth.review(req, r.def, r.namespace, body), { kind: 'json' }, pretty);
 }
 
-/**
- * serviceaccounts/token (TokenRequest). kube-sim has one identity, so the token is the one its
- * kubeconfig carries (or an opaque string when authentication is off); expiry as asked, 1h default.
- */
+/** serviceaccounts/token (TokenRequest): a signed service-account token from src/sim/auth. */
 async function tokenRequest(env: RestEnv, req: IncomingMessage, res: ServerResponse, ns: string, name: string, pretty: boolean): Promise<void> {
   if (req.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const { body } = await decodeBody(req, false);
-  const sa = env.store.get(defOfResource('serviceaccounts'), ns, name);
-  if (!sa) throw notFound('serviceaccounts', name);
-  const spec = ((body as Obj)?.spec ?? {}) as Obj;
-  const exp = Number.isInteger(spec.expirationSeconds) ? spec.expirationSeconds : 3600;
-  if (exp < 600) throw new StatusError(422, 'Invalid', `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${exp}: may not specify a duration less than 10 minutes`);
-  const out = {
-    kind: 'TokenRequest',
-    apiVersion: 'authentication.k8s.io/v1',
-    metadata: { name, namespace: ns, creationTimestamp: null },
-    spec: { audiences: spec.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: exp, boundObjectRef: spec.boundObjectRef ?? null },
-    status: { token: env.token ?? `kube-sim-unauthenticated-${ns}-${name}`, expirationTimestamp: new Date(Date.now() + exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
-  };
-  return send(res, 201, out, { kind: 'json' }, pretty);
+  return send(res, 201, env.auth.tokenRequest(ns, name, body), { kind: 'json' }, pretty);
 }
 
 // ------------------------------------------------------------------ handlers
@@ -219,7 +192,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
   const method = req.method ?? 'GET';
   const pretty = bool(q.get('pretty'));
   const watch = r.legacyWatch || bool(q.get('watch'));
-  if (def.review) return review(def, req, res, r, pretty);
+  if (def.review) return review(env, req, res, r, pretty);
 
   if (name === undefined) {
     if (method === 'GET' && watch) {
@@ -249,6 +222,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
       const dryRun = checkDryRun(q);
       const { body } = await decodeBody(req, false);
       const warnings: string[] = [];
+      if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.create(def, ns, structuredClone(body), { dryRun: true }), undefined);
       const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, fieldValidation: fieldValidation(q), warnings });
       warn(res, warnings);
       return send(res, 201, created, out, pretty);
@@ -315,6 +289,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     const dryRun = checkDryRun(q);
     const { body } = await decodeBody(req, false);
     const warnings: string[] = [];
+    if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.update(def, ns, name, structuredClone(body), { dryRun: true, subresource: sub }), store.get(def, ns, name));
     const updated = store.update(def, ns, name, body, { dryRun, subresource: sub, fieldValidation: fieldValidation(q), warnings });
     warn(res, warnings);
     return send(res, 200, updated, out, pretty);
@@ -328,6 +303,7 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
       throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const existed = !!store.get(def, ns, name);
     const warnings: string[] = [];
+    if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.patch(def, ns, name, patchType!, structuredClone(body), { dryRun: true, subresource: sub, fieldManager, force: bool(q.get('force')) }), store.get(def, ns, name));
     const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')), fieldValidation: fieldValidation(q), warnings });
     warn(res, warnings);
     return send(res, existed ? 200 : 201, patched, out, pretty);

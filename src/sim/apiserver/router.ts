@@ -19,6 +19,7 @@ export type Route =
   | { type: 'openapi-v2' }
   | { type: 'openapi-gv'; path: string }
   | { type: 'admin'; rest: string }
+  | { type: 'oidc'; doc: 'openid-configuration' | 'jwks' }
   | { type: 'notfound' };
 
 export const STREAM_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'log']);
@@ -32,6 +33,8 @@ export function route(pathname: string): Route {
   if (path === '/openapi/v3') return { type: 'openapi-root' };
   if (path === '/openapi/v2') return { type: 'openapi-v2' };
   if (path.startsWith('/openapi/v3/')) return { type: 'openapi-gv', path };
+  if (path === '/.well-known/openid-configuration') return { type: 'oidc', doc: 'openid-configuration' };
+  if (path === '/openid/v1/jwks') return { type: 'oidc', doc: 'jwks' };
   if (path === '/_sim' || path.startsWith('/_sim/')) return { type: 'admin', rest: path.slice(5).replace(/^\//, '') };
   const segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
   let group: string, version: string, rest: string[];

@@ -1,8 +1,8 @@
 /**
  * @module sim/apiserver/server
- * kube-sim's apiserver: node:http or node:https, bearer-token authentication (a wrong token is
- * 401; no token is `system:anonymous`, allowed only the public-info paths and 403 elsewhere, as
- * RBAC answers on a kubeadm cluster), REST/watch fault injection, and the hand-over of streaming
+ * kube-sim's apiserver: node:http or node:https, authentication and authorization by src/sim/auth
+ * (one `admit()` per request: a wrong token is 401, what RBAC refuses is 403 with the real text),
+ * REST/watch fault injection, and the hand-over of streaming
  * subresources (exec/attach/portforward upgrades, pods/log) to the kubelet after the pod lookup.
  * The WebSocket bearer subprotocol (`base64url.bearer.authorization.k8s.io.<token>`) is accepted
  * and stripped before the kubelet negotiates (apiserver/pkg/authentication/request/websocket).
@@ -11,6 +11,7 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { SimAuth } from '../auth/index.js';
 import type { FaultRegistry, Faults } from '../faults.js';
 import { StatusError, internal, notFound, writeStatus, writeStatusOnSocket } from '../status.js';
 import type { KObject, KubeletStreams } from '../types.js';
@@ -31,14 +32,14 @@ export interface ApiServerOptions {
   tls?: { cert: string; key: string };
   /** Required bearer token; undefined = no authentication (every request is admin). */
   token?: string;
+  /** Authentication + RBAC (src/sim/auth); built from `token` (keys in memory) when absent. */
+  auth?: SimAuth;
   bookmarkIntervalMs: number;
   minRequestTimeoutSeconds: number;
   maxWatchBufferBytes: number;
   /** Called for every request when set (method, path, status): a debug log. */
   log?: (line: string) => void;
 }
-
-const PUBLIC_PATHS = new Set(['version', 'health']);
 
 export class ApiServer {
   readonly server: Server;
@@ -47,6 +48,7 @@ export class ApiServer {
   private env: RestEnv;
   private serverAddress = '';
   private unhook: () => void;
+  readonly auth: SimAuth;
 
   constructor(
     readonly store: Store,
@@ -55,11 +57,12 @@ export class ApiServer {
     readonly faults: FaultRegistry,
     readonly opts: ApiServerOptions,
   ) {
+    this.auth = opts.auth ?? new SimAuth(store, { adminToken: opts.token });
     this.env = {
       store,
+      auth: this.auth,
       lifecycle,
       faults,
-      token: opts.token,
       sessions: this.sessions,
       snapshots: new Map(),
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
@@ -112,34 +115,6 @@ export class ApiServer {
     }
   }
 
-  // ------------------------------------------------------------------ auth
-
-  /** 'ok' | 'anonymous' | 'invalid' */
-  private authenticate(req: IncomingMessage, wsToken?: string): 'ok' | 'anonymous' | 'invalid' {
-    if (this.opts.token === undefined) return 'ok';
-    const h = req.headers.authorization;
-    const token = h && /^bearer\s+/i.test(h) ? h.replace(/^bearer\s+/i, '').trim() : wsToken;
-    if (token === undefined) return h ? 'invalid' : 'anonymous';
-    return token === this.opts.token ? 'ok' : 'invalid';
-  }
-
-  private authError(result: 'anonymous' | 'invalid', r: Route, method: string, path: string): StatusError {
-    if (result === 'invalid') return new StatusError(401, 'Unauthorized', 'Unauthorized');
-    const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
-    if (r.type === 'resource') {
-      const { def, namespace, name, subresource } = r.req;
-      const res = subresource ? `${def.resource}/${subresource}` : def.resource;
-      const v = name === undefined && verb === 'get' ? 'list' : verb;
-      const where = namespace ? ` in the namespace "${namespace}"` : def.namespaced ? '' : ' at the cluster scope';
-      return new StatusError(403, 'Forbidden', `${name ? `${def.resource} "${name}"` : def.resource} is forbidden: User "system:anonymous" cannot ${v} resource "${res}" in API group "${def.group}"${where}`, {
-        name,
-        group: def.group || undefined,
-        kind: def.resource,
-      });
-    }
-    return new StatusError(403, 'Forbidden', `forbidden: User "system:anonymous" cannot ${verb} path "${path}"`);
-  }
-
   /** 429/500/503 for N requests, or a delay (the REST/watch faults). Returns an error to answer. */
   private async applyFaults(method: string, path: string): Promise<StatusError | undefined> {
     const d = this.faults.current.delayMs;
@@ -159,8 +134,7 @@ export class ApiServer {
     if (this.opts.log) res.on('finish', () => this.opts.log!(`${method} ${req.url} ${res.statusCode}`));
     try {
       const r = route(url.pathname);
-      const auth = this.authenticate(req);
-      if (auth !== 'ok' && !(auth === 'anonymous' && PUBLIC_PATHS.has(r.type))) throw this.authError(auth, r, method, url.pathname);
+      this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url);
       if (r.type !== 'admin') {
         const fault = await this.applyFaults(method, url.pathname + url.search);
         if (fault) {
@@ -229,6 +203,12 @@ export class ApiServer {
       }
       case 'admin':
         return this.admin(r.rest, req, res, method);
+      case 'oidc': {
+        getOnly();
+        const body = JSON.stringify(this.auth.oidc(r.doc));
+        res.writeHead(200, { 'Content-Type': r.doc === 'jwks' ? 'application/jwk-set+json' : 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        return void res.end(body);
+      }
       case 'notfound':
         throw notFoundPath();
       case 'resource': {
@@ -262,8 +242,7 @@ export class ApiServer {
     try {
       const r = route(url.pathname);
       const wsToken = stripBearerProtocol(req);
-      const auth = this.authenticate(req, wsToken);
-      if (auth !== 'ok') throw this.authError(auth, r, method, url.pathname);
+      this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url, wsToken, true);
       const fault = await this.applyFaults(method, url.pathname + url.search);
       if (fault) throw fault;
       if (r.type !== 'resource' || r.req.def !== PODS_DEF || !r.req.subresource || !['exec', 'attach', 'portforward'].includes(r.req.subresource)) {
@@ -286,6 +265,10 @@ export class ApiServer {
       const objects: Record<string, number> = {};
       for (const d of (await import('../store/resources.js')).RESOURCES) objects[d.group ? `${d.resource}.${d.group}` : d.resource] = this.store.count(d);
       return send(res, 200, { resourceVersion: String(this.store.rv), objects, watches: this.sessions.size, faults: this.faults.current, streams: this.kubelet.openStreams?.() });
+    }
+    if (rest === 'authz' && (method === 'GET' || method === 'DELETE')) {
+      if (method === 'DELETE') this.auth.clearUsage();
+      return send(res, 200, this.auth.usage());
     }
     if (rest === 'faults') {
       if (method === 'GET') return send(res, 200, this.faults.current);

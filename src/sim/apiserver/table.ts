@@ -279,6 +279,10 @@ const P: Record<string, Printer> = {
       return { cells: [o.metadata.name, `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}`, since(o.metadata.creationTimestamp), users, groups, sas] };
     },
   },
+  clusterrolebindings: {
+    columns: [NAME, col('Role', 'RoleRef references the ClusterRole.'), AGE, col('Users', 'Users in the clusterRoleBinding', 1), col('Groups', 'Groups in the clusterRoleBinding', 1), col('ServiceAccounts', 'ServiceAccounts in the clusterRoleBinding', 1)],
+    row: (o) => P.rolebindings!.row(o),
+  },
   networkpolicies: {
     columns: [NAME, col('Pod-Selector', 'Selects the pods to which this NetworkPolicy object applies.'), AGE],
     row: (o) => ({ cells: [o.metadata.name, selectorString(o.spec?.podSelector), since(o.metadata.creationTimestamp)] }),

@@ -4,7 +4,7 @@
  * (KubeletOptions from src/sim/types.ts) plus kubelet-only knobs read from `opts.extra`, each with
  * the real kubelet's default unless a simulator in a test wants it shorter.
  */
-import type { ImageConfig, KubeletOptions } from '../types.js';
+import type { ImageConfig, KObject, KubeletOptions } from '../types.js';
 
 export interface KubeletConfig {
   stateDir: string;
@@ -26,8 +26,8 @@ export interface KubeletConfig {
   logHighWaterMark: number;
   /** python3 used for the pseudo-terminal helper. */
   python: string;
-  /** Token written into projected serviceAccountToken volumes. */
-  serviceAccountToken: string;
+  /** Token written into projected serviceAccountToken volumes: fixed, or minted for the pod (src/sim/auth). */
+  serviceAccountToken: string | ((pod: KObject, source: { audience?: string; expirationSeconds?: number }) => string);
   /** CA bundle written for the kube-root-ca.crt projection when the ConfigMap does not exist. */
   caCert: string;
 }
@@ -55,7 +55,7 @@ export function resolveConfig(opts: KubeletOptions): KubeletConfig {
     streamHighWaterMark: num(x.streamHighWaterMark, 1 << 20),
     logHighWaterMark: num(x.logHighWaterMark, 4 << 20),
     python: typeof x.python === 'string' ? x.python : '/usr/bin/python3',
-    serviceAccountToken: typeof x.serviceAccountToken === 'string' ? x.serviceAccountToken : 'kube-sim-service-account-token',
+    serviceAccountToken: typeof x.serviceAccountToken === 'string' || typeof x.serviceAccountToken === 'function' ? (x.serviceAccountToken as KubeletConfig['serviceAccountToken']) : 'kube-sim-service-account-token',
     caCert: typeof x.caCert === 'string' ? x.caCert : '',
   };
 }

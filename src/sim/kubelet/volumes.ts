@@ -34,7 +34,7 @@ export interface VolumeContext {
   podDir: string;
   stateDir: string;
   ips: { podIP: string; hostIP: string };
-  token: string;
+  token: string | ((pod: KObject, source: { audience?: string; expirationSeconds?: number }) => string);
   caCert: string;
   root: boolean;
 }
@@ -139,7 +139,7 @@ async function objectFiles(ctx: VolumeContext, v: Obj): Promise<Array<{ path: st
   const files: Array<{ path: string; data: Buffer; mode: number }> = [];
   const mode = v.projected.defaultMode ?? 0o644;
   for (const s of v.projected.sources ?? []) {
-    if (s.serviceAccountToken) files.push({ path: s.serviceAccountToken.path, data: Buffer.from(ctx.token), mode });
+    if (s.serviceAccountToken) files.push({ path: s.serviceAccountToken.path, data: Buffer.from(typeof ctx.token === 'function' ? ctx.token(ctx.pod, s.serviceAccountToken) : ctx.token), mode });
     else if (s.configMap) {
       const obj = ctx.store.get(CONFIGMAPS, ns, s.configMap.name);
       if (obj) files.push(...keyFiles(obj as Obj, 'ConfigMap', s.configMap.items, mode, !!s.configMap.optional));

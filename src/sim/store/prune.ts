@@ -26,6 +26,8 @@ const ROOT: Record<string, string[]> = {
   Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
   Role: ['rules'],
   RoleBinding: ['subjects', 'roleRef'],
+  ClusterRole: ['rules', 'aggregationRule'],
+  ClusterRoleBinding: ['subjects', 'roleRef'],
 };
 const POD_SPEC = new Set([
   'volumes', 'initContainers', 'containers', 'ephemeralContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'dnsPolicy', 'nodeSelector',

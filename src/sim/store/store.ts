@@ -7,6 +7,7 @@
  * finalizers, GC, namespaces) lives in lifecycle.ts.
  */
 import { randomUUID, randomBytes } from 'node:crypto';
+import { mountServiceAccountToken } from '../auth/sa-volume.js';
 import { StatusError, alreadyExists, badRequest, conflict, notFound } from '../status.js';
 import type { Gvr, KObject, KubeletStore, WatchEvent } from '../types.js';
 import { defaultNamespace, defaultPod, defaultPodSpec, defaultSecret, ServiceAllocator } from './defaults.js';
@@ -287,6 +288,7 @@ export class Store implements KubeletStore {
       const sa = obj.spec.serviceAccountName;
       if (!this.get(SA_DEF, meta.namespace, sa))
         throw new StatusError(403, 'Forbidden', `pods "${meta.name}" is forbidden: error looking up service account ${meta.namespace}/${sa}: serviceaccount "${sa}" not found`, { name: meta.name, kind: 'pods' });
+      mountServiceAccountToken(obj as KObject, this.get(SA_DEF, meta.namespace, sa));
     }
     this.admission?.('validate', attrs);
     if (opts.dryRun) {

@@ -25,8 +25,12 @@ const DNS1035_MSG =
 const q = (v: unknown) => JSON.stringify(v);
 
 function checkName(name: string, field: string, def: ResourceDef | 'label' | 'subdomain', causes: Cause[]): void {
-  const kind = def === 'label' ? 'label' : def === 'subdomain' ? 'subdomain' : def.resource === 'services' ? 'dns1035' : def.nameIsLabel ? 'label' : 'subdomain';
-  if (kind === 'dns1035') {
+  const kind = def === 'label' ? 'label' : def === 'subdomain' ? 'subdomain' : def.resource === 'services' ? 'dns1035' : def.nameIsLabel ? 'label' : def.group === 'rbac.authorization.k8s.io' ? 'path' : 'subdomain';
+  if (kind === 'path') {
+    // RBAC names are path segments (pkg/apis/rbac/validation: ValidateRBACName), so `system:basic-user` is valid.
+    if (name === '.' || name === '..') causes.push({ field, message: `Invalid value: ${q(name)}: may not be '${name}'` });
+    else for (const bad of ['/', '%']) if (name.includes(bad)) causes.push({ field, message: `Invalid value: ${q(name)}: may not contain '${bad}'` });
+  } else if (kind === 'dns1035') {
     if (!DNS1035.test(name) || name.length > 63) causes.push({ field, message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : DNS1035_MSG}` });
   } else if (kind === 'label') {
     if (!LABEL.test(name) || name.length > 63) causes.push({ field, message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : LABEL_MSG}` });
