@@ -101,6 +101,9 @@ export const CONFIGMAPS: Gvr = { group: '', version: 'v1', resource: 'configmaps
 export const SECRETS: Gvr = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
 export const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 export const EVENTS: Gvr = { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true };
+export const PVCS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
+export const PVS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false };
+export const STORAGECLASSES: Gvr = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false };
 export const ENDPOINTS: Gvr = { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true };
 
 /** Default entrypoint/cmd of an image that has no command (a tiny image catalogue). */

@@ -14,6 +14,7 @@ import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from 
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
 import { pruneUnknown, typeError } from './prune.js';
+import { admitStorageObject } from './storage-api.js';
 
 type Obj = Record<string, any>;
 
@@ -278,7 +279,9 @@ export class Store implements KubeletStore {
         defaultPod(obj);
         break;
       case 'persistentvolumeclaims':
-        (obj as Obj).status = { phase: 'Pending' };
+      case 'persistentvolumes':
+      case 'storageclasses':
+        admitStorageObject(def.resource, obj as Obj, () => this.list(SC_DEF, undefined));
         break;
       case 'namespaces':
         defaultNamespace(obj);
@@ -531,6 +534,7 @@ export class Store implements KubeletStore {
 
 export const NAMESPACE_DEF = defOf({ group: '', resource: 'namespaces' });
 const SA_DEF = defOf({ group: '', resource: 'serviceaccounts' });
+const SC_DEF = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 
 /** Go's field order (TypeMeta, ObjectMeta, then the rest), so raw JSON reads like a real server's. */
 const META_ORDER = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
