@@ -121,8 +121,12 @@ export interface ImageConfig {
 export interface KubeletOptions {
   /** The simulator's state directory (logs, rootfs, sockets); exists when the kubelet is created. */
   stateDir: string;
-  /** The one node's name; the kubelet schedules pods by setting spec.nodeName to it. */
+  /** The first node's name; with no external scheduler the kubelet schedules pods by setting spec.nodeName to it. */
   nodeName: string;
+  /** Every simulated node this kubelet runs the pods of (default [nodeName]): they share this host. */
+  nodeNames?: string[];
+  /** 'external': a scheduler (src/sim/scheduler) binds pods; 'kubelet' (default): the kubelet binds them to nodeName. */
+  scheduler?: 'kubelet' | 'external';
   /** Feature gates, e.g. { PodLogsQuerySplitStreams: true }. */
   featureGates: Record<string, boolean>;
   /** Image name (without tag, e.g. 'busybox', 'nginx') or full reference -> default config. */

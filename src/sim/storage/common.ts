@@ -61,3 +61,20 @@ export function nodeMatchesVolume(node: Obj, pv: Obj): boolean {
   if (!terms) return true;
   return nodeSelectorTermsMatch(terms, node);
 }
+
+/**
+ * Could this volume serve this claim (pv_controller findMatchingVolume's checks)? Same class and
+ * volume mode, every access mode, enough capacity, the claim's selector, free or pre-bound to it.
+ */
+export function volumeFitsClaim(v: Obj, c: Obj, bytes: (q: unknown) => number, labelsMatch: (sel: Obj, labels: Record<string, string> | undefined) => boolean): boolean {
+  const ref = v.spec?.claimRef;
+  if (v.metadata.deletionTimestamp) return false;
+  if (ref && !(ref.namespace === c.metadata.namespace && ref.name === c.metadata.name && (!ref.uid || ref.uid === c.metadata.uid))) return false;
+  if (!ref && v.status?.phase !== 'Available') return false;
+  if ((v.spec?.storageClassName ?? '') !== (c.spec?.storageClassName ?? '')) return false;
+  if ((v.spec?.volumeMode ?? 'Filesystem') !== (c.spec?.volumeMode ?? 'Filesystem')) return false;
+  if (!(c.spec?.accessModes ?? []).every((m: string) => (v.spec?.accessModes ?? []).includes(m))) return false;
+  if (!(bytes(v.spec?.capacity?.storage) >= bytes(c.spec?.resources?.requests?.storage))) return false;
+  if (c.spec?.selector && !labelsMatch(c.spec.selector, v.metadata.labels)) return false;
+  return true;
+}

@@ -10,6 +10,7 @@
 import { chmodSync, mkdirSync, promises as fsp } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { defOf } from '../store/resources.js';
+import { DEFAULT_CLASS_ANNOTATION } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import type { KObject } from '../types.js';
 
@@ -18,6 +19,16 @@ type Obj = Record<string, any>;
 /** The provisioner name kube-sim's own classes carry. */
 export const PROVISIONER = 'kube-sim.io/local-path';
 const PV = defOf({ group: '', resource: 'persistentvolumes' });
+
+/** The class every kube-sim has, as kind's `standard` (local-path, delayed binding, Delete). */
+export function defaultStorageClass(): Obj {
+  return {
+    metadata: { name: 'standard', annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+    provisioner: PROVISIONER,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  };
+}
 
 export class LocalProvisioner {
   readonly root: string;

@@ -19,7 +19,7 @@ import { matchLabelSelectorObject } from '../store/selectors.js';
 import { PV_PROTECTION, PVC_PROTECTION, quantityBytes } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import type { KObject } from '../types.js';
-import { claimsOfPod, nodeMatchesVolume, now, SELECTED_NODE } from './common.js';
+import { claimsOfPod, nodeMatchesVolume, now, SELECTED_NODE, volumeFitsClaim } from './common.js';
 import { LocalProvisioner, PROVISIONER } from './provisioner.js';
 
 type Obj = Record<string, any>;
@@ -111,7 +111,7 @@ export class StorageController {
       return;
     }
     const nodeObj = node ? (this.store.get(NODES, undefined, node) as Obj | undefined) : undefined;
-    const pv = this.findVolume(c, className, nodeObj);
+    const pv = this.findVolume(c, nodeObj);
     if (pv) return this.bind(pv, c);
     if (!className) {
       this.tell(c as KObject, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
@@ -141,24 +141,13 @@ export class StorageController {
   }
 
   /** The smallest Available volume that satisfies the claim (pv_controller findBestMatchForClaim). */
-  private findVolume(c: Obj, className: string, node: Obj | undefined): Obj | undefined {
-    const want = quantityBytes(c.spec?.resources?.requests?.storage);
-    const modes: string[] = c.spec?.accessModes ?? [];
+  private findVolume(c: Obj, node: Obj | undefined): Obj | undefined {
     let best: Obj | undefined;
     for (const v of this.store.list(PV, undefined) as Obj[]) {
-      const ref = v.spec?.claimRef;
-      if (v.metadata.deletionTimestamp) continue;
-      if (ref && !(ref.namespace === c.metadata.namespace && ref.name === c.metadata.name && (!ref.uid || ref.uid === c.metadata.uid))) continue;
-      if (!ref && v.status?.phase !== 'Available') continue;
-      if ((v.spec?.storageClassName ?? '') !== className) continue;
-      if ((v.spec?.volumeMode ?? 'Filesystem') !== (c.spec?.volumeMode ?? 'Filesystem')) continue;
-      if (!modes.every((m) => (v.spec?.accessModes ?? []).includes(m))) continue;
-      const size = quantityBytes(v.spec?.capacity?.storage);
-      if (!(size >= want)) continue;
-      if (c.spec?.selector && !matchLabelSelectorObject(c.spec.selector, v.metadata.labels)) continue;
+      if (!volumeFitsClaim(v, c, quantityBytes, matchLabelSelectorObject)) continue;
       if (node && !nodeMatchesVolume(node, v)) continue;
-      if (ref) return v; // pre-bound to this claim
-      if (!best || size < quantityBytes(best.spec.capacity.storage)) best = v;
+      if (v.spec?.claimRef) return v; // pre-bound to this claim
+      if (!best || quantityBytes(v.spec.capacity.storage) < quantityBytes(best.spec.capacity.storage)) best = v;
     }
     return best;
   }
