@@ -6,14 +6,15 @@
  * - configMap / secret / downwardAPI / projected: files written by the atomic writer layout
  *   (`..<timestamp>/` data dir, `..data` symlink, one symlink per key), mounted read-only;
  * - hostPath: the host path itself (DirectoryOrCreate/FileOrCreate create it);
- * - persistentVolumeClaim: a directory per claim under the state dir that outlives pods.
+ * - persistentVolumeClaim: the bound PersistentVolume's directory (src/sim/storage provisions one per
+ *   claim under the state dir), which outlives pods.
  * A missing ConfigMap/Secret that is not optional fails the mount (FailedMount) and the pod waits
  * in ContainerCreating, retrying, as on a real node.
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
-import { CONFIGMAPS, SECRETS, type KObject, type KubeletStore } from '../types.js';
+import { CONFIGMAPS, PVCS, PVS, SECRETS, type KObject, type KubeletStore } from '../types.js';
 import { quantity } from './env.js';
 
 type Obj = Record<string, any>;
@@ -155,6 +156,27 @@ async function objectFiles(ctx: VolumeContext, v: Obj): Promise<Array<{ path: st
   return files;
 }
 
+/**
+ * The directory behind a claim: its bound PersistentVolume's hostPath or local path (what
+ * src/sim/storage provisions), bind-mounted into the containers. An unbound claim, or a volume of
+ * a type kube-sim cannot mount, is a MountError: the pod waits in ContainerCreating, retrying.
+ */
+async function claimPath(ctx: VolumeContext, claimName: string): Promise<string> {
+  const c = ctx.store.get(PVCS, ctx.pod.metadata.namespace, claimName) as Obj | undefined;
+  if (!c) throw new MountError(`persistentvolumeclaim "${claimName}" not found`);
+  const pvName: string | undefined = c.spec?.volumeName;
+  const pv = pvName ? (ctx.store.get(PVS, undefined, pvName) as Obj | undefined) : undefined;
+  if (!pv || c.status?.phase !== 'Bound') throw new MountError(`PersistentVolumeClaim is not bound: "${claimName}"`);
+  const src = pv.spec?.hostPath ?? pv.spec?.local;
+  if (!src?.path) throw new MountError(`kube-sim cannot mount volume "${pvName}": only hostPath and local persistent volumes are supported`);
+  const st = await fsp.stat(src.path).catch(() => undefined);
+  if (!st) {
+    if (pv.spec?.local || (pv.spec.hostPath.type && pv.spec.hostPath.type !== 'DirectoryOrCreate')) throw new MountError(`path "${src.path}" does not exist`);
+    await fsp.mkdir(src.path, { recursive: true, mode: 0o777 });
+  }
+  return src.path;
+}
+
 /** Materialise every volume of the pod; throws MountError (FailedMount) for a missing source. */
 export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, PodVolume>> {
   const out = new Map<string, PodVolume>();
@@ -177,8 +199,7 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       }
       out.set(name, { name, hostPath: p, forceRO: false });
     } else if (v.persistentVolumeClaim) {
-      const p = join(ctx.stateDir, 'pvc', ctx.pod.metadata.namespace ?? 'default', v.persistentVolumeClaim.claimName);
-      await fsp.mkdir(p, { recursive: true, mode: 0o777 });
+      const p = await claimPath(ctx, v.persistentVolumeClaim.claimName);
       out.set(name, { name, hostPath: p, forceRO: !!v.persistentVolumeClaim.readOnly });
     } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
       const plugin = v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected';
