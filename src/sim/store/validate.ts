@@ -96,7 +96,7 @@ export function validateCreate(def: ResourceDef, obj: KObject): void {
   checkMeta(obj, def, causes);
   if (def.resource === 'pods') checkPod(obj as Obj, causes);
   causes.push(...validateStorageCreate(def.resource, obj as Obj));
-  if (causes.length) throw invalid(def.group ? `${obj.kind}.${def.group}` : obj.kind, obj.metadata.name ?? '', causes);
+  if (causes.length) throw invalid(obj.kind, obj.metadata.name ?? '', causes, def.group);
 }
 
 /**
@@ -150,7 +150,7 @@ export function validateUpdate(def: ResourceDef, next: KObject, prev: KObject): 
     if ((prev as Obj).immutable === true && !deepEqual({ ...(next as Obj), metadata: 0 }, { ...(prev as Obj), metadata: 0 }))
       causes.push({ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' });
   }
-  if (causes.length) throw invalid(def.group ? `${next.kind}.${def.group}` : next.kind, next.metadata.name ?? '', causes);
+  if (causes.length) throw invalid(next.kind, next.metadata.name ?? '', causes, def.group);
 }
 
 export { StatusError };
