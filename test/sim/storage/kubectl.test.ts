@@ -198,6 +198,35 @@ volumeBindingMode: Immediate
   await ok(['delete', 'sc', 'keep']);
 });
 
+t('~> an Immediate class volume is not tied to a node: a ReadWriteOnce claim in use on one node gets Multi-Attach on another; pod affinity to its user shares it', async () => {
+  await apply(`apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: block}
+provisioner: kube-sim.io/local-path
+volumeBindingMode: Immediate
+`);
+  await apply(claim('disk', { cls: 'block' }));
+  await until(async () => (await phaseOf('pvc', 'disk')) === 'Bound', 5000, 'bound');
+  const pinned = (name: string, node: string, extra = '') =>
+    pod(name, 'disk', 'echo $HOSTNAME >> /data/log; sleep 1000').replace('spec:\n', `spec:\n  nodeSelector: {kubernetes.io/hostname: ${node}}\n${extra}`).replace('metadata: {name: ' + name + '}', `metadata: {name: ${name}, labels: {app: ${name}}}`);
+  await apply(pinned('disk-a', 'kube-sim-worker'));
+  await running('disk-a');
+  await apply(pinned('disk-b', 'kube-sim-worker2'));
+  const ev = await until(async () => (await events('disk-b')).find((e) => e.reason === 'FailedAttachVolume'), 15_000, 'FailedAttachVolume');
+  const c = await json(['get', 'pvc', 'disk']);
+  assert.is(ev.message, `Multi-Attach error for volume "${c.spec.volumeName}" Volume is already used by pod(s) disk-a`);
+  assert.is(await phaseOf('pod', 'disk-b'), 'Pending');
+  // What kuber-api does for containers that share a volume: affinity to the volume's first user.
+  await apply(pod('disk-c', 'disk', 'echo c >> /data/log; sleep 1000').replace('spec:\n', 'spec:\n  affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: disk-a}}, topologyKey: kubernetes.io/hostname}]}}\n'));
+  await running('disk-c');
+  assert.is((await json(['get', 'pod', 'disk-c'])).spec.nodeName, 'kube-sim-worker');
+  await ok(['delete', 'pod', 'disk-a', 'disk-c', '--grace-period=1']);
+  await until(async () => (await phaseOf('pod', 'disk-b')) === 'Running', 60_000, 'disk-b attaches once the others are gone');
+  await ok(['delete', 'pod', 'disk-b', '--grace-period=1']);
+  await ok(['delete', 'pvc', 'disk']);
+  await ok(['delete', 'sc', 'block']);
+});
+
 t('~> a static PersistentVolume binds a claim without class; the smallest fitting volume is chosen', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kube-sim-static-'));
   const pv = (name: string, size: string) => `apiVersion: v1
