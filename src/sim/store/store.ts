@@ -501,6 +501,8 @@ export class Store implements KubeletStore {
       return;
     }
     const name = `${involved.metadata.name}.${(Date.now() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`;
+    // A kubelet names its node (a Pod's own, with several simulated nodes); controllers name none.
+    const host = source === 'kubelet' ? ((involved as Obj).spec?.nodeName ?? this.opts.nodeName) : undefined;
     const ev: Obj = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -515,14 +517,14 @@ export class Store implements KubeletStore {
       },
       reason,
       message,
-      source: { component: source, host: this.opts.nodeName },
+      source: host ? { component: source, host } : { component: source },
       firstTimestamp: t,
       lastTimestamp: t,
       count: 1,
       type,
       eventTime: null,
       reportingComponent: source,
-      reportingInstance: this.opts.nodeName ?? '',
+      reportingInstance: host ?? '',
     };
     try {
       this.create(evDef, ns, ev);
