@@ -251,6 +251,29 @@ spec:
   rmSync(dir, { recursive: true, force: true });
 });
 
+t('~> kubectl 1.27 applies and lists a StorageClass (OpenAPI v2); the status subresources; describe pvc names the Pods that use it', async () => {
+  await ok(['apply', '-f', '-'], '1.27', 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: old}\nprovisioner: example.com/old\nallowVolumeExpansion: true\n');
+  assert.match(await ok(['get', 'storageclass'], '1.27'), /^old\s+example\.com\/old\s+Delete\s+Immediate\s+true\s+\d+s$/m);
+  assert.match(await ok(['get', 'sc'], '1.27'), /^standard \(default\)\s+kube-sim\.io\/local-path\s+Delete\s+WaitForFirstConsumer\s+false\s+/m);
+  await ok(['delete', 'sc', 'old'], '1.27');
+  await apply(claim('described') + '---\n' + pod('user', 'described', 'sleep 1000'));
+  await running('user');
+  const d = await ok(['describe', 'pvc', 'described']);
+  assert.match(d, /^Status:\s+Bound$/m);
+  assert.match(d, /^Used By:\s+user$/m);
+  const c = await json(['get', 'pvc', 'described']);
+  await ok(['patch', 'pvc', 'described', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Resizing","status":"False"}]}}']);
+  const after = await json(['get', 'pvc', 'described']);
+  assert.equal(after.status.conditions, [{ type: 'Resizing', status: 'False' }]);
+  assert.is(after.status.phase, 'Bound');
+  const spec = await k(['patch', 'pv', c.spec.volumeName, '--subresource=status', '--type=merge', '-p', '{"spec":{"capacity":{"storage":"9Gi"}}}']);
+  assert.is(spec.code, 0, spec.stderr);
+  assert.is((await json(['get', 'pv', c.spec.volumeName])).spec.capacity.storage, '1Gi', 'the status subresource ignores the spec');
+  await ok(['delete', 'pod', 'user', '--grace-period=1']);
+  await ok(['delete', 'pvc', 'described']);
+  await gone('pv', c.spec.volumeName);
+});
+
 t('~> validation as the apiserver answers it', async () => {
   const bad = await k(['apply', '-f', '-'], '1.33', `apiVersion: v1
 kind: PersistentVolumeClaim
