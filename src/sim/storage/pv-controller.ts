@@ -73,9 +73,14 @@ export class StorageController {
 
   /** One pass; every step is idempotent (a write that changes nothing emits nothing). */
   sync(): void {
-    for (const c of this.store.list(PVC, undefined)) this.syncClaim(c as Obj);
-    for (const v of this.store.list(PV, undefined)) this.syncVolume(v as Obj);
+    const claims = this.store.list(PVC, undefined), volumes = this.store.list(PV, undefined);
+    for (const c of claims) this.syncClaim(c as Obj);
+    for (const v of volumes) this.syncVolume(v as Obj);
     this.protect();
+    if (this.told.size > claims.length + volumes.length) {
+      const live = new Set([...claims, ...volumes].map((o) => o.metadata.uid));
+      for (const uid of this.told.keys()) if (!live.has(uid)) this.told.delete(uid);
+    }
   }
 
   private tell(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string, source = SOURCE): void {
@@ -101,6 +106,7 @@ export class StorageController {
       }
       const ref = pv.spec?.claimRef;
       if (!ref || (ref.namespace === ns && ref.name === name && (!ref.uid || ref.uid === c.metadata.uid))) this.bind(pv, c);
+      else this.tell(c as KObject, 'Warning', 'FailedBinding', `volume "${pv.metadata.name}" already bound to a different claim.`);
       return;
     }
     const className: string = c.spec?.storageClassName ?? '';
