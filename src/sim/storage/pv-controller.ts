@@ -16,7 +16,7 @@ import { childLogger } from '../../log.js';
 import type { Lifecycle } from '../store/lifecycle.js';
 import { defOf } from '../store/resources.js';
 import { matchLabelSelectorObject } from '../store/selectors.js';
-import { PV_PROTECTION, PVC_PROTECTION, quantityBytes } from '../store/storage-api.js';
+import { defaultClassOf, PV_PROTECTION, PVC_PROTECTION, quantityBytes } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import type { KObject } from '../types.js';
 import { claimsOfPod, nodeMatchesVolume, now, SELECTED_NODE, volumeFitsClaim } from './common.js';
@@ -109,6 +109,7 @@ export class StorageController {
       else this.tell(c as KObject, 'Warning', 'FailedBinding', `volume "${pv.metadata.name}" already bound to a different claim.`);
       return;
     }
+    if (c.spec?.storageClassName === undefined && c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined && this.assignDefaultClass(c)) return;
     const className: string = c.spec?.storageClassName ?? '';
     const sc = className ? (this.store.get(SC, undefined, className) as Obj | undefined) : undefined;
     const node = c.metadata.annotations?.[SELECTED_NODE] as string | undefined;
@@ -136,6 +137,16 @@ export class StorageController {
     const created = this.provisioner.provision(c, sc, node);
     this.store.recordEvent(c as KObject, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${created.metadata.name}`, PROVISIONER);
     this.bind(created as Obj, this.store.get(PVC, ns, name) as Obj);
+  }
+
+  /** RetroactiveDefaultStorageClass (GA in 1.28): a claim created with no class gets the default once there is one. */
+  private assignDefaultClass(c: Obj): boolean {
+    const def = defaultClassOf(this.store.list(SC, undefined));
+    if (!def) return false;
+    this.store.mutate(PVC, c.metadata.namespace, c.metadata.name, (o: Obj) => {
+      o.spec.storageClassName ??= def.metadata.name;
+    });
+    return true; // the claim's change brings it back with its class
   }
 
   private annotateProvisioner(c: Obj, provisioner: string): void {

@@ -153,4 +153,23 @@ test('delayed binding: the scheduler selects the node, the provisioner makes the
   }
 });
 
+test('retroactive default class: a claim made while no class was default gets the one created later, and is provisioned', async () => {
+  const { store, lifecycle, scheduler } = cluster([{ name: 'n1' }]);
+  const dir = mkdtempSync(join(tmpdir(), 'kube-sim-sched-'));
+  const storage = new StorageController(store, lifecycle, dir);
+  storage.start();
+  try {
+    store.create(PVC, 'default', { metadata: { name: 'early' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.is((store.get(PVC, 'default', 'early') as Obj).spec.storageClassName, undefined);
+    store.create(SC, undefined, { ...defaultStorageClass(), volumeBindingMode: 'Immediate' });
+    await until(() => (store.get(PVC, 'default', 'early') as Obj).status.phase === 'Bound', 2000, 'bound');
+    assert.is((store.get(PVC, 'default', 'early') as Obj).spec.storageClassName, 'standard');
+  } finally {
+    scheduler.stop();
+    storage.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
