@@ -5,13 +5,12 @@
  * affinity to itself start), its required anti-affinity, then existing Pods' required anti-affinity.
  */
 import { matchLabelSelectorObject } from '../store/selectors.js';
-import type { Status } from './filters.js';
-import type { Snapshot } from './snapshot.js';
+import type { ClusterView, Status } from './types.js';
 
 type Obj = Record<string, any>;
 
 /** AffinityTerm.Matches: `pod` is in the term's namespaces (relative to `owner`) and matches its selector. */
-export function termMatches(term: Obj, owner: Obj, pod: Obj, snap: Pick<Snapshot, 'nsLabels'>): boolean {
+export function termMatches(term: Obj, owner: Obj, pod: Obj, snap: Pick<ClusterView, 'nsLabels'>): boolean {
   const namespaces: string[] = term.namespaces ?? [];
   const nsSel = term.namespaceSelector;
   let inNs = namespaces.includes(pod.metadata.namespace);
@@ -24,7 +23,7 @@ const isEmpty = (sel: Obj) => !Object.keys(sel.matchLabels ?? {}).length && !(se
 
 const required = (pod: Obj, kind: 'podAffinity' | 'podAntiAffinity'): Obj[] => pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
-export function interPodAffinity(pod: Obj, node: Obj, snap: Snapshot): Status | undefined {
+export function interPodAffinity(pod: Obj, node: Obj, snap: ClusterView): Status | undefined {
   const labels: Record<string, string> = node.metadata.labels ?? {};
   const others = snap.assigned.filter((p) => p.metadata.uid !== pod.metadata.uid);
   const sameDomain = (p: Obj, key: string) => labels[key] !== undefined && snap.node(p.spec.nodeName)?.metadata.labels?.[key] === labels[key];
@@ -42,7 +41,7 @@ export function interPodAffinity(pod: Obj, node: Obj, snap: Snapshot): Status | 
 }
 
 /** satisfyPodAffinity: every term has a matching Pod in this node's domain, or this is the first Pod of its group. */
-function podAffinityFits(pod: Obj, labels: Record<string, string>, others: Obj[], snap: Snapshot, sameDomain: (p: Obj, key: string) => boolean): boolean {
+function podAffinityFits(pod: Obj, labels: Record<string, string>, others: Obj[], snap: ClusterView, sameDomain: (p: Obj, key: string) => boolean): boolean {
   const terms = required(pod, 'podAffinity');
   if (!terms.length) return true;
   if (terms.some((t) => labels[t.topologyKey] === undefined)) return false;

@@ -9,15 +9,10 @@
  */
 import { claimsOfPod, nodeMatchesVolume, nodeSelectorTermsMatch, SELECTED_NODE } from '../storage/common.js';
 import { interPodAffinity } from './affinity.js';
-import type { Snapshot } from './snapshot.js';
+import type { ClusterView, Status } from './types.js';
 
 type Obj = Record<string, any>;
 
-export type Code = 'Unschedulable' | 'UnschedulableAndUnresolvable';
-export interface Status {
-  code: Code;
-  reason: string;
-}
 /** A PreFilter's answer: a status for the whole Pod, or an error (the scheduling attempt fails). */
 export type PreFilterResult = { status?: Status; error?: string; rwopConflicts: number };
 
@@ -36,7 +31,7 @@ export function tolerates(tolerations: Obj[] | undefined, taint: Obj): boolean {
 }
 
 /** PreFilter of VolumeRestrictions and VolumeBinding: claims that must exist, and be bound unless delayed. */
-export function preFilter(pod: Obj, snap: Snapshot): PreFilterResult {
+export function preFilter(pod: Obj, snap: ClusterView): PreFilterResult {
   const ns = pod.metadata.namespace;
   let rwopConflicts = 0;
   const unboundImmediate: string[] = [];
@@ -66,7 +61,7 @@ function nodeAffinityFits(pod: Obj, node: Obj): boolean {
 }
 
 /** VolumeBinding Filter: bound volumes must be reachable from the node; delayed claims need a volume or a provisioner for it. */
-function volumeBinding(pod: Obj, node: Obj, snap: Snapshot): Status | undefined {
+function volumeBinding(pod: Obj, node: Obj, snap: ClusterView): Status | undefined {
   const ns = pod.metadata.namespace;
   for (const name of claimsOfPod(pod)) {
     const c = snap.claim(ns, name)!;
@@ -94,7 +89,7 @@ function topologyAllows(sc: Obj, node: Obj): boolean {
 }
 
 /** The Filter plugins, in order; the first that rejects the node answers. */
-export function filterNode(pod: Obj, node: Obj, snap: Snapshot, pre: PreFilterResult): Status | undefined {
+export function filterNode(pod: Obj, node: Obj, snap: ClusterView, pre: PreFilterResult): Status | undefined {
   const tol: Obj[] = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerates(tol, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return unresolvable('node(s) were unschedulable');
   for (const taint of node.spec?.taints ?? []) {
@@ -109,7 +104,7 @@ export function filterNode(pod: Obj, node: Obj, snap: Snapshot, pre: PreFilterRe
 }
 
 /** Preferences (the Score plugins, much simplified): preferred node and pod affinity weights. */
-export function preferenceScore(pod: Obj, node: Obj, snap: Snapshot): number {
+export function preferenceScore(pod: Obj, node: Obj, snap: ClusterView): number {
   let score = 0;
   for (const p of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
     if (p?.preference && nodeSelectorTermsMatch([p.preference], node)) score += p.weight ?? 0;

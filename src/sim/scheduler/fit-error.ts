@@ -8,7 +8,7 @@
  * the others "No preemption victims found for incoming pod" (kube-sim never preempts: every Pod
  * it could evict has the same priority in practice).
  */
-import type { Status } from './filters.js';
+import type { Status } from './types.js';
 
 const histogram = (reasons: string[]): string => {
   const counts = new Map<string, number>();

@@ -18,9 +18,10 @@ import { defOf } from '../store/resources.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { claimsOfPod, now, SELECTED_NODE } from '../storage/common.js';
 import type { KObject } from '../types.js';
-import { filterNode, preFilter, preferenceScore, type Status } from './filters.js';
+import { filterNode, preFilter, preferenceScore } from './filters.js';
 import { fitError, NO_NODES } from './fit-error.js';
 import { Snapshot } from './snapshot.js';
+import type { Status } from './types.js';
 
 type Obj = Record<string, any>;
 

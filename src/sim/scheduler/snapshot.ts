@@ -9,6 +9,7 @@ import { quantityBytes } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import { claimsOfPod, nodeMatchesVolume, volumeFitsClaim } from '../storage/common.js';
 import { termMatches } from './affinity.js';
+import type { ClusterView } from './types.js';
 
 type Obj = Record<string, any>;
 
@@ -19,7 +20,7 @@ const PV = defOf({ group: '', resource: 'persistentvolumes' });
 const SC = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 const NS = defOf({ group: '', resource: 'namespaces' });
 
-export class Snapshot {
+export class Snapshot implements ClusterView {
   readonly nodes: Obj[];
   readonly assigned: Obj[];
   private readonly byNode = new Map<string, Obj[]>();
