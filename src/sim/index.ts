@@ -47,7 +47,7 @@ export interface SimOptions {
   nodeName?: string;
   /** Simulated nodes (default 1): `<nodeName>`, `<nodeName>-worker`, `<nodeName>-worker2`... (kind's names). */
   nodes?: number;
-  /** Create the default StorageClass `standard` (kube-sim's local-path provisioner, WaitForFirstConsumer). Default true. */
+  /** Create the default StorageClass `standard` (local-path provisioner, WaitForFirstConsumer). Default true. */
   defaultStorageClass?: boolean;
   /** Passed through to the kubelet. */
   imageCatalogue?: Record<string, ImageConfig>;

@@ -125,7 +125,7 @@ export interface KubeletOptions {
   nodeName: string;
   /** Every simulated node this kubelet runs the pods of (default [nodeName]): they share this host. */
   nodeNames?: string[];
-  /** 'external': a scheduler (src/sim/scheduler) binds pods; 'kubelet' (default): the kubelet binds them to nodeName. */
+  /** 'external': a scheduler (src/sim/scheduler) binds pods; 'kubelet' (default): the kubelet binds them itself. */
   scheduler?: 'kubelet' | 'external';
   /** Feature gates, e.g. { PodLogsQuerySplitStreams: true }. */
   featureGates: Record<string, boolean>;

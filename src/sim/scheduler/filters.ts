@@ -60,7 +60,7 @@ function nodeAffinityFits(pod: Obj, node: Obj): boolean {
   return !req || nodeSelectorTermsMatch(req.nodeSelectorTerms, node);
 }
 
-/** VolumeBinding Filter: bound volumes must be reachable from the node; delayed claims need a volume or a provisioner for it. */
+/** VolumeBinding Filter: bound volumes reachable from the node; delayed claims need a volume or a provisioner. */
 function volumeBinding(pod: Obj, node: Obj, snap: ClusterView): Status | undefined {
   const ns = pod.metadata.namespace;
   for (const name of claimsOfPod(pod)) {

@@ -130,7 +130,10 @@ export function validateStorageCreate(resource: string, o: Obj): Cause[] {
   return causes;
 }
 
-/** ValidatePersistentVolumeClaimUpdate: the spec is immutable but for binding fields (and resizes, which kube-sim's class does not allow). */
+/**
+ * ValidatePersistentVolumeClaimUpdate: the spec is immutable but for binding fields (and resizes,
+ * which kube-sim's classes do not allow).
+ */
 function checkClaimUpdate(next: Obj, prev: Obj, causes: Cause[]): void {
   const a = structuredClone(next.spec ?? {}), b = structuredClone(prev.spec ?? {});
   if (!b.volumeName && a.volumeName) b.volumeName = a.volumeName; // the binder sets it once
