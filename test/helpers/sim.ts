@@ -29,6 +29,8 @@ export interface SpawnOptions {
   port?: number;
   featureGates?: Record<string, boolean>;
   bookmarkIntervalMs?: number;
+  /** Simulated nodes (`--nodes N`). */
+  nodes?: number;
   /** More CLI flags. */
   args?: string[];
 }
@@ -56,6 +58,7 @@ export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.featureGates) args.push('--feature-gates', Object.entries(opts.featureGates).map(([k, v]) => `${k}=${v}`).join(','));
   if (opts.bookmarkIntervalMs !== undefined) args.push('--bookmark-interval-ms', String(opts.bookmarkIntervalMs));
+  if (opts.nodes !== undefined) args.push('--nodes', String(opts.nodes));
   args.push(...(opts.args ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';

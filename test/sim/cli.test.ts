@@ -35,12 +35,14 @@ test('~> spawned with TLS: kubeconfig names kube-sim, holds the CA and token; fa
   assert.is(sim.child.exitCode, 0);
 });
 
-test('~> spawned with --no-tls: plain http, no token', async () => {
-  const sim = await spawnSim({ tls: false });
+test('~> spawned with --no-tls: plain http, no token; --nodes 2 --no-default-storage-class', async () => {
+  const sim = await spawnSim({ tls: false, nodes: 2, args: ['--no-default-storage-class'] });
   try {
     assert.match(sim.url, /^http:\/\//);
     assert.is(sim.token, undefined);
     assert.is((await call(sim, 'GET', '/api/v1/namespaces/default')).json.status.phase, 'Active');
+    assert.equal((await call(sim, 'GET', '/api/v1/nodes')).json.items.map((n: any) => n.metadata.name), ['kube-sim', 'kube-sim-worker']);
+    assert.equal((await call(sim, 'GET', '/apis/storage.k8s.io/v1/storageclasses')).json.items, []);
   } finally {
     await sim.stop();
   }
@@ -50,6 +52,9 @@ test('~> flags: parsed, and errors exit 2 with the usage', () => {
   const o = parseArgs(['--kubeconfig', '/tmp/x', '--no-tls', '--port=8443', '--feature-gates', 'PodLogsQuerySplitStreams=true,Foo=false', '--bookmark-interval-ms', '50']);
   assert.equal(o.featureGates, { PodLogsQuerySplitStreams: true, Foo: false });
   assert.equal([o.tls, o.port, o.bookmarkIntervalMs, o.kubeconfigPath], [false, 8443, 50, '/tmp/x']);
+  const n = parseArgs(['--kubeconfig', '/tmp/x', '--nodes', '3', '--no-default-storage-class']);
+  assert.equal([n.nodes, n.defaultStorageClass], [3, false]);
+  assert.throws(() => parseArgs(['--nodes', '0']), /--nodes needs at least 1/);
   const bad = spawnSync(process.execPath, [cli, 'sim', '--bogus'], { encoding: 'utf8' });
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /unknown flag --bogus/);

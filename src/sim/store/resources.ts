@@ -63,10 +63,16 @@ export const RESOURCES: ResourceDef[] = [
     group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], returnDeleted: true,
     subresources: { token: { kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' } },
   },
+  // -- storage (src/sim/storage): pkg/registry/core/persistentvolume{,claim}, pkg/registry/storage/storageclass
   {
     group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', singular: 'persistentvolumeclaim', namespaced: true, shortNames: ['pvc'], hasStatus: true,
     subresources: { status: { kind: 'PersistentVolumeClaim', verbs: ['get', 'patch', 'update'] } },
   },
+  {
+    group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', singular: 'persistentvolume', namespaced: false, shortNames: ['pv'], hasStatus: true,
+    subresources: { status: { kind: 'PersistentVolume', verbs: ['get', 'patch', 'update'] } },
+  },
+  // -- end storage
   {
     group: '', version: 'v1', resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'],
     fields: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
@@ -98,6 +104,8 @@ export const RESOURCES: ResourceDef[] = [
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', singular: 'customresourcedefinition', namespaced: false,
     shortNames: ['crd', 'crds'], categories: ['api-extensions'], hasStatus: true, subresources: { status: { kind: 'CustomResourceDefinition', verbs: ['get', 'patch', 'update'] } },
   },
+  // storage (src/sim/storage)
+  { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', singular: 'storageclass', namespaced: false, shortNames: ['sc'] },
 ];
 
 for (const r of RESOURCES) r.verbs ??= CRUD;
