@@ -11,10 +11,10 @@ import { configureLogger, logger, type Logger } from './log.js';
 import { createServer, type Bound, type HttpServer } from './http/index.js';
 import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
-import type { Backend } from './engine/backend.js';
+import type { Backend } from './engine/backend/backend.js';
 import type { Booted } from './engine/boot.js';
-import { EventBus } from './engine/events.js';
-import { lazyBackend } from './engine/lazy-backend.js';
+import { EventBus } from './engine/events/events.js';
+import { lazyBackend } from './engine/backend/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
-  // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
+  // It boots while the API already listens (engine/backend/lazy-backend.ts): calls wait for it.
   const events = new EventBus();
   // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
   // --version and flag errors should not wait for it.

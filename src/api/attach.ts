@@ -6,7 +6,7 @@
  * then the connection is taken over: 101 UPGRADED with `multiplexed-stream` (non-TTY, API >= 1.42)
  * or `raw-stream`, or 200 raw-stream without an upgrade, and the engine streams over it.
  */
-import type { AttachOptions } from '../engine/streams.js';
+import type { AttachOptions } from '../engine/streams/streams.js';
 import { invalid } from '../errors.js';
 import type { Request, Response } from '../http/index.js';
 import { boolValue, stringValue } from '../router/query.js';

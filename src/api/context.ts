@@ -7,7 +7,7 @@
  * table (src/router/routes.ts). A handler throws an `EngineError` to answer with an error.
  */
 import type { Options } from '../config.js';
-import type { Backend } from '../engine/backend.js';
+import type { Backend } from '../engine/backend/backend.js';
 import type { Request, Response } from '../http/index.js';
 import type { Filters } from '../router/query.js';
 

@@ -6,7 +6,7 @@
  * testcontainers starts its log wait only then), chunked, `multiplexed-stream` for a non-TTY
  * container from API 1.42 on (raw-stream otherwise), and the log as the engine streams it.
  */
-import type { LogsOptions } from '../engine/streams.js';
+import type { LogsOptions } from '../engine/streams/streams.js';
 import type { Request, Response } from '../http/index.js';
 import { boolValue, stringValue } from '../router/query.js';
 import type { ApiContext } from './context.js';

@@ -14,7 +14,7 @@ import { Kube, clusterConfigured, inClusterAvailable, type KubeTargetOptions } f
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
-import { sanitiseLabelValue } from './ids.js';
+import { sanitiseLabelValue } from './model/ids.js';
 
 export interface BootOptions {
   kubeconfig?: string;

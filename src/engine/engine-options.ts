@@ -3,12 +3,12 @@
  * The options of the Kubernetes engine (engine/kube-engine.ts; named options in src/config.ts,
  * mapped by engine/boot.ts) and the container target the streaming side resolves.
  */
-import type { EventBus } from './events.js';
-import type { ImageServiceOptions } from './image-service.js';
-import type { NetworkOptions } from './networks.js';
-import type { PublishOptions } from './ports-publisher.js';
-import type { StreamsOptions } from './streams.js';
-import type { StreamTarget } from './streams-host.js';
+import type { EventBus } from './events/events.js';
+import type { ImageServiceOptions } from './images/service.js';
+import type { NetworkOptions } from './networks/networks.js';
+import type { PublishOptions } from './ports/publisher.js';
+import type { StreamsOptions } from './streams/streams.js';
+import type { StreamTarget } from './streams/host.js';
 
 export interface EngineOptions {
   /** The instance label value: every object of this kuber-api carries it. */
@@ -29,20 +29,20 @@ export interface EngineOptions {
   eventsBufferSize: number;
   /** The event bus to publish on (main creates it before the engine, for GET /events). */
   events?: EventBus;
-  /** Limits of attach/exec/logs (engine/streams.ts). */
+  /** Limits of attach/exec/logs (engine/streams/streams.ts). */
   streams?: Partial<StreamsOptions>;
-  /** docker cp before start: staged bytes and files per container (engine/archive-stage.ts). */
+  /** docker cp before start: staged bytes and files per container (engine/archive/stage.ts). */
   archiveMaxBytes: number;
   archiveMaxFiles: number;
   /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
   helperImage: string;
   /** An inspector pod (docker cp from a created container) is deleted after this long unused. */
   inspectorIdleMs: number;
-  /** Registry access and the image metadata cache (engine/image-service.ts). */
+  /** Registry access and the image metadata cache (engine/images/service.ts). */
   images?: Partial<ImageServiceOptions>;
-  /** Docker networks (engine/networks.ts). */
+  /** Docker networks (engine/networks/networks.ts). */
   network?: Partial<NetworkOptions>;
-  /** Published ports (engine/ports-publisher.ts). */
+  /** Published ports (engine/ports/publisher.ts). */
   publish?: Partial<Omit<PublishOptions, 'forward'>> & { forward?: Partial<PublishOptions['forward']> };
 }
 

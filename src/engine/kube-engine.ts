@@ -8,8 +8,8 @@
  * read from the watch caches (engine/container-index) and derived by engine/state; writes go to
  * Kubernetes first, with the record's resourceVersion as a precondition. Lifecycle operations on
  * one container are serialised; watch events drive start/die/health events, AutoRemove and the
- * restart policy (engine/monitor.ts), so that a container that exits on its own is seen exiting.
- * The lifecycle lives in engine/lifecycle-create.ts (create, rename, rm, prune), lifecycle-start.ts
+ * restart policy (engine/containers/monitor.ts), so that a container that exits on its own is seen exiting.
+ * The lifecycle lives in engine/containers/create.ts (create, rename, rm, prune), lifecycle-start.ts
  * (start, runs), lifecycle-stop.ts (stop, kill, restart), wait.ts and top.ts.
  */
 import { systemError, unavailable, notFound, EngineError } from '../errors.js';
@@ -17,37 +17,37 @@ import { childLogger, type Logger } from '../log.js';
 import type { Kube } from '../kube/index.js';
 import { isConflict, isNotFound, KubeApiError } from '../kube/client.js';
 import type { KObject } from '../kube/cache.js';
-import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend.js';
-import { ContainerIndex, type PodObject } from './container-index.js';
-import { EventBus } from './events.js';
-import { selectContainers, type ListEntry } from './filters.js';
-import { podName } from './ids.js';
-import { decodeRecord, selectorFor, statePatch, type RecordContext } from './record.js';
-import { dockerState } from './state.js';
-import { CONTAINER_NAME, type PodContext } from './translate.js';
-import type { ContainerRecord, DockerState, RecordState } from './types.js';
-import { inspectView, summaryView } from './views.js';
-import { Monitor } from './monitor.js';
-import { imageId as imageIdOf } from './images.js';
-import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser, type ProgressMessage, type PullOptions } from './image-service.js';
-import { ImageStore } from './image-store.js';
-import { RegistryCredentials } from './registry-credentials.js';
-import type { RegistryAuth } from './registry-auth.js';
-import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive.js';
-import { ArchiveStage, stagedSources } from './archive-stage.js';
-import { Inspector } from './archive-inspector.js';
-import { podStorage, type PodStorage } from './volume-pod.js';
-import type { PathStat } from './archive-stat.js';
-import { DEFAULT_NETWORK_OPTIONS, NetworkManager } from './networks.js';
-import { DEFAULT_PUBLISH_OPTIONS, PortPublisher } from './ports-publisher.js';
-import { inspectPorts, listPorts } from './ports.js';
-import { ContainerCreator } from './lifecycle-create.js';
-import { ContainerStarter } from './lifecycle-start.js';
-import { ContainerStopper } from './lifecycle-stop.js';
-import { waitContainer } from './wait.js';
-import { topContainer } from './top.js';
+import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend/backend.js';
+import { ContainerIndex, type PodObject } from './containers/container-index.js';
+import { EventBus } from './events/events.js';
+import { selectContainers, type ListEntry } from './model/filters.js';
+import { podName } from './model/ids.js';
+import { decodeRecord, selectorFor, statePatch, type RecordContext } from './model/record.js';
+import { dockerState } from './model/state.js';
+import { CONTAINER_NAME, type PodContext } from './model/translate.js';
+import type { ContainerRecord, DockerState, RecordState } from './model/types.js';
+import { inspectView, summaryView } from './model/views.js';
+import { Monitor } from './containers/monitor.js';
+import { imageId as imageIdOf } from './model/image-names.js';
+import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser, type ProgressMessage, type PullOptions } from './images/service.js';
+import { ImageStore } from './images/store.js';
+import { RegistryCredentials } from './images/registry/credentials.js';
+import type { RegistryAuth } from './images/registry/auth.js';
+import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive/archive.js';
+import { ArchiveStage, stagedSources } from './archive/stage.js';
+import { Inspector } from './archive/inspector.js';
+import { podStorage, type PodStorage } from './volumes/volume-pod.js';
+import type { PathStat } from './archive/stat.js';
+import { DEFAULT_NETWORK_OPTIONS, NetworkManager } from './networks/networks.js';
+import { DEFAULT_PUBLISH_OPTIONS, PortPublisher } from './ports/publisher.js';
+import { inspectPorts, listPorts } from './ports/ports.js';
+import { ContainerCreator } from './containers/create.js';
+import { ContainerStarter } from './containers/start.js';
+import { ContainerStopper } from './containers/stop.js';
+import { waitContainer } from './containers/wait.js';
+import { topContainer } from './containers/top.js';
 import { DEFAULT_ENGINE_OPTIONS, type ContainerTarget, type EngineOptions } from './engine-options.js';
-import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions } from './streams.js';
+import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions } from './streams/streams.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -55,7 +55,7 @@ export class KubeEngine implements Backend {
   readonly events: EventBus;
   readonly index: ContainerIndex;
   readonly log: Logger;
-  /** Watch-driven events, AutoRemove and the restart policy (engine/monitor.ts). */
+  /** Watch-driven events, AutoRemove and the restart policy (engine/containers/monitor.ts). */
   readonly monitor: Monitor;
   /** The container lifecycle: create/rename/rm/prune, start and runs, stop/kill/restart. */
   readonly creator: ContainerCreator;
@@ -65,15 +65,15 @@ export class KubeEngine implements Backend {
   readonly images: ImageService;
   /** `docker login` / authenticated pull credentials, kept in a Secret the Pods name in imagePullSecrets. */
   private readonly registryCredentials: RegistryCredentials;
-  /** attach, exec, logs (engine/streams.ts). */
+  /** attach, exec, logs (engine/streams/streams.ts). */
   readonly streams: Streams;
-  /** docker cp (engine/archive.ts); archives copied before start (engine/archive-stage.ts). */
+  /** docker cp (engine/archive/archive.ts); archives copied before start (engine/archive/stage.ts). */
   readonly archives: ArchiveService;
   readonly archiveStage: ArchiveStage;
   readonly inspector: Inspector;
-  /** Docker networks and DNS (engine/networks.ts). */
+  /** Docker networks and DNS (engine/networks/networks.ts). */
   readonly networks: NetworkManager;
-  /** Published ports (engine/ports-publisher.ts). */
+  /** Published ports (engine/ports/publisher.ts). */
   readonly ports: PortPublisher;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
@@ -119,13 +119,13 @@ export class KubeEngine implements Backend {
     return this.registryCredentials.secretName();
   }
 
-  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volume-pod.ts). */
+  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volumes/volume-pod.ts). */
   async podStorage(rec: ContainerRecord): Promise<PodStorage> {
     const manifest = this.archiveStage.manifest(rec);
     return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy });
   }
 
-  // ------------------------------------------------------------------ docker cp (engine/archive.ts)
+  // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
 
   statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
     return this.archives.statContainerPath(nameOrId, path);
@@ -137,7 +137,7 @@ export class KubeEngine implements Backend {
     return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
-  // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
+  // ------------------------------------------------------------------ attach / exec / logs (engine/streams/streams.ts)
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
     return this.streams.attachContainer(nameOrId, opts);
@@ -177,7 +177,7 @@ export class KubeEngine implements Backend {
     this.images.store.stop();
   }
 
-  // ------------------------------------------------------------------ networks (engine/networks.ts)
+  // ------------------------------------------------------------------ networks (engine/networks/networks.ts)
 
   createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
     return this.networks.createNetwork(body);
@@ -411,7 +411,7 @@ export class KubeEngine implements Backend {
   startContainer(nameOrId: string): Promise<void> {
     return this.starter.startContainer(nameOrId);
   }
-  /** Make the next run (also used by the restart policy, engine/monitor.ts). */
+  /** Make the next run (also used by the restart policy, engine/containers/monitor.ts). */
   launchRun(id: string, kind: 'start' | 'restart'): Promise<void> {
     return this.starter.launchRun(id, kind);
   }
@@ -436,7 +436,7 @@ export class KubeEngine implements Backend {
     return topContainer(this, nameOrId, psArgs);
   }
 
-  // ------------------------------------------------------------------ images (engine/image-service.ts)
+  // ------------------------------------------------------------------ images (engine/images/service.ts)
 
   /** Every container with its image ID, for image removal conflicts and the Containers count. */
   imageUsers(): ImageUser[] {

@@ -18,7 +18,7 @@ import { ok, until } from './containers-cases.js';
 import { connect } from 'node:net';
 import { rss } from '../helpers/streams-env.js';
 import { decodeStat, http, registerCpCases } from './cp-cases.js';
-import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/tar/index.js';
+import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/archive/tar/index.js';
 
 let sim: SpawnedSim;
 let kuber: Kuber;

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube, KubeApiError, CHANNEL_PROTOCOLS, type KObject } from '../../src/kube/index.js';
-import { execRun, exitCodeFromStatus } from '../../src/engine/exec-run.js';
+import { execRun, exitCodeFromStatus } from '../../src/engine/containers/exec-run.js';
 
 let sim: SimHandle;
 let kube: Kube;

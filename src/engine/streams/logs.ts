@@ -1,0 +1,380 @@
+/**
+ * @module engine/streams/logs
+ * Docker container logs from pods/log (docker-wire §1.8, k8s-streams §3), for `GET
+ * /containers/{id}/logs` and for the output of an attach made before start.
+ *
+ * One Pod log becomes one Docker log stream:
+ * - TTY container: one `stream=All` body, raw bytes (a terminal has one stream).
+ * - Split streams available (gate PodLogsQuerySplitStreams, probed once, logs-source.ts) and both
+ *   stdout and stderr wanted: `stream=Stdout` and `stream=Stderr` bodies with timestamps, merged
+ *   line by line in timestamp order into stdcopy streams 1 and 2 (src/stream/log-merge.ts).
+ * - Split streams available, one wanted: that body alone, framed on its stream.
+ * - No split streams: the one merged `All` body, framed as stdout (Kubernetes does not say which
+ *   stream a line came from); a stderr-only request gets nothing. Exactly what src/ARCHITECTURE.md
+ *   "Stream guarantees" promises.
+ *
+ * Timestamps are asked of Kubernetes only when needed (`-t`, the merge, `until`, a `since` with a
+ * fraction: the apiserver forwards whole seconds): otherwise chunks pass through with no per-line
+ * work. `tail` is `tailLines` on an `All` body; with split streams (`tailLines` and a specific
+ * `stream` are mutually exclusive) the tail's first timestamp is learnt from one `All` request and
+ * the split bodies start there (TailTrim).
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { KubeApiError, type KubeClient } from '../../kube/client.js';
+import { LogFramer, pumpLog, type LogPumpEnd } from '../../stream/log-frames.js';
+import { mergeLogs, type MergePumpEnd } from '../../stream/log-merge.js';
+import { LineSplitter, hasTimestamp, compareTs, lineEnd, timestampKey, TS_LENGTH } from '../../stream/log-lines.js';
+import type { DrainableSink, Pausable } from '../../stream/backpressure.js';
+import type { Emitter } from '../../stream/bridge.js';
+import { invalid } from '../../errors.js';
+import { mainState, type StreamsHost } from './host.js';
+import { forgetSplitStreams, isStreamFieldRejected, openPodLog, splitStreamsSupported, type PodLogQuery } from './logs-source.js';
+
+/** GET /containers/{id}/logs options (moby api/types/container LogsOptions), already parsed. */
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  /** Lines from the end; undefined = all (moby: anything that is not an integer, or negative). */
+  tail?: number;
+  /** Docker's since/until: unix seconds with an optional fraction, or RFC 3339. */
+  since?: string;
+  until?: string;
+}
+
+/** Where log bytes go: the chunked response, or a hijacked attach stream. */
+export interface LogSink extends DrainableSink, Emitter {}
+
+/** One Pod log to read. */
+export interface PodLogTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+  tty: boolean;
+}
+
+export interface LogReadOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  /** Keep the timestamp prefix (`docker logs -t`). */
+  timestamps: boolean;
+  tail?: number;
+  since?: string;
+  until?: string;
+  /** follow + merge: how long a quiet stream may hold the other one's lines (ms). */
+  holdMs: number;
+  signal?: AbortSignal;
+}
+
+export type LogEnd = 'end' | 'until' | 'client-closed' | 'stopped' | 'gone' | { error: Error };
+
+/** moby timetypes: 0 (or empty) means unset. */
+function timeKey(v: string | undefined, what: string): Buffer | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return timestampKey(v);
+  } catch {
+    throw invalid(`invalid value for ${what}: failed to parse value as time or duration: "${v}"`);
+  }
+}
+
+/**
+ * A key as `sinceTime`: RFC 3339 with its nanoseconds. A real apiserver forwards whole seconds to
+ * the kubelet (metav1.Time), so lines of that second before the key come back and are filtered
+ * here; kube-sim keeps the nanoseconds and seeks straight to the key.
+ */
+function keySeconds(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+const hasFraction = (key: Buffer) => !/^\.0{9}Z$/.test(key.toString('latin1', 19, 30));
+
+/** Validate Docker's since/until early (a 400 before the response starts). */
+export function checkLogTimes(opts: { since?: string; until?: string }): void {
+  timeKey(opts.since, 'since');
+  timeKey(opts.until, 'until');
+}
+
+/**
+ * Read one Pod's log into `sink` (which the caller ends). Resolves with how it ended; 'gone'
+ * when the Pod or its container no longer exists (nothing to read).
+ */
+export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogReadOptions, sink: LogSink): Promise<LogEnd> {
+  const since = timeKey(o.since, 'since');
+  let until = timeKey(o.until, 'until');
+  let follow = o.follow;
+  if (until && follow && until.toString('latin1') <= new Date().toISOString().slice(0, 19)) follow = false;
+  if (!o.stdout && !o.stderr) return 'end';
+  let split = false;
+  if (!t.tty) {
+    try {
+      split = await splitStreamsSupported(client, t.namespace, t.pod, t.container);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return 'gone';
+      throw err;
+    }
+  }
+  let wantOut = t.tty ? true : o.stdout;
+  let wantErr = t.tty ? false : o.stderr;
+  if (!split && !wantOut) return 'end'; // no way to tell stderr lines apart: nothing is stderr
+  let sinceKey = since !== undefined && hasFraction(since) ? since : undefined;
+  let sinceTime = since ? keySeconds(since) : undefined;
+  let tailLines: number | undefined;
+  let trim: { t0: Buffer; skip: number } | undefined;
+  if (o.tail !== undefined && o.tail >= 0) {
+    if (!split) tailLines = o.tail;
+    else if (o.tail === 0) {
+      // `--tail 0`: nothing of what is there now; with follow, what comes from now on.
+      if (!follow) return 'end';
+      const now = timestampKey(String(Date.now() / 1000))!;
+      sinceKey = since && compareTs(since, 0, now, 0) > 0 ? since : now;
+      sinceTime = keySeconds(sinceKey);
+    } else {
+      // tailLines and a specific stream are mutually exclusive (ValidatePodLogOptions).
+      const start = await tailStart(client, t, o.tail, sinceTime, o.signal);
+      if (start !== 'all') {
+        trim = start;
+        sinceTime = keySeconds(start.t0);
+      }
+    }
+  }
+  if (split && wantOut && wantErr && !follow) {
+    // A finished read: when one stream has nothing (the common case: no stderr at all), the other
+    // is read alone, without the timestamps and the per-line merge (two 1-byte requests).
+    const q = { container: t.container, ...(sinceTime ? { sinceTime } : {}), limitBytes: 1 };
+    const [hasOut, hasErr] = await Promise.all([nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal), nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal)]);
+    if (!hasOut && !hasErr) return 'end';
+    if (!hasErr) wantErr = false;
+    else if (!hasOut) wantOut = false;
+  }
+  const merge = split && wantOut && wantErr;
+  const needTs = o.timestamps || merge || sinceKey !== undefined || until !== undefined || trim !== undefined;
+  const base: PodLogQuery = { container: t.container, follow, timestamps: needTs };
+  if (sinceTime) base.sinceTime = sinceTime;
+  if (tailLines !== undefined) base.tailLines = tailLines;
+  const sources: IncomingMessage[] = [];
+  let stopPump: (() => void) | undefined;
+  const close = () => {
+    for (const s of sources) s.destroy();
+  };
+  const onAbort = () => {
+    stopPump?.();
+    close();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const open = async (stream: PodLogQuery['stream']) => {
+      try {
+        const res = await openPodLog(client, t.namespace, t.pod, { ...base, ...(stream ? { stream } : {}) }, { signal: o.signal });
+        sources.push(res);
+        return res;
+      } catch (err) {
+        if (stream && isStreamFieldRejected(err)) forgetSplitStreams(client); // the gate changed under us
+        throw err;
+      }
+    };
+    let end: LogPumpEnd | MergePumpEnd;
+    try {
+      if (merge) {
+        const [out, err] = await Promise.all([open('Stdout'), open('Stderr')]);
+        const [a, b] = trim ? [new TailTrim(out, trim.t0, trim.skip), new TailTrim(err, trim.t0, trim.skip)] : [out, err];
+        if (o.signal?.aborted) return 'stopped';
+        const m = mergeLogs(a, b, sink, { keepTimestamps: o.timestamps, since: sinceKey, until, holdMs: follow ? o.holdMs : 0 });
+        stopPump = m.stop;
+        end = await m.done;
+      } else {
+        const stream = split ? (wantOut ? 'Stdout' : 'Stderr') : undefined;
+        const res = await open(stream);
+        const src = trim ? new TailTrim(res, trim.t0, trim.skip) : res;
+        const framer = new LogFramer(sink, { stream: wantOut ? 1 : 2, tty: t.tty, timestamped: needTs, keepTimestamps: o.timestamps, since: sinceKey, until });
+        if (o.signal?.aborted) return 'stopped';
+        const p = pumpLog(src, sink, framer);
+        stopPump = p.stop;
+        end = await p.done;
+      }
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 404 || (err.status === 400 && /waiting to start|is terminated|not available|not found/.test(err.message)))) return 'gone';
+      throw err;
+    }
+    return end;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    close();
+  }
+}
+
+/**
+ * Where a tail of `n` lines starts, with split streams (`tailLines` and a specific `stream` are
+ * mutually exclusive): one `stream=All&tailLines=n&timestamps=true` request gives the first tail
+ * line's timestamp t0 and how many tail lines carry exactly t0 (lines read in one chunk share
+ * it); one `sinceTime=t0` request counts every line stamped t0. The split bodies then start at t0
+ * and skip the difference. 'all' when the log has fewer than `n` lines.
+ */
+async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTime: string | undefined, signal?: AbortSignal): Promise<{ t0: Buffer; skip: number } | 'all'> {
+  const q: PodLogQuery = { container: t.container, tailLines: n, timestamps: true };
+  if (sinceTime) q.sinceTime = sinceTime;
+  const body = await readAll(await openPodLog(client, t.namespace, t.pod, q, { signal }));
+  const starts: number[] = [];
+  for (let i = 0; i < body.length; i = lineEnd(body, i)) if (hasTimestamp(body, i, lineEnd(body, i))) starts.push(i);
+  if (starts.length < n) return 'all';
+  const t0 = Buffer.from(body.subarray(starts[0]!, starts[0]! + TS_LENGTH));
+  let inTail = 0;
+  for (const s of starts) if (compareTs(body, s, t0, 0) === 0) inTail++;
+  // Every line stamped t0: read from t0 until the first later line.
+  const res = await openPodLog(client, t.namespace, t.pod, { container: t.container, timestamps: true, sinceTime: t0.toString('latin1') }, { signal });
+  let total = 0;
+  await new Promise<void>((resolve) => {
+    const split = new LineSplitter();
+    let done = false;
+    const seg = (b: Buffer) => {
+      for (let i = 0; i < b.length && !done; i = lineEnd(b, i)) {
+        if (!hasTimestamp(b, i, lineEnd(b, i))) continue;
+        const c = compareTs(b, i, t0, 0);
+        if (c === 0) total++;
+        else if (c > 0) done = true;
+      }
+      if (done) {
+        res.destroy();
+        resolve();
+      }
+    };
+    res.on('data', (c: Buffer) => split.push(c, seg));
+    res.on('end', () => {
+      split.end(seg);
+      resolve();
+    });
+    res.on('error', () => resolve());
+    res.on('close', () => resolve());
+  });
+  return { t0, skip: Math.max(0, total - inTail) };
+}
+
+/** Whether a pods/log request (with limitBytes: 1) returns anything. */
+async function nonEmpty(client: KubeClient, t: PodLogTarget, q: PodLogQuery, signal?: AbortSignal): Promise<boolean> {
+  try {
+    return (await readAll(await openPodLog(client, t.namespace, t.pod, q, { signal }))).length > 0;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 400) return false; // waiting to start: nothing yet
+    throw err;
+  }
+}
+
+async function readAll(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A timestamped log body from `t0` on: lines before `t0` are dropped, then the first `skip` lines
+ * stamped exactly `t0` (they share the tail's first timestamp but precede the tail); from the
+ * first line kept on, the body passes through untouched. Pause/resume reach the body.
+ */
+export class TailTrim extends EventEmitter implements Pausable {
+  private readonly splitter = new LineSplitter();
+  private passing = false;
+  /** The last stamped line against t0 (an unstamped line continues it). */
+  private last = -1;
+
+  constructor(
+    private readonly src: Pausable & Emitter,
+    private readonly t0: Buffer,
+    private skip: number,
+  ) {
+    super();
+    src.on('data', (c: Buffer) => this.data(c));
+    src.on('end', () => {
+      this.splitter.end((seg) => this.lines(seg));
+      this.emit('end');
+    });
+    src.on('error', (e: Error) => this.emit('error', e));
+  }
+
+  pause(): this {
+    this.src.pause();
+    return this;
+  }
+
+  resume(): this {
+    this.src.resume();
+    return this;
+  }
+
+  private data(chunk: Buffer): void {
+    // Once passing, chunks go straight on, but only after an unfinished line the splitter holds.
+    if (this.passing && this.splitter.pending === 0) this.emit('data', chunk);
+    else this.splitter.push(chunk, (seg) => this.lines(seg));
+  }
+
+  private lines(seg: Buffer): void {
+    if (this.passing) {
+      this.emit('data', seg);
+      return;
+    }
+    for (let i = 0; i < seg.length; ) {
+      const e = lineEnd(seg, i);
+      const c = hasTimestamp(seg, i, e) ? Math.sign(compareTs(seg, i, this.t0, 0)) : this.last;
+      this.last = c;
+      if (c > 0 || (c === 0 && this.skip === 0)) {
+        this.passing = true;
+        // What the splitter still holds (an unfinished line) follows in order through lines().
+        this.emit('data', i === 0 ? seg : seg.subarray(i));
+        return;
+      }
+      if (c === 0) this.skip--;
+      i = e;
+    }
+  }
+}
+
+/** The engine side of GET /containers/{id}/logs. */
+export interface ContainerLogs {
+  /** Container.Config.Tty: raw output, no frames. */
+  tty: boolean;
+  /** Write the log into `sink` (which the caller then ends); stops when `signal` aborts. */
+  run(sink: LogSink, signal: AbortSignal): Promise<void>;
+}
+
+export interface LogsHostOptions {
+  holdMs: number;
+}
+
+/**
+ * Resolve a container for `docker logs` (404 before any byte is sent) and say how to stream it:
+ * a created container has an empty log; a run that is still coming up is waited for when
+ * following (the response is already open: docker-wire §1.8), and read as it is otherwise; the
+ * current run's Pod is read until its container ends (moby: follow ends when the container stops).
+ */
+export function containerLogs(host: StreamsHost, nameOrId: string, opts: LogsOptions, ho: LogsHostOptions): ContainerLogs {
+  if (!opts.stdout && !opts.stderr) throw invalid('Bad parameters: you must choose at least one stream');
+  checkLogTimes(opts);
+  const t = host.target(nameOrId);
+  const tty = !!t.config.Tty;
+  return {
+    tty,
+    run: async (sink, signal) => {
+      if (t.run === 0 || !t.podName) return; // created, never started: an empty log
+      const rec = host.index.get(t.id);
+      if (!rec) return;
+      if (opts.follow) {
+        // A run that is still starting (Pending, ContainerCreating) keeps a follow open until it runs.
+        const ready = await host.index
+          .when(
+            () => {
+              const r = host.index.get(t.id);
+              if (!r || r.state.run !== t.run) return 'gone' as const;
+              const st = mainState(host.index.currentPod(r), t.containerName);
+              return st === 'running' || st === 'terminated' ? ('ok' as const) : st === 'absent' ? ('gone' as const) : undefined;
+            },
+            { signal },
+          )
+          .catch(() => 'gone' as const);
+        if (ready === 'gone') return;
+      }
+      await streamPodLog(host.kube.client, { namespace: t.namespace, pod: t.podName, container: t.containerName, tty }, { ...opts, holdMs: ho.holdMs, signal }, sink);
+    },
+  };
+}

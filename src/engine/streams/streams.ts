@@ -1,0 +1,106 @@
+/**
+ * @module engine/streams/streams
+ * The streaming half of the engine, composed: attach (attach.ts), exec (exec.ts) and logs
+ * (logs.ts) on one {@link StreamsHost} (the KubeEngine), and the capability interfaces the API
+ * handlers call (src/api/attach.ts, exec.ts, logs.ts), which `Backend` extends.
+ */
+import type { Logger } from '../../log.js';
+import { AttachService, type AttachOptions, type AttachStart } from './attach.js';
+import { ExecService, type ExecStart, type ExecStartOptions } from './exec.js';
+import { DEFAULT_EXEC_STORE } from './exec-store.js';
+import { containerLogs, type ContainerLogs, type LogsOptions } from './logs.js';
+import type { StreamsHost } from './host.js';
+
+export type { AttachOptions, AttachStart, ExecStart, ExecStartOptions, ContainerLogs, LogsOptions };
+export type { ClientConn } from './exec.js';
+export type { LogSink } from './logs.js';
+
+/** POST /containers/{id}/attach and /resize (moby router/container backend attachBackend). */
+export interface AttachBackend {
+  /** 404/400/409 before the hijack; then `run()` streams over the hijacked connection. */
+  attachContainer(nameOrId: string, opts: AttachOptions): AttachStart;
+  resizeContainer(nameOrId: string, height: number, width: number): void;
+}
+
+/** /containers/{id}/exec and /exec/{id}/... (moby execBackend). */
+export interface ExecBackend {
+  createExec(nameOrId: string, body: Record<string, unknown> | undefined): { Id: string };
+  inspectExec(id: string): Record<string, unknown>;
+  resizeExec(id: string, height: number, width: number): void;
+  /** 404/409 before the hijack (or the empty 200 of a detached exec); then `run()`. */
+  startExec(id: string, opts: ExecStartOptions): Promise<ExecStart>;
+}
+
+/** GET /containers/{id}/logs (moby logsBackend). */
+export interface LogsBackend {
+  /** 404/400 before the response starts; then `run()` writes the log. */
+  containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs;
+}
+
+export interface StreamsBackend extends AttachBackend, ExecBackend, LogsBackend {}
+
+/** Limits of the streaming side (named options in src/config.ts). */
+export interface StreamsOptions {
+  /** follow + split streams: how long a quiet stream may hold the other's lines (ms). */
+  logMergeHoldMs: number;
+  /** TTY attach before start: live output held while the log is replayed (bytes). */
+  attachReplayBytes: number;
+  /** A finished exec stays inspectable this long (ms). */
+  execRetentionMs: number;
+  /** At most this many exec instances are kept. */
+  maxExecs: number;
+}
+
+export const DEFAULT_STREAMS_OPTIONS: StreamsOptions = {
+  logMergeHoldMs: 5,
+  attachReplayBytes: 1 << 20,
+  execRetentionMs: DEFAULT_EXEC_STORE.retentionMs,
+  maxExecs: DEFAULT_EXEC_STORE.maxEntries,
+};
+
+export class Streams implements StreamsBackend {
+  readonly attach: AttachService;
+  readonly exec: ExecService;
+
+  constructor(
+    private readonly host: StreamsHost,
+    private readonly opts: StreamsOptions,
+    log: Logger,
+  ) {
+    this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
+    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs } }, log.child({ component: 'exec' }));
+  }
+
+  attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
+    return this.attach.attach(nameOrId, opts);
+  }
+
+  resizeContainer(nameOrId: string, height: number, width: number): void {
+    this.attach.resize(nameOrId, height, width);
+  }
+
+  createExec(nameOrId: string, body: Record<string, unknown> | undefined): { Id: string } {
+    return this.exec.create(nameOrId, body);
+  }
+
+  inspectExec(id: string): Record<string, unknown> {
+    return this.exec.inspect(id);
+  }
+
+  resizeExec(id: string, height: number, width: number): void {
+    this.exec.resize(id, height, width);
+  }
+
+  startExec(id: string, opts: ExecStartOptions): Promise<ExecStart> {
+    return this.exec.start(id, opts);
+  }
+
+  containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs {
+    return containerLogs(this.host, nameOrId, opts, { holdMs: this.opts.logMergeHoldMs });
+  }
+
+  /** The container was removed: drop what is kept for it. */
+  forget(id: string): void {
+    this.attach.forget(id);
+  }
+}
