@@ -12,10 +12,11 @@
  * The lifecycle lives in engine/containers/create.ts (create, rename, rm, prune), lifecycle-start.ts
  * (start, runs), lifecycle-stop.ts (stop, kill, restart), wait.ts and top.ts.
  */
-import { systemError, unavailable, notFound, EngineError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { Kube } from '../kube/index.js';
-import { isConflict, isNotFound, KubeApiError } from '../kube/client.js';
+import { isConflict, isNotFound } from '../kube/client.js';
+import { kubeError } from '../kube/errors.js';
 import type { KObject } from '../kube/cache.js';
 import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend/backend.js';
 import { ContainerIndex, type PodObject } from './containers/container-index.js';
@@ -29,15 +30,13 @@ import type { ContainerRecord, DockerState, RecordState } from './model/types.js
 import { inspectView, summaryView } from './model/views.js';
 import { Monitor } from './containers/monitor.js';
 import { imageId as imageIdOf } from './model/image-names.js';
-import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser, type ProgressMessage, type PullOptions } from './images/service.js';
+import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser } from './images/service.js';
 import { ImageStore } from './images/store.js';
 import { RegistryCredentials } from './images/registry/credentials.js';
-import type { RegistryAuth } from './images/registry/auth.js';
-import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive/archive.js';
+import { ArchiveService } from './archive/archive.js';
 import { ArchiveStage, stagedSources } from './archive/stage.js';
 import { Inspector } from './archive/inspector.js';
 import { podStorage, type PodStorage } from './volumes/volume-pod.js';
-import type { PathStat } from './archive/stat.js';
 import { DEFAULT_NETWORK_OPTIONS, NetworkManager } from './networks/networks.js';
 import { DEFAULT_PUBLISH_OPTIONS, PortPublisher } from './ports/publisher.js';
 import { inspectPorts, listPorts } from './ports/ports.js';
@@ -47,7 +46,10 @@ import { ContainerStopper } from './containers/stop.js';
 import { waitContainer } from './containers/wait.js';
 import { topContainer } from './containers/top.js';
 import { DEFAULT_ENGINE_OPTIONS, type ContainerTarget, type EngineOptions } from './engine-options.js';
-import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions } from './streams/streams.js';
+import { DEFAULT_STREAMS_OPTIONS, Streams } from './streams/streams.js';
+import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
+import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
+import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -470,14 +472,4 @@ export class KubeEngine implements Backend {
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
     return this.images.prune(filters);
   }
-}
-
-/** A Kubernetes failure as an EngineError for the client (its class from the status). */
-export function kubeError(err: unknown, doing: string, message?: string): EngineError {
-  if (err instanceof EngineError) return err;
-  const k = err instanceof KubeApiError ? err : undefined;
-  const text = message ?? `${doing}: ${k ? k.message : (err as Error)?.message ?? String(err)}`;
-  if (k?.status === 0 || k?.status === 503) return unavailable(`Kubernetes is unreachable while ${text}`, err);
-  if (k?.status === 403) return new EngineError('forbidden', `Kubernetes denied ${text}`, { cause: err });
-  return systemError(text, err);
 }

@@ -5,7 +5,7 @@
 import { notFound } from '../../src/errors.js';
 import type { ListOptions, SystemInfo } from '../../src/engine/backend/backend.js';
 import { NoClusterBackend } from '../../src/engine/backend/no-cluster.js';
-import type { DockerEvent, EventsQuery, EventsSource } from '../../src/api/context.js';
+import type { DockerEvent, EventsQuery, EventsSource } from '../../src/engine/events/types.js';
 
 /** The empty engine (so every Backend method exists), with recorded system/list/inspect calls. */
 export class FakeBackend extends NoClusterBackend {

@@ -13,9 +13,8 @@
  * Every archive goes through engine/archive/tar's normaliser first (moby's name cleaning and breakout
  * checks, numeric owners, copyUIDGID), which also rejects a malformed one before anything is kept.
  */
-import type { Writable } from 'node:stream';
 import { EngineError, invalid, systemError } from '../../errors.js';
-import { containerPath, isDirMode, isSymlinkMode, type PathStat } from './stat.js';
+import { containerPath, isDirMode, isSymlinkMode } from './stat.js';
 import { archiveFromPod, extractInPod, statInPod, type CopyContext } from './pod.js';
 import type { ExecTarget } from './exec.js';
 import { decompress, normaliseTar, TarFormatError, type ArchiveMember } from './tar/index.js';
@@ -23,26 +22,8 @@ import { mainStatus } from '../model/state.js';
 import { parseUser, CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
 import type { KubeEngine } from '../kube-engine.js';
-
-export interface PutArchiveOptions {
-  noOverwriteDirNonDir: boolean;
-  copyUIDGID: boolean;
-}
-
-/** GET /containers/{id}/archive once the path is known to exist: its stat, then the tar stream. */
-export interface ContainerArchive {
-  stat: PathStat;
-  pipe(sink: Writable): Promise<void>;
-  abort(): void;
-}
-
-/** HEAD/GET/PUT /containers/{id}/archive (moby router/container backend.go copyBackend). */
-export interface ArchiveBackend {
-  /** 404 "Could not find the file <path> in container <name>". */
-  statContainerPath(nameOrId: string, path: string): Promise<PathStat>;
-  getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive>;
-  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void>;
-}
+import type { PathStat } from '../backend/archive.js';
+import type { PutArchiveOptions, ContainerArchive, ArchiveBackend } from '../backend/archive.js';
 
 /** What the staging side offers the service (engine/archive/stage.ts). */
 export interface ArchiveStager {

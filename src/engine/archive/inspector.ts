@@ -14,16 +14,16 @@
 import { notImplemented, systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
 import type { KubeEngine } from '../kube-engine.js';
-import type { ArchiveInspector, ContainerArchive } from './archive.js';
+import type { ArchiveInspector } from './archive.js';
 import { archiveFromPod, statInPod, type CopyContext } from './pod.js';
 import { ExecChannel, execFailure, scriptArgv, type ExecTarget } from './exec.js';
-import type { PathStat } from './stat.js';
 import { shortId } from '../model/ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import { CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
 import type { PodStorage } from '../volumes/volume-pod.js';
 import type { PodObject } from '../containers/container-index.js';
+import type { ContainerArchive, PathStat } from '../backend/archive.js';
 
 const TOOLS_VOLUME = 'kapi-tools';
 const TOOLS_DIR = '/.kapi-tools';

@@ -16,7 +16,8 @@ import type { Writable } from 'node:stream';
 import { EngineError, invalid, notFound, systemError } from '../../errors.js';
 import { TarFormatError } from './tar/index.js';
 import { ExecChannel, execFailure, scriptArgv, type ExecOutcome, type ExecTarget } from './exec.js';
-import { goFileMode, parseStatTime, statName, tarSource, type PathStat } from './stat.js';
+import { goFileMode, parseStatTime, statName, tarSource } from './stat.js';
+import type { PathStat } from '../backend/archive.js';
 
 /** The stat part of the scripts: "kapi:stat <hex mode> <size> <%y>" [+ "kapi:link <target>"] or "kapi:err <message>". */
 const STAT = `if s=$(stat -c '%f %s %y' -- "$1" 2>&1); then printf 'kapi:stat %s\\n' "$s"; if [ -L "$1" ]; then printf 'kapi:link %s\\n' "$(readlink -f "$1" 2>/dev/null || readlink "$1")"; fi; else printf 'kapi:err %s\\n' "$s"; exit 97; fi`;

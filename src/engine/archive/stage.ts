@@ -13,7 +13,8 @@
 import { notImplemented, EngineError } from '../../errors.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
-import { kubeError, type KubeEngine } from '../kube-engine.js';
+import { kubeError } from '../../kube/errors.js';
+import type { KubeEngine } from '../kube-engine.js';
 import { shortId } from '../model/ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import type { ArchiveStager } from './archive.js';

@@ -8,14 +8,9 @@
  * (Go's RFC3339Nano, trailing zeros trimmed). Pure.
  */
 import { posix } from 'node:path';
+import type { PathStat } from '../backend/archive.js';
 
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
+export type { PathStat };
 
 // Go's os.FileMode bits (io/fs/fs.go); numbers, not `1 << n`, because JS shifts are 32-bit signed.
 export const MODE_DIR = 2 ** 31;

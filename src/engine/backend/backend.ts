@@ -3,17 +3,17 @@
  * The seam between the Docker API handlers (src/api) and whatever implements Docker semantics
  * (src/engine on Kubernetes). Small capability interfaces, composed into {@link Backend}, as moby's
  * router/<resource>/backend.go does. Handlers depend on these, never on Kubernetes directly.
+ * Types only: the implementations (engine/kube-engine.ts and the wings) import from here, and
+ * backend/streams.ts, archive.ts, images.ts hold the seam types of those families.
  * Shapes are the Docker Engine API's JSON (https://docs.docker.com/reference/api/engine/).
  */
-import type { StreamsBackend } from '../streams/streams.js';
-import type { ArchiveBackend } from '../archive/archive.js';
-import type { ProgressMessage, PullOptions } from '../images/service.js';
-import type { RegistryAuth } from '../images/registry/auth.js';
 
-export type { ProgressMessage, PullOptions } from '../images/service.js';
-
-export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from '../streams/streams.js';
-export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from '../archive/archive.js';
+import type { StreamsBackend } from './streams.js';
+import type { ArchiveBackend } from './archive.js';
+import type { ProgressMessage, PullOptions, RegistryAuth } from './images.js';
+export type { ProgressMessage, PullOptions } from './images.js';
+export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
+export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
 /** What /info and /version need from the engine. */
 export interface SystemBackend {

@@ -19,7 +19,8 @@ import { ANN_ID, recordObject } from '../model/record.js';
 import { validateCreate } from '../model/translate.js';
 import type { CreateBody } from '../model/types.js';
 import { validatePorts } from '../ports/ports.js';
-import { kubeError, type KubeEngine } from '../kube-engine.js';
+import { kubeError } from '../../kube/errors.js';
+import type { KubeEngine } from '../kube-engine.js';
 
 export class ContainerCreator {
   /** Names of containers being created or renamed, not yet in the index. */

@@ -16,7 +16,8 @@ import { ANN_ID, ANN_RUN } from '../model/record.js';
 import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode } from '../model/state.js';
 import { buildPod } from '../model/translate.js';
 import { podIntent } from '../images/config.js';
-import { kubeError, type KubeEngine } from '../kube-engine.js';
+import { kubeError } from '../../kube/errors.js';
+import type { KubeEngine } from '../kube-engine.js';
 
 export class ContainerStarter {
   constructor(private readonly e: KubeEngine) {}

@@ -14,7 +14,8 @@ import { signalName, signalNumber } from '../model/signals.js';
 import { mainStatus } from '../model/state.js';
 import { CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
-import { kubeError, type KubeEngine } from '../kube-engine.js';
+import { kubeError } from '../../kube/errors.js';
+import type { KubeEngine } from '../kube-engine.js';
 
 export class ContainerStopper {
   constructor(private readonly e: KubeEngine) {}

@@ -1,7 +1,7 @@
 /**
  * @module engine/events/events
  * The Docker event bus (moby daemon/events): the engine publishes container events in causal
- * order per container; GET /events subscribes through the `EventsSource` seam (src/api/context).
+ * order per container; GET /events subscribes through the `EventsSource` seam (engine/events/types.ts).
  * A bounded ring of past events serves `since` replays. Filters follow moby
  * daemon/events/filter.go: type, container (name, or ID/prefix), event (the action, or its part
  * before ':' as in `health_status`), label (`key` / `key=value` on the attributes), image.
@@ -10,7 +10,7 @@
  * `health_status` are published through {@link EventBus.container} with the right attributes (see
  * {@link ContainerEventSource}).
  */
-import type { DockerEvent, EventsQuery, EventsSource } from '../../api/context.js';
+import type { DockerEvent, EventsQuery, EventsSource } from './types.js';
 import { normaliseImage } from '../model/image-names.js';
 
 export type { DockerEvent, EventsQuery, EventsSource };

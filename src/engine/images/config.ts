@@ -17,14 +17,11 @@
  * name) is left to the container runtime, which applies it and resolves it from the image's
  * /etc/passwd.
  */
-import type { CreateBody, HealthConfig } from '../model/types.js';
+import type { CreateBody, HealthConfig, ImageDefaults } from '../model/types.js';
+
+export type { ImageDefaults };
 import type { ImageContainerConfig } from './store.js';
 import { argv } from '../model/translate.js';
-
-/** The image values the Pod leaves to the container runtime (kept in the container record). */
-export interface ImageDefaults {
-  User?: string;
-}
 
 export function defaultsOf(c: ImageContainerConfig | undefined): ImageDefaults {
   return c?.User ? { User: c.User } : {};

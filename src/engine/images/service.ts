@@ -32,12 +32,14 @@ import type { EventBus } from '../events/events.js';
 import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, registryHost, DOCKER_HUB, type ImageRef } from '../model/image-ref.js';
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry/registry.js';
-import type { RegistryAuth } from './registry/auth.js';
 import { proxyFromEnv, type ProxyConfig } from './registry/proxy.js';
-import { defaultsOf, mergeImageConfig, type ImageDefaults } from './config.js';
+import { defaultsOf, mergeImageConfig } from './config.js';
+import type { ImageDefaults } from '../model/types.js';
 import { imageInspectView, imageSummaryView } from './views.js';
 import { matchLabels } from '../model/filters.js';
 import type { CreateBody } from '../model/types.js';
+import type { RegistryAuth } from '../backend/images.js';
+import type { ProgressMessage, PullOptions } from '../backend/images.js';
 
 /**
  * Ryuk (testcontainers/ryuk, under any registry prefix) removes a test session's containers
@@ -109,19 +111,6 @@ export interface ImageHost {
   credentials?(domain: string): RegistryAuth | undefined;
   /** A pull with credentials succeeded: remember them for the domain. */
   rememberCredentials?(domain: string, auth: RegistryAuth): Promise<void>;
-}
-
-/** One line of the pull progress stream (moby pkg/jsonmessage JSONMessage). */
-export interface ProgressMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: Record<string, unknown>;
-  progress?: string;
-}
-
-export interface PullOptions {
-  auth?: RegistryAuth;
-  platform?: string;
 }
 
 /** Large configs (long histories) are trimmed to fit a ConfigMap (1 MiB). */

@@ -4,7 +4,6 @@
  * record: what kuber-api keeps in Kubernetes about a container so that it can be rebuilt after a
  * restart. Only the fields the engine interprets are typed; everything else is carried verbatim.
  */
-import type { ImageDefaults } from '../images/config.js';
 
 export interface HealthConfig {
   Test?: string[];
@@ -131,3 +130,8 @@ export interface DockerHealth {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** The image values the Pod leaves to the container runtime (kept in the container record). */
+export interface ImageDefaults {
+  User?: string;
+}

@@ -9,7 +9,7 @@ import { notFound } from '../../errors.js';
 import { isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import type { KubeEngine } from '../kube-engine.js';
-import { kubeError } from '../kube-engine.js';
+import { kubeError } from '../../kube/errors.js';
 import type { ContainerRecord } from '../model/types.js';
 
 /** An annotation of a record, as the watch cache holds it. */

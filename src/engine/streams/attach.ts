@@ -29,26 +29,11 @@ import { bridgeStreams, InputPump } from '../../stream/bridge.js';
 import { parseDetachKeys } from '../../stream/detach-keys.js';
 import { closeStdinMessage, resizeMessage, toBuffer, CHANNEL_STDOUT, canCloseStdin } from '../../stream/k8s-channel.js';
 import { ReplayJoin } from './attach-replay.js';
-import type { ClientConn } from './exec.js';
 import { openPodLog } from './logs-source.js';
-import { streamPodLog, type LogSink } from './logs.js';
+import { streamPodLog } from './logs.js';
 import { mainState, type StreamPod, type StreamsHost, type StreamTarget } from './host.js';
-
-/** POST /containers/{id}/attach query (moby ContainerAttachConfig). */
-export interface AttachOptions {
-  stream: boolean;
-  logs: boolean;
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  detachKeys?: string;
-}
-
-export interface AttachStart {
-  /** Container.Config.Tty: raw stream; otherwise stdcopy (multiplexed). */
-  tty: boolean;
-  run(conn: ClientConn): Promise<void>;
-}
+import type { ClientConn, LogSink } from '../backend/streams.js';
+import type { AttachOptions, AttachStart } from '../backend/streams.js';
 
 export interface AttachServiceOptions {
   /** follow + merge: how long a quiet stream may hold the other one's lines (ms). */

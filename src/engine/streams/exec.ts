@@ -21,7 +21,6 @@
  * - Detach (`Detach: true`): no hijack; the exec runs with its output read and dropped, and its exit
  *   code is recorded when it ends.
  */
-import type { Readable, Writable } from 'node:stream';
 import { conflict, invalid, systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { KubeApiError } from '../../kube/client.js';
@@ -33,32 +32,7 @@ import { writeFrame } from '../../stream/stdcopy.js';
 import { execArgv, explainWrapperFailure } from './exec-command.js';
 import { ExecInstance, ExecStore, type ExecConfig, type ExecStoreOptions } from './exec-store.js';
 import { mainState, type StreamsHost } from './host.js';
-
-/** The hijacked client connection (src/http Hijacked fits). */
-export interface ClientConn {
-  readonly output: Writable;
-  readonly input: Readable;
-  closeWrite(): void;
-  destroy(): void;
-  onClose(cb: () => void): void;
-  readonly closed: boolean;
-}
-
-export interface ExecStartOptions {
-  Detach?: boolean;
-  Tty?: boolean;
-  ConsoleSize?: [number, number] | null;
-}
-
-/** The engine side of POST /exec/{id}/start once the checks passed. */
-export interface ExecStart {
-  /** Detached: answer an empty 200, nothing to stream. */
-  detach: boolean;
-  /** Raw stream (start body's Tty) or stdcopy. */
-  tty: boolean;
-  /** Stream the exec over the hijacked connection; resolves when the session is over. */
-  run(conn: ClientConn): Promise<void>;
-}
+import type { ClientConn, ExecStartOptions, ExecStart } from '../backend/streams.js';
 
 export interface ExecServiceOptions {
   store: ExecStoreOptions;

@@ -25,27 +25,12 @@ import { KubeApiError, type KubeClient } from '../../kube/client.js';
 import { LogFramer, pumpLog, type LogPumpEnd } from '../../stream/log-frames.js';
 import { mergeLogs, type MergePumpEnd } from '../../stream/log-merge.js';
 import { LineSplitter, hasTimestamp, compareTs, lineEnd, timestampKey, TS_LENGTH } from '../../stream/log-lines.js';
-import type { DrainableSink, Pausable } from '../../stream/backpressure.js';
+import type { Pausable } from '../../stream/backpressure.js';
 import type { Emitter } from '../../stream/bridge.js';
 import { invalid } from '../../errors.js';
 import { mainState, type StreamsHost } from './host.js';
 import { forgetSplitStreams, isStreamFieldRejected, openPodLog, splitStreamsSupported, type PodLogQuery } from './logs-source.js';
-
-/** GET /containers/{id}/logs options (moby api/types/container LogsOptions), already parsed. */
-export interface LogsOptions {
-  stdout: boolean;
-  stderr: boolean;
-  follow: boolean;
-  timestamps: boolean;
-  /** Lines from the end; undefined = all (moby: anything that is not an integer, or negative). */
-  tail?: number;
-  /** Docker's since/until: unix seconds with an optional fraction, or RFC 3339. */
-  since?: string;
-  until?: string;
-}
-
-/** Where log bytes go: the chunked response, or a hijacked attach stream. */
-export interface LogSink extends DrainableSink, Emitter {}
+import type { LogsOptions, LogSink, ContainerLogs } from '../backend/streams.js';
 
 /** One Pod log to read. */
 export interface PodLogTarget {
@@ -328,14 +313,6 @@ export class TailTrim extends EventEmitter implements Pausable {
       i = e;
     }
   }
-}
-
-/** The engine side of GET /containers/{id}/logs. */
-export interface ContainerLogs {
-  /** Container.Config.Tty: raw output, no frames. */
-  tty: boolean;
-  /** Write the log into `sink` (which the caller then ends); stops when `signal` aborts. */
-  run(sink: LogSink, signal: AbortSignal): Promise<void>;
 }
 
 export interface LogsHostOptions {

@@ -5,39 +5,16 @@
  * handlers call (src/api/attach.ts, exec.ts, logs.ts), which `Backend` extends.
  */
 import type { Logger } from '../../log.js';
-import { AttachService, type AttachOptions, type AttachStart } from './attach.js';
-import { ExecService, type ExecStart, type ExecStartOptions } from './exec.js';
+import { AttachService } from './attach.js';
+import { ExecService } from './exec.js';
 import { DEFAULT_EXEC_STORE } from './exec-store.js';
-import { containerLogs, type ContainerLogs, type LogsOptions } from './logs.js';
+import { containerLogs } from './logs.js';
 import type { StreamsHost } from './host.js';
+import type { AttachOptions, AttachStart, ExecStart, ExecStartOptions, ContainerLogs, LogsOptions } from '../backend/streams.js';
+export type { ClientConn, LogSink } from '../backend/streams.js';
+import type { StreamsBackend } from '../backend/streams.js';
 
 export type { AttachOptions, AttachStart, ExecStart, ExecStartOptions, ContainerLogs, LogsOptions };
-export type { ClientConn } from './exec.js';
-export type { LogSink } from './logs.js';
-
-/** POST /containers/{id}/attach and /resize (moby router/container backend attachBackend). */
-export interface AttachBackend {
-  /** 404/400/409 before the hijack; then `run()` streams over the hijacked connection. */
-  attachContainer(nameOrId: string, opts: AttachOptions): AttachStart;
-  resizeContainer(nameOrId: string, height: number, width: number): void;
-}
-
-/** /containers/{id}/exec and /exec/{id}/... (moby execBackend). */
-export interface ExecBackend {
-  createExec(nameOrId: string, body: Record<string, unknown> | undefined): { Id: string };
-  inspectExec(id: string): Record<string, unknown>;
-  resizeExec(id: string, height: number, width: number): void;
-  /** 404/409 before the hijack (or the empty 200 of a detached exec); then `run()`. */
-  startExec(id: string, opts: ExecStartOptions): Promise<ExecStart>;
-}
-
-/** GET /containers/{id}/logs (moby logsBackend). */
-export interface LogsBackend {
-  /** 404/400 before the response starts; then `run()` writes the log. */
-  containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs;
-}
-
-export interface StreamsBackend extends AttachBackend, ExecBackend, LogsBackend {}
 
 /** Limits of the streaming side (named options in src/config.ts). */
 export interface StreamsOptions {

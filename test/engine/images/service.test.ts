@@ -14,8 +14,8 @@ import { Kube } from '../../../src/kube/index.js';
 import { KubeEngine } from '../../../src/engine/kube-engine.js';
 import { hostPlatform } from '../../../src/engine/images/registry/registry.js';
 import { statusFromError } from '../../../src/errors.js';
-import type { ProgressMessage } from '../../../src/engine/images/service.js';
 import type { DockerEvent } from '../../../src/engine/events/events.js';
+import type { ProgressMessage } from '../../../src/engine/backend/images.js';
 
 let sim: SimHandle;
 let kube: Kube;

@@ -8,10 +8,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
-import { ExecService, type ClientConn } from '../../../src/engine/streams/exec.js';
+import { ExecService } from '../../../src/engine/streams/exec.js';
 import type { StreamsHost } from '../../../src/engine/streams/host.js';
 import { pino } from 'pino';
 import { statusFromError } from '../../../src/errors.js';
+import type { ClientConn } from '../../../src/engine/backend/streams.js';
 
 class FakeWs extends EventEmitter {
   readonly protocol = 'v5.channel.k8s.io';

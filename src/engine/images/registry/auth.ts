@@ -6,20 +6,7 @@
  * identity tokens), and the `.dockerconfigjson` a Kubernetes pull Secret carries.
  */
 import { invalid } from '../../../errors.js';
-
-/** moby api/types/registry.AuthConfig. */
-export interface RegistryAuth {
-  username?: string;
-  password?: string;
-  /** base64("username:password"), what ~/.docker/config.json stores. */
-  auth?: string;
-  email?: string;
-  serveraddress?: string;
-  /** An OAuth2 refresh token (docker login with an identity provider). */
-  identitytoken?: string;
-  /** A bearer token to present to the registry as is. */
-  registrytoken?: string;
-}
+import type { RegistryAuth } from '../../backend/images.js';
 
 /**
  * Decode `X-Registry-Auth`. Empty, `{}` and all-empty objects mean anonymous (undefined); the

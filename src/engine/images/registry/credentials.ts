@@ -16,7 +16,7 @@ import type { Kube } from '../../../kube/index.js';
 import { isAlreadyExists, isNotFound } from '../../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../../model/record.js';
 import { credentialKey, DOCKER_HUB } from '../../model/image-ref.js';
-import type { RegistryAuth } from './auth.js';
+import type { RegistryAuth } from '../../backend/images.js';
 
 const KEY = '.dockerconfigjson';
 

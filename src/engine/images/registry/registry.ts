@@ -21,8 +21,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { type ImageRef, DOCKER_HUB, familiarName, familiarString, registryHost } from '../../model/image-ref.js';
-import { basicHeader, parseChallenges, type RegistryAuth } from './auth.js';
+import { basicHeader, parseChallenges } from './auth.js';
 import { proxyFor, requestViaProxy, type ProxyConfig } from './proxy.js';
+import type { RegistryAuth } from '../../backend/images.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
