@@ -21,7 +21,7 @@ import { decompress, normaliseTar, TarFormatError, type ArchiveMember } from './
 import { mainStatus } from '../model/state.js';
 import { parseUser, CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ArchiveHost } from './host.js';
 import type { PathStat } from '../backend/archive.js';
 import type { PutArchiveOptions, ContainerArchive, ArchiveBackend } from '../backend/archive.js';
 
@@ -48,7 +48,7 @@ export class ArchiveService implements ArchiveBackend {
   stager?: ArchiveStager;
   inspector?: ArchiveInspector;
 
-  constructor(private readonly engine: KubeEngine) {}
+  constructor(private readonly engine: ArchiveHost) {}
 
   /** The running Pod of the container, if its main container runs now. */
   private runningTarget(rec: ContainerRecord): ExecTarget | undefined {

@@ -13,7 +13,7 @@
  */
 import { notImplemented, systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ArchiveHost } from './host.js';
 import type { ArchiveInspector } from './archive.js';
 import { archiveFromPod, statInPod, type CopyContext } from './pod.js';
 import { ExecChannel, execFailure, scriptArgv, type ExecTarget } from './exec.js';
@@ -103,7 +103,7 @@ export class Inspector implements ArchiveInspector {
   private readonly running = new Map<string, Running>();
 
   constructor(
-    private readonly engine: KubeEngine,
+    private readonly engine: ArchiveHost,
     private readonly opts: InspectorOptions,
   ) {}
 

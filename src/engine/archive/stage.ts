@@ -14,7 +14,7 @@ import { notImplemented, EngineError } from '../../errors.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import { kubeError } from '../../kube/errors.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ArchiveHost } from './host.js';
 import { shortId } from '../model/ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import type { ArchiveStager } from './archive.js';
@@ -56,7 +56,7 @@ export function stagedSources(recordName: string, m: StagedManifest): StagedSour
 
 export class ArchiveStage implements ArchiveStager {
   constructor(
-    private readonly engine: KubeEngine,
+    private readonly engine: ArchiveHost,
     private readonly opts: StageOptions,
   ) {}
 

@@ -20,13 +20,13 @@ import { validateCreate } from '../model/translate.js';
 import type { CreateBody } from '../model/types.js';
 import { validatePorts } from '../ports/ports.js';
 import { kubeError } from '../../kube/errors.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ContainerHost } from './host.js';
 
 export class ContainerCreator {
   /** Names of containers being created or renamed, not yet in the index. */
   private readonly pendingNames = new Set<string>();
 
-  constructor(private readonly e: KubeEngine) {}
+  constructor(private readonly e: ContainerHost) {}
 
   async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
     const warnings = validateCreate(body as CreateBody);

@@ -11,7 +11,7 @@
  * Events are only emitted for changes observed live; after a restart (`catchUp`) the monitor only
  * finishes what was pending (AutoRemove, restarts).
  */
-import type { KubeEngine } from '../kube-engine.js';
+import type { MonitorHost } from './host.js';
 import type { PodObject } from './container-index.js';
 import { giveUpMs, health, mainStatus, runSummary, START_FAILED } from '../model/state.js';
 import { healthTiming, readinessProbe } from '../model/translate.js';
@@ -32,7 +32,7 @@ export class Monitor {
   private readonly healthTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly e: KubeEngine) {
+  constructor(private readonly e: MonitorHost) {
     e.index.listen({
       record: (ev) => {
         if (ev.type !== 'DELETED') return;

@@ -17,10 +17,10 @@ import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode 
 import { buildPod } from '../model/translate.js';
 import { podIntent } from '../images/config.js';
 import { kubeError } from '../../kube/errors.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ContainerHost } from './host.js';
 
 export class ContainerStarter {
-  constructor(private readonly e: KubeEngine) {}
+  constructor(private readonly e: ContainerHost) {}
 
   async startContainer(nameOrId: string): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);

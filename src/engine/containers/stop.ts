@@ -15,10 +15,10 @@ import { mainStatus } from '../model/state.js';
 import { CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
 import { kubeError } from '../../kube/errors.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ContainerHost } from './host.js';
 
 export class ContainerStopper {
-  constructor(private readonly e: KubeEngine) {}
+  constructor(private readonly e: ContainerHost) {}
 
   async stopContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);

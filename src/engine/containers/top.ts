@@ -6,9 +6,9 @@
 import { conflict, systemError } from '../../errors.js';
 import { execRun } from './exec-run.js';
 import { CONTAINER_NAME } from '../model/translate.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { ContainerHost } from './host.js';
 
-export async function topContainer(e: KubeEngine, nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+export async function topContainer(e: ContainerHost, nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
   const rec = e.index.resolve(nameOrId);
   const pod = e.index.currentPod(rec);
   if (!pod || !e.stateOf(rec).Running) throw conflict(`Container ${rec.id} is not running`);

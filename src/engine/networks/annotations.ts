@@ -8,12 +8,12 @@
 import { notFound } from '../../errors.js';
 import { isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { RecordHost } from './host.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ContainerRecord } from '../model/types.js';
 
 /** An annotation of a record, as the watch cache holds it. */
-export function recordAnnotation(e: KubeEngine, rec: ContainerRecord, key: string): string | undefined {
+export function recordAnnotation(e: RecordHost, rec: ContainerRecord, key: string): string | undefined {
   return e.index.records.get(rec.object.name)?.metadata.annotations?.[key];
 }
 
@@ -21,7 +21,7 @@ export function recordAnnotation(e: KubeEngine, rec: ContainerRecord, key: strin
  * Set annotations of container `id` to what `compute(rec)` returns (undefined: nothing to write),
  * as a compare-and-swap; returns the record as written (or as it was when nothing changed).
  */
-export async function patchRecordAnnotations(e: KubeEngine, id: string, compute: (rec: ContainerRecord) => Record<string, string | null> | undefined): Promise<ContainerRecord> {
+export async function patchRecordAnnotations(e: RecordHost, id: string, compute: (rec: ContainerRecord) => Record<string, string | null> | undefined): Promise<ContainerRecord> {
   for (let attempt = 0; ; attempt++) {
     const rec = e.index.get(id);
     if (!rec) throw notFound(`No such container: ${id}`);

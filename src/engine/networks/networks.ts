@@ -20,7 +20,7 @@ import { isAlreadyExists, isNotFound, KubeApiError } from '../../kube/client.js'
 import { WatchCache, type KObject } from '../../kube/cache.js';
 import { LABEL_INSTANCE, LABEL_KIND, type RecordContext } from '../model/record.js';
 import { kubeError } from '../../kube/errors.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { NetworkHost } from './host.js';
 import { newId } from '../model/ids.js';
 import { nowRfc3339Nano } from '../model/human.js';
 import type { ContainerRecord, CreateBody } from '../model/types.js';
@@ -64,7 +64,7 @@ export class NetworkManager {
   private closed = false;
 
   constructor(
-    private readonly e: KubeEngine,
+    private readonly e: NetworkHost,
     readonly opts: NetworkOptions,
     private readonly log: Logger,
   ) {

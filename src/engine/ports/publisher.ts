@@ -24,7 +24,7 @@ import net, { type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { KubeEngine } from '../kube-engine.js';
+import type { PortsHost } from './host.js';
 import { mainStatus } from '../model/state.js';
 import type { ContainerRecord } from '../model/types.js';
 import { endpointId, primaryNetworkName } from '../networks/endpoints.js';
@@ -66,7 +66,7 @@ export class PortPublisher {
   private closed = false;
 
   constructor(
-    private readonly e: KubeEngine,
+    private readonly e: PortsHost,
     private readonly opts: PublishOptions,
     private readonly log: Logger,
   ) {
