@@ -29,7 +29,7 @@ import { bridgeStreams, InputPump } from '../../stream/bridge.js';
 import { parseDetachKeys } from '../../stream/detach-keys.js';
 import { closeStdinMessage, resizeMessage, toBuffer, CHANNEL_STDOUT, canCloseStdin } from '../../stream/k8s-channel.js';
 import { ReplayJoin } from './attach-replay.js';
-import { openPodLog } from './logs-source.js';
+import { openPodLog } from '../../kube/pod-log.js';
 import { streamPodLog } from './logs.js';
 import { mainState, type StreamPod, type StreamsHost, type StreamTarget } from './host.js';
 import type { ClientConn, LogSink } from '../backend/streams.js';

@@ -5,7 +5,7 @@
  *
  * One Pod log becomes one Docker log stream:
  * - TTY container: one `stream=All` body, raw bytes (a terminal has one stream).
- * - Split streams available (gate PodLogsQuerySplitStreams, probed once, logs-source.ts) and both
+ * - Split streams available (gate PodLogsQuerySplitStreams, probed once, kube/pod-log.ts) and both
  *   stdout and stderr wanted: `stream=Stdout` and `stream=Stderr` bodies with timestamps, merged
  *   line by line in timestamp order into stdcopy streams 1 and 2 (src/stream/log-merge.ts).
  * - Split streams available, one wanted: that body alone, framed on its stream.
@@ -29,7 +29,7 @@ import type { Pausable } from '../../stream/backpressure.js';
 import type { Emitter } from '../../stream/bridge.js';
 import { invalid } from '../../errors.js';
 import { mainState, type StreamsHost } from './host.js';
-import { forgetSplitStreams, isStreamFieldRejected, openPodLog, splitStreamsSupported, type PodLogQuery } from './logs-source.js';
+import { forgetSplitStreams, isStreamFieldRejected, openPodLog, splitStreamsSupported, type PodLogQuery } from '../../kube/pod-log.js';
 import type { LogsOptions, LogSink, ContainerLogs } from '../backend/streams.js';
 
 /** One Pod log to read. */
