@@ -84,17 +84,91 @@ export function checkLogTimes(opts: { since?: string; until?: string }): void {
 }
 
 /**
+ * How one Pod log is read, decided before any body is opened (pure: {@link planLog}, then
+ * {@link refinePlan} once the tail's start and the streams' emptiness are known).
+ */
+export interface LogPlan {
+  follow: boolean;
+  /** Split streams are available (never for a TTY). */
+  split: boolean;
+  wantOut: boolean;
+  wantErr: boolean;
+  /** Lines before this key are dropped here (a `since` with a fraction: the apiserver sends whole seconds). */
+  sinceKey?: Buffer;
+  until?: Buffer;
+  sinceTime?: string;
+  tailLines?: number;
+  /** With split streams: the tail of this many lines starts where one `All` request says (tailStart). */
+  tailFromAll?: number;
+  trim?: { t0: Buffer; skip: number };
+  /** A finished read of both split streams: probe each for emptiness first (two 1-byte requests). */
+  probeEmpty: boolean;
+}
+
+/**
+ * The plan of a read, or how it ends at once. `now` is the current time as a timestamp key
+ * (`--tail 0` with follow starts there).
+ */
+export function planLog(t: PodLogTarget, o: LogReadOptions, split: boolean, now: Buffer, nowIso: string): LogPlan | 'end' {
+  const since = timeKey(o.since, 'since');
+  const until = timeKey(o.until, 'until');
+  const follow = o.follow && !(until && until.toString('latin1') <= nowIso.slice(0, 19));
+  if (!o.stdout && !o.stderr) return 'end';
+  const plan: LogPlan = { follow, split, wantOut: t.tty ? true : o.stdout, wantErr: t.tty ? false : o.stderr, until, probeEmpty: false };
+  if (!split && !plan.wantOut) return 'end'; // no way to tell stderr lines apart: nothing is stderr
+  if (since !== undefined && hasFraction(since)) plan.sinceKey = since;
+  if (since) plan.sinceTime = keySeconds(since);
+  if (o.tail !== undefined && o.tail >= 0) {
+    if (!split) plan.tailLines = o.tail;
+    else if (o.tail === 0) {
+      // `--tail 0`: nothing of what is there now; with follow, what comes from now on.
+      if (!follow) return 'end';
+      plan.sinceKey = since && compareTs(since, 0, now, 0) > 0 ? since : now;
+      plan.sinceTime = keySeconds(plan.sinceKey);
+    } else plan.tailFromAll = o.tail; // tailLines and a specific stream are mutually exclusive (ValidatePodLogOptions)
+  }
+  // A finished read: when one stream has nothing (the common case: no stderr at all), the other
+  // is read alone, without the timestamps and the per-line merge.
+  plan.probeEmpty = split && plan.wantOut && plan.wantErr && !follow;
+  return plan;
+}
+
+/** The plan once the tail's start (`'all'`: fewer lines than asked) and the streams' emptiness are known. */
+export function refinePlan(plan: LogPlan, tail: { t0: Buffer; skip: number } | 'all' | undefined, has?: { out: boolean; err: boolean }): LogPlan | 'end' {
+  const p = { ...plan };
+  if (tail && tail !== 'all') {
+    p.trim = tail;
+    p.sinceTime = keySeconds(tail.t0);
+  }
+  if (has) {
+    if (!has.out && !has.err) return 'end';
+    if (!has.err) p.wantErr = false;
+    else if (!has.out) p.wantOut = false;
+  }
+  return p;
+}
+
+/** The pods/log query of a plan, and whether its lines carry timestamps. */
+export function planQuery(p: LogPlan, container: string, keepTimestamps: boolean): { base: PodLogQuery; merge: boolean; timestamped: boolean } {
+  const merge = p.split && p.wantOut && p.wantErr;
+  const timestamped = keepTimestamps || merge || p.sinceKey !== undefined || p.until !== undefined || p.trim !== undefined;
+  const base: PodLogQuery = { container, follow: p.follow, timestamps: timestamped };
+  if (p.sinceTime) base.sinceTime = p.sinceTime;
+  if (p.tailLines !== undefined) base.tailLines = p.tailLines;
+  return { base, merge, timestamped };
+}
+
+/** Not there to read (any more): the Pod or its container is gone, or has not started. */
+const isGone = (err: unknown) =>
+  err instanceof KubeApiError && (err.status === 404 || (err.status === 400 && /waiting to start|is terminated|not available|not found/.test(err.message)));
+
+/**
  * Read one Pod's log into `sink` (which the caller ends). Resolves with how it ended; 'gone'
  * when the Pod or its container no longer exists (nothing to read).
  */
 export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogReadOptions, sink: LogSink): Promise<LogEnd> {
-  const since = timeKey(o.since, 'since');
-  let until = timeKey(o.until, 'until');
-  let follow = o.follow;
-  if (until && follow && until.toString('latin1') <= new Date().toISOString().slice(0, 19)) follow = false;
-  if (!o.stdout && !o.stderr) return 'end';
   let split = false;
-  if (!t.tty) {
+  if (!t.tty && (o.stdout || o.stderr)) {
     try {
       split = await splitStreamsSupported(client, t.namespace, t.pod, t.container);
     } catch (err) {
@@ -102,44 +176,24 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
       throw err;
     }
   }
-  let wantOut = t.tty ? true : o.stdout;
-  let wantErr = t.tty ? false : o.stderr;
-  if (!split && !wantOut) return 'end'; // no way to tell stderr lines apart: nothing is stderr
-  let sinceKey = since !== undefined && hasFraction(since) ? since : undefined;
-  let sinceTime = since ? keySeconds(since) : undefined;
-  let tailLines: number | undefined;
-  let trim: { t0: Buffer; skip: number } | undefined;
-  if (o.tail !== undefined && o.tail >= 0) {
-    if (!split) tailLines = o.tail;
-    else if (o.tail === 0) {
-      // `--tail 0`: nothing of what is there now; with follow, what comes from now on.
-      if (!follow) return 'end';
-      const now = timestampKey(String(Date.now() / 1000))!;
-      sinceKey = since && compareTs(since, 0, now, 0) > 0 ? since : now;
-      sinceTime = keySeconds(sinceKey);
-    } else {
-      // tailLines and a specific stream are mutually exclusive (ValidatePodLogOptions).
-      const start = await tailStart(client, t, o.tail, sinceTime, o.signal);
-      if (start !== 'all') {
-        trim = start;
-        sinceTime = keySeconds(start.t0);
-      }
-    }
+  const nowIso = new Date().toISOString();
+  const first = planLog(t, o, split, timestampKey(String(Date.now() / 1000))!, nowIso);
+  if (first === 'end') return 'end';
+  const tail = first.tailFromAll !== undefined ? await tailStart(client, t, first.tailFromAll, first.sinceTime, o.signal) : undefined;
+  let has: { out: boolean; err: boolean } | undefined;
+  if (first.probeEmpty) {
+    const q = { container: t.container, ...(tail && tail !== 'all' ? { sinceTime: keySeconds(tail.t0) } : first.sinceTime ? { sinceTime: first.sinceTime } : {}), limitBytes: 1 };
+    const [out, err] = await Promise.all([nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal), nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal)]);
+    has = { out, err };
   }
-  if (split && wantOut && wantErr && !follow) {
-    // A finished read: when one stream has nothing (the common case: no stderr at all), the other
-    // is read alone, without the timestamps and the per-line merge (two 1-byte requests).
-    const q = { container: t.container, ...(sinceTime ? { sinceTime } : {}), limitBytes: 1 };
-    const [hasOut, hasErr] = await Promise.all([nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal), nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal)]);
-    if (!hasOut && !hasErr) return 'end';
-    if (!hasErr) wantErr = false;
-    else if (!hasOut) wantOut = false;
-  }
-  const merge = split && wantOut && wantErr;
-  const needTs = o.timestamps || merge || sinceKey !== undefined || until !== undefined || trim !== undefined;
-  const base: PodLogQuery = { container: t.container, follow, timestamps: needTs };
-  if (sinceTime) base.sinceTime = sinceTime;
-  if (tailLines !== undefined) base.tailLines = tailLines;
+  const plan = refinePlan(first, tail, has);
+  if (plan === 'end') return 'end';
+  return readPlanned(client, t, o, plan, sink);
+}
+
+/** The executor: open the bodies the plan names and pump them into `sink` (merged or framed). */
+async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOptions, plan: LogPlan, sink: LogSink): Promise<LogEnd> {
+  const { base, merge, timestamped } = planQuery(plan, t.container, o.timestamps);
   const sources: IncomingMessage[] = [];
   let stopPump: (() => void) | undefined;
   const close = () => {
@@ -150,41 +204,33 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
     close();
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const open = async (stream: PodLogQuery['stream']) => {
-      try {
-        const res = await openPodLog(client, t.namespace, t.pod, { ...base, ...(stream ? { stream } : {}) }, { signal: o.signal });
-        sources.push(res);
-        return res;
-      } catch (err) {
-        if (stream && isStreamFieldRejected(err)) forgetSplitStreams(client); // the gate changed under us
-        throw err;
-      }
-    };
-    let end: LogPumpEnd | MergePumpEnd;
+  const open = async (stream: PodLogQuery['stream']) => {
     try {
-      if (merge) {
-        const [out, err] = await Promise.all([open('Stdout'), open('Stderr')]);
-        const [a, b] = trim ? [new TailTrim(out, trim.t0, trim.skip), new TailTrim(err, trim.t0, trim.skip)] : [out, err];
-        if (o.signal?.aborted) return 'stopped';
-        const m = mergeLogs(a, b, sink, { keepTimestamps: o.timestamps, since: sinceKey, until, holdMs: follow ? o.holdMs : 0 });
-        stopPump = m.stop;
-        end = await m.done;
-      } else {
-        const stream = split ? (wantOut ? 'Stdout' : 'Stderr') : undefined;
-        const res = await open(stream);
-        const src = trim ? new TailTrim(res, trim.t0, trim.skip) : res;
-        const framer = new LogFramer(sink, { stream: wantOut ? 1 : 2, tty: t.tty, timestamped: needTs, keepTimestamps: o.timestamps, since: sinceKey, until });
-        if (o.signal?.aborted) return 'stopped';
-        const p = pumpLog(src, sink, framer);
-        stopPump = p.stop;
-        end = await p.done;
-      }
+      const res = await openPodLog(client, t.namespace, t.pod, { ...base, ...(stream ? { stream } : {}) }, { signal: o.signal });
+      sources.push(res);
+      return plan.trim ? new TailTrim(res, plan.trim.t0, plan.trim.skip) : res;
     } catch (err) {
-      if (err instanceof KubeApiError && (err.status === 404 || (err.status === 400 && /waiting to start|is terminated|not available|not found/.test(err.message)))) return 'gone';
+      if (stream && isStreamFieldRejected(err)) forgetSplitStreams(client); // the gate changed under us
       throw err;
     }
-    return end;
+  };
+  try {
+    let pump: { stop: () => void; done: Promise<LogPumpEnd | MergePumpEnd> };
+    if (merge) {
+      const [out, err] = await Promise.all([open('Stdout'), open('Stderr')]);
+      if (o.signal?.aborted) return 'stopped';
+      pump = mergeLogs(out, err, sink, { keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until, holdMs: plan.follow ? o.holdMs : 0 });
+    } else {
+      const src = await open(plan.split ? (plan.wantOut ? 'Stdout' : 'Stderr') : undefined);
+      const framer = new LogFramer(sink, { stream: plan.wantOut ? 1 : 2, tty: t.tty, timestamped, keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until });
+      if (o.signal?.aborted) return 'stopped';
+      pump = pumpLog(src, sink, framer);
+    }
+    stopPump = pump.stop;
+    return await pump.done;
+  } catch (err) {
+    if (isGone(err)) return 'gone';
+    throw err;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     close();

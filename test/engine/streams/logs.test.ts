@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
-import { TailTrim, checkLogTimes } from '../../../src/engine/streams/logs.js';
+import { TailTrim, checkLogTimes, planLog, planQuery, refinePlan, type LogPlan } from '../../../src/engine/streams/logs.js';
+import { timestampKey } from '../../../src/stream/log-lines.js';
 import { statusFromError } from '../../../src/errors.js';
 
 class Src extends EventEmitter {
@@ -74,6 +75,54 @@ test('~> since/until that are not times are a 400', () => {
       assert.is(statusFromError(e), 400);
     }
   }
+});
+
+const target = { namespace: 'ns', pod: 'p', container: 'main', tty: false };
+const base = { stdout: true, stderr: true, follow: false, timestamps: false, holdMs: 5 };
+const now = timestampKey('1700000100')!;
+const nowIso = '2023-11-14T22:15:00.000Z';
+
+test('~> plan: nothing wanted, or stderr alone without split streams, ends at once', () => {
+  assert.is(planLog(target, { ...base, stdout: false, stderr: false }, true, now, nowIso), 'end');
+  assert.is(planLog(target, { ...base, stdout: false }, false, now, nowIso), 'end');
+});
+
+test('~> plan: a TTY is one raw stream; without split streams tail is tailLines on the All body', () => {
+  const p = planLog({ ...target, tty: true }, { ...base, tail: 3 }, false, now, nowIso) as LogPlan;
+  assert.equal([p.wantOut, p.wantErr, p.tailLines, p.probeEmpty], [true, false, 3, false]);
+  assert.equal(planQuery(p, 'main', false), { base: { container: 'main', follow: false, timestamps: false, tailLines: 3 }, merge: false, timestamped: false });
+});
+
+test('~> plan: split streams, both wanted, finished: probe for emptiness; a lone stream then reads alone', () => {
+  const p = planLog(target, base, true, now, nowIso) as LogPlan;
+  assert.ok(p.probeEmpty);
+  assert.is(planQuery(p, 'main', false).merge, true);
+  const lone = refinePlan(p, undefined, { out: true, err: false }) as LogPlan;
+  assert.equal([lone.wantOut, lone.wantErr, planQuery(lone, 'main', false).merge], [true, false, false]);
+  assert.is(refinePlan(p, undefined, { out: false, err: false }), 'end');
+});
+
+test('~> plan: split streams and a tail: its start comes from an All request, then trims the split bodies', () => {
+  const p = planLog(target, { ...base, follow: true, tail: 5 }, true, now, nowIso) as LogPlan;
+  assert.equal([p.tailFromAll, p.tailLines, p.probeEmpty], [5, undefined, false]);
+  const t0 = timestampKey('1700000000.25')!;
+  const r = refinePlan(p, { t0, skip: 2 }) as LogPlan;
+  assert.equal(r.trim, { t0, skip: 2 });
+  assert.is(r.sinceTime, t0.toString('latin1'));
+  assert.is(planQuery(r, 'main', false).timestamped, true);
+});
+
+test('~> plan: --tail 0 without follow is empty; with follow it starts now', () => {
+  assert.is(planLog(target, { ...base, tail: 0 }, true, now, nowIso), 'end');
+  const p = planLog(target, { ...base, follow: true, tail: 0 }, true, now, nowIso) as LogPlan;
+  assert.equal(p.sinceKey, now);
+});
+
+test('~> plan: an until already past ends a follow; a fractional since is filtered here', () => {
+  const p = planLog(target, { ...base, follow: true, until: '1600000000', since: '1500000000.5' }, false, now, nowIso) as LogPlan;
+  assert.is(p.follow, false);
+  assert.ok(p.sinceKey);
+  assert.is(planQuery(p, 'main', false).timestamped, true);
 });
 
 test.run();
