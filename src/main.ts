@@ -14,6 +14,7 @@ import type { ApiContext, EventsSource } from './api/context.js';
 import type { Backend } from './engine/backend/backend.js';
 import type { Booted } from './engine/boot.js';
 import { EventBus } from './engine/events/events.js';
+import { engineOptionsFrom } from './engine/engine-options.js';
 import { lazyBackend } from './engine/backend/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
   // It boots while the API already listens (engine/backend/lazy-backend.ts): calls wait for it.
-  const events = new EventBus();
+  const events = new EventBus(options.eventsBufferSize);
   // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
   // --version and flag errors should not wait for it.
   // The import starts once the listeners are up: under load, reading the client's many modules
@@ -102,26 +103,7 @@ export async function main(argv: string[]): Promise<void> {
         stateDir: options.stateDir,
         engine: {
           events,
-          startTimeoutMs: options.startTimeoutMs,
-          killGraceSeconds: options.killGraceSeconds,
-          imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
-          archiveMaxBytes: options.archiveMaxBytes,
-          archiveMaxFiles: options.archiveMaxFiles,
-          helperImage: options.helperImage,
-          inspectorIdleMs: options.inspectorIdleMs,
-          streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
-          network: { isolation: options.networkPolicies === 'true' },
-          publish: { addresses: options.publishAddresses, forward: { mode: options.portMode as 'auto', dialRetryMs: options.publishDialTimeoutMs } },
-          images: {
-            mode: options.imageMetadata as 'best-effort',
-            mirrors: options.registryMirrors,
-            insecure: options.insecureRegistries,
-            registryTimeoutMs: options.registryTimeoutMs,
-            lookupTimeoutMs: options.imageLookupTimeoutMs,
-            cacheTtlMs: options.imageCacheTtlMs,
-            failureTtlMs: options.imageFailureTtlMs,
-            userAgent: `kuber-api/${VERSION}`,
-          },
+          ...engineOptionsFrom(options, `kuber-api/${VERSION}`),
         },
       },
       log,

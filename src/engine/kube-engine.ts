@@ -30,23 +30,23 @@ import type { ContainerRecord, DockerState, RecordState } from './model/types.js
 import { inspectView, summaryView } from './model/views.js';
 import { Monitor } from './containers/monitor.js';
 import { imageId as imageIdOf } from './model/image-names.js';
-import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser } from './images/service.js';
+import { ImageService, type ImageUser } from './images/service.js';
 import { ImageStore } from './images/store.js';
 import { RegistryCredentials } from './images/registry/credentials.js';
 import { ArchiveService } from './archive/archive.js';
 import { ArchiveStage, stagedSources } from './archive/stage.js';
 import { Inspector } from './archive/inspector.js';
 import { podStorage, type PodStorage } from './volumes/volume-pod.js';
-import { DEFAULT_NETWORK_OPTIONS, NetworkManager } from './networks/networks.js';
-import { DEFAULT_PUBLISH_OPTIONS, PortPublisher } from './ports/publisher.js';
+import { NetworkManager } from './networks/networks.js';
+import { PortPublisher } from './ports/publisher.js';
 import { inspectPorts, listPorts } from './ports/ports.js';
 import { ContainerCreator } from './containers/create.js';
 import { ContainerStarter } from './containers/start.js';
 import { ContainerStopper } from './containers/stop.js';
 import { waitContainer } from './containers/wait.js';
 import { topContainer } from './containers/top.js';
-import { DEFAULT_ENGINE_OPTIONS, type ContainerTarget, type EngineOptions } from './engine-options.js';
-import { DEFAULT_STREAMS_OPTIONS, Streams } from './streams/streams.js';
+import { resolveEngineOptions, type ContainerTarget, type EngineOptions, type EngineOptionsInput } from './engine-options.js';
+import { Streams } from './streams/streams.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
 import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
@@ -81,9 +81,9 @@ export class KubeEngine implements Backend {
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
 
-  constructor(kube: Kube, opts: Partial<EngineOptions> & { instance: string }, log?: Logger) {
+  constructor(kube: Kube, opts: EngineOptionsInput, log?: Logger) {
     this.kube = kube;
-    this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
+    this.opts = resolveEngineOptions(opts);
     this.log = log ?? childLogger({ component: 'engine' });
     this.events = this.opts.events ?? new EventBus(this.opts.eventsBufferSize);
     const selector = selectorFor(this.opts.instance);
@@ -103,12 +103,11 @@ export class KubeEngine implements Backend {
         credentials: (domain) => this.registryCredentials.credentials(domain),
         rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
       },
-      { ...DEFAULT_IMAGE_OPTIONS, ...this.opts.images },
+      this.opts.images,
     );
-    this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
-    this.networks = new NetworkManager(this, { ...DEFAULT_NETWORK_OPTIONS, ...this.opts.network }, this.log.child({ component: 'networks' }));
-    const pub = this.opts.publish ?? {};
-    this.ports = new PortPublisher(this, { ...DEFAULT_PUBLISH_OPTIONS, ...pub, forward: { ...DEFAULT_PUBLISH_OPTIONS.forward, ...pub.forward } }, this.log.child({ component: 'ports' }));
+    this.streams = new Streams(this, this.opts.streams, this.log);
+    this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
+    this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
     this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
     this.archives.stager = this.archiveStage;
@@ -366,7 +365,7 @@ export class KubeEngine implements Backend {
    * attach or log stream still delivering a finished container's last output calls this, so that
    * `docker run --rm` does not lose output to the Pod's deletion.
    */
-  holdAutoRemove(id: string, maxMs = 30_000): () => void {
+  holdAutoRemove(id: string, maxMs = this.opts.autoRemoveHoldMs): () => void {
     let release!: () => void;
     const p = new Promise<void>((r) => {
       const t = setTimeout(r, maxMs);

@@ -54,7 +54,7 @@ export class ArchiveService implements ArchiveBackend {
   private runningTarget(rec: ContainerRecord): ExecTarget | undefined {
     const pod = this.engine.index.currentPod(rec);
     if (!pod || !mainStatus(pod)?.state?.running || pod.metadata.deletionTimestamp) return undefined;
-    return { dialer: this.engine.kube.dialer, namespace: this.engine.namespace, pod: pod.metadata.name, container: CONTAINER_NAME };
+    return { dialer: this.engine.kube.dialer, namespace: this.engine.namespace, pod: pod.metadata.name, container: CONTAINER_NAME, highWaterBytes: this.engine.opts.archiveExecHighWaterBytes };
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * @module engine/archive/exec
- * Archives through pods/exec (k8s-streams.md §1): `tar -x` fed from a request body, `tar -c` read
+ * Archives through pods/exec (the channel protocol, read by stream/channel-reader.ts): `tar -x` fed from a request body, `tar -c` read
  * into a response, `stat` for the path header. One WebSocket per operation, with backpressure
  * both ways: stdout is a Readable whose consumer's pace pauses the WebSocket (`ws.pause()`), and
  * stdin is written only while `ws.bufferedAmount` is below a high-water mark. The end of stdin is
@@ -10,10 +10,15 @@
 import { Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { WsDialer } from '../../kube/ws-dialer.js';
-import { CHANNEL_ERROR, CHANNEL_STDERR, CHANNEL_STDOUT, canCloseStdin, closeStdinMessage, exitFromClose, StatusCollector, stdinMessage, toBuffer, type ChannelStatus } from '../../stream/k8s-channel.js';
+import { CHANNEL_STDOUT, canCloseStdin, closeStdinMessage, stdinMessage, type ChannelStatus } from '../../stream/k8s-channel.js';
+import { readChannels } from '../../stream/channel-reader.js';
 
-const STDIN_HIGH = 1 << 20;
+/** stderr kept for the error message: the last lines of a failing tar or stat are what matter. */
 const MAX_STDERR = 64 * 1024;
+/** stdin goes out in WebSocket messages of at most this size (one channel-0 message each). */
+const STDIN_MESSAGE_BYTES = 256 * 1024;
+/** tar's end of archive: two 512-byte zero blocks; 20 blocks fill busybox's default record. */
+const TAR_EOF_PAD = 20 * 512;
 
 export interface ExecTarget {
   dialer: WsDialer;
@@ -22,6 +27,8 @@ export interface ExecTarget {
   container: string;
   /** How to run a script: default `sh -c` from the image; the inspector brings its own busybox. */
   shell?: { argv: string[]; prefix: string };
+  /** Archive bytes buffered on the WebSocket before feeding waits (--archive-exec-high-water-bytes). */
+  highWaterBytes: number;
 }
 
 /** The argv running `script` with positional `args` ($1...) in the target's shell. */
@@ -40,41 +47,41 @@ export class ExecChannel {
   readonly stdout: Readable;
   private stderrText = '';
   private stderrWaiters: Array<() => void> = [];
-  private readonly status = new StatusCollector();
   readonly done: Promise<ExecOutcome>;
   private closed = false;
 
   private constructor(
     readonly ws: WebSocket,
     readonly protocol: string,
+    private readonly highWaterBytes: number,
   ) {
     this.stdout = new Readable({ read: () => ws.resume() });
     this.done = new Promise<ExecOutcome>((resolve) => {
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        const b = toBuffer(data);
-        if (!isBinary || b.length === 0) return;
-        const ch = b[0];
-        const payload = b.subarray(1);
-        if (ch === CHANNEL_STDOUT) {
-          if (!this.stdout.push(payload)) ws.pause();
-        } else if (ch === CHANNEL_STDERR) {
+      readChannels(
+        ws,
+        (ch, payload) => {
+          if (ch === CHANNEL_STDOUT) {
+            if (!this.stdout.push(payload)) ws.pause();
+            return;
+          }
           if (this.stderrText.length < MAX_STDERR) this.stderrText += payload.toString('utf8');
           for (const w of this.stderrWaiters.splice(0)) w();
-        } else if (ch === CHANNEL_ERROR) this.status.push(payload);
-      });
-      ws.on('error', () => {});
-      ws.on('close', (code: number) => {
-        this.closed = true;
-        this.stdout.push(null);
-        for (const w of this.stderrWaiters.splice(0)) w();
-        resolve({ status: exitFromClose(this.status.finish(), code), stderr: this.stderrText });
-      });
+        },
+        (end) => {
+          if (end.reason === 'error') this.destroy(); // a protocol error: close our side too
+          this.closed = true;
+          this.stdout.push(null);
+          for (const w of this.stderrWaiters.splice(0)) w();
+          const status: ChannelStatus = end.reason === 'closed' ? end.status : { kind: 'error', message: end.error.message };
+          resolve({ status, stderr: this.stderrText });
+        },
+      );
     });
   }
 
   static async open(t: ExecTarget, command: string[], opts: { stdin?: boolean; signal?: AbortSignal } = {}): Promise<ExecChannel> {
     const { ws, protocol } = await t.dialer.exec(t.namespace, t.pod, { container: t.container, command, stdin: !!opts.stdin, stdout: true, stderr: true }, { signal: opts.signal });
-    const ch = new ExecChannel(ws, protocol);
+    const ch = new ExecChannel(ws, protocol, t.highWaterBytes);
     opts.signal?.addEventListener('abort', () => ch.destroy(), { once: true });
     return ch;
   }
@@ -104,9 +111,9 @@ export class ExecChannel {
     let pending: Promise<void>[] = [];
     for await (const chunk of source) {
       if (this.closed) throw new Error('the exec session ended before the archive was sent');
-      for (let off = 0; off < chunk.length; off += 256 * 1024) pending.push(send(stdinMessage(chunk.subarray(off, off + 256 * 1024))));
+      for (let off = 0; off < chunk.length; off += STDIN_MESSAGE_BYTES) pending.push(send(stdinMessage(chunk.subarray(off, off + STDIN_MESSAGE_BYTES))));
       // ws has no 'drain': wait for sends to flush while its buffer is above the mark.
-      if (ws.bufferedAmount > STDIN_HIGH) {
+      if (ws.bufferedAmount > this.highWaterBytes) {
         await Promise.all(pending);
         pending = [];
       }
@@ -114,7 +121,7 @@ export class ExecChannel {
     }
     await Promise.all(pending);
     if (canCloseStdin(this.protocol)) await send(closeStdinMessage());
-    else await send(stdinMessage(Buffer.alloc(20 * 512)));
+    else await send(stdinMessage(Buffer.alloc(TAR_EOF_PAD)));
   }
 
   /** Close the session now (the process sees its stdio close). */

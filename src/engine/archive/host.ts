@@ -4,11 +4,12 @@
  * (containers/core.ts) for lookups, locks and events; the Pod's storage and the pull Secret for
  * the inspector Pod, which mounts what a run would.
  */
-import type { EngineCore } from '../containers/core.js';
+import type { CoreOptions, EngineCore } from '../containers/core.js';
 import type { ContainerRecord } from '../model/types.js';
 import type { PodStorage } from '../volumes/volume-pod.js';
 
-export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
+export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
+  readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number };
   /** The storage of a run's Pod (staged archives, volumes). */
   podStorage(rec: ContainerRecord): Promise<PodStorage>;
   /** The Secret Pods name in imagePullSecrets (docker login), if any. */

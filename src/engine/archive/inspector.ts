@@ -246,6 +246,7 @@ export class Inspector implements ArchiveInspector {
       pod: name,
       container: CONTAINER_NAME,
       shell: { argv: [`${TOOLS_DIR}/bin/sh`, '-c'], prefix: `PATH=${TOOLS_DIR}/bin:$PATH; ` },
+      highWaterBytes: e.opts.archiveExecHighWaterBytes,
     };
   }
 

@@ -12,7 +12,15 @@ import type { PodStorage } from '../volumes/volume-pod.js';
 import type { ImageService } from '../images/service.js';
 import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
-import type { EngineCore } from './core.js';
+import type { CoreOptions, EngineCore } from './core.js';
+
+/** The options the lifecycle reads besides the core's. */
+export interface ContainerOptions extends CoreOptions {
+  /** The restart policy's longest delay between runs (ms). */
+  readonly restartMaxBackoffMs: number;
+  /** docker top and in-container signals: the command's time and output bounds. */
+  readonly execCommand: { readonly timeoutMs: number; readonly maxOutput: number };
+}
 
 /** The monitor's bookkeeping the lifecycle reads and resets (containers/monitor.ts). */
 export interface ExitBook {
@@ -25,6 +33,7 @@ export interface ExitBook {
 
 /** What the monitor needs: the core plus the actions the restart policy and AutoRemove take. */
 export interface MonitorHost extends EngineCore {
+  readonly opts: ContainerOptions;
   /** Make the next run (restart policy). */
   launchRun(id: string, kind: 'start' | 'restart'): Promise<void>;
   /** Remove under the container's lock (AutoRemove). */

@@ -22,7 +22,13 @@ interface Seen {
   died: boolean;
 }
 
-const MAX_BACKOFF_MS = 60_000;
+/**
+ * moby restartmanager (restartmanager/restartmanager.go): the delay starts at 100 ms and doubles
+ * per restart; a run of 10 s or more resets it. These are Docker's semantics, not limits; the
+ * ceiling (moby: 1 minute) is the named option --restart-max-backoff-ms.
+ */
+const BACKOFF_START_MS = 100;
+const BACKOFF_RESET_AFTER_MS = 10_000;
 
 export class Monitor {
   private readonly seen = new Map<string, Seen>(); // pod uid ->
@@ -171,8 +177,8 @@ export class Monitor {
   /** moby restartmanager: 100 ms doubling per restart, back to 100 ms after a run of 10 s or more. */
   private backoffMs(rec: ContainerRecord, sum: RunSummary): number {
     const ran = Date.parse(sum.finishedAt) - Date.parse(sum.startedAt);
-    if (Number.isFinite(ran) && ran >= 10_000) return 100;
-    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(rec.state.restartCount, 20));
+    if (Number.isFinite(ran) && ran >= BACKOFF_RESET_AFTER_MS) return BACKOFF_START_MS;
+    return Math.min(this.e.opts.restartMaxBackoffMs, BACKOFF_START_MS * 2 ** Math.min(rec.state.restartCount, 20));
   }
 
   /** Idempotent: AutoRemove a finished container, or start the restart policy's next run. */

@@ -71,7 +71,7 @@ export class ContainerStopper {
     let last = '';
     for (const cmd of attempts) {
       try {
-        const r = await execRun(this.e.kube.dialer, this.e.namespace, pod, CONTAINER_NAME, cmd);
+        const r = await execRun(this.e.kube.dialer, this.e.namespace, pod, CONTAINER_NAME, cmd, this.e.opts.execCommand);
         if (r.exitCode === 0) return;
         last = `${cmd.join(' ')} exited with ${r.exitCode}${r.output ? `: ${r.output.trim()}` : ''}`;
       } catch (err) {

@@ -15,7 +15,7 @@ export async function topContainer(e: ContainerHost, nameOrId: string, psArgs: s
   const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
   let r;
   try {
-    r = await execRun(e.kube.dialer, e.namespace, pod.metadata.name, CONTAINER_NAME, ['ps', ...args], 10_000, 1 << 20);
+    r = await execRun(e.kube.dialer, e.namespace, pod.metadata.name, CONTAINER_NAME, ['ps', ...args], e.opts.execCommand);
   } catch (err) {
     throw systemError(`cannot list the processes of container ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
   }

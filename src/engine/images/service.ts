@@ -75,17 +75,6 @@ export interface ImageServiceOptions {
   proxy?: ProxyConfig;
 }
 
-export const DEFAULT_IMAGE_OPTIONS: ImageServiceOptions = {
-  mode: 'best-effort',
-  mirrors: [],
-  insecure: [],
-  registryTimeoutMs: 30_000,
-  lookupTimeoutMs: 5_000,
-  cacheTtlMs: 3_600_000,
-  failureTtlMs: 60_000,
-  userAgent: 'kuber-api',
-};
-
 /** What a container uses of its image (kept in the container record). */
 export interface ContainerImage {
   id: string;
@@ -127,7 +116,7 @@ export class ImageService {
   constructor(
     readonly store: ImageStore,
     private readonly host: ImageHost,
-    readonly opts: ImageServiceOptions = DEFAULT_IMAGE_OPTIONS,
+    readonly opts: ImageServiceOptions,
   ) {
     const base = { mirrors: opts.mirrors, insecure: opts.insecure, userAgent: opts.userAgent, proxy: opts.proxy ?? proxyFromEnv() };
     this.registry = new RegistryClient({ ...base, timeoutMs: opts.registryTimeoutMs });

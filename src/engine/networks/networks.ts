@@ -44,7 +44,6 @@ export interface NetworkOptions {
   isolation: boolean;
 }
 
-export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = { isolation: false };
 
 /** How long a name taken by a foreign object is left alone before we try to claim it again. */
 const FOREIGN_RETRY_MS = 60_000;

@@ -42,8 +42,6 @@ export interface ForwardOptions {
   wsHighWaterMark: number;
 }
 
-export const DEFAULT_FORWARD_OPTIONS: ForwardOptions = { mode: 'auto', dialRetryMs: 30_000, connectTimeoutMs: 3_000, replayBytes: 256 * 1024, wsHighWaterMark: 256 * 1024 };
-
 /** Where a connection goes: the running Pod of the container (undefined: the container is gone or stopped). */
 export interface ForwardTarget {
   ip: string;

@@ -30,15 +30,13 @@ import type { ContainerRecord } from '../model/types.js';
 import { endpointId, primaryNetworkName } from '../networks/endpoints.js';
 import { recordAnnotation, patchRecordAnnotations } from '../networks/annotations.js';
 import { ANN_PORTS, bindAddresses, decodePorts, encodePorts, exposedPortKeys, parseHostPort, requestedBindings, type PortBinding, type PortMap } from './ports.js';
-import { DEFAULT_FORWARD_OPTIONS, Forwarder, type ForwardDeps, type ForwardOptions } from './forward.js';
+import { Forwarder, type ForwardDeps, type ForwardOptions } from './forward.js';
 
 export interface PublishOptions {
   /** Addresses the published ports are bound on when a binding names none (or 0.0.0.0 / ::). */
   addresses: readonly string[];
   forward: ForwardOptions;
 }
-
-export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = { addresses: ['127.0.0.1', '::1', 'gateway'], forward: DEFAULT_FORWARD_OPTIONS };
 
 /** Is `ip` an address of one of this machine's interfaces? */
 function isLocalAddress(ip: string): boolean {

@@ -45,7 +45,7 @@ export class ReplayJoin {
   private held: Buffer[] = [];
   private heldBytes = 0;
 
-  constructor(readonly limit = 1 << 20) {}
+  constructor(readonly limit: number) {}
 
   /** Hold attach output; returns false once the limit is reached (pause the source). */
   hold(chunk: Buffer): boolean {

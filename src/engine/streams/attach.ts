@@ -27,7 +27,8 @@ import { conflict } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bridgeStreams, InputPump } from '../../stream/bridge.js';
 import { parseDetachKeys } from '../../stream/detach-keys.js';
-import { closeStdinMessage, resizeMessage, toBuffer, CHANNEL_STDOUT, canCloseStdin } from '../../stream/k8s-channel.js';
+import { closeStdinMessage, resizeMessage, CHANNEL_STDOUT, canCloseStdin } from '../../stream/k8s-channel.js';
+import { readChannels } from '../../stream/channel-reader.js';
 import { ReplayJoin } from './attach-replay.js';
 import { openPodLog } from '../../kube/pod-log.js';
 import { streamPodLog } from './logs.js';
@@ -307,20 +308,17 @@ export class AttachService {
       // Hold the live output until the replay is done (bounded: the socket is paused past the limit).
       const join = new ReplayJoin(this.opts.replayHoldBytes);
       let closed = false;
-      let statusSeen = false;
-      const hold = (data: Buffer | ArrayBuffer | Buffer[]) => {
-        const b = toBuffer(data);
-        if (b[0] === CHANNEL_STDOUT && b.length > 1 && !join.hold(b.subarray(1))) ws.pause();
-        else if (b[0] === 3) statusSeen = true;
-      };
-      const onClose = () => (closed = true);
-      ws.on('message', hold);
-      ws.on('close', onClose);
-      ws.on('error', () => {});
+      const holding = readChannels(
+        ws,
+        (ch, payload) => {
+          if (ch === CHANNEL_STDOUT && !join.hold(payload)) ws.pause();
+        },
+        () => (closed = true),
+      );
       // Replay: the log as it is now, written to the client, its end kept for the overlap.
       const tail = await this.replay(target, conn, signal);
-      ws.removeListener('message', hold);
-      ws.removeListener('close', onClose);
+      const statusSeen = holding.statusReceived;
+      holding.stop();
       if (signal.aborted) {
         ws.close(1000);
         return true;

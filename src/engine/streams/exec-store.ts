@@ -119,13 +119,12 @@ export interface ExecStoreOptions {
   maxEntries: number;
 }
 
-export const DEFAULT_EXEC_STORE: ExecStoreOptions = { retentionMs: 10 * 60_000, maxEntries: 4096 };
 
 export class ExecStore {
   private readonly byId = new Map<string, ExecInstance>();
 
   constructor(
-    private readonly opts: ExecStoreOptions = DEFAULT_EXEC_STORE,
+    private readonly opts: ExecStoreOptions,
     private readonly now: () => number = Date.now,
   ) {}
 

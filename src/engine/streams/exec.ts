@@ -27,8 +27,8 @@ import { KubeApiError } from '../../kube/client.js';
 import type { WebSocket } from 'ws';
 import { bridgeStreams, type BridgeEnd } from '../../stream/bridge.js';
 import { parseDetachKeys } from '../../stream/detach-keys.js';
-import { resizeMessage, parseStatus, toBuffer, CHANNEL_ERROR, type ChannelStatus } from '../../stream/k8s-channel.js';
-import { writeFrame } from '../../stream/stdcopy.js';
+import { resizeMessage, CHANNEL_STDOUT, type ChannelStatus } from '../../stream/k8s-channel.js';
+import { readChannels, type ChannelEnd } from '../../stream/channel-reader.js';
 import { execArgv, explainWrapperFailure } from './exec-command.js';
 import { ExecInstance, ExecStore, type ExecConfig, type ExecStoreOptions } from './exec-store.js';
 import { mainState, type StreamsHost } from './host.js';
@@ -158,50 +158,37 @@ export class ExecService {
     });
     if (!c.AttachStdin) conn.input.resume(); // read and drop (dockerode's chunk terminator, stray bytes)
     const end = await bridge.done;
-    this.finish(e, end, conn, tty, spec);
+    // What the engine itself says on the stream goes through the bridge's output: one framing.
+    this.finish(e, end, (b) => !conn.closed && bridge.output.write(CHANNEL_STDOUT, b), spec);
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
     if (end.reason === 'client-closed') conn.destroy();
     else conn.closeWrite();
   }
 
   /** Record the outcome (before the stream closes), write a start failure like dockerd, emit exec_die. */
-  private finish(e: ExecInstance, end: BridgeEnd, conn: ClientConn | undefined, tty: boolean, spec: Parameters<typeof explainWrapperFailure>[0]): void {
+  private finish(e: ExecInstance, end: BridgeEnd | ChannelEnd, say: ((b: Buffer) => void) | undefined, spec: Parameters<typeof explainWrapperFailure>[0]): void {
     let code: number | null = null;
-    if (end.reason === 'closed') code = this.exitCode(end.status, conn, tty, spec);
-    else if (end.reason === 'error') code = this.exitCode({ kind: 'error', message: end.error.message }, conn, tty, spec);
+    if (end.reason === 'closed') code = this.exitCode(end.status, say, spec);
+    else if (end.reason === 'error') code = this.exitCode({ kind: 'error', message: end.error.message }, say, spec);
     e.finish(code, Date.now());
     const rec = this.host.index.get(e.containerId);
     if (rec && code !== null) this.host.events.container(this.host.eventSource(rec), 'exec_die', { execID: e.id, exitCode: String(code) });
     this.log.debug({ exec: e.id, reason: end.reason, exitCode: code }, 'exec session ended');
   }
 
-  private exitCode(s: ChannelStatus, conn: ClientConn | undefined, tty: boolean, spec: Parameters<typeof explainWrapperFailure>[0]): number {
+  private exitCode(s: ChannelStatus, say: ((b: Buffer) => void) | undefined, spec: Parameters<typeof explainWrapperFailure>[0]): number {
     if (s.kind === 'exit') return s.exitCode;
     // moby ContainerExecStart: a process that cannot start -> the error on stdout + "\r\n", exit 126.
     const m = /OCI runtime exec failed.*$/s.exec(s.message);
     const text = explainWrapperFailure(spec, m ? m[0] : s.message) ?? (m ? m[0] : s.message);
-    if (conn && !conn.closed) {
-      const b = Buffer.from(`${text}\r\n`);
-      if (tty) conn.output.write(b);
-      else writeFrame(conn.output, 1, b);
-    }
+    say?.(Buffer.from(`${text}\r\n`));
     return 126;
   }
 
   /** A detached exec: drain its output, record its exit code. */
   private async runDetached(e: ExecInstance, ws: WebSocket): Promise<void> {
-    const parts: Buffer[] = [];
-    const status = await new Promise<ChannelStatus>((resolve) => {
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-        const b = toBuffer(data);
-        if (b[0] === CHANNEL_ERROR && parts.length < 64) parts.push(Buffer.from(b.subarray(1)));
-      });
-      ws.on('error', () => {});
-      ws.on('close', (code: number) => {
-        if (parts.length) resolve(parseStatus(Buffer.concat(parts).toString('utf8')));
-        else resolve(code === 1000 ? { kind: 'exit', exitCode: 0 } : { kind: 'error', message: `exec stream closed (${code})` });
-      });
-    });
-    this.finish(e, { reason: 'closed', status, closeCode: 1000 }, undefined, false, { cmd: e.config.Cmd });
+    const end = await new Promise<ChannelEnd>((resolve) => readChannels(ws, () => {}, resolve));
+    if (end.reason === 'error') ws.terminate();
+    this.finish(e, end, undefined, { cmd: e.config.Cmd });
   }
 }

@@ -7,7 +7,6 @@
 import type { Logger } from '../../log.js';
 import { AttachService } from './attach.js';
 import { ExecService } from './exec.js';
-import { DEFAULT_EXEC_STORE } from './exec-store.js';
 import { containerLogs } from './logs.js';
 import type { StreamsHost } from './host.js';
 import type { AttachOptions, AttachStart, ExecStart, ExecStartOptions, ContainerLogs, LogsOptions } from '../backend/streams.js';
@@ -27,13 +26,6 @@ export interface StreamsOptions {
   /** At most this many exec instances are kept. */
   maxExecs: number;
 }
-
-export const DEFAULT_STREAMS_OPTIONS: StreamsOptions = {
-  logMergeHoldMs: 5,
-  attachReplayBytes: 1 << 20,
-  execRetentionMs: DEFAULT_EXEC_STORE.retentionMs,
-  maxExecs: DEFAULT_EXEC_STORE.maxEntries,
-};
 
 export class Streams implements StreamsBackend {
   readonly attach: AttachService;

@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import pino from 'pino';
-import { Forwarder, DEFAULT_FORWARD_OPTIONS, type ForwardDeps, type ForwardOptions } from '../../../src/engine/ports/forward.js';
+import { Forwarder, type ForwardDeps, type ForwardOptions } from '../../../src/engine/ports/forward.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../../../src/engine/engine-options.js';
 
 const MiB = 1024 * 1024;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -56,7 +57,7 @@ const readAll = (s: Socket) =>
   });
 
 const directDeps = (): ForwardDeps => ({ resolve: async () => ({ ip: '127.0.0.1', namespace: 'ns', pod: 'p' }), portForward: () => Promise.reject(new Error('unused')) });
-const opts = (o: Partial<ForwardOptions>): ForwardOptions => ({ ...DEFAULT_FORWARD_OPTIONS, ...o });
+const opts = (o: Partial<ForwardOptions>): ForwardOptions => ({ ...DEFAULT_ENGINE_OPTIONS.publish.forward, ...o });
 
 test('~> direct: a container that listens late is retried; half-close passes both ways after the bytes', async () => {
   const port = await freePort();
