@@ -9,7 +9,7 @@
  *   Both directions are piped with backpressure (`pipe()` pauses the source when the destination's
  *   `write()` returns false and resumes it on 'drain') and half-close is preserved: a FIN from
  *   either side is forwarded after the bytes before it (sockets opened with allowHalfOpen).
- * - `portforward`: pods/portforward over WebSocket (`v4.channel.k8s.io`, k8s-streams.md §2.1):
+ * - `portforward`: pods/portforward over WebSocket (`v4.channel.k8s.io`, engine/ports/portforward-session.ts):
  *   data on channel 0, errors on channel 1, each starting with the 2-byte little-endian port. The
  *   protocol has no half-close: a client's FIN cannot be passed on (the session ends when the
  *   container closes its side, or the client closes completely). Backpressure: a full client
@@ -27,6 +27,7 @@
 import net, { type Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../log.js';
+import { endThenDestroy, PortForwardSession, type Replay, type SessionEnd } from './portforward-session.js';
 
 export type PortMode = 'direct' | 'portforward' | 'auto';
 
@@ -68,14 +69,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** Close a socket once what was written has gone out. */
-function endThenDestroy(s: Socket): void {
-  if (s.destroyed) return;
-  if (s.writableFinished) return void s.destroy();
-  s.once('finish', () => s.destroy());
-  s.end();
-}
-
 /** Pipe two sockets both ways with backpressure and half-close; resolves when both are closed. */
 export function pipeSockets(a: Socket, b: Socket): Promise<void> {
   return new Promise((resolve) => {
@@ -116,14 +109,6 @@ function connectDirect(ip: string, port: number, timeoutMs: number): Promise<Soc
       reject(e);
     });
   });
-}
-
-/** portforward: what the client sent before the container's first byte (for a retried session). */
-interface Replay {
-  chunks: Buffer[];
-  bytes: number;
-  overflow: boolean;
-  ended: boolean;
 }
 
 export class Forwarder {
@@ -199,136 +184,10 @@ export class Forwarder {
     }
   }
 
-  /**
-   * One pods/portforward session for a client. 'retry': the container refused before it sent a
-   * byte and the client's bytes so far are kept, so a new session can replay them.
-   */
-  private portForward(client: Socket, port: number, target: ForwardTarget, deps: ForwardDeps, deadline: number, signal: AbortSignal, state: Replay): Promise<'done' | 'retry'> {
-    return new Promise<'done' | 'retry'>((resolve, reject) => {
-      let ws: WebSocket | undefined;
-      let settled = false;
-      let received = false;
-      let dataPrefix = 2;
-      let errPrefix = 2;
-      let errorText = '';
-      let clientPaused = false;
-      let wsPaused = false;
-      const hwm = this.opts.wsHighWaterMark;
-      const finish = (r: 'done' | 'retry' | Error) => {
-        if (settled) return;
-        settled = true;
-        client.off('data', onData);
-        client.off('end', onEnd);
-        client.off('close', onClientClose);
-        client.off('drain', onDrain);
-        signal.removeEventListener('abort', onAbort);
-        // Without a 'data' listener a flowing socket drops what it reads: hold the client's bytes
-        // in its buffer until the next session (or the end) takes them.
-        if (r === 'retry') client.pause();
-        if (r instanceof Error) reject(r);
-        else resolve(r);
-      };
-      const send = (d: Buffer) => {
-        const frame = Buffer.allocUnsafe(d.length + 1);
-        frame[0] = 0;
-        d.copy(frame, 1);
-        ws!.send(frame, () => {
-          if (clientPaused && ws!.bufferedAmount < hwm / 2) {
-            clientPaused = false;
-            client.resume();
-          }
-        });
-        if (ws!.bufferedAmount >= hwm && !clientPaused) {
-          clientPaused = true;
-          client.pause();
-        }
-      };
-      const onData = (d: Buffer) => {
-        if (!received && !state.overflow) {
-          state.chunks.push(d);
-          state.bytes += d.length;
-          if (state.bytes > this.opts.replayBytes) {
-            state.overflow = true;
-            state.chunks = [];
-          }
-        }
-        send(d);
-      };
-      const onEnd = () => {
-        state.ended = true; // v4 portforward cannot pass a half-close on: wait for the container's side
-      };
-      const onClientClose = () => {
-        ws?.close();
-        finish('done');
-      };
-      const onDrain = () => {
-        wsPaused = false;
-        ws?.resume();
-      };
-      const onAbort = () => {
-        ws?.terminate();
-        finish('done');
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      deps
-        .portForward(target.namespace, target.pod, port)
-        .then((socket) => {
-          ws = socket;
-          if (settled) return void ws.terminate();
-          ws.on('error', () => {});
-          ws.on('message', (data: Buffer) => {
-            if (!data.length) return;
-            const ch = data[0];
-            let payload = data.subarray(1);
-            if (ch === 0) {
-              if (dataPrefix > 0) {
-                const n = Math.min(dataPrefix, payload.length);
-                dataPrefix -= n;
-                payload = payload.subarray(n);
-              }
-              if (!payload.length) return;
-              if (!received) {
-                received = true;
-                state.chunks = [];
-              }
-              if (!client.write(payload) && !wsPaused) {
-                wsPaused = true;
-                ws!.pause();
-                client.once('drain', onDrain);
-              }
-            } else if (ch === 1) {
-              if (errPrefix > 0) {
-                const n = Math.min(errPrefix, payload.length);
-                errPrefix -= n;
-                payload = payload.subarray(n);
-              }
-              errorText += payload.toString('utf8');
-            }
-          });
-          ws.on('close', () => {
-            if (settled) return;
-            if (errorText && !received && /refused/i.test(errorText) && !state.overflow && Date.now() < deadline) return finish('retry');
-            if (errorText && !received) {
-              this.log.debug({ port, error: errorText }, 'published port: pods/portforward failed');
-              client.destroy();
-            } else endThenDestroy(client);
-            finish('done');
-          });
-          // The dialer hands the WebSocket over paused: the listeners are in place now.
-          ws.resume();
-          // Replay what the client sent before an earlier session was refused, then go live.
-          for (const c of state.chunks) send(c);
-          client.on('data', onData);
-          client.on('end', onEnd);
-          if (!clientPaused) client.resume();
-        })
-        .catch((err: Error) => {
-          if (settled) return;
-          if (Date.now() < deadline && !state.overflow) return finish('retry');
-          finish(err);
-        });
-      client.once('close', onClientClose);
-    });
+  /** One pods/portforward session (engine/ports/portforward-session.ts). */
+  private portForward(client: Socket, port: number, target: ForwardTarget, deps: ForwardDeps, deadline: number, signal: AbortSignal, state: Replay): Promise<SessionEnd> {
+    const limits = { replayBytes: this.opts.replayBytes, wsHighWaterMark: this.opts.wsHighWaterMark, deadline };
+    return new PortForwardSession(client, port, state, limits, signal, this.log).start(deps.portForward(target.namespace, target.pod, port));
   }
 
   /** Cut every open connection (the container stopped, or kuber-api is closing). */
