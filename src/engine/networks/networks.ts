@@ -366,57 +366,67 @@ export class NetworkManager {
 
   private async syncOnce(): Promise<void> {
     const nets = this.all();
-    const byId = new Map(nets.map((n) => [n.id, n]));
     const members = this.members(nets);
-    const plan = this.plan(members, nets);
-    const c = this.e.kube.client;
     const errors: unknown[] = [];
     const attempt = (p: Promise<unknown>) => p.catch((err) => void errors.push(err));
+    const tasks = [...this.serviceTasks(this.plan(members, nets), nets), ...this.podLabelTasks(members, nets), ...this.policyTasks(nets)];
+    await Promise.all(tasks.map(attempt));
+    if (errors.length) {
+      const err = errors[0];
+      throw err instanceof KubeApiError ? kubeError(err, 'updating network objects') : err;
+    }
+  }
+
+  /** Services: create (or replace) the planned ones, delete ours that are no longer planned. */
+  private serviceTasks(plan: Map<string, ServiceOwner>, nets: NetworkRecord[]): Promise<unknown>[] {
+    const byId = new Map(nets.map((n) => [n.id, n]));
     const tasks: Promise<unknown>[] = [];
-    // Services
     for (const [name, owner] of plan) {
       const want = serviceObject(this.ctx, owner, byId.get(owner.networkId)!);
       const have = this.services.get(name);
-      if (have && serviceMatches(have, want)) continue;
-      tasks.push(
-        attempt(
-          (async () => {
-            if (have) {
-              await c.delete(this.e.kube.path('services', name)).catch((err) => {
-                if (!isNotFound(err)) throw err;
-              });
-              this.services.forget(name);
-            }
-            try {
-              this.services.observe(await c.create<KObject>(this.e.kube.path('services'), want));
-            } catch (err) {
-              if (!isAlreadyExists(err)) throw err;
-              const other = await c.get<KObject>(this.e.kube.path('services', name)).catch(() => undefined);
-              if (other && other.metadata.labels?.[LABEL_INSTANCE] === this.e.opts.instance && other.metadata.labels?.[LABEL_KIND] === 'dns') this.services.observe(other);
-              else {
-                this.foreign.set(name, Date.now() + FOREIGN_RETRY_MS);
-                this.log.info({ name }, 'a Service of this name exists and is not ours: the Docker name resolves through hostAliases instead');
-              }
-            }
-          })(),
-        ),
-      );
+      if (!have || !serviceMatches(have, want)) tasks.push(this.putService(name, want, have));
     }
     for (const svc of this.services.list()) {
-      if (plan.has(svc.metadata.name)) continue;
+      const name = svc.metadata.name;
+      if (plan.has(name)) continue;
       tasks.push(
-        attempt(
-          c.delete(this.e.kube.path('services', svc.metadata.name)).then(
-            () => this.services.forget(svc.metadata.name),
-            (err) => {
-              if (!isNotFound(err)) throw err;
-              this.services.forget(svc.metadata.name);
-            },
-          ),
+        this.e.kube.client.delete(this.e.kube.path('services', name)).then(
+          () => this.services.forget(name),
+          (err) => {
+            if (!isNotFound(err)) throw err;
+            this.services.forget(name);
+          },
         ),
       );
     }
-    // Pod labels (live connect, disconnect, rename)
+    return tasks;
+  }
+
+  /** Replace a Service; a name someone else holds makes the Docker name a hostAlias instead. */
+  private async putService(name: string, want: KObject, have: KObject | undefined): Promise<void> {
+    const c = this.e.kube.client;
+    if (have) {
+      await c.delete(this.e.kube.path('services', name)).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+      this.services.forget(name);
+    }
+    try {
+      this.services.observe(await c.create<KObject>(this.e.kube.path('services'), want));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const other = await c.get<KObject>(this.e.kube.path('services', name)).catch(() => undefined);
+      if (other && other.metadata.labels?.[LABEL_INSTANCE] === this.e.opts.instance && other.metadata.labels?.[LABEL_KIND] === 'dns') this.services.observe(other);
+      else {
+        this.foreign.set(name, Date.now() + FOREIGN_RETRY_MS);
+        this.log.info({ name }, 'a Service of this name exists and is not ours: the Docker name resolves through hostAliases instead');
+      }
+    }
+  }
+
+  /** Pod labels of running members (live connect, disconnect, rename). */
+  private podLabelTasks(members: Member[], nets: NetworkRecord[]): Promise<unknown>[] {
+    const tasks: Promise<unknown>[] = [];
     for (const m of members) {
       const pod = this.e.index.currentPod(m.rec);
       if (!pod || pod.metadata.deletionTimestamp) continue;
@@ -427,48 +437,47 @@ export class NetworkManager {
       for (const k of Object.keys(have)) if (isNetworkLabel(k) && !(k in want)) patch[k] = null;
       if (!Object.keys(patch).length) continue;
       tasks.push(
-        attempt(
-          c.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { metadata: { labels: patch } }).then(
-            (p) => this.e.index.pods.observe(p),
-            (err) => {
-              if (!isNotFound(err)) throw err;
-            },
-          ),
+        this.e.kube.client.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { metadata: { labels: patch } }).then(
+          (p) => this.e.index.pods.observe(p),
+          (err) => {
+            if (!isNotFound(err)) throw err;
+          },
         ),
       );
     }
-    // NetworkPolicies
-    if (this.policies) {
-      const base = `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(this.e.namespace)}/networkpolicies`;
-      const wanted = new Map<string, KObject>();
-      for (const n of nets) {
-        const p = policyObject(this.ctx, n, this.gatewayIp);
-        if (p) wanted.set(p.metadata.name, p);
-      }
-      for (const [name, p] of wanted) {
-        const have = this.policies.get(name);
-        if (have && JSON.stringify(have.spec) === JSON.stringify(p.spec)) continue;
-        tasks.push(
-          attempt(
-            (have ? c.delete(`${base}/${name}`).catch(() => undefined) : Promise.resolve()).then(async () => {
-              if (have) this.policies!.forget(name);
-              try {
-                this.policies!.observe(await c.create<KObject>(base, p));
-              } catch (err) {
-                if (!isAlreadyExists(err)) throw err;
-              }
-            }),
-          ),
-        );
-      }
-      for (const p of this.policies.list())
-        if (!wanted.has(p.metadata.name))
-          tasks.push(attempt(c.delete(`${base}/${p.metadata.name}`).then(() => this.policies!.forget(p.metadata.name), (err) => void (isNotFound(err) ? this.policies!.forget(p.metadata.name) : Promise.reject(err)))));
+    return tasks;
+  }
+
+  /** NetworkPolicies (--network-policies true): one per network, replaced when its spec changes. */
+  private policyTasks(nets: NetworkRecord[]): Promise<unknown>[] {
+    const policies = this.policies;
+    if (!policies) return [];
+    const c = this.e.kube.client;
+    const base = `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(this.e.namespace)}/networkpolicies`;
+    const wanted = new Map<string, KObject>();
+    for (const n of nets) {
+      const p = policyObject(this.ctx, n, this.gatewayIp);
+      if (p) wanted.set(p.metadata.name, p);
     }
-    await Promise.all(tasks);
-    if (errors.length) {
-      const err = errors[0];
-      throw err instanceof KubeApiError ? kubeError(err, 'updating network objects') : err;
+    const tasks: Promise<unknown>[] = [];
+    for (const [name, p] of wanted) {
+      const have = policies.get(name);
+      if (have && JSON.stringify(have.spec) === JSON.stringify(p.spec)) continue;
+      tasks.push(
+        (have ? c.delete(`${base}/${name}`).catch(() => undefined) : Promise.resolve()).then(async () => {
+          if (have) policies.forget(name);
+          try {
+            policies.observe(await c.create<KObject>(base, p));
+          } catch (err) {
+            if (!isAlreadyExists(err)) throw err;
+          }
+        }),
+      );
     }
+    for (const p of policies.list()) {
+      const name = p.metadata.name;
+      if (!wanted.has(name)) tasks.push(c.delete(`${base}/${name}`).then(() => policies.forget(name), (err) => void (isNotFound(err) ? policies.forget(name) : Promise.reject(err))));
+    }
+    return tasks;
   }
 }
