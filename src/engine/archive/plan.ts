@@ -14,6 +14,7 @@
  * What this cannot express is refused when the archive is copied (not at start): a symlink to
  * anything else, device and fifo nodes.
  */
+import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { posix } from 'node:path';
 import type { ArchiveMember } from './tar/index.js';
 
@@ -132,10 +133,10 @@ export interface StagedSource {
 }
 
 /** The init container and volumes that extract `sources` (in order) into the staged emptyDir. */
-export function stagingPodParts(sources: StagedSource[], helperImage: string, pullPolicy: string): { volumes: Record<string, unknown>[]; initContainer: Record<string, unknown> } | undefined {
+export function stagingPodParts(sources: StagedSource[], helperImage: string, pullPolicy: string): { volumes: V1Volume[]; initContainer: V1Container } | undefined {
   if (!sources.length) return undefined;
-  const volumes: Record<string, unknown>[] = [{ name: STAGE_VOLUME, emptyDir: {} }];
-  const mounts: Record<string, unknown>[] = [{ name: STAGE_VOLUME, mountPath: OUT_DIR }];
+  const volumes: V1Volume[] = [{ name: STAGE_VOLUME, emptyDir: {} }];
+  const mounts: V1VolumeMount[] = [{ name: STAGE_VOLUME, mountPath: OUT_DIR }];
   const lines = ['set -e', 'x() { d="$1"; shift; mkdir -p "$d"; cat "$@" | tar -x -f - -C "$d"; }'];
   for (const s of sources) {
     const files: string[] = [];

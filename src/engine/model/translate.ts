@@ -31,6 +31,7 @@ import {
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
 import type { PodStorage } from '../volumes/volume-pod.js';
+import type { V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -102,7 +103,7 @@ export function hostAliases(extra: string[] | null | undefined, gatewayIp?: stri
 }
 
 /** Healthcheck -> exec readiness probe; undefined for none/NONE/inherit (image healthchecks are not read). */
-export function readinessProbe(h: HealthConfig | null | undefined): Record<string, unknown> | undefined {
+export function readinessProbe(h: HealthConfig | null | undefined): V1Probe | undefined {
   const test = h?.Test;
   if (!test || test.length === 0 || test[0] === 'NONE') return undefined; // [] inherits the image's: unknown here
   let command: string[];
@@ -141,7 +142,7 @@ export function podLabels(labels: Record<string, string> | null | undefined): Re
   return out;
 }
 
-function resources(hc: CreateBody['HostConfig']): Record<string, unknown> | undefined {
+function resources(hc: CreateBody['HostConfig']): V1ResourceRequirements | undefined {
   if (!hc) return undefined;
   const limits: Record<string, string> = {};
   const requests: Record<string, string> = {};
@@ -200,25 +201,58 @@ export interface PodInput {
   storage?: PodStorage;
 }
 
+/** The Pod buildPod makes: client-node's V1Pod with what it always sets made required. */
+export type BuiltPod = V1Pod & {
+  metadata: V1ObjectMeta & { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: V1PodSpec & { containers: [V1Container] };
+};
+
 /** The Pod of run `run` of a container. Pure: same input, same Pod. */
-export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
+export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
   const cfg = c.config;
   const hc = cfg.HostConfig ?? {};
+  const container = mainContainer(ctx, cfg);
+  const stopSignal = cfg.StopSignal ? signalName(cfg.StopSignal) : undefined;
+  if (stopSignal && stopSignal !== 'SIGTERM') container.lifecycle = { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${signalNumber(stopSignal)} 1`] } } };
+  const { volumes, mounts } = podVolumes(hc, c.storage);
+  if (mounts.length) container.volumeMounts = mounts;
+  const aliases = hostAliases(hc.ExtraHosts, ctx.hostGatewayIp);
+  const initContainers = c.storage?.initContainers ?? [];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: podMetadata(ctx, c, stopSignal),
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: ctx.killGraceSeconds,
+      hostname: cfg.Hostname ? cfg.Hostname.toLowerCase().split('.')[0]! : shortId(c.id),
+      enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
+      automountServiceAccountToken: ctx.automountServiceAccountToken,
+      ...(aliases.length ? { hostAliases: aliases } : {}),
+      ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
+      ...(volumes.length ? { volumes } : {}),
+      ...(initContainers.length ? { initContainers } : {}),
+      containers: [container],
+    },
+  };
+}
+
+/** Entrypoint/Cmd -> command/args, with Docker's rules (see the module comment). */
+function commandOf(cfg: CreateBody): Pick<V1Container, 'command' | 'args'> {
   const entrypoint = argv(cfg.Entrypoint);
   const cmd = argv(cfg.Cmd);
-  const container: Record<string, any> = { name: CONTAINER_NAME, image: cfg.Image, imagePullPolicy: ctx.imagePullPolicy };
   if (entrypoint && (entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === ''))) {
-    // `--entrypoint ""`: no entrypoint at all, Cmd is the whole command line.
-    if (cmd?.length) container.command = cmd;
-  } else if (entrypoint) {
-    container.command = entrypoint;
-    if (cmd?.length) container.args = cmd;
-  } else if (cmd?.length) {
-    container.args = cmd;
+    return cmd?.length ? { command: cmd } : {}; // `--entrypoint ""`: Cmd is the whole command line
   }
-  const env = (cfg.Env ?? [])
-    .filter((e) => e.includes('='))
-    .map((e) => ({ name: e.slice(0, e.indexOf('=')), value: e.slice(e.indexOf('=') + 1) }));
+  if (entrypoint) return { command: entrypoint, ...(cmd?.length ? { args: cmd } : {}) };
+  return cmd?.length ? { args: cmd } : {};
+}
+
+/** The one container of the Pod, without its mounts and stop hook. */
+function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
+  const hc = cfg.HostConfig ?? {};
+  const container: V1Container = { name: CONTAINER_NAME, image: cfg.Image, imagePullPolicy: ctx.imagePullPolicy, ...commandOf(cfg) };
+  const env = (cfg.Env ?? []).filter((e) => e.includes('=')).map((e) => ({ name: e.slice(0, e.indexOf('=')), value: e.slice(e.indexOf('=') + 1) }));
   if (env.length) container.env = env;
   if (cfg.WorkingDir) container.workingDir = cfg.WorkingDir;
   if (cfg.Tty) container.tty = true;
@@ -226,27 +260,38 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
   if (cfg.OpenStdin && cfg.StdinOnce) container.stdinOnce = true;
   const res = resources(hc);
   if (res) container.resources = res;
+  const sc = securityContext(cfg);
+  if (sc) container.securityContext = sc;
+  const ports = Object.keys(cfg.ExposedPorts ?? {})
+    .map((p) => {
+      const [num, proto] = p.split('/') as [string, string | undefined];
+      return { containerPort: Number(num), protocol: (proto ?? 'tcp').toUpperCase() };
+    })
+    .filter((p) => p.containerPort > 0 && p.containerPort < 65536 && ['TCP', 'UDP', 'SCTP'].includes(p.protocol));
+  if (ports.length) container.ports = ports;
+  const probe = readinessProbe(cfg.Healthcheck);
+  if (probe) container.readinessProbe = probe;
+  return container;
+}
+
+/** User `uid[:gid]`, Privileged, CapAdd/CapDrop (without the `CAP_` prefix Kubernetes does not take). */
+function securityContext(cfg: CreateBody): V1SecurityContext | undefined {
+  const hc = cfg.HostConfig ?? {};
   const { uid, gid } = parseUser(cfg.User);
-  const sc: Record<string, unknown> = {};
+  const sc: V1SecurityContext = {};
   if (uid !== undefined) sc.runAsUser = uid;
   if (gid !== undefined) sc.runAsGroup = gid;
   if (hc.Privileged) sc.privileged = true;
   const caps = (l: unknown) => (Array.isArray(l) ? l.map((x) => String(x).toUpperCase().replace(/^CAP_/, '')) : []);
   const add = caps(hc.CapAdd), drop = caps(hc.CapDrop);
   if (add.length || drop.length) sc.capabilities = { ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
-  if (Object.keys(sc).length) container.securityContext = sc;
-  const ports = Object.keys(cfg.ExposedPorts ?? {}).map((p) => {
-    const [num, proto] = p.split('/') as [string, string | undefined];
-    return { containerPort: Number(num), protocol: (proto ?? 'tcp').toUpperCase() };
-  }).filter((p) => p.containerPort > 0 && p.containerPort < 65536 && ['TCP', 'UDP', 'SCTP'].includes(p.protocol));
-  if (ports.length) container.ports = ports;
-  const probe = readinessProbe(cfg.Healthcheck);
-  if (probe) container.readinessProbe = probe;
-  const stopSignal = cfg.StopSignal ? signalName(cfg.StopSignal) : undefined;
-  if (stopSignal && stopSignal !== 'SIGTERM') container.lifecycle = { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${signalNumber(stopSignal)} 1`] } } };
+  return Object.keys(sc).length ? sc : undefined;
+}
 
-  const volumes: any[] = [];
-  const mounts: any[] = [];
+/** Tmpfs and ShmSize as memory-backed emptyDirs, then the container's storage. */
+function podVolumes(hc: NonNullable<CreateBody['HostConfig']>, storage: PodStorage | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
   Object.entries(hc.Tmpfs ?? {}).forEach(([path, opts], i) => {
     const size = tmpfsSize(opts ?? '');
     volumes.push({ name: `kapi-tmpfs-${i}`, emptyDir: { medium: 'Memory', ...(size ? { sizeLimit: String(size) } : {}) } });
@@ -256,50 +301,24 @@ export function buildPod(ctx: PodContext, c: PodInput): Record<string, any> {
     volumes.push({ name: 'kapi-shm', emptyDir: { medium: 'Memory', sizeLimit: String(hc.ShmSize) } });
     mounts.push({ name: 'kapi-shm', mountPath: '/dev/shm' });
   }
-  if (c.storage) {
-    volumes.push(...c.storage.volumes);
-    mounts.push(...c.storage.mounts);
+  if (storage) {
+    volumes.push(...storage.volumes);
+    mounts.push(...storage.mounts);
   }
-  if (mounts.length) container.volumeMounts = mounts;
+  return { volumes, mounts };
+}
 
-  const hostname = cfg.Hostname ? cfg.Hostname.toLowerCase().split('.')[0]! : shortId(c.id);
-  const aliases = hostAliases(hc.ExtraHosts, ctx.hostGatewayIp);
-  const dockerLabels = cfg.Labels ?? {};
-  const annotations: Record<string, string> = {
-    [ANN_ID]: c.id,
-    [ANN_NAME]: c.name,
-    [ANN_RUN]: String(c.run),
-    [ANN_LABELS]: JSON.stringify(dockerLabels),
-  };
+/** Labels (ours, and the Docker labels that are valid label keys), annotations, the owner record. */
+function podMetadata(ctx: PodContext, c: PodInput, stopSignal: string | undefined): BuiltPod['metadata'] {
+  const dockerLabels = c.config.Labels ?? {};
+  const annotations: Record<string, string> = { [ANN_ID]: c.id, [ANN_NAME]: c.name, [ANN_RUN]: String(c.run), [ANN_LABELS]: JSON.stringify(dockerLabels) };
   if (stopSignal) annotations[ANN_STOP_SIGNAL] = stopSignal;
   return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: c.podName,
-      namespace: ctx.namespace,
-      labels: {
-        ...podLabels(dockerLabels),
-        [LABEL_INSTANCE]: ctx.instance,
-        [LABEL_KIND]: 'container',
-        [LABEL_CONTAINER]: shortId(c.id),
-        [LABEL_MANAGED_BY]: 'kuber-api',
-      },
-      annotations,
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: ctx.owner.name, uid: ctx.owner.uid, controller: true, blockOwnerDeletion: false }],
-    },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: ctx.killGraceSeconds,
-      hostname,
-      enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
-      automountServiceAccountToken: ctx.automountServiceAccountToken,
-      ...(aliases.length ? { hostAliases: aliases } : {}),
-      ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
-      ...(volumes.length ? { volumes } : {}),
-      ...(c.storage?.initContainers.length ? { initContainers: c.storage.initContainers } : {}),
-      containers: [container],
-    },
+    name: c.podName,
+    namespace: ctx.namespace,
+    labels: { ...podLabels(dockerLabels), [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'container', [LABEL_CONTAINER]: shortId(c.id), [LABEL_MANAGED_BY]: 'kuber-api' },
+    annotations,
+    ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: ctx.owner.name, uid: ctx.owner.uid, controller: true, blockOwnerDeletion: false }],
   };
 }
 

@@ -71,25 +71,63 @@ function networks(rec: ContainerRecord, pod: PodLike | undefined, running: boole
   };
 }
 
-/** `GET /containers/{id}/json`. */
+/** `GET /containers/{id}/json` (moby api/types/container InspectResponse). */
 export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; net?: NetView } = {}): Record<string, unknown> {
   const c = rec.config;
-  const hc = c.HostConfig ?? {};
   const { path, args } = pathArgs(rec);
-  const exposed = Object.fromEntries(Object.keys(c.ExposedPorts ?? {}).map((p) => [normalisePort(p), {}]));
-  const ports = Object.fromEntries(Object.keys(exposed).map((p) => [p, null]));
-  const running = state.Running;
-  const hostConfig = {
+  const out: Record<string, unknown> = {
+    Id: rec.id,
+    Created: rec.created,
+    Path: path,
+    Args: args,
+    State: state,
+    Image: rec.image?.id ?? imageId(c.Image ?? ''),
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: '',
+    Name: `/${rec.name}`,
+    RestartCount: rec.state.restartCount,
+    Driver: 'kubernetes',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: inspectHostConfig(rec),
+    GraphDriver: { Name: 'kubernetes', Data: pod ? { Namespace: (pod.metadata as { namespace?: string }).namespace ?? '', Pod: pod.metadata.name } : {} },
+    Mounts: [],
+    Config: inspectConfig(rec),
+    NetworkSettings: inspectNetworkSettings(rec, pod, state.Running, apiVersion, opts.net),
+  };
+  if (opts.size) {
+    out.SizeRw = 0;
+    out.SizeRootFs = 0;
+  }
+  return out;
+}
+
+/** The create body's HostConfig with what dockerd fills in. */
+function inspectHostConfig(rec: ContainerRecord): Record<string, unknown> {
+  const hc = rec.config.HostConfig ?? {};
+  return {
     ...hc,
     NetworkMode: networkMode(rec),
     RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
     AutoRemove: !!hc.AutoRemove,
-    LogConfig: { Type: 'json-file', Config: {} }, // compose v1 shows logs only for json-file (docker-wire §5.1)
+    // compose v1 shows logs only for the json-file driver (compose/container.py log_driver checks)
+    LogConfig: { Type: 'json-file', Config: {} },
     PortBindings: Object.fromEntries(Object.entries(hc.PortBindings ?? {}).map(([k, v]) => [normalisePort(k), v])),
     Binds: hc.Binds ?? null,
     Privileged: !!hc.Privileged,
   };
-  const config: Record<string, unknown> = {
+}
+
+/** `Config`: the create body as dockerd reports it (defaults filled, ports normalised). */
+function inspectConfig(rec: ContainerRecord): Record<string, unknown> {
+  const c = rec.config;
+  const exposed = Object.fromEntries(Object.keys(c.ExposedPorts ?? {}).map((p) => [normalisePort(p), {}]));
+  return {
     Hostname: c.Hostname || shortId(rec.id),
     Domainname: c.Domainname ?? '',
     User: c.User ?? '',
@@ -112,10 +150,14 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
     ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
     ...(c.StopTimeout !== undefined && c.StopTimeout !== null ? { StopTimeout: c.StopTimeout } : {}),
   };
-  const net = opts.net;
+}
+
+/** `NetworkSettings`: the engine's network view when given, else the Pod's address on `bridge`. */
+function inspectNetworkSettings(rec: ContainerRecord, pod: PodLike | undefined, running: boolean, apiVersion: string, net: NetView | undefined): Record<string, unknown> {
+  const ports = Object.fromEntries(Object.keys(rec.config.ExposedPorts ?? {}).map((p) => [normalisePort(p), null]));
   // The top-level endpoint fields are the default bridge's (moby: empty on other networks).
   const ip = net ? (net.bridge?.ip ?? '') : running ? podIp(pod) : '';
-  const networkSettings: Record<string, unknown> = {
+  const out: Record<string, unknown> = {
     Bridge: '',
     SandboxID: '',
     SandboxKey: '',
@@ -127,39 +169,10 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
   };
   if (lt(apiVersion, '1.52')) {
     // Top-level endpoint fields were removed in API 1.52; older clients still read them.
-    Object.assign(networkSettings, {
+    Object.assign(out, {
       SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: net?.bridge?.endpointId ?? '', Gateway: net?.bridge?.gateway ?? '', GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0, IPAddress: ip, IPPrefixLen: ip ? 32 : 0, IPv6Gateway: '', MacAddress: '',
     });
-  }
-  const out: Record<string, unknown> = {
-    Id: rec.id,
-    Created: rec.created,
-    Path: path,
-    Args: args,
-    State: state,
-    Image: rec.image?.id ?? imageId(c.Image ?? ''),
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
-    LogPath: '',
-    Name: `/${rec.name}`,
-    RestartCount: rec.state.restartCount,
-    Driver: 'kubernetes',
-    Platform: 'linux',
-    MountLabel: '',
-    ProcessLabel: '',
-    AppArmorProfile: '',
-    ExecIDs: null,
-    HostConfig: hostConfig,
-    GraphDriver: { Name: 'kubernetes', Data: pod ? { Namespace: (pod.metadata as { namespace?: string }).namespace ?? '', Pod: pod.metadata.name } : {} },
-    Mounts: [],
-    Config: config,
-    NetworkSettings: networkSettings,
-  };
-  if (opts.size) {
-    out.SizeRw = 0;
-    out.SizeRootFs = 0;
   }
   return out;
 }

@@ -20,6 +20,7 @@ import { isAlreadyExists, isNotFound, KubeApiError } from '../../kube/client.js'
 import { WatchCache, type KObject } from '../../kube/cache.js';
 import { LABEL_INSTANCE, LABEL_KIND, type RecordContext } from '../model/record.js';
 import { kubeError } from '../../kube/errors.js';
+import type { BuiltPod } from '../model/translate.js';
 import type { NetworkHost } from './host.js';
 import { newId } from '../model/ids.js';
 import { nowRfc3339Nano } from '../model/human.js';
@@ -295,7 +296,7 @@ export class NetworkManager {
    * policies) and hostAliases for the names no Service serves. A network removed since create
    * fails the start, as in Docker.
    */
-  async decoratePod(rec: ContainerRecord, pod: Record<string, any>): Promise<void> {
+  async decoratePod(rec: ContainerRecord, pod: BuiltPod): Promise<void> {
     // Its names' Services exist before its Pod does (a peer resolving it right after the start
     // finds them). A container only on predefined networks has no names: the start does not wait.
     const custom = this.endpointsOf(rec).some((ep) => this.all().some((n) => n.id === ep.NetworkID && !n.predefined));
@@ -309,7 +310,7 @@ export class NetworkManager {
     const extra = hostAliasesFor(me, members, nets, plan);
     if (extra.length) {
       const merged = new Map<string, string[]>();
-      for (const a of [...(pod.spec.hostAliases ?? []), ...extra] as Array<{ ip: string; hostnames: string[] }>) merged.set(a.ip, [...new Set([...(merged.get(a.ip) ?? []), ...a.hostnames])]);
+      for (const a of [...(pod.spec.hostAliases ?? []), ...extra]) merged.set(a.ip, [...new Set([...(merged.get(a.ip) ?? []), ...(a.hostnames ?? [])])]);
       pod.spec.hostAliases = [...merged].map(([ip, hostnames]) => ({ ip, hostnames }));
     }
   }

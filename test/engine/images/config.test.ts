@@ -58,8 +58,8 @@ test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports,
   assert.is(c.workingDir, '/srv');
   assert.is(c.securityContext, undefined, 'USER nginx is resolved by the runtime, not a securityContext');
   assert.equal(c.ports, [{ containerPort: 80, protocol: 'TCP' }]);
-  assert.equal(c.readinessProbe.exec.command, ['/bin/sh', '-c', 'curl -f localhost']);
-  assert.equal(c.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'kill -3 1']);
+  assert.equal(c.readinessProbe?.exec?.command, ['/bin/sh', '-c', 'curl -f localhost']);
+  assert.equal(c.lifecycle?.preStop?.exec?.command, ['/bin/sh', '-c', 'kill -3 1']);
   const withArgs = podOf({ Image: 'nginx', Cmd: ['nginx', '-t'], Env: ['A=1'], User: '1000' });
   assert.equal([withArgs.command, withArgs.args], [['/docker-entrypoint.sh'], ['nginx', '-t']]);
   assert.equal(withArgs.env, [{ name: 'A', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);

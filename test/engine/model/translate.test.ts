@@ -89,11 +89,11 @@ test('~> ExtraHosts, Tmpfs, ShmSize, StopSignal, ExposedPorts', () => {
     { name: 'kapi-shm', emptyDir: { medium: 'Memory', sizeLimit: String(1 << 27) } },
   ]);
   const c = p.spec.containers[0];
-  assert.equal(c.volumeMounts.map((m: any) => m.mountPath), ['/run', '/x', '/dev/shm']);
+  assert.equal(c.volumeMounts?.map((m) => m.mountPath), ['/run', '/x', '/dev/shm']);
   assert.equal(c.lifecycle, { preStop: { exec: { command: ['/bin/sh', '-c', 'kill -3 1'] } } });
   assert.is(p.metadata.annotations['kuber-api.io/stop-signal'], 'SIGQUIT');
   const byPort = (a: any, b: any) => a.containerPort - b.containerPort;
-  assert.equal([...c.ports].sort(byPort), [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 80, protocol: 'TCP' }, { containerPort: 8080, protocol: 'TCP' }]);
+  assert.equal([...(c.ports ?? [])].sort(byPort), [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 80, protocol: 'TCP' }, { containerPort: 8080, protocol: 'TCP' }]);
   assert.is(pod({ Image: 'x', StopSignal: 'TERM' }).spec.containers[0].lifecycle, undefined);
   assert.is(tmpfsSize('size=1g'), 1024 ** 3);
   assert.is(tmpfsSize('mode=1777'), undefined);
