@@ -63,53 +63,13 @@ export async function serve(options: Options, backend: Backend, extra: { events?
 }
 
 export async function main(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(usage());
-    return;
-  }
-  if (argv.includes('--version') || argv.includes('-v')) {
-    process.stdout.write(`kuber-api ${VERSION} (Docker Engine API ${loadOptions([], {}).apiVersion})\n`);
-    return;
-  }
-  let options: Options;
-  try {
-    options = loadOptions(argv);
-  } catch (err) {
-    process.stderr.write(`kuber-api: ${(err as Error).message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
+  const options = commandLine(argv);
+  if (!options) return;
   const log = configureLogger(options.logLevel as LevelWithSilent);
-  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) {
-    process.stderr.write(`kuber-api: --image-pull-policy must be IfNotPresent, Always or Never\n`);
-    process.exitCode = 2;
-    return;
-  }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
   // It boots while the API already listens (engine/backend/lazy-backend.ts): calls wait for it.
   const events = new EventBus(options.eventsBufferSize);
-  // Loaded here, not at the top: the Kubernetes client takes seconds to import, and --help,
-  // --version and flag errors should not wait for it.
-  // The import starts once the listeners are up: under load, reading the client's many modules
-  // must not delay the socket.
-  let listened!: () => void;
-  const boot: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
-    bootKubeBackend(
-      {
-        kubeconfig: options.kubeconfig,
-        context: options.context,
-        namespace: options.namespace,
-        instanceId: options.instanceId,
-        stateDir: options.stateDir,
-        engine: {
-          events,
-          ...engineOptionsFrom(options, `kuber-api/${VERSION}`),
-        },
-      },
-      log,
-    ),
-  );
-  boot.catch(() => {}); // handled below, after listening
+  const { boot, listened } = bootLater(options, events, log);
   const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
@@ -121,14 +81,79 @@ export async function main(argv: string[]): Promise<void> {
   }
   for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}`);
   listened();
+  const shutdown = onSignals(options, running, boot, log);
+  try {
+    await boot;
+  } catch (err) {
+    if (shutdown.stopping) return;
+    shutdown.stopping = true;
+    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
+    await running.close(0);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  }
+}
 
-  let stopping = false;
+/** The options, or undefined when the command line was answered (--help, --version) or refused (exit code 2). */
+function commandLine(argv: string[]): Options | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage());
+    return undefined;
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`kuber-api ${VERSION} (Docker Engine API ${loadOptions([], {}).apiVersion})\n`);
+    return undefined;
+  }
+  let options: Options;
+  try {
+    options = loadOptions(argv);
+  } catch (err) {
+    process.stderr.write(`kuber-api: ${(err as Error).message}\n\n${usage()}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) {
+    process.stderr.write(`kuber-api: --image-pull-policy must be IfNotPresent, Always or Never\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  return options;
+}
+
+/**
+ * Boot the engine once `listened()` is called. The engine is loaded here, not at the top: the
+ * Kubernetes client takes seconds to import, and --help, --version and flag errors should not
+ * wait for it; the import starts once the listeners are up, so that under load reading the
+ * client's many modules does not delay the socket.
+ */
+function bootLater(options: Options, events: EventBus, log: Logger): { boot: Promise<Booted>; listened: () => void } {
+  let listened!: () => void;
+  const boot: Promise<Booted> = new Promise<void>((r) => (listened = r)).then(() => import('./engine/boot.js')).then(({ bootKubeBackend }) =>
+    bootKubeBackend(
+      {
+        kubeconfig: options.kubeconfig,
+        context: options.context,
+        namespace: options.namespace,
+        instanceId: options.instanceId,
+        stateDir: options.stateDir,
+        engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
+      },
+      log,
+    ),
+  );
+  boot.catch(() => {}); // handled by main, after listening
+  return { boot, listened };
+}
+
+/** SIGTERM/SIGINT: drain the listeners and streams (shutdownGraceMs), then the engine; a second signal exits at once. */
+function onSignals(options: Options, running: Running, boot: Promise<Booted>, log: Logger): { stopping: boolean } {
+  const state = { stopping: false };
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (state.stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    state.stopping = true;
     log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
     running.close(options.shutdownGraceMs).then(() => boot.then((b) => b.close(), () => {})).then(
       () => {
@@ -147,17 +172,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     );
   };
-  // (a second signal while draining exits at once)
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  try {
-    await boot;
-  } catch (err) {
-    if (stopping) return;
-    stopping = true;
-    log.fatal({ err }, `cannot reach Kubernetes: ${(err as Error).message}`);
-    await running.close(0);
-    process.exitCode = 1;
-    setTimeout(() => process.exit(1), 2000).unref();
-  }
+  return state;
 }
