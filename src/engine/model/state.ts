@@ -2,7 +2,8 @@
  * @module engine/model/state
  * Docker's container State from Kubernetes objects (pure): the record (what runs were made, the
  * last finished run, start errors, restart-policy state) and the Pod of the current run (its
- * container status: waiting/running/terminated, k8s-streams.md §4.2).
+ * container status: waiting/running/terminated, core/v1 ContainerState in kubernetes
+ * pkg/apis/core/types.go).
  *
  * - waiting (ContainerCreating, image pull...) -> "created" (moby reports "created" until the
  *   process runs), with Error set for Kubernetes' failure reasons; "restarting" while a

@@ -2,7 +2,8 @@
  * @module engine/model/views
  * The JSON shapes clients read (pure): `GET /containers/{id}/json` (moby api/types/container
  * InspectResponse) and the `GET /containers/json` summary (container.Summary), built from a
- * record, the Pod of its current run and the derived State. docker-wire.md §5 lists who reads what.
+ * record, the Pod of its current run and the derived State. Readers of these fields include
+ * docker/cli cli/command/formatter/container.go and compose v1 compose/container.py.
  */
 import type { ContainerRecord, DockerState } from './types.js';
 import { statusString, rfc3339ToNs } from './human.js';

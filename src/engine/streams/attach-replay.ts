@@ -2,7 +2,8 @@
  * @module engine/streams/attach-replay
  * Joining a container log replay to a live pods/attach stream without duplicating bytes (pure).
  *
- * A TTY attach made before `docker start` must show the terminal's first byte (docker-wire §1.7),
+ * A TTY attach made before `docker start` must show the terminal's first byte (dockerd attaches
+ * before the start: docker/cli cli/command/container/start.go),
  * but pods/attach only carries output produced after it was established. So the attach is opened
  * first and its output held back; then the log (everything the terminal printed so far) is read
  * and sent; then the held attach output is sent minus the bytes that the log already contained.

@@ -1,7 +1,9 @@
 /**
  * @module engine/streams/attach
- * Docker attach on Kubernetes (moby daemon/attach.go + container/stream/attach.go; docker-wire
- * §1, §2.1, §2.2; k8s-streams §1, §3). The design is in src/ARCHITECTURE.md, "Stream guarantees";
+ * Docker attach on Kubernetes (moby daemon/attach.go + container/stream/attach.go, the route in
+ * api/server/router/container/container_routes.go postContainersAttach; Kubernetes pods/attach
+ * through client-go tools/remotecommand, and pods/log). The design is in src/ARCHITECTURE.md,
+ * "Stream guarantees";
  * in short:
  *
  * - **Attach before the run** (what `docker run` and `docker start -a` do: the container is
@@ -226,7 +228,7 @@ export class AttachService {
    * A stdin-only pods/attach for a non-TTY container: client bytes -> channel 0 with backpressure
    * (src/stream InputPump); the client's half-close -> `[255,0]` with StdinOnce (the kubelet then
    * closes the container's stdin; the WebSocket stays until the container exits), or the end of
-   * the session without it. On v4 there is no stdin half-close (k8s-streams §1.7): stdin stays open.
+   * the session without it. On v4 there is no stdin half-close (the CLOSE signal is v5, KEP-4006): stdin stays open.
    */
   private stdinOnly(t: StreamTarget, pod: string, conn: ClientConn, signal: AbortSignal): { done: Promise<'end-session' | 'closed'>; stop(): void } {
     let stop: () => void = () => {};

@@ -1,7 +1,7 @@
 /**
  * @module engine/streams/exec-command
  * The argv that carries out a Docker exec on Kubernetes (pure). `pods/exec` takes an argv and
- * nothing else (k8s-streams.md §1.1): no environment, no working directory, no user. Docker's
+ * nothing else (core/v1 PodExecOptions): no environment, no working directory, no user. Docker's
  * exec has all three (moby api/types/container ExecOptions `Env`, `WorkingDir`, `User`), so when
  * they are set the command is wrapped in tools every Linux image with a shell has:
  *

@@ -5,8 +5,8 @@
  * that `GET /exec/{id}/json` answers as dockerd does (moby daemon/exec.go, api/types/backend
  * ExecInspect; the JSON shape checked against dockerd 26).
  *
- * Bounded: testcontainers' port check creates three execs every 100 ms per port (docker-wire
- * §2.11 step 11), so finished (and never started) instances are dropped `retentionMs` after they
+ * Bounded: testcontainers' port check creates execs every 100 ms per port
+ * (testcontainers-node packages/testcontainers/src/wait-strategies/utils/port-check.ts), so finished (and never started) instances are dropped `retentionMs` after they
  * ended (or were created), and the oldest finished ones go first when `maxEntries` is reached.
  * The sweep runs on insertion: no timers.
  */

@@ -1,7 +1,7 @@
 /**
  * @module engine/streams/exec
- * Docker exec on pods/exec (moby daemon/exec.go + router/container/exec.go; docker-wire §2.4,
- * §2.5, §5.3; k8s-streams §1).
+ * Docker exec on pods/exec (moby daemon/exec.go + api/server/router/container/exec.go; the
+ * channel protocol of client-go tools/remotecommand, read by stream/channel-reader.ts).
  *
  * - create: the container must be running (409 "container <id> is not running", moby
  *   getActiveContainer); the instance is kept in memory (exec-store.ts); event `exec_create: <cmd>`.
@@ -12,7 +12,7 @@
  *   carried by exec-command.ts. The client's half-close closes the process's stdin (v5 `[255,0]`)
  *   without a TTY, and ends the session with one (moby CopyStreams).
  * - The exit code comes from the channel-3 Status and is recorded **before** the client's stream is
- *   closed: clients inspect right after EOF (docker-wire §1.5). A process that could not be started
+ *   closed: clients inspect right after EOF (docker/cli cli/command/container/exec.go getExecExitStatus). A process that could not be started
  *   (an InternalError status: the runtime's "OCI runtime exec failed...") gets what dockerd gives:
  *   the message on the stream's stdout with "\r\n", ExitCode 126. A non-zero exit the runtime
  *   reports as such (126 "permission denied", 127 "not found") passes through.

@@ -1,6 +1,6 @@
 /**
  * @module engine/streams/logs
- * Docker container logs from pods/log (docker-wire §1.8, k8s-streams §3), for `GET
+ * Docker container logs from pods/log (moby daemon/logs.go; kubernetes pkg/registry/core/pod/rest/log.go), for `GET
  * /containers/{id}/logs` and for the output of an attach made before start.
  *
  * One Pod log becomes one Docker log stream:
@@ -368,7 +368,7 @@ export interface LogsHostOptions {
 /**
  * Resolve a container for `docker logs` (404 before any byte is sent) and say how to stream it:
  * a created container has an empty log; a run that is still coming up is waited for when
- * following (the response is already open: docker-wire §1.8), and read as it is otherwise; the
+ * following (the response head is already sent, as moby's logs route sends it first), and read as it is otherwise; the
  * current run's Pod is read until its container ends (moby: follow ends when the container stops).
  */
 export function containerLogs(host: StreamsHost, nameOrId: string, opts: LogsOptions, ho: LogsHostOptions): ContainerLogs {
