@@ -6,7 +6,7 @@
  * take their options from here, complete; none of them has defaults of its own.
  */
 import { DEFAULT_OPTIONS, type Options } from '../config.js';
-import type { CoreOptions } from './containers/core.js';
+import type { CoreOptions } from './core/engine-core.js';
 import type { EventBus } from './events/events.js';
 import type { ImageMetadataMode, ImageServiceOptions } from './images/service.js';
 import type { NetworkOptions } from './networks/networks.js';

@@ -19,7 +19,7 @@ import { isConflict, isNotFound } from '../kube/client.js';
 import { kubeError } from '../kube/errors.js';
 import type { KObject } from '../kube/cache.js';
 import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend/backend.js';
-import { ContainerIndex, type PodObject } from './containers/container-index.js';
+import { ContainerIndex, type PodObject } from './core/container-index.js';
 import { EventBus } from './events/events.js';
 import { selectContainers, type ListEntry } from './model/filters.js';
 import { podName } from './model/ids.js';

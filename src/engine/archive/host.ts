@@ -1,12 +1,12 @@
 /**
  * @module engine/archive/host
  * What `docker cp` needs from the engine (engine/kube-engine.ts provides it): the core
- * (containers/core.ts) for lookups, locks and events; the Pod's storage and the pull Secret for
+ * (core/engine-core.ts) for lookups, locks and events; the Pod's storage and the pull Secret for
  * the inspector Pod, which mounts what a run would.
  */
-import type { CoreOptions, EngineCore } from '../containers/core.js';
+import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 import type { ContainerRecord } from '../model/types.js';
-import type { PodStorage } from '../volumes/volume-pod.js';
+import type { PodStorage } from '../model/translate.js';
 
 export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
   readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number };

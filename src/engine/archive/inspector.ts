@@ -21,8 +21,8 @@ import { shortId } from '../model/ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import { CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerRecord } from '../model/types.js';
-import type { PodStorage } from '../volumes/volume-pod.js';
-import type { PodObject } from '../containers/container-index.js';
+import type { PodStorage } from '../model/translate.js';
+import type { PodObject } from '../core/container-index.js';
 import type { ContainerArchive, PathStat } from '../backend/archive.js';
 
 const TOOLS_VOLUME = 'kapi-tools';

@@ -1,18 +1,18 @@
 /**
  * @module engine/containers/host
  * What the container lifecycle (create.ts, start.ts, stop.ts, wait.ts, top.ts, monitor.ts) needs
- * from the engine that composes it (engine/kube-engine.ts): the core (containers/core.ts), the
+ * from the engine that composes it (engine/kube-engine.ts): the core (core/engine-core.ts), the
  * Pod and record contexts, and the few calls into the other wings a run makes (image defaults,
  * network names, published ports, the inspector Pod, the Pod's storage).
  */
 import type { ContainerRecord } from '../model/types.js';
 import type { PodContext } from '../model/translate.js';
 import type { RecordContext } from '../model/record.js';
-import type { PodStorage } from '../volumes/volume-pod.js';
+import type { PodStorage } from '../model/translate.js';
 import type { ImageService } from '../images/service.js';
 import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
-import type { CoreOptions, EngineCore } from './core.js';
+import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {

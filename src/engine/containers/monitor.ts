@@ -12,7 +12,7 @@
  * finishes what was pending (AutoRemove, restarts).
  */
 import type { MonitorHost } from './host.js';
-import type { PodObject } from './container-index.js';
+import type { PodObject } from '../core/container-index.js';
 import { giveUpMs, health, mainStatus, runSummary, START_FAILED } from '../model/state.js';
 import { healthTiming, readinessProbe } from '../model/translate.js';
 import type { ContainerRecord, RunSummary } from '../model/types.js';

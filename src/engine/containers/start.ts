@@ -10,7 +10,7 @@
  */
 import { notFound, notModified, systemError } from '../../errors.js';
 import { isAlreadyExists, KubeApiError } from '../../kube/client.js';
-import type { PodObject } from './container-index.js';
+import type { PodObject } from '../core/container-index.js';
 import { podName } from '../model/ids.js';
 import { ANN_ID, ANN_RUN } from '../model/record.js';
 import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode } from '../model/state.js';

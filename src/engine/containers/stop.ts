@@ -8,7 +8,7 @@
  */
 import { conflict, invalid, notFound, notModified, systemError, EngineError } from '../../errors.js';
 import { isNotFound } from '../../kube/client.js';
-import type { PodObject } from './container-index.js';
+import type { PodObject } from '../core/container-index.js';
 import { execRun } from './exec-run.js';
 import { signalName, signalNumber } from '../model/signals.js';
 import { mainStatus } from '../model/state.js';

@@ -13,6 +13,7 @@
  * derived from its reference and no config, and containers made from it get the create body only.
  */
 import { createHash } from 'node:crypto';
+import { recordedId } from '../model/image-names.js';
 import type { Kube } from '../../kube/index.js';
 import type { KObject, WatchCache } from '../../kube/cache.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
@@ -92,10 +93,7 @@ export function imageSelector(instance: string): string {
   return `${LABEL_INSTANCE}=${instance},${LABEL_KIND}=image`;
 }
 
-/** A stable ID for an image known only by its reference (no config could be read). */
-export function recordedId(normalisedRef: string): string {
-  return `sha256:${createHash('sha256').update(normalisedRef).digest('hex')}`;
-}
+export { recordedId };
 
 export function decodeImage(cm: KObject): ImageEntry | undefined {
   const a = cm.metadata.annotations ?? {};

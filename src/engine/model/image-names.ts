@@ -4,7 +4,7 @@
  * family itself lives in engine/images/service.ts (registry-backed metadata kept in Kubernetes).
  */
 import { normaliseRef, familiarRef } from './image-ref.js';
-import { recordedId } from '../images/store.js';
+import { createHash } from 'node:crypto';
 
 /** `busybox` -> `docker.io/library/busybox:latest` (distribution/reference ParseNormalizedNamed). */
 export function normaliseImage(ref: string): string {
@@ -49,4 +49,9 @@ export function imageMatches(filter: string, ref: string, id: string = imageId(r
   // Without an image graph, "made from" means "made from this very reference" (busybox ==
   // busybox:latest == docker.io/library/busybox:latest).
   return normaliseImage(f) === normaliseImage(ref);
+}
+
+/** A stable ID for an image known only by its reference (no config could be read). */
+export function recordedId(normalisedRef: string): string {
+  return `sha256:${createHash('sha256').update(normalisedRef).digest('hex')}`;
 }

@@ -30,7 +30,6 @@ import {
   ANN_ID, ANN_LABELS, ANN_NAME, ANN_RUN, ANN_STOP_SIGNAL, LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY,
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
-import type { PodStorage } from '../volumes/volume-pod.js';
 import type { V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
@@ -189,6 +188,14 @@ export function validateCreate(body: CreateBody): string[] {
   if (hc.Init) warnings.push('kuber-api: --init has no Kubernetes equivalent; the command runs as PID 1');
   if (body.Domainname) warnings.push('kuber-api: Domainname is ignored on Kubernetes');
   return warnings;
+}
+
+/** What a container's storage adds to its Pod (engine/volumes/volume-pod.ts computes it). */
+export interface PodStorage {
+  volumes: V1Volume[];
+  /** volumeMounts of the main container. */
+  mounts: V1VolumeMount[];
+  initContainers: V1Container[];
 }
 
 export interface PodInput {

@@ -4,7 +4,7 @@
  * handle, the container index, events, the per-container lock and states. Nothing else: the
  * network wing never reaches into the lifecycle.
  */
-import type { EngineCore } from '../containers/core.js';
+import type { EngineCore } from '../core/engine-core.js';
 
 export type NetworkHost = Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'events' | 'withLock' | 'stateOf'>;
 

@@ -25,7 +25,7 @@ import type { NetworkHost } from './host.js';
 import { newId } from '../model/ids.js';
 import { nowRfc3339Nano } from '../model/human.js';
 import type { ContainerRecord, CreateBody } from '../model/types.js';
-import type { PodObject } from '../containers/container-index.js';
+import type { PodObject } from '../core/container-index.js';
 import { mainStatus } from '../model/state.js';
 import { versionLess } from '../model/api-version.js';
 import {

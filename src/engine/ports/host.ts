@@ -4,6 +4,6 @@
  * index (to follow each container's runs), states, the WebSocket dialer for pods/portforward, and
  * the bridge gateway address.
  */
-import type { EngineCore } from '../containers/core.js';
+import type { EngineCore } from '../core/engine-core.js';
 
 export type PortsHost = Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'stateOf'>;

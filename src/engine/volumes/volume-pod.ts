@@ -5,15 +5,10 @@
  * and the Docker volumes/tmpfs mounts of the create body (engine/volume-spec.ts). translate.ts
  * appends the result to the Pod it builds; this is the one seam between them.
  */
-import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { PodStorage } from '../model/translate.js';
 import { stagedMounts, stagingPodParts, STAGE_VOLUME, type StagedManifest, type StagedSource } from '../archive/plan.js';
 
-export interface PodStorage {
-  volumes: V1Volume[];
-  /** volumeMounts of the main container. */
-  mounts: V1VolumeMount[];
-  initContainers: V1Container[];
-}
+export type { PodStorage };
 
 export const NO_STORAGE: PodStorage = Object.freeze({ volumes: [], mounts: [], initContainers: [] }) as PodStorage;
 

@@ -1,10 +1,11 @@
 /**
- * @module engine/containers/core
+ * @module engine/core/engine-core
  * What every wing may ask of the engine that holds the containers: the Kubernetes handle, the
  * container index (watch caches of records and Pods), the event bus, the per-container lock and
  * the record's compare-and-swap. engine/kube-engine.ts provides it; the wings' host interfaces
  * (containers/host.ts, networks/host.ts, ports/host.ts, archive/host.ts) pick from it, so that no
- * wing imports the composition root.
+ * wing imports the composition root. With the container index beside it, this folder is what the
+ * wings share: they import it, it imports no wing.
  */
 import type { Logger } from '../../log.js';
 import type { Kube } from '../../kube/index.js';

@@ -1,5 +1,5 @@
 /**
- * @module engine/containers/container-index
+ * @module engine/core/container-index
  * The engine's view of Kubernetes: two watch caches (our records and our Pods, both selected by
  * the instance label) indexed by container ID and name, with moby's lookup rules and waiters that
  * re-evaluate on every change. Nothing here is authoritative: it is rebuilt from the caches after
