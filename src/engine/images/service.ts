@@ -104,6 +104,8 @@ export interface ImageHost {
 
 /** Large configs (long histories) are trimmed to fit a ConfigMap (1 MiB). */
 const MAX_STORED_CONFIG = 900 * 1024;
+/** Failed lookups remembered (the oldest forgotten first): a bound on memory, not on behaviour. */
+const MAX_REMEMBERED_FAILURES = 10_000;
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -428,7 +430,7 @@ export class ImageService {
     if (this.opts.failureTtlMs <= 0) return;
     const key = err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref);
     this.failures.set(key, { until: Date.now() + this.opts.failureTtlMs, ...(err ? { err } : {}) });
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+    if (this.failures.size > MAX_REMEMBERED_FAILURES) this.failures.delete(this.failures.keys().next().value!);
   }
 
   // ------------------------------------------------------------------ login

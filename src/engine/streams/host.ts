@@ -40,7 +40,7 @@ export interface StreamsHost {
   };
   readonly events: { container(src: { id: string; name: string; image: string; labels: Record<string, string> }, action: string, extra?: Record<string, string>): unknown };
   eventSource(rec: ContainerRecord): { id: string; name: string; image: string; labels: Record<string, string> };
-  /** Delay the container's AutoRemove until `release()` (engine: at most 30 s). */
+  /** Delay the container's AutoRemove until `release()` (at most --auto-remove-hold-ms). */
   holdAutoRemove?(id: string): () => void;
 }
 

@@ -39,6 +39,8 @@ const MAX_MANIFEST_BYTES = 4 << 20;
 /** Image configs are small JSON documents; a ConfigMap holds at most 1 MiB. */
 const MAX_CONFIG_BYTES = 8 << 20;
 const MAX_REDIRECTS = 5;
+/** Registry auth answers (the /v2/ probe, token responses) are small JSON documents. */
+const MAX_AUTH_BYTES = 1 << 20;
 
 export interface Platform {
   os: string;
@@ -274,7 +276,7 @@ export class RegistryClient {
   async login(domain: string, auth: RegistryAuth): Promise<void> {
     const endpoint = `https://${registryHost({ domain, path: '' })}`;
     const where = `Get "${endpoint}/v2/"`;
-    const first = await this.get(endpoint, '/v2/', {}, 1 << 20);
+    const first = await this.get(endpoint, '/v2/', {}, MAX_AUTH_BYTES);
     if (first.status === 200) return;
     if (first.status !== 401) throw new RegistryError('protocol', `${where}: unexpected status ${first.status}`, first.status);
     const challenges = parseChallenges(headerValue(first.headers['www-authenticate']));
@@ -288,7 +290,7 @@ export class RegistryClient {
         throw err;
       }
     } else authorization = basicHeader(auth);
-    const second = authorization ? await this.get(endpoint, '/v2/', { Authorization: authorization }, 1 << 20) : first;
+    const second = authorization ? await this.get(endpoint, '/v2/', { Authorization: authorization }, MAX_AUTH_BYTES) : first;
     if (second.status !== 200) throw new RegistryError('unauthorized', `${where}: unauthorized: ${second.status === 401 ? 'incorrect username or password' : `HTTP ${second.status}`}`, second.status);
   }
 
@@ -298,12 +300,12 @@ export class RegistryClient {
     let r: HttpAnswer;
     if (auth?.identitytoken) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, client_id: 'kuber-api', ...(scope ? { scope } : {}), ...(service ? { service } : {}) });
-      r = await this.send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded' }, 1 << 20, Buffer.from(form.toString()));
+      r = await this.send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded' }, MAX_AUTH_BYTES, Buffer.from(form.toString()));
     } else {
       if (service) url.searchParams.set('service', service);
       if (scope) url.searchParams.set('scope', scope);
       const basic = auth ? basicHeader(auth) : undefined;
-      r = await this.send('GET', url, basic ? { Authorization: basic } : {}, 1 << 20);
+      r = await this.send('GET', url, basic ? { Authorization: basic } : {}, MAX_AUTH_BYTES);
     }
     if (r.status !== 200) {
       let detail = r.body.toString('utf8').trim();
