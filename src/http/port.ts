@@ -2,13 +2,13 @@
  * @module http/port
  * What a {@link Request} and {@link Response} need from the connection that carries them. The
  * connection implements it; keeping it an interface keeps request.ts and response.ts free of the
- * connection's state machine (and testable on their own).
+ * connection's state machine (and testable on their own). The request and response are passed
+ * back as `object` (the caller's own Request/Response), so that this file imports neither of them:
+ * request.ts and response.ts import the port, not the reverse.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { Hijacked } from './hijack.js';
-import type { Response } from './response.js';
-import type { Request } from './request.js';
 
 export interface ConnectionPort {
   readonly socket: Socket;
@@ -17,13 +17,13 @@ export interface ConnectionPort {
   logs(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
   readonly maxBodyBytes: number;
   /** The body's reader wants more bytes: lift body backpressure (and send `100 Continue` once). */
-  bodyWanted(req: Request): void;
+  bodyWanted(req: object): void;
   /** The connection must not be reused after the current response (e.g. an unread oversized body). */
   closeAfterResponse(): void;
   /** The `Connection:` header line for this response's head ('' when none is needed). */
-  connectionHeader(res: Response): string;
+  connectionHeader(res: object): string;
   /** The response is completely written (head and body). */
-  responseDone(res: Response): void;
+  responseDone(res: object): void;
   /** Take the socket over for a raw stream; `head` is written first, in its own write. */
-  hijack(res: Response, head: string): Hijacked;
+  hijack(res: object, head: string): Hijacked;
 }
