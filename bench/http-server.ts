@@ -26,7 +26,7 @@ async function serve(kind: string, path: string): Promise<void> {
   if (kind === 'kuber') {
     const { loadOptions } = await import('../src/config.js');
     const { serve: start } = await import('../src/main.js');
-    const { NoClusterBackend } = await import('../src/engine/no-cluster.js');
+    const { NoClusterBackend } = await import('../src/engine/backend/no-cluster.js');
     const { pino } = await import('pino');
     await start(loadOptions([], {}, { hosts: [`unix://${path}`] }), new NoClusterBackend(), { log: pino({ level: 'silent' }) });
   } else {

@@ -105,6 +105,24 @@ export interface Options {
   readonly installPrereqs: boolean;
   /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
   readonly logFormat: string;
+  /** Docker events kept for `since` replays. */
+  readonly eventsBufferSize: number;
+  /** `--rm`: AutoRemove waits at most this long for an attach or log stream to deliver the last output (ms). */
+  readonly autoRemoveHoldMs: number;
+  /** The restart policy's longest delay between runs (ms; moby restartmanager: 1 minute). */
+  readonly restartMaxBackoffMs: number;
+  /** Commands the engine runs in a container (docker top, signals as `kill -<n> 1`) are given up after this long (ms). */
+  readonly execCommandTimeoutMs: number;
+  /** Output of such a command kept (docker top's table), in characters. */
+  readonly execCommandMaxOutput: number;
+  /** docker cp into a running container: archive bytes buffered on the exec WebSocket before the client is paused. */
+  readonly archiveExecHighWaterBytes: number;
+  /** Published ports, auto mode: a direct dial slower than this counts as "pod IPs unreachable" (ms). */
+  readonly publishConnectTimeoutMs: number;
+  /** Published ports over pods/portforward: client bytes kept to replay on a retry, until the container's first byte. */
+  readonly publishReplayBytes: number;
+  /** Published ports over pods/portforward: the client is paused while the WebSocket buffers more than this. */
+  readonly publishWsHighWaterBytes: number;
 }
 
 /**
@@ -187,6 +205,15 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Images', key: 'imageLookupTimeoutMs', flag: 'image-lookup-timeout-ms', env: 'KUBER_API_IMAGE_LOOKUP_TIMEOUT_MS', kind: 'int', def: 5_000, help: 'docker create of an image without a known config waits this long for its registry, then goes on without it' },
   { group: 'Images', key: 'imageCacheTtlMs', flag: 'image-cache-ttl-ms', env: 'KUBER_API_IMAGE_CACHE_TTL_MS', kind: 'int', def: 3_600_000, help: 'image configs older than this are re-read from the registry at the next create (0 = never)' },
   { group: 'Images', key: 'imageFailureTtlMs', flag: 'image-failure-ttl-ms', env: 'KUBER_API_IMAGE_FAILURE_TTL_MS', kind: 'int', def: 60_000, help: 'a registry lookup that failed at create is not retried for this long' },
+  { group: 'Requests and lifecycle', key: 'eventsBufferSize', flag: 'events-buffer-size', env: 'KUBER_API_EVENTS_BUFFER_SIZE', kind: 'int', def: 1024, help: 'docker events kept for --since replays' },
+  { group: 'Containers', key: 'autoRemoveHoldMs', flag: 'auto-remove-hold-ms', env: 'KUBER_API_AUTO_REMOVE_HOLD_MS', kind: 'int', def: 30_000, help: 'docker run --rm: removal waits at most this long for attach/log streams to deliver the last output' },
+  { group: 'Containers', key: 'restartMaxBackoffMs', flag: 'restart-max-backoff-ms', env: 'KUBER_API_RESTART_MAX_BACKOFF_MS', kind: 'int', def: 60_000, help: 'restart policies: longest delay between two runs (dockerd: 1 minute)' },
+  { group: 'Containers', key: 'execCommandTimeoutMs', flag: 'exec-command-timeout-ms', env: 'KUBER_API_EXEC_COMMAND_TIMEOUT_MS', kind: 'int', def: 10_000, help: 'docker top and in-container signals (kill -<n> 1): how long the command may run' },
+  { group: 'Containers', key: 'execCommandMaxOutput', flag: 'exec-command-max-output', env: 'KUBER_API_EXEC_COMMAND_MAX_OUTPUT', kind: 'int', def: 1 << 20, help: 'docker top and in-container signals: output kept (characters)' },
+  { group: 'Containers', key: 'archiveExecHighWaterBytes', flag: 'archive-exec-high-water-bytes', env: 'KUBER_API_ARCHIVE_EXEC_HIGH_WATER_BYTES', kind: 'bytes', def: 1 << 20, help: 'docker cp into a running container: bytes buffered on the exec WebSocket before the client is paused' },
+  { group: 'Ports and networks', key: 'publishConnectTimeoutMs', flag: 'publish-connect-timeout-ms', env: 'KUBER_API_PUBLISH_CONNECT_TIMEOUT_MS', kind: 'int', def: 3_000, help: 'published ports, auto mode: a direct dial slower than this switches to pods/portforward' },
+  { group: 'Ports and networks', key: 'publishReplayBytes', flag: 'publish-replay-bytes', env: 'KUBER_API_PUBLISH_REPLAY_BYTES', kind: 'bytes', def: 256 << 10, help: 'published ports over pods/portforward: client bytes kept to replay on a retry' },
+  { group: 'Ports and networks', key: 'publishWsHighWaterBytes', flag: 'publish-ws-high-water-bytes', env: 'KUBER_API_PUBLISH_WS_HIGH_WATER_BYTES', kind: 'bytes', def: 256 << 10, help: 'published ports over pods/portforward: the client is paused while the WebSocket buffers more than this' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

@@ -14,10 +14,11 @@ import { DEFAULT_SOCKET_GROUP, socketGid } from './http/unix-group.js';
 import { exposureProblem, tlsFromOptions } from './exposure.js';
 import { createApi } from './api/index.js';
 import type { ApiContext, EventsSource } from './api/context.js';
-import type { Backend } from './engine/backend.js';
+import type { Backend } from './engine/backend/backend.js';
 import type { Booted } from './engine/boot.js';
-import { EventBus } from './engine/events.js';
-import { lazyBackend } from './engine/lazy-backend.js';
+import { EventBus } from './engine/events/events.js';
+import { engineOptionsFrom } from './engine/engine-options.js';
+import { lazyBackend } from './engine/backend/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -108,8 +109,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // The Kubernetes backend: the kubeconfig's cluster, in-cluster config, or the embedded kube-sim.
-  // It boots while the API already listens (engine/lazy-backend.ts): calls wait for it.
-  const events = new EventBus();
+  // It boots while the API already listens (engine/backend/lazy-backend.ts): calls wait for it.
+  const events = new EventBus(options.eventsBufferSize);
   const { boot, startup, listened } = bootWithDeadline(options, events, log);
   const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
@@ -171,7 +172,7 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
           signal: startup.signal,
-          engine: engineOptions(options, events),
+          engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
         },
         log,
       ),
@@ -230,31 +231,4 @@ function handleSignals(options: Options, log: Logger, running: Running, boot: Pr
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-}
-
-/** The engine's options from the CLI options. */
-function engineOptions(options: Options, events: EventBus): NonNullable<import('./engine/boot.js').BootOptions['engine']> {
-  return {
-    events,
-    startTimeoutMs: options.startTimeoutMs,
-    killGraceSeconds: options.killGraceSeconds,
-    imagePullPolicy: options.imagePullPolicy as 'IfNotPresent',
-    archiveMaxBytes: options.archiveMaxBytes,
-    archiveMaxFiles: options.archiveMaxFiles,
-    helperImage: options.helperImage,
-    inspectorIdleMs: options.inspectorIdleMs,
-    streams: { logMergeHoldMs: options.logMergeHoldMs, attachReplayBytes: options.attachReplayBytes, execRetentionMs: options.execRetentionMs, maxExecs: options.maxExecs },
-    network: { isolation: options.networkPolicies === 'true' },
-    publish: { addresses: options.publishAddresses, forward: { mode: options.portMode as 'auto', dialRetryMs: options.publishDialTimeoutMs } },
-    images: {
-      mode: options.imageMetadata as 'best-effort',
-      mirrors: options.registryMirrors,
-      insecure: options.insecureRegistries,
-      registryTimeoutMs: options.registryTimeoutMs,
-      lookupTimeoutMs: options.imageLookupTimeoutMs,
-      cacheTtlMs: options.imageCacheTtlMs,
-      failureTtlMs: options.imageFailureTtlMs,
-      userAgent: `kuber-api/${VERSION}`,
-    },
-  };
 }

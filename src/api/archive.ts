@@ -12,7 +12,7 @@ import type { Writable } from 'node:stream';
 import { invalid } from '../errors.js';
 import { boolValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';
-import { encodePathStat } from '../engine/archive-stat.js';
+import { encodePathStat } from '../engine/archive/stat.js';
 import type { ApiContext } from './context.js';
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';

@@ -7,12 +7,12 @@
  * `multiplexed-stream` (non-TTY, API >= 1.42) or `raw-stream`, or 200 raw-stream without an
  * upgrade, and the engine streams over it.
  */
-import type { AttachOptions } from '../engine/streams.js';
 import { invalid } from '../errors.js';
 import type { Request, Response } from '../http/index.js';
 import { boolValue, stringValue } from '../router/query.js';
 import { versionAtLeast } from '../router/version.js';
 import type { ApiContext } from './context.js';
+import type { AttachOptions } from '../engine/backend/streams.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';

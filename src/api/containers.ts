@@ -7,7 +7,7 @@
  * The streaming routes (attach, logs, exec, resize) are not here yet: they answer 501 "not
  * implemented yet" from src/api/index.ts until the streaming work adds them.
  */
-import type { ListOptions, WaitCondition } from '../engine/backend.js';
+import type { ListOptions, WaitCondition } from '../engine/backend/backend.js';
 import { invalid, notImplemented } from '../errors.js';
 import { boolValue, filtersOf, intValue, stringValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';

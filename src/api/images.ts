@@ -12,8 +12,8 @@ import { invalid, notImplemented, statusFromError } from '../errors.js';
 import { boolValue, filtersOf, stringValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';
 import type { ApiContext } from './context.js';
-import { authFromObject, decodeRegistryAuth } from '../engine/registry-auth.js';
-import type { ProgressMessage } from '../engine/backend.js';
+import { authFromObject, decodeRegistryAuth } from '../engine/images/registry/auth.js';
+import type { ProgressMessage } from '../engine/backend/backend.js';
 
 const nameOf = (req: Request) => req.params['name'] ?? '';
 

@@ -6,11 +6,11 @@
  * testcontainers starts its log wait only then), chunked, `multiplexed-stream` for a non-TTY
  * container from API 1.42 on (raw-stream otherwise), and the log as the engine streams it.
  */
-import type { LogsOptions } from '../engine/streams.js';
 import type { Request, Response } from '../http/index.js';
 import { boolValue, stringValue } from '../router/query.js';
 import type { ApiContext } from './context.js';
 import { streamContentType } from './attach.js';
+import type { LogsOptions } from '../engine/backend/streams.js';
 
 /** moby: a tail that is not an integer (`all`) or is negative means every line. */
 export function tailParam(q: URLSearchParams): number | undefined {

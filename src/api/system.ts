@@ -13,7 +13,7 @@ import type { Writable } from 'node:stream';
 import { filtersOf, timestampValue } from '../router/query.js';
 import { versionLess } from '../router/version.js';
 import { invalid } from '../errors.js';
-import type { SystemInfo } from '../engine/backend.js';
+import type { SystemInfo } from '../engine/backend/backend.js';
 import type { ApiContext, DockerEvent } from './context.js';
 import type { Request, Response } from '../http/index.js';
 

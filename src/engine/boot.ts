@@ -15,7 +15,7 @@ import { preflight } from '../kube/preflight.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
-import { sanitiseLabelValue } from './ids.js';
+import { sanitiseLabelValue } from './model/ids.js';
 
 export interface BootOptions {
   kubeconfig?: string;

@@ -8,46 +8,48 @@
  * read from the watch caches (engine/container-index) and derived by engine/state; writes go to
  * Kubernetes first, with the record's resourceVersion as a precondition. Lifecycle operations on
  * one container are serialised; watch events drive start/die/health events, AutoRemove and the
- * restart policy (engine/monitor.ts), so that a container that exits on its own is seen exiting.
- * The lifecycle lives in engine/lifecycle-create.ts (create, rename, rm, prune), lifecycle-start.ts
+ * restart policy (engine/containers/monitor.ts), so that a container that exits on its own is seen exiting.
+ * The lifecycle lives in engine/containers/create.ts (create, rename, rm, prune), lifecycle-start.ts
  * (start, runs), lifecycle-stop.ts (stop, kill, restart), wait.ts and top.ts.
  */
-import { systemError, unavailable, notFound, EngineError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { Kube } from '../kube/index.js';
-import { isConflict, isNotFound, KubeApiError } from '../kube/client.js';
+import { isConflict, isNotFound } from '../kube/client.js';
+import { kubeError } from '../kube/errors.js';
 import type { KObject } from '../kube/cache.js';
-import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend.js';
-import { ContainerIndex, type PodObject } from './container-index.js';
-import { EventBus } from './events.js';
-import { selectContainers, type ListEntry } from './filters.js';
-import { podName } from './ids.js';
-import { decodeRecord, selectorFor, statePatch, type RecordContext } from './record.js';
-import { dockerState } from './state.js';
-import { CONTAINER_NAME, type PodContext } from './translate.js';
-import type { ContainerRecord, DockerState, RecordState } from './types.js';
-import { inspectView, summaryView } from './views.js';
-import { Monitor } from './monitor.js';
-import { imageId as imageIdOf } from './images.js';
-import { DEFAULT_IMAGE_OPTIONS, ImageService, type ImageUser, type ProgressMessage, type PullOptions } from './image-service.js';
-import { ImageStore } from './image-store.js';
-import { RegistryCredentials } from './registry-credentials.js';
-import type { RegistryAuth } from './registry-auth.js';
-import { ArchiveService, type ContainerArchive, type PutArchiveOptions } from './archive.js';
-import { ArchiveStage, stagedSources } from './archive-stage.js';
-import { Inspector } from './archive-inspector.js';
-import { podStorage, type PodStorage } from './volume-pod.js';
-import type { PathStat } from './archive-stat.js';
-import { DEFAULT_NETWORK_OPTIONS, NetworkManager } from './networks.js';
-import { DEFAULT_PUBLISH_OPTIONS, PortPublisher } from './ports-publisher.js';
-import { inspectPorts, listPorts } from './ports.js';
-import { ContainerCreator } from './lifecycle-create.js';
-import { ContainerStarter } from './lifecycle-start.js';
-import { ContainerStopper } from './lifecycle-stop.js';
-import { waitContainer } from './wait.js';
-import { topContainer } from './top.js';
-import { DEFAULT_ENGINE_OPTIONS, type ContainerTarget, type EngineOptions } from './engine-options.js';
-import { DEFAULT_STREAMS_OPTIONS, Streams, type AttachOptions, type AttachStart, type ContainerLogs, type ExecStart, type ExecStartOptions, type LogsOptions } from './streams.js';
+import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend/backend.js';
+import { ContainerIndex, type PodObject } from './core/container-index.js';
+import { EventBus } from './events/events.js';
+import { selectContainers, type ListEntry } from './model/filters.js';
+import { podName } from './model/ids.js';
+import { decodeRecord, selectorFor, statePatch, type RecordContext } from './model/record.js';
+import { dockerState } from './model/state.js';
+import { CONTAINER_NAME, type PodContext } from './model/translate.js';
+import type { ContainerRecord, DockerState, RecordState } from './model/types.js';
+import { inspectView, summaryView } from './model/views.js';
+import { Monitor } from './containers/monitor.js';
+import { imageId as imageIdOf } from './model/image-names.js';
+import { ImageService, type ImageUser } from './images/service.js';
+import { ImageStore } from './images/store.js';
+import { RegistryCredentials } from './images/registry/credentials.js';
+import { ArchiveService } from './archive/archive.js';
+import { ArchiveStage, stagedSources } from './archive/stage.js';
+import { Inspector } from './archive/inspector.js';
+import { podStorage, type PodStorage } from './volumes/volume-pod.js';
+import { NetworkManager } from './networks/networks.js';
+import { PortPublisher } from './ports/publisher.js';
+import { inspectPorts, listPorts } from './ports/ports.js';
+import { ContainerCreator } from './containers/create.js';
+import { ContainerStarter } from './containers/start.js';
+import { ContainerStopper } from './containers/stop.js';
+import { waitContainer } from './containers/wait.js';
+import { topContainer } from './containers/top.js';
+import { resolveEngineOptions, type ContainerTarget, type EngineOptions, type EngineOptionsInput } from './engine-options.js';
+import { Streams } from './streams/streams.js';
+import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
+import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
+import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -55,7 +57,7 @@ export class KubeEngine implements Backend {
   readonly events: EventBus;
   readonly index: ContainerIndex;
   readonly log: Logger;
-  /** Watch-driven events, AutoRemove and the restart policy (engine/monitor.ts). */
+  /** Watch-driven events, AutoRemove and the restart policy (engine/containers/monitor.ts). */
   readonly monitor: Monitor;
   /** The container lifecycle: create/rename/rm/prune, start and runs, stop/kill/restart. */
   readonly creator: ContainerCreator;
@@ -65,23 +67,23 @@ export class KubeEngine implements Backend {
   readonly images: ImageService;
   /** `docker login` / authenticated pull credentials, kept in a Secret the Pods name in imagePullSecrets. */
   private readonly registryCredentials: RegistryCredentials;
-  /** attach, exec, logs (engine/streams.ts). */
+  /** attach, exec, logs (engine/streams/streams.ts). */
   readonly streams: Streams;
-  /** docker cp (engine/archive.ts); archives copied before start (engine/archive-stage.ts). */
+  /** docker cp (engine/archive/archive.ts); archives copied before start (engine/archive/stage.ts). */
   readonly archives: ArchiveService;
   readonly archiveStage: ArchiveStage;
   readonly inspector: Inspector;
-  /** Docker networks and DNS (engine/networks.ts). */
+  /** Docker networks and DNS (engine/networks/networks.ts). */
   readonly networks: NetworkManager;
-  /** Published ports (engine/ports-publisher.ts). */
+  /** Published ports (engine/ports/publisher.ts). */
   readonly ports: PortPublisher;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
 
-  constructor(kube: Kube, opts: Partial<EngineOptions> & { instance: string }, log?: Logger) {
+  constructor(kube: Kube, opts: EngineOptionsInput, log?: Logger) {
     this.kube = kube;
-    this.opts = { ...DEFAULT_ENGINE_OPTIONS, ...opts };
+    this.opts = resolveEngineOptions(opts);
     this.log = log ?? childLogger({ component: 'engine' });
     this.events = this.opts.events ?? new EventBus(this.opts.eventsBufferSize);
     const selector = selectorFor(this.opts.instance);
@@ -101,12 +103,11 @@ export class KubeEngine implements Backend {
         credentials: (domain) => this.registryCredentials.credentials(domain),
         rememberCredentials: (domain, auth) => this.registryCredentials.remember(domain, auth),
       },
-      { ...DEFAULT_IMAGE_OPTIONS, ...this.opts.images },
+      this.opts.images,
     );
-    this.streams = new Streams(this, { ...DEFAULT_STREAMS_OPTIONS, ...this.opts.streams }, this.log);
-    this.networks = new NetworkManager(this, { ...DEFAULT_NETWORK_OPTIONS, ...this.opts.network }, this.log.child({ component: 'networks' }));
-    const pub = this.opts.publish ?? {};
-    this.ports = new PortPublisher(this, { ...DEFAULT_PUBLISH_OPTIONS, ...pub, forward: { ...DEFAULT_PUBLISH_OPTIONS.forward, ...pub.forward } }, this.log.child({ component: 'ports' }));
+    this.streams = new Streams(this, this.opts.streams, this.log);
+    this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
+    this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
     this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
     this.archives.stager = this.archiveStage;
@@ -119,13 +120,13 @@ export class KubeEngine implements Backend {
     return this.registryCredentials.secretName();
   }
 
-  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volume-pod.ts). */
+  /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volumes/volume-pod.ts). */
   async podStorage(rec: ContainerRecord): Promise<PodStorage> {
     const manifest = this.archiveStage.manifest(rec);
     return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy });
   }
 
-  // ------------------------------------------------------------------ docker cp (engine/archive.ts)
+  // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
 
   statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
     return this.archives.statContainerPath(nameOrId, path);
@@ -137,7 +138,7 @@ export class KubeEngine implements Backend {
     return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
-  // ------------------------------------------------------------------ attach / exec / logs (engine/streams.ts)
+  // ------------------------------------------------------------------ attach / exec / logs (engine/streams/streams.ts)
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
     return this.streams.attachContainer(nameOrId, opts);
@@ -177,7 +178,7 @@ export class KubeEngine implements Backend {
     this.images.store.stop();
   }
 
-  // ------------------------------------------------------------------ networks (engine/networks.ts)
+  // ------------------------------------------------------------------ networks (engine/networks/networks.ts)
 
   createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
     return this.networks.createNetwork(body);
@@ -364,7 +365,7 @@ export class KubeEngine implements Backend {
    * attach or log stream still delivering a finished container's last output calls this, so that
    * `docker run --rm` does not lose output to the Pod's deletion.
    */
-  holdAutoRemove(id: string, maxMs = 30_000): () => void {
+  holdAutoRemove(id: string, maxMs = this.opts.autoRemoveHoldMs): () => void {
     let release!: () => void;
     const p = new Promise<void>((r) => {
       const t = setTimeout(r, maxMs);
@@ -411,7 +412,7 @@ export class KubeEngine implements Backend {
   startContainer(nameOrId: string): Promise<void> {
     return this.starter.startContainer(nameOrId);
   }
-  /** Make the next run (also used by the restart policy, engine/monitor.ts). */
+  /** Make the next run (also used by the restart policy, engine/containers/monitor.ts). */
   launchRun(id: string, kind: 'start' | 'restart'): Promise<void> {
     return this.starter.launchRun(id, kind);
   }
@@ -436,7 +437,7 @@ export class KubeEngine implements Backend {
     return topContainer(this, nameOrId, psArgs);
   }
 
-  // ------------------------------------------------------------------ images (engine/image-service.ts)
+  // ------------------------------------------------------------------ images (engine/images/service.ts)
 
   /** Every container with its image ID, for image removal conflicts and the Containers count. */
   imageUsers(): ImageUser[] {
@@ -470,14 +471,4 @@ export class KubeEngine implements Backend {
   pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
     return this.images.prune(filters);
   }
-}
-
-/** A Kubernetes failure as an EngineError for the client (its class from the status). */
-export function kubeError(err: unknown, doing: string, message?: string): EngineError {
-  if (err instanceof EngineError) return err;
-  const k = err instanceof KubeApiError ? err : undefined;
-  const text = message ?? `${doing}: ${k ? k.message : (err as Error)?.message ?? String(err)}`;
-  if (k?.status === 0 || k?.status === 503) return unavailable(`Kubernetes is unreachable while ${text}`, err);
-  if (k?.status === 403) return new EngineError('forbidden', `Kubernetes denied ${text}`, { cause: err });
-  return systemError(text, err);
 }

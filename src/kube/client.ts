@@ -103,6 +103,8 @@ export interface ConnectionOptions {
 }
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+/** Transport failures (status 0), 429 and the 5xx a restarting apiserver answers. */
+const isRetryable = (status: number) => status === 0 || RETRYABLE.has(status);
 const AUTH_REFRESH_MS = 30_000;
 
 export class KubeClient {
@@ -114,6 +116,8 @@ export class KubeClient {
   private readonly base: URL;
   private conn?: { at: number; value: Promise<ConnectionOptions> };
   private agent?: http.Agent;
+  /** The pool of long-lived streams (pods/log follows). */
+  private streamAgent?: http.Agent;
   private closed = false;
 
   constructor(target: KubeTarget, opts: Partial<KubeClientOptions> = {}, log?: Logger) {
@@ -207,14 +211,75 @@ export class KubeClient {
       } catch (err) {
         error = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `${method} ${url.pathname}: ${(err as Error).message}`);
       }
-      const retryable = status === 0 || RETRYABLE.has(status);
-      if (!retryable || ro.noRetry || attempt >= this.opts.maxRetries) throw error;
-      const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
-      const delay = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
-      this.stats.retries++;
-      this.log.debug({ method, path: url.pathname, status, attempt, delay }, 'kubernetes request failed; retrying');
-      await sleep(delay);
+      if (!isRetryable(status) || ro.noRetry || attempt >= this.opts.maxRetries) throw error;
+      await this.backoff(method, url, status, attempt, retryAfterMs);
     }
+  }
+
+  /** The one retry delay (client-go rest/request.go): Retry-After when given, else exponential backoff with jitter. */
+  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal): Promise<void> {
+    const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
+    const delay = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    this.stats.retries++;
+    this.log.debug({ method, path: url.pathname, status, attempt, delay }, 'kubernetes request failed; retrying');
+    await sleep(delay, signal);
+  }
+
+  /**
+   * A streamed GET (pods/log): resolves with the 200 response unread, so the caller reads it with
+   * backpressure (`pause()` stops reading the socket, so TCP pushes back on the apiserver) and ends
+   * it with `destroy()`. Failures before the body are the apiserver's Status errors; 429/5xx and
+   * connection failures before the body are retried with the same policy as {@link request}
+   * (`maxRetries` overrides the client's). Long-lived streams use their own keep-alive pool, so
+   * that a follow holding its socket never starves REST calls.
+   */
+  async openStream(path: string, query: RequestOptions['query'], so: { signal?: AbortSignal; maxRetries?: number } = {}): Promise<http.IncomingMessage> {
+    const url = this.url(path, query);
+    const maxRetries = so.maxRetries ?? this.opts.maxRetries;
+    for (let attempt = 0; ; attempt++) {
+      if (so.signal?.aborted) throw new KubeApiError(0, 'Aborted', 'the request was cancelled');
+      try {
+        this.stats.requests++;
+        return await this.openStreamOnce(url, so.signal);
+      } catch (err) {
+        const e = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${(err as Error).message}`);
+        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries) throw e;
+        await this.backoff('GET', url, e.status, attempt, undefined, so.signal);
+      }
+    }
+  }
+
+  private async openStreamOnce(url: URL, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const c = await this.connectionOptions();
+    const agent = c.proxyAgent ?? this.streamAgentFor(c);
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = lib.request(url, { method: 'GET', agent, headers: { ...c.headers, Accept: 'application/json, */*' } }, (res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (res.statusCode === 200) return resolve(res); // an abort after this point is the caller's (res.destroy())
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => {
+          if (chunks.length < 64) chunks.push(d);
+        });
+        res.on('end', () => reject(KubeApiError.fromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', (e) => reject(new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`)));
+      });
+      const onAbort = () => req.destroy(new KubeApiError(0, 'Aborted', 'the request was cancelled'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (e) => reject(e instanceof KubeApiError ? e : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`)));
+      req.end();
+    });
+  }
+
+  private streamAgentFor(c: ConnectionOptions): http.Agent {
+    if (!this.streamAgent) {
+      const common = { keepAlive: true, keepAliveMsecs: 15_000 };
+      this.streamAgent =
+        this.base.protocol === 'http:'
+          ? new http.Agent(common)
+          : new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: c.rejectUnauthorized, servername: c.servername });
+    }
+    return this.streamAgent;
   }
 
   private async once(method: string, url: URL, payload: Buffer | undefined, contentType: string): Promise<{ status: number; body: string; retryAfter?: string }> {
@@ -349,6 +414,7 @@ export class KubeClient {
   close(): void {
     this.closed = true;
     this.agent?.destroy();
+    this.streamAgent?.destroy();
   }
 }
 
@@ -360,4 +426,14 @@ export function parseRetryAfter(v: string | undefined): number | undefined {
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });

@@ -11,6 +11,14 @@
  * reason and the source resumes only when the last reason is released.
  */
 
+type Listener = (...args: any[]) => void;
+
+/** An event source (`EventEmitter` shape). */
+export interface Emitter {
+  on(event: string, listener: Listener): unknown;
+  removeListener(event: string, listener: Listener): unknown;
+}
+
 /** Anything that can stop and restart delivering data: `Readable`, ws `WebSocket`. */
 export interface Pausable {
   pause(): unknown;

@@ -17,21 +17,13 @@
  * client afterwards, and records the exit status first (clients inspect right after EOF).
  */
 import type { Buffer } from 'node:buffer';
-import { PauseGate, HOLD_SINK, HOLD_PEER, type DrainableSink, type Pausable } from './backpressure.js';
+import { PauseGate, HOLD_SINK, HOLD_PEER, type DrainableSink, type Emitter, type Pausable } from './backpressure.js';
 import { writeFrame } from './stdcopy.js';
-import {
-  StatusCollector, exitFromClose, stdinMessage, closeStdinMessage, resizeMessage, canCloseStdin, toBuffer,
-  CHANNEL_STDOUT, CHANNEL_STDERR, CHANNEL_ERROR, type ChannelStatus,
-} from './k8s-channel.js';
+import { stdinMessage, closeStdinMessage, resizeMessage, canCloseStdin, type ChannelStatus } from './k8s-channel.js';
+import { readChannels, type OutputChannel } from './channel-reader.js';
 import { DetachScanner, DEFAULT_DETACH_KEYS } from './detach-keys.js';
 
-type Listener = (...args: any[]) => void;
-
-/** An event source (`EventEmitter` shape). */
-export interface Emitter {
-  on(event: string, listener: Listener): unknown;
-  removeListener(event: string, listener: Listener): unknown;
-}
+export type { Emitter };
 
 /** The send side of the apiserver WebSocket (`ws` WebSocket fits). */
 export interface ChannelSender {
@@ -57,12 +49,11 @@ export const STDIN_HIGH_WATER = 1 << 20;
 export const STDIN_LOW_WATER = 256 << 10;
 
 /**
- * K8s -> Docker: turns channel messages into client writes and pauses `source` while the client
- * is full. Feed it every message; read the status when the WebSocket closes.
+ * K8s -> Docker: turns channel payloads (stream/channel-reader.ts) into client writes and pauses
+ * `source` while the client is full.
  */
 export class OutputPump {
   readonly gate: PauseGate;
-  readonly status = new StatusCollector();
   /** stdout+stderr payload bytes written to the client. */
   bytes = 0;
   readonly #sink: DrainableSink;
@@ -80,32 +71,26 @@ export class OutputPump {
     this.#tty = tty;
   }
 
-  /** One binary WebSocket message (channel byte + payload). */
-  message(data: Buffer): void {
-    if (data.length === 0) return; // no channel byte: nothing to route (§1.3)
-    const ch = data[0]!;
-    if (ch === CHANNEL_STDOUT || ch === CHANNEL_STDERR) {
-      // The server's first message is an empty [1] ("connection established"): no frame for it.
-      if (data.length === 1) return;
-      const payload = data.subarray(1);
-      this.bytes += payload.length;
-      // ws emits every message of one socket read in the same tick: cork for the rest of the tick
-      // so they leave in one writev. bench/micro/stdcopy-write "pump" vs "auto": 10-25x for frames
-      // up to 1 KiB, ~1x from 16 KiB. The uncork runs before any I/O, so no latency is added.
-      if (!this.#corked && this.#sink.cork !== undefined && this.#sink.uncork !== undefined) {
-        this.#corked = true;
-        this.#sink.cork();
-        process.nextTick(this.#uncork);
-      }
-      const ok = this.#tty ? this.#sink.write(payload) : writeFrame(this.#sink, ch, payload);
-      if (!ok && !this.gate.holds(HOLD_SINK)) {
-        this.gate.hold(HOLD_SINK);
-        this.#sink.once('drain', this.#onDrain);
-      }
-    } else if (ch === CHANNEL_ERROR) {
-      this.status.push(data.subarray(1));
+  /**
+   * One stdout/stderr payload to the client: the one place framing is decided (moby
+   * container/stream attach: raw with a TTY, a stdcopy frame otherwise, pkg/stdcopy). Also used
+   * after the session for what the engine itself writes on the stream (an exec start failure).
+   */
+  write(channel: OutputChannel, payload: Buffer): void {
+    this.bytes += payload.length;
+    // ws emits every message of one socket read in the same tick: cork for the rest of the tick
+    // so they leave in one writev. bench/micro/stdcopy-write "pump" vs "auto": 10-25x for frames
+    // up to 1 KiB, ~1x from 16 KiB. The uncork runs before any I/O, so no latency is added.
+    if (!this.#corked && this.#sink.cork !== undefined && this.#sink.uncork !== undefined) {
+      this.#corked = true;
+      this.#sink.cork();
+      process.nextTick(this.#uncork);
     }
-    // Other channels never flow server -> client; client-go logs and drops them, so do we.
+    const ok = this.#tty ? this.#sink.write(payload) : writeFrame(this.#sink, channel, payload);
+    if (!ok && !this.gate.holds(HOLD_SINK)) {
+      this.gate.hold(HOLD_SINK);
+      this.#sink.once('drain', this.#onDrain);
+    }
   }
 
   /** Stop: forget the pending drain; `resume` gives the source its paired resume. */
@@ -243,25 +228,11 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
   const detachKeys = tty ? (opts.detachKeys === undefined ? DEFAULT_DETACH_KEYS : opts.detachKeys) : null;
   const inPump = inp ? new InputPump(ws, inp, { detachKeys, highWater: opts.stdinHighWater, lowWater: opts.stdinLowWater }) : undefined;
   const closeStdin = (opts.stdinEof ?? 'close-stdin') === 'close-stdin';
-  let wsError: Error | undefined;
   let settled = false;
   let stdinClosed = false;
   let resolveDone!: (e: BridgeEnd) => void;
   const done = new Promise<BridgeEnd>((r) => (resolveDone = r));
 
-  const onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
-    // v4/v5 are binary protocols; client-go kills the session on a text message too.
-    if (isBinary === false) return finish({ reason: 'error', error: new Error('exec stream protocol error: unexpected text message') }, false);
-    outPump.message(toBuffer(data));
-  };
-  const onWsError = (err: Error): void => {
-    wsError = err; // ws emits 'close' (1006) right after 'error'
-  };
-  const onWsClose = (code: number): void => {
-    let status = outPump.status.finish();
-    if (!status && code !== 1000 && wsError) status = { kind: 'error', message: wsError.message };
-    finish({ reason: 'closed', status: exitFromClose(status, code), closeCode: code }, true);
-  };
   const onInputData = (chunk: Buffer): void => {
     if (inPump!.data(chunk)) finish({ reason: 'detach' }, false);
   };
@@ -277,9 +248,7 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
   function finish(end: BridgeEnd, wsClosed: boolean): void {
     if (settled) return;
     settled = true;
-    ws.removeListener('message', onMessage);
-    ws.removeListener('error', onWsError);
-    ws.removeListener('close', onWsClose);
+    reading.stop();
     out.removeListener('close', onClientClose);
     if (inp) {
       inp.removeListener('data', onInputData);
@@ -292,9 +261,11 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
     resolveDone(end);
   }
 
-  ws.on('message', onMessage);
-  ws.on('error', onWsError);
-  ws.on('close', onWsClose);
+  const reading = readChannels(
+    ws,
+    (ch, payload) => outPump.write(ch, payload),
+    (end) => (end.reason === 'closed' ? finish(end, true) : finish(end, false)),
+  );
   out.on('close', onClientClose);
   if (inp) {
     inp.on('data', onInputData);

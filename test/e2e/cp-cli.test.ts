@@ -19,7 +19,7 @@ import { connect } from 'node:net';
 import { rss } from '../helpers/streams-env.js';
 import { decodeStat, http, registerCpCases } from './cp-cases.js';
 import { findOracle } from '../helpers/tools.js';
-import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/tar/index.js';
+import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/archive/tar/index.js';
 
 let sim: SpawnedSim;
 let kuber: Kuber;

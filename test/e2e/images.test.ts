@@ -15,7 +15,7 @@ import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { startRegistry, type TestRegistry, type PushedImage } from '../helpers/registry.js';
-import { hostPlatform } from '../../src/engine/registry.js';
+import { hostPlatform } from '../../src/engine/images/registry/registry.js';
 
 let sim: SpawnedSim;
 let kuber: Kuber;

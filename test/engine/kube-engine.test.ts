@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube } from '../../src/kube/index.js';
 import { KubeEngine } from '../../src/engine/kube-engine.js';
-import { parsePs } from '../../src/engine/top.js';
-import { mainStatus } from '../../src/engine/state.js';
+import { parsePs } from '../../src/engine/containers/top.js';
+import { mainStatus } from '../../src/engine/model/state.js';
 import { statusFromError } from '../../src/errors.js';
 
 let sim: SimHandle;

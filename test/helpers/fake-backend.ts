@@ -3,9 +3,9 @@
  * A recording Backend for API tests: canned answers, and every call's arguments kept.
  */
 import { notFound } from '../../src/errors.js';
-import type { ListOptions, SystemInfo } from '../../src/engine/backend.js';
-import { NoClusterBackend } from '../../src/engine/no-cluster.js';
-import type { DockerEvent, EventsQuery, EventsSource } from '../../src/api/context.js';
+import type { ListOptions, SystemInfo } from '../../src/engine/backend/backend.js';
+import { NoClusterBackend } from '../../src/engine/backend/no-cluster.js';
+import type { DockerEvent, EventsQuery, EventsSource } from '../../src/engine/events/types.js';
 
 /** The empty engine (so every Backend method exists), with recorded system/list/inspect calls. */
 export class FakeBackend extends NoClusterBackend {

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadOptions, type Options } from '../../src/config.js';
 import { serve, type Running } from '../../src/main.js';
-import type { Backend } from '../../src/engine/backend.js';
-import { NoClusterBackend } from '../../src/engine/no-cluster.js';
-import type { EventsSource } from '../../src/api/context.js';
+import type { Backend } from '../../src/engine/backend/backend.js';
+import { NoClusterBackend } from '../../src/engine/backend/no-cluster.js';
+import type { EventsSource } from '../../src/engine/events/types.js';
 
 export interface TestServer {
   running: Running;

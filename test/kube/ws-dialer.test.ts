@@ -3,7 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube, KubeApiError, CHANNEL_PROTOCOLS, type KObject } from '../../src/kube/index.js';
-import { execRun, exitCodeFromStatus } from '../../src/engine/exec-run.js';
+import { execRun } from '../../src/engine/containers/exec-run.js';
+import { parseStatus } from '../../src/stream/k8s-channel.js';
+
+const limits = { timeoutMs: 10_000, maxOutput: 4096 };
 
 let sim: SimHandle;
 let kube: Kube;
@@ -39,7 +42,7 @@ test('~> exec over TLS with the bearer token negotiates v5 and carries stdout an
   });
   assert.is(chunks[1], 'out\n');
   assert.is(chunks[2], 'err\n');
-  assert.is(exitCodeFromStatus(JSON.parse(chunks[3]!)), 3);
+  assert.equal(parseStatus(chunks[3]!), { kind: 'exit', exitCode: 3 });
   // The raw ws socket is exposed for backpressure.
   assert.type(ws.pause, 'function');
   assert.type(ws.bufferedAmount, 'number');
@@ -71,9 +74,9 @@ test('~> errors before the upgrade are the apiserver Status: 404 pod, 400 contai
 });
 
 test('~> execRun collects the exit code (what the engine uses to signal PID 1)', async () => {
-  assert.equal(await execRun(kube.dialer, 'default', 'dial', 'main', ['sh', '-c', 'echo hi; exit 5']), { exitCode: 5, output: 'hi\n' });
-  assert.equal((await execRun(kube.dialer, 'default', 'dial', 'main', ['true'])).exitCode, 0);
-  const nf = await execRun(kube.dialer, 'default', 'dial', 'main', ['no-such-binary']);
+  assert.equal(await execRun(kube.dialer, 'default', 'dial', 'main', ['sh', '-c', 'echo hi; exit 5'], limits), { exitCode: 5, output: 'hi\n' });
+  assert.equal((await execRun(kube.dialer, 'default', 'dial', 'main', ['true'], limits)).exitCode, 0);
+  const nf = await execRun(kube.dialer, 'default', 'dial', 'main', ['no-such-binary'], limits);
   assert.is(nf.exitCode, 127);
   assert.match(nf.output, /executable file not found/);
 });

@@ -262,14 +262,14 @@ test('~> OutputPump alone: pause on false, resume on drain, one hold per blockag
     removeListener: (e: string, l: () => void) => void (listeners[e] = (listeners[e] ?? []).filter((x) => x !== l)),
   };
   const p = new OutputPump(src, sink, false);
-  p.message(msg(1, 'a'));
-  p.message(msg(2, 'b'));
+  p.write(1, Buffer.from('a'));
+  p.write(2, Buffer.from('b'));
   assert.is(src.pauses, 1, '~> a second false while paused does not pause again');
   assert.is(listeners.drain!.length, 1);
   ok = true;
   listeners.drain!.shift()!();
   assert.is(src.resumes, 1);
-  p.message(msg(1, 'c'));
+  p.write(1, Buffer.from('c'));
   assert.is(src.pauses, 1);
   assert.is(demuxAll(Buffer.concat(writes)).frames, 3);
 });

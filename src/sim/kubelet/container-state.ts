@@ -6,8 +6,18 @@
  */
 import type { ContainerInstance } from './container.js';
 import type { ResolvedImage } from './images.js';
-import type { TerminatedState } from './pod-status.js';
 import type { Prober } from './probes.js';
+
+/** One termination of a container (core/v1 ContainerStateTerminated, as the kubelet reports it). */
+export interface TerminatedState {
+  exitCode: number;
+  reason: string;
+  message?: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID?: string;
+  signal?: number;
+}
 
 type Obj = Record<string, any>;
 

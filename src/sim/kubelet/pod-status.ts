@@ -5,20 +5,12 @@
  * pure functions from the worker's container states to the API object.
  */
 
-import type { ContainerState } from './container-state.js';
+import type { ContainerState, TerminatedState } from './container-state.js';
+
+export type { TerminatedState };
 import { qosClass } from '../store/defaults.js';
 
 type Obj = Record<string, any>;
-
-export interface TerminatedState {
-  exitCode: number;
-  reason: string;
-  message?: string;
-  startedAt: string;
-  finishedAt: string;
-  containerID?: string;
-  signal?: number;
-}
 
 /** What the worker knows about one container (spec order preserved by the caller). */
 export interface ContainerSnapshot {

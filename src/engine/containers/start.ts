@@ -1,0 +1,132 @@
+/**
+ * @module engine/containers/start
+ * `docker start` and the runs the restart policy makes (engine/containers/monitor.ts calls `launchRun`).
+ *
+ * Each run is a new Pod (`<dns-name>-<id12>[-<run>]`, engine/model/translate.ts), owned by the record:
+ * the run number is bumped in the record first, the previous run's Pod deleted, the new one
+ * created and (for `start`) watched until its container runs or fails. A failure, or a Pod still
+ * pending after `startTimeoutMs` (the reason then comes from the kubelet's Warning events), is
+ * recorded as the start error and the container stays "created" (or "exited"), as in moby.
+ */
+import { notFound, notModified, systemError } from '../../errors.js';
+import { isAlreadyExists, KubeApiError } from '../../kube/client.js';
+import type { PodObject } from '../core/container-index.js';
+import { podName } from '../model/ids.js';
+import { ANN_ID, ANN_RUN } from '../model/record.js';
+import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode } from '../model/state.js';
+import { buildPod } from '../model/translate.js';
+import { podIntent } from '../images/config.js';
+import { kubeError } from '../../kube/errors.js';
+import type { ContainerHost } from './host.js';
+
+export class ContainerStarter {
+  constructor(private readonly e: ContainerHost) {}
+
+  async startContainer(nameOrId: string): Promise<void> {
+    const rec = this.e.index.resolve(nameOrId);
+    await this.e.withLock(rec.id, async () => {
+      const cur = this.e.index.get(rec.id);
+      if (!cur) throw notFound(`No such container: ${nameOrId}`);
+      const st = this.e.stateOf(cur);
+      if (st.Running && !st.Restarting) throw notModified();
+      this.e.monitor.cancelRestart(cur.id);
+      const published = await this.e.ports.beforeStart(cur.id);
+      try {
+        await this.launchRun(cur.id, 'start');
+      } finally {
+        published();
+      }
+    });
+  }
+
+  /**
+   * Make the next run: bump the run number in the record (a start resets the restart count and
+   * the manual-stop mark), delete the previous run's Pod, create the new Pod, and (for `start`)
+   * wait by watch until it runs or fails. A failure is recorded as the start error, and the
+   * container stays "created" (or "exited" if it ran before), as in moby.
+   */
+  async launchRun(id: string, kind: 'start' | 'restart'): Promise<void> {
+    const before = this.e.index.get(id)!;
+    const prevPod = this.e.index.currentPod(before);
+    const last = runSummary(prevPod) ?? before.state.last;
+    const rec =
+      kind === 'start'
+        ? await this.e.updateState(id, (s) => ({ run: s.run + 1, restartCount: 0, ...(last ? { last } : {}) }))
+        : this.e.index.get(id)!; // the monitor bumped the run when it decided to restart
+    for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
+    const name = podName(rec.name, rec.id, rec.state.run);
+    await this.e.inspector.release(rec.id); // it would hold the container's volumes
+    const storage = await this.e.podStorage(rec);
+    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
+    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
+    try {
+      await this.e.networks.decoratePod(rec, pod);
+    } catch (err) {
+      await this.recordStartError(id, (err as Error).message);
+      throw err;
+    }
+    let created: PodObject;
+    try {
+      created = await this.e.kube.client.create<PodObject>(this.e.kube.path('pods'), pod);
+    } catch (err) {
+      if (isAlreadyExists(err)) {
+        created = await this.e.kube.client.get<PodObject>(this.e.kube.path('pods', name));
+        if (created.metadata.annotations?.[ANN_ID] !== rec.id) throw systemError(`a pod named ${name} already exists and is not this container's`);
+      } else {
+        const msg = `Kubernetes refused the pod: ${err instanceof KubeApiError ? err.message : (err as Error).message}`;
+        await this.recordStartError(id, msg);
+        throw kubeError(err, 'creating the pod', msg);
+      }
+    }
+    this.e.index.pods.observe(created);
+    if (kind === 'restart') return;
+    const outcome: { ok: true } | { fail: string } = await this.e.index
+      .when<{ ok: true } | { fail: string }>(
+        () => {
+          const p = this.e.index.pods.get(name);
+          if (!p || p.metadata.uid !== created.metadata.uid) return { fail: 'the pod was deleted before the container started' };
+          const s = mainStatus(p)?.state;
+          if (s?.running) return { ok: true as const };
+          if (s?.terminated) return START_FAILED.has(s.terminated.reason ?? '') ? { fail: s.terminated.message || s.terminated.reason || 'the container could not start' } : { ok: true as const };
+          const f = podFailure(p);
+          if (f) return { fail: `${f.reason}: ${f.message}` };
+          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
+          return undefined;
+        },
+        { timeoutMs: this.e.opts.startTimeoutMs },
+      )
+      .catch(async (err: Error) => {
+        // Pending past the timeout: the kubelet says why in Warning events (FailedCreatePodSandBox,
+        // FailedMount, FailedScheduling...), not in the pod status.
+        const why = await this.lastWarning(name, created.metadata.uid);
+        return { fail: `the pod did not start within ${this.e.opts.startTimeoutMs} ms (${why ?? err.message})` };
+      });
+    if ('fail' in outcome) {
+      await this.e.deletePod(name, 0).catch(() => {});
+      await this.recordStartError(id, outcome.fail);
+      throw systemError(`failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`);
+    }
+  }
+
+  /** The newest Warning event of this pod ("Reason: message"), if Kubernetes recorded one. */
+  private async lastWarning(pod: string, uid: string | undefined): Promise<string | undefined> {
+    try {
+      const list = await this.e.kube.client.get<{ items?: Array<{ type?: string; reason?: string; message?: string; lastTimestamp?: string; eventTime?: string; involvedObject?: { name?: string; uid?: string } }> }>(
+        `/api/v1/namespaces/${this.e.namespace}/events`,
+        { fieldSelector: `involvedObject.name=${pod}` },
+      );
+      const mine = (list.items ?? []).filter((e) => e.type === 'Warning' && e.involvedObject?.name === pod && (!uid || !e.involvedObject.uid || e.involvedObject.uid === uid));
+      const at = (e: (typeof mine)[number]) => e.lastTimestamp ?? e.eventTime ?? '';
+      const last = mine.sort((a, b) => at(a).localeCompare(at(b))).at(-1);
+      return last ? `${last.reason}: ${last.message}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async recordStartError(id: string, message: string): Promise<void> {
+    await this.e.updateState(id, (s) => ({ ...s, restarting: false, startError: { message, exitCode: startFailureExitCode(message), at: new Date().toISOString() } })).catch((err) =>
+      this.e.log.warn({ err, id }, 'could not record the start error'),
+    );
+  }
+}

@@ -1,0 +1,75 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EventEmitter } from 'node:events';
+import { readChannels, type ChannelEnd } from '../../src/stream/channel-reader.js';
+
+const msg = (ch: number, s: string) => Buffer.concat([Buffer.from([ch]), Buffer.from(s)]);
+const exitStatus = (code: number) =>
+  JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } });
+
+function run(feed: (ws: EventEmitter) => void) {
+  const ws = new EventEmitter();
+  const out: Array<[number, string]> = [];
+  const ends: ChannelEnd[] = [];
+  const reading = readChannels(ws, (ch, p) => out.push([ch, p.toString()]), (e) => ends.push(e));
+  feed(ws);
+  return { ws, out, ends, reading };
+}
+
+test('~> stdout and stderr payloads are routed; the empty [1] and empty messages carry nothing', () => {
+  const { out, ends } = run((ws) => {
+    ws.emit('message', Buffer.from([1]), true);
+    ws.emit('message', Buffer.alloc(0), true);
+    ws.emit('message', msg(1, 'out'), true);
+    ws.emit('message', msg(2, 'err'), true);
+    ws.emit('message', msg(4, 'resize is never server -> client'), true);
+  });
+  assert.equal(out, [[1, 'out'], [2, 'err']]);
+  assert.is(ends.length, 0);
+});
+
+test('~> the status may span messages; it is decoded once, at the close', () => {
+  const s = exitStatus(7);
+  const { ends, reading } = run((ws) => {
+    ws.emit('message', msg(3, s.slice(0, 10)), true);
+    ws.emit('message', msg(3, s.slice(10)), true);
+  });
+  assert.ok(reading.statusReceived);
+  assert.is(ends.length, 0);
+  const { ends: e2 } = run((ws) => {
+    ws.emit('message', msg(3, s.slice(0, 10)), true);
+    ws.emit('message', msg(3, s.slice(10)), true);
+    ws.emit('close', 1000);
+    ws.emit('close', 1000);
+  });
+  assert.equal(e2, [{ reason: 'closed', status: { kind: 'exit', exitCode: 7 }, closeCode: 1000 }]);
+});
+
+test('~> no status: a clean close is exit 0; an abnormal one carries the socket error', () => {
+  assert.equal(run((ws) => ws.emit('close', 1000)).ends, [{ reason: 'closed', status: { kind: 'exit', exitCode: 0 }, closeCode: 1000 }]);
+  const { ends } = run((ws) => {
+    ws.emit('error', new Error('ECONNRESET'));
+    ws.emit('close', 1006);
+  });
+  assert.equal(ends, [{ reason: 'closed', status: { kind: 'error', message: 'ECONNRESET' }, closeCode: 1006 }]);
+});
+
+test('~> a text message is a protocol error (v4/v5 are binary), and ends the reading', () => {
+  const { ends, out, ws } = run((w) => w.emit('message', Buffer.from('hello'), false));
+  assert.is(ends.length, 1);
+  assert.is(ends[0]!.reason, 'error');
+  ws.emit('message', msg(1, 'late'), true);
+  assert.equal(out, []);
+});
+
+test('~> stop() ends listening without an end; a late socket error does not throw', () => {
+  const { ws, ends, out, reading } = run(() => {});
+  reading.stop();
+  ws.emit('message', msg(1, 'x'), true);
+  ws.emit('close', 1000);
+  assert.equal(out, []);
+  assert.is(ends.length, 0);
+  assert.not.throws(() => ws.emit('error', new Error('late')));
+});
+
+test.run();
