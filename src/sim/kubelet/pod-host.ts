@@ -9,11 +9,11 @@ import type { FaultRegistry } from '../faults.js';
 import type { KObject, KubeletStore } from '../types.js';
 import type { MemoryCgroups } from './cgroups.js';
 import type { ImagePuller } from './image-pull.js';
-import type { NetworkManager } from './netns.js';
+import type { NetworkManager, PodNetwork } from './netns.js';
 import type { KubeletConfig } from './options.js';
-import type { PodSandbox } from './pod-sandbox.js';
-import type { PodWorker } from './pod-worker.js';
 import type { RootfsBuilder } from './rootfs.js';
+import type { PodNamespaces } from './sandbox.js';
+import type { PodVolume } from './volumes.js';
 
 type Obj = Record<string, any>;
 
@@ -32,8 +32,22 @@ export interface WorkerEnv {
   /** A pod's IP or readiness changed: Service resolution of its namespace may change. */
   podNetworkChanged(namespace: string): void;
   /** The worker is done (removed or force-deleted). */
-  forget(w: PodWorker): void;
+  forget(w: { readonly uid: string }): void;
   cgroups: MemoryCgroups;
+}
+
+/**
+ * What the containers of a pod use of its sandbox (pod-sandbox.ts implements it): the network,
+ * the pause's namespaces, the kubelet-managed files and the volumes.
+ */
+export interface SandboxView {
+  readonly net: PodNetwork | undefined;
+  readonly pausePid: number | undefined;
+  namespaces(): PodNamespaces | undefined;
+  readonly hostsPath: string;
+  readonly resolvPath: string;
+  readonly hostnamePath: string;
+  readonly volumes: ReadonlyMap<string, PodVolume>;
 }
 
 /** The pod is being stopped: a cancelled sleep or start unwinds the worker's loops. */
@@ -53,7 +67,7 @@ export interface PodHost {
   readonly spec: Obj;
   /** No more container starts: terminal phase, deletion, or kubelet stop. */
   readonly stopping: boolean;
-  readonly sandbox: PodSandbox;
+  readonly sandbox: SandboxView;
   readonly puller: ImagePuller;
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
   writeStatus(): void;
