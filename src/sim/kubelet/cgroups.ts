@@ -7,6 +7,7 @@
  * memory.oom_control's oom_kill) and v2 (memory.max, memory.events' oom_kill); without a writable
  * memory controller limits are not enforced (the kubelet logs why once).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
@@ -48,7 +49,8 @@ export class MemoryCgroups {
       this.reason = 'no memory cgroup controller';
       return;
     }
-    const probe = join(this.base, `kubesim-probe-${process.pid}`);
+    // Unique per kubelet, not per process: test files run several kubelets in one process.
+    const probe = join(this.base, `kubesim-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await fsp.mkdir(probe);
       const file = this.version === 1 ? 'memory.limit_in_bytes' : 'memory.max';

@@ -25,14 +25,17 @@ export async function spawnExec(host: PodHost, inst: ContainerInstance, argv: st
   const { hostname } = podHostname(host.pod);
   const env = { ...inst.env };
   if (opts.tty) env.TERM = 'xterm';
+  // In the container's PID namespace, bwrap reports the exec's host PID (what kill() signals) on an info pipe.
+  const infoFd = pidFd === undefined ? undefined : opts.tty ? 4 : 3;
   const built = execCommand(host.sandbox.namespaces(), inst.view, argv, {
-    pidFd: pidFd === undefined ? undefined : opts.tty ? 4 : 3,
+    pidFd: infoFd === undefined ? undefined : infoFd + 1,
+    infoFd,
     hostname,
     tty: opts.tty ? { python: host.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: opts.stdin } : undefined,
   });
   // Execs run in the container's cgroup, as runc exec puts them.
   const command = joinCgroup(inst.cgroup, built.file, built.args);
-  return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, passFds: pidFd === undefined ? [] : [pidFd] });
+  return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, infoFd, passFds: pidFd === undefined ? [] : [pidFd] });
 }
 
 /** Run a command to completion (exec probes, hooks): its exit code and its first 10 KiB of output. */

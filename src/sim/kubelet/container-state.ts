@@ -2,22 +2,13 @@
  * @module sim/kubelet/container-state
  * What the kubelet keeps about one container of a pod across its restarts: the previous and
  * current runtime instances, the terminations (for state/lastState), the waiting reason, readiness,
- * and its back-off entry (pkg/kubelet/kuberuntime doBackOff, util/flowcontrol Backoff).
+ * and its back-off entry (pkg/kubelet/kuberuntime doBackOff, util/flowcontrol Backoff); and the
+ * snapshot of it that pod-status.ts turns into a containerStatus.
  */
 import type { ContainerInstance } from './container.js';
 import type { ResolvedImage } from './images.js';
+import type { ContainerSnapshot, TerminatedState } from './pod-status.js';
 import type { Prober } from './probes.js';
-
-/** One termination of a container (core/v1 ContainerStateTerminated, as the kubelet reports it). */
-export interface TerminatedState {
-  exitCode: number;
-  reason: string;
-  message?: string;
-  startedAt: string;
-  finishedAt: string;
-  containerID?: string;
-  signal?: number;
-}
 
 type Obj = Record<string, any>;
 
@@ -69,4 +60,41 @@ export class ContainerState {
 export function nextBackoff(b: Backoff | undefined, at: number, initialMs: number, maxMs: number): Backoff {
   if (!b || at - b.lastUpdate > maxMs * 2) return { backoff: initialMs, lastUpdate: at };
   return { backoff: Math.min(b.backoff * 2, maxMs), lastUpdate: at };
+}
+
+/** One container's state as the kubelet reports it (convertToAPIContainerStatuses). */
+export function snapshotContainer(cs: ContainerState, ctx: { terminal: boolean; awaitingInit: boolean; forceRO: (volume: string) => boolean }): ContainerSnapshot {
+  const inst = cs.current;
+  const s: ContainerSnapshot = {
+    name: cs.name,
+    image: cs.image?.image ?? cs.spec.image ?? '',
+    imageID: cs.image && inst ? cs.image.imageID : '',
+    restartCount: cs.restartCount,
+    ready: cs.ready && !!inst?.running,
+    started: cs.started && !!inst?.running,
+    volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
+      const o: Obj = { name: vm.name, mountPath: vm.mountPath };
+      if (vm.readOnly || ctx.forceRO(vm.name)) {
+        o.readOnly = true;
+        o.recursiveReadOnly = 'Disabled';
+      }
+      return o;
+    }),
+    sidecar: cs.sidecar,
+  };
+  if (inst) s.containerID = inst.containerID;
+  const last = cs.history.at(-1);
+  if (inst?.running) {
+    s.running = { startedAt: inst.startedAt };
+    if (last) s.lastTerminated = last;
+  } else if (cs.waiting && !ctx.terminal) {
+    s.waiting = cs.waiting;
+    if (last) s.lastTerminated = last;
+  } else if (last) {
+    s.terminated = last;
+    if (cs.history.length > 1) s.lastTerminated = cs.history.at(-2);
+  } else {
+    s.waiting = cs.waiting ?? { reason: !cs.init && ctx.awaitingInit ? 'PodInitializing' : 'ContainerCreating' };
+  }
+  return s;
 }

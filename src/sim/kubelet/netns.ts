@@ -10,9 +10,12 @@
  *
  * Several simulators may run at once (parallel test files): they share the bridge, and allocate
  * IPs through one file per IP in /run/kubesim/ipam created with O_EXCL (atomic, no lock). Each file
- * names its owner pid; at start, a kubelet removes the veth/file of every owner that is gone (a
- * crashed run), and on stop it removes its own. Veth names derive from the IP, so they never
- * collide either.
+ * names its owner: pid, the process's start time and its PID namespace. At start, a kubelet removes
+ * the veth/file of every owner that is gone (a crashed run), and on stop it removes its own. An
+ * owner is gone when its pid is, or when the pid now belongs to a process that started at another
+ * time (PIDs are reused quickly where pid_max is 32768); an owner in another PID namespace (a
+ * simulator in a container sharing /run) cannot be judged from here and is left alone. Veth names
+ * derive from the IP, so they never collide either.
  *
  * Without root (or without `ip`), pods fall back to the host network with podIP 127.0.0.1.
  */
@@ -20,6 +23,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { ownerGone, selfOwner, type ClaimOwner } from './claim-owner.js';
 
 export const BRIDGE = 'kubesim0';
 export const GATEWAY = '10.244.0.1';
@@ -52,15 +56,6 @@ function ip(args: string[], input?: string, prefix: string[] = []): Promise<{ co
 
 const exists = (err: string) => /File exists|already exists|already assigned/i.test(err);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function vethName(addr: string): string {
   const [, , x, y] = addr.split('.').map(Number) as [number, number, number, number];
   return `ksv${((x << 8) | y).toString(16).padStart(4, '0')}`;
@@ -72,6 +67,7 @@ export class NetworkManager {
   reason = '';
   readonly hostIP: string;
   private readonly owned = new Map<string, PodNetwork>();
+  private readonly self = selfOwner();
 
   constructor(private readonly want: 'auto' | 'netns' | 'host') {
     this.hostIP = pickHostIP();
@@ -114,15 +110,15 @@ export class NetworkManager {
     }
     for (const f of files) {
       if (!/^10\.244\.\d+\.\d+$/.test(f)) continue;
-      let pid = 0;
+      let owner: ClaimOwner = { pid: 0 };
       try {
-        pid = JSON.parse(await fsp.readFile(join(IPAM_DIR, f), 'utf8')).pid;
+        owner = JSON.parse(await fsp.readFile(join(IPAM_DIR, f), 'utf8')) as ClaimOwner;
       } catch {
         /* half-written claim: its owner is mid-setup or dead; judge by age below */
         const st = await fsp.stat(join(IPAM_DIR, f)).catch(() => undefined);
         if (st && Date.now() - st.mtimeMs < 60_000) continue;
       }
-      if (pid && alive(pid)) continue;
+      if (!ownerGone(owner)) continue;
       await this.destroy(f);
     }
   }
@@ -143,7 +139,7 @@ export class NetworkManager {
       const addr = `10.244.${x}.${y}`;
       try {
         const fh = await fsp.open(join(IPAM_DIR, addr), 'wx');
-        await fh.writeFile(JSON.stringify({ pid: process.pid, veth: vethName(addr) }));
+        await fh.writeFile(JSON.stringify({ ...this.self, veth: vethName(addr) }));
         await fh.close();
         return addr;
       } catch (e) {

@@ -37,17 +37,17 @@ export interface WorkerEnv {
 }
 
 /**
- * What the containers see of the pod's sandbox (pod-sandbox.ts PodSandbox implements it): kept
- * structural so that this file imports neither the sandbox nor the worker (no import cycle).
+ * What the containers of a pod use of its sandbox (pod-sandbox.ts implements it): the network,
+ * the pause's namespaces, the kubelet-managed files and the volumes.
  */
 export interface SandboxView {
   readonly net: PodNetwork | undefined;
-  readonly volumes: ReadonlyMap<string, PodVolume>;
+  readonly pausePid: number | undefined;
+  namespaces(): PodNamespaces | undefined;
   readonly hostsPath: string;
   readonly resolvPath: string;
   readonly hostnamePath: string;
-  readonly pausePid: number | undefined;
-  namespaces(): PodNamespaces | undefined;
+  readonly volumes: ReadonlyMap<string, PodVolume>;
 }
 
 /** The pod is being stopped: a cancelled sleep or start unwinds the worker's loops. */

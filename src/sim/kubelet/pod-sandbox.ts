@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.js';
 import type { PodNetwork } from './netns.js';
 import { GATEWAY } from './netns.js';
-import { Cancelled, type PodHost } from './pod-host.js';
+import { Cancelled, type PodHost, type SandboxView } from './pod-host.js';
 import { pauseCommand, type PodNamespaces } from './sandbox.js';
 import { SandboxProcess } from './sandbox-process.js';
 import { MountError, prepareVolumes, refreshObjectVolumes, releaseVolumes, type PodVolume } from './volumes.js';
 
 type Obj = Record<string, any>;
 
-export class PodSandbox {
+export class PodSandbox implements SandboxView {
   net: PodNetwork | undefined;
   volumes = new Map<string, PodVolume>();
   readonly hostsPath: string;

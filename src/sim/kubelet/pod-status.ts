@@ -5,12 +5,19 @@
  * pure functions from the worker's container states to the API object.
  */
 
-import type { ContainerState, TerminatedState } from './container-state.js';
-
-export type { TerminatedState };
 import { qosClass } from '../store/defaults.js';
 
 type Obj = Record<string, any>;
+
+export interface TerminatedState {
+  exitCode: number;
+  reason: string;
+  message?: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID?: string;
+  signal?: number;
+}
 
 /** What the worker knows about one container (spec order preserved by the caller). */
 export interface ContainerSnapshot {
@@ -154,43 +161,6 @@ export function podConditions(i: PodConditionsInput): Obj[] {
 /** kubelet sorts containerStatuses by name; init container statuses stay in spec order. */
 export function sortByName(statuses: Obj[]): Obj[] {
   return [...statuses].sort((a, b) => String(a.name).localeCompare(String(b.name)));
-}
-
-/** One container's state as the kubelet reports it (convertToAPIContainerStatuses). */
-export function snapshotContainer(cs: ContainerState, ctx: { terminal: boolean; awaitingInit: boolean; forceRO: (volume: string) => boolean }): ContainerSnapshot {
-  const inst = cs.current;
-  const s: ContainerSnapshot = {
-    name: cs.name,
-    image: cs.image?.image ?? cs.spec.image ?? '',
-    imageID: cs.image && inst ? cs.image.imageID : '',
-    restartCount: cs.restartCount,
-    ready: cs.ready && !!inst?.running,
-    started: cs.started && !!inst?.running,
-    volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
-      const o: Obj = { name: vm.name, mountPath: vm.mountPath };
-      if (vm.readOnly || ctx.forceRO(vm.name)) {
-        o.readOnly = true;
-        o.recursiveReadOnly = 'Disabled';
-      }
-      return o;
-    }),
-    sidecar: cs.sidecar,
-  };
-  if (inst) s.containerID = inst.containerID;
-  const last = cs.history.at(-1);
-  if (inst?.running) {
-    s.running = { startedAt: inst.startedAt };
-    if (last) s.lastTerminated = last;
-  } else if (cs.waiting && !ctx.terminal) {
-    s.waiting = cs.waiting;
-    if (last) s.lastTerminated = last;
-  } else if (last) {
-    s.terminated = last;
-    if (cs.history.length > 1) s.lastTerminated = cs.history.at(-2);
-  } else {
-    s.waiting = cs.waiting ?? { reason: !cs.init && ctx.awaitingInit ? 'PodInitializing' : 'ContainerCreating' };
-  }
-  return s;
 }
 
 export interface PodStatusInput {

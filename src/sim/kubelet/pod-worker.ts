@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { PODS, type KObject } from '../types.js';
 import { spawnExec } from './container-exec.js';
-import { ContainerState } from './container-state.js';
+import { ContainerState, snapshotContainer } from './container-state.js';
 import { killContainer, killContainers } from './container-stop.js';
 import { supervise } from './container-supervisor.js';
 import type { ContainerInstance } from './container.js';
@@ -22,7 +22,7 @@ import type { PodNetwork } from './netns.js';
 import { cancellableSleep, Cancelled, type PodHost, type WorkerEnv } from './pod-host.js';
 import { PodReporter } from './pod-reporter.js';
 import { PodSandbox } from './pod-sandbox.js';
-import { buildPodStatus, now, snapshotContainer, type ContainerSnapshot } from './pod-status.js';
+import { buildPodStatus, now, type ContainerSnapshot } from './pod-status.js';
 import type { SandboxProcess } from './sandbox-process.js';
 
 export { ContainerState } from './container-state.js';

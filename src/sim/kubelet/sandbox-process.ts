@@ -41,11 +41,15 @@ export class SandboxProcess {
   readonly exited: Promise<ExitInfo>;
   private stderrHead = '';
   private done = false;
+  private readonly infoFd: number | undefined;
+  /** bwrap's --info-fd was read (or closed without a PID). */
+  private infoRead = false;
 
   constructor(spec: SpawnSpec) {
     const stdio: Array<'pipe' | 'ignore' | number> = [spec.stdin || spec.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'];
     if (spec.tty) stdio.push('pipe'); // fd 3: resize lines for the pty helper
     const infoAt = spec.infoFd;
+    this.infoFd = infoAt;
     if (infoAt !== undefined) while (stdio.length <= infoAt) stdio.push('pipe');
     for (const fd of spec.passFds ?? []) stdio.push(fd);
     this.proc = spawn(spec.command.file, spec.command.args, { env: spec.env, stdio });
@@ -66,7 +70,7 @@ export class SandboxProcess {
       if (!spec.stdin) this.stdin?.end();
     }
     this.stderr.on('data', (d: Buffer) => {
-      if (!this.pid && this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8');
+      if (this.stderrHead.length < 4096) this.stderrHead += d.toString('utf8');
     });
     this.ready = new Promise<number>((resolve) => {
       if (infoAt === undefined) return resolve(this.proc.pid ?? 0);
@@ -77,6 +81,7 @@ export class SandboxProcess {
       info.on('close', () => {
         const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
         this.pid = m ? Number(m[1]) : 0;
+        this.infoRead = true;
         resolve(this.pid);
       });
     });
@@ -106,16 +111,24 @@ export class SandboxProcess {
     if (this.resizeW && rows > 0 && cols > 0) this.resizeW.write(`${rows | 0} ${cols | 0}\n`);
   }
 
-  /** Signal PID 1 of the sandbox (or the sandbox itself before it is known). */
+  /**
+   * Signal the sandboxed command by its host PID (from --info-fd). A kill that comes before bwrap
+   * reported that PID waits for it: bwrap killed before it releases the command would leave the
+   * command blocked in its setup for good, outside our reach (and, joined to a PID namespace, with
+   * no death signal: see sandbox.ts). SIGKILL also goes to bwrap itself.
+   */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.done) return;
+    if (this.infoFd !== undefined && !this.infoRead) {
+      void this.ready.then(() => this.kill(signal));
+      return;
+    }
     try {
       if (this.pid) process.kill(this.pid, signal);
       else this.proc.kill(signal);
     } catch {
       /* gone */
     }
-    // bwrap dies with SIGKILL too, which takes the sandbox with it (--die-with-parent chain).
     if (signal === 'SIGKILL') this.proc.kill('SIGKILL');
   }
 }

@@ -14,6 +14,19 @@
  * - An exec: the same bwrap view (same backing directories, so it sees what the container wrote)
  *   joined to the container's PID namespace (--pidns), in the pod's namespaces.
  *
+ * Never `--pidns` with `--die-with-parent`. To join a PID namespace, bwrap's namespace child forks
+ * once more and exits (bubblewrap utils.c fork_intermediate_child), while the grandchild goes on to
+ * set its parent-death signal (bubblewrap.c handle_die_with_parent) and exec the command. When
+ * the intermediate is slow to exit — it only has to lose the CPU for the few milliseconds the
+ * grandchild needs for its setup, which a loaded 2-core machine does often — the grandchild has
+ * already armed PR_SET_PDEATHSIG against it, and the kernel SIGKILLs the command the moment the
+ * intermediate's exit completes (prctl(2): the signal follows the death of the parent *thread*).
+ * That was the exec streams ending in exit code 137 (killed after its output) or with 0 bytes
+ * (killed during setup) whenever something else, such as a second simulator, loaded the machine.
+ * A process that joins a PID namespace needs no death signal anyway: it lives inside a namespace
+ * whose init dies with the kubelet (the container's PID 1 or the pause), which takes it along, and
+ * the kubelet kills it by the host PID that bwrap reports on --info-fd.
+ *
  * runAsUser/runAsGroup switch identity inside the sandbox with busybox's `nsenter -S -G` (the host's
  * static busybox, bound read-only at /dev/.kubesim/busybox): a real uid on the host, so files it
  * creates are owned by that uid and root-owned directories are read-only to it.
@@ -174,29 +187,33 @@ export function containerCommand(
   opts: { infoFd: number; sharedPidFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
 ): Command {
   const a = [...nsenterPrefix(ns), 'bwrap', ...viewArgs(view)];
+  // In the pod's shared PID namespace it dies with the pause; no --die-with-parent (see the header).
   if (opts.sharedPidFd !== undefined) a.push('--pidns', String(opts.sharedPidFd));
-  else a.push('--unshare-pid', '--as-pid-1');
+  else a.push('--unshare-pid', '--as-pid-1', '--die-with-parent');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
-  a.push('--die-with-parent');
   if (ns) a.push(...capArgs(view.caps));
   a.push('--info-fd', String(opts.infoFd), '--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
   return command(a);
 }
 
-/** An exec in a running container: same view, joined to the container's PID namespace. */
+/**
+ * An exec in a running container: same view, joined to the container's PID namespace (`pidFd`,
+ * then with `infoFd` for its host PID: it has no --die-with-parent, see the header), or, without
+ * privilege, in a PID namespace of its own.
+ */
 export function execCommand(
   ns: PodNamespaces | undefined,
   view: ContainerView,
   argv: string[],
-  opts: { pidFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
+  opts: { pidFd?: number; infoFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
 ): Command {
   const a = [...nsenterPrefix(ns), 'bwrap', ...viewArgs(view)];
   if (opts.pidFd !== undefined) a.push('--pidns', String(opts.pidFd));
-  else a.push('--unshare-pid');
+  else a.push('--unshare-pid', '--die-with-parent');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
-  a.push('--die-with-parent');
   if (ns) a.push(...capArgs(view.caps));
+  if (opts.infoFd !== undefined) a.push('--info-fd', String(opts.infoFd));
   a.push('--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
   return command(a);

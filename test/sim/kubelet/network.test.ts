@@ -2,10 +2,11 @@
  * Pod networks across simulators: two kubelets at once share the bridge with distinct pod IPs and
  * reach each other's pods; stopping one removes its veths and IP claims and leaves the other's
  * alone; a crashed run's claims are reaped at start; `network: host` runs pods on the host
- * network with podIP 127.0.0.1; pod-to-pod traffic over the bridge.
+ * network with podIP 127.0.0.1; pod-to-pod traffic over the bridge; claims whose pid was reused
+ * are reaped, claims from another PID namespace are not.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PODS } from '../../../src/sim/types.js';
@@ -73,6 +74,23 @@ t('~> a crashed run: claims of a dead owner are reaped at start', async () => {
     assert.not.ok(existsSync(`${IPAM}/${stale}`));
   } finally {
     await h.stop();
+  }
+});
+
+t('~> at start, a claim whose pid now belongs to another process is reaped; one from another PID namespace is left alone', async () => {
+  mkdirSync(IPAM, { recursive: true });
+  const reused = '10.244.255.253';
+  const foreign = '10.244.255.252';
+  // This very process holds the pid, but it started at another time than the claim's owner.
+  writeFileSync(`${IPAM}/${reused}`, JSON.stringify({ pid: process.pid, start: '1', veth: vethOf(reused) }));
+  writeFileSync(`${IPAM}/${foreign}`, JSON.stringify({ pid: 2 ** 22 + 54321, start: '1', pidns: 'pid:[1]', veth: vethOf(foreign) }));
+  const h = await startKubelet();
+  try {
+    assert.not.ok(existsSync(`${IPAM}/${reused}`), 'the reused-pid claim is reaped');
+    assert.ok(existsSync(`${IPAM}/${foreign}`), 'another PID namespace: not ours to judge');
+  } finally {
+    await h.stop();
+    rmSync(`${IPAM}/${foreign}`, { force: true });
   }
 });
 
