@@ -1,19 +1,22 @@
 /**
  * @module bench/run
  * `npm run bench -- [scenario...] [flags]` (see bench/lib/args.ts): starts kube-sim (or uses the
- * cluster of KUBECONFIG), kuber-api, the raw producer and the raw pass-through, each as its own
- * process; runs the scenarios, every one the same work on paths a, b, c (and d) in alternating
+ * cluster of KUBECONFIG), kuber-api, the raw producer and the raw pass-through, the Node floor
+ * (path f) and, with the docker CLI on PATH, its in-memory ceiling endpoint (path e), each as its
+ * own process; turns path d on when a docker host is given or the dockerd-oracle is up; runs the
+ * scenarios, every one the same work on paths a, b, c (and d, e, f where they apply) in alternating
  * order; prints a table; writes results.json (raw samples), the table, SVG charts, and for a full
  * run bench/RESULTS.md. Exits 1 when any run failed (a wrong byte, an error, a timeout).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
-import { loadAverage, ROOT, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import { loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import { dockerCliAvailable } from './lib/docker-cli.js';
 import { cpuMarkdown, cpuOpMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
 import { latencySvg, throughputSvg } from './lib/svg.js';
@@ -25,12 +28,14 @@ import { attach, exec } from './scenarios/stream.js';
 import { echo, roundTrip } from './scenarios/latency.js';
 import { backpressure } from './scenarios/backpressure.js';
 import { concurrency } from './scenarios/concurrency.js';
+import { cli } from './scenarios/cli.js';
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
   control: controlPlane,
   logs,
   attach,
   exec,
+  cli,
   roundtrip: roundTrip,
   echo,
   backpressure,
@@ -136,6 +141,34 @@ function localDaemonPid(host: string): number | undefined {
   return undefined;
 }
 
+/**
+ * The dockerd-oracle's socket when it is up (`../shared/tools/dockerd-oracle env` from the
+ * repository root names it; a /version answer within 5 s says it is up), else undefined.
+ */
+async function oracleHost(progress: Progress): Promise<string | undefined> {
+  const script = join(ROOT, '..', 'shared', 'tools', 'dockerd-oracle');
+  if (!existsSync(script)) return undefined;
+  let host: string | undefined;
+  try {
+    host = /DOCKER_HOST=(\S+)/.exec(execFileSync('bash', [script, 'env'], { encoding: 'utf8', timeout: 10_000 }))?.[1];
+  } catch {
+    return undefined;
+  }
+  if (!host) return undefined;
+  const c = new DockerClient(host);
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([c.negotiate(), new Promise((_, rej) => (t = setTimeout(() => rej(new Error('no answer within 5 s')), 5000)))]);
+    progress.log(`path d: the dockerd-oracle is up at ${host} (--no-docker-host to leave it out)`);
+    return host;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(t);
+    c.close();
+  }
+}
+
 /** node names profiles CPU.<date>.<pid>.<tid>.<seq>.cpuprofile: rename them after their process. */
 function nameProfiles(dir: string, names: Record<number, string>): void {
   try {
@@ -196,7 +229,19 @@ async function main(argv: string[]): Promise<number> {
     procs.push(producer);
     const proxy = await startProxy(producer.port);
     procs.push(proxy);
+    let ceiling: DockerClient | undefined;
+    let ceilingPid: number | undefined;
+    if (opts.groups.includes('cli')) {
+      if (dockerCliAvailable()) {
+        const ceil = await startCeiling();
+        procs.push(ceil);
+        ceilingPid = ceil.pid;
+        ceiling = new DockerClient(`tcp://127.0.0.1:${ceil.port}`);
+        clients.push(ceiling);
+      } else progress.log('path e: no docker CLI on PATH: the cli scenario is skipped');
+    }
     let other: DockerClient | undefined;
+    if (!opts.dockerHost && !opts.noDockerHost) opts.dockerHost = await oracleHost(progress);
     if (opts.dockerHost) {
       other = new DockerClient(opts.dockerHost);
       clients.push(other);
@@ -237,9 +282,14 @@ async function main(argv: string[]): Promise<number> {
       }
       const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
       clients.push(kube);
-      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
+      // Path f: the Node floor on the same apiserver (and namespace) as kuber-api and path b.
+      const floor = await startFloor(kubeconfig, kube.namespace, { nodeArgs });
+      procs.push(floor);
+      profNames[floor.pid] = `node-floor${variant ? '-split' : ''}`;
+      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid, 'node floor': floor.pid };
       const dockerPid = withOther && other ? opts.dockerPid ?? localDaemonPid(opts.dockerHost!) : undefined;
       if (dockerPid) pids['docker host'] = dockerPid;
+      if (withOther && ceilingPid) pids['CLI ceiling'] = ceilingPid;
       // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
       for (const c of [docker, ...(withOther && other ? [other] : [])]) {
         const create = c.create.bind(c);
@@ -260,6 +310,8 @@ async function main(argv: string[]): Promise<number> {
         ...(withOther && other ? { other } : {}),
         kube,
         proxyPort: proxy.port,
+        floorPort: floor.port,
+        ...(withOther && ceiling ? { ceiling } : {}),
         pids,
         instance: kuber.instance,
         paths: withOther ? paths : paths.filter((p) => p !== 'd'),

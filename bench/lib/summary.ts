@@ -6,7 +6,7 @@
  * that tells which process limits a path).
  */
 import { MiB } from './helpers.js';
-import type { CaseDef, PathId, Sample } from './types.js';
+import { PATHS, type CaseDef, type PathId, type Sample } from './types.js';
 
 export function percentile(values: number[], q: number): number {
   if (!values.length) return NaN;
@@ -58,17 +58,19 @@ export interface CaseSummary {
   ab?: number;
   ac?: number;
   ad?: number;
+  /** Path a against every other path as a plain ratio: throughput a/x, or latency p50 a/x. */
+  ratio: Partial<Record<PathId, number>>;
 }
 
 /** The process whose memory matters on a path. */
 function memProcOf(p: PathId): string {
-  return p === 'a' ? 'kuber-api' : p === 'b' ? 'kube-sim' : p === 'c' ? 'raw proxy' : 'docker host';
+  return { a: 'kuber-api', b: 'kube-sim', c: 'raw proxy', d: 'docker host', e: 'CLI ceiling', f: 'node floor' }[p];
 }
 
 export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
   return defs.map((def) => {
     const paths: Partial<Record<PathId, PathSummary>> = {};
-    for (const p of ['a', 'b', 'c', 'd'] as PathId[]) {
+    for (const p of PATHS) {
       const ss = samples.filter((s) => s.case === def.id && s.path === p);
       if (!ss.length) continue;
       const ok = ss.filter((s) => s.ok);
@@ -119,7 +121,7 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
       }
       paths[p] = ps;
     }
-    const cs: CaseSummary = { def, paths };
+    const cs: CaseSummary = { def, paths, ratio: {} };
     const a = paths.a;
     const cmp = (o: PathSummary | undefined): number | undefined => {
       if (!a || !o) return undefined;
@@ -130,6 +132,12 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
     cs.ab = cmp(paths.b);
     cs.ac = cmp(paths.c);
     cs.ad = cmp(paths.d);
+    for (const p of PATHS) {
+      const o = paths[p];
+      if (!a || !o || p === 'a') continue;
+      const v = def.metric === 'latency' ? (a.p50 !== undefined && o.p50 ? a.p50 / o.p50 : undefined) : a.mibps !== undefined && o.mibps ? a.mibps / o.mibps : undefined;
+      if (v !== undefined) cs.ratio[p] = v;
+    }
     return cs;
   });
 }

@@ -7,7 +7,7 @@
 import { fmt, type CaseSummary } from './summary.js';
 import { PATH_LABEL, type PathId } from './types.js';
 
-const COLOURS: Record<PathId, string> = { a: '#2b6cb0', b: '#2f855a', c: '#a0aec0', d: '#c05621' };
+const COLOURS: Record<PathId, string> = { a: '#2b6cb0', b: '#2f855a', c: '#a0aec0', d: '#c05621', e: '#805ad5', f: '#b7791f' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 interface Bar {
