@@ -17,9 +17,9 @@ import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
 import { loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
 import { dockerCliAvailable } from './lib/docker-cli.js';
-import { cpuMarkdown, cpuOpMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import { cpuMarkdown, cpuOpMarkdown, floorMarkdown, markdownTable, resultsMarkdown, targets15, targetsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
-import { latencySvg, throughputSvg } from './lib/svg.js';
+import { cliSvg, latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
 import { run as runContainer, removeAll } from './lib/helpers.js';
 import { controlPlane } from './scenarios/control.js';
@@ -29,9 +29,11 @@ import { echo, roundTrip } from './scenarios/latency.js';
 import { backpressure } from './scenarios/backpressure.js';
 import { concurrency } from './scenarios/concurrency.js';
 import { cli } from './scenarios/cli.js';
+import { startup } from './scenarios/startup.js';
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
   control: controlPlane,
+  startup,
   logs,
   attach,
   exec,
@@ -93,6 +95,10 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   if (cpu.split('\n').length > 2) progress.log('CPU seconds per GiB moved, per process:\n' + cpu + '\n');
   const cpuOp = cpuOpMarkdown(cases);
   if (cpuOp.split('\n').length > 2) progress.log('CPU milliseconds per operation, per process:\n' + cpuOp + '\n');
+  const floor = floorMarkdown(cases);
+  if (floor) progress.log("kuber-api's CPU per GiB against the Node floor (path f):\n" + floor + '\n');
+  const t15 = targets15(cases, out.meta);
+  if (t15.length) progress.log('Targets (issue 15):\n' + targetsMarkdown(t15) + '\n');
   mkdirSync(opts.outDir, { recursive: true });
   const files = {
     json: join(opts.outDir, 'results.json'),
@@ -100,6 +106,8 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
     md: join(opts.outDir, 'table.md'),
     throughput: join(opts.outDir, 'throughput.svg'),
     latency: join(opts.outDir, 'latency.svg'),
+    cli: join(opts.outDir, 'cli.svg'),
+    report: join(opts.outDir, 'report.md'),
   };
   const sub = `${out.meta.mode.split(' (')[0]}, ${out.meta.cores} cores`;
   writeFileSync(files.json, JSON.stringify({ ...out, summary: cases }, null, 1));
@@ -107,6 +115,9 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   writeFileSync(files.md, markdownTable(cases) + '\n');
   writeFileSync(files.throughput, throughputSvg(cases, sub));
   writeFileSync(files.latency, latencySvg(cases, sub));
+  writeFileSync(files.cli, cliSvg(cases, sub));
+  // The whole report of this run (what bench/RESULTS.md would be), beside its charts.
+  writeFileSync(files.report, resultsMarkdown(cases, out.meta, { throughput: 'throughput.svg', latency: 'latency.svg', cli: 'cli.svg' }));
   progress.log(`wrote ${Object.values(files).map((f) => relative(process.cwd(), f)).join(', ')}`);
   try {
     const latest = join(ROOT, 'bench', 'out', 'latest');
@@ -120,8 +131,9 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   if (opts.results) {
     copyFileSync(files.throughput, join(ROOT, 'bench', 'results-throughput.svg'));
     copyFileSync(files.latency, join(ROOT, 'bench', 'results-latency.svg'));
-    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg' }));
-    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg');
+    copyFileSync(files.cli, join(ROOT, 'bench', 'results-cli.svg'));
+    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg', cli: 'results-cli.svg' }));
+    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg, bench/results-cli.svg');
   }
 }
 
@@ -264,7 +276,8 @@ async function main(argv: string[]): Promise<number> {
         profNames[sim.pid] = `kube-sim${variant ? '-split' : ''}`;
       }
       progress.show(`starting kuber-api${variant}`);
-      const kuber = await startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      const spawnKuber = () => startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      const kuber = await spawnKuber();
       procs.push(kuber);
       profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
       const docker = new DockerClient(kuber.dockerHost);
@@ -311,6 +324,7 @@ async function main(argv: string[]): Promise<number> {
         kube,
         proxyPort: proxy.port,
         floorPort: floor.port,
+        spawnKuber,
         ...(withOther && ceiling ? { ceiling } : {}),
         pids,
         instance: kuber.instance,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ROOT } from './procs.js';
 import type { Options } from './types.js';
 
-export const GROUPS = ['control', 'logs', 'attach', 'exec', 'cli', 'roundtrip', 'echo', 'backpressure', 'concurrency'] as const;
+export const GROUPS = ['control', 'startup', 'logs', 'attach', 'exec', 'cli', 'roundtrip', 'echo', 'backpressure', 'concurrency'] as const;
 
 export const USAGE = `usage: npm run bench -- [scenario...] [flags]
        node dist/bench/run.js [scenario...] [flags]

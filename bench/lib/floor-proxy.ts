@@ -6,8 +6,11 @@
  * does no Docker framing at all: the pods/log body is piped as is, and of each channel message only
  * the leading channel byte is dropped (k8s-streams: v5.channel.k8s.io). What it spends per GiB is
  * the least any Node proxy between an apiserver and a socket can spend (TLS decryption, HTTP
- * chunk or WebSocket frame parsing, one socket write per read); kuber-api's CPU per GiB is
- * compared with it.
+ * chunk or WebSocket frame parsing, socket writes); kuber-api's CPU per GiB is compared with it.
+ * Its writes are as cheap as Node allows, by the same means kuber-api uses (bench/RESULTS.md,
+ * optimisations 1 and 3): the socket is corked until the end of the event-loop turn, so the
+ * records of one read leave in one writev, with a 256 KiB high-water mark before it pauses the
+ * upstream.
  *
  * A client sends one JSON line, then reads the payload to its end:
  *   {"op":"log","pod":P,"container":C,"follow":bool,"timestamps":bool}
@@ -36,6 +39,25 @@ interface Request {
 
 const kube = await KubeDirect.load(process.argv[2]!, process.argv[3]);
 
+/** Bytes buffered on the client socket before the upstream is paused (kuber-api's bound too). */
+const HIGH_WATER = 256 * 1024;
+
+/** A write that corks the socket until the end of this event-loop turn; false when the upstream must pause. */
+function corkedWriter(sock: Socket): (b: Buffer) => boolean {
+  let corked = false;
+  return (b) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return sock.write(b);
+  };
+}
+
 function fail(sock: Socket, why: string): void {
   process.stderr.write(`floor-proxy: ${why}\n`);
   sock.destroy();
@@ -43,21 +65,35 @@ function fail(sock: Socket, why: string): void {
 
 async function serveLog(sock: Socket, r: Request): Promise<void> {
   const res = await kube.logStream(r.pod, { container: r.container, follow: r.follow, timestamps: r.timestamps });
+  const write = corkedWriter(sock);
+  res.on('data', (d: Buffer) => {
+    if (!write(d)) {
+      res.pause();
+      sock.once('drain', () => res.resume());
+    }
+  });
+  res.on('end', () => sock.end());
   res.on('error', (e) => fail(sock, `log: ${e.message}`));
   res.on('aborted', () => fail(sock, 'log: aborted'));
-  res.pipe(sock);
   sock.on('close', () => res.destroy());
 }
 
 /** Channel payloads to the socket (stdout and stderr alike: the streams the client asked for). */
 function pipeChannels(sock: Socket, ws: WebSocket): void {
   let status = '';
+  let paused = false;
+  const write = corkedWriter(sock);
   ws.on('message', (m: Buffer) => {
     const ch = m[0];
     if (ch === CH_STDOUT || ch === CH_STDERR) {
-      if (m.length > 1 && !sock.write(m.subarray(1))) {
+      // ws may still emit the messages already parsed from the current read after pause().
+      if (m.length > 1 && !write(m.subarray(1)) && !paused) {
+        paused = true;
         ws.pause();
-        sock.once('drain', () => ws.resume());
+        sock.once('drain', () => {
+          paused = false;
+          ws.resume();
+        });
       }
     } else if (ch === CH_STATUS) status += m.toString('utf8', 1);
   });
@@ -110,7 +146,7 @@ function serve(sock: Socket): void {
   sock.on('error', () => sock.destroy());
 }
 
-const server = createServer({ allowHalfOpen: true, noDelay: true }, serve);
+const server = createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: HIGH_WATER }, serve);
 server.listen(0, '127.0.0.1', () => {
   const a = server.address();
   process.stdout.write(`ready port=${typeof a === 'object' && a ? a.port : 0}\n`);

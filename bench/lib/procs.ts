@@ -141,6 +141,13 @@ export async function startFloor(kubeconfig: string, namespace: string, o: NodeF
   return { ...proc, port: Number(match[1]) };
 }
 
+/** A bare node:http server answering every request with `[]`: the startup baseline of a Node sidecar. */
+export async function startBareHttp(): Promise<RawProc> {
+  const script = "const s=require('node:http').createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json'});r.end('[]')});s.listen(0,'127.0.0.1',()=>console.log('ready port='+s.address().port));process.on('SIGTERM',()=>process.exit(0))";
+  const { proc, match } = await launch('bare node', ['-e', script], /ready port=(\d+)/);
+  return { ...proc, port: Number(match[1]) };
+}
+
 /** Path (e)'s far end: the in-memory Engine API endpoint, the docker CLI's ceiling (bench/lib/cli-ceiling). */
 export async function startCeiling(o: NodeFlags = {}): Promise<RawProc> {
   const { proc, match } = await launch('CLI ceiling', [join(RAW, 'cli-ceiling.js')], /ready port=(\d+)/, o);

@@ -62,6 +62,8 @@ export interface Sample {
   timeline?: Record<string, number[]>;
   /** CPU seconds spent by each process over the sample. */
   cpu?: Record<string, number>;
+  /** RSS of the process under test when idle (KiB): the startup case. */
+  rssKiB?: number;
   /** Anything else worth keeping (exit codes, stream counts...). */
   note?: string;
 }
@@ -126,6 +128,8 @@ export interface Ctx {
   proxyPort: number;
   /** Port of the Node floor (path f) on this environment's apiserver. */
   floorPort?: number;
+  /** Start another kuber-api on this environment's apiserver (the startup scenario stops it). */
+  spawnKuber?: () => Promise<{ pid: number; dockerHost: string; stop(): Promise<void> }>;
   /** The in-memory Engine API endpoint (path e's far end), when the docker CLI is on PATH. */
   ceiling?: DockerClient;
   /** The processes whose CPU and memory are tracked, by name. */

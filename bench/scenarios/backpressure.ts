@@ -15,7 +15,7 @@ import { asSample, finishedProducers, readLogs } from './logs.js';
 import { dropSleepers, execProducer, sleepers } from './stream.js';
 
 /** Track RSS of every process in ctx.pids while `fn` runs. */
-async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
+export async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
   const mem: Record<string, MemPeak> = {};
   // RSS (MiB) of kuber-api and kube-sim every 500 ms: growth that levels off vs growth that keeps going.
   const timeline: Record<string, number[]> = {};

@@ -5,14 +5,22 @@
  * aggregate throughput (all verified bytes over the wall time from the first request to the last
  * byte), the streams that failed (error, wrong exit code, any byte wrong or missing) and the first
  * error. (b) does the same on pods/exec and pods/log, (c) N raw streams through the pass-through.
+ * The RSS of every process is tracked over each round: kuber-api's growth over idle divided by N
+ * is its memory per open stream.
  */
 import { alternate, dockerOf, measure, removeAll } from '../lib/helpers.js';
 import type { Ctx, PathId } from '../lib/types.js';
 import { finishedProducers, readLogs } from './logs.js';
 import { dropSleepers, execProducer, sleepers } from './stream.js';
 import type { ReadResult } from '../lib/consume.js';
+import { withMemory } from './backpressure.js';
 
 async function fanOut(ctx: Ctx, label: string, n: number, one: (i: number) => Promise<ReadResult>) {
+  const { result, mem } = await withMemory(ctx, () => fanOutStreams(ctx, label, n, one));
+  return { ...result, mem };
+}
+
+async function fanOutStreams(ctx: Ctx, label: string, n: number, one: (i: number) => Promise<ReadResult>) {
   const t0 = performance.now();
   let done = 0;
   let failed = 0;
