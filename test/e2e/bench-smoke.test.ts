@@ -4,9 +4,12 @@
  *   the verifier and demuxer catch what they must (flipped byte, swapped block, short stream,
  *   split stdcopy headers);
  * - `node dist/bench/run.js --quick` runs every scenario on a local kube-sim: every run verified
- *   (every byte, every exit code, zero failed concurrent streams), and results.json, the table and
- *   both SVG charts written. A kuber-api endpoint that answers 501 "not supported" (a feature not
- *   on this branch yet) is reported with a SKIP line instead of failing.
+ *   (every byte, every exit code, zero failed concurrent streams) on every path that applies: a, b,
+ *   c; f (the Node floor) on the stream cases; e (the docker CLI against kuber-api and its
+ *   in-memory ceiling) when the docker CLI is on PATH; d (the docker host) when the run found the
+ *   dockerd-oracle up; results.json, the table, the three SVG charts and report.md (with the issue
+ *   15 targets) written. A kuber-api endpoint that answers 501 "not supported" (a feature not on
+ *   this branch yet) is reported with a SKIP line instead of failing.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelPieces, PRODUCER_SCRIPT, Verifier, streamBytes } from '../../bench/lib/model.js';
 import { StdcopyDemuxer } from '../../bench/lib/demux.js';
+import { dockerCliAvailable } from '../../bench/lib/docker-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -85,20 +89,36 @@ test('~> npm run bench -- --quick: every scenario runs, every byte and exit code
       child.on('close', (c) => resolve({ code: c, output }));
     });
     console.log(`bench --quick: exit ${code} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg']) assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
-    for (const f of ['throughput.svg', 'latency.svg']) {
+    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg', 'cli.svg', 'report.md']) assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
+    for (const f of ['throughput.svg', 'latency.svg', 'cli.svg']) {
       const svg = readFileSync(join(out, f), 'utf8');
       assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.trimEnd().endsWith('</svg>'), `${f} is not an SVG document`);
     }
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      meta: { options: { dockerHost?: string } };
       cases: Array<{ id: string; group: string; metric: string }>;
       samples: Array<{ case: string; path: string; ok: boolean; error?: string; streams?: number; failed?: number; bytes?: number }>;
     };
     const groups = new Set(r.cases.map((c) => c.group));
-    for (const g of ['control', 'logs', 'attach', 'exec', 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
+    const cli = dockerCliAvailable();
+    const withD = !!r.meta.options.dockerHost;
+    for (const g of ['control', 'startup', 'logs', 'attach', 'exec', ...(cli ? ['cli'] : []), 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.ok(report.includes('## Targets (issue 15)'), 'report.md has no issue 15 targets');
+    if (cli) assert.ok(report.includes("## The user's view: the docker CLI as the consumer (path e)"), 'report.md has no docker CLI table');
+    assert.ok(report.includes('against the Node floor (path f)'), 'report.md has no floor table');
+    /** The paths every case must have run on. */
+    const expected = (c: { id: string; group: string; metric: string }): string[] => {
+      const d = withD && !c.id.includes('(split)'); // the split-streams kube-sim runs without path d
+      if (c.id === 'create+start') return ['a', 'b', ...(d ? ['d'] : [])];
+      if (c.group === 'startup') return ['a', 'c'];
+      if (c.group === 'cli') return ['a', 'e', ...(d ? ['d'] : []), ...(c.metric === 'throughput' && !c.id.startsWith('docker run') ? ['b'] : [])];
+      const f = c.metric === 'throughput' && ['logs', 'attach', 'exec'].includes(c.group) ? ['f'] : [];
+      return ['a', 'b', 'c', ...(d ? ['d'] : []), ...f];
+    };
     let skipped = 0;
     for (const c of r.cases) {
-      for (const p of c.group === 'control' && c.id === 'create+start' ? ['a', 'b'] : ['a', 'b', 'c']) {
+      for (const p of expected(c)) {
         const ss = r.samples.filter((s) => s.case === c.id && s.path === p);
         assert.ok(ss.length > 0, `no sample for ${c.id} on path ${p}`);
         for (const s of ss) {
