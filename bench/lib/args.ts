@@ -31,8 +31,8 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --cli-samples N       wall-time samples of \`docker exec true\` and \`docker run --rm true\`
                         per path (default 20; quick 3)
   --samples N           latency samples per path (default 200; quick 20)
-  --concurrency N       concurrent streams (default 200; quick 32)
-  --conc-mib MIB        MiB per concurrent stream (default 4; quick 1)
+  --concurrency N       concurrent streams (default 1000, issue 15's target; quick 32)
+  --conc-mib MIB        MiB per concurrent stream (default 1; quick 1)
   --ps-containers N     containers for \`docker ps\` (default 100; quick 10)
   --slow-mib MIB        MiB read by the slow reader (default 1024; quick 16)
   --slow-rate MIBPS     the slow reader's rate (default 64; quick 32)
@@ -64,8 +64,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     cliMiB: quick ? 8 : 256,
     cliSamples: quick ? 3 : 20,
     noDockerHost: false,
-    concurrency: quick ? 32 : 200,
-    concMiB: quick ? 1 : 4,
+    concurrency: quick ? 32 : 1000,
+    concMiB: 1,
     concContainers: 4,
     psContainers: quick ? 10 : 100,
     slowMiBps: quick ? 32 : 64,

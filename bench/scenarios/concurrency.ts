@@ -1,6 +1,6 @@
 /**
  * @module bench/scenarios/concurrency
- * N (default 200) streams at once, every byte of each verified: N execs of the producer spread
+ * N (default 1000) streams at once, every byte of each verified: N execs of the producer spread
  * over a few running containers, and N `docker logs` of finished containers. Reported: the
  * aggregate throughput (all verified bytes over the wall time from the first request to the last
  * byte), the streams that failed (error, wrong exit code, any byte wrong or missing) and the first
