@@ -20,7 +20,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelPieces, PRODUCER_SCRIPT, Verifier, streamBytes } from '../../bench/lib/model.js';
 import { StdcopyDemuxer } from '../../bench/lib/demux.js';
-import { dockerCliAvailable } from '../../bench/lib/docker-cli.js';
+import { dockerCli, dockerCliAvailable } from '../../bench/lib/docker-cli.js';
+import { DockerClient } from '../../bench/lib/docker-client.js';
+import { startCeiling } from '../../bench/lib/procs.js';
+import { producerCmd } from '../../bench/lib/model.js';
+import { summarise } from '../../bench/lib/summary.js';
+import { targets15, type Meta } from '../../bench/lib/report.js';
+import type { CaseDef, Sample } from '../../bench/lib/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -75,6 +81,71 @@ test('~> the stdcopy demuxer survives headers and payloads split across reads', 
   const bad = new StdcopyDemuxer(() => {}, () => {});
   bad.push(Buffer.from([9, 0, 0, 0, 0, 0, 0, 1, 0x41]));
   assert.ok(bad.error);
+});
+
+test("~> the CLI ceiling answers what the docker CLI calls: logs, run, exec, exec true, run --rm true, every byte verified", async () => {
+  if (!dockerCliAvailable()) return console.log('SKIP the CLI ceiling: no docker CLI on PATH');
+  const ceiling = await startCeiling();
+  const host = `tcp://127.0.0.1:${ceiling.port}`;
+  const api = new DockerClient(host);
+  try {
+    const logs = await api.create({ Image: 'busybox', Cmd: producerCmd(3) });
+    await api.start(logs);
+    const sleeper = await api.create({ Image: 'busybox', Cmd: ['sleep', '3600'] });
+    const runs = [
+      ['logs', logs],
+      ['run', '--rm', 'busybox', ...producerCmd(3)],
+      ['exec', sleeper, ...producerCmd(3)],
+    ];
+    for (const args of runs) {
+      const r = await dockerCli(host, args, { verifier: new Verifier({ blocks: 3 }), timeoutMs: 30_000 });
+      assert.ok(r.ok, `docker ${args[0]}: ${r.error}`);
+      assert.is(r.bytes, streamBytes({ blocks: 3 }));
+    }
+    for (const args of [['exec', sleeper, 'true'], ['run', '--rm', 'busybox', 'true']]) {
+      const r = await dockerCli(host, args, { timeoutMs: 30_000 });
+      assert.ok(r.ok, `docker ${args.join(' ')}: ${r.error}`);
+      assert.is(r.bytes, 0);
+    }
+    assert.not.ok(ceiling.tail().includes('unhandled'), ceiling.tail());
+  } finally {
+    api.close();
+    await ceiling.stop();
+  }
+});
+
+test('~> issue 15 targets: ratios between paths of the same run, the floor bounds, "not measured" without the path', () => {
+  const GiB = 1024 ** 3;
+  const defs: CaseDef[] = [
+    { id: 'logs', group: 'logs', metric: 'throughput', what: '' },
+    { id: 'logs (split)', group: 'logs', metric: 'throughput', what: '' },
+    { id: 'exec', group: 'exec', metric: 'throughput', what: '' },
+    { id: 'docker logs (CLI)', group: 'cli', metric: 'throughput', what: '' },
+  ];
+  const tp = (c: string, path: Sample['path'], seconds: number, cpu: Record<string, number>): Sample => ({ case: c, path, rep: 1, ok: true, bytes: GiB, seconds, cpu });
+  const samples = [
+    tp('logs', 'a', 10, { 'kuber-api': 2 }),
+    tp('logs', 'f', 5, { 'node floor': 1.25 }),
+    tp('logs (split)', 'a', 10, { 'kuber-api': 2.4 }),
+    tp('logs (split)', 'f', 5, { 'node floor': 1.25 }),
+    tp('exec', 'a', 10, { 'kuber-api': 3 }),
+    tp('docker logs (CLI)', 'a', 10.24, {}),
+    tp('docker logs (CLI)', 'b', 6.83, {}),
+    tp('docker logs (CLI)', 'd', 204.8, {}),
+    tp('docker logs (CLI)', 'e', 1, {}),
+  ];
+  const meta = { cores: 2, options: { cliMiB: 256 } } as unknown as Meta;
+  const rows = targets15(summarise(defs, samples), meta);
+  const find = (prefix: string) => rows.find((r) => r.target.startsWith(prefix));
+  const vsDockerd = find('`docker logs` (CLI, 256 MiB) vs the docker host');
+  assert.is(vsDockerd?.met, true, vsDockerd?.measured); // 100 MiB/s against 5: 20×
+  assert.ok(vsDockerd!.measured.startsWith('20.0×'), vsDockerd!.measured);
+  assert.is(find('`docker logs` (CLI, 256 MiB) vs what the simulator')?.met, false); // 100 against 150: 0.67×
+  assert.is(find('logs: kuber-api CPU per GiB')?.met, false); // 2 / 1.25 = 1.6× > 1.3×
+  assert.is(find('logs (split): kuber-api CPU per GiB')?.met, true); // 1.92× ≤ 2×
+  const exec = find('exec: kuber-api CPU per GiB');
+  assert.is(exec?.met, undefined);
+  assert.is(exec?.measured, 'not measured');
 });
 
 test('~> npm run bench -- --quick: every scenario runs, every byte and exit code verified, files written', async () => {
