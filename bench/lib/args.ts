@@ -22,6 +22,9 @@ scenarios (default: all): ${GROUPS.join(', ')}
                         unix:///run/docker-oracle.sock or tcp://127.0.0.1:2376 (default: the
                         dockerd-oracle's socket when ../shared/tools/dockerd-oracle is up)
   --no-docker-host      no path d, even when the dockerd-oracle is up
+  --docker-host-mib MIB at most this many MiB per stream on path d (default 256: dockerd serves
+                        json-file logs at ~10 MiB/s, so 1 GiB would take ~100 s a run for the
+                        same rate); the docker CLI cases are never capped
   --docker-pid PID      the daemon of --docker-host, for its RSS and CPU (default: read from
                         /run/docker-oracle.pid or /var/run/docker.pid for a local unix socket)
   --size MIB            MiB per log stream (default 1024; quick 8)
@@ -64,6 +67,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     cliMiB: quick ? 8 : 256,
     cliSamples: quick ? 3 : 20,
     noDockerHost: false,
+    dMiB: 256,
     concurrency: quick ? 32 : 1000,
     concMiB: 1,
     concContainers: 4,
@@ -110,6 +114,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       case '--no-docker-host':
         o.noDockerHost = true;
+        break;
+      case '--docker-host-mib':
+        o.dMiB = Math.round(num(next(), a));
         break;
       case '--cli-mib':
         o.cliMiB = Math.round(num(next(), a));

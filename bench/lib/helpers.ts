@@ -105,6 +105,11 @@ export function rawConnect(ctx: Ctx, command: string): Promise<Socket> {
   });
 }
 
+/** MiB per stream on path `p`: path d (the docker host) is capped at --docker-host-mib. */
+export function mibOn(ctx: Ctx, p: PathId, mib: number): number {
+  return p === 'd' ? Math.min(mib, ctx.opts.dMiB) : mib;
+}
+
 /** The paths of a stream case: the environment's, plus the Node floor (f) when it runs. */
 export function streamPaths(ctx: Ctx): PathId[] {
   return ctx.floorPort ? [...ctx.paths, 'f'] : ctx.paths;

@@ -83,6 +83,8 @@ export interface Options {
   sizeMiB: number;
   /** MiB per attach/exec stream. */
   streamMiB: number;
+  /** At most this many MiB per stream on path d (the docker host), except the docker CLI cases. */
+  dMiB: number;
   reps: number;
   /** Latency samples per path. */
   samples: number;

@@ -57,7 +57,7 @@ export async function cli(ctx: Ctx): Promise<void> {
   const image = ctx.opts.image;
 
   // ---- docker logs ----
-  const finished = await finishedProducers(ctx, blocks, CLI_CASES.logs);
+  const finished = await finishedProducers(ctx, blocks, CLI_CASES.logs, false);
   const ceilingLogs = await ceilingContainer(ctx.ceiling, producerCmd(blocks), image);
   try {
     await alternate(ctx, ctx.opts.reps, withB(docker), async (p, rep) => {

@@ -8,7 +8,7 @@
  */
 import { Verifier, producerCmd, type StreamShape } from '../lib/model.js';
 import { readAll, readableSource, type ReadResult, type Source } from '../lib/consume.js';
-import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
+import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, mibOn, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
 import type { Ctx, PathId } from '../lib/types.js';
 
 /** Open the log stream of container `id` (its Pod `pod` for b) on path `p`. */
@@ -37,10 +37,14 @@ export function asSample(r: ReadResult) {
   return { ok: r.ok, error: r.error, bytes: r.bytes, seconds: r.seconds, ttfbMs: Math.round(r.ttfbMs * 100) / 100, reads: r.reads };
 }
 
-/** A finished container with `blocks` MiB of output on each Docker side (b and f use a's). */
-export async function finishedProducers(ctx: Ctx, blocks: number, label: string): Promise<Map<PathId, { id: string; pod?: string }>> {
+/**
+ * A finished container with `mib` MiB of output on each Docker side (b and f use a's); on d at
+ * most --docker-host-mib unless `capD` is false.
+ */
+export async function finishedProducers(ctx: Ctx, mib: number, label: string, capD = true): Promise<Map<PathId, { id: string; pod?: string }>> {
   const out = new Map<PathId, { id: string; pod?: string }>();
   for (const p of ctx.paths.filter((x) => x === 'a' || x === 'd')) {
+    const blocks = capD ? mibOn(ctx, p, mib) : mib;
     ctx.progress(`${label}: producing ${blocks} MiB in a container on ${p}`);
     const c = dockerOf(ctx, p);
     const id = await run(c, producerCmd(blocks), {}, ctx.opts.image);
@@ -70,7 +74,7 @@ export async function logs(ctx: Ctx): Promise<void> {
     for (const ts of [false, true]) {
       const id = `logs${ts ? ' -t' : ''}${v}`;
       await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
-        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks, timestamps: ts }, false, { label: `${id} #${rep}` })));
+        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks: mibOn(ctx, p, blocks), timestamps: ts }, false, { label: `${id} #${rep}` })));
       });
     }
   } finally {
@@ -84,10 +88,10 @@ export async function logs(ctx: Ctx): Promise<void> {
       const side = p === 'd' ? 'd' : 'a';
       try {
         if (p !== 'c') {
-          const cid = await run(dockerOf(ctx, side), producerCmd(blocks), {}, ctx.opts.image);
+          const cid = await run(dockerOf(ctx, side), producerCmd(mibOn(ctx, p, blocks)), {}, ctx.opts.image);
           target = { id: cid, ...(p === 'b' || p === 'f' ? { pod: await podOf(ctx, cid) } : {}) };
         }
-        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, target, { blocks, timestamps: ts }, true, { label: `${id} #${rep}` })));
+        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, target, { blocks: mibOn(ctx, p, blocks), timestamps: ts }, true, { label: `${id} #${rep}` })));
       } finally {
         if (target.id) await removeAll(dockerOf(ctx, side), [target.id]);
       }

@@ -15,7 +15,7 @@
  */
 import { Verifier, producerCmd, triggeredProducerCmd } from '../lib/model.js';
 import { channelSource, readAll, readableSource, type ReadResult, type Source } from '../lib/consume.js';
-import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
+import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, mibOn, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
 import { CH_STDIN } from '../lib/kube-direct.js';
 import type { Ctx, PathId } from '../lib/types.js';
 import { asSample } from './logs.js';
@@ -117,7 +117,7 @@ export async function attach(ctx: Ctx): Promise<void> {
   for (const tty of [false, true]) {
     const id = `attach${tty ? ' -t' : ''}`;
     await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
-      await measure(ctx, id, p, rep, async () => asSample(await attachOnce(ctx, p, blocks, tty, `${id} #${rep}`)));
+      await measure(ctx, id, p, rep, async () => asSample(await attachOnce(ctx, p, mibOn(ctx, p, blocks), tty, `${id} #${rep}`)));
     });
   }
 }
@@ -133,7 +133,7 @@ export async function exec(ctx: Ctx): Promise<void> {
     for (const tty of [false, true]) {
       const id = `exec${tty ? ' -t' : ''}`;
       await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
-        await measure(ctx, id, p, rep, async () => asSample(await execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, blocks, tty, `${id} #${rep}`)));
+        await measure(ctx, id, p, rep, async () => asSample(await execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, mibOn(ctx, p, blocks), tty, `${id} #${rep}`)));
       });
     }
   } finally {
