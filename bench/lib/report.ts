@@ -317,7 +317,7 @@ command below again (the hand-written parts come from bench/analysis.md and benc
 - **Machine:** ${meta.cpu}, ${meta.cores} cores, ${meta.memGiB} GiB RAM · Linux ${meta.kernel} · Node ${meta.node}
 - **Load average** (1/5/15 min) at the start: ${meta.loadStart.join(' / ')}, at the end: ${meta.loadEnd.join(' / ')}
 - **Mode:** ${meta.mode}
-- **Sizes:** ${o.sizeMiB} MiB per log stream, ${o.streamMiB} MiB per attach/exec stream${o.dockerHost && o.dMiB !== undefined ? ` (path d: at most ${o.dMiB} MiB per stream, the docker CLI cases excepted)` : ''}, ${o.cliMiB !== undefined ? `${o.cliMiB} MiB per docker CLI stream, ` : ''}${o.reps} repetitions per path; ${o.samples} latency samples per path${o.cliSamples !== undefined ? `, ${o.cliSamples} per docker CLI wall time` : ''}; ${o.concurrency} concurrent streams of ${o.concMiB} MiB; slow reader ${o.slowMiB} MiB at ${o.slowMiBps} MiB/s; \`docker ps\` with ${o.psContainers} containers
+- **Sizes:** ${o.sizeMiB} MiB per log stream, ${o.streamMiB} MiB per attach/exec stream, ${o.cliMiB !== undefined ? `${o.cliMiB} MiB per docker CLI stream, ` : ''}${o.dockerHost && o.dMiB !== undefined ? `at most ${o.dMiB} MiB per stream on path d (the docker CLI cases excepted), ` : ''}${o.reps} repetitions per path; ${o.samples} latency samples per path${o.cliSamples !== undefined ? `, ${o.cliSamples} per docker CLI wall time` : ''}; ${o.concurrency} concurrent streams of ${o.concMiB} MiB; slow reader ${o.slowMiB} MiB at ${o.slowMiBps} MiB/s; \`docker ps\` with ${o.psContainers} containers
 
 ## Run it yourself
 
