@@ -3,7 +3,7 @@
  * Path (f), a floor that is not the simulator: a bare Node.js process that reads the same pods/log
  * and pods/exec / pods/attach streams from the same apiserver over TLS (plain node:https and `ws`,
  * through bench/lib/kube-direct, the client of path b) and writes the payload to a TCP socket. It
- * does no Docker framing at all: the pods/log body is piped as is, and of each channel message only
+ * does no Docker framing at all: the pods/log body is passed on as is, and of each channel message only
  * the leading channel byte is dropped (v5.channel.k8s.io, Kubernetes staging/src/k8s.io/apimachinery/
  * pkg/util/remotecommand/constants.go). What it spends per GiB is
  * the least any Node proxy between an apiserver and a socket can spend (TLS decryption, HTTP

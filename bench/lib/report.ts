@@ -370,7 +370,7 @@ ${cliT}
 ` : ''}${floorT ? `
 ## kuber-api's CPU per GiB against the Node floor (path f)
 
-CPU-seconds per GiB are robust to the shared machine's load where MiB/s is not: the ratio says how much more kuber-api spends than a Node process that only decrypts, parses and writes the same stream.
+CPU-seconds per GiB are robust to the shared machine's load where MiB/s is not: the ratio says how much more kuber-api spends than a Node process that only decrypts, parses and writes the same stream. On the split-stream cases the floor reads the Pod's combined log (one request), where kuber-api reads stdout and stderr apart and merges them by timestamp: hence the looser bound. The TTY cases are shown, not judged: both sides pay for the pseudo-terminal's small reads.
 
 ${floorT}
 ` : ''}
