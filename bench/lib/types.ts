@@ -140,6 +140,8 @@ export interface Ctx {
   instance: string;
   /** The paths that run in this mode: a, b, c, and d with a docker host (e and f are added by the scenarios that have them). */
   paths: PathId[];
+  /** Streams running at once that share the path's bandwidth (concurrency): each stream's timeout allows for them. */
+  sharedBy?: number;
   /** '' or a suffix for every case id of this environment, e.g. ' (split)'. */
   variant: string;
   record(s: Sample): void;

@@ -55,7 +55,9 @@ export async function concurrency(ctx: Ctx): Promise<void> {
   const logsId = `concurrency logs ×${n}`;
   ctx.declare({ id: execId, group: 'concurrency', metric: 'concurrency', what: `${n} concurrent execs of ${blocks} MiB each over ${k} containers` });
   ctx.declare({ id: logsId, group: 'concurrency', metric: 'concurrency', what: `${n} concurrent logs of ${blocks} MiB each over ${k} finished containers` });
-  const quiet = () => ({ ...ctx, progress: (t: string) => (t.includes('streams done') ? ctx.progress(t) : undefined) }) as Ctx;
+  // Every stream's timeout allows for the n streams sharing the path (a docker host serving 1,000
+  // json-file logs at once needs minutes for them all).
+  const quiet = () => ({ ...ctx, sharedBy: n, progress: (t: string) => (t.includes('streams done') ? ctx.progress(t) : undefined) }) as Ctx;
 
   const targets = await sleepers(ctx, k);
   try {

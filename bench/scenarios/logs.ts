@@ -26,7 +26,7 @@ export async function readLogs(ctx: Ctx, p: PathId, target: { id: string; pod?: 
   const src = await openLogs(ctx, p, target, shape, follow);
   return readAll(src, v, {
     stdcopy: p === 'a' || p === 'd',
-    timeoutMs: streamTimeout(v.expected) + (o.rate ? (v.expected / o.rate) * 1000 : 0),
+    timeoutMs: streamTimeout(v.expected * (ctx.sharedBy ?? 1)) + (o.rate ? (v.expected / o.rate) * 1000 : 0),
     t0,
     rate: o.rate,
     onProgress: (b) => ctx.progress(`${o.label} ${p}: ${fmtMiB(b)} / ${fmtMiB(v.expected)}`),

@@ -29,7 +29,7 @@ async function read(ctx: Ctx, label: string, p: PathId, v: Verifier, open: () =>
     stdcopy,
     t0: start,
     rate,
-    timeoutMs: streamTimeout(v.expected) + (rate ? (v.expected / rate) * 1000 : 0),
+    timeoutMs: streamTimeout(v.expected * (ctx.sharedBy ?? 1)) + (rate ? (v.expected / rate) * 1000 : 0),
     onProgress: (b) => ctx.progress(`${label} ${p}: ${fmtMiB(b)} / ${fmtMiB(v.expected)}`),
   });
 }
