@@ -1,22 +1,25 @@
 /**
  * @module bench/run
  * `npm run bench -- [scenario...] [flags]` (see bench/lib/args.ts): starts kube-sim (or uses the
- * cluster of KUBECONFIG), kuber-api, the raw producer and the raw pass-through, each as its own
- * process; runs the scenarios, every one the same work on paths a, b, c (and d) in alternating
+ * cluster of KUBECONFIG), kuber-api, the raw producer and the raw pass-through, the Node floor
+ * (path f) and, with the docker CLI on PATH, its in-memory ceiling endpoint (path e), each as its
+ * own process; turns path d on when a docker host is given or the dockerd-oracle is up; runs the
+ * scenarios, every one the same work on paths a, b, c (and d, e, f where they apply) in alternating
  * order; prints a table; writes results.json (raw samples), the table, SVG charts, and for a full
  * run bench/RESULTS.md. Exits 1 when any run failed (a wrong byte, an error, a timeout).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
-import { loadAverage, ROOT, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
-import { cpuMarkdown, cpuOpMarkdown, markdownTable, resultsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import { loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import { dockerCliAvailable } from './lib/docker-cli.js';
+import { cpuMarkdown, cpuOpMarkdown, floorMarkdown, markdownTable, resultsMarkdown, targets15, targetsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
-import { latencySvg, throughputSvg } from './lib/svg.js';
+import { cliSvg, latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
 import { run as runContainer, removeAll } from './lib/helpers.js';
 import { controlPlane } from './scenarios/control.js';
@@ -25,12 +28,16 @@ import { attach, exec } from './scenarios/stream.js';
 import { echo, roundTrip } from './scenarios/latency.js';
 import { backpressure } from './scenarios/backpressure.js';
 import { concurrency } from './scenarios/concurrency.js';
+import { cli } from './scenarios/cli.js';
+import { startup } from './scenarios/startup.js';
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
   control: controlPlane,
+  startup,
   logs,
   attach,
   exec,
+  cli,
   roundtrip: roundTrip,
   echo,
   backpressure,
@@ -88,6 +95,10 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   if (cpu.split('\n').length > 2) progress.log('CPU seconds per GiB moved, per process:\n' + cpu + '\n');
   const cpuOp = cpuOpMarkdown(cases);
   if (cpuOp.split('\n').length > 2) progress.log('CPU milliseconds per operation, per process:\n' + cpuOp + '\n');
+  const floor = floorMarkdown(cases);
+  if (floor) progress.log("kuber-api's CPU per GiB against the Node floor (path f):\n" + floor + '\n');
+  const t15 = targets15(cases, out.meta);
+  if (t15.length) progress.log('Targets (issue 15):\n' + targetsMarkdown(t15) + '\n');
   mkdirSync(opts.outDir, { recursive: true });
   const files = {
     json: join(opts.outDir, 'results.json'),
@@ -95,6 +106,8 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
     md: join(opts.outDir, 'table.md'),
     throughput: join(opts.outDir, 'throughput.svg'),
     latency: join(opts.outDir, 'latency.svg'),
+    cli: join(opts.outDir, 'cli.svg'),
+    report: join(opts.outDir, 'report.md'),
   };
   const sub = `${out.meta.mode.split(' (')[0]}, ${out.meta.cores} cores`;
   writeFileSync(files.json, JSON.stringify({ ...out, summary: cases }, null, 1));
@@ -102,6 +115,9 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   writeFileSync(files.md, markdownTable(cases) + '\n');
   writeFileSync(files.throughput, throughputSvg(cases, sub));
   writeFileSync(files.latency, latencySvg(cases, sub));
+  writeFileSync(files.cli, cliSvg(cases, sub));
+  // The whole report of this run (what bench/RESULTS.md would be), beside its charts.
+  writeFileSync(files.report, resultsMarkdown(cases, out.meta, { throughput: 'throughput.svg', latency: 'latency.svg', cli: 'cli.svg' }));
   progress.log(`wrote ${Object.values(files).map((f) => relative(process.cwd(), f)).join(', ')}`);
   try {
     const latest = join(ROOT, 'bench', 'out', 'latest');
@@ -115,8 +131,9 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   if (opts.results) {
     copyFileSync(files.throughput, join(ROOT, 'bench', 'results-throughput.svg'));
     copyFileSync(files.latency, join(ROOT, 'bench', 'results-latency.svg'));
-    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg' }));
-    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg');
+    copyFileSync(files.cli, join(ROOT, 'bench', 'results-cli.svg'));
+    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg', cli: 'results-cli.svg' }));
+    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg, bench/results-cli.svg');
   }
 }
 
@@ -134,6 +151,34 @@ function localDaemonPid(host: string): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The dockerd-oracle's socket when it is up (`../shared/tools/dockerd-oracle env` from the
+ * repository root names it; a /version answer within 5 s says it is up), else undefined.
+ */
+async function oracleHost(progress: Progress): Promise<string | undefined> {
+  const script = join(ROOT, '..', 'shared', 'tools', 'dockerd-oracle');
+  if (!existsSync(script)) return undefined;
+  let host: string | undefined;
+  try {
+    host = /DOCKER_HOST=(\S+)/.exec(execFileSync('bash', [script, 'env'], { encoding: 'utf8', timeout: 10_000 }))?.[1];
+  } catch {
+    return undefined;
+  }
+  if (!host) return undefined;
+  const c = new DockerClient(host);
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([c.negotiate(), new Promise((_, rej) => (t = setTimeout(() => rej(new Error('no answer within 5 s')), 5000)))]);
+    progress.log(`path d: the dockerd-oracle is up at ${host} (--no-docker-host to leave it out)`);
+    return host;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(t);
+    c.close();
+  }
 }
 
 /** node names profiles CPU.<date>.<pid>.<tid>.<seq>.cpuprofile: rename them after their process. */
@@ -196,7 +241,19 @@ async function main(argv: string[]): Promise<number> {
     procs.push(producer);
     const proxy = await startProxy(producer.port);
     procs.push(proxy);
+    let ceiling: DockerClient | undefined;
+    let ceilingPid: number | undefined;
+    if (opts.groups.includes('cli')) {
+      if (dockerCliAvailable()) {
+        const ceil = await startCeiling();
+        procs.push(ceil);
+        ceilingPid = ceil.pid;
+        ceiling = new DockerClient(`tcp://127.0.0.1:${ceil.port}`);
+        clients.push(ceiling);
+      } else progress.log('path e: no docker CLI on PATH: the cli scenario is skipped');
+    }
     let other: DockerClient | undefined;
+    if (!opts.dockerHost && !opts.noDockerHost) opts.dockerHost = await oracleHost(progress);
     if (opts.dockerHost) {
       other = new DockerClient(opts.dockerHost);
       clients.push(other);
@@ -219,7 +276,8 @@ async function main(argv: string[]): Promise<number> {
         profNames[sim.pid] = `kube-sim${variant ? '-split' : ''}`;
       }
       progress.show(`starting kuber-api${variant}`);
-      const kuber = await startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      const spawnKuber = () => startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      const kuber = await spawnKuber();
       procs.push(kuber);
       profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
       const docker = new DockerClient(kuber.dockerHost);
@@ -237,9 +295,14 @@ async function main(argv: string[]): Promise<number> {
       }
       const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
       clients.push(kube);
-      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid };
+      // Path f: the Node floor on the same apiserver (and namespace) as kuber-api and path b.
+      const floor = await startFloor(kubeconfig, kube.namespace, { nodeArgs });
+      procs.push(floor);
+      profNames[floor.pid] = `node-floor${variant ? '-split' : ''}`;
+      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid, 'node floor': floor.pid };
       const dockerPid = withOther && other ? opts.dockerPid ?? localDaemonPid(opts.dockerHost!) : undefined;
       if (dockerPid) pids['docker host'] = dockerPid;
+      if (withOther && ceilingPid) pids['CLI ceiling'] = ceilingPid;
       // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
       for (const c of [docker, ...(withOther && other ? [other] : [])]) {
         const create = c.create.bind(c);
@@ -260,6 +323,9 @@ async function main(argv: string[]): Promise<number> {
         ...(withOther && other ? { other } : {}),
         kube,
         proxyPort: proxy.port,
+        floorPort: floor.port,
+        spawnKuber,
+        ...(withOther && ceiling ? { ceiling } : {}),
         pids,
         instance: kuber.instance,
         paths: withOther ? paths : paths.filter((p) => p !== 'd'),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ROOT } from './procs.js';
 import type { Options } from './types.js';
 
-export const GROUPS = ['control', 'logs', 'attach', 'exec', 'roundtrip', 'echo', 'backpressure', 'concurrency'] as const;
+export const GROUPS = ['control', 'startup', 'logs', 'attach', 'exec', 'cli', 'roundtrip', 'echo', 'backpressure', 'concurrency'] as const;
 
 export const USAGE = `usage: npm run bench -- [scenario...] [flags]
        node dist/bench/run.js [scenario...] [flags]
@@ -19,15 +19,23 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --kubeconfig PATH     the kubeconfig for --cluster
   --namespace NS        namespace for --cluster (default: the context's)
   --docker-host URL     also run the Docker-side scenarios against this endpoint (path d), e.g.
-                        unix:///run/docker-oracle.sock or tcp://127.0.0.1:2376
+                        unix:///run/docker-oracle.sock or tcp://127.0.0.1:2376 (default: the
+                        dockerd-oracle's socket when ../shared/tools/dockerd-oracle is up)
+  --no-docker-host      no path d, even when the dockerd-oracle is up
+  --docker-host-mib MIB at most this many MiB per stream on path d (default 256: dockerd serves
+                        json-file logs at ~10 MiB/s, so 1 GiB would take ~100 s a run for the
+                        same rate); the docker CLI cases are never capped
   --docker-pid PID      the daemon of --docker-host, for its RSS and CPU (default: read from
                         /run/docker-oracle.pid or /var/run/docker.pid for a local unix socket)
   --size MIB            MiB per log stream (default 1024; quick 8)
   --stream-mib MIB      MiB per attach/exec stream (default 256; quick 8)
   --reps N              repetitions per path (default 3; quick 1)
+  --cli-mib MIB         MiB per stream of the docker CLI cases, path e (default 256; quick 8)
+  --cli-samples N       wall-time samples of \`docker exec true\` and \`docker run --rm true\`
+                        per path (default 20; quick 3)
   --samples N           latency samples per path (default 200; quick 20)
-  --concurrency N       concurrent streams (default 200; quick 32)
-  --conc-mib MIB        MiB per concurrent stream (default 4; quick 1)
+  --concurrency N       concurrent streams (default 1000, issue 15's target; quick 32)
+  --conc-mib MIB        MiB per concurrent stream (default 1; quick 1)
   --ps-containers N     containers for \`docker ps\` (default 100; quick 10)
   --slow-mib MIB        MiB read by the slow reader (default 1024; quick 16)
   --slow-rate MIBPS     the slow reader's rate (default 64; quick 32)
@@ -56,8 +64,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     streamMiB: quick ? 8 : 256,
     reps: quick ? 1 : 3,
     samples: quick ? 20 : 200,
-    concurrency: quick ? 32 : 200,
-    concMiB: quick ? 1 : 4,
+    cliMiB: quick ? 8 : 256,
+    cliSamples: quick ? 3 : 20,
+    noDockerHost: false,
+    dMiB: 256,
+    concurrency: quick ? 32 : 1000,
+    concMiB: 1,
     concContainers: 4,
     psContainers: quick ? 10 : 100,
     slowMiBps: quick ? 32 : 64,
@@ -99,6 +111,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case '--docker-host':
         o.dockerHost = next();
         if (!o.dockerHost) throw new Error('--docker-host needs a URL');
+        break;
+      case '--no-docker-host':
+        o.noDockerHost = true;
+        break;
+      case '--docker-host-mib':
+        o.dMiB = Math.round(num(next(), a));
+        break;
+      case '--cli-mib':
+        o.cliMiB = Math.round(num(next(), a));
+        break;
+      case '--cli-samples':
+        o.cliSamples = Math.round(num(next(), a));
         break;
       case '--docker-pid':
         o.dockerPid = Math.round(num(next(), a));

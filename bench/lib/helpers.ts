@@ -5,7 +5,7 @@
  * kuber-api container (path b works on that Pod), and reach the raw producer through the proxy.
  */
 import { connect, type Socket } from 'node:net';
-import { cpuSeconds, machineBusySeconds, treeCpuSeconds } from './procs.js';
+import { cpuSeconds, machineBusySeconds, reapedChildrenCpuSeconds, treeCpuSeconds } from './procs.js';
 import type { DockerClient } from './docker-client.js';
 import type { Ctx, PathId, Sample } from './types.js';
 
@@ -31,6 +31,8 @@ export function cpuSnapshot(ctx: Ctx): Record<string, number> {
   }
   const u = process.cpuUsage();
   s['harness'] = (u.user + u.system) / 1e6;
+  // The docker CLI runs (path e cases) are the harness's children that exit during a sample.
+  s['docker CLI'] = reapedChildrenCpuSeconds();
   s['machine'] = machineBusySeconds();
   return s;
 }
@@ -97,6 +99,32 @@ export function rawConnect(ctx: Ctx, command: string): Promise<Socket> {
     const s = connect({ port: ctx.proxyPort, host: '127.0.0.1', noDelay: true }, () => {
       s.off('error', reject);
       s.write(command + '\n');
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/** MiB per stream on path `p`: path d (the docker host) is capped at --docker-host-mib. */
+export function mibOn(ctx: Ctx, p: PathId, mib: number): number {
+  return p === 'd' ? Math.min(mib, ctx.opts.dMiB) : mib;
+}
+
+/** The paths of a stream case: the environment's, plus the Node floor (f) when it runs. */
+export function streamPaths(ctx: Ctx): PathId[] {
+  return ctx.floorPort ? [...ctx.paths, 'f'] : ctx.paths;
+}
+
+/**
+ * Ask the Node floor (path f) for a stream (bench/lib/floor-proxy: one JSON line, then the
+ * payload with no framing until FIN; a failure upstream destroys the socket).
+ */
+export function floorConnect(ctx: Ctx, req: Record<string, unknown>): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    if (!ctx.floorPort) return reject(new Error('path f: no Node floor in this environment'));
+    const s = connect({ port: ctx.floorPort, host: '127.0.0.1', noDelay: true, allowHalfOpen: true }, () => {
+      s.off('error', reject);
+      s.write(JSON.stringify(req) + '\n');
       resolve(s);
     });
     s.once('error', reject);

@@ -1,8 +1,9 @@
 /**
  * @module bench/lib/procs
  * The processes of a benchmark run, each a child of the harness so that none shares an event loop
- * with another: kube-sim (`dist/src/cli.js sim`), kuber-api (`dist/src/cli.js`), the raw producer
- * and the raw TCP pass-through (bench/lib/raw-*.ts). Also what the harness reads from /proc about
+ * with another: kube-sim (`dist/src/cli.js sim`), kuber-api (`dist/src/cli.js`), the raw producer,
+ * the raw TCP pass-through (bench/lib/raw-*.ts), the Node floor (path f) and the docker CLI's
+ * in-memory ceiling (path e). Also what the harness reads from /proc about
  * them: RSS (VmRSS, and the peak VmHWM, reset through clear_refs) and CPU time (utime + stime).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -134,6 +135,25 @@ export async function startProxy(target: number, o: NodeFlags = {}): Promise<Raw
   return { ...proc, port: Number(match[1]) };
 }
 
+/** Path (f): the bare Node floor between the apiserver of `kubeconfig` and a socket (bench/lib/floor-proxy). */
+export async function startFloor(kubeconfig: string, namespace: string, o: NodeFlags = {}): Promise<RawProc> {
+  const { proc, match } = await launch('node floor', [join(RAW, 'floor-proxy.js'), kubeconfig, namespace], /ready port=(\d+)/, { ...o, env: { KUBECONFIG: '' } });
+  return { ...proc, port: Number(match[1]) };
+}
+
+/** A bare node:http server answering every request with `[]`: the startup baseline of a Node sidecar. */
+export async function startBareHttp(): Promise<RawProc> {
+  const script = "const s=require('node:http').createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json'});r.end('[]')});s.listen(0,'127.0.0.1',()=>console.log('ready port='+s.address().port));process.on('SIGTERM',()=>process.exit(0))";
+  const { proc, match } = await launch('bare node', ['-e', script], /ready port=(\d+)/);
+  return { ...proc, port: Number(match[1]) };
+}
+
+/** Path (e)'s far end: the in-memory Engine API endpoint, the docker CLI's ceiling (bench/lib/cli-ceiling). */
+export async function startCeiling(o: NodeFlags = {}): Promise<RawProc> {
+  const { proc, match } = await launch('CLI ceiling', [join(RAW, 'cli-ceiling.js')], /ready port=(\d+)/, o);
+  return { ...proc, port: Number(match[1]) };
+}
+
 // ---- /proc ----
 
 export interface MemStatus {
@@ -198,6 +218,21 @@ export function treeCpuSeconds(pid: number): number {
   };
   walk(pid);
   return total;
+}
+
+/**
+ * CPU seconds of this process's children that have exited and been reaped (cutime + cstime of
+ * /proc/self/stat): the docker CLI runs of path (e), which are the only children that end while
+ * scenarios run.
+ */
+export function reapedChildrenCpuSeconds(): number {
+  try {
+    const s = readFileSync('/proc/self/stat', 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / TICK;
+  } catch {
+    return 0;
+  }
 }
 
 /** CPU seconds the whole machine spent busy (all cores, every process: ours and everyone else's). */

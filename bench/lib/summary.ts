@@ -6,7 +6,7 @@
  * that tells which process limits a path).
  */
 import { MiB } from './helpers.js';
-import type { CaseDef, PathId, Sample } from './types.js';
+import { PATHS, type CaseDef, type PathId, type Sample } from './types.js';
 
 export function percentile(values: number[], q: number): number {
   if (!values.length) return NaN;
@@ -43,6 +43,8 @@ export interface PathSummary {
   /** Concurrency. */
   streams?: number;
   failedStreams?: number;
+  /** Concurrency: the growth of the path's process over idle per open stream, worst round (KiB). */
+  rssPerStreamKiB?: number;
   /** CPU utilisation per process over the runs (CPU seconds / wall seconds). */
   util?: Record<string, number>;
   /** CPU seconds per GiB moved, per process. */
@@ -58,17 +60,19 @@ export interface CaseSummary {
   ab?: number;
   ac?: number;
   ad?: number;
+  /** Path a against every other path as a plain ratio: throughput a/x, or latency p50 a/x. */
+  ratio: Partial<Record<PathId, number>>;
 }
 
 /** The process whose memory matters on a path. */
 function memProcOf(p: PathId): string {
-  return p === 'a' ? 'kuber-api' : p === 'b' ? 'kube-sim' : p === 'c' ? 'raw proxy' : 'docker host';
+  return { a: 'kuber-api', b: 'kube-sim', c: 'raw proxy', d: 'docker host', e: 'CLI ceiling', f: 'node floor' }[p];
 }
 
 export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
   return defs.map((def) => {
     const paths: Partial<Record<PathId, PathSummary>> = {};
-    for (const p of ['a', 'b', 'c', 'd'] as PathId[]) {
+    for (const p of PATHS) {
       const ss = samples.filter((s) => s.case === def.id && s.path === p);
       if (!ss.length) continue;
       const ok = ss.filter((s) => s.ok);
@@ -99,6 +103,11 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
           for (const s of ok) for (const [k, v] of Object.entries(s.cpu ?? {})) cpu[k] = (cpu[k] ?? 0) + v;
           if (Object.keys(cpu).length) ps.cpuPerOpMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v / all.length) * 1000]));
         }
+        const rss = ok.filter((s) => s.rssKiB).map((s) => s.rssKiB! / 1024);
+        if (rss.length) {
+          ps.idleMiB = median(rss);
+          ps.peakMiB = Math.max(...rss);
+        }
       }
       if (def.metric === 'memory') {
         const proc = memProcOf(p);
@@ -116,10 +125,16 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
       if (def.metric === 'concurrency') {
         ps.streams = ss.reduce((t, s) => t + (s.streams ?? 0), 0);
         ps.failedStreams = ss.reduce((t, s) => t + (s.failed ?? (s.ok ? 0 : s.streams ?? 1)), 0);
+        const proc = memProcOf(p);
+        const per = ss.filter((s) => s.mem?.[proc] && s.streams).map((s) => (s.mem![proc]!.peakKiB - s.mem![proc]!.idleKiB) / s.streams!);
+        if (per.length) {
+          ps.rssPerStreamKiB = Math.max(0, ...per);
+          ps.memProc = proc;
+        }
       }
       paths[p] = ps;
     }
-    const cs: CaseSummary = { def, paths };
+    const cs: CaseSummary = { def, paths, ratio: {} };
     const a = paths.a;
     const cmp = (o: PathSummary | undefined): number | undefined => {
       if (!a || !o) return undefined;
@@ -130,6 +145,12 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
     cs.ab = cmp(paths.b);
     cs.ac = cmp(paths.c);
     cs.ad = cmp(paths.d);
+    for (const p of PATHS) {
+      const o = paths[p];
+      if (!a || !o || p === 'a') continue;
+      const v = def.metric === 'latency' ? (a.p50 !== undefined && o.p50 ? a.p50 / o.p50 : undefined) : a.mibps !== undefined && o.mibps ? a.mibps / o.mibps : undefined;
+      if (v !== undefined) cs.ratio[p] = v;
+    }
     return cs;
   });
 }
@@ -143,12 +164,12 @@ export function cell(cs: CaseSummary, p: PathId): string {
     case 'throughput':
       return ps.mibps !== undefined ? `${fmt(ps.mibps)} MiB/s${fail}` : `failed${fail}`;
     case 'latency':
-      return ps.p50 !== undefined ? `${fmt(ps.p50, 2)} / ${fmt(ps.p99!, 2)} ms${fail}` : `failed${fail}`;
+      return ps.p50 !== undefined ? `${fmt(ps.p50, 2)} / ${fmt(ps.p99!, 2)} ms${ps.idleMiB !== undefined ? `, RSS ${fmt(ps.idleMiB, 0)} MiB` : ''}${fail}` : `failed${fail}`;
     case 'memory':
       if (ps.peakMiB !== undefined) return `${ps.memProc} +${fmt(ps.growthMiB!, 1)} (peak ${fmt(ps.peakMiB, 0)}) MiB${fail}`;
       return ps.failures < ps.runs ? `verified, RSS not tracked${fail}` : `failed${fail}`;
     case 'concurrency':
-      return ps.mibps !== undefined || ps.failedStreams ? `${ps.mibps !== undefined ? fmt(ps.mibps) + ' MiB/s, ' : ''}${ps.failedStreams}/${ps.streams} failed` : `failed${fail}`;
+      return ps.mibps !== undefined || ps.failedStreams ? `${ps.mibps !== undefined ? fmt(ps.mibps) + ' MiB/s, ' : ''}${ps.failedStreams}/${ps.streams} failed${ps.rssPerStreamKiB !== undefined ? `, +${fmt(ps.rssPerStreamKiB, 0)} KiB/stream` : ''}` : `failed${fail}`;
   }
 }
 

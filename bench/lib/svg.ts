@@ -5,9 +5,9 @@
  * latency draws the p50 bar with a whisker to p99.
  */
 import { fmt, type CaseSummary } from './summary.js';
-import { PATH_LABEL, type PathId } from './types.js';
+import { PATH_LABEL, PATHS, type PathId } from './types.js';
 
-const COLOURS: Record<PathId, string> = { a: '#2b6cb0', b: '#2f855a', c: '#a0aec0', d: '#c05621' };
+const COLOURS: Record<PathId, string> = { a: '#2b6cb0', b: '#2f855a', c: '#a0aec0', d: '#c05621', e: '#805ad5', f: '#b7791f' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 interface Bar {
@@ -17,7 +17,8 @@ interface Bar {
   label: string;
 }
 
-function chart(title: string, unit: string, groups: Array<{ name: string; bars: Bar[] }>, log = false): string {
+function chart(title: string, unit: string, groups: Array<{ name: string; bars: Bar[] }>, log = false, labels: Partial<Record<PathId, string>> = {}): string {
+  const label = (p: PathId) => labels[p] ?? PATH_LABEL[p];
   const W = 960;
   const left = 190;
   const right = 150;
@@ -39,7 +40,7 @@ function chart(title: string, unit: string, groups: Array<{ name: string; bars: 
     body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="g">${esc(g.name)}</text>`);
     for (const b of g.bars) {
       const w = Math.max(0.5, x(b.value) - left);
-      body.push(`<rect x="${left}" y="${y + 1}" width="${w.toFixed(1)}" height="${bh - 2}" fill="${COLOURS[b.path]}"><title>${esc(`${g.name} ${PATH_LABEL[b.path]}: ${b.label}`)}</title></rect>`);
+      body.push(`<rect x="${left}" y="${y + 1}" width="${w.toFixed(1)}" height="${bh - 2}" fill="${COLOURS[b.path]}"><title>${esc(`${g.name} ${label(b.path)}: ${b.label}`)}</title></rect>`);
       let end = x(b.value);
       if (b.whisker !== undefined && b.whisker > b.value) {
         const xw = x(b.whisker);
@@ -61,7 +62,7 @@ function chart(title: string, unit: string, groups: Array<{ name: string; bars: 
     grid.push(`<text x="${x(v).toFixed(1)}" y="${y - gap + 18}" text-anchor="middle" class="v">${log ? String(Number(v.toPrecision(1))) : fmt(v)}</text>`);
   }
   const used = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.path)))].sort();
-  const legend = used.map((p, i) => `<rect x="${left + i * 150}" y="30" width="12" height="12" fill="${COLOURS[p]}"/><text x="${left + i * 150 + 17}" y="40" class="v">(${p}) ${esc(PATH_LABEL[p])}</text>`);
+  const legend = used.map((p, i) => `<rect x="${left + i * 150}" y="30" width="12" height="12" fill="${COLOURS[p]}"/><text x="${left + i * 150 + 17}" y="40" class="v">(${p}) ${esc(label(p))}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<style>.g{font-size:12px;fill:#1a202c}.v{font-size:11px;fill:#4a5568}.t{font-size:15px;font-weight:bold;fill:#1a202c}</style>`,
@@ -83,10 +84,10 @@ function niceStep(raw: number): number {
 
 export function throughputSvg(cases: CaseSummary[], subtitle: string): string {
   const groups = cases
-    .filter((c) => c.def.metric === 'throughput' || c.def.metric === 'concurrency')
+    .filter((c) => (c.def.metric === 'throughput' || c.def.metric === 'concurrency') && c.def.group !== 'cli')
     .map((c) => ({
       name: c.def.id,
-      bars: (['a', 'b', 'c', 'd'] as PathId[]).filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
+      bars: PATHS.filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
     }))
     .filter((g) => g.bars.length);
   return chart(`Throughput per scenario and path (median)${subtitle ? ` · ${subtitle}` : ''}`, 'MiB/s (higher is better)', groups);
@@ -97,8 +98,23 @@ export function latencySvg(cases: CaseSummary[], subtitle: string): string {
     .filter((c) => c.def.metric === 'latency')
     .map((c) => ({
       name: c.def.id,
-      bars: (['a', 'b', 'c', 'd'] as PathId[]).filter((p) => c.paths[p]?.p50 !== undefined).map((p) => ({ path: p, value: c.paths[p]!.p50!, whisker: c.paths[p]!.p99!, label: `p50 ${fmt(c.paths[p]!.p50!, 2)} · p99 ${fmt(c.paths[p]!.p99!, 2)} ms` })),
+      bars: PATHS.filter((p) => c.paths[p]?.p50 !== undefined).map((p) => ({ path: p, value: c.paths[p]!.p50!, whisker: c.paths[p]!.p99!, label: `p50 ${fmt(c.paths[p]!.p50!, 2)} · p99 ${fmt(c.paths[p]!.p99!, 2)} ms` })),
     }))
     .filter((g) => g.bars.length);
   return chart(`Latency per scenario and path: p50 bar, p99 whisker${subtitle ? ` · ${subtitle}` : ''}`, 'milliseconds, log scale (lower is better)', groups, true);
+}
+
+/**
+ * The user's view (path e): the docker CLI against kuber-api, the docker host and its in-memory
+ * ceiling, MiB/s of verified stdout on a log scale (the three differ by orders of magnitude).
+ */
+export function cliSvg(cases: CaseSummary[], subtitle: string): string {
+  const groups = cases
+    .filter((c) => c.def.group === 'cli' && c.def.metric === 'throughput')
+    .map((c) => ({
+      name: c.def.id,
+      bars: (['a', 'd', 'e'] as PathId[]).filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
+    }))
+    .filter((g) => g.bars.length);
+  return chart(`The docker CLI's view: MiB/s of verified stdout, whole command (median)${subtitle ? ` · ${subtitle}` : ''}`, 'MiB/s, log scale (higher is better)', groups, true, { a: 'CLI → kuber-api', d: 'CLI → docker host', e: 'CLI → in-memory ceiling' });
 }

@@ -9,13 +9,13 @@
  * stream and the pause reaches kube-sim and the producer.
  */
 import { memStatus, resetPeak } from '../lib/procs.js';
-import { alternate, dockerOf, measure, MiB, removeAll } from '../lib/helpers.js';
+import { alternate, dockerOf, measure, MiB, mibOn, removeAll } from '../lib/helpers.js';
 import type { Ctx, MemPeak, PathId, Sample } from '../lib/types.js';
 import { asSample, finishedProducers, readLogs } from './logs.js';
 import { dropSleepers, execProducer, sleepers } from './stream.js';
 
 /** Track RSS of every process in ctx.pids while `fn` runs. */
-async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
+export async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
   const mem: Record<string, MemPeak> = {};
   // RSS (MiB) of kuber-api and kube-sim every 500 ms: growth that levels off vs growth that keeps going.
   const timeline: Record<string, number[]> = {};
@@ -73,7 +73,7 @@ export async function backpressure(ctx: Ctx): Promise<void> {
     }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, logsId, p, rep, async () => {
-        const { result, mem, timeline } = await withMemory(ctx, () => readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks }, false, { rate, label: `${logsId}` }));
+        const { result, mem, timeline } = await withMemory(ctx, () => readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks: mibOn(ctx, p, blocks) }, false, { rate, label: `${logsId}` }));
         return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });
@@ -89,7 +89,7 @@ export async function backpressure(ctx: Ctx): Promise<void> {
     }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, execId, p, rep, async () => {
-        const { result, mem, timeline } = await withMemory(ctx, () => execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, blocks, false, execId, rate));
+        const { result, mem, timeline } = await withMemory(ctx, () => execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, mibOn(ctx, p, blocks), false, execId, rate));
         return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });

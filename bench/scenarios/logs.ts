@@ -3,17 +3,19 @@
  * Log throughput: `docker logs` of a finished container with N MiB of output, and `docker logs -f`
  * of a running producer, timestamps off and on. (a/d) GET /containers/{id}/logs (stdcopy frames
  * in a chunked body); (b) GET pods/{pod}/log of the same Pod (text/plain, chunked); (c) the same
- * bytes from the raw producer through the TCP pass-through. Every byte is verified.
+ * bytes from the raw producer through the TCP pass-through; (f) the same pods/log read by the Node
+ * floor and written to a socket unframed. Every byte is verified.
  */
 import { Verifier, producerCmd, type StreamShape } from '../lib/model.js';
 import { readAll, readableSource, type ReadResult, type Source } from '../lib/consume.js';
-import { alternate, dockerOf, fmtMiB, measure, MAIN, podOf, rawConnect, removeAll, run, streamTimeout } from '../lib/helpers.js';
+import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, mibOn, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
 import type { Ctx, PathId } from '../lib/types.js';
 
 /** Open the log stream of container `id` (its Pod `pod` for b) on path `p`. */
 export async function openLogs(ctx: Ctx, p: PathId, target: { id: string; pod?: string }, shape: StreamShape, follow: boolean): Promise<Source> {
   if (p === 'c') return readableSource(await rawConnect(ctx, `stream ${shape.blocks} 0 ${shape.timestamps ? 1 : 0}`));
   if (p === 'b') return readableSource(await ctx.kube.logStream(target.pod!, { container: MAIN, follow, timestamps: !!shape.timestamps }));
+  if (p === 'f') return readableSource(await floorConnect(ctx, { op: 'log', pod: target.pod!, container: MAIN, follow, timestamps: !!shape.timestamps }));
   const q = `stdout=1&stderr=1${follow ? '&follow=1' : ''}${shape.timestamps ? '&timestamps=1' : ''}`;
   return readableSource(await dockerOf(ctx, p).stream(`/containers/${target.id}/logs?${q}`));
 }
@@ -24,7 +26,7 @@ export async function readLogs(ctx: Ctx, p: PathId, target: { id: string; pod?: 
   const src = await openLogs(ctx, p, target, shape, follow);
   return readAll(src, v, {
     stdcopy: p === 'a' || p === 'd',
-    timeoutMs: streamTimeout(v.expected) + (o.rate ? (v.expected / o.rate) * 1000 : 0),
+    timeoutMs: streamTimeout(v.expected * (ctx.sharedBy ?? 1)) + (o.rate ? (v.expected / o.rate) * 1000 : 0),
     t0,
     rate: o.rate,
     onProgress: (b) => ctx.progress(`${o.label} ${p}: ${fmtMiB(b)} / ${fmtMiB(v.expected)}`),
@@ -35,10 +37,14 @@ export function asSample(r: ReadResult) {
   return { ok: r.ok, error: r.error, bytes: r.bytes, seconds: r.seconds, ttfbMs: Math.round(r.ttfbMs * 100) / 100, reads: r.reads };
 }
 
-/** A finished container with `blocks` MiB of output on each Docker side (b uses a's). */
-export async function finishedProducers(ctx: Ctx, blocks: number, label: string): Promise<Map<PathId, { id: string; pod?: string }>> {
+/**
+ * A finished container with `mib` MiB of output on each Docker side (b and f use a's); on d at
+ * most --docker-host-mib unless `capD` is false.
+ */
+export async function finishedProducers(ctx: Ctx, mib: number, label: string, capD = true): Promise<Map<PathId, { id: string; pod?: string }>> {
   const out = new Map<PathId, { id: string; pod?: string }>();
   for (const p of ctx.paths.filter((x) => x === 'a' || x === 'd')) {
+    const blocks = capD ? mibOn(ctx, p, mib) : mib;
     ctx.progress(`${label}: producing ${blocks} MiB in a container on ${p}`);
     const c = dockerOf(ctx, p);
     const id = await run(c, producerCmd(blocks), {}, ctx.opts.image);
@@ -46,7 +52,10 @@ export async function finishedProducers(ctx: Ctx, blocks: number, label: string)
     if (code !== 0) throw new Error(`the producer container exited with ${code}`);
     out.set(p, { id, ...(p === 'a' ? { pod: await podOf(ctx, id) } : {}) });
   }
-  if (out.has('a')) out.set('b', out.get('a')!);
+  if (out.has('a')) {
+    out.set('b', out.get('a')!);
+    out.set('f', out.get('a')!);
+  }
   return out;
 }
 
@@ -64,8 +73,8 @@ export async function logs(ctx: Ctx): Promise<void> {
   try {
     for (const ts of [false, true]) {
       const id = `logs${ts ? ' -t' : ''}${v}`;
-      await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
-        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks, timestamps: ts }, false, { label: `${id} #${rep}` })));
+      await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
+        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks: mibOn(ctx, p, blocks), timestamps: ts }, false, { label: `${id} #${rep}` })));
       });
     }
   } finally {
@@ -74,15 +83,15 @@ export async function logs(ctx: Ctx): Promise<void> {
   // logs -f: a fresh producer per run, started (not timed), then followed from its first line.
   for (const ts of [false, true]) {
     const id = `logs -f${ts ? ' -t' : ''}${v}`;
-    await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
+    await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
       let target: { id: string; pod?: string } = { id: '' };
       const side = p === 'd' ? 'd' : 'a';
       try {
         if (p !== 'c') {
-          const cid = await run(dockerOf(ctx, side), producerCmd(blocks), {}, ctx.opts.image);
-          target = { id: cid, ...(p === 'b' ? { pod: await podOf(ctx, cid) } : {}) };
+          const cid = await run(dockerOf(ctx, side), producerCmd(mibOn(ctx, p, blocks)), {}, ctx.opts.image);
+          target = { id: cid, ...(p === 'b' || p === 'f' ? { pod: await podOf(ctx, cid) } : {}) };
         }
-        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, target, { blocks, timestamps: ts }, true, { label: `${id} #${rep}` })));
+        await measure(ctx, id, p, rep, async () => asSample(await readLogs(ctx, p, target, { blocks: mibOn(ctx, p, blocks), timestamps: ts }, true, { label: `${id} #${rep}` })));
       } finally {
         if (target.id) await removeAll(dockerOf(ctx, side), [target.id]);
       }

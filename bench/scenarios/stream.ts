@@ -10,10 +10,12 @@
  *   the docker CLI does without -i), read to EOF, then exec inspect for the exit code; (b) the same
  *   command on pods/exec. The clock covers create, start and the whole stream.
  * (c) is the same byte count from the raw producer (`\r\n` line ends for TTY) in every case.
+ * (f) is path b's session opened by the Node floor, its payload written to a socket unframed (the
+ * attach trigger newline goes through it to channel 0).
  */
 import { Verifier, producerCmd, triggeredProducerCmd } from '../lib/model.js';
 import { channelSource, readAll, readableSource, type ReadResult, type Source } from '../lib/consume.js';
-import { alternate, dockerOf, fmtMiB, measure, MAIN, podOf, rawConnect, removeAll, run, streamTimeout } from '../lib/helpers.js';
+import { alternate, dockerOf, floorConnect, fmtMiB, measure, MAIN, mibOn, podOf, rawConnect, removeAll, run, streamPaths, streamTimeout } from '../lib/helpers.js';
 import { CH_STDIN } from '../lib/kube-direct.js';
 import type { Ctx, PathId } from '../lib/types.js';
 import { asSample } from './logs.js';
@@ -27,7 +29,7 @@ async function read(ctx: Ctx, label: string, p: PathId, v: Verifier, open: () =>
     stdcopy,
     t0: start,
     rate,
-    timeoutMs: streamTimeout(v.expected) + (rate ? (v.expected / rate) * 1000 : 0),
+    timeoutMs: streamTimeout(v.expected * (ctx.sharedBy ?? 1)) + (rate ? (v.expected / rate) * 1000 : 0),
     onProgress: (b) => ctx.progress(`${label} ${p}: ${fmtMiB(b)} / ${fmtMiB(v.expected)}`),
   });
 }
@@ -42,6 +44,8 @@ export async function execProducer(ctx: Ctx, p: PathId, target: { id: string; po
     if (r.ok && r.exitCode !== 0) return { ...r, ok: false, error: `exit code ${r.exitCode}` };
     return r;
   }
+  // The floor destroys the socket on a non-zero exit code: a clean end means exit 0.
+  if (p === 'f') return read(ctx, label, p, v, async () => readableSource(await floorConnect(ctx, { op: 'exec', pod: target.pod!, container: MAIN, command: producerCmd(blocks), tty })), false, t0, rate);
   const c = dockerOf(ctx, p);
   const execId = await c.execCreate(target.id, { Cmd: producerCmd(blocks), AttachStdout: true, AttachStderr: true, Tty: tty });
   const r = await read(
@@ -80,6 +84,14 @@ async function attachOnce(ctx: Ctx, p: PathId, blocks: number, tty: boolean, lab
       ws.send(Buffer.from([CH_STDIN, 0x0a]));
       return await read(ctx, label, p, v, async () => channelSource(ws), false, t0);
     }
+    if (p === 'f') {
+      id = await run(c, cmd, { tty, openStdin: true }, ctx.opts.image);
+      const pod = await podOf(ctx, id);
+      const t0 = performance.now();
+      const s = await floorConnect(ctx, { op: 'attach', pod, container: MAIN, tty, stdin: true });
+      s.write('\n');
+      return await read(ctx, label, p, v, async () => readableSource(s), false, t0);
+    }
     id = await c.create({ Image: ctx.opts.image, Cmd: cmd, Tty: tty, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true, Labels: { 'kuber-api.bench': '1' } });
     const h = await c.hijack(`/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
     await c.start(id);
@@ -104,8 +116,8 @@ export async function attach(ctx: Ctx): Promise<void> {
   }
   for (const tty of [false, true]) {
     const id = `attach${tty ? ' -t' : ''}`;
-    await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
-      await measure(ctx, id, p, rep, async () => asSample(await attachOnce(ctx, p, blocks, tty, `${id} #${rep}`)));
+    await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
+      await measure(ctx, id, p, rep, async () => asSample(await attachOnce(ctx, p, mibOn(ctx, p, blocks), tty, `${id} #${rep}`)));
     });
   }
 }
@@ -120,8 +132,8 @@ export async function exec(ctx: Ctx): Promise<void> {
   try {
     for (const tty of [false, true]) {
       const id = `exec${tty ? ' -t' : ''}`;
-      await alternate(ctx, ctx.opts.reps, ctx.paths, async (p, rep) => {
-        await measure(ctx, id, p, rep, async () => asSample(await execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, blocks, tty, `${id} #${rep}`)));
+      await alternate(ctx, ctx.opts.reps, streamPaths(ctx), async (p, rep) => {
+        await measure(ctx, id, p, rep, async () => asSample(await execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, mibOn(ctx, p, blocks), tty, `${id} #${rep}`)));
       });
     }
   } finally {
@@ -129,7 +141,7 @@ export async function exec(ctx: Ctx): Promise<void> {
   }
 }
 
-/** `n` running containers on each Docker side (b gets a's, with their Pods). */
+/** `n` running containers on each Docker side (b and f get a's, with their Pods). */
 export async function sleepers(ctx: Ctx, n: number, cmd: string[] = SLEEP): Promise<Map<PathId, Array<{ id: string; pod?: string }>>> {
   const out = new Map<PathId, Array<{ id: string; pod?: string }>>();
   for (const p of ctx.paths.filter((x) => x === 'a' || x === 'd')) {
@@ -140,7 +152,10 @@ export async function sleepers(ctx: Ctx, n: number, cmd: string[] = SLEEP): Prom
     }));
     out.set(p, list);
   }
-  if (out.has('a')) out.set('b', out.get('a')!);
+  if (out.has('a')) {
+    out.set('b', out.get('a')!);
+    out.set('f', out.get('a')!);
+  }
   return out;
 }
 

@@ -4,8 +4,11 @@
  *   the verifier and demuxer catch what they must (flipped byte, swapped block, short stream,
  *   split stdcopy headers);
  * - `node dist/bench/run.js --quick` runs every scenario on a local kube-sim: every run verified
- *   (every byte, every exit code, zero failed concurrent streams), and results.json, the table and
- *   both SVG charts written. Every path must succeed: a 501 from kuber-api fails like any error.
+ *   (every byte, every exit code, zero failed concurrent streams) on every path that applies: a, b,
+ *   c; f (the Node floor) on the stream cases; e (the docker CLI against kuber-api and its
+ *   in-memory ceiling) when the docker CLI is on PATH; d (the docker host) when the run found the
+ *   dockerd-oracle up; results.json, the table, the three SVG charts and report.md (with the issue
+ *   15 targets) written. Every path must succeed: a 501 from kuber-api fails like any error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +19,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelPieces, PRODUCER_SCRIPT, Verifier, streamBytes } from '../../bench/lib/model.js';
 import { StdcopyDemuxer } from '../../bench/lib/demux.js';
+import { dockerCli, dockerCliAvailable } from '../../bench/lib/docker-cli.js';
+import { DockerClient } from '../../bench/lib/docker-client.js';
+import { startCeiling } from '../../bench/lib/procs.js';
+import { producerCmd } from '../../bench/lib/model.js';
+import { summarise } from '../../bench/lib/summary.js';
+import { targets15, type Meta } from '../../bench/lib/report.js';
+import type { CaseDef, Sample } from '../../bench/lib/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -72,6 +82,71 @@ test('~> the stdcopy demuxer survives headers and payloads split across reads', 
   assert.ok(bad.error);
 });
 
+test("~> the CLI ceiling answers what the docker CLI calls: logs, run, exec, exec true, run --rm true, every byte verified", async () => {
+  if (!dockerCliAvailable()) return console.log('SKIP the CLI ceiling: no docker CLI on PATH');
+  const ceiling = await startCeiling();
+  const host = `tcp://127.0.0.1:${ceiling.port}`;
+  const api = new DockerClient(host);
+  try {
+    const logs = await api.create({ Image: 'busybox', Cmd: producerCmd(3) });
+    await api.start(logs);
+    const sleeper = await api.create({ Image: 'busybox', Cmd: ['sleep', '3600'] });
+    const runs = [
+      ['logs', logs],
+      ['run', '--rm', 'busybox', ...producerCmd(3)],
+      ['exec', sleeper, ...producerCmd(3)],
+    ];
+    for (const args of runs) {
+      const r = await dockerCli(host, args, { verifier: new Verifier({ blocks: 3 }), timeoutMs: 30_000 });
+      assert.ok(r.ok, `docker ${args[0]}: ${r.error}`);
+      assert.is(r.bytes, streamBytes({ blocks: 3 }));
+    }
+    for (const args of [['exec', sleeper, 'true'], ['run', '--rm', 'busybox', 'true']]) {
+      const r = await dockerCli(host, args, { timeoutMs: 30_000 });
+      assert.ok(r.ok, `docker ${args.join(' ')}: ${r.error}`);
+      assert.is(r.bytes, 0);
+    }
+    assert.not.ok(ceiling.tail().includes('unhandled'), ceiling.tail());
+  } finally {
+    api.close();
+    await ceiling.stop();
+  }
+});
+
+test('~> issue 15 targets: ratios between paths of the same run, the floor bounds, "not measured" without the path', () => {
+  const GiB = 1024 ** 3;
+  const defs: CaseDef[] = [
+    { id: 'logs', group: 'logs', metric: 'throughput', what: '' },
+    { id: 'logs (split)', group: 'logs', metric: 'throughput', what: '' },
+    { id: 'exec', group: 'exec', metric: 'throughput', what: '' },
+    { id: 'docker logs (CLI)', group: 'cli', metric: 'throughput', what: '' },
+  ];
+  const tp = (c: string, path: Sample['path'], seconds: number, cpu: Record<string, number>): Sample => ({ case: c, path, rep: 1, ok: true, bytes: GiB, seconds, cpu });
+  const samples = [
+    tp('logs', 'a', 10, { 'kuber-api': 2 }),
+    tp('logs', 'f', 5, { 'node floor': 1.25 }),
+    tp('logs (split)', 'a', 10, { 'kuber-api': 2.4 }),
+    tp('logs (split)', 'f', 5, { 'node floor': 1.25 }),
+    tp('exec', 'a', 10, { 'kuber-api': 3 }),
+    tp('docker logs (CLI)', 'a', 10.24, {}),
+    tp('docker logs (CLI)', 'b', 6.83, {}),
+    tp('docker logs (CLI)', 'd', 204.8, {}),
+    tp('docker logs (CLI)', 'e', 1, {}),
+  ];
+  const meta = { cores: 2, options: { cliMiB: 256 } } as unknown as Meta;
+  const rows = targets15(summarise(defs, samples), meta);
+  const find = (prefix: string) => rows.find((r) => r.target.startsWith(prefix));
+  const vsDockerd = find('`docker logs` (CLI, 256 MiB) vs the docker host');
+  assert.is(vsDockerd?.met, true, vsDockerd?.measured); // 100 MiB/s against 5: 20×
+  assert.ok(vsDockerd!.measured.startsWith('20.0×'), vsDockerd!.measured);
+  assert.is(find('`docker logs` (CLI, 256 MiB) vs what the simulator')?.met, false); // 100 against 150: 0.67×
+  assert.is(find('logs: kuber-api CPU per GiB')?.met, false); // 2 / 1.25 = 1.6× > 1.3×
+  assert.is(find('logs (split): kuber-api CPU per GiB')?.met, true); // 1.92× ≤ 2×
+  const exec = find('exec: kuber-api CPU per GiB');
+  assert.is(exec?.met, undefined);
+  assert.is(exec?.measured, 'not measured');
+});
+
 test('~> npm run bench -- --quick: every scenario runs, every byte and exit code verified, files written', async () => {
   const out = mkdtempSync(join(tmpdir(), 'kapi-bench-smoke-'));
   try {
@@ -84,19 +159,35 @@ test('~> npm run bench -- --quick: every scenario runs, every byte and exit code
       child.on('close', (c) => resolve({ code: c, output }));
     });
     console.log(`bench --quick: exit ${code} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg']) assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
-    for (const f of ['throughput.svg', 'latency.svg']) {
+    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg', 'cli.svg', 'report.md']) assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
+    for (const f of ['throughput.svg', 'latency.svg', 'cli.svg']) {
       const svg = readFileSync(join(out, f), 'utf8');
       assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.trimEnd().endsWith('</svg>'), `${f} is not an SVG document`);
     }
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      meta: { options: { dockerHost?: string } };
       cases: Array<{ id: string; group: string; metric: string }>;
       samples: Array<{ case: string; path: string; ok: boolean; error?: string; streams?: number; failed?: number; bytes?: number }>;
     };
     const groups = new Set(r.cases.map((c) => c.group));
-    for (const g of ['control', 'logs', 'attach', 'exec', 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
+    const cli = dockerCliAvailable();
+    const withD = !!r.meta.options.dockerHost;
+    for (const g of ['control', 'startup', 'logs', 'attach', 'exec', ...(cli ? ['cli'] : []), 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.ok(report.includes('## Targets (issue 15)'), 'report.md has no issue 15 targets');
+    if (cli) assert.ok(report.includes("## The user's view: the docker CLI as the consumer (path e)"), 'report.md has no docker CLI table');
+    assert.ok(report.includes('against the Node floor (path f)'), 'report.md has no floor table');
+    /** The paths every case must have run on. */
+    const expected = (c: { id: string; group: string; metric: string }): string[] => {
+      const d = withD && !c.id.includes('(split)'); // the split-streams kube-sim runs without path d
+      if (c.id === 'create+start') return ['a', 'b', ...(d ? ['d'] : [])];
+      if (c.group === 'startup') return ['a', 'c'];
+      if (c.group === 'cli') return ['a', 'e', ...(d ? ['d'] : []), ...(c.metric === 'throughput' && !c.id.startsWith('docker run') ? ['b'] : [])];
+      const f = c.metric === 'throughput' && ['logs', 'attach', 'exec'].includes(c.group) ? ['f'] : [];
+      return ['a', 'b', 'c', ...(d ? ['d'] : []), ...f];
+    };
     for (const c of r.cases) {
-      for (const p of c.group === 'control' && c.id === 'create+start' ? ['a', 'b'] : ['a', 'b', 'c']) {
+      for (const p of expected(c)) {
         const ss = r.samples.filter((s) => s.case === c.id && s.path === p);
         assert.ok(ss.length > 0, `no sample for ${c.id} on path ${p}`);
         for (const s of ss) {
