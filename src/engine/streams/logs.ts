@@ -208,23 +208,28 @@ async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOption
     try {
       const res = await openPodLog(client, t.namespace, t.pod, { ...base, ...(stream ? { stream } : {}) }, { signal: o.signal });
       sources.push(res);
-      return plan.trim ? new TailTrim(res, plan.trim.t0, plan.trim.skip) : res;
+      return res;
     } catch (err) {
       if (stream && isStreamFieldRejected(err)) forgetSplitStreams(client); // the gate changed under us
       throw err;
     }
   };
+  // The trim listens for 'data' as soon as it is made, which sets a body flowing: it is made only
+  // when its consumer attaches in the same tick (made in open(), the first body of a merge flowed
+  // into a TailTrim nobody listened to while the second was still opening, and its lines were lost).
+  const trimmed = (res: IncomingMessage) => (plan.trim ? new TailTrim(res, plan.trim.t0, plan.trim.skip) : res);
   try {
     let pump: { stop: () => void; done: Promise<LogPumpEnd | MergePumpEnd> };
     if (merge) {
-      const [out, err] = await Promise.all([open('Stdout'), open('Stderr')]);
+      const [outRes, errRes] = await Promise.all([open('Stdout'), open('Stderr')]);
       if (o.signal?.aborted) return 'stopped';
+      const [out, err] = [trimmed(outRes), trimmed(errRes)];
       pump = mergeLogs(out, err, sink, { keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until, holdMs: plan.follow ? o.holdMs : 0 });
     } else {
-      const src = await open(plan.split ? (plan.wantOut ? 'Stdout' : 'Stderr') : undefined);
+      const res = await open(plan.split ? (plan.wantOut ? 'Stdout' : 'Stderr') : undefined);
       const framer = new LogFramer(sink, { stream: plan.wantOut ? 1 : 2, tty: t.tty, timestamped, keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until });
       if (o.signal?.aborted) return 'stopped';
-      pump = pumpLog(src, sink, framer);
+      pump = pumpLog(trimmed(res), sink, framer);
     }
     stopPump = pump.stop;
     return await pump.done;

@@ -2,7 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
-import { TailTrim, checkLogTimes, planLog, planQuery, refinePlan, type LogPlan } from '../../../src/engine/streams/logs.js';
+import { PassThrough } from 'node:stream';
+import { TailTrim, checkLogTimes, planLog, planQuery, refinePlan, streamPodLog, type LogPlan } from '../../../src/engine/streams/logs.js';
+import type { KubeClient } from '../../../src/kube/client.js';
 import { timestampKey } from '../../../src/stream/log-lines.js';
 import { statusFromError } from '../../../src/errors.js';
 
@@ -123,6 +125,49 @@ test('~> plan: an until already past ends a follow; a fractional since is filter
   assert.is(p.follow, false);
   assert.ok(p.sinceKey);
   assert.is(planQuery(p, 'main', false).timestamped, true);
+});
+
+/**
+ * A pods/log server as a fake KubeClient.openStream, split streams on: the probe, the tail's All
+ * request, the t0 count, and the two followed bodies. The stdout body's lines are there at once
+ * (its 'data' flows as soon as anything listens); the stderr body opens later and stays quiet.
+ */
+function fakeLogClient(lines: string, stderrDelayMs: number): KubeClient {
+  const body = (text: string, end = true) => {
+    const b = new PassThrough();
+    if (text) b.write(text);
+    if (end) b.end();
+    return b;
+  };
+  const openStream = async (_path: string, q: Record<string, string>) => {
+    if (q.limitBytes === '1') return body('x'); // the split-streams probe
+    if (q.stream === 'Stdout' && q.follow) return body(lines, false);
+    if (q.stream === 'Stderr' && q.follow) {
+      await new Promise((r) => setTimeout(r, stderrDelayMs));
+      return body('', false);
+    }
+    if (q.tailLines) return body(lines.split('\n').slice(-Number(q.tailLines) - 1).join('\n'));
+    return body(lines); // sinceTime=t0: the lines stamped t0 and after
+  };
+  return { openStream } as unknown as KubeClient;
+}
+
+test('~> split streams, follow and a tail: the lines of the first body are not lost while the second body opens', async () => {
+  const lines = [5, 6, 7, 8, 9].map((i) => `${T(i)}line ${i}\n`).join('');
+  const sink = Object.assign(new EventEmitter(), { writableNeedDrain: false, chunks: [] as Buffer[], write(c: Buffer) { this.chunks.push(Buffer.from(c)); return true; } });
+  const ac = new AbortController();
+  const t = { namespace: 'ns', pod: 'p', container: 'main', tty: false };
+  const reading = streamPodLog(fakeLogClient(lines, 30), t, { stdout: true, stderr: true, follow: true, timestamps: false, tail: 3, holdMs: 5, signal: ac.signal }, sink as never);
+  for (let i = 0; i < 100 && Buffer.concat(sink.chunks).length < 3 * 14; i++) await new Promise((r) => setTimeout(r, 10));
+  ac.abort();
+  await reading.catch(() => undefined);
+  const framed = Buffer.concat(sink.chunks);
+  let payload = '';
+  for (let i = 0; i + 8 <= framed.length; i += 8 + framed.readUInt32BE(i + 4)) {
+    assert.is(framed[i], 1, 'a stdout frame');
+    payload += framed.toString('latin1', i + 8, i + 8 + framed.readUInt32BE(i + 4));
+  }
+  assert.is(payload, 'line 7\nline 8\nline 9\n');
 });
 
 test.run();
