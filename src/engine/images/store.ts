@@ -18,6 +18,7 @@ import type { Kube } from '../../kube/index.js';
 import type { KObject, WatchCache } from '../../kube/cache.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
+import { parseUntrusted } from '../model/own-keys.js';
 
 export const ANN_IMAGE_ID = 'kuber-api.io/image-id';
 export const ANN_REPO_TAGS = 'kuber-api.io/repo-tags';
@@ -111,7 +112,7 @@ export function decodeImage(cm: KObject): ImageEntry | undefined {
   let config: OciImageConfig | undefined;
   if (blob) {
     try {
-      config = JSON.parse(blob) as OciImageConfig;
+      config = parseUntrusted<OciImageConfig>(blob);
     } catch {
       config = undefined;
     }

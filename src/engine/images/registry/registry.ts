@@ -24,6 +24,7 @@ import { type ImageRef, DOCKER_HUB, familiarName, familiarString, registryHost }
 import { basicHeader, parseChallenges } from './auth.js';
 import { proxyFor, requestViaProxy, type ProxyConfig } from './proxy.js';
 import type { RegistryAuth } from '../../backend/images.js';
+import { parseUntrusted } from '../../model/own-keys.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -426,7 +427,7 @@ function toRegistryError(err: Error, method: string, url: URL): RegistryError {
 
 function parseJson(b: Buffer, what: string): Record<string, unknown> {
   try {
-    const v = JSON.parse(b.toString('utf8')) as unknown;
+    const v = parseUntrusted<unknown>(b.toString('utf8'));
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch {
     /* below */
