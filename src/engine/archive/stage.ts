@@ -11,7 +11,7 @@
  * sequence number no entry names, and are replaced by the next copy or collected with the record.
  */
 import { notImplemented, EngineError } from '../../errors.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
+import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ArchiveHost } from './host.js';
@@ -175,7 +175,8 @@ export class ArchiveStage implements ArchiveStager {
         return;
       } catch (err) {
         if (isNotFound(err)) throw kubeError(err, 'staging the archive: the container was removed');
-        if (!isConflict(err) || attempt >= 5) throw kubeError(err, 'recording the staged archive');
+        // Ambiguous (the write may have landed): re-read; entries are keyed by seq, so writing it again is harmless.
+        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'recording the staged archive');
         const fresh = await e.kube.client.get<KObject>(e.kube.path('configmaps', rec.object.name)).catch(() => undefined);
         if (fresh) e.index.records.observe(fresh);
       }

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { recordedId } from '../model/image-names.js';
 import type { Kube } from '../../kube/index.js';
 import type { KObject, WatchCache } from '../../kube/cache.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
+import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import { parseUntrusted } from '../model/own-keys.js';
 
@@ -233,7 +233,8 @@ export class ImageStore {
         this.cache.observe(obj);
         return decodeImage(obj)!;
       } catch (err) {
-        if (attempt >= 5 || !(isConflict(err) || isAlreadyExists(err) || (current && isNotFound(err)))) throw err;
+        // Ambiguous (the write may have landed): re-read and write the same again.
+        if (attempt >= 5 || !(isConflict(err) || isAmbiguous(err) || isAlreadyExists(err) || (current && isNotFound(err)))) throw err;
         const fresh = await kube.client.get<KObject>(kube.path('configmaps', name)).catch(() => undefined);
         if (fresh) this.cache.observe(fresh);
         else if (current) this.cache.forget(name);
