@@ -64,6 +64,8 @@ export interface Options {
   readonly archiveMaxBytes: number;
   /** docker cp before start: files (each one a mount) per container. */
   readonly archiveMaxFiles: number;
+  /** docker cp before start: staged archive bytes of all the instance's containers together (413 beyond). */
+  readonly archiveBudgetBytes: number;
   /** Image of kuber-api's helper containers (needs sh, cat, tar): staged archives, bind snapshots, inspecting created containers. */
   readonly helperImage: string;
   /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
@@ -190,6 +192,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
+  { group: 'Containers', key: 'archiveBudgetBytes', flag: 'archive-budget-bytes', env: 'KUBER_API_ARCHIVE_BUDGET_BYTES', kind: 'bytes', def: 256 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes for all containers of this instance together (413 beyond; etcd holds them)' },
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },

@@ -34,6 +34,8 @@ export interface EngineOptions extends CoreOptions {
   /** docker cp before start: staged bytes and files per container (engine/archive/stage.ts). */
   archiveMaxBytes: number;
   archiveMaxFiles: number;
+  /** docker cp before start: staged bytes of all containers of the instance together. */
+  archiveBudgetBytes: number;
   /** docker cp into a running container: bytes buffered on the exec WebSocket (engine/archive/exec.ts). */
   archiveExecHighWaterBytes: number;
   /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
@@ -77,6 +79,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
+    archiveBudgetBytes: o.archiveBudgetBytes,
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,

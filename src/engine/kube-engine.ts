@@ -109,7 +109,7 @@ export class KubeEngine implements Backend {
     this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
     this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
-    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
+    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles, budgetBytes: this.opts.archiveBudgetBytes });
     this.archives.stager = this.archiveStage;
     this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
     this.archives.inspector = this.inspector;
