@@ -50,6 +50,10 @@ export interface Options {
   readonly execRetentionMs: number;
   /** Exec instances kept in memory at most. */
   readonly maxExecs: number;
+  /** Detached execs (docker exec -d) whose output kuber-api drains, at once (503 beyond). */
+  readonly maxDetachedExecs: number;
+  /** A detached exec silent for this long is let go (its WebSocket closed, its exit code unknown); 0 = never. */
+  readonly detachedExecIdleMs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
   /** Addresses kuber-api binds published ports on (where clients in its Pod connect). */
@@ -191,6 +195,8 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'bytes', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
   { group: 'Containers', key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { group: 'Containers', key: 'maxDetachedExecs', flag: 'max-detached-execs', env: 'KUBER_API_MAX_DETACHED_EXECS', kind: 'int', def: 256, help: 'docker exec -d sessions (each holds a WebSocket to the apiserver) running at once (503 beyond)' },
+  { group: 'Containers', key: 'detachedExecIdleMs', flag: 'detached-exec-idle-ms', env: 'KUBER_API_DETACHED_EXEC_IDLE_MS', kind: 'int', def: 3_600_000, help: 'a docker exec -d session with no output for this long is let go: its WebSocket closed, its exit code unknown (0 = never)' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
   { group: 'Containers', key: 'archiveBudgetBytes', flag: 'archive-budget-bytes', env: 'KUBER_API_ARCHIVE_BUDGET_BYTES', kind: 'bytes', def: 256 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes for all containers of this instance together (413 beyond; etcd holds them)' },
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },

@@ -76,7 +76,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     autoRemoveHoldMs: o.autoRemoveHoldMs,
     restartMaxBackoffMs: o.restartMaxBackoffMs,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
-    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs },
+    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
     archiveBudgetBytes: o.archiveBudgetBytes,
