@@ -117,6 +117,8 @@ export interface Options {
   readonly autoRemoveHoldMs: number;
   /** The restart policy's longest delay between runs (ms; moby restartmanager: 1 minute). */
   readonly restartMaxBackoffMs: number;
+  /** Exit codes of removed containers kept for late `docker wait` answers (the oldest go first). */
+  readonly removedExitsKept: number;
   /** Commands the engine runs in a container (docker top, signals as `kill -<n> 1`) are given up after this long (ms). */
   readonly execCommandTimeoutMs: number;
   /** Output of such a command kept (docker top's table), in characters. */
@@ -217,6 +219,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Requests and lifecycle', key: 'eventsBufferSize', flag: 'events-buffer-size', env: 'KUBER_API_EVENTS_BUFFER_SIZE', kind: 'int', def: 1024, help: 'docker events kept for --since replays' },
   { group: 'Containers', key: 'autoRemoveHoldMs', flag: 'auto-remove-hold-ms', env: 'KUBER_API_AUTO_REMOVE_HOLD_MS', kind: 'int', def: 30_000, help: 'docker run --rm: removal waits at most this long for attach/log streams to deliver the last output' },
   { group: 'Containers', key: 'restartMaxBackoffMs', flag: 'restart-max-backoff-ms', env: 'KUBER_API_RESTART_MAX_BACKOFF_MS', kind: 'int', def: 60_000, help: 'restart policies: longest delay between two runs (dockerd: 1 minute)' },
+  { group: 'Containers', key: 'removedExitsKept', flag: 'removed-exits-kept', env: 'KUBER_API_REMOVED_EXITS_KEPT', kind: 'int', def: 4096, help: 'exit codes of removed containers remembered for docker wait callers still answering (oldest forgotten first)' },
   { group: 'Containers', key: 'execCommandTimeoutMs', flag: 'exec-command-timeout-ms', env: 'KUBER_API_EXEC_COMMAND_TIMEOUT_MS', kind: 'int', def: 10_000, help: 'docker top and in-container signals (kill -<n> 1): how long the command may run' },
   { group: 'Containers', key: 'execCommandMaxOutput', flag: 'exec-command-max-output', env: 'KUBER_API_EXEC_COMMAND_MAX_OUTPUT', kind: 'int', def: 1 << 20, help: 'docker top and in-container signals: output kept (characters)' },
   { group: 'Containers', key: 'archiveExecHighWaterBytes', flag: 'archive-exec-high-water-bytes', env: 'KUBER_API_ARCHIVE_EXEC_HIGH_WATER_BYTES', kind: 'bytes', def: 1 << 20, help: 'docker cp into a running container: bytes buffered on the exec WebSocket before the client is paused' },

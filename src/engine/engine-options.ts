@@ -27,6 +27,8 @@ export interface EngineOptions extends CoreOptions {
   autoRemoveHoldMs: number;
   /** The restart policy's longest delay between runs (ms). */
   restartMaxBackoffMs: number;
+  /** Exit codes of removed containers remembered (engine/containers/monitor.ts). */
+  removedExitsKept: number;
   /** docker top and in-container signals: time and output bounds of the command. */
   execCommand: { timeoutMs: number; maxOutput: number };
   /** Limits of attach/exec/logs (engine/streams/streams.ts). */
@@ -75,6 +77,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     eventsBufferSize: o.eventsBufferSize,
     autoRemoveHoldMs: o.autoRemoveHoldMs,
     restartMaxBackoffMs: o.restartMaxBackoffMs,
+    removedExitsKept: o.removedExitsKept,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
     streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs },
     archiveMaxBytes: o.archiveMaxBytes,
