@@ -259,7 +259,10 @@ export class RegistryClient {
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer?.params.realm) {
       const token = await this.fetchToken(bearer.params.realm, bearer.params.service, bearer.params.scope || scope, auth);
-      this.tokens.set(key, { token: token.token, until: Date.now() + Math.max(10, token.expiresIn - 5) * 1000 });
+      // Bounded by the tokens still valid: expired ones (every scope pulled, each its own key) go at each insert.
+      const at = Date.now();
+      for (const [k, v] of this.tokens) if (v.until <= at) this.tokens.delete(k);
+      this.tokens.set(key, { token: token.token, until: at + Math.max(10, token.expiresIn - 5) * 1000 });
       r = await this.get(endpoint, path, { ...headers, Authorization: `Bearer ${token.token}` }, limit);
     } else if (basic && auth && basicHeader(auth)) {
       r = await this.get(endpoint, path, { ...headers, Authorization: basicHeader(auth)! }, limit);
