@@ -107,6 +107,8 @@ export interface Options {
   readonly bodyTimeoutMs: number;
   /** The Kubernetes backend must be ready within this long after startup, else kuber-api exits (ms; 0 = never). */
   readonly startupTimeoutMs: number;
+  /** One Kubernetes call, its retries included, gives up after this long (ms). */
+  readonly kubeCallDeadlineMs: number;
   /** The embedded kube-sim may install its Debian packages with apt-get (root only). */
   readonly installPrereqs: boolean;
   /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
@@ -190,6 +192,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Kubernetes', key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
   { group: 'Kubernetes', key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
   { group: 'Kubernetes', key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
+  { group: 'Kubernetes', key: 'kubeCallDeadlineMs', flag: 'kube-call-deadline-ms', env: 'KUBER_API_KUBE_CALL_DEADLINE_MS', kind: 'int', def: 120_000, help: 'one Kubernetes API call, its retries (429, 5xx, connection failures) included, gives up after this long' },
   { group: 'Kubernetes', key: 'installPrereqs', flag: 'install-prereqs', env: 'KUBER_API_INSTALL_PREREQS', kind: 'bool', def: false, help: 'embedded kube-sim only: install its missing Debian packages with apt-get (root)' },
   { group: 'Containers', key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
   { group: 'Containers', key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },

@@ -40,6 +40,8 @@ export interface KubeClientOptions {
   watchIdleTimeoutMs: number;
   /** Sockets per apiserver (the keep-alive pool). */
   maxSockets: number;
+  /** One call, its retries included, gives up after this long: no retry starts past it. */
+  callDeadlineMs: number;
 }
 
 export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
@@ -49,6 +51,7 @@ export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
   requestTimeoutMs: 30_000,
   watchIdleTimeoutMs: 330_000,
   maxSockets: 64,
+  callDeadlineMs: 120_000,
 };
 
 /** A Kubernetes `Status` failure (or a transport failure with status 0). */
@@ -223,6 +226,7 @@ export class KubeClient {
     const payload = ro.body === undefined ? undefined : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
     let authRefreshed = false;
     const safe = idempotent(method, ro.contentType ?? 'application/json', ro.body);
+    const deadline = Date.now() + this.opts.callDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new KubeApiError(0, 'ClientClosed', 'the Kubernetes client is closed');
       if (ro.signal?.aborted) throw aborted();
@@ -251,16 +255,18 @@ export class KubeClient {
       // A non-idempotent request that may have reached the server is not sent again blindly.
       const blind = safe || status === 429 || (status === 0 && neverSent);
       if (!blind && (status === 0 || status >= 500)) error.ambiguous = true;
-      if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries) throw error;
-      await this.backoff(method, url, status, attempt, retryAfterMs, ro.signal);
+      if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries || Date.now() >= deadline) throw error;
+      await this.backoff(method, url, status, attempt, retryAfterMs, ro.signal, deadline);
       if (ro.signal?.aborted) throw aborted();
     }
   }
 
   /** The one retry delay (client-go rest/request.go): Retry-After when given, else exponential backoff with jitter. */
-  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal): Promise<void> {
+  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal, deadline = Infinity): Promise<void> {
     const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
-    const delay = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    const wanted = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    // The last retry starts by the call's deadline at the latest.
+    const delay = Math.max(0, Math.min(wanted, deadline - Date.now()));
     this.stats.retries++;
     this.log.debug({ method, path: url.pathname, status, attempt, delay }, 'kubernetes request failed; retrying');
     await sleep(delay, signal);
@@ -277,6 +283,7 @@ export class KubeClient {
   async openStream(path: string, query: RequestOptions['query'], so: { signal?: AbortSignal; maxRetries?: number } = {}): Promise<http.IncomingMessage> {
     const url = this.url(path, query);
     const maxRetries = so.maxRetries ?? this.opts.maxRetries;
+    const deadline = Date.now() + this.opts.callDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       if (so.signal?.aborted) throw new KubeApiError(0, 'Aborted', 'the request was cancelled');
       try {
@@ -284,8 +291,8 @@ export class KubeClient {
         return await this.openStreamOnce(url, so.signal);
       } catch (err) {
         const e = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${(err as Error).message}`);
-        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries) throw e;
-        await this.backoff('GET', url, e.status, attempt, undefined, so.signal);
+        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries || Date.now() >= deadline) throw e;
+        await this.backoff('GET', url, e.status, attempt, undefined, so.signal, deadline);
       }
     }
   }
@@ -363,6 +370,7 @@ export class KubeClient {
     const name = meta?.name;
     const marks = { ...(meta?.labels ?? {}), ...(meta?.annotations ?? {}) };
     let sentBefore = false;
+    const deadline = Date.now() + this.opts.callDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.request<T>('POST', path, { body, signal });
@@ -379,8 +387,8 @@ export class KubeClient {
           if (Object.entries(marks).every(([k, v]) => have[k] === v)) return existing;
           throw new KubeApiError(409, 'AlreadyExists', `${path.split('/').pop()} "${name}" already exists and is not the one this request created`);
         }
-        if (attempt >= this.opts.maxRetries) throw err;
-        await this.backoff('POST', this.url(path), (err as KubeApiError).status, attempt, undefined, signal);
+        if (attempt >= this.opts.maxRetries || Date.now() >= deadline) throw err;
+        await this.backoff('POST', this.url(path), (err as KubeApiError).status, attempt, undefined, signal, deadline);
       }
     }
   }

@@ -162,4 +162,14 @@ test('~> an aborted signal cancels a call and its retries', async () => {
   c.close();
 });
 
+test('~> a call and its retries end by --kube-call-deadline-ms: no retry starts past it', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 60_000, retryMaxMs: 60_000, maxRetries: 100, callDeadlineMs: 50 });
+  api.failNext = { status: 503, count: 100 };
+  const err = await c.get('/version').then(() => undefined, (e: KubeApiError) => e);
+  assert.is(err?.status, 503);
+  assert.ok(c.stats.retries <= 2, `retries: ${c.stats.retries}`);
+  api.failNext = { status: 0, count: 0 };
+  c.close();
+});
+
 test.run();
