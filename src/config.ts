@@ -68,6 +68,8 @@ export interface Options {
   readonly archiveMaxBytes: number;
   /** docker cp before start: files (each one a mount) per container. */
   readonly archiveMaxFiles: number;
+  /** docker cp into a running container: archive bytes of one copy (413 beyond). */
+  readonly archiveUploadMaxBytes: number;
   /** docker cp before start: staged archive bytes of all the instance's containers together (413 beyond). */
   readonly archiveBudgetBytes: number;
   /** Image of kuber-api's helper containers (needs sh, cat, tar): staged archives, bind snapshots, inspecting created containers. */
@@ -204,6 +206,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'detachedExecIdleMs', flag: 'detached-exec-idle-ms', env: 'KUBER_API_DETACHED_EXEC_IDLE_MS', kind: 'int', def: 3_600_000, help: 'a docker exec -d session with no output for this long is let go: its WebSocket closed, its exit code unknown (0 = never)' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
   { group: 'Containers', key: 'archiveBudgetBytes', flag: 'archive-budget-bytes', env: 'KUBER_API_ARCHIVE_BUDGET_BYTES', kind: 'bytes', def: 256 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes for all containers of this instance together (413 beyond; etcd holds them)' },
+  { group: 'Containers', key: 'archiveUploadMaxBytes', flag: 'archive-upload-max-bytes', env: 'KUBER_API_ARCHIVE_UPLOAD_MAX_BYTES', kind: 'bytes', def: 16 * 2 ** 30, help: 'docker cp into a running container: archive bytes of one copy, streamed through (413 beyond)' },
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },

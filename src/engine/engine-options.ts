@@ -38,6 +38,8 @@ export interface EngineOptions extends CoreOptions {
   archiveMaxFiles: number;
   /** docker cp before start: staged bytes of all containers of the instance together. */
   archiveBudgetBytes: number;
+  /** docker cp into a running container: archive bytes of one copy. */
+  archiveUploadMaxBytes: number;
   /** docker cp into a running container: bytes buffered on the exec WebSocket (engine/archive/exec.ts). */
   archiveExecHighWaterBytes: number;
   /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
@@ -83,6 +85,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
     archiveBudgetBytes: o.archiveBudgetBytes,
+    archiveUploadMaxBytes: o.archiveUploadMaxBytes,
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,
