@@ -24,6 +24,7 @@ import { now } from './pod-status.js';
 import { PodWorker, type WorkerEnv } from './pod-worker.js';
 import { restoredWorker } from './restore.js';
 import { RootfsBuilder } from './rootfs.js';
+import { maskHostPath } from './sandbox.js';
 import { StreamServer } from './streams.js';
 
 export type { KubeletConfig } from './options.js';
@@ -89,6 +90,7 @@ class SimKubelet implements Kubelet {
     if (this.running) return;
     this.running = true;
     await fsp.mkdir(this.cfg.stateDir, { recursive: true });
+    maskHostPath(this.cfg.stateDir);
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
