@@ -53,6 +53,10 @@ test('a write is saved after the debounce, and flush() saves at once; load() res
   // New writes continue the revision.
   assert.is(Number(b.create(CM, 'default', { metadata: { name: 'three' } }).metadata.resourceVersion), a.rv + 1);
   assert.is(readStoreFile(tempDir()), undefined, 'no file: a first start');
+  // One JSON line per object after the header: no string of the whole store is ever built.
+  const lines = readFileSync(join(dir, 'store.json'), 'utf8').trimEnd().split('\n');
+  assert.equal(JSON.parse(lines[0]!), { format: 2, rv: a.rv });
+  assert.is(lines.length, 1 + Object.values(saved.tables).reduce((n, t) => n + t.length, 0));
 });
 
 test('a second simulator waits for the first to leave the state directory, then fails naming it', async () => {
@@ -121,7 +125,7 @@ test('~> a restart on the same state directory keeps objects, fails the running 
   } finally {
     await fresh.stop();
   }
-  assert.ok(JSON.parse(readFileSync(join(stateDir, 'store.json'), 'utf8')).tables.configmaps.some((c: any) => c.metadata.name === 'kept'));
+  assert.ok(readStoreFile(stateDir)!.tables.configmaps!.some((c) => c.metadata.name === 'kept'));
 });
 
 test.run();
