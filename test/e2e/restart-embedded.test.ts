@@ -5,8 +5,8 @@
  * stopped by SIGTERM, by SIGINT (a Ctrl-C) and by SIGKILL, and started again each time on the
  * same state directory: every container, the network and the exited one's logs are back, the
  * running one shows as exited (its process ended with the simulator, as containers end with a
- * dockerd without live-restore), the stop is quick, and the simulator's normal exit is not logged
- * as an error.
+ * dockerd without live-restore) and one with `--restart always` runs again, the stop is quick, and
+ * the simulator's normal exit is not logged as an error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -56,7 +56,11 @@ async function stop(signal: NodeJS.Signals): Promise<number> {
 }
 
 const d = (...a: string[]) => docker(host, a, { timeoutMs: 60_000 });
-const states = async () => ok(await d('ps', '-a', '--format', '{{.Names}} {{.State}}')).split('\n').sort().join(', ');
+const states = async () =>
+  ok(await d('ps', '-a', '--filter', 'label=kept', '--format', '{{.Names}} {{.State}}'))
+    .split('\n')
+    .sort()
+    .join(', ');
 
 test.after(async () => {
   if (child && child.exitCode === null) await stop('SIGTERM');
@@ -65,9 +69,10 @@ test.after(async () => {
 
 t('~> created, exited and running containers, a network and logs survive SIGTERM, SIGINT and SIGKILL', async () => {
   await launch();
-  ok(await d('create', '--name', 'created', 'busybox', 'echo', 'later'));
-  ok(await d('run', '--name', 'exited', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3').then((r) => ({ ...r, code: r.code === 3 ? 0 : r.code })));
-  ok(await d('run', '-d', '--name', 'running', 'busybox', 'sleep', '1000'));
+  ok(await d('create', '--label', 'kept', '--name', 'created', 'busybox', 'echo', 'later'));
+  ok(await d('run', '--label', 'kept', '--name', 'exited', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3').then((r) => ({ ...r, code: r.code === 3 ? 0 : r.code })));
+  ok(await d('run', '-d', '--label', 'kept', '--name', 'running', 'busybox', 'sleep', '1000'));
+  ok(await d('run', '-d', '--restart', 'always', '--name', 'always', 'busybox', 'sleep', '1000'));
   ok(await d('network', 'create', 'kept-net'));
   assert.is(await states(), 'created created, exited exited, running running');
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
@@ -86,6 +91,12 @@ t('~> created, exited and running containers, a network and logs survive SIGTERM
     assert.is(logs.stderr, 'err\n', signal);
     assert.is(ok(await d('inspect', '--format', '{{.State.ExitCode}}', 'exited')), '3');
     assert.match(ok(await d('network', 'ls', '--format', '{{.Name}}')), /^kept-net$/m);
+  }
+  // A restart policy brings its container back, as dockerd restarts them when it starts.
+  const end = Date.now() + 60_000;
+  while (ok(await d('inspect', '--format', '{{.State.Status}}', 'always')) !== 'running') {
+    assert.ok(Date.now() < end, 'the --restart always container never ran again');
+    await new Promise((r) => setTimeout(r, 250));
   }
   // What came back still works: the created one starts and runs, the network takes a container.
   assert.is(ok(await d('start', '-a', 'created')), 'later');
