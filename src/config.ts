@@ -50,6 +50,10 @@ export interface Options {
   readonly execRetentionMs: number;
   /** Exec instances kept in memory at most. */
   readonly maxExecs: number;
+  /** Detached execs (docker exec -d) whose output kuber-api drains, at once (503 beyond). */
+  readonly maxDetachedExecs: number;
+  /** A detached exec silent for this long is let go (its WebSocket closed, its exit code unknown); 0 = never. */
+  readonly detachedExecIdleMs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
   /** Addresses kuber-api binds published ports on (where clients in its Pod connect). */
@@ -64,6 +68,10 @@ export interface Options {
   readonly archiveMaxBytes: number;
   /** docker cp before start: files (each one a mount) per container. */
   readonly archiveMaxFiles: number;
+  /** docker cp into a running container: archive bytes of one copy (413 beyond). */
+  readonly archiveUploadMaxBytes: number;
+  /** docker cp before start: staged archive bytes of all the instance's containers together (413 beyond). */
+  readonly archiveBudgetBytes: number;
   /** Image of kuber-api's helper containers (needs sh, cat, tar): staged archives, bind snapshots, inspecting created containers. */
   readonly helperImage: string;
   /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
@@ -101,6 +109,8 @@ export interface Options {
   readonly bodyTimeoutMs: number;
   /** The Kubernetes backend must be ready within this long after startup, else kuber-api exits (ms; 0 = never). */
   readonly startupTimeoutMs: number;
+  /** One Kubernetes call, its retries included, gives up after this long (ms). */
+  readonly kubeCallDeadlineMs: number;
   /** The embedded kube-sim may install its Debian packages with apt-get (root only). */
   readonly installPrereqs: boolean;
   /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
@@ -111,6 +121,8 @@ export interface Options {
   readonly autoRemoveHoldMs: number;
   /** The restart policy's longest delay between runs (ms; moby restartmanager: 1 minute). */
   readonly restartMaxBackoffMs: number;
+  /** Exit codes of removed containers kept for late `docker wait` answers (the oldest go first). */
+  readonly removedExitsKept: number;
   /** Commands the engine runs in a container (docker top, signals as `kill -<n> 1`) are given up after this long (ms). */
   readonly execCommandTimeoutMs: number;
   /** Output of such a command kept (docker top's table), in characters. */
@@ -182,6 +194,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Kubernetes', key: 'namespace', flag: 'namespace', env: 'KUBER_API_NAMESPACE', kind: 'string', def: undefined, help: 'namespace for containers (default: the context namespace)' },
   { group: 'Kubernetes', key: 'instanceId', flag: 'instance-id', env: 'KUBER_API_INSTANCE_ID', kind: 'string', def: undefined, help: 'instance label of created objects (default: pod name in a cluster, else kept in the state dir)' },
   { group: 'Kubernetes', key: 'stateDir', flag: 'state-dir', env: 'KUBER_API_STATE_DIR', kind: 'string', def: undefined, help: 'state directory (instance id, embedded kube-sim; default $XDG_STATE_HOME/kuber-api)' },
+  { group: 'Kubernetes', key: 'kubeCallDeadlineMs', flag: 'kube-call-deadline-ms', env: 'KUBER_API_KUBE_CALL_DEADLINE_MS', kind: 'int', def: 120_000, help: 'one Kubernetes API call, its retries (429, 5xx, connection failures) included, gives up after this long' },
   { group: 'Kubernetes', key: 'installPrereqs', flag: 'install-prereqs', env: 'KUBER_API_INSTALL_PREREQS', kind: 'bool', def: false, help: 'embedded kube-sim only: install its missing Debian packages with apt-get (root)' },
   { group: 'Containers', key: 'startTimeoutMs', flag: 'start-timeout-ms', env: 'KUBER_API_START_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'docker start waits this long for the pod to run' },
   { group: 'Containers', key: 'killGraceSeconds', flag: 'kill-grace-seconds', env: 'KUBER_API_KILL_GRACE_SECONDS', kind: 'int', def: 2, help: 'pod terminationGracePeriodSeconds: stop signal to SIGKILL when the kubelet stops a container' },
@@ -189,7 +202,11 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'bytes', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
   { group: 'Containers', key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { group: 'Containers', key: 'maxDetachedExecs', flag: 'max-detached-execs', env: 'KUBER_API_MAX_DETACHED_EXECS', kind: 'int', def: 256, help: 'docker exec -d sessions (each holds a WebSocket to the apiserver) running at once (503 beyond)' },
+  { group: 'Containers', key: 'detachedExecIdleMs', flag: 'detached-exec-idle-ms', env: 'KUBER_API_DETACHED_EXEC_IDLE_MS', kind: 'int', def: 3_600_000, help: 'a docker exec -d session with no output for this long is let go: its WebSocket closed, its exit code unknown (0 = never)' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
+  { group: 'Containers', key: 'archiveBudgetBytes', flag: 'archive-budget-bytes', env: 'KUBER_API_ARCHIVE_BUDGET_BYTES', kind: 'bytes', def: 256 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes for all containers of this instance together (413 beyond; etcd holds them)' },
+  { group: 'Containers', key: 'archiveUploadMaxBytes', flag: 'archive-upload-max-bytes', env: 'KUBER_API_ARCHIVE_UPLOAD_MAX_BYTES', kind: 'bytes', def: 16 * 2 ** 30, help: 'docker cp into a running container: archive bytes of one copy, streamed through (413 beyond)' },
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
@@ -208,6 +225,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Requests and lifecycle', key: 'eventsBufferSize', flag: 'events-buffer-size', env: 'KUBER_API_EVENTS_BUFFER_SIZE', kind: 'int', def: 1024, help: 'docker events kept for --since replays' },
   { group: 'Containers', key: 'autoRemoveHoldMs', flag: 'auto-remove-hold-ms', env: 'KUBER_API_AUTO_REMOVE_HOLD_MS', kind: 'int', def: 30_000, help: 'docker run --rm: removal waits at most this long for attach/log streams to deliver the last output' },
   { group: 'Containers', key: 'restartMaxBackoffMs', flag: 'restart-max-backoff-ms', env: 'KUBER_API_RESTART_MAX_BACKOFF_MS', kind: 'int', def: 60_000, help: 'restart policies: longest delay between two runs (dockerd: 1 minute)' },
+  { group: 'Containers', key: 'removedExitsKept', flag: 'removed-exits-kept', env: 'KUBER_API_REMOVED_EXITS_KEPT', kind: 'int', def: 4096, help: 'exit codes of removed containers remembered for docker wait callers still answering (oldest forgotten first)' },
   { group: 'Containers', key: 'execCommandTimeoutMs', flag: 'exec-command-timeout-ms', env: 'KUBER_API_EXEC_COMMAND_TIMEOUT_MS', kind: 'int', def: 10_000, help: 'docker top and in-container signals (kill -<n> 1): how long the command may run' },
   { group: 'Containers', key: 'execCommandMaxOutput', flag: 'exec-command-max-output', env: 'KUBER_API_EXEC_COMMAND_MAX_OUTPUT', kind: 'int', def: 1 << 20, help: 'docker top and in-container signals: output kept (characters)' },
   { group: 'Containers', key: 'archiveExecHighWaterBytes', flag: 'archive-exec-high-water-bytes', env: 'KUBER_API_ARCHIVE_EXEC_HIGH_WATER_BYTES', kind: 'bytes', def: 1 << 20, help: 'docker cp into a running container: bytes buffered on the exec WebSocket before the client is paused' },

@@ -171,6 +171,7 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
           instanceId: options.instanceId,
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
+          kubeClient: { callDeadlineMs: options.kubeCallDeadlineMs },
           signal: startup.signal,
           engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
         },

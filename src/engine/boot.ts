@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { Kube, clusterConfigured, inClusterAvailable, SERVICE_ACCOUNT_DIR, type KubeTargetOptions } from '../kube/index.js';
 import { preflight } from '../kube/preflight.js';
+import type { KubeClientOptions } from '../kube/client.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
@@ -31,6 +32,8 @@ export interface BootOptions {
   serviceAccountDir?: string;
   /** The embedded kube-sim may apt-get its packages (`--install-prereqs`). */
   installPrereqs?: boolean;
+  /** The Kubernetes client's limits (src/kube/client.ts). */
+  kubeClient?: Partial<KubeClientOptions>;
   /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
   signal?: AbortSignal;
 }
@@ -73,7 +76,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
     log.info({ url: sim.url, kubeconfig: sim.kubeconfigPath }, `no kubeconfig found: started the embedded kube-sim at ${sim.url} (kubeconfig ${sim.kubeconfigPath})`);
   }
   try {
-    const kube = Kube.load(target);
+    const kube = Kube.load(target, opts.kubeClient);
     await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log[delay === 100 || delay >= 5000 ? 'warn' : 'debug']({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
     const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env, serviceAccountDir: opts.serviceAccountDir });
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);

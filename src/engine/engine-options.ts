@@ -27,6 +27,8 @@ export interface EngineOptions extends CoreOptions {
   autoRemoveHoldMs: number;
   /** The restart policy's longest delay between runs (ms). */
   restartMaxBackoffMs: number;
+  /** Exit codes of removed containers remembered (engine/containers/monitor.ts). */
+  removedExitsKept: number;
   /** docker top and in-container signals: time and output bounds of the command. */
   execCommand: { timeoutMs: number; maxOutput: number };
   /** Limits of attach/exec/logs (engine/streams/streams.ts). */
@@ -34,6 +36,10 @@ export interface EngineOptions extends CoreOptions {
   /** docker cp before start: staged bytes and files per container (engine/archive/stage.ts). */
   archiveMaxBytes: number;
   archiveMaxFiles: number;
+  /** docker cp before start: staged bytes of all containers of the instance together. */
+  archiveBudgetBytes: number;
+  /** docker cp into a running container: archive bytes of one copy. */
+  archiveUploadMaxBytes: number;
   /** docker cp into a running container: bytes buffered on the exec WebSocket (engine/archive/exec.ts). */
   archiveExecHighWaterBytes: number;
   /** The image of kuber-api's helper containers (it needs sh, cat and tar: busybox). */
@@ -73,10 +79,13 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     eventsBufferSize: o.eventsBufferSize,
     autoRemoveHoldMs: o.autoRemoveHoldMs,
     restartMaxBackoffMs: o.restartMaxBackoffMs,
+    removedExitsKept: o.removedExitsKept,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
-    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs },
+    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
+    archiveBudgetBytes: o.archiveBudgetBytes,
+    archiveUploadMaxBytes: o.archiveUploadMaxBytes,
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,

@@ -15,7 +15,7 @@
 import { notFound } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { Kube } from '../kube/index.js';
-import { isConflict, isNotFound } from '../kube/client.js';
+import { isAmbiguous, isConflict, isNotFound } from '../kube/client.js';
 import { kubeError } from '../kube/errors.js';
 import type { KObject } from '../kube/cache.js';
 import type { Backend, CreateResult, ListOptions, SystemInfo, WaitCondition, WaitResult } from './backend/backend.js';
@@ -109,7 +109,7 @@ export class KubeEngine implements Backend {
     this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
     this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
-    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
+    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles, budgetBytes: this.opts.archiveBudgetBytes });
     this.archives.stager = this.archiveStage;
     this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
     this.archives.inspector = this.inspector;
@@ -260,7 +260,10 @@ export class KubeEngine implements Backend {
 
   /**
    * Replace a record's state with `mutate(state)` as a compare-and-swap on its resourceVersion;
-   * on a conflict, re-read and retry. Returns the updated record.
+   * on a conflict, re-read and retry. Returns the updated record. The patch is conditional, so the
+   * client never sends it twice: after an ambiguous failure (a 5xx or a connection lost once it was
+   * sent) the record is re-read, and if it already holds what we wrote, our write landed and
+   * `mutate` is not run again (a start bumps the run number exactly once).
    */
   async updateState(id: string, mutate: (s: RecordState, rec: ContainerRecord) => RecordState, name?: string): Promise<ContainerRecord> {
     for (let attempt = 0; ; attempt++) {
@@ -273,9 +276,11 @@ export class KubeEngine implements Backend {
         return decodeRecord(obj)!;
       } catch (err) {
         if (isNotFound(err)) throw notFound(`No such container: ${id}`);
-        if (!isConflict(err) || attempt >= 5) throw kubeError(err, 'updating the container record');
+        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'updating the container record');
         const fresh = await this.kube.client.get<KObject>(this.kube.path('configmaps', rec.object.name)).catch(() => undefined);
         if (fresh) this.index.records.observe(fresh);
+        const landed = fresh && decodeRecord(fresh);
+        if (landed && isAmbiguous(err) && fresh.metadata.resourceVersion !== rec.object.resourceVersion && JSON.stringify(landed.state) === JSON.stringify(state) && (name === undefined || landed.name === name)) return landed;
       }
     }
   }

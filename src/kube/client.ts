@@ -6,10 +6,20 @@
  * connections are reused (client-node builds a new agent per call) and so that watches are streamed
  * line by line with an inactivity guard (client-node 1.x has none: kubernetes-client/javascript src/watch.ts).
  *
- * Retries (the apiserver's contract, k8s.io/client-go rest/request.go `checkWait`/`isRetryable`):
- * 429 waits for Retry-After (or backs off), 5xx and connection failures back off exponentially with
- * jitter, up to `maxRetries`. A create retried after a 5xx may find its own object (409
- * AlreadyExists): callers that create with deterministic names handle that.
+ * Retries (the apiserver's contract, k8s.io/client-go rest/request.go `checkWait`, and
+ * rest/with_retry.go `IsNextRetry`: a non-GET request is retried after a transport error only when
+ * the connection was refused, i.e. it never reached the server):
+ * - 429 waits for Retry-After (or backs off), for every verb: the apiserver's max-in-flight and
+ *   priority-and-fairness filters refuse a request before any handler runs it;
+ * - idempotent requests (GET, HEAD, DELETE, and a PUT or merge patch without a resourceVersion
+ *   precondition: sent twice, they leave what one leaves) are retried blindly after a 5xx or a
+ *   transport failure, with exponential backoff and jitter, up to `maxRetries`;
+ * - any other request (a create, a JSON patch, a write with a resourceVersion precondition) that
+ *   fails after it may have reached the server throws an `ambiguous` error: it may have happened.
+ *   `create()` of a named object resolves that by reading the object and comparing it with what it
+ *   sent (the labels and annotations: kuber-api's carry unique IDs); callers of conditional writes
+ *   re-read and compare (engine updateState).
+ * Every call may carry an AbortSignal (the Docker request's: its client went away, or its deadline).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -30,6 +40,8 @@ export interface KubeClientOptions {
   watchIdleTimeoutMs: number;
   /** Sockets per apiserver (the keep-alive pool). */
   maxSockets: number;
+  /** One call, its retries included, gives up after this long: no retry starts past it. */
+  callDeadlineMs: number;
 }
 
 export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
@@ -39,6 +51,7 @@ export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
   requestTimeoutMs: 30_000,
   watchIdleTimeoutMs: 330_000,
   maxSockets: 64,
+  callDeadlineMs: 120_000,
 };
 
 /** A Kubernetes `Status` failure (or a transport failure with status 0). */
@@ -46,6 +59,8 @@ export class KubeApiError extends Error {
   readonly status: number;
   readonly reason: string;
   readonly details: unknown;
+  /** A non-idempotent request failed after it may have reached the server: it may have taken effect. */
+  ambiguous = false;
   constructor(status: number, reason: string, message: string, details?: unknown) {
     super(message);
     this.name = 'KubeApiError';
@@ -67,6 +82,8 @@ export class KubeApiError extends Error {
 export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
 export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.status === 409 && e.reason === 'AlreadyExists';
+/** The request may or may not have taken effect (a non-idempotent call failed after it was sent). */
+export const isAmbiguous = (e: unknown) => e instanceof KubeApiError && e.ambiguous;
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -75,6 +92,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Do not retry (for non-idempotent calls whose caller retries itself). */
   noRetry?: boolean;
+  /** Cancels the call (and its retries): the Docker request's client went away, or its deadline passed. */
+  signal?: AbortSignal;
 }
 
 export interface WatchEvent<T = any> {
@@ -105,6 +124,22 @@ export interface ConnectionOptions {
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 /** Transport failures (status 0), 429 and the 5xx a restarting apiserver answers. */
 const isRetryable = (status: number) => status === 0 || RETRYABLE.has(status);
+/** Transport errors raised before a byte of the request left this host (the connection was never made). */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Safe to send twice (RFC 9110 section 9.2.2): reads, DELETE (a repeat finds the object gone or
+ * already terminating), and a PUT or JSON merge patch (RFC 7386: applying it twice leaves what
+ * applying it once leaves) that has no resourceVersion precondition.
+ */
+export function idempotent(method: string, contentType: string | undefined, body: unknown): boolean {
+  if (method === 'GET' || method === 'HEAD' || method === 'DELETE') return true;
+  if (method !== 'PUT' && !(method === 'PATCH' && contentType === 'application/merge-patch+json')) return false;
+  const meta = (body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata;
+  return !meta?.resourceVersion;
+}
+
+const aborted = () => new KubeApiError(0, 'Aborted', 'the request was cancelled');
 const AUTH_REFRESH_MS = 30_000;
 
 export class KubeClient {
@@ -190,14 +225,18 @@ export class KubeClient {
     const url = this.url(path, ro.query);
     const payload = ro.body === undefined ? undefined : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
     let authRefreshed = false;
+    const safe = idempotent(method, ro.contentType ?? 'application/json', ro.body);
+    const deadline = Date.now() + this.opts.callDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new KubeApiError(0, 'ClientClosed', 'the Kubernetes client is closed');
+      if (ro.signal?.aborted) throw aborted();
       let status = 0;
       let retryAfterMs: number | undefined;
       let error: KubeApiError;
+      let neverSent = false;
       try {
         this.stats.requests++;
-        const res = await this.once(method, url, payload, ro.contentType ?? 'application/json');
+        const res = await this.once(method, url, payload, ro.contentType ?? 'application/json', ro.signal);
         status = res.status;
         if (status >= 200 && status < 300) return (res.body.length ? JSON.parse(res.body) : undefined) as T;
         error = KubeApiError.fromBody(status, res.body);
@@ -209,17 +248,25 @@ export class KubeClient {
         }
         retryAfterMs = parseRetryAfter(res.retryAfter);
       } catch (err) {
+        if (err instanceof KubeApiError && err.reason === 'Aborted') throw err;
+        neverSent = NEVER_SENT.has((err as NodeJS.ErrnoException).code ?? '');
         error = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `${method} ${url.pathname}: ${(err as Error).message}`);
       }
-      if (!isRetryable(status) || ro.noRetry || attempt >= this.opts.maxRetries) throw error;
-      await this.backoff(method, url, status, attempt, retryAfterMs);
+      // A non-idempotent request that may have reached the server is not sent again blindly.
+      const blind = safe || status === 429 || (status === 0 && neverSent);
+      if (!blind && (status === 0 || status >= 500)) error.ambiguous = true;
+      if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries || Date.now() >= deadline) throw error;
+      await this.backoff(method, url, status, attempt, retryAfterMs, ro.signal, deadline);
+      if (ro.signal?.aborted) throw aborted();
     }
   }
 
   /** The one retry delay (client-go rest/request.go): Retry-After when given, else exponential backoff with jitter. */
-  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal): Promise<void> {
+  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal, deadline = Infinity): Promise<void> {
     const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
-    const delay = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    const wanted = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    // The last retry starts by the call's deadline at the latest.
+    const delay = Math.max(0, Math.min(wanted, deadline - Date.now()));
     this.stats.retries++;
     this.log.debug({ method, path: url.pathname, status, attempt, delay }, 'kubernetes request failed; retrying');
     await sleep(delay, signal);
@@ -236,6 +283,7 @@ export class KubeClient {
   async openStream(path: string, query: RequestOptions['query'], so: { signal?: AbortSignal; maxRetries?: number } = {}): Promise<http.IncomingMessage> {
     const url = this.url(path, query);
     const maxRetries = so.maxRetries ?? this.opts.maxRetries;
+    const deadline = Date.now() + this.opts.callDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       if (so.signal?.aborted) throw new KubeApiError(0, 'Aborted', 'the request was cancelled');
       try {
@@ -243,8 +291,8 @@ export class KubeClient {
         return await this.openStreamOnce(url, so.signal);
       } catch (err) {
         const e = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${(err as Error).message}`);
-        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries) throw e;
-        await this.backoff('GET', url, e.status, attempt, undefined, so.signal);
+        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries || Date.now() >= deadline) throw e;
+        await this.backoff('GET', url, e.status, attempt, undefined, so.signal, deadline);
       }
     }
   }
@@ -282,7 +330,7 @@ export class KubeClient {
     return this.streamAgent;
   }
 
-  private async once(method: string, url: URL, payload: Buffer | undefined, contentType: string): Promise<{ status: number; body: string; retryAfter?: string }> {
+  private async once(method: string, url: URL, payload: Buffer | undefined, contentType: string, signal?: AbortSignal): Promise<{ status: number; body: string; retryAfter?: string }> {
     const c = await this.connectionOptions();
     const agent = await this.agentFor(c);
     const lib = url.protocol === 'http:' ? http : https;
@@ -299,20 +347,54 @@ export class KubeClient {
         res.on('error', reject);
       });
       req.setTimeout(this.opts.requestTimeoutMs, () => req.destroy(new Error(`timed out after ${this.opts.requestTimeoutMs} ms`)));
+      const onAbort = () => req.destroy(aborted());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal?.removeEventListener('abort', onAbort));
       req.on('error', reject);
       req.end(payload);
     });
   }
 
-  get<T = any>(path: string, query?: RequestOptions['query']): Promise<T> {
-    return this.request<T>('GET', path, { query });
+  get<T = any>(path: string, query?: RequestOptions['query'], signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, { query, signal });
   }
-  create<T = any>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, { body });
+
+  /**
+   * Create an object. A create is not idempotent: after an ambiguous failure (or an AlreadyExists
+   * answered to a create sent again), a named object is read back, and taken as ours when it
+   * carries every label and annotation we sent (kuber-api's carry unique IDs); when it is absent
+   * the create is sent again. So a create never makes two objects, and never adopts another's.
+   */
+  async create<T = any>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const meta = (body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }).metadata;
+    const name = meta?.name;
+    const marks = { ...(meta?.labels ?? {}), ...(meta?.annotations ?? {}) };
+    let sentBefore = false;
+    const deadline = Date.now() + this.opts.callDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request<T>('POST', path, { body, signal });
+      } catch (err) {
+        const ambiguous = isAmbiguous(err);
+        if (!name || !Object.keys(marks).length || !(ambiguous || (sentBefore && isAlreadyExists(err)))) throw err;
+        sentBefore = true;
+        const existing = await this.request<T & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }>('GET', `${path}/${encodeURIComponent(name)}`, { signal }).catch((e: unknown) => {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        });
+        if (existing) {
+          const have = { ...(existing.metadata?.labels ?? {}), ...(existing.metadata?.annotations ?? {}) };
+          if (Object.entries(marks).every(([k, v]) => have[k] === v)) return existing;
+          throw new KubeApiError(409, 'AlreadyExists', `${path.split('/').pop()} "${name}" already exists and is not the one this request created`);
+        }
+        if (attempt >= this.opts.maxRetries || Date.now() >= deadline) throw err;
+        await this.backoff('POST', this.url(path), (err as KubeApiError).status, attempt, undefined, signal, deadline);
+      }
+    }
   }
   /** JSON merge patch (RFC 7386): `null` deletes a key. */
-  mergePatch<T = any>(path: string, patch: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, { body: patch, contentType: 'application/merge-patch+json' });
+  mergePatch<T = any>(path: string, patch: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('PATCH', path, { body: patch, contentType: 'application/merge-patch+json', signal });
   }
   /** JSON patch (RFC 6902); a `test` op makes the patch conditional. */
   jsonPatch<T = any>(path: string, ops: unknown[]): Promise<T> {

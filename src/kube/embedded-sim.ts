@@ -22,7 +22,7 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** The simulator's command line (after `node`): `--install-prereqs` only when kuber-api was given it. */
 export function embeddedSimArgs(stateDir: string, opts: { installPrereqs?: boolean } = {}): string[] {
-  const args = [CLI, 'sim', '--kubeconfig', join(stateDir, 'kubeconfig'), '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin'];
+  const args = [CLI, 'sim', '--kubeconfig', join(stateDir, 'kubeconfig'), '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', '--persist'];
   return opts.installPrereqs ? [...args, '--install-prereqs'] : args;
 }
 
@@ -35,7 +35,11 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
   // never write: if kuber-api dies (even by SIGKILL) the pipe closes and the simulator stops too.
   // `--install-prereqs` (only when kuber-api was given it: installing packages is the machine
   // owner's decision): on a fresh Debian machine (root), the simulator apt-installs its sandbox tools.
-  const child: ChildProcess = spawn(process.execPath, embeddedSimArgs(stateDir, opts), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // `--persist`: the simulator keeps its objects in its state directory, so that containers,
+  // networks and logs survive a restart of kuber-api, as dockerd keeps its containers.
+  // `detached`: its own process group, so that a Ctrl-C in the terminal (SIGINT to the foreground
+  // group) reaches kuber-api only, which then stops the simulator after its own shutdown, in order.
+  const child: ChildProcess = spawn(process.execPath, embeddedSimArgs(stateDir, opts), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     const text = d.toString('utf8');
@@ -68,7 +72,9 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
     });
   });
   child.on('exit', (code, signal) => {
-    if (!stopping) log.error({ code, signal, stderr: stderr.slice(-2000) }, 'the embedded kube-sim exited');
+    // Asked to stop (by us, or a signal sent to it directly): its normal exit is no error.
+    if (stopping || code === 0) log.info({ code, signal }, 'the embedded kube-sim stopped');
+    else log.error({ code, signal, stderr: stderr.slice(-2000) }, 'the embedded kube-sim exited');
   });
   let stopping = false;
   let stopped: Promise<void> | undefined;

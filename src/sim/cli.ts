@@ -16,7 +16,7 @@ const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] 
        [--token-auth-file CSV (token,user,uid,"group1,group2" per line; RBAC applies)]
        [--nodes N] [--no-default-storage-class] [--verbose]
-       [--exit-with-stdin] [--install-prereqs]
+       [--exit-with-stdin] [--install-prereqs] [--persist (keep objects in <state-dir>/store.json across restarts)]
 `;
 
 type CliOptions = SimOptions & { kubeconfigPath?: string; help?: boolean; exitWithStdin?: boolean; installPrereqs?: boolean };
@@ -102,6 +102,9 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--install-prereqs':
         o.installPrereqs = true;
         break;
+      case '--persist':
+        o.persist = true;
+        break;
       case '--exit-with-stdin':
         o.exitWithStdin = true;
         break;
@@ -137,6 +140,11 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (o.persist && !o.stateDir) {
+    process.stderr.write(`kuber-api sim: --persist needs --state-dir (a temporary state directory is removed at exit)\n`);
+    process.exitCode = 2;
+    return;
+  }
   try {
     ensurePrereqs({ install: !!o.installPrereqs, log: (l) => process.stderr.write(`kube-sim: ${l}\n`) });
   } catch (err) {
@@ -159,6 +167,9 @@ export async function main(argv: string[]): Promise<void> {
   // writes to it: the pipe's end means the parent is gone, even after a SIGKILL that left it no time
   // to stop us, so the simulator and its pods never outlive it.
   if (o.exitWithStdin) {
+    // Our stdout and stderr are pipes to that parent too: once it is gone, a write to them fails
+    // (EPIPE), and unhandled that error would end the process before the stop saved the store.
+    for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
     process.stdin.on('data', () => {});
     process.stdin.once('end', () => stop('parent gone (stdin closed)'));
     process.stdin.once('error', () => stop('parent gone (stdin error)'));

@@ -6,6 +6,12 @@
 export interface Faults {
   /** Answer the next N matching REST requests with this status (429 carries Retry-After: 1). */
   failRequests?: { status: 429 | 500 | 503; count: number; pathContains?: string; method?: string };
+  /**
+   * Carry out the next N matching REST requests, then hide the outcome: answer 500 ('fail') or close
+   * the connection without an answer ('drop'). The write happened, and the client cannot know it
+   * (an apiserver that committed to etcd and then failed, or a connection lost after the write).
+   */
+  afterCommit?: { action: 'fail' | 'drop'; count: number; pathContains?: string; method?: string };
   /** Delay every matching REST request by this many ms. */
   delayMs?: { ms: number; pathContains?: string };
   /** Close open watches (and new ones after `afterEvents` events) without an error event. */
@@ -48,6 +54,15 @@ export class FaultRegistry {
     if (f.method && f.method !== method) return undefined;
     f.count--;
     return f.status;
+  }
+  /** Consume one after-commit fault if one matches: what to do once the request is carried out. */
+  takeAfterCommit(method: string, path: string): 'fail' | 'drop' | undefined {
+    const f = this.current.afterCommit;
+    if (!f || f.count <= 0) return undefined;
+    if (f.pathContains && !path.includes(f.pathContains)) return undefined;
+    if (f.method && f.method !== method) return undefined;
+    f.count--;
+    return f.action;
   }
   /** Consume one injected sandbox failure, if any is left. */
   takeSandboxFailure(): boolean {

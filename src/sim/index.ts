@@ -17,6 +17,7 @@ import { kubeconfigObject, kubeconfigYaml } from './kubeconfig.js';
 import { Lifecycle } from './store/lifecycle.js';
 import { installAdmission } from './admission/index.js';
 import { defOf } from './store/resources.js';
+import { lockStateDir, readStoreFile, StorePersistence } from './store/persist.js';
 import { Store } from './store/store.js';
 import { Scheduler } from './scheduler/index.js';
 import { defaultStorageClass } from './storage/provisioner.js';
@@ -53,6 +54,15 @@ export interface SimOptions {
   nodes?: number;
   /** Create the default StorageClass `standard` (local-path provisioner, WaitForFirstConsumer). Default true. */
   defaultStorageClass?: boolean;
+  /**
+   * Keep the objects across restarts in `<stateDir>/store.json` (kube-sim's etcd), and start from
+   * what a previous run left there. Default false (tests start clean).
+   */
+  persist?: boolean;
+  /** With `persist`: write at most this long after a change (default 200 ms). */
+  persistDebounceMs?: number;
+  /** With `persist`: how long to wait for a previous kube-sim to leave the state directory (default 10000 ms). */
+  persistLockWaitMs?: number;
   /** Passed through to the kubelet. */
   imageCatalogue?: Record<string, ImageConfig>;
   unknownImagePolicy?: 'run' | 'pull-error';
@@ -96,6 +106,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const stateDir = resolve(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'kube-sim-')));
   mkdirSync(stateDir, { recursive: true });
   const token = opts.token === true || (opts.token === undefined && tls) ? randomBytes(24).toString('hex') : typeof opts.token === 'string' ? opts.token : undefined;
+  // One simulator per persisted state directory; a previous one still saving is waited for.
+  const unlock = opts.persist ? await lockStateDir(stateDir, opts.persistLockWaitMs ?? 10_000) : () => {};
   const certs = tls ? ensureCerts(stateDir, host === '0.0.0.0' ? [] : [host]) : undefined;
   const nodeName = opts.nodeName ?? 'kube-sim';
 
@@ -108,6 +120,11 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const nodeNames = simNodeNames(nodeName, opts.nodes ?? 1);
   for (const [i, n] of nodeNames.entries()) store.create(NODES, undefined, nodeObject(n, i === 0));
   if (opts.defaultStorageClass ?? true) store.create(SC, undefined, defaultStorageClass());
+  // A restart on the same state directory: every object of the previous run, as an apiserver
+  // finds them in etcd (the kubelet then finds the pods it ran: kubelet/restore.ts).
+  const saved = opts.persist ? readStoreFile(stateDir) : undefined;
+  if (saved) store.load(saved);
+  const persistence = opts.persist ? new StorePersistence(store, stateDir, { debounceMs: opts.persistDebounceMs, onError: (err) => process.emitWarning(`kube-sim: cannot save the store: ${err.message}`) }) : undefined;
   const scheduler = new Scheduler(store);
   const storage = new StorageController(store, lifecycle, stateDir);
   const kubelet: Kubelet = createKubelet(store, faults, {
@@ -138,12 +155,19 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     await kubelet.stop().catch(() => {});
     scheduler.stop();
     storage.stop();
+    persistence?.close();
+    unlock();
     if (ownDir) rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
-  // The `kubernetes` Service and its Endpoints, as every cluster has them.
+  // The `kubernetes` Service and its Endpoints, as every cluster has them (this run's port: a
+  // restored pair is replaced).
+  for (const def of [SERVICES, ENDPOINTS]) {
+    const old = store.get(def, 'default', 'kubernetes');
+    if (old) store.erase(def, old);
+  }
   store.create(SERVICES, 'default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], type: 'ClusterIP' },
@@ -183,6 +207,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
         scheduler.stop();
         storage.stop();
         await kubelet.stop();
+        persistence?.close();
+        unlock();
         if (ownDir) rmSync(stateDir, { recursive: true, force: true });
       })()),
   };

@@ -1,7 +1,7 @@
 /**
  * `kuber-api` with no kubeconfig and no service account starts the embedded kube-sim, says so,
  * and the docker CLI works against it: run -d, ps, stop, rm, split stdout/stderr. Stopping (or
- * SIGKILLing) kuber-api stops the sim.
+ * SIGKILLing) kuber-api stops the sim. Host-root images see no host secrets (/etc/shadow, /root, /home).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -43,6 +43,12 @@ t('~> the embedded kube-sim has split log streams: docker run keeps stdout and s
   assert.is(r.code, 3, r.stderr);
   assert.is(r.stdout, 'out\n');
   assert.is(r.stderr, 'err\n');
+});
+
+t('~> the embedded mode does not expose the host: docker run debian:12 cat /etc/shadow prints nothing of the host', async () => {
+  const r = await docker(kuber.dockerHost, ['run', '--rm', 'debian:12', 'sh', '-c', 'cat /etc/shadow; ls -A /root /home'], { timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '/home:\n\n/root:\n', 'an empty /etc/shadow, /root and /home');
 });
 
 function reachable(url: string): Promise<boolean> {

@@ -120,27 +120,37 @@ export class ArchiveService implements ArchiveBackend {
     readOnlyRootfs(rec, c);
     const chown = opts.copyUIDGID ? chownOf(rec) : undefined;
     const members: ArchiveMember[] = [];
-    // The lock: a start waits for a copy in progress (and a copy for a start), as moby's
-    // container lock does; a staged archive is then either in this run or in the next one.
-    await this.engine.withLock(rec.id, async () => {
+    // The lock: a start waits for a copy being staged (and a copy for a start), as moby's container
+    // lock does; a staged archive is then either in this run or in the next one. A copy into a
+    // running container only decides under the lock: the upload itself streams through tar in the
+    // container without it, so a stop or a remove never waits for a slow or large upload (the
+    // container stopping ends the copy with an error).
+    const running = await this.engine.withLock(rec.id, async () => {
       const cur = this.engine.index.get(rec.id) ?? rec;
       const t = this.runningTarget(cur);
+      if (t) return t;
       try {
-        if (t) {
-          const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c) }, members);
-          await extractInPod(t, c, archive);
-        } else {
-          if (!this.stager) throw notRunning(cur);
-          const stager = this.stager;
-          await this.checkExtractionPoint(cur, c, stager);
-          const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
-          const chunks = await stager.stage(cur, c.abs, archive, members);
-          await this.inspector?.staged(this.engine.index.get(rec.id) ?? cur, extractionDir(c), chunks);
-        }
+        if (!this.stager) throw notRunning(cur);
+        const stager = this.stager;
+        await this.checkExtractionPoint(cur, c, stager);
+        const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
+        const chunks = await stager.stage(cur, c.abs, archive, members);
+        await this.inspector?.staged(this.engine.index.get(rec.id) ?? cur, extractionDir(c), chunks);
       } catch (err) {
         throw archiveError(err);
       }
+      return undefined;
     });
+    if (running) {
+      // Streamed: no member list is kept (nothing is mounted), and one copy holds at most --archive-upload-max-bytes.
+      const max = this.engine.opts.archiveUploadMaxBytes;
+      const tooLarge = () => new EngineError('too-large', `cannot copy into container ${rec.name}: the archive holds more than ${max} bytes (--archive-upload-max-bytes)`);
+      try {
+        await extractInPod(running, c, normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: max, tooLarge }, { push: () => 0 }));
+      } catch (err) {
+        throw archiveError(err);
+      }
+    }
     this.event(rec, 'extract-to-dir');
   }
 }

@@ -9,7 +9,7 @@ import type { ContainerRecord } from '../model/types.js';
 import type { PodStorage } from '../model/translate.js';
 
 export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
-  readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number };
+  readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number; readonly archiveUploadMaxBytes: number };
   /** The storage of a run's Pod (staged archives, volumes). */
   podStorage(rec: ContainerRecord): Promise<PodStorage>;
   /** The Secret Pods name in imagePullSecrets (docker login), if any. */

@@ -11,7 +11,7 @@
  * sequence number no entry names, and are replaced by the next copy or collected with the record.
  */
 import { notImplemented, EngineError } from '../../errors.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
+import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ArchiveHost } from './host.js';
@@ -31,6 +31,11 @@ export interface StageOptions {
   maxBytes: number;
   /** Mounts the staged files may need in the container. */
   maxFiles: number;
+  /**
+   * Staged bytes of all the instance's containers together: they live in etcd, whose whole
+   * database is bounded (kube-apiserver's etcd --quota-backend-bytes, 2 GiB by default).
+   */
+  budgetBytes: number;
 }
 
 export function emptyManifest(): StagedManifest {
@@ -64,9 +69,23 @@ export class ArchiveStage implements ArchiveStager {
     return manifestOf(this.engine.index.records.get(rec.object.name));
   }
 
-  /** Bytes still allowed for this container. */
+  /** Commits of staged archives, one at a time: each checks the instance budget against the others. */
+  private commits: Promise<unknown> = Promise.resolve();
+
+  /** Bytes still allowed for this container: its own bound, and what the instance budget has left. */
   remaining(rec: ContainerRecord): number {
-    return Math.max(0, this.opts.maxBytes - this.manifest(rec).archives.reduce((n, a) => n + a.bytes, 0));
+    return Math.max(0, Math.min(this.ownRemaining(rec), this.opts.budgetBytes - this.stagedTotal()));
+  }
+
+  private ownRemaining(rec: ContainerRecord): number {
+    return this.opts.maxBytes - this.manifest(rec).archives.reduce((n, a) => n + a.bytes, 0);
+  }
+
+  /** Staged bytes of every container of this instance (records of removed containers are gone with their chunks). */
+  stagedTotal(except?: string): number {
+    let n = 0;
+    for (const obj of this.engine.index.records.list()) if (obj.metadata.name !== except) for (const a of manifestOf(obj).archives) n += a.bytes;
+    return n;
   }
 
   stagedKind(rec: ContainerRecord, absDir: string): 'dir' | 'other' | undefined {
@@ -78,6 +97,12 @@ export class ArchiveStage implements ArchiveStager {
   }
 
   tooLarge(rec: ContainerRecord): EngineError {
+    if (this.opts.budgetBytes - this.stagedTotal() < this.ownRemaining(rec)) {
+      return new EngineError(
+        'too-large',
+        `cannot copy into container ${rec.name}: it is not running, so kuber-api keeps the archive in Kubernetes (ConfigMaps, in etcd) until it starts, and the archives staged for all containers together may hold at most ${this.opts.budgetBytes} bytes (--archive-budget-bytes); start or remove containers with staged copies, or copy after docker start`,
+      );
+    }
     return new EngineError(
       'too-large',
       `cannot copy into container ${rec.name}: it is not running, so kuber-api keeps the archive in Kubernetes (ConfigMaps) until it starts, and the archives copied into one container may hold at most ${this.opts.maxBytes} bytes (--archive-max-bytes); copy large content after docker start, or into a volume`,
@@ -107,7 +132,9 @@ export class ArchiveStage implements ArchiveStager {
       }
       if (len > 0 || written.length === 0) await flush(len);
       const entry: StagedArchive = { seq, path: absPath.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1'), chunks: written.length, bytes, members: compactMembers(members) };
-      await this.commit(rec, entry);
+      const commit = this.commits.then(() => this.commit(rec, entry));
+      this.commits = commit.catch(() => {});
+      await commit;
       return written;
     } catch (err) {
       await Promise.all(written.map((name) => this.engine.kube.client.delete(this.engine.kube.path('configmaps', name)).catch(() => {})));
@@ -168,6 +195,8 @@ export class ArchiveStage implements ArchiveStager {
       const m = manifestOf(cur);
       const archives = [...m.archives.filter((a) => a.seq !== entry.seq), entry];
       this.check(rec, archives);
+      // The budget, with every other container's staged bytes as committed (commits are serialised).
+      if (this.stagedTotal(rec.object.name) + archives.reduce((n, a) => n + a.bytes, 0) > this.opts.budgetBytes) throw this.tooLarge(rec);
       const patch = { metadata: { resourceVersion: cur.metadata.resourceVersion }, data: { [STAGED_KEY]: JSON.stringify({ v: 1, archives } satisfies StagedManifest) } };
       try {
         const obj = await e.kube.client.mergePatch<KObject>(e.kube.path('configmaps', rec.object.name), patch);
@@ -175,7 +204,8 @@ export class ArchiveStage implements ArchiveStager {
         return;
       } catch (err) {
         if (isNotFound(err)) throw kubeError(err, 'staging the archive: the container was removed');
-        if (!isConflict(err) || attempt >= 5) throw kubeError(err, 'recording the staged archive');
+        // Ambiguous (the write may have landed): re-read; entries are keyed by seq, so writing it again is harmless.
+        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'recording the staged archive');
         const fresh = await e.kube.client.get<KObject>(e.kube.path('configmaps', rec.object.name)).catch(() => undefined);
         if (fresh) e.index.records.observe(fresh);
       }

@@ -18,6 +18,8 @@ import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 export interface ContainerOptions extends CoreOptions {
   /** The restart policy's longest delay between runs (ms). */
   readonly restartMaxBackoffMs: number;
+  /** Exit codes of removed containers remembered for late `wait` answers. */
+  readonly removedExitsKept: number;
   /** docker top and in-container signals: the command's time and output bounds. */
   readonly execCommand: { readonly timeoutMs: number; readonly maxOutput: number };
 }

@@ -88,7 +88,12 @@ export class Monitor {
   }
 
   /** The container is gone: drop timers (exit counts stay, for `wait --condition removed`). */
+  /** Removed containers whose exit codes are still kept, oldest first (a `wait` may answer after the removal). */
+  private readonly removed: string[] = [];
+
   forget(id: string): void {
+    this.removed.push(id);
+    while (this.removed.length > this.e.opts.removedExitsKept) this.exits.delete(this.removed.shift()!);
     this.cancelRestart(id);
     const t = this.healthTimers.get(id);
     if (t) clearTimeout(t);

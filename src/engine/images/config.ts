@@ -22,6 +22,7 @@ import type { CreateBody, HealthConfig, ImageDefaults } from '../model/types.js'
 export type { ImageDefaults };
 import type { ImageContainerConfig } from './store.js';
 import { argv } from '../model/translate.js';
+import { setOwn } from '../model/own-keys.js';
 
 export function defaultsOf(c: ImageContainerConfig | undefined): ImageDefaults {
   return c?.User ? { User: c.User } : {};
@@ -42,7 +43,7 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
   } else if (image.ExposedPorts) {
     const ports = { ...(out.ExposedPorts as Record<string, unknown>) };
     const have = new Set(Object.keys(ports).map((p) => (p.includes('/') ? p : `${p}/tcp`)));
-    for (const p of Object.keys(image.ExposedPorts)) if (!have.has(p.includes('/') ? p : `${p}/tcp`)) ports[p] = {};
+    for (const p of Object.keys(image.ExposedPorts)) if (!have.has(p.includes('/') ? p : `${p}/tcp`)) setOwn(ports, p, {});
     out.ExposedPorts = ports;
   }
   if (empty(out.Env)) {

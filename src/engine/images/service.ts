@@ -40,6 +40,7 @@ import { matchLabels } from '../model/filters.js';
 import type { CreateBody } from '../model/types.js';
 import type { RegistryAuth } from '../backend/images.js';
 import type { ProgressMessage, PullOptions } from '../backend/images.js';
+import { parseUntrusted } from '../model/own-keys.js';
 
 /**
  * Ryuk (testcontainers/ryuk, under any registry prefix) removes a test session's containers
@@ -581,7 +582,7 @@ function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBl
   let text = blob.toString('utf8');
   let config: OciImageConfig;
   try {
-    config = JSON.parse(text) as OciImageConfig;
+    config = parseUntrusted<OciImageConfig>(text);
   } catch {
     throw systemError(`the image config ${m.config.digest} is not valid JSON`);
   }
@@ -595,7 +596,7 @@ function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBl
 
 function labelsOf(blob: Buffer): Record<string, string> | undefined {
   try {
-    return (JSON.parse(blob.toString('utf8')) as OciImageConfig).config?.Labels ?? undefined;
+    return parseUntrusted<OciImageConfig>(blob.toString('utf8')).config?.Labels ?? undefined;
   } catch {
     return undefined;
   }

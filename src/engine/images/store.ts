@@ -16,8 +16,9 @@ import { createHash } from 'node:crypto';
 import { recordedId } from '../model/image-names.js';
 import type { Kube } from '../../kube/index.js';
 import type { KObject, WatchCache } from '../../kube/cache.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/client.js';
+import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
+import { parseUntrusted } from '../model/own-keys.js';
 
 export const ANN_IMAGE_ID = 'kuber-api.io/image-id';
 export const ANN_REPO_TAGS = 'kuber-api.io/repo-tags';
@@ -111,7 +112,7 @@ export function decodeImage(cm: KObject): ImageEntry | undefined {
   let config: OciImageConfig | undefined;
   if (blob) {
     try {
-      config = JSON.parse(blob) as OciImageConfig;
+      config = parseUntrusted<OciImageConfig>(blob);
     } catch {
       config = undefined;
     }
@@ -232,7 +233,8 @@ export class ImageStore {
         this.cache.observe(obj);
         return decodeImage(obj)!;
       } catch (err) {
-        if (attempt >= 5 || !(isConflict(err) || isAlreadyExists(err) || (current && isNotFound(err)))) throw err;
+        // Ambiguous (the write may have landed): re-read and write the same again.
+        if (attempt >= 5 || !(isConflict(err) || isAmbiguous(err) || isAlreadyExists(err) || (current && isNotFound(err)))) throw err;
         const fresh = await kube.client.get<KObject>(kube.path('configmaps', name)).catch(() => undefined);
         if (fresh) this.cache.observe(fresh);
         else if (current) this.cache.forget(name);

@@ -6,7 +6,7 @@
  * like the engine's state updates; the other annotations are left as they are.
  */
 import { notFound } from '../../errors.js';
-import { isConflict, isNotFound } from '../../kube/client.js';
+import { isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import type { RecordHost } from './host.js';
 import { kubeError } from '../../kube/errors.js';
@@ -33,7 +33,8 @@ export async function patchRecordAnnotations(e: RecordHost, id: string, compute:
       return e.index.get(id) ?? rec;
     } catch (err) {
       if (isNotFound(err)) throw notFound(`No such container: ${id}`);
-      if (!isConflict(err) || attempt >= 5) throw kubeError(err, 'updating the container record');
+      // Ambiguous (the write may have landed): re-read and compute again; what it yields is the same.
+      if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'updating the container record');
       const fresh = await e.kube.client.get<KObject>(e.kube.path('configmaps', rec.object.name)).catch(() => undefined);
       if (fresh) e.index.records.observe(fresh);
     }

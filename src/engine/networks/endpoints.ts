@@ -12,6 +12,7 @@ import { invalid, notImplemented, notFound } from '../../errors.js';
 import type { ContainerRecord, CreateBody } from '../model/types.js';
 import { shortId } from '../model/ids.js';
 import { findNetwork, type NetworkRecord, type NetworkContainerView } from './model.js';
+import { setOwn } from '../model/own-keys.js';
 
 export const ANN_NETWORKS = 'kuber-api.io/networks';
 
@@ -157,7 +158,7 @@ export function networksView(i: EndpointViewInput): Record<string, Record<string
     // Before API 1.45 the short ID was one of the aliases on user-defined networks (moby api/server/router/container/inspect.go).
     if (custom && i.lt(i.apiVersion, '1.45')) aliases = [...new Set([...(aliases ?? []), shortId(i.rec.id)])];
     const up = !!i.ip && !!net && net.name !== 'none';
-    out[ep.Name] = {
+    setOwn(out, ep.Name, {
       IPAMConfig: ep.IPAMConfig,
       Links: ep.Links,
       Aliases: aliases,
@@ -172,7 +173,7 @@ export function networksView(i: EndpointViewInput): Record<string, Record<string
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
       DNSNames: custom && names.length ? names : null,
-    };
+    });
   }
   return out;
 }

@@ -19,9 +19,11 @@
  * - A client that goes away ends the session: the WebSocket closes, the kubelet closes the
  *   process's stdio (it sees EOF/EPIPE); dockerd kills it (the Kubernetes API cannot).
  * - Detach (`Detach: true`): no hijack; the exec runs with its output read and dropped, and its exit
- *   code is recorded when it ends.
+ *   code is recorded when it ends. Each holds a WebSocket to the apiserver: at most `maxDetached`
+ *   run at once (503 beyond), and one silent for `detachedIdleMs` is let go (its WebSocket closed,
+ *   which closes the process's stdio; its exit code stays unknown, null, in inspect).
  */
-import { conflict, invalid, systemError } from '../../errors.js';
+import { conflict, invalid, systemError, unavailable } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { KubeApiError } from '../../kube/client.js';
 import type { WebSocket } from 'ws';
@@ -36,6 +38,10 @@ import type { ClientConn, ExecStartOptions, ExecStart } from '../backend/streams
 
 export interface ExecServiceOptions {
   store: ExecStoreOptions;
+  /** Detached execs drained at once (503 beyond). */
+  maxDetached: number;
+  /** A detached exec that sends nothing for this long is let go (0 = never). */
+  detachedIdleMs: number;
   /** Stdin watermarks on the WebSocket's bufferedAmount. */
   stdinHighWater?: number;
   stdinLowWater?: number;
@@ -67,6 +73,8 @@ export function execConfigOf(body: Record<string, unknown> | undefined): ExecCon
 
 export class ExecService {
   readonly store: ExecStore;
+  /** Detached execs whose output is being drained now. */
+  detachedRunning = 0;
 
   constructor(
     private readonly host: StreamsHost,
@@ -107,6 +115,9 @@ export class ExecService {
   /** POST /exec/{id}/start: the checks and the dial; the caller hijacks and calls run(). */
   async start(id: string, so: ExecStartOptions): Promise<ExecStart> {
     const e = this.store.get(id);
+    if (so.Detach && this.detachedRunning >= this.opts.maxDetached && e.exitCode === null && !e.started) {
+      throw unavailable(`cannot start exec ${id}: ${this.detachedRunning} detached execs are running, the most kuber-api keeps (--max-detached-execs); wait for one to end`);
+    }
     e.begin();
     if (so.ConsoleSize && so.ConsoleSize[0] > 0 && so.ConsoleSize[1] > 0) e.size = { height: so.ConsoleSize[0], width: so.ConsoleSize[1] };
     const c = e.config;
@@ -185,10 +196,34 @@ export class ExecService {
     return 126;
   }
 
-  /** A detached exec: drain its output, record its exit code. */
+  /** A detached exec: drain its output, record its exit code; let it go after `detachedIdleMs` of silence. */
   private async runDetached(e: ExecInstance, ws: WebSocket): Promise<void> {
-    const end = await new Promise<ChannelEnd>((resolve) => readChannels(ws, () => {}, resolve));
-    if (end.reason === 'error') ws.terminate();
-    this.finish(e, end, undefined, { cmd: e.config.Cmd });
+    this.detachedRunning++;
+    let idle: NodeJS.Timeout | undefined;
+    let letGo = false;
+    try {
+      const end = await new Promise<ChannelEnd>((resolve) => {
+        const arm = () => {
+          if (!this.opts.detachedIdleMs) return;
+          clearTimeout(idle);
+          idle = setTimeout(() => {
+            letGo = true;
+            reading.stop();
+            ws.terminate();
+            resolve({ reason: 'error', error: new Error(`no output for ${this.opts.detachedIdleMs} ms`) });
+          }, this.opts.detachedIdleMs);
+        };
+        const reading = readChannels(ws, arm, resolve);
+        arm();
+      });
+      if (end.reason === 'error') ws.terminate();
+      if (letGo) {
+        e.finish(null, Date.now());
+        this.log.info({ exec: e.id, container: e.containerId, idleMs: this.opts.detachedIdleMs }, 'detached exec let go after its idle timeout (--detached-exec-idle-ms); its exit code is unknown');
+      } else this.finish(e, end, undefined, { cmd: e.config.Cmd });
+    } finally {
+      clearTimeout(idle);
+      this.detachedRunning--;
+    }
   }
 }

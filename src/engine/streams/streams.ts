@@ -25,6 +25,10 @@ export interface StreamsOptions {
   execRetentionMs: number;
   /** At most this many exec instances are kept. */
   maxExecs: number;
+  /** Detached execs drained at once (503 beyond). */
+  maxDetachedExecs: number;
+  /** A detached exec silent this long is let go (0 = never). */
+  detachedExecIdleMs: number;
 }
 
 export class Streams implements StreamsBackend {
@@ -37,7 +41,7 @@ export class Streams implements StreamsBackend {
     log: Logger,
   ) {
     this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
-    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs } }, log.child({ component: 'exec' }));
+    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs }, maxDetached: opts.maxDetachedExecs, detachedIdleMs: opts.detachedExecIdleMs }, log.child({ component: 'exec' }));
   }
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {

@@ -142,6 +142,8 @@ export class ApiServer {
           throw fault;
         }
       }
+      const after = r.type === 'admin' ? undefined : this.faults.takeAfterCommit(method, url.pathname + url.search);
+      if (after) hideOutcome(res, after);
       await this.dispatch(r, req, res, url, method);
     } catch (err) {
       const se = err instanceof StatusError ? err : internal(`Internal error occurred: ${(err as Error).message}`);
@@ -312,4 +314,20 @@ export function stripBearerProtocol(req: IncomingMessage): string | undefined {
   } catch {
     return '';
   }
+}
+
+/**
+ * The after-commit fault: the request is carried out, and its answer replaced by a 500 ('fail') or
+ * by closing the connection ('drop') once the handler ends it.
+ */
+function hideOutcome(res: ServerResponse, action: 'fail' | 'drop'): void {
+  const { writeHead, write, end } = res;
+  res.writeHead = (() => res) as typeof res.writeHead;
+  res.write = (() => true) as typeof res.write;
+  res.end = ((..._args: unknown[]) => {
+    Object.assign(res, { writeHead, write, end });
+    if (action === 'drop') res.socket?.destroy();
+    else writeStatus(res, internal('Internal error occurred: kube-sim injected fault after commit'));
+    return res;
+  }) as typeof res.end;
 }

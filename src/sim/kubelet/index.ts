@@ -22,7 +22,9 @@ import { NetworkManager } from './netns.js';
 import { resolveConfig, type KubeletConfig } from './options.js';
 import { now } from './pod-status.js';
 import { PodWorker, type WorkerEnv } from './pod-worker.js';
+import { restoredWorker } from './restore.js';
 import { RootfsBuilder } from './rootfs.js';
+import { maskHostPath } from './sandbox.js';
 import { StreamServer } from './streams.js';
 
 export type { KubeletConfig } from './options.js';
@@ -88,6 +90,7 @@ class SimKubelet implements Kubelet {
     if (this.running) return;
     this.running = true;
     await fsp.mkdir(this.cfg.stateDir, { recursive: true });
+    maskHostPath(this.cfg.stateDir);
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
@@ -101,7 +104,12 @@ class SimKubelet implements Kubelet {
     this.unsubs.push(this.store.subscribe(SECRETS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(NODES, (ev) => ev.type === 'ADDED' && this.cfg.nodeNames.includes(ev.object.metadata.name ?? '') && this.reportNode(ev.object.metadata.name!)));
     for (const n of this.cfg.nodeNames) this.reportNode(n);
-    for (const pod of this.store.list(PODS, undefined)) this.onPod(pod);
+    for (const pod of this.store.list(PODS, undefined)) {
+      // Pods a previous kube-sim process ran (a restart on a persisted store): restore.ts.
+      const w = restoredWorker(pod, this.env);
+      if (w) this.workers.set(w.uid, w);
+      else this.onPod(pod);
+    }
   }
 
   /** The Node object's status, when the apiserver has one for us (the kubelet's node status manager). */

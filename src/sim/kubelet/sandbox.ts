@@ -31,7 +31,7 @@
  * static busybox, bound read-only at /dev/.kubesim/busybox): a real uid on the host, so files it
  * creates are owned by that uid and root-owned directories are read-only to it.
  */
-import { existsSync, readdirSync, readlinkSync, promises as fsp, type Dirent } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, promises as fsp, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 
 export const SETUID_HELPER = '/dev/.kubesim/busybox';
@@ -109,13 +109,47 @@ function hostRootArgs(): string[] {
   return args;
 }
 
+/**
+ * What the host keeps from other users stays hidden from host-root containers (images other than
+ * the busybox/alpine catalogue run on the host's read-only root, as uid 0): password hashes are
+ * replaced by an empty file, home directories, SSH and TLS private keys, cluster credentials and
+ * the simulators' own state directories (their CA and service-account keys, tokens, stored
+ * Secrets) by an empty tmpfs. As a runtime's masked paths do (the OCI runtime spec's
+ * `linux.maskedPaths`, which runc binds /dev/null or an empty tmpfs over).
+ */
+const MASKED_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/security/opasswd'];
+const MASKED_DIRS = ['/root', '/home', '/etc/ssh', '/etc/ssl/private', '/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kuber-api'];
+const maskedStateDirs = new Set<string>();
+
+/** Hide a state directory (a kubelet's: keys, tokens, other pods' volumes) from host-root containers. */
+export function maskHostPath(dir: string): void {
+  maskedStateDirs.add(dir);
+}
+
+function maskArgs(): string[] {
+  const a: string[] = [];
+  // Only what exists as itself (no symlink: its target may not be in the container's view); the
+  // host's /tmp and /run are not in it at all.
+  const is = (p: string, kind: 'file' | 'dir') => {
+    try {
+      const s = lstatSync(p);
+      return kind === 'file' ? s.isFile() : s.isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  for (const f of MASKED_FILES) if (is(f, 'file')) a.push('--ro-bind', '/dev/null', f);
+  for (const d of [...MASKED_DIRS, ...maskedStateDirs]) if (is(d, 'dir') && d !== '/' && !/^\/(tmp|run)(\/|$)/.test(d)) a.push('--tmpfs', d);
+  return a;
+}
+
 /** The mount-namespace part of a bwrap command line (identical for a container and its execs). */
 export function viewArgs(view: ContainerView): string[] {
   const a: string[] = [];
   if (view.rootfs === 'busybox') {
     a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.rootDir!, '/');
   } else {
-    a.push(...hostRootArgs(), '--tmpfs', '/run');
+    a.push(...hostRootArgs(), ...maskArgs(), '--tmpfs', '/run');
     a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.tmpDir!, '/tmp');
   }
   a.push('--proc', '/proc', '--dev', '/dev');

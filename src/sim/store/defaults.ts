@@ -121,6 +121,11 @@ export class ServiceAllocator {
   reserve(ip: string | undefined): void {
     if (ip && ip !== 'None') this.ips.add(ip);
   }
+  /** A Service restored from disk keeps its cluster IP and node ports. */
+  reserveAll(svc: Obj): void {
+    this.reserve(svc.spec?.clusterIP);
+    for (const p of svc.spec?.ports ?? []) if (p.nodePort) this.ports.add(p.nodePort);
+  }
   release(svc: Obj): void {
     this.ips.delete(svc.spec?.clusterIP);
     for (const p of svc.spec?.ports ?? []) if (p.nodePort) this.ports.delete(p.nodePort);

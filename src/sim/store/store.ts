@@ -29,6 +29,13 @@ export interface StoreEvent {
   json?: string;
 }
 
+/** The store's whole state (persist.ts). */
+export interface StoreDump {
+  rv: number;
+  /** resourceKey -> objects. */
+  tables: Record<string, KObject[]>;
+}
+
 export interface StoreOptions {
   /** Events kept per resource for watch resumption (the watch cache window). */
   historySize?: number;
@@ -248,6 +255,42 @@ export class Store implements KubeletStore {
       this.floor.set(key, Math.max(this.floor.get(key) ?? 0, rv));
     }
   }
+
+  // ---- persistence seam (store/persist.ts): the whole state out, and back in after a restart
+  /** Every object of every resource, and the revision (what persist.ts writes to disk). */
+  dump(): StoreDump {
+    const tables: Record<string, KObject[]> = {};
+    for (const [key, t] of this.tables) tables[key] = [...t.values()];
+    return { rv: this.rv, tables };
+  }
+
+  /**
+   * Replace the state of every resource the dump has (an apiserver restarted on its etcd): no
+   * events, the indexes rebuilt, and the watch window starts again at the restored revision, so a
+   * client resuming from an older resourceVersion gets 410 Expired and relists.
+   */
+  load(d: StoreDump): void {
+    for (const r of RESOURCES) {
+      const key = resourceKey(r);
+      const objs = d.tables[key];
+      if (!objs) continue;
+      const t = this.table(r);
+      for (const o of t.values()) this.index(r, undefined, o);
+      t.clear();
+      for (const o of objs) {
+        const stored = freeze(o);
+        t.set(keyOf(stored.metadata.namespace, stored.metadata.name!), stored);
+        this.index(r, stored, undefined);
+        if (r.resource === 'services') this.services.reserveAll(stored as Obj);
+      }
+    }
+    this.rv = Math.max(this.rv, d.rv);
+    for (const key of this.history.keys()) {
+      this.history.set(key, []);
+      this.floor.set(key, this.rv);
+    }
+  }
+  // ---- end persistence seam
 
   // ------------------------------------------------------------------ create / update / patch
 

@@ -30,6 +30,11 @@ class FakeWs extends EventEmitter {
   close() {
     this.readyState = 3;
   }
+  terminated = false;
+  terminate() {
+    this.terminated = true;
+    this.readyState = 3;
+  }
   /** The server side: a message, then the close. */
   serve(messages: Buffer[], code = 1000) {
     for (const m of messages) this.emit('message', m, true);
@@ -95,7 +100,7 @@ const host = {
   eventSource: () => ({ id: rec.id, name: 'ctr', image: 'busybox', labels: {} }),
 } as unknown as StreamsHost;
 
-const svc = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 } }, pino({ level: 'silent' }));
+const svc = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 100, detachedIdleMs: 0 }, pino({ level: 'silent' }));
 
 function frames(b: Buffer): Array<[number, string]> {
   const out: Array<[number, string]> = [];
@@ -189,5 +194,36 @@ async function rejects(p: Promise<unknown>, check: (e: unknown) => boolean): Pro
   }
   assert.unreachable('expected a rejection');
 }
+
+test('~> detached execs: at most --max-detached-execs drain at once (503 naming it); one ending makes room', async () => {
+  const limited = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 1, detachedIdleMs: 0 }, pino({ level: 'silent' }));
+  const a = limited.create('ctr', { Cmd: ['sleep', '100'] }).Id;
+  await limited.start(a, { Detach: true });
+  const first = ws;
+  assert.is(limited.detachedRunning, 1);
+  const b = limited.create('ctr', { Cmd: ['sleep', '100'] }).Id;
+  const err = await limited.start(b, { Detach: true }).then(() => undefined, (e: Error) => e);
+  assert.is(statusFromError(err), 503);
+  assert.match(String(err?.message), /--max-detached-execs/);
+  first.serve([status({ metadata: {}, status: 'Success' })]);
+  await new Promise((r) => setImmediate(r));
+  assert.is(limited.inspect(a).ExitCode, 0);
+  assert.is(limited.detachedRunning, 0);
+  await limited.start(b, { Detach: true });
+  assert.is(limited.detachedRunning, 1);
+  ws.serve([status({ metadata: {}, status: 'Success' })]);
+});
+
+test('~> a detached exec silent past --detached-exec-idle-ms is let go: WebSocket closed, exit code unknown', async () => {
+  const idle = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 10, detachedIdleMs: 20 }, pino({ level: 'silent' }));
+  const id = idle.create('ctr', { Cmd: ['sleep', '100'] }).Id;
+  await idle.start(id, { Detach: true });
+  const sock = ws;
+  for (let i = 0; i < 500 && idle.inspect(id).Running; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(idle.inspect(id).Running, false);
+  assert.is(idle.inspect(id).ExitCode, null);
+  assert.ok(sock.terminated);
+  assert.is(idle.detachedRunning, 0);
+});
 
 test.run();

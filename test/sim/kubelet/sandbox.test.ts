@@ -52,6 +52,24 @@ test('~> host-root image: /, /etc, /usr, the host /tmp and another pod emptyDir 
   assert.not.ok(existsSync(`/etc/${marker}`));
 });
 
+test('~> host-root image: what the host keeps from other users is masked (shadow, /root, /home, keys, the state dir)', async ({ h }) => {
+  const hostShadow = existsSync('/etc/shadow') ? readFileSync('/etc/shadow', 'utf8') : '';
+  const script = [
+    'echo "shadow[$(cat /etc/shadow 2>/dev/null | wc -c)]"',
+    'echo "root[$(ls -A /root 2>/dev/null | wc -l)]"',
+    'echo "home[$(ls -A /home 2>/dev/null | wc -l)]"',
+    `echo "state[$(ls -A ${h.stateDir} 2>/dev/null | wc -l)]"`,
+    'echo "passwd[$(grep -c ^root: /etc/passwd)]"',
+  ].join('; ');
+  const r = await runToCompletion(h, { metadata: { name: 'masked' }, spec: { containers: [{ name: 'c', image: 'debian:12', command: ['sh', '-c', script] }] } });
+  assert.match(r.log, 'shadow[0]');
+  assert.match(r.log, 'root[0]');
+  assert.match(r.log, 'home[0]');
+  assert.match(r.log, 'state[0]', 'the kubelet state dir (other pods, keys) is not visible');
+  assert.match(r.log, 'passwd[1]', 'the rest of /etc is still the host one');
+  if (hostShadow.length) assert.not.match(r.log, hostShadow.split('\n')[0]!);
+});
+
 test('~> busybox: its own root copy is writable (an image layer), the host is not touched', async ({ h }) => {
   const marker = `kubesim-bb-${randomUUID()}`;
   const r = await runToCompletion(h, busyboxPod('bbwrite', ['sh', '-c', `echo x > /etc/${marker} && echo etc-ok; echo x > /${marker} && echo root-ok; echo x > /tmp/${marker} && echo tmp-ok; ls /bin | wc -l`]));

@@ -68,7 +68,7 @@ function checkLinks(m: ArchiveMember, rawName: string): void {
  * The normalised archive as chunks (ending with the end-of-archive marker); `members` receives
  * each member as it is written. Throws TarFormatError for a malformed input.
  */
-export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: NormaliseOptions, members: ArchiveMember[]): AsyncGenerator<Buffer> {
+export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: NormaliseOptions, members: { push(m: ArchiveMember): unknown }): AsyncGenerator<Buffer> {
   let out = 0;
   const count = (b: Buffer): Buffer => {
     out += b.length;

@@ -24,6 +24,7 @@ import { type ImageRef, DOCKER_HUB, familiarName, familiarString, registryHost }
 import { basicHeader, parseChallenges } from './auth.js';
 import { proxyFor, requestViaProxy, type ProxyConfig } from './proxy.js';
 import type { RegistryAuth } from '../../backend/images.js';
+import { parseUntrusted } from '../../model/own-keys.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -258,7 +259,10 @@ export class RegistryClient {
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer?.params.realm) {
       const token = await this.fetchToken(bearer.params.realm, bearer.params.service, bearer.params.scope || scope, auth);
-      this.tokens.set(key, { token: token.token, until: Date.now() + Math.max(10, token.expiresIn - 5) * 1000 });
+      // Bounded by the tokens still valid: expired ones (every scope pulled, each its own key) go at each insert.
+      const at = Date.now();
+      for (const [k, v] of this.tokens) if (v.until <= at) this.tokens.delete(k);
+      this.tokens.set(key, { token: token.token, until: at + Math.max(10, token.expiresIn - 5) * 1000 });
       r = await this.get(endpoint, path, { ...headers, Authorization: `Bearer ${token.token}` }, limit);
     } else if (basic && auth && basicHeader(auth)) {
       r = await this.get(endpoint, path, { ...headers, Authorization: basicHeader(auth)! }, limit);
@@ -426,7 +430,7 @@ function toRegistryError(err: Error, method: string, url: URL): RegistryError {
 
 function parseJson(b: Buffer, what: string): Record<string, unknown> {
   try {
-    const v = JSON.parse(b.toString('utf8')) as unknown;
+    const v = parseUntrusted<unknown>(b.toString('utf8'));
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch {
     /* below */
