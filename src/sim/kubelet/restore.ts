@@ -16,9 +16,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PODS, type KObject } from '../types.js';
-import type { TerminatedState } from './container-state.js';
 import { ContainerInstance } from './container.js';
-import { now } from './pod-status.js';
+import { now, type TerminatedState } from './pod-status.js';
 import { PodWorker, type WorkerEnv } from './pod-worker.js';
 import type { ContainerView } from './sandbox.js';
 
