@@ -41,6 +41,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 
 export class RyukService {
   private readonly instances = new Map<string, Instance>();
+  /** Records (decoded anew on every change) whose image is a Ryuk image: stateOf asks often. */
+  private readonly isImage = new WeakMap<ContainerRecord, boolean>();
   private closed = false;
 
   constructor(
@@ -59,7 +61,9 @@ export class RyukService {
 
   /** Is this a Ryuk container (its image, or a Ryuk status already recorded)? */
   owns(rec: ContainerRecord): boolean {
-    return isRyukImage(rec.config.Image, this.opts.images) || this.saved(rec) !== undefined;
+    let image = this.isImage.get(rec);
+    if (image === undefined) this.isImage.set(rec, (image = isRyukImage(rec.config.Image, this.opts.images)));
+    return image || this.saved(rec) !== undefined;
   }
 
   /** The create body of a Ryuk image: what the image itself would add (its label, its command). */
