@@ -143,6 +143,7 @@ test('SIGTERM with a client connected waits for it; without clients prunes at on
   t.reaper.start(8080);
   t.reaper.signal();
   assert.is(await t.exited, 0);
+  t.server.close();
 });
 
 test('limits: a line past the scanner buffer ends the connection; more filters than allowed disconnects', async () => {
