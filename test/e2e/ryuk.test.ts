@@ -133,6 +133,19 @@ t('~> Ryuk < 0.10 logs "... Started!" (Go log, stderr); with nobody connecting i
   ok(await d('rm', 'ryuk-old'));
 });
 
+t('~> docker run --rm in the foreground prints what Ryuk prints and exits 0 (attach before start); a bad RYUK_ variable exits 1 as Ryuk does', async () => {
+  const r = await d('run', '--rm', '--name', 'ryuk-fg', '-p', '127.0.0.1::8080', '-e', 'RYUK_CONNECTION_TIMEOUT=1s', RYUK);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^time=\S+ level=INFO msg=starting connection_timeout=1s reconnection_timeout=10s /);
+  assert.match(r.stdout, 'msg=Started address=[::]:8080\n');
+  assert.match(r.stdout, /msg=done\n$/);
+  await until(async () => (!(await exists('container', 'ryuk-fg')) ? true : undefined), 10_000, 'AutoRemove');
+  const bad = await d('run', '--name', 'ryuk-bad', '-e', 'RYUK_RECONNECTION_TIMEOUT=10', RYUK);
+  assert.is(bad.code, 1);
+  assert.match(bad.stdout, 'level=ERROR msg=run error="new reaper: load config: parse env: env: parse error on field \\"ReconnectionTimeout\\" of type \\"time.Duration\\": unable to parse duration: time: missing unit in duration \\"10\\""');
+  ok(await d('rm', 'ryuk-bad'));
+});
+
 t('~> docker stop prunes at once with no client (SIGTERM), docker kill ends it with 137; a line past the scanner limit ends the connection', async () => {
   ok(await d('run', '-d', '--name', 'ryuk-stop', '-p', '127.0.0.1::8080', RYUK));
   const port = await hostPort('ryuk-stop');

@@ -62,13 +62,14 @@ export interface RyukConfig {
   verbose: boolean;
 }
 
+/** Each variable, its field in Ryuk's config struct and the field's Go type (for env's error text). */
 const DURATIONS = [
-  ['RYUK_CONNECTION_TIMEOUT', 'connectionTimeoutMs', 60_000],
-  ['RYUK_RECONNECTION_TIMEOUT', 'reconnectionTimeoutMs', 10_000],
-  ['RYUK_REQUEST_TIMEOUT', 'requestTimeoutMs', 10_000],
-  ['RYUK_RETRY_OFFSET', 'retryOffsetMs', -1_000],
-  ['RYUK_CHANGES_RETRY_INTERVAL', 'changesRetryIntervalMs', 1_000],
-  ['RYUK_SHUTDOWN_TIMEOUT', 'shutdownTimeoutMs', 600_000],
+  ['RYUK_CONNECTION_TIMEOUT', 'connectionTimeoutMs', 'ConnectionTimeout'],
+  ['RYUK_RECONNECTION_TIMEOUT', 'reconnectionTimeoutMs', 'ReconnectionTimeout'],
+  ['RYUK_REQUEST_TIMEOUT', 'requestTimeoutMs', 'RequestTimeout'],
+  ['RYUK_RETRY_OFFSET', 'retryOffsetMs', 'RetryOffset'],
+  ['RYUK_CHANGES_RETRY_INTERVAL', 'changesRetryIntervalMs', 'ChangesRetryInterval'],
+  ['RYUK_SHUTDOWN_TIMEOUT', 'shutdownTimeoutMs', 'ShutdownTimeout'],
 ] as const;
 
 /** The environment of a create body (`KEY=value` list), later entries winning as in a process environment. */
@@ -81,9 +82,12 @@ export function envMap(env: readonly string[] | null | undefined): Map<string, s
   return m;
 }
 
+/** caarlos0/env's ParseError, as Ryuk's loadConfig wraps it. */
+const parseError = (field: string, type: string, why: string) => new Error(`parse env: env: parse error on field "${field}" of type "${type}": ${why}`);
+
 /**
  * Ryuk's configuration (config.go loadConfig, caarlos0/env): a value that does not parse fails
- * the start as Ryuk's does, with `parse env: ...` (the container then exits 1).
+ * the start as Ryuk's does (the container then exits 1 with that error in its log).
  */
 export function ryukConfig(env: readonly string[] | null | undefined): RyukConfig {
   const m = envMap(env);
@@ -91,28 +95,29 @@ export function ryukConfig(env: readonly string[] | null | undefined): RyukConfi
     connectionTimeoutMs: 60_000, reconnectionTimeoutMs: 10_000, requestTimeoutMs: 10_000, removeRetries: 10,
     retryOffsetMs: -1_000, changesRetryIntervalMs: 1_000, shutdownTimeoutMs: 600_000, port: 8080, verbose: false,
   };
-  const fail = (key: string, value: string, why: string) => new Error(`parse env: env: parse error on field "${key}": ${why} (value ${JSON.stringify(value)})`);
-  for (const [key, field] of DURATIONS) {
+  for (const [key, prop, field] of DURATIONS) {
     const v = m.get(key);
     if (v === undefined) continue;
     try {
-      cfg[field] = parseGoDuration(v);
+      cfg[prop] = parseGoDuration(v);
     } catch (err) {
-      throw fail(key, v, (err as Error).message);
+      throw parseError(field, 'time.Duration', `unable to parse duration: ${(err as Error).message}`);
     }
   }
-  const int = (key: string, max: number): number | undefined => {
-    const v = m.get(key);
-    if (v === undefined) return undefined;
-    if (!/^[+-]?\d+$/.test(v.trim()) || Number(v) < 0 || Number(v) > max) throw fail(key, v, `strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
-    return Number(v);
-  };
-  cfg.port = int('RYUK_PORT', 65535) ?? cfg.port;
-  cfg.removeRetries = int('RYUK_REMOVE_RETRIES', 2 ** 31 - 1) ?? cfg.removeRetries;
+  const port = m.get('RYUK_PORT');
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port) || Number(port) > 65535) throw parseError('Port', 'uint16', `strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`);
+    cfg.port = Number(port);
+  }
+  const retries = m.get('RYUK_REMOVE_RETRIES');
+  if (retries !== undefined) {
+    if (!/^[+-]?\d+$/.test(retries)) throw parseError('RemoveRetries', 'int', `strconv.ParseInt: parsing ${JSON.stringify(retries)}: invalid syntax`);
+    cfg.removeRetries = Number(retries);
+  }
   const verbose = m.get('RYUK_VERBOSE');
   if (verbose !== undefined) {
-    const b = { '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false }[verbose];
-    if (b === undefined) throw fail('RYUK_VERBOSE', verbose, `strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
+    const b = ({ '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false } as Record<string, boolean>)[verbose];
+    if (b === undefined) throw parseError('Verbose', 'bool', `strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
     cfg.verbose = b;
   }
   return cfg;

@@ -131,7 +131,6 @@ export class RyukService {
     }
     inst.cfg = cfg;
     inst.status = { status: 'running', startedAt, filters: [], connectedOnce: false };
-    inst.exitListeners = new Set();
     if (cfg) {
       inst.log.setVerbose(cfg.verbose);
       inst.reaper = this.reaper(rec, inst, cfg);
