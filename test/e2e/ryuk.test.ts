@@ -97,6 +97,7 @@ t('~> raw protocol: split lines, CRLF, several connections; a reconnection withi
   await c.closed;
   const t0 = Date.now();
   await until(async () => (!(await exists('container', 'ryuk-victim')) && !(await exists('network', 'ryuk-rawnet')) ? true : undefined), 2000 + 5000 + 5000, 'the reap');
+  console.log(`    raw protocol: reaped ${Date.now() - t0} ms after the last client left (reconnection timeout 2000 ms)`);
   assert.ok(Date.now() - t0 < 2000 + 5000, `reaped ${Date.now() - t0} ms after the last client left`);
   assert.ok(await exists('container', 'ryuk-bystander'), 'a container no filter matches stays');
   const st = await until(async () => {
@@ -185,6 +186,7 @@ t('~> a kuber-api restart keeps a running Ryuk: its filters are reaped once the 
   assert.is(JSON.parse(ok(await d('inspect', 'ryuk-restart')))[0].State.Status, 'running');
   assert.match(ok(await d('logs', 'ryuk-restart')), 'msg=Started');
   await until(async () => (!(await exists('container', 'ryuk-restart-victim')) ? true : undefined), 3000 + 5000 + 5000, 'the reap after the restart');
+  console.log(`    restart: reaped ${Date.now() - t0} ms after kuber-api was back (reconnection timeout 3000 ms)`);
   assert.ok(Date.now() - t0 < 3000 + 5000, `reaped ${Date.now() - t0} ms after the restart`);
   ok(await d('rm', '-f', 'ryuk-restart'));
 });
@@ -215,6 +217,7 @@ t('~> testcontainers with its defaults (Ryuk on): the session works, and when it
   };
   await until(async () => ((await left()) === 0 ? true : undefined), 10_000 + 5_000 + 10_000, 'everything gone');
   const took = Date.now() - exitedAt;
+  console.log(`    testcontainers session: everything gone ${took} ms after its process exited (reconnection timeout 10000 ms)`);
   assert.ok(took < 10_000 + 5_000, `gone ${took} ms after the session exited`);
   const evs = await events(since, ['event=destroy']);
   const containers = evs.filter((e) => e.Type === 'container').map((e) => e.Actor.Attributes.image);
