@@ -26,6 +26,13 @@ async function text(s: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+if (process.argv[2] === 'small') {
+  // One container: two of these in parallel share one Ryuk (the second finds it running and connects).
+  const c = await new GenericContainer('busybox').withCommand(['sleep', '600']).start();
+  process.stdout.write(`${JSON.stringify({ id: c.getId() })}\n`);
+  process.exit(0);
+}
+
 const out: Record<string, unknown> = {};
 // GenericContainer with an exposed port and the default wait strategy (listening ports).
 const web = await new GenericContainer('busybox').withCommand(httpd('hello-ryuk')).withExposedPorts(8080).start();

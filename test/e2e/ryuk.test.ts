@@ -4,6 +4,7 @@
  *   (test/e2e/ryuk-session.ts): exposed port + default wait, log-message and health-check waits,
  *   exec, copy before start and copy out, a Network with aliases; once the process exits,
  *   everything it made is gone within the reconnection timeout (10 s) + 5 s, with destroy events;
+ *   two such processes at once share one Ryuk (testcontainers finds it with `docker ps`);
  * - the raw protocol with the docker CLI's Ryuk: split lines, CRLF, empty lines, several
  *   connections, a reconnection within the timeout keeps everything, then the reap (containers,
  *   networks) in Ryuk's order; logs, inspect, exit code;
@@ -191,18 +192,36 @@ t('~> a kuber-api restart keeps a running Ryuk: its filters are reaped once the 
   ok(await d('rm', '-f', 'ryuk-restart'));
 });
 
-t('~> testcontainers with its defaults (Ryuk on): the session works, and when its process exits everything it made is gone within 10 s + 5 s', async () => {
-  const since = String(Date.now() / 1000);
+/** Run test/e2e/ryuk-session.js with testcontainers' defaults (no TESTCONTAINERS_* or RYUK_* variable). */
+async function session(args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; exitedAt: number }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TESTCONTAINERS_') && !k.startsWith('RYUK_')) env[k] = v;
   env.DOCKER_HOST = kuber.dockerHost;
-  const child = spawn(process.execPath, [join(here, 'ryuk-session.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(here, 'ryuk-session.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
-  const exitedAt = Date.now();
+  return { code, stdout, stderr, exitedAt: Date.now() };
+}
+
+t('~> two testcontainers processes at once share one Ryuk (the second finds it in ps and connects); both sessions are reaped once the last exits', async () => {
+  const since = String(Date.now() / 1000);
+  const [a, b] = await Promise.all([session(['small']), session(['small'])]);
+  assert.is(a.code, 0, a.stderr);
+  assert.is(b.code, 0, b.stderr);
+  const last = Math.max(a.exitedAt, b.exitedAt);
+  await until(async () => (ok(await d('ps', '-aq', '--filter', 'label=org.testcontainers=true')) === '' ? true : undefined), 10_000 + 5_000 + 10_000, 'everything gone');
+  assert.ok(Date.now() - last < 10_000 + 5_000, `gone ${Date.now() - last} ms after the last session exited`);
+  const creates = (await events(since, ['type=container', 'event=create'])).map((e) => e.Actor.Attributes.image);
+  assert.is(creates.filter((i) => i.startsWith('testcontainers/ryuk')).length, 1, JSON.stringify(creates));
+  assert.is(creates.filter((i) => i.startsWith('busybox')).length, 2, JSON.stringify(creates));
+});
+
+t('~> testcontainers with its defaults (Ryuk on): the session works, and when its process exits everything it made is gone within 10 s + 5 s', async () => {
+  const since = String(Date.now() / 1000);
+  const { code, stdout, stderr, exitedAt } = await session();
   assert.is(code, 0, `session failed:\n${stderr}\n${stdout}`);
   const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
   assert.is(out.http, 'hello-ryuk\n');
