@@ -42,7 +42,11 @@ export interface ReaperSaved {
   connectedOnce: boolean;
 }
 
-const addrOf = (s: Socket) => (s.remoteAddress?.includes(':') ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`);
+/** Go's net.Addr String of the client: `1.2.3.4:port`, `[::1]:port` (an IPv4-mapped address as IPv4). */
+function addrOf(s: Socket): string {
+  const ip = (s.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  return ip.includes(':') ? `[${ip}]:${s.remotePort}` : `${ip}:${s.remotePort}`;
+}
 
 export class Reaper {
   /** filters.Args JSON -> args. */
@@ -53,6 +57,8 @@ export class Reaper {
   private timer: NodeJS.Timeout | undefined;
   private listening = true;
   private checking = false;
+  /** The prune runs: Ryuk no longer reads connection changes (pruneWait has returned). */
+  private pruning = false;
   private shutdownDeadline: number | undefined;
   private ended = false;
 
@@ -130,7 +136,7 @@ export class Reaper {
   }
 
   private disconnected(sock: Socket, addr: string): void {
-    if (!this.clients.delete(sock) || this.ended) return;
+    if (!this.clients.delete(sock) || this.ended || this.pruning) return;
     this.d.log.emit('INFO', 'client disconnected', [['address', addr], ['clients', this.clients.size]], `Client disconnected: ${addr}`);
     // No clients: the prune check after the reconnection timeout, overriding a shutdown's.
     if (this.clients.size === 0) this.arm(this.cfg.reconnectionTimeoutMs);
@@ -220,7 +226,7 @@ export class Reaper {
 
   /** reaper.go pruneWait's `<-pruneCheck.C` and pruner. */
   private async pruneCheck(): Promise<void> {
-    if (this.ended) return;
+    if (this.ended || this.checking || this.pruning) return;
     const log = this.d.log;
     log.emit(this.clients.size ? 'WARN' : 'INFO', 'prune check', [['clients', this.clients.size]], 'Timeout waiting for connection');
     this.checking = true;
@@ -237,6 +243,8 @@ export class Reaper {
       }
       log.emit('WARN', 'shutdown timeout reached, forcing prune', [['error', sel.changes.join('\n')]]);
     }
+    this.pruning = true;
+    clearTimeout(this.timer);
     this.shutdownListener();
     const report = await this.d.pruner.prune(sel.resources, this.cfg.removeRetries, () => this.ended);
     if (this.ended) return;
