@@ -3,6 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LineScanner, parseFilterLine, TOKEN_TOO_LONG } from '../../../src/engine/ryuk/protocol.js';
 import { isRyukImage, legacyLog, ryukConfig, configAttrs } from '../../../src/engine/ryuk/config.js';
+import { DEFAULT_OPTIONS, loadOptions } from '../../../src/config.js';
+import { DEFAULT_ENGINE_OPTIONS, engineOptionsFrom, resolveEngineOptions } from '../../../src/engine/engine-options.js';
 
 test('LineScanner: lines split across chunks, several per chunk, CRLF, empty lines, a last line at EOF', () => {
   const s = new LineScanner(64);
@@ -59,6 +61,13 @@ test('ryukConfig: defaults, the env variables, and Ryuk\'s failure on a bad valu
   assert.equal([c.reconnectionTimeoutMs, c.connectionTimeoutMs, c.port, c.verbose], [2000, 90_000, 9090, true]);
   assert.throws(() => ryukConfig(['RYUK_RECONNECTION_TIMEOUT=10']), (e: Error) => e.message === 'parse env: env: parse error on field "ReconnectionTimeout" of type "time.Duration": unable to parse duration: time: missing unit in duration "10"');
   assert.throws(() => ryukConfig(['RYUK_PORT=http']), /field "Port" of type "uint16": strconv.ParseUint: parsing "http": invalid syntax/);
+});
+
+test('the --ryuk-* options reach the wing (defaults defined once, in src/config.ts)', () => {
+  assert.equal(DEFAULT_ENGINE_OPTIONS.ryuk, { images: DEFAULT_OPTIONS.ryukImages, logLines: DEFAULT_OPTIONS.ryukLogLines, maxLineBytes: 65536, maxFilters: DEFAULT_OPTIONS.ryukMaxFilters, maxConnections: DEFAULT_OPTIONS.ryukMaxConnections });
+  const o = engineOptionsFrom(loadOptions(['--ryuk-image', 'tc/ryuk', '--ryuk-image', 'testcontainers/ryuk', '--ryuk-max-filters', '3'], {}));
+  assert.equal([o.ryuk.images, o.ryuk.maxFilters], [['tc/ryuk', 'testcontainers/ryuk'], 3]);
+  assert.is(resolveEngineOptions({ instance: 'i', ryuk: { logLines: 5 } }).ryuk.maxConnections, DEFAULT_OPTIONS.ryukMaxConnections);
 });
 
 test.run();
