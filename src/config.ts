@@ -135,6 +135,16 @@ export interface Options {
   readonly publishReplayBytes: number;
   /** Published ports over pods/portforward: the client is paused while the WebSocket buffers more than this. */
   readonly publishWsHighWaterBytes: number;
+  /** Image repositories kuber-api plays Ryuk for in process (no Pod), after any registry prefix. */
+  readonly ryukImages: readonly string[];
+  /** Lines of an in-process Ryuk's log kept (and persisted in its record). */
+  readonly ryukLogLines: number;
+  /** Longest Ryuk filter line (Ryuk's own bufio.Scanner limit: 64 KiB). */
+  readonly ryukMaxLineBytes: number;
+  /** Distinct filters one in-process Ryuk keeps. */
+  readonly ryukMaxFilters: number;
+  /** Connections one in-process Ryuk serves at once. */
+  readonly ryukMaxConnections: number;
 }
 
 /**
@@ -232,6 +242,11 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Ports and networks', key: 'publishConnectTimeoutMs', flag: 'publish-connect-timeout-ms', env: 'KUBER_API_PUBLISH_CONNECT_TIMEOUT_MS', kind: 'int', def: 3_000, help: 'published ports, auto mode: a direct dial slower than this switches to pods/portforward' },
   { group: 'Ports and networks', key: 'publishReplayBytes', flag: 'publish-replay-bytes', env: 'KUBER_API_PUBLISH_REPLAY_BYTES', kind: 'bytes', def: 256 << 10, help: 'published ports over pods/portforward: client bytes kept to replay on a retry' },
   { group: 'Ports and networks', key: 'publishWsHighWaterBytes', flag: 'publish-ws-high-water-bytes', env: 'KUBER_API_PUBLISH_WS_HIGH_WATER_BYTES', kind: 'bytes', def: 256 << 10, help: 'published ports over pods/portforward: the client is paused while the WebSocket buffers more than this' },
+  { group: 'Containers', key: 'ryukImages', flag: 'ryuk-image', env: 'KUBER_API_RYUK_IMAGES', kind: 'strings', def: ['testcontainers/ryuk'], help: 'image repository (after any registry or mirror prefix, any tag) whose containers kuber-api plays Ryuk for in process, without a Pod; repeatable (env: comma-separated)' },
+  { group: 'Containers', key: 'ryukLogLines', flag: 'ryuk-log-lines', env: 'KUBER_API_RYUK_LOG_LINES', kind: 'int', def: 1000, help: 'in-process Ryuk: log lines kept (in its container record)' },
+  { group: 'Containers', key: 'ryukMaxLineBytes', flag: 'ryuk-max-line-bytes', env: 'KUBER_API_RYUK_MAX_LINE_BYTES', kind: 'bytes', def: 64 << 10, help: 'in-process Ryuk: longest filter line; a longer one ends the connection (as Ryuk\'s 64 KiB scanner does)' },
+  { group: 'Containers', key: 'ryukMaxFilters', flag: 'ryuk-max-filters', env: 'KUBER_API_RYUK_MAX_FILTERS', kind: 'int', def: 1024, help: 'in-process Ryuk: distinct filters kept per Ryuk; a client sending more is disconnected' },
+  { group: 'Containers', key: 'ryukMaxConnections', flag: 'ryuk-max-connections', env: 'KUBER_API_RYUK_MAX_CONNECTIONS', kind: 'int', def: 256, help: 'in-process Ryuk: connections served at once per Ryuk; more are closed' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

@@ -12,6 +12,7 @@ import type { ImageMetadataMode, ImageServiceOptions } from './images/service.js
 import type { NetworkOptions } from './networks/networks.js';
 import type { PublishOptions } from './ports/publisher.js';
 import type { PortMode } from './ports/forward.js';
+import type { RyukOptions } from './ryuk/host.js';
 import type { StreamsOptions } from './streams/streams.js';
 import type { StreamTarget } from './streams/host.js';
 
@@ -52,10 +53,13 @@ export interface EngineOptions extends CoreOptions {
   network: NetworkOptions;
   /** Published ports (engine/ports/publisher.ts). */
   publish: PublishOptions;
+  /** Ryuk played in process (engine/ryuk/service.ts). */
+  ryuk: RyukOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk'>> & {
+  ryuk?: Partial<RyukOptions>;
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
@@ -110,6 +114,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
         wsHighWaterMark: o.publishWsHighWaterBytes,
       },
     },
+    ryuk: { images: o.ryukImages, logLines: o.ryukLogLines, maxLineBytes: o.ryukMaxLineBytes, maxFilters: o.ryukMaxFilters, maxConnections: o.ryukMaxConnections },
   };
 }
 
@@ -127,6 +132,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
+    ryuk: { ...d.ryuk, ...input.ryuk },
   };
 }
 

@@ -50,6 +50,8 @@ import { Streams } from './streams/streams.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
 import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
+import { RyukService } from './ryuk/service.js';
+import type { RyukDocker } from './ryuk/host.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -77,6 +79,8 @@ export class KubeEngine implements Backend {
   readonly networks: NetworkManager;
   /** Published ports (engine/ports/publisher.ts). */
   readonly ports: PortPublisher;
+  /** Ryuk played in process: its containers have no Pod (engine/ryuk/service.ts). */
+  readonly ryuk: RyukService;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -113,6 +117,27 @@ export class KubeEngine implements Backend {
     this.archives.stager = this.archiveStage;
     this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
     this.archives.inspector = this.inspector;
+    // ---- ryuk wing: its containers' state, lifecycle, streams and published port are its own.
+    this.ryuk = new RyukService(
+      { kube, namespace: kube.namespace, index: this.index, events: this.events, log: this.log.child({ component: 'ryuk' }), withLock: (id, fn) => this.withLock(id, fn), eventSource: (r) => this.eventSource(r),
+        ports: this.ports, noteExit: (id, code) => this.monitor.noteExit(id, code), removeLocked: (id, force) => this.removeLocked(id, force), autoRemoveHeld: (id) => this.autoRemoveHeld(id), docker: this.ryukDocker() },
+      this.opts.ryuk,
+    );
+    this.ports.localService = (id, port) => this.ryuk.connectionHandler(id, port);
+  }
+
+  /** What Ryuk's Docker client does through its socket, on kuber-api's own operations (so every removal has its events). */
+  private ryukDocker(): RyukDocker {
+    const api = '1.51';
+    type Summary = { Id: string; Created: number; Labels?: Record<string, string> };
+    return {
+      listContainers: async (filters) => (await this.listContainers({ all: true, size: false, filters }, api)) as Summary[],
+      removeContainer: (id) => this.removeContainer(id, { force: true, volumes: true, link: false }),
+      listNetworks: async (filters) => (await this.listNetworks(filters)) as Array<{ Id: string; Created: string }>,
+      removeNetwork: (id) => this.removeNetwork(id),
+      listImages: async (filters) => (await this.listImages({ all: false, filters }, api)) as Summary[],
+      removeImage: async (id) => void (await this.removeImage(id, { force: false, noprune: false })),
+    };
   }
 
   /** The Secret Pods name in imagePullSecrets (docker login), if any: helper Pods need it too. */
@@ -129,24 +154,30 @@ export class KubeEngine implements Backend {
   // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
 
   statContainerPath(nameOrId: string, path: string): Promise<PathStat> {
+    if (this.ryukRecord(nameOrId)) this.ryuk.refuse('docker cp');
     return this.archives.statContainerPath(nameOrId, path);
   }
   getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive> {
+    if (this.ryukRecord(nameOrId)) this.ryuk.refuse('docker cp');
     return this.archives.getContainerArchive(nameOrId, path, signal);
   }
   putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+    if (this.ryukRecord(nameOrId)) this.ryuk.refuse('docker cp');
     return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
 
   // ------------------------------------------------------------------ attach / exec / logs (engine/streams/streams.ts)
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.attach(r, opts);
     return this.streams.attachContainer(nameOrId, opts);
   }
   resizeContainer(nameOrId: string, height: number, width: number): void {
     this.streams.resizeContainer(nameOrId, height, width);
   }
   createExec(nameOrId: string, body: Record<string, unknown> | undefined): { Id: string } {
+    if (this.ryukRecord(nameOrId)) this.ryuk.refuse('exec');
     return this.streams.createExec(nameOrId, body);
   }
   inspectExec(id: string): Record<string, unknown> {
@@ -159,6 +190,8 @@ export class KubeEngine implements Backend {
     return this.streams.startExec(id, opts);
   }
   containerLogs(nameOrId: string, opts: LogsOptions): ContainerLogs {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.logs(r, opts);
     return this.streams.containerLogs(nameOrId, opts);
   }
 
@@ -166,11 +199,13 @@ export class KubeEngine implements Backend {
   async start(): Promise<void> {
     await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start()]);
     this.monitor.catchUp();
+    this.ryuk.catchUp(); // before the ports: a resumed Ryuk takes its connections
     this.ports.catchUp();
     void this.networks.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed'));
   }
 
   close(): void {
+    this.ryuk.close();
     this.monitor.close();
     this.ports.close();
     this.networks.close();
@@ -233,7 +268,18 @@ export class KubeEngine implements Backend {
   }
 
   stateOf(rec: ContainerRecord): DockerState {
-    return dockerState(rec, this.index.currentPod(rec));
+    return this.derivedState(rec, this.index.currentPod(rec));
+  }
+
+  /** Docker's State: from the record and the current Pod, or the in-process Ryuk's own (it has no Pod). */
+  private derivedState(rec: ContainerRecord, pod: PodObject | undefined, now = Date.now()): DockerState {
+    return this.ryuk.state(rec) ?? dockerState(rec, pod, now);
+  }
+
+  /** The record of `nameOrId` when it is a Ryuk played in process (404/400 as any lookup). */
+  private ryukRecord(nameOrId: string): ContainerRecord | undefined {
+    const rec = this.index.resolve(nameOrId);
+    return this.ryuk.owns(rec) ? rec : undefined;
   }
 
   eventSource(rec: ContainerRecord) {
@@ -333,7 +379,7 @@ export class KubeEngine implements Backend {
     const now = Date.now();
     const entries: ListEntry[] = this.index.all().map((rec) => {
       const pod = this.index.currentPod(rec);
-      const state = dockerState(rec, pod, now);
+      const state = this.derivedState(rec, pod, now);
       const allocated = state.Running ? this.ports.allocated(rec) : undefined;
       const published = Object.entries(allocated ?? {}).flatMap(([k, bs]) => bs.map((x) => `${x.HostPort}/${k.split('/')[1]}`));
       return { rec, pod, state, networks: this.networks.networkKeys(rec), published };
@@ -345,7 +391,7 @@ export class KubeEngine implements Backend {
   async inspectContainer(nameOrId: string, opts: { size: boolean }, apiVersion: string): Promise<unknown> {
     const rec = this.index.resolve(nameOrId);
     const pod = this.index.currentPod(rec);
-    const state = dockerState(rec, pod);
+    const state = this.derivedState(rec, pod);
     return inspectView(rec, pod, state, apiVersion, { ...opts, net: this.netView(rec, pod, state, apiVersion) });
   }
 
@@ -361,7 +407,7 @@ export class KubeEngine implements Backend {
       run: rec.state.run,
       podName: rec.state.run > 0 ? podName(rec.name, rec.id, rec.state.run) : undefined,
       containerName: CONTAINER_NAME,
-      state: dockerState(rec, pod),
+      state: this.derivedState(rec, pod),
     };
   }
 
@@ -398,7 +444,7 @@ export class KubeEngine implements Backend {
   // ------------------------------------------------------------------ lifecycle (engine/lifecycle-*.ts, wait.ts, top.ts)
 
   createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
-    return this.creator.createContainer(name, body);
+    return this.creator.createContainer(name, this.ryuk.adjustCreate(body));
   }
   renameContainer(nameOrId: string, newName: string): Promise<void> {
     return this.creator.renameContainer(nameOrId, newName);
@@ -415,6 +461,8 @@ export class KubeEngine implements Backend {
   }
 
   startContainer(nameOrId: string): Promise<void> {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.start(r);
     return this.starter.startContainer(nameOrId);
   }
   /** Make the next run (also used by the restart policy, engine/containers/monitor.ts). */
@@ -426,12 +474,18 @@ export class KubeEngine implements Backend {
   }
 
   stopContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.stop(r, opts);
     return this.stopper.stopContainer(nameOrId, opts);
   }
   killContainer(nameOrId: string, signal = 'SIGKILL'): Promise<void> {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.kill(r, signal);
     return this.stopper.killContainer(nameOrId, signal);
   }
   restartContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return this.ryuk.restart(r, opts);
     return this.stopper.restartContainer(nameOrId, opts);
   }
 
@@ -439,6 +493,8 @@ export class KubeEngine implements Backend {
     return waitContainer(this, nameOrId, condition, signal);
   }
   topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const r = this.ryukRecord(nameOrId);
+    if (r) return Promise.resolve().then(() => this.ryuk.top(r));
     return topContainer(this, nameOrId, psArgs);
   }
 

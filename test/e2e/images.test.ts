@@ -198,11 +198,15 @@ t('~> docker login is checked by the registry (401 as dockerd); its credentials 
   await ok(d('rm', '-f', id));
 });
 
-t('~> a Ryuk container is refused with a 501 that names TESTCONTAINERS_RYUK_DISABLED (a Pod cannot reach the Docker socket)', async () => {
-  const r = await d('create', 'testcontainers/ryuk:0.11.0');
-  assert.is(r.code, 1);
-  assert.match(r.stderr, 'Error response from daemon: Ryuk (testcontainers/ryuk) is not supported by kuber-api');
-  assert.match(r.stderr, 'TESTCONTAINERS_RYUK_DISABLED=true');
+t('~> a Ryuk image under a mirror prefix is played by kuber-api (engine/ryuk): created and started without a Pod, with the image label', async () => {
+  const id = (await ok(d('create', '-p', '127.0.0.1::8080', '127.0.0.1:1/hub/testcontainers/ryuk:0.11.0'))).trim();
+  await ok(d('start', id));
+  const c = JSON.parse(await ok(d('inspect', id)))[0];
+  assert.is(c.State.Status, 'running');
+  assert.is(c.Config.Labels['org.testcontainers.ryuk'], 'true');
+  const pods = JSON.parse((await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/container=${id.slice(0, 12)}`, '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout).items as unknown[];
+  assert.is(pods.length, 0);
+  await ok(d('rm', '-f', id));
 });
 
 t('~> testcontainers GenericContainer from the test registry: pulled, started with the image Cmd/Env/WorkingDir, exec, stopped', async () => {

@@ -26,7 +26,7 @@
  * Metadata older than `--image-cache-ttl-ms` is re-read at the next create (a failed lookup is
  * retried after `--image-failure-ttl-ms`); an explicit pull in registry mode always asks the registry.
  */
-import { conflict, EngineError, invalid, notFound, notImplemented, systemError } from '../../errors.js';
+import { conflict, EngineError, invalid, notFound, systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../events/events.js';
 import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, registryHost, DOCKER_HUB, type ImageRef } from '../model/image-ref.js';
@@ -41,21 +41,6 @@ import type { CreateBody } from '../model/types.js';
 import type { RegistryAuth } from '../backend/images.js';
 import type { ProgressMessage, PullOptions } from '../backend/images.js';
 import { parseUntrusted } from '../model/own-keys.js';
-
-/**
- * Ryuk (testcontainers/ryuk, under any registry prefix) removes a test session's containers
- * through the Docker socket mounted into it; a Pod cannot reach kuber-api's socket, so its
- * container would never work and testcontainers would fail later with a less telling error.
- * (kuber-api emulating Ryuk on the container's published port needs published ports; until
- * then, an honest 501 naming the switch testcontainers offers.)
- */
-export const RYUK_UNSUPPORTED =
-  'Ryuk (testcontainers/ryuk) is not supported by kuber-api: it removes containers through a Docker socket mounted into its container, which a Pod cannot reach. Set TESTCONTAINERS_RYUK_DISABLED=true (when kuber-api runs in a Pod, Kubernetes garbage-collects every container it created when that Pod goes)';
-
-/** testcontainers/ryuk under any registry or mirror prefix (`myreg/testcontainers/ryuk:0.14.0`). */
-export function isRyukRef(ref: ImageRef): boolean {
-  return ref.path === 'testcontainers/ryuk' || ref.path.endsWith('/testcontainers/ryuk');
-}
 
 export type ImageMetadataMode = 'registry' | 'best-effort' | 'off';
 
@@ -353,7 +338,6 @@ export class ImageService {
       if (entry) return this.merged(body, entry, warnings);
       throw err;
     }
-    if (isRyukRef(ref)) throw notImplemented(RYUK_UNSUPPORTED);
     const mode = await this.mode();
     const stale = (e: ImageEntry) => {
       const ttl = e.source === 'recorded' ? this.opts.failureTtlMs : this.opts.cacheTtlMs;

@@ -57,6 +57,11 @@ export class PortPublisher {
    * image configs. Default: none (only Config.ExposedPorts and PortBindings count).
    */
   imageExposed: (image: string) => string[] = () => [];
+  /**
+   * A container whose published ports kuber-api serves itself (a Ryuk played in process,
+   * engine/ryuk/service.ts): the handler of one connection to `containerPort`, else undefined.
+   */
+  localService: (id: string, containerPort: number) => ((sock: Socket) => void) | undefined = () => undefined;
   private readonly bound = new Map<string, Bound>();
   private readonly starting = new Set<string>();
   private readonly binding = new Map<string, Promise<void>>();
@@ -256,6 +261,8 @@ export class PortPublisher {
       const s = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
         b.conns.add(sock);
         sock.once('close', () => b.conns.delete(sock));
+        const local = this.localService(id, containerPort);
+        if (local) return local(sock);
         void this.forwarder.handle(sock, containerPort, deps);
       });
       s.once('error', reject);
