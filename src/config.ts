@@ -93,6 +93,12 @@ export interface Options {
   readonly execCommandTimeoutMs: number;
   /** Output of such a command kept (docker top's table), in characters. */
   readonly execCommandMaxOutput: number;
+  /** docker stats streaming: time between two samples (dockerd: 1 s). */
+  readonly statsIntervalMs: number;
+  /** --user names: bytes of the image's /etc/passwd and /etc/group read at most. */
+  readonly userLookupMaxBytes: number;
+  /** --user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest). */
+  readonly userCacheEntries: number;
   /** docker cp into a running container: archive bytes buffered on the exec WebSocket before the client is paused. */
   readonly archiveExecHighWaterBytes: number;
   /** Published ports, auto mode: a direct dial slower than this counts as "pod IPs unreachable" (ms). */
@@ -171,6 +177,9 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'restartMaxBackoffMs', flag: 'restart-max-backoff-ms', env: 'KUBER_API_RESTART_MAX_BACKOFF_MS', kind: 'int', def: 60_000, help: 'restart policies: longest delay between two runs (dockerd: 1 minute)' },
   { key: 'execCommandTimeoutMs', flag: 'exec-command-timeout-ms', env: 'KUBER_API_EXEC_COMMAND_TIMEOUT_MS', kind: 'int', def: 10_000, help: 'docker top and in-container signals (kill -<n> 1): how long the command may run' },
   { key: 'execCommandMaxOutput', flag: 'exec-command-max-output', env: 'KUBER_API_EXEC_COMMAND_MAX_OUTPUT', kind: 'int', def: 1 << 20, help: 'docker top and in-container signals: output kept (characters)' },
+  { key: 'statsIntervalMs', flag: 'stats-interval-ms', env: 'KUBER_API_STATS_INTERVAL_MS', kind: 'int', def: 1_000, help: 'docker stats (streaming): time between two samples (dockerd: 1 s)' },
+  { key: 'userLookupMaxBytes', flag: 'user-lookup-max-bytes', env: 'KUBER_API_USER_LOOKUP_MAX_BYTES', kind: 'int', def: 1 << 20, help: "--user names: bytes of the image's /etc/passwd and /etc/group read at most" },
+  { key: 'userCacheEntries', flag: 'user-cache-entries', env: 'KUBER_API_USER_CACHE_ENTRIES', kind: 'int', def: 256, help: '--user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest)' },
   { key: 'archiveExecHighWaterBytes', flag: 'archive-exec-high-water-bytes', env: 'KUBER_API_ARCHIVE_EXEC_HIGH_WATER_BYTES', kind: 'int', def: 1 << 20, help: 'docker cp into a running container: bytes buffered on the exec WebSocket before the client is paused' },
   { key: 'publishConnectTimeoutMs', flag: 'publish-connect-timeout-ms', env: 'KUBER_API_PUBLISH_CONNECT_TIMEOUT_MS', kind: 'int', def: 3_000, help: 'published ports, auto mode: a direct dial slower than this switches to pods/portforward' },
   { key: 'publishReplayBytes', flag: 'publish-replay-bytes', env: 'KUBER_API_PUBLISH_REPLAY_BYTES', kind: 'int', def: 256 << 10, help: 'published ports over pods/portforward: client bytes kept to replay on a retry' },

@@ -40,6 +40,8 @@ export interface EngineOptions extends CoreOptions {
   helperImage: string;
   /** An inspector pod (docker cp from a created container) is deleted after this long unused. */
   inspectorIdleMs: number;
+  /** --user names resolved from the image (engine/users). */
+  users: { maxBytes: number; cacheEntries: number };
   /** Registry access and the image metadata cache (engine/images/service.ts). */
   images: ImageServiceOptions;
   /** Docker networks (engine/networks/networks.ts). */
@@ -80,6 +82,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,
+    users: { maxBytes: o.userLookupMaxBytes, cacheEntries: o.userCacheEntries },
     images: {
       mode: o.imageMetadata as ImageMetadataMode,
       mirrors: o.registryMirrors,

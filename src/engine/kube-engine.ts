@@ -50,6 +50,11 @@ import { Streams } from './streams/streams.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
 import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
+import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './backend/inventory.js';
+import { diskUsage, NO_VOLUMES, type VolumeInventory } from './inventory/disk-usage.js';
+import { imageHistory } from './images/history.js';
+import { UserResolver } from './users/users.js';
+import { StatsService } from './stats/stats.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -77,6 +82,12 @@ export class KubeEngine implements Backend {
   readonly networks: NetworkManager;
   /** Published ports (engine/ports/publisher.ts). */
   readonly ports: PortPublisher;
+  /** --user names resolved from the image's /etc/passwd (engine/users). */
+  readonly users: UserResolver;
+  /** docker stats from the metrics API (engine/stats). */
+  readonly stats: StatsService;
+  /** The volumes `docker system df` lists; the volumes wing replaces NO_VOLUMES (engine/inventory/disk-usage.ts). */
+  volumeInventory: VolumeInventory = NO_VOLUMES;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -113,6 +124,30 @@ export class KubeEngine implements Backend {
     this.archives.stager = this.archiveStage;
     this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
     this.archives.inspector = this.inspector;
+    this.users = new UserResolver(this);
+    this.stats = new StatsService(this);
+  }
+
+  // ------------------------------------------------------------------ inventory: df, image history, stats (issue 10 item 7)
+
+  diskUsage(types: ReadonlySet<DiskUsageType>, apiVersion: string): Promise<DiskUsage> {
+    return diskUsage(
+      {
+        images: async () => (await this.images.list({ all: true, filters: {} }, '1.51')) as Array<Record<string, unknown>>,
+        containers: (v) => this.listContainers({ all: true, size: true, filters: {} }, v),
+        volumes: this.volumeInventory,
+      },
+      types,
+      apiVersion,
+    );
+  }
+  async imageHistory(name: string): Promise<HistoryEntry[]> {
+    const e = this.images.find(name);
+    if (!e) throw notFound(`No such image: ${name}`);
+    return imageHistory(e);
+  }
+  containerStats(nameOrId: string): Promise<StatsReader> {
+    return this.stats.reader(nameOrId);
   }
 
   /** The Secret Pods name in imagePullSecrets (docker login), if any: helper Pods need it too. */

@@ -58,7 +58,15 @@ export class ContainerStarter {
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
     const storage = await this.e.podStorage(rec);
     // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
-    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
+    // User names become numbers first (a Pod takes numeric ids): engine/users.
+    let config;
+    try {
+      config = await this.e.users.numericIntent({ intent: podIntent(rec.config, rec.image), ...(rec.image?.defaults?.User ? { imageUser: rec.image.defaults.User } : {}), ...(rec.image?.id ? { imageId: rec.image.id } : {}) });
+    } catch (err) {
+      await this.recordStartError(id, (err as Error).message);
+      throw err;
+    }
+    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config, run: rec.state.run, podName: name, storage });
     try {
       await this.e.networks.decoratePod(rec, pod);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildPod, validateCreate, parseUser, tmpfsSize, hostAliases, readinessProbe, podLabels, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
+import { buildPod, validateCreate, parseUser, isNumericUser, tmpfsSize, hostAliases, readinessProbe, podLabels, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
 import { EngineError, statusFromError } from '../../../src/errors.js';
 import type { CreateBody } from '../../../src/engine/model/types.js';
 
@@ -36,18 +36,21 @@ test('~> env, workdir, user, tty/stdin, resources', () => {
   assert.is(main({ Image: 'x', OpenStdin: false, StdinOnce: true }).stdinOnce, undefined);
 });
 
-test('~> user: uid[:gid] and root map; names are a clear 501', () => {
-  assert.equal(parseUser('0'), { uid: 0, gid: undefined });
-  assert.equal(parseUser('root'), { uid: 0, gid: undefined });
+test('~> user: uid[:gid] and root map; names are left to engine/users; garbage is a 400', () => {
+  assert.equal(parseUser('0'), { uid: 0 });
+  assert.equal(parseUser('root'), { uid: 0 });
   assert.equal(parseUser('1000:root'), { uid: 1000, gid: 0 });
   assert.equal(parseUser(''), {});
+  assert.equal(parseUser('nobody'), {});
+  assert.equal(parseUser('nobody:42'), { gid: 42 });
+  assert.ok(isNumericUser('1000:0') && isNumericUser('root') && isNumericUser(undefined));
+  assert.not.ok(isNumericUser('nobody') || isNumericUser('0:staff'));
   try {
-    parseUser('nobody');
+    parseUser('a b');
     assert.unreachable();
   } catch (e) {
     assert.instance(e, EngineError);
-    assert.is(statusFromError(e), 501);
-    assert.match((e as Error).message, /numeric/);
+    assert.is(statusFromError(e), 400);
   }
 });
 
