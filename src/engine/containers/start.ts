@@ -24,6 +24,7 @@ export class ContainerStarter {
 
   async startContainer(nameOrId: string): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);
+    let launching = false;
     await this.e.withLock(rec.id, async () => {
       const cur = this.e.index.get(rec.id);
       if (!cur) throw notFound(`No such container: ${nameOrId}`);
@@ -32,10 +33,16 @@ export class ContainerStarter {
       this.e.monitor.cancelRestart(cur.id);
       const published = await this.e.ports.beforeStart(cur.id);
       try {
+        launching = true;
         await this.launchRun(cur.id, 'start');
       } finally {
         published();
       }
+    }).catch(async (err: unknown) => {
+      // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
+      // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
+      if (launching && rec.config.HostConfig?.AutoRemove) await this.e.removeLocked(rec.id, true).catch(() => {});
+      throw err;
     });
   }
 

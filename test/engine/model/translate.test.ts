@@ -123,7 +123,8 @@ test('~> create-time validation: restart policies, AutoRemove, signals, warnings
   assert.throws(() => validateCreate({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }), /AutoRemove/);
   assert.equal(validateCreate({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'no' } } }), []);
   assert.throws(() => validateCreate({ Image: 'x', StopSignal: 'SIGNOPE' }), /Invalid signal: SIGNOPE/);
-  assert.throws(() => validateCreate({ Image: 'x', User: 'www-data' }), /numeric/);
+  assert.not.throws(() => validateCreate({ Image: 'x', User: 'www-data' })); // resolved at start (engine/users)
+  assert.throws(() => validateCreate({ Image: 'x', User: 'www data' }), /invalid user name/);
   assert.match(validateCreate({ Image: 'x', HostConfig: { Binds: ['/a:/b'] } })[0]!, /not supported yet/);
 });
 
