@@ -21,6 +21,7 @@ import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { startRegistry, type TestRegistry, type PushedImage } from '../helpers/registry.js';
 import { hostPlatform } from '../../src/engine/images/registry/registry.js';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
 const oracleUp = existsSync(ORACLE) && (await new Promise<boolean>((resolve) => {
@@ -64,6 +65,29 @@ const ok = async (p: ReturnType<typeof docker>) => {
   assert.is(r.code, 0, r.stderr);
   return r.stdout.trim();
 };
+/** The first `n` JSON lines of a streamed GET on the engine's socket (then the request is dropped). */
+function streamedLines(socketPath: string, path: string, n: number): Promise<Array<Record<string, any>>> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path }, (res) => {
+      let buf = '';
+      const lines: Array<Record<string, any>> = [];
+      res.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        for (let i = buf.indexOf('\n'); i >= 0 && lines.length < n; i = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, i)) as Record<string, any>);
+          buf = buf.slice(i + 1);
+        }
+        if (lines.length >= n) {
+          req.destroy();
+          resolve(lines);
+        }
+      });
+      res.on('end', () => resolve(lines));
+    });
+    req.on('error', reject);
+  });
+}
+
 /** The oracle runs with networking off: the CLI warns about it on stderr for every run. */
 const oracleStderr = (s: string) => s.split('\n').filter((l) => !l.includes('IPv4 forwarding is disabled')).join('\n');
 const jsonKeys = (out: string) => out.split('\n').filter(Boolean).map((l) => Object.keys(JSON.parse(l) as object).sort().join(','));
@@ -109,6 +133,11 @@ t('~> stats --no-stream: CPU and memory of a running container from the metrics 
     assert.ok(parseFloat(mem!) > 0, out);
     // the table form lists the running container
     assert.match(await ok(d('stats', '--no-stream')), `spin-${tag}`);
+    // streaming (what `docker stats` without --no-stream reads): one sample per interval, counters growing
+    const [a, b] = await streamedLines(kuber.socketPath, `/containers/spin-${tag}/stats`, 2);
+    assert.is(a!.name, `/spin-${tag}`);
+    assert.ok(b!.cpu_stats.cpu_usage.total_usage > a!.cpu_stats.cpu_usage.total_usage);
+    assert.ok(b!.memory_stats.usage > 0);
     if (!oracleUp) return;
     await ok(o('run', '-d', '--name', `spin-${tag}`, 'busybox', 'sleep', '60'));
     try {
