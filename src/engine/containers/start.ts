@@ -64,9 +64,10 @@ export class ContainerStarter {
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
     const storage = await this.e.podStorage(rec);
-    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
-    // User names become numbers first (a Pod takes numeric ids): engine/users.
-    let config;
+    // The Pod carries the merged config and pulls the digest-pinned image (engine/images/config.ts
+    // podIntent); user names, the container's or the image's own USER, become numbers first (a Pod
+    // takes numeric ids): engine/users.
+    let config: ReturnType<typeof podIntent>;
     try {
       config = await this.e.users.numericIntent({ intent: podIntent(rec.config, rec.image), ...(rec.image?.defaults?.User ? { imageUser: rec.image.defaults.User } : {}), ...(rec.image?.id ? { imageId: rec.image.id } : {}) });
     } catch (err) {
