@@ -99,6 +99,8 @@ export interface Options {
   readonly userLookupMaxBytes: number;
   /** --user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest). */
   readonly userCacheEntries: number;
+  /** Pod Security level container Pods are made to meet: none, or restricted (runAsNonRoot, no escalation, caps dropped, RuntimeDefault seccomp). */
+  readonly podSecurity: string;
   /** docker cp into a running container: archive bytes buffered on the exec WebSocket before the client is paused. */
   readonly archiveExecHighWaterBytes: number;
   /** Published ports, auto mode: a direct dial slower than this counts as "pod IPs unreachable" (ms). */
@@ -180,6 +182,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'statsIntervalMs', flag: 'stats-interval-ms', env: 'KUBER_API_STATS_INTERVAL_MS', kind: 'int', def: 1_000, help: 'docker stats (streaming): time between two samples (dockerd: 1 s)' },
   { key: 'userLookupMaxBytes', flag: 'user-lookup-max-bytes', env: 'KUBER_API_USER_LOOKUP_MAX_BYTES', kind: 'int', def: 1 << 20, help: "--user names: bytes of the image's /etc/passwd and /etc/group read at most" },
   { key: 'userCacheEntries', flag: 'user-cache-entries', env: 'KUBER_API_USER_CACHE_ENTRIES', kind: 'int', def: 256, help: '--user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest)' },
+  { key: 'podSecurity', flag: 'pod-security', env: 'KUBER_API_POD_SECURITY', kind: 'string', def: 'none', help: 'Pod Security level container pods are made to meet: none|restricted (non-root user required, no privilege escalation, capabilities dropped but NET_BIND_SERVICE, RuntimeDefault seccomp)' },
   { key: 'archiveExecHighWaterBytes', flag: 'archive-exec-high-water-bytes', env: 'KUBER_API_ARCHIVE_EXEC_HIGH_WATER_BYTES', kind: 'int', def: 1 << 20, help: 'docker cp into a running container: bytes buffered on the exec WebSocket before the client is paused' },
   { key: 'publishConnectTimeoutMs', flag: 'publish-connect-timeout-ms', env: 'KUBER_API_PUBLISH_CONNECT_TIMEOUT_MS', kind: 'int', def: 3_000, help: 'published ports, auto mode: a direct dial slower than this switches to pods/portforward' },
   { key: 'publishReplayBytes', flag: 'publish-replay-bytes', env: 'KUBER_API_PUBLISH_REPLAY_BYTES', kind: 'int', def: 256 << 10, help: 'published ports over pods/portforward: client bytes kept to replay on a retry' },

@@ -117,6 +117,11 @@ function commandLine(argv: string[]): Options | undefined {
     process.exitCode = 2;
     return undefined;
   }
+  if (!['none', 'restricted'].includes(options.podSecurity)) {
+    process.stderr.write(`kuber-api: --pod-security must be none or restricted\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
   return options;
 }
 

@@ -42,6 +42,8 @@ export interface EngineOptions extends CoreOptions {
   inspectorIdleMs: number;
   /** --user names resolved from the image (engine/users). */
   users: { maxBytes: number; cacheEntries: number };
+  /** The Pod Security level container Pods meet (engine/model/translate.ts). */
+  podSecurity: 'none' | 'restricted';
   /** Registry access and the image metadata cache (engine/images/service.ts). */
   images: ImageServiceOptions;
   /** Docker networks (engine/networks/networks.ts). */
@@ -83,6 +85,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,
     users: { maxBytes: o.userLookupMaxBytes, cacheEntries: o.userCacheEntries },
+    podSecurity: o.podSecurity === 'restricted' ? 'restricted' : 'none',
     images: {
       mode: o.imageMetadata as ImageMetadataMode,
       mirrors: o.registryMirrors,

@@ -290,6 +290,7 @@ export class KubeEngine implements Backend {
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
       imagePullSecret: this.registryCredentials.secretName(),
+      ...(this.opts.podSecurity === 'restricted' ? { podSecurity: 'restricted' as const } : {}),
     };
   }
 

@@ -22,6 +22,7 @@ import { startRegistry, type TestRegistry, type PushedImage } from '../helpers/r
 import { hostPlatform } from '../../src/engine/images/registry/registry.js';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
 const oracleUp = existsSync(ORACLE) && (await new Promise<boolean>((resolve) => {
@@ -194,6 +195,39 @@ t('~> system prune -af [--volumes]: stopped containers, unused networks and imag
   if (!oracleUp) return;
   const theirs = await o('builder', 'prune', '-af');
   assert.equal([b.code, b.stdout], [theirs.code, theirs.stdout]);
+});
+
+/** POST a JSON object to the simulator's API (its kubeconfig's CA and token). */
+function simPost(path: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(path, sim.url);
+    const data = JSON.stringify(body);
+    const req = (u.protocol === 'https:' ? https : http).request(u, { method: 'POST', ...(sim.caPem ? { ca: sim.caPem } : {}), headers: { 'content-type': 'application/json', ...(sim.token ? { authorization: `Bearer ${sim.token}` } : {}) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+t('~> a namespace enforcing the restricted Pod Security level: --pod-security restricted runs --user nobody (numbers in the Pod); root is refused by the kubelet, and without the option by admission', async () => {
+  const ns = `psa-${tag}`;
+  assert.is(await simPost('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }), 201);
+  const strict = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url, '--pod-security', 'restricted'] });
+  const plain = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url] });
+  try {
+    const s = (...args: string[]) => docker(strict.dockerHost, args, { timeoutMs: 120_000 });
+    assert.is(await ok(s('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
+    const root = await s('run', '--rm', 'busybox', 'id', '-u');
+    assert.is(root.code, 125);
+    assert.match(root.stderr, 'runAsNonRoot');
+    const p = await docker(plain.dockerHost, ['run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u'], { timeoutMs: 120_000 });
+    assert.not.equal(p.code, 0);
+    assert.match(p.stderr, 'violates PodSecurity "restricted:latest"');
+  } finally {
+    await Promise.all([strict.stop(), plain.stop()]);
+  }
 });
 
 test.run();

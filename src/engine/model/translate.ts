@@ -50,6 +50,8 @@ export interface PodContext {
   hostGatewayIp?: string;
   /** The instance's registry credentials Secret (engine/images/registry/credentials.ts), once there is one. */
   imagePullSecret?: string;
+  /** `--pod-security restricted`: the Pod meets the restricted Pod Security level ({@link restrictPod}). */
+  podSecurity?: 'restricted';
 }
 
 const NS = 1e9;
@@ -251,6 +253,7 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       ...(volumes.length ? { volumes } : {}),
       ...(initContainers.length ? { initContainers } : {}),
       containers: [container],
+      ...(ctx.podSecurity === 'restricted' ? { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } } : {}),
     },
   };
 }
@@ -278,7 +281,7 @@ function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
   if (cfg.OpenStdin && cfg.StdinOnce) container.stdinOnce = true;
   const res = resources(hc);
   if (res) container.resources = res;
-  const sc = securityContext(cfg);
+  const sc = ctx.podSecurity === 'restricted' ? restrictPod(securityContext(cfg)) : securityContext(cfg);
   if (sc) container.securityContext = sc;
   const ports = Object.keys(cfg.ExposedPorts ?? {})
     .map((p) => {
@@ -304,6 +307,18 @@ function securityContext(cfg: CreateBody): V1SecurityContext | undefined {
   const add = caps(hc.CapAdd), drop = caps(hc.CapDrop);
   if (add.length || drop.length) sc.capabilities = { ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
   return Object.keys(sc).length ? sc : undefined;
+}
+
+/**
+ * The restricted Pod Security level (kubernetes pod-security-admission policy, `restricted`): no
+ * privilege escalation, every capability dropped but NET_BIND_SERVICE when asked for, with the
+ * Pod's runAsNonRoot and RuntimeDefault seccomp (buildPod). A container whose user is root (none
+ * given, and no numeric USER in the image) is then refused by the kubelet at start, with its reason.
+ */
+function restrictPod(sc: V1SecurityContext | undefined): V1SecurityContext {
+  const add = (sc?.capabilities?.add ?? []).filter((c) => c === 'NET_BIND_SERVICE');
+  const { privileged: _p, ...rest } = sc ?? {};
+  return { ...rest, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
 }
 
 /** Tmpfs and ShmSize as memory-backed emptyDirs, then the container's storage. */

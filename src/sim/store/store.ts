@@ -13,6 +13,7 @@ import { defaultNamespace, defaultPod, defaultPodSpec, defaultSecret, ServiceAll
 import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from './patch.js';
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
+import { ENFORCE_LABEL, podSecurityViolations } from './pod-security.js';
 import { pruneUnknown, typeError } from './prune.js';
 
 type Obj = Record<string, any>;
@@ -263,6 +264,10 @@ export class Store implements KubeletStore {
       const sa = obj.spec.serviceAccountName;
       if (!this.get(SA_DEF, meta.namespace, sa))
         throw new StatusError(403, 'Forbidden', `pods "${meta.name}" is forbidden: error looking up service account ${meta.namespace}/${sa}: serviceaccount "${sa}" not found`, { name: meta.name, kind: 'pods' });
+      // Pod Security admission (sim/store/pod-security.ts), by the namespace's enforce label.
+      const level = this.get(NAMESPACE_DEF, undefined, meta.namespace)?.metadata.labels?.[ENFORCE_LABEL];
+      const violations = level ? podSecurityViolations(level, obj) : [];
+      if (violations.length) throw new StatusError(403, 'Forbidden', `pods "${meta.name}" is forbidden: violates PodSecurity "${level}:latest": ${violations.join(', ')}`, { name: meta.name, kind: 'pods' });
     }
     if (opts.dryRun) {
       meta.resourceVersion = undefined;

@@ -54,6 +54,15 @@ test('~> user: uid[:gid] and root map; names are left to engine/users; garbage i
   }
 });
 
+test('~> --pod-security restricted: runAsNonRoot and RuntimeDefault on the Pod, no escalation and capabilities dropped but NET_BIND_SERVICE', () => {
+  const p = buildPod({ ...ctx, podSecurity: 'restricted' }, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x', User: '65534:65534', HostConfig: { CapAdd: ['NET_BIND_SERVICE', 'SYS_ADMIN'], Privileged: true } }, run: 1, podName: 'r-1' });
+  assert.equal(p.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.equal(p.spec.containers[0].securityContext, { runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+  const plain = buildPod(ctx, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x' }, run: 1, podName: 'r-1' });
+  assert.is(plain.spec.securityContext, undefined);
+  assert.is(plain.spec.containers[0].securityContext, undefined);
+});
+
 test('~> labels: valid ones become pod labels, ours cannot be overridden, all kept verbatim', () => {
   const p = pod({ Image: 'x', Labels: { 'com.docker.compose.project': 'demo', 'com.docker.compose.config-hash': 'f'.repeat(64), 'has space': 'v', 'kuber-api.io/instance': 'evil' } });
   assert.is(p.metadata.labels['com.docker.compose.project'], 'demo');
