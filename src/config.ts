@@ -127,6 +127,14 @@ export interface Options {
   readonly execCommandTimeoutMs: number;
   /** Output of such a command kept (docker top's table), in characters. */
   readonly execCommandMaxOutput: number;
+  /** docker stats streaming: time between two samples (dockerd: 1 s). */
+  readonly statsIntervalMs: number;
+  /** --user names: bytes of the image's /etc/passwd and /etc/group read at most. */
+  readonly userLookupMaxBytes: number;
+  /** --user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest). */
+  readonly userCacheEntries: number;
+  /** Pod Security level container Pods are made to meet: none, or restricted (runAsNonRoot, no escalation, caps dropped, RuntimeDefault seccomp). */
+  readonly podSecurity: string;
   /** docker cp into a running container: archive bytes buffered on the exec WebSocket before the client is paused. */
   readonly archiveExecHighWaterBytes: number;
   /** Published ports, auto mode: a direct dial slower than this counts as "pod IPs unreachable" (ms). */
@@ -247,6 +255,10 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'ryukMaxLineBytes', flag: 'ryuk-max-line-bytes', env: 'KUBER_API_RYUK_MAX_LINE_BYTES', kind: 'bytes', def: 64 << 10, help: 'in-process Ryuk: longest filter line; a longer one ends the connection (as Ryuk\'s 64 KiB scanner does)' },
   { group: 'Containers', key: 'ryukMaxFilters', flag: 'ryuk-max-filters', env: 'KUBER_API_RYUK_MAX_FILTERS', kind: 'int', def: 1024, help: 'in-process Ryuk: distinct filters kept per Ryuk; a client sending more is disconnected' },
   { group: 'Containers', key: 'ryukMaxConnections', flag: 'ryuk-max-connections', env: 'KUBER_API_RYUK_MAX_CONNECTIONS', kind: 'int', def: 256, help: 'in-process Ryuk: connections served at once per Ryuk; more are closed' },
+  { group: 'Containers', key: 'statsIntervalMs', flag: 'stats-interval-ms', env: 'KUBER_API_STATS_INTERVAL_MS', kind: 'int', def: 1_000, help: 'docker stats (streaming): time between two samples (dockerd: 1 s)' },
+  { group: 'Containers', key: 'userLookupMaxBytes', flag: 'user-lookup-max-bytes', env: 'KUBER_API_USER_LOOKUP_MAX_BYTES', kind: 'bytes', def: 1 << 20, help: "--user names: bytes of the image's /etc/passwd and /etc/group read at most" },
+  { group: 'Containers', key: 'userCacheEntries', flag: 'user-cache-entries', env: 'KUBER_API_USER_CACHE_ENTRIES', kind: 'int', def: 256, help: '--user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest)' },
+  { group: 'Kubernetes', key: 'podSecurity', flag: 'pod-security', env: 'KUBER_API_POD_SECURITY', kind: 'string', def: 'none', help: 'Pod Security level container pods are made to meet: none|restricted (non-root user required, no privilege escalation, capabilities dropped but NET_BIND_SERVICE, RuntimeDefault seccomp)' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = configureLogger(options.logLevel as LevelWithSilent, undefined, options.logFormat as LogFormat);
   if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) return usageError('--image-pull-policy must be IfNotPresent, Always or Never');
+  if (!['none', 'restricted'].includes(options.podSecurity)) return usageError('--pod-security must be none or restricted');
   const exposed = exposureProblem(options);
   if (exposed) {
     log.fatal(exposed);

@@ -123,10 +123,29 @@ export async function postContainerRename(ctx: ApiContext, req: Request, res: Re
   res.empty(204);
 }
 
-/** GET /containers/{name}/stats: no metrics API is assumed (metrics-server is optional). */
-export async function getContainersStats(ctx: ApiContext, req: Request): Promise<void> {
-  await ctx.backend.inspectContainer(nameOf(req), { size: false }, req.apiVersion); // 404 first, as moby
-  throw notImplemented('Container stats are not supported by kuber-api yet: Kubernetes exposes usage only through the optional metrics API');
+/**
+ * GET /containers/{name}/stats?stream=&one-shot= (moby container_routes.go getContainersStats):
+ * samples from the Kubernetes metrics API (engine/stats). `stream=false` answers one sample (its
+ * precpu_stats are the same counters one metrics window earlier, so one-shot needs no wait);
+ * otherwise one JSON line every `--stats-interval-ms` until the client goes or the container stops.
+ * A slow client skips samples rather than queueing them.
+ */
+export async function getContainersStats(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const reader = await ctx.backend.containerStats(nameOf(req), req.apiVersion);
+  const stream = req.query.has('stream') ? boolValue(req.query, 'stream') : true;
+  if (!stream) return res.json(200, await reader.sample());
+  const out = res.stream(200, { 'Content-Type': 'application/json' });
+  out.on('error', () => {});
+  let closed = false;
+  res.onClose(() => (closed = true));
+  out.on('close', () => (closed = true));
+  for (let first = true; !closed; first = false) {
+    if (!first && !reader.running()) break;
+    if (out.writableLength === 0) out.write(JSON.stringify(await reader.sample()) + '\n');
+    if (first && !reader.running()) break;
+    await new Promise((r) => setTimeout(r, ctx.options.statsIntervalMs));
+  }
+  if (!out.writableEnded && !out.destroyed) out.end();
 }
 
 /** POST /containers/{name}/update: a Pod's resources cannot be changed in place on most clusters. */

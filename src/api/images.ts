@@ -22,6 +22,11 @@ export async function getImagesByName(ctx: ApiContext, req: Request, res: Respon
   res.json(200, await ctx.backend.inspectImage(nameOf(req), req.apiVersion));
 }
 
+/** GET /images/{name}/history: from the image config kept in Kubernetes (engine/images/history.ts). */
+export async function getImagesHistory(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  res.json(200, await ctx.backend.imageHistory(nameOf(req)));
+}
+
 /** GET /images/json?all=&filters=&digests= */
 export async function getImagesJSON(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const filters = filtersOf(req.query);

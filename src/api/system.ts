@@ -13,7 +13,8 @@ import type { Writable } from 'node:stream';
 import { filtersOf, timestampValue } from '../router/query.js';
 import { versionLess } from '../router/version.js';
 import { invalid } from '../errors.js';
-import type { SystemInfo } from '../engine/backend/backend.js';
+import type { DiskUsageType, SystemInfo } from '../engine/backend/backend.js';
+import { DISK_USAGE_TYPES } from '../engine/backend/inventory.js';
 import type { ApiContext, DockerEvent } from './context.js';
 import type { Request, Response } from '../http/index.js';
 
@@ -183,6 +184,17 @@ export async function getInfo(ctx: ApiContext, req: Request, res: Response): Pro
     CDISpecDirs: [],
     Warnings: warnings,
   });
+}
+
+/**
+ * GET /system/df?type=container|image|volume|build-cache (repeatable, API 1.42+; older versions
+ * always get everything), moby system_routes.go getDiskUsage. An unknown type is a 400 as moby's.
+ */
+export async function getDiskUsage(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  const asked = versionLess(req.apiVersion, '1.42') ? [] : req.query.getAll('type');
+  for (const t of asked) if (!DISK_USAGE_TYPES.includes(t as DiskUsageType)) throw invalid(`unknown object type: ${t}`);
+  const types = new Set<DiskUsageType>(asked.length ? (asked as DiskUsageType[]) : DISK_USAGE_TYPES);
+  res.json(200, await ctx.backend.diskUsage(types, req.apiVersion));
 }
 
 /**

@@ -22,7 +22,6 @@ const BUILD: Unsupported = { feature: 'Image builds', reason: 'kuber-api has no 
 
 const table: Record<string, Unsupported> = {
   postBuild: BUILD,
-  postPrune: BUILD,
   postCancel: BUILD,
   startSession: { feature: 'BuildKit sessions', reason: BUILD.reason },
   serveGRPC: { feature: 'The BuildKit gRPC endpoint', reason: BUILD.reason },

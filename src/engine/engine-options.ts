@@ -47,6 +47,10 @@ export interface EngineOptions extends CoreOptions {
   helperImage: string;
   /** An inspector pod (docker cp from a created container) is deleted after this long unused. */
   inspectorIdleMs: number;
+  /** --user names resolved from the image (engine/users). */
+  users: { maxBytes: number; cacheEntries: number };
+  /** The Pod Security level container Pods meet (engine/model/translate.ts). */
+  podSecurity: 'none' | 'restricted';
   /** Registry access and the image metadata cache (engine/images/service.ts). */
   images: ImageServiceOptions;
   /** Docker networks (engine/networks/networks.ts). */
@@ -93,6 +97,8 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,
+    users: { maxBytes: o.userLookupMaxBytes, cacheEntries: o.userCacheEntries },
+    podSecurity: o.podSecurity === 'restricted' ? 'restricted' : 'none',
     images: {
       mode: o.imageMetadata as ImageMetadataMode,
       mirrors: o.registryMirrors,

@@ -52,6 +52,11 @@ import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/ar
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
 import { RyukService } from './ryuk/service.js';
 import type { RyukDocker } from './ryuk/host.js';
+import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './backend/inventory.js';
+import { diskUsage, NO_VOLUMES, type VolumeInventory } from './inventory/disk-usage.js';
+import { imageHistory } from './images/history.js';
+import { UserResolver } from './users/users.js';
+import { StatsService } from './stats/stats.js';
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -81,6 +86,12 @@ export class KubeEngine implements Backend {
   readonly ports: PortPublisher;
   /** Ryuk played in process: its containers have no Pod (engine/ryuk/service.ts). */
   readonly ryuk: RyukService;
+  /** --user names resolved from the image's /etc/passwd (engine/users). */
+  readonly users: UserResolver;
+  /** docker stats from the metrics API (engine/stats). */
+  readonly stats: StatsService;
+  /** The volumes `docker system df` lists; the volumes wing replaces NO_VOLUMES (engine/inventory/disk-usage.ts). */
+  volumeInventory: VolumeInventory = NO_VOLUMES;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -124,6 +135,8 @@ export class KubeEngine implements Backend {
       this.opts.ryuk,
     );
     this.ports.localService = (id, port) => this.ryuk.connectionHandler(id, port);
+    this.users = new UserResolver(this);
+    this.stats = new StatsService(this);
   }
 
   /** What Ryuk's Docker client does through its socket, on kuber-api's own operations (so every removal has its events). */
@@ -138,6 +151,28 @@ export class KubeEngine implements Backend {
       listImages: async (filters) => (await this.listImages({ all: false, filters }, api)) as Summary[],
       removeImage: async (id) => void (await this.removeImage(id, { force: false, noprune: false })),
     };
+  }
+
+  // ------------------------------------------------------------------ inventory: df, image history, stats (issue 10 item 7)
+
+  diskUsage(types: ReadonlySet<DiskUsageType>, apiVersion: string): Promise<DiskUsage> {
+    return diskUsage(
+      {
+        images: async () => (await this.images.list({ all: true, filters: {} }, '1.51')) as Array<Record<string, unknown>>,
+        containers: (v) => this.listContainers({ all: true, size: true, filters: {} }, v),
+        volumes: this.volumeInventory,
+      },
+      types,
+      apiVersion,
+    );
+  }
+  async imageHistory(name: string): Promise<HistoryEntry[]> {
+    const e = this.images.find(name);
+    if (!e) throw notFound(`No such image: ${name}`);
+    return imageHistory(e);
+  }
+  containerStats(nameOrId: string): Promise<StatsReader> {
+    return this.stats.reader(nameOrId);
   }
 
   /** The Secret Pods name in imagePullSecrets (docker login), if any: helper Pods need it too. */
@@ -301,6 +336,7 @@ export class KubeEngine implements Backend {
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
       imagePullSecret: this.registryCredentials.secretName(),
+      ...(this.opts.podSecurity === 'restricted' ? { podSecurity: 'restricted' as const } : {}),
     };
   }
 

@@ -26,7 +26,7 @@ test('~> /version, /api, /apis and resource lists look like a 1.33 apiserver', a
   assert.is(api.json.kind, 'APIVersions');
   const apis = await call(sim, 'GET', '/apis');
   assert.is(apis.json.kind, 'APIGroupList');
-  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['apiextensions.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
+  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['apiextensions.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'metrics.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
   const v1 = await call(sim, 'GET', '/api/v1');
   assert.is(v1.json.kind, 'APIResourceList');
   const pods = v1.json.resources.find((r: any) => r.name === 'pods');
@@ -216,6 +216,19 @@ test('~> admin endpoint and REST faults: 429 with Retry-After for N requests, th
   assert.ok(Date.now() - t0 >= 140, 'delayed');
   const cl = await call(sim, 'DELETE', '/_sim/faults');
   assert.equal(cl.json, {});
+});
+
+test('~> metrics.k8s.io as metrics-server serves it: group, resource list, 404 for a pod without a reading, lists', async () => {
+  const g = await call(sim, 'GET', '/apis/metrics.k8s.io');
+  assert.equal([g.status, g.json.kind, g.json.preferredVersion.groupVersion], [200, 'APIGroup', 'metrics.k8s.io/v1beta1']);
+  const l = await call(sim, 'GET', '/apis/metrics.k8s.io/v1beta1');
+  assert.equal(l.json.resources.map((r: any) => [r.name, r.kind, r.namespaced]), [['pods', 'PodMetrics', true]]);
+  const nf = await call(sim, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nosuch');
+  assert.equal([nf.status, nf.json.reason, nf.json.message], [404, 'NotFound', 'podmetrics.metrics.k8s.io "nosuch" not found']);
+  const list = await call(sim, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods');
+  assert.equal([list.status, list.json.kind, list.json.items], [200, 'PodMetricsList', []]);
+  const post = await call(sim, 'POST', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', {});
+  assert.is(post.status, 405);
 });
 
 test.run();

@@ -11,12 +11,14 @@
 import type { StreamsBackend } from './streams.js';
 import type { ArchiveBackend } from './archive.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './images.js';
+import type { InventoryBackend } from './inventory.js';
+export type { DiskUsage, DiskUsageType, HistoryEntry, InventoryBackend, StatsReader } from './inventory.js';
 export type { ProgressMessage, PullOptions } from './images.js';
 export type { AttachBackend, ExecBackend, LogsBackend, StreamsBackend } from './streams.js';
 export type { ArchiveBackend, ContainerArchive, PutArchiveOptions } from './archive.js';
 
-/** What /info and /version need from the engine. */
-export interface SystemBackend {
+/** What /info and /version need from the engine; df, image history and stats (backend/inventory.ts). */
+export interface SystemBackend extends InventoryBackend {
   /** Counts and the Kubernetes side (server URL, version, namespace) for GET /info. */
   systemInfo(): Promise<SystemInfo>;
 }

@@ -14,6 +14,7 @@ const ASYNC = new Set([
   'restartContainer', 'waitContainer', 'removeContainer', 'renameContainer', 'topContainer', 'pruneContainers',
   'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
   'statContainerPath', 'getContainerArchive', 'putContainerArchive',
+  'diskUsage', 'imageHistory', 'containerStats',
   'createNetwork', 'listNetworks', 'inspectNetwork', 'removeNetwork', 'connectNetwork', 'disconnectNetwork', 'pruneNetworks',
 ]);
 

@@ -6,6 +6,7 @@
  */
 import { notFound, unavailable } from '../../errors.js';
 import type { Backend, CreateResult, ListOptions, SystemInfo, WaitResult } from './backend.js';
+import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './inventory.js';
 
 const noCluster = () => unavailable('no Kubernetes cluster is configured: start kuber-api with --kubeconfig (or without one to run the embedded kube-sim)');
 
@@ -44,6 +45,19 @@ export class NoClusterBackend implements Backend {
   async systemInfo(): Promise<SystemInfo> {
     return { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
   }
+
+  // -- inventory (backend/inventory.ts): nothing exists without a cluster
+  async diskUsage(types: ReadonlySet<DiskUsageType>): Promise<DiskUsage> {
+    const of = (t: DiskUsageType) => (types.has(t) ? [] : null);
+    return { LayersSize: 0, Images: of('image'), Containers: of('container'), Volumes: of('volume'), BuildCache: [] };
+  }
+  async imageHistory(name: string): Promise<HistoryEntry[]> {
+    throw notFound(`No such image: ${name}`);
+  }
+  async containerStats(nameOrId: string): Promise<StatsReader> {
+    throw notFound(`No such container: ${nameOrId}`);
+  }
+  // -- end inventory
 
   async listContainers(_opts: ListOptions, _apiVersion: string): Promise<unknown[]> {
     return [];

@@ -12,6 +12,7 @@ import type { PodStorage } from '../model/translate.js';
 import type { ImageService } from '../images/service.js';
 import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
+import type { UserResolver } from '../users/users.js';
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 
 /** The options the lifecycle reads besides the core's. */
@@ -50,6 +51,8 @@ export interface ContainerHost extends MonitorHost {
   readonly networks: Pick<NetworkManager, 'prepareCreate' | 'decoratePod'>;
   readonly ports: Pick<PortPublisher, 'beforeStart'>;
   readonly inspector: { release(id: string): Promise<void> };
+  /** User names -> numbers before the Pod is built (engine/users). */
+  readonly users: Pick<UserResolver, 'numericIntent'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

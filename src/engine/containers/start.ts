@@ -24,6 +24,7 @@ export class ContainerStarter {
 
   async startContainer(nameOrId: string): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);
+    let launching = false;
     await this.e.withLock(rec.id, async () => {
       const cur = this.e.index.get(rec.id);
       if (!cur) throw notFound(`No such container: ${nameOrId}`);
@@ -32,10 +33,16 @@ export class ContainerStarter {
       this.e.monitor.cancelRestart(cur.id);
       const published = await this.e.ports.beforeStart(cur.id);
       try {
+        launching = true;
         await this.launchRun(cur.id, 'start');
       } finally {
         published();
       }
+    }).catch(async (err: unknown) => {
+      // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
+      // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
+      if (launching && rec.config.HostConfig?.AutoRemove) await this.e.removeLocked(rec.id, true).catch(() => {});
+      throw err;
     });
   }
 
@@ -57,8 +64,17 @@ export class ContainerStarter {
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
     const storage = await this.e.podStorage(rec);
-    // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
-    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
+    // The Pod carries the merged config and pulls the digest-pinned image (engine/images/config.ts
+    // podIntent); user names, the container's or the image's own USER, become numbers first (a Pod
+    // takes numeric ids): engine/users.
+    let config: ReturnType<typeof podIntent>;
+    try {
+      config = await this.e.users.numericIntent({ intent: podIntent(rec.config, rec.image), ...(rec.image?.defaults?.User ? { imageUser: rec.image.defaults.User } : {}), ...(rec.image?.id ? { imageId: rec.image.id } : {}) });
+    } catch (err) {
+      await this.recordStartError(id, (err as Error).message);
+      throw err;
+    }
+    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config, run: rec.state.run, podName: name, storage });
     try {
       await this.e.networks.decoratePod(rec, pod);
     } catch (err) {

@@ -272,7 +272,7 @@ export class ImageService {
    * tag away from the image that had it (which is deleted if nothing else refers to it). Returns
    * whether the image already carried this reference (`Image is up to date`).
    */
-  private commit(ref: ImageRef, img: { id: string; configBlob?: string; config?: OciImageConfig; source: ImageEntry['source']; size: number; digest: string | undefined; note?: string }): Promise<{ upToDate: boolean; entry: ImageEntry }> {
+  private commit(ref: ImageRef, img: { id: string; configBlob?: string; config?: OciImageConfig; source: ImageEntry['source']; size: number; layers?: ImageEntry['layers']; digest: string | undefined; note?: string }): Promise<{ upToDate: boolean; entry: ImageEntry }> {
     return this.locked(async () => {
       const existing = this.store.byId(img.id);
       const tags = new Set(existing?.repoTags ?? []);
@@ -290,6 +290,7 @@ export class ImageService {
         ...(img.configBlob && img.config ? { configBlob: img.configBlob, config: img.config } : existing?.configBlob ? { configBlob: existing.configBlob, config: existing.config } : {}),
         source: img.source,
         size: img.size || existing?.size || 0,
+        ...(img.layers ? { layers: img.layers } : existing?.layers ? { layers: existing.layers } : {}),
         fetchedAt: Date.now(),
         ...(tagRef && !tags.has(tagRef) ? { lastTagTime: now } : existing?.lastTagTime ? { lastTagTime: existing.lastTagTime } : tagRef ? { lastTagTime: now } : {}),
         ...(img.note ? { note: img.note } : {}),
@@ -562,7 +563,7 @@ export class ImageService {
   }
 }
 
-function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBlob: string; config: OciImageConfig; source: 'registry'; size: number; digest: string } {
+function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBlob: string; config: OciImageConfig; source: 'registry'; size: number; layers: ImageEntry['layers']; digest: string } {
   let text = blob.toString('utf8');
   let config: OciImageConfig;
   try {
@@ -575,7 +576,7 @@ function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBl
     const { history: _h, ...rest } = config;
     text = JSON.stringify(rest);
   }
-  return { id: m.config.digest, configBlob: text, config, source: 'registry', size: m.layers.reduce((n, l) => n + l.size, 0), digest: m.digest };
+  return { id: m.config.digest, configBlob: text, config, source: 'registry', size: m.layers.reduce((n, l) => n + l.size, 0), layers: m.layers.map((l) => ({ digest: l.digest, size: l.size })), digest: m.digest };
 }
 
 function labelsOf(blob: Buffer): Record<string, string> | undefined {

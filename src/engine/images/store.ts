@@ -28,6 +28,8 @@ export const ANN_IMAGE_SIZE = 'kuber-api.io/image-size';
 export const ANN_IMAGE_FETCHED = 'kuber-api.io/image-fetched';
 export const ANN_IMAGE_TAGGED = 'kuber-api.io/image-tagged';
 export const ANN_IMAGE_NOTE = 'kuber-api.io/image-note';
+/** The platform manifest's layers, `[[digest, size], ...]` (image history sizes, /etc/passwd lookups). */
+export const ANN_IMAGE_LAYERS = 'kuber-api.io/image-layers';
 const CONFIG_KEY = 'config.json';
 
 /** The OCI image config (image-spec config.md; Docker's image JSON v1.2 is a superset). */
@@ -81,6 +83,8 @@ export interface ImageEntry {
   source: ImageSource;
   /** Sum of the (compressed) layer sizes in the manifest. */
   size: number;
+  /** The manifest's layers in order (digest and compressed size), when read from a registry. */
+  layers?: Array<{ digest: string; size: number }>;
   /** When the metadata was read from the registry (ms since epoch): the cache TTL runs from here. */
   fetchedAt: number;
   /** moby Metadata.LastTagTime (RFC 3339), when a tag was last added. */
@@ -125,6 +129,7 @@ export function decodeImage(cm: KObject): ImageEntry | undefined {
     ...(blob && config ? { configBlob: blob, config } : {}),
     source: ['registry', 'recorded'].includes(source) ? source : 'registry',
     size: Number(a[ANN_IMAGE_SIZE]) || 0,
+    ...layersOf(a[ANN_IMAGE_LAYERS]),
     fetchedAt: Date.parse(a[ANN_IMAGE_FETCHED] ?? '') || 0,
     ...(a[ANN_IMAGE_TAGGED] ? { lastTagTime: a[ANN_IMAGE_TAGGED] } : {}),
     ...(a[ANN_IMAGE_NOTE] ? { note: a[ANN_IMAGE_NOTE] } : {}),
@@ -142,7 +147,19 @@ function annotations(e: ImageEntry): Record<string, string | null> {
     [ANN_IMAGE_FETCHED]: new Date(e.fetchedAt).toISOString(),
     [ANN_IMAGE_TAGGED]: e.lastTagTime ?? null,
     [ANN_IMAGE_NOTE]: e.note ?? null,
+    [ANN_IMAGE_LAYERS]: e.layers ? JSON.stringify(e.layers.map((l) => [l.digest, l.size])) : null,
   };
+}
+
+function layersOf(v: string | undefined): { layers?: Array<{ digest: string; size: number }> } {
+  if (!v) return {};
+  try {
+    const x = JSON.parse(v) as unknown;
+    if (!Array.isArray(x)) return {};
+    return { layers: x.filter((l): l is [string, number] => Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'number').map(([digest, size]) => ({ digest, size })) };
+  } catch {
+    return {};
+  }
 }
 
 export interface ImageStoreContext {

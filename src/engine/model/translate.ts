@@ -8,7 +8,8 @@
  * - Entrypoint -> command, Cmd -> args (Kubernetes has Docker's rules: a command replaces the
  *   image's ENTRYPOINT and drops its CMD; args alone keep the ENTRYPOINT). An explicitly empty
  *   Entrypoint (`--entrypoint ""`) runs Cmd as the command. Neither set: the image's defaults.
- * - Env, WorkingDir; User `uid[:gid]` (or `root`) -> securityContext runAsUser/runAsGroup.
+ * - Env, WorkingDir; User `uid[:gid]` (or `root`; names are resolved first by engine/users) ->
+ *   securityContext runAsUser/runAsGroup.
  * - Labels -> pod labels when they are valid label keys/values; all of them verbatim in an annotation.
  * - Tty/OpenStdin/StdinOnce -> tty/stdin/stdinOnce.
  * - Memory -> limits.memory, MemoryReservation -> requests.memory, NanoCpus/CpuQuota -> limits.cpu,
@@ -49,6 +50,8 @@ export interface PodContext {
   hostGatewayIp?: string;
   /** The instance's registry credentials Secret (engine/images/registry/credentials.ts), once there is one. */
   imagePullSecret?: string;
+  /** `--pod-security restricted`: the Pod meets the restricted Pod Security level ({@link restrictPod}). */
+  podSecurity?: 'restricted';
 }
 
 const NS = 1e9;
@@ -60,18 +63,28 @@ export function argv(v: string[] | string | null | undefined): string[] | undefi
   return Array.isArray(v) ? v : [v];
 }
 
-/** `uid[:gid]` -> numbers. `root` is uid/gid 0; any other name cannot be resolved without the image. */
+/**
+ * `uid[:gid]` -> numbers. `root` is uid/gid 0. Other names are left out here: engine/users resolves
+ * them from the image's /etc/passwd and /etc/group before the Pod is built (a Pod's securityContext
+ * takes numbers only), and an image's own named USER it could not resolve is left to the runtime.
+ */
 export function parseUser(user: string | undefined): { uid?: number; gid?: number } {
   if (!user) return {};
   const [u, g] = user.split(':', 2) as [string, string | undefined];
   const num = (s: string, what: string) => {
     if (s === 'root') return 0;
     if (/^\d+$/.test(s)) return Number(s);
-    throw notImplemented(
-      `user ${what} "${s}" cannot be used on Kubernetes: a Pod's securityContext needs a numeric id, and names are resolved from the image's /etc/passwd, which kuber-api cannot read; use --user <uid>[:<gid>]`,
-    );
+    if (/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(s)) return undefined; // a name: engine/users
+    throw invalid(`invalid ${what} "${s}" in user "${user}"`);
   };
-  return { uid: u === '' ? undefined : num(u, 'name'), gid: g === undefined || g === '' ? undefined : num(g, 'group') };
+  const uid = u === '' ? undefined : num(u, 'user name');
+  const gid = g === undefined || g === '' ? undefined : num(g, 'group name');
+  return { ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) };
+}
+
+/** A user that needs no lookup: empty, numeric, or root (`uid[:gid]`). */
+export function isNumericUser(user: string | undefined): boolean {
+  return !user || user.split(':', 2).every((p) => p === '' || p === 'root' || /^\d+$/.test(p));
 }
 
 /** Tmpfs options `rw,size=64m,mode=1777` -> the size in bytes (the rest has no emptyDir equivalent). */
@@ -240,6 +253,7 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       ...(volumes.length ? { volumes } : {}),
       ...(initContainers.length ? { initContainers } : {}),
       containers: [container],
+      ...(ctx.podSecurity === 'restricted' ? { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } } : {}),
     },
   };
 }
@@ -267,7 +281,7 @@ function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
   if (cfg.OpenStdin && cfg.StdinOnce) container.stdinOnce = true;
   const res = resources(hc);
   if (res) container.resources = res;
-  const sc = securityContext(cfg);
+  const sc = ctx.podSecurity === 'restricted' ? restrictPod(securityContext(cfg)) : securityContext(cfg);
   if (sc) container.securityContext = sc;
   const ports = Object.keys(cfg.ExposedPorts ?? {})
     .map((p) => {
@@ -293,6 +307,18 @@ function securityContext(cfg: CreateBody): V1SecurityContext | undefined {
   const add = caps(hc.CapAdd), drop = caps(hc.CapDrop);
   if (add.length || drop.length) sc.capabilities = { ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
   return Object.keys(sc).length ? sc : undefined;
+}
+
+/**
+ * The restricted Pod Security level (kubernetes pod-security-admission policy, `restricted`): no
+ * privilege escalation, every capability dropped but NET_BIND_SERVICE when asked for, with the
+ * Pod's runAsNonRoot and RuntimeDefault seccomp (buildPod). A container whose user is root (none
+ * given, and no numeric USER in the image) is then refused by the kubelet at start, with its reason.
+ */
+function restrictPod(sc: V1SecurityContext | undefined): V1SecurityContext {
+  const add = (sc?.capabilities?.add ?? []).filter((c) => c === 'NET_BIND_SERVICE');
+  const { privileged: _p, ...rest } = sc ?? {};
+  return { ...rest, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
 }
 
 /** Tmpfs and ShmSize as memory-backed emptyDirs, then the container's storage. */

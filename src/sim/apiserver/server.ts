@@ -24,6 +24,7 @@ import { openapiGroupVersion, openapiRoot, parseOpenapiPath } from './openapi.js
 import { openapiV2Json, openapiV2Protobuf } from './openapi-v2.js';
 import { handleResource, type RestEnv } from './rest.js';
 import { route, STREAM_SUBRESOURCES, type Route } from './router.js';
+import { metricsGroupDoc, serveMetrics } from './metrics.js';
 import type { WatchSession } from './watch.js';
 
 export interface ApiServerOptions {
@@ -157,6 +158,9 @@ export class ApiServer {
     const getOnly = () => {
       if (method !== 'GET' && method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     };
+    // metrics.k8s.io, as metrics-server serves it through the aggregation layer (sim/apiserver/metrics.ts)
+    const metrics = await serveMetrics(url.pathname, method, this.store, this.kubelet);
+    if (metrics) return send(res, 200, metrics);
     switch (r.type) {
       case 'version':
         getOnly();
@@ -170,7 +174,7 @@ export class ApiServer {
         return send(res, 200, apiVersions(this.serverAddress));
       case 'apis':
         getOnly();
-        return send(res, 200, apiGroupList());
+        return send(res, 200, (({ groups, ...l }) => ({ ...l, groups: [...(groups as unknown[]), metricsGroupDoc] }))(apiGroupList()));
       case 'group': {
         getOnly();
         const g = apiGroup(r.group);

@@ -8,6 +8,7 @@
  * PodWorker, keeps /etc/hosts of every pod in step with the Services of its namespace, and serves
  * pods/log, exec, attach and portforward.
  */
+import { UsageReader, type ContainerUsage } from './metrics.js';
 import { promises as fsp } from 'node:fs';
 import { release, arch } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -250,6 +251,25 @@ class SimKubelet implements Kubelet {
     res.once('close', () => this.openLogs--);
     void handleLog(req, res, pod, this.workerFor(pod), { splitStreams: !!this.cfg.featureGates.PodLogsQuerySplitStreams, faults: this.faults });
   }
+
+  // -- metrics API readings (sim/kubelet/metrics.ts)
+  private readonly usage = new UsageReader();
+
+  async podMetrics(pod: KObject): Promise<ContainerUsage[] | undefined> {
+    const w = this.workerFor(pod);
+    if (!w) return undefined;
+    const roots = new Map<string, number>();
+    for (const cs of w.main) {
+      const inst = cs.current;
+      if (inst?.running && inst.proc) roots.set(cs.name, inst.proc.pid || inst.proc.proc.pid || 0);
+    }
+    if (!roots.size) {
+      this.usage.forget(w.uid);
+      return undefined;
+    }
+    return this.usage.read(w.uid, roots);
+  }
+  // -- end metrics
 
   killContainer(namespace: string, pod: string, container: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
     for (const w of this.workers.values()) {

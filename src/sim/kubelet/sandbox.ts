@@ -172,6 +172,18 @@ function capArgs(caps: string[]): string[] {
   return a;
 }
 
+/**
+ * The capabilities bwrap gives the sandbox: the container's, plus CAP_SETUID/CAP_SETGID when the
+ * identity switch below moves to a non-root uid (it runs inside the sandbox: without them a
+ * container that drops ALL, as the `restricted` Pod Security level requires, could not switch).
+ * The kernel clears the permitted and effective sets on that uid 0 -> non-zero setuid, and
+ * no-new-privs keeps them from coming back, so the command runs with exactly its own set.
+ */
+function sandboxCaps(view: ContainerView): string[] {
+  if (view.uid === undefined || view.uid === 0 || view.caps.includes('ALL')) return view.caps;
+  return [...new Set([...view.caps, 'CAP_SETUID', 'CAP_SETGID'])];
+}
+
 /** The identity switch in front of the command (busybox nsenter -S/-G: setgroups(0), setgid, setuid, exec). */
 function userArgv(view: ContainerView, argv: string[]): string[] {
   if (view.uid === undefined && view.gid === undefined) return argv;
@@ -225,7 +237,7 @@ export function containerCommand(
   if (opts.sharedPidFd !== undefined) a.push('--pidns', String(opts.sharedPidFd));
   else a.push('--unshare-pid', '--as-pid-1', '--die-with-parent');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
-  if (ns) a.push(...capArgs(view.caps));
+  if (ns) a.push(...capArgs(sandboxCaps(view)));
   a.push('--info-fd', String(opts.infoFd), '--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
   return command(a);
@@ -246,7 +258,7 @@ export function execCommand(
   if (opts.pidFd !== undefined) a.push('--pidns', String(opts.pidFd));
   else a.push('--unshare-pid', '--die-with-parent');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
-  if (ns) a.push(...capArgs(view.caps));
+  if (ns) a.push(...capArgs(sandboxCaps(view)));
   if (opts.infoFd !== undefined) a.push('--info-fd', String(opts.infoFd));
   a.push('--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildPod, validateCreate, parseUser, tmpfsSize, hostAliases, readinessProbe, podLabels, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
+import { buildPod, validateCreate, parseUser, isNumericUser, tmpfsSize, hostAliases, readinessProbe, podLabels, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
 import { EngineError, statusFromError } from '../../../src/errors.js';
 import type { CreateBody } from '../../../src/engine/model/types.js';
 
@@ -36,19 +36,31 @@ test('~> env, workdir, user, tty/stdin, resources', () => {
   assert.is(main({ Image: 'x', OpenStdin: false, StdinOnce: true }).stdinOnce, undefined);
 });
 
-test('~> user: uid[:gid] and root map; names are a clear 501', () => {
-  assert.equal(parseUser('0'), { uid: 0, gid: undefined });
-  assert.equal(parseUser('root'), { uid: 0, gid: undefined });
+test('~> user: uid[:gid] and root map; names are left to engine/users; garbage is a 400', () => {
+  assert.equal(parseUser('0'), { uid: 0 });
+  assert.equal(parseUser('root'), { uid: 0 });
   assert.equal(parseUser('1000:root'), { uid: 1000, gid: 0 });
   assert.equal(parseUser(''), {});
+  assert.equal(parseUser('nobody'), {});
+  assert.equal(parseUser('nobody:42'), { gid: 42 });
+  assert.ok(isNumericUser('1000:0') && isNumericUser('root') && isNumericUser(undefined));
+  assert.not.ok(isNumericUser('nobody') || isNumericUser('0:staff'));
   try {
-    parseUser('nobody');
+    parseUser('a b');
     assert.unreachable();
   } catch (e) {
     assert.instance(e, EngineError);
-    assert.is(statusFromError(e), 501);
-    assert.match((e as Error).message, /numeric/);
+    assert.is(statusFromError(e), 400);
   }
+});
+
+test('~> --pod-security restricted: runAsNonRoot and RuntimeDefault on the Pod, no escalation and capabilities dropped but NET_BIND_SERVICE', () => {
+  const p = buildPod({ ...ctx, podSecurity: 'restricted' }, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x', User: '65534:65534', HostConfig: { CapAdd: ['NET_BIND_SERVICE', 'SYS_ADMIN'], Privileged: true } }, run: 1, podName: 'r-1' });
+  assert.equal(p.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.equal(p.spec.containers[0].securityContext, { runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+  const plain = buildPod(ctx, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x' }, run: 1, podName: 'r-1' });
+  assert.is(plain.spec.securityContext, undefined);
+  assert.is(plain.spec.containers[0].securityContext, undefined);
 });
 
 test('~> labels: valid ones become pod labels, ours cannot be overridden, all kept verbatim', () => {
@@ -120,7 +132,8 @@ test('~> create-time validation: restart policies, AutoRemove, signals, warnings
   assert.throws(() => validateCreate({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }), /AutoRemove/);
   assert.equal(validateCreate({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'no' } } }), []);
   assert.throws(() => validateCreate({ Image: 'x', StopSignal: 'SIGNOPE' }), /Invalid signal: SIGNOPE/);
-  assert.throws(() => validateCreate({ Image: 'x', User: 'www-data' }), /numeric/);
+  assert.not.throws(() => validateCreate({ Image: 'x', User: 'www-data' })); // resolved at start (engine/users)
+  assert.throws(() => validateCreate({ Image: 'x', User: 'www data' }), /invalid user name/);
   assert.match(validateCreate({ Image: 'x', HostConfig: { Binds: ['/a:/b'] } })[0]!, /not supported yet/);
 });
 
