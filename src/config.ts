@@ -123,6 +123,15 @@ export interface Options {
   readonly publishReplayBytes: number;
   /** Published ports over pods/portforward: the client is paused while the WebSocket buffers more than this. */
   readonly publishWsHighWaterBytes: number;
+  // --- Pods: security and settings (issue 13) ---
+  /** Pod Security level of a namespace without a pod-security.kubernetes.io/enforce label. */
+  readonly podSecurityDefault: string;
+  /** A namespace labelled `privileged` lets privileged Pods through only with this. */
+  readonly allowPrivileged: boolean;
+  /** Extra allowed bind-mount roots (besides the job's build directory and the system temp directory). */
+  readonly bindRoots: readonly string[];
+  /** How long a namespace's Pod Security labels are trusted before they are re-read (ms). */
+  readonly podSecurityCacheMs: number;
 }
 
 /**
@@ -135,7 +144,7 @@ export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
 
 type Kind = 'string' | 'int' | 'bytes' | 'bool' | 'list' | 'level' | 'strings' | 'ips';
 /** `--help` sections, in this order; an option without a group is listed under Other. */
-export const GROUPS = ['Connection and security', 'Requests and lifecycle', 'Logging', 'Kubernetes', 'Containers', 'Images', 'Ports and networks', 'Other'] as const;
+export const GROUPS = ['Connection and security', 'Requests and lifecycle', 'Logging', 'Kubernetes', 'Containers', 'Pods', 'Images', 'Ports and networks', 'Other'] as const;
 export type Group = (typeof GROUPS)[number];
 interface Spec {
   group?: Group;
@@ -193,6 +202,12 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
+  // --- Pods: security and settings (issue 13) ---
+  { group: 'Pods', key: 'podSecurityDefault', flag: 'pod-security-default', env: 'KUBER_API_POD_SECURITY_DEFAULT', kind: 'string', def: 'baseline', choices: ['privileged', 'baseline', 'restricted'], help: 'Pod Security level Pods are checked against when the namespace has no pod-security.kubernetes.io/enforce label' },
+  { group: 'Pods', key: 'allowPrivileged', flag: 'allow-privileged', env: 'KUBER_API_ALLOW_PRIVILEGED', kind: 'bool', def: false, help: 'honour a namespace labelled pod-security.kubernetes.io/enforce=privileged (--privileged, host namespaces, --cap-add beyond baseline, --device); without it kuber-api checks at least baseline' },
+  { group: 'Pods', key: 'bindRoots', flag: 'bind-root', env: 'KUBER_API_BIND_ROOTS', kind: 'strings', def: [], help: 'directory bind-mount sources may come from, repeatable, besides the job build directory ($CI_BUILDS_DIR or $CI_PROJECT_DIR) and the system temp directory; kuber-api\'s own credentials never' },
+  { group: 'Pods', key: 'podSecurityCacheMs', flag: 'pod-security-cache-ms', env: 'KUBER_API_POD_SECURITY_CACHE_MS', kind: 'int', def: 30_000, help: 'the namespace\'s Pod Security labels are re-read after this long' },
+  // --- end Pods ---
   { group: 'Images', key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { group: 'Ports and networks', key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
   { group: 'Ports and networks', key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },

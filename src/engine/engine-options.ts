@@ -14,6 +14,9 @@ import type { PublishOptions } from './ports/publisher.js';
 import type { PortMode } from './ports/forward.js';
 import type { StreamsOptions } from './streams/streams.js';
 import type { StreamTarget } from './streams/host.js';
+import type { GateOptions } from './security/gate.js';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface EngineOptions extends CoreOptions {
   imagePullPolicy: 'IfNotPresent' | 'Always' | 'Never';
@@ -46,10 +49,13 @@ export interface EngineOptions extends CoreOptions {
   network: NetworkOptions;
   /** Published ports (engine/ports/publisher.ts). */
   publish: PublishOptions;
+  /** The Pod policy (engine/security/gate.ts). */
+  security: GateOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'security'>> & {
+  security?: Partial<GateOptions>;
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
@@ -91,6 +97,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },
+    security: securityOptions(o),
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -101,6 +108,21 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
         wsHighWaterMark: o.publishWsHighWaterBytes,
       },
     },
+  };
+}
+
+/**
+ * Bind roots: the job's build directory (GitLab's CI_BUILDS_DIR, else CI_PROJECT_DIR), the system
+ * temp directory, and --bind-root. Never bindable: service-account mounts, kubeconfigs, the state dir.
+ */
+function securityOptions(o: Options, env: NodeJS.ProcessEnv = process.env): GateOptions {
+  const build = env['CI_BUILDS_DIR'] || env['CI_PROJECT_DIR'];
+  return {
+    defaultLevel: o.podSecurityDefault as GateOptions['defaultLevel'],
+    allowPrivileged: o.allowPrivileged,
+    bindRoots: [...(build ? [build] : []), tmpdir(), ...o.bindRoots],
+    bindDeny: ['/var/run/secrets', '/run/secrets', join(homedir(), '.kube'), ...(o.kubeconfig ? o.kubeconfig.split(':') : []), ...(o.stateDir ? [o.stateDir] : []), join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'kuber-api')],
+    levelCacheMs: o.podSecurityCacheMs,
   };
 }
 
@@ -117,6 +139,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     streams: { ...d.streams, ...input.streams },
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
+    security: { ...d.security, ...input.security },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
   };
 }

@@ -7,6 +7,7 @@
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 import type { ContainerRecord } from '../model/types.js';
 import type { PodStorage } from '../model/translate.js';
+import type { PodSecurityGate } from '../security/gate.js';
 
 export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
   readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number };
@@ -14,4 +15,6 @@ export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'in
   podStorage(rec: ContainerRecord): Promise<PodStorage>;
   /** The Secret Pods name in imagePullSecrets (docker login), if any. */
   pullSecretName(): string | undefined;
+  /** The Pod policy: helper Pods are built for its level and checked before they are created. */
+  readonly security: Pick<PodSecurityGate, 'levelName' | 'refresh' | 'checkPod'>;
 }

@@ -31,6 +31,8 @@ export class ContainerCreator {
   async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
     const warnings = validateCreate(body as CreateBody);
     warnings.push(...validatePorts(body as CreateBody));
+    await this.e.security.refresh();
+    this.e.security.checkCreate(body as CreateBody);
     // Memberships first: an unknown network is a 404 before any registry lookup.
     const net = this.e.networks.prepareCreate(body as CreateBody);
     warnings.push(...net.warnings);

@@ -13,6 +13,7 @@ import type { ImageService } from '../images/service.js';
 import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
+import type { PodSecurityGate } from '../security/gate.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {
@@ -48,6 +49,8 @@ export interface ContainerHost extends MonitorHost {
   readonly networks: Pick<NetworkManager, 'prepareCreate' | 'decoratePod'>;
   readonly ports: Pick<PortPublisher, 'beforeStart'>;
   readonly inspector: { release(id: string): Promise<void> };
+  /** The Pod policy (engine/security): checked at create, and before each Pod is created. */
+  readonly security: Pick<PodSecurityGate, 'refresh' | 'checkCreate' | 'checkPod'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

@@ -125,6 +125,19 @@ function capArgs(caps: string[]): string[] {
   return a;
 }
 
+/**
+ * The capabilities bwrap keeps for a container: its own, plus SETUID/SETGID while the identity
+ * switch (userArgv) still has to run. A real runtime switches user before it applies the
+ * capability set (runc libcontainer/init_linux.go finalizeNamespace: setupUser, then the caps);
+ * here the switch runs inside bwrap, so a `drop: [ALL]` container would fail with
+ * "setuid: Operation not permitted". A non-root target loses them at setuid (they stay in the
+ * bounding set only; allowPrivilegeEscalation=false's no_new_privs keeps them unusable).
+ */
+function switchCaps(view: ContainerView): string[] {
+  if (!view.uid || view.caps.includes('ALL')) return view.caps;
+  return [...new Set([...view.caps, 'CAP_SETUID', 'CAP_SETGID'])];
+}
+
 /** The identity switch in front of the command (busybox nsenter -S/-G: setgroups(0), setgid, setuid, exec). */
 function userArgv(view: ContainerView, argv: string[]): string[] {
   if (view.uid === undefined && view.gid === undefined) return argv;
@@ -178,7 +191,7 @@ export function containerCommand(
   else a.push('--unshare-pid', '--as-pid-1');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
   a.push('--die-with-parent');
-  if (ns) a.push(...capArgs(view.caps));
+  if (ns) a.push(...capArgs(switchCaps(view)));
   a.push('--info-fd', String(opts.infoFd), '--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
   return command(a);
@@ -196,7 +209,7 @@ export function execCommand(
   else a.push('--unshare-pid');
   if (!ns) a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname);
   a.push('--die-with-parent');
-  if (ns) a.push(...capArgs(view.caps));
+  if (ns) a.push(...capArgs(switchCaps(view)));
   a.push('--', ...userArgv(view, argv));
   if (opts.tty) return command([opts.tty.python, '-c', opts.tty.helper, opts.tty.stdin ? 'i' : '-', ...a]);
   return command(a);
