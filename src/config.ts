@@ -132,6 +132,20 @@ export interface Options {
   readonly bindRoots: readonly string[];
   /** How long a namespace's Pod Security labels are trusted before they are re-read (ms). */
   readonly podSecurityCacheMs: number;
+  /** A YAML Pod (or PodSpec) whose settings every container Pod gets (engine/model/pod-settings.ts). */
+  readonly podTemplate: string | undefined;
+  /** Default requests / limits (`cpu=100m`, `memory=128Mi`) of containers that set none, and the maximum. */
+  readonly podRequests: readonly string[];
+  readonly podLimits: readonly string[];
+  readonly podMaxLimits: readonly string[];
+  readonly nodeSelector: readonly string[];
+  readonly tolerations: readonly string[];
+  readonly imagePullSecrets: readonly string[];
+  readonly podLabels: readonly string[];
+  readonly podAnnotations: readonly string[];
+  readonly podServiceAccount: string | undefined;
+  readonly runtimeClass: string | undefined;
+  readonly priorityClass: string | undefined;
 }
 
 /**
@@ -207,6 +221,18 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Pods', key: 'allowPrivileged', flag: 'allow-privileged', env: 'KUBER_API_ALLOW_PRIVILEGED', kind: 'bool', def: false, help: 'honour a namespace labelled pod-security.kubernetes.io/enforce=privileged (--privileged, host namespaces, --cap-add beyond baseline, --device); without it kuber-api checks at least baseline' },
   { group: 'Pods', key: 'bindRoots', flag: 'bind-root', env: 'KUBER_API_BIND_ROOTS', kind: 'strings', def: [], help: 'directory bind-mount sources may come from, repeatable, besides the job build directory ($CI_BUILDS_DIR or $CI_PROJECT_DIR) and the system temp directory; kuber-api\'s own credentials never' },
   { group: 'Pods', key: 'podSecurityCacheMs', flag: 'pod-security-cache-ms', env: 'KUBER_API_POD_SECURITY_CACHE_MS', kind: 'int', def: 30_000, help: 'the namespace\'s Pod Security labels are re-read after this long' },
+  { group: 'Pods', key: 'podTemplate', flag: 'pod-template', env: 'KUBER_API_POD_TEMPLATE', kind: 'string', def: undefined, help: 'YAML Pod (or PodSpec) merged under every container Pod: resources of its first container, nodeSelector, tolerations, affinity, imagePullSecrets, labels, annotations, serviceAccountName, runtimeClassName, priorityClassName (flags win)' },
+  { group: 'Pods', key: 'podRequests', flag: 'pod-requests', env: 'KUBER_API_POD_REQUESTS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'default request of containers that set none, repeatable: cpu=100m, memory=128Mi' },
+  { group: 'Pods', key: 'podLimits', flag: 'pod-limits', env: 'KUBER_API_POD_LIMITS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'default limit of containers that set none (docker -m and --cpus win), repeatable: cpu=1, memory=1Gi' },
+  { group: 'Pods', key: 'podMaxLimits', flag: 'pod-max-limits', env: 'KUBER_API_POD_MAX_LIMITS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'largest request/limit a container may ask for (403 at create beyond), repeatable: memory=8Gi' },
+  { group: 'Pods', key: 'nodeSelector', flag: 'node-selector', env: 'KUBER_API_NODE_SELECTOR', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'nodeSelector of container Pods, repeatable: key=value' },
+  { group: 'Pods', key: 'tolerations', flag: 'toleration', env: 'KUBER_API_TOLERATIONS', kind: 'strings', def: [], help: 'toleration of container Pods, repeatable: key[=value][:NoSchedule|PreferNoSchedule|NoExecute]' },
+  { group: 'Pods', key: 'imagePullSecrets', flag: 'image-pull-secret', env: 'KUBER_API_IMAGE_PULL_SECRETS', kind: 'strings', def: [], help: 'existing Secret added to the imagePullSecrets of container Pods, repeatable' },
+  { group: 'Pods', key: 'podLabels', flag: 'pod-label', env: 'KUBER_API_POD_LABELS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'extra label of container Pods, repeatable (kuber-api\'s own labels win)' },
+  { group: 'Pods', key: 'podAnnotations', flag: 'pod-annotation', env: 'KUBER_API_POD_ANNOTATIONS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'extra annotation of container Pods, repeatable: sidecar.istio.io/inject=false' },
+  { group: 'Pods', key: 'podServiceAccount', flag: 'pod-service-account', env: 'KUBER_API_POD_SERVICE_ACCOUNT', kind: 'string', def: undefined, help: 'serviceAccountName of container Pods (its token is still not mounted)' },
+  { group: 'Pods', key: 'runtimeClass', flag: 'runtime-class', env: 'KUBER_API_RUNTIME_CLASS', kind: 'string', def: undefined, help: 'runtimeClassName of container Pods (gVisor, Kata: a stronger sandbox for untrusted jobs)' },
+  { group: 'Pods', key: 'priorityClass', flag: 'priority-class', env: 'KUBER_API_PRIORITY_CLASS', kind: 'string', def: undefined, help: 'priorityClassName of container Pods' },
   // --- end Pods ---
   { group: 'Images', key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { group: 'Ports and networks', key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },

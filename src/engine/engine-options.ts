@@ -16,6 +16,9 @@ import type { StreamsOptions } from './streams/streams.js';
 import type { StreamTarget } from './streams/host.js';
 import type { GateOptions } from './security/gate.js';
 import { homedir, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadYaml } from '@kubernetes/client-node';
+import { keyValues, mergeSettings, parseToleration, settingsFromTemplate, type PodSettings } from './model/pod-settings.js';
 import { join } from 'node:path';
 
 export interface EngineOptions extends CoreOptions {
@@ -51,6 +54,8 @@ export interface EngineOptions extends CoreOptions {
   publish: PublishOptions;
   /** The Pod policy (engine/security/gate.ts). */
   security: GateOptions;
+  /** Cluster settings of every container Pod (engine/model/pod-settings.ts). */
+  pod: PodSettings;
 }
 
 /** What a caller may override (nested groups field by field). */
@@ -98,6 +103,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     },
     network: { isolation: o.networkPolicies === 'true' },
     security: securityOptions(o),
+    pod: podSettingsFrom(o),
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -124,6 +130,31 @@ function securityOptions(o: Options, env: NodeJS.ProcessEnv = process.env): Gate
     bindDeny: ['/var/run/secrets', '/run/secrets', join(homedir(), '.kube'), ...(o.kubeconfig ? o.kubeconfig.split(':') : []), ...(o.stateDir ? [o.stateDir] : []), join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'kuber-api')],
     levelCacheMs: o.podSecurityCacheMs,
   };
+}
+
+/** The pod settings of the flags over those of --pod-template (read once, at startup: a bad file stops kuber-api with its reason). */
+export function podSettingsFrom(o: Options): PodSettings {
+  let template = {};
+  if (o.podTemplate) {
+    try {
+      template = settingsFromTemplate(loadYaml(readFileSync(o.podTemplate, 'utf8')));
+    } catch (err) {
+      throw new Error(`--pod-template ${o.podTemplate}: ${(err as Error).message}`);
+    }
+  }
+  return mergeSettings(template, {
+    defaultRequests: keyValues(o.podRequests, '--pod-requests'),
+    defaultLimits: keyValues(o.podLimits, '--pod-limits'),
+    maxLimits: keyValues(o.podMaxLimits, '--pod-max-limits'),
+    nodeSelector: keyValues(o.nodeSelector, '--node-selector'),
+    tolerations: o.tolerations.map(parseToleration),
+    imagePullSecrets: [...o.imagePullSecrets],
+    labels: keyValues(o.podLabels, '--pod-label'),
+    annotations: keyValues(o.podAnnotations, '--pod-annotation'),
+    ...(o.podServiceAccount ? { serviceAccountName: o.podServiceAccount } : {}),
+    ...(o.runtimeClass ? { runtimeClassName: o.runtimeClass } : {}),
+    ...(o.priorityClass ? { priorityClassName: o.priorityClass } : {}),
+  });
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = engineOptionsFrom(DEFAULT_OPTIONS);

@@ -266,6 +266,7 @@ export class KubeEngine implements Backend {
       hostGatewayIp: this.opts.hostGatewayIp,
       imagePullSecret: this.registryCredentials.secretName(),
       securityLevel: this.security.levelName,
+      settings: this.opts.pod,
     };
   }
 

@@ -134,4 +134,29 @@ t('~> restricted namespace: a compose project with non-root services comes up', 
   assert.is(down.code, 0, down.out);
 });
 
+t('~> pod settings from flags and a template reach the Pod; --pod-max-limits is a 403 at create', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-tpl-'));
+  const tpl = join(dir, 'pod.yaml');
+  writeFileSync(tpl, ['spec:', '  priorityClassName: ""', '  tolerations: [{ key: ci, operator: Exists, effect: NoSchedule }]', '  containers:', '  - name: x', '    resources: { requests: { cpu: 50m, memory: 32Mi } }', ''].join('\n'));
+  const k = await kuber('psa-default', ['--pod-template', tpl, '--pod-label', 'team=ci', '--pod-annotation', 'sidecar.istio.io/inject=false', '--pod-limits', 'memory=256Mi', '--pod-max-limits', 'memory=1Gi']);
+  const r = await d(k, 'run', '--name', 'settings', '--label', 'app=hijack', 'busybox', 'echo', 'ok');
+  assert.is(r.stdout.trim(), 'ok', r.stderr);
+  const pod = JSON.parse(await kc('-n', 'psa-default', 'get', 'pods', '-l', 'team=ci', '-o', 'json')).items.find((p: any) => p.metadata.annotations['kuber-api.io/name'] === 'settings');
+  assert.ok(pod, 'the extra label selects the Pod');
+  assert.is(pod.metadata.labels['app'], undefined, 'a Docker label is not a Pod label');
+  assert.is(pod.metadata.annotations['sidecar.istio.io/inject'], 'false');
+  assert.equal(pod.spec.tolerations.find((x: any) => x.key === 'ci'), { key: 'ci', operator: 'Exists', effect: 'NoSchedule' });
+  assert.equal(pod.spec.containers[0].resources, { limits: { memory: '256Mi' }, requests: { cpu: '50m', memory: '32Mi' } });
+  const big = await d(k, 'create', '-m', '2g', 'busybox', 'true');
+  assert.match(big.stderr, /--pod-max-limits memory=1Gi/);
+});
+
+t('~> embedded mode (no kubeconfig): --privileged is a 403 too', async () => {
+  const k = await startKuber({ args: ['--pod-security-cache-ms', '0'] });
+  kuberS.push(k);
+  const r = await d(k, 'create', '--privileged', 'busybox', 'true');
+  assert.match(r.stderr, /privileged \(container "main" must not set securityContext.privileged=true\)/);
+  assert.match(r.stderr, /--allow-privileged/);
+});
+
 test.run();

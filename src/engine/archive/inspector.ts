@@ -25,6 +25,7 @@ import type { PodStorage } from '../model/translate.js';
 import type { PodObject } from '../core/container-index.js';
 import type { ContainerArchive, PathStat } from '../backend/archive.js';
 import { helperSecurityContext, podSecurityContext } from '../model/security.js';
+import { applyPodSettings } from '../model/pod-settings.js';
 import type { Level } from '../../kube/pod-security/index.js';
 
 const TOOLS_VOLUME = 'kapi-tools';
@@ -235,6 +236,8 @@ export class Inspector implements ArchiveInspector {
     const name = inspectorName(rec);
     await e.security.refresh();
     const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key, e.pullSecretName(), e.security.levelName);
+    // Scheduled, pulled and accounted like the container's own Pods (nodeSelector, tolerations, pull secrets, quotas).
+    if (e.opts.pod) applyPodSettings(pod as unknown as Parameters<typeof applyPodSettings>[0], e.opts.pod);
     e.security.checkPod(pod as { metadata: object; spec: object }, 'the inspector pod');
     try {
       await e.kube.client.create(e.kube.path('pods'), pod);

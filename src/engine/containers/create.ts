@@ -16,7 +16,8 @@ import { matchLabels } from '../model/filters.js';
 import { nowRfc3339Nano } from '../model/human.js';
 import { newId, normaliseName, randomName, recordName } from '../model/ids.js';
 import { ANN_ID, recordObject } from '../model/record.js';
-import { validateCreate } from '../model/translate.js';
+import { containerResources, validateCreate } from '../model/translate.js';
+import { checkMaxResources } from '../model/pod-settings.js';
 import type { CreateBody } from '../model/types.js';
 import { validatePorts } from '../ports/ports.js';
 import { kubeError } from '../../kube/errors.js';
@@ -33,6 +34,7 @@ export class ContainerCreator {
     warnings.push(...validatePorts(body as CreateBody));
     await this.e.security.refresh();
     this.e.security.checkCreate(body as CreateBody);
+    checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
     // Memberships first: an unknown network is a 404 before any registry lookup.
     const net = this.e.networks.prepareCreate(body as CreateBody);
     warnings.push(...net.warnings);

@@ -14,6 +14,7 @@ import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 import type { PodSecurityGate } from '../security/gate.js';
+import type { PodSettings } from '../model/pod-settings.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {
@@ -21,6 +22,8 @@ export interface ContainerOptions extends CoreOptions {
   readonly restartMaxBackoffMs: number;
   /** docker top and in-container signals: the command's time and output bounds. */
   readonly execCommand: { readonly timeoutMs: number; readonly maxOutput: number };
+  /** Cluster settings of container Pods (their --pod-max-limits is checked at create). */
+  readonly pod: PodSettings;
 }
 
 /** The monitor's bookkeeping the lifecycle reads and resets (containers/monitor.ts). */

@@ -39,6 +39,7 @@ import {
 import { signalNumber, signalName } from './signals.js';
 import { containerSecurityContext, podSecurityContext, unmappedWarnings } from './security.js';
 import type { Level } from '../../kube/pod-security/index.js';
+import { applyPodSettings, type PodSettings } from './pod-settings.js';
 import type { V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
@@ -60,6 +61,8 @@ export interface PodContext {
   imagePullSecret?: string;
   /** The Pod Security level the Pod must pass (engine/security): it shapes the securityContext. */
   securityLevel?: Level;
+  /** Cluster settings laid into every container Pod (engine/model/pod-settings.ts). */
+  settings?: PodSettings;
 }
 
 const NS = 1e9;
@@ -229,7 +232,7 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
   const devices = deviceVolumes(hc);
   volumes.push(...devices.volumes);
   if (devices.mounts.length) container.volumeMounts = [...(container.volumeMounts ?? []), ...devices.mounts];
-  return {
+  const pod: BuiltPod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: podMetadata(ctx, c, stopSignal),
@@ -249,7 +252,11 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       containers: [container],
     },
   };
+  return ctx.settings ? applyPodSettings(pod, ctx.settings) : pod;
 }
+
+/** The requests/limits Docker's flags give a container (for the --pod-max-limits check at create). */
+export const containerResources = (cfg: CreateBody): V1ResourceRequirements | undefined => resources(cfg.HostConfig);
 
 /** Entrypoint/Cmd -> command/args, with Docker's rules (see the module comment). */
 function commandOf(cfg: CreateBody): Pick<V1Container, 'command' | 'args'> {
