@@ -109,7 +109,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
       // An owner must live in the same namespace: otherwise the reference is treated as absent.
       // Without that owner nothing would ever be cleaned up after the job: fatal in a cluster.
-      const lost = (why: string) => new Error(`kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/rbac.yaml)`);
+      const lost = (why: string) => new Error(`kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/base/clusterrole-sidecar.yaml)`);
       // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
       const sidecar = kube.target.source === 'in-cluster';
       let why: string | undefined;

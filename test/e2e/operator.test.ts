@@ -35,7 +35,8 @@ let sim: SpawnedSim;
 let op: RunningOperator;
 let dir: string;
 const kubers: Kuber[] = [];
-const opts = () => parseOperatorArgs(['--kubeconfig', sim.kubeconfigPath, '--job-namespace', 'ci', '--port', '0', '--listen-address', '127.0.0.1', '--retry-base-ms', '100'], {});
+let operatorKubeconfig: string;
+const opts = () => parseOperatorArgs(['--kubeconfig', operatorKubeconfig, '--job-namespace', 'ci', '--port', '0', '--listen-address', '127.0.0.1', '--retry-base-ms', '100'], {});
 
 const kc = async (args: string[], kubeconfig = sim.kubeconfigPath, stdin?: string) => kubectl('1.33', args, { kubeconfig, cacheDir: join(dir, 'cache'), ...(stdin ? { stdin } : {}) });
 const ok = async (args: string[], kubeconfig?: string, stdin?: string) => {
@@ -77,7 +78,11 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kapi-operator-'));
   sim = await spawnSim();
   await ok(['create', 'namespace', 'ci']);
-  await ok(['apply', '-f', join(root, 'deploy', 'base', 'clusterrole-sidecar.yaml')]);
+  // The operator runs with exactly the RBAC of deploy/overlays/operator (least privilege, checked by kube-sim's RBAC).
+  const rendered = await ok(['kustomize', join(root, 'deploy', 'overlays', 'operator')]);
+  const docs = rendered.split(/^---$/m).filter((d) => /^kind: (Namespace|ServiceAccount|ClusterRole|ClusterRoleBinding)$/m.test(d));
+  await ok(['apply', '-f', '-'], undefined, docs.join('\n---\n'));
+  operatorKubeconfig = asToken((await ok(['-n', 'kuber-api-system', 'create', 'token', 'kuber-api-operator', '--duration', '2h'])).trim(), 'operator');
   await ok(['-n', 'ci', 'create', 'serviceaccount', 'job']);
   for (const p of ['job-a', 'job-b']) await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod(p)));
   op = await runOperator(opts(), childLogger({ component: 'operator-test' }));
@@ -115,7 +120,7 @@ t('~> each job Pod gets a child namespace with labels, Pod Security, NetworkPoli
 t('~> a reconcile run twice issues no write (requests counted)', async () => {
   await op.controller.idle();
   const counts = { get: 0, write: 0 };
-  const c = op.kube.client;
+  const c = op.kube.client; // the operator's own least-privilege identity
   const counting = {
     get: (p: string, q?: any) => (counts.get++, c.get(p, q)),
     create: (p: string, b: unknown) => (counts.write++, c.create(p, b)),
