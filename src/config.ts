@@ -402,7 +402,7 @@ function grouped(): [Group, Spec[]][] {
 
 /** `--help` text, generated from {@link OPTION_SPECS}, one section per group. */
 export function usage(): string {
-  const lines = ['Usage: kuber-api [flags]', '       kuber-api sim --kubeconfig PATH', '', 'Every flag has an environment variable (shown with the default); flags beat variables.'];
+  const lines = ['Usage: kuber-api [serve] [flags]', '       kuber-api operator [flags]   (the per-job namespace operator; see kuber-api operator --help)', '       kuber-api sim --kubeconfig PATH', '', 'Every flag has an environment variable (shown with the default); flags beat variables.'];
   for (const [group, specs] of grouped()) {
     lines.push('', `${group}:`);
     for (const s of specs) {
