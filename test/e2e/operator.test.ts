@@ -179,6 +179,24 @@ t('~> NetworkPolicy: job B admits its own namespace and job Pod B only; job A\'s
   assert.ok(await admits(np.spec.ingress, 'from', b, { 'kuber-api.io/kind': 'container' }), 'containers of job B reach each other');
 });
 
+t('~> survives 410s, dropped watches and apiserver errors: a job Pod added meanwhile still gets its namespace', async () => {
+  const errorsBefore = op.metrics.reconcileErrors;
+  await sim.setFaults({ expireWatchesBefore: 'now', dropWatches: { afterEvents: 1 }, failRequests: { status: 500, count: 12, pathContains: '/resourcequotas', method: 'POST' } });
+  try {
+    await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod('job-c')));
+    const c = await childOf('job-c');
+    const pod = await json(['-n', 'ci', 'get', 'pod', 'job-c']);
+    await until(async () => op.controller.readyChild(pod), 'job-c ready', 90_000);
+    await json(['-n', c, 'get', 'resourcequota', 'kapi-quota']);
+    assert.ok(op.metrics.reconcileErrors > errorsBefore, 'the failed creates were reconcile errors, retried');
+    const caches = [...op.controller.jobCaches, op.controller.namespaces];
+    assert.ok(caches.some((x) => x.stats.relists > 0 || x.stats.watches > 1), 'the watches were resumed or relisted');
+  } finally {
+    await sim.clearFaults();
+  }
+  await ok(['-n', 'ci', 'delete', 'pod', 'job-c', '--grace-period=0', '--force']);
+});
+
 t('~> kuber-api with only the job Pod\'s token: docker run and compose run in the job namespace', async () => {
   const a = await childOf('job-a');
   const tokenFile = join(dir, 'job-a.token');
