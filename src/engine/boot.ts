@@ -81,7 +81,7 @@ async function brokeredKube(o: NonNullable<BootOptions['operator']>, target: Kub
   const kube = new Kube(brokeredTarget(base, creds, tokenFile));
   const stop = keepFresh(creds, tokenFile, ask, (err) => log.warn({ err: err.message }, 'could not refresh the brokered token; retrying'));
   log.info({ namespace: creds.namespace, expires: creds.expirationTimestamp }, 'the operator gave this job its namespace');
-  return { kube, stop };
+  return { kube, stop, podSecurityEnforce: creds.podSecurityEnforce };
 }
 
 export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<Booted> {
@@ -119,7 +119,10 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       else if (sidecar) throw lost(why!);
       else log.warn({ pod: podName, namespace: kube.namespace, why }, 'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it');
     }
-    const engine = new KubeEngine(kube, { ...opts.engine, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
+    // Brokered: the child namespace's level comes from the operator (our token cannot read Namespaces).
+    const level = brokered?.podSecurityEnforce;
+    const security = level === 'privileged' || level === 'baseline' || level === 'restricted' ? { security: { ...opts.engine?.security, defaultLevel: level as 'privileged' | 'baseline' | 'restricted' } } : {};
+    const engine = new KubeEngine(kube, { ...opts.engine, ...security, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
     const slow = setInterval(() => log.warn({ server: kube.target.server }, 'still waiting for the Kubernetes API to list containers'), 10_000);
     try {
       await engine.start();

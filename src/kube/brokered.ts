@@ -16,6 +16,8 @@ export interface BrokeredCredentials {
   namespace: string;
   token: string;
   expirationTimestamp: string;
+  /** The namespace's Pod Security enforce level (the brokered token cannot read the Namespace). */
+  podSecurityEnforce?: string;
 }
 
 export class BrokerRefused extends Error {}

@@ -20,6 +20,8 @@ export interface BrokerOptions {
   /** Lifetime of issued tokens (kuber-api refreshes before it ends). */
   tokenTtlSeconds: number;
   serviceAccount: string;
+  /** The child namespaces' Pod Security enforce level, told to kuber-api (its token cannot read Namespaces). */
+  enforce: string;
 }
 
 export interface BrokerAnswer {
@@ -73,6 +75,6 @@ export class CredentialBroker {
       spec: { expirationSeconds: this.opts.tokenTtlSeconds },
     });
     this.metrics.credentialsIssued++;
-    return { status: 200, body: { namespace: child, serviceAccount: this.opts.serviceAccount, token: tr.status.token, expirationTimestamp: tr.status.expirationTimestamp } };
+    return { status: 200, body: { namespace: child, serviceAccount: this.opts.serviceAccount, token: tr.status.token, expirationTimestamp: tr.status.expirationTimestamp, podSecurityEnforce: this.opts.enforce } };
   }
 }

@@ -27,7 +27,7 @@ export async function runOperator(o: OperatorOptions, log: Logger = childLogger(
   const metrics = new Metrics();
   const reconciler = new Reconciler(kube.client, { ...o }, metrics, log.child({ part: 'reconcile' }));
   const controller = new Controller(kube.client, reconciler, o, log);
-  const broker = new CredentialBroker(kube.client, { audiences: o.brokerAudiences, tokenTtlSeconds: o.tokenTtlSeconds, serviceAccount: o.serviceAccount }, controller, metrics, log.child({ part: 'broker' }));
+  const broker = new CredentialBroker(kube.client, { audiences: o.brokerAudiences, tokenTtlSeconds: o.tokenTtlSeconds, serviceAccount: o.serviceAccount, enforce: o.enforce }, controller, metrics, log.child({ part: 'broker' }));
   const server = await serveOperator(o.listenHost, o.port, { broker, metrics, ready: () => controller.synced }, log);
   try {
     await controller.start();

@@ -197,7 +197,7 @@ t('~> survives 410s, dropped watches and apiserver errors: a job Pod added meanw
   await ok(['-n', 'ci', 'delete', 'pod', 'job-c', '--grace-period=0', '--force']);
 });
 
-t('~> kuber-api with only the job Pod\'s token: docker run and compose run in the job namespace', async () => {
+t('~> kuber-api with only the job Pod\'s token: docker run, compose and testcontainers run in the job namespace', async () => {
   const a = await childOf('job-a');
   const tokenFile = join(dir, 'job-a.token');
   writeFileSync(tokenFile, await jobToken('job-a'));
@@ -219,6 +219,19 @@ t('~> kuber-api with only the job Pod\'s token: docker run and compose run in th
   assert.is(up.code, 0, up.out);
   const down = await compose(['-p', 'jobproj', 'down']);
   assert.is(down.code, 0, down.out);
+  // testcontainers, as a job's test suite uses it (GitLab: DOCKER_HOST + TESTCONTAINERS_RYUK_DISABLED).
+  process.env.DOCKER_HOST = k.dockerHost;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const c = await new GenericContainer('busybox').withCommand(['sh', '-c', 'echo ready; sleep 300']).withWaitStrategy(Wait.forLogMessage('ready')).withStartupTimeout(60_000).start();
+  try {
+    const r = await c.exec(['sh', '-c', 'echo in-job']);
+    assert.equal([r.exitCode, r.output], [0, 'in-job\n']);
+    const inNs = await json(['-n', a, 'get', 'pods']);
+    assert.ok(inNs.items.some((p: any) => p.metadata.annotations?.['kuber-api.io/id'] === c.getId()), 'the testcontainers container is in the job namespace');
+  } finally {
+    await c.stop({ timeout: 1 });
+  }
 });
 
 t('~> deleting the job Pod deletes its namespace; an orphan is swept when the operator restarts', async () => {

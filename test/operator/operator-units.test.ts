@@ -55,7 +55,7 @@ test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 wi
   const client = { create: async (path: string) => (calls.push(path), path.includes('tokenreviews') ? answer : { status: { token: 'child-token', expirationTimestamp: '2030-01-01T00:00:00Z' } }) };
   let ready: string | undefined;
   const jobs = { job: (ns: string, name: string) => (ns === 'ci' && name === 'job' ? pod('u1') : undefined), readyChild: () => ready };
-  const b = new CredentialBroker(client as any, { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api' }, jobs, new Metrics(), log);
+  const b = new CredentialBroker(client as any, { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api', enforce: 'baseline' }, jobs, new Metrics(), log);
   assert.is((await b.issue(undefined)).status, 401);
   answer = review({}, '', false);
   assert.is((await b.issue('t')).status, 401);
