@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { KUBECTL, kubectl } from '../helpers/sim.js';
+import { NEEDED } from '../../src/kube/preflight.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const hasKubectl = existsSync(KUBECTL('1.33'));
@@ -51,6 +52,15 @@ tk('~> the operator Deployment: non-root, probes on /healthz and /readyz, the on
   const cm = objs.find((o) => o.kind === 'ConfigMap')!;
   assert.match(cm['data']['config.toml'], /service_account = "ci-job"/);
   assert.match(cm['data']['config.toml'], /KUBER_API_OPERATOR_URL=/);
+});
+
+test('~> the sidecar ClusterRole grants every verb the preflight says kuber-api uses, and networkpolicies (--network-policies)', () => {
+  const role = loadAllYaml(readFileSync(join(root, 'deploy', 'base', 'clusterrole-sidecar.yaml'), 'utf8'))[0] as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
+  const grants = (group: string, resource: string, verb: string) => role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+  for (const n of NEEDED) for (const v of n.verbs) assert.ok(grants('', n.resource, v), `${v} ${n.resource}`);
+  for (const v of ['get', 'list', 'watch', 'create', 'delete']) assert.ok(grants('networking.k8s.io', 'networkpolicies', v), `${v} networkpolicies`);
+  for (const sub of ['pods/exec', 'pods/attach', 'pods/portforward']) assert.ok(grants('', sub, 'create') && grants('', sub, 'get'), sub);
+  assert.ok(grants('', 'pods/log', 'get'));
 });
 
 test('~> Dockerfile: pinned base, multi-stage, prod deps only, non-root, OCI labels, entrypoint in the built output, docker cp\'s tools installed', () => {
