@@ -107,5 +107,7 @@ export function unmappedWarnings(hc: Record<string, any>): string[] {
   if (unsafe.length) w.push(`kuber-api: --sysctl ${unsafe.join(', ')} ignored: only the namespaced safe sysctls (${SAFE_SYSCTLS.join(', ')}) are set on the Pod`);
   if (Array.isArray(hc.Ulimits) && hc.Ulimits.length) w.push(`kuber-api: --ulimit ${hc.Ulimits.map((u: { Name?: string }) => u.Name).join(', ')} ignored: Kubernetes has no per-Pod rlimits (the node's runtime defaults apply)`);
   if (typeof hc.PidsLimit === 'number' && hc.PidsLimit > 0) w.push('kuber-api: --pids-limit ignored: the PID limit is a node setting (kubelet podPidsLimit)');
+  if (Array.isArray(hc.Devices) && hc.Devices.length && !hc.Privileged)
+    w.push('kuber-api: --device becomes a hostPath mount of the device node; its cgroup permissions (rwm) have no Pod equivalent, and without --privileged the runtime may deny access');
   return w;
 }
