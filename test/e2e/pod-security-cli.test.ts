@@ -75,6 +75,12 @@ t('~> unlabelled namespace (baseline by default): each dangerous flag is a 403 a
   assert.equal(pod.spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
 });
 
+t('~> a Ryuk container mounting the Docker socket keeps its own 501 (named TESTCONTAINERS_RYUK_DISABLED), not a bind 403', async () => {
+  const k = await kuber('psa-default');
+  const r = await d(k, 'create', '-v', '/var/run/docker.sock:/var/run/docker.sock', 'testcontainers/ryuk:0.11.0');
+  assert.match(r.stderr, /TESTCONTAINERS_RYUK_DISABLED=true/);
+});
+
 t('~> --read-only gives a read-only root filesystem; unmapped fields are Warnings', async () => {
   const k = await kuber('psa-default');
   const r = await d(k, 'run', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>/dev/null && echo wrote || echo refused');

@@ -32,9 +32,6 @@ export class ContainerCreator {
   async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
     const warnings = validateCreate(body as CreateBody);
     warnings.push(...validatePorts(body as CreateBody));
-    await this.e.security.refresh();
-    this.e.security.checkCreate(body as CreateBody);
-    checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
     // Memberships first: an unknown network is a 404 before any registry lookup.
     const net = this.e.networks.prepareCreate(body as CreateBody);
     warnings.push(...net.warnings);
@@ -42,6 +39,11 @@ export class ContainerCreator {
     const prepared = await this.e.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
     const config = prepared.config;
     warnings.push(...prepared.warnings);
+    // The Pod policy (engine/security) on the body as sent: a 403 naming the rule, before anything
+    // is written. After the image step, so that what it refuses with its own reason (Ryuk) says so.
+    await this.e.security.refresh();
+    this.e.security.checkCreate(body as CreateBody);
+    checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
     let n: string;
     if (name) {
       n = normaliseName(name);
