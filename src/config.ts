@@ -152,6 +152,8 @@ export interface Options {
   readonly operatorWaitMs: number;
   /** The token presented to the operator (default: the service-account token of the Pod). */
   readonly operatorTokenFile: string | undefined;
+  /** CA (PEM) that signs the operator's certificate, for an https --operator-url. */
+  readonly operatorCaFile: string | undefined;
 }
 
 /**
@@ -242,6 +244,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Kubernetes', key: 'operatorUrl', flag: 'operator-url', env: 'KUBER_API_OPERATOR_URL', kind: 'string', def: undefined, help: 'URL of the kuber-api operator: the job\'s namespace and a token for it come from its credential broker (the Pod\'s own token needs no rights)' },
   { group: 'Kubernetes', key: 'operatorWaitMs', flag: 'operator-wait-ms', env: 'KUBER_API_OPERATOR_WAIT_MS', kind: 'int', def: 120_000, help: 'with --operator-url: how long to wait for the job\'s namespace to be ready before failing' },
   { group: 'Kubernetes', key: 'operatorTokenFile', flag: 'operator-token-file', env: 'KUBER_API_OPERATOR_TOKEN_FILE', kind: 'string', def: undefined, help: 'with --operator-url: the token presented to the operator (default: the Pod\'s service-account token; a projected token with the operator\'s audience is better)' },
+  { group: 'Kubernetes', key: 'operatorCaFile', flag: 'operator-ca-file', env: 'KUBER_API_OPERATOR_CA_FILE', kind: 'string', def: undefined, help: 'with an https --operator-url: the CA (PEM) of the operator\'s certificate' },
   // --- end Pods ---
   { group: 'Images', key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { group: 'Ports and networks', key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },

@@ -171,7 +171,7 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
           instanceId: options.instanceId,
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
-          ...(options.operatorUrl ? { operator: { url: options.operatorUrl, waitMs: options.operatorWaitMs, ...(options.operatorTokenFile ? { tokenFile: options.operatorTokenFile } : {}) } } : {}),
+          ...(options.operatorUrl ? { operator: { url: options.operatorUrl, waitMs: options.operatorWaitMs, ...(options.operatorTokenFile ? { tokenFile: options.operatorTokenFile } : {}), ...(options.operatorCaFile ? { caFile: options.operatorCaFile } : {}) } } : {}),
           signal: startup.signal,
           engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
         },

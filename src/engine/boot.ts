@@ -36,7 +36,7 @@ export interface BootOptions {
   /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
   signal?: AbortSignal;
   /** Brokered mode (--operator-url): the namespace and token come from the kuber-api operator. */
-  operator?: { url: string; waitMs: number; tokenFile?: string };
+  operator?: { url: string; waitMs: number; tokenFile?: string; caFile?: string };
 }
 
 export interface Booted {
@@ -74,7 +74,7 @@ async function brokeredKube(o: NonNullable<BootOptions['operator']>, target: Kub
   const base = loadKubeTarget(target);
   const tokenPath = o.tokenFile ?? join(target.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, 'token');
   const presented = () => readFileSync(tokenPath, 'utf8').trim();
-  const ask = () => fetchBrokered(o.url, presented, { waitMs: o.waitMs, ...(signal ? { signal } : {}), onWait: (why) => log.info({ operator: o.url, why }, 'waiting for the operator to prepare the job namespace') });
+  const ask = () => fetchBrokered(o.url, presented, { waitMs: o.waitMs, ...(o.caFile ? { caFile: o.caFile } : {}), ...(signal ? { signal } : {}), onWait: (why) => log.info({ operator: o.url, why }, 'waiting for the operator to prepare the job namespace') });
   const creds = await ask();
   mkdirSync(stateDir, { recursive: true });
   const tokenFile = join(stateDir, 'brokered-token');

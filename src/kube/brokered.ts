@@ -7,7 +7,9 @@
  * client-node's `tokenFile` auth provider re-reads, and refreshed at 80% of its lifetime, so
  * every request carries a valid one without rebuilding the client.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeTarget } from './config.js';
 import { sleep } from './client.js';
@@ -22,21 +24,40 @@ export interface BrokeredCredentials {
 
 export class BrokerRefused extends Error {}
 
-/** One request to the broker. */
-async function ask(url: string, presented: string, signal?: AbortSignal): Promise<{ status: number; body: any; retryAfter?: number }> {
-  const res = await fetch(new URL('/v1/credentials', url), { method: 'POST', headers: { authorization: `Bearer ${presented}` }, ...(signal ? { signal } : {}) });
-  const body = await res.json().catch(() => ({}));
-  const ra = Number(res.headers.get('retry-after'));
-  return { status: res.status, body, ...(ra > 0 ? { retryAfter: ra } : {}) };
+/** One request to the broker (https with `ca` when the operator serves TLS: --operator-ca-file). */
+function ask(url: string, presented: string, ca: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: any; retryAfter?: number }> {
+  const u = new URL('/v1/credentials', url);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, { method: 'POST', headers: { authorization: `Bearer ${presented}`, 'content-length': '0' }, ...(ca ? { ca } : {}), ...(signal ? { signal } : {}), timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let body: any = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          /* not JSON: keep {} */
+        }
+        const ra = Number(res.headers['retry-after']);
+        resolve({ status: res.statusCode ?? 0, body, ...(ra > 0 ? { retryAfter: ra } : {}) });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('the operator did not answer within 30 s')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Ask until answered, at most `waitMs`: 503 and connection failures are retried, 401/403 are final. */
-export async function fetchBrokered(url: string, presented: () => string, o: { waitMs: number; signal?: AbortSignal; onWait?: (why: string) => void }): Promise<BrokeredCredentials> {
+export async function fetchBrokered(url: string, presented: () => string, o: { waitMs: number; caFile?: string; signal?: AbortSignal; onWait?: (why: string) => void }): Promise<BrokeredCredentials> {
+  const ca = o.caFile ? readFileSync(o.caFile, 'utf8') : undefined;
   const deadline = Date.now() + o.waitMs;
   let last = 'no answer yet';
   for (let attempt = 0; ; attempt++) {
     try {
-      const r = await ask(url, presented(), o.signal);
+      const r = await ask(url, presented(), ca, o.signal);
       if (r.status === 200) return r.body as BrokeredCredentials;
       if (r.status === 401 || r.status === 403) throw new BrokerRefused(`the kuber-api operator at ${url} refused this job's credentials (${r.status}): ${r.body?.message ?? ''}`);
       last = `${r.status}: ${r.body?.message ?? ''}`;

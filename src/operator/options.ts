@@ -23,6 +23,8 @@ export interface OperatorOptions {
   tokenTtlSeconds: number;
   listenHost: string;
   port: number;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   resyncMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -56,6 +58,8 @@ export const OPERATOR_SPECS: readonly Spec[] = [
   { key: 'tokenTtlSeconds', flag: 'token-ttl-seconds', env: 'KUBER_API_OPERATOR_TOKEN_TTL_SECONDS', kind: 'int', def: 3600, help: 'lifetime of child-namespace tokens (kuber-api refreshes them; Kubernetes minimum 600)' },
   { key: 'listenHost', flag: 'listen-address', env: 'KUBER_API_OPERATOR_LISTEN_ADDRESS', kind: 'string', def: '0.0.0.0', help: 'address of the broker, probes and metrics' },
   { key: 'port', flag: 'port', env: 'KUBER_API_OPERATOR_PORT', kind: 'int', def: 8080, help: 'port of the broker, probes and metrics (0: any)' },
+  { key: 'tlsCertFile', flag: 'tls-cert-file', env: 'KUBER_API_OPERATOR_TLS_CERT_FILE', kind: 'string', def: undefined, help: 'serve HTTPS with this certificate (PEM; with --tls-key-file): the broker hands out tokens' },
+  { key: 'tlsKeyFile', flag: 'tls-key-file', env: 'KUBER_API_OPERATOR_TLS_KEY_FILE', kind: 'string', def: undefined, help: 'key of --tls-cert-file (PEM)' },
   { key: 'resyncMs', flag: 'resync-ms', env: 'KUBER_API_OPERATOR_RESYNC_MS', kind: 'int', def: 300_000, help: 'every job is reconciled and orphans swept this often' },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'KUBER_API_OPERATOR_RETRY_BASE_MS', kind: 'int', def: 500, help: 'first delay before a failed reconcile is retried (doubles)' },
   { key: 'retryMaxMs', flag: 'retry-max-ms', env: 'KUBER_API_OPERATOR_RETRY_MAX_MS', kind: 'int', def: 60_000, help: 'longest delay between retries of a failed reconcile' },

@@ -1,10 +1,12 @@
 /**
  * @module operator/server
- * The operator's HTTP endpoints: /healthz (the process answers), /readyz (caches synced and the
+ * The operator's HTTP(S) endpoints: /healthz (the process answers), /readyz (caches synced and the
  * startup sweep done), /metrics (Prometheus text), POST /v1/credentials (the broker). Small enough
  * for node:http; bodies are not read (the credential request carries only its Authorization).
  */
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { CredentialBroker } from './broker.js';
@@ -16,8 +18,9 @@ export interface OperatorServer {
   close(): Promise<void>;
 }
 
-export async function serveOperator(host: string, port: number, parts: { broker: CredentialBroker; metrics: Metrics; ready: () => boolean }, log: Logger): Promise<OperatorServer> {
-  const server = createServer((req, res) => {
+/** `tls`: serve HTTPS (the broker hands out tokens: use it unless a mesh encrypts the hop). */
+export async function serveOperator(host: string, port: number, parts: { broker: CredentialBroker; metrics: Metrics; ready: () => boolean }, log: Logger, tls?: { certFile: string; keyFile: string }): Promise<OperatorServer> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body) + '\n';
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json', ...headers });
@@ -41,7 +44,8 @@ export async function serveOperator(host: string, port: number, parts: { broker:
       return;
     }
     send(404, { message: 'page not found' });
-  });
+  };
+  const server: Server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : createServer(handler);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   return {
     server,

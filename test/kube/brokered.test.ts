@@ -45,4 +45,35 @@ test('~> an operator that never answers: a bounded wait, then a message naming -
   );
 });
 
+test('~> https: the operator\'s certificate is checked against --operator-ca-file', async (ctx) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer: createTls } = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'kapi-broker-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  } catch {
+    console.log('SKIP https broker test: no openssl');
+    return;
+  }
+  const server = createTls({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ namespace: 'kapi-job-tls', token: 't', expirationTimestamp: '2030-01-01T00:00:00Z' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.is((await fetchBrokered(url, () => 't', { waitMs: 5_000, caFile: join(dir, 'cert.pem') })).namespace, 'kapi-job-tls');
+    await fetchBrokered(url, () => 't', { waitMs: 300 }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /self-signed|certificate/),
+    );
+  } finally {
+    server.close();
+  }
+  void ctx;
+});
+
 test.run();
