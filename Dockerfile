@@ -1,8 +1,11 @@
-# kuber-api: the Docker Engine API on Kubernetes, as a CI sidecar.
+# kuber-api: the Docker Engine API on Kubernetes (sidecar), the per-job namespace operator, and
+# kube-sim, in one image with one entrypoint: `kuber-api serve|operator|sim`.
 # Build:  docker build -t kuber-api .
-# Run:    as a GitLab Kubernetes-executor service (see README.md "GitLab setup"); it listens on
-#         tcp://127.0.0.1:2375 inside the job pod's shared network namespace.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Run:    as a GitLab Kubernetes-executor service (README "GitLab setup"); the operator with
+#         deploy/overlays/operator (kubectl apply -k).
+# The base is pinned to an exact release; pin its digest too where your registry policy asks
+# (docker buildx imagetools inspect node:20.19.5-bookworm-slim).
+ARG NODE_IMAGE=node:20.19.5-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -11,16 +14,34 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+RUN npx tsc -p tsconfig.json
+
+# Production dependencies only, installed apart from the build's dev tools.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="kuber-api" \
+      org.opencontainers.image.description="The Docker Engine API on Kubernetes: a CI sidecar, its per-job namespace operator, and kube-sim" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/kuber-api/kuber-api" \
+      org.opencontainers.image.base.name="docker.io/library/node:20.19.5-bookworm-slim"
+# docker cp bodies compressed with bzip2, xz or zstd are decompressed by these programs
+# (src/engine/archive/tar/compress.ts); gzip is in-process.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bzip2 xz-utils zstd \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json README.md ./
-# Non-root: kuber-api needs no privilege, only a ServiceAccount with the Role in deploy/rbac.yaml.
+# Non-root: kuber-api and the operator need no privilege, only their ServiceAccounts (deploy/).
 USER 1000:1000
-EXPOSE 2375
-ENTRYPOINT ["node", "dist/src/cli.js"]
-CMD ["-H", "tcp://127.0.0.1:2375", "-H", "unix:///tmp/kuber-api.sock"]
+EXPOSE 2375 8080
+ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+CMD ["serve", "-H", "tcp://127.0.0.1:2375", "-H", "unix:///tmp/kuber-api.sock"]

@@ -133,8 +133,6 @@ export interface Options {
   readonly userLookupMaxBytes: number;
   /** --user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest). */
   readonly userCacheEntries: number;
-  /** Pod Security level container Pods are made to meet: none, or restricted (runAsNonRoot, no escalation, caps dropped, RuntimeDefault seccomp). */
-  readonly podSecurity: string;
   /** docker cp into a running container: archive bytes buffered on the exec WebSocket before the client is paused. */
   readonly archiveExecHighWaterBytes: number;
   /** Published ports, auto mode: a direct dial slower than this counts as "pod IPs unreachable" (ms). */
@@ -153,6 +151,37 @@ export interface Options {
   readonly ryukMaxFilters: number;
   /** Connections one in-process Ryuk serves at once. */
   readonly ryukMaxConnections: number;
+  // --- Pods: security and settings (issue 13) ---
+  /** Pod Security level of a namespace without a pod-security.kubernetes.io/enforce label. */
+  readonly podSecurityDefault: string;
+  /** A namespace labelled `privileged` lets privileged Pods through only with this. */
+  readonly allowPrivileged: boolean;
+  /** Extra allowed bind-mount roots (besides the job's build directory and the system temp directory). */
+  readonly bindRoots: readonly string[];
+  /** How long a namespace's Pod Security labels are trusted before they are re-read (ms). */
+  readonly podSecurityCacheMs: number;
+  /** A YAML Pod (or PodSpec) whose settings every container Pod gets (engine/model/pod-settings.ts). */
+  readonly podTemplate: string | undefined;
+  /** Default requests / limits (`cpu=100m`, `memory=128Mi`) of containers that set none, and the maximum. */
+  readonly podRequests: readonly string[];
+  readonly podLimits: readonly string[];
+  readonly podMaxLimits: readonly string[];
+  readonly nodeSelector: readonly string[];
+  readonly tolerations: readonly string[];
+  readonly imagePullSecrets: readonly string[];
+  readonly podLabels: readonly string[];
+  readonly podAnnotations: readonly string[];
+  readonly podServiceAccount: string | undefined;
+  readonly runtimeClass: string | undefined;
+  readonly priorityClass: string | undefined;
+  /** The kuber-api operator's credential broker: the job's namespace and token come from it (sidecar mode). */
+  readonly operatorUrl: string | undefined;
+  /** How long to wait for the operator to have the job's namespace ready (ms). */
+  readonly operatorWaitMs: number;
+  /** The token presented to the operator (default: the service-account token of the Pod). */
+  readonly operatorTokenFile: string | undefined;
+  /** CA (PEM) that signs the operator's certificate, for an https --operator-url. */
+  readonly operatorCaFile: string | undefined;
 }
 
 /**
@@ -165,7 +194,7 @@ export const DEFAULT_TCP = 'tcp://127.0.0.1:2375';
 
 type Kind = 'string' | 'int' | 'bytes' | 'bool' | 'list' | 'level' | 'strings' | 'ips';
 /** `--help` sections, in this order; an option without a group is listed under Other. */
-export const GROUPS = ['Connection and security', 'Requests and lifecycle', 'Logging', 'Kubernetes', 'Containers', 'Images', 'Ports and networks', 'Other'] as const;
+export const GROUPS = ['Connection and security', 'Requests and lifecycle', 'Logging', 'Kubernetes', 'Containers', 'Pods', 'Images', 'Ports and networks', 'Other'] as const;
 export type Group = (typeof GROUPS)[number];
 interface Spec {
   group?: Group;
@@ -228,6 +257,28 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { group: 'Containers', key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
+  // --- Pods: security and settings (issue 13) ---
+  { group: 'Pods', key: 'podSecurityDefault', flag: 'pod-security-default', env: 'KUBER_API_POD_SECURITY_DEFAULT', kind: 'string', def: 'baseline', choices: ['privileged', 'baseline', 'restricted'], help: 'Pod Security level Pods are checked against when the namespace has no pod-security.kubernetes.io/enforce label' },
+  { group: 'Pods', key: 'allowPrivileged', flag: 'allow-privileged', env: 'KUBER_API_ALLOW_PRIVILEGED', kind: 'bool', def: false, help: 'honour a namespace labelled pod-security.kubernetes.io/enforce=privileged (--privileged, host namespaces, --cap-add beyond baseline, --device); without it kuber-api checks at least baseline' },
+  { group: 'Pods', key: 'bindRoots', flag: 'bind-root', env: 'KUBER_API_BIND_ROOTS', kind: 'strings', def: [], help: 'directory bind-mount sources may come from, repeatable, besides the job build directory ($CI_BUILDS_DIR or $CI_PROJECT_DIR) and the system temp directory; kuber-api\'s own credentials never' },
+  { group: 'Pods', key: 'podSecurityCacheMs', flag: 'pod-security-cache-ms', env: 'KUBER_API_POD_SECURITY_CACHE_MS', kind: 'int', def: 30_000, help: 'the namespace\'s Pod Security labels are re-read after this long' },
+  { group: 'Pods', key: 'podTemplate', flag: 'pod-template', env: 'KUBER_API_POD_TEMPLATE', kind: 'string', def: undefined, help: 'YAML Pod (or PodSpec) merged under every container Pod: resources of its first container, nodeSelector, tolerations, affinity, imagePullSecrets, labels, annotations, serviceAccountName, runtimeClassName, priorityClassName (flags win)' },
+  { group: 'Pods', key: 'podRequests', flag: 'pod-requests', env: 'KUBER_API_POD_REQUESTS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'default request of containers that set none, repeatable: cpu=100m, memory=128Mi' },
+  { group: 'Pods', key: 'podLimits', flag: 'pod-limits', env: 'KUBER_API_POD_LIMITS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'default limit of containers that set none (docker -m and --cpus win), repeatable: cpu=1, memory=1Gi' },
+  { group: 'Pods', key: 'podMaxLimits', flag: 'pod-max-limits', env: 'KUBER_API_POD_MAX_LIMITS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'largest request/limit a container may ask for (403 at create beyond), repeatable: memory=8Gi' },
+  { group: 'Pods', key: 'nodeSelector', flag: 'node-selector', env: 'KUBER_API_NODE_SELECTOR', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'nodeSelector of container Pods, repeatable: key=value' },
+  { group: 'Pods', key: 'tolerations', flag: 'toleration', env: 'KUBER_API_TOLERATIONS', kind: 'strings', def: [], help: 'toleration of container Pods, repeatable: key[=value][:NoSchedule|PreferNoSchedule|NoExecute]' },
+  { group: 'Pods', key: 'imagePullSecrets', flag: 'image-pull-secret', env: 'KUBER_API_IMAGE_PULL_SECRETS', kind: 'strings', def: [], help: 'existing Secret added to the imagePullSecrets of container Pods, repeatable' },
+  { group: 'Pods', key: 'podLabels', flag: 'pod-label', env: 'KUBER_API_POD_LABELS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'extra label of container Pods, repeatable (kuber-api\'s own labels win)' },
+  { group: 'Pods', key: 'podAnnotations', flag: 'pod-annotation', env: 'KUBER_API_POD_ANNOTATIONS', kind: 'strings', def: [], item: { re: /^[^=\s]+=.*$/, what: 'key=value' }, help: 'extra annotation of container Pods, repeatable: sidecar.istio.io/inject=false' },
+  { group: 'Pods', key: 'podServiceAccount', flag: 'pod-service-account', env: 'KUBER_API_POD_SERVICE_ACCOUNT', kind: 'string', def: undefined, help: 'serviceAccountName of container Pods (its token is still not mounted)' },
+  { group: 'Pods', key: 'runtimeClass', flag: 'runtime-class', env: 'KUBER_API_RUNTIME_CLASS', kind: 'string', def: undefined, help: 'runtimeClassName of container Pods (gVisor, Kata: a stronger sandbox for untrusted jobs)' },
+  { group: 'Pods', key: 'priorityClass', flag: 'priority-class', env: 'KUBER_API_PRIORITY_CLASS', kind: 'string', def: undefined, help: 'priorityClassName of container Pods' },
+  { group: 'Kubernetes', key: 'operatorUrl', flag: 'operator-url', env: 'KUBER_API_OPERATOR_URL', kind: 'string', def: undefined, help: 'URL of the kuber-api operator: the job\'s namespace and a token for it come from its credential broker (the Pod\'s own token needs no rights)' },
+  { group: 'Kubernetes', key: 'operatorWaitMs', flag: 'operator-wait-ms', env: 'KUBER_API_OPERATOR_WAIT_MS', kind: 'int', def: 120_000, help: 'with --operator-url: how long to wait for the job\'s namespace to be ready before failing' },
+  { group: 'Kubernetes', key: 'operatorTokenFile', flag: 'operator-token-file', env: 'KUBER_API_OPERATOR_TOKEN_FILE', kind: 'string', def: undefined, help: 'with --operator-url: the token presented to the operator (default: the Pod\'s service-account token; a projected token with the operator\'s audience is better)' },
+  { group: 'Kubernetes', key: 'operatorCaFile', flag: 'operator-ca-file', env: 'KUBER_API_OPERATOR_CA_FILE', kind: 'string', def: undefined, help: 'with an https --operator-url: the CA (PEM) of the operator\'s certificate' },
+  // --- end Pods ---
   { group: 'Images', key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { group: 'Ports and networks', key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
   { group: 'Ports and networks', key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },
@@ -258,7 +309,6 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'statsIntervalMs', flag: 'stats-interval-ms', env: 'KUBER_API_STATS_INTERVAL_MS', kind: 'int', def: 1_000, help: 'docker stats (streaming): time between two samples (dockerd: 1 s)' },
   { group: 'Containers', key: 'userLookupMaxBytes', flag: 'user-lookup-max-bytes', env: 'KUBER_API_USER_LOOKUP_MAX_BYTES', kind: 'bytes', def: 1 << 20, help: "--user names: bytes of the image's /etc/passwd and /etc/group read at most" },
   { group: 'Containers', key: 'userCacheEntries', flag: 'user-cache-entries', env: 'KUBER_API_USER_CACHE_ENTRIES', kind: 'int', def: 256, help: '--user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest)' },
-  { group: 'Kubernetes', key: 'podSecurity', flag: 'pod-security', env: 'KUBER_API_POD_SECURITY', kind: 'string', def: 'none', help: 'Pod Security level container pods are made to meet: none|restricted (non-root user required, no privilege escalation, capabilities dropped but NET_BIND_SERVICE, RuntimeDefault seccomp)' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(
@@ -397,7 +447,7 @@ function grouped(): [Group, Spec[]][] {
 
 /** `--help` text, generated from {@link OPTION_SPECS}, one section per group. */
 export function usage(): string {
-  const lines = ['Usage: kuber-api [flags]', '       kuber-api sim --kubeconfig PATH', '', 'Every flag has an environment variable (shown with the default); flags beat variables.'];
+  const lines = ['Usage: kuber-api [serve] [flags]', '       kuber-api operator [flags]   (the per-job namespace operator; see kuber-api operator --help)', '       kuber-api sim --kubeconfig PATH', '', 'Every flag has an environment variable (shown with the default); flags beat variables.'];
   for (const [group, specs] of grouped()) {
     lines.push('', `${group}:`);
     for (const s of specs) {

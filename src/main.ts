@@ -92,7 +92,6 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = configureLogger(options.logLevel as LevelWithSilent, undefined, options.logFormat as LogFormat);
   if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) return usageError('--image-pull-policy must be IfNotPresent, Always or Never');
-  if (!['none', 'restricted'].includes(options.podSecurity)) return usageError('--pod-security must be none or restricted');
   const exposed = exposureProblem(options);
   if (exposed) {
     log.fatal(exposed);
@@ -173,6 +172,7 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
           kubeClient: { callDeadlineMs: options.kubeCallDeadlineMs },
+          ...(options.operatorUrl ? { operator: { url: options.operatorUrl, waitMs: options.operatorWaitMs, ...(options.operatorTokenFile ? { tokenFile: options.operatorTokenFile } : {}), ...(options.operatorCaFile ? { caFile: options.operatorCaFile } : {}) } } : {}),
           signal: startup.signal,
           engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
         },

@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import { Kube, clusterConfigured, inClusterAvailable, SERVICE_ACCOUNT_DIR, type KubeTargetOptions } from '../kube/index.js';
 import { preflight } from '../kube/preflight.js';
 import type { KubeClientOptions } from '../kube/client.js';
+import { loadKubeTarget } from '../kube/config.js';
+import { brokeredTarget, fetchBrokered, keepFresh } from '../kube/brokered.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
@@ -36,6 +38,8 @@ export interface BootOptions {
   kubeClient?: Partial<KubeClientOptions>;
   /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
   signal?: AbortSignal;
+  /** Brokered mode (--operator-url): the namespace and token come from the kuber-api operator. */
+  operator?: { url: string; waitMs: number; tokenFile?: string; caFile?: string };
 }
 
 export interface Booted {
@@ -63,6 +67,26 @@ function persistedInstanceId(stateDir: string): string {
   return id;
 }
 
+/**
+ * Brokered mode: present our token (the Pod's service-account token, or --operator-token-file) to
+ * the operator, wait (bounded) for the job's namespace, and talk to Kubernetes as the child
+ * namespace's service account from then on (src/kube/brokered.ts). No owner Pod is needed: the
+ * operator deletes the whole namespace with the job.
+ */
+async function brokeredKube(o: NonNullable<BootOptions['operator']>, target: KubeTargetOptions, stateDir: string, signal: AbortSignal | undefined, log: Logger) {
+  const base = loadKubeTarget(target);
+  const tokenPath = o.tokenFile ?? join(target.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, 'token');
+  const presented = () => readFileSync(tokenPath, 'utf8').trim();
+  const ask = () => fetchBrokered(o.url, presented, { waitMs: o.waitMs, ...(o.caFile ? { caFile: o.caFile } : {}), ...(signal ? { signal } : {}), onWait: (why) => log.info({ operator: o.url, why }, 'waiting for the operator to prepare the job namespace') });
+  const creds = await ask();
+  mkdirSync(stateDir, { recursive: true });
+  const tokenFile = join(stateDir, 'brokered-token');
+  const kube = new Kube(brokeredTarget(base, creds, tokenFile));
+  const stop = keepFresh(creds, tokenFile, ask, (err) => log.warn({ err: err.message }, 'could not refresh the brokered token; retrying'));
+  log.info({ namespace: creds.namespace, expires: creds.expirationTimestamp }, 'the operator gave this job its namespace');
+  return { kube, stop, podSecurityEnforce: creds.podSecurityEnforce };
+}
+
 export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<Booted> {
   const env = opts.env ?? process.env;
   const stateDir = opts.stateDir ?? defaultStateDir(env);
@@ -76,17 +100,19 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
     log.info({ url: sim.url, kubeconfig: sim.kubeconfigPath }, `no kubeconfig found: started the embedded kube-sim at ${sim.url} (kubeconfig ${sim.kubeconfigPath})`);
   }
   try {
-    const kube = Kube.load(target, opts.kubeClient);
+    let brokered: Awaited<ReturnType<typeof brokeredKube>> | undefined;
+    if (opts.operator) brokered = await brokeredKube(opts.operator, target, stateDir, opts.signal, log);
+    const kube = brokered?.kube ?? Kube.load(target, opts.kubeClient);
     await preflight(kube.client, kube.namespace, { signal: opts.signal, onRetry: (err, delay) => log[delay === 100 || delay >= 5000 ? 'warn' : 'debug']({ server: kube.target.server, err: err.message, delay }, 'the Kubernetes API is not reachable yet; retrying') });
     const inCluster = kube.target.source === 'in-cluster' || inClusterAvailable({ env, serviceAccountDir: opts.serviceAccountDir });
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));
     let ownerPod: EngineOptions['ownerPod'];
-    if (inCluster && podName) {
+    if (inCluster && podName && !brokered) {
       // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
       // An owner must live in the same namespace: otherwise the reference is treated as absent.
       // Without that owner nothing would ever be cleaned up after the job: fatal in a cluster.
-      const lost = (why: string) => new Error(`kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/rbac.yaml)`);
+      const lost = (why: string) => new Error(`kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/base/clusterrole-sidecar.yaml)`);
       // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
       const sidecar = kube.target.source === 'in-cluster';
       let why: string | undefined;
@@ -96,7 +122,10 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       else if (sidecar) throw lost(why!);
       else log.warn({ pod: podName, namespace: kube.namespace, why }, 'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it');
     }
-    const engine = new KubeEngine(kube, { ...opts.engine, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
+    // Brokered: the child namespace's level comes from the operator (our token cannot read Namespaces).
+    const level = brokered?.podSecurityEnforce;
+    const security = level === 'privileged' || level === 'baseline' || level === 'restricted' ? { security: { ...opts.engine?.security, defaultLevel: level as 'privileged' | 'baseline' | 'restricted' } } : {};
+    const engine = new KubeEngine(kube, { ...opts.engine, ...security, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
     const slow = setInterval(() => log.warn({ server: kube.target.server }, 'still waiting for the Kubernetes API to list containers'), 10_000);
     try {
       await engine.start();
@@ -109,6 +138,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       kube,
       sim,
       close: async () => {
+        brokered?.stop();
         engine.close();
         kube.close();
         await sim?.stop();

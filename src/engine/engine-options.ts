@@ -15,6 +15,12 @@ import type { PortMode } from './ports/forward.js';
 import type { RyukOptions } from './ryuk/host.js';
 import type { StreamsOptions } from './streams/streams.js';
 import type { StreamTarget } from './streams/host.js';
+import type { GateOptions } from './security/gate.js';
+import { homedir, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadYaml } from '@kubernetes/client-node';
+import { keyValues, mergeSettings, parseToleration, settingsFromTemplate, type PodSettings } from './model/pod-settings.js';
+import { join } from 'node:path';
 
 export interface EngineOptions extends CoreOptions {
   imagePullPolicy: 'IfNotPresent' | 'Always' | 'Never';
@@ -49,8 +55,6 @@ export interface EngineOptions extends CoreOptions {
   inspectorIdleMs: number;
   /** --user names resolved from the image (engine/users). */
   users: { maxBytes: number; cacheEntries: number };
-  /** The Pod Security level container Pods meet (engine/model/translate.ts). */
-  podSecurity: 'none' | 'restricted';
   /** Registry access and the image metadata cache (engine/images/service.ts). */
   images: ImageServiceOptions;
   /** Docker networks (engine/networks/networks.ts). */
@@ -59,11 +63,16 @@ export interface EngineOptions extends CoreOptions {
   publish: PublishOptions;
   /** Ryuk played in process (engine/ryuk/service.ts). */
   ryuk: RyukOptions;
+  /** The Pod policy (engine/security/gate.ts). */
+  security: GateOptions;
+  /** Cluster settings of every container Pod (engine/model/pod-settings.ts). */
+  pod: PodSettings;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security'>> & {
   ryuk?: Partial<RyukOptions>;
+  security?: Partial<GateOptions>;
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
@@ -98,7 +107,6 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     helperImage: o.helperImage,
     inspectorIdleMs: o.inspectorIdleMs,
     users: { maxBytes: o.userLookupMaxBytes, cacheEntries: o.userCacheEntries },
-    podSecurity: o.podSecurity === 'restricted' ? 'restricted' : 'none',
     images: {
       mode: o.imageMetadata as ImageMetadataMode,
       mirrors: o.registryMirrors,
@@ -110,6 +118,8 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },
+    security: securityOptions(o),
+    pod: podSettingsFrom(o),
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -122,6 +132,46 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     },
     ryuk: { images: o.ryukImages, logLines: o.ryukLogLines, maxLineBytes: o.ryukMaxLineBytes, maxFilters: o.ryukMaxFilters, maxConnections: o.ryukMaxConnections },
   };
+}
+
+/**
+ * Bind roots: the job's build directory (GitLab's CI_BUILDS_DIR, else CI_PROJECT_DIR), the system
+ * temp directory, and --bind-root. Never bindable: service-account mounts, kubeconfigs, the state dir.
+ */
+function securityOptions(o: Options, env: NodeJS.ProcessEnv = process.env): GateOptions {
+  const build = env['CI_BUILDS_DIR'] || env['CI_PROJECT_DIR'];
+  return {
+    defaultLevel: o.podSecurityDefault as GateOptions['defaultLevel'],
+    allowPrivileged: o.allowPrivileged,
+    bindRoots: [...(build ? [build] : []), tmpdir(), ...o.bindRoots],
+    bindDeny: ['/var/run/secrets', '/run/secrets', join(homedir(), '.kube'), ...(o.kubeconfig ? o.kubeconfig.split(':') : []), ...(o.stateDir ? [o.stateDir] : []), join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'kuber-api')],
+    levelCacheMs: o.podSecurityCacheMs,
+  };
+}
+
+/** The pod settings of the flags over those of --pod-template (read once, at startup: a bad file stops kuber-api with its reason). */
+export function podSettingsFrom(o: Options): PodSettings {
+  let template = {};
+  if (o.podTemplate) {
+    try {
+      template = settingsFromTemplate(loadYaml(readFileSync(o.podTemplate, 'utf8')));
+    } catch (err) {
+      throw new Error(`--pod-template ${o.podTemplate}: ${(err as Error).message}`);
+    }
+  }
+  return mergeSettings(template, {
+    defaultRequests: keyValues(o.podRequests, '--pod-requests'),
+    defaultLimits: keyValues(o.podLimits, '--pod-limits'),
+    maxLimits: keyValues(o.podMaxLimits, '--pod-max-limits'),
+    nodeSelector: keyValues(o.nodeSelector, '--node-selector'),
+    tolerations: o.tolerations.map(parseToleration),
+    imagePullSecrets: [...o.imagePullSecrets],
+    labels: keyValues(o.podLabels, '--pod-label'),
+    annotations: keyValues(o.podAnnotations, '--pod-annotation'),
+    ...(o.podServiceAccount ? { serviceAccountName: o.podServiceAccount } : {}),
+    ...(o.runtimeClass ? { runtimeClassName: o.runtimeClass } : {}),
+    ...(o.priorityClass ? { priorityClassName: o.priorityClass } : {}),
+  });
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'instance'> = engineOptionsFrom(DEFAULT_OPTIONS);
@@ -137,6 +187,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     streams: { ...d.streams, ...input.streams },
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
+    security: { ...d.security, ...input.security },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
     ryuk: { ...d.ryuk, ...input.ryuk },
   };

@@ -47,6 +47,7 @@ import { waitContainer } from './containers/wait.js';
 import { topContainer } from './containers/top.js';
 import { resolveEngineOptions, type ContainerTarget, type EngineOptions, type EngineOptionsInput } from './engine-options.js';
 import { Streams } from './streams/streams.js';
+import { PodSecurityGate } from './security/gate.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
 import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
@@ -57,6 +58,12 @@ import { diskUsage, NO_VOLUMES, type VolumeInventory } from './inventory/disk-us
 import { imageHistory } from './images/history.js';
 import { UserResolver } from './users/users.js';
 import { StatsService } from './stats/stats.js';
+
+/** Helpers that cannot be root run as the container's own numeric non-root user, so that what they write is its own. */
+function helperUser(rec: ContainerRecord): { helperUid?: number } {
+  const u = /^(\d+)/.exec(rec.config.User ?? '')?.[1];
+  return u && Number(u) > 0 ? { helperUid: Number(u) } : {};
+}
 
 export class KubeEngine implements Backend {
   readonly kube: Kube;
@@ -92,6 +99,8 @@ export class KubeEngine implements Backend {
   readonly stats: StatsService;
   /** The volumes `docker system df` lists; the volumes wing replaces NO_VOLUMES (engine/inventory/disk-usage.ts). */
   volumeInventory: VolumeInventory = NO_VOLUMES;
+  /** The Pod policy every Pod passes before it is created (engine/security/gate.ts). */
+  readonly security: PodSecurityGate;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -103,6 +112,7 @@ export class KubeEngine implements Backend {
     this.events = this.opts.events ?? new EventBus(this.opts.eventsBufferSize);
     const selector = selectorFor(this.opts.instance);
     this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
+    this.security = new PodSecurityGate(kube.client, kube.namespace, this.opts.security, this.log.child({ component: 'security' }));
     this.monitor = new Monitor(this);
     this.creator = new ContainerCreator(this);
     this.starter = new ContainerStarter(this);
@@ -183,7 +193,7 @@ export class KubeEngine implements Backend {
   /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volumes/volume-pod.ts). */
   async podStorage(rec: ContainerRecord): Promise<PodStorage> {
     const manifest = this.archiveStage.manifest(rec);
-    return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy });
+    return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, securityLevel: this.security.levelName, ...helperUser(rec) });
   }
 
   // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
@@ -336,7 +346,8 @@ export class KubeEngine implements Backend {
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
       imagePullSecret: this.registryCredentials.secretName(),
-      ...(this.opts.podSecurity === 'restricted' ? { podSecurity: 'restricted' as const } : {}),
+      securityLevel: this.security.levelName,
+      settings: this.opts.pod,
     };
   }
 

@@ -5,13 +5,13 @@
  * forever while `/_ping` answers 200:
  *   - 401: the credentials are refused (expired token, wrong kubeconfig user);
  *   - 403: names the RBAC rule that is missing (the verbs kuber-api uses on that resource; the
- *     whole Role is deploy/rbac.yaml);
+ *     whole Role is deploy/base/clusterrole-sidecar.yaml);
  *   - unreachable (connection errors, 5xx): retried with backoff until `signal` aborts (main's
  *     startup deadline), then the last error is the message.
  */
 import { KubeApiError, type KubeClient } from './client.js';
 
-/** The resources the engine lists and watches at startup, with the verbs it uses on them (deploy/rbac.yaml). */
+/** The resources the engine lists and watches at startup, with the verbs it uses on them (deploy/base/clusterrole-sidecar.yaml). */
 export const NEEDED: readonly { resource: string; verbs: readonly string[] }[] = [
   { resource: 'pods', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
   { resource: 'configmaps', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
@@ -37,7 +37,7 @@ function describe(err: unknown, server: string, namespace: string, resource: str
   if (err.status === 403) {
     return new PreflightError(
       `the Kubernetes API at ${server} forbids kuber-api to list ${resource} in namespace "${namespace}" (403: ${err.message}); ` +
-        `the Role bound to its service account needs the rule ${rbacRule(resource, verbs)} (deploy/rbac.yaml has every rule kuber-api needs)`,
+        `the Role bound to its service account needs the rule ${rbacRule(resource, verbs)} (deploy/base/clusterrole-sidecar.yaml has every rule kuber-api needs)`,
     );
   }
   return undefined;

@@ -57,6 +57,12 @@ export const RULES: readonly ImportRule[] = [
     forbid: ['src/sim/**'],
   },
   {
+    name: 'operator-on-kube',
+    why: 'the operator reconciles Kubernetes objects and brokers credentials: it reaches the cluster through src/kube and knows nothing of Docker',
+    from: ['src/operator/**'],
+    allow: ['src/operator/**', 'src/kube/**', 'src/errors.ts', 'src/log.ts', 'node:**'],
+  },
+  {
     name: 'wings-below-root',
     why: 'kube-engine.ts is the composition root: a wing (a folder under src/engine) sees its narrow host interface, never KubeEngine',
     from: ['src/engine/*/**'],

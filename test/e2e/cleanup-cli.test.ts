@@ -211,22 +211,20 @@ function simPost(path: string, body: unknown): Promise<number> {
   });
 }
 
-t('~> a namespace enforcing the restricted Pod Security level: --pod-security restricted runs --user nobody (numbers in the Pod); root is refused by the kubelet, and without the option by admission', async () => {
+t('~> a namespace enforcing the restricted Pod Security level: --user nobody runs with the numbers in the Pod; root is refused with the reason', async () => {
   const ns = `psa-${tag}`;
   assert.is(await simPost('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }), 201);
-  const strict = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url, '--pod-security', 'restricted'] });
-  const plain = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url] });
+  // kuber-api reads the namespace's enforce label (engine/security) and shapes every Pod to it; the
+  // user name must become numbers first, or the restricted level's runAsNonRoot cannot be checked.
+  const k = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url] });
   try {
-    const s = (...args: string[]) => docker(strict.dockerHost, args, { timeoutMs: 120_000 });
+    const s = (...args: string[]) => docker(k.dockerHost, args, { timeoutMs: 120_000 });
     assert.is(await ok(s('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
     const root = await s('run', '--rm', 'busybox', 'id', '-u');
-    assert.is(root.code, 125);
-    assert.match(root.stderr, 'runAsNonRoot');
-    const p = await docker(plain.dockerHost, ['run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u'], { timeoutMs: 120_000 });
-    assert.not.equal(p.code, 0);
-    assert.match(p.stderr, 'violates PodSecurity "restricted:latest"');
+    assert.not.equal(root.code, 0);
+    assert.match(root.stderr, /restricted|runAsNonRoot|non-root/, root.stderr);
   } finally {
-    await Promise.all([strict.stop(), plain.stop()]);
+    await k.stop();
   }
 });
 

@@ -1,7 +1,8 @@
 /**
- * deploy/rbac.yaml is enough (issue 12 acceptance): kuber-api runs on kube-sim with a service-account
- * kubeconfig made by `kubectl create token` for the `kuber-api` ServiceAccount, bound only to the Role
- * in deploy/rbac.yaml, and the shared container and docker cp cases pass. Then kube-sim's
+ * deploy/overlays/sidecar-only is enough (issues 12, 13): kuber-api runs on kube-sim with a
+ * service-account kubeconfig made by `kubectl create token` for the `kuber-api` ServiceAccount, bound
+ * only to the kuber-api-sidecar ClusterRole (deploy/base) in namespace ci, and the shared container
+ * and docker cp cases pass: a rule the code needs and deploy/ lacks fails them. Then kube-sim's
  * authorization record (GET /_sim/authz) must hold no denial for that account, and the test prints
  * which of the Role's rules (per resource and verb) the run never used.
  */
@@ -19,7 +20,7 @@ import { registerContainerCases } from './containers-cases.js';
 import { registerCpCases } from './cp-cases.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const SA_USER = 'system:serviceaccount:default:kuber-api';
+const SA_USER = 'system:serviceaccount:ci:kuber-api';
 let sim: SpawnedSim;
 let kuber: Kuber;
 let dir: string;
@@ -37,12 +38,15 @@ test.before(async () => {
     assert.is(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await k(['-n', 'default', 'apply', '-f', join(root, 'deploy', 'rbac.yaml')]);
-  const token = (await k(['-n', 'default', 'create', 'token', 'kuber-api', '--duration=24h'])).trim();
+  await k(['create', 'namespace', 'ci']);
+  const rendered = await k(['kustomize', join(root, 'deploy', 'overlays', 'sidecar-only')]);
+  const r = await kubectl('1.33', ['apply', '-f', '-'], { kubeconfig: sim.kubeconfigPath, cacheDir: join(dir, 'cache'), stdin: rendered });
+  assert.is(r.code, 0, r.stderr);
+  const token = (await k(['-n', 'ci', 'create', 'token', 'kuber-api', '--duration=24h'])).trim();
   const saKubeconfig = join(dir, 'kuber-api.kubeconfig');
   writeFileSync(saKubeconfig, readFileSync(sim.kubeconfigPath, 'utf8').replace(`token: ${sim.token}`, `token: ${token}`), { mode: 0o600 });
   await call(sim, 'DELETE', '/_sim/authz');
-  kuber = await startKuber({ kubeconfig: saKubeconfig });
+  kuber = await startKuber({ kubeconfig: saKubeconfig, namespace: 'ci' });
 });
 test.after(async () => {
   await kuber?.stop();
@@ -61,19 +65,21 @@ t('~> no request of kuber-api was denied; the Role rules it never used are liste
   // kuber-api reads Nodes only to recognise kube-sim (engine/kube-engine.ts kubeVersion,
   // engine/networks.ts discoverGateway) and carries on when RBAC forbids it; the namespaced Role
   // cannot grant that cluster-scoped read, so it is the one refusal expected.
-  const optional = (d: Record<string, string>) => d.verb === 'list' && d.resource === 'nodes' && !d.namespace;
+  // Likewise the namespace's Pod Security labels (engine/security/gate.ts): unreadable means
+  // --pod-security-default applies, never a weaker check.
+  const optional = (d: Record<string, string>) => (d.verb === 'list' && d.resource === 'nodes' && !d.namespace) || (d.verb === 'get' && d.resource === 'namespaces');
   assert.equal(denied.filter((d) => !optional(d)), [], `kuber-api was refused: ${JSON.stringify(denied, null, 1)}`);
-  if (denied.length) console.log(`deploy/rbac.yaml: refused and tolerated by kuber-api: ${[...new Set(denied.map((d) => `${d.verb} ${d.resource}`))].join(', ')}`);
-  const role = (await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/kuber-api')).json as { rules: Rule[] };
+  if (denied.length) console.log(`deploy/ sidecar RBAC: refused and tolerated by kuber-api: ${[...new Set(denied.map((d) => `${d.verb} ${d.resource}`))].join(', ')}`);
+  const role = (await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kuber-api-sidecar')).json as { rules: Rule[] };
   const unused: string[] = [];
   role.rules.forEach((r, i) => {
-    const used = usage.allowed[`Role/default/kuber-api#${i}`] ?? {};
+    const used = usage.allowed[`ClusterRole/kuber-api-sidecar#${i}`] ?? {};
     for (const res of r.resources) for (const v of r.verbs) if (!used[`${v} ${res}`]) unused.push(`${v} ${res}`);
   });
-  const usedKeys = Object.entries(usage.allowed).filter(([k]) => k.startsWith('Role/default/kuber-api#')).flatMap(([, m]) => Object.keys(m));
+  const usedKeys = Object.entries(usage.allowed).filter(([k]) => k.startsWith('ClusterRole/kuber-api-sidecar#')).flatMap(([, m]) => Object.keys(m));
   assert.ok(usedKeys.includes('create pods') && usedKeys.includes('create configmaps'), `containers are pods with configmap records: ${usedKeys.join(', ')}`);
-  console.log(`deploy/rbac.yaml: used ${[...new Set(usedKeys)].sort().join(', ')}`);
-  console.log(`deploy/rbac.yaml: granted but unused in this run: ${unused.join(', ') || 'none'}`);
+  console.log(`deploy/ sidecar RBAC: used ${[...new Set(usedKeys)].sort().join(', ')}`);
+  console.log(`deploy/ sidecar RBAC: granted but unused in this run: ${unused.join(', ') || 'none'}`);
 });
 
 test.run();

@@ -24,6 +24,9 @@ import type { ContainerRecord } from '../model/types.js';
 import type { PodStorage } from '../model/translate.js';
 import type { PodObject } from '../core/container-index.js';
 import type { ContainerArchive, PathStat } from '../backend/archive.js';
+import { helperSecurityContext, podSecurityContext } from '../model/security.js';
+import { applyPodSettings } from '../model/pod-settings.js';
+import type { Level } from '../../kube/pod-security/index.js';
 
 const TOOLS_VOLUME = 'kapi-tools';
 const TOOLS_DIR = '/.kapi-tools';
@@ -44,7 +47,9 @@ interface Running {
 }
 
 /** The inspector Pod of a container (pure). */
-export function inspectorPod(rec: ContainerRecord, ns: string, instance: string, storage: PodStorage, o: InspectorOptions, key: string, pullSecret?: string): Record<string, unknown> {
+export function inspectorPod(rec: ContainerRecord, ns: string, instance: string, storage: PodStorage, o: InspectorOptions, key: string, pullSecret?: string, level: Level = 'baseline'): Record<string, unknown> {
+  const uid = /^(\d+)/.exec(rec.config.User ?? '')?.[1];
+  const helperUid = uid && Number(uid) > 0 ? Number(uid) : undefined;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -61,6 +66,7 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
       activeDeadlineSeconds: 900, // a safety net (an inspector left by a kuber-api that went away): nothing should keep it that long
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      securityContext: podSecurityContext(undefined),
       // The image may need `docker login` credentials, as the container's own Pods do.
       ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
       initContainers: [
@@ -71,6 +77,7 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
           command: ['sh', '-c', `set -e; mkdir -p /kapi/tools/bin; cp /bin/busybox /kapi/tools/busybox; for a in ${APPLETS.join(' ')}; do ln -sf ${TOOLS_DIR}/busybox /kapi/tools/bin/$a; done`],
           volumeMounts: [{ name: TOOLS_VOLUME, mountPath: '/kapi/tools' }],
           terminationMessagePolicy: 'FallbackToLogsOnError',
+          securityContext: helperSecurityContext(level, false, helperUid),
         },
         ...storage.initContainers,
       ],
@@ -81,8 +88,9 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
           imagePullPolicy: o.imagePullPolicy,
           command: [`${TOOLS_DIR}/busybox`, 'sleep', '900'],
           workingDir: '/',
-          // docker cp reads as root whatever the container's user.
-          securityContext: { runAsUser: 0, runAsGroup: 0 },
+          // docker cp reads as root whatever the container's user (file capabilities only); under
+          // `restricted` as the container's own user (engine/model/security.ts).
+          securityContext: helperSecurityContext(level, true, helperUid),
           volumeMounts: [{ name: TOOLS_VOLUME, mountPath: TOOLS_DIR, readOnly: true }, ...storage.mounts],
         },
       ],
@@ -226,7 +234,11 @@ export class Inspector implements ArchiveInspector {
   private async launch(rec: ContainerRecord, storage: PodStorage, key: string): Promise<ExecTarget> {
     const e = this.engine;
     const name = inspectorName(rec);
-    const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key, e.pullSecretName());
+    await e.security.refresh();
+    const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key, e.pullSecretName(), e.security.levelName);
+    // Scheduled, pulled and accounted like the container's own Pods (nodeSelector, tolerations, pull secrets, quotas).
+    if (e.opts.pod) applyPodSettings(pod as unknown as Parameters<typeof applyPodSettings>[0], e.opts.pod);
+    e.security.checkPod(pod as { metadata: object; spec: object }, 'the inspector pod');
     try {
       await e.kube.client.create(e.kube.path('pods'), pod);
     } catch (err) {

@@ -17,6 +17,8 @@
 import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { posix } from 'node:path';
 import type { ArchiveMember } from './tar/index.js';
+import { helperSecurityContext } from '../model/security.js';
+import type { Level } from '../../kube/pod-security/index.js';
 
 /** One staged archive as the record keeps it (data key `staged.json`). */
 export interface StagedArchive {
@@ -133,7 +135,7 @@ export interface StagedSource {
 }
 
 /** The init container and volumes that extract `sources` (in order) into the staged emptyDir. */
-export function stagingPodParts(sources: StagedSource[], helperImage: string, pullPolicy: string): { volumes: V1Volume[]; initContainer: V1Container } | undefined {
+export function stagingPodParts(sources: StagedSource[], helperImage: string, pullPolicy: string, level: Level = 'baseline', uid?: number): { volumes: V1Volume[]; initContainer: V1Container } | undefined {
   if (!sources.length) return undefined;
   const volumes: V1Volume[] = [{ name: STAGE_VOLUME, emptyDir: {} }];
   const mounts: V1VolumeMount[] = [{ name: STAGE_VOLUME, mountPath: OUT_DIR }];
@@ -157,8 +159,9 @@ export function stagingPodParts(sources: StagedSource[], helperImage: string, pu
       command: ['sh', '-c', lines.join('\n')],
       volumeMounts: mounts,
       terminationMessagePolicy: 'FallbackToLogsOnError', // tar's complaint becomes the start error
-      // Extraction keeps the archive's owners and modes (numeric ids), which needs root.
-      securityContext: { runAsUser: 0, runAsGroup: 0 },
+      // Extraction keeps the archive's owners and modes (numeric ids), which needs root (with file
+      // capabilities only); under `restricted` it runs as the container's user and owners are not kept.
+      securityContext: helperSecurityContext(level, true, uid),
     },
   };
 }

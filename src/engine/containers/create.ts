@@ -16,7 +16,8 @@ import { matchLabels } from '../model/filters.js';
 import { nowRfc3339Nano } from '../model/human.js';
 import { newId, normaliseName, randomName, recordName } from '../model/ids.js';
 import { ANN_ID, recordObject } from '../model/record.js';
-import { validateCreate } from '../model/translate.js';
+import { containerResources, validateCreate } from '../model/translate.js';
+import { checkMaxResources } from '../model/pod-settings.js';
 import type { CreateBody } from '../model/types.js';
 import { validatePorts } from '../ports/ports.js';
 import { kubeError } from '../../kube/errors.js';
@@ -38,6 +39,11 @@ export class ContainerCreator {
     const prepared = await this.e.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
     const config = prepared.config;
     warnings.push(...prepared.warnings);
+    // The Pod policy (engine/security) on the body as sent: a 403 naming the rule, before anything
+    // is written. After the image step, so that what it refuses with its own reason (Ryuk) says so.
+    await this.e.security.refresh();
+    this.e.security.checkCreate(body as CreateBody);
+    checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
     let n: string;
     if (name) {
       n = normaliseName(name);

@@ -14,6 +14,8 @@ import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
 import type { UserResolver } from '../users/users.js';
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
+import type { PodSecurityGate } from '../security/gate.js';
+import type { PodSettings } from '../model/pod-settings.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {
@@ -23,6 +25,8 @@ export interface ContainerOptions extends CoreOptions {
   readonly removedExitsKept: number;
   /** docker top and in-container signals: the command's time and output bounds. */
   readonly execCommand: { readonly timeoutMs: number; readonly maxOutput: number };
+  /** Cluster settings of container Pods (their --pod-max-limits is checked at create). */
+  readonly pod: PodSettings;
 }
 
 /** The monitor's bookkeeping the lifecycle reads and resets (containers/monitor.ts). */
@@ -53,6 +57,8 @@ export interface ContainerHost extends MonitorHost {
   readonly inspector: { release(id: string): Promise<void> };
   /** User names -> numbers before the Pod is built (engine/users). */
   readonly users: Pick<UserResolver, 'numericIntent'>;
+  /** The Pod policy (engine/security): checked at create, and before each Pod is created. */
+  readonly security: Pick<PodSecurityGate, 'refresh' | 'checkCreate' | 'checkPod'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

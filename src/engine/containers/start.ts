@@ -63,6 +63,7 @@ export class ContainerStarter {
     for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
+    await this.e.security.refresh();
     const storage = await this.e.podStorage(rec);
     // The Pod carries the merged config and pulls the digest-pinned image (engine/images/config.ts
     // podIntent); user names, the container's or the image's own USER, become numbers first (a Pod
@@ -77,6 +78,7 @@ export class ContainerStarter {
     const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config, run: rec.state.run, podName: name, storage });
     try {
       await this.e.networks.decoratePod(rec, pod);
+      this.e.security.checkPod(pod);
     } catch (err) {
       await this.recordStartError(id, (err as Error).message);
       throw err;

@@ -8,9 +8,15 @@
  * - Entrypoint -> command, Cmd -> args (Kubernetes has Docker's rules: a command replaces the
  *   image's ENTRYPOINT and drops its CMD; args alone keep the ENTRYPOINT). An explicitly empty
  *   Entrypoint (`--entrypoint ""`) runs Cmd as the command. Neither set: the image's defaults.
- * - Env, WorkingDir; User `uid[:gid]` (or `root`; names are resolved first by engine/users) ->
- *   securityContext runAsUser/runAsGroup.
- * - Labels -> pod labels when they are valid label keys/values; all of them verbatim in an annotation.
+ * - Env, WorkingDir; User `uid[:gid]` (or `root`; names are resolved first by engine/users) -> securityContext runAsUser/runAsGroup.
+ * - Labels -> only the `kuber-api.io/docker-labels` annotation, verbatim. Never Pod labels: a Pod
+ *   label can enter selectors kuber-api does not own (a Service's endpoints, a NetworkPolicy's
+ *   podSelector, the operator's job selector), so `--label app=db` would let a container take
+ *   another workload's traffic or policy. Filters (`docker ps --filter label=`) read the record.
+ * - Security (engine/model/security.ts): Docker's default capabilities as drop-ALL-then-add,
+ *   allowPrivilegeEscalation=false, seccomp RuntimeDefault, ReadonlyRootfs -> readOnlyRootFilesystem,
+ *   the safe Sysctls; PidMode/IpcMode `host` -> hostPID/hostIPC and Devices -> hostPath volumes,
+ *   which the Pod Security check (engine/security) refuses unless the namespace and flags allow.
  * - Tty/OpenStdin/StdinOnce -> tty/stdin/stdinOnce.
  * - Memory -> limits.memory, MemoryReservation -> requests.memory, NanoCpus/CpuQuota -> limits.cpu,
  *   CpuShares -> requests.cpu (shares/1024 CPUs); requests are clamped to limits.
@@ -26,11 +32,14 @@
  */
 import { invalid, notImplemented } from '../../errors.js';
 import type { CreateBody, HealthConfig } from './types.js';
-import { asLabelValue, isLabelKey, shortId } from './ids.js';
+import { shortId } from './ids.js';
 import {
   ANN_ID, ANN_LABELS, ANN_NAME, ANN_RUN, ANN_STOP_SIGNAL, LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY,
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
+import { containerSecurityContext, podSecurityContext, unmappedWarnings } from './security.js';
+import type { Level } from '../../kube/pod-security/index.js';
+import { applyPodSettings, type PodSettings } from './pod-settings.js';
 import type { V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
@@ -50,8 +59,10 @@ export interface PodContext {
   hostGatewayIp?: string;
   /** The instance's registry credentials Secret (engine/images/registry/credentials.ts), once there is one. */
   imagePullSecret?: string;
-  /** `--pod-security restricted`: the Pod meets the restricted Pod Security level ({@link restrictPod}). */
-  podSecurity?: 'restricted';
+  /** The Pod Security level the Pod must pass (engine/security): it shapes the securityContext. */
+  securityLevel?: Level;
+  /** Cluster settings laid into every container Pod (engine/model/pod-settings.ts). */
+  settings?: PodSettings;
 }
 
 const NS = 1e9;
@@ -143,17 +154,6 @@ export function healthTiming(h: HealthConfig | null | undefined): { interval: nu
   };
 }
 
-/** Docker labels that are valid Kubernetes labels (and not ours), for selectors and kubectl. */
-export function podLabels(labels: Record<string, string> | null | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    if (k.startsWith('kuber-api.io/') || k === LABEL_MANAGED_BY) continue;
-    const value = asLabelValue(String(v));
-    if (isLabelKey(k) && value !== undefined) out[k] = value;
-  }
-  return out;
-}
-
 function resources(hc: CreateBody['HostConfig']): V1ResourceRequirements | undefined {
   if (!hc) return undefined;
   const limits: Record<string, string> = {};
@@ -200,6 +200,7 @@ export function validateCreate(body: CreateBody): string[] {
     warnings.push('kuber-api: volumes and bind mounts are not supported yet; they are ignored');
   if (hc.Init) warnings.push('kuber-api: --init has no Kubernetes equivalent; the command runs as PID 1');
   if (body.Domainname) warnings.push('kuber-api: Domainname is ignored on Kubernetes');
+  warnings.push(...unmappedWarnings(hc));
   return warnings;
 }
 
@@ -238,7 +239,10 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
   if (mounts.length) container.volumeMounts = mounts;
   const aliases = hostAliases(hc.ExtraHosts, ctx.hostGatewayIp);
   const initContainers = c.storage?.initContainers ?? [];
-  return {
+  const devices = deviceVolumes(hc);
+  volumes.push(...devices.volumes);
+  if (devices.mounts.length) container.volumeMounts = [...(container.volumeMounts ?? []), ...devices.mounts];
+  const pod: BuiltPod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: podMetadata(ctx, c, stopSignal),
@@ -248,15 +252,21 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       hostname: cfg.Hostname ? cfg.Hostname.toLowerCase().split('.')[0]! : shortId(c.id),
       enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
       automountServiceAccountToken: ctx.automountServiceAccountToken,
+      securityContext: podSecurityContext(hc.Sysctls as Record<string, string> | undefined),
+      ...(hc['PidMode'] === 'host' ? { hostPID: true } : {}),
+      ...(hc['IpcMode'] === 'host' ? { hostIPC: true } : {}),
       ...(aliases.length ? { hostAliases: aliases } : {}),
       ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
       ...(initContainers.length ? { initContainers } : {}),
       containers: [container],
-      ...(ctx.podSecurity === 'restricted' ? { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } } : {}),
     },
   };
+  return ctx.settings ? applyPodSettings(pod, ctx.settings) : pod;
 }
+
+/** The requests/limits Docker's flags give a container (for the --pod-max-limits check at create). */
+export const containerResources = (cfg: CreateBody): V1ResourceRequirements | undefined => resources(cfg.HostConfig);
 
 /** Entrypoint/Cmd -> command/args, with Docker's rules (see the module comment). */
 function commandOf(cfg: CreateBody): Pick<V1Container, 'command' | 'args'> {
@@ -281,8 +291,7 @@ function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
   if (cfg.OpenStdin && cfg.StdinOnce) container.stdinOnce = true;
   const res = resources(hc);
   if (res) container.resources = res;
-  const sc = ctx.podSecurity === 'restricted' ? restrictPod(securityContext(cfg)) : securityContext(cfg);
-  if (sc) container.securityContext = sc;
+  container.securityContext = securityContext(ctx, cfg);
   const ports = Object.keys(cfg.ExposedPorts ?? {})
     .map((p) => {
       const [num, proto] = p.split('/') as [string, string | undefined];
@@ -295,30 +304,32 @@ function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
   return container;
 }
 
-/** User `uid[:gid]`, Privileged, CapAdd/CapDrop (without the `CAP_` prefix Kubernetes does not take). */
-function securityContext(cfg: CreateBody): V1SecurityContext | undefined {
+/** User `uid[:gid]`, Privileged, CapAdd/CapDrop, ReadonlyRootfs at the Pod's level (engine/model/security.ts). */
+function securityContext(ctx: PodContext, cfg: CreateBody): V1SecurityContext {
   const hc = cfg.HostConfig ?? {};
   const { uid, gid } = parseUser(cfg.User);
-  const sc: V1SecurityContext = {};
-  if (uid !== undefined) sc.runAsUser = uid;
-  if (gid !== undefined) sc.runAsGroup = gid;
-  if (hc.Privileged) sc.privileged = true;
-  const caps = (l: unknown) => (Array.isArray(l) ? l.map((x) => String(x).toUpperCase().replace(/^CAP_/, '')) : []);
-  const add = caps(hc.CapAdd), drop = caps(hc.CapDrop);
-  if (add.length || drop.length) sc.capabilities = { ...(add.length ? { add } : {}), ...(drop.length ? { drop } : {}) };
-  return Object.keys(sc).length ? sc : undefined;
+  return containerSecurityContext({
+    level: ctx.securityLevel ?? 'baseline',
+    privileged: !!hc.Privileged,
+    capAdd: hc['CapAdd'],
+    capDrop: hc['CapDrop'],
+    readOnlyRootFilesystem: !!hc['ReadonlyRootfs'],
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
+  });
 }
 
-/**
- * The restricted Pod Security level (kubernetes pod-security-admission policy, `restricted`): no
- * privilege escalation, every capability dropped but NET_BIND_SERVICE when asked for, with the
- * Pod's runAsNonRoot and RuntimeDefault seccomp (buildPod). A container whose user is root (none
- * given, and no numeric USER in the image) is then refused by the kubelet at start, with its reason.
- */
-function restrictPod(sc: V1SecurityContext | undefined): V1SecurityContext {
-  const add = (sc?.capabilities?.add ?? []).filter((c) => c === 'NET_BIND_SERVICE');
-  const { privileged: _p, ...rest } = sc ?? {};
-  return { ...rest, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
+/** `--device /dev/x[:/dev/y]` -> a hostPath volume of the device (Pod Security baseline forbids it: only privileged namespaces). */
+function deviceVolumes(hc: NonNullable<CreateBody['HostConfig']>): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const devices = Array.isArray(hc['Devices']) ? (hc['Devices'] as Array<{ PathOnHost?: string; PathInContainer?: string }>) : [];
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  devices.forEach((d, i) => {
+    if (!d.PathOnHost) return;
+    volumes.push({ name: `kapi-dev-${i}`, hostPath: { path: d.PathOnHost } });
+    mounts.push({ name: `kapi-dev-${i}`, mountPath: d.PathInContainer || d.PathOnHost });
+  });
+  return { volumes, mounts };
 }
 
 /** Tmpfs and ShmSize as memory-backed emptyDirs, then the container's storage. */
@@ -349,7 +360,7 @@ function podMetadata(ctx: PodContext, c: PodInput, stopSignal: string | undefine
   return {
     name: c.podName,
     namespace: ctx.namespace,
-    labels: { ...podLabels(dockerLabels), [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'container', [LABEL_CONTAINER]: shortId(c.id), [LABEL_MANAGED_BY]: 'kuber-api' },
+    labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'container', [LABEL_CONTAINER]: shortId(c.id), [LABEL_MANAGED_BY]: 'kuber-api' },
     annotations,
     ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: ctx.owner.name, uid: ctx.owner.uid, controller: true, blockOwnerDeletion: false }],
   };

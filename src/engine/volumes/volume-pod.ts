@@ -6,6 +6,7 @@
  * appends the result to the Pod it builds; this is the one seam between them.
  */
 import type { PodStorage } from '../model/translate.js';
+import type { Level } from '../../kube/pod-security/index.js';
 import { stagedMounts, stagingPodParts, STAGE_VOLUME, type StagedManifest, type StagedSource } from '../archive/plan.js';
 
 export type { PodStorage };
@@ -18,11 +19,14 @@ export interface StorageInput {
   sources: StagedSource[];
   helperImage: string;
   imagePullPolicy: string;
+  /** The Pod Security level the Pod must pass, and the user helpers run as when not root (engine/model/security.ts). */
+  securityLevel?: Level;
+  helperUid?: number;
 }
 
 export function podStorage(input: StorageInput): PodStorage {
   const out: PodStorage = { volumes: [], mounts: [], initContainers: [] };
-  const parts = stagingPodParts(input.sources, input.helperImage, input.imagePullPolicy);
+  const parts = stagingPodParts(input.sources, input.helperImage, input.imagePullPolicy, input.securityLevel ?? 'baseline', input.helperUid);
   if (parts) {
     out.volumes.push(...parts.volumes);
     out.initContainers.push(parts.initContainer);

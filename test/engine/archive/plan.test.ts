@@ -52,11 +52,12 @@ test('~> members are compacted without the root entry', () => {
 });
 
 test('~> the init container extracts every archive, chunks concatenated in order, as root', () => {
+  const sources = [
+    { dir: 'a1', kind: 's' as const, seq: 1, objects: [chunkObjectName('kapi-abc', 1, 0), chunkObjectName('kapi-abc', 1, 1)] },
+    { dir: 'a2', kind: 's' as const, seq: 2, objects: [chunkObjectName('kapi-abc', 2, 0)] },
+  ];
   const parts = stagingPodParts(
-    [
-      { dir: 'a1', kind: 's', seq: 1, objects: [chunkObjectName('kapi-abc', 1, 0), chunkObjectName('kapi-abc', 1, 1)] },
-      { dir: 'a2', kind: 's', seq: 2, objects: [chunkObjectName('kapi-abc', 2, 0)] },
-    ],
+    sources,
     'busybox:1.36',
     'IfNotPresent',
   )!;
@@ -65,7 +66,8 @@ test('~> the init container extracts every archive, chunks concatenated in order
   const script = (parts.initContainer['command'] as string[])[2]!;
   assert.match(script, 'x /kapi/out/a1 /kapi/src/kapi-s1-0/data /kapi/src/kapi-s1-1/data\n');
   assert.match(script, 'x /kapi/out/a2 /kapi/src/kapi-s2-0/data');
-  assert.equal(parts.initContainer['securityContext'], { runAsUser: 0, runAsGroup: 0 });
+  assert.equal([parts.initContainer['securityContext']?.runAsUser, parts.initContainer['securityContext']?.allowPrivilegeEscalation, parts.initContainer['securityContext']?.capabilities?.drop], [0, false, ['ALL']]);
+  assert.equal(stagingPodParts(sources, 'busybox:1.36', 'IfNotPresent', 'restricted', 1000)!.initContainer['securityContext']?.runAsUser, 1000, 'restricted: non-root');
   assert.is(stagingPodParts([], 'busybox', 'IfNotPresent'), undefined);
 });
 

@@ -56,14 +56,14 @@ test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports,
   assert.equal(c.args, ['nginx', '-g', 'daemon off;']);
   assert.equal(c.env, [{ name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
   assert.is(c.workingDir, '/srv');
-  assert.is(c.securityContext, undefined, 'USER nginx is resolved by the runtime, not a securityContext');
+  assert.equal([c.securityContext?.runAsUser, c.securityContext?.runAsGroup], [undefined, undefined], 'USER nginx is resolved by the runtime, not a securityContext');
   assert.equal(c.ports, [{ containerPort: 80, protocol: 'TCP' }]);
   assert.equal(c.readinessProbe?.exec?.command, ['/bin/sh', '-c', 'curl -f localhost']);
   assert.equal(c.lifecycle?.preStop?.exec?.command, ['/bin/sh', '-c', 'kill -3 1']);
   const withArgs = podOf({ Image: 'nginx', Cmd: ['nginx', '-t'], Env: ['A=1'], User: '1000' });
   assert.equal([withArgs.command, withArgs.args], [['/docker-entrypoint.sh'], ['nginx', '-t']]);
   assert.equal(withArgs.env, [{ name: 'A', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
-  assert.equal(withArgs.securityContext, { runAsUser: 1000 });
+  assert.is(withArgs.securityContext?.runAsUser, 1000);
   // An explicit entrypoint drops the image CMD (Docker and Kubernetes agree).
   const explicit = podOf({ Image: 'nginx', Entrypoint: ['/docker-entrypoint.sh'] });
   assert.equal([explicit.command, explicit.args], [['/docker-entrypoint.sh'], undefined]);

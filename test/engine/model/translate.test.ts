@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildPod, validateCreate, parseUser, isNumericUser, tmpfsSize, hostAliases, readinessProbe, podLabels, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
+import { buildPod, validateCreate, parseUser, isNumericUser, tmpfsSize, hostAliases, readinessProbe, CONTAINER_NAME, type PodContext } from '../../../src/engine/model/translate.js';
 import { EngineError, statusFromError } from '../../../src/errors.js';
 import type { CreateBody } from '../../../src/engine/model/types.js';
 
@@ -28,7 +28,7 @@ test('~> env, workdir, user, tty/stdin, resources', () => {
   });
   assert.equal(c.env, [{ name: 'A', value: '1' }, { name: 'B', value: 'x=y' }]);
   assert.is(c.workingDir, '/tmp');
-  assert.equal(c.securityContext, { runAsUser: 1000, runAsGroup: 100 });
+  assert.equal([c.securityContext?.runAsUser, c.securityContext?.runAsGroup], [1000, 100]);
   assert.equal([c.tty, c.stdin, c.stdinOnce], [true, true, true]);
   assert.equal(c.resources, { limits: { cpu: '1500m', memory: String(64 * 1024 * 1024) }, requests: { cpu: '1500m' } });
   assert.equal(main({ Image: 'x', HostConfig: { CpuShares: 512 } }).resources, { requests: { cpu: '500m' } });
@@ -54,23 +54,12 @@ test('~> user: uid[:gid] and root map; names are left to engine/users; garbage i
   }
 });
 
-test('~> --pod-security restricted: runAsNonRoot and RuntimeDefault on the Pod, no escalation and capabilities dropped but NET_BIND_SERVICE', () => {
-  const p = buildPod({ ...ctx, podSecurity: 'restricted' }, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x', User: '65534:65534', HostConfig: { CapAdd: ['NET_BIND_SERVICE', 'SYS_ADMIN'], Privileged: true } }, run: 1, podName: 'r-1' });
-  assert.equal(p.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-  assert.equal(p.spec.containers[0].securityContext, { runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
-  const plain = buildPod(ctx, { id: 'a'.repeat(64), name: 'r', config: { Image: 'x' }, run: 1, podName: 'r-1' });
-  assert.is(plain.spec.securityContext, undefined);
-  assert.is(plain.spec.containers[0].securityContext, undefined);
-});
-
-test('~> labels: valid ones become pod labels, ours cannot be overridden, all kept verbatim', () => {
-  const p = pod({ Image: 'x', Labels: { 'com.docker.compose.project': 'demo', 'com.docker.compose.config-hash': 'f'.repeat(64), 'has space': 'v', 'kuber-api.io/instance': 'evil' } });
-  assert.is(p.metadata.labels['com.docker.compose.project'], 'demo');
-  assert.is(p.metadata.labels['com.docker.compose.config-hash'], undefined);
-  assert.is(p.metadata.labels['has space'], undefined);
+test('~> labels: never Pod labels (no selector hijack), all kept verbatim in the annotation', () => {
+  const p = pod({ Image: 'x', Labels: { app: 'db', 'com.docker.compose.project': 'demo', 'kuber-api.io/instance': 'evil' } });
+  assert.is(p.metadata.labels['app'], undefined);
+  assert.is(p.metadata.labels['com.docker.compose.project'], undefined);
   assert.is(p.metadata.labels['kuber-api.io/instance'], 'inst');
-  assert.equal(JSON.parse(p.metadata.annotations['kuber-api.io/docker-labels'])['com.docker.compose.config-hash'], 'f'.repeat(64));
-  assert.equal(podLabels(null), {});
+  assert.equal(JSON.parse(p.metadata.annotations['kuber-api.io/docker-labels']), { app: 'db', 'com.docker.compose.project': 'demo', 'kuber-api.io/instance': 'evil' });
 });
 
 test('~> pod metadata: owner, instance labels, id/name/run annotations; spec defaults', () => {
