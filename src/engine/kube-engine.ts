@@ -53,6 +53,7 @@ import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/ar
 import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
 import { RyukService } from './ryuk/service.js';
 import type { RyukDocker } from './ryuk/host.js';
+import { isRyukImage } from './ryuk/config.js';
 import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './backend/inventory.js';
 import { diskUsage, NO_VOLUMES, type VolumeInventory } from './inventory/disk-usage.js';
 import { imageHistory } from './images/history.js';
@@ -489,6 +490,11 @@ export class KubeEngine implements Backend {
   }
 
   // ------------------------------------------------------------------ lifecycle (engine/lifecycle-*.ts, wait.ts, top.ts)
+
+  /** ContainerHost: Ryuk's containers are played in process and never get a Pod. */
+  podless(body: Record<string, unknown>): boolean {
+    return isRyukImage(typeof body.Image === 'string' ? body.Image : undefined, this.opts.ryuk.images);
+  }
 
   createContainer(name: string | undefined, body: Record<string, unknown>): Promise<CreateResult> {
     return this.creator.createContainer(name, this.ryuk.adjustCreate(body));

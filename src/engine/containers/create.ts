@@ -41,8 +41,11 @@ export class ContainerCreator {
     warnings.push(...prepared.warnings);
     // The Pod policy (engine/security) on the body as sent: a 403 naming the rule, before anything
     // is written. After the image step, so that what it refuses with its own reason (Ryuk) says so.
-    await this.e.security.refresh();
-    this.e.security.checkCreate(body as CreateBody);
+    // A body that never becomes a Pod (Ryuk, whose docker.sock bind no Pod mounts) is not checked.
+    if (!this.e.podless(body)) {
+      await this.e.security.refresh();
+      this.e.security.checkCreate(body as CreateBody);
+    }
     checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
     let n: string;
     if (name) {

@@ -59,6 +59,8 @@ export interface ContainerHost extends MonitorHost {
   readonly users: Pick<UserResolver, 'numericIntent'>;
   /** The Pod policy (engine/security): checked at create, and before each Pod is created. */
   readonly security: Pick<PodSecurityGate, 'refresh' | 'checkCreate' | 'checkPod'>;
+  /** A create body that will never get a Pod (Ryuk, played in process): the Pod policy does not apply to it. */
+  podless(body: Record<string, unknown>): boolean;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;
