@@ -21,6 +21,7 @@ import { Store } from './store/store.js';
 import { Scheduler } from './scheduler/index.js';
 import { defaultStorageClass } from './storage/provisioner.js';
 import { StorageController } from './storage/pv-controller.js';
+import { NetworkPolicyController } from './network-policy/index.js';
 import type { ImageConfig, KObject, Kubelet } from './types.js';
 
 export interface SimOptions {
@@ -61,6 +62,8 @@ export interface SimOptions {
   users?: StaticUser[];
   /** Request log (one line per request), off by default. */
   log?: (line: string) => void;
+  /** Enforce NetworkPolicy between pods with nftables (default true; needs root, nft, br_netfilter). */
+  networkPolicy?: boolean;
 }
 
 export interface SimHandle {
@@ -156,6 +159,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   await kubelet.start();
   scheduler.start();
   storage.start();
+  const netpol = opts.networkPolicy === false ? undefined : new NetworkPolicyController(store);
+  await netpol?.start();
 
   const kc = { server: url, caPem: certs?.caPem, token };
   const kubeconfig = kubeconfigYaml(kc);
@@ -182,6 +187,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
         await api.close();
         scheduler.stop();
         storage.stop();
+        await netpol?.stop();
         await kubelet.stop();
         if (ownDir) rmSync(stateDir, { recursive: true, force: true });
       })()),
