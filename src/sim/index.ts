@@ -113,6 +113,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   if (opts.defaultStorageClass ?? true) store.create(SC, undefined, defaultStorageClass());
   const scheduler = new Scheduler(store);
   const storage = new StorageController(store, lifecycle, stateDir);
+  const netpol = opts.networkPolicy === false ? undefined : new NetworkPolicyController(store);
   const kubelet: Kubelet = createKubelet(store, faults, {
     stateDir,
     nodeName,
@@ -121,7 +122,11 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     featureGates: { ...(opts.featureGates ?? {}) },
     imageCatalogue: opts.imageCatalogue,
     unknownImagePolicy: opts.unknownImagePolicy,
-    extra: { serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src), ...opts.kubelet },
+    extra: {
+      serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src),
+      ...(netpol ? { podNetworkAdded: (pod: KObject, ip: string) => netpol.podNetworkAdded(pod, ip) } : {}),
+      ...opts.kubelet,
+    },
   });
   const api = new ApiServer(store, lifecycle, kubelet, faults, {
     host,
@@ -159,7 +164,6 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   await kubelet.start();
   scheduler.start();
   storage.start();
-  const netpol = opts.networkPolicy === false ? undefined : new NetworkPolicyController(store);
   await netpol?.start();
 
   const kc = { server: url, caPem: certs?.caPem, token };

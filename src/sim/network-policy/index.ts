@@ -29,6 +29,8 @@ const BR_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 export interface NetworkPolicyOptions {
   /** Coalesce changes this long before recompiling (default 20 ms). */
   debounceMs?: number;
+  /** How long a new pod's sandbox waits for its rules before its containers start anyway (default 2000 ms). */
+  podAddedWaitMs?: number;
 }
 
 export class NetworkPolicyController {
@@ -38,6 +40,10 @@ export class NetworkPolicyController {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  /** Pods whose network is attached but whose status does not show the IP yet (uid -> IP). */
+  private readonly attached = new Map<string, string>();
+  /** Resolved by the next sync that starts (it compiles what they added). */
+  private waiters: Array<() => void> = [];
   /** Why rules are not enforced (undefined while they are). */
   disabled?: string;
 
@@ -75,7 +81,27 @@ export class NetworkPolicyController {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    for (const w of this.waiters.splice(0)) w();
     if (!this.disabled) await this.applier.remove();
+  }
+
+  /**
+   * The kubelet attached a pod's network (the CNI ADD moment, before its containers start): compile
+   * the rules with its IP and resolve once they are applied, so the pod is isolated — and admitted
+   * as a peer — from its first packet. Bounded: the pod starts anyway after `podAddedWaitMs`.
+   */
+  async podNetworkAdded(pod: { metadata: { uid?: string } }, ip: string): Promise<void> {
+    if (this.disabled || !this.unsubs.length || !pod.metadata.uid) return;
+    this.attached.set(pod.metadata.uid, ip);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => {
+        this.waiters.push(r);
+        this.schedule();
+      }),
+      new Promise<void>((r) => (timer = setTimeout(r, this.opts.podAddedWaitMs ?? 2000))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Resolves once every change seen so far is applied (tests, and stop()). */
@@ -84,8 +110,26 @@ export class NetworkPolicyController {
   }
 
   private script(): string {
-    const rules = compile(this.store.list(POLICIES, undefined), this.store.list(PODS, undefined), this.store.list(NAMESPACES, undefined));
+    const rules = compile(this.store.list(POLICIES, undefined), this.pods(), this.store.list(NAMESPACES, undefined));
     return renderScript(this.table, rules);
+  }
+
+  /** The stored pods, with the IPs of attached pods whose status does not show them yet. */
+  private pods(): Array<Record<string, any>> {
+    const pods: Array<Record<string, any>> = this.store.list(PODS, undefined);
+    const seen = new Set<string>();
+    const out = pods.map((p) => {
+      const ip = this.attached.get(p.metadata.uid);
+      if (ip === undefined) return p;
+      seen.add(p.metadata.uid);
+      if (p.status?.podIP) {
+        this.attached.delete(p.metadata.uid);
+        return p;
+      }
+      return { ...p, status: { ...p.status, podIP: ip } };
+    });
+    for (const uid of [...this.attached.keys()]) if (!seen.has(uid)) this.attached.delete(uid);
+    return out;
   }
 
   private schedule(): void {
@@ -107,11 +151,13 @@ export class NetworkPolicyController {
   }
 
   private async sync(): Promise<void> {
+    const waiters = this.waiters.splice(0);
     try {
       if (await this.applier.apply(this.script())) this.log.debug({ table: this.table }, 'NetworkPolicy rules applied');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'NetworkPolicy rules could not be applied');
     }
+    for (const w of waiters) w();
   }
 }
 

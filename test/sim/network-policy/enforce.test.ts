@@ -3,7 +3,8 @@
  * a Pod in namespace A and a Pod in namespace B, each serving TCP 8080 (busybox `nc -ll -e`) and
  * UDP 53 (python: busybox's nc has no UDP), probed with `kubectl exec` (busybox `nc`, a python UDP
  * client). Default deny for ingress in B closes A -> B (TCP and UDP) and leaves B -> A open; an allow
- * rule for A's namespace (named port) opens TCP only, a UDP port added opens UDP; default deny for
+ * rule for A's namespace (named port) opens TCP only, a UDP port added opens UDP; a new pod of A
+ * connects at its first try (its rules exist before its containers start); default deny for
  * egress in A closes A -> B although B allows it, a DNS egress rule (port 53 to anyone) opens
  * UDP 53 only; a pod label and a namespace label change apply at once (polled, with a generous
  * bound; the time is printed); stop() removes the simulator's nftables table.
@@ -133,6 +134,17 @@ t("an allow rule for A's namespace opens TCP to B's named port, not UDP; a UDP p
   assert.is(await udp(A, 'pb'), '', 'A -> B udp still denied');
   await apply(allow([{ port: 'web' }, { port: 53, protocol: 'UDP' }]));
   await until(() => udp(A, 'pb'), 'udp-b', 'A -> B udp allowed');
+});
+
+t('a new pod is admitted as a peer from its first packet (its rules are applied before its containers start)', async () => {
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'once', namespace: 'np-a' },
+    spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox', command: ['nc', '-w', '3', ips.pb!, '8080'] }] },
+  });
+  await ok(['wait', '-n', 'np-a', '--for=jsonpath={.status.phase}=Succeeded', 'pod/once', '--timeout=60s']);
+  assert.is((await ok(['logs', '-n', 'np-a', 'once'])).trim(), 'tcp-b', 'one connection, no retry');
 });
 
 t('default deny egress in A: A cannot reach B (which allows it), B still reaches A; a DNS egress rule opens UDP 53 only', async () => {
