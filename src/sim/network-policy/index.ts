@@ -25,6 +25,8 @@ const POLICIES = defOf({ group: 'networking.k8s.io', resource: 'networkpolicies'
 const PODS = defOf({ group: '', resource: 'pods' });
 const NAMESPACES = defOf({ group: '', resource: 'namespaces' });
 const BR_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+/** Controllers made in this process (each simulator's table gets its own number). */
+let instances = 0;
 
 export interface NetworkPolicyOptions {
   /** Coalesce changes this long before recompiling (default 20 ms). */
@@ -35,7 +37,7 @@ export interface NetworkPolicyOptions {
 
 export class NetworkPolicyController {
   private readonly log = childLogger({ component: 'kube-sim-netpol' });
-  private readonly applier = new Applier(tableName(selfOwner()));
+  private readonly applier = new Applier(tableName(selfOwner(), instances++));
   private readonly unsubs: Array<() => void> = [];
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;

@@ -10,15 +10,18 @@ import { deleteScript } from './render.js';
 
 export const TABLE_PREFIX = 'kubesim_np_';
 
-/** `kubesim_np_<pid>_<start>_<pidns inode>` (nft identifiers: letters, digits, underscores). */
-export function tableName(o: ClaimOwner): string {
+/**
+ * `kubesim_np_<pid>_<start>_<pidns inode>_<n>` (nft identifiers: letters, digits, underscores); `n`
+ * tells apart several simulators in one process (tests start more than one).
+ */
+export function tableName(o: ClaimOwner, n = 0): string {
   const ns = /\[(\d+)\]/.exec(o.pidns ?? '')?.[1] ?? '0';
-  return `${TABLE_PREFIX}${o.pid}_${o.start ?? '0'}_${ns}`;
+  return `${TABLE_PREFIX}${o.pid}_${o.start ?? '0'}_${ns}_${n}`;
 }
 
 /** The owner a table name stands for, or undefined for a table that is not a simulator's. */
 export function tableOwner(name: string): ClaimOwner | undefined {
-  const m = new RegExp(`^${TABLE_PREFIX}(\\d+)_(\\d+)_(\\d+)$`).exec(name);
+  const m = new RegExp(`^${TABLE_PREFIX}(\\d+)_(\\d+)_(\\d+)_\\d+$`).exec(name);
   if (!m) return undefined;
   return { pid: Number(m[1]), ...(m[2] !== '0' ? { start: m[2] } : {}), ...(m[3] !== '0' ? { pidns: `pid:[${m[3]}]` } : {}) };
 }

@@ -7,7 +7,8 @@
  * connects at its first try (its rules exist before its containers start); default deny for
  * egress in A closes A -> B although B allows it, a DNS egress rule (port 53 to anyone) opens
  * UDP 53 only; a pod label and a namespace label change apply at once (polled, with a generous
- * bound; the time is printed); stop() removes the simulator's nftables table.
+ * bound; the time is printed); a second simulator in the process has its own table; stop() removes
+ * the simulator's nftables table.
  * Needs root and nft (skipped otherwise).
  */
 import { execFileSync } from 'node:child_process';
@@ -111,7 +112,7 @@ test.after(async () => {
 });
 
 t('the simulator owns an nftables table named after its process', () => {
-  assert.match(tables(), new RegExp(`table inet kubesim_np_${process.pid}_\\d+_\\d+`));
+  assert.match(tables(), new RegExp(`table inet kubesim_np_${process.pid}_\\d+_\\d+_\\d+`));
 });
 
 t('no policy: A and B reach each other over TCP and UDP', async () => {
@@ -167,6 +168,20 @@ t('a pod label change and a namespace label change apply at once', async () => {
   await ok(['label', 'namespace', 'np-a', 'team-']);
   const nsMs = await until(() => tcp(A, 'pb'), '', 'A -> B after the namespace label is removed');
   console.log(`  label change -> rule applied, first probe to see it: pod label ${podMs} ms, namespace label ${nsMs} ms (each probe is a kubectl exec)`);
+});
+
+t('a second simulator in this process owns another table; stopping it leaves the first one and its rules', async () => {
+  const before = tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`, 'g')) ?? [];
+  assert.is(before.length, 1);
+  const second = await startSim();
+  try {
+    const both = tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`, 'g')) ?? [];
+    assert.is(both.length, 2, both.join(' '));
+  } finally {
+    await second.stop();
+  }
+  assert.equal(tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`, 'g')), before);
+  assert.match(execFileSync('nft', ['list', 'table', 'inet', before[0]!], { encoding: 'utf8' }), ips.pb!);
 });
 
 t('stop() removes the table', async () => {

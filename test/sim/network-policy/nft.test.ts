@@ -24,9 +24,12 @@ const tables = () => execFileSync('nft', ['list', 'tables', 'inet'], { encoding:
 test('table names carry the owner and read back; other tables are not ours', () => {
   const me = selfOwner();
   const name = tableName(me);
-  assert.match(name, /^kubesim_np_\d+_\d+_\d+$/);
+  assert.match(name, /^kubesim_np_\d+_\d+_\d+_0$/);
+  assert.is.not(tableName(me, 1), name, 'a second simulator in the same process');
   assert.equal(tableOwner(name), me.pidns ? me : { pid: me.pid, start: me.start });
-  assert.equal(tableOwner('kubesim_np_12_0_0'), { pid: 12 });
+  assert.equal(tableOwner(tableName(me, 1)), tableOwner(name));
+  assert.equal(tableOwner('kubesim_np_12_0_0_0'), { pid: 12 });
+  assert.is(tableOwner('kubesim_np_12_0_0'), undefined);
   assert.is(tableOwner('filter'), undefined);
   assert.is(tableOwner('kubesim_np_x'), undefined);
 });
