@@ -94,6 +94,8 @@ export class NetworkPolicyController {
    */
   async podNetworkAdded(pod: { metadata: { uid?: string } }, ip: string): Promise<void> {
     if (this.disabled || !this.unsubs.length || !pod.metadata.uid) return;
+    // No policy: nothing can isolate the pod or depend on its IP; pods start without waiting.
+    if (!this.store.count(POLICIES)) return;
     this.attached.set(pod.metadata.uid, ip);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
