@@ -6,10 +6,13 @@
  *
  * Where it hooks: bridged pod-to-pod IPv4 traffic on kubesim0 passes the inet `forward` hook when
  * br_netfilter's `net.bridge.bridge-nf-call-iptables` is 1 (kernel net/bridge/br_netfilter_hooks.c),
- * which also gives it conntrack — as kube-router and the bridge CNI with kube-proxy rely on. Only
- * the forward path is filtered: traffic between a pod and the node itself (kubelet probes, port
- * forwards, the host's DNS) enters or leaves through the bridge's own interface (the input/output
- * hooks) and is always allowed, as the Kubernetes "Network Policies" page says of the node.
+ * which also gives it conntrack — as kube-router and the bridge CNI with kube-proxy rely on; traffic
+ * routed off the machine passes `forward` too. The node itself, as Calico and Cilium treat it:
+ * connections from the node to a pod (kubelet probes, port forwards, the test process) are always
+ * allowed (they leave through the `output` hook, which is not filtered); connections from an
+ * egress-isolated pod to the node (its addresses on the bridge: the gateway, kube-sim's DNS
+ * addresses; its own IP) pass the `input` hook and its egress rules, so a default-deny egress pod
+ * reaches the node only where a rule allows it (e.g. a DNS rule: port 53 to anyone).
  *
  * Layout: `forward` accepts established/related flows (replies of allowed connections: policies
  * are stateful), then sends a packet from an egress-isolated pod to that pod's egress chain and a
@@ -31,6 +34,11 @@ export function renderScript(table: string, rules: RuleSet): string {
   if (egress.length) lines.push(`    ip saddr vmap { ${egress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
   if (ingress.length) lines.push(`    ip daddr vmap { ${ingress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
   lines.push('  }');
+  if (egress.length) {
+    // To the node itself (its addresses on the bridge, its own IP): the pod's egress policy applies.
+    lines.push('  chain input {', '    type filter hook input priority filter; policy accept;', '    ct state established,related accept');
+    lines.push(`    ip saddr vmap { ${egress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`, '  }');
+  }
   for (const { iso, chain } of egress) lines.push(...isolationChain(chain, iso, 'daddr'));
   for (const { iso, chain } of ingress) lines.push(...isolationChain(chain, iso, 'saddr'));
   lines.push('}');

@@ -5,22 +5,27 @@
  * client). Default deny for ingress in B closes A -> B (TCP and UDP) and leaves B -> A open; an allow
  * rule for A's namespace (named port) opens TCP only, a UDP port added opens UDP; a new pod of A
  * connects at its first try (its rules exist before its containers start); default deny for
- * egress in A closes A -> B although B allows it, a DNS egress rule (port 53 to anyone) opens
- * UDP 53 only; a pod label and a namespace label change apply at once (polled, with a generous
+ * egress in A closes A -> B although B allows it, and A -> the node, a DNS egress rule (port 53 to
+ * anyone) opens UDP 53 only; connections from the node to an isolated pod are always allowed; a pod label and a namespace label change apply at once (polled, with a generous
  * bound; the time is printed); a second simulator in the process has its own table; stop() removes
  * the simulator's nftables table.
  * Needs root and nft (skipped otherwise).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { GATEWAY } from '../../../src/sim/kubelet/netns.js';
 import { KUBECTL, kubectl, startSim, type SimHandle } from '../../helpers/sim.js';
 
 let sim: SimHandle;
 let cache: string;
+/** A TCP server on the node (this process) answering `node`. */
+let nodeServer: Server;
+let nodePort = 0;
 const ips: Record<string, string> = {};
 
 const hasNft = (() => {
@@ -74,6 +79,22 @@ async function udp(from: [string, string], to: string): Promise<string> {
   return r.code === 0 ? r.stdout.trim() : '';
 }
 const A: [string, string] = ['np-a', 'pa'], B: [string, string] = ['np-b', 'pb'];
+/** What a pod reads from the node's server at the bridge gateway ('' when it cannot connect). */
+async function toNode(from: [string, string]): Promise<string> {
+  const r = await k(['exec', '-n', from[0], from[1], '-c', 'tcp', '--', 'nc', '-w', '2', GATEWAY, String(nodePort)]);
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+/** What the node (this process) reads from a pod's TCP 8080. */
+function fromNode(pod: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const c = createConnection({ host: ips[pod]!, port: 8080 });
+    c.setTimeout(3000, () => c.destroy());
+    c.on('data', (d) => (got += d));
+    c.on('error', () => {});
+    c.on('close', () => resolve(got.trim()));
+  });
+}
 
 /** Poll `probe` until it answers `want` (rules apply asynchronously); the generous bound is not a timing claim. */
 async function until(probe: () => Promise<string>, want: string, what: string, boundMs = 20_000): Promise<number> {
@@ -94,6 +115,9 @@ const tables = () => execFileSync('nft', ['list', 'tables', 'inet'], { encoding:
 
 test.before(async () => {
   if (why) return;
+  nodeServer = createServer((c) => c.end('node\n'));
+  await new Promise<void>((r) => nodeServer.listen(0, '0.0.0.0', r));
+  nodePort = (nodeServer.address() as { port: number }).port;
   sim = await startSim();
   cache = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'np-a', labels: { team: 'a' } } });
@@ -108,6 +132,7 @@ test.before(async () => {
 test.after(async () => {
   if (why) return;
   await sim.stop();
+  nodeServer.close();
   rmSync(cache, { recursive: true, force: true });
 });
 
@@ -119,6 +144,7 @@ t('no policy: A and B reach each other over TCP and UDP', async () => {
   await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B tcp');
   await until(() => tcp(B, 'pa'), 'tcp-a', 'B -> A tcp');
   await until(() => udp(A, 'pb'), 'udp-b', 'A -> B udp');
+  await until(() => toNode(A), 'node', 'A -> node');
 });
 
 t('default deny ingress in B: A cannot open TCP or UDP to B; B still reaches A', async () => {
@@ -126,6 +152,7 @@ t('default deny ingress in B: A cannot open TCP or UDP to B; B still reaches A',
   await until(() => tcp(A, 'pb'), '', 'A -> B tcp denied');
   assert.is(await udp(A, 'pb'), '', 'A -> B udp denied');
   assert.is(await tcp(B, 'pa'), 'tcp-a', 'B -> A open (replies are allowed)');
+  assert.is(await fromNode('pb'), 'tcp-b', 'node -> B: connections from the node are always allowed');
 });
 
 t("an allow rule for A's namespace opens TCP to B's named port, not UDP; a UDP port added opens UDP", async () => {
@@ -153,9 +180,11 @@ t('default deny egress in A: A cannot reach B (which allows it), B still reaches
   await until(() => tcp(A, 'pb'), '', 'A -> B tcp denied by egress');
   assert.is(await udp(A, 'pb'), '', 'A -> B udp denied by egress');
   assert.is(await tcp(B, 'pa'), 'tcp-a', 'B -> A open');
+  assert.is(await toNode(A), '', 'A -> node denied: egress policy applies to the node too');
   await apply(policy('np-a', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }] }));
   await until(() => udp(A, 'pb'), 'udp-b', 'A -> B dns allowed');
   assert.is(await tcp(A, 'pb'), '', 'A -> B tcp 8080 still denied');
+  assert.is(await toNode(A), '', 'A -> node (not port 53) still denied');
   await ok(['delete', 'networkpolicy', '-n', 'np-a', 'deny-egress']);
   await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B tcp once the egress policy is gone');
 });

@@ -45,7 +45,7 @@ test('allow rules: peer sets, except, one rule per protocol, every port of a pro
   );
 });
 
-test('the script replaces the table atomically and sends isolated pods to their chains', () => {
+test('the script replaces the table atomically and sends isolated pods to their chains (egress to the node too)', () => {
   const rs: RuleSet = {
     ingress: [{ ip: '10.244.0.20', pod: 'b/web', allow: [{ peer: { ips: ['10.244.0.10'] }, ports: [{ protocol: 'TCP', ranges: [{ lo: 8080, hi: 8080 }] }] }] }],
     egress: [{ ip: '10.244.0.10', pod: 'a/client', allow: [] }],
@@ -61,6 +61,11 @@ test('the script replaces the table atomically and sends isolated pods to their 
       '    ct state established,related accept',
       '    ip saddr vmap { 10.244.0.10 : jump egress_0 }',
       '    ip daddr vmap { 10.244.0.20 : jump ingress_0 }',
+      '  }',
+      '  chain input {',
+      '    type filter hook input priority filter; policy accept;',
+      '    ct state established,related accept',
+      '    ip saddr vmap { 10.244.0.10 : jump egress_0 }',
       '  }',
       '  chain egress_0 {',
       '    comment "egress a/client"',
@@ -78,6 +83,7 @@ test('the script replaces the table atomically and sends isolated pods to their 
   assert.is(deleteScript('kubesim_np_t'), 'table inet kubesim_np_t {}\ndelete table inet kubesim_np_t\n');
   const empty = renderScript('kubesim_np_t', { ingress: [], egress: [] });
   assert.not.match(empty, /vmap/);
+  assert.not.match(renderScript('kubesim_np_t', { ingress: rs.ingress, egress: [] }), /hook input/, 'no egress isolation: nothing on the input hook');
 });
 
 const t = canCheck ? test : test.skip;
