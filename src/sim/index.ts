@@ -161,10 +161,12 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     subsets: [{ addresses: [{ ip: urlHost === 'localhost' ? '127.0.0.1' : urlHost.replace(/^\[|\]$/g, '') }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
   });
   await new Promise((r) => setImmediate(r)); // let the controllers populate the namespaces
+  // NetworkPolicy first: gone simulators' tables are swept before the kubelet can reuse their pod
+  // IPs (it reaps their claims), and the first pods already get their rules when attached.
+  await netpol?.start();
   await kubelet.start();
   scheduler.start();
   storage.start();
-  await netpol?.start();
 
   const kc = { server: url, caPem: certs?.caPem, token };
   const kubeconfig = kubeconfigYaml(kc);

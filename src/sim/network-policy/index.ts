@@ -126,10 +126,11 @@ export class NetworkPolicyController {
       const ip = this.attached.get(p.metadata.uid);
       if (ip === undefined) return p;
       seen.add(p.metadata.uid);
-      if (p.status?.podIP) {
+      if (p.status?.podIP === ip) {
         this.attached.delete(p.metadata.uid);
         return p;
       }
+      // Not written yet, or an older sandbox's IP (a sandbox made again gets a new one).
       return { ...p, status: { ...p.status, podIP: ip } };
     });
     for (const uid of [...this.attached.keys()]) if (!seen.has(uid)) this.attached.delete(uid);
