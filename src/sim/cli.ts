@@ -15,8 +15,9 @@ import { ensurePrereqs } from './prereqs.js';
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] 
+       [--no-network-policy (do not enforce NetworkPolicy)]
        [--token-auth-file CSV (token,user,uid,"group1,group2" per line; RBAC applies)]
-       [--nodes N] [--no-default-storage-class] [--no-network-policy (do not enforce NetworkPolicy)] [--verbose]
+       [--nodes N] [--no-default-storage-class] [--verbose]
        [--exit-with-stdin] [--install-prereqs]
 `;
 
