@@ -2,7 +2,8 @@
  * @module sim/cli
  * `kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
  *  [--state-dir D] [--feature-gates A=true,B=false] [--bookmark-interval-ms N]
- *  [--unknown-image-policy run|pull-error] [--token-auth-file CSV] [--nodes N] [--no-default-storage-class] [--verbose]`
+ *  [--unknown-image-policy run|pull-error] [--token-auth-file CSV] [--nodes N] [--no-default-storage-class]
+ *  [--no-network-policy] [--verbose]`
  * Writes a kubeconfig for clients to PATH and serves until SIGTERM/SIGINT. Prints one line
  * `kube-sim ready url=<url> kubeconfig=<path>` on stdout when it is serving.
  */
@@ -14,6 +15,7 @@ import { ensurePrereqs } from './prereqs.js';
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
        [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] 
+       [--no-network-policy (do not enforce NetworkPolicy)]
        [--token-auth-file CSV (token,user,uid,"group1,group2" per line; RBAC applies)]
        [--nodes N] [--no-default-storage-class] [--verbose]
        [--exit-with-stdin] [--install-prereqs] [--persist (keep objects in <state-dir>/store.json across restarts)]
@@ -98,6 +100,9 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--no-default-storage-class':
         o.defaultStorageClass = false;
+        break;
+      case '--no-network-policy':
+        o.networkPolicy = false;
         break;
       case '--install-prereqs':
         o.installPrereqs = true;

@@ -22,6 +22,7 @@ import { Store } from './store/store.js';
 import { Scheduler } from './scheduler/index.js';
 import { defaultStorageClass } from './storage/provisioner.js';
 import { StorageController } from './storage/pv-controller.js';
+import { NetworkPolicyController } from './network-policy/index.js';
 import type { ImageConfig, KObject, Kubelet } from './types.js';
 
 export interface SimOptions {
@@ -71,6 +72,8 @@ export interface SimOptions {
   users?: StaticUser[];
   /** Request log (one line per request), off by default. */
   log?: (line: string) => void;
+  /** Enforce NetworkPolicy between pods with nftables (default true; needs root, nft, br_netfilter). */
+  networkPolicy?: boolean;
 }
 
 export interface SimHandle {
@@ -127,6 +130,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const persistence = opts.persist ? new StorePersistence(store, stateDir, { debounceMs: opts.persistDebounceMs, onError: (err) => process.emitWarning(`kube-sim: cannot save the store: ${err.message}`) }) : undefined;
   const scheduler = new Scheduler(store);
   const storage = new StorageController(store, lifecycle, stateDir);
+  const netpol = opts.networkPolicy === false ? undefined : new NetworkPolicyController(store);
   const kubelet: Kubelet = createKubelet(store, faults, {
     stateDir,
     nodeName,
@@ -135,7 +139,11 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     featureGates: { ...(opts.featureGates ?? {}) },
     imageCatalogue: opts.imageCatalogue,
     unknownImagePolicy: opts.unknownImagePolicy,
-    extra: { serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src), ...opts.kubelet },
+    extra: {
+      serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src),
+      ...(netpol ? { podNetworkAdded: (pod: KObject, ip: string) => netpol.podNetworkAdded(pod, ip) } : {}),
+      ...opts.kubelet,
+    },
   });
   const api = new ApiServer(store, lifecycle, kubelet, faults, {
     host,
@@ -177,6 +185,9 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     subsets: [{ addresses: [{ ip: urlHost === 'localhost' ? '127.0.0.1' : urlHost.replace(/^\[|\]$/g, '') }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
   });
   await new Promise((r) => setImmediate(r)); // let the controllers populate the namespaces
+  // NetworkPolicy first: gone simulators' tables are swept before the kubelet can reuse their pod
+  // IPs (it reaps their claims), and the first pods already get their rules when attached.
+  await netpol?.start();
   await kubelet.start();
   scheduler.start();
   storage.start();
@@ -206,6 +217,7 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
         await api.close();
         scheduler.stop();
         storage.stop();
+        await netpol?.stop();
         await kubelet.stop();
         persistence?.close();
         unlock();

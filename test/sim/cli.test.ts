@@ -52,8 +52,8 @@ test('~> flags: parsed, and errors exit 2 with the usage', () => {
   const o = parseArgs(['--kubeconfig', '/tmp/x', '--no-tls', '--port=8443', '--feature-gates', 'PodLogsQuerySplitStreams=true,Foo=false', '--bookmark-interval-ms', '50']);
   assert.equal(o.featureGates, { PodLogsQuerySplitStreams: true, Foo: false });
   assert.equal([o.tls, o.port, o.bookmarkIntervalMs, o.kubeconfigPath], [false, 8443, 50, '/tmp/x']);
-  const n = parseArgs(['--kubeconfig', '/tmp/x', '--nodes', '3', '--no-default-storage-class']);
-  assert.equal([n.nodes, n.defaultStorageClass], [3, false]);
+  const n = parseArgs(['--kubeconfig', '/tmp/x', '--nodes', '3', '--no-default-storage-class', '--no-network-policy']);
+  assert.equal([n.nodes, n.defaultStorageClass, n.networkPolicy], [3, false, false]);
   assert.throws(() => parseArgs(['--nodes', '0']), /--nodes needs at least 1/);
   const bad = spawnSync(process.execPath, [cli, 'sim', '--bogus'], { encoding: 'utf8' });
   assert.is(bad.status, 2);

@@ -34,6 +34,8 @@ export interface KubeletConfig {
   serviceAccountToken: string | ((pod: KObject, source: { audience?: string; expirationSeconds?: number }) => string);
   /** CA bundle written for the kube-root-ca.crt projection when the ConfigMap does not exist. */
   caCert: string;
+  /** Called once a pod's network is attached, before its containers start (the CNI ADD moment): NetworkPolicy. */
+  podNetworkAdded?: (pod: KObject, ip: string) => Promise<void>;
 }
 
 function num(v: unknown, d: number): number {
@@ -63,5 +65,6 @@ export function resolveConfig(opts: KubeletOptions): KubeletConfig {
     python: typeof x.python === 'string' ? x.python : '/usr/bin/python3',
     serviceAccountToken: typeof x.serviceAccountToken === 'string' || typeof x.serviceAccountToken === 'function' ? (x.serviceAccountToken as KubeletConfig['serviceAccountToken']) : 'kube-sim-service-account-token',
     caCert: typeof x.caCert === 'string' ? x.caCert : '',
+    ...(typeof x.podNetworkAdded === 'function' ? { podNetworkAdded: x.podNetworkAdded as KubeletConfig['podNetworkAdded'] } : {}),
   };
 }

@@ -106,6 +106,8 @@ export class PodSandbox implements SandboxView {
       if (!pid) throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
       if (!this.net.hostNetwork) await env.net.attach(this.net, pid);
     }
+    // NetworkPolicy (src/sim/network-policy): the pod's rules exist before its first packet, as a CNI ADD.
+    if (!this.net.hostNetwork && env.cfg.podNetworkAdded) await env.cfg.podNetworkAdded(host.pod, this.net.ip);
     if (host.stopping) {
       // Killed while the sandbox was being made: undo what this call created.
       await this.teardown();
