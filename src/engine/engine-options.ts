@@ -10,6 +10,7 @@ import type { CoreOptions } from './core/engine-core.js';
 import type { EventBus } from './events/events.js';
 import type { ImageMetadataMode, ImageServiceOptions } from './images/service.js';
 import type { NetworkOptions } from './networks/networks.js';
+import type { DnsOptions } from './dns/embedded.js';
 import type { PublishOptions } from './ports/publisher.js';
 import type { PortMode } from './ports/forward.js';
 import type { StreamsOptions } from './streams/streams.js';
@@ -46,10 +47,13 @@ export interface EngineOptions extends CoreOptions {
   network: NetworkOptions;
   /** Published ports (engine/ports/publisher.ts). */
   publish: PublishOptions;
+  /** The embedded DNS (engine/dns/embedded.ts). */
+  dns: DnsOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'dns'>> & {
+  dns?: Partial<DnsOptions>;
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
@@ -91,6 +95,22 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },
+    dns: {
+      mode: o.dnsServer as DnsOptions['mode'],
+      ...(o.dnsAddress ? { address: o.dnsAddress } : {}),
+      port: o.dnsPort,
+      upstream: o.dnsUpstream,
+      upstreamTimeoutMs: o.dnsUpstreamTimeoutMs,
+      maxInflight: o.dnsMaxInflight,
+      maxQueryBytes: o.dnsMaxQueryBytes,
+      ratePerSecond: o.dnsRatePerSource,
+      maxSources: o.dnsMaxSources,
+      cacheEntries: o.dnsCacheEntries,
+      cacheMaxTtlS: o.dnsCacheMaxTtlS,
+      maxTcpConnections: o.dnsMaxTcpConnections,
+      tcpIdleMs: o.dnsTcpIdleMs,
+      unknownSourceWaitMs: o.dnsUnknownSourceWaitMs,
+    },
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -117,6 +137,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     streams: { ...d.streams, ...input.streams },
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
+    dns: { ...d.dns, ...input.dns },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
   };
 }

@@ -38,6 +38,7 @@ import { ArchiveStage, stagedSources } from './archive/stage.js';
 import { Inspector } from './archive/inspector.js';
 import { podStorage, type PodStorage } from './volumes/volume-pod.js';
 import { NetworkManager } from './networks/networks.js';
+import { EmbeddedDns } from './dns/embedded.js';
 import { PortPublisher } from './ports/publisher.js';
 import { inspectPorts, listPorts } from './ports/ports.js';
 import { ContainerCreator } from './containers/create.js';
@@ -77,6 +78,8 @@ export class KubeEngine implements Backend {
   readonly networks: NetworkManager;
   /** Published ports (engine/ports/publisher.ts). */
   readonly ports: PortPublisher;
+  /** The embedded DNS, names per network (engine/dns/embedded.ts); else headless Services. */
+  readonly dns: EmbeddedDns;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -107,6 +110,7 @@ export class KubeEngine implements Backend {
     );
     this.streams = new Streams(this, this.opts.streams, this.log);
     this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
+    this.dns = new EmbeddedDns(this, this.opts.dns, this.log.child({ component: 'dns' }));
     this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
     this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles });
@@ -165,6 +169,8 @@ export class KubeEngine implements Backend {
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
     await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start()]);
+    // After networks.start(): on kube-sim the address containers reach us at is discovered there.
+    this.networks.embeddedDns = await this.dns.start();
     this.monitor.catchUp();
     this.ports.catchUp();
     void this.networks.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed'));
@@ -174,6 +180,7 @@ export class KubeEngine implements Backend {
     this.monitor.close();
     this.ports.close();
     this.networks.close();
+    this.dns.close();
     this.index.stop();
     this.images.store.stop();
   }
@@ -255,6 +262,7 @@ export class KubeEngine implements Backend {
       automountServiceAccountToken: this.opts.automountServiceAccountToken,
       hostGatewayIp: this.opts.hostGatewayIp,
       imagePullSecret: this.registryCredentials.secretName(),
+      dns: this.dns.podDnsConfig(),
     };
   }
 

@@ -49,6 +49,8 @@ export interface PodContext {
   hostGatewayIp?: string;
   /** The instance's registry credentials Secret (engine/images/registry/credentials.ts), once there is one. */
   imagePullSecret?: string;
+  /** While kuber-api's embedded DNS serves (engine/dns): the Pod's dnsConfig under `dnsPolicy: None`. */
+  dns?: { nameservers: string[]; searches: string[]; options: Array<{ name: string; value?: string }> };
 }
 
 const NS = 1e9;
@@ -236,12 +238,33 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       enableServiceLinks: false, // no FOO_SERVICE_HOST variables: a Docker container has none
       automountServiceAccountToken: ctx.automountServiceAccountToken,
       ...(aliases.length ? { hostAliases: aliases } : {}),
+      ...(ctx.dns ? podDns(ctx.dns, hc) : {}),
       ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
       ...(initContainers.length ? { initContainers } : {}),
       containers: [container],
     },
   };
+}
+
+/**
+ * `dnsPolicy: None` with kuber-api as the one nameserver (as dockerd points a container on a
+ * user-defined network at 127.0.0.11); `--dns-search` and `--dns-option` are added to the search
+ * list and options kept from the cluster, as dockerd writes them into resolv.conf (moby
+ * daemon/libnetwork/sandbox_dns_unix.go). `--dns` servers are not the Pod's: the nameserver must
+ * stay kuber-api for Docker names to resolve.
+ */
+function podDns(dns: NonNullable<PodContext['dns']>, hc: NonNullable<CreateBody['HostConfig']>): Pick<V1PodSpec, 'dnsPolicy' | 'dnsConfig'> {
+  const searches = [...new Set([...((hc.DnsSearch as string[] | null | undefined) ?? []), ...dns.searches])].slice(0, 32);
+  const options = [...dns.options];
+  for (const o of (hc.DnsOptions as string[] | null | undefined) ?? []) {
+    const i = o.indexOf(':');
+    const opt = i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
+    const at = options.findIndex((x) => x.name === opt.name);
+    if (at >= 0) options[at] = opt;
+    else options.push(opt);
+  }
+  return { dnsPolicy: 'None', dnsConfig: { nameservers: [...dns.nameservers], searches, options } };
 }
 
 /** Entrypoint/Cmd -> command/args, with Docker's rules (see the module comment). */
