@@ -41,6 +41,17 @@ export class DnsServer {
 
   /** Bind both sockets (rejects when either cannot be bound: EACCES below 1024, EADDRINUSE...). */
   async listen(): Promise<{ address: string; port: number }> {
+    // Port 0 (tests): the UDP port the kernel picked may be taken for TCP; pick again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.bindBoth();
+      } catch (err) {
+        if (this.opts.port !== 0 || attempt >= 4 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  }
+
+  private async bindBoth(): Promise<{ address: string; port: number }> {
     const family = this.opts.address.includes(':') ? 'udp6' : 'udp4';
     const udp = createSocket({ type: family });
     await new Promise<void>((resolve, reject) => {

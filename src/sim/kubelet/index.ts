@@ -16,7 +16,8 @@ import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICES, type KObject, type Kubelet,
 import { MemoryCgroups } from './cgroups.js';
 import { servicesSection } from './hosts.js';
 import { handleLog } from './log-serve.js';
-import { NetworkManager } from './netns.js';
+import { GATEWAY, NetworkManager } from './netns.js';
+import { ClusterDns } from './cluster-dns.js';
 import { resolveConfig, type KubeletConfig } from './options.js';
 import { now } from './pod-status.js';
 import { PodWorker, type WorkerEnv } from './pod-worker.js';
@@ -88,6 +89,7 @@ class SimKubelet implements Kubelet {
     await fsp.mkdir(this.cfg.stateDir, { recursive: true });
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
+    else await this.startClusterDns();
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
     this.templateBuild = this.rootfs.busyboxTemplate().then(
       () => {},
@@ -100,6 +102,24 @@ class SimKubelet implements Kubelet {
     this.unsubs.push(this.store.subscribe(NODES, (ev) => ev.type === 'ADDED' && ev.object.metadata.name === this.cfg.nodeName && this.reportNode()));
     this.reportNode();
     for (const pod of this.store.list(PODS, undefined)) this.onPod(pod);
+  }
+
+  // ---- kube-sim's cluster DNS (cluster-dns.ts): on the bridge gateway, announced as kube-system/kube-dns
+  private clusterDns?: ClusterDns;
+
+  private async startClusterDns(): Promise<void> {
+    const dns = new ClusterDns({ service: (ns, name) => this.store.get(SERVICES, ns, name), pods: (ns) => this.store.list(PODS, ns) });
+    try {
+      await dns.listen(GATEWAY);
+    } catch (err) {
+      this.log.info({ err: (err as Error).message }, `no cluster DNS on ${GATEWAY}:53 (pods resolve Services through /etc/hosts)`);
+      return;
+    }
+    this.clusterDns = dns;
+  }
+
+  clusterDnsAddress(): string | undefined {
+    return this.clusterDns ? GATEWAY : undefined;
   }
 
   /** The Node object's status, when the apiserver has one for us (the kubelet's node status manager). */
@@ -213,6 +233,7 @@ class SimKubelet implements Kubelet {
     clearTimeout(this.hostsTimer);
     clearTimeout(this.volumesTimer);
     this.streams.stop();
+    this.clusterDns?.close();
     const ws = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(ws.map((w) => w.kill()));
