@@ -2,7 +2,7 @@
  * @module engine/dns/embedded
  * kuber-api's embedded DNS, as dockerd's at 127.0.0.11 (moby daemon/libnetwork/resolver.go,
  * sandbox_dns_unix.go): the server (server.ts) on the address containers reach kuber-api at (its
- * Pod IP in a cluster; the node address on kube-sim), the table of names (names.ts) rebuilt
+ * Pod IP in a cluster; on kube-sim the node-local DNS address its node announces), the table of names (names.ts) rebuilt
  * whenever a record, a Pod or a network changes, and the forwarder (forwarder.ts) to the cluster
  * DNS kuber-api's own Pod uses.
  *
@@ -84,7 +84,7 @@ export class EmbeddedDns {
       return false;
     };
     if (this.opts.mode === 'off') return fallback('--dns-server off');
-    const address = this.opts.address || this.e.opts.hostGatewayIp;
+    const address = this.opts.address || (await this.nodeLocalAddress()) || this.e.opts.hostGatewayIp;
     if (!address) return fallback('no address containers can reach kuber-api at: set POD_IP or --dns-address');
     const { upstream, searches, options } = await this.clusterResolv();
     this.searches = searches;
@@ -146,9 +146,22 @@ export class EmbeddedDns {
     if (!this.table || this.dirty) {
       this.dirty = false;
       const { members, nets } = this.e.networks.dnsMembers();
-      this.table = new NameTable(members, nets, this.e.opts.hostGatewayIp, this.searches);
+      // Only the namespace's own search domain (`<ns>.svc.<domain>`) is stripped: it is where a
+      // Service of the same name would answer first (names.ts).
+      this.table = new NameTable(members, nets, this.e.opts.hostGatewayIp, this.searches.filter((d) => /^[^.]+\.svc\./.test(d)));
     }
     return this.table;
+  }
+
+  /**
+   * On kube-sim, the address its node keeps for a DNS server of the client on the node
+   * (sim/kubelet/local-addresses.ts): unique per simulator, where the node address or the shared
+   * bridge gateway can be bound by one kuber-api only. Absent on real clusters.
+   */
+  private async nodeLocalAddress(): Promise<string | undefined> {
+    type Nodes = { items?: Array<{ metadata?: { annotations?: Record<string, string> } }> };
+    const nodes = await this.e.kube.client.get<Nodes>('/api/v1/nodes').catch(() => undefined);
+    return nodes?.items?.map((n) => n.metadata?.annotations?.['kube-sim.io/node-local-dns']).find(Boolean);
   }
 
   /** Wait (bounded) until a query's source is a known container: its Pod status may lag its first query. */

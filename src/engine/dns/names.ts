@@ -13,8 +13,9 @@
  *   `a` on network `b.c` (moby: names and network names may hold dots).
  * - Kubernetes specific: the Pod keeps the cluster's search list (`<ns>.svc.cluster.local`, ...)
  *   with `ndots:5`, so a stub resolver asks `web.<ns>.svc.cluster.local` before `web`. A name that
- *   is a container name plus one of those search domains is answered as the container name:
- *   otherwise a Service `web` of the namespace (another project's, or a user's) would answer first.
+ *   is a container name plus the namespace's search domain (the `searches` given) is answered as
+ *   the container name: otherwise a Service `web` of the namespace (another project's, or a
+ *   user's) would answer first.
  * - A name that exists with no address of the asked family is an empty NOERROR answer (moby
  *   returns no records and does not forward: `ipv6Miss`); a name that does not exist here is
  *   forwarded.

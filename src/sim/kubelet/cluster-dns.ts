@@ -2,7 +2,7 @@
  * @module sim/kubelet/cluster-dns
  * kube-sim's cluster DNS, the part of CoreDNS's `kubernetes` plugin that tests need
  * (https://github.com/kubernetes/dns/blob/master/docs/specification.md, 2.3): on the pod bridge's
- * gateway, port 53 (UDP), the nameserver ClusterFirst pods already name in their resolv.conf.
+ * own address on the pod network (local-addresses.ts), port 53 (UDP).
  * - `<service>.<ns>.svc.cluster.local` A: a Service with a ClusterIP answers the address it has
  *   in the simulator (a selected running pod's IP: no kube-proxy here, hosts.ts serviceAddress);
  *   a headless Service answers the IPs of every running pod it selects.
@@ -10,8 +10,8 @@
  * - Anything else goes to the node's own nameservers (/etc/resolv.conf), as CoreDNS's `forward .`.
  * A `kube-system/kube-dns` Service with this address as its ClusterIP is created, as clusters
  * have it, so that clients outside the pod network (kuber-api on the node) can find it.
- * When the port is taken (another simulator on this machine holds the shared bridge's gateway),
- * there is no cluster DNS: pods keep resolving Services through /etc/hosts (hosts.ts).
+ * ClusterFirst pods keep the gateway as nameserver and resolve Services through /etc/hosts
+ * (hosts.ts); this server is for clients that forward to the cluster DNS (kuber-api's embedded DNS).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';

@@ -16,7 +16,7 @@ const ep = (n: NetworkRecord, aliases: string[] = []): Endpoint => ({ NetworkID:
 const member = (name: string, id: string, ip: string | undefined, eps: Endpoint[], hostname?: string): TableMember => ({
   rec: { id: id.repeat(64).slice(0, 64), name, config: hostname ? { Hostname: hostname } : {} }, endpoints: eps, ...(ip ? { ip } : {}),
 });
-const searches = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
+const searches = ['default.svc.cluster.local'];
 const members = [
   member('proja_web_1', 'a', '10.0.0.1', [ep(projA, ['web', 'proja_web_1'])]),
   member('proja_postgres_db_1', 'b', '10.0.0.2', [ep(projA, ['postgres_db'])], 'db.host'),
