@@ -69,14 +69,18 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));
     let ownerPod: EngineOptions['ownerPod'];
+    let ownPodIp: string | undefined; // where containers reach us (host-gateway, the embedded DNS) without POD_IP
     if (inCluster && podName) {
       // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
       // An owner must live in the same namespace: otherwise the reference is treated as absent.
-      const pod = await kube.client.get<{ metadata: { uid: string } }>(kube.path('pods', podName)).catch(() => undefined);
-      if (pod && (!env.POD_UID || env.POD_UID === pod.metadata.uid)) ownerPod = { name: podName, uid: pod.metadata.uid };
+      const pod = await kube.client.get<{ metadata: { uid: string }; status?: { podIP?: string } }>(kube.path('pods', podName)).catch(() => undefined);
+      if (pod && (!env.POD_UID || env.POD_UID === pod.metadata.uid)) {
+        ownerPod = { name: podName, uid: pod.metadata.uid };
+        ownPodIp = pod.status?.podIP;
+      }
       else log.warn({ pod: podName, namespace: kube.namespace }, 'kuber-api runs in a cluster but its own Pod is not in the target namespace: containers will not be garbage-collected with it');
     }
-    const engine = new KubeEngine(kube, { ...opts.engine, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
+    const engine = new KubeEngine(kube, { ...opts.engine, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? (env.POD_IP || ownPodIp) }, log.child({ component: 'engine' }));
     const slow = setInterval(() => log.warn({ server: kube.target.server }, 'still waiting for the Kubernetes API to list containers'), 10_000);
     try {
       await engine.start();
