@@ -6,13 +6,14 @@
  * first other answer is the client's (NXDOMAIN included). No answer at all is SERVFAIL. Queries
  * in flight are bounded (moby `maxConcurrent`): beyond, the answer is REFUSED. The protocol is the
  * client's: a UDP query goes out over UDP (a truncated answer is passed on, and the client asks
- * again over TCP), a TCP query over TCP. Answers are cached (engine/dns/cache.ts).
+ * again over TCP), a TCP query over TCP (then UDP if the server refuses TCP). Answers are cached
+ * (engine/dns/cache.ts).
  */
 import { createSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { DnsCache } from './cache.js';
-import { encodeAnswerMessage, RCODE_REFUSED, RCODE_SERVFAIL, type Query } from './packet.js';
+import { encodeAnswerMessage, maxAnswerSize, RCODE_REFUSED, RCODE_SERVFAIL, type Query } from './packet.js';
 
 export interface Upstream {
   host: string;
@@ -64,9 +65,11 @@ export class Forwarder {
 
   /** The answer to a query kuber-api does not answer itself, with the client's ID. */
   async forward(q: Query, raw: Buffer, tcp: boolean): Promise<Buffer> {
-    const key = DnsCache.key(q.question.name, q.question.type, q.question.class);
+    // Keyed by EDNS too: an answer sized for an EDNS client (with its OPT record) is not one for a
+    // plain 512-byte client (RFC 6891 7).
+    const key = `${DnsCache.key(q.question.name, q.question.type, q.question.class)}/${q.udpSize !== undefined ? 'edns' : 'plain'}`;
     const hit = this.cache.get(key, q.id, q.rawQuestion);
-    if (hit) return hit;
+    if (hit && hit.length <= maxAnswerSize(q, tcp)) return hit;
     if (this.inflight >= this.opts.maxInflight) return encodeAnswerMessage(q, { rcode: RCODE_REFUSED });
     this.inflight++;
     try {
@@ -96,7 +99,8 @@ export class Forwarder {
     const id = randomInt(0, 0x10000);
     const msg = Buffer.from(raw);
     msg.writeUInt16BE(id, 0);
-    return tcp ? this.exchangeTcp(server, msg, id) : this.exchangeUdp(server, msg, id);
+    // A server without TCP (kube-sim's) still answers over UDP: possibly truncated, better than none.
+    return tcp ? this.exchangeTcp(server, msg, id).catch(() => this.exchangeUdp(server, msg, id)) : this.exchangeUdp(server, msg, id);
   }
 
   private exchangeUdp(server: Upstream, msg: Buffer, id: number): Promise<Buffer> {
