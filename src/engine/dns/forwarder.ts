@@ -63,17 +63,22 @@ export class Forwarder {
     return this.opts.servers;
   }
 
-  /** The answer to a query kuber-api does not answer itself, with the client's ID. */
-  async forward(q: Query, raw: Buffer, tcp: boolean): Promise<Buffer> {
+  /**
+   * The answer to a query kuber-api does not answer itself, with the client's ID; `own` are the
+   * querier's own servers (`--dns`), used instead of the cluster's.
+   */
+  async forward(q: Query, raw: Buffer, tcp: boolean, own?: readonly Upstream[]): Promise<Buffer> {
+    const servers = own?.length ? own : this.opts.servers;
     // Keyed by EDNS too: an answer sized for an EDNS client (with its OPT record) is not one for a
-    // plain 512-byte client (RFC 6891 7).
-    const key = `${DnsCache.key(q.question.name, q.question.type, q.question.class)}/${q.udpSize !== undefined ? 'edns' : 'plain'}`;
+    // plain 512-byte client (RFC 6891 7); and by the servers asked when they are a container's own.
+    const via = own?.length ? `/${own.map((u) => `${u.host}:${u.port}`).join(',')}` : '';
+    const key = `${DnsCache.key(q.question.name, q.question.type, q.question.class)}/${q.udpSize !== undefined ? 'edns' : 'plain'}${via}`;
     const hit = this.cache.get(key, q.id, q.rawQuestion);
     if (hit && hit.length <= maxAnswerSize(q, tcp)) return hit;
     if (this.inflight >= this.opts.maxInflight) return encodeAnswerMessage(q, { rcode: RCODE_REFUSED });
     this.inflight++;
     try {
-      for (const server of this.opts.servers.slice(0, 3)) {
+      for (const server of servers.slice(0, 3)) {
         const answer = await this.exchange(server, raw, tcp).catch(() => undefined);
         if (!answer || answer.length < 12) {
           this.failures++;

@@ -22,6 +22,7 @@
  * - PTR: an address of a container on the querier's networks is `<container name>.<network>`.
  * - `host.docker.internal` is where the job runs (kuber-api's Pod IP), for every querier (Docker
  *   Desktop's name; on Linux dockerd users add it with `--add-host ...:host-gateway`).
+ * - A container's own `--dns` servers are where its other queries go ({@link NameTable.upstreamOf}).
  * The default bridge network has no names (as in Docker); links are /etc/hosts entries.
  */
 import type { NetworkRecord } from '../networks/model.js';
@@ -62,6 +63,8 @@ export class NameTable {
   private readonly nets = new Map<string, NetworkNames>();
   /** Pod IP -> the IDs of the networks its container is on (in connection order). */
   private readonly scopes = new Map<string, string[]>();
+  /** Pod IP -> the container's own `--dns` servers (HostConfig.Dns), when it has some. */
+  private readonly upstreams = new Map<string, string[]>();
 
   constructor(
     members: readonly TableMember[],
@@ -95,7 +98,18 @@ export class NameTable {
         if (!nn.ptr.has(ip)) nn.ptr.set(ip, `${names[0]}.${net.name}`);
       }
       if (!this.scopes.has(ip)) this.scopes.set(ip, scope);
+      const own = (m.rec.config.HostConfig as { Dns?: unknown } | undefined)?.Dns;
+      if (Array.isArray(own) && own.length && !this.upstreams.has(ip)) this.upstreams.set(ip, own.map(String));
     }
+  }
+
+  /**
+   * The querier's own `--dns` servers: dockerd's embedded resolver forwards a container's queries
+   * to them instead of the host's (moby daemon/libnetwork/sandbox_dns_unix.go: the container's
+   * DNS options are the resolver's external servers).
+   */
+  upstreamOf(source: string): readonly string[] | undefined {
+    return this.upstreams.get(normaliseIp(source));
   }
 
   /** Is this address a container's (a query from it is scoped to its networks)? */

@@ -2,13 +2,13 @@
  * @module engine/dns/resolver
  * One query in, one answer out (moby daemon/libnetwork/resolver.go `serveDNS`): A and AAAA from
  * the name table, PTR for container addresses, everything else (and every name the table does
- * not hold) forwarded. Answers made here carry TTL 600 (moby `respTTL`), RA set, and are cut to
+ * not hold) forwarded, to the querier's own `--dns` servers when it has some. Answers made here carry TTL 600 (moby `respTTL`), RA set, and are cut to
  * what the client takes (512 bytes, its EDNS size, or 64 KiB over TCP) with TC set. A message
  * that cannot be parsed is FORMERR when its ID could be read and dropped otherwise; an opcode
  * other than QUERY is NOTIMP.
  */
 import type { Logger } from '../../log.js';
-import type { Forwarder } from './forwarder.js';
+import { parseUpstream, type Forwarder, type Upstream } from './forwarder.js';
 import type { NameTable } from './names.js';
 import {
   CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_PTR,
@@ -55,9 +55,10 @@ export class Resolver {
       this.stats.local++;
       return encodeAnswerMessage(q, { rcode: RCODE_NOERROR, answers: local, maxSize: maxAnswerSize(q, tcp) });
     }
-    if (!this.forwarder || !this.forwarder.servers.length) return encodeAnswerMessage(q, { rcode: RCODE_SERVFAIL });
+    const own = this.table().upstreamOf(source)?.map(parseUpstream).filter((u): u is Upstream => !!u);
+    if (!this.forwarder || (!this.forwarder.servers.length && !own?.length)) return encodeAnswerMessage(q, { rcode: RCODE_SERVFAIL });
     this.stats.forwarded++;
-    return this.forwarder.forward(q, raw, tcp).catch((err: Error) => {
+    return this.forwarder.forward(q, raw, tcp, own).catch((err: Error) => {
       this.log.warn({ err: err.message, name: q.question.name }, 'dns: forwarding failed');
       return encodeAnswerMessage(q, { rcode: RCODE_SERVFAIL });
     });

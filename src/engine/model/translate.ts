@@ -252,7 +252,8 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
  * user-defined network at 127.0.0.11); `--dns-search` and `--dns-option` are added to the search
  * list and options kept from the cluster, as dockerd writes them into resolv.conf (moby
  * daemon/libnetwork/sandbox_dns_unix.go). `--dns` servers are not the Pod's: the nameserver must
- * stay kuber-api for Docker names to resolve.
+ * stay kuber-api for Docker names to resolve, and kuber-api forwards the container's other queries
+ * to them (engine/dns/names.ts upstreamOf), as dockerd's resolver does.
  */
 function podDns(dns: NonNullable<PodContext['dns']>, hc: NonNullable<CreateBody['HostConfig']>): Pick<V1PodSpec, 'dnsPolicy' | 'dnsConfig'> {
   const searches = [...new Set([...((hc.DnsSearch as string[] | null | undefined) ?? []), ...dns.searches])].slice(0, 32);

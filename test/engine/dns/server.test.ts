@@ -124,6 +124,22 @@ test('~> bounds: malformed is FORMERR (or dropped without a header), oversize FO
   }
 });
 
+test("~> a container's own --dns servers are where its other queries go (no cluster upstream needed)", async () => {
+  const up = await fakeUpstream();
+  const own = new NameTable([{ rec: { id: 'b'.repeat(64), name: 'me', config: { HostConfig: { Dns: [`127.0.0.1:${up.port}`] } } }, endpoints: [ep], ip: '127.0.0.1' }], [app]);
+  const fwd = new Forwarder({ servers: [], timeoutMs: 300, maxInflight: 8 }, new DnsCache({ maxEntries: 8, maxTtlS: 60 }));
+  const server = new DnsServer({ address: '127.0.0.1', port: 0, maxQueryBytes: 512, ratePerSecond: 0, maxSources: 4, maxTcpConnections: 2, tcpIdleMs: 1000 }, new Resolver(() => own, fwd, log), log);
+  const { port } = await server.listen();
+  try {
+    assert.equal(decode((await udpExchange('127.0.0.1', port, buildQuery('ok.example', TYPE_A)))!).answers.map((a) => a.data), ['1.2.3.4']);
+    assert.is(up.count.get('ok.example'), 1);
+    assert.equal(decode((await udpExchange('127.0.0.1', port, buildQuery('postgres_db', TYPE_A)))!).answers.map((a) => a.data), ['127.0.0.1']);
+  } finally {
+    server.close();
+    up.close();
+  }
+});
+
 test('~> upstream and resolv.conf parsing', () => {
   assert.equal(parseUpstream('10.96.0.10'), { host: '10.96.0.10', port: 53 });
   assert.equal(parseUpstream('127.0.0.1:5353'), { host: '127.0.0.1', port: 5353 });
