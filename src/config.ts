@@ -121,6 +121,8 @@ export interface Options {
   readonly dnsMaxSources: number;
   /** Forwarded answers cached at most. */
   readonly dnsCacheEntries: number;
+  /** The bytes of all cached answers together. */
+  readonly dnsCacheBytes: number;
   /** The longest a forwarded answer is cached (seconds; shorter when its TTL is). */
   readonly dnsCacheMaxTtlS: number;
   /** DNS over TCP: open connections at most. */
@@ -213,6 +215,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'dnsRatePerSource', flag: 'dns-rate-per-source', env: 'KUBER_API_DNS_RATE_PER_SOURCE', kind: 'int', def: 1000, help: 'embedded DNS: queries per second per source address, dropped beyond (0 = unlimited)' },
   { key: 'dnsMaxSources', flag: 'dns-max-sources', env: 'KUBER_API_DNS_MAX_SOURCES', kind: 'int', def: 4096, help: 'embedded DNS: source addresses the rate limiter remembers' },
   { key: 'dnsCacheEntries', flag: 'dns-cache-entries', env: 'KUBER_API_DNS_CACHE_ENTRIES', kind: 'int', def: 4096, help: 'embedded DNS: forwarded answers cached (0 = no cache)' },
+  { key: 'dnsCacheBytes', flag: 'dns-cache-bytes', env: 'KUBER_API_DNS_CACHE_BYTES', kind: 'int', def: 4 << 20, help: 'embedded DNS: bytes of all cached answers together (least recently used dropped first)' },
   { key: 'dnsCacheMaxTtlS', flag: 'dns-cache-max-ttl-s', env: 'KUBER_API_DNS_CACHE_MAX_TTL_S', kind: 'int', def: 300, help: 'embedded DNS: longest a forwarded answer is cached (its TTL when shorter)' },
   { key: 'dnsMaxTcpConnections', flag: 'dns-max-tcp-connections', env: 'KUBER_API_DNS_MAX_TCP_CONNECTIONS', kind: 'int', def: 256, help: 'embedded DNS: TCP connections open at most' },
   { key: 'dnsTcpIdleMs', flag: 'dns-tcp-idle-ms', env: 'KUBER_API_DNS_TCP_IDLE_MS', kind: 'int', def: 10_000, help: 'embedded DNS: an idle TCP connection is closed after this' },

@@ -106,6 +106,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       ratePerSecond: o.dnsRatePerSource,
       maxSources: o.dnsMaxSources,
       cacheEntries: o.dnsCacheEntries,
+      cacheBytes: o.dnsCacheBytes,
       cacheMaxTtlS: o.dnsCacheMaxTtlS,
       maxTcpConnections: o.dnsMaxTcpConnections,
       tcpIdleMs: o.dnsTcpIdleMs,

@@ -37,6 +37,7 @@ export interface DnsOptions {
   ratePerSecond: number;
   maxSources: number;
   cacheEntries: number;
+  cacheBytes: number;
   cacheMaxTtlS: number;
   maxTcpConnections: number;
   tcpIdleMs: number;
@@ -89,7 +90,7 @@ export class EmbeddedDns {
     const { upstream, searches, options } = await this.clusterResolv();
     this.searches = searches;
     this.options = options;
-    const cache = new DnsCache({ maxEntries: this.opts.cacheEntries, maxTtlS: this.opts.cacheMaxTtlS });
+    const cache = new DnsCache({ maxEntries: this.opts.cacheEntries, maxBytes: this.opts.cacheBytes, maxTtlS: this.opts.cacheMaxTtlS });
     const forwarder = new Forwarder({ servers: upstream, timeoutMs: this.opts.upstreamTimeoutMs, maxInflight: this.opts.maxInflight }, cache);
     this.resolver = new Resolver(() => this.currentTable(), forwarder, this.log, (source) => this.waitForSource(source));
     const server = new DnsServer(

@@ -39,7 +39,7 @@ async function fakeUpstream(): Promise<{ port: number; count: Map<string, number
 }
 
 async function serve(servers: Array<{ host: string; port: number }>, o: { rate?: number; maxInflight?: number } = {}) {
-  const cache = new DnsCache({ maxEntries: 2, maxTtlS: 300 });
+  const cache = new DnsCache({ maxEntries: 2, maxBytes: 1 << 20, maxTtlS: 300 });
   const fwd = new Forwarder({ servers, timeoutMs: 300, maxInflight: o.maxInflight ?? 64 }, cache);
   const resolver = new Resolver(() => table, fwd, log);
   const server = new DnsServer({ address: '127.0.0.1', port: 0, maxQueryBytes: 512, ratePerSecond: o.rate ?? 0, maxSources: 16, maxTcpConnections: 4, tcpIdleMs: 2000 }, resolver, log);
@@ -127,7 +127,7 @@ test('~> bounds: malformed is FORMERR (or dropped without a header), oversize FO
 test("~> a container's own --dns servers are where its other queries go (no cluster upstream needed)", async () => {
   const up = await fakeUpstream();
   const own = new NameTable([{ rec: { id: 'b'.repeat(64), name: 'me', config: { HostConfig: { Dns: [`127.0.0.1:${up.port}`] } } }, endpoints: [ep], ip: '127.0.0.1' }], [app]);
-  const fwd = new Forwarder({ servers: [], timeoutMs: 300, maxInflight: 8 }, new DnsCache({ maxEntries: 8, maxTtlS: 60 }));
+  const fwd = new Forwarder({ servers: [], timeoutMs: 300, maxInflight: 8 }, new DnsCache({ maxEntries: 8, maxBytes: 1 << 20, maxTtlS: 60 }));
   const server = new DnsServer({ address: '127.0.0.1', port: 0, maxQueryBytes: 512, ratePerSecond: 0, maxSources: 4, maxTcpConnections: 2, tcpIdleMs: 1000 }, new Resolver(() => own, fwd, log), log);
   const { port } = await server.listen();
   try {
