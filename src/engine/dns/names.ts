@@ -83,9 +83,7 @@ export class NameTable {
         const net = byId.get(ep.NetworkID);
         if (!net) continue;
         scope.push(net.id);
-        const names = [...dnsNames(m.rec as ContainerRecord, ep, net)];
-        const host = m.rec.config.Hostname;
-        if (names.length && host) names.push(host); // buildEndpointDNSNames: the hostname last
+        const names = dnsNames(m.rec, ep, net);
         if (!names.length) continue;
         let nn = this.nets.get(net.id);
         if (!nn) this.nets.set(net.id, (nn = { name: net.name, names: new Map(), ptr: new Map() }));
