@@ -12,6 +12,7 @@ export const TYPE_A = 1;
 export const TYPE_CNAME = 5;
 export const TYPE_SOA = 6;
 export const TYPE_PTR = 12;
+export const TYPE_MX = 15;
 export const TYPE_AAAA = 28;
 export const TYPE_OPT = 41;
 export const CLASS_IN = 1;

@@ -1,7 +1,7 @@
 /**
  * @module engine/dns/resolver
  * One query in, one answer out (moby daemon/libnetwork/resolver.go `serveDNS`): A and AAAA from
- * the name table, PTR for container addresses, everything else (and every name the table does
+ * the name table, PTR for container addresses, MX of a container name empty, everything else (and every name the table does
  * not hold) forwarded, to the querier's own `--dns` servers when it has some. Answers made here carry TTL 600 (moby `respTTL`), RA set, and are cut to
  * what the client takes (512 bytes, its EDNS size, or 64 KiB over TCP) with TC set. A message
  * that cannot be parsed is FORMERR when its ID could be read and dropped otherwise; an opcode
@@ -11,7 +11,7 @@ import type { Logger } from '../../log.js';
 import { parseUpstream, type Forwarder, type Upstream } from './forwarder.js';
 import type { NameTable } from './names.js';
 import {
-  CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_PTR,
+  CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_MX, TYPE_PTR,
   type Answer, type Query,
 } from './packet.js';
 
@@ -48,7 +48,7 @@ export class Resolver {
       return encodeHeaderError(raw, RCODE_FORMERR);
     }
     if (q.opcode !== 0) return encodeAnswerMessage(q, { rcode: RCODE_NOTIMP });
-    const lookup = q.question.class === CLASS_IN && (q.question.type === TYPE_A || q.question.type === TYPE_AAAA || q.question.type === TYPE_PTR);
+    const lookup = q.question.class === CLASS_IN && [TYPE_A, TYPE_AAAA, TYPE_PTR, TYPE_MX].includes(q.question.type);
     if (lookup && !this.table().knows(source)) await this.awaitSource(source);
     const local = lookup ? this.local(q, source) : undefined;
     if (local) {
@@ -71,6 +71,16 @@ export class Resolver {
       const r = this.table().resolveName(source, name, type === TYPE_A ? 4 : 6);
       if (r.kind !== 'addresses') return undefined;
       return r.addresses.map((address) => ({ type, name, ttl: LOCAL_TTL, address }) as Answer);
+    }
+    if (type === TYPE_MX) {
+      // moby handleMXQuery: a local name has no MX; an empty NOERROR lets mail clients fall back
+      // to its address ("implicit MX", RFC 5321 5.1).
+      const t = this.table();
+      const has = (f: 4 | 6) => {
+        const r = t.resolveName(source, name, f);
+        return r.kind === 'addresses' && r.addresses.length > 0;
+      };
+      return has(4) || has(6) ? [] : undefined;
     }
     if (type === TYPE_PTR) {
       const addr = ptrAddress(name);

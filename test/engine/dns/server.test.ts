@@ -58,6 +58,8 @@ test('~> local names over UDP and TCP: A with TTL 600, AAAA empty NOERROR, PTR, 
     assert.equal([six.rcode, six.answers.length], [0, 0]);
     const ptr = decode((await udpExchange('127.0.0.1', port, buildQuery('1.0.0.127.in-addr.arpa', TYPE_PTR)))!);
     assert.equal(ptr.answers.map((x) => x.data), ['me.app']);
+    const mx = decode((await udpExchange('127.0.0.1', port, buildQuery('me', 15)))!);
+    assert.equal([mx.rcode, mx.answers.length], [0, 0]); // implicit MX (moby handleMXQuery)
     const hdi = decode((await udpExchange('127.0.0.1', port, buildQuery('host.docker.internal', TYPE_A)))!);
     assert.equal(hdi.answers.map((x) => x.data), ['192.0.2.2']);
     // No upstream: a name nobody knows is SERVFAIL (moby: no external answer).
