@@ -109,6 +109,31 @@ t('~> two compose projects in one namespace, both with web and postgres_db: each
   }
 });
 
+t('~> testcontainers 11: two Networks in one namespace both with the alias db; each client reaches its own db', async () => {
+  process.env.DOCKER_HOST = kuber.dockerHost;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // Ryuk is another wing's (issue 11 item 1)
+  const { GenericContainer, Network } = await import('testcontainers');
+  const nets = await Promise.all([new Network().start(), new Network().start()]);
+  const started: Array<{ stop(o: { timeout: number }): Promise<unknown> }> = [];
+  try {
+    const clients = [];
+    for (const [i, net] of nets.entries()) {
+      const cmd = ['sh', '-c', `mkdir -p /www && echo db-${i} > /www/index.html && exec httpd -f -p 5432 -h /www`];
+      started.push(await new GenericContainer('busybox').withCommand(cmd).withNetwork(net).withNetworkAliases('db').start());
+      const c = await new GenericContainer('busybox').withCommand(['sleep', '300']).withNetwork(net).start();
+      started.push(c);
+      clients.push(c);
+    }
+    for (const [i, c] of clients.entries()) {
+      const r = await c.exec(['sh', '-c', 'for i in $(seq 100); do wget -qO- http://db:5432/ && exit 0; sleep 0.1; done; exit 1']);
+      assert.equal([r.exitCode, r.output], [0, `db-${i}\n`]);
+    }
+  } finally {
+    for (const c of started.reverse()) await c.stop({ timeout: 0 });
+    for (const n of nets) await n.stop();
+  }
+});
+
 t('~> a container started later is resolvable at once from an earlier one; one on another network never; _ and . in names', async () => {
   ok(await d('network', 'create', 'n-first'));
   ok(await d('network', 'create', 'n-second'));
@@ -185,6 +210,7 @@ t('~> fuzz: malformed packets, oversize queries and floods (from this host and f
     const r = await d('run', '--rm', '--network', 'n-fuzz', 'busybox', 'sh', '-c', PROBE, 'probe', 'target_1');
     assert.match(ok(r), /^target_1=\d+\.\d+\.\d+\.\d+$/);
     const grown = rssKb(kuber.pid) - before;
+    console.log(`fuzz: kuber-api RSS ${before} kB -> ${before + grown} kB`);
     assert.ok(grown < 96 * 1024, `kuber-api grew by ${grown} kB`);
     assert.match(ok(await d('version', '--format', '{{.Server.Os}}')), /linux/);
   } finally {
