@@ -81,7 +81,7 @@ export class EmbeddedDns {
   /** Start serving, or say why not (then names resolve through headless Services). */
   async start(): Promise<boolean> {
     const fallback = (why: string, extra: Record<string, unknown> = {}) => {
-      this.log.warn({ ...extra }, `embedded DNS is off (${why}): Docker names resolve through headless Services instead (namespace-wide, DNS-1035 names only; see the README, "Networks")`);
+      this.log.warn({ ...extra }, `embedded DNS is off (${why}): Docker names resolve through headless Services instead (namespace-wide, DNS-1035 names only; see the README, "Networks and DNS")`);
       return false;
     };
     if (this.opts.mode === 'off') return fallback('--dns-server off');

@@ -125,7 +125,7 @@ export class DnsServer {
           if (!answer || s.destroyed) continue;
           const len = Buffer.alloc(2);
           len.writeUInt16BE(answer.length);
-          if (!s.write(Buffer.concat([len, answer]))) await new Promise((r) => s.once('drain', r));
+          if (!s.write(Buffer.concat([len, answer]))) await drainedOrClosed(s);
         }
       } finally {
         busy = false;
@@ -135,8 +135,21 @@ export class DnsServer {
     s.on('data', (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       // A prefix announcing more than a query may be is refused before its bytes arrive.
-      if (buf.length > this.opts.maxQueryBytes + 2 && buf.length >= 2 && buf.readUInt16BE(0) > this.opts.maxQueryBytes) return void s.destroy();
+      if (buf.length >= 2 && buf.readUInt16BE(0) > this.opts.maxQueryBytes) return void s.destroy();
       void pump();
     });
   }
+}
+
+/** Resolves when a full socket drains, or when it closes (then nothing more is written). */
+function drainedOrClosed(s: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  });
 }
