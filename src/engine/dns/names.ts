@@ -48,7 +48,7 @@ export interface TableMember {
 }
 
 export type Resolution =
-  | { kind: 'addresses'; addresses: string[] }
+  | { kind: 'addresses'; addresses: string[]; /** The name the addresses belong to, when not the asked one. */ canonical?: string }
   | { kind: 'ptr'; name: string }
   | { kind: 'forward' };
 
@@ -134,19 +134,28 @@ export class NameTable {
   resolveName(source: string, name: string, family: 4 | 6): Resolution {
     const scope = this.scopes.get(normaliseIp(source)) ?? [];
     let ips = scope.length ? this.lookup(scope, name) : undefined;
-    if (!ips && scope.length) {
-      for (const s of this.searches) {
-        if (name.length > s.length + 1 && name.endsWith(`.${s}`)) {
-          ips = this.lookup(scope, name.slice(0, -s.length - 1));
-          if (ips) break;
+    let canonical: string | undefined;
+    // `web.<ns>.svc.cluster.local` is `web` (see the module comment): answered as a CNAME to `web`,
+    // so that the canonical name a resolver reports (getent hosts) is the Docker name, as dockerd's.
+    for (const s of ips || !scope.length ? [] : this.searches) {
+      if (name.length > s.length + 1 && name.endsWith(`.${s}`)) {
+        const short = name.slice(0, -s.length - 1);
+        ips = this.lookup(scope, short);
+        if (ips) {
+          canonical = short;
+          break;
         }
       }
     }
-    if (!ips && this.hostIp && (name === HOST_DOCKER_INTERNAL || this.searches.some((s) => name === `${HOST_DOCKER_INTERNAL}.${s}`))) ips = [this.hostIp];
+    if (!ips && this.hostIp) {
+      if (name === HOST_DOCKER_INTERNAL) ips = [this.hostIp];
+      else if (this.searches.some((s) => name === `${HOST_DOCKER_INTERNAL}.${s}`)) [ips, canonical] = [[this.hostIp], HOST_DOCKER_INTERNAL];
+    }
     if (!ips) return { kind: 'forward' };
     const want = ips.filter((ip) => ip.includes(':') === (family === 6));
-    return { kind: 'addresses', addresses: shuffle(want) };
+    return { kind: 'addresses', addresses: shuffle(want), ...(canonical ? { canonical } : {}) };
   }
+
 
   /** moby Sandbox.ResolveIP: the PTR name of an address on one of the querier's networks. */
   resolveAddress(source: string, address: string): Resolution {

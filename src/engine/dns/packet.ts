@@ -65,7 +65,8 @@ export interface Query {
 export type Answer =
   | { type: typeof TYPE_A; name: string; ttl: number; address: string }
   | { type: typeof TYPE_AAAA; name: string; ttl: number; address: string }
-  | { type: typeof TYPE_PTR; name: string; ttl: number; target: string };
+  | { type: typeof TYPE_PTR; name: string; ttl: number; target: string }
+  | { type: typeof TYPE_CNAME; name: string; ttl: number; target: string };
 
 /** Read a (possibly compressed) name at `off`; returns it lower-cased and the offset after it. */
 export function readName(buf: Buffer, off: number, id?: number): { name: string; next: number } {

@@ -11,7 +11,7 @@ import type { Logger } from '../../log.js';
 import { parseUpstream, type Forwarder, type Upstream } from './forwarder.js';
 import type { NameTable } from './names.js';
 import {
-  CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_MX, TYPE_PTR,
+  CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_MX, TYPE_PTR,
   type Answer, type Query,
 } from './packet.js';
 
@@ -70,7 +70,9 @@ export class Resolver {
     if (type === TYPE_A || type === TYPE_AAAA) {
       const r = this.table().resolveName(source, name, type === TYPE_A ? 4 : 6);
       if (r.kind !== 'addresses') return undefined;
-      return r.addresses.map((address) => ({ type, name, ttl: LOCAL_TTL, address }) as Answer);
+      const owner = r.canonical ?? name;
+      const records = r.addresses.map((address) => ({ type, name: owner, ttl: LOCAL_TTL, address }) as Answer);
+      return r.canonical ? [{ type: TYPE_CNAME, name, ttl: LOCAL_TTL, target: r.canonical }, ...records] : records;
     }
     if (type === TYPE_MX) {
       // moby handleMXQuery: a local name has no MX; an empty NOERROR lets mail clients fall back

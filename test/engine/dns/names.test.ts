@@ -53,6 +53,10 @@ test('~> short IDs, hostnames, a container on two networks, network-qualified na
   assert.equal(v4('10.0.2.1', 'web.projb_default'), 'forward');
   assert.equal(v4('10.0.0.1', 'web.default.svc.cluster.local'), ['10.0.0.1']); // the stub resolver's first try (ndots:5)
   assert.equal(v4('10.0.0.1', 'nosuch.default.svc.cluster.local'), 'forward');
+  // Answered as a CNAME to the Docker name, so that resolvers report `web` as the canonical name.
+  assert.equal(table.resolveName('10.0.0.1', 'web.default.svc.cluster.local', 4), { kind: 'addresses', addresses: ['10.0.0.1'], canonical: 'web' });
+  assert.equal(table.resolveName('10.0.0.1', 'host.docker.internal.default.svc.cluster.local', 4), { kind: 'addresses', addresses: ['192.0.2.2'], canonical: 'host.docker.internal' });
+  assert.equal(table.resolveName('10.0.0.1', 'web', 4), { kind: 'addresses', addresses: ['10.0.0.1'] });
   assert.equal(v4('10.0.0.1', 'gone'), 'forward'); // not running: no address
 });
 

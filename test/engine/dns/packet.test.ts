@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, readName, scanAnswer, RCODE_FORMERR, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_PTR,
+  DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, readName, scanAnswer, RCODE_FORMERR, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR,
 } from '../../../src/engine/dns/packet.js';
 import { buildQuery, decode } from '../../helpers/dns-client.js';
 
@@ -60,6 +60,8 @@ test('~> answers: the question echoed byte-exact, RA set, A/AAAA/PTR records, TT
   assert.is(six.answers[0]!.data, 'fd00:0:0:0:0:0:1:2');
   const ptr = decode(encodeAnswerMessage(parseQuery(buildQuery('2.1.244.10.in-addr.arpa', TYPE_PTR)), { rcode: 0, answers: [{ type: TYPE_PTR, name: '2.1.244.10.in-addr.arpa', ttl: 600, target: 'web.app' }] }));
   assert.is(ptr.answers[0]!.data, 'web.app');
+  const cname = decode(encodeAnswerMessage(parseQuery(buildQuery('web.ns.svc.cluster.local', TYPE_A)), { rcode: 0, answers: [{ type: TYPE_CNAME, name: 'web.ns.svc.cluster.local', ttl: 600, target: 'web' }, { type: TYPE_A, name: 'web', ttl: 600, address: '10.0.0.1' }] }));
+  assert.equal(cname.answers.map((a) => [a.name, a.type, a.data]), [['web.ns.svc.cluster.local', TYPE_CNAME, 'web'], ['web', TYPE_A, '10.0.0.1']]);
   const many = Array.from({ length: 100 }, (_, i) => ({ type: TYPE_A, name: 'web', ttl: 600, address: `10.0.0.${i}` }) as const);
   const cut = decode(encodeAnswerMessage(q, { rcode: 0, answers: many, maxSize: 512 }));
   assert.ok(cut.tc);
