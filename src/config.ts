@@ -182,6 +182,36 @@ export interface Options {
   readonly operatorTokenFile: string | undefined;
   /** CA (PEM) that signs the operator's certificate, for an https --operator-url. */
   readonly operatorCaFile: string | undefined;
+  /** The embedded DNS (engine/dns): auto (serve when possible, else headless Services) or off. */
+  readonly dnsServer: string;
+  /** The address the embedded DNS serves on (default: POD_IP, or the kube-sim node address). */
+  readonly dnsAddress: string | undefined;
+  /** Its port: containers' resolv.conf can only name port 53; other ports are for tests. */
+  readonly dnsPort: number;
+  /** Servers names unknown to it go to (default: kuber-api's /etc/resolv.conf, or kube-sim's kube-dns). */
+  readonly dnsUpstream: readonly string[];
+  /** A forwarded query waits this long for one upstream server before the next is tried. */
+  readonly dnsUpstreamTimeoutMs: number;
+  /** Forwarded queries in flight at most (REFUSED beyond, as moby's maxConcurrent). */
+  readonly dnsMaxInflight: number;
+  /** The largest query accepted (FORMERR over UDP, connection closed over TCP). */
+  readonly dnsMaxQueryBytes: number;
+  /** Queries per second per source address (more are dropped). */
+  readonly dnsRatePerSource: number;
+  /** Source addresses the rate limiter remembers at most. */
+  readonly dnsMaxSources: number;
+  /** Forwarded answers cached at most. */
+  readonly dnsCacheEntries: number;
+  /** The bytes of all cached answers together. */
+  readonly dnsCacheBytes: number;
+  /** The longest a forwarded answer is cached (seconds; shorter when its TTL is). */
+  readonly dnsCacheMaxTtlS: number;
+  /** DNS over TCP: open connections at most. */
+  readonly dnsMaxTcpConnections: number;
+  /** DNS over TCP: an idle connection is closed after this long. */
+  readonly dnsTcpIdleMs: number;
+  /** A query from an address not known yet waits this long for its container's Pod status. */
+  readonly dnsUnknownSourceWaitMs: number;
 }
 
 /**
@@ -309,6 +339,21 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'statsIntervalMs', flag: 'stats-interval-ms', env: 'KUBER_API_STATS_INTERVAL_MS', kind: 'int', def: 1_000, help: 'docker stats (streaming): time between two samples (dockerd: 1 s)' },
   { group: 'Containers', key: 'userLookupMaxBytes', flag: 'user-lookup-max-bytes', env: 'KUBER_API_USER_LOOKUP_MAX_BYTES', kind: 'bytes', def: 1 << 20, help: "--user names: bytes of the image's /etc/passwd and /etc/group read at most" },
   { group: 'Containers', key: 'userCacheEntries', flag: 'user-cache-entries', env: 'KUBER_API_USER_CACHE_ENTRIES', kind: 'int', def: 256, help: '--user names: images whose /etc/passwd and /etc/group are kept in memory (by image digest)' },
+  { group: 'Containers', key: 'dnsServer', flag: 'dns-server', env: 'KUBER_API_DNS_SERVER', kind: 'string', def: 'auto', choices: ['auto', 'off'], help: 'embedded DNS as dockerd\'s (names per network, forwarding to the cluster DNS): auto (serve on the address containers reach kuber-api at, else fall back to headless Services), off (headless Services)' },
+  { group: 'Containers', key: 'dnsAddress', flag: 'dns-address', env: 'KUBER_API_DNS_ADDRESS', kind: 'string', def: undefined, help: 'address the embedded DNS serves on (default: POD_IP; on kube-sim the node address)' },
+  { group: 'Containers', key: 'dnsPort', flag: 'dns-port', env: 'KUBER_API_DNS_PORT', kind: 'int', def: 53, help: 'port of the embedded DNS (containers can only use 53; other ports are for tests)' },
+  { group: 'Containers', key: 'dnsUpstream', flag: 'dns-upstream', env: 'KUBER_API_DNS_UPSTREAM', kind: 'strings', def: [], item: { re: /^(\[[0-9a-fA-F:.]+\](:\d+)?|[0-9a-fA-F:]*:[0-9a-fA-F:.]*|\d+\.\d+\.\d+\.\d+(:\d+)?)$/, what: 'ip, ip:port or [ipv6]:port' }, help: 'servers the embedded DNS forwards to, repeatable (default: /etc/resolv.conf; kube-sim\'s kube-dns Service outside a Pod)' },
+  { group: 'Containers', key: 'dnsUpstreamTimeoutMs', flag: 'dns-upstream-timeout-ms', env: 'KUBER_API_DNS_UPSTREAM_TIMEOUT_MS', kind: 'int', def: 4_000, help: 'embedded DNS: wait for one upstream server before trying the next (moby: 4 s)' },
+  { group: 'Containers', key: 'dnsMaxInflight', flag: 'dns-max-inflight', env: 'KUBER_API_DNS_MAX_INFLIGHT', kind: 'int', def: 1024, help: 'embedded DNS: forwarded queries in flight at most, REFUSED beyond (moby: 1024)' },
+  { group: 'Containers', key: 'dnsMaxQueryBytes', flag: 'dns-max-query-bytes', env: 'KUBER_API_DNS_MAX_QUERY_BYTES', kind: 'int', def: 1232, help: 'embedded DNS: largest query accepted (FORMERR over UDP; TCP connection closed)' },
+  { group: 'Containers', key: 'dnsRatePerSource', flag: 'dns-rate-per-source', env: 'KUBER_API_DNS_RATE_PER_SOURCE', kind: 'int', def: 1000, help: 'embedded DNS: queries per second per source address, dropped beyond (0 = unlimited)' },
+  { group: 'Containers', key: 'dnsMaxSources', flag: 'dns-max-sources', env: 'KUBER_API_DNS_MAX_SOURCES', kind: 'int', def: 4096, help: 'embedded DNS: source addresses the rate limiter remembers' },
+  { group: 'Containers', key: 'dnsCacheEntries', flag: 'dns-cache-entries', env: 'KUBER_API_DNS_CACHE_ENTRIES', kind: 'int', def: 4096, help: 'embedded DNS: forwarded answers cached (0 = no cache)' },
+  { group: 'Containers', key: 'dnsCacheBytes', flag: 'dns-cache-bytes', env: 'KUBER_API_DNS_CACHE_BYTES', kind: 'int', def: 4 << 20, help: 'embedded DNS: bytes of all cached answers together (least recently used dropped first)' },
+  { group: 'Containers', key: 'dnsCacheMaxTtlS', flag: 'dns-cache-max-ttl-s', env: 'KUBER_API_DNS_CACHE_MAX_TTL_S', kind: 'int', def: 300, help: 'embedded DNS: longest a forwarded answer is cached (its TTL when shorter)' },
+  { group: 'Containers', key: 'dnsMaxTcpConnections', flag: 'dns-max-tcp-connections', env: 'KUBER_API_DNS_MAX_TCP_CONNECTIONS', kind: 'int', def: 256, help: 'embedded DNS: TCP connections open at most' },
+  { group: 'Containers', key: 'dnsTcpIdleMs', flag: 'dns-tcp-idle-ms', env: 'KUBER_API_DNS_TCP_IDLE_MS', kind: 'int', def: 10_000, help: 'embedded DNS: an idle TCP connection is closed after this' },
+  { group: 'Containers', key: 'dnsUnknownSourceWaitMs', flag: 'dns-unknown-source-wait-ms', env: 'KUBER_API_DNS_UNKNOWN_SOURCE_WAIT_MS', kind: 'int', def: 1_000, help: 'embedded DNS: a query from an address not yet known waits this long for its container\'s Pod status' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

@@ -108,6 +108,7 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
     const podName = env.POD_NAME || (inCluster ? env.HOSTNAME || hostname() : undefined);
     const instance = sanitiseLabelValue(opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)));
     let ownerPod: EngineOptions['ownerPod'];
+    let ownPodIp: string | undefined; // where containers reach us (host-gateway, the embedded DNS) without POD_IP
     if (inCluster && podName && !brokered) {
       // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
       // An owner must live in the same namespace: otherwise the reference is treated as absent.
@@ -116,16 +117,19 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
       const sidecar = kube.target.source === 'in-cluster';
       let why: string | undefined;
-      const pod = await kube.client.get<{ metadata: { uid: string } }>(kube.path('pods', podName)).catch((err: Error) => void (why = `cannot read that Pod in namespace "${kube.namespace}" (${err.message})`));
+      const pod = await kube.client.get<{ metadata: { uid: string }; status?: { podIP?: string } }>(kube.path('pods', podName)).catch((err: Error) => void (why = `cannot read that Pod in namespace "${kube.namespace}" (${err.message})`));
       if (pod && env.POD_UID && env.POD_UID !== pod.metadata.uid) why = `that Pod's uid is ${pod.metadata.uid}, not POD_UID ${env.POD_UID}`;
-      if (pod && !why) ownerPod = { name: podName, uid: pod.metadata.uid };
+      if (pod && !why) {
+        ownerPod = { name: podName, uid: pod.metadata.uid };
+        ownPodIp = pod.status?.podIP;
+      }
       else if (sidecar) throw lost(why!);
       else log.warn({ pod: podName, namespace: kube.namespace, why }, 'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it');
     }
     // Brokered: the child namespace's level comes from the operator (our token cannot read Namespaces).
     const level = brokered?.podSecurityEnforce;
     const security = level === 'privileged' || level === 'baseline' || level === 'restricted' ? { security: { ...opts.engine?.security, defaultLevel: level as 'privileged' | 'baseline' | 'restricted' } } : {};
-    const engine = new KubeEngine(kube, { ...opts.engine, ...security, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? env.POD_IP }, log.child({ component: 'engine' }));
+    const engine = new KubeEngine(kube, { ...opts.engine, ...security, instance, ownerPod, simulated: !!sim, hostGatewayIp: opts.engine?.hostGatewayIp ?? (env.POD_IP || ownPodIp) }, log.child({ component: 'engine' }));
     const slow = setInterval(() => log.warn({ server: kube.target.server }, 'still waiting for the Kubernetes API to list containers'), 10_000);
     try {
       await engine.start();

@@ -10,6 +10,7 @@ import type { CoreOptions } from './core/engine-core.js';
 import type { EventBus } from './events/events.js';
 import type { ImageMetadataMode, ImageServiceOptions } from './images/service.js';
 import type { NetworkOptions } from './networks/networks.js';
+import type { DnsOptions } from './dns/embedded.js';
 import type { PublishOptions } from './ports/publisher.js';
 import type { PortMode } from './ports/forward.js';
 import type { RyukOptions } from './ryuk/host.js';
@@ -67,12 +68,15 @@ export interface EngineOptions extends CoreOptions {
   security: GateOptions;
   /** Cluster settings of every container Pod (engine/model/pod-settings.ts). */
   pod: PodSettings;
+  /** The embedded DNS (engine/dns/embedded.ts). */
+  dns: DnsOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security' | 'dns'>> & {
   ryuk?: Partial<RyukOptions>;
   security?: Partial<GateOptions>;
+  dns?: Partial<DnsOptions>;
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
@@ -120,6 +124,23 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     network: { isolation: o.networkPolicies === 'true' },
     security: securityOptions(o),
     pod: podSettingsFrom(o),
+    dns: {
+      mode: o.dnsServer as DnsOptions['mode'],
+      ...(o.dnsAddress ? { address: o.dnsAddress } : {}),
+      port: o.dnsPort,
+      upstream: o.dnsUpstream,
+      upstreamTimeoutMs: o.dnsUpstreamTimeoutMs,
+      maxInflight: o.dnsMaxInflight,
+      maxQueryBytes: o.dnsMaxQueryBytes,
+      ratePerSecond: o.dnsRatePerSource,
+      maxSources: o.dnsMaxSources,
+      cacheEntries: o.dnsCacheEntries,
+      cacheBytes: o.dnsCacheBytes,
+      cacheMaxTtlS: o.dnsCacheMaxTtlS,
+      maxTcpConnections: o.dnsMaxTcpConnections,
+      tcpIdleMs: o.dnsTcpIdleMs,
+      unknownSourceWaitMs: o.dnsUnknownSourceWaitMs,
+    },
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -188,6 +209,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
     security: { ...d.security, ...input.security },
+    dns: { ...d.dns, ...input.dns },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
     ryuk: { ...d.ryuk, ...input.ryuk },
   };

@@ -38,6 +38,7 @@ import { ArchiveStage, stagedSources } from './archive/stage.js';
 import { Inspector } from './archive/inspector.js';
 import { podStorage, type PodStorage } from './volumes/volume-pod.js';
 import { NetworkManager } from './networks/networks.js';
+import { EmbeddedDns } from './dns/embedded.js';
 import { PortPublisher } from './ports/publisher.js';
 import { inspectPorts, listPorts } from './ports/ports.js';
 import { ContainerCreator } from './containers/create.js';
@@ -102,6 +103,8 @@ export class KubeEngine implements Backend {
   volumeInventory: VolumeInventory = NO_VOLUMES;
   /** The Pod policy every Pod passes before it is created (engine/security/gate.ts). */
   readonly security: PodSecurityGate;
+  /** The embedded DNS, names per network (engine/dns/embedded.ts); else headless Services. */
+  readonly dns: EmbeddedDns;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -133,6 +136,7 @@ export class KubeEngine implements Backend {
     );
     this.streams = new Streams(this, this.opts.streams, this.log);
     this.networks = new NetworkManager(this, this.opts.network, this.log.child({ component: 'networks' }));
+    this.dns = new EmbeddedDns(this, this.opts.dns, this.log.child({ component: 'dns' }));
     this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
     this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles, budgetBytes: this.opts.archiveBudgetBytes });
@@ -244,6 +248,8 @@ export class KubeEngine implements Backend {
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
     await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start()]);
+    // After networks.start(): on kube-sim the address containers reach us at is discovered there.
+    this.networks.embeddedDns = await this.dns.start();
     this.monitor.catchUp();
     this.ryuk.catchUp(); // before the ports: a resumed Ryuk takes its connections
     this.ports.catchUp();
@@ -255,6 +261,7 @@ export class KubeEngine implements Backend {
     this.monitor.close();
     this.ports.close();
     this.networks.close();
+    this.dns.close();
     this.index.stop();
     this.images.store.stop();
   }
@@ -349,6 +356,7 @@ export class KubeEngine implements Backend {
       imagePullSecret: this.registryCredentials.secretName(),
       securityLevel: this.security.levelName,
       settings: this.opts.pod,
+      dns: this.dns.podDnsConfig(),
     };
   }
 

@@ -191,6 +191,13 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   await kubelet.start();
   scheduler.start();
   storage.start();
+  // kube-system/kube-dns, as clusters have it, when the kubelet serves a cluster DNS (kubelet/cluster-dns.ts).
+  const dnsIp = kubelet.clusterDnsAddress?.();
+  if (dnsIp)
+    store.create(SERVICES, 'kube-system', {
+      metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
+      spec: { clusterIP: dnsIp, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }], type: 'ClusterIP' },
+    });
 
   const kc = { server: url, caPem: certs?.caPem, token };
   const kubeconfig = kubeconfigYaml(kc);

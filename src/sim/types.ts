@@ -95,6 +95,8 @@ export interface Kubelet extends KubeletStreams {
    * records the exit and restarts per restartPolicy. Returns false if no such running container.
    */
   killContainer(namespace: string, pod: string, container: string, signal?: NodeJS.Signals): boolean;
+  /** The address of the cluster DNS the kubelet serves (kubelet/cluster-dns.ts), when it serves one. */
+  clusterDnsAddress?(): string | undefined;
 }
 
 /** Nodes (cluster-scoped); the kubelet reports its node's status when the object exists. */

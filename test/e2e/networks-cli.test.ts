@@ -1,8 +1,8 @@
 /**
  * Docker networks with real clients (the docker CLI, docker-compose 1.29) against kuber-api on
  * kube-sim: network create/ls/inspect/rm/connect/disconnect/prune with dockerd's status codes and
- * messages, containers reaching each other by name, alias and compose service name (headless
- * Services; kube-sim's /etc/hosts stands in for cluster DNS), and networks surviving a restart.
+ * messages, containers reaching each other by name, alias and compose service name (kuber-api's
+ * embedded DNS, engine/dns), and networks surviving a restart.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -105,9 +105,14 @@ t('~> containers on a user network reach each other by name and alias; connect/d
   // A network in use cannot be removed.
   const busy = await d('network', 'rm', 'n-app');
   assert.match(busy.stderr, /network n-app id [0-9a-f]{64} has active endpoints/);
-  // Kubernetes side: a headless Service per name, selecting the container's Pod.
-  const svc = JSON.parse((await kubectl('1.33', ['get', 'service', 'www', '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout);
-  assert.is(svc.spec.clusterIP, 'None');
+  // Kubernetes side: the names are kuber-api's embedded DNS (the Pod's one nameserver, the cluster's
+  // search list kept), not Services (those are the fallback: test/e2e/dns.test.ts).
+  const pods = JSON.parse((await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout);
+  const webPod = pods.items.find((p: { metadata: { labels: Record<string, string> } }) => p.metadata.labels['kuber-api.io/container'] === web.slice(0, 12));
+  assert.is(webPod.spec.dnsPolicy, 'None');
+  assert.is(webPod.spec.dnsConfig.nameservers.length, 1);
+  assert.ok(webPod.spec.dnsConfig.searches.includes('default.svc.cluster.local'), JSON.stringify(webPod.spec.dnsConfig));
+  assert.is((await kubectl('1.33', ['get', 'service', 'www', '-o', 'name'], { kubeconfig: sim.kubeconfigPath })).stdout.trim(), '');
   // State lives in Kubernetes: after a restart the network, the membership and the names are back.
   await kuber.restart();
   assert.is(JSON.parse(ok(await d('network', 'inspect', 'n-app')))[0].Containers[web].Name, 'web');

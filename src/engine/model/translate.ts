@@ -63,6 +63,9 @@ export interface PodContext {
   securityLevel?: Level;
   /** Cluster settings laid into every container Pod (engine/model/pod-settings.ts). */
   settings?: PodSettings;
+
+  /** While kuber-api's embedded DNS serves (engine/dns): the Pod's dnsConfig under `dnsPolicy: None`. */
+  dns?: { nameservers: string[]; searches: string[]; options: Array<{ name: string; value?: string }> };
 }
 
 const NS = 1e9;
@@ -256,6 +259,7 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
       ...(hc['PidMode'] === 'host' ? { hostPID: true } : {}),
       ...(hc['IpcMode'] === 'host' ? { hostIPC: true } : {}),
       ...(aliases.length ? { hostAliases: aliases } : {}),
+      ...(ctx.dns ? podDns(ctx.dns, hc) : {}),
       ...(ctx.imagePullSecret ? { imagePullSecrets: [{ name: ctx.imagePullSecret }] } : {}),
       ...(volumes.length ? { volumes } : {}),
       ...(initContainers.length ? { initContainers } : {}),
@@ -267,6 +271,27 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
 
 /** The requests/limits Docker's flags give a container (for the --pod-max-limits check at create). */
 export const containerResources = (cfg: CreateBody): V1ResourceRequirements | undefined => resources(cfg.HostConfig);
+
+/**
+ * `dnsPolicy: None` with kuber-api as the one nameserver (as dockerd points a container on a
+ * user-defined network at 127.0.0.11); `--dns-search` and `--dns-option` are added to the search
+ * list and options kept from the cluster, as dockerd writes them into resolv.conf (moby
+ * daemon/libnetwork/sandbox_dns_unix.go). `--dns` servers are not the Pod's: the nameserver must
+ * stay kuber-api for Docker names to resolve, and kuber-api forwards the container's other queries
+ * to them (engine/dns/names.ts upstreamOf), as dockerd's resolver does.
+ */
+function podDns(dns: NonNullable<PodContext['dns']>, hc: NonNullable<CreateBody['HostConfig']>): Pick<V1PodSpec, 'dnsPolicy' | 'dnsConfig'> {
+  const searches = [...new Set([...((hc.DnsSearch as string[] | null | undefined) ?? []), ...dns.searches])].slice(0, 32);
+  const options = [...dns.options];
+  for (const o of (hc.DnsOptions as string[] | null | undefined) ?? []) {
+    const i = o.indexOf(':');
+    const opt = i < 0 ? { name: o } : { name: o.slice(0, i), value: o.slice(i + 1) };
+    const at = options.findIndex((x) => x.name === opt.name);
+    if (at >= 0) options[at] = opt;
+    else options.push(opt);
+  }
+  return { dnsPolicy: 'None', dnsConfig: { nameservers: [...dns.nameservers], searches, options } };
+}
 
 /** Entrypoint/Cmd -> command/args, with Docker's rules (see the module comment). */
 function commandOf(cfg: CreateBody): Pick<V1Container, 'command' | 'args'> {

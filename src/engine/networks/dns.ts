@@ -134,7 +134,7 @@ export function parseLink(link: string): [string, string] {
  * serves (invalid Service names, names owned by another network or taken by someone else), and
  * legacy links. Pinned to the peers' current pod IPs.
  */
-export function hostAliasesFor(m: Member, members: readonly Member[], nets: readonly NetworkRecord[], plan: ReadonlyMap<string, ServiceOwner>): Array<{ ip: string; hostnames: string[] }> {
+export function hostAliasesFor(m: Member, members: readonly Member[], nets: readonly NetworkRecord[], plan: ReadonlyMap<string, ServiceOwner>, peers = true): Array<{ ip: string; hostnames: string[] }> {
   const byId = new Map(nets.map((n) => [n.id, n]));
   const byIp = new Map<string, Set<string>>();
   const add = (ip: string, name: string) => {
@@ -145,7 +145,8 @@ export function hostAliasesFor(m: Member, members: readonly Member[], nets: read
     if (!s) byIp.set(ip, (s = new Set()));
     s.add(n);
   };
-  for (const ep of m.endpoints) {
+  // With the embedded DNS serving (engine/dns), peers resolve there: only links are /etc/hosts entries.
+  for (const ep of peers ? m.endpoints : []) {
     const net = byId.get(ep.NetworkID);
     if (!net || net.predefined) continue;
     for (const peer of members) {

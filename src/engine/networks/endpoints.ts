@@ -128,12 +128,14 @@ export function decodeEndpoints(raw: string | undefined, rec: ContainerRecord, n
 
 /**
  * The names a container answers to on a network (Docker's embedded DNS, moby
- * daemon/container_operations.go buildCreateEndpointOptions: the container name, the aliases,
- * the short ID). The default bridge has no name resolution (legacy links only).
+ * daemon/container_operations.go buildEndpointDNSNames: the container name, the aliases, the
+ * short ID, then the hostname; the first one is the PTR answer). The default bridge has no name
+ * resolution (legacy links only).
  */
-export function dnsNames(rec: { id: string; name: string }, ep: Endpoint, net: NetworkRecord | undefined): string[] {
+export function dnsNames(rec: { id: string; name: string; config?: { Hostname?: string } }, ep: Endpoint, net: NetworkRecord | undefined): string[] {
   if (!net || net.predefined) return [];
-  return [...new Set([rec.name, ...ep.Aliases, shortId(rec.id)])];
+  const host = rec.config?.Hostname;
+  return [...new Set([rec.name, ...ep.Aliases, shortId(rec.id), ...(host ? [host] : [])])];
 }
 
 export interface EndpointViewInput {

@@ -62,6 +62,11 @@ export class NetworkManager {
   private again = false;
   private scheduled = false;
   private closed = false;
+  /**
+   * Set by the composition root while the embedded DNS (engine/dns) serves: names then resolve
+   * there, per network, and no headless Service or peer hostAlias is made (existing ones go).
+   */
+  embeddedDns = false;
 
   constructor(
     private readonly e: NetworkHost,
@@ -307,7 +312,7 @@ export class NetworkManager {
     const members = this.members(nets);
     const plan = this.plan(members, nets);
     pod.metadata.labels = { ...pod.metadata.labels, ...podNetworkLabels(me, nets) };
-    const extra = hostAliasesFor(me, members, nets, plan);
+    const extra = hostAliasesFor(me, members, nets, plan, !this.embeddedDns);
     if (extra.length) {
       const merged = new Map<string, string[]>();
       for (const a of [...(pod.spec.hostAliases ?? []), ...extra]) merged.set(a.ip, [...new Set([...(merged.get(a.ip) ?? []), ...(a.hostnames ?? [])])]);
@@ -325,6 +330,24 @@ export class NetworkManager {
     return { networks, ...(b ? { bridge: { ip: b.IPAddress, gateway: b.Gateway, endpointId: b.EndpointID } } : {}) };
   }
 
+  // ---- engine/dns reads the memberships through these two (dns/host.ts DnsNetworkView)
+
+  /** Every container whose Pod has an address and is not finished, with its memberships. */
+  dnsMembers(): { members: Member[]; nets: NetworkRecord[] } {
+    const nets = this.all();
+    const members = this.e.index.all().map((rec) => {
+      const pod = this.e.index.currentPod(rec);
+      const ip = (pod?.status as { podIP?: string } | undefined)?.podIP;
+      const live = !!pod && !pod.metadata.deletionTimestamp && !mainStatus(pod)?.state?.terminated;
+      return { rec, endpoints: this.endpointsOf(rec, nets), ...(live && ip ? { ip } : {}) };
+    });
+    return { members, nets };
+  }
+
+  onNetworksChange(cb: () => void): () => void {
+    return this.nets.subscribe(() => cb());
+  }
+
   /** Names and IDs of a container's networks (the `network` filter of GET /containers/json). */
   networkKeys(rec: ContainerRecord): string[] {
     return this.endpointsOf(rec).flatMap((e) => [e.Name, e.NetworkID]);
@@ -333,6 +356,7 @@ export class NetworkManager {
   // ------------------------------------------------------------------ convergence
 
   private plan(members: readonly Member[], nets: readonly NetworkRecord[]): Map<string, ServiceOwner> {
+    if (this.embeddedDns) return new Map();
     const now = Date.now();
     for (const [n, until] of this.foreign) if (until <= now) this.foreign.delete(n);
     const current = new Map(this.services.list().map((s) => [s.metadata.name, s.metadata.annotations?.[ANN_SVC_NETWORK] ?? '']));

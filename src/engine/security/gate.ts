@@ -76,8 +76,10 @@ export class PodSecurityGate {
   checkCreate(body: CreateBody): void {
     const bind = bindError(bindSources(body.HostConfig ?? {}), this.opts, realOrSame);
     if (bind) throw bind;
+    // A trial Pod, built only to be checked: `host-gateway` gets a stand-in address (RFC 5737
+    // TEST-NET-1), so that an extra host is judged at start, where the real address is known.
     const trial = buildPod(
-      { namespace: this.namespace, instance: 'trial', owner: { name: 'trial', uid: 'trial' }, killGraceSeconds: 1, imagePullPolicy: 'IfNotPresent', automountServiceAccountToken: false, securityLevel: this.levelName },
+      { namespace: this.namespace, instance: 'trial', owner: { name: 'trial', uid: 'trial' }, killGraceSeconds: 1, imagePullPolicy: 'IfNotPresent', automountServiceAccountToken: false, securityLevel: this.levelName, hostGatewayIp: '192.0.2.1' },
       { id: '0'.repeat(64), name: 'trial', config: body, run: 1, podName: 'trial' },
     );
     this.checkPod(trial, 'the container');

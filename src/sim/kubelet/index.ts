@@ -20,6 +20,8 @@ import { MemoryCgroups } from './cgroups.js';
 import { servicesSection } from './hosts.js';
 import { handleLog } from './log-serve.js';
 import { NetworkManager } from './netns.js';
+import { ClusterDns } from './cluster-dns.js';
+import { LocalAddresses, NODE_LOCAL_DNS_ANNOTATION } from './local-addresses.js';
 import { resolveConfig, type KubeletConfig } from './options.js';
 import { now } from './pod-status.js';
 import { PodWorker, type WorkerEnv } from './pod-worker.js';
@@ -94,6 +96,7 @@ class SimKubelet implements Kubelet {
     maskHostPath(this.cfg.stateDir);
     await this.net.init();
     if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
+    else await this.startClusterDns();
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
     this.templateBuild = this.rootfs.busyboxTemplate().then(
       () => {},
@@ -113,6 +116,30 @@ class SimKubelet implements Kubelet {
     }
   }
 
+  // ---- kube-sim's cluster DNS (cluster-dns.ts) and the node-local DNS address (local-addresses.ts)
+  private clusterDns?: { server: ClusterDns; address: string };
+  private localAddresses?: LocalAddresses;
+  private nodeLocalDns?: string;
+
+  private async startClusterDns(): Promise<void> {
+    const local = (this.localAddresses = new LocalAddresses(this.net));
+    await local.reapStale();
+    const address = await local.claim();
+    this.nodeLocalDns = await local.claim();
+    if (!address) return;
+    const dns = new ClusterDns({ service: (ns, name) => this.store.get(SERVICES, ns, name), pods: (ns) => this.store.list(PODS, ns) });
+    try {
+      await dns.listen(address);
+      this.clusterDns = { server: dns, address };
+    } catch (err) {
+      this.log.info({ err: (err as Error).message }, `no cluster DNS on ${address}:53 (pods resolve Services through /etc/hosts)`);
+    }
+  }
+
+  clusterDnsAddress(): string | undefined {
+    return this.clusterDns?.address;
+  }
+
   /** The Node object's status, when the apiserver has one for us (the kubelet's node status manager). */
   private reportNode(name: string): void {
     const node = this.store.get(NODES, undefined, name);
@@ -121,7 +148,7 @@ class SimKubelet implements Kubelet {
     const netNote = this.net.mode === 'netns' ? 'pods have their own network namespaces on bridge kubesim0 (10.244.0.0/16)' : `pods run on the host network with podIP 127.0.0.1: ${this.net.reason}`;
     this.store.mutate(NODES, undefined, name, (o) => {
       const n = o as Obj;
-      n.metadata.annotations = { ...(n.metadata.annotations ?? {}), 'kube-sim.io/pod-network': netNote };
+      n.metadata.annotations = { ...(n.metadata.annotations ?? {}), 'kube-sim.io/pod-network': netNote, ...(this.nodeLocalDns ? { [NODE_LOCAL_DNS_ANNOTATION]: this.nodeLocalDns } : {}) };
       const st = (n.status ??= {});
       st.addresses = [
         { type: 'InternalIP', address: this.net.hostIP },
@@ -225,6 +252,8 @@ class SimKubelet implements Kubelet {
     clearTimeout(this.hostsTimer);
     clearTimeout(this.volumesTimer);
     this.streams.stop();
+    this.clusterDns?.server.close();
+    await this.localAddresses?.release();
     const ws = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(ws.map((w) => w.kill()));

@@ -149,7 +149,10 @@ export class PodSandbox implements SandboxView {
   /** Rewrite /etc/hosts (Services changed). */
   async writeHosts(): Promise<void> {
     if (!this.net) return;
-    const content = managedHosts(this.host.pod, this.net.ip, this.net.hostNetwork) + this.host.env.servicesSection(this.host.namespace);
+    // The Services section stands in for the cluster DNS (hosts.ts); a `dnsPolicy: None` pod does
+    // not use the cluster DNS, so it gets none (a real kubelet never writes Services there).
+    const services = this.host.spec.dnsPolicy === 'None' ? '' : this.host.env.servicesSection(this.host.namespace);
+    const content = managedHosts(this.host.pod, this.net.ip, this.net.hostNetwork) + services;
     await rewriteInPlace(this.hostsPath, content).catch(() => {});
   }
 

@@ -78,6 +78,19 @@ test('~> pod metadata: owner, instance labels, id/name/run annotations; spec def
   assert.is(pod({ Image: 'x', Hostname: 'db' }).spec.hostname, 'db');
 });
 
+test('~> embedded DNS: dnsPolicy None, kuber-api the one nameserver, --dns-search/--dns-option added to the cluster list', () => {
+  assert.is(pod({ Image: 'busybox' }).spec.dnsPolicy, undefined); // not serving: the cluster's default
+  const dns = { nameservers: ['10.244.0.9'], searches: ['ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: [{ name: 'ndots', value: '5' }] };
+  const p = buildPod({ ...ctx, dns }, { id, name: 'web', config: { Image: 'x', HostConfig: { DnsSearch: ['corp.example'], DnsOptions: ['ndots:2', 'edns0'] } } as CreateBody, run: 1, podName: 'web-1' });
+  assert.is(p.spec.dnsPolicy, 'None');
+  assert.equal(p.spec.dnsConfig, {
+    nameservers: ['10.244.0.9'],
+    searches: ['corp.example', 'ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+    options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+  });
+  assert.equal(dns.options, [{ name: 'ndots', value: '5' }]); // the context is not changed
+});
+
 test('~> ExtraHosts, Tmpfs, ShmSize, StopSignal, ExposedPorts', () => {
   const p = pod({
     Image: 'x', StopSignal: 'SIGQUIT', ExposedPorts: { '80/tcp': {}, '53/udp': {}, '8080': {} },

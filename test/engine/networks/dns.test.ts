@@ -108,6 +108,9 @@ test('~> Pod labels select the Services; hostAliases carry what no Service of th
   // Legacy links become hostAliases too.
   const linked = member(rec('l', '4', { HostConfig: { Links: ['/db:/l/database'] } }), [ep(pre[0]!)]);
   assert.equal(hostAliasesFor(linked, [db, linked], nets, plan), [{ ip: '10.244.0.2', hostnames: ['database', 'db'] }]);
+  // With the embedded DNS serving (engine/dns), peers are its answers: only links stay /etc/hosts entries.
+  assert.equal(hostAliasesFor(client, [db, dbOther, client], nets, plan, false), []);
+  assert.equal(hostAliasesFor(linked, [db, linked], nets, plan, false), [{ ip: '10.244.0.2', hostnames: ['database', 'db'] }]);
   assert.equal(parseLink('db:database'), ['db', 'database']);
 });
 
