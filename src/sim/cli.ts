@@ -2,7 +2,7 @@
  * @module sim/cli
  * `kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
  *  [--state-dir D] [--feature-gates A=true,B=false] [--bookmark-interval-ms N]
- *  [--unknown-image-policy run|pull-error] [--verbose]`
+ *  [--unknown-image-policy run|pull-error] [--nodes N] [--no-default-storage-class] [--verbose]`
  * Writes a kubeconfig for clients to PATH and serves until SIGTERM/SIGINT. Prints one line
  * `kube-sim ready url=<url> kubeconfig=<path>` on stdout when it is serving.
  */
@@ -11,7 +11,8 @@ import { ensurePrereqs } from './prereqs.js';
 
 const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H] [--port N] [--token T|--no-token]
        [--state-dir DIR] [--feature-gates Gate=true,...] [--bookmark-interval-ms N]
-       [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error] [--verbose]
+       [--min-request-timeout-seconds N] [--unknown-image-policy run|pull-error]
+       [--nodes N] [--no-default-storage-class] [--verbose]
        [--exit-with-stdin] [--install-prereqs]
 `;
 
@@ -83,6 +84,15 @@ export function parseArgs(argv: string[]): CliOptions {
         o.unknownImagePolicy = p;
         break;
       }
+      case '--nodes': {
+        const n = int();
+        if (n < 1) throw new Error('--nodes needs at least 1');
+        o.nodes = n;
+        break;
+      }
+      case '--no-default-storage-class':
+        o.defaultStorageClass = false;
+        break;
       case '--install-prereqs':
         o.installPrereqs = true;
         break;

@@ -16,6 +16,9 @@ import { kubeconfigObject, kubeconfigYaml } from './kubeconfig.js';
 import { Lifecycle } from './store/lifecycle.js';
 import { defOf } from './store/resources.js';
 import { Store } from './store/store.js';
+import { Scheduler } from './scheduler/index.js';
+import { defaultStorageClass } from './storage/provisioner.js';
+import { StorageController } from './storage/pv-controller.js';
 import type { ImageConfig, Kubelet } from './types.js';
 
 export interface SimOptions {
@@ -40,8 +43,12 @@ export interface SimOptions {
   watchHistorySize?: number;
   /** A watcher whose unsent output exceeds this is closed (default 64 MiB). */
   maxWatchBufferBytes?: number;
-  /** The one node's name (default 'kube-sim'). */
+  /** The first node's name (default 'kube-sim'). */
   nodeName?: string;
+  /** Simulated nodes (default 1): `<nodeName>`, `<nodeName>-worker`, `<nodeName>-worker2`... (kind's names). */
+  nodes?: number;
+  /** Create the default StorageClass `standard` (kube-sim's local-path provisioner, WaitForFirstConsumer). Default true. */
+  defaultStorageClass?: boolean;
   /** Passed through to the kubelet. */
   imageCatalogue?: Record<string, ImageConfig>;
   unknownImagePolicy?: 'run' | 'pull-error';
@@ -74,6 +81,7 @@ const NS = defOf({ group: '', resource: 'namespaces' });
 const NODES = defOf({ group: '', resource: 'nodes' });
 const SERVICES = defOf({ group: '', resource: 'services' });
 const ENDPOINTS = defOf({ group: '', resource: 'endpoints' });
+const SC = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 
 export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const tls = opts.tls ?? true;
@@ -89,10 +97,16 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
   const faults = new FaultRegistry();
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
-  store.create(NODES, undefined, nodeObject(nodeName));
+  const nodeNames = simNodeNames(nodeName, opts.nodes ?? 1);
+  for (const [i, n] of nodeNames.entries()) store.create(NODES, undefined, nodeObject(n, i === 0));
+  if (opts.defaultStorageClass ?? true) store.create(SC, undefined, defaultStorageClass());
+  const scheduler = new Scheduler(store);
+  const storage = new StorageController(store, lifecycle, stateDir);
   const kubelet: Kubelet = createKubelet(store, faults, {
     stateDir,
     nodeName,
+    nodeNames,
+    scheduler: 'external',
     featureGates: { ...(opts.featureGates ?? {}) },
     imageCatalogue: opts.imageCatalogue,
     unknownImagePolicy: opts.unknownImagePolicy,
@@ -113,6 +127,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     port = await api.listen();
   } catch (err) {
     await kubelet.stop().catch(() => {});
+    scheduler.stop();
+    storage.stop();
     if (ownDir) rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
@@ -129,6 +145,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   });
   await new Promise((r) => setImmediate(r)); // let the controllers populate the namespaces
   await kubelet.start();
+  scheduler.start();
+  storage.start();
 
   const kc = { server: url, caPem: certs?.caPem, token };
   const kubeconfig = kubeconfigYaml(kc);
@@ -153,20 +171,29 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     stop: () =>
       (stopped ??= (async () => {
         await api.close();
+        scheduler.stop();
+        storage.stop();
         await kubelet.stop();
         if (ownDir) rmSync(stateDir, { recursive: true, force: true });
       })()),
   };
 }
 
-function nodeObject(name: string): Record<string, unknown> {
+/** kind's node names: the first, then `-worker`, `-worker2`... */
+export function simNodeNames(first: string, n: number): string[] {
+  const out = [first];
+  for (let i = 1; i < Math.max(1, n); i++) out.push(`${first}-worker${i === 1 ? '' : i}`);
+  return out;
+}
+
+function nodeObject(name: string, controlPlane: boolean): Record<string, unknown> {
   const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const mem = `${Math.floor(totalmem() / 1024)}Ki`;
   const a = arch() === 'x64' ? 'amd64' : arch();
   return {
     metadata: {
       name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': a, 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': a, 'node-role.kubernetes.io/control-plane': '' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': a, 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': a, ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
     },
     spec: {},
     status: {

@@ -67,9 +67,12 @@ export const alreadyExists = (resource: string, name: string, group = '') =>
 export const conflict = (resource: string, name: string, why: string) =>
   new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
 export const badRequest = (message: string) => new StatusError(400, 'BadRequest', message);
-export const invalid = (kind: string, name: string, causes: Array<{ field: string; message: string; reason?: string }>) =>
-  new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+export const invalid = (kind: string, name: string, causes: Array<{ field: string; message: string; reason?: string }>, group = '') =>
+  // NewInvalid: the message names the GroupKind ("StorageClass.storage.k8s.io"), the details the kind
+  // and group apart; field.ErrorList.ToAggregate().Error(): one error as is, several in brackets.
+  new StatusError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causes.length > 1 ? `[${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}]` : causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
     name,
+    group: group || undefined,
     kind,
     causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
   });

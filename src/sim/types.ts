@@ -101,6 +101,9 @@ export const CONFIGMAPS: Gvr = { group: '', version: 'v1', resource: 'configmaps
 export const SECRETS: Gvr = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
 export const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 export const EVENTS: Gvr = { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true };
+export const PVCS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
+export const PVS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false };
+export const STORAGECLASSES: Gvr = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false };
 export const ENDPOINTS: Gvr = { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true };
 
 /** Default entrypoint/cmd of an image that has no command (a tiny image catalogue). */
@@ -118,8 +121,12 @@ export interface ImageConfig {
 export interface KubeletOptions {
   /** The simulator's state directory (logs, rootfs, sockets); exists when the kubelet is created. */
   stateDir: string;
-  /** The one node's name; the kubelet schedules pods by setting spec.nodeName to it. */
+  /** The first node's name; with no external scheduler the kubelet schedules pods by setting spec.nodeName to it. */
   nodeName: string;
+  /** Every simulated node this kubelet runs the pods of (default [nodeName]): they share this host. */
+  nodeNames?: string[];
+  /** 'external': a scheduler (src/sim/scheduler) binds pods; 'kubelet' (default): the kubelet binds them to nodeName. */
+  scheduler?: 'kubelet' | 'external';
   /** Feature gates, e.g. { PodLogsQuerySplitStreams: true }. */
   featureGates: Record<string, boolean>;
   /** Image name (without tag, e.g. 'busybox', 'nginx') or full reference -> default config. */

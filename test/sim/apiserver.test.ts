@@ -26,7 +26,7 @@ test('~> /version, /api, /apis and resource lists look like a 1.33 apiserver', a
   assert.is(api.json.kind, 'APIVersions');
   const apis = await call(sim, 'GET', '/apis');
   assert.is(apis.json.kind, 'APIGroupList');
-  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['authentication.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io']);
+  assert.equal(apis.json.groups.map((g: any) => g.name).sort(), ['authentication.k8s.io', 'authorization.k8s.io', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
   const v1 = await call(sim, 'GET', '/api/v1');
   assert.is(v1.json.kind, 'APIResourceList');
   const pods = v1.json.resources.find((r: any) => r.name === 'pods');

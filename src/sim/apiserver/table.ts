@@ -6,6 +6,7 @@
  */
 import type { KObject } from '../types.js';
 import type { ResourceDef } from '../store/resources.js';
+import { storagePrinters } from './table-storage.js';
 
 type Obj = Record<string, any>;
 export interface Column {
@@ -220,22 +221,6 @@ const P: Record<string, Printer> = {
     columns: [NAME, col('Secrets', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), AGE],
     row: (o) => ({ cells: [o.metadata.name, (o.secrets ?? []).length, since(o.metadata.creationTimestamp)] }),
   },
-  persistentvolumeclaims: {
-    columns: [NAME, col('Status', 'The phase of the claim.'), col('Volume', 'The volume bound to the claim.'), col('Capacity', 'The capacity of the claim.'), col('Access Modes', 'The access modes of the claim.'), col('StorageClass', 'The storage class of the claim.'), col('VolumeAttributesClass', 'The volume attributes class of the claim.'), AGE, col('VolumeMode', 'The volume mode of the claim.', 1)],
-    row: (o) => ({
-      cells: [
-        o.metadata.name,
-        o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.phase ?? ''),
-        o.spec?.volumeName ?? '',
-        o.status?.capacity?.storage ?? '',
-        (o.status?.accessModes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(','),
-        o.spec?.storageClassName ?? '<unset>',
-        o.spec?.volumeAttributesClassName ?? '<unset>',
-        since(o.metadata.creationTimestamp),
-        o.spec?.volumeMode ?? 'Filesystem',
-      ],
-    }),
-  },
   events: {
     columns: [col('Last Seen', 'Time when last Event occurred'), col('Type', 'Type of this event (Normal, Warning), new types could be added in the future.'), col('Reason', 'Reason why the action was taken.'), col('Object', 'The object that this event is about.'), col('Subobject', 'The subobject that this event is about.', 1), col('Source', 'The component reporting this event.', 1), col('Message', 'A human-readable description of the status of this operation.'), col('First Seen', 'Time when first Event occurred', 1), col('Count', 'The number of times this event has occurred.', 1), col('Name', 'The name of the event.', 1, 'string', 'name')],
     row: (o) => {
@@ -284,6 +269,9 @@ const P: Record<string, Printer> = {
     row: (o) => ({ cells: [o.metadata.name, selectorString(o.spec?.podSelector), since(o.metadata.creationTimestamp)] }),
   },
 };
+
+// Storage kinds: table-storage.ts.
+Object.assign(P, storagePrinters(NAME, AGE, since));
 
 /** rest.NewDefaultTableConvertor: Name + Created At. */
 const DEFAULT: Printer = {

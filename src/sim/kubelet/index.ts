@@ -1,8 +1,10 @@
 /**
  * @module sim/kubelet
- * kube-sim's one node: `createKubelet(store, faults, opts)` returns the Kubelet the apiserver starts
- * and hands streaming subresources to. It watches pods in the store, schedules each new one onto
- * this node (spec.nodeName + PodScheduled, as the scheduler's binding would), runs it through a
+ * kube-sim's node(s): `createKubelet(store, faults, opts)` returns the Kubelet the apiserver starts
+ * and hands streaming subresources to. It watches pods in the store, runs those bound to any of its
+ * simulated nodes (opts.nodeNames: they share this host) or, with no scheduler in front of it
+ * (opts.scheduler !== 'external'), schedules each new one onto its first node (spec.nodeName +
+ * PodScheduled, as the scheduler's binding would), runs it through a
  * PodWorker, keeps /etc/hosts of every pod in step with the Services of its namespace, and serves
  * pods/log, exec, attach and portforward.
  */
@@ -97,24 +99,24 @@ class SimKubelet implements Kubelet {
     this.unsubs.push(this.store.subscribe(SERVICES, (ev) => this.markHosts(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(CONFIGMAPS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(SECRETS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
-    this.unsubs.push(this.store.subscribe(NODES, (ev) => ev.type === 'ADDED' && ev.object.metadata.name === this.cfg.nodeName && this.reportNode()));
-    this.reportNode();
+    this.unsubs.push(this.store.subscribe(NODES, (ev) => ev.type === 'ADDED' && this.cfg.nodeNames.includes(ev.object.metadata.name ?? '') && this.reportNode(ev.object.metadata.name!)));
+    for (const n of this.cfg.nodeNames) this.reportNode(n);
     for (const pod of this.store.list(PODS, undefined)) this.onPod(pod);
   }
 
   /** The Node object's status, when the apiserver has one for us (the kubelet's node status manager). */
-  private reportNode(): void {
-    const node = this.store.get(NODES, undefined, this.cfg.nodeName);
+  private reportNode(name: string): void {
+    const node = this.store.get(NODES, undefined, name);
     if (!node) return;
     const t = now();
     const netNote = this.net.mode === 'netns' ? 'pods have their own network namespaces on bridge kubesim0 (10.244.0.0/16)' : `pods run on the host network with podIP 127.0.0.1: ${this.net.reason}`;
-    this.store.mutate(NODES, undefined, this.cfg.nodeName, (o) => {
+    this.store.mutate(NODES, undefined, name, (o) => {
       const n = o as Obj;
       n.metadata.annotations = { ...(n.metadata.annotations ?? {}), 'kube-sim.io/pod-network': netNote };
       const st = (n.status ??= {});
       st.addresses = [
         { type: 'InternalIP', address: this.net.hostIP },
-        { type: 'Hostname', address: this.cfg.nodeName },
+        { type: 'Hostname', address: name },
       ];
       const conds: Obj[] = (st.conditions ??= []);
       const ready = conds.find((c) => c.type === 'Ready');
@@ -146,7 +148,8 @@ class SimKubelet implements Kubelet {
       existing.update(pod);
       return;
     }
-    if (spec.nodeName && spec.nodeName !== this.cfg.nodeName) return; // bound to a node that does not exist
+    if (spec.nodeName && !this.cfg.nodeNames.includes(spec.nodeName)) return; // bound to a node that does not exist
+    if (!spec.nodeName && !this.cfg.selfSchedule && !pod.metadata.deletionTimestamp) return; // the scheduler binds it
     if ((spec.schedulingGates ?? []).length) return; // SchedulingGated: the scheduler waits
     // Only the default scheduler's pods are bound by us; others wait for their scheduler (or a manual binding).
     if (!spec.nodeName && spec.schedulerName && spec.schedulerName !== 'default-scheduler') return;

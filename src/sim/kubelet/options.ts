@@ -9,6 +9,10 @@ import type { ImageConfig, KubeletOptions } from '../types.js';
 export interface KubeletConfig {
   stateDir: string;
   nodeName: string;
+  /** The simulated nodes whose pods this kubelet runs (all share this host). */
+  nodeNames: string[];
+  /** Bind unscheduled pods to nodeName itself (no scheduler in front of it). */
+  selfSchedule: boolean;
   featureGates: Record<string, boolean>;
   imageCatalogue: Record<string, ImageConfig>;
   /** An image absent from the catalogue (and not busybox-like): run on the host root, or fail its pull. */
@@ -45,6 +49,8 @@ export function resolveConfig(opts: KubeletOptions): KubeletConfig {
   return {
     stateDir: opts.stateDir,
     nodeName: opts.nodeName || 'kube-sim-node',
+    nodeNames: opts.nodeNames?.length ? [...opts.nodeNames] : [opts.nodeName || 'kube-sim-node'],
+    selfSchedule: opts.scheduler !== 'external',
     featureGates: { ...(opts.featureGates ?? {}) },
     imageCatalogue: { ...(opts.imageCatalogue ?? {}) },
     unknownImages,

@@ -82,7 +82,8 @@ export class PodSandbox {
         break;
       } catch (err) {
         if (!(err instanceof MountError)) throw err;
-        host.event('Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${this.failedVolume(err)}" : ${err.message}`);
+        if (err.event) host.event('Warning', err.event.reason, err.event.message);
+        else host.event('Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${this.failedVolume(err)}" : ${err.message}`);
         await host.sleep(Math.min(2000 * 2 ** Math.min(attempt, 4), 30_000));
         if (host.stopping) throw new Cancelled();
       }

@@ -6,19 +6,28 @@
  * - configMap / secret / downwardAPI / projected: files written by the atomic writer layout
  *   (`..<timestamp>/` data dir, `..data` symlink, one symlink per key), mounted read-only;
  * - hostPath: the host path itself (DirectoryOrCreate/FileOrCreate create it);
- * - persistentVolumeClaim: a directory per claim under the state dir that outlives pods.
+ * - persistentVolumeClaim: the bound PersistentVolume's directory (src/sim/storage provisions one per
+ *   claim under the state dir), which outlives pods.
  * A missing ConfigMap/Secret that is not optional fails the mount (FailedMount) and the pod waits
  * in ContainerCreating, retrying, as on a real node.
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
-import { CONFIGMAPS, SECRETS, type KObject, type KubeletStore } from '../types.js';
+import { CONFIGMAPS, PODS, PVCS, PVS, SECRETS, type KObject, type KubeletStore } from '../types.js';
 import { quantity } from './env.js';
 
 type Obj = Record<string, any>;
 
-export class MountError extends Error {}
+export class MountError extends Error {
+  /** The event to report instead of FailedMount (e.g. FailedAttachVolume). */
+  constructor(
+    message: string,
+    readonly event?: { reason: string; message: string },
+  ) {
+    super(message);
+  }
+}
 
 export interface PodVolume {
   name: string;
@@ -155,6 +164,60 @@ async function objectFiles(ctx: VolumeContext, v: Obj): Promise<Array<{ path: st
   return files;
 }
 
+/**
+ * The directory behind a claim: its bound PersistentVolume's hostPath or local path (what
+ * src/sim/storage provisions), bind-mounted into the containers. An unbound claim, or a volume of
+ * a type kube-sim cannot mount, is a MountError: the pod waits in ContainerCreating, retrying.
+ */
+async function claimPath(ctx: VolumeContext, claimName: string): Promise<string> {
+  const c = ctx.store.get(PVCS, ctx.pod.metadata.namespace, claimName) as Obj | undefined;
+  if (!c) throw new MountError(`persistentvolumeclaim "${claimName}" not found`);
+  const pvName: string | undefined = c.spec?.volumeName;
+  const pv = pvName ? (ctx.store.get(PVS, undefined, pvName) as Obj | undefined) : undefined;
+  if (!pv || c.status?.phase !== 'Bound') throw new MountError(`PersistentVolumeClaim is not bound: "${claimName}"`);
+  checkAttach(ctx, pv);
+  const src = pv.spec?.hostPath ?? pv.spec?.local;
+  if (!src?.path) throw new MountError(`kube-sim cannot mount volume "${pvName}": only hostPath and local persistent volumes are supported`);
+  const st = await fsp.stat(src.path).catch(() => undefined);
+  if (!st) {
+    if (pv.spec?.local || (pv.spec.hostPath.type && pv.spec.hostPath.type !== 'DirectoryOrCreate')) throw new MountError(`path "${src.path}" does not exist`);
+    await fsp.mkdir(src.path, { recursive: true, mode: 0o777 });
+  }
+  return src.path;
+}
+
+/** Per store (one simulator): volume name -> pod uid -> where that pod attached it. */
+const attachments = new WeakMap<KubeletStore, Map<string, Map<string, { node: string; ns: string; name: string }>>>();
+
+/**
+ * The attach/detach controller's rule for a ReadWriteOnce volume that is not tied to a node (an
+ * Immediate class: all simulated nodes share this host's disk, where a real cluster's block volume
+ * attaches to one node at a time): while a Pod on another node has it attached (mounted, until that
+ * Pod is gone or finished), this Pod waits in ContainerCreating with the real Multi-Attach error
+ * (pkg/controller/volume/attachdetach/reconciler). Volumes with a node affinity never get here on
+ * the wrong node: the scheduler sees to it.
+ */
+function checkAttach(ctx: VolumeContext, pv: Obj): void {
+  const modes: string[] = pv.spec?.accessModes ?? [];
+  if (pv.spec?.nodeAffinity || modes.includes('ReadWriteMany') || modes.includes('ReadOnlyMany')) return;
+  const me = ctx.pod as Obj;
+  let byVolume = attachments.get(ctx.store);
+  if (!byVolume) attachments.set(ctx.store, (byVolume = new Map()));
+  const users = byVolume.get(pv.metadata.name) ?? new Map<string, { node: string; ns: string; name: string }>();
+  byVolume.set(pv.metadata.name, users);
+  for (const [uid, u] of users) {
+    const p = ctx.store.get(PODS, u.ns, u.name) as Obj | undefined;
+    if (!p || p.metadata.uid !== uid || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') users.delete(uid);
+  }
+  const elsewhere = [...users].filter(([uid, u]) => uid !== me.metadata.uid && u.node !== me.spec?.nodeName);
+  if (elsewhere.length) {
+    const names = elsewhere.filter(([, u]) => u.ns === me.metadata.namespace).map(([, u]) => u.name);
+    const message = `Multi-Attach error for volume "${pv.metadata.name}" Volume is already used by ${names.length ? `pod(s) ${names.join(', ')}` : `${elsewhere.length} pod(s) in different namespaces`}`;
+    throw new MountError(message, { reason: 'FailedAttachVolume', message });
+  }
+  users.set(me.metadata.uid, { node: me.spec?.nodeName ?? '', ns: me.metadata.namespace, name: me.metadata.name });
+}
+
 /** Materialise every volume of the pod; throws MountError (FailedMount) for a missing source. */
 export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, PodVolume>> {
   const out = new Map<string, PodVolume>();
@@ -177,8 +240,7 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       }
       out.set(name, { name, hostPath: p, forceRO: false });
     } else if (v.persistentVolumeClaim) {
-      const p = join(ctx.stateDir, 'pvc', ctx.pod.metadata.namespace ?? 'default', v.persistentVolumeClaim.claimName);
-      await fsp.mkdir(p, { recursive: true, mode: 0o777 });
+      const p = await claimPath(ctx, v.persistentVolumeClaim.claimName);
       out.set(name, { name, hostPath: p, forceRO: !!v.persistentVolumeClaim.readOnly });
     } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
       const plugin = v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected';

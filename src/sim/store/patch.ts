@@ -172,6 +172,7 @@ export const PATCH_SCHEMAS: Record<string, PatchSchema> = {
   Node: { f: { metadata, status: { f: { conditions, addresses: { key: 'type' } } } } },
   Namespace: { f: { metadata, status: { f: { conditions } } } },
   PersistentVolumeClaim: { f: { metadata, status: { f: { conditions } } } },
+  PersistentVolume: { f: { metadata } },
 };
 export const schemaForKind = (kind: string): PatchSchema => PATCH_SCHEMAS[kind] ?? { f: { metadata } };
 

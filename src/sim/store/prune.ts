@@ -15,6 +15,8 @@ const ROOT: Record<string, string[]> = {
   Namespace: SPEC_STATUS,
   Service: SPEC_STATUS,
   PersistentVolumeClaim: SPEC_STATUS,
+  PersistentVolume: SPEC_STATUS,
+  StorageClass: ['provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
   ResourceQuota: SPEC_STATUS,
   Node: SPEC_STATUS,
   LimitRange: ['spec'],

@@ -14,6 +14,7 @@ import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from 
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
 import { pruneUnknown, typeError } from './prune.js';
+import { admitStorageObject } from './storage-api.js';
 
 type Obj = Record<string, any>;
 
@@ -278,7 +279,9 @@ export class Store implements KubeletStore {
         defaultPod(obj);
         break;
       case 'persistentvolumeclaims':
-        (obj as Obj).status = { phase: 'Pending' };
+      case 'persistentvolumes':
+      case 'storageclasses':
+        admitStorageObject(def.resource, obj as Obj, () => this.list(SC_DEF, undefined));
         break;
       case 'namespaces':
         defaultNamespace(obj);
@@ -498,6 +501,8 @@ export class Store implements KubeletStore {
       return;
     }
     const name = `${involved.metadata.name}.${(Date.now() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`;
+    // A kubelet names its node (a Pod's own, with several simulated nodes); controllers name none.
+    const host = source === 'kubelet' ? ((involved as Obj).spec?.nodeName ?? this.opts.nodeName) : undefined;
     const ev: Obj = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -512,14 +517,14 @@ export class Store implements KubeletStore {
       },
       reason,
       message,
-      source: { component: source, host: this.opts.nodeName },
+      source: host ? { component: source, host } : { component: source },
       firstTimestamp: t,
       lastTimestamp: t,
       count: 1,
       type,
       eventTime: null,
       reportingComponent: source,
-      reportingInstance: this.opts.nodeName ?? '',
+      reportingInstance: host ?? '',
     };
     try {
       this.create(evDef, ns, ev);
@@ -531,6 +536,7 @@ export class Store implements KubeletStore {
 
 export const NAMESPACE_DEF = defOf({ group: '', resource: 'namespaces' });
 const SA_DEF = defOf({ group: '', resource: 'serviceaccounts' });
+const SC_DEF = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 
 /** Go's field order (TypeMeta, ObjectMeta, then the rest), so raw JSON reads like a real server's. */
 const META_ORDER = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];

@@ -7,6 +7,7 @@ import { StatusError, invalid } from '../status.js';
 import type { KObject } from '../types.js';
 import { deepEqual } from './patch.js';
 import type { ResourceDef } from './resources.js';
+import { validateStorageCreate, validateStorageUpdate } from './storage-api.js';
 
 type Obj = Record<string, any>;
 type Cause = { field: string; message: string; reason?: string };
@@ -94,7 +95,8 @@ export function validateCreate(def: ResourceDef, obj: KObject): void {
   const causes: Cause[] = [];
   checkMeta(obj, def, causes);
   if (def.resource === 'pods') checkPod(obj as Obj, causes);
-  if (causes.length) throw invalid(obj.kind, obj.metadata.name ?? '', causes);
+  causes.push(...validateStorageCreate(def.resource, obj as Obj));
+  if (causes.length) throw invalid(obj.kind, obj.metadata.name ?? '', causes, def.group);
 }
 
 /**
@@ -143,11 +145,12 @@ export function validateUpdate(def: ResourceDef, next: KObject, prev: KObject): 
     const a = (next as Obj).spec?.clusterIP, b = (prev as Obj).spec?.clusterIP;
     if (b && a !== b) causes.push({ field: 'spec.clusterIPs[0]', message: `Invalid value: ${q(a ?? '')}: may not change once set`, reason: 'FieldValueInvalid' });
   }
+  causes.push(...validateStorageUpdate(def.resource, next as Obj, prev as Obj));
   if (def.resource === 'secrets' || def.resource === 'configmaps') {
     if ((prev as Obj).immutable === true && !deepEqual({ ...(next as Obj), metadata: 0 }, { ...(prev as Obj), metadata: 0 }))
       causes.push({ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' });
   }
-  if (causes.length) throw invalid(next.kind, next.metadata.name ?? '', causes);
+  if (causes.length) throw invalid(next.kind, next.metadata.name ?? '', causes, def.group);
 }
 
 export { StatusError };
