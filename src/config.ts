@@ -69,6 +69,16 @@ export interface Options {
   readonly helperImage: string;
   /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
   readonly inspectorIdleMs: number;
+  // -- volumes (engine/volumes): begin
+  /** StorageClass of the PersistentVolumeClaims Docker volumes become ('' = the cluster's default class). */
+  readonly volumeStorageClass: string;
+  /** Requested size of each volume's claim (a Kubernetes quantity). */
+  readonly volumeSize: string;
+  /** Access mode of volume claims: ReadWriteOnce (users co-scheduled by pod affinity) or ReadWriteMany. */
+  readonly volumeAccessMode: string;
+  /** Bind mounts: bytes of one container's bind sources snapshotted into Kubernetes at each start (413 beyond). */
+  readonly bindMaxBytes: number;
+  // -- volumes: end
   /** Image configs from registries: best-effort (an unreachable registry records the image), registry (strict, as dockerd), off. */
   readonly imageMetadata: string;
   /** Docker Hub mirrors tried before Docker Hub (dockerd's registry-mirrors). */
@@ -154,6 +164,10 @@ export const OPTION_SPECS: readonly Spec[] = [
   { key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },
   { key: 'inspectorIdleMs', flag: 'inspector-idle-ms', env: 'KUBER_API_INSPECTOR_IDLE_MS', kind: 'int', def: 30_000, help: 'docker cp from a created container: its inspector pod is deleted after this long unused' },
+  { key: 'volumeStorageClass', flag: 'volume-storage-class', env: 'KUBER_API_VOLUME_STORAGE_CLASS', kind: 'string', def: '', help: 'StorageClass of the claims Docker volumes become (empty: the cluster default class)' },
+  { key: 'volumeSize', flag: 'volume-size', env: 'KUBER_API_VOLUME_SIZE', kind: 'string', def: '1Gi', help: 'requested size of each Docker volume\'s claim (volume-opt size= overrides it)' },
+  { key: 'volumeAccessMode', flag: 'volume-access-mode', env: 'KUBER_API_VOLUME_ACCESS_MODE', kind: 'string', def: 'ReadWriteOnce', choices: ['ReadWriteOnce', 'ReadWriteMany'], help: 'access mode of volume claims: ReadWriteOnce (containers sharing a volume are scheduled onto one node by pod affinity) or ReadWriteMany (needs a class that offers it)' },
+  { key: 'bindMaxBytes', flag: 'bind-max-bytes', env: 'KUBER_API_BIND_MAX_BYTES', kind: 'int', def: 64 << 20, help: 'bind mounts: bytes of a container\'s bind sources snapshotted into Kubernetes at each start (413 beyond)' },
   { key: 'imagePullPolicy', flag: 'image-pull-policy', env: 'KUBER_API_IMAGE_PULL_POLICY', kind: 'string', def: 'IfNotPresent', help: 'imagePullPolicy of container pods: IfNotPresent|Always|Never' },
   { key: 'publishAddresses', flag: 'publish-address', env: 'KUBER_API_PUBLISH_ADDRESS', kind: 'ips', def: ['127.0.0.1', '::1', 'gateway'], help: 'addresses published ports are bound on, repeatable (env: comma-separated); "gateway" is the bridge network gateway (POD_IP) when it is a local address; ::1 is skipped where IPv6 is off' },
   { key: 'portMode', flag: 'port-mode', env: 'KUBER_API_PORT_MODE', kind: 'string', def: 'auto', choices: ['auto', 'direct', 'portforward'], help: 'published ports reach pods by: direct (pod IP), portforward (pods/portforward), auto (direct, portforward once pod IPs prove unreachable)' },

@@ -14,6 +14,7 @@ import type { PublishOptions } from './ports/publisher.js';
 import type { PortMode } from './ports/forward.js';
 import type { StreamsOptions } from './streams/streams.js';
 import type { StreamTarget } from './streams/host.js';
+import type { VolumeOptions } from './volumes/service.js';
 
 export interface EngineOptions extends CoreOptions {
   imagePullPolicy: 'IfNotPresent' | 'Always' | 'Never';
@@ -46,15 +47,18 @@ export interface EngineOptions extends CoreOptions {
   network: NetworkOptions;
   /** Published ports (engine/ports/publisher.ts). */
   publish: PublishOptions;
+  /** Volumes and bind mounts (engine/volumes/service.ts). */
+  volumes: VolumeOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'volumes'>> & {
   instance: string;
   streams?: Partial<StreamsOptions>;
   images?: Partial<ImageServiceOptions>;
   network?: Partial<NetworkOptions>;
   execCommand?: Partial<EngineOptions['execCommand']>;
+  volumes?: Partial<VolumeOptions>;
   publish?: Partial<Omit<PublishOptions, 'forward'>> & { forward?: Partial<PublishOptions['forward']> };
 };
 
@@ -91,6 +95,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },
+    volumes: { claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode }, bindMaxBytes: o.bindMaxBytes },
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -117,6 +122,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     streams: { ...d.streams, ...input.streams },
     images: { ...d.images, ...input.images },
     network: { ...d.network, ...input.network },
+    volumes: { ...d.volumes, ...input.volumes },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
   };
 }

@@ -38,6 +38,9 @@ export class ContainerCreator {
     const prepared = await this.e.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
     const config = prepared.config;
     warnings.push(...prepared.warnings);
+    // Mounts (engine/volumes): bind sources checked, volumes created, anonymous ones named.
+    const vols = await this.e.volumes.prepareCreate(config);
+    warnings.push(...vols.warnings);
     let n: string;
     if (name) {
       n = normaliseName(name);
@@ -51,13 +54,16 @@ export class ContainerCreator {
     try {
       const id = newId();
       const cm = recordObject(this.e.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, ...(prepared.image ? { image: prepared.image } : {}), state: { run: 0, restartCount: 0 } }, recordName(id));
-      Object.assign(cm.metadata.annotations!, net.annotations);
+      Object.assign(cm.metadata.annotations!, net.annotations, vols.annotations);
       let obj: KObject;
       try {
         obj = await this.e.kube.client.create<KObject>(this.e.kube.path('configmaps'), cm);
       } catch (err) {
         // A create retried after a 5xx may have succeeded the first time: adopt our own object.
-        if (!isAlreadyExists(err)) throw kubeError(err, 'creating the container record');
+        if (!isAlreadyExists(err)) {
+          await vols.undo();
+          throw kubeError(err, 'creating the container record');
+        }
         obj = await this.e.kube.client.get<KObject>(this.e.kube.path('configmaps', recordName(id)));
         if (obj.metadata.annotations?.[ANN_ID] !== id) throw systemError(`a ConfigMap named ${recordName(id)} already exists and is not this container's`);
       }
@@ -100,11 +106,11 @@ export class ContainerCreator {
   async removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (opts.link) throw invalid('Conflict, cannot remove the default link name of the container');
     const rec = this.e.index.resolve(nameOrId);
-    await this.e.withLock(rec.id, () => this.removeLocked(rec.id, opts.force));
+    await this.e.withLock(rec.id, () => this.removeLocked(rec.id, opts.force, opts.volumes));
   }
 
-  /** Remove under the container's lock (also used by AutoRemove). */
-  async removeLocked(id: string, force: boolean): Promise<void> {
+  /** Remove under the container's lock (also used by AutoRemove); `removeVolumes` (rm -v, --rm) takes its anonymous volumes. */
+  async removeLocked(id: string, force: boolean, removeVolumes = false): Promise<void> {
     const rec = this.e.index.get(id);
     if (!rec) return;
     const state = this.e.stateOf(rec);
@@ -126,8 +132,10 @@ export class ContainerCreator {
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'deleting the container record');
     }
+    const mounts = this.e.volumes.mountsOf(rec);
     this.e.index.records.forget(rec.object.name);
     for (const p of pods) this.e.index.pods.forget(p.metadata.name);
+    if (removeVolumes) await this.e.volumes.removeAnonymous(mounts);
   }
 
 

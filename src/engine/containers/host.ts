@@ -13,6 +13,7 @@ import type { ImageService } from '../images/service.js';
 import type { NetworkManager } from '../networks/networks.js';
 import type { PortPublisher } from '../ports/publisher.js';
 import type { CoreOptions, EngineCore } from './core.js';
+import type { VolumeService } from '../volumes/service.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {
@@ -37,7 +38,7 @@ export interface MonitorHost extends EngineCore {
   /** Make the next run (restart policy). */
   launchRun(id: string, kind: 'start' | 'restart'): Promise<void>;
   /** Remove under the container's lock (AutoRemove). */
-  removeLocked(id: string, force: boolean): Promise<void>;
+  removeLocked(id: string, force: boolean, removeVolumes?: boolean): Promise<void>;
   /** Resolves when no stream holds the container's AutoRemove any more. */
   autoRemoveHeld(id: string): Promise<void>;
 }
@@ -48,6 +49,7 @@ export interface ContainerHost extends MonitorHost {
   readonly networks: Pick<NetworkManager, 'prepareCreate' | 'decoratePod'>;
   readonly ports: Pick<PortPublisher, 'beforeStart'>;
   readonly inspector: { release(id: string): Promise<void> };
+  readonly volumes: Pick<VolumeService, 'prepareCreate' | 'removeAnonymous' | 'mountsOf'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

@@ -15,6 +15,7 @@ import { podName } from '../model/ids.js';
 import { ANN_ID, ANN_RUN } from '../model/record.js';
 import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode } from '../model/state.js';
 import { buildPod } from '../model/translate.js';
+import { applyPodStorage } from '../volumes/volume-pod.js';
 import { podIntent } from '../images/config.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ContainerHost } from './host.js';
@@ -59,6 +60,7 @@ export class ContainerStarter {
     const storage = await this.e.podStorage(rec);
     // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
     const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
+    applyPodStorage(pod, storage); // volumes: the co-scheduling labels and affinity of ReadWriteOnce claims
     try {
       await this.e.networks.decoratePod(rec, pod);
     } catch (err) {

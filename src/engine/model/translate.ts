@@ -184,8 +184,6 @@ export function validateCreate(body: CreateBody): string[] {
   readinessProbe(body.Healthcheck);
   if (body.Hostname && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(body.Hostname.toLowerCase().split('.')[0]!))
     throw invalid(`invalid hostname "${body.Hostname}": Kubernetes needs an RFC 1123 label`);
-  if (hc.Binds?.length || hc.Mounts?.length || (body.Volumes && Object.keys(body.Volumes).length))
-    warnings.push('kuber-api: volumes and bind mounts are not supported yet; they are ignored');
   if (hc.Init) warnings.push('kuber-api: --init has no Kubernetes equivalent; the command runs as PID 1');
   if (body.Domainname) warnings.push('kuber-api: Domainname is ignored on Kubernetes');
   return warnings;
