@@ -95,7 +95,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },
-    volumes: { claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode }, bindMaxBytes: o.bindMaxBytes },
+    volumes: { claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode }, bindMaxBytes: o.bindMaxBytes, execHighWaterBytes: o.archiveExecHighWaterBytes },
     publish: {
       addresses: o.publishAddresses,
       forward: {

@@ -119,6 +119,7 @@ export class ContainerCreator {
       throw conflict(`cannot remove container "/${rec.name}": ${what}: stop the container before removing or force remove`);
     }
     this.e.monitor.forget(id);
+    await this.e.volumes.settle(id); // writable binds copied back before the Pods go
     const pods = this.e.index.podsOf(id);
     if (state.Running && !state.Restarting) {
       // rm -f: the Pod is deleted at once (no exit status survives a force deletion).

@@ -49,7 +49,7 @@ export interface ContainerHost extends MonitorHost {
   readonly networks: Pick<NetworkManager, 'prepareCreate' | 'decoratePod'>;
   readonly ports: Pick<PortPublisher, 'beforeStart'>;
   readonly inspector: { release(id: string): Promise<void> };
-  readonly volumes: Pick<VolumeService, 'prepareCreate' | 'removeAnonymous' | 'mountsOf'>;
+  readonly volumes: Pick<VolumeService, 'prepareCreate' | 'removeAnonymous' | 'mountsOf' | 'settle' | 'beforeKill'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

@@ -30,6 +30,10 @@ import { stageBinds, type StagedBind } from './bind-stage.js';
 import { checkVolumeName, resolveMounts, type MountPoint } from './spec.js';
 import { ANONYMOUS_LABEL, claimName, claimObject, decodeVolume, isSingleNode, volumeSelector, volumeView, type ClaimDefaults, type PvcObject, type VolumeRecord } from './store.js';
 import type { ClaimMount } from './volume-pod.js';
+import { BIND_SIDECAR, syncBack, writableBinds } from './bind-sync.js';
+import type { PodObject } from '../containers/container-index.js';
+import { ANN_ID } from '../model/record.js';
+import { CONTAINER_NAME } from '../model/translate.js';
 
 /** The record annotation with the container's resolved mounts (JSON MountPoint[]). */
 export const ANN_MOUNTS = 'kuber-api.io/mounts';
@@ -40,6 +44,8 @@ export interface VolumeOptions {
   claims: ClaimDefaults;
   /** Bytes of one container's bind sources snapshotted at each start. */
   bindMaxBytes: number;
+  /** Copy-back of writable binds: bytes buffered on the exec WebSocket (--archive-exec-high-water-bytes). */
+  execHighWaterBytes: number;
 }
 
 const FILTERS = new Set(['dangling', 'name', 'label', 'driver', 'label!']);
@@ -55,10 +61,18 @@ export class VolumeService {
     this.cache = h.kube.cache<PvcObject>('persistentvolumeclaims', volumeSelector(h.opts.instance));
   }
 
+  private readonly syncs = new Map<string, Promise<void>>();
+  private unsubscribe?: () => void;
+
   start(): Promise<void> {
+    // Writable binds are copied back once a run's main container has ended (engine/volumes/bind-sync.ts).
+    this.unsubscribe = this.h.index.pods.subscribe((ev) => {
+      if (ev.type !== 'DELETED') this.copyBackIfEnded(ev.object);
+    });
     return this.cache.start();
   }
   stop(): void {
+    this.unsubscribe?.();
     this.cache.stop();
   }
 
@@ -214,6 +228,41 @@ export class VolumeService {
     const out = new Set<string>();
     for (const r of this.h.index.all()) for (const m of this.mountsOf(r)) if (m.type === 'volume') out.add(m.source);
     return out;
+  }
+
+  // ------------------------------------------------------------------ copy-back of writable binds
+
+  /** Start the final copy-back of a Pod whose main container ended while its bind sidecar still runs (once per Pod). */
+  private copyBackIfEnded(pod: PodObject): Promise<void> | undefined {
+    const uid = pod.metadata.uid ?? pod.metadata.name;
+    const known = this.syncs.get(uid);
+    if (known) return known;
+    const statuses = (pod.status as { containerStatuses?: Array<{ name: string; state?: { running?: unknown; terminated?: unknown } }> } | undefined)?.containerStatuses ?? [];
+    const main = statuses.find((s) => s.name === CONTAINER_NAME);
+    const side = statuses.find((s) => s.name === BIND_SIDECAR);
+    if (!main?.state?.terminated || !side?.state?.running) return undefined;
+    const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
+    if (!rec) return undefined;
+    const p = syncBack(this.syncTarget(pod), writableBinds(this.mountsOf(rec)), true);
+    this.syncs.set(uid, p);
+    void p.finally(() => setTimeout(() => this.syncs.delete(uid), 60_000).unref());
+    return p;
+  }
+
+  private syncTarget(pod: PodObject) {
+    return { dialer: this.h.kube.dialer, namespace: this.h.namespace, pod: pod.metadata.name, highWaterBytes: this.o.execHighWaterBytes, log: this.h.log };
+  }
+
+  /** Resolves when the container's ended runs have been copied back (wait, stop and rm call it before they answer). */
+  async settle(id: string): Promise<void> {
+    await Promise.all(this.h.index.podsOf(id).map((p) => this.copyBackIfEnded(p)));
+  }
+
+  /** Before kuber-api has the kubelet kill a run (which ends the sidecar too): copy the binds back as they are. */
+  async beforeKill(pod: PodObject): Promise<void> {
+    const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
+    const binds = rec ? writableBinds(this.mountsOf(rec)) : [];
+    if (binds.length && pod.spec && (pod.spec as { containers?: Array<{ name: string }> }).containers?.some((c) => c.name === BIND_SIDECAR)) await syncBack(this.syncTarget(pod), binds, false);
   }
 
   // ------------------------------------------------------------------ containers

@@ -17,6 +17,7 @@
 import type { V1Affinity, V1Container, V1PodAffinityTerm, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { stagedMounts, stagingPodParts, STAGE_VOLUME, type StagedManifest, type StagedSource } from '../archive/plan.js';
 import type { StagedBind } from './bind-stage.js';
+import { bindSidecar } from './bind-sync.js';
 import type { MountPoint } from './spec.js';
 
 export interface PodStorage {
@@ -27,6 +28,8 @@ export interface PodStorage {
   /** Pod labels (one per single-node claim: the pod-affinity key of its users). */
   labels?: Record<string, string>;
   affinity?: V1Affinity;
+  /** Containers beside the main one (the writable binds' copy-back sidecar, engine/volumes/bind-sync.ts). */
+  sidecars?: V1Container[];
 }
 
 export const NO_STORAGE: PodStorage = Object.freeze({ volumes: [], mounts: [], initContainers: [] }) as PodStorage;
@@ -67,6 +70,7 @@ export function podStorage(input: StorageInput): PodStorage {
     out.initContainers.push(parts.initContainer);
     for (const m of stagedMounts(input.manifest.archives).mounts) out.mounts.push({ name: STAGE_VOLUME, mountPath: m.mountPath, subPath: m.subPath });
     for (const b of binds) out.mounts.push({ name: STAGE_VOLUME, mountPath: b.mount.target, subPath: b.subPath, ...(b.mount.readOnly ? { readOnly: true } : {}) });
+    if (binds.some((b) => !b.mount.readOnly)) out.sidecars = [bindSidecar(input.helperImage, input.imagePullPolicy)];
   }
   (input.tmpfs ?? []).forEach((m, i) => {
     out.volumes.push({ name: `kapi-mtmpfs-${i}`, emptyDir: { medium: 'Memory', ...(m.tmpfsSize ? { sizeLimit: String(m.tmpfsSize) } : {}) } });
@@ -128,7 +132,8 @@ function claimParts(input: StorageInput, out: PodStorage): void {
 }
 
 /** Lay the storage's labels and affinity over a built Pod (start.ts, after translate.ts buildPod). */
-export function applyPodStorage(pod: { metadata: { labels?: Record<string, string> }; spec?: { affinity?: V1Affinity } }, storage: PodStorage): void {
+export function applyPodStorage(pod: { metadata: { labels?: Record<string, string> }; spec?: { affinity?: V1Affinity; containers: V1Container[] } }, storage: PodStorage): void {
   if (storage.labels) pod.metadata.labels = { ...pod.metadata.labels, ...storage.labels };
   if (storage.affinity && pod.spec) pod.spec.affinity = storage.affinity;
+  if (storage.sidecars && pod.spec) pod.spec.containers.push(...storage.sidecars);
 }
