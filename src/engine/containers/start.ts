@@ -34,6 +34,10 @@ export class ContainerStarter {
       const published = await this.e.ports.beforeStart(cur.id);
       try {
         await this.launchRun(cur.id, 'start');
+      } catch (err) {
+        // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
+        if (cur.config.HostConfig?.AutoRemove) await this.e.removeLocked(cur.id, true, true).catch((e: Error) => this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'));
+        throw err;
       } finally {
         published();
       }
@@ -57,7 +61,10 @@ export class ContainerStarter {
     for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
-    const storage = await this.e.podStorage(rec);
+    const storage = await this.e.podStorage(rec).catch(async (err: Error) => {
+      await this.recordStartError(id, err.message); // a bind source gone or too large (engine/volumes)
+      throw err;
+    });
     // The Pod carries the merged config and pulls the digest-pinned image; only the image's own USER is left to the runtime (engine/images/config.ts podIntent).
     const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: rec.state.run, podName: name, storage });
     applyPodStorage(pod, storage); // volumes: the co-scheduling labels and affinity of ReadWriteOnce claims
