@@ -52,7 +52,7 @@ const api = async (method: string, path: string, body?: unknown) => {
 /** What must match dockerd: the exit code, stdout, and stderr without IDs and the oracle's network warning. */
 const norm = (r: CliResult) => ({
   code: r.code,
-  stdout: r.stdout.trim(),
+  stdout: r.stdout.trim().replace(/^[0-9a-f]{64}$/gm, '<id>'),
   stderr: r.stderr
     .split('\n')
     .filter((l) => !l.startsWith('WARNING: IPv4 forwarding'))
