@@ -38,9 +38,6 @@ export class ContainerCreator {
     const prepared = await this.e.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
     const config = prepared.config;
     warnings.push(...prepared.warnings);
-    // Mounts (engine/volumes): bind sources checked, volumes created, anonymous ones named.
-    const vols = await this.e.volumes.prepareCreate(config);
-    warnings.push(...vols.warnings);
     let n: string;
     if (name) {
       n = normaliseName(name);
@@ -51,7 +48,12 @@ export class ContainerCreator {
       while (this.e.index.nameOwner(n) || this.pendingNames.has(n));
     }
     this.pendingNames.add(n);
+    let undoVolumes: (() => Promise<void>) | undefined;
     try {
+      // Mounts (engine/volumes): bind sources checked, volumes created, anonymous ones named; once the name is ours.
+      const vols = await this.e.volumes.prepareCreate(config);
+      warnings.push(...vols.warnings);
+      undoVolumes = vols.undo;
       const id = newId();
       const cm = recordObject(this.e.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, ...(prepared.image ? { image: prepared.image } : {}), state: { run: 0, restartCount: 0 } }, recordName(id));
       Object.assign(cm.metadata.annotations!, net.annotations, vols.annotations);
@@ -60,17 +62,18 @@ export class ContainerCreator {
         obj = await this.e.kube.client.create<KObject>(this.e.kube.path('configmaps'), cm);
       } catch (err) {
         // A create retried after a 5xx may have succeeded the first time: adopt our own object.
-        if (!isAlreadyExists(err)) {
-          await vols.undo();
-          throw kubeError(err, 'creating the container record');
-        }
+        if (!isAlreadyExists(err)) throw kubeError(err, 'creating the container record');
         obj = await this.e.kube.client.get<KObject>(this.e.kube.path('configmaps', recordName(id)));
         if (obj.metadata.annotations?.[ANN_ID] !== id) throw systemError(`a ConfigMap named ${recordName(id)} already exists and is not this container's`);
       }
       this.e.index.records.observe(obj);
       const rec = this.e.index.get(id)!;
       this.e.events.container(this.e.eventSource(rec), 'create');
+      undoVolumes = undefined;
       return { Id: id, Warnings: warnings };
+    } catch (err) {
+      await undoVolumes?.(); // the anonymous volumes of a container that was not created
+      throw err;
     } finally {
       this.pendingNames.delete(n);
     }

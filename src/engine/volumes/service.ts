@@ -276,20 +276,25 @@ export class VolumeService {
     const { mounts, warnings } = resolveMounts(body);
     for (const m of mounts) if (m.type === 'bind') await checkBindSource(m.source, !!m.fromBinds, { inCluster: !!this.h.opts.ownerPod });
     const made: VolumeRecord[] = [];
-    for (const m of mounts) {
-      if (m.type !== 'volume') continue;
-      if (m.anonymous) {
-        m.source = randomBytes(32).toString('hex');
-        made.push(await this.ensure(m.source, { ...m.labels, [ANONYMOUS_LABEL]: '' }, m.driverOpts ?? {}));
-      } else {
-        await this.ensure(m.source, m.labels ?? {}, m.driverOpts ?? {});
-      }
-      delete m.labels;
-      delete m.driverOpts;
-    }
     const undo = async () => {
       for (const v of made) await this.deleteClaim(v).catch(() => {});
     };
+    try {
+      for (const m of mounts) {
+        if (m.type !== 'volume') continue;
+        if (m.anonymous) {
+          m.source = randomBytes(32).toString('hex');
+          made.push(await this.ensure(m.source, { ...m.labels, [ANONYMOUS_LABEL]: '' }, m.driverOpts ?? {}));
+        } else {
+          await this.ensure(m.source, m.labels ?? {}, m.driverOpts ?? {});
+        }
+        delete m.labels;
+        delete m.driverOpts;
+      }
+    } catch (err) {
+      await undo();
+      throw err;
+    }
     return { annotations: mounts.length ? { [ANN_MOUNTS]: JSON.stringify(mounts) } : {}, warnings, undo };
   }
 
