@@ -160,6 +160,9 @@ export class KubeEngine implements Backend {
   pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     return this.volumes.pruneVolumes(filters, apiVersion);
   }
+  async volumesDiskUsage(): Promise<unknown[]> {
+    return this.volumes.dfVolumes();
+  }
 
   // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
 

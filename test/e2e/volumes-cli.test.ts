@@ -226,6 +226,10 @@ t('~> anonymous volumes: -v /data and --mount without a source, removed by rm -v
   assert.match(mounts[0].Name, /^[0-9a-f]{64}$/);
   const v = JSON.parse(ok(await d('volume', 'inspect', mounts[0].Name)))[0];
   assert.equal(v.Labels, { 'com.docker.volume.anonymous': '' });
+  // --volumes-from shares it (":ro" makes it read-only); --rm of those containers leaves it to its owner.
+  ok(await d('run', '--rm', '--volumes-from', id, 'busybox', 'sh', '-c', 'echo vf > /data/vf'));
+  assert.is(ok(await d('run', '--rm', '--volumes-from', `${id}:ro`, 'busybox', 'sh', '-c', 'cat /data/vf; touch /data/x 2>/dev/null || echo ro')), 'vf\nro');
+  assert.match(ok(await d('volume', 'ls', '-q')), mounts[0].Name);
   ok(await d('rm', '-v', id));
   assert.match((await d('volume', 'inspect', mounts[0].Name)).stderr, 'no such volume');
   // --rm removes the anonymous volume too; a named one stays.

@@ -142,6 +142,8 @@ export interface VolumeBackend {
   removeVolume(name: string, force: boolean): Promise<void>;
   /** POST /volumes/prune (filters label, all). */
   pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  /** The `Volumes` of GET /system/df: each volume with `UsageData` {Size: -1 (not measured), RefCount}. */
+  volumesDiskUsage(): Promise<unknown[]>;
 }
 
 export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend, NetworkBackend, VolumeBackend {}

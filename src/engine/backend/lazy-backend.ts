@@ -15,7 +15,7 @@ const ASYNC = new Set([
   'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
   'statContainerPath', 'getContainerArchive', 'putContainerArchive',
   'createNetwork', 'listNetworks', 'inspectNetwork', 'removeNetwork', 'connectNetwork', 'disconnectNetwork', 'pruneNetworks',
-  'createVolume', 'listVolumes', 'inspectVolume', 'removeVolume', 'pruneVolumes',
+  'createVolume', 'listVolumes', 'inspectVolume', 'removeVolume', 'pruneVolumes', 'volumesDiskUsage',
 ]);
 
 export function lazyBackend(ready: Promise<Backend>): Backend {

@@ -144,4 +144,7 @@ export class NoClusterBackend implements Backend {
   async pruneVolumes(): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     return { VolumesDeleted: [], SpaceReclaimed: 0 };
   }
+  async volumesDiskUsage(): Promise<unknown[]> {
+    return [];
+  }
 }

@@ -27,7 +27,7 @@ import type { ContainerRecord, CreateBody } from '../model/types.js';
 import { versionLess } from '../model/api-version.js';
 import { checkBindSource } from './bind-source.js';
 import { stageBinds, type StagedBind } from './bind-stage.js';
-import { checkVolumeName, resolveMounts, type MountPoint } from './spec.js';
+import { checkVolumeName, parseVolumesFrom, resolveMounts, type MountPoint } from './spec.js';
 import { ANONYMOUS_LABEL, claimName, claimObject, decodeVolume, isSingleNode, volumeSelector, volumeView, type ClaimDefaults, type PvcObject, type VolumeRecord } from './store.js';
 import type { ClaimMount } from './volume-pod.js';
 import { BIND_SIDECAR, syncBack, writableBinds } from './bind-sync.js';
@@ -273,7 +273,7 @@ export class VolumeService {
    * anonymous volumes again if the container is not created after all.
    */
   async prepareCreate(body: CreateBody): Promise<{ annotations: Record<string, string>; warnings: string[]; undo: () => Promise<void> }> {
-    const { mounts, warnings } = resolveMounts(body);
+    const { mounts, warnings } = resolveMounts(body, this.volumesFrom(body));
     for (const m of mounts) if (m.type === 'bind') await checkBindSource(m.source, !!m.fromBinds, { inCluster: !!this.h.opts.ownerPod });
     const made: VolumeRecord[] = [];
     const undo = async () => {
@@ -282,7 +282,7 @@ export class VolumeService {
     try {
       for (const m of mounts) {
         if (m.type !== 'volume') continue;
-        if (m.anonymous) {
+        if (m.anonymous && !m.source) {
           m.source = randomBytes(32).toString('hex');
           made.push(await this.ensure(m.source, { ...m.labels, [ANONYMOUS_LABEL]: '' }, m.driverOpts ?? {}));
         } else {
@@ -296,6 +296,21 @@ export class VolumeService {
       throw err;
     }
     return { annotations: mounts.length ? { [ANN_MOUNTS]: JSON.stringify(mounts) } : {}, warnings, undo };
+  }
+
+  /** The mounts `HostConfig.VolumesFrom` takes from other containers (404 for an unknown one, as moby). */
+  private volumesFrom(body: CreateBody): MountPoint[] {
+    const out: MountPoint[] = [];
+    for (const spec of (body.HostConfig?.VolumesFrom as string[] | null | undefined) ?? []) {
+      const { container, mode } = parseVolumesFrom(spec);
+      const src = this.h.index.resolve(container);
+      for (const m of this.mountsOf(src)) {
+        if (m.type === 'tmpfs') continue;
+        const { anonymous: _shared, ...rest } = m;
+        out.push({ ...rest, readOnly: mode === undefined ? m.readOnly : mode === 'ro' });
+      }
+    }
+    return out;
   }
 
   /** `rm -v` and `--rm`: the container's anonymous volumes go with it (named ones stay, as with dockerd). */

@@ -139,14 +139,28 @@ export function parseApiMount(m: ApiMount): MountPoint {
   };
 }
 
-/** Every mount of a create body, later ones replacing earlier ones at the same path; warnings for what has no effect. */
-export function resolveMounts(body: CreateBody): { mounts: MountPoint[]; warnings: string[] } {
+/** `--volumes-from container[:ro|rw]` (moby volume/mounts/parser.go ParseVolumesFrom): the name and the mode. */
+export function parseVolumesFrom(spec: string): { container: string; mode?: 'ro' | 'rw' } {
+  const i = spec.lastIndexOf(':');
+  if (i < 0) return { container: spec };
+  const mode = spec.slice(i + 1);
+  if (mode !== 'ro' && mode !== 'rw') throw invalid(`invalid mode for volumes-from: ${mode}`);
+  return { container: spec.slice(0, i), mode };
+}
+
+/**
+ * Every mount of a create body, later ones replacing earlier ones at the same path; warnings for
+ * what has no effect. `inherited` are the mounts of `--volumes-from` containers (moby takes them
+ * after the image's volumes and before Binds); they are shared, never anonymous to this container.
+ */
+export function resolveMounts(body: CreateBody, inherited: MountPoint[] = []): { mounts: MountPoint[]; warnings: string[] } {
   const hc = body.HostConfig ?? {};
   const byTarget = new Map<string, MountPoint>();
   for (const path of Object.keys(body.Volumes ?? {})) {
     if (!path.startsWith('/')) throw invalid(`invalid volume specification: '${path}': invalid mount config for type "volume": invalid mount path: '${path}' mount path must be absolute`);
     byTarget.set(posix.normalize(path), { type: 'volume', source: '', target: posix.normalize(path), readOnly: false, anonymous: true });
   }
+  for (const m of inherited) byTarget.set(m.target, m);
   const explicit = new Set<string>();
   const add = (m: MountPoint) => {
     if (explicit.has(m.target)) throw invalid(`Duplicate mount point: ${m.target}`);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EngineError } from '../../../src/errors.js';
-import { inspectMount, parseApiMount, parseBind, resolveMounts } from '../../../src/engine/volumes/spec.js';
+import { inspectMount, parseApiMount, parseBind, parseVolumesFrom, resolveMounts } from '../../../src/engine/volumes/spec.js';
 
 const fails = (fn: () => unknown, category: string, message: string | RegExp) => {
   try {
@@ -63,6 +63,15 @@ test('resolveMounts: Volumes, then Binds, then Mounts; a later one replaces an i
   assert.is(warnings.length, 1);
   assert.match(warnings[0]!, 'bind propagation "shared" of /logs is ignored');
   fails(() => resolveMounts({ Image: 'x', HostConfig: { Binds: ['a1:/d'], Mounts: [{ Type: 'volume', Source: 'b1', Target: '/d' }] } }), 'invalid', 'Duplicate mount point: /d');
+});
+
+test('--volumes-from: container[:ro|rw]; inherited mounts come after image volumes and before Binds', () => {
+  assert.equal(parseVolumesFrom('db'), { container: 'db' });
+  assert.equal(parseVolumesFrom('db:ro'), { container: 'db', mode: 'ro' });
+  fails(() => parseVolumesFrom('db:zz'), 'invalid', 'invalid mode for volumes-from: zz');
+  const inherited = [{ type: 'volume' as const, source: 'shared', target: '/data', readOnly: true }, { type: 'bind' as const, source: '/h', target: '/b', readOnly: false }];
+  const { mounts } = resolveMounts({ Image: 'x', Volumes: { '/data': {} }, HostConfig: { Binds: ['/other:/b'] } }, inherited);
+  assert.equal(mounts.map((m) => [m.target, m.source]), [['/b', '/other'], ['/data', 'shared']]);
 });
 
 test('inspect Mounts entries as moby\'s MountPoint', () => {
