@@ -116,15 +116,22 @@ function claimParts(input: StorageInput, out: PodStorage): void {
     volumeMounts: [{ name: TOOLS_VOLUME, mountPath: TOOLS_DIR }],
   });
   const b = `${TOOLS_DIR}/busybox`;
+  // As dockerd: the volume's root takes the image directory's owner and mode, then its content.
+  // A failure (a non-root user and a root-owned volume) is reported in the log, never fatal.
   const lines = copies.map((c) => {
     const dst = `${COPY_DIR}/${c.i}`;
-    return `if [ -d ${sh(c.target)} ] && [ -z "$(${b} ls -A ${dst})" ]; then ${b} cp -a ${sh(c.target)}/. ${dst}/; fi`;
+    const t = sh(c.target);
+    return (
+      `if [ -d ${t} ] && [ -z "$(${b} ls -A ${dst})" ]; then ` +
+      `${b} chown "$(${b} stat -c %u:%g ${t})" ${dst} 2>/dev/null; ${b} chmod "$(${b} stat -c %a ${t})" ${dst} 2>/dev/null; ` +
+      `${b} cp -a ${t}/. ${dst}/ || echo "kuber-api: copying ${c.target} of the image into its new volume failed" >&2; fi`
+    );
   });
   out.initContainers.push({
     name: 'kapi-copyup',
     image: input.image,
     imagePullPolicy: input.imagePullPolicy,
-    command: [b, 'sh', '-c', ['set -e', ...lines].join('\n')],
+    command: [b, 'sh', '-c', lines.join('\n')],
     volumeMounts: [{ name: TOOLS_VOLUME, mountPath: TOOLS_DIR, readOnly: true }, ...copies.map((c) => ({ name: c.vol, mountPath: `${COPY_DIR}/${c.i}` }))],
     terminationMessagePolicy: 'FallbackToLogsOnError',
     ...(input.securityContext ? { securityContext: input.securityContext } : {}),

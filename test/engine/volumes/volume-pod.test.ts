@@ -35,7 +35,10 @@ test('claims: one volume per claim, mounts (readOnly kept), copy-up as the conta
   assert.is(copy.image, 'postgres@sha256:abc');
   assert.equal(copy.securityContext, { runAsUser: 999 });
   assert.equal(copy.volumeMounts!.map((m) => m.mountPath), ['/.kapi-vtools', '/.kapi-copyup/0']);
-  assert.match(copy.command!.join(' '), "if [ -d '/var/lib/pg' ] && [ -z \"$(/.kapi-vtools/busybox ls -A /.kapi-copyup/0)\" ]; then /.kapi-vtools/busybox cp -a '/var/lib/pg'/. /.kapi-copyup/0/; fi");
+  const script = copy.command!.join(' ');
+  assert.match(script, "if [ -d '/var/lib/pg' ] && [ -z \"$(/.kapi-vtools/busybox ls -A /.kapi-copyup/0)\" ]; then");
+  assert.match(script, "/.kapi-vtools/busybox chown \"$(/.kapi-vtools/busybox stat -c %u:%g '/var/lib/pg')\" /.kapi-copyup/0");
+  assert.match(script, "/.kapi-vtools/busybox cp -a '/var/lib/pg'/. /.kapi-copyup/0/ || echo");
 });
 
 test('binds: snapshot mounts from the staged emptyDir; a writable one adds the copy-back sidecar', () => {
