@@ -58,6 +58,7 @@ export class ContainerStarter {
       kind === 'start'
         ? await this.e.updateState(id, (s) => ({ run: s.run + 1, restartCount: 0, ...(last ? { last } : {}) }))
         : this.e.index.get(id)!; // the monitor bumped the run when it decided to restart
+    await this.e.volumes.settle(id); // the previous run's writable binds copied back before its Pod goes (engine/volumes)
     for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
