@@ -51,6 +51,14 @@ export interface VolumeOptions {
 const FILTERS = new Set(['dangling', 'name', 'label', 'driver', 'label!']);
 const PRUNE_FILTERS = new Set(['label', 'label!', 'all']);
 
+type ContainerState = { running?: unknown; terminated?: unknown; waiting?: unknown };
+
+/** The states of a run's main container and bind sidecar. */
+function containerStates(pod: PodObject): { main?: ContainerState; side?: ContainerState } {
+  const statuses = (pod.status as { containerStatuses?: Array<{ name: string; state?: ContainerState }> } | undefined)?.containerStatuses ?? [];
+  return { main: statuses.find((s) => s.name === CONTAINER_NAME)?.state, side: statuses.find((s) => s.name === BIND_SIDECAR)?.state };
+}
+
 export class VolumeService {
   readonly cache: WatchCache<PvcObject>;
 
@@ -237,10 +245,8 @@ export class VolumeService {
     const uid = pod.metadata.uid ?? pod.metadata.name;
     const known = this.syncs.get(uid);
     if (known) return known;
-    const statuses = (pod.status as { containerStatuses?: Array<{ name: string; state?: { running?: unknown; terminated?: unknown } }> } | undefined)?.containerStatuses ?? [];
-    const main = statuses.find((s) => s.name === CONTAINER_NAME);
-    const side = statuses.find((s) => s.name === BIND_SIDECAR);
-    if (!main?.state?.terminated || !side?.state?.running) return undefined;
+    const { main, side } = containerStates(pod);
+    if (!main?.terminated || !side?.running) return undefined;
     const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
     if (!rec) return undefined;
     const p = syncBack(this.syncTarget(pod), writableBinds(this.mountsOf(rec)), true);
@@ -253,9 +259,35 @@ export class VolumeService {
     return { dialer: this.h.kube.dialer, namespace: this.h.namespace, pod: pod.metadata.name, highWaterBytes: this.o.execHighWaterBytes, log: this.h.log };
   }
 
-  /** Resolves when the container's ended runs have been copied back (wait, stop and rm call it before they answer). */
+  /**
+   * Resolves when the container's ended runs have been copied back (wait, stop and rm call it
+   * before they answer). A main container can end before its sidecar has started: that waits for
+   * the sidecar (at most the start timeout).
+   */
   async settle(id: string): Promise<void> {
-    await Promise.all(this.h.index.podsOf(id).map((p) => this.copyBackIfEnded(p)));
+    await Promise.all(
+      this.h.index.podsOf(id).map(async (pod) => {
+        if (!(pod.spec as { containers?: Array<{ name: string }> } | undefined)?.containers?.some((c) => c.name === BIND_SIDECAR)) return;
+        const name = pod.metadata.name;
+        const latest = await this.h.index
+          .when(
+            () => {
+              const p = this.h.index.pods.get(name);
+              if (!p || p.metadata.uid !== pod.metadata.uid) return { gone: true as const };
+              const st = containerStates(p);
+              if (!st.main?.terminated) return { pod: p }; // still running: nothing to copy yet
+              if (st.side?.running || st.side?.terminated) return { pod: p };
+              // A sidecar that cannot start (its image cannot be pulled...) will not: nothing to wait for.
+              const reason = (st.side?.waiting as { reason?: string } | undefined)?.reason ?? '';
+              const phase = (p.status as { phase?: string } | undefined)?.phase;
+              return (reason && !['ContainerCreating', 'PodInitializing'].includes(reason)) || phase === 'Failed' || phase === 'Succeeded' ? { gone: true as const } : undefined;
+            },
+            { timeoutMs: this.h.opts.startTimeoutMs },
+          )
+          .catch(() => ({ pod: this.h.index.pods.get(name) }));
+        if ('pod' in latest && latest.pod) await this.copyBackIfEnded(latest.pod);
+      }),
+    );
   }
 
   /** Before kuber-api has the kubelet kill a run (which ends the sidecar too): copy the binds back as they are. */
