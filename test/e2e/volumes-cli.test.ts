@@ -205,7 +205,7 @@ t('~> bind mounts: read-only (cannot write), files and directories, dockerd\'s m
   assert.match(sock.stderr, /bind-mounting the Docker socket \(\/var\/run\/docker\.sock\) is not supported by kuber-api: the container runs in a Kubernetes Pod/);
 });
 
-t('~> a writable bind is copied back to the source when the container ends (run, stop past its timeout)', async () => {
+t('~> a writable bind is copied back to the source when the container ends (run, stop past its timeout, rm -f)', async () => {
   const dir = join(work, 'rw');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'in.txt'), 'input\n');
@@ -216,6 +216,11 @@ t('~> a writable bind is copied back to the source when the container ends (run,
   ok(await d('stop', '-t', '1', id));
   assert.is(readFileSync(join(dir, 'late.txt'), 'utf8'), 'late\n');
   ok(await d('rm', id));
+  // rm -f of a running container: what it wrote so far comes back too.
+  const forced = ok(await d('run', '-d', '-v', `${dir}:/out`, 'busybox', 'sh', '-c', 'echo forced > /out/forced.txt; sleep 600'));
+  await until(async () => (ok(await d('exec', forced, 'cat', '/out/forced.txt')) === 'forced' ? true : undefined), 30_000, 'the container wrote');
+  ok(await d('rm', '-f', forced));
+  assert.is(readFileSync(join(dir, 'forced.txt'), 'utf8'), 'forced\n');
 });
 
 t('~> anonymous volumes: -v /data and --mount without a source, removed by rm -v and --rm; copy-up of image content, nocopy', async () => {

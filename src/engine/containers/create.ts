@@ -125,6 +125,7 @@ export class ContainerCreator {
     await this.e.volumes.settle(id); // writable binds copied back before the Pods go
     const pods = this.e.index.podsOf(id);
     if (state.Running && !state.Restarting) {
+      for (const p of pods) await this.e.volumes.beforeKill(p); // writable binds copied back as they are (engine/volumes)
       // rm -f: the Pod is deleted at once (no exit status survives a force deletion).
       this.e.events.container(this.e.eventSource(rec), 'kill', { signal: '9' });
       this.e.events.container(this.e.eventSource(rec), 'die', { exitCode: '137', execDuration: '0' });
