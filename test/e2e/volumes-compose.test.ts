@@ -99,19 +99,24 @@ volumes:
   const restart = await compose(dir, ['restart', '-t', '1']);
   assert.is(restart.code, 0, restart.stderr);
   await until(async () => ((await compose(dir, ['exec', '-T', 'imgvol', 'cat', '/shared/copied'])).stdout.trim() === 'setting=from-the-client\nwritten-by-config' ? true : undefined), 60_000, 'shared data after restart');
-  const vols = ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q']));
-  assert.ok(vols.split('\n').includes(`${project}_shared`), vols);
+  const names = ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q']));
+  assert.ok(names.split('\n').includes(`${project}_shared`), names);
   // down -v: no claim, container ConfigMap or Pod of this instance is left; the report is still on the client.
+  const vols = JSON.parse(ok(await docker(kuber.dockerHost, ['volume', 'inspect', ...ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q'])).split('\n')]))).map((v: { Name: string; Labels: unknown }) => [v.Name, v.Labels]);
   const down = await compose(dir, ['down', '-v', '-t', '1']);
   assert.is(down.code, 0, down.stderr);
   assert.is(readFileSync(join(dir, 'reports', 'report.txt'), 'utf8'), 'setting=from-the-client\nwritten-by-config\nreport-done\n');
   const sel = `kuber-api.io/instance=${kuber.instanceId}`;
+  let left = '';
   await until(async () => {
     const pvc = ok(await k('get', 'pvc', '-l', sel, '-o', 'name'));
     const pods = ok(await k('get', 'pods', '-l', sel, '-o', 'name'));
     const cms = ok(await k('get', 'configmaps', '-l', `${sel},kuber-api.io/kind!=image`, '-o', 'name'));
-    return pvc === '' && pods === '' && cms === '' ? true : undefined;
-  }, 60_000, 'nothing left after down -v');
+    left = [pvc, pods, cms].filter(Boolean).join(' ');
+    return left === '' ? true : undefined;
+  }, 120_000, 'nothing left after down -v').catch((err: Error) => {
+    throw new Error(`${err.message}: ${left}; volumes: ${JSON.stringify(vols)}`);
+  });
   assert.is(ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q'])), '');
 });
 
