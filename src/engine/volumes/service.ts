@@ -13,14 +13,14 @@
  *   anonymous ones get a random 64-hex name and the label `com.docker.volume.anonymous`, and go with
  *   `rm -v` or `--rm`. A volume is in use while any container (running or not) mounts it.
  * - At start, {@link VolumeService.podParts} snapshots the bind sources and lists the claims for
- *   engine/volumes/volume-pod.ts.
+ *   engine/volumes/volume-pod.ts; writable binds are copied back by engine/volumes/copy-back.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { conflict, invalid, notFound, notImplemented } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
 import { kubeError } from '../../kube/errors.js';
 import type { WatchCache } from '../../kube/cache.js';
-import type { EngineCore } from '../containers/core.js';
+import type { VolumeHost } from './host.js';
 import { matchLabels } from '../model/filters.js';
 import { nowRfc3339Nano } from '../model/human.js';
 import type { ContainerRecord, CreateBody } from '../model/types.js';
@@ -30,15 +30,12 @@ import { stageBinds, type StagedBind } from './bind-stage.js';
 import { checkVolumeName, parseVolumesFrom, resolveMounts, type MountPoint } from './spec.js';
 import { ANONYMOUS_LABEL, claimName, claimObject, decodeVolume, isSingleNode, volumeSelector, volumeView, type ClaimDefaults, type PvcObject, type VolumeRecord } from './store.js';
 import type { ClaimMount } from './volume-pod.js';
-import { BIND_SIDECAR, syncBack, writableBinds } from './bind-sync.js';
 import type { PodObject } from '../containers/container-index.js';
-import { ANN_ID } from '../model/record.js';
-import { CONTAINER_NAME } from '../model/translate.js';
+import { CopyBack } from './copy-back.js';
 
 /** The record annotation with the container's resolved mounts (JSON MountPoint[]). */
 export const ANN_MOUNTS = 'kuber-api.io/mounts';
 
-export type VolumeHost = Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'events' | 'log'>;
 
 export interface VolumeOptions {
   claims: ClaimDefaults;
@@ -51,14 +48,6 @@ export interface VolumeOptions {
 const FILTERS = new Set(['dangling', 'name', 'label', 'driver', 'label!']);
 const PRUNE_FILTERS = new Set(['label', 'label!', 'all']);
 
-type ContainerState = { running?: unknown; terminated?: unknown; waiting?: unknown };
-
-/** The states of a run's main container and bind sidecar. */
-function containerStates(pod: PodObject): { main?: ContainerState; side?: ContainerState } {
-  const statuses = (pod.status as { containerStatuses?: Array<{ name: string; state?: ContainerState }> } | undefined)?.containerStatuses ?? [];
-  return { main: statuses.find((s) => s.name === CONTAINER_NAME)?.state, side: statuses.find((s) => s.name === BIND_SIDECAR)?.state };
-}
-
 export class VolumeService {
   readonly cache: WatchCache<PvcObject>;
 
@@ -67,21 +56,28 @@ export class VolumeService {
     private readonly o: VolumeOptions,
   ) {
     this.cache = h.kube.cache<PvcObject>('persistentvolumeclaims', volumeSelector(h.opts.instance));
+    this.copyBack = new CopyBack(h, (rec) => this.mountsOf(rec), o.execHighWaterBytes);
   }
 
-  private readonly syncs = new Map<string, Promise<void>>();
-  private unsubscribe?: () => void;
+  /** Writable binds copied back when a run ends (engine/volumes/copy-back.ts). */
+  private readonly copyBack: CopyBack;
 
   start(): Promise<void> {
-    // Writable binds are copied back once a run's main container has ended (engine/volumes/bind-sync.ts).
-    this.unsubscribe = this.h.index.pods.subscribe((ev) => {
-      if (ev.type !== 'DELETED') this.copyBackIfEnded(ev.object);
-    });
+    this.copyBack.start();
     return this.cache.start();
   }
   stop(): void {
-    this.unsubscribe?.();
+    this.copyBack.stop();
     this.cache.stop();
+  }
+
+  /** Resolves when the container's ended runs have been copied back (wait, stop, rm and a new run call it). */
+  settle(id: string): Promise<void> {
+    return this.copyBack.settle(id);
+  }
+  /** Before kuber-api has the kubelet kill a run (which ends the sidecar too): copy the binds back as they are. */
+  beforeKill(pod: PodObject): Promise<void> {
+    return this.copyBack.beforeKill(pod);
   }
 
   /** The volume called `name`, if it exists. */
@@ -236,65 +232,6 @@ export class VolumeService {
     const out = new Set<string>();
     for (const r of this.h.index.all()) for (const m of this.mountsOf(r)) if (m.type === 'volume') out.add(m.source);
     return out;
-  }
-
-  // ------------------------------------------------------------------ copy-back of writable binds
-
-  /** Start the final copy-back of a Pod whose main container ended while its bind sidecar still runs (once per Pod). */
-  private copyBackIfEnded(pod: PodObject): Promise<void> | undefined {
-    const uid = pod.metadata.uid ?? pod.metadata.name;
-    const known = this.syncs.get(uid);
-    if (known) return known;
-    const { main, side } = containerStates(pod);
-    if (!main?.terminated || !side?.running) return undefined;
-    const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
-    if (!rec) return undefined;
-    const p = syncBack(this.syncTarget(pod), writableBinds(this.mountsOf(rec)), true);
-    this.syncs.set(uid, p);
-    void p.finally(() => setTimeout(() => this.syncs.delete(uid), 60_000).unref());
-    return p;
-  }
-
-  private syncTarget(pod: PodObject) {
-    return { dialer: this.h.kube.dialer, namespace: this.h.namespace, pod: pod.metadata.name, highWaterBytes: this.o.execHighWaterBytes, log: this.h.log };
-  }
-
-  /**
-   * Resolves when the container's ended runs have been copied back (wait, stop and rm call it
-   * before they answer). A main container can end before its sidecar has started: that waits for
-   * the sidecar (at most the start timeout).
-   */
-  async settle(id: string): Promise<void> {
-    await Promise.all(
-      this.h.index.podsOf(id).map(async (pod) => {
-        if (!(pod.spec as { containers?: Array<{ name: string }> } | undefined)?.containers?.some((c) => c.name === BIND_SIDECAR)) return;
-        const name = pod.metadata.name;
-        const latest = await this.h.index
-          .when(
-            () => {
-              const p = this.h.index.pods.get(name);
-              if (!p || p.metadata.uid !== pod.metadata.uid) return { gone: true as const };
-              const st = containerStates(p);
-              if (!st.main?.terminated) return { pod: p }; // still running: nothing to copy yet
-              if (st.side?.running || st.side?.terminated) return { pod: p };
-              // A sidecar that cannot start (its image cannot be pulled...) will not: nothing to wait for.
-              const reason = (st.side?.waiting as { reason?: string } | undefined)?.reason ?? '';
-              const phase = (p.status as { phase?: string } | undefined)?.phase;
-              return (reason && !['ContainerCreating', 'PodInitializing'].includes(reason)) || phase === 'Failed' || phase === 'Succeeded' ? { gone: true as const } : undefined;
-            },
-            { timeoutMs: this.h.opts.startTimeoutMs },
-          )
-          .catch(() => ({ pod: this.h.index.pods.get(name) }));
-        if ('pod' in latest && latest.pod) await this.copyBackIfEnded(latest.pod);
-      }),
-    );
-  }
-
-  /** Before kuber-api has the kubelet kill a run (which ends the sidecar too): copy the binds back as they are. */
-  async beforeKill(pod: PodObject): Promise<void> {
-    const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
-    const binds = rec ? writableBinds(this.mountsOf(rec)) : [];
-    if (binds.length && pod.spec && (pod.spec as { containers?: Array<{ name: string }> }).containers?.some((c) => c.name === BIND_SIDECAR)) await syncBack(this.syncTarget(pod), binds, false);
   }
 
   // ------------------------------------------------------------------ containers
