@@ -76,6 +76,16 @@ export interface Options {
   readonly helperImage: string;
   /** docker cp from a created container runs an inspector pod; it is deleted after this long unused (ms). */
   readonly inspectorIdleMs: number;
+  // -- volumes (engine/volumes): begin
+  /** StorageClass of the PersistentVolumeClaims Docker volumes become ('' = the cluster's default class). */
+  readonly volumeStorageClass: string;
+  /** Requested size of each volume's claim (a Kubernetes quantity). */
+  readonly volumeSize: string;
+  /** Access mode of volume claims: ReadWriteOnce (users co-scheduled by pod affinity) or ReadWriteMany. */
+  readonly volumeAccessMode: string;
+  /** Bind mounts: bytes of one container's bind sources snapshotted into Kubernetes at each start (413 beyond). */
+  readonly bindMaxBytes: number;
+  // -- volumes: end
   /** Image configs from registries: best-effort (an unreachable registry records the image), registry (strict, as dockerd), off. */
   readonly imageMetadata: string;
   /** Docker Hub mirrors tried before Docker Hub (dockerd's registry-mirrors). */
@@ -354,6 +364,10 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'dnsMaxTcpConnections', flag: 'dns-max-tcp-connections', env: 'KUBER_API_DNS_MAX_TCP_CONNECTIONS', kind: 'int', def: 256, help: 'embedded DNS: TCP connections open at most' },
   { group: 'Containers', key: 'dnsTcpIdleMs', flag: 'dns-tcp-idle-ms', env: 'KUBER_API_DNS_TCP_IDLE_MS', kind: 'int', def: 10_000, help: 'embedded DNS: an idle TCP connection is closed after this' },
   { group: 'Containers', key: 'dnsUnknownSourceWaitMs', flag: 'dns-unknown-source-wait-ms', env: 'KUBER_API_DNS_UNKNOWN_SOURCE_WAIT_MS', kind: 'int', def: 1_000, help: 'embedded DNS: a query from an address not yet known waits this long for its container\'s Pod status' },
+  { group: 'Containers', key: 'volumeStorageClass', flag: 'volume-storage-class', env: 'KUBER_API_VOLUME_STORAGE_CLASS', kind: 'string', def: '', help: 'StorageClass of the claims Docker volumes become (empty: the cluster default class)' },
+  { group: 'Containers', key: 'volumeSize', flag: 'volume-size', env: 'KUBER_API_VOLUME_SIZE', kind: 'string', def: '1Gi', help: 'requested size of each Docker volume\'s claim (volume-opt size= overrides it)' },
+  { group: 'Containers', key: 'volumeAccessMode', flag: 'volume-access-mode', env: 'KUBER_API_VOLUME_ACCESS_MODE', kind: 'string', def: 'ReadWriteOnce', choices: ['ReadWriteOnce', 'ReadWriteMany'], help: 'access mode of volume claims: ReadWriteOnce (containers sharing a volume are scheduled onto one node by pod affinity) or ReadWriteMany (needs a class that offers it)' },
+  { group: 'Containers', key: 'bindMaxBytes', flag: 'bind-max-bytes', env: 'KUBER_API_BIND_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'bind mounts: bytes of a container\'s bind sources snapshotted into Kubernetes at each start (413 beyond)' },
 ];
 
 export const DEFAULT_OPTIONS: Options = Object.freeze(

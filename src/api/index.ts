@@ -23,8 +23,9 @@ import * as logs from './logs.js';
 import * as archive from './archive.js';
 import * as networks from './networks.js';
 import * as build from './build.js';
+import * as volumes from './volumes.js';
 
-const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, archive, networks, build];
+const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, archive, networks, build, volumes];
 
 /** Every implemented handler by moby name (exports whose name is a handler name of the route table). */
 export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<string, ApiHandler> {

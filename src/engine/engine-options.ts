@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { loadYaml } from '@kubernetes/client-node';
 import { keyValues, mergeSettings, parseToleration, settingsFromTemplate, type PodSettings } from './model/pod-settings.js';
 import { join } from 'node:path';
+import type { VolumeOptions } from './volumes/service.js';
 
 export interface EngineOptions extends CoreOptions {
   imagePullPolicy: 'IfNotPresent' | 'Always' | 'Never';
@@ -70,10 +71,12 @@ export interface EngineOptions extends CoreOptions {
   pod: PodSettings;
   /** The embedded DNS (engine/dns/embedded.ts). */
   dns: DnsOptions;
+  /** Volumes and bind mounts (engine/volumes/service.ts). */
+  volumes: VolumeOptions;
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security' | 'dns'>> & {
+export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security' | 'dns' | 'volumes'>> & {
   ryuk?: Partial<RyukOptions>;
   security?: Partial<GateOptions>;
   dns?: Partial<DnsOptions>;
@@ -82,6 +85,7 @@ export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images
   images?: Partial<ImageServiceOptions>;
   network?: Partial<NetworkOptions>;
   execCommand?: Partial<EngineOptions['execCommand']>;
+  volumes?: Partial<VolumeOptions>;
   publish?: Partial<Omit<PublishOptions, 'forward'>> & { forward?: Partial<PublishOptions['forward']> };
 };
 
@@ -141,6 +145,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       tcpIdleMs: o.dnsTcpIdleMs,
       unknownSourceWaitMs: o.dnsUnknownSourceWaitMs,
     },
+    volumes: { claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode }, bindMaxBytes: o.bindMaxBytes, execHighWaterBytes: o.archiveExecHighWaterBytes },
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -210,6 +215,7 @@ export function resolveEngineOptions(input: EngineOptionsInput): EngineOptions {
     network: { ...d.network, ...input.network },
     security: { ...d.security, ...input.security },
     dns: { ...d.dns, ...input.dns },
+    volumes: { ...d.volumes, ...input.volumes },
     publish: { ...d.publish, ...pub, forward: { ...d.publish.forward, ...pub.forward } },
     ryuk: { ...d.ryuk, ...input.ryuk },
   };

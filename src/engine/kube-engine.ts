@@ -25,7 +25,8 @@ import { selectContainers, type ListEntry } from './model/filters.js';
 import { podName } from './model/ids.js';
 import { decodeRecord, selectorFor, statePatch, type RecordContext } from './model/record.js';
 import { dockerState } from './model/state.js';
-import { CONTAINER_NAME, type PodContext } from './model/translate.js';
+import { buildPod, CONTAINER_NAME, type PodContext } from './model/translate.js';
+import { podIntent } from './images/config.js';
 import type { ContainerRecord, DockerState, RecordState } from './model/types.js';
 import { inspectView, summaryView } from './model/views.js';
 import { Monitor } from './containers/monitor.js';
@@ -37,6 +38,8 @@ import { ArchiveService } from './archive/archive.js';
 import { ArchiveStage, stagedSources } from './archive/stage.js';
 import { Inspector } from './archive/inspector.js';
 import { podStorage, type PodStorage } from './volumes/volume-pod.js';
+import { VolumeService } from './volumes/service.js';
+import { inspectMount } from './volumes/spec.js';
 import { NetworkManager } from './networks/networks.js';
 import { EmbeddedDns } from './dns/embedded.js';
 import { PortPublisher } from './ports/publisher.js';
@@ -56,7 +59,7 @@ import { RyukService } from './ryuk/service.js';
 import type { RyukDocker } from './ryuk/host.js';
 import { isRyukImage } from './ryuk/config.js';
 import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './backend/inventory.js';
-import { diskUsage, NO_VOLUMES, type VolumeInventory } from './inventory/disk-usage.js';
+import { diskUsage, type VolumeInventory } from './inventory/disk-usage.js';
 import { imageHistory } from './images/history.js';
 import { UserResolver } from './users/users.js';
 import { StatsService } from './stats/stats.js';
@@ -99,12 +102,14 @@ export class KubeEngine implements Backend {
   readonly users: UserResolver;
   /** docker stats from the metrics API (engine/stats). */
   readonly stats: StatsService;
-  /** The volumes `docker system df` lists; the volumes wing replaces NO_VOLUMES (engine/inventory/disk-usage.ts). */
-  volumeInventory: VolumeInventory = NO_VOLUMES;
+  /** The volumes `docker system df` lists (engine/inventory/disk-usage.ts), from the volumes wing. */
+  readonly volumeInventory: VolumeInventory = { diskUsageVolumes: () => this.volumesDiskUsage() };
   /** The Pod policy every Pod passes before it is created (engine/security/gate.ts). */
   readonly security: PodSecurityGate;
   /** The embedded DNS, names per network (engine/dns/embedded.ts); else headless Services. */
   readonly dns: EmbeddedDns;
+  /** Volumes and bind mounts (engine/volumes/service.ts). */
+  readonly volumes: VolumeService;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private versionInfo?: Promise<{ version: string; simulated: boolean }>;
@@ -152,6 +157,7 @@ export class KubeEngine implements Backend {
     this.ports.localService = (id, port) => this.ryuk.connectionHandler(id, port);
     this.users = new UserResolver(this);
     this.stats = new StatsService(this);
+    this.volumes = new VolumeService(this, this.opts.volumes);
   }
 
   /** What Ryuk's Docker client does through its socket, on kuber-api's own operations (so every removal has its events). */
@@ -165,6 +171,8 @@ export class KubeEngine implements Backend {
       removeNetwork: (id) => this.removeNetwork(id),
       listImages: async (filters) => (await this.listImages({ all: false, filters }, api)) as Summary[],
       removeImage: async (id) => void (await this.removeImage(id, { force: false, noprune: false })),
+      listVolumes: async (filters) => (await this.listVolumes(filters)).Volumes as Array<{ Name: string; CreatedAt?: string }>,
+      removeVolume: (name) => this.removeVolume(name, false),
     };
   }
 
@@ -198,7 +206,41 @@ export class KubeEngine implements Backend {
   /** The storage of a run's Pod: staged archives, volumes, bind snapshots (engine/volumes/volume-pod.ts). */
   async podStorage(rec: ContainerRecord): Promise<PodStorage> {
     const manifest = this.archiveStage.manifest(rec);
-    return podStorage({ manifest, sources: stagedSources(rec.object.name, manifest), helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, securityLevel: this.security.levelName, ...helperUser(rec) });
+    const vol = await this.volumes.podParts(rec);
+    // Copy-up runs as the container does (its image, its user): engine/volumes/volume-pod.ts.
+    const main = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: 0, podName: 'x' }).spec.containers[0];
+    return podStorage({
+      manifest,
+      sources: stagedSources(rec.object.name, manifest),
+      helperImage: this.opts.helperImage,
+      imagePullPolicy: this.opts.imagePullPolicy,
+      securityLevel: this.security.levelName,
+      ...helperUser(rec),
+      ...vol,
+      image: main.image!,
+      ...(main.securityContext ? { securityContext: main.securityContext } : {}),
+    });
+  }
+
+  // ------------------------------------------------------------------ volumes (engine/volumes/service.ts)
+
+  createVolume(body: Parameters<VolumeService['createVolume']>[0]): Promise<unknown> {
+    return this.volumes.createVolume(body);
+  }
+  listVolumes(filters: Record<string, string[]>): Promise<{ Volumes: unknown[]; Warnings: null }> {
+    return this.volumes.listVolumes(filters);
+  }
+  inspectVolume(name: string): Promise<unknown> {
+    return this.volumes.inspectVolume(name);
+  }
+  removeVolume(name: string, force: boolean): Promise<void> {
+    return this.volumes.removeVolume(name, force);
+  }
+  pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    return this.volumes.pruneVolumes(filters, apiVersion);
+  }
+  async volumesDiskUsage(): Promise<unknown[]> {
+    return this.volumes.dfVolumes();
   }
 
   // ------------------------------------------------------------------ docker cp (engine/archive/archive.ts)
@@ -247,7 +289,7 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start()]);
+    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start(), this.volumes.start()]);
     // After networks.start(): on kube-sim the address containers reach us at is discovered there.
     this.networks.embeddedDns = await this.dns.start();
     this.monitor.catchUp();
@@ -264,6 +306,7 @@ export class KubeEngine implements Backend {
     this.dns.close();
     this.index.stop();
     this.images.store.stop();
+    this.volumes.stop();
   }
 
   // ------------------------------------------------------------------ networks (engine/networks/networks.ts)
@@ -441,14 +484,18 @@ export class KubeEngine implements Backend {
       return { rec, pod, state, networks: this.networks.networkKeys(rec), published };
     });
     const selected = selectContainers(entries, opts, (v) => this.index.find(v));
-    return selected.map((e) => summaryView(e.rec, e.pod, e.state, apiVersion, { size: opts.size, now, net: this.netView(e.rec, e.pod as PodObject | undefined, e.state, apiVersion) }));
+    return selected.map((e) => ({
+      ...(summaryView(e.rec, e.pod, e.state, apiVersion, { size: opts.size, now, net: this.netView(e.rec, e.pod as PodObject | undefined, e.state, apiVersion) }) as object),
+      Mounts: this.volumes.mountsOf(e.rec).map(inspectMount), // volumes
+    }));
   }
 
   async inspectContainer(nameOrId: string, opts: { size: boolean }, apiVersion: string): Promise<unknown> {
     const rec = this.index.resolve(nameOrId);
     const pod = this.index.currentPod(rec);
     const state = this.derivedState(rec, pod);
-    return inspectView(rec, pod, state, apiVersion, { ...opts, net: this.netView(rec, pod, state, apiVersion) });
+    const view = inspectView(rec, pod, state, apiVersion, { ...opts, net: this.netView(rec, pod, state, apiVersion) }) as Record<string, unknown>;
+    return { ...view, Mounts: this.volumes.mountsOf(rec).map(inspectMount) }; // volumes (engine/volumes/spec.ts)
   }
 
   /** Look a container up for attach/exec/logs (404 when absent, 400 for an ambiguous prefix). */
@@ -514,8 +561,8 @@ export class KubeEngine implements Backend {
     return this.creator.removeContainer(nameOrId, opts);
   }
   /** Remove under the container's lock (also used by AutoRemove). */
-  removeLocked(id: string, force: boolean): Promise<void> {
-    return this.creator.removeLocked(id, force);
+  removeLocked(id: string, force: boolean, removeVolumes = false): Promise<void> {
+    return this.creator.removeLocked(id, force, removeVolumes);
   }
   pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
     return this.creator.pruneContainers(filters);

@@ -130,4 +130,22 @@ export interface NetworkBackend {
   pruneNetworks(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend, NetworkBackend {}
+/**
+ * Volumes (moby router/volume backend.go). Errors as moby: 404 "get X: no such volume",
+ * 409 "remove X: volume is in use - [ids]". Implemented by engine/volumes/service.ts.
+ */
+export interface VolumeBackend {
+  /** POST /volumes/create {Name, Driver, DriverOpts, Labels}: the volume (an existing name answers the existing one). */
+  createVolume(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): Promise<unknown>;
+  /** GET /volumes (filters dangling, name, label, driver). */
+  listVolumes(filters: Record<string, string[]>): Promise<{ Volumes: unknown[]; Warnings: null }>;
+  inspectVolume(name: string): Promise<unknown>;
+  /** DELETE /volumes/{name}?force= (force: a missing volume is not an error). */
+  removeVolume(name: string, force: boolean): Promise<void>;
+  /** POST /volumes/prune (filters label, all). */
+  pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  /** The `Volumes` of GET /system/df: each volume with `UsageData` {Size: -1 (not measured), RefCount}. */
+  volumesDiskUsage(): Promise<unknown[]>;
+}
+
+export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend, NetworkBackend, VolumeBackend {}

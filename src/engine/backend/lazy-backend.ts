@@ -16,6 +16,7 @@ const ASYNC = new Set([
   'statContainerPath', 'getContainerArchive', 'putContainerArchive',
   'diskUsage', 'imageHistory', 'containerStats',
   'createNetwork', 'listNetworks', 'inspectNetwork', 'removeNetwork', 'connectNetwork', 'disconnectNetwork', 'pruneNetworks',
+  'createVolume', 'listVolumes', 'inspectVolume', 'removeVolume', 'pruneVolumes', 'volumesDiskUsage',
 ]);
 
 export function lazyBackend(ready: Promise<Backend>): Backend {

@@ -142,4 +142,23 @@ export class NoClusterBackend implements Backend {
   async pruneNetworks(): Promise<{ NetworksDeleted: string[] | null }> {
     return { NetworksDeleted: null };
   }
+
+  async createVolume(): Promise<unknown> {
+    throw noCluster();
+  }
+  async listVolumes(): Promise<{ Volumes: unknown[]; Warnings: null }> {
+    return { Volumes: [], Warnings: null };
+  }
+  async inspectVolume(name: string): Promise<unknown> {
+    throw notFound(`get ${name}: no such volume`);
+  }
+  async removeVolume(name: string, force: boolean): Promise<void> {
+    if (!force) throw notFound(`get ${name}: no such volume`);
+  }
+  async pruneVolumes(): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    return { VolumesDeleted: [], SpaceReclaimed: 0 };
+  }
+  async volumesDiskUsage(): Promise<unknown[]> {
+    return [];
+  }
 }

@@ -57,10 +57,16 @@ export class ContainerCreator {
       while (this.e.index.nameOwner(n) || this.pendingNames.has(n));
     }
     this.pendingNames.add(n);
+    let undoVolumes: (() => Promise<void>) | undefined;
     try {
+      // Mounts (engine/volumes): bind sources checked, volumes created, anonymous ones named; once the name is ours.
+      // A Pod-less container (Ryuk) mounts nothing: its docker.sock bind is the in-process Ryuk's own.
+      const vols = this.e.podless(body) ? { annotations: {}, warnings: [], undo: async () => {} } : await this.e.volumes.prepareCreate(config);
+      warnings.push(...vols.warnings);
+      undoVolumes = vols.undo;
       const id = newId();
       const cm = recordObject(this.e.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, ...(prepared.image ? { image: prepared.image } : {}), state: { run: 0, restartCount: 0 } }, recordName(id));
-      Object.assign(cm.metadata.annotations!, net.annotations);
+      Object.assign(cm.metadata.annotations!, net.annotations, vols.annotations);
       let obj: KObject;
       try {
         obj = await this.e.kube.client.create<KObject>(this.e.kube.path('configmaps'), cm);
@@ -73,7 +79,11 @@ export class ContainerCreator {
       this.e.index.records.observe(obj);
       const rec = this.e.index.get(id)!;
       this.e.events.container(this.e.eventSource(rec), 'create');
+      undoVolumes = undefined;
       return { Id: id, Warnings: warnings };
+    } catch (err) {
+      await undoVolumes?.(); // the anonymous volumes of a container that was not created
+      throw err;
     } finally {
       this.pendingNames.delete(n);
     }
@@ -109,11 +119,11 @@ export class ContainerCreator {
   async removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (opts.link) throw invalid('Conflict, cannot remove the default link name of the container');
     const rec = this.e.index.resolve(nameOrId);
-    await this.e.withLock(rec.id, () => this.removeLocked(rec.id, opts.force));
+    await this.e.withLock(rec.id, () => this.removeLocked(rec.id, opts.force, opts.volumes));
   }
 
-  /** Remove under the container's lock (also used by AutoRemove). */
-  async removeLocked(id: string, force: boolean): Promise<void> {
+  /** Remove under the container's lock (also used by AutoRemove); `removeVolumes` (rm -v, --rm) takes its anonymous volumes. */
+  async removeLocked(id: string, force: boolean, removeVolumes = false): Promise<void> {
     const rec = this.e.index.get(id);
     if (!rec) return;
     const state = this.e.stateOf(rec);
@@ -122,8 +132,10 @@ export class ContainerCreator {
       throw conflict(`cannot remove container "/${rec.name}": ${what}: stop the container before removing or force remove`);
     }
     this.e.monitor.forget(id);
+    await this.e.volumes.settle(id); // writable binds copied back before the Pods go
     const pods = this.e.index.podsOf(id);
     if (state.Running && !state.Restarting) {
+      for (const p of pods) await this.e.volumes.beforeKill(p); // writable binds copied back as they are (engine/volumes)
       // rm -f: the Pod is deleted at once (no exit status survives a force deletion).
       this.e.events.container(this.e.eventSource(rec), 'kill', { signal: '9' });
       this.e.events.container(this.e.eventSource(rec), 'die', { exitCode: '137', execDuration: '0' });
@@ -135,8 +147,10 @@ export class ContainerCreator {
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'deleting the container record');
     }
+    const mounts = this.e.volumes.mountsOf(rec);
     this.e.index.records.forget(rec.object.name);
     for (const p of pods) this.e.index.pods.forget(p.metadata.name);
+    if (removeVolumes) await this.e.volumes.removeAnonymous(mounts);
   }
 
 

@@ -16,6 +16,7 @@ import type { UserResolver } from '../users/users.js';
 import type { CoreOptions, EngineCore } from '../core/engine-core.js';
 import type { PodSecurityGate } from '../security/gate.js';
 import type { PodSettings } from '../model/pod-settings.js';
+import type { VolumeService } from '../volumes/service.js';
 
 /** The options the lifecycle reads besides the core's. */
 export interface ContainerOptions extends CoreOptions {
@@ -44,7 +45,7 @@ export interface MonitorHost extends EngineCore {
   /** Make the next run (restart policy). */
   launchRun(id: string, kind: 'start' | 'restart'): Promise<void>;
   /** Remove under the container's lock (AutoRemove). */
-  removeLocked(id: string, force: boolean): Promise<void>;
+  removeLocked(id: string, force: boolean, removeVolumes?: boolean): Promise<void>;
   /** Resolves when no stream holds the container's AutoRemove any more. */
   autoRemoveHeld(id: string): Promise<void>;
 }
@@ -61,6 +62,7 @@ export interface ContainerHost extends MonitorHost {
   readonly security: Pick<PodSecurityGate, 'refresh' | 'checkCreate' | 'checkPod'>;
   /** A create body that will never get a Pod (Ryuk, played in process): the Pod policy does not apply to it. */
   podless(body: Record<string, unknown>): boolean;
+  readonly volumes: Pick<VolumeService, 'prepareCreate' | 'removeAnonymous' | 'mountsOf' | 'settle' | 'beforeKill'>;
   recordContext(): RecordContext;
   podContext(rec: ContainerRecord): PodContext;
   podStorage(rec: ContainerRecord): Promise<PodStorage>;

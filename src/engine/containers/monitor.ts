@@ -202,7 +202,7 @@ export class Monitor {
         if (!sum || sum.error) return;
         if (rec.config.HostConfig?.AutoRemove) {
           await this.e.autoRemoveHeld(id); // attach/logs readers draining the last output
-          return this.e.removeLocked(id, false);
+          return this.e.removeLocked(id, false, true); // --rm takes the anonymous volumes too (moby daemon/delete.go)
         }
         if (!this.shouldRestart(rec, sum)) return;
         const delay = this.backoffMs(rec, sum);

@@ -15,6 +15,7 @@ import { podName } from '../model/ids.js';
 import { ANN_ID, ANN_RUN } from '../model/record.js';
 import { mainStatus, podFailure, runSummary, START_FAILED, startFailureExitCode } from '../model/state.js';
 import { buildPod } from '../model/translate.js';
+import { applyPodStorage } from '../volumes/volume-pod.js';
 import { podIntent } from '../images/config.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ContainerHost } from './host.js';
@@ -35,6 +36,10 @@ export class ContainerStarter {
       try {
         launching = true;
         await this.launchRun(cur.id, 'start');
+      } catch (err) {
+        // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
+        if (cur.config.HostConfig?.AutoRemove) await this.e.removeLocked(cur.id, true, true).catch((e: Error) => this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'));
+        throw err;
       } finally {
         published();
       }
@@ -60,11 +65,15 @@ export class ContainerStarter {
       kind === 'start'
         ? await this.e.updateState(id, (s) => ({ run: s.run + 1, restartCount: 0, ...(last ? { last } : {}) }))
         : this.e.index.get(id)!; // the monitor bumped the run when it decided to restart
+    await this.e.volumes.settle(id); // the previous run's writable binds copied back before its Pod goes (engine/volumes)
     for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
     await this.e.security.refresh();
-    const storage = await this.e.podStorage(rec);
+    const storage = await this.e.podStorage(rec).catch(async (err: Error) => {
+      await this.recordStartError(id, err.message); // a bind source gone or too large (engine/volumes)
+      throw err;
+    });
     // The Pod carries the merged config and pulls the digest-pinned image (engine/images/config.ts
     // podIntent); user names, the container's or the image's own USER, become numbers first (a Pod
     // takes numeric ids): engine/users.
@@ -76,6 +85,7 @@ export class ContainerStarter {
       throw err;
     }
     const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config, run: rec.state.run, podName: name, storage });
+    applyPodStorage(pod, storage); // volumes: the co-scheduling labels and affinity of ReadWriteOnce claims
     try {
       await this.e.networks.decoratePod(rec, pod);
       this.e.security.checkPod(pod);

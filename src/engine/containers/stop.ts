@@ -53,7 +53,10 @@ export class ContainerStopper {
     );
     if (delivered) {
       const exited = await this.waitExit(rec.id, pod, timeout < 0 ? undefined : timeout * 1000);
-      if (exited) return this.stopped(rec);
+      if (exited) {
+        await this.e.volumes.settle(rec.id); // writable binds copied back (engine/volumes/bind-sync.ts)
+        return this.stopped(rec);
+      }
     }
     await this.kubeletKill(pod);
     await this.waitExit(rec.id, pod, (this.e.opts.killGraceSeconds + 30) * 1000);
@@ -88,6 +91,7 @@ export class ContainerStopper {
    * after terminationGracePeriodSeconds (the engine's kill grace).
    */
   private async kubeletKill(pod: PodObject): Promise<void> {
+    await this.e.volumes.beforeKill(pod); // the kill ends the bind sidecar too: copy writable binds back first
     try {
       const updated = await this.e.kube.client.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { spec: { activeDeadlineSeconds: 1 } });
       this.e.index.pods.observe(updated);

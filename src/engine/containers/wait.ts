@@ -31,5 +31,6 @@ export async function waitContainer(e: ContainerHost, nameOrId: string, conditio
     },
     { signal },
   );
-  return { id, result };
+  // Writable binds are copied back before the wait answers, so `docker run` returns with the source up to date.
+  return { id, result: result.then(async (r) => (await e.volumes.settle(id), r)) };
 }

@@ -40,7 +40,7 @@ import { signalNumber, signalName } from './signals.js';
 import { containerSecurityContext, podSecurityContext, unmappedWarnings } from './security.js';
 import type { Level } from '../../kube/pod-security/index.js';
 import { applyPodSettings, type PodSettings } from './pod-settings.js';
-import type { V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Affinity, V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -199,8 +199,6 @@ export function validateCreate(body: CreateBody): string[] {
   readinessProbe(body.Healthcheck);
   if (body.Hostname && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(body.Hostname.toLowerCase().split('.')[0]!))
     throw invalid(`invalid hostname "${body.Hostname}": Kubernetes needs an RFC 1123 label`);
-  if (hc.Binds?.length || hc.Mounts?.length || (body.Volumes && Object.keys(body.Volumes).length))
-    warnings.push('kuber-api: volumes and bind mounts are not supported yet; they are ignored');
   if (hc.Init) warnings.push('kuber-api: --init has no Kubernetes equivalent; the command runs as PID 1');
   if (body.Domainname) warnings.push('kuber-api: Domainname is ignored on Kubernetes');
   warnings.push(...unmappedWarnings(hc));
@@ -213,6 +211,11 @@ export interface PodStorage {
   /** volumeMounts of the main container. */
   mounts: V1VolumeMount[];
   initContainers: V1Container[];
+  /** Pod labels (one per single-node claim: the pod-affinity key of its users). */
+  labels?: Record<string, string>;
+  affinity?: V1Affinity;
+  /** Containers beside the main one (the writable binds' copy-back sidecar, engine/volumes/bind-sync.ts). */
+  sidecars?: V1Container[];
 }
 
 export interface PodInput {

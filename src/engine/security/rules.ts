@@ -94,8 +94,13 @@ export function bindSources(hc: Record<string, any>): string[] {
  * The 403 for a bind source outside the allowed roots, or on kuber-api's own credentials. `real`
  * resolves symlinks (a link under /tmp to / must not pass).
  */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+
 export function bindError(sources: string[], o: Pick<SecurityOptions, 'bindRoots' | 'bindDeny'>, real: (p: string) => string = (p) => p): Error | undefined {
   for (const s of sources) {
+    // The Docker socket is refused by the volumes wing with its own reason (no Pod can reach
+    // kuber-api's socket through a copy); no root makes it allowed, so it is not judged here.
+    if (DOCKER_SOCKETS.has(resolve(s))) continue;
     const p = real(resolve(s));
     const denied = o.bindDeny.find((d) => under(p, d) || under(d, p));
     if (denied) return forbidden(`bind source "${s}" is refused: it would expose kuber-api's own credentials (${denied}); no flag allows it`);

@@ -60,7 +60,9 @@ test.before(async () => {
       Labels: { 'org.example.image': 'web' },
       Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 1e9, Retries: 1 },
       StopSignal: 'SIGQUIT',
-      Volumes: { '/srv/data': {} },
+      // An anonymous volume at start (engine/volumes): under the private /tmp, because kube-sim runs this
+      // image on the read-only host root, where bwrap cannot make a mount point that the host lacks.
+      Volumes: { '/tmp/web-data': {} },
     },
     extra: { container_config: { Cmd: ['/bin/sh', '-c', '#(nop) CMD ["web-server"]'] }, docker_version: '24.0.7', author: 'tester' },
     format: 'docker',
@@ -152,7 +154,7 @@ test('~> create merges the image config as dockerd; the Pod carries it (but the 
   assert.equal(Object.keys(ci.Config.ExposedPorts).sort(), ['443/tcp', '80/tcp']);
   assert.equal(ci.Config.Labels, { 'org.example.image': 'web', mine: 'yes' });
   assert.equal(ci.Config.Healthcheck.Test, ['CMD-SHELL', 'true']);
-  assert.equal(ci.Config.Volumes, { '/srv/data': {} });
+  assert.equal(ci.Config.Volumes, { '/tmp/web-data': {} });
   assert.equal([ci.Path, ci.Args], ['sleep', ['30']]);
   const listed = ((await engine.listContainers({ all: true, size: false, filters: { ancestor: [id.slice(7, 19)] } }, '1.51')) as Array<Record<string, any>>).map((c) => c.Id);
   assert.equal(listed, [Id]);
