@@ -11,13 +11,16 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY build ./build
+RUN npm run build && npm prune --omit=dev
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# client-node's KubeConfig bundled without its generated API modules (build/vendor-kubeconfig.mjs).
+COPY --from=build /app/dist/vendor ./dist/vendor
 COPY package.json README.md ./
 # Non-root: kuber-api needs no privilege, only a ServiceAccount with the Role in deploy/rbac.yaml.
 USER 1000:1000
