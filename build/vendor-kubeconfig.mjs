@@ -38,9 +38,14 @@ const clientNodeDist = dirname(require.resolve('@kubernetes/client-node/dist/con
 const genIndexNarrowed = {
   name: 'client-node-gen-index-narrowed',
   setup(b) {
-    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (a) => (a.importer === join(clientNodeDist, 'config.js') ? { path: 'gen-index-narrowed', namespace: 'kuber-api' } : undefined));
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (a) =>
+      a.importer === join(clientNodeDist, 'config.js')
+        ? { path: 'gen-index-narrowed', namespace: 'kuber-api' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'kuber-api' }, () => ({
-      contents: "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+      contents:
+        "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
       resolveDir: clientNodeDist,
       loader: 'js',
     }));
@@ -49,7 +54,11 @@ const genIndexNarrowed = {
 
 mkdirSync(dirname(out), { recursive: true });
 await esbuild.build({
-  stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\n", resolveDir: root, loader: 'js' },
+  stdin: {
+    contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\n",
+    resolveDir: root,
+    loader: 'js',
+  },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -57,7 +66,9 @@ await esbuild.build({
   outfile: out,
   plugins: [genIndexNarrowed],
   // Some of client-node's dependencies are CommonJS and require() node built-ins.
-  banner: { js: "import { createRequire as __kuberApiCreateRequire } from 'node:module';\nconst require = __kuberApiCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __kuberApiCreateRequire } from 'node:module';\nconst require = __kuberApiCreateRequire(import.meta.url);",
+  },
   legalComments: 'eof',
   logLevel: 'warning',
 });

@@ -42,13 +42,18 @@ ${user
 }
 
 writeFileSync(join(dir, 'token-file'), 'from-a-file\n');
-writeFileSync(join(dir, 'cred.js'), `process.stdout.write(JSON.stringify({apiVersion:'client.authentication.k8s.io/v1',kind:'ExecCredential',status:{token:'from-exec-' + process.argv[2]}}))`);
+writeFileSync(
+  join(dir, 'cred.js'),
+  `process.stdout.write(JSON.stringify({apiVersion:'client.authentication.k8s.io/v1',kind:'ExecCredential',status:{token:'from-exec-' + process.argv[2]}}))`,
+);
 const CASES: Record<string, string> = {
   token: kubeconfig('token: abc'),
   'token file': kubeconfig(`tokenFile: ${join(dir, 'token-file')}`),
   'client certificate': kubeconfig(`client-certificate-data: ${b64(CERT)}\nclient-key-data: ${b64(KEY)}`),
   'basic auth, skip verify': kubeconfig('username: me\npassword: secret', 'insecure-skip-tls-verify: true'),
-  'exec plugin': kubeconfig(`exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ${process.execPath}\n  args: [${JSON.stringify(join(dir, 'cred.js'))}, arg1]\n  interactiveMode: Never`),
+  'exec plugin': kubeconfig(
+    `exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ${process.execPath}\n  args: [${JSON.stringify(join(dir, 'cred.js'))}, arg1]\n  interactiveMode: Never`,
+  ),
   'tls-server-name': kubeconfig('token: t', `certificate-authority-data: ${b64(CA)}\n    tls-server-name: api.example`),
 };
 
@@ -57,7 +62,13 @@ async function resolved(kc: clientNode.KubeConfig): Promise<unknown> {
   const o: Record<string, unknown> = {};
   await kc.applyToHTTPSOptions(o);
   const { agent, headers, ...rest } = o;
-  return { server: kc.getCurrentCluster()?.server, context: kc.getCurrentContext(), agent: agent?.constructor.name, headers, ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : v])) };
+  return {
+    server: kc.getCurrentCluster()?.server,
+    context: kc.getCurrentContext(),
+    agent: agent?.constructor.name,
+    headers,
+    ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : v])),
+  };
 }
 
 test('the build made the bundle, and it is what kuber-api loads', () => {
@@ -88,7 +99,15 @@ test('merged files and in-cluster: the same as client-node', async () => {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   writeFileSync(a, CASES.token!);
-  writeFileSync(b, CASES['client certificate']!.replace(/name: x/g, 'name: y').replace('current-context: x', 'current-context: y').replace(/name: c\b/g, 'name: c2').replace('cluster: c,', 'cluster: c2,').replace(/name: u\b/g, 'name: u2').replace('user: u,', 'user: u2,'));
+  writeFileSync(
+    b,
+    CASES['client certificate']!.replace(/name: x/g, 'name: y')
+      .replace('current-context: x', 'current-context: y')
+      .replace(/name: c\b/g, 'name: c2')
+      .replace('cluster: c,', 'cluster: c2,')
+      .replace(/name: u\b/g, 'name: u2')
+      .replace('user: u,', 'user: u2,'),
+  );
   const load = (K: typeof clientNode.KubeConfig) => {
     const kc = new K();
     kc.loadFromFile(a);
