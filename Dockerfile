@@ -18,12 +18,12 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
-# client-node's KubeConfig bundled without its generated API modules (build/vendor-kubeconfig.mjs).
-COPY --from=build /app/dist/vendor ./dist/vendor
+# The server bundled (build/bundle.mjs): ~62 instead of ~127 MiB idle, a third of the startup CPU.
+# node_modules stays for the optional native helpers the bundle loads from there (msgpackr-extract).
+COPY --from=build /app/dist/bundle ./dist/bundle
 COPY package.json README.md ./
 # Non-root: kuber-api needs no privilege, only a ServiceAccount with the Role in deploy/rbac.yaml.
 USER 1000:1000
 EXPOSE 2375
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/bundle/cli.js"]
 CMD ["-H", "tcp://127.0.0.1:2375", "-H", "unix:///tmp/kuber-api.sock"]

@@ -1,7 +1,7 @@
 /**
  * @module kube/kubeconfig
  * client-node's `KubeConfig` class, loaded from dist/vendor/kubeconfig.js when the build made it
- * (build/vendor-kubeconfig.mjs: the same class bundled without client-node's ~700 generated API
+ * (build/bundle.mjs: the same class bundled without client-node's ~700 generated API
  * modules, which kuber-api never uses: ~11 MiB of RSS instead of ~80, a tenth of the import time),
  * else from the package itself (a tree built with `tsc` alone: same behaviour, the old footprint).
  */

@@ -1,6 +1,6 @@
 /**
  * src/kube/kubeconfig.ts: the KubeConfig kuber-api loads is the build's bundle (dist/vendor, see
- * build/vendor-kubeconfig.mjs) when it exists, and it resolves every kind of kubeconfig to the same
+ * build/bundle.mjs) when it exists, and it resolves every kind of kubeconfig to the same
  * TLS and auth options as @kubernetes/client-node's own class: tokens, token files, client
  * certificates, basic auth, exec credential plugins, skip-verify, merged files, in-cluster.
  */
