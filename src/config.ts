@@ -50,6 +50,8 @@ export interface Options {
   readonly execRetentionMs: number;
   /** Exec instances kept in memory at most. */
   readonly maxExecs: number;
+  /** exec create opens the TLS connection its start will dial pods/exec on; unused, it closes after this long (ms; 0: off). */
+  readonly execPreconnectMs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
   /** Addresses kuber-api binds published ports on (where clients in its Pod connect). */
@@ -189,6 +191,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'attachReplayBytes', flag: 'attach-replay-bytes', env: 'KUBER_API_ATTACH_REPLAY_BYTES', kind: 'bytes', def: 1 << 20, help: 'TTY attach before start: live output held while the log is replayed' },
   { group: 'Containers', key: 'execRetentionMs', flag: 'exec-retention-ms', env: 'KUBER_API_EXEC_RETENTION_MS', kind: 'int', def: 600_000, help: 'a finished exec stays inspectable this long' },
   { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
+  { group: 'Containers', key: 'execPreconnectMs', flag: 'exec-preconnect-ms', env: 'KUBER_API_EXEC_PRECONNECT_MS', kind: 'int', def: 5000, help: 'exec create opens the TLS connection to the apiserver that its start will use; closed if unused this long (0: off)' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
   { group: 'Containers', key: 'archiveMaxFiles', flag: 'archive-max-files', env: 'KUBER_API_ARCHIVE_MAX_FILES', kind: 'int', def: 1000, help: 'docker cp before start: files per container (each becomes a mount)' },
   { group: 'Kubernetes', key: 'helperImage', flag: 'helper-image', env: 'KUBER_API_HELPER_IMAGE', kind: 'string', def: 'busybox:1.36', help: 'image of helper containers (sh, cat, tar): staged copies, bind snapshots; mirror it for air-gapped clusters' },

@@ -74,7 +74,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     autoRemoveHoldMs: o.autoRemoveHoldMs,
     restartMaxBackoffMs: o.restartMaxBackoffMs,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
-    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs },
+    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, execPreconnectMs: o.execPreconnectMs },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
     archiveExecHighWaterBytes: o.archiveExecHighWaterBytes,

@@ -25,6 +25,8 @@ export interface StreamsOptions {
   execRetentionMs: number;
   /** At most this many exec instances are kept. */
   maxExecs: number;
+  /** exec create opens the apiserver connection its start will use; closed unused after this long (ms; 0: off). */
+  execPreconnectMs: number;
 }
 
 export class Streams implements StreamsBackend {
@@ -37,7 +39,7 @@ export class Streams implements StreamsBackend {
     log: Logger,
   ) {
     this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
-    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs } }, log.child({ component: 'exec' }));
+    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs }, preconnectMs: opts.execPreconnectMs }, log.child({ component: 'exec' }));
   }
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {
