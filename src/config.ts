@@ -21,6 +21,8 @@ export interface Options {
   readonly maxHeaderBytes: number;
   /** Limit of request bodies buffered as JSON (413 + close). Streamed bodies (archives) are not limited by it. */
   readonly maxBodyBytes: number;
+  /** Streamed bodies and attach/exec output: bytes buffered per stream before the source is paused. */
+  readonly streamBatchBytes: number;
   /** Time from the first byte of a request head to its end (408 + close): slow-loris protection. */
   readonly headerTimeoutMs: number;
   /** An idle keep-alive connection (no request in progress) is closed after this long. 0 = never. */
@@ -171,6 +173,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Connection and security', key: 'minApiVersion', flag: 'min-api-version', env: 'KUBER_API_MIN_API_VERSION', kind: 'string', def: '1.24', help: 'lowest /v1.NN/ accepted' },
   { group: 'Requests and lifecycle', key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'KUBER_API_MAX_HEADER_BYTES', kind: 'bytes', def: 1 << 20, help: 'request line + headers limit (431)' },
   { group: 'Requests and lifecycle', key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'KUBER_API_MAX_BODY_BYTES', kind: 'bytes', def: 16 << 20, help: 'JSON request body limit (413)' },
+  { group: 'Requests and lifecycle', key: 'streamBatchBytes', flag: 'stream-batch-bytes', env: 'KUBER_API_STREAM_BATCH_BYTES', kind: 'bytes', def: 64 << 10, help: 'logs, attach and exec output: bytes held per stream for a slower client before the source is paused (more: less CPU per GiB, more memory per open stream)' },
   { group: 'Requests and lifecycle', key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'KUBER_API_HEADER_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'time allowed to send a request head (408)' },
   { group: 'Requests and lifecycle', key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'KUBER_API_BODY_TIMEOUT_MS', kind: 'int', def: 120_000, help: 'a request body that sends nothing for this long while it is read gets 408 (0 = never)' },
   { group: 'Requests and lifecycle', key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'KUBER_API_IDLE_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'idle keep-alive connections are closed after this (0 = never)' },

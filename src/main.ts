@@ -60,6 +60,7 @@ export async function serve(options: Options, backend: Backend, extra: { events?
   const server = createServer(handler, {
     maxHeaderBytes: options.maxHeaderBytes,
     maxBodyBytes: options.maxBodyBytes,
+    streamBatchBytes: options.streamBatchBytes,
     headerTimeoutMs: options.headerTimeoutMs,
     bodyTimeoutMs: options.bodyTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
