@@ -19,7 +19,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 # The server bundled (build/bundle.mjs): ~62 instead of ~127 MiB idle, a third of the startup CPU.
-# node_modules stays for the optional native helpers the bundle loads from there (msgpackr-extract).
+# node_modules stays for the optional native helpers the bundle loads from there (msgpackr-extract,
+# bufferutil: prebuilt binaries in their npm packages; without them the JavaScript fallbacks run).
 COPY --from=build /app/dist/bundle ./dist/bundle
 COPY package.json README.md ./
 # Non-root: kuber-api needs no privilege, only a ServiceAccount with the Role in deploy/rbac.yaml.
