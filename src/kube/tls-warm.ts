@@ -57,6 +57,8 @@ export class WarmTls {
     const socket = this.open(n);
     // Nobody listens yet: an error closes the spare (the dial that comes opens its own).
     socket.on('error', ignore);
+    // A spare alone must not keep a stopping kuber-api alive.
+    socket.unref();
     const timer = setTimeout(() => this.drop(), idleMs);
     timer.unref();
     this.spare = { socket, key: keyOf(n), timer };
@@ -72,6 +74,7 @@ export class WarmTls {
       const state = spare.socket.readyState; // 'readOnly'/'writeOnly': the server closed its side
       if (spare.key === keyOf(n) && !spare.socket.destroyed && (state === 'open' || state === 'opening')) {
         spare.socket.removeListener('error', ignore);
+        spare.socket.ref();
         return spare.socket;
       }
       spare.socket.destroy();
