@@ -95,7 +95,12 @@ const msgpackrPlain = {
   setup(b) {
     b.onResolve({ filter: /^msgpackr$/ }, async (a) => {
       if (a.pluginData === 'msgpackr-plain') return undefined;
-      const node = await b.resolve('msgpackr', { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: 'msgpackr-plain' });
+      const node = await b.resolve('msgpackr', {
+        kind: a.kind,
+        importer: a.importer,
+        resolveDir: a.resolveDir,
+        pluginData: 'msgpackr-plain',
+      });
       return node.errors.length ? node : { path: join(dirname(node.path), 'index.js') };
     });
   },
