@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
-import { loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import { KUBER_CLI, loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
 import { dockerCliAvailable } from './lib/docker-cli.js';
 import { cpuMarkdown, cpuOpMarkdown, floorMarkdown, markdownTable, resultsMarkdown, targets15, targetsMarkdown, terminalTable, type Meta } from './lib/report.js';
 import { summarise } from './lib/summary.js';
@@ -378,7 +378,7 @@ async function main(argv: string[]): Promise<number> {
     loadEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     mode: opts.cluster
       ? `real cluster (${opts.kubeconfig})`
-      : `kube-sim (${opts.tls ? 'HTTPS' : 'HTTP'}, PodLogsQuerySplitStreams ${opts.splitStreams === 'both' ? 'off, and on for the "(split)" cases' : opts.splitStreams}), kuber-api on ${opts.unix ? 'a unix socket' : 'TCP 127.0.0.1'}${opts.dockerHost ? `, docker host ${opts.dockerHost}` : ''}`,
+      : `kube-sim (${opts.tls ? 'HTTPS' : 'HTTP'}, PodLogsQuerySplitStreams ${opts.splitStreams === 'both' ? 'off, and on for the "(split)" cases' : opts.splitStreams}), kuber-api (${relative(ROOT, opts.kuberCli ?? KUBER_CLI)}) on ${opts.unix ? 'a unix socket' : 'TCP 127.0.0.1'}${opts.dockerHost ? `, docker host ${opts.dockerHost}` : ''}`,
     durationS: Math.round((performance.now() - t0) / 1000),
     options: { ...opts, command: undefined },
   };

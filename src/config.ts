@@ -21,6 +21,8 @@ export interface Options {
   readonly maxHeaderBytes: number;
   /** Limit of request bodies buffered as JSON (413 + close). Streamed bodies (archives) are not limited by it. */
   readonly maxBodyBytes: number;
+  /** Streamed bodies and attach/exec output: bytes buffered per stream before the source is paused. */
+  readonly streamBatchBytes: number;
   /** Time from the first byte of a request head to its end (408 + close): slow-loris protection. */
   readonly headerTimeoutMs: number;
   /** An idle keep-alive connection (no request in progress) is closed after this long. 0 = never. */
@@ -54,6 +56,8 @@ export interface Options {
   readonly maxDetachedExecs: number;
   /** A detached exec silent for this long is let go (its WebSocket closed, its exit code unknown); 0 = never. */
   readonly detachedExecIdleMs: number;
+  /** exec create opens the TLS connection its start will dial pods/exec on; unused, it closes after this long (ms; 0: off). */
+  readonly execPreconnectMs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
   /** Addresses kuber-api binds published ports on (where clients in its Pod connect). */
@@ -268,6 +272,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Connection and security', key: 'minApiVersion', flag: 'min-api-version', env: 'KUBER_API_MIN_API_VERSION', kind: 'string', def: '1.24', help: 'lowest /v1.NN/ accepted' },
   { group: 'Requests and lifecycle', key: 'maxHeaderBytes', flag: 'max-header-bytes', env: 'KUBER_API_MAX_HEADER_BYTES', kind: 'bytes', def: 1 << 20, help: 'request line + headers limit (431)' },
   { group: 'Requests and lifecycle', key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'KUBER_API_MAX_BODY_BYTES', kind: 'bytes', def: 16 << 20, help: 'JSON request body limit (413)' },
+  { group: 'Requests and lifecycle', key: 'streamBatchBytes', flag: 'stream-batch-bytes', env: 'KUBER_API_STREAM_BATCH_BYTES', kind: 'bytes', def: 64 << 10, help: 'logs, attach and exec output: bytes held per stream for a slower client before the source is paused (more: less CPU per GiB, more memory per open stream)' },
   { group: 'Requests and lifecycle', key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'KUBER_API_HEADER_TIMEOUT_MS', kind: 'int', def: 30_000, help: 'time allowed to send a request head (408)' },
   { group: 'Requests and lifecycle', key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'KUBER_API_BODY_TIMEOUT_MS', kind: 'int', def: 120_000, help: 'a request body that sends nothing for this long while it is read gets 408 (0 = never)' },
   { group: 'Requests and lifecycle', key: 'idleTimeoutMs', flag: 'idle-timeout-ms', env: 'KUBER_API_IDLE_TIMEOUT_MS', kind: 'int', def: 300_000, help: 'idle keep-alive connections are closed after this (0 = never)' },
@@ -291,6 +296,7 @@ export const OPTION_SPECS: readonly Spec[] = [
   { group: 'Containers', key: 'maxExecs', flag: 'max-execs', env: 'KUBER_API_MAX_EXECS', kind: 'int', def: 4096, help: 'exec instances kept in memory at most' },
   { group: 'Containers', key: 'maxDetachedExecs', flag: 'max-detached-execs', env: 'KUBER_API_MAX_DETACHED_EXECS', kind: 'int', def: 256, help: 'docker exec -d sessions (each holds a WebSocket to the apiserver) running at once (503 beyond)' },
   { group: 'Containers', key: 'detachedExecIdleMs', flag: 'detached-exec-idle-ms', env: 'KUBER_API_DETACHED_EXEC_IDLE_MS', kind: 'int', def: 3_600_000, help: 'a docker exec -d session with no output for this long is let go: its WebSocket closed, its exit code unknown (0 = never)' },
+  { group: 'Containers', key: 'execPreconnectMs', flag: 'exec-preconnect-ms', env: 'KUBER_API_EXEC_PRECONNECT_MS', kind: 'int', def: 5000, help: 'exec create opens the TLS connection to the apiserver that its start will use; closed if unused this long (0: off)' },
   { group: 'Containers', key: 'archiveMaxBytes', flag: 'archive-max-bytes', env: 'KUBER_API_ARCHIVE_MAX_BYTES', kind: 'bytes', def: 64 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes per container (413 beyond)' },
   { group: 'Containers', key: 'archiveBudgetBytes', flag: 'archive-budget-bytes', env: 'KUBER_API_ARCHIVE_BUDGET_BYTES', kind: 'bytes', def: 256 << 20, help: 'docker cp before start: archive bytes kept in Kubernetes for all containers of this instance together (413 beyond; etcd holds them)' },
   { group: 'Containers', key: 'archiveUploadMaxBytes', flag: 'archive-upload-max-bytes', env: 'KUBER_API_ARCHIVE_UPLOAD_MAX_BYTES', kind: 'bytes', def: 16 * 2 ** 30, help: 'docker cp into a running container: archive bytes of one copy, streamed through (413 beyond)' },

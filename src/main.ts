@@ -22,12 +22,16 @@ import { lazyBackend } from './engine/backend/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
 import type { LevelWithSilent } from 'pino';
 
+/** kuber-api's package.json: the first above this module (dist/src/main.js, or a chunk of the build's dist/bundle). */
 function packageVersion(): string {
-  try {
-    // dist/src/main.js -> package.json
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'kuber-api') return pkg.version;
+    } catch {
+      /* none here: look further up */
+    }
+    if (new URL('..', dir).href === dir.href) return '0.0.0';
   }
 }
 
@@ -56,6 +60,7 @@ export async function serve(options: Options, backend: Backend, extra: { events?
   const server = createServer(handler, {
     maxHeaderBytes: options.maxHeaderBytes,
     maxBodyBytes: options.maxBodyBytes,
+    streamBatchBytes: options.streamBatchBytes,
     headerTimeoutMs: options.headerTimeoutMs,
     bodyTimeoutMs: options.bodyTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,

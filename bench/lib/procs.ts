@@ -7,7 +7,7 @@
  * them: RSS (VmRSS, and the peak VmHWM, reset through clear_refs) and CPU time (utime + stime).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,11 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (this file is dist/bench/lib/procs.js). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+/**
+ * The kuber-api that path (a) runs: the build the image runs (dist/bundle/cli.js, made by `npm run
+ * build`: build/bundle.mjs), else the tsc tree. Same code; the bundle starts with less memory.
+ */
+export const KUBER_CLI = existsSync(join(ROOT, 'dist', 'bundle', 'cli.js')) ? join(ROOT, 'dist', 'bundle', 'cli.js') : CLI;
 
 export interface Proc {
   name: string;
@@ -107,7 +112,7 @@ export async function startKuber(o: NodeFlags & { kubeconfig: string; namespace?
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-kuber-'));
   const instance = `bench-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const host = o.unix ? `unix://${join(dir, 'docker.sock')}` : 'tcp://127.0.0.1:0';
-  const args = [o.cli ?? CLI, '-H', host, '--kubeconfig', o.kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', 'info'];
+  const args = [o.cli ?? KUBER_CLI, '-H', host, '--kubeconfig', o.kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', 'info'];
   if (o.namespace) args.push('--namespace', o.namespace);
   args.push(...(o.args ?? []));
   const { proc, match } = await launch('kuber-api', args, /listening on ((?:tcp|unix):\/\/[^"\s]+)/, {

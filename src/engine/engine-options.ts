@@ -106,7 +106,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     restartMaxBackoffMs: o.restartMaxBackoffMs,
     removedExitsKept: o.removedExitsKept,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
-    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs },
+    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs, execPreconnectMs: o.execPreconnectMs },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
     archiveBudgetBytes: o.archiveBudgetBytes,

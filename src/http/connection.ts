@@ -25,7 +25,7 @@ import { HttpParseError, RequestParser, type RequestHead } from './parser.js';
 import type { ConnectionPort } from './port.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
-import { HijackedStream, type Hijacked } from './hijack.js';
+import { DEFAULT_STREAM_BATCH_BYTES, HijackedStream, type Hijacked } from './hijack.js';
 import { cannedResponse } from './canned.js';
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -37,6 +37,8 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
   /** A handler waiting for body bytes that do not come for this long: 408 + close (0 or absent = never). */
   bodyTimeoutMs?: number;
+  /** Streamed and hijacked output: bytes buffered in the socket before the writer waits for 'drain' (default 64 KiB). */
+  streamBatchBytes?: number;
 }
 
 /** Never aborted: the signal of connections made outside an {@link HttpServer} (tests). */
@@ -73,6 +75,7 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
 export class Connection implements ConnectionPort {
   readonly maxBodyBytes: number;
+  readonly streamBatchBytes: number;
   /** Epoch ms since which the handler has waited for body bytes (0: not waiting). */
   bodyWaitSince = 0;
   /** Epoch ms when the current head's first byte arrived (0: no head in progress). */
@@ -108,6 +111,7 @@ export class Connection implements ConnectionPort {
     readonly shutdownSignal: AbortSignal = NEVER,
   ) {
     this.maxBodyBytes = limits.maxBodyBytes;
+    this.streamBatchBytes = limits.streamBatchBytes ?? DEFAULT_STREAM_BATCH_BYTES;
     this.idleSince = Date.now();
     this.parser = new RequestParser(
       {
@@ -401,7 +405,7 @@ export class Connection implements ConnectionPort {
     const req = res.req;
     // Body bytes not read yet now belong to the raw stream's input (e.g. stdin sent as a
     // chunked body); the request's own body stream ends here, and the input ends with the body.
-    const hij = new HijackedStream(this.socket, head, () => this.unpause(PAUSE_INPUT));
+    const hij = new HijackedStream(this.socket, head, () => this.unpause(PAUSE_INPUT), this.streamBatchBytes);
     this.hij = hij;
     this.unpause(PAUSE_BODY | PAUSE_HOLD);
     // Body bytes parsed but not read by the handler come first.

@@ -42,8 +42,13 @@ class Input extends Readable {
   }
 }
 
-/** Bytes the output may hold in the corked socket before its writer waits for 'drain'. */
-const BATCH_BYTES = 256 * 1024;
+/**
+ * Default bytes a streamed or hijacked output may hold in the socket before its writer waits for
+ * 'drain' (src/config.ts `--stream-batch-bytes`). It bounds what each open stream holds when the
+ * client reads slower than the source: 256 KiB made ~250 KiB per stream with 300 concurrent log
+ * streams, 64 KiB ~57 KiB (bench/optimisations.md 7).
+ */
+export const DEFAULT_STREAM_BATCH_BYTES = 64 * 1024;
 
 class Output extends Writable {
   private headFlushed = false;
@@ -52,6 +57,8 @@ class Output extends Writable {
   constructor(
     private readonly socket: Socket,
     head: string,
+    /** Bytes the output may hold in the corked socket before its writer waits for 'drain'. */
+    private readonly batchBytes: number,
   ) {
     super({ highWaterMark: 64 * 1024 });
     socket.write(head, () => {
@@ -66,7 +73,7 @@ class Output extends Writable {
    * Writes of one event-loop turn leave in one writev: the socket stays corked until
    * setImmediate. A log-backed attach writes one frame per 16 KiB TLS record of the pods/log
    * body, several per socket read, each its own syscall before (bench/RESULTS.md, "Optimisations
-   * kept"). Above BATCH_BYTES buffered the callback waits for 'drain', so the source is paused as
+   * kept"). Above batchBytes buffered the callback waits for 'drain', so the source is paused as
    * before and memory stays bounded.
    */
   private send(chunks: Buffer[], cb: (err?: Error | null) => void): void {
@@ -80,8 +87,8 @@ class Output extends Writable {
     let ok = true;
     for (const c of chunks) ok = s.write(c);
     // A false only means more than the socket's 16 KiB high-water mark is buffered: while corked
-    // that is every turn. Wait for 'drain' above BATCH_BYTES.
-    if (ok || (s.writableLength ?? Infinity) < BATCH_BYTES) cb();
+    // that is every turn. Wait for 'drain' above batchBytes.
+    if (ok || (s.writableLength ?? Infinity) < this.batchBytes) cb();
     else s.once('drain', () => cb());
   }
 
@@ -125,9 +132,10 @@ export class HijackedStream implements Hijacked {
     private readonly socket: Socket,
     head: string,
     wanted: () => void,
+    batchBytes = DEFAULT_STREAM_BATCH_BYTES,
   ) {
     this.input = new Input(wanted);
-    this.output = new Output(socket, head);
+    this.output = new Output(socket, head, batchBytes);
   }
 
   get closed(): boolean {

@@ -17,6 +17,8 @@ import type { Request } from './request.js';
  */
 export interface ResponsePort {
   readonly socket: Socket;
+  /** Bytes a streamed body may hold in the corked socket before its writer waits for 'drain'. */
+  readonly streamBatchBytes: number;
   /** The connection must not be reused after the current response. */
   closeAfterResponse(): void;
   /** The `Connection:` header line for this response's head ('' when none is needed). */
@@ -140,7 +142,7 @@ export class Response {
     const chunked = !head && this.req.httpVersionMinor >= 1;
     if (!chunked && !head) this.port.closeAfterResponse(); // HTTP/1.0: the body ends when we close
     this.writeHead(status, chunked ? 'Transfer-Encoding: chunked\r\n' : '');
-    return new ChunkedBody(this, this.port.socket, chunked, head);
+    return new ChunkedBody(this, this.port.socket, chunked, head, this.port.streamBatchBytes);
   }
 
   /**
@@ -241,14 +243,12 @@ export class Response {
 }
 
 const CRLF = Buffer.from('\r\n');
-/** Bytes a streamed body may hold in the corked socket before its writer waits for 'drain'. */
-const BATCH_BYTES = 256 * 1024;
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 /**
  * The body of {@link Response.stream}: each write is one chunk (size line, data, CRLF) written
  * corked so that it leaves in one writev without copying the data, together with the other
- * writes of the same event-loop turn. More than BATCH_BYTES buffered in the socket holds the
+ * writes of the same event-loop turn. More than batchBytes buffered in the socket holds the
  * callback until 'drain' (that is the backpressure a pipe() upstream sees).
  */
 class ChunkedBody extends Writable {
@@ -262,6 +262,8 @@ class ChunkedBody extends Writable {
     private readonly socket: Socket,
     private readonly chunked: boolean,
     private readonly discard: boolean,
+    /** Above this many bytes buffered in the socket the write callback waits for 'drain'. */
+    private readonly batchBytes: number,
   ) {
     super({ highWaterMark: 16 * 1024 });
     if (socket.destroyed) process.nextTick(this.onSocketClose);
@@ -285,14 +287,14 @@ class ChunkedBody extends Writable {
       s.write(chunk);
       s.write(CRLF);
     }
-    this.after(s.writableLength < BATCH_BYTES, cb);
+    this.after(s.writableLength < this.batchBytes, cb);
   }
 
   /**
    * Cork the socket until the end of this event-loop turn (setImmediate), so that the writes of
    * one turn leave in one writev. An upstream TLS socket hands over one 16 KiB record per 'data'
    * event, several per read; one syscall per record was the largest cost of a log stream
-   * (bench/RESULTS.md, "Optimisations kept"). Bounded: above BATCH_BYTES buffered the write
+   * (bench/RESULTS.md, "Optimisations kept"). Bounded: above batchBytes buffered the write
    * callback waits for 'drain', which pauses the source as before.
    */
   private batch(): void {
@@ -319,7 +321,7 @@ class ChunkedBody extends Writable {
     if (this.chunked) s.write(size.toString(16) + '\r\n');
     for (const c of chunks) if (c.chunk.length) s.write(c.chunk);
     if (this.chunked) s.write(CRLF);
-    this.after(s.writableLength < BATCH_BYTES, cb);
+    this.after(s.writableLength < this.batchBytes, cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -15,8 +15,9 @@
  */
 import { WebSocket, type ClientOptions } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type ConnectionOptions as TlsConnectOptions, type SecureContext } from 'node:tls';
 import { KubeApiError, type ConnectionOptions, type KubeClient } from './client.js';
+import { WarmTls } from './tls-warm.js';
 
 /**
  * One TLS context per set of connection options (they are refreshed with the credentials): ws
@@ -31,6 +32,17 @@ function secureContextOf(c: ConnectionOptions): SecureContext {
     contexts.set(c, ctx);
   }
   return ctx;
+}
+
+/** Session tickets and the spare connection (src/kube/tls-warm.ts), per set of connection options. */
+const warmByOptions = new WeakMap<ConnectionOptions, WarmTls>();
+function warmOf(c: ConnectionOptions): WarmTls {
+  let w = warmByOptions.get(c);
+  if (!w) {
+    w = new WarmTls();
+    warmByOptions.set(c, w);
+  }
+  return w;
 }
 
 export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -84,6 +96,18 @@ export class WsDialer {
     return u.toString();
   }
 
+  /**
+   * Open the TLS connection the next dial will use (`docker exec` create, before its start dials
+   * pods/exec): closed if no dial takes it within `idleMs`. Nothing through a proxy or over ws://.
+   */
+  async preconnect(idleMs: number): Promise<void> {
+    const c = await this.client.connectionOptions();
+    const u = this.client.url('/');
+    if (u.protocol !== 'https:' || c.proxyAgent || idleMs <= 0) return;
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    warmOf(c).preconnect({ host, port: Number(u.port || 443), servername: c.servername, secureContext: secureContextOf(c), rejectUnauthorized: c.rejectUnauthorized }, idleMs);
+  }
+
   /** Dial `path` (e.g. `/api/v1/namespaces/ns/pods/p/exec`) with `query`. */
   async dial(path: string, query: DialQuery = {}, opts: DialOptions = {}): Promise<Dialed> {
     const c = await this.client.connectionOptions();
@@ -91,7 +115,9 @@ export class WsDialer {
     // ws passes TLS options through to tls.connect (servername included; its typings omit it).
     const url = this.url(path, query);
     // Through a proxy agent the TLS options stay as they were (the agent makes the connection).
-    const tls = url.startsWith('wss:') && !c.proxyAgent ? { secureContext: secureContextOf(c) } : { ca: c.ca, cert: c.cert, key: c.key };
+    // Directly, the connection is ours: resumed sessions and the spare of preconnect().
+    const direct = url.startsWith('wss:') && !c.proxyAgent;
+    const tls = direct ? { secureContext: secureContextOf(c), createConnection: ((o: TlsConnectOptions) => warmOf(c).connect(o)) as unknown as ClientOptions['createConnection'] } : { ca: c.ca, cert: c.cert, key: c.key };
     const wsOpts: ClientOptions & { servername?: string; secureContext?: SecureContext } = {
       headers: c.headers,
       ...tls,

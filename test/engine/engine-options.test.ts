@@ -10,7 +10,7 @@ test('~> the engine defaults are the option specs\' defaults (defined once, in s
   assert.is(d.autoRemoveHoldMs, DEFAULT_OPTIONS.autoRemoveHoldMs);
   assert.is(d.restartMaxBackoffMs, DEFAULT_OPTIONS.restartMaxBackoffMs);
   assert.equal(d.execCommand, { timeoutMs: DEFAULT_OPTIONS.execCommandTimeoutMs, maxOutput: DEFAULT_OPTIONS.execCommandMaxOutput });
-  assert.equal(d.streams, { logMergeHoldMs: DEFAULT_OPTIONS.logMergeHoldMs, attachReplayBytes: DEFAULT_OPTIONS.attachReplayBytes, execRetentionMs: DEFAULT_OPTIONS.execRetentionMs, maxExecs: DEFAULT_OPTIONS.maxExecs, maxDetachedExecs: DEFAULT_OPTIONS.maxDetachedExecs, detachedExecIdleMs: DEFAULT_OPTIONS.detachedExecIdleMs });
+  assert.equal(d.streams, { logMergeHoldMs: DEFAULT_OPTIONS.logMergeHoldMs, attachReplayBytes: DEFAULT_OPTIONS.attachReplayBytes, execRetentionMs: DEFAULT_OPTIONS.execRetentionMs, maxExecs: DEFAULT_OPTIONS.maxExecs, maxDetachedExecs: DEFAULT_OPTIONS.maxDetachedExecs, detachedExecIdleMs: DEFAULT_OPTIONS.detachedExecIdleMs, execPreconnectMs: DEFAULT_OPTIONS.execPreconnectMs });
   assert.is(d.images.failureTtlMs, DEFAULT_OPTIONS.imageFailureTtlMs);
   assert.is(d.publish.forward.replayBytes, DEFAULT_OPTIONS.publishReplayBytes);
   assert.is(d.publish.forward.wsHighWaterMark, DEFAULT_OPTIONS.publishWsHighWaterBytes);

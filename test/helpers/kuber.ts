@@ -14,6 +14,11 @@ import { randomBytes } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+/** The kuber-api entry the tests run: dist/src/cli.js, or KUBER_API_CLI (e.g. dist/bundle/cli.js, the image's build). */
+export function kuberApiCli(): string {
+  return process.env.KUBER_API_CLI || join(root, 'dist', 'src', 'cli.js');
+}
+
 export interface Kuber {
   /** DOCKER_HOST for the unix socket. */
   dockerHost: string;
@@ -28,6 +33,8 @@ export interface Kuber {
 }
 
 export interface KuberOptions {
+  /** The entry to run (default kuberApiCli()). */
+  cli?: string;
   /** Absent: no kubeconfig at all (HOME is a fresh temp dir), so kuber-api starts the embedded kube-sim. */
   kubeconfig?: string;
   namespace?: string;
@@ -45,7 +52,7 @@ export async function startKuber(opts: KuberOptions): Promise<Kuber> {
   let logs = '';
   let tcpHost: string | undefined;
   const launch = async () => {
-    const args = [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--instance-id', instanceId, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'info'];
+    const args = [opts.cli ?? kuberApiCli(), '-H', `unix://${socketPath}`, '--instance-id', instanceId, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'info'];
     if (opts.kubeconfig) args.push('--kubeconfig', opts.kubeconfig);
     if (opts.tcp) args.push('-H', 'tcp://127.0.0.1:0');
     if (opts.namespace) args.push('--namespace', opts.namespace);

@@ -12,12 +12,11 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { spawnSim, type SpawnedSim } from './sim.js';
+import { kuberApiCli } from './kuber.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ApiProcess {
@@ -38,7 +37,7 @@ export async function spawnApi(kubeconfig: string, args: string[] = [], env: Rec
   const instance = `t-${randomBytes(4).toString('hex')}`;
   const child = spawn(
     process.execPath,
-    [join(root, 'dist', 'src', 'cli.js'), '-H', `unix://${socketPath}`, '--kubeconfig', kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'warn', ...args],
+    [kuberApiCli(), '-H', `unix://${socketPath}`, '--kubeconfig', kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'warn', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let out = '';

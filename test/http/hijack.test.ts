@@ -10,7 +10,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HijackedStream } from '../../src/http/hijack.js';
+import { DEFAULT_STREAM_BATCH_BYTES, HijackedStream } from '../../src/http/hijack.js';
 
 class FakeSocket extends EventEmitter {
   writes: string[] = [];
@@ -124,14 +124,14 @@ test('~> a socket close ends input, fails pending output quietly, and runs onClo
   assert.ok(late, 'onClose after the close still runs');
 });
 
-test('~> real socket, slow reader: writes of one turn are batched, the corked socket stays bounded, bytes exact', async () => {
-  // 32 MiB in 16 KiB frames (one pods/log TLS record each) to a client taking one socket read (<= 64 KiB) per ms.
+/** 32 MiB in 16 KiB frames (one pods/log TLS record each) to a client taking one socket read (<= 64 KiB) per ms. */
+async function slowReader(batchBytes?: number): Promise<{ bytes: number; total: number; exact: boolean; peak: number }> {
   const FRAME = 16 * 1024;
   const TOTAL = 32 * 1024 * 1024;
   let peak = 0;
   const sent = createHash('sha256');
   const server = createServer({ allowHalfOpen: true }, (sock) => {
-    const h = new HijackedStream(sock, 'HTTP/1.1 101 UPGRADED\r\n\r\n', () => {});
+    const h = new HijackedStream(sock, 'HTTP/1.1 101 UPGRADED\r\n\r\n', () => {}, batchBytes);
     let n = 0;
     const src = new Readable({
       read() {
@@ -170,10 +170,24 @@ test('~> real socket, slow reader: writes of one turn are batched, the corked so
   });
   c.destroy();
   server.close();
-  assert.is(bytes, TOTAL);
-  assert.is(got.digest('hex'), sent.digest('hex'), 'every byte, in order');
-  assert.ok(peak > 0, 'the reader was slower than the writer');
-  assert.ok(peak < 2 * 1024 * 1024, `socket buffer stayed bounded (peak ${peak} bytes)`);
+  return { bytes, total: TOTAL, exact: got.digest('hex') === sent.digest('hex'), peak };
+}
+
+test('~> real socket, slow reader: writes of one turn are batched, the corked socket stays bounded, bytes exact', async () => {
+  const r = await slowReader();
+  assert.is(r.bytes, r.total);
+  assert.ok(r.exact, 'every byte, in order');
+  assert.ok(r.peak > 0, 'the reader was slower than the writer');
+  // The default batch (64 KiB) plus the frame written when it was reached.
+  assert.ok(r.peak <= DEFAULT_STREAM_BATCH_BYTES + 16 * 1024, `socket buffer stayed bounded (peak ${r.peak} bytes)`);
+});
+
+test('~> the bound is the batchBytes given (--stream-batch-bytes)', async () => {
+  const r = await slowReader(256 * 1024);
+  assert.is(r.bytes, r.total);
+  assert.ok(r.exact, 'every byte, in order');
+  assert.ok(r.peak > DEFAULT_STREAM_BATCH_BYTES + 16 * 1024, `more than the default is held (peak ${r.peak} bytes)`);
+  assert.ok(r.peak <= 256 * 1024 + 16 * 1024, `at most the bound plus one frame (peak ${r.peak} bytes)`);
 });
 
 test.run();

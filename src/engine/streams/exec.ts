@@ -42,6 +42,8 @@ export interface ExecServiceOptions {
   maxDetached: number;
   /** A detached exec that sends nothing for this long is let go (0 = never). */
   detachedIdleMs: number;
+  /** create opens the apiserver connection start will dial on (ws-dialer preconnect); closed unused after this long (ms; 0 or absent: off). */
+  preconnectMs?: number;
   /** Stdin watermarks on the WebSocket's bufferedAmount. */
   stdinHighWater?: number;
   stdinLowWater?: number;
@@ -99,6 +101,9 @@ export class ExecService {
     const e = new ExecInstance(t.id, { namespace: t.namespace, name: t.podName, container: t.containerName }, config, keys, Date.now());
     this.store.add(e);
     if (rec) this.host.events.container(this.host.eventSource(rec), action('exec_create', e), { execID: e.id });
+    // Only start may dial pods/exec (the command runs at the dial), but the TCP and TLS handshakes
+    // can happen while the client sends it (bench/optimisations.md 6).
+    if (this.opts.preconnectMs) this.host.kube.dialer.preconnect(this.opts.preconnectMs).catch((err: Error) => this.log.debug({ err: err.message }, 'exec preconnect failed'));
     return { Id: e.id };
   }
 

@@ -29,6 +29,8 @@ export interface StreamsOptions {
   maxDetachedExecs: number;
   /** A detached exec silent this long is let go (0 = never). */
   detachedExecIdleMs: number;
+  /** exec create opens the apiserver connection its start will use; closed unused after this long (ms; 0: off). */
+  execPreconnectMs: number;
 }
 
 export class Streams implements StreamsBackend {
@@ -41,7 +43,7 @@ export class Streams implements StreamsBackend {
     log: Logger,
   ) {
     this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
-    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs }, maxDetached: opts.maxDetachedExecs, detachedIdleMs: opts.detachedExecIdleMs }, log.child({ component: 'exec' }));
+    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs }, maxDetached: opts.maxDetachedExecs, detachedIdleMs: opts.detachedExecIdleMs, preconnectMs: opts.execPreconnectMs }, log.child({ component: 'exec' }));
   }
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * Build step after `tsc` (npm run build), with esbuild:
+ *
+ * 1. dist/vendor/kubeconfig.js: @kubernetes/client-node's `KubeConfig` alone, tree-shaken, which
+ *    src/kube/kubeconfig.ts loads in the tsc tree (dist/src).
+ * 2. dist/bundle/cli.js (+ dist/bundle/chunks/): the whole server bundled from dist/src/cli.js,
+ *    what the image runs. kube-sim (`kuber-api sim`) and the embedded simulator's code stay lazy
+ *    chunks, loaded only when asked for, as in dist/src.
+ *
+ * Why: kuber-api uses only `KubeConfig` from client-node (kubeconfig loading, merging, in-cluster
+ * config and auth: client certificates, tokens, token files, exec plugins, OIDC). The package's
+ * ESM entry, and even dist/config.js, import dist/gen/index.js: the ~700 generated API and model
+ * modules, about 64 MiB of RSS and most of a second of startup that the sidecar never uses
+ * (bench/optimisations.md 4). `KubeConfig` needs two of them, for `makeApiClient`
+ * (kubernetes-client/javascript src/config.ts imports `createConfiguration` and
+ * `ServerConfiguration` from './gen/index.js'): the plugin below points that one import at those
+ * two modules, so the bundle is the same code minus what it cannot reach. The whole-server bundle
+ * also spares Node's module loader ~250 files to resolve, read and compile (bench/optimisations.md 5).
+ *
+ * Without esbuild (a devDependency: `npm ci --omit=dev` trees) the step says so and exits 0;
+ * src/kube/kubeconfig.ts then imports the package itself: same behaviour, the old footprint.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+
+let esbuild;
+try {
+  esbuild = await import(require.resolve('esbuild'));
+} catch {
+  console.log(
+    'build/bundle.mjs: esbuild is not installed: no dist/vendor nor dist/bundle (dist/src imports @kubernetes/client-node whole)',
+  );
+  process.exit(0);
+}
+
+const clientNodeDist = dirname(require.resolve('@kubernetes/client-node/dist/config.js'));
+
+/** config.js's `import { createConfiguration, ServerConfiguration } from './gen/index.js'`, narrowed to their modules. */
+const genIndexNarrowed = {
+  name: 'client-node-gen-index-narrowed',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (a) =>
+      a.importer === join(clientNodeDist, 'config.js')
+        ? { path: 'gen-index-narrowed', namespace: 'kuber-api' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kuber-api' }, () => ({
+      contents:
+        "export { createConfiguration } from './gen/configuration.js';\nexport { ServerConfiguration } from './gen/servers.js';\n",
+      resolveDir: clientNodeDist,
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Some of the dependencies are CommonJS and require() node built-ins.
+  banner: {
+    js: "import { createRequire as __kuberApiCreateRequire } from 'node:module';\nconst require = __kuberApiCreateRequire(import.meta.url);",
+  },
+  legalComments: 'eof',
+  logLevel: 'warning',
+};
+
+/** In the server bundle, src/kube/kubeconfig.ts's runtime choice is made now: the narrowed class, bundled. */
+const kubeconfigInlined = {
+  name: 'kubeconfig-inlined',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]src[\\/]kube[\\/]kubeconfig\.js$/ }, () => ({
+      contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\n",
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * msgpackr's plain entry (its "default" export condition) instead of its Node entry, which loads
+ * the native string extractor msgpackr-extract at import: ~3 MiB of idle RSS for a speed-up that
+ * only decoding large buffers sees (kuber-api decodes one small record per container:
+ * src/engine/model/record.ts). Same encoder and decoder (msgpackr node-index.js re-exports them).
+ */
+const msgpackrPlain = {
+  name: 'msgpackr-plain',
+  setup(b) {
+    b.onResolve({ filter: /^msgpackr$/ }, async (a) => {
+      if (a.pluginData === 'msgpackr-plain') return undefined;
+      const node = await b.resolve('msgpackr', {
+        kind: a.kind,
+        importer: a.importer,
+        resolveDir: a.resolveDir,
+        pluginData: 'msgpackr-plain',
+      });
+      return node.errors.length ? node : { path: join(dirname(node.path), 'index.js') };
+    });
+  },
+};
+
+const out = join(root, 'dist', 'vendor', 'kubeconfig.js');
+mkdirSync(dirname(out), { recursive: true });
+await esbuild.build({
+  ...common,
+  stdin: {
+    contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\n",
+    resolveDir: root,
+    loader: 'js',
+  },
+  outfile: out,
+  plugins: [genIndexNarrowed],
+});
+
+const bundleDir = join(root, 'dist', 'bundle');
+rmSync(bundleDir, { recursive: true, force: true });
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, 'dist', 'src', 'cli.js')],
+  outdir: bundleDir,
+  // Chunks one folder below cli.js, as dist/src/kube/*.js are: src/kube/embedded-sim.ts spawns
+  // '../cli.js' relative to itself.
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  // ws's optional native helpers stay in node_modules, loaded from there when installed
+  // (bufferutil masks stdin; JavaScript fallbacks without them).
+  external: ['bufferutil', 'utf-8-validate'],
+  plugins: [kubeconfigInlined, genIndexNarrowed, msgpackrPlain],
+});

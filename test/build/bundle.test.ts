@@ -1,0 +1,75 @@
+/**
+ * build/bundle.mjs (npm run build): dist/bundle/cli.js is the whole server in a few files, without
+ * client-node's generated API modules, and it serves: the version, a container run through the
+ * embedded kube-sim (its chunk spawns dist/bundle/cli.js sim), docker ps, logs, exec.
+ * Skipped when the tree was built with tsc alone (no esbuild: no dist/bundle).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKuber, type Kuber } from '../helpers/kuber.js';
+import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const bundle = join(root, 'dist', 'bundle');
+const cli = join(bundle, 'cli.js');
+const built = existsSync(cli);
+if (!built)
+  console.log('SKIP bundle tests: no dist/bundle (built with tsc alone, or esbuild is not installed: npm run build)');
+const t = built ? test : test.skip;
+const tDocker = built && dockerAvailable() ? test : test.skip;
+
+/** The node_modules files a bundle was made from (esbuild marks each with a `// node_modules/...` line). */
+function bundledSources(files: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const f of files)
+    for (const m of readFileSync(f, 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)) out.add(m[1]!);
+  return out;
+}
+
+t('--version from the bundle is the package version', () => {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.match(
+    execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }),
+    new RegExp(`^kuber-api ${version.replace(/\./g, '\\.')} `),
+  );
+});
+
+t("client-node's KubeConfig is in the bundles, its ~700 generated API modules are not", () => {
+  const chunks = readdirSync(join(bundle, 'chunks')).map((f) => join(bundle, 'chunks', f));
+  for (const files of [chunks, [join(root, 'dist', 'vendor', 'kubeconfig.js')]]) {
+    const sources = [...bundledSources(files)];
+    assert.ok(sources.includes('node_modules/@kubernetes/client-node/dist/config.js'), 'KubeConfig is bundled');
+    const generated = sources.filter((s) => s.startsWith('node_modules/@kubernetes/client-node/dist/gen/'));
+    assert.ok(
+      generated.length > 0 && generated.length < 20,
+      `${generated.length} generated modules: ${generated.join(', ')}`,
+    );
+  }
+});
+
+let kuber: Kuber | undefined;
+test.after(async () => {
+  await kuber?.stop();
+});
+
+tDocker('the bundle serves: embedded kube-sim, run, ps, logs, exec', async () => {
+  kuber = await startKuber({ cli });
+  const d = async (...a: string[]) => {
+    const r = await docker(kuber!.dockerHost, a, { timeoutMs: 60_000 });
+    assert.is(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const id = (await d('run', '-d', 'busybox', 'sh', '-c', 'echo out; echo err >&2; sleep 100')).trim();
+  assert.match(kuber.logs(), /started the embedded kube-sim/);
+  assert.match(await d('ps', '--format', '{{.ID}}'), id.slice(0, 12));
+  for (let i = 0; i < 50 && !(await d('logs', id)).includes('out'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(await d('logs', id), 'out\n');
+  assert.is(await d('exec', id, 'sh', '-c', 'head -c 1048576 /dev/zero | wc -c'), '1048576\n');
+  await d('rm', '-f', id);
+});
+
+test.run();
