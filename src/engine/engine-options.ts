@@ -19,7 +19,7 @@ import type { StreamTarget } from './streams/host.js';
 import type { GateOptions } from './security/gate.js';
 import { homedir, tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { loadYaml } from '@kubernetes/client-node';
+import { loadYaml } from '../kube/kubeconfig.js';
 import { keyValues, mergeSettings, parseToleration, settingsFromTemplate, type PodSettings } from './model/pod-settings.js';
 import { join } from 'node:path';
 import type { VolumeOptions } from './volumes/service.js';
@@ -180,7 +180,7 @@ export function podSettingsFrom(o: Options): PodSettings {
   let template = {};
   if (o.podTemplate) {
     try {
-      template = settingsFromTemplate(loadYaml(readFileSync(o.podTemplate, 'utf8')));
+      template = settingsFromTemplate(loadYaml(readFileSync(o.podTemplate, 'utf8')) as Parameters<typeof settingsFromTemplate>[0]);
     } catch (err) {
       throw new Error(`--pod-template ${o.podTemplate}: ${(err as Error).message}`);
     }
