@@ -14,30 +14,51 @@ import { startKuber } from '../test/helpers/kuber.js';
 const runs = Number(process.argv[2] ?? 20);
 const listN = Number(process.argv[3] ?? 300);
 
-function call(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+function call(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
-    });
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {},
+      },
+      (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-const fmt = (label: string, xs: number[]) => `${label.padEnd(34)} n=${String(xs.length).padStart(4)}  median ${pct(xs, 50).toFixed(1)} ms  p90 ${pct(xs, 90).toFixed(1)} ms  max ${Math.max(...xs).toFixed(1)} ms`;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+const fmt = (label: string, xs: number[]) =>
+  `${label.padEnd(34)} n=${String(xs.length).padStart(4)}  median ${pct(xs, 50).toFixed(1)} ms  p90 ${pct(xs, 90).toFixed(1)} ms  max ${Math.max(...xs).toFixed(1)} ms`;
 
 const sim = await spawnSim();
-const kuber = await startKuber({ kubeconfig: sim.kubeconfigPath});
+const kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
 const s = kuber.socketPath;
 try {
-  const createStart: number[] = [], create: number[] = [], stop: number[] = [], remove: number[] = [];
+  const createStart: number[] = [],
+    create: number[] = [],
+    stop: number[] = [],
+    remove: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const c = await call(s, 'POST', '/v1.51/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] });
+    const c = await call(s, 'POST', '/v1.51/containers/create', {
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'],
+    });
     const t1 = performance.now();
     const id = JSON.parse(c.body).Id;
     const st = await call(s, 'POST', `/v1.51/containers/${id}/start`);
@@ -56,7 +77,8 @@ try {
   console.log(fmt('stop (TERM handled at once)', stop));
   console.log(fmt('rm (stopped)', remove));
 
-  for (let i = 0; i < listN; i++) await call(s, 'POST', '/v1.51/containers/create', { Image: 'busybox', Labels: { bench: 'list' } });
+  for (let i = 0; i < listN; i++)
+    await call(s, 'POST', '/v1.51/containers/create', { Image: 'busybox', Labels: { bench: 'list' } });
   const list: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t0 = performance.now();

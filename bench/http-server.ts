@@ -18,7 +18,8 @@ import { oracleSocket } from '../test/helpers/tools.js';
 
 const REQUESTS: Record<string, string> = {
   'GET /_ping': 'GET /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n',
-  'GET /containers/json': 'GET /v1.50/containers/json?all=1 HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n',
+  'GET /containers/json':
+    'GET /v1.50/containers/json?all=1 HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n',
   'GET /nosuch/json (404)': 'GET /v1.50/containers/nosuch/json HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n',
 };
 
@@ -28,13 +29,27 @@ async function serve(kind: string, path: string): Promise<void> {
     const { serve: start } = await import('../src/main.js');
     const { NoClusterBackend } = await import('../src/engine/backend/no-cluster.js');
     const { pino } = await import('pino');
-    await start(loadOptions([], {}, { hosts: [`unix://${path}`] }), new NoClusterBackend(), { log: pino({ level: 'silent' }) });
+    await start(loadOptions([], {}, { hosts: [`unix://${path}`] }), new NoClusterBackend(), {
+      log: pino({ level: 'silent' }),
+    });
   } else {
     // node:http with the same answers and headers (the baseline)
-    const headers = { 'Api-Version': '1.51', Ostype: 'linux', Server: 'Docker/28.3.3 (linux)', 'Docker-Experimental': 'false' };
+    const headers = {
+      'Api-Version': '1.51',
+      Ostype: 'linux',
+      Server: 'Docker/28.3.3 (linux)',
+      'Docker-Experimental': 'false',
+    };
     const server = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
       if (req.url === '/_ping') {
-        res.writeHead(200, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Builder-Version': '1', Swarm: 'inactive', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache' });
+        res.writeHead(200, {
+          ...headers,
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Builder-Version': '1',
+          Swarm: 'inactive',
+          'Cache-Control': 'no-cache, no-store, must-revalidate',
+          Pragma: 'no-cache',
+        });
         res.end('OK');
       } else if (req.url?.startsWith('/v1.50/containers/json')) {
         res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
@@ -116,7 +131,9 @@ async function main() {
   const children = [];
   for (const kind of ['kuber', 'node-http']) {
     const path = join(dir, `${kind}.sock`);
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', kind, path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', kind, path], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.push(child);
     await new Promise((r) => child.once('message', r));
     targets.push([kind === 'kuber' ? 'kuber-api' : 'node:http (baseline)', path]);
@@ -124,7 +141,9 @@ async function main() {
   const oracle = oracleSocket();
   if (oracle && existsSync(oracle)) targets.push(['dockerd (oracle)', oracle]);
   console.log(machine());
-  console.log(`${conns} connections, ${pipeline === 1 ? 'one request at a time' : `pipelining ${pipeline}`}, ${seconds} s per cell, requests/s over a unix socket\n`);
+  console.log(
+    `${conns} connections, ${pipeline === 1 ? 'one request at a time' : `pipelining ${pipeline}`}, ${seconds} s per cell, requests/s over a unix socket\n`,
+  );
   const rows: (string | number)[][] = [['request', ...targets.map((t) => t[0])]];
   for (const [name, req] of Object.entries(REQUESTS)) {
     const row: (string | number)[] = [name];

@@ -25,9 +25,13 @@ async function time(label: string, fn: (i: number) => Promise<unknown>) {
 try {
   const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } });
   await time('create ConfigMap: src/kube client', (i) => kube.client.create(kube.path('configmaps'), cm(`ours-${i}`)));
-  await time('create ConfigMap: client-node CoreV1Api', (i) => core.createNamespacedConfigMap({ namespace: 'default', body: cm(`theirs-${i}`) }));
+  await time('create ConfigMap: client-node CoreV1Api', (i) =>
+    core.createNamespacedConfigMap({ namespace: 'default', body: cm(`theirs-${i}`) }),
+  );
   await time('get ConfigMap: src/kube client', (i) => kube.client.get(kube.path('configmaps', `ours-${i}`)));
-  await time('get ConfigMap: client-node CoreV1Api', (i) => core.readNamespacedConfigMap({ namespace: 'default', name: `theirs-${i}` }));
+  await time('get ConfigMap: client-node CoreV1Api', (i) =>
+    core.readNamespacedConfigMap({ namespace: 'default', name: `theirs-${i}` }),
+  );
 } finally {
   kube.close();
   await sim.stop();

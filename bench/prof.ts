@@ -25,14 +25,16 @@ interface Profile {
 export function summarise(p: Profile): { total: number; byFn: Map<string, number>; byFile: Map<string, number> } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
   const byFn = new Map<string, number>();
   const byFile = new Map<string, number>();
   let total = 0;
   for (const [id, us] of self) {
     const n = byId.get(id)!;
     const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/.*\/(dist|node_modules)\//, '$1/');
-    const fn = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    const fn =
+      `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
     byFn.set(fn, (byFn.get(fn) ?? 0) + us);
     const file = url || `(${n.callFrame.functionName})`;
     byFile.set(file, (byFile.get(file) ?? 0) + us);
@@ -68,17 +70,24 @@ function print(name: string, p: Profile, top: number, filter?: string, callersOf
     const m = callers(p, callersOf, 14);
     const total = [...m.values()].reduce((a, b) => a + b, 0);
     console.log(`\n== ${name}: callers of ${callersOf} (${(total / 1e6).toFixed(2)} s)`);
-    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
     return;
   }
   const s = summarise(p);
   const wall = (p.endTime - p.startTime) / 1e6;
   const busy = s.total - (s.byFn.get('(idle)') ?? 0);
-  console.log(`\n== ${name}: ${wall.toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s on CPU (${((busy / 1e6 / wall) * 100).toFixed(0)}%)`);
+  console.log(
+    `\n== ${name}: ${wall.toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s on CPU (${((busy / 1e6 / wall) * 100).toFixed(0)}%)`,
+  );
   const show = (title: string, m: Map<string, number>) => {
     console.log(`-- ${title}`);
-    const rows = [...m].filter(([k]) => !k.includes('(idle)') && (!filter || k.includes(filter))).sort((a, b) => b[1] - a[1]).slice(0, top);
-    for (const [k, us] of rows) console.log(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`);
+    const rows = [...m]
+      .filter(([k]) => !k.includes('(idle)') && (!filter || k.includes(filter)))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
+    for (const [k, us] of rows)
+      console.log(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`);
   };
   show('self time by function', s.byFn);
   show('self time by file', s.byFile);
@@ -93,13 +102,19 @@ if (isMain) {
   const filter = fI >= 0 ? args[fI + 1] : undefined;
   const cI = args.indexOf('--callers');
   const callersOf = cI >= 0 ? args[cI + 1] : undefined;
-  const targets = args.filter((a, i) => !a.startsWith('--') && !['--top', '--filter', '--callers'].includes(args[i - 1]!));
+  const targets = args.filter(
+    (a, i) => !a.startsWith('--') && !['--top', '--filter', '--callers'].includes(args[i - 1]!),
+  );
   if (!targets.length) {
     console.error('usage: node dist/bench/prof.js <file.cpuprofile | dir> [--top N] [--filter substring]');
     process.exit(2);
   }
   for (const t of targets) {
-    const files = statSync(t).isDirectory() ? readdirSync(t).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(t, f)) : [t];
+    const files = statSync(t).isDirectory()
+      ? readdirSync(t)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(t, f))
+      : [t];
     for (const f of files) print(f, JSON.parse(readFileSync(f, 'utf8')) as Profile, top, filter, callersOf);
   }
 }

@@ -9,15 +9,46 @@
  * run bench/RESULTS.md. Exits 1 when any run failed (a wrong byte, an error, a timeout).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
-import { KUBER_CLI, loadAverage, ROOT, startCeiling, startFloor, startKuber, startProducer, startProxy, startSim, type Proc } from './lib/procs.js';
+import {
+  KUBER_CLI,
+  loadAverage,
+  ROOT,
+  startCeiling,
+  startFloor,
+  startKuber,
+  startProducer,
+  startProxy,
+  startSim,
+  type Proc,
+} from './lib/procs.js';
 import { dockerCliAvailable } from './lib/docker-cli.js';
-import { cpuMarkdown, cpuOpMarkdown, floorMarkdown, markdownTable, resultsMarkdown, targets15, targetsMarkdown, terminalTable, type Meta } from './lib/report.js';
+import {
+  cpuMarkdown,
+  cpuOpMarkdown,
+  floorMarkdown,
+  markdownTable,
+  resultsMarkdown,
+  targets15,
+  targetsMarkdown,
+  terminalTable,
+  type Meta,
+} from './lib/report.js';
 import { summarise } from './lib/summary.js';
 import { cliSvg, latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
@@ -69,7 +100,10 @@ class Progress {
 function gitCommit(): string {
   try {
     const h = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${h} (with uncommitted changes)` : h;
   } catch {
     return 'unknown';
@@ -78,7 +112,13 @@ function gitCommit(): string {
 
 function machine(): Pick<Meta, 'cpu' | 'cores' | 'memGiB' | 'node' | 'kernel'> {
   const c = cpus();
-  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release() };
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+  };
 }
 
 interface Output {
@@ -117,8 +157,15 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
   writeFileSync(files.latency, latencySvg(cases, sub));
   writeFileSync(files.cli, cliSvg(cases, sub));
   // The whole report of this run (what bench/RESULTS.md would be), beside its charts.
-  writeFileSync(files.report, resultsMarkdown(cases, out.meta, { throughput: 'throughput.svg', latency: 'latency.svg', cli: 'cli.svg' }));
-  progress.log(`wrote ${Object.values(files).map((f) => relative(process.cwd(), f)).join(', ')}`);
+  writeFileSync(
+    files.report,
+    resultsMarkdown(cases, out.meta, { throughput: 'throughput.svg', latency: 'latency.svg', cli: 'cli.svg' }),
+  );
+  progress.log(
+    `wrote ${Object.values(files)
+      .map((f) => relative(process.cwd(), f))
+      .join(', ')}`,
+  );
   try {
     const latest = join(ROOT, 'bench', 'out', 'latest');
     if (opts.outDir.startsWith(join(ROOT, 'bench', 'out'))) {
@@ -132,8 +179,17 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
     copyFileSync(files.throughput, join(ROOT, 'bench', 'results-throughput.svg'));
     copyFileSync(files.latency, join(ROOT, 'bench', 'results-latency.svg'));
     copyFileSync(files.cli, join(ROOT, 'bench', 'results-cli.svg'));
-    writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), resultsMarkdown(cases, out.meta, { throughput: 'results-throughput.svg', latency: 'results-latency.svg', cli: 'results-cli.svg' }));
-    progress.log('wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg, bench/results-cli.svg');
+    writeFileSync(
+      join(ROOT, 'bench', 'RESULTS.md'),
+      resultsMarkdown(cases, out.meta, {
+        throughput: 'results-throughput.svg',
+        latency: 'results-latency.svg',
+        cli: 'results-cli.svg',
+      }),
+    );
+    progress.log(
+      'wrote bench/RESULTS.md, bench/results-throughput.svg, bench/results-latency.svg, bench/results-cli.svg',
+    );
   }
 }
 
@@ -141,7 +197,9 @@ function writeOutputs(out: Output, opts: Pick<Options, 'outDir' | 'results'>, pr
 function localDaemonPid(host: string): number | undefined {
   if (!host.startsWith('unix://') && !host.startsWith('/')) return undefined;
   const sock = host.replace(/^unix:\/\//, '');
-  const candidates = sock.includes('docker-oracle') ? ['/run/docker-oracle.pid'] : ['/var/run/docker.pid', '/run/docker.pid'];
+  const candidates = sock.includes('docker-oracle')
+    ? ['/run/docker-oracle.pid']
+    : ['/var/run/docker.pid', '/run/docker.pid'];
   for (const f of candidates) {
     try {
       const pid = Number(readFileSync(f, 'utf8').trim());
@@ -170,7 +228,10 @@ async function oracleHost(progress: Progress): Promise<string | undefined> {
   const c = new DockerClient(host);
   let t: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([c.negotiate(), new Promise((_, rej) => (t = setTimeout(() => rej(new Error('no answer within 5 s')), 5000)))]);
+    await Promise.race([
+      c.negotiate(),
+      new Promise((_, rej) => (t = setTimeout(() => rej(new Error('no answer within 5 s')), 5000))),
+    ]);
     progress.log(`path d: the dockerd-oracle is up at ${host} (--no-docker-host to leave it out)`);
     return host;
   } catch {
@@ -276,7 +337,14 @@ async function main(argv: string[]): Promise<number> {
         profNames[sim.pid] = `kube-sim${variant ? '-split' : ''}`;
       }
       progress.show(`starting kuber-api${variant}`);
-      const spawnKuber = () => startKuber({ kubeconfig, namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'), unix: opts.unix, nodeArgs, ...(opts.kuberCli ? { cli: opts.kuberCli } : {}) });
+      const spawnKuber = () =>
+        startKuber({
+          kubeconfig,
+          namespace: opts.namespace ?? (opts.cluster ? undefined : 'default'),
+          unix: opts.unix,
+          nodeArgs,
+          ...(opts.kuberCli ? { cli: opts.kuberCli } : {}),
+        });
       const kuber = await spawnKuber();
       procs.push(kuber);
       profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
@@ -299,8 +367,14 @@ async function main(argv: string[]): Promise<number> {
       const floor = await startFloor(kubeconfig, kube.namespace, { nodeArgs });
       procs.push(floor);
       profNames[floor.pid] = `node-floor${variant ? '-split' : ''}`;
-      const pids: Record<string, number> = { 'kuber-api': kuber.pid, ...(simPid ? { 'kube-sim': simPid } : {}), 'raw proxy': proxy.pid, 'raw producer': producer.pid, 'node floor': floor.pid };
-      const dockerPid = withOther && other ? opts.dockerPid ?? localDaemonPid(opts.dockerHost!) : undefined;
+      const pids: Record<string, number> = {
+        'kuber-api': kuber.pid,
+        ...(simPid ? { 'kube-sim': simPid } : {}),
+        'raw proxy': proxy.pid,
+        'raw producer': producer.pid,
+        'node floor': floor.pid,
+      };
+      const dockerPid = withOther && other ? (opts.dockerPid ?? localDaemonPid(opts.dockerHost!)) : undefined;
       if (dockerPid) pids['docker host'] = dockerPid;
       if (withOther && ceilingPid) pids['CLI ceiling'] = ceilingPid;
       // Track what the scenarios create so that an interrupted run cleans up a real cluster too.
@@ -346,7 +420,10 @@ async function main(argv: string[]): Promise<number> {
     // the gate on serves the log cases again, where kuber-api merges two timestamped bodies.
     const ctx = await environment(opts.splitStreams === 'on', '', true);
     const splitGroups = opts.groups.filter((g) => g === 'logs' || g === 'backpressure');
-    const splitCtx = opts.splitStreams === 'both' && !opts.cluster && splitGroups.length ? await environment(true, ' (split)', false) : undefined;
+    const splitCtx =
+      opts.splitStreams === 'both' && !opts.cluster && splitGroups.length
+        ? await environment(true, ' (split)', false)
+        : undefined;
     const runs: Array<[string, Ctx]> = opts.groups.map((g) => [g, ctx]);
     // The split-stream log cases right after their plain counterparts.
     if (splitCtx) for (const g of splitGroups) runs.splice(runs.findIndex(([x]) => x === g) + 1, 0, [g, splitCtx]);
@@ -359,7 +436,9 @@ async function main(argv: string[]): Promise<number> {
         failed++;
         progress.log(`FAIL ${g}${c.variant}: ${(err as Error).stack ?? err}`);
       }
-      progress.log(`${g}${c.variant}: ${samples.length - before} samples in ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
+      progress.log(
+        `${g}${c.variant}: ${samples.length - before} samples in ${((performance.now() - t0) / 1000).toFixed(0)} s so far`,
+      );
     }
   } catch (err) {
     failed++;
@@ -384,7 +463,10 @@ async function main(argv: string[]): Promise<number> {
   };
   if (samples.length) writeOutputs({ meta, cases, samples }, opts, progress);
   if (opts.cpuProf) nameProfiles(profDir, profNames);
-  if (opts.cpuProf) progress.log(`profiles in ${relative(process.cwd(), profDir)} (summarise: node dist/bench/prof.js ${relative(process.cwd(), profDir)})`);
+  if (opts.cpuProf)
+    progress.log(
+      `profiles in ${relative(process.cwd(), profDir)} (summarise: node dist/bench/prof.js ${relative(process.cwd(), profDir)})`,
+    );
   progress.log(failed ? `${failed} failed run(s)` : 'all runs verified');
   return failed ? 1 : 0;
 }

@@ -38,7 +38,15 @@ function call(api: Api, method: string, path: string, body?: unknown): Promise<{
   return new Promise((resolve, reject) => {
     const req = (api.base.protocol === 'https:' ? httpsRequest : httpRequest)(
       new URL(path, api.base),
-      { method, ca: api.ca, headers: { ...api.headers, Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json' } : {}) } },
+      {
+        method,
+        ca: api.ca,
+        headers: {
+          ...api.headers,
+          Accept: 'application/json',
+          ...(data ? { 'Content-Type': 'application/json' } : {}),
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
@@ -62,12 +70,21 @@ async function waitPhase(api: Api, name: string, phases: string[]): Promise<void
   }
 }
 
-async function createPod(api: Api, name: string, command: string[], extra: Record<string, unknown> = {}): Promise<void> {
+async function createPod(
+  api: Api,
+  name: string,
+  command: string[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const r = await call(api, 'POST', '/api/v1/namespaces/default/pods', {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command, ...extra }] },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'c', image: 'busybox', command, ...extra }],
+    },
   });
   if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
 }
@@ -77,11 +94,21 @@ async function deletePod(api: Api, name: string): Promise<void> {
 }
 
 /** Receive one channel of a WebSocket session; returns bytes, md5, and the status text. */
-function wsReceive(api: Api, path: string, channel: number, onOpen?: (ws: WebSocket) => void): Promise<{ bytes: number; md5: string; status: string }> {
+function wsReceive(
+  api: Api,
+  path: string,
+  channel: number,
+  onOpen?: (ws: WebSocket) => void,
+): Promise<{ bytes: number; md5: string; status: string }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, api.base);
     url.protocol = api.base.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: api.headers, ca: api.ca, perMessageDeflate: false, maxPayload: 64 << 20 });
+    const ws = new WebSocket(url, ['v5.channel.k8s.io'], {
+      headers: api.headers,
+      ca: api.ca,
+      perMessageDeflate: false,
+      maxPayload: 64 << 20,
+    });
     const md5 = createHash('md5');
     let bytes = 0;
     let status = '';
@@ -99,16 +126,20 @@ function wsReceive(api: Api, path: string, channel: number, onOpen?: (ws: WebSoc
 
 function httpReceive(api: Api, path: string): Promise<{ bytes: number; md5: string }> {
   return new Promise((resolve, reject) => {
-    const req = (api.base.protocol === 'https:' ? httpsRequest : httpRequest)(new URL(path, api.base), { headers: api.headers, ca: api.ca }, (res: IncomingMessage) => {
-      const md5 = createHash('md5');
-      let bytes = 0;
-      res.on('data', (d: Buffer) => {
-        bytes += d.length;
-        md5.update(d);
-      });
-      res.on('end', () => resolve({ bytes, md5: md5.digest('hex') }));
-      res.on('error', reject);
-    });
+    const req = (api.base.protocol === 'https:' ? httpsRequest : httpRequest)(
+      new URL(path, api.base),
+      { headers: api.headers, ca: api.ca },
+      (res: IncomingMessage) => {
+        const md5 = createHash('md5');
+        let bytes = 0;
+        res.on('data', (d: Buffer) => {
+          bytes += d.length;
+          md5.update(d);
+        });
+        res.on('end', () => resolve({ bytes, md5: md5.digest('hex') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -123,7 +154,8 @@ const zeroMd5 = (() => {
 const TOTAL = COUNT * (64 << 10);
 
 function check(what: string, r: { bytes: number; md5: string }): void {
-  if (r.bytes !== TOTAL || r.md5 !== zeroMd5) throw new Error(`${what}: got ${r.bytes} bytes (md5 ${r.md5}), want ${TOTAL} (md5 ${zeroMd5})`);
+  if (r.bytes !== TOTAL || r.md5 !== zeroMd5)
+    throw new Error(`${what}: got ${r.bytes} bytes (md5 ${r.md5}), want ${TOTAL} (md5 ${zeroMd5})`);
 }
 
 type Scenario = { name: string; run: (api: Api, rep: number) => Promise<number> };
@@ -133,7 +165,11 @@ const scenarios: Scenario[] = [
     name: 'exec stdout (ws v5)',
     run: async (api) => {
       const t0 = performance.now();
-      const r = await wsReceive(api, `/api/v1/namespaces/default/pods/runner/exec?command=sh&command=-c&command=${encodeURIComponent(PRODUCER)}&stdout=true&stderr=true`, 1);
+      const r = await wsReceive(
+        api,
+        `/api/v1/namespaces/default/pods/runner/exec?command=sh&command=-c&command=${encodeURIComponent(PRODUCER)}&stdout=true&stderr=true`,
+        1,
+      );
       const ms = performance.now() - t0;
       check('exec', r);
       return ms;
@@ -146,9 +182,16 @@ const scenarios: Scenario[] = [
       const t0 = performance.now();
       let out = '';
       await new Promise<void>((resolve, reject) => {
-        const url = new URL(`/api/v1/namespaces/default/pods/runner/exec?command=sh&command=-c&command=${encodeURIComponent('dd of=/dev/null bs=64k iflag=fullblock 2>&1 | tail -n1')}&stdin=true&stdout=true`, api.base);
+        const url = new URL(
+          `/api/v1/namespaces/default/pods/runner/exec?command=sh&command=-c&command=${encodeURIComponent('dd of=/dev/null bs=64k iflag=fullblock 2>&1 | tail -n1')}&stdin=true&stdout=true`,
+          api.base,
+        );
         url.protocol = api.base.protocol === 'https:' ? 'wss:' : 'ws:';
-        const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: api.headers, ca: api.ca, perMessageDeflate: false });
+        const ws = new WebSocket(url, ['v5.channel.k8s.io'], {
+          headers: api.headers,
+          ca: api.ca,
+          perMessageDeflate: false,
+        });
         // Keep at most 8 MiB in flight: each send's callback (data handed to the socket) frees a slot.
         let sent = 0;
         let inflight = 0;
@@ -184,7 +227,12 @@ const scenarios: Scenario[] = [
       await createPod(api, name, ['sh', '-c', `read go; ${PRODUCER}`], { stdin: true, stdinOnce: true });
       await waitPhase(api, name, ['Running']);
       const t0 = performance.now();
-      const r = await wsReceive(api, `/api/v1/namespaces/default/pods/${name}/attach?stdin=true&stdout=true&stderr=true`, 1, (ws) => ws.send(Buffer.from([0, ...Buffer.from('go\n')])));
+      const r = await wsReceive(
+        api,
+        `/api/v1/namespaces/default/pods/${name}/attach?stdin=true&stdout=true&stderr=true`,
+        1,
+        (ws) => ws.send(Buffer.from([0, ...Buffer.from('go\n')])),
+      );
       const ms = performance.now() - t0;
       check('attach', r);
       await deletePod(api, name);
@@ -221,10 +269,19 @@ const scenarios: Scenario[] = [
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: string[][] = [];
-console.error(`kube-sim direct throughput: ${SIZE_MIB} MiB per run, ${REPS} reps, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.error(
+  `kube-sim direct throughput: ${SIZE_MIB} MiB per run, ${REPS} reps, ${cpus().length} CPUs, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 for (const tls of modes) {
   const sim = await spawnSim({ tls });
-  const api: Api = { sim, base: new URL(sim.url), headers: sim.token ? { Authorization: `Bearer ${sim.token}` } : {}, ca: sim.caPem };
+  const api: Api = {
+    sim,
+    base: new URL(sim.url),
+    headers: sim.token ? { Authorization: `Bearer ${sim.token}` } : {},
+    ca: sim.caPem,
+  };
   try {
     await createPod(api, 'runner', ['sleep', '3600']);
     await waitPhase(api, 'runner', ['Running']);
@@ -233,7 +290,14 @@ for (const tls of modes) {
       for (let rep = 0; rep < REPS; rep++) times.push(await s.run(api, rep));
       const ms = median(times);
       const rate = SIZE_MIB / (ms / 1000);
-      rows.push([s.name, tls ? 'https' : 'http', `${SIZE_MIB}`, (ms / 1000).toFixed(2), rate.toFixed(0), times.map((t) => (SIZE_MIB / (t / 1000)).toFixed(0)).join(' ')]);
+      rows.push([
+        s.name,
+        tls ? 'https' : 'http',
+        `${SIZE_MIB}`,
+        (ms / 1000).toFixed(2),
+        rate.toFixed(0),
+        times.map((t) => (SIZE_MIB / (t / 1000)).toFixed(0)).join(' '),
+      ]);
       console.error(`  ${s.name} (${tls ? 'https' : 'http'}): ${rate.toFixed(0)} MiB/s`);
     }
   } finally {

@@ -77,7 +77,8 @@ const kubeconfigInlined = {
   name: 'kubeconfig-inlined',
   setup(b) {
     b.onLoad({ filter: /[\\/]dist[\\/]src[\\/]kube[\\/]kubeconfig\.js$/ }, () => ({
-      contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\nexport { load as loadYaml } from 'js-yaml';\n",
+      contents:
+        "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\nexport { load as loadYaml } from 'js-yaml';\n",
       resolveDir: root,
       loader: 'js',
     }));
@@ -111,7 +112,8 @@ mkdirSync(dirname(out), { recursive: true });
 await esbuild.build({
   ...common,
   stdin: {
-    contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\nexport { load as yamlLoad } from 'js-yaml';\n",
+    contents:
+      "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\nexport { load as yamlLoad } from 'js-yaml';\n",
     resolveDir: root,
     loader: 'js',
   },

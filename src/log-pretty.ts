@@ -49,7 +49,14 @@ export function prettyLine(line: string, color = false): string {
     if (k === 'err' && v && typeof v === 'object') {
       const e = v as { message?: string; stack?: string };
       fields.push(`err=${value(e.message ?? '')}`);
-      if (e.stack) stack = '\n' + e.stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n');
+      if (e.stack)
+        stack =
+          '\n' +
+          e.stack
+            .split('\n')
+            .slice(1)
+            .map((l) => `    ${l.trim()}`)
+            .join('\n');
       continue;
     }
     fields.push(`${k}=${value(v)}`);

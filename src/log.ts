@@ -21,11 +21,18 @@ export function resolveLogFormat(format: LogFormat, isTTY = !!process.stdout.isT
 }
 
 /** Replace the root logger (the CLI calls this once with `--log-level` and `--log-format`). */
-export function configureLogger(level: LevelWithSilent, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
+export function configureLogger(
+  level: LevelWithSilent,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
   const opts = { level, base: { name: 'kuber-api' } };
   if (resolveLogFormat(format) === 'pretty') {
     const out = destination ?? process.stdout;
-    root = pino(opts, new PrettyStream(out, { color: out === process.stdout && !!process.stdout.isTTY && !process.env.NO_COLOR }));
+    root = pino(
+      opts,
+      new PrettyStream(out, { color: out === process.stdout && !!process.stdout.isTTY && !process.env.NO_COLOR }),
+    );
   } else root = destination ? pino(opts, destination) : pino(opts);
   return root;
 }

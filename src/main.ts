@@ -46,7 +46,17 @@ export interface Running {
 }
 
 /** Build the API on `backend` and listen on `options.hosts`. Used by main() and by tests. */
-export async function serve(options: Options, backend: Backend, extra: { events?: EventsSource; log?: Logger; tls?: TlsOptions; socketGid?: number; socketGidOptional?: boolean } = {}): Promise<Running> {
+export async function serve(
+  options: Options,
+  backend: Backend,
+  extra: {
+    events?: EventsSource;
+    log?: Logger;
+    tls?: TlsOptions;
+    socketGid?: number;
+    socketGidOptional?: boolean;
+  } = {},
+): Promise<Running> {
   const log = extra.log ?? logger();
   const ctx: ApiContext = {
     backend,
@@ -67,7 +77,9 @@ export async function serve(options: Options, backend: Backend, extra: { events?
     maxConnections: options.maxConnections,
     socketMode: parseInt(options.socketMode, 8),
     ...(extra.tls ? { tls: extra.tls } : {}),
-    ...(extra.socketGid !== undefined ? { socketGid: extra.socketGid, socketGidOptional: !!extra.socketGidOptional } : {}),
+    ...(extra.socketGid !== undefined
+      ? { socketGid: extra.socketGid, socketGidOptional: !!extra.socketGidOptional }
+      : {}),
     log,
   });
   const bound = await server.listen(options.hosts);
@@ -96,7 +108,8 @@ export async function main(argv: string[]): Promise<void> {
     return usageError((err as Error).message);
   }
   const log = configureLogger(options.logLevel as LevelWithSilent, undefined, options.logFormat as LogFormat);
-  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy)) return usageError('--image-pull-policy must be IfNotPresent, Always or Never');
+  if (!['IfNotPresent', 'Always', 'Never'].includes(options.imagePullPolicy))
+    return usageError('--image-pull-policy must be IfNotPresent, Always or Never');
   const exposed = exposureProblem(options);
   if (exposed) {
     log.fatal(exposed);
@@ -120,14 +133,23 @@ export async function main(argv: string[]): Promise<void> {
   const backend: Backend = lazyBackend(boot.then((b) => b.engine));
   let running: Running;
   try {
-    running = await serve(options, backend, { log, events, ...(tls ? { tls } : {}), ...(gid !== undefined ? { socketGid: gid, socketGidOptional: options.socketGroup === DEFAULT_SOCKET_GROUP } : {}) });
+    running = await serve(options, backend, {
+      log,
+      events,
+      ...(tls ? { tls } : {}),
+      ...(gid !== undefined ? { socketGid: gid, socketGidOptional: options.socketGroup === DEFAULT_SOCKET_GROUP } : {}),
+    });
   } catch (err) {
     log.fatal({ err }, 'cannot listen');
     process.exitCode = 1;
     startup.abort(err);
     return;
   }
-  for (const b of running.bound) log.info({ host: b.url }, `listening on ${b.url}${tls && b.address.kind === 'tcp' ? (options.tlsVerify ? ' (TLS, client certificates required)' : ' (TLS)') : ''}`);
+  for (const b of running.bound)
+    log.info(
+      { host: b.url },
+      `listening on ${b.url}${tls && b.address.kind === 'tcp' ? (options.tlsVerify ? ' (TLS, client certificates required)' : ' (TLS)') : ''}`,
+    );
   listened();
   handleSignals(options, log, running, boot, startup);
   try {
@@ -150,15 +172,29 @@ let stopping = false;
  * exit (a sidecar that never becomes usable must fail its job, not hang it). Aborting `startup`
  * (the deadline, a SIGTERM) abandons the boot; one that finishes later is closed at once.
  */
-function bootWithDeadline(options: Options, events: EventBus, log: Logger): { boot: Promise<Booted>; startup: AbortController; listened: () => void } {
+function bootWithDeadline(
+  options: Options,
+  events: EventBus,
+  log: Logger,
+): { boot: Promise<Booted>; startup: AbortController; listened: () => void } {
   const startup = new AbortController();
   const ms = options.startupTimeoutMs;
-  const deadline = ms > 0 ? setTimeout(() => startup.abort(new Error(`the Kubernetes backend was not ready within ${ms} ms (--startup-timeout-ms)`)), ms) : undefined;
+  const deadline =
+    ms > 0
+      ? setTimeout(
+          () => startup.abort(new Error(`the Kubernetes backend was not ready within ${ms} ms (--startup-timeout-ms)`)),
+          ms,
+        )
+      : undefined;
   deadline?.unref();
   // At the deadline the boot gets a moment to fail with its own, more precise error (the
   // preflight's last failure); a signal abandons it at once.
   const aborted = new Promise<never>((_, reject) =>
-    startup.signal.addEventListener('abort', () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()), { once: true }),
+    startup.signal.addEventListener(
+      'abort',
+      () => (stopping ? reject(startup.signal.reason) : setTimeout(() => reject(startup.signal.reason), 1000).unref()),
+      { once: true },
+    ),
   );
   aborted.catch(() => {});
   // Loaded only now: the Kubernetes client takes seconds to import, and --help, --version and
@@ -177,7 +213,16 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
           kubeClient: { callDeadlineMs: options.kubeCallDeadlineMs },
-          ...(options.operatorUrl ? { operator: { url: options.operatorUrl, waitMs: options.operatorWaitMs, ...(options.operatorTokenFile ? { tokenFile: options.operatorTokenFile } : {}), ...(options.operatorCaFile ? { caFile: options.operatorCaFile } : {}) } } : {}),
+          ...(options.operatorUrl
+            ? {
+                operator: {
+                  url: options.operatorUrl,
+                  waitMs: options.operatorWaitMs,
+                  ...(options.operatorTokenFile ? { tokenFile: options.operatorTokenFile } : {}),
+                  ...(options.operatorCaFile ? { caFile: options.operatorCaFile } : {}),
+                },
+              }
+            : {}),
           signal: startup.signal,
           engine: { events, ...engineOptionsFrom(options, `kuber-api/${VERSION}`) },
         },
@@ -199,14 +244,19 @@ function bootWithDeadline(options: Options, events: EventBus, log: Logger): { bo
   return { boot, startup, listened };
 }
 
-
 /**
  * SIGTERM/SIGINT: stop accepting; events, waits and log follows end at once (Request.shutdown);
  * hijacked streams and uploads get --shutdown-grace-ms; then the backend closes and the process
  * exits as soon as nothing is open. A signal during startup abandons the startup. A second
  * signal exits at once.
  */
-function handleSignals(options: Options, log: Logger, running: Running, boot: Promise<Booted>, startup: AbortController): void {
+function handleSignals(
+  options: Options,
+  log: Logger,
+  running: Running,
+  boot: Promise<Booted>,
+  startup: AbortController,
+): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
@@ -218,7 +268,12 @@ function handleSignals(options: Options, log: Logger, running: Running, boot: Pr
     startup.abort(new Error(`${signal} during startup`));
     running
       .close(options.shutdownGraceMs)
-      .then(() => boot.then((b) => b.close(), () => {}))
+      .then(() =>
+        boot.then(
+          (b) => b.close(),
+          () => {},
+        ),
+      )
       .then(
         () => {
           log.info({ ms: Date.now() - t0 }, 'stopped');

@@ -1,7 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { loadOptions, DEFAULT_OPTIONS, usage, OPTION_SPECS, GROUPS, flagTableMarkdown, humanBytes, parseBytes } from '../src/config.js';
+import {
+  loadOptions,
+  DEFAULT_OPTIONS,
+  usage,
+  OPTION_SPECS,
+  GROUPS,
+  flagTableMarkdown,
+  humanBytes,
+  parseBytes,
+} from '../src/config.js';
 
 test('~> defaults: 1 MiB heads, a unix socket under /tmp and tcp://127.0.0.1:2375, API 1.51 from 1.24', () => {
   const o = loadOptions([], {});
@@ -16,7 +25,11 @@ test('~> defaults: 1 MiB heads, a unix socket under /tmp and tcp://127.0.0.1:237
 });
 
 test('~> flags beat environment variables, which beat defaults', () => {
-  const env = { KUBER_API_MAX_CONNECTIONS: '10', KUBER_API_HOST: 'unix:///a.sock, tcp://0.0.0.0:1', KUBER_API_LOG_LEVEL: 'warn' };
+  const env = {
+    KUBER_API_MAX_CONNECTIONS: '10',
+    KUBER_API_HOST: 'unix:///a.sock, tcp://0.0.0.0:1',
+    KUBER_API_LOG_LEVEL: 'warn',
+  };
   let o = loadOptions([], env);
   assert.is(o.maxConnections, 10);
   assert.equal([...o.hosts], ['unix:///a.sock', 'tcp://0.0.0.0:1']);
@@ -29,7 +42,10 @@ test('~> flags beat environment variables, which beat defaults', () => {
 
 test('~> bad values are rejected with the flag or variable named', () => {
   assert.throws(() => loadOptions(['--max-header-bytes', '1x'], {}), /--max-header-bytes: "1x" is not a size/);
-  assert.throws(() => loadOptions(['--max-connections', '1k'], {}), /--max-connections: "1k" is not a non-negative integer/);
+  assert.throws(
+    () => loadOptions(['--max-connections', '1k'], {}),
+    /--max-connections: "1k" is not a non-negative integer/,
+  );
   assert.throws(() => loadOptions([], { KUBER_API_HEADER_TIMEOUT_MS: '-1' }), /KUBER_API_HEADER_TIMEOUT_MS/);
   assert.throws(() => loadOptions(['--log-level', 'loud'], {}), /not one of/);
   assert.throws(() => loadOptions(['-H', 'http://x'], {}), /invalid listen address/);
@@ -74,7 +90,7 @@ test('~> booleans as dockerd takes them: alone, =true/=false, and from the envir
   assert.throws(() => loadOptions(['--tls=maybe'], {}), /--tls: "maybe" is not a boolean/);
 });
 
-test('~> a wrong flag is one line in cobra\'s words', () => {
+test("~> a wrong flag is one line in cobra's words", () => {
   const msg = (argv: string[]) => {
     try {
       loadOptions(argv, {});

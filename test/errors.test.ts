@@ -1,6 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EngineError, statusFromError, notFound, conflict, notModified, notImplemented, invalid, categoryOf } from '../src/errors.js';
+import {
+  EngineError,
+  statusFromError,
+  notFound,
+  conflict,
+  notModified,
+  notImplemented,
+  invalid,
+  categoryOf,
+} from '../src/errors.js';
 
 test('~> each category maps to the status moby uses', () => {
   assert.is(statusFromError(notFound('No such container: x')), 404);

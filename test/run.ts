@@ -57,7 +57,11 @@ function runFile(file: string): Promise<Result> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_DISABLE_COLORS: '1', FORCE_COLOR: '0' };
     if (coverage) env.NODE_V8_COVERAGE = covDir;
-    const child = spawn(process.execPath, ['--enable-source-maps', file], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -80,7 +84,9 @@ function runFile(file: string): Promise<Result> {
       }
       const s = summarise(output);
       const rel = relative(root, file);
-      let passed = 0, failed = 0, skipped = 0;
+      let passed = 0,
+        failed = 0,
+        skipped = 0;
       if (s) {
         passed = s.passed;
         skipped = s.skipped;
@@ -118,7 +124,9 @@ async function main() {
       const r = await runFile(f);
       results.push(r);
       const mark = r.failed ? '✘' : '✔';
-      process.stdout.write(`${mark} ${r.file}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)} s)\n`);
+      process.stdout.write(
+        `${mark} ${r.file}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)} s)\n`,
+      );
       if (r.failed || process.env.TEST_VERBOSE) process.stdout.write(r.output.replace(/^/gm, '    ') + '\n');
       else {
         // Skip reasons are always shown: a skipped real-cluster test must say why.
@@ -129,7 +137,29 @@ async function main() {
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   if (coverage) {
     const c8 = join(root, 'node_modules', '.bin', 'c8');
-    spawnSync(c8, ['report', '--temp-directory', covDir, '--report-dir', join(root, 'coverage'), '-r', 'text-summary', '-r', 'lcov', '--src', root, '--exclude', 'dist/test/**', '--exclude', 'test/**', '--exclude', 'node_modules/**'], { stdio: 'inherit', cwd: root });
+    spawnSync(
+      c8,
+      [
+        'report',
+        '--temp-directory',
+        covDir,
+        '--report-dir',
+        join(root, 'coverage'),
+        '-r',
+        'text-summary',
+        '-r',
+        'lcov',
+        '--src',
+        root,
+        '--exclude',
+        'dist/test/**',
+        '--exclude',
+        'test/**',
+        '--exclude',
+        'node_modules/**',
+      ],
+      { stdio: 'inherit', cwd: root },
+    );
   }
   const passed = results.reduce((a, r) => a + r.passed, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0);

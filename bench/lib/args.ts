@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import { ROOT } from './procs.js';
 import type { Options } from './types.js';
 
-export const GROUPS = ['control', 'startup', 'logs', 'attach', 'exec', 'cli', 'roundtrip', 'echo', 'backpressure', 'concurrency'] as const;
+export const GROUPS = [
+  'control',
+  'startup',
+  'logs',
+  'attach',
+  'exec',
+  'cli',
+  'roundtrip',
+  'echo',
+  'backpressure',
+  'concurrency',
+] as const;
 
 export const USAGE = `usage: npm run bench -- [scenario...] [flags]
        node dist/bench/run.js [scenario...] [flags]
@@ -54,7 +65,10 @@ scenarios (default: all): ${GROUPS.join(', ')}
   --report FILE         rebuild the table, charts and RESULTS.md from a results.json
 `;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Options & { report?: string; help?: boolean } {
+export function parseArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Options & { report?: string; help?: boolean } {
   const quick = argv.includes('--quick');
   const o: Options & { report?: string; help?: boolean } = {
     groups: [],
@@ -189,7 +203,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         break;
       default:
         if (a.startsWith('-')) throw new Error(`unknown flag ${a}`);
-        if (!(GROUPS as readonly string[]).includes(a)) throw new Error(`unknown scenario ${a} (one of ${GROUPS.join(', ')})`);
+        if (!(GROUPS as readonly string[]).includes(a))
+          throw new Error(`unknown scenario ${a} (one of ${GROUPS.join(', ')})`);
         o.groups.push(a);
     }
   }
@@ -201,7 +216,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (!o.groups.length) o.groups = [...GROUPS];
   o.results = results ?? (full && !o.quick && !o.cluster);
   if (!o.outDir) o.outDir = join(ROOT, 'bench', 'out', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
-  const via = env.npm_lifecycle_event === 'bench' ? `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}` : `node dist/bench/run.js ${argv.join(' ')}`.trim();
+  const via =
+    env.npm_lifecycle_event === 'bench'
+      ? `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`
+      : `node dist/bench/run.js ${argv.join(' ')}`.trim();
   o.command = via;
   return o;
 }

@@ -95,7 +95,11 @@ async function pump(out: Writable, blocks: number, tty: boolean): Promise<void> 
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body) + '\n');
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': data.length, 'Api-Version': API_VERSION });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': data.length,
+    'Api-Version': API_VERSION,
+  });
   res.end(data);
 }
 
@@ -124,9 +128,31 @@ function inspect(c: Container): unknown {
     Created: new Date().toISOString(),
     Path: c.cmd[0] ?? '',
     Args: c.cmd.slice(1),
-    State: { Status: c.state, Running: c.state === 'running', Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' },
+    State: {
+      Status: c.state,
+      Running: c.state === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 0,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: new Date().toISOString(),
+      FinishedAt: '0001-01-01T00:00:00Z',
+    },
     Image: 'sha256:' + '0'.repeat(64),
-    Config: { Image: 'busybox', Cmd: c.cmd, Tty: c.tty, OpenStdin: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Env: [], Labels: {} },
+    Config: {
+      Image: 'busybox',
+      Cmd: c.cmd,
+      Tty: c.tty,
+      OpenStdin: false,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Env: [],
+      Labels: {},
+    },
     HostConfig: { AutoRemove: c.autoRemove, NetworkMode: 'none' },
     NetworkSettings: { Networks: {} },
     Mounts: [],
@@ -148,7 +174,9 @@ async function run(c: Container): Promise<void> {
 
 function hijack(socket: Socket, tty: boolean): void {
   socket.setNoDelay(true);
-  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.${tty ? 'raw-stream' : 'multiplexed-stream'}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.${tty ? 'raw-stream' : 'multiplexed-stream'}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`,
+  );
 }
 
 const notFound = (res: ServerResponse, what: string) => json(res, 404, { message: `No such ${what}` });
@@ -159,18 +187,46 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const m = req.method ?? 'GET';
   let r: RegExpExecArray | null;
   if (path === '/_ping') {
-    res.writeHead(200, { 'Api-Version': API_VERSION, 'Ostype': 'linux', 'Docker-Experimental': 'false', 'Cache-Control': 'no-cache, no-store, must-revalidate', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+    res.writeHead(200, {
+      'Api-Version': API_VERSION,
+      Ostype: 'linux',
+      'Docker-Experimental': 'false',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': 2,
+    });
     return void res.end(m === 'HEAD' ? undefined : 'OK');
   }
-  if (path === '/version') return json(res, 200, { Version: '26.1.0-ceiling', ApiVersion: API_VERSION, MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', KernelVersion: '', Components: [] });
+  if (path === '/version')
+    return json(res, 200, {
+      Version: '26.1.0-ceiling',
+      ApiVersion: API_VERSION,
+      MinAPIVersion: '1.24',
+      Os: 'linux',
+      Arch: 'amd64',
+      KernelVersion: '',
+      Components: [],
+    });
   if (m === 'POST' && path === '/containers/create') {
     const body = await readBody(req);
     const id = randomBytes(32).toString('hex');
-    const c: Container = { id, name: u.searchParams.get('name') || `ceiling_${id.slice(0, 8)}`, cmd: body.Cmd ?? [], tty: !!body.Tty, autoRemove: !!body.HostConfig?.AutoRemove, state: 'created', attached: [], waiters: [] };
+    const c: Container = {
+      id,
+      name: u.searchParams.get('name') || `ceiling_${id.slice(0, 8)}`,
+      cmd: body.Cmd ?? [],
+      tty: !!body.Tty,
+      autoRemove: !!body.HostConfig?.AutoRemove,
+      state: 'created',
+      attached: [],
+      waiters: [],
+    };
     containers.set(id, c);
     return json(res, 201, { Id: id, Warnings: [] });
   }
-  if ((r = /^\/containers\/([^/]+)\/(json|start|wait|logs|exec)$/.exec(path)) || (r = /^\/containers\/([^/]+)$/.exec(path))) {
+  if (
+    (r = /^\/containers\/([^/]+)\/(json|start|wait|logs|exec)$/.exec(path)) ||
+    (r = /^\/containers\/([^/]+)$/.exec(path))
+  ) {
     const c = find(decodeURIComponent(r[1]!));
     if (!c) return notFound(res, `container: ${r[1]}`);
     const op = r[2] ?? (m === 'DELETE' ? 'delete' : '');
@@ -189,7 +245,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return;
     }
     if (op === 'logs') {
-      res.writeHead(200, { 'Content-Type': `application/vnd.docker.${c.tty ? 'raw-stream' : 'multiplexed-stream'}`, 'Api-Version': API_VERSION });
+      res.writeHead(200, {
+        'Content-Type': `application/vnd.docker.${c.tty ? 'raw-stream' : 'multiplexed-stream'}`,
+        'Api-Version': API_VERSION,
+      });
       await pump(res, blocksOf(c.cmd), c.tty);
       return void res.end();
     }
@@ -208,7 +267,17 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if ((r = /^\/exec\/([^/]+)\/json$/.exec(path))) {
     const e = execs.get(r[1]!);
     if (!e) return notFound(res, `exec instance: ${r[1]}`);
-    return json(res, 200, { ID: e.id, ContainerID: e.container, Running: e.running, ExitCode: e.exitCode, OpenStdin: false, OpenStdout: true, OpenStderr: true, ProcessConfig: { tty: e.tty, entrypoint: e.cmd[0] ?? '', arguments: e.cmd.slice(1), privileged: false }, Pid: 0 });
+    return json(res, 200, {
+      ID: e.id,
+      ContainerID: e.container,
+      Running: e.running,
+      ExitCode: e.exitCode,
+      OpenStdin: false,
+      OpenStdout: true,
+      OpenStderr: true,
+      ProcessConfig: { tty: e.tty, entrypoint: e.cmd[0] ?? '', arguments: e.cmd.slice(1), privileged: false },
+      Pid: 0,
+    });
   }
   process.stderr.write(`cli-ceiling: unhandled ${m} ${req.url}\n`);
   return json(res, 404, { message: `page not found: ${m} ${path}` });

@@ -140,7 +140,16 @@ export function readAll(src: Source, verifier: Verifier, o: ReadOptions): Promis
       const verified = verifier.end();
       if (!error && !verified) error = verifier.error;
       if (!error && stderrBytes) error = `${stderrBytes} unexpected bytes on stderr`;
-      resolve({ bytes: verifier.bytes, seconds, ttfbMs: first ? first - t0 : NaN, ok: !error, error, stderrBytes, exitCode, reads });
+      resolve({
+        bytes: verifier.bytes,
+        seconds,
+        ttfbMs: first ? first - t0 : NaN,
+        ok: !error,
+        error,
+        stderrBytes,
+        exitCode,
+        reads,
+      });
     };
     timer = setTimeout(() => {
       src.destroy();
@@ -185,7 +194,10 @@ export function readAll(src: Source, verifier: Verifier, o: ReadOptions): Promis
 export async function timed<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([fn(), new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: timeout after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: timeout after ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(t);
   }

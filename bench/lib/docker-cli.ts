@@ -40,9 +40,19 @@ export interface CliRun {
 /** Lines the CLI prints on stderr that are not an error (the daemon's warnings). */
 const HARMLESS = /^(WARNING: .*)?$/;
 
-export function dockerCli(host: string, args: string[], o: { verifier?: Verifier; timeoutMs: number; onProgress?: (bytes: number) => void }): Promise<CliRun> {
+export function dockerCli(
+  host: string,
+  args: string[],
+  o: { verifier?: Verifier; timeoutMs: number; onProgress?: (bytes: number) => void },
+): Promise<CliRun> {
   configDir ??= mkdtempSync(join(tmpdir(), 'kapi-bench-docker-config-'));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: host, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DOCKER_HOST: host,
+    DOCKER_CONFIG: configDir,
+    DOCKER_CLI_HINTS: 'false',
+  };
   const t0 = performance.now();
   const child = spawn('docker', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let bytes = 0;
@@ -68,7 +78,15 @@ export function dockerCli(host: string, args: string[], o: { verifier?: Verifier
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
-      resolve({ ok: false, error: `docker ${args[0]}: ${err.message}`, code: null, bytes, seconds: (performance.now() - t0) / 1000, reads, stdout });
+      resolve({
+        ok: false,
+        error: `docker ${args[0]}: ${err.message}`,
+        code: null,
+        bytes,
+        seconds: (performance.now() - t0) / 1000,
+        reads,
+        stdout,
+      });
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -76,7 +94,8 @@ export function dockerCli(host: string, args: string[], o: { verifier?: Verifier
       let error: string | undefined;
       const verified = o.verifier ? o.verifier.end() : true;
       const noise = stderr.split('\n').filter((l) => !HARMLESS.test(l));
-      if (code !== 0) error = `docker ${args[0]} exited ${code ?? signal}${signal === 'SIGKILL' ? ` (timeout after ${o.timeoutMs} ms)` : ''}: ${stderr.trim().slice(-300)}`;
+      if (code !== 0)
+        error = `docker ${args[0]} exited ${code ?? signal}${signal === 'SIGKILL' ? ` (timeout after ${o.timeoutMs} ms)` : ''}: ${stderr.trim().slice(-300)}`;
       else if (!verified) error = o.verifier!.error;
       else if (noise.length) error = `unexpected stderr: ${noise.join(' | ').slice(0, 300)}`;
       resolve({ ok: !error, error, code, bytes: o.verifier ? o.verifier.bytes : bytes, seconds, reads, stdout });

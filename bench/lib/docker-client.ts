@@ -52,14 +52,21 @@ export class DockerClient {
     return use;
   }
 
-  private opts(method: string, path: string, headers: Record<string, string>, agent: Agent | false = this.agent): RequestOptions {
+  private opts(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    agent: Agent | false = this.agent,
+  ): RequestOptions {
     return { ...this.base, method, path, headers: { Host: 'docker', ...headers }, agent };
   }
 
   /** A JSON call: resolves the parsed body (undefined when empty); rejects DockerApiError on >= 400. */
   json<T = any>(method: string, path: string, body?: unknown, o: { raw?: boolean } = {}): Promise<T> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {};
+    const headers: Record<string, string> = data
+      ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) }
+      : {};
     return new Promise<T>((resolve, reject) => {
       const req = request(this.opts(method, o.raw ? path : this.prefix + path, headers), (res) => {
         const chunks: Buffer[] = [];
@@ -98,7 +105,11 @@ export class DockerClient {
         if (status >= 400) {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
-          res.on('end', () => reject(new DockerApiError(status, `GET ${path}: ${status} ${Buffer.concat(chunks).toString('utf8').trim()}`)));
+          res.on('end', () =>
+            reject(
+              new DockerApiError(status, `GET ${path}: ${status} ${Buffer.concat(chunks).toString('utf8').trim()}`),
+            ),
+          );
           return;
         }
         resolve(res);
@@ -115,7 +126,13 @@ export class DockerClient {
    */
   hijack(path: string, body?: unknown): Promise<Hijacked> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : { 'Content-Type': 'text/plain' }) };
+    const headers: Record<string, string> = {
+      Connection: 'Upgrade',
+      Upgrade: 'tcp',
+      ...(data
+        ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) }
+        : { 'Content-Type': 'text/plain' }),
+    };
     return new Promise((resolve, reject) => {
       const req = request(this.opts('POST', this.prefix + path, headers, false));
       req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -124,7 +141,14 @@ export class DockerClient {
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => reject(new DockerApiError(res.statusCode ?? 0, `POST ${path}: ${res.statusCode} (no upgrade) ${Buffer.concat(chunks).toString('utf8').trim()}`)));
+        res.on('end', () =>
+          reject(
+            new DockerApiError(
+              res.statusCode ?? 0,
+              `POST ${path}: ${res.statusCode} (no upgrade) ${Buffer.concat(chunks).toString('utf8').trim()}`,
+            ),
+          ),
+        );
       });
       req.on('error', reject);
       req.end(data);
@@ -139,16 +163,25 @@ export class DockerClient {
   execStartPlain(execId: string, body: Record<string, unknown>): Promise<Buffer> {
     const data = Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = request(this.opts('POST', `${this.prefix}/exec/${execId}/start`, { 'Content-Type': 'application/json', 'Content-Length': String(data.length) }, false), (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => {
-          const b = Buffer.concat(chunks);
-          if ((res.statusCode ?? 0) >= 400) reject(new DockerApiError(res.statusCode ?? 0, `exec start: ${res.statusCode} ${b.toString('utf8')}`));
-          else resolve(b);
-        });
-        res.on('error', reject);
-      });
+      const req = request(
+        this.opts(
+          'POST',
+          `${this.prefix}/exec/${execId}/start`,
+          { 'Content-Type': 'application/json', 'Content-Length': String(data.length) },
+          false,
+        ),
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => {
+            const b = Buffer.concat(chunks);
+            if ((res.statusCode ?? 0) >= 400)
+              reject(new DockerApiError(res.statusCode ?? 0, `exec start: ${res.statusCode} ${b.toString('utf8')}`));
+            else resolve(b);
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       // The request is written but, as in dockerode with openStdin, the socket is not half-closed.
       req.write(data);
@@ -163,7 +196,11 @@ export class DockerClient {
   // ---- the calls the scenarios use ----
 
   async create(body: Record<string, unknown>, name?: string): Promise<string> {
-    const r = await this.json<{ Id: string }>('POST', `/containers/create${name ? `?name=${encodeURIComponent(name)}` : ''}`, body);
+    const r = await this.json<{ Id: string }>(
+      'POST',
+      `/containers/create${name ? `?name=${encodeURIComponent(name)}` : ''}`,
+      body,
+    );
     return r.Id;
   }
 

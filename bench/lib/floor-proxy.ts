@@ -115,7 +115,10 @@ function pipeChannels(sock: Socket, ws: WebSocket): void {
 }
 
 async function serveChannels(sock: Socket, r: Request, rest: Buffer): Promise<void> {
-  const { ws } = r.op === 'exec' ? await kube.exec(r.pod, r.command ?? [], { container: r.container, tty: r.tty, stdin: r.stdin }) : await kube.attach(r.pod, { container: r.container, tty: r.tty, stdin: r.stdin });
+  const { ws } =
+    r.op === 'exec'
+      ? await kube.exec(r.pod, r.command ?? [], { container: r.container, tty: r.tty, stdin: r.stdin })
+      : await kube.attach(r.pod, { container: r.container, tty: r.tty, stdin: r.stdin });
   pipeChannels(sock, ws);
   if (!r.stdin) return;
   const toStdin = (d: Buffer) => ws.send(Buffer.concat([Buffer.from([CH_STDIN]), d]));

@@ -74,7 +74,13 @@ export class CpuMeter {
  * One measured run: `fn` returns the sample's fields; CPU is recorded around it; an exception
  * becomes a failed sample (errors are data: the run goes on).
  */
-export async function measure(ctx: Ctx, caseId: string, path: PathId, rep: number, fn: () => Promise<Partial<Sample>>): Promise<Sample> {
+export async function measure(
+  ctx: Ctx,
+  caseId: string,
+  path: PathId,
+  rep: number,
+  fn: () => Promise<Partial<Sample>>,
+): Promise<Sample> {
   const c0 = cpuSnapshot(ctx);
   let s: Sample;
   try {
@@ -89,7 +95,12 @@ export async function measure(ctx: Ctx, caseId: string, path: PathId, rep: numbe
 }
 
 /** reps × paths in alternating order: a, b, c, a, b, c... */
-export async function alternate(ctx: Ctx, reps: number, paths: PathId[], fn: (p: PathId, rep: number) => Promise<void>): Promise<void> {
+export async function alternate(
+  ctx: Ctx,
+  reps: number,
+  paths: PathId[],
+  fn: (p: PathId, rep: number) => Promise<void>,
+): Promise<void> {
   for (let rep = 1; rep <= reps; rep++) for (const p of paths) await fn(p, rep);
 }
 
@@ -133,8 +144,14 @@ export function floorConnect(ctx: Ctx, req: Record<string, unknown>): Promise<So
 
 /** The Pod running kuber-api container `id` (its current run). */
 export async function podOf(ctx: Ctx, id: string): Promise<string> {
-  const list = await ctx.kube.listPods(`kuber-api.io/container=${id.slice(0, 12)},kuber-api.io/instance=${ctx.instance}`);
-  const pods = list.items.sort((x, y) => Number(y.metadata.annotations?.['kuber-api.io/run'] ?? 0) - Number(x.metadata.annotations?.['kuber-api.io/run'] ?? 0));
+  const list = await ctx.kube.listPods(
+    `kuber-api.io/container=${id.slice(0, 12)},kuber-api.io/instance=${ctx.instance}`,
+  );
+  const pods = list.items.sort(
+    (x, y) =>
+      Number(y.metadata.annotations?.['kuber-api.io/run'] ?? 0) -
+      Number(x.metadata.annotations?.['kuber-api.io/run'] ?? 0),
+  );
   if (!pods.length) throw new Error(`no pod found for container ${id.slice(0, 12)}`);
   return pods[0].metadata.name as string;
 }
@@ -143,17 +160,25 @@ export async function podOf(ctx: Ctx, id: string): Promise<string> {
 export const MAIN = 'main';
 
 /** Create and start a container; returns its ID. */
-export async function run(client: DockerClient, cmd: string[], o: { tty?: boolean; openStdin?: boolean; name?: string; labels?: Record<string, string> } = {}, image = 'busybox'): Promise<string> {
-  const id = await client.create({
-    Image: image,
-    Cmd: cmd,
-    Tty: !!o.tty,
-    OpenStdin: !!o.openStdin,
-    AttachStdin: !!o.openStdin,
-    AttachStdout: true,
-    AttachStderr: true,
-    Labels: { 'kuber-api.bench': '1', ...o.labels },
-  }, o.name);
+export async function run(
+  client: DockerClient,
+  cmd: string[],
+  o: { tty?: boolean; openStdin?: boolean; name?: string; labels?: Record<string, string> } = {},
+  image = 'busybox',
+): Promise<string> {
+  const id = await client.create(
+    {
+      Image: image,
+      Cmd: cmd,
+      Tty: !!o.tty,
+      OpenStdin: !!o.openStdin,
+      AttachStdin: !!o.openStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Labels: { 'kuber-api.bench': '1', ...o.labels },
+    },
+    o.name,
+  );
   await client.start(id);
   return id;
 }
@@ -169,7 +194,8 @@ export function fmtMiB(bytes: number): string {
 
 export async function removeAll(client: DockerClient, ids: Iterable<string>): Promise<void> {
   const all = [...ids];
-  for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map((id) => client.remove(id).catch(() => {})));
+  for (let i = 0; i < all.length; i += 16)
+    await Promise.all(all.slice(i, i + 16).map((id) => client.remove(id).catch(() => {})));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

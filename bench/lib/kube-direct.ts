@@ -47,7 +47,9 @@ export class KubeDirect {
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
     this.tls = this.server.protocol === 'https:';
-    this.agent = this.tls ? new HttpsAgent({ keepAlive: true, maxSockets: Infinity }) : new HttpAgent({ keepAlive: true, maxSockets: Infinity });
+    this.agent = this.tls
+      ? new HttpsAgent({ keepAlive: true, maxSockets: Infinity })
+      : new HttpAgent({ keepAlive: true, maxSockets: Infinity });
   }
 
   static async load(kubeconfigPath: string, namespace?: string): Promise<KubeDirect> {
@@ -62,8 +64,17 @@ export class KubeDirect {
     await kc.applyToHTTPSOptions(w);
     // One TLS context for every dial, as kuber-api's dialer does (bench/RESULTS.md optimisation 2):
     // otherwise tls.connect parses the CA again for each exec/attach.
-    const { ca, cert, key, ...rest } = w as ClientOptions & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
-    k.wsOpts = { ...rest, ...(k.tls ? { secureContext: createSecureContext({ ca, cert, key }) } : {}), perMessageDeflate: false, maxPayload: 64 << 20 } as ClientOptions;
+    const { ca, cert, key, ...rest } = w as ClientOptions & {
+      ca?: string | Buffer;
+      cert?: string | Buffer;
+      key?: string | Buffer;
+    };
+    k.wsOpts = {
+      ...rest,
+      ...(k.tls ? { secureContext: createSecureContext({ ca, cert, key }) } : {}),
+      perMessageDeflate: false,
+      maxPayload: 64 << 20,
+    } as ClientOptions;
     return k;
   }
 
@@ -71,7 +82,12 @@ export class KubeDirect {
     return this.server.pathname.replace(/\/+$/, '') + p;
   }
 
-  private rawRequest(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  private rawRequest(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<IncomingMessage> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const opts: RequestOptions = {
       ...this.reqOpts,
@@ -80,7 +96,12 @@ export class KubeDirect {
       method,
       path: this.path(p),
       agent: this.agent,
-      headers: { ...(this.reqOpts.headers as Record<string, string>), Accept: 'application/json', ...headers, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}) },
+      headers: {
+        ...(this.reqOpts.headers as Record<string, string>),
+        Accept: 'application/json',
+        ...headers,
+        ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}),
+      },
     };
     return new Promise((resolve, reject) => {
       const req = (this.tls ? httpsRequest : httpRequest)(opts, resolve);
@@ -135,7 +156,12 @@ export class KubeDirect {
    * client-go's wait do it), with the resourceVersion of `fromRv` so no event is missed.
    */
   async waitRunning(name: string, fromRv: string, timeoutMs = 120_000): Promise<void> {
-    const res = await this.rawRequest('GET', this.ns(`/pods?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&resourceVersion=${fromRv}&timeoutSeconds=${Math.ceil(timeoutMs / 1000)}`));
+    const res = await this.rawRequest(
+      'GET',
+      this.ns(
+        `/pods?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&resourceVersion=${fromRv}&timeoutSeconds=${Math.ceil(timeoutMs / 1000)}`,
+      ),
+    );
     if ((res.statusCode ?? 0) >= 400) throw new KubeApiError(res.statusCode ?? 0, `watch ${name}: ${res.statusCode}`);
     return new Promise((resolve, reject) => {
       let buf = '';
@@ -164,7 +190,10 @@ export class KubeDirect {
   }
 
   /** pods/log as a stream (text/plain, chunked); the caller reads it with its own backpressure. */
-  async logStream(pod: string, q: { container?: string; follow?: boolean; timestamps?: boolean }): Promise<IncomingMessage> {
+  async logStream(
+    pod: string,
+    q: { container?: string; follow?: boolean; timestamps?: boolean },
+  ): Promise<IncomingMessage> {
     const p = new URLSearchParams();
     if (q.container) p.set('container', q.container);
     if (q.follow) p.set('follow', 'true');
@@ -173,7 +202,10 @@ export class KubeDirect {
     if ((res.statusCode ?? 0) >= 400) {
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
-      throw new KubeApiError(res.statusCode ?? 0, `log ${pod}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`);
+      throw new KubeApiError(
+        res.statusCode ?? 0,
+        `log ${pod}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`,
+      );
     }
     return res;
   }
@@ -197,13 +229,24 @@ export class KubeDirect {
       ws.once('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => reject(new KubeApiError(res.statusCode ?? 0, `${sub} ${pod}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`)));
+        res.on('end', () =>
+          reject(
+            new KubeApiError(
+              res.statusCode ?? 0,
+              `${sub} ${pod}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`,
+            ),
+          ),
+        );
       });
       ws.once('error', reject);
     });
   }
 
-  exec(pod: string, command: readonly string[], o: { container?: string; tty?: boolean; stdin?: boolean }): Promise<ChannelSession> {
+  exec(
+    pod: string,
+    command: readonly string[],
+    o: { container?: string; tty?: boolean; stdin?: boolean },
+  ): Promise<ChannelSession> {
     const q = new URLSearchParams();
     for (const c of command) q.append('command', c);
     if (o.container) q.set('container', o.container);
@@ -231,7 +274,12 @@ export class KubeDirect {
 
 /** The exit code in a channel-3 Status (0 for Success, the ExitCode cause otherwise). */
 export function exitCodeOfStatus(text: string): number {
-  const s = JSON.parse(text) as { status?: string; reason?: string; message?: string; details?: { causes?: Array<{ reason?: string; message?: string }> } };
+  const s = JSON.parse(text) as {
+    status?: string;
+    reason?: string;
+    message?: string;
+    details?: { causes?: Array<{ reason?: string; message?: string }> };
+  };
   if (s.status === 'Success') return 0;
   const c = s.details?.causes?.find((x) => x.reason === 'ExitCode');
   if (c?.message !== undefined) return Number(c.message);

@@ -20,7 +20,9 @@ export const LINE = 128;
 export const LINES_PER_BLOCK = 8192;
 export const BLOCK = LINE * LINES_PER_BLOCK; // 1 MiB
 export const TS_LEN = 31; // "2006-01-02T15:04:05.000000000Z "
-const FILL_A = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-kuber-api-bench-'.repeat(2).slice(0, 121);
+const FILL_A = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-kuber-api-bench-'
+  .repeat(2)
+  .slice(0, 121);
 const FILL_B = FILL_A.slice(0, 115);
 
 /** `sh -c SCRIPT sh BLOCKS`: writes BLOCKS MiB of the stream on stdout and exits 0. */
@@ -223,7 +225,9 @@ export class Verifier {
       const bad = t.check(chunk, off, phase, n);
       if (bad >= 0) {
         const lineNo = Math.floor((pos + bad) / (TS_LEN + this.lineLen));
-        this.fail(`mismatch in line ${lineNo} (block ${block}) at stream offset ${pos + bad}: ${JSON.stringify(chunk.toString('latin1', off + Math.max(0, bad - 40), off + bad + 40))}`);
+        this.fail(
+          `mismatch in line ${lineNo} (block ${block}) at stream offset ${pos + bad}: ${JSON.stringify(chunk.toString('latin1', off + Math.max(0, bad - 40), off + bad + 40))}`,
+        );
       }
       this.bytes += n;
       off += n;

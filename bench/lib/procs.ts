@@ -19,7 +19,9 @@ const CLI = join(ROOT, 'dist', 'src', 'cli.js');
  * The kuber-api that path (a) runs: the build the image runs (dist/bundle/cli.js, made by `npm run
  * build`: build/bundle.mjs), else the tsc tree. Same code; the bundle starts with less memory.
  */
-export const KUBER_CLI = existsSync(join(ROOT, 'dist', 'bundle', 'cli.js')) ? join(ROOT, 'dist', 'bundle', 'cli.js') : CLI;
+export const KUBER_CLI = existsSync(join(ROOT, 'dist', 'bundle', 'cli.js'))
+  ? join(ROOT, 'dist', 'bundle', 'cli.js')
+  : CLI;
 
 export interface Proc {
   name: string;
@@ -35,8 +37,16 @@ export interface NodeFlags {
   nodeArgs?: string[];
 }
 
-function launch(name: string, args: string[], ready: RegExp, opts: NodeFlags & { env?: NodeJS.ProcessEnv; timeoutMs?: number; cleanup?: () => void } = {}): Promise<{ proc: Proc; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+function launch(
+  name: string,
+  args: string[],
+  ready: RegExp,
+  opts: NodeFlags & { env?: NodeJS.ProcessEnv; timeoutMs?: number; cleanup?: () => void } = {},
+): Promise<{ proc: Proc; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   let tail = '';
   const keep = (d: Buffer) => {
     tail = (tail + d.toString('utf8')).slice(-8000);
@@ -97,9 +107,20 @@ export interface SimProc extends Proc {
 export async function startSim(o: NodeFlags & { tls: boolean; splitStreams: boolean }): Promise<SimProc> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-sim-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  const args = [CLI, 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(dir, 'state'), o.tls ? '--tls' : '--no-tls'];
+  const args = [
+    CLI,
+    'sim',
+    '--kubeconfig',
+    kubeconfigPath,
+    '--state-dir',
+    join(dir, 'state'),
+    o.tls ? '--tls' : '--no-tls',
+  ];
   if (o.splitStreams) args.push('--feature-gates', 'PodLogsQuerySplitStreams=true');
-  const { proc, match } = await launch('kube-sim', args, /kube-sim ready url=(\S+)/, { ...o, cleanup: () => rmSync(dir, { recursive: true, force: true }) });
+  const { proc, match } = await launch('kube-sim', args, /kube-sim ready url=(\S+)/, {
+    ...o,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
   return { ...proc, url: match[1]!, kubeconfigPath };
 }
 
@@ -108,11 +129,25 @@ export interface KuberProc extends Proc {
   instance: string;
 }
 
-export async function startKuber(o: NodeFlags & { kubeconfig: string; namespace?: string; unix: boolean; args?: string[]; cli?: string }): Promise<KuberProc> {
+export async function startKuber(
+  o: NodeFlags & { kubeconfig: string; namespace?: string; unix: boolean; args?: string[]; cli?: string },
+): Promise<KuberProc> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-kuber-'));
   const instance = `bench-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const host = o.unix ? `unix://${join(dir, 'docker.sock')}` : 'tcp://127.0.0.1:0';
-  const args = [o.cli ?? KUBER_CLI, '-H', host, '--kubeconfig', o.kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', 'info'];
+  const args = [
+    o.cli ?? KUBER_CLI,
+    '-H',
+    host,
+    '--kubeconfig',
+    o.kubeconfig,
+    '--instance-id',
+    instance,
+    '--state-dir',
+    join(dir, 'state'),
+    '--log-level',
+    'info',
+  ];
   if (o.namespace) args.push('--namespace', o.namespace);
   args.push(...(o.args ?? []));
   const { proc, match } = await launch('kuber-api', args, /listening on ((?:tcp|unix):\/\/[^"\s]+)/, {
@@ -142,13 +177,19 @@ export async function startProxy(target: number, o: NodeFlags = {}): Promise<Raw
 
 /** Path (f): the bare Node floor between the apiserver of `kubeconfig` and a socket (bench/lib/floor-proxy). */
 export async function startFloor(kubeconfig: string, namespace: string, o: NodeFlags = {}): Promise<RawProc> {
-  const { proc, match } = await launch('node floor', [join(RAW, 'floor-proxy.js'), kubeconfig, namespace], /ready port=(\d+)/, { ...o, env: { KUBECONFIG: '' } });
+  const { proc, match } = await launch(
+    'node floor',
+    [join(RAW, 'floor-proxy.js'), kubeconfig, namespace],
+    /ready port=(\d+)/,
+    { ...o, env: { KUBECONFIG: '' } },
+  );
   return { ...proc, port: Number(match[1]) };
 }
 
 /** A bare node:http server answering every request with `[]`: the startup baseline of a Node sidecar. */
 export async function startBareHttp(): Promise<RawProc> {
-  const script = "const s=require('node:http').createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json'});r.end('[]')});s.listen(0,'127.0.0.1',()=>console.log('ready port='+s.address().port));process.on('SIGTERM',()=>process.exit(0))";
+  const script =
+    "const s=require('node:http').createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json'});r.end('[]')});s.listen(0,'127.0.0.1',()=>console.log('ready port='+s.address().port));process.on('SIGTERM',()=>process.exit(0))";
   const { proc, match } = await launch('bare node', ['-e', script], /ready port=(\d+)/);
   return { ...proc, port: Number(match[1]) };
 }

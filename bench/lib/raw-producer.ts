@@ -37,11 +37,16 @@ function serve(sock: Socket): void {
 async function stream(sock: Socket, blocks: number, tty: boolean, timestamps: boolean): Promise<void> {
   for (const piece of modelPieces({ blocks, tty, timestamps })) {
     if (sock.destroyed) return;
-    if (!sock.write(piece)) await new Promise<void>((r) => {
-      const go = () => { sock.off('close', go); sock.off('drain', go); r(); };
-      sock.once('drain', go);
-      sock.once('close', go);
-    });
+    if (!sock.write(piece))
+      await new Promise<void>((r) => {
+        const go = () => {
+          sock.off('close', go);
+          sock.off('drain', go);
+          r();
+        };
+        sock.once('drain', go);
+        sock.once('close', go);
+      });
   }
   sock.end();
 }

@@ -39,7 +39,13 @@ function rows(all: CaseSummary[]): { head: string[]; body: string[][] } {
   const cols = columns(cases);
   const hasD = cols.includes('d');
   const head = ['case', ...cols.map((p) => `(${p}) ${PATH_LABEL[p]}`), 'a/b', 'a/c', ...(hasD ? ['a/d'] : [])];
-  const body = cases.map((c) => [c.def.id, ...cols.map((p) => cell(c, p)), ratioCell(c, c.ab), ratioCell(c, c.ac), ...(hasD ? [ratioCell(c, c.ad)] : [])]);
+  const body = cases.map((c) => [
+    c.def.id,
+    ...cols.map((p) => cell(c, p)),
+    ratioCell(c, c.ab),
+    ratioCell(c, c.ac),
+    ...(hasD ? [ratioCell(c, c.ad)] : []),
+  ]);
   return { head, body };
 }
 
@@ -47,10 +53,19 @@ function rows(all: CaseSummary[]): { head: string[]; body: string[][] } {
 function cliRows(all: CaseSummary[]): { head: string[]; body: string[][] } {
   const cases = all.filter(isCli);
   const cols = (['a', 'd', 'e', 'b'] as PathId[]).filter((p) => cases.some((c) => c.paths[p]));
-  const label: Partial<Record<PathId, string>> = { a: 'CLI → kuber-api', d: 'CLI → docker host', e: 'CLI → ceiling', b: '(b) direct k8s' };
+  const label: Partial<Record<PathId, string>> = {
+    a: 'CLI → kuber-api',
+    d: 'CLI → docker host',
+    e: 'CLI → ceiling',
+    b: '(b) direct k8s',
+  };
   const ratios = (['d', 'b', 'e'] as PathId[]).filter((p) => cols.includes(p));
   const head = ['case', ...cols.map((p) => label[p]!), ...ratios.map((p) => `a/${p}`)];
-  const body = cases.map((c) => [c.def.id, ...cols.map((p) => cell(c, p)), ...ratios.map((p) => (c.ratio[p] === undefined ? '' : `${c.ratio[p]!.toFixed(2)}×`))]);
+  const body = cases.map((c) => [
+    c.def.id,
+    ...cols.map((p) => cell(c, p)),
+    ...ratios.map((p) => (c.ratio[p] === undefined ? '' : `${c.ratio[p]!.toFixed(2)}×`)),
+  ]);
   return cases.length ? { head, body } : { head: [], body: [] };
 }
 
@@ -63,7 +78,11 @@ function terminal({ head, body }: { head: string[]; body: string[][] }): string 
 
 function markdown({ head, body }: { head: string[]; body: string[][] }): string {
   if (!head.length) return '';
-  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ':--' : '--:')).join('|')}|`, ...body.map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? ':--' : '--:')).join('|')}|`,
+    ...body.map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function terminalTable(cases: CaseSummary[]): string {
@@ -94,13 +113,18 @@ export function floorRatio(c: CaseSummary): { a: number; f: number; ratio: numbe
 }
 
 export function floorMarkdown(cases: CaseSummary[]): string {
-  const lines = ['| case | kuber-api CPU s/GiB (a) | Node floor CPU s/GiB (f) | a/f | bound | kuber-api MiB/s | floor MiB/s |', '|:--|--:|--:|--:|--:|--:|--:|'];
+  const lines = [
+    '| case | kuber-api CPU s/GiB (a) | Node floor CPU s/GiB (f) | a/f | bound | kuber-api MiB/s | floor MiB/s |',
+    '|:--|--:|--:|--:|--:|--:|--:|',
+  ];
   for (const c of cases) {
     if (c.def.metric !== 'throughput' || isCli(c)) continue;
     const r = floorRatio(c);
     if (!r) continue;
     const b = floorBound(c);
-    lines.push(`| ${c.def.id} | ${fmt(r.a, 2)} | ${fmt(r.f, 2)} | ${r.ratio.toFixed(2)}× | ${b === undefined ? 'not judged (TTY)' : `≤ ${b}×`} | ${fmt(c.paths.a!.mibps ?? NaN)} | ${fmt(c.paths.f!.mibps ?? NaN)} |`);
+    lines.push(
+      `| ${c.def.id} | ${fmt(r.a, 2)} | ${fmt(r.f, 2)} | ${r.ratio.toFixed(2)}× | ${b === undefined ? 'not judged (TTY)' : `≤ ${b}×`} | ${fmt(c.paths.a!.mibps ?? NaN)} | ${fmt(c.paths.f!.mibps ?? NaN)} |`,
+    );
   }
   return lines.length > 2 ? lines.join('\n') : '';
 }
@@ -116,12 +140,15 @@ export interface TargetRow {
 export function limitOf(ps: PathSummary | undefined, cores: number): string {
   if (!ps?.util) return '';
   const machine = ps.util['machine'];
-  const u = Object.entries(ps.util).filter(([k, v]) => k !== 'machine' && v >= 0.05).sort((x, y) => y[1] - x[1]);
+  const u = Object.entries(ps.util)
+    .filter(([k, v]) => k !== 'machine' && v >= 0.05)
+    .sort((x, y) => y[1] - x[1]);
   const ours = u.reduce((t, [, v]) => t + v, 0);
   const parts = u.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ');
   const busiest = u[0];
   let verdict = '';
-  if (busiest && busiest[1] >= 0.85) verdict = `${busiest[0]} is CPU-bound (${Math.round(busiest[1] * 100)}% of a core, one JS thread); `;
+  if (busiest && busiest[1] >= 0.85)
+    verdict = `${busiest[0]} is CPU-bound (${Math.round(busiest[1] * 100)}% of a core, one JS thread); `;
   if (machine !== undefined && machine >= cores * 0.9) {
     verdict += `the machine's ${cores} cores were saturated (${fmt(machine, 2)} busy, ${fmt(Math.max(0, machine - ours), 2)} of them by other work on the machine); `;
   }
@@ -150,11 +177,15 @@ export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
     ratioRow(c, c.ab, 0.9, 'a/b (direct)');
     ratioRow(c, c.ac, 0.7, 'a/c (raw)');
   }
-  for (const c of find((c) => c.def.group === 'attach' || c.def.group === 'exec')) ratioRow(c, c.ab, 0.85, 'a/b (direct)');
+  for (const c of find((c) => c.def.group === 'attach' || c.def.group === 'exec'))
+    ratioRow(c, c.ab, 0.85, 'a/b (direct)');
   for (const c of find((c) => c.def.group === 'roundtrip')) {
     out.push({
       target: `${c.def.id}: p50 overhead over direct ≤ 1 ms`,
-      measured: c.ab === undefined ? 'not measured' : `${c.ab >= 0 ? '+' : ''}${fmt(c.ab, 2)} ms (a ${fmt(c.paths.a!.p50!, 2)} ms, b ${fmt(c.paths.b!.p50!, 2)} ms)`,
+      measured:
+        c.ab === undefined
+          ? 'not measured'
+          : `${c.ab >= 0 ? '+' : ''}${fmt(c.ab, 2)} ms (a ${fmt(c.paths.a!.p50!, 2)} ms, b ${fmt(c.paths.b!.p50!, 2)} ms)`,
       met: c.ab === undefined ? undefined : c.ab <= 1,
       limit: '',
     });
@@ -164,8 +195,18 @@ export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
     const mib = Number(meta.options.slowMiB ?? 0);
     out.push({
       target: `${c.def.id}: kuber-api RSS growth ≤ 32 MiB while ${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`} goes to a slow reader`,
-      measured: a?.growthMiB === undefined ? 'not measured' : `+${fmt(a.growthMiB, 1)} MiB (idle ${fmt(a.idleMiB!, 0)}, peak ${fmt(a.peakMiB!, 0)} MiB)${a.failures ? `, ${a.failures} failed` : ''}`,
-      met: a?.growthMiB === undefined ? undefined : a.growthMiB <= 32 && !a.failures && mib >= 1024 ? true : a.growthMiB <= 32 && !a.failures ? undefined : false,
+      measured:
+        a?.growthMiB === undefined
+          ? 'not measured'
+          : `+${fmt(a.growthMiB, 1)} MiB (idle ${fmt(a.idleMiB!, 0)}, peak ${fmt(a.peakMiB!, 0)} MiB)${a.failures ? `, ${a.failures} failed` : ''}`,
+      met:
+        a?.growthMiB === undefined
+          ? undefined
+          : a.growthMiB <= 32 && !a.failures && mib >= 1024
+            ? true
+            : a.growthMiB <= 32 && !a.failures
+              ? undefined
+              : false,
       limit: '',
     });
   }
@@ -173,7 +214,10 @@ export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
     const a = c.paths.a;
     out.push({
       target: `${c.def.id}: zero errors, every checksum correct`,
-      measured: a?.streams === undefined ? 'not measured' : `${a.failedStreams} of ${a.streams} streams failed${a.errors.length ? ` (${a.errors[0]})` : ''}`,
+      measured:
+        a?.streams === undefined
+          ? 'not measured'
+          : `${a.failedStreams} of ${a.streams} streams failed${a.errors.length ? ` (${a.errors[0]})` : ''}`,
       met: a?.streams === undefined ? undefined : a.failedStreams === 0,
       limit: '',
     });
@@ -190,19 +234,46 @@ export function targets(cases: CaseSummary[], meta: Meta): TargetRow[] {
 export function targets15(cases: CaseSummary[], meta: Meta): TargetRow[] {
   const out: TargetRow[] = [];
   const get = (id: string) => cases.find((c) => c.def.id === id);
-  const mib = (c: CaseSummary, p: PathId) => (c.paths[p]?.mibps !== undefined ? `${fmt(c.paths[p]!.mibps!)} MiB/s` : 'failed');
-  const ms = (c: CaseSummary, p: PathId) => (c.paths[p]?.p50 !== undefined ? `${fmt(c.paths[p]!.p50!, 1)} ms` : 'failed');
-  const row = (target: string, v: number | undefined, ok: (v: number) => boolean, measured: (v: number) => string, c?: CaseSummary) =>
-    out.push({ target, measured: v === undefined ? 'not measured' : measured(v), met: v === undefined ? undefined : ok(v), limit: v !== undefined && !ok(v) && c ? limitOf(c.paths.a, meta.cores) : '' });
+  const mib = (c: CaseSummary, p: PathId) =>
+    c.paths[p]?.mibps !== undefined ? `${fmt(c.paths[p]!.mibps!)} MiB/s` : 'failed';
+  const ms = (c: CaseSummary, p: PathId) =>
+    c.paths[p]?.p50 !== undefined ? `${fmt(c.paths[p]!.p50!, 1)} ms` : 'failed';
+  const row = (
+    target: string,
+    v: number | undefined,
+    ok: (v: number) => boolean,
+    measured: (v: number) => string,
+    c?: CaseSummary,
+  ) =>
+    out.push({
+      target,
+      measured: v === undefined ? 'not measured' : measured(v),
+      met: v === undefined ? undefined : ok(v),
+      limit: v !== undefined && !ok(v) && c ? limitOf(c.paths.a, meta.cores) : '',
+    });
   const cliMiB = Number(meta.options.cliMiB ?? 0);
   const logsCli = get('docker logs (CLI)');
   if (logsCli) {
-    row(`\`docker logs\` (CLI, ${cliMiB} MiB) vs the docker host side by side ≥ 15× (stretch 25×)`, logsCli.ratio.d, (v) => v >= 15, (v) => `${v.toFixed(1)}×${v >= 25 ? ' (stretch met)' : ''} (${mib(logsCli, 'a')} vs ${mib(logsCli, 'd')}; the CLI's ceiling ${mib(logsCli, 'e')})`, logsCli);
-    row(`\`docker logs\` (CLI, ${cliMiB} MiB) vs what the simulator serves on path b ≥ 0.8×`, logsCli.ratio.b, (v) => v >= 0.8, (v) => `${v.toFixed(2)}× (${mib(logsCli, 'a')} vs ${mib(logsCli, 'b')})`, logsCli);
+    row(
+      `\`docker logs\` (CLI, ${cliMiB} MiB) vs the docker host side by side ≥ 15× (stretch 25×)`,
+      logsCli.ratio.d,
+      (v) => v >= 15,
+      (v) =>
+        `${v.toFixed(1)}×${v >= 25 ? ' (stretch met)' : ''} (${mib(logsCli, 'a')} vs ${mib(logsCli, 'd')}; the CLI's ceiling ${mib(logsCli, 'e')})`,
+      logsCli,
+    );
+    row(
+      `\`docker logs\` (CLI, ${cliMiB} MiB) vs what the simulator serves on path b ≥ 0.8×`,
+      logsCli.ratio.b,
+      (v) => v >= 0.8,
+      (v) => `${v.toFixed(2)}× (${mib(logsCli, 'a')} vs ${mib(logsCli, 'b')})`,
+      logsCli,
+    );
   }
   for (const c of cases) {
     if (c.def.metric !== 'throughput' || c.def.group === 'cli') continue;
-    if (!['logs', 'attach', 'exec'].includes(c.def.group) || (c.def.group !== 'logs' && / -t\b/.test(c.def.id))) continue;
+    if (!['logs', 'attach', 'exec'].includes(c.def.group) || (c.def.group !== 'logs' && / -t\b/.test(c.def.id)))
+      continue;
     const bound = c.def.id.includes('(split)') ? 2 : 1.3;
     const r = floorRatio(c);
     out.push({
@@ -214,32 +285,85 @@ export function targets15(cases: CaseSummary[], meta: Meta): TargetRow[] {
   }
   for (const id of ['attach', 'exec']) {
     const c = get(id);
-    if (c) row(`${id}: a/b (direct) ≥ 0.85×`, c.ab, (v) => v >= 0.85, (v) => `${v.toFixed(2)}× (${mib(c, 'a')} vs ${mib(c, 'b')})`, c);
+    if (c)
+      row(
+        `${id}: a/b (direct) ≥ 0.85×`,
+        c.ab,
+        (v) => v >= 0.85,
+        (v) => `${v.toFixed(2)}× (${mib(c, 'a')} vs ${mib(c, 'b')})`,
+        c,
+      );
   }
   const rt = get('exec round trip');
-  if (rt) row('exec round trip: p50 over direct ≤ 1 ms', rt.ab, (v) => v <= 1, (v) => `${v >= 0 ? '+' : ''}${fmt(v, 2)} ms (a ${ms(rt, 'a')}, b ${ms(rt, 'b')})`);
+  if (rt)
+    row(
+      'exec round trip: p50 over direct ≤ 1 ms',
+      rt.ab,
+      (v) => v <= 1,
+      (v) => `${v >= 0 ? '+' : ''}${fmt(v, 2)} ms (a ${ms(rt, 'a')}, b ${ms(rt, 'b')})`,
+    );
   for (const c of cases.filter((x) => x.def.group === 'concurrency')) {
     const a = c.paths.a;
     const n = Number(meta.options.concurrency ?? 0);
     out.push({
       target: `${c.def.id}: 1,000 concurrent streams, checksummed, 0 errors; kuber-api RSS per open stream ≤ 64 KiB`,
-      measured: a?.streams === undefined ? 'not measured' : `${a.failedStreams} of ${a.streams} streams failed at ${n} at once; ${a.rssPerStreamKiB !== undefined ? `+${fmt(a.rssPerStreamKiB, 1)} KiB per open stream` : 'RSS not tracked'}`,
-      met: a?.streams === undefined ? undefined : a.failedStreams !== 0 || (a.rssPerStreamKiB ?? 0) > 64 ? false : n >= 1000 && a.rssPerStreamKiB !== undefined ? true : undefined,
+      measured:
+        a?.streams === undefined
+          ? 'not measured'
+          : `${a.failedStreams} of ${a.streams} streams failed at ${n} at once; ${a.rssPerStreamKiB !== undefined ? `+${fmt(a.rssPerStreamKiB, 1)} KiB per open stream` : 'RSS not tracked'}`,
+      met:
+        a?.streams === undefined
+          ? undefined
+          : a.failedStreams !== 0 || (a.rssPerStreamKiB ?? 0) > 64
+            ? false
+            : n >= 1000 && a.rssPerStreamKiB !== undefined
+              ? true
+              : undefined,
       limit: n < 1000 ? `ran ${n} at once (--concurrency 1000 for the target)` : '',
     });
   }
   const run = get('docker run (CLI)');
-  if (run) row(`\`docker run … producer\` (attach, CLI, ${cliMiB} MiB) vs the docker host side by side ≥ 3.5×`, run.ratio.d, (v) => v >= 3.5, (v) => `${v.toFixed(2)}× (${mib(run, 'a')} vs ${mib(run, 'd')}; the CLI's ceiling ${mib(run, 'e')})`, run);
+  if (run)
+    row(
+      `\`docker run … producer\` (attach, CLI, ${cliMiB} MiB) vs the docker host side by side ≥ 3.5×`,
+      run.ratio.d,
+      (v) => v >= 3.5,
+      (v) => `${v.toFixed(2)}× (${mib(run, 'a')} vs ${mib(run, 'd')}; the CLI's ceiling ${mib(run, 'e')})`,
+      run,
+    );
   const et = get('docker exec true (CLI)');
-  if (et) row('`docker exec true` (CLI wall time, p50) vs the docker host side by side ≤ 0.7×', et.ratio.d, (v) => v <= 0.7, (v) => `${v.toFixed(2)}× (${ms(et, 'a')} vs ${ms(et, 'd')}; the CLI alone ${ms(et, 'e')})`);
+  if (et)
+    row(
+      '`docker exec true` (CLI wall time, p50) vs the docker host side by side ≤ 0.7×',
+      et.ratio.d,
+      (v) => v <= 0.7,
+      (v) => `${v.toFixed(2)}× (${ms(et, 'a')} vs ${ms(et, 'd')}; the CLI alone ${ms(et, 'e')})`,
+    );
   const rr = get('docker run --rm true (CLI)');
-  if (rr) row('`docker run --rm busybox true` (CLI wall time, p50) vs the docker host side by side ≤ 1×', rr.ratio.d, (v) => v <= 1, (v) => `${v.toFixed(2)}× (${ms(rr, 'a')} vs ${ms(rr, 'd')}; the CLI alone ${ms(rr, 'e')})`);
+  if (rr)
+    row(
+      '`docker run --rm busybox true` (CLI wall time, p50) vs the docker host side by side ≤ 1×',
+      rr.ratio.d,
+      (v) => v <= 1,
+      (v) => `${v.toFixed(2)}× (${ms(rr, 'a')} vs ${ms(rr, 'd')}; the CLI alone ${ms(rr, 'e')})`,
+    );
   const st = get('start → first docker ps');
   if (st) {
     const a = st.paths.a;
     const c = st.paths.c;
-    row("the sidecar's idle RSS (kuber-api alone against an apiserver) ≤ 64 MiB", a?.idleMiB, (v) => v <= 64, (v) => `${fmt(v, 1)} MiB${c?.idleMiB !== undefined ? ` (a bare node:http server: ${fmt(c.idleMiB, 1)} MiB)` : ''}`);
-    row("the sidecar's start to its first answered `docker ps`, p50 ≤ 300 ms", a?.p50, (v) => v <= 300, (v) => `${fmt(v, 0)} ms${c?.p50 !== undefined ? ` (a bare node:http server: ${fmt(c.p50, 0)} ms)` : ''}`);
+    row(
+      "the sidecar's idle RSS (kuber-api alone against an apiserver) ≤ 64 MiB",
+      a?.idleMiB,
+      (v) => v <= 64,
+      (v) =>
+        `${fmt(v, 1)} MiB${c?.idleMiB !== undefined ? ` (a bare node:http server: ${fmt(c.idleMiB, 1)} MiB)` : ''}`,
+    );
+    row(
+      "the sidecar's start to its first answered `docker ps`, p50 ≤ 300 ms",
+      a?.p50,
+      (v) => v <= 300,
+      (v) => `${fmt(v, 0)} ms${c?.p50 !== undefined ? ` (a bare node:http server: ${fmt(c.p50, 0)} ms)` : ''}`,
+    );
   }
   return out;
 }
@@ -254,20 +378,45 @@ export function targetsMarkdown(rowsT: TargetRow[]): string {
 }
 
 /** Column order of the CPU tables; a process that spent nothing on any case is left out, except these. */
-const PROC_ORDER = ['kuber-api', 'kube-sim', 'pods', 'node floor', 'raw proxy', 'raw producer', 'docker host', 'docker CLI', 'CLI ceiling', 'harness', 'machine'];
+const PROC_ORDER = [
+  'kuber-api',
+  'kube-sim',
+  'pods',
+  'node floor',
+  'raw proxy',
+  'raw producer',
+  'docker host',
+  'docker CLI',
+  'CLI ceiling',
+  'harness',
+  'machine',
+];
 const ALWAYS = ['kuber-api', 'kube-sim', 'harness', 'machine'];
 
 export function cpuMarkdown(cases: CaseSummary[]): string {
   const procs = new Set<string>();
-  for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerGiB ?? {})) procs.add(k);
-  const order = PROC_ORDER.filter((p) => procs.has(p) && (ALWAYS.includes(p) || cases.some((c) => Object.values(c.paths).some((ps) => (ps?.cpuPerGiB?.[p] ?? ps?.cpuPerOpMs?.[p] ?? 0) >= 0.005))));
-  const lines = [`| case | path | ${order.join(' | ')} | wall s/GiB |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
+  for (const c of cases)
+    for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerGiB ?? {})) procs.add(k);
+  const order = PROC_ORDER.filter(
+    (p) =>
+      procs.has(p) &&
+      (ALWAYS.includes(p) ||
+        cases.some((c) =>
+          Object.values(c.paths).some((ps) => (ps?.cpuPerGiB?.[p] ?? ps?.cpuPerOpMs?.[p] ?? 0) >= 0.005),
+        )),
+  );
+  const lines = [
+    `| case | path | ${order.join(' | ')} | wall s/GiB |`,
+    `|:--|:--|${order.map(() => '--:').join('|')}|--:|`,
+  ];
   for (const c of cases) {
     if (c.def.metric !== 'throughput' && c.def.metric !== 'concurrency') continue;
     for (const p of PATHS) {
       const ps = c.paths[p];
       if (!ps?.cpuPerGiB || !ps.mibps) continue;
-      lines.push(`| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerGiB![k] ?? 0, 2)).join(' | ')} | ${fmt(1024 / ps.mibps, 2)} |`);
+      lines.push(
+        `| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerGiB![k] ?? 0, 2)).join(' | ')} | ${fmt(1024 / ps.mibps, 2)} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -276,15 +425,28 @@ export function cpuMarkdown(cases: CaseSummary[]): string {
 /** Latency cases: CPU milliseconds per operation (exec round trip, keystroke, docker ps...). */
 export function cpuOpMarkdown(cases: CaseSummary[]): string {
   const procs = new Set<string>();
-  for (const c of cases) for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerOpMs ?? {})) procs.add(k);
-  const order = PROC_ORDER.filter((p) => procs.has(p) && (ALWAYS.includes(p) || cases.some((c) => Object.values(c.paths).some((ps) => (ps?.cpuPerGiB?.[p] ?? ps?.cpuPerOpMs?.[p] ?? 0) >= 0.005))));
-  const lines = [`| case | path | ${order.join(' | ')} | p50 ms |`, `|:--|:--|${order.map(() => '--:').join('|')}|--:|`];
+  for (const c of cases)
+    for (const ps of Object.values(c.paths)) for (const k of Object.keys(ps?.cpuPerOpMs ?? {})) procs.add(k);
+  const order = PROC_ORDER.filter(
+    (p) =>
+      procs.has(p) &&
+      (ALWAYS.includes(p) ||
+        cases.some((c) =>
+          Object.values(c.paths).some((ps) => (ps?.cpuPerGiB?.[p] ?? ps?.cpuPerOpMs?.[p] ?? 0) >= 0.005),
+        )),
+  );
+  const lines = [
+    `| case | path | ${order.join(' | ')} | p50 ms |`,
+    `|:--|:--|${order.map(() => '--:').join('|')}|--:|`,
+  ];
   for (const c of cases) {
     if (c.def.metric !== 'latency') continue;
     for (const p of PATHS) {
       const ps = c.paths[p];
       if (!ps?.cpuPerOpMs || ps.p50 === undefined) continue;
-      lines.push(`| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerOpMs![k] ?? 0, 2)).join(' | ')} | ${fmt(ps.p50, 2)} |`);
+      lines.push(
+        `| ${c.def.id} | ${p} | ${order.map((k) => fmt(ps.cpuPerOpMs![k] ?? 0, 2)).join(' | ')} | ${fmt(ps.p50, 2)} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -295,7 +457,11 @@ function include(name: string): string {
   return existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
 }
 
-export function resultsMarkdown(cases: CaseSummary[], meta: Meta, charts: { throughput: string; latency: string; cli: string }): string {
+export function resultsMarkdown(
+  cases: CaseSummary[],
+  meta: Meta,
+  charts: { throughput: string; latency: string; cli: string },
+): string {
   const o = meta.options;
   const tRows = targets(cases, meta);
   const met = tRows.filter((r) => r.met === true).length;
@@ -359,7 +525,9 @@ Throughput cells are the median MiB/s; latency cells are p50 / p99; memory cells
 ![throughput](${charts.throughput})
 
 ![latency](${charts.latency})
-${cliT ? `
+${
+  cliT
+    ? `
 ## The user's view: the docker CLI as the consumer (path e)
 
 The same \`docker\` binary against kuber-api, against the docker host, and against an in-memory endpoint that costs nothing (the CLI's ceiling); (b) is the same Pod read directly by the harness, for scale. Throughput is the verified bytes over the CLI's whole wall time. The harness checks every byte of the CLI's stdout, which costs more than \`wc -c\`: near the ceiling it reads a little slower than \`docker logs | wc -c\` would, so column e is a lower bound of the CLI's own ceiling (and kuber-api's share of it an upper bound); at kuber-api's and dockerd's rates the harness is far from its limit.
@@ -367,13 +535,19 @@ The same \`docker\` binary against kuber-api, against the docker host, and again
 ${cliT}
 
 ![the docker CLI's view](${charts.cli})
-` : ''}${floorT ? `
+`
+    : ''
+}${
+    floorT
+      ? `
 ## kuber-api's CPU per GiB against the Node floor (path f)
 
 CPU-seconds per GiB are robust to the shared machine's load where MiB/s is not: the ratio says how much more kuber-api spends than a Node process that only decrypts, parses and writes the same stream. On the split-stream cases the floor reads the Pod's combined log (one request), where kuber-api reads stdout and stderr apart and merges them by timestamp: hence the looser bound. The TTY cases are shown, not judged: both sides pay for the pseudo-terminal's small reads.
 
 ${floorT}
-` : ''}
+`
+      : ''
+  }
 ## Targets (issue 5)
 
 ${met} met, ${gaps} measured gaps.

@@ -76,7 +76,12 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
       const ss = samples.filter((s) => s.case === def.id && s.path === p);
       if (!ss.length) continue;
       const ok = ss.filter((s) => s.ok);
-      const ps: PathSummary = { path: p, runs: ss.length, failures: ss.length - ok.length, errors: [...new Set(ss.filter((s) => !s.ok).map((s) => s.error ?? 'failed'))] };
+      const ps: PathSummary = {
+        path: p,
+        runs: ss.length,
+        failures: ss.length - ok.length,
+        errors: [...new Set(ss.filter((s) => !s.ok).map((s) => s.error ?? 'failed'))],
+      };
       if (def.metric === 'throughput' || def.metric === 'concurrency' || def.metric === 'memory') {
         const rates = ok.filter((s) => s.bytes && s.seconds).map((s) => s.bytes! / MiB / s.seconds!);
         if (rates.length) {
@@ -101,7 +106,8 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
           ps.count = all.length;
           const cpu: Record<string, number> = {};
           for (const s of ok) for (const [k, v] of Object.entries(s.cpu ?? {})) cpu[k] = (cpu[k] ?? 0) + v;
-          if (Object.keys(cpu).length) ps.cpuPerOpMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v / all.length) * 1000]));
+          if (Object.keys(cpu).length)
+            ps.cpuPerOpMs = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v / all.length) * 1000]));
         }
         const rss = ok.filter((s) => s.rssKiB).map((s) => s.rssKiB! / 1024);
         if (rss.length) {
@@ -119,14 +125,17 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
           ps.growthMiB = Math.max(...withMem.map((s) => (s.mem![proc]!.peakKiB - s.mem![proc]!.idleKiB) / 1024));
         }
         const peaks: Record<string, number> = {};
-        for (const s of ss) for (const [k, m] of Object.entries(s.mem ?? {})) peaks[k] = Math.max(peaks[k] ?? 0, m.peakKiB / 1024);
+        for (const s of ss)
+          for (const [k, m] of Object.entries(s.mem ?? {})) peaks[k] = Math.max(peaks[k] ?? 0, m.peakKiB / 1024);
         ps.peaks = peaks;
       }
       if (def.metric === 'concurrency') {
         ps.streams = ss.reduce((t, s) => t + (s.streams ?? 0), 0);
-        ps.failedStreams = ss.reduce((t, s) => t + (s.failed ?? (s.ok ? 0 : s.streams ?? 1)), 0);
+        ps.failedStreams = ss.reduce((t, s) => t + (s.failed ?? (s.ok ? 0 : (s.streams ?? 1))), 0);
         const proc = memProcOf(p);
-        const per = ss.filter((s) => s.mem?.[proc] && s.streams).map((s) => (s.mem![proc]!.peakKiB - s.mem![proc]!.idleKiB) / s.streams!);
+        const per = ss
+          .filter((s) => s.mem?.[proc] && s.streams)
+          .map((s) => (s.mem![proc]!.peakKiB - s.mem![proc]!.idleKiB) / s.streams!);
         if (per.length) {
           ps.rssPerStreamKiB = Math.max(0, ...per);
           ps.memProc = proc;
@@ -148,7 +157,14 @@ export function summarise(defs: CaseDef[], samples: Sample[]): CaseSummary[] {
     for (const p of PATHS) {
       const o = paths[p];
       if (!a || !o || p === 'a') continue;
-      const v = def.metric === 'latency' ? (a.p50 !== undefined && o.p50 ? a.p50 / o.p50 : undefined) : a.mibps !== undefined && o.mibps ? a.mibps / o.mibps : undefined;
+      const v =
+        def.metric === 'latency'
+          ? a.p50 !== undefined && o.p50
+            ? a.p50 / o.p50
+            : undefined
+          : a.mibps !== undefined && o.mibps
+            ? a.mibps / o.mibps
+            : undefined;
       if (v !== undefined) cs.ratio[p] = v;
     }
     return cs;
@@ -164,12 +180,17 @@ export function cell(cs: CaseSummary, p: PathId): string {
     case 'throughput':
       return ps.mibps !== undefined ? `${fmt(ps.mibps)} MiB/s${fail}` : `failed${fail}`;
     case 'latency':
-      return ps.p50 !== undefined ? `${fmt(ps.p50, 2)} / ${fmt(ps.p99!, 2)} ms${ps.idleMiB !== undefined ? `, RSS ${fmt(ps.idleMiB, 0)} MiB` : ''}${fail}` : `failed${fail}`;
+      return ps.p50 !== undefined
+        ? `${fmt(ps.p50, 2)} / ${fmt(ps.p99!, 2)} ms${ps.idleMiB !== undefined ? `, RSS ${fmt(ps.idleMiB, 0)} MiB` : ''}${fail}`
+        : `failed${fail}`;
     case 'memory':
-      if (ps.peakMiB !== undefined) return `${ps.memProc} +${fmt(ps.growthMiB!, 1)} (peak ${fmt(ps.peakMiB, 0)}) MiB${fail}`;
+      if (ps.peakMiB !== undefined)
+        return `${ps.memProc} +${fmt(ps.growthMiB!, 1)} (peak ${fmt(ps.peakMiB, 0)}) MiB${fail}`;
       return ps.failures < ps.runs ? `verified, RSS not tracked${fail}` : `failed${fail}`;
     case 'concurrency':
-      return ps.mibps !== undefined || ps.failedStreams ? `${ps.mibps !== undefined ? fmt(ps.mibps) + ' MiB/s, ' : ''}${ps.failedStreams}/${ps.streams} failed${ps.rssPerStreamKiB !== undefined ? `, +${fmt(ps.rssPerStreamKiB, 0)} KiB/stream` : ''}` : `failed${fail}`;
+      return ps.mibps !== undefined || ps.failedStreams
+        ? `${ps.mibps !== undefined ? fmt(ps.mibps) + ' MiB/s, ' : ''}${ps.failedStreams}/${ps.streams} failed${ps.rssPerStreamKiB !== undefined ? `, +${fmt(ps.rssPerStreamKiB, 0)} KiB/stream` : ''}`
+        : `failed${fail}`;
   }
 }
 

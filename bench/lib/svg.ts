@@ -7,7 +7,14 @@
 import { fmt, type CaseSummary } from './summary.js';
 import { PATH_LABEL, PATHS, type PathId } from './types.js';
 
-const COLOURS: Record<PathId, string> = { a: '#2b6cb0', b: '#2f855a', c: '#a0aec0', d: '#c05621', e: '#805ad5', f: '#b7791f' };
+const COLOURS: Record<PathId, string> = {
+  a: '#2b6cb0',
+  b: '#2f855a',
+  c: '#a0aec0',
+  d: '#c05621',
+  e: '#805ad5',
+  f: '#b7791f',
+};
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 interface Bar {
@@ -17,7 +24,13 @@ interface Bar {
   label: string;
 }
 
-function chart(title: string, unit: string, groups: Array<{ name: string; bars: Bar[] }>, log = false, labels: Partial<Record<PathId, string>> = {}): string {
+function chart(
+  title: string,
+  unit: string,
+  groups: Array<{ name: string; bars: Bar[] }>,
+  log = false,
+  labels: Partial<Record<PathId, string>> = {},
+): string {
   const label = (p: PathId) => labels[p] ?? PATH_LABEL[p];
   const W = 960;
   const left = 190;
@@ -32,7 +45,11 @@ function chart(title: string, unit: string, groups: Array<{ name: string; bars: 
   const axisMax = log ? Math.pow(10, Math.ceil(Math.log10(max))) : Math.ceil(max / step) * step;
   // Log scale: from the decade below the smallest value, so every bar is visible.
   const axisMin = log ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
-  const x = (v: number) => (log ? left + ((Math.log10(Math.max(v, axisMin)) - Math.log10(axisMin)) / (Math.log10(axisMax) - Math.log10(axisMin))) * plotW : left + (v / axisMax) * plotW);
+  const x = (v: number) =>
+    log
+      ? left +
+        ((Math.log10(Math.max(v, axisMin)) - Math.log10(axisMin)) / (Math.log10(axisMax) - Math.log10(axisMin))) * plotW
+      : left + (v / axisMax) * plotW;
   let y = top;
   const body: string[] = [];
   for (const g of groups) {
@@ -40,11 +57,15 @@ function chart(title: string, unit: string, groups: Array<{ name: string; bars: 
     body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="g">${esc(g.name)}</text>`);
     for (const b of g.bars) {
       const w = Math.max(0.5, x(b.value) - left);
-      body.push(`<rect x="${left}" y="${y + 1}" width="${w.toFixed(1)}" height="${bh - 2}" fill="${COLOURS[b.path]}"><title>${esc(`${g.name} ${label(b.path)}: ${b.label}`)}</title></rect>`);
+      body.push(
+        `<rect x="${left}" y="${y + 1}" width="${w.toFixed(1)}" height="${bh - 2}" fill="${COLOURS[b.path]}"><title>${esc(`${g.name} ${label(b.path)}: ${b.label}`)}</title></rect>`,
+      );
       let end = x(b.value);
       if (b.whisker !== undefined && b.whisker > b.value) {
         const xw = x(b.whisker);
-        body.push(`<line x1="${end.toFixed(1)}" y1="${y + bh / 2}" x2="${xw.toFixed(1)}" y2="${y + bh / 2}" stroke="#333" stroke-width="1"/><line x1="${xw.toFixed(1)}" y1="${y + 3}" x2="${xw.toFixed(1)}" y2="${y + bh - 3}" stroke="#333"/>`);
+        body.push(
+          `<line x1="${end.toFixed(1)}" y1="${y + bh / 2}" x2="${xw.toFixed(1)}" y2="${y + bh / 2}" stroke="#333" stroke-width="1"/><line x1="${xw.toFixed(1)}" y1="${y + 3}" x2="${xw.toFixed(1)}" y2="${y + bh - 3}" stroke="#333"/>`,
+        );
         end = xw;
       }
       body.push(`<text x="${(end + 4).toFixed(1)}" y="${y + bh - 3}" class="v">${esc(b.label)}</text>`);
@@ -58,11 +79,18 @@ function chart(title: string, unit: string, groups: Array<{ name: string; bars: 
   if (log) for (let v = axisMin; v <= axisMax * 1.0001; v *= 10) ticks.push(v);
   else for (let v = 0; v <= axisMax + 1e-9; v += step) ticks.push(v);
   for (const v of ticks) {
-    grid.push(`<line x1="${x(v).toFixed(1)}" y1="${top - 6}" x2="${x(v).toFixed(1)}" y2="${y - gap + 4}" stroke="#e2e8f0"/>`);
-    grid.push(`<text x="${x(v).toFixed(1)}" y="${y - gap + 18}" text-anchor="middle" class="v">${log ? String(Number(v.toPrecision(1))) : fmt(v)}</text>`);
+    grid.push(
+      `<line x1="${x(v).toFixed(1)}" y1="${top - 6}" x2="${x(v).toFixed(1)}" y2="${y - gap + 4}" stroke="#e2e8f0"/>`,
+    );
+    grid.push(
+      `<text x="${x(v).toFixed(1)}" y="${y - gap + 18}" text-anchor="middle" class="v">${log ? String(Number(v.toPrecision(1))) : fmt(v)}</text>`,
+    );
   }
   const used = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.path)))].sort();
-  const legend = used.map((p, i) => `<rect x="${left + i * 150}" y="30" width="12" height="12" fill="${COLOURS[p]}"/><text x="${left + i * 150 + 17}" y="40" class="v">(${p}) ${esc(label(p))}</text>`);
+  const legend = used.map(
+    (p, i) =>
+      `<rect x="${left + i * 150}" y="30" width="12" height="12" fill="${COLOURS[p]}"/><text x="${left + i * 150 + 17}" y="40" class="v">(${p}) ${esc(label(p))}</text>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<style>.g{font-size:12px;fill:#1a202c}.v{font-size:11px;fill:#4a5568}.t{font-size:15px;font-weight:bold;fill:#1a202c}</style>`,
@@ -87,10 +115,18 @@ export function throughputSvg(cases: CaseSummary[], subtitle: string): string {
     .filter((c) => (c.def.metric === 'throughput' || c.def.metric === 'concurrency') && c.def.group !== 'cli')
     .map((c) => ({
       name: c.def.id,
-      bars: PATHS.filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
+      bars: PATHS.filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({
+        path: p,
+        value: c.paths[p]!.mibps!,
+        label: `${fmt(c.paths[p]!.mibps!)} MiB/s`,
+      })),
     }))
     .filter((g) => g.bars.length);
-  return chart(`Throughput per scenario and path (median)${subtitle ? ` · ${subtitle}` : ''}`, 'MiB/s (higher is better)', groups);
+  return chart(
+    `Throughput per scenario and path (median)${subtitle ? ` · ${subtitle}` : ''}`,
+    'MiB/s (higher is better)',
+    groups,
+  );
 }
 
 export function latencySvg(cases: CaseSummary[], subtitle: string): string {
@@ -98,10 +134,20 @@ export function latencySvg(cases: CaseSummary[], subtitle: string): string {
     .filter((c) => c.def.metric === 'latency')
     .map((c) => ({
       name: c.def.id,
-      bars: PATHS.filter((p) => c.paths[p]?.p50 !== undefined).map((p) => ({ path: p, value: c.paths[p]!.p50!, whisker: c.paths[p]!.p99!, label: `p50 ${fmt(c.paths[p]!.p50!, 2)} · p99 ${fmt(c.paths[p]!.p99!, 2)} ms` })),
+      bars: PATHS.filter((p) => c.paths[p]?.p50 !== undefined).map((p) => ({
+        path: p,
+        value: c.paths[p]!.p50!,
+        whisker: c.paths[p]!.p99!,
+        label: `p50 ${fmt(c.paths[p]!.p50!, 2)} · p99 ${fmt(c.paths[p]!.p99!, 2)} ms`,
+      })),
     }))
     .filter((g) => g.bars.length);
-  return chart(`Latency per scenario and path: p50 bar, p99 whisker${subtitle ? ` · ${subtitle}` : ''}`, 'milliseconds, log scale (lower is better)', groups, true);
+  return chart(
+    `Latency per scenario and path: p50 bar, p99 whisker${subtitle ? ` · ${subtitle}` : ''}`,
+    'milliseconds, log scale (lower is better)',
+    groups,
+    true,
+  );
 }
 
 /**
@@ -113,8 +159,16 @@ export function cliSvg(cases: CaseSummary[], subtitle: string): string {
     .filter((c) => c.def.group === 'cli' && c.def.metric === 'throughput')
     .map((c) => ({
       name: c.def.id,
-      bars: (['a', 'd', 'e'] as PathId[]).filter((p) => c.paths[p]?.mibps !== undefined).map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
+      bars: (['a', 'd', 'e'] as PathId[])
+        .filter((p) => c.paths[p]?.mibps !== undefined)
+        .map((p) => ({ path: p, value: c.paths[p]!.mibps!, label: `${fmt(c.paths[p]!.mibps!)} MiB/s` })),
     }))
     .filter((g) => g.bars.length);
-  return chart(`The docker CLI's view: MiB/s of verified stdout, whole command (median)${subtitle ? ` · ${subtitle}` : ''}`, 'MiB/s, log scale (higher is better)', groups, true, { a: 'CLI → kuber-api', d: 'CLI → docker host', e: 'CLI → in-memory ceiling' });
+  return chart(
+    `The docker CLI's view: MiB/s of verified stdout, whole command (median)${subtitle ? ` · ${subtitle}` : ''}`,
+    'MiB/s, log scale (higher is better)',
+    groups,
+    true,
+    { a: 'CLI → kuber-api', d: 'CLI → docker host', e: 'CLI → in-memory ceiling' },
+  );
 }

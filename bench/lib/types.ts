@@ -19,7 +19,14 @@ import type { KubeDirect } from './kube-direct.js';
  */
 export type PathId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 export const PATHS: readonly PathId[] = ['a', 'b', 'c', 'd', 'e', 'f'];
-export const PATH_LABEL: Record<PathId, string> = { a: 'kuber-api', b: 'direct k8s', c: 'raw TCP', d: 'docker host', e: 'CLI ceiling', f: 'Node floor' };
+export const PATH_LABEL: Record<PathId, string> = {
+  a: 'kuber-api',
+  b: 'direct k8s',
+  c: 'raw TCP',
+  d: 'docker host',
+  e: 'CLI ceiling',
+  f: 'Node floor',
+};
 
 export type Metric = 'throughput' | 'latency' | 'memory' | 'concurrency';
 

@@ -25,7 +25,9 @@ function bench(size: number) {
   const m = Buffer.alloc(size + 1, 0x61);
   m[0] = 1;
   // Bytes for the demuxer: 16 MiB worth of frames of this size, pushed in 64 KiB reads.
-  const framed = Buffer.concat(Array.from({ length: Math.max(1, Math.ceil((16 * MiB) / size)) }, () => encodeFrame(1, m.subarray(1))));
+  const framed = Buffer.concat(
+    Array.from({ length: Math.max(1, Math.ceil((16 * MiB) / size)) }, () => encodeFrame(1, m.subarray(1))),
+  );
   const out: Record<string, number> = {};
 
   let t0 = process.hrtime.bigint();
@@ -52,8 +54,9 @@ function bench(size: number) {
   const d = new StdcopyDemuxer((_s, data) => (got += data.length));
   t0 = process.hrtime.bigint();
   // The same frames again and again, so a run lasts long enough to time (>= 128 MiB of payload).
-  const reps = Math.max(1, Math.ceil((quick ? 32 : 128) * MiB / framed.length));
-  for (let r = 0; r < reps; r++) for (let off = 0; off < framed.length; off += 65536) d.push(framed.subarray(off, off + 65536));
+  const reps = Math.max(1, Math.ceil(((quick ? 32 : 128) * MiB) / framed.length));
+  for (let r = 0; r < reps; r++)
+    for (let off = 0; off < framed.length; off += 65536) d.push(framed.subarray(off, off + 65536));
   out.demux = mibps(got, Number(process.hrtime.bigint() - t0) / 1e6);
   return out;
 }
@@ -65,6 +68,13 @@ for (let r = 0; r < rounds; r++) {
     for (const [k, v] of Object.entries(o)) ((res[s] ??= {})[k] ??= []).push(v);
   }
 }
-console.log(`channel message paths, in memory, payload MiB/s, best of ${rounds} (a shared machine: the least disturbed run)`);
+console.log(
+  `channel message paths, in memory, payload MiB/s, best of ${rounds} (a shared machine: the least disturbed run)`,
+);
 console.log(machine());
-console.log(table([['payload', 'parseChannelMessage', 'OutputPump -> stdcopy', 'StdcopyDemuxer'], ...sizes.map((s) => [sizeLabel(s), best(res[s]!.parse!), best(res[s]!.pump!), best(res[s]!.demux!)])]));
+console.log(
+  table([
+    ['payload', 'parseChannelMessage', 'OutputPump -> stdcopy', 'StdcopyDemuxer'],
+    ...sizes.map((s) => [sizeLabel(s), best(res[s]!.parse!), best(res[s]!.pump!), best(res[s]!.demux!)]),
+  ]),
+);

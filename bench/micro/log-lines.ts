@@ -97,11 +97,14 @@ function merge(a: Buffer[], b: Buffer[], keep: boolean) {
 }
 
 const cases: [string, () => number][] = [
-  ['scan floor (indexOf per line)', () => {
-    let n = 0;
-    for (const c of single) for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) n++;
-    return n;
-  }],
+  [
+    'scan floor (indexOf per line)',
+    () => {
+      let n = 0;
+      for (const c of single) for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) n++;
+      return n;
+    },
+  ],
   ['pass-through (chunk = frame)', framer({})],
   ['keep + until (per line)', framer({ timestamped: true, keepTimestamps: true, until })],
   ['strip (per line)', framer({ timestamped: true })],
@@ -122,7 +125,11 @@ for (let r = 0; r < rounds; r++) {
     (res[name] ??= []).push(mibps(TOTAL, ms));
   }
 }
-console.log(`log line paths, in memory, ${TOTAL / MiB} MiB of ~100-byte timestamped lines in ${CHUNK / 1024} KiB chunks, MiB per CPU-second, best of ${rounds} (a shared machine: the least disturbed run)`);
+console.log(
+  `log line paths, in memory, ${TOTAL / MiB} MiB of ~100-byte timestamped lines in ${CHUNK / 1024} KiB chunks, MiB per CPU-second, best of ${rounds} (a shared machine: the least disturbed run)`,
+);
 console.log(machine());
 const floor = best(res[cases[0]![0]]!);
-console.log(table([['path', 'input MiB/s', 'vs scan floor'], ...cases.map(([n]) => [n, best(res[n]!), best(res[n]!) / floor])]));
+console.log(
+  table([['path', 'input MiB/s', 'vs scan floor'], ...cases.map(([n]) => [n, best(res[n]!), best(res[n]!) / floor])]),
+);

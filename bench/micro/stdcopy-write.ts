@@ -103,7 +103,9 @@ async function main() {
     const payload = Buffer.alloc(size, 0x61);
     // Enough bytes that a run takes ~0.2-1 s on this class of machine, fewer for tiny frames.
     // Unbatched tiny writes are one syscall each (~2 MiB/s at 16 B), hence the small totals there.
-    const total = (quick ? 0.25 : 1) * (size <= 16 ? MiB : size <= 256 ? 8 * MiB : size <= 1024 ? 16 * MiB : size <= 4096 ? 64 * MiB : 128 * MiB);
+    const total =
+      (quick ? 0.25 : 1) *
+      (size <= 16 ? MiB : size <= 256 ? 8 * MiB : size <= 1024 ? 16 * MiB : size <= 4096 ? 64 * MiB : 128 * MiB);
     const frames = Math.ceil(total / size);
     const wire = variant.startsWith('raw') ? frames * size : frames * (size + 8);
     child.send({ want: wire });
@@ -151,15 +153,28 @@ async function main() {
   sock.destroy();
   child.disconnect();
 
-  console.log(`stdcopy framing on a loopback TCP pair (reader in a child process), best of ${rounds} (a shared machine: the least disturbed run)`);
+  console.log(
+    `stdcopy framing on a loopback TCP pair (reader in a child process), best of ${rounds} (a shared machine: the least disturbed run)`,
+  );
   console.log(machine());
   const vsRaw = ['copy', 'cork', 'two', 'auto'];
-  for (const [title, res] of [['wall clock: payload MiB/s', results], ['writer CPU: payload MiB per CPU-second', cpuResults]] as const) {
+  for (const [title, res] of [
+    ['wall clock: payload MiB/s', results],
+    ['writer CPU: payload MiB per CPU-second', cpuResults],
+  ] as const) {
     console.log(`\n${title}`);
-    const rows: (string | number)[][] = [['payload', ...names, ...vsRaw.map((n) => `${n}/raw`), 'pump/rawtick', 'pumpzc/rawtick']];
+    const rows: (string | number)[][] = [
+      ['payload', ...names, ...vsRaw.map((n) => `${n}/raw`), 'pump/rawtick', 'pumpzc/rawtick'],
+    ];
     for (const size of sizes) {
       const m = Object.fromEntries(names.map((n) => [n, best(res[n]![size]!)]));
-      rows.push([sizeLabel(size), ...names.map((n) => m[n]!), ...vsRaw.map((n) => m[n]! / m.raw!), m.pump! / m.rawtick!, m.pumpzc! / m.rawtick!]);
+      rows.push([
+        sizeLabel(size),
+        ...names.map((n) => m[n]!),
+        ...vsRaw.map((n) => m[n]! / m.raw!),
+        m.pump! / m.rawtick!,
+        m.pumpzc! / m.rawtick!,
+      ]);
     }
     console.log(table(rows));
   }

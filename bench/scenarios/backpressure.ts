@@ -15,7 +15,10 @@ import { asSample, finishedProducers, readLogs } from './logs.js';
 import { dropSleepers, execProducer, sleepers } from './stream.js';
 
 /** Track RSS of every process in ctx.pids while `fn` runs. */
-export async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
+export async function withMemory<T>(
+  ctx: Ctx,
+  fn: () => Promise<T>,
+): Promise<{ result: T; mem: Record<string, MemPeak>; timeline: Record<string, number[]> }> {
   const mem: Record<string, MemPeak> = {};
   // RSS (MiB) of kuber-api and kube-sim every 500 ms: growth that levels off vs growth that keeps going.
   const timeline: Record<string, number[]> = {};
@@ -31,7 +34,8 @@ export async function withMemory<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ r
     for (const [name, pid] of Object.entries(ctx.pids)) {
       const m = memStatus(pid);
       if (m && mem[name]) mem[name]!.peakKiB = Math.max(mem[name]!.peakKiB, m.rssKiB);
-      if (m && record && (name === 'kuber-api' || name === 'kube-sim')) (timeline[name] ??= []).push(Math.round(m.rssKiB / 102.4) / 10);
+      if (m && record && (name === 'kuber-api' || name === 'kube-sim'))
+        (timeline[name] ??= []).push(Math.round(m.rssKiB / 102.4) / 10);
     }
   };
   const timer = setInterval(poll, 50);
@@ -56,8 +60,19 @@ export async function backpressure(ctx: Ctx): Promise<void> {
   const rate = ctx.opts.slowMiBps * MiB;
   const logsId = `backpressure logs${ctx.variant}`;
   const execId = 'backpressure exec';
-  ctx.declare({ id: logsId, group: 'backpressure', metric: 'memory', what: `logs of ${blocks} MiB read at ${ctx.opts.slowMiBps} MiB/s: peak RSS and growth over idle` });
-  if (!ctx.variant) ctx.declare({ id: execId, group: 'backpressure', metric: 'memory', what: `exec stdout of ${blocks} MiB read at ${ctx.opts.slowMiBps} MiB/s: peak RSS and growth over idle` });
+  ctx.declare({
+    id: logsId,
+    group: 'backpressure',
+    metric: 'memory',
+    what: `logs of ${blocks} MiB read at ${ctx.opts.slowMiBps} MiB/s: peak RSS and growth over idle`,
+  });
+  if (!ctx.variant)
+    ctx.declare({
+      id: execId,
+      group: 'backpressure',
+      metric: 'memory',
+      what: `exec stdout of ${blocks} MiB read at ${ctx.opts.slowMiBps} MiB/s: peak RSS and growth over idle`,
+    });
   const paths = ctx.paths;
   const reps = 1;
   const finished = await finishedProducers(ctx, blocks, logsId);
@@ -69,16 +84,24 @@ export async function backpressure(ctx: Ctx): Promise<void> {
     // that has streamed before and the growth is what the slow reader adds.
     for (const p of paths) {
       ctx.progress(`${logsId}: warm-up ${warm} MiB on ${p}`);
-      await readLogs(ctx, p, warmLogs.get(p) ?? { id: '' }, { blocks: warm }, false, { label: 'warm-up' }).catch(() => undefined);
+      await readLogs(ctx, p, warmLogs.get(p) ?? { id: '' }, { blocks: warm }, false, { label: 'warm-up' }).catch(
+        () => undefined,
+      );
     }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, logsId, p, rep, async () => {
-        const { result, mem, timeline } = await withMemory(ctx, () => readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks: mibOn(ctx, p, blocks) }, false, { rate, label: `${logsId}` }));
+        const { result, mem, timeline } = await withMemory(ctx, () =>
+          readLogs(ctx, p, finished.get(p) ?? { id: '' }, { blocks: mibOn(ctx, p, blocks) }, false, {
+            rate,
+            label: `${logsId}`,
+          }),
+        );
         return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });
   } finally {
-    for (const p of ['a', 'd'] as PathId[]) if (finished.has(p)) await removeAll(dockerOf(ctx, p), [finished.get(p)!.id, warmLogs.get(p)!.id]);
+    for (const p of ['a', 'd'] as PathId[])
+      if (finished.has(p)) await removeAll(dockerOf(ctx, p), [finished.get(p)!.id, warmLogs.get(p)!.id]);
   }
   if (ctx.variant) return; // exec does not depend on the log variant
   const targets = await sleepers(ctx, 1);
@@ -89,7 +112,9 @@ export async function backpressure(ctx: Ctx): Promise<void> {
     }
     await alternate(ctx, reps, paths, async (p, rep) => {
       await measure(ctx, execId, p, rep, async () => {
-        const { result, mem, timeline } = await withMemory(ctx, () => execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, mibOn(ctx, p, blocks), false, execId, rate));
+        const { result, mem, timeline } = await withMemory(ctx, () =>
+          execProducer(ctx, p, targets.get(p)?.[0] ?? { id: '' }, mibOn(ctx, p, blocks), false, execId, rate),
+        );
         return { ...asSample(result), mem, timeline } as Partial<Sample>;
       });
     });

@@ -47,13 +47,39 @@ export async function cli(ctx: Ctx): Promise<void> {
   const blocks = ctx.opts.cliMiB;
   const docker: PathId[] = ['a', ...(ctx.other ? (['d'] as PathId[]) : []), 'e'];
   const withB = (ps: PathId[]): PathId[] => [ps[0]!, 'b', ...ps.slice(1)];
-  ctx.declare({ id: CLI_CASES.logs, group: 'cli', metric: 'throughput', what: `docker logs of a finished container, ${blocks} MiB, the CLI's stdout verified; (b) the same Pod's pods/log read directly` });
-  ctx.declare({ id: CLI_CASES.run, group: 'cli', metric: 'throughput', what: `docker run of the producer, ${blocks} MiB (create, attach, start, stream, wait), the CLI's stdout verified` });
-  ctx.declare({ id: CLI_CASES.exec, group: 'cli', metric: 'throughput', what: `docker exec of the producer, ${blocks} MiB, the CLI's stdout verified; (b) the same on pods/exec` });
-  ctx.declare({ id: CLI_CASES.execTrue, group: 'cli', metric: 'latency', what: 'docker exec <running container> true: the CLI\'s wall time' });
-  ctx.declare({ id: CLI_CASES.runTrue, group: 'cli', metric: 'latency', what: 'docker run --rm busybox true: the CLI\'s wall time' });
+  ctx.declare({
+    id: CLI_CASES.logs,
+    group: 'cli',
+    metric: 'throughput',
+    what: `docker logs of a finished container, ${blocks} MiB, the CLI's stdout verified; (b) the same Pod's pods/log read directly`,
+  });
+  ctx.declare({
+    id: CLI_CASES.run,
+    group: 'cli',
+    metric: 'throughput',
+    what: `docker run of the producer, ${blocks} MiB (create, attach, start, stream, wait), the CLI's stdout verified`,
+  });
+  ctx.declare({
+    id: CLI_CASES.exec,
+    group: 'cli',
+    metric: 'throughput',
+    what: `docker exec of the producer, ${blocks} MiB, the CLI's stdout verified; (b) the same on pods/exec`,
+  });
+  ctx.declare({
+    id: CLI_CASES.execTrue,
+    group: 'cli',
+    metric: 'latency',
+    what: "docker exec <running container> true: the CLI's wall time",
+  });
+  ctx.declare({
+    id: CLI_CASES.runTrue,
+    group: 'cli',
+    metric: 'latency',
+    what: "docker run --rm busybox true: the CLI's wall time",
+  });
   const timeoutMs = streamTimeout(blocks * 1024 * 1024);
-  const progress = (label: string, p: PathId) => (b: number) => ctx.progress(`${label} ${p}: ${fmtMiB(b)} / ${fmtMiB(blocks * 1024 * 1024)}`);
+  const progress = (label: string, p: PathId) => (b: number) =>
+    ctx.progress(`${label} ${p}: ${fmtMiB(b)} / ${fmtMiB(blocks * 1024 * 1024)}`);
   const image = ctx.opts.image;
 
   // ---- docker logs ----
@@ -65,7 +91,13 @@ export async function cli(ctx: Ctx): Promise<void> {
       await measure(ctx, CLI_CASES.logs, p, rep, async () => {
         if (p === 'b') return asSample(await readLogs(ctx, p, finished.get('a')!, { blocks }, false, { label }));
         const id = p === 'e' ? ceilingLogs : finished.get(p)!.id;
-        return cliSample(await dockerCli(endpoint(ctx, p).host, ['logs', id], { verifier: new Verifier({ blocks }), timeoutMs, onProgress: progress(label, p) }));
+        return cliSample(
+          await dockerCli(endpoint(ctx, p).host, ['logs', id], {
+            verifier: new Verifier({ blocks }),
+            timeoutMs,
+            onProgress: progress(label, p),
+          }),
+        );
       });
     });
   } finally {
@@ -84,7 +116,13 @@ export async function cli(ctx: Ctx): Promise<void> {
     await alternate(ctx, ctx.opts.reps, docker, async (p, rep) => {
       const label = `${CLI_CASES.run} #${rep}`;
       await measure(ctx, CLI_CASES.run, p, rep, async () =>
-        cliSample(await dockerCli(endpoint(ctx, p).host, ['run', '--rm', '--name', name(p), '--label', 'kuber-api.bench=1', image, ...producerCmd(blocks)], { verifier: new Verifier({ blocks }), timeoutMs, onProgress: progress(label, p) })),
+        cliSample(
+          await dockerCli(
+            endpoint(ctx, p).host,
+            ['run', '--rm', '--name', name(p), '--label', 'kuber-api.bench=1', image, ...producerCmd(blocks)],
+            { verifier: new Verifier({ blocks }), timeoutMs, onProgress: progress(label, p) },
+          ),
+        ),
       );
     });
 
@@ -97,14 +135,29 @@ export async function cli(ctx: Ctx): Promise<void> {
         const label = `${CLI_CASES.exec} #${rep}`;
         await measure(ctx, CLI_CASES.exec, p, rep, async () => {
           if (p === 'b') return asSample(await execProducer(ctx, p, targets.get('a')![0]!, blocks, false, label));
-          return cliSample(await dockerCli(endpoint(ctx, p).host, ['exec', target(p), ...producerCmd(blocks)], { verifier: new Verifier({ blocks }), timeoutMs, onProgress: progress(label, p) }));
+          return cliSample(
+            await dockerCli(endpoint(ctx, p).host, ['exec', target(p), ...producerCmd(blocks)], {
+              verifier: new Verifier({ blocks }),
+              timeoutMs,
+              onProgress: progress(label, p),
+            }),
+          );
         });
       });
       await wallTimes(ctx, CLI_CASES.execTrue, docker, (p) => ['exec', target(p), 'true']);
     } finally {
       await dropSleepers(ctx, targets);
     }
-    await wallTimes(ctx, CLI_CASES.runTrue, docker, (p) => ['run', '--rm', '--name', name(p), '--label', 'kuber-api.bench=1', image, 'true']);
+    await wallTimes(ctx, CLI_CASES.runTrue, docker, (p) => [
+      'run',
+      '--rm',
+      '--name',
+      name(p),
+      '--label',
+      'kuber-api.bench=1',
+      image,
+      'true',
+    ]);
   } finally {
     // Containers a failed `docker run --rm` may have left behind (the docker host is long-lived).
     for (const [p, list] of names) await removeAll(endpoint(ctx, p), list);

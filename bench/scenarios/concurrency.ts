@@ -53,16 +53,35 @@ export async function concurrency(ctx: Ctx): Promise<void> {
   const k = ctx.opts.concContainers;
   const execId = `concurrency exec ×${n}`;
   const logsId = `concurrency logs ×${n}`;
-  ctx.declare({ id: execId, group: 'concurrency', metric: 'concurrency', what: `${n} concurrent execs of ${blocks} MiB each over ${k} containers` });
-  ctx.declare({ id: logsId, group: 'concurrency', metric: 'concurrency', what: `${n} concurrent logs of ${blocks} MiB each over ${k} finished containers` });
+  ctx.declare({
+    id: execId,
+    group: 'concurrency',
+    metric: 'concurrency',
+    what: `${n} concurrent execs of ${blocks} MiB each over ${k} containers`,
+  });
+  ctx.declare({
+    id: logsId,
+    group: 'concurrency',
+    metric: 'concurrency',
+    what: `${n} concurrent logs of ${blocks} MiB each over ${k} finished containers`,
+  });
   // Every stream's timeout allows for the n streams sharing the path (a docker host serving 1,000
   // json-file logs at once needs minutes for them all).
-  const quiet = () => ({ ...ctx, sharedBy: n, progress: (t: string) => (t.includes('streams done') ? ctx.progress(t) : undefined) }) as Ctx;
+  const quiet = () =>
+    ({
+      ...ctx,
+      sharedBy: n,
+      progress: (t: string) => (t.includes('streams done') ? ctx.progress(t) : undefined),
+    }) as Ctx;
 
   const targets = await sleepers(ctx, k);
   try {
     await alternate(ctx, ctx.opts.reps, ctx.paths, async (p: PathId, rep) => {
-      await measure(ctx, execId, p, rep, () => fanOut(ctx, `${execId} #${rep} ${p}`, n, (i) => execProducer(quiet(), p, targets.get(p)?.[i % k] ?? { id: '' }, blocks, false, execId)));
+      await measure(ctx, execId, p, rep, () =>
+        fanOut(ctx, `${execId} #${rep} ${p}`, n, (i) =>
+          execProducer(quiet(), p, targets.get(p)?.[i % k] ?? { id: '' }, blocks, false, execId),
+        ),
+      );
     });
   } finally {
     await dropSleepers(ctx, targets);
@@ -71,10 +90,13 @@ export async function concurrency(ctx: Ctx): Promise<void> {
   try {
     await alternate(ctx, ctx.opts.reps, ctx.paths, async (p: PathId, rep) => {
       await measure(ctx, logsId, p, rep, () =>
-        fanOut(ctx, `${logsId} #${rep} ${p}`, n, (i) => readLogs(quiet(), p, finished[i % k]!.get(p) ?? { id: '' }, { blocks }, false, { label: logsId })),
+        fanOut(ctx, `${logsId} #${rep} ${p}`, n, (i) =>
+          readLogs(quiet(), p, finished[i % k]!.get(p) ?? { id: '' }, { blocks }, false, { label: logsId }),
+        ),
       );
     });
   } finally {
-    for (const f of finished) for (const p of ['a', 'd'] as PathId[]) if (f.has(p)) await removeAll(dockerOf(ctx, p), [f.get(p)!.id]);
+    for (const f of finished)
+      for (const p of ['a', 'd'] as PathId[]) if (f.has(p)) await removeAll(dockerOf(ctx, p), [f.get(p)!.id]);
   }
 }

@@ -17,8 +17,18 @@ const SLEEP = ['sleep', '3600'];
 export async function controlPlane(ctx: Ctx): Promise<void> {
   const n = ctx.opts.psContainers;
   const psCase = `docker ps (${n})`;
-  ctx.declare({ id: psCase, group: 'control', metric: 'latency', what: `GET /containers/json with ${n} running containers, vs listing their Pods directly` });
-  ctx.declare({ id: 'create+start', group: 'control', metric: 'latency', what: 'create + start until running, vs creating the same Pod directly and watching it run' });
+  ctx.declare({
+    id: psCase,
+    group: 'control',
+    metric: 'latency',
+    what: `GET /containers/json with ${n} running containers, vs listing their Pods directly`,
+  });
+  ctx.declare({
+    id: 'create+start',
+    group: 'control',
+    metric: 'latency',
+    what: 'create + start until running, vs creating the same Pod directly and watching it run',
+  });
   const dockerPaths = ctx.paths.filter((p) => p === 'a' || p === 'd');
   const made = new Map<PathId, string[]>();
   try {
@@ -29,7 +39,9 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
       made.set(p, ids);
       for (let i = 0; i < n; i += 10) {
         ctx.progress(`${psCase}: starting containers on ${p} ${i}/${n}`);
-        const batch = await Promise.all(Array.from({ length: Math.min(10, n - i) }, () => run(c, SLEEP, {}, ctx.opts.image)));
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(10, n - i) }, () => run(c, SLEEP, {}, ctx.opts.image)),
+        );
         ids.push(...batch);
       }
     }
@@ -63,13 +75,24 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
       if (i % 10 === 0) ctx.progress(`${psCase}: sample ${i}/${samples}`);
       for (const p of ctx.paths) await meter.around(p, () => one(p)).catch((err: Error) => errors.set(p, err.message));
     }
-    for (const p of ctx.paths) record(ctx, psCase, p, lat.get(p)!, errors.get(p), `${Buffer.byteLength(body)} bytes of JSON from kuber-api`, meter.of(p));
+    for (const p of ctx.paths)
+      record(
+        ctx,
+        psCase,
+        p,
+        lat.get(p)!,
+        errors.get(p),
+        `${Buffer.byteLength(body)} bytes of JSON from kuber-api`,
+        meter.of(p),
+      );
 
     // ---- create+start ----
     const csPaths = ctx.paths.filter((p) => p !== 'c');
     const cs = new Map<PathId, number[]>(csPaths.map((p) => [p, []]));
     const csErrors = new Map<PathId, string>();
-    const template = csPaths.includes('b') ? podTemplate(await ctx.kube.getPod(await podOf(ctx, made.get('a')![0]!))) : undefined;
+    const template = csPaths.includes('b')
+      ? podTemplate(await ctx.kube.getPod(await podOf(ctx, made.get('a')![0]!)))
+      : undefined;
     const direct: string[] = [];
     const csSamples = Math.max(3, Math.ceil(samples / 5));
     let k = 0;
@@ -77,21 +100,21 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
     await alternate(ctx, csSamples, csPaths, async (p, rep) => {
       if (p === csPaths[0]) ctx.progress(`create+start: sample ${rep}/${csSamples}`);
       await csMeter.around(p, async () => {
-      try {
-        const t0 = performance.now();
-        if (p === 'b') {
-          const name = `bench-direct-${process.pid}-${k++}`;
-          const created = await ctx.kube.createPod({ ...template, metadata: { ...template!.metadata, name } });
-          direct.push(name);
-          await ctx.kube.waitRunning(name, created.metadata.resourceVersion);
-        } else {
-          const id = await run(dockerOf(ctx, p), SLEEP, {}, ctx.opts.image);
-          made.get(p)!.push(id);
+        try {
+          const t0 = performance.now();
+          if (p === 'b') {
+            const name = `bench-direct-${process.pid}-${k++}`;
+            const created = await ctx.kube.createPod({ ...template, metadata: { ...template!.metadata, name } });
+            direct.push(name);
+            await ctx.kube.waitRunning(name, created.metadata.resourceVersion);
+          } else {
+            const id = await run(dockerOf(ctx, p), SLEEP, {}, ctx.opts.image);
+            made.get(p)!.push(id);
+          }
+          cs.get(p)!.push(performance.now() - t0);
+        } catch (err) {
+          csErrors.set(p, (err as Error).message);
         }
-        cs.get(p)!.push(performance.now() - t0);
-      } catch (err) {
-        csErrors.set(p, (err as Error).message);
-      }
       });
     });
     for (const p of csPaths) record(ctx, 'create+start', p, cs.get(p)!, csErrors.get(p), undefined, csMeter.of(p));
@@ -102,7 +125,15 @@ export async function controlPlane(ctx: Ctx): Promise<void> {
   }
 }
 
-function record(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string, cpu?: Record<string, number>): void {
+function record(
+  ctx: Ctx,
+  id: string,
+  p: PathId,
+  latenciesMs: number[],
+  error: string | undefined,
+  note?: string,
+  cpu?: Record<string, number>,
+): void {
   const s: Sample = { case: id, path: p, rep: 1, ok: !error && latenciesMs.length > 0, latenciesMs };
   if (cpu) s.cpu = cpu;
   if (error) s.error = error;
@@ -112,13 +143,17 @@ function record(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: s
 
 /** A Pod kuber-api created, made into a fresh Pod that kuber-api does not consider its own. */
 function podTemplate(pod: any): any {
-  const strip = (m: Record<string, string> = {}) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('kuber-api.io/')));
+  const strip = (m: Record<string, string> = {}) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('kuber-api.io/')));
   const spec = { ...pod.spec };
   delete spec.nodeName;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { labels: { ...strip(pod.metadata.labels), 'kuber-api.bench': 'direct' }, annotations: strip(pod.metadata.annotations) },
+    metadata: {
+      labels: { ...strip(pod.metadata.labels), 'kuber-api.bench': 'direct' },
+      annotations: strip(pod.metadata.annotations),
+    },
     spec,
   };
 }

@@ -24,7 +24,12 @@ const HTTPD = ['sh', '-c', 'httpd -p 8080 -h /tmp && exec sleep 3600'];
 
 export async function roundTrip(ctx: Ctx): Promise<void> {
   const id = 'exec round trip';
-  ctx.declare({ id, group: 'roundtrip', metric: 'latency', what: 'testcontainers port check: exec create, start (no upgrade), read to EOF, inspect exit code' });
+  ctx.declare({
+    id,
+    group: 'roundtrip',
+    metric: 'latency',
+    what: 'testcontainers port check: exec create, start (no upgrade), read to EOF, inspect exit code',
+  });
   const targets = await sleepers(ctx, 1, HTTPD);
   const lat = new Map<PathId, number[]>(ctx.paths.map((p) => [p, []]));
   const errors = new Map<PathId, string>();
@@ -68,16 +73,21 @@ export async function roundTrip(ctx: Ctx): Promise<void> {
         const c = dockerOf(ctx, p);
         const execId = await c.execCreate(t!.id, { Cmd: PORT_CHECK, AttachStdout: true, AttachStderr: true });
         const body = await c.execStartPlain(execId, { stdin: true, Detach: false, Tty: false });
-        const d = new StdcopyDemuxer((b) => (out += b.toString('latin1')), () => {});
+        const d = new StdcopyDemuxer(
+          (b) => (out += b.toString('latin1')),
+          () => {},
+        );
         d.push(body);
         if (!d.clean) throw new Error(d.error ?? 'truncated stdcopy frame');
         const ins = await c.execInspect(execId);
-        if (ins.ExitCode === null || ins.Running) throw new Error(`exec inspect right after EOF: Running=${ins.Running} ExitCode=${ins.ExitCode}`);
+        if (ins.ExitCode === null || ins.Running)
+          throw new Error(`exec inspect right after EOF: Running=${ins.Running} ExitCode=${ins.ExitCode}`);
         code = ins.ExitCode;
       }
       const ms = performance.now() - t0;
       if (code !== 0) throw new Error(`exit code ${code}, output ${JSON.stringify(out)}`);
-      if (p === 'c' ? out.length !== 14 : !/:1F90/i.test(out)) throw new Error(`unexpected output ${JSON.stringify(out)}`);
+      if (p === 'c' ? out.length !== 14 : !/:1F90/i.test(out))
+        throw new Error(`unexpected output ${JSON.stringify(out)}`);
       outputs.set(p, out.trim());
       lat.get(p)!.push(ms);
     };
@@ -115,10 +125,20 @@ async function openSession(ctx: Ctx, p: PathId, t: { id: string; pod?: string } 
       if (m[0] === CH_STDOUT) cb(m.subarray(1));
     });
     ws.resume(); // handed over paused (KubeDirect)
-    return { send: (b) => ws.send(Buffer.concat([Buffer.from([CH_STDIN]), b])), onOutput: (f) => (cb = f), close: () => ws.close(1000) };
+    return {
+      send: (b) => ws.send(Buffer.concat([Buffer.from([CH_STDIN]), b])),
+      onOutput: (f) => (cb = f),
+      close: () => ws.close(1000),
+    };
   }
   const c = dockerOf(ctx, p);
-  const execId = await c.execCreate(t!.id, { Cmd: ECHO_CMD, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
+  const execId = await c.execCreate(t!.id, {
+    Cmd: ECHO_CMD,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: true,
+  });
   const h = await c.hijack(`/exec/${execId}/start`, { Detach: false, Tty: true });
   const s: Socket = h.socket;
   s.setNoDelay(true);
@@ -129,7 +149,12 @@ async function openSession(ctx: Ctx, p: PathId, t: { id: string; pod?: string } 
 
 export async function echo(ctx: Ctx): Promise<void> {
   const id = 'echo exec -it';
-  ctx.declare({ id, group: 'echo', metric: 'latency', what: 'one keystroke through exec -it, echoed back by cat in raw mode' });
+  ctx.declare({
+    id,
+    group: 'echo',
+    metric: 'latency',
+    what: 'one keystroke through exec -it, echoed back by cat in raw mode',
+  });
   const targets = await sleepers(ctx, 1);
   const lat = new Map<PathId, number[]>(ctx.paths.map((p) => [p, []]));
   const errors = new Map<PathId, string>();
@@ -146,21 +171,21 @@ export async function echo(ctx: Ctx): Promise<void> {
           await waitFor(s, 'READY', 30_000);
           // CPU over the keystrokes only (not the session's exec).
           await meter.around(p, async () => {
-          for (let i = 0; i < per; i++) {
-            const key = 0x61 + (i % 26);
-            const t0 = performance.now();
-            await new Promise<void>((res, rej) => {
-              const timer = setTimeout(() => rej(new Error(`no echo within 10 s (keystroke ${i})`)), 10_000);
-              s!.onOutput((b) => {
-                if (b.includes(key)) {
-                  clearTimeout(timer);
-                  res();
-                }
+            for (let i = 0; i < per; i++) {
+              const key = 0x61 + (i % 26);
+              const t0 = performance.now();
+              await new Promise<void>((res, rej) => {
+                const timer = setTimeout(() => rej(new Error(`no echo within 10 s (keystroke ${i})`)), 10_000);
+                s!.onOutput((b) => {
+                  if (b.includes(key)) {
+                    clearTimeout(timer);
+                    res();
+                  }
+                });
+                s!.send(Buffer.from([key]));
               });
-              s!.send(Buffer.from([key]));
-            });
-            lat.get(p)!.push(performance.now() - t0);
-          }
+              lat.get(p)!.push(performance.now() - t0);
+            }
           });
         } catch (err) {
           errors.set(p, (err as Error).message);
@@ -178,7 +203,10 @@ export async function echo(ctx: Ctx): Promise<void> {
 function waitFor(s: Session, text: string, ms: number): Promise<void> {
   return new Promise((res, rej) => {
     let got = '';
-    const timer = setTimeout(() => rej(new Error(`no ${text} within ${ms} ms (got ${JSON.stringify(got.slice(-200))})`)), ms);
+    const timer = setTimeout(
+      () => rej(new Error(`no ${text} within ${ms} ms (got ${JSON.stringify(got.slice(-200))})`)),
+      ms,
+    );
     s.onOutput((b) => {
       got += b.toString('latin1');
       if (got.includes(text)) {
@@ -189,8 +217,22 @@ function waitFor(s: Session, text: string, ms: number): Promise<void> {
   });
 }
 
-function rec(ctx: Ctx, id: string, p: PathId, latenciesMs: number[], error: string | undefined, note?: string, cpu?: Record<string, number>): void {
-  const s: Sample = { case: id, path: p, rep: 1, ok: !error && latenciesMs.length > 0, latenciesMs: latenciesMs.map((x) => Math.round(x * 1000) / 1000) };
+function rec(
+  ctx: Ctx,
+  id: string,
+  p: PathId,
+  latenciesMs: number[],
+  error: string | undefined,
+  note?: string,
+  cpu?: Record<string, number>,
+): void {
+  const s: Sample = {
+    case: id,
+    path: p,
+    rep: 1,
+    ok: !error && latenciesMs.length > 0,
+    latenciesMs: latenciesMs.map((x) => Math.round(x * 1000) / 1000),
+  };
   if (cpu) s.cpu = cpu;
   if (error) s.error = error;
   if (note) s.note = note;

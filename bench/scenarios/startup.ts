@@ -35,10 +35,21 @@ async function firstAnswer(host: string, deadline: number): Promise<void> {
 
 export async function startup(ctx: Ctx): Promise<void> {
   if (!ctx.spawnKuber) return;
-  ctx.declare({ id: STARTUP_CASE, group: 'startup', metric: 'latency', what: 'a new kuber-api process, spawn to its first answered GET /containers/json, and its idle RSS 2 s later; (c) a bare node:http server' });
+  ctx.declare({
+    id: STARTUP_CASE,
+    group: 'startup',
+    metric: 'latency',
+    what: 'a new kuber-api process, spawn to its first answered GET /containers/json, and its idle RSS 2 s later; (c) a bare node:http server',
+  });
   const runs = ctx.opts.quick ? 2 : 5;
-  const lat = new Map<PathId, number[]>([['a', []], ['c', []]]);
-  const rss = new Map<PathId, number[]>([['a', []], ['c', []]]);
+  const lat = new Map<PathId, number[]>([
+    ['a', []],
+    ['c', []],
+  ]);
+  const rss = new Map<PathId, number[]>([
+    ['a', []],
+    ['c', []],
+  ]);
   const errors = new Map<PathId, string>();
   for (let i = 0; i < runs; i++) {
     for (const p of ['a', 'c'] as PathId[]) {
@@ -70,7 +81,13 @@ export async function startup(ctx: Ctx): Promise<void> {
   }
   for (const p of ['a', 'c'] as PathId[]) {
     const r = rss.get(p)!;
-    const s: Sample = { case: STARTUP_CASE, path: p, rep: 1, ok: !errors.has(p) && lat.get(p)!.length > 0, latenciesMs: lat.get(p)! };
+    const s: Sample = {
+      case: STARTUP_CASE,
+      path: p,
+      rep: 1,
+      ok: !errors.has(p) && lat.get(p)!.length > 0,
+      latenciesMs: lat.get(p)!,
+    };
     if (r.length) s.rssKiB = [...r].sort((x, y) => x - y)[Math.floor((r.length - 1) / 2)]!;
     if (errors.has(p)) s.error = errors.get(p);
     ctx.record(s);

@@ -38,11 +38,13 @@ export function negotiateEncoding(accept: string | undefined): 'gzip' | 'deflate
       const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
       if (m) q = Number(m[1]);
     }
-    const offers: Array<'gzip' | 'deflate'> = name === '*' ? ['gzip', 'deflate'] : name === 'gzip' || name === 'deflate' ? [name] : [];
-    for (const o of offers) if (q > bestQ || (q === bestQ && q > 0 && best === 'deflate' && o === 'gzip')) {
-      best = o;
-      bestQ = q;
-    }
+    const offers: Array<'gzip' | 'deflate'> =
+      name === '*' ? ['gzip', 'deflate'] : name === 'gzip' || name === 'deflate' ? [name] : [];
+    for (const o of offers)
+      if (q > bestQ || (q === bestQ && q > 0 && best === 'deflate' && o === 'gzip')) {
+        best = o;
+        bestQ = q;
+      }
   }
   return bestQ > 0 ? best : undefined;
 }
@@ -62,12 +64,20 @@ export async function getContainersArchive(ctx: ApiContext, req: Request, res: R
   res.onClose(() => abort.abort());
   const archive = await ctx.backend.getContainerArchive(name, path, abort.signal);
   const encoding = negotiateEncoding(req.headers['accept-encoding']);
-  const headers: Record<string, string> = { [STAT_HEADER]: encodePathStat(archive.stat), 'Content-Type': 'application/x-tar' };
+  const headers: Record<string, string> = {
+    [STAT_HEADER]: encodePathStat(archive.stat),
+    'Content-Type': 'application/x-tar',
+  };
   if (encoding) headers['Content-Encoding'] = encoding;
   const out = res.stream(200, headers);
   // Fast compression: the archive is mostly on a local network; level 1 keeps kuber-api's CPU low.
   // "deflate" is raw DEFLATE (RFC 1951) as Go's compress/flate writes it in moby, not zlib-wrapped.
-  const z = encoding === 'gzip' ? createGzip({ level: 1 }) : encoding === 'deflate' ? createDeflateRaw({ level: 1 }) : undefined;
+  const z =
+    encoding === 'gzip'
+      ? createGzip({ level: 1 })
+      : encoding === 'deflate'
+        ? createDeflateRaw({ level: 1 })
+        : undefined;
   let sink: Writable = out;
   const finished = z
     ? new Promise<void>((resolve, reject) => {
@@ -89,7 +99,8 @@ export async function getContainersArchive(ctx: ApiContext, req: Request, res: R
     // The head is out: the only way left to say "failed" is to cut the stream before its last
     // chunk, so that the client reports an unexpected EOF instead of a short archive.
     archive.abort();
-    if (!abort.signal.aborted) req.log.warn({ err: (err as Error).message, path }, 'docker cp from container failed after the response started');
+    if (!abort.signal.aborted)
+      req.log.warn({ err: (err as Error).message, path }, 'docker cp from container failed after the response started');
     z?.destroy();
     res.closeConnection();
     req.socket.destroy();
@@ -100,6 +111,11 @@ export async function getContainersArchive(ctx: ApiContext, req: Request, res: R
 export async function putContainersArchive(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const { name, path } = archiveParams(req);
   const q = req.query;
-  await ctx.backend.putContainerArchive(name, path, { noOverwriteDirNonDir: boolValue(q, 'noOverwriteDirNonDir'), copyUIDGID: boolValue(q, 'copyUIDGID') }, req.body);
+  await ctx.backend.putContainerArchive(
+    name,
+    path,
+    { noOverwriteDirNonDir: boolValue(q, 'noOverwriteDirNonDir'), copyUIDGID: boolValue(q, 'copyUIDGID') },
+    req.body,
+  );
   res.empty(200);
 }

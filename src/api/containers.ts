@@ -31,13 +31,17 @@ export async function getContainersJSON(ctx: ApiContext, req: Request, res: Resp
 
 /** GET /containers/{name:.*}/json?size= */
 export async function getContainersByName(ctx: ApiContext, req: Request, res: Response): Promise<void> {
-  res.json(200, await ctx.backend.inspectContainer(nameOf(req), { size: boolValue(req.query, 'size') }, req.apiVersion));
+  res.json(
+    200,
+    await ctx.backend.inspectContainer(nameOf(req), { size: boolValue(req.query, 'size') }, req.apiVersion),
+  );
 }
 
 /** POST /containers/create?name=&platform= with the Config (+HostConfig, NetworkingConfig) as JSON. */
 export async function postContainersCreate(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const body = await req.json<Record<string, unknown>>();
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('config cannot be empty in order to create a container');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw invalid('config cannot be empty in order to create a container');
   const result = await ctx.backend.createContainer(stringValue(req.query, 'name'), body);
   res.json(201, result);
 }
@@ -102,7 +106,14 @@ export async function postContainersWait(ctx: ApiContext, req: Request, res: Res
         if (!out.destroyed && !out.writableEnded) out.end();
         return;
       }
-      body = { StatusCode: -1, Error: { Message: req.shutdown.aborted ? 'kuber-api is shutting down: the container was not waited for' : (err as Error).message } };
+      body = {
+        StatusCode: -1,
+        Error: {
+          Message: req.shutdown.aborted
+            ? 'kuber-api is shutting down: the container was not waited for'
+            : (err as Error).message,
+        },
+      };
     }
     if (!out.destroyed) out.end(JSON.stringify(body) + '\n');
   } finally {
@@ -113,7 +124,11 @@ export async function postContainersWait(ctx: ApiContext, req: Request, res: Res
 /** DELETE /containers/{name}?force=&v=&link=: 204; 409 for a running container without force. */
 export async function deleteContainers(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const q = req.query;
-  await ctx.backend.removeContainer(nameOf(req), { force: boolValue(q, 'force'), volumes: boolValue(q, 'v'), link: boolValue(q, 'link') });
+  await ctx.backend.removeContainer(nameOf(req), {
+    force: boolValue(q, 'force'),
+    volumes: boolValue(q, 'v'),
+    link: boolValue(q, 'link'),
+  });
   res.empty(204);
 }
 
@@ -151,7 +166,9 @@ export async function getContainersStats(ctx: ApiContext, req: Request, res: Res
 /** POST /containers/{name}/update: a Pod's resources cannot be changed in place on most clusters. */
 export async function postContainerUpdate(ctx: ApiContext, req: Request): Promise<void> {
   await ctx.backend.inspectContainer(nameOf(req), { size: false }, req.apiVersion);
-  throw notImplemented('Updating a container is not supported by kuber-api: a Pod\'s resources and restart policy cannot be changed in place');
+  throw notImplemented(
+    "Updating a container is not supported by kuber-api: a Pod's resources and restart policy cannot be changed in place",
+  );
 }
 
 /** GET /containers/{name}/top?ps_args= : `ps` run inside the container (409 when not running). */

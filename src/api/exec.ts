@@ -18,7 +18,8 @@ import { sizeParam, streamContentType } from './attach.js';
 /** POST /containers/{name}/exec */
 export async function postContainerExecCreate(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const body = await req.json<Record<string, unknown>>();
-  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw invalid('invalid exec config: expected a JSON object');
+  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+    throw invalid('invalid exec config: expected a JSON object');
   res.json(201, ctx.backend.createExec(req.params['name'] ?? '', body));
 }
 

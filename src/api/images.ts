@@ -43,7 +43,10 @@ export async function getImagesJSON(ctx: ApiContext, req: Request, res: Response
 export async function postImagesCreate(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   req.body.resume();
   const q = req.query;
-  if (stringValue(q, 'fromSrc')) throw notImplemented('Image import is not supported by kuber-api: there is no image store; push the image to a registry the cluster can pull from');
+  if (stringValue(q, 'fromSrc'))
+    throw notImplemented(
+      'Image import is not supported by kuber-api: there is no image store; push the image to a registry the cluster can pull from',
+    );
   const from = stringValue(q, 'fromImage');
   if (!from) throw invalid('fromImage or fromSrc is required');
   const tag = stringValue(q, 'tag');
@@ -61,11 +64,16 @@ export async function postImagesCreate(ctx: ApiContext, req: Request, res: Respo
     out.write(JSON.stringify(m) + '\r\n');
   };
   try {
-    await ctx.backend.pullImage(ref, { ...(auth ? { auth } : {}), ...(stringValue(q, 'platform') ? { platform: stringValue(q, 'platform') } : {}) }, write);
+    await ctx.backend.pullImage(
+      ref,
+      { ...(auth ? { auth } : {}), ...(stringValue(q, 'platform') ? { platform: stringValue(q, 'platform') } : {}) },
+      write,
+    );
   } catch (err) {
     if (!out) throw err;
     const message = (err as Error).message;
-    req.logs('info') && req.log.info({ status: statusFromError(err), err: message }, 'pull failed after its progress started');
+    req.logs('info') &&
+      req.log.info({ status: statusFromError(err), err: message }, 'pull failed after its progress started');
     write({ errorDetail: { message }, error: message });
   }
   out?.end();
@@ -81,7 +89,13 @@ export async function postImagesTag(ctx: ApiContext, req: Request, res: Response
 
 /** DELETE /images/{name}?force=&noprune= : the untag/delete records. */
 export async function deleteImages(ctx: ApiContext, req: Request, res: Response): Promise<void> {
-  res.json(200, await ctx.backend.removeImage(nameOf(req), { force: boolValue(req.query, 'force'), noprune: boolValue(req.query, 'noprune') }));
+  res.json(
+    200,
+    await ctx.backend.removeImage(nameOf(req), {
+      force: boolValue(req.query, 'force'),
+      noprune: boolValue(req.query, 'noprune'),
+    }),
+  );
 }
 
 /** POST /images/prune?filters= */

@@ -25,7 +25,18 @@ import * as networks from './networks.js';
 import * as build from './build.js';
 import * as volumes from './volumes.js';
 
-const FAMILIES: Record<string, unknown>[] = [system, containers, images, attach, exec, logs, archive, networks, build, volumes];
+const FAMILIES: Record<string, unknown>[] = [
+  system,
+  containers,
+  images,
+  attach,
+  exec,
+  logs,
+  archive,
+  networks,
+  build,
+  volumes,
+];
 
 /** Every implemented handler by moby name (exports whose name is a handler name of the route table). */
 export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<string, ApiHandler> {
@@ -42,7 +53,10 @@ export function implementedHandlers(routes: readonly RouteDef[] = ROUTES): Map<s
 }
 
 /** How a route resolves: an implemented handler, an unsupported feature, or not implemented yet. */
-export function resolveRoute(route: RouteDef, implemented: Map<string, ApiHandler>): { kind: 'implemented' | 'unsupported' | 'not-yet'; fn: ApiHandler } {
+export function resolveRoute(
+  route: RouteDef,
+  implemented: Map<string, ApiHandler>,
+): { kind: 'implemented' | 'unsupported' | 'not-yet'; fn: ApiHandler } {
   const fn = implemented.get(route.handler);
   if (fn) return { kind: 'implemented', fn };
   const u = UNSUPPORTED[route.handler];
@@ -50,7 +64,10 @@ export function resolveRoute(route: RouteDef, implemented: Map<string, ApiHandle
   return { kind: 'not-yet', fn: notYetImplemented(route) };
 }
 
-export function createApi(ctx: ApiContext, routes: readonly RouteDef[] = ROUTES): { handler: Handler; router: Router<RouteHandler> } {
+export function createApi(
+  ctx: ApiContext,
+  routes: readonly RouteDef[] = ROUTES,
+): { handler: Handler; router: Router<RouteHandler> } {
   const implemented = implementedHandlers(routes);
   const o = ctx.options;
   return createDispatcher(
@@ -59,6 +76,11 @@ export function createApi(ctx: ApiContext, routes: readonly RouteDef[] = ROUTES)
       const fn = resolveRoute(route, implemented).fn;
       return (req, res) => fn(ctx, req, res);
     },
-    { apiVersion: o.apiVersion, minApiVersion: o.minApiVersion, headers: versionHeaders(o.apiVersion, ctx.engineVersion), corsOrigins: o.corsOrigins },
+    {
+      apiVersion: o.apiVersion,
+      minApiVersion: o.minApiVersion,
+      headers: versionHeaders(o.apiVersion, ctx.engineVersion),
+      corsOrigins: o.corsOrigins,
+    },
   );
 }

@@ -39,7 +39,10 @@ export async function postNetworkCreate(ctx: ApiContext, req: Request, res: Resp
 export async function postNetworkConnect(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const body = await objectBody(req);
   if (!body.Container) throw invalid('a container name or ID is required');
-  await ctx.backend.connectNetwork(idOf(req), body as { Container?: string; EndpointConfig?: Record<string, unknown> | null });
+  await ctx.backend.connectNetwork(
+    idOf(req),
+    body as { Container?: string; EndpointConfig?: Record<string, unknown> | null },
+  );
   res.empty(200);
 }
 

@@ -19,9 +19,25 @@ import type { ApiContext, DockerEvent } from './context.js';
 import type { Request, Response } from '../http/index.js';
 
 /** Go's GOARCH for Node's process.arch (`/version` Arch). */
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 /** `uname -m` for Node's process.arch (`/info` Architecture). */
-const UNAME_M: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i686', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const UNAME_M: Record<string, string> = {
+  x64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'armv7l',
+  ia32: 'i686',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 const BUILD_TIME = new Date().toISOString();
 
@@ -77,7 +93,12 @@ export async function getVersion(ctx: ApiContext, req: Request, res: Response): 
     { Name: 'kuber-api', Version: ctx.version, Details: { Node: process.version } },
   ];
   const kube = (await systemInfoOrNone(ctx, req))?.kubernetes;
-  if (kube) components.push({ Name: 'Kubernetes', Version: kube.version, Details: { Server: kube.server, Namespace: kube.namespace, Simulated: String(kube.simulated) } });
+  if (kube)
+    components.push({
+      Name: 'Kubernetes',
+      Version: kube.version,
+      Details: { Server: kube.server, Namespace: kube.namespace, Simulated: String(kube.simulated) },
+    });
   res.json(200, {
     Platform: { Name: 'kuber-api (Docker Engine API on Kubernetes)' },
     Components: components,
@@ -107,10 +128,19 @@ function openFds(): number {
  */
 export async function getInfo(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const v = req.apiVersion;
-  const info = (await systemInfoOrNone(ctx, req)) ?? { containers: 0, containersRunning: 0, containersPaused: 0, containersStopped: 0, images: 0 };
+  const info = (await systemInfoOrNone(ctx, req)) ?? {
+    containers: 0,
+    containersRunning: 0,
+    containersPaused: 0,
+    containersStopped: 0,
+    images: 0,
+  };
   const kube = info.kubernetes;
   const warnings: string[] = [];
-  if (!kube) warnings.push('WARNING: no Kubernetes cluster is configured: containers cannot be created (start kuber-api with --kubeconfig)');
+  if (!kube)
+    warnings.push(
+      'WARNING: no Kubernetes cluster is configured: containers cannot be created (start kuber-api with --kubeconfig)',
+    );
   res.json(200, {
     ID: ctx.instanceId,
     Containers: info.containers,
@@ -152,7 +182,9 @@ export async function getInfo(ctx: ApiContext, req: Request, res: Response): Pro
     Architecture: UNAME_M[process.arch] ?? process.arch,
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: {
-      ...(versionLess(v, '1.47') ? { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null } : {}),
+      ...(versionLess(v, '1.47')
+        ? { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null }
+        : {}),
       InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
       IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
       Mirrors: null,
@@ -166,18 +198,34 @@ export async function getInfo(ctx: ApiContext, req: Request, res: Response): Pro
     NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
     Name: os.hostname(),
     Labels: kube
-      ? [`io.kuber-api.kubernetes.server=${kube.server}`, `io.kuber-api.kubernetes.version=${kube.version}`, `io.kuber-api.kubernetes.namespace=${kube.namespace}`, `io.kuber-api.kubernetes.simulated=${kube.simulated}`]
+      ? [
+          `io.kuber-api.kubernetes.server=${kube.server}`,
+          `io.kuber-api.kubernetes.version=${kube.version}`,
+          `io.kuber-api.kubernetes.namespace=${kube.namespace}`,
+          `io.kuber-api.kubernetes.simulated=${kube.simulated}`,
+        ]
       : [],
     ExperimentalBuild: false,
     ServerVersion: ctx.engineVersion,
     Runtimes: { runc: { path: 'runc' } },
     DefaultRuntime: 'runc',
-    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    Swarm: {
+      NodeID: '',
+      NodeAddr: '',
+      LocalNodeState: 'inactive',
+      ControlAvailable: false,
+      Error: '',
+      RemoteManagers: null,
+    },
     LiveRestoreEnabled: false,
     Isolation: '',
     InitBinary: '',
     ...(versionLess(v, '1.49')
-      ? { ContainerdCommit: { ID: '', Expected: '' }, RuncCommit: { ID: '', Expected: '' }, InitCommit: { ID: '', Expected: '' } }
+      ? {
+          ContainerdCommit: { ID: '', Expected: '' },
+          RuncCommit: { ID: '', Expected: '' },
+          InitCommit: { ID: '', Expected: '' },
+        }
       : { ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' } }),
     ...(versionLess(v, '1.50') ? { BridgeNfIptables: false, BridgeNfIp6tables: false } : {}),
     SecurityOptions: [],
@@ -227,7 +275,11 @@ export async function getEvents(ctx: ApiContext, req: Request, res: Response): P
   // moby negotiates newline-delimited JSON or RFC 7464 JSON text sequences; the default stays
   // application/json (the body is JSON lines either way).
   const accept = req.headers['accept'] ?? '';
-  const contentType = accept.includes('application/x-ndjson') ? 'application/x-ndjson' : accept.includes('application/json-seq') ? 'application/json-seq' : 'application/json';
+  const contentType = accept.includes('application/x-ndjson')
+    ? 'application/x-ndjson'
+    : accept.includes('application/json-seq')
+      ? 'application/json-seq'
+      : 'application/json';
   const prefix = contentType === 'application/json-seq' ? '\x1e' : '';
   // Image create events exist from API 1.46 on.
   const skipImageCreate = versionLess(req.apiVersion, '1.46');

@@ -20,7 +20,13 @@ import type { GateOptions } from './security/gate.js';
 import { homedir, tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { loadYaml } from '../kube/kubeconfig.js';
-import { keyValues, mergeSettings, parseToleration, settingsFromTemplate, type PodSettings } from './model/pod-settings.js';
+import {
+  keyValues,
+  mergeSettings,
+  parseToleration,
+  settingsFromTemplate,
+  type PodSettings,
+} from './model/pod-settings.js';
 import { join } from 'node:path';
 import type { VolumeOptions } from './volumes/service.js';
 
@@ -76,7 +82,12 @@ export interface EngineOptions extends CoreOptions {
 }
 
 /** What a caller may override (nested groups field by field). */
-export type EngineOptionsInput = Partial<Omit<EngineOptions, 'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security' | 'dns' | 'volumes'>> & {
+export type EngineOptionsInput = Partial<
+  Omit<
+    EngineOptions,
+    'streams' | 'images' | 'network' | 'publish' | 'execCommand' | 'ryuk' | 'security' | 'dns' | 'volumes'
+  >
+> & {
   ryuk?: Partial<RyukOptions>;
   security?: Partial<GateOptions>;
   dns?: Partial<DnsOptions>;
@@ -106,7 +117,15 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
     restartMaxBackoffMs: o.restartMaxBackoffMs,
     removedExitsKept: o.removedExitsKept,
     execCommand: { timeoutMs: o.execCommandTimeoutMs, maxOutput: o.execCommandMaxOutput },
-    streams: { logMergeHoldMs: o.logMergeHoldMs, attachReplayBytes: o.attachReplayBytes, execRetentionMs: o.execRetentionMs, maxExecs: o.maxExecs, maxDetachedExecs: o.maxDetachedExecs, detachedExecIdleMs: o.detachedExecIdleMs, execPreconnectMs: o.execPreconnectMs },
+    streams: {
+      logMergeHoldMs: o.logMergeHoldMs,
+      attachReplayBytes: o.attachReplayBytes,
+      execRetentionMs: o.execRetentionMs,
+      maxExecs: o.maxExecs,
+      maxDetachedExecs: o.maxDetachedExecs,
+      detachedExecIdleMs: o.detachedExecIdleMs,
+      execPreconnectMs: o.execPreconnectMs,
+    },
     archiveMaxBytes: o.archiveMaxBytes,
     archiveMaxFiles: o.archiveMaxFiles,
     archiveBudgetBytes: o.archiveBudgetBytes,
@@ -145,7 +164,11 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       tcpIdleMs: o.dnsTcpIdleMs,
       unknownSourceWaitMs: o.dnsUnknownSourceWaitMs,
     },
-    volumes: { claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode }, bindMaxBytes: o.bindMaxBytes, execHighWaterBytes: o.archiveExecHighWaterBytes },
+    volumes: {
+      claims: { storageClass: o.volumeStorageClass, size: o.volumeSize, accessMode: o.volumeAccessMode },
+      bindMaxBytes: o.bindMaxBytes,
+      execHighWaterBytes: o.archiveExecHighWaterBytes,
+    },
     publish: {
       addresses: o.publishAddresses,
       forward: {
@@ -156,7 +179,13 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
         wsHighWaterMark: o.publishWsHighWaterBytes,
       },
     },
-    ryuk: { images: o.ryukImages, logLines: o.ryukLogLines, maxLineBytes: o.ryukMaxLineBytes, maxFilters: o.ryukMaxFilters, maxConnections: o.ryukMaxConnections },
+    ryuk: {
+      images: o.ryukImages,
+      logLines: o.ryukLogLines,
+      maxLineBytes: o.ryukMaxLineBytes,
+      maxFilters: o.ryukMaxFilters,
+      maxConnections: o.ryukMaxConnections,
+    },
   };
 }
 
@@ -170,7 +199,14 @@ function securityOptions(o: Options, env: NodeJS.ProcessEnv = process.env): Gate
     defaultLevel: o.podSecurityDefault as GateOptions['defaultLevel'],
     allowPrivileged: o.allowPrivileged,
     bindRoots: [...(build ? [build] : []), tmpdir(), ...o.bindRoots],
-    bindDeny: ['/var/run/secrets', '/run/secrets', join(homedir(), '.kube'), ...(o.kubeconfig ? o.kubeconfig.split(':') : []), ...(o.stateDir ? [o.stateDir] : []), join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'kuber-api')],
+    bindDeny: [
+      '/var/run/secrets',
+      '/run/secrets',
+      join(homedir(), '.kube'),
+      ...(o.kubeconfig ? o.kubeconfig.split(':') : []),
+      ...(o.stateDir ? [o.stateDir] : []),
+      join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'kuber-api'),
+    ],
     levelCacheMs: o.podSecurityCacheMs,
   };
 }
@@ -180,7 +216,9 @@ export function podSettingsFrom(o: Options): PodSettings {
   let template = {};
   if (o.podTemplate) {
     try {
-      template = settingsFromTemplate(loadYaml(readFileSync(o.podTemplate, 'utf8')) as Parameters<typeof settingsFromTemplate>[0]);
+      template = settingsFromTemplate(
+        loadYaml(readFileSync(o.podTemplate, 'utf8')) as Parameters<typeof settingsFromTemplate>[0],
+      );
     } catch (err) {
       throw new Error(`--pod-template ${o.podTemplate}: ${(err as Error).message}`);
     }

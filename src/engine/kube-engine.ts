@@ -49,12 +49,24 @@ import { ContainerStarter } from './containers/start.js';
 import { ContainerStopper } from './containers/stop.js';
 import { waitContainer } from './containers/wait.js';
 import { topContainer } from './containers/top.js';
-import { resolveEngineOptions, type ContainerTarget, type EngineOptions, type EngineOptionsInput } from './engine-options.js';
+import {
+  resolveEngineOptions,
+  type ContainerTarget,
+  type EngineOptions,
+  type EngineOptionsInput,
+} from './engine-options.js';
 import { Streams } from './streams/streams.js';
 import { PodSecurityGate } from './security/gate.js';
 import type { ProgressMessage, PullOptions, RegistryAuth } from './backend/images.js';
 import type { ContainerArchive, PutArchiveOptions, PathStat } from './backend/archive.js';
-import type { AttachOptions, AttachStart, ContainerLogs, ExecStart, ExecStartOptions, LogsOptions } from './backend/streams.js';
+import type {
+  AttachOptions,
+  AttachStart,
+  ContainerLogs,
+  ExecStart,
+  ExecStartOptions,
+  LogsOptions,
+} from './backend/streams.js';
 import { RyukService } from './ryuk/service.js';
 import type { RyukDocker } from './ryuk/host.js';
 import { isRyukImage } from './ryuk/config.js';
@@ -120,8 +132,16 @@ export class KubeEngine implements Backend {
     this.log = log ?? childLogger({ component: 'engine' });
     this.events = this.opts.events ?? new EventBus(this.opts.eventsBufferSize);
     const selector = selectorFor(this.opts.instance);
-    this.index = new ContainerIndex(kube.cache<KObject>('configmaps', selector), kube.cache<PodObject>('pods', selector));
-    this.security = new PodSecurityGate(kube.client, kube.namespace, this.opts.security, this.log.child({ component: 'security' }));
+    this.index = new ContainerIndex(
+      kube.cache<KObject>('configmaps', selector),
+      kube.cache<PodObject>('pods', selector),
+    );
+    this.security = new PodSecurityGate(
+      kube.client,
+      kube.namespace,
+      this.opts.security,
+      this.log.child({ component: 'security' }),
+    );
     this.monitor = new Monitor(this);
     this.creator = new ContainerCreator(this);
     this.starter = new ContainerStarter(this);
@@ -144,14 +164,35 @@ export class KubeEngine implements Backend {
     this.dns = new EmbeddedDns(this, this.opts.dns, this.log.child({ component: 'dns' }));
     this.ports = new PortPublisher(this, this.opts.publish, this.log.child({ component: 'ports' }));
     this.archives = new ArchiveService(this);
-    this.archiveStage = new ArchiveStage(this, { maxBytes: this.opts.archiveMaxBytes, maxFiles: this.opts.archiveMaxFiles, budgetBytes: this.opts.archiveBudgetBytes });
+    this.archiveStage = new ArchiveStage(this, {
+      maxBytes: this.opts.archiveMaxBytes,
+      maxFiles: this.opts.archiveMaxFiles,
+      budgetBytes: this.opts.archiveBudgetBytes,
+    });
     this.archives.stager = this.archiveStage;
-    this.inspector = new Inspector(this, { helperImage: this.opts.helperImage, imagePullPolicy: this.opts.imagePullPolicy, idleMs: this.opts.inspectorIdleMs, startTimeoutMs: this.opts.startTimeoutMs });
+    this.inspector = new Inspector(this, {
+      helperImage: this.opts.helperImage,
+      imagePullPolicy: this.opts.imagePullPolicy,
+      idleMs: this.opts.inspectorIdleMs,
+      startTimeoutMs: this.opts.startTimeoutMs,
+    });
     this.archives.inspector = this.inspector;
     // ---- ryuk wing: its containers' state, lifecycle, streams and published port are its own.
     this.ryuk = new RyukService(
-      { kube, namespace: kube.namespace, index: this.index, events: this.events, log: this.log.child({ component: 'ryuk' }), withLock: (id, fn) => this.withLock(id, fn), eventSource: (r) => this.eventSource(r),
-        ports: this.ports, noteExit: (id, code) => this.monitor.noteExit(id, code), removeLocked: (id, force) => this.removeLocked(id, force), autoRemoveHeld: (id) => this.autoRemoveHeld(id), docker: this.ryukDocker() },
+      {
+        kube,
+        namespace: kube.namespace,
+        index: this.index,
+        events: this.events,
+        log: this.log.child({ component: 'ryuk' }),
+        withLock: (id, fn) => this.withLock(id, fn),
+        eventSource: (r) => this.eventSource(r),
+        ports: this.ports,
+        noteExit: (id, code) => this.monitor.noteExit(id, code),
+        removeLocked: (id, force) => this.removeLocked(id, force),
+        autoRemoveHeld: (id) => this.autoRemoveHeld(id),
+        docker: this.ryukDocker(),
+      },
       this.opts.ryuk,
     );
     this.ports.localService = (id, port) => this.ryuk.connectionHandler(id, port);
@@ -165,13 +206,15 @@ export class KubeEngine implements Backend {
     const api = '1.51';
     type Summary = { Id: string; Created: number; Labels?: Record<string, string> };
     return {
-      listContainers: async (filters) => (await this.listContainers({ all: true, size: false, filters }, api)) as Summary[],
+      listContainers: async (filters) =>
+        (await this.listContainers({ all: true, size: false, filters }, api)) as Summary[],
       removeContainer: (id) => this.removeContainer(id, { force: true, volumes: true, link: false }),
       listNetworks: async (filters) => (await this.listNetworks(filters)) as Array<{ Id: string; Created: string }>,
       removeNetwork: (id) => this.removeNetwork(id),
       listImages: async (filters) => (await this.listImages({ all: false, filters }, api)) as Summary[],
       removeImage: async (id) => void (await this.removeImage(id, { force: false, noprune: false })),
-      listVolumes: async (filters) => (await this.listVolumes(filters)).Volumes as Array<{ Name: string; CreatedAt?: string }>,
+      listVolumes: async (filters) =>
+        (await this.listVolumes(filters)).Volumes as Array<{ Name: string; CreatedAt?: string }>,
       removeVolume: (name) => this.removeVolume(name, false),
     };
   }
@@ -181,7 +224,8 @@ export class KubeEngine implements Backend {
   diskUsage(types: ReadonlySet<DiskUsageType>, apiVersion: string): Promise<DiskUsage> {
     return diskUsage(
       {
-        images: async () => (await this.images.list({ all: true, filters: {} }, '1.51')) as Array<Record<string, unknown>>,
+        images: async () =>
+          (await this.images.list({ all: true, filters: {} }, '1.51')) as Array<Record<string, unknown>>,
         containers: (v) => this.listContainers({ all: true, size: true, filters: {} }, v),
         volumes: this.volumeInventory,
       },
@@ -208,7 +252,13 @@ export class KubeEngine implements Backend {
     const manifest = this.archiveStage.manifest(rec);
     const vol = await this.volumes.podParts(rec);
     // Copy-up runs as the container does (its image, its user): engine/volumes/volume-pod.ts.
-    const main = buildPod(this.podContext(rec), { id: rec.id, name: rec.name, config: podIntent(rec.config, rec.image), run: 0, podName: 'x' }).spec.containers[0];
+    const main = buildPod(this.podContext(rec), {
+      id: rec.id,
+      name: rec.name,
+      config: podIntent(rec.config, rec.image),
+      run: 0,
+      podName: 'x',
+    }).spec.containers[0];
     return podStorage({
       manifest,
       sources: stagedSources(rec.object.name, manifest),
@@ -236,7 +286,10 @@ export class KubeEngine implements Backend {
   removeVolume(name: string, force: boolean): Promise<void> {
     return this.volumes.removeVolume(name, force);
   }
-  pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+  pruneVolumes(
+    filters: Record<string, string[]>,
+    apiVersion: string,
+  ): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     return this.volumes.pruneVolumes(filters, apiVersion);
   }
   async volumesDiskUsage(): Promise<unknown[]> {
@@ -253,7 +306,12 @@ export class KubeEngine implements Backend {
     if (this.ryukRecord(nameOrId)) this.ryuk.refuse('docker cp');
     return this.archives.getContainerArchive(nameOrId, path, signal);
   }
-  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+  putContainerArchive(
+    nameOrId: string,
+    path: string,
+    opts: PutArchiveOptions,
+    body: AsyncIterable<Buffer>,
+  ): Promise<void> {
     if (this.ryukRecord(nameOrId)) this.ryuk.refuse('docker cp');
     return this.archives.putContainerArchive(nameOrId, path, opts, body);
   }
@@ -289,7 +347,13 @@ export class KubeEngine implements Backend {
 
   /** Sync the caches (list), then let the monitor catch up with what happened while we were away. */
   async start(): Promise<void> {
-    await Promise.all([this.index.start(), this.images.store.start(), this.registryCredentials.start(), this.networks.start(), this.volumes.start()]);
+    await Promise.all([
+      this.index.start(),
+      this.images.store.start(),
+      this.registryCredentials.start(),
+      this.networks.start(),
+      this.volumes.start(),
+    ]);
     // After networks.start(): on kube-sim the address containers reach us at is discovered there.
     this.networks.embeddedDns = await this.dns.start();
     this.monitor.catchUp();
@@ -323,7 +387,10 @@ export class KubeEngine implements Backend {
   removeNetwork(term: string): Promise<void> {
     return this.networks.removeNetwork(term);
   }
-  connectNetwork(term: string, body: { Container?: string; EndpointConfig?: Record<string, unknown> | null }): Promise<void> {
+  connectNetwork(
+    term: string,
+    body: { Container?: string; EndpointConfig?: Record<string, unknown> | null },
+  ): Promise<void> {
     return this.networks.connectNetwork(term, body);
   }
   disconnectNetwork(term: string, body: { Container?: string; Force?: boolean }): Promise<void> {
@@ -384,7 +451,11 @@ export class KubeEngine implements Backend {
 
   recordContext(): RecordContext {
     const o = this.opts.ownerPod;
-    return { namespace: this.namespace, instance: this.opts.instance, ...(o ? { owner: { apiVersion: 'v1', kind: 'Pod', name: o.name, uid: o.uid } } : {}) };
+    return {
+      namespace: this.namespace,
+      instance: this.opts.instance,
+      ...(o ? { owner: { apiVersion: 'v1', kind: 'Pod', name: o.name, uid: o.uid } } : {}),
+    };
   }
 
   podContext(rec: ContainerRecord): PodContext {
@@ -410,29 +481,49 @@ export class KubeEngine implements Backend {
    * sent) the record is re-read, and if it already holds what we wrote, our write landed and
    * `mutate` is not run again (a start bumps the run number exactly once).
    */
-  async updateState(id: string, mutate: (s: RecordState, rec: ContainerRecord) => RecordState, name?: string): Promise<ContainerRecord> {
+  async updateState(
+    id: string,
+    mutate: (s: RecordState, rec: ContainerRecord) => RecordState,
+    name?: string,
+  ): Promise<ContainerRecord> {
     for (let attempt = 0; ; attempt++) {
       const rec = this.index.get(id);
       if (!rec) throw notFound(`No such container: ${id}`);
       const state = mutate(structuredClone(rec.state), rec);
       try {
-        const obj = await this.kube.client.mergePatch<KObject>(this.kube.path('configmaps', rec.object.name), statePatch(rec, state, name));
+        const obj = await this.kube.client.mergePatch<KObject>(
+          this.kube.path('configmaps', rec.object.name),
+          statePatch(rec, state, name),
+        );
         this.index.records.observe(obj);
         return decodeRecord(obj)!;
       } catch (err) {
         if (isNotFound(err)) throw notFound(`No such container: ${id}`);
-        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'updating the container record');
-        const fresh = await this.kube.client.get<KObject>(this.kube.path('configmaps', rec.object.name)).catch(() => undefined);
+        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5)
+          throw kubeError(err, 'updating the container record');
+        const fresh = await this.kube.client
+          .get<KObject>(this.kube.path('configmaps', rec.object.name))
+          .catch(() => undefined);
         if (fresh) this.index.records.observe(fresh);
         const landed = fresh && decodeRecord(fresh);
-        if (landed && isAmbiguous(err) && fresh.metadata.resourceVersion !== rec.object.resourceVersion && JSON.stringify(landed.state) === JSON.stringify(state) && (name === undefined || landed.name === name)) return landed;
+        if (
+          landed &&
+          isAmbiguous(err) &&
+          fresh.metadata.resourceVersion !== rec.object.resourceVersion &&
+          JSON.stringify(landed.state) === JSON.stringify(state) &&
+          (name === undefined || landed.name === name)
+        )
+          return landed;
       }
     }
   }
 
   async deletePod(name: string, gracePeriodSeconds = 0): Promise<void> {
     try {
-      await this.kube.client.delete(this.kube.path('pods', name), { gracePeriodSeconds, propagationPolicy: 'Background' });
+      await this.kube.client.delete(this.kube.path('pods', name), {
+        gracePeriodSeconds,
+        propagationPolicy: 'Background',
+      });
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, `deleting pod ${name}`);
     }
@@ -456,7 +547,8 @@ export class KubeEngine implements Backend {
   }
 
   async systemInfo(): Promise<SystemInfo> {
-    let running = 0, stopped = 0;
+    let running = 0,
+      stopped = 0;
     for (const rec of this.index.all()) {
       if (this.stateOf(rec).Running) running++;
       else stopped++;
@@ -468,7 +560,12 @@ export class KubeEngine implements Backend {
       containersPaused: 0,
       containersStopped: stopped,
       images: this.images.count(),
-      kubernetes: { server: this.kube.target.server, version: v.version, namespace: this.namespace, simulated: v.simulated },
+      kubernetes: {
+        server: this.kube.target.server,
+        version: v.version,
+        namespace: this.namespace,
+        simulated: v.simulated,
+      },
     };
   }
 
@@ -480,12 +577,18 @@ export class KubeEngine implements Backend {
       const pod = this.index.currentPod(rec);
       const state = this.derivedState(rec, pod, now);
       const allocated = state.Running ? this.ports.allocated(rec) : undefined;
-      const published = Object.entries(allocated ?? {}).flatMap(([k, bs]) => bs.map((x) => `${x.HostPort}/${k.split('/')[1]}`));
+      const published = Object.entries(allocated ?? {}).flatMap(([k, bs]) =>
+        bs.map((x) => `${x.HostPort}/${k.split('/')[1]}`),
+      );
       return { rec, pod, state, networks: this.networks.networkKeys(rec), published };
     });
     const selected = selectContainers(entries, opts, (v) => this.index.find(v));
     return selected.map((e) => ({
-      ...(summaryView(e.rec, e.pod, e.state, apiVersion, { size: opts.size, now, net: this.netView(e.rec, e.pod as PodObject | undefined, e.state, apiVersion) }) as object),
+      ...(summaryView(e.rec, e.pod, e.state, apiVersion, {
+        size: opts.size,
+        now,
+        net: this.netView(e.rec, e.pod as PodObject | undefined, e.state, apiVersion),
+      }) as object),
       Mounts: this.volumes.mountsOf(e.rec).map(inspectMount), // volumes
     }));
   }
@@ -494,7 +597,10 @@ export class KubeEngine implements Backend {
     const rec = this.index.resolve(nameOrId);
     const pod = this.index.currentPod(rec);
     const state = this.derivedState(rec, pod);
-    const view = inspectView(rec, pod, state, apiVersion, { ...opts, net: this.netView(rec, pod, state, apiVersion) }) as Record<string, unknown>;
+    const view = inspectView(rec, pod, state, apiVersion, {
+      ...opts,
+      net: this.netView(rec, pod, state, apiVersion),
+    }) as Record<string, unknown>;
     return { ...view, Mounts: this.volumes.mountsOf(rec).map(inspectMount) }; // volumes (engine/volumes/spec.ts)
   }
 
@@ -597,7 +703,11 @@ export class KubeEngine implements Backend {
     return this.stopper.restartContainer(nameOrId, opts);
   }
 
-  waitContainer(nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }> {
+  waitContainer(
+    nameOrId: string,
+    condition: WaitCondition,
+    signal: AbortSignal,
+  ): Promise<{ id: string; result: Promise<WaitResult> }> {
     return waitContainer(this, nameOrId, condition, signal);
   }
   topContainer(nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
@@ -610,7 +720,12 @@ export class KubeEngine implements Backend {
 
   /** Every container with its image ID, for image removal conflicts and the Containers count. */
   imageUsers(): ImageUser[] {
-    return this.index.all().map((r) => ({ id: r.id, imageId: r.image?.id ?? imageIdOf(r.config.Image ?? ''), image: r.config.Image ?? '', running: this.stateOf(r).Running }));
+    return this.index.all().map((r) => ({
+      id: r.id,
+      imageId: r.image?.id ?? imageIdOf(r.config.Image ?? ''),
+      image: r.config.Image ?? '',
+      running: this.stateOf(r).Running,
+    }));
   }
 
   inspectImage(name: string, apiVersion: string): Promise<unknown> {
@@ -629,7 +744,10 @@ export class KubeEngine implements Backend {
     return this.images.tag(name, repo, tag);
   }
 
-  removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
+  removeImage(
+    name: string,
+    opts: { force: boolean; noprune: boolean },
+  ): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
     return this.images.remove(name, opts);
   }
 
@@ -637,7 +755,9 @@ export class KubeEngine implements Backend {
     return this.images.login(auth);
   }
 
-  pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+  pruneImages(
+    filters: Record<string, string[]>,
+  ): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
     return this.images.prune(filters);
   }
 }

@@ -15,7 +15,10 @@ export function cannedResponse(status: number, reason?: string): Buffer {
   if (!buf) {
     const text = STATUS_TEXT[status] ?? 'Error';
     const body = `${status} ${text}${reason ? `: ${reason}` : ''}`;
-    buf = Buffer.from(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
+    buf = Buffer.from(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      'latin1',
+    );
     // Reasons come from a small fixed set of parser messages; bound the cache anyway.
     if (cache.size < 256) cache.set(key, buf);
   }

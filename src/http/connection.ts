@@ -352,7 +352,8 @@ export class Connection implements ConnectionPort {
     if (res !== this.res || this.state !== State.Active) return;
     this.resDone = true;
     const req = res.req;
-    if (this.baseLog.isLevelEnabled('debug')) req.log.debug({ method: req.method, url: req.url, status: res.statusCode }, 'request');
+    if (this.baseLog.isLevelEnabled('debug'))
+      req.log.debug({ method: req.method, url: req.url, status: res.statusCode }, 'request');
     if (this.lastRequest) {
       this.endSocket();
       return;
@@ -392,7 +393,13 @@ export class Connection implements ConnectionPort {
     if (req !== this.req) return;
     if (!this.msgDone && this.bodyWaitSince === 0) this.bodyWaitSince = Date.now();
     // RFC 7231 §5.1.1: a client that sent "Expect: 100-continue" waits for this before the body.
-    if (!this.continued && !this.msgDone && req.httpVersionMinor >= 1 && req.headers['expect']?.toLowerCase() === '100-continue' && !this.res!.headersSent) {
+    if (
+      !this.continued &&
+      !this.msgDone &&
+      req.httpVersionMinor >= 1 &&
+      req.headers['expect']?.toLowerCase() === '100-continue' &&
+      !this.res!.headersSent
+    ) {
       this.continued = true;
       this.socket.write(CONTINUE);
     }
@@ -400,7 +407,8 @@ export class Connection implements ConnectionPort {
   }
 
   hijack(res: Response, head: string): Hijacked {
-    if (res !== this.res || this.state !== State.Active) throw new Error('hijack: the connection is not serving this request');
+    if (res !== this.res || this.state !== State.Active)
+      throw new Error('hijack: the connection is not serving this request');
     this.state = State.Hijacked;
     const req = res.req;
     // Body bytes not read yet now belong to the raw stream's input (e.g. stdin sent as a
@@ -462,7 +470,11 @@ export class Connection implements ConnectionPort {
         this.log.debug('request head timeout');
         this.endSocket(cannedResponse(408));
       }
-    } else if (this.limits.idleTimeoutMs > 0 && this.idleSince !== 0 && now - this.idleSince >= this.limits.idleTimeoutMs) {
+    } else if (
+      this.limits.idleTimeoutMs > 0 &&
+      this.idleSince !== 0 &&
+      now - this.idleSince >= this.limits.idleTimeoutMs
+    ) {
       this.endSocket();
     }
   }

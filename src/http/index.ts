@@ -9,5 +9,12 @@ export type { Handler, ConnectionLimits } from './connection.js';
 export { Request } from './request.js';
 export { Response, headerBlock, type HeaderBlock, STATUS_TEXT } from './response.js';
 export type { Hijacked } from './hijack.js';
-export { parseHost, formatHost, isLoopbackHost, exposedPlaintext, DEFAULT_UNIX_PATH, type ListenAddress } from './address.js';
+export {
+  parseHost,
+  formatHost,
+  isLoopbackHost,
+  exposedPlaintext,
+  DEFAULT_UNIX_PATH,
+  type ListenAddress,
+} from './address.js';
 export { HttpParseError } from './parser.js';

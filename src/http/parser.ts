@@ -13,7 +13,10 @@ import { HTTPParser } from 'http-parser-js';
 
 /** A parse failure with the status the server answers before closing (RFC 7230 §3.3.3, Go net/http). */
 export class HttpParseError extends Error {
-  constructor(readonly status: 400 | 431 | 501 | 505, message: string) {
+  constructor(
+    readonly status: 400 | 431 | 501 | 505,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpParseError';
   }
@@ -62,7 +65,11 @@ type Internal = InstanceType<typeof HTTPParser> & {
 function parseHeaderStrict(this: Internal, line: string, headers: string[]): void {
   const m = HEADER_LINE.exec(line);
   // A line starting with SP/HTAB is obs-fold: RFC 7230 §3.2.4 lets a server reject it with 400.
-  if (!m) throw new HttpParseError(400, line[0] === ' ' || line[0] === '\t' ? 'obsolete line folding in header' : 'malformed header line');
+  if (!m)
+    throw new HttpParseError(
+      400,
+      line[0] === ' ' || line[0] === '\t' ? 'obsolete line folding in header' : 'malformed header line',
+    );
   if (BAD_VALUE.test(m[2]!)) throw new HttpParseError(400, `invalid character in header ${m[1]}`);
   headers.push(m[1]!, m[2]!);
 }
@@ -96,7 +103,15 @@ export class RequestParser {
     } as never;
     p.parseHeader = parseHeaderStrict as never;
     (p as unknown as Record<string, unknown>).BODY_CHUNKHEAD = chunkHeadStrict;
-    p[HTTPParser.kOnHeadersComplete] = (info: { versionMajor: number; versionMinor: number; headers: string[]; method: number; url: string; upgrade: boolean; shouldKeepAlive: boolean }) => {
+    p[HTTPParser.kOnHeadersComplete] = (info: {
+      versionMajor: number;
+      versionMinor: number;
+      headers: string[];
+      method: number;
+      url: string;
+      upgrade: boolean;
+      shouldKeepAlive: boolean;
+    }) => {
       this.inHeadState = false;
       this.sink.onHead(this.head(info));
     };
@@ -151,7 +166,8 @@ export class RequestParser {
       if (limited && this.inHeadState) {
         // A whole slice went into an unfinished head.
         this.headBytes += len;
-        if (this.headBytes >= this.maxHeaderBytes) throw new HttpParseError(431, `request head larger than ${this.maxHeaderBytes} bytes`);
+        if (this.headBytes >= this.maxHeaderBytes)
+          throw new HttpParseError(431, `request head larger than ${this.maxHeaderBytes} bytes`);
       }
       off += len;
     }
@@ -169,10 +185,21 @@ export class RequestParser {
   private wrap(err: unknown): HttpParseError {
     if (err instanceof HttpParseError) return err;
     const code = (err as { code?: string }).code;
-    return new HttpParseError(400, code ? `malformed request (${code})` : `malformed request: ${(err as Error).message}`);
+    return new HttpParseError(
+      400,
+      code ? `malformed request (${code})` : `malformed request: ${(err as Error).message}`,
+    );
   }
 
-  private head(info: { versionMajor: number; versionMinor: number; headers: string[]; method: number; url: string; upgrade: boolean; shouldKeepAlive: boolean }): RequestHead {
+  private head(info: {
+    versionMajor: number;
+    versionMinor: number;
+    headers: string[];
+    method: number;
+    url: string;
+    upgrade: boolean;
+    shouldKeepAlive: boolean;
+  }): RequestHead {
     if (info.versionMajor !== 1) throw new HttpParseError(505, 'unsupported protocol version');
     const raw = info.headers;
     let contentLength = -1;
@@ -184,11 +211,13 @@ export class RequestParser {
         const v = raw[i + 1]!;
         if (!DIGITS.test(v)) throw new HttpParseError(400, 'invalid Content-Length');
         // RFC 7230 §3.3.2 and Go net/http (transfer.go fixLength): repeats must agree.
-        if (contentLength >= 0 && contentLength !== Number(v)) throw new HttpParseError(400, 'conflicting Content-Length values');
+        if (contentLength >= 0 && contentLength !== Number(v))
+          throw new HttpParseError(400, 'conflicting Content-Length values');
         contentLength = Number(v);
       } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
         // Go and RFC 7230 §3.3.1: only "chunked" is understood; anything else is 501.
-        if (raw[i + 1]!.trim().toLowerCase() !== 'chunked') throw new HttpParseError(501, 'unsupported transfer encoding');
+        if (raw[i + 1]!.trim().toLowerCase() !== 'chunked')
+          throw new HttpParseError(501, 'unsupported transfer encoding');
         chunked = true;
       }
     }
@@ -199,7 +228,8 @@ export class RequestParser {
     if (chunked && info.upgrade) chunked = false; // http-parser-js reads an upgrade request's body by Content-Length only
     const keepAlive = info.shouldKeepAlive;
     const url = info.url;
-    if (url[0] !== '/' && !/^https?:\/\/[^/?#]*/i.test(url) && !(url === '*')) throw new HttpParseError(400, 'invalid request target');
+    if (url[0] !== '/' && !/^https?:\/\/[^/?#]*/i.test(url) && !(url === '*'))
+      throw new HttpParseError(400, 'invalid request target');
     return {
       method: HTTPParser.methods[info.method] as string,
       url,

@@ -187,7 +187,8 @@ export class Request {
     } catch (err) {
       throw new EngineError('invalid', `invalid JSON: ${(err as Error).message}`);
     }
-    if (text.includes('__proto__') && hasProtoKey(value)) throw new EngineError('invalid', 'invalid JSON: the object key "__proto__" is not accepted');
+    if (text.includes('__proto__') && hasProtoKey(value))
+      throw new EngineError('invalid', 'invalid JSON: the object key "__proto__" is not accepted');
     return value;
   }
 

@@ -70,7 +70,19 @@ export class HttpServer {
       throw err;
     }
     if (!this.sweep) {
-      const every = Math.max(10, Math.min(1000, Math.floor(Math.min(this.opts.headerTimeoutMs, this.opts.idleTimeoutMs || Infinity, this.opts.bodyTimeoutMs || Infinity) / 4)));
+      const every = Math.max(
+        10,
+        Math.min(
+          1000,
+          Math.floor(
+            Math.min(
+              this.opts.headerTimeoutMs,
+              this.opts.idleTimeoutMs || Infinity,
+              this.opts.bodyTimeoutMs || Infinity,
+            ) / 4,
+          ),
+        ),
+      );
       this.sweep = setInterval(() => {
         const now = Date.now();
         for (const c of this.conns) c.checkTimeouts(now);
@@ -86,7 +98,8 @@ export class HttpServer {
       ? tls.createServer({ ...this.opts.tls, allowHalfOpen: true }, (s) => this.accept(s))
       : net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.accept(s));
     // A client without a valid certificate is refused in the handshake: a debug line, not an error.
-    if (secure) server.on('tlsClientError', (err) => this.opts.log.debug({ err: err.message }, 'TLS handshake refused'));
+    if (secure)
+      server.on('tlsClientError', (err) => this.opts.log.debug({ err: err.message }, 'TLS handshake refused'));
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -111,7 +124,10 @@ export class HttpServer {
         if (this.opts.socketGid !== undefined) {
           await chown(address.path, -1, this.opts.socketGid).catch((err: NodeJS.ErrnoException) => {
             if (!this.opts.socketGidOptional || err.code !== 'EPERM') throw err;
-            this.opts.log.warn({ path: address.path, gid: this.opts.socketGid }, 'cannot give the socket the docker group (not root, not a member): it keeps kuber-api\'s own group');
+            this.opts.log.warn(
+              { path: address.path, gid: this.opts.socketGid },
+              "cannot give the socket the docker group (not root, not a member): it keeps kuber-api's own group",
+            );
           });
         }
         await chmod(address.path, this.opts.socketMode ?? 0o660);
@@ -120,7 +136,8 @@ export class HttpServer {
         throw err;
       }
     }
-    const bound: ListenAddress = address.kind === 'tcp' ? { ...address, port: (server.address() as net.AddressInfo).port } : address;
+    const bound: ListenAddress =
+      address.kind === 'tcp' ? { ...address, port: (server.address() as net.AddressInfo).port } : address;
     this.servers.push({ server, address: bound });
     return { address: bound, url: formatHost(bound) };
   }
@@ -138,10 +155,18 @@ export class HttpServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    const conn = new Connection(socket, this.handler, this.opts, this.opts.log, ++this.nextConnId, (c) => {
-      this.conns.delete(c);
-      if (this.closing && this.conns.size === 0) this.onDrained?.();
-    }, this.stopping.signal);
+    const conn = new Connection(
+      socket,
+      this.handler,
+      this.opts,
+      this.opts.log,
+      ++this.nextConnId,
+      (c) => {
+        this.conns.delete(c);
+        if (this.closing && this.conns.size === 0) this.onDrained?.();
+      },
+      this.stopping.signal,
+    );
     this.conns.add(conn);
   }
 

@@ -25,25 +25,40 @@ export interface BrokeredCredentials {
 export class BrokerRefused extends Error {}
 
 /** One request to the broker (https with `ca` when the operator serves TLS: --operator-ca-file). */
-function ask(url: string, presented: string, ca: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: any; retryAfter?: number }> {
+function ask(
+  url: string,
+  presented: string,
+  ca: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ status: number; body: any; retryAfter?: number }> {
   const u = new URL('/v1/credentials', url);
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(u, { method: 'POST', headers: { authorization: `Bearer ${presented}`, 'content-length': '0' }, ...(ca ? { ca } : {}), ...(signal ? { signal } : {}), timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let body: any = {};
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          /* not JSON: keep {} */
-        }
-        const ra = Number(res.headers['retry-after']);
-        resolve({ status: res.statusCode ?? 0, body, ...(ra > 0 ? { retryAfter: ra } : {}) });
-      });
-      res.on('error', reject);
-    });
+    const req = send(
+      u,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${presented}`, 'content-length': '0' },
+        ...(ca ? { ca } : {}),
+        ...(signal ? { signal } : {}),
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let body: any = {};
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            /* not JSON: keep {} */
+          }
+          const ra = Number(res.headers['retry-after']);
+          resolve({ status: res.statusCode ?? 0, body, ...(ra > 0 ? { retryAfter: ra } : {}) });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('the operator did not answer within 30 s')));
     req.on('error', reject);
     req.end();
@@ -51,7 +66,11 @@ function ask(url: string, presented: string, ca: string | undefined, signal?: Ab
 }
 
 /** Ask until answered, at most `waitMs`: 503 and connection failures are retried, 401/403 are final. */
-export async function fetchBrokered(url: string, presented: () => string, o: { waitMs: number; caFile?: string; signal?: AbortSignal; onWait?: (why: string) => void }): Promise<BrokeredCredentials> {
+export async function fetchBrokered(
+  url: string,
+  presented: () => string,
+  o: { waitMs: number; caFile?: string; signal?: AbortSignal; onWait?: (why: string) => void },
+): Promise<BrokeredCredentials> {
   const ca = o.caFile ? readFileSync(o.caFile, 'utf8') : undefined;
   const deadline = Date.now() + o.waitMs;
   let last = 'no answer yet';
@@ -59,14 +78,20 @@ export async function fetchBrokered(url: string, presented: () => string, o: { w
     try {
       const r = await ask(url, presented(), ca, o.signal);
       if (r.status === 200) return r.body as BrokeredCredentials;
-      if (r.status === 401 || r.status === 403) throw new BrokerRefused(`the kuber-api operator at ${url} refused this job's credentials (${r.status}): ${r.body?.message ?? ''}`);
+      if (r.status === 401 || r.status === 403)
+        throw new BrokerRefused(
+          `the kuber-api operator at ${url} refused this job's credentials (${r.status}): ${r.body?.message ?? ''}`,
+        );
       last = `${r.status}: ${r.body?.message ?? ''}`;
     } catch (err) {
       if (err instanceof BrokerRefused || o.signal?.aborted) throw err;
       last = (err as Error).message;
     }
     o.onWait?.(last);
-    if (Date.now() >= deadline) throw new Error(`the kuber-api operator at ${url} gave no credentials within ${o.waitMs} ms (--operator-wait-ms): ${last}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `the kuber-api operator at ${url} gave no credentials within ${o.waitMs} ms (--operator-wait-ms): ${last}`,
+      );
     await sleep(Math.min(2000, 100 * 2 ** attempt, Math.max(1, deadline - Date.now())), o.signal);
   }
 }
@@ -82,11 +107,23 @@ export function brokeredTarget(base: KubeTarget, creds: BrokeredCredentials, tok
     contexts: [{ name: 'brokered', cluster: cluster.name, user: 'kuber-api-brokered', namespace: creds.namespace }],
     currentContext: 'brokered',
   });
-  return { kc, server: base.server, namespace: creds.namespace, source: base.source, contextName: 'brokered', ...(base.configPath ? { configPath: base.configPath } : {}) };
+  return {
+    kc,
+    server: base.server,
+    namespace: creds.namespace,
+    source: base.source,
+    contextName: 'brokered',
+    ...(base.configPath ? { configPath: base.configPath } : {}),
+  };
 }
 
 /** Refresh the token file at 80% of each token's lifetime; failures are retried at the next tick. */
-export function keepFresh(creds: BrokeredCredentials, tokenFile: string, refetch: () => Promise<BrokeredCredentials>, onError: (err: Error) => void): () => void {
+export function keepFresh(
+  creds: BrokeredCredentials,
+  tokenFile: string,
+  refetch: () => Promise<BrokeredCredentials>,
+  onError: (err: Error) => void,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = (c: BrokeredCredentials, failed = false) => {

@@ -23,7 +23,14 @@ export interface KObject {
     deletionTimestamp?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+    ownerReferences?: Array<{
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }>;
     [k: string]: unknown;
   };
   [k: string]: unknown;
@@ -123,7 +130,10 @@ export class WatchCache<T extends KObject> {
    * Resolve with the first non-undefined result of `check`, evaluated now and after every change
    * of the cache. Rejects on timeout or abort (with the given reason).
    */
-  when<R>(check: () => R | undefined, opts: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error } = {}): Promise<R> {
+  when<R>(
+    check: () => R | undefined,
+    opts: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error } = {},
+  ): Promise<R> {
     return whenChanged(this.waiters, check, opts, () => !this.running);
   }
 
@@ -142,7 +152,8 @@ export class WatchCache<T extends KObject> {
     if (!old) return;
     if (old.metadata.uid) {
       this.tombstones.set(old.metadata.uid, Date.now() + TOMBSTONE_MS);
-      if (this.tombstones.size > 10_000) for (const [uid, until] of this.tombstones) if (until < Date.now()) this.tombstones.delete(uid);
+      if (this.tombstones.size > 10_000)
+        for (const [uid, until] of this.tombstones) if (until < Date.now()) this.tombstones.delete(uid);
     }
     this.apply('DELETED', old, false);
   }
@@ -160,7 +171,12 @@ export class WatchCache<T extends KObject> {
         this.tombstones.delete(uid);
       }
       // Ignore echoes of a version we already hold (observe() stores our own writes first).
-      if (old && old.metadata.uid === obj.metadata.uid && !isNewer(obj.metadata.resourceVersion, old.metadata.resourceVersion)) return;
+      if (
+        old &&
+        old.metadata.uid === obj.metadata.uid &&
+        !isNewer(obj.metadata.resourceVersion, old.metadata.resourceVersion)
+      )
+        return;
       this.store.set(name, obj);
       if (old && type === 'ADDED') type = 'MODIFIED';
     }
@@ -170,7 +186,9 @@ export class WatchCache<T extends KObject> {
   }
 
   private async relist(): Promise<void> {
-    const body = await this.client.get<{ metadata: { resourceVersion: string }; items: T[] }>(this.opts.path, { labelSelector: this.opts.labelSelector });
+    const body = await this.client.get<{ metadata: { resourceVersion: string }; items: T[] }>(this.opts.path, {
+      labelSelector: this.opts.labelSelector,
+    });
     const initial = !this.synced;
     this.stats.lists++;
     if (!initial) this.stats.relists++;
@@ -201,7 +219,12 @@ export class WatchCache<T extends KObject> {
         let events = 0;
         const handle = this.client.watch(
           this.opts.path,
-          { labelSelector: this.opts.labelSelector, resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: this.opts.watchTimeoutSeconds },
+          {
+            labelSelector: this.opts.labelSelector,
+            resourceVersion: this.rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: this.opts.watchTimeoutSeconds,
+          },
           (ev) => {
             events++;
             const obj = ev.object as T;
@@ -227,7 +250,8 @@ export class WatchCache<T extends KObject> {
         this.log.warn({ err: (err as Error).message, failures }, 'list/watch failed; retrying');
         if ((err as { status?: number }).status === 410) this.rv = '';
       }
-      if (failures && this.running) await this.pause(Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (failures - 1)));
+      if (failures && this.running)
+        await this.pause(Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (failures - 1)));
     }
   }
 
@@ -246,7 +270,8 @@ export class WatchCache<T extends KObject> {
 function isNewer(a: string | undefined, b: string | undefined): boolean {
   // Resource versions are opaque (api-concepts); etcd and kube-sim use integers, and comparing them
   // only guards against re-applying an older echo of our own write. Otherwise: newer iff different.
-  const x = Number(a), y = Number(b);
+  const x = Number(a),
+    y = Number(b);
   if (a && b && Number.isFinite(x) && Number.isFinite(y)) return x > y;
   return a !== b;
 }
@@ -280,7 +305,10 @@ export function whenChanged<R>(
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort);
     if (opts.timeoutMs !== undefined && opts.timeoutMs !== Infinity) {
-      timer = setTimeout(() => finish(() => reject(opts.timeoutError?.() ?? new Error(`timed out after ${opts.timeoutMs} ms`))), opts.timeoutMs);
+      timer = setTimeout(
+        () => finish(() => reject(opts.timeoutError?.() ?? new Error(`timed out after ${opts.timeoutMs} ms`))),
+        opts.timeoutMs,
+      );
     }
     waiters.add(evaluate);
     evaluate();

@@ -70,8 +70,15 @@ export class KubeApiError extends Error {
   }
   static fromBody(status: number, text: string): KubeApiError {
     try {
-      const s = JSON.parse(text) as { kind?: string; reason?: string; message?: string; details?: unknown; code?: number };
-      if (s && s.kind === 'Status') return new KubeApiError(s.code ?? status, s.reason ?? '', s.message ?? text, s.details);
+      const s = JSON.parse(text) as {
+        kind?: string;
+        reason?: string;
+        message?: string;
+        details?: unknown;
+        code?: number;
+      };
+      if (s && s.kind === 'Status')
+        return new KubeApiError(s.code ?? status, s.reason ?? '', s.message ?? text, s.details);
     } catch {
       /* not JSON */
     }
@@ -81,7 +88,8 @@ export class KubeApiError extends Error {
 
 export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
-export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.status === 409 && e.reason === 'AlreadyExists';
+export const isAlreadyExists = (e: unknown) =>
+  e instanceof KubeApiError && e.status === 409 && e.reason === 'AlreadyExists';
 /** The request may or may not have taken effect (a non-idempotent call failed after it was sent). */
 export const isAmbiguous = (e: unknown) => e instanceof KubeApiError && e.ambiguous;
 
@@ -209,7 +217,14 @@ export class KubeClient {
       this.agent =
         this.base.protocol === 'http:'
           ? new http.Agent(common)
-          : new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: c.rejectUnauthorized, servername: c.servername });
+          : new https.Agent({
+              ...common,
+              ca: c.ca,
+              cert: c.cert,
+              key: c.key,
+              rejectUnauthorized: c.rejectUnauthorized,
+              servername: c.servername,
+            });
     }
     return this.agent;
   }
@@ -223,7 +238,8 @@ export class KubeClient {
   /** One REST call with retries. Resolves to the parsed JSON body (undefined for an empty body). */
   async request<T = any>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
     const url = this.url(path, ro.query);
-    const payload = ro.body === undefined ? undefined : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
+    const payload =
+      ro.body === undefined ? undefined : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
     let authRefreshed = false;
     const safe = idempotent(method, ro.contentType ?? 'application/json', ro.body);
     const deadline = Date.now() + this.opts.callDeadlineMs;
@@ -250,21 +266,36 @@ export class KubeClient {
       } catch (err) {
         if (err instanceof KubeApiError && err.reason === 'Aborted') throw err;
         neverSent = NEVER_SENT.has((err as NodeJS.ErrnoException).code ?? '');
-        error = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `${method} ${url.pathname}: ${(err as Error).message}`);
+        error =
+          err instanceof KubeApiError
+            ? err
+            : new KubeApiError(0, 'ConnectionError', `${method} ${url.pathname}: ${(err as Error).message}`);
       }
       // A non-idempotent request that may have reached the server is not sent again blindly.
       const blind = safe || status === 429 || (status === 0 && neverSent);
       if (!blind && (status === 0 || status >= 500)) error.ambiguous = true;
-      if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries || Date.now() >= deadline) throw error;
+      if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries || Date.now() >= deadline)
+        throw error;
       await this.backoff(method, url, status, attempt, retryAfterMs, ro.signal, deadline);
       if (ro.signal?.aborted) throw aborted();
     }
   }
 
   /** The one retry delay (client-go rest/request.go): Retry-After when given, else exponential backoff with jitter. */
-  private async backoff(method: string, url: URL, status: number, attempt: number, retryAfterMs?: number, signal?: AbortSignal, deadline = Infinity): Promise<void> {
+  private async backoff(
+    method: string,
+    url: URL,
+    status: number,
+    attempt: number,
+    retryAfterMs?: number,
+    signal?: AbortSignal,
+    deadline = Infinity,
+  ): Promise<void> {
     const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
-    const wanted = retryAfterMs !== undefined ? Math.min(this.opts.retryMaxMs, retryAfterMs) : backoff / 2 + Math.random() * (backoff / 2);
+    const wanted =
+      retryAfterMs !== undefined
+        ? Math.min(this.opts.retryMaxMs, retryAfterMs)
+        : backoff / 2 + Math.random() * (backoff / 2);
     // The last retry starts by the call's deadline at the latest.
     const delay = Math.max(0, Math.min(wanted, deadline - Date.now()));
     this.stats.retries++;
@@ -280,7 +311,11 @@ export class KubeClient {
    * (`maxRetries` overrides the client's). Long-lived streams use their own keep-alive pool, so
    * that a follow holding its socket never starves REST calls.
    */
-  async openStream(path: string, query: RequestOptions['query'], so: { signal?: AbortSignal; maxRetries?: number } = {}): Promise<http.IncomingMessage> {
+  async openStream(
+    path: string,
+    query: RequestOptions['query'],
+    so: { signal?: AbortSignal; maxRetries?: number } = {},
+  ): Promise<http.IncomingMessage> {
     const url = this.url(path, query);
     const maxRetries = so.maxRetries ?? this.opts.maxRetries;
     const deadline = Date.now() + this.opts.callDeadlineMs;
@@ -290,8 +325,12 @@ export class KubeClient {
         this.stats.requests++;
         return await this.openStreamOnce(url, so.signal);
       } catch (err) {
-        const e = err instanceof KubeApiError ? err : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${(err as Error).message}`);
-        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries || Date.now() >= deadline) throw e;
+        const e =
+          err instanceof KubeApiError
+            ? err
+            : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${(err as Error).message}`);
+        if (e.reason === 'Aborted' || !isRetryable(e.status) || attempt >= maxRetries || Date.now() >= deadline)
+          throw e;
         await this.backoff('GET', url, e.status, attempt, undefined, so.signal, deadline);
       }
     }
@@ -302,19 +341,29 @@ export class KubeClient {
     const agent = c.proxyAgent ?? this.streamAgentFor(c);
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = lib.request(url, { method: 'GET', agent, headers: { ...c.headers, Accept: 'application/json, */*' } }, (res) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (res.statusCode === 200) return resolve(res); // an abort after this point is the caller's (res.destroy())
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => {
-          if (chunks.length < 64) chunks.push(d);
-        });
-        res.on('end', () => reject(KubeApiError.fromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', (e) => reject(new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`)));
-      });
+      const req = lib.request(
+        url,
+        { method: 'GET', agent, headers: { ...c.headers, Accept: 'application/json, */*' } },
+        (res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (res.statusCode === 200) return resolve(res); // an abort after this point is the caller's (res.destroy())
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => {
+            if (chunks.length < 64) chunks.push(d);
+          });
+          res.on('end', () =>
+            reject(KubeApiError.fromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+          );
+          res.on('error', (e) => reject(new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`)));
+        },
+      );
       const onAbort = () => req.destroy(new KubeApiError(0, 'Aborted', 'the request was cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (e) => reject(e instanceof KubeApiError ? e : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`)));
+      req.on('error', (e) =>
+        reject(
+          e instanceof KubeApiError ? e : new KubeApiError(0, 'ConnectionError', `GET ${url.pathname}: ${e.message}`),
+        ),
+      );
       req.end();
     });
   }
@@ -325,12 +374,25 @@ export class KubeClient {
       this.streamAgent =
         this.base.protocol === 'http:'
           ? new http.Agent(common)
-          : new https.Agent({ ...common, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: c.rejectUnauthorized, servername: c.servername });
+          : new https.Agent({
+              ...common,
+              ca: c.ca,
+              cert: c.cert,
+              key: c.key,
+              rejectUnauthorized: c.rejectUnauthorized,
+              servername: c.servername,
+            });
     }
     return this.streamAgent;
   }
 
-  private async once(method: string, url: URL, payload: Buffer | undefined, contentType: string, signal?: AbortSignal): Promise<{ status: number; body: string; retryAfter?: string }> {
+  private async once(
+    method: string,
+    url: URL,
+    payload: Buffer | undefined,
+    contentType: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; body: string; retryAfter?: string }> {
     const c = await this.connectionOptions();
     const agent = await this.agentFor(c);
     const lib = url.protocol === 'http:' ? http : https;
@@ -343,10 +405,18 @@ export class KubeClient {
       const req = lib.request(url, { method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: res.headers['retry-after'],
+          }),
+        );
         res.on('error', reject);
       });
-      req.setTimeout(this.opts.requestTimeoutMs, () => req.destroy(new Error(`timed out after ${this.opts.requestTimeoutMs} ms`)));
+      req.setTimeout(this.opts.requestTimeoutMs, () =>
+        req.destroy(new Error(`timed out after ${this.opts.requestTimeoutMs} ms`)),
+      );
       const onAbort = () => req.destroy(aborted());
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('close', () => signal?.removeEventListener('abort', onAbort));
@@ -366,7 +436,9 @@ export class KubeClient {
    * the create is sent again. So a create never makes two objects, and never adopts another's.
    */
   async create<T = any>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    const meta = (body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }).metadata;
+    const meta = (
+      body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }
+    ).metadata;
     const name = meta?.name;
     const marks = { ...(meta?.labels ?? {}), ...(meta?.annotations ?? {}) };
     let sentBefore = false;
@@ -378,14 +450,20 @@ export class KubeClient {
         const ambiguous = isAmbiguous(err);
         if (!name || !Object.keys(marks).length || !(ambiguous || (sentBefore && isAlreadyExists(err)))) throw err;
         sentBefore = true;
-        const existing = await this.request<T & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }>('GET', `${path}/${encodeURIComponent(name)}`, { signal }).catch((e: unknown) => {
+        const existing = await this.request<
+          T & { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }
+        >('GET', `${path}/${encodeURIComponent(name)}`, { signal }).catch((e: unknown) => {
           if (isNotFound(e)) return undefined;
           throw e;
         });
         if (existing) {
           const have = { ...(existing.metadata?.labels ?? {}), ...(existing.metadata?.annotations ?? {}) };
           if (Object.entries(marks).every(([k, v]) => have[k] === v)) return existing;
-          throw new KubeApiError(409, 'AlreadyExists', `${path.split('/').pop()} "${name}" already exists and is not the one this request created`);
+          throw new KubeApiError(
+            409,
+            'AlreadyExists',
+            `${path.split('/').pop()} "${name}" already exists and is not the one this request created`,
+          );
         }
         if (attempt >= this.opts.maxRetries || Date.now() >= deadline) throw err;
         await this.backoff('POST', this.url(path), (err as KubeApiError).status, attempt, undefined, signal, deadline);
@@ -400,7 +478,14 @@ export class KubeClient {
   jsonPatch<T = any>(path: string, ops: unknown[]): Promise<T> {
     return this.request<T>('PATCH', path, { body: ops, contentType: 'application/json-patch+json' });
   }
-  delete<T = any>(path: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; preconditionsUid?: string } = {}): Promise<T> {
+  delete<T = any>(
+    path: string,
+    opts: {
+      gracePeriodSeconds?: number;
+      propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+      preconditionsUid?: string;
+    } = {},
+  ): Promise<T> {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
@@ -464,7 +549,11 @@ export class KubeClient {
             }
             if (ev.type === 'ERROR') {
               const st = ev.object as { code?: number; reason?: string; message?: string };
-              return settle(st?.code === 410 ? 'expired' : new KubeApiError(st?.code ?? 500, st?.reason ?? '', st?.message ?? 'watch error'));
+              return settle(
+                st?.code === 410
+                  ? 'expired'
+                  : new KubeApiError(st?.code ?? 500, st?.reason ?? '', st?.message ?? 'watch error'),
+              );
             }
             try {
               onEvent(ev);

@@ -88,16 +88,20 @@ export function loadKubeTarget(opts: KubeTargetOptions = {}): KubeTarget {
     kc.loadFromCluster(dir.endsWith(SERVICE_ACCOUNT_DIR) ? dir.slice(0, dir.length - SERVICE_ACCOUNT_DIR.length) : '');
     source = 'in-cluster';
   } else {
-    throw invalid('no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, or run in a pod with a service account');
+    throw invalid(
+      'no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, or run in a pod with a service account',
+    );
   }
   if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw invalid(`context "${opts.context}" is not in ${path ?? 'the kubeconfig'}`);
+    if (!kc.getContextObject(opts.context))
+      throw invalid(`context "${opts.context}" is not in ${path ?? 'the kubeconfig'}`);
     kc.setCurrentContext(opts.context);
   }
   const contextName = kc.getCurrentContext();
   const ctx = kc.getContextObject(contextName);
   const cluster = kc.getCurrentCluster();
-  if (!ctx || !cluster) throw invalid(`kubeconfig ${path ?? ''} has no usable current context (current-context: "${contextName ?? ''}")`);
+  if (!ctx || !cluster)
+    throw invalid(`kubeconfig ${path ?? ''} has no usable current context (current-context: "${contextName ?? ''}")`);
   let namespace = opts.namespace || ctx.namespace?.trim() || '';
   if (!namespace && source === 'in-cluster') {
     try {

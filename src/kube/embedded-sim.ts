@@ -22,11 +22,26 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** The simulator's command line (after `node`): `--install-prereqs` only when kuber-api was given it. */
 export function embeddedSimArgs(stateDir: string, opts: { installPrereqs?: boolean } = {}): string[] {
-  const args = [CLI, 'sim', '--kubeconfig', join(stateDir, 'kubeconfig'), '--state-dir', join(stateDir, 'state'), '--feature-gates', 'PodLogsQuerySplitStreams=true', '--exit-with-stdin', '--persist'];
+  const args = [
+    CLI,
+    'sim',
+    '--kubeconfig',
+    join(stateDir, 'kubeconfig'),
+    '--state-dir',
+    join(stateDir, 'state'),
+    '--feature-gates',
+    'PodLogsQuerySplitStreams=true',
+    '--exit-with-stdin',
+    '--persist',
+  ];
   return opts.installPrereqs ? [...args, '--install-prereqs'] : args;
 }
 
-export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { readyTimeoutMs?: number; installPrereqs?: boolean } = {}): Promise<EmbeddedSim> {
+export async function startEmbeddedSim(
+  stateDir: string,
+  log: Logger,
+  opts: { readyTimeoutMs?: number; installPrereqs?: boolean } = {},
+): Promise<EmbeddedSim> {
   mkdirSync(stateDir, { recursive: true });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   // Split log streams on: the embedded cluster stands for one with the PodLogsQuerySplitStreams gate
@@ -39,7 +54,10 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
   // networks and logs survive a restart of kuber-api, as dockerd keeps its containers.
   // `detached`: its own process group, so that a Ctrl-C in the terminal (SIGINT to the foreground
   // group) reaches kuber-api only, which then stops the simulator after its own shutdown, in order.
-  const child: ChildProcess = spawn(process.execPath, embeddedSimArgs(stateDir, opts), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(process.execPath, embeddedSimArgs(stateDir, opts), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     const text = d.toString('utf8');
@@ -67,7 +85,10 @@ export async function startEmbeddedSim(stateDir: string, log: Logger, opts: { re
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       // Missing packages: say how kuber-api itself can install them.
-      const hint = !opts.installPrereqs && /Debian packages/.test(stderr) ? ' (or start kuber-api as root with --install-prereqs)' : '';
+      const hint =
+        !opts.installPrereqs && /Debian packages/.test(stderr)
+          ? ' (or start kuber-api as root with --install-prereqs)'
+          : '';
       reject(new Error(`kube-sim exited (${code ?? signal}) before it was ready: ${stderr.trim()}${hint}`));
     });
   });

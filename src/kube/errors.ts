@@ -13,7 +13,7 @@ import { KubeApiError } from './client.js';
 export function kubeError(err: unknown, doing: string, message?: string): EngineError {
   if (err instanceof EngineError) return err;
   const k = err instanceof KubeApiError ? err : undefined;
-  const text = message ?? `${doing}: ${k ? k.message : (err as Error)?.message ?? String(err)}`;
+  const text = message ?? `${doing}: ${k ? k.message : ((err as Error)?.message ?? String(err))}`;
   if (k?.status === 0 || k?.status === 503) return unavailable(`Kubernetes is unreachable while ${text}`, err);
   if (k?.status === 403) return new EngineError('forbidden', `Kubernetes denied ${text}`, { cause: err });
   return systemError(text, err);

@@ -23,7 +23,9 @@ async function load(): Promise<KubeConfigModule> {
 /** js-yaml, as client-node resolves it (its dependency: the parser kubeconfigs are read with). */
 async function jsYaml(): Promise<(text: string) => unknown> {
   const fromClientNode = createRequire(createRequire(import.meta.url).resolve('@kubernetes/client-node'));
-  const m = (await import(pathToFileURL(fromClientNode.resolve('js-yaml')).href)) as { load: (text: string) => unknown };
+  const m = (await import(pathToFileURL(fromClientNode.resolve('js-yaml')).href)) as {
+    load: (text: string) => unknown;
+  };
   return m.load;
 }
 

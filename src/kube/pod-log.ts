@@ -53,8 +53,17 @@ export interface OpenLogOptions {
  * the 200 response (not yet read: attach 'data' listeners or pipe it), rejects with a
  * KubeApiError for the apiserver's refusals.
  */
-export function openPodLog(client: KubeClient, namespace: string, pod: string, q: PodLogQuery, opts: OpenLogOptions = {}): Promise<IncomingMessage> {
-  return client.openStream(podLogPath(namespace, pod), podLogParams(q), { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.retries !== undefined ? { maxRetries: opts.retries } : {}) });
+export function openPodLog(
+  client: KubeClient,
+  namespace: string,
+  pod: string,
+  q: PodLogQuery,
+  opts: OpenLogOptions = {},
+): Promise<IncomingMessage> {
+  return client.openStream(podLogPath(namespace, pod), podLogParams(q), {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.retries !== undefined ? { maxRetries: opts.retries } : {}),
+  });
 }
 
 /**
@@ -66,7 +75,12 @@ export function openPodLog(client: KubeClient, namespace: string, pod: string, q
  */
 const splitCache = new WeakMap<KubeClient, Promise<boolean>>();
 
-export function splitStreamsSupported(client: KubeClient, namespace: string, pod: string, container: string): Promise<boolean> {
+export function splitStreamsSupported(
+  client: KubeClient,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<boolean> {
   let p = splitCache.get(client);
   if (!p) {
     p = probeSplit(client, namespace, pod, container);
@@ -89,7 +103,13 @@ export function isStreamFieldRejected(err: unknown): boolean {
 
 async function probeSplit(client: KubeClient, namespace: string, pod: string, container: string): Promise<boolean> {
   try {
-    const res = await openPodLog(client, namespace, pod, { container, stream: 'Stdout', limitBytes: 1 }, { retries: 2 });
+    const res = await openPodLog(
+      client,
+      namespace,
+      pod,
+      { container, stream: 'Stdout', limitBytes: 1 },
+      { retries: 2 },
+    );
     res.destroy();
     return true;
   } catch (err) {

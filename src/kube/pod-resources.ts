@@ -69,6 +69,7 @@ export function podRequests(spec: Obj): ResourceList {
 export function podLimits(spec: Obj): ResourceList {
   const l = aggregate(spec, 'limits');
   // Overhead counts in limits only where some limit is set (PodLimits).
-  if (spec.overhead) for (const [k, q] of resourceList(spec.overhead)) if (l.has(k)) l.set(k, addQuantity(l.get(k)!, q));
+  if (spec.overhead)
+    for (const [k, q] of resourceList(spec.overhead)) if (l.has(k)) l.set(k, addQuantity(l.get(k)!, q));
   return l;
 }

@@ -14,7 +14,10 @@ import { KubeApiError, type KubeClient } from './client.js';
 /** The resources the engine lists and watches at startup, with the verbs it uses on them (deploy/base/clusterrole-sidecar.yaml). */
 export const NEEDED: readonly { resource: string; verbs: readonly string[] }[] = [
   { resource: 'pods', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
-  { resource: 'configmaps', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
+  {
+    resource: 'configmaps',
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+  },
   { resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
   { resource: 'events', verbs: ['get', 'list', 'watch'] },
 ];
@@ -31,9 +34,18 @@ export function rbacRule(resource: string, verbs: readonly string[]): string {
   return `{apiGroups: [""], resources: ["${resource}"], verbs: [${verbs.map((v) => `"${v}"`).join(', ')}]}`;
 }
 
-function describe(err: unknown, server: string, namespace: string, resource: string, verbs: readonly string[]): PreflightError | undefined {
+function describe(
+  err: unknown,
+  server: string,
+  namespace: string,
+  resource: string,
+  verbs: readonly string[],
+): PreflightError | undefined {
   if (!(err instanceof KubeApiError)) return undefined;
-  if (err.status === 401) return new PreflightError(`the Kubernetes API at ${server} refused kuber-api's credentials (401 Unauthorized: ${err.message}): check the kubeconfig user or the service account token`);
+  if (err.status === 401)
+    return new PreflightError(
+      `the Kubernetes API at ${server} refused kuber-api's credentials (401 Unauthorized: ${err.message}): check the kubeconfig user or the service account token`,
+    );
   if (err.status === 403) {
     return new PreflightError(
       `the Kubernetes API at ${server} forbids kuber-api to list ${resource} in namespace "${namespace}" (403: ${err.message}); ` +
@@ -47,7 +59,11 @@ function describe(err: unknown, server: string, namespace: string, resource: str
  * Resolve once every needed resource can be listed; reject with a {@link PreflightError} on 401/403
  * at once, or with the last failure when `signal` aborts.
  */
-export async function preflight(client: KubeClient, namespace: string, opts: { signal?: AbortSignal; onRetry?: (err: Error, delayMs: number) => void; retryMaxMs?: number } = {}): Promise<void> {
+export async function preflight(
+  client: KubeClient,
+  namespace: string,
+  opts: { signal?: AbortSignal; onRetry?: (err: Error, delayMs: number) => void; retryMaxMs?: number } = {},
+): Promise<void> {
   const server = client.target.server;
   let delay = 100;
   for (;;) {
@@ -55,7 +71,10 @@ export async function preflight(client: KubeClient, namespace: string, opts: { s
     try {
       for (const { resource, verbs } of NEEDED) {
         try {
-          await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`, { query: { limit: 1 }, noRetry: true });
+          await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`, {
+            query: { limit: 1 },
+            noRetry: true,
+          });
         } catch (err) {
           const fatal = describe(err, server, namespace, resource, verbs);
           if (fatal) throw fatal;

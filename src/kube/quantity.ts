@@ -29,9 +29,15 @@ const ceilDiv = (a: bigint, b: bigint) => (a >= 0n ? (a + b - 1n) / b : a / b);
 /** ParseQuantity: `<sign><digits>[.<digits>]<suffix>`; a number is read as DecimalSI. */
 export function parseQuantity(input: unknown): Quantity {
   if (typeof input === 'number' && Number.isFinite(input)) input = String(input);
-  if (typeof input !== 'string') throw new QuantityError(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+  if (typeof input !== 'string')
+    throw new QuantityError(
+      `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+    );
   const m = /^([+-]?)([0-9]*)(?:\.([0-9]*))?([a-zA-Z]*[-+]?[0-9]*)$/.exec(input.trim());
-  if (!m || (m[2] === '' && !m[3])) throw new QuantityError(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+  if (!m || (m[2] === '' && !m[3]))
+    throw new QuantityError(
+      `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+    );
   const [, sign, whole, frac = '', suffix] = m as unknown as [string, string, string, string | undefined, string];
   const digits = BigInt(`${whole}${frac}` || '0');
   let format: QuantityFormat;
@@ -50,18 +56,27 @@ export function parseQuantity(input: unknown): Quantity {
     const e = Number(suffix.slice(1));
     if (e >= 0) num *= 10n ** BigInt(e);
     else den *= 10n ** BigInt(-e);
-  } else throw new QuantityError('unable to parse quantity\'s suffix');
+  } else throw new QuantityError("unable to parse quantity's suffix");
   const nano = ceilDiv(num * NANO, den);
   return { nano: sign === '-' ? -nano : nano, format };
 }
 
 /** A quantity from a count (NewQuantity(n, DecimalSI)). */
-export const quantityOf = (n: number | bigint, format: QuantityFormat = 'DecimalSI'): Quantity => ({ nano: BigInt(n) * NANO, format });
+export const quantityOf = (n: number | bigint, format: QuantityFormat = 'DecimalSI'): Quantity => ({
+  nano: BigInt(n) * NANO,
+  format,
+});
 export const ZERO: Quantity = { nano: 0n, format: 'DecimalSI' };
 
 /** Quantity.Add: the receiver's format, unless the receiver is zero. */
-export const addQuantity = (a: Quantity, b: Quantity): Quantity => ({ nano: a.nano + b.nano, format: a.nano === 0n ? b.format : a.format });
-export const subQuantity = (a: Quantity, b: Quantity): Quantity => ({ nano: a.nano - b.nano, format: a.nano === 0n ? b.format : a.format });
+export const addQuantity = (a: Quantity, b: Quantity): Quantity => ({
+  nano: a.nano + b.nano,
+  format: a.nano === 0n ? b.format : a.format,
+});
+export const subQuantity = (a: Quantity, b: Quantity): Quantity => ({
+  nano: a.nano - b.nano,
+  format: a.nano === 0n ? b.format : a.format,
+});
 export const cmpQuantity = (a: Quantity, b: Quantity): number => (a.nano < b.nano ? -1 : a.nano > b.nano ? 1 : 0);
 /** Value(): rounded up to an integer. */
 export const quantityValue = (q: Quantity): bigint => ceilDiv(q.nano, NANO);

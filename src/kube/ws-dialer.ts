@@ -105,7 +105,16 @@ export class WsDialer {
     const u = this.client.url('/');
     if (u.protocol !== 'https:' || c.proxyAgent || idleMs <= 0) return;
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    warmOf(c).preconnect({ host, port: Number(u.port || 443), servername: c.servername, secureContext: secureContextOf(c), rejectUnauthorized: c.rejectUnauthorized }, idleMs);
+    warmOf(c).preconnect(
+      {
+        host,
+        port: Number(u.port || 443),
+        servername: c.servername,
+        secureContext: secureContextOf(c),
+        rejectUnauthorized: c.rejectUnauthorized,
+      },
+      idleMs,
+    );
   }
 
   /** Dial `path` (e.g. `/api/v1/namespaces/ns/pods/p/exec`) with `query`. */
@@ -117,7 +126,13 @@ export class WsDialer {
     // Through a proxy agent the TLS options stay as they were (the agent makes the connection).
     // Directly, the connection is ours: resumed sessions and the spare of preconnect().
     const direct = url.startsWith('wss:') && !c.proxyAgent;
-    const tls = direct ? { secureContext: secureContextOf(c), createConnection: ((o: TlsConnectOptions) => warmOf(c).connect(o)) as unknown as ClientOptions['createConnection'] } : { ca: c.ca, cert: c.cert, key: c.key };
+    const tls = direct
+      ? {
+          secureContext: secureContextOf(c),
+          createConnection: ((o: TlsConnectOptions) =>
+            warmOf(c).connect(o)) as unknown as ClientOptions['createConnection'],
+        }
+      : { ca: c.ca, cert: c.cert, key: c.key };
     const wsOpts: ClientOptions & { servername?: string; secureContext?: SecureContext } = {
       headers: c.headers,
       ...tls,
@@ -154,7 +169,13 @@ export class WsDialer {
         if (settled) return;
         // client-go's check (transport/websocket/roundtripper.go): the server must pick one we offered.
         if (!ws.protocol || !protocols.includes(ws.protocol)) {
-          return fail(new KubeApiError(0, 'UpgradeFailure', `the apiserver negotiated no supported protocol (offered ${protocols.join(', ')}, got "${ws.protocol}")`));
+          return fail(
+            new KubeApiError(
+              0,
+              'UpgradeFailure',
+              `the apiserver negotiated no supported protocol (offered ${protocols.join(', ')}, got "${ws.protocol}")`,
+            ),
+          );
         }
         settled = true;
         opts.signal?.removeEventListener('abort', onAbort);
@@ -166,15 +187,31 @@ export class WsDialer {
   }
 
   /** Dial pods/exec: `command` is an argv. */
-  exec(namespace: string, pod: string, opts: { container?: string; command: readonly string[]; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }, dial: DialOptions = {}): Promise<Dialed> {
-    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/exec`, {
-      command: opts.command,
-      container: opts.container,
-      stdin: !!opts.stdin,
-      stdout: opts.stdout ?? true,
-      stderr: opts.tty ? false : (opts.stderr ?? true), // a TTY merges stderr (§1.1)
-      tty: !!opts.tty,
-    }, dial);
+  exec(
+    namespace: string,
+    pod: string,
+    opts: {
+      container?: string;
+      command: readonly string[];
+      stdin?: boolean;
+      stdout?: boolean;
+      stderr?: boolean;
+      tty?: boolean;
+    },
+    dial: DialOptions = {},
+  ): Promise<Dialed> {
+    return this.dial(
+      `/api/v1/namespaces/${namespace}/pods/${pod}/exec`,
+      {
+        command: opts.command,
+        container: opts.container,
+        stdin: !!opts.stdin,
+        stdout: opts.stdout ?? true,
+        stderr: opts.tty ? false : (opts.stderr ?? true), // a TTY merges stderr (§1.1)
+        tty: !!opts.tty,
+      },
+      dial,
+    );
   }
 
   /**
@@ -185,17 +222,30 @@ export class WsDialer {
    * (the kubelet writes both port prefixes, and maybe an error, at once): `ws.resume()` it.
    */
   portForward(namespace: string, pod: string, port: number, dial: DialOptions = {}): Promise<Dialed> {
-    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/portforward`, { ports: port }, { paused: true, ...dial, protocols: dial.protocols ?? PORTFORWARD_PROTOCOLS });
+    return this.dial(
+      `/api/v1/namespaces/${namespace}/pods/${pod}/portforward`,
+      { ports: port },
+      { paused: true, ...dial, protocols: dial.protocols ?? PORTFORWARD_PROTOCOLS },
+    );
   }
 
   /** Dial pods/attach. */
-  attach(namespace: string, pod: string, opts: { container?: string; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }, dial: DialOptions = {}): Promise<Dialed> {
-    return this.dial(`/api/v1/namespaces/${namespace}/pods/${pod}/attach`, {
-      container: opts.container,
-      stdin: !!opts.stdin,
-      stdout: opts.stdout ?? true,
-      stderr: opts.tty ? false : (opts.stderr ?? true),
-      tty: !!opts.tty,
-    }, dial);
+  attach(
+    namespace: string,
+    pod: string,
+    opts: { container?: string; stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean },
+    dial: DialOptions = {},
+  ): Promise<Dialed> {
+    return this.dial(
+      `/api/v1/namespaces/${namespace}/pods/${pod}/attach`,
+      {
+        container: opts.container,
+        stdin: !!opts.stdin,
+        stdout: opts.stdout ?? true,
+        stderr: opts.tty ? false : (opts.stderr ?? true),
+        tty: !!opts.tty,
+      },
+      dial,
+    );
   }
 }

@@ -54,27 +54,53 @@ export class CredentialBroker {
       this.log.info({ status, message }, 'credential request refused');
       return { status, body: { message } };
     };
-    if (!presented) return refuse(401, 'no bearer token: present the job Pod\'s service-account token');
-    const review = await this.client.create<{ status?: { authenticated?: boolean; user?: { username?: string; extra?: Record<string, unknown> }; error?: string } }>(
-      '/apis/authentication.k8s.io/v1/tokenreviews',
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: presented, ...(this.opts.audiences.length ? { audiences: [...this.opts.audiences] } : {}) } },
-    );
+    if (!presented) return refuse(401, "no bearer token: present the job Pod's service-account token");
+    const review = await this.client.create<{
+      status?: {
+        authenticated?: boolean;
+        user?: { username?: string; extra?: Record<string, unknown> };
+        error?: string;
+      };
+    }>('/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: presented, ...(this.opts.audiences.length ? { audiences: [...this.opts.audiences] } : {}) },
+    });
     const st = review.status;
     if (!st?.authenticated) return refuse(401, `the token is not valid${st?.error ? `: ${st.error}` : ''}`);
     const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(st.user?.username ?? '');
     const podName = first(st.user?.extra?.['authentication.kubernetes.io/pod-name']);
     const podUid = first(st.user?.extra?.['authentication.kubernetes.io/pod-uid']);
-    if (!m || !podName || !podUid) return refuse(403, 'the token is not bound to a Pod (use the job Pod\'s projected service-account token)');
+    if (!m || !podName || !podUid)
+      return refuse(403, "the token is not bound to a Pod (use the job Pod's projected service-account token)");
     const job = this.jobs.job(m[1]!, podName);
-    if (!job || job.metadata.uid !== podUid) return refuse(403, `Pod ${m[1]}/${podName} is not a job Pod this operator manages`);
+    if (!job || job.metadata.uid !== podUid)
+      return refuse(403, `Pod ${m[1]}/${podName} is not a job Pod this operator manages`);
     const child = this.jobs.readyChild(job);
-    if (!child) return { status: 503, body: { message: `the namespace of job Pod ${m[1]}/${podName} is not ready yet` }, retryAfterSeconds: 1 };
-    const tr = await this.client.create<{ status: { token: string; expirationTimestamp: string } }>(`/api/v1/namespaces/${child}/serviceaccounts/${this.opts.serviceAccount}/token`, {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: this.opts.tokenTtlSeconds },
-    });
+    if (!child)
+      return {
+        status: 503,
+        body: { message: `the namespace of job Pod ${m[1]}/${podName} is not ready yet` },
+        retryAfterSeconds: 1,
+      };
+    const tr = await this.client.create<{ status: { token: string; expirationTimestamp: string } }>(
+      `/api/v1/namespaces/${child}/serviceaccounts/${this.opts.serviceAccount}/token`,
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: this.opts.tokenTtlSeconds },
+      },
+    );
     this.metrics.credentialsIssued++;
-    return { status: 200, body: { namespace: child, serviceAccount: this.opts.serviceAccount, token: tr.status.token, expirationTimestamp: tr.status.expirationTimestamp, podSecurityEnforce: this.opts.enforce } };
+    return {
+      status: 200,
+      body: {
+        namespace: child,
+        serviceAccount: this.opts.serviceAccount,
+        token: tr.status.token,
+        expirationTimestamp: tr.status.expirationTimestamp,
+        podSecurityEnforce: this.opts.enforce,
+      },
+    };
   }
 }

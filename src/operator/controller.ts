@@ -40,12 +40,26 @@ export class Controller {
     private readonly opts: ControllerOptions,
     private readonly log: Logger,
   ) {
-    this.jobCaches = opts.jobNamespaces.map((ns) => new WatchCache<KObject>(client, { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: opts.jobSelector }, log.child({ cache: `pods/${ns}` })));
-    this.namespaces = new WatchCache<KObject>(client, { path: '/api/v1/namespaces', labelSelector: `${LABELS.managedBy}=${MANAGED_BY}` }, log.child({ cache: 'namespaces' }));
+    this.jobCaches = opts.jobNamespaces.map(
+      (ns) =>
+        new WatchCache<KObject>(
+          client,
+          { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: opts.jobSelector },
+          log.child({ cache: `pods/${ns}` }),
+        ),
+    );
+    this.namespaces = new WatchCache<KObject>(
+      client,
+      { path: '/api/v1/namespaces', labelSelector: `${LABELS.managedBy}=${MANAGED_BY}` },
+      log.child({ cache: 'namespaces' }),
+    );
   }
 
   async start(): Promise<void> {
-    for (const c of this.jobCaches) c.subscribe((ev) => (ev.type === 'DELETED' || gone(ev.object) ? this.enqueueRemove(ev.object) : this.enqueue(ev.object)));
+    for (const c of this.jobCaches)
+      c.subscribe((ev) =>
+        ev.type === 'DELETED' || gone(ev.object) ? this.enqueueRemove(ev.object) : this.enqueue(ev.object),
+      );
     await Promise.all([...this.jobCaches.map((c) => c.start()), this.namespaces.start()]);
     await this.sweep('startup');
     for (const p of this.jobs()) this.enqueue(p);
@@ -88,7 +102,8 @@ export class Controller {
 
   /** Delete managed namespaces whose job Pod is gone (a missed DELETED, a restart, a crash). */
   async sweep(why: string): Promise<string[]> {
-    const live = (ns: string, uid: string) => this.jobs().some((p) => p.metadata.namespace === ns && p.metadata.uid === uid);
+    const live = (ns: string, uid: string) =>
+      this.jobs().some((p) => p.metadata.namespace === ns && p.metadata.uid === uid);
     const orphans = this.reconciler.orphans(this.namespaces.list(), live);
     for (const o of orphans) await this.reconciler.remove(o, `orphan (${why})`);
     return orphans;

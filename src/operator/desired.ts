@@ -46,7 +46,13 @@ const metadata = (name: string, ns: string | undefined, labels: Record<string, s
 });
 
 /** The Namespace and the objects inside it, in creation order. */
-export function desiredObjects(child: string, job: PodRef, profileName: string, profile: Profile, o: DesiredOptions): { namespace: DesiredObject; inside: DesiredObject[] } {
+export function desiredObjects(
+  child: string,
+  job: PodRef,
+  profileName: string,
+  profile: Profile,
+  o: DesiredOptions,
+): { namespace: DesiredObject; inside: DesiredObject[] } {
   const nsLabels = {
     [LABELS.parentNamespace]: job.namespace,
     [LABELS.parentPod]: job.name.slice(0, 63),
@@ -56,8 +62,16 @@ export function desiredObjects(child: string, job: PodRef, profileName: string, 
     'pod-security.kubernetes.io/warn': o.warn,
     'pod-security.kubernetes.io/audit': o.audit,
   };
-  const namespace: DesiredObject = { collection: '/api/v1/namespaces', kind: 'Namespace', name: child, body: { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(child, undefined, nsLabels, nsLabels) } };
-  const jobPeer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': job.namespace } }, podSelector: { matchLabels: { [LABELS.jobNamespace]: child } } };
+  const namespace: DesiredObject = {
+    collection: '/api/v1/namespaces',
+    kind: 'Namespace',
+    name: child,
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(child, undefined, nsLabels, nsLabels) },
+  };
+  const jobPeer = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': job.namespace } },
+    podSelector: { matchLabels: { [LABELS.jobNamespace]: child } },
+  };
   const npSpec = {
     podSelector: {},
     policyTypes: ['Ingress', 'Egress'],
@@ -65,19 +79,86 @@ export function desiredObjects(child: string, job: PodRef, profileName: string, 
     egress: [
       { to: [{ podSelector: {} }] },
       { to: [jobPeer] },
-      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.dnsNamespace } }, podSelector: { matchLabels: o.dnsPodLabels } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.dnsNamespace } },
+            podSelector: { matchLabels: o.dnsPodLabels },
+          },
+        ],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
     ],
   };
   const quotaSpec = { hard: profile.quota };
-  const lrSpec = { limits: [{ type: 'Container', default: profile.default, defaultRequest: profile.defaultRequest, max: profile.max }] };
-  const rbSpec = { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.sidecarClusterRole }, subjects: [{ kind: 'ServiceAccount', name: o.serviceAccount, namespace: child }] };
+  const lrSpec = {
+    limits: [{ type: 'Container', default: profile.default, defaultRequest: profile.defaultRequest, max: profile.max }],
+  };
+  const rbSpec = {
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.sidecarClusterRole },
+    subjects: [{ kind: 'ServiceAccount', name: o.serviceAccount, namespace: child }],
+  };
   const ns = `/api/v1/namespaces/${child}`;
   const inside: DesiredObject[] = [
-    { collection: `/apis/networking.k8s.io/v1/namespaces/${child}/networkpolicies`, kind: 'NetworkPolicy', name: 'kapi-default-deny', body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: metadata('kapi-default-deny', child, {}, npSpec), spec: npSpec } },
-    { collection: `${ns}/resourcequotas`, kind: 'ResourceQuota', name: 'kapi-quota', body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: metadata('kapi-quota', child, {}, quotaSpec), spec: quotaSpec } },
-    { collection: `${ns}/limitranges`, kind: 'LimitRange', name: 'kapi-limits', body: { apiVersion: 'v1', kind: 'LimitRange', metadata: metadata('kapi-limits', child, {}, lrSpec), spec: lrSpec } },
-    { collection: `${ns}/serviceaccounts`, kind: 'ServiceAccount', name: o.serviceAccount, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(o.serviceAccount, child, {}, {}), automountServiceAccountToken: false } },
-    { collection: `/apis/rbac.authorization.k8s.io/v1/namespaces/${child}/rolebindings`, kind: 'RoleBinding', name: o.serviceAccount, immutable: true, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: metadata(o.serviceAccount, child, {}, rbSpec), ...rbSpec } },
+    {
+      collection: `/apis/networking.k8s.io/v1/namespaces/${child}/networkpolicies`,
+      kind: 'NetworkPolicy',
+      name: 'kapi-default-deny',
+      body: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: metadata('kapi-default-deny', child, {}, npSpec),
+        spec: npSpec,
+      },
+    },
+    {
+      collection: `${ns}/resourcequotas`,
+      kind: 'ResourceQuota',
+      name: 'kapi-quota',
+      body: {
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: metadata('kapi-quota', child, {}, quotaSpec),
+        spec: quotaSpec,
+      },
+    },
+    {
+      collection: `${ns}/limitranges`,
+      kind: 'LimitRange',
+      name: 'kapi-limits',
+      body: {
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: metadata('kapi-limits', child, {}, lrSpec),
+        spec: lrSpec,
+      },
+    },
+    {
+      collection: `${ns}/serviceaccounts`,
+      kind: 'ServiceAccount',
+      name: o.serviceAccount,
+      body: {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: metadata(o.serviceAccount, child, {}, {}),
+        automountServiceAccountToken: false,
+      },
+    },
+    {
+      collection: `/apis/rbac.authorization.k8s.io/v1/namespaces/${child}/rolebindings`,
+      kind: 'RoleBinding',
+      name: o.serviceAccount,
+      immutable: true,
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: metadata(o.serviceAccount, child, {}, rbSpec),
+        ...rbSpec,
+      },
+    },
   ];
   return { namespace, inside };
 }

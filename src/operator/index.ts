@@ -22,16 +22,42 @@ export interface RunningOperator {
   close(): Promise<void>;
 }
 
-export async function runOperator(o: OperatorOptions, log: Logger = childLogger({ component: 'operator' })): Promise<RunningOperator> {
-  const kube = Kube.load({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
+export async function runOperator(
+  o: OperatorOptions,
+  log: Logger = childLogger({ component: 'operator' }),
+): Promise<RunningOperator> {
+  const kube = Kube.load({
+    ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+    ...(o.context ? { context: o.context } : {}),
+  });
   const metrics = new Metrics();
   const reconciler = new Reconciler(kube.client, { ...o }, metrics, log.child({ part: 'reconcile' }));
   const controller = new Controller(kube.client, reconciler, o, log);
-  const broker = new CredentialBroker(kube.client, { audiences: o.brokerAudiences, tokenTtlSeconds: o.tokenTtlSeconds, serviceAccount: o.serviceAccount, enforce: o.enforce }, controller, metrics, log.child({ part: 'broker' }));
+  const broker = new CredentialBroker(
+    kube.client,
+    {
+      audiences: o.brokerAudiences,
+      tokenTtlSeconds: o.tokenTtlSeconds,
+      serviceAccount: o.serviceAccount,
+      enforce: o.enforce,
+    },
+    controller,
+    metrics,
+    log.child({ part: 'broker' }),
+  );
   if (!!o.tlsCertFile !== !!o.tlsKeyFile) throw new Error('--tls-cert-file and --tls-key-file go together');
   const tls = o.tlsCertFile && o.tlsKeyFile ? { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile } : undefined;
-  if (!tls) log.warn('the credential broker serves plain HTTP: pass --tls-cert-file/--tls-key-file unless a service mesh encrypts the hop');
-  const server = await serveOperator(o.listenHost, o.port, { broker, metrics, ready: () => controller.synced }, log, tls);
+  if (!tls)
+    log.warn(
+      'the credential broker serves plain HTTP: pass --tls-cert-file/--tls-key-file unless a service mesh encrypts the hop',
+    );
+  const server = await serveOperator(
+    o.listenHost,
+    o.port,
+    { broker, metrics, ready: () => controller.synced },
+    log,
+    tls,
+  );
   try {
     await controller.start();
   } catch (err) {

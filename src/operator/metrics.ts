@@ -26,15 +26,30 @@ export class Metrics {
   }
 
   text(): string {
-    const c = (name: string, help: string, v: number) => `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`;
+    const c = (name: string, help: string, v: number) =>
+      `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`;
     const h = this.latency;
-    const buckets = BUCKETS.map((b, i) => `kuber_api_operator_reconcile_seconds_bucket{le="${b}"} ${h.counts[i]}`).join('\n');
+    const buckets = BUCKETS.map((b, i) => `kuber_api_operator_reconcile_seconds_bucket{le="${b}"} ${h.counts[i]}`).join(
+      '\n',
+    );
     return (
       c('kuber_api_operator_namespaces_created_total', 'Child namespaces created.', this.namespacesCreated) +
-      c('kuber_api_operator_namespaces_deleted_total', 'Child namespaces deleted (job Pod gone, or orphans swept).', this.namespacesDeleted) +
-      c('kuber_api_operator_reconcile_errors_total', 'Reconciles that failed (retried with backoff).', this.reconcileErrors) +
+      c(
+        'kuber_api_operator_namespaces_deleted_total',
+        'Child namespaces deleted (job Pod gone, or orphans swept).',
+        this.namespacesDeleted,
+      ) +
+      c(
+        'kuber_api_operator_reconcile_errors_total',
+        'Reconciles that failed (retried with backoff).',
+        this.reconcileErrors,
+      ) +
       c('kuber_api_operator_writes_total', 'Create, patch and delete requests issued.', this.writes) +
-      c('kuber_api_operator_credentials_issued_total', 'Child-namespace tokens issued to job Pods.', this.credentialsIssued) +
+      c(
+        'kuber_api_operator_credentials_issued_total',
+        'Child-namespace tokens issued to job Pods.',
+        this.credentialsIssued,
+      ) +
       c('kuber_api_operator_credentials_refused_total', 'Credential requests refused.', this.credentialsRefused) +
       `# HELP kuber_api_operator_reconcile_seconds Reconcile latency.\n# TYPE kuber_api_operator_reconcile_seconds histogram\n${buckets}\n` +
       `kuber_api_operator_reconcile_seconds_bucket{le="+Inf"} ${h.count}\nkuber_api_operator_reconcile_seconds_sum ${h.sum}\nkuber_api_operator_reconcile_seconds_count ${h.count}\n`

@@ -29,7 +29,11 @@ export interface PodRef {
   uid: string;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 
 /** `<prefix>-<pod name, cut>-<10 hex of sha256(ns/name/uid)>`, at most 63 characters (an RFC 1123 label). */
 export function childNamespaceName(prefix: string, pod: PodRef): string {
@@ -42,6 +46,17 @@ export function childNamespaceName(prefix: string, pod: PodRef): string {
 /** A stable hash of a JSON value (keys sorted). */
 export function desiredHash(v: unknown): string {
   const canon = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(canon) : x && typeof x === 'object' ? Object.fromEntries(Object.keys(x as object).sort().map((k) => [k, canon((x as Record<string, unknown>)[k])])) : x;
-  return createHash('sha256').update(JSON.stringify(canon(v))).digest('hex').slice(0, 16);
+    Array.isArray(x)
+      ? x.map(canon)
+      : x && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.keys(x as object)
+              .sort()
+              .map((k) => [k, canon((x as Record<string, unknown>)[k])]),
+          )
+        : x;
+  return createHash('sha256')
+    .update(JSON.stringify(canon(v)))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -23,7 +23,11 @@ export interface ReconcileOptions extends DesiredOptions {
 
 type Client = Pick<KubeClient, 'get' | 'create' | 'mergePatch' | 'delete'>;
 
-export const podRef = (p: KObject): PodRef => ({ namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid! });
+export const podRef = (p: KObject): PodRef => ({
+  namespace: p.metadata.namespace!,
+  name: p.metadata.name,
+  uid: p.metadata.uid!,
+});
 
 export class Reconciler {
   constructor(
@@ -43,7 +47,11 @@ export class Reconciler {
     const child = this.childOf(ref);
     const asked = pod.metadata.annotations?.[ANN_PROFILE];
     const { name: profileName, profile } = profileFor(asked, this.opts.defaultProfile);
-    if (asked && asked !== profileName) this.log.warn({ pod: `${ref.namespace}/${ref.name}`, asked, used: profileName }, 'unknown profile: the default applies');
+    if (asked && asked !== profileName)
+      this.log.warn(
+        { pod: `${ref.namespace}/${ref.name}`, asked, used: profileName },
+        'unknown profile: the default applies',
+      );
     const want = desiredObjects(child, ref, profileName, profile, this.opts);
     const started = performance.now();
     try {
@@ -52,7 +60,9 @@ export class Reconciler {
       for (const o of want.inside) await this.apply(o);
       if (pod.metadata.labels?.[LABELS.jobNamespace] !== child) {
         this.metrics.writes++;
-        await this.client.mergePatch(`/api/v1/namespaces/${ref.namespace}/pods/${ref.name}`, { metadata: { labels: { [LABELS.jobNamespace]: child } } });
+        await this.client.mergePatch(`/api/v1/namespaces/${ref.namespace}/pods/${ref.name}`, {
+          metadata: { labels: { [LABELS.jobNamespace]: child } },
+        });
       }
       return child;
     } catch (err) {
@@ -114,7 +124,9 @@ export class Reconciler {
   orphans(namespaces: KObject[], live: (namespace: string, uid: string) => boolean): string[] {
     return namespaces
       .filter((ns) => ns.metadata.labels?.[LABELS.managedBy] === MANAGED_BY && !ns.metadata.deletionTimestamp)
-      .filter((ns) => !live(ns.metadata.labels?.[LABELS.parentNamespace] ?? '', ns.metadata.labels?.[LABELS.parentUid] ?? ''))
+      .filter(
+        (ns) => !live(ns.metadata.labels?.[LABELS.parentNamespace] ?? '', ns.metadata.labels?.[LABELS.parentUid] ?? ''),
+      )
       .map((ns) => ns.metadata.name);
   }
 }

@@ -19,11 +19,20 @@ export interface OperatorServer {
 }
 
 /** `tls`: serve HTTPS (the broker hands out tokens: use it unless a mesh encrypts the hop). */
-export async function serveOperator(host: string, port: number, parts: { broker: CredentialBroker; metrics: Metrics; ready: () => boolean }, log: Logger, tls?: { certFile: string; keyFile: string }): Promise<OperatorServer> {
+export async function serveOperator(
+  host: string,
+  port: number,
+  parts: { broker: CredentialBroker; metrics: Metrics; ready: () => boolean },
+  log: Logger,
+  tls?: { certFile: string; keyFile: string },
+): Promise<OperatorServer> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body) + '\n';
-      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json', ...headers });
+      res.writeHead(status, {
+        'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json',
+        ...headers,
+      });
       res.end(text);
     };
     req.resume();
@@ -45,7 +54,9 @@ export async function serveOperator(host: string, port: number, parts: { broker:
     }
     send(404, { message: 'page not found' });
   };
-  const server: Server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : createServer(handler);
+  const server: Server = tls
+    ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler)
+    : createServer(handler);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   return {
     server,

@@ -24,7 +24,11 @@ export interface DispatchOptions {
 
 const PAGE_NOT_FOUND = 'page not found';
 
-export function createDispatcher(routes: readonly RouteDef[], resolve: (route: RouteDef) => RouteHandler, opts: DispatchOptions): { handler: Handler; router: Router<RouteHandler> } {
+export function createDispatcher(
+  routes: readonly RouteDef[],
+  resolve: (route: RouteDef) => RouteHandler,
+  opts: DispatchOptions,
+): { handler: Handler; router: Router<RouteHandler> } {
   const router = new Router(routes, resolve);
   const handler: Handler = async (req, res) => {
     try {

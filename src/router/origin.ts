@@ -27,11 +27,15 @@ export function checkOrigin(req: Request, res: Response, allowed: readonly strin
   if (origin === undefined) return 'none';
   const any = allowed.includes('*');
   if (!any && !allowed.includes(origin)) {
-    throw forbidden(`cross-origin request refused: Origin ${JSON.stringify(origin)} is not allowed (kuber-api answers browser requests only from origins listed with --api-cors-header)`);
+    throw forbidden(
+      `cross-origin request refused: Origin ${JSON.stringify(origin)} is not allowed (kuber-api answers browser requests only from origins listed with --api-cors-header)`,
+    );
   }
   res.setHeader('Access-Control-Allow-Origin', any ? '*' : origin);
   res.setHeader('Access-Control-Allow-Headers', ALLOW_HEADERS);
   res.setHeader('Access-Control-Allow-Methods', ALLOW_METHODS);
   if (!any) res.setHeader('Vary', 'Origin');
-  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined ? 'preflight' : 'allowed';
+  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined
+    ? 'preflight'
+    : 'allowed';
 }

@@ -93,7 +93,8 @@ export class Router<H> {
         continue;
       }
       const first = route.path.startsWith('/{') ? '' : firstSegment(route.path);
-      if (first.includes('{')) throw new Error(`route ${route.path}: a variable inside the first segment is not supported`);
+      if (first.includes('{'))
+        throw new Error(`route ${route.path}: a variable inside the first segment is not supported`);
       let b = t.buckets.get(first);
       if (!b) t.buckets.set(first, (b = []));
       b.push({ route, handler, ...compiled });

@@ -37,8 +37,12 @@ export const versionAtLeast = (a: string, b: string) => compareVersions(a, b) >=
 /** The 400 moby's versionUnsupportedError gives, or undefined when `v` is accepted. */
 export function checkVersion(v: string, min: string, max: string): EngineError | undefined {
   if (compareVersions(v, min) < 0)
-    return new EngineError('invalid', `client version ${v} is too old. Minimum supported API version is ${min}, please upgrade your client to a newer version`);
-  if (compareVersions(v, max) > 0) return new EngineError('invalid', `client version ${v} is too new. Maximum supported API version is ${max}`);
+    return new EngineError(
+      'invalid',
+      `client version ${v} is too old. Minimum supported API version is ${min}, please upgrade your client to a newer version`,
+    );
+  if (compareVersions(v, max) > 0)
+    return new EngineError('invalid', `client version ${v} is too new. Maximum supported API version is ${max}`);
   return undefined;
 }
 

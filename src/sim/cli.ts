@@ -21,7 +21,12 @@ const USAGE = `usage: kuber-api sim --kubeconfig PATH [--tls|--no-tls] [--host H
        [--exit-with-stdin] [--install-prereqs] [--persist (keep objects in <state-dir>/store.json across restarts)]
 `;
 
-type CliOptions = SimOptions & { kubeconfigPath?: string; help?: boolean; exitWithStdin?: boolean; installPrereqs?: boolean };
+type CliOptions = SimOptions & {
+  kubeconfigPath?: string;
+  help?: boolean;
+  exitWithStdin?: boolean;
+  installPrereqs?: boolean;
+};
 
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {};
@@ -146,7 +151,9 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (o.persist && !o.stateDir) {
-    process.stderr.write(`kuber-api sim: --persist needs --state-dir (a temporary state directory is removed at exit)\n`);
+    process.stderr.write(
+      `kuber-api sim: --persist needs --state-dir (a temporary state directory is removed at exit)\n`,
+    );
     process.exitCode = 2;
     return;
   }

@@ -72,6 +72,8 @@ export class FaultRegistry {
     return true;
   }
   imagePullFails(image: string): boolean {
-    return (this.current.failImagePull ?? []).some((p) => (p.endsWith('*') ? image.startsWith(p.slice(0, -1)) : p === image));
+    return (this.current.failImagePull ?? []).some((p) =>
+      p.endsWith('*') ? image.startsWith(p.slice(0, -1)) : p === image,
+    );
   }
 }

@@ -108,7 +108,12 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const ownDir = !opts.stateDir;
   const stateDir = resolve(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'kube-sim-')));
   mkdirSync(stateDir, { recursive: true });
-  const token = opts.token === true || (opts.token === undefined && tls) ? randomBytes(24).toString('hex') : typeof opts.token === 'string' ? opts.token : undefined;
+  const token =
+    opts.token === true || (opts.token === undefined && tls)
+      ? randomBytes(24).toString('hex')
+      : typeof opts.token === 'string'
+        ? opts.token
+        : undefined;
   // One simulator per persisted state directory; a previous one still saving is waited for.
   const unlock = opts.persist ? await lockStateDir(stateDir, opts.persistLockWaitMs ?? 10_000) : () => {};
   const certs = tls ? ensureCerts(stateDir, host === '0.0.0.0' ? [] : [host]) : undefined;
@@ -118,8 +123,15 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   const lifecycle = new Lifecycle(store, { caPem: certs?.caPem });
   installAdmission(store, { namespaceMaxPodsToCheck: opts.podSecurityMaxPodsToCheck ?? 3000 });
   const faults = new FaultRegistry();
-  const auth = new SimAuth(store, { stateDir, adminToken: token, users: opts.users, caPem: certs?.caPem, featureGates: opts.featureGates });
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) store.create(NS, undefined, { metadata: { name } });
+  const auth = new SimAuth(store, {
+    stateDir,
+    adminToken: token,
+    users: opts.users,
+    caPem: certs?.caPem,
+    featureGates: opts.featureGates,
+  });
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    store.create(NS, undefined, { metadata: { name } });
   const nodeNames = simNodeNames(nodeName, opts.nodes ?? 1);
   for (const [i, n] of nodeNames.entries()) store.create(NODES, undefined, nodeObject(n, i === 0));
   if (opts.defaultStorageClass ?? true) store.create(SC, undefined, defaultStorageClass());
@@ -127,7 +139,12 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   // finds them in etcd (the kubelet then finds the pods it ran: kubelet/restore.ts).
   const saved = opts.persist ? readStoreFile(stateDir) : undefined;
   if (saved) store.load(saved);
-  const persistence = opts.persist ? new StorePersistence(store, stateDir, { debounceMs: opts.persistDebounceMs, onError: (err) => process.emitWarning(`kube-sim: cannot save the store: ${err.message}`) }) : undefined;
+  const persistence = opts.persist
+    ? new StorePersistence(store, stateDir, {
+        debounceMs: opts.persistDebounceMs,
+        onError: (err) => process.emitWarning(`kube-sim: cannot save the store: ${err.message}`),
+      })
+    : undefined;
   const scheduler = new Scheduler(store);
   const storage = new StorageController(store, lifecycle, stateDir);
   const netpol = opts.networkPolicy === false ? undefined : new NetworkPolicyController(store);
@@ -140,7 +157,8 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
     imageCatalogue: opts.imageCatalogue,
     unknownImagePolicy: opts.unknownImagePolicy,
     extra: {
-      serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) => auth.podToken(pod, src),
+      serviceAccountToken: (pod: KObject, src: { audience?: string; expirationSeconds?: number }) =>
+        auth.podToken(pod, src),
       ...(netpol ? { podNetworkAdded: (pod: KObject, ip: string) => netpol.podNetworkAdded(pod, ip) } : {}),
       ...opts.kubelet,
     },
@@ -178,11 +196,20 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   }
   store.create(SERVICES, 'default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], type: 'ClusterIP' },
+    spec: {
+      clusterIP: '10.96.0.1',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+      type: 'ClusterIP',
+    },
   });
   store.create(ENDPOINTS, 'default', {
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: urlHost === 'localhost' ? '127.0.0.1' : urlHost.replace(/^\[|\]$/g, '') }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+    subsets: [
+      {
+        addresses: [{ ip: urlHost === 'localhost' ? '127.0.0.1' : urlHost.replace(/^\[|\]$/g, '') }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      },
+    ],
   });
   await new Promise((r) => setImmediate(r)); // let the controllers populate the namespaces
   // NetworkPolicy first: gone simulators' tables are swept before the kubelet can reuse their pod
@@ -196,7 +223,11 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   if (dnsIp)
     store.create(SERVICES, 'kube-system', {
       metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
-      spec: { clusterIP: dnsIp, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }], type: 'ClusterIP' },
+      spec: {
+        clusterIP: dnsIp,
+        ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }],
+        type: 'ClusterIP',
+      },
     });
 
   const kc = { server: url, caPem: certs?.caPem, token };
@@ -247,17 +278,52 @@ function nodeObject(name: string, controlPlane: boolean): Record<string, unknown
   return {
     metadata: {
       name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': a, 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': a, ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}) },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': a,
+        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/arch': a,
+        ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+      },
     },
     spec: {},
     status: {
       capacity: { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '10Gi' },
       allocatable: { cpu: String(cpus().length), memory: mem, pods: '110', 'ephemeral-storage': '10Gi' },
       conditions: [
-        { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-        { type: 'DiskPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-        { type: 'PIDPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-        { type: 'Ready', status: 'True', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+        {
+          type: 'MemoryPressure',
+          status: 'False',
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+          reason: 'KubeletHasSufficientMemory',
+          message: 'kubelet has sufficient memory available',
+        },
+        {
+          type: 'DiskPressure',
+          status: 'False',
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+          reason: 'KubeletHasNoDiskPressure',
+          message: 'kubelet has no disk pressure',
+        },
+        {
+          type: 'PIDPressure',
+          status: 'False',
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+          reason: 'KubeletHasSufficientPID',
+          message: 'kubelet has sufficient PID available',
+        },
+        {
+          type: 'Ready',
+          status: 'True',
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+        },
       ],
       addresses: [
         { type: 'InternalIP', address: '127.0.0.1' },

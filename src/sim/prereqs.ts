@@ -54,7 +54,18 @@ export const PREREQS: readonly Prereq[] = [
   { what: 'setpriv and nsenter', pkg: 'util-linux', ok: () => onPath('setpriv') && onPath('nsenter') },
   { what: 'ip', pkg: 'iproute2', ok: () => onPath('ip') },
   { what: 'openssl', pkg: 'openssl', ok: () => onPath('openssl') },
-  { what: '/usr/bin/python3', pkg: 'python3', ok: () => { try { accessSync('/usr/bin/python3', constants.X_OK); return true; } catch { return false; } } },
+  {
+    what: '/usr/bin/python3',
+    pkg: 'python3',
+    ok: () => {
+      try {
+        accessSync('/usr/bin/python3', constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  },
 ];
 
 /** The Debian packages whose check fails. */
@@ -72,7 +83,9 @@ export function ensurePrereqs(opts: { install: boolean; log: (line: string) => v
   const how = `apt-get install -y ${missing.join(' ')}`;
   if (!opts.install) throw new Error(`kube-sim needs ${missing.join(', ')} (Debian packages): run \`${how}\` as root`);
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
-    throw new Error(`kube-sim needs ${missing.join(', ')} (Debian packages) and cannot install them here (needs root and apt-get): run \`${how}\``);
+    throw new Error(
+      `kube-sim needs ${missing.join(', ')} (Debian packages) and cannot install them here (needs root and apt-get): run \`${how}\``,
+    );
   }
   opts.log(`installing kube-sim's prerequisites with apt-get: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -85,7 +98,13 @@ export function ensurePrereqs(opts: { install: boolean; log: (line: string) => v
   }
   const still = missingPackages();
   if (r.status !== 0 || still.length) {
-    throw new Error(`kube-sim could not install ${still.join(', ') || missing.join(', ')}: ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
+    throw new Error(
+      `kube-sim could not install ${still.join(', ') || missing.join(', ')}: ${String(r.stderr ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' ')}`,
+    );
   }
   return missing;
 }

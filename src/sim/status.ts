@@ -53,7 +53,15 @@ export class StatusError extends Error {
     super(message);
   }
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
     if (this.details) s.details = this.details;
     return s;
   }
@@ -61,21 +69,42 @@ export class StatusError extends Error {
 
 /** `pods "x" not found` */
 export const notFound = (resource: string, name: string, group = '') =>
-  new StatusError(404, 'NotFound', `${group ? `${resource}.${group}` : resource} "${name}" not found`, { name, group: group || undefined, kind: resource });
-export const alreadyExists = (resource: string, name: string, group = '') =>
-  new StatusError(409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${name}" already exists`, { name, group: group || undefined, kind: resource });
-export const conflict = (resource: string, name: string, why: string) =>
-  new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
-export const badRequest = (message: string) => new StatusError(400, 'BadRequest', message);
-export const invalid = (kind: string, name: string, causes: Array<{ field: string; message: string; reason?: string }>, group = '') =>
-  // NewInvalid: the message names the GroupKind ("StorageClass.storage.k8s.io"), the details the kind
-  // and group apart; field.ErrorList.ToAggregate().Error(): one error as is, several in brackets.
-  new StatusError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causes.length > 1 ? `[${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}]` : causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+  new StatusError(404, 'NotFound', `${group ? `${resource}.${group}` : resource} "${name}" not found`, {
     name,
     group: group || undefined,
-    kind,
-    causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+    kind: resource,
   });
+export const alreadyExists = (resource: string, name: string, group = '') =>
+  new StatusError(409, 'AlreadyExists', `${group ? `${resource}.${group}` : resource} "${name}" already exists`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
+export const conflict = (resource: string, name: string, why: string) =>
+  new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, {
+    name,
+    kind: resource,
+  });
+export const badRequest = (message: string) => new StatusError(400, 'BadRequest', message);
+export const invalid = (
+  kind: string,
+  name: string,
+  causes: Array<{ field: string; message: string; reason?: string }>,
+  group = '',
+) =>
+  // NewInvalid: the message names the GroupKind ("StorageClass.storage.k8s.io"), the details the kind
+  // and group apart; field.ErrorList.ToAggregate().Error(): one error as is, several in brackets.
+  new StatusError(
+    422,
+    'Invalid',
+    `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causes.length > 1 ? `[${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}]` : causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+    {
+      name,
+      group: group || undefined,
+      kind,
+      causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+    },
+  );
 export const internal = (message: string) => new StatusError(500, 'InternalError', message);
 
 /** Write a Status as an HTTP response. */
@@ -85,7 +114,11 @@ export function writeStatus(res: ServerResponse, err: StatusError): void {
     res.destroy();
     return;
   }
-  res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(err.code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(body);
 }
 

@@ -18,7 +18,14 @@ export interface ObjectMeta {
   deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }>;
   finalizers?: string[];
   [k: string]: unknown;
 }
@@ -71,7 +78,13 @@ export interface KubeletStore {
  */
 export interface KubeletStreams {
   /** pods/exec, pods/attach, pods/portforward: an upgrade request (WebSocket, or SPDY to refuse). */
-  handleUpgrade(kind: 'exec' | 'attach' | 'portforward', req: IncomingMessage, socket: Duplex, head: Buffer, pod: KObject): void;
+  handleUpgrade(
+    kind: 'exec' | 'attach' | 'portforward',
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    pod: KObject,
+  ): void;
   /** A non-upgrade GET/POST on exec/attach/portforward (kubectl's SPDY fallback without Upgrade, curl...). */
   handlePlain(kind: 'exec' | 'attach' | 'portforward', req: IncomingMessage, res: ServerResponse, pod: KObject): void;
   /** pods/log (plain HTTP, chunked). */
@@ -82,7 +95,9 @@ export interface KubeletStreams {
    * Usage of a pod's running containers for the metrics API (sim/apiserver/metrics.ts); undefined
    * when the pod does not run here (metrics-server then has no reading either).
    */
-  podMetrics?(pod: KObject): Promise<Array<{ name: string; cpuCores: number; memoryBytes: number; windowMs: number; at: number }> | undefined>;
+  podMetrics?(
+    pod: KObject,
+  ): Promise<Array<{ name: string; cpuCores: number; memoryBytes: number; windowMs: number; at: number }> | undefined>;
 }
 
 export interface Kubelet extends KubeletStreams {
@@ -104,13 +119,43 @@ export const NODES: Gvr = { group: '', version: 'v1', resource: 'nodes', kind: '
 
 export const PODS: Gvr = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
 export const SERVICES: Gvr = { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true };
-export const CONFIGMAPS: Gvr = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true };
+export const CONFIGMAPS: Gvr = {
+  group: '',
+  version: 'v1',
+  resource: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
 export const SECRETS: Gvr = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
-export const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
+export const NAMESPACES: Gvr = {
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
 export const EVENTS: Gvr = { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true };
-export const PVCS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
-export const PVS: Gvr = { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false };
-export const STORAGECLASSES: Gvr = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false };
+export const PVCS: Gvr = {
+  group: '',
+  version: 'v1',
+  resource: 'persistentvolumeclaims',
+  kind: 'PersistentVolumeClaim',
+  namespaced: true,
+};
+export const PVS: Gvr = {
+  group: '',
+  version: 'v1',
+  resource: 'persistentvolumes',
+  kind: 'PersistentVolume',
+  namespaced: false,
+};
+export const STORAGECLASSES: Gvr = {
+  group: 'storage.k8s.io',
+  version: 'v1',
+  resource: 'storageclasses',
+  kind: 'StorageClass',
+  namespaced: false,
+};
 export const ENDPOINTS: Gvr = { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true };
 
 /** Default entrypoint/cmd of an image that has no command (a tiny image catalogue). */

@@ -123,7 +123,8 @@ export class InputPump {
   readonly #forward = (b: Buffer): void => this.#send(b);
   // Called as each send leaves ws's buffer; the last one of a backlog always sees it empty.
   readonly #afterSend = (err?: Error): void => {
-    if (this.gate.holds(HOLD_PEER) && (err !== undefined || this.#ws.bufferedAmount <= this.#low)) this.gate.release(HOLD_PEER);
+    if (this.gate.holds(HOLD_PEER) && (err !== undefined || this.#ws.bufferedAmount <= this.#low))
+      this.gate.release(HOLD_PEER);
   };
 
   constructor(ws: ChannelSender, source: Pausable, opts: InputPumpOptions = {}) {
@@ -226,7 +227,9 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
   const { ws, output: out, input: inp, tty } = opts;
   const outPump = new OutputPump(ws, out, tty);
   const detachKeys = tty ? (opts.detachKeys === undefined ? DEFAULT_DETACH_KEYS : opts.detachKeys) : null;
-  const inPump = inp ? new InputPump(ws, inp, { detachKeys, highWater: opts.stdinHighWater, lowWater: opts.stdinLowWater }) : undefined;
+  const inPump = inp
+    ? new InputPump(ws, inp, { detachKeys, highWater: opts.stdinHighWater, lowWater: opts.stdinLowWater })
+    : undefined;
   const closeStdin = (opts.stdinEof ?? 'close-stdin') === 'close-stdin';
   let settled = false;
   let stdinClosed = false;

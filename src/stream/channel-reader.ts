@@ -18,9 +18,18 @@
  */
 import type { Buffer } from 'node:buffer';
 import type { Emitter } from './backpressure.js';
-import { CHANNEL_ERROR, CHANNEL_STDERR, CHANNEL_STDOUT, StatusCollector, exitFromClose, toBuffer, type ChannelStatus } from './k8s-channel.js';
+import {
+  CHANNEL_ERROR,
+  CHANNEL_STDERR,
+  CHANNEL_STDOUT,
+  StatusCollector,
+  exitFromClose,
+  toBuffer,
+  type ChannelStatus,
+} from './k8s-channel.js';
 
-export type ChannelEnd = { reason: 'closed'; status: ChannelStatus; closeCode: number } | { reason: 'error'; error: Error };
+export type ChannelEnd =
+  { reason: 'closed'; status: ChannelStatus; closeCode: number } | { reason: 'error'; error: Error };
 
 export type OutputChannel = typeof CHANNEL_STDOUT | typeof CHANNEL_STDERR;
 
@@ -37,12 +46,17 @@ export interface ChannelReading {
  * `onOutput` gets payload views into the received message (no copy). After the end a no-op
  * 'error' listener stays, so that a late socket error cannot crash the process.
  */
-export function readChannels(ws: Emitter, onOutput: (channel: OutputChannel, payload: Buffer) => void, onEnd: (end: ChannelEnd) => void): ChannelReading {
+export function readChannels(
+  ws: Emitter,
+  onOutput: (channel: OutputChannel, payload: Buffer) => void,
+  onEnd: (end: ChannelEnd) => void,
+): ChannelReading {
   const status = new StatusCollector();
   let wsError: Error | undefined;
   let ended = false;
   const onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary?: boolean): void => {
-    if (isBinary === false) return end({ reason: 'error', error: new Error('exec stream protocol error: unexpected text message') });
+    if (isBinary === false)
+      return end({ reason: 'error', error: new Error('exec stream protocol error: unexpected text message') });
     const b = toBuffer(data);
     if (b.length <= 1) return;
     const ch = b[0]!;

@@ -11,7 +11,40 @@ import { EngineError } from '../errors.js';
 export const DEFAULT_DETACH_KEYS: Buffer = Buffer.from([0x10, 0x11]);
 
 // moby/term's ASCII table: index = the control code, so "ctrl-a" is 1 and "ctrl-@" is 0.
-const CTRL = ['@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '[', '\\', ']', '^', '_'];
+const CTRL = [
+  '@',
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'f',
+  'g',
+  'h',
+  'i',
+  'j',
+  'k',
+  'l',
+  'm',
+  'n',
+  'o',
+  'p',
+  'q',
+  'r',
+  's',
+  't',
+  'u',
+  'v',
+  'w',
+  'x',
+  'y',
+  'z',
+  '[',
+  '\\',
+  ']',
+  '^',
+  '_',
+];
 
 /**
  * Parse a detach key spec such as `ctrl-p,ctrl-q`, `ctrl-a,x` or `ctrl-@,DEL`: comma-separated,

@@ -129,14 +129,19 @@ export function parseStatus(text: string): ChannelStatus {
   if (s.status === 'Failure') {
     if (s.reason === 'NonZeroExitCode') {
       const causes = s.details?.causes;
-      if (!Array.isArray(causes)) return { kind: 'error', message: 'error stream protocol error: details must be set', reason: s.reason };
+      if (!Array.isArray(causes))
+        return { kind: 'error', message: 'error stream protocol error: details must be set', reason: s.reason };
       for (const c of causes) {
         // JSON key is `reason` (Go field Type, tag "reason"); accept `type` as well.
         if ((c?.reason ?? c?.type) !== 'ExitCode') continue;
         const m = String(c.message ?? '');
         // Go: strconv.ParseUint(msg, 10, 8), so decimal digits only, 0..255.
         if (!/^\d+$/.test(m) || Number(m) > 255) {
-          return { kind: 'error', message: `error stream protocol error: invalid exit code value ${JSON.stringify(m)}`, reason: s.reason };
+          return {
+            kind: 'error',
+            message: `error stream protocol error: invalid exit code value ${JSON.stringify(m)}`,
+            reason: s.reason,
+          };
         }
         return { kind: 'exit', exitCode: Number(m) };
       }
@@ -147,7 +152,11 @@ export function parseStatus(text: string): ChannelStatus {
     if (typeof s.code === 'number') out.code = s.code;
     return out;
   }
-  return { kind: 'error', message: 'error stream protocol error: unknown error', ...(s.reason ? { reason: s.reason } : {}) };
+  return {
+    kind: 'error',
+    message: 'error stream protocol error: unknown error',
+    ...(s.reason ? { reason: s.reason } : {}),
+  };
 }
 
 /** Channel-3 text is a small Status object; more than this is a protocol error, not a buffer to grow. */
@@ -183,7 +192,8 @@ export class StatusCollector {
    * status means success; the caller decides with {@link exitFromClose}).
    */
   finish(): ChannelStatus | undefined {
-    if (this.#overflow) return { kind: 'error', message: `error stream protocol error: status larger than ${MAX_STATUS_BYTES} bytes` };
+    if (this.#overflow)
+      return { kind: 'error', message: `error stream protocol error: status larger than ${MAX_STATUS_BYTES} bytes` };
     if (this.#len === 0) return undefined;
     return parseStatus(Buffer.concat(this.#parts, this.#len).toString('utf8'));
   }

@@ -67,7 +67,8 @@ export class LogFramer {
     this.#since = opts.since;
     this.#until = opts.until;
     this.#pastSince = this.#since === undefined;
-    this.#perLine = (opts.timestamped ?? false) && (!this.#keep || this.#since !== undefined || this.#until !== undefined);
+    this.#perLine =
+      (opts.timestamped ?? false) && (!this.#keep || this.#since !== undefined || this.#until !== undefined);
     this.#splitter = this.#perLine ? new LineSplitter(opts.maxLine ?? MAX_LINE) : undefined;
   }
 

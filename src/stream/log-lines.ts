@@ -171,7 +171,14 @@ export function strippedLength(from: number, to: number, stamps: readonly number
  * `out` at `w`; returns the end offset. One `set()` per line: bench/micro/log-lines measured it
  * ahead of `Buffer.copy` and of a JS byte loop for ~100-byte lines.
  */
-export function stripInto(seg: Buffer, from: number, to: number, stamps: readonly number[], out: Buffer, w: number): number {
+export function stripInto(
+  seg: Buffer,
+  from: number,
+  to: number,
+  stamps: readonly number[],
+  out: Buffer,
+  w: number,
+): number {
   let at = from;
   for (let k = 0; k < stamps.length; k++) {
     const s = stamps[k]!;

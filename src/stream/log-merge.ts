@@ -23,7 +23,16 @@
 import { Buffer } from 'node:buffer';
 import { FrameBatcher } from './stdcopy.js';
 import { PauseGate, HOLD_SINK, HOLD_PEER, HOLD_USER, type DrainableSink, type Pausable } from './backpressure.js';
-import { LineSplitter, hasTimestamp, compareTs, lineEnd, strippedLength, stripInto, MAX_LINE, PREFIX_LENGTH } from './log-lines.js';
+import {
+  LineSplitter,
+  hasTimestamp,
+  compareTs,
+  lineEnd,
+  strippedLength,
+  stripInto,
+  MAX_LINE,
+  PREFIX_LENGTH,
+} from './log-lines.js';
 import type { Emitter } from './bridge.js';
 
 /** Options of {@link LogMerger}. */
@@ -113,9 +122,20 @@ export class LogMerger {
     const maxLine = opts.maxLine ?? MAX_LINE;
     const side = (stream: 1 | 2, src: Pausable): Side => {
       const s: Side = {
-        stream, gate: new PauseGate(src), splitter: new LineSplitter(maxLine), queue: [], pos: 0, queued: 0,
-        ended: false, cut: false, pastSince: this.#since === undefined, lastTsBuf: undefined, lastTsOff: 0,
-        headEnd: -1, headStamped: false, lastPush: performance.now(),
+        stream,
+        gate: new PauseGate(src),
+        splitter: new LineSplitter(maxLine),
+        queue: [],
+        pos: 0,
+        queued: 0,
+        ended: false,
+        cut: false,
+        pastSince: this.#since === undefined,
+        lastTsBuf: undefined,
+        lastTsOff: 0,
+        headEnd: -1,
+        headStamped: false,
+        lastPush: performance.now(),
         onSeg: (seg) => {
           s.queue.push(seg);
           s.queued += seg.length;
@@ -388,7 +408,10 @@ export type MergePumpEnd = MergeEnd | 'client-closed' | 'stopped' | { error: Err
  * closes both upstream requests.
  */
 export function mergeLogs(
-  stdout: MergeSource, stderr: MergeSource, sink: DrainableSink & Emitter, opts: LogMergeOptions = {},
+  stdout: MergeSource,
+  stderr: MergeSource,
+  sink: DrainableSink & Emitter,
+  opts: LogMergeOptions = {},
 ): { done: Promise<MergePumpEnd>; merger: LogMerger; stop(): void } {
   const merger = new LogMerger(sink, [stdout, stderr], opts);
   const srcs = [stdout, stderr] as const;

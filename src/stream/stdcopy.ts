@@ -71,9 +71,15 @@ export function encodeFrame(stream: StdStream, payload: Uint8Array): Buffer {
  * @param maxFrame split payloads longer than this into several frames (default and upper bound
  *   2^32-1, the header's limit).
  */
-export function writeFrame(sink: ByteSink, stream: StdStream, payload: Uint8Array, maxFrame = MAX_FRAME_PAYLOAD): boolean {
+export function writeFrame(
+  sink: ByteSink,
+  stream: StdStream,
+  payload: Uint8Array,
+  maxFrame = MAX_FRAME_PAYLOAD,
+): boolean {
   const n = payload.length;
-  if (n > maxFrame || n > MAX_FRAME_PAYLOAD) return writeSplit(sink, stream, payload, Math.min(maxFrame, MAX_FRAME_PAYLOAD));
+  if (n > maxFrame || n > MAX_FRAME_PAYLOAD)
+    return writeSplit(sink, stream, payload, Math.min(maxFrame, MAX_FRAME_PAYLOAD));
   if (n <= COPY_THRESHOLD) return sink.write(encodeFrame(stream, payload));
   return writeCorked(sink, stream, payload);
 }

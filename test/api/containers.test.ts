@@ -23,14 +23,26 @@ test('~> GET /containers/json parses all, limit, size and filters (Go map-of-boo
   assert.equal(JSON.parse(r.body.toString()), backend.containers);
   assert.equal(lastCall(), {
     method: 'listContainers',
-    args: [{ all: true, limit: 1, size: true, filters: { label: ['com.docker.compose.project=p'], status: ['running'] } }, '1.50'],
+    args: [
+      { all: true, limit: 1, size: true, filters: { label: ['com.docker.compose.project=p'], status: ['running'] } },
+      '1.50',
+    ],
   });
 });
 
 test('~> dockerode/testcontainers spellings: true/false, arrays, empty limit', async () => {
-  const f = encodeURIComponent('{"label":["org.testcontainers.container-hash=h"],"status":["created","running","paused","exited"]}');
+  const f = encodeURIComponent(
+    '{"label":["org.testcontainers.container-hash=h"],"status":["created","running","paused","exited"]}',
+  );
   await httpRequest(srv, 'GET', `/containers/json?all=false&limit=&filters=${f}`);
-  assert.equal(lastCall().args, [{ all: false, size: false, filters: { label: ['org.testcontainers.container-hash=h'], status: ['created', 'running', 'paused', 'exited'] } }, '1.51']);
+  assert.equal(lastCall().args, [
+    {
+      all: false,
+      size: false,
+      filters: { label: ['org.testcontainers.container-hash=h'], status: ['created', 'running', 'paused', 'exited'] },
+    },
+    '1.51',
+  ]);
   await httpRequest(srv, 'GET', '/containers/json?limit=-1');
   assert.equal(lastCall().args[0], { all: false, size: false, filters: {} }, 'limit -1 means no limit');
 });

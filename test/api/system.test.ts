@@ -50,7 +50,20 @@ test('~> HEAD /_ping: the same headers, Content-Length 0, no body', async () => 
 test('~> GET /version: every field, ApiVersion equal to the ping header', async () => {
   const r = await httpRequest(srv, 'GET', '/version');
   const v = json(r.body);
-  for (const k of ['Platform', 'Components', 'Version', 'ApiVersion', 'MinAPIVersion', 'GitCommit', 'GoVersion', 'Os', 'Arch', 'KernelVersion', 'BuildTime']) assert.ok(k in v, k);
+  for (const k of [
+    'Platform',
+    'Components',
+    'Version',
+    'ApiVersion',
+    'MinAPIVersion',
+    'GitCommit',
+    'GoVersion',
+    'Os',
+    'Arch',
+    'KernelVersion',
+    'BuildTime',
+  ])
+    assert.ok(k in v, k);
   assert.is(v.ApiVersion, r.headers['api-version']);
   assert.is(v.ApiVersion, '1.51');
   assert.is(v.MinAPIVersion, '1.24');
@@ -58,17 +71,57 @@ test('~> GET /version: every field, ApiVersion equal to the ping header', async 
   assert.is(v.Version, '28.3.3');
   const engine = v.Components[0];
   assert.is(engine.Name, 'Engine');
-  for (const k of ['ApiVersion', 'MinAPIVersion', 'GitCommit', 'GoVersion', 'Os', 'Arch', 'KernelVersion', 'BuildTime', 'Experimental']) assert.ok(k in engine.Details, k);
+  for (const k of [
+    'ApiVersion',
+    'MinAPIVersion',
+    'GitCommit',
+    'GoVersion',
+    'Os',
+    'Arch',
+    'KernelVersion',
+    'BuildTime',
+    'Experimental',
+  ])
+    assert.ok(k in engine.Details, k);
   assert.is(engine.Details.ApiVersion, '1.51');
-  assert.ok(!v.Components.some((c: { Name: string }) => c.Name === 'Kubernetes'), 'no cluster, no Kubernetes component');
+  assert.ok(
+    !v.Components.some((c: { Name: string }) => c.Name === 'Kubernetes'),
+    'no cluster, no Kubernetes component',
+  );
 });
 
 test('~> GET /info: the fields clients read, counts from the backend', async () => {
   const info = json((await httpRequest(srv, 'GET', '/info')).body);
   // what testcontainers-node (container-runtime/clients/client.ts) and the docker CLI read from /info
-  for (const k of ['IndexServerAddress', 'OperatingSystem', 'OSType', 'Architecture', 'NCPU', 'MemTotal', 'Runtimes', 'Labels', 'ServerVersion']) assert.ok(k in info, k);
+  for (const k of [
+    'IndexServerAddress',
+    'OperatingSystem',
+    'OSType',
+    'Architecture',
+    'NCPU',
+    'MemTotal',
+    'Runtimes',
+    'Labels',
+    'ServerVersion',
+  ])
+    assert.ok(k in info, k);
   // the rest of moby's system.Info that `docker info` prints
-  for (const k of ['ID', 'Name', 'KernelVersion', 'ContainersRunning', 'ContainersPaused', 'ContainersStopped', 'Images', 'Driver', 'DefaultRuntime', 'Swarm', 'SecurityOptions', 'CgroupDriver', 'CgroupVersion', 'Warnings'])
+  for (const k of [
+    'ID',
+    'Name',
+    'KernelVersion',
+    'ContainersRunning',
+    'ContainersPaused',
+    'ContainersStopped',
+    'Images',
+    'Driver',
+    'DefaultRuntime',
+    'Swarm',
+    'SecurityOptions',
+    'CgroupDriver',
+    'CgroupVersion',
+    'Warnings',
+  ])
     assert.ok(k in info, k);
   assert.is(info.Containers, 3);
   assert.is(info.ContainersRunning, 1);
@@ -84,7 +137,10 @@ test('~> GET /info: the fields clients read, counts from the backend', async () 
 });
 
 test('~> /info and /version describe the Kubernetes side once one is configured', async () => {
-  backend.info = { ...backend.info, kubernetes: { server: 'https://10.0.0.1:6443', version: 'v1.31.2', namespace: 'job-42', simulated: false } };
+  backend.info = {
+    ...backend.info,
+    kubernetes: { server: 'https://10.0.0.1:6443', version: 'v1.31.2', namespace: 'job-42', simulated: false },
+  };
   try {
     const info = json((await httpRequest(srv, 'GET', '/info')).body);
     assert.is(info.Driver, 'kubernetes');
@@ -94,7 +150,11 @@ test('~> /info and /version describe the Kubernetes side once one is configured'
     assert.match(info.OperatingSystem, /Kubernetes v1\.31\.2/);
     const v = json((await httpRequest(srv, 'GET', '/version')).body);
     const k = v.Components.find((c: { Name: string }) => c.Name === 'Kubernetes');
-    assert.equal(k, { Name: 'Kubernetes', Version: 'v1.31.2', Details: { Server: 'https://10.0.0.1:6443', Namespace: 'job-42', Simulated: 'false' } });
+    assert.equal(k, {
+      Name: 'Kubernetes',
+      Version: 'v1.31.2',
+      Details: { Server: 'https://10.0.0.1:6443', Namespace: 'job-42', Simulated: 'false' },
+    });
   } finally {
     delete backend.info.kubernetes;
   }
@@ -109,7 +169,9 @@ test('~> OPTIONS on any path is 200 (moby optionsHandler)', async () => {
 test('~> GET /events: head flushed at once, events as JSON lines with legacy fields below 1.52', async () => {
   events.past = [containerEvent('create', 'a'.repeat(64), 1_700_000_000)];
   const c = await RawClient.connect({ path: srv.socketPath });
-  await c.write('GET /v1.51/events?since=1699999999&filters=%7B%22type%22%3A%5B%22container%22%5D%7D HTTP/1.1\r\nHost: docker\r\n\r\n');
+  await c.write(
+    'GET /v1.51/events?since=1699999999&filters=%7B%22type%22%3A%5B%22container%22%5D%7D HTTP/1.1\r\nHost: docker\r\n\r\n',
+  );
   await c.waitForText('\r\n\r\n');
   assert.match(c.text, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(c.text, /Transfer-Encoding: chunked\r\n/);
@@ -123,9 +185,18 @@ test('~> GET /events: head flushed at once, events as JSON lines with legacy fie
   c.end();
   await c.waitEnd();
   const [r] = parseResponses(c.data, { ended: true }).responses;
-  const lines = r!.body.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r!.body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.is(lines.length, 2);
-  assert.equal(lines[1], { status: 'start', id: 'a'.repeat(64), from: 'busybox', ...containerEvent('start', 'a'.repeat(64), 1_700_000_001) });
+  assert.equal(lines[1], {
+    status: 'start',
+    id: 'a'.repeat(64),
+    from: 'busybox',
+    ...containerEvent('start', 'a'.repeat(64), 1_700_000_001),
+  });
   await delay(20);
   assert.is(events.subscribers.size, 0, 'the client went away: unsubscribed');
 });

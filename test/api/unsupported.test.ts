@@ -17,8 +17,21 @@ test('~> the route table has no duplicate method+path and every handler name res
     seen.add(key);
     assert.type(resolveRoute(r, implemented).fn, 'function');
   }
-  for (const name of Object.keys(UNSUPPORTED)) assert.ok(ROUTES.some((r) => r.handler === name), `${name} is in the route table`);
-  for (const name of ['pingHandler', 'getVersion', 'getInfo', 'getEvents', 'optionsHandler', 'getContainersJSON', 'getContainersByName']) assert.ok(implemented.has(name), name);
+  for (const name of Object.keys(UNSUPPORTED))
+    assert.ok(
+      ROUTES.some((r) => r.handler === name),
+      `${name} is in the route table`,
+    );
+  for (const name of [
+    'pingHandler',
+    'getVersion',
+    'getInfo',
+    'getEvents',
+    'optionsHandler',
+    'getContainersJSON',
+    'getContainersByName',
+  ])
+    assert.ok(implemented.has(name), name);
 });
 
 test('~> a not-yet handler is named for its route and says "not supported" (docker inspect skips it)', () => {
@@ -28,7 +41,10 @@ test('~> a not-yet handler is named for its route and says "not supported" (dock
     fn({} as never, {} as never, {} as never);
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).message, 'POST /containers/create (postContainersCreate) is not supported yet by kuber-api: not implemented yet');
+    assert.is(
+      (e as Error).message,
+      'POST /containers/create (postContainersCreate) is not supported yet by kuber-api: not implemented yet',
+    );
   }
 });
 
@@ -64,7 +80,9 @@ test('~> routes nobody implements yet answer 501 naming the route (whatever is l
   for (const r of left) {
     const res = await httpRequest(srv, r.method, r.path);
     assert.is(res.status, 501, `${r.method} ${r.path}`);
-    assert.equal(JSON.parse(res.body.toString()), { message: `${r.method} ${r.path} (${r.handler}) is not supported yet by kuber-api: not implemented yet` });
+    assert.equal(JSON.parse(res.body.toString()), {
+      message: `${r.method} ${r.path} (${r.handler}) is not supported yet by kuber-api: not implemented yet`,
+    });
   }
 });
 
@@ -73,9 +91,14 @@ test('~> a route added to the table without a handler is a 501 naming it, also o
   const ctx = { ...srv.running.ctx };
   const h = await startHttp(createApi(ctx, routes).handler);
   try {
-    const r = await httpRequest(h.unix, 'POST', '/v1.51/made/up/x/start', { headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json' }, body: '{}' });
+    const r = await httpRequest(h.unix, 'POST', '/v1.51/made/up/x/start', {
+      headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     assert.is(r.status, 501);
-    assert.equal(JSON.parse(r.body.toString()), { message: 'POST /made/up/{name:.*}/start (postMadeUpStart) is not supported yet by kuber-api: not implemented yet' });
+    assert.equal(JSON.parse(r.body.toString()), {
+      message: 'POST /made/up/{name:.*}/start (postMadeUpStart) is not supported yet by kuber-api: not implemented yet',
+    });
   } finally {
     await h.close();
   }

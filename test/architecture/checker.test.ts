@@ -10,7 +10,15 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { readImportGraph, findCycles, checkRules, describeViolation, importsOf, globRegExp, stronglyConnected } from '../helpers/import-graph.js';
+import {
+  readImportGraph,
+  findCycles,
+  checkRules,
+  describeViolation,
+  importsOf,
+  globRegExp,
+  stronglyConnected,
+} from '../helpers/import-graph.js';
 import { RULES, CYCLE_SCOPE } from './rules.js';
 
 /** A small tree that keeps every rule: the layers of src/ARCHITECTURE.md in miniature. */
@@ -66,34 +74,50 @@ test('the clean tree keeps every rule and has no cycle', () => {
 });
 
 test('a cycle fails, reported as a path; a larger component is reported edge by edge', () => {
-  const { cycles } = check(tree({
-    'src/kube/client.ts': `import { cache } from './cache.js';\nexport const get = () => cache;\n`,
-    'src/kube/cache.ts': `import type { get } from './client.js';\nexport const cache: typeof get | undefined = undefined;\n`,
-  }));
+  const { cycles } = check(
+    tree({
+      'src/kube/client.ts': `import { cache } from './cache.js';\nexport const get = () => cache;\n`,
+      'src/kube/cache.ts': `import type { get } from './client.js';\nexport const cache: typeof get | undefined = undefined;\n`,
+    }),
+  );
   assert.equal(cycles, ['src/kube/cache.ts -> src/kube/client.ts -> src/kube/cache.ts']);
 
-  const three = check(tree({
-    'src/sim/index.ts': `import { b } from './b.js';\nexport const start = () => b;\n`,
-    'src/sim/b.ts': `import { c } from './c.js';\nexport const b = c;\n`,
-    'src/sim/c.ts': `export { start as c } from './index.js';\nexport const d = import('./b.js');\n`,
-  }));
+  const three = check(
+    tree({
+      'src/sim/index.ts': `import { b } from './b.js';\nexport const start = () => b;\n`,
+      'src/sim/b.ts': `import { c } from './c.js';\nexport const b = c;\n`,
+      'src/sim/c.ts': `export { start as c } from './index.js';\nexport const d = import('./b.js');\n`,
+    }),
+  );
   // index -> b -> c -> index, and the dynamic import c -> b closes a second, shorter cycle.
-  assert.equal(three.cycles.sort(), ['src/sim/b.ts -> src/sim/c.ts -> src/sim/b.ts', 'src/sim/b.ts -> src/sim/c.ts -> src/sim/index.ts -> src/sim/b.ts'].sort());
+  assert.equal(
+    three.cycles.sort(),
+    [
+      'src/sim/b.ts -> src/sim/c.ts -> src/sim/b.ts',
+      'src/sim/b.ts -> src/sim/c.ts -> src/sim/index.ts -> src/sim/b.ts',
+    ].sort(),
+  );
   assert.equal(stronglyConnected(three.graph), [['src/sim/b.ts', 'src/sim/c.ts', 'src/sim/index.ts']]);
 });
 
 test('engine importing api fails (a type-only import too), and says so with file:line', () => {
-  const { violations, cycles } = check(tree({
-    'src/engine/events.ts': `import { log } from '../log.js';\nimport type { ApiContext } from '../api/index.js';\nexport type E = ApiContext | typeof log;\n`,
-  }));
-  assert.equal(violations, [`src/engine/events.ts:2 imports src/api/index.ts ('../api/index.js', type-only) [engine-below-api]`]);
+  const { violations, cycles } = check(
+    tree({
+      'src/engine/events.ts': `import { log } from '../log.js';\nimport type { ApiContext } from '../api/index.js';\nexport type E = ApiContext | typeof log;\n`,
+    }),
+  );
+  assert.equal(violations, [
+    `src/engine/events.ts:2 imports src/api/index.ts ('../api/index.js', type-only) [engine-below-api]`,
+  ]);
   assert.equal(cycles, [], 'events.ts is imported by nothing: no cycle, only the layer rule');
 });
 
 test('stream importing kube (or a package other than node builtins) fails', () => {
-  const { violations } = check(tree({
-    'src/stream/stdcopy.ts': `import { get } from '../kube/client.js';\nimport type WebSocket from 'ws';\nexport const writeFrame = (w: WebSocket) => get() && w;\n`,
-  }));
+  const { violations } = check(
+    tree({
+      'src/stream/stdcopy.ts': `import { get } from '../kube/client.js';\nimport type WebSocket from 'ws';\nexport const writeFrame = (w: WebSocket) => get() && w;\n`,
+    }),
+  );
   assert.equal(violations, [
     `src/stream/stdcopy.ts:1 imports src/kube/client.ts ('../kube/client.js') [stream-pure]`,
     `src/stream/stdcopy.ts:2 imports ws ('ws', type-only) [stream-pure]`,
@@ -101,10 +125,12 @@ test('stream importing kube (or a package other than node builtins) fails', () =
 });
 
 test('http importing engine, kube or api fails', () => {
-  const { violations } = check(tree({
-    'src/http/server.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const listen = (e: KubeEngine) => e;\n`,
-    'src/http/port.ts': `export { get } from '../kube/client.js';\nexport type F = typeof import('../api/index.js').families;\n`,
-  }));
+  const { violations } = check(
+    tree({
+      'src/http/server.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const listen = (e: KubeEngine) => e;\n`,
+      'src/http/port.ts': `export { get } from '../kube/client.js';\nexport type F = typeof import('../api/index.js').families;\n`,
+    }),
+  );
   assert.equal(violations, [
     `src/http/port.ts:1 imports src/kube/client.ts ('../kube/client.js') [http-bytes-only]`,
     `src/http/port.ts:2 imports src/api/index.ts ('../api/index.js', type-only) [http-bytes-only]`,
@@ -113,10 +139,12 @@ test('http importing engine, kube or api fails', () => {
 });
 
 test('src/sim imported by anything but the CLI entry fails (a dynamic import too)', () => {
-  const { violations } = check(tree({
-    'src/kube/embedded-sim.ts': `export const startSim = async () => (await import('../sim/index.js')).start();\n`,
-    'src/main.ts': `import { start } from './sim/index.js';\nexport const main = start;\n`,
-  }));
+  const { violations } = check(
+    tree({
+      'src/kube/embedded-sim.ts': `export const startSim = async () => (await import('../sim/index.js')).start();\n`,
+      'src/main.ts': `import { start } from './sim/index.js';\nexport const main = start;\n`,
+    }),
+  );
   assert.equal(violations, [
     `src/kube/embedded-sim.ts:1 imports src/sim/index.ts ('../sim/index.js') [sim-only-from-cli]`,
     `src/main.ts:1 imports src/sim/index.ts ('./sim/index.js') [sim-only-from-cli]`,
@@ -124,19 +152,27 @@ test('src/sim imported by anything but the CLI entry fails (a dynamic import too
 });
 
 test('a wing importing the composition root fails (and closes a cycle)', () => {
-  const { violations, cycles } = check(tree({
-    'src/engine/containers/create.ts': `import type { KubeEngine } from '../kube-engine.js';\nexport function create(e: KubeEngine) { return e; }\n`,
-  }));
-  assert.equal(violations, [`src/engine/containers/create.ts:1 imports src/engine/kube-engine.ts ('../kube-engine.js', type-only) [wings-below-root]`]);
-  assert.equal(cycles, ['src/engine/containers/create.ts -> src/engine/kube-engine.ts -> src/engine/containers/create.ts']);
+  const { violations, cycles } = check(
+    tree({
+      'src/engine/containers/create.ts': `import type { KubeEngine } from '../kube-engine.js';\nexport function create(e: KubeEngine) { return e; }\n`,
+    }),
+  );
+  assert.equal(violations, [
+    `src/engine/containers/create.ts:1 imports src/engine/kube-engine.ts ('../kube-engine.js', type-only) [wings-below-root]`,
+  ]);
+  assert.equal(cycles, [
+    'src/engine/containers/create.ts -> src/engine/kube-engine.ts -> src/engine/containers/create.ts',
+  ]);
 });
 
 test('router importing the engine, api importing kube, kube importing the engine: each fails', () => {
-  const { violations } = check(tree({
-    'src/router/dispatch.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const dispatch = (e: KubeEngine) => e;\n`,
-    'src/api/index.ts': `import { get } from '../kube/client.js';\nimport WebSocket from 'ws';\nexport const families = [get, WebSocket];\n`,
-    'src/kube/client.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const get = (e: KubeEngine) => e;\n`,
-  }));
+  const { violations } = check(
+    tree({
+      'src/router/dispatch.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const dispatch = (e: KubeEngine) => e;\n`,
+      'src/api/index.ts': `import { get } from '../kube/client.js';\nimport WebSocket from 'ws';\nexport const families = [get, WebSocket];\n`,
+      'src/kube/client.ts': `import type { KubeEngine } from '../engine/kube-engine.js';\nexport const get = (e: KubeEngine) => e;\n`,
+    }),
+  );
   assert.equal(violations, [
     `src/api/index.ts:1 imports src/kube/client.ts ('../kube/client.js') [api-through-engine]`,
     `src/api/index.ts:2 imports ws ('ws') [api-through-engine]`,
@@ -147,7 +183,10 @@ test('router importing the engine, api importing kube, kube importing the engine
 
 test('a relative import of a missing file is reported as unresolved', () => {
   const { graph } = check(tree({ 'src/log.ts': `import './gone.js';\nexport const log = console;\n` }));
-  assert.equal(graph.unresolved.map((e) => `${e.from}:${e.line} ${e.specifier}`), ['src/log.ts:1 ./gone.js']);
+  assert.equal(
+    graph.unresolved.map((e) => `${e.from}:${e.line} ${e.specifier}`),
+    ['src/log.ts:1 ./gone.js'],
+  );
 });
 
 test('importsOf: every import form, and nothing from comments or strings', () => {
@@ -158,7 +197,8 @@ test('importsOf: every import form, and nothing from comments or strings', () =>
     `import { type E, f } from './ef.js';`,
     `import './side.js';`,
     `export * from './star.js';`,
-    `export type { G } from './g.js';`,`const h = await import('./h.js');`,
+    `export type { G } from './g.js';`,
+    `const h = await import('./h.js');`,
     `type I = import('./i.js').I;`,
     `import j = require('./j.js');`,
     `// import k from './k.js';`,
@@ -166,8 +206,16 @@ test('importsOf: every import form, and nothing from comments or strings', () =>
   ].join('\n');
   const found = importsOf('x.ts', text).map((r) => `${r.pos} ${r.specifier} ${r.kind}${r.typeOnly ? ' type' : ''}`);
   assert.equal(found, [
-    '1 ./a.js static', '2 ./b.js static type', '3 ./cd.js static type', '4 ./ef.js static', '5 ./side.js static',
-    '6 ./star.js re-export', '7 ./g.js re-export type', '8 ./h.js dynamic', '9 ./i.js type-import type', '10 ./j.js require',
+    '1 ./a.js static',
+    '2 ./b.js static type',
+    '3 ./cd.js static type',
+    '4 ./ef.js static',
+    '5 ./side.js static',
+    '6 ./star.js re-export',
+    '7 ./g.js re-export type',
+    '8 ./h.js dynamic',
+    '9 ./i.js type-import type',
+    '10 ./j.js require',
   ]);
 });
 

@@ -6,7 +6,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readImportGraph, findCycles, checkRules, describeViolation, type ImportGraph } from '../helpers/import-graph.js';
+import {
+  readImportGraph,
+  findCycles,
+  checkRules,
+  describeViolation,
+  type ImportGraph,
+} from '../helpers/import-graph.js';
 import { REPO_ROOT } from '../helpers/tools.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,9 +25,18 @@ test.before(() => {
 });
 
 test('the graph is read: every source file, and every relative import resolves to a file', () => {
-  assert.ok(graph.files.includes('src/cli.ts') && graph.files.includes('src/stream/stdcopy.ts'), 'src/cli.ts and src/stream/stdcopy.ts are sources');
-  assert.ok(graph.edges.some((e) => e.from === 'src/cli.ts' && e.to === 'src/main.ts' && e.kind === 'dynamic'), 'the CLI entry loads main.ts by dynamic import');
-  assert.equal(graph.unresolved.map((e) => `${e.from}:${e.line} '${e.specifier}'`), []);
+  assert.ok(
+    graph.files.includes('src/cli.ts') && graph.files.includes('src/stream/stdcopy.ts'),
+    'src/cli.ts and src/stream/stdcopy.ts are sources',
+  );
+  assert.ok(
+    graph.edges.some((e) => e.from === 'src/cli.ts' && e.to === 'src/main.ts' && e.kind === 'dynamic'),
+    'the CLI entry loads main.ts by dynamic import',
+  );
+  assert.equal(
+    graph.unresolved.map((e) => `${e.from}:${e.line} '${e.specifier}'`),
+    [],
+  );
 });
 
 test(`no import cycle in ${CYCLE_SCOPE}/`, () => {
@@ -32,13 +47,20 @@ test(`no import cycle in ${CYCLE_SCOPE}/`, () => {
 for (const rule of RULES) {
   test(`rule ${rule.name}: ${rule.why}`, () => {
     const broken = checkRules(graph, [rule]).map(describeViolation);
-    assert.ok(broken.length === 0, `${broken.length} import(s) break "${rule.name}" (${rule.why}):\n  ${broken.join('\n  ')}`);
+    assert.ok(
+      broken.length === 0,
+      `${broken.length} import(s) break "${rule.name}" (${rule.why}):\n  ${broken.join('\n  ')}`,
+    );
   });
 }
 
 test('every rule applies to some import of the tree (a rule whose globs match nothing checks nothing)', () => {
-  const applies = (rule: (typeof RULES)[number]) => checkRules(graph, [{ ...rule, forbid: undefined, allow: [] }]).length > 0;
-  assert.equal(RULES.filter((r) => !applies(r)).map((r) => r.name), []);
+  const applies = (rule: (typeof RULES)[number]) =>
+    checkRules(graph, [{ ...rule, forbid: undefined, allow: [] }]).length > 0;
+  assert.equal(
+    RULES.filter((r) => !applies(r)).map((r) => r.name),
+    [],
+  );
 });
 
 test('src/ARCHITECTURE.md quotes the rule table as it is (between its import-rules markers)', () => {

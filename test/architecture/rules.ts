@@ -39,7 +39,7 @@ export const RULES: readonly ImportRule[] = [
   },
   {
     name: 'api-through-engine',
-    why: 'a Docker handler speaks to the engine\'s backend interfaces; Kubernetes is the engine\'s business',
+    why: "a Docker handler speaks to the engine's backend interfaces; Kubernetes is the engine's business",
     from: ['src/api/**'],
     forbid: ['src/kube/**', '@kubernetes/client-node', 'ws'],
   },

@@ -40,15 +40,28 @@ function collect(stream: NodeJS.ReadableStream): Promise<{ out: string; err: str
   });
 }
 
-t('~> dockerode attach {hijack:true} before start gets stdout and stderr from the first byte; the stream ends at exit', async () => {
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo first; echo oops >&2; exit 2'], AttachStdout: true, AttachStderr: true });
-  const stream = (await c.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadableStream;
-  const done = collect(stream);
-  await c.start();
-  assert.equal(await done, { out: 'first\n', err: 'oops\n' });
-  assert.is((await c.wait()).StatusCode, 2);
-  await c.remove();
-});
+t(
+  '~> dockerode attach {hijack:true} before start gets stdout and stderr from the first byte; the stream ends at exit',
+  async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'echo first; echo oops >&2; exit 2'],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await c.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as unknown as NodeJS.ReadableStream;
+    const done = collect(stream);
+    await c.start();
+    assert.equal(await done, { out: 'first\n', err: 'oops\n' });
+    assert.is((await c.wait()).StatusCode, 2);
+    await c.remove();
+  },
+);
 
 t('~> the plain 200 path (no upgrade) carries the same multiplexed stream', async () => {
   const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo plain; echo perr >&2'] });
@@ -60,8 +73,22 @@ t('~> the plain 200 path (no upgrade) carries the same multiplexed stream', asyn
 });
 
 t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close ends cat and the stream', async () => {
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true });
-  const sock = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+  const c = await docker.createContainer({
+    Image: 'busybox',
+    Cmd: ['cat'],
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const sock = (await c.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as unknown as Duplex;
   const done = collect(sock);
   await c.start();
   sock.write('hello over the socket\n');
@@ -71,84 +98,148 @@ t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close
   await c.remove();
 });
 
-t('~> logs=1&stream=0 replays an exited container\'s log; a resize before start is 200 and reaches the TTY', async () => {
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo replayed'] });
-  await c.start();
-  await c.wait();
-  const stream = (await c.attach({ logs: true, stream: false, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadableStream;
-  assert.equal(await collect(stream), { out: 'replayed\n', err: '' });
-  await c.remove();
+t(
+  "~> logs=1&stream=0 replays an exited container's log; a resize before start is 200 and reaches the TTY",
+  async () => {
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo replayed'] });
+    await c.start();
+    await c.wait();
+    const stream = (await c.attach({
+      logs: true,
+      stream: false,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as unknown as NodeJS.ReadableStream;
+    assert.equal(await collect(stream), { out: 'replayed\n', err: '' });
+    await c.remove();
 
-  const tty = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'sleep 1; stty size'], Tty: true, OpenStdin: true });
-  await tty.resize({ h: 33, w: 101 });
-  const raw = (await tty.attach({ stream: true, stdout: true, stderr: true, stdin: true, hijack: true })) as unknown as Duplex;
-  let text = '';
-  raw.on('data', (d) => (text += d));
-  const ended = new Promise<void>((r) => raw.on('end', () => r()));
-  await tty.start();
-  await ended;
-  assert.match(text, /^33 101\r?$/m, JSON.stringify(text));
-  await tty.remove({ force: true });
-});
-
-t('~> a client that disconnects detaches: the container keeps running, a detach event, no attach left upstream', async () => {
-  const since = Date.now() / 1000 - 1;
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'while :; do echo tick; sleep 0.1; done'] });
-  await c.start();
-  const sock = (await c.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
-  let got = '';
-  sock.on('data', (d) => (got += d));
-  await eventually(() => got.includes('tick'), 10_000, 'live output');
-  let last: unknown;
-  if (env.sim) await eventually(async () => ((last = (await env.simState()).streams)?.attach ?? 0) >= 1, 15_000, 'an attach stream in kube-sim').catch((e) => { throw new Error(`${e.message}; last: ${JSON.stringify(last)}`); });
-  sock.destroy();
-  if (env.sim) await eventually(async () => (await env.simState()).streams?.attach === 0, 15_000, 'the attach stream closed in kube-sim');
-  const info = await c.inspect();
-  assert.is(info.State.Running, true);
-  const events = await new Promise<string>((resolve, reject) => {
-    const req = request({ socketPath: env.api.socketPath, path: `/events?since=${since}&until=${Date.now() / 1000 + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [c.id] }))}` }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve(b));
+    const tty = await docker.createContainer({
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'sleep 1; stty size'],
+      Tty: true,
+      OpenStdin: true,
     });
-    req.on('error', reject);
-    req.end();
-  });
-  const actions = events.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).Action as string);
-  assert.ok(actions.includes('attach'), actions.join(','));
-  assert.ok(actions.includes('detach'), actions.join(','));
-  await c.remove({ force: true });
-});
+    await tty.resize({ h: 33, w: 101 });
+    const raw = (await tty.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+      stdin: true,
+      hijack: true,
+    })) as unknown as Duplex;
+    let text = '';
+    raw.on('data', (d) => (text += d));
+    const ended = new Promise<void>((r) => raw.on('end', () => r()));
+    await tty.start();
+    await ended;
+    assert.match(text, /^33 101\r?$/m, JSON.stringify(text));
+    await tty.remove({ force: true });
+  },
+);
 
-t('~> a raw upgrade with a chunked body ended right after the head (dockerode hijack without stdin): 101, then the stream', async () => {
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo raw-101'] });
-  const { connect } = await import('node:net');
-  const sock = connect(env.api.socketPath);
-  sock.write(`POST /v1.45/containers/${c.id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
-  const chunks: Buffer[] = [];
-  sock.on('data', (d: Buffer) => chunks.push(d));
-  const ended = new Promise<void>((r) => sock.on('end', () => r()));
-  await new Promise((r) => setTimeout(r, 200));
-  await c.start();
-  await ended;
-  sock.destroy();
-  const all = Buffer.concat(chunks);
-  const headEnd = all.indexOf('\r\n\r\n');
-  const head = all.subarray(0, headEnd).toString();
-  assert.match(head, /^HTTP\/1\.1 101 UPGRADED\r\nContent-Type: application\/vnd\.docker\.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n/);
-  const body = all.subarray(headEnd + 4);
-  assert.equal([...body.subarray(0, 8)], [1, 0, 0, 0, 0, 0, 0, 8]);
-  assert.is(body.subarray(8).toString(), 'raw-101\n');
-  await c.remove();
-});
+t(
+  '~> a client that disconnects detaches: the container keeps running, a detach event, no attach left upstream',
+  async () => {
+    const since = Date.now() / 1000 - 1;
+    const c = await docker.createContainer({
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'while :; do echo tick; sleep 0.1; done'],
+    });
+    await c.start();
+    const sock = (await c.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    await eventually(() => got.includes('tick'), 10_000, 'live output');
+    let last: unknown;
+    if (env.sim)
+      await eventually(
+        async () => ((last = (await env.simState()).streams)?.attach ?? 0) >= 1,
+        15_000,
+        'an attach stream in kube-sim',
+      ).catch((e) => {
+        throw new Error(`${e.message}; last: ${JSON.stringify(last)}`);
+      });
+    sock.destroy();
+    if (env.sim)
+      await eventually(
+        async () => (await env.simState()).streams?.attach === 0,
+        15_000,
+        'the attach stream closed in kube-sim',
+      );
+    const info = await c.inspect();
+    assert.is(info.State.Running, true);
+    const events = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: env.api.socketPath,
+          path: `/events?since=${since}&until=${Date.now() / 1000 + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [c.id] }))}`,
+        },
+        (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const actions = events
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).Action as string);
+    assert.ok(actions.includes('attach'), actions.join(','));
+    assert.ok(actions.includes('detach'), actions.join(','));
+    await c.remove({ force: true });
+  },
+);
+
+t(
+  '~> a raw upgrade with a chunked body ended right after the head (dockerode hijack without stdin): 101, then the stream',
+  async () => {
+    const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo raw-101'] });
+    const { connect } = await import('node:net');
+    const sock = connect(env.api.socketPath);
+    sock.write(
+      `POST /v1.45/containers/${c.id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    );
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise<void>((r) => sock.on('end', () => r()));
+    await new Promise((r) => setTimeout(r, 200));
+    await c.start();
+    await ended;
+    sock.destroy();
+    const all = Buffer.concat(chunks);
+    const headEnd = all.indexOf('\r\n\r\n');
+    const head = all.subarray(0, headEnd).toString();
+    assert.match(
+      head,
+      /^HTTP\/1\.1 101 UPGRADED\r\nContent-Type: application\/vnd\.docker\.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n/,
+    );
+    const body = all.subarray(headEnd + 4);
+    assert.equal([...body.subarray(0, 8)], [1, 0, 0, 0, 0, 0, 0, 8]);
+    assert.is(body.subarray(8).toString(), 'raw-101\n');
+    await c.remove();
+  },
+);
 
 t('~> attach to a missing container is a 404 before any hijack', async () => {
   const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ socketPath: env.api.socketPath, method: 'POST', path: '/v1.45/containers/no-such-thing/attach?stream=1&stdout=1', headers: { Connection: 'Upgrade', Upgrade: 'tcp' } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
-    });
+    const req = request(
+      {
+        socketPath: env.api.socketPath,
+        method: 'POST',
+        path: '/v1.45/containers/no-such-thing/attach?stream=1&stdout=1',
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
+      },
+      (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+      },
+    );
     req.on('upgrade', () => resolve({ status: 101, body: '' }));
     req.on('error', reject);
     req.end();

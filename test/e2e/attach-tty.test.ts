@@ -24,74 +24,105 @@ async function exitCodeOrDiagnose(t: Tmux, env: StreamsEnv, name: string): Promi
   try {
     return await t.exitCode();
   } catch (err) {
-    const streams = env.sim ? JSON.stringify((await env.simState().catch(() => ({ streams: undefined }))).streams) : 'n/a';
+    const streams = env.sim
+      ? JSON.stringify((await env.simState().catch(() => ({ streams: undefined }))).streams)
+      : 'n/a';
     const ps = await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']);
-    throw new Error(`${(err as Error).message}\ncontainer: ${ps.stdout}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${env.api.output().split('\n').slice(-60).join('\n')}`);
+    throw new Error(
+      `${(err as Error).message}\ncontainer: ${ps.stdout}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${env.api.output().split('\n').slice(-60).join('\n')}`,
+    );
   }
 }
 
 const dockerTmux = (env: StreamsEnv, args: string[]) =>
-  Tmux.start(['docker', ...args], { env: { DOCKER_HOST: env.dockerHost, DOCKER_CONFIG: dockerConfigDir() }, width: 80, height: 24 });
+  Tmux.start(['docker', ...args], {
+    env: { DOCKER_HOST: env.dockerHost, DOCKER_CONFIG: dockerConfigDir() },
+    width: 80,
+    height: 24,
+  });
 
 const CASES: Case[] = [
-  ['~> docker run -it busybox sh: prompt, stty size follows a resize, exit 7', async (env) => {
-    const name = uniqueName('tty');
-    const t = await dockerTmux(env, ['run', '-it', '--rm', '--name', name, 'busybox', 'sh']);
-    try {
-      await t.waitFor(PROMPT);
-      await t.type('stty size\n');
-      await t.waitFor(/^24 80\s*$/m);
-      await t.resize(100, 30);
-      const typed = await t.typeUntil('stty size\n', /^30 100\s*$/m);
-      await t.type('echo $((6*7))\n');
-      await t.waitFor(/^42\s*$/m);
-      await t.type('exit 7\n');
-      const code = await exitCodeOrDiagnose(t, env, name);
-      assert.is(code, 7);
-      const pane = await t.capture();
-      assert.is(pane.match(/stty size/g)?.length, 1 + typed, `the typed commands are echoed once each:\n${pane}`);
-    } finally {
-      await t.kill();
-    }
-  }],
-  ['~> ctrl-p ctrl-q detaches and leaves the container running; docker attach gets the terminal back', async (env) => {
-    const name = uniqueName('detach');
-    const since = Math.floor(Date.now() / 1000) - 1;
-    const t = await dockerTmux(env, ['run', '-it', '--name', name, 'busybox', 'sh']);
-    try {
-      await t.waitFor(PROMPT);
-      await t.type('echo before-detach\n');
-      await t.waitFor(/^before-detach\s*$/m);
-      // Typed as a person types them: the docker CLI's escape proxy (moby/term NewEscapeProxy) only
-      // matches keys that arrive one per read; both in one read go to the server, whose own scan
-      // detaches too, but then the CLI waits for the container instead of exiting (the same with
-      // dockerd: checked against dockerd-oracle). Over TCP the CLI never exits on a detach (its
-      // EscapeError arrives wrapped by TCPConn.ReadFrom), again as with dockerd: this suite uses a
-      // unix socket.
-      await t.keys('C-p');
-      await new Promise((r) => setTimeout(r, 250));
-      await t.keys('C-q');
-      assert.is(await t.exitCode(), 0);
-    } finally {
-      await t.kill();
-    }
-    const running = await env.docker(['inspect', '-f', '{{.State.Running}} {{.State.Status}}', name]);
-    assert.is(running.stdout.toString().trim(), 'true running', running.stderr);
-    const ev = await env.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}}']);
-    assert.ok(ev.stdout.toString().split('\n').includes('detach'), `events: ${ev.stdout}`);
-    // Attach again: the shell is still there and still reads its terminal.
-    const a = await dockerTmux(env, ['attach', name]);
-    try {
-      await a.type('echo again-$((1+1))\n');
-      await a.waitFor(/^again-2\s*$/m);
-      await a.type('exit 3\n');
-      assert.is(await exitCodeOrDiagnose(a, env, name), 3);
-    } finally {
-      await a.kill();
-    }
-    await eventually(async () => (await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name])).stdout.toString().trim() === 'exited 3', 10_000, 'exited 3');
-    await env.docker(['rm', '-f', name]);
-  }],
+  [
+    '~> docker run -it busybox sh: prompt, stty size follows a resize, exit 7',
+    async (env) => {
+      const name = uniqueName('tty');
+      const t = await dockerTmux(env, ['run', '-it', '--rm', '--name', name, 'busybox', 'sh']);
+      try {
+        await t.waitFor(PROMPT);
+        await t.type('stty size\n');
+        await t.waitFor(/^24 80\s*$/m);
+        await t.resize(100, 30);
+        const typed = await t.typeUntil('stty size\n', /^30 100\s*$/m);
+        await t.type('echo $((6*7))\n');
+        await t.waitFor(/^42\s*$/m);
+        await t.type('exit 7\n');
+        const code = await exitCodeOrDiagnose(t, env, name);
+        assert.is(code, 7);
+        const pane = await t.capture();
+        assert.is(pane.match(/stty size/g)?.length, 1 + typed, `the typed commands are echoed once each:\n${pane}`);
+      } finally {
+        await t.kill();
+      }
+    },
+  ],
+  [
+    '~> ctrl-p ctrl-q detaches and leaves the container running; docker attach gets the terminal back',
+    async (env) => {
+      const name = uniqueName('detach');
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const t = await dockerTmux(env, ['run', '-it', '--name', name, 'busybox', 'sh']);
+      try {
+        await t.waitFor(PROMPT);
+        await t.type('echo before-detach\n');
+        await t.waitFor(/^before-detach\s*$/m);
+        // Typed as a person types them: the docker CLI's escape proxy (moby/term NewEscapeProxy) only
+        // matches keys that arrive one per read; both in one read go to the server, whose own scan
+        // detaches too, but then the CLI waits for the container instead of exiting (the same with
+        // dockerd: checked against dockerd-oracle). Over TCP the CLI never exits on a detach (its
+        // EscapeError arrives wrapped by TCPConn.ReadFrom), again as with dockerd: this suite uses a
+        // unix socket.
+        await t.keys('C-p');
+        await new Promise((r) => setTimeout(r, 250));
+        await t.keys('C-q');
+        assert.is(await t.exitCode(), 0);
+      } finally {
+        await t.kill();
+      }
+      const running = await env.docker(['inspect', '-f', '{{.State.Running}} {{.State.Status}}', name]);
+      assert.is(running.stdout.toString().trim(), 'true running', running.stderr);
+      const ev = await env.docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(Math.floor(Date.now() / 1000) + 1),
+        '--filter',
+        `container=${name}`,
+        '--format',
+        '{{.Action}}',
+      ]);
+      assert.ok(ev.stdout.toString().split('\n').includes('detach'), `events: ${ev.stdout}`);
+      // Attach again: the shell is still there and still reads its terminal.
+      const a = await dockerTmux(env, ['attach', name]);
+      try {
+        await a.type('echo again-$((1+1))\n');
+        await a.waitFor(/^again-2\s*$/m);
+        await a.type('exit 3\n');
+        assert.is(await exitCodeOrDiagnose(a, env, name), 3);
+      } finally {
+        await a.kill();
+      }
+      await eventually(
+        async () =>
+          (await env.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name])).stdout
+            .toString()
+            .trim() === 'exited 3',
+        10_000,
+        'exited 3',
+      );
+      await env.docker(['rm', '-f', name]);
+    },
+  ],
 ];
 
 function register(name: string, real: boolean): void {
@@ -111,7 +142,8 @@ function register(name: string, real: boolean): void {
   s.run();
 }
 
-if (!dockerAvailable() || !(await Tmux.available())) console.log('SKIP TTY attach e2e tests: needs `docker` and `tmux` on PATH');
+if (!dockerAvailable() || !(await Tmux.available()))
+  console.log('SKIP TTY attach e2e tests: needs `docker` and `tmux` on PATH');
 else {
   register('attach -it (kube-sim)', false);
   register('attach -it (real cluster)', true);

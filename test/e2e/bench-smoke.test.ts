@@ -43,7 +43,12 @@ test('~> the verifier catches a flipped byte, a swapped block, a short stream, a
   const flipped = Buffer.from(good);
   flipped[2 * 1048576 + 77]! ^= 1;
   const swapped = Buffer.concat([good.subarray(1048576, 2097152), good.subarray(0, 1048576), good.subarray(2097152)]);
-  for (const [name, b] of [['flipped', flipped], ['swapped', swapped], ['short', good.subarray(0, good.length - 1)], ['long', Buffer.concat([good, Buffer.from('x')])]] as const) {
+  for (const [name, b] of [
+    ['flipped', flipped],
+    ['swapped', swapped],
+    ['short', good.subarray(0, good.length - 1)],
+    ['long', Buffer.concat([good, Buffer.from('x')])],
+  ] as const) {
     const v = new Verifier({ blocks: 3 });
     v.push(b);
     assert.not.ok(v.end(), `${name} passed`);
@@ -71,18 +76,24 @@ test('~> the stdcopy demuxer survives headers and payloads split across reads', 
   for (let step = 1; step <= all.length; step++) {
     let out = '';
     let err = '';
-    const d = new StdcopyDemuxer((b) => (out += b), (b) => (err += b));
+    const d = new StdcopyDemuxer(
+      (b) => (out += b),
+      (b) => (err += b),
+    );
     for (let i = 0; i < all.length; i += step) d.push(all.subarray(i, i + step));
     assert.is(out, 'hello world', `step ${step}`);
     assert.is(err, 'err');
     assert.ok(d.clean);
   }
-  const bad = new StdcopyDemuxer(() => {}, () => {});
+  const bad = new StdcopyDemuxer(
+    () => {},
+    () => {},
+  );
   bad.push(Buffer.from([9, 0, 0, 0, 0, 0, 0, 1, 0x41]));
   assert.ok(bad.error);
 });
 
-test("~> the CLI ceiling answers what the docker CLI calls: logs, run, exec, exec true, run --rm true, every byte verified", async () => {
+test('~> the CLI ceiling answers what the docker CLI calls: logs, run, exec, exec true, run --rm true, every byte verified', async () => {
   if (!dockerCliAvailable()) return console.log('SKIP the CLI ceiling: no docker CLI on PATH');
   const ceiling = await startCeiling();
   const host = `tcp://127.0.0.1:${ceiling.port}`;
@@ -101,7 +112,10 @@ test("~> the CLI ceiling answers what the docker CLI calls: logs, run, exec, exe
       assert.ok(r.ok, `docker ${args[0]}: ${r.error}`);
       assert.is(r.bytes, streamBytes({ blocks: 3 }));
     }
-    for (const args of [['exec', sleeper, 'true'], ['run', '--rm', 'busybox', 'true']]) {
+    for (const args of [
+      ['exec', sleeper, 'true'],
+      ['run', '--rm', 'busybox', 'true'],
+    ]) {
       const r = await dockerCli(host, args, { timeoutMs: 30_000 });
       assert.ok(r.ok, `docker ${args.join(' ')}: ${r.error}`);
       assert.is(r.bytes, 0);
@@ -121,7 +135,15 @@ test('~> issue 15 targets: ratios between paths of the same run, the floor bound
     { id: 'exec', group: 'exec', metric: 'throughput', what: '' },
     { id: 'docker logs (CLI)', group: 'cli', metric: 'throughput', what: '' },
   ];
-  const tp = (c: string, path: Sample['path'], seconds: number, cpu: Record<string, number>): Sample => ({ case: c, path, rep: 1, ok: true, bytes: GiB, seconds, cpu });
+  const tp = (c: string, path: Sample['path'], seconds: number, cpu: Record<string, number>): Sample => ({
+    case: c,
+    path,
+    rep: 1,
+    ok: true,
+    bytes: GiB,
+    seconds,
+    cpu,
+  });
   const samples = [
     tp('logs', 'a', 10, { 'kuber-api': 2 }),
     tp('logs', 'f', 5, { 'node floor': 1.25 }),
@@ -152,37 +174,75 @@ test('~> npm run bench -- --quick: every scenario runs, every byte and exit code
   try {
     const started = Date.now();
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'run.js'), '--quick', '--no-results', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [join(root, 'dist', 'bench', 'run.js'), '--quick', '--no-results', '--out', out],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let output = '';
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
       child.on('close', (c) => resolve({ code: c, output }));
     });
     console.log(`bench --quick: exit ${code} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg', 'cli.svg', 'report.md']) assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
+    for (const f of ['results.json', 'table.txt', 'table.md', 'throughput.svg', 'latency.svg', 'cli.svg', 'report.md'])
+      assert.ok(existsSync(join(out, f)), `${f} missing:\n${output.slice(-3000)}`);
     for (const f of ['throughput.svg', 'latency.svg', 'cli.svg']) {
       const svg = readFileSync(join(out, f), 'utf8');
-      assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.trimEnd().endsWith('</svg>'), `${f} is not an SVG document`);
+      assert.ok(
+        svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.trimEnd().endsWith('</svg>'),
+        `${f} is not an SVG document`,
+      );
     }
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
       meta: { options: { dockerHost?: string } };
       cases: Array<{ id: string; group: string; metric: string }>;
-      samples: Array<{ case: string; path: string; ok: boolean; error?: string; streams?: number; failed?: number; bytes?: number }>;
+      samples: Array<{
+        case: string;
+        path: string;
+        ok: boolean;
+        error?: string;
+        streams?: number;
+        failed?: number;
+        bytes?: number;
+      }>;
     };
     const groups = new Set(r.cases.map((c) => c.group));
     const cli = dockerCliAvailable();
     const withD = !!r.meta.options.dockerHost;
-    for (const g of ['control', 'startup', 'logs', 'attach', 'exec', ...(cli ? ['cli'] : []), 'roundtrip', 'echo', 'backpressure', 'concurrency']) assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
+    for (const g of [
+      'control',
+      'startup',
+      'logs',
+      'attach',
+      'exec',
+      ...(cli ? ['cli'] : []),
+      'roundtrip',
+      'echo',
+      'backpressure',
+      'concurrency',
+    ])
+      assert.ok(groups.has(g), `scenario ${g} did not run:\n${output.slice(-3000)}`);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     assert.ok(report.includes('## Targets (issue 15)'), 'report.md has no issue 15 targets');
-    if (cli) assert.ok(report.includes("## The user's view: the docker CLI as the consumer (path e)"), 'report.md has no docker CLI table');
+    if (cli)
+      assert.ok(
+        report.includes("## The user's view: the docker CLI as the consumer (path e)"),
+        'report.md has no docker CLI table',
+      );
     assert.ok(report.includes('against the Node floor (path f)'), 'report.md has no floor table');
     /** The paths every case must have run on. */
     const expected = (c: { id: string; group: string; metric: string }): string[] => {
       const d = withD && !c.id.includes('(split)'); // the split-streams kube-sim runs without path d
       if (c.id === 'create+start') return ['a', 'b', ...(d ? ['d'] : [])];
       if (c.group === 'startup') return ['a', 'c'];
-      if (c.group === 'cli') return ['a', 'e', ...(d ? ['d'] : []), ...(c.metric === 'throughput' && !c.id.startsWith('docker run') ? ['b'] : [])];
+      if (c.group === 'cli')
+        return [
+          'a',
+          'e',
+          ...(d ? ['d'] : []),
+          ...(c.metric === 'throughput' && !c.id.startsWith('docker run') ? ['b'] : []),
+        ];
       const f = c.metric === 'throughput' && ['logs', 'attach', 'exec'].includes(c.group) ? ['f'] : [];
       return ['a', 'b', 'c', ...(d ? ['d'] : []), ...f];
     };
@@ -192,8 +252,10 @@ test('~> npm run bench -- --quick: every scenario runs, every byte and exit code
         assert.ok(ss.length > 0, `no sample for ${c.id} on path ${p}`);
         for (const s of ss) {
           assert.ok(s.ok, `${c.id} (${p}) failed: ${s.error}`);
-          if (c.metric === 'concurrency') assert.is(s.failed, 0, `${c.id} (${p}): ${s.failed} of ${s.streams} streams failed`);
-          if (c.metric === 'throughput' || c.metric === 'concurrency' || c.metric === 'memory') assert.ok((s.bytes ?? 0) > 0, `${c.id} (${p}): no verified bytes`);
+          if (c.metric === 'concurrency')
+            assert.is(s.failed, 0, `${c.id} (${p}): ${s.failed} of ${s.streams} streams failed`);
+          if (c.metric === 'throughput' || c.metric === 'concurrency' || c.metric === 'memory')
+            assert.ok((s.bytes ?? 0) > 0, `${c.id} (${p}): no verified bytes`);
         }
       }
     }

@@ -25,11 +25,13 @@ import http from 'node:http';
 import https from 'node:https';
 
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
-const oracleUp = existsSync(ORACLE) && (await new Promise<boolean>((resolve) => {
-  const s = net.connect(ORACLE);
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-}));
+const oracleUp =
+  existsSync(ORACLE) &&
+  (await new Promise<boolean>((resolve) => {
+    const s = net.connect(ORACLE);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  }));
 const available = dockerAvailable();
 if (!available) console.log('SKIP cleanup e2e tests: no `docker` on PATH');
 if (available && !oracleUp) console.log(`SKIP the dockerd differential parts: no dockerd-oracle at ${ORACLE}`);
@@ -45,13 +47,21 @@ const tag = randomBytes(3).toString('hex');
 const HISTORY = [
   { created: '2024-05-01T12:00:00Z', created_by: '/bin/sh -c #(nop) ADD file:busybox in / ' },
   { created: '2024-05-01T12:00:01Z', created_by: '/bin/sh -c #(nop)  CMD ["sh"]', empty_layer: true },
-  { created: '2024-05-02T08:30:00Z', created_by: 'RUN /bin/sh -c echo cleanup-test # buildkit', comment: 'buildkit.dockerfile.v0' },
+  {
+    created: '2024-05-02T08:30:00Z',
+    created_by: 'RUN /bin/sh -c echo cleanup-test # buildkit',
+    comment: 'buildkit.dockerfile.v0',
+  },
 ];
 
 test.before(async () => {
   if (!available) return;
   [sim, reg] = await Promise.all([spawnSim(), startRegistry()]);
-  busybox = reg.push('library/busybox', 'latest', { config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] }, layers: 2, extra: { history: HISTORY } });
+  busybox = reg.push('library/busybox', 'latest', {
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    layers: 2,
+    extra: { history: HISTORY },
+  });
   kuber = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--registry-mirror', reg.url] });
 });
 test.after(async () => {
@@ -90,67 +100,104 @@ function streamedLines(socketPath: string, path: string, n: number): Promise<Arr
 }
 
 /** The oracle runs with networking off: the CLI warns about it on stderr for every run. */
-const oracleStderr = (s: string) => s.split('\n').filter((l) => !l.includes('IPv4 forwarding is disabled')).join('\n');
-const jsonKeys = (out: string) => out.split('\n').filter(Boolean).map((l) => Object.keys(JSON.parse(l) as object).sort().join(','));
+const oracleStderr = (s: string) =>
+  s
+    .split('\n')
+    .filter((l) => !l.includes('IPv4 forwarding is disabled'))
+    .join('\n');
+const jsonKeys = (out: string) =>
+  out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      Object.keys(JSON.parse(l) as object)
+        .sort()
+        .join(','),
+    );
 
-t('~> image history: the registry config history, newest first, layer sizes in order; the ID and tag on the newest line', async () => {
-  await ok(d('pull', 'busybox'));
-  const lines = (await ok(d('image', 'history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}', 'busybox'))).split('\n');
-  const id = busybox.platforms[arch]!.config;
-  const sizes = busybox.platforms[arch]!.layerSizes;
-  assert.equal(lines, [`${id}|${HISTORY[2]!.created_by}|${sizes[1]}B|buildkit.dockerfile.v0`, `<missing>|${HISTORY[1]!.created_by}|0B|`, `<missing>|${HISTORY[0]!.created_by}|${sizes[0]}B|`]);
-  const r = await d('image', 'history', `nosuch-${tag}:1`);
-  assert.is(r.code, 1);
-  assert.is(r.stderr.trim(), `Error response from daemon: No such image: nosuch-${tag}:1`);
-  if (!oracleUp) return;
-  // Same JSON keys per line, and the same 404 (the values describe each engine's own busybox).
-  assert.equal(jsonKeys(await ok(d('image', 'history', '--format', '{{json .}}', 'busybox'))).slice(0, 1), jsonKeys(await ok(o('image', 'history', '--format', '{{json .}}', 'busybox'))).slice(0, 1));
-  const theirs = await o('image', 'history', `nosuch-${tag}:1`);
-  assert.equal([r.code, r.stderr.trim()], [theirs.code, oracleStderr(theirs.stderr).trim()]);
-});
-
-t('~> run --user nobody resolves from the image /etc/passwd (65534); an unknown user fails as with dockerd (125, runc message), --rm leaves nothing', async () => {
-  assert.is(await ok(d('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
-  assert.is(await ok(d('run', '--rm', '--user', 'nobody:nogroup', 'busybox', 'id', '-g')), '65534');
-  const bad = await d('run', '--rm', '--name', `ghost-${tag}`, '--user', 'nobody2', 'busybox', 'id', '-u');
-  assert.is(bad.code, 125);
-  assert.match(bad.stderr, 'unable to find user nobody2: no matching entries in passwd file');
-  assert.is(await ok(d('ps', '-aq', '--filter', `name=ghost-${tag}`)), '');
-  if (!oracleUp) return;
-  assert.is(await ok(o('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
-  assert.is(await ok(o('run', '--rm', '--user', 'nobody:nogroup', 'busybox', 'id', '-g')), '65534');
-  const theirs = await o('run', '--rm', '--user', 'nobody2', 'busybox', 'id', '-u');
-  assert.equal([bad.code, bad.stderr], [theirs.code, oracleStderr(theirs.stderr)]);
-});
-
-t('~> stats --no-stream: CPU and memory of a running container from the metrics API (kube-sim serves metrics.k8s.io)', async () => {
-  await ok(d('run', '-d', '--name', `spin-${tag}`, 'busybox', 'sh', '-c', 'while :; do :; done'));
-  try {
-    const out = await ok(d('stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}', `spin-${tag}`));
-    const [name, cpu, mem] = out.split('|');
-    assert.is(name, `spin-${tag}`);
-    assert.ok(parseFloat(cpu!) > 1, `a busy loop uses CPU: ${out}`);
-    assert.match(mem!, /^[\d.]+(B|KiB|MiB|GiB) \/ [\d.]+(MiB|GiB|TiB)$/);
-    assert.ok(parseFloat(mem!) > 0, out);
-    // the table form lists the running container
-    assert.match(await ok(d('stats', '--no-stream')), `spin-${tag}`);
-    // streaming (what `docker stats` without --no-stream reads): one sample per interval, counters growing
-    const [a, b] = await streamedLines(kuber.socketPath, `/containers/spin-${tag}/stats`, 2);
-    assert.is(a!.name, `/spin-${tag}`);
-    assert.ok(b!.cpu_stats.cpu_usage.total_usage > a!.cpu_stats.cpu_usage.total_usage);
-    assert.ok(b!.memory_stats.usage > 0);
+t(
+  '~> image history: the registry config history, newest first, layer sizes in order; the ID and tag on the newest line',
+  async () => {
+    await ok(d('pull', 'busybox'));
+    const lines = (
+      await ok(
+        d('image', 'history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}', 'busybox'),
+      )
+    ).split('\n');
+    const id = busybox.platforms[arch]!.config;
+    const sizes = busybox.platforms[arch]!.layerSizes;
+    assert.equal(lines, [
+      `${id}|${HISTORY[2]!.created_by}|${sizes[1]}B|buildkit.dockerfile.v0`,
+      `<missing>|${HISTORY[1]!.created_by}|0B|`,
+      `<missing>|${HISTORY[0]!.created_by}|${sizes[0]}B|`,
+    ]);
+    const r = await d('image', 'history', `nosuch-${tag}:1`);
+    assert.is(r.code, 1);
+    assert.is(r.stderr.trim(), `Error response from daemon: No such image: nosuch-${tag}:1`);
     if (!oracleUp) return;
-    await ok(o('run', '-d', '--name', `spin-${tag}`, 'busybox', 'sleep', '60'));
+    // Same JSON keys per line, and the same 404 (the values describe each engine's own busybox).
+    assert.equal(
+      jsonKeys(await ok(d('image', 'history', '--format', '{{json .}}', 'busybox'))).slice(0, 1),
+      jsonKeys(await ok(o('image', 'history', '--format', '{{json .}}', 'busybox'))).slice(0, 1),
+    );
+    const theirs = await o('image', 'history', `nosuch-${tag}:1`);
+    assert.equal([r.code, r.stderr.trim()], [theirs.code, oracleStderr(theirs.stderr).trim()]);
+  },
+);
+
+t(
+  '~> run --user nobody resolves from the image /etc/passwd (65534); an unknown user fails as with dockerd (125, runc message), --rm leaves nothing',
+  async () => {
+    assert.is(await ok(d('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
+    assert.is(await ok(d('run', '--rm', '--user', 'nobody:nogroup', 'busybox', 'id', '-g')), '65534');
+    const bad = await d('run', '--rm', '--name', `ghost-${tag}`, '--user', 'nobody2', 'busybox', 'id', '-u');
+    assert.is(bad.code, 125);
+    assert.match(bad.stderr, 'unable to find user nobody2: no matching entries in passwd file');
+    assert.is(await ok(d('ps', '-aq', '--filter', `name=ghost-${tag}`)), '');
+    if (!oracleUp) return;
+    assert.is(await ok(o('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
+    assert.is(await ok(o('run', '--rm', '--user', 'nobody:nogroup', 'busybox', 'id', '-g')), '65534');
+    const theirs = await o('run', '--rm', '--user', 'nobody2', 'busybox', 'id', '-u');
+    assert.equal([bad.code, bad.stderr], [theirs.code, oracleStderr(theirs.stderr)]);
+  },
+);
+
+t(
+  '~> stats --no-stream: CPU and memory of a running container from the metrics API (kube-sim serves metrics.k8s.io)',
+  async () => {
+    await ok(d('run', '-d', '--name', `spin-${tag}`, 'busybox', 'sh', '-c', 'while :; do :; done'));
     try {
-      const theirs = await ok(o('stats', '--no-stream', '--format', '{{json .}}', `spin-${tag}`));
-      assert.equal(jsonKeys(await ok(d('stats', '--no-stream', '--format', '{{json .}}', `spin-${tag}`))), jsonKeys(theirs));
+      const out = await ok(
+        d('stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}', `spin-${tag}`),
+      );
+      const [name, cpu, mem] = out.split('|');
+      assert.is(name, `spin-${tag}`);
+      assert.ok(parseFloat(cpu!) > 1, `a busy loop uses CPU: ${out}`);
+      assert.match(mem!, /^[\d.]+(B|KiB|MiB|GiB) \/ [\d.]+(MiB|GiB|TiB)$/);
+      assert.ok(parseFloat(mem!) > 0, out);
+      // the table form lists the running container
+      assert.match(await ok(d('stats', '--no-stream')), `spin-${tag}`);
+      // streaming (what `docker stats` without --no-stream reads): one sample per interval, counters growing
+      const [a, b] = await streamedLines(kuber.socketPath, `/containers/spin-${tag}/stats`, 2);
+      assert.is(a!.name, `/spin-${tag}`);
+      assert.ok(b!.cpu_stats.cpu_usage.total_usage > a!.cpu_stats.cpu_usage.total_usage);
+      assert.ok(b!.memory_stats.usage > 0);
+      if (!oracleUp) return;
+      await ok(o('run', '-d', '--name', `spin-${tag}`, 'busybox', 'sleep', '60'));
+      try {
+        const theirs = await ok(o('stats', '--no-stream', '--format', '{{json .}}', `spin-${tag}`));
+        assert.equal(
+          jsonKeys(await ok(d('stats', '--no-stream', '--format', '{{json .}}', `spin-${tag}`))),
+          jsonKeys(theirs),
+        );
+      } finally {
+        await o('rm', '-f', `spin-${tag}`);
+      }
     } finally {
-      await o('rm', '-f', `spin-${tag}`);
+      await d('rm', '-f', `spin-${tag}`);
     }
-  } finally {
-    await d('rm', '-f', `spin-${tag}`);
-  }
-});
+  },
+);
 
 t('~> system df: images, containers, local volumes and an empty build cache', async () => {
   await ok(d('create', '--name', `idle-${tag}`, 'busybox', 'true'));
@@ -167,65 +214,92 @@ t('~> system df: images, containers, local volumes and an empty build cache', as
     if (!oracleUp) return;
     const theirs = await ok(o('system', 'df', '--format', '{{json .}}'));
     assert.equal(jsonKeys(await ok(d('system', 'df', '--format', '{{json .}}'))), jsonKeys(theirs));
-    assert.equal((await ok(d('system', 'df'))).split('\n')[0]!.split(/\s{2,}/), (await ok(o('system', 'df'))).split('\n')[0]!.split(/\s{2,}/));
+    assert.equal(
+      (await ok(d('system', 'df'))).split('\n')[0]!.split(/\s{2,}/),
+      (await ok(o('system', 'df'))).split('\n')[0]!.split(/\s{2,}/),
+    );
   } finally {
     await d('rm', '-f', `idle-${tag}`);
   }
 });
 
-t('~> system prune -af [--volumes]: stopped containers, unused networks and images go; the build cache answers as an empty one', async () => {
-  await ok(d('create', '--name', `stopped-${tag}`, 'busybox', 'true'));
-  await ok(d('network', 'create', `net-${tag}`));
-  // --volumes needs the volume routes (the volumes wing); without them the CLI's POST /volumes/prune is a 501.
-  const volumes = (await d('volume', 'ls')).code === 0;
-  if (!volumes) console.log('SKIP system prune --volumes: the volume routes are not on this branch yet (plain system prune -af instead)');
-  const out = await ok(d('system', 'prune', '-af', ...(volumes ? ['--volumes'] : [])));
-  assert.match(out, 'Deleted Containers:');
-  assert.match(out, 'Deleted Networks:');
-  assert.match(out, `net-${tag}`);
-  assert.match(out, /Total reclaimed space: \S+/);
-  assert.is(await ok(d('ps', '-aq')), '');
-  assert.is(await ok(d('images', '-q')), '');
-  assert.not.match(await ok(d('network', 'ls')), `net-${tag}`);
-  // again: nothing left to prune
-  assert.is(await ok(d('system', 'prune', '-af')), 'Total reclaimed space: 0B');
-  const b = await d('builder', 'prune', '-af');
-  assert.is(b.code, 0, b.stderr);
-  assert.is(b.stdout.trim(), 'Total reclaimed space: 0B');
-  if (!oracleUp) return;
-  const theirs = await o('builder', 'prune', '-af');
-  assert.equal([b.code, b.stdout], [theirs.code, theirs.stdout]);
-});
+t(
+  '~> system prune -af [--volumes]: stopped containers, unused networks and images go; the build cache answers as an empty one',
+  async () => {
+    await ok(d('create', '--name', `stopped-${tag}`, 'busybox', 'true'));
+    await ok(d('network', 'create', `net-${tag}`));
+    // --volumes needs the volume routes (the volumes wing); without them the CLI's POST /volumes/prune is a 501.
+    const volumes = (await d('volume', 'ls')).code === 0;
+    if (!volumes)
+      console.log(
+        'SKIP system prune --volumes: the volume routes are not on this branch yet (plain system prune -af instead)',
+      );
+    const out = await ok(d('system', 'prune', '-af', ...(volumes ? ['--volumes'] : [])));
+    assert.match(out, 'Deleted Containers:');
+    assert.match(out, 'Deleted Networks:');
+    assert.match(out, `net-${tag}`);
+    assert.match(out, /Total reclaimed space: \S+/);
+    assert.is(await ok(d('ps', '-aq')), '');
+    assert.is(await ok(d('images', '-q')), '');
+    assert.not.match(await ok(d('network', 'ls')), `net-${tag}`);
+    // again: nothing left to prune
+    assert.is(await ok(d('system', 'prune', '-af')), 'Total reclaimed space: 0B');
+    const b = await d('builder', 'prune', '-af');
+    assert.is(b.code, 0, b.stderr);
+    assert.is(b.stdout.trim(), 'Total reclaimed space: 0B');
+    if (!oracleUp) return;
+    const theirs = await o('builder', 'prune', '-af');
+    assert.equal([b.code, b.stdout], [theirs.code, theirs.stdout]);
+  },
+);
 
 /** POST a JSON object to the simulator's API (its kubeconfig's CA and token). */
 function simPost(path: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.url);
     const data = JSON.stringify(body);
-    const req = (u.protocol === 'https:' ? https : http).request(u, { method: 'POST', ...(sim.caPem ? { ca: sim.caPem } : {}), headers: { 'content-type': 'application/json', ...(sim.token ? { authorization: `Bearer ${sim.token}` } : {}) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = (u.protocol === 'https:' ? https : http).request(
+      u,
+      {
+        method: 'POST',
+        ...(sim.caPem ? { ca: sim.caPem } : {}),
+        headers: { 'content-type': 'application/json', ...(sim.token ? { authorization: `Bearer ${sim.token}` } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-t('~> a namespace enforcing the restricted Pod Security level: --user nobody runs with the numbers in the Pod; root is refused with the reason', async () => {
-  const ns = `psa-${tag}`;
-  assert.is(await simPost('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }), 201);
-  // kuber-api reads the namespace's enforce label (engine/security) and shapes every Pod to it; the
-  // user name must become numbers first, or the restricted level's runAsNonRoot cannot be checked.
-  const k = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url] });
-  try {
-    const s = (...args: string[]) => docker(k.dockerHost, args, { timeoutMs: 120_000 });
-    assert.is(await ok(s('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
-    const root = await s('run', '--rm', 'busybox', 'id', '-u');
-    assert.not.equal(root.code, 0);
-    assert.match(root.stderr, /restricted|runAsNonRoot|non-root/, root.stderr);
-  } finally {
-    await k.stop();
-  }
-});
+t(
+  '~> a namespace enforcing the restricted Pod Security level: --user nobody runs with the numbers in the Pod; root is refused with the reason',
+  async () => {
+    const ns = `psa-${tag}`;
+    assert.is(
+      await simPost('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+      }),
+      201,
+    );
+    // kuber-api reads the namespace's enforce label (engine/security) and shapes every Pod to it; the
+    // user name must become numbers first, or the restricted level's runAsNonRoot cannot be checked.
+    const k = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--registry-mirror', reg.url] });
+    try {
+      const s = (...args: string[]) => docker(k.dockerHost, args, { timeoutMs: 120_000 });
+      assert.is(await ok(s('run', '--rm', '--user', 'nobody', 'busybox', 'id', '-u')), '65534');
+      const root = await s('run', '--rm', 'busybox', 'id', '-u');
+      assert.not.equal(root.code, 0);
+      assert.match(root.stderr, /restricted|runAsNonRoot|non-root/, root.stderr);
+    } finally {
+      await k.stop();
+    }
+  },
+);
 
 test.run();

@@ -37,9 +37,21 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
   const inspect = async (name: string) => JSON.parse(ok(await d('inspect', '--type', 'container', name), 'inspect'))[0];
 
   reg('~> docker run -d, ps and inspect show a running container with Docker identities', async () => {
-    const id = ok(await d('run', '-d', '--name', n('web'), '--label', 'app=web', '-e', 'A=1', 'busybox', 'sleep', '300'), 'run -d');
+    const id = ok(
+      await d('run', '-d', '--name', n('web'), '--label', 'app=web', '-e', 'A=1', 'busybox', 'sleep', '300'),
+      'run -d',
+    );
     assert.match(id, /^[0-9a-f]{64}$/);
-    const ps = ok(await d('ps', '--no-trunc', '--filter', `name=${n('web')}`, '--format', '{{.ID}}|{{.Names}}|{{.Image}}|{{.Command}}|{{.State}}|{{.Status}}'));
+    const ps = ok(
+      await d(
+        'ps',
+        '--no-trunc',
+        '--filter',
+        `name=${n('web')}`,
+        '--format',
+        '{{.ID}}|{{.Names}}|{{.Image}}|{{.Command}}|{{.State}}|{{.Status}}',
+      ),
+    );
     const [pid, pname, image, command, state, status] = ps.split('|');
     assert.equal([pid, pname, image, command, state], [id, n('web'), 'busybox', '"sleep 300"', 'running']);
     assert.match(status!, /^Up /);
@@ -64,7 +76,11 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
   reg('~> docker create then start; ps shows Created, then Up; start again is a no-op', async () => {
     const id = ok(await d('create', '--name', n('created'), 'busybox', 'sleep', '300'), 'create');
     assert.is(ok(await d('ps', '-a', '--filter', `id=${id}`, '--format', '{{.Status}}|{{.State}}')), 'Created|created');
-    assert.is(ok(await d('ps', '--filter', `id=${id}`, '--format', '{{.Names}}')), '', 'ps without -a hides created containers');
+    assert.is(
+      ok(await d('ps', '--filter', `id=${id}`, '--format', '{{.Names}}')),
+      '',
+      'ps without -a hides created containers',
+    );
     assert.is(ok(await d('start', n('created'))), n('created'));
     assert.is((await inspect(id)).State.Status, 'running');
     ok(await d('start', n('created')), 'start of a running container succeeds (304)');
@@ -90,7 +106,18 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
   });
 
   reg('~> restart stops (real code) and starts a new run; RestartCount stays 0 as in moby', async () => {
-    ok(await d('run', '-d', '--name', n('restart'), 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'));
+    ok(
+      await d(
+        'run',
+        '-d',
+        '--name',
+        n('restart'),
+        'busybox',
+        'sh',
+        '-c',
+        'trap "exit 0" TERM; while true; do sleep 0.2; done',
+      ),
+    );
     const before = await inspect(n('restart'));
     ok(await d('restart', '-t', '5', n('restart')), 'restart');
     const after = await inspect(n('restart'));
@@ -111,20 +138,34 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
     ok(await d('rm', n('stubborn')));
   });
 
-  reg('~> kill: SIGKILL gives 137; a stopped container is a 409 with moby text; other signals reach PID 1', async () => {
-    ok(await d('run', '-d', '--name', n('kill'), 'busybox', 'sleep', '300'));
-    ok(await d('kill', n('kill')), 'kill');
-    const j = await inspect(n('kill'));
-    assert.equal([j.State.Status, j.State.ExitCode], ['exited', 137]);
-    const again = await d('kill', n('kill'));
-    assert.is.not(again.code, 0);
-    assert.match(again.stderr, new RegExp(`cannot kill container: ${n('kill')}: container ${j.Id} is not running`));
-    ok(await d('run', '-d', '--name', n('usr1'), 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.2; done'));
-    ok(await d('kill', '-s', 'USR1', n('usr1')), 'kill -s USR1');
-    const code = ok(await d('wait', n('usr1')), 'wait');
-    assert.is(code, '42');
-    ok(await d('rm', n('kill'), n('usr1')));
-  });
+  reg(
+    '~> kill: SIGKILL gives 137; a stopped container is a 409 with moby text; other signals reach PID 1',
+    async () => {
+      ok(await d('run', '-d', '--name', n('kill'), 'busybox', 'sleep', '300'));
+      ok(await d('kill', n('kill')), 'kill');
+      const j = await inspect(n('kill'));
+      assert.equal([j.State.Status, j.State.ExitCode], ['exited', 137]);
+      const again = await d('kill', n('kill'));
+      assert.is.not(again.code, 0);
+      assert.match(again.stderr, new RegExp(`cannot kill container: ${n('kill')}: container ${j.Id} is not running`));
+      ok(
+        await d(
+          'run',
+          '-d',
+          '--name',
+          n('usr1'),
+          'busybox',
+          'sh',
+          '-c',
+          'trap "exit 42" USR1; while true; do sleep 0.2; done',
+        ),
+      );
+      ok(await d('kill', '-s', 'USR1', n('usr1')), 'kill -s USR1');
+      const code = ok(await d('wait', n('usr1')), 'wait');
+      assert.is(code, '42');
+      ok(await d('rm', n('kill'), n('usr1')));
+    },
+  );
 
   reg('~> wait returns the exit code of a container that exits on its own', async () => {
     ok(await d('run', '-d', '--name', n('wait'), 'busybox', 'sh', '-c', 'sleep 0.5; exit 3'));
@@ -142,7 +183,9 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
     const clash = await d('create', '--name', n('new'), 'busybox');
     assert.is.not(clash.code, 0);
     assert.ok(
-      clash.stderr.includes(`Conflict. The container name "/${n('new')}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`),
+      clash.stderr.includes(
+        `Conflict. The container name "/${n('new')}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      ),
       clash.stderr,
     );
     ok(await d('start', n('new')));
@@ -150,7 +193,12 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
     ok(await d('run', '-d', '--name', n('busy'), 'busybox', 'sleep', '300'));
     const rm = await d('rm', n('busy'));
     assert.is.not(rm.code, 0);
-    assert.match(rm.stderr, new RegExp(`cannot remove container "/${n('busy')}": container is running: stop the container before removing or force remove`));
+    assert.match(
+      rm.stderr,
+      new RegExp(
+        `cannot remove container "/${n('busy')}": container is running: stop the container before removing or force remove`,
+      ),
+    );
     ok(await d('rm', '-f', n('busy'), n('new')), 'rm -f');
     assert.is(ok(await d('ps', '-a', '--filter', `name=${n('busy')}`, '--format', '{{.Names}}')), '');
   });
@@ -164,11 +212,17 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
   });
 
   reg('~> ps --filter: label, status, name, id, exited, ancestor, before/since, and -n', async () => {
-    const a = ok(await d('run', '-d', '--name', n('fa'), '--label', 'grp=f', '--label', 'role=a', 'busybox', 'sleep', '300'));
+    const a = ok(
+      await d('run', '-d', '--name', n('fa'), '--label', 'grp=f', '--label', 'role=a', 'busybox', 'sleep', '300'),
+    );
     const b = ok(await d('run', '-d', '--name', n('fb'), '--label', 'grp=f', 'busybox', 'sh', '-c', 'exit 5'));
     const c = ok(await d('create', '--name', n('fc'), '--label', 'grp=f', 'alpine', 'true'));
     ok(await d('wait', b));
-    const names = async (...f: string[]) => ok(await d('ps', '-a', '--filter', 'label=grp=f', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Names}}')).split('\n').filter(Boolean).sort();
+    const names = async (...f: string[]) =>
+      ok(await d('ps', '-a', '--filter', 'label=grp=f', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Names}}'))
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     assert.equal(await names(), [n('fa'), n('fb'), n('fc')].sort());
     assert.equal(await names('label=role'), [n('fa')]);
     assert.equal(await names('label=role=b'), []);
@@ -209,15 +263,23 @@ export function registerContainerCases(reg: Register, env: CaseEnv): void {
 
   reg('~> run -d --rm removes the container after it exits', async () => {
     const id = ok(await d('run', '-d', '--rm', '--name', n('rm'), 'busybox', 'sh', '-c', 'exit 0'));
-    await until(async () => ((await d('inspect', '--type', 'container', id)).code !== 0 ? true : undefined), 30_000, 'auto-removal');
+    await until(
+      async () => ((await d('inspect', '--type', 'container', id)).code !== 0 ? true : undefined),
+      30_000,
+      'auto-removal',
+    );
   });
 
   reg('~> a restart policy (on-failure:2) restarts on Kubernetes and counts the restarts', async () => {
     ok(await d('run', '-d', '--name', n('rp'), '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 9'));
-    const j = await until(async () => {
-      const x = await inspect(n('rp'));
-      return x.RestartCount === 2 && x.State.Status === 'exited' ? x : undefined;
-    }, 60_000, 'two restarts');
+    const j = await until(
+      async () => {
+        const x = await inspect(n('rp'));
+        return x.RestartCount === 2 && x.State.Status === 'exited' ? x : undefined;
+      },
+      60_000,
+      'two restarts',
+    );
     assert.is(j.State.ExitCode, 9);
     assert.equal(j.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
     ok(await d('rm', n('rp')));

@@ -40,7 +40,13 @@ t('~> restarting kuber-api loses no container: created, running and exited are l
   await kuber.restart();
   const after = ok(await d('ps', '-a', '--filter', 'label=rs=1', '--format', '{{.ID}} {{.Names}} {{.State}}'));
   assert.is(after, before);
-  assert.equal(after.split('\n').map((l) => l.split(' ')[2]).sort(), ['created', 'exited', 'running']);
+  assert.equal(
+    after
+      .split('\n')
+      .map((l) => l.split(' ')[2])
+      .sort(),
+    ['created', 'exited', 'running'],
+  );
   assert.is((await inspect('rs-created')).Id, created);
   const r = await inspect('rs-running');
   assert.equal([r.Id, r.State.Status], [running, 'running']);
@@ -71,24 +77,30 @@ t('~> an image pull failure fails start with Kubernetes reason; the container st
   }
 });
 
-t('~> a pod that stays ContainerCreating: start fails after --start-timeout-ms naming the kubelet\'s Warning event', async () => {
-  const short = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--start-timeout-ms', '3000'] });
-  await sim.setFaults({ failSandboxes: 1000 });
-  try {
-    const ds = (...args: string[]) => docker(short.dockerHost, args, { timeoutMs: 60_000 });
-    const id = ok(await ds('create', '--name', 'nosandbox', 'busybox', 'true'));
-    const r = await ds('start', 'nosandbox');
-    assert.is.not(r.code, 0);
-    assert.match(r.stderr, /did not start within 3000 ms \(FailedCreatePodSandBox: Failed to create pod sandbox: injected fault/);
-    const j = JSON.parse(ok(await ds('inspect', '--type', 'container', id)))[0];
-    assert.is(j.State.Status, 'created');
-    assert.match(j.State.Error, /FailedCreatePodSandBox/);
-    ok(await ds('rm', id));
-  } finally {
-    await sim.clearFaults();
-    await short.stop();
-  }
-});
+t(
+  "~> a pod that stays ContainerCreating: start fails after --start-timeout-ms naming the kubelet's Warning event",
+  async () => {
+    const short = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--start-timeout-ms', '3000'] });
+    await sim.setFaults({ failSandboxes: 1000 });
+    try {
+      const ds = (...args: string[]) => docker(short.dockerHost, args, { timeoutMs: 60_000 });
+      const id = ok(await ds('create', '--name', 'nosandbox', 'busybox', 'true'));
+      const r = await ds('start', 'nosandbox');
+      assert.is.not(r.code, 0);
+      assert.match(
+        r.stderr,
+        /did not start within 3000 ms \(FailedCreatePodSandBox: Failed to create pod sandbox: injected fault/,
+      );
+      const j = JSON.parse(ok(await ds('inspect', '--type', 'container', id)))[0];
+      assert.is(j.State.Status, 'created');
+      assert.match(j.State.Error, /FailedCreatePodSandBox/);
+      ok(await ds('rm', id));
+    } finally {
+      await sim.clearFaults();
+      await short.stop();
+    }
+  },
+);
 
 t('~> a runtime start failure (no such executable) fails start with exit code 127 in the CLI', async () => {
   const r = await d('run', '-d', '--name', 'noexec', 'busybox', 'definitely-not-a-command');
@@ -103,20 +115,59 @@ t('~> a runtime start failure (no such executable) fails start with exit code 12
 t('~> a healthcheck becomes State.Health: healthy, then unhealthy, shown by ps and in events', async () => {
   const since = Math.floor(Date.now() / 1000);
   // Healthy until the container makes itself sick after 4 s.
-  ok(await d('run', '-d', '--name', 'health', '--health-cmd', 'test ! -e /tmp/sick', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sh', '-c', 'sleep 4; touch /tmp/sick; sleep 300'));
-  const h = await until(async () => {
-    const j = await inspect('health');
-    return j.State.Health?.Status === 'healthy' ? j.State.Health : undefined;
-  }, 30_000, 'healthy');
+  ok(
+    await d(
+      'run',
+      '-d',
+      '--name',
+      'health',
+      '--health-cmd',
+      'test ! -e /tmp/sick',
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '1',
+      'busybox',
+      'sh',
+      '-c',
+      'sleep 4; touch /tmp/sick; sleep 300',
+    ),
+  );
+  const h = await until(
+    async () => {
+      const j = await inspect('health');
+      return j.State.Health?.Status === 'healthy' ? j.State.Health : undefined;
+    },
+    30_000,
+    'healthy',
+  );
   assert.is(h.FailingStreak, 0);
   assert.match(ok(await d('ps', '--filter', 'name=health', '--format', '{{.Status}}')), /\(healthy\)$/);
   assert.equal(ok(await d('ps', '--filter', 'health=healthy', '--format', '{{.Names}}')), 'health');
-  const u = await until(async () => {
-    const j = await inspect('health');
-    return j.State.Health?.Status === 'unhealthy' ? j.State.Health : undefined;
-  }, 30_000, 'unhealthy');
+  const u = await until(
+    async () => {
+      const j = await inspect('health');
+      return j.State.Health?.Status === 'unhealthy' ? j.State.Health : undefined;
+    },
+    30_000,
+    'unhealthy',
+  );
   assert.is(u.FailingStreak, 1);
-  const ev = ok(await d('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=health', '--filter', 'event=health_status', '--format', '{{.Action}}'));
+  const ev = ok(
+    await d(
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(Math.floor(Date.now() / 1000) + 1),
+      '--filter',
+      'container=health',
+      '--filter',
+      'event=health_status',
+      '--format',
+      '{{.Action}}',
+    ),
+  );
   assert.equal(ev.split('\n'), ['health_status: healthy', 'health_status: unhealthy']);
   ok(await d('rm', '-f', 'health'));
 });
@@ -124,24 +175,39 @@ t('~> a healthcheck becomes State.Health: healthy, then unhealthy, shown by ps a
 t('~> Kubernetes side: /info names the simulated cluster; the record owns the pod; rm deletes both', async () => {
   const info = JSON.parse(ok(await d('info', '--format', '{{json .}}')));
   assert.is(info.Driver, 'kubernetes');
-  assert.ok(info.DriverStatus.some((kv: string[]) => kv[0] === 'Simulated' && kv[1] === 'true'), JSON.stringify(info.DriverStatus));
+  assert.ok(
+    info.DriverStatus.some((kv: string[]) => kv[0] === 'Simulated' && kv[1] === 'true'),
+    JSON.stringify(info.DriverStatus),
+  );
   assert.ok(info.DriverStatus.some((kv: string[]) => kv[0] === 'Namespace' && kv[1] === 'default'));
   const id = ok(await d('run', '-d', '--name', 'owned', 'busybox', 'sleep', '300'));
-  const pods = await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], { kubeconfig: sim.kubeconfigPath });
+  const pods = await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], {
+    kubeconfig: sim.kubeconfigPath,
+  });
   const pod = JSON.parse(pods.stdout).items.find((p: any) => p.metadata.annotations['kuber-api.io/id'] === id);
   assert.ok(pod, pods.stderr);
   assert.is(pod.metadata.ownerReferences[0].kind, 'ConfigMap');
   assert.is(pod.metadata.labels['kuber-api.io/container'], id.slice(0, 12));
-  const cm = await kubectl('1.33', ['get', 'configmap', pod.metadata.ownerReferences[0].name, '-o', 'json'], { kubeconfig: sim.kubeconfigPath });
+  const cm = await kubectl('1.33', ['get', 'configmap', pod.metadata.ownerReferences[0].name, '-o', 'json'], {
+    kubeconfig: sim.kubeconfigPath,
+  });
   const rec = JSON.parse(cm.stdout);
   assert.is(rec.metadata.uid, pod.metadata.ownerReferences[0].uid);
   assert.is(rec.metadata.annotations['kuber-api.io/name'], 'owned');
   ok(await d('rm', '-f', id));
   // The record is gone, and the pod with it.
-  await until(async () => {
-    const r = await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/container=${id.slice(0, 12)}`, '-o', 'name'], { kubeconfig: sim.kubeconfigPath });
-    return r.stdout.trim() === '' ? true : undefined;
-  }, 20_000, 'pod deletion');
+  await until(
+    async () => {
+      const r = await kubectl(
+        '1.33',
+        ['get', 'pods', '-l', `kuber-api.io/container=${id.slice(0, 12)}`, '-o', 'name'],
+        { kubeconfig: sim.kubeconfigPath },
+      );
+      return r.stdout.trim() === '' ? true : undefined;
+    },
+    20_000,
+    'pod deletion',
+  );
 });
 
 test.run();

@@ -21,6 +21,9 @@ test.after(async () => {
   await kuber?.stop();
 });
 
-registerContainerCases((name, fn) => clusterTest(test, name, fn), { dockerHost: () => kuber!.dockerHost, prefix: `kc${randomBytes(3).toString('hex')}` });
+registerContainerCases((name, fn) => clusterTest(test, name, fn), {
+  dockerHost: () => kuber!.dockerHost,
+  prefix: `kc${randomBytes(3).toString('hex')}`,
+});
 
 test.run();

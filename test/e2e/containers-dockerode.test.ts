@@ -33,7 +33,12 @@ const statusOf = async (p: Promise<unknown>) => {
 };
 
 test('~> create/start/inspect/stop/remove with dockerode status maps', async () => {
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'], name: 'dockerode-1', Labels: { 'org.testcontainers': 'true' } });
+  const c = await docker.createContainer({
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'],
+    name: 'dockerode-1',
+    Labels: { 'org.testcontainers': 'true' },
+  });
   assert.match(c.id, /^[0-9a-f]{64}$/);
   await c.start();
   assert.is(await statusOf(c.start()), 304, 'start of a running container: 304 (an error for dockerode)');
@@ -41,7 +46,10 @@ test('~> create/start/inspect/stop/remove with dockerode status maps', async () 
   assert.is(info.State.Status, 'running');
   assert.is(info.Name, '/dockerode-1');
   const list = await docker.listContainers({ filters: { label: ['org.testcontainers=true'], status: ['running'] } });
-  assert.equal(list.map((x) => x.Id), [c.id]);
+  assert.equal(
+    list.map((x) => x.Id),
+    [c.id],
+  );
   assert.equal(list[0]!.Names, ['/dockerode-1']);
   assert.is(list[0]!.State, 'running');
   await c.stop({ t: 5 });
@@ -85,7 +93,9 @@ test('~> 404 texts, the name conflict, images inspect-then-pull', async () => {
     assert.match((e as Error).message, /no such image/i);
   }
   const stream = await docker.pull('alpine:3.20');
-  const events = await new Promise<unknown[]>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: unknown[]) => (err ? reject(err) : resolve(out))));
+  const events = await new Promise<unknown[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null, out: unknown[]) => (err ? reject(err) : resolve(out))),
+  );
   assert.ok(events.length >= 1);
   const ii = await img.inspect();
   assert.match(ii.Id, /^sha256:[0-9a-f]{64}$/);

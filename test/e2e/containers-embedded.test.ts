@@ -26,7 +26,9 @@ t('~> no kubeconfig: the embedded kube-sim is started and logged; run -d, ps, st
   const d = (...a: string[]) => docker(kuber.dockerHost, a, { timeoutMs: 60_000 });
   // kuber-api listens at once; calls wait for the Kubernetes side (here: the kube-sim it starts).
   const id = ok(await d('run', '-d', 'busybox', 'sleep', '100'));
-  const m = /no kubeconfig found: started the embedded kube-sim at (https?:\/\/\S+?) \(kubeconfig (\S+)\)/.exec(kuber.logs());
+  const m = /no kubeconfig found: started the embedded kube-sim at (https?:\/\/\S+?) \(kubeconfig (\S+)\)/.exec(
+    kuber.logs(),
+  );
   assert.ok(m, kuber.logs());
   assert.match(ok(await d('ps', '--format', '{{.ID}} {{.Status}}')), new RegExp(`^${id.slice(0, 12)} Up `));
   ok(await d('stop', '-t', '1', id));
@@ -39,17 +41,26 @@ t('~> no kubeconfig: the embedded kube-sim is started and logged; run -d, ps, st
 });
 
 t('~> the embedded kube-sim has split log streams: docker run keeps stdout and stderr apart', async () => {
-  const r = await docker(kuber.dockerHost, ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 60_000 });
+  const r = await docker(kuber.dockerHost, ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'], {
+    timeoutMs: 60_000,
+  });
   assert.is(r.code, 3, r.stderr);
   assert.is(r.stdout, 'out\n');
   assert.is(r.stderr, 'err\n');
 });
 
-t('~> the embedded mode does not expose the host: docker run debian:12 cat /etc/shadow prints nothing of the host', async () => {
-  const r = await docker(kuber.dockerHost, ['run', '--rm', 'debian:12', 'sh', '-c', 'cat /etc/shadow; ls -A /root /home'], { timeoutMs: 60_000 });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, '/home:\n\n/root:\n', 'an empty /etc/shadow, /root and /home');
-});
+t(
+  '~> the embedded mode does not expose the host: docker run debian:12 cat /etc/shadow prints nothing of the host',
+  async () => {
+    const r = await docker(
+      kuber.dockerHost,
+      ['run', '--rm', 'debian:12', 'sh', '-c', 'cat /etc/shadow; ls -A /root /home'],
+      { timeoutMs: 60_000 },
+    );
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, '/home:\n\n/root:\n', 'an empty /etc/shadow, /root and /home');
+  },
+);
 
 function reachable(url: string): Promise<boolean> {
   const u = new URL(url);

@@ -9,7 +9,16 @@
 import * as assert from 'uvu/assert';
 import { request } from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, chmodSync, existsSync, lstatSync, readlinkSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker } from '../helpers/docker-cli.js';
@@ -22,24 +31,45 @@ export interface HttpAnswer {
 }
 
 /** One request to a DOCKER_HOST (unix://path) with an optional body. */
-export function http(dockerHost: string, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export function http(
+  dockerHost: string,
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: dockerHost.replace(/^unix:\/\//, ''), method, path, headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        socketPath: dockerHost.replace(/^unix:\/\//, ''),
+        method,
+        path,
+        headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** The docker CLI with bytes on stdin and stdout kept as bytes (`docker cp - ctr:/dir`, `docker cp ctr:/p -`). */
-export function dockerBytes(dockerHost: string, args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+export function dockerBytes(
+  dockerHost: string,
+  args: string[],
+  input?: Buffer,
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   cliConfig ??= mkdtempSync(join(tmpdir(), 'kapi-cp-config-'));
   return new Promise((resolve) => {
-    const child = spawn('docker', args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost, DOCKER_CONFIG: cliConfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('docker', args, {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost, DOCKER_CONFIG: cliConfig },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
@@ -79,29 +109,58 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
   const n = (s: string) => `${env.prefix}-${s}`;
   const work = () => mkdtempSync(join(tmpdir(), 'kapi-cp-'));
 
-  reg('~> docker cp into a created container: the entrypoint sees the files at start (file, directory, later copy overrides)', async () => {
-    const w = work();
-    writeFileSync(join(w, 'config.txt'), 'first\n');
-    mkdirSync(join(w, 'app', 'conf.d'), { recursive: true });
-    writeFileSync(join(w, 'app', 'conf.d', 'a.conf'), 'a=1\n');
-    writeFileSync(join(w, 'app', 'run.sh'), '#!/bin/sh\necho script-ran\n');
-    chmodSync(join(w, 'app', 'run.sh'), 0o750);
-    const name = n('created');
-    ok(await d('create', '--name', name, 'busybox', 'sh', '-c', 'cat /etc/config.txt /tmp/app/conf.d/a.conf; /tmp/app/run.sh; stat -c "%a %U" /tmp/app/run.sh; ls /etc/hostname >/dev/null && echo image-etc-visible'));
-    ok(await d('cp', join(w, 'config.txt'), `${name}:/etc/config.txt`), 'cp file');
-    ok(await d('cp', join(w, 'app'), `${name}:/tmp/`), 'cp dir into an existing directory (trailing slash: the CLI stats it first)');
-    writeFileSync(join(w, 'config.txt'), 'second\n');
-    ok(await d('cp', join(w, 'config.txt'), `${name}:/etc/config.txt`), 'cp again');
-    const out = ok(await d('start', '-a', name));
-    assert.equal(out.split('\n'), ['second', 'a=1', 'script-ran', '750 root', 'image-etc-visible']);
-    ok(await d('rm', name));
-    // docker cp -a (copyUIDGID): the files belong to the container's user.
-    const owned = n('owned');
-    ok(await d('create', '--user', '1234:5678', '--name', owned, 'busybox', 'stat', '-c', '%u %g %a', '/tmp/config.txt'));
-    ok(await d('cp', '-a', join(w, 'config.txt'), `${owned}:/tmp/`));
-    assert.is(ok(await d('start', '-a', owned)), '1234 5678 644');
-    ok(await d('rm', owned));
-  });
+  reg(
+    '~> docker cp into a created container: the entrypoint sees the files at start (file, directory, later copy overrides)',
+    async () => {
+      const w = work();
+      writeFileSync(join(w, 'config.txt'), 'first\n');
+      mkdirSync(join(w, 'app', 'conf.d'), { recursive: true });
+      writeFileSync(join(w, 'app', 'conf.d', 'a.conf'), 'a=1\n');
+      writeFileSync(join(w, 'app', 'run.sh'), '#!/bin/sh\necho script-ran\n');
+      chmodSync(join(w, 'app', 'run.sh'), 0o750);
+      const name = n('created');
+      ok(
+        await d(
+          'create',
+          '--name',
+          name,
+          'busybox',
+          'sh',
+          '-c',
+          'cat /etc/config.txt /tmp/app/conf.d/a.conf; /tmp/app/run.sh; stat -c "%a %U" /tmp/app/run.sh; ls /etc/hostname >/dev/null && echo image-etc-visible',
+        ),
+      );
+      ok(await d('cp', join(w, 'config.txt'), `${name}:/etc/config.txt`), 'cp file');
+      ok(
+        await d('cp', join(w, 'app'), `${name}:/tmp/`),
+        'cp dir into an existing directory (trailing slash: the CLI stats it first)',
+      );
+      writeFileSync(join(w, 'config.txt'), 'second\n');
+      ok(await d('cp', join(w, 'config.txt'), `${name}:/etc/config.txt`), 'cp again');
+      const out = ok(await d('start', '-a', name));
+      assert.equal(out.split('\n'), ['second', 'a=1', 'script-ran', '750 root', 'image-etc-visible']);
+      ok(await d('rm', name));
+      // docker cp -a (copyUIDGID): the files belong to the container's user.
+      const owned = n('owned');
+      ok(
+        await d(
+          'create',
+          '--user',
+          '1234:5678',
+          '--name',
+          owned,
+          'busybox',
+          'stat',
+          '-c',
+          '%u %g %a',
+          '/tmp/config.txt',
+        ),
+      );
+      ok(await d('cp', '-a', join(w, 'config.txt'), `${owned}:/tmp/`));
+      assert.is(ok(await d('start', '-a', owned)), '1234 5678 644');
+      ok(await d('rm', owned));
+    },
+  );
 
   reg('~> docker cp into and out of a running container: files, directories, -L, stdin/stdout archives', async () => {
     const w = work();
@@ -153,73 +212,127 @@ export function registerCpCases(reg: Register, env: CaseEnv): void {
     assert.match(miss.stderr, new RegExp(`Could not find the file /nope/x in container ${name}`));
     assert.not.ok(existsSync(join(w, 'x')));
     // moby's events for copies: extract-to-dir (PUT) and archive-path (GET)
-    const ev = ok(await d('events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}}'));
+    const ev = ok(
+      await d(
+        'events',
+        '--since',
+        since,
+        '--until',
+        String(Math.ceil(Date.now() / 1000) + 1),
+        '--filter',
+        `container=${name}`,
+        '--format',
+        '{{.Action}}',
+      ),
+    );
     const actions = new Set(ev.split('\n'));
     assert.ok(actions.has('extract-to-dir') && actions.has('archive-path'), `events: ${[...actions].join(' ')}`);
     ok(await d('rm', '-f', name));
   });
 
-  reg('~> HEAD stat header: base64 JSON {name,size,mode,mtime,linkTarget} with Go FileMode bits; 404 and 400 as moby', async () => {
-    const name = n('stat');
-    ok(await d('run', '-d', '--name', name, 'busybox', 'sh', '-c', 'mkdir -p /tmp/d && chmod 1777 /tmp/d && printf 12345 > /tmp/f && chmod 640 /tmp/f && ln -s /tmp/f /tmp/l && sleep 600'));
-    const head = (p: string) => http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}/archive?path=${encodeURIComponent(p)}`);
-    await until(async () => ((await head('/tmp/l')).status === 200 ? true : undefined), 20_000, 'the container made its files');
-    const rf = await head('/tmp/f');
-    assert.is(rf.status, 200);
-    const f = decodeStat(rf.headers['x-docker-container-path-stat']);
-    assert.equal(Object.keys(f), ['name', 'size', 'mode', 'mtime', 'linkTarget']);
-    assert.equal([f.name, f.size, f.mode, f.linkTarget], ['f', 5, 0o640, '']);
-    assert.match(String(f.mtime), RFC3339);
-    const dd = decodeStat((await head('/tmp/d/')).headers['x-docker-container-path-stat']);
-    assert.equal([dd.name, dd.mode], ['d', DIR + 2 ** 20 + 0o777], 'a directory with the sticky bit: ModeDir|ModeSticky|0777');
-    const l = decodeStat((await head('/tmp/l')).headers['x-docker-container-path-stat']);
-    assert.equal([l.name, l.mode, l.linkTarget], ['l', SYMLINK + 0o777, '/tmp/f']);
-    const miss = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive?path=/missing`);
-    assert.is(miss.status, 404);
-    assert.equal(JSON.parse(miss.body.toString()), { message: `Could not find the file /missing in container ${name}` });
-    const noPath = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive`);
-    assert.is(noPath.status, 400);
-    assert.equal(JSON.parse(noPath.body.toString()), { message: 'bad parameter: pathcannot be empty' });
-    const notDir = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive?path=/tmp/f/`);
-    assert.is(notDir.status, 500);
-    assert.match(notDir.body.toString(), /not a directory/);
-    const emptyTar = Buffer.alloc(1024);
-    const intoFile = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${name}/archive?path=/tmp/f`, emptyTar);
-    assert.equal([intoFile.status, JSON.parse(intoFile.body.toString())], [400, { message: 'extraction point is not a directory' }]);
-    const intoMissing = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${name}/archive?path=/no/where`, emptyTar);
-    assert.equal([intoMissing.status, JSON.parse(intoMissing.body.toString())], [404, { message: `Could not find the file /no/where in container ${name}` }]);
-    const noCtr = await http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}-nope/archive?path=/`);
-    assert.is(noCtr.status, 404);
-    // --read-only: moby refuses copies outside volumes (400) before reading the archive.
-    const ro = n('readonly');
-    ok(await d('create', '--read-only', '--name', ro, 'busybox', 'true'));
-    const roPut = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${ro}/archive?path=/tmp`, emptyTar);
-    assert.equal([roPut.status, JSON.parse(roPut.body.toString())], [400, { message: 'container rootfs is marked read-only' }]);
-    ok(await d('rm', ro));
-    ok(await d('rm', '-f', name));
-  });
+  reg(
+    '~> HEAD stat header: base64 JSON {name,size,mode,mtime,linkTarget} with Go FileMode bits; 404 and 400 as moby',
+    async () => {
+      const name = n('stat');
+      ok(
+        await d(
+          'run',
+          '-d',
+          '--name',
+          name,
+          'busybox',
+          'sh',
+          '-c',
+          'mkdir -p /tmp/d && chmod 1777 /tmp/d && printf 12345 > /tmp/f && chmod 640 /tmp/f && ln -s /tmp/f /tmp/l && sleep 600',
+        ),
+      );
+      const head = (p: string) =>
+        http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}/archive?path=${encodeURIComponent(p)}`);
+      await until(
+        async () => ((await head('/tmp/l')).status === 200 ? true : undefined),
+        20_000,
+        'the container made its files',
+      );
+      const rf = await head('/tmp/f');
+      assert.is(rf.status, 200);
+      const f = decodeStat(rf.headers['x-docker-container-path-stat']);
+      assert.equal(Object.keys(f), ['name', 'size', 'mode', 'mtime', 'linkTarget']);
+      assert.equal([f.name, f.size, f.mode, f.linkTarget], ['f', 5, 0o640, '']);
+      assert.match(String(f.mtime), RFC3339);
+      const dd = decodeStat((await head('/tmp/d/')).headers['x-docker-container-path-stat']);
+      assert.equal(
+        [dd.name, dd.mode],
+        ['d', DIR + 2 ** 20 + 0o777],
+        'a directory with the sticky bit: ModeDir|ModeSticky|0777',
+      );
+      const l = decodeStat((await head('/tmp/l')).headers['x-docker-container-path-stat']);
+      assert.equal([l.name, l.mode, l.linkTarget], ['l', SYMLINK + 0o777, '/tmp/f']);
+      const miss = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive?path=/missing`);
+      assert.is(miss.status, 404);
+      assert.equal(JSON.parse(miss.body.toString()), {
+        message: `Could not find the file /missing in container ${name}`,
+      });
+      const noPath = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive`);
+      assert.is(noPath.status, 400);
+      assert.equal(JSON.parse(noPath.body.toString()), { message: 'bad parameter: pathcannot be empty' });
+      const notDir = await http(env.dockerHost(), 'GET', `/v1.45/containers/${name}/archive?path=/tmp/f/`);
+      assert.is(notDir.status, 500);
+      assert.match(notDir.body.toString(), /not a directory/);
+      const emptyTar = Buffer.alloc(1024);
+      const intoFile = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${name}/archive?path=/tmp/f`, emptyTar);
+      assert.equal(
+        [intoFile.status, JSON.parse(intoFile.body.toString())],
+        [400, { message: 'extraction point is not a directory' }],
+      );
+      const intoMissing = await http(
+        env.dockerHost(),
+        'PUT',
+        `/v1.45/containers/${name}/archive?path=/no/where`,
+        emptyTar,
+      );
+      assert.equal(
+        [intoMissing.status, JSON.parse(intoMissing.body.toString())],
+        [404, { message: `Could not find the file /no/where in container ${name}` }],
+      );
+      const noCtr = await http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}-nope/archive?path=/`);
+      assert.is(noCtr.status, 404);
+      // --read-only: moby refuses copies outside volumes (400) before reading the archive.
+      const ro = n('readonly');
+      ok(await d('create', '--read-only', '--name', ro, 'busybox', 'true'));
+      const roPut = await http(env.dockerHost(), 'PUT', `/v1.45/containers/${ro}/archive?path=/tmp`, emptyTar);
+      assert.equal(
+        [roPut.status, JSON.parse(roPut.body.toString())],
+        [400, { message: 'container rootfs is marked read-only' }],
+      );
+      ok(await d('rm', ro));
+      ok(await d('rm', '-f', name));
+    },
+  );
 
-  reg('~> docker cp out of a created container reads the image (and what was copied in) through an inspector pod', async () => {
-    const w = work();
-    const name = n('inspect');
-    ok(await d('create', '--name', name, 'busybox', 'true'));
-    writeFileSync(join(w, 'note'), 'staged\n');
-    // The image has no /srv: dockerd refuses the extraction point, and so does kuber-api (it asks the image).
-    const noDir = await d('cp', join(w, 'note'), `${name}:/srv/note`);
-    assert.is.not(noDir.code, 0);
-    assert.match(noDir.stderr, new RegExp(`Could not find the file /srv in container ${name}`));
-    ok(await d('cp', join(w, 'note'), `${name}:/tmp/note`));
-    ok(await d('cp', `${name}:/tmp/note`, join(w, 'note-back')));
-    assert.is(readFileSync(join(w, 'note-back'), 'utf8'), 'staged\n');
-    ok(await d('cp', `${name}:/etc/passwd`, join(w, 'passwd')));
-    assert.match(readFileSync(join(w, 'passwd'), 'utf8'), /^root:/);
-    // Once it has run and stopped, the filesystem is gone with the Pod: a clear error.
-    ok(await d('start', '-a', name));
-    const r = await d('cp', `${name}:/etc/passwd`, join(w, 'passwd2'));
-    assert.is.not(r.code, 0);
-    assert.match(r.stderr, /stopped.*filesystem goes away with its Pod/);
-    const raw = await http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}/archive?path=/etc/passwd`);
-    assert.is(raw.status, 501);
-    ok(await d('rm', name));
-  });
+  reg(
+    '~> docker cp out of a created container reads the image (and what was copied in) through an inspector pod',
+    async () => {
+      const w = work();
+      const name = n('inspect');
+      ok(await d('create', '--name', name, 'busybox', 'true'));
+      writeFileSync(join(w, 'note'), 'staged\n');
+      // The image has no /srv: dockerd refuses the extraction point, and so does kuber-api (it asks the image).
+      const noDir = await d('cp', join(w, 'note'), `${name}:/srv/note`);
+      assert.is.not(noDir.code, 0);
+      assert.match(noDir.stderr, new RegExp(`Could not find the file /srv in container ${name}`));
+      ok(await d('cp', join(w, 'note'), `${name}:/tmp/note`));
+      ok(await d('cp', `${name}:/tmp/note`, join(w, 'note-back')));
+      assert.is(readFileSync(join(w, 'note-back'), 'utf8'), 'staged\n');
+      ok(await d('cp', `${name}:/etc/passwd`, join(w, 'passwd')));
+      assert.match(readFileSync(join(w, 'passwd'), 'utf8'), /^root:/);
+      // Once it has run and stopped, the filesystem is gone with the Pod: a clear error.
+      ok(await d('start', '-a', name));
+      const r = await d('cp', `${name}:/etc/passwd`, join(w, 'passwd2'));
+      assert.is.not(r.code, 0);
+      assert.match(r.stderr, /stopped.*filesystem goes away with its Pod/);
+      const raw = await http(env.dockerHost(), 'HEAD', `/v1.45/containers/${name}/archive?path=/etc/passwd`);
+      assert.is(raw.status, 501);
+      ok(await d('rm', name));
+    },
+  );
 }

@@ -31,7 +31,10 @@ const LIMIT = 256 * 1024;
 test.before(async () => {
   if (!available) return;
   sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--archive-max-bytes', String(LIMIT), '--inspector-idle-ms', '2000'] });
+  kuber = await startKuber({
+    kubeconfig: sim.kubeconfigPath,
+    args: ['--archive-max-bytes', String(LIMIT), '--inspector-idle-ms', '2000'],
+  });
 });
 test.after(async () => {
   await kuber?.stop();
@@ -56,81 +59,146 @@ t('~> staged archives survive a kuber-api restart: the file is there at start', 
   ok(await d('rm', 'cp-restart'));
 });
 
-t('~> PUT archive: gzip accepted; a malformed archive is moby\'s 500; nothing is staged from a failed copy', async () => {
-  const w = work();
-  writeFileSync(join(w, 'g.txt'), 'gzipped\n');
-  ok(await d('create', '--name', 'cp-put', 'busybox', 'cat', '/g.txt'));
-  const put = (body: Buffer, path = '/') => http(kuber.dockerHost, 'PUT', `/containers/cp-put/archive?path=${path}`, body, { 'Content-Type': 'application/x-tar' });
-  const gz = await put(gzipSync(tarOf(w, 'g.txt')));
-  assert.equal([gz.status, gz.body.length], [200, 0], 'PUT answers 200 with no body');
-  const junk = await put(Buffer.alloc(2048, 0x41));
-  assert.is(junk.status, 500);
-  assert.equal(JSON.parse(junk.body.toString()), { message: 'archive/tar: invalid tar header' });
-  const evil = Buffer.concat([encodeHeader({ name: '../../x', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 1, mtime: 0, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0 }), Buffer.from('x'), padding(1), END_OF_ARCHIVE]);
-  const breakout = await put(evil, '/tmp');
-  assert.equal([breakout.status, JSON.parse(breakout.body.toString())], [500, { message: '"../../x" is outside of "/tmp"' }], 'moby\'s breakout error (as dockerd answers it)');
-  const missing = await http(kuber.dockerHost, 'PUT', '/containers/nope-nope/archive?path=/', tarOf(w, 'g.txt'));
-  assert.is(missing.status, 404);
-  assert.is(ok(await d('start', '-a', 'cp-put')), 'gzipped');
-  ok(await d('rm', 'cp-put'));
-});
+t(
+  "~> PUT archive: gzip accepted; a malformed archive is moby's 500; nothing is staged from a failed copy",
+  async () => {
+    const w = work();
+    writeFileSync(join(w, 'g.txt'), 'gzipped\n');
+    ok(await d('create', '--name', 'cp-put', 'busybox', 'cat', '/g.txt'));
+    const put = (body: Buffer, path = '/') =>
+      http(kuber.dockerHost, 'PUT', `/containers/cp-put/archive?path=${path}`, body, {
+        'Content-Type': 'application/x-tar',
+      });
+    const gz = await put(gzipSync(tarOf(w, 'g.txt')));
+    assert.equal([gz.status, gz.body.length], [200, 0], 'PUT answers 200 with no body');
+    const junk = await put(Buffer.alloc(2048, 0x41));
+    assert.is(junk.status, 500);
+    assert.equal(JSON.parse(junk.body.toString()), { message: 'archive/tar: invalid tar header' });
+    const evil = Buffer.concat([
+      encodeHeader({
+        name: '../../x',
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: 1,
+        mtime: 0,
+        linkname: '',
+        uname: '',
+        gname: '',
+        devmajor: 0,
+        devminor: 0,
+      }),
+      Buffer.from('x'),
+      padding(1),
+      END_OF_ARCHIVE,
+    ]);
+    const breakout = await put(evil, '/tmp');
+    assert.equal(
+      [breakout.status, JSON.parse(breakout.body.toString())],
+      [500, { message: '"../../x" is outside of "/tmp"' }],
+      "moby's breakout error (as dockerd answers it)",
+    );
+    const missing = await http(kuber.dockerHost, 'PUT', '/containers/nope-nope/archive?path=/', tarOf(w, 'g.txt'));
+    assert.is(missing.status, 404);
+    assert.is(ok(await d('start', '-a', 'cp-put')), 'gzipped');
+    ok(await d('rm', 'cp-put'));
+  },
+);
 
-t('~> before start: the size limit is a 413 naming the option; a symlink out of the copied files is a 501 naming why', async () => {
-  const w = work();
-  writeFileSync(join(w, 'big.bin'), Buffer.alloc(LIMIT + 1, 1));
-  execFileSync('ln', ['-s', '/usr/share/elsewhere', join(w, 'dangling')]);
-  ok(await d('create', '--name', 'cp-limits', 'busybox', 'true'));
-  const big = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'big.bin'));
-  assert.is(big.status, 413);
-  assert.match(JSON.parse(big.body.toString()).message, /--archive-max-bytes/);
-  const link = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'dangling'));
-  assert.is(link.status, 501);
-  assert.match(JSON.parse(link.body.toString()).message, /symbolic link to \/usr\/share\/elsewhere.*after docker start/);
-  // Once running, the same archive goes in through tar in the container.
-  ok(await d('rm', 'cp-limits'));
-  ok(await d('run', '-d', '--name', 'cp-limits2', 'busybox', 'sleep', '600'));
-  const ok2 = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits2/archive?path=/tmp', tarOf(w, 'dangling', 'big.bin'));
-  assert.is(ok2.status, 200, ok2.body.toString());
-  assert.is(ok(await d('exec', 'cp-limits2', 'readlink', '/tmp/dangling')), '/usr/share/elsewhere');
-  assert.is(ok(await d('exec', 'cp-limits2', 'stat', '-c', '%s', '/tmp/big.bin')), String(LIMIT + 1));
-  ok(await d('rm', '-f', 'cp-limits2'));
-});
+t(
+  '~> before start: the size limit is a 413 naming the option; a symlink out of the copied files is a 501 naming why',
+  async () => {
+    const w = work();
+    writeFileSync(join(w, 'big.bin'), Buffer.alloc(LIMIT + 1, 1));
+    execFileSync('ln', ['-s', '/usr/share/elsewhere', join(w, 'dangling')]);
+    ok(await d('create', '--name', 'cp-limits', 'busybox', 'true'));
+    const big = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'big.bin'));
+    assert.is(big.status, 413);
+    assert.match(JSON.parse(big.body.toString()).message, /--archive-max-bytes/);
+    const link = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'dangling'));
+    assert.is(link.status, 501);
+    assert.match(
+      JSON.parse(link.body.toString()).message,
+      /symbolic link to \/usr\/share\/elsewhere.*after docker start/,
+    );
+    // Once running, the same archive goes in through tar in the container.
+    ok(await d('rm', 'cp-limits'));
+    ok(await d('run', '-d', '--name', 'cp-limits2', 'busybox', 'sleep', '600'));
+    const ok2 = await http(
+      kuber.dockerHost,
+      'PUT',
+      '/containers/cp-limits2/archive?path=/tmp',
+      tarOf(w, 'dangling', 'big.bin'),
+    );
+    assert.is(ok2.status, 200, ok2.body.toString());
+    assert.is(ok(await d('exec', 'cp-limits2', 'readlink', '/tmp/dangling')), '/usr/share/elsewhere');
+    assert.is(ok(await d('exec', 'cp-limits2', 'stat', '-c', '%s', '/tmp/big.bin')), String(LIMIT + 1));
+    ok(await d('rm', '-f', 'cp-limits2'));
+  },
+);
 
-t('~> GET archive read slowly: kuber-api does not buffer the archive (RSS bounded), then the whole tar arrives', async () => {
-  const SIZE = 64 << 20;
-  ok(await d('run', '-d', '--name', 'cp-slow', 'busybox', 'sh', '-c', `head -c ${SIZE} /dev/zero > /tmp/big && touch /tmp/ready && sleep 600`));
-  await until(async () => ((await http(kuber.dockerHost, 'HEAD', '/containers/cp-slow/archive?path=/tmp/ready')).status === 200 ? true : undefined), 30_000, 'the big file');
-  const base = (await rss(kuber.pid)).rssKb;
-  const sock = connect(kuber.socketPath);
-  sock.write('GET /v1.45/containers/cp-slow/archive?path=/tmp/big HTTP/1.1\r\nHost: docker\r\n\r\n');
-  sock.pause();
-  let total = 0;
-  let peak = base;
-  // A slow reader: 64 KiB every 25 ms for 1.5 s (~2.5 MiB/s), while the container could send far faster.
-  const t0 = Date.now();
-  while (Date.now() - t0 < 1500) {
-    const b = sock.read(64 * 1024) as Buffer | null;
-    if (b) total += b.length;
-    await new Promise((r) => setTimeout(r, 25));
-    peak = Math.max(peak, (await rss(kuber.pid)).rssKb);
-  }
-  const slowBytes = total;
-  await new Promise<void>((resolve, reject) => {
-    sock.on('data', (b: Buffer) => {
-      total += b.length;
-      if (b.subarray(-5).toString('latin1') === '0\r\n\r\n') resolve();
+t(
+  '~> GET archive read slowly: kuber-api does not buffer the archive (RSS bounded), then the whole tar arrives',
+  async () => {
+    const SIZE = 64 << 20;
+    ok(
+      await d(
+        'run',
+        '-d',
+        '--name',
+        'cp-slow',
+        'busybox',
+        'sh',
+        '-c',
+        `head -c ${SIZE} /dev/zero > /tmp/big && touch /tmp/ready && sleep 600`,
+      ),
+    );
+    await until(
+      async () =>
+        (await http(kuber.dockerHost, 'HEAD', '/containers/cp-slow/archive?path=/tmp/ready')).status === 200
+          ? true
+          : undefined,
+      30_000,
+      'the big file',
+    );
+    const base = (await rss(kuber.pid)).rssKb;
+    const sock = connect(kuber.socketPath);
+    sock.write('GET /v1.45/containers/cp-slow/archive?path=/tmp/big HTTP/1.1\r\nHost: docker\r\n\r\n');
+    sock.pause();
+    let total = 0;
+    let peak = base;
+    // A slow reader: 64 KiB every 25 ms for 1.5 s (~2.5 MiB/s), while the container could send far faster.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 1500) {
+      const b = sock.read(64 * 1024) as Buffer | null;
+      if (b) total += b.length;
+      await new Promise((r) => setTimeout(r, 25));
+      peak = Math.max(peak, (await rss(kuber.pid)).rssKb);
+    }
+    const slowBytes = total;
+    await new Promise<void>((resolve, reject) => {
+      sock.on('data', (b: Buffer) => {
+        total += b.length;
+        if (b.subarray(-5).toString('latin1') === '0\r\n\r\n') resolve();
+      });
+      sock.on('error', reject);
+      sock.on('end', resolve);
+      sock.resume();
     });
-    sock.on('error', reject);
-    sock.on('end', resolve);
-    sock.resume();
-  });
-  sock.destroy();
-  console.log(`  slow GET archive: ${(slowBytes / 1048576).toFixed(1)} MiB read slowly, then ${(total / 1048576).toFixed(1)} MiB in all; kuber-api RSS ${(base / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MiB`);
-  assert.ok(total > SIZE, `the whole archive arrived (${total} bytes)`);
-  assert.ok(slowBytes < SIZE / 4, 'the reader was slow');
-  assert.ok(peak - base < 32 * 1024, `kuber-api RSS grew by ${peak - base} kB while a slow reader held a ${SIZE >> 20} MiB archive back`);
-  ok(await d('rm', '-f', 'cp-slow'));
-});
+    sock.destroy();
+    console.log(
+      `  slow GET archive: ${(slowBytes / 1048576).toFixed(1)} MiB read slowly, then ${(total / 1048576).toFixed(1)} MiB in all; kuber-api RSS ${(base / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MiB`,
+    );
+    assert.ok(total > SIZE, `the whole archive arrived (${total} bytes)`);
+    assert.ok(slowBytes < SIZE / 4, 'the reader was slow');
+    assert.ok(
+      peak - base < 32 * 1024,
+      `kuber-api RSS grew by ${peak - base} kB while a slow reader held a ${SIZE >> 20} MiB archive back`,
+    );
+    ok(await d('rm', '-f', 'cp-slow'));
+  },
+);
 
 t('~> the stat header matches a real dockerd for the same file (dockerd-oracle)', async () => {
   const oracle = await findOracle('stat header vs dockerd');
@@ -150,7 +218,11 @@ t('~> the stat header matches a real dockerd for the same file (dockerd-oracle)'
       const h = await http(host, 'HEAD', `/v1.41/containers/${name}/archive?path=/tmp/same.txt`);
       assert.is(h.status, 200);
       stats.push(decodeStat(h.headers['x-docker-container-path-stat']));
-      const dir = decodeStat((await http(host, 'HEAD', `/v1.41/containers/${name}/archive?path=/tmp`)).headers['x-docker-container-path-stat']);
+      const dir = decodeStat(
+        (await http(host, 'HEAD', `/v1.41/containers/${name}/archive?path=/tmp`)).headers[
+          'x-docker-container-path-stat'
+        ],
+      );
       stats.push({ name: dir.name, mode: dir.mode });
     } finally {
       await docker(host, ['rm', '-f', name]);

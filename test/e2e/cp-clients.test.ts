@@ -51,7 +51,10 @@ async function execText(c: Docker.Container, cmd: string[]): Promise<string> {
 
 /** The staged-archive chunk objects, as real kubectl lists them. */
 async function archiveObjects(): Promise<string> {
-  const r = await kubectl('1.33', ['get', 'configmaps', '-l', 'kuber-api.io/kind=archive', '-o', 'name'], { kubeconfig: sim.kubeconfigPath, cacheDir: kubeCache });
+  const r = await kubectl('1.33', ['get', 'configmaps', '-l', 'kuber-api.io/kind=archive', '-o', 'name'], {
+    kubeconfig: sim.kubeconfigPath,
+    cacheDir: kubeCache,
+  });
   assert.is(r.code, 0, r.stderr);
   return r.stdout.trim();
 }
@@ -68,14 +71,20 @@ test('~> dockerode: putArchive, infoArchive (stat header) and getArchive on a ru
   await c.start();
   await c.putArchive(execFileSync('tar', ['-cf', '-', '-C', w, 'pkg']), { path: '/tmp' });
   assert.is(await execText(c, ['stat', '-c', '%a %s', '/tmp/pkg/a.txt']), '600 6');
-  const info = (await c.infoArchive({ path: '/tmp/pkg/a.txt' })) as unknown as { headers: Record<string, string>; resume(): void };
+  const info = (await c.infoArchive({ path: '/tmp/pkg/a.txt' })) as unknown as {
+    headers: Record<string, string>;
+    resume(): void;
+  };
   info.resume();
   const st = decodeStat(info.headers['x-docker-container-path-stat']);
   assert.equal([st.name, st.size, st.mode], ['a.txt', 6, 0o600]);
   const tar = await bytes((await c.getArchive({ path: '/tmp/pkg' })) as unknown as Readable);
   assert.equal(tarList(tar).sort(), ['pkg/', 'pkg/a.txt']);
   assert.is(execFileSync('tar', ['-xOf', '-', 'pkg/a.txt'], { input: tar }).toString(), 'alpha\n');
-  const missing = await c.getArchive({ path: '/nope' }).then(() => 0, (e: { statusCode?: number }) => e.statusCode);
+  const missing = await c.getArchive({ path: '/nope' }).then(
+    () => 0,
+    (e: { statusCode?: number }) => e.statusCode,
+  );
   assert.is(missing, 404);
   await c.remove({ force: true });
 });
@@ -87,8 +96,14 @@ test('~> dockerode: putArchive into a created container (an archive over several
   const blob = randomBytes(2.5 * 1024 * 1024);
   writeFileSync(join(w, 'blob.bin'), blob);
   const sum = createHash('sha256').update(blob).digest('hex');
-  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'cat /tmp/seed.txt; sha256sum /tmp/blob.bin'], name: 'cpc-created' });
-  await c.putArchive(execFileSync('tar', ['-cf', '-', '-C', w, 'seed.txt', 'blob.bin'], { maxBuffer: 16 << 20 }), { path: '/tmp' });
+  const c = await docker.createContainer({
+    Image: 'busybox',
+    Cmd: ['sh', '-c', 'cat /tmp/seed.txt; sha256sum /tmp/blob.bin'],
+    name: 'cpc-created',
+  });
+  await c.putArchive(execFileSync('tar', ['-cf', '-', '-C', w, 'seed.txt', 'blob.bin'], { maxBuffer: 16 << 20 }), {
+    path: '/tmp',
+  });
   const chunks = (await archiveObjects()).split('\n');
   assert.is(chunks.length, 3, `chunk objects: ${chunks.join(' ')}`);
   await c.start();
@@ -124,9 +139,19 @@ test('~> testcontainers: copy content, files and directories before start, read 
     .withCopyDirectoriesToContainer([{ source: join(w, 'data'), target: '/opt/data' }])
     .start();
   try {
-    const r = await started.exec(['sh', '-c', 'cat /tmp/hello.txt; echo; stat -c %a /tmp/hello.txt; cat /etc/app.conf /opt/data/sub/row.csv; ls /etc/passwd']);
+    const r = await started.exec([
+      'sh',
+      '-c',
+      'cat /tmp/hello.txt; echo; stat -c %a /tmp/hello.txt; cat /etc/app.conf /opt/data/sub/row.csv; ls /etc/passwd',
+    ]);
     assert.is(r.exitCode, 0, r.output);
-    assert.equal(r.output.trim().split('\n'), ['hello from testcontainers', '640', 'port=8080', '1,2,3', '/etc/passwd']);
+    assert.equal(r.output.trim().split('\n'), [
+      'hello from testcontainers',
+      '640',
+      'port=8080',
+      '1,2,3',
+      '/etc/passwd',
+    ]);
     await started.copyContentToContainer([{ content: 'after start', target: '/tmp/later.txt' }]);
     assert.is((await started.exec(['cat', '/tmp/later.txt'])).output, 'after start');
     const tar = await bytes(await started.copyArchiveFromContainer('/opt/data'));

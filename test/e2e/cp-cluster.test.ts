@@ -21,6 +21,9 @@ test.after(async () => {
   await kuber?.stop();
 });
 
-registerCpCases((name, fn) => clusterTest(test, name, fn), { dockerHost: () => kuber!.dockerHost, prefix: `kcp${randomBytes(3).toString('hex')}` });
+registerCpCases((name, fn) => clusterTest(test, name, fn), {
+  dockerHost: () => kuber!.dockerHost,
+  prefix: `kcp${randomBytes(3).toString('hex')}`,
+});
 
 test.run();

@@ -40,11 +40,19 @@ test.before(async () => {
   };
   await k(['create', 'namespace', 'ci']);
   const rendered = await k(['kustomize', join(root, 'deploy', 'overlays', 'sidecar-only')]);
-  const r = await kubectl('1.33', ['apply', '-f', '-'], { kubeconfig: sim.kubeconfigPath, cacheDir: join(dir, 'cache'), stdin: rendered });
+  const r = await kubectl('1.33', ['apply', '-f', '-'], {
+    kubeconfig: sim.kubeconfigPath,
+    cacheDir: join(dir, 'cache'),
+    stdin: rendered,
+  });
   assert.is(r.code, 0, r.stderr);
   const token = (await k(['-n', 'ci', 'create', 'token', 'kuber-api', '--duration=24h'])).trim();
   const saKubeconfig = join(dir, 'kuber-api.kubeconfig');
-  writeFileSync(saKubeconfig, readFileSync(sim.kubeconfigPath, 'utf8').replace(`token: ${sim.token}`, `token: ${token}`), { mode: 0o600 });
+  writeFileSync(
+    saKubeconfig,
+    readFileSync(sim.kubeconfigPath, 'utf8').replace(`token: ${sim.token}`, `token: ${token}`),
+    { mode: 0o600 },
+  );
   await call(sim, 'DELETE', '/_sim/authz');
   kuber = await startKuber({ kubeconfig: saKubeconfig, namespace: 'ci' });
 });
@@ -60,24 +68,42 @@ registerCpCases((name, fn) => t(name, fn), { dockerHost: () => kuber.dockerHost,
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
 t('~> no request of kuber-api was denied; the Role rules it never used are listed', async () => {
-  const usage = (await call(sim, 'GET', '/_sim/authz')).json as { allowed: Record<string, Record<string, number>>; denied: Array<Record<string, string>> };
+  const usage = (await call(sim, 'GET', '/_sim/authz')).json as {
+    allowed: Record<string, Record<string, number>>;
+    denied: Array<Record<string, string>>;
+  };
   const denied = usage.denied.filter((d) => d.user === SA_USER);
   // kuber-api reads Nodes only to recognise kube-sim (engine/kube-engine.ts kubeVersion,
   // engine/networks.ts discoverGateway) and carries on when RBAC forbids it; the namespaced Role
   // cannot grant that cluster-scoped read, so it is the one refusal expected.
   // Likewise the namespace's Pod Security labels (engine/security/gate.ts): unreadable means
   // --pod-security-default applies, never a weaker check.
-  const optional = (d: Record<string, string>) => (d.verb === 'list' && d.resource === 'nodes' && !d.namespace) || (d.verb === 'get' && d.resource === 'namespaces');
-  assert.equal(denied.filter((d) => !optional(d)), [], `kuber-api was refused: ${JSON.stringify(denied, null, 1)}`);
-  if (denied.length) console.log(`deploy/ sidecar RBAC: refused and tolerated by kuber-api: ${[...new Set(denied.map((d) => `${d.verb} ${d.resource}`))].join(', ')}`);
-  const role = (await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kuber-api-sidecar')).json as { rules: Rule[] };
+  const optional = (d: Record<string, string>) =>
+    (d.verb === 'list' && d.resource === 'nodes' && !d.namespace) || (d.verb === 'get' && d.resource === 'namespaces');
+  assert.equal(
+    denied.filter((d) => !optional(d)),
+    [],
+    `kuber-api was refused: ${JSON.stringify(denied, null, 1)}`,
+  );
+  if (denied.length)
+    console.log(
+      `deploy/ sidecar RBAC: refused and tolerated by kuber-api: ${[...new Set(denied.map((d) => `${d.verb} ${d.resource}`))].join(', ')}`,
+    );
+  const role = (await call(sim, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kuber-api-sidecar')).json as {
+    rules: Rule[];
+  };
   const unused: string[] = [];
   role.rules.forEach((r, i) => {
     const used = usage.allowed[`ClusterRole/kuber-api-sidecar#${i}`] ?? {};
     for (const res of r.resources) for (const v of r.verbs) if (!used[`${v} ${res}`]) unused.push(`${v} ${res}`);
   });
-  const usedKeys = Object.entries(usage.allowed).filter(([k]) => k.startsWith('ClusterRole/kuber-api-sidecar#')).flatMap(([, m]) => Object.keys(m));
-  assert.ok(usedKeys.includes('create pods') && usedKeys.includes('create configmaps'), `containers are pods with configmap records: ${usedKeys.join(', ')}`);
+  const usedKeys = Object.entries(usage.allowed)
+    .filter(([k]) => k.startsWith('ClusterRole/kuber-api-sidecar#'))
+    .flatMap(([, m]) => Object.keys(m));
+  assert.ok(
+    usedKeys.includes('create pods') && usedKeys.includes('create configmaps'),
+    `containers are pods with configmap records: ${usedKeys.join(', ')}`,
+  );
   console.log(`deploy/ sidecar RBAC: used ${[...new Set(usedKeys)].sort().join(', ')}`);
   console.log(`deploy/ sidecar RBAC: granted but unused in this run: ${unused.join(', ') || 'none'}`);
 });

@@ -15,7 +15,9 @@ import { parseResponses, httpRequest, type ParsedResponse } from '../helpers/raw
 import { delay } from '../helpers/http.js';
 
 const seedFile = new URL('../../../test/helpers/captured-requests.json', import.meta.url);
-const seeds: Buffer[] = (JSON.parse(readFileSync(seedFile, 'utf8')) as { requests: { bytes: string }[] }).requests.map((r) => Buffer.from(r.bytes, 'base64'));
+const seeds: Buffer[] = (JSON.parse(readFileSync(seedFile, 'utf8')) as { requests: { bytes: string }[] }).requests.map(
+  (r) => Buffer.from(r.bytes, 'base64'),
+);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 const WORKERS = 24;
@@ -43,7 +45,8 @@ function mutate(r: ReturnType<typeof rng>, input: Buffer): Buffer {
     const at = r.int(Math.max(1, b.length));
     switch (r.int(8)) {
       case 0: // flip bytes
-        for (let k = 0, n = 1 + r.int(8); k < n; k++) b[r.int(b.length)] = r.next() < 0.5 ? r.int(256) : r.pick(SPECIAL);
+        for (let k = 0, n = 1 + r.int(8); k < n; k++)
+          b[r.int(b.length)] = r.next() < 0.5 ? r.int(256) : r.pick(SPECIAL);
         break;
       case 1: // truncate
         b = b.subarray(0, at);
@@ -55,7 +58,11 @@ function mutate(r: ReturnType<typeof rng>, input: Buffer): Buffer {
         break;
       }
       case 3: // insert junk
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + r.int(40) }, () => (r.next() < 0.3 ? r.pick(SPECIAL) : r.int(256)))), b.subarray(at)]);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Buffer.from(Array.from({ length: 1 + r.int(40) }, () => (r.next() < 0.3 ? r.pick(SPECIAL) : r.int(256)))),
+          b.subarray(at),
+        ]);
         break;
       case 4: // delete a slice
         b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + r.int(60))]);
@@ -68,14 +75,31 @@ function mutate(r: ReturnType<typeof rng>, input: Buffer): Buffer {
       }
       case 6: {
         // bogus lengths and chunk sizes
-        const s = b.toString('latin1').replace(/Content-Length: \d+/i, `Content-Length: ${r.pick(['0', '1', '99999999', '-1', '', '18446744073709551616', String(r.int(5000))])}`);
-        b = Buffer.from(r.next() < 0.5 ? s : s.replace(/\r\n\r\n/, `\r\nTransfer-Encoding: ${r.pick(['chunked', 'gzip', 'chunked, chunked', 'identity'])}\r\n\r\n`), 'latin1');
+        const s = b
+          .toString('latin1')
+          .replace(
+            /Content-Length: \d+/i,
+            `Content-Length: ${r.pick(['0', '1', '99999999', '-1', '', '18446744073709551616', String(r.int(5000))])}`,
+          );
+        b = Buffer.from(
+          r.next() < 0.5
+            ? s
+            : s.replace(
+                /\r\n\r\n/,
+                `\r\nTransfer-Encoding: ${r.pick(['chunked', 'gzip', 'chunked, chunked', 'identity'])}\r\n\r\n`,
+              ),
+          'latin1',
+        );
         break;
       }
       default: {
         // a header bomb or a huge request line
         const big = r.pick([70_000, 1_000, 10]);
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(r.pick([`X-${'a'.repeat(big)}: b\r\n`, 'a'.repeat(big), '\r\n\r\n', '0\r\n\r\n'])), b.subarray(at)]);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Buffer.from(r.pick([`X-${'a'.repeat(big)}: b\r\n`, 'a'.repeat(big), '\r\n\r\n', '0\r\n\r\n'])),
+          b.subarray(at),
+        ]);
       }
     }
     if (b.length === 0) b = Buffer.from(r.pick(seeds).subarray(0, 1 + r.int(20)));
@@ -107,11 +131,13 @@ function parseLenient(data: Buffer): ParsedResponse[] {
     }
     let first = responses[0];
     const after = (r: ParsedResponse) => rest.subarray(r.raw.length);
-    const fits = (r: ParsedResponse | undefined) => r && (after(r).length === 0 || /^HTTP\/1\.1 \d{3} /.test(after(r).toString('latin1', 0, 13)) || cut(after(r)));
+    const fits = (r: ParsedResponse | undefined) =>
+      r && (after(r).length === 0 || /^HTTP\/1\.1 \d{3} /.test(after(r).toString('latin1', 0, 13)) || cut(after(r)));
     if (!fits(first) && first?.status !== 101) {
       ({ responses } = parseResponses(rest, { ended: true, head: [0], limit: 1 }));
       first = responses[0];
-      if (!fits(first)) throw new Error(`malformed response stream at ${JSON.stringify(rest.toString('latin1').slice(0, 120))}`);
+      if (!fits(first))
+        throw new Error(`malformed response stream at ${JSON.stringify(rest.toString('latin1').slice(0, 120))}`);
     }
     out.push(first!);
     if (first!.status === 101) break;
@@ -130,7 +156,10 @@ interface Outcome {
 /** Write `payload` in random pieces; half-close or not; collect until the server closes or goes quiet. */
 function exchange(srv: TestServer, r: ReturnType<typeof rng>, payloads: Buffer[], fin: boolean): Promise<Outcome> {
   return new Promise((resolve) => {
-    const s = r.next() < 0.5 ? net.connect({ path: srv.socketPath, allowHalfOpen: true }) : net.connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true });
+    const s =
+      r.next() < 0.5
+        ? net.connect({ path: srv.socketPath, allowHalfOpen: true })
+        : net.connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true });
     const got: Buffer[] = [];
     let quiet: NodeJS.Timeout | undefined;
     let finished = false;
@@ -180,7 +209,12 @@ function exchange(srv: TestServer, r: ReturnType<typeof rng>, payloads: Buffer[]
 
 let srv: TestServer;
 test.before(async () => {
-  srv = await startServer({ headerTimeoutMs: 1000, idleTimeoutMs: 2000, maxHeaderBytes: 64 * 1024, maxBodyBytes: 64 * 1024 });
+  srv = await startServer({
+    headerTimeoutMs: 1000,
+    idleTimeoutMs: 2000,
+    maxHeaderBytes: 64 * 1024,
+    maxBodyBytes: 64 * 1024,
+  });
 });
 test.after(() => srv.close());
 
@@ -197,20 +231,27 @@ test(`~> ${CASES} mutated docker CLI / dockerode requests: well-formed answers, 
       const reused = wr.next() < 0.3;
       const n = reused ? Math.min(2 + wr.int(6), CASES - next) : 1;
       next += n;
-      const payloads = Array.from({ length: n }, () => (wr.next() < 0.1 ? Buffer.from(wr.pick(seeds)) : mutate(wr, wr.pick(seeds))));
+      const payloads = Array.from({ length: n }, () =>
+        wr.next() < 0.1 ? Buffer.from(wr.pick(seeds)) : mutate(wr, wr.pick(seeds)),
+      );
       sent += n;
       const out = await exchange(srv, wr, payloads, wr.next() < 0.7);
       for (const st of out.statuses) statusCount.set(st, (statusCount.get(st) ?? 0) + 1);
       if (out.bad) problems.push(out.bad);
-      for (const e of out.errors) problems.push(`500 ${e} for ${JSON.stringify(Buffer.concat(payloads).toString('latin1').slice(0, 300))}`);
+      for (const e of out.errors)
+        problems.push(`500 ${e} for ${JSON.stringify(Buffer.concat(payloads).toString('latin1').slice(0, 300))}`);
     }
   };
   void r;
   await Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(i)));
-  const summary = [...statusCount.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}:${v}`).join(' ');
+  const summary = [...statusCount.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
   console.log(`fuzz: ${sent} requests, statuses ${summary}`);
   assert.is(problems.length, 0, problems.slice(0, 5).join('\n'));
-  for (const st of [200, 400, 404]) assert.ok((statusCount.get(st) ?? 0) > 0, `some ${st} answers (the mutations reach the handlers and the parser)`);
+  for (const st of [200, 400, 404])
+    assert.ok((statusCount.get(st) ?? 0) > 0, `some ${st} answers (the mutations reach the handlers and the parser)`);
 });
 
 test('~> afterwards the server answers /_ping and holds no connections', async () => {

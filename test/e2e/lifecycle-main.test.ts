@@ -33,7 +33,11 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   delete e.KUBERNETES_SERVICE_HOST;
   delete e.KUBERNETES_SERVICE_PORT;
   Object.assign(e, env);
-  const child = spawn(process.execPath, [cli, '--state-dir', join(dir, 'state'), ...args.map((a) => a.replace('$DIR', dir))], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cli, '--state-dir', join(dir, 'state'), ...args.map((a) => a.replace('$DIR', dir))],
+    { env: e, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const p: Proc = { child, out: '', dir, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
   child.stdout!.on('data', (d) => (p.out += d));
   child.stderr!.on('data', (d) => (p.out += d));
@@ -106,7 +110,16 @@ test('~> idle: SIGTERM exits at once (measured; bound 1 s plus slack for a loade
 });
 
 test('~> SIGTERM ends events, wait and a followed log at once with a clean end of stream; the process then exits', async () => {
-  const p = start(['--kubeconfig', sim.kubeconfigPath, '-H', 'unix://$DIR/d.sock', '--shutdown-grace-ms', '20000', '--log-level', 'debug']);
+  const p = start([
+    '--kubeconfig',
+    sim.kubeconfigPath,
+    '-H',
+    'unix://$DIR/d.sock',
+    '--shutdown-grace-ms',
+    '20000',
+    '--log-level',
+    'debug',
+  ]);
   try {
     await until(p, /Kubernetes backend ready/);
     const sock = { path: `${p.dir}/d.sock` };
@@ -123,7 +136,10 @@ test('~> SIGTERM ends events, wait and a followed log at once with a clean end o
       const run = await docker(host, ['run', '-d', '--name', 'sleeper', 'busybox', 'sh', '-c', 'echo up; sleep 600']);
       assert.is(run.code, 0, run.stderr);
       await open('wait', 'POST /v1.51/containers/sleeper/wait HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n');
-      await open('logs', 'GET /v1.51/containers/sleeper/logs?follow=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\n\r\n');
+      await open(
+        'logs',
+        'GET /v1.51/containers/sleeper/logs?follow=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\n\r\n',
+      );
     }
     // The real CLI on the same streams: each must return on its own, with its usual status.
     const clis = dockerAvailable()
@@ -148,7 +164,10 @@ test('~> SIGTERM ends events, wait and a followed log at once with a clean end o
     for (const { name, c } of streams) {
       await c.waitEnd(10_000);
       const took = Date.now() - t0;
-      assert.ok(c.text.endsWith('0\r\n\r\n'), `${name}: the chunked body ends with its last chunk: ${JSON.stringify(c.text.slice(-80))}`);
+      assert.ok(
+        c.text.endsWith('0\r\n\r\n'),
+        `${name}: the chunked body ends with its last chunk: ${JSON.stringify(c.text.slice(-80))}`,
+      );
       assert.ok(took < 5000, `${name} ended ${took} ms after SIGTERM (grace is 20 s)`);
       if (name === 'wait') assert.match(c.text, /"Error":\{"Message":"kuber-api is shutting down/);
     }
@@ -194,11 +213,25 @@ test('~> 403 and 401 at startup are fatal at once; the 403 names the missing RBA
     const forbidden = req.url!.startsWith('/api/v1/namespaces/default/configmaps');
     if (mode === 401 || forbidden) {
       const code = mode === 401 ? 401 : 403;
-      const message = code === 401 ? 'Unauthorized' : 'configmaps is forbidden: User "system:serviceaccount:default:kuber-api" cannot list resource "configmaps" in API group "" in the namespace "default"';
-      res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: code === 401 ? 'Unauthorized' : 'Forbidden', code }));
+      const message =
+        code === 401
+          ? 'Unauthorized'
+          : 'configmaps is forbidden: User "system:serviceaccount:default:kuber-api" cannot list resource "configmaps" in API group "" in the namespace "default"';
+      res.writeHead(code, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message,
+          reason: code === 401 ? 'Unauthorized' : 'Forbidden',
+          code,
+        }),
+      );
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }));
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }));
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   const kc = join(dir, 'kubeconfig');
@@ -213,7 +246,10 @@ test('~> 403 and 401 at startup are fatal at once; the 403 names the missing RBA
         assert.ok(Date.now() - t0 < 20_000);
         if (code === 403) {
           assert.match(p.out, /forbids kuber-api to list configmaps in namespace \\"default\\"/);
-          assert.match(p.out, /needs the rule \{apiGroups: \[\\"\\"\], resources: \[\\"configmaps\\"\], verbs: \[\\"get\\", \\"list\\", \\"watch\\"/);
+          assert.match(
+            p.out,
+            /needs the rule \{apiGroups: \[\\"\\"\], resources: \[\\"configmaps\\"\], verbs: \[\\"get\\", \\"list\\", \\"watch\\"/,
+          );
         } else assert.match(p.out, /refused kuber-api's credentials \(401 Unauthorized/);
       } finally {
         cleanup(p);
@@ -226,10 +262,16 @@ test('~> 403 and 401 at startup are fatal at once; the 403 names the missing RBA
 });
 
 test('~> inside a cluster (KUBERNETES_SERVICE_HOST) without a token: fatal, and no simulator is started', async () => {
-  const p = start(['-H', 'unix://$DIR/d.sock'], { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' });
+  const p = start(['-H', 'unix://$DIR/d.sock'], {
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+  });
   try {
     assert.is(await p.exited, 1);
-    assert.match(p.out, /runs inside a Kubernetes cluster \(KUBERNETES_SERVICE_HOST is set\) but has no service account token/);
+    assert.match(
+      p.out,
+      /runs inside a Kubernetes cluster \(KUBERNETES_SERVICE_HOST is set\) but has no service account token/,
+    );
     assert.not.match(p.out, /kube-sim/);
     assert.not.match(p.out, /embedded/);
   } finally {
@@ -256,7 +298,10 @@ test('~> log lines: JSON when stdout is not a terminal, readable with --log-form
 function dockerProc(host: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cfg = mkdtempSync(join(tmpdir(), 'kapi-life-docker-'));
   return new Promise((resolve) => {
-    const c = spawn('docker', args, { env: { PATH: process.env.PATH, HOME: cfg, DOCKER_CONFIG: cfg, DOCKER_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('docker', args, {
+      env: { PATH: process.env.PATH, HOME: cfg, DOCKER_CONFIG: cfg, DOCKER_HOST: host },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));

@@ -25,11 +25,17 @@ test.before(async () => {
 test.after(async () => env?.stop());
 
 /** A raw request on kuber-api's socket; the response is read only when `take()` is called. */
-function rawStream(path: string, method = 'GET', upgrade = false): Promise<{ sock: Socket; head: string; take(max: number): number }> {
+function rawStream(
+  path: string,
+  method = 'GET',
+  upgrade = false,
+): Promise<{ sock: Socket; head: string; take(max: number): number }> {
   return new Promise((resolve, reject) => {
     const sock = connect(env.api.socketPath);
     sock.on('error', reject);
-    sock.write(`${method} ${path} HTTP/1.1\r\nHost: docker\r\n${upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}Content-Length: 0\r\n\r\n`);
+    sock.write(
+      `${method} ${path} HTTP/1.1\r\nHost: docker\r\n${upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}Content-Length: 0\r\n\r\n`,
+    );
     let head = '';
     const onData = (d: Buffer) => {
       head += d.toString('latin1');
@@ -54,7 +60,10 @@ function rawStream(path: string, method = 'GET', upgrade = false): Promise<{ soc
   });
 }
 
-async function slowRead(s: { take(max: number): number }, ms: number): Promise<{ bytes: number; peakKb: number; baseKb: number }> {
+async function slowRead(
+  s: { take(max: number): number },
+  ms: number,
+): Promise<{ bytes: number; peakKb: number; baseKb: number }> {
   const base = await rss(env.api.pid);
   let bytes = 0;
   let peakKb = base.rssKb;
@@ -67,40 +76,62 @@ async function slowRead(s: { take(max: number): number }, ms: number): Promise<{
   return { bytes, peakKb, baseKb: base.rssKb };
 }
 
-t('~> docker logs -f read slowly: kuber-api stays within the RSS bound; dropping the client closes the log stream upstream', async () => {
-  const name = uniqueName('fast');
-  const r = await env.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', PRODUCER]);
-  assert.is(r.code, 0, r.stderr);
-  const s = await rawStream(`/v1.45/containers/${name}/logs?follow=1&stdout=1&stderr=1`);
-  assert.match(s.head, /^HTTP\/1\.1 200 OK/);
-  await eventually(async () => ((await env.simState()).streams?.log ?? 0) >= 2, 10_000, 'the two split log streams open in kube-sim');
-  const m = await slowRead(s, 6000);
-  console.log(`  slow logs reader: ${(m.bytes / 1048576).toFixed(1)} MiB read in 6 s; kuber-api RSS ${(m.baseKb / 1024).toFixed(0)} -> peak ${(m.peakKb / 1024).toFixed(0)} MiB`);
-  assert.ok(m.bytes > 0, 'the reader got data');
-  assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
-  s.sock.destroy();
-  await eventually(async () => (await env.simState()).streams?.log === 0, 10_000, 'no log stream left open in kube-sim');
-  await env.docker(['rm', '-f', name]);
-});
+t(
+  '~> docker logs -f read slowly: kuber-api stays within the RSS bound; dropping the client closes the log stream upstream',
+  async () => {
+    const name = uniqueName('fast');
+    const r = await env.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', PRODUCER]);
+    assert.is(r.code, 0, r.stderr);
+    const s = await rawStream(`/v1.45/containers/${name}/logs?follow=1&stdout=1&stderr=1`);
+    assert.match(s.head, /^HTTP\/1\.1 200 OK/);
+    await eventually(
+      async () => ((await env.simState()).streams?.log ?? 0) >= 2,
+      10_000,
+      'the two split log streams open in kube-sim',
+    );
+    const m = await slowRead(s, 6000);
+    console.log(
+      `  slow logs reader: ${(m.bytes / 1048576).toFixed(1)} MiB read in 6 s; kuber-api RSS ${(m.baseKb / 1024).toFixed(0)} -> peak ${(m.peakKb / 1024).toFixed(0)} MiB`,
+    );
+    assert.ok(m.bytes > 0, 'the reader got data');
+    assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
+    s.sock.destroy();
+    await eventually(
+      async () => (await env.simState()).streams?.log === 0,
+      10_000,
+      'no log stream left open in kube-sim',
+    );
+    await env.docker(['rm', '-f', name]);
+  },
+);
 
-t('~> an attach made before start, read slowly: bounded the same way; dropping it detaches and closes upstream', async () => {
-  const name = uniqueName('fast-attach');
-  const c = await env.docker(['create', '--name', name, 'busybox', 'sh', '-c', PRODUCER]);
-  assert.is(c.code, 0, c.stderr);
-  const s = await rawStream(`/v1.45/containers/${name}/attach?stream=1&stdout=1&stderr=1`, 'POST', true);
-  assert.match(s.head, /^HTTP\/1\.1 101 UPGRADED/);
-  const st = await env.docker(['start', name]);
-  assert.is(st.code, 0, st.stderr);
-  await eventually(async () => ((await env.simState()).streams?.log ?? 0) >= 2, 10_000, 'the attach reads the log');
-  const m = await slowRead(s, 6000);
-  console.log(`  slow attach reader: ${(m.bytes / 1048576).toFixed(1)} MiB read in 6 s; kuber-api RSS ${(m.baseKb / 1024).toFixed(0)} -> peak ${(m.peakKb / 1024).toFixed(0)} MiB`);
-  assert.ok(m.bytes > 0);
-  assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
-  s.sock.destroy();
-  await eventually(async () => (await env.simState()).streams?.log === 0, 10_000, 'no log stream left open in kube-sim');
-  const running = await env.docker(['inspect', '-f', '{{.State.Running}}', name]);
-  assert.is(running.stdout.toString().trim(), 'true', 'a dropped attach is a detach, never a stop');
-  await env.docker(['rm', '-f', name]);
-});
+t(
+  '~> an attach made before start, read slowly: bounded the same way; dropping it detaches and closes upstream',
+  async () => {
+    const name = uniqueName('fast-attach');
+    const c = await env.docker(['create', '--name', name, 'busybox', 'sh', '-c', PRODUCER]);
+    assert.is(c.code, 0, c.stderr);
+    const s = await rawStream(`/v1.45/containers/${name}/attach?stream=1&stdout=1&stderr=1`, 'POST', true);
+    assert.match(s.head, /^HTTP\/1\.1 101 UPGRADED/);
+    const st = await env.docker(['start', name]);
+    assert.is(st.code, 0, st.stderr);
+    await eventually(async () => ((await env.simState()).streams?.log ?? 0) >= 2, 10_000, 'the attach reads the log');
+    const m = await slowRead(s, 6000);
+    console.log(
+      `  slow attach reader: ${(m.bytes / 1048576).toFixed(1)} MiB read in 6 s; kuber-api RSS ${(m.baseKb / 1024).toFixed(0)} -> peak ${(m.peakKb / 1024).toFixed(0)} MiB`,
+    );
+    assert.ok(m.bytes > 0);
+    assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
+    s.sock.destroy();
+    await eventually(
+      async () => (await env.simState()).streams?.log === 0,
+      10_000,
+      'no log stream left open in kube-sim',
+    );
+    const running = await env.docker(['inspect', '-f', '{{.State.Running}}', name]);
+    assert.is(running.stdout.toString().trim(), 'true', 'a dropped attach is a detach, never a stop');
+    await env.docker(['rm', '-f', name]);
+  },
+);
 
 test.run();

@@ -36,9 +36,25 @@ let op: RunningOperator;
 let dir: string;
 const kubers: Kuber[] = [];
 let operatorKubeconfig: string;
-const opts = () => parseOperatorArgs(['--kubeconfig', operatorKubeconfig, '--job-namespace', 'ci', '--port', '0', '--listen-address', '127.0.0.1', '--retry-base-ms', '100'], {});
+const opts = () =>
+  parseOperatorArgs(
+    [
+      '--kubeconfig',
+      operatorKubeconfig,
+      '--job-namespace',
+      'ci',
+      '--port',
+      '0',
+      '--listen-address',
+      '127.0.0.1',
+      '--retry-base-ms',
+      '100',
+    ],
+    {},
+  );
 
-const kc = async (args: string[], kubeconfig = sim.kubeconfigPath, stdin?: string) => kubectl('1.33', args, { kubeconfig, cacheDir: join(dir, 'cache'), ...(stdin ? { stdin } : {}) });
+const kc = async (args: string[], kubeconfig = sim.kubeconfigPath, stdin?: string) =>
+  kubectl('1.33', args, { kubeconfig, cacheDir: join(dir, 'cache'), ...(stdin ? { stdin } : {}) });
 const ok = async (args: string[], kubeconfig?: string, stdin?: string) => {
   const r = await kc(args, kubeconfig, stdin);
   assert.is(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -58,18 +74,53 @@ const jobPod = (name: string) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'ci', labels: { 'kuber-api.io/job': 'true' } },
-  spec: { serviceAccountName: 'job', containers: [{ name: 'build', image: 'busybox', command: ['sleep', '3600'], securityContext: { allowPrivilegeEscalation: false } }] },
+  spec: {
+    serviceAccountName: 'job',
+    containers: [
+      {
+        name: 'build',
+        image: 'busybox',
+        command: ['sleep', '3600'],
+        securityContext: { allowPrivilegeEscalation: false },
+      },
+    ],
+  },
 });
-const childOf = async (pod: string) => until(async () => (await json(['-n', 'ci', 'get', 'pod', pod])).metadata.labels?.[LABELS.jobNamespace] as string | undefined, `the child namespace of ${pod}`);
+const childOf = async (pod: string) =>
+  until(
+    async () =>
+      (await json(['-n', 'ci', 'get', 'pod', pod])).metadata.labels?.[LABELS.jobNamespace] as string | undefined,
+    `the child namespace of ${pod}`,
+  );
 /** A kubeconfig like the admin one, with another token. */
 const asToken = (token: string, name: string) => {
   const p = join(dir, `${name}.kubeconfig`);
-  writeFileSync(p, readFileSync(sim.kubeconfigPath, 'utf8').replace(`token: ${sim.token}`, `token: ${token}`), { mode: 0o600 });
+  writeFileSync(p, readFileSync(sim.kubeconfigPath, 'utf8').replace(`token: ${sim.token}`, `token: ${token}`), {
+    mode: 0o600,
+  });
   return p;
 };
-const jobToken = async (pod: string) => (await ok(['-n', 'ci', 'create', 'token', 'job', '--bound-object-kind', 'Pod', '--bound-object-name', pod, '--duration', '1h'])).trim();
+const jobToken = async (pod: string) =>
+  (
+    await ok([
+      '-n',
+      'ci',
+      'create',
+      'token',
+      'job',
+      '--bound-object-kind',
+      'Pod',
+      '--bound-object-name',
+      pod,
+      '--duration',
+      '1h',
+    ])
+  ).trim();
 const broker = async (token: string) => {
-  const res = await fetch(`http://127.0.0.1:${op.server.port}/v1/credentials`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`http://127.0.0.1:${op.server.port}/v1/credentials`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: res.status, body: (await res.json()) as { namespace: string; token: string; message?: string } };
 };
 
@@ -80,9 +131,14 @@ test.before(async () => {
   await ok(['create', 'namespace', 'ci']);
   // The operator runs with exactly the RBAC of deploy/overlays/operator (least privilege, checked by kube-sim's RBAC).
   const rendered = await ok(['kustomize', join(root, 'deploy', 'overlays', 'operator')]);
-  const docs = rendered.split(/^---$/m).filter((d) => /^kind: (Namespace|ServiceAccount|ClusterRole|ClusterRoleBinding)$/m.test(d));
+  const docs = rendered
+    .split(/^---$/m)
+    .filter((d) => /^kind: (Namespace|ServiceAccount|ClusterRole|ClusterRoleBinding)$/m.test(d));
   await ok(['apply', '-f', '-'], undefined, docs.join('\n---\n'));
-  operatorKubeconfig = asToken((await ok(['-n', 'kuber-api-system', 'create', 'token', 'kuber-api-operator', '--duration', '2h'])).trim(), 'operator');
+  operatorKubeconfig = asToken(
+    (await ok(['-n', 'kuber-api-system', 'create', 'token', 'kuber-api-operator', '--duration', '2h'])).trim(),
+    'operator',
+  );
   await ok(['-n', 'ci', 'create', 'serviceaccount', 'job']);
   for (const p of ['job-a', 'job-b']) await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod(p)));
   op = await runOperator(opts(), childLogger({ component: 'operator-test' }));
@@ -93,29 +149,35 @@ test.after(async () => {
   await sim?.stop();
 });
 
-t('~> each job Pod gets a child namespace with labels, Pod Security, NetworkPolicy, quota, LimitRange, ServiceAccount, RoleBinding', async () => {
-  const a = await childOf('job-a');
-  const pod = await json(['-n', 'ci', 'get', 'pod', 'job-a']);
-  await until(async () => op.controller.readyChild(pod), 'job-a ready');
-  const ns = await json(['get', 'namespace', a]);
-  assert.is(ns.metadata.labels[LABELS.parentNamespace], 'ci');
-  assert.is(ns.metadata.labels[LABELS.parentPod], 'job-a');
-  assert.is(ns.metadata.labels[LABELS.parentUid], pod.metadata.uid);
-  assert.is(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'baseline');
-  assert.is(ns.metadata.labels['pod-security.kubernetes.io/warn'], 'restricted');
-  const np = await json(['-n', a, 'get', 'networkpolicy', 'kapi-default-deny']);
-  assert.equal(np.spec.policyTypes, ['Ingress', 'Egress']);
-  assert.ok(np.spec.egress.some((e: any) => e.ports?.some((p: any) => p.port === 53)), 'DNS egress');
-  const quota = await json(['-n', a, 'get', 'resourcequota', 'kapi-quota']);
-  assert.is(quota.spec.hard.pods, '30');
-  const lr = await json(['-n', a, 'get', 'limitrange', 'kapi-limits']);
-  assert.ok(lr.spec.limits[0].defaultRequest.cpu);
-  await json(['-n', a, 'get', 'serviceaccount', 'kuber-api']);
-  const rb = await json(['-n', a, 'get', 'rolebinding', 'kuber-api']);
-  assert.equal([rb.roleRef.kind, rb.roleRef.name, rb.subjects[0].namespace], ['ClusterRole', 'kuber-api-sidecar', a]);
-  const b = await childOf('job-b');
-  assert.is.not(a, b);
-});
+t(
+  '~> each job Pod gets a child namespace with labels, Pod Security, NetworkPolicy, quota, LimitRange, ServiceAccount, RoleBinding',
+  async () => {
+    const a = await childOf('job-a');
+    const pod = await json(['-n', 'ci', 'get', 'pod', 'job-a']);
+    await until(async () => op.controller.readyChild(pod), 'job-a ready');
+    const ns = await json(['get', 'namespace', a]);
+    assert.is(ns.metadata.labels[LABELS.parentNamespace], 'ci');
+    assert.is(ns.metadata.labels[LABELS.parentPod], 'job-a');
+    assert.is(ns.metadata.labels[LABELS.parentUid], pod.metadata.uid);
+    assert.is(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'baseline');
+    assert.is(ns.metadata.labels['pod-security.kubernetes.io/warn'], 'restricted');
+    const np = await json(['-n', a, 'get', 'networkpolicy', 'kapi-default-deny']);
+    assert.equal(np.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.ok(
+      np.spec.egress.some((e: any) => e.ports?.some((p: any) => p.port === 53)),
+      'DNS egress',
+    );
+    const quota = await json(['-n', a, 'get', 'resourcequota', 'kapi-quota']);
+    assert.is(quota.spec.hard.pods, '30');
+    const lr = await json(['-n', a, 'get', 'limitrange', 'kapi-limits']);
+    assert.ok(lr.spec.limits[0].defaultRequest.cpu);
+    await json(['-n', a, 'get', 'serviceaccount', 'kuber-api']);
+    const rb = await json(['-n', a, 'get', 'rolebinding', 'kuber-api']);
+    assert.equal([rb.roleRef.kind, rb.roleRef.name, rb.subjects[0].namespace], ['ClusterRole', 'kuber-api-sidecar', a]);
+    const b = await childOf('job-b');
+    assert.is.not(a, b);
+  },
+);
 
 t('~> a reconcile run twice issues no write (requests counted)', async () => {
   await op.controller.idle();
@@ -134,105 +196,197 @@ t('~> a reconcile run twice issues no write (requests counted)', async () => {
   assert.ok(counts.get >= 12, `reads happened (${counts.get})`);
 });
 
-t('~> the job token has no rights; the brokered token is worth its own namespace only; Pod Security applies there', async () => {
-  const a = await childOf('job-a');
-  const b = await childOf('job-b');
-  const jobKc = asToken(await jobToken('job-a'), 'job-a');
-  for (const args of [['-n', b, 'get', 'secrets'], ['-n', b, 'get', 'pods'], ['-n', a, 'get', 'pods'], ['-n', 'ci', 'get', 'pods']]) {
-    const r = await kc(args, jobKc);
-    assert.is.not(r.code, 0, args.join(' '));
-    assert.match(r.stderr, /forbidden/i, args.join(' '));
-  }
-  const got = await broker(await jobToken('job-a'));
-  assert.is(got.status, 200, JSON.stringify(got.body));
-  assert.is(got.body.namespace, a);
-  const brokered = asToken(got.body.token, 'brokered-a');
-  await ok(['-n', a, 'get', 'pods'], brokered);
-  for (const args of [['-n', b, 'get', 'secrets'], ['-n', b, 'get', 'pods'], ['-n', 'ci', 'get', 'pods'], ['-n', 'ci', 'get', 'secrets']]) {
-    const r = await kc(args, brokered);
-    assert.match(r.stderr, /forbidden/i, args.join(' '));
-  }
-  const privileged = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'evil', namespace: a }, spec: { containers: [{ name: 'x', image: 'busybox', securityContext: { privileged: true } }] } };
-  const r = await kc(['apply', '-f', '-'], brokered, JSON.stringify(privileged));
-  assert.match(r.stderr, /violates PodSecurity "baseline:latest": privileged/);
-  // A token not bound to a Pod, and garbage, are refused.
-  assert.is((await broker('not-a-token')).status, 401);
-  assert.is((await broker((await ok(['-n', 'ci', 'create', 'token', 'job'])).trim())).status, 403);
-});
+t(
+  '~> the job token has no rights; the brokered token is worth its own namespace only; Pod Security applies there',
+  async () => {
+    const a = await childOf('job-a');
+    const b = await childOf('job-b');
+    const jobKc = asToken(await jobToken('job-a'), 'job-a');
+    for (const args of [
+      ['-n', b, 'get', 'secrets'],
+      ['-n', b, 'get', 'pods'],
+      ['-n', a, 'get', 'pods'],
+      ['-n', 'ci', 'get', 'pods'],
+    ]) {
+      const r = await kc(args, jobKc);
+      assert.is.not(r.code, 0, args.join(' '));
+      assert.match(r.stderr, /forbidden/i, args.join(' '));
+    }
+    const got = await broker(await jobToken('job-a'));
+    assert.is(got.status, 200, JSON.stringify(got.body));
+    assert.is(got.body.namespace, a);
+    const brokered = asToken(got.body.token, 'brokered-a');
+    await ok(['-n', a, 'get', 'pods'], brokered);
+    for (const args of [
+      ['-n', b, 'get', 'secrets'],
+      ['-n', b, 'get', 'pods'],
+      ['-n', 'ci', 'get', 'pods'],
+      ['-n', 'ci', 'get', 'secrets'],
+    ]) {
+      const r = await kc(args, brokered);
+      assert.match(r.stderr, /forbidden/i, args.join(' '));
+    }
+    const privileged = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'evil', namespace: a },
+      spec: { containers: [{ name: 'x', image: 'busybox', securityContext: { privileged: true } }] },
+    };
+    const r = await kc(['apply', '-f', '-'], brokered, JSON.stringify(privileged));
+    assert.match(r.stderr, /violates PodSecurity "baseline:latest": privileged/);
+    // A token not bound to a Pod, and garbage, are refused.
+    assert.is((await broker('not-a-token')).status, 401);
+    assert.is((await broker((await ok(['-n', 'ci', 'create', 'token', 'job'])).trim())).status, 403);
+  },
+);
 
-t('~> NetworkPolicy: job B admits its own namespace and job Pod B only; job A\'s Pod and containers match no rule of it', async () => {
-  const a = await childOf('job-a');
-  const b = await childOf('job-b');
-  const np = await json(['-n', b, 'get', 'networkpolicy', 'kapi-default-deny']);
-  const podA = await json(['-n', 'ci', 'get', 'pod', 'job-a']);
-  const podB = await json(['-n', 'ci', 'get', 'pod', 'job-b']);
-  const nsLabels = async (ns: string) => (await json(['get', 'namespace', ns])).metadata.labels as Record<string, string>;
-  const matches = (sel: any, labels: Record<string, string>) => Object.entries(sel?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  // NetworkPolicy semantics (networking/v1): a peer without namespaceSelector means the policy's own namespace.
-  const admits = async (rules: any[], peerKey: 'from' | 'to', podNs: string, podLabels: Record<string, string>) => {
-    const nl = await nsLabels(podNs);
-    return rules.some((r) => (r[peerKey] ?? []).some((p: any) => (p.namespaceSelector ? matches(p.namespaceSelector, nl) : podNs === b) && matches(p.podSelector, podLabels)));
-  };
-  assert.ok(await admits(np.spec.ingress, 'from', 'ci', podB.metadata.labels), 'job Pod B reaches its containers');
-  assert.not.ok(await admits(np.spec.ingress, 'from', 'ci', podA.metadata.labels), 'job Pod A does not');
-  assert.not.ok(await admits(np.spec.ingress, 'from', a, { 'kuber-api.io/kind': 'container' }), 'containers of job A do not');
-  assert.ok(await admits(np.spec.ingress, 'from', b, { 'kuber-api.io/kind': 'container' }), 'containers of job B reach each other');
-});
-
-t('~> survives 410s, dropped watches and apiserver errors: a job Pod added meanwhile still gets its namespace', async () => {
-  const errorsBefore = op.metrics.reconcileErrors;
-  await sim.setFaults({ expireWatchesBefore: 'now', dropWatches: { afterEvents: 1 }, failRequests: { status: 500, count: 12, pathContains: '/resourcequotas', method: 'POST' } });
-  try {
-    await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod('job-c')));
-    const c = await childOf('job-c');
-    const pod = await json(['-n', 'ci', 'get', 'pod', 'job-c']);
-    await until(async () => op.controller.readyChild(pod), 'job-c ready', 90_000);
-    await json(['-n', c, 'get', 'resourcequota', 'kapi-quota']);
-    assert.ok(op.metrics.reconcileErrors > errorsBefore, 'the failed creates were reconcile errors, retried');
-    const caches = [...op.controller.jobCaches, op.controller.namespaces];
-    assert.ok(caches.some((x) => x.stats.relists > 0 || x.stats.watches > 1), 'the watches were resumed or relisted');
-  } finally {
-    await sim.clearFaults();
-  }
-  await ok(['-n', 'ci', 'delete', 'pod', 'job-c', '--grace-period=0', '--force']);
-});
-
-t('~> kuber-api with only the job Pod\'s token: docker run, compose and testcontainers run in the job namespace', async () => {
-  const a = await childOf('job-a');
-  const tokenFile = join(dir, 'job-a.token');
-  writeFileSync(tokenFile, await jobToken('job-a'));
-  const k = await startKuber({ kubeconfig: asToken('unused', 'job-a-kuber'), args: ['--operator-url', `http://127.0.0.1:${op.server.port}`, '--operator-token-file', tokenFile, '--operator-wait-ms', '30000'] });
-  kubers.push(k);
-  const r = await docker(k.dockerHost, ['run', '--name', 'in-job', 'busybox', 'echo', 'hello from the job namespace'], { timeoutMs: 90_000 });
-  assert.is(r.stdout.trim(), 'hello from the job namespace', r.stderr);
-  const pods = await json(['-n', a, 'get', 'pods']);
-  assert.ok(pods.items.some((p: any) => p.metadata.annotations?.['kuber-api.io/name'] === 'in-job'), 'the container ran in the child namespace');
-  const cdir = mkdtempSync(join(tmpdir(), 'kapi-op-compose-'));
-  writeFileSync(join(cdir, 'docker-compose.yml'), ['version: "3"', 'services:', '  web:', '    image: busybox', '    command: ["sleep", "300"]', '  client:', '    image: busybox', '    command: ["sh", "-c", "nslookup web >/dev/null 2>&1; echo done"]', ''].join('\n'));
-  const compose = (args: string[]) =>
-    new Promise<{ code: number; out: string }>((resolve) =>
-      execFile('docker-compose', args, { cwd: cdir, timeout: 120_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-      ),
+t(
+  "~> NetworkPolicy: job B admits its own namespace and job Pod B only; job A's Pod and containers match no rule of it",
+  async () => {
+    const a = await childOf('job-a');
+    const b = await childOf('job-b');
+    const np = await json(['-n', b, 'get', 'networkpolicy', 'kapi-default-deny']);
+    const podA = await json(['-n', 'ci', 'get', 'pod', 'job-a']);
+    const podB = await json(['-n', 'ci', 'get', 'pod', 'job-b']);
+    const nsLabels = async (ns: string) =>
+      (await json(['get', 'namespace', ns])).metadata.labels as Record<string, string>;
+    const matches = (sel: any, labels: Record<string, string>) =>
+      Object.entries(sel?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    // NetworkPolicy semantics (networking/v1): a peer without namespaceSelector means the policy's own namespace.
+    const admits = async (rules: any[], peerKey: 'from' | 'to', podNs: string, podLabels: Record<string, string>) => {
+      const nl = await nsLabels(podNs);
+      return rules.some((r) =>
+        (r[peerKey] ?? []).some(
+          (p: any) =>
+            (p.namespaceSelector ? matches(p.namespaceSelector, nl) : podNs === b) && matches(p.podSelector, podLabels),
+        ),
+      );
+    };
+    assert.ok(await admits(np.spec.ingress, 'from', 'ci', podB.metadata.labels), 'job Pod B reaches its containers');
+    assert.not.ok(await admits(np.spec.ingress, 'from', 'ci', podA.metadata.labels), 'job Pod A does not');
+    assert.not.ok(
+      await admits(np.spec.ingress, 'from', a, { 'kuber-api.io/kind': 'container' }),
+      'containers of job A do not',
     );
-  const up = await compose(['-p', 'jobproj', 'up', '-d']);
-  assert.is(up.code, 0, up.out);
-  const down = await compose(['-p', 'jobproj', 'down']);
-  assert.is(down.code, 0, down.out);
-  // testcontainers, as a job's test suite uses it (GitLab: DOCKER_HOST + TESTCONTAINERS_RYUK_DISABLED).
-  process.env.DOCKER_HOST = k.dockerHost;
-  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  const { GenericContainer, Wait } = await import('testcontainers');
-  const c = await new GenericContainer('busybox').withCommand(['sh', '-c', 'echo ready; sleep 300']).withWaitStrategy(Wait.forLogMessage('ready')).withStartupTimeout(60_000).start();
-  try {
-    const r = await c.exec(['sh', '-c', 'echo in-job']);
-    assert.equal([r.exitCode, r.output], [0, 'in-job\n']);
-    const inNs = await json(['-n', a, 'get', 'pods']);
-    assert.ok(inNs.items.some((p: any) => p.metadata.annotations?.['kuber-api.io/id'] === c.getId()), 'the testcontainers container is in the job namespace');
-  } finally {
-    await c.stop({ timeout: 1 });
-  }
-});
+    assert.ok(
+      await admits(np.spec.ingress, 'from', b, { 'kuber-api.io/kind': 'container' }),
+      'containers of job B reach each other',
+    );
+  },
+);
+
+t(
+  '~> survives 410s, dropped watches and apiserver errors: a job Pod added meanwhile still gets its namespace',
+  async () => {
+    const errorsBefore = op.metrics.reconcileErrors;
+    await sim.setFaults({
+      expireWatchesBefore: 'now',
+      dropWatches: { afterEvents: 1 },
+      failRequests: { status: 500, count: 12, pathContains: '/resourcequotas', method: 'POST' },
+    });
+    try {
+      await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod('job-c')));
+      const c = await childOf('job-c');
+      const pod = await json(['-n', 'ci', 'get', 'pod', 'job-c']);
+      await until(async () => op.controller.readyChild(pod), 'job-c ready', 90_000);
+      await json(['-n', c, 'get', 'resourcequota', 'kapi-quota']);
+      assert.ok(op.metrics.reconcileErrors > errorsBefore, 'the failed creates were reconcile errors, retried');
+      const caches = [...op.controller.jobCaches, op.controller.namespaces];
+      assert.ok(
+        caches.some((x) => x.stats.relists > 0 || x.stats.watches > 1),
+        'the watches were resumed or relisted',
+      );
+    } finally {
+      await sim.clearFaults();
+    }
+    await ok(['-n', 'ci', 'delete', 'pod', 'job-c', '--grace-period=0', '--force']);
+  },
+);
+
+t(
+  "~> kuber-api with only the job Pod's token: docker run, compose and testcontainers run in the job namespace",
+  async () => {
+    const a = await childOf('job-a');
+    const tokenFile = join(dir, 'job-a.token');
+    writeFileSync(tokenFile, await jobToken('job-a'));
+    const k = await startKuber({
+      kubeconfig: asToken('unused', 'job-a-kuber'),
+      args: [
+        '--operator-url',
+        `http://127.0.0.1:${op.server.port}`,
+        '--operator-token-file',
+        tokenFile,
+        '--operator-wait-ms',
+        '30000',
+      ],
+    });
+    kubers.push(k);
+    const r = await docker(
+      k.dockerHost,
+      ['run', '--name', 'in-job', 'busybox', 'echo', 'hello from the job namespace'],
+      { timeoutMs: 90_000 },
+    );
+    assert.is(r.stdout.trim(), 'hello from the job namespace', r.stderr);
+    const pods = await json(['-n', a, 'get', 'pods']);
+    assert.ok(
+      pods.items.some((p: any) => p.metadata.annotations?.['kuber-api.io/name'] === 'in-job'),
+      'the container ran in the child namespace',
+    );
+    const cdir = mkdtempSync(join(tmpdir(), 'kapi-op-compose-'));
+    writeFileSync(
+      join(cdir, 'docker-compose.yml'),
+      [
+        'version: "3"',
+        'services:',
+        '  web:',
+        '    image: busybox',
+        '    command: ["sleep", "300"]',
+        '  client:',
+        '    image: busybox',
+        '    command: ["sh", "-c", "nslookup web >/dev/null 2>&1; echo done"]',
+        '',
+      ].join('\n'),
+    );
+    const compose = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(
+          'docker-compose',
+          args,
+          {
+            cwd: cdir,
+            timeout: 120_000,
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost },
+          },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+        ),
+      );
+    const up = await compose(['-p', 'jobproj', 'up', '-d']);
+    assert.is(up.code, 0, up.out);
+    const down = await compose(['-p', 'jobproj', 'down']);
+    assert.is(down.code, 0, down.out);
+    // testcontainers, as a job's test suite uses it (GitLab: DOCKER_HOST + TESTCONTAINERS_RYUK_DISABLED).
+    process.env.DOCKER_HOST = k.dockerHost;
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const c = await new GenericContainer('busybox')
+      .withCommand(['sh', '-c', 'echo ready; sleep 300'])
+      .withWaitStrategy(Wait.forLogMessage('ready'))
+      .withStartupTimeout(60_000)
+      .start();
+    try {
+      const r = await c.exec(['sh', '-c', 'echo in-job']);
+      assert.equal([r.exitCode, r.output], [0, 'in-job\n']);
+      const inNs = await json(['-n', a, 'get', 'pods']);
+      assert.ok(
+        inNs.items.some((p: any) => p.metadata.annotations?.['kuber-api.io/id'] === c.getId()),
+        'the testcontainers container is in the job namespace',
+      );
+    } finally {
+      await c.stop({ timeout: 1 });
+    }
+  },
+);
 
 t('~> deleting the job Pod deletes its namespace; an orphan is swept when the operator restarts', async () => {
   const b = await childOf('job-b');
@@ -242,7 +396,19 @@ t('~> deleting the job Pod deletes its namespace; an orphan is swept when the op
     return r.code !== 0 || JSON.parse(r.stdout).metadata.deletionTimestamp ? true : undefined;
   }, `namespace ${b} deleted`);
   await op.close();
-  const orphan = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kapi-job-orphan-0000000000', labels: { [LABELS.managedBy]: 'kuber-api-operator', [LABELS.parentNamespace]: 'ci', [LABELS.parentPod]: 'gone', [LABELS.parentUid]: '00000000-0000-0000-0000-000000000000' } } };
+  const orphan = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: 'kapi-job-orphan-0000000000',
+      labels: {
+        [LABELS.managedBy]: 'kuber-api-operator',
+        [LABELS.parentNamespace]: 'ci',
+        [LABELS.parentPod]: 'gone',
+        [LABELS.parentUid]: '00000000-0000-0000-0000-000000000000',
+      },
+    },
+  };
   await ok(['apply', '-f', '-'], undefined, JSON.stringify(orphan));
   op = await runOperator(opts(), childLogger({ component: 'operator-test' }));
   const r = await kc(['get', 'namespace', orphan.metadata.name, '-o', 'json']);

@@ -41,51 +41,87 @@ const namespace = async (name: string, level?: string) => {
   if (level) await kc('label', 'namespace', name, `pod-security.kubernetes.io/enforce=${level}`);
 };
 const kuber = async (ns: string, args: string[] = []) => {
-  const k = await startKuber({ kubeconfig: sim.kubeconfigPath, namespace: ns, args: ['--pod-security-cache-ms', '0', ...args] });
+  const k = await startKuber({
+    kubeconfig: sim.kubeconfigPath,
+    namespace: ns,
+    args: ['--pod-security-cache-ms', '0', ...args],
+  });
   kuberS.push(k);
   return k;
 };
 const d = (k: Kuber, ...args: string[]) => docker(k.dockerHost, args, { timeoutMs: 90_000 });
 
 const DANGEROUS: Array<{ args: string[]; rule: RegExp; relax: RegExp }> = [
-  { args: ['--privileged'], rule: /privileged \(container "main" must not set securityContext.privileged=true\)/, relax: /--allow-privileged/ },
-  { args: ['--cap-add', 'SYS_ADMIN'], rule: /non-default capabilities .*SYS_ADMIN/, relax: /pod-security.kubernetes.io\/enforce=privileged/ },
-  { args: ['-v', '/var/run/secrets/kubernetes.io/serviceaccount:/x'], rule: /bind source .* kuber-api's own credentials/, relax: /no flag allows it/ },
+  {
+    args: ['--privileged'],
+    rule: /privileged \(container "main" must not set securityContext.privileged=true\)/,
+    relax: /--allow-privileged/,
+  },
+  {
+    args: ['--cap-add', 'SYS_ADMIN'],
+    rule: /non-default capabilities .*SYS_ADMIN/,
+    relax: /pod-security.kubernetes.io\/enforce=privileged/,
+  },
+  {
+    args: ['-v', '/var/run/secrets/kubernetes.io/serviceaccount:/x'],
+    rule: /bind source .* kuber-api's own credentials/,
+    relax: /no flag allows it/,
+  },
   { args: ['--pid', 'host'], rule: /host namespaces \(hostPID=true\)/, relax: /--allow-privileged/ },
-  { args: ['--device', '/dev/fuse'], rule: /hostPath volumes/, relax: /--device .*pod-security.kubernetes.io\/enforce=privileged/ },
+  {
+    args: ['--device', '/dev/fuse'],
+    rule: /hostPath volumes/,
+    relax: /--device .*pod-security.kubernetes.io\/enforce=privileged/,
+  },
 ];
 
-t('~> unlabelled namespace (baseline by default): each dangerous flag is a 403 at create naming the rule and what relaxes it', async () => {
-  await namespace('psa-default');
-  const k = await kuber('psa-default');
-  for (const c of DANGEROUS) {
-    const r = await d(k, 'create', ...c.args, 'busybox', 'true');
-    assert.is.not(r.code, 0, c.args.join(' '));
-    assert.match(r.stderr, /Error response from daemon: /, c.args.join(' '));
-    assert.match(r.stderr, c.rule, c.args.join(' '));
-    assert.match(r.stderr, c.relax, c.args.join(' '));
-  }
-  // Nothing was created, and a plain container runs with the hardened securityContext.
-  assert.is((await d(k, 'ps', '-aq')).stdout.trim(), '');
-  const out = await d(k, 'run', '--name', 'plain', 'busybox', 'sh', '-c', 'echo ok');
-  assert.is(out.stdout.trim(), 'ok', out.stderr);
-  const pod = JSON.parse(await kc('-n', 'psa-default', 'get', 'pods', '-o', 'json')).items.find((p: any) => p.metadata.annotations['kuber-api.io/name'] === 'plain');
-  assert.is(pod.spec.containers[0].securityContext.allowPrivilegeEscalation, false);
-  assert.equal(pod.spec.containers[0].securityContext.capabilities.drop, ['ALL']);
-  assert.equal(pod.spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
-});
+t(
+  '~> unlabelled namespace (baseline by default): each dangerous flag is a 403 at create naming the rule and what relaxes it',
+  async () => {
+    await namespace('psa-default');
+    const k = await kuber('psa-default');
+    for (const c of DANGEROUS) {
+      const r = await d(k, 'create', ...c.args, 'busybox', 'true');
+      assert.is.not(r.code, 0, c.args.join(' '));
+      assert.match(r.stderr, /Error response from daemon: /, c.args.join(' '));
+      assert.match(r.stderr, c.rule, c.args.join(' '));
+      assert.match(r.stderr, c.relax, c.args.join(' '));
+    }
+    // Nothing was created, and a plain container runs with the hardened securityContext.
+    assert.is((await d(k, 'ps', '-aq')).stdout.trim(), '');
+    const out = await d(k, 'run', '--name', 'plain', 'busybox', 'sh', '-c', 'echo ok');
+    assert.is(out.stdout.trim(), 'ok', out.stderr);
+    const pod = JSON.parse(await kc('-n', 'psa-default', 'get', 'pods', '-o', 'json')).items.find(
+      (p: any) => p.metadata.annotations['kuber-api.io/name'] === 'plain',
+    );
+    assert.is(pod.spec.containers[0].securityContext.allowPrivilegeEscalation, false);
+    assert.equal(pod.spec.containers[0].securityContext.capabilities.drop, ['ALL']);
+    assert.equal(pod.spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+  },
+);
 
-t('~> a Ryuk container mounting the Docker socket is not a bind 403: Ryuk is played in process, no Pod mounts the socket', async () => {
-  const k = await kuber('psa-default');
-  const r = await d(k, 'create', '-v', '/var/run/docker.sock:/var/run/docker.sock', 'testcontainers/ryuk:0.11.0');
-  assert.is(r.code, 0, r.stderr);
-  assert.not.match(r.stderr, /403|forbidden|bind source/i);
-  await d(k, 'rm', '-f', r.stdout.trim());
-});
+t(
+  '~> a Ryuk container mounting the Docker socket is not a bind 403: Ryuk is played in process, no Pod mounts the socket',
+  async () => {
+    const k = await kuber('psa-default');
+    const r = await d(k, 'create', '-v', '/var/run/docker.sock:/var/run/docker.sock', 'testcontainers/ryuk:0.11.0');
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stderr, /403|forbidden|bind source/i);
+    await d(k, 'rm', '-f', r.stdout.trim());
+  },
+);
 
 t('~> --read-only gives a read-only root filesystem; unmapped fields are Warnings', async () => {
   const k = await kuber('psa-default');
-  const r = await d(k, 'run', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>/dev/null && echo wrote || echo refused');
+  const r = await d(
+    k,
+    'run',
+    '--read-only',
+    'busybox',
+    'sh',
+    '-c',
+    'touch /x 2>/dev/null && echo wrote || echo refused',
+  );
   assert.is(r.stdout.trim(), 'refused', r.stderr);
   const w = await d(k, 'create', '--ulimit', 'nofile=10:10', '--security-opt', 'no-new-privileges', 'busybox', 'true');
   assert.is(w.code, 0, w.stderr);
@@ -102,36 +138,61 @@ t('~> with --allow-privileged and a privileged namespace the same commands start
   }
   // The flag alone is not enough: a namespace without the label stays baseline.
   const strict = await kuber('psa-default', ['--allow-privileged']);
-  assert.match((await d(strict, 'create', '--privileged', 'busybox', 'true')).stderr, /pod-security.kubernetes.io\/enforce=privileged/);
+  assert.match(
+    (await d(strict, 'create', '--privileged', 'busybox', 'true')).stderr,
+    /pod-security.kubernetes.io\/enforce=privileged/,
+  );
 });
 
-t('~> restricted namespace: --user 1000 runs, docker cp before start works, a root container is refused with the reason', async () => {
-  await namespace('psa-restricted', 'restricted');
-  const k = await kuber('psa-restricted');
-  const id = await d(k, 'run', '--rm', '--user', '1000', 'busybox', 'id');
-  assert.match(id.stdout, /uid=1000/, id.stderr + id.stdout);
-  const c = (await d(k, 'create', '--user', '1000', 'busybox', 'cat', '/tmp/hello.txt')).stdout.trim();
-  const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-cp-'));
-  writeFileSync(join(dir, 'hello.txt'), 'hello restricted\n');
-  const cp = await d(k, 'cp', join(dir, 'hello.txt'), `${c}:/tmp/hello.txt`);
-  assert.is(cp.code, 0, cp.stderr);
-  const back = await d(k, 'cp', `${c}:/tmp/hello.txt`, '-');
-  assert.is(back.code, 0, back.stderr);
-  const started = await d(k, 'start', '-a', c);
-  assert.is(started.stdout.trim(), 'hello restricted', started.stderr);
-  const root = await d(k, 'run', '--rm', '--user', '0', 'busybox', 'true');
-  assert.match(root.stderr, /restricted/);
-  assert.match(root.stderr, /runAsUser=0/);
-});
+t(
+  '~> restricted namespace: --user 1000 runs, docker cp before start works, a root container is refused with the reason',
+  async () => {
+    await namespace('psa-restricted', 'restricted');
+    const k = await kuber('psa-restricted');
+    const id = await d(k, 'run', '--rm', '--user', '1000', 'busybox', 'id');
+    assert.match(id.stdout, /uid=1000/, id.stderr + id.stdout);
+    const c = (await d(k, 'create', '--user', '1000', 'busybox', 'cat', '/tmp/hello.txt')).stdout.trim();
+    const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-cp-'));
+    writeFileSync(join(dir, 'hello.txt'), 'hello restricted\n');
+    const cp = await d(k, 'cp', join(dir, 'hello.txt'), `${c}:/tmp/hello.txt`);
+    assert.is(cp.code, 0, cp.stderr);
+    const back = await d(k, 'cp', `${c}:/tmp/hello.txt`, '-');
+    assert.is(back.code, 0, back.stderr);
+    const started = await d(k, 'start', '-a', c);
+    assert.is(started.stdout.trim(), 'hello restricted', started.stderr);
+    const root = await d(k, 'run', '--rm', '--user', '0', 'busybox', 'true');
+    assert.match(root.stderr, /restricted/);
+    assert.match(root.stderr, /runAsUser=0/);
+  },
+);
 
 t('~> restricted namespace: a compose project with non-root services comes up', async () => {
   const k = await kuber('psa-restricted');
   const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-compose-'));
-  writeFileSync(join(dir, 'docker-compose.yml'), ['version: "3"', 'services:', '  app:', '    image: busybox', '    user: "1000:1000"', '    command: ["sh", "-c", "id -u; sleep 300"]', ''].join('\n'));
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    [
+      'version: "3"',
+      'services:',
+      '  app:',
+      '    image: busybox',
+      '    user: "1000:1000"',
+      '    command: ["sh", "-c", "id -u; sleep 300"]',
+      '',
+    ].join('\n'),
+  );
   const compose = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) =>
-      execFile('docker-compose', args, { cwd: dir, timeout: 120_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      execFile(
+        'docker-compose',
+        args,
+        {
+          cwd: dir,
+          timeout: 120_000,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost },
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       ),
     );
   const up = await compose(['-p', 'rproj', 'up', '-d']);
@@ -145,16 +206,46 @@ t('~> restricted namespace: a compose project with non-root services comes up', 
 t('~> pod settings from flags and a template reach the Pod; --pod-max-limits is a 403 at create', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-tpl-'));
   const tpl = join(dir, 'pod.yaml');
-  writeFileSync(tpl, ['spec:', '  priorityClassName: ""', '  tolerations: [{ key: ci, operator: Exists, effect: NoSchedule }]', '  containers:', '  - name: x', '    resources: { requests: { cpu: 50m, memory: 32Mi } }', ''].join('\n'));
-  const k = await kuber('psa-default', ['--pod-template', tpl, '--pod-label', 'team=ci', '--pod-annotation', 'sidecar.istio.io/inject=false', '--pod-limits', 'memory=256Mi', '--pod-max-limits', 'memory=1Gi']);
+  writeFileSync(
+    tpl,
+    [
+      'spec:',
+      '  priorityClassName: ""',
+      '  tolerations: [{ key: ci, operator: Exists, effect: NoSchedule }]',
+      '  containers:',
+      '  - name: x',
+      '    resources: { requests: { cpu: 50m, memory: 32Mi } }',
+      '',
+    ].join('\n'),
+  );
+  const k = await kuber('psa-default', [
+    '--pod-template',
+    tpl,
+    '--pod-label',
+    'team=ci',
+    '--pod-annotation',
+    'sidecar.istio.io/inject=false',
+    '--pod-limits',
+    'memory=256Mi',
+    '--pod-max-limits',
+    'memory=1Gi',
+  ]);
   const r = await d(k, 'run', '--name', 'settings', '--label', 'app=hijack', 'busybox', 'echo', 'ok');
   assert.is(r.stdout.trim(), 'ok', r.stderr);
-  const pod = JSON.parse(await kc('-n', 'psa-default', 'get', 'pods', '-l', 'team=ci', '-o', 'json')).items.find((p: any) => p.metadata.annotations['kuber-api.io/name'] === 'settings');
+  const pod = JSON.parse(await kc('-n', 'psa-default', 'get', 'pods', '-l', 'team=ci', '-o', 'json')).items.find(
+    (p: any) => p.metadata.annotations['kuber-api.io/name'] === 'settings',
+  );
   assert.ok(pod, 'the extra label selects the Pod');
   assert.is(pod.metadata.labels['app'], undefined, 'a Docker label is not a Pod label');
   assert.is(pod.metadata.annotations['sidecar.istio.io/inject'], 'false');
-  assert.equal(pod.spec.tolerations.find((x: any) => x.key === 'ci'), { key: 'ci', operator: 'Exists', effect: 'NoSchedule' });
-  assert.equal(pod.spec.containers[0].resources, { limits: { memory: '256Mi' }, requests: { cpu: '50m', memory: '32Mi' } });
+  assert.equal(
+    pod.spec.tolerations.find((x: any) => x.key === 'ci'),
+    { key: 'ci', operator: 'Exists', effect: 'NoSchedule' },
+  );
+  assert.equal(pod.spec.containers[0].resources, {
+    limits: { memory: '256Mi' },
+    requests: { cpu: '50m', memory: '32Mi' },
+  });
   const big = await d(k, 'create', '-m', '2g', 'busybox', 'true');
   assert.match(big.stderr, /--pod-max-limits memory=1Gi/);
 });

@@ -32,7 +32,12 @@ test.after(async () => {
 });
 
 const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
-const httpd = (text: string) => ['busybox', 'sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`];
+const httpd = (text: string) => [
+  'busybox',
+  'sh',
+  '-c',
+  `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`,
+];
 
 /** GET http://host:port/ from this process. */
 const get = (port: number, host = '127.0.0.1') =>
@@ -63,42 +68,53 @@ const freePort = async () => {
   return p;
 };
 
-t('~> docker run -p HOST:8080: a GET on 127.0.0.1:HOST reaches the container; docker port, ps and inspect show it; a taken port fails the start', async () => {
-  const hp = await freePort();
-  ok(await d('run', '-d', '--name', 'pub', '-p', `${hp}:8080`, ...httpd('hello-port')));
-  // The first connection waits for the container to run and listen (as testcontainers' wait strategies expect).
-  assert.equal(await get(hp), { status: 200, body: 'hello-port\n' });
-  // Bound on 127.0.0.1, ::1 and the bridge gateway (kube-sim's node address, a local address here).
-  const gateway = JSON.parse(ok(await d('network', 'inspect', 'bridge')))[0].IPAM.Config[0].Gateway;
-  assert.equal(ok(await d('port', 'pub', '8080')).split('\n').sort(), [`127.0.0.1:${hp}`, `${gateway}:${hp}`, `[::1]:${hp}`].sort());
-  assert.match(ok(await d('ps', '--filter', 'name=pub', '--format', '{{.Ports}}')), new RegExp(`127\\.0\\.0\\.1:${hp}->8080/tcp`));
-  const j = JSON.parse(ok(await d('inspect', 'pub')))[0];
-  assert.equal(j.NetworkSettings.Ports['8080/tcp'], [
-    { HostIp: '127.0.0.1', HostPort: String(hp) },
-    { HostIp: '::1', HostPort: String(hp) },
-    { HostIp: gateway, HostPort: String(hp) },
-  ]);
-  assert.equal(j.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '', HostPort: String(hp) }] });
-  assert.is((await get(hp, '::1')).body, 'hello-port\n');
-  assert.is((await get(hp, gateway)).body, 'hello-port\n');
-  // The same host port for a second container: dockerd's error, nothing left running.
-  const clash = await d('run', '-d', '--name', 'clash', '-p', `${hp}:8080`, 'busybox', 'sleep', '30');
-  assert.is.not(clash.code, 0);
-  assert.match(clash.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${hp} failed: port is already allocated`));
-  assert.is(JSON.parse(ok(await d('inspect', 'clash')))[0].State.Status, 'created');
-  // An open connection is cut and the port closed when the container stops; start binds it again.
-  const sock = net.connect({ host: '127.0.0.1', port: hp });
-  await new Promise((r) => sock.once('connect', r));
-  const cut = new Promise((r) => sock.once('close', r));
-  ok(await d('stop', '-t', '0', 'pub'));
-  await cut;
-  assert.is(await listening(hp), false);
-  assert.equal(JSON.parse(ok(await d('inspect', 'pub')))[0].NetworkSettings.Ports, {});
-  ok(await d('start', 'pub'));
-  assert.is((await get(hp)).body, 'hello-port\n');
-  ok(await d('rm', '-f', 'pub', 'clash'));
-  await until(async () => ((await listening(hp)) ? undefined : true), 10_000, 'port closed after rm');
-});
+t(
+  '~> docker run -p HOST:8080: a GET on 127.0.0.1:HOST reaches the container; docker port, ps and inspect show it; a taken port fails the start',
+  async () => {
+    const hp = await freePort();
+    ok(await d('run', '-d', '--name', 'pub', '-p', `${hp}:8080`, ...httpd('hello-port')));
+    // The first connection waits for the container to run and listen (as testcontainers' wait strategies expect).
+    assert.equal(await get(hp), { status: 200, body: 'hello-port\n' });
+    // Bound on 127.0.0.1, ::1 and the bridge gateway (kube-sim's node address, a local address here).
+    const gateway = JSON.parse(ok(await d('network', 'inspect', 'bridge')))[0].IPAM.Config[0].Gateway;
+    assert.equal(
+      ok(await d('port', 'pub', '8080'))
+        .split('\n')
+        .sort(),
+      [`127.0.0.1:${hp}`, `${gateway}:${hp}`, `[::1]:${hp}`].sort(),
+    );
+    assert.match(
+      ok(await d('ps', '--filter', 'name=pub', '--format', '{{.Ports}}')),
+      new RegExp(`127\\.0\\.0\\.1:${hp}->8080/tcp`),
+    );
+    const j = JSON.parse(ok(await d('inspect', 'pub')))[0];
+    assert.equal(j.NetworkSettings.Ports['8080/tcp'], [
+      { HostIp: '127.0.0.1', HostPort: String(hp) },
+      { HostIp: '::1', HostPort: String(hp) },
+      { HostIp: gateway, HostPort: String(hp) },
+    ]);
+    assert.equal(j.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '', HostPort: String(hp) }] });
+    assert.is((await get(hp, '::1')).body, 'hello-port\n');
+    assert.is((await get(hp, gateway)).body, 'hello-port\n');
+    // The same host port for a second container: dockerd's error, nothing left running.
+    const clash = await d('run', '-d', '--name', 'clash', '-p', `${hp}:8080`, 'busybox', 'sleep', '30');
+    assert.is.not(clash.code, 0);
+    assert.match(clash.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${hp} failed: port is already allocated`));
+    assert.is(JSON.parse(ok(await d('inspect', 'clash')))[0].State.Status, 'created');
+    // An open connection is cut and the port closed when the container stops; start binds it again.
+    const sock = net.connect({ host: '127.0.0.1', port: hp });
+    await new Promise((r) => sock.once('connect', r));
+    const cut = new Promise((r) => sock.once('close', r));
+    ok(await d('stop', '-t', '0', 'pub'));
+    await cut;
+    assert.is(await listening(hp), false);
+    assert.equal(JSON.parse(ok(await d('inspect', 'pub')))[0].NetworkSettings.Ports, {});
+    ok(await d('start', 'pub'));
+    assert.is((await get(hp)).body, 'hello-port\n');
+    ok(await d('rm', '-f', 'pub', 'clash'));
+    await until(async () => ((await listening(hp)) ? undefined : true), 10_000, 'port closed after rm');
+  },
+);
 
 t('~> -p 8080 and -P pick random host ports, kept across a kuber-api restart', async () => {
   ok(await d('run', '-d', '--name', 'rnd', '-p', '8080', '--expose', '9090', '-P', ...httpd('hello-random')));
@@ -139,10 +155,18 @@ t('~> testcontainers 11: a Network with an alias; a second container reaches the
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const { GenericContainer, Network } = await import('testcontainers');
   const network = await new Network().start();
-  const web = await new GenericContainer('busybox').withCommand(httpd('hello-alias').slice(1)).withNetwork(network).withNetworkAliases('tcweb').start();
+  const web = await new GenericContainer('busybox')
+    .withCommand(httpd('hello-alias').slice(1))
+    .withNetwork(network)
+    .withNetworkAliases('tcweb')
+    .start();
   const client = await new GenericContainer('busybox').withCommand(['sleep', '300']).withNetwork(network).start();
   try {
-    const r = await client.exec(['sh', '-c', 'for i in $(seq 100); do wget -qO- http://tcweb:8080/ && exit 0; sleep 0.1; done; exit 1']);
+    const r = await client.exec([
+      'sh',
+      '-c',
+      'for i in $(seq 100); do wget -qO- http://tcweb:8080/ && exit 0; sleep 0.1; done; exit 1',
+    ]);
     assert.equal([r.exitCode, r.output], [0, 'hello-alias\n']);
     assert.is(client.getNetworkNames().includes(network.getName()), true);
   } finally {

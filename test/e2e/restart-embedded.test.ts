@@ -34,7 +34,10 @@ async function launch(): Promise<void> {
   out = '';
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, KUBECONFIG: '' };
   delete env.KUBERNETES_SERVICE_HOST;
-  const c = spawn(process.execPath, [cli, '-H', host, '--state-dir', join(dir, 'state'), '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [cli, '-H', host, '--state-dir', join(dir, 'state'), '--log-format', 'json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child = c;
   c.stdout!.on('data', (d) => (out += d));
   c.stderr!.on('data', (d) => (out += d));
@@ -70,7 +73,11 @@ test.after(async () => {
 t('~> created, exited and running containers, a network and logs survive SIGTERM, SIGINT and SIGKILL', async () => {
   await launch();
   ok(await d('create', '--label', 'kept', '--name', 'created', 'busybox', 'echo', 'later'));
-  ok(await d('run', '--label', 'kept', '--name', 'exited', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3').then((r) => ({ ...r, code: r.code === 3 ? 0 : r.code })));
+  ok(
+    await d('run', '--label', 'kept', '--name', 'exited', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3').then(
+      (r) => ({ ...r, code: r.code === 3 ? 0 : r.code }),
+    ),
+  );
   ok(await d('run', '-d', '--label', 'kept', '--name', 'running', 'busybox', 'sleep', '1000'));
   ok(await d('run', '-d', '--restart', 'always', '--name', 'always', 'busybox', 'sleep', '1000'));
   ok(await d('network', 'create', 'kept-net'));

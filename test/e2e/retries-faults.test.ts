@@ -34,20 +34,31 @@ const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_
 /** GET from the simulator as its admin (what exists, whatever kuber-api believes). */
 function get(path: string): Promise<any> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, sim.url), { ca: sim.caPem, headers: { authorization: `Bearer ${sim.token}` } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${path}: ${res.statusCode} ${text}`))));
-    });
+    const req = request(
+      new URL(path, sim.url),
+      { ca: sim.caPem, headers: { authorization: `Bearer ${sim.token}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${path}: ${res.statusCode} ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
 const ofContainer = async (kind: 'configmaps' | 'pods', id: string) =>
-  (await get(`/api/v1/namespaces/default/${kind}?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${kuber.instanceId},kuber-api.io/container=${id.slice(0, 12)}`)}`)).items as any[];
+  (
+    await get(
+      `/api/v1/namespaces/default/${kind}?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${kuber.instanceId},kuber-api.io/container=${id.slice(0, 12)}`)}`,
+    )
+  ).items as any[];
 
-const records = async (id: string) => (await ofContainer('configmaps', id)).filter((c) => c.metadata.labels['kuber-api.io/kind'] === 'container');
+const records = async (id: string) =>
+  (await ofContainer('configmaps', id)).filter((c) => c.metadata.labels['kuber-api.io/kind'] === 'container');
 const runOf = (rec: any) => JSON.parse(rec.metadata.annotations['kuber-api.io/state']).run;
 
 for (const action of ['fail', 'drop'] as const) {
@@ -59,21 +70,26 @@ for (const action of ['fail', 'drop'] as const) {
     ok(await d('rm', id));
   });
 
-  t(`~> a start whose Pod create answer is lost (${action} after commit) makes exactly one Pod, and runs once`, async () => {
-    const id = ok(await d('create', '--name', `pod-${action}`, 'busybox', 'echo', 'ran'));
-    await sim.setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/pods' } });
-    assert.is(ok(await d('start', '-a', id)), 'ran');
-    const pods = await ofContainer('pods', id);
-    assert.is(pods.length, 1, JSON.stringify(pods.map((p) => p.metadata.name)));
-    assert.is(runOf((await records(id))[0]), 1);
-    assert.is(ok(await d('logs', id)), 'ran');
-    ok(await d('rm', id));
-  });
+  t(
+    `~> a start whose Pod create answer is lost (${action} after commit) makes exactly one Pod, and runs once`,
+    async () => {
+      const id = ok(await d('create', '--name', `pod-${action}`, 'busybox', 'echo', 'ran'));
+      await sim.setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/pods' } });
+      assert.is(ok(await d('start', '-a', id)), 'ran');
+      const pods = await ofContainer('pods', id);
+      assert.is(pods.length, 1, JSON.stringify(pods.map((p) => p.metadata.name)));
+      assert.is(runOf((await records(id))[0]), 1);
+      assert.is(ok(await d('logs', id)), 'ran');
+      ok(await d('rm', id));
+    },
+  );
 
   t(`~> a start whose record update answer is lost (${action} after commit) bumps the run exactly once`, async () => {
     const id = ok(await d('create', '--name', `run-${action}`, 'busybox', 'echo', 'ran'));
     const rec = (await records(id))[0];
-    await sim.setFaults({ afterCommit: { action, count: 1, method: 'PATCH', pathContains: `/configmaps/${rec.metadata.name}` } });
+    await sim.setFaults({
+      afterCommit: { action, count: 1, method: 'PATCH', pathContains: `/configmaps/${rec.metadata.name}` },
+    });
     assert.is(ok(await d('start', '-a', id)), 'ran');
     assert.is(runOf((await records(id))[0]), 1);
     const pods = await ofContainer('pods', id);

@@ -8,7 +8,11 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { GenericContainer, Network, Wait } from 'testcontainers';
 
-const httpd = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`];
+const httpd = (text: string) => [
+  'sh',
+  '-c',
+  `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`,
+];
 
 const get = (host: string, port: number) =>
   new Promise<string>((resolve, reject) => {
@@ -56,9 +60,17 @@ const healthy = await new GenericContainer('busybox')
 out.healthy = healthy.getId().length === 64;
 // A Network with aliases: one container reaches the other by its alias.
 const network = await new Network().start();
-await new GenericContainer('busybox').withCommand(httpd('hello-alias')).withNetwork(network).withNetworkAliases('tcweb').start();
+await new GenericContainer('busybox')
+  .withCommand(httpd('hello-alias'))
+  .withNetwork(network)
+  .withNetworkAliases('tcweb')
+  .start();
 const client = await new GenericContainer('busybox').withCommand(['sleep', '600']).withNetwork(network).start();
-const r = await client.exec(['sh', '-c', 'for i in $(seq 100); do wget -qO- http://tcweb:8080/ && exit 0; sleep 0.1; done; exit 1']);
+const r = await client.exec([
+  'sh',
+  '-c',
+  'for i in $(seq 100); do wget -qO- http://tcweb:8080/ && exit 0; sleep 0.1; done; exit 1',
+]);
 out.alias = { exitCode: r.exitCode, output: r.output };
 out.network = network.getName();
 process.stdout.write(`${JSON.stringify(out)}\n`);

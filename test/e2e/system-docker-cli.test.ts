@@ -23,7 +23,11 @@ for (const via of ['unix', 'tcp'] as const) {
   const host = () => (via === 'unix' ? srv.unixHost : srv.tcpHost);
 
   t(`~> docker version succeeds over ${via} and reports API 1.51`, async () => {
-    const r = await docker(host(), ['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}} {{.Client.APIVersion}}']);
+    const r = await docker(host(), [
+      'version',
+      '--format',
+      '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Os}} {{.Client.APIVersion}}',
+    ]);
     assert.is(r.code, 0, r.stderr);
     // The server advertises 1.51; the CLI (1.50 for docker 28.2) negotiates min(its own, 1.51).
     const [server, min, os, client] = r.stdout.trim().split(' ');

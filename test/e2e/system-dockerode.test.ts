@@ -10,11 +10,12 @@ test.before(async () => {
 });
 test.after(() => srv.close());
 
-const clients = () => [
-  ['unix', new Docker({ socketPath: srv.socketPath })],
-  ['tcp', new Docker({ host: '127.0.0.1', port: srv.port, protocol: 'http' })],
-  ['unix, pinned version', new Docker({ socketPath: srv.socketPath, version: 'v1.41' })],
-] as const;
+const clients = () =>
+  [
+    ['unix', new Docker({ socketPath: srv.socketPath })],
+    ['tcp', new Docker({ host: '127.0.0.1', port: srv.port, protocol: 'http' })],
+    ['unix, pinned version', new Docker({ socketPath: srv.socketPath, version: 'v1.41' })],
+  ] as const;
 
 test('~> ping() answers OK', async () => {
   for (const [via, d] of clients()) {
@@ -37,7 +38,11 @@ test('~> version() and info()', async () => {
 
 test('~> listContainers() with array filters, and inspect of a missing container is a 404', async () => {
   const d = new Docker({ socketPath: srv.socketPath });
-  const list = await d.listContainers({ all: true, limit: 1, filters: { label: ['org.testcontainers=true'], status: ['running'] } });
+  const list = await d.listContainers({
+    all: true,
+    limit: 1,
+    filters: { label: ['org.testcontainers=true'], status: ['running'] },
+  });
   assert.equal(list, []);
   try {
     await d.getContainer('nosuch').inspect();
@@ -64,7 +69,9 @@ test('~> an unsupported call is a 501 with the reason in the JSON body', async (
 test('~> getEvents() gets its stream head at once', async () => {
   const d = new Docker({ socketPath: srv.socketPath });
   const started = Date.now();
-  const stream = (await d.getEvents({ since: Math.floor(Date.now() / 1000) - 10 })) as NodeJS.ReadableStream & { destroy(): void };
+  const stream = (await d.getEvents({ since: Math.floor(Date.now() / 1000) - 10 })) as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
   assert.ok(Date.now() - started < 2000, 'the head arrived before any event');
   stream.destroy();
 });

@@ -28,7 +28,11 @@ async function start(args: string[]): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-main-'));
   const env = { ...process.env };
   delete env.KUBECONFIG;
-  const child = spawn(process.execPath, [cli, '--state-dir', join(dir, 'state'), ...args.map((a) => a.replace('$DIR', dir))], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cli, '--state-dir', join(dir, 'state'), ...args.map((a) => a.replace('$DIR', dir))],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const p: Proc = { child, out: '', hosts: [], dir, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
   child.stdout!.on('data', (d) => (p.out += d));
   child.stderr!.on('data', (d) => (p.out += d));
@@ -48,7 +52,16 @@ async function listening(p: Proc, n: number): Promise<string[]> {
 test('~> --help prints the flags; a bad flag value exits 2 with the reason', async () => {
   let p = await start(['--help']);
   assert.is(await p.exited, 0);
-  for (const f of ['--host', '--max-header-bytes', '--header-timeout-ms', '--max-connections', '--shutdown-grace-ms', '--log-level', '--kubeconfig']) assert.ok(p.out.includes(f), f);
+  for (const f of [
+    '--host',
+    '--max-header-bytes',
+    '--header-timeout-ms',
+    '--max-connections',
+    '--shutdown-grace-ms',
+    '--log-level',
+    '--kubeconfig',
+  ])
+    assert.ok(p.out.includes(f), f);
   p = await start(['--max-connections', 'many']);
   assert.is(await p.exited, 2);
   assert.match(p.out, /--max-connections: "many" is not a non-negative integer/);
@@ -89,7 +102,9 @@ test('~> SIGINT: an events stream ends at once with its last chunk; an upload st
     await events.write('GET /v1.51/events HTTP/1.1\r\nHost: docker\r\n\r\n');
     await events.waitForText('\r\n\r\n');
     const upload = await RawClient.connect({ path: `${p.dir}/d.sock` });
-    await upload.write('POST /v1.51/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"Ima\r\n');
+    await upload.write(
+      'POST /v1.51/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"Ima\r\n',
+    );
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     p.child.kill('SIGINT');

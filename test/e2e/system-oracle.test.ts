@@ -24,12 +24,19 @@ test.before(async () => {
 });
 test.after(() => srv.close());
 
-const both = async (method: string, path: (api: string) => string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<[ParsedResponse, ParsedResponse]> => [
+const both = async (
+  method: string,
+  path: (api: string) => string,
+  opts: { headers?: Record<string, string>; body?: string } = {},
+): Promise<[ParsedResponse, ParsedResponse]> => [
   await httpRequest({ path: srv.socketPath }, method, path('1.51'), opts),
   await httpRequest({ path: ORACLE }, method, path(oracleApi), opts),
 ];
 const IGNORED = new Set(['date', 'content-length', 'server', 'api-version', 'connection']);
-const names = (r: ParsedResponse) => Object.keys(r.headers).filter((k) => !IGNORED.has(k)).sort();
+const names = (r: ParsedResponse) =>
+  Object.keys(r.headers)
+    .filter((k) => !IGNORED.has(k))
+    .sort();
 const json = (r: ParsedResponse) => JSON.parse(r.body.toString());
 
 t('~> GET and HEAD /_ping: same status, body, content type and header set (Builder-Version aside)', async () => {
@@ -40,7 +47,8 @@ t('~> GET and HEAD /_ping: same status, body, content type and header set (Build
     assert.is(ours.headers['content-type'], theirs.headers['content-type']);
     assert.is(ours.headers['content-length'], theirs.headers['content-length'], m);
     assert.equal(names(ours), names(theirs), m);
-    for (const h of ['ostype', 'docker-experimental', 'swarm', 'cache-control', 'pragma']) assert.is(ours.headers[h], theirs.headers[h], h);
+    for (const h of ['ostype', 'docker-experimental', 'swarm', 'cache-control', 'pragma'])
+      assert.is(ours.headers[h], theirs.headers[h], h);
   }
 });
 
@@ -75,7 +83,7 @@ t('~> a missing container: same 404 JSON error', async () => {
   assert.equal(names(ours), names(theirs));
 });
 
-t('~> GET /version: our fields are a superset of dockerd\'s', async () => {
+t("~> GET /version: our fields are a superset of dockerd's", async () => {
   const [ours, theirs] = await both('GET', () => '/version');
   const o = json(ours);
   const d = json(theirs);
@@ -105,7 +113,11 @@ t('~> GET /events?until=<past>: both send a chunked 200 that ends at once', asyn
 });
 
 t('~> a malformed request: 400 and close from both', async () => {
-  for (const raw of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n']) {
+  for (const raw of [
+    'GARBAGE\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+  ]) {
     for (const target of [{ path: srv.socketPath }, { path: ORACLE }]) {
       const c = await rawExchange(target, raw, { end: false });
       const [r] = parseResponses(c.data, { ended: true }).responses;
@@ -129,7 +141,10 @@ t('~> unsupported transfer coding: 501 from both; HTTP/2.0: 505 from both', asyn
 
 t('~> a bad JSON body: 400 "invalid JSON: ..." from both', async () => {
   // networks/create parses its body before any side effect, in dockerd and here
-  const [ours, theirs] = await both('POST', () => '/networks/create', { headers: { 'Content-Type': 'application/json' }, body: '{bad}' });
+  const [ours, theirs] = await both('POST', () => '/networks/create', {
+    headers: { 'Content-Type': 'application/json' },
+    body: '{bad}',
+  });
   assert.is(theirs.status, 400);
   assert.match(json(theirs).message, /^invalid JSON: /);
   // (while our networks family is not written, the route is a 501 JSON error instead)

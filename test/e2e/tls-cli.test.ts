@@ -25,11 +25,52 @@ function openssl(args: string[]): void {
 
 /** ca.pem + ca-key.pem named `name`, and a leaf certificate `leaf` signed by it. */
 function makeCa(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}-key.pem`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  ]);
 }
 function makeLeaf(ca: string, leaf: string, ext: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${leaf}-key.pem`, '-out', `${leaf}.csr`, '-subj', `/CN=${leaf}`]);
-  openssl(['x509', '-req', '-in', `${leaf}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}-key.pem`, '-CAcreateserial', '-out', `${leaf}.pem`, '-days', '2', '-extfile', writeExt(leaf, ext)]);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${leaf}-key.pem`,
+    '-out',
+    `${leaf}.csr`,
+    '-subj',
+    `/CN=${leaf}`,
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${leaf}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}-key.pem`,
+    '-CAcreateserial',
+    '-out',
+    `${leaf}.pem`,
+    '-days',
+    '2',
+    '-extfile',
+    writeExt(leaf, ext),
+  ]);
 }
 function writeExt(leaf: string, ext: string): string {
   const file = join(dir, `${leaf}.ext`);
@@ -60,7 +101,22 @@ test.before(async () => {
   sim = await spawnSim();
   server = spawn(
     process.execPath,
-    [cli, '--kubeconfig', sim.kubeconfigPath, '--state-dir', join(dir, 'state'), '-H', 'tcp://127.0.0.1:0', '--tlsverify', '--tlscacert', join(dir, 'ca.pem'), '--tlscert', join(dir, 'server.pem'), '--tlskey', join(dir, 'server-key.pem')],
+    [
+      cli,
+      '--kubeconfig',
+      sim.kubeconfigPath,
+      '--state-dir',
+      join(dir, 'state'),
+      '-H',
+      'tcp://127.0.0.1:0',
+      '--tlsverify',
+      '--tlscacert',
+      join(dir, 'ca.pem'),
+      '--tlscert',
+      join(dir, 'server.pem'),
+      '--tlskey',
+      join(dir, 'server-key.pem'),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   server.stdout!.on('data', (d) => (out += d));
@@ -81,7 +137,12 @@ test.after(async () => {
 
 function handshake(opts: { cert?: string; key?: string }): Promise<string> {
   return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(join(dir, 'ca.pem')), ...(opts.cert ? { cert: readFileSync(opts.cert), key: readFileSync(opts.key!) } : {}) });
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: readFileSync(join(dir, 'ca.pem')),
+      ...(opts.cert ? { cert: readFileSync(opts.cert), key: readFileSync(opts.key!) } : {}),
+    });
     let text = '';
     s.on('secureConnect', () => s.write('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n'));
     s.on('data', (d) => (text += d));
@@ -90,11 +151,17 @@ function handshake(opts: { cert?: string; key?: string }): Promise<string> {
   });
 }
 
-test('~> TLS handshake: the CA\'s client certificate is served; none, or one from another CA, is refused', async () => {
-  assert.match(await handshake({ cert: join(dir, 'client.pem'), key: join(dir, 'client-key.pem') }), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nOK$/);
+test("~> TLS handshake: the CA's client certificate is served; none, or one from another CA, is refused", async () => {
+  assert.match(
+    await handshake({ cert: join(dir, 'client.pem'), key: join(dir, 'client-key.pem') }),
+    /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nOK$/,
+  );
   // (TLS 1.3: the server checks the client's certificate after the client's side of the
   // handshake is done, so the refusal is an alert or a close before any HTTP byte.)
-  for (const r of [await handshake({}), await handshake({ cert: join(dir, 'stranger.pem'), key: join(dir, 'stranger-key.pem') })]) {
+  for (const r of [
+    await handshake({}),
+    await handshake({ cert: join(dir, 'stranger.pem'), key: join(dir, 'stranger-key.pem') }),
+  ]) {
     assert.match(r, /^error: |^$/, r);
     assert.not.match(r, /HTTP\/1\.1/);
   }
@@ -109,7 +176,9 @@ test('~> the docker CLI with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH: version, 
   assert.is(v.code, 0, v.stderr);
   assert.is(v.stdout.trim(), '1.51');
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn('docker', ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], { env: { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_HOST: host, ...env } });
+    const c = spawn('docker', ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], {
+      env: { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_HOST: host, ...env },
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
@@ -127,11 +196,15 @@ test('~> the docker CLI without a client certificate (DOCKER_TLS=1) or with a fo
   const noCert = join(dir, 'no-cert');
   mkdirSync(noCert);
   copyFileSync(join(dir, 'ca.pem'), join(noCert, 'ca.pem'));
-  const r1 = await docker(host, ['version', '--format', '{{.Server.APIVersion}}'], { env: { DOCKER_TLS: '1', DOCKER_CERT_PATH: noCert } });
+  const r1 = await docker(host, ['version', '--format', '{{.Server.APIVersion}}'], {
+    env: { DOCKER_TLS: '1', DOCKER_CERT_PATH: noCert },
+  });
   assert.is.not(r1.code, 0);
   assert.not.match(r1.stdout, /1\.51/);
   assert.match(r1.stderr, /tls|certificate/i);
-  const r2 = await docker(host, ['version', '--format', '{{.Server.APIVersion}}'], { env: { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath('stranger', 'stranger') } });
+  const r2 = await docker(host, ['version', '--format', '{{.Server.APIVersion}}'], {
+    env: { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath('stranger', 'stranger') },
+  });
   assert.is.not(r2.code, 0);
   assert.not.match(r2.stdout, /1\.51/);
   const plain = await docker(host, ['version', '--format', '{{.Server.APIVersion}}']);

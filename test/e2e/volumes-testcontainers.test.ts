@@ -64,7 +64,10 @@ test('~> content copied in before start reaches a second container through a nam
     .withBindMounts([{ source: volume, target: '/v' }])
     .withCommand(['sh', '-c', 'cp /seed/data.txt /v/data.txt && sleep 600'])
     .start();
-  const reader = await new GenericContainer('busybox').withBindMounts([{ source: volume, target: '/v', mode: 'ro' }]).withCommand(['sleep', '600']).start();
+  const reader = await new GenericContainer('busybox')
+    .withBindMounts([{ source: volume, target: '/v', mode: 'ro' }])
+    .withCommand(['sleep', '600'])
+    .start();
   try {
     let out = '';
     for (let i = 0; i < 100 && out !== 'copied-by-testcontainers'; i++) {

@@ -37,10 +37,14 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const boot = (extra: NodeJS.ProcessEnv = {}) => bootKubeBackend({ env: { ...env, ...extra }, serviceAccountDir: sa, stateDir: join(dir, 'state') }, testLogger());
+const boot = (extra: NodeJS.ProcessEnv = {}) =>
+  bootKubeBackend({ env: { ...env, ...extra }, serviceAccountDir: sa, stateDir: join(dir, 'state') }, testLogger());
 
 test('~> sidecar mode: its own Pod missing is fatal, with the reason and what to fix', async () => {
-  const err = await boot().then(() => undefined, (e: Error) => e);
+  const err = await boot().then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.ok(err, 'boot must fail');
   assert.match(err!.message, /runs in the cluster as Pod "job-pod-1" but cannot read that Pod in namespace "default"/);
   assert.match(err!.message, /nothing it creates would be garbage-collected/);
@@ -57,7 +61,10 @@ test('~> sidecar mode: its own Pod found -> it boots; a POD_UID that does not ma
   client.close();
   const ok = await boot({ POD_UID: pod.metadata.uid });
   await ok.close();
-  const err = await boot({ POD_UID: '00000000-0000-0000-0000-000000000000' }).then(() => undefined, (e: Error) => e);
+  const err = await boot({ POD_UID: '00000000-0000-0000-0000-000000000000' }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.match(err!.message, /that Pod's uid is .*, not POD_UID 00000000/);
 });
 

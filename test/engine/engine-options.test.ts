@@ -3,14 +3,25 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_OPTIONS, loadOptions } from '../../src/config.js';
 import { DEFAULT_ENGINE_OPTIONS, engineOptionsFrom, resolveEngineOptions } from '../../src/engine/engine-options.js';
 
-test('~> the engine defaults are the option specs\' defaults (defined once, in src/config.ts)', () => {
+test("~> the engine defaults are the option specs' defaults (defined once, in src/config.ts)", () => {
   const d = DEFAULT_ENGINE_OPTIONS;
   assert.is(d.killGraceSeconds, DEFAULT_OPTIONS.killGraceSeconds);
   assert.is(d.startTimeoutMs, DEFAULT_OPTIONS.startTimeoutMs);
   assert.is(d.autoRemoveHoldMs, DEFAULT_OPTIONS.autoRemoveHoldMs);
   assert.is(d.restartMaxBackoffMs, DEFAULT_OPTIONS.restartMaxBackoffMs);
-  assert.equal(d.execCommand, { timeoutMs: DEFAULT_OPTIONS.execCommandTimeoutMs, maxOutput: DEFAULT_OPTIONS.execCommandMaxOutput });
-  assert.equal(d.streams, { logMergeHoldMs: DEFAULT_OPTIONS.logMergeHoldMs, attachReplayBytes: DEFAULT_OPTIONS.attachReplayBytes, execRetentionMs: DEFAULT_OPTIONS.execRetentionMs, maxExecs: DEFAULT_OPTIONS.maxExecs, maxDetachedExecs: DEFAULT_OPTIONS.maxDetachedExecs, detachedExecIdleMs: DEFAULT_OPTIONS.detachedExecIdleMs, execPreconnectMs: DEFAULT_OPTIONS.execPreconnectMs });
+  assert.equal(d.execCommand, {
+    timeoutMs: DEFAULT_OPTIONS.execCommandTimeoutMs,
+    maxOutput: DEFAULT_OPTIONS.execCommandMaxOutput,
+  });
+  assert.equal(d.streams, {
+    logMergeHoldMs: DEFAULT_OPTIONS.logMergeHoldMs,
+    attachReplayBytes: DEFAULT_OPTIONS.attachReplayBytes,
+    execRetentionMs: DEFAULT_OPTIONS.execRetentionMs,
+    maxExecs: DEFAULT_OPTIONS.maxExecs,
+    maxDetachedExecs: DEFAULT_OPTIONS.maxDetachedExecs,
+    detachedExecIdleMs: DEFAULT_OPTIONS.detachedExecIdleMs,
+    execPreconnectMs: DEFAULT_OPTIONS.execPreconnectMs,
+  });
   assert.is(d.images.failureTtlMs, DEFAULT_OPTIONS.imageFailureTtlMs);
   assert.is(d.publish.forward.replayBytes, DEFAULT_OPTIONS.publishReplayBytes);
   assert.is(d.publish.forward.wsHighWaterMark, DEFAULT_OPTIONS.publishWsHighWaterBytes);
@@ -18,7 +29,22 @@ test('~> the engine defaults are the option specs\' defaults (defined once, in s
 });
 
 test('~> a flag reaches the wing that uses it', () => {
-  const o = engineOptionsFrom(loadOptions(['--auto-remove-hold-ms', '5', '--publish-connect-timeout-ms', '7', '--exec-command-timeout-ms', '9', '--network-policies', 'true'], {}), 'ua/1');
+  const o = engineOptionsFrom(
+    loadOptions(
+      [
+        '--auto-remove-hold-ms',
+        '5',
+        '--publish-connect-timeout-ms',
+        '7',
+        '--exec-command-timeout-ms',
+        '9',
+        '--network-policies',
+        'true',
+      ],
+      {},
+    ),
+    'ua/1',
+  );
   assert.is(o.autoRemoveHoldMs, 5);
   assert.is(o.publish.forward.connectTimeoutMs, 7);
   assert.is(o.execCommand.timeoutMs, 9);

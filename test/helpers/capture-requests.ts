@@ -71,7 +71,15 @@ const steps: [string, () => Promise<unknown>][] = [
   ['ping', () => d.ping()],
   ['version', () => d.version()],
   ['info', () => d.info()],
-  ['list', () => d.listContainers({ all: true, limit: 1, filters: { label: ['org.testcontainers.container-hash=abc'], status: ['created', 'running'] } })],
+  [
+    'list',
+    () =>
+      d.listContainers({
+        all: true,
+        limit: 1,
+        filters: { label: ['org.testcontainers.container-hash=abc'], status: ['created', 'running'] },
+      }),
+  ],
   ['inspect', () => d.getContainer('nosuch').inspect()],
   [
     'create',
@@ -96,6 +104,13 @@ await new Promise((r) => setTimeout(r, 300));
 for (const done of [...live]) done(); // keep-alive connections dockerode's agent still holds
 proxy.close();
 await srv.close();
-writeFileSync(out, JSON.stringify({ note: 'captured by test/helpers/capture-requests.ts (docker CLI 28.2.2, dockerode 4)', requests: captured }, null, 1) + '\n');
+writeFileSync(
+  out,
+  JSON.stringify(
+    { note: 'captured by test/helpers/capture-requests.ts (docker CLI 28.2.2, dockerode 4)', requests: captured },
+    null,
+    1,
+  ) + '\n',
+);
 console.log(`captured ${captured.length} connections into ${out}`);
 process.exit(0);

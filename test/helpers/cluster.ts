@@ -21,7 +21,9 @@ export function clusterTest(suite: Test, name: string, fn: () => Promise<void> |
   }
   if (!announced) {
     announced = true;
-    console.log('SKIP real-cluster tests: KUBECONFIG is not set (or its file is missing); set it to run them against a real cluster.');
+    console.log(
+      'SKIP real-cluster tests: KUBECONFIG is not set (or its file is missing); set it to run them against a real cluster.',
+    );
   }
   suite.skip(name, fn);
 }

@@ -6,8 +6,15 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { readName } from '../../src/engine/dns/packet.js';
 
-export function buildQuery(name: string, type: number, opts: { id?: number; rd?: boolean; udpSize?: number } = {}): Buffer {
-  const labels = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l, 'latin1')]), Buffer.from(l, 'latin1')]));
+export function buildQuery(
+  name: string,
+  type: number,
+  opts: { id?: number; rd?: boolean; udpSize?: number } = {},
+): Buffer {
+  const labels = name
+    .split('.')
+    .filter(Boolean)
+    .map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l, 'latin1')]), Buffer.from(l, 'latin1')]));
   const h = Buffer.alloc(12);
   h.writeUInt16BE(opts.id ?? 0x1234, 0);
   h.writeUInt16BE(opts.rd === false ? 0 : 0x0100, 2);
@@ -31,7 +38,8 @@ export interface Decoded {
 
 export function decode(buf: Buffer): Decoded {
   const flags = buf.readUInt16BE(2);
-  const qd = buf.readUInt16BE(4), an = buf.readUInt16BE(6);
+  const qd = buf.readUInt16BE(4),
+    an = buf.readUInt16BE(6);
   let pos = 12;
   let question = '';
   for (let i = 0; i < qd; i++) {
@@ -42,14 +50,31 @@ export function decode(buf: Buffer): Decoded {
   const answers: Decoded['answers'] = [];
   for (let i = 0; i < an; i++) {
     const r = readName(buf, pos);
-    const type = buf.readUInt16BE(r.next), ttl = buf.readUInt32BE(r.next + 4), len = buf.readUInt16BE(r.next + 8);
+    const type = buf.readUInt16BE(r.next),
+      ttl = buf.readUInt32BE(r.next + 4),
+      len = buf.readUInt16BE(r.next + 8);
     const at = r.next + 10;
     const rd = buf.subarray(at, at + len);
-    const data = type === 1 ? [...rd].join('.') : type === 28 ? Array.from({ length: 8 }, (_, k) => rd.readUInt16BE(k * 2).toString(16)).join(':') : type === 12 || type === 5 ? readName(buf, at).name : rd.toString('hex');
+    const data =
+      type === 1
+        ? [...rd].join('.')
+        : type === 28
+          ? Array.from({ length: 8 }, (_, k) => rd.readUInt16BE(k * 2).toString(16)).join(':')
+          : type === 12 || type === 5
+            ? readName(buf, at).name
+            : rd.toString('hex');
     answers.push({ name: r.name, type, ttl, data });
     pos = at + len;
   }
-  return { id: buf.readUInt16BE(0), rcode: flags & 0xf, aa: !!(flags & 0x400), tc: !!(flags & 0x200), ra: !!(flags & 0x80), question, answers };
+  return {
+    id: buf.readUInt16BE(0),
+    rcode: flags & 0xf,
+    aa: !!(flags & 0x400),
+    tc: !!(flags & 0x200),
+    ra: !!(flags & 0x80),
+    question,
+    answers,
+  };
 }
 
 export function udpExchange(host: string, port: number, msg: Buffer, timeoutMs = 3000): Promise<Buffer | undefined> {

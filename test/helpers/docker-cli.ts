@@ -28,12 +28,26 @@ export function dockerAvailable(): boolean {
   });
 }
 
-export function docker(dockerHost: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function docker(
+  dockerHost: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   configDir ??= mkdtempSync(join(tmpdir(), 'kapi-docker-config-'));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost, DOCKER_CONFIG: configDir, ...opts.env };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DOCKER_HOST: dockerHost,
+    DOCKER_CONFIG: configDir,
+    ...opts.env,
+  };
   return new Promise((resolve) => {
     execFile('docker', args, { env, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : 1
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });

@@ -46,5 +46,12 @@ export class FakeEvents implements EventsSource {
 }
 
 export function containerEvent(action: string, id = 'c'.repeat(64), t = 1_700_000_000): DockerEvent {
-  return { Type: 'container', Action: action, Actor: { ID: id, Attributes: { image: 'busybox', name: 'web' } }, scope: 'local', time: t, timeNano: t * 1e9 };
+  return {
+    Type: 'container',
+    Action: action,
+    Actor: { ID: id, Attributes: { image: 'busybox', name: 'web' } },
+    scope: 'local',
+    time: t,
+    timeNano: t * 1e9,
+  };
 }

@@ -18,9 +18,18 @@ export interface HttpTestServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const TEST_LIMITS = { maxHeaderBytes: 1 << 20, maxBodyBytes: 1 << 20, headerTimeoutMs: 30_000, idleTimeoutMs: 300_000, maxConnections: 1000 };
+export const TEST_LIMITS = {
+  maxHeaderBytes: 1 << 20,
+  maxBodyBytes: 1 << 20,
+  headerTimeoutMs: 30_000,
+  idleTimeoutMs: 300_000,
+  maxConnections: 1000,
+};
 
-export async function startHttp(handler: Handler, limits: Partial<Omit<ServerOptions, 'log'>> = {}): Promise<HttpTestServer> {
+export async function startHttp(
+  handler: Handler,
+  limits: Partial<Omit<ServerOptions, 'log'>> = {},
+): Promise<HttpTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-http-'));
   const socketPath = join(dir, 'h.sock');
   const server = createServer(handler, { ...TEST_LIMITS, ...limits, log: testLogger() });

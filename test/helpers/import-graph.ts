@@ -101,10 +101,28 @@ export function importsOf(fileName: string, text: string): RawImport[] {
       const typeOnly = !!node.importClause && namedBindingsTypeOnly(node.importClause);
       out.push({ specifier: node.moduleSpecifier.text, pos: node.getStart(sf), kind: 'static', typeOnly });
     } else if (ts.isExportDeclaration(node) && lit(node.moduleSpecifier)) {
-      out.push({ specifier: node.moduleSpecifier.text, pos: node.getStart(sf), kind: 're-export', typeOnly: node.isTypeOnly });
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && lit(node.moduleReference.expression)) {
-      out.push({ specifier: node.moduleReference.expression.text, pos: node.getStart(sf), kind: 'require', typeOnly: node.isTypeOnly });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && lit(node.arguments[0])) {
+      out.push({
+        specifier: node.moduleSpecifier.text,
+        pos: node.getStart(sf),
+        kind: 're-export',
+        typeOnly: node.isTypeOnly,
+      });
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      lit(node.moduleReference.expression)
+    ) {
+      out.push({
+        specifier: node.moduleReference.expression.text,
+        pos: node.getStart(sf),
+        kind: 'require',
+        typeOnly: node.isTypeOnly,
+      });
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      lit(node.arguments[0])
+    ) {
       out.push({ specifier: node.arguments[0].text, pos: node.getStart(sf), kind: 'dynamic', typeOnly: false });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && lit(node.argument.literal)) {
       out.push({ specifier: node.argument.literal.text, pos: node.getStart(sf), kind: 'type-import', typeOnly: true });
@@ -177,14 +195,19 @@ export function stronglyConnected(graph: ImportGraph): string[][] {
 }
 
 /** The shortest path from `start` to `goal` inside `within`, by breadth-first search. */
-function shortestPath(adj: Map<string, string[]>, start: string, goal: string, within: Set<string>): string[] | undefined {
+function shortestPath(
+  adj: Map<string, string[]>,
+  start: string,
+  goal: string,
+  within: Set<string>,
+): string[] | undefined {
   const prev = new Map<string, string>([[start, start]]);
   const queue = [start];
   for (let i = 0; i < queue.length; i++) {
     const v = queue[i]!;
     if (v === goal) {
       const path = [v];
-      for (let p = v; p !== start; ) path.unshift((p = prev.get(p)!));
+      for (let p = v; p !== start;) path.unshift((p = prev.get(p)!));
       return path;
     }
     for (const w of adj.get(v) ?? []) {
@@ -269,7 +292,8 @@ export function globRegExp(glob: string): RegExp {
   return re;
 }
 
-const matchesAny = (path: string, globs: readonly string[] | undefined): boolean => !!globs?.some((g) => globRegExp(g).test(path));
+const matchesAny = (path: string, globs: readonly string[] | undefined): boolean =>
+  !!globs?.some((g) => globRegExp(g).test(path));
 
 /** The edges that break a rule, in file order. */
 export function checkRules(graph: ImportGraph, rules: readonly ImportRule[]): RuleViolation[] {
@@ -277,7 +301,8 @@ export function checkRules(graph: ImportGraph, rules: readonly ImportRule[]): Ru
   for (const edge of graph.edges) {
     for (const rule of rules) {
       if (!matchesAny(edge.from, rule.from) || matchesAny(edge.from, rule.fromExcept)) continue;
-      const broken = (rule.forbid && matchesAny(edge.to, rule.forbid)) || (rule.allow && !matchesAny(edge.to, rule.allow));
+      const broken =
+        (rule.forbid && matchesAny(edge.to, rule.forbid)) || (rule.allow && !matchesAny(edge.to, rule.allow));
       if (broken) out.push({ rule: rule.name, edge });
     }
   }

@@ -52,7 +52,17 @@ export async function startKuber(opts: KuberOptions): Promise<Kuber> {
   let logs = '';
   let tcpHost: string | undefined;
   const launch = async () => {
-    const args = [opts.cli ?? kuberApiCli(), '-H', `unix://${socketPath}`, '--instance-id', instanceId, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'info'];
+    const args = [
+      opts.cli ?? kuberApiCli(),
+      '-H',
+      `unix://${socketPath}`,
+      '--instance-id',
+      instanceId,
+      '--state-dir',
+      join(dir, 'state'),
+      '--log-level',
+      process.env.TEST_LOG ?? 'info',
+    ];
     if (opts.kubeconfig) args.push('--kubeconfig', opts.kubeconfig);
     if (opts.tcp) args.push('-H', 'tcp://127.0.0.1:0');
     if (opts.namespace) args.push('--namespace', opts.namespace);

@@ -49,7 +49,10 @@ export class RawClient {
 
   static connect(target: Target): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = 'path' in target ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ port: target.port, host: target.host ?? '127.0.0.1', allowHalfOpen: true });
+      const s =
+        'path' in target
+          ? net.connect({ path: target.path, allowHalfOpen: true })
+          : net.connect({ port: target.port, host: target.host ?? '127.0.0.1', allowHalfOpen: true });
       s.once('connect', () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
@@ -81,14 +84,26 @@ export class RawClient {
   /** Wait until `pred(data)` holds; rejects after `timeoutMs` with what was received. */
   waitFor(pred: (data: Buffer, c: RawClient) => boolean, timeoutMs = 5000, what = 'condition'): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 2000))} ended=${this.ended} closed=${this.closed}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 2000))} ended=${this.ended} closed=${this.closed}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const check = () => {
         if (pred(this.data, this)) {
           clearTimeout(timer);
           resolve(this.data);
         } else if (this.closed && !pred(this.data, this)) {
           clearTimeout(timer);
-          reject(new Error(`connection closed while waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 2000))}`));
+          reject(
+            new Error(
+              `connection closed while waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 2000))}`,
+            ),
+          );
         } else this.waiters.push(check);
       };
       check();
@@ -101,7 +116,11 @@ export class RawClient {
 
   /** Wait for `n` complete responses. */
   async waitResponses(n: number, timeoutMs = 5000, opts: ParseOptions = {}): Promise<ParsedResponse[]> {
-    await this.waitFor((d, c) => parseResponses(d, { ...opts, ended: c.ended }).responses.length >= n, timeoutMs, `${n} responses`);
+    await this.waitFor(
+      (d, c) => parseResponses(d, { ...opts, ended: c.ended }).responses.length >= n,
+      timeoutMs,
+      `${n} responses`,
+    );
     return parseResponses(this.data, { ...opts, ended: this.ended }).responses;
   }
 
@@ -113,7 +132,10 @@ export class RawClient {
   waitClose(timeoutMs = 5000): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (this.closed) return resolve(this.data);
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for close; received ${JSON.stringify(this.text.slice(0, 500))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for close; received ${JSON.stringify(this.text.slice(0, 500))}`)),
+        timeoutMs,
+      );
       this.socket.once('close', () => {
         clearTimeout(timer);
         resolve(this.data);
@@ -202,7 +224,11 @@ export function parseResponses(buf: Buffer, opts: ParseOptions = {}): { response
 }
 
 /** Send `data` on a fresh connection, half-close, and return what came back once the server closes. */
-export async function rawExchange(target: Target, data: string | Buffer, opts: { end?: boolean; timeoutMs?: number } = {}): Promise<RawClient> {
+export async function rawExchange(
+  target: Target,
+  data: string | Buffer,
+  opts: { end?: boolean; timeoutMs?: number } = {},
+): Promise<RawClient> {
   const c = await RawClient.connect(target);
   await c.write(data);
   if (opts.end !== false) c.end();

@@ -30,7 +30,10 @@ export interface PushedImage {
   /** The digest the tag points to (the index's, if any). */
   digest: string;
   /** Per platform (`linux/amd64`): manifest digest and config digest (= the image ID). */
-  platforms: Record<string, { manifest: string; config: string; configJson: Record<string, unknown>; layerSizes: number[] }>;
+  platforms: Record<
+    string,
+    { manifest: string; config: string; configJson: Record<string, unknown>; layerSizes: number[] }
+  >;
 }
 
 interface Repo {
@@ -55,7 +58,12 @@ export interface TestRegistry {
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 const MT = {
-  oci: { manifest: 'application/vnd.oci.image.manifest.v1+json', index: 'application/vnd.oci.image.index.v1+json', config: 'application/vnd.oci.image.config.v1+json', layer: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+  oci: {
+    manifest: 'application/vnd.oci.image.manifest.v1+json',
+    index: 'application/vnd.oci.image.index.v1+json',
+    config: 'application/vnd.oci.image.config.v1+json',
+    layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  },
   docker: {
     manifest: 'application/vnd.docker.distribution.manifest.v2+json',
     index: 'application/vnd.docker.distribution.manifest.list.v2+json',
@@ -106,21 +114,43 @@ export async function startRegistry(): Promise<TestRegistry> {
         os,
         ...(variant ? { variant } : {}),
         created: '2024-05-01T12:00:00.123456789Z',
-        config: spec.config ?? { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        config: spec.config ?? {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: ['sh'],
+        },
         rootfs: { type: 'layers', diff_ids: diffIds },
         history: [{ created: '2024-05-01T12:00:00Z', created_by: `test image ${name}:${tag}` }],
         ...(spec.extra ?? {}),
       };
       const cfg = Buffer.from(JSON.stringify(configJson));
       repo.blobs.set(sha(cfg), cfg);
-      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mt.manifest, config: { mediaType: mt.config, digest: sha(cfg), size: cfg.length }, layers }));
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: mt.manifest,
+          config: { mediaType: mt.config, digest: sha(cfg), size: cfg.length },
+          layers,
+        }),
+      );
       repo.manifests.set(sha(manifest), { mediaType: mt.manifest, body: manifest });
-      entries.push({ mediaType: mt.manifest, digest: sha(manifest), size: manifest.length, platform: { os, architecture, ...(variant ? { variant } : {}) } });
+      entries.push({
+        mediaType: mt.manifest,
+        digest: sha(manifest),
+        size: manifest.length,
+        platform: { os, architecture, ...(variant ? { variant } : {}) },
+      });
       out.platforms[p] = { manifest: sha(manifest), config: sha(cfg), configJson, layerSizes };
     }
     if (platforms.length > 1 || spec.index) {
       // An attestation manifest, as buildx adds: clients must never pick it.
-      const att = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mt.manifest, config: { mediaType: mt.config, digest: entries[0]!.digest, size: 1 }, layers: [] }));
+      const att = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: mt.manifest,
+          config: { mediaType: mt.config, digest: entries[0]!.digest, size: 1 },
+          layers: [],
+        }),
+      );
       repo.manifests.set(sha(att), { mediaType: mt.manifest, body: att });
       const index = Buffer.from(
         JSON.stringify({
@@ -128,7 +158,16 @@ export async function startRegistry(): Promise<TestRegistry> {
           mediaType: mt.index,
           manifests: [
             ...entries,
-            { mediaType: mt.manifest, digest: sha(att), size: att.length, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': entries[0]!.digest } },
+            {
+              mediaType: mt.manifest,
+              digest: sha(att),
+              size: att.length,
+              platform: { os: 'unknown', architecture: 'unknown' },
+              annotations: {
+                'vnd.docker.reference.type': 'attestation-manifest',
+                'vnd.docker.reference.digest': entries[0]!.digest,
+              },
+            },
           ],
         }),
       );
@@ -151,7 +190,9 @@ export async function startRegistry(): Promise<TestRegistry> {
       'WWW-Authenticate': `Bearer realm="${base}/token",service="registry.test",scope="repository:${name}:pull"`,
       'Docker-Distribution-API-Version': 'registry/2.0',
     });
-    res.end(errorBody(code, code === 'DENIED' ? 'requested access to the resource is denied' : 'authentication required'));
+    res.end(
+      errorBody(code, code === 'DENIED' ? 'requested access to the resource is denied' : 'authentication required'),
+    );
   }
 
   function tokenEndpoint(req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
@@ -173,7 +214,8 @@ export async function startRegistry(): Promise<TestRegistry> {
     const name = /^repository:([^:]+):pull/.exec(scope)?.[1] ?? '';
     const creds = protectedRepos.get(name);
     const granted = new Set<string>();
-    const matches = (c: { username: string; password: string; identityToken?: string }) => (user === c.username && pass === c.password) || (!!refresh && refresh === c.identityToken);
+    const matches = (c: { username: string; password: string; identityToken?: string }) =>
+      (user === c.username && pass === c.password) || (!!refresh && refresh === c.identityToken);
     // Credentials given must be valid: for the scope's repository, or (a login, no scope) for any
     // account the registry knows, as Docker Hub checks them before it issues a token.
     const given = user !== undefined || refresh !== undefined;
@@ -190,7 +232,9 @@ export async function startRegistry(): Promise<TestRegistry> {
     const token = `tok-${++tokenSeq}`;
     tokens.set(token, granted);
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(req.method === 'POST' ? { access_token: token, expires_in: 300 } : { token, expires_in: 300 }));
+    res.end(
+      JSON.stringify(req.method === 'POST' ? { access_token: token, expires_in: 300 } : { token, expires_in: 300 }),
+    );
   }
 
   const server: Server = createServer((req, res) => {
@@ -198,7 +242,11 @@ export async function startRegistry(): Promise<TestRegistry> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', base);
-      requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: url.pathname + url.search,
+        ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+      });
       if (url.pathname === '/token') return tokenEndpoint(req, res, url, Buffer.concat(chunks).toString('utf8'));
       if (url.pathname.startsWith('/blobstore/')) {
         // The "CDN" a blob redirects to: no credentials here (a client must not send them along).
@@ -206,7 +254,11 @@ export async function startRegistry(): Promise<TestRegistry> {
         for (const r of repos.values()) {
           const b = r.blobs.get(digest);
           if (b) {
-            res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': b.length, 'X-Had-Auth': String(!!req.headers.authorization) });
+            res.writeHead(200, {
+              'Content-Type': 'application/octet-stream',
+              'Content-Length': b.length,
+              'X-Had-Auth': String(!!req.headers.authorization),
+            });
             return res.end(b);
           }
         }
@@ -217,7 +269,11 @@ export async function startRegistry(): Promise<TestRegistry> {
         // As Docker Hub: the version check challenges when the registry uses token auth (dockerd
         // learns the token realm here, before it asks for a manifest).
         if (protectedRepos.size && !/^Bearer /.test(req.headers.authorization ?? '')) {
-          res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': `Bearer realm="${base}/token",service="registry.test"`, 'Docker-Distribution-API-Version': 'registry/2.0' });
+          res.writeHead(401, {
+            'Content-Type': 'application/json',
+            'WWW-Authenticate': `Bearer realm="${base}/token",service="registry.test"`,
+            'Docker-Distribution-API-Version': 'registry/2.0',
+          });
           return res.end(errorBody('UNAUTHORIZED', 'authentication required'));
         }
         res.writeHead(200, { 'Content-Type': 'application/json', 'Docker-Distribution-API-Version': 'registry/2.0' });
@@ -229,7 +285,8 @@ export async function startRegistry(): Promise<TestRegistry> {
         return res.end(errorBody('UNSUPPORTED', 'the operation is unsupported'));
       }
       const [, name, kind, reference] = m as unknown as [string, string, string, string];
-      if (protectedRepos.has(name) && !authorised(req, name)) return challenge(res, name, req.headers.authorization ? 'DENIED' : 'UNAUTHORIZED');
+      if (protectedRepos.has(name) && !authorised(req, name))
+        return challenge(res, name, req.headers.authorization ? 'DENIED' : 'UNAUTHORIZED');
       const repo = repos.get(name);
       if (!repo) {
         res.writeHead(404, { 'Content-Type': 'application/json' });
@@ -242,7 +299,11 @@ export async function startRegistry(): Promise<TestRegistry> {
           res.writeHead(404, { 'Content-Type': 'application/json' });
           return res.end(errorBody('MANIFEST_UNKNOWN', 'manifest unknown'));
         }
-        res.writeHead(200, { 'Content-Type': man.mediaType, 'Docker-Content-Digest': digest!, 'Content-Length': man.body.length });
+        res.writeHead(200, {
+          'Content-Type': man.mediaType,
+          'Docker-Content-Digest': digest!,
+          'Content-Length': man.body.length,
+        });
         return res.end(req.method === 'HEAD' ? undefined : man.body);
       }
       const blob = repo.blobs.get(reference);

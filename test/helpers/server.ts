@@ -31,12 +31,17 @@ export function testLogger() {
   return pino({ level: level ?? 'silent', base: { name: 'kuber-api-test' } });
 }
 
-export async function startServer(overrides: Partial<Options> & { backend?: Backend; events?: EventsSource } = {}): Promise<TestServer> {
+export async function startServer(
+  overrides: Partial<Options> & { backend?: Backend; events?: EventsSource } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-'));
   const socketPath = join(dir, 'docker.sock');
   const { backend, events, ...rest } = overrides;
   const options = loadOptions([], {}, { hosts: [`unix://${socketPath}`, 'tcp://127.0.0.1:0'], ...rest });
-  const running = await serve(options, backend ?? new NoClusterBackend(), { log: testLogger(), ...(events ? { events } : {}) });
+  const running = await serve(options, backend ?? new NoClusterBackend(), {
+    log: testLogger(),
+    ...(events ? { events } : {}),
+  });
   const tcp = running.bound.find((b) => b.address.kind === 'tcp');
   const port = tcp && tcp.address.kind === 'tcp' ? tcp.address.port : 0;
   return {

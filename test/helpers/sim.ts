@@ -53,10 +53,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-sim-spawn-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  const args = [join(root, 'dist', 'src', 'cli.js'), 'sim', '--kubeconfig', kubeconfigPath, '--state-dir', join(dir, 'state')];
+  const args = [
+    join(root, 'dist', 'src', 'cli.js'),
+    'sim',
+    '--kubeconfig',
+    kubeconfigPath,
+    '--state-dir',
+    join(dir, 'state'),
+  ];
   args.push(opts.tls === false ? '--no-tls' : '--tls');
   if (opts.port !== undefined) args.push('--port', String(opts.port));
-  if (opts.featureGates) args.push('--feature-gates', Object.entries(opts.featureGates).map(([k, v]) => `${k}=${v}`).join(','));
+  if (opts.featureGates)
+    args.push(
+      '--feature-gates',
+      Object.entries(opts.featureGates)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
   if (opts.bookmarkIntervalMs !== undefined) args.push('--bookmark-interval-ms', String(opts.bookmarkIntervalMs));
   if (opts.nodes !== undefined) args.push('--nodes', String(opts.nodes));
   args.push(...(opts.args ?? []));
@@ -86,10 +99,19 @@ export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
         u,
-        { method, ca: caPem, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(data ? { 'content-type': 'application/json' } : {}) } },
+        {
+          method,
+          ca: caPem,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(data ? { 'content-type': 'application/json' } : {}),
+          },
+        },
         (res) => {
           res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`admin ${method}: ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`admin ${method}: ${res.statusCode}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -130,14 +152,19 @@ export interface KubectlResult {
 }
 
 /** Run real kubectl `version` ('1.33', '1.30', '1.27'...) against a kubeconfig. */
-export function kubectl(version: string, args: string[], opts: { kubeconfig: string; cacheDir?: string; stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<KubectlResult> {
+export function kubectl(
+  version: string,
+  args: string[],
+  opts: { kubeconfig: string; cacheDir?: string; stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<KubectlResult> {
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
   return new Promise((resolve, reject) => {
     const child = spawn(KUBECTL(version), ['--kubeconfig', opts.kubeconfig, '--cache-dir', cacheDir, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, KUBECONFIG: opts.kubeconfig, HOME: cacheDir, ...(opts.env ?? {}) },
     });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);

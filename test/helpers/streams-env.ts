@@ -30,14 +30,31 @@ export interface ApiProcess {
 }
 
 /** Start `node dist/src/cli.js` against a kubeconfig on a private unix socket; resolves once /_ping answers. */
-export async function spawnApi(kubeconfig: string, args: string[] = [], env: Record<string, string> = {}): Promise<ApiProcess> {
+export async function spawnApi(
+  kubeconfig: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ApiProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-e2e-'));
   const socketPath = join(dir, 'docker.sock');
   // Its own instance ID and state dir: containers of different test files never meet, even on a real cluster.
   const instance = `t-${randomBytes(4).toString('hex')}`;
   const child = spawn(
     process.execPath,
-    [kuberApiCli(), '-H', `unix://${socketPath}`, '--kubeconfig', kubeconfig, '--instance-id', instance, '--state-dir', join(dir, 'state'), '--log-level', process.env.TEST_LOG ?? 'warn', ...args],
+    [
+      kuberApiCli(),
+      '-H',
+      `unix://${socketPath}`,
+      '--kubeconfig',
+      kubeconfig,
+      '--instance-id',
+      instance,
+      '--state-dir',
+      join(dir, 'state'),
+      '--log-level',
+      process.env.TEST_LOG ?? 'warn',
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let out = '';
@@ -114,7 +131,11 @@ export function dockerConfigDir(): string {
 }
 
 /** The docker CLI against `dockerHost`, with a private config dir. */
-export function dockerRun(dockerHost: string, args: string[], opts: RunOptions = {}): Promise<RunResult> & { child: ChildProcess } {
+export function dockerRun(
+  dockerHost: string,
+  args: string[],
+  opts: RunOptions = {},
+): Promise<RunResult> & { child: ChildProcess } {
   const child = spawn('docker', args, {
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost, DOCKER_CONFIG: dockerConfigDir() },
@@ -162,7 +183,9 @@ export interface EnvOptions {
 }
 
 export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
-  const sim = opts.kubeconfig ? undefined : await spawnSim({ featureGates: { PodLogsQuerySplitStreams: !!opts.splitStreams } });
+  const sim = opts.kubeconfig
+    ? undefined
+    : await spawnSim({ featureGates: { PodLogsQuerySplitStreams: !!opts.splitStreams } });
   const kubeconfig = opts.kubeconfig ?? sim!.kubeconfigPath;
   let api: ApiProcess;
   try {
@@ -188,11 +211,19 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
 function simGet(sim: SpawnedSim): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     const u = new URL('/_sim', sim.url);
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { ca: sim.caPem, headers: sim.token ? { authorization: `Bearer ${sim.token}` } : {} }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`GET /_sim: ${res.statusCode} ${body}`))));
-    });
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      { ca: sim.caPem, headers: sim.token ? { authorization: `Bearer ${sim.token}` } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(body))
+            : reject(new Error(`GET /_sim: ${res.statusCode} ${body}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -207,7 +238,11 @@ export async function rss(pid: number): Promise<{ rssKb: number; hwmKb: number }
 }
 
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -217,7 +252,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(100);
   }
 }

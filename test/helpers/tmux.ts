@@ -20,7 +20,11 @@ import { join } from 'node:path';
 function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('tmux', args, { env: env ?? process.env, timeout: 10_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : 1
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -67,7 +71,12 @@ export class Tmux {
     const dir = mkdtempSync(join(tmpdir(), 'kapi-tmux-'));
     const socket = join(dir, 'sock');
     const session = 's';
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color', ...opts.env };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TERM: 'xterm-256color',
+      ...opts.env,
+    };
     // The command line carries its environment explicitly: a tmux server's global environment is
     // the first client's, and `env` makes the child's environment exact whatever tmux keeps.
     const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => shq(`${k}=${v}`));
@@ -79,7 +88,10 @@ export class Tmux {
     const cmd = ['env', ...envArgs, 'sh', '-c', shq(script), 'sh', ...argv.map(shq)].join(' ');
     const w = String(opts.width ?? 80);
     const h = String(opts.height ?? 24);
-    const r = await run(['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', w, '-y', h, cmd], env);
+    const r = await run(
+      ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', w, '-y', h, cmd],
+      env,
+    );
     if (r.code !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
     const t = new Tmux(socket, dir, session);
     await t.tmux(['set-option', '-t', session, 'remain-on-exit', 'on']);
@@ -142,7 +154,10 @@ export class Tmux {
         if (re.test(await this.capture())) return typed;
         await sleep(100);
       }
-      if (Date.now() >= deadline) throw new Error(`tmux: timed out waiting for ${re} after typing ${JSON.stringify(text)} ${typed} times; pane:\n${await this.capture()}`);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `tmux: timed out waiting for ${re} after typing ${JSON.stringify(text)} ${typed} times; pane:\n${await this.capture()}`,
+        );
     }
   }
 
@@ -163,7 +178,15 @@ export class Tmux {
     while (Date.now() < deadline) {
       const recorded = readExit(join(this.dir, 'exit'));
       if (recorded !== undefined) return recorded;
-      out = (await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
+      out = (
+        await this.tmux([
+          'display-message',
+          '-p',
+          '-t',
+          this.session,
+          '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}',
+        ])
+      ).trim();
       const [dead, status, signal] = out.split(':');
       if (dead === '1') {
         if (status) return Number(status);
@@ -173,7 +196,9 @@ export class Tmux {
       }
       await sleep(100);
     }
-    throw new Error(`tmux: the program did not exit within ${timeoutMs} ms (pane_dead:status:signal = "${out}"); pane:\n${await this.capture()}`);
+    throw new Error(
+      `tmux: the program did not exit within ${timeoutMs} ms (pane_dead:status:signal = "${out}"); pane:\n${await this.capture()}`,
+    );
   }
 
   /** Kill the tmux server (and the program, if still running) and remove the socket dir. */

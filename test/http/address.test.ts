@@ -15,11 +15,13 @@ test("~> dockerd's -H syntax", () => {
 });
 
 test('~> bad addresses are rejected', () => {
-  for (const bad of ['ftp://x', 'unix://relative', 'tcp://h:99999', 'tcp://a:b:c', 'tcp://h:1/path']) assert.throws(() => parseHost(bad), /invalid listen address/, bad);
+  for (const bad of ['ftp://x', 'unix://relative', 'tcp://h:99999', 'tcp://a:b:c', 'tcp://h:1/path'])
+    assert.throws(() => parseHost(bad), /invalid listen address/, bad);
 });
 
 test('~> formatHost round-trips, bracketing IPv6', () => {
-  for (const s of ['unix:///a/b.sock', 'tcp://127.0.0.1:2375', 'tcp://[::1]:80']) assert.is(formatHost(parseHost(s)), s);
+  for (const s of ['unix:///a/b.sock', 'tcp://127.0.0.1:2375', 'tcp://[::1]:80'])
+    assert.is(formatHost(parseHost(s)), s);
 });
 
 test.run();

@@ -33,7 +33,8 @@ test.after(async () => {
 });
 
 const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
-const POSTJ = (path: string, body: string, extra = '') => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+const POSTJ = (path: string, body: string, extra = '') =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 test('~> keep-alive: several requests on one connection', async () => {
   const c = await RawClient.connect(srv.unix);
@@ -58,12 +59,20 @@ test('~> pipelined requests in one write are answered in order, one at a time', 
     inside--;
   });
   const c = await RawClient.connect(srv.tcp);
-  await c.write(GET('/slow') + GET('/slow') + POSTJ('/p', '{"a":1}') + GET('/slow') + GET('/last', 'Connection: close\r\n'));
+  await c.write(
+    GET('/slow') + GET('/slow') + POSTJ('/p', '{"a":1}') + GET('/slow') + GET('/last', 'Connection: close\r\n'),
+  );
   await c.waitEnd();
   const rs = parseResponses(c.data, { ended: true }).responses;
   assert.equal(
     rs.map((r) => JSON.parse(r.body.toString())),
-    [{ slow: true }, { slow: true }, { method: 'POST', url: '/p', body: { a: 1 } }, { slow: true }, { method: 'GET', url: '/last', body: null }],
+    [
+      { slow: true },
+      { slow: true },
+      { method: 'POST', url: '/p', body: { a: 1 } },
+      { slow: true },
+      { method: 'GET', url: '/last', body: null },
+    ],
   );
   assert.not.ok(overlap, 'the next request waits for the previous response');
   assert.is(rs[4]!.headers['connection'], 'close');
@@ -121,7 +130,9 @@ test('~> a body the handler did not read is drained, and the connection is reuse
 
 test('~> Expect: 100-continue gets 100 Continue when the handler reads the body', async () => {
   const c = await RawClient.connect(srv.tcp);
-  await c.write('POST /cont HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n');
+  await c.write(
+    'POST /cont HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n',
+  );
   await c.waitForText('HTTP/1.1 100 Continue\r\n\r\n');
   await c.write('{}');
   const [r] = await c.waitResponses(1);
@@ -160,7 +171,9 @@ test('~> upgrade: 101 UPGRADED head, then the bytes after the body (same write) 
   routes.set('/exec/x/start', execLike);
   const c = await RawClient.connect(srv.unix);
   const body = '{"Detach":false,"Tty":false}';
-  await c.write(`POST /exec/x/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}stdin-1;`);
+  await c.write(
+    `POST /exec/x/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}stdin-1;`,
+  );
   await c.waitForText('STDIN-1;');
   const head = c.text.slice(0, c.text.indexOf('\r\n\r\n') + 4);
   assert.match(head, /^HTTP\/1\.1 101 UPGRADED\r\n/);
@@ -195,7 +208,9 @@ test('~> a client that half-closes right after the request (docker CLI without s
     h.closeWrite();
   });
   const c = await RawClient.connect(srv.tcp);
-  await c.write('POST /containers/c/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+  await c.write(
+    'POST /containers/c/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
+  );
   c.end();
   await c.waitEnd();
   assert.ok(c.text.endsWith('\r\n\r\nline0\nline1\nline2\nline3\nline4\n'), c.text);
@@ -209,7 +224,9 @@ test('~> no Upgrade header: 200 OK raw-stream, unframed; a never-ended request (
   routes.set('/exec/tc/start', execLike);
   const c = await RawClient.connect(srv.unix);
   const body = '{"stdin":true,"Detach":false,"Tty":false}';
-  await c.write(`POST /exec/tc/start HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  await c.write(
+    `POST /exec/tc/start HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
   await c.waitForText('\r\n\r\n');
   const head = c.text;
   assert.match(head, /^HTTP\/1\.1 200 OK\r\nContent-Type: application\/vnd\.docker\.raw-stream\r\n/);
@@ -229,7 +246,9 @@ test('~> hijack before an unfinished chunked body: the decoded rest of the body 
     h.input.on('end', () => h.closeWrite());
   });
   const c = await RawClient.connect(srv.tcp);
-  await c.write('POST /containers/d/attach?stdin=true HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  await c.write(
+    'POST /containers/d/attach?stdin=true HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n',
+  );
   await c.waitForText('[abc]');
   await c.write('2\r\nde\r\n0\r\n\r\nignored-after-the-body');
   await c.waitForText('[de]');
@@ -277,7 +296,11 @@ test('~> a JSON body above maxBodyBytes: 413 and close', async () => {
 });
 
 test('~> malformed requests: 400 and close, before or after good ones', async () => {
-  for (const bad of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nBad Header\r\n\r\n', 'POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n']) {
+  for (const bad of [
+    'GARBAGE\r\n\r\n',
+    'GET / HTTP/1.1\r\nBad Header\r\n\r\n',
+    'POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n',
+  ]) {
     const c = await rawExchange(srv.tcp, GET('/good') + bad + GET('/never'), { end: false });
     const rs = parseResponses(c.data, { ended: true }).responses;
     assert.is(rs.length, 2, bad);
@@ -397,7 +420,8 @@ test('~> slow reader: a streamed response pauses its source until the client rea
   c.socket.resume();
   await finished;
   await new Promise<void>((resolve) => {
-    const check = () => (Buffer.concat(raw.slice(-2)).toString('latin1').endsWith('\r\n0\r\n\r\n') ? resolve() : setTimeout(check, 20));
+    const check = () =>
+      Buffer.concat(raw.slice(-2)).toString('latin1').endsWith('\r\n0\r\n\r\n') ? resolve() : setTimeout(check, 20);
     check();
   });
   const [r] = parseResponses(Buffer.concat([c.data, ...raw])).responses;

@@ -17,7 +17,10 @@ import type { Request, Response } from '../../src/http/index.js';
 const routes = new Map<string, (req: Request, res: Response) => void | Promise<void>>();
 let srv: HttpTestServer;
 test.before(async () => {
-  srv = await startHttp((req, res) => (routes.get(req.path) ?? ((_q, r) => r.empty(404)))(req, res), { bodyTimeoutMs: 300, socketMode: 0o600 });
+  srv = await startHttp((req, res) => (routes.get(req.path) ?? ((_q, r) => r.empty(404)))(req, res), {
+    bodyTimeoutMs: 300,
+    socketMode: 0o600,
+  });
 });
 test.after(() => srv.close());
 
@@ -42,7 +45,7 @@ test('~> raw bytes: two different Content-Length values, and Content-Length with
   assert.is(reached, 0, 'no handler saw those requests');
 });
 
-test('~> a body that stops arriving while the handler reads it: 408 + close after bodyTimeoutMs; the handler\'s read fails', async () => {
+test("~> a body that stops arriving while the handler reads it: 408 + close after bodyTimeoutMs; the handler's read fails", async () => {
   let failure = '';
   routes.set('/slow', async (req, res) => {
     try {
@@ -68,7 +71,9 @@ test('~> a body that keeps moving is not timed out, nor is one the handler does 
   });
   const c = await RawClient.connect(srv.tcp);
   const body = '{"a":"' + 'x'.repeat(8) + '"}';
-  await c.write(`POST /trickle HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+  await c.write(
+    `POST /trickle HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+  );
   for (const ch of body) {
     await c.write(ch);
     await delay(60); // 16 bytes over ~1 s, each gap well under 300 ms
@@ -81,7 +86,9 @@ test('~> a body that keeps moving is not timed out, nor is one the handler does 
     res.json(200, await req.json());
   });
   const d = await RawClient.connect(srv.tcp);
-  await d.write('POST /later HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"b":1}');
+  await d.write(
+    'POST /later HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"b":1}',
+  );
   await d.waitEnd(5000);
   assert.is(parseResponses(d.data, { ended: true }).responses[0]!.status, 200);
 });
@@ -93,18 +100,30 @@ test('~> unix sockets get the configured mode (here 0600)', () => {
 test('~> socket group: gid lookup, numeric groups, the optional default, an explicit group that does not exist', () => {
   assert.is(gidFromGroupFile('root:x:0:\ndocker:x:998:alice\n', 'docker'), 998);
   assert.is(gidFromGroupFile('root:x:0:\n', 'docker'), undefined);
-  assert.is(socketGid('1234', () => {}), 1234);
+  assert.is(
+    socketGid('1234', () => {}),
+    1234,
+  );
   const warned: string[] = [];
-  assert.is(socketGid('docker', (m) => warned.push(m), '/nonexistent/group'), undefined);
+  assert.is(
+    socketGid('docker', (m) => warned.push(m), '/nonexistent/group'),
+    undefined,
+  );
   assert.match(warned[0]!, /group "docker" does not exist/);
-  assert.throws(() => socketGid('no-such-group-kapi', () => {}, '/nonexistent/group'), /group "no-such-group-kapi" \(--group\) does not exist/);
+  assert.throws(
+    () => socketGid('no-such-group-kapi', () => {}, '/nonexistent/group'),
+    /group "no-such-group-kapi" \(--group\) does not exist/,
+  );
 });
 
 test('~> exposure: loopback listeners are private; 0.0.0.0, ::, pod IPs and names are exposed unless TLS verifies clients', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
   for (const h of ['0.0.0.0', '::', '10.1.2.3', 'docker', '']) assert.not.ok(isLoopbackHost(h), h);
   const addrs = ['unix:///tmp/x.sock', 'tcp://127.0.0.1:2375', 'tcp://:2375', 'tcp://[::]:2376'].map(parseHost);
-  assert.equal(exposedPlaintext(addrs, false).map((a) => (a.kind === 'tcp' ? a.host : a.path)), ['0.0.0.0', '::']);
+  assert.equal(
+    exposedPlaintext(addrs, false).map((a) => (a.kind === 'tcp' ? a.host : a.path)),
+    ['0.0.0.0', '::'],
+  );
   assert.equal(exposedPlaintext(addrs, true), []);
 });
 

@@ -58,7 +58,13 @@ test('~> the head is the first write, alone; output waits until it is flushed', 
   s.flush();
   await tick();
   assert.is(s.writes[0], 'HTTP/1.1 101 UPGRADED\r\n\r\n');
-  assert.equal(s.writes.slice(1).join('').replace(/\[corked\]/g, ''), 'frame-1frame-2');
+  assert.equal(
+    s.writes
+      .slice(1)
+      .join('')
+      .replace(/\[corked\]/g, ''),
+    'frame-1frame-2',
+  );
 });
 
 test('~> output backpressure: a full socket holds the write callback until drain', async () => {
@@ -100,7 +106,10 @@ test('~> closeWrite is a FIN after the queued output; the socket stays readable'
   s.flush();
   await tick();
   await tick();
-  assert.equal(s.writes.filter((w) => w !== 'H').map((w) => w.replace('[corked]', '')), ['last', '<FIN>']);
+  assert.equal(
+    s.writes.filter((w) => w !== 'H').map((w) => w.replace('[corked]', '')),
+    ['last', '<FIN>'],
+  );
   assert.not.ok(s.destroyed);
   h.pushInput(Buffer.from('still readable'));
   assert.is(String(h.input.read()), 'still readable');
@@ -125,7 +134,9 @@ test('~> a socket close ends input, fails pending output quietly, and runs onClo
 });
 
 /** 32 MiB in 16 KiB frames (one pods/log TLS record each) to a client taking one socket read (<= 64 KiB) per ms. */
-async function slowReader(batchBytes?: number): Promise<{ bytes: number; total: number; exact: boolean; peak: number }> {
+async function slowReader(
+  batchBytes?: number,
+): Promise<{ bytes: number; total: number; exact: boolean; peak: number }> {
   const FRAME = 16 * 1024;
   const TOTAL = 32 * 1024 * 1024;
   let peak = 0;

@@ -38,9 +38,12 @@ function collector(max = 1 << 20) {
   return { msgs, parser, feed };
 }
 
-const GET = 'GET /v1.51/containers/json?all=1&filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n';
-const POST = 'POST /containers/create?name=x HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"Image":"busy"}';
-const CHUNKED = 'PUT /containers/x/archive?path=%2F HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/tar\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n';
+const GET =
+  'GET /v1.51/containers/json?all=1&filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n';
+const POST =
+  'POST /containers/create?name=x HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"Image":"busy"}';
+const CHUNKED =
+  'PUT /containers/x/archive?path=%2F HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/tar\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n';
 
 test('~> a GET parses into method, url, headers, keep-alive', () => {
   const { msgs, feed } = collector();
@@ -110,14 +113,17 @@ test('~> pipelined requests split across writes all parse, in order', () => {
 
 test('~> chunked bodies: sizes in hex, extensions ignored, trailers consumed', () => {
   const { msgs, feed } = collector();
-  feed(Buffer.from('POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n1;a=b;c\r\n!\r\n0\r\n\r\n'));
+  feed(
+    Buffer.from('POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n1;a=b;c\r\n!\r\n0\r\n\r\n'),
+  );
   assert.is(msgs[0]!.body.toString(), '0123456789!');
   assert.is(msgs[0]!.head.chunked, true);
 });
 
 test('~> an upgrade request with a Content-Length body: body parsed, the bytes after it are left', () => {
   const { msgs, parser } = collector();
-  const req = 'POST /v1.51/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"Detach":false,"Tty":true}';
+  const req =
+    'POST /v1.51/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"Detach":false,"Tty":true}';
   const buf = Buffer.from(req + 'stdin bytes\x03');
   const at = parser.execute(buf);
   assert.is(at, req.length);
@@ -128,7 +134,8 @@ test('~> an upgrade request with a Content-Length body: body parsed, the bytes a
 
 test('~> dockerode hijack: Upgrade + chunked with no body completes at the head; the terminator is leftover', () => {
   const { msgs, parser } = collector();
-  const req = 'POST /containers/x/attach?stream=true HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const req =
+    'POST /containers/x/attach?stream=true HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\n\r\n';
   const buf = Buffer.from(req + '0\r\n\r\n');
   const at = parser.execute(buf);
   assert.is(at, req.length);
@@ -138,7 +145,11 @@ test('~> dockerode hijack: Upgrade + chunked with no body completes at the head;
 
 test('~> HTTP/1.0 is not keep-alive unless asked; Connection: close is honoured', () => {
   const { msgs, feed } = collector();
-  feed(Buffer.from('GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /c HTTP/1.1\r\nConnection: close\r\n\r\n'));
+  feed(
+    Buffer.from(
+      'GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /c HTTP/1.1\r\nConnection: close\r\n\r\n',
+    ),
+  );
   assert.equal(
     msgs.map((m) => m.head.keepAlive),
     [false, true, false],
@@ -165,7 +176,13 @@ function parseError(raw: string | Buffer, max = 1 << 20): HttpParseError {
     assert.instance(err, HttpParseError);
     return err as HttpParseError;
   }
-  throw new assert.Assertion({ message: `no error for ${JSON.stringify(String(raw))}`, generated: false, operator: 'throws', expects: 'error', actual: 'none' });
+  throw new assert.Assertion({
+    message: `no error for ${JSON.stringify(String(raw))}`,
+    generated: false,
+    operator: 'throws',
+    expects: 'error',
+    actual: 'none',
+  });
 }
 
 test('~> malformed request lines and headers are 400', () => {
@@ -199,10 +216,14 @@ test('~> unknown transfer codings are 501; HTTP/2.0 is 505 (as Go net/http)', ()
 });
 
 test('~> Content-Length together with chunked is a 400, even on an upgrade request (RFC 7230 §3.3.3: the smuggling shape)', () => {
-  const e = parseError('POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+  const e = parseError(
+    'POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+  );
   assert.is(e.status, 400);
   assert.match(e.message, /Content-Length and Transfer-Encoding/);
-  const up = parseError('POST /exec/x/start HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}');
+  const up = parseError(
+    'POST /exec/x/start HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}',
+  );
   assert.is(up.status, 400);
 });
 

@@ -115,8 +115,12 @@ test('~> json(): empty and whitespace bodies are undefined; bad JSON is 400 with
     }
   });
   await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-  await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\nConnection: close\r\n\r\n \r\n');
-  await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{bad}');
+  await one(
+    'POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\nConnection: close\r\n\r\n \r\n',
+  );
+  await one(
+    'POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{bad}',
+  );
   const r = await one('POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
   assert.is(seen[0], undefined);
   assert.is(seen[1], undefined);
@@ -125,7 +129,7 @@ test('~> json(): empty and whitespace bodies are undefined; bad JSON is 400 with
   assert.is(r.headers['connection'], 'close');
 });
 
-test('~> json(): moby\'s CheckForJSON: a body needs Content-Type application/json (any case, with parameters); text/plain, none, or malformed is a 400 before reading', async () => {
+test("~> json(): moby's CheckForJSON: a body needs Content-Type application/json (any case, with parameters); text/plain, none, or malformed is a 400 before reading", async () => {
   const seen: string[] = [];
   routes.set('/ct', async (req, res) => {
     try {
@@ -135,7 +139,10 @@ test('~> json(): moby\'s CheckForJSON: a body needs Content-Type application/jso
     }
     res.empty(204);
   });
-  const post = (ct: string | undefined, body: string) => one(`POST /ct HTTP/1.1\r\n${ct === undefined ? '' : `Content-Type: ${ct}\r\n`}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  const post = (ct: string | undefined, body: string) =>
+    one(
+      `POST /ct HTTP/1.1\r\n${ct === undefined ? '' : `Content-Type: ${ct}\r\n`}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
   await post('application/json', '{"a":1}');
   await post('Application/JSON; charset=utf-8', '{"a":2}');
   await post('text/plain', '{"Image":"busybox"}');
@@ -165,11 +172,18 @@ test('~> json(): an object key "__proto__" anywhere in the body is a 400; "const
     }
     res.empty(204);
   });
-  const post = (body: string) => one(`POST /proto HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const post = (body: string) =>
+    one(
+      `POST /proto HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   await post('{"Labels":{"__proto__":{"x":"y"}}}');
   await post('{"HostConfig":[{"a":{"__proto__":1}}]}');
   await post('{"Labels":{"constructor":"c","prototype":"p"}}');
-  assert.equal(seen, ['invalid: invalid JSON: the object key "__proto__" is not accepted', 'invalid: invalid JSON: the object key "__proto__" is not accepted', 'ok constructor,prototype']);
+  assert.equal(seen, [
+    'invalid: invalid JSON: the object key "__proto__" is not accepted',
+    'invalid: invalid JSON: the object key "__proto__" is not accepted',
+    'ok constructor,prototype',
+  ]);
 });
 
 test.run();

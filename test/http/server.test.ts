@@ -39,7 +39,11 @@ test('~> a stale socket file is replaced; a live one or a regular file is refuse
   const dir = mkdtempSync(join(tmpdir(), 'kapi-srv-'));
   const path = `${dir}/d.sock`;
   // a socket file nobody listens on: the leftover of a server that was SIGKILLed
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((r) => child.stdout!.once('data', r));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));

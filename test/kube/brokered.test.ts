@@ -4,19 +4,35 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetchBrokered } from '../../src/kube/brokered.js';
 
-const serve = async (answer: (n: number, auth: string | undefined) => { status: number; body: unknown; retryAfter?: number }) => {
+const serve = async (
+  answer: (n: number, auth: string | undefined) => { status: number; body: unknown; retryAfter?: number },
+) => {
   let n = 0;
   const server = createServer((req, res) => {
     const a = answer(++n, req.headers.authorization);
-    res.writeHead(a.status, { 'content-type': 'application/json', ...(a.retryAfter ? { 'retry-after': String(a.retryAfter) } : {}) });
+    res.writeHead(a.status, {
+      'content-type': 'application/json',
+      ...(a.retryAfter ? { 'retry-after': String(a.retryAfter) } : {}),
+    });
     res.end(JSON.stringify(a.body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), count: () => n };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => server.close(),
+    count: () => n,
+  };
 };
 
 test('~> waits through 503s, presenting the token, then returns the credentials', async () => {
-  const s = await serve((n, auth) => (n < 3 ? { status: 503, body: { message: 'not ready' }, retryAfter: 1 } : { status: 200, body: { namespace: 'kapi-job-x', token: `for ${auth}`, expirationTimestamp: '2030-01-01T00:00:00Z' } }));
+  const s = await serve((n, auth) =>
+    n < 3
+      ? { status: 503, body: { message: 'not ready' }, retryAfter: 1 }
+      : {
+          status: 200,
+          body: { namespace: 'kapi-job-x', token: `for ${auth}`, expirationTimestamp: '2030-01-01T00:00:00Z' },
+        },
+  );
   try {
     const waits: string[] = [];
     const c = await fetchBrokered(s.url, () => 'job-token', { waitMs: 10_000, onWait: (w) => waits.push(w) });
@@ -28,10 +44,13 @@ test('~> waits through 503s, presenting the token, then returns the credentials'
   }
 });
 
-test('~> a refusal (403) fails at once with the operator\'s reason', async () => {
+test("~> a refusal (403) fails at once with the operator's reason", async () => {
   const s = await serve(() => ({ status: 403, body: { message: 'Pod ci/x is not a job Pod this operator manages' } }));
   try {
-    await fetchBrokered(s.url, () => 't', { waitMs: 10_000 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /refused this job's credentials \(403\): Pod ci\/x is not a job Pod/));
+    await fetchBrokered(s.url, () => 't', { waitMs: 10_000 }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /refused this job's credentials \(403\): Pod ci\/x is not a job Pod/),
+    );
     assert.is(s.count(), 1);
   } finally {
     s.close();
@@ -45,7 +64,7 @@ test('~> an operator that never answers: a bounded wait, then a message naming -
   );
 });
 
-test('~> https: the operator\'s certificate is checked against --operator-ca-file', async (ctx) => {
+test("~> https: the operator's certificate is checked against --operator-ca-file", async (ctx) => {
   const { execFileSync } = await import('node:child_process');
   const { mkdtempSync, readFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -53,19 +72,45 @@ test('~> https: the operator\'s certificate is checked against --operator-ca-fil
   const { createServer: createTls } = await import('node:https');
   const dir = mkdtempSync(join(tmpdir(), 'kapi-broker-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
   } catch {
     console.log('SKIP https broker test: no openssl');
     return;
   }
-  const server = createTls({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ namespace: 'kapi-job-tls', token: 't', expirationTimestamp: '2030-01-01T00:00:00Z' }));
-  });
+  const server = createTls(
+    { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ namespace: 'kapi-job-tls', token: 't', expirationTimestamp: '2030-01-01T00:00:00Z' }));
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    assert.is((await fetchBrokered(url, () => 't', { waitMs: 5_000, caFile: join(dir, 'cert.pem') })).namespace, 'kapi-job-tls');
+    assert.is(
+      (await fetchBrokered(url, () => 't', { waitMs: 5_000, caFile: join(dir, 'cert.pem') })).namespace,
+      'kapi-job-tls',
+    );
     await fetchBrokered(url, () => 't', { waitMs: 300 }).then(
       () => assert.unreachable(),
       (e: Error) => assert.match(e.message, /self-signed|certificate/),

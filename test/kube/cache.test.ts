@@ -35,13 +35,26 @@ test('~> list then watch: initial objects, then live events, label-selected', as
   const events: CacheEvent<KObject>[] = [];
   cache.subscribe((e) => events.push(e));
   await cache.start();
-  assert.equal(cache.list().map((o) => o.metadata.name), ['a']);
-  assert.equal(events.map((e) => [e.type, e.object.metadata.name, e.initial]), [['ADDED', 'a', true]]);
+  assert.equal(
+    cache.list().map((o) => o.metadata.name),
+    ['a'],
+  );
+  assert.equal(
+    events.map((e) => [e.type, e.object.metadata.name, e.initial]),
+    [['ADDED', 'a', true]],
+  );
   api.put('b', { app: 'mine' });
   api.put('a', { app: 'mine' }, { spec: { x: 1 } });
   api.remove('b');
   await until(() => events.length === 4);
-  assert.equal(events.slice(1).map((e) => [e.type, e.object.metadata.name, e.initial]), [['ADDED', 'b', false], ['MODIFIED', 'a', false], ['DELETED', 'b', false]]);
+  assert.equal(
+    events.slice(1).map((e) => [e.type, e.object.metadata.name, e.initial]),
+    [
+      ['ADDED', 'b', false],
+      ['MODIFIED', 'a', false],
+      ['DELETED', 'b', false],
+    ],
+  );
   assert.equal(cache.get('a')?.spec, { x: 1 });
   assert.is(cache.stats.lists, 1);
   cache.stop();
@@ -54,10 +67,12 @@ test('~> waiters resolve from events, time out, and abort', async () => {
   api.put('w', { app: 'wait' }, { phase: 'Pending' });
   api.put('w', { app: 'wait' }, { phase: 'Running' });
   assert.is(await w, 'up');
-  await cache.when(() => undefined, { timeoutMs: 20 }).then(
-    () => assert.unreachable(),
-    (e) => assert.match(e.message, /timed out/),
-  );
+  await cache
+    .when(() => undefined, { timeoutMs: 20 })
+    .then(
+      () => assert.unreachable(),
+      (e) => assert.match(e.message, /timed out/),
+    );
   const ac = new AbortController();
   const p = cache.when(() => undefined, { signal: ac.signal });
   ac.abort(new Error('client went away'));
@@ -100,7 +115,13 @@ test('~> 410 Expired relists and reports what changed meanwhile as events', asyn
   await until(() => cache.stats.relists === 1 && events.length >= 2);
   const seen = events.map((e) => `${e.type}:${e.object.metadata.name}`).sort();
   assert.equal(seen, ['ADDED:e3', 'DELETED:e1']);
-  assert.equal(cache.list().map((o) => o.metadata.name).sort(), ['e2', 'e3']);
+  assert.equal(
+    cache
+      .list()
+      .map((o) => o.metadata.name)
+      .sort(),
+    ['e2', 'e3'],
+  );
   api.expireBefore = 0;
   cache.stop();
 });

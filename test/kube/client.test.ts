@@ -4,7 +4,14 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeApiserver, type FakeApiserver } from './fake-apiserver.js';
-import { loadKubeTarget, findKubeconfig, clusterConfigured, KubeClient, KubeApiError, parseRetryAfter } from '../../src/kube/index.js';
+import {
+  loadKubeTarget,
+  findKubeconfig,
+  clusterConfigured,
+  KubeClient,
+  KubeApiError,
+  parseRetryAfter,
+} from '../../src/kube/index.js';
 import { idempotent, isAmbiguous } from '../../src/kube/client.js';
 
 let api: FakeApiserver;
@@ -126,7 +133,9 @@ test('only idempotent requests are retried blindly: reads, DELETE, unconditional
   assert.ok(idempotent('GET', undefined, undefined));
   assert.ok(idempotent('DELETE', 'application/json', { kind: 'DeleteOptions' }));
   assert.ok(idempotent('PATCH', 'application/merge-patch+json', { metadata: { labels: { a: 'b' } } }));
-  assert.not.ok(idempotent('PATCH', 'application/merge-patch+json', { metadata: { resourceVersion: '7', annotations: {} } }));
+  assert.not.ok(
+    idempotent('PATCH', 'application/merge-patch+json', { metadata: { resourceVersion: '7', annotations: {} } }),
+  );
   assert.not.ok(idempotent('PATCH', 'application/json-patch+json', [{ op: 'add', path: '/x', value: 1 }]));
   assert.not.ok(idempotent('POST', 'application/json', { metadata: { name: 'x' } }));
 });
@@ -138,14 +147,20 @@ test('~> a 5xx on a POST or a conditional PATCH is not sent again: the error say
     () => c.mergePatch('/api/v1/namespaces/x/configmaps/c', { metadata: { resourceVersion: '3' } }),
   ]) {
     api.failNext = { status: 500, count: 5 };
-    const err = await call().then(() => undefined, (e: unknown) => e);
+    const err = await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.instance(err, KubeApiError);
     assert.ok(isAmbiguous(err));
     assert.is(api.failNext.count, 4, 'sent once');
   }
   // 429 is refused before anything runs: retried for every verb.
   api.failNext = { status: 429, count: 2, retryAfter: '0' };
-  assert.equal(await c.request('POST', '/api/v1/namespaces/x/pods', { body: { a: 1 } }), { echoed: { a: 1 }, method: 'POST' });
+  assert.equal(await c.request('POST', '/api/v1/namespaces/x/pods', { body: { a: 1 } }), {
+    echoed: { a: 1 },
+    method: 'POST',
+  });
   api.failNext = { status: 0, count: 0 };
   c.close();
 });
@@ -154,7 +169,10 @@ test('~> an aborted signal cancels a call and its retries', async () => {
   const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 10_000 });
   api.failNext = { status: 503, count: 5 };
   const ac = new AbortController();
-  const p = c.get('/version', undefined, ac.signal).then(() => undefined, (e: KubeApiError) => e);
+  const p = c.get('/version', undefined, ac.signal).then(
+    () => undefined,
+    (e: KubeApiError) => e,
+  );
   setTimeout(() => ac.abort(), 50);
   const err = await p;
   assert.is(err?.reason, 'Aborted');
@@ -163,9 +181,17 @@ test('~> an aborted signal cancels a call and its retries', async () => {
 });
 
 test('~> a call and its retries end by --kube-call-deadline-ms: no retry starts past it', async () => {
-  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 60_000, retryMaxMs: 60_000, maxRetries: 100, callDeadlineMs: 50 });
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), {
+    retryBaseMs: 60_000,
+    retryMaxMs: 60_000,
+    maxRetries: 100,
+    callDeadlineMs: 50,
+  });
   api.failNext = { status: 503, count: 100 };
-  const err = await c.get('/version').then(() => undefined, (e: KubeApiError) => e);
+  const err = await c.get('/version').then(
+    () => undefined,
+    (e: KubeApiError) => e,
+  );
   assert.is(err?.status, 503);
   assert.ok(c.stats.retries <= 2, `retries: ${c.stats.retries}`);
   api.failNext = { status: 0, count: 0 };

@@ -34,8 +34,15 @@ export interface FakeApiserver {
 export async function startFakeApiserver(): Promise<FakeApiserver> {
   const watches = new Set<{ res: http.ServerResponse; selector: Record<string, string> }>();
   let uid = 0;
-  const matches = (o: Obj, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
-  const parseSel = (s: string | null) => Object.fromEntries((s ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const matches = (o: Obj, sel: Record<string, string>) =>
+    Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
+  const parseSel = (s: string | null) =>
+    Object.fromEntries(
+      (s ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=') as [string, string]),
+    );
   const f: FakeApiserver = {
     url: '',
     kubeconfig: '',
@@ -48,7 +55,16 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
     put(name, labels, extra = {}) {
       const old = f.objects.get(name);
       f.rv++;
-      const o: Obj = { ...extra, metadata: { name, namespace: 'default', uid: old?.metadata.uid ?? `uid-${++uid}`, resourceVersion: String(f.rv), labels } };
+      const o: Obj = {
+        ...extra,
+        metadata: {
+          name,
+          namespace: 'default',
+          uid: old?.metadata.uid ?? `uid-${++uid}`,
+          resourceVersion: String(f.rv),
+          labels,
+        },
+      };
       f.objects.set(name, o);
       emit(old ? 'MODIFIED' : 'ADDED', o);
       return o;
@@ -83,7 +99,16 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (f.failNext.retryAfter !== undefined) headers['Retry-After'] = f.failNext.retryAfter;
       res.writeHead(f.failNext.status, headers);
-      return res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: f.failNext.status, reason: f.failNext.status === 429 ? 'TooManyRequests' : 'InternalError', message: 'injected failure' }));
+      return res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          code: f.failNext.status,
+          reason: f.failNext.status === 429 ? 'TooManyRequests' : 'InternalError',
+          message: 'injected failure',
+        }),
+      );
     }
     if (u.pathname === '/version') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -95,10 +120,24 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
       if (from < f.expireBefore) {
-        res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: `too old resource version: ${from} (${f.rv})` } }) + '\n');
+        res.end(
+          JSON.stringify({
+            type: 'ERROR',
+            object: {
+              kind: 'Status',
+              apiVersion: 'v1',
+              status: 'Failure',
+              code: 410,
+              reason: 'Expired',
+              message: `too old resource version: ${from} (${f.rv})`,
+            },
+          }) + '\n',
+        );
         return;
       }
-      for (const h of f.history) if (h.rv > from && matches(h.object, selector)) res.write(JSON.stringify({ type: h.type, object: h.object }) + '\n');
+      for (const h of f.history)
+        if (h.rv > from && matches(h.object, selector))
+          res.write(JSON.stringify({ type: h.type, object: h.object }) + '\n');
       const w = { res, selector };
       watches.add(w);
       res.on('close', () => watches.delete(w));
@@ -106,7 +145,14 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
     }
     if (req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      return res.end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(f.rv) }, items: [...f.objects.values()].filter((o) => matches(o, selector)) }));
+      return res.end(
+        JSON.stringify({
+          kind: 'List',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(f.rv) },
+          items: [...f.objects.values()].filter((o) => matches(o, selector)),
+        }),
+      );
     }
     let body = '';
     req.on('data', (d) => (body += d));

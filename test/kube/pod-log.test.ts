@@ -27,14 +27,24 @@ const readAll = (res: IncomingMessage) =>
   });
 
 test('~> PodLogOptions become the query the apiserver reads', () => {
-  assert.equal(podLogParams({ container: 'main', follow: true, timestamps: true, tailLines: 0, sinceTime: '2024-01-01T00:00:00Z', stream: 'Stdout' }), {
-    container: 'main',
-    follow: 'true',
-    timestamps: 'true',
-    tailLines: '0',
-    sinceTime: '2024-01-01T00:00:00Z',
-    stream: 'Stdout',
-  });
+  assert.equal(
+    podLogParams({
+      container: 'main',
+      follow: true,
+      timestamps: true,
+      tailLines: 0,
+      sinceTime: '2024-01-01T00:00:00Z',
+      stream: 'Stdout',
+    }),
+    {
+      container: 'main',
+      follow: 'true',
+      timestamps: 'true',
+      tailLines: '0',
+      sinceTime: '2024-01-01T00:00:00Z',
+      stream: 'Stdout',
+    },
+  );
   assert.equal(podLogParams({ follow: false }), {});
 });
 

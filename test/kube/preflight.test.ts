@@ -32,18 +32,29 @@ const client = () => new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retry
 test('~> lists every needed resource once, then resolves', async () => {
   api.seen.length = 0;
   await preflight(client(), 'fakens');
-  assert.equal(api.seen, NEEDED.map((n) => `GET /api/v1/namespaces/fakens/${n.resource}`));
+  assert.equal(
+    api.seen,
+    NEEDED.map((n) => `GET /api/v1/namespaces/fakens/${n.resource}`),
+  );
 });
 
 test('~> 403 fails at once, naming the resource and the Role rule; 401 names the credentials', async () => {
   api.failNext = { status: 403, count: 1, pathContains: '/configmaps' };
-  const err = await preflight(client(), 'fakens').then(() => undefined, (e: Error) => e);
+  const err = await preflight(client(), 'fakens').then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.instance(err, PreflightError);
   assert.match(err!.message, /forbids kuber-api to list configmaps in namespace "fakens" \(403: injected failure\)/);
   assert.ok(err!.message.includes(rbacRule('configmaps', NEEDED.find((n) => n.resource === 'configmaps')!.verbs)));
-  assert.ok(err!.message.includes('{apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create"'));
+  assert.ok(
+    err!.message.includes('{apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create"'),
+  );
   api.failNext = { status: 401, count: 2 };
-  const e401 = await preflight(client(), 'fakens').then(() => undefined, (e: Error) => e);
+  const e401 = await preflight(client(), 'fakens').then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.match(e401!.message, /refused kuber-api's credentials \(401 Unauthorized/);
   api.failNext = { status: 0, count: 0 };
 });
@@ -56,7 +67,10 @@ test('~> 503 is retried until it passes; an unreachable server until the signal 
   const dead = new KubeClient({ ...loadKubeTarget({ kubeconfig: cfg }), server: 'http://127.0.0.1:1' });
   const abort = new AbortController();
   setTimeout(() => abort.abort(), 300);
-  const err = await preflight(dead, 'fakens', { signal: abort.signal }).then(() => undefined, (e: Error) => e);
+  const err = await preflight(dead, 'fakens', { signal: abort.signal }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.match(err!.message, /^cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
 });
 

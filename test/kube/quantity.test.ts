@@ -4,22 +4,64 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addQuantity, canonicalQuantity, cmpQuantity, formatQuantity, parseQuantity, quantityMilli, quantityOf, quantityValue, QuantityError, ZERO } from '../../src/kube/quantity.js';
+import {
+  addQuantity,
+  canonicalQuantity,
+  cmpQuantity,
+  formatQuantity,
+  parseQuantity,
+  quantityMilli,
+  quantityOf,
+  quantityValue,
+  QuantityError,
+  ZERO,
+} from '../../src/kube/quantity.js';
 
 test('canonical forms (apimachinery quantity_test.go expectations)', () => {
   const cases: Array<[string | number, string]> = [
-    ['0', '0'], ['1', '1'], ['0.5', '500m'], ['1.5', '1500m'], ['1000m', '1'], ['100m', '100m'], ['1000', '1k'], ['1500', '1500'], ['1200000', '1200k'],
-    ['1Ki', '1Ki'], ['1024', '1024'], ['1536Mi', '1536Mi'], ['1.5Gi', '1536Mi'], ['2.5Gi', '2560Mi'], ['1Gi', '1Gi'], ['0.5Ki', '512'], ['1k', '1k'], ['1M', '1M'],
-    ['1e3', '1e3'], ['1n', '1n'], ['1u', '1u'], ['0.1m', '100u'], [2, '2'], ['-1', '-1'], ['-500m', '-500m'],
+    ['0', '0'],
+    ['1', '1'],
+    ['0.5', '500m'],
+    ['1.5', '1500m'],
+    ['1000m', '1'],
+    ['100m', '100m'],
+    ['1000', '1k'],
+    ['1500', '1500'],
+    ['1200000', '1200k'],
+    ['1Ki', '1Ki'],
+    ['1024', '1024'],
+    ['1536Mi', '1536Mi'],
+    ['1.5Gi', '1536Mi'],
+    ['2.5Gi', '2560Mi'],
+    ['1Gi', '1Gi'],
+    ['0.5Ki', '512'],
+    ['1k', '1k'],
+    ['1M', '1M'],
+    ['1e3', '1e3'],
+    ['1n', '1n'],
+    ['1u', '1u'],
+    ['0.1m', '100u'],
+    [2, '2'],
+    ['-1', '-1'],
+    ['-500m', '-500m'],
   ];
   for (const [input, want] of cases) assert.is(canonicalQuantity(input), want, String(input));
 });
 
 test('finer than nano rounds up; bad text throws', () => {
   assert.is(canonicalQuantity('0.0000000001'), '1n');
-  assert.throws(() => parseQuantity('1x'), (e: unknown) => e instanceof QuantityError);
-  assert.throws(() => parseQuantity(''), (e: unknown) => e instanceof QuantityError);
-  assert.throws(() => parseQuantity({}), (e: unknown) => e instanceof QuantityError);
+  assert.throws(
+    () => parseQuantity('1x'),
+    (e: unknown) => e instanceof QuantityError,
+  );
+  assert.throws(
+    () => parseQuantity(''),
+    (e: unknown) => e instanceof QuantityError,
+  );
+  assert.throws(
+    () => parseQuantity({}),
+    (e: unknown) => e instanceof QuantityError,
+  );
 });
 
 test('compare, add (format of the first non-zero operand), Value and MilliValue round up', () => {

@@ -23,7 +23,12 @@ const until = async (cond: () => boolean, ms = 5000) => {
     await new Promise((r) => setTimeout(r, 5));
   }
 };
-const cm = (name: string, labels: Record<string, string>, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data });
+const cm = (name: string, labels: Record<string, string>, data: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+});
 
 test('~> TLS + token from the kubeconfig: version, create, get, merge patch, delete', async () => {
   assert.ok(sim.url.startsWith('https://'));
@@ -31,7 +36,10 @@ test('~> TLS + token from the kubeconfig: version, create, get, merge patch, del
   assert.ok(v.gitVersion.startsWith('v1.'));
   const created = await kube.client.create(kube.path('configmaps'), cm('k1', { t: 'rest' }, { a: '1' }));
   assert.ok(created.metadata.uid);
-  const patched = await kube.client.mergePatch(kube.path('configmaps', 'k1'), { metadata: { annotations: { x: 'y' } }, data: { a: null, b: '2' } });
+  const patched = await kube.client.mergePatch(kube.path('configmaps', 'k1'), {
+    metadata: { annotations: { x: 'y' } },
+    data: { a: null, b: '2' },
+  });
   assert.equal(patched.data, { b: '2' });
   assert.is(patched.metadata.annotations.x, 'y');
   await kube.client.delete(kube.path('configmaps', 'k1'));
@@ -63,7 +71,10 @@ test('~> the cache follows live changes, survives dropped watches, and relists a
   await kube.client.create(kube.path('configmaps'), cm('c0', { group: 'c' }));
   cache.subscribe((e) => events.push(e));
   await cache.start();
-  assert.equal(events.map((e) => [e.type, e.object.metadata.name, e.initial]), [['ADDED', 'c0', true]]);
+  assert.equal(
+    events.map((e) => [e.type, e.object.metadata.name, e.initial]),
+    [['ADDED', 'c0', true]],
+  );
   await kube.client.create(kube.path('configmaps'), cm('c1', { group: 'c' }));
   await until(() => !!cache.get('c1'));
 
@@ -81,7 +92,13 @@ test('~> the cache follows live changes, survives dropped watches, and relists a
   await kube.client.create(kube.path('configmaps'), cm('c3', { group: 'c' }));
   await until(() => !cache.get('c0') && !!cache.get('c3'));
   await until(() => cache.stats.watches > watchesBefore);
-  assert.equal(cache.list().map((o) => o.metadata.name).sort(), ['c1', 'c2', 'c3']);
+  assert.equal(
+    cache
+      .list()
+      .map((o) => o.metadata.name)
+      .sort(),
+    ['c1', 'c2', 'c3'],
+  );
   const names = events.filter((e) => !e.initial).map((e) => `${e.type}:${e.object.metadata.name}`);
   assert.ok(names.includes('DELETED:c0') && names.includes('ADDED:c3'), names.join(','));
   sim.clearFaults();

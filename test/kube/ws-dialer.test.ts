@@ -18,11 +18,18 @@ test.before(async () => {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'dial', labels: { t: 'dial' } },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '300'] }] },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'busybox', command: ['sleep', '300'] }],
+    },
   });
   const cache = kube.cache<KObject>('pods', 't=dial');
   await cache.start();
-  await cache.when(() => ((cache.get('dial') as any)?.status?.containerStatuses?.[0]?.state?.running ? true : undefined), { timeoutMs: 30_000 });
+  await cache.when(
+    () => ((cache.get('dial') as any)?.status?.containerStatuses?.[0]?.state?.running ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
   cache.stop();
 });
 test.after(async () => {
@@ -31,7 +38,10 @@ test.after(async () => {
 });
 
 test('~> exec over TLS with the bearer token negotiates v5 and carries stdout and the exit code', async () => {
-  const { ws, protocol } = await kube.dialer.exec('default', 'dial', { container: 'main', command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+  const { ws, protocol } = await kube.dialer.exec('default', 'dial', {
+    container: 'main',
+    command: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+  });
   assert.is(protocol, 'v5.channel.k8s.io');
   const chunks: Record<number, string> = { 1: '', 2: '', 3: '' };
   await new Promise<void>((resolve) => {
@@ -49,7 +59,12 @@ test('~> exec over TLS with the bearer token negotiates v5 and carries stdout an
 });
 
 test('~> offering only v4 negotiates v4', async () => {
-  const { ws, protocol } = await kube.dialer.exec('default', 'dial', { container: 'main', command: ['true'] }, { protocols: ['v4.channel.k8s.io'] });
+  const { ws, protocol } = await kube.dialer.exec(
+    'default',
+    'dial',
+    { container: 'main', command: ['true'] },
+    { protocols: ['v4.channel.k8s.io'] },
+  );
   assert.is(protocol, 'v4.channel.k8s.io');
   ws.close(1000);
   assert.equal([...CHANNEL_PROTOCOLS], ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
@@ -74,7 +89,10 @@ test('~> errors before the upgrade are the apiserver Status: 404 pod, 400 contai
 });
 
 test('~> execRun collects the exit code (what the engine uses to signal PID 1)', async () => {
-  assert.equal(await execRun(kube.dialer, 'default', 'dial', 'main', ['sh', '-c', 'echo hi; exit 5'], limits), { exitCode: 5, output: 'hi\n' });
+  assert.equal(await execRun(kube.dialer, 'default', 'dial', 'main', ['sh', '-c', 'echo hi; exit 5'], limits), {
+    exitCode: 5,
+    output: 'hi\n',
+  });
   assert.equal((await execRun(kube.dialer, 'default', 'dial', 'main', ['true'], limits)).exitCode, 0);
   const nf = await execRun(kube.dialer, 'default', 'dial', 'main', ['no-such-binary'], limits);
   assert.is(nf.exitCode, 127);

@@ -28,8 +28,20 @@ test('~> desired objects: labels, PSA, policy peers, quota/limits of the profile
   const child = childNamespaceName(o.prefix, ref);
   const { namespace, inside } = desiredObjects(child, ref, 'small', PROFILES['small']!, o);
   const l = namespace.body['metadata'].labels;
-  assert.equal([l[LABELS.managedBy], l[LABELS.parentNamespace], l[LABELS.parentUid], l['pod-security.kubernetes.io/enforce'], l['pod-security.kubernetes.io/warn']], [MANAGED_BY, 'ci', ref.uid, 'baseline', 'restricted']);
-  assert.equal(inside.map((x) => x.kind), ['NetworkPolicy', 'ResourceQuota', 'LimitRange', 'ServiceAccount', 'RoleBinding']);
+  assert.equal(
+    [
+      l[LABELS.managedBy],
+      l[LABELS.parentNamespace],
+      l[LABELS.parentUid],
+      l['pod-security.kubernetes.io/enforce'],
+      l['pod-security.kubernetes.io/warn'],
+    ],
+    [MANAGED_BY, 'ci', ref.uid, 'baseline', 'restricted'],
+  );
+  assert.equal(
+    inside.map((x) => x.kind),
+    ['NetworkPolicy', 'ResourceQuota', 'LimitRange', 'ServiceAccount', 'RoleBinding'],
+  );
   const np = inside[0]!.body['spec'];
   assert.equal(np.ingress[1].from[0].podSelector.matchLabels, { [LABELS.jobNamespace]: child });
   assert.equal(inside[1]!.body['spec'].hard, PROFILES['small']!.quota);
@@ -40,43 +52,84 @@ test('~> desired objects: labels, PSA, policy peers, quota/limits of the profile
 });
 
 test('~> options: flags, env, defaults; unknown flag is a clear error', () => {
-  const p = parseOperatorArgs(['--job-namespace', 'a', '--job-namespace=b', '--port', '0', '--dns-pod-label', 'app=dns'], { KUBER_API_OPERATOR_PROFILE: 'small' });
+  const p = parseOperatorArgs(
+    ['--job-namespace', 'a', '--job-namespace=b', '--port', '0', '--dns-pod-label', 'app=dns'],
+    { KUBER_API_OPERATOR_PROFILE: 'small' },
+  );
   assert.equal([p.jobNamespaces, p.port, p.defaultProfile, p.dnsPodLabels], [['a', 'b'], 0, 'small', { app: 'dns' }]);
   assert.throws(() => parseOperatorArgs(['--nope', '1'], {}), /unknown flag: --nope/);
   assert.throws(() => parseOperatorArgs(['--port', 'x'], {}), /non-negative integer/);
 });
 
 const pod = (uid: string): KObject => ({ metadata: { name: 'job', namespace: 'ci', uid } });
-const review = (extra: Record<string, string[]>, username = 'system:serviceaccount:ci:ci-job', authenticated = true) => ({ status: { authenticated, user: { username, extra } } });
+const review = (
+  extra: Record<string, string[]>,
+  username = 'system:serviceaccount:ci:ci-job',
+  authenticated = true,
+) => ({ status: { authenticated, user: { username, extra } } });
 
 test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 with the child token', async () => {
   let answer: any = review({});
   const calls: string[] = [];
-  const client = { create: async (path: string) => (calls.push(path), path.includes('tokenreviews') ? answer : { status: { token: 'child-token', expirationTimestamp: '2030-01-01T00:00:00Z' } }) };
+  const client = {
+    create: async (path: string) => (
+      calls.push(path),
+      path.includes('tokenreviews')
+        ? answer
+        : { status: { token: 'child-token', expirationTimestamp: '2030-01-01T00:00:00Z' } }
+    ),
+  };
   let ready: string | undefined;
-  const jobs = { job: (ns: string, name: string) => (ns === 'ci' && name === 'job' ? pod('u1') : undefined), readyChild: () => ready };
-  const b = new CredentialBroker(client as any, { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api', enforce: 'baseline' }, jobs, new Metrics(), log);
+  const jobs = {
+    job: (ns: string, name: string) => (ns === 'ci' && name === 'job' ? pod('u1') : undefined),
+    readyChild: () => ready,
+  };
+  const b = new CredentialBroker(
+    client as any,
+    { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api', enforce: 'baseline' },
+    jobs,
+    new Metrics(),
+    log,
+  );
   assert.is((await b.issue(undefined)).status, 401);
   answer = review({}, '', false);
   assert.is((await b.issue('t')).status, 401);
   answer = review({});
   assert.is((await b.issue('t')).status, 403, 'not bound to a Pod');
-  answer = review({ 'authentication.kubernetes.io/pod-name': ['job'], 'authentication.kubernetes.io/pod-uid': ['other-uid'] });
+  answer = review({
+    'authentication.kubernetes.io/pod-name': ['job'],
+    'authentication.kubernetes.io/pod-uid': ['other-uid'],
+  });
   assert.is((await b.issue('t')).status, 403, 'same name, another Pod');
   answer = review({ 'authentication.kubernetes.io/pod-name': ['job'], 'authentication.kubernetes.io/pod-uid': ['u1'] });
   const wait = await b.issue('t');
   assert.equal([wait.status, wait.retryAfterSeconds], [503, 1]);
   ready = 'kapi-job-x';
   const okAnswer = await b.issue('t');
-  assert.equal([okAnswer.status, okAnswer.body['namespace'], okAnswer.body['token']], [200, 'kapi-job-x', 'child-token']);
+  assert.equal(
+    [okAnswer.status, okAnswer.body['namespace'], okAnswer.body['token']],
+    [200, 'kapi-job-x', 'child-token'],
+  );
   assert.is(calls.at(-1), '/api/v1/namespaces/kapi-job-x/serviceaccounts/kuber-api/token');
 });
 
 test('~> orphans: managed namespaces whose job (namespace + uid) is not live; terminating ones skipped', () => {
   const r = new Reconciler({} as any, { ...o }, new Metrics(), log);
-  const ns = (name: string, uid: string, extra: Partial<KObject['metadata']> = {}): KObject => ({ metadata: { name, labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.parentNamespace]: 'ci', [LABELS.parentUid]: uid }, ...extra } });
+  const ns = (name: string, uid: string, extra: Partial<KObject['metadata']> = {}): KObject => ({
+    metadata: {
+      name,
+      labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.parentNamespace]: 'ci', [LABELS.parentUid]: uid },
+      ...extra,
+    },
+  });
   const live = (n: string, uid: string) => n === 'ci' && uid === 'live';
-  assert.equal(r.orphans([ns('a', 'live'), ns('b', 'dead'), ns('c', 'dead', { deletionTimestamp: 'x' }), { metadata: { name: 'd' } }], live), ['b']);
+  assert.equal(
+    r.orphans(
+      [ns('a', 'live'), ns('b', 'dead'), ns('c', 'dead', { deletionTimestamp: 'x' }), { metadata: { name: 'd' } }],
+      live,
+    ),
+    ['b'],
+  );
 });
 
 test('~> metrics: Prometheus text with counters and the latency histogram', () => {

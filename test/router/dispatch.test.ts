@@ -36,7 +36,11 @@ const handlers: Record<string, Parameters<typeof createDispatcher>[1] extends (r
 
 let srv: HttpTestServer;
 test.before(async () => {
-  const { handler } = createDispatcher(routes, (r) => handlers[r.handler]!, { apiVersion: '1.51', minApiVersion: '1.24', headers: versionHeaders('1.51', '28.3.3') });
+  const { handler } = createDispatcher(routes, (r) => handlers[r.handler]!, {
+    apiVersion: '1.51',
+    minApiVersion: '1.24',
+    headers: versionHeaders('1.51', '28.3.3'),
+  });
   srv = await startHttp(handler);
 });
 test.after(() => srv.close());
@@ -75,12 +79,17 @@ test('~> unknown route: 404 page not found, no middleware headers (as dockerd)',
 test("~> version too new / too old: 400 with dockerd's message and base headers only", async () => {
   let r = await httpRequest(srv.unix, 'GET', '/v1.99/ok');
   assert.is(r.status, 400);
-  assert.equal(JSON.parse(r.body.toString()), { message: 'client version 1.99 is too new. Maximum supported API version is 1.51' });
+  assert.equal(JSON.parse(r.body.toString()), {
+    message: 'client version 1.99 is too new. Maximum supported API version is 1.51',
+  });
   assert.is(r.headers['api-version'], '1.51');
   assert.is(r.headers['docker-experimental'], undefined);
   r = await httpRequest(srv.unix, 'GET', '/v1.12/ok');
   assert.is(r.status, 400);
-  assert.match(JSON.parse(r.body.toString()).message, /^client version 1\.12 is too old\. Minimum supported API version is 1\.24, please upgrade/);
+  assert.match(
+    JSON.parse(r.body.toString()).message,
+    /^client version 1\.12 is too old\. Minimum supported API version is 1\.24, please upgrade/,
+  );
 });
 
 test('~> errors are {"message"} with the category status; content type exact', async () => {
@@ -123,7 +132,7 @@ test('~> an error after a stream started cuts the connection (the status cannot 
   assert.not.ok(c.text.endsWith('0\r\n\r\n'), 'no clean end of the chunked body');
 });
 
-test('~> a browser Origin is refused with 403 unless listed in --api-cors-header; listed ones get dockerd\'s CORS headers and preflights', async () => {
+test("~> a browser Origin is refused with 403 unless listed in --api-cors-header; listed ones get dockerd's CORS headers and preflights", async () => {
   let ran = 0;
   const { handler } = createDispatcher(
     [{ method: 'POST', path: '/containers/create', handler: 'create' }],
@@ -131,26 +140,45 @@ test('~> a browser Origin is refused with 403 unless listed in --api-cors-header
       ran++;
       res.json(201, { Id: 'x' });
     },
-    { apiVersion: '1.51', minApiVersion: '1.24', headers: versionHeaders('1.51', '28.3.3'), corsOrigins: ['https://ci.example.com'] },
+    {
+      apiVersion: '1.51',
+      minApiVersion: '1.24',
+      headers: versionHeaders('1.51', '28.3.3'),
+      corsOrigins: ['https://ci.example.com'],
+    },
   );
   const s2 = await startHttp(handler);
   try {
     const body = '{"Image":"busybox"}';
-    const evil = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'https://evil.example', 'Content-Type': 'text/plain' }, body });
+    const evil = await httpRequest(s2.unix, 'POST', '/containers/create', {
+      headers: { Origin: 'https://evil.example', 'Content-Type': 'text/plain' },
+      body,
+    });
     assert.is(evil.status, 403);
-    assert.match(JSON.parse(evil.body.toString()).message, /^cross-origin request refused: Origin "https:\/\/evil.example" is not allowed .*--api-cors-header/);
+    assert.match(
+      JSON.parse(evil.body.toString()).message,
+      /^cross-origin request refused: Origin "https:\/\/evil.example" is not allowed .*--api-cors-header/,
+    );
     const nul = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'null' }, body });
     assert.is(nul.status, 403);
     assert.is(ran, 0);
-    const ok = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { Origin: 'https://ci.example.com', 'Content-Type': 'application/json' }, body });
+    const ok = await httpRequest(s2.unix, 'POST', '/containers/create', {
+      headers: { Origin: 'https://ci.example.com', 'Content-Type': 'application/json' },
+      body,
+    });
     assert.is(ok.status, 201);
     assert.is(ok.headers['access-control-allow-origin'], 'https://ci.example.com');
     assert.is(ok.headers['access-control-allow-methods'], 'HEAD, GET, POST, DELETE, PUT, OPTIONS');
-    const pre = await httpRequest(s2.unix, 'OPTIONS', '/containers/create', { headers: { Origin: 'https://ci.example.com', 'Access-Control-Request-Method': 'POST' } });
+    const pre = await httpRequest(s2.unix, 'OPTIONS', '/containers/create', {
+      headers: { Origin: 'https://ci.example.com', 'Access-Control-Request-Method': 'POST' },
+    });
     assert.is(pre.status, 200);
     assert.match(pre.headers['access-control-allow-headers'] ?? '', /Content-Type/);
     assert.is(ran, 1);
-    const cli = await httpRequest(s2.unix, 'POST', '/containers/create', { headers: { 'Content-Type': 'application/json' }, body });
+    const cli = await httpRequest(s2.unix, 'POST', '/containers/create', {
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
     assert.is(cli.status, 201, 'no Origin (every docker client): served');
   } finally {
     await s2.close();

@@ -1,6 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boolValue, boolOr, intValue, stringValue, parseFilters, filtersOf, timestampValue } from '../../src/router/query.js';
+import {
+  boolValue,
+  boolOr,
+  intValue,
+  stringValue,
+  parseFilters,
+  filtersOf,
+  timestampValue,
+} from '../../src/router/query.js';
 import { EngineError } from '../../src/errors.js';
 
 /** A plain copy: parsed filters have a null prototype, which deep-equal never matches to a literal. */
@@ -9,8 +17,10 @@ const plain = (o: object) => ({ ...o });
 const q = (s: string) => new URLSearchParams(s);
 
 test("~> booleans are moby's BoolValue: '', 0, no, false, none are false; all else true", () => {
-  for (const v of ['1', 'true', 'True', 'TRUE', 'yes', 'on', 'anything', ' 1 ']) assert.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
-  for (const v of ['', '0', 'no', 'false', 'False', 'none', 'NONE', ' false ']) assert.not.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
+  for (const v of ['1', 'true', 'True', 'TRUE', 'yes', 'on', 'anything', ' 1 '])
+    assert.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
+  for (const v of ['', '0', 'no', 'false', 'False', 'none', 'NONE', ' false '])
+    assert.not.ok(boolValue(q(`all=${encodeURIComponent(v)}`), 'all'), v);
   assert.not.ok(boolValue(q(''), 'all'));
   assert.ok(boolOr(q(''), 'stream', true), 'absent -> default');
   assert.not.ok(boolOr(q('stream=0'), 'stream', true));
@@ -37,11 +47,17 @@ test('~> integers: empty is absent (dockerode sends t=), junk is a 400', () => {
 });
 
 test('~> filters: map of booleans (Go), arrays (dockerode, docker-py), bare strings', () => {
-  assert.equal(plain(parseFilters('{"label":{"a=b":true,"c":true},"status":{"running":true}}')), { label: ['a=b', 'c'], status: ['running'] });
-  assert.equal(plain(parseFilters('{"label":["org.testcontainers.container-hash=1"],"status":["created","running"]}')), {
-    label: ['org.testcontainers.container-hash=1'],
-    status: ['created', 'running'],
+  assert.equal(plain(parseFilters('{"label":{"a=b":true,"c":true},"status":{"running":true}}')), {
+    label: ['a=b', 'c'],
+    status: ['running'],
   });
+  assert.equal(
+    plain(parseFilters('{"label":["org.testcontainers.container-hash=1"],"status":["created","running"]}')),
+    {
+      label: ['org.testcontainers.container-hash=1'],
+      status: ['created', 'running'],
+    },
+  );
   assert.equal(plain(parseFilters('{"name":"web"}')), { name: ['web'] });
   assert.equal(plain(parseFilters('{"label":{"a":false}}')), { label: ['a'] }, 'moby ignores the booleans');
   assert.equal(plain(parseFilters('')), {});

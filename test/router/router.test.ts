@@ -19,7 +19,10 @@ test('~> exact paths', () => {
 test('~> {name:.*} captures names with slashes (moby gorilla patterns)', () => {
   assert.equal(match('GET', '/containers/abc/json'), { handler: 'getContainersByName', params: { name: 'abc' } });
   assert.equal(match('GET', '/containers//x/json'), { handler: 'getContainersByName', params: { name: '/x' } });
-  assert.equal(match('GET', '/images/registry:5000/a/b:tag/json'), { handler: 'getImagesByName', params: { name: 'registry:5000/a/b:tag' } });
+  assert.equal(match('GET', '/images/registry:5000/a/b:tag/json'), {
+    handler: 'getImagesByName',
+    params: { name: 'registry:5000/a/b:tag' },
+  });
   assert.equal(match('DELETE', '/images/a/b'), { handler: 'deleteImages', params: { name: 'a/b' } });
   assert.equal(match('POST', '/exec/123/start'), { handler: 'postContainerExecStart', params: { name: '123' } });
   assert.equal(match('GET', '/exec/123/json'), { handler: 'getExecByID', params: { id: '123' } });
@@ -36,7 +39,10 @@ test('~> static routes win over patterns that could also match', () => {
 test('~> {id} without a regex is one segment', () => {
   assert.equal(match('GET', '/services/s1'), { handler: 'getService', params: { id: 's1' } });
   assert.is(match('GET', '/services/a/b'), undefined);
-  assert.equal(match('DELETE', '/containers/c/checkpoints/cp'), { handler: 'deleteContainerCheckpoint', params: { name: 'c', checkpoint: 'cp' } });
+  assert.equal(match('DELETE', '/containers/c/checkpoints/cp'), {
+    handler: 'deleteContainerCheckpoint',
+    params: { name: 'c', checkpoint: 'cp' },
+  });
 });
 
 test('~> method matters; unknown paths do not match', () => {
@@ -48,7 +54,10 @@ test('~> method matters; unknown paths do not match', () => {
 });
 
 test('~> OPTIONS matches any path', () => {
-  assert.equal(match('OPTIONS', '/containers/x/json'), { handler: 'optionsHandler', params: { anyroute: 'containers/x/json' } });
+  assert.equal(match('OPTIONS', '/containers/x/json'), {
+    handler: 'optionsHandler',
+    params: { anyroute: 'containers/x/json' },
+  });
 });
 
 test('~> compilePattern: escapes literals, supports nested braces in regexes', () => {

@@ -1,6 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { splitVersion, compareVersions, checkVersion, versionHeaders, versionLess, versionAtLeast, engineVersionFor } from '../../src/router/version.js';
+import {
+  splitVersion,
+  compareVersions,
+  checkVersion,
+  versionHeaders,
+  versionLess,
+  versionAtLeast,
+  engineVersionFor,
+} from '../../src/router/version.js';
 
 test('~> /v1.NN prefixes are stripped; other paths are unversioned', () => {
   assert.equal(splitVersion('/v1.51/containers/json'), { version: '1.51', rest: '/containers/json' });
@@ -23,7 +31,10 @@ test('~> versions compare numerically per part (1.4 < 1.24 < 1.100)', () => {
 test("~> versions outside [min, max] get dockerd's exact messages", () => {
   assert.is(checkVersion('1.51', '1.24', '1.51'), undefined);
   assert.is(checkVersion('1.24', '1.24', '1.51'), undefined);
-  assert.is(checkVersion('1.99', '1.24', '1.51')!.message, 'client version 1.99 is too new. Maximum supported API version is 1.51');
+  assert.is(
+    checkVersion('1.99', '1.24', '1.51')!.message,
+    'client version 1.99 is too new. Maximum supported API version is 1.51',
+  );
   assert.is(checkVersion('1.99', '1.24', '1.51')!.category, 'invalid');
   assert.is(
     checkVersion('1.12', '1.24', '1.51')!.message,

@@ -41,7 +41,10 @@ test('~> spawned with --no-tls: plain http, no token; --nodes 2 --no-default-sto
     assert.match(sim.url, /^http:\/\//);
     assert.is(sim.token, undefined);
     assert.is((await call(sim, 'GET', '/api/v1/namespaces/default')).json.status.phase, 'Active');
-    assert.equal((await call(sim, 'GET', '/api/v1/nodes')).json.items.map((n: any) => n.metadata.name), ['kube-sim', 'kube-sim-worker']);
+    assert.equal(
+      (await call(sim, 'GET', '/api/v1/nodes')).json.items.map((n: any) => n.metadata.name),
+      ['kube-sim', 'kube-sim-worker'],
+    );
     assert.equal((await call(sim, 'GET', '/apis/storage.k8s.io/v1/storageclasses')).json.items, []);
   } finally {
     await sim.stop();
@@ -49,7 +52,16 @@ test('~> spawned with --no-tls: plain http, no token; --nodes 2 --no-default-sto
 });
 
 test('~> flags: parsed, and errors exit 2 with the usage', () => {
-  const o = parseArgs(['--kubeconfig', '/tmp/x', '--no-tls', '--port=8443', '--feature-gates', 'PodLogsQuerySplitStreams=true,Foo=false', '--bookmark-interval-ms', '50']);
+  const o = parseArgs([
+    '--kubeconfig',
+    '/tmp/x',
+    '--no-tls',
+    '--port=8443',
+    '--feature-gates',
+    'PodLogsQuerySplitStreams=true,Foo=false',
+    '--bookmark-interval-ms',
+    '50',
+  ]);
   assert.equal(o.featureGates, { PodLogsQuerySplitStreams: true, Foo: false });
   assert.equal([o.tls, o.port, o.bookmarkIntervalMs, o.kubeconfigPath], [false, 8443, 50, '/tmp/x']);
   const n = parseArgs(['--kubeconfig', '/tmp/x', '--nodes', '3', '--no-default-storage-class', '--no-network-policy']);

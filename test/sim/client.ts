@@ -14,7 +14,13 @@ export interface Resp {
   json: any;
 }
 
-export function call(sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Resp> {
+export function call(
+  sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Resp> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.url);
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
@@ -22,20 +28,24 @@ export function call(sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>, method: st
     if (sim.token && !('authorization' in h)) h.authorization = `Bearer ${sim.token}`;
     if (h.authorization === '') delete h.authorization;
     if (data !== undefined && !h['content-type']) h['content-type'] = 'application/json';
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method, headers: h, ca: sim.caPem }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json });
-      });
-    });
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      { method, headers: h, ca: sim.caPem },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let json: any;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -51,7 +61,11 @@ export interface WatchReader {
   close(): void;
 }
 
-export function watch(sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>, path: string, headers: Record<string, string> = {}): Promise<WatchReader> {
+export function watch(
+  sim: Pick<SimHandle, 'url' | 'token' | 'caPem'>,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<WatchReader> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.url);
     const h: Record<string, string> = { ...headers };
@@ -118,7 +132,11 @@ export const pod = (name: string, extra: Record<string, any> = {}) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, ...(extra.metadata ?? {}) },
-  spec: { schedulerName: 'manual', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }], ...(extra.spec ?? {}) },
+  spec: {
+    schedulerName: 'manual',
+    containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000'] }],
+    ...(extra.spec ?? {}),
+  },
 });
 
 export const tick = () => new Promise((r) => setImmediate(r));

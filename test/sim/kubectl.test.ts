@@ -14,7 +14,8 @@ import { call, until } from './client.js';
 
 let sim: SimHandle;
 let cache: string;
-const k = (args: string[], version = '1.33', stdin?: string) => kubectl(version, args, { kubeconfig: sim.kubeconfigPath, cacheDir: join(cache, version), stdin });
+const k = (args: string[], version = '1.33', stdin?: string) =>
+  kubectl(version, args, { kubeconfig: sim.kubeconfigPath, cacheDir: join(cache, version), stdin });
 const ok = async (args: string[], version = '1.33', stdin?: string) => {
   const r = await k(args, version, stdin);
   assert.is(r.code, 0, `kubectl ${version} ${args.join(' ')}: ${r.stderr}`);
@@ -48,16 +49,22 @@ test.after(async () => {
 if (!have) console.log(`SKIP kubectl tests: ${KUBECTL('1.33')} is missing (kubectl.1.NN beside the kubectl on PATH)`);
 const t = have ? test : test.skip;
 
-t('~> unknown fields: kubectl apply (Strict) is refused as a real apiserver does; --validate=false drops them', async () => {
-  const typo = POD().replace('name: web', 'name: typo').replace('command:', 'comand:');
-  const r = await k(['apply', '-f', '-'], '1.33', typo);
-  assert.is(r.code, 1);
-  assert.match(r.stderr, /Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].comand"/);
-  await ok(['apply', '--validate=false', '-f', '-'], '1.33', typo);
-  const p = JSON.parse(await ok(['get', 'pod', 'typo', '-o', 'json']));
-  assert.is(p.spec.containers[0].comand, undefined);
-  await ok(['delete', 'pod', 'typo']);
-});
+t(
+  '~> unknown fields: kubectl apply (Strict) is refused as a real apiserver does; --validate=false drops them',
+  async () => {
+    const typo = POD().replace('name: web', 'name: typo').replace('command:', 'comand:');
+    const r = await k(['apply', '-f', '-'], '1.33', typo);
+    assert.is(r.code, 1);
+    assert.match(
+      r.stderr,
+      /Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].comand"/,
+    );
+    await ok(['apply', '--validate=false', '-f', '-'], '1.33', typo);
+    const p = JSON.parse(await ok(['get', 'pod', 'typo', '-o', 'json']));
+    assert.is(p.spec.containers[0].comand, undefined);
+    await ok(['delete', 'pod', 'typo']);
+  },
+);
 
 t('~> the kubeconfig is TLS + bearer token; kubectl version and api-resources', async () => {
   assert.match(sim.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -85,8 +92,14 @@ t('~> get ns prints a table; create ns; create generators (protobuf bodies) work
   assert.match(ns, /^kube-system\s+Active/m);
   assert.match(await ok(['create', 'ns', 'team-a']), /namespace\/team-a created/);
   assert.match(await ok(['-n', 'team-a', 'create', 'configmap', 'c1', '--from-literal=a=b']), /configmap\/c1 created/);
-  assert.match(await ok(['-n', 'team-a', 'create', 'secret', 'generic', 's1', '--from-literal=a=b']), /secret\/s1 created/);
-  assert.match(await ok(['-n', 'team-a', 'create', 'service', 'clusterip', 'svc1', '--tcp=80:8080']), /service\/svc1 created/);
+  assert.match(
+    await ok(['-n', 'team-a', 'create', 'secret', 'generic', 's1', '--from-literal=a=b']),
+    /secret\/s1 created/,
+  );
+  assert.match(
+    await ok(['-n', 'team-a', 'create', 'service', 'clusterip', 'svc1', '--tcp=80:8080']),
+    /service\/svc1 created/,
+  );
   const cm = JSON.parse(await ok(['-n', 'team-a', 'get', 'cm', 'c1', '-o', 'json']));
   assert.equal(cm.data, { a: 'b' });
   const svc = await ok(['-n', 'team-a', 'get', 'svc']);
@@ -126,7 +139,14 @@ t('~> label, annotate, patch --type=merge|json|strategic, get -o json', async ()
   await ok(['annotate', 'pod', 'web', 'note=hello']);
   await ok(['patch', 'pod', 'web', '--type=merge', '-p', '{"metadata":{"labels":{"m":"1"}}}']);
   await ok(['patch', 'pod', 'web', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels/j","value":"2"}]']);
-  await ok(['patch', 'pod', 'web', '--type=strategic', '-p', '{"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}']);
+  await ok([
+    'patch',
+    'pod',
+    'web',
+    '--type=strategic',
+    '-p',
+    '{"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}',
+  ]);
   const p = JSON.parse(await ok(['get', 'pod', 'web', '-o', 'json']));
   assert.equal([p.metadata.labels.x, p.metadata.labels.m, p.metadata.labels.j], ['y', '1', '2']);
   assert.is(p.metadata.annotations.note, 'hello');
@@ -138,12 +158,25 @@ t('~> label, annotate, patch --type=merge|json|strategic, get -o json', async ()
 });
 
 t('~> get pods -w prints the ADDED row of a new pod', async () => {
-  const child = spawn(KUBECTL('1.33'), ['--kubeconfig', sim.kubeconfigPath, '--cache-dir', join(cache, '1.33'), 'get', 'pods', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    KUBECTL('1.33'),
+    ['--kubeconfig', sim.kubeconfigPath, '--cache-dir', join(cache, '1.33'), 'get', 'pods', '-w'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   try {
     await until(() => /^web\s+0\/1\s+Pending/m.test(out), 10_000, 'initial row');
-    await ok(['run', 'watched', '--image=busybox', '--restart=Never', '--overrides={"apiVersion":"v1","spec":{"schedulerName":"manual"}}', '--', 'sleep', '1']);
+    await ok([
+      'run',
+      'watched',
+      '--image=busybox',
+      '--restart=Never',
+      '--overrides={"apiVersion":"v1","spec":{"schedulerName":"manual"}}',
+      '--',
+      'sleep',
+      '1',
+    ]);
     await until(() => /^watched\s+0\/1\s+Pending/m.test(out), 10_000, 'the new pod in the watch');
     assert.is(out.match(/^NAME\s+READY/gm)?.length, 1, 'one header');
   } finally {
@@ -156,7 +189,12 @@ t('~> delete pod waits for the deletion; a scheduled pod shows Terminating until
   assert.is((await k(['get', 'pod', 'watched'])).code, 1);
   // Bind `web` to a node no kubelet serves (through the binding subresource, as a scheduler does):
   // its graceful deletion then waits forever, as on a real cluster with a dead node.
-  const b = await call(sim, 'POST', '/api/v1/namespaces/default/pods/web/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' } });
+  const b = await call(sim, 'POST', '/api/v1/namespaces/default/pods/web/binding', {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name: 'web' },
+    target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' },
+  });
   assert.is(b.status, 201);
   await ok(['delete', 'pod', 'web', '--wait=false']);
   const st = await ok(['get', 'pod', 'web']);

@@ -26,9 +26,16 @@ test('~> on this machine (after .ci/run) nothing is missing and nothing is insta
 
 test('~> without them, kuber-api sim refuses to start and names the packages to install', () => {
   // An empty PATH hides bwrap, setpriv, nsenter and ip: the check fails before anything starts.
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../src/cli.js', import.meta.url)), 'sim', '--kubeconfig', '/tmp/never-written'], { env: { PATH: '/nonexistent' }, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('../../src/cli.js', import.meta.url)), 'sim', '--kubeconfig', '/tmp/never-written'],
+    { env: { PATH: '/nonexistent' }, encoding: 'utf8' },
+  );
   assert.is(r.status, 1);
-  assert.match(r.stderr, /kube-sim needs bubblewrap, util-linux, iproute2, openssl \(Debian packages\): run `apt-get install -y bubblewrap util-linux iproute2 openssl` as root/);
+  assert.match(
+    r.stderr,
+    /kube-sim needs bubblewrap, util-linux, iproute2, openssl \(Debian packages\): run `apt-get install -y bubblewrap util-linux iproute2 openssl` as root/,
+  );
 });
 
 test.run();

@@ -38,7 +38,11 @@ function exec(sim: SpawnedSim, pod: string, argv: string[]): Promise<ExecResult>
   for (const a of argv) q.append('command', a);
   const url = `${sim.url.replace(/^http/, 'ws')}/api/v1/namespaces/default/pods/${pod}/exec?${q}`;
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, ['v5.channel.k8s.io'], { ca: sim.caPem, headers: sim.token ? { authorization: `Bearer ${sim.token}` } : {}, perMessageDeflate: false });
+    const ws = new WebSocket(url, ['v5.channel.k8s.io'], {
+      ca: sim.caPem,
+      headers: sim.token ? { authorization: `Bearer ${sim.token}` } : {},
+      perMessageDeflate: false,
+    });
     const out: Buffer[] = [];
     let err = '';
     let status = '';
@@ -60,7 +64,8 @@ const podBody = (name: string, command: string[], restartPolicy = 'Always') => (
   metadata: { name, labels: { test: 'side-by-side' } },
   spec: { restartPolicy, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command }] },
 });
-const getPod = async (sim: SpawnedSim, name: string) => (await call(sim, 'GET', `/api/v1/namespaces/default/pods/${name}`)).json;
+const getPod = async (sim: SpawnedSim, name: string) =>
+  (await call(sim, 'GET', `/api/v1/namespaces/default/pods/${name}`)).json;
 const running = async (sim: SpawnedSim, name: string) => (await getPod(sim, name))?.status?.phase === 'Running';
 
 /** IPs this simulator process claimed (the claim files name their owner pid). */
@@ -82,7 +87,8 @@ async function execLoad(sim: SpawnedSim, label: string): Promise<string[]> {
     while (next < EXECS_PER_SIM) {
       next++;
       const r = await exec(sim, 'target', ['sh', '-c', `yes 0123456789abcdef | head -c ${EXEC_BYTES}`]);
-      if (!r.out.equals(expected) || !/"status":"Success"/.test(r.status)) bad.push(`${label}: ${r.out.length} bytes, status ${r.status.slice(0, 200)} ${r.err.slice(0, 200)}`);
+      if (!r.out.equals(expected) || !/"status":"Success"/.test(r.status))
+        bad.push(`${label}: ${r.out.length} bytes, status ${r.status.slice(0, 200)} ${r.err.slice(0, 200)}`);
     }
   };
   await Promise.all(Array.from({ length: EXEC_CONCURRENCY }, worker));
@@ -91,8 +97,17 @@ async function execLoad(sim: SpawnedSim, label: string): Promise<string[]> {
 
 /** A pod that prints LOG_LINES numbered lines; its followed log must be exactly those lines. */
 async function logStream(sim: SpawnedSim, name: string): Promise<string> {
-  await call(sim, 'POST', '/api/v1/namespaces/default/pods', podBody(name, ['sh', '-c', `sleep 1; seq 1 ${LOG_LINES}`], 'Never'));
-  await until(async () => ['Running', 'Succeeded'].includes((await getPod(sim, name))?.status?.phase), 60_000, `${name} started`);
+  await call(
+    sim,
+    'POST',
+    '/api/v1/namespaces/default/pods',
+    podBody(name, ['sh', '-c', `sleep 1; seq 1 ${LOG_LINES}`], 'Never'),
+  );
+  await until(
+    async () => ['Running', 'Succeeded'].includes((await getPod(sim, name))?.status?.phase),
+    60_000,
+    `${name} started`,
+  );
   return (await call(sim, 'GET', `/api/v1/namespaces/default/pods/${name}/log?follow=true`)).text;
 }
 
@@ -102,9 +117,14 @@ async function churn(sim: SpawnedSim, label: string): Promise<string[]> {
   for (let i = 0; i < CHURN_PODS; i++) {
     const name = `churn-${i}`;
     await call(sim, 'POST', '/api/v1/namespaces/default/pods', podBody(name, ['sh', '-c', 'echo churn'], 'Never'));
-    await until(async () => ['Succeeded', 'Failed'].includes((await getPod(sim, name))?.status?.phase), 60_000, `${label} ${name} done`);
+    await until(
+      async () => ['Succeeded', 'Failed'].includes((await getPod(sim, name))?.status?.phase),
+      60_000,
+      `${label} ${name} done`,
+    );
     const p = await getPod(sim, name);
-    if (p.status.phase !== 'Succeeded') bad.push(`${label} ${name}: ${p.status.phase} ${JSON.stringify(p.status.containerStatuses?.[0]?.state)}`);
+    if (p.status.phase !== 'Succeeded')
+      bad.push(`${label} ${name}: ${p.status.phase} ${JSON.stringify(p.status.containerStatuses?.[0]?.state)}`);
     await call(sim, 'DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
   }
   return bad;
@@ -114,7 +134,8 @@ test('~> two kube-sims under load side by side: every exec byte and exit code, e
   const a = await spawnSim();
   const b = await spawnSim();
   try {
-    for (const s of [a, b]) await call(s, 'POST', '/api/v1/namespaces/default/pods', podBody('target', ['sleep', '100000']));
+    for (const s of [a, b])
+      await call(s, 'POST', '/api/v1/namespaces/default/pods', podBody('target', ['sleep', '100000']));
     for (const s of [a, b]) await until(() => running(s, 'target'), 60_000, 'target Running');
     const ipA = (await getPod(a, 'target')).status.podIP;
     const ipB = (await getPod(b, 'target')).status.podIP;
@@ -140,7 +161,10 @@ test('~> two kube-sims under load side by side: every exec byte and exit code, e
     if (root) assert.equal(claimsOf(a.pid, [ipA]), [ipA], "A's claim is A's");
     await a.stop();
     const r = await during;
-    assert.ok(r.out.equals(expected) && /"status":"Success"/.test(r.status), `B's exec across A's stop: ${r.out.length} bytes, ${r.status}`);
+    assert.ok(
+      r.out.equals(expected) && /"status":"Success"/.test(r.status),
+      `B's exec across A's stop: ${r.out.length} bytes, ${r.status}`,
+    );
     assert.ok(await running(b, 'target'), "B's pod still runs");
     assert.is((await getPod(b, 'target')).status.containerStatuses[0].restartCount, 0);
     if (root) {

@@ -10,18 +10,47 @@ import { defOf } from '../../src/sim/store/resources.js';
 import type { KObject } from '../../src/sim/types.js';
 
 const PODS = defOf({ group: '', resource: 'pods' });
-const cells = (p: Record<string, any>) => toTable(PODS, [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', creationTimestamp: new Date().toISOString(), ...(p.metadata ?? {}) }, spec: p.spec ?? { containers: [{ name: 'c' }] }, status: p.status ?? {} } as KObject], {}).rows[0].cells;
+const cells = (p: Record<string, any>) =>
+  toTable(
+    PODS,
+    [
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', creationTimestamp: new Date().toISOString(), ...(p.metadata ?? {}) },
+        spec: p.spec ?? { containers: [{ name: 'c' }] },
+        status: p.status ?? {},
+      } as KObject,
+    ],
+    {},
+  ).rows[0].cells;
 const status = (p: Record<string, any>) => cells(p)[2];
 
 const waiting = (reason: string) => ({ name: 'c', ready: false, restartCount: 0, state: { waiting: { reason } } });
-const running = (ready = true) => ({ name: 'c', ready, restartCount: 0, state: { running: { startedAt: '2025-01-01T00:00:00Z' } } });
-const terminated = (exitCode: number, reason?: string, signal?: number) => ({ name: 'c', ready: false, restartCount: 0, state: { terminated: { exitCode, reason, signal } } });
+const running = (ready = true) => ({
+  name: 'c',
+  ready,
+  restartCount: 0,
+  state: { running: { startedAt: '2025-01-01T00:00:00Z' } },
+});
+const terminated = (exitCode: number, reason?: string, signal?: number) => ({
+  name: 'c',
+  ready: false,
+  restartCount: 0,
+  state: { terminated: { exitCode, reason, signal } },
+});
 
 test('~> pod STATUS: phase, waiting and terminated reasons', () => {
   assert.is(status({ status: { phase: 'Pending' } }), 'Pending');
-  assert.is(status({ status: { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] } }), 'ContainerCreating');
+  assert.is(
+    status({ status: { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] } }),
+    'ContainerCreating',
+  );
   assert.is(status({ status: { phase: 'Pending', containerStatuses: [waiting('ErrImagePull')] } }), 'ErrImagePull');
-  assert.is(status({ status: { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] } }), 'CrashLoopBackOff');
+  assert.is(
+    status({ status: { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] } }),
+    'CrashLoopBackOff',
+  );
   assert.is(status({ status: { phase: 'Running', containerStatuses: [running()] } }), 'Running');
   assert.is(status({ status: { phase: 'Succeeded', containerStatuses: [terminated(0, 'Completed')] } }), 'Completed');
   assert.is(status({ status: { phase: 'Failed', containerStatuses: [terminated(3, 'Error')] } }), 'Error');
@@ -32,16 +61,64 @@ test('~> pod STATUS: phase, waiting and terminated reasons', () => {
 
 test('~> pod STATUS: Terminating while deletionTimestamp is set (not for finished pods)', () => {
   const deleting = { deletionTimestamp: new Date().toISOString() };
-  assert.is(status({ metadata: deleting, status: { phase: 'Running', containerStatuses: [running()] } }), 'Terminating');
-  assert.is(status({ metadata: deleting, status: { phase: 'Succeeded', containerStatuses: [terminated(0, 'Completed')] } }), 'Completed');
+  assert.is(
+    status({ metadata: deleting, status: { phase: 'Running', containerStatuses: [running()] } }),
+    'Terminating',
+  );
+  assert.is(
+    status({ metadata: deleting, status: { phase: 'Succeeded', containerStatuses: [terminated(0, 'Completed')] } }),
+    'Completed',
+  );
 });
 
 test('~> pod STATUS: init containers (Init:0/2, Init:Error, PodInitializing)', () => {
   const spec = { initContainers: [{ name: 'i1' }, { name: 'i2' }], containers: [{ name: 'c' }] };
-  assert.is(status({ spec, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i1', state: { running: {} } }, { name: 'i2', state: { waiting: { reason: 'PodInitializing' } } }] } }), 'Init:0/2');
-  assert.is(status({ spec, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i1', state: { terminated: { exitCode: 0, reason: 'Completed' } } }, { name: 'i2', state: { running: {} } }] } }), 'Init:1/2');
-  assert.is(status({ spec, status: { phase: 'Failed', initContainerStatuses: [{ name: 'i1', state: { terminated: { exitCode: 1, reason: 'Error' } } }] } }), 'Init:Error');
-  assert.is(status({ spec, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i1', state: { waiting: { reason: 'ErrImagePull' } } }] } }), 'Init:ErrImagePull');
+  assert.is(
+    status({
+      spec,
+      status: {
+        phase: 'Pending',
+        initContainerStatuses: [
+          { name: 'i1', state: { running: {} } },
+          { name: 'i2', state: { waiting: { reason: 'PodInitializing' } } },
+        ],
+      },
+    }),
+    'Init:0/2',
+  );
+  assert.is(
+    status({
+      spec,
+      status: {
+        phase: 'Pending',
+        initContainerStatuses: [
+          { name: 'i1', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+          { name: 'i2', state: { running: {} } },
+        ],
+      },
+    }),
+    'Init:1/2',
+  );
+  assert.is(
+    status({
+      spec,
+      status: {
+        phase: 'Failed',
+        initContainerStatuses: [{ name: 'i1', state: { terminated: { exitCode: 1, reason: 'Error' } } }],
+      },
+    }),
+    'Init:Error',
+  );
+  assert.is(
+    status({
+      spec,
+      status: {
+        phase: 'Pending',
+        initContainerStatuses: [{ name: 'i1', state: { waiting: { reason: 'ErrImagePull' } } }],
+      },
+    }),
+    'Init:ErrImagePull',
+  );
 });
 
 test('~> READY counts ready running containers; RESTARTS shows the last restart age; wide cells', () => {
@@ -53,7 +130,12 @@ test('~> READY counts ready running containers; RESTARTS shows the last restart 
       podIP: '10.0.0.5',
       podIPs: [{ ip: '10.0.0.5' }],
       containerStatuses: [
-        { ...running(), name: 'a', restartCount: 2, lastState: { terminated: { exitCode: 1, finishedAt: new Date(Date.now() - 65_000).toISOString() } } },
+        {
+          ...running(),
+          name: 'a',
+          restartCount: 2,
+          lastState: { terminated: { exitCode: 1, finishedAt: new Date(Date.now() - 65_000).toISOString() } },
+        },
         { ...running(false), name: 'b' },
       ],
     },
@@ -63,7 +145,10 @@ test('~> READY counts ready running containers; RESTARTS shows the last restart 
 });
 
 test('~> HumanDuration as apimachinery prints ages', () => {
-  const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h;
+  const s = 1000,
+    m = 60 * s,
+    h = 60 * m,
+    d = 24 * h;
   assert.is(humanDuration(5 * s), '5s');
   assert.is(humanDuration(119 * s), '119s');
   assert.is(humanDuration(3 * m + 20 * s), '3m20s');

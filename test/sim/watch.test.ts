@@ -22,7 +22,8 @@ async function mkns(name: string) {
   const r = await call(sim, 'POST', NSP, { metadata: { name } });
   assert.is(r.status, 201);
   // The serviceaccounts controller runs after the write, as in a real cluster.
-  for (let i = 0; i < 50 && (await call(sim, 'GET', `${NSP}/${name}/serviceaccounts/default`)).status !== 200; i++) await new Promise((r2) => setTimeout(r2, 10));
+  for (let i = 0; i < 50 && (await call(sim, 'GET', `${NSP}/${name}/serviceaccounts/default`)).status !== 200; i++)
+    await new Promise((r2) => setTimeout(r2, 10));
 }
 const cm = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels } });
 
@@ -35,13 +36,25 @@ test('~> watch without RV: synthetic ADDED for existing objects, then live ADDED
   assert.is(w.headers['content-type'], 'application/json');
   assert.is(w.headers['transfer-encoding'], 'chunked');
   const first = [await w.next(), await w.next()];
-  assert.equal(first.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:a', 'ADDED:b']);
+  assert.equal(
+    first.map((e) => `${e.type}:${e.object.metadata.name}`),
+    ['ADDED:a', 'ADDED:b'],
+  );
   assert.is(first[0].object.kind, 'Secret');
   await call(sim, 'POST', `${NSP}/w1/secrets`, cm('c'));
-  await call(sim, 'PATCH', `${NSP}/w1/secrets/a`, { data: { x: 'MQ==' } }, { 'content-type': 'application/merge-patch+json' });
+  await call(
+    sim,
+    'PATCH',
+    `${NSP}/w1/secrets/a`,
+    { data: { x: 'MQ==' } },
+    { 'content-type': 'application/merge-patch+json' },
+  );
   await call(sim, 'DELETE', `${NSP}/w1/secrets/b`);
   const live = [await w.next(), await w.next(), await w.next()];
-  assert.equal(live.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:c', 'MODIFIED:a', 'DELETED:b']);
+  assert.equal(
+    live.map((e) => `${e.type}:${e.object.metadata.name}`),
+    ['ADDED:c', 'MODIFIED:a', 'DELETED:b'],
+  );
   const rvs = live.map((e) => Number(e.object.metadata.resourceVersion));
   assert.ok(rvs[0]! < rvs[1]! && rvs[1]! < rvs[2]!, 'RVs increase');
   w.close();
@@ -100,7 +113,10 @@ test('~> bookmarks with allowWatchBookmarks (none without), carrying the current
 
 test('~> timeoutSeconds ends the watch cleanly', async () => {
   const t0 = Date.now();
-  const w = await watch(sim, `${NSP}/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=${(await call(sim, 'GET', '/api/v1/namespaces')).json.metadata.resourceVersion}`);
+  const w = await watch(
+    sim,
+    `${NSP}/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=${(await call(sim, 'GET', '/api/v1/namespaces')).json.metadata.resourceVersion}`,
+  );
   assert.is(await w.ended, 'end');
   const ms = Date.now() - t0;
   assert.ok(ms >= 900 && ms < 3000, `ended after ${ms} ms`);
@@ -132,7 +148,10 @@ test('~> label selector watch: leaving the selection is DELETED, entering is ADD
 test('~> Table watch: column definitions on the first event only', async () => {
   await mkns('w6');
   await call(sim, 'POST', `${NSP}/w6/pods`, pod('p1'));
-  const w = await watch(sim, `${NSP}/w6/pods?watch=true`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' });
+  const w = await watch(sim, `${NSP}/w6/pods?watch=true`, {
+    accept:
+      'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+  });
   const a = await w.next();
   assert.is(a.object.kind, 'Table');
   assert.is(a.object.columnDefinitions.length, 9);
@@ -148,7 +167,10 @@ test('~> Table watch: column definitions on the first event only', async () => {
 test('~> WatchList: sendInitialEvents ends the initial ADDEDs with an initial-events-end bookmark', async () => {
   await mkns('w7');
   await call(sim, 'POST', `${NSP}/w7/configmaps`, cm('a'));
-  const w = await watch(sim, `${NSP}/w7/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+  const w = await watch(
+    sim,
+    `${NSP}/w7/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+  );
   const names: string[] = [];
   let e = await w.next();
   while (e.type === 'ADDED') {
@@ -165,7 +187,10 @@ test('~> WatchList: sendInitialEvents ends the initial ADDEDs with an initial-ev
 
 test('~> fault dropWatches: open watches are dropped; afterEvents drops new ones after N events', async () => {
   await mkns('w8');
-  const w = await watch(sim, `${NSP}/w8/configmaps?watch=true&resourceVersion=${(await call(sim, 'GET', NSP)).json.metadata.resourceVersion}`);
+  const w = await watch(
+    sim,
+    `${NSP}/w8/configmaps?watch=true&resourceVersion=${(await call(sim, 'GET', NSP)).json.metadata.resourceVersion}`,
+  );
   sim.setFaults({ dropWatches: {} });
   assert.is(await w.ended, 'error');
   sim.setFaults({ dropWatches: { afterEvents: 2 } });
@@ -190,7 +215,10 @@ test('~> fault expireWatchesBefore: open watches end, resuming from an older RV 
   assert.is(e.type, 'ERROR');
   assert.is(e.object.code, 410);
   const relist = await call(sim, 'GET', `${NSP}/w9/configmaps`);
-  const fresh = await watch(sim, `${NSP}/w9/configmaps?watch=true&resourceVersion=${relist.json.metadata.resourceVersion}`);
+  const fresh = await watch(
+    sim,
+    `${NSP}/w9/configmaps?watch=true&resourceVersion=${relist.json.metadata.resourceVersion}`,
+  );
   await call(sim, 'POST', `${NSP}/w9/configmaps`, cm('after'));
   assert.is((await fresh.next()).object.metadata.name, 'after');
   fresh.close();
@@ -201,17 +229,26 @@ test('~> a watcher that does not read is closed once its buffer passes the limit
   const slow = await startSim({ tls: false, token: false, maxWatchBufferBytes: 256 * 1024 });
   try {
     const rv = (await call(slow, 'GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion;
-    const res = await new Promise<IncomingMessage>((resolve) => httpGet(`${slow.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, resolve));
+    const res = await new Promise<IncomingMessage>((resolve) =>
+      httpGet(`${slow.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, resolve),
+    );
     res.pause(); // a reader that stops reading: the server's write buffer grows
     const big = 'x'.repeat(200 * 1024);
     const N = 60;
-    for (let i = 0; i < N; i++) await call(slow, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `big${i}` }, data: { big } });
+    for (let i = 0; i < N; i++)
+      await call(slow, 'POST', '/api/v1/namespaces/default/configmaps', {
+        metadata: { name: `big${i}` },
+        data: { big },
+      });
     let text = '';
     res.setEncoding('utf8');
     res.on('data', (d) => (text += d));
     res.resume();
     await new Promise((r) => res.on('end', r));
-    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.ok(events.length > 0, 'some events arrived');
     assert.ok(events.length < N, `the watch was closed before all ${N} events (got ${events.length})`);
     assert.ok(events.every((e) => e.type === 'ADDED'));
@@ -224,22 +261,44 @@ test('~> limit/continue: pages in key order, remainingItemCount, a consistent sn
   await mkns('w10');
   for (let i = 0; i < 5; i++) await call(sim, 'POST', `${NSP}/w10/secrets`, { metadata: { name: `s${i}` } });
   const p1 = await call(sim, 'GET', `${NSP}/w10/secrets?limit=2`);
-  assert.equal(p1.json.items.map((i: any) => i.metadata.name), ['s0', 's1']);
+  assert.equal(
+    p1.json.items.map((i: any) => i.metadata.name),
+    ['s0', 's1'],
+  );
   assert.is(p1.json.metadata.remainingItemCount, 3);
   assert.ok(p1.json.metadata.continue);
   await call(sim, 'POST', `${NSP}/w10/secrets`, { metadata: { name: 's15' } });
-  const p2 = await call(sim, 'GET', `${NSP}/w10/secrets?limit=2&continue=${encodeURIComponent(p1.json.metadata.continue)}`);
-  assert.equal(p2.json.items.map((i: any) => i.metadata.name), ['s2', 's3'], 'the snapshot does not show s15');
+  const p2 = await call(
+    sim,
+    'GET',
+    `${NSP}/w10/secrets?limit=2&continue=${encodeURIComponent(p1.json.metadata.continue)}`,
+  );
+  assert.equal(
+    p2.json.items.map((i: any) => i.metadata.name),
+    ['s2', 's3'],
+    'the snapshot does not show s15',
+  );
   assert.is(p2.json.metadata.resourceVersion, p1.json.metadata.resourceVersion);
-  const p3 = await call(sim, 'GET', `${NSP}/w10/secrets?limit=2&continue=${encodeURIComponent(p2.json.metadata.continue)}`);
-  assert.equal(p3.json.items.map((i: any) => i.metadata.name), ['s4']);
+  const p3 = await call(
+    sim,
+    'GET',
+    `${NSP}/w10/secrets?limit=2&continue=${encodeURIComponent(p2.json.metadata.continue)}`,
+  );
+  assert.equal(
+    p3.json.items.map((i: any) => i.metadata.name),
+    ['s4'],
+  );
   assert.is(p3.json.metadata.continue, undefined);
   const bad = await call(sim, 'GET', `${NSP}/w10/secrets?limit=2&continue=garbage`);
   assert.is(bad.status, 400);
   const p4 = await call(sim, 'GET', `${NSP}/w10/secrets?limit=1`);
   await call(sim, 'POST', `${NSP}/w10/secrets`, { metadata: { name: 's16' } });
   sim.setFaults({ expireWatchesBefore: 'now' });
-  const expired = await call(sim, 'GET', `${NSP}/w10/secrets?limit=1&continue=${encodeURIComponent(p4.json.metadata.continue)}`);
+  const expired = await call(
+    sim,
+    'GET',
+    `${NSP}/w10/secrets?limit=1&continue=${encodeURIComponent(p4.json.metadata.continue)}`,
+  );
   assert.is(expired.status, 410);
   assert.is(expired.json.reason, 'Expired');
   assert.match(expired.json.message, /^The provided continue parameter is too old/);

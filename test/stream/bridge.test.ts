@@ -5,7 +5,8 @@ import { bridgeStreams, OutputPump, InputPump, type BridgeEnd } from '../../src/
 import { SlowSink, FakeWs, FakeSource, PauseCounter, demuxAll, until } from './fakes.js';
 
 const MiB = 1024 * 1024;
-const EXIT3 = '{"metadata":{},"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}';
+const EXIT3 =
+  '{"metadata":{},"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}';
 
 function msg(channel: number, payload: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from([channel]), Buffer.from(payload)]);
@@ -127,7 +128,10 @@ test('~> stdin: bufferedAmount stays below high water + one chunk; the client is
   input.feed(chunks, true);
   await until(() => input.idle && ws.bufferedAmount === 0);
   const sent = ws.sent;
-  assert.ok(sent.slice(0, -1).every((m) => m[0] === 0), '~> channel 0');
+  assert.ok(
+    sent.slice(0, -1).every((m) => m[0] === 0),
+    '~> channel 0',
+  );
   assert.equal([...sent.at(-1)!], [255, 0], '~> v5 CLOSE after the data on the half-close');
   const data = Buffer.concat(sent.slice(0, -1).map((m) => m.subarray(1)));
   assert.is(sha(data), sha(Buffer.concat(chunks)), '~> stdin byte-exact and in order');
@@ -150,7 +154,10 @@ test('~> stdin EOF on v4 cannot be signalled: nothing is sent, stdin stays open'
   input.feed([Buffer.from('hi')], true);
   await until(() => input.idle);
   await new Promise((r) => setTimeout(r, 5));
-  assert.equal(ws.sent.map((m) => [...m]), [[0, 104, 105]]);
+  assert.equal(
+    ws.sent.map((m) => [...m]),
+    [[0, 104, 105]],
+  );
   assert.not.ok(b.stdinClosed);
   void ws.closeWith(1000);
   assert.is((await b.done).reason, 'closed');
@@ -162,7 +169,11 @@ test('~> end-session mode: the client half-close ends the attach (container keep
   const b = bridgeStreams({ ws, output: new SlowSink(), input, tty: true, stdinEof: 'end-session' });
   input.feed([Buffer.from('x')], true);
   assert.equal(await b.done, { reason: 'stdin-eof' });
-  assert.equal(ws.sent.map((m) => [...m]), [[0, 120]], '~> no CLOSE message');
+  assert.equal(
+    ws.sent.map((m) => [...m]),
+    [[0, 120]],
+    '~> no CLOSE message',
+  );
   assert.is(ws.listenerCount('message'), 0, '~> listeners removed');
 });
 
@@ -173,7 +184,10 @@ test('~> TTY detach keys: split across chunks, swallowed, session ends with deta
   input.feed([Buffer.from('ls\n'), Buffer.from([0x10]), Buffer.from([0x11, 0x41])]);
   const end: BridgeEnd = await b.done;
   assert.equal(end, { reason: 'detach' });
-  assert.equal(ws.sent.map((m) => m.toString('latin1')), ['\x00ls\n']);
+  assert.equal(
+    ws.sent.map((m) => m.toString('latin1')),
+    ['\x00ls\n'],
+  );
   assert.is(input.listenerCount('data'), 0);
 });
 
@@ -206,16 +220,26 @@ test('~> no status: clean close is exit 0; an abnormal close carries the socket 
   const b2 = bridgeStreams({ ws: ws2, output: new SlowSink(), tty: false });
   ws2.emit('error', new Error('read ECONNRESET'));
   void ws2.closeWith(1006);
-  assert.equal(await b2.done, { reason: 'closed', status: { kind: 'error', message: 'read ECONNRESET' }, closeCode: 1006 });
+  assert.equal(await b2.done, {
+    reason: 'closed',
+    status: { kind: 'error', message: 'read ECONNRESET' },
+    closeCode: 1006,
+  });
 });
 
 test('~> a failure status (InternalError) is reported as an error', async () => {
   const ws = new FakeWs();
   const b = bridgeStreams({ ws, output: new SlowSink(), tty: false });
-  await ws.feed([msg(3, '{"status":"Failure","message":"container not found (\\"c\\")","reason":"InternalError","code":500}')]);
+  await ws.feed([
+    msg(3, '{"status":"Failure","message":"container not found (\\"c\\")","reason":"InternalError","code":500}'),
+  ]);
   void ws.closeWith(1000);
   const end = await b.done;
-  assert.equal(end, { reason: 'closed', status: { kind: 'error', message: 'container not found ("c")', reason: 'InternalError', code: 500 }, closeCode: 1000 });
+  assert.equal(end, {
+    reason: 'closed',
+    status: { kind: 'error', message: 'container not found ("c")', reason: 'InternalError', code: 500 },
+    closeCode: 1000,
+  });
 });
 
 test('~> the client going away ends the bridge as a detach and unhooks everything', async () => {

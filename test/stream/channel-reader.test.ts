@@ -5,13 +5,21 @@ import { readChannels, type ChannelEnd } from '../../src/stream/channel-reader.j
 
 const msg = (ch: number, s: string) => Buffer.concat([Buffer.from([ch]), Buffer.from(s)]);
 const exitStatus = (code: number) =>
-  JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } });
+  JSON.stringify({
+    status: 'Failure',
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  });
 
 function run(feed: (ws: EventEmitter) => void) {
   const ws = new EventEmitter();
   const out: Array<[number, string]> = [];
   const ends: ChannelEnd[] = [];
-  const reading = readChannels(ws, (ch, p) => out.push([ch, p.toString()]), (e) => ends.push(e));
+  const reading = readChannels(
+    ws,
+    (ch, p) => out.push([ch, p.toString()]),
+    (e) => ends.push(e),
+  );
   feed(ws);
   return { ws, out, ends, reading };
 }
@@ -24,7 +32,10 @@ test('~> stdout and stderr payloads are routed; the empty [1] and empty messages
     ws.emit('message', msg(2, 'err'), true);
     ws.emit('message', msg(4, 'resize is never server -> client'), true);
   });
-  assert.equal(out, [[1, 'out'], [2, 'err']]);
+  assert.equal(out, [
+    [1, 'out'],
+    [2, 'err'],
+  ]);
   assert.is(ends.length, 0);
 });
 
@@ -46,7 +57,9 @@ test('~> the status may span messages; it is decoded once, at the close', () => 
 });
 
 test('~> no status: a clean close is exit 0; an abnormal one carries the socket error', () => {
-  assert.equal(run((ws) => ws.emit('close', 1000)).ends, [{ reason: 'closed', status: { kind: 'exit', exitCode: 0 }, closeCode: 1000 }]);
+  assert.equal(run((ws) => ws.emit('close', 1000)).ends, [
+    { reason: 'closed', status: { kind: 'exit', exitCode: 0 }, closeCode: 1000 },
+  ]);
   const { ends } = run((ws) => {
     ws.emit('error', new Error('ECONNRESET'));
     ws.emit('close', 1006);

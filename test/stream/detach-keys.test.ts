@@ -14,7 +14,19 @@ test('~> specs parse exactly as moby/term ToBytes', () => {
 });
 
 test('~> invalid specs fail with dockerd message', () => {
-  for (const bad of ['ctrl-P', 'ctrl-1', 'ctrl-', 'ctrl-ab', ' ctrl-p', 'ctrl-p, ctrl-q', 'é', 'del', 'a,,b', 'ab', ',']) {
+  for (const bad of [
+    'ctrl-P',
+    'ctrl-1',
+    'ctrl-',
+    'ctrl-ab',
+    ' ctrl-p',
+    'ctrl-p, ctrl-q',
+    'é',
+    'del',
+    'a,,b',
+    'ab',
+    ',',
+  ]) {
     let err: unknown;
     try {
       parseDetachKeys(bad);
@@ -33,7 +45,11 @@ function scan(keys: Buffer, chunks: (string | number[])[]) {
   const out: Buffer[] = [];
   let detached = false;
   for (const c of chunks) {
-    if (s.push(Buffer.isBuffer(c) ? c : typeof c === 'string' ? Buffer.from(c, 'latin1') : Buffer.from(c), (b) => out.push(Buffer.from(b)))) {
+    if (
+      s.push(Buffer.isBuffer(c) ? c : typeof c === 'string' ? Buffer.from(c, 'latin1') : Buffer.from(c), (b) =>
+        out.push(Buffer.from(b)),
+      )
+    ) {
       detached = true;
       break;
     }
@@ -48,7 +64,11 @@ const Q = '\x11';
 test('~> the full sequence detaches and is swallowed; bytes before it pass', () => {
   assert.equal(scan(DEFAULT_DETACH_KEYS, [`ab${P}${Q}`]), { out: 'ab', detached: true });
   assert.equal(scan(DEFAULT_DETACH_KEYS, [`${P}${Q}`]), { out: '', detached: true });
-  assert.equal(scan(DEFAULT_DETACH_KEYS, [`ab${P}${Q}after`]), { out: 'ab', detached: true }, '~> bytes after the sequence are dropped');
+  assert.equal(
+    scan(DEFAULT_DETACH_KEYS, [`ab${P}${Q}after`]),
+    { out: 'ab', detached: true },
+    '~> bytes after the sequence are dropped',
+  );
 });
 
 test('~> a sequence split across chunks detaches; partial bytes are held back meanwhile', () => {
@@ -83,7 +103,16 @@ test('~> a held partial match is released at end of input (nothing typed is lost
 
 test('~> longer sequences: every split of every input gives the same result as one chunk', () => {
   const keys = parseDetachKeys('ctrl-a,b,ctrl-c');
-  const inputs = ['hello', '\x01b\x03', 'x\x01b\x03y', '\x01b\x01b\x03', '\x01\x01b\x03', 'a\x01bc\x03', '\x01b', 'zz\x01'];
+  const inputs = [
+    'hello',
+    '\x01b\x03',
+    'x\x01b\x03y',
+    '\x01b\x01b\x03',
+    '\x01\x01b\x03',
+    'a\x01bc\x03',
+    '\x01b',
+    'zz\x01',
+  ];
   for (const input of inputs) {
     const whole = scan(keys, [input]);
     for (let i = 0; i <= input.length; i++) {

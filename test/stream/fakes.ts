@@ -33,7 +33,10 @@ export class SlowSink extends Writable {
     this.#take([chunk], cb);
   }
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.#take(chunks.map((c) => c.chunk), cb);
+    this.#take(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
   }
   #take(bufs: Buffer[], cb: (err?: Error | null) => void): void {
     this.writeCalls++;

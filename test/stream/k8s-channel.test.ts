@@ -1,8 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  parseChannelMessage, stdinMessage, resizeMessage, closeStdinMessage, parseStatus, StatusCollector, exitFromClose,
-  toBuffer, canCloseStdin, PROTOCOL_V5, PROTOCOL_V4, SUBPROTOCOLS, MAX_STATUS_BYTES,
+  parseChannelMessage,
+  stdinMessage,
+  resizeMessage,
+  closeStdinMessage,
+  parseStatus,
+  StatusCollector,
+  exitFromClose,
+  toBuffer,
+  canCloseStdin,
+  PROTOCOL_V5,
+  PROTOCOL_V4,
+  SUBPROTOCOLS,
+  MAX_STATUS_BYTES,
 } from '../../src/stream/k8s-channel.js';
 
 const SUCCESS = '{"metadata":{},"status":"Success"}';
@@ -45,7 +56,11 @@ test('~> client messages: stdin, resize (client-go shape), v5 close', () => {
   const r = resizeMessage(120, 40);
   assert.is(r[0], 4);
   assert.equal(JSON.parse(r.subarray(1).toString()), { Width: 120, Height: 40 });
-  assert.equal(JSON.parse(resizeMessage(-5, 1e9).subarray(1).toString()), { Width: 0, Height: 65535 }, '~> clamped to uint16');
+  assert.equal(
+    JSON.parse(resizeMessage(-5, 1e9).subarray(1).toString()),
+    { Width: 0, Height: 65535 },
+    '~> clamped to uint16',
+  );
   assert.equal([...closeStdinMessage()], [255, 0]);
 });
 
@@ -56,26 +71,47 @@ test('~> status: Success is exit 0', () => {
 test('~> status: NonZeroExitCode carries the code in causes[reason=ExitCode].message', () => {
   assert.equal(parseStatus(EXIT3), { kind: 'exit', exitCode: 3 });
   const many = JSON.stringify({
-    status: 'Failure', reason: 'NonZeroExitCode',
-    details: { causes: [{ reason: 'Other', message: 'x' }, { reason: 'ExitCode', message: '255' }] },
+    status: 'Failure',
+    reason: 'NonZeroExitCode',
+    details: {
+      causes: [
+        { reason: 'Other', message: 'x' },
+        { reason: 'ExitCode', message: '255' },
+      ],
+    },
   });
   assert.equal(parseStatus(many), { kind: 'exit', exitCode: 255 });
 });
 
 test('~> status: bad exit codes are protocol errors, as in client-go', () => {
-  const mk = (m: string) => JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: m }] } });
+  const mk = (m: string) =>
+    JSON.stringify({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: m }] },
+    });
   for (const bad of ['256', '-1', 'abc', '', '3.5']) {
     const s = parseStatus(mk(bad));
     assert.is(s.kind, 'error', bad);
     assert.match((s as { message: string }).message, /invalid exit code/);
   }
-  assert.match((parseStatus('{"status":"Failure","reason":"NonZeroExitCode"}') as { message: string }).message, /details must be set/);
-  assert.match((parseStatus('{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[]}}') as { message: string }).message, /no ExitCode cause/);
+  assert.match(
+    (parseStatus('{"status":"Failure","reason":"NonZeroExitCode"}') as { message: string }).message,
+    /details must be set/,
+  );
+  assert.match(
+    (parseStatus('{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[]}}') as { message: string })
+      .message,
+    /no ExitCode cause/,
+  );
 });
 
 test('~> status: other failures are errors with the Status message, reason and code', () => {
   assert.equal(parseStatus(INTERNAL), {
-    kind: 'error', message: 'error executing command in container: container not found ("c")', reason: 'InternalError', code: 500,
+    kind: 'error',
+    message: 'error executing command in container: container not found ("c")',
+    reason: 'InternalError',
+    code: 500,
   });
   assert.equal(parseStatus('{"status":"Weird"}').kind, 'error');
 });
@@ -113,7 +149,11 @@ test('~> no status: clean 1000 close is exit 0, anything else an error', () => {
   assert.is(c.finish(), undefined);
   assert.equal(exitFromClose(undefined, 1000), { kind: 'exit', exitCode: 0 });
   assert.is(exitFromClose(undefined, 1006).kind, 'error');
-  assert.equal(exitFromClose({ kind: 'exit', exitCode: 7 }, 1006), { kind: 'exit', exitCode: 7 }, '~> a status wins over the close code');
+  assert.equal(
+    exitFromClose({ kind: 'exit', exitCode: 7 }, 1006),
+    { kind: 'exit', exitCode: 7 },
+    '~> a status wins over the close code',
+  );
 });
 
 test('~> an oversized status is bounded and reported', () => {

@@ -10,7 +10,13 @@ function rec() {
 }
 
 const ts = (s: number, ns = 0) => `2026-01-02T03:04:${String(s).padStart(2, '0')}.${String(ns).padStart(9, '0')}Z`;
-const BODY = [`${ts(1)} one\n`, `${ts(2)} two two\n`, `${ts(3)} \n`, `${ts(4)} four\n`, `${ts(5)} five-no-newline`].join('');
+const BODY = [
+  `${ts(1)} one\n`,
+  `${ts(2)} two two\n`,
+  `${ts(3)} \n`,
+  `${ts(4)} four\n`,
+  `${ts(5)} five-no-newline`,
+].join('');
 
 test('~> pass-through: each chunk is one frame, no line work', () => {
   const r = rec();
@@ -46,7 +52,11 @@ function run(opts: ConstructorParameters<typeof LogFramer>[1], chunks: string[])
   const f = new LogFramer(r, opts);
   for (const c of chunks) f.push(Buffer.from(c));
   f.end();
-  return { out: opts?.tty ? Buffer.concat(r.writes).toString() : demuxAll(Buffer.concat(r.writes))[1].toString(), f, writes: r.writes.length };
+  return {
+    out: opts?.tty ? Buffer.concat(r.writes).toString() : demuxAll(Buffer.concat(r.writes))[1].toString(),
+    f,
+    writes: r.writes.length,
+  };
 }
 
 test('~> strip: the prefix goes, per line, across every chunk boundary', () => {
@@ -117,7 +127,11 @@ test('~> pumpLog: a slow client pauses the body and gets it all', async () => {
 test('~> pumpLog: until ends the pump (the caller closes upstream); client close is reported', async () => {
   const sink = new SlowSink();
   const src = new FakeSource();
-  const pump = pumpLog(src, sink, new LogFramer(sink, { timestamped: true, until: timestampKey('2026-01-02T03:04:01Z') }));
+  const pump = pumpLog(
+    src,
+    sink,
+    new LogFramer(sink, { timestamped: true, until: timestampKey('2026-01-02T03:04:01Z') }),
+  );
   src.feed([Buffer.from(`${ts(1)} a\n${ts(2)} b\n`)]);
   assert.is(await pump.done, 'until');
   assert.is(src.listenerCount('data'), 0);

@@ -1,6 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LineSplitter, hasTimestamp, compareTs, timestampKey, formatKey, lineEnd, stripInto, strippedLength } from '../../src/stream/log-lines.js';
+import {
+  LineSplitter,
+  hasTimestamp,
+  compareTs,
+  timestampKey,
+  formatKey,
+  lineEnd,
+  stripInto,
+  strippedLength,
+} from '../../src/stream/log-lines.js';
 
 const TS = '2026-01-02T03:04:05.123456789Z';
 
@@ -26,7 +35,11 @@ test('~> byte order is time order for fixed-width UTC timestamps', () => {
 
 test('~> since/until keys from unix seconds (with fraction) and RFC 3339', () => {
   assert.is(timestampKey('1700000000')!.toString(), '2023-11-14T22:13:20.000000000Z');
-  assert.is(timestampKey('1700000000.5')!.toString(), '2023-11-14T22:13:20.500000000Z', '~> ".5" scales to 500000000 ns as in moby');
+  assert.is(
+    timestampKey('1700000000.5')!.toString(),
+    '2023-11-14T22:13:20.500000000Z',
+    '~> ".5" scales to 500000000 ns as in moby',
+  );
   assert.is(timestampKey('1700000000.123456789123')!.toString(), '2023-11-14T22:13:20.123456789Z');
   assert.is(timestampKey('1700000000.')!.toString(), '2023-11-14T22:13:20.000000000Z');
   assert.is(timestampKey('2023-11-14T22:13:20.25Z')!.toString(), '2023-11-14T22:13:20.250000000Z');

@@ -35,7 +35,12 @@ function frameSink() {
     emit: (e: string) => (listeners[e] ?? []).splice(0).forEach((l) => l()),
     /** Lines in output order, tagged by stream. */
     lines(): string[] {
-      return frames.flatMap(([s, p]) => p.split(/(?<=\n)/).filter(Boolean).map((l) => `${s}:${l}`));
+      return frames.flatMap(([s, p]) =>
+        p
+          .split(/(?<=\n)/)
+          .filter(Boolean)
+          .map((l) => `${s}:${l}`),
+      );
     },
   };
   return sink;
@@ -55,7 +60,14 @@ test('~> lines come out in timestamp order, each on its own stream', async () =>
   m.end(0);
   m.end(1);
   assert.is(await m.done, 'end');
-  assert.equal(sink.lines(), [`1:${line(1, 'o1')}`, `2:${line(2, 'e2')}`, `1:${line(3, 'o3')}`, `2:${line(4, 'e4')}`, `1:${line(5, 'o5')}`, `2:${line(6, 'e6')}`]);
+  assert.equal(sink.lines(), [
+    `1:${line(1, 'o1')}`,
+    `2:${line(2, 'e2')}`,
+    `1:${line(3, 'o3')}`,
+    `2:${line(4, 'e4')}`,
+    `1:${line(5, 'o5')}`,
+    `2:${line(6, 'e6')}`,
+  ]);
 });
 
 test('~> ties are stable: stdout first on equal timestamps', async () => {
@@ -75,10 +87,14 @@ test('~> a run of lines up to the other head goes out as one frame', async () =>
   m.end(0);
   m.end(1);
   await m.done;
-  assert.equal(sink.frames, [[1, 'a\nb\nc\n'], [2, 'x\n'], [1, 'd\n']]);
+  assert.equal(sink.frames, [
+    [1, 'a\nb\nc\n'],
+    [2, 'x\n'],
+    [1, 'd\n'],
+  ]);
 });
 
-test('~> once one side has ended, the other side\'s whole backlog goes out in one go', async () => {
+test("~> once one side has ended, the other side's whole backlog goes out in one go", async () => {
   const { sink, m } = merger();
   m.end(1);
   let text = '';
@@ -100,7 +116,7 @@ test('~> without holdMs a side waits for the other (non-follow): nothing is gues
 /** Deterministic PRNG. */
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
-  return () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 test('~> random timestamps and random chunking: output is the stable merge, byte-exact', async () => {
@@ -142,7 +158,12 @@ test('~> keep timestamps, and since/until per line', async () => {
   m.end(0);
   m.end(1);
   assert.is(await m.done, 'until');
-  assert.equal(sink.lines(), [`1:${line(2000, 'o-at-since')}`, `2:${line(3000, 'e-mid')}`, `1:${line(3500, 'o-mid')}`, `2:${line(4000, 'e-at-until')}`]);
+  assert.equal(sink.lines(), [
+    `1:${line(2000, 'o-at-since')}`,
+    `2:${line(3000, 'e-mid')}`,
+    `1:${line(3500, 'o-mid')}`,
+    `2:${line(4000, 'e-at-until')}`,
+  ]);
 });
 
 test('~> until on one side keeps that source paused for the caller to close', async () => {
@@ -170,15 +191,33 @@ test('~> follow: while the other side stays quiet (holdMs), a side flows without
   assert.is(sink.frames.length, 0, 'at first stderr is not known to be quiet: held');
   await until(() => sink.frames.length === 1, 1000);
   m.push(0, Buffer.from(line(2, 'b')));
-  assert.equal(sink.frames, [[1, 'a\n'], [1, 'b\n']], 'stderr quiet for holdMs: b goes out at once');
+  assert.equal(
+    sink.frames,
+    [
+      [1, 'a\n'],
+      [1, 'b\n'],
+    ],
+    'stderr quiet for holdMs: b goes out at once',
+  );
   // stderr speaks: it is no longer idle, so stdout waits for it again and order is by timestamp.
   m.push(1, Buffer.from(line(4, 'e')));
   m.push(0, Buffer.from(line(3, 'c') + line(5, 'd')));
-  assert.equal(sink.frames.slice(2), [[1, 'c\n'], [2, 'e\n']], 'c then e in timestamp order; d waits: stderr is not quiet');
+  assert.equal(
+    sink.frames.slice(2),
+    [
+      [1, 'c\n'],
+      [2, 'e\n'],
+    ],
+    'c then e in timestamp order; d waits: stderr is not quiet',
+  );
   m.end(1);
   m.end(0);
   await m.done;
-  assert.equal(sink.frames.slice(2), [[1, 'c\n'], [2, 'e\n'], [1, 'd\n']]);
+  assert.equal(sink.frames.slice(2), [
+    [1, 'c\n'],
+    [2, 'e\n'],
+    [1, 'd\n'],
+  ]);
 });
 
 test('~> follow: a prompt without a newline goes out after holdMs; its continuation follows unstamped', async () => {
@@ -243,7 +282,8 @@ test('~> mergeLogs with a slow client: every line once, order kept, both sources
   const lo: string[] = [];
   const le: string[] = [];
   for (let i = 0; i < 1500; i++) (i % 3 ? lo : le).push(line(i, `n${i}`));
-  const chunk = (t: string) => Array.from({ length: Math.ceil(t.length / 1500) }, (_, k) => Buffer.from(t.slice(k * 1500, k * 1500 + 1500)));
+  const chunk = (t: string) =>
+    Array.from({ length: Math.ceil(t.length / 1500) }, (_, k) => Buffer.from(t.slice(k * 1500, k * 1500 + 1500)));
   out.feed(chunk(lo.join('')), true);
   err.feed(chunk(le.join('')), true);
   assert.is(await done, 'end');

@@ -1,7 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  writeFrame, encodeFrame, frameHeader, StdcopyDemuxer, parseFrames, demuxToStreams, COPY_THRESHOLD, FrameBatcher,
+  writeFrame,
+  encodeFrame,
+  frameHeader,
+  StdcopyDemuxer,
+  parseFrames,
+  demuxToStreams,
+  COPY_THRESHOLD,
+  FrameBatcher,
 } from '../../src/stream/stdcopy.js';
 import { EngineError } from '../../src/errors.js';
 
@@ -71,7 +78,10 @@ test('~> payloads above maxFrame are split into several frames, in order', () =>
   writeFrame(r, 1, payload, 4);
   const { frames, pending } = parseFrames(Buffer.concat(r.writes));
   assert.is(pending, 0);
-  assert.equal(frames.map((f) => f.payload.toString()), ['abcd', 'efgh', 'ij']);
+  assert.equal(
+    frames.map((f) => f.payload.toString()),
+    ['abcd', 'efgh', 'ij'],
+  );
   assert.ok(frames.every((f) => f.stream === 1));
   // Split large pieces still avoid copies: views of the original buffer.
   const r2 = recorder();
@@ -89,13 +99,26 @@ test('~> a maxFrame of exactly the payload length is one frame; zero-length is o
   writeFrame(r, 1, Buffer.from('abcd'), 4);
   writeFrame(r, 2, Buffer.alloc(0));
   const { frames } = parseFrames(Buffer.concat(r.writes));
-  assert.equal(frames.map((f) => [f.stream, f.payload.length]), [[1, 4], [2, 0]]);
+  assert.equal(
+    frames.map((f) => [f.stream, f.payload.length]),
+    [
+      [1, 4],
+      [2, 0],
+    ],
+  );
 });
 
 /** A stream of mixed frames, including empty ones and one larger than a socket read. */
 function sampleStream(): { bytes: Buffer; expect: [number, string][] } {
   const expect: [number, string][] = [
-    [1, 'hello\n'], [2, 'oops\n'], [1, ''], [2, ''], [1, 'x'.repeat(70000)], [0, 'in'], [1, 'é\u0000\n'], [2, 'z'],
+    [1, 'hello\n'],
+    [2, 'oops\n'],
+    [1, ''],
+    [2, ''],
+    [1, 'x'.repeat(70000)],
+    [0, 'in'],
+    [1, 'é\u0000\n'],
+    [2, 'z'],
   ];
   const bytes = Buffer.concat(expect.map(([s, p]) => encodeFrame(s as 0 | 1 | 2, Buffer.from(p))));
   return { bytes, expect };
@@ -183,8 +206,17 @@ test('~> unknown stream types are rejected like Go StdCopy', () => {
 test('~> demuxToStreams sends stdin frames to stdout, as StdCopy does', () => {
   let out = '';
   let err = '';
-  const d = demuxToStreams((b) => (out += b), (b) => (err += b));
-  d.push(Buffer.concat([encodeFrame(0, Buffer.from('a')), encodeFrame(1, Buffer.from('b')), encodeFrame(2, Buffer.from('c'))]));
+  const d = demuxToStreams(
+    (b) => (out += b),
+    (b) => (err += b),
+  );
+  d.push(
+    Buffer.concat([
+      encodeFrame(0, Buffer.from('a')),
+      encodeFrame(1, Buffer.from('b')),
+      encodeFrame(2, Buffer.from('c')),
+    ]),
+  );
   assert.is(out, 'ab');
   assert.is(err, 'c');
 });
@@ -202,11 +234,24 @@ test('~> FrameBatcher: small frames share one write at flush; large ones are not
   const big = Buffer.alloc(COPY_THRESHOLD + 1, 5);
   b.frame(1, Buffer.from('s'));
   b.frame(2, big);
-  assert.ok(r.writes.some((w) => w.buffer === big.buffer), '~> the large payload went out as a view');
+  assert.ok(
+    r.writes.some((w) => w.buffer === big.buffer),
+    '~> the large payload went out as a view',
+  );
   b.frame(1, Buffer.alloc(100, 0x61)); // bigger than the batch size: its own buffer
   b.flush();
   const { frames } = parseFrames(Buffer.concat(r.writes));
-  assert.equal(frames.map((f) => [f.stream, f.payload.length]), [[1, 2], [2, 2], [1, 3], [1, 1], [2, COPY_THRESHOLD + 1], [1, 100]]);
+  assert.equal(
+    frames.map((f) => [f.stream, f.payload.length]),
+    [
+      [1, 2],
+      [2, 2],
+      [1, 3],
+      [1, 1],
+      [2, COPY_THRESHOLD + 1],
+      [1, 100],
+    ],
+  );
   assert.is(frames[2]!.payload.toString(), 'xyz');
 });
 

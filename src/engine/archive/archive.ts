@@ -28,7 +28,12 @@ import type { PutArchiveOptions, ContainerArchive, ArchiveBackend } from '../bac
 /** What the staging side offers the service (engine/archive/stage.ts). */
 export interface ArchiveStager {
   /** Keep a normalised archive for the container's next starts; resolves once it is committed, with its chunk objects. */
-  stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<string[]>;
+  stage(
+    rec: ContainerRecord,
+    absPath: string,
+    archive: AsyncIterable<Buffer>,
+    members: ArchiveMember[],
+  ): Promise<string[]>;
   /** Bytes that may still be staged for the container (a limit over all its copies). */
   remaining(rec: ContainerRecord): number;
   /** What the staged archives alone say about `absDir`: a directory, something else, or nothing. */
@@ -54,7 +59,13 @@ export class ArchiveService implements ArchiveBackend {
   private runningTarget(rec: ContainerRecord): ExecTarget | undefined {
     const pod = this.engine.index.currentPod(rec);
     if (!pod || !mainStatus(pod)?.state?.running || pod.metadata.deletionTimestamp) return undefined;
-    return { dialer: this.engine.kube.dialer, namespace: this.engine.namespace, pod: pod.metadata.name, container: CONTAINER_NAME, highWaterBytes: this.engine.opts.archiveExecHighWaterBytes };
+    return {
+      dialer: this.engine.kube.dialer,
+      namespace: this.engine.namespace,
+      pod: pod.metadata.name,
+      container: CONTAINER_NAME,
+      highWaterBytes: this.engine.opts.archiveExecHighWaterBytes,
+    };
   }
 
   /**
@@ -79,7 +90,10 @@ export class ArchiveService implements ArchiveBackend {
       if (isSymlinkMode(st.mode) && st.linkTarget) st = await this.inspector.stat(rec, { ...c, abs: st.linkTarget });
     } catch (err) {
       if (err instanceof EngineError && err.category === 'not-found') throw err;
-      this.engine.log.warn({ err: (err as Error).message, container: rec.id }, 'docker cp before start: the extraction point could not be checked; staging anyway');
+      this.engine.log.warn(
+        { err: (err as Error).message, container: rec.id },
+        'docker cp before start: the extraction point could not be checked; staging anyway',
+      );
       return;
     }
     if (!isDirMode(st.mode)) throw invalid('extraction point is not a directory');
@@ -114,7 +128,12 @@ export class ArchiveService implements ArchiveBackend {
     return a;
   }
 
-  async putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void> {
+  async putContainerArchive(
+    nameOrId: string,
+    path: string,
+    opts: PutArchiveOptions,
+    body: AsyncIterable<Buffer>,
+  ): Promise<void> {
     const rec = this.engine.index.resolve(nameOrId);
     const c = this.context(nameOrId, path);
     readOnlyRootfs(rec, c);
@@ -133,7 +152,11 @@ export class ArchiveService implements ArchiveBackend {
         if (!this.stager) throw notRunning(cur);
         const stager = this.stager;
         await this.checkExtractionPoint(cur, c, stager);
-        const archive = normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) }, members);
+        const archive = normaliseTar(
+          decompress(body),
+          { chown, dest: extractionDir(c), maxBytes: stager.remaining(cur), tooLarge: () => stager.tooLarge(cur) },
+          members,
+        );
         const chunks = await stager.stage(cur, c.abs, archive, members);
         await this.inspector?.staged(this.engine.index.get(rec.id) ?? cur, extractionDir(c), chunks);
       } catch (err) {
@@ -144,9 +167,17 @@ export class ArchiveService implements ArchiveBackend {
     if (running) {
       // Streamed: no member list is kept (nothing is mounted), and one copy holds at most --archive-upload-max-bytes.
       const max = this.engine.opts.archiveUploadMaxBytes;
-      const tooLarge = () => new EngineError('too-large', `cannot copy into container ${rec.name}: the archive holds more than ${max} bytes (--archive-upload-max-bytes)`);
+      const tooLarge = () =>
+        new EngineError(
+          'too-large',
+          `cannot copy into container ${rec.name}: the archive holds more than ${max} bytes (--archive-upload-max-bytes)`,
+        );
       try {
-        await extractInPod(running, c, normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: max, tooLarge }, { push: () => 0 }));
+        await extractInPod(
+          running,
+          c,
+          normaliseTar(decompress(body), { chown, dest: extractionDir(c), maxBytes: max, tooLarge }, { push: () => 0 }),
+        );
       } catch (err) {
         throw archiveError(err);
       }
@@ -183,10 +214,13 @@ function chownOf(rec: ContainerRecord): { uid: number; gid: number } | undefined
 export function archiveError(err: unknown): unknown {
   if (err instanceof EngineError) return err;
   if (err instanceof TarFormatError) return systemError(err.message, err);
-  if (err instanceof Error && /^(gzip|bzip2|xz|zstd):/.test(err.message)) return invalid(`the archive could not be decompressed: ${err.message}`, err);
+  if (err instanceof Error && /^(gzip|bzip2|xz|zstd):/.test(err.message))
+    return invalid(`the archive could not be decompressed: ${err.message}`, err);
   return err;
 }
 
 function notRunning(rec: ContainerRecord): EngineError {
-  return systemError(`container ${rec.id.slice(0, 12)} is not running: kuber-api copies files through the running container`);
+  return systemError(
+    `container ${rec.id.slice(0, 12)} is not running: kuber-api copies files through the running container`,
+  );
 }

@@ -10,7 +10,13 @@
 import { Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { WsDialer } from '../../kube/ws-dialer.js';
-import { CHANNEL_STDOUT, canCloseStdin, closeStdinMessage, stdinMessage, type ChannelStatus } from '../../stream/k8s-channel.js';
+import {
+  CHANNEL_STDOUT,
+  canCloseStdin,
+  closeStdinMessage,
+  stdinMessage,
+  type ChannelStatus,
+} from '../../stream/k8s-channel.js';
 import { readChannels } from '../../stream/channel-reader.js';
 
 /** stderr kept for the error message: the last lines of a failing tar or stat are what matter. */
@@ -72,15 +78,25 @@ export class ExecChannel {
           this.closed = true;
           this.stdout.push(null);
           for (const w of this.stderrWaiters.splice(0)) w();
-          const status: ChannelStatus = end.reason === 'closed' ? end.status : { kind: 'error', message: end.error.message };
+          const status: ChannelStatus =
+            end.reason === 'closed' ? end.status : { kind: 'error', message: end.error.message };
           resolve({ status, stderr: this.stderrText });
         },
       );
     });
   }
 
-  static async open(t: ExecTarget, command: string[], opts: { stdin?: boolean; signal?: AbortSignal } = {}): Promise<ExecChannel> {
-    const { ws, protocol } = await t.dialer.exec(t.namespace, t.pod, { container: t.container, command, stdin: !!opts.stdin, stdout: true, stderr: true }, { signal: opts.signal });
+  static async open(
+    t: ExecTarget,
+    command: string[],
+    opts: { stdin?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ExecChannel> {
+    const { ws, protocol } = await t.dialer.exec(
+      t.namespace,
+      t.pod,
+      { container: t.container, command, stdin: !!opts.stdin, stdout: true, stderr: true },
+      { signal: opts.signal },
+    );
     const ch = new ExecChannel(ws, protocol, t.highWaterBytes);
     opts.signal?.addEventListener('abort', () => ch.destroy(), { once: true });
     return ch;
@@ -111,7 +127,8 @@ export class ExecChannel {
     let pending: Promise<void>[] = [];
     for await (const chunk of source) {
       if (this.closed) throw new Error('the exec session ended before the archive was sent');
-      for (let off = 0; off < chunk.length; off += STDIN_MESSAGE_BYTES) pending.push(send(stdinMessage(chunk.subarray(off, off + STDIN_MESSAGE_BYTES))));
+      for (let off = 0; off < chunk.length; off += STDIN_MESSAGE_BYTES)
+        pending.push(send(stdinMessage(chunk.subarray(off, off + STDIN_MESSAGE_BYTES))));
       // ws has no 'drain': wait for sends to flush while its buffer is above the mark.
       if (ws.bufferedAmount > this.highWaterBytes) {
         await Promise.all(pending);
@@ -142,6 +159,11 @@ export class ExecChannel {
  */
 export function execFailure(o: ExecOutcome): string {
   if (o.status.kind === 'error') return o.status.message;
-  const err = o.stderr.trim().split('\n').filter((l) => l && !l.startsWith('kapi:')).slice(-3).join('; ');
+  const err = o.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('kapi:'))
+    .slice(-3)
+    .join('; ');
   return err || `exit code ${o.status.exitCode}`;
 }

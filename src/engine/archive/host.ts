@@ -10,8 +10,15 @@ import type { PodStorage } from '../model/translate.js';
 import type { PodSecurityGate } from '../security/gate.js';
 import type { PodSettings } from '../model/pod-settings.js';
 
-export interface ArchiveHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'> {
-  readonly opts: CoreOptions & { readonly archiveExecHighWaterBytes: number; readonly archiveUploadMaxBytes: number; readonly pod?: PodSettings };
+export interface ArchiveHost extends Pick<
+  EngineCore,
+  'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'stateOf' | 'eventSource'
+> {
+  readonly opts: CoreOptions & {
+    readonly archiveExecHighWaterBytes: number;
+    readonly archiveUploadMaxBytes: number;
+    readonly pod?: PodSettings;
+  };
   /** The storage of a run's Pod (staged archives, volumes). */
   podStorage(rec: ContainerRecord): Promise<PodStorage>;
   /** The Secret Pods name in imagePullSecrets (docker login), if any. */

@@ -47,7 +47,16 @@ interface Running {
 }
 
 /** The inspector Pod of a container (pure). */
-export function inspectorPod(rec: ContainerRecord, ns: string, instance: string, storage: PodStorage, o: InspectorOptions, key: string, pullSecret?: string, level: Level = 'baseline'): Record<string, unknown> {
+export function inspectorPod(
+  rec: ContainerRecord,
+  ns: string,
+  instance: string,
+  storage: PodStorage,
+  o: InspectorOptions,
+  key: string,
+  pullSecret?: string,
+  level: Level = 'baseline',
+): Record<string, unknown> {
   const uid = /^(\d+)/.exec(rec.config.User ?? '')?.[1];
   const helperUid = uid && Number(uid) > 0 ? Number(uid) : undefined;
   return {
@@ -56,9 +65,23 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
     metadata: {
       name: inspectorName(rec),
       namespace: ns,
-      labels: { [LABEL_INSTANCE]: instance, [LABEL_KIND]: 'inspector', [LABEL_CONTAINER]: shortId(rec.id), [LABEL_MANAGED_BY]: 'kuber-api' },
+      labels: {
+        [LABEL_INSTANCE]: instance,
+        [LABEL_KIND]: 'inspector',
+        [LABEL_CONTAINER]: shortId(rec.id),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
       annotations: { 'kuber-api.io/inspector-key': key },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: rec.object.name, uid: rec.object.uid, controller: true, blockOwnerDeletion: false }],
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: rec.object.name,
+          uid: rec.object.uid,
+          controller: true,
+          blockOwnerDeletion: false,
+        },
+      ],
     },
     spec: {
       restartPolicy: 'Never',
@@ -74,7 +97,11 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
           name: 'kapi-tools',
           image: o.helperImage,
           imagePullPolicy: o.imagePullPolicy,
-          command: ['sh', '-c', `set -e; mkdir -p /kapi/tools/bin; cp /bin/busybox /kapi/tools/busybox; for a in ${APPLETS.join(' ')}; do ln -sf ${TOOLS_DIR}/busybox /kapi/tools/bin/$a; done`],
+          command: [
+            'sh',
+            '-c',
+            `set -e; mkdir -p /kapi/tools/bin; cp /bin/busybox /kapi/tools/busybox; for a in ${APPLETS.join(' ')}; do ln -sf ${TOOLS_DIR}/busybox /kapi/tools/bin/$a; done`,
+          ],
           volumeMounts: [{ name: TOOLS_VOLUME, mountPath: '/kapi/tools' }],
           terminationMessagePolicy: 'FallbackToLogsOnError',
           securityContext: helperSecurityContext(level, false, helperUid),
@@ -102,7 +129,8 @@ export function inspectorPod(rec: ContainerRecord, ns: string, instance: string,
 export const inspectorName = (rec: ContainerRecord) => `${rec.object.name}-inspect`;
 
 /** What the inspector Pod is made of: a different key means a new Pod. */
-const inspectorKey = (rec: ContainerRecord, storage: PodStorage) => JSON.stringify([rec.image?.pullRef ?? rec.config.Image, storage.volumes.map((v) => v['name']), storage.mounts]);
+const inspectorKey = (rec: ContainerRecord, storage: PodStorage) =>
+  JSON.stringify([rec.image?.pullRef ?? rec.config.Image, storage.volumes.map((v) => v['name']), storage.mounts]);
 
 /** Extract stdin at $1 (created if missing), as the run's init container does for staged copies. */
 const SYNC_SCRIPT = 'mkdir -p "$1" && cd "$1" && exec tar -x -f -';
@@ -157,7 +185,10 @@ export class Inspector implements ArchiveInspector {
       if (o.status.kind !== 'exit' || o.status.exitCode !== 0) throw new Error(execFailure(o));
       if (this.running.get(rec.id) === r) r.key = key;
     } catch (err) {
-      this.engine.log.debug({ err: (err as Error).message, container: rec.id }, 'inspector not updated in place; it will be replaced');
+      this.engine.log.debug(
+        { err: (err as Error).message, container: rec.id },
+        'inspector not updated in place; it will be replaced',
+      );
       await this.release(rec.id);
     }
   }
@@ -201,7 +232,9 @@ export class Inspector implements ArchiveInspector {
     clearTimeout(r.timer);
     const rec = this.engine.index.get(id);
     const name = rec ? inspectorName(rec) : `kapi-${id.slice(0, 12)}-inspect`;
-    await this.engine.kube.client.delete(this.engine.kube.path('pods', name), { gracePeriodSeconds: 0 }).catch(() => {});
+    await this.engine.kube.client
+      .delete(this.engine.kube.path('pods', name), { gracePeriodSeconds: 0 })
+      .catch(() => {});
   }
 
   private async entry(rec: ContainerRecord, c: CopyContext): Promise<Running> {
@@ -235,14 +268,26 @@ export class Inspector implements ArchiveInspector {
     const e = this.engine;
     const name = inspectorName(rec);
     await e.security.refresh();
-    const pod = inspectorPod(rec, e.namespace, e.opts.instance, storage, this.opts, key, e.pullSecretName(), e.security.levelName);
+    const pod = inspectorPod(
+      rec,
+      e.namespace,
+      e.opts.instance,
+      storage,
+      this.opts,
+      key,
+      e.pullSecretName(),
+      e.security.levelName,
+    );
     // Scheduled, pulled and accounted like the container's own Pods (nodeSelector, tolerations, pull secrets, quotas).
     if (e.opts.pod) applyPodSettings(pod as unknown as Parameters<typeof applyPodSettings>[0], e.opts.pod);
     e.security.checkPod(pod as { metadata: object; spec: object }, 'the inspector pod');
     try {
       await e.kube.client.create(e.kube.path('pods'), pod);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw systemError(`cannot inspect container ${rec.name}: Kubernetes refused the inspector pod: ${(err as Error).message}`);
+      if (!isAlreadyExists(err))
+        throw systemError(
+          `cannot inspect container ${rec.name}: Kubernetes refused the inspector pod: ${(err as Error).message}`,
+        );
       // Left over from an earlier kuber-api (or a different key): replace it.
       const old = await e.kube.client.get<PodObject>(e.kube.path('pods', name)).catch(() => undefined);
       if (old?.metadata.annotations?.['kuber-api.io/inspector-key'] !== key || old.metadata.deletionTimestamp) {
@@ -279,14 +324,33 @@ export class Inspector implements ArchiveInspector {
     const e = this.engine;
     const deadline = Date.now() + this.opts.startTimeoutMs;
     const verdict = (p: PodObject): true | string | undefined => {
-      const st = p.status as { phase?: string; containerStatuses?: Array<{ name: string; state?: Record<string, { reason?: string; message?: string; exitCode?: number }> }>; initContainerStatuses?: Array<{ name: string; state?: Record<string, { reason?: string; message?: string; exitCode?: number }> }> } | undefined;
+      const st = p.status as
+        | {
+            phase?: string;
+            containerStatuses?: Array<{
+              name: string;
+              state?: Record<string, { reason?: string; message?: string; exitCode?: number }>;
+            }>;
+            initContainerStatuses?: Array<{
+              name: string;
+              state?: Record<string, { reason?: string; message?: string; exitCode?: number }>;
+            }>;
+          }
+        | undefined;
       const main = st?.containerStatuses?.find((c) => c.name === CONTAINER_NAME);
       if (main?.state?.['running']) return true;
       for (const cs of [...(st?.initContainerStatuses ?? []), ...(main ? [main] : [])]) {
         const w = cs.state?.['waiting'];
-        if (w?.reason && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerError|CreateContainerConfigError|CrashLoopBackOff/.test(w.reason)) return `${cs.name}: ${w.reason} ${w.message ?? ''}`.trim();
+        if (
+          w?.reason &&
+          /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerError|CreateContainerConfigError|CrashLoopBackOff/.test(
+            w.reason,
+          )
+        )
+          return `${cs.name}: ${w.reason} ${w.message ?? ''}`.trim();
         const t = cs.state?.['terminated'];
-        if (t && t.exitCode !== 0) return `${cs.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}`;
+        if (t && t.exitCode !== 0)
+          return `${cs.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}`;
       }
       if (st?.phase === 'Failed' || st?.phase === 'Succeeded') return `the pod ended (${st.phase})`;
       return undefined;
@@ -299,23 +363,36 @@ export class Inspector implements ArchiveInspector {
         if (left <= 0) v = `it did not run within ${this.opts.startTimeoutMs} ms`;
         else {
           v = await new Promise<true | string | undefined>((resolve) => {
-            const h = e.kube.client.watch(e.kube.path('pods'), { fieldSelector: `metadata.name=${name}`, resourceVersion: p.metadata.resourceVersion, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) }, (ev) => {
-              if (ev.type === 'DELETED') return resolve('the pod was deleted');
-              if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
-              const r = verdict(ev.object as PodObject);
-              if (r !== undefined) {
-                h.abort();
-                resolve(r);
-              }
-            });
-            h.done.then(() => resolve(undefined), () => resolve(undefined));
+            const h = e.kube.client.watch(
+              e.kube.path('pods'),
+              {
+                fieldSelector: `metadata.name=${name}`,
+                resourceVersion: p.metadata.resourceVersion,
+                timeoutSeconds: Math.max(1, Math.ceil(left / 1000)),
+              },
+              (ev) => {
+                if (ev.type === 'DELETED') return resolve('the pod was deleted');
+                if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
+                const r = verdict(ev.object as PodObject);
+                if (r !== undefined) {
+                  h.abort();
+                  resolve(r);
+                }
+              },
+            );
+            h.done.then(
+              () => resolve(undefined),
+              () => resolve(undefined),
+            );
           });
           if (v === undefined) continue; // the watch ended: read again
         }
       }
       if (v === true) return;
       await e.kube.client.delete(e.kube.path('pods', name), { gracePeriodSeconds: 0 }).catch(() => {});
-      throw systemError(`cannot read files of created container ${rec.name}: kuber-api runs its image in an inspector pod for that, and the pod failed: ${v}`);
+      throw systemError(
+        `cannot read files of created container ${rec.name}: kuber-api runs its image in an inspector pod for that, and the pod failed: ${v}`,
+      );
     }
   }
 }

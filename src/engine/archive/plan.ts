@@ -45,10 +45,24 @@ export function chunkObjectName(recordName: string, seq: number, k: number, kind
   return `${recordName}-${kind}${seq}-${k}`;
 }
 
-const TYPE_LETTER: Record<string, string> = { file: 'f', link: 'h', dir: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p' };
+const TYPE_LETTER: Record<string, string> = {
+  file: 'f',
+  link: 'h',
+  dir: 'd',
+  symlink: 'l',
+  char: 'c',
+  block: 'b',
+  fifo: 'p',
+};
 
 export function compactMembers(members: ArchiveMember[]): StagedArchive['members'] {
-  return members.filter((m) => m.path !== '').map((m) => (m.type === 'symlink' || m.type === 'link' ? [m.path, TYPE_LETTER[m.type]!, m.linkname] : [m.path, TYPE_LETTER[m.type]!]));
+  return members
+    .filter((m) => m.path !== '')
+    .map((m) =>
+      m.type === 'symlink' || m.type === 'link'
+        ? [m.path, TYPE_LETTER[m.type]!, m.linkname]
+        : [m.path, TYPE_LETTER[m.type]!],
+    );
 }
 
 interface FinalEntry {
@@ -66,7 +80,8 @@ export function finalTree(archives: StagedArchive[]): Map<string, FinalEntry> {
       const abs = posix.join(a.path, rel);
       const prev = tree.get(abs);
       // A non-directory replacing a directory takes its contents with it (tar unlinks it).
-      if (prev?.type === 'd' && type !== 'd') for (const k of [...tree.keys()]) if (k.startsWith(`${abs}/`)) tree.delete(k);
+      if (prev?.type === 'd' && type !== 'd')
+        for (const k of [...tree.keys()]) if (k.startsWith(`${abs}/`)) tree.delete(k);
       tree.set(abs, { sub: `a${a.seq}/${rel}`, type, ...(link !== undefined ? { link } : {}) });
     }
   }
@@ -95,7 +110,8 @@ export function stagedMounts(archives: StagedArchive[]): { mounts: StagedMount[]
   const problems: string[] = [];
   const paths = [...tree.keys()].sort();
   const parents = new Set<string>();
-  for (const p of paths) for (let d = posix.dirname(p); d !== '/' && !parents.has(d); d = posix.dirname(d)) parents.add(d);
+  for (const p of paths)
+    for (let d = posix.dirname(p); d !== '/' && !parents.has(d); d = posix.dirname(d)) parents.add(d);
   for (const abs of paths) {
     const e = tree.get(abs)!;
     if (abs === '/') continue;
@@ -114,7 +130,9 @@ export function stagedMounts(archives: StagedArchive[]): { mounts: StagedMount[]
         break;
       }
       default:
-        problems.push(`${abs} is a ${e.type === 'c' ? 'character device' : e.type === 'b' ? 'block device' : 'named pipe'}`);
+        problems.push(
+          `${abs} is a ${e.type === 'c' ? 'character device' : e.type === 'b' ? 'block device' : 'named pipe'}`,
+        );
     }
   }
   return { mounts, problems };
@@ -135,7 +153,13 @@ export interface StagedSource {
 }
 
 /** The init container and volumes that extract `sources` (in order) into the staged emptyDir. */
-export function stagingPodParts(sources: StagedSource[], helperImage: string, pullPolicy: string, level: Level = 'baseline', uid?: number): { volumes: V1Volume[]; initContainer: V1Container } | undefined {
+export function stagingPodParts(
+  sources: StagedSource[],
+  helperImage: string,
+  pullPolicy: string,
+  level: Level = 'baseline',
+  uid?: number,
+): { volumes: V1Volume[]; initContainer: V1Container } | undefined {
   if (!sources.length) return undefined;
   const volumes: V1Volume[] = [{ name: STAGE_VOLUME, emptyDir: {} }];
   const mounts: V1VolumeMount[] = [{ name: STAGE_VOLUME, mountPath: OUT_DIR }];

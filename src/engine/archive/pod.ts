@@ -46,18 +46,24 @@ export function parseStatOutput(out: string, c: CopyContext): PathStat {
   if (!st) throw statError(out.trim() || 'no output', c);
   const m = /^kapi:stat ([0-9a-fA-F]+) (\d+) (.+)$/.exec(st);
   const mtime = m && parseStatTime(m[3]!);
-  if (!m || !mtime) throw systemError(`cannot read the stat of ${c.abs} in container ${c.name}: unexpected output ${JSON.stringify(st)}`);
+  if (!m || !mtime)
+    throw systemError(
+      `cannot read the stat of ${c.abs} in container ${c.name}: unexpected output ${JSON.stringify(st)}`,
+    );
   const link = lines.find((l) => l.startsWith('kapi:link '));
   let linkTarget = link ? link.slice(10).trim() : '';
-  if (linkTarget && !linkTarget.startsWith('/')) linkTarget = posix.join(posix.dirname(c.abs.replace(/\/+$/, '')), linkTarget);
+  if (linkTarget && !linkTarget.startsWith('/'))
+    linkTarget = posix.join(posix.dirname(c.abs.replace(/\/+$/, '')), linkTarget);
   return { name: statName(c.abs), size: Number(m[2]), mode: goFileMode(parseInt(m[1]!, 16)), mtime, linkTarget };
 }
 
 function statError(message: string, c: CopyContext): EngineError {
-  if (/no such file or directory/i.test(message)) return notFound(`Could not find the file ${c.path} in container ${c.name}`);
+  if (/no such file or directory/i.test(message))
+    return notFound(`Could not find the file ${c.path} in container ${c.name}`);
   if (/not a directory/i.test(message)) return systemError(`lstat ${c.abs}: not a directory`);
   if (/permission denied/i.test(message)) return systemError(`lstat ${c.abs}: permission denied`);
-  if (/stat: not found|stat: command not found|executable file not found/i.test(message)) return missingTool('stat', message, c);
+  if (/stat: not found|stat: command not found|executable file not found/i.test(message))
+    return missingTool('stat', message, c);
   return systemError(`stat ${c.abs} in container ${c.name}: ${message}`);
 }
 
@@ -70,7 +76,8 @@ function missingTool(tool: string, detail: string, c: CopyContext): EngineError 
 /** A failure to run the script at all (no sh): the runtime's message. */
 function execError(o: ExecOutcome, c: CopyContext, tool: string): EngineError {
   const msg = execFailure(o);
-  if (o.status.kind === 'error' || (o.status.kind === 'exit' && o.status.exitCode === 127)) return missingTool(tool, msg, c);
+  if (o.status.kind === 'error' || (o.status.kind === 'exit' && o.status.exitCode === 127))
+    return missingTool(tool, msg, c);
   return systemError(msg);
 }
 
@@ -117,7 +124,11 @@ export async function archiveFromPod(t: ExecTarget, c: CopyContext, signal?: Abo
       const o = await ch.done;
       if (o.status.kind !== 'exit' || o.status.exitCode !== 0) {
         const after = o.stderr.slice(o.stderr.indexOf('kapi:end\n') + 9);
-        throw systemError(o.status.kind === 'exit' && o.status.exitCode === 127 ? missingTool('tar', after, c).message : `tar -c ${c.abs} failed in container ${c.name}: ${after.trim() || execFailure(o)}`);
+        throw systemError(
+          o.status.kind === 'exit' && o.status.exitCode === 127
+            ? missingTool('tar', after, c).message
+            : `tar -c ${c.abs} failed in container ${c.name}: ${after.trim() || execFailure(o)}`,
+        );
       }
     },
   };
@@ -136,7 +147,12 @@ function parseStatError(stderr: string, c: CopyContext): EngineError {
  * Extract `archive` (already normalised) at `c.abs` in the container. Throws moby's errors:
  * 404 for a missing extraction point, "extraction point is not a directory".
  */
-export async function extractInPod(t: ExecTarget, c: CopyContext, archive: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
+export async function extractInPod(
+  t: ExecTarget,
+  c: CopyContext,
+  archive: AsyncIterable<Buffer>,
+  signal?: AbortSignal,
+): Promise<void> {
   const ch = await ExecChannel.open(t, scriptArgv(t, PUT_SCRIPT, [c.abs]), { stdin: true, signal });
   ch.stdout.resume();
   let feedError: unknown;

@@ -18,7 +18,15 @@ import type { ArchiveHost } from './host.js';
 import { shortId } from '../model/ids.js';
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import type { ArchiveStager } from './archive.js';
-import { chunkObjectName, compactMembers, finalTree, stagedMounts, type StagedArchive, type StagedManifest, type StagedSource } from './plan.js';
+import {
+  chunkObjectName,
+  compactMembers,
+  finalTree,
+  stagedMounts,
+  type StagedArchive,
+  type StagedManifest,
+  type StagedSource,
+} from './plan.js';
 import type { ArchiveMember } from './tar/index.js';
 import type { ContainerRecord } from '../model/types.js';
 
@@ -56,7 +64,12 @@ export function manifestOf(recordObject: KObject | undefined): StagedManifest {
 
 /** The sources the init container extracts, in order. */
 export function stagedSources(recordName: string, m: StagedManifest): StagedSource[] {
-  return m.archives.map((a) => ({ dir: `a${a.seq}`, kind: 's' as const, seq: a.seq, objects: Array.from({ length: a.chunks }, (_, k) => chunkObjectName(recordName, a.seq, k)) }));
+  return m.archives.map((a) => ({
+    dir: `a${a.seq}`,
+    kind: 's' as const,
+    seq: a.seq,
+    objects: Array.from({ length: a.chunks }, (_, k) => chunkObjectName(recordName, a.seq, k)),
+  }));
 }
 
 export class ArchiveStage implements ArchiveStager {
@@ -84,7 +97,8 @@ export class ArchiveStage implements ArchiveStager {
   /** Staged bytes of every container of this instance (records of removed containers are gone with their chunks). */
   stagedTotal(except?: string): number {
     let n = 0;
-    for (const obj of this.engine.index.records.list()) if (obj.metadata.name !== except) for (const a of manifestOf(obj).archives) n += a.bytes;
+    for (const obj of this.engine.index.records.list())
+      if (obj.metadata.name !== except) for (const a of manifestOf(obj).archives) n += a.bytes;
     return n;
   }
 
@@ -109,7 +123,12 @@ export class ArchiveStage implements ArchiveStager {
     );
   }
 
-  async stage(rec: ContainerRecord, absPath: string, archive: AsyncIterable<Buffer>, members: ArchiveMember[]): Promise<string[]> {
+  async stage(
+    rec: ContainerRecord,
+    absPath: string,
+    archive: AsyncIterable<Buffer>,
+    members: ArchiveMember[],
+  ): Promise<string[]> {
     const before = this.manifest(rec);
     const seq = before.archives.reduce((n, a) => Math.max(n, a.seq), 0) + 1;
     const written: string[] = [];
@@ -131,13 +150,23 @@ export class ArchiveStage implements ArchiveStager {
         while (len >= CHUNK_BYTES) await flush(CHUNK_BYTES);
       }
       if (len > 0 || written.length === 0) await flush(len);
-      const entry: StagedArchive = { seq, path: absPath.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1'), chunks: written.length, bytes, members: compactMembers(members) };
+      const entry: StagedArchive = {
+        seq,
+        path: absPath.replace(/\/\.$/, '').replace(/(.)\/+$/, '$1'),
+        chunks: written.length,
+        bytes,
+        members: compactMembers(members),
+      };
       const commit = this.commits.then(() => this.commit(rec, entry));
       this.commits = commit.catch(() => {});
       await commit;
       return written;
     } catch (err) {
-      await Promise.all(written.map((name) => this.engine.kube.client.delete(this.engine.kube.path('configmaps', name)).catch(() => {})));
+      await Promise.all(
+        written.map((name) =>
+          this.engine.kube.client.delete(this.engine.kube.path('configmaps', name)).catch(() => {}),
+        ),
+      );
       throw err;
     }
   }
@@ -167,8 +196,22 @@ export class ArchiveStage implements ArchiveStager {
       metadata: {
         name,
         namespace: e.namespace,
-        labels: { [LABEL_INSTANCE]: e.opts.instance, [LABEL_KIND]: 'archive', [LABEL_CONTAINER]: shortId(rec.id), [LABEL_MANAGED_BY]: 'kuber-api' },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: rec.object.name, uid: rec.object.uid, controller: true, blockOwnerDeletion: false }],
+        labels: {
+          [LABEL_INSTANCE]: e.opts.instance,
+          [LABEL_KIND]: 'archive',
+          [LABEL_CONTAINER]: shortId(rec.id),
+          [LABEL_MANAGED_BY]: 'kuber-api',
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            name: rec.object.name,
+            uid: rec.object.uid,
+            controller: true,
+            blockOwnerDeletion: false,
+          },
+        ],
       },
       immutable: true,
       binaryData: { data: data.toString('base64') },
@@ -196,8 +239,12 @@ export class ArchiveStage implements ArchiveStager {
       const archives = [...m.archives.filter((a) => a.seq !== entry.seq), entry];
       this.check(rec, archives);
       // The budget, with every other container's staged bytes as committed (commits are serialised).
-      if (this.stagedTotal(rec.object.name) + archives.reduce((n, a) => n + a.bytes, 0) > this.opts.budgetBytes) throw this.tooLarge(rec);
-      const patch = { metadata: { resourceVersion: cur.metadata.resourceVersion }, data: { [STAGED_KEY]: JSON.stringify({ v: 1, archives } satisfies StagedManifest) } };
+      if (this.stagedTotal(rec.object.name) + archives.reduce((n, a) => n + a.bytes, 0) > this.opts.budgetBytes)
+        throw this.tooLarge(rec);
+      const patch = {
+        metadata: { resourceVersion: cur.metadata.resourceVersion },
+        data: { [STAGED_KEY]: JSON.stringify({ v: 1, archives } satisfies StagedManifest) },
+      };
       try {
         const obj = await e.kube.client.mergePatch<KObject>(e.kube.path('configmaps', rec.object.name), patch);
         e.index.records.observe(obj);
@@ -205,8 +252,11 @@ export class ArchiveStage implements ArchiveStager {
       } catch (err) {
         if (isNotFound(err)) throw kubeError(err, 'staging the archive: the container was removed');
         // Ambiguous (the write may have landed): re-read; entries are keyed by seq, so writing it again is harmless.
-        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5) throw kubeError(err, 'recording the staged archive');
-        const fresh = await e.kube.client.get<KObject>(e.kube.path('configmaps', rec.object.name)).catch(() => undefined);
+        if (!(isConflict(err) || isAmbiguous(err)) || attempt >= 5)
+          throw kubeError(err, 'recording the staged archive');
+        const fresh = await e.kube.client
+          .get<KObject>(e.kube.path('configmaps', rec.object.name))
+          .catch(() => undefined);
         if (fresh) e.index.records.observe(fresh);
       }
     }

@@ -29,12 +29,24 @@ const S_IFMT = 0o170000;
 export function goFileMode(stMode: number): number {
   let m = stMode & 0o777;
   switch (stMode & S_IFMT) {
-    case 0o060000: m += MODE_DEVICE; break; // S_IFBLK
-    case 0o020000: m += MODE_DEVICE + MODE_CHAR_DEVICE; break; // S_IFCHR
-    case 0o040000: m += MODE_DIR; break; // S_IFDIR
-    case 0o010000: m += MODE_NAMED_PIPE; break; // S_IFIFO
-    case 0o120000: m += MODE_SYMLINK; break; // S_IFLNK
-    case 0o140000: m += MODE_SOCKET; break; // S_IFSOCK
+    case 0o060000:
+      m += MODE_DEVICE;
+      break; // S_IFBLK
+    case 0o020000:
+      m += MODE_DEVICE + MODE_CHAR_DEVICE;
+      break; // S_IFCHR
+    case 0o040000:
+      m += MODE_DIR;
+      break; // S_IFDIR
+    case 0o010000:
+      m += MODE_NAMED_PIPE;
+      break; // S_IFIFO
+    case 0o120000:
+      m += MODE_SYMLINK;
+      break; // S_IFLNK
+    case 0o140000:
+      m += MODE_SOCKET;
+      break; // S_IFSOCK
   }
   if (stMode & 0o2000) m += MODE_SETGID;
   if (stMode & 0o4000) m += MODE_SETUID;

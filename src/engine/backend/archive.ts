@@ -32,5 +32,10 @@ export interface ArchiveBackend {
   /** 404 "Could not find the file <path> in container <name>". */
   statContainerPath(nameOrId: string, path: string): Promise<PathStat>;
   getContainerArchive(nameOrId: string, path: string, signal: AbortSignal): Promise<ContainerArchive>;
-  putContainerArchive(nameOrId: string, path: string, opts: PutArchiveOptions, body: AsyncIterable<Buffer>): Promise<void>;
+  putContainerArchive(
+    nameOrId: string,
+    path: string,
+    opts: PutArchiveOptions,
+    body: AsyncIterable<Buffer>,
+  ): Promise<void>;
 }

@@ -81,7 +81,11 @@ export interface ContainerLifecycleBackend {
    * Resolves once the container is found (so a 404 is still a plain error), with `result`
    * settling when `condition` holds: the handler sends the 200 head in between.
    */
-  waitContainer(nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }>;
+  waitContainer(
+    nameOrId: string,
+    condition: WaitCondition,
+    signal: AbortSignal,
+  ): Promise<{ id: string; result: Promise<WaitResult> }>;
   removeContainer(nameOrId: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   renameContainer(nameOrId: string, newName: string): Promise<void>;
   /** GET /containers/{id}/top: `ps <psArgs>` run in the container (moby runs it on the host). */
@@ -108,11 +112,16 @@ export interface ImageBackend {
   /** POST /images/{name}/tag?repo=&tag= */
   tagImage(name: string, repo: string, tag?: string): Promise<void>;
   /** DELETE /images/{name}: untagged references and deleted IDs; 409 conflicts as moby. */
-  removeImage(name: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+  removeImage(
+    name: string,
+    opts: { force: boolean; noprune: boolean },
+  ): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
   /** POST /auth (`docker login`): checked against the registry; kept for the kubelet's pulls. 401 as moby when refused. */
   login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }>;
   /** POST /images/prune */
-  pruneImages(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
+  pruneImages(
+    filters: Record<string, string[]>,
+  ): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }>;
 }
 
 /**
@@ -125,7 +134,10 @@ export interface NetworkBackend {
   listNetworks(filters: Record<string, string[]>): Promise<unknown[]>;
   inspectNetwork(term: string): Promise<unknown>;
   removeNetwork(term: string): Promise<void>;
-  connectNetwork(term: string, body: { Container?: string; EndpointConfig?: Record<string, unknown> | null }): Promise<void>;
+  connectNetwork(
+    term: string,
+    body: { Container?: string; EndpointConfig?: Record<string, unknown> | null },
+  ): Promise<void>;
   disconnectNetwork(term: string, body: { Container?: string; Force?: boolean }): Promise<void>;
   pruneNetworks(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
 }
@@ -136,16 +148,33 @@ export interface NetworkBackend {
  */
 export interface VolumeBackend {
   /** POST /volumes/create {Name, Driver, DriverOpts, Labels}: the volume (an existing name answers the existing one). */
-  createVolume(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): Promise<unknown>;
+  createVolume(body: {
+    Name?: string;
+    Driver?: string;
+    DriverOpts?: Record<string, string> | null;
+    Labels?: Record<string, string> | null;
+  }): Promise<unknown>;
   /** GET /volumes (filters dangling, name, label, driver). */
   listVolumes(filters: Record<string, string[]>): Promise<{ Volumes: unknown[]; Warnings: null }>;
   inspectVolume(name: string): Promise<unknown>;
   /** DELETE /volumes/{name}?force= (force: a missing volume is not an error). */
   removeVolume(name: string, force: boolean): Promise<void>;
   /** POST /volumes/prune (filters label, all). */
-  pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  pruneVolumes(
+    filters: Record<string, string[]>,
+    apiVersion: string,
+  ): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
   /** The `Volumes` of GET /system/df: each volume with `UsageData` {Size: -1 (not measured), RefCount}. */
   volumesDiskUsage(): Promise<unknown[]>;
 }
 
-export interface Backend extends SystemBackend, ContainerBackend, ContainerLifecycleBackend, ImageBackend, StreamsBackend, ArchiveBackend, NetworkBackend, VolumeBackend {}
+export interface Backend
+  extends
+    SystemBackend,
+    ContainerBackend,
+    ContainerLifecycleBackend,
+    ImageBackend,
+    StreamsBackend,
+    ArchiveBackend,
+    NetworkBackend,
+    VolumeBackend {}

@@ -10,13 +10,46 @@ import type { Backend } from './backend.js';
 
 /** Backend methods that return a Promise, so they can wait for the engine instead of failing. */
 const ASYNC = new Set([
-  'systemInfo', 'listContainers', 'inspectContainer', 'createContainer', 'startContainer', 'stopContainer', 'killContainer',
-  'restartContainer', 'waitContainer', 'removeContainer', 'renameContainer', 'topContainer', 'pruneContainers',
-  'inspectImage', 'listImages', 'pullImage', 'tagImage', 'removeImage', 'pruneImages', 'login', 'startExec',
-  'statContainerPath', 'getContainerArchive', 'putContainerArchive',
-  'diskUsage', 'imageHistory', 'containerStats',
-  'createNetwork', 'listNetworks', 'inspectNetwork', 'removeNetwork', 'connectNetwork', 'disconnectNetwork', 'pruneNetworks',
-  'createVolume', 'listVolumes', 'inspectVolume', 'removeVolume', 'pruneVolumes', 'volumesDiskUsage',
+  'systemInfo',
+  'listContainers',
+  'inspectContainer',
+  'createContainer',
+  'startContainer',
+  'stopContainer',
+  'killContainer',
+  'restartContainer',
+  'waitContainer',
+  'removeContainer',
+  'renameContainer',
+  'topContainer',
+  'pruneContainers',
+  'inspectImage',
+  'listImages',
+  'pullImage',
+  'tagImage',
+  'removeImage',
+  'pruneImages',
+  'login',
+  'startExec',
+  'statContainerPath',
+  'getContainerArchive',
+  'putContainerArchive',
+  'diskUsage',
+  'imageHistory',
+  'containerStats',
+  'createNetwork',
+  'listNetworks',
+  'inspectNetwork',
+  'removeNetwork',
+  'connectNetwork',
+  'disconnectNetwork',
+  'pruneNetworks',
+  'createVolume',
+  'listVolumes',
+  'inspectVolume',
+  'removeVolume',
+  'pruneVolumes',
+  'volumesDiskUsage',
 ]);
 
 export function lazyBackend(ready: Promise<Backend>): Backend {
@@ -26,7 +59,8 @@ export function lazyBackend(ready: Promise<Backend>): Backend {
     (e) => (engine = e),
     (err) => (failed = err),
   );
-  const call = (e: Backend, prop: string, args: unknown[]) => (e as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
+  const call = (e: Backend, prop: string, args: unknown[]) =>
+    (e as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
   return new Proxy({} as Backend, {
     get(_target, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;

@@ -8,7 +8,10 @@ import { notFound, unavailable } from '../../errors.js';
 import type { Backend, CreateResult, ListOptions, SystemInfo, WaitResult } from './backend.js';
 import type { DiskUsage, DiskUsageType, HistoryEntry, StatsReader } from './inventory.js';
 
-const noCluster = () => unavailable('no Kubernetes cluster is configured: start kuber-api with --kubeconfig (or without one to run the embedded kube-sim)');
+const noCluster = () =>
+  unavailable(
+    'no Kubernetes cluster is configured: start kuber-api with --kubeconfig (or without one to run the embedded kube-sim)',
+  );
 
 export class NoClusterBackend implements Backend {
   attachContainer(nameOrId: string): never {

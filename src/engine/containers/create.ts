@@ -36,7 +36,10 @@ export class ContainerCreator {
     const net = this.e.networks.prepareCreate(body as CreateBody);
     warnings.push(...net.warnings);
     // The image's defaults merged in as dockerd does (engine/images/config.ts); needs no registry.
-    const prepared = await this.e.images.prepareCreate(body as CreateBody, typeof body.platform === 'string' ? body.platform : undefined);
+    const prepared = await this.e.images.prepareCreate(
+      body as CreateBody,
+      typeof body.platform === 'string' ? body.platform : undefined,
+    );
     const config = prepared.config;
     warnings.push(...prepared.warnings);
     // The Pod policy (engine/security) on the body as sent: a 403 naming the rule, before anything
@@ -46,7 +49,10 @@ export class ContainerCreator {
       await this.e.security.refresh();
       this.e.security.checkCreate(body as CreateBody);
     }
-    checkMaxResources(containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0], this.e.opts.pod);
+    checkMaxResources(
+      containerResources(body as CreateBody) as Parameters<typeof checkMaxResources>[0],
+      this.e.opts.pod,
+    );
     let n: string;
     if (name) {
       n = normaliseName(name);
@@ -61,11 +67,24 @@ export class ContainerCreator {
     try {
       // Mounts (engine/volumes): bind sources checked, volumes created, anonymous ones named; once the name is ours.
       // A Pod-less container (Ryuk) mounts nothing: its docker.sock bind is the in-process Ryuk's own.
-      const vols = this.e.podless(body) ? { annotations: {}, warnings: [], undo: async () => {} } : await this.e.volumes.prepareCreate(config);
+      const vols = this.e.podless(body)
+        ? { annotations: {}, warnings: [], undo: async () => {} }
+        : await this.e.volumes.prepareCreate(config);
       warnings.push(...vols.warnings);
       undoVolumes = vols.undo;
       const id = newId();
-      const cm = recordObject(this.e.recordContext(), { id, name: n, created: nowRfc3339Nano(), config, ...(prepared.image ? { image: prepared.image } : {}), state: { run: 0, restartCount: 0 } }, recordName(id));
+      const cm = recordObject(
+        this.e.recordContext(),
+        {
+          id,
+          name: n,
+          created: nowRfc3339Nano(),
+          config,
+          ...(prepared.image ? { image: prepared.image } : {}),
+          state: { run: 0, restartCount: 0 },
+        },
+        recordName(id),
+      );
       Object.assign(cm.metadata.annotations!, net.annotations, vols.annotations);
       let obj: KObject;
       try {
@@ -74,7 +93,8 @@ export class ContainerCreator {
         // A create retried after a 5xx may have succeeded the first time: adopt our own object.
         if (!isAlreadyExists(err)) throw kubeError(err, 'creating the container record');
         obj = await this.e.kube.client.get<KObject>(this.e.kube.path('configmaps', recordName(id)));
-        if (obj.metadata.annotations?.[ANN_ID] !== id) throw systemError(`a ConfigMap named ${recordName(id)} already exists and is not this container's`);
+        if (obj.metadata.annotations?.[ANN_ID] !== id)
+          throw systemError(`a ConfigMap named ${recordName(id)} already exists and is not this container's`);
       }
       this.e.index.records.observe(obj);
       const rec = this.e.index.get(id)!;
@@ -129,7 +149,9 @@ export class ContainerCreator {
     const state = this.e.stateOf(rec);
     if (state.Running && !force) {
       const what = state.Restarting ? 'container is restarting' : 'container is running';
-      throw conflict(`cannot remove container "/${rec.name}": ${what}: stop the container before removing or force remove`);
+      throw conflict(
+        `cannot remove container "/${rec.name}": ${what}: stop the container before removing or force remove`,
+      );
     }
     this.e.monitor.forget(id);
     await this.e.volumes.settle(id); // writable binds copied back before the Pods go
@@ -143,7 +165,9 @@ export class ContainerCreator {
     }
     await Promise.all(pods.map((p) => this.e.deletePod(p.metadata.name, 0)));
     try {
-      await this.e.kube.client.delete(this.e.kube.path('configmaps', rec.object.name), { propagationPolicy: 'Background' });
+      await this.e.kube.client.delete(this.e.kube.path('configmaps', rec.object.name), {
+        propagationPolicy: 'Background',
+      });
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'deleting the container record');
     }
@@ -153,9 +177,11 @@ export class ContainerCreator {
     if (removeVolumes) await this.e.volumes.removeAnonymous(mounts);
   }
 
-
-  async pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
-    for (const k of Object.keys(filters)) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
+  async pruneContainers(
+    filters: Record<string, string[]>,
+  ): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const k of Object.keys(filters))
+      if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
     const until = filters.until?.map((u) => (/^\d+(\.\d+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u)));
     const deleted: string[] = [];
     for (const rec of this.e.index.all()) {
@@ -174,5 +200,4 @@ export class ContainerCreator {
     this.e.events.publish('container', 'prune', '', { reclaimed: '0' });
     return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
   }
-
 }

@@ -26,7 +26,14 @@ export interface ExecResult {
  * `timeoutMs`. The exit code is the session's status (stream/channel-reader.ts); a session that
  * failed without one (the runtime could not start the program) rejects with its message.
  */
-export async function execRun(dialer: WsDialer, namespace: string, pod: string, container: string, command: string[], limits: ExecRunLimits): Promise<ExecResult> {
+export async function execRun(
+  dialer: WsDialer,
+  namespace: string,
+  pod: string,
+  container: string,
+  command: string[],
+  limits: ExecRunLimits,
+): Promise<ExecResult> {
   const { ws } = await dialer.exec(namespace, pod, { container, command, stdout: true, stderr: true });
   return new Promise<ExecResult>((resolve, reject) => {
     let output = '';
@@ -37,7 +44,10 @@ export async function execRun(dialer: WsDialer, namespace: string, pod: string, 
       else ws.terminate();
       fn();
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`exec ${command.join(' ')} timed out after ${limits.timeoutMs} ms`))), limits.timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`exec ${command.join(' ')} timed out after ${limits.timeoutMs} ms`))),
+      limits.timeoutMs,
+    );
     const reading = readChannels(
       ws,
       (_ch, payload) => {

@@ -131,8 +131,14 @@ export class Monitor {
     if (term && !s.died) {
       s.died = true;
       if (!startFailed) {
-        const dur = term.startedAt && term.finishedAt ? Math.max(0, Math.round((Date.parse(term.finishedAt) - Date.parse(term.startedAt)) / 1000)) : 0;
-        this.e.events.container(this.e.eventSource(rec), 'die', { exitCode: String(term.exitCode), execDuration: String(dur) });
+        const dur =
+          term.startedAt && term.finishedAt
+            ? Math.max(0, Math.round((Date.parse(term.finishedAt) - Date.parse(term.startedAt)) / 1000))
+            : 0;
+        this.e.events.container(this.e.eventSource(rec), 'die', {
+          exitCode: String(term.exitCode),
+          execDuration: String(dur),
+        });
         this.noteExit(id, term.exitCode);
       }
       this.reconcile(id);
@@ -151,20 +157,24 @@ export class Monitor {
     const prev = this.health.get(uid);
     this.health.set(uid, h.Status);
     // moby logs health_status on each change of a probe verdict; "starting" is the initial state.
-    if (!silent && prev !== h.Status && h.Status !== 'starting') this.e.events.container(this.e.eventSource(rec), `health_status: ${h.Status}`);
+    if (!silent && prev !== h.Status && h.Status !== 'starting')
+      this.e.events.container(this.e.eventSource(rec), `health_status: ${h.Status}`);
     const old = this.healthTimers.get(rec.id);
     if (old) clearTimeout(old);
     this.healthTimers.delete(rec.id);
     if (h.Status === 'starting' && !this.closed) {
       const t = healthTiming(rec.config.Healthcheck);
       const due = Date.parse(running.startedAt ?? '') + giveUpMs(t) + 50 - Date.now();
-      const timer = setTimeout(() => {
-        this.healthTimers.delete(rec.id);
-        const r = this.e.index.get(rec.id);
-        const p = r && this.e.index.currentPod(r);
-        if (r && p) this.checkHealth(r, p, false);
-        this.e.index.changed();
-      }, Math.max(0, due));
+      const timer = setTimeout(
+        () => {
+          this.healthTimers.delete(rec.id);
+          const r = this.e.index.get(rec.id);
+          const p = r && this.e.index.currentPod(r);
+          if (r && p) this.checkHealth(r, p, false);
+          this.e.index.changed();
+        },
+        Math.max(0, due),
+      );
       timer.unref();
       this.healthTimers.set(rec.id, timer);
     }
@@ -175,7 +185,8 @@ export class Monitor {
     const name = p?.Name ?? '';
     if (rec.state.manuallyStopped) return false;
     if (name === 'always' || name === 'unless-stopped') return true;
-    if (name === 'on-failure') return sum.exitCode !== 0 && (!p?.MaximumRetryCount || rec.state.restartCount < p.MaximumRetryCount);
+    if (name === 'on-failure')
+      return sum.exitCode !== 0 && (!p?.MaximumRetryCount || rec.state.restartCount < p.MaximumRetryCount);
     return false;
   }
 
@@ -206,7 +217,14 @@ export class Monitor {
         }
         if (!this.shouldRestart(rec, sum)) return;
         const delay = this.backoffMs(rec, sum);
-        const updated = await this.e.updateState(id, (s) => ({ ...s, run: s.run + 1, restartCount: s.restartCount + 1, restarting: true, last: sum, startError: undefined }));
+        const updated = await this.e.updateState(id, (s) => ({
+          ...s,
+          run: s.run + 1,
+          restartCount: s.restartCount + 1,
+          restarting: true,
+          last: sum,
+          startError: undefined,
+        }));
         this.scheduleRun(id, updated.state.run, delay);
       })
       .catch((err) => this.e.log.warn({ err, id }, 'reconcile failed'));
@@ -219,7 +237,14 @@ export class Monitor {
       void this.e
         .withLock(id, async () => {
           const rec = this.e.index.get(id);
-          if (!rec || rec.state.run !== run || !rec.state.restarting || rec.state.manuallyStopped || this.e.index.currentPod(rec)) return;
+          if (
+            !rec ||
+            rec.state.run !== run ||
+            !rec.state.restarting ||
+            rec.state.manuallyStopped ||
+            this.e.index.currentPod(rec)
+          )
+            return;
           await this.e.launchRun(id, 'restart');
         })
         .catch((err) => this.e.log.warn({ err, id }, 'restart failed'));

@@ -26,29 +26,36 @@ export class ContainerStarter {
   async startContainer(nameOrId: string): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);
     let launching = false;
-    await this.e.withLock(rec.id, async () => {
-      const cur = this.e.index.get(rec.id);
-      if (!cur) throw notFound(`No such container: ${nameOrId}`);
-      const st = this.e.stateOf(cur);
-      if (st.Running && !st.Restarting) throw notModified();
-      this.e.monitor.cancelRestart(cur.id);
-      const published = await this.e.ports.beforeStart(cur.id);
-      try {
-        launching = true;
-        await this.launchRun(cur.id, 'start');
-      } catch (err) {
-        // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
-        if (cur.config.HostConfig?.AutoRemove) await this.e.removeLocked(cur.id, true, true).catch((e: Error) => this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'));
+    await this.e
+      .withLock(rec.id, async () => {
+        const cur = this.e.index.get(rec.id);
+        if (!cur) throw notFound(`No such container: ${nameOrId}`);
+        const st = this.e.stateOf(cur);
+        if (st.Running && !st.Restarting) throw notModified();
+        this.e.monitor.cancelRestart(cur.id);
+        const published = await this.e.ports.beforeStart(cur.id);
+        try {
+          launching = true;
+          await this.launchRun(cur.id, 'start');
+        } catch (err) {
+          // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
+          if (cur.config.HostConfig?.AutoRemove)
+            await this.e
+              .removeLocked(cur.id, true, true)
+              .catch((e: Error) =>
+                this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'),
+              );
+          throw err;
+        } finally {
+          published();
+        }
+      })
+      .catch(async (err: unknown) => {
+        // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
+        // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
+        if (launching && rec.config.HostConfig?.AutoRemove) await this.e.removeLocked(rec.id, true).catch(() => {});
         throw err;
-      } finally {
-        published();
-      }
-    }).catch(async (err: unknown) => {
-      // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
-      // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
-      if (launching && rec.config.HostConfig?.AutoRemove) await this.e.removeLocked(rec.id, true).catch(() => {});
-      throw err;
-    });
+      });
   }
 
   /**
@@ -66,7 +73,9 @@ export class ContainerStarter {
         ? await this.e.updateState(id, (s) => ({ run: s.run + 1, restartCount: 0, ...(last ? { last } : {}) }))
         : this.e.index.get(id)!; // the monitor bumped the run when it decided to restart
     await this.e.volumes.settle(id); // the previous run's writable binds copied back before its Pod goes (engine/volumes)
-    for (const p of this.e.index.podsOf(id)) if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run) void this.e.deletePod(p.metadata.name, 0).catch(() => {});
+    for (const p of this.e.index.podsOf(id))
+      if (Number(p.metadata.annotations?.[ANN_RUN]) !== rec.state.run)
+        void this.e.deletePod(p.metadata.name, 0).catch(() => {});
     const name = podName(rec.name, rec.id, rec.state.run);
     await this.e.inspector.release(rec.id); // it would hold the container's volumes
     await this.e.security.refresh();
@@ -79,12 +88,23 @@ export class ContainerStarter {
     // takes numeric ids): engine/users.
     let config: ReturnType<typeof podIntent>;
     try {
-      config = await this.e.users.numericIntent({ intent: podIntent(rec.config, rec.image), ...(rec.image?.defaults?.User ? { imageUser: rec.image.defaults.User } : {}), ...(rec.image?.id ? { imageId: rec.image.id } : {}) });
+      config = await this.e.users.numericIntent({
+        intent: podIntent(rec.config, rec.image),
+        ...(rec.image?.defaults?.User ? { imageUser: rec.image.defaults.User } : {}),
+        ...(rec.image?.id ? { imageId: rec.image.id } : {}),
+      });
     } catch (err) {
       await this.recordStartError(id, (err as Error).message);
       throw err;
     }
-    const pod = buildPod(this.e.podContext(rec), { id: rec.id, name: rec.name, config, run: rec.state.run, podName: name, storage });
+    const pod = buildPod(this.e.podContext(rec), {
+      id: rec.id,
+      name: rec.name,
+      config,
+      run: rec.state.run,
+      podName: name,
+      storage,
+    });
     applyPodStorage(pod, storage); // volumes: the co-scheduling labels and affinity of ReadWriteOnce claims
     try {
       await this.e.networks.decoratePod(rec, pod);
@@ -99,7 +119,8 @@ export class ContainerStarter {
     } catch (err) {
       if (isAlreadyExists(err)) {
         created = await this.e.kube.client.get<PodObject>(this.e.kube.path('pods', name));
-        if (created.metadata.annotations?.[ANN_ID] !== rec.id) throw systemError(`a pod named ${name} already exists and is not this container's`);
+        if (created.metadata.annotations?.[ANN_ID] !== rec.id)
+          throw systemError(`a pod named ${name} already exists and is not this container's`);
       } else {
         const msg = `Kubernetes refused the pod: ${err instanceof KubeApiError ? err.message : (err as Error).message}`;
         await this.recordStartError(id, msg);
@@ -112,13 +133,20 @@ export class ContainerStarter {
       .when<{ ok: true } | { fail: string }>(
         () => {
           const p = this.e.index.pods.get(name);
-          if (!p || p.metadata.uid !== created.metadata.uid) return { fail: 'the pod was deleted before the container started' };
+          if (!p || p.metadata.uid !== created.metadata.uid)
+            return { fail: 'the pod was deleted before the container started' };
           const s = mainStatus(p)?.state;
           if (s?.running) return { ok: true as const };
-          if (s?.terminated) return START_FAILED.has(s.terminated.reason ?? '') ? { fail: s.terminated.message || s.terminated.reason || 'the container could not start' } : { ok: true as const };
+          if (s?.terminated)
+            return START_FAILED.has(s.terminated.reason ?? '')
+              ? { fail: s.terminated.message || s.terminated.reason || 'the container could not start' }
+              : { ok: true as const };
           const f = podFailure(p);
           if (f) return { fail: `${f.reason}: ${f.message}` };
-          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return { fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim() };
+          if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded')
+            return {
+              fail: `the pod ended before the container started: ${p.status.reason ?? p.status.phase} ${p.status.message ?? ''}`.trim(),
+            };
           return undefined;
         },
         { timeoutMs: this.e.opts.startTimeoutMs },
@@ -132,18 +160,31 @@ export class ContainerStarter {
     if ('fail' in outcome) {
       await this.e.deletePod(name, 0).catch(() => {});
       await this.recordStartError(id, outcome.fail);
-      throw systemError(`failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`);
+      throw systemError(
+        `failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`,
+      );
     }
   }
 
   /** The newest Warning event of this pod ("Reason: message"), if Kubernetes recorded one. */
   private async lastWarning(pod: string, uid: string | undefined): Promise<string | undefined> {
     try {
-      const list = await this.e.kube.client.get<{ items?: Array<{ type?: string; reason?: string; message?: string; lastTimestamp?: string; eventTime?: string; involvedObject?: { name?: string; uid?: string } }> }>(
-        `/api/v1/namespaces/${this.e.namespace}/events`,
-        { fieldSelector: `involvedObject.name=${pod}` },
+      const list = await this.e.kube.client.get<{
+        items?: Array<{
+          type?: string;
+          reason?: string;
+          message?: string;
+          lastTimestamp?: string;
+          eventTime?: string;
+          involvedObject?: { name?: string; uid?: string };
+        }>;
+      }>(`/api/v1/namespaces/${this.e.namespace}/events`, { fieldSelector: `involvedObject.name=${pod}` });
+      const mine = (list.items ?? []).filter(
+        (e) =>
+          e.type === 'Warning' &&
+          e.involvedObject?.name === pod &&
+          (!uid || !e.involvedObject.uid || e.involvedObject.uid === uid),
       );
-      const mine = (list.items ?? []).filter((e) => e.type === 'Warning' && e.involvedObject?.name === pod && (!uid || !e.involvedObject.uid || e.involvedObject.uid === uid));
       const at = (e: (typeof mine)[number]) => e.lastTimestamp ?? e.eventTime ?? '';
       const last = mine.sort((a, b) => at(a).localeCompare(at(b))).at(-1);
       return last ? `${last.reason}: ${last.message}` : undefined;
@@ -153,8 +194,12 @@ export class ContainerStarter {
   }
 
   async recordStartError(id: string, message: string): Promise<void> {
-    await this.e.updateState(id, (s) => ({ ...s, restarting: false, startError: { message, exitCode: startFailureExitCode(message), at: new Date().toISOString() } })).catch((err) =>
-      this.e.log.warn({ err, id }, 'could not record the start error'),
-    );
+    await this.e
+      .updateState(id, (s) => ({
+        ...s,
+        restarting: false,
+        startError: { message, exitCode: startFailureExitCode(message), at: new Date().toISOString() },
+      }))
+      .catch((err) => this.e.log.warn({ err, id }, 'could not record the start error'));
   }
 }

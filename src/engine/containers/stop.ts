@@ -22,7 +22,8 @@ export class ContainerStopper {
 
   async stopContainer(nameOrId: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);
-    if (opts.signal !== undefined && opts.signal !== '' && signalNumber(opts.signal) === undefined) throw invalid(`Invalid signal: ${opts.signal}`);
+    if (opts.signal !== undefined && opts.signal !== '' && signalNumber(opts.signal) === undefined)
+      throw invalid(`Invalid signal: ${opts.signal}`);
     await this.e.withLock(rec.id, () => this.stopLocked(rec.id, opts));
   }
 
@@ -40,17 +41,23 @@ export class ContainerStopper {
     if (!st.Running) throw notModified();
     const pod = this.e.index.currentPod(rec)!;
     await this.e.updateState(id, (s) => ({ ...s, manuallyStopped: true }));
-    const timeout = opts.timeout ?? (typeof rec.config.StopTimeout === 'number' ? rec.config.StopTimeout : this.e.opts.defaultStopTimeout);
+    const timeout =
+      opts.timeout ??
+      (typeof rec.config.StopTimeout === 'number' ? rec.config.StopTimeout : this.e.opts.defaultStopTimeout);
     const sig = signalName(opts.signal || rec.config.StopSignal || 'SIGTERM') ?? 'SIGTERM';
     this.e.events.container(this.e.eventSource(rec), 'kill', { signal: String(signalNumber(sig)) });
     let delivered = false;
-    if (timeout !== 0 && sig !== 'SIGKILL') delivered = await this.signalInPod(pod.metadata.name, sig).then(
-      () => true,
-      (err: Error) => {
-        this.e.log.info({ id, err: err.message }, 'stop signal could not be delivered in the container; the kubelet will stop it');
-        return false;
-      },
-    );
+    if (timeout !== 0 && sig !== 'SIGKILL')
+      delivered = await this.signalInPod(pod.metadata.name, sig).then(
+        () => true,
+        (err: Error) => {
+          this.e.log.info(
+            { id, err: err.message },
+            'stop signal could not be delivered in the container; the kubelet will stop it',
+          );
+          return false;
+        },
+      );
     if (delivered) {
       const exited = await this.waitExit(rec.id, pod, timeout < 0 ? undefined : timeout * 1000);
       if (exited) {
@@ -70,11 +77,21 @@ export class ContainerStopper {
   /** Deliver a signal to the container's PID 1 from inside it (as `docker kill -s` does from outside). */
   private async signalInPod(pod: string, sig: string): Promise<void> {
     const n = signalNumber(sig)!;
-    const attempts = [['/bin/sh', '-c', `kill -${n} 1`], ['kill', `-${n}`, '1']];
+    const attempts = [
+      ['/bin/sh', '-c', `kill -${n} 1`],
+      ['kill', `-${n}`, '1'],
+    ];
     let last = '';
     for (const cmd of attempts) {
       try {
-        const r = await execRun(this.e.kube.dialer, this.e.namespace, pod, CONTAINER_NAME, cmd, this.e.opts.execCommand);
+        const r = await execRun(
+          this.e.kube.dialer,
+          this.e.namespace,
+          pod,
+          CONTAINER_NAME,
+          cmd,
+          this.e.opts.execCommand,
+        );
         if (r.exitCode === 0) return;
         last = `${cmd.join(' ')} exited with ${r.exitCode}${r.output ? `: ${r.output.trim()}` : ''}`;
       } catch (err) {
@@ -93,7 +110,9 @@ export class ContainerStopper {
   private async kubeletKill(pod: PodObject): Promise<void> {
     await this.e.volumes.beforeKill(pod); // the kill ends the bind sidecar too: copy writable binds back first
     try {
-      const updated = await this.e.kube.client.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { spec: { activeDeadlineSeconds: 1 } });
+      const updated = await this.e.kube.client.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), {
+        spec: { activeDeadlineSeconds: 1 },
+      });
       this.e.index.pods.observe(updated);
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'stopping the pod');
@@ -129,7 +148,8 @@ export class ContainerStopper {
       const pod = this.e.index.currentPod(cur);
       if (!st.Running || !pod) throw conflict(`cannot kill container: ${nameOrId}: container ${cur.id} is not running`);
       const stopSig = signalName(cur.config.StopSignal || 'SIGTERM');
-      if (sig === 'SIGKILL' || sig === stopSig) await this.e.updateState(cur.id, (s) => ({ ...s, manuallyStopped: true }));
+      if (sig === 'SIGKILL' || sig === stopSig)
+        await this.e.updateState(cur.id, (s) => ({ ...s, manuallyStopped: true }));
       this.e.events.container(this.e.eventSource(cur), 'kill', { signal: String(signalNumber(sig)) });
       if (sig === 'SIGKILL') {
         await this.kubeletKill(pod);

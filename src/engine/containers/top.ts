@@ -8,18 +8,30 @@ import { execRun } from './exec-run.js';
 import { CONTAINER_NAME } from '../model/translate.js';
 import type { ContainerHost } from './host.js';
 
-export async function topContainer(e: ContainerHost, nameOrId: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+export async function topContainer(
+  e: ContainerHost,
+  nameOrId: string,
+  psArgs: string,
+): Promise<{ Titles: string[]; Processes: string[][] }> {
   const rec = e.index.resolve(nameOrId);
   const pod = e.index.currentPod(rec);
   if (!pod || !e.stateOf(rec).Running) throw conflict(`Container ${rec.id} is not running`);
   const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
   let r;
   try {
-    r = await execRun(e.kube.dialer, e.namespace, pod.metadata.name, CONTAINER_NAME, ['ps', ...args], e.opts.execCommand);
+    r = await execRun(
+      e.kube.dialer,
+      e.namespace,
+      pod.metadata.name,
+      CONTAINER_NAME,
+      ['ps', ...args],
+      e.opts.execCommand,
+    );
   } catch (err) {
     throw systemError(`cannot list the processes of container ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
   }
-  if (r.exitCode !== 0) throw systemError(`ps ${args.join(' ')} failed in the container (exit ${r.exitCode}): ${r.output.trim()}`);
+  if (r.exitCode !== 0)
+    throw systemError(`ps ${args.join(' ')} failed in the container (exit ${r.exitCode}): ${r.output.trim()}`);
   return parsePs(r.output, `ps ${args.join(' ')}`);
 }
 

@@ -9,7 +9,12 @@ import { invalid } from '../../errors.js';
 import type { WaitCondition, WaitResult } from '../backend/backend.js';
 import type { ContainerHost } from './host.js';
 
-export async function waitContainer(e: ContainerHost, nameOrId: string, condition: WaitCondition, signal: AbortSignal): Promise<{ id: string; result: Promise<WaitResult> }> {
+export async function waitContainer(
+  e: ContainerHost,
+  nameOrId: string,
+  condition: WaitCondition,
+  signal: AbortSignal,
+): Promise<{ id: string; result: Promise<WaitResult> }> {
   if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalid(`invalid condition: "${condition}"`);
   const rec = e.index.resolve(nameOrId);
   const id = rec.id;

@@ -14,7 +14,12 @@ import type { PodLike } from '../model/state.js';
 export type PodObject = KObject & PodLike;
 
 export interface IndexListener {
-  record?(ev: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; rec: ContainerRecord; old?: ContainerRecord; initial: boolean }): void;
+  record?(ev: {
+    type: 'ADDED' | 'MODIFIED' | 'DELETED';
+    rec: ContainerRecord;
+    old?: ContainerRecord;
+    initial: boolean;
+  }): void;
   pod?(ev: CacheEvent<PodObject> & { id: string; run: number }): void;
 }
 
@@ -88,7 +93,10 @@ export class ContainerIndex {
   }
 
   /** Resolve with the first defined result of `check`, re-evaluated on every change. */
-  when<R>(check: () => R | undefined, opts: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error } = {}): Promise<R> {
+  when<R>(
+    check: () => R | undefined,
+    opts: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error } = {},
+  ): Promise<R> {
     return whenChanged(this.waiters, check, opts);
   }
 

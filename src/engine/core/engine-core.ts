@@ -41,5 +41,9 @@ export interface EngineCore {
   stateOf(rec: ContainerRecord): DockerState;
   eventSource(rec: ContainerRecord): ContainerEventSource;
   /** Compare-and-swap of the record's state on its resourceVersion (retried on conflict). */
-  updateState(id: string, mutate: (s: RecordState, rec: ContainerRecord) => RecordState, name?: string): Promise<ContainerRecord>;
+  updateState(
+    id: string,
+    mutate: (s: RecordState, rec: ContainerRecord) => RecordState,
+    name?: string,
+  ): Promise<ContainerRecord>;
 }

@@ -59,13 +59,15 @@ export class DnsCache {
     } catch {
       return;
     }
-    if (scan.truncated || (scan.rcode !== RCODE_NOERROR && scan.rcode !== RCODE_NXDOMAIN) || scan.minTtl === undefined) return;
+    if (scan.truncated || (scan.rcode !== RCODE_NOERROR && scan.rcode !== RCODE_NXDOMAIN) || scan.minTtl === undefined)
+      return;
     const ttl = Math.min(scan.minTtl, this.opts.maxTtlS);
     if (ttl <= 0) return;
     this.drop(key);
     this.entries.set(key, { buf: Buffer.from(answer), scan, stored: now, expires: now + ttl * 1000 });
     this.bytes += answer.length;
-    while (this.entries.size > this.opts.maxEntries || this.bytes > this.opts.maxBytes) this.drop(this.entries.keys().next().value!);
+    while (this.entries.size > this.opts.maxEntries || this.bytes > this.opts.maxBytes)
+      this.drop(this.entries.keys().next().value!);
   }
 
   /** A kept answer for `key` rewritten for a client (its ID, its question bytes), or undefined. */

@@ -81,7 +81,10 @@ export class EmbeddedDns {
   /** Start serving, or say why not (then names resolve through headless Services). */
   async start(): Promise<boolean> {
     const fallback = (why: string, extra: Record<string, unknown> = {}) => {
-      this.log.warn({ ...extra }, `embedded DNS is off (${why}): Docker names resolve through headless Services instead (namespace-wide, DNS-1035 names only; see the README, "Networks and DNS")`);
+      this.log.warn(
+        { ...extra },
+        `embedded DNS is off (${why}): Docker names resolve through headless Services instead (namespace-wide, DNS-1035 names only; see the README, "Networks and DNS")`,
+      );
       return false;
     };
     if (this.opts.mode === 'off') return fallback('--dns-server off');
@@ -90,11 +93,31 @@ export class EmbeddedDns {
     const { upstream, searches, options } = await this.clusterResolv();
     this.searches = searches;
     this.options = options;
-    const cache = new DnsCache({ maxEntries: this.opts.cacheEntries, maxBytes: this.opts.cacheBytes, maxTtlS: this.opts.cacheMaxTtlS });
-    const forwarder = new Forwarder({ servers: upstream, timeoutMs: this.opts.upstreamTimeoutMs, maxInflight: this.opts.maxInflight }, cache);
-    this.resolver = new Resolver(() => this.currentTable(), forwarder, this.log, (source) => this.waitForSource(source));
+    const cache = new DnsCache({
+      maxEntries: this.opts.cacheEntries,
+      maxBytes: this.opts.cacheBytes,
+      maxTtlS: this.opts.cacheMaxTtlS,
+    });
+    const forwarder = new Forwarder(
+      { servers: upstream, timeoutMs: this.opts.upstreamTimeoutMs, maxInflight: this.opts.maxInflight },
+      cache,
+    );
+    this.resolver = new Resolver(
+      () => this.currentTable(),
+      forwarder,
+      this.log,
+      (source) => this.waitForSource(source),
+    );
     const server = new DnsServer(
-      { address, port: this.opts.port, maxQueryBytes: this.opts.maxQueryBytes, ratePerSecond: this.opts.ratePerSecond, maxSources: this.opts.maxSources, maxTcpConnections: this.opts.maxTcpConnections, tcpIdleMs: this.opts.tcpIdleMs },
+      {
+        address,
+        port: this.opts.port,
+        maxQueryBytes: this.opts.maxQueryBytes,
+        ratePerSecond: this.opts.ratePerSecond,
+        maxSources: this.opts.maxSources,
+        maxTcpConnections: this.opts.maxTcpConnections,
+        tcpIdleMs: this.opts.tcpIdleMs,
+      },
       this.resolver,
       this.log,
     );
@@ -103,13 +126,19 @@ export class EmbeddedDns {
       this.port = bound.port;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const hint = code === 'EACCES' ? ' (port 53 needs root, CAP_NET_BIND_SERVICE or the safe sysctl net.ipv4.ip_unprivileged_port_start=53 in the Pod\'s securityContext)' : '';
+      const hint =
+        code === 'EACCES'
+          ? " (port 53 needs root, CAP_NET_BIND_SERVICE or the safe sysctl net.ipv4.ip_unprivileged_port_start=53 in the Pod's securityContext)"
+          : '';
       return fallback(`cannot bind ${address}:${this.opts.port}: ${(err as Error).message}${hint}`);
     }
     this.server = server;
     this.address = address;
     this.follow();
-    this.log.info({ address, port: this.port, upstream: upstream.map((u) => `${u.host}:${u.port}`), searches }, 'embedded DNS serving: containers resolve Docker names per network');
+    this.log.info(
+      { address, port: this.port, upstream: upstream.map((u) => `${u.host}:${u.port}`), searches },
+      'embedded DNS serving: containers resolve Docker names per network',
+    );
     return true;
   }
 
@@ -134,7 +163,11 @@ export class EmbeddedDns {
 
   /** Counters for logs and tests. */
   stats() {
-    return { ...this.resolver?.stats, rateDropped: this.server?.rate.dropped ?? 0, sources: this.server?.rate.sources ?? 0 };
+    return {
+      ...this.resolver?.stats,
+      rateDropped: this.server?.rate.dropped ?? 0,
+      sources: this.server?.rate.sources ?? 0,
+    };
   }
 
   private follow(): void {
@@ -149,7 +182,12 @@ export class EmbeddedDns {
       const { members, nets } = this.e.networks.dnsMembers();
       // Only the namespace's own search domain (`<ns>.svc.<domain>`) is stripped: it is where a
       // Service of the same name would answer first (names.ts).
-      this.table = new NameTable(members, nets, this.e.opts.hostGatewayIp, this.searches.filter((d) => /^[^.]+\.svc\./.test(d)));
+      this.table = new NameTable(
+        members,
+        nets,
+        this.e.opts.hostGatewayIp,
+        this.searches.filter((d) => /^[^.]+\.svc\./.test(d)),
+      );
     }
     return this.table;
   }
@@ -169,12 +207,22 @@ export class EmbeddedDns {
   private async waitForSource(source: string): Promise<void> {
     // Bounded twice: in time, and in how many queries may wait at once (a flood from unknown
     // addresses is answered at once rather than held).
-    if (this.currentTable().knows(source) || this.opts.unknownSourceWaitMs <= 0 || this.waiting >= this.opts.maxInflight) return;
+    if (
+      this.currentTable().knows(source) ||
+      this.opts.unknownSourceWaitMs <= 0 ||
+      this.waiting >= this.opts.maxInflight
+    )
+      return;
     this.waiting++;
-    await this.e.index.when(() => {
-      this.dirty = true;
-      return this.currentTable().knows(source) ? true : undefined;
-    }, { timeoutMs: this.opts.unknownSourceWaitMs }).catch(() => undefined);
+    await this.e.index
+      .when(
+        () => {
+          this.dirty = true;
+          return this.currentTable().knows(source) ? true : undefined;
+        },
+        { timeoutMs: this.opts.unknownSourceWaitMs },
+      )
+      .catch(() => undefined);
     this.waiting--;
   }
 
@@ -195,12 +243,16 @@ export class EmbeddedDns {
     const domain = podDomain ?? 'cluster.local';
     // The kubelet's ClusterFirst list (pkg/kubelet/network/dns/dns.go generateSearchesForDNSClusterFirst), for our namespace.
     const clusterSearches = [`${ns}.svc.${domain}`, `svc.${domain}`, domain];
-    const searches = podDomain ? [...clusterSearches, ...rc.searches.filter((s) => !clusterSearches.includes(s) && !/^[^.]+\.svc\./.test(s))] : clusterSearches;
+    const searches = podDomain
+      ? [...clusterSearches, ...rc.searches.filter((s) => !clusterSearches.includes(s) && !/^[^.]+\.svc\./.test(s))]
+      : clusterSearches;
     const options = podDomain ? rc.options : ['ndots:5'];
     let upstream = this.opts.upstream.map(parseUpstream).filter((u): u is Upstream => !!u);
     if (!upstream.length && !podDomain) {
       type Svc = { spec?: { clusterIP?: string } };
-      const svc = await this.e.kube.client.get<Svc>('/api/v1/namespaces/kube-system/services/kube-dns').catch(() => undefined);
+      const svc = await this.e.kube.client
+        .get<Svc>('/api/v1/namespaces/kube-system/services/kube-dns')
+        .catch(() => undefined);
       const ip = svc?.spec?.clusterIP;
       if (ip && ip !== 'None') upstream = [{ host: ip, port: 53 }];
     }

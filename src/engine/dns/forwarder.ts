@@ -41,7 +41,10 @@ export function parseResolvConf(text: string): { nameservers: string[]; searches
   let searches: string[] = [];
   const options: string[] = [];
   for (const line of text.split('\n')) {
-    const [k, ...v] = line.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [k, ...v] = line
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (k === 'nameserver' && v[0]) nameservers.push(v[0]);
     else if (k === 'search' || k === 'domain') searches = v.filter(Boolean);
     else if (k === 'options') options.push(...v.filter(Boolean));
@@ -105,7 +108,9 @@ export class Forwarder {
     const msg = Buffer.from(raw);
     msg.writeUInt16BE(id, 0);
     // A server without TCP (kube-sim's) still answers over UDP: possibly truncated, better than none.
-    return tcp ? this.exchangeTcp(server, msg, id).catch(() => this.exchangeUdp(server, msg, id)) : this.exchangeUdp(server, msg, id);
+    return tcp
+      ? this.exchangeTcp(server, msg, id).catch(() => this.exchangeUdp(server, msg, id))
+      : this.exchangeUdp(server, msg, id);
   }
 
   private exchangeUdp(server: Upstream, msg: Buffer, id: number): Promise<Buffer> {

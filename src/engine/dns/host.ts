@@ -15,4 +15,6 @@ export interface DnsNetworkView {
   onNetworksChange(cb: () => void): () => void;
 }
 
-export type DnsHost = Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'log'> & { readonly networks: DnsNetworkView };
+export type DnsHost = Pick<EngineCore, 'kube' | 'namespace' | 'opts' | 'index' | 'log'> & {
+  readonly networks: DnsNetworkView;
+};

@@ -48,7 +48,11 @@ export interface TableMember {
 }
 
 export type Resolution =
-  | { kind: 'addresses'; addresses: string[]; /** The name the addresses belong to, when not the asked one. */ canonical?: string }
+  | {
+      kind: 'addresses';
+      addresses: string[];
+      /** The name the addresses belong to, when not the asked one. */ canonical?: string;
+    }
   | { kind: 'ptr'; name: string }
   | { kind: 'forward' };
 
@@ -118,7 +122,8 @@ export class NameTable {
   /** moby Sandbox.ResolveName: the name, then `name` on network `suffix` for every dot. */
   private lookup(scope: readonly string[], name: string): string[] | undefined {
     const tries: Array<[string, string]> = [[name, '']];
-    for (let i = name.lastIndexOf('.'); i > 0; i = name.lastIndexOf('.', i - 1)) tries.push([name.slice(0, i), name.slice(i + 1)]);
+    for (let i = name.lastIndexOf('.'); i > 0; i = name.lastIndexOf('.', i - 1))
+      tries.push([name.slice(0, i), name.slice(i + 1)]);
     for (const [req, netName] of tries) {
       for (const id of scope) {
         const nn = this.nets.get(id);
@@ -149,13 +154,13 @@ export class NameTable {
     }
     if (!ips && this.hostIp) {
       if (name === HOST_DOCKER_INTERNAL) ips = [this.hostIp];
-      else if (this.searches.some((s) => name === `${HOST_DOCKER_INTERNAL}.${s}`)) [ips, canonical] = [[this.hostIp], HOST_DOCKER_INTERNAL];
+      else if (this.searches.some((s) => name === `${HOST_DOCKER_INTERNAL}.${s}`))
+        [ips, canonical] = [[this.hostIp], HOST_DOCKER_INTERNAL];
     }
     if (!ips) return { kind: 'forward' };
     const want = ips.filter((ip) => ip.includes(':') === (family === 6));
     return { kind: 'addresses', addresses: shuffle(want), ...(canonical ? { canonical } : {}) };
   }
-
 
   /** moby Sandbox.ResolveIP: the PTR name of an address on one of the querier's networks. */
   resolveAddress(source: string, address: string): Resolution {
@@ -178,4 +183,3 @@ function shuffle<T>(a: T[]): T[] {
   }
   return out;
 }
-

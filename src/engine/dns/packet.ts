@@ -34,7 +34,10 @@ const MAX_POINTERS = 32;
 
 export class DnsFormatError extends Error {
   /** The ID of the message when its header was complete (then a FORMERR can be sent). */
-  constructor(message: string, readonly id?: number) {
+  constructor(
+    message: string,
+    readonly id?: number,
+  ) {
     super(message);
     this.name = 'DnsFormatError';
   }
@@ -74,7 +77,7 @@ export function readName(buf: Buffer, off: number, id?: number): { name: string;
   let length = 0;
   let pos = off;
   let next = -1;
-  for (let jumps = 0; ; ) {
+  for (let jumps = 0; ;) {
     if (pos >= buf.length) throw new DnsFormatError('name runs past the end of the message', id);
     const len = buf[pos]!;
     if (len === 0) {
@@ -118,7 +121,9 @@ export function parseQuery(buf: Buffer): Query {
   const opcode = (flags >> 11) & 0xf;
   const qd = buf.readUInt16BE(4);
   if (qd !== 1) throw new DnsFormatError(`${qd} questions`, id);
-  const an = buf.readUInt16BE(6), ns = buf.readUInt16BE(8), ar = buf.readUInt16BE(10);
+  const an = buf.readUInt16BE(6),
+    ns = buf.readUInt16BE(8),
+    ar = buf.readUInt16BE(10);
   const { name, next } = readName(buf, HEADER, id);
   if (next + 4 > buf.length) throw new DnsFormatError('question runs past the end of the message', id);
   const question = { name, type: buf.readUInt16BE(next), class: buf.readUInt16BE(next + 2) };
@@ -136,7 +141,15 @@ export function parseQuery(buf: Buffer): Query {
     pos += 10 + rdlen;
     if (pos > buf.length) throw new DnsFormatError('record data runs past the end of the message', id);
   }
-  return { id, opcode, rd: !!(flags & 0x0100), cd: !!(flags & 0x0010), question, rawQuestion: Buffer.from(rawQuestion), ...(udpSize !== undefined ? { udpSize } : {}) };
+  return {
+    id,
+    opcode,
+    rd: !!(flags & 0x0100),
+    cd: !!(flags & 0x0010),
+    question,
+    rawQuestion: Buffer.from(rawQuestion),
+    ...(udpSize !== undefined ? { udpSize } : {}),
+  };
 }
 
 /** The largest answer a client takes: 64 KiB over TCP; over UDP its EDNS size, at least 512. */
@@ -146,7 +159,10 @@ export function maxAnswerSize(q: Query, tcp: boolean): number {
 }
 
 function encodeName(name: string): Buffer {
-  const parts = name.replace(/\.$/, '').split('.').filter((l) => l.length);
+  const parts = name
+    .replace(/\.$/, '')
+    .split('.')
+    .filter((l) => l.length);
   const out: Buffer[] = [];
   for (const p of parts) {
     const b = Buffer.from(p, 'latin1');
@@ -166,7 +182,9 @@ export function ipv6Bytes(a: string): Buffer {
   const [head, rest] = a.includes('::') ? (a.split('::') as [string, string]) : [a, undefined];
   const h = head ? head.split(':') : [];
   const r = rest ? rest.split(':') : [];
-  const words = [...h, ...Array<string>(rest !== undefined ? 8 - h.length - r.length : 0).fill('0'), ...r].map((x) => parseInt(x, 16) || 0);
+  const words = [...h, ...Array<string>(rest !== undefined ? 8 - h.length - r.length : 0).fill('0'), ...r].map(
+    (x) => parseInt(x, 16) || 0,
+  );
   const out = Buffer.alloc(16);
   for (let i = 0; i < 8; i++) out.writeUInt16BE(words[i] ?? 0, i * 2);
   return out;
@@ -175,7 +193,8 @@ export function ipv6Bytes(a: string): Buffer {
 function encodeAnswer(a: Answer, question: string): Buffer {
   // The owner name: a pointer to the question (offset 12) when it is the question's name.
   const owner = a.name.toLowerCase().replace(/\.$/, '') === question ? Buffer.from([0xc0, HEADER]) : encodeName(a.name);
-  const rdata = a.type === TYPE_A ? ipv4Bytes(a.address) : a.type === TYPE_AAAA ? ipv6Bytes(a.address) : encodeName(a.target);
+  const rdata =
+    a.type === TYPE_A ? ipv4Bytes(a.address) : a.type === TYPE_AAAA ? ipv6Bytes(a.address) : encodeName(a.target);
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(a.type, 0);
   fixed.writeUInt16BE(CLASS_IN, 2);
@@ -197,7 +216,10 @@ export interface AnswerOptions {
  * An answer to `q` (miekg/dns SetReply: same ID and opcode, RD and CD copied, RA set as dockerd's
  * createRespMsg does). Records that do not fit are dropped whole and TC is set (RFC 2181 9).
  */
-export function encodeAnswerMessage(q: Pick<Query, 'id' | 'opcode' | 'rd' | 'cd' | 'question' | 'rawQuestion'>, o: AnswerOptions): Buffer {
+export function encodeAnswerMessage(
+  q: Pick<Query, 'id' | 'opcode' | 'rd' | 'cd' | 'question' | 'rawQuestion'>,
+  o: AnswerOptions,
+): Buffer {
   const maxSize = o.maxSize ?? 65535;
   const records: Buffer[] = [];
   let size = HEADER + q.rawQuestion.length;
@@ -213,7 +235,15 @@ export function encodeAnswerMessage(q: Pick<Query, 'id' | 'opcode' | 'rd' | 'cd'
   }
   const h = Buffer.alloc(HEADER);
   h.writeUInt16BE(q.id, 0);
-  const flags = 0x8000 | ((q.opcode & 0xf) << 11) | (o.aa ? 0x0400 : 0) | (truncated ? 0x0200 : 0) | (q.rd ? 0x0100 : 0) | 0x0080 | (q.cd ? 0x0010 : 0) | (o.rcode & 0xf);
+  const flags =
+    0x8000 |
+    ((q.opcode & 0xf) << 11) |
+    (o.aa ? 0x0400 : 0) |
+    (truncated ? 0x0200 : 0) |
+    (q.rd ? 0x0100 : 0) |
+    0x0080 |
+    (q.cd ? 0x0010 : 0) |
+    (o.rcode & 0xf);
   h.writeUInt16BE(flags, 2);
   h.writeUInt16BE(1, 4);
   h.writeUInt16BE(records.length, 6);
@@ -254,7 +284,10 @@ export function scanAnswer(buf: Buffer): AnswerScan {
   const id = buf.readUInt16BE(0);
   const flags = buf.readUInt16BE(2);
   if (!(flags & 0x8000)) throw new DnsFormatError('not an answer', id);
-  const qd = buf.readUInt16BE(4), an = buf.readUInt16BE(6), ns = buf.readUInt16BE(8), ar = buf.readUInt16BE(10);
+  const qd = buf.readUInt16BE(4),
+    an = buf.readUInt16BE(6),
+    ns = buf.readUInt16BE(8),
+    ar = buf.readUInt16BE(10);
   let pos = HEADER;
   let question: Question | undefined;
   for (let i = 0; i < qd; i++) {
@@ -286,7 +319,16 @@ export function scanAnswer(buf: Buffer): AnswerScan {
     pos += 10 + rdlen;
   }
   const answerCount = an;
-  return { id, rcode: flags & 0xf, truncated: !!(flags & 0x0200), ...(question ? { question } : {}), ttlOffsets, minTtl: an > 0 ? minTtl : soaMin, answerCount, questionEnd };
+  return {
+    id,
+    rcode: flags & 0xf,
+    truncated: !!(flags & 0x0200),
+    ...(question ? { question } : {}),
+    ttlOffsets,
+    minTtl: an > 0 ? minTtl : soaMin,
+    answerCount,
+    questionEnd,
+  };
 }
 
 /** The reverse-lookup name of a PTR query as an address (`4.3.2.1.in-addr.arpa` -> 1.2.3.4). */

@@ -27,7 +27,8 @@ export class RateLimiter {
     if (!b) {
       b = { tokens: rate, at: now };
       this.buckets.set(source, b);
-      while (this.buckets.size > Math.max(1, this.opts.maxSources)) this.buckets.delete(this.buckets.keys().next().value!);
+      while (this.buckets.size > Math.max(1, this.opts.maxSources))
+        this.buckets.delete(this.buckets.keys().next().value!);
     } else {
       b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000);
       b.at = now;

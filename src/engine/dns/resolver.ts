@@ -11,8 +11,24 @@ import type { Logger } from '../../log.js';
 import { parseUpstream, type Forwarder, type Upstream } from './forwarder.js';
 import type { NameTable } from './names.js';
 import {
-  CLASS_IN, DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_SERVFAIL, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_MX, TYPE_PTR,
-  type Answer, type Query,
+  CLASS_IN,
+  DnsFormatError,
+  encodeAnswerMessage,
+  encodeHeaderError,
+  maxAnswerSize,
+  parseQuery,
+  ptrAddress,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_SERVFAIL,
+  TYPE_A,
+  TYPE_AAAA,
+  TYPE_CNAME,
+  TYPE_MX,
+  TYPE_PTR,
+  type Answer,
+  type Query,
 } from './packet.js';
 
 /** moby resolver.go respTTL. */
@@ -55,8 +71,12 @@ export class Resolver {
       this.stats.local++;
       return encodeAnswerMessage(q, { rcode: RCODE_NOERROR, answers: local, maxSize: maxAnswerSize(q, tcp) });
     }
-    const own = this.table().upstreamOf(source)?.map(parseUpstream).filter((u): u is Upstream => !!u);
-    if (!this.forwarder || (!this.forwarder.servers.length && !own?.length)) return encodeAnswerMessage(q, { rcode: RCODE_SERVFAIL });
+    const own = this.table()
+      .upstreamOf(source)
+      ?.map(parseUpstream)
+      .filter((u): u is Upstream => !!u);
+    if (!this.forwarder || (!this.forwarder.servers.length && !own?.length))
+      return encodeAnswerMessage(q, { rcode: RCODE_SERVFAIL });
     this.stats.forwarded++;
     return this.forwarder.forward(q, raw, tcp, own).catch((err: Error) => {
       this.log.warn({ err: err.message, name: q.question.name }, 'dns: forwarding failed');

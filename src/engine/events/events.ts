@@ -38,7 +38,14 @@ export class EventBus implements EventsSource {
     let ns = ms * 1e6;
     if (ns <= this.lastNs) ns = this.lastNs + 1000;
     this.lastNs = ns;
-    const e: DockerEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Math.floor(ms / 1000), timeNano: ns };
+    const e: DockerEvent = {
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Math.floor(ms / 1000),
+      timeNano: ns,
+    };
     this.ring.push({ e, ms });
     if (this.ring.length > this.capacity) this.ring.shift();
     for (const s of [...this.subs]) {
@@ -110,7 +117,8 @@ export function matchesEvent(e: DockerEvent, f: Record<string, string[]>): boole
   if (has('container')) {
     if (e.Type !== 'container') return false;
     const name = e.Actor.Attributes.name ?? '';
-    if (!f.container!.some((v) => v === name || v === `/${name}` || (v.length > 0 && e.Actor.ID.startsWith(v)))) return false;
+    if (!f.container!.some((v) => v === name || v === `/${name}` || (v.length > 0 && e.Actor.ID.startsWith(v))))
+      return false;
   }
   if (has('label') && !matchKV(f.label, e.Actor.Attributes)) return false;
   if (has('image')) {

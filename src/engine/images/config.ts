@@ -29,7 +29,11 @@ export function defaultsOf(c: ImageContainerConfig | undefined): ImageDefaults {
 }
 
 const envKey = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
-const empty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+const empty = (v: unknown) =>
+  v === undefined ||
+  v === null ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /** moby `merge(userConf, imageConf)`: returns a new body (the input is not changed). */
 export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig | undefined): CreateBody {
@@ -43,7 +47,8 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
   } else if (image.ExposedPorts) {
     const ports = { ...(out.ExposedPorts as Record<string, unknown>) };
     const have = new Set(Object.keys(ports).map((p) => (p.includes('/') ? p : `${p}/tcp`)));
-    for (const p of Object.keys(image.ExposedPorts)) if (!have.has(p.includes('/') ? p : `${p}/tcp`)) setOwn(ports, p, {});
+    for (const p of Object.keys(image.ExposedPorts))
+      if (!have.has(p.includes('/') ? p : `${p}/tcp`)) setOwn(ports, p, {});
     out.ExposedPorts = ports;
   }
   if (empty(out.Env)) {
@@ -59,7 +64,8 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
   if (!ep || ep.length === 0) {
     // An explicit empty entrypoint (`--entrypoint ""`, [""] or []) is kept: it resets the image's.
     if (empty(argv(out.Cmd)) && image.Cmd) out.Cmd = [...image.Cmd];
-    if ((out.Entrypoint === undefined || out.Entrypoint === null) && image.Entrypoint) out.Entrypoint = [...image.Entrypoint];
+    if ((out.Entrypoint === undefined || out.Entrypoint === null) && image.Entrypoint)
+      out.Entrypoint = [...image.Entrypoint];
   }
   if (image.Healthcheck && (image.Healthcheck.Test?.length ?? 0) > 0) {
     const ih = image.Healthcheck;
@@ -92,7 +98,10 @@ export function mergeImageConfig(body: CreateBody, image: ImageContainerConfig |
  * kuber-api resolved (`busybox:latest@sha256:...`), so that the container runs the image it was
  * created from even if the tag moves (as with dockerd), and an image named by ID is pullable.
  */
-export function podIntent(merged: CreateBody, image: { defaults?: ImageDefaults; pullRef?: string } | undefined): CreateBody {
+export function podIntent(
+  merged: CreateBody,
+  image: { defaults?: ImageDefaults; pullRef?: string } | undefined,
+): CreateBody {
   const user = image?.defaults?.User;
   if (!image?.pullRef && (!user || merged.User !== user)) return merged;
   const out: CreateBody = { ...merged };

@@ -35,7 +35,14 @@ export function imageHistory(e: ImageEntry): HistoryEntry[] {
   let next = 0;
   const out: HistoryEntry[] = items.map((h) => {
     const size = h.empty_layer ? 0 : (layers[next++]?.size ?? 0);
-    return { Id: '<missing>', Created: unix(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' };
+    return {
+      Id: '<missing>',
+      Created: unix(h.created),
+      CreatedBy: h.created_by ?? '',
+      Tags: null,
+      Size: size,
+      Comment: h.comment ?? '',
+    };
   });
   out.reverse();
   if (out[0]) Object.assign(out[0], { Id: e.id, Tags: tags });

@@ -29,7 +29,20 @@
 import { conflict, EngineError, invalid, notFound, systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../events/events.js';
-import { parseRef, withDefaultTag, refString, familiarString, familiarName, repoName, tagged, digested, isFullId, registryHost, DOCKER_HUB, type ImageRef } from '../model/image-ref.js';
+import {
+  parseRef,
+  withDefaultTag,
+  refString,
+  familiarString,
+  familiarName,
+  repoName,
+  tagged,
+  digested,
+  isFullId,
+  registryHost,
+  DOCKER_HUB,
+  type ImageRef,
+} from '../model/image-ref.js';
 import { ImageStore, recordedId, type ImageEntry, type OciImageConfig, type ImageContainerConfig } from './store.js';
 import { RegistryClient, RegistryError, parsePlatform, type ResolvedManifest } from './registry/registry.js';
 import { proxyFromEnv, type ProxyConfig } from './registry/proxy.js';
@@ -106,7 +119,12 @@ export class ImageService {
     private readonly host: ImageHost,
     readonly opts: ImageServiceOptions,
   ) {
-    const base = { mirrors: opts.mirrors, insecure: opts.insecure, userAgent: opts.userAgent, proxy: opts.proxy ?? proxyFromEnv() };
+    const base = {
+      mirrors: opts.mirrors,
+      insecure: opts.insecure,
+      userAgent: opts.userAgent,
+      proxy: opts.proxy ?? proxyFromEnv(),
+    };
     this.registry = new RegistryClient({ ...base, timeoutMs: opts.registryTimeoutMs });
     this.lookupRegistry = new RegistryClient({ ...base, timeoutMs: opts.lookupTimeoutMs });
   }
@@ -143,7 +161,13 @@ export class ImageService {
     }
     if (ref) {
       const r = refString(ref);
-      const hit = ref.digest ? all.find((e) => e.repoDigests.includes(`${repoName(ref!)}@${ref!.digest}`) || (ref!.tag !== undefined && e.repoTags.includes(refString(tagged(ref!, ref!.tag))))) : all.find((e) => e.repoTags.includes(r));
+      const hit = ref.digest
+        ? all.find(
+            (e) =>
+              e.repoDigests.includes(`${repoName(ref!)}@${ref!.digest}`) ||
+              (ref!.tag !== undefined && e.repoTags.includes(refString(tagged(ref!, ref!.tag)))),
+          )
+        : all.find((e) => e.repoTags.includes(r));
       if (hit) return hit;
     }
     const hex = /^(?:sha256:)?([0-9a-f]{1,64})$/.exec(s)?.[1];
@@ -174,9 +198,12 @@ export class ImageService {
 
   async list(opts: { all?: boolean; filters: Record<string, string[]> }, apiVersion: string): Promise<unknown[]> {
     const f = opts.filters;
-    for (const k of Object.keys(f)) if (!['dangling', 'label', 'label!', 'reference', 'before', 'since', 'until'].includes(k)) throw invalid(`invalid filter '${k}'`);
+    for (const k of Object.keys(f))
+      if (!['dangling', 'label', 'label!', 'reference', 'before', 'since', 'until'].includes(k))
+        throw invalid(`invalid filter '${k}'`);
     const dangling = f.dangling?.[0];
-    if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling)) throw invalid(`invalid filter 'dangling=${dangling}'`);
+    if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling))
+      throw invalid(`invalid filter 'dangling=${dangling}'`);
     const bound = (k: 'before' | 'since') => {
       const v = f[k]?.[0];
       if (v === undefined) return undefined;
@@ -231,10 +258,17 @@ export class ImageService {
     // not asked again within --image-failure-ttl-ms.
     const client = mode === 'best-effort' ? this.lookupRegistry : this.registry;
     const earlier = mode === 'best-effort' ? this.hostFailed(ref) : undefined;
-    if (earlier) unreachable = new RegistryError('unreachable', `a request to ${registryHost(ref)} failed less than ${Math.ceil(this.opts.failureTtlMs / 1000)} s ago: ${earlier.message}`);
+    if (earlier)
+      unreachable = new RegistryError(
+        'unreachable',
+        `a request to ${registryHost(ref)} failed less than ${Math.ceil(this.opts.failureTtlMs / 1000)} s ago: ${earlier.message}`,
+      );
     else if (mode !== 'off') {
       try {
-        manifest = await client.resolveManifest(ref, { auth: opts.auth ?? this.host.credentials?.(ref.domain), ...(platform ? { platform } : {}) });
+        manifest = await client.resolveManifest(ref, {
+          auth: opts.auth ?? this.host.credentials?.(ref.domain),
+          ...(platform ? { platform } : {}),
+        });
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
         if (mode === 'best-effort' && err.kind === 'unreachable') {
@@ -245,26 +279,47 @@ export class ImageService {
     }
     progress({ status: `Pulling from ${ref.path}`, id: idOf });
     if (!manifest) {
-      const why = unreachable ? `the registry could not be reached (${unreachable.message})` : 'kuber-api does not contact registries (--image-metadata off)';
+      const why = unreachable
+        ? `the registry could not be reached (${unreachable.message})`
+        : 'kuber-api does not contact registries (--image-metadata off)';
       const existing = this.find(refString(ref));
       if (existing && existing.source === 'registry') {
         progress({ status: `${why}: keeping the configuration read on ${new Date(existing.fetchedAt).toISOString()}` });
         progress({ status: `Status: Image is up to date for ${familiarString(ref)}` });
         return;
       }
-      progress({ status: `${why}: recorded without its configuration; the kubelet pulls the image when a container starts` });
-      const { upToDate } = await this.commit(ref, { id: recordedId(refString(ref)), source: 'recorded', size: 0, digest: undefined, note: `configuration not read: ${why}` });
+      progress({
+        status: `${why}: recorded without its configuration; the kubelet pulls the image when a container starts`,
+      });
+      const { upToDate } = await this.commit(ref, {
+        id: recordedId(refString(ref)),
+        source: 'recorded',
+        size: 0,
+        digest: undefined,
+        note: `configuration not read: ${why}`,
+      });
       this.host.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref) });
-      progress({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` });
+      progress({
+        status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`,
+      });
       return;
     }
-    if (opts.auth && this.host.rememberCredentials) await this.host.rememberCredentials(ref.domain, opts.auth).catch((err) => this.host.log.warn({ err, domain: ref.domain }, 'could not keep the registry credentials'));
-    for (const l of manifest.layers) progress({ status: 'Not downloaded: the kubelet pulls layers', progressDetail: {}, id: short(l.digest) });
+    if (opts.auth && this.host.rememberCredentials)
+      await this.host
+        .rememberCredentials(ref.domain, opts.auth)
+        .catch((err) => this.host.log.warn({ err, domain: ref.domain }, 'could not keep the registry credentials'));
+    for (const l of manifest.layers)
+      progress({ status: 'Not downloaded: the kubelet pulls layers', progressDetail: {}, id: short(l.digest) });
     const blob = await client.fetchConfig(manifest, ref, opts.auth ?? this.host.credentials?.(ref.domain));
     const { upToDate } = await this.commit(ref, fromRegistry(manifest, blob));
-    this.host.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref), ...(labelsOf(blob) ?? {}) });
+    this.host.events.publish('image', 'pull', familiarString(ref), {
+      name: familiarString(ref),
+      ...(labelsOf(blob) ?? {}),
+    });
     progress({ status: `Digest: ${manifest.digest}` });
-    progress({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` });
+    progress({
+      status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`,
+    });
   }
 
   /**
@@ -272,13 +327,29 @@ export class ImageService {
    * tag away from the image that had it (which is deleted if nothing else refers to it). Returns
    * whether the image already carried this reference (`Image is up to date`).
    */
-  private commit(ref: ImageRef, img: { id: string; configBlob?: string; config?: OciImageConfig; source: ImageEntry['source']; size: number; layers?: ImageEntry['layers']; digest: string | undefined; note?: string }): Promise<{ upToDate: boolean; entry: ImageEntry }> {
+  private commit(
+    ref: ImageRef,
+    img: {
+      id: string;
+      configBlob?: string;
+      config?: OciImageConfig;
+      source: ImageEntry['source'];
+      size: number;
+      layers?: ImageEntry['layers'];
+      digest: string | undefined;
+      note?: string;
+    },
+  ): Promise<{ upToDate: boolean; entry: ImageEntry }> {
     return this.locked(async () => {
       const existing = this.store.byId(img.id);
       const tags = new Set(existing?.repoTags ?? []);
       const digests = new Set(existing?.repoDigests ?? []);
       const tagRef = ref.tag !== undefined && ref.digest === undefined ? refString(tagged(ref, ref.tag)) : undefined;
-      const digestRef = ref.digest ? refString(digested(ref, ref.digest)) : img.digest ? refString(digested(ref, img.digest)) : undefined;
+      const digestRef = ref.digest
+        ? refString(digested(ref, ref.digest))
+        : img.digest
+          ? refString(digested(ref, img.digest))
+          : undefined;
       const upToDate = !!existing && (tagRef ? tags.has(tagRef) : !!digestRef && digests.has(digestRef));
       const now = new Date().toISOString();
       if (tagRef) tags.add(tagRef);
@@ -287,12 +358,22 @@ export class ImageService {
         id: img.id,
         repoTags: [...tags].sort(),
         repoDigests: [...digests].sort(),
-        ...(img.configBlob && img.config ? { configBlob: img.configBlob, config: img.config } : existing?.configBlob ? { configBlob: existing.configBlob, config: existing.config } : {}),
+        ...(img.configBlob && img.config
+          ? { configBlob: img.configBlob, config: img.config }
+          : existing?.configBlob
+            ? { configBlob: existing.configBlob, config: existing.config }
+            : {}),
         source: img.source,
         size: img.size || existing?.size || 0,
         ...(img.layers ? { layers: img.layers } : existing?.layers ? { layers: existing.layers } : {}),
         fetchedAt: Date.now(),
-        ...(tagRef && !tags.has(tagRef) ? { lastTagTime: now } : existing?.lastTagTime ? { lastTagTime: existing.lastTagTime } : tagRef ? { lastTagTime: now } : {}),
+        ...(tagRef && !tags.has(tagRef)
+          ? { lastTagTime: now }
+          : existing?.lastTagTime
+            ? { lastTagTime: existing.lastTagTime }
+            : tagRef
+              ? { lastTagTime: now }
+              : {}),
         ...(img.note ? { note: img.note } : {}),
       };
       if (tagRef) await this.moveTag(tagRef, img.id);
@@ -325,7 +406,10 @@ export class ImageService {
    * The image side of `docker create`: find (or look up) the image and merge its defaults into
    * the create body. Never needs a registry (see the module comment).
    */
-  async prepareCreate(body: CreateBody, platform?: string): Promise<{ config: CreateBody; image?: ContainerImage; warnings: string[] }> {
+  async prepareCreate(
+    body: CreateBody,
+    platform?: string,
+  ): Promise<{ config: CreateBody; image?: ContainerImage; warnings: string[] }> {
     const name = typeof body.Image === 'string' ? body.Image : '';
     if (!name) return { config: body, warnings: [] };
     const warnings: string[] = [];
@@ -360,19 +444,43 @@ export class ImageService {
         // on a cluster without registry access must print what dockerd prints. The image's
         // inspect Comment says why its configuration is missing; the log says it here.
         const why = (err as Error).message;
-        this.host.log.info({ image: familiarString(ref), err: why, stale: !!entry }, entry ? 'image lookup failed at create: using the configuration read earlier' : 'image lookup failed at create: created from the create request alone');
+        this.host.log.info(
+          { image: familiarString(ref), err: why, stale: !!entry },
+          entry
+            ? 'image lookup failed at create: using the configuration read earlier'
+            : 'image lookup failed at create: created from the create request alone',
+        );
       }
     }
     if (!entry) {
-      entry = (await this.commit(ref, { id: recordedId(refString(ref)), source: 'recorded', size: 0, digest: undefined, note: mode === 'off' ? 'configuration not read: kuber-api does not contact registries (--image-metadata off)' : 'configuration not read: the registry lookup at create failed' })).entry;
+      entry = (
+        await this.commit(ref, {
+          id: recordedId(refString(ref)),
+          source: 'recorded',
+          size: 0,
+          digest: undefined,
+          note:
+            mode === 'off'
+              ? 'configuration not read: kuber-api does not contact registries (--image-metadata off)'
+              : 'configuration not read: the registry lookup at create failed',
+        })
+      ).entry;
     }
     return this.merged(body, entry, warnings);
   }
 
-  private merged(body: CreateBody, entry: ImageEntry, warnings: string[]): { config: CreateBody; image: ContainerImage; warnings: string[] } {
+  private merged(
+    body: CreateBody,
+    entry: ImageEntry,
+    warnings: string[],
+  ): { config: CreateBody; image: ContainerImage; warnings: string[] } {
     const c = entry.config?.config;
     const pullRef = pullRefOf(typeof body.Image === 'string' ? body.Image : '', entry);
-    return { config: mergeImageConfig(body, c), image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}), ...(pullRef ? { pullRef } : {}) }, warnings };
+    return {
+      config: mergeImageConfig(body, c),
+      image: { id: entry.id, ...(c ? { defaults: defaultsOf(c) } : {}), ...(pullRef ? { pullRef } : {}) },
+      warnings,
+    };
   }
 
   /** A create-time lookup: manifest + config within the lookup timeout, committed like a pull. */
@@ -381,14 +489,23 @@ export class ImageService {
     const auth = this.host.credentials?.(ref.domain);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RegistryError('unreachable', `no answer within ${this.opts.lookupTimeoutMs} ms`)), this.opts.lookupTimeoutMs);
+      timer = setTimeout(
+        () => reject(new RegistryError('unreachable', `no answer within ${this.opts.lookupTimeoutMs} ms`)),
+        this.opts.lookupTimeoutMs,
+      );
       timer.unref();
     });
     try {
-      const manifest = await Promise.race([this.lookupRegistry.resolveManifest(ref, { ...(auth ? { auth } : {}), ...(p ? { platform: p } : {}) }), timeout]);
+      const manifest = await Promise.race([
+        this.lookupRegistry.resolveManifest(ref, { ...(auth ? { auth } : {}), ...(p ? { platform: p } : {}) }),
+        timeout,
+      ]);
       const blob = await Promise.race([this.lookupRegistry.fetchConfig(manifest, ref, auth), timeout]);
       const { entry } = await this.commit(ref, fromRegistry(manifest, blob));
-      this.host.events.publish('image', 'pull', familiarString(ref), { name: familiarString(ref), ...(labelsOf(blob) ?? {}) });
+      this.host.events.publish('image', 'pull', familiarString(ref), {
+        name: familiarString(ref),
+        ...(labelsOf(blob) ?? {}),
+      });
       return entry;
     } finally {
       clearTimeout(timer);
@@ -462,7 +579,11 @@ export class ImageService {
       if (e.repoTags.includes(tagRef)) return;
       await this.moveTag(tagRef, e.id);
       const fresh = this.store.byId(e.id) ?? e;
-      await this.store.save({ ...fresh, repoTags: [...fresh.repoTags, tagRef].sort(), lastTagTime: new Date().toISOString() });
+      await this.store.save({
+        ...fresh,
+        repoTags: [...fresh.repoTags, tagRef].sort(),
+        lastTagTime: new Date().toISOString(),
+      });
       this.host.events.publish('image', 'tag', e.id, { name: familiarString(target) });
     });
   }
@@ -486,7 +607,9 @@ export class ImageService {
       if (!byId) {
         const ref = withDefaultTag(parseRef(name));
         if (!opts.force && singleRepo() && users.length) {
-          throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${short(e.id)}`);
+          throw conflict(
+            `conflict: unable to remove repository reference "${name}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${short(e.id)}`,
+          );
         }
         const r = refString(ref);
         const tags = cur.repoTags.filter((t) => t !== r);
@@ -526,18 +649,35 @@ export class ImageService {
     });
   }
 
-  private deleteConflict(e: ImageEntry, users: ImageUser[], force: boolean, withRefs: boolean): EngineError | undefined {
+  private deleteConflict(
+    e: ImageEntry,
+    users: ImageUser[],
+    force: boolean,
+    withRefs: boolean,
+  ): EngineError | undefined {
     const running = users.find((u) => u.running);
-    if (running) return conflict(`conflict: unable to delete ${short(e.id)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+    if (running)
+      return conflict(
+        `conflict: unable to delete ${short(e.id)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+      );
     if (force) return undefined;
-    if (users.length) return conflict(`conflict: unable to delete ${short(e.id)} (must be forced) - image is being used by stopped container ${users[0]!.id.slice(0, 12)}`);
-    if (withRefs && e.repoTags.length + e.repoDigests.length > 0) return conflict(`conflict: unable to delete ${short(e.id)} (must be forced) - image is referenced in multiple repositories`);
+    if (users.length)
+      return conflict(
+        `conflict: unable to delete ${short(e.id)} (must be forced) - image is being used by stopped container ${users[0]!.id.slice(0, 12)}`,
+      );
+    if (withRefs && e.repoTags.length + e.repoDigests.length > 0)
+      return conflict(
+        `conflict: unable to delete ${short(e.id)} (must be forced) - image is referenced in multiple repositories`,
+      );
     return undefined;
   }
 
   /** POST /images/prune: dangling images (all unused ones with dangling=false) that no container uses. */
-  async prune(filters: Record<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
-    for (const k of Object.keys(filters)) if (!['dangling', 'label', 'label!', 'until'].includes(k)) throw invalid(`invalid filter '${k}'`);
+  async prune(
+    filters: Record<string, string[]>,
+  ): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    for (const k of Object.keys(filters))
+      if (!['dangling', 'label', 'label!', 'until'].includes(k)) throw invalid(`invalid filter '${k}'`);
     const onlyDangling = !['false', '0'].includes(filters.dangling?.[0] ?? 'true');
     const until = filters.until?.[0] !== undefined ? untilMs(filters.until[0]) : undefined;
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
@@ -551,7 +691,8 @@ export class ImageService {
         if (filters.label && !matchLabels(filters.label, labels)) continue;
         if (filters['label!']?.some((l) => matchLabels([l], labels))) continue;
         if (until !== undefined && !((Date.parse(e.config?.created ?? '') || 0) < until)) continue;
-        for (const r of [...e.repoTags, ...e.repoDigests]) deleted.push({ Untagged: familiarString(withDefaultTag(parseRef(r))) });
+        for (const r of [...e.repoTags, ...e.repoDigests])
+          deleted.push({ Untagged: familiarString(withDefaultTag(parseRef(r))) });
         await this.store.remove(e);
         deleted.push({ Deleted: e.id });
         reclaimed += e.size;
@@ -563,7 +704,18 @@ export class ImageService {
   }
 }
 
-function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBlob: string; config: OciImageConfig; source: 'registry'; size: number; layers: ImageEntry['layers']; digest: string } {
+function fromRegistry(
+  m: ResolvedManifest,
+  blob: Buffer,
+): {
+  id: string;
+  configBlob: string;
+  config: OciImageConfig;
+  source: 'registry';
+  size: number;
+  layers: ImageEntry['layers'];
+  digest: string;
+} {
   let text = blob.toString('utf8');
   let config: OciImageConfig;
   try {
@@ -576,7 +728,15 @@ function fromRegistry(m: ResolvedManifest, blob: Buffer): { id: string; configBl
     const { history: _h, ...rest } = config;
     text = JSON.stringify(rest);
   }
-  return { id: m.config.digest, configBlob: text, config, source: 'registry', size: m.layers.reduce((n, l) => n + l.size, 0), layers: m.layers.map((l) => ({ digest: l.digest, size: l.size })), digest: m.digest };
+  return {
+    id: m.config.digest,
+    configBlob: text,
+    config,
+    source: 'registry',
+    size: m.layers.reduce((n, l) => n + l.size, 0),
+    layers: m.layers.map((l) => ({ digest: l.digest, size: l.size })),
+    digest: m.digest,
+  };
 }
 
 function labelsOf(blob: Buffer): Record<string, string> | undefined {
@@ -596,7 +756,12 @@ function isIdPrefix(id: string, ref: string): boolean {
 export function referenceMatches(pattern: string, normalisedTagRef: string): boolean {
   const r = withDefaultTag(parseRef(normalisedTagRef));
   const candidates = [familiarString(r), familiarName(r), refString(r), repoName(r)];
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   return candidates.some((c) => re.test(c));
 }
 
@@ -626,8 +791,13 @@ export function registryEngineError(err: RegistryError, ref: ImageRef): EngineEr
  * index addresses and an empty address are docker.io).
  */
 export function loginDomain(serveraddress: string | undefined): string {
-  const host = (serveraddress ?? '').trim().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-  return !host || ['index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'].includes(host) ? DOCKER_HUB : host;
+  const host = (serveraddress ?? '')
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '');
+  return !host || ['index.docker.io', 'docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'].includes(host)
+    ? DOCKER_HUB
+    : host;
 }
 
 /**

@@ -61,7 +61,14 @@ export interface ImageContainerConfig {
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
+  Healthcheck?: {
+    Test?: string[];
+    Interval?: number;
+    Timeout?: number;
+    StartPeriod?: number;
+    StartInterval?: number;
+    Retries?: number;
+  } | null;
   OnBuild?: string[] | null;
   Shell?: string[] | null;
   ArgsEscaped?: boolean;
@@ -156,7 +163,11 @@ function layersOf(v: string | undefined): { layers?: Array<{ digest: string; siz
   try {
     const x = JSON.parse(v) as unknown;
     if (!Array.isArray(x)) return {};
-    return { layers: x.filter((l): l is [string, number] => Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'number').map(([digest, size]) => ({ digest, size })) };
+    return {
+      layers: x
+        .filter((l): l is [string, number] => Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'number')
+        .map(([digest, size]) => ({ digest, size })),
+    };
   } catch {
     return {};
   }
@@ -236,8 +247,24 @@ export class ImageStore {
               name,
               namespace: kube.namespace,
               labels: { [LABEL_INSTANCE]: this.ctx.instance, [LABEL_KIND]: 'image', [LABEL_MANAGED_BY]: 'kuber-api' },
-              annotations: Object.fromEntries(Object.entries(annotations(e)).filter(([, v]) => v !== null)) as Record<string, string>,
-              ...(this.ctx.owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: this.ctx.owner.name, uid: this.ctx.owner.uid, controller: false, blockOwnerDeletion: false }] } : {}),
+              annotations: Object.fromEntries(Object.entries(annotations(e)).filter(([, v]) => v !== null)) as Record<
+                string,
+                string
+              >,
+              ...(this.ctx.owner
+                ? {
+                    ownerReferences: [
+                      {
+                        apiVersion: 'v1',
+                        kind: 'Pod',
+                        name: this.ctx.owner.name,
+                        uid: this.ctx.owner.uid,
+                        controller: false,
+                        blockOwnerDeletion: false,
+                      },
+                    ],
+                  }
+                : {}),
             },
             ...(e.configBlob ? { data: { [CONFIG_KEY]: e.configBlob } } : {}),
           });
@@ -251,7 +278,11 @@ export class ImageStore {
         return decodeImage(obj)!;
       } catch (err) {
         // Ambiguous (the write may have landed): re-read and write the same again.
-        if (attempt >= 5 || !(isConflict(err) || isAmbiguous(err) || isAlreadyExists(err) || (current && isNotFound(err)))) throw err;
+        if (
+          attempt >= 5 ||
+          !(isConflict(err) || isAmbiguous(err) || isAlreadyExists(err) || (current && isNotFound(err)))
+        )
+          throw err;
         const fresh = await kube.client.get<KObject>(kube.path('configmaps', name)).catch(() => undefined);
         if (fresh) this.cache.observe(fresh);
         else if (current) this.cache.forget(name);

@@ -18,7 +18,15 @@ export function configView(c: ImageContainerConfig | undefined, apiVersion: stri
   const x = c ?? {};
   const legacy = versionLess(apiVersion, '1.52');
   const out: Record<string, unknown> = {};
-  if (legacy) Object.assign(out, { Hostname: '', Domainname: '', User: x.User ?? '', AttachStdin: false, AttachStdout: false, AttachStderr: false });
+  if (legacy)
+    Object.assign(out, {
+      Hostname: '',
+      Domainname: '',
+      User: x.User ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+    });
   else if (x.User) out.User = x.User;
   if (x.ExposedPorts && Object.keys(x.ExposedPorts).length) out.ExposedPorts = x.ExposedPorts;
   if (legacy) Object.assign(out, { Tty: false, OpenStdin: false, StdinOnce: false });
@@ -60,7 +68,10 @@ export function imageInspectView(e: ImageEntry, apiVersion: string): Record<stri
     ...(cfg?.['os.version'] ? { OsVersion: cfg['os.version'] } : {}),
     Size: e.size,
     GraphDriver: { Name: 'kubernetes', Data: null },
-    RootFS: { Type: cfg?.rootfs?.type ?? 'layers', ...(cfg?.rootfs?.diff_ids?.length ? { Layers: cfg.rootfs.diff_ids } : {}) },
+    RootFS: {
+      Type: cfg?.rootfs?.type ?? 'layers',
+      ...(cfg?.rootfs?.diff_ids?.length ? { Layers: cfg.rootfs.diff_ids } : {}),
+    },
     Metadata: { LastTagTime: e.lastTagTime ?? ZERO },
   };
   if (versionLess(apiVersion, '1.45')) {

@@ -43,7 +43,11 @@ export function diskUsageImage(summary: Record<string, unknown>, apiVersion: str
 }
 
 /** GET /system/df for the types asked (a type not asked for is null; BuildCache is always []). */
-export async function diskUsage(src: DiskUsageSources, types: ReadonlySet<DiskUsageType>, apiVersion: string): Promise<DiskUsage> {
+export async function diskUsage(
+  src: DiskUsageSources,
+  types: ReadonlySet<DiskUsageType>,
+  apiVersion: string,
+): Promise<DiskUsage> {
   const [images, containers, volumes] = await Promise.all([
     types.has('image') ? src.images() : undefined,
     types.has('container') ? src.containers(apiVersion) : undefined,
@@ -51,5 +55,11 @@ export async function diskUsage(src: DiskUsageSources, types: ReadonlySet<DiskUs
   ]);
   const imgs = images?.map((i) => diskUsageImage(i, apiVersion));
   const layersSize = (imgs ?? []).reduce((n, i) => n + (typeof i.Size === 'number' && i.Size > 0 ? i.Size : 0), 0);
-  return { LayersSize: layersSize, Images: imgs ?? null, Containers: containers ?? null, Volumes: volumes ?? null, BuildCache: [] };
+  return {
+    LayersSize: layersSize,
+    Images: imgs ?? null,
+    Containers: containers ?? null,
+    Volumes: volumes ?? null,
+    BuildCache: [],
+  };
 }

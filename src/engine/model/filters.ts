@@ -23,7 +23,21 @@ export interface ListEntry {
 }
 
 export const ACCEPTED_FILTERS = new Set([
-  'ancestor', 'before', 'exited', 'expose', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume',
+  'ancestor',
+  'before',
+  'exited',
+  'expose',
+  'health',
+  'id',
+  'isolation',
+  'is-task',
+  'label',
+  'name',
+  'network',
+  'publish',
+  'since',
+  'status',
+  'volume',
 ]);
 const STATES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
 const HEALTH = new Set(['starting', 'healthy', 'unhealthy', 'none']);
@@ -92,7 +106,8 @@ export function selectContainers(
     return Number(v);
   });
   const isTask = f['is-task'];
-  if (isTask && isTask.some((v) => v !== 'true' && v !== 'false')) throw invalid(`invalid filter 'is-task=${isTask.join(',')}'`);
+  if (isTask && isTask.some((v) => v !== 'true' && v !== 'false'))
+    throw invalid(`invalid filter 'is-task=${isTask.join(',')}'`);
   const one = (key: string) => {
     const v = f[key]?.[f[key]!.length - 1];
     if (v === undefined) return undefined;
@@ -105,7 +120,9 @@ export function selectContainers(
   const expose = f.expose ? portSet(f.expose) : undefined;
   const publish = f.publish ? portSet(f.publish) : undefined;
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-  const sorted = [...entries].sort((a, b) => (a.rec.created < b.rec.created ? 1 : a.rec.created > b.rec.created ? -1 : 0));
+  const sorted = [...entries].sort((a, b) =>
+    a.rec.created < b.rec.created ? 1 : a.rec.created > b.rec.created ? -1 : 0,
+  );
   const out: ListEntry[] = [];
   for (const e of sorted) {
     const { rec, state } = e;
@@ -120,13 +137,20 @@ export function selectContainers(
     if (isTask?.includes('true')) continue; // no swarm tasks here
     if (!matchLabels(f.label, rec.config.Labels ?? {})) continue;
     if (limit && out.length === limit) break;
-    if (exited.length && !exited.some((code) => code === state.ExitCode && !state.Running && state.StartedAt !== ZERO_TIME)) continue;
+    if (
+      exited.length &&
+      !exited.some((code) => code === state.ExitCode && !state.Running && state.StartedAt !== ZERO_TIME)
+    )
+      continue;
     if (!match(f.status, state.Status)) continue;
     if (f.health?.length && !f.health.includes(state.Health?.Status ?? 'none')) continue;
     if (f.volume?.length) continue; // volumes are not mounted yet (a later issue)
     if (f.ancestor?.length && !f.ancestor.some((a) => imageMatches(a, rec.config.Image ?? '', rec.image?.id))) continue;
     if (f.network?.length) {
-      const mode = !rec.config.HostConfig?.NetworkMode || rec.config.HostConfig.NetworkMode === 'default' ? 'bridge' : rec.config.HostConfig.NetworkMode;
+      const mode =
+        !rec.config.HostConfig?.NetworkMode || rec.config.HostConfig.NetworkMode === 'default'
+          ? 'bridge'
+          : rec.config.HostConfig.NetworkMode;
       if (!f.network.some((n) => (e.networks ?? [mode]).includes(n))) continue;
     }
     if (expose || publish) {

@@ -31,7 +31,8 @@ export function statusString(s: DockerState, now = Date.now()): string {
   if (s.Running) {
     if (s.Paused) return `Up ${humanDuration(since(now, s.StartedAt))} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(since(now, s.FinishedAt))} ago`;
-    if (s.Health) return `Up ${humanDuration(since(now, s.StartedAt))} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
+    if (s.Health)
+      return `Up ${humanDuration(since(now, s.StartedAt))} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
     return `Up ${humanDuration(since(now, s.StartedAt))}`;
   }
   if (s.Status === 'removing') return 'Removal In Progress';

@@ -19,7 +19,8 @@ export interface ImageRef {
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-const DOMAIN_RE = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
+const DOMAIN_RE =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}$/;
 const NAME_MAX = 255;
@@ -40,7 +41,8 @@ export function isFullId(s: string): boolean {
 export function parseRef(raw: string): ImageRef {
   const s = raw.trim();
   if (!s || /\s/.test(s)) throw invalid('invalid reference format');
-  if (/^[0-9a-f]{64}$/.test(s)) throw invalid(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
+  if (/^[0-9a-f]{64}$/.test(s))
+    throw invalid(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
   let rest = s;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -48,7 +50,8 @@ export function parseRef(raw: string): ImageRef {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST_RE.test(digest)) throw invalid('invalid reference format');
-    if (digest.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw invalid(`invalid reference format: invalid checksum digest format`);
+    if (digest.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw invalid(`invalid reference format: invalid checksum digest format`);
   }
   let tag: string | undefined;
   const slash = rest.lastIndexOf('/');
@@ -73,9 +76,11 @@ export function parseRef(raw: string): ImageRef {
   if (domain === 'index.docker.io') domain = DOCKER_HUB;
   if (domain === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
   if (!DOMAIN_RE.test(domain)) throw invalid('invalid reference format');
-  if (path.toLowerCase() !== path) throw invalid(`invalid reference format: repository name (${path}) must be lowercase`);
+  if (path.toLowerCase() !== path)
+    throw invalid(`invalid reference format: repository name (${path}) must be lowercase`);
   if (!PATH_RE.test(path)) throw invalid('invalid reference format');
-  if (domain.length + 1 + path.length > NAME_MAX) throw invalid('invalid reference format: repository name must not be more than 255 characters');
+  if (domain.length + 1 + path.length > NAME_MAX)
+    throw invalid('invalid reference format: repository name must not be more than 255 characters');
   return { domain, path, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
 }
 

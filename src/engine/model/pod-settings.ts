@@ -31,7 +31,16 @@ export interface PodSettings {
   priorityClassName?: string;
 }
 
-export const NO_POD_SETTINGS: PodSettings = Object.freeze({ defaultRequests: {}, defaultLimits: {}, maxLimits: {}, nodeSelector: {}, tolerations: [], imagePullSecrets: [], labels: {}, annotations: {} });
+export const NO_POD_SETTINGS: PodSettings = Object.freeze({
+  defaultRequests: {},
+  defaultLimits: {},
+  maxLimits: {},
+  nodeSelector: {},
+  tolerations: [],
+  imagePullSecrets: [],
+  labels: {},
+  annotations: {},
+});
 
 /** `k=v` items (flags) -> a record; a bad item names itself. */
 export function keyValues(items: readonly string[], what: string): Record<string, string> {
@@ -48,13 +57,18 @@ export function keyValues(items: readonly string[], what: string): Record<string
 export function parseToleration(s: string): V1Toleration {
   const m = /^([^=:]+)(?:=([^:]*))?(?::(NoSchedule|PreferNoSchedule|NoExecute))?$/.exec(s);
   if (!m) throw new Error(`toleration "${s}": expected key[=value][:NoSchedule|PreferNoSchedule|NoExecute]`);
-  return { key: m[1]!, operator: m[2] === undefined ? 'Exists' : 'Equal', ...(m[2] !== undefined ? { value: m[2] } : {}), ...(m[3] ? { effect: m[3] } : {}) };
+  return {
+    key: m[1]!,
+    operator: m[2] === undefined ? 'Exists' : 'Equal',
+    ...(m[2] !== undefined ? { value: m[2] } : {}),
+    ...(m[3] ? { effect: m[3] } : {}),
+  };
 }
 
 /** The settings of a Pod template (a Pod or a PodSpec) — what flags can say, taken from YAML. */
 export function settingsFromTemplate(doc: unknown): Partial<PodSettings> {
   if (!doc || typeof doc !== 'object') throw new Error('the pod template must be a YAML Pod or PodSpec');
-  const pod = (('spec' in doc ? doc : { spec: doc }) as V1Pod);
+  const pod = ('spec' in doc ? doc : { spec: doc }) as V1Pod;
   const spec = pod.spec ?? ({} as NonNullable<V1Pod['spec']>);
   const res = spec.containers?.[0]?.resources;
   const pick = <T>(v: T | undefined, k: string) => (v === undefined ? {} : { [k]: v });
@@ -81,13 +95,19 @@ export function mergeSettings(template: Partial<PodSettings>, flags: PodSettings
     maxLimits: { ...template.maxLimits, ...flags.maxLimits },
     nodeSelector: { ...template.nodeSelector, ...flags.nodeSelector },
     tolerations: [...(template.tolerations ?? []), ...flags.tolerations],
-    ...(flags.affinity ?? template.affinity ? { affinity: flags.affinity ?? template.affinity } : {}),
+    ...((flags.affinity ?? template.affinity) ? { affinity: flags.affinity ?? template.affinity } : {}),
     imagePullSecrets: [...new Set([...(template.imagePullSecrets ?? []), ...flags.imagePullSecrets])],
     labels: { ...template.labels, ...flags.labels },
     annotations: { ...template.annotations, ...flags.annotations },
-    ...((flags.serviceAccountName ?? template.serviceAccountName) ? { serviceAccountName: flags.serviceAccountName ?? template.serviceAccountName } : {}),
-    ...((flags.runtimeClassName ?? template.runtimeClassName) ? { runtimeClassName: flags.runtimeClassName ?? template.runtimeClassName } : {}),
-    ...((flags.priorityClassName ?? template.priorityClassName) ? { priorityClassName: flags.priorityClassName ?? template.priorityClassName } : {}),
+    ...((flags.serviceAccountName ?? template.serviceAccountName)
+      ? { serviceAccountName: flags.serviceAccountName ?? template.serviceAccountName }
+      : {}),
+    ...((flags.runtimeClassName ?? template.runtimeClassName)
+      ? { runtimeClassName: flags.runtimeClassName ?? template.runtimeClassName }
+      : {}),
+    ...((flags.priorityClassName ?? template.priorityClassName)
+      ? { priorityClassName: flags.priorityClassName ?? template.priorityClassName }
+      : {}),
   };
 }
 
@@ -111,7 +131,10 @@ export function applyPodSettings<P extends PodLike>(pod: P, s: PodSettings): P {
   if (s.affinity && !spec.affinity) spec.affinity = s.affinity;
   if (s.imagePullSecrets.length) {
     const have = new Set((spec.imagePullSecrets ?? []).map((x) => x.name));
-    spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), ...s.imagePullSecrets.filter((n) => !have.has(n)).map((name) => ({ name }))];
+    spec.imagePullSecrets = [
+      ...(spec.imagePullSecrets ?? []),
+      ...s.imagePullSecrets.filter((n) => !have.has(n)).map((name) => ({ name })),
+    ];
   }
   if (s.serviceAccountName) spec.serviceAccountName = s.serviceAccountName;
   if (s.runtimeClassName) spec.runtimeClassName = s.runtimeClassName;
@@ -120,19 +143,29 @@ export function applyPodSettings<P extends PodLike>(pod: P, s: PodSettings): P {
   if (c && (Object.keys(s.defaultRequests).length || Object.keys(s.defaultLimits).length)) {
     const limits = { ...s.defaultLimits, ...(c.resources?.limits as Resources | undefined) };
     const requests: Resources = { ...s.defaultRequests, ...(c.resources?.requests as Resources | undefined) };
-    for (const [k, v] of Object.entries(requests)) if (limits[k] !== undefined && cmpQuantity(parseQuantity(v), parseQuantity(limits[k])) > 0) requests[k] = limits[k]!;
-    c.resources = { ...(Object.keys(limits).length ? { limits } : {}), ...(Object.keys(requests).length ? { requests } : {}) };
+    for (const [k, v] of Object.entries(requests))
+      if (limits[k] !== undefined && cmpQuantity(parseQuantity(v), parseQuantity(limits[k])) > 0)
+        requests[k] = limits[k]!;
+    c.resources = {
+      ...(Object.keys(limits).length ? { limits } : {}),
+      ...(Object.keys(requests).length ? { requests } : {}),
+    };
   }
   return pod;
 }
 
 /** `docker create`: a limit or request above --pod-max-limits is a 403 naming the flag. */
-export function checkMaxResources(resources: { limits?: Resources; requests?: Resources } | undefined, s: PodSettings): void {
+export function checkMaxResources(
+  resources: { limits?: Resources; requests?: Resources } | undefined,
+  s: PodSettings,
+): void {
   for (const kind of ['limits', 'requests'] as const) {
     for (const [k, v] of Object.entries(resources?.[kind] ?? {})) {
       const max = s.maxLimits[k];
       if (max !== undefined && cmpQuantity(parseQuantity(v), parseQuantity(max)) > 0)
-        throw forbidden(`the container asks for ${k} ${kind === 'limits' ? 'limit' : 'request'} ${v}, above kuber-api's maximum ${max} (--pod-max-limits ${k}=${max})`);
+        throw forbidden(
+          `the container asks for ${k} ${kind === 'limits' ? 'limit' : 'request'} ${v}, above kuber-api's maximum ${max} (--pod-max-limits ${k}=${max})`,
+        );
     }
   }
 }

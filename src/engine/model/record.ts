@@ -57,7 +57,12 @@ export function recordObject(ctx: RecordContext, r: Omit<ContainerRecord, 'objec
     metadata: {
       name: objectName,
       namespace: ctx.namespace,
-      labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'container', [LABEL_CONTAINER]: shortId(r.id), [LABEL_MANAGED_BY]: 'kuber-api' },
+      labels: {
+        [LABEL_INSTANCE]: ctx.instance,
+        [LABEL_KIND]: 'container',
+        [LABEL_CONTAINER]: shortId(r.id),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
       annotations: {
         [ANN_ID]: r.id,
         [ANN_NAME]: r.name,

@@ -17,25 +17,62 @@ import type { V1PodSecurityContext, V1SecurityContext, V1Sysctl } from '@kuberne
 
 /** moby oci/caps/defaults.go DefaultCapabilities. */
 export const DOCKER_DEFAULT_CAPS: readonly string[] = [
-  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
 ];
 
 /** What Pod Security `baseline` lets a container add (k8s.io/pod-security-admission policy/check_capabilities_baseline.go). */
-export const BASELINE_CAPS: readonly string[] = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
+export const BASELINE_CAPS: readonly string[] = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+];
 /** `restricted` (check_capabilities_restricted.go): drop ALL, add at most NET_BIND_SERVICE. */
 export const RESTRICTED_CAPS: readonly string[] = ['NET_BIND_SERVICE'];
 
 /** Sysctls every Pod Security level allows (check_sysctls.go, policy v1.32): they are namespaced and safe. */
 export const SAFE_SYSCTLS: readonly string[] = [
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes',
-  'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem',
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
 ];
 
 /** The uid helpers run as: `nobody` in busybox and most images. */
 export const HELPER_UID = 65534;
 
-export const allowedCaps = (level: Level): readonly string[] | undefined => (level === 'privileged' ? undefined : level === 'baseline' ? BASELINE_CAPS : RESTRICTED_CAPS);
+export const allowedCaps = (level: Level): readonly string[] | undefined =>
+  level === 'privileged' ? undefined : level === 'baseline' ? BASELINE_CAPS : RESTRICTED_CAPS;
 
 const capName = (x: unknown) => String(x).toUpperCase().replace(/^CAP_/, '');
 
@@ -44,7 +81,9 @@ export function capabilitiesFor(level: Level, capAdd: unknown, capDrop: unknown)
   const add = Array.isArray(capAdd) ? capAdd.map(capName) : [];
   const drop = Array.isArray(capDrop) ? capDrop.map(capName) : [];
   const allowed = allowedCaps(level);
-  let set = drop.includes('ALL') ? [] : DOCKER_DEFAULT_CAPS.filter((c) => !drop.includes(c) && (!allowed || allowed.includes(c)));
+  let set = drop.includes('ALL')
+    ? []
+    : DOCKER_DEFAULT_CAPS.filter((c) => !drop.includes(c) && (!allowed || allowed.includes(c)));
   if (add.includes('ALL')) set = [...new Set([...set, 'ALL'])];
   for (const c of add) if (c !== 'ALL' && !set.includes(c)) set.push(c);
   return { drop: ['ALL'], add: set };
@@ -102,12 +141,24 @@ export function podSecurityContext(sysctls: Record<string, string> | null | unde
 /** Create-time warnings for what has no Kubernetes equivalent (dockerd's `Warnings` of POST /containers/create). */
 export function unmappedWarnings(hc: Record<string, any>): string[] {
   const w: string[] = [];
-  if (Array.isArray(hc.SecurityOpt) && hc.SecurityOpt.length) w.push(`kuber-api: --security-opt ${hc.SecurityOpt.join(', ')} has no Pod equivalent and is ignored (Pods run with seccomp RuntimeDefault and allowPrivilegeEscalation=false)`);
+  if (Array.isArray(hc.SecurityOpt) && hc.SecurityOpt.length)
+    w.push(
+      `kuber-api: --security-opt ${hc.SecurityOpt.join(', ')} has no Pod equivalent and is ignored (Pods run with seccomp RuntimeDefault and allowPrivilegeEscalation=false)`,
+    );
   const unsafe = Object.keys(hc.Sysctls ?? {}).filter((k) => !SAFE_SYSCTLS.includes(k));
-  if (unsafe.length) w.push(`kuber-api: --sysctl ${unsafe.join(', ')} ignored: only the namespaced safe sysctls (${SAFE_SYSCTLS.join(', ')}) are set on the Pod`);
-  if (Array.isArray(hc.Ulimits) && hc.Ulimits.length) w.push(`kuber-api: --ulimit ${hc.Ulimits.map((u: { Name?: string }) => u.Name).join(', ')} ignored: Kubernetes has no per-Pod rlimits (the node's runtime defaults apply)`);
-  if (typeof hc.PidsLimit === 'number' && hc.PidsLimit > 0) w.push('kuber-api: --pids-limit ignored: the PID limit is a node setting (kubelet podPidsLimit)');
+  if (unsafe.length)
+    w.push(
+      `kuber-api: --sysctl ${unsafe.join(', ')} ignored: only the namespaced safe sysctls (${SAFE_SYSCTLS.join(', ')}) are set on the Pod`,
+    );
+  if (Array.isArray(hc.Ulimits) && hc.Ulimits.length)
+    w.push(
+      `kuber-api: --ulimit ${hc.Ulimits.map((u: { Name?: string }) => u.Name).join(', ')} ignored: Kubernetes has no per-Pod rlimits (the node's runtime defaults apply)`,
+    );
+  if (typeof hc.PidsLimit === 'number' && hc.PidsLimit > 0)
+    w.push('kuber-api: --pids-limit ignored: the PID limit is a node setting (kubelet podPidsLimit)');
   if (Array.isArray(hc.Devices) && hc.Devices.length && !hc.Privileged)
-    w.push('kuber-api: --device becomes a hostPath mount of the device node; its cgroup permissions (rwm) have no Pod equivalent, and without --privileged the runtime may deny access');
+    w.push(
+      'kuber-api: --device becomes a hostPath mount of the device node; its cgroup permissions (rwm) have no Pod equivalent, and without --privileged the runtime may deny access',
+    );
   return w;
 }

@@ -28,19 +28,37 @@ export interface ContainerStatus {
   state?: {
     waiting?: { reason?: string; message?: string };
     running?: { startedAt?: string };
-    terminated?: { exitCode: number; signal?: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
+    terminated?: {
+      exitCode: number;
+      signal?: number;
+      reason?: string;
+      message?: string;
+      startedAt?: string;
+      finishedAt?: string;
+    };
   };
 }
 
 export interface PodLike {
-  metadata: { name: string; deletionTimestamp?: string; annotations?: Record<string, string>; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    deletionTimestamp?: string;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+  };
   spec?: { activeDeadlineSeconds?: number; [k: string]: unknown };
   status?: {
     phase?: string;
     reason?: string;
     message?: string;
     startTime?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];
   };
@@ -48,8 +66,16 @@ export interface PodLike {
 
 /** Waiting reasons that are failures, not progress (kubelet images/pull.go, kuberuntime). */
 export const FAILED_WAITING = new Set([
-  'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable',
-  'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'PreStartHookError', 'CrashLoopBackOff',
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'PreStartHookError',
+  'CrashLoopBackOff',
 ]);
 
 /** Terminated reasons that mean the process never started (the runtime could not exec it). */
@@ -66,12 +92,18 @@ export function podFailure(pod: PodLike): { reason: string; message: string } | 
   // kuber-api's own init containers (staged copies: engine/archive/plan.ts) can fail too.
   for (const s of pod.status?.initContainerStatuses ?? []) {
     const iw = s.state?.waiting;
-    if (iw?.reason && FAILED_WAITING.has(iw.reason)) return { reason: iw.reason, message: `init container ${s.name}: ${iw.message ?? ''}` };
+    if (iw?.reason && FAILED_WAITING.has(iw.reason))
+      return { reason: iw.reason, message: `init container ${s.name}: ${iw.message ?? ''}` };
     const t = s.state?.terminated;
-    if (t && t.exitCode !== 0) return { reason: 'InitContainerFailed', message: `init container ${s.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}` };
+    if (t && t.exitCode !== 0)
+      return {
+        reason: 'InitContainerFailed',
+        message: `init container ${s.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}`,
+      };
   }
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (sched?.status === 'False' && sched.reason === 'Unschedulable') return { reason: 'Unschedulable', message: sched.message ?? '' };
+  if (sched?.status === 'False' && sched.reason === 'Unschedulable')
+    return { reason: 'Unschedulable', message: sched.message ?? '' };
   return undefined;
 }
 
@@ -100,12 +132,29 @@ export function runSummary(pod: PodLike | undefined): RunSummary | undefined {
 }
 
 const base = (): DockerState => ({
-  Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-  Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+  Status: 'created',
+  Running: false,
+  Paused: false,
+  Restarting: false,
+  OOMKilled: false,
+  Dead: false,
+  Pid: 0,
+  ExitCode: 0,
+  Error: '',
+  StartedAt: ZERO_TIME,
+  FinishedAt: ZERO_TIME,
 });
 
 function exited(s: RunSummary, err = ''): DockerState {
-  return { ...base(), Status: 'exited', ExitCode: s.exitCode, StartedAt: s.startedAt, FinishedAt: s.finishedAt, OOMKilled: !!s.oomKilled, Error: s.error ?? err };
+  return {
+    ...base(),
+    Status: 'exited',
+    ExitCode: s.exitCode,
+    StartedAt: s.startedAt,
+    FinishedAt: s.finishedAt,
+    OOMKilled: !!s.oomKilled,
+    Error: s.error ?? err,
+  };
 }
 
 /** Docker's State for a container, from its record and the Pod of its current run (if any). */
@@ -117,14 +166,22 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
   const restarting = st.restarting === true;
   const restartingState = (): DockerState => ({
     ...(st.last ? exited(st.last) : base()),
-    Status: 'restarting', Running: true, Restarting: true,
+    Status: 'restarting',
+    Running: true,
+    Restarting: true,
   });
   if (!pod) {
     if (restarting) return restartingState();
     if (st.startError && !st.last) return { ...base(), ExitCode: st.startError.exitCode, Error: st.startError.message };
     if (st.last) return exited(st.last, st.startError?.message);
     // The Pod vanished before its exit was recorded (deleted outside kuber-api, evicted and GC'd).
-    return { ...base(), Status: 'exited', ExitCode: 137, FinishedAt: ZERO_TIME, Error: 'the pod of this container is gone (deleted outside kuber-api); its exit code is unknown' };
+    return {
+      ...base(),
+      Status: 'exited',
+      ExitCode: 137,
+      FinishedAt: ZERO_TIME,
+      Error: 'the pod of this container is gone (deleted outside kuber-api); its exit code is unknown',
+    };
   }
   const cs = mainStatus(pod);
   const term = cs?.state?.terminated;
@@ -138,13 +195,25 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
   }
   const running = cs?.state?.running;
   if (running) {
-    return { ...base(), Status: 'running', Running: true, StartedAt: running.startedAt ?? pod.status?.startTime ?? ZERO_TIME, Health: health(rec, pod, now) };
+    return {
+      ...base(),
+      Status: 'running',
+      Running: true,
+      StartedAt: running.startedAt ?? pod.status?.startTime ?? ZERO_TIME,
+      Health: health(rec, pod, now),
+    };
   }
   // Waiting, or no status yet.
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded') {
     // The pod ended without the container ever running (deadline, eviction before start).
-    return { ...base(), Status: 'exited', ExitCode: 137, FinishedAt: ZERO_TIME, Error: `the pod ended before the container ran: ${pod.status?.reason ?? phase}${pod.status?.message ? `: ${pod.status.message}` : ''}` };
+    return {
+      ...base(),
+      Status: 'exited',
+      ExitCode: 137,
+      FinishedAt: ZERO_TIME,
+      Error: `the pod ended before the container ran: ${pod.status?.reason ?? phase}${pod.status?.message ? `: ${pod.status.message}` : ''}`,
+    };
   }
   if (restarting) return restartingState();
   const fail = podFailure(pod);
@@ -168,7 +237,9 @@ export function health(rec: ContainerRecord, pod: PodLike | undefined, now = Dat
   const cs = mainStatus(pod);
   const running = cs?.state?.running;
   const timing = healthTiming(rec.config.Healthcheck);
-  const cond = pod?.status?.conditions?.find((c) => c.type === 'ContainersReady') ?? pod?.status?.conditions?.find((c) => c.type === 'Ready');
+  const cond =
+    pod?.status?.conditions?.find((c) => c.type === 'ContainersReady') ??
+    pod?.status?.conditions?.find((c) => c.type === 'Ready');
   const at = cond?.lastTransitionTime ?? new Date(now).toISOString();
   const entry = (code: number, out: string) => [{ Start: at, End: at, ExitCode: code, Output: out }];
   const DERIVED = "(derived from the pod's readiness probe: kuber-api does not keep probe output)";
@@ -178,8 +249,12 @@ export function health(rec: ContainerRecord, pod: PodLike | undefined, now = Dat
   // Ready turns False after a success only after Retries failed probes: a False transition that
   // late is a healthy -> unhealthy change, not the initial "not yet ready" written at pod start.
   const minFlip = Math.max(500, timing.interval * timing.retries * 1000 - 1000);
-  const turnedUnready = cond?.status === 'False' && cond.lastTransitionTime !== undefined && Date.parse(cond.lastTransitionTime) > startedAt + minFlip;
+  const turnedUnready =
+    cond?.status === 'False' &&
+    cond.lastTransitionTime !== undefined &&
+    Date.parse(cond.lastTransitionTime) > startedAt + minFlip;
   const gaveUp = now - startedAt > giveUpMs(timing);
-  if (turnedUnready || gaveUp) return { Status: 'unhealthy', FailingStreak: timing.retries, Log: entry(1, `not ready ${DERIVED}`) };
+  if (turnedUnready || gaveUp)
+    return { Status: 'unhealthy', FailingStreak: timing.retries, Log: entry(1, `not ready ${DERIVED}`) };
   return { Status: 'starting', FailingStreak: 0, Log: [] };
 }

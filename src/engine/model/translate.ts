@@ -34,13 +34,32 @@ import { invalid, notImplemented } from '../../errors.js';
 import type { CreateBody, HealthConfig } from './types.js';
 import { shortId } from './ids.js';
 import {
-  ANN_ID, ANN_LABELS, ANN_NAME, ANN_RUN, ANN_STOP_SIGNAL, LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY,
+  ANN_ID,
+  ANN_LABELS,
+  ANN_NAME,
+  ANN_RUN,
+  ANN_STOP_SIGNAL,
+  LABEL_CONTAINER,
+  LABEL_INSTANCE,
+  LABEL_KIND,
+  LABEL_MANAGED_BY,
 } from './record.js';
 import { signalNumber, signalName } from './signals.js';
 import { containerSecurityContext, podSecurityContext, unmappedWarnings } from './security.js';
 import type { Level } from '../../kube/pod-security/index.js';
 import { applyPodSettings, type PodSettings } from './pod-settings.js';
-import type { V1Affinity, V1Container, V1ObjectMeta, V1Pod, V1PodSpec, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1Container,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodSpec,
+  V1Probe,
+  V1ResourceRequirements,
+  V1SecurityContext,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -111,7 +130,10 @@ export function tmpfsSize(opts: string): number | undefined {
 }
 
 /** ExtraHosts `name:ip` (or `name=ip`) grouped by IP into hostAliases. */
-export function hostAliases(extra: string[] | null | undefined, gatewayIp?: string): Array<{ ip: string; hostnames: string[] }> {
+export function hostAliases(
+  extra: string[] | null | undefined,
+  gatewayIp?: string,
+): Array<{ ip: string; hostnames: string[] }> {
   const byIp = new Map<string, string[]>();
   for (const e of extra ?? []) {
     const sep = e.includes('=') ? e.indexOf('=') : e.indexOf(':');
@@ -119,7 +141,10 @@ export function hostAliases(extra: string[] | null | undefined, gatewayIp?: stri
     const host = e.slice(0, sep);
     let ip = e.slice(sep + 1).replace(/^\[|\]$/g, '');
     if (ip === 'host-gateway') {
-      if (!gatewayIp) throw notImplemented(`extra host "${e}": host-gateway has no address on Kubernetes unless kuber-api knows its own pod IP (POD_IP)`);
+      if (!gatewayIp)
+        throw notImplemented(
+          `extra host "${e}": host-gateway has no address on Kubernetes unless kuber-api knows its own pod IP (POD_IP)`,
+        );
       ip = gatewayIp;
     }
     if (!/^[0-9.]+$/.test(ip) && !ip.includes(':')) throw invalid(`invalid IP address in add-host: "${ip}"`);
@@ -137,7 +162,7 @@ export function readinessProbe(h: HealthConfig | null | undefined): V1Probe | un
   else if (test[0] === 'CMD-SHELL') command = ['/bin/sh', '-c', test.slice(1).join(' ')];
   else throw invalid(`unknown healthcheck type "${test[0]}" (use CMD, CMD-SHELL or NONE)`);
   if (command.length === 0) throw invalid('healthcheck has no command');
-  const secs = (ns: number | undefined, def: number) => Math.max(1, Math.round((ns && ns > 0 ? ns / NS : def)));
+  const secs = (ns: number | undefined, def: number) => Math.max(1, Math.round(ns && ns > 0 ? ns / NS : def));
   return {
     exec: { command },
     periodSeconds: secs(h!.Interval, DOCKER_HEALTH_DEFAULTS.interval),
@@ -149,7 +174,11 @@ export function readinessProbe(h: HealthConfig | null | undefined): V1Probe | un
 }
 
 /** Docker health timing in seconds (for the derived State.Health). */
-export function healthTiming(h: HealthConfig | null | undefined): { interval: number; retries: number; startPeriod: number } {
+export function healthTiming(h: HealthConfig | null | undefined): {
+  interval: number;
+  retries: number;
+  startPeriod: number;
+} {
   return {
     interval: h?.Interval && h.Interval > 0 ? h.Interval / NS : DOCKER_HEALTH_DEFAULTS.interval,
     retries: h?.Retries && h.Retries > 0 ? h.Retries : DOCKER_HEALTH_DEFAULTS.retries,
@@ -163,7 +192,8 @@ function resources(hc: CreateBody['HostConfig']): V1ResourceRequirements | undef
   const requests: Record<string, string> = {};
   let cpuLimitM: number | undefined;
   if (hc.NanoCpus && hc.NanoCpus > 0) cpuLimitM = Math.ceil(hc.NanoCpus / 1e6);
-  else if (hc.CpuQuota && hc.CpuQuota > 0) cpuLimitM = Math.ceil((hc.CpuQuota / (hc.CpuPeriod && hc.CpuPeriod > 0 ? hc.CpuPeriod : 100_000)) * 1000);
+  else if (hc.CpuQuota && hc.CpuQuota > 0)
+    cpuLimitM = Math.ceil((hc.CpuQuota / (hc.CpuPeriod && hc.CpuPeriod > 0 ? hc.CpuPeriod : 100_000)) * 1000);
   if (cpuLimitM !== undefined) limits.cpu = `${cpuLimitM}m`;
   if (hc.CpuShares && hc.CpuShares > 0) {
     let m = Math.max(1, Math.round((hc.CpuShares * 1000) / 1024));
@@ -171,7 +201,8 @@ function resources(hc: CreateBody['HostConfig']): V1ResourceRequirements | undef
     requests.cpu = `${m}m`;
   }
   if (hc.Memory && hc.Memory > 0) limits.memory = String(hc.Memory);
-  if (hc.MemoryReservation && hc.MemoryReservation > 0) requests.memory = String(Math.min(hc.MemoryReservation, hc.Memory && hc.Memory > 0 ? hc.Memory : Infinity));
+  if (hc.MemoryReservation && hc.MemoryReservation > 0)
+    requests.memory = String(Math.min(hc.MemoryReservation, hc.Memory && hc.Memory > 0 ? hc.Memory : Infinity));
   if (!Object.keys(limits).length && !Object.keys(requests).length) return undefined;
   return { ...(Object.keys(limits).length ? { limits } : {}), ...(Object.keys(requests).length ? { requests } : {}) };
 }
@@ -188,13 +219,20 @@ export function validateCreate(body: CreateBody): string[] {
   const hc = body.HostConfig ?? {};
   const rp = hc.RestartPolicy ?? {};
   const policy = rp.Name ?? '';
-  if (!VALID_POLICIES.includes(policy)) throw invalid(`invalid restart policy: unknown policy '${policy}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  if (policy !== 'on-failure' && (rp.MaximumRetryCount ?? 0) !== 0) throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  if (!VALID_POLICIES.includes(policy))
+    throw invalid(
+      `invalid restart policy: unknown policy '${policy}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
+    );
+  if (policy !== 'on-failure' && (rp.MaximumRetryCount ?? 0) !== 0)
+    throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
   if ((rp.MaximumRetryCount ?? 0) < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
-  if (hc.AutoRemove && policy !== '' && policy !== 'no') throw invalid(`can't create 'AutoRemove' container with restart policy`);
+  if (hc.AutoRemove && policy !== '' && policy !== 'no')
+    throw invalid(`can't create 'AutoRemove' container with restart policy`);
   parseUser(body.User);
-  if (body.StopSignal && signalNumber(body.StopSignal) === undefined) throw invalid(`Invalid signal: ${body.StopSignal}`);
-  if (body.StopTimeout !== undefined && body.StopTimeout !== null && body.StopTimeout < -1) throw invalid(`invalid stop timeout ${body.StopTimeout}`);
+  if (body.StopSignal && signalNumber(body.StopSignal) === undefined)
+    throw invalid(`Invalid signal: ${body.StopSignal}`);
+  if (body.StopTimeout !== undefined && body.StopTimeout !== null && body.StopTimeout < -1)
+    throw invalid(`invalid stop timeout ${body.StopTimeout}`);
   hostAliases(hc.ExtraHosts?.filter((e) => !e.endsWith('host-gateway')));
   readinessProbe(body.Healthcheck);
   if (body.Hostname && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(body.Hostname.toLowerCase().split('.')[0]!))
@@ -240,7 +278,8 @@ export function buildPod(ctx: PodContext, c: PodInput): BuiltPod {
   const hc = cfg.HostConfig ?? {};
   const container = mainContainer(ctx, cfg);
   const stopSignal = cfg.StopSignal ? signalName(cfg.StopSignal) : undefined;
-  if (stopSignal && stopSignal !== 'SIGTERM') container.lifecycle = { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${signalNumber(stopSignal)} 1`] } } };
+  if (stopSignal && stopSignal !== 'SIGTERM')
+    container.lifecycle = { preStop: { exec: { command: ['/bin/sh', '-c', `kill -${signalNumber(stopSignal)} 1`] } } };
   const { volumes, mounts } = podVolumes(hc, c.storage);
   if (mounts.length) container.volumeMounts = mounts;
   const aliases = hostAliases(hc.ExtraHosts, ctx.hostGatewayIp);
@@ -283,8 +322,14 @@ export const containerResources = (cfg: CreateBody): V1ResourceRequirements | un
  * stay kuber-api for Docker names to resolve, and kuber-api forwards the container's other queries
  * to them (engine/dns/names.ts upstreamOf), as dockerd's resolver does.
  */
-function podDns(dns: NonNullable<PodContext['dns']>, hc: NonNullable<CreateBody['HostConfig']>): Pick<V1PodSpec, 'dnsPolicy' | 'dnsConfig'> {
-  const searches = [...new Set([...((hc.DnsSearch as string[] | null | undefined) ?? []), ...dns.searches])].slice(0, 32);
+function podDns(
+  dns: NonNullable<PodContext['dns']>,
+  hc: NonNullable<CreateBody['HostConfig']>,
+): Pick<V1PodSpec, 'dnsPolicy' | 'dnsConfig'> {
+  const searches = [...new Set([...((hc.DnsSearch as string[] | null | undefined) ?? []), ...dns.searches])].slice(
+    0,
+    32,
+  );
   const options = [...dns.options];
   for (const o of (hc.DnsOptions as string[] | null | undefined) ?? []) {
     const i = o.indexOf(':');
@@ -310,8 +355,15 @@ function commandOf(cfg: CreateBody): Pick<V1Container, 'command' | 'args'> {
 /** The one container of the Pod, without its mounts and stop hook. */
 function mainContainer(ctx: PodContext, cfg: CreateBody): V1Container {
   const hc = cfg.HostConfig ?? {};
-  const container: V1Container = { name: CONTAINER_NAME, image: cfg.Image, imagePullPolicy: ctx.imagePullPolicy, ...commandOf(cfg) };
-  const env = (cfg.Env ?? []).filter((e) => e.includes('=')).map((e) => ({ name: e.slice(0, e.indexOf('=')), value: e.slice(e.indexOf('=') + 1) }));
+  const container: V1Container = {
+    name: CONTAINER_NAME,
+    image: cfg.Image,
+    imagePullPolicy: ctx.imagePullPolicy,
+    ...commandOf(cfg),
+  };
+  const env = (cfg.Env ?? [])
+    .filter((e) => e.includes('='))
+    .map((e) => ({ name: e.slice(0, e.indexOf('=')), value: e.slice(e.indexOf('=') + 1) }));
   if (env.length) container.env = env;
   if (cfg.WorkingDir) container.workingDir = cfg.WorkingDir;
   if (cfg.Tty) container.tty = true;
@@ -349,7 +401,9 @@ function securityContext(ctx: PodContext, cfg: CreateBody): V1SecurityContext {
 
 /** `--device /dev/x[:/dev/y]` -> a hostPath volume of the device (Pod Security baseline forbids it: only privileged namespaces). */
 function deviceVolumes(hc: NonNullable<CreateBody['HostConfig']>): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
-  const devices = Array.isArray(hc['Devices']) ? (hc['Devices'] as Array<{ PathOnHost?: string; PathInContainer?: string }>) : [];
+  const devices = Array.isArray(hc['Devices'])
+    ? (hc['Devices'] as Array<{ PathOnHost?: string; PathInContainer?: string }>)
+    : [];
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   devices.forEach((d, i) => {
@@ -361,12 +415,18 @@ function deviceVolumes(hc: NonNullable<CreateBody['HostConfig']>): { volumes: V1
 }
 
 /** Tmpfs and ShmSize as memory-backed emptyDirs, then the container's storage. */
-function podVolumes(hc: NonNullable<CreateBody['HostConfig']>, storage: PodStorage | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function podVolumes(
+  hc: NonNullable<CreateBody['HostConfig']>,
+  storage: PodStorage | undefined,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   Object.entries(hc.Tmpfs ?? {}).forEach(([path, opts], i) => {
     const size = tmpfsSize(opts ?? '');
-    volumes.push({ name: `kapi-tmpfs-${i}`, emptyDir: { medium: 'Memory', ...(size ? { sizeLimit: String(size) } : {}) } });
+    volumes.push({
+      name: `kapi-tmpfs-${i}`,
+      emptyDir: { medium: 'Memory', ...(size ? { sizeLimit: String(size) } : {}) },
+    });
     mounts.push({ name: `kapi-tmpfs-${i}`, mountPath: path });
   });
   if (hc.ShmSize && hc.ShmSize > 0) {
@@ -383,14 +443,32 @@ function podVolumes(hc: NonNullable<CreateBody['HostConfig']>, storage: PodStora
 /** Labels (ours, and the Docker labels that are valid label keys), annotations, the owner record. */
 function podMetadata(ctx: PodContext, c: PodInput, stopSignal: string | undefined): BuiltPod['metadata'] {
   const dockerLabels = c.config.Labels ?? {};
-  const annotations: Record<string, string> = { [ANN_ID]: c.id, [ANN_NAME]: c.name, [ANN_RUN]: String(c.run), [ANN_LABELS]: JSON.stringify(dockerLabels) };
+  const annotations: Record<string, string> = {
+    [ANN_ID]: c.id,
+    [ANN_NAME]: c.name,
+    [ANN_RUN]: String(c.run),
+    [ANN_LABELS]: JSON.stringify(dockerLabels),
+  };
   if (stopSignal) annotations[ANN_STOP_SIGNAL] = stopSignal;
   return {
     name: c.podName,
     namespace: ctx.namespace,
-    labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'container', [LABEL_CONTAINER]: shortId(c.id), [LABEL_MANAGED_BY]: 'kuber-api' },
+    labels: {
+      [LABEL_INSTANCE]: ctx.instance,
+      [LABEL_KIND]: 'container',
+      [LABEL_CONTAINER]: shortId(c.id),
+      [LABEL_MANAGED_BY]: 'kuber-api',
+    },
     annotations,
-    ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: ctx.owner.name, uid: ctx.owner.uid, controller: true, blockOwnerDeletion: false }],
+    ownerReferences: [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: ctx.owner.name,
+        uid: ctx.owner.uid,
+        controller: true,
+        blockOwnerDeletion: false,
+      },
+    ],
   };
 }
-

@@ -73,7 +73,13 @@ function networks(rec: ContainerRecord, pod: PodLike | undefined, running: boole
 }
 
 /** `GET /containers/{id}/json` (moby api/types/container InspectResponse). */
-export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; net?: NetView } = {}): Record<string, unknown> {
+export function inspectView(
+  rec: ContainerRecord,
+  pod: PodLike | undefined,
+  state: DockerState,
+  apiVersion: string,
+  opts: { size?: boolean; net?: NetView } = {},
+): Record<string, unknown> {
   const c = rec.config;
   const { path, args } = pathArgs(rec);
   const out: Record<string, unknown> = {
@@ -96,7 +102,10 @@ export function inspectView(rec: ContainerRecord, pod: PodLike | undefined, stat
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: inspectHostConfig(rec),
-    GraphDriver: { Name: 'kubernetes', Data: pod ? { Namespace: (pod.metadata as { namespace?: string }).namespace ?? '', Pod: pod.metadata.name } : {} },
+    GraphDriver: {
+      Name: 'kubernetes',
+      Data: pod ? { Namespace: (pod.metadata as { namespace?: string }).namespace ?? '', Pod: pod.metadata.name } : {},
+    },
     Mounts: [],
     Config: inspectConfig(rec),
     NetworkSettings: inspectNetworkSettings(rec, pod, state.Running, apiVersion, opts.net),
@@ -114,7 +123,10 @@ function inspectHostConfig(rec: ContainerRecord): Record<string, unknown> {
   return {
     ...hc,
     NetworkMode: networkMode(rec),
-    RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+    RestartPolicy: {
+      Name: hc.RestartPolicy?.Name || 'no',
+      MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0,
+    },
     AutoRemove: !!hc.AutoRemove,
     // compose v1 shows logs only for the json-file driver (compose/container.py log_driver checks)
     LogConfig: { Type: 'json-file', Config: {} },
@@ -154,7 +166,13 @@ function inspectConfig(rec: ContainerRecord): Record<string, unknown> {
 }
 
 /** `NetworkSettings`: the engine's network view when given, else the Pod's address on `bridge`. */
-function inspectNetworkSettings(rec: ContainerRecord, pod: PodLike | undefined, running: boolean, apiVersion: string, net: NetView | undefined): Record<string, unknown> {
+function inspectNetworkSettings(
+  rec: ContainerRecord,
+  pod: PodLike | undefined,
+  running: boolean,
+  apiVersion: string,
+  net: NetView | undefined,
+): Record<string, unknown> {
   const ports = Object.fromEntries(Object.keys(rec.config.ExposedPorts ?? {}).map((p) => [normalisePort(p), null]));
   // The top-level endpoint fields are the default bridge's (moby: empty on other networks).
   const ip = net ? (net.bridge?.ip ?? '') : running ? podIp(pod) : '';
@@ -171,15 +189,29 @@ function inspectNetworkSettings(rec: ContainerRecord, pod: PodLike | undefined, 
   if (lt(apiVersion, '1.52')) {
     // Top-level endpoint fields were removed in API 1.52; older clients still read them.
     Object.assign(out, {
-      SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: net?.bridge?.endpointId ?? '', Gateway: net?.bridge?.gateway ?? '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: ip, IPPrefixLen: ip ? 32 : 0, IPv6Gateway: '', MacAddress: '',
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: net?.bridge?.endpointId ?? '',
+      Gateway: net?.bridge?.gateway ?? '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: ip,
+      IPPrefixLen: ip ? 32 : 0,
+      IPv6Gateway: '',
+      MacAddress: '',
     });
   }
   return out;
 }
 
 /** `GET /containers/json` entry. */
-export function summaryView(rec: ContainerRecord, pod: PodLike | undefined, state: DockerState, apiVersion: string, opts: { size?: boolean; now?: number; net?: NetView } = {}): Record<string, unknown> {
+export function summaryView(
+  rec: ContainerRecord,
+  pod: PodLike | undefined,
+  state: DockerState,
+  apiVersion: string,
+  opts: { size?: boolean; now?: number; net?: NetView } = {},
+): Record<string, unknown> {
   const c = rec.config;
   const { path, args } = pathArgs(rec);
   const exposedPorts = Object.keys(c.ExposedPorts ?? {}).map((p) => {
@@ -205,7 +237,9 @@ export function summaryView(rec: ContainerRecord, pod: PodLike | undefined, stat
     out.SizeRw = 0;
     out.SizeRootFs = 0;
   }
-  if (!lt(apiVersion, '1.52')) out.Health = state.Health ? { Status: state.Health.Status, FailingStreak: state.Health.FailingStreak } : { Status: 'none', FailingStreak: 0 };
+  if (!lt(apiVersion, '1.52'))
+    out.Health = state.Health
+      ? { Status: state.Health.Status, FailingStreak: state.Health.FailingStreak }
+      : { Status: 'none', FailingStreak: 0 };
   return out;
 }
-

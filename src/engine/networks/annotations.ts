@@ -21,14 +21,20 @@ export function recordAnnotation(e: RecordHost, rec: ContainerRecord, key: strin
  * Set annotations of container `id` to what `compute(rec)` returns (undefined: nothing to write),
  * as a compare-and-swap; returns the record as written (or as it was when nothing changed).
  */
-export async function patchRecordAnnotations(e: RecordHost, id: string, compute: (rec: ContainerRecord) => Record<string, string | null> | undefined): Promise<ContainerRecord> {
+export async function patchRecordAnnotations(
+  e: RecordHost,
+  id: string,
+  compute: (rec: ContainerRecord) => Record<string, string | null> | undefined,
+): Promise<ContainerRecord> {
   for (let attempt = 0; ; attempt++) {
     const rec = e.index.get(id);
     if (!rec) throw notFound(`No such container: ${id}`);
     const annotations = compute(rec);
     if (!annotations) return rec;
     try {
-      const obj = await e.kube.client.mergePatch<KObject>(e.kube.path('configmaps', rec.object.name), { metadata: { resourceVersion: rec.object.resourceVersion, annotations } });
+      const obj = await e.kube.client.mergePatch<KObject>(e.kube.path('configmaps', rec.object.name), {
+        metadata: { resourceVersion: rec.object.resourceVersion, annotations },
+      });
       e.index.records.observe(obj);
       return e.index.get(id) ?? rec;
     } catch (err) {

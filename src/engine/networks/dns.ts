@@ -40,7 +40,8 @@ export const ANN_SVC_DOCKER_NETWORK = 'kuber-api.io/docker-network';
 /** A valid Service name (apimachinery IsDNS1035Label). */
 export const isServiceName = (n: string) => n.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(n);
 /** A valid hostAlias hostname (core/v1 validation: IsDNS1123Subdomain). */
-export const isHostAliasName = (n: string) => n.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(n);
+export const isHostAliasName = (n: string) =>
+  n.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(n);
 
 /** The Pod label that puts a container behind the Service of `name` on network `networkId`. */
 export function dnsLabel(networkId: string, name: string): string {
@@ -74,7 +75,12 @@ function namesOn(m: Member, ep: Endpoint, net: NetworkRecord | undefined): strin
  * existing Services to their network (an existing owner keeps its name while it still claims it);
  * `foreign` holds names taken by objects that are not ours.
  */
-export function planServices(members: readonly Member[], nets: readonly NetworkRecord[], current: ReadonlyMap<string, string>, foreign: ReadonlySet<string>): Map<string, ServiceOwner> {
+export function planServices(
+  members: readonly Member[],
+  nets: readonly NetworkRecord[],
+  current: ReadonlyMap<string, string>,
+  foreign: ReadonlySet<string>,
+): Map<string, ServiceOwner> {
   const byId = new Map(nets.map((n) => [n.id, n]));
   const claims = new Map<string, Set<string>>(); // name -> network ids
   for (const m of members) {
@@ -95,7 +101,8 @@ export function planServices(members: readonly Member[], nets: readonly NetworkR
     let owner = cur && ids.has(cur) ? cur : undefined;
     if (!owner) {
       owner = [...ids].sort((a, b) => {
-        const x = byId.get(a)!, y = byId.get(b)!;
+        const x = byId.get(a)!,
+          y = byId.get(b)!;
         return x.created < y.created ? -1 : x.created > y.created ? 1 : a < b ? -1 : 1;
       })[0]!;
     }
@@ -134,7 +141,13 @@ export function parseLink(link: string): [string, string] {
  * serves (invalid Service names, names owned by another network or taken by someone else), and
  * legacy links. Pinned to the peers' current pod IPs.
  */
-export function hostAliasesFor(m: Member, members: readonly Member[], nets: readonly NetworkRecord[], plan: ReadonlyMap<string, ServiceOwner>, peers = true): Array<{ ip: string; hostnames: string[] }> {
+export function hostAliasesFor(
+  m: Member,
+  members: readonly Member[],
+  nets: readonly NetworkRecord[],
+  plan: ReadonlyMap<string, ServiceOwner>,
+  peers = true,
+): Array<{ ip: string; hostnames: string[] }> {
   const byId = new Map(nets.map((n) => [n.id, n]));
   const byIp = new Map<string, Set<string>>();
   const add = (ip: string, name: string) => {
@@ -156,10 +169,15 @@ export function hostAliasesFor(m: Member, members: readonly Member[], nets: read
       for (const n of namesOn(peer, pep, net)) if (plan.get(n)?.networkId !== net.id) add(peer.ip, n);
     }
   }
-  const links = [...(m.rec.config.HostConfig?.Links as string[] | undefined ?? []), ...m.endpoints.flatMap((e) => e.Links ?? [])];
+  const links = [
+    ...((m.rec.config.HostConfig?.Links as string[] | undefined) ?? []),
+    ...m.endpoints.flatMap((e) => e.Links ?? []),
+  ];
   for (const l of links) {
     const [target, alias] = parseLink(String(l));
-    const peer = members.find((p) => p.rec.name === target || p.rec.id === target || (target.length >= 12 && p.rec.id.startsWith(target)));
+    const peer = members.find(
+      (p) => p.rec.name === target || p.rec.id === target || (target.length >= 12 && p.rec.id.startsWith(target)),
+    );
     if (!peer?.ip) continue;
     add(peer.ip, alias);
     add(peer.ip, peer.rec.name);
@@ -180,9 +198,27 @@ export function serviceObject(ctx: DnsObjectContext, o: ServiceOwner, net: Netwo
     metadata: {
       name: o.name,
       namespace: ctx.namespace,
-      labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'dns', [LABEL_NETWORK]: o.networkId.slice(0, 12), [LABEL_MANAGED_BY]: 'kuber-api' },
+      labels: {
+        [LABEL_INSTANCE]: ctx.instance,
+        [LABEL_KIND]: 'dns',
+        [LABEL_NETWORK]: o.networkId.slice(0, 12),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
       annotations: { [ANN_SVC_NETWORK]: o.networkId, [ANN_SVC_NAME]: o.name, [ANN_SVC_DOCKER_NETWORK]: o.networkName },
-      ...(net.object ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: net.object.name, uid: net.object.uid, controller: true, blockOwnerDeletion: false }] } : {}),
+      ...(net.object
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'ConfigMap',
+                name: net.object.name,
+                uid: net.object.uid,
+                controller: true,
+                blockOwnerDeletion: false,
+              },
+            ],
+          }
+        : {}),
     },
     spec: {
       clusterIP: 'None',
@@ -222,12 +258,26 @@ export function policyObject(ctx: DnsObjectContext, net: NetworkRecord, gatewayI
       : {
           podSelector: members,
           policyTypes: net.config.Internal ? ['Ingress', 'Egress'] : ['Ingress'],
-          ingress: [{ from: [{ podSelector: members }, ...(gatewayIp ? [{ ipBlock: { cidr: gatewayIp.includes(':') ? `${gatewayIp}/128` : `${gatewayIp}/32` } }] : [])] }],
+          ingress: [
+            {
+              from: [
+                { podSelector: members },
+                ...(gatewayIp
+                  ? [{ ipBlock: { cidr: gatewayIp.includes(':') ? `${gatewayIp}/128` : `${gatewayIp}/32` } }]
+                  : []),
+              ],
+            },
+          ],
           ...(net.config.Internal
             ? {
                 egress: [
                   { to: [{ podSelector: members }] },
-                  { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+                  {
+                    ports: [
+                      { protocol: 'UDP', port: 53 },
+                      { protocol: 'TCP', port: 53 },
+                    ],
+                  },
                 ],
               }
             : {}),
@@ -238,9 +288,27 @@ export function policyObject(ctx: DnsObjectContext, net: NetworkRecord, gatewayI
     metadata: {
       name: `kapi-net-${net.id.slice(0, 12)}`,
       namespace: ctx.namespace,
-      labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'network-policy', [LABEL_NETWORK]: net.id.slice(0, 12), [LABEL_MANAGED_BY]: 'kuber-api' },
+      labels: {
+        [LABEL_INSTANCE]: ctx.instance,
+        [LABEL_KIND]: 'network-policy',
+        [LABEL_NETWORK]: net.id.slice(0, 12),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
       annotations: { [ANN_SVC_DOCKER_NETWORK]: net.name },
-      ...(net.object ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: net.object.name, uid: net.object.uid, controller: true, blockOwnerDeletion: false }] } : {}),
+      ...(net.object
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'ConfigMap',
+                name: net.object.name,
+                uid: net.object.uid,
+                controller: true,
+                blockOwnerDeletion: false,
+              },
+            ],
+          }
+        : {}),
     },
     spec,
   };

@@ -42,21 +42,35 @@ export function endpointId(containerId: string, networkId: string): string {
 export function checkNetworkMode(mode: string): void {
   if (mode === 'host')
     throw notImplemented(
-      'network mode "host" is not supported by kuber-api: a container runs in its own Pod and cannot share the network of kuber-api\'s Pod (the CI job\'s localhost), and hostNetwork would put it on the node\'s network instead; publish ports (-p) to reach it on localhost, and use --add-host host.docker.internal:host-gateway to reach the job from it',
+      "network mode \"host\" is not supported by kuber-api: a container runs in its own Pod and cannot share the network of kuber-api's Pod (the CI job's localhost), and hostNetwork would put it on the node's network instead; publish ports (-p) to reach it on localhost, and use --add-host host.docker.internal:host-gateway to reach the job from it",
     );
   if (mode.startsWith('container:') || mode.startsWith('service:'))
-    throw notImplemented(`network mode "${mode}" is not supported by kuber-api: a Pod cannot join the network namespace of another Pod`);
+    throw notImplemented(
+      `network mode "${mode}" is not supported by kuber-api: a Pod cannot join the network namespace of another Pod`,
+    );
 }
 
 function endpointOf(net: NetworkRecord, cfg: Record<string, unknown> | undefined): Endpoint {
   const aliases = Array.isArray(cfg?.Aliases) ? (cfg!.Aliases as unknown[]).map(String).filter(Boolean) : [];
-  const ipam = cfg?.IPAMConfig && typeof cfg.IPAMConfig === 'object' ? (cfg.IPAMConfig as Record<string, unknown>) : null;
+  const ipam =
+    cfg?.IPAMConfig && typeof cfg.IPAMConfig === 'object' ? (cfg.IPAMConfig as Record<string, unknown>) : null;
   if (ipam && (ipam.IPv4Address || ipam.IPv6Address || (Array.isArray(ipam.LinkLocalIPs) && ipam.LinkLocalIPs.length)))
-    throw notImplemented('static IP addresses (--ip, --ip6, ipv4_address) are not supported by kuber-api: pods get their addresses from the cluster');
-  if (aliases.length && net.predefined) throw invalid('network-scoped alias is supported only for containers in user defined networks');
+    throw notImplemented(
+      'static IP addresses (--ip, --ip6, ipv4_address) are not supported by kuber-api: pods get their addresses from the cluster',
+    );
+  if (aliases.length && net.predefined)
+    throw invalid('network-scoped alias is supported only for containers in user defined networks');
   const links = Array.isArray(cfg?.Links) ? (cfg!.Links as unknown[]).map(String) : null;
-  const driverOpts = cfg?.DriverOpts && typeof cfg.DriverOpts === 'object' ? (cfg.DriverOpts as Record<string, string>) : null;
-  return { NetworkID: net.id, Name: net.name, Aliases: [...new Set(aliases)], Links: links?.length ? links : null, IPAMConfig: ipam && Object.keys(ipam).length ? ipam : null, DriverOpts: driverOpts };
+  const driverOpts =
+    cfg?.DriverOpts && typeof cfg.DriverOpts === 'object' ? (cfg.DriverOpts as Record<string, string>) : null;
+  return {
+    NetworkID: net.id,
+    Name: net.name,
+    Aliases: [...new Set(aliases)],
+    Links: links?.length ? links : null,
+    IPAMConfig: ipam && Object.keys(ipam).length ? ipam : null,
+    DriverOpts: driverOpts,
+  };
 }
 
 /**
@@ -64,27 +78,36 @@ function endpointOf(net: NetworkRecord, cfg: Record<string, unknown> | undefined
  * EndpointsConfig entries; API 1.44 lets a create name several). Unknown networks are a 404 as in
  * `docker run --network nope`.
  */
-export function createEndpoints(config: CreateBody, nets: readonly NetworkRecord[]): { endpoints: Endpoint[]; warnings: string[] } {
+export function createEndpoints(
+  config: CreateBody,
+  nets: readonly NetworkRecord[],
+): { endpoints: Endpoint[]; warnings: string[] } {
   const mode = primaryNetworkName(config);
   checkNetworkMode(mode);
   const primary = findNetwork(nets, mode);
   if (!primary) throw notFound(`network ${mode} not found`);
   const eps = (config.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Record<string, unknown> | null>;
   const out: Endpoint[] = [];
-  const cfgFor = (n: NetworkRecord) => eps[n.name] ?? eps[n.id] ?? eps[mode] ?? (n.name === 'bridge' ? eps.default : undefined) ?? undefined;
+  const cfgFor = (n: NetworkRecord) =>
+    eps[n.name] ?? eps[n.id] ?? eps[mode] ?? (n.name === 'bridge' ? eps.default : undefined) ?? undefined;
   out.push(endpointOf(primary, cfgFor(primary) ?? undefined));
   for (const [k, cfg] of Object.entries(eps)) {
     const key = k === 'default' ? 'bridge' : k; // the docker CLI names the default network "default"
     const net = findNetwork(nets, key);
     if (!net) throw notFound(`network ${key} not found`);
     if (out.some((e) => e.NetworkID === net.id)) continue;
-    if (primary.name === 'none' || net.name === 'none') throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    if (primary.name === 'none' || net.name === 'none')
+      throw invalid(
+        'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+      );
     checkNetworkMode(net.name);
     out.push(endpointOf(net, cfg ?? undefined));
   }
   const warnings: string[] = [];
   if (primary.name === 'none')
-    warnings.push('kuber-api: network mode "none": every Pod has a network interface on Kubernetes; the container gets no DNS names and no published ports (with --network-policies true a NetworkPolicy denies all its traffic)');
+    warnings.push(
+      'kuber-api: network mode "none": every Pod has a network interface on Kubernetes; the container gets no DNS names and no published ports (with --network-policies true a NetworkPolicy denies all its traffic)',
+    );
   return { endpoints: out, warnings };
 }
 
@@ -92,8 +115,13 @@ export function createEndpoints(config: CreateBody, nets: readonly NetworkRecord
  * A connect request's endpoint: the network exists; `current` are the container's memberships
  * (moby daemon/container_operations.go ConnectToNetwork and its runconfig errors).
  */
-export function connectEndpoint(net: NetworkRecord, cfg: Record<string, unknown> | undefined, current: readonly Endpoint[]): Endpoint {
-  if (net.name === 'host' || current.some((e) => e.Name === 'host')) throw invalid('container cannot be disconnected from host network or connected to host network');
+export function connectEndpoint(
+  net: NetworkRecord,
+  cfg: Record<string, unknown> | undefined,
+  current: readonly Endpoint[],
+): Endpoint {
+  if (net.name === 'host' || current.some((e) => e.Name === 'host'))
+    throw invalid('container cannot be disconnected from host network or connected to host network');
   if (net.name === 'none' ? current.some((e) => e.Name !== 'none') : current.some((e) => e.Name === 'none'))
     throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
   return endpointOf(net, cfg);
@@ -107,7 +135,11 @@ export function encodeEndpoints(eps: readonly Endpoint[]): string {
  * The memberships in a record's annotation; a record written before networks existed (no
  * annotation) is on its NetworkMode network alone.
  */
-export function decodeEndpoints(raw: string | undefined, rec: ContainerRecord, nets: readonly NetworkRecord[]): Endpoint[] {
+export function decodeEndpoints(
+  raw: string | undefined,
+  rec: ContainerRecord,
+  nets: readonly NetworkRecord[],
+): Endpoint[] {
   if (raw) {
     try {
       const v = JSON.parse(raw) as Endpoint[];
@@ -132,7 +164,11 @@ export function decodeEndpoints(raw: string | undefined, rec: ContainerRecord, n
  * short ID, then the hostname; the first one is the PTR answer). The default bridge has no name
  * resolution (legacy links only).
  */
-export function dnsNames(rec: { id: string; name: string; config?: { Hostname?: string } }, ep: Endpoint, net: NetworkRecord | undefined): string[] {
+export function dnsNames(
+  rec: { id: string; name: string; config?: { Hostname?: string } },
+  ep: Endpoint,
+  net: NetworkRecord | undefined,
+): string[] {
   if (!net || net.predefined) return [];
   const host = rec.config?.Hostname;
   return [...new Set([rec.name, ...ep.Aliases, shortId(rec.id), ...(host ? [host] : [])])];
@@ -182,5 +218,11 @@ export function networksView(i: EndpointViewInput): Record<string, Record<string
 
 /** The network's `Containers` entry of a running container. */
 export function networkContainerView(rec: ContainerRecord, networkId: string, ip: string): NetworkContainerView {
-  return { Name: rec.name, EndpointID: endpointId(rec.id, networkId), MacAddress: '', IPv4Address: ip.includes(':') ? '' : `${ip}/32`, IPv6Address: ip.includes(':') ? `${ip}/128` : '' };
+  return {
+    Name: rec.name,
+    EndpointID: endpointId(rec.id, networkId),
+    MacAddress: '',
+    IPv4Address: ip.includes(':') ? '' : `${ip}/32`,
+    IPv6Address: ip.includes(':') ? `${ip}/128` : '',
+  };
 }

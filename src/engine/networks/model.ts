@@ -119,29 +119,45 @@ function baseConfig(over: Partial<NetworkConfig> = {}): NetworkConfig {
 }
 
 const strMap = (v: unknown): Record<string, string> =>
-  v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)])) : {};
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]))
+    : {};
 
 /**
  * Validate a `POST /networks/create` body (moby daemon.createNetwork): name, predefined names
  * (403), drivers. Returns the normalised config and the Warning text for what is recorded but
  * has no effect on Kubernetes.
  */
-export function normaliseCreate(body: Record<string, unknown>, opts: { isolation: boolean }): { name: string; config: NetworkConfig; warning: string } {
+export function normaliseCreate(
+  body: Record<string, unknown>,
+  opts: { isolation: boolean },
+): { name: string; config: NetworkConfig; warning: string } {
   const name = typeof body.Name === 'string' ? body.Name : '';
   if (!name) throw invalid(`invalid name: ${name}`);
-  if (isPredefined(name)) throw new EngineError('forbidden', `operation is not permitted on predefined ${name} network `);
+  if (isPredefined(name))
+    throw new EngineError('forbidden', `operation is not permitted on predefined ${name} network `);
   const driver = typeof body.Driver === 'string' && body.Driver ? body.Driver : 'bridge';
   if (driver === 'overlay')
-    throw new EngineError('forbidden', 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+    throw new EngineError(
+      'forbidden',
+      'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+    );
   if (driver !== 'bridge')
-    throw notImplemented(`network driver "${driver}" is not supported by kuber-api: every network is the cluster's pod network, and only the "bridge" driver's semantics (name resolution between its containers) are emulated`);
-  if (body.Scope !== undefined && body.Scope !== '' && body.Scope !== 'local') throw notImplemented(`network scope "${String(body.Scope)}" is not supported by kuber-api (only "local")`);
+    throw notImplemented(
+      `network driver "${driver}" is not supported by kuber-api: every network is the cluster's pod network, and only the "bridge" driver's semantics (name resolution between its containers) are emulated`,
+    );
+  if (body.Scope !== undefined && body.Scope !== '' && body.Scope !== 'local')
+    throw notImplemented(`network scope "${String(body.Scope)}" is not supported by kuber-api (only "local")`);
   const ipamIn = (body.IPAM ?? {}) as { Driver?: string; Options?: unknown; Config?: IpamConfig[] | null };
   const ipamConfig = Array.isArray(ipamIn.Config) && ipamIn.Config.length ? ipamIn.Config.map((c) => ({ ...c })) : null;
   const config = baseConfig({
     Driver: driver,
     EnableIPv6: body.EnableIPv6 === true,
-    IPAM: { Driver: ipamIn.Driver || 'default', Options: ipamIn.Options ? strMap(ipamIn.Options) : null, Config: ipamConfig },
+    IPAM: {
+      Driver: ipamIn.Driver || 'default',
+      Options: ipamIn.Options ? strMap(ipamIn.Options) : null,
+      Config: ipamConfig,
+    },
     Internal: body.Internal === true,
     Attachable: body.Attachable === true,
     Ingress: body.Ingress === true,
@@ -150,11 +166,19 @@ export function normaliseCreate(body: Record<string, unknown>, opts: { isolation
     Options: strMap(body.Options),
     Labels: strMap(body.Labels),
   });
-  if (config.Ingress) throw new EngineError('forbidden', 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+  if (config.Ingress)
+    throw new EngineError(
+      'forbidden',
+      'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+    );
   const notes: string[] = [];
-  if (ipamConfig) notes.push('IPAM subnets, ranges and gateways are recorded, but pods get their addresses from the cluster');
+  if (ipamConfig)
+    notes.push('IPAM subnets, ranges and gateways are recorded, but pods get their addresses from the cluster');
   if (config.EnableIPv6) notes.push('EnableIPv6 is recorded, but pods get the address families of the cluster');
-  if (config.Internal && !opts.isolation) notes.push('Internal is recorded but not enforced (start kuber-api with --network-policies true to apply NetworkPolicies, which the network plugin enforces)');
+  if (config.Internal && !opts.isolation)
+    notes.push(
+      'Internal is recorded but not enforced (start kuber-api with --network-policies true to apply NetworkPolicies, which the network plugin enforces)',
+    );
   return { name, config, warning: notes.length ? `kuber-api: ${notes.join('; ')}` : '' };
 }
 
@@ -166,8 +190,18 @@ export function networkObject(ctx: RecordContext, n: Omit<NetworkRecord, 'object
     metadata: {
       name: networkObjectName(ctx.instance, n.name),
       namespace: ctx.namespace,
-      labels: { [LABEL_INSTANCE]: ctx.instance, [LABEL_KIND]: 'network', [LABEL_NETWORK]: n.id.slice(0, 12), [LABEL_MANAGED_BY]: 'kuber-api' },
-      annotations: { [ANN_NET_ID]: n.id, [ANN_NET_NAME]: n.name, [ANN_NET_CREATED]: n.created, [ANN_NET_CONFIG]: JSON.stringify(n.config) },
+      labels: {
+        [LABEL_INSTANCE]: ctx.instance,
+        [LABEL_KIND]: 'network',
+        [LABEL_NETWORK]: n.id.slice(0, 12),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
+      annotations: {
+        [ANN_NET_ID]: n.id,
+        [ANN_NET_NAME]: n.name,
+        [ANN_NET_CREATED]: n.created,
+        [ANN_NET_CONFIG]: JSON.stringify(n.config),
+      },
       ...(ctx.owner ? { ownerReferences: [{ ...ctx.owner, controller: false, blockOwnerDeletion: false }] } : {}),
     },
   };
@@ -206,7 +240,8 @@ export function findNetwork(all: readonly NetworkRecord[], term: string): Networ
   if (byName.length > 1) throw invalid(`network ${term} is ambiguous (${byName.length} matches found based on name)`);
   if (!/^[0-9a-f]+$/.test(term)) return undefined;
   const byPrefix = all.filter((n) => n.id.startsWith(term));
-  if (byPrefix.length > 1) throw invalid(`network ${term} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+  if (byPrefix.length > 1)
+    throw invalid(`network ${term} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
   return byPrefix[0];
 }
 
@@ -219,7 +254,11 @@ export function resolveNetwork(all: readonly NetworkRecord[], term: string): Net
 export const ACCEPTED_NETWORK_FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
 
 /** GET /networks filters (moby daemon/network/filter.go FilterNetworks). `inUse(n)`: the network has endpoints. */
-export function filterNetworks(all: readonly NetworkRecord[], f: Record<string, string[]>, inUse: (n: NetworkRecord) => boolean): NetworkRecord[] {
+export function filterNetworks(
+  all: readonly NetworkRecord[],
+  f: Record<string, string[]>,
+  inUse: (n: NetworkRecord) => boolean,
+): NetworkRecord[] {
   for (const k of Object.keys(f)) if (!ACCEPTED_NETWORK_FILTERS.has(k)) throw invalid(`invalid filter '${k}'`);
   let out = all.filter((n) => {
     if (f.driver?.length && !f.driver.includes(n.config.Driver)) return false;
@@ -233,7 +272,8 @@ export function filterNetworks(all: readonly NetworkRecord[], f: Record<string, 
   if (dangling?.length) {
     if (dangling.length > 1) throw invalid('got more than one value for filter key "dangling"');
     const v = dangling[0];
-    if (!['0', 'false', '1', 'true'].includes(v!)) throw invalid(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`);
+    if (!['0', 'false', '1', 'true'].includes(v!))
+      throw invalid(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`);
     const only = v === '1' || v === 'true';
     out = out.filter((n) => (only ? !n.predefined && !inUse(n) : n.predefined || inUse(n)));
   }
@@ -258,7 +298,11 @@ export interface NetworkContainerView {
 }
 
 /** `GET /networks/{id}` and the entries of `GET /networks` (moby network.Inspect). */
-export function networkView(n: NetworkRecord, containers: Record<string, NetworkContainerView>, gatewayIp?: string): Record<string, unknown> {
+export function networkView(
+  n: NetworkRecord,
+  containers: Record<string, NetworkContainerView>,
+  gatewayIp?: string,
+): Record<string, unknown> {
   const c = n.config;
   const ipamConfig = c.IPAM.Config ?? (n.predefined ? null : podNetworkIpam(gatewayIp));
   return {
@@ -268,7 +312,11 @@ export function networkView(n: NetworkRecord, containers: Record<string, Network
     Scope: c.Scope,
     Driver: c.Driver,
     EnableIPv6: c.EnableIPv6,
-    IPAM: { Driver: c.IPAM.Driver, Options: c.IPAM.Options, Config: n.predefined && n.name === 'bridge' ? podNetworkIpam(gatewayIp) : ipamConfig },
+    IPAM: {
+      Driver: c.IPAM.Driver,
+      Options: c.IPAM.Options,
+      Config: n.predefined && n.name === 'bridge' ? podNetworkIpam(gatewayIp) : ipamConfig,
+    },
     Internal: c.Internal,
     Attachable: c.Attachable,
     Ingress: c.Ingress,
@@ -284,8 +332,13 @@ export function networkView(n: NetworkRecord, containers: Record<string, Network
 export const duplicateName = (name: string) => conflict(`network with name ${name} already exists`);
 
 /** Prune filters (moby daemon/prune.go: until, label, label!). */
-export function pruneSelect(nets: readonly NetworkRecord[], f: Record<string, string[]>, inUse: (n: NetworkRecord) => boolean): NetworkRecord[] {
-  for (const k of Object.keys(f)) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
+export function pruneSelect(
+  nets: readonly NetworkRecord[],
+  f: Record<string, string[]>,
+  inUse: (n: NetworkRecord) => boolean,
+): NetworkRecord[] {
+  for (const k of Object.keys(f))
+    if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
   const until = f.until?.map((u) => (/^\d+(\.\d+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u)));
   if (until?.some((u) => Number.isNaN(u))) throw invalid(`invalid filter 'until=${f.until!.join(',')}'`);
   return nets.filter((n) => {

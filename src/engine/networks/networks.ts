@@ -29,14 +29,42 @@ import type { PodObject } from '../core/container-index.js';
 import { mainStatus } from '../model/state.js';
 import { versionLess } from '../model/api-version.js';
 import {
-  decodeNetwork, duplicateName, filterNetworks, networkObject, networkObjectName, networkSelector, networkView, normaliseCreate, predefinedNetworks, pruneSelect,
-  resolveNetwork, type NetworkContainerView, type NetworkRecord,
+  decodeNetwork,
+  duplicateName,
+  filterNetworks,
+  networkObject,
+  networkObjectName,
+  networkSelector,
+  networkView,
+  normaliseCreate,
+  predefinedNetworks,
+  pruneSelect,
+  resolveNetwork,
+  type NetworkContainerView,
+  type NetworkRecord,
 } from './model.js';
 import {
-  ANN_NETWORKS, connectEndpoint, createEndpoints, decodeEndpoints, encodeEndpoints, networkContainerView, networksView, primaryNetworkName, type Endpoint,
+  ANN_NETWORKS,
+  connectEndpoint,
+  createEndpoints,
+  decodeEndpoints,
+  encodeEndpoints,
+  networkContainerView,
+  networksView,
+  primaryNetworkName,
+  type Endpoint,
 } from './endpoints.js';
 import {
-  ANN_SVC_NETWORK, hostAliasesFor, isNetworkLabel, planServices, podNetworkLabels, policyObject, serviceMatches, serviceObject, type Member, type ServiceOwner,
+  ANN_SVC_NETWORK,
+  hostAliasesFor,
+  isNetworkLabel,
+  planServices,
+  podNetworkLabels,
+  policyObject,
+  serviceMatches,
+  serviceObject,
+  type Member,
+  type ServiceOwner,
 } from './dns.js';
 import { patchRecordAnnotations, recordAnnotation } from './annotations.js';
 
@@ -44,7 +72,6 @@ export interface NetworkOptions {
   /** One NetworkPolicy per Docker network (isolation between networks, as Docker's). */
   isolation: boolean;
 }
-
 
 /** How long a name taken by a foreign object is left alone before we try to claim it again. */
 const FOREIGN_RETRY_MS = 60_000;
@@ -83,7 +110,13 @@ export class NetworkManager {
       });
     e.index.listen({
       record: (ev) => {
-        if (ev.type === 'DELETED' || !ev.old || ev.old.name !== ev.rec.name || this.rawEndpoints(ev.rec) !== this.endpointCache.get(ev.rec.object.name)?.raw) this.schedule();
+        if (
+          ev.type === 'DELETED' ||
+          !ev.old ||
+          ev.old.name !== ev.rec.name ||
+          this.rawEndpoints(ev.rec) !== this.endpointCache.get(ev.rec.object.name)?.raw
+        )
+          this.schedule();
         if (ev.type === 'DELETED') this.endpointCache.delete(ev.rec.object.name);
       },
       pod: (ev) => {
@@ -124,7 +157,14 @@ export class NetworkManager {
    */
   private async discoverGateway(): Promise<void> {
     if (this.e.opts.hostGatewayIp) return;
-    type Nodes = { items?: Array<{ status?: { addresses?: Array<{ type: string; address: string }>; nodeInfo?: { containerRuntimeVersion?: string } } }> };
+    type Nodes = {
+      items?: Array<{
+        status?: {
+          addresses?: Array<{ type: string; address: string }>;
+          nodeInfo?: { containerRuntimeVersion?: string };
+        };
+      }>;
+    };
     const nodes = await this.e.kube.client.get<Nodes>('/api/v1/nodes').catch(() => undefined);
     const sim = nodes?.items?.find((n) => n.status?.nodeInfo?.containerRuntimeVersion?.startsWith('kube-sim'));
     const ip = sim?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
@@ -180,7 +220,9 @@ export class NetworkManager {
 
   private containersOf(n: NetworkRecord, members: readonly Member[]): Record<string, NetworkContainerView> {
     const out: Record<string, NetworkContainerView> = {};
-    for (const m of members) if (m.ip && m.endpoints.some((e) => e.NetworkID === n.id)) out[m.rec.id] = networkContainerView(m.rec, n.id, m.ip);
+    for (const m of members)
+      if (m.ip && m.endpoints.some((e) => e.NetworkID === n.id))
+        out[m.rec.id] = networkContainerView(m.rec, n.id, m.ip);
     return out;
   }
 
@@ -192,14 +234,20 @@ export class NetworkManager {
     if (this.all().some((n) => n.name === name)) throw duplicateName(name);
     const id = newId();
     const o = this.e.opts.ownerPod;
-    const rctx: RecordContext = { namespace: this.e.namespace, instance: this.e.opts.instance, ...(o ? { owner: { apiVersion: 'v1', kind: 'Pod', name: o.name, uid: o.uid } } : {}) };
+    const rctx: RecordContext = {
+      namespace: this.e.namespace,
+      instance: this.e.opts.instance,
+      ...(o ? { owner: { apiVersion: 'v1', kind: 'Pod', name: o.name, uid: o.uid } } : {}),
+    };
     const cm = networkObject(rctx, { id, name, created: nowRfc3339Nano(), config });
     try {
       this.nets.observe(await this.e.kube.client.create<KObject>(this.e.kube.path('configmaps'), cm));
     } catch (err) {
       if (!isAlreadyExists(err)) throw kubeError(err, 'creating the network record');
       // Same name created concurrently (the object name derives from it), or our own retried create.
-      const have = await this.e.kube.client.get<KObject>(this.e.kube.path('configmaps', networkObjectName(this.e.opts.instance, name))).catch(() => undefined);
+      const have = await this.e.kube.client
+        .get<KObject>(this.e.kube.path('configmaps', networkObjectName(this.e.opts.instance, name)))
+        .catch(() => undefined);
       if (have) this.nets.observe(have);
       if (decodeNetwork(have ?? cm)?.id !== id) throw duplicateName(name);
     }
@@ -224,9 +272,15 @@ export class NetworkManager {
     const nets = this.all();
     const n = resolveNetwork(nets, term);
     if (n.predefined) throw new EngineError('forbidden', `${n.name} is a pre-defined network and cannot be removed`);
-    if (this.inUse(n, this.members(nets))) throw new EngineError('forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    if (this.inUse(n, this.members(nets)))
+      throw new EngineError(
+        'forbidden',
+        `error while removing network: network ${n.name} id ${n.id} has active endpoints`,
+      );
     try {
-      await this.e.kube.client.delete(this.e.kube.path('configmaps', n.object!.name), { propagationPolicy: 'Background' });
+      await this.e.kube.client.delete(this.e.kube.path('configmaps', n.object!.name), {
+        propagationPolicy: 'Background',
+      });
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'deleting the network record');
     }
@@ -251,7 +305,10 @@ export class NetworkManager {
     return { NetworksDeleted: deleted.length ? deleted : null };
   }
 
-  async connectNetwork(term: string, body: { Container?: string; EndpointConfig?: Record<string, unknown> | null }): Promise<void> {
+  async connectNetwork(
+    term: string,
+    body: { Container?: string; EndpointConfig?: Record<string, unknown> | null },
+  ): Promise<void> {
     const net = resolveNetwork(this.all(), term);
     const rec0 = this.e.index.resolve(String(body.Container ?? ''));
     await this.e.withLock(rec0.id, async () => {
@@ -260,14 +317,26 @@ export class NetworkManager {
       const nets = this.all();
       const eps = this.endpointsOf(rec, nets);
       const running = this.e.stateOf(rec).Running;
-      if (primaryNetworkName(rec.config) === 'none' && net.name !== 'none') throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      if (primaryNetworkName(rec.config) === 'none' && net.name !== 'none')
+        throw invalid(
+          'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+        );
       const existing = eps.find((x) => x.NetworkID === net.id);
-      if (existing && running) throw new EngineError('forbidden', `endpoint with name ${rec.name} already exists in network ${net.name}`);
+      if (existing && running)
+        throw new EngineError('forbidden', `endpoint with name ${rec.name} already exists in network ${net.name}`);
       // A created container's connect replaces its settings for that network (moby updateNetworkConfig).
-      const ep = connectEndpoint(net, body.EndpointConfig ?? undefined, eps.filter((x) => x.NetworkID !== net.id));
+      const ep = connectEndpoint(
+        net,
+        body.EndpointConfig ?? undefined,
+        eps.filter((x) => x.NetworkID !== net.id),
+      );
       const next = [...eps.filter((x) => x.NetworkID !== net.id), ep];
       await patchRecordAnnotations(this.e, rec.id, () => ({ [ANN_NETWORKS]: encodeEndpoints(next) }));
-      this.e.events.publish('network', 'connect', net.id, { container: rec.id, name: net.name, type: net.config.Driver });
+      this.e.events.publish('network', 'connect', net.id, {
+        container: rec.id,
+        name: net.name,
+        type: net.config.Driver,
+      });
     });
     await this.sync();
   }
@@ -279,11 +348,17 @@ export class NetworkManager {
       const rec = this.e.index.get(rec0.id);
       if (!rec) throw notFound(`No such container: ${body.Container}`);
       const eps = this.endpointsOf(rec);
-      if (net.name === 'host') throw invalid('container cannot be disconnected from host network or connected to host network');
-      if (!eps.some((x) => x.NetworkID === net.id)) throw systemError(`container ${rec.id} is not connected to network ${net.name}`);
+      if (net.name === 'host')
+        throw invalid('container cannot be disconnected from host network or connected to host network');
+      if (!eps.some((x) => x.NetworkID === net.id))
+        throw systemError(`container ${rec.id} is not connected to network ${net.name}`);
       const next = eps.filter((x) => x.NetworkID !== net.id);
       await patchRecordAnnotations(this.e, rec.id, () => ({ [ANN_NETWORKS]: encodeEndpoints(next) }));
-      this.e.events.publish('network', 'disconnect', net.id, { container: rec.id, name: net.name, type: net.config.Driver });
+      this.e.events.publish('network', 'disconnect', net.id, {
+        container: rec.id,
+        name: net.name,
+        type: net.config.Driver,
+      });
     });
     await this.sync();
   }
@@ -305,23 +380,33 @@ export class NetworkManager {
     // Its names' Services exist before its Pod does (a peer resolving it right after the start
     // finds them). A container only on predefined networks has no names: the start does not wait.
     const custom = this.endpointsOf(rec).some((ep) => this.all().some((n) => n.id === ep.NetworkID && !n.predefined));
-    if (custom) await this.sync().catch((err: Error) => this.log.warn({ err: err.message }, 'network sync failed before a start'));
+    if (custom)
+      await this.sync().catch((err: Error) =>
+        this.log.warn({ err: err.message }, 'network sync failed before a start'),
+      );
     const nets = this.all();
     const me: Member = { rec, endpoints: this.endpointsOf(rec, nets), ip: undefined };
-    for (const ep of me.endpoints) if (!nets.some((n) => n.id === ep.NetworkID)) throw notFound(`network ${ep.Name} not found`);
+    for (const ep of me.endpoints)
+      if (!nets.some((n) => n.id === ep.NetworkID)) throw notFound(`network ${ep.Name} not found`);
     const members = this.members(nets);
     const plan = this.plan(members, nets);
     pod.metadata.labels = { ...pod.metadata.labels, ...podNetworkLabels(me, nets) };
     const extra = hostAliasesFor(me, members, nets, plan, !this.embeddedDns);
     if (extra.length) {
       const merged = new Map<string, string[]>();
-      for (const a of [...(pod.spec.hostAliases ?? []), ...extra]) merged.set(a.ip, [...new Set([...(merged.get(a.ip) ?? []), ...(a.hostnames ?? [])])]);
+      for (const a of [...(pod.spec.hostAliases ?? []), ...extra])
+        merged.set(a.ip, [...new Set([...(merged.get(a.ip) ?? []), ...(a.hostnames ?? [])])]);
       pod.spec.hostAliases = [...merged].map(([ip, hostnames]) => ({ ip, hostnames }));
     }
   }
 
   /** `NetworkSettings.Networks` and the top-level bridge fields (below API 1.52) of a container. */
-  containerView(rec: ContainerRecord, pod: PodObject | undefined, running: boolean, apiVersion: string): { networks: Record<string, unknown>; bridge?: { ip: string; gateway: string; endpointId: string } } {
+  containerView(
+    rec: ContainerRecord,
+    pod: PodObject | undefined,
+    running: boolean,
+    apiVersion: string,
+  ): { networks: Record<string, unknown>; bridge?: { ip: string; gateway: string; endpointId: string } } {
     const nets = this.all();
     const endpoints = this.endpointsOf(rec, nets);
     const ip = running ? (pod?.status as { podIP?: string } | undefined)?.podIP : undefined;
@@ -359,7 +444,9 @@ export class NetworkManager {
     if (this.embeddedDns) return new Map();
     const now = Date.now();
     for (const [n, until] of this.foreign) if (until <= now) this.foreign.delete(n);
-    const current = new Map(this.services.list().map((s) => [s.metadata.name, s.metadata.annotations?.[ANN_SVC_NETWORK] ?? '']));
+    const current = new Map(
+      this.services.list().map((s) => [s.metadata.name, s.metadata.annotations?.[ANN_SVC_NETWORK] ?? '']),
+    );
     return planServices(members, nets, current, new Set(this.foreign.keys()));
   }
 
@@ -394,7 +481,11 @@ export class NetworkManager {
     const members = this.members(nets);
     const errors: unknown[] = [];
     const attempt = (p: Promise<unknown>) => p.catch((err) => void errors.push(err));
-    const tasks = [...this.serviceTasks(this.plan(members, nets), nets), ...this.podLabelTasks(members, nets), ...this.policyTasks(nets)];
+    const tasks = [
+      ...this.serviceTasks(this.plan(members, nets), nets),
+      ...this.podLabelTasks(members, nets),
+      ...this.policyTasks(nets),
+    ];
     await Promise.all(tasks.map(attempt));
     if (errors.length) {
       const err = errors[0];
@@ -441,10 +532,18 @@ export class NetworkManager {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       const other = await c.get<KObject>(this.e.kube.path('services', name)).catch(() => undefined);
-      if (other && other.metadata.labels?.[LABEL_INSTANCE] === this.e.opts.instance && other.metadata.labels?.[LABEL_KIND] === 'dns') this.services.observe(other);
+      if (
+        other &&
+        other.metadata.labels?.[LABEL_INSTANCE] === this.e.opts.instance &&
+        other.metadata.labels?.[LABEL_KIND] === 'dns'
+      )
+        this.services.observe(other);
       else {
         this.foreign.set(name, Date.now() + FOREIGN_RETRY_MS);
-        this.log.info({ name }, 'a Service of this name exists and is not ours: the Docker name resolves through hostAliases instead');
+        this.log.info(
+          { name },
+          'a Service of this name exists and is not ours: the Docker name resolves through hostAliases instead',
+        );
       }
     }
   }
@@ -462,12 +561,14 @@ export class NetworkManager {
       for (const k of Object.keys(have)) if (isNetworkLabel(k) && !(k in want)) patch[k] = null;
       if (!Object.keys(patch).length) continue;
       tasks.push(
-        this.e.kube.client.mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { metadata: { labels: patch } }).then(
-          (p) => this.e.index.pods.observe(p),
-          (err) => {
-            if (!isNotFound(err)) throw err;
-          },
-        ),
+        this.e.kube.client
+          .mergePatch<PodObject>(this.e.kube.path('pods', pod.metadata.name), { metadata: { labels: patch } })
+          .then(
+            (p) => this.e.index.pods.observe(p),
+            (err) => {
+              if (!isNotFound(err)) throw err;
+            },
+          ),
       );
     }
     return tasks;
@@ -501,7 +602,13 @@ export class NetworkManager {
     }
     for (const p of policies.list()) {
       const name = p.metadata.name;
-      if (!wanted.has(name)) tasks.push(c.delete(`${base}/${name}`).then(() => policies.forget(name), (err) => void (isNotFound(err) ? policies.forget(name) : Promise.reject(err))));
+      if (!wanted.has(name))
+        tasks.push(
+          c.delete(`${base}/${name}`).then(
+            () => policies.forget(name),
+            (err) => void (isNotFound(err) ? policies.forget(name) : Promise.reject(err)),
+          ),
+        );
     }
     return tasks;
   }

@@ -123,7 +123,9 @@ export class Forwarder {
   ) {}
 
   get effectiveMode(): 'direct' | 'portforward' {
-    return this.opts.mode === 'portforward' || (this.opts.mode === 'auto' && this.directUnreachable) ? 'portforward' : 'direct';
+    return this.opts.mode === 'portforward' || (this.opts.mode === 'auto' && this.directUnreachable)
+      ? 'portforward'
+      : 'direct';
   }
 
   /** Forward an accepted client connection to `port` of the container `deps` resolves. */
@@ -160,12 +162,19 @@ export class Forwarder {
       if (this.effectiveMode === 'direct') {
         let up: Socket;
         try {
-          up = await connectDirect(target.ip, port, Math.min(this.opts.connectTimeoutMs, Math.max(1, deadline - Date.now())));
+          up = await connectDirect(
+            target.ip,
+            port,
+            Math.min(this.opts.connectTimeoutMs, Math.max(1, deadline - Date.now())),
+          );
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? '';
           if (this.opts.mode === 'auto' && UNREACHABLE.has(code)) {
             this.directUnreachable = true;
-            this.log.warn({ ip: target.ip, code }, 'published ports: pod IPs are not reachable from kuber-api; forwarding through pods/portforward from now on');
+            this.log.warn(
+              { ip: target.ip, code },
+              'published ports: pod IPs are not reachable from kuber-api; forwarding through pods/portforward from now on',
+            );
             continue;
           }
           if (code !== 'ECONNREFUSED' && !UNREACHABLE.has(code)) throw err;
@@ -185,9 +194,19 @@ export class Forwarder {
   }
 
   /** One pods/portforward session (engine/ports/portforward-session.ts). */
-  private portForward(client: Socket, port: number, target: ForwardTarget, deps: ForwardDeps, deadline: number, signal: AbortSignal, state: Replay): Promise<SessionEnd> {
+  private portForward(
+    client: Socket,
+    port: number,
+    target: ForwardTarget,
+    deps: ForwardDeps,
+    deadline: number,
+    signal: AbortSignal,
+    state: Replay,
+  ): Promise<SessionEnd> {
     const limits = { replayBytes: this.opts.replayBytes, wsHighWaterMark: this.opts.wsHighWaterMark, deadline };
-    return new PortForwardSession(client, port, state, limits, signal, this.log).start(deps.portForward(target.namespace, target.pod, port));
+    return new PortForwardSession(client, port, state, limits, signal, this.log).start(
+      deps.portForward(target.namespace, target.pod, port),
+    );
   }
 
   /** Cut every open connection (the container stopped, or kuber-api is closing). */

@@ -123,7 +123,8 @@ export class PortForwardSession {
   private onWsClose(): void {
     if (this.settled) return;
     const refused = this.errorText && !this.received;
-    if (refused && /refused/i.test(this.errorText) && !this.state.overflow && Date.now() < this.limits.deadline) return this.finish('retry');
+    if (refused && /refused/i.test(this.errorText) && !this.state.overflow && Date.now() < this.limits.deadline)
+      return this.finish('retry');
     if (refused) {
       this.log.debug({ port: this.port, error: this.errorText }, 'published port: pods/portforward failed');
       this.client.destroy();

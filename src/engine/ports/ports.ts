@@ -22,7 +22,8 @@ export type PortMap = Record<string, PortBinding[]>;
 /** `80`, `80/TCP`, `80/tcp` -> `80/tcp`; anything else is a 400 as in moby nat.ParsePort. */
 export function normalisePortKey(key: string): string {
   const [port, proto = 'tcp', extra] = key.split('/');
-  if (extra !== undefined || !/^\d+$/.test(port ?? '') || Number(port) < 1 || Number(port) > 65535) throw invalid(`invalid port specification: "${key}"`);
+  if (extra !== undefined || !/^\d+$/.test(port ?? '') || Number(port) < 1 || Number(port) > 65535)
+    throw invalid(`invalid port specification: "${key}"`);
   const p = proto.toLowerCase();
   if (!['tcp', 'udp', 'sctp'].includes(p)) throw invalid(`invalid proto: ${proto}`);
   return `${Number(port)}/${p}`;
@@ -43,7 +44,8 @@ export function parseHostPort(v: string | undefined): { random: true } | { from:
   if (s === '' || s === '0') return { random: true };
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) throw invalid(`invalid hostPort: ${s}`);
-  const from = Number(m[1]), to = Number(m[2] ?? m[1]);
+  const from = Number(m[1]),
+    to = Number(m[2] ?? m[1]);
   if (from < 1 || to > 65535 || to < from) throw invalid(`invalid hostPort: ${s}`);
   return { from, to };
 }
@@ -54,12 +56,18 @@ export function parseHostPort(v: string | undefined): { random: true } | { from:
  */
 export function exposedPortKeys(config: CreateBody, imageExposed: readonly string[] = []): string[] {
   const keys = new Set<string>();
-  for (const k of [...Object.keys(config.ExposedPorts ?? {}), ...Object.keys(config.HostConfig?.PortBindings ?? {}), ...imageExposed]) keys.add(safeKey(k));
+  for (const k of [
+    ...Object.keys(config.ExposedPorts ?? {}),
+    ...Object.keys(config.HostConfig?.PortBindings ?? {}),
+    ...imageExposed,
+  ])
+    keys.add(safeKey(k));
   return [...keys].sort(portOrder);
 }
 
 function portOrder(a: string, b: string): number {
-  const [pa, ta] = a.split('/'), [pb, tb] = b.split('/');
+  const [pa, ta] = a.split('/'),
+    [pb, tb] = b.split('/');
   return Number(pa) - Number(pb) || (ta! < tb! ? -1 : ta! > tb! ? 1 : 0);
 }
 
@@ -73,7 +81,8 @@ export function requestedBindings(config: CreateBody, imageExposed: readonly str
     const list = (v ?? []).map((b) => ({ HostIp: b?.HostIp ?? '', HostPort: b?.HostPort ?? '' }));
     out[normalisePortKey(k)] = list.length ? list : [{ HostIp: '', HostPort: '' }];
   }
-  if (config.HostConfig?.PublishAllPorts) for (const k of exposedPortKeys(config, imageExposed)) out[k] ??= [{ HostIp: '', HostPort: '' }];
+  if (config.HostConfig?.PublishAllPorts)
+    for (const k of exposedPortKeys(config, imageExposed)) out[k] ??= [{ HostIp: '', HostPort: '' }];
   return out;
 }
 
@@ -88,9 +97,12 @@ export function validatePorts(config: CreateBody): string[] {
     if (mode === 'none') continue;
     const proto = k.split('/')[1];
     if (proto !== 'tcp')
-      throw notImplemented(`publishing ${proto!.toUpperCase()} ports (${k}) is not supported by kuber-api: kuber-api forwards published ports over TCP connections (direct to the pod, or through pods/portforward, which is TCP-only)`);
+      throw notImplemented(
+        `publishing ${proto!.toUpperCase()} ports (${k}) is not supported by kuber-api: kuber-api forwards published ports over TCP connections (direct to the pod, or through pods/portforward, which is TCP-only)`,
+      );
   }
-  if (mode === 'none' && Object.keys(req).length) warnings.push('kuber-api: published ports are discarded when using network mode "none"');
+  if (mode === 'none' && Object.keys(req).length)
+    warnings.push('kuber-api: published ports are discarded when using network mode "none"');
   return warnings;
 }
 
@@ -125,11 +137,16 @@ export function decodePorts(raw: string | undefined): PortMap | undefined {
  * `NetworkSettings.Ports`: while the container runs, every exposed port, with its bindings or
  * `null` when it is not published; otherwise `{}` (dockerd releases ports when a container stops).
  */
-export function inspectPorts(exposed: readonly string[], allocated: PortMap | undefined, running: boolean): Record<string, PortBinding[] | null> {
+export function inspectPorts(
+  exposed: readonly string[],
+  allocated: PortMap | undefined,
+  running: boolean,
+): Record<string, PortBinding[] | null> {
   if (!running) return {};
   const out: Record<string, PortBinding[] | null> = {};
   const keys = new Set([...exposed, ...Object.keys(allocated ?? {})]);
-  for (const k of [...keys].sort(portOrder)) out[k] = allocated?.[k]?.length ? allocated[k]!.map((b) => ({ ...b })) : null;
+  for (const k of [...keys].sort(portOrder))
+    out[k] = allocated?.[k]?.length ? allocated[k]!.map((b) => ({ ...b })) : null;
   return out;
 }
 
@@ -149,7 +166,8 @@ export function listPorts(exposed: readonly string[], allocated: PortMap | undef
     const [port, type] = k.split('/') as [string, string];
     const bs = allocated?.[k] ?? [];
     if (!bs.length) out.push({ PrivatePort: Number(port), Type: type });
-    for (const b of bs) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+    for (const b of bs)
+      out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
   }
   return out;
 }

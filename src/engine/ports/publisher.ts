@@ -29,7 +29,17 @@ import { mainStatus } from '../model/state.js';
 import type { ContainerRecord } from '../model/types.js';
 import { endpointId, primaryNetworkName } from '../networks/endpoints.js';
 import { recordAnnotation, patchRecordAnnotations } from '../networks/annotations.js';
-import { ANN_PORTS, bindAddresses, decodePorts, encodePorts, exposedPortKeys, parseHostPort, requestedBindings, type PortBinding, type PortMap } from './ports.js';
+import {
+  ANN_PORTS,
+  bindAddresses,
+  decodePorts,
+  encodePorts,
+  exposedPortKeys,
+  parseHostPort,
+  requestedBindings,
+  type PortBinding,
+  type PortMap,
+} from './ports.js';
 import { Forwarder, type ForwardDeps, type ForwardOptions } from './forward.js';
 
 export interface PublishOptions {
@@ -207,7 +217,14 @@ export class PortPublisher {
    * Bind one binding on every address with one port number: the recorded one, else the requested
    * one (or the first free one of a range), else a random one.
    */
-  private async bindOne(rec: ContainerRecord, addrs: string[], want: PortBinding, prev: number | undefined, containerPort: number, b: Bound): Promise<PortBinding[]> {
+  private async bindOne(
+    rec: ContainerRecord,
+    addrs: string[],
+    want: PortBinding,
+    prev: number | undefined,
+    containerPort: number,
+    b: Bound,
+  ): Promise<PortBinding[]> {
     const spec = parseHostPort(want.HostPort);
     const candidates: number[] = [];
     if (prev && ('random' in spec || (prev >= spec.from && prev <= spec.to))) candidates.push(prev);
@@ -228,7 +245,12 @@ export class PortPublisher {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // The default ::1 on a machine without IPv6: skip it (reported bindings say what is bound).
-          if ((code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') && isV6(addr) && this.opts.addresses.includes(addr) && addrs.length > 1) {
+          if (
+            (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') &&
+            isV6(addr) &&
+            this.opts.addresses.includes(addr) &&
+            addrs.length > 1
+          ) {
             if (!this.warnedAddresses.has(addr)) {
               this.warnedAddresses.add(addr);
               this.log.info({ addr, code }, 'published ports: this address cannot be bound here; skipping it');
@@ -247,9 +269,11 @@ export class PortPublisher {
       lastErr = failed;
       if (failed && failed.code !== 'EADDRINUSE') break;
     }
-    const addr = lastErr && (lastErr as { address?: string }).address ? (lastErr as { address?: string }).address : addrs[0];
+    const addr =
+      lastErr && (lastErr as { address?: string }).address ? (lastErr as { address?: string }).address : addrs[0];
     const port = lastErr && (lastErr as { port?: number }).port ? (lastErr as { port?: number }).port : want.HostPort;
-    const why = lastErr?.code === 'EADDRINUSE' ? 'port is already allocated' : (lastErr?.message ?? 'no address to bind');
+    const why =
+      lastErr?.code === 'EADDRINUSE' ? 'port is already allocated' : (lastErr?.message ?? 'no address to bind');
     throw systemError(
       `driver failed programming external connectivity on endpoint ${rec.name} (${endpointId(rec.id, primaryNetworkName(rec.config))}): Bind for ${addr && isV6(addr) ? `[${addr}]` : addr}:${port} failed: ${why}`,
     );
@@ -285,7 +309,8 @@ export class PortPublisher {
               if (!rec) return { gone: true };
               const pod = this.e.index.currentPod(rec);
               const ip = (pod?.status as { podIP?: string } | undefined)?.podIP;
-              if (pod && ip && mainStatus(pod)?.state?.running) return { ip, namespace: this.e.namespace, pod: pod.metadata.name };
+              if (pod && ip && mainStatus(pod)?.state?.running)
+                return { ip, namespace: this.e.namespace, pod: pod.metadata.name };
               if (this.starting.has(id)) return undefined;
               const st = this.e.stateOf(rec);
               return st.Running || st.Restarting ? undefined : { gone: true };

@@ -83,7 +83,8 @@ export function envMap(env: readonly string[] | null | undefined): Map<string, s
 }
 
 /** caarlos0/env's ParseError, as Ryuk's loadConfig wraps it. */
-const parseError = (field: string, type: string, why: string) => new Error(`parse env: env: parse error on field "${field}" of type "${type}": ${why}`);
+const parseError = (field: string, type: string, why: string) =>
+  new Error(`parse env: env: parse error on field "${field}" of type "${type}": ${why}`);
 
 /**
  * Ryuk's configuration (config.go loadConfig, caarlos0/env): a value that does not parse fails
@@ -92,8 +93,15 @@ const parseError = (field: string, type: string, why: string) => new Error(`pars
 export function ryukConfig(env: readonly string[] | null | undefined): RyukConfig {
   const m = envMap(env);
   const cfg: RyukConfig = {
-    connectionTimeoutMs: 60_000, reconnectionTimeoutMs: 10_000, requestTimeoutMs: 10_000, removeRetries: 10,
-    retryOffsetMs: -1_000, changesRetryIntervalMs: 1_000, shutdownTimeoutMs: 600_000, port: 8080, verbose: false,
+    connectionTimeoutMs: 60_000,
+    reconnectionTimeoutMs: 10_000,
+    requestTimeoutMs: 10_000,
+    removeRetries: 10,
+    retryOffsetMs: -1_000,
+    changesRetryIntervalMs: 1_000,
+    shutdownTimeoutMs: 600_000,
+    port: 8080,
+    verbose: false,
   };
   for (const [key, prop, field] of DURATIONS) {
     const v = m.get(key);
@@ -106,18 +114,40 @@ export function ryukConfig(env: readonly string[] | null | undefined): RyukConfi
   }
   const port = m.get('RYUK_PORT');
   if (port !== undefined) {
-    if (!/^\d+$/.test(port) || Number(port) > 65535) throw parseError('Port', 'uint16', `strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`);
+    if (!/^\d+$/.test(port) || Number(port) > 65535)
+      throw parseError(
+        'Port',
+        'uint16',
+        `strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`,
+      );
     cfg.port = Number(port);
   }
   const retries = m.get('RYUK_REMOVE_RETRIES');
   if (retries !== undefined) {
-    if (!/^[+-]?\d+$/.test(retries)) throw parseError('RemoveRetries', 'int', `strconv.ParseInt: parsing ${JSON.stringify(retries)}: invalid syntax`);
+    if (!/^[+-]?\d+$/.test(retries))
+      throw parseError('RemoveRetries', 'int', `strconv.ParseInt: parsing ${JSON.stringify(retries)}: invalid syntax`);
     cfg.removeRetries = Number(retries);
   }
   const verbose = m.get('RYUK_VERBOSE');
   if (verbose !== undefined) {
-    const b = ({ '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false } as Record<string, boolean>)[verbose];
-    if (b === undefined) throw parseError('Verbose', 'bool', `strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
+    const b = (
+      {
+        '1': true,
+        t: true,
+        T: true,
+        TRUE: true,
+        true: true,
+        True: true,
+        '0': false,
+        f: false,
+        F: false,
+        FALSE: false,
+        false: false,
+        False: false,
+      } as Record<string, boolean>
+    )[verbose];
+    if (b === undefined)
+      throw parseError('Verbose', 'bool', `strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
     cfg.verbose = b;
   }
   return cfg;

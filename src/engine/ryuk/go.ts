@@ -7,7 +7,16 @@
  * value quoting of log/slog's TextHandler (log/slog/text_handler.go needsQuoting).
  */
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Go time.ParseDuration, in milliseconds (fractions of a millisecond kept). Throws with Go's message. */
 export function parseGoDuration(s: string): number {
@@ -28,7 +37,8 @@ export function parseGoDuration(s: string): number {
     const unit = /^[^\d.]+/.exec(rest)?.[0];
     if (!unit) throw new Error(`time: missing unit in duration ${JSON.stringify(s)}`);
     const scale = UNITS[unit];
-    if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`);
+    if (scale === undefined)
+      throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`);
     rest = rest.slice(unit.length);
     total += Number(`${m[1] || '0'}.${m[2] || '0'}`) * scale;
   }
@@ -65,7 +75,8 @@ function queryUnescape(s: string): string {
     const c = raw[i]!;
     if (c === 0x25) {
       const hex = raw.subarray(i + 1, i + 3).toString('latin1');
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new Error(`invalid URL escape ${JSON.stringify(raw.subarray(i, i + 3).toString('latin1'))}`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex))
+        throw new Error(`invalid URL escape ${JSON.stringify(raw.subarray(i, i + 3).toString('latin1'))}`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else bytes.push(c === 0x2b ? 0x20 : c);

@@ -37,7 +37,10 @@ export interface RyukOptions {
   readonly maxConnections: number;
 }
 
-export interface RyukHost extends Pick<EngineCore, 'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'eventSource'> {
+export interface RyukHost extends Pick<
+  EngineCore,
+  'kube' | 'namespace' | 'index' | 'events' | 'log' | 'withLock' | 'eventSource'
+> {
   /** Bind the published ports before the start (engine/ports/publisher.ts beforeStart). */
   readonly ports: { beforeStart(id: string): Promise<() => void> };
   /** Count an exit for `docker wait` (engine/containers/monitor.ts noteExit). */

@@ -36,7 +36,14 @@ function key(v: string | undefined, what: string): Buffer | undefined {
  * `follow`: 'running' follows the current run only (logs -f); 'next' also waits for a start (an
  * attach made before `docker start`, as `docker run` and `start -a` make it).
  */
-async function pump(s: LogSubject, sink: LogSink, framer: LogFramer, lines: readonly string[], follow: 'no' | 'running' | 'next', signal: AbortSignal): Promise<void> {
+async function pump(
+  s: LogSubject,
+  sink: LogSink,
+  framer: LogFramer,
+  lines: readonly string[],
+  follow: 'no' | 'running' | 'next',
+  signal: AbortSignal,
+): Promise<void> {
   const src = new PassThrough();
   for (const l of lines) src.write(l);
   const stops: Array<() => void> = [];
@@ -67,7 +74,14 @@ export function ryukLogs(s: LogSubject, opts: LogsOptions): ContainerLogs {
       if (!wanted) return;
       const all = s.log.all();
       const lines = opts.tail === undefined ? all : opts.tail === 0 ? [] : all.slice(-opts.tail);
-      const framer = new LogFramer(sink, { stream, tty: s.tty, timestamped: true, keepTimestamps: opts.timestamps, ...(since ? { since } : {}), ...(until ? { until } : {}) });
+      const framer = new LogFramer(sink, {
+        stream,
+        tty: s.tty,
+        timestamped: true,
+        keepTimestamps: opts.timestamps,
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+      });
       await pump(s, sink, framer, lines, opts.follow ? 'running' : 'no', signal);
     },
   };
@@ -85,7 +99,14 @@ export function ryukAttach(s: LogSubject, opts: AttachOptions): AttachStart {
       conn.onClose(() => ac.abort());
       if (wanted && (opts.logs || opts.stream)) {
         const framer = new LogFramer(conn.output, { stream, tty: s.tty, timestamped: true, keepTimestamps: false });
-        await pump(s, conn.output as unknown as LogSink, framer, opts.logs ? s.log.all() : [], opts.stream ? 'next' : 'no', ac.signal);
+        await pump(
+          s,
+          conn.output as unknown as LogSink,
+          framer,
+          opts.logs ? s.log.all() : [],
+          opts.stream ? 'next' : 'no',
+          ac.signal,
+        );
       }
       if (!conn.closed) conn.closeWrite();
     },

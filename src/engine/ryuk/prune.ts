@@ -52,8 +52,19 @@ export class Pruner {
 
   /** reaper.go resources(since): what matches each filter, and what changed after `since` (ms). */
   async select(filters: readonly FilterArgs[], since: number): Promise<Selection> {
-    const sel: Selection = { resources: { containers: [], networks: [], volumes: [], images: [] }, changes: [], errors: [] };
-    const take = async <T>(what: string, list: () => Promise<T[]>, id: (t: T) => string, created: (t: T) => number, into: string[], skip?: (t: T) => boolean) => {
+    const sel: Selection = {
+      resources: { containers: [], networks: [], volumes: [], images: [] },
+      changes: [],
+      errors: [],
+    };
+    const take = async <T>(
+      what: string,
+      list: () => Promise<T[]>,
+      id: (t: T) => string,
+      created: (t: T) => number,
+      into: string[],
+      skip?: (t: T) => boolean,
+    ) => {
       let items: T[];
       try {
         items = await list();
@@ -71,10 +82,36 @@ export class Pruner {
     const d = this.docker;
     for (const f of filters) {
       const r = sel.resources;
-      await take('affected containers', () => d.listContainers(f), (c) => c.Id, (c) => c.Created * 1000, r.containers, (c) => c.Labels?.[RYUK_LABEL] === 'true');
-      await take('affected networks', () => d.listNetworks(f), (n) => n.Id, (n) => Date.parse(n.Created) || 0, r.networks);
-      if (d.listVolumes) await take('affected volumes', () => d.listVolumes!(f), (v) => v.Name, (v) => Date.parse(v.CreatedAt ?? '') || 0, r.volumes);
-      await take('affected images', () => d.listImages(f), (i) => i.Id, (i) => i.Created * 1000, r.images);
+      await take(
+        'affected containers',
+        () => d.listContainers(f),
+        (c) => c.Id,
+        (c) => c.Created * 1000,
+        r.containers,
+        (c) => c.Labels?.[RYUK_LABEL] === 'true',
+      );
+      await take(
+        'affected networks',
+        () => d.listNetworks(f),
+        (n) => n.Id,
+        (n) => Date.parse(n.Created) || 0,
+        r.networks,
+      );
+      if (d.listVolumes)
+        await take(
+          'affected volumes',
+          () => d.listVolumes!(f),
+          (v) => v.Name,
+          (v) => Date.parse(v.CreatedAt ?? '') || 0,
+          r.volumes,
+        );
+      await take(
+        'affected images',
+        () => d.listImages(f),
+        (i) => i.Id,
+        (i) => i.Created * 1000,
+        r.images,
+      );
     }
     return sel;
   }
@@ -97,7 +134,14 @@ export class Pruner {
     return report;
   }
 
-  private async remove(kind: Kind, ids: string[], fn: (id: string) => Promise<void>, retries: number, aborted: () => boolean, report: PruneReport): Promise<number> {
+  private async remove(
+    kind: Kind,
+    ids: string[],
+    fn: (id: string) => Promise<void>,
+    retries: number,
+    aborted: () => boolean,
+    report: PruneReport,
+  ): Promise<number> {
     const todo = new Set(ids);
     for (let attempt = 1; attempt <= retries && todo.size && !aborted(); attempt++) {
       let retry = false;

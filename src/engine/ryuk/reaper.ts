@@ -98,7 +98,11 @@ export class Reaper {
   resume(saved: ReaperSaved, startedAt: number, filters: Map<string, FilterArgs>): void {
     for (const [k, v] of filters) this.filters.set(k, v);
     this.connectedOnce = saved.connectedOnce;
-    this.arm(saved.connectedOnce ? this.cfg.reconnectionTimeoutMs : Math.max(0, startedAt + this.cfg.connectionTimeoutMs - Date.now()));
+    this.arm(
+      saved.connectedOnce
+        ? this.cfg.reconnectionTimeoutMs
+        : Math.max(0, startedAt + this.cfg.connectionTimeoutMs - Date.now()),
+    );
   }
 
   private arm(ms: number): void {
@@ -124,7 +128,15 @@ export class Reaper {
     }
     const addr = addrOf(sock);
     this.clients.add(sock);
-    this.d.log.emit('INFO', 'client connected', [['address', addr], ['clients', this.clients.size]], `New client connected: ${addr}`);
+    this.d.log.emit(
+      'INFO',
+      'client connected',
+      [
+        ['address', addr],
+        ['clients', this.clients.size],
+      ],
+      `New client connected: ${addr}`,
+    );
     if (this.clients.size === 1) clearTimeout(this.timer);
     if (!this.connectedOnce) {
       this.connectedOnce = true;
@@ -137,7 +149,15 @@ export class Reaper {
 
   private disconnected(sock: Socket, addr: string): void {
     if (!this.clients.delete(sock) || this.ended || this.pruning) return;
-    this.d.log.emit('INFO', 'client disconnected', [['address', addr], ['clients', this.clients.size]], `Client disconnected: ${addr}`);
+    this.d.log.emit(
+      'INFO',
+      'client disconnected',
+      [
+        ['address', addr],
+        ['clients', this.clients.size],
+      ],
+      `Client disconnected: ${addr}`,
+    );
     // No clients: the prune check after the reconnection timeout, overriding a shutdown's.
     if (this.clients.size === 0) this.arm(this.cfg.reconnectionTimeoutMs);
   }
@@ -163,7 +183,15 @@ export class Reaper {
         run(scanner.push(chunk));
       } catch (err) {
         sock.removeAllListeners('data');
-        this.d.log.emit('ERROR', 'scan', [['address', addr], ['error', (err as Error).message]], (err as Error).message);
+        this.d.log.emit(
+          'ERROR',
+          'scan',
+          [
+            ['address', addr],
+            ['error', (err as Error).message],
+          ],
+          (err as Error).message,
+        );
         run([], () => sock.destroy());
       }
     });
@@ -179,9 +207,21 @@ export class Reaper {
     }
     const f = parseFilterLine(line);
     if ('error' in f) {
-      this.d.log.emit('ERROR', 'add filter', [['address', addr], ['error', f.error]], f.error.replace(/^parse query: /, ''));
+      this.d.log.emit(
+        'ERROR',
+        'add filter',
+        [
+          ['address', addr],
+          ['error', f.error],
+        ],
+        f.error.replace(/^parse query: /, ''),
+      );
     } else {
-      for (const [type, values] of f.types) this.d.log.emit('INFO', 'adding filter', [['type', type], ['values', goList(values)]]);
+      for (const [type, values] of f.types)
+        this.d.log.emit('INFO', 'adding filter', [
+          ['type', type],
+          ['values', goList(values)],
+        ]);
       this.d.log.emit('INFO', '', [], `Adding ${f.key}`);
       if (!this.filters.has(f.key)) {
         if (this.filters.size >= this.d.maxFilters) {
@@ -199,7 +239,15 @@ export class Reaper {
   /** SIGTERM (reaper.go pruneWait `<-done`). */
   signal(): void {
     if (this.ended || this.shutdownDeadline !== undefined) return;
-    this.d.log.emit('INFO', 'signal received', [['clients', this.clients.size], ['shutdown_timeout', formatGoDuration(this.cfg.shutdownTimeoutMs)]], 'Signal received');
+    this.d.log.emit(
+      'INFO',
+      'signal received',
+      [
+        ['clients', this.clients.size],
+        ['shutdown_timeout', formatGoDuration(this.cfg.shutdownTimeoutMs)],
+      ],
+      'Signal received',
+    );
     this.shutdownListener();
     this.shutdownDeadline = Date.now() + this.cfg.shutdownTimeoutMs;
     this.arm(this.clients.size === 0 ? 0 : this.cfg.shutdownTimeoutMs);
@@ -228,7 +276,12 @@ export class Reaper {
   private async pruneCheck(): Promise<void> {
     if (this.ended || this.checking || this.pruning) return;
     const log = this.d.log;
-    log.emit(this.clients.size ? 'WARN' : 'INFO', 'prune check', [['clients', this.clients.size]], 'Timeout waiting for connection');
+    log.emit(
+      this.clients.size ? 'WARN' : 'INFO',
+      'prune check',
+      [['clients', this.clients.size]],
+      'Timeout waiting for connection',
+    );
     this.checking = true;
     const now = Date.now();
     const sel = await this.d.pruner.select([...this.filters.values()], now + this.cfg.retryOffsetMs);
@@ -249,9 +302,22 @@ export class Reaper {
     const report = await this.d.pruner.prune(sel.resources, this.cfg.removeRetries, () => this.ended);
     if (this.ended) return;
     const c = report.counts;
-    log.emit('INFO', 'removed', [['containers', c.container], ['networks', c.network], ['volumes', c.volume], ['images', c.image]], `Removed ${c.container} container(s), ${c.network} network(s), ${c.volume} volume(s) ${c.image} image(s)`);
+    log.emit(
+      'INFO',
+      'removed',
+      [
+        ['containers', c.container],
+        ['networks', c.network],
+        ['volumes', c.volume],
+        ['images', c.image],
+      ],
+      `Removed ${c.container} container(s), ${c.network} network(s), ${c.volume} volume(s) ${c.image} image(s)`,
+    );
     log.emit('INFO', 'done');
-    const errors = [...sel.errors.map((e) => `prune wait: resources: ${e}`), ...report.errors.map((e) => `prune: ${e}`)];
+    const errors = [
+      ...sel.errors.map((e) => `prune wait: resources: ${e}`),
+      ...report.errors.map((e) => `prune: ${e}`),
+    ];
     if (errors.length) log.emit('ERROR', 'run', [['error', `run: ${errors.join('\n')}`]]);
     this.finish(errors.length ? 1 : 0);
   }

@@ -52,12 +52,27 @@ export function savedLog(obj: KObject | undefined): string[] {
 /** Docker's State of a Ryuk container, from its status. */
 export function ryukState(s: RyukStatus | undefined): DockerState {
   const base: DockerState = {
-    Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-    Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
   };
   if (!s) return base;
   if (s.status === 'running') return { ...base, Status: 'running', Running: true, StartedAt: s.startedAt };
-  return { ...base, Status: 'exited', ExitCode: s.exitCode ?? 0, StartedAt: s.startedAt, FinishedAt: s.finishedAt ?? ZERO_TIME };
+  return {
+    ...base,
+    Status: 'exited',
+    ExitCode: s.exitCode ?? 0,
+    StartedAt: s.startedAt,
+    FinishedAt: s.finishedAt ?? ZERO_TIME,
+  };
 }
 
 /** Coalesced writes of one Ryuk's status and log into its record. */
@@ -89,8 +104,14 @@ export class RecordWriter {
 
   private async once(): Promise<void> {
     const { status, log } = this.snapshot();
-    const patch = { metadata: { annotations: { [ANN_RYUK]: status ? JSON.stringify(status) : null } }, data: { [DATA_LOG]: log.join('') } };
-    const obj = await this.host.kube.client.mergePatch<KObject>(this.host.kube.path('configmaps', this.rec.object.name), patch);
+    const patch = {
+      metadata: { annotations: { [ANN_RYUK]: status ? JSON.stringify(status) : null } },
+      data: { [DATA_LOG]: log.join('') },
+    };
+    const obj = await this.host.kube.client.mergePatch<KObject>(
+      this.host.kube.path('configmaps', this.rec.object.name),
+      patch,
+    );
     this.host.index.records.observe(obj);
   }
 }

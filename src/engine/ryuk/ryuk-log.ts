@@ -43,7 +43,12 @@ export class RyukLog {
       if (legacyText === undefined) return;
       text = `${goLogPrefix(now)}${legacyText}`;
     } else {
-      text = [`time=${slogTime(now)}`, `level=${level}`, `msg=${slogValue(msg)}`, ...attrs.map(([k, v]) => `${k}=${slogValue(String(v))}`)].join(' ');
+      text = [
+        `time=${slogTime(now)}`,
+        `level=${level}`,
+        `msg=${slogValue(msg)}`,
+        ...attrs.map(([k, v]) => `${k}=${slogValue(String(v))}`),
+      ].join(' ');
     }
     this.append(`${nowRfc3339Nano()} ${text}\n`);
   }

@@ -71,7 +71,11 @@ export class RyukService {
     const b = body as CreateBody;
     if (!isRyukImage(b.Image, this.opts.images)) return body;
     const cmd = b.Cmd;
-    return { ...body, Labels: { [RYUK_LABEL]: 'true', ...(b.Labels ?? {}) }, ...(cmd === undefined || cmd === null || (Array.isArray(cmd) && !cmd.length) ? { Cmd: ['/bin/ryuk'] } : {}) };
+    return {
+      ...body,
+      Labels: { [RYUK_LABEL]: 'true', ...(b.Labels ?? {}) },
+      ...(cmd === undefined || cmd === null || (Array.isArray(cmd) && !cmd.length) ? { Cmd: ['/bin/ryuk'] } : {}),
+    };
   }
 
   /** Docker's State of a Ryuk container (undefined: not a Ryuk). */
@@ -90,11 +94,25 @@ export class RyukService {
     const obj = this.e.index.records.get(rec.object.name);
     const log = new RyukLog(this.opts.logLines, legacyLog(rec.config.Image), savedLog(obj));
     const created: Instance = {
-      id: rec.id, log, status: savedStatus(obj), reaper: undefined, cfg: undefined, exit: undefined, exitListeners: new Set(),
+      id: rec.id,
+      log,
+      status: savedStatus(obj),
+      reaper: undefined,
+      cfg: undefined,
+      exit: undefined,
+      exitListeners: new Set(),
       writer: undefined as unknown as RecordWriter,
     };
-    created.writer = new RecordWriter(this.e, rec, () => ({ status: created.reaper ? { ...created.status!, ...created.reaper.saved() } : created.status, log: created.log.all() }));
-    log.follow(() => void created.writer.write().catch((err: Error) => this.e.log.warn({ id: rec.id, err: err.message }, 'ryuk: could not record the log')));
+    created.writer = new RecordWriter(this.e, rec, () => ({
+      status: created.reaper ? { ...created.status!, ...created.reaper.saved() } : created.status,
+      log: created.log.all(),
+    }));
+    log.follow(
+      () =>
+        void created.writer
+          .write()
+          .catch((err: Error) => this.e.log.warn({ id: rec.id, err: err.message }, 'ryuk: could not record the log')),
+    );
     this.instances.set(rec.id, created);
     return created;
   }
@@ -149,7 +167,18 @@ export class RyukService {
       this.e.docker,
       {
         listError: (what, err) => inst.log.emit('ERROR', what, [['error', err]], err),
-        removeError: (kind, id, attempt, err) => inst.log.emit('ERROR', 'remove', [['resource', kind], ['id', id], ['attempt', attempt], ['error', err]], err),
+        removeError: (kind, id, attempt, err) =>
+          inst.log.emit(
+            'ERROR',
+            'remove',
+            [
+              ['resource', kind],
+              ['id', id],
+              ['attempt', attempt],
+              ['error', err],
+            ],
+            err,
+          ),
       },
       sleep,
     );
@@ -168,12 +197,17 @@ export class RyukService {
   /** The run ended: record it, `die`, wake `docker wait`, then AutoRemove. */
   private exited(id: string, inst: Instance, code: number): void {
     const startedAt = inst.status?.startedAt ?? new Date().toISOString();
-    const filters = inst.reaper?.saved() ?? { filters: inst.status?.filters ?? [], connectedOnce: !!inst.status?.connectedOnce };
+    const filters = inst.reaper?.saved() ?? {
+      filters: inst.status?.filters ?? [],
+      connectedOnce: !!inst.status?.connectedOnce,
+    };
     inst.reaper = undefined;
     inst.status = { status: 'exited', startedAt, finishedAt: new Date().toISOString(), exitCode: code, ...filters };
     for (const l of [...inst.exitListeners]) l();
     inst.exit = (async () => {
-      await inst.writer.write().catch((err: Error) => this.e.log.warn({ id, err: err.message }, 'ryuk: could not record the exit'));
+      await inst.writer
+        .write()
+        .catch((err: Error) => this.e.log.warn({ id, err: err.message }, 'ryuk: could not record the exit'));
       const rec = this.e.index.get(id);
       if (!rec) return;
       const secs = Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
@@ -185,7 +219,9 @@ export class RyukService {
 
   private async autoRemove(id: string): Promise<void> {
     await this.e.autoRemoveHeld(id);
-    await this.e.withLock(id, () => this.e.removeLocked(id, false)).catch((err: Error) => this.e.log.warn({ id, err: err.message }, 'ryuk: AutoRemove failed'));
+    await this.e
+      .withLock(id, () => this.e.removeLocked(id, false))
+      .catch((err: Error) => this.e.log.warn({ id, err: err.message }, 'ryuk: AutoRemove failed'));
   }
 
   async stop(rec: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -216,7 +252,8 @@ export class RyukService {
     if (!sig) throw invalid(`Invalid signal: ${signal}`);
     await this.e.withLock(rec.id, async () => {
       const cur = this.e.index.get(rec.id);
-      if (!cur || !this.running(cur)) throw conflict(`cannot kill container: ${rec.name}: container ${rec.id} is not running`);
+      if (!cur || !this.running(cur))
+        throw conflict(`cannot kill container: ${rec.name}: container ${rec.id} is not running`);
       const inst = this.instance(cur);
       this.e.events.container(this.e.eventSource(cur), 'kill', { signal: String(signalNumber(sig)) });
       this.deliver(inst, sig);
@@ -296,12 +333,17 @@ export class RyukService {
     const st = this.state(rec);
     if (!st?.Running) throw conflict(`Container ${rec.id} is not running`);
     const stime = st.StartedAt.slice(11, 16);
-    return { Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: [['root', '1', '0', '0', stime, '?', '00:00:00', '/bin/ryuk']] };
+    return {
+      Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'],
+      Processes: [['root', '1', '0', '0', stime, '?', '00:00:00', '/bin/ryuk']],
+    };
   }
 
   /** exec, docker cp: nothing runs and there is no filesystem: Ryuk is played by kuber-api. */
   refuse(what: string): never {
-    throw notImplemented(`${what} is not supported by kuber-api on a Ryuk container: kuber-api plays Ryuk itself (no Pod, no processes, no filesystem)`);
+    throw notImplemented(
+      `${what} is not supported by kuber-api on a Ryuk container: kuber-api plays Ryuk itself (no Pod, no processes, no filesystem)`,
+    );
   }
 
   // ------------------------------------------------------------------ published port
@@ -341,8 +383,15 @@ export class RyukService {
       inst.log.setVerbose(cfg.verbose);
       inst.reaper = this.reaper(rec, inst, cfg);
       const filters = new Map(saved.filters.map((k) => [k, filtersFromKey(k)]));
-      inst.reaper.resume({ filters: saved.filters, connectedOnce: saved.connectedOnce }, Date.parse(saved.startedAt) || Date.now(), filters);
-      this.e.log.info({ id: rec.id, filters: saved.filters.length }, 'ryuk: resumed after a restart; its clients must reconnect within the reconnection timeout');
+      inst.reaper.resume(
+        { filters: saved.filters, connectedOnce: saved.connectedOnce },
+        Date.parse(saved.startedAt) || Date.now(),
+        filters,
+      );
+      this.e.log.info(
+        { id: rec.id, filters: saved.filters.length },
+        'ryuk: resumed after a restart; its clients must reconnect within the reconnection timeout',
+      );
     }
   }
 

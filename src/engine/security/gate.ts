@@ -11,7 +11,14 @@ import type { KubeClient } from '../../kube/client.js';
 import { LABELS, type Level, type LevelVersion } from '../../kube/pod-security/index.js';
 import { buildPod } from '../model/translate.js';
 import type { CreateBody } from '../model/types.js';
-import { bindError, bindSources, effectiveLevel, podSecurityError, type LevelSource, type SecurityOptions } from './rules.js';
+import {
+  bindError,
+  bindSources,
+  effectiveLevel,
+  podSecurityError,
+  type LevelSource,
+  type SecurityOptions,
+} from './rules.js';
 
 export interface GateOptions extends SecurityOptions {
   /** How long the namespace's labels are trusted before the next Pod re-reads them (ms). */
@@ -58,11 +65,21 @@ export class PodSecurityGate {
 
   private async read(now: number): Promise<void> {
     try {
-      const ns = await this.client.get<{ metadata?: { labels?: Record<string, string> } }>(`/api/v1/namespaces/${this.namespace}`);
+      const ns = await this.client.get<{ metadata?: { labels?: Record<string, string> } }>(
+        `/api/v1/namespaces/${this.namespace}`,
+      );
       const labels = ns.metadata?.labels ?? {};
-      this.source = { namespace: this.namespace, ...(labels[LABELS.enforce] ? { label: labels[LABELS.enforce] } : {}), ...(labels[LABELS.enforceVersion] ? { labelVersion: labels[LABELS.enforceVersion] } : {}) };
+      this.source = {
+        namespace: this.namespace,
+        ...(labels[LABELS.enforce] ? { label: labels[LABELS.enforce] } : {}),
+        ...(labels[LABELS.enforceVersion] ? { labelVersion: labels[LABELS.enforceVersion] } : {}),
+      };
     } catch (err) {
-      if (!this.warned) this.log?.info({ namespace: this.namespace, err: (err as Error).message }, `cannot read the namespace's Pod Security labels: pods are checked at --pod-security-default (${this.opts.defaultLevel})`);
+      if (!this.warned)
+        this.log?.info(
+          { namespace: this.namespace, err: (err as Error).message },
+          `cannot read the namespace's Pod Security labels: pods are checked at --pod-security-default (${this.opts.defaultLevel})`,
+        );
       this.warned = true;
       this.source = { namespace: this.namespace };
     }
@@ -79,7 +96,16 @@ export class PodSecurityGate {
     // A trial Pod, built only to be checked: `host-gateway` gets a stand-in address (RFC 5737
     // TEST-NET-1), so that an extra host is judged at start, where the real address is known.
     const trial = buildPod(
-      { namespace: this.namespace, instance: 'trial', owner: { name: 'trial', uid: 'trial' }, killGraceSeconds: 1, imagePullPolicy: 'IfNotPresent', automountServiceAccountToken: false, securityLevel: this.levelName, hostGatewayIp: '192.0.2.1' },
+      {
+        namespace: this.namespace,
+        instance: 'trial',
+        owner: { name: 'trial', uid: 'trial' },
+        killGraceSeconds: 1,
+        imagePullPolicy: 'IfNotPresent',
+        automountServiceAccountToken: false,
+        securityLevel: this.levelName,
+        hostGatewayIp: '192.0.2.1',
+      },
       { id: '0'.repeat(64), name: 'trial', config: body, run: 1, podName: 'trial' },
     );
     this.checkPod(trial, 'the container');

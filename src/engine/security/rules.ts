@@ -11,7 +11,15 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { forbidden } from '../../errors.js';
-import { evaluate, LABELS, levelVersionString, parseVersion, LATEST, type Level, type LevelVersion } from '../../kube/pod-security/index.js';
+import {
+  evaluate,
+  LABELS,
+  levelVersionString,
+  parseVersion,
+  LATEST,
+  type Level,
+  type LevelVersion,
+} from '../../kube/pod-security/index.js';
 
 export interface SecurityOptions {
   /** The level of a namespace without an enforce label. */
@@ -33,8 +41,16 @@ export interface LevelSource {
 }
 
 /** The level a Pod is checked against (see the module comment). */
-export function effectiveLevel(src: LevelSource, o: Pick<SecurityOptions, 'defaultLevel' | 'allowPrivileged'>): LevelVersion {
-  const labelled = src.label === 'privileged' || src.label === 'baseline' || src.label === 'restricted' ? (src.label as Level) : src.label ? 'restricted' : undefined; // a bad label fails closed, as the admission does
+export function effectiveLevel(
+  src: LevelSource,
+  o: Pick<SecurityOptions, 'defaultLevel' | 'allowPrivileged'>,
+): LevelVersion {
+  const labelled =
+    src.label === 'privileged' || src.label === 'baseline' || src.label === 'restricted'
+      ? (src.label as Level)
+      : src.label
+        ? 'restricted'
+        : undefined; // a bad label fails closed, as the admission does
   let level = labelled ?? o.defaultLevel;
   if (level === 'privileged' && !o.allowPrivileged) level = 'baseline';
   return { level, version: (src.labelVersion && parseVersion(src.labelVersion)) || LATEST };
@@ -47,31 +63,58 @@ const FLAG_OF: Record<string, string> = {
   'non-default capabilities': '--cap-add',
   'hostPath volumes': '--device (a host path in the Pod)',
   'forbidden sysctls': '--sysctl',
-  'hostPort': 'a host port',
+  hostPort: 'a host port',
   'allowPrivilegeEscalation != false': '--privileged',
   'unrestricted capabilities': '--cap-add',
-  'runAsNonRoot != true': 'a root user (use --user <uid> with a non-root uid, or an image with a numeric non-root USER)',
+  'runAsNonRoot != true':
+    'a root user (use --user <uid> with a non-root uid, or an image with a numeric non-root USER)',
   'runAsUser=0': '--user 0/root',
 };
-const PRIVILEGED_ONLY = new Set(['privileged', 'host namespaces', 'non-default capabilities', 'hostPath volumes', 'forbidden sysctls', 'hostPort']);
+const PRIVILEGED_ONLY = new Set([
+  'privileged',
+  'host namespaces',
+  'non-default capabilities',
+  'hostPath volumes',
+  'forbidden sysctls',
+  'hostPort',
+]);
 
 /** How to relax `reason`, given where the level came from. */
-function relaxHint(reason: string, lv: LevelVersion, src: LevelSource, o: Pick<SecurityOptions, 'allowPrivileged'>): string {
+function relaxHint(
+  reason: string,
+  lv: LevelVersion,
+  src: LevelSource,
+  o: Pick<SecurityOptions, 'allowPrivileged'>,
+): string {
   const label = (l: Level) => `label namespace "${src.namespace}" ${LABELS.enforce}=${l}`;
-  if (PRIVILEGED_ONLY.has(reason)) return `needs a privileged namespace: ${label('privileged')}${o.allowPrivileged ? '' : ' and start kuber-api with --allow-privileged'}`;
-  return lv.level === 'restricted' ? `is refused under "restricted": run as non-root, or ${label('baseline')}` : `${label('privileged')}`;
+  if (PRIVILEGED_ONLY.has(reason))
+    return `needs a privileged namespace: ${label('privileged')}${o.allowPrivileged ? '' : ' and start kuber-api with --allow-privileged'}`;
+  return lv.level === 'restricted'
+    ? `is refused under "restricted": run as non-root, or ${label('baseline')}`
+    : `${label('privileged')}`;
 }
 
 /** The 403 for a Pod that fails its level: each reason with its detail, the Docker flag and the relaxing label/flag. */
-export function podSecurityError(what: string, lv: LevelVersion, src: LevelSource, o: Pick<SecurityOptions, 'allowPrivileged'>, meta: object, spec: object): Error | undefined {
+export function podSecurityError(
+  what: string,
+  lv: LevelVersion,
+  src: LevelSource,
+  o: Pick<SecurityOptions, 'allowPrivileged'>,
+  meta: object,
+  spec: object,
+): Error | undefined {
   const r = evaluate(lv, meta, spec);
   if (r.allowed) return undefined;
-  const whence = src.label ? `the ${LABELS.enforce}=${src.label} label of namespace "${src.namespace}"` : `kuber-api's --pod-security-default (namespace "${src.namespace}" has no ${LABELS.enforce} label)`;
+  const whence = src.label
+    ? `the ${LABELS.enforce}=${src.label} label of namespace "${src.namespace}"`
+    : `kuber-api's --pod-security-default (namespace "${src.namespace}" has no ${LABELS.enforce} label)`;
   const parts = r.reasons.map((reason, i) => {
     const flag = FLAG_OF[reason];
     return `${reason}${r.details[i] ? ` (${r.details[i]})` : ''}${flag ? `: ${flag} ${relaxHint(reason, lv, src, o)}` : ''}`;
   });
-  return forbidden(`${what} is refused by Pod Security "${levelVersionString(lv)}" (from ${whence}): ${parts.join('; ')}`);
+  return forbidden(
+    `${what} is refused by Pod Security "${levelVersionString(lv)}" (from ${whence}): ${parts.join('; ')}`,
+  );
 }
 
 const under = (p: string, root: string) => {
@@ -86,7 +129,8 @@ export function bindSources(hc: Record<string, any>): string[] {
     const src = String(b).split(':')[0] ?? '';
     if (src.startsWith('/')) out.push(src);
   }
-  for (const m of Array.isArray(hc.Mounts) ? (hc.Mounts as Array<{ Type?: string; Source?: string }>) : []) if (m?.Type === 'bind' && m.Source) out.push(m.Source);
+  for (const m of Array.isArray(hc.Mounts) ? (hc.Mounts as Array<{ Type?: string; Source?: string }>) : [])
+    if (m?.Type === 'bind' && m.Source) out.push(m.Source);
   return out;
 }
 
@@ -96,16 +140,25 @@ export function bindSources(hc: Record<string, any>): string[] {
  */
 const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
 
-export function bindError(sources: string[], o: Pick<SecurityOptions, 'bindRoots' | 'bindDeny'>, real: (p: string) => string = (p) => p): Error | undefined {
+export function bindError(
+  sources: string[],
+  o: Pick<SecurityOptions, 'bindRoots' | 'bindDeny'>,
+  real: (p: string) => string = (p) => p,
+): Error | undefined {
   for (const s of sources) {
     // The Docker socket is refused by the volumes wing with its own reason (no Pod can reach
     // kuber-api's socket through a copy); no root makes it allowed, so it is not judged here.
     if (DOCKER_SOCKETS.has(resolve(s))) continue;
     const p = real(resolve(s));
     const denied = o.bindDeny.find((d) => under(p, d) || under(d, p));
-    if (denied) return forbidden(`bind source "${s}" is refused: it would expose kuber-api's own credentials (${denied}); no flag allows it`);
+    if (denied)
+      return forbidden(
+        `bind source "${s}" is refused: it would expose kuber-api's own credentials (${denied}); no flag allows it`,
+      );
     if (!o.bindRoots.some((r) => under(p, r)))
-      return forbidden(`bind source "${s}" is refused: it is outside the allowed roots (${o.bindRoots.join(', ')}); allow a root with --bind-root <dir>`);
+      return forbidden(
+        `bind source "${s}" is refused: it is outside the allowed roots (${o.bindRoots.join(', ')}); allow a root with --bind-root <dir>`,
+      );
   }
   return undefined;
 }

@@ -6,7 +6,18 @@
  * `window`, time.Duration.String()).
  */
 
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const DECIMAL: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 
 /** A quantity as a plain number (`250m` -> 0.25, `64Mi` -> 67108864); NaN when malformed. */
@@ -19,14 +30,15 @@ export function parseQuantity(q: string | undefined): number {
   return n * (BINARY[suffix] ?? DECIMAL[suffix] ?? NaN);
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** A Go duration (`1m0.5s`, `10s`, `350ms`) in nanoseconds; NaN when malformed. */
 export function parseGoDuration(d: string | undefined): number {
   const s = (d ?? '').trim();
   if (s === '0') return 0;
   const re = /([0-9.]+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0, seen = 0;
+  let total = 0,
+    seen = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {
     total += Number(m[1]) * UNIT_NS[m[2]!]!;
     seen = re.lastIndex;

@@ -35,25 +35,63 @@ export interface CpuCounters {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-const BLKIO = { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null };
+const BLKIO = {
+  io_service_bytes_recursive: null,
+  io_serviced_recursive: null,
+  io_queue_recursive: null,
+  io_service_time_recursive: null,
+  io_wait_time_recursive: null,
+  io_merged_recursive: null,
+  io_time_recursive: null,
+  sectors_recursive: null,
+};
 const THROTTLING = { periods: 0, throttled_periods: 0, throttled_time: 0 };
 
 /** What dockerd answers for a container that does not run (moby daemon/stats.go: an empty StatsResponse). */
 export function idleStats(c: StatsIdentity): Record<string, unknown> {
-  const cpu = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: THROTTLING };
-  return { name: `/${c.name}`, id: c.id, read: ZERO_TIME, preread: ZERO_TIME, pids_stats: {}, blkio_stats: BLKIO, num_procs: 0, storage_stats: {}, cpu_stats: cpu, precpu_stats: cpu, memory_stats: {} };
+  const cpu = {
+    cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+    throttling_data: THROTTLING,
+  };
+  return {
+    name: `/${c.name}`,
+    id: c.id,
+    read: ZERO_TIME,
+    preread: ZERO_TIME,
+    pids_stats: {},
+    blkio_stats: BLKIO,
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpu,
+    precpu_stats: cpu,
+    memory_stats: {},
+  };
 }
 
 /**
  * A sample: `prev` is the stream's previous counters (undefined for the first), `onlineCpus` and
  * `memoryLimit` describe the node (or the container's limits).
  */
-export function statsSample(c: StatsIdentity, u: Usage, prev: CpuCounters | undefined, onlineCpus: number, memoryLimit: number): { json: Record<string, unknown>; counters: CpuCounters } {
+export function statsSample(
+  c: StatsIdentity,
+  u: Usage,
+  prev: CpuCounters | undefined,
+  onlineCpus: number,
+  memoryLimit: number,
+): { json: Record<string, unknown>; counters: CpuCounters } {
   const cpus = Math.max(1, onlineCpus);
   const window = Math.max(1, u.windowNs);
   const base: CpuCounters = prev ?? { totalNs: 0, systemNs: Math.round(u.at * 1e6 * cpus) - Math.round(window * cpus) };
-  const counters: CpuCounters = { totalNs: base.totalNs + Math.round(u.cpuCores * window), systemNs: base.systemNs + Math.round(window * cpus) };
-  const cpuStats = (k: CpuCounters) => ({ cpu_usage: { total_usage: k.totalNs, usage_in_kernelmode: 0, usage_in_usermode: k.totalNs }, system_cpu_usage: k.systemNs, online_cpus: cpus, throttling_data: THROTTLING });
+  const counters: CpuCounters = {
+    totalNs: base.totalNs + Math.round(u.cpuCores * window),
+    systemNs: base.systemNs + Math.round(window * cpus),
+  };
+  const cpuStats = (k: CpuCounters) => ({
+    cpu_usage: { total_usage: k.totalNs, usage_in_kernelmode: 0, usage_in_usermode: k.totalNs },
+    system_cpu_usage: k.systemNs,
+    online_cpus: cpus,
+    throttling_data: THROTTLING,
+  });
   const read = new Date(u.at).toISOString();
   const json = {
     name: `/${c.name}`,

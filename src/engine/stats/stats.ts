@@ -45,7 +45,12 @@ export function usageOf(m: PodMetrics, now = Date.now()): Usage {
   const mem = parseQuantity(c?.usage?.memory);
   const window = parseGoDuration(m.window);
   const at = Date.parse(m.timestamp ?? '');
-  return { cpuCores: Number.isFinite(cpu) ? cpu : 0, memoryBytes: Number.isFinite(mem) ? mem : 0, windowNs: Number.isFinite(window) && window > 0 ? window : 1e9, at: Number.isFinite(at) ? at : now };
+  return {
+    cpuCores: Number.isFinite(cpu) ? cpu : 0,
+    memoryBytes: Number.isFinite(mem) ? mem : 0,
+    windowNs: Number.isFinite(window) && window > 0 ? window : 1e9,
+    at: Number.isFinite(at) ? at : now,
+  };
 }
 
 export class StatsService {
@@ -77,7 +82,8 @@ export class StatsService {
       type NodeObj = { status?: { capacity?: { cpu?: string; memory?: string } } };
       p = this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`).then(
         (n) => {
-          const cpus = parseQuantity(n.status?.capacity?.cpu), memory = parseQuantity(n.status?.capacity?.memory);
+          const cpus = parseQuantity(n.status?.capacity?.cpu),
+            memory = parseQuantity(n.status?.capacity?.memory);
           return { cpus: cpus > 0 ? Math.ceil(cpus) : fallback.cpus, memory: memory > 0 ? memory : fallback.memory };
         },
         () => fallback, // RBAC may not allow reading nodes
@@ -116,9 +122,13 @@ export class StatsService {
       sample: async () => {
         const pod = current();
         if (!pod) return idleStats(ident);
-        const spec = pod.spec as { nodeName?: string; containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> } | undefined;
+        const spec = pod.spec as
+          | { nodeName?: string; containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> }
+          | undefined;
         const [usage, node] = await Promise.all([this.read(pod), this.nodeSize(spec?.nodeName)]);
-        const limit = parseQuantity(spec?.containers?.find((c) => c.name === CONTAINER_NAME)?.resources?.limits?.memory);
+        const limit = parseQuantity(
+          spec?.containers?.find((c) => c.name === CONTAINER_NAME)?.resources?.limits?.memory,
+        );
         const s = statsSample(ident, usage, counters, node.cpus, limit > 0 ? limit : node.memory);
         counters = s.counters;
         return s.json;

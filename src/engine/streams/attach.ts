@@ -120,7 +120,13 @@ export class AttachService {
     if (rec) this.host.events.container(this.host.eventSource(rec), action);
   }
 
-  private async run(t: StreamTarget, o: AttachOptions, keys: Buffer, conn: ClientConn, wantRun: number | undefined): Promise<void> {
+  private async run(
+    t: StreamTarget,
+    o: AttachOptions,
+    keys: Buffer,
+    conn: ClientConn,
+    wantRun: number | undefined,
+  ): Promise<void> {
     const tty = !!t.config.Tty;
     const useStdin = o.stdin && !!t.config.OpenStdin;
     const abort = new AbortController();
@@ -133,7 +139,12 @@ export class AttachService {
     const release = this.host.holdAutoRemove?.(t.id);
     try {
       if (o.logs && t.podName) {
-        await streamPodLog(this.host.kube.client, { namespace: t.namespace, pod: t.podName, container: t.containerName, tty }, { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false, holdMs: 0, signal: abort.signal }, out);
+        await streamPodLog(
+          this.host.kube.client,
+          { namespace: t.namespace, pod: t.podName, container: t.containerName, tty },
+          { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false, holdMs: 0, signal: abort.signal },
+          out,
+        );
       }
       this.event(t, 'attach');
       if (!o.stream || abort.signal.aborted) return;
@@ -143,7 +154,9 @@ export class AttachService {
         const ready = await this.waitRun(t, wantRun, abort.signal);
         if (ready.kind === 'gone' || abort.signal.aborted) return;
         run = ready.run;
-        detached = await (tty ? this.freshTty(t, ready, keys, conn, useStdin, abort.signal) : this.freshLog(t, o, ready, conn, useStdin, abort.signal));
+        detached = await (tty
+          ? this.freshTty(t, ready, keys, conn, useStdin, abort.signal)
+          : this.freshLog(t, o, ready, conn, useStdin, abort.signal));
       }
       // The output ended because the container did: let the engine see the exit before our FIN,
       // so that a client that inspects (or removes) right after EOF finds it exited, as on dockerd.
@@ -202,7 +215,14 @@ export class AttachService {
    * a stdin-only pods/attach. Resolves true if the session ended as a detach (the client's
    * half-close without StdinOnce: moby ends the session, the container runs on).
    */
-  private async freshLog(t: StreamTarget, o: AttachOptions, ready: Extract<RunReady, { pod: StreamPod }>, conn: ClientConn, useStdin: boolean, signal: AbortSignal): Promise<boolean> {
+  private async freshLog(
+    t: StreamTarget,
+    o: AttachOptions,
+    ready: Extract<RunReady, { pod: StreamPod }>,
+    conn: ClientConn,
+    useStdin: boolean,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const pod = ready.pod.metadata.name;
     const local = new AbortController();
     const onAbort = () => local.abort();
@@ -216,7 +236,19 @@ export class AttachService {
       }
     });
     try {
-      await streamPodLog(this.host.kube.client, { namespace: t.namespace, pod, container: t.containerName, tty: false }, { stdout: o.stdout, stderr: o.stderr, follow: true, timestamps: false, holdMs: this.opts.holdMs, signal: local.signal }, conn.output as unknown as LogSink);
+      await streamPodLog(
+        this.host.kube.client,
+        { namespace: t.namespace, pod, container: t.containerName, tty: false },
+        {
+          stdout: o.stdout,
+          stderr: o.stderr,
+          follow: true,
+          timestamps: false,
+          holdMs: this.opts.holdMs,
+          signal: local.signal,
+        },
+        conn.output as unknown as LogSink,
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
       stdin?.stop();
@@ -230,14 +262,24 @@ export class AttachService {
    * closes the container's stdin; the WebSocket stays until the container exits), or the end of
    * the session without it. On v4 there is no stdin half-close (the CLOSE signal is v5, KEP-4006): stdin stays open.
    */
-  private stdinOnly(t: StreamTarget, pod: string, conn: ClientConn, signal: AbortSignal): { done: Promise<'end-session' | 'closed'>; stop(): void } {
+  private stdinOnly(
+    t: StreamTarget,
+    pod: string,
+    conn: ClientConn,
+    signal: AbortSignal,
+  ): { done: Promise<'end-session' | 'closed'>; stop(): void } {
     let stop: () => void = () => {};
     let stopped = false;
     const done = (async (): Promise<'end-session' | 'closed'> => {
       let ws: WebSocket;
       let protocol: string;
       try {
-        ({ ws, protocol } = await this.host.kube.dialer.attach(t.namespace, pod, { container: t.containerName, stdin: true, stdout: false, stderr: false, tty: false }, { signal }));
+        ({ ws, protocol } = await this.host.kube.dialer.attach(
+          t.namespace,
+          pod,
+          { container: t.containerName, stdin: true, stdout: false, stderr: false, tty: false },
+          { signal },
+        ));
       } catch (err) {
         this.log.debug({ err, pod }, 'stdin attach failed (the container may have exited)');
         conn.input.resume();
@@ -287,11 +329,23 @@ export class AttachService {
    * what the terminal printed before the attach, then the held output minus the overlap, then the
    * live bridge.
    */
-  private async freshTty(t: StreamTarget, ready: Extract<RunReady, { pod: StreamPod }>, keys: Buffer, conn: ClientConn, useStdin: boolean, signal: AbortSignal): Promise<boolean> {
+  private async freshTty(
+    t: StreamTarget,
+    ready: Extract<RunReady, { pod: StreamPod }>,
+    keys: Buffer,
+    conn: ClientConn,
+    useStdin: boolean,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const pod = ready.pod.metadata.name;
     const target = { namespace: t.namespace, pod, container: t.containerName, tty: true };
     const replayOnly = async () => {
-      await streamPodLog(this.host.kube.client, target, { stdout: true, stderr: false, follow: false, timestamps: false, holdMs: 0, signal }, conn.output as unknown as LogSink);
+      await streamPodLog(
+        this.host.kube.client,
+        target,
+        { stdout: true, stderr: false, follow: false, timestamps: false, holdMs: 0, signal },
+        conn.output as unknown as LogSink,
+      );
       return false;
     };
     if (ready.kind === 'terminated') return replayOnly();
@@ -301,7 +355,12 @@ export class AttachService {
     try {
       let ws: WebSocket;
       try {
-        ({ ws } = await this.host.kube.dialer.attach(t.namespace, pod, { container: t.containerName, stdin: useStdin, stdout: true, stderr: false, tty: true }, { signal }));
+        ({ ws } = await this.host.kube.dialer.attach(
+          t.namespace,
+          pod,
+          { container: t.containerName, stdin: useStdin, stdout: true, stderr: false, tty: true },
+          { signal },
+        ));
       } catch {
         return replayOnly(); // it ended meanwhile: the log has all of it
       }
@@ -328,7 +387,14 @@ export class AttachService {
       for (const b of join.release(tail)) conn.output.write(b);
       if (closed || statusSeen) return false;
       ws.resume();
-      const bridge = bridgeStreams({ ws, output: conn.output, ...(useStdin ? { input: conn.input } : {}), tty: true, stdinEof: 'end-session', detachKeys: keys });
+      const bridge = bridgeStreams({
+        ws,
+        output: conn.output,
+        ...(useStdin ? { input: conn.input } : {}),
+        tty: true,
+        stdinEof: 'end-session',
+        detachKeys: keys,
+      });
       const end = await bridge.done;
       if (ws.readyState <= 1) ws.close(1000);
       return end.reason === 'detach' || end.reason === 'client-closed' || end.reason === 'stdin-eof';
@@ -338,12 +404,22 @@ export class AttachService {
   }
 
   /** Write the Pod log (TTY: raw) to the client; returns its last bytes (for the overlap). */
-  private async replay(target: { namespace: string; pod: string; container: string }, conn: ClientConn, signal: AbortSignal): Promise<Buffer> {
+  private async replay(
+    target: { namespace: string; pod: string; container: string },
+    conn: ClientConn,
+    signal: AbortSignal,
+  ): Promise<Buffer> {
     const keep = this.opts.replayHoldBytes;
     let tail = Buffer.alloc(0);
     let res: IncomingMessage;
     try {
-      res = await openPodLog(this.host.kube.client, target.namespace, target.pod, { container: target.container }, { signal });
+      res = await openPodLog(
+        this.host.kube.client,
+        target.namespace,
+        target.pod,
+        { container: target.container },
+        { signal },
+      );
     } catch {
       return tail;
     }
@@ -364,7 +440,13 @@ export class AttachService {
   }
 
   /** Attach to a running container: pods/attach bridged to the client. Resolves true on a detach. */
-  private async live(t: StreamTarget, o: AttachOptions, keys: Buffer, conn: ClientConn, useStdin: boolean): Promise<boolean> {
+  private async live(
+    t: StreamTarget,
+    o: AttachOptions,
+    keys: Buffer,
+    conn: ClientConn,
+    useStdin: boolean,
+  ): Promise<boolean> {
     const tty = !!t.config.Tty;
     const sess: TtySession = {};
     const sizes = this.sizeState(t.id);
@@ -374,7 +456,13 @@ export class AttachService {
       const stderr = !tty && o.stderr;
       let ws: WebSocket;
       try {
-        ({ ws } = await this.host.kube.dialer.attach(t.namespace, t.podName!, { container: t.containerName, stdin: useStdin, stdout: stdout || (!useStdin && !stderr), stderr, tty }));
+        ({ ws } = await this.host.kube.dialer.attach(t.namespace, t.podName!, {
+          container: t.containerName,
+          stdin: useStdin,
+          stdout: stdout || (!useStdin && !stderr),
+          stderr,
+          tty,
+        }));
       } catch (err) {
         this.log.debug({ err, container: t.id }, 'attach to a running container failed (it may have exited)');
         return false;

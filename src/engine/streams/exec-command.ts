@@ -84,6 +84,12 @@ export function explainWrapperFailure(spec: ExecSpec, runtimeMessage: string): s
   if (!isWrapped(spec)) return undefined;
   const tool = execArgv(spec)[0];
   if (!tool || !runtimeMessage.includes(`"${tool}"`)) return undefined;
-  const what = [assignments(spec.env).length ? 'Env' : '', spec.workingDir ? 'WorkingDir' : '', needsUserSwitch(spec) ? 'User' : ''].filter(Boolean).join(', ');
+  const what = [
+    assignments(spec.env).length ? 'Env' : '',
+    spec.workingDir ? 'WorkingDir' : '',
+    needsUserSwitch(spec) ? 'User' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${runtimeMessage}: kuber-api runs an exec with ${what} through ${tool === 'env' ? '`env`' : '/bin/sh'} (Kubernetes exec takes only a command), and the image has none`;
 }

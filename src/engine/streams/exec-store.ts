@@ -119,7 +119,6 @@ export interface ExecStoreOptions {
   maxEntries: number;
 }
 
-
 export class ExecStore {
   private readonly byId = new Map<string, ExecInstance>();
 

@@ -96,14 +96,24 @@ export class ExecService {
     if (t.state.Paused) throw conflict(`Container ${t.id} is paused, unpause the container before exec`);
     const rec = this.host.index.get(t.id);
     const pod = rec && this.host.index.currentPod(rec);
-    if (!t.state.Running || !t.podName || mainState(pod, t.containerName) !== 'running') throw conflict(`container ${t.id} is not running`);
+    if (!t.state.Running || !t.podName || mainState(pod, t.containerName) !== 'running')
+      throw conflict(`container ${t.id} is not running`);
     const keys = parseDetachKeys(config.DetachKeys || undefined);
-    const e = new ExecInstance(t.id, { namespace: t.namespace, name: t.podName, container: t.containerName }, config, keys, Date.now());
+    const e = new ExecInstance(
+      t.id,
+      { namespace: t.namespace, name: t.podName, container: t.containerName },
+      config,
+      keys,
+      Date.now(),
+    );
     this.store.add(e);
     if (rec) this.host.events.container(this.host.eventSource(rec), action('exec_create', e), { execID: e.id });
     // Only start may dial pods/exec (the command runs at the dial), but the TCP and TLS handshakes
     // can happen while the client sends it (bench/optimisations.md 6).
-    if (this.opts.preconnectMs) this.host.kube.dialer.preconnect(this.opts.preconnectMs).catch((err: Error) => this.log.debug({ err: err.message }, 'exec preconnect failed'));
+    if (this.opts.preconnectMs)
+      this.host.kube.dialer
+        .preconnect(this.opts.preconnectMs)
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'exec preconnect failed'));
     return { Id: e.id };
   }
 
@@ -121,12 +131,21 @@ export class ExecService {
   async start(id: string, so: ExecStartOptions): Promise<ExecStart> {
     const e = this.store.get(id);
     if (so.Detach && this.detachedRunning >= this.opts.maxDetached && e.exitCode === null && !e.started) {
-      throw unavailable(`cannot start exec ${id}: ${this.detachedRunning} detached execs are running, the most kuber-api keeps (--max-detached-execs); wait for one to end`);
+      throw unavailable(
+        `cannot start exec ${id}: ${this.detachedRunning} detached execs are running, the most kuber-api keeps (--max-detached-execs); wait for one to end`,
+      );
     }
     e.begin();
-    if (so.ConsoleSize && so.ConsoleSize[0] > 0 && so.ConsoleSize[1] > 0) e.size = { height: so.ConsoleSize[0], width: so.ConsoleSize[1] };
+    if (so.ConsoleSize && so.ConsoleSize[0] > 0 && so.ConsoleSize[1] > 0)
+      e.size = { height: so.ConsoleSize[0], width: so.ConsoleSize[1] };
     const c = e.config;
-    const spec = { cmd: c.Cmd, env: c.Env, workingDir: c.WorkingDir, user: c.User, containerUser: this.containerUser(e) };
+    const spec = {
+      cmd: c.Cmd,
+      env: c.Env,
+      workingDir: c.WorkingDir,
+      user: c.User,
+      containerUser: this.containerUser(e),
+    };
     const detach = !!so.Detach;
     let ws: WebSocket;
     try {
@@ -141,7 +160,8 @@ export class ExecService {
       }));
     } catch (err) {
       e.finish(126, Date.now());
-      if (err instanceof KubeApiError && (err.status === 404 || err.status === 400)) throw conflict(`container ${e.containerId} is not running`);
+      if (err instanceof KubeApiError && (err.status === 404 || err.status === 400))
+        throw conflict(`container ${e.containerId} is not running`);
       throw systemError(`exec: ${(err as Error).message}`, err);
     }
     const rec = this.host.index.get(e.containerId);
@@ -160,7 +180,13 @@ export class ExecService {
     return this.host.index.get(e.containerId)?.config.User ?? '';
   }
 
-  private async run(e: ExecInstance, ws: WebSocket, conn: ClientConn, tty: boolean, spec: Parameters<typeof explainWrapperFailure>[0]): Promise<void> {
+  private async run(
+    e: ExecInstance,
+    ws: WebSocket,
+    conn: ClientConn,
+    tty: boolean,
+    spec: Parameters<typeof explainWrapperFailure>[0],
+  ): Promise<void> {
     const c = e.config;
     const bridge = bridgeStreams({
       ws,
@@ -182,17 +208,27 @@ export class ExecService {
   }
 
   /** Record the outcome (before the stream closes), write a start failure like dockerd, emit exec_die. */
-  private finish(e: ExecInstance, end: BridgeEnd | ChannelEnd, say: ((b: Buffer) => void) | undefined, spec: Parameters<typeof explainWrapperFailure>[0]): void {
+  private finish(
+    e: ExecInstance,
+    end: BridgeEnd | ChannelEnd,
+    say: ((b: Buffer) => void) | undefined,
+    spec: Parameters<typeof explainWrapperFailure>[0],
+  ): void {
     let code: number | null = null;
     if (end.reason === 'closed') code = this.exitCode(end.status, say, spec);
     else if (end.reason === 'error') code = this.exitCode({ kind: 'error', message: end.error.message }, say, spec);
     e.finish(code, Date.now());
     const rec = this.host.index.get(e.containerId);
-    if (rec && code !== null) this.host.events.container(this.host.eventSource(rec), 'exec_die', { execID: e.id, exitCode: String(code) });
+    if (rec && code !== null)
+      this.host.events.container(this.host.eventSource(rec), 'exec_die', { execID: e.id, exitCode: String(code) });
     this.log.debug({ exec: e.id, reason: end.reason, exitCode: code }, 'exec session ended');
   }
 
-  private exitCode(s: ChannelStatus, say: ((b: Buffer) => void) | undefined, spec: Parameters<typeof explainWrapperFailure>[0]): number {
+  private exitCode(
+    s: ChannelStatus,
+    say: ((b: Buffer) => void) | undefined,
+    spec: Parameters<typeof explainWrapperFailure>[0],
+  ): number {
     if (s.kind === 'exit') return s.exitCode;
     // moby ContainerExecStart: a process that cannot start -> the error on stdout + "\r\n", exit 126.
     const m = /OCI runtime exec failed.*$/s.exec(s.message);
@@ -224,7 +260,10 @@ export class ExecService {
       if (end.reason === 'error') ws.terminate();
       if (letGo) {
         e.finish(null, Date.now());
-        this.log.info({ exec: e.id, container: e.containerId, idleMs: this.opts.detachedIdleMs }, 'detached exec let go after its idle timeout (--detached-exec-idle-ms); its exit code is unknown');
+        this.log.info(
+          { exec: e.id, container: e.containerId, idleMs: this.opts.detachedIdleMs },
+          'detached exec let go after its idle timeout (--detached-exec-idle-ms); its exit code is unknown',
+        );
       } else this.finish(e, end, undefined, { cmd: e.config.Cmd });
     } finally {
       clearTimeout(idle);

@@ -36,16 +36,28 @@ export interface StreamsHost {
     get(id: string): ContainerRecord | undefined;
     currentPod(rec: ContainerRecord): StreamPod | undefined;
     /** Resolves with the first defined `check()`, re-evaluated on every cache change (no polling). */
-    when<R>(check: () => R | undefined, opts?: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error }): Promise<R>;
+    when<R>(
+      check: () => R | undefined,
+      opts?: { timeoutMs?: number; signal?: AbortSignal; timeoutError?: () => Error },
+    ): Promise<R>;
   };
-  readonly events: { container(src: { id: string; name: string; image: string; labels: Record<string, string> }, action: string, extra?: Record<string, string>): unknown };
+  readonly events: {
+    container(
+      src: { id: string; name: string; image: string; labels: Record<string, string> },
+      action: string,
+      extra?: Record<string, string>,
+    ): unknown;
+  };
   eventSource(rec: ContainerRecord): { id: string; name: string; image: string; labels: Record<string, string> };
   /** Delay the container's AutoRemove until `release()` (at most --auto-remove-hold-ms). */
   holdAutoRemove?(id: string): () => void;
 }
 
 /** The main container's state in a Pod (the one container kuber-api creates per Pod). */
-export function mainState(pod: StreamPod | undefined, container: string): 'absent' | 'waiting' | 'running' | 'terminated' {
+export function mainState(
+  pod: StreamPod | undefined,
+  container: string,
+): 'absent' | 'waiting' | 'running' | 'terminated' {
   if (!pod) return 'absent';
   const cs = pod.status?.containerStatuses?.find((c) => c.name === container);
   if (cs?.state?.running) return 'running';

@@ -29,7 +29,13 @@ import type { Pausable } from '../../stream/backpressure.js';
 import type { Emitter } from '../../stream/bridge.js';
 import { invalid } from '../../errors.js';
 import { mainState, type StreamsHost } from './host.js';
-import { forgetSplitStreams, isStreamFieldRejected, openPodLog, splitStreamsSupported, type PodLogQuery } from '../../kube/pod-log.js';
+import {
+  forgetSplitStreams,
+  isStreamFieldRejected,
+  openPodLog,
+  splitStreamsSupported,
+  type PodLogQuery,
+} from '../../kube/pod-log.js';
 import type { LogsOptions, LogSink, ContainerLogs } from '../backend/streams.js';
 
 /** One Pod log to read. */
@@ -109,12 +115,25 @@ export interface LogPlan {
  * The plan of a read, or how it ends at once. `now` is the current time as a timestamp key
  * (`--tail 0` with follow starts there).
  */
-export function planLog(t: PodLogTarget, o: LogReadOptions, split: boolean, now: Buffer, nowIso: string): LogPlan | 'end' {
+export function planLog(
+  t: PodLogTarget,
+  o: LogReadOptions,
+  split: boolean,
+  now: Buffer,
+  nowIso: string,
+): LogPlan | 'end' {
   const since = timeKey(o.since, 'since');
   const until = timeKey(o.until, 'until');
   const follow = o.follow && !(until && until.toString('latin1') <= nowIso.slice(0, 19));
   if (!o.stdout && !o.stderr) return 'end';
-  const plan: LogPlan = { follow, split, wantOut: t.tty ? true : o.stdout, wantErr: t.tty ? false : o.stderr, until, probeEmpty: false };
+  const plan: LogPlan = {
+    follow,
+    split,
+    wantOut: t.tty ? true : o.stdout,
+    wantErr: t.tty ? false : o.stderr,
+    until,
+    probeEmpty: false,
+  };
   if (!split && !plan.wantOut) return 'end'; // no way to tell stderr lines apart: nothing is stderr
   if (since !== undefined && hasFraction(since)) plan.sinceKey = since;
   if (since) plan.sinceTime = keySeconds(since);
@@ -134,7 +153,11 @@ export function planLog(t: PodLogTarget, o: LogReadOptions, split: boolean, now:
 }
 
 /** The plan once the tail's start (`'all'`: fewer lines than asked) and the streams' emptiness are known. */
-export function refinePlan(plan: LogPlan, tail: { t0: Buffer; skip: number } | 'all' | undefined, has?: { out: boolean; err: boolean }): LogPlan | 'end' {
+export function refinePlan(
+  plan: LogPlan,
+  tail: { t0: Buffer; skip: number } | 'all' | undefined,
+  has?: { out: boolean; err: boolean },
+): LogPlan | 'end' {
   const p = { ...plan };
   if (tail && tail !== 'all') {
     p.trim = tail;
@@ -149,9 +172,14 @@ export function refinePlan(plan: LogPlan, tail: { t0: Buffer; skip: number } | '
 }
 
 /** The pods/log query of a plan, and whether its lines carry timestamps. */
-export function planQuery(p: LogPlan, container: string, keepTimestamps: boolean): { base: PodLogQuery; merge: boolean; timestamped: boolean } {
+export function planQuery(
+  p: LogPlan,
+  container: string,
+  keepTimestamps: boolean,
+): { base: PodLogQuery; merge: boolean; timestamped: boolean } {
   const merge = p.split && p.wantOut && p.wantErr;
-  const timestamped = keepTimestamps || merge || p.sinceKey !== undefined || p.until !== undefined || p.trim !== undefined;
+  const timestamped =
+    keepTimestamps || merge || p.sinceKey !== undefined || p.until !== undefined || p.trim !== undefined;
   const base: PodLogQuery = { container, follow: p.follow, timestamps: timestamped };
   if (p.sinceTime) base.sinceTime = p.sinceTime;
   if (p.tailLines !== undefined) base.tailLines = p.tailLines;
@@ -160,13 +188,20 @@ export function planQuery(p: LogPlan, container: string, keepTimestamps: boolean
 
 /** Not there to read (any more): the Pod or its container is gone, or has not started. */
 const isGone = (err: unknown) =>
-  err instanceof KubeApiError && (err.status === 404 || (err.status === 400 && /waiting to start|is terminated|not available|not found/.test(err.message)));
+  err instanceof KubeApiError &&
+  (err.status === 404 ||
+    (err.status === 400 && /waiting to start|is terminated|not available|not found/.test(err.message)));
 
 /**
  * Read one Pod's log into `sink` (which the caller ends). Resolves with how it ended; 'gone'
  * when the Pod or its container no longer exists (nothing to read).
  */
-export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogReadOptions, sink: LogSink): Promise<LogEnd> {
+export async function streamPodLog(
+  client: KubeClient,
+  t: PodLogTarget,
+  o: LogReadOptions,
+  sink: LogSink,
+): Promise<LogEnd> {
   let split = false;
   if (!t.tty && (o.stdout || o.stderr)) {
     try {
@@ -179,11 +214,25 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
   const nowIso = new Date().toISOString();
   const first = planLog(t, o, split, timestampKey(String(Date.now() / 1000))!, nowIso);
   if (first === 'end') return 'end';
-  const tail = first.tailFromAll !== undefined ? await tailStart(client, t, first.tailFromAll, first.sinceTime, o.signal) : undefined;
+  const tail =
+    first.tailFromAll !== undefined
+      ? await tailStart(client, t, first.tailFromAll, first.sinceTime, o.signal)
+      : undefined;
   let has: { out: boolean; err: boolean } | undefined;
   if (first.probeEmpty) {
-    const q = { container: t.container, ...(tail && tail !== 'all' ? { sinceTime: keySeconds(tail.t0) } : first.sinceTime ? { sinceTime: first.sinceTime } : {}), limitBytes: 1 };
-    const [out, err] = await Promise.all([nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal), nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal)]);
+    const q = {
+      container: t.container,
+      ...(tail && tail !== 'all'
+        ? { sinceTime: keySeconds(tail.t0) }
+        : first.sinceTime
+          ? { sinceTime: first.sinceTime }
+          : {}),
+      limitBytes: 1,
+    };
+    const [out, err] = await Promise.all([
+      nonEmpty(client, t, { ...q, stream: 'Stdout' }, o.signal),
+      nonEmpty(client, t, { ...q, stream: 'Stderr' }, o.signal),
+    ]);
     has = { out, err };
   }
   const plan = refinePlan(first, tail, has);
@@ -192,7 +241,13 @@ export async function streamPodLog(client: KubeClient, t: PodLogTarget, o: LogRe
 }
 
 /** The executor: open the bodies the plan names and pump them into `sink` (merged or framed). */
-async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOptions, plan: LogPlan, sink: LogSink): Promise<LogEnd> {
+async function readPlanned(
+  client: KubeClient,
+  t: PodLogTarget,
+  o: LogReadOptions,
+  plan: LogPlan,
+  sink: LogSink,
+): Promise<LogEnd> {
   const { base, merge, timestamped } = planQuery(plan, t.container, o.timestamps);
   const sources: IncomingMessage[] = [];
   let stopPump: (() => void) | undefined;
@@ -206,7 +261,13 @@ async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOption
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const open = async (stream: PodLogQuery['stream']) => {
     try {
-      const res = await openPodLog(client, t.namespace, t.pod, { ...base, ...(stream ? { stream } : {}) }, { signal: o.signal });
+      const res = await openPodLog(
+        client,
+        t.namespace,
+        t.pod,
+        { ...base, ...(stream ? { stream } : {}) },
+        { signal: o.signal },
+      );
       sources.push(res);
       return res;
     } catch (err) {
@@ -224,10 +285,22 @@ async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOption
       const [outRes, errRes] = await Promise.all([open('Stdout'), open('Stderr')]);
       if (o.signal?.aborted) return 'stopped';
       const [out, err] = [trimmed(outRes), trimmed(errRes)];
-      pump = mergeLogs(out, err, sink, { keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until, holdMs: plan.follow ? o.holdMs : 0 });
+      pump = mergeLogs(out, err, sink, {
+        keepTimestamps: o.timestamps,
+        since: plan.sinceKey,
+        until: plan.until,
+        holdMs: plan.follow ? o.holdMs : 0,
+      });
     } else {
       const res = await open(plan.split ? (plan.wantOut ? 'Stdout' : 'Stderr') : undefined);
-      const framer = new LogFramer(sink, { stream: plan.wantOut ? 1 : 2, tty: t.tty, timestamped, keepTimestamps: o.timestamps, since: plan.sinceKey, until: plan.until });
+      const framer = new LogFramer(sink, {
+        stream: plan.wantOut ? 1 : 2,
+        tty: t.tty,
+        timestamped,
+        keepTimestamps: o.timestamps,
+        since: plan.sinceKey,
+        until: plan.until,
+      });
       if (o.signal?.aborted) return 'stopped';
       pump = pumpLog(trimmed(res), sink, framer);
     }
@@ -249,7 +322,13 @@ async function readPlanned(client: KubeClient, t: PodLogTarget, o: LogReadOption
  * it); one `sinceTime=t0` request counts every line stamped t0. The split bodies then start at t0
  * and skip the difference. 'all' when the log has fewer than `n` lines.
  */
-async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTime: string | undefined, signal?: AbortSignal): Promise<{ t0: Buffer; skip: number } | 'all'> {
+async function tailStart(
+  client: KubeClient,
+  t: PodLogTarget,
+  n: number,
+  sinceTime: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ t0: Buffer; skip: number } | 'all'> {
   const q: PodLogQuery = { container: t.container, tailLines: n, timestamps: true };
   if (sinceTime) q.sinceTime = sinceTime;
   const body = await readAll(await openPodLog(client, t.namespace, t.pod, q, { signal }));
@@ -260,7 +339,13 @@ async function tailStart(client: KubeClient, t: PodLogTarget, n: number, sinceTi
   let inTail = 0;
   for (const s of starts) if (compareTs(body, s, t0, 0) === 0) inTail++;
   // Every line stamped t0: read from t0 until the first later line.
-  const res = await openPodLog(client, t.namespace, t.pod, { container: t.container, timestamps: true, sinceTime: t0.toString('latin1') }, { signal });
+  const res = await openPodLog(
+    client,
+    t.namespace,
+    t.pod,
+    { container: t.container, timestamps: true, sinceTime: t0.toString('latin1') },
+    { signal },
+  );
   let total = 0;
   await new Promise<void>((resolve) => {
     const split = new LineSplitter();
@@ -350,7 +435,7 @@ export class TailTrim extends EventEmitter implements Pausable {
       this.emit('data', seg);
       return;
     }
-    for (let i = 0; i < seg.length; ) {
+    for (let i = 0; i < seg.length;) {
       const e = lineEnd(seg, i);
       const c = hasTimestamp(seg, i, e) ? Math.sign(compareTs(seg, i, this.t0, 0)) : this.last;
       this.last = c;
@@ -376,7 +461,12 @@ export interface LogsHostOptions {
  * following (the response head is already sent, as moby's logs route sends it first), and read as it is otherwise; the
  * current run's Pod is read until its container ends (moby: follow ends when the container stops).
  */
-export function containerLogs(host: StreamsHost, nameOrId: string, opts: LogsOptions, ho: LogsHostOptions): ContainerLogs {
+export function containerLogs(
+  host: StreamsHost,
+  nameOrId: string,
+  opts: LogsOptions,
+  ho: LogsHostOptions,
+): ContainerLogs {
   if (!opts.stdout && !opts.stderr) throw invalid('Bad parameters: you must choose at least one stream');
   checkLogTimes(opts);
   const t = host.target(nameOrId);
@@ -395,14 +485,23 @@ export function containerLogs(host: StreamsHost, nameOrId: string, opts: LogsOpt
               const r = host.index.get(t.id);
               if (!r || r.state.run !== t.run) return 'gone' as const;
               const st = mainState(host.index.currentPod(r), t.containerName);
-              return st === 'running' || st === 'terminated' ? ('ok' as const) : st === 'absent' ? ('gone' as const) : undefined;
+              return st === 'running' || st === 'terminated'
+                ? ('ok' as const)
+                : st === 'absent'
+                  ? ('gone' as const)
+                  : undefined;
             },
             { signal },
           )
           .catch(() => 'gone' as const);
         if (ready === 'gone') return;
       }
-      await streamPodLog(host.kube.client, { namespace: t.namespace, pod: t.podName, container: t.containerName, tty }, { ...opts, holdMs: ho.holdMs, signal }, sink);
+      await streamPodLog(
+        host.kube.client,
+        { namespace: t.namespace, pod: t.podName, container: t.containerName, tty },
+        { ...opts, holdMs: ho.holdMs, signal },
+        sink,
+      );
     },
   };
 }

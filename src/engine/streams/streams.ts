@@ -9,7 +9,14 @@ import { AttachService } from './attach.js';
 import { ExecService } from './exec.js';
 import { containerLogs } from './logs.js';
 import type { StreamsHost } from './host.js';
-import type { AttachOptions, AttachStart, ExecStart, ExecStartOptions, ContainerLogs, LogsOptions } from '../backend/streams.js';
+import type {
+  AttachOptions,
+  AttachStart,
+  ExecStart,
+  ExecStartOptions,
+  ContainerLogs,
+  LogsOptions,
+} from '../backend/streams.js';
 export type { ClientConn, LogSink } from '../backend/streams.js';
 import type { StreamsBackend } from '../backend/streams.js';
 
@@ -42,8 +49,21 @@ export class Streams implements StreamsBackend {
     private readonly opts: StreamsOptions,
     log: Logger,
   ) {
-    this.attach = new AttachService(host, { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes }, log.child({ component: 'attach' }));
-    this.exec = new ExecService(host, { store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs }, maxDetached: opts.maxDetachedExecs, detachedIdleMs: opts.detachedExecIdleMs, preconnectMs: opts.execPreconnectMs }, log.child({ component: 'exec' }));
+    this.attach = new AttachService(
+      host,
+      { holdMs: opts.logMergeHoldMs, replayHoldBytes: opts.attachReplayBytes },
+      log.child({ component: 'attach' }),
+    );
+    this.exec = new ExecService(
+      host,
+      {
+        store: { retentionMs: opts.execRetentionMs, maxEntries: opts.maxExecs },
+        maxDetached: opts.maxDetachedExecs,
+        detachedIdleMs: opts.detachedExecIdleMs,
+        preconnectMs: opts.execPreconnectMs,
+      },
+      log.child({ component: 'exec' }),
+    );
   }
 
   attachContainer(nameOrId: string, opts: AttachOptions): AttachStart {

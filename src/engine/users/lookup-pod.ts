@@ -30,10 +30,19 @@ export function lookupPodName(instance: string, image: string): string {
   return `kapi-users-${createHash('sha256').update(`${instance}\n${image}`).digest('hex').slice(0, 16)}`;
 }
 
-const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: LOOKUP_UID, runAsGroup: LOOKUP_UID };
+const RESTRICTED = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  runAsNonRoot: true,
+  runAsUser: LOOKUP_UID,
+  runAsGroup: LOOKUP_UID,
+};
 
 /** The lookup Pod of `image` (pure). */
-export function lookupPod(host: Pick<UsersHost, 'namespace' | 'opts' | 'pullSecretName'>, image: string): Record<string, unknown> {
+export function lookupPod(
+  host: Pick<UsersHost, 'namespace' | 'opts' | 'pullSecretName'>,
+  image: string,
+): Record<string, unknown> {
   const o = host.opts;
   const owner = o.ownerPod;
   const secret = host.pullSecretName();
@@ -52,7 +61,12 @@ export function lookupPod(host: Pick<UsersHost, 'namespace' | 'opts' | 'pullSecr
       activeDeadlineSeconds: Math.max(30, Math.ceil(o.startTimeoutMs / 1000)), // a safety net if kuber-api goes away meanwhile
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: { runAsNonRoot: true, runAsUser: LOOKUP_UID, runAsGroup: LOOKUP_UID, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: LOOKUP_UID,
+        runAsGroup: LOOKUP_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       ...(secret ? { imagePullSecrets: [{ name: secret }] } : {}),
       initContainers: [
         {
@@ -94,18 +108,29 @@ export function parseLookupOutput(text: string): UserFiles | undefined {
   return ended ? files : undefined;
 }
 
-type PodLike = { metadata: { resourceVersion?: string }; status?: { phase?: string; initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] } };
-type ContainerStatus = { name: string; state?: Record<string, { reason?: string; message?: string; exitCode?: number } | undefined> };
+type PodLike = {
+  metadata: { resourceVersion?: string };
+  status?: { phase?: string; initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] };
+};
+type ContainerStatus = {
+  name: string;
+  state?: Record<string, { reason?: string; message?: string; exitCode?: number } | undefined>;
+};
 
 /** 'done' once the lookup container ended; a failure text when the Pod cannot get there. */
 function verdict(p: PodLike): 'done' | string | undefined {
   const st = p.status;
   for (const cs of [...(st?.initContainerStatuses ?? []), ...(st?.containerStatuses ?? [])]) {
     const w = cs.state?.['waiting'];
-    if (w?.reason && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerError|CreateContainerConfigError/.test(w.reason)) return `${cs.name}: ${w.reason} ${w.message ?? ''}`.trim();
+    if (
+      w?.reason &&
+      /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerError|CreateContainerConfigError/.test(w.reason)
+    )
+      return `${cs.name}: ${w.reason} ${w.message ?? ''}`.trim();
     const t = cs.state?.['terminated'];
     if (t && cs.name === 'lookup') return 'done';
-    if (t && t.exitCode !== 0) return `${cs.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}`;
+    if (t && t.exitCode !== 0)
+      return `${cs.name} exited with code ${t.exitCode}${t.message ? `: ${t.message.trim()}` : ''}`;
   }
   if (st?.phase === 'Succeeded') return 'done';
   if (st?.phase === 'Failed') return 'the pod failed';
@@ -120,17 +145,25 @@ export async function readUserFilesByPod(host: UsersHost, image: string): Promis
   try {
     await k.client.create(k.path('pods'), pod);
   } catch (err) {
-    if (!isAlreadyExists(err)) throw systemError(`Kubernetes refused the pod that reads /etc/passwd of ${image}: ${(err as Error).message}`);
+    if (!isAlreadyExists(err))
+      throw systemError(`Kubernetes refused the pod that reads /etc/passwd of ${image}: ${(err as Error).message}`);
     // Left by an earlier lookup of the same image (a kuber-api that went away): it still answers.
   }
   try {
     const v = await waitEnded(host, name);
-    if (v !== 'done') throw systemError(`cannot read /etc/passwd of ${image}: the pod ${name} that reads it did not run: ${v}`);
-    const body = await openPodLog(k.client, host.namespace, name, { container: 'lookup', limitBytes: host.opts.users.maxBytes });
+    if (v !== 'done')
+      throw systemError(`cannot read /etc/passwd of ${image}: the pod ${name} that reads it did not run: ${v}`);
+    const body = await openPodLog(k.client, host.namespace, name, {
+      container: 'lookup',
+      limitBytes: host.opts.users.maxBytes,
+    });
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     const files = parseLookupOutput(Buffer.concat(chunks).toString('utf8'));
-    if (!files) throw systemError(`cannot read /etc/passwd of ${image}: the files are larger than --user-lookup-max-bytes (${host.opts.users.maxBytes}) or the image could not run busybox`);
+    if (!files)
+      throw systemError(
+        `cannot read /etc/passwd of ${image}: the files are larger than --user-lookup-max-bytes (${host.opts.users.maxBytes}) or the image could not run busybox`,
+      );
     return files;
   } finally {
     await k.client.delete(k.path('pods', name), { gracePeriodSeconds: 0 }).catch((err) => {
@@ -150,16 +183,27 @@ async function waitEnded(host: UsersHost, name: string): Promise<'done' | string
     const left = deadline - Date.now();
     if (left <= 0) return `it did not finish within ${host.opts.startTimeoutMs} ms`;
     const w = await new Promise<'done' | string | undefined>((resolve) => {
-      const h = k.client.watch(k.path('pods'), { fieldSelector: `metadata.name=${name}`, resourceVersion: p.metadata.resourceVersion, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) }, (ev) => {
-        if (ev.type === 'DELETED') return resolve('the pod was deleted');
-        if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
-        const r = verdict(ev.object as PodLike);
-        if (r !== undefined) {
-          h.abort();
-          resolve(r);
-        }
-      });
-      h.done.then(() => resolve(undefined), () => resolve(undefined));
+      const h = k.client.watch(
+        k.path('pods'),
+        {
+          fieldSelector: `metadata.name=${name}`,
+          resourceVersion: p.metadata.resourceVersion,
+          timeoutSeconds: Math.max(1, Math.ceil(left / 1000)),
+        },
+        (ev) => {
+          if (ev.type === 'DELETED') return resolve('the pod was deleted');
+          if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
+          const r = verdict(ev.object as PodLike);
+          if (r !== undefined) {
+            h.abort();
+            resolve(r);
+          }
+        },
+      );
+      h.done.then(
+        () => resolve(undefined),
+        () => resolve(undefined),
+      );
     });
     if (w !== undefined) return w;
   }

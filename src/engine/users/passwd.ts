@@ -71,7 +71,9 @@ export function resolveUser(spec: string, files: UserFiles): ExecUser {
   const [userArg, groupArg] = spec.split(':', 2) as [string, string | undefined];
   const users = files.passwd !== undefined ? parsePasswd(files.passwd) : [];
   const groups = files.group !== undefined ? parseGroup(files.group) : [];
-  let uid = 0, gid = 0, name = '';
+  let uid = 0,
+    gid = 0,
+    name = '';
   if (userArg !== '') {
     const u = users.find((x) => x.name === userArg || (isNum(userArg) && x.uid === Number(userArg)));
     if (u) {

@@ -56,7 +56,8 @@ export class UserResolver {
     p.catch(() => {
       if (this.cache.get(key) === p) this.cache.delete(key);
     });
-    while (this.cache.size > Math.max(1, this.host.opts.users.cacheEntries)) this.cache.delete(this.cache.keys().next().value!);
+    while (this.cache.size > Math.max(1, this.host.opts.users.cacheEntries))
+      this.cache.delete(this.cache.keys().next().value!);
     return p;
   }
 
@@ -85,7 +86,10 @@ export class UserResolver {
       return { ...t.intent, User: `${u.uid}:${u.gid}` };
     } catch (err) {
       if (explicit) throw err;
-      this.host.log.warn({ err: (err as Error).message, image, user }, "the image's USER could not be resolved to numbers; the runtime resolves it");
+      this.host.log.warn(
+        { err: (err as Error).message, image, user },
+        "the image's USER could not be resolved to numbers; the runtime resolves it",
+      );
       return t.intent;
     }
   }

@@ -42,7 +42,10 @@ export async function checkBindSource(source: string, fromBinds: boolean, opts: 
   try {
     st = await stat(source);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw invalid(`invalid mount config for type "bind": cannot read bind source ${source}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw invalid(
+        `invalid mount config for type "bind": cannot read bind source ${source}: ${(err as Error).message}`,
+      );
     if (fromBinds && !opts.inCluster) {
       // moby daemon/volumes_unix.go (createIfNotExists for Binds): `-v` creates a missing source directory.
       await mkdir(source, { recursive: true }).catch((e: Error) => {
@@ -50,10 +53,14 @@ export async function checkBindSource(source: string, fromBinds: boolean, opts: 
       });
       return;
     }
-    throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${source}${notVisible(source, opts.inCluster)}`);
+    throw invalid(
+      `invalid mount config for type "bind": bind source path does not exist: ${source}${notVisible(source, opts.inCluster)}`,
+    );
   }
   if (st.isSocket() || st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
-    throw invalid(`bind source ${source} is a ${st.isSocket() ? 'socket' : st.isFIFO() ? 'named pipe' : 'device'}: kuber-api copies bind sources into the Pod, and only files and directories can be copied`);
+    throw invalid(
+      `bind source ${source} is a ${st.isSocket() ? 'socket' : st.isFIFO() ? 'named pipe' : 'device'}: kuber-api copies bind sources into the Pod, and only files and directories can be copied`,
+    );
   }
 }
 
@@ -77,7 +84,15 @@ export async function walkSource(source: string): Promise<{ entries: SourceEntry
   let bytes = 0;
   const add = async (abs: string, name: string, follow: boolean) => {
     const st = follow ? await stat(abs) : await lstat(abs);
-    const base = { name, abs, size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+    const base = {
+      name,
+      abs,
+      size: 0,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: Math.floor(st.mtimeMs / 1000),
+    };
     if (st.isSymbolicLink()) {
       entries.push({ ...base, type: 'symlink', link: await readlink(abs) });
     } else if (st.isDirectory()) {

@@ -27,7 +27,13 @@ export interface StagedBind {
 }
 
 /** Snapshot the binds of `rec` (mount index i -> sequence i) into chunk ConfigMaps. */
-export async function stageBinds(kube: Kube, instance: string, rec: ContainerRecord, binds: Array<{ i: number; mount: MountPoint }>, maxBytes: number): Promise<StagedBind[]> {
+export async function stageBinds(
+  kube: Kube,
+  instance: string,
+  rec: ContainerRecord,
+  binds: Array<{ i: number; mount: MountPoint }>,
+  maxBytes: number,
+): Promise<StagedBind[]> {
   const walked: Array<{ i: number; mount: MountPoint; entries: SourceEntry[]; isDir: boolean }> = [];
   let total = 0;
   for (const b of binds) {
@@ -41,12 +47,22 @@ export async function stageBinds(kube: Kube, instance: string, rec: ContainerRec
   const out: StagedBind[] = [];
   for (const w of walked) {
     const objects = await writeChunks(kube, instance, rec, w.i, tarStream(w.entries));
-    out.push({ source: { dir: `b${w.i}`, kind: 'b', seq: w.i, objects }, subPath: w.isDir ? `b${w.i}` : `b${w.i}/${w.entries[0]!.name}`, mount: w.mount });
+    out.push({
+      source: { dir: `b${w.i}`, kind: 'b', seq: w.i, objects },
+      subPath: w.isDir ? `b${w.i}` : `b${w.i}/${w.entries[0]!.name}`,
+      mount: w.mount,
+    });
   }
   return out;
 }
 
-async function writeChunks(kube: Kube, instance: string, rec: ContainerRecord, seq: number, tar: AsyncIterable<Buffer>): Promise<string[]> {
+async function writeChunks(
+  kube: Kube,
+  instance: string,
+  rec: ContainerRecord,
+  seq: number,
+  tar: AsyncIterable<Buffer>,
+): Promise<string[]> {
   const names: string[] = [];
   let parts: Buffer[] = [];
   let len = 0;
@@ -65,7 +81,14 @@ async function writeChunks(kube: Kube, instance: string, rec: ContainerRecord, s
   return names;
 }
 
-async function writeChunk(kube: Kube, instance: string, rec: ContainerRecord, seq: number, k: number, data: Buffer): Promise<string> {
+async function writeChunk(
+  kube: Kube,
+  instance: string,
+  rec: ContainerRecord,
+  seq: number,
+  k: number,
+  data: Buffer,
+): Promise<string> {
   const name = chunkObjectName(rec.object.name, seq, k, 'b');
   const obj = {
     apiVersion: 'v1',
@@ -73,8 +96,22 @@ async function writeChunk(kube: Kube, instance: string, rec: ContainerRecord, se
     metadata: {
       name,
       namespace: kube.namespace,
-      labels: { [LABEL_INSTANCE]: instance, [LABEL_KIND]: 'bind', [LABEL_CONTAINER]: shortId(rec.id), [LABEL_MANAGED_BY]: 'kuber-api' },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: rec.object.name, uid: rec.object.uid, controller: true, blockOwnerDeletion: false }],
+      labels: {
+        [LABEL_INSTANCE]: instance,
+        [LABEL_KIND]: 'bind',
+        [LABEL_CONTAINER]: shortId(rec.id),
+        [LABEL_MANAGED_BY]: 'kuber-api',
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: rec.object.name,
+          uid: rec.object.uid,
+          controller: true,
+          blockOwnerDeletion: false,
+        },
+      ],
     },
     immutable: true,
     binaryData: { data: data.toString('base64') },

@@ -54,12 +54,24 @@ export function writableBinds(mounts: MountPoint[]): Array<{ i: number; mount: M
 }
 
 /** Copy every writable bind back; `final` ends the sidecar afterwards. Errors are logged, not thrown. */
-export async function syncBack(t: SyncTarget, binds: Array<{ i: number; mount: MountPoint }>, final: boolean): Promise<void> {
-  const exec = { dialer: t.dialer, namespace: t.namespace, pod: t.pod, container: BIND_SIDECAR, highWaterBytes: t.highWaterBytes };
+export async function syncBack(
+  t: SyncTarget,
+  binds: Array<{ i: number; mount: MountPoint }>,
+  final: boolean,
+): Promise<void> {
+  const exec = {
+    dialer: t.dialer,
+    namespace: t.namespace,
+    pod: t.pod,
+    container: BIND_SIDECAR,
+    highWaterBytes: t.highWaterBytes,
+  };
   for (const { i, mount } of binds) {
     try {
       const isDir = (await lstat(mount.source).catch(() => undefined))?.isDirectory() ?? true;
-      const cmd = isDir ? ['tar', '-c', '-f', '-', '-C', `${OUT}/b${i}`, '.'] : ['tar', '-c', '-f', '-', '-C', `${OUT}/b${i}`, posix.basename(mount.source)];
+      const cmd = isDir
+        ? ['tar', '-c', '-f', '-', '-C', `${OUT}/b${i}`, '.']
+        : ['tar', '-c', '-f', '-', '-C', `${OUT}/b${i}`, posix.basename(mount.source)];
       const ch = await ExecChannel.open(exec, cmd);
       const root = isDir ? mount.source : posix.dirname(mount.source);
       const only = isDir ? undefined : posix.basename(mount.source);
@@ -69,7 +81,10 @@ export async function syncBack(t: SyncTarget, binds: Array<{ i: number; mount: M
       if (outcome.status.kind !== 'exit' || outcome.status.exitCode !== 0) throw new Error(execFailure(outcome));
       t.log.debug({ pod: t.pod, source: mount.source, written }, 'bind copied back');
     } catch (err) {
-      t.log.warn({ err: (err as Error).message, pod: t.pod, source: mount.source }, 'a writable bind mount could not be copied back to its source');
+      t.log.warn(
+        { err: (err as Error).message, pod: t.pod, source: mount.source },
+        'a writable bind mount could not be copied back to its source',
+      );
     }
   }
   if (final) {

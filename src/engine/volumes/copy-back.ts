@@ -17,8 +17,13 @@ type ContainerState = { running?: unknown; terminated?: unknown; waiting?: unkno
 
 /** The states of a run's main container and bind sidecar. */
 function containerStates(pod: PodObject): { main?: ContainerState; side?: ContainerState } {
-  const statuses = (pod.status as { containerStatuses?: Array<{ name: string; state?: ContainerState }> } | undefined)?.containerStatuses ?? [];
-  return { main: statuses.find((s) => s.name === CONTAINER_NAME)?.state, side: statuses.find((s) => s.name === BIND_SIDECAR)?.state };
+  const statuses =
+    (pod.status as { containerStatuses?: Array<{ name: string; state?: ContainerState }> } | undefined)
+      ?.containerStatuses ?? [];
+  return {
+    main: statuses.find((s) => s.name === CONTAINER_NAME)?.state,
+    side: statuses.find((s) => s.name === BIND_SIDECAR)?.state,
+  };
 }
 
 export class CopyBack {
@@ -40,7 +45,6 @@ export class CopyBack {
     this.unsubscribe?.();
   }
 
-
   /** Start the final copy-back of a Pod whose main container ended while its bind sidecar still runs (once per Pod). */
   private copyBackIfEnded(pod: PodObject): Promise<void> | undefined {
     const uid = pod.metadata.uid ?? pod.metadata.name;
@@ -57,7 +61,13 @@ export class CopyBack {
   }
 
   private syncTarget(pod: PodObject) {
-    return { dialer: this.h.kube.dialer, namespace: this.h.namespace, pod: pod.metadata.name, highWaterBytes: this.highWaterBytes, log: this.h.log };
+    return {
+      dialer: this.h.kube.dialer,
+      namespace: this.h.namespace,
+      pod: pod.metadata.name,
+      highWaterBytes: this.highWaterBytes,
+      log: this.h.log,
+    };
   }
 
   /**
@@ -68,7 +78,12 @@ export class CopyBack {
   async settle(id: string): Promise<void> {
     await Promise.all(
       this.h.index.podsOf(id).map(async (pod) => {
-        if (!(pod.spec as { containers?: Array<{ name: string }> } | undefined)?.containers?.some((c) => c.name === BIND_SIDECAR)) return;
+        if (
+          !(pod.spec as { containers?: Array<{ name: string }> } | undefined)?.containers?.some(
+            (c) => c.name === BIND_SIDECAR,
+          )
+        )
+          return;
         const name = pod.metadata.name;
         const latest = await this.h.index
           .when(
@@ -81,7 +96,11 @@ export class CopyBack {
               // A sidecar that cannot start (its image cannot be pulled...) will not: nothing to wait for.
               const reason = (st.side?.waiting as { reason?: string } | undefined)?.reason ?? '';
               const phase = (p.status as { phase?: string } | undefined)?.phase;
-              return (reason && !['ContainerCreating', 'PodInitializing'].includes(reason)) || phase === 'Failed' || phase === 'Succeeded' ? { gone: true as const } : undefined;
+              return (reason && !['ContainerCreating', 'PodInitializing'].includes(reason)) ||
+                phase === 'Failed' ||
+                phase === 'Succeeded'
+                ? { gone: true as const }
+                : undefined;
             },
             { timeoutMs: this.h.opts.startTimeoutMs },
           )
@@ -95,6 +114,11 @@ export class CopyBack {
   async beforeKill(pod: PodObject): Promise<void> {
     const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
     const binds = rec ? writableBinds(this.mountsOf(rec)) : [];
-    if (binds.length && pod.spec && (pod.spec as { containers?: Array<{ name: string }> }).containers?.some((c) => c.name === BIND_SIDECAR)) await syncBack(this.syncTarget(pod), binds, false);
+    if (
+      binds.length &&
+      pod.spec &&
+      (pod.spec as { containers?: Array<{ name: string }> }).containers?.some((c) => c.name === BIND_SIDECAR)
+    )
+      await syncBack(this.syncTarget(pod), binds, false);
   }
 }

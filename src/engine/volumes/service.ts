@@ -28,14 +28,24 @@ import { versionLess } from '../model/api-version.js';
 import { checkBindSource } from './bind-source.js';
 import { stageBinds, type StagedBind } from './bind-stage.js';
 import { checkVolumeName, parseVolumesFrom, resolveMounts, type MountPoint } from './spec.js';
-import { ANONYMOUS_LABEL, claimName, claimObject, decodeVolume, isSingleNode, volumeSelector, volumeView, type ClaimDefaults, type PvcObject, type VolumeRecord } from './store.js';
+import {
+  ANONYMOUS_LABEL,
+  claimName,
+  claimObject,
+  decodeVolume,
+  isSingleNode,
+  volumeSelector,
+  volumeView,
+  type ClaimDefaults,
+  type PvcObject,
+  type VolumeRecord,
+} from './store.js';
 import type { ClaimMount } from './volume-pod.js';
 import type { PodObject } from '../core/container-index.js';
 import { CopyBack } from './copy-back.js';
 
 /** The record annotation with the container's resolved mounts (JSON MountPoint[]). */
 export const ANN_MOUNTS = 'kuber-api.io/mounts';
-
 
 export interface VolumeOptions {
   claims: ClaimDefaults;
@@ -117,10 +127,17 @@ export class VolumeService {
   // ------------------------------------------------------------------ the volume API
 
   /** POST /volumes/create {Name, Driver, DriverOpts, Labels}. */
-  async createVolume(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): Promise<unknown> {
+  async createVolume(body: {
+    Name?: string;
+    Driver?: string;
+    DriverOpts?: Record<string, string> | null;
+    Labels?: Record<string, string> | null;
+  }): Promise<unknown> {
     const driver = body.Driver ?? '';
     if (driver !== '' && driver !== 'local') {
-      throw notImplemented(`volume driver "${driver}" is not supported by kuber-api: volumes are PersistentVolumeClaims of the cluster's storage classes (use -o storageclass=<class>)`);
+      throw notImplemented(
+        `volume driver "${driver}" is not supported by kuber-api: volumes are PersistentVolumeClaims of the cluster's storage classes (use -o storageclass=<class>)`,
+      );
     }
     const name = body.Name || randomBytes(32).toString('hex');
     checkVolumeName(name);
@@ -129,16 +146,26 @@ export class VolumeService {
   }
 
   /** Create the volume's claim unless it exists (then the existing volume is answered, as dockerd does). */
-  private async ensure(name: string, labels: Record<string, string>, options: Record<string, string>): Promise<VolumeRecord> {
+  private async ensure(
+    name: string,
+    labels: Record<string, string>,
+    options: Record<string, string>,
+  ): Promise<VolumeRecord> {
     const existing = this.get(name);
     if (existing) return existing;
     for (const k of Object.keys(options)) {
       if (!['size', 'storageclass', 'accessmode'].includes(k)) {
-        throw notImplemented(`volume option "${k}" is not supported by kuber-api: a volume is a PersistentVolumeClaim; the options are size, storageclass and accessmode`);
+        throw notImplemented(
+          `volume option "${k}" is not supported by kuber-api: a volume is a PersistentVolumeClaim; the options are size, storageclass and accessmode`,
+        );
       }
     }
     const owner = this.h.opts.ownerPod;
-    const obj = claimObject({ namespace: this.h.namespace, instance: this.h.opts.instance, ...(owner ? { owner } : {}) }, { name, created: nowRfc3339Nano(), labels, options }, this.o.claims);
+    const obj = claimObject(
+      { namespace: this.h.namespace, instance: this.h.opts.instance, ...(owner ? { owner } : {}) },
+      { name, created: nowRfc3339Nano(), labels, options },
+      this.o.claims,
+    );
     let created: PvcObject;
     try {
       created = await this.h.kube.client.create<PvcObject>(this.h.kube.path('persistentvolumeclaims'), obj);
@@ -147,7 +174,11 @@ export class VolumeService {
       created = await this.h.kube.client.get<PvcObject>(this.h.kube.path('persistentvolumeclaims', obj.metadata.name));
       const v = decodeVolume(created);
       if (v?.name === name) return v;
-      throw kubeError(err, `creating the claim of volume ${name}`, `a PersistentVolumeClaim named ${obj.metadata.name} exists and is not volume ${name}'s`);
+      throw kubeError(
+        err,
+        `creating the claim of volume ${name}`,
+        `a PersistentVolumeClaim named ${obj.metadata.name} exists and is not volume ${name}'s`,
+      );
     }
     this.cache.observe(created);
     this.h.events.publish('volume', 'create', name, { driver: 'local' });
@@ -157,7 +188,8 @@ export class VolumeService {
   async listVolumes(filters: Record<string, string[]>): Promise<{ Volumes: unknown[]; Warnings: null }> {
     for (const k of Object.keys(filters)) if (!FILTERS.has(k)) throw invalid(`invalid filter '${k}'`);
     const dangling = filters.dangling?.map((d) => d.toLowerCase());
-    for (const d of dangling ?? []) if (!['true', 'false', '1', '0'].includes(d)) throw invalid(`invalid filter 'dangling=${d}'`);
+    for (const d of dangling ?? [])
+      if (!['true', 'false', '1', '0'].includes(d)) throw invalid(`invalid filter 'dangling=${d}'`);
     const used = this.usedNames();
     const out = this.all().filter((v) => {
       if (filters.name && !filters.name.some((n) => v.name.includes(n))) return false;
@@ -192,7 +224,9 @@ export class VolumeService {
 
   private async deleteClaim(v: VolumeRecord): Promise<void> {
     try {
-      await this.h.kube.client.delete(this.h.kube.path('persistentvolumeclaims', v.claim.metadata.name), { propagationPolicy: 'Background' });
+      await this.h.kube.client.delete(this.h.kube.path('persistentvolumeclaims', v.claim.metadata.name), {
+        propagationPolicy: 'Background',
+      });
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, `deleting the claim of volume ${v.name}`);
     }
@@ -201,7 +235,10 @@ export class VolumeService {
   }
 
   /** POST /volumes/prune: unused anonymous volumes (API 1.42+ without `all=true`), else every unused one. */
-  async pruneVolumes(filters: Record<string, string[]>, apiVersion: string): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+  async pruneVolumes(
+    filters: Record<string, string[]>,
+    apiVersion: string,
+  ): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     for (const k of Object.keys(filters)) if (!PRUNE_FILTERS.has(k)) throw invalid(`invalid filter '${k}'`);
     const all = filters.all?.some((a) => a === 'true' || a === '1') || versionLess(apiVersion, '1.42');
     const used = this.usedNames();
@@ -225,7 +262,10 @@ export class VolumeService {
   /** What `system df` shows of volumes (sizes are not measured: -1, as dockerd before it computes them). */
   dfVolumes(): unknown[] {
     const used = this.usedNames();
-    return this.all().map((v) => ({ ...volumeView(v, this.h.namespace), UsageData: { Size: -1, RefCount: used.has(v.name) ? this.usersOf(v.name).length : 0 } }));
+    return this.all().map((v) => ({
+      ...volumeView(v, this.h.namespace),
+      UsageData: { Size: -1, RefCount: used.has(v.name) ? this.usersOf(v.name).length : 0 },
+    }));
   }
 
   private usedNames(): Set<string> {
@@ -241,9 +281,12 @@ export class VolumeService {
    * and the anonymous ones. Returns the record annotation and warnings; `undo()` removes the
    * anonymous volumes again if the container is not created after all.
    */
-  async prepareCreate(body: CreateBody): Promise<{ annotations: Record<string, string>; warnings: string[]; undo: () => Promise<void> }> {
+  async prepareCreate(
+    body: CreateBody,
+  ): Promise<{ annotations: Record<string, string>; warnings: string[]; undo: () => Promise<void> }> {
     const { mounts, warnings } = resolveMounts(body, this.volumesFrom(body));
-    for (const m of mounts) if (m.type === 'bind') await checkBindSource(m.source, !!m.fromBinds, { inCluster: !!this.h.opts.ownerPod });
+    for (const m of mounts)
+      if (m.type === 'bind') await checkBindSource(m.source, !!m.fromBinds, { inCluster: !!this.h.opts.ownerPod });
     const made: VolumeRecord[] = [];
     const undo = async () => {
       for (const v of made) await this.deleteClaim(v).catch(() => {});
@@ -288,7 +331,9 @@ export class VolumeService {
       if (m.type !== 'volume' || !m.anonymous) continue;
       const v = this.get(m.source);
       if (!v || this.usersOf(m.source).length) continue;
-      await this.deleteClaim(v).catch((err: Error) => this.h.log.warn({ err: err.message, volume: m.source }, 'could not remove an anonymous volume'));
+      await this.deleteClaim(v).catch((err: Error) =>
+        this.h.log.warn({ err: err.message, volume: m.source }, 'could not remove an anonymous volume'),
+      );
     }
   }
 
@@ -299,11 +344,25 @@ export class VolumeService {
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
       const v = this.get(m.source) ?? (await this.ensure(m.source, m.anonymous ? { [ANONYMOUS_LABEL]: '' } : {}, {}));
-      claims.push({ mount: m, claim: v.claim.metadata.name, ...(isSingleNode(v.claim) ? { affinityKey: `kuber-api.io/vol-${v.claim.metadata.name.slice('kapi-vol-'.length)}` } : {}) });
-      this.h.events.publish('volume', 'mount', m.source, { container: rec.id, destination: m.target, driver: 'local', propagation: '', 'read/write': String(!m.readOnly) });
+      claims.push({
+        mount: m,
+        claim: v.claim.metadata.name,
+        ...(isSingleNode(v.claim)
+          ? { affinityKey: `kuber-api.io/vol-${v.claim.metadata.name.slice('kapi-vol-'.length)}` }
+          : {}),
+      });
+      this.h.events.publish('volume', 'mount', m.source, {
+        container: rec.id,
+        destination: m.target,
+        driver: 'local',
+        propagation: '',
+        'read/write': String(!m.readOnly),
+      });
     }
     const binds = mounts.map((mount, i) => ({ i, mount })).filter((b) => b.mount.type === 'bind');
-    const staged = binds.length ? await stageBinds(this.h.kube, this.h.opts.instance, rec, binds, this.o.bindMaxBytes) : [];
+    const staged = binds.length
+      ? await stageBinds(this.h.kube, this.h.opts.instance, rec, binds, this.o.bindMaxBytes)
+      : [];
     return { claims, binds: staged, tmpfs: mounts.filter((m) => m.type === 'tmpfs') };
   }
 }

@@ -41,7 +41,22 @@ export interface MountPoint {
   mode?: string;
 }
 
-const BIND_MODES = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'consistent', 'cached', 'delegated']);
+const BIND_MODES = new Set([
+  'ro',
+  'rw',
+  'z',
+  'Z',
+  'nocopy',
+  'shared',
+  'rshared',
+  'slave',
+  'rslave',
+  'private',
+  'rprivate',
+  'consistent',
+  'cached',
+  'delegated',
+]);
 const PROPAGATION = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']);
 /** moby volume/local/local.go validName (the local driver's rule). */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -49,13 +64,21 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 export function checkVolumeName(name: string): void {
   if (name.length < 2) throw invalid(`volume name is too short, names should be at least two alphanumeric characters`);
   if (!VOLUME_NAME.test(name)) {
-    throw invalid(`"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    throw invalid(
+      `"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
   }
 }
 
 function checkTarget(spec: string, target: string): void {
-  if (!target.startsWith('/')) throw invalid(`invalid volume specification: '${spec}': invalid mount config for type "volume": invalid mount path: '${target}' mount path must be absolute`);
-  if (posix.normalize(target) === '/') throw invalid(`invalid volume specification: '${spec}': invalid mount config for type "bind": invalid specification: destination can't be '/'`);
+  if (!target.startsWith('/'))
+    throw invalid(
+      `invalid volume specification: '${spec}': invalid mount config for type "volume": invalid mount path: '${target}' mount path must be absolute`,
+    );
+  if (posix.normalize(target) === '/')
+    throw invalid(
+      `invalid volume specification: '${spec}': invalid mount config for type "bind": invalid specification: destination can't be '/'`,
+    );
 }
 
 /** `-v src:dst[:opts]` or `-v dst` (moby linux_parser.go ParseMountRaw). */
@@ -75,7 +98,15 @@ export function parseBind(spec: string): MountPoint {
   const target = posix.normalize(dst);
   if (src.startsWith('/')) {
     if (opts.includes('nocopy')) throw invalid(`invalid mode: ${mode}`);
-    return { type: 'bind', source: posix.normalize(src), target, readOnly, fromBinds: true, mode, ...(propagation ? { propagation } : {}) };
+    return {
+      type: 'bind',
+      source: posix.normalize(src),
+      target,
+      readOnly,
+      fromBinds: true,
+      mode,
+      ...(propagation ? { propagation } : {}),
+    };
   }
   checkVolumeName(src);
   return { type: 'volume', source: src, target, readOnly, mode, ...(opts.includes('nocopy') ? { noCopy: true } : {}) };
@@ -87,7 +118,12 @@ interface ApiMount {
   Target?: string;
   ReadOnly?: boolean;
   BindOptions?: { Propagation?: string; CreateMountpoint?: boolean; NonRecursive?: boolean } | null;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null; Subpath?: string } | null;
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string> | null;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
+    Subpath?: string;
+  } | null;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
 }
 
@@ -98,7 +134,8 @@ export function parseApiMount(m: ApiMount): MountPoint {
   const type = m.Type ?? '';
   const target = m.Target ?? '';
   if (type !== 'volume' && type !== 'bind' && type !== 'tmpfs') {
-    if (type === 'npipe' || type === 'cluster') throw notImplemented(`mount type "${type}" is not supported by kuber-api`);
+    if (type === 'npipe' || type === 'cluster')
+      throw notImplemented(`mount type "${type}" is not supported by kuber-api`);
     throw invalid(`invalid mount config for type "${type}": mount type unknown`);
   }
   if (!target) throw mountErr(type, 'field Target must not be empty');
@@ -108,9 +145,16 @@ export function parseApiMount(m: ApiMount): MountPoint {
     if (!m.Source) throw mountErr(type, 'field Source must not be empty');
     if (m.VolumeOptions) throw mountErr(type, 'field VolumeOptions must not be specified');
     if (m.TmpfsOptions) throw mountErr(type, 'field TmpfsOptions must not be specified');
-    if (!m.Source.startsWith('/')) throw mountErr(type, `invalid mount path: '${m.Source}' mount path must be absolute`);
+    if (!m.Source.startsWith('/'))
+      throw mountErr(type, `invalid mount path: '${m.Source}' mount path must be absolute`);
     const propagation = m.BindOptions?.Propagation || undefined;
-    return { type, source: posix.normalize(m.Source), target: posix.normalize(target), readOnly, ...(propagation ? { propagation } : {}) };
+    return {
+      type,
+      source: posix.normalize(m.Source),
+      target: posix.normalize(target),
+      readOnly,
+      ...(propagation ? { propagation } : {}),
+    };
   }
   if (type === 'tmpfs') {
     if (m.Source) throw mountErr(type, 'field Source must not be specified');
@@ -118,13 +162,23 @@ export function parseApiMount(m: ApiMount): MountPoint {
     if (m.VolumeOptions) throw mountErr(type, 'field VolumeOptions must not be specified');
     const t = m.TmpfsOptions ?? {};
     if (t.SizeBytes !== undefined && t.SizeBytes < 0) throw mountErr(type, `invalid tmpfs size: ${t.SizeBytes}`);
-    return { type, source: '', target: posix.normalize(target), readOnly, ...(t.SizeBytes ? { tmpfsSize: t.SizeBytes } : {}), ...(t.Mode ? { tmpfsMode: t.Mode } : {}) };
+    return {
+      type,
+      source: '',
+      target: posix.normalize(target),
+      readOnly,
+      ...(t.SizeBytes ? { tmpfsSize: t.SizeBytes } : {}),
+      ...(t.Mode ? { tmpfsMode: t.Mode } : {}),
+    };
   }
   if (m.BindOptions) throw mountErr(type, 'field BindOptions must not be specified');
   if (m.TmpfsOptions) throw mountErr(type, 'field TmpfsOptions must not be specified');
   const vo = m.VolumeOptions ?? {};
   const driver = vo.DriverConfig?.Name;
-  if (driver && driver !== 'local') throw notImplemented(`volume driver "${driver}" is not supported by kuber-api: volumes are PersistentVolumeClaims of the cluster's storage classes (use volume-opt storageclass=<class>)`);
+  if (driver && driver !== 'local')
+    throw notImplemented(
+      `volume driver "${driver}" is not supported by kuber-api: volumes are PersistentVolumeClaims of the cluster's storage classes (use volume-opt storageclass=<class>)`,
+    );
   if (vo.Subpath) throw notImplemented('volume subpaths are not supported by kuber-api yet');
   if (m.Source) checkVolumeName(m.Source);
   return {
@@ -135,7 +189,9 @@ export function parseApiMount(m: ApiMount): MountPoint {
     ...(m.Source ? {} : { anonymous: true }),
     ...(vo.NoCopy ? { noCopy: true } : {}),
     ...(vo.Labels && Object.keys(vo.Labels).length ? { labels: { ...vo.Labels } } : {}),
-    ...(vo.DriverConfig?.Options && Object.keys(vo.DriverConfig.Options).length ? { driverOpts: { ...vo.DriverConfig.Options } } : {}),
+    ...(vo.DriverConfig?.Options && Object.keys(vo.DriverConfig.Options).length
+      ? { driverOpts: { ...vo.DriverConfig.Options } }
+      : {}),
   };
 }
 
@@ -153,12 +209,24 @@ export function parseVolumesFrom(spec: string): { container: string; mode?: 'ro'
  * what has no effect. `inherited` are the mounts of `--volumes-from` containers (moby takes them
  * after the image's volumes and before Binds); they are shared, never anonymous to this container.
  */
-export function resolveMounts(body: CreateBody, inherited: MountPoint[] = []): { mounts: MountPoint[]; warnings: string[] } {
+export function resolveMounts(
+  body: CreateBody,
+  inherited: MountPoint[] = [],
+): { mounts: MountPoint[]; warnings: string[] } {
   const hc = body.HostConfig ?? {};
   const byTarget = new Map<string, MountPoint>();
   for (const path of Object.keys(body.Volumes ?? {})) {
-    if (!path.startsWith('/')) throw invalid(`invalid volume specification: '${path}': invalid mount config for type "volume": invalid mount path: '${path}' mount path must be absolute`);
-    byTarget.set(posix.normalize(path), { type: 'volume', source: '', target: posix.normalize(path), readOnly: false, anonymous: true });
+    if (!path.startsWith('/'))
+      throw invalid(
+        `invalid volume specification: '${path}': invalid mount config for type "volume": invalid mount path: '${path}' mount path must be absolute`,
+      );
+    byTarget.set(posix.normalize(path), {
+      type: 'volume',
+      source: '',
+      target: posix.normalize(path),
+      readOnly: false,
+      anonymous: true,
+    });
   }
   for (const m of inherited) byTarget.set(m.target, m);
   const explicit = new Set<string>();
@@ -172,14 +240,35 @@ export function resolveMounts(body: CreateBody, inherited: MountPoint[] = []): {
   for (const t of Object.keys(hc.Tmpfs ?? {})) byTarget.delete(posix.normalize(t.split(':')[0]!)); // HostConfig.Tmpfs wins (translate.ts mounts it)
   const warnings: string[] = [];
   for (const m of byTarget.values()) {
-    if (m.propagation && m.propagation !== 'rprivate') warnings.push(`kuber-api: bind propagation "${m.propagation}" of ${m.target} is ignored: a bind mount is a snapshot copied into the Pod, so nothing propagates`);
+    if (m.propagation && m.propagation !== 'rprivate')
+      warnings.push(
+        `kuber-api: bind propagation "${m.propagation}" of ${m.target} is ignored: a bind mount is a snapshot copied into the Pod, so nothing propagates`,
+      );
   }
   return { mounts: [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target)), warnings };
 }
 
 /** The `Mounts` of container inspect (moby api/types/container MountPoint). */
 export function inspectMount(m: MountPoint): Record<string, unknown> {
-  if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.mode ?? '', RW: !m.readOnly, Propagation: m.propagation ?? 'rprivate' };
-  if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: !m.readOnly, Propagation: '' };
-  return { Type: 'volume', Name: m.source, Source: '', Destination: m.target, Driver: 'local', Mode: m.mode ?? (m.readOnly ? '' : ''), RW: !m.readOnly, Propagation: '' };
+  if (m.type === 'bind')
+    return {
+      Type: 'bind',
+      Source: m.source,
+      Destination: m.target,
+      Mode: m.mode ?? '',
+      RW: !m.readOnly,
+      Propagation: m.propagation ?? 'rprivate',
+    };
+  if (m.type === 'tmpfs')
+    return { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: !m.readOnly, Propagation: '' };
+  return {
+    Type: 'volume',
+    Name: m.source,
+    Source: '',
+    Destination: m.target,
+    Driver: 'local',
+    Mode: m.mode ?? (m.readOnly ? '' : ''),
+    RW: !m.readOnly,
+    Propagation: '',
+  };
 }

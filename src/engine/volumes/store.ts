@@ -27,7 +27,12 @@ export interface ClaimDefaults {
 }
 
 export interface PvcObject extends KObject {
-  spec?: { accessModes?: string[]; storageClassName?: string; volumeName?: string; resources?: { requests?: Record<string, string> } };
+  spec?: {
+    accessModes?: string[];
+    storageClassName?: string;
+    volumeName?: string;
+    resources?: { requests?: Record<string, string> };
+  };
   status?: { phase?: string; capacity?: Record<string, string>; accessModes?: string[] };
 }
 
@@ -68,7 +73,20 @@ export function claimObject(
         [ANN_VOLUME_LABELS]: JSON.stringify(v.labels),
         [ANN_VOLUME_OPTIONS]: JSON.stringify(v.options),
       },
-      ...(ctx.owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: ctx.owner.name, uid: ctx.owner.uid, controller: false, blockOwnerDeletion: false }] } : {}),
+      ...(ctx.owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                name: ctx.owner.name,
+                uid: ctx.owner.uid,
+                controller: false,
+                blockOwnerDeletion: false,
+              },
+            ],
+          }
+        : {}),
     },
     spec: {
       accessModes: [v.options.accessmode ?? d.accessMode],
@@ -91,7 +109,13 @@ export function decodeVolume(c: PvcObject): VolumeRecord | undefined {
   const a = c.metadata.annotations ?? {};
   const name = a[ANN_VOLUME_NAME];
   if (!name || c.metadata.deletionTimestamp) return undefined;
-  return { name, created: a[ANN_VOLUME_CREATED] ?? c.metadata.creationTimestamp ?? '', labels: json(a[ANN_VOLUME_LABELS]), options: json(a[ANN_VOLUME_OPTIONS]), claim: c };
+  return {
+    name,
+    created: a[ANN_VOLUME_CREATED] ?? c.metadata.creationTimestamp ?? '',
+    labels: json(a[ANN_VOLUME_LABELS]),
+    options: json(a[ANN_VOLUME_OPTIONS]),
+    claim: c,
+  };
 }
 
 /** Whether the claim's users must share a node (ReadWriteOnce and ReadWriteOncePod). */

@@ -17,7 +17,13 @@
 import type { V1Affinity, V1Container, V1PodAffinityTerm, V1SecurityContext } from '@kubernetes/client-node';
 import type { PodStorage } from '../model/translate.js';
 import type { Level } from '../../kube/pod-security/index.js';
-import { stagedMounts, stagingPodParts, STAGE_VOLUME, type StagedManifest, type StagedSource } from '../archive/plan.js';
+import {
+  stagedMounts,
+  stagingPodParts,
+  STAGE_VOLUME,
+  type StagedManifest,
+  type StagedSource,
+} from '../archive/plan.js';
 import type { StagedBind } from './bind-stage.js';
 import { bindSidecar } from './bind-sync.js';
 import type { MountPoint } from './spec.js';
@@ -59,16 +65,32 @@ const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function podStorage(input: StorageInput): PodStorage {
   const out: PodStorage = { volumes: [], mounts: [], initContainers: [] };
   const binds = input.binds ?? [];
-  const parts = stagingPodParts([...input.sources, ...binds.map((b) => b.source)], input.helperImage, input.imagePullPolicy, input.securityLevel ?? 'baseline', input.helperUid);
+  const parts = stagingPodParts(
+    [...input.sources, ...binds.map((b) => b.source)],
+    input.helperImage,
+    input.imagePullPolicy,
+    input.securityLevel ?? 'baseline',
+    input.helperUid,
+  );
   if (parts) {
     out.volumes.push(...parts.volumes);
     out.initContainers.push(parts.initContainer);
-    for (const m of stagedMounts(input.manifest.archives).mounts) out.mounts.push({ name: STAGE_VOLUME, mountPath: m.mountPath, subPath: m.subPath });
-    for (const b of binds) out.mounts.push({ name: STAGE_VOLUME, mountPath: b.mount.target, subPath: b.subPath, ...(b.mount.readOnly ? { readOnly: true } : {}) });
+    for (const m of stagedMounts(input.manifest.archives).mounts)
+      out.mounts.push({ name: STAGE_VOLUME, mountPath: m.mountPath, subPath: m.subPath });
+    for (const b of binds)
+      out.mounts.push({
+        name: STAGE_VOLUME,
+        mountPath: b.mount.target,
+        subPath: b.subPath,
+        ...(b.mount.readOnly ? { readOnly: true } : {}),
+      });
     if (binds.some((b) => !b.mount.readOnly)) out.sidecars = [bindSidecar(input.helperImage, input.imagePullPolicy)];
   }
   (input.tmpfs ?? []).forEach((m, i) => {
-    out.volumes.push({ name: `kapi-mtmpfs-${i}`, emptyDir: { medium: 'Memory', ...(m.tmpfsSize ? { sizeLimit: String(m.tmpfsSize) } : {}) } });
+    out.volumes.push({
+      name: `kapi-mtmpfs-${i}`,
+      emptyDir: { medium: 'Memory', ...(m.tmpfsSize ? { sizeLimit: String(m.tmpfsSize) } : {}) },
+    });
     out.mounts.push({ name: `kapi-mtmpfs-${i}`, mountPath: m.target, ...(m.readOnly ? { readOnly: true } : {}) });
   });
   claimParts(input, out);
@@ -91,7 +113,10 @@ function claimParts(input: StorageInput, out: PodStorage): void {
       out.volumes.push({ name: vol, persistentVolumeClaim: { claimName: c.claim } });
       if (c.affinityKey && !labels[c.affinityKey]) {
         labels[c.affinityKey] = 'true';
-        terms.push({ labelSelector: { matchExpressions: [{ key: c.affinityKey, operator: 'Exists' }] }, topologyKey: 'kubernetes.io/hostname' });
+        terms.push({
+          labelSelector: { matchExpressions: [{ key: c.affinityKey, operator: 'Exists' }] },
+          topologyKey: 'kubernetes.io/hostname',
+        });
       }
     }
     out.mounts.push({ name: vol, mountPath: c.mount.target, ...(c.mount.readOnly ? { readOnly: true } : {}) });
@@ -127,14 +152,20 @@ function claimParts(input: StorageInput, out: PodStorage): void {
     image: input.image,
     imagePullPolicy: input.imagePullPolicy,
     command: [b, 'sh', '-c', lines.join('\n')],
-    volumeMounts: [{ name: TOOLS_VOLUME, mountPath: TOOLS_DIR, readOnly: true }, ...copies.map((c) => ({ name: c.vol, mountPath: `${COPY_DIR}/${c.i}` }))],
+    volumeMounts: [
+      { name: TOOLS_VOLUME, mountPath: TOOLS_DIR, readOnly: true },
+      ...copies.map((c) => ({ name: c.vol, mountPath: `${COPY_DIR}/${c.i}` })),
+    ],
     terminationMessagePolicy: 'FallbackToLogsOnError',
     ...(input.securityContext ? { securityContext: input.securityContext } : {}),
   });
 }
 
 /** Lay the storage's labels and affinity over a built Pod (start.ts, after translate.ts buildPod). */
-export function applyPodStorage(pod: { metadata: { labels?: Record<string, string> }; spec?: { affinity?: V1Affinity; containers: V1Container[] } }, storage: PodStorage): void {
+export function applyPodStorage(
+  pod: { metadata: { labels?: Record<string, string> }; spec?: { affinity?: V1Affinity; containers: V1Container[] } },
+  storage: PodStorage,
+): void {
   if (storage.labels) pod.metadata.labels = { ...pod.metadata.labels, ...storage.labels };
   if (storage.affinity && pod.spec) pod.spec.affinity = storage.affinity;
   if (storage.sidecars && pod.spec) pod.spec.containers.push(...storage.sidecars);

@@ -71,12 +71,17 @@ const compareLevels = (a: Level, b: Level) => LEVELS.indexOf(a) - LEVELS.indexOf
  * `restricted` (fail closed), a bad audit/warn level `privileged` (fail open), a bad version
  * `latest`; the errors are returned too. A warn level left unset follows a stricter enforce level.
  */
-export function policyFromLabels(labels: Record<string, string> | undefined, defaults: Policy = DEFAULT_POLICY): { policy: Policy; errors: LabelError[] } {
+export function policyFromLabels(
+  labels: Record<string, string> | undefined,
+  defaults: Policy = DEFAULT_POLICY,
+): { policy: Policy; errors: LabelError[] } {
   const p: Policy = { enforce: { ...defaults.enforce }, audit: { ...defaults.audit }, warn: { ...defaults.warn } };
   const errors: LabelError[] = [];
   if (!labels || !Object.keys(labels).length) return { policy: p, errors };
-  const levelErr = (label: string, value: string) => errors.push({ label, value, detail: 'must be one of privileged, baseline, restricted' });
-  const versionErr = (label: string, value: string) => errors.push({ label, value, detail: 'must be "latest" or "v1.x"' });
+  const levelErr = (label: string, value: string) =>
+    errors.push({ label, value, detail: 'must be one of privileged, baseline, restricted' });
+  const versionErr = (label: string, value: string) =>
+    errors.push({ label, value, detail: 'must be "latest" or "v1.x"' });
   let hasEnforceLevel = false;
   const mode = (m: 'enforce' | 'audit' | 'warn', levelLabel: string, versionLabel: string, failLevel: Level) => {
     const lv = labels[levelLabel];
@@ -103,4 +108,5 @@ export function policyFromLabels(labels: Record<string, string> | undefined, def
   return { policy: p, errors };
 }
 
-export const fullyPrivileged = (p: Policy) => p.enforce.level === 'privileged' && p.audit.level === 'privileged' && p.warn.level === 'privileged';
+export const fullyPrivileged = (p: Policy) =>
+  p.enforce.level === 'privileged' && p.audit.level === 'privileged' && p.warn.level === 'privileged';

@@ -42,7 +42,8 @@ export const joinQuote = (items: string[]) => (items.length ? `"${items.join('",
 export const pluralize = (singular: string, plural: string, n: number) => (n === 1 ? singular : plural);
 /** sets.NewString(...).List(): unique and sorted. */
 const sortedSet = (items: Iterable<string>) => [...new Set(items)].sort();
-const containersPhrase = (names: string[]) => `${pluralize('container', 'containers', names.length)} ${joinQuote(names)}`;
+const containersPhrase = (names: string[]) =>
+  `${pluralize('container', 'containers', names.length)} ${joinQuote(names)}`;
 
 /** Init containers, then containers, then ephemeral containers (visitContainers). */
 export function visitContainers(spec: Obj, fn: (c: Obj) => void): void {
@@ -53,7 +54,10 @@ export function visitContainers(spec: Obj, fn: (c: Obj) => void): void {
 
 const isWindows = (spec: Obj) => spec.os?.name === 'windows';
 /** 1.25+: Windows pods are exempt from the Linux-only restricted checks. */
-const exemptWindows = (check: CheckFn): CheckFn => (meta, spec) => (isWindows(spec) ? OK : check(meta, spec));
+const exemptWindows =
+  (check: CheckFn): CheckFn =>
+  (meta, spec) =>
+    isWindows(spec) ? OK : check(meta, spec);
 
 // ------------------------------------------------------------------ baseline
 
@@ -77,7 +81,10 @@ function appArmorProfile(meta: Obj, spec: Obj): CheckResult {
   if (bad.length) setters.push(containersPhrase(bad));
   const annotations: string[] = [];
   for (const [k, v] of Object.entries((meta.annotations ?? {}) as Record<string, string>)) {
-    if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && !(v === '' || v === 'runtime/default' || v.startsWith('localhost/'))) {
+    if (
+      k.startsWith('container.apparmor.security.beta.kubernetes.io/') &&
+      !(v === '' || v === 'runtime/default' || v.startsWith('localhost/'))
+    ) {
       annotations.push(`${k}=${JSON.stringify(v)}`);
     }
   }
@@ -87,10 +94,27 @@ function appArmorProfile(meta: Obj, spec: Obj): CheckResult {
     setters.push(pluralize('annotation', 'annotations', annotations.length));
   }
   if (!setters.length) return OK;
-  return deny(pluralize('forbidden AppArmor profile', 'forbidden AppArmor profiles', values.length), `${setters.join(' and ')} must not set AppArmor profile type to ${joinQuote(values)}`);
+  return deny(
+    pluralize('forbidden AppArmor profile', 'forbidden AppArmor profiles', values.length),
+    `${setters.join(' and ')} must not set AppArmor profile type to ${joinQuote(values)}`,
+  );
 }
 
-const DEFAULT_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
+const DEFAULT_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
 
 function capabilitiesBaseline(_meta: Obj, spec: Obj): CheckResult {
   const bad: string[] = [];
@@ -104,7 +128,10 @@ function capabilitiesBaseline(_meta: Obj, spec: Obj): CheckResult {
     }
   });
   if (!bad.length) return OK;
-  return deny('non-default capabilities', `${containersPhrase(bad)} must not include ${joinQuote(sortedSet(caps))} in securityContext.capabilities.add`);
+  return deny(
+    'non-default capabilities',
+    `${containersPhrase(bad)} must not include ${joinQuote(sortedSet(caps))} in securityContext.capabilities.add`,
+  );
 }
 
 function hostNamespaces(_meta: Obj, spec: Obj): CheckResult {
@@ -117,7 +144,9 @@ function hostNamespaces(_meta: Obj, spec: Obj): CheckResult {
 
 function hostPathVolumes(_meta: Obj, spec: Obj): CheckResult {
   const vols = (spec.volumes ?? []).filter((v: Obj) => v.hostPath != null).map((v: Obj) => v.name as string);
-  return vols.length ? deny('hostPath volumes', `${pluralize('volume', 'volumes', vols.length)} ${joinQuote(vols)}`) : OK;
+  return vols.length
+    ? deny('hostPath volumes', `${pluralize('volume', 'volumes', vols.length)} ${joinQuote(vols)}`)
+    : OK;
 }
 
 function hostPorts(_meta: Obj, spec: Obj): CheckResult {
@@ -132,7 +161,10 @@ function hostPorts(_meta: Obj, spec: Obj): CheckResult {
   });
   if (!bad.length) return OK;
   const list = sortedSet(ports);
-  return deny('hostPort', `${containersPhrase(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('hostPort', 'hostPorts', list.length)} ${list.join(', ')}`);
+  return deny(
+    'hostPort',
+    `${containersPhrase(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('hostPort', 'hostPorts', list.length)} ${list.join(', ')}`,
+  );
 }
 
 function privileged(_meta: Obj, spec: Obj): CheckResult {
@@ -154,42 +186,51 @@ function procMount(_meta: Obj, spec: Obj): CheckResult {
     }
   });
   if (!bad.length) return OK;
-  return deny('procMount', `${containersPhrase(bad)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}`);
+  return deny(
+    'procMount',
+    `${containersPhrase(bad)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}`,
+  );
 }
 
-const seLinuxOptions = (allowedTypes: string[]): CheckFn => (_meta, spec) => {
-  const setters: string[] = [];
-  const badTypes = new Set<string>();
-  let setUser = false;
-  let setRole = false;
-  const valid = (o: Obj) => {
-    let ok = true;
-    if (!allowedTypes.includes(o.type ?? '')) {
-      ok = false;
-      badTypes.add(o.type ?? '');
-    }
-    if (o.user) (ok = false), (setUser = true);
-    if (o.role) (ok = false), (setRole = true);
-    return ok;
+const seLinuxOptions =
+  (allowedTypes: string[]): CheckFn =>
+  (_meta, spec) => {
+    const setters: string[] = [];
+    const badTypes = new Set<string>();
+    let setUser = false;
+    let setRole = false;
+    const valid = (o: Obj) => {
+      let ok = true;
+      if (!allowedTypes.includes(o.type ?? '')) {
+        ok = false;
+        badTypes.add(o.type ?? '');
+      }
+      if (o.user) ((ok = false), (setUser = true));
+      if (o.role) ((ok = false), (setRole = true));
+      return ok;
+    };
+    if (spec.securityContext?.seLinuxOptions && !valid(spec.securityContext.seLinuxOptions)) setters.push('pod');
+    const bad: string[] = [];
+    visitContainers(spec, (c) => {
+      if (c.securityContext?.seLinuxOptions && !valid(c.securityContext.seLinuxOptions)) bad.push(c.name);
+    });
+    if (bad.length) setters.push(containersPhrase(bad));
+    if (!setters.length) return OK;
+    const data: string[] = [];
+    if (badTypes.size) data.push(`${pluralize('type', 'types', badTypes.size)} ${joinQuote(sortedSet(badTypes))}`);
+    if (setUser) data.push('user may not be set');
+    if (setRole) data.push('role may not be set');
+    return deny(
+      'seLinuxOptions',
+      `${setters.join(' and ')} set forbidden securityContext.seLinuxOptions: ${data.join('; ')}`,
+    );
   };
-  if (spec.securityContext?.seLinuxOptions && !valid(spec.securityContext.seLinuxOptions)) setters.push('pod');
-  const bad: string[] = [];
-  visitContainers(spec, (c) => {
-    if (c.securityContext?.seLinuxOptions && !valid(c.securityContext.seLinuxOptions)) bad.push(c.name);
-  });
-  if (bad.length) setters.push(containersPhrase(bad));
-  if (!setters.length) return OK;
-  const data: string[] = [];
-  if (badTypes.size) data.push(`${pluralize('type', 'types', badTypes.size)} ${joinQuote(sortedSet(badTypes))}`);
-  if (setUser) data.push('user may not be set');
-  if (setRole) data.push('role may not be set');
-  return deny('seLinuxOptions', `${setters.join(' and ')} set forbidden securityContext.seLinuxOptions: ${data.join('; ')}`);
-};
 const SELINUX_1_0 = ['', 'container_t', 'container_init_t', 'container_kvm_t'];
 const SELINUX_1_31 = [...SELINUX_1_0, 'container_engine_t'];
 
 const validSeccomp = (t: unknown) => t === 'Localhost' || t === 'RuntimeDefault';
-const validSeccompAnnotation = (v: string) => v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
+const validSeccompAnnotation = (v: string) =>
+  v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
 
 /** Before 1.19 the seccomp profile was read from the alpha annotations. */
 function seccompBaseline_1_0(meta: Obj, spec: Obj): CheckResult {
@@ -202,7 +243,10 @@ function seccompBaseline_1_0(meta: Obj, spec: Obj): CheckResult {
     if (k in ann && !validSeccompAnnotation(ann[k]!)) forbidden.add(`${k}=${JSON.stringify(ann[k])}`);
   });
   if (!forbidden.size) return OK;
-  return deny('seccompProfile', `forbidden ${pluralize('annotation', 'annotations', forbidden.size)} ${sortedSet(forbidden).join(', ')}`);
+  return deny(
+    'seccompProfile',
+    `forbidden ${pluralize('annotation', 'annotations', forbidden.size)} ${sortedSet(forbidden).join(', ')}`,
+  );
 }
 
 /** The explicit bad values of seccompProfile.type (shared by the baseline and restricted checks). */
@@ -235,26 +279,52 @@ function seccompExplicit(spec: Obj): { setters: string[]; values: Set<string>; p
 function seccompBaseline_1_19(_meta: Obj, spec: Obj): CheckResult {
   const { setters, values } = seccompExplicit(spec);
   if (!setters.length) return OK;
-  return deny('seccompProfile', `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}`);
+  return deny(
+    'seccompProfile',
+    `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}`,
+  );
 }
 
 function seccompRestricted_1_19(_meta: Obj, spec: Obj): CheckResult {
   const { setters, values, podValid, unset } = seccompExplicit(spec);
-  if (setters.length) return deny('seccompProfile', `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}`);
+  if (setters.length)
+    return deny(
+      'seccompProfile',
+      `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}`,
+    );
   if (!podValid && unset.length) {
-    return deny('seccompProfile', `pod or ${containersPhrase(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`);
+    return deny(
+      'seccompProfile',
+      `pod or ${containersPhrase(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`,
+    );
   }
   return OK;
 }
 
-const SYSCTLS_1_0 = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start'];
+const SYSCTLS_1_0 = [
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start',
+];
 const SYSCTLS_1_27 = [...SYSCTLS_1_0, 'net.ipv4.ip_local_reserved_ports'];
-const SYSCTLS_1_29 = [...SYSCTLS_1_27, 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'];
+const SYSCTLS_1_29 = [
+  ...SYSCTLS_1_27,
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+];
 const SYSCTLS_1_32 = [...SYSCTLS_1_29, 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
-const sysctls = (allowed: string[]): CheckFn => (_meta, spec) => {
-  const bad = (spec.securityContext?.sysctls ?? []).map((s: Obj) => s.name as string).filter((n: string) => !allowed.includes(n));
-  return bad.length ? deny('forbidden sysctls', bad.join(', ')) : OK;
-};
+const sysctls =
+  (allowed: string[]): CheckFn =>
+  (_meta, spec) => {
+    const bad = (spec.securityContext?.sysctls ?? [])
+      .map((s: Obj) => s.name as string)
+      .filter((n: string) => !allowed.includes(n));
+    return bad.length ? deny('forbidden sysctls', bad.join(', ')) : OK;
+  };
 
 function windowsHostProcess(_meta: Obj, spec: Obj): CheckResult {
   const bad: string[] = [];
@@ -264,7 +334,9 @@ function windowsHostProcess(_meta: Obj, spec: Obj): CheckResult {
   const setters: string[] = [];
   if (spec.securityContext?.windowsOptions?.hostProcess === true) setters.push('pod');
   if (bad.length) setters.push(containersPhrase(bad));
-  return setters.length ? deny('hostProcess', `${setters.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true`) : OK;
+  return setters.length
+    ? deny('hostProcess', `${setters.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true`)
+    : OK;
 }
 
 // ------------------------------------------------------------------ restricted
@@ -274,7 +346,12 @@ function allowPrivilegeEscalation(_meta: Obj, spec: Obj): CheckResult {
   visitContainers(spec, (c) => {
     if (c.securityContext?.allowPrivilegeEscalation !== false) bad.push(c.name);
   });
-  return bad.length ? deny('allowPrivilegeEscalation != false', `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`) : OK;
+  return bad.length
+    ? deny(
+        'allowPrivilegeEscalation != false',
+        `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`,
+      )
+    : OK;
 }
 
 function capabilitiesRestricted(_meta: Obj, spec: Obj): CheckResult {
@@ -295,14 +372,50 @@ function capabilitiesRestricted(_meta: Obj, spec: Obj): CheckResult {
     }
   });
   const details: string[] = [];
-  if (missingDrop.length) details.push(`${containersPhrase(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
-  if (adding.length) details.push(`${containersPhrase(adding)} must not include ${joinQuote(sortedSet(forbidden))} in securityContext.capabilities.add`);
+  if (missingDrop.length)
+    details.push(`${containersPhrase(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
+  if (adding.length)
+    details.push(
+      `${containersPhrase(adding)} must not include ${joinQuote(sortedSet(forbidden))} in securityContext.capabilities.add`,
+    );
   return details.length ? deny('unrestricted capabilities', details.join('; ')) : OK;
 }
 
 /** Inline volume sources the restricted level allows; anything else is named by its field. */
-const ALLOWED_VOLUMES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'image', 'persistentVolumeClaim', 'projected', 'secret'];
-const RESTRICTED_VOLUMES = ['hostPath', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'nfs', 'iscsi', 'glusterfs', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
+const ALLOWED_VOLUMES = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'image',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+];
+const RESTRICTED_VOLUMES = [
+  'hostPath',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'fc',
+  'azureFile',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+];
 
 function restrictedVolumes(_meta: Obj, spec: Obj): CheckResult {
   const bad: string[] = [];
@@ -314,7 +427,10 @@ function restrictedVolumes(_meta: Obj, spec: Obj): CheckResult {
   }
   if (!bad.length) return OK;
   const list = sortedSet(types);
-  return deny('restricted volume types', `${pluralize('volume', 'volumes', bad.length)} ${joinQuote(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('restricted volume type', 'restricted volume types', list.length)} ${joinQuote(list)}`);
+  return deny(
+    'restricted volume types',
+    `${pluralize('volume', 'volumes', bad.length)} ${joinQuote(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('restricted volume type', 'restricted volume types', list.length)} ${joinQuote(list)}`,
+  );
 }
 
 function runAsNonRoot(_meta: Obj, spec: Obj): CheckResult {
@@ -331,8 +447,13 @@ function runAsNonRoot(_meta: Obj, spec: Obj): CheckResult {
     else if (v == null && !podNonRoot) implicit.push(c.name);
   });
   if (explicit.length) setters.push(containersPhrase(explicit));
-  if (setters.length) return deny('runAsNonRoot != true', `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false`);
-  if (implicit.length) return deny('runAsNonRoot != true', `pod or ${containersPhrase(implicit)} must set securityContext.runAsNonRoot=true`);
+  if (setters.length)
+    return deny('runAsNonRoot != true', `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false`);
+  if (implicit.length)
+    return deny(
+      'runAsNonRoot != true',
+      `pod or ${containersPhrase(implicit)} must set securityContext.runAsNonRoot=true`,
+    );
   return OK;
 }
 
@@ -357,8 +478,22 @@ export const CHECKS: readonly Check[] = [
   { id: 'hostPorts', level: 'baseline', versions: [{ minVersion: 0, check: hostPorts }] },
   { id: 'privileged', level: 'baseline', versions: [{ minVersion: 0, check: privileged }] },
   { id: 'procMount', level: 'baseline', versions: [{ minVersion: 0, check: procMount }] },
-  { id: 'seLinuxOptions', level: 'baseline', versions: [{ minVersion: 0, check: seLinuxOptions(SELINUX_1_0) }, { minVersion: 31, check: seLinuxOptions(SELINUX_1_31) }] },
-  { id: 'seccompProfile_baseline', level: 'baseline', versions: [{ minVersion: 0, check: seccompBaseline_1_0 }, { minVersion: 19, check: seccompBaseline_1_19 }] },
+  {
+    id: 'seLinuxOptions',
+    level: 'baseline',
+    versions: [
+      { minVersion: 0, check: seLinuxOptions(SELINUX_1_0) },
+      { minVersion: 31, check: seLinuxOptions(SELINUX_1_31) },
+    ],
+  },
+  {
+    id: 'seccompProfile_baseline',
+    level: 'baseline',
+    versions: [
+      { minVersion: 0, check: seccompBaseline_1_0 },
+      { minVersion: 19, check: seccompBaseline_1_19 },
+    ],
+  },
   {
     id: 'sysctls',
     level: 'baseline',
@@ -373,7 +508,10 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'allowPrivilegeEscalation',
     level: 'restricted',
-    versions: [{ minVersion: 8, check: allowPrivilegeEscalation }, { minVersion: 25, check: exemptWindows(allowPrivilegeEscalation) }],
+    versions: [
+      { minVersion: 8, check: allowPrivilegeEscalation },
+      { minVersion: 25, check: exemptWindows(allowPrivilegeEscalation) },
+    ],
   },
   {
     id: 'capabilities_restricted',
@@ -383,7 +521,11 @@ export const CHECKS: readonly Check[] = [
       { minVersion: 25, check: exemptWindows(capabilitiesRestricted), overrides: ['capabilities_baseline'] },
     ],
   },
-  { id: 'restrictedVolumes', level: 'restricted', versions: [{ minVersion: 0, check: restrictedVolumes, overrides: ['hostPathVolumes'] }] },
+  {
+    id: 'restrictedVolumes',
+    level: 'restricted',
+    versions: [{ minVersion: 0, check: restrictedVolumes, overrides: ['hostPathVolumes'] }],
+  },
   { id: 'runAsNonRoot', level: 'restricted', versions: [{ minVersion: 0, check: runAsNonRoot }] },
   { id: 'runAsUser', level: 'restricted', versions: [{ minVersion: 23, check: runAsUser }] },
   {

@@ -13,7 +13,14 @@ type Obj = Record<string, any>;
 /** The newest minimum version any check has: what `latest` means for this policy library. */
 export const MAX_POLICY_MINOR = Math.max(...CHECKS.flatMap((c) => c.versions.map((v) => v.minVersion)));
 
-const ORDER = [...CHECKS.filter((c) => c.level === 'baseline').map((c) => c.id).sort(), ...CHECKS.filter((c) => c.level === 'restricted').map((c) => c.id).sort()];
+const ORDER = [
+  ...CHECKS.filter((c) => c.level === 'baseline')
+    .map((c) => c.id)
+    .sort(),
+  ...CHECKS.filter((c) => c.level === 'restricted')
+    .map((c) => c.id)
+    .sort(),
+];
 const BY_ID = new Map(CHECKS.map((c) => [c.id, c]));
 
 /** The implementation of a check at a policy minor version, if the check exists there yet. */
@@ -40,7 +47,8 @@ export function checksFor(lv: LevelVersion): CheckFn[] {
     if (v) active.set(id, v);
   }
   if (lv.level === 'restricted') {
-    for (const id of ORDER) for (const o of BY_ID.get(id)!.level === 'restricted' ? (active.get(id)?.overrides ?? []) : []) active.delete(o);
+    for (const id of ORDER)
+      for (const o of BY_ID.get(id)!.level === 'restricted' ? (active.get(id)?.overrides ?? []) : []) active.delete(o);
   }
   const fns = ORDER.filter((id) => active.has(id)).map((id) => active.get(id)!.check);
   cache.set(key, fns);
@@ -56,11 +64,16 @@ export interface AggregateResult {
 export function evaluate(lv: LevelVersion, meta: Obj, spec: Obj): AggregateResult {
   const results: CheckResult[] = checksFor(lv).map((f) => f(meta ?? {}, spec ?? {}));
   const failed = results.filter((r) => !r.allowed);
-  return { allowed: !failed.length, reasons: failed.map((r) => r.reason || 'unknown forbidden reason'), details: failed.map((r) => r.detail ?? '') };
+  return {
+    allowed: !failed.length,
+    reasons: failed.map((r) => r.reason || 'unknown forbidden reason'),
+    details: failed.map((r) => r.detail ?? ''),
+  };
 }
 
 /** "host namespaces (hostNetwork=true), privileged (container "main" must ...)" */
-export const forbiddenDetail = (r: AggregateResult) => r.reasons.map((reason, i) => (r.details[i] ? `${reason} (${r.details[i]})` : reason)).join(', ');
+export const forbiddenDetail = (r: AggregateResult) =>
+  r.reasons.map((reason, i) => (r.details[i] ? `${reason} (${r.details[i]})` : reason)).join(', ');
 /** "host namespaces, privileged" */
 export const forbiddenReason = (r: AggregateResult) => r.reasons.join(', ');
 
@@ -95,10 +108,14 @@ export function decidePod(policy: Policy, meta: Obj, spec: Obj, enforce = true):
     }
   }
   const audit = run(policy.audit);
-  if (!audit.allowed) out.auditViolation = `would violate PodSecurity ${JSON.stringify(levelVersionString(policy.audit))}: ${forbiddenDetail(audit)}`;
+  if (!audit.allowed)
+    out.auditViolation = `would violate PodSecurity ${JSON.stringify(levelVersionString(policy.audit))}: ${forbiddenDetail(audit)}`;
   if (out.allowed) {
     const w = run(policy.warn);
-    if (!w.allowed) out.warnings.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenDetail(w)}`);
+    if (!w.allowed)
+      out.warnings.push(
+        `would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenDetail(w)}`,
+      );
   }
   return out;
 }
@@ -108,7 +125,12 @@ export function decidePod(policy: Policy, meta: Obj, spec: Obj, enforce = true):
  * the pods already there ("existing pods in namespace ... violate ...", then one line per reason
  * with the first pod's name and how many others share it). `maxPods` bounds the pods checked.
  */
-export function existingPodWarnings(namespace: string, enforce: LevelVersion, pods: Array<{ metadata: Obj; spec?: Obj }>, maxPods: number): string[] {
+export function existingPodWarnings(
+  namespace: string,
+  enforce: LevelVersion,
+  pods: Array<{ metadata: Obj; spec?: Obj }>,
+  maxPods: number,
+): string[] {
   const checked = pods.slice(0, maxPods);
   const counts = new Map<string, { pod: string; n: number }>();
   const order: string[] = [];
@@ -126,8 +148,14 @@ export function existingPodWarnings(namespace: string, enforce: LevelVersion, po
     }
   }
   const out: string[] = [];
-  if (checked.length < pods.length) out.push(`new PodSecurity enforce level only checked against the first ${checked.length} of ${pods.length} existing pods`);
-  if (order.length) out.push(`existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(levelVersionString(enforce))}`);
+  if (checked.length < pods.length)
+    out.push(
+      `new PodSecurity enforce level only checked against the first ${checked.length} of ${pods.length} existing pods`,
+    );
+  if (order.length)
+    out.push(
+      `existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(levelVersionString(enforce))}`,
+    );
   const lines = order.map((reason) => {
     const c = counts.get(reason)!;
     if (c.n === 1) return `${c.pod}: ${reason}`;

@@ -19,7 +19,12 @@ import type { AdmissionPlugin } from './types.js';
 export type AdmissionOptions = PodSecurityOptions;
 
 export function admissionPlugins(store: Store, opts: AdmissionOptions = {}): AdmissionPlugin[] {
-  return [quantityDecodingPlugin(), limitRangePlugin(store), podSecurityPlugin(store, opts), resourceQuotaPlugin(store)];
+  return [
+    quantityDecodingPlugin(),
+    limitRangePlugin(store),
+    podSecurityPlugin(store, opts),
+    resourceQuotaPlugin(store),
+  ];
 }
 
 export function installAdmission(store: Store, opts: AdmissionOptions = {}): void {

@@ -45,7 +45,7 @@ export function limitRangePlugin(store: Store): AdmissionPlugin {
 function supports(a: AdmissionAttributes): boolean {
   if (a.subresource || a.def.group) return false;
   if (a.def.resource === 'pods') return a.operation === 'CREATE';
-  if (a.def.resource === 'persistentvolumeclaims') return !(a.old?.metadata.deletionTimestamp);
+  if (a.def.resource === 'persistentvolumeclaims') return !a.old?.metadata.deletionTimestamp;
   return false;
 }
 
@@ -74,7 +74,8 @@ function canonicalize(list: Obj | undefined): void {
 
 /** mergePodResourceRequirements: true when something was filled in. */
 function mergeDefaults(pod: Obj, lr: Obj): boolean {
-  const defLimits: Obj = {}, defRequests: Obj = {};
+  const defLimits: Obj = {},
+    defRequests: Obj = {};
   for (const item of lr.spec?.limits ?? []) {
     if (item.type !== 'Container') continue;
     Object.assign(defRequests, item.defaultRequest ?? {});
@@ -83,7 +84,8 @@ function mergeDefaults(pod: Obj, lr: Obj): boolean {
   const notes: string[] = [];
   const merge = (c: Obj, what: string) => {
     const res = (c.resources ??= {});
-    const lim = (res.limits ??= {}), req = (res.requests ??= {});
+    const lim = (res.limits ??= {}),
+      req = (res.requests ??= {});
     const setL = Object.keys(defLimits).filter((k) => lim[k] === undefined);
     const setR = Object.keys(defRequests).filter((k) => req[k] === undefined);
     for (const k of setL) lim[k] = defLimits[k];
@@ -96,7 +98,10 @@ function mergeDefaults(pod: Obj, lr: Obj): boolean {
   for (const c of pod.spec?.containers ?? []) merge(c, 'container');
   for (const c of pod.spec?.initContainers ?? []) merge(c, 'init container');
   if (!notes.length) return false;
-  pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
+  pod.metadata.annotations = {
+    ...(pod.metadata.annotations ?? {}),
+    [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}`,
+  };
   return true;
 }
 
@@ -108,11 +113,18 @@ function comparable(...qs: Array<Quantity | undefined>): bigint[] {
   return qs.map((q) => (q ? (milli ? quantityMilli(q) : quantityValue(q)) : 0n));
 }
 
-type Constraint = (type: string, res: string, enforced: Quantity, req: ResourceList, lim: ResourceList) => string | undefined;
+type Constraint = (
+  type: string,
+  res: string,
+  enforced: Quantity,
+  req: ResourceList,
+  lim: ResourceList,
+) => string | undefined;
 const s = formatQuantity;
 
 const minConstraint: Constraint = (type, res, enforced, req, lim) => {
-  const r = req.get(res), l = lim.get(res);
+  const r = req.get(res),
+    l = lim.get(res);
   const [rv, lv, ev] = comparable(r, l, enforced);
   if (!r) return `minimum ${res} usage per ${type} is ${s(enforced)}.  No request is specified`;
   if (rv! < ev!) return `minimum ${res} usage per ${type} is ${s(enforced)}, but request is ${s(r)}`;
@@ -121,7 +133,8 @@ const minConstraint: Constraint = (type, res, enforced, req, lim) => {
 };
 
 const maxConstraint: Constraint = (type, res, enforced, req, lim) => {
-  const r = req.get(res), l = lim.get(res);
+  const r = req.get(res),
+    l = lim.get(res);
   const [rv, lv, ev] = comparable(r, l, enforced);
   if (!l) return `maximum ${res} usage per ${type} is ${s(enforced)}.  No limit is specified`;
   if (lv! > ev!) return `maximum ${res} usage per ${type} is ${s(enforced)}, but limit is ${s(l)}`;
@@ -130,12 +143,16 @@ const maxConstraint: Constraint = (type, res, enforced, req, lim) => {
 };
 
 const ratioConstraint: Constraint = (type, res, enforced, req, lim) => {
-  const r = req.get(res), l = lim.get(res);
+  const r = req.get(res),
+    l = lim.get(res);
   const [rv, lv] = comparable(r, l, enforced);
-  if (!r || rv === 0n) return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but no request is specified or request is 0`;
-  if (!l || lv === 0n) return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but no limit is specified or limit is 0`;
+  if (!r || rv === 0n)
+    return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but no request is specified or request is 0`;
+  if (!l || lv === 0n)
+    return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but no limit is specified or limit is 0`;
   const ratio = Number(lv) / Number(rv);
-  if (ratio * 1000 > Number(quantityMilli(enforced))) return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but provided ratio is ${ratio.toFixed(6)}`;
+  if (ratio * 1000 > Number(quantityMilli(enforced)))
+    return `${res} max limit to request ratio per ${type} is ${s(enforced)}, but provided ratio is ${ratio.toFixed(6)}`;
   return undefined;
 };
 

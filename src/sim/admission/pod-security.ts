@@ -7,7 +7,14 @@
  * the pods already there. The policy itself is src/kube/pod-security (pure, shared with kuber-api).
  * kube-sim serves no pod controllers (Deployments...), so only pods are evaluated; no exemptions.
  */
-import { decidePod, existingPodWarnings, fullyPrivileged, policyFromLabels, type LabelError, type Policy } from '../../kube/pod-security/index.js';
+import {
+  decidePod,
+  existingPodWarnings,
+  fullyPrivileged,
+  policyFromLabels,
+  type LabelError,
+  type Policy,
+} from '../../kube/pod-security/index.js';
 import { StatusError } from '../status.js';
 import { NAMESPACE_DEF, type Store } from '../store/store.js';
 import { defOf } from '../store/resources.js';
@@ -18,7 +25,16 @@ type Obj = Record<string, any>;
 const PODS = defOf({ group: '', resource: 'pods' });
 
 /** Pod subresources PodSecurity never looks at (admission.go ignoredPodSubresources). */
-const IGNORED_SUBRESOURCES = new Set(['exec', 'attach', 'binding', 'eviction', 'log', 'portforward', 'proxy', 'status']);
+const IGNORED_SUBRESOURCES = new Set([
+  'exec',
+  'attach',
+  'binding',
+  'eviction',
+  'log',
+  'portforward',
+  'proxy',
+  'status',
+]);
 
 export interface PodSecurityOptions {
   /** Existing pods checked when a namespace's enforce level tightens (upstream: 3000). */
@@ -39,7 +55,12 @@ export function podSecurityPlugin(store: Store, opts: PodSecurityOptions = {}): 
 function validatePod(store: Store, a: AdmissionAttributes): void {
   if (a.subresource && IGNORED_SUBRESOURCES.has(a.subresource)) return;
   const ns = store.get(NAMESPACE_DEF, undefined, a.namespace ?? '');
-  if (!ns) throw new StatusError(500, 'InternalError', `Internal error occurred: failed to lookup namespace ${JSON.stringify(a.namespace)}`);
+  if (!ns)
+    throw new StatusError(
+      500,
+      'InternalError',
+      `Internal error occurred: failed to lookup namespace ${JSON.stringify(a.namespace)}`,
+    );
   const { policy, errors } = policyFromLabels(ns.metadata.labels);
   if (!errors.length && fullyPrivileged(policy)) return;
   // An update matters only when it changes what runs (isSignificantPodUpdate: images, containers).
@@ -65,10 +86,18 @@ function significantUpdate(pod: Obj, old: Obj): boolean {
 
 /** field.Invalid on the labels, worded as errors.NewInvalid(Namespace, name, errs). */
 function invalidLabels(name: string, errors: LabelError[]): StatusError {
-  const causes = errors.map((e) => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(e.value)}: ${e.detail}`, field: `metadata.labels[${e.label}]` }));
+  const causes = errors.map((e) => ({
+    reason: 'FieldValueInvalid',
+    message: `Invalid value: ${JSON.stringify(e.value)}: ${e.detail}`,
+    field: `metadata.labels[${e.label}]`,
+  }));
   const texts = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))];
   const msg = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
-  return new StatusError(422, 'Invalid', `Namespace ${JSON.stringify(name)} is invalid: ${msg}`, { name, kind: 'Namespace', causes });
+  return new StatusError(422, 'Invalid', `Namespace ${JSON.stringify(name)} is invalid: ${msg}`, {
+    name,
+    kind: 'Namespace',
+    causes,
+  });
 }
 
 function validateNamespace(store: Store, a: AdmissionAttributes, maxPods: number): void {
@@ -80,7 +109,8 @@ function validateNamespace(store: Store, a: AdmissionAttributes, maxPods: number
     return;
   }
   const prev = policyFromLabels(a.old?.metadata.labels);
-  if (next.errors.length && (!prev.errors.length || JSON.stringify(prev.errors) !== JSON.stringify(next.errors))) throw invalidLabels(a.name, next.errors);
+  if (next.errors.length && (!prev.errors.length || JSON.stringify(prev.errors) !== JSON.stringify(next.errors)))
+    throw invalidLabels(a.name, next.errors);
   if (!tightened(next.policy, prev.policy)) return;
   const pods = store.list(PODS, a.name) as Array<{ metadata: Obj; spec?: Obj }>;
   a.warnings.push(...existingPodWarnings(a.name, next.policy.enforce, pods, maxPods));
@@ -88,8 +118,11 @@ function validateNamespace(store: Store, a: AdmissionAttributes, maxPods: number
 
 /** The enforce level changed to something stricter, or to another version (ValidateNamespace). */
 function tightened(next: Policy, prev: Policy): boolean {
-  const n = next.enforce, p = prev.enforce;
-  const sameVersion = n.version.latest === p.version.latest && (n.version.latest || (!p.version.latest && n.version.minor === p.version.minor));
+  const n = next.enforce,
+    p = prev.enforce;
+  const sameVersion =
+    n.version.latest === p.version.latest &&
+    (n.version.latest || (!p.version.latest && n.version.minor === p.version.minor));
   if (n.level === p.level && sameVersion) return false;
   if (n.level === 'privileged') return false;
   const rank = (l: string) => ['privileged', 'baseline', 'restricted'].indexOf(l);

@@ -16,13 +16,25 @@ function lists(kind: string, o: Obj): unknown[] {
   const spec = o.spec ?? {};
   switch (kind) {
     case 'Pod':
-      return [spec.overhead, ...[...(spec.containers ?? []), ...(spec.initContainers ?? [])].flatMap((c: Obj) => [c?.resources?.requests, c?.resources?.limits])];
+      return [
+        spec.overhead,
+        ...[...(spec.containers ?? []), ...(spec.initContainers ?? [])].flatMap((c: Obj) => [
+          c?.resources?.requests,
+          c?.resources?.limits,
+        ]),
+      ];
     case 'PersistentVolumeClaim':
       return [spec.resources?.requests, spec.resources?.limits];
     case 'ResourceQuota':
       return [spec.hard];
     case 'LimitRange':
-      return (spec.limits ?? []).flatMap((l: Obj) => [l?.max, l?.min, l?.default, l?.defaultRequest, l?.maxLimitRequestRatio]);
+      return (spec.limits ?? []).flatMap((l: Obj) => [
+        l?.max,
+        l?.min,
+        l?.default,
+        l?.defaultRequest,
+        l?.maxLimitRequestRatio,
+      ]);
   }
   return [];
 }
@@ -40,7 +52,9 @@ export function quantityDecodingPlugin(): AdmissionPlugin {
             parseQuantity(v);
           } catch (err) {
             if (!(err instanceof QuantityError)) throw err;
-            throw badRequest(`${a.def.kind} in version "${a.def.version}" cannot be handled as a ${a.def.kind}: ${err.message}`);
+            throw badRequest(
+              `${a.def.kind} in version "${a.def.version}" cannot be handled as a ${a.def.kind}: ${err.message}`,
+            );
           }
         }
       }

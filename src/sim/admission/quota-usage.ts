@@ -26,12 +26,29 @@ export interface QuotaEvaluator {
 
 const ONE = quantityOf(1);
 const countName = (def: ResourceDef) => `count/${def.resource}${def.group ? `.${def.group}` : ''}`;
-const LEGACY_COUNT: Record<string, string> = { configmaps: 'configmaps', secrets: 'secrets', resourcequotas: 'resourcequotas', replicationcontrollers: 'replicationcontrollers' };
+const LEGACY_COUNT: Record<string, string> = {
+  configmaps: 'configmaps',
+  secrets: 'secrets',
+  resourcequotas: 'resourcequotas',
+  replicationcontrollers: 'replicationcontrollers',
+};
 const noScope = () => false;
 
 // ------------------------------------------------------------------ pods
 
-const POD_RESOURCES = ['count/pods', 'cpu', 'memory', 'ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'pods'];
+const POD_RESOURCES = [
+  'count/pods',
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'pods',
+];
 /** "It was a mistake, but" a quota on these requires every container to set them (pods.go validationSet). */
 const VALIDATION_SET = new Set(['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory']);
 const isNative = (n: string) => !n.includes('/') || n.includes('kubernetes.io/');
@@ -65,7 +82,9 @@ function chargeable(pod: Obj): boolean {
 
 function qosBestEffort(spec: Obj): boolean {
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
-    for (const k of ['requests', 'limits']) for (const r of ['cpu', 'memory']) if (c.resources?.[k]?.[r] !== undefined && c.resources[k][r] !== '0') return false;
+    for (const k of ['requests', 'limits'])
+      for (const r of ['cpu', 'memory'])
+        if (c.resources?.[k]?.[r] !== undefined && c.resources[k][r] !== '0') return false;
   }
   return true;
 }
@@ -98,15 +117,27 @@ function podScope(scope: Obj, pod: Obj): boolean {
       return false;
     }
     case 'CrossNamespacePodAffinity': {
-      const terms = (a: Obj | undefined) => [...(a?.requiredDuringSchedulingIgnoredDuringExecution ?? []), ...(a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: Obj) => w.podAffinityTerm ?? {})];
-      return [...terms(spec.affinity?.podAffinity), ...terms(spec.affinity?.podAntiAffinity)].some((t: Obj) => (t.namespaces ?? []).length > 0 || t.namespaceSelector != null);
+      const terms = (a: Obj | undefined) => [
+        ...(a?.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+        ...(a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: Obj) => w.podAffinityTerm ?? {}),
+      ];
+      return [...terms(spec.affinity?.podAffinity), ...terms(spec.affinity?.podAntiAffinity)].some(
+        (t: Obj) => (t.namespaces ?? []).length > 0 || t.namespaceSelector != null,
+      );
     }
   }
   return false;
 }
 
 const podEvaluator: QuotaEvaluator = {
-  matching: (names) => names.filter((n) => POD_RESOURCES.includes(n) || n.startsWith('hugepages-') || n.startsWith('requests.hugepages-') || isExtendedForQuota(n)),
+  matching: (names) =>
+    names.filter(
+      (n) =>
+        POD_RESOURCES.includes(n) ||
+        n.startsWith('hugepages-') ||
+        n.startsWith('requests.hugepages-') ||
+        isExtendedForQuota(n),
+    ),
   usage(pod) {
     const out: ResourceList = new Map([['count/pods', ONE]]);
     if (!chargeable(pod)) return out;
@@ -142,7 +173,10 @@ const SERVICE_RESOURCES = ['count/services', 'services', 'services.loadbalancers
 const serviceEvaluator: QuotaEvaluator = {
   matching: (names) => names.filter((n) => SERVICE_RESOURCES.includes(n)),
   usage(svc) {
-    const out: ResourceList = new Map([['services', ONE], ['count/services', ONE]]);
+    const out: ResourceList = new Map([
+      ['services', ONE],
+      ['count/services', ONE],
+    ]);
     const type = svc.spec?.type ?? 'ClusterIP';
     const ports = (svc.spec?.ports ?? []).length;
     if (type === 'NodePort') out.set('services.nodeports', quantityOf(ports));
@@ -160,10 +194,20 @@ const serviceEvaluator: QuotaEvaluator = {
 
 const STORAGE_CLASS = '.storageclass.storage.k8s.io/';
 const claimEvaluator: QuotaEvaluator = {
-  matching: (names) => names.filter((n) => ['count/persistentvolumeclaims', 'persistentvolumeclaims', 'requests.storage'].includes(n) || n.endsWith(`${STORAGE_CLASS}persistentvolumeclaims`) || n.endsWith(`${STORAGE_CLASS}requests.storage`)),
+  matching: (names) =>
+    names.filter(
+      (n) =>
+        ['count/persistentvolumeclaims', 'persistentvolumeclaims', 'requests.storage'].includes(n) ||
+        n.endsWith(`${STORAGE_CLASS}persistentvolumeclaims`) ||
+        n.endsWith(`${STORAGE_CLASS}requests.storage`),
+    ),
   usage(pvc) {
-    const out: ResourceList = new Map([['persistentvolumeclaims', ONE], ['count/persistentvolumeclaims', ONE]]);
-    const sc: string = pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pvc.spec?.storageClassName ?? '';
+    const out: ResourceList = new Map([
+      ['persistentvolumeclaims', ONE],
+      ['count/persistentvolumeclaims', ONE],
+    ]);
+    const sc: string =
+      pvc.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pvc.spec?.storageClassName ?? '';
     if (sc) out.set(`${sc}${STORAGE_CLASS}persistentvolumeclaims`, ONE);
     const storage = resourceList(pvc.spec?.resources?.requests).get('storage');
     if (storage) {
@@ -187,7 +231,8 @@ function countEvaluator(def: ResourceDef): QuotaEvaluator {
 }
 
 /** Never quota-ed (pkg/quota/v1/install/registry.go ignoredResources): events, and what is not stored. */
-export const quotaIgnored = (def: ResourceDef) => !!def.review || (def.resource === 'events' && (!def.group || def.group === 'events.k8s.io'));
+export const quotaIgnored = (def: ResourceDef) =>
+  !!def.review || (def.resource === 'events' && (!def.group || def.group === 'events.k8s.io'));
 
 const cache = new Map<ResourceDef, QuotaEvaluator>();
 export function evaluatorFor(def: ResourceDef): QuotaEvaluator {

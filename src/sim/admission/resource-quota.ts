@@ -11,7 +11,16 @@
  *   is admitted is in the next request's `used`, as the real admission writes the new usage
  *   before it admits.
  */
-import { addQuantity, canonicalQuantity, cmpQuantity, formatQuantity, parseQuantity, subQuantity, ZERO, type Quantity } from '../../kube/quantity.js';
+import {
+  addQuantity,
+  canonicalQuantity,
+  cmpQuantity,
+  formatQuantity,
+  parseQuantity,
+  subQuantity,
+  ZERO,
+  type Quantity,
+} from '../../kube/quantity.js';
 import type { ResourceList } from '../../kube/pod-resources.js';
 import { defOf, RESOURCES, type ResourceDef } from '../store/resources.js';
 import type { Store, StoreEvent } from '../store/store.js';
@@ -38,7 +47,10 @@ const listOf = (json: unknown): ResourceList => {
 };
 
 /** The quota's scope selectors: `spec.scopes` (operator Exists) and `spec.scopeSelector`. */
-const scopesOf = (q: Obj): Obj[] => [...(q.spec?.scopes ?? []).map((s: string) => ({ scopeName: s, operator: 'Exists' })), ...(q.spec?.scopeSelector?.matchExpressions ?? [])];
+const scopesOf = (q: Obj): Obj[] => [
+  ...(q.spec?.scopes ?? []).map((s: string) => ({ scopeName: s, operator: 'Exists' })),
+  ...(q.spec?.scopeSelector?.matchExpressions ?? []),
+];
 
 /** generic.Matches: the quota limits something this evaluator counts, and every scope matches. */
 function quotaMatches(ev: QuotaEvaluator, quota: Obj, obj: Obj): boolean {
@@ -47,7 +59,11 @@ function quotaMatches(ev: QuotaEvaluator, quota: Obj, obj: Obj): boolean {
 }
 
 /** prettyPrint: `k=v` sorted, joined by commas. */
-const pretty = (l: ResourceList) => [...l.keys()].sort().map((k) => `${k}=${formatQuantity(l.get(k)!)}`).join(',');
+const pretty = (l: ResourceList) =>
+  [...l.keys()]
+    .sort()
+    .map((k) => `${k}=${formatQuantity(l.get(k)!)}`)
+    .join(',');
 const mask = (l: ResourceList, names: Iterable<string>) => {
   const keep = new Set(names);
   return new Map([...l].filter(([k]) => keep.has(k)));
@@ -96,28 +112,51 @@ function checkRequest(a: AdmissionAttributes, ev: QuotaEvaluator, quotas: Obj[])
     if (why) throw forbidden(a, `failed quota: ${q.metadata.name}: ${why}`, name);
     const used = q.status?.used ?? {};
     const unknown = restricted.filter((r) => used[r] === undefined);
-    if (unknown.length) throw forbidden(a, `status unknown for quota: ${q.metadata.name}, resources: ${restricted.sort().join(',')}`, name);
+    if (unknown.length)
+      throw forbidden(
+        a,
+        `status unknown for quota: ${q.metadata.name}, resources: ${restricted.sort().join(',')}`,
+        name,
+      );
     interesting.push(q);
   }
   if (!interesting.length) return;
   const input = ev.usage(a.object);
   const negative = [...input].filter(([, v]) => v.nano < 0n).map(([k]) => k);
-  if (negative.length) throw forbidden(a, `quota usage is negative for resource(s): ${negative.sort().join(',')}`, name);
+  if (negative.length)
+    throw forbidden(a, `quota usage is negative for resource(s): ${negative.sort().join(',')}`, name);
   for (const q of interesting) {
     let delta = input;
     if (a.operation === 'UPDATE' && a.old && quotaMatches(ev, q, a.old as Obj)) {
       // Charge the growth only (SubtractWithNonNegativeResult).
       const prev = ev.usage(a.old as Obj);
-      delta = new Map([...input].map(([k, v]) => [k, { nano: v.nano - (prev.get(k)?.nano ?? 0n) > 0n ? v.nano - (prev.get(k)?.nano ?? 0n) : 0n, format: v.format }] as [string, Quantity]));
+      delta = new Map(
+        [...input].map(
+          ([k, v]) =>
+            [
+              k,
+              {
+                nano: v.nano - (prev.get(k)?.nano ?? 0n) > 0n ? v.nano - (prev.get(k)?.nano ?? 0n) : 0n,
+                format: v.format,
+              },
+            ] as [string, Quantity],
+        ),
+      );
     }
     delta = new Map([...delta].filter(([, v]) => v.nano !== 0n));
     if (!delta.size || a.subresource === 'status') continue;
     const hard = listOf(q.status?.hard);
     const used = listOf(q.status?.used);
     const requested = mask(delta, hard.keys());
-    const exceeded = [...requested.keys()].filter((k) => cmpQuantity(addQuantity(used.get(k) ?? ZERO, requested.get(k)!), hard.get(k)!) > 0);
+    const exceeded = [...requested.keys()].filter(
+      (k) => cmpQuantity(addQuantity(used.get(k) ?? ZERO, requested.get(k)!), hard.get(k)!) > 0,
+    );
     if (exceeded.length) {
-      throw forbidden(a, `exceeded quota: ${q.metadata.name}, requested: ${pretty(mask(requested, exceeded))}, used: ${pretty(mask(used, exceeded))}, limited: ${pretty(mask(hard, exceeded))}`, name);
+      throw forbidden(
+        a,
+        `exceeded quota: ${q.metadata.name}, requested: ${pretty(mask(requested, exceeded))}, used: ${pretty(mask(used, exceeded))}, limited: ${pretty(mask(hard, exceeded))}`,
+        name,
+      );
     }
   }
 }
@@ -170,7 +209,8 @@ function adjust(store: Store, q: Obj, ev: QuotaEvaluator, next: Obj | undefined,
   const used: Record<string, string> = { ...q.status.used };
   let changed = false;
   for (const n of names) {
-    const a = plus?.get(n), s = minus?.get(n);
+    const a = plus?.get(n),
+      s = minus?.get(n);
     if ((a?.nano ?? 0n) === (s?.nano ?? 0n)) continue;
     let v = parseQuantity(used[n] ?? '0');
     if (a) v = addQuantity(v, a);
@@ -190,7 +230,12 @@ export function quotaController(store: Store): (def: ResourceDef, ev: StoreEvent
       // A quota's own status write needs nothing; a new or changed spec needs a count.
       if (ev.type === 'DELETED') return;
       const o = ev.object as Obj;
-      if (ev.type === 'MODIFIED' && JSON.stringify((ev.prev as Obj | undefined)?.spec) === JSON.stringify(o.spec) && o.status?.hard) return;
+      if (
+        ev.type === 'MODIFIED' &&
+        JSON.stringify((ev.prev as Obj | undefined)?.spec) === JSON.stringify(o.spec) &&
+        o.status?.hard
+      )
+        return;
       return syncQuota(store, o);
     }
     const quotas = store.list(QUOTAS, ns) as Obj[];

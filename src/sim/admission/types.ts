@@ -16,7 +16,8 @@ export interface AdmissionPlugin {
 }
 
 /** The qualified resource of the attributes: `pods`, `roles.rbac.authorization.k8s.io`. */
-export const groupResource = (a: AdmissionAttributes) => (a.def.group ? `${a.def.resource}.${a.def.group}` : a.def.resource);
+export const groupResource = (a: AdmissionAttributes) =>
+  a.def.group ? `${a.def.resource}.${a.def.group}` : a.def.resource;
 
 /**
  * errors.NewForbidden(resource, name, err): `pods "x" is forbidden: <why>`

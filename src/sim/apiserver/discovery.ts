@@ -29,7 +29,11 @@ export const VERSION = {
 const hash = (s: string) => createHash('sha256').update(s).digest().subarray(0, 8).toString('base64');
 
 export function apiVersions(serverAddress: string): Obj {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 const groupDoc = (g: string, v: string) => ({
@@ -53,13 +57,25 @@ export function apiResourceList(group: string, version: string): Obj | undefined
   if (!defs.length) return undefined;
   const resources: Obj[] = [];
   for (const d of defs) {
-    const r: Obj = { name: d.resource, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs };
+    const r: Obj = {
+      name: d.resource,
+      singularName: d.singular,
+      namespaced: d.namespaced,
+      kind: d.kind,
+      verbs: d.verbs,
+    };
     if (d.shortNames) r.shortNames = d.shortNames;
     if (d.categories) r.categories = d.categories;
     r.storageVersionHash = hash(`${apiVersionOf(d)}/${d.kind}`);
     resources.push(r);
     for (const [sub, s] of Object.entries(d.subresources ?? {})) {
-      const sr: Obj = { name: `${d.resource}/${sub}`, singularName: '', namespaced: d.namespaced, kind: s.kind, verbs: s.verbs };
+      const sr: Obj = {
+        name: `${d.resource}/${sub}`,
+        singularName: '',
+        namespaced: d.namespaced,
+        kind: s.kind,
+        verbs: s.verbs,
+      };
       if (s.group) {
         sr.group = s.group;
         sr.version = s.version;
@@ -68,5 +84,10 @@ export function apiResourceList(group: string, version: string): Obj | undefined
     }
   }
   resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }

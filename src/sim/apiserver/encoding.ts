@@ -21,7 +21,11 @@ function parseMedia(s: string): { type: string; params: Record<string, string> }
   const params: Record<string, string> = {};
   for (const p of ps) {
     const i = p.indexOf('=');
-    if (i > 0) params[p.slice(0, i).trim().toLowerCase()] = p.slice(i + 1).trim().replace(/^"|"$/g, '');
+    if (i > 0)
+      params[p.slice(0, i).trim().toLowerCase()] = p
+        .slice(i + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
   }
   return { type: (type ?? '').toLowerCase(), params };
 }
@@ -38,13 +42,18 @@ export function negotiate(accept: string | undefined, transformable: boolean): O
       const version = params.v ?? 'v1';
       if (version !== 'v1' && version !== 'v1beta1') continue;
       if (params.as === 'Table') return { kind: 'table', version };
-      if (params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList') return { kind: 'partial', version, list: params.as.endsWith('List') };
+      if (params.as === 'PartialObjectMetadata' || params.as === 'PartialObjectMetadataList')
+        return { kind: 'partial', version, list: params.as.endsWith('List') };
       continue;
     }
     if (json) return { kind: 'json' };
     if (type === 'application/yaml') return { kind: 'yaml' };
   }
-  throw new StatusError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
+  throw new StatusError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml',
+  );
 }
 
 interface Yaml {
@@ -62,15 +71,26 @@ async function yaml(): Promise<Yaml> {
 }
 
 /** Write an object in the negotiated encoding. */
-export async function send(res: ServerResponse, status: number, body: unknown, out: Output = { kind: 'json' }, pretty = false): Promise<void> {
+export async function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  out: Output = { kind: 'json' },
+  pretty = false,
+): Promise<void> {
   let text: string;
   let type = 'application/json';
   if (out.kind === 'yaml') {
     text = (await yaml()).dump(body, { noRefs: true, lineWidth: -1 });
     type = 'application/yaml';
   } else text = pretty ? JSON.stringify(body, null, 2) + '\n' : JSON.stringify(body);
-  if (out.kind === 'table' || out.kind === 'partial') type = `application/json;as=${out.kind === 'table' ? 'Table' : out.list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};g=meta.k8s.io;v=${out.version}`;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  if (out.kind === 'table' || out.kind === 'partial')
+    type = `application/json;as=${out.kind === 'table' ? 'Table' : out.list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};g=meta.k8s.io;v=${out.version}`;
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -81,7 +101,8 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > limit) throw new StatusError(413, 'RequestEntityTooLarge' as never, 'Request entity too large: limit is 3145728');
+    if (n > limit)
+      throw new StatusError(413, 'RequestEntityTooLarge' as never, 'Request entity too large: limit is 3145728');
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
@@ -95,19 +116,30 @@ export const PATCH_TYPES: Record<string, 'json' | 'merge' | 'strategic' | 'apply
 };
 
 /** Decode a request body of the given Content-Type (JSON, or YAML, of which JSON is a subset). */
-export async function decodeBody(req: IncomingMessage, patch: boolean): Promise<{ body: unknown; patchType?: 'json' | 'merge' | 'strategic' | 'apply' }> {
+export async function decodeBody(
+  req: IncomingMessage,
+  patch: boolean,
+): Promise<{ body: unknown; patchType?: 'json' | 'merge' | 'strategic' | 'apply' }> {
   const ct = parseMedia(req.headers['content-type'] ?? '').type;
   let patchType: 'json' | 'merge' | 'strategic' | 'apply' | undefined;
   let isYaml = false;
   if (patch) {
     patchType = PATCH_TYPES[ct];
     if (!patchType)
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     isYaml = patchType === 'apply';
   } else if (ct === 'application/yaml') isYaml = true;
   else if (ct === PROTOBUF) return { body: decodeProtobuf(await readBody(req)) };
   else if (ct !== 'application/json' && ct !== '' && ct !== '*/*')
-    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+    throw new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    );
   const raw = (await readBody(req)).toString('utf8');
   if (!raw.trim()) throw badRequest('the body of the request was empty');
   try {

@@ -17,7 +17,11 @@ type Obj = Record<string, unknown>;
 export const METRICS_GROUP = 'metrics.k8s.io';
 const GV = `${METRICS_GROUP}/v1beta1`;
 
-export const metricsGroupDoc = { name: METRICS_GROUP, versions: [{ groupVersion: GV, version: 'v1beta1' }], preferredVersion: { groupVersion: GV, version: 'v1beta1' } };
+export const metricsGroupDoc = {
+  name: METRICS_GROUP,
+  versions: [{ groupVersion: GV, version: 'v1beta1' }],
+  preferredVersion: { groupVersion: GV, version: 'v1beta1' },
+};
 
 const RESOURCES = {
   kind: 'APIResourceList',
@@ -35,7 +39,11 @@ export function goDuration(ms: number): string {
 }
 
 function notFoundMetrics(name: string): StatusError {
-  return new StatusError(404, 'NotFound', `podmetrics.metrics.k8s.io "${name}" not found`, { name, group: METRICS_GROUP, kind: 'pods' });
+  return new StatusError(404, 'NotFound', `podmetrics.metrics.k8s.io "${name}" not found`, {
+    name,
+    group: METRICS_GROUP,
+    kind: 'pods',
+  });
 }
 
 async function podMetrics(kubelet: KubeletStreams, pod: KObject): Promise<Obj | undefined> {
@@ -45,10 +53,18 @@ async function podMetrics(kubelet: KubeletStreams, pod: KObject): Promise<Obj | 
   return {
     kind: 'PodMetrics',
     apiVersion: GV,
-    metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, creationTimestamp: new Date().toISOString(), labels: pod.metadata.labels ?? {} },
+    metadata: {
+      name: pod.metadata.name,
+      namespace: pod.metadata.namespace,
+      creationTimestamp: new Date().toISOString(),
+      labels: pod.metadata.labels ?? {},
+    },
     timestamp: new Date(Math.max(...usage.map((u) => u.at))).toISOString(),
     window: goDuration(window),
-    containers: usage.map((u) => ({ name: u.name, usage: { cpu: `${Math.round(u.cpuCores * 1e9)}n`, memory: `${Math.round(u.memoryBytes / 1024)}Ki` } })),
+    containers: usage.map((u) => ({
+      name: u.name,
+      usage: { cpu: `${Math.round(u.cpuCores * 1e9)}n`, memory: `${Math.round(u.memoryBytes / 1024)}Ki` },
+    })),
   };
 }
 
@@ -56,10 +72,20 @@ async function podMetrics(kubelet: KubeletStreams, pod: KObject): Promise<Obj | 
  * Serve `path` when it belongs to metrics.k8s.io: the body to send, or undefined when the path is
  * not this group's. Throws StatusErrors (404, 405) as the aggregated API answers.
  */
-export async function serveMetrics(path: string, method: string, store: Store, kubelet: KubeletStreams): Promise<Obj | undefined> {
-  const segs = path.replace(/\/+$/, '').split('/').slice(1).map((s) => decodeURIComponent(s));
+export async function serveMetrics(
+  path: string,
+  method: string,
+  store: Store,
+  kubelet: KubeletStreams,
+): Promise<Obj | undefined> {
+  const segs = path
+    .replace(/\/+$/, '')
+    .split('/')
+    .slice(1)
+    .map((s) => decodeURIComponent(s));
   if (segs[0] !== 'apis' || segs[1] !== METRICS_GROUP) return undefined;
-  if (method !== 'GET' && method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  if (method !== 'GET' && method !== 'HEAD')
+    throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   if (segs.length === 2) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsGroupDoc };
   if (segs[2] !== 'v1beta1') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const rest = segs.slice(3);
@@ -69,13 +95,16 @@ export async function serveMetrics(path: string, method: string, store: Store, k
     ns = rest[1];
     rest.splice(0, 2);
   }
-  if (rest[0] !== 'pods' || rest.length > 2) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (rest[0] !== 'pods' || rest.length > 2)
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   if (rest.length === 2) {
     const pod = ns !== undefined ? store.get(PODS_DEF, ns, rest[1]!) : undefined;
     const m = pod && (await podMetrics(kubelet, pod));
     if (!m) throw notFoundMetrics(rest[1]!);
     return m;
   }
-  const items = (await Promise.all(store.list(PODS_DEF, ns).map((p) => podMetrics(kubelet, p)))).filter((m): m is Obj => !!m);
+  const items = (await Promise.all(store.list(PODS_DEF, ns).map((p) => podMetrics(kubelet, p)))).filter(
+    (m): m is Obj => !!m,
+  );
   return { kind: 'PodMetricsList', apiVersion: GV, metadata: {}, items };
 }

@@ -30,7 +30,11 @@ const queryParam = (name: string, type: string) =>
   msg(8, msg(1, msg(2, msg(3, str(2, 'query'), str(4, name), str(6, type)))));
 const gvkExtension = (group: string, version: string, kind: string) =>
   // NamedAny{name=1, value=2: Any{yaml=2}}
-  msg(13, str(1, 'x-kubernetes-group-version-kind'), msg(2, str(2, `group: "${group}"\nkind: ${kind}\nversion: ${version}\n`)));
+  msg(
+    13,
+    str(1, 'x-kubernetes-group-version-kind'),
+    msg(2, str(2, `group: "${group}"\nkind: ${kind}\nversion: ${version}\n`)),
+  );
 
 let cached: Buffer | undefined;
 export function openapiV2Protobuf(): Buffer {
@@ -40,7 +44,14 @@ export function openapiV2Protobuf(): Buffer {
     const base = d.group ? `/apis/${d.group}/${d.version}` : `/api/${d.version}`;
     const path = d.namespaced ? `${base}/namespaces/{namespace}/${d.resource}/{name}` : `${base}/${d.resource}/{name}`;
     // Operation: operation_id=5, parameters=8, vendor_extension=13
-    const patch = Buffer.concat([str(5, `patch${d.kind}`), queryParam('dryRun', 'string'), queryParam('fieldManager', 'string'), queryParam('fieldValidation', 'string'), queryParam('force', 'boolean'), gvkExtension(d.group, d.version, d.kind)]);
+    const patch = Buffer.concat([
+      str(5, `patch${d.kind}`),
+      queryParam('dryRun', 'string'),
+      queryParam('fieldManager', 'string'),
+      queryParam('fieldValidation', 'string'),
+      queryParam('force', 'boolean'),
+      gvkExtension(d.group, d.version, d.kind),
+    ]);
     // NamedPathItem{name=1, value=2: PathItem{patch=8}}
     paths.push(msg(2, str(1, path), msg(2, msg(8, patch))));
   }
@@ -57,7 +68,12 @@ export function openapiV2Json(): Record<string, unknown> {
     paths[path] = {
       patch: {
         operationId: `patch${d.kind}`,
-        parameters: ['dryRun', 'fieldManager', 'fieldValidation'].map((name) => ({ uniqueItems: true, type: 'string', name, in: 'query' })),
+        parameters: ['dryRun', 'fieldManager', 'fieldValidation'].map((name) => ({
+          uniqueItems: true,
+          type: 'string',
+          name,
+          in: 'query',
+        })),
         'x-kubernetes-action': 'patch',
         'x-kubernetes-group-version-kind': { group: d.group, kind: d.kind, version: d.version },
       },

@@ -17,7 +17,12 @@ type Obj = Record<string, any>;
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 
 const q = (name: string, type = 'string') => ({ name, in: 'query', schema: { type, uniqueItems: true } });
-const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', uniqueItems: true } });
+const pathParam = (name: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string', uniqueItems: true },
+});
 
 function ops(d: ResourceDef, item: boolean): Obj {
   const gvk = { group: d.group, version: d.version, kind: d.kind };
@@ -35,13 +40,32 @@ function ops(d: ResourceDef, item: boolean): Obj {
     return {
       get: op('read', 'get', common),
       put: op('replace', 'put', [...common, q('dryRun'), q('fieldManager'), q('fieldValidation')]),
-      patch: op('patch', 'patch', [...common, q('dryRun'), q('fieldManager'), q('fieldValidation'), q('force', 'boolean')]),
-      delete: op('delete', 'delete', [...common, q('dryRun'), q('gracePeriodSeconds', 'integer'), q('propagationPolicy')]),
+      patch: op('patch', 'patch', [
+        ...common,
+        q('dryRun'),
+        q('fieldManager'),
+        q('fieldValidation'),
+        q('force', 'boolean'),
+      ]),
+      delete: op('delete', 'delete', [
+        ...common,
+        q('dryRun'),
+        q('gracePeriodSeconds', 'integer'),
+        q('propagationPolicy'),
+      ]),
       parameters: [...(d.namespaced ? [pathParam('namespace')] : []), pathParam('name')],
     };
   }
   return {
-    get: op('list', 'list', [...common, q('labelSelector'), q('fieldSelector'), q('limit', 'integer'), q('continue'), q('watch', 'boolean'), q('resourceVersion')]),
+    get: op('list', 'list', [
+      ...common,
+      q('labelSelector'),
+      q('fieldSelector'),
+      q('limit', 'integer'),
+      q('continue'),
+      q('watch', 'boolean'),
+      q('resourceVersion'),
+    ]),
     post: op('create', 'post', [...common, q('dryRun'), q('fieldManager'), q('fieldValidation')]),
     ...(d.verbs?.includes('deletecollection') ? { delete: op('deletecollection', 'deletecollection', common) } : {}),
     parameters: d.namespaced ? [pathParam('namespace')] : [],
@@ -68,7 +92,11 @@ export function openapiGroupVersion(group: string, version: string): Obj | undef
 }
 
 const docHash = (group: string, version: string) =>
-  createHash('sha512').update(JSON.stringify(openapiGroupVersion(group, version))).digest('hex').slice(0, 128).toUpperCase();
+  createHash('sha512')
+    .update(JSON.stringify(openapiGroupVersion(group, version)))
+    .digest('hex')
+    .slice(0, 128)
+    .toUpperCase();
 
 export function openapiRoot(): Obj {
   const paths: Obj = {};

@@ -16,7 +16,14 @@ interface Schema {
 }
 
 const Time: Schema = { 1: ['seconds', 'i'], 2: ['nanos', 'i'] };
-const OwnerReference: Schema = { 1: ['kind', 's'], 3: ['name', 's'], 4: ['uid', 's'], 5: ['apiVersion', 's'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] };
+const OwnerReference: Schema = {
+  1: ['kind', 's'],
+  3: ['name', 's'],
+  4: ['uid', 's'],
+  5: ['apiVersion', 's'],
+  6: ['controller', 'bool'],
+  7: ['blockOwnerDeletion', 'bool'],
+};
 const ObjectMeta: Schema = {
   1: ['name', 's'],
   2: ['generateName', 's'],
@@ -32,8 +39,23 @@ const ObjectMeta: Schema = {
   13: ['ownerReferences', OwnerReference, true],
   14: ['finalizers', 's', true],
 };
-const ObjectReference: Schema = { 1: ['kind', 's'], 2: ['namespace', 's'], 3: ['name', 's'], 4: ['uid', 's'], 5: ['apiVersion', 's'], 6: ['resourceVersion', 's'], 7: ['fieldPath', 's'] };
-const ServicePort: Schema = { 1: ['name', 's'], 2: ['protocol', 's'], 3: ['port', 'i'], 4: ['targetPort', 'ios'], 5: ['nodePort', 'i'], 6: ['appProtocol', 's'] };
+const ObjectReference: Schema = {
+  1: ['kind', 's'],
+  2: ['namespace', 's'],
+  3: ['name', 's'],
+  4: ['uid', 's'],
+  5: ['apiVersion', 's'],
+  6: ['resourceVersion', 's'],
+  7: ['fieldPath', 's'],
+};
+const ServicePort: Schema = {
+  1: ['name', 's'],
+  2: ['protocol', 's'],
+  3: ['port', 'i'],
+  4: ['targetPort', 'ios'],
+  5: ['nodePort', 'i'],
+  6: ['appProtocol', 's'],
+};
 const ServiceSpec: Schema = {
   1: ['ports', ServicePort, true],
   2: ['selector', 'map'],
@@ -54,24 +76,81 @@ const ServiceSpec: Schema = {
   21: ['loadBalancerClass', 's'],
   22: ['internalTrafficPolicy', 's'],
 };
-const PolicyRule: Schema = { 1: ['verbs', 's', true], 2: ['apiGroups', 's', true], 3: ['resources', 's', true], 4: ['resourceNames', 's', true], 5: ['nonResourceURLs', 's', true] };
+const PolicyRule: Schema = {
+  1: ['verbs', 's', true],
+  2: ['apiGroups', 's', true],
+  3: ['resources', 's', true],
+  4: ['resourceNames', 's', true],
+  5: ['nonResourceURLs', 's', true],
+};
 
-const ResourceAttributes: Schema = { 1: ['namespace', 's'], 2: ['verb', 's'], 3: ['group', 's'], 4: ['version', 's'], 5: ['resource', 's'], 6: ['subresource', 's'], 7: ['name', 's'] };
+const ResourceAttributes: Schema = {
+  1: ['namespace', 's'],
+  2: ['verb', 's'],
+  3: ['group', 's'],
+  4: ['version', 's'],
+  5: ['resource', 's'],
+  6: ['subresource', 's'],
+  7: ['name', 's'],
+};
 
 /** Kinds kube-sim decodes, by "apiVersion/kind". */
 const KINDS: Record<string, Schema> = {
-  'v1/Namespace': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['finalizers', 's', true] }], 3: ['status', { 1: ['phase', 's'] }] },
-  'v1/ConfigMap': { 1: ['metadata', ObjectMeta], 2: ['data', 'map'], 3: ['binaryData', 'mapb'], 4: ['immutable', 'bool'] },
-  'v1/Secret': { 1: ['metadata', ObjectMeta], 2: ['data', 'mapb'], 3: ['type', 's'], 4: ['stringData', 'map'], 5: ['immutable', 'bool'] },
-  'v1/ServiceAccount': { 1: ['metadata', ObjectMeta], 2: ['secrets', ObjectReference, true], 3: ['imagePullSecrets', { 1: ['name', 's'] }, true], 4: ['automountServiceAccountToken', 'bool'] },
+  'v1/Namespace': {
+    1: ['metadata', ObjectMeta],
+    2: ['spec', { 1: ['finalizers', 's', true] }],
+    3: ['status', { 1: ['phase', 's'] }],
+  },
+  'v1/ConfigMap': {
+    1: ['metadata', ObjectMeta],
+    2: ['data', 'map'],
+    3: ['binaryData', 'mapb'],
+    4: ['immutable', 'bool'],
+  },
+  'v1/Secret': {
+    1: ['metadata', ObjectMeta],
+    2: ['data', 'mapb'],
+    3: ['type', 's'],
+    4: ['stringData', 'map'],
+    5: ['immutable', 'bool'],
+  },
+  'v1/ServiceAccount': {
+    1: ['metadata', ObjectMeta],
+    2: ['secrets', ObjectReference, true],
+    3: ['imagePullSecrets', { 1: ['name', 's'] }, true],
+    4: ['automountServiceAccountToken', 'bool'],
+  },
   'v1/Service': { 1: ['metadata', ObjectMeta], 2: ['spec', ServiceSpec], 3: ['status', {}] },
-  'v1/ResourceQuota': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['hard', 'mapq'], 2: ['scopes', 's', true] }], 3: ['status', {}] },
-  'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['resourceAttributes', ResourceAttributes], 2: ['nonResourceAttributes', { 1: ['path', 's'], 2: ['verb', 's'] }] }] },
-  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: ['metadata', ObjectMeta], 2: ['spec', { 1: ['namespace', 's'] }] },
+  'v1/ResourceQuota': {
+    1: ['metadata', ObjectMeta],
+    2: ['spec', { 1: ['hard', 'mapq'], 2: ['scopes', 's', true] }],
+    3: ['status', {}],
+  },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: ['metadata', ObjectMeta],
+    2: [
+      'spec',
+      {
+        1: ['resourceAttributes', ResourceAttributes],
+        2: ['nonResourceAttributes', { 1: ['path', 's'], 2: ['verb', 's'] }],
+      },
+    ],
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': {
+    1: ['metadata', ObjectMeta],
+    2: ['spec', { 1: ['namespace', 's'] }],
+  },
   'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', ObjectMeta] },
   'authentication.k8s.io/v1/TokenRequest': {
     1: ['metadata', ObjectMeta],
-    2: ['spec', { 1: ['audiences', 's', true], 3: ['boundObjectRef', { 1: ['kind', 's'], 2: ['apiVersion', 's'], 3: ['name', 's'], 4: ['uid', 's'] }], 4: ['expirationSeconds', 'i'] }],
+    2: [
+      'spec',
+      {
+        1: ['audiences', 's', true],
+        3: ['boundObjectRef', { 1: ['kind', 's'], 2: ['apiVersion', 's'], 3: ['name', 's'], 4: ['uid', 's'] }],
+        4: ['expirationSeconds', 'i'],
+      },
+    ],
   },
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', ObjectMeta], 2: ['rules', PolicyRule, true] },
   'rbac.authorization.k8s.io/v1/RoleBinding': {
@@ -83,7 +162,19 @@ const KINDS: Record<string, Schema> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': {
     1: ['metadata', ObjectMeta],
     2: ['rules', PolicyRule, true],
-    3: ['aggregationRule', { 1: ['clusterRoleSelectors', { 1: ['matchLabels', 'map'], 2: ['matchExpressions', { 1: ['key', 's'], 2: ['operator', 's'], 3: ['values', 's', true] }, true] }, true] }],
+    3: [
+      'aggregationRule',
+      {
+        1: [
+          'clusterRoleSelectors',
+          {
+            1: ['matchLabels', 'map'],
+            2: ['matchExpressions', { 1: ['key', 's'], 2: ['operator', 's'], 3: ['values', 's', true] }, true],
+          },
+          true,
+        ],
+      },
+    ],
   },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
     1: ['metadata', ObjectMeta],
@@ -93,7 +184,13 @@ const KINDS: Record<string, Schema> = {
 };
 
 /** *bool fields: present (even false) only when set. */
-const POINTER_BOOLS = new Set(['immutable', 'automountServiceAccountToken', 'allocateLoadBalancerNodePorts', 'controller', 'blockOwnerDeletion']);
+const POINTER_BOOLS = new Set([
+  'immutable',
+  'automountServiceAccountToken',
+  'allocateLoadBalancerNodePorts',
+  'controller',
+  'blockOwnerDeletion',
+]);
 
 type Field = { no: number; wire: number; v: number | Buffer };
 
@@ -101,7 +198,9 @@ function fields(buf: Buffer): Field[] {
   const out: Field[] = [];
   let i = 0;
   const varint = (): number => {
-    let n = 0, mul = 1, b: number;
+    let n = 0,
+      mul = 1,
+      b: number;
     do {
       if (i >= buf.length) throw new Error('truncated varint');
       b = buf[i++]!;
@@ -112,7 +211,8 @@ function fields(buf: Buffer): Field[] {
   };
   while (i < buf.length) {
     const key = varint();
-    const no = Math.floor(key / 8), wire = key & 7;
+    const no = Math.floor(key / 8),
+      wire = key & 7;
     if (wire === 0) out.push({ no, wire, v: varint() });
     else if (wire === 2) {
       const len = varint();
@@ -164,7 +264,10 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
       case 'map':
       case 'mapb':
       case 'mapq': {
-        const e = decodeMessage(bytes, { 1: ['k', 's'], 2: ['v', kind === 'map' ? 's' : kind === 'mapb' ? 'b' : { 1: ['string', 's'] }] });
+        const e = decodeMessage(bytes, {
+          1: ['k', 's'],
+          2: ['v', kind === 'map' ? 's' : kind === 'mapb' ? 'b' : { 1: ['string', 's'] }],
+        });
         const m = (obj[name] ??= {});
         m[String(e.k ?? '')] = kind === 'mapq' ? ((e.v as Record<string, string>)?.string ?? '') : (e.v ?? '');
         continue;
@@ -184,10 +287,16 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 /** Decode a protobuf request body into the JSON object it stands for; 415 for kinds not handled. */
 export function decodeProtobuf(body: Buffer): Record<string, unknown> {
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new StatusError(400, 'BadRequest', 'the body of the request was not a protobuf object (no k8s magic prefix)');
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC))
+    throw new StatusError(400, 'BadRequest', 'the body of the request was not a protobuf object (no k8s magic prefix)');
   let env: Record<string, any>;
   try {
-    env = decodeMessage(body.subarray(4), { 1: ['typeMeta', { 1: ['apiVersion', 's'], 2: ['kind', 's'] }], 2: ['raw', 'b'], 3: ['contentEncoding', 's'], 4: ['contentType', 's'] });
+    env = decodeMessage(body.subarray(4), {
+      1: ['typeMeta', { 1: ['apiVersion', 's'], 2: ['kind', 's'] }],
+      2: ['raw', 'b'],
+      3: ['contentEncoding', 's'],
+      4: ['contentType', 's'],
+    });
   } catch (err) {
     throw new StatusError(400, 'BadRequest', `the body of the request could not be decoded: ${(err as Error).message}`);
   }
@@ -195,7 +304,11 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> {
   const kind = env.typeMeta?.kind ?? '';
   const schema = KINDS[`${apiVersion}/${kind}`];
   if (!schema) {
-    throw new StatusError(415, 'UnsupportedMediaType', `kube-sim decodes protobuf only for ${Object.keys(KINDS).join(', ')}; send ${apiVersion}/${kind} as application/json`);
+    throw new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `kube-sim decodes protobuf only for ${Object.keys(KINDS).join(', ')}; send ${apiVersion}/${kind} as application/json`,
+    );
   }
   try {
     return { apiVersion, kind, ...decodeMessage(Buffer.from(env.raw ?? '', 'base64'), schema) };

@@ -46,7 +46,13 @@ const num = (q: URLSearchParams, k: string): number | undefined => {
 
 /** metav1.Status for a successful delete (handlers/delete.go). */
 const successStatus = (def: ResourceDef, o: KObject): Status =>
-  ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: o.metadata.name, group: def.group || undefined, kind: def.resource, uid: o.metadata.uid } }) as unknown as Status;
+  ({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: o.metadata.name, group: def.group || undefined, kind: def.resource, uid: o.metadata.uid },
+  }) as unknown as Status;
 
 /** Strip kind/apiVersion from list items, as typed Go lists serialise them. */
 const bare = (o: KObject) => {
@@ -56,8 +62,15 @@ const bare = (o: KObject) => {
 
 function selection(def: ResourceDef, ns: string | undefined, q: URLSearchParams): (o: KObject) => boolean {
   const labels = parseLabelSelector(q.get('labelSelector'));
-  const fields = parseFieldSelector(q.get('fieldSelector'), ['metadata.name', 'metadata.namespace', ...(def.fields ?? [])]);
-  return (o) => (ns === undefined || o.metadata.namespace === ns) && (!labels || labels(o.metadata.labels)) && (!fields || fields.match(o));
+  const fields = parseFieldSelector(q.get('fieldSelector'), [
+    'metadata.name',
+    'metadata.namespace',
+    ...(def.fields ?? []),
+  ]);
+  return (o) =>
+    (ns === undefined || o.metadata.namespace === ns) &&
+    (!labels || labels(o.metadata.labels)) &&
+    (!fields || fields.match(o));
 }
 
 // ------------------------------------------------------------------ list pagination
@@ -81,7 +94,12 @@ function decodeContinue(tok: string): { rv: number; start: string } {
   }
 }
 
-function listPage(env: RestEnv, def: ResourceDef, ns: string | undefined, q: URLSearchParams): { items: KObject[]; meta: Obj } {
+function listPage(
+  env: RestEnv,
+  def: ResourceDef,
+  ns: string | undefined,
+  q: URLSearchParams,
+): { items: KObject[]; meta: Obj } {
   const match = selection(def, ns, q);
   const limit = num(q, 'limit') ?? 0;
   const cont = q.get('continue');
@@ -129,15 +147,30 @@ function listPage(env: RestEnv, def: ResourceDef, ns: string | undefined, q: URL
 // ------------------------------------------------------------------ reviews
 
 /** SelfSubjectAccessReview, TokenReview...: answered by src/sim/auth, not stored. */
-async function review(env: RestEnv, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, pretty: boolean): Promise<void> {
-  if (req.method !== 'POST' || r.name !== undefined) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+async function review(
+  env: RestEnv,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: ResourceRequest,
+  pretty: boolean,
+): Promise<void> {
+  if (req.method !== 'POST' || r.name !== undefined)
+    throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const { body } = await decodeBody(req, false);
   return send(res, 201, env.auth.review(req, r.def, r.namespace, body), { kind: 'json' }, pretty);
 }
 
 /** serviceaccounts/token (TokenRequest): a signed service-account token from src/sim/auth. */
-async function tokenRequest(env: RestEnv, req: IncomingMessage, res: ServerResponse, ns: string, name: string, pretty: boolean): Promise<void> {
-  if (req.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+async function tokenRequest(
+  env: RestEnv,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ns: string,
+  name: string,
+  pretty: boolean,
+): Promise<void> {
+  if (req.method !== 'POST')
+    throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const { body } = await decodeBody(req, false);
   return send(res, 201, env.auth.tokenRequest(ns, name, body), { kind: 'json' }, pretty);
 }
@@ -167,7 +200,11 @@ function fieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
 
 /** Warning headers (RFC 7234 style, code 299) for what the write dropped. */
 function warn(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  if (warnings.length)
+    res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
 }
 
 function checkDryRun(q: URLSearchParams): boolean {
@@ -186,7 +223,13 @@ async function optionalBody(req: IncomingMessage): Promise<unknown> {
   return body;
 }
 
-export async function handleResource(env: RestEnv, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+export async function handleResource(
+  env: RestEnv,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: ResourceRequest,
+  q: URLSearchParams,
+): Promise<void> {
   const { def, namespace: ns, name, subresource: sub } = r;
   const { store, lifecycle } = env;
   const method = req.method ?? 'GET';
@@ -198,42 +241,105 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     if (method === 'GET' && watch) {
       const match = selection(def, ns, q);
       const out = negotiate(req.headers.accept, true);
-      serveWatch(env, env.sessions, res, def, {
-        resourceVersion: q.get('resourceVersion') ?? undefined,
-        resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
-        allowWatchBookmarks: bool(q.get('allowWatchBookmarks')),
-        sendInitialEvents: q.has('sendInitialEvents') ? bool(q.get('sendInitialEvents')) : undefined,
-        timeoutSeconds: num(q, 'timeoutSeconds'),
-        match,
-        include: (q.get('includeObject') as IncludeObject) ?? undefined,
-      }, out);
+      serveWatch(
+        env,
+        env.sessions,
+        res,
+        def,
+        {
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+          allowWatchBookmarks: bool(q.get('allowWatchBookmarks')),
+          sendInitialEvents: q.has('sendInitialEvents') ? bool(q.get('sendInitialEvents')) : undefined,
+          timeoutSeconds: num(q, 'timeoutSeconds'),
+          match,
+          include: (q.get('includeObject') as IncludeObject) ?? undefined,
+        },
+        out,
+      );
       return;
     }
     if (method === 'GET') {
       const out = negotiate(req.headers.accept, true);
       const { items, meta } = listPage(env, def, ns, q);
-      if (out.kind === 'table') return send(res, 200, toTable(def, items, { include: (q.get('includeObject') as IncludeObject) ?? 'Metadata', version: out.version, listMeta: meta }), out, pretty);
-      if (out.kind === 'partial') return send(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${out.version}`, metadata: meta, items: items.map((o) => bare(partial(o, out.version) as KObject)) }, { ...out, list: true }, pretty);
-      return send(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: meta, items: items.map(bare) }, out, pretty);
+      if (out.kind === 'table')
+        return send(
+          res,
+          200,
+          toTable(def, items, {
+            include: (q.get('includeObject') as IncludeObject) ?? 'Metadata',
+            version: out.version,
+            listMeta: meta,
+          }),
+          out,
+          pretty,
+        );
+      if (out.kind === 'partial')
+        return send(
+          res,
+          200,
+          {
+            kind: 'PartialObjectMetadataList',
+            apiVersion: `meta.k8s.io/${out.version}`,
+            metadata: meta,
+            items: items.map((o) => bare(partial(o, out.version) as KObject)),
+          },
+          { ...out, list: true },
+          pretty,
+        );
+      return send(
+        res,
+        200,
+        { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: meta, items: items.map(bare) },
+        out,
+        pretty,
+      );
     }
     if (method === 'POST') {
-      if (def.namespaced && ns === undefined) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      if (def.namespaced && ns === undefined)
+        throw new StatusError(
+          405,
+          'MethodNotAllowed',
+          `the server does not allow this method on the requested resource`,
+        );
       const out = negotiate(req.headers.accept, false);
       const dryRun = checkDryRun(q);
       const { body } = await decodeBody(req, false);
       const warnings: string[] = [];
-      if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.create(def, ns, structuredClone(body), { dryRun: true }), undefined);
-      const created = store.create(def, ns, body, { dryRun, fieldManager: q.get('fieldManager') ?? undefined, fieldValidation: fieldValidation(q), warnings });
+      if (def.group === 'rbac.authorization.k8s.io')
+        env.auth.guardWrite(req, def, store.create(def, ns, structuredClone(body), { dryRun: true }), undefined);
+      const created = store.create(def, ns, body, {
+        dryRun,
+        fieldManager: q.get('fieldManager') ?? undefined,
+        fieldValidation: fieldValidation(q),
+        warnings,
+      });
       warn(res, warnings);
       return send(res, 201, created, out, pretty);
     }
     if (method === 'DELETE') {
-      if (!def.verbs?.includes('deletecollection')) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (!def.verbs?.includes('deletecollection'))
+        throw new StatusError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
       const out = negotiate(req.headers.accept, false);
       const opts = deleteOptions(q, await optionalBody(req));
       const match = selection(def, ns, q);
       const deleted = lifecycle.deleteCollection(def, store.list(def, ns).filter(match), opts);
-      return send(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(store.rv) }, items: deleted.map(bare) }, out, pretty);
+      return send(
+        res,
+        200,
+        {
+          kind: `${def.kind}List`,
+          apiVersion: apiVersionOf(def),
+          metadata: { resourceVersion: String(store.rv) },
+          items: deleted.map(bare),
+        },
+        out,
+        pretty,
+      );
     }
     throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   }
@@ -243,44 +349,78 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
   if (method === 'GET' && watch) {
     // /watch/namespaces/ns/pods/name: a watch on one object.
     const match = selection(def, ns, q);
-    serveWatch(env, env.sessions, res, def, {
-      resourceVersion: q.get('resourceVersion') ?? undefined,
-      allowWatchBookmarks: bool(q.get('allowWatchBookmarks')),
-      timeoutSeconds: num(q, 'timeoutSeconds'),
-      match: (o) => o.metadata.name === name && match(o),
-    }, negotiate(req.headers.accept, true));
+    serveWatch(
+      env,
+      env.sessions,
+      res,
+      def,
+      {
+        resourceVersion: q.get('resourceVersion') ?? undefined,
+        allowWatchBookmarks: bool(q.get('allowWatchBookmarks')),
+        timeoutSeconds: num(q, 'timeoutSeconds'),
+        match: (o) => o.metadata.name === name && match(o),
+      },
+      negotiate(req.headers.accept, true),
+    );
     return;
   }
   if (sub === 'token' && def.resource === 'serviceaccounts') return tokenRequest(env, req, res, ns!, name, pretty);
   if (sub && !['status', 'finalize', 'binding', 'eviction'].includes(sub)) {
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   }
-  if (sub === 'finalize' && (def.resource !== 'namespaces' || method !== 'PUT')) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-  if (sub === 'status' && !def.hasStatus) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (sub === 'finalize' && (def.resource !== 'namespaces' || method !== 'PUT'))
+    throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  if (sub === 'status' && !def.hasStatus)
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 
   if (sub === 'binding' || sub === 'eviction') {
-    if (method !== 'POST' || def.resource !== 'pods') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (method !== 'POST' || def.resource !== 'pods')
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const { body } = await decodeBody(req, false);
     const pod = store.get(def, ns, name);
     if (!pod) throw notFound('pods', name);
     if (sub === 'binding') {
       const target = (body as Obj)?.target?.name;
-      if (!target) throw new StatusError(422, 'Invalid', `Binding.meta.k8s.io "${name}" is invalid: target.name: Required value`);
-      if ((pod as Obj).spec?.nodeName) throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${(pod as Obj).spec.nodeName}"`, { name, kind: 'pods/binding' });
+      if (!target)
+        throw new StatusError(422, 'Invalid', `Binding.meta.k8s.io "${name}" is invalid: target.name: Required value`);
+      if ((pod as Obj).spec?.nodeName)
+        throw new StatusError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${(pod as Obj).spec.nodeName}"`,
+          { name, kind: 'pods/binding' },
+        );
       store.mutate(def, ns, name, (p: Obj) => {
         p.spec.nodeName = target;
       });
     } else {
       lifecycle.delete(def, ns, name, deleteOptions(new URLSearchParams(), (body as Obj)?.deleteOptions));
     }
-    return send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, { kind: 'json' }, pretty);
+    return send(
+      res,
+      201,
+      { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+      { kind: 'json' },
+      pretty,
+    );
   }
 
   if (method === 'GET') {
     const out = negotiate(req.headers.accept, true);
     const o = store.get(def, ns, name);
     if (!o) throw notFound(def.resource, name, def.group);
-    if (out.kind === 'table') return send(res, 200, toTable(def, [o], { include: (q.get('includeObject') as IncludeObject) ?? 'Metadata', version: out.version, listMeta: { resourceVersion: o.metadata.resourceVersion } }), out, pretty);
+    if (out.kind === 'table')
+      return send(
+        res,
+        200,
+        toTable(def, [o], {
+          include: (q.get('includeObject') as IncludeObject) ?? 'Metadata',
+          version: out.version,
+          listMeta: { resourceVersion: o.metadata.resourceVersion },
+        }),
+        out,
+        pretty,
+      );
     if (out.kind === 'partial') return send(res, 200, partial(o, out.version), out, pretty);
     return send(res, 200, o, out, pretty);
   }
@@ -289,8 +429,19 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     const dryRun = checkDryRun(q);
     const { body } = await decodeBody(req, false);
     const warnings: string[] = [];
-    if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.update(def, ns, name, structuredClone(body), { dryRun: true, subresource: sub }), store.get(def, ns, name));
-    const updated = store.update(def, ns, name, body, { dryRun, subresource: sub, fieldValidation: fieldValidation(q), warnings });
+    if (def.group === 'rbac.authorization.k8s.io')
+      env.auth.guardWrite(
+        req,
+        def,
+        store.update(def, ns, name, structuredClone(body), { dryRun: true, subresource: sub }),
+        store.get(def, ns, name),
+      );
+    const updated = store.update(def, ns, name, body, {
+      dryRun,
+      subresource: sub,
+      fieldValidation: fieldValidation(q),
+      warnings,
+    });
     warn(res, warnings);
     return send(res, 200, updated, out, pretty);
   }
@@ -300,16 +451,39 @@ export async function handleResource(env: RestEnv, req: IncomingMessage, res: Se
     const { body, patchType } = await decodeBody(req, true);
     const fieldManager = q.get('fieldManager') ?? undefined;
     if (patchType === 'apply' && !fieldManager)
-      throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      throw new StatusError(
+        422,
+        'Invalid',
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
     const existed = !!store.get(def, ns, name);
     const warnings: string[] = [];
-    if (def.group === 'rbac.authorization.k8s.io') env.auth.guardWrite(req, def, store.patch(def, ns, name, patchType!, structuredClone(body), { dryRun: true, subresource: sub, fieldManager, force: bool(q.get('force')) }), store.get(def, ns, name));
-    const patched = store.patch(def, ns, name, patchType!, body, { dryRun, subresource: sub, fieldManager, force: bool(q.get('force')), fieldValidation: fieldValidation(q), warnings });
+    if (def.group === 'rbac.authorization.k8s.io')
+      env.auth.guardWrite(
+        req,
+        def,
+        store.patch(def, ns, name, patchType!, structuredClone(body), {
+          dryRun: true,
+          subresource: sub,
+          fieldManager,
+          force: bool(q.get('force')),
+        }),
+        store.get(def, ns, name),
+      );
+    const patched = store.patch(def, ns, name, patchType!, body, {
+      dryRun,
+      subresource: sub,
+      fieldManager,
+      force: bool(q.get('force')),
+      fieldValidation: fieldValidation(q),
+      warnings,
+    });
     warn(res, warnings);
     return send(res, existed ? 200 : 201, patched, out, pretty);
   }
   if (method === 'DELETE') {
-    if (sub) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    if (sub)
+      throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const out = negotiate(req.headers.accept, false);
     const opts = deleteOptions(q, await optionalBody(req));
     const r2 = lifecycle.delete(def, ns, name, opts);

@@ -27,7 +27,8 @@ export const STREAM_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'lo
 export function route(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   if (path === '/version') return { type: 'version' };
-  if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path)) return { type: 'health' };
+  if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path))
+    return { type: 'health' };
   if (path === '/api') return { type: 'api' };
   if (path === '/apis') return { type: 'apis' };
   if (path === '/openapi/v3') return { type: 'openapi-root' };
@@ -36,7 +37,10 @@ export function route(pathname: string): Route {
   if (path === '/.well-known/openid-configuration') return { type: 'oidc', doc: 'openid-configuration' };
   if (path === '/openid/v1/jwks') return { type: 'oidc', doc: 'jwks' };
   if (path === '/_sim' || path.startsWith('/_sim/')) return { type: 'admin', rest: path.slice(5).replace(/^\//, '') };
-  const segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  const segs = path
+    .split('/')
+    .slice(1)
+    .map((s) => decodeURIComponent(s));
   let group: string, version: string, rest: string[];
   if (segs[0] === 'api' && segs.length >= 2) {
     group = '';
@@ -55,7 +59,11 @@ export function route(pathname: string): Route {
     rest = rest.slice(1);
   }
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+  ) {
     namespace = rest[1]!;
     rest = rest.slice(2);
   }

@@ -72,7 +72,10 @@ export class ApiServer {
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
     this.server = opts.tls ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttp(handler);
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
+    this.server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head),
+    );
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -121,8 +124,16 @@ export class ApiServer {
     const d = this.faults.current.delayMs;
     if (d && (!d.pathContains || path.includes(d.pathContains))) await new Promise((r) => setTimeout(r, d.ms));
     const code = this.faults.takeRequestFailure(method, path);
-    if (code === 429) return new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 });
-    if (code === 503) return new StatusError(503, 'ServiceUnavailable', 'The server is currently unable to handle the request (kube-sim injected fault)');
+    if (code === 429)
+      return new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', {
+        retryAfterSeconds: 1,
+      });
+    if (code === 503)
+      return new StatusError(
+        503,
+        'ServiceUnavailable',
+        'The server is currently unable to handle the request (kube-sim injected fault)',
+      );
     if (code !== undefined) return internal('Internal error occurred: kube-sim injected fault');
     return undefined;
   }
@@ -156,7 +167,12 @@ export class ApiServer {
 
   private async dispatch(r: Route, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     const getOnly = () => {
-      if (method !== 'GET' && method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (method !== 'GET' && method !== 'HEAD')
+        throw new StatusError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
     };
     // metrics.k8s.io, as metrics-server serves it through the aggregation layer (sim/apiserver/metrics.ts)
     const metrics = await serveMetrics(url.pathname, method, this.store, this.kubelet);
@@ -174,7 +190,11 @@ export class ApiServer {
         return send(res, 200, apiVersions(this.serverAddress));
       case 'apis':
         getOnly();
-        return send(res, 200, (({ groups, ...l }) => ({ ...l, groups: [...(groups as unknown[]), metricsGroupDoc] }))(apiGroupList()));
+        return send(
+          res,
+          200,
+          (({ groups, ...l }) => ({ ...l, groups: [...(groups as unknown[]), metricsGroupDoc] }))(apiGroupList()),
+        );
       case 'group': {
         getOnly();
         const g = apiGroup(r.group);
@@ -195,7 +215,10 @@ export class ApiServer {
         const accept = req.headers.accept ?? '';
         if (accept.includes('protobuf')) {
           const body = openapiV2Protobuf();
-          res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+          res.writeHead(200, {
+            'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+            'Content-Length': body.length,
+          });
           return void res.end(body);
         }
         return send(res, 200, openapiV2Json());
@@ -212,7 +235,10 @@ export class ApiServer {
       case 'oidc': {
         getOnly();
         const body = JSON.stringify(this.auth.oidc(r.doc));
-        res.writeHead(200, { 'Content-Type': r.doc === 'jwks' ? 'application/jwk-set+json' : 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.writeHead(200, {
+          'Content-Type': r.doc === 'jwks' ? 'application/jwk-set+json' : 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+        });
         return void res.end(body);
       }
       case 'notfound':
@@ -225,7 +251,12 @@ export class ApiServer {
             getOnly();
             return this.kubelet.handleLog(req, res, pod);
           }
-          if (method !== 'GET' && method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+          if (method !== 'GET' && method !== 'POST')
+            throw new StatusError(
+              405,
+              'MethodNotAllowed',
+              'the server does not allow this method on the requested resource',
+            );
           return this.kubelet.handlePlain(rr.subresource as 'exec' | 'attach' | 'portforward', req, res, pod);
         }
         return handleResource(this.env, req, res, rr, url.searchParams);
@@ -251,11 +282,21 @@ export class ApiServer {
       this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url, wsToken, true);
       const fault = await this.applyFaults(method, url.pathname + url.search);
       if (fault) throw fault;
-      if (r.type !== 'resource' || r.req.def !== PODS_DEF || !r.req.subresource || !['exec', 'attach', 'portforward'].includes(r.req.subresource)) {
+      if (
+        r.type !== 'resource' ||
+        r.req.def !== PODS_DEF ||
+        !r.req.subresource ||
+        !['exec', 'attach', 'portforward'].includes(r.req.subresource)
+      ) {
         if (r.type === 'notfound') throw notFoundPath();
         throw new StatusError(400, 'BadRequest', `upgrade requests are not supported on ${url.pathname}`);
       }
-      if (method !== 'GET' && method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (method !== 'GET' && method !== 'POST')
+        throw new StatusError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
       const pod = this.lookupPod(r.req.namespace, r.req.name!);
       this.kubelet.handleUpgrade(r.req.subresource as 'exec' | 'attach' | 'portforward', req, socket, head, pod);
     } catch (err) {
@@ -269,8 +310,15 @@ export class ApiServer {
   private async admin(rest: string, req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (rest === '' && method === 'GET') {
       const objects: Record<string, number> = {};
-      for (const d of (await import('../store/resources.js')).RESOURCES) objects[d.group ? `${d.resource}.${d.group}` : d.resource] = this.store.count(d);
-      return send(res, 200, { resourceVersion: String(this.store.rv), objects, watches: this.sessions.size, faults: this.faults.current, streams: this.kubelet.openStreams?.() });
+      for (const d of (await import('../store/resources.js')).RESOURCES)
+        objects[d.group ? `${d.resource}.${d.group}` : d.resource] = this.store.count(d);
+      return send(res, 200, {
+        resourceVersion: String(this.store.rv),
+        objects,
+        watches: this.sessions.size,
+        faults: this.faults.current,
+        streams: this.kubelet.openStreams?.(),
+      });
     }
     if (rest === 'authz' && (method === 'GET' || method === 'DELETE')) {
       if (method === 'DELETE') this.auth.clearUsage();
@@ -285,7 +333,8 @@ export class ApiServer {
       if (method === 'POST' || method === 'PUT') {
         const { decodeBody } = await import('./encoding.js');
         const { body } = await decodeBody(req, false);
-        if (!body || typeof body !== 'object' || Array.isArray(body)) throw new StatusError(400, 'BadRequest', 'faults must be a JSON object');
+        if (!body || typeof body !== 'object' || Array.isArray(body))
+          throw new StatusError(400, 'BadRequest', 'faults must be a JSON object');
         this.faults.set(body as Faults);
         return send(res, 200, this.faults.current);
       }
@@ -303,7 +352,10 @@ const BEARER_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
 export function stripBearerProtocol(req: IncomingMessage): string | undefined {
   const h = req.headers['sec-websocket-protocol'];
   if (!h) return undefined;
-  const offered = h.split(',').map((s) => s.trim()).filter(Boolean);
+  const offered = h
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const tok = offered.find((p) => p.startsWith(BEARER_PROTOCOL));
   if (!tok) return undefined;
   const rest = offered.filter((p) => !p.startsWith(BEARER_PROTOCOL));

@@ -48,17 +48,39 @@ export interface WatchSession {
 
 const line = (type: string, object: unknown) => JSON.stringify({ type, object }) + '\n';
 
-export function serveWatch(env: WatchEnv, sessions: Set<WatchSession>, res: ServerResponse, def: ResourceDef, p: WatchParams, out: Output): void {
+export function serveWatch(
+  env: WatchEnv,
+  sessions: Set<WatchSession>,
+  res: ServerResponse,
+  def: ResourceDef,
+  p: WatchParams,
+  out: Output,
+): void {
   const { store } = env;
   const rvParam = p.resourceVersion ?? '';
-  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a valid resource version`);
+  if (rvParam !== '' && !/^\d+$/.test(rvParam))
+    throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a valid resource version`);
   if (p.sendInitialEvents !== undefined) {
     if (p.resourceVersionMatch !== 'NotOlderThan')
-      throw new StatusError(422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
-    if (!p.allowWatchBookmarks) throw new StatusError(422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true');
+      throw new StatusError(
+        422,
+        'Invalid',
+        'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+      );
+    if (!p.allowWatchBookmarks)
+      throw new StatusError(
+        422,
+        'Invalid',
+        'ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true',
+      );
   }
-  const contentType = out.kind === 'table' ? `application/json;as=Table;g=meta.k8s.io;v=${out.version}` : 'application/json';
-  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  const contentType =
+    out.kind === 'table' ? `application/json;as=Table;g=meta.k8s.io;v=${out.version}` : 'application/json';
+  res.writeHead(200, {
+    'Content-Type': contentType,
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
 
@@ -67,7 +89,12 @@ export function serveWatch(env: WatchEnv, sessions: Set<WatchSession>, res: Serv
   let closed = false;
   const encode = (ev: StoreEvent, type: string, object: KObject): string => {
     if (out.kind === 'table') {
-      const t = toTable(def, [object], { include: p.include, headers: !headersSent, version: out.version, listMeta: { resourceVersion: object.metadata.resourceVersion } });
+      const t = toTable(def, [object], {
+        include: p.include,
+        headers: !headersSent,
+        version: out.version,
+        listMeta: { resourceVersion: object.metadata.resourceVersion },
+      });
       headersSent = true;
       return line(type, t);
     }
@@ -107,7 +134,7 @@ export function serveWatch(env: WatchEnv, sessions: Set<WatchSession>, res: Serv
     if (closed) return;
     closed = true;
     unsubscribe();
-    for (const t of timers) clearTimeout(t), clearInterval(t);
+    for (const t of timers) (clearTimeout(t), clearInterval(t));
     sessions.delete(session);
     if (how === 'drop') {
       // Close the connection after what was written is flushed, without the terminal chunk:
@@ -130,15 +157,25 @@ export function serveWatch(env: WatchEnv, sessions: Set<WatchSession>, res: Serv
   };
 
   // Initial state and resumption happen in the same tick as the subscription: no gap.
-  const initial = p.sendInitialEvents === true || (p.sendInitialEvents === undefined && (rvParam === '' || rvParam === '0'));
+  const initial =
+    p.sendInitialEvents === true || (p.sendInitialEvents === undefined && (rvParam === '' || rvParam === '0'));
   if (initial) {
-    for (const o of store.list(def, undefined)) if (p.match(o)) write(encode({ type: 'ADDED', object: o, rv: 0 }, 'ADDED', o));
+    for (const o of store.list(def, undefined))
+      if (p.match(o)) write(encode({ type: 'ADDED', object: o, rv: 0 }, 'ADDED', o));
     if (p.sendInitialEvents) bookmark(true);
   } else if (rvParam !== '' && rvParam !== '0') {
     const since = Number(rvParam);
     const evs = store.eventsSince(def, since);
     if (!Array.isArray(evs)) {
-      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${since} (${evs.expired})`, reason: 'Expired', code: 410 };
+      const status = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${since} (${evs.expired})`,
+        reason: 'Expired',
+        code: 410,
+      };
       write(line('ERROR', status));
       return finish('end');
     }

@@ -21,7 +21,14 @@ const WS_CREATE_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
  * 1.35, so off in kube-sim's 1.33) the apiserver also asks for `create`. This gives that second check.
  */
 export function websocketCreateCheck(a: Attributes): Attributes | undefined {
-  if (!a.resourceRequest || a.verb !== 'get' || a.resource !== 'pods' || !a.subresource || !WS_CREATE_SUBRESOURCES.has(a.subresource)) return undefined;
+  if (
+    !a.resourceRequest ||
+    a.verb !== 'get' ||
+    a.resource !== 'pods' ||
+    !a.subresource ||
+    !WS_CREATE_SUBRESOURCES.has(a.subresource)
+  )
+    return undefined;
   return { ...a, verb: 'create' };
 }
 
@@ -65,7 +72,17 @@ export function attributesOf(user: UserInfo, target: ResourceTarget | undefined,
   let n = name;
   if ((verb === 'list' || verb === 'watch') && n === undefined) n = pinnedName(q.get('fieldSelector'));
   if (def.resource === 'namespaces' && def.group === '' && name !== undefined) namespace = name;
-  return { user, verb, resourceRequest: true, namespace, apiGroup: def.group, apiVersion: def.version, resource: def.resource, subresource, name: n };
+  return {
+    user,
+    verb,
+    resourceRequest: true,
+    namespace,
+    apiGroup: def.group,
+    apiVersion: def.version,
+    resource: def.resource,
+    subresource,
+    name: n,
+  };
 }
 
 /** responsewriters.forbiddenMessage. */
@@ -78,9 +95,18 @@ export function forbiddenMessage(a: Attributes): string {
 }
 
 /** apierrors.NewForbidden(groupResource, name, err). */
-export function forbiddenError(group: string, resource: string, name: string | undefined, message: string): StatusError {
+export function forbiddenError(
+  group: string,
+  resource: string,
+  name: string | undefined,
+  message: string,
+): StatusError {
   const gr = resource ? (group ? `${resource}.${group}` : resource) : '';
-  const text = !gr ? `forbidden: ${message}` : name ? `${gr} ${JSON.stringify(name)} is forbidden: ${message}` : `${gr} is forbidden: ${message}`;
+  const text = !gr
+    ? `forbidden: ${message}`
+    : name
+      ? `${gr} ${JSON.stringify(name)} is forbidden: ${message}`
+      : `${gr} is forbidden: ${message}`;
   const details: Record<string, string> = {};
   if (name) details.name = name;
   if (group) details.group = group;
@@ -91,5 +117,10 @@ export function forbiddenError(group: string, resource: string, name: string | u
 /** responsewriters.Forbidden: the message, then ": <reason>" when the authorizer gave one. */
 export function forbidden(a: Attributes, reason: string): StatusError {
   const msg = forbiddenMessage(a);
-  return forbiddenError(a.resourceRequest ? (a.apiGroup ?? '') : '', a.resourceRequest ? a.resource! : '', a.name, reason ? `${msg}: ${reason}` : msg);
+  return forbiddenError(
+    a.resourceRequest ? (a.apiGroup ?? '') : '',
+    a.resourceRequest ? a.resource! : '',
+    a.name,
+    reason ? `${msg}: ${reason}` : msg,
+  );
 }

@@ -18,24 +18,79 @@ type Obj = Record<string, any>;
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const RW = [...WRITE, ...READ];
-const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({ verbs, apiGroups, resources });
+const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({
+  verbs,
+  apiGroups,
+  resources,
+});
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 const BOOT = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 const agg = (to: string) => ({ [`rbac.authorization.k8s.io/aggregate-to-${to}`]: 'true' });
 
-function clusterRole(name: string, rules: PolicyRule[] | undefined, labels: Record<string, string> = {}, aggregateFrom?: string): Obj {
+function clusterRole(
+  name: string,
+  rules: PolicyRule[] | undefined,
+  labels: Record<string, string> = {},
+  aggregateFrom?: string,
+): Obj {
   const o: Obj = { metadata: { name, labels: { ...BOOT, ...labels }, annotations: AUTOUPDATE }, rules: rules ?? [] };
   if (aggregateFrom) o.aggregationRule = { clusterRoleSelectors: [{ matchLabels: agg(aggregateFrom) }] };
   return o;
 }
 
 const VIEW_RULES: PolicyRule[] = [
-  rule(READ, [''], ['pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'configmaps']),
-  rule(READ, [''], ['limitranges', 'resourcequotas', 'bindings', 'events', 'pods/status', 'resourcequotas/status', 'namespaces/status', 'replicationcontrollers/status', 'pods/log']),
+  rule(
+    READ,
+    [''],
+    [
+      'pods',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/status',
+      'endpoints',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'configmaps',
+    ],
+  ),
+  rule(
+    READ,
+    [''],
+    [
+      'limitranges',
+      'resourcequotas',
+      'bindings',
+      'events',
+      'pods/status',
+      'resourcequotas/status',
+      'namespaces/status',
+      'replicationcontrollers/status',
+      'pods/log',
+    ],
+  ),
   rule(READ, [''], ['namespaces']),
   rule(READ, ['discovery.k8s.io'], ['endpointslices']),
-  rule(READ, ['apps'], ['controllerrevisions', 'statefulsets', 'statefulsets/scale', 'statefulsets/status', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status']),
+  rule(
+    READ,
+    ['apps'],
+    [
+      'controllerrevisions',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+      'daemonsets',
+      'daemonsets/status',
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+    ],
+  ),
   rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
   rule(READ, ['batch'], ['jobs', 'cronjobs', 'cronjobs/status', 'jobs/status']),
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
@@ -46,9 +101,36 @@ const EDIT_RULES: PolicyRule[] = [
   rule(['impersonate'], [''], ['serviceaccounts']),
   rule(WRITE, [''], ['pods', 'pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward']),
   rule(['create'], [''], ['pods/eviction']),
-  rule(WRITE, [''], ['replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/proxy', 'persistentvolumeclaims', 'configmaps', 'secrets', 'events']),
+  rule(
+    WRITE,
+    [''],
+    [
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/proxy',
+      'persistentvolumeclaims',
+      'configmaps',
+      'secrets',
+      'events',
+    ],
+  ),
   rule(['create'], [''], ['serviceaccounts/token']),
-  rule(WRITE, ['apps'], ['statefulsets', 'statefulsets/scale', 'daemonsets', 'deployments', 'deployments/scale', 'deployments/rollback', 'replicasets', 'replicasets/scale']),
+  rule(
+    WRITE,
+    ['apps'],
+    [
+      'statefulsets',
+      'statefulsets/scale',
+      'daemonsets',
+      'deployments',
+      'deployments/scale',
+      'deployments/rollback',
+      'replicasets',
+      'replicasets/scale',
+    ],
+  ),
   rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
   rule(WRITE, ['batch'], ['jobs', 'cronjobs']),
   rule(WRITE, ['policy'], ['poddisruptionbudgets']),
@@ -58,7 +140,10 @@ const EDIT_RULES: PolicyRule[] = [
   rule(READ, [''], ['secrets', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'services/proxy']),
 ];
 
-const ADMIN_RULES: PolicyRule[] = [rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']), rule(RW, ['rbac.authorization.k8s.io'], ['rolebindings', 'roles'])];
+const ADMIN_RULES: PolicyRule[] = [
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+  rule(RW, ['rbac.authorization.k8s.io'], ['rolebindings', 'roles']),
+];
 
 export function bootstrapClusterRoles(): Obj[] {
   return [
@@ -69,18 +154,51 @@ export function bootstrapClusterRoles(): Obj[] {
     clusterRole('system:aggregate-to-admin', ADMIN_RULES, agg('admin')),
     clusterRole('system:aggregate-to-edit', EDIT_RULES, agg('edit')),
     clusterRole('system:aggregate-to-view', VIEW_RULES, agg('view')),
-    clusterRole('system:discovery', [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])]),
-    clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
+    clusterRole('system:discovery', [
+      urls(
+        ['get'],
+        [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/openapi',
+          '/openapi/*',
+          '/readyz',
+          '/version',
+          '/version/',
+        ],
+      ),
+    ]),
+    clusterRole('system:public-info-viewer', [
+      urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/']),
+    ]),
     clusterRole('system:basic-user', [
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
       rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     ]),
-    clusterRole('system:service-account-issuer-discovery', [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
-    clusterRole('system:auth-delegator', [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])]),
+    clusterRole('system:service-account-issuer-discovery', [
+      urls(
+        ['get'],
+        [
+          '/.well-known/openid-configuration',
+          '/.well-known/openid-configuration/',
+          '/openid/v1/jwks',
+          '/openid/v1/jwks/',
+        ],
+      ),
+    ]),
+    clusterRole('system:auth-delegator', [
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ]),
   ];
 }
 
-const groupSubjects = (...names: string[]) => names.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
+const groupSubjects = (...names: string[]) =>
+  names.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
 const binding = (name: string, subjects: Obj[]): Obj => ({
   metadata: { name, labels: BOOT, annotations: AUTOUPDATE },
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
@@ -113,7 +231,8 @@ export function installBootstrapPolicy(store: Store): void {
   });
 }
 
-const ruleKey = (r: PolicyRule) => JSON.stringify([r.verbs, r.apiGroups ?? [], r.resources ?? [], r.resourceNames ?? [], r.nonResourceURLs ?? []]);
+const ruleKey = (r: PolicyRule) =>
+  JSON.stringify([r.verbs, r.apiGroups ?? [], r.resources ?? [], r.resourceNames ?? [], r.nonResourceURLs ?? []]);
 
 /** The aggregation controller's sync, repeated until nothing changes (aggregated roles feed others). */
 export function aggregateAll(store: Store): void {
@@ -125,7 +244,12 @@ export function aggregateAll(store: Store): void {
       if (!sels) continue;
       const rules: PolicyRule[] = [];
       const seen = new Set<string>();
-      const sources = all.filter((o) => o.metadata.name !== cr.metadata.name && sels.some((s) => matchLabelSelectorObject(s, o.metadata.labels))).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+      const sources = all
+        .filter(
+          (o) =>
+            o.metadata.name !== cr.metadata.name && sels.some((s) => matchLabelSelectorObject(s, o.metadata.labels)),
+        )
+        .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
       for (const src of sources)
         for (const r of (src.rules ?? []) as PolicyRule[]) {
           const k = ruleKey(r);

@@ -21,7 +21,11 @@ const values = (req: IncomingMessage, name: string): string[] => {
 };
 
 /** The impersonated user, or undefined when the request impersonates no one. Throws 403/400. */
-export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize: (a: Attributes) => Decision): UserInfo | undefined {
+export function impersonate(
+  req: IncomingMessage,
+  requestor: UserInfo,
+  authorize: (a: Attributes) => Decision,
+): UserInfo | undefined {
   const users = values(req, 'impersonate-user');
   const groups = values(req, 'impersonate-group');
   const uids = values(req, 'impersonate-uid');
@@ -51,7 +55,8 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, authorize
   if (sa && !groups.length) outGroups = saGroups(sa.namespace).filter((g) => g !== AUTHENTICATED);
   if (username !== ANONYMOUS.username) {
     if (!outGroups.includes(AUTHENTICATED) && !outGroups.includes(UNAUTHENTICATED)) outGroups.push(AUTHENTICATED);
-  } else if (!outGroups.includes(UNAUTHENTICATED) && !outGroups.includes(AUTHENTICATED)) outGroups.push(UNAUTHENTICATED);
+  } else if (!outGroups.includes(UNAUTHENTICATED) && !outGroups.includes(AUTHENTICATED))
+    outGroups.push(UNAUTHENTICATED);
   for (const h of ['impersonate-user', 'impersonate-group', 'impersonate-uid', ...extraKeys]) delete req.headers[h];
   const user: UserInfo = { username, groups: outGroups };
   if (uids[0]) user.uid = uids[0];

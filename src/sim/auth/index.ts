@@ -81,13 +81,20 @@ export class SimAuth {
       maxExpirationSeconds: opts.maxTokenExpirationSeconds ?? 0,
     });
     const statics: StaticUser[] = [...(opts.users ?? [])];
-    if (opts.adminToken !== undefined) statics.unshift({ token: opts.adminToken, username: ADMIN.username, groups: ADMIN.groups });
+    if (opts.adminToken !== undefined)
+      statics.unshift({ token: opts.adminToken, username: ADMIN.username, groups: ADMIN.groups });
     this.authn = new Authenticator(this.tokens, statics);
     this.rbac = new Rbac(store);
     this.recorder = new UsageRecorder(opts.maxRecordedDenials ?? 1000);
     installBootstrapPolicy(store);
     installLegacyTokenController(store, this.tokens, opts.caPem ?? '');
-    this.reviewEnv = { store, rbac: this.rbac, authn: this.authn, tokens: this.tokens, authorize: (a) => this.authorize(a) };
+    this.reviewEnv = {
+      store,
+      rbac: this.rbac,
+      authn: this.authn,
+      tokens: this.tokens,
+      authorize: (a) => this.authorize(a),
+    };
   }
 
   authorize(a: Attributes): Decision {
@@ -99,7 +106,14 @@ export class SimAuth {
    * `target` is the resource the URL names (undefined for discovery, health and other paths);
    * `wsToken` is the WebSocket bearer subprotocol's token; `upgrade` marks a WebSocket request.
    */
-  admit(req: IncomingMessage, target: ResourceTarget | undefined, method: string, url: URL, wsToken?: string, upgrade = false): UserInfo {
+  admit(
+    req: IncomingMessage,
+    target: ResourceTarget | undefined,
+    method: string,
+    url: URL,
+    wsToken?: string,
+    upgrade = false,
+  ): UserInfo {
     if (!this.enabled) {
       this.users.set(req, ADMIN);
       return ADMIN;

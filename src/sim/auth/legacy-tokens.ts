@@ -31,7 +31,12 @@ export function installLegacyTokenController(store: Store, tokens: ServiceAccoun
     store.mutate(SECRETS, ns, name, (o: KObject) => {
       const x = o as Obj;
       x.metadata.annotations = { ...(x.metadata.annotations ?? {}), [UID_ANN]: sa.metadata.uid };
-      x.data = { ...(x.data ?? {}), token: Buffer.from(token).toString('base64'), 'ca.crt': Buffer.from(caPem).toString('base64'), namespace: Buffer.from(ns).toString('base64') };
+      x.data = {
+        ...(x.data ?? {}),
+        token: Buffer.from(token).toString('base64'),
+        'ca.crt': Buffer.from(caPem).toString('base64'),
+        namespace: Buffer.from(ns).toString('base64'),
+      };
     });
   };
   store.afterWrite.push((def: ResourceDef, ev: StoreEvent) => {
@@ -41,16 +46,19 @@ export function installLegacyTokenController(store: Store, tokens: ServiceAccoun
         setImmediate(() => {
           for (const s of store.list(SECRETS, m.namespace) as Obj[]) {
             const a = s.metadata.annotations ?? {};
-            if (s.type === TYPE && a[NAME_ANN] === m.name && (!a[UID_ANN] || a[UID_ANN] === m.uid)) store.remove(SECRETS, m.namespace, s.metadata.name);
+            if (s.type === TYPE && a[NAME_ANN] === m.name && (!a[UID_ANN] || a[UID_ANN] === m.uid))
+              store.remove(SECRETS, m.namespace, s.metadata.name);
           }
         });
       return;
     }
-    if (def === SECRETS && (ev.object as Obj).type === TYPE && !(ev.object as Obj).data?.token) setImmediate(() => fill(m.namespace!, m.name!));
+    if (def === SECRETS && (ev.object as Obj).type === TYPE && !(ev.object as Obj).data?.token)
+      setImmediate(() => fill(m.namespace!, m.name!));
     // A Secret created before its service account is filled once the account exists.
     if (def === SA && ev.type === 'ADDED')
       setImmediate(() => {
-        for (const s of store.list(SECRETS, m.namespace) as Obj[]) if (s.type === TYPE && s.metadata.annotations?.[NAME_ANN] === m.name) fill(m.namespace!, s.metadata.name);
+        for (const s of store.list(SECRETS, m.namespace) as Obj[])
+          if (s.type === TYPE && s.metadata.annotations?.[NAME_ANN] === m.name) fill(m.namespace!, s.metadata.name);
       });
   });
 }

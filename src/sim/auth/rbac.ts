@@ -56,7 +56,11 @@ export function ruleAllows(a: Attributes, r: PolicyRule): boolean {
   if (!has(r.verbs, a.verb)) return false;
   if (!a.resourceRequest) return nonResourceURLMatches(r, a.path ?? '');
   const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource!;
-  return has(r.apiGroups, a.apiGroup ?? '') && resourceMatches(r, combined, a.subresource ?? '') && (!r.resourceNames?.length || r.resourceNames.includes(a.name ?? ''));
+  return (
+    has(r.apiGroups, a.apiGroup ?? '') &&
+    resourceMatches(r, combined, a.subresource ?? '') &&
+    (!r.resourceNames?.length || r.resourceNames.includes(a.name ?? ''))
+  );
 }
 
 function resourceMatches(r: PolicyRule, combined: string, sub: string): boolean {
@@ -89,7 +93,8 @@ function appliesTo(user: UserInfo, subjects: Obj[] | undefined, namespace: strin
   return undefined;
 }
 
-const describeSubject = (s: Obj, bindingNs: string) => (s.kind === 'ServiceAccount' ? `${s.kind} "${s.name}/${s.namespace || bindingNs}"` : `${s.kind} "${s.name}"`);
+const describeSubject = (s: Obj, bindingNs: string) =>
+  s.kind === 'ServiceAccount' ? `${s.kind} "${s.name}/${s.namespace || bindingNs}"` : `${s.kind} "${s.name}"`;
 
 export class Rbac {
   constructor(private readonly store: Store) {}
@@ -98,17 +103,26 @@ export class Rbac {
   roleRefRules(roleRef: Obj, bindingNs: string): { rules: PolicyRule[]; error?: string } {
     if (roleRef?.kind === 'Role') {
       const r = this.store.get(ROLES, bindingNs, roleRef.name) as Obj | undefined;
-      return r ? { rules: r.rules ?? [] } : { rules: [], error: `role.rbac.authorization.k8s.io "${roleRef.name}" not found` };
+      return r
+        ? { rules: r.rules ?? [] }
+        : { rules: [], error: `role.rbac.authorization.k8s.io "${roleRef.name}" not found` };
     }
     if (roleRef?.kind === 'ClusterRole') {
       const r = this.store.get(CLUSTER_ROLES, undefined, roleRef.name) as Obj | undefined;
-      return r ? { rules: r.rules ?? [] } : { rules: [], error: `clusterrole.rbac.authorization.k8s.io "${roleRef.name}" not found` };
+      return r
+        ? { rules: r.rules ?? [] }
+        : { rules: [], error: `clusterrole.rbac.authorization.k8s.io "${roleRef.name}" not found` };
     }
     return { rules: [], error: `unsupported role reference kind: "${roleRef?.kind}"` };
   }
 
   /** VisitRulesFor: cluster role bindings, then the role bindings of `namespace`. Stop when visit returns false. */
-  visitRulesFor(user: UserInfo, namespace: string, visit: (source: string, rule: PolicyRule, at: { role: string; index: number }) => boolean, errors: string[]): void {
+  visitRulesFor(
+    user: UserInfo,
+    namespace: string,
+    visit: (source: string, rule: PolicyRule, at: { role: string; index: number }) => boolean,
+    errors: string[],
+  ): void {
     for (const b of this.store.list(CLUSTER_ROLE_BINDINGS, undefined) as Obj[]) {
       const s = appliesTo(user, b.subjects, '');
       if (!s) continue;
@@ -133,7 +147,8 @@ export class Rbac {
   rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = [];
     const errors: string[] = [];
-    if (user.groups.includes(MASTERS)) rules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] });
+    if (user.groups.includes(MASTERS))
+      rules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] });
     this.visitRulesFor(user, namespace, (_s, r) => (rules.push(r), true), errors);
     return { rules, errors };
   }
@@ -144,14 +159,22 @@ export class Rbac {
     const errors: string[] = [];
     let allowedBy = '';
     let rule: Decision['rule'];
-    this.visitRulesFor(a.user, a.namespace ?? '', (src, r, at) => {
-      if (!ruleAllows(a, r)) return true;
-      allowedBy = src;
-      rule = at;
-      return false;
-    }, errors);
+    this.visitRulesFor(
+      a.user,
+      a.namespace ?? '',
+      (src, r, at) => {
+        if (!ruleAllows(a, r)) return true;
+        allowedBy = src;
+        rule = at;
+        return false;
+      },
+      errors,
+    );
     if (allowedBy) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}`, rule };
-    return { allowed: false, reason: errors.length ? `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` : '' };
+    return {
+      allowed: false,
+      reason: errors.length ? `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` : '',
+    };
   }
 }
 
@@ -163,7 +186,9 @@ export function breakdown(r: PolicyRule): PolicyRule[] {
   for (const g of r.apiGroups ?? [])
     for (const res of r.resources ?? [])
       for (const v of r.verbs) {
-        if (r.resourceNames?.length) for (const n of r.resourceNames) out.push({ apiGroups: [g], resources: [res], verbs: [v], resourceNames: [n] });
+        if (r.resourceNames?.length)
+          for (const n of r.resourceNames)
+            out.push({ apiGroups: [g], resources: [res], verbs: [v], resourceNames: [n] });
         else out.push({ apiGroups: [g], resources: [res], verbs: [v] });
       }
   for (const u of r.nonResourceURLs ?? []) for (const v of r.verbs) out.push({ nonResourceURLs: [u], verbs: [v] });
@@ -180,8 +205,14 @@ function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
     if (slash > 0 && o.includes(`${r.slice(0, slash)}/*`)) return true;
     return slash > 0 && o.includes(`*${r.slice(slash)}`);
   });
-  const urls = (sub.nonResourceURLs ?? []).every((u) => (owner.nonResourceURLs ?? []).some((o) => o === '*' || o === u || (o.endsWith('*') && u.startsWith(o.slice(0, -1)))));
-  const names = !owner.resourceNames?.length || (sub.resourceNames ?? []).every((n) => owner.resourceNames!.includes(n)) && !!sub.resourceNames?.length;
+  const urls = (sub.nonResourceURLs ?? []).every((u) =>
+    (owner.nonResourceURLs ?? []).some(
+      (o) => o === '*' || o === u || (o.endsWith('*') && u.startsWith(o.slice(0, -1))),
+    ),
+  );
+  const names =
+    !owner.resourceNames?.length ||
+    ((sub.resourceNames ?? []).every((n) => owner.resourceNames!.includes(n)) && !!sub.resourceNames?.length);
   return verbs && groups && res && urls && names;
 }
 
@@ -197,7 +228,12 @@ export function compact(rules: PolicyRule[]): PolicyRule[] {
   const out: PolicyRule[] = [];
   const simple = new Map<string, PolicyRule>();
   for (const r of rules) {
-    if (r.resources?.length === 1 && r.apiGroups?.length === 1 && !r.resourceNames?.length && !r.nonResourceURLs?.length) {
+    if (
+      r.resources?.length === 1 &&
+      r.apiGroups?.length === 1 &&
+      !r.resourceNames?.length &&
+      !r.nonResourceURLs?.length
+    ) {
       const k = `${r.apiGroups[0]}|${r.resources[0]}`;
       const cur = simple.get(k);
       if (cur) {

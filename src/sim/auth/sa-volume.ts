@@ -19,7 +19,11 @@ export function mountServiceAccountToken(pod: KObject, sa: KObject | undefined):
   const spec: Obj = ((pod as Obj).spec ??= {});
   const auto = spec.automountServiceAccountToken ?? (sa as Obj | undefined)?.automountServiceAccountToken ?? true;
   if (!auto) return;
-  const containers: Obj[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+  const containers: Obj[] = [
+    ...(spec.initContainers ?? []),
+    ...(spec.containers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   const need = containers.filter((c) => !(c.volumeMounts ?? []).some((m: Obj) => m.mountPath === SA_MOUNT_PATH));
   if (!need.length) return;
   const volumes: Obj[] = (spec.volumes ??= []);
@@ -34,7 +38,11 @@ export function mountServiceAccountToken(pod: KObject, sa: KObject | undefined):
         sources: [
           { serviceAccountToken: { expirationSeconds: WARN_ONLY_EXPIRATION_S, path: 'token' } },
           { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
         ],
       },
     });

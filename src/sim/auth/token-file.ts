@@ -14,7 +14,7 @@ function csv(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      if (c === '"' && line[i + 1] === '"') ((cur += '"'), i++);
       else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
@@ -31,10 +31,15 @@ export function parseTokenFile(text: string): StaticUser[] {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const f = csv(line);
-    if (f.length < 3 || !f[0] || !f[1]) throw new Error(`token file line ${i + 1}: needs at least 3 columns: token,user,uid`);
+    if (f.length < 3 || !f[0] || !f[1])
+      throw new Error(`token file line ${i + 1}: needs at least 3 columns: token,user,uid`);
     const u: StaticUser = { token: f[0], username: f[1] };
     if (f[2]) u.uid = f[2];
-    if (f[3]) u.groups = f[3].split(',').map((g) => g.trim()).filter(Boolean);
+    if (f[3])
+      u.groups = f[3]
+        .split(',')
+        .map((g) => g.trim())
+        .filter(Boolean);
     users.push(u);
   });
   return users;

@@ -7,7 +7,16 @@
  * expiry, audiences, then the service account, bound Secret and bound Pod must still exist with the
  * UIDs of the claims (a Pod deleted more than the 60 s JWT leeway ago invalidates its tokens).
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../types.js';
@@ -78,7 +87,9 @@ export class ServiceAccountTokens {
   ) {
     this.key = loadKey(stateDir);
     this.pub = createPublicKey(this.key);
-    this.kid = createHash('sha256').update(this.pub.export({ type: 'spki', format: 'der' })).digest('base64url');
+    this.kid = createHash('sha256')
+      .update(this.pub.export({ type: 'spki', format: 'der' }))
+      .digest('base64url');
   }
 
   private signJwt(claims: Obj): string {
@@ -92,7 +103,12 @@ export class ServiceAccountTokens {
     let exp = r.expirationSeconds;
     let warnafter: number | undefined;
     // token.go (serviceaccount TokenREST): only the kubelet's default, pod-bound, kube-audience token is extended.
-    if (this.opts.extendExpiration && r.pod && exp === WARN_ONLY_EXPIRATION_S && r.audiences.every((a) => this.opts.apiAudiences.includes(a))) {
+    if (
+      this.opts.extendExpiration &&
+      r.pod &&
+      exp === WARN_ONLY_EXPIRATION_S &&
+      r.audiences.every((a) => this.opts.apiAudiences.includes(a))
+    ) {
       warnafter = now + exp;
       exp = EXTENDED_EXPIRATION_S;
     }
@@ -111,7 +127,10 @@ export class ServiceAccountTokens {
       nbf: now,
       sub: saUsername(r.sa.metadata.namespace!, r.sa.metadata.name!),
     };
-    return { token: this.signJwt(claims), expirationTimestamp: new Date((now + r.expirationSeconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
+    return {
+      token: this.signJwt(claims),
+      expirationTimestamp: new Date((now + r.expirationSeconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
   }
 
   /** A legacy token for a `kubernetes.io/service-account-token` Secret (LegacyClaims). */
@@ -133,7 +152,8 @@ export class ServiceAccountTokens {
     try {
       const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
       if (header.alg !== 'RS256') return undefined;
-      if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.pub, Buffer.from(parts[2]!, 'base64url'))) return undefined;
+      if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), this.pub, Buffer.from(parts[2]!, 'base64url')))
+        return undefined;
       return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
     } catch {
       return undefined;
@@ -150,11 +170,17 @@ export class ServiceAccountTokens {
     if (c.iss === LEGACY_ISSUER) return this.validateLegacy(token, c);
     if (c.iss !== this.opts.issuer) return undefined;
     const now = nowS();
-    if (typeof c.exp === 'number' && now > c.exp + LEEWAY_S) return { ok: false, error: 'service account token has expired' };
-    if (typeof c.nbf === 'number' && now < c.nbf - LEEWAY_S) return { ok: false, error: 'service account token is not valid yet' };
+    if (typeof c.exp === 'number' && now > c.exp + LEEWAY_S)
+      return { ok: false, error: 'service account token has expired' };
+    if (typeof c.nbf === 'number' && now < c.nbf - LEEWAY_S)
+      return { ok: false, error: 'service account token is not valid yet' };
     const tokAud: string[] = Array.isArray(c.aud) ? c.aud : [c.aud];
     const matched = audiences.filter((a) => tokAud.includes(a));
-    if (!matched.length) return { ok: false, error: `token audiences ${goQuoteList(tokAud)} is invalid for the target audiences ${goQuoteList(audiences)}` };
+    if (!matched.length)
+      return {
+        ok: false,
+        error: `token audiences ${goQuoteList(tokAud)} is invalid for the target audiences ${goQuoteList(audiences)}`,
+      };
     const k: Obj = c['kubernetes.io'] ?? {};
     const ns: string = k.namespace;
     const saRef: Obj = k.serviceaccount ?? {};
@@ -177,20 +203,24 @@ export class ServiceAccountTokens {
 
   /** The service account, bound Secret and bound Pod must still exist with the claimed UIDs (claims.go Validate). */
   private checkLive(ns: string, saRef: Obj, secRef: Obj | undefined, podRef: Obj | undefined): string | undefined {
-    const deletedBefore = (o: KObject) => !!o.metadata.deletionTimestamp && Date.parse(o.metadata.deletionTimestamp) < Date.now() - LEEWAY_S * 1000;
+    const deletedBefore = (o: KObject) =>
+      !!o.metadata.deletionTimestamp && Date.parse(o.metadata.deletionTimestamp) < Date.now() - LEEWAY_S * 1000;
     const sa = this.store.get(SA, ns, saRef.name);
     if (!sa) return `serviceaccounts "${saRef.name}" not found`;
     if (deletedBefore(sa)) return `service account ${ns}/${saRef.name} has been deleted`;
-    if (sa.metadata.uid !== saRef.uid) return `service account UID (${sa.metadata.uid}) does not match claim (${saRef.uid})`;
+    if (sa.metadata.uid !== saRef.uid)
+      return `service account UID (${sa.metadata.uid}) does not match claim (${saRef.uid})`;
     if (secRef) {
       const s = this.store.get(SECRETS, ns, secRef.name);
       if (!s || deletedBefore(s)) return 'service account token has been invalidated';
-      if (s.metadata.uid !== secRef.uid) return `secret UID (${s.metadata.uid}) does not match service account secret ref claim (${secRef.uid})`;
+      if (s.metadata.uid !== secRef.uid)
+        return `secret UID (${s.metadata.uid}) does not match service account secret ref claim (${secRef.uid})`;
     }
     if (podRef) {
       const p = this.store.get(PODS, ns, podRef.name);
       if (!p || deletedBefore(p)) return 'service account token has been invalidated';
-      if (p.metadata.uid !== podRef.uid) return `pod UID (${p.metadata.uid}) does not match service account pod ref claim (${podRef.uid})`;
+      if (p.metadata.uid !== podRef.uid)
+        return `pod UID (${p.metadata.uid}) does not match service account pod ref claim (${podRef.uid})`;
     }
     return undefined;
   }
@@ -202,18 +232,26 @@ export class ServiceAccountTokens {
     const saName: string = c['kubernetes.io/serviceaccount/service-account.name'];
     const saUid: string = c['kubernetes.io/serviceaccount/service-account.uid'];
     const secret = this.store.get(SECRETS, ns, secretName) as Obj | undefined;
-    if (!secret || secret.metadata.deletionTimestamp) return { ok: false, error: 'service account token has been invalidated' };
+    if (!secret || secret.metadata.deletionTimestamp)
+      return { ok: false, error: 'service account token has been invalidated' };
     const held = secret.data?.token ? Buffer.from(secret.data.token, 'base64').toString('utf8') : '';
     if (held !== token) return { ok: false, error: 'service account token has been invalidated' };
     const sa = this.store.get(SA, ns, saName);
-    if (!sa || sa.metadata.deletionTimestamp) return { ok: false, error: `service account ${ns}/${saName} has been deleted` };
-    if (sa.metadata.uid !== saUid) return { ok: false, error: `service account UID (${sa.metadata.uid}) does not match claim (${saUid})` };
-    return { ok: true, user: { username: saUsername(ns, saName), uid: saUid, groups: saGroups(ns) }, audiences: this.opts.apiAudiences };
+    if (!sa || sa.metadata.deletionTimestamp)
+      return { ok: false, error: `service account ${ns}/${saName} has been deleted` };
+    if (sa.metadata.uid !== saUid)
+      return { ok: false, error: `service account UID (${sa.metadata.uid}) does not match claim (${saUid})` };
+    return {
+      ok: true,
+      user: { username: saUsername(ns, saName), uid: saUid, groups: saGroups(ns) },
+      audiences: this.opts.apiAudiences,
+    };
   }
 
   /** The service-account issuer discovery documents (pkg/serviceaccount/openidmetadata.go). */
   oidc(doc: 'openid-configuration' | 'jwks'): Obj {
-    if (doc === 'jwks') return { keys: [{ use: 'sig', kty: 'RSA', kid: this.kid, alg: 'RS256', ...this.pub.export({ format: 'jwk' }) }] };
+    if (doc === 'jwks')
+      return { keys: [{ use: 'sig', kty: 'RSA', kid: this.kid, alg: 'RS256', ...this.pub.export({ format: 'jwk' }) }] };
     return {
       issuer: this.opts.issuer,
       jwks_uri: `${this.opts.issuer}/openid/v1/jwks`,

@@ -10,10 +10,21 @@ import type { Attributes, Decision } from './rbac.js';
 export interface AuthzUsage {
   /** 'Role/default/kuber-api#1' -> { 'create pods/exec': 3 } */
   allowed: Record<string, Record<string, number>>;
-  denied: Array<{ user: string; verb: string; resource?: string; namespace?: string; name?: string; path?: string; reason: string }>;
+  denied: Array<{
+    user: string;
+    verb: string;
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    path?: string;
+    reason: string;
+  }>;
 }
 
-const what = (a: Attributes) => (a.resourceRequest ? `${a.verb} ${a.apiGroup ? `${a.resource}${a.subresource ? `/${a.subresource}` : ''}.${a.apiGroup}` : `${a.resource}${a.subresource ? `/${a.subresource}` : ''}`}` : `${a.verb} ${a.path}`);
+const what = (a: Attributes) =>
+  a.resourceRequest
+    ? `${a.verb} ${a.apiGroup ? `${a.resource}${a.subresource ? `/${a.subresource}` : ''}.${a.apiGroup}` : `${a.resource}${a.subresource ? `/${a.subresource}` : ''}`}`
+    : `${a.verb} ${a.path}`;
 
 export class UsageRecorder {
   private readonly usage: AuthzUsage = { allowed: {}, denied: [] };
@@ -31,10 +42,17 @@ export class UsageRecorder {
     this.usage.denied.push({
       user: a.user.username,
       verb: a.verb,
-      ...(a.resourceRequest ? { resource: a.subresource ? `${a.resource}/${a.subresource}` : a.resource, namespace: a.namespace || undefined, name: a.name || undefined } : { path: a.path }),
+      ...(a.resourceRequest
+        ? {
+            resource: a.subresource ? `${a.resource}/${a.subresource}` : a.resource,
+            namespace: a.namespace || undefined,
+            name: a.name || undefined,
+          }
+        : { path: a.path }),
       reason: d.reason,
     });
-    if (this.usage.denied.length > this.maxDenials) this.usage.denied.splice(0, this.usage.denied.length - this.maxDenials);
+    if (this.usage.denied.length > this.maxDenials)
+      this.usage.denied.splice(0, this.usage.denied.length - this.maxDenials);
   }
 
   snapshot(): AuthzUsage {

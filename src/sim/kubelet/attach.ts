@@ -17,7 +17,17 @@ export function serveAttach(conn: ChannelConn, inst: ContainerInstance, f: Strea
     const sink: OutputSink = {
       write(stream, chunk) {
         if (conn.isClosed) return;
-        const ch = inst.tty ? (f.stdout ? 1 : undefined) : stream === 1 ? (f.stdout ? 1 : undefined) : f.stderr ? 2 : undefined;
+        const ch = inst.tty
+          ? f.stdout
+            ? 1
+            : undefined
+          : stream === 1
+            ? f.stdout
+              ? 1
+              : undefined
+            : f.stderr
+              ? 2
+              : undefined;
         if (ch === undefined) return;
         if (!conn.send(ch, chunk)) {
           inst.pause(sink);

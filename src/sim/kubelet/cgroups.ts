@@ -40,7 +40,11 @@ export class MemoryCgroups {
     } else {
       const v2 = lines.find((l) => l.startsWith('0::'));
       const root = '/sys/fs/cgroup';
-      if (v2 && existsSync(join(root, 'cgroup.controllers')) && readFileSync(join(root, 'cgroup.controllers'), 'utf8').includes('memory')) {
+      if (
+        v2 &&
+        existsSync(join(root, 'cgroup.controllers')) &&
+        readFileSync(join(root, 'cgroup.controllers'), 'utf8').includes('memory')
+      ) {
         this.base = join(root, v2.slice(3));
         this.version = 2;
       }
@@ -107,7 +111,11 @@ export class MemoryCgroups {
 }
 
 /** Prefix a command so that it joins the cgroup before exec'ing (a shell writes its own pid). */
-export function joinCgroup(cg: ContainerCgroup | undefined, file: string, args: string[]): { file: string; args: string[] } {
+export function joinCgroup(
+  cg: ContainerCgroup | undefined,
+  file: string,
+  args: string[],
+): { file: string; args: string[] } {
   if (!cg) return { file, args };
   return { file: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', cg.procs, file, ...args] };
 }

@@ -16,7 +16,18 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { KObject } from '../types.js';
-import { CLASS_IN, encodeAnswerMessage, encodeHeaderError, parseQuery, RCODE_FORMERR, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, type Query } from '../../engine/dns/packet.js';
+import {
+  CLASS_IN,
+  encodeAnswerMessage,
+  encodeHeaderError,
+  parseQuery,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  TYPE_A,
+  type Query,
+} from '../../engine/dns/packet.js';
 import { serviceAddress } from './hosts.js';
 
 type Obj = Record<string, any>;
@@ -44,7 +55,13 @@ export function serviceAddresses(src: ClusterDnsSource, name: string): string[] 
     return pods
       .filter((p) => {
         const st = (p as Obj).status ?? {};
-        return keys.length > 0 && !p.metadata.deletionTimestamp && st.phase === 'Running' && st.podIP && keys.every((k) => p.metadata.labels?.[k] === sel[k]);
+        return (
+          keys.length > 0 &&
+          !p.metadata.deletionTimestamp &&
+          st.phase === 'Running' &&
+          st.podIP &&
+          keys.every((k) => p.metadata.labels?.[k] === sel[k])
+        );
       })
       .map((p) => (p as Obj).status.podIP as string);
   }
@@ -95,7 +112,8 @@ export class ClusterDns {
     if (q.question.class === CLASS_IN && (name === DOMAIN || name.endsWith(`.${DOMAIN}`))) {
       const ips = serviceAddresses(this.src, name);
       if (!ips) return encodeAnswerMessage(q, { rcode: RCODE_NXDOMAIN, aa: true });
-      const answers = q.question.type === TYPE_A ? ips.map((address) => ({ type: TYPE_A, name, ttl: TTL, address }) as const) : [];
+      const answers =
+        q.question.type === TYPE_A ? ips.map((address) => ({ type: TYPE_A, name, ttl: TTL, address }) as const) : [];
       return encodeAnswerMessage(q, { rcode: RCODE_NOERROR, aa: true, answers });
     }
     return this.forward(q, raw);

@@ -20,7 +20,12 @@ export function containerArgv(spec: Obj, image: ResolvedImage, env: Map<string, 
 }
 
 /** runAsUser/runAsGroup (container over pod over the image's numeric User); runAsNonRoot refused for root. */
-export function containerUser(podSpec: Obj, spec: Obj, image: ResolvedImage, podFullName: string): { uid?: number; gid?: number; error?: string } {
+export function containerUser(
+  podSpec: Obj,
+  spec: Obj,
+  image: ResolvedImage,
+  podFullName: string,
+): { uid?: number; gid?: number; error?: string } {
   const psc = podSpec.securityContext ?? {};
   const sc = spec.securityContext ?? {};
   let uid: number | undefined = sc.runAsUser ?? psc.runAsUser;
@@ -32,7 +37,9 @@ export function containerUser(podSpec: Obj, spec: Obj, image: ResolvedImage, pod
   }
   const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
   if (nonRoot && !uid) {
-    return { error: `container has runAsNonRoot and image will run as root (pod: "${podFullName}", container: ${spec.name})` };
+    return {
+      error: `container has runAsNonRoot and image will run as root (pod: "${podFullName}", container: ${spec.name})`,
+    };
   }
   if (uid === 0 && (gid === undefined || gid === 0)) return {};
   if (uid !== undefined && gid === undefined) gid = 0;
@@ -42,7 +49,8 @@ export function containerUser(podSpec: Obj, spec: Obj, image: ResolvedImage, pod
 /** The capability set: Docker's defaults (without MKNOD), then drops and adds; privileged gets all. */
 export function containerCaps(sc: Obj): string[] {
   if (sc.privileged) return ['ALL'];
-  const name = (c: unknown) => (String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`);
+  const name = (c: unknown) =>
+    String(c).toUpperCase() === 'ALL' ? 'ALL' : `CAP_${String(c).toUpperCase().replace(/^CAP_/, '')}`;
   let caps = [...DEFAULT_CAPS];
   for (const c of sc.capabilities?.drop ?? []) caps = name(c) === 'ALL' ? [] : caps.filter((x) => x !== name(c));
   for (const c of sc.capabilities?.add ?? []) if (!caps.includes(name(c))) caps.push(name(c));

@@ -16,10 +16,20 @@ import { SandboxProcess } from './sandbox-process.js';
 type Obj = Record<string, any>;
 
 /** Spawn a process in a running container's sandbox (exec, probes, hooks). */
-export async function spawnExec(host: PodHost, inst: ContainerInstance, argv: string[], opts: { tty: boolean; stdin: boolean }): Promise<SandboxProcess | { code: 126 | 127; message: string }> {
+export async function spawnExec(
+  host: PodHost,
+  inst: ContainerInstance,
+  argv: string[],
+  opts: { tty: boolean; stdin: boolean },
+): Promise<SandboxProcess | { code: 126 | 127; message: string }> {
   const resolved = await resolveProgram(inst.view, argv[0] ?? '', inst.env.PATH);
-  if (!resolved.ok) return { code: resolved.code, message: `OCI runtime exec failed: exec failed: unable to start container process: ${resolved.message}: unknown` };
-  if (!inst.proc?.pid) return { code: 126, message: 'OCI runtime exec failed: exec failed: container is not running: unknown' };
+  if (!resolved.ok)
+    return {
+      code: resolved.code,
+      message: `OCI runtime exec failed: exec failed: unable to start container process: ${resolved.message}: unknown`,
+    };
+  if (!inst.proc?.pid)
+    return { code: 126, message: 'OCI runtime exec failed: exec failed: container is not running: unknown' };
   // Joining the container's PID namespace needs privilege; unprivileged, an exec gets its own.
   const pidFd = host.env.root ? openSync(`/proc/${inst.proc.pid}/ns/pid`, 'r') : undefined;
   const { hostname } = podHostname(host.pod);
@@ -35,11 +45,23 @@ export async function spawnExec(host: PodHost, inst: ContainerInstance, argv: st
   });
   // Execs run in the container's cgroup, as runc exec puts them.
   const command = joinCgroup(inst.cgroup, built.file, built.args);
-  return new SandboxProcess({ command, env, tty: opts.tty, stdin: opts.stdin, infoFd, passFds: pidFd === undefined ? [] : [pidFd] });
+  return new SandboxProcess({
+    command,
+    env,
+    tty: opts.tty,
+    stdin: opts.stdin,
+    infoFd,
+    passFds: pidFd === undefined ? [] : [pidFd],
+  });
 }
 
 /** Run a command to completion (exec probes, hooks): its exit code and its first 10 KiB of output. */
-export async function execCapture(host: PodHost, inst: ContainerInstance, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
+export async function execCapture(
+  host: PodHost,
+  inst: ContainerInstance,
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number; output: string; timedOut: boolean }> {
   const p = await spawnExec(host, inst, argv, { tty: false, stdin: false });
   if (!(p instanceof SandboxProcess)) return { code: p.code, output: p.message, timedOut: false };
   let output = '';

@@ -75,4 +75,3 @@ async function readLogTail(inst: ContainerInstance, lines: number, maxBytes: num
     await fh.close();
   }
 }
-

@@ -16,7 +16,7 @@ type Obj = Record<string, any>;
 function probeHost(host: PodHost, cs: ContainerState, inst: ContainerInstance): ProbeHost {
   const net = host.sandbox.net;
   return {
-    podIP: net?.hostNetwork ? '127.0.0.1' : net?.ip ?? '127.0.0.1',
+    podIP: net?.hostNetwork ? '127.0.0.1' : (net?.ip ?? '127.0.0.1'),
     port: (p) => {
       if (typeof p === 'number') return p;
       if (/^\d+$/.test(String(p))) return Number(p);
@@ -34,7 +34,13 @@ export function startProbers(host: PodHost, cs: ContainerState, inst: ContainerI
   const label = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' } as const;
   const startRest = () => {
     if (spec.readinessProbe) {
-      const p = new Prober('readiness', spec.readinessProbe, ph, (ok) => setReady(host, cs, inst, ok), (out) => host.event('Warning', 'Unhealthy', `${label.readiness} probe failed: ${out}`));
+      const p = new Prober(
+        'readiness',
+        spec.readinessProbe,
+        ph,
+        (ok) => setReady(host, cs, inst, ok),
+        (out) => host.event('Warning', 'Unhealthy', `${label.readiness} probe failed: ${out}`),
+      );
       cs.probers.push(p);
       p.start();
     }
@@ -86,6 +92,8 @@ async function probeKill(host: PodHost, cs: ContainerState, inst: ContainerInsta
   cs.stopProbers();
   host.event('Normal', 'Killing', `Container ${cs.name} failed ${kind} probe, will be restarted`);
   // No override here: the kubelet's minimum shutdown window (minimumGracePeriodInSeconds = 2) applies.
-  const grace = Number(cs.spec[`${kind}Probe`]?.terminationGracePeriodSeconds ?? host.spec.terminationGracePeriodSeconds ?? 30);
+  const grace = Number(
+    cs.spec[`${kind}Probe`]?.terminationGracePeriodSeconds ?? host.spec.terminationGracePeriodSeconds ?? 30,
+  );
   await stopInstance(host, cs, inst, Math.max(2, grace));
 }

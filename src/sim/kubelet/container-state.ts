@@ -52,7 +52,6 @@ export class ContainerState {
   }
 }
 
-
 /**
  * flowcontrol.Backoff.Next: the first entry starts at `initial`, then doubles up to `max`; an entry
  * not updated for 2 x max starts over.
@@ -63,7 +62,10 @@ export function nextBackoff(b: Backoff | undefined, at: number, initialMs: numbe
 }
 
 /** One container's state as the kubelet reports it (convertToAPIContainerStatuses). */
-export function snapshotContainer(cs: ContainerState, ctx: { terminal: boolean; awaitingInit: boolean; forceRO: (volume: string) => boolean }): ContainerSnapshot {
+export function snapshotContainer(
+  cs: ContainerState,
+  ctx: { terminal: boolean; awaitingInit: boolean; forceRO: (volume: string) => boolean },
+): ContainerSnapshot {
   const inst = cs.current;
   const s: ContainerSnapshot = {
     name: cs.name,

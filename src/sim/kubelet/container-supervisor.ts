@@ -28,7 +28,13 @@ import { SandboxProcess } from './sandbox-process.js';
  * Never) — and for regular containers when no restart is due.
  */
 export async function supervise(host: PodHost, cs: ContainerState): Promise<boolean> {
-  const policy = cs.sidecar ? 'Always' : cs.init ? (host.spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : (host.spec.restartPolicy ?? 'Always');
+  const policy = cs.sidecar
+    ? 'Always'
+    : cs.init
+      ? host.spec.restartPolicy === 'Never'
+        ? 'Never'
+        : 'OnFailure'
+      : (host.spec.restartPolicy ?? 'Always');
   try {
     for (;;) {
       if (host.stopping) return false;
@@ -60,7 +66,10 @@ async function crashBackoff(host: PodHost, cs: ContainerState): Promise<void> {
   const b = cs.backoff;
   if (b && t - b.lastUpdate < b.backoff) {
     const secs = Math.round(b.backoff / 1000);
-    cs.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${secs < 60 ? `${secs}s` : `${Math.floor(secs / 60)}m${secs % 60 ? `${secs % 60}s` : ''}`} restarting failed container=${cs.name} pod=${host.fullName}` };
+    cs.waiting = {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${secs < 60 ? `${secs}s` : `${Math.floor(secs / 60)}m${secs % 60 ? `${secs % 60}s` : ''}`} restarting failed container=${cs.name} pod=${host.fullName}`,
+    };
     host.event('Warning', 'BackOff', `Back-off restarting failed container ${cs.name} in pod ${host.fullName}`);
     host.writeStatus();
     await host.sleep(b.lastUpdate + b.backoff - t);
@@ -110,7 +119,16 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
   const n = cs.created;
   const cdir = join(host.dir, 'containers', `${cs.name}-${n}`);
   const view = await makeView(host, cs, image, cdir, user);
-  const inst = new ContainerInstance(cs.name, join(host.dir, 'logs', cs.name, `${n}.log`), view, env, !!spec.tty, !!spec.stdin, !!spec.stdinOnce, host.env.cfg.logHighWaterMark);
+  const inst = new ContainerInstance(
+    cs.name,
+    join(host.dir, 'logs', cs.name, `${n}.log`),
+    view,
+    env,
+    !!spec.tty,
+    !!spec.stdin,
+    !!spec.stdinOnce,
+    host.env.cfg.logHighWaterMark,
+  );
   await inst.log.open();
   cs.instances.push(inst);
   cs.created++;
@@ -125,7 +143,10 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
     return inst;
   }
   const infoFd = spec.tty ? 4 : 3;
-  const shared = !!host.spec.shareProcessNamespace && host.sandbox.pausePid ? openSync(`/proc/${host.sandbox.pausePid}/ns/pid`, 'r') : undefined;
+  const shared =
+    !!host.spec.shareProcessNamespace && host.sandbox.pausePid
+      ? openSync(`/proc/${host.sandbox.pausePid}/ns/pid`, 'r')
+      : undefined;
   const built = containerCommand(host.sandbox.namespaces(), view, argv, {
     infoFd,
     sharedPidFd: shared !== undefined ? infoFd + 1 : undefined,
@@ -140,7 +161,14 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
     await inst.failStart('the pod is being stopped');
     throw new Cancelled();
   }
-  const proc = new SandboxProcess({ command, env, tty: !!spec.tty, stdin: !!spec.stdin, infoFd, passFds: shared !== undefined ? [shared] : [] });
+  const proc = new SandboxProcess({
+    command,
+    env,
+    tty: !!spec.tty,
+    stdin: !!spec.stdin,
+    infoFd,
+    passFds: shared !== undefined ? [shared] : [],
+  });
   inst.adopt(proc);
   await proc.ready;
   if (host.stopping) {
@@ -165,7 +193,11 @@ function pruneInstances(cs: ContainerState): void {
   while (cs.instances.length > 2) {
     const old = cs.instances.shift()!;
     void old.log.remove();
-    const dir = old.view.rootDir ? join(old.view.rootDir, '..') : old.view.tmpDir ? join(old.view.tmpDir, '..') : undefined;
+    const dir = old.view.rootDir
+      ? join(old.view.rootDir, '..')
+      : old.view.tmpDir
+        ? join(old.view.tmpDir, '..')
+        : undefined;
     if (dir) void fsp.rm(dir, { recursive: true, force: true });
   }
 }

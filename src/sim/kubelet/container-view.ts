@@ -15,7 +15,13 @@ import { prepareMountPoints, type ContainerView, type Mount } from './sandbox.js
 
 type Obj = Record<string, any>;
 
-export async function makeView(host: PodHost, cs: ContainerState, image: ResolvedImage, cdir: string, user: { uid?: number; gid?: number }): Promise<ContainerView> {
+export async function makeView(
+  host: PodHost,
+  cs: ContainerState,
+  image: ResolvedImage,
+  cdir: string,
+  user: { uid?: number; gid?: number },
+): Promise<ContainerView> {
   const spec = cs.spec;
   const sandbox = host.sandbox;
   await fsp.mkdir(cdir, { recursive: true });
@@ -33,7 +39,9 @@ export async function makeView(host: PodHost, cs: ContainerState, image: Resolve
     if (!vol) continue;
     let src = vol.hostPath;
     if (vm.subPath || vm.subPathExpr) {
-      const sub = vm.subPath ?? expand(vm.subPathExpr, new Map(Object.entries({ POD_NAME: host.name, POD_NAMESPACE: host.namespace })));
+      const sub =
+        vm.subPath ??
+        expand(vm.subPathExpr, new Map(Object.entries({ POD_NAME: host.name, POD_NAMESPACE: host.namespace })));
       src = join(vol.hostPath, sub);
       if (!vol.forceRO) await fsp.mkdir(src, { recursive: true }).catch(() => {});
     }
@@ -42,7 +50,15 @@ export async function makeView(host: PodHost, cs: ContainerState, image: Resolve
   const sc = spec.securityContext ?? {};
   const caps = containerCaps(sc);
   const cwd = spec.workingDir || image.config.workingDir || '/';
-  const view: ContainerView = { rootfs: image.rootfs, mounts, cwd, caps, uid: user.uid, gid: user.gid, readOnlyRoot: !!sc.readOnlyRootFilesystem };
+  const view: ContainerView = {
+    rootfs: image.rootfs,
+    mounts,
+    cwd,
+    caps,
+    uid: user.uid,
+    gid: user.gid,
+    readOnlyRoot: !!sc.readOnlyRootFilesystem,
+  };
   if (image.rootfs === 'busybox') {
     view.rootDir = join(cdir, 'rootfs');
     await host.env.rootfs.busyboxCopy(view.rootDir);

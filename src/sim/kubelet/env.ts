@@ -49,8 +49,20 @@ export function quantity(q: unknown): number {
   if (!m) return NaN;
   const n = Number(m[1]);
   const mult: Record<string, number> = {
-    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    Pi: 1024 ** 5,
+    Ei: 1024 ** 6,
   };
   return n * (mult[m[2]!] ?? NaN);
 }
@@ -68,9 +80,13 @@ function fieldRef(pod: KObject, path: string, ips: { podIP: string; hostIP: stri
     case 'metadata.uid':
       return meta.uid ?? '';
     case 'metadata.labels':
-      return Object.entries(meta.labels ?? {}).map(([k, v]) => `${k}="${v}"`).join('\n');
+      return Object.entries(meta.labels ?? {})
+        .map(([k, v]) => `${k}="${v}"`)
+        .join('\n');
     case 'metadata.annotations':
-      return Object.entries(meta.annotations ?? {}).map(([k, v]) => `${k}="${v}"`).join('\n');
+      return Object.entries(meta.annotations ?? {})
+        .map(([k, v]) => `${k}="${v}"`)
+        .join('\n');
     case 'spec.nodeName':
       return spec.nodeName ?? '';
     case 'spec.serviceAccountName':
@@ -87,7 +103,11 @@ function fieldRef(pod: KObject, path: string, ips: { podIP: string; hostIP: stri
 }
 
 function resourceRef(pod: KObject, container: Obj, ref: Obj): string {
-  const target = ref.containerName ? [...((pod as Obj).spec.containers ?? []), ...((pod as Obj).spec.initContainers ?? [])].find((c: Obj) => c.name === ref.containerName) : container;
+  const target = ref.containerName
+    ? [...((pod as Obj).spec.containers ?? []), ...((pod as Obj).spec.initContainers ?? [])].find(
+        (c: Obj) => c.name === ref.containerName,
+      )
+    : container;
   const [kind, res] = String(ref.resource).split('.') as [string, string];
   let v = quantity(target?.resources?.[kind === 'requests' ? 'requests' : 'limits']?.[res]);
   if (!Number.isFinite(v)) {
@@ -107,7 +127,8 @@ function serviceLinks(store: KubeletStore, namespace: string, all: boolean, env:
     const name = String(svc.metadata.name).toUpperCase().replace(/-/g, '_');
     env.set(`${name}_SERVICE_HOST`, ip);
     env.set(`${name}_SERVICE_PORT`, String(ports[0]!.port));
-    for (const p of ports) if (p.name) env.set(`${name}_SERVICE_PORT_${String(p.name).toUpperCase().replace(/-/g, '_')}`, String(p.port));
+    for (const p of ports)
+      if (p.name) env.set(`${name}_SERVICE_PORT_${String(p.name).toUpperCase().replace(/-/g, '_')}`, String(p.port));
     const proto0 = String(ports[0]!.protocol ?? 'TCP').toLowerCase();
     env.set(`${name}_PORT`, `${proto0}://${ip}:${ports[0]!.port}`);
     for (const p of ports) {
@@ -120,7 +141,9 @@ function serviceLinks(store: KubeletStore, namespace: string, all: boolean, env:
     }
   };
   const master = store.get(SERVICES, 'default', 'kubernetes');
-  if (all) for (const svc of store.list(SERVICES, namespace)) if (!(namespace === 'default' && svc.metadata.name === 'kubernetes')) add(svc, pods);
+  if (all)
+    for (const svc of store.list(SERVICES, namespace))
+      if (!(namespace === 'default' && svc.metadata.name === 'kubernetes')) add(svc, pods);
   if (master) add(master, []);
 }
 
@@ -153,7 +176,8 @@ export function buildEnv(
   }
   env.set('HOSTNAME', hostname);
   serviceLinks(store, ns, spec.enableServiceLinks !== false, env);
-  const lookup = (kind: 'ConfigMap' | 'Secret', name: string) => store.get(kind === 'ConfigMap' ? CONFIGMAPS : SECRETS, ns, name);
+  const lookup = (kind: 'ConfigMap' | 'Secret', name: string) =>
+    store.get(kind === 'ConfigMap' ? CONFIGMAPS : SECRETS, ns, name);
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     const kind = from.configMapRef ? 'ConfigMap' : 'Secret';
@@ -163,7 +187,10 @@ export function buildEnv(
       if (ref.optional) continue;
       throw new ConfigError(`${kind.toLowerCase()} "${ref.name}" not found`);
     }
-    const keys = Object.keys({ ...((obj as Obj).data ?? {}), ...(kind === 'ConfigMap' ? (obj as Obj).binaryData ?? {} : {}) });
+    const keys = Object.keys({
+      ...((obj as Obj).data ?? {}),
+      ...(kind === 'ConfigMap' ? ((obj as Obj).binaryData ?? {}) : {}),
+    });
     for (const k of keys) env.set(`${from.prefix ?? ''}${k}`, mapValue(kind, obj, k) ?? '');
   }
   for (const e of container.env ?? []) {

@@ -42,7 +42,13 @@ export function pump(src: Readable, conn: ChannelConn, channel: number | undefin
   });
 }
 
-export async function serveExec(conn: ChannelConn, worker: PodWorker, inst: ContainerInstance, argv: string[], f: StreamFlags): Promise<void> {
+export async function serveExec(
+  conn: ChannelConn,
+  worker: PodWorker,
+  inst: ContainerInstance,
+  argv: string[],
+  f: StreamFlags,
+): Promise<void> {
   sendConnected(conn, f);
   const spawned = await worker.spawnExec(inst, argv, { tty: f.tty, stdin: f.stdin });
   if (conn.isClosed) {
@@ -51,10 +57,13 @@ export async function serveExec(conn: ChannelConn, worker: PodWorker, inst: Cont
   }
   const cmdText = `[${argv.join(' ')}]`;
   const exitMessage = (code: number) =>
-    conn.v5 ? `command terminated with non-zero exit code: command terminated with exit code ${code}` : `command terminated with non-zero exit code: error executing command ${cmdText}, exit code ${code}`;
+    conn.v5
+      ? `command terminated with non-zero exit code: command terminated with exit code ${code}`
+      : `command terminated with non-zero exit code: error executing command ${cmdText}, exit code ${code}`;
   if (!(spawned instanceof SandboxProcess)) {
     // runc's exec error goes to the process's stderr (the TTY's output with a terminal), then its exit code.
-    if (f.tty ? f.stdout : f.stderr) conn.send(f.tty ? 1 : 2, f.tty ? `${spawned.message}\r\n` : `${spawned.message}\n`);
+    if (f.tty ? f.stdout : f.stderr)
+      conn.send(f.tty ? 1 : 2, f.tty ? `${spawned.message}\r\n` : `${spawned.message}\n`);
     conn.sendStatus(exitStatus(spawned.code, exitMessage(spawned.code)));
     conn.close();
     return;
@@ -86,7 +95,8 @@ export async function serveExec(conn: ChannelConn, worker: PodWorker, inst: Cont
   const exit = await proc.exited;
   await Promise.all([outDone, errDone]);
   if (conn.isClosed) return;
-  if (exit.setupError && exit.code === 1) conn.sendStatus(internalStatus(`error executing command in container: ${exit.setupError}`));
+  if (exit.setupError && exit.code === 1)
+    conn.sendStatus(internalStatus(`error executing command in container: ${exit.setupError}`));
   else if (exit.code === 0) conn.sendStatus(SUCCESS);
   else conn.sendStatus(exitStatus(exit.code, exitMessage(exit.code)));
   conn.close();

@@ -64,9 +64,15 @@ export function serviceAddress(svc: KObject, pods: KObject[]): string | undefine
   const candidates = pods
     .filter((p) => {
       const st = (p as Obj).status ?? {};
-      return !p.metadata.deletionTimestamp && st.phase === 'Running' && st.podIP && selects(selector, p.metadata.labels);
+      return (
+        !p.metadata.deletionTimestamp && st.phase === 'Running' && st.podIP && selects(selector, p.metadata.labels)
+      );
     })
-    .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    .sort(
+      (a, b) =>
+        String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
+        String(a.metadata.name).localeCompare(String(b.metadata.name)),
+    );
   if (candidates.length) return (candidates[0] as Obj).status.podIP;
   if (spec.clusterIP && spec.clusterIP !== 'None') return spec.clusterIP;
   return undefined;

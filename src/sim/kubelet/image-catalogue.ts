@@ -97,9 +97,21 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, CatalogueImage>> = {
     size: 13_400_000,
     note: 'runs on the host root: the ryuk binary is not available, the container fails to start.',
   },
-  ubuntu: { rootfs: 'host', cmd: ['/bin/bash'], env: [PATH], size: 78_100_000, note: 'runs on the host (Debian) root.' },
+  ubuntu: {
+    rootfs: 'host',
+    cmd: ['/bin/bash'],
+    env: [PATH],
+    size: 78_100_000,
+    note: 'runs on the host (Debian) root.',
+  },
   debian: { rootfs: 'host', cmd: ['bash'], env: [PATH], size: 117_000_000, note: 'runs on the host (Debian) root.' },
-  python: { rootfs: 'host', cmd: ['python3'], env: [PATH, 'LANG=C.UTF-8'], size: 1_020_000_000, note: "runs on the host root with the host's python3." },
+  python: {
+    rootfs: 'host',
+    cmd: ['python3'],
+    env: [PATH, 'LANG=C.UTF-8'],
+    size: 1_020_000_000,
+    note: "runs on the host root with the host's python3.",
+  },
   node: {
     rootfs: 'host',
     entrypoint: ['docker-entrypoint.sh'],

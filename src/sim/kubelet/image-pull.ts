@@ -36,7 +36,10 @@ export class ImagePuller {
     const b = this.backoff.get(key);
     if (b && Date.now() - b.lastUpdate < b.backoff) {
       const prev = cs.waiting?.message ?? '';
-      cs.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${prev.startsWith('Back-off') ? prev.replace(/^Back-off pulling image "[^"]*": /, '') : `ErrImagePull: ${prev}`}` };
+      cs.waiting = {
+        reason: 'ImagePullBackOff',
+        message: `Back-off pulling image "${image}": ${prev.startsWith('Back-off') ? prev.replace(/^Back-off pulling image "[^"]*": /, '') : `ErrImagePull: ${prev}`}`,
+      };
       this.host.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
       this.host.event('Warning', 'Failed', 'Error: ImagePullBackOff');
       this.host.writeStatus();
@@ -44,11 +47,18 @@ export class ImagePuller {
     }
     let resolved: ResolvedImage;
     try {
-      resolved = resolveImage(image, { catalogue: this.host.cfg.imageCatalogue, unknown: this.host.cfg.unknownImages, failPull: (i) => this.host.faults.imagePullFails(i) });
+      resolved = resolveImage(image, {
+        catalogue: this.host.cfg.imageCatalogue,
+        unknown: this.host.cfg.unknownImages,
+        failPull: (i) => this.host.faults.imagePullFails(i),
+      });
     } catch (err) {
       if (!(err instanceof PullError)) throw err;
       const t = Date.now();
-      this.backoff.set(key, nextBackoff(this.backoff.get(key), t, this.host.cfg.backoffInitialMs, this.host.cfg.backoffMaxMs));
+      this.backoff.set(
+        key,
+        nextBackoff(this.backoff.get(key), t, this.host.cfg.backoffInitialMs, this.host.cfg.backoffMaxMs),
+      );
       if (err.reason === 'InvalidImageName') {
         cs.waiting = { reason: 'InvalidImageName', message: err.message };
         this.host.event('Warning', 'InspectFailed', err.message);
@@ -71,7 +81,11 @@ export class ImagePuller {
       this.host.event('Normal', 'Pulling', `Pulling image "${image}"`);
       if (resolved.rootfs === 'busybox') await this.host.rootfs.busyboxTemplate();
       const ms = Math.max(1, Date.now() - t0);
-      this.host.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${resolved.config.size} bytes.`);
+      this.host.event(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${ms}ms (${ms}ms including waiting). Image size: ${resolved.config.size} bytes.`,
+      );
       this.host.pulled.add(resolved.image);
     } else this.host.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
     return resolved;

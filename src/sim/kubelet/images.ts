@@ -52,7 +52,8 @@ export function parseImage(raw: string): ImageRef | undefined {
   }
   if (domain === 'index.docker.io') domain = 'docker.io';
   if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  if (!path || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path)) return undefined;
+  if (!path || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path))
+    return undefined;
   if (!tag && !digest) tag = 'latest';
   const name = `${domain}/${path}`;
   const normalized = tag ? `${name}:${tag}` : `${name}@${digest}`;
@@ -89,7 +90,8 @@ function lookup(ref: ImageRef, extra: Record<string, ImageConfig>): CatalogueIma
       return { rootfs, size: 0, ...user };
     }
   }
-  const known = IMAGE_CATALOGUE[short] ?? (ref.domain !== 'docker.io' && last === 'pause' ? IMAGE_CATALOGUE.pause : undefined);
+  const known =
+    IMAGE_CATALOGUE[short] ?? (ref.domain !== 'docker.io' && last === 'pause' ? IMAGE_CATALOGUE.pause : undefined);
   if (known) return known;
   // Any busybox repository (registry.k8s.io/e2e-test-images/busybox, gcr.io/google-containers/busybox...).
   if (last === 'busybox') return IMAGE_CATALOGUE.busybox;
@@ -97,7 +99,9 @@ function lookup(ref: ImageRef, extra: Record<string, ImageConfig>): CatalogueIma
 }
 
 export function fakeDigest(ref: ImageRef): string {
-  return ref.digest ?? `sha256:${createHash('sha256').update(`kube-sim:${ref.domain}/${ref.path}:${ref.tag}`).digest('hex')}`;
+  return (
+    ref.digest ?? `sha256:${createHash('sha256').update(`kube-sim:${ref.domain}/${ref.path}:${ref.tag}`).digest('hex')}`
+  );
 }
 
 /**
@@ -109,7 +113,11 @@ export function resolveImage(
   opts: { catalogue: Record<string, ImageConfig>; unknown: 'host-root' | 'fail'; failPull: (image: string) => boolean },
 ): ResolvedImage {
   const ref = parseImage(raw ?? '');
-  if (!ref) throw new PullError('InvalidImageName', `Failed to apply default image tag "${raw}": couldn't parse image name "${raw}": invalid reference format`);
+  if (!ref)
+    throw new PullError(
+      'InvalidImageName',
+      `Failed to apply default image tag "${raw}": couldn't parse image name "${raw}": invalid reference format`,
+    );
   const notFound = () =>
     new PullError(
       'ErrImagePull',
@@ -119,7 +127,12 @@ export function resolveImage(
   let config = lookup(ref, opts.catalogue);
   if (!config) {
     if (opts.unknown === 'fail') throw notFound();
-    config = { rootfs: 'host', env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], size: 0, note: 'not in the catalogue: runs on the host root' };
+    config = {
+      rootfs: 'host',
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      size: 0,
+      note: 'not in the catalogue: runs on the host root',
+    };
   }
   const digest = fakeDigest(ref);
   return { ref, rootfs: config.rootfs, config, image: ref.normalized, imageID: `${ref.domain}/${ref.path}@${digest}` };

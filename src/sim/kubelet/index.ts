@@ -15,7 +15,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { childLogger } from '../../log.js';
 import type { FaultRegistry } from '../faults.js';
-import { CONFIGMAPS, NODES, PODS, SECRETS, SERVICES, type KObject, type Kubelet, type KubeletOptions, type KubeletStore, type WatchEvent } from '../types.js';
+import {
+  CONFIGMAPS,
+  NODES,
+  PODS,
+  SECRETS,
+  SERVICES,
+  type KObject,
+  type Kubelet,
+  type KubeletOptions,
+  type KubeletStore,
+  type WatchEvent,
+} from '../types.js';
 import { MemoryCgroups } from './cgroups.js';
 import { servicesSection } from './hosts.js';
 import { handleLog } from './log-serve.js';
@@ -95,7 +106,8 @@ class SimKubelet implements Kubelet {
     await fsp.mkdir(this.cfg.stateDir, { recursive: true });
     maskHostPath(this.cfg.stateDir);
     await this.net.init();
-    if (this.net.mode === 'host') this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
+    if (this.net.mode === 'host')
+      this.log.warn(`pod network: pods run on the host network with podIP 127.0.0.1 (${this.net.reason})`);
     else await this.startClusterDns();
     // Build the busybox root filesystem early; a failure surfaces again on the first busybox pull.
     this.templateBuild = this.rootfs.busyboxTemplate().then(
@@ -106,7 +118,15 @@ class SimKubelet implements Kubelet {
     this.unsubs.push(this.store.subscribe(SERVICES, (ev) => this.markHosts(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(CONFIGMAPS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
     this.unsubs.push(this.store.subscribe(SECRETS, (ev) => this.markVolumes(ev.object.metadata.namespace ?? '')));
-    this.unsubs.push(this.store.subscribe(NODES, (ev) => ev.type === 'ADDED' && this.cfg.nodeNames.includes(ev.object.metadata.name ?? '') && this.reportNode(ev.object.metadata.name!)));
+    this.unsubs.push(
+      this.store.subscribe(
+        NODES,
+        (ev) =>
+          ev.type === 'ADDED' &&
+          this.cfg.nodeNames.includes(ev.object.metadata.name ?? '') &&
+          this.reportNode(ev.object.metadata.name!),
+      ),
+    );
     for (const n of this.cfg.nodeNames) this.reportNode(n);
     for (const pod of this.store.list(PODS, undefined)) {
       // Pods a previous kube-sim process ran (a restart on a persisted store): restore.ts.
@@ -127,12 +147,18 @@ class SimKubelet implements Kubelet {
     const address = await local.claim();
     this.nodeLocalDns = await local.claim();
     if (!address) return;
-    const dns = new ClusterDns({ service: (ns, name) => this.store.get(SERVICES, ns, name), pods: (ns) => this.store.list(PODS, ns) });
+    const dns = new ClusterDns({
+      service: (ns, name) => this.store.get(SERVICES, ns, name),
+      pods: (ns) => this.store.list(PODS, ns),
+    });
     try {
       await dns.listen(address);
       this.clusterDns = { server: dns, address };
     } catch (err) {
-      this.log.info({ err: (err as Error).message }, `no cluster DNS on ${address}:53 (pods resolve Services through /etc/hosts)`);
+      this.log.info(
+        { err: (err as Error).message },
+        `no cluster DNS on ${address}:53 (pods resolve Services through /etc/hosts)`,
+      );
     }
   }
 
@@ -145,10 +171,17 @@ class SimKubelet implements Kubelet {
     const node = this.store.get(NODES, undefined, name);
     if (!node) return;
     const t = now();
-    const netNote = this.net.mode === 'netns' ? 'pods have their own network namespaces on bridge kubesim0 (10.244.0.0/16)' : `pods run on the host network with podIP 127.0.0.1: ${this.net.reason}`;
+    const netNote =
+      this.net.mode === 'netns'
+        ? 'pods have their own network namespaces on bridge kubesim0 (10.244.0.0/16)'
+        : `pods run on the host network with podIP 127.0.0.1: ${this.net.reason}`;
     this.store.mutate(NODES, undefined, name, (o) => {
       const n = o as Obj;
-      n.metadata.annotations = { ...(n.metadata.annotations ?? {}), 'kube-sim.io/pod-network': netNote, ...(this.nodeLocalDns ? { [NODE_LOCAL_DNS_ANNOTATION]: this.nodeLocalDns } : {}) };
+      n.metadata.annotations = {
+        ...(n.metadata.annotations ?? {}),
+        'kube-sim.io/pod-network': netNote,
+        ...(this.nodeLocalDns ? { [NODE_LOCAL_DNS_ANNOTATION]: this.nodeLocalDns } : {}),
+      };
       const st = (n.status ??= {});
       st.addresses = [
         { type: 'InternalIP', address: this.net.hostIP },
@@ -158,8 +191,21 @@ class SimKubelet implements Kubelet {
       const ready = conds.find((c) => c.type === 'Ready');
       const msg = `kubelet is posting ready status; ${netNote}`;
       if (ready) Object.assign(ready, { status: 'True', reason: 'KubeletReady', message: msg, lastHeartbeatTime: t });
-      else conds.push({ type: 'Ready', status: 'True', reason: 'KubeletReady', message: msg, lastHeartbeatTime: t, lastTransitionTime: t });
-      st.nodeInfo = { ...(st.nodeInfo ?? {}), kernelVersion: release(), operatingSystem: 'linux', architecture: arch() === 'x64' ? 'amd64' : arch() };
+      else
+        conds.push({
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: msg,
+          lastHeartbeatTime: t,
+          lastTransitionTime: t,
+        });
+      st.nodeInfo = {
+        ...(st.nodeInfo ?? {}),
+        kernelVersion: release(),
+        operatingSystem: 'linux',
+        architecture: arch() === 'x64' ? 'amd64' : arch(),
+      };
     });
   }
 
@@ -192,7 +238,8 @@ class SimKubelet implements Kubelet {
     const phase = (pod as Obj).status?.phase;
     if (pod.metadata.deletionTimestamp) {
       // Never ran here (or already finished): nothing to stop, finish the deletion.
-      if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed' || !this.workers.has(uid)) this.store.remove(PODS, pod.metadata.namespace, pod.metadata.name ?? '');
+      if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed' || !this.workers.has(uid))
+        this.store.remove(PODS, pod.metadata.namespace, pod.metadata.name ?? '');
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return; // terminal before we saw it: never restarted
@@ -204,12 +251,21 @@ class SimKubelet implements Kubelet {
         ob.spec.nodeName = this.cfg.nodeName;
         const st = (ob.status ??= {});
         const conds: Obj[] = (st.conditions ??= []);
-        if (!conds.some((c) => c.type === 'PodScheduled')) conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
-        else for (const c of conds) if (c.type === 'PodScheduled') Object.assign(c, { status: 'True', lastTransitionTime: now(), reason: undefined, message: undefined });
+        if (!conds.some((c) => c.type === 'PodScheduled'))
+          conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
+        else
+          for (const c of conds)
+            if (c.type === 'PodScheduled')
+              Object.assign(c, { status: 'True', lastTransitionTime: now(), reason: undefined, message: undefined });
       });
       if (!b || b.metadata.uid !== uid) return;
       bound = b;
-      this.event(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.cfg.nodeName}`);
+      this.event(
+        bound,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.cfg.nodeName}`,
+      );
       if (this.workers.has(uid)) return; // the MODIFIED event of our own binding got there first
     }
     const w = new PodWorker(bound, this.env);
@@ -261,7 +317,13 @@ class SimKubelet implements Kubelet {
     await this.templateBuild;
   }
 
-  handleUpgrade(kind: 'exec' | 'attach' | 'portforward', req: IncomingMessage, socket: Duplex, head: Buffer, pod: KObject): void {
+  handleUpgrade(
+    kind: 'exec' | 'attach' | 'portforward',
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    pod: KObject,
+  ): void {
     this.streams.handleUpgrade(kind, req, socket, head, pod);
   }
 
@@ -278,7 +340,10 @@ class SimKubelet implements Kubelet {
   handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject): void {
     this.openLogs++;
     res.once('close', () => this.openLogs--);
-    void handleLog(req, res, pod, this.workerFor(pod), { splitStreams: !!this.cfg.featureGates.PodLogsQuerySplitStreams, faults: this.faults });
+    void handleLog(req, res, pod, this.workerFor(pod), {
+      splitStreams: !!this.cfg.featureGates.PodLogsQuerySplitStreams,
+      faults: this.faults,
+    });
   }
 
   // -- metrics API readings (sim/kubelet/metrics.ts)

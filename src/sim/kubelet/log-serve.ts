@@ -15,7 +15,15 @@ import type { FaultRegistry } from '../faults.js';
 import { badRequest, StatusError, writeStatus } from '../status.js';
 import type { KObject } from '../types.js';
 import type { ContainerInstance } from './container.js';
-import { formatTs, nowNs, RECORD_OVERHEAD, RecordReader, tailStart, type LogFile, type LogRecord } from './log-store.js';
+import {
+  formatTs,
+  nowNs,
+  RECORD_OVERHEAD,
+  RecordReader,
+  tailStart,
+  type LogFile,
+  type LogRecord,
+} from './log-store.js';
 import type { PodWorker } from './pod-worker.js';
 import { validateContainer } from './validate.js';
 
@@ -63,32 +71,61 @@ export function parseLogOptions(q: URLSearchParams, podName: string, splitStream
     stream: q.get('stream') ?? undefined,
   };
   if (opts.sinceTime !== undefined && Number.isNaN(Date.parse(opts.sinceTime))) {
-    throw badRequest(`parsing time ${JSON.stringify(opts.sinceTime)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(opts.sinceTime)} as "2006"`);
+    throw badRequest(
+      `parsing time ${JSON.stringify(opts.sinceTime)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(opts.sinceTime)} as "2006"`,
+    );
   }
   if (splitStreams && opts.stream === undefined) opts.stream = 'All';
   const errs: Array<{ field: string; type: string; detail: string }> = [];
-  if (opts.tailLines !== undefined && opts.tailLines < 0) errs.push(fieldErr('tailLines', `Invalid value: ${opts.tailLines}`, 'must be greater than or equal to 0'));
-  if (opts.limitBytes !== undefined && opts.limitBytes < 1) errs.push(fieldErr('limitBytes', `Invalid value: ${opts.limitBytes}`, 'must be greater than 0'));
-  if (opts.sinceSeconds !== undefined && opts.sinceTime !== undefined) errs.push(fieldErr('', 'Forbidden', 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
-  else if (opts.sinceSeconds !== undefined && opts.sinceSeconds < 1) errs.push(fieldErr('sinceSeconds', `Invalid value: ${opts.sinceSeconds}`, 'must be greater than 0'));
+  if (opts.tailLines !== undefined && opts.tailLines < 0)
+    errs.push(fieldErr('tailLines', `Invalid value: ${opts.tailLines}`, 'must be greater than or equal to 0'));
+  if (opts.limitBytes !== undefined && opts.limitBytes < 1)
+    errs.push(fieldErr('limitBytes', `Invalid value: ${opts.limitBytes}`, 'must be greater than 0'));
+  if (opts.sinceSeconds !== undefined && opts.sinceTime !== undefined)
+    errs.push(fieldErr('', 'Forbidden', 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
+  else if (opts.sinceSeconds !== undefined && opts.sinceSeconds < 1)
+    errs.push(fieldErr('sinceSeconds', `Invalid value: ${opts.sinceSeconds}`, 'must be greater than 0'));
   if (splitStreams) {
-    if (!['All', 'Stdout', 'Stderr'].includes(opts.stream!)) errs.push(fieldErr('stream', `Unsupported value: ${JSON.stringify(opts.stream)}`, 'supported values: "All", "Stderr", "Stdout"'));
-    else if (opts.stream !== 'All' && opts.tailLines !== undefined) errs.push(fieldErr('', 'Forbidden', '`tailLines` and specific `stream` are mutually exclusive for now'));
+    if (!['All', 'Stdout', 'Stderr'].includes(opts.stream!))
+      errs.push(
+        fieldErr(
+          'stream',
+          `Unsupported value: ${JSON.stringify(opts.stream)}`,
+          'supported values: "All", "Stderr", "Stdout"',
+        ),
+      );
+    else if (opts.stream !== 'All' && opts.tailLines !== undefined)
+      errs.push(fieldErr('', 'Forbidden', '`tailLines` and specific `stream` are mutually exclusive for now'));
   } else if (opts.stream !== undefined) errs.push(fieldErr('stream', 'Forbidden', 'may not be specified'));
   if (errs.length) {
     const text = errs.map((e) => `${e.field}: ${e.type}: ${e.detail}`);
-    const reasonOf = (t: string) => (t === 'Forbidden' ? 'FieldValueForbidden' : t.startsWith('Unsupported') ? 'FieldValueNotSupported' : 'FieldValueInvalid');
-    throw new StatusError(422, 'Invalid', `PodLogOptions "${podName}" is invalid: ${text.length === 1 ? text[0] : `[${text.join(', ')}]`}`, {
-      name: podName,
-      kind: 'PodLogOptions',
-      causes: errs.map((e) => ({ reason: reasonOf(e.type), message: `${e.type}: ${e.detail}`, field: e.field })),
-    });
+    const reasonOf = (t: string) =>
+      t === 'Forbidden'
+        ? 'FieldValueForbidden'
+        : t.startsWith('Unsupported')
+          ? 'FieldValueNotSupported'
+          : 'FieldValueInvalid';
+    throw new StatusError(
+      422,
+      'Invalid',
+      `PodLogOptions "${podName}" is invalid: ${text.length === 1 ? text[0] : `[${text.join(', ')}]`}`,
+      {
+        name: podName,
+        kind: 'PodLogOptions',
+        causes: errs.map((e) => ({ reason: reasonOf(e.type), message: `${e.type}: ${e.detail}`, field: e.field })),
+      },
+    );
   }
   return opts;
 }
 
 /** The kubelet's validateContainerLogStatus on its own view of the container. */
-export function pickInstance(worker: PodWorker | undefined, pod: KObject, container: string, previous: boolean): ContainerInstance {
+export function pickInstance(
+  worker: PodWorker | undefined,
+  pod: KObject,
+  container: string,
+  previous: boolean,
+): ContainerInstance {
   const podName = pod.metadata.name;
   const cs = worker?.container(container);
   if (!worker || !cs) throw badRequest(`container "${container}" in pod "${podName}" is not available`);
@@ -110,8 +147,10 @@ export function pickInstance(worker: PodWorker | undefined, pod: KObject, contai
   else if (snap.lastTerminated) id = snap.lastTerminated.containerID;
   else if (snap.waiting) {
     const r = snap.waiting.reason;
-    if (r === 'ErrImagePull') throw fail(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`);
-    if (r === 'ImagePullBackOff') throw fail(`container "${container}" in pod "${podName}" is waiting to start: trying and failing to pull image`);
+    if (r === 'ErrImagePull')
+      throw fail(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`);
+    if (r === 'ImagePullBackOff')
+      throw fail(`container "${container}" in pod "${podName}" is waiting to start: trying and failing to pull image`);
     throw fail(`container "${container}" in pod "${podName}" is waiting to start: ${r}`);
   }
   const inst = byId(id);
@@ -145,7 +184,12 @@ function waitMore(file: LogFile, size: number, res: ServerResponse): Promise<voi
 }
 
 /** Stream one container instance's log with the CRI reader's semantics. */
-export async function streamLog(res: ServerResponse, file: LogFile, opts: LogOptions, faults: FaultRegistry): Promise<void> {
+export async function streamLog(
+  res: ServerResponse,
+  file: LogFile,
+  opts: LogOptions,
+  faults: FaultRegistry,
+): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await fsp.open(file.path, 'r');
@@ -298,12 +342,18 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-export async function handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject, worker: PodWorker | undefined, opts: { splitStreams: boolean; faults: FaultRegistry }): Promise<void> {
+export async function handleLog(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pod: KObject,
+  worker: PodWorker | undefined,
+  opts: { splitStreams: boolean; faults: FaultRegistry },
+): Promise<void> {
   try {
     const q = new URL(req.url ?? '/', 'http://kube-sim').searchParams;
     const lo = parseLogOptions(q, pod.metadata.name ?? '', opts.splitStreams);
     const container = validateContainer(lo.container, pod);
-    if (!((pod as Obj).spec?.nodeName)) {
+    if (!(pod as Obj).spec?.nodeName) {
       // LogLocation: a pod without a host has no log location: an empty body.
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end();

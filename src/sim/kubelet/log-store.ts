@@ -153,7 +153,9 @@ export class LogFile {
 
   /** Offset of a record at or before the first record with ts >= since (a seek hint). */
   seekHint(since: bigint): number {
-    let lo = 0, hi = this.index.length - 1, best = 0;
+    let lo = 0,
+      hi = this.index.length - 1,
+      best = 0;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (this.index[mid]!.ts < since) {

@@ -61,7 +61,8 @@ function resident(pid: number): number {
 export function readTree(root: number, table = processTable()): Reading {
   const children = new Map<number, number[]>();
   for (const [pid, p] of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
-  let ticks = 0, memory = 0;
+  let ticks = 0,
+    memory = 0;
   const stack = table.has(root) ? [root] : [];
   while (stack.length) {
     const pid = stack.pop()!;
@@ -93,7 +94,13 @@ export class UsageReader {
     return [...now.byName].map(([name, r]) => {
       const b = base.get(name)!;
       const windowMs = Math.max(1, r.at - b.at);
-      return { name, cpuCores: Math.max(0, r.cpuNs - b.cpuNs) / (windowMs * 1e6), memoryBytes: r.memoryBytes, windowMs, at: r.at };
+      return {
+        name,
+        cpuCores: Math.max(0, r.cpuNs - b.cpuNs) / (windowMs * 1e6),
+        memoryBytes: r.memoryBytes,
+        windowMs,
+        at: r.at,
+      };
     });
   }
 

@@ -87,7 +87,8 @@ export class NetworkManager {
     const add = await ip(['link', 'add', BRIDGE, 'type', 'bridge']);
     if (add.code !== 0 && !exists(add.err)) return this.fallback(`cannot create bridge ${BRIDGE}: ${add.err.trim()}`);
     const addr = await ip(['addr', 'add', `${GATEWAY}/${PREFIX}`, 'dev', BRIDGE]);
-    if (addr.code !== 0 && !exists(addr.err)) return this.fallback(`cannot address bridge ${BRIDGE}: ${addr.err.trim()}`);
+    if (addr.code !== 0 && !exists(addr.err))
+      return this.fallback(`cannot address bridge ${BRIDGE}: ${addr.err.trim()}`);
     const up = await ip(['link', 'set', BRIDGE, 'up']);
     if (up.code !== 0) return this.fallback(`cannot bring ${BRIDGE} up: ${up.err.trim()}`);
     this.mode = 'netns';
@@ -134,7 +135,8 @@ export class NetworkManager {
     const start = Math.floor(Math.random() * total);
     for (let i = 0; i < total; i++) {
       const n = (start + i) % total;
-      const x = n >> 8, y = n & 255;
+      const x = n >> 8,
+        y = n & 255;
       if (n <= 1 || n === total - 1 || y === 0 || y === 255) continue;
       const addr = `10.244.${x}.${y}`;
       try {
@@ -163,9 +165,16 @@ export class NetworkManager {
   async attach(net: PodNetwork, pid: number): Promise<void> {
     if (net.hostNetwork) return;
     net.netnsPath = `/proc/${pid}/ns/net`;
-    let r = await ip(['-batch', '-'], `link add ${net.veth} type veth peer name eth0 netns ${pid}\nlink set ${net.veth} master ${BRIDGE} up\n`);
+    let r = await ip(
+      ['-batch', '-'],
+      `link add ${net.veth} type veth peer name eth0 netns ${pid}\nlink set ${net.veth} master ${BRIDGE} up\n`,
+    );
     if (r.code !== 0) throw new Error(`pod network setup failed: ${r.err.trim()}`);
-    r = await ip(['-batch', '-'], `link set lo up\naddr add ${net.ip}/${PREFIX} dev eth0\nlink set eth0 up\nroute add default via ${GATEWAY}\n`, ['nsenter', `--net=${net.netnsPath}`, '--']);
+    r = await ip(
+      ['-batch', '-'],
+      `link set lo up\naddr add ${net.ip}/${PREFIX} dev eth0\nlink set eth0 up\nroute add default via ${GATEWAY}\n`,
+      ['nsenter', `--net=${net.netnsPath}`, '--'],
+    );
     if (r.code !== 0) throw new Error(`pod network setup failed: ${r.err.trim()}`);
   }
 

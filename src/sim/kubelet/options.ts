@@ -63,8 +63,13 @@ export function resolveConfig(opts: KubeletOptions): KubeletConfig {
     streamHighWaterMark: num(x.streamHighWaterMark, 1 << 20),
     logHighWaterMark: num(x.logHighWaterMark, 4 << 20),
     python: typeof x.python === 'string' ? x.python : '/usr/bin/python3',
-    serviceAccountToken: typeof x.serviceAccountToken === 'string' || typeof x.serviceAccountToken === 'function' ? (x.serviceAccountToken as KubeletConfig['serviceAccountToken']) : 'kube-sim-service-account-token',
+    serviceAccountToken:
+      typeof x.serviceAccountToken === 'string' || typeof x.serviceAccountToken === 'function'
+        ? (x.serviceAccountToken as KubeletConfig['serviceAccountToken'])
+        : 'kube-sim-service-account-token',
     caCert: typeof x.caCert === 'string' ? x.caCert : '',
-    ...(typeof x.podNetworkAdded === 'function' ? { podNetworkAdded: x.podNetworkAdded as KubeletConfig['podNetworkAdded'] } : {}),
+    ...(typeof x.podNetworkAdded === 'function'
+      ? { podNetworkAdded: x.podNetworkAdded as KubeletConfig['podNetworkAdded'] }
+      : {}),
   };
 }

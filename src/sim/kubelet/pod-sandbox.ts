@@ -83,7 +83,12 @@ export class PodSandbox implements SandboxView {
       } catch (err) {
         if (!(err instanceof MountError)) throw err;
         if (err.event) host.event('Warning', err.event.reason, err.event.message);
-        else host.event('Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${this.failedVolume(err)}" : ${err.message}`);
+        else
+          host.event(
+            'Warning',
+            'FailedMount',
+            `MountVolume.SetUp failed for volume "${this.failedVolume(err)}" : ${err.message}`,
+          );
         await host.sleep(Math.min(2000 * 2 ** Math.min(attempt, 4), 30_000));
         if (host.stopping) throw new Cancelled();
       }
@@ -103,7 +108,8 @@ export class PodSandbox implements SandboxView {
       this.pause.stdout.resume();
       this.pause.stderr.resume();
       const pid = await this.pause.ready;
-      if (!pid) throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
+      if (!pid)
+        throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
       if (!this.net.hostNetwork) await env.net.attach(this.net, pid);
     }
     // NetworkPolicy (src/sim/network-policy): the pod's rules exist before its first packet, as a CNI ADD.
@@ -127,7 +133,8 @@ export class PodSandbox implements SandboxView {
     for (const v of (this.host.spec.volumes ?? []) as Obj[]) {
       const ref = v.configMap?.name ?? v.secret?.secretName;
       if (ref && err.message.includes(`"${ref}"`)) return v.name;
-      for (const s of v.projected?.sources ?? []) if (err.message.includes(`"${s.configMap?.name ?? s.secret?.name}"`)) return v.name;
+      for (const s of v.projected?.sources ?? [])
+        if (err.message.includes(`"${s.configMap?.name ?? s.secret?.name}"`)) return v.name;
     }
     return '';
   }

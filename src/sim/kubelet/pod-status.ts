@@ -64,7 +64,12 @@ export function containerStatus(c: ContainerSnapshot): Obj {
 }
 
 /** getPhase: Pending / Running / Succeeded / Failed from the containers' states. */
-export function podPhase(restartPolicy: string, init: ContainerSnapshot[], main: ContainerSnapshot[], podIsTerminal: boolean): string {
+export function podPhase(
+  restartPolicy: string,
+  init: ContainerSnapshot[],
+  main: ContainerSnapshot[],
+  podIsTerminal: boolean,
+): string {
   let pendingInit = 0;
   let failedInit = 0;
   for (const c of init) {
@@ -79,7 +84,10 @@ export function podPhase(restartPolicy: string, init: ContainerSnapshot[], main:
       if (c.lastTerminated.exitCode !== 0) failedInit++;
     } else pendingInit++;
   }
-  let running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  let running = 0,
+    waiting = 0,
+    stopped = 0,
+    succeeded = 0;
   for (const c of main) {
     if (c.running) running++;
     else if (c.terminated) {
@@ -111,7 +119,13 @@ export interface PodConditionsInput {
   existing: Obj[];
 }
 
-const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+const KUBELET_CONDITIONS = new Set([
+  'PodReadyToStartContainers',
+  'Initialized',
+  'Ready',
+  'ContainersReady',
+  'PodScheduled',
+]);
 
 function cond(type: string, ok: boolean, reason?: string, message?: string): Obj {
   const c: Obj = { type, status: ok ? 'True' : 'False', lastProbeTime: null };
@@ -127,8 +141,17 @@ export function podConditions(i: PodConditionsInput): Obj[] {
   out.push(cond('PodReadyToStartContainers', i.sandboxReady));
   // Initialized
   const incomplete = i.init.filter((c) => (c.sidecar ? !c.started : !(c.terminated && c.terminated.exitCode === 0)));
-  if (!i.init.length || !incomplete.length) out.push(cond('Initialized', true, done && i.init.length ? 'PodCompleted' : undefined));
-  else out.push(cond('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.map((c) => c.name).join(' ')}]`));
+  if (!i.init.length || !incomplete.length)
+    out.push(cond('Initialized', true, done && i.init.length ? 'PodCompleted' : undefined));
+  else
+    out.push(
+      cond(
+        'Initialized',
+        false,
+        'ContainersNotInitialized',
+        `containers with incomplete status: [${incomplete.map((c) => c.name).join(' ')}]`,
+      ),
+    );
   // ContainersReady / Ready
   const unready = [...i.init.filter((c) => c.sidecar), ...i.main].filter((c) => !c.ready).map((c) => c.name);
   let ready: Obj;
@@ -144,7 +167,12 @@ export function podConditions(i: PodConditionsInput): Obj[] {
     containersReady = cond('ContainersReady', true);
     const gatesMissing = i.readinessGates.filter((g) => !i.existing.some((c) => c.type === g && c.status === 'True'));
     ready = gatesMissing.length
-      ? cond('Ready', false, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${gatesMissing[0]}" does not exist.`)
+      ? cond(
+          'Ready',
+          false,
+          'ReadinessGatesNotReady',
+          `corresponding condition of pod readiness gate "${gatesMissing[0]}" does not exist.`,
+        )
       : cond('Ready', true);
   }
   out.push(ready, containersReady, cond('PodScheduled', true));
@@ -184,7 +212,8 @@ export function buildPodStatus(i: PodStatusInput): Obj {
   let phase = podPhase(i.spec.restartPolicy ?? 'Always', i.init, i.main, i.terminal);
   if (i.podReason) phase = 'Failed';
   // A terminal phase is never left (the kubelet's "illegal phase transition" guard).
-  if ((existing.phase === 'Succeeded' || existing.phase === 'Failed') && phase !== existing.phase) phase = existing.phase;
+  if ((existing.phase === 'Succeeded' || existing.phase === 'Failed') && phase !== existing.phase)
+    phase = existing.phase;
   const status: Obj = {
     phase,
     conditions: podConditions({
@@ -213,4 +242,3 @@ export function buildPodStatus(i: PodStatusInput): Obj {
   status.qosClass = existing.qosClass ?? qosClass(i.spec);
   return status;
 }
-

@@ -146,7 +146,11 @@ export class PodWorker {
   }
 
   /** Spawn a process in a running container's sandbox (kubectl exec). */
-  spawnExec(inst: ContainerInstance, argv: string[], opts: { tty: boolean; stdin: boolean }): Promise<SandboxProcess | { code: 126 | 127; message: string }> {
+  spawnExec(
+    inst: ContainerInstance,
+    argv: string[],
+    opts: { tty: boolean; stdin: boolean },
+  ): Promise<SandboxProcess | { code: 126 | 127; message: string }> {
     return spawnExec(this.host, inst, argv, opts);
   }
 
@@ -201,7 +205,8 @@ export class PodWorker {
     this.stopping = true;
     this.terminal = true;
     const grace = Number(this.spec.terminationGracePeriodSeconds ?? 30);
-    for (const cs of [...this.init].reverse()) if (cs.sidecar) await killContainer(this.host, cs, grace, `Stopping container ${cs.name}`);
+    for (const cs of [...this.init].reverse())
+      if (cs.sidecar) await killContainer(this.host, cs, grace, `Stopping container ${cs.name}`);
     await this.sandbox.teardown();
     this.writeStatus();
   }
@@ -235,9 +240,12 @@ export class PodWorker {
     if (this.terminating && deadline < this.graceDeadline) {
       this.graceDeadline = deadline;
       clearTimeout(this.graceTimer);
-      this.graceTimer = setTimeout(() => {
-        for (const cs of [...this.main, ...this.init]) if (cs.current?.running) cs.current.proc?.kill('SIGKILL');
-      }, Math.max(0, deadline - Date.now()));
+      this.graceTimer = setTimeout(
+        () => {
+          for (const cs of [...this.main, ...this.init]) if (cs.current?.running) cs.current.proc?.kill('SIGKILL');
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     }
     if (this.terminating) return this.terminating;
     this.graceDeadline = deadline;
@@ -298,7 +306,10 @@ export class PodWorker {
 
   private async deadlineExceeded(): Promise<void> {
     if (this.terminal || this.stopping) return;
-    this.podReason = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+    this.podReason = {
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+    };
     this.event('Normal', 'DeadlineExceeded', this.podReason.message);
     this.writeStatus();
     await this.killAll(Number(this.spec.terminationGracePeriodSeconds ?? 30));
@@ -315,7 +326,8 @@ export class PodWorker {
     this.pod = pod;
     // A relabelled pod may enter or leave a Service's selector: the endpoints controller (and so
     // cluster DNS) follows label changes, and kube-sim's /etc/hosts stands in for cluster DNS.
-    if (this.sandbox.ready && JSON.stringify(pod.metadata.labels ?? {}) !== oldLabels) this.env.podNetworkChanged(this.namespace);
+    if (this.sandbox.ready && JSON.stringify(pod.metadata.labels ?? {}) !== oldLabels)
+      this.env.podNetworkChanged(this.namespace);
     if (pod.metadata.deletionTimestamp) {
       const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30);
       void this.terminate(grace);
@@ -333,7 +345,9 @@ export class PodWorker {
   snapshot(cs: ContainerState): ContainerSnapshot {
     return snapshotContainer(cs, {
       terminal: this.terminal,
-      awaitingInit: !!this.init.length && !this.init.every((c) => (c.sidecar ? c.started : c.history.some((h) => h.exitCode === 0))),
+      awaitingInit:
+        !!this.init.length &&
+        !this.init.every((c) => (c.sidecar ? c.started : c.history.some((h) => h.exitCode === 0))),
       forceRO: (volume) => !!this.sandbox.volumes.get(volume)?.forceRO,
     });
   }

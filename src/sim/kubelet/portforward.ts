@@ -27,7 +27,8 @@ export function parsePorts(values: string[]): number[] {
     for (const s of v.split(',')) {
       const t = s.trim();
       if (!t) continue;
-      if (!/^\d+$/.test(t) || Number(t) > 65535) throw new Error(`unable to parse "${t}" as a port: strconv.ParseUint: parsing "${t}": invalid syntax`);
+      if (!/^\d+$/.test(t) || Number(t) > 65535)
+        throw new Error(`unable to parse "${t}" as a port: strconv.ParseUint: parsing "${t}": invalid syntax`);
       if (Number(t) < 1) throw new Error(`port "${t}" must be > 0`);
       out.push(Number(t));
     }
@@ -51,13 +52,32 @@ function dial(target: ForwardTarget, port: number): Pipe {
       output: s,
       stop: () => s.destroy(),
       done: new Promise((resolve) => {
-        s.on('error', (e: NodeJS.ErrnoException) => resolve(`dial tcp4 127.0.0.1:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`));
+        s.on('error', (e: NodeJS.ErrnoException) =>
+          resolve(
+            `dial tcp4 127.0.0.1:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`,
+          ),
+        );
         s.on('close', () => resolve(undefined));
       }),
     };
   }
   // The host's static busybox nc, run inside the pod's network namespace: dials the pod's localhost.
-  const p = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=${target.netnsPath}`, '--', HOST_BUSYBOX, 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'nsenter',
+      `--net=${target.netnsPath}`,
+      '--',
+      HOST_BUSYBOX,
+      'nc',
+      '127.0.0.1',
+      String(port),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let err = '';
   p.stderr.on('data', (d) => (err += d));
   p.stdin.on('error', () => {});

@@ -31,7 +31,11 @@ export async function runProbe(probe: Obj, host: ProbeHost): Promise<ProbeResult
   const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
   if (probe.exec) {
     const r = await host.exec(probe.exec.command ?? [], timeoutMs);
-    if (r.timedOut) return { ok: false, output: `command timed out: "${(probe.exec.command ?? []).join(' ')}" timed out after ${timeoutMs / 1000}s` };
+    if (r.timedOut)
+      return {
+        ok: false,
+        output: `command timed out: "${(probe.exec.command ?? []).join(' ')}" timed out after ${timeoutMs / 1000}s`,
+      };
     return { ok: r.code === 0, output: r.output };
   }
   if (probe.tcpSocket) {
@@ -51,7 +55,10 @@ export async function runProbe(probe: Obj, host: ProbeHost): Promise<ProbeResult
       });
       s.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(t);
-        resolve({ ok: false, output: `dial tcp ${ip}:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}` });
+        resolve({
+          ok: false,
+          output: `dial tcp ${ip}:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`,
+        });
       });
     });
   }
@@ -65,24 +72,34 @@ export async function runProbe(probe: Obj, host: ProbeHost): Promise<ProbeResult
     for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
     const url = `${https ? 'https' : 'http'}://${ip}:${port}${g.path ?? '/'}`;
     return new Promise((resolve) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method: 'GET', headers, rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
-        let body = '';
-        res.on('data', (d) => {
-          if (body.length < 10240) body += d;
-        });
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 400) resolve({ ok: true, output: '' });
-          else resolve({ ok: false, output: `HTTP probe failed with statuscode: ${code}` });
-        });
-        res.on('error', () => resolve({ ok: false, output: 'HTTP probe failed: connection reset' }));
-      });
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method: 'GET', headers, rejectUnauthorized: false, timeout: timeoutMs },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            if (body.length < 10240) body += d;
+          });
+          res.on('end', () => {
+            const code = res.statusCode ?? 0;
+            if (code >= 200 && code < 400) resolve({ ok: true, output: '' });
+            else resolve({ ok: false, output: `HTTP probe failed with statuscode: ${code}` });
+          });
+          res.on('error', () => resolve({ ok: false, output: 'HTTP probe failed: connection reset' }));
+        },
+      );
       req.on('timeout', () => {
         req.destroy();
-        resolve({ ok: false, output: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
+        resolve({
+          ok: false,
+          output: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+        });
       });
       req.on('error', (e: NodeJS.ErrnoException) =>
-        resolve({ ok: false, output: `Get "${url}": dial tcp ${ip}:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}` }),
+        resolve({
+          ok: false,
+          output: `Get "${url}": dial tcp ${ip}:${port}: connect: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`,
+        }),
       );
       req.end();
     });
@@ -141,7 +158,8 @@ export class Prober {
     }
     // A startup probe stops once it succeeded; the others run for the container's life.
     if (this.kind === 'startup' && this.result) return;
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), Math.max(1, this.probe.periodSeconds ?? 10) * 1000);
+    if (!this.stopped)
+      this.timer = setTimeout(() => void this.tick(), Math.max(1, this.probe.periodSeconds ?? 10) * 1000);
   }
 
   stop(): void {

@@ -23,7 +23,11 @@ import type { ContainerView } from './sandbox.js';
 
 type Obj = Record<string, any>;
 
-const LOST = { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated' };
+const LOST = {
+  exitCode: 137,
+  reason: 'ContainerStatusUnknown',
+  message: 'The container could not be located when the pod was terminated',
+};
 
 /** Did a previous kubelet process run this pod here (it has a start time and is bound to our node)? */
 function ranBefore(pod: KObject, nodeNames: readonly string[]): boolean {
@@ -46,16 +50,24 @@ function failLostPod(env: WorkerEnv, pod: KObject): KObject | undefined {
     if (o.metadata.uid !== pod.metadata.uid) return;
     const st = ((o as Obj).status ??= {});
     st.phase = 'Failed';
-    for (const key of ['initContainerStatuses', 'containerStatuses']) if (st[key]) st[key] = (st[key] as Obj[]).map((c) => lostContainerStatus(c, at));
+    for (const key of ['initContainerStatuses', 'containerStatuses'])
+      if (st[key]) st[key] = (st[key] as Obj[]).map((c) => lostContainerStatus(c, at));
     for (const c of (st.conditions ?? []) as Obj[]) {
-      if (c.type === 'Ready' || c.type === 'ContainersReady') Object.assign(c, { status: 'False', reason: 'PodCompleted', lastTransitionTime: at });
+      if (c.type === 'Ready' || c.type === 'ContainersReady')
+        Object.assign(c, { status: 'False', reason: 'PodCompleted', lastTransitionTime: at });
       else if (c.type === 'PodReadyToStartContainers') Object.assign(c, { status: 'False', lastTransitionTime: at });
     }
   });
 }
 
 /** A finished container instance, as the previous process left it: its ID and its log file. */
-function pastInstance(name: string, logPath: string, containerID: string, term: Obj | undefined, hwm: number): ContainerInstance {
+function pastInstance(
+  name: string,
+  logPath: string,
+  containerID: string,
+  term: Obj | undefined,
+  hwm: number,
+): ContainerInstance {
   const view: ContainerView = { rootfs: 'host', mounts: [], cwd: '/', caps: [] };
   const inst = new ContainerInstance(name, logPath, view, {}, false, false, false, hwm);
   (inst as { id: string }).id = containerID.replace(/^[a-z]+:\/\//, '');
@@ -72,7 +84,15 @@ function pastInstance(name: string, logPath: string, containerID: string, term: 
   return inst;
 }
 
-const terminatedState = (t: Obj): TerminatedState => ({ exitCode: t.exitCode, reason: t.reason, message: t.message, startedAt: t.startedAt ?? '', finishedAt: t.finishedAt ?? '', containerID: t.containerID, signal: t.signal });
+const terminatedState = (t: Obj): TerminatedState => ({
+  exitCode: t.exitCode,
+  reason: t.reason,
+  message: t.message,
+  startedAt: t.startedAt ?? '',
+  finishedAt: t.finishedAt ?? '',
+  containerID: t.containerID,
+  signal: t.signal,
+});
 
 /** Give a fresh worker the containers' history from the pod status: their instances and terminations. */
 function rebuildHistory(w: PodWorker, pod: KObject, hwm: number): void {
@@ -84,7 +104,8 @@ function rebuildHistory(w: PodWorker, pod: KObject, hwm: number): void {
     const n = Number(s.restartCount ?? 0);
     const logs = join(w.dir, 'logs', cs.name);
     const prev = s.lastState?.terminated;
-    if (prev?.containerID && n > 0) cs.instances.push(pastInstance(cs.name, join(logs, `${n - 1}.log`), prev.containerID, prev, hwm));
+    if (prev?.containerID && n > 0)
+      cs.instances.push(pastInstance(cs.name, join(logs, `${n - 1}.log`), prev.containerID, prev, hwm));
     cs.instances.push(pastInstance(cs.name, join(logs, `${n}.log`), s.containerID, s.state?.terminated, hwm));
     cs.created = n + 1;
     cs.history = [prev, s.state?.terminated].filter(Boolean).map(terminatedState);

@@ -58,7 +58,9 @@ function run(cmd: string, args: string[]): Promise<void> {
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err.trim()}`)),
+    );
   });
 }
 
@@ -88,7 +90,20 @@ export class RootfsBuilder {
       throw new Error(`${HOST_BUSYBOX} is missing: install Debian's busybox-static`);
     });
     const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
-    for (const d of ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'sys', 'tmp', 'usr/sbin', 'var/spool/mail', 'var/www', 'lib']) {
+    for (const d of [
+      'bin',
+      'dev',
+      'etc',
+      'home',
+      'proc',
+      'root',
+      'sys',
+      'tmp',
+      'usr/sbin',
+      'var/spool/mail',
+      'var/www',
+      'lib',
+    ]) {
       await fsp.mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
     }
     await fsp.chmod(join(tmp, 'tmp'), 0o1777);
@@ -99,7 +114,9 @@ export class RootfsBuilder {
     await run(join(tmp, 'bin', 'busybox'), ['--install', join(tmp, 'bin')]);
     await fsp.writeFile(join(tmp, 'etc', 'passwd'), PASSWD, { mode: 0o644 });
     await fsp.writeFile(join(tmp, 'etc', 'group'), GROUP, { mode: 0o644 });
-    await fsp.writeFile(join(tmp, 'etc', 'shadow'), 'root:*:10933:0:99999:7:::\nnobody:*:10933:0:99999:7:::\n', { mode: 0o600 });
+    await fsp.writeFile(join(tmp, 'etc', 'shadow'), 'root:*:10933:0:99999:7:::\nnobody:*:10933:0:99999:7:::\n', {
+      mode: 0o600,
+    });
     // Bind-mount targets for the kubelet-managed files.
     for (const f of ['hosts', 'hostname', 'resolv.conf']) await fsp.writeFile(join(tmp, 'etc', f), '', { mode: 0o644 });
     await fsp.symlink('/proc/mounts', join(tmp, 'etc', 'mtab'));

@@ -91,12 +91,18 @@ export class SandboxProcess {
         this.stderrHead += String(err);
       });
       this.proc.on('exit', (c, sig) => {
-        code = c ?? 128 + (sig ? (constants.signals as Record<string, number>)[sig] ?? 9 : 9);
+        code = c ?? 128 + (sig ? ((constants.signals as Record<string, number>)[sig] ?? 9) : 9);
       });
       this.proc.on('close', (c, sig) => {
-        if (code < 0) code = c ?? 128 + (sig ? (constants.signals as Record<string, number>)[sig] ?? 9 : 9);
+        if (code < 0) code = c ?? 128 + (sig ? ((constants.signals as Record<string, number>)[sig] ?? 9) : 9);
         this.done = true;
-        const setup = code === 1 && /^bwrap: /.test(this.stderrHead) ? this.stderrHead.trim().split('\n')[0]!.replace(/^bwrap: /, '') : undefined;
+        const setup =
+          code === 1 && /^bwrap: /.test(this.stderrHead)
+            ? this.stderrHead
+                .trim()
+                .split('\n')[0]!
+                .replace(/^bwrap: /, '')
+            : undefined;
         const spawnFailed = this.proc.pid === undefined ? this.stderrHead || 'spawn failed' : undefined;
         resolve({ code: spawnFailed ? 128 : code, setupError: spawnFailed ?? setup });
       });

@@ -118,7 +118,15 @@ function hostRootArgs(): string[] {
  * `linux.maskedPaths`, which runc binds /dev/null or an empty tmpfs over).
  */
 const MASKED_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/security/opasswd'];
-const MASKED_DIRS = ['/root', '/home', '/etc/ssh', '/etc/ssl/private', '/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kuber-api'];
+const MASKED_DIRS = [
+  '/root',
+  '/home',
+  '/etc/ssh',
+  '/etc/ssl/private',
+  '/etc/kubernetes',
+  '/var/lib/kubelet',
+  '/var/lib/kuber-api',
+];
 const maskedStateDirs = new Set<string>();
 
 /** Hide a state directory (a kubelet's: keys, tokens, other pods' volumes) from host-root containers. */
@@ -139,7 +147,8 @@ function maskArgs(): string[] {
     }
   };
   for (const f of MASKED_FILES) if (is(f, 'file')) a.push('--ro-bind', '/dev/null', f);
-  for (const d of [...MASKED_DIRS, ...maskedStateDirs]) if (is(d, 'dir') && d !== '/' && !/^\/(tmp|run)(\/|$)/.test(d)) a.push('--tmpfs', d);
+  for (const d of [...MASKED_DIRS, ...maskedStateDirs])
+    if (is(d, 'dir') && d !== '/' && !/^\/(tmp|run)(\/|$)/.test(d)) a.push('--tmpfs', d);
   return a;
 }
 
@@ -159,7 +168,8 @@ export function viewArgs(view: ContainerView): string[] {
     // The runtime creates a missing workingDir; on the read-only host view only a new top-level one can be.
     const cwd = view.cwd || '/';
     const top = `/${cwd.split('/').filter(Boolean)[0] ?? ''}`;
-    if (cwd !== '/' && !existsSync(top) && !view.mounts.some((m) => cwd === m.dest || cwd.startsWith(`${m.dest}/`))) a.push('--dir', cwd);
+    if (cwd !== '/' && !existsSync(top) && !view.mounts.some((m) => cwd === m.dest || cwd.startsWith(`${m.dest}/`)))
+      a.push('--dir', cwd);
     a.push('--remount-ro', '/');
   }
   a.push('--chdir', view.cwd || '/');
@@ -216,10 +226,35 @@ function command(argv: string[]): Command {
 }
 
 /** The pod sandbox: holds net/ipc/uts (and pid, when shared) namespaces. */
-export function pauseCommand(opts: { unshareNet: boolean; hostname: string; infoFd: number; privileged: boolean }): Command {
-  const a = [...DIE_WITH_KUBELET, 'bwrap', '--tmpfs', '/', '--ro-bind', HOST_BUSYBOX, '/bin/sleep', '--proc', '/proc', '--dev', '/dev'];
+export function pauseCommand(opts: {
+  unshareNet: boolean;
+  hostname: string;
+  infoFd: number;
+  privileged: boolean;
+}): Command {
+  const a = [
+    ...DIE_WITH_KUBELET,
+    'bwrap',
+    '--tmpfs',
+    '/',
+    '--ro-bind',
+    HOST_BUSYBOX,
+    '/bin/sleep',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+  ];
   if (opts.unshareNet) a.push('--unshare-net');
-  a.push('--unshare-ipc', '--unshare-uts', '--hostname', opts.hostname, '--unshare-pid', '--as-pid-1', '--die-with-parent');
+  a.push(
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--hostname',
+    opts.hostname,
+    '--unshare-pid',
+    '--as-pid-1',
+    '--die-with-parent',
+  );
   if (opts.privileged) a.push(...capArgs([]));
   a.push('--info-fd', String(opts.infoFd), '--', '/bin/sleep', '2147483647');
   return command(a);
@@ -230,7 +265,12 @@ export function containerCommand(
   ns: PodNamespaces | undefined,
   view: ContainerView,
   argv: string[],
-  opts: { infoFd: number; sharedPidFd?: number; hostname: string; tty?: { python: string; helper: string; stdin: boolean } },
+  opts: {
+    infoFd: number;
+    sharedPidFd?: number;
+    hostname: string;
+    tty?: { python: string; helper: string; stdin: boolean };
+  },
 ): Command {
   const a = [...nsenterPrefix(ns), 'bwrap', ...viewArgs(view)];
   // In the pod's shared PID namespace it dies with the pause; no --die-with-parent (see the header).
@@ -273,7 +313,11 @@ export type ResolveResult = { ok: true; hostPath: string } | { ok: false; code: 
 function toHost(view: ContainerView, p: string): string {
   let best: Mount | undefined;
   for (const m of view.mounts) {
-    if ((p === m.dest || p.startsWith(m.dest.endsWith('/') ? m.dest : `${m.dest}/`)) && (!best || m.dest.length > best.dest.length)) best = m;
+    if (
+      (p === m.dest || p.startsWith(m.dest.endsWith('/') ? m.dest : `${m.dest}/`)) &&
+      (!best || m.dest.length > best.dest.length)
+    )
+      best = m;
   }
   if (best) return join(best.src, p.slice(best.dest.length));
   if (view.rootfs === 'host') {
@@ -312,13 +356,18 @@ async function walk(view: ContainerView, p: string, depth = 0): Promise<string |
  * Find the program as runc's exec would (exec.LookPath with the container's PATH): 127 when it
  * does not exist, 126 when it is not an executable file. Messages are runc's.
  */
-export async function resolveProgram(view: ContainerView, argv0: string, pathEnv: string | undefined): Promise<ResolveResult> {
+export async function resolveProgram(
+  view: ContainerView,
+  argv0: string,
+  pathEnv: string | undefined,
+): Promise<ResolveResult> {
   const check = async (p: string): Promise<ResolveResult | undefined> => {
     const resolved = await walk(view, p);
     if (!resolved) return undefined;
     const st = await fsp.stat(toHost(view, resolved)).catch(() => undefined);
     if (!st) return undefined;
-    if (!st.isFile() || (st.mode & 0o111) === 0) return { ok: false, code: 126, message: `exec: "${argv0}": permission denied` };
+    if (!st.isFile() || (st.mode & 0o111) === 0)
+      return { ok: false, code: 126, message: `exec: "${argv0}": permission denied` };
     return { ok: true, hostPath: resolved };
   };
   if (!argv0) return { ok: false, code: 127, message: 'exec: "": executable file not found in $PATH' };
@@ -349,5 +398,6 @@ export async function prepareMountPoints(view: ContainerView): Promise<void> {
       await fsp.writeFile(target, '', { flag: 'a' }).catch(() => {});
     }
   }
-  if (view.cwd && view.cwd !== '/') await fsp.mkdir(toHost({ ...view, mounts: [] }, view.cwd), { recursive: true }).catch(() => {});
+  if (view.cwd && view.cwd !== '/')
+    await fsp.mkdir(toHost({ ...view, mounts: [] }, view.cwd), { recursive: true }).catch(() => {});
 }

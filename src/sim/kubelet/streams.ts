@@ -19,7 +19,15 @@ import { queryBool } from './log-serve.js';
 import type { PodWorker } from './pod-worker.js';
 import { parsePorts, servePortForward } from './portforward.js';
 import { validateContainer } from './validate.js';
-import { ChannelConn, EXEC_PROTOCOLS, internalStatus, negotiate, offeredProtocols, PORTFORWARD_PROTOCOLS, V5 } from './ws-channels.js';
+import {
+  ChannelConn,
+  EXEC_PROTOCOLS,
+  internalStatus,
+  negotiate,
+  offeredProtocols,
+  PORTFORWARD_PROTOCOLS,
+  V5,
+} from './ws-channels.js';
 import { acceptHandshake, handshakeError, WsEndpoint } from './ws-server.js';
 
 type Obj = Record<string, any>;
@@ -32,7 +40,8 @@ export interface StreamHost {
   log: Logger;
 }
 
-const SPDY_MESSAGE = 'kube-sim supports only WebSocket streaming (v5.channel.k8s.io/v4.channel.k8s.io); SPDY is not supported';
+const SPDY_MESSAGE =
+  'kube-sim supports only WebSocket streaming (v5.channel.k8s.io/v4.channel.k8s.io); SPDY is not supported';
 const PF_MESSAGE =
   'kube-sim supports pods/portforward only over the WebSocket channel protocol (v4.channel.k8s.io, as @kubernetes/client-node uses it); SPDY (and SPDY tunnelled in WebSocket, kubectl port-forward) is not supported';
 
@@ -46,7 +55,8 @@ class KubeletError extends Error {
   }
 }
 
-const kubeletStatus = (e: KubeletError) => new StatusError(e.code, e.code === 400 ? 'BadRequest' : 'InternalError', e.message);
+const kubeletStatus = (e: KubeletError) =>
+  new StatusError(e.code, e.code === 400 ? 'BadRequest' : 'InternalError', e.message);
 
 export class StreamServer {
   private readonly open = new Set<WsEndpoint>();
@@ -55,20 +65,33 @@ export class StreamServer {
   constructor(private readonly host: StreamHost) {}
 
   private flags(q: URLSearchParams): StreamFlags {
-    const f = { stdin: queryBool(q, 'stdin'), stdout: queryBool(q, 'stdout'), stderr: queryBool(q, 'stderr'), tty: queryBool(q, 'tty') };
+    const f = {
+      stdin: queryBool(q, 'stdin'),
+      stdout: queryBool(q, 'stdout'),
+      stderr: queryBool(q, 'stderr'),
+      tty: queryBool(q, 'tty'),
+    };
     // kubelet: with a TTY, stderr is merged into the terminal ("bypassing stderr").
     if (f.tty) f.stderr = false;
     return f;
   }
 
   /** The kubelet's own checks (remotecommand NewOptions, findContainer). */
-  private kubeletCheck(kind: Kind, pod: KObject, container: string, f: StreamFlags, argv: string[]): KubeletError | undefined {
+  private kubeletCheck(
+    kind: Kind,
+    pod: KObject,
+    container: string,
+    f: StreamFlags,
+    argv: string[],
+  ): KubeletError | undefined {
     const worker = this.host.worker(pod);
     if (kind === 'portforward') {
-      if (!worker?.net || !worker.isSandboxReady()) return new KubeletError(500, `pod not found ("${pod.metadata.name}_${pod.metadata.namespace}")`);
+      if (!worker?.net || !worker.isSandboxReady())
+        return new KubeletError(500, `pod not found ("${pod.metadata.name}_${pod.metadata.namespace}")`);
       return undefined;
     }
-    if (!f.stdin && !f.stdout && !f.stderr) return new KubeletError(400, 'you must specify at least 1 of stdin, stdout, stderr');
+    if (!f.stdin && !f.stdout && !f.stderr)
+      return new KubeletError(400, 'you must specify at least 1 of stdin, stdout, stderr');
     const inst = worker?.container(container)?.current;
     if (!inst?.running || !inst.proc?.pid) return new KubeletError(500, `container not found ("${container}")`);
     if (kind === 'exec' && !argv.length) return new KubeletError(500, 'cmd cannot be empty');
@@ -110,7 +133,12 @@ export class StreamServer {
       const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
       if (kind === 'portforward') {
         const p = negotiate(offered, PORTFORWARD_PROTOCOLS);
-        if (p === undefined) throw badRequest(offered.some((o) => o.startsWith('SPDY/')) ? PF_MESSAGE : `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${PORTFORWARD_PROTOCOLS.join(' ')}]`);
+        if (p === undefined)
+          throw badRequest(
+            offered.some((o) => o.startsWith('SPDY/'))
+              ? PF_MESSAGE
+              : `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${PORTFORWARD_PROTOCOLS.join(' ')}]`,
+          );
         protocol = p;
         try {
           ports = parsePorts([...q.getAll('ports'), ...q.getAll('port')]);
@@ -122,13 +150,18 @@ export class StreamServer {
         if (ke) throw kubeletStatus(ke);
       } else {
         const p = negotiate(offered, EXEC_PROTOCOLS);
-        if (p === undefined) throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${EXEC_PROTOCOLS.join(' ')}]`);
+        if (p === undefined)
+          throw badRequest(
+            `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${EXEC_PROTOCOLS.join(' ')}]`,
+          );
         protocol = p;
         flags = this.flags(q);
         argv = q.getAll('command');
         if (kind === 'attach') {
           // kubelet GetAttach: the TTY setting is the container's, whatever the client asked.
-          const spec = ([...((pod as Obj).spec?.containers ?? []), ...((pod as Obj).spec?.initContainers ?? [])] as Obj[]).find((c) => c.name === container);
+          const spec = (
+            [...((pod as Obj).spec?.containers ?? []), ...((pod as Obj).spec?.initContainers ?? [])] as Obj[]
+          ).find((c) => c.name === container);
           flags.tty = !!spec?.tty;
           if (flags.tty) flags.stderr = false;
         }
@@ -140,7 +173,10 @@ export class StreamServer {
         }
       }
     } catch (err) {
-      writeStatusOnSocket(socket, err instanceof StatusError ? err : new StatusError(500, 'InternalError', String(err)));
+      writeStatusOnSocket(
+        socket,
+        err instanceof StatusError ? err : new StatusError(500, 'InternalError', String(err)),
+      );
       // Connection: close was sent; a client that never closes its side must not pin the socket.
       setTimeout(() => socket.destroy(), 2000).unref();
       return;
@@ -153,7 +189,10 @@ export class StreamServer {
       this.open.delete(ep);
       this.kinds.delete(ep);
     });
-    const conn = new ChannelConn(ep, protocol, { highWaterMark: this.host.highWaterMark, dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes });
+    const conn = new ChannelConn(ep, protocol, {
+      highWaterMark: this.host.highWaterMark,
+      dropAfterBytes: this.host.faults.current.dropStreamsAfterBytes,
+    });
     void this.serve(kind, conn, pod, container, flags, argv, ports, deferred).catch((err) => {
       this.host.log.error({ err }, `${kind} session failed`);
       if (!conn.isClosed) {
@@ -163,10 +202,23 @@ export class StreamServer {
     });
   }
 
-  private async serve(kind: Kind, conn: ChannelConn, pod: KObject, container: string, f: StreamFlags, argv: string[], ports: number[], deferred: KubeletError | undefined): Promise<void> {
+  private async serve(
+    kind: Kind,
+    conn: ChannelConn,
+    pod: KObject,
+    container: string,
+    f: StreamFlags,
+    argv: string[],
+    ports: number[],
+    deferred: KubeletError | undefined,
+  ): Promise<void> {
     if (kind === 'portforward') {
       const worker = this.host.worker(pod)!;
-      await servePortForward(conn, { netnsPath: worker.net?.hostNetwork ? undefined : worker.net?.netnsPath, sandboxId: worker.sandboxId }, ports);
+      await servePortForward(
+        conn,
+        { netnsPath: worker.net?.hostNetwork ? undefined : worker.net?.netnsPath, sandboxId: worker.sandboxId },
+        ports,
+      );
       return;
     }
     if (deferred) {

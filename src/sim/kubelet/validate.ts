@@ -16,8 +16,11 @@ export function validateContainer(container: string, pod: KObject): string {
   if (!container) {
     if (main.length === 1) return main[0]!.name;
     if (main.length === 0) throw badRequest(`a container name must be specified for pod ${pod.metadata.name}`);
-    throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${all.map((c) => c.name).join(' ')}]`);
+    throw badRequest(
+      `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${all.map((c) => c.name).join(' ')}]`,
+    );
   }
-  if (!all.some((c) => c.name === container)) throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+  if (!all.some((c) => c.name === container))
+    throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
   return container;
 }

@@ -92,7 +92,13 @@ async function writeAtomic(dir: string, files: Array<{ path: string; data: Buffe
   if (old && old !== ts) await fsp.rm(join(dir, old), { recursive: true, force: true });
 }
 
-function keyFiles(obj: Obj, kind: 'ConfigMap' | 'Secret', items: Obj[] | undefined, mode: number, optional: boolean): Array<{ path: string; data: Buffer; mode: number }> {
+function keyFiles(
+  obj: Obj,
+  kind: 'ConfigMap' | 'Secret',
+  items: Obj[] | undefined,
+  mode: number,
+  optional: boolean,
+): Array<{ path: string; data: Buffer; mode: number }> {
   const all: Record<string, Buffer> = {};
   if (kind === 'Secret') for (const [k, v] of Object.entries(obj.data ?? {})) all[k] = Buffer.from(String(v), 'base64');
   else {
@@ -106,14 +112,22 @@ function keyFiles(obj: Obj, kind: 'ConfigMap' | 'Secret', items: Obj[] | undefin
     if (!data) {
       if (optional) continue;
       // pkg/volume/configmap and pkg/volume/secret MakePayload messages
-      throw new MountError(kind === 'Secret' ? `references non-existent secret key: ${it.key}` : `configmap references non-existent config key: ${it.key}`);
+      throw new MountError(
+        kind === 'Secret'
+          ? `references non-existent secret key: ${it.key}`
+          : `configmap references non-existent config key: ${it.key}`,
+      );
     }
     out.push({ path: it.path, data, mode: it.mode ?? mode });
   }
   return out;
 }
 
-function downwardFiles(ctx: VolumeContext, items: Obj[], mode: number): Array<{ path: string; data: Buffer; mode: number }> {
+function downwardFiles(
+  ctx: VolumeContext,
+  items: Obj[],
+  mode: number,
+): Array<{ path: string; data: Buffer; mode: number }> {
   const meta = ctx.pod.metadata;
   return items.map((it) => {
     let v = '';
@@ -121,8 +135,14 @@ function downwardFiles(ctx: VolumeContext, items: Obj[], mode: number): Array<{ 
     if (fp === 'metadata.name') v = meta.name ?? '';
     else if (fp === 'metadata.namespace') v = meta.namespace ?? '';
     else if (fp === 'metadata.uid') v = meta.uid ?? '';
-    else if (fp === 'metadata.labels') v = Object.entries(meta.labels ?? {}).map(([k, x]) => `${k}="${x}"`).join('\n');
-    else if (fp === 'metadata.annotations') v = Object.entries(meta.annotations ?? {}).map(([k, x]) => `${k}="${x}"`).join('\n');
+    else if (fp === 'metadata.labels')
+      v = Object.entries(meta.labels ?? {})
+        .map(([k, x]) => `${k}="${x}"`)
+        .join('\n');
+    else if (fp === 'metadata.annotations')
+      v = Object.entries(meta.annotations ?? {})
+        .map(([k, x]) => `${k}="${x}"`)
+        .join('\n');
     else if (fp) {
       const m = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(fp);
       if (m) v = String((meta[m[1]!] as Record<string, string> | undefined)?.[m[2]!] ?? '');
@@ -148,13 +168,20 @@ async function objectFiles(ctx: VolumeContext, v: Obj): Promise<Array<{ path: st
   const files: Array<{ path: string; data: Buffer; mode: number }> = [];
   const mode = v.projected.defaultMode ?? 0o644;
   for (const s of v.projected.sources ?? []) {
-    if (s.serviceAccountToken) files.push({ path: s.serviceAccountToken.path, data: Buffer.from(typeof ctx.token === 'function' ? ctx.token(ctx.pod, s.serviceAccountToken) : ctx.token), mode });
+    if (s.serviceAccountToken)
+      files.push({
+        path: s.serviceAccountToken.path,
+        data: Buffer.from(typeof ctx.token === 'function' ? ctx.token(ctx.pod, s.serviceAccountToken) : ctx.token),
+        mode,
+      });
     else if (s.configMap) {
       const obj = ctx.store.get(CONFIGMAPS, ns, s.configMap.name);
       if (obj) files.push(...keyFiles(obj as Obj, 'ConfigMap', s.configMap.items, mode, !!s.configMap.optional));
       else if (s.configMap.name === 'kube-root-ca.crt' && ctx.caCert) {
-        for (const it of s.configMap.items ?? [{ key: 'ca.crt', path: 'ca.crt' }]) files.push({ path: it.path, data: Buffer.from(ctx.caCert), mode });
-      } else if (!s.configMap.optional && s.configMap.name !== 'kube-root-ca.crt') throw new MountError(`configmap "${s.configMap.name}" not found`);
+        for (const it of s.configMap.items ?? [{ key: 'ca.crt', path: 'ca.crt' }])
+          files.push({ path: it.path, data: Buffer.from(ctx.caCert), mode });
+      } else if (!s.configMap.optional && s.configMap.name !== 'kube-root-ca.crt')
+        throw new MountError(`configmap "${s.configMap.name}" not found`);
     } else if (s.secret) {
       const obj = ctx.store.get(SECRETS, ns, s.secret.name);
       if (obj) files.push(...keyFiles(obj as Obj, 'Secret', s.secret.items, mode, !!s.secret.optional));
@@ -177,10 +204,14 @@ async function claimPath(ctx: VolumeContext, claimName: string): Promise<string>
   if (!pv || c.status?.phase !== 'Bound') throw new MountError(`PersistentVolumeClaim is not bound: "${claimName}"`);
   checkAttach(ctx, pv);
   const src = pv.spec?.hostPath ?? pv.spec?.local;
-  if (!src?.path) throw new MountError(`kube-sim cannot mount volume "${pvName}": only hostPath and local persistent volumes are supported`);
+  if (!src?.path)
+    throw new MountError(
+      `kube-sim cannot mount volume "${pvName}": only hostPath and local persistent volumes are supported`,
+    );
   const st = await fsp.stat(src.path).catch(() => undefined);
   if (!st) {
-    if (pv.spec?.local || (pv.spec.hostPath.type && pv.spec.hostPath.type !== 'DirectoryOrCreate')) throw new MountError(`path "${src.path}" does not exist`);
+    if (pv.spec?.local || (pv.spec.hostPath.type && pv.spec.hostPath.type !== 'DirectoryOrCreate'))
+      throw new MountError(`path "${src.path}" does not exist`);
     await fsp.mkdir(src.path, { recursive: true, mode: 0o777 });
   }
   return src.path;
@@ -207,7 +238,8 @@ function checkAttach(ctx: VolumeContext, pv: Obj): void {
   byVolume.set(pv.metadata.name, users);
   for (const [uid, u] of users) {
     const p = ctx.store.get(PODS, u.ns, u.name) as Obj | undefined;
-    if (!p || p.metadata.uid !== uid || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') users.delete(uid);
+    if (!p || p.metadata.uid !== uid || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')
+      users.delete(uid);
   }
   const elsewhere = [...users].filter(([uid, u]) => uid !== me.metadata.uid && u.node !== me.spec?.nodeName);
   if (elsewhere.length) {
@@ -233,7 +265,10 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       } else if (v.hostPath.type && v.hostPath.type !== '') {
         const st = await fsp.stat(p).catch(() => undefined);
         const want = v.hostPath.type;
-        if (!st) throw new MountError(`hostPath type check failed: ${p} is not a ${want === 'File' ? 'file' : want === 'Directory' ? 'directory' : want}`);
+        if (!st)
+          throw new MountError(
+            `hostPath type check failed: ${p} is not a ${want === 'File' ? 'file' : want === 'Directory' ? 'directory' : want}`,
+          );
       } else {
         const st = await fsp.stat(p).catch(() => undefined);
         if (!st) await fsp.mkdir(p, { recursive: true }); // the runtime creates a missing bind source
@@ -243,7 +278,13 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       const p = await claimPath(ctx, v.persistentVolumeClaim.claimName);
       out.set(name, { name, hostPath: p, forceRO: !!v.persistentVolumeClaim.readOnly });
     } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
-      const plugin = v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : v.downwardAPI ? 'kubernetes.io~downward-api' : 'kubernetes.io~projected';
+      const plugin = v.configMap
+        ? 'kubernetes.io~configmap'
+        : v.secret
+          ? 'kubernetes.io~secret'
+          : v.downwardAPI
+            ? 'kubernetes.io~downward-api'
+            : 'kubernetes.io~projected';
       const dir = join(base, plugin, name);
       await writeAtomic(dir, await objectFiles(ctx, v));
       out.set(name, { name, hostPath: dir, forceRO: true });
@@ -255,7 +296,8 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       let tmpfs = false;
       if (v.emptyDir?.medium === 'Memory' && ctx.root) {
         const size = v.emptyDir.sizeLimit ? Math.max(4096, Math.floor(quantity(v.emptyDir.sizeLimit))) : undefined;
-        tmpfs = (await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size ? `,size=${size}` : ''}`, 'tmpfs', dir])) === 0;
+        tmpfs =
+          (await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size ? `,size=${size}` : ''}`, 'tmpfs', dir])) === 0;
       }
       out.set(name, { name, hostPath: dir, forceRO: false, tmpfs });
     }
@@ -268,7 +310,11 @@ export async function refreshObjectVolumes(ctx: VolumeContext): Promise<void> {
   const base = join(ctx.podDir, 'volumes');
   for (const v of ((ctx.pod as Obj).spec?.volumes ?? []) as Obj[]) {
     if (!(v.configMap || v.secret || v.projected)) continue;
-    const plugin = v.configMap ? 'kubernetes.io~configmap' : v.secret ? 'kubernetes.io~secret' : 'kubernetes.io~projected';
+    const plugin = v.configMap
+      ? 'kubernetes.io~configmap'
+      : v.secret
+        ? 'kubernetes.io~secret'
+        : 'kubernetes.io~projected';
     try {
       await writeAtomic(join(base, plugin, v.name), await objectFiles(ctx, v));
     } catch {

@@ -24,7 +24,7 @@ export const PORTFORWARD_PROTOCOLS = [V4, V4_BASE64];
 const BEARER_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
 export function offeredProtocols(header: string | string[] | undefined): string[] {
-  const raw = Array.isArray(header) ? header.join(',') : header ?? '';
+  const raw = Array.isArray(header) ? header.join(',') : (header ?? '');
   return raw
     .split(',')
     .map((p) => p.trim())
@@ -89,7 +89,8 @@ export class ChannelConn {
   send(channel: number, data: Buffer | string): boolean {
     if (this.closed) return true;
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
-    if (this.base64) this.ep.send(1, undefined, Buffer.from(String.fromCharCode(48 + channel) + payload.toString('base64'), 'latin1'));
+    if (this.base64)
+      this.ep.send(1, undefined, Buffer.from(String.fromCharCode(48 + channel) + payload.toString('base64'), 'latin1'));
     else this.ep.send(2, CHANNEL_BYTE[channel], payload);
     this.sent += payload.length;
     const drop = this.opts.dropAfterBytes;
@@ -267,7 +268,8 @@ export class ResizeDecoder {
       this.buf = this.buf.slice(end + 1);
       try {
         const o = JSON.parse(text) as Record<string, unknown>;
-        let w = 0, h = 0;
+        let w = 0,
+          h = 0;
         for (const [k, v] of Object.entries(o)) {
           if (k.toLowerCase() === 'width') w = Number(v);
           else if (k.toLowerCase() === 'height') h = Number(v);

@@ -33,14 +33,20 @@ export function handshakeError(req: IncomingMessage): HandshakeError | undefined
   if (req.method !== 'GET') return { status: 400, message: 'WebSocket upgrades must use GET' };
   const key = String(req.headers['sec-websocket-key'] ?? '');
   if (!/^[A-Za-z0-9+/]{22}==$/.test(key)) return { status: 400, message: 'missing or invalid Sec-WebSocket-Key' };
-  if (req.headers['sec-websocket-version'] !== '13') return { status: 426, message: 'unsupported WebSocket version', headers: { 'Sec-WebSocket-Version': '13' } };
+  if (req.headers['sec-websocket-version'] !== '13')
+    return { status: 426, message: 'unsupported WebSocket version', headers: { 'Sec-WebSocket-Version': '13' } };
   return undefined;
 }
 
 /** Answer 101 Switching Protocols with the chosen subprotocol ('' = none). */
 export function acceptHandshake(req: IncomingMessage, socket: Duplex, protocol: string): void {
   const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}${GUID}`).digest('base64');
-  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`];
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${accept}`,
+  ];
   if (protocol) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
 }
@@ -241,7 +247,8 @@ export class WsEndpoint extends EventEmitter {
       // Frame header (RFC 6455 §5.2).
       const h2 = this.peek(2);
       if (!h2) return;
-      const b0 = h2[0]!, b1 = h2[1]!;
+      const b0 = h2[0]!,
+        b1 = h2[1]!;
       if (!(b1 & 0x80)) return this.fail(1002); // client frames must be masked (§5.1)
       let len = b1 & 0x7f;
       const hlen = len === 126 ? 4 : len === 127 ? 10 : 2;
@@ -295,7 +302,9 @@ export class WsEndpoint extends EventEmitter {
       const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
       if (!this.closeSent) {
         this.closeSent = true;
-        this.socket.write(Buffer.concat([header(8, payload.length >= 2 ? 2 : 0), payload.subarray(0, payload.length >= 2 ? 2 : 0)]));
+        this.socket.write(
+          Buffer.concat([header(8, payload.length >= 2 ? 2 : 0), payload.subarray(0, payload.length >= 2 ? 2 : 0)]),
+        );
       }
       this.socket.end();
       this.onClosed(code);

@@ -73,13 +73,22 @@ export function bridgePod(p: Obj): boolean {
 }
 
 function podView(p: Obj): PodView {
-  const containers = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? []).filter((c: Obj) => c.restartPolicy === 'Always')];
+  const containers = [
+    ...(p.spec?.containers ?? []),
+    ...(p.spec?.initContainers ?? []).filter((c: Obj) => c.restartPolicy === 'Always'),
+  ];
   return {
     key: `${p.metadata.namespace}/${p.metadata.name}`,
     namespace: p.metadata.namespace,
     labels: p.metadata.labels ?? {},
     ip: p.status.podIP,
-    ports: containers.flatMap((c: Obj) => (c.ports ?? []).map((cp: Obj) => ({ name: cp.name, containerPort: cp.containerPort, protocol: (cp.protocol ?? 'TCP') as Protocol }))),
+    ports: containers.flatMap((c: Obj) =>
+      (c.ports ?? []).map((cp: Obj) => ({
+        name: cp.name,
+        containerPort: cp.containerPort,
+        protocol: (cp.protocol ?? 'TCP') as Protocol,
+      })),
+    ),
   };
 }
 
@@ -93,16 +102,32 @@ export function policyTypes(spec: Obj): Array<'Ingress' | 'Egress'> {
 export function compile(policies: readonly Obj[], pods: readonly Obj[], namespaces: readonly Obj[]): RuleSet {
   const views = pods.filter(bridgePod).map(podView);
   const nsLabels = new Map<string, Record<string, string>>(
-    namespaces.map((n) => [n.metadata.name, { 'kubernetes.io/metadata.name': n.metadata.name, ...(n.metadata.labels ?? {}) }]),
+    namespaces.map((n) => [
+      n.metadata.name,
+      { 'kubernetes.io/metadata.name': n.metadata.name, ...(n.metadata.labels ?? {}) },
+    ]),
   );
   const ctx: Ctx = { views, nsLabels };
   const out: RuleSet = { ingress: [], egress: [] };
   for (const pod of views) {
-    const selecting = policies.filter((pol) => pol.metadata.namespace === pod.namespace && matchLabelSelectorObject(pol.spec?.podSelector ?? {}, pod.labels));
+    const selecting = policies.filter(
+      (pol) =>
+        pol.metadata.namespace === pod.namespace && matchLabelSelectorObject(pol.spec?.podSelector ?? {}, pod.labels),
+    );
     const ing = selecting.filter((pol) => policyTypes(pol.spec ?? {}).includes('Ingress'));
     const eg = selecting.filter((pol) => policyTypes(pol.spec ?? {}).includes('Egress'));
-    if (ing.length) out.ingress.push({ ip: pod.ip, pod: pod.key, allow: ing.flatMap((pol) => (pol.spec.ingress ?? []).flatMap((r: Obj) => ingressRule(ctx, pol, r, pod))) });
-    if (eg.length) out.egress.push({ ip: pod.ip, pod: pod.key, allow: eg.flatMap((pol) => (pol.spec.egress ?? []).flatMap((r: Obj) => egressRule(ctx, pol, r))) });
+    if (ing.length)
+      out.ingress.push({
+        ip: pod.ip,
+        pod: pod.key,
+        allow: ing.flatMap((pol) => (pol.spec.ingress ?? []).flatMap((r: Obj) => ingressRule(ctx, pol, r, pod))),
+      });
+    if (eg.length)
+      out.egress.push({
+        ip: pod.ip,
+        pod: pod.key,
+        allow: eg.flatMap((pol) => (pol.spec.egress ?? []).flatMap((r: Obj) => egressRule(ctx, pol, r))),
+      });
   }
   return out;
 }
@@ -115,7 +140,8 @@ interface Ctx {
 /** A peer entry as the pods it selects (undefined for an ipBlock). */
 function selectedPods(ctx: Ctx, policyNs: string, peer: Obj): PodView[] | undefined {
   if (peer.ipBlock) return undefined;
-  const nsOk = (ns: string) => (peer.namespaceSelector ? matchLabelSelectorObject(peer.namespaceSelector, ctx.nsLabels.get(ns)) : ns === policyNs);
+  const nsOk = (ns: string) =>
+    peer.namespaceSelector ? matchLabelSelectorObject(peer.namespaceSelector, ctx.nsLabels.get(ns)) : ns === policyNs;
   const podOk = (p: PodView) => (peer.podSelector ? matchLabelSelectorObject(peer.podSelector, p.labels) : true);
   return ctx.views.filter((p) => nsOk(p.namespace) && podOk(p));
 }
@@ -128,7 +154,11 @@ function blockPeer(b: Obj): Peer | undefined {
 }
 
 /** Port entries resolved against one pod (named ports) or none; undefined = every port. */
-function resolvePorts(ports: Obj[] | undefined, target: PodView | undefined, named: 'resolve' | 'skip'): ProtoPorts[] | undefined {
+function resolvePorts(
+  ports: Obj[] | undefined,
+  target: PodView | undefined,
+  named: 'resolve' | 'skip',
+): ProtoPorts[] | undefined {
   if (!ports?.length) return undefined;
   const by = new Map<Protocol, PortRange[] | 'all'>();
   const add = (proto: Protocol, r: PortRange | 'all') => {
@@ -139,16 +169,19 @@ function resolvePorts(ports: Obj[] | undefined, target: PodView | undefined, nam
   for (const p of ports) {
     const proto = (p.protocol ?? 'TCP') as Protocol;
     if (p.port === undefined || p.port === null) add(proto, 'all');
-    else if (typeof p.port === 'number') add(proto, { lo: p.port, hi: typeof p.endPort === 'number' ? Math.max(p.port, p.endPort) : p.port });
+    else if (typeof p.port === 'number')
+      add(proto, { lo: p.port, hi: typeof p.endPort === 'number' ? Math.max(p.port, p.endPort) : p.port });
     else if (/^\d+$/.test(p.port)) add(proto, { lo: Number(p.port), hi: Number(p.port) });
     else if (named === 'resolve' && target) {
-      for (const cp of target.ports) if (cp.name === p.port && cp.protocol === proto) add(proto, { lo: cp.containerPort, hi: cp.containerPort });
+      for (const cp of target.ports)
+        if (cp.name === p.port && cp.protocol === proto) add(proto, { lo: cp.containerPort, hi: cp.containerPort });
     }
   }
   return [...by].map(([protocol, r]) => (r === 'all' ? { protocol } : { protocol, ranges: mergeRanges(r) }));
 }
 
-const hasNamed = (ports: Obj[] | undefined) => (ports ?? []).some((p) => typeof p.port === 'string' && !/^\d+$/.test(p.port));
+const hasNamed = (ports: Obj[] | undefined) =>
+  (ports ?? []).some((p) => typeof p.port === 'string' && !/^\d+$/.test(p.port));
 
 /** An ingress rule of `pol` for the isolated pod `pod`: named ports resolve on `pod`. */
 function ingressRule(ctx: Ctx, pol: Obj, rule: Obj, pod: PodView): Allow[] {
@@ -161,7 +194,9 @@ function ingressRule(ctx: Ctx, pol: Obj, rule: Obj, pod: PodView): Allow[] {
 function egressRule(ctx: Ctx, pol: Obj, rule: Obj): Allow[] {
   const out: Allow[] = [];
   const numbered = resolvePorts(rule.ports, undefined, 'skip');
-  if (!numbered || numbered.length) for (const peer of peersOf(ctx, pol, rule.to)) out.push({ ...(peer ? { peer } : {}), ...(numbered ? { ports: numbered } : {}) });
+  if (!numbered || numbered.length)
+    for (const peer of peersOf(ctx, pol, rule.to))
+      out.push({ ...(peer ? { peer } : {}), ...(numbered ? { ports: numbered } : {}) });
   if (!hasNamed(rule.ports)) return out;
   const namedOnly = (rule.ports as Obj[]).filter((p) => typeof p.port === 'string' && !/^\d+$/.test(p.port));
   for (const dest of destinationPods(ctx, pol, rule.to)) {
@@ -192,7 +227,8 @@ function destinationPods(ctx: Ctx, pol: Obj, list: Obj[] | undefined): PodView[]
   for (const entry of list) {
     const pods = selectedPods(ctx, pol.metadata.namespace, entry);
     const b = pods === undefined ? blockPeer(entry.ipBlock) : undefined;
-    const inBlock = (p: PodView) => !!b && 'cidr' in b && inCidr(p.ip, b.cidr) && !b.except.some((e) => inCidr(p.ip, e));
+    const inBlock = (p: PodView) =>
+      !!b && 'cidr' in b && inCidr(p.ip, b.cidr) && !b.except.some((e) => inCidr(p.ip, e));
     for (const p of pods ?? ctx.views.filter(inBlock)) out.set(p.key, p);
   }
   return [...out.values()];

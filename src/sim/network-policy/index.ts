@@ -62,7 +62,8 @@ export class NetworkPolicyController {
     this.disabled = await prerequisites();
     if (!this.disabled) {
       const swept = await sweepDeadTables();
-      if (swept.length) this.log.info({ tables: swept }, 'removed the NetworkPolicy tables of simulators that are gone');
+      if (swept.length)
+        this.log.info({ tables: swept }, 'removed the NetworkPolicy tables of simulators that are gone');
       try {
         await this.applier.apply(this.script());
       } catch (err) {
@@ -110,7 +111,8 @@ export class NetworkPolicyController {
 
   /** Resolves once every change seen so far is applied (tests, and stop()). */
   async settled(): Promise<void> {
-    while (this.timer || this.running) await (this.running ?? new Promise((r) => setTimeout(r, this.opts.debounceMs ?? 20)));
+    while (this.timer || this.running)
+      await (this.running ?? new Promise((r) => setTimeout(r, this.opts.debounceMs ?? 20)));
   }
 
   private script(): string {
@@ -169,13 +171,16 @@ export class NetworkPolicyController {
 /** Why enforcement cannot run here, or undefined when it can. */
 async function prerequisites(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'not running as root';
-  const version = await new Promise<string | undefined>((r) => execFile('nft', ['--version'], (err) => r(err ? String(err.message) : undefined)));
+  const version = await new Promise<string | undefined>((r) =>
+    execFile('nft', ['--version'], (err) => r(err ? String(err.message) : undefined)),
+  );
   if (version) return `nft is unavailable (${version.trim()}); install Debian's nftables`;
   let value = readSysctl();
   if (value === undefined) {
     await new Promise((r) => execFile('modprobe', ['br_netfilter'], () => r(undefined)));
     value = readSysctl();
-    if (value === undefined) return `br_netfilter is not loaded (${BR_NF} is missing): bridged pod traffic does not reach nftables`;
+    if (value === undefined)
+      return `br_netfilter is not loaded (${BR_NF} is missing): bridged pod traffic does not reach nftables`;
   }
   if (value !== '1') {
     try {

@@ -23,7 +23,11 @@ export function tableName(o: ClaimOwner, n = 0): string {
 export function tableOwner(name: string): ClaimOwner | undefined {
   const m = new RegExp(`^${TABLE_PREFIX}(\\d+)_(\\d+)_(\\d+)_\\d+$`).exec(name);
   if (!m) return undefined;
-  return { pid: Number(m[1]), ...(m[2] !== '0' ? { start: m[2] } : {}), ...(m[3] !== '0' ? { pidns: `pid:[${m[3]}]` } : {}) };
+  return {
+    pid: Number(m[1]),
+    ...(m[2] !== '0' ? { start: m[2] } : {}),
+    ...(m[3] !== '0' ? { pidns: `pid:[${m[3]}]` } : {}),
+  };
 }
 
 export interface NftResult {
@@ -36,7 +40,8 @@ export interface NftResult {
 export function nft(args: string[], script?: string): Promise<NftResult> {
   return new Promise((resolve) => {
     const p = spawn('nft', args, { stdio: [script === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (err += d));
     p.on('error', (e) => resolve({ code: -1, out, err: String(e) }));

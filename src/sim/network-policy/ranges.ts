@@ -43,10 +43,11 @@ export function parseCidr(cidr: string): [number, number] | undefined {
 }
 
 export function inCidr(addr: string, cidr: string): boolean {
-  const a = ipv4(addr), c = parseCidr(cidr);
+  const a = ipv4(addr),
+    c = parseCidr(cidr);
   if (a === undefined || !c) return false;
   const mask = c[1] === 0 ? 0 : (0xffffffff << (32 - c[1])) >>> 0;
-  return ((a & mask) >>> 0) === c[0];
+  return (a & mask) >>> 0 === c[0];
 }
 
 /** The CIDR in canonical form (host bits cleared: nft refuses `10.1.2.3/16` as a prefix). */

@@ -28,15 +28,25 @@ const L4: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
 /** The nft script that makes `table` hold exactly `rules`. */
 export function renderScript(table: string, rules: RuleSet): string {
   const lines = [`table inet ${table} {}`, `delete table inet ${table}`, `table inet ${table} {`];
-  lines.push('  chain forward {', '    type filter hook forward priority filter; policy accept;', '    ct state established,related accept');
+  lines.push(
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    '    ct state established,related accept',
+  );
   const egress = rules.egress.map((iso, i) => ({ iso, chain: `egress_${i}` }));
   const ingress = rules.ingress.map((iso, i) => ({ iso, chain: `ingress_${i}` }));
-  if (egress.length) lines.push(`    ip saddr vmap { ${egress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
-  if (ingress.length) lines.push(`    ip daddr vmap { ${ingress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
+  if (egress.length)
+    lines.push(`    ip saddr vmap { ${egress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
+  if (ingress.length)
+    lines.push(`    ip daddr vmap { ${ingress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`);
   lines.push('  }');
   if (egress.length) {
     // To the node itself (its addresses on the bridge, its own IP): the pod's egress policy applies.
-    lines.push('  chain input {', '    type filter hook input priority filter; policy accept;', '    ct state established,related accept');
+    lines.push(
+      '  chain input {',
+      '    type filter hook input priority filter; policy accept;',
+      '    ct state established,related accept',
+    );
     lines.push(`    ip saddr vmap { ${egress.map((e) => `${e.iso.ip} : jump ${e.chain}`).join(', ')} }`, '  }');
   }
   for (const { iso, chain } of egress) lines.push(...isolationChain(chain, iso, 'daddr'));
@@ -52,7 +62,10 @@ export function deleteScript(table: string): string {
 
 /** One pod's chain: `peerField` is the other end's address (daddr for egress, saddr for ingress). */
 function isolationChain(chain: string, iso: Isolation, peerField: 'saddr' | 'daddr'): string[] {
-  const out = [`  chain ${chain} {`, `    comment ${JSON.stringify(`${peerField === 'daddr' ? 'egress' : 'ingress'} ${iso.pod}`)}`];
+  const out = [
+    `  chain ${chain} {`,
+    `    comment ${JSON.stringify(`${peerField === 'daddr' ? 'egress' : 'ingress'} ${iso.pod}`)}`,
+  ];
   for (const a of iso.allow) for (const r of allowRules(a, peerField)) out.push(`    ${r}`);
   out.push('    drop', '  }');
   return out;

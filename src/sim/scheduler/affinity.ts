@@ -21,33 +21,46 @@ export function termMatches(term: Obj, owner: Obj, pod: Obj, snap: Pick<ClusterV
 }
 const isEmpty = (sel: Obj) => !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length;
 
-const required = (pod: Obj, kind: 'podAffinity' | 'podAntiAffinity'): Obj[] => pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+const required = (pod: Obj, kind: 'podAffinity' | 'podAntiAffinity'): Obj[] =>
+  pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 
 export function interPodAffinity(pod: Obj, node: Obj, snap: ClusterView): Status | undefined {
   const labels: Record<string, string> = node.metadata.labels ?? {};
   const others = snap.assigned.filter((p) => p.metadata.uid !== pod.metadata.uid);
-  const sameDomain = (p: Obj, key: string) => labels[key] !== undefined && snap.node(p.spec.nodeName)?.metadata.labels?.[key] === labels[key];
-  if (!podAffinityFits(pod, labels, others, snap, sameDomain)) return { code: 'UnschedulableAndUnresolvable', reason: "node(s) didn't match pod affinity rules" };
+  const sameDomain = (p: Obj, key: string) =>
+    labels[key] !== undefined && snap.node(p.spec.nodeName)?.metadata.labels?.[key] === labels[key];
+  if (!podAffinityFits(pod, labels, others, snap, sameDomain))
+    return { code: 'UnschedulableAndUnresolvable', reason: "node(s) didn't match pod affinity rules" };
   for (const term of required(pod, 'podAntiAffinity')) {
-    if (others.some((p) => termMatches(term, pod, p, snap) && sameDomain(p, term.topologyKey))) return { code: 'Unschedulable', reason: "node(s) didn't match pod anti-affinity rules" };
+    if (others.some((p) => termMatches(term, pod, p, snap) && sameDomain(p, term.topologyKey)))
+      return { code: 'Unschedulable', reason: "node(s) didn't match pod anti-affinity rules" };
   }
   // Existing Pods whose required anti-affinity matches this Pod, in this node's domain.
   for (const e of others) {
     for (const term of required(e, 'podAntiAffinity')) {
-      if (termMatches(term, e, pod, snap) && sameDomain(e, term.topologyKey)) return { code: 'Unschedulable', reason: "node(s) didn't satisfy existing pods anti-affinity rules" };
+      if (termMatches(term, e, pod, snap) && sameDomain(e, term.topologyKey))
+        return { code: 'Unschedulable', reason: "node(s) didn't satisfy existing pods anti-affinity rules" };
     }
   }
   return undefined;
 }
 
 /** satisfyPodAffinity: every term has a matching Pod in this node's domain, or this is the first Pod of its group. */
-function podAffinityFits(pod: Obj, labels: Record<string, string>, others: Obj[], snap: ClusterView, sameDomain: (p: Obj, key: string) => boolean): boolean {
+function podAffinityFits(
+  pod: Obj,
+  labels: Record<string, string>,
+  others: Obj[],
+  snap: ClusterView,
+  sameDomain: (p: Obj, key: string) => boolean,
+): boolean {
   const terms = required(pod, 'podAffinity');
   if (!terms.length) return true;
   if (terms.some((t) => labels[t.topologyKey] === undefined)) return false;
   // affinityCounts: Pods that match all the terms, by topology domain.
   const matching = others.filter((p) => terms.every((t) => termMatches(t, pod, p, snap)));
   if (terms.every((t) => matching.some((p) => sameDomain(p, t.topologyKey)))) return true;
-  const anyDomain = matching.some((p) => terms.some((t) => snap.node(p.spec.nodeName)?.metadata.labels?.[t.topologyKey] !== undefined));
+  const anyDomain = matching.some((p) =>
+    terms.some((t) => snap.node(p.spec.nodeName)?.metadata.labels?.[t.topologyKey] !== undefined),
+  );
   return !anyDomain && terms.every((t) => termMatches(t, pod, pod, snap));
 }

@@ -38,24 +38,32 @@ export function preFilter(pod: Obj, snap: ClusterView): PreFilterResult {
   for (const name of claimsOfPod(pod)) {
     const c = snap.claim(ns, name);
     if (!c) return { status: unresolvable(`persistentvolumeclaim "${name}" not found`), rwopConflicts };
-    if ((c.spec?.accessModes ?? []).includes('ReadWriteOncePod') && snap.claimUsers(ns, name, pod.metadata.uid) > 0) rwopConflicts++;
+    if ((c.spec?.accessModes ?? []).includes('ReadWriteOncePod') && snap.claimUsers(ns, name, pod.metadata.uid) > 0)
+      rwopConflicts++;
   }
   for (const name of claimsOfPod(pod)) {
     const c = snap.claim(ns, name)!;
-    if (c.metadata.deletionTimestamp) return { status: unresolvable(`persistentvolumeclaim "${name}" is being deleted`), rwopConflicts };
+    if (c.metadata.deletionTimestamp)
+      return { status: unresolvable(`persistentvolumeclaim "${name}" is being deleted`), rwopConflicts };
     if (c.spec?.volumeName) continue;
     const cls = c.spec?.storageClassName ?? '';
     const sc = cls ? snap.storageClass(cls) : undefined;
-    if (cls && !sc) return { error: `running PreFilter plugin "VolumeBinding": storageclass.storage.k8s.io "${cls}" not found`, rwopConflicts };
+    if (cls && !sc)
+      return {
+        error: `running PreFilter plugin "VolumeBinding": storageclass.storage.k8s.io "${cls}" not found`,
+        rwopConflicts,
+      };
     if (sc?.volumeBindingMode !== 'WaitForFirstConsumer') unboundImmediate.push(name);
   }
-  if (unboundImmediate.length) return { status: unresolvable('pod has unbound immediate PersistentVolumeClaims'), rwopConflicts };
+  if (unboundImmediate.length)
+    return { status: unresolvable('pod has unbound immediate PersistentVolumeClaims'), rwopConflicts };
   return { rwopConflicts };
 }
 
 function nodeAffinityFits(pod: Obj, node: Obj): boolean {
   const labels: Record<string, string> = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
+  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>))
+    if (labels[k] !== v) return false;
   const req = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   return !req || nodeSelectorTermsMatch(req.nodeSelectorTerms, node);
 }
@@ -91,13 +99,18 @@ function topologyAllows(sc: Obj, node: Obj): boolean {
 /** The Filter plugins, in order; the first that rejects the node answers. */
 export function filterNode(pod: Obj, node: Obj, snap: ClusterView, pre: PreFilterResult): Status | undefined {
   const tol: Obj[] = pod.spec?.tolerations ?? [];
-  if (node.spec?.unschedulable && !tolerates(tol, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return unresolvable('node(s) were unschedulable');
+  if (node.spec?.unschedulable && !tolerates(tol, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))
+    return unresolvable('node(s) were unschedulable');
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-    if (!tolerates(tol, taint)) return unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+    if (!tolerates(tol, taint))
+      return unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
   }
   if (!nodeAffinityFits(pod, node)) return unresolvable("node(s) didn't match Pod's node affinity/selector");
-  if (pre.rwopConflicts > 0) return unschedulable('node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode');
+  if (pre.rwopConflicts > 0)
+    return unschedulable(
+      'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode',
+    );
   const vb = volumeBinding(pod, node, snap);
   if (vb) return vb;
   return interPodAffinity(pod, node, snap);
@@ -109,7 +122,10 @@ export function preferenceScore(pod: Obj, node: Obj, snap: ClusterView): number 
   for (const p of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
     if (p?.preference && nodeSelectorTermsMatch([p.preference], node)) score += p.weight ?? 0;
   }
-  for (const [kind, sign] of [['podAffinity', 1], ['podAntiAffinity', -1]] as const) {
+  for (const [kind, sign] of [
+    ['podAffinity', 1],
+    ['podAntiAffinity', -1],
+  ] as const) {
     for (const w of pod.spec?.affinity?.[kind]?.preferredDuringSchedulingIgnoredDuringExecution ?? []) {
       if (w?.podAffinityTerm && snap.termSatisfiedOn(pod, w.podAffinityTerm, node)) score += sign * (w.weight ?? 0);
     }

@@ -13,14 +13,21 @@ import type { Status } from './types.js';
 const histogram = (reasons: string[]): string => {
   const counts = new Map<string, number>();
   for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return [...counts].map(([r, n]) => `${n} ${r}`).sort().join(', ');
+  return [...counts]
+    .map(([r, n]) => `${n} ${r}`)
+    .sort()
+    .join(', ');
 };
 
 export function fitError(numNodes: number, statuses: Status[], preFilterMsg?: string): string {
   let msg = `0/${numNodes} nodes are available:`;
   if (preFilterMsg) msg += ` ${preFilterMsg}.`;
   else if (statuses.length) msg += ` ${histogram(statuses.map((s) => s.reason))}.`;
-  const preemption = statuses.map((s) => (s.code === 'UnschedulableAndUnresolvable' ? 'Preemption is not helpful for scheduling' : 'No preemption victims found for incoming pod'));
+  const preemption = statuses.map((s) =>
+    s.code === 'UnschedulableAndUnresolvable'
+      ? 'Preemption is not helpful for scheduling'
+      : 'No preemption victims found for incoming pod',
+  );
   if (preemption.length) msg += ` preemption: 0/${numNodes} nodes are available: ${histogram(preemption)}.`;
   return msg;
 }

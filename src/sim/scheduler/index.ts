@@ -27,7 +27,12 @@ type Obj = Record<string, any>;
 
 const PODS = defOf({ group: '', resource: 'pods' });
 const PVC = defOf({ group: '', resource: 'persistentvolumeclaims' });
-const CLUSTER = [defOf({ group: '', resource: 'nodes' }), PVC, defOf({ group: '', resource: 'persistentvolumes' }), defOf({ group: 'storage.k8s.io', resource: 'storageclasses' })];
+const CLUSTER = [
+  defOf({ group: '', resource: 'nodes' }),
+  PVC,
+  defOf({ group: '', resource: 'persistentvolumes' }),
+  defOf({ group: 'storage.k8s.io', resource: 'storageclasses' }),
+];
 export const SCHEDULER_NAME = 'default-scheduler';
 
 const key = (p: KObject) => `${p.metadata.namespace}/${p.metadata.name}`;
@@ -35,7 +40,14 @@ const key = (p: KObject) => `${p.metadata.namespace}/${p.metadata.name}`;
 /** Is this Pod for us to schedule now? */
 function pending(p: Obj): boolean {
   const s = p.spec ?? {};
-  return !s.nodeName && (s.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && !(s.schedulingGates ?? []).length && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+  return (
+    !s.nodeName &&
+    (s.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
+    !(s.schedulingGates ?? []).length &&
+    !p.metadata.deletionTimestamp &&
+    p.status?.phase !== 'Succeeded' &&
+    p.status?.phase !== 'Failed'
+  );
 }
 
 export class Scheduler {
@@ -63,15 +75,27 @@ export class Scheduler {
   }
 
   private onPod(ev: StoreEvent): void {
-    const p = ev.object as Obj, prev = ev.prev as Obj | undefined;
+    const p = ev.object as Obj,
+      prev = ev.prev as Obj | undefined;
     if (ev.type !== 'DELETED' && pending(p)) {
       // Our own status writes change nothing the filters read: only a new Pod or a changed spec/labels is tried again.
-      if (!prev || !pending(prev) || !deepEqual(prev.spec, p.spec) || !deepEqual(prev.metadata.labels ?? {}, p.metadata.labels ?? {})) this.enqueue(key(p as KObject));
+      if (
+        !prev ||
+        !pending(prev) ||
+        !deepEqual(prev.spec, p.spec) ||
+        !deepEqual(prev.metadata.labels ?? {}, p.metadata.labels ?? {})
+      )
+        this.enqueue(key(p as KObject));
       return;
     }
     this.waiting.delete(key(p as KObject));
     // Another Pod came, went, moved or changed labels: it may free (or fill) a node for the waiting ones.
-    const relevant = ev.type !== 'MODIFIED' || !prev || prev.spec?.nodeName !== p.spec?.nodeName || !deepEqual(prev.metadata.labels ?? {}, p.metadata.labels ?? {}) || prev.status?.phase !== p.status?.phase;
+    const relevant =
+      ev.type !== 'MODIFIED' ||
+      !prev ||
+      prev.spec?.nodeName !== p.spec?.nodeName ||
+      !deepEqual(prev.metadata.labels ?? {}, p.metadata.labels ?? {}) ||
+      prev.status?.phase !== p.status?.phase;
     if (relevant) this.retryWaiting();
   }
 
@@ -116,7 +140,15 @@ export class Scheduler {
     if (!snap.nodes.length) return this.unschedulable(pod, NO_NODES);
     const pre = preFilter(pod, snap);
     if (pre.error) return this.unschedulable(pod, pre.error);
-    if (pre.status) return this.unschedulable(pod, fitError(snap.nodes.length, snap.nodes.map(() => pre.status!), pre.status.reason));
+    if (pre.status)
+      return this.unschedulable(
+        pod,
+        fitError(
+          snap.nodes.length,
+          snap.nodes.map(() => pre.status!),
+          pre.status.reason,
+        ),
+      );
     const statuses: Status[] = [];
     const feasible: Obj[] = [];
     for (const n of snap.nodes) {
@@ -125,7 +157,11 @@ export class Scheduler {
       else feasible.push(n);
     }
     if (!feasible.length) return this.unschedulable(pod, fitError(snap.nodes.length, statuses));
-    const scored = feasible.map((n) => ({ n, pref: preferenceScore(pod, n, snap), load: snap.podsOn(n.metadata.name).length }));
+    const scored = feasible.map((n) => ({
+      n,
+      pref: preferenceScore(pod, n, snap),
+      load: snap.podsOn(n.metadata.name).length,
+    }));
     scored.sort((a, b) => b.pref - a.pref || a.load - b.load || (a.n.metadata.name < b.n.metadata.name ? -1 : 1));
     const node: string = scored[0]!.n.metadata.name;
     if (!this.claimsReady(pod, node)) {
@@ -165,7 +201,13 @@ export class Scheduler {
       else conds.push(fresh);
     });
     if (bound && bound.metadata.uid === uid && (bound as Obj).spec.nodeName === node) {
-      this.store.recordEvent(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, SCHEDULER_NAME);
+      this.store.recordEvent(
+        bound,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`,
+        SCHEDULER_NAME,
+      );
     }
   }
 
@@ -175,7 +217,14 @@ export class Scheduler {
       const conds: Obj[] = ((o.status ??= {}).conditions ??= []);
       const c = conds.find((x) => x.type === 'PodScheduled');
       if (c && c.status === 'False' && c.message === message) return;
-      const cond = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: now(), reason: 'Unschedulable', message };
+      const cond = {
+        type: 'PodScheduled',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: now(),
+        reason: 'Unschedulable',
+        message,
+      };
       if (c) Object.assign(c, cond);
       else conds.push(cond);
     });

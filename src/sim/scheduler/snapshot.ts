@@ -32,7 +32,9 @@ export class Snapshot implements ClusterView {
       this.nodeByName.set(n.metadata.name, n);
       this.byNode.set(n.metadata.name, []);
     }
-    this.assigned = (store.list(PODS, undefined) as Obj[]).filter((p) => p.spec?.nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    this.assigned = (store.list(PODS, undefined) as Obj[]).filter(
+      (p) => p.spec?.nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
     for (const p of this.assigned) this.byNode.get(p.spec.nodeName)?.push(p);
   }
 
@@ -56,11 +58,15 @@ export class Snapshot implements ClusterView {
   }
   /** Assigned Pods (other than `except`) that use the claim. */
   claimUsers(ns: string, claim: string, except?: string): number {
-    return this.assigned.filter((p) => p.metadata.uid !== except && p.metadata.namespace === ns && claimsOfPod(p).includes(claim)).length;
+    return this.assigned.filter(
+      (p) => p.metadata.uid !== except && p.metadata.namespace === ns && claimsOfPod(p).includes(claim),
+    ).length;
   }
   /** An existing volume the (unbound) claim could be bound to on this node. */
   staticVolumeFor(c: Obj, node: Obj): Obj | undefined {
-    return (this.store.list(PV, undefined) as Obj[]).find((v) => volumeFitsClaim(v, c, quantityBytes, matchLabelSelectorObject) && nodeMatchesVolume(node, v));
+    return (this.store.list(PV, undefined) as Obj[]).find(
+      (v) => volumeFitsClaim(v, c, quantityBytes, matchLabelSelectorObject) && nodeMatchesVolume(node, v),
+    );
   }
   /** Is there a Pod matching `term` (of `owner`) in the same topology domain as `node`? */
   termSatisfiedOn(owner: Obj, term: Obj, node: Obj): boolean {

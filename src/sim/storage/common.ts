@@ -14,7 +14,8 @@ export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 /** Names of the claims a Pod's volumes use (spec.volumes[].persistentVolumeClaim.claimName). */
 export function claimsOfPod(pod: Obj): string[] {
   const out: string[] = [];
-  for (const v of pod.spec?.volumes ?? []) if (v?.persistentVolumeClaim?.claimName) out.push(v.persistentVolumeClaim.claimName);
+  for (const v of pod.spec?.volumes ?? [])
+    if (v?.persistentVolumeClaim?.claimName) out.push(v.persistentVolumeClaim.claimName);
   return out;
 }
 
@@ -35,7 +36,8 @@ function requirementMatches(r: Obj, values: Record<string, string>): boolean {
     case 'Gt':
     case 'Lt': {
       if (!has || list.length !== 1) return false;
-      const a = Number.parseInt(v!, 10), b = Number.parseInt(list[0]!, 10);
+      const a = Number.parseInt(v!, 10),
+        b = Number.parseInt(list[0]!, 10);
       if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
       return r.operator === 'Gt' ? a > b : a < b;
     }
@@ -66,10 +68,23 @@ export function nodeMatchesVolume(node: Obj, pv: Obj): boolean {
  * Could this volume serve this claim (pv_controller findMatchingVolume's checks)? Same class and
  * volume mode, every access mode, enough capacity, the claim's selector, free or pre-bound to it.
  */
-export function volumeFitsClaim(v: Obj, c: Obj, bytes: (q: unknown) => number, labelsMatch: (sel: Obj, labels: Record<string, string> | undefined) => boolean): boolean {
+export function volumeFitsClaim(
+  v: Obj,
+  c: Obj,
+  bytes: (q: unknown) => number,
+  labelsMatch: (sel: Obj, labels: Record<string, string> | undefined) => boolean,
+): boolean {
   const ref = v.spec?.claimRef;
   if (v.metadata.deletionTimestamp) return false;
-  if (ref && !(ref.namespace === c.metadata.namespace && ref.name === c.metadata.name && (!ref.uid || ref.uid === c.metadata.uid))) return false;
+  if (
+    ref &&
+    !(
+      ref.namespace === c.metadata.namespace &&
+      ref.name === c.metadata.name &&
+      (!ref.uid || ref.uid === c.metadata.uid)
+    )
+  )
+    return false;
   if (!ref && v.status?.phase !== 'Available') return false;
   if ((v.spec?.storageClassName ?? '') !== (c.spec?.storageClassName ?? '')) return false;
   if ((v.spec?.volumeMode ?? 'Filesystem') !== (c.spec?.volumeMode ?? 'Filesystem')) return false;

@@ -42,7 +42,8 @@ export class LocalProvisioner {
 
   /** Make the directory and create the PV, pre-bound to the claim (its claimRef set). */
   provision(c: Obj, sc: Obj, node: string | undefined): KObject {
-    const ns = c.metadata.namespace, name = c.metadata.name;
+    const ns = c.metadata.namespace,
+      name = c.metadata.name;
     const pvName = `pvc-${c.metadata.uid}`;
     const dir = join(this.root, `${pvName}_${ns}_${name}`);
     mkdirSync(dir, { recursive: true });
@@ -54,19 +55,46 @@ export class LocalProvisioner {
       storageClassName: sc.metadata.name,
       volumeMode: c.spec.volumeMode ?? 'Filesystem',
       hostPath: { path: dir, type: 'DirectoryOrCreate' },
-      claimRef: { kind: 'PersistentVolumeClaim', namespace: ns, name, uid: c.metadata.uid, apiVersion: 'v1', resourceVersion: c.metadata.resourceVersion },
+      claimRef: {
+        kind: 'PersistentVolumeClaim',
+        namespace: ns,
+        name,
+        uid: c.metadata.uid,
+        apiVersion: 'v1',
+        resourceVersion: c.metadata.resourceVersion,
+      },
     };
-    if (node) spec.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } };
+    if (node)
+      spec.nodeAffinity = {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+          ],
+        },
+      };
     if (sc.mountOptions) spec.mountOptions = sc.mountOptions;
     const existing = this.store.get(PV, undefined, pvName);
     if (existing) return existing;
-    return this.store.create(PV, undefined, { metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': PROVISIONER, 'local.path.provisioner/selected-node': node ?? '' } }, spec });
+    return this.store.create(PV, undefined, {
+      metadata: {
+        name: pvName,
+        annotations: {
+          'pv.kubernetes.io/provisioned-by': PROVISIONER,
+          'local.path.provisioner/selected-node': node ?? '',
+        },
+      },
+      spec,
+    });
   }
 
   /** Did this provisioner make the volume (and is its directory inside our root)? */
   owns(v: Obj): boolean {
     const p: string | undefined = v.spec?.hostPath?.path;
-    return v.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === PROVISIONER && !!p && resolve(p).startsWith(this.root + sep);
+    return (
+      v.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] === PROVISIONER &&
+      !!p &&
+      resolve(p).startsWith(this.root + sep)
+    );
   }
 
   async remove(v: Obj): Promise<void> {

@@ -73,7 +73,8 @@ export class StorageController {
 
   /** One pass; every step is idempotent (a write that changes nothing emits nothing). */
   sync(): void {
-    const claims = this.store.list(PVC, undefined), volumes = this.store.list(PV, undefined);
+    const claims = this.store.list(PVC, undefined),
+      volumes = this.store.list(PV, undefined);
     for (const c of claims) this.syncClaim(c as Obj);
     for (const v of volumes) this.syncVolume(v as Obj);
     this.protect();
@@ -94,34 +95,62 @@ export class StorageController {
 
   private syncClaim(c: Obj): void {
     if (c.metadata.deletionTimestamp) return;
-    const ns = c.metadata.namespace, name = c.metadata.name;
+    const ns = c.metadata.namespace,
+      name = c.metadata.name;
     if (c.spec?.volumeName) {
       const pv = this.store.get(PV, undefined, c.spec.volumeName) as Obj | undefined;
       if (!pv) {
         if (c.status?.phase === 'Bound') {
           this.setClaimStatus(c, { phase: 'Lost' });
-          this.tell(c as KObject, 'Warning', 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
+          this.tell(
+            c as KObject,
+            'Warning',
+            'ClaimLost',
+            'Bound claim has lost its PersistentVolume. Data on the volume is lost!',
+          );
         }
         return;
       }
       const ref = pv.spec?.claimRef;
-      if (!ref || (ref.namespace === ns && ref.name === name && (!ref.uid || ref.uid === c.metadata.uid))) this.bind(pv, c);
-      else this.tell(c as KObject, 'Warning', 'FailedBinding', `volume "${pv.metadata.name}" already bound to a different claim.`);
+      if (!ref || (ref.namespace === ns && ref.name === name && (!ref.uid || ref.uid === c.metadata.uid)))
+        this.bind(pv, c);
+      else
+        this.tell(
+          c as KObject,
+          'Warning',
+          'FailedBinding',
+          `volume "${pv.metadata.name}" already bound to a different claim.`,
+        );
       return;
     }
-    if (c.spec?.storageClassName === undefined && c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined && this.assignDefaultClass(c)) return;
+    if (
+      c.spec?.storageClassName === undefined &&
+      c.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined &&
+      this.assignDefaultClass(c)
+    )
+      return;
     const className: string = c.spec?.storageClassName ?? '';
     const sc = className ? (this.store.get(SC, undefined, className) as Obj | undefined) : undefined;
     const node = c.metadata.annotations?.[SELECTED_NODE] as string | undefined;
     if (sc?.volumeBindingMode === 'WaitForFirstConsumer' && !node) {
-      this.tell(c as KObject, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      this.tell(
+        c as KObject,
+        'Normal',
+        'WaitForFirstConsumer',
+        'waiting for first consumer to be created before binding',
+      );
       return;
     }
     const nodeObj = node ? (this.store.get(NODES, undefined, node) as Obj | undefined) : undefined;
     const pv = this.findVolume(c, nodeObj);
     if (pv) return this.bind(pv, c);
     if (!className) {
-      this.tell(c as KObject, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
+      this.tell(
+        c as KObject,
+        'Normal',
+        'FailedBinding',
+        'no persistent volumes available for this claim and no storage class is set',
+      );
       return;
     }
     if (!sc) {
@@ -130,12 +159,29 @@ export class StorageController {
     }
     this.annotateProvisioner(c, sc.provisioner);
     if (sc.provisioner !== PROVISIONER) {
-      this.tell(c as KObject, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
+      this.tell(
+        c as KObject,
+        'Normal',
+        'ExternalProvisioning',
+        `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+      );
       return;
     }
-    this.store.recordEvent(c as KObject, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${ns}/${name}"`, PROVISIONER);
+    this.store.recordEvent(
+      c as KObject,
+      'Normal',
+      'Provisioning',
+      `External provisioner is provisioning volume for claim "${ns}/${name}"`,
+      PROVISIONER,
+    );
     const created = this.provisioner.provision(c, sc, node);
-    this.store.recordEvent(c as KObject, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${created.metadata.name}`, PROVISIONER);
+    this.store.recordEvent(
+      c as KObject,
+      'Normal',
+      'ProvisioningSucceeded',
+      `Successfully provisioned volume ${created.metadata.name}`,
+      PROVISIONER,
+    );
     this.bind(created as Obj, this.store.get(PVC, ns, name) as Obj);
   }
 
@@ -153,7 +199,11 @@ export class StorageController {
     const a = c.metadata.annotations ?? {};
     if (a['volume.kubernetes.io/storage-provisioner'] === provisioner) return;
     this.store.mutate(PVC, c.metadata.namespace, c.metadata.name, (o) => {
-      o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'volume.beta.kubernetes.io/storage-provisioner': provisioner, 'volume.kubernetes.io/storage-provisioner': provisioner };
+      o.metadata.annotations = {
+        ...(o.metadata.annotations ?? {}),
+        'volume.beta.kubernetes.io/storage-provisioner': provisioner,
+        'volume.kubernetes.io/storage-provisioner': provisioner,
+      };
     });
   }
 
@@ -171,15 +221,28 @@ export class StorageController {
 
   /** Both halves of the binding, volume first (pv_controller bind). */
   private bind(pv: Obj, c: Obj): void {
-    const ns = c.metadata.namespace, name = c.metadata.name;
+    const ns = c.metadata.namespace,
+      name = c.metadata.name;
     const pvName = pv.metadata.name;
     this.store.mutate(PV, undefined, pvName, (o: Obj) => {
       const ref = o.spec.claimRef;
       if (!ref || !ref.uid) {
-        o.spec.claimRef = { kind: 'PersistentVolumeClaim', namespace: ns, name, uid: c.metadata.uid, apiVersion: 'v1', resourceVersion: c.metadata.resourceVersion };
-        if (!ref) o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
+        o.spec.claimRef = {
+          kind: 'PersistentVolumeClaim',
+          namespace: ns,
+          name,
+          uid: c.metadata.uid,
+          apiVersion: 'v1',
+          resourceVersion: c.metadata.resourceVersion,
+        };
+        if (!ref)
+          o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
       }
-      o.status = { ...(o.status ?? {}), phase: 'Bound', lastPhaseTransitionTime: o.status?.phase === 'Bound' ? o.status.lastPhaseTransitionTime : now() };
+      o.status = {
+        ...(o.status ?? {}),
+        phase: 'Bound',
+        lastPhaseTransitionTime: o.status?.phase === 'Bound' ? o.status.lastPhaseTransitionTime : now(),
+      };
     });
     const bound = this.store.get(PV, undefined, pvName) as Obj;
     this.store.mutate(PVC, ns, name, (o: Obj) => {
@@ -187,7 +250,12 @@ export class StorageController {
       if (!o.spec.volumeName) a['pv.kubernetes.io/bound-by-controller'] = 'yes';
       a['pv.kubernetes.io/bind-completed'] = 'yes';
       o.spec.volumeName = pvName;
-      o.status = { ...(o.status ?? {}), phase: 'Bound', accessModes: bound.spec.accessModes, capacity: { ...bound.spec.capacity } };
+      o.status = {
+        ...(o.status ?? {}),
+        phase: 'Bound',
+        accessModes: bound.spec.accessModes,
+        capacity: { ...bound.spec.capacity },
+      };
     });
   }
 
@@ -225,7 +293,8 @@ export class StorageController {
         () => {
           this.reclaiming.delete(uid);
           const cur = this.store.get(PV, undefined, v.metadata.name);
-          if (cur && cur.metadata.uid === uid && !cur.metadata.deletionTimestamp) this.lifecycle.delete(PV, undefined, v.metadata.name, {});
+          if (cur && cur.metadata.uid === uid && !cur.metadata.deletionTimestamp)
+            this.lifecycle.delete(PV, undefined, v.metadata.name, {});
         },
         (err) => {
           this.reclaiming.delete(uid);

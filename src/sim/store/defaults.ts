@@ -82,7 +82,8 @@ export function defaultPodSpec(spec: Obj): void {
   // DefaultTolerationSeconds admission plugin.
   const tol: Obj[] = (spec.tolerations ??= []);
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    if (!tol.some((t) => t.key === key && (t.effect === 'NoExecute' || !t.effect))) tol.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    if (!tol.some((t) => t.key === key && (t.effect === 'NoExecute' || !t.effect)))
+      tol.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
   }
 }
 
@@ -98,7 +99,8 @@ export function defaultSecret(s: KObject): void {
   o.type ??= 'Opaque';
   if (o.stringData && typeof o.stringData === 'object') {
     o.data = { ...(o.data ?? {}) };
-    for (const [k, v] of Object.entries(o.stringData as Record<string, string>)) o.data[k] = Buffer.from(String(v)).toString('base64');
+    for (const [k, v] of Object.entries(o.stringData as Record<string, string>))
+      o.data[k] = Buffer.from(String(v)).toString('base64');
     delete o.stringData;
   }
 }

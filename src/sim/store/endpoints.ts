@@ -16,24 +16,32 @@ const PODS = defOf({ group: '', resource: 'pods' });
 const SVC = defOf({ group: '', resource: 'services' });
 const EP = defOf({ group: '', resource: 'endpoints' });
 
-const matches = (sel: Record<string, string>, labels: Record<string, string> | undefined) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+const matches = (sel: Record<string, string>, labels: Record<string, string> | undefined) =>
+  Object.entries(sel).every(([k, v]) => labels?.[k] === v);
 
 function resolvePort(pod: Obj, sp: Obj): number | undefined {
   const tp = sp.targetPort ?? sp.port;
   if (typeof tp === 'number') return tp;
   if (typeof tp === 'string' && /^\d+$/.test(tp)) return Number(tp);
-  for (const c of pod.spec?.containers ?? []) for (const p of c.ports ?? []) if (p.name === tp && (p.protocol ?? 'TCP') === (sp.protocol ?? 'TCP')) return p.containerPort;
+  for (const c of pod.spec?.containers ?? [])
+    for (const p of c.ports ?? [])
+      if (p.name === tp && (p.protocol ?? 'TCP') === (sp.protocol ?? 'TCP')) return p.containerPort;
   return undefined;
 }
 
-const ipKey = (ip: string) => ip.split('.').map((x) => x.padStart(3, '0')).join('.');
+const ipKey = (ip: string) =>
+  ip
+    .split('.')
+    .map((x) => x.padStart(3, '0'))
+    .join('.');
 
 /** The Endpoints subsets of one service, as the controller computes them. */
 export function computeSubsets(svc: Obj, pods: KObject[]): Obj[] {
   const groups = new Map<string, { ports: Obj[]; addresses: Obj[]; notReadyAddresses: Obj[] }>();
   for (const p of pods as Obj[]) {
     const ip = p.status?.podIP;
-    if (!ip || p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    if (!ip || p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')
+      continue;
     const ports: Obj[] = [];
     for (const sp of svc.spec?.ports ?? []) {
       const port = resolvePort(p, sp);
@@ -45,7 +53,11 @@ export function computeSubsets(svc: Obj, pods: KObject[]): Obj[] {
     }
     if ((svc.spec?.ports ?? []).length && !ports.length) continue;
     ports.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
-    const addr: Obj = { ip, nodeName: p.spec?.nodeName, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } };
+    const addr: Obj = {
+      ip,
+      nodeName: p.spec?.nodeName,
+      targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
+    };
     if (!addr.nodeName) delete addr.nodeName;
     if (p.spec?.hostname && p.spec?.subdomain === svc.metadata.name) addr.hostname = p.spec.hostname;
     const ready = (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
@@ -58,7 +70,8 @@ export function computeSubsets(svc: Obj, pods: KObject[]): Obj[] {
   for (const g of groups.values()) {
     const s: Obj = {};
     if (g.addresses.length) s.addresses = g.addresses.sort((a, b) => (ipKey(a.ip) < ipKey(b.ip) ? -1 : 1));
-    if (g.notReadyAddresses.length) s.notReadyAddresses = g.notReadyAddresses.sort((a, b) => (ipKey(a.ip) < ipKey(b.ip) ? -1 : 1));
+    if (g.notReadyAddresses.length)
+      s.notReadyAddresses = g.notReadyAddresses.sort((a, b) => (ipKey(a.ip) < ipKey(b.ip) ? -1 : 1));
     if (g.ports.length) s.ports = g.ports;
     subsets.push(s);
   }
@@ -77,16 +90,26 @@ export function syncEndpoints(store: Store, ns: string, name: string): void {
   if (svc.spec.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';
   if (!ep) {
     try {
-      store.create(EP, ns, { metadata: { name, labels, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': now() } }, ...(subsets.length ? { subsets } : {}) });
+      store.create(EP, ns, {
+        metadata: { name, labels, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': now() } },
+        ...(subsets.length ? { subsets } : {}),
+      });
     } catch {
       /* the namespace is terminating */
     }
     return;
   }
-  if (JSON.stringify(ep.subsets ?? []) === JSON.stringify(subsets) && JSON.stringify(ep.metadata.labels ?? {}) === JSON.stringify(labels)) return;
+  if (
+    JSON.stringify(ep.subsets ?? []) === JSON.stringify(subsets) &&
+    JSON.stringify(ep.metadata.labels ?? {}) === JSON.stringify(labels)
+  )
+    return;
   store.mutate(EP, ns, name, (o: Obj) => {
     o.metadata.labels = labels;
-    o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'endpoints.kubernetes.io/last-change-trigger-time': now() };
+    o.metadata.annotations = {
+      ...(o.metadata.annotations ?? {}),
+      'endpoints.kubernetes.io/last-change-trigger-time': now(),
+    };
     if (subsets.length) o.subsets = subsets;
     else delete o.subsets;
   });

@@ -63,12 +63,26 @@ export class Lifecycle {
     const m = cur.metadata;
     const qn = def.group ? `${def.resource}.${def.group}` : def.resource;
     if (o.preconditions?.uid && o.preconditions.uid !== m.uid)
-      throw conflict(qn, name, `Precondition failed: UID in precondition: ${o.preconditions.uid}, UID in object meta: ${m.uid}`);
+      throw conflict(
+        qn,
+        name,
+        `Precondition failed: UID in precondition: ${o.preconditions.uid}, UID in object meta: ${m.uid}`,
+      );
     if (o.preconditions?.resourceVersion && o.preconditions.resourceVersion !== m.resourceVersion)
-      throw conflict(qn, name, `Precondition failed: ResourceVersion in precondition: ${o.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
-    const policy = o.propagationPolicy ?? (o.orphanDependents === true ? 'Orphan' : o.orphanDependents === false ? 'Background' : undefined);
+      throw conflict(
+        qn,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${o.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`,
+      );
+    const policy =
+      o.propagationPolicy ??
+      (o.orphanDependents === true ? 'Orphan' : o.orphanDependents === false ? 'Background' : undefined);
     if (policy && !['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw new StatusError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+      throw new StatusError(
+        422,
+        'Invalid',
+        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+      );
     if (def.resource === 'namespaces') return this.deleteNamespace(cur, o);
     if (o.dryRun) return { object: cur, gone: !m.finalizers?.length };
 
@@ -80,7 +94,8 @@ export class Lifecycle {
       if (p.spec?.nodeName && !terminal && grace > 0) {
         // Graceful: mark, the kubelet finishes through KubeletStore.remove. A second DELETE may
         // only shorten the period (BeforeDelete: "only a shorter grace period may be set").
-        if (m.deletionTimestamp && m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds <= grace) return { object: cur, gone: false };
+        if (m.deletionTimestamp && m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds <= grace)
+          return { object: cur, gone: false };
         const fins = this.finalizersFor(policy, m.uid!, m.finalizers);
         const updated = store.mutate(def, namespace, name, (x) => {
           x.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -109,7 +124,8 @@ export class Lifecycle {
 
   private finalizersFor(policy: string | undefined, uid: string, existing: string[] | undefined): string[] {
     const fins = [...(existing ?? [])];
-    if (policy === 'Foreground' && this.liveDependents(uid).length && !fins.includes('foregroundDeletion')) fins.push('foregroundDeletion');
+    if (policy === 'Foreground' && this.liveDependents(uid).length && !fins.includes('foregroundDeletion'))
+      fins.push('foregroundDeletion');
     return fins;
   }
 
@@ -129,7 +145,10 @@ export class Lifecycle {
   private deleteNamespace(cur: KObject, o: DeleteOptions): DeleteResult {
     const name = cur.metadata.name!;
     if (PROTECTED_NAMESPACES.has(name)) {
-      throw new StatusError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+      throw new StatusError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+        name,
+        kind: 'namespaces',
+      });
     }
     if (cur.metadata.deletionTimestamp || o.dryRun) return { object: cur, gone: false };
     const updated = this.store.mutate(NAMESPACE_DEF, undefined, name, (x: Obj) => {
@@ -169,7 +188,8 @@ export class Lifecycle {
     }
     if (ev.type === 'ADDED' && m.ownerReferences?.length) this.enqueue(def, o);
     if (def === SVC && m.namespace) {
-      const ns = m.namespace, name = m.name!;
+      const ns = m.namespace,
+        name = m.name!;
       if (ev.type === 'DELETED') {
         this.defer(() => {
           const ep = this.store.get(EP, ns, name);
@@ -198,7 +218,8 @@ export class Lifecycle {
     if (ev.type === 'MODIFIED' && ev.prev) {
       // An ownerReference removed from a dependent may unblock a Foreground owner.
       const now = new Set((m.ownerReferences ?? []).map((r) => r.uid));
-      for (const r of ev.prev.metadata.ownerReferences ?? []) if (!now.has(r.uid)) this.defer(() => this.checkForegroundOwner(r.uid));
+      for (const r of ev.prev.metadata.ownerReferences ?? [])
+        if (!now.has(r.uid)) this.defer(() => this.checkForegroundOwner(r.uid));
     }
   }
 
@@ -278,14 +299,18 @@ export class Lifecycle {
   }
 
   /** 'alive' | 'foreground' (owner waiting for its dependents) | 'absent' | 'unknown' (kind not served). */
-  private ownerState(ref: { apiVersion: string; kind: string; name: string; uid: string }, ns: string | undefined): string {
+  private ownerState(
+    ref: { apiVersion: string; kind: string; name: string; uid: string },
+    ns: string | undefined,
+  ): string {
     const at = this.store.byUid.get(ref.uid);
     const def = defOfKind(ref.apiVersion, ref.kind);
     if (!def) return 'unknown';
     if (!at || at.def !== def || at.name !== ref.name || (def.namespaced && at.ns !== ns)) return 'absent';
     const owner = this.store.get(def, at.ns, at.name);
     if (!owner) return 'absent';
-    if (owner.metadata.deletionTimestamp && owner.metadata.finalizers?.includes('foregroundDeletion')) return 'foreground';
+    if (owner.metadata.deletionTimestamp && owner.metadata.finalizers?.includes('foregroundDeletion'))
+      return 'foreground';
     return 'alive';
   }
 

@@ -29,15 +29,21 @@ const invalidPatch = (msg: string) => new StatusError(422, 'Invalid', msg);
 function pointer(p: string): string[] {
   if (p === '') return [];
   if (!p.startsWith('/')) throw invalidPatch(`invalid JSON pointer: "${p}"`);
-  return p.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return p
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function deepEqual(a: J, b: J): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a), kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    const ka = Object.keys(a),
+      kb = Object.keys(b);
+    return (
+      ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -49,11 +55,13 @@ export function jsonPatch(doc: J, ops: J): J {
   let root = clone(doc);
   const parentOf = (path: string, op: string): { parent: Obj | J[]; key: string } => {
     const toks = pointer(path);
-    if (!toks.length) throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!toks.length)
+      throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
     let cur: J = root;
     for (const t of toks.slice(0, -1)) {
       cur = Array.isArray(cur) ? cur[Number(t)] : isObj(cur) ? cur[t] : undefined;
-      if (cur === undefined || cur === null || typeof cur !== 'object') throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (cur === undefined || cur === null || typeof cur !== 'object')
+        throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
     }
     return { parent: cur as Obj | J[], key: toks.at(-1)! };
   };
@@ -61,7 +69,8 @@ export function jsonPatch(doc: J, ops: J): J {
     let cur: J = root;
     for (const t of pointer(path)) {
       cur = Array.isArray(cur) ? cur[Number(t)] : isObj(cur) ? cur[t] : undefined;
-      if (cur === undefined) throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (cur === undefined)
+        throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
     }
     return cur;
   };
@@ -69,10 +78,12 @@ export function jsonPatch(doc: J, ops: J): J {
     const { parent, key } = parentOf(path, op);
     if (Array.isArray(parent)) {
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= parent.length) throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (!Number.isInteger(i) || i < 0 || i >= parent.length)
+        throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
       return parent.splice(i, 1)[0];
     }
-    if (!(key in parent)) throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!(key in parent))
+      throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
     const v = parent[key];
     delete parent[key];
     return v;
@@ -85,16 +96,19 @@ export function jsonPatch(doc: J, ops: J): J {
     const { parent, key } = parentOf(path, op);
     if (Array.isArray(parent)) {
       const i = key === '-' ? parent.length : Number(key);
-      if (!Number.isInteger(i) || i < 0 || i > parent.length || (replace && i >= parent.length)) throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (!Number.isInteger(i) || i < 0 || i > parent.length || (replace && i >= parent.length))
+        throw invalidPatch(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
       if (replace) parent[i] = value;
       else parent.splice(i, 0, value);
     } else {
-      if (replace && !(key in parent)) throw invalidPatch(`replace operation does not apply: doc is missing key: ${path}: missing value`);
+      if (replace && !(key in parent))
+        throw invalidPatch(`replace operation does not apply: doc is missing key: ${path}: missing value`);
       parent[key] = value;
     }
   };
   for (const o of ops as Obj[]) {
-    if (!isObj(o) || typeof o.op !== 'string' || typeof o.path !== 'string') throw badRequest('json: invalid JSON patch operation');
+    if (!isObj(o) || typeof o.op !== 'string' || typeof o.path !== 'string')
+      throw badRequest('json: invalid JSON patch operation');
     const { op, path } = o as { op: string; path: string };
     switch (op) {
       case 'add':
@@ -165,7 +179,14 @@ export const PATCH_SCHEMAS: Record<string, PatchSchema> = {
     f: {
       metadata,
       spec: podSpec,
-      status: { f: { conditions, podIPs: { key: 'ip' }, hostIPs: { key: 'ip' }, resourceClaimStatuses: { key: 'name', retainKeys: true } } },
+      status: {
+        f: {
+          conditions,
+          podIPs: { key: 'ip' },
+          hostIPs: { key: 'ip' },
+          resourceClaimStatuses: { key: 'name', retainKeys: true },
+        },
+      },
     },
   },
   Service: { f: { metadata, spec: { f: { ports: { key: 'port' } } }, status: { f: { conditions } } } },
@@ -184,7 +205,12 @@ const RETAIN = '$retainKeys';
 /** Remove SMP directives from a value that is added as a whole (no original to merge into). */
 function strip(v: J, s?: PatchSchema): J {
   if (Array.isArray(v)) {
-    return v.filter((x) => !(isObj(x) && (x[DIRECTIVE] === 'delete' || (x[DIRECTIVE] === 'replace' && Object.keys(x).length === 1)))).map((x) => strip(x, s));
+    return v
+      .filter(
+        (x) =>
+          !(isObj(x) && (x[DIRECTIVE] === 'delete' || (x[DIRECTIVE] === 'replace' && Object.keys(x).length === 1))),
+      )
+      .map((x) => strip(x, s));
   }
   if (!isObj(v)) return v;
   if (v[DIRECTIVE] === 'delete') return undefined;
@@ -221,7 +247,8 @@ function mergeMap(orig: Obj, patch: Obj, s: PatchSchema | undefined, noDelete: b
     }
     if (k.startsWith(DELETE_PRIM)) {
       const field = k.slice(DELETE_PRIM.length);
-      if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = (out[field] as J[]).filter((x) => !v.some((d) => deepEqual(d, x)));
+      if (Array.isArray(out[field]) && Array.isArray(v))
+        out[field] = (out[field] as J[]).filter((x) => !v.some((d) => deepEqual(d, x)));
       continue;
     }
     const fs = s?.f?.[k];
@@ -253,7 +280,8 @@ function mergeMap(orig: Obj, patch: Obj, s: PatchSchema | undefined, noDelete: b
 
 function mergeList(orig: J[], patch: J[], s: PatchSchema | undefined, noDelete: boolean): J[] {
   const key = s?.key;
-  if (patch.some((x) => isObj(x) && x[DIRECTIVE] === 'replace' && Object.keys(x).length === 1)) return strip(patch, s) as J[];
+  if (patch.some((x) => isObj(x) && x[DIRECTIVE] === 'replace' && Object.keys(x).length === 1))
+    return strip(patch, s) as J[];
   if (key) {
     const out = orig.map((x) => x);
     for (const p of patch) {

@@ -72,7 +72,10 @@ export function readStoreFile(dir: string): StoreDump | undefined {
   }
   const bad = () => new Error(`${join(dir, STORE_FILE)}: not a kube-sim store (format ${FORMAT})`);
   let at = buf.indexOf(10);
-  const header = JSON.parse(buf.subarray(0, at < 0 ? buf.length : at).toString('utf8')) as { format?: number; rv?: number };
+  const header = JSON.parse(buf.subarray(0, at < 0 ? buf.length : at).toString('utf8')) as {
+    format?: number;
+    rv?: number;
+  };
   if (header.format !== FORMAT || typeof header.rv !== 'number') throw bad();
   const tables: Record<string, KObject[]> = {};
   while (at >= 0 && at + 1 < buf.length) {
@@ -171,7 +174,8 @@ export async function lockStateDir(dir: string, waitMs: number): Promise<() => v
       /* no lock */
     }
     if (!Number.isInteger(holder) || holder <= 0 || holder === process.pid || !alive(holder)) break;
-    if (Date.now() >= deadline) throw new Error(`the state directory ${dir} is in use by another kube-sim (pid ${holder})`);
+    if (Date.now() >= deadline)
+      throw new Error(`the state directory ${dir} is in use by another kube-sim (pid ${holder})`);
     await new Promise((r) => setTimeout(r, 50));
   }
   writeFileSync(file, `${process.pid}\n`);

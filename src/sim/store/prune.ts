@@ -8,7 +8,23 @@
  */
 type Obj = Record<string, any>;
 
-const META = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+const META = new Set([
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+]);
 const SPEC_STATUS = ['spec', 'status'];
 const ROOT: Record<string, string[]> = {
   Pod: SPEC_STATUS,
@@ -16,7 +32,15 @@ const ROOT: Record<string, string[]> = {
   Service: SPEC_STATUS,
   PersistentVolumeClaim: SPEC_STATUS,
   PersistentVolume: SPEC_STATUS,
-  StorageClass: ['provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
+  StorageClass: [
+    'provisioner',
+    'parameters',
+    'reclaimPolicy',
+    'mountOptions',
+    'allowVolumeExpansion',
+    'volumeBindingMode',
+    'allowedTopologies',
+  ],
   ResourceQuota: SPEC_STATUS,
   Node: SPEC_STATUS,
   LimitRange: ['spec'],
@@ -25,23 +49,95 @@ const ROOT: Record<string, string[]> = {
   ConfigMap: ['data', 'binaryData', 'immutable'],
   Secret: ['data', 'stringData', 'type', 'immutable'],
   ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
-  Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
+  Event: [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+  ],
   Role: ['rules'],
   RoleBinding: ['subjects', 'roleRef'],
   ClusterRole: ['rules', 'aggregationRule'],
   ClusterRoleBinding: ['subjects', 'roleRef'],
 };
 const POD_SPEC = new Set([
-  'volumes', 'initContainers', 'containers', 'ephemeralContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'dnsPolicy', 'nodeSelector',
-  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'nodeName', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'securityContext',
-  'imagePullSecrets', 'hostname', 'subdomain', 'affinity', 'schedulerName', 'tolerations', 'hostAliases', 'priorityClassName', 'priority', 'dnsConfig', 'readinessGates',
-  'runtimeClassName', 'enableServiceLinks', 'preemptionPolicy', 'overhead', 'topologySpreadConstraints', 'setHostnameAsFQDN', 'os', 'hostUsers', 'schedulingGates',
-  'resourceClaims', 'resources',
+  'volumes',
+  'initContainers',
+  'containers',
+  'ephemeralContainers',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'activeDeadlineSeconds',
+  'dnsPolicy',
+  'nodeSelector',
+  'serviceAccountName',
+  'serviceAccount',
+  'automountServiceAccountToken',
+  'nodeName',
+  'hostNetwork',
+  'hostPID',
+  'hostIPC',
+  'shareProcessNamespace',
+  'securityContext',
+  'imagePullSecrets',
+  'hostname',
+  'subdomain',
+  'affinity',
+  'schedulerName',
+  'tolerations',
+  'hostAliases',
+  'priorityClassName',
+  'priority',
+  'dnsConfig',
+  'readinessGates',
+  'runtimeClassName',
+  'enableServiceLinks',
+  'preemptionPolicy',
+  'overhead',
+  'topologySpreadConstraints',
+  'setHostnameAsFQDN',
+  'os',
+  'hostUsers',
+  'schedulingGates',
+  'resourceClaims',
+  'resources',
 ]);
 const CONTAINER = new Set([
-  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy', 'volumeMounts', 'volumeDevices',
-  'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext',
-  'stdin', 'stdinOnce', 'tty', 'targetContainerName',
+  'name',
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'ports',
+  'envFrom',
+  'env',
+  'resources',
+  'resizePolicy',
+  'restartPolicy',
+  'volumeMounts',
+  'volumeDevices',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'securityContext',
+  'stdin',
+  'stdinOnce',
+  'tty',
+  'targetContainerName',
 ]);
 
 function pruneKeys(o: unknown, allowed: Set<string>, path: string, out: string[]): void {
@@ -76,12 +172,22 @@ export function pruneUnknown(obj: Obj): string[] {
 // clients most often get wrong: string maps (labels, annotations, ConfigMap/Secret data), env
 // values, command/args, ports; and Secret/binaryData values that are not base64.
 
-const jsType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v);
+const jsType = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'array'
+      : typeof v === 'object'
+        ? 'object'
+        : typeof v === 'boolean'
+          ? 'bool'
+          : typeof v;
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Returns the decoder's message for the first type error, or undefined. */
 export function typeError(obj: Obj): string | undefined {
-  const bad = (v: unknown, struct: string, path: string, goType: string) => `json: cannot unmarshal ${jsType(v)} into Go struct field ${struct}.${path} of type ${goType}`;
+  const bad = (v: unknown, struct: string, path: string, goType: string) =>
+    `json: cannot unmarshal ${jsType(v)} into Go struct field ${struct}.${path} of type ${goType}`;
   const strMap = (m: unknown, struct: string, path: string): string | undefined => {
     if (m === undefined || m === null) return undefined;
     if (typeof m !== 'object' || Array.isArray(m)) return bad(m, struct, path, 'map[string]string');
@@ -90,8 +196,11 @@ export function typeError(obj: Obj): string | undefined {
   };
   const meta = obj.metadata;
   if (meta && typeof meta === 'object') {
-    if (meta.name !== undefined && typeof meta.name !== 'string') return bad(meta.name, 'ObjectMeta', 'metadata.name', 'string');
-    const e = strMap(meta.labels, 'ObjectMeta', 'metadata.labels') ?? strMap(meta.annotations, 'ObjectMeta', 'metadata.annotations');
+    if (meta.name !== undefined && typeof meta.name !== 'string')
+      return bad(meta.name, 'ObjectMeta', 'metadata.name', 'string');
+    const e =
+      strMap(meta.labels, 'ObjectMeta', 'metadata.labels') ??
+      strMap(meta.annotations, 'ObjectMeta', 'metadata.annotations');
     if (e) return e;
   }
   if (obj.kind === 'ConfigMap') {
@@ -102,9 +211,13 @@ export function typeError(obj: Obj): string | undefined {
     const e = strMap(obj.stringData, 'Secret', 'stringData');
     if (e) return e;
   }
-  for (const [kind, field] of [['Secret', 'data'], ['ConfigMap', 'binaryData']] as const) {
+  for (const [kind, field] of [
+    ['Secret', 'data'],
+    ['ConfigMap', 'binaryData'],
+  ] as const) {
     if (obj.kind !== kind || obj[field] === undefined || obj[field] === null) continue;
-    if (typeof obj[field] !== 'object' || Array.isArray(obj[field])) return bad(obj[field], kind, field, 'map[string][]uint8');
+    if (typeof obj[field] !== 'object' || Array.isArray(obj[field]))
+      return bad(obj[field], kind, field, 'map[string][]uint8');
     for (const v of Object.values(obj[field] as Obj)) {
       if (typeof v !== 'string') return bad(v, kind, field, '[]uint8');
       if (!B64.test(v)) return `illegal base64 data at input byte ${firstBadB64(v)}`;
@@ -123,10 +236,12 @@ export function typeError(obj: Obj): string | undefined {
           for (const a of c[f]) if (typeof a !== 'string') return bad(a, 'Container', `spec.${key}.${f}`, 'string');
         }
         for (const e of Array.isArray(c.env) ? c.env : []) {
-          if (e && e.value !== undefined && e.value !== null && typeof e.value !== 'string') return bad(e.value, 'EnvVar', `spec.${key}.env.value`, 'string');
+          if (e && e.value !== undefined && e.value !== null && typeof e.value !== 'string')
+            return bad(e.value, 'EnvVar', `spec.${key}.env.value`, 'string');
         }
         for (const p of Array.isArray(c.ports) ? c.ports : []) {
-          if (p && p.containerPort !== undefined && !Number.isInteger(p.containerPort)) return bad(p.containerPort, 'ContainerPort', `spec.${key}.ports.containerPort`, 'int32');
+          if (p && p.containerPort !== undefined && !Number.isInteger(p.containerPort))
+            return bad(p.containerPort, 'ContainerPort', `spec.${key}.ports.containerPort`, 'int32');
         }
       }
     }

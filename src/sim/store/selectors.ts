@@ -23,7 +23,8 @@ export function parseLabelSelector(text: string | null | undefined): LabelSelect
   TOKEN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while (TOKEN.lastIndex < text.length && (m = TOKEN.exec(text))) toks.push(m[1]!);
-  if (text.slice(TOKEN.lastIndex).trim()) throw badRequest(`unable to parse requirement: found '${text.slice(TOKEN.lastIndex)}', expected: identifier`);
+  if (text.slice(TOKEN.lastIndex).trim())
+    throw badRequest(`unable to parse requirement: found '${text.slice(TOKEN.lastIndex)}', expected: identifier`);
   let i = 0;
   const fail = (msg: string): never => {
     throw badRequest(`unable to parse requirement: ${msg}`);
@@ -105,7 +106,12 @@ export function parseLabelSelector(text: string | null | undefined): LabelSelect
 
 /** Does a set-based selector object (metav1.LabelSelector) match these labels? */
 export function matchLabelSelectorObject(
-  sel: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined,
+  sel:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      }
+    | undefined,
   labels: Record<string, string> | undefined,
 ): boolean {
   if (!sel) return false;
@@ -146,7 +152,8 @@ const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
 /** The string form of a selectable field (ToSelectableFields: bools as "true"/"false", absent as ""). */
 export function fieldValue(obj: KObject, path: string): string {
   let cur: unknown = obj;
-  for (const p of path.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
+  for (const p of path.split('.'))
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
   if (cur === undefined || cur === null) return path === 'spec.hostNetwork' ? 'false' : '';
   return String(cur);
 }

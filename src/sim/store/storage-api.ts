@@ -24,12 +24,17 @@ const q = (v: unknown) => JSON.stringify(v);
 
 /** storageutil.IsDefaultAnnotation */
 export const isDefaultClass = (sc: KObject) =>
-  sc.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' || sc.metadata.annotations?.[BETA_DEFAULT_CLASS_ANNOTATION] === 'true';
+  sc.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' ||
+  sc.metadata.annotations?.[BETA_DEFAULT_CLASS_ANNOTATION] === 'true';
 
 /** The default class: the newest of those annotated default, ties by name (volume/util GetDefaultClass). */
 export function defaultClassOf(classes: KObject[]): KObject | undefined {
   const defaults = classes.filter(isDefaultClass);
-  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name! < b.metadata.name! ? -1 : 1));
+  defaults.sort(
+    (a, b) =>
+      (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') ||
+      (a.metadata.name! < b.metadata.name! ? -1 : 1),
+  );
   return defaults[0];
 }
 
@@ -40,7 +45,10 @@ export function admitStorageObject(resource: string, obj: Obj, classes: () => KO
     const spec = (obj.spec ??= {});
     spec.volumeMode ??= 'Filesystem';
     // DefaultStorageClass: only a claim with no class at all gets one ("" means "no class").
-    if (spec.storageClassName === undefined && meta.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined) {
+    if (
+      spec.storageClassName === undefined &&
+      meta.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined
+    ) {
       const def = defaultClassOf(classes());
       if (def) spec.storageClassName = def.metadata.name;
     }
@@ -75,14 +83,28 @@ function checkAccessModes(modes: unknown, field: string, causes: Cause[]): void 
     return;
   }
   for (const m of modes) {
-    if (!ACCESS_MODES.includes(m)) causes.push({ field, message: `Unsupported value: ${q(m)}: supported values: ${ACCESS_MODES.map(q).join(', ')}`, reason: 'FieldValueNotSupported' });
+    if (!ACCESS_MODES.includes(m))
+      causes.push({
+        field,
+        message: `Unsupported value: ${q(m)}: supported values: ${ACCESS_MODES.map(q).join(', ')}`,
+        reason: 'FieldValueNotSupported',
+      });
   }
-  if (modes.includes('ReadWriteOncePod') && modes.length > 1) causes.push({ field, message: 'Forbidden: may not use ReadWriteOncePod with other access modes', reason: 'FieldValueForbidden' });
+  if (modes.includes('ReadWriteOncePod') && modes.length > 1)
+    causes.push({
+      field,
+      message: 'Forbidden: may not use ReadWriteOncePod with other access modes',
+      reason: 'FieldValueForbidden',
+    });
 }
 
 function checkStorage(v: unknown, field: string, causes: Cause[]): void {
   if (v === undefined || v === null) causes.push({ field, message: 'Required value', reason: 'FieldValueRequired' });
-  else if (typeof v !== 'string' || !QUANTITY.test(v)) causes.push({ field, message: `Invalid value: ${q(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+  else if (typeof v !== 'string' || !QUANTITY.test(v))
+    causes.push({
+      field,
+      message: `Invalid value: ${q(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+    });
   else if (quantityBytes(v) <= 0) causes.push({ field, message: `Invalid value: ${q(v)}: must be greater than zero` });
 }
 
@@ -91,35 +113,88 @@ function checkClaim(o: Obj, causes: Cause[]): void {
   checkAccessModes(spec.accessModes, 'spec.accessModes', causes);
   checkStorage(spec.resources?.requests?.storage, 'spec.resources[storage]', causes);
   if (spec.volumeMode !== undefined && !['Block', 'Filesystem'].includes(spec.volumeMode))
-    causes.push({ field: 'spec.volumeMode', message: `Unsupported value: ${q(spec.volumeMode)}: supported values: "Block", "Filesystem"`, reason: 'FieldValueNotSupported' });
+    causes.push({
+      field: 'spec.volumeMode',
+      message: `Unsupported value: ${q(spec.volumeMode)}: supported values: "Block", "Filesystem"`,
+      reason: 'FieldValueNotSupported',
+    });
 }
 
-const SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'glusterfs', 'flexVolume', 'azureFile', 'azureDisk', 'gcePersistentDisk', 'awsElasticBlockStore', 'cinder', 'portworxVolume', 'scaleIO', 'storageos', 'vsphereVolume', 'quobyte', 'photonPersistentDisk', 'flocker'];
+const SOURCES = [
+  'hostPath',
+  'local',
+  'nfs',
+  'csi',
+  'iscsi',
+  'fc',
+  'cephfs',
+  'rbd',
+  'glusterfs',
+  'flexVolume',
+  'azureFile',
+  'azureDisk',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'cinder',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'vsphereVolume',
+  'quobyte',
+  'photonPersistentDisk',
+  'flocker',
+];
 
 function checkVolume(o: Obj, causes: Cause[]): void {
   const spec = o.spec ?? {};
   checkAccessModes(spec.accessModes, 'spec.accessModes', causes);
-  if (!spec.capacity || typeof spec.capacity !== 'object' || !Object.keys(spec.capacity).length) causes.push({ field: 'spec.capacity', message: 'Required value', reason: 'FieldValueRequired' });
+  if (!spec.capacity || typeof spec.capacity !== 'object' || !Object.keys(spec.capacity).length)
+    causes.push({ field: 'spec.capacity', message: 'Required value', reason: 'FieldValueRequired' });
   else checkStorage(spec.capacity.storage, 'spec.capacity[storage]', causes);
   const sources = SOURCES.filter((s) => spec[s] !== undefined);
-  if (!sources.length) causes.push({ field: 'spec', message: 'Required value: must specify a volume type', reason: 'FieldValueRequired' });
-  else if (sources.length > 1) causes.push({ field: `spec.${sources[1]}`, message: 'Forbidden: may not specify more than 1 volume type', reason: 'FieldValueForbidden' });
-  if (spec.hostPath && !spec.hostPath.path) causes.push({ field: 'spec.hostPath.path', message: 'Required value', reason: 'FieldValueRequired' });
+  if (!sources.length)
+    causes.push({ field: 'spec', message: 'Required value: must specify a volume type', reason: 'FieldValueRequired' });
+  else if (sources.length > 1)
+    causes.push({
+      field: `spec.${sources[1]}`,
+      message: 'Forbidden: may not specify more than 1 volume type',
+      reason: 'FieldValueForbidden',
+    });
+  if (spec.hostPath && !spec.hostPath.path)
+    causes.push({ field: 'spec.hostPath.path', message: 'Required value', reason: 'FieldValueRequired' });
   if (spec.local) {
-    if (!spec.local.path) causes.push({ field: 'spec.local.path', message: 'Required value', reason: 'FieldValueRequired' });
-    if (!spec.nodeAffinity) causes.push({ field: 'spec.nodeAffinity', message: 'Required value: Local volume requires node affinity', reason: 'FieldValueRequired' });
+    if (!spec.local.path)
+      causes.push({ field: 'spec.local.path', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!spec.nodeAffinity)
+      causes.push({
+        field: 'spec.nodeAffinity',
+        message: 'Required value: Local volume requires node affinity',
+        reason: 'FieldValueRequired',
+      });
   }
   const rp = spec.persistentVolumeReclaimPolicy;
   if (rp !== undefined && !['Delete', 'Recycle', 'Retain'].includes(rp))
-    causes.push({ field: 'spec.persistentVolumeReclaimPolicy', message: `Unsupported value: ${q(rp)}: supported values: "Delete", "Recycle", "Retain"`, reason: 'FieldValueNotSupported' });
+    causes.push({
+      field: 'spec.persistentVolumeReclaimPolicy',
+      message: `Unsupported value: ${q(rp)}: supported values: "Delete", "Recycle", "Retain"`,
+      reason: 'FieldValueNotSupported',
+    });
 }
 
 function checkClass(o: Obj, causes: Cause[]): void {
   if (!o.provisioner) causes.push({ field: 'provisioner', message: 'Required value', reason: 'FieldValueRequired' });
   if (o.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(o.reclaimPolicy))
-    causes.push({ field: 'reclaimPolicy', message: `Unsupported value: ${q(o.reclaimPolicy)}: supported values: "Delete", "Retain"`, reason: 'FieldValueNotSupported' });
+    causes.push({
+      field: 'reclaimPolicy',
+      message: `Unsupported value: ${q(o.reclaimPolicy)}: supported values: "Delete", "Retain"`,
+      reason: 'FieldValueNotSupported',
+    });
   if (o.volumeBindingMode !== undefined && !['Immediate', 'WaitForFirstConsumer'].includes(o.volumeBindingMode))
-    causes.push({ field: 'volumeBindingMode', message: `Unsupported value: ${q(o.volumeBindingMode)}: supported values: "Immediate", "WaitForFirstConsumer"`, reason: 'FieldValueNotSupported' });
+    causes.push({
+      field: 'volumeBindingMode',
+      message: `Unsupported value: ${q(o.volumeBindingMode)}: supported values: "Immediate", "WaitForFirstConsumer"`,
+      reason: 'FieldValueNotSupported',
+    });
 }
 
 export function validateStorageCreate(resource: string, o: Obj): Cause[] {
@@ -135,31 +210,54 @@ export function validateStorageCreate(resource: string, o: Obj): Cause[] {
  * which kube-sim's classes do not allow).
  */
 function checkClaimUpdate(next: Obj, prev: Obj, causes: Cause[]): void {
-  const a = structuredClone(next.spec ?? {}), b = structuredClone(prev.spec ?? {});
+  const a = structuredClone(next.spec ?? {}),
+    b = structuredClone(prev.spec ?? {});
   if (!b.volumeName && a.volumeName) b.volumeName = a.volumeName; // the binder sets it once
   if (b.storageClassName === undefined && a.storageClassName !== undefined) b.storageClassName = a.storageClassName; // retroactive default class
-  const ar = a.resources?.requests?.storage, br = b.resources?.requests?.storage;
+  const ar = a.resources?.requests?.storage,
+    br = b.resources?.requests?.storage;
   if (ar !== br) {
-    causes.push({ field: 'spec.resources.requests.storage', reason: 'FieldValueForbidden', message: 'Forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize' });
+    causes.push({
+      field: 'spec.resources.requests.storage',
+      reason: 'FieldValueForbidden',
+      message:
+        'Forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+    });
     a.resources = b.resources;
   }
   if (!deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b))))
-    causes.push({ field: 'spec', reason: 'FieldValueForbidden', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+    causes.push({
+      field: 'spec',
+      reason: 'FieldValueForbidden',
+      message:
+        'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+    });
 }
 
 /** ValidatePersistentVolumeUpdate: the volume source is immutable; claimRef, capacity... may change. */
 function checkVolumeUpdate(next: Obj, prev: Obj, causes: Cause[]): void {
-  const a = next.spec ?? {}, b = prev.spec ?? {};
+  const a = next.spec ?? {},
+    b = prev.spec ?? {};
   for (const s of SOURCES) {
-    if (b[s] !== undefined && !deepEqual(JSON.parse(JSON.stringify(a[s] ?? null)), b[s])) causes.push({ field: 'spec.persistentvolumesource', reason: 'FieldValueForbidden', message: 'Forbidden: spec.persistentvolumesource is forbidden.' });
+    if (b[s] !== undefined && !deepEqual(JSON.parse(JSON.stringify(a[s] ?? null)), b[s]))
+      causes.push({
+        field: 'spec.persistentvolumesource',
+        reason: 'FieldValueForbidden',
+        message: 'Forbidden: spec.persistentvolumesource is forbidden.',
+      });
   }
   if (b.nodeAffinity && !deepEqual(JSON.parse(JSON.stringify(a.nodeAffinity ?? null)), b.nodeAffinity))
-    causes.push({ field: 'spec.nodeAffinity', reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable' });
+    causes.push({
+      field: 'spec.nodeAffinity',
+      reason: 'FieldValueForbidden',
+      message: 'Forbidden: field is immutable',
+    });
 }
 
 function checkClassUpdate(next: Obj, prev: Obj, causes: Cause[]): void {
   for (const f of ['parameters', 'provisioner', 'reclaimPolicy', 'volumeBindingMode']) {
-    if (!deepEqual(JSON.parse(JSON.stringify(next[f] ?? null)), prev[f] ?? null)) causes.push({ field: f, reason: 'FieldValueForbidden', message: `Forbidden: updates to ${f} are forbidden.` });
+    if (!deepEqual(JSON.parse(JSON.stringify(next[f] ?? null)), prev[f] ?? null))
+      causes.push({ field: f, reason: 'FieldValueForbidden', message: `Forbidden: updates to ${f} are forbidden.` });
   }
 }
 
@@ -171,7 +269,23 @@ export function validateStorageUpdate(resource: string, next: Obj, prev: Obj): C
   return causes;
 }
 
-const SUFFIX: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const SUFFIX: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** A storage quantity in bytes (NaN when malformed). */
 export function quantityBytes(v: unknown): number {

@@ -153,7 +153,8 @@ export class Store implements KubeletStore {
     if (since < f) return { expired: f };
     const h = this.history.get(key)!;
     // Binary search the first event after `since`.
-    let lo = 0, hi = h.length;
+    let lo = 0,
+      hi = h.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (h[mid]!.rv <= since) lo = mid + 1;
@@ -295,7 +296,8 @@ export class Store implements KubeletStore {
   // ------------------------------------------------------------------ create / update / patch
 
   create(def: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): KObject {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request was not a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('the body of the request was not a JSON object');
     const obj = copy(body) as Obj;
     checkTypeMeta(def, obj);
     obj.apiVersion = apiVersionOf(def);
@@ -312,7 +314,12 @@ export class Store implements KubeletStore {
     validateCreate(def, obj as KObject);
     if (this.get(def, meta.namespace, meta.name)) {
       if (meta.generateName && !(body as Obj).metadata?.name) {
-        throw new StatusError(409, 'AlreadyExists', `${def.resource} "${meta.name}" already exists, the server was not able to generate a unique name for the object`, { name: meta.name, kind: def.resource });
+        throw new StatusError(
+          409,
+          'AlreadyExists',
+          `${def.resource} "${meta.name}" already exists, the server was not able to generate a unique name for the object`,
+          { name: meta.name, kind: def.resource },
+        );
       }
       throw alreadyExists(def.resource, meta.name, def.group);
     }
@@ -325,13 +332,26 @@ export class Store implements KubeletStore {
     else delete meta.generation;
     delete meta.managedFields;
     this.applyDefaults(def, obj as KObject, opts);
-    const attrs: AdmissionAttributes = { operation: 'CREATE', def, namespace: meta.namespace, name: meta.name ?? '', object: obj, dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] };
+    const attrs: AdmissionAttributes = {
+      operation: 'CREATE',
+      def,
+      namespace: meta.namespace,
+      name: meta.name ?? '',
+      object: obj,
+      dryRun: !!opts.dryRun,
+      warnings: opts.warnings ?? [],
+    };
     this.admission?.('mutate', attrs);
     if (def.resource === 'pods') {
       // ServiceAccount admission: the pod's service account must exist.
       const sa = obj.spec.serviceAccountName;
       if (!this.get(SA_DEF, meta.namespace, sa))
-        throw new StatusError(403, 'Forbidden', `pods "${meta.name}" is forbidden: error looking up service account ${meta.namespace}/${sa}: serviceaccount "${sa}" not found`, { name: meta.name, kind: 'pods' });
+        throw new StatusError(
+          403,
+          'Forbidden',
+          `pods "${meta.name}" is forbidden: error looking up service account ${meta.namespace}/${sa}: serviceaccount "${sa}" not found`,
+          { name: meta.name, kind: 'pods' },
+        );
       mountServiceAccountToken(obj as KObject, this.get(SA_DEF, meta.namespace, sa));
     }
     this.admission?.('validate', attrs);
@@ -371,11 +391,22 @@ export class Store implements KubeletStore {
     if (!n) throw notFound('namespaces', ns);
     if ((n as Obj).status?.phase === 'Terminating' || n.metadata.deletionTimestamp) {
       // errors.NewForbidden: `<resource> "<name>" is forbidden: ...`, or `<resource> is forbidden: ...` without a name.
-      throw new StatusError(403, 'Forbidden', `${qualified(def)}${name ? ` "${name}"` : ''} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, {
-        name,
-        kind: def.resource,
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
-      });
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `${qualified(def)}${name ? ` "${name}"` : ''} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        {
+          name,
+          kind: def.resource,
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${ns} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
     }
   }
 
@@ -383,8 +414,15 @@ export class Store implements KubeletStore {
    * PUT. `body.metadata.resourceVersion`, when set, is a precondition (409 Conflict when stale).
    * The main resource ignores status changes, /status ignores everything but status.
    */
-  update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): KObject {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request was not a JSON object');
+  update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): KObject {
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('the body of the request was not a JSON object');
     const prev = this.get(def, namespace, name);
     if (!prev) throw notFound(def.resource, name, def.group);
     const obj = copy(body) as Obj;
@@ -392,12 +430,22 @@ export class Store implements KubeletStore {
     obj.kind = def.kind;
     unknownFields(def, obj, opts);
     const meta = (obj.metadata ??= {});
-    if (meta.name && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    if (meta.name && meta.name !== name)
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     if (def.namespaced && meta.namespace && meta.namespace !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    if (meta.resourceVersion && meta.resourceVersion !== prev.metadata.resourceVersion) throw conflict(qualified(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    if (meta.resourceVersion && meta.resourceVersion !== prev.metadata.resourceVersion)
+      throw conflict(
+        qualified(def),
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     if (meta.uid && meta.uid !== prev.metadata.uid)
-      throw conflict(qualified(def), name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`);
+      throw conflict(
+        qualified(def),
+        name,
+        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`,
+      );
     return this.replace(def, prev, obj, opts);
   }
 
@@ -447,10 +495,21 @@ export class Store implements KubeletStore {
     if (def.resource === 'pods') {
       // Pods keep defaulted fields the client did not send (as the decoder's defaulting does).
       const spec = (obj.spec ??= {});
-      for (const k of Object.keys(p.spec ?? {})) if (spec[k] === undefined && k !== 'activeDeadlineSeconds') spec[k] = copy(p.spec[k]);
+      for (const k of Object.keys(p.spec ?? {}))
+        if (spec[k] === undefined && k !== 'activeDeadlineSeconds') spec[k] = copy(p.spec[k]);
       defaultPodSpec(spec);
     }
-    const attrs: AdmissionAttributes = { operation: 'UPDATE', def, namespace: prev.metadata.namespace, name: prev.metadata.name!, subresource: opts.subresource, object: obj, old: prev, dryRun: !!opts.dryRun, warnings: opts.warnings ?? [] };
+    const attrs: AdmissionAttributes = {
+      operation: 'UPDATE',
+      def,
+      namespace: prev.metadata.namespace,
+      name: prev.metadata.name!,
+      subresource: opts.subresource,
+      object: obj,
+      old: prev,
+      dryRun: !!opts.dryRun,
+      warnings: opts.warnings ?? [],
+    };
     this.admission?.('mutate', attrs);
     validateUpdate(def, obj as KObject, prev);
     this.admission?.('validate', attrs);
@@ -469,20 +528,35 @@ export class Store implements KubeletStore {
   /** An object marked for deletion whose last finalizer went away (and has no grace left) is removed. */
   finishIfDone(def: ResourceDef, obj: KObject): KObject {
     const m = obj.metadata;
-    if (m.deletionTimestamp && !(m.finalizers ?? []).length && !m.deletionGracePeriodSeconds && def.resource !== 'namespaces') {
+    if (
+      m.deletionTimestamp &&
+      !(m.finalizers ?? []).length &&
+      !m.deletionGracePeriodSeconds &&
+      def.resource !== 'namespaces'
+    ) {
       return this.erase(def, obj);
     }
     return obj;
   }
 
-  patch(def: ResourceDef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { force?: boolean } = {}): KObject {
+  patch(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean } = {},
+  ): KObject {
     const prev = this.get(def, namespace, name);
     if (!prev) {
       if (type === 'apply') {
         // Server-side apply creates.
         if (!patch || typeof patch !== 'object') throw badRequest('the body of the request was not a JSON object');
         const body = copy(patch) as Obj;
-        if (body.metadata?.name && body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+        if (body.metadata?.name && body.metadata.name !== name)
+          throw badRequest(
+            `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`,
+          );
         body.metadata = { ...(body.metadata ?? {}), name };
         return this.create(def, namespace, body, opts);
       }
@@ -504,22 +578,38 @@ export class Store implements KubeletStore {
         const pb = patch as Obj;
         if (pb && typeof pb === 'object') {
           checkTypeMeta(def, pb, true);
-          if (pb.metadata?.name && pb.metadata.name !== name) throw badRequest(`the name of the object (${pb.metadata.name}) does not match the name on the URL (${name})`);
+          if (pb.metadata?.name && pb.metadata.name !== name)
+            throw badRequest(
+              `the name of the object (${pb.metadata.name}) does not match the name on the URL (${name})`,
+            );
         }
         next = strategicMerge(base, patch, schemaForKind(def.kind), true);
         break;
       }
     }
-    if (!next || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patched object is not a JSON object');
+    if (!next || typeof next !== 'object' || Array.isArray(next))
+      throw badRequest('the patched object is not a JSON object');
     const obj = next as Obj;
     obj.kind = def.kind;
     unknownFields(def, obj, opts);
     const meta = (obj.metadata ??= {});
     // A patch that sets metadata.resourceVersion makes it a precondition (patch.go applyPatch).
-    const askedRv = type === 'merge' || type === 'strategic' ? (patch as Obj)?.metadata?.resourceVersion : meta.resourceVersion;
-    if (askedRv && askedRv !== prev.metadata.resourceVersion) throw conflict(qualified(def), name, 'the object has been modified; please apply your changes to the latest version and try again');
-    if (meta.uid && meta.uid !== prev.metadata.uid) throw conflict(qualified(def), name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`);
-    if (meta.name !== undefined && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    const askedRv =
+      type === 'merge' || type === 'strategic' ? (patch as Obj)?.metadata?.resourceVersion : meta.resourceVersion;
+    if (askedRv && askedRv !== prev.metadata.resourceVersion)
+      throw conflict(
+        qualified(def),
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    if (meta.uid && meta.uid !== prev.metadata.uid)
+      throw conflict(
+        qualified(def),
+        name,
+        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`,
+      );
+    if (meta.name !== undefined && meta.name !== name)
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     return this.replace(def, prev, obj, opts);
   }
 
@@ -558,14 +648,25 @@ export class Store implements KubeletStore {
   }
 
   private eventSeq = 0;
-  recordEvent(involved: KObject, type: 'Normal' | 'Warning', reason: string, message: string, source = 'kubelet'): void {
+  recordEvent(
+    involved: KObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    source = 'kubelet',
+  ): void {
     const ns = involved.metadata.namespace ?? 'default';
-    if (!this.get(NAMESPACE_DEF, undefined, ns) || this.get(NAMESPACE_DEF, undefined, ns)!.metadata.deletionTimestamp) return;
+    if (!this.get(NAMESPACE_DEF, undefined, ns) || this.get(NAMESPACE_DEF, undefined, ns)!.metadata.deletionTimestamp)
+      return;
     const evDef = defOf({ group: '', resource: 'events' });
     const t = now();
     // The event correlator aggregates identical events into a count.
     const same = this.list(evDef, ns).find(
-      (e) => (e as Obj).involvedObject?.uid === involved.metadata.uid && (e as Obj).reason === reason && (e as Obj).message === message && (e as Obj).type === type,
+      (e) =>
+        (e as Obj).involvedObject?.uid === involved.metadata.uid &&
+        (e as Obj).reason === reason &&
+        (e as Obj).message === message &&
+        (e as Obj).type === type,
     );
     if (same) {
       this.mutate(evDef, ns, same.metadata.name!, (e: Obj) => {
@@ -613,7 +714,23 @@ const SA_DEF = defOf({ group: '', resource: 'serviceaccounts' });
 const SC_DEF = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 
 /** Go's field order (TypeMeta, ObjectMeta, then the rest), so raw JSON reads like a real server's. */
-const META_ORDER = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const META_ORDER = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
 function ordered(o: Obj): Obj {
   const meta: Obj = {};
   for (const k of META_ORDER) if (o.metadata[k] !== undefined) meta[k] = o.metadata[k];
@@ -643,7 +760,9 @@ function unknownFields(def: ResourceDef, obj: Obj, opts: WriteOptions): void {
   const unknown = pruneUnknown(obj);
   if (!unknown.length || opts.fieldValidation === 'Ignore') return;
   if (opts.fieldValidation === 'Strict') {
-    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    throw badRequest(
+      `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+    );
   }
   opts.warnings?.push(...unknown.map((f) => `unknown field "${f}"`));
 }
@@ -652,7 +771,9 @@ function unknownFields(def: ResourceDef, obj: Obj, opts: WriteOptions): void {
 function checkTypeMeta(def: ResourceDef, obj: Obj, apply = false): void {
   const want = apiVersionOf(def);
   if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
-    throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`);
+    throw badRequest(
+      `the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`,
+    );
   }
   if (obj.kind !== undefined && obj.kind !== def.kind) {
     throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${def.kind})`);

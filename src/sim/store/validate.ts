@@ -26,34 +26,79 @@ const DNS1035_MSG =
 const q = (v: unknown) => JSON.stringify(v);
 
 function checkName(name: string, field: string, def: ResourceDef | 'label' | 'subdomain', causes: Cause[]): void {
-  const kind = def === 'label' ? 'label' : def === 'subdomain' ? 'subdomain' : def.resource === 'services' ? 'dns1035' : def.nameIsLabel ? 'label' : def.group === 'rbac.authorization.k8s.io' ? 'path' : 'subdomain';
+  const kind =
+    def === 'label'
+      ? 'label'
+      : def === 'subdomain'
+        ? 'subdomain'
+        : def.resource === 'services'
+          ? 'dns1035'
+          : def.nameIsLabel
+            ? 'label'
+            : def.group === 'rbac.authorization.k8s.io'
+              ? 'path'
+              : 'subdomain';
   if (kind === 'path') {
     // RBAC names are path segments (pkg/apis/rbac/validation: ValidateRBACName), so `system:basic-user` is valid.
-    if (name === '.' || name === '..') causes.push({ field, message: `Invalid value: ${q(name)}: may not be '${name}'` });
-    else for (const bad of ['/', '%']) if (name.includes(bad)) causes.push({ field, message: `Invalid value: ${q(name)}: may not contain '${bad}'` });
+    if (name === '.' || name === '..')
+      causes.push({ field, message: `Invalid value: ${q(name)}: may not be '${name}'` });
+    else
+      for (const bad of ['/', '%'])
+        if (name.includes(bad)) causes.push({ field, message: `Invalid value: ${q(name)}: may not contain '${bad}'` });
   } else if (kind === 'dns1035') {
-    if (!DNS1035.test(name) || name.length > 63) causes.push({ field, message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : DNS1035_MSG}` });
+    if (!DNS1035.test(name) || name.length > 63)
+      causes.push({
+        field,
+        message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : DNS1035_MSG}`,
+      });
   } else if (kind === 'label') {
-    if (!LABEL.test(name) || name.length > 63) causes.push({ field, message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : LABEL_MSG}` });
+    if (!LABEL.test(name) || name.length > 63)
+      causes.push({
+        field,
+        message: `Invalid value: ${q(name)}: ${name.length > 63 ? 'must be no more than 63 characters' : LABEL_MSG}`,
+      });
   } else if (!SUBDOMAIN.test(name) || name.length > 253) {
-    causes.push({ field, message: `Invalid value: ${q(name)}: ${name.length > 253 ? 'must be no more than 253 characters' : SUBDOMAIN_MSG}` });
+    causes.push({
+      field,
+      message: `Invalid value: ${q(name)}: ${name.length > 253 ? 'must be no more than 253 characters' : SUBDOMAIN_MSG}`,
+    });
   }
 }
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkMeta(obj: KObject, def: ResourceDef, causes: Cause[]): void {
   const m = obj.metadata;
-  if (!m.name) causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+  if (!m.name)
+    causes.push({
+      field: 'metadata.name',
+      message: 'Required value: name or generateName is required',
+      reason: 'FieldValueRequired',
+    });
   else checkName(m.name, 'metadata.name', def, causes);
   for (const [k, v] of Object.entries(m.labels ?? {})) {
-    if (!LABEL_KEY.test(k) || k.length > 317) causes.push({ field: 'metadata.labels', message: `Invalid value: ${q(k)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
-    if (typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63) causes.push({ field: 'metadata.labels', message: `Invalid value: ${q(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+    if (!LABEL_KEY.test(k) || k.length > 317)
+      causes.push({
+        field: 'metadata.labels',
+        message: `Invalid value: ${q(k)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      });
+    if (typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63)
+      causes.push({
+        field: 'metadata.labels',
+        message: `Invalid value: ${q(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      });
   }
 }
 
-function checkContainers(list: Obj[] | undefined, field: string, required: boolean, seen: Set<string>, causes: Cause[]): void {
+function checkContainers(
+  list: Obj[] | undefined,
+  field: string,
+  required: boolean,
+  seen: Set<string>,
+  causes: Cause[],
+): void {
   if (!Array.isArray(list) || list.length === 0) {
     if (required) causes.push({ field, message: 'Required value', reason: 'FieldValueRequired' });
     return;
@@ -63,7 +108,8 @@ function checkContainers(list: Obj[] | undefined, field: string, required: boole
     if (!c.name) causes.push({ field: `${f}.name`, message: 'Required value', reason: 'FieldValueRequired' });
     else {
       checkName(c.name, `${f}.name`, 'label', causes);
-      if (seen.has(c.name)) causes.push({ field: `${f}.name`, message: `Duplicate value: ${q(c.name)}`, reason: 'FieldValueDuplicate' });
+      if (seen.has(c.name))
+        causes.push({ field: `${f}.name`, message: `Duplicate value: ${q(c.name)}`, reason: 'FieldValueDuplicate' });
       seen.add(c.name);
     }
     if (!c.image) causes.push({ field: `${f}.image`, message: 'Required value', reason: 'FieldValueRequired' });
@@ -77,21 +123,44 @@ function checkPod(pod: Obj, causes: Cause[]): void {
   checkContainers(spec.initContainers, 'spec.initContainers', false, seen, causes);
   const rp = spec.restartPolicy;
   if (rp !== undefined && !['Always', 'OnFailure', 'Never'].includes(rp))
-    causes.push({ field: 'spec.restartPolicy', message: `Unsupported value: ${q(rp)}: supported values: "Always", "OnFailure", "Never"`, reason: 'FieldValueNotSupported' });
+    causes.push({
+      field: 'spec.restartPolicy',
+      message: `Unsupported value: ${q(rp)}: supported values: "Always", "OnFailure", "Never"`,
+      reason: 'FieldValueNotSupported',
+    });
   const vols = new Set<string>();
   (spec.volumes ?? []).forEach((v: Obj, i: number) => {
-    if (vols.has(v.name)) causes.push({ field: `spec.volumes[${i}].name`, message: `Duplicate value: ${q(v.name)}`, reason: 'FieldValueDuplicate' });
+    if (vols.has(v.name))
+      causes.push({
+        field: `spec.volumes[${i}].name`,
+        message: `Duplicate value: ${q(v.name)}`,
+        reason: 'FieldValueDuplicate',
+      });
     vols.add(v.name);
   });
-  for (const [field, list] of [['spec.containers', spec.containers], ['spec.initContainers', spec.initContainers]] as const) {
+  for (const [field, list] of [
+    ['spec.containers', spec.containers],
+    ['spec.initContainers', spec.initContainers],
+  ] as const) {
     (list ?? []).forEach((c: Obj, i: number) =>
       (c.volumeMounts ?? []).forEach((m: Obj, j: number) => {
-        if (!vols.has(m.name)) causes.push({ field: `${field}[${i}].volumeMounts[${j}].name`, message: `Not found: ${q(m.name)}`, reason: 'FieldValueNotFound' });
+        if (!vols.has(m.name))
+          causes.push({
+            field: `${field}[${i}].volumeMounts[${j}].name`,
+            message: `Not found: ${q(m.name)}`,
+            reason: 'FieldValueNotFound',
+          });
       }),
     );
   }
-  if (spec.activeDeadlineSeconds !== undefined && !(Number.isInteger(spec.activeDeadlineSeconds) && spec.activeDeadlineSeconds > 0))
-    causes.push({ field: 'spec.activeDeadlineSeconds', message: `Invalid value: ${spec.activeDeadlineSeconds}: must be between 1 and 2147483647, inclusive` });
+  if (
+    spec.activeDeadlineSeconds !== undefined &&
+    !(Number.isInteger(spec.activeDeadlineSeconds) && spec.activeDeadlineSeconds > 0)
+  )
+    causes.push({
+      field: 'spec.activeDeadlineSeconds',
+      message: `Invalid value: ${spec.activeDeadlineSeconds}: must be between 1 and 2147483647, inclusive`,
+    });
 }
 
 /** Validate an object about to be created; throws 422 Invalid. */
@@ -111,22 +180,34 @@ function checkPodUpdate(next: Obj, prev: Obj, causes: Cause[]): void {
   const a = structuredClone(next.spec ?? {});
   const b = structuredClone(prev.spec ?? {});
   for (const key of ['containers', 'initContainers']) {
-    const an: Obj[] = a[key] ?? [], bn: Obj[] = b[key] ?? [];
+    const an: Obj[] = a[key] ?? [],
+      bn: Obj[] = b[key] ?? [];
     an.forEach((c, i) => {
       if (bn[i]) c.image = bn[i]!.image;
     });
   }
-  const ads = a.activeDeadlineSeconds, bds = b.activeDeadlineSeconds;
+  const ads = a.activeDeadlineSeconds,
+    bds = b.activeDeadlineSeconds;
   if (ads !== bds) {
-    if (ads === undefined) causes.push({ field: 'spec.activeDeadlineSeconds', message: 'Invalid value: "null": must not update from a positive integer to nil value' });
-    else if (bds !== undefined && ads > bds) causes.push({ field: 'spec.activeDeadlineSeconds', message: `Invalid value: ${ads}: must be less than or equal to previous value` });
+    if (ads === undefined)
+      causes.push({
+        field: 'spec.activeDeadlineSeconds',
+        message: 'Invalid value: "null": must not update from a positive integer to nil value',
+      });
+    else if (bds !== undefined && ads > bds)
+      causes.push({
+        field: 'spec.activeDeadlineSeconds',
+        message: `Invalid value: ${ads}: must be less than or equal to previous value`,
+      });
   }
   a.activeDeadlineSeconds = b.activeDeadlineSeconds;
   // Tolerations may only be added to.
-  const at: Obj[] = a.tolerations ?? [], bt: Obj[] = b.tolerations ?? [];
+  const at: Obj[] = a.tolerations ?? [],
+    bt: Obj[] = b.tolerations ?? [];
   if (bt.every((t) => at.some((x) => deepEqual(x, t)))) a.tolerations = b.tolerations;
   if ((a.schedulingGates ?? []).length <= (b.schedulingGates ?? []).length) a.schedulingGates = b.schedulingGates;
-  if (a.terminationGracePeriodSeconds === 1 && b.terminationGracePeriodSeconds < 0) a.terminationGracePeriodSeconds = b.terminationGracePeriodSeconds;
+  if (a.terminationGracePeriodSeconds === 1 && b.terminationGracePeriodSeconds < 0)
+    a.terminationGracePeriodSeconds = b.terminationGracePeriodSeconds;
   if (!deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)))) {
     causes.push({
       field: 'spec',
@@ -146,13 +227,26 @@ export function validateUpdate(def: ResourceDef, next: KObject, prev: KObject): 
     checkPodUpdate(next as Obj, prev as Obj, causes);
   }
   if (def.resource === 'services') {
-    const a = (next as Obj).spec?.clusterIP, b = (prev as Obj).spec?.clusterIP;
-    if (b && a !== b) causes.push({ field: 'spec.clusterIPs[0]', message: `Invalid value: ${q(a ?? '')}: may not change once set`, reason: 'FieldValueInvalid' });
+    const a = (next as Obj).spec?.clusterIP,
+      b = (prev as Obj).spec?.clusterIP;
+    if (b && a !== b)
+      causes.push({
+        field: 'spec.clusterIPs[0]',
+        message: `Invalid value: ${q(a ?? '')}: may not change once set`,
+        reason: 'FieldValueInvalid',
+      });
   }
   causes.push(...validateStorageUpdate(def.resource, next as Obj, prev as Obj));
   if (def.resource === 'secrets' || def.resource === 'configmaps') {
-    if ((prev as Obj).immutable === true && !deepEqual({ ...(next as Obj), metadata: 0 }, { ...(prev as Obj), metadata: 0 }))
-      causes.push({ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' });
+    if (
+      (prev as Obj).immutable === true &&
+      !deepEqual({ ...(next as Obj), metadata: 0 }, { ...(prev as Obj), metadata: 0 })
+    )
+      causes.push({
+        field: 'data',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+        reason: 'FieldValueForbidden',
+      });
   }
   if (causes.length) throw invalid(next.kind, next.metadata.name ?? '', causes, def.group);
 }

@@ -5,7 +5,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerPath, encodePathStat, goFileMode, isDirMode, isSymlinkMode, parseStatTime, statName, tarSource } from '../../../src/engine/archive/stat.js';
+import {
+  containerPath,
+  encodePathStat,
+  goFileMode,
+  isDirMode,
+  isSymlinkMode,
+  parseStatTime,
+  statName,
+  tarSource,
+} from '../../../src/engine/archive/stat.js';
 import { negotiateEncoding } from '../../../src/api/archive.js';
 
 test('~> st_mode -> Go FileMode: type in the high bits, setuid/setgid/sticky moved, permissions kept', () => {
@@ -36,7 +45,10 @@ test('~> stat -c %y -> RFC3339Nano in UTC (trailing zeros dropped, offsets appli
 
 test('~> the header is base64 JSON with moby key order', () => {
   const h = encodePathStat({ linkTarget: '', mtime: '2023-11-14T22:13:20Z', mode: 0o644, size: 5, name: 'f' });
-  assert.is(Buffer.from(h, 'base64').toString(), '{"name":"f","size":5,"mode":420,"mtime":"2023-11-14T22:13:20Z","linkTarget":""}');
+  assert.is(
+    Buffer.from(h, 'base64').toString(),
+    '{"name":"f","size":5,"mode":420,"mtime":"2023-11-14T22:13:20Z","linkTarget":""}',
+  );
 });
 
 test('~> paths: cleaned, trailing "/" and "/." kept; stat names; tar sources', () => {

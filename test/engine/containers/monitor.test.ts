@@ -21,7 +21,10 @@ test('exit codes of removed containers: kept for late waits, at most removedExit
   for (const [i, id] of ids.entries()) m.noteExit(id, 10 + i);
   for (const id of ids.slice(0, 3)) listener!.record({ type: 'DELETED', rec: { id } });
   // The two most recently removed still answer; the oldest removed one is forgotten.
-  assert.equal(ids.map((id) => m.lastExitCode(id)), [undefined, 11, 12, 13]);
+  assert.equal(
+    ids.map((id) => m.lastExitCode(id)),
+    [undefined, 11, 12, 13],
+  );
   assert.is(m.exitCount('a'), 0);
 });
 

@@ -1,11 +1,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DnsCache } from '../../../src/engine/dns/cache.js';
-import { encodeAnswerMessage, parseQuery, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A } from '../../../src/engine/dns/packet.js';
+import {
+  encodeAnswerMessage,
+  parseQuery,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  TYPE_A,
+} from '../../../src/engine/dns/packet.js';
 import { buildQuery, decode } from '../../helpers/dns-client.js';
 
 const answer = (name: string, ttl: number, n = 1, rcode = 0) =>
-  encodeAnswerMessage(parseQuery(buildQuery(name, TYPE_A, { id: 1 })), { rcode, answers: Array.from({ length: n }, (_, i) => ({ type: TYPE_A, name, ttl, address: `10.0.0.${i}` }) as const) });
+  encodeAnswerMessage(parseQuery(buildQuery(name, TYPE_A, { id: 1 })), {
+    rcode,
+    answers: Array.from({ length: n }, (_, i) => ({ type: TYPE_A, name, ttl, address: `10.0.0.${i}` }) as const),
+  });
 const q = (name: string, id: number) => parseQuery(buildQuery(name, TYPE_A, { id }));
 
 test('~> a hit has the client ID, its question bytes, and the TTLs minus the time kept; it expires with its TTL', () => {
@@ -23,7 +32,10 @@ test('~> a hit has the client ID, its question bytes, and the TTLs minus the tim
 test('~> bounds: entries, bytes, the longest TTL; SERVFAIL, truncated and TTL 0 answers are not kept', () => {
   const c = new DnsCache({ maxEntries: 2, maxBytes: 1 << 20, maxTtlS: 10 });
   for (const k of ['a', 'b', 'c']) c.put(k, answer(`${k}.example`, 60));
-  assert.equal([c.size, !!c.get('a', 1, q('a.example', 1).rawQuestion), !!c.get('c', 1, q('c.example', 1).rawQuestion)], [2, false, true]);
+  assert.equal(
+    [c.size, !!c.get('a', 1, q('a.example', 1).rawQuestion), !!c.get('c', 1, q('c.example', 1).rawQuestion)],
+    [2, false, true],
+  );
   c.put('long', answer('long.example', 3600), 0);
   assert.is(c.get('long', 1, q('long.example', 1).rawQuestion, 10_001), undefined); // capped at 10 s
   const small = new DnsCache({ maxEntries: 100, maxBytes: 150, maxTtlS: 60 });

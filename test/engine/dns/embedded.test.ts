@@ -26,8 +26,21 @@ const resolv = (text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const app: NetworkRecord = { id: 'a'.repeat(64), name: 'app', created: '2026-01-01T00:00:00Z', config: normaliseCreate({ Name: 'app' }, { isolation: false }).config, predefined: false };
-const ep = (aliases: string[]) => ({ NetworkID: app.id, Name: 'app', Aliases: aliases, Links: null, IPAMConfig: null, DriverOpts: null });
+const app: NetworkRecord = {
+  id: 'a'.repeat(64),
+  name: 'app',
+  created: '2026-01-01T00:00:00Z',
+  config: normaliseCreate({ Name: 'app' }, { isolation: false }).config,
+  predefined: false,
+};
+const ep = (aliases: string[]) => ({
+  NetworkID: app.id,
+  Name: 'app',
+  Aliases: aliases,
+  Links: null,
+  IPAMConfig: null,
+  DriverOpts: null,
+});
 
 function fakeHost(opts: { kubeDns?: string; members?: TableMember[] }) {
   let members = opts.members ?? [];
@@ -36,8 +49,21 @@ function fakeHost(opts: { kubeDns?: string; members?: TableMember[] }) {
   const host = {
     namespace: 'jobs',
     log,
-    opts: { instance: 'i', hostGatewayIp: '127.0.0.1', killGraceSeconds: 2, defaultStopTimeout: 10, startTimeoutMs: 1000 },
-    kube: { client: { get: async (path: string) => (path.endsWith('/kube-system/services/kube-dns') && opts.kubeDns ? { spec: { clusterIP: opts.kubeDns } } : Promise.reject(new Error('404'))) } },
+    opts: {
+      instance: 'i',
+      hostGatewayIp: '127.0.0.1',
+      killGraceSeconds: 2,
+      defaultStopTimeout: 10,
+      startTimeoutMs: 1000,
+    },
+    kube: {
+      client: {
+        get: async (path: string) =>
+          path.endsWith('/kube-system/services/kube-dns') && opts.kubeDns
+            ? { spec: { clusterIP: opts.kubeDns } }
+            : Promise.reject(new Error('404')),
+      },
+    },
     index: {
       listen: (l: (typeof listeners)[number]) => void listeners.push(l),
       when: (check: () => unknown, o: { timeoutMs?: number }) =>
@@ -62,11 +88,24 @@ function fakeHost(opts: { kubeDns?: string; members?: TableMember[] }) {
   };
   return { host: host as unknown as DnsHost, change };
 }
-const options = (o: Partial<DnsOptions>): DnsOptions => ({ ...DEFAULT_ENGINE_OPTIONS.dns, address: '127.0.0.1', port: 0, ...o });
+const options = (o: Partial<DnsOptions>): DnsOptions => ({
+  ...DEFAULT_ENGINE_OPTIONS.dns,
+  address: '127.0.0.1',
+  port: 0,
+  ...o,
+});
 
 test('~> in a Pod: the cluster search list for our namespace, its other searches and options kept, its nameservers the upstream', async () => {
   const { host } = fakeHost({});
-  const dns = new EmbeddedDns(host, options({ resolvConfPath: resolv('search ci.svc.cluster.local svc.cluster.local cluster.local corp.example\nnameserver 10.96.0.10\noptions ndots:5 edns0\n') }), log);
+  const dns = new EmbeddedDns(
+    host,
+    options({
+      resolvConfPath: resolv(
+        'search ci.svc.cluster.local svc.cluster.local cluster.local corp.example\nnameserver 10.96.0.10\noptions ndots:5 edns0\n',
+      ),
+    }),
+    log,
+  );
   try {
     assert.ok(await dns.start());
     assert.equal(dns.podDnsConfig(), {
@@ -100,7 +139,10 @@ test('~> cannot serve (port taken, or off): false, logged, no Pod DNS config', a
     const dns = new EmbeddedDns(fakeHost({}).host, options({ port: taken.address().port }), log);
     assert.is(await dns.start(), false);
     assert.is(dns.podDnsConfig(), undefined);
-    assert.ok(lines.some((l) => /embedded DNS is off \(cannot bind 127\.0\.0\.1:\d+: .*EADDRINUSE/.test(l)), lines.join(''));
+    assert.ok(
+      lines.some((l) => /embedded DNS is off \(cannot bind 127\.0\.0\.1:\d+: .*EADDRINUSE/.test(l)),
+      lines.join(''),
+    );
   } finally {
     taken.close();
   }
@@ -118,10 +160,19 @@ test('~> names follow membership changes at once; an unknown source is waited fo
     // The querier (127.0.0.1) is not known yet: the answer waits until its Pod is seen.
     const pending = udpExchange('127.0.0.1', dns.port!, buildQuery('me', 1));
     setTimeout(() => change([me]), 100);
-    assert.equal(decode((await pending)!).answers.map((a) => a.data), ['127.0.0.1']);
+    assert.equal(
+      decode((await pending)!).answers.map((a) => a.data),
+      ['127.0.0.1'],
+    );
     assert.is(decode((await udpExchange('127.0.0.1', dns.port!, buildQuery('later', 1)))!).rcode, 2); // not a name yet; no upstream: SERVFAIL
-    change([me, { rec: { id: 'c'.repeat(64), name: 'later', config: {} }, endpoints: [ep(['late_alias'])], ip: '127.0.0.2' }]);
-    assert.equal(decode((await udpExchange('127.0.0.1', dns.port!, buildQuery('late_alias', 1)))!).answers.map((a) => a.data), ['127.0.0.2']);
+    change([
+      me,
+      { rec: { id: 'c'.repeat(64), name: 'later', config: {} }, endpoints: [ep(['late_alias'])], ip: '127.0.0.2' },
+    ]);
+    assert.equal(
+      decode((await udpExchange('127.0.0.1', dns.port!, buildQuery('late_alias', 1)))!).answers.map((a) => a.data),
+      ['127.0.0.2'],
+    );
   } finally {
     dns.close();
   }

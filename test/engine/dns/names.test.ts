@@ -6,15 +6,29 @@ import { NameTable, normaliseIp, type TableMember } from '../../../src/engine/dn
 
 const pre = predefinedNetworks('inst', '2026-01-01T00:00:00Z');
 const net = (name: string, id: string): NetworkRecord => ({
-  id: id.padEnd(64, '0'), name, created: '2026-01-01T00:00:01Z', config: normaliseCreate({ Name: name }, { isolation: false }).config, predefined: false, object: { name: `kapi-net-${id}`, uid: `uid-${id}`, resourceVersion: '1' },
+  id: id.padEnd(64, '0'),
+  name,
+  created: '2026-01-01T00:00:01Z',
+  config: normaliseCreate({ Name: name }, { isolation: false }).config,
+  predefined: false,
+  object: { name: `kapi-net-${id}`, uid: `uid-${id}`, resourceVersion: '1' },
 });
 const projA = net('proja_default', 'a1');
 const projB = net('projb_default', 'b2');
 const dotted = net('my.net', 'c3');
 const nets = [...pre, projA, projB, dotted];
-const ep = (n: NetworkRecord, aliases: string[] = []): Endpoint => ({ NetworkID: n.id, Name: n.name, Aliases: aliases, Links: null, IPAMConfig: null, DriverOpts: null });
+const ep = (n: NetworkRecord, aliases: string[] = []): Endpoint => ({
+  NetworkID: n.id,
+  Name: n.name,
+  Aliases: aliases,
+  Links: null,
+  IPAMConfig: null,
+  DriverOpts: null,
+});
 const member = (name: string, id: string, ip: string | undefined, eps: Endpoint[], hostname?: string): TableMember => ({
-  rec: { id: id.repeat(64).slice(0, 64), name, config: hostname ? { Hostname: hostname } : {} }, endpoints: eps, ...(ip ? { ip } : {}),
+  rec: { id: id.repeat(64).slice(0, 64), name, config: hostname ? { Hostname: hostname } : {} },
+  endpoints: eps,
+  ...(ip ? { ip } : {}),
 });
 const searches = ['default.svc.cluster.local'];
 const members = [
@@ -54,8 +68,16 @@ test('~> short IDs, hostnames, a container on two networks, network-qualified na
   assert.equal(v4('10.0.0.1', 'web.default.svc.cluster.local'), ['10.0.0.1']); // the stub resolver's first try (ndots:5)
   assert.equal(v4('10.0.0.1', 'nosuch.default.svc.cluster.local'), 'forward');
   // Answered as a CNAME to the Docker name, so that resolvers report `web` as the canonical name.
-  assert.equal(table.resolveName('10.0.0.1', 'web.default.svc.cluster.local', 4), { kind: 'addresses', addresses: ['10.0.0.1'], canonical: 'web' });
-  assert.equal(table.resolveName('10.0.0.1', 'host.docker.internal.default.svc.cluster.local', 4), { kind: 'addresses', addresses: ['192.0.2.2'], canonical: 'host.docker.internal' });
+  assert.equal(table.resolveName('10.0.0.1', 'web.default.svc.cluster.local', 4), {
+    kind: 'addresses',
+    addresses: ['10.0.0.1'],
+    canonical: 'web',
+  });
+  assert.equal(table.resolveName('10.0.0.1', 'host.docker.internal.default.svc.cluster.local', 4), {
+    kind: 'addresses',
+    addresses: ['192.0.2.2'],
+    canonical: 'host.docker.internal',
+  });
   assert.equal(table.resolveName('10.0.0.1', 'web', 4), { kind: 'addresses', addresses: ['10.0.0.1'] });
   assert.equal(v4('10.0.0.1', 'gone'), 'forward'); // not running: no address
 });
@@ -72,12 +94,18 @@ test('~> the default bridge and unknown sources resolve no container names; host
 
 test('~> AAAA of an IPv4-only name is an empty answer (not forwarded); PTR is <name>.<network> on the querier networks', () => {
   assert.equal(table.resolveName('10.0.0.1', 'web', 6), { kind: 'addresses', addresses: [] });
-  assert.equal(table.resolveAddress('10.0.0.1', '10.0.0.2'), { kind: 'ptr', name: 'proja_postgres_db_1.proja_default' });
+  assert.equal(table.resolveAddress('10.0.0.1', '10.0.0.2'), {
+    kind: 'ptr',
+    name: 'proja_postgres_db_1.proja_default',
+  });
   assert.equal(table.resolveAddress('10.0.1.1', '10.0.0.2'), { kind: 'forward' });
 });
 
 test('~> several containers sharing an alias all answer (round robin)', () => {
-  const t = new NameTable([member('a1', '1', '10.1.0.1', [ep(projA, ['pool'])]), member('a2', '2', '10.1.0.2', [ep(projA, ['pool'])])], nets);
+  const t = new NameTable(
+    [member('a1', '1', '10.1.0.1', [ep(projA, ['pool'])]), member('a2', '2', '10.1.0.2', [ep(projA, ['pool'])])],
+    nets,
+  );
   const r = t.resolveName('10.1.0.1', 'pool', 4);
   assert.equal(r.kind === 'addresses' ? r.addresses.sort() : r, ['10.1.0.1', '10.1.0.2']);
 });

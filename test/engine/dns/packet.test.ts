@@ -1,13 +1,30 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  DnsFormatError, encodeAnswerMessage, encodeHeaderError, maxAnswerSize, parseQuery, ptrAddress, readName, scanAnswer, RCODE_FORMERR, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR,
+  DnsFormatError,
+  encodeAnswerMessage,
+  encodeHeaderError,
+  maxAnswerSize,
+  parseQuery,
+  ptrAddress,
+  readName,
+  scanAnswer,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NXDOMAIN,
+  TYPE_A,
+  TYPE_AAAA,
+  TYPE_CNAME,
+  TYPE_PTR,
 } from '../../../src/engine/dns/packet.js';
 import { buildQuery, decode } from '../../helpers/dns-client.js';
 
 test('~> a query parses: ID, RD, the question lower-cased (names with _ and .), the EDNS UDP size', () => {
   const q = parseQuery(buildQuery('Postgres_DB.My.Net', TYPE_A, { id: 77, udpSize: 1232 }));
-  assert.equal([q.id, q.rd, q.opcode, q.question, q.udpSize], [77, true, 0, { name: 'postgres_db.my.net', type: TYPE_A, class: 1 }, 1232]);
+  assert.equal(
+    [q.id, q.rd, q.opcode, q.question, q.udpSize],
+    [77, true, 0, { name: 'postgres_db.my.net', type: TYPE_A, class: 1 }, 1232],
+  );
   assert.is(maxAnswerSize(q, false), 1232);
   assert.is(maxAnswerSize(parseQuery(buildQuery('a', TYPE_A)), false), 512);
   assert.is(maxAnswerSize(q, true), 65535);
@@ -38,7 +55,11 @@ test('~> malformed messages are DnsFormatError, with the ID once the header is w
   const fwd = Buffer.concat([q.subarray(0, 12), Buffer.from([0xc0, 20, 0, 1, 0, 1])]);
   assert.is(bad(fwd), 9);
   // A name longer than 255 octets.
-  const long = Buffer.concat([q.subarray(0, 12), ...Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 97)])), Buffer.from([0, 0, 1, 0, 1])]);
+  const long = Buffer.concat([
+    q.subarray(0, 12),
+    ...Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 97)])),
+    Buffer.from([0, 0, 1, 0, 1]),
+  ]);
   assert.is(bad(long), 9);
   // Counts that claim more records than the message holds.
   const lies = Buffer.from(q);
@@ -52,17 +73,50 @@ test('~> malformed messages are DnsFormatError, with the ID once the header is w
 test('~> answers: the question echoed byte-exact, RA set, A/AAAA/PTR records, TTL; TC when they do not fit', () => {
   const raw = buildQuery('WeB', TYPE_A, { id: 5 });
   const q = parseQuery(raw);
-  const a = encodeAnswerMessage(q, { rcode: RCODE_NOERROR, answers: [{ type: TYPE_A, name: 'web', ttl: 600, address: '10.244.1.2' }] });
+  const a = encodeAnswerMessage(q, {
+    rcode: RCODE_NOERROR,
+    answers: [{ type: TYPE_A, name: 'web', ttl: 600, address: '10.244.1.2' }],
+  });
   assert.equal(a.subarray(12, 12 + q.rawQuestion.length), raw.subarray(12)); // case kept
   const d = decode(a);
-  assert.equal([d.id, d.rcode, d.ra, d.tc, d.answers], [5, 0, true, false, [{ name: 'web', type: TYPE_A, ttl: 600, data: '10.244.1.2' }]]);
-  const six = decode(encodeAnswerMessage(parseQuery(buildQuery('web', TYPE_AAAA)), { rcode: 0, answers: [{ type: TYPE_AAAA, name: 'web', ttl: 1, address: 'fd00::1:2' }] }));
+  assert.equal(
+    [d.id, d.rcode, d.ra, d.tc, d.answers],
+    [5, 0, true, false, [{ name: 'web', type: TYPE_A, ttl: 600, data: '10.244.1.2' }]],
+  );
+  const six = decode(
+    encodeAnswerMessage(parseQuery(buildQuery('web', TYPE_AAAA)), {
+      rcode: 0,
+      answers: [{ type: TYPE_AAAA, name: 'web', ttl: 1, address: 'fd00::1:2' }],
+    }),
+  );
   assert.is(six.answers[0]!.data, 'fd00:0:0:0:0:0:1:2');
-  const ptr = decode(encodeAnswerMessage(parseQuery(buildQuery('2.1.244.10.in-addr.arpa', TYPE_PTR)), { rcode: 0, answers: [{ type: TYPE_PTR, name: '2.1.244.10.in-addr.arpa', ttl: 600, target: 'web.app' }] }));
+  const ptr = decode(
+    encodeAnswerMessage(parseQuery(buildQuery('2.1.244.10.in-addr.arpa', TYPE_PTR)), {
+      rcode: 0,
+      answers: [{ type: TYPE_PTR, name: '2.1.244.10.in-addr.arpa', ttl: 600, target: 'web.app' }],
+    }),
+  );
   assert.is(ptr.answers[0]!.data, 'web.app');
-  const cname = decode(encodeAnswerMessage(parseQuery(buildQuery('web.ns.svc.cluster.local', TYPE_A)), { rcode: 0, answers: [{ type: TYPE_CNAME, name: 'web.ns.svc.cluster.local', ttl: 600, target: 'web' }, { type: TYPE_A, name: 'web', ttl: 600, address: '10.0.0.1' }] }));
-  assert.equal(cname.answers.map((a) => [a.name, a.type, a.data]), [['web.ns.svc.cluster.local', TYPE_CNAME, 'web'], ['web', TYPE_A, '10.0.0.1']]);
-  const many = Array.from({ length: 100 }, (_, i) => ({ type: TYPE_A, name: 'web', ttl: 600, address: `10.0.0.${i}` }) as const);
+  const cname = decode(
+    encodeAnswerMessage(parseQuery(buildQuery('web.ns.svc.cluster.local', TYPE_A)), {
+      rcode: 0,
+      answers: [
+        { type: TYPE_CNAME, name: 'web.ns.svc.cluster.local', ttl: 600, target: 'web' },
+        { type: TYPE_A, name: 'web', ttl: 600, address: '10.0.0.1' },
+      ],
+    }),
+  );
+  assert.equal(
+    cname.answers.map((a) => [a.name, a.type, a.data]),
+    [
+      ['web.ns.svc.cluster.local', TYPE_CNAME, 'web'],
+      ['web', TYPE_A, '10.0.0.1'],
+    ],
+  );
+  const many = Array.from(
+    { length: 100 },
+    (_, i) => ({ type: TYPE_A, name: 'web', ttl: 600, address: `10.0.0.${i}` }) as const,
+  );
   const cut = decode(encodeAnswerMessage(q, { rcode: 0, answers: many, maxSize: 512 }));
   assert.ok(cut.tc);
   assert.ok(cut.answers.length < 100 && cut.answers.length > 10);
@@ -70,7 +124,13 @@ test('~> answers: the question echoed byte-exact, RA set, A/AAAA/PTR records, TT
 
 test('~> scanAnswer: TTL offsets and the smallest TTL; negative answers use the SOA minimum', () => {
   const q = parseQuery(buildQuery('x.example', TYPE_A));
-  const a = encodeAnswerMessage(q, { rcode: 0, answers: [{ type: TYPE_A, name: 'x.example', ttl: 30, address: '1.2.3.4' }, { type: TYPE_A, name: 'x.example', ttl: 20, address: '1.2.3.5' }] });
+  const a = encodeAnswerMessage(q, {
+    rcode: 0,
+    answers: [
+      { type: TYPE_A, name: 'x.example', ttl: 30, address: '1.2.3.4' },
+      { type: TYPE_A, name: 'x.example', ttl: 20, address: '1.2.3.5' },
+    ],
+  });
   const s = scanAnswer(a);
   assert.equal([s.rcode, s.minTtl, s.ttlOffsets.length, s.answerCount], [0, 20, 2, 2]);
   // NXDOMAIN with an SOA in the authority section (TTL 60, MINIMUM 15).
@@ -86,7 +146,10 @@ test('~> scanAnswer: TTL offsets and the smallest TTL; negative answers use the 
 test('~> ptrAddress: in-addr.arpa and ip6.arpa names', () => {
   assert.is(ptrAddress('4.3.2.10.in-addr.arpa'), '10.2.3.4');
   assert.is(ptrAddress('4.3.2.in-addr.arpa'), undefined);
-  assert.is(ptrAddress('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'), 'fd00:0:0:0:0:0:0:1');
+  assert.is(
+    ptrAddress('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'),
+    'fd00:0:0:0:0:0:0:1',
+  );
   assert.equal(readName(buildQuery('a.b', 1), 12), { name: 'a.b', next: 17 });
 });
 

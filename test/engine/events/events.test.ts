@@ -24,15 +24,24 @@ test('~> live subscription with filters; since replays; until bounds; unsubscrib
   bus.container(other, 'create');
   const seen: DockerEvent[] = [];
   const stop = bus.subscribe({ since: t0, filters: { container: ['web'] } }, (e) => seen.push(e));
-  assert.equal(seen.map((e) => e.Action), ['create']);
+  assert.equal(
+    seen.map((e) => e.Action),
+    ['create'],
+  );
   bus.container(c, 'start');
   bus.container(other, 'start');
-  assert.equal(seen.map((e) => e.Action), ['create', 'start']);
+  assert.equal(
+    seen.map((e) => e.Action),
+    ['create', 'start'],
+  );
   stop();
   bus.container(c, 'die');
   assert.is(seen.length, 2);
   // The ring keeps the last 3 only.
-  assert.equal(bus.recent().map((e) => e.Action), ['start', 'start', 'die']);
+  assert.equal(
+    bus.recent().map((e) => e.Action),
+    ['start', 'start', 'die'],
+  );
   const late: DockerEvent[] = [];
   bus.subscribe({ until: Date.now() - 1000, filters: {} }, (e) => late.push(e));
   bus.container(c, 'stop');

@@ -18,7 +18,16 @@ const nginx: ImageContainerConfig = {
 };
 
 test('~> merge follows moby daemon/commit.go: user values win, unions for ports/volumes/labels, env by key', () => {
-  const m = mergeImageConfig({ Image: 'nginx', Env: ['NGINX_VERSION=custom', 'A=1'], ExposedPorts: { '8080': {} }, Labels: { tier: 'mine' }, Volumes: { '/data': {} } }, nginx);
+  const m = mergeImageConfig(
+    {
+      Image: 'nginx',
+      Env: ['NGINX_VERSION=custom', 'A=1'],
+      ExposedPorts: { '8080': {} },
+      Labels: { tier: 'mine' },
+      Volumes: { '/data': {} },
+    },
+    nginx,
+  );
   assert.equal(m.Env, ['NGINX_VERSION=custom', 'A=1', 'PATH=/usr/bin:/bin']);
   assert.equal(Object.keys(m.ExposedPorts!).sort(), ['80/tcp', '8080']);
   assert.equal(m.Labels, { maintainer: 'nginx', tier: 'mine' });
@@ -39,30 +48,66 @@ test('~> Entrypoint/Cmd: an explicit entrypoint drops the image CMD; Cmd alone k
   const c = mergeImageConfig({ Entrypoint: [''], Cmd: null }, nginx);
   assert.equal([c.Entrypoint, c.Cmd], [[''], null]);
   const d = mergeImageConfig({ Healthcheck: { Test: [], Interval: 1e9 } }, nginx);
-  assert.equal(d.Healthcheck, { Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 1e9, Timeout: undefined, StartPeriod: undefined, Retries: 2 });
-  assert.equal(mergeImageConfig({ Healthcheck: { Test: ['NONE'] } }, nginx).Healthcheck, { Test: ['NONE'], Interval: 5e9, Timeout: undefined, StartPeriod: undefined, Retries: 2 });
+  assert.equal(d.Healthcheck, {
+    Test: ['CMD-SHELL', 'curl -f localhost'],
+    Interval: 1e9,
+    Timeout: undefined,
+    StartPeriod: undefined,
+    Retries: 2,
+  });
+  assert.equal(mergeImageConfig({ Healthcheck: { Test: ['NONE'] } }, nginx).Healthcheck, {
+    Test: ['NONE'],
+    Interval: 5e9,
+    Timeout: undefined,
+    StartPeriod: undefined,
+    Retries: 2,
+  });
   assert.equal(mergeImageConfig({ Image: 'x' }, undefined), { Image: 'x' });
 });
 
-const ctx: PodContext = { namespace: 'ns', instance: 'i', owner: { name: 'kapi-x', uid: 'u' }, killGraceSeconds: 2, imagePullPolicy: 'IfNotPresent', automountServiceAccountToken: false };
+const ctx: PodContext = {
+  namespace: 'ns',
+  instance: 'i',
+  owner: { name: 'kapi-x', uid: 'u' },
+  killGraceSeconds: 2,
+  imagePullPolicy: 'IfNotPresent',
+  automountServiceAccountToken: false,
+};
 const podOf = (body: Record<string, unknown>) => {
   const merged = mergeImageConfig(body, nginx);
-  return buildPod(ctx, { id: 'a'.repeat(64), name: 'n', config: podIntent(merged, { defaults: defaultsOf(nginx) }), run: 1, podName: 'p' }).spec.containers[0];
+  return buildPod(ctx, {
+    id: 'a'.repeat(64),
+    name: 'n',
+    config: podIntent(merged, { defaults: defaultsOf(nginx) }),
+    run: 1,
+    podName: 'p',
+  }).spec.containers[0];
 };
 
 test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports, probe, stop signal) and leaves only the image USER to the runtime', () => {
   const c = podOf({ Image: 'nginx' });
   assert.equal(c.command, ['/docker-entrypoint.sh']);
   assert.equal(c.args, ['nginx', '-g', 'daemon off;']);
-  assert.equal(c.env, [{ name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
+  assert.equal(c.env, [
+    { name: 'PATH', value: '/usr/bin:/bin' },
+    { name: 'NGINX_VERSION', value: '1.27.5' },
+  ]);
   assert.is(c.workingDir, '/srv');
-  assert.equal([c.securityContext?.runAsUser, c.securityContext?.runAsGroup], [undefined, undefined], 'USER nginx is resolved by the runtime, not a securityContext');
+  assert.equal(
+    [c.securityContext?.runAsUser, c.securityContext?.runAsGroup],
+    [undefined, undefined],
+    'USER nginx is resolved by the runtime, not a securityContext',
+  );
   assert.equal(c.ports, [{ containerPort: 80, protocol: 'TCP' }]);
   assert.equal(c.readinessProbe?.exec?.command, ['/bin/sh', '-c', 'curl -f localhost']);
   assert.equal(c.lifecycle?.preStop?.exec?.command, ['/bin/sh', '-c', 'kill -3 1']);
   const withArgs = podOf({ Image: 'nginx', Cmd: ['nginx', '-t'], Env: ['A=1'], User: '1000' });
   assert.equal([withArgs.command, withArgs.args], [['/docker-entrypoint.sh'], ['nginx', '-t']]);
-  assert.equal(withArgs.env, [{ name: 'A', value: '1' }, { name: 'PATH', value: '/usr/bin:/bin' }, { name: 'NGINX_VERSION', value: '1.27.5' }]);
+  assert.equal(withArgs.env, [
+    { name: 'A', value: '1' },
+    { name: 'PATH', value: '/usr/bin:/bin' },
+    { name: 'NGINX_VERSION', value: '1.27.5' },
+  ]);
   assert.is(withArgs.securityContext?.runAsUser, 1000);
   // An explicit entrypoint drops the image CMD (Docker and Kubernetes agree).
   const explicit = podOf({ Image: 'nginx', Entrypoint: ['/docker-entrypoint.sh'] });
@@ -72,7 +117,13 @@ test('~> the Pod carries the merged config (ENTRYPOINT/CMD, ENV, WORKDIR, ports,
   assert.equal(podIntent({ Image: 'x', Cmd: ['a'] }, undefined), { Image: 'x', Cmd: ['a'] });
   assert.equal(podIntent({ Image: 'x', User: 'web' }, { defaults: { User: 'web' } }), { Image: 'x' });
   assert.equal(podIntent({ Image: 'x', User: '0' }, { defaults: { User: 'web' } }), { Image: 'x', User: '0' });
-  assert.equal(podIntent({ Image: 'busybox', Cmd: ['a'] }, { pullRef: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}` }), { Image: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}`, Cmd: ['a'] });
+  assert.equal(
+    podIntent(
+      { Image: 'busybox', Cmd: ['a'] },
+      { pullRef: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}` },
+    ),
+    { Image: `docker.io/library/busybox:latest@sha256:${'a'.repeat(64)}`, Cmd: ['a'] },
+  );
 });
 
 test.run();

@@ -10,14 +10,36 @@ function entry(name: string, st: Partial<DockerState>, config: Partial<Container
   n++;
   const id = (n.toString(16).padStart(2, '0') + 'ab').repeat(16);
   const rec: ContainerRecord = {
-    id, name, created: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000000000Z`, config: { Image: 'busybox', ...config }, state: { run: 1, restartCount: 0 },
+    id,
+    name,
+    created: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000000000Z`,
+    config: { Image: 'busybox', ...config },
+    state: { run: 1, restartCount: 0 },
     object: { name: 'x', uid: 'u', resourceVersion: '1' },
   };
-  const state: DockerState = { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, ...st };
+  const state: DockerState = {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+    ...st,
+  };
   return { rec, state };
 }
 const running = { Status: 'running' as const, Running: true, StartedAt: '2026-01-01T00:01:00Z' };
-const exited = (code: number) => ({ Status: 'exited' as const, ExitCode: code, StartedAt: '2026-01-01T00:01:00Z', FinishedAt: '2026-01-01T00:02:00Z' });
+const exited = (code: number) => ({
+  Status: 'exited' as const,
+  ExitCode: code,
+  StartedAt: '2026-01-01T00:01:00Z',
+  FinishedAt: '2026-01-01T00:02:00Z',
+});
 
 const A = entry('alpha', running, { Labels: { app: 'web', tier: 'front' } });
 const B = entry('beta', exited(3), { Labels: { app: 'web' } });
@@ -27,7 +49,8 @@ const E = entry('epsilon', exited(0));
 const all = [A, B, C, D, E];
 const byName = (xs: ListEntry[]) => xs.map((e) => e.rec.name);
 const resolve = (v: string) => all.find((e) => e.rec.name === v.replace(/^\//, '') || e.rec.id.startsWith(v))?.rec;
-const sel = (filters: Record<string, string[]>, all_ = true, limit?: number) => byName(selectContainers(all, { all: all_, limit, filters }, resolve));
+const sel = (filters: Record<string, string[]>, all_ = true, limit?: number) =>
+  byName(selectContainers(all, { all: all_, limit, filters }, resolve));
 
 test('~> newest first; running only by default; all; limit implies stopped ones', () => {
   assert.equal(sel({}, true), ['epsilon', 'delta', 'gamma', 'beta', 'alpha']);

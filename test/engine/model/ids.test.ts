@@ -1,6 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { newId, normaliseName, randomName, podName, recordName, asLabelValue, isLabelKey, sanitiseLabelValue, ID_RE } from '../../../src/engine/model/ids.js';
+import {
+  newId,
+  normaliseName,
+  randomName,
+  podName,
+  recordName,
+  asLabelValue,
+  isLabelKey,
+  sanitiseLabelValue,
+  ID_RE,
+} from '../../../src/engine/model/ids.js';
 
 test('~> IDs are 64 lowercase hex and never have an all-digit short form', () => {
   for (let i = 0; i < 200; i++) {
@@ -13,7 +23,10 @@ test('~> IDs are 64 lowercase hex and never have an all-digit short form', () =>
 test('~> names: a leading slash is accepted, moby charset enforced with its message', () => {
   assert.is(normaliseName('/web'), 'web');
   assert.is(normaliseName('a.b_c-1'), 'a.b_c-1');
-  assert.throws(() => normaliseName('x'), /Invalid container name \(x\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+  assert.throws(
+    () => normaliseName('x'),
+    /Invalid container name \(x\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/,
+  );
   assert.throws(() => normaliseName('-x'), /Invalid container name/);
   assert.throws(() => normaliseName('a b'), /Invalid container name/);
 });

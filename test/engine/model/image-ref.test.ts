@@ -1,6 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseRef, normaliseRef, familiarRef, registryHost, withDefaultTag } from '../../../src/engine/model/image-ref.js';
+import {
+  parseRef,
+  normaliseRef,
+  familiarRef,
+  registryHost,
+  withDefaultTag,
+} from '../../../src/engine/model/image-ref.js';
 import { decodeRegistryAuth, parseChallenges, dockerConfigJson } from '../../../src/engine/images/registry/auth.js';
 import { statusFromError } from '../../../src/errors.js';
 
@@ -37,12 +43,25 @@ test('~> invalid references are 400s with moby wording', () => {
 
 test('~> X-Registry-Auth: base64url JSON, `auth` split, empty means anonymous, garbage is a 400', () => {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  assert.equal(decodeRegistryAuth(enc({ username: 'u', password: 'p', serveraddress: 'reg' })), { username: 'u', password: 'p', serveraddress: 'reg' });
-  assert.equal(decodeRegistryAuth(enc({ auth: Buffer.from('bob:pw:x').toString('base64') })), { auth: Buffer.from('bob:pw:x').toString('base64'), username: 'bob', password: 'pw:x' });
-  assert.equal(decodeRegistryAuth(Buffer.from(JSON.stringify({ identitytoken: 't' })).toString('base64')), { identitytoken: 't' });
+  assert.equal(decodeRegistryAuth(enc({ username: 'u', password: 'p', serveraddress: 'reg' })), {
+    username: 'u',
+    password: 'p',
+    serveraddress: 'reg',
+  });
+  assert.equal(decodeRegistryAuth(enc({ auth: Buffer.from('bob:pw:x').toString('base64') })), {
+    auth: Buffer.from('bob:pw:x').toString('base64'),
+    username: 'bob',
+    password: 'pw:x',
+  });
+  assert.equal(decodeRegistryAuth(Buffer.from(JSON.stringify({ identitytoken: 't' })).toString('base64')), {
+    identitytoken: 't',
+  });
   assert.is(decodeRegistryAuth(''), undefined);
   assert.is(decodeRegistryAuth('e30='), undefined);
-  assert.is(decodeRegistryAuth(enc({ username: '', password: '', serveraddress: 'https://index.docker.io/v1/' })), undefined);
+  assert.is(
+    decodeRegistryAuth(enc({ username: '', password: '', serveraddress: 'https://index.docker.io/v1/' })),
+    undefined,
+  );
   try {
     decodeRegistryAuth('!!!not-json');
     assert.unreachable();
@@ -51,14 +70,30 @@ test('~> X-Registry-Auth: base64url JSON, `auth` split, empty means anonymous, g
     assert.match((e as Error).message, /^invalid X-Registry-Auth header/);
   }
   const cfg = JSON.parse(dockerConfigJson('https://index.docker.io/v1/', { username: 'u', password: 'p' })!);
-  assert.equal(cfg.auths['https://index.docker.io/v1/'], { username: 'u', password: 'p', auth: Buffer.from('u:p').toString('base64') });
+  assert.equal(cfg.auths['https://index.docker.io/v1/'], {
+    username: 'u',
+    password: 'p',
+    auth: Buffer.from('u:p').toString('base64'),
+  });
   assert.is(dockerConfigJson('x', { identitytoken: 't' }), undefined);
 });
 
 test('~> WWW-Authenticate challenges (RFC 7235)', () => {
-  assert.equal(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"'), [
-    { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
-  ]);
+  assert.equal(
+    parseChallenges(
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+    ),
+    [
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/busybox:pull',
+        },
+      },
+    ],
+  );
   assert.equal(parseChallenges('Basic realm="Registry Realm", Bearer realm="https://x/t",service=s'), [
     { scheme: 'basic', params: { realm: 'Registry Realm' } },
     { scheme: 'bearer', params: { realm: 'https://x/t', service: 's' } },

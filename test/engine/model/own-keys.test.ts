@@ -14,7 +14,9 @@ import type { ContainerRecord, CreateBody } from '../../../src/engine/model/type
 const polluted = (o: object) => Object.getPrototypeOf(o) !== Object.prototype;
 
 test('parseUntrusted drops __proto__ keys at every depth; setOwn defines one as a plain key', () => {
-  const v = parseUntrusted<any>('{"a":1,"__proto__":{"polluted":true},"config":{"ExposedPorts":{"__proto__":{"x":1},"80/tcp":{}}}}');
+  const v = parseUntrusted<any>(
+    '{"a":1,"__proto__":{"polluted":true},"config":{"ExposedPorts":{"__proto__":{"x":1},"80/tcp":{}}}}',
+  );
   assert.equal(Object.keys(v), ['a', 'config']);
   assert.equal(Object.keys(v.config.ExposedPorts), ['80/tcp']);
   assert.not.ok(polluted(v) || polluted(v.config.ExposedPorts));
@@ -28,7 +30,9 @@ test('parseUntrusted drops __proto__ keys at every depth; setOwn defines one as 
 test('an image ExposedPorts key "__proto__" merged into a create body stays a key', () => {
   // As JSON.parse leaves it (own property): what an image config stored before this fix holds.
   const exposed = JSON.parse('{"__proto__":{"polluted":true},"80/tcp":{}}') as Record<string, object>;
-  const out = mergeImageConfig({ Image: 'x', ExposedPorts: { '8080/tcp': {} } } as CreateBody, { ExposedPorts: exposed });
+  const out = mergeImageConfig({ Image: 'x', ExposedPorts: { '8080/tcp': {} } } as CreateBody, {
+    ExposedPorts: exposed,
+  });
   const ports = out.ExposedPorts as Record<string, unknown>;
   assert.not.ok(polluted(ports));
   assert.is((ports as { polluted?: boolean }).polluted, undefined);
@@ -36,9 +40,16 @@ test('an image ExposedPorts key "__proto__" merged into a create body stays a ke
 });
 
 test('NetworkSettings.Networks keyed by a network named "__proto__" stays a plain object', () => {
-  const rec = { id: 'd'.repeat(64), name: 'web', config: {}, state: { run: 0, restartCount: 0 } } as unknown as ContainerRecord;
+  const rec = {
+    id: 'd'.repeat(64),
+    name: 'web',
+    config: {},
+    state: { run: 0, restartCount: 0 },
+  } as unknown as ContainerRecord;
   const net = { id: 'n'.repeat(64), name: '__proto__', predefined: false } as never;
-  const eps: Endpoint[] = [{ NetworkID: 'n'.repeat(64), Name: '__proto__', Aliases: [], Links: null, IPAMConfig: null, DriverOpts: null }];
+  const eps: Endpoint[] = [
+    { NetworkID: 'n'.repeat(64), Name: '__proto__', Aliases: [], Links: null, IPAMConfig: null, DriverOpts: null },
+  ];
   const v = networksView({ rec, endpoints: eps, nets: [net], apiVersion: '1.51', lt: () => false });
   assert.not.ok(polluted(v));
   assert.equal(Object.keys(v), ['__proto__']);

@@ -6,11 +6,28 @@ import { imageId } from '../../../src/engine/model/image-names.js';
 import type { ContainerRecord } from '../../../src/engine/model/types.js';
 
 const rec: ContainerRecord = {
-  id: 'b'.repeat(64), name: 'web', created: '2026-01-01T00:00:00.123456789Z',
-  config: { Image: 'busybox', Entrypoint: ['sh', '-c'], Cmd: ['sleep 100'], Labels: { a: 'b' }, ExposedPorts: { '80': {} }, HostConfig: { NetworkMode: 'default', PortBindings: { '80': [{ HostPort: '0' }] } } },
-  state: { run: 1, restartCount: 2 }, object: { name: 'x', uid: 'u', resourceVersion: '1' },
+  id: 'b'.repeat(64),
+  name: 'web',
+  created: '2026-01-01T00:00:00.123456789Z',
+  config: {
+    Image: 'busybox',
+    Entrypoint: ['sh', '-c'],
+    Cmd: ['sleep 100'],
+    Labels: { a: 'b' },
+    ExposedPorts: { '80': {} },
+    HostConfig: { NetworkMode: 'default', PortBindings: { '80': [{ HostPort: '0' }] } },
+  },
+  state: { run: 1, restartCount: 2 },
+  object: { name: 'x', uid: 'u', resourceVersion: '1' },
 };
-const pod: PodLike = { metadata: { name: 'web-bbbbbbbbbbbb' }, status: { phase: 'Running', podIP: '10.1.2.3', containerStatuses: [{ name: 'main', ready: true, state: { running: { startedAt: '2026-01-01T00:00:05Z' } } }] } as any };
+const pod: PodLike = {
+  metadata: { name: 'web-bbbbbbbbbbbb' },
+  status: {
+    phase: 'Running',
+    podIP: '10.1.2.3',
+    containerStatuses: [{ name: 'main', ready: true, state: { running: { startedAt: '2026-01-01T00:00:05Z' } } }],
+  } as any,
+};
 
 test('~> inspect has the fields clients read, with version-gated legacy fields', () => {
   const st = dockerState(rec, pod);

@@ -1,8 +1,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normaliseCreate, predefinedNetworks, type NetworkRecord } from '../../../src/engine/networks/model.js';
-import { checkNetworkMode, connectEndpoint, createEndpoints, decodeEndpoints, dnsNames, encodeEndpoints, networksView, type Endpoint } from '../../../src/engine/networks/endpoints.js';
-import { dnsLabel, hostAliasesFor, isServiceName, netLabel, parseLink, planServices, podNetworkLabels, policyObject, serviceMatches, serviceObject, type Member } from '../../../src/engine/networks/dns.js';
+import {
+  checkNetworkMode,
+  connectEndpoint,
+  createEndpoints,
+  decodeEndpoints,
+  dnsNames,
+  encodeEndpoints,
+  networksView,
+  type Endpoint,
+} from '../../../src/engine/networks/endpoints.js';
+import {
+  dnsLabel,
+  hostAliasesFor,
+  isServiceName,
+  netLabel,
+  parseLink,
+  planServices,
+  podNetworkLabels,
+  policyObject,
+  serviceMatches,
+  serviceObject,
+  type Member,
+} from '../../../src/engine/networks/dns.js';
 import { versionLess } from '../../../src/engine/model/api-version.js';
 import { EngineError, statusFromError } from '../../../src/errors.js';
 import type { ContainerRecord, CreateBody } from '../../../src/engine/model/types.js';
@@ -19,26 +40,70 @@ const fail = (fn: () => unknown) => {
 
 const pre = predefinedNetworks('inst', '2026-01-01T00:00:00Z');
 const net = (name: string, id: string, created: string): NetworkRecord => ({
-  id: id.padEnd(64, '0'), name, created, config: normaliseCreate({ Name: name }, { isolation: false }).config, predefined: false, object: { name: `kapi-net-${id}`, uid: `uid-${id}`, resourceVersion: '1' },
+  id: id.padEnd(64, '0'),
+  name,
+  created,
+  config: normaliseCreate({ Name: name }, { isolation: false }).config,
+  predefined: false,
+  object: { name: `kapi-net-${id}`, uid: `uid-${id}`, resourceVersion: '1' },
 });
 const app = net('app', 'a1', '2026-01-01T00:00:01Z');
 const other = net('other', 'b2', '2026-01-01T00:00:02Z');
 const nets = [...pre, app, other];
 const rec = (name: string, id: string, config: CreateBody = {}): ContainerRecord => ({
-  id: id.repeat(64).slice(0, 64), name, created: '2026-01-01T00:00:00Z', config, state: { run: 1, restartCount: 0 }, object: { name: `kapi-${id}`, uid: 'u', resourceVersion: '1' },
+  id: id.repeat(64).slice(0, 64),
+  name,
+  created: '2026-01-01T00:00:00Z',
+  config,
+  state: { run: 1, restartCount: 0 },
+  object: { name: `kapi-${id}`, uid: 'u', resourceVersion: '1' },
 });
 
 test('~> create memberships: NetworkMode first, then EndpointsConfig (aliases); unknown network 404; host/container: 501', () => {
-  const { endpoints } = createEndpoints({ HostConfig: { NetworkMode: 'app' }, NetworkingConfig: { EndpointsConfig: { app: { Aliases: ['web', 'web'] }, other: null } } } as CreateBody, nets);
-  assert.equal(endpoints.map((e) => [e.Name, e.Aliases]), [['app', ['web']], ['other', []]]);
-  assert.equal(createEndpoints({} as CreateBody, nets).endpoints.map((e) => e.Name), ['bridge']);
-  assert.equal(fail(() => createEndpoints({ HostConfig: { NetworkMode: 'nope' } } as CreateBody, nets)), { status: 404, message: 'network nope not found' });
+  const { endpoints } = createEndpoints(
+    {
+      HostConfig: { NetworkMode: 'app' },
+      NetworkingConfig: { EndpointsConfig: { app: { Aliases: ['web', 'web'] }, other: null } },
+    } as CreateBody,
+    nets,
+  );
+  assert.equal(
+    endpoints.map((e) => [e.Name, e.Aliases]),
+    [
+      ['app', ['web']],
+      ['other', []],
+    ],
+  );
+  assert.equal(
+    createEndpoints({} as CreateBody, nets).endpoints.map((e) => e.Name),
+    ['bridge'],
+  );
+  assert.equal(
+    fail(() => createEndpoints({ HostConfig: { NetworkMode: 'nope' } } as CreateBody, nets)),
+    { status: 404, message: 'network nope not found' },
+  );
   const host = fail(() => checkNetworkMode('host'));
   assert.is(host.status, 501);
   assert.match(host.message, /network mode "host" is not supported by kuber-api/);
   assert.is(fail(() => checkNetworkMode('container:abc')).status, 501);
-  assert.is(fail(() => createEndpoints({ HostConfig: { NetworkMode: 'app' }, NetworkingConfig: { EndpointsConfig: { app: { IPAMConfig: { IPv4Address: '10.0.0.9' } } } } } as CreateBody, nets)).status, 501);
-  assert.is(fail(() => createEndpoints({ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } } } as CreateBody, nets)).status, 400);
+  assert.is(
+    fail(() =>
+      createEndpoints(
+        {
+          HostConfig: { NetworkMode: 'app' },
+          NetworkingConfig: { EndpointsConfig: { app: { IPAMConfig: { IPv4Address: '10.0.0.9' } } } },
+        } as CreateBody,
+        nets,
+      ),
+    ).status,
+    501,
+  );
+  assert.is(
+    fail(() =>
+      createEndpoints({ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } } } as CreateBody, nets),
+    ).status,
+    400,
+  );
   const none = createEndpoints({ HostConfig: { NetworkMode: 'none' } } as CreateBody, nets);
   assert.match(none.warnings[0]!, /network mode "none"/);
   assert.is(fail(() => connectEndpoint(app, undefined, none.endpoints)).status, 400);
@@ -46,8 +111,14 @@ test('~> create memberships: NetworkMode first, then EndpointsConfig (aliases); 
 
 test('~> a record without the annotation is on its NetworkMode network; damaged JSON falls back the same way', () => {
   const r = rec('x', 'c', { HostConfig: { NetworkMode: 'app' } });
-  assert.equal(decodeEndpoints(undefined, r, nets).map((e) => [e.Name, e.NetworkID]), [['app', app.id]]);
-  assert.equal(decodeEndpoints('{oops', r, nets).map((e) => e.Name), ['app']);
+  assert.equal(
+    decodeEndpoints(undefined, r, nets).map((e) => [e.Name, e.NetworkID]),
+    [['app', app.id]],
+  );
+  assert.equal(
+    decodeEndpoints('{oops', r, nets).map((e) => e.Name),
+    ['app'],
+  );
   const eps = createEndpoints({ HostConfig: { NetworkMode: 'app' } } as CreateBody, nets).endpoints;
   assert.equal(decodeEndpoints(encodeEndpoints(eps), r, nets), eps);
 });
@@ -58,7 +129,15 @@ test('~> NetworkSettings.Networks: DNSNames on user networks only; short ID amon
     { NetworkID: app.id, Name: 'app', Aliases: ['www'], Links: null, IPAMConfig: null, DriverOpts: null },
     { NetworkID: pre[0]!.id, Name: 'bridge', Aliases: [], Links: null, IPAMConfig: null, DriverOpts: null },
   ];
-  const v = networksView({ rec: r, endpoints: eps, nets, ip: '10.244.0.7', gatewayIp: '10.244.0.1', apiVersion: '1.51', lt: versionLess }) as any;
+  const v = networksView({
+    rec: r,
+    endpoints: eps,
+    nets,
+    ip: '10.244.0.7',
+    gatewayIp: '10.244.0.1',
+    apiVersion: '1.51',
+    lt: versionLess,
+  }) as any;
   assert.equal(Object.keys(v), ['app', 'bridge']);
   assert.equal(v.app.DNSNames, ['web', 'www', 'dddddddddddd']);
   assert.equal(v.app.Aliases, ['www']);
@@ -71,7 +150,14 @@ test('~> NetworkSettings.Networks: DNSNames on user networks only; short ID amon
 });
 
 const member = (r: ContainerRecord, eps: Endpoint[], ip?: string): Member => ({ rec: r, endpoints: eps, ip });
-const ep = (n: NetworkRecord, aliases: string[] = []): Endpoint => ({ NetworkID: n.id, Name: n.name, Aliases: aliases, Links: null, IPAMConfig: null, DriverOpts: null });
+const ep = (n: NetworkRecord, aliases: string[] = []): Endpoint => ({
+  NetworkID: n.id,
+  Name: n.name,
+  Aliases: aliases,
+  Links: null,
+  IPAMConfig: null,
+  DriverOpts: null,
+});
 
 test('~> Service plan: one headless Service per valid name; two networks sharing a name: the older network owns it', () => {
   const a = member(rec('db', '1'), [ep(app, ['postgres'])], '10.244.0.2');
@@ -102,7 +188,11 @@ test('~> Pod labels select the Services; hostAliases carry what no Service of th
   const aliases = hostAliasesFor(client, [db, dbOther, client], nets, plan);
   assert.equal(aliases, [{ ip: '10.244.0.3', hostnames: ['db', '222222222222'] }]);
   const svc = serviceObject({ namespace: 'ns', instance: 'inst' }, plan.get('db')!, app) as any;
-  assert.equal(svc.spec, { clusterIP: 'None', selector: { 'kuber-api.io/instance': 'inst', [dnsLabel(app.id, 'db')]: '1' }, publishNotReadyAddresses: true });
+  assert.equal(svc.spec, {
+    clusterIP: 'None',
+    selector: { 'kuber-api.io/instance': 'inst', [dnsLabel(app.id, 'db')]: '1' },
+    publishNotReadyAddresses: true,
+  });
   assert.is(svc.metadata.ownerReferences[0].uid, app.object!.uid);
   assert.ok(serviceMatches(svc, svc));
   // Legacy links become hostAliases too.
@@ -110,7 +200,9 @@ test('~> Pod labels select the Services; hostAliases carry what no Service of th
   assert.equal(hostAliasesFor(linked, [db, linked], nets, plan), [{ ip: '10.244.0.2', hostnames: ['database', 'db'] }]);
   // With the embedded DNS serving (engine/dns), peers are its answers: only links stay /etc/hosts entries.
   assert.equal(hostAliasesFor(client, [db, dbOther, client], nets, plan, false), []);
-  assert.equal(hostAliasesFor(linked, [db, linked], nets, plan, false), [{ ip: '10.244.0.2', hostnames: ['database', 'db'] }]);
+  assert.equal(hostAliasesFor(linked, [db, linked], nets, plan, false), [
+    { ip: '10.244.0.2', hostnames: ['database', 'db'] },
+  ]);
   assert.equal(parseLink('db:database'), ['db', 'database']);
 });
 
@@ -119,7 +211,10 @@ test('~> NetworkPolicy: members admit each other (and kuber-api); internal limit
   assert.equal(p.spec.policyTypes, ['Ingress']);
   assert.equal(p.spec.ingress[0].from[1], { ipBlock: { cidr: '10.244.0.1/32' } });
   const internal = { ...app, config: { ...app.config, Internal: true } };
-  assert.equal((policyObject({ namespace: 'ns', instance: 'inst' }, internal) as any).spec.policyTypes, ['Ingress', 'Egress']);
+  assert.equal((policyObject({ namespace: 'ns', instance: 'inst' }, internal) as any).spec.policyTypes, [
+    'Ingress',
+    'Egress',
+  ]);
   assert.is(policyObject({ namespace: 'ns', instance: 'inst' }, pre[1]!), undefined);
 });
 

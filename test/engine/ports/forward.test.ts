@@ -18,7 +18,11 @@ const MiB = 1024 * 1024;
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 /** A listener whose connections `fwd` forwards with `deps`; returns a connected client socket. */
-async function front(fwd: Forwarder, port: number, deps: ForwardDeps): Promise<{ client: Socket; accepted: Promise<Socket>; close(): void }> {
+async function front(
+  fwd: Forwarder,
+  port: number,
+  deps: ForwardDeps,
+): Promise<{ client: Socket; accepted: Promise<Socket>; close(): void }> {
   let onAccepted!: (s: Socket) => void;
   const accepted = new Promise<Socket>((r) => (onAccepted = r));
   const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
@@ -56,7 +60,10 @@ const readAll = (s: Socket) =>
     s.once('end', () => resolve(Buffer.concat(parts)));
   });
 
-const directDeps = (): ForwardDeps => ({ resolve: async () => ({ ip: '127.0.0.1', namespace: 'ns', pod: 'p' }), portForward: () => Promise.reject(new Error('unused')) });
+const directDeps = (): ForwardDeps => ({
+  resolve: async () => ({ ip: '127.0.0.1', namespace: 'ns', pod: 'p' }),
+  portForward: () => Promise.reject(new Error('unused')),
+});
 const opts = (o: Partial<ForwardOptions>): ForwardOptions => ({ ...DEFAULT_ENGINE_OPTIONS.publish.forward, ...o });
 
 test('~> direct: a container that listens late is retried; half-close passes both ways after the bytes', async () => {
@@ -128,7 +135,10 @@ test('~> direct: 16 MiB to a slow reader: the forwarder holds at most about one 
 
 test('~> direct: the container gone (resolve says so) disconnects the client', async () => {
   const fwd = new Forwarder(opts({ mode: 'direct' }), log);
-  const f = await front(fwd, 1, { resolve: async () => undefined, portForward: () => Promise.reject(new Error('unused')) });
+  const f = await front(fwd, 1, {
+    resolve: async () => undefined,
+    portForward: () => Promise.reject(new Error('unused')),
+  });
   f.client.resume();
   await new Promise((r) => f.client.once('end', r));
   f.close();
@@ -138,14 +148,26 @@ test('~> direct: the container gone (resolve says so) disconnects the client', a
 async function fakeKubelet(refuse: number, push = 0) {
   let sessions = 0;
   let pushPaused = 0;
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, handleProtocols: () => 'v4.channel.k8s.io' });
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    perMessageDeflate: false,
+    handleProtocols: () => 'v4.channel.k8s.io',
+  });
   wss.on('connection', (ws) => {
     const port = 8080;
     const prefix = (ch: number) => Buffer.from([ch, port & 0xff, port >> 8]);
     ws.send(prefix(0));
     ws.send(prefix(1));
     if (sessions++ < refuse) {
-      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`an error occurred forwarding ${port} -> ${port}: dial tcp4 127.0.0.1:${port}: connect: connection refused`)]));
+      ws.send(
+        Buffer.concat([
+          Buffer.from([1]),
+          Buffer.from(
+            `an error occurred forwarding ${port} -> ${port}: dial tcp4 127.0.0.1:${port}: connect: connection refused`,
+          ),
+        ]),
+      );
       return void ws.close();
     }
     if (push) {
@@ -242,7 +264,14 @@ test('~> portforward: 8 MiB to a slow reader pauses the WebSocket (bounded), byt
  * machines proxy every outbound connection).
  */
 async function blackhole(): Promise<{ port: number; close(): void }> {
-  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const py = spawn(
+    'python3',
+    [
+      '-c',
+      'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((r) => py.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
   const fillers: Socket[] = [];
   for (let i = 0; i < 3; i++) {
@@ -258,7 +287,10 @@ test('~> auto: a pod IP that does not answer switches to pods/portforward for th
   const k = await fakeKubelet(0);
   const hole = await blackhole();
   const fwd = new Forwarder(opts({ mode: 'auto', connectTimeoutMs: 300 }), log);
-  const f = await front(fwd, hole.port, { ...k.deps, resolve: async () => ({ ip: '127.0.0.1', namespace: 'ns', pod: 'p' }) });
+  const f = await front(fwd, hole.port, {
+    ...k.deps,
+    resolve: async () => ({ ip: '127.0.0.1', namespace: 'ns', pod: 'p' }),
+  });
   f.client.end('x.');
   assert.is((await readAll(f.client)).toString(), 'X.');
   assert.is(fwd.effectiveMode, 'portforward');

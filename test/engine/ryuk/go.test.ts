@@ -1,7 +1,16 @@
 /** engine/ryuk/go: Go's duration syntax, url.ParseQuery, filters.Args JSON and slog quoting, as Ryuk shows them. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { filtersFromKey, filtersKey, formatGoDuration, goList, goLogPrefix, parseGoDuration, parseGoQuery, slogValue } from '../../../src/engine/ryuk/go.js';
+import {
+  filtersFromKey,
+  filtersKey,
+  formatGoDuration,
+  goList,
+  goLogPrefix,
+  parseGoDuration,
+  parseGoQuery,
+  slogValue,
+} from '../../../src/engine/ryuk/go.js';
 
 test('parseGoDuration reads time.ParseDuration syntax (ms)', () => {
   assert.is(parseGoDuration('10s'), 10_000);
@@ -28,9 +37,15 @@ test('formatGoDuration prints Duration.String (the `starting` line of Ryuk)', ()
   assert.is(formatGoDuration(3_723_000), '1h2m3s');
 });
 
-test('parseGoQuery: pairs, repeats, + and %XX, and Go\'s errors (semicolon, bad escape) skip the pair', () => {
+test("parseGoQuery: pairs, repeats, + and %XX, and Go's errors (semicolon, bad escape) skip the pair", () => {
   const q = parseGoQuery('label=a%3Db&label=c+d&&name=x');
-  assert.equal([...q.values], [['label', ['a=b', 'c d']], ['name', ['x']]]);
+  assert.equal(
+    [...q.values],
+    [
+      ['label', ['a=b', 'c d']],
+      ['name', ['x']],
+    ],
+  );
   assert.is(q.error, undefined);
   assert.equal([...parseGoQuery('label=a=b').values], [['label', ['a=b']]]);
   assert.is(parseGoQuery('label=a;b').error, 'invalid semicolon separator in query');

@@ -26,7 +26,10 @@ function fakeDocker(): Fake {
     containers: [],
     removed: [],
     docker: {
-      listContainers: async (filters) => f.containers.filter((c) => (filters.label ?? []).every((l) => c.Labels[l.split('=')[0]!] === l.split('=').slice(1).join('='))),
+      listContainers: async (filters) =>
+        f.containers.filter((c) =>
+          (filters.label ?? []).every((l) => c.Labels[l.split('=')[0]!] === l.split('=').slice(1).join('=')),
+        ),
       removeContainer: async (id) => {
         const i = f.containers.findIndex((c) => c.Id === id);
         if (i < 0) throw new EngineError('not-found', `No such container: ${id}`);
@@ -50,7 +53,11 @@ function setup(env: string[], fake = fakeDocker()) {
   const exited = new Promise<number>((r) => (onExit = () => r(exitCode!)));
   const reaper: Reaper = new Reaper(ryukConfig(env), {
     log,
-    pruner: new Pruner(fake.docker, { listError: () => {}, removeError: () => {} }, (ms) => new Promise((r) => setTimeout(r, ms / 100))),
+    pruner: new Pruner(
+      fake.docker,
+      { listError: () => {}, removeError: () => {} },
+      (ms) => new Promise((r) => setTimeout(r, ms / 100)),
+    ),
     klog: pino({ level: 'silent' }),
     persist: async () => {
       await new Promise((r) => setTimeout(r, 20)); // a slow apiserver: the ACK must wait for it
@@ -65,8 +72,14 @@ function setup(env: string[], fake = fakeDocker()) {
     maxConnections: 8,
   });
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => reaper.accept(s));
-  const listening = new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
-  const text = () => log.all().map((l) => l.slice(31)).join('');
+  const listening = new Promise<number>((r) =>
+    server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
+  );
+  const text = () =>
+    log
+      .all()
+      .map((l) => l.slice(31))
+      .join('');
   return { reaper, log, persisted, exited, server, listening, fake, text };
 }
 
@@ -86,7 +99,11 @@ const waitFor = async (cond: () => boolean, what: string) => {
 
 test('a filter is ACKed only once persisted; a reconnection within the timeout keeps everything; then the matching containers go and Ryuk exits 0', async () => {
   const s = setup(['RYUK_RECONNECTION_TIMEOUT=150ms', 'RYUK_RETRY_OFFSET=0s']);
-  s.fake.containers.push({ Id: 'victim', Created: 1, Labels: { sess: '1' } }, { Id: 'other', Created: 1, Labels: { sess: '2' } }, { Id: 'ryuk', Created: 1, Labels: { sess: '1', 'org.testcontainers.ryuk': 'true' } });
+  s.fake.containers.push(
+    { Id: 'victim', Created: 1, Labels: { sess: '1' } },
+    { Id: 'other', Created: 1, Labels: { sess: '2' } },
+    { Id: 'ryuk', Created: 1, Labels: { sess: '1', 'org.testcontainers.ryuk': 'true' } },
+  );
   s.reaper.start(8080);
   const port = await s.listening;
   const a = await client(port);

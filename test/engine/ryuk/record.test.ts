@@ -1,7 +1,15 @@
 /** engine/ryuk/record: the status and log kept in a Ryuk's record, and coalesced writes. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ANN_RYUK, DATA_LOG, RecordWriter, ryukState, savedLog, savedStatus, type RyukStatus } from '../../../src/engine/ryuk/record.js';
+import {
+  ANN_RYUK,
+  DATA_LOG,
+  RecordWriter,
+  ryukState,
+  savedLog,
+  savedStatus,
+  type RyukStatus,
+} from '../../../src/engine/ryuk/record.js';
 import type { KObject } from '../../../src/kube/cache.js';
 import type { ContainerRecord } from '../../../src/engine/model/types.js';
 
@@ -9,16 +17,29 @@ test('ryukState: created without a status, running, exited with its code', () =>
   assert.is(ryukState(undefined).Status, 'created');
   const run = ryukState({ status: 'running', startedAt: '2026-01-01T00:00:00Z', filters: [], connectedOnce: false });
   assert.equal([run.Status, run.Running, run.StartedAt], ['running', true, '2026-01-01T00:00:00Z']);
-  const ex = ryukState({ status: 'exited', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z', exitCode: 1, filters: [], connectedOnce: true });
+  const ex = ryukState({
+    status: 'exited',
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:01:00Z',
+    exitCode: 1,
+    filters: [],
+    connectedOnce: true,
+  });
   assert.equal([ex.Status, ex.Running, ex.ExitCode, ex.FinishedAt], ['exited', false, 1, '2026-01-01T00:01:00Z']);
 });
 
 test('savedStatus / savedLog read the record (a damaged annotation is no status)', () => {
   const st: RyukStatus = { status: 'running', startedAt: 'x', filters: ['{"label":{"a":true}}'], connectedOnce: true };
-  const obj = { metadata: { name: 'kapi-1', annotations: { [ANN_RYUK]: JSON.stringify(st) } }, data: { [DATA_LOG]: 'T1 a\nT2 b\n' } } as unknown as KObject;
+  const obj = {
+    metadata: { name: 'kapi-1', annotations: { [ANN_RYUK]: JSON.stringify(st) } },
+    data: { [DATA_LOG]: 'T1 a\nT2 b\n' },
+  } as unknown as KObject;
   assert.equal(savedStatus(obj), st);
   assert.equal(savedLog(obj), ['T1 a\n', 'T2 b\n']);
-  assert.is(savedStatus({ metadata: { name: 'x', annotations: { [ANN_RYUK]: '{' } } } as unknown as KObject), undefined);
+  assert.is(
+    savedStatus({ metadata: { name: 'x', annotations: { [ANN_RYUK]: '{' } } } as unknown as KObject),
+    undefined,
+  );
   assert.equal(savedLog(undefined), []);
 });
 
@@ -29,7 +50,13 @@ test('RecordWriter: one write in flight and one queued; every caller resolved by
   const host = {
     kube: {
       path: (kind: string, name: string) => `/api/v1/namespaces/ns/${kind}/${name}`,
-      client: { mergePatch: async (_p: string, body: unknown) => { patches.push(body); await new Promise<void>((r) => release.push(r)); return { metadata: { name: 'kapi-1' } }; } },
+      client: {
+        mergePatch: async (_p: string, body: unknown) => {
+          patches.push(body);
+          await new Promise<void>((r) => release.push(r));
+          return { metadata: { name: 'kapi-1' } };
+        },
+      },
     },
     index: { records: { observe: () => {} } },
   };

@@ -15,7 +15,10 @@ const notFound = () => new KubeApiError(404, 'NotFound', 'the server could not f
 function host(opts: { running: boolean; served: boolean; podMetrics?: unknown }): { h: StatsHost; gets: string[] } {
   const gets: string[] = [];
   const rec = { id: 'c'.repeat(64), name: 'web' };
-  const pod = { metadata: { name: 'web-cccccccccccc-1' }, spec: { nodeName: 'n1', containers: [{ name: 'main', resources: { limits: { memory: '256Mi' } } }] } };
+  const pod = {
+    metadata: { name: 'web-cccccccccccc-1' },
+    spec: { nodeName: 'n1', containers: [{ name: 'main', resources: { limits: { memory: '256Mi' } } }] },
+  };
   const h = {
     namespace: 'ci',
     index: { resolve: () => rec, get: () => rec, currentPod: () => pod },
@@ -39,7 +42,15 @@ function host(opts: { running: boolean; served: boolean; podMetrics?: unknown })
 }
 
 test('~> a running container: PodMetrics of its Pod, the node CPUs, the container memory limit', async () => {
-  const { h, gets } = host({ running: true, served: true, podMetrics: { timestamp: new Date().toISOString(), window: '10s', containers: [{ name: 'main', usage: { cpu: '250m', memory: '64Mi' } }] } });
+  const { h, gets } = host({
+    running: true,
+    served: true,
+    podMetrics: {
+      timestamp: new Date().toISOString(),
+      window: '10s',
+      containers: [{ name: 'main', usage: { cpu: '250m', memory: '64Mi' } }],
+    },
+  });
   const r = await new StatsService(h).reader('web');
   assert.ok(r.running());
   const s = (await r.sample()) as any;
@@ -47,7 +58,11 @@ test('~> a running container: PodMetrics of its Pod, the node CPUs, the containe
   assert.is(s.cpu_stats.online_cpus, 4);
   assert.is(s.memory_stats.usage, 64 * 2 ** 20);
   assert.is(s.memory_stats.limit, 256 * 2 ** 20);
-  const pct = ((s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage) / (s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage)) * 4 * 100;
+  const pct =
+    ((s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage) /
+      (s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage)) *
+    4 *
+    100;
   assert.ok(Math.abs(pct - 25) < 1e-6, String(pct));
   assert.ok(gets.includes('/apis/metrics.k8s.io/v1beta1/namespaces/ci/pods/web-cccccccccccc-1'));
 });

@@ -19,8 +19,15 @@ test('~> quantities and Go durations as the metrics API writes them', () => {
   assert.ok(Number.isNaN(parseGoDuration('10')));
 });
 
-test("~> PodMetrics of container main -> a reading", () => {
-  const u = usageOf({ timestamp: '2026-01-01T00:00:00Z', window: '15s', containers: [{ name: 'side', usage: { cpu: '1', memory: '1Ki' } }, { name: 'main', usage: { cpu: '500000000n', memory: '2048Ki' } }] });
+test('~> PodMetrics of container main -> a reading', () => {
+  const u = usageOf({
+    timestamp: '2026-01-01T00:00:00Z',
+    window: '15s',
+    containers: [
+      { name: 'side', usage: { cpu: '1', memory: '1Ki' } },
+      { name: 'main', usage: { cpu: '500000000n', memory: '2048Ki' } },
+    ],
+  });
   assert.equal(u, { cpuCores: 0.5, memoryBytes: 2 * 2 ** 20, windowNs: 15e9, at: Date.parse('2026-01-01T00:00:00Z') });
 });
 
@@ -35,16 +42,31 @@ function cliView(s: Record<string, any>) {
 
 test('~> the CLI computes back the metrics rate and the working set, on the first sample and on later ones', () => {
   const id = { id: 'c'.repeat(64), name: 'web' };
-  const first = statsSample(id, { cpuCores: 0.5, memoryBytes: 100 << 20, windowNs: 15e9, at: 1_700_000_000_000 }, undefined, 4, 400 << 20);
+  const first = statsSample(
+    id,
+    { cpuCores: 0.5, memoryBytes: 100 << 20, windowNs: 15e9, at: 1_700_000_000_000 },
+    undefined,
+    4,
+    400 << 20,
+  );
   let v = cliView(first.json);
   assert.ok(Math.abs(v.cpu - 50) < 1e-6, String(v.cpu));
   assert.is(v.mem, 100 << 20);
   assert.is(v.memPct, 25);
   assert.is(first.json.name, '/web');
-  const second = statsSample(id, { cpuCores: 1.5, memoryBytes: 1, windowNs: 1e9, at: 1_700_000_001_000 }, first.counters, 4, 400 << 20);
+  const second = statsSample(
+    id,
+    { cpuCores: 1.5, memoryBytes: 1, windowNs: 1e9, at: 1_700_000_001_000 },
+    first.counters,
+    4,
+    400 << 20,
+  );
   v = cliView(second.json);
   assert.ok(Math.abs(v.cpu - 150) < 1e-6, String(v.cpu));
-  assert.ok(second.json.cpu_stats && (second.json.cpu_stats as any).cpu_usage.total_usage > (first.json.cpu_stats as any).cpu_usage.total_usage);
+  assert.ok(
+    second.json.cpu_stats &&
+      (second.json.cpu_stats as any).cpu_usage.total_usage > (first.json.cpu_stats as any).cpu_usage.total_usage,
+  );
 });
 
 test("~> a container that does not run gets dockerd's empty sample", () => {

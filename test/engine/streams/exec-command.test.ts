@@ -8,7 +8,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execArgv, explainWrapperFailure, isWrapped, needsUserSwitch } from '../../../src/engine/streams/exec-command.js';
+import {
+  execArgv,
+  explainWrapperFailure,
+  isWrapped,
+  needsUserSwitch,
+} from '../../../src/engine/streams/exec-command.js';
 
 const BB = '/bin/busybox';
 /** Run an argv the way a container would: busybox applets on PATH via a temp dir of links. */
@@ -16,7 +21,11 @@ const bin = mkdtempSync(join(tmpdir(), 'kapi-bb-'));
 execFileSync(BB, ['--install', '-s', bin]);
 function run(argv: string[], cwd = '/'): { code: number; out: string; err: string } {
   const [file, ...args] = argv;
-  const r = spawnSync(file === '/bin/sh' ? join(bin, 'sh') : file!, args, { cwd, env: { PATH: bin, HOME: '/' }, encoding: 'utf8' });
+  const r = spawnSync(file === '/bin/sh' ? join(bin, 'sh') : file!, args, {
+    cwd,
+    env: { PATH: bin, HOME: '/' },
+    encoding: 'utf8',
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -44,7 +53,10 @@ test('~> WorkingDir and Env: `docker exec -e A=1 -w /tmp ctr sh -c "echo $A; pwd
 test('~> a missing WorkingDir fails like runc: dockerd message on stdout, exit 126', () => {
   const r = run(execArgv({ cmd: ['pwd'], workingDir: '/nonexistent-dir' }));
   assert.is(r.code, 126);
-  assert.is(r.out, 'OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexistent-dir") set in config.json failed: no such file or directory: unknown\r\n');
+  assert.is(
+    r.out,
+    'OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexistent-dir") set in config.json failed: no such file or directory: unknown\r\n',
+  );
 });
 
 test('~> the exit status and argv of the command survive the wrapper (exec replaces the shell)', () => {
@@ -67,16 +79,23 @@ test('~> User: no switch for the container user; a switch needs setpriv/su-exec/
   // busybox's setpriv has no --reuid, and there is no su-exec or gosu: the clear message.
   const r = run(execArgv({ cmd: ['id'], user: '1000:1000' }));
   assert.is(r.code, 126);
-  assert.is(r.out, 'kuber-api: exec --user 1000:1000 needs setpriv (util-linux), su-exec or gosu in the image: Kubernetes exec has no user option\r\n');
+  assert.is(
+    r.out,
+    'kuber-api: exec --user 1000:1000 needs setpriv (util-linux), su-exec or gosu in the image: Kubernetes exec has no user option\r\n',
+  );
 });
 
 test('~> a wrapper that cannot start explains why (image without a shell)', () => {
   const spec = { cmd: ['ls'], workingDir: '/tmp' };
-  const msg = 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown';
+  const msg =
+    'OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown';
   assert.match(explainWrapperFailure(spec, msg) ?? '', /WorkingDir through \/bin\/sh .* the image has none/);
   assert.is(explainWrapperFailure({ cmd: ['ls'] }, msg), undefined);
   assert.is(explainWrapperFailure(spec, 'something else'), undefined);
-  assert.match(explainWrapperFailure({ cmd: ['ls'], env: ['A=1'] }, 'exec: "env": executable file not found in $PATH') ?? '', /Env through `env`/);
+  assert.match(
+    explainWrapperFailure({ cmd: ['ls'], env: ['A=1'] }, 'exec: "env": executable file not found in $PATH') ?? '',
+    /Env through `env`/,
+  );
 });
 
 test.after(() => rmSync(bin, { recursive: true, force: true }));

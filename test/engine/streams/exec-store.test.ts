@@ -5,17 +5,40 @@ import { ExecInstance, ExecStore, type ExecConfig } from '../../../src/engine/st
 import { EngineError, statusFromError } from '../../../src/errors.js';
 
 const cfg = (over: Partial<ExecConfig> = {}): ExecConfig => ({
-  Cmd: ['sh', '-c', 'exit 3'], Env: [], WorkingDir: '', User: '', Tty: false,
-  AttachStdin: false, AttachStdout: true, AttachStderr: true, DetachKeys: '', Privileged: false, ...over,
+  Cmd: ['sh', '-c', 'exit 3'],
+  Env: [],
+  WorkingDir: '',
+  User: '',
+  Tty: false,
+  AttachStdin: false,
+  AttachStdout: true,
+  AttachStderr: true,
+  DetachKeys: '',
+  Privileged: false,
+  ...over,
 });
 const pod = { namespace: 'ns', name: 'p', container: 'main' };
 
 test('~> inspect has every field dockerd writes, ExitCode null until the end', () => {
-  const e = new ExecInstance('c'.repeat(64), pod, cfg({ User: '1000', DetachKeys: 'ctrl-a,x' }), Buffer.from([1, 0x78]), 0);
+  const e = new ExecInstance(
+    'c'.repeat(64),
+    pod,
+    cfg({ User: '1000', DetachKeys: 'ctrl-a,x' }),
+    Buffer.from([1, 0x78]),
+    0,
+  );
   assert.equal(e.inspect(), {
-    ID: e.id, Running: false, ExitCode: null,
+    ID: e.id,
+    Running: false,
+    ExitCode: null,
     ProcessConfig: { tty: false, entrypoint: 'sh', arguments: ['-c', 'exit 3'], privileged: false, user: '1000' },
-    OpenStdin: false, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: 'c'.repeat(64), DetachKeys: 'AXg=', Pid: 0,
+    OpenStdin: false,
+    OpenStderr: true,
+    OpenStdout: true,
+    CanRemove: false,
+    ContainerID: 'c'.repeat(64),
+    DetachKeys: 'AXg=',
+    Pid: 0,
   });
   assert.match(e.id, /^[0-9a-f]{64}$/);
   e.begin();
@@ -54,7 +77,10 @@ test('~> resize before the session exists is remembered, then applied', () => {
 test('~> unknown ids are 404 "No such exec instance"; finished ones expire; the bound holds', () => {
   let now = 0;
   const s = new ExecStore({ retentionMs: 1000, maxEntries: 3 }, () => now);
-  assert.throws(() => s.get('nope'), (e: unknown) => statusFromError(e) === 404 && (e as Error).message === 'No such exec instance: nope');
+  assert.throws(
+    () => s.get('nope'),
+    (e: unknown) => statusFromError(e) === 404 && (e as Error).message === 'No such exec instance: nope',
+  );
   const a = new ExecInstance('c', pod, cfg(), Buffer.alloc(0), now);
   s.add(a);
   a.begin();

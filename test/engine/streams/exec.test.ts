@@ -80,7 +80,11 @@ const host = {
     namespace: 'ns',
     client: {} as never,
     dialer: {
-      exec: async (_ns: string, _pod: string, o: { command: readonly string[]; tty?: boolean; stdin?: boolean; stderr?: boolean }) => {
+      exec: async (
+        _ns: string,
+        _pod: string,
+        o: { command: readonly string[]; tty?: boolean; stdin?: boolean; stderr?: boolean },
+      ) => {
         dialed = o;
         ws = new FakeWs();
         return { ws, protocol: ws.protocol };
@@ -89,22 +93,41 @@ const host = {
   },
   target: (n: string) => {
     if (n !== 'ctr') throw Object.assign(new Error(`No such container: ${n}`), { category: 'not-found' });
-    return { id: rec.id, name: 'ctr', namespace: 'ns', config: rec.config, run: 1, podName: 'ctr-pod', containerName: 'main', state: { Running: running, Paused: false, Restarting: false } as never };
+    return {
+      id: rec.id,
+      name: 'ctr',
+      namespace: 'ns',
+      config: rec.config,
+      run: 1,
+      podName: 'ctr-pod',
+      containerName: 'main',
+      state: { Running: running, Paused: false, Restarting: false } as never,
+    };
   },
   index: {
     get: () => rec as never,
-    currentPod: () => ({ metadata: { name: 'ctr-pod' }, status: { containerStatuses: [{ name: 'main', state: running ? { running: {} } : { terminated: { exitCode: 0 } } }] } }) as never,
+    currentPod: () =>
+      ({
+        metadata: { name: 'ctr-pod' },
+        status: {
+          containerStatuses: [{ name: 'main', state: running ? { running: {} } : { terminated: { exitCode: 0 } } }],
+        },
+      }) as never,
     when: async () => undefined as never,
   },
   events: { container: (_s: unknown, action: string, extra?: Record<string, string>) => events.push([action, extra]) },
   eventSource: () => ({ id: rec.id, name: 'ctr', image: 'busybox', labels: {} }),
 } as unknown as StreamsHost;
 
-const svc = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 100, detachedIdleMs: 0 }, pino({ level: 'silent' }));
+const svc = new ExecService(
+  host,
+  { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 100, detachedIdleMs: 0 },
+  pino({ level: 'silent' }),
+);
 
 function frames(b: Buffer): Array<[number, string]> {
   const out: Array<[number, string]> = [];
-  for (let i = 0; i + 8 <= b.length; ) {
+  for (let i = 0; i + 8 <= b.length;) {
     const len = b.readUInt32BE(i + 4);
     out.push([b[i]!, b.subarray(i + 8, i + 8 + len).toString()]);
     i += 8 + len;
@@ -122,11 +145,27 @@ test('~> exit code from NonZeroExitCode, recorded before the stream closes; even
   assert.is(start.tty, false);
   const conn = new Conn(() => (conn.wroteBeforeClose = svc.inspect(Id).ExitCode));
   const done = start.run(conn);
-  ws.serve([Buffer.from([1]), Buffer.from('\x01out\n'), Buffer.from('\x02err\n'), status({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } })]);
+  ws.serve([
+    Buffer.from([1]),
+    Buffer.from('\x01out\n'),
+    Buffer.from('\x02err\n'),
+    status({
+      metadata: {},
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    }),
+  ]);
   await done;
   assert.is(conn.wroteBeforeClose, 3, 'ExitCode was final when the stream was closed');
-  assert.equal(frames(conn.bytes), [[1, 'out\n'], [2, 'err\n']]);
-  assert.equal(events.map((e) => e[0]), ['exec_create: sh -c exit 3', 'exec_start: sh -c exit 3', 'exec_die']);
+  assert.equal(frames(conn.bytes), [
+    [1, 'out\n'],
+    [2, 'err\n'],
+  ]);
+  assert.equal(
+    events.map((e) => e[0]),
+    ['exec_create: sh -c exit 3', 'exec_start: sh -c exit 3', 'exec_die'],
+  );
   assert.equal(events[2]![1], { execID: Id, exitCode: '3' });
   assert.is(svc.inspect(Id).Running, false);
 });
@@ -136,15 +175,38 @@ test('~> a process that cannot start: the runtime message on stdout + \\r\\n, ex
   const start = await svc.start(Id, {});
   const conn = new Conn(() => (conn.wroteBeforeClose = svc.inspect(Id).ExitCode));
   const done = start.run(conn);
-  const msg = 'error executing command in container: failed to exec in container: failed to start exec "x": OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown';
-  ws.serve([Buffer.from([1]), status({ metadata: {}, status: 'Failure', reason: 'InternalError', code: 500, message: `Internal error occurred: ${msg}` })]);
+  const msg =
+    'error executing command in container: failed to exec in container: failed to start exec "x": OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown';
+  ws.serve([
+    Buffer.from([1]),
+    status({
+      metadata: {},
+      status: 'Failure',
+      reason: 'InternalError',
+      code: 500,
+      message: `Internal error occurred: ${msg}`,
+    }),
+  ]);
   await done;
   assert.is(conn.wroteBeforeClose, 126);
-  assert.equal(frames(conn.bytes), [[1, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown\r\n']]);
+  assert.equal(frames(conn.bytes), [
+    [
+      1,
+      'OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown\r\n',
+    ],
+  ]);
 });
 
-test('~> the start body\'s Tty decides raw output; Env/WorkingDir wrap the argv; resize before start is sent once dialed', async () => {
-  const { Id } = svc.create('ctr', { Cmd: ['sh'], Tty: true, AttachStdin: true, AttachStdout: true, Env: ['A=1'], WorkingDir: '/tmp', ConsoleSize: [24, 80] });
+test("~> the start body's Tty decides raw output; Env/WorkingDir wrap the argv; resize before start is sent once dialed", async () => {
+  const { Id } = svc.create('ctr', {
+    Cmd: ['sh'],
+    Tty: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    Env: ['A=1'],
+    WorkingDir: '/tmp',
+    ConsoleSize: [24, 80],
+  });
   svc.resize(Id, 30, 100);
   const start = await svc.start(Id, { Tty: true });
   assert.is(start.tty, true);
@@ -152,7 +214,10 @@ test('~> the start body\'s Tty decides raw output; Env/WorkingDir wrap the argv;
   assert.ok(dialed!.command.includes('/tmp'));
   assert.is(dialed!.tty, true);
   assert.is(dialed!.stderr, false);
-  assert.equal(ws.sent.map((b) => b.toString('latin1')), ['\x04{"Width":100,"Height":30}']);
+  assert.equal(
+    ws.sent.map((b) => b.toString('latin1')),
+    ['\x04{"Width":100,"Height":30}'],
+  );
   const conn = new Conn(() => {});
   const done = start.run(conn);
   svc.resize(Id, 40, 120);
@@ -174,8 +239,14 @@ test('~> 409 on a stopped container, 404 for unknown ids, a second start is 409,
   } finally {
     running = true;
   }
-  assert.throws(() => svc.inspect('nope'), (e: unknown) => statusFromError(e) === 404 && (e as Error).message === 'No such exec instance: nope');
-  assert.throws(() => svc.create('ctr', { Cmd: [] }), (e: unknown) => statusFromError(e) === 400);
+  assert.throws(
+    () => svc.inspect('nope'),
+    (e: unknown) => statusFromError(e) === 404 && (e as Error).message === 'No such exec instance: nope',
+  );
+  assert.throws(
+    () => svc.create('ctr', { Cmd: [] }),
+    (e: unknown) => statusFromError(e) === 400,
+  );
   const { Id } = svc.create('ctr', { Cmd: ['true'] });
   const s = await svc.start(Id, {});
   await rejects(svc.start(Id, {}), (e: unknown) => statusFromError(e) === 409);
@@ -196,13 +267,20 @@ async function rejects(p: Promise<unknown>, check: (e: unknown) => boolean): Pro
 }
 
 test('~> detached execs: at most --max-detached-execs drain at once (503 naming it); one ending makes room', async () => {
-  const limited = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 1, detachedIdleMs: 0 }, pino({ level: 'silent' }));
+  const limited = new ExecService(
+    host,
+    { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 1, detachedIdleMs: 0 },
+    pino({ level: 'silent' }),
+  );
   const a = limited.create('ctr', { Cmd: ['sleep', '100'] }).Id;
   await limited.start(a, { Detach: true });
   const first = ws;
   assert.is(limited.detachedRunning, 1);
   const b = limited.create('ctr', { Cmd: ['sleep', '100'] }).Id;
-  const err = await limited.start(b, { Detach: true }).then(() => undefined, (e: Error) => e);
+  const err = await limited.start(b, { Detach: true }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.is(statusFromError(err), 503);
   assert.match(String(err?.message), /--max-detached-execs/);
   first.serve([status({ metadata: {}, status: 'Success' })]);
@@ -215,7 +293,11 @@ test('~> detached execs: at most --max-detached-execs drain at once (503 naming 
 });
 
 test('~> a detached exec silent past --detached-exec-idle-ms is let go: WebSocket closed, exit code unknown', async () => {
-  const idle = new ExecService(host, { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 10, detachedIdleMs: 20 }, pino({ level: 'silent' }));
+  const idle = new ExecService(
+    host,
+    { store: { retentionMs: 60_000, maxEntries: 100 }, maxDetached: 10, detachedIdleMs: 20 },
+    pino({ level: 'silent' }),
+  );
   const id = idle.create('ctr', { Cmd: ['sleep', '100'] }).Id;
   await idle.start(id, { Detach: true });
   const sock = ws;

@@ -38,8 +38,9 @@ class Sink extends EventEmitter {
 }
 
 function demux(b: Buffer): { out: string; err: string } {
-  let out = '', err = '';
-  for (let i = 0; i + 8 <= b.length; ) {
+  let out = '',
+    err = '';
+  for (let i = 0; i + 8 <= b.length;) {
     const len = b.readUInt32BE(i + 4);
     const p = b.subarray(i + 8, i + 8 + len).toString();
     if (b[i] === 2) err += p;
@@ -50,10 +51,24 @@ function demux(b: Buffer): { out: string; err: string } {
 }
 
 function hostFor(podName: string, cache: ReturnType<Kube['cache']>): StreamsHost {
-  const rec = { id: 'c'.repeat(64), name: 'x', config: {}, state: { run: 1, restartCount: 0 } } as unknown as ContainerRecord;
+  const rec = {
+    id: 'c'.repeat(64),
+    name: 'x',
+    config: {},
+    state: { run: 1, restartCount: 0 },
+  } as unknown as ContainerRecord;
   return {
     kube,
-    target: () => ({ id: rec.id, name: 'x', namespace: 'default', config: {}, run: 1, podName, containerName: 'main', state: {} as never }),
+    target: () => ({
+      id: rec.id,
+      name: 'x',
+      namespace: 'default',
+      config: {},
+      run: 1,
+      podName,
+      containerName: 'main',
+      state: {} as never,
+    }),
     index: {
       get: () => rec,
       currentPod: () => cache.get(podName) as StreamPod | undefined,
@@ -71,23 +86,43 @@ test('~> follow on a Pending pod stays open, streams once it runs (stdout/stderr
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'pending', labels: { test: 'logs-follow' } },
-    spec: { schedulerName: 'manual', restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello; echo oops >&2; sleep 0.3; echo bye'] }] },
+    spec: {
+      schedulerName: 'manual',
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'main', image: 'busybox', command: ['sh', '-c', 'echo hello; echo oops >&2; sleep 0.3; echo bye'] },
+      ],
+    },
   });
   const host = hostFor('pending', cache);
   const empty = new Sink();
-  await containerLogs(host, 'x', { stdout: true, stderr: true, follow: false, timestamps: false }, { holdMs: 5 }).run(empty as never, new AbortController().signal);
+  await containerLogs(host, 'x', { stdout: true, stderr: true, follow: false, timestamps: false }, { holdMs: 5 }).run(
+    empty as never,
+    new AbortController().signal,
+  );
   assert.is(empty.bytes.length, 0, 'a non-follow read of a Pending pod is empty');
 
   const sink = new Sink();
   let ended = false;
-  const running = containerLogs(host, 'x', { stdout: true, stderr: true, follow: true, timestamps: false }, { holdMs: 5 })
+  const running = containerLogs(
+    host,
+    'x',
+    { stdout: true, stderr: true, follow: true, timestamps: false },
+    { holdMs: 5 },
+  )
     .run(sink as never, new AbortController().signal)
     .then(() => (ended = true));
   await new Promise((r) => setTimeout(r, 700));
   assert.is(ended, false, 'the follow stays open while the pod is Pending');
   assert.is(sink.bytes.length, 0);
-  const node = (await kube.client.get<{ items: Array<{ metadata: { name: string } }> }>('/api/v1/nodes')).items[0]!.metadata.name;
-  await kube.client.create(kube.path('pods', 'pending', 'binding'), { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'pending' }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+  const node = (await kube.client.get<{ items: Array<{ metadata: { name: string } }> }>('/api/v1/nodes')).items[0]!
+    .metadata.name;
+  await kube.client.create(kube.path('pods', 'pending', 'binding'), {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name: 'pending' },
+    target: { apiVersion: 'v1', kind: 'Node', name: node },
+  });
   await running;
   assert.equal(demux(sink.bytes), { out: 'hello\nbye\n', err: 'oops\n' });
   cache.stop();

@@ -3,7 +3,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { TailTrim, checkLogTimes, planLog, planQuery, refinePlan, streamPodLog, type LogPlan } from '../../../src/engine/streams/logs.js';
+import {
+  TailTrim,
+  checkLogTimes,
+  planLog,
+  planQuery,
+  refinePlan,
+  streamPodLog,
+  type LogPlan,
+} from '../../../src/engine/streams/logs.js';
 import type { KubeClient } from '../../../src/kube/client.js';
 import { timestampKey } from '../../../src/stream/log-lines.js';
 import { statusFromError } from '../../../src/errors.js';
@@ -92,7 +100,11 @@ test('~> plan: nothing wanted, or stderr alone without split streams, ends at on
 test('~> plan: a TTY is one raw stream; without split streams tail is tailLines on the All body', () => {
   const p = planLog({ ...target, tty: true }, { ...base, tail: 3 }, false, now, nowIso) as LogPlan;
   assert.equal([p.wantOut, p.wantErr, p.tailLines, p.probeEmpty], [true, false, 3, false]);
-  assert.equal(planQuery(p, 'main', false), { base: { container: 'main', follow: false, timestamps: false, tailLines: 3 }, merge: false, timestamped: false });
+  assert.equal(planQuery(p, 'main', false), {
+    base: { container: 'main', follow: false, timestamps: false, tailLines: 3 },
+    merge: false,
+    timestamped: false,
+  });
 });
 
 test('~> plan: split streams, both wanted, finished: probe for emptiness; a lone stream then reads alone', () => {
@@ -121,7 +133,13 @@ test('~> plan: --tail 0 without follow is empty; with follow it starts now', () 
 });
 
 test('~> plan: an until already past ends a follow; a fractional since is filtered here', () => {
-  const p = planLog(target, { ...base, follow: true, until: '1600000000', since: '1500000000.5' }, false, now, nowIso) as LogPlan;
+  const p = planLog(
+    target,
+    { ...base, follow: true, until: '1600000000', since: '1500000000.5' },
+    false,
+    now,
+    nowIso,
+  ) as LogPlan;
   assert.is(p.follow, false);
   assert.ok(p.sinceKey);
   assert.is(planQuery(p, 'main', false).timestamped, true);
@@ -146,7 +164,13 @@ function fakeLogClient(lines: string, stderrDelayMs: number): KubeClient {
       await new Promise((r) => setTimeout(r, stderrDelayMs));
       return body('', false);
     }
-    if (q.tailLines) return body(lines.split('\n').slice(-Number(q.tailLines) - 1).join('\n'));
+    if (q.tailLines)
+      return body(
+        lines
+          .split('\n')
+          .slice(-Number(q.tailLines) - 1)
+          .join('\n'),
+      );
     return body(lines); // sinceTime=t0: the lines stamped t0 and after
   };
   return { openStream } as unknown as KubeClient;
@@ -154,11 +178,24 @@ function fakeLogClient(lines: string, stderrDelayMs: number): KubeClient {
 
 test('~> split streams, follow and a tail: the lines of the first body are not lost while the second body opens', async () => {
   const lines = [5, 6, 7, 8, 9].map((i) => `${T(i)}line ${i}\n`).join('');
-  const sink = Object.assign(new EventEmitter(), { writableNeedDrain: false, chunks: [] as Buffer[], write(c: Buffer) { this.chunks.push(Buffer.from(c)); return true; } });
+  const sink = Object.assign(new EventEmitter(), {
+    writableNeedDrain: false,
+    chunks: [] as Buffer[],
+    write(c: Buffer) {
+      this.chunks.push(Buffer.from(c));
+      return true;
+    },
+  });
   const ac = new AbortController();
   const t = { namespace: 'ns', pod: 'p', container: 'main', tty: false };
-  const reading = streamPodLog(fakeLogClient(lines, 30), t, { stdout: true, stderr: true, follow: true, timestamps: false, tail: 3, holdMs: 5, signal: ac.signal }, sink as never);
-  for (let i = 0; i < 100 && Buffer.concat(sink.chunks).length < 3 * 14; i++) await new Promise((r) => setTimeout(r, 10));
+  const reading = streamPodLog(
+    fakeLogClient(lines, 30),
+    t,
+    { stdout: true, stderr: true, follow: true, timestamps: false, tail: 3, holdMs: 5, signal: ac.signal },
+    sink as never,
+  );
+  for (let i = 0; i < 100 && Buffer.concat(sink.chunks).length < 3 * 14; i++)
+    await new Promise((r) => setTimeout(r, 10));
   ac.abort();
   await reading.catch(() => undefined);
   const framed = Buffer.concat(sink.chunks);

@@ -4,9 +4,15 @@ import { UserResolver } from '../../../src/engine/users/users.js';
 import { EngineError, statusFromError } from '../../../src/errors.js';
 import type { UsersHost } from '../../../src/engine/users/host.js';
 
-const FILES = { passwd: 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\napp:x:1000:1000::/app:/bin/sh\n', group: 'nogroup:x:65534:\n' };
+const FILES = {
+  passwd: 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\napp:x:1000:1000::/app:/bin/sh\n',
+  group: 'nogroup:x:65534:\n',
+};
 const warnings: string[] = [];
-const host = { log: { warn: (_o: unknown, m: string) => warnings.push(m) }, opts: { users: { maxBytes: 1 << 20, cacheEntries: 2 } } } as unknown as UsersHost;
+const host = {
+  log: { warn: (_o: unknown, m: string) => warnings.push(m) },
+  opts: { users: { maxBytes: 1 << 20, cacheEntries: 2 } },
+} as unknown as UsersHost;
 
 function resolver() {
   const reads: string[] = [];
@@ -33,7 +39,15 @@ test("~> the image's own named USER (left out of the intent) becomes numbers too
 
 test('~> files are read once per image digest, least recently used out beyond the cache size', async () => {
   const { r, reads } = resolver();
-  for (const [img, key] of [['a', 'sha256:1'], ['a2', 'sha256:1'], ['b', 'sha256:2'], ['a', 'sha256:1'], ['c', 'sha256:3'], ['b', 'sha256:2']] as const) await r.resolve('nobody', img, key);
+  for (const [img, key] of [
+    ['a', 'sha256:1'],
+    ['a2', 'sha256:1'],
+    ['b', 'sha256:2'],
+    ['a', 'sha256:1'],
+    ['c', 'sha256:3'],
+    ['b', 'sha256:2'],
+  ] as const)
+    await r.resolve('nobody', img, key);
   assert.equal(reads, ['a', 'b', 'c', 'b']); // a2 shares a's digest; b was evicted by c (a used more recently)
 });
 

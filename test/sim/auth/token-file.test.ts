@@ -20,7 +20,9 @@ test('kuber-api sim --token-auth-file reads the users', () => {
   const dir = mkdtempSync(join(tmpdir(), 'token-file-'));
   try {
     writeFileSync(join(dir, 'tokens.csv'), 'tok,ci-bot,,system:masters\n');
-    assert.equal(parseArgs(['--token-auth-file', join(dir, 'tokens.csv')]).users, [{ token: 'tok', username: 'ci-bot', groups: ['system:masters'] }]);
+    assert.equal(parseArgs(['--token-auth-file', join(dir, 'tokens.csv')]).users, [
+      { token: 'tok', username: 'ci-bot', groups: ['system:masters'] },
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,19 +22,40 @@ test.after(async (ctx) => {
 
 const attachUrl = (h: KubeletHarness, pod: string, q: Record<string, string>) => execUrl(h.base, pod, [], q, 'attach');
 
-function open(url: string, protocols = ['v5.channel.k8s.io']): Promise<{ ws: WebSocket; got: () => string; frames: Array<{ ch: number; data: Buffer }>; closed: Promise<number> }> {
+function open(
+  url: string,
+  protocols = ['v5.channel.k8s.io'],
+): Promise<{ ws: WebSocket; got: () => string; frames: Array<{ ch: number; data: Buffer }>; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws'), protocols);
     const frames: Array<{ ch: number; data: Buffer }> = [];
     const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
     ws.on('message', (d: Buffer) => d.length && frames.push({ ch: d[0]!, data: Buffer.from(d.subarray(1)) }));
-    ws.on('open', () => resolve({ ws, frames, closed, got: () => Buffer.concat(frames.filter((f) => f.ch === 1).map((f) => f.data)).toString() }));
+    ws.on('open', () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        got: () => Buffer.concat(frames.filter((f) => f.ch === 1).map((f) => f.data)).toString(),
+      }),
+    );
     ws.on('error', reject);
   });
 }
 
-test('~> attach with stdin: lines go to the main process; two sessions see the same output; detaching keeps it running', async ({ h }) => {
-  h.store.create(PODS, { metadata: { name: 'echoer', namespace: 'default' }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', stdin: true, command: ['sh', '-c', 'while read l; do echo "got $l"; done'] }] } });
+test('~> attach with stdin: lines go to the main process; two sessions see the same output; detaching keeps it running', async ({
+  h,
+}) => {
+  h.store.create(PODS, {
+    metadata: { name: 'echoer', namespace: 'default' },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        { name: 'c', image: 'busybox', stdin: true, command: ['sh', '-c', 'while read l; do echo "got $l"; done'] },
+      ],
+    },
+  });
   await waitFor(() => phase(h.store, 'echoer') === 'Running', 15000, 'Running');
   const a = await open(attachUrl(h, 'echoer', { stdin: 'true', stdout: 'true', stderr: 'true' }));
   const b = await open(attachUrl(h, 'echoer', { stdout: 'true' }));
@@ -53,8 +74,18 @@ test('~> attach with stdin: lines go to the main process; two sessions see the s
   h.store.delete(PODS, 'default', 'echoer', 0);
 });
 
-test('~> stdinOnce: the first client closing its stdin ends the container stdin; attach ends with Success, no exit code', async ({ h }) => {
-  h.store.create(PODS, { metadata: { name: 'once', namespace: 'default' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', stdin: true, stdinOnce: true, command: ['sh', '-c', 'cat; echo eof; exit 3'] }] } });
+test('~> stdinOnce: the first client closing its stdin ends the container stdin; attach ends with Success, no exit code', async ({
+  h,
+}) => {
+  h.store.create(PODS, {
+    metadata: { name: 'once', namespace: 'default' },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'c', image: 'busybox', stdin: true, stdinOnce: true, command: ['sh', '-c', 'cat; echo eof; exit 3'] },
+      ],
+    },
+  });
   await waitFor(() => phase(h.store, 'once') === 'Running', 15000, 'Running');
   const r = await wsSession(attachUrl(h, 'once', { stdin: 'true', stdout: 'true', stderr: 'true' }), {
     onOpen: (ws) => {
@@ -69,8 +100,17 @@ test('~> stdinOnce: the first client closing its stdin ends the container stdin;
   assert.is(h.store.pod('once')!.status.containerStatuses[0].state.terminated.exitCode, 3);
 });
 
-test('~> tty container: attach gets the terminal, resize reaches it; a non-TTY request is forced to TTY', async ({ h }) => {
-  h.store.create(PODS, { metadata: { name: 'term', namespace: 'default' }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', stdin: true, tty: true, command: ['sh'] }] } });
+test('~> tty container: attach gets the terminal, resize reaches it; a non-TTY request is forced to TTY', async ({
+  h,
+}) => {
+  h.store.create(PODS, {
+    metadata: { name: 'term', namespace: 'default' },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'c', image: 'busybox', stdin: true, tty: true, command: ['sh'] }],
+    },
+  });
   await waitFor(() => phase(h.store, 'term') === 'Running', 15000, 'Running');
   const a = await open(attachUrl(h, 'term', { stdin: 'true', stdout: 'true', stderr: 'true' }));
   a.ws.send(Buffer.from([4, ...Buffer.from('{"Width":100,"Height":30}')]));
@@ -103,10 +143,22 @@ async function runDone(h: KubeletHarness): Promise<string> {
   return 'finished';
 }
 
-test('~> portforward: port prefix on both channels, then a TCP conversation with localhost in the pod', async ({ h }) => {
+test('~> portforward: port prefix on both channels, then a TCP conversation with localhost in the pod', async ({
+  h,
+}) => {
   h.store.create(PODS, {
     metadata: { name: 'pf', namespace: 'default' },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'mkdir /www; echo via-portforward > /www/i; exec httpd -f -p 127.0.0.1:8080 -h /www'] }] },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sh', '-c', 'mkdir /www; echo via-portforward > /www/i; exec httpd -f -p 127.0.0.1:8080 -h /www'],
+        },
+      ],
+    },
   });
   await waitFor(() => phase(h.store, 'pf') === 'Running', 15000, 'Running');
   await new Promise((r) => setTimeout(r, 200));
@@ -119,7 +171,12 @@ test('~> portforward: port prefix on both channels, then a TCP conversation with
   assert.is(s.frames[0]!.ch, 0);
   assert.is(s.frames[1]!.ch, 1);
   assert.equal([...s.frames[1]!.data], [0x90, 0x1f]);
-  const body = Buffer.concat(s.frames.slice(2).filter((f) => f.ch === 0).map((f) => f.data)).toString();
+  const body = Buffer.concat(
+    s.frames
+      .slice(2)
+      .filter((f) => f.ch === 0)
+      .map((f) => f.data),
+  ).toString();
   assert.match(body, /^HTTP\/1\.[01] 200 OK/);
   assert.match(body, 'via-portforward');
   assert.is(code, 1000);
@@ -128,12 +185,19 @@ test('~> portforward: port prefix on both channels, then a TCP conversation with
 test('~> portforward to a closed port: error text on the error channel', async ({ h }) => {
   const s = await open(`${h.base}/api/v1/namespaces/default/pods/pf/portforward?ports=9999`, ['v4.channel.k8s.io']);
   await s.closed;
-  const err = Buffer.concat(s.frames.filter((f) => f.ch === 1).slice(1).map((f) => f.data)).toString();
+  const err = Buffer.concat(
+    s.frames
+      .filter((f) => f.ch === 1)
+      .slice(1)
+      .map((f) => f.data),
+  ).toString();
   assert.match(err, /^error forwarding port 9999 to pod [0-9a-f]+, uid : /);
   assert.match(err, 'connection refused');
 });
 
-test('~> portforward without ports is 400; SPDY-in-WebSocket (kubectl port-forward) gets a clear 400', async ({ h }) => {
+test('~> portforward without ports is 400; SPDY-in-WebSocket (kubectl port-forward) gets a clear 400', async ({
+  h,
+}) => {
   const url = `${h.base}/api/v1/namespaces/default/pods/pf/portforward`;
   try {
     await wsSession(url, { protocols: ['v4.channel.k8s.io'] });

@@ -41,29 +41,67 @@ test.after(async (ctx) => {
   await ctx.sim.stop();
 });
 
-const running = (core: k8s.CoreV1Api, name: string) => until(async () => (await core.readNamespacedPod({ name, namespace: 'default' })).status?.phase === 'Running', 20000, `${name} Running`);
+const running = (core: k8s.CoreV1Api, name: string) =>
+  until(
+    async () => (await core.readNamespacedPod({ name, namespace: 'default' })).status?.phase === 'Running',
+    20000,
+    `${name} Running`,
+  );
 
 test('~> Watch sees the pod go Pending -> Running -> Succeeded', async ({ kc, core }) => {
   const phases: string[] = [];
   const w = new k8s.Watch(kc);
-  const req = await w.watch('/api/v1/namespaces/default/pods', { fieldSelector: 'metadata.name=watched' }, (_type, obj: k8s.V1Pod) => {
-    const p = obj.status?.phase ?? '';
-    if (phases.at(-1) !== p) phases.push(p);
-  }, () => {});
-  await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'watched' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 0.5'] }] } } });
+  const req = await w.watch(
+    '/api/v1/namespaces/default/pods',
+    { fieldSelector: 'metadata.name=watched' },
+    (_type, obj: k8s.V1Pod) => {
+      const p = obj.status?.phase ?? '';
+      if (phases.at(-1) !== p) phases.push(p);
+    },
+    () => {},
+  );
+  await core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'watched' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 0.5'] }],
+      },
+    },
+  });
   await until(async () => phases.includes('Succeeded'), 20000, 'Succeeded');
   req.abort();
   assert.equal(phases, ['Pending', 'Running', 'Succeeded']);
 });
 
 test('~> Exec: stdout, stderr and the exit code in the status; stdin end is delivered', async ({ kc, core }) => {
-  await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'ex' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } } });
+  await core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'ex' },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }],
+      },
+    },
+  });
   await running(core, 'ex');
   const exec = new k8s.Exec(kc);
   const out = new Sink();
   const err = new Sink();
   const status = await new Promise<k8s.V1Status>((resolve) => {
-    void exec.exec('default', 'ex', 'c', ['sh', '-c', 'echo out; echo err >&2; exit 3'], out, err, null, false, resolve);
+    void exec.exec(
+      'default',
+      'ex',
+      'c',
+      ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+      out,
+      err,
+      null,
+      false,
+      resolve,
+    );
   });
   assert.is(out.data, 'out\n');
   assert.is(err.data, 'err\n');
@@ -81,7 +119,15 @@ test('~> Exec: stdout, stderr and the exit code in the status; stdin end is deli
 test('~> Attach: receives the main process output', async ({ kc, core }) => {
   await core.createNamespacedPod({
     namespace: 'default',
-    body: { metadata: { name: 'att' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', stdin: true, command: ['sh', '-c', 'while read l; do echo "echo:$l"; done'] }] } },
+    body: {
+      metadata: { name: 'att' },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          { name: 'c', image: 'busybox', stdin: true, command: ['sh', '-c', 'while read l; do echo "echo:$l"; done'] },
+        ],
+      },
+    },
   });
   await running(core, 'att');
   const input = new PassThrough();
@@ -93,7 +139,18 @@ test('~> Attach: receives the main process output', async ({ kc, core }) => {
 });
 
 test('~> Log: follow until the container ends, and tailLines', async ({ kc, core }) => {
-  await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'lg' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3; do echo n$i; sleep 0.2; done'] }] } } });
+  await core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'lg' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'c', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3; do echo n$i; sleep 0.2; done'] },
+        ],
+      },
+    },
+  });
   await running(core, 'lg');
   // client-node 1.x never calls `done`: the body is piped into the stream, which ends with the response.
   const out = new Sink();
@@ -111,7 +168,19 @@ test('~> Log: follow until the container ends, and tailLines', async ({ kc, core
 test('~> PortForward: a local TCP connection to a busybox httpd in the pod', async ({ kc, core }) => {
   await core.createNamespacedPod({
     namespace: 'default',
-    body: { metadata: { name: 'pfw' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'mkdir /w; echo forwarded > /w/x; exec httpd -f -p 8080 -h /w'] }] } },
+    body: {
+      metadata: { name: 'pfw' },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', 'mkdir /w; echo forwarded > /w/x; exec httpd -f -p 8080 -h /w'],
+          },
+        ],
+      },
+    },
   });
   await running(core, 'pfw');
   await new Promise((r) => setTimeout(r, 300));

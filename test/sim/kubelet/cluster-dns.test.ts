@@ -10,14 +10,24 @@ import { RCODE_FORMERR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA } from '../../../src/e
 import { buildQuery, decode } from '../../helpers/dns-client.js';
 import type { KObject } from '../../../src/sim/types.js';
 
-const pod = (name: string, ip: string, labels: Record<string, string>, phase = 'Running'): KObject => ({ metadata: { name, namespace: 'ns', labels, creationTimestamp: `2026-01-01T00:00:0${name.length}Z` }, status: { phase, podIP: ip } }) as unknown as KObject;
-const svc = (name: string, spec: Record<string, unknown>): KObject => ({ metadata: { name, namespace: 'ns' }, spec }) as unknown as KObject;
+const pod = (name: string, ip: string, labels: Record<string, string>, phase = 'Running'): KObject =>
+  ({
+    metadata: { name, namespace: 'ns', labels, creationTimestamp: `2026-01-01T00:00:0${name.length}Z` },
+    status: { phase, podIP: ip },
+  }) as unknown as KObject;
+const svc = (name: string, spec: Record<string, unknown>): KObject =>
+  ({ metadata: { name, namespace: 'ns' }, spec }) as unknown as KObject;
 const services = new Map([
   ['api', svc('api', { clusterIP: '10.96.0.20', selector: { app: 'api' } })],
   ['db', svc('db', { clusterIP: 'None', selector: { app: 'db' } })],
   ['ext', svc('ext', { clusterIP: '10.96.0.30' })],
 ]);
-const pods = [pod('a1', '10.244.1.1', { app: 'api' }), pod('d1', '10.244.2.1', { app: 'db' }), pod('d22', '10.244.2.2', { app: 'db' }), pod('d3', '10.244.2.3', { app: 'db' }, 'Pending')];
+const pods = [
+  pod('a1', '10.244.1.1', { app: 'api' }),
+  pod('d1', '10.244.2.1', { app: 'db' }),
+  pod('d22', '10.244.2.2', { app: 'db' }),
+  pod('d3', '10.244.2.3', { app: 'db' }, 'Pending'),
+];
 const src = { service: (ns: string, n: string) => (ns === 'ns' ? services.get(n) : undefined), pods: () => pods };
 
 test('~> Service addresses: a selected running pod (no kube-proxy), every pod of a headless Service, else the ClusterIP', () => {

@@ -13,9 +13,25 @@ const test = suite<{ h: KubeletHarness }>('exec');
 
 test.before(async (ctx) => {
   ctx.h = await startKubelet();
-  ctx.h.store.create(PODS, busyboxPod('p', ['sleep', '3600'], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }));
-  ctx.h.store.create(PODS, busyboxPod('two', [], { restartPolicy: 'Never', containers: [{ name: 'a', image: 'busybox', command: ['sleep', '3600'] }, { name: 'b', image: 'busybox', command: ['sleep', '3600'] }] }));
-  await waitFor(() => phase(ctx.h.store, 'p') === 'Running' && phase(ctx.h.store, 'two') === 'Running', 15000, 'pods running');
+  ctx.h.store.create(
+    PODS,
+    busyboxPod('p', ['sleep', '3600'], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }),
+  );
+  ctx.h.store.create(
+    PODS,
+    busyboxPod('two', [], {
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'a', image: 'busybox', command: ['sleep', '3600'] },
+        { name: 'b', image: 'busybox', command: ['sleep', '3600'] },
+      ],
+    }),
+  );
+  await waitFor(
+    () => phase(ctx.h.store, 'p') === 'Running' && phase(ctx.h.store, 'two') === 'Running',
+    15000,
+    'pods running',
+  );
 });
 
 test.after(async (ctx) => {
@@ -42,7 +58,9 @@ test('~> success status is exactly {"metadata":{},"status":"Success"}', async ({
 });
 
 test('~> v4 is chosen when offered first; its exit message is the kubelet one', async ({ h }) => {
-  const r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'exit 5']), { protocols: ['v4.channel.k8s.io', 'v5.channel.k8s.io'] });
+  const r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'exit 5']), {
+    protocols: ['v4.channel.k8s.io', 'v5.channel.k8s.io'],
+  });
   assert.is(r.protocol, 'v4.channel.k8s.io');
   assert.is(r.status.details.causes[0].message, '5');
   assert.match(r.status.message, 'error executing command [sh -c exit 5], exit code 5');
@@ -58,18 +76,24 @@ test('~> v4.base64 uses text frames with an ASCII channel digit', async ({ h }) 
     ws.on('error', reject);
   });
   assert.ok(msgs.every((m) => m.text));
-  const out = msgs.filter((m) => m.data[0] === '1').map((m) => Buffer.from(m.data.slice(1), 'base64').toString()).join('');
+  const out = msgs
+    .filter((m) => m.data[0] === '1')
+    .map((m) => Buffer.from(m.data.slice(1), 'base64').toString())
+    .join('');
   assert.is(out, 'hi\n');
 });
 
 test('~> stdin: data then [255,0] gives the process EOF; output and status still flow', async ({ h }) => {
-  const r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'cat; echo done'], { stdin: 'true', stdout: 'true', stderr: 'true' }), {
-    onOpen: (ws) => {
-      ws.send(Buffer.from([0, ...Buffer.from('line1\n')]));
-      ws.send(Buffer.from([0, ...Buffer.from('line2\n')]));
-      ws.send(Buffer.from([255, 0]));
+  const r = await wsSession(
+    execUrl(h.base, 'p', ['sh', '-c', 'cat; echo done'], { stdin: 'true', stdout: 'true', stderr: 'true' }),
+    {
+      onOpen: (ws) => {
+        ws.send(Buffer.from([0, ...Buffer.from('line1\n')]));
+        ws.send(Buffer.from([0, ...Buffer.from('line2\n')]));
+        ws.send(Buffer.from([255, 0]));
+      },
     },
-  });
+  );
   assert.is(r.stdout, 'line1\nline2\ndone\n');
   assert.is(r.status.status, 'Success');
   assert.is(r.closeCode, 1000);
@@ -92,7 +116,11 @@ test('~> a raw client writing coalesced and split WebSocket frames in odd TCP ch
     const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
     return Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, masked]);
   };
-  const all = Buffer.concat([frame(Buffer.from([0, ...Buffer.from('ab')])), frame(Buffer.from([0, ...Buffer.from('cd\n')])), frame(Buffer.from([255, 0]))]);
+  const all = Buffer.concat([
+    frame(Buffer.from([0, ...Buffer.from('ab')])),
+    frame(Buffer.from([0, ...Buffer.from('cd\n')])),
+    frame(Buffer.from([255, 0])),
+  ]);
   for (let i = 0; i < all.length; i += 3) {
     sock.write(all.subarray(i, i + 3));
     await new Promise((r) => setTimeout(r, 2));
@@ -112,20 +140,27 @@ test('~> a raw client writing coalesced and split WebSocket frames in odd TCP ch
 });
 
 test('~> TTY: stty size shows the resize, both key casings, split and multiple objects', async ({ h }) => {
-  const r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'stty size; read x; stty size; read y; stty size'], { stdin: 'true', stdout: 'true', tty: 'true' }), {
-    onOpen: (ws) => {
-      ws.send(Buffer.from([4, ...Buffer.from('{"Width":80,"Height":24}\n')]));
-      setTimeout(() => {
-        ws.send(Buffer.from([4, ...Buffer.from('{"width":132,')]));
-        ws.send(Buffer.from([4, ...Buffer.from('"height":50}')]));
-        ws.send(Buffer.from([0, ...Buffer.from('\n')]));
-      }, 300);
-      setTimeout(() => {
-        ws.send(Buffer.from([4, ...Buffer.from('{"Width":10,"Height":11}{"width":100,"height":40}')]));
-        ws.send(Buffer.from([0, ...Buffer.from('\n')]));
-      }, 600);
+  const r = await wsSession(
+    execUrl(h.base, 'p', ['sh', '-c', 'stty size; read x; stty size; read y; stty size'], {
+      stdin: 'true',
+      stdout: 'true',
+      tty: 'true',
+    }),
+    {
+      onOpen: (ws) => {
+        ws.send(Buffer.from([4, ...Buffer.from('{"Width":80,"Height":24}\n')]));
+        setTimeout(() => {
+          ws.send(Buffer.from([4, ...Buffer.from('{"width":132,')]));
+          ws.send(Buffer.from([4, ...Buffer.from('"height":50}')]));
+          ws.send(Buffer.from([0, ...Buffer.from('\n')]));
+        }, 300);
+        setTimeout(() => {
+          ws.send(Buffer.from([4, ...Buffer.from('{"Width":10,"Height":11}{"width":100,"height":40}')]));
+          ws.send(Buffer.from([0, ...Buffer.from('\n')]));
+        }, 600);
+      },
     },
-  });
+  );
   const sizes = r.stdout.split(/\r?\n/).filter((l) => /^\d+ \d+$/.test(l));
   assert.equal(sizes, ['24 80', '50 132', '40 100']);
   assert.is(r.status.status, 'Success');
@@ -142,7 +177,9 @@ test('~> exit codes 127 (not found) and 126 (not executable) with the runtime me
 
 test('~> exec sees the container: files it wrote, its pid namespace, its hostname', async ({ h }) => {
   await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'echo hello > /tmp/shared']));
-  const r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'cat /tmp/shared; hostname; cat /proc/1/cmdline | tr "\\0" " "']));
+  const r = await wsSession(
+    execUrl(h.base, 'p', ['sh', '-c', 'cat /tmp/shared; hostname; cat /proc/1/cmdline | tr "\\0" " "']),
+  );
   assert.is(r.stdout, 'hello\np\nsleep 3600 ');
 });
 
@@ -182,7 +219,9 @@ test('~> SPDY (kubectl fallback) gets a clear 400 Status, not a hang', async ({ 
   const sock = connect(Number(url.port), url.hostname);
   let text = '';
   sock.on('data', (d) => (text += d));
-  sock.write(`POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n`);
+  sock.write(
+    `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n`,
+  );
   await new Promise((r) => sock.once('close', r));
   assert.match(text, /^HTTP\/1\.1 400 /);
   assert.match(text, 'SPDY is not supported');
@@ -191,7 +230,7 @@ test('~> SPDY (kubectl fallback) gets a clear 400 Status, not a hang', async ({ 
 test('~> a plain GET without upgrade is 400 "Upgrade request required"', async ({ h }) => {
   const r = await fetch(execUrl(h.base, 'p', ['true']));
   assert.is(r.status, 400);
-  assert.is(((await r.json()) as { message: string }).message, "Upgrade request required");
+  assert.is(((await r.json()) as { message: string }).message, 'Upgrade request required');
 });
 
 test('~> channel.k8s.io (pre-v4): no status on success, plain text on failure', async ({ h }) => {
@@ -199,11 +238,16 @@ test('~> channel.k8s.io (pre-v4): no status on success, plain text on failure', 
   assert.is(r.protocol, 'channel.k8s.io');
   assert.is(r.status, undefined);
   r = await wsSession(execUrl(h.base, 'p', ['sh', '-c', 'exit 4']), { protocols: ['channel.k8s.io'] });
-  assert.is(r.status, 'command terminated with non-zero exit code: error executing command [sh -c exit 4], exit code 4');
+  assert.is(
+    r.status,
+    'command terminated with non-zero exit code: error executing command [sh -c exit 4], exit code 4',
+  );
 });
 
 test('~> a bearer-token subprotocol is ignored in negotiation; nothing supported offered is 400', async ({ h }) => {
-  const r = await wsSession(execUrl(h.base, 'p', ['true']), { protocols: ['base64url.bearer.authorization.k8s.io.dG9r', 'v4.channel.k8s.io'] });
+  const r = await wsSession(execUrl(h.base, 'p', ['true']), {
+    protocols: ['base64url.bearer.authorization.k8s.io.dG9r', 'v4.channel.k8s.io'],
+  });
   assert.is(r.protocol, 'v4.channel.k8s.io');
   try {
     await wsSession(execUrl(h.base, 'p', ['true']), { protocols: ['v3.channel.k8s.io'] });
@@ -221,7 +265,9 @@ test('~> fault dropStreamsAfterBytes: the exec stream is cut mid-way, without a 
     // An abrupt drop: what was still in flight is lost too.
     assert.ok(r.stdout.length > 0 && r.stdout.length < 6_553_600, `${r.stdout.length}`);
     assert.is.not(r.closeCode, 1000);
-    const log = await fetch(`${h.base}/api/v1/namespaces/default/pods/p/log`).then((res) => res.text()).catch(() => 'cut');
+    const log = await fetch(`${h.base}/api/v1/namespaces/default/pods/p/log`)
+      .then((res) => res.text())
+      .catch(() => 'cut');
     assert.ok(log === '' || log === 'cut');
   } finally {
     h.faults.clear();

@@ -13,7 +13,14 @@ import { join } from 'node:path';
 import { FaultRegistry } from '../../../src/sim/faults.js';
 import { createKubelet } from '../../../src/sim/kubelet/index.js';
 import { writeStatus, notFound } from '../../../src/sim/status.js';
-import { PODS, type Gvr, type KObject, type Kubelet, type KubeletStore, type WatchEvent } from '../../../src/sim/types.js';
+import {
+  PODS,
+  type Gvr,
+  type KObject,
+  type Kubelet,
+  type KubeletStore,
+  type WatchEvent,
+} from '../../../src/sim/types.js';
 
 type Obj = Record<string, any>;
 
@@ -38,7 +45,9 @@ export class FakeStore implements KubeletStore {
 
   list(gvr: Gvr, ns: string | undefined): KObject[] {
     const out: KObject[] = [];
-    for (const [k, v] of this.objects) if (k.startsWith(`${gvr.resource}/`) && (ns === undefined || v.metadata.namespace === ns)) out.push(structuredClone(v));
+    for (const [k, v] of this.objects)
+      if (k.startsWith(`${gvr.resource}/`) && (ns === undefined || v.metadata.namespace === ns))
+        out.push(structuredClone(v));
     return out;
   }
 
@@ -84,7 +93,8 @@ export class FakeStore implements KubeletStore {
       const spec = ((o as Obj).spec ??= {});
       spec.restartPolicy ??= 'Always';
       spec.terminationGracePeriodSeconds ??= 30;
-      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) c.imagePullPolicy ??= 'IfNotPresent';
+      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])])
+        c.imagePullPolicy ??= 'IfNotPresent';
       (o as Obj).status = { phase: 'Pending', qosClass: 'BestEffort' };
     }
     this.objects.set(this.key(gvr, o.metadata.namespace, o.metadata.name!), o);
@@ -121,7 +131,11 @@ export interface KubeletHarness {
 }
 
 /** A kubelet on a fake store behind a minimal HTTP front (no auth, no discovery). */
-export async function startKubelet(extra: Record<string, unknown> = {}, featureGates: Record<string, boolean> = {}, parentDir = tmpdir()): Promise<KubeletHarness> {
+export async function startKubelet(
+  extra: Record<string, unknown> = {},
+  featureGates: Record<string, boolean> = {},
+  parentDir = tmpdir(),
+): Promise<KubeletHarness> {
   const store = new FakeStore();
   const faults = new FaultRegistry();
   const stateDir = mkdtempSync(join(parentDir, 'kubelet-test-'));
@@ -167,7 +181,11 @@ export async function startKubelet(extra: Record<string, unknown> = {}, featureG
   };
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 15000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false | null,
+  timeoutMs = 15000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
@@ -207,13 +225,19 @@ export function wsSession(
   return import('ws').then(
     ({ WebSocket }) =>
       new Promise((resolve, reject) => {
-        const ws = new WebSocket(url.replace(/^http/, 'ws'), opts.protocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io'], { perMessageDeflate: false, headers: opts.headers });
+        const ws = new WebSocket(
+          url.replace(/^http/, 'ws'),
+          opts.protocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+          { perMessageDeflate: false, headers: opts.headers },
+        );
         const frames: Array<{ ch: number; data: Buffer }> = [];
         let firstFrame: Buffer | undefined;
         ws.on('unexpected-response', (_req, res) => {
           let body = '';
           res.on('data', (d) => (body += d));
-          res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { statusCode: res.statusCode, body })));
+          res.on('end', () =>
+            reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { statusCode: res.statusCode, body })),
+          );
         });
         ws.on('error', reject);
         ws.on('open', () => opts.onOpen?.(ws));
@@ -230,20 +254,40 @@ export function wsSession(
           } catch {
             status = st;
           }
-          resolve({ ws, protocol: ws.protocol, frames, stdout: text(1), stderr: text(2), status, closeCode: code, firstFrame });
+          resolve({
+            ws,
+            protocol: ws.protocol,
+            frames,
+            stdout: text(1),
+            stderr: text(2),
+            status,
+            closeCode: code,
+            firstFrame,
+          });
         });
       }),
   );
 }
 
-export function execUrl(base: string, pod: string, argv: string[], q: Record<string, string> = { stdout: 'true', stderr: 'true' }, kind = 'exec', ns = 'default'): string {
+export function execUrl(
+  base: string,
+  pod: string,
+  argv: string[],
+  q: Record<string, string> = { stdout: 'true', stderr: 'true' },
+  kind = 'exec',
+  ns = 'default',
+): string {
   const p = new URLSearchParams(q);
   for (const a of argv) p.append('command', a);
   return `${base}/api/v1/namespaces/${ns}/pods/${pod}/${kind}?${p}`;
 }
 
 /** Run a pod to completion (restartPolicy Never); returns its phase, exit code and log. */
-export async function runToCompletion(h: KubeletHarness, pod: Obj, timeoutMs = 20000): Promise<{ phase: string; exitCode: number; log: string; pod: Obj }> {
+export async function runToCompletion(
+  h: KubeletHarness,
+  pod: Obj,
+  timeoutMs = 20000,
+): Promise<{ phase: string; exitCode: number; log: string; pod: Obj }> {
   pod.spec.restartPolicy ??= 'Never';
   h.store.create(PODS, pod);
   const name = pod.metadata.name;
@@ -255,7 +299,12 @@ export async function runToCompletion(h: KubeletHarness, pod: Obj, timeoutMs = 2
 }
 
 /** Exec in a running pod; returns stdout, stderr and the exit code (0 on Success). */
-export async function execIn(h: KubeletHarness, pod: string, argv: string[], container?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function execIn(
+  h: KubeletHarness,
+  pod: string,
+  argv: string[],
+  container?: string,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const q: Record<string, string> = { stdout: 'true', stderr: 'true' };
   if (container) q.container = container;
   const r = await wsSession(execUrl(h.base, pod, argv, q));

@@ -9,7 +9,11 @@ import { FaultRegistry } from '../../../src/sim/faults.js';
 import { parseImage, PullError, resolveImage } from '../../../src/sim/kubelet/images.js';
 
 const test = suite('images');
-const opts = (unknown: 'host-root' | 'fail' = 'host-root', faults = new FaultRegistry()) => ({ catalogue: {}, unknown, failPull: (i: string) => faults.imagePullFails(i) });
+const opts = (unknown: 'host-root' | 'fail' = 'host-root', faults = new FaultRegistry()) => ({
+  catalogue: {},
+  unknown,
+  failPull: (i: string) => faults.imagePullFails(i),
+});
 
 test('~> references normalise as containerd reports them', () => {
   assert.is(parseImage('busybox')!.normalized, 'docker.io/library/busybox:latest');
@@ -17,16 +21,27 @@ test('~> references normalise as containerd reports them', () => {
   assert.is(parseImage('docker.io/library/busybox:1.36-musl')!.normalized, 'docker.io/library/busybox:1.36-musl');
   assert.is(parseImage('index.docker.io/library/busybox')!.normalized, 'docker.io/library/busybox:latest');
   assert.is(parseImage('testcontainers/ryuk:0.11.0')!.normalized, 'docker.io/testcontainers/ryuk:0.11.0');
-  assert.is(parseImage('registry.k8s.io/e2e-test-images/busybox:1.29-4')!.normalized, 'registry.k8s.io/e2e-test-images/busybox:1.29-4');
+  assert.is(
+    parseImage('registry.k8s.io/e2e-test-images/busybox:1.29-4')!.normalized,
+    'registry.k8s.io/e2e-test-images/busybox:1.29-4',
+  );
   assert.is(parseImage('localhost:5000/app')!.normalized, 'localhost:5000/app:latest');
   const d = `sha256:${'a'.repeat(64)}`;
   assert.is(parseImage(`busybox@${d}`)!.normalized, `docker.io/library/busybox@${d}`);
   assert.is(parseImage(`busybox:1.36@${d}`)!.digest, d);
-  for (const bad of ['', 'Busybox', 'bad image', 'busybox@sha256:zz', 'a//b']) assert.is(parseImage(bad), undefined, bad);
+  for (const bad of ['', 'Busybox', 'bad image', 'busybox@sha256:zz', 'a//b'])
+    assert.is(parseImage(bad), undefined, bad);
 });
 
 test('~> busybox in every spelling (and alpine) run on the busybox root; others on the host root', () => {
-  for (const ref of ['busybox', 'busybox:1.36', 'docker.io/library/busybox:stable-glibc', `busybox@sha256:${'b'.repeat(64)}`, 'registry.k8s.io/e2e-test-images/busybox:1.29-4', 'alpine:3.20']) {
+  for (const ref of [
+    'busybox',
+    'busybox:1.36',
+    'docker.io/library/busybox:stable-glibc',
+    `busybox@sha256:${'b'.repeat(64)}`,
+    'registry.k8s.io/e2e-test-images/busybox:1.29-4',
+    'alpine:3.20',
+  ]) {
     assert.is(resolveImage(ref, opts()).rootfs, 'busybox', ref);
   }
   const nginx = resolveImage('nginx:1.27', opts());

@@ -18,7 +18,12 @@ const have = existsSync(KUBECTL('1.33')) && existsSync(KUBECTL('1.30'));
 
 let ctxRef: { sim: SimHandle; cache: string };
 const k = (args: string[], version = '1.33', stdin?: string, timeoutMs = 60_000) =>
-  kubectl(version, args, { kubeconfig: ctxRef.sim.kubeconfigPath, cacheDir: join(ctxRef.cache, version), stdin, timeoutMs });
+  kubectl(version, args, {
+    kubeconfig: ctxRef.sim.kubeconfigPath,
+    cacheDir: join(ctxRef.cache, version),
+    stdin,
+    timeoutMs,
+  });
 const ok = async (args: string[], version = '1.33', stdin?: string) => {
   const r = await k(args, version, stdin);
   assert.is(r.code, 0, `kubectl ${version} ${args.join(' ')}: ${r.stderr}`);
@@ -61,25 +66,53 @@ test.after(async (ctx) => {
 });
 
 const t = (name: string, fn: () => Promise<void>) => (have ? test(name, fn) : test.skip(name, fn));
-if (!have) console.log(`SKIP kubectl kubelet tests: ${KUBECTL('1.33')} or ${KUBECTL('1.30')} is missing (kubectl.1.NN beside the kubectl on PATH)`);
+if (!have)
+  console.log(
+    `SKIP kubectl kubelet tests: ${KUBECTL('1.33')} or ${KUBECTL('1.30')} is missing (kubectl.1.NN beside the kubectl on PATH)`,
+  );
 
-t('~> apply a pod; get -w shows Pending -> ContainerCreating -> Running -> Completed; get prints the table', async () => {
-  const watch = spawn(KUBECTL('1.33'), ['--kubeconfig', ctxRef.sim.kubeconfigPath, '--cache-dir', join(ctxRef.cache, '1.33'), 'get', 'pods', '-w', '--field-selector', 'metadata.name=short'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  watch.stdout.on('data', (d) => (out += d));
-  await new Promise((r) => setTimeout(r, 800));
-  await ok(['apply', '-f', '-'], '1.33', podYaml('short', ['sh', '-c', 'sleep 1; echo done']).replace('spec:\n', 'spec:\n  restartPolicy: Never\n'));
-  const end = Date.now() + 20000;
-  while (!/short\s+0\/1\s+Completed/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  watch.kill();
-  const lines = out.trim().split('\n');
-  assert.match(lines[0]!, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
-  const statuses = lines.slice(1).map((l) => l.split(/\s+/)[2]);
-  for (const s of ['ContainerCreating', 'Running', 'Completed']) assert.ok(statuses.includes(s), `${s} in ${statuses.join(',')}`);
-  assert.ok(statuses.indexOf('ContainerCreating') < statuses.indexOf('Running') && statuses.indexOf('Running') < statuses.indexOf('Completed'));
-  const table = await ok(['get', 'pods', 'short']);
-  assert.match(table, /short\s+0\/1\s+Completed\s+0\s+/);
-});
+t(
+  '~> apply a pod; get -w shows Pending -> ContainerCreating -> Running -> Completed; get prints the table',
+  async () => {
+    const watch = spawn(
+      KUBECTL('1.33'),
+      [
+        '--kubeconfig',
+        ctxRef.sim.kubeconfigPath,
+        '--cache-dir',
+        join(ctxRef.cache, '1.33'),
+        'get',
+        'pods',
+        '-w',
+        '--field-selector',
+        'metadata.name=short',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    watch.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 800));
+    await ok(
+      ['apply', '-f', '-'],
+      '1.33',
+      podYaml('short', ['sh', '-c', 'sleep 1; echo done']).replace('spec:\n', 'spec:\n  restartPolicy: Never\n'),
+    );
+    const end = Date.now() + 20000;
+    while (!/short\s+0\/1\s+Completed/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    watch.kill();
+    const lines = out.trim().split('\n');
+    assert.match(lines[0]!, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+    const statuses = lines.slice(1).map((l) => l.split(/\s+/)[2]);
+    for (const s of ['ContainerCreating', 'Running', 'Completed'])
+      assert.ok(statuses.includes(s), `${s} in ${statuses.join(',')}`);
+    assert.ok(
+      statuses.indexOf('ContainerCreating') < statuses.indexOf('Running') &&
+        statuses.indexOf('Running') < statuses.indexOf('Completed'),
+    );
+    const table = await ok(['get', 'pods', 'short']);
+    assert.match(table, /short\s+0\/1\s+Completed\s+0\s+/);
+  },
+);
 
 t('~> exec prints both streams and exits 3 (kubectl 1.33 and 1.30)', async () => {
   await ok(['apply', '-f', '-'], '1.33', podYaml('sleeper', ['sleep', '3600']));
@@ -114,7 +147,15 @@ t('~> exec into a container that does not exist / a completed pod: kubectl print
 });
 
 t('~> logs --tail and logs -f (1.33 and 1.30)', async () => {
-  await ok(['apply', '-f', '-'], '1.33', podYaml('ticker', ['sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; done; sleep 1; echo last'], '  restartPolicy: Never\n'));
+  await ok(
+    ['apply', '-f', '-'],
+    '1.33',
+    podYaml(
+      'ticker',
+      ['sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; done; sleep 1; echo last'],
+      '  restartPolicy: Never\n',
+    ),
+  );
   await waitRunning('ticker');
   for (const v of ['1.33', '1.30']) {
     const f = await k(['logs', '-f', 'ticker'], v);
@@ -153,7 +194,21 @@ spec:
 
 t('~> exec -it through a real terminal (tmux): the shell sees the size, then the resize; exit code', async () => {
   if (!(await Tmux.available())) return console.log('SKIP kubectl exec -it: tmux is missing');
-  const term = await Tmux.start([KUBECTL('1.33'), '--kubeconfig', ctxRef.sim.kubeconfigPath, '--cache-dir', join(ctxRef.cache, '1.33'), 'exec', '-it', 'sleeper', '--', 'sh'], { width: 80, height: 24 });
+  const term = await Tmux.start(
+    [
+      KUBECTL('1.33'),
+      '--kubeconfig',
+      ctxRef.sim.kubeconfigPath,
+      '--cache-dir',
+      join(ctxRef.cache, '1.33'),
+      'exec',
+      '-it',
+      'sleeper',
+      '--',
+      'sh',
+    ],
+    { width: 80, height: 24 },
+  );
   try {
     await term.waitFor(/\/ #/);
     await term.type('stty size\n');

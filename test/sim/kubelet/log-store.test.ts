@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatTs, LogFile, RecordReader, STDERR, STDOUT, tailStart, type LogRecord } from '../../../src/sim/kubelet/log-store.js';
+import {
+  formatTs,
+  LogFile,
+  RecordReader,
+  STDERR,
+  STDOUT,
+  tailStart,
+  type LogRecord,
+} from '../../../src/sim/kubelet/log-store.js';
 
 const test = suite<{ dir: string }>('log-store');
 test.before((ctx) => {
@@ -22,7 +30,8 @@ async function readAll(path: string, size: number, blockSize?: number, from = 0)
   const fh = await open(path, 'r');
   const r = new RecordReader(fh, from, blockSize);
   const out: LogRecord[] = [];
-  for (let rec = await r.next(size); rec; rec = await r.next(size)) out.push({ ...rec, payload: Buffer.from(rec.payload) });
+  for (let rec = await r.next(size); rec; rec = await r.next(size))
+    out.push({ ...rec, payload: Buffer.from(rec.payload) });
   await fh.close();
   return out;
 }
@@ -31,7 +40,8 @@ test('~> records round-trip in order, across small blocks and a record bigger th
   const f = new LogFile(join(dir, 'a.log'));
   await f.open();
   const chunks: Array<[number, Buffer]> = [];
-  for (let i = 0; i < 50; i++) chunks.push([i % 3 === 0 ? STDERR : STDOUT, Buffer.from(`line ${i}\n`.repeat(1 + (i % 5)))]);
+  for (let i = 0; i < 50; i++)
+    chunks.push([i % 3 === 0 ? STDERR : STDOUT, Buffer.from(`line ${i}\n`.repeat(1 + (i % 5)))]);
   chunks.push([STDOUT, Buffer.alloc(5000, 0x41)]);
   for (const [s, d] of chunks) f.append(s, d);
   await f.end();

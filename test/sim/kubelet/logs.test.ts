@@ -19,7 +19,11 @@ test.before(async (ctx) => {
   for (const h of [ctx.h, ctx.off]) {
     h.store.create(PODS, busyboxPod('mixed', ['sh', '-c', script], { restartPolicy: 'Never' }));
   }
-  await waitFor(() => phase(ctx.h.store, 'mixed') === 'Succeeded' && phase(ctx.off.store, 'mixed') === 'Succeeded', 15000, 'mixed done');
+  await waitFor(
+    () => phase(ctx.h.store, 'mixed') === 'Succeeded' && phase(ctx.off.store, 'mixed') === 'Succeeded',
+    15000,
+    'mixed done',
+  );
 });
 
 test.after(async (ctx) => {
@@ -29,7 +33,12 @@ test.after(async (ctx) => {
 async function get(h: KubeletHarness, pod: string, q = '') {
   const r = await fetch(`${h.base}/api/v1/namespaces/default/pods/${pod}/log${q}`);
   const text = await r.text();
-  return { status: r.status, text, type: r.headers.get('content-type'), json: r.status >= 400 ? JSON.parse(text) : undefined };
+  return {
+    status: r.status,
+    text,
+    type: r.headers.get('content-type'),
+    json: r.status >= 400 ? JSON.parse(text) : undefined,
+  };
 }
 
 test('~> plain: both streams merged in write order, text/plain', async ({ h }) => {
@@ -72,10 +81,16 @@ test('~> sinceTime / sinceSeconds filter by record time; both at once is 422', a
   const both = await get(h, 'mixed', '?sinceSeconds=1&sinceTime=2020-01-01T00:00:00Z');
   assert.is(both.status, 422);
   assert.is(both.json.reason, 'Invalid');
-  assert.is(both.json.message, 'PodLogOptions "mixed" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified');
+  assert.is(
+    both.json.message,
+    'PodLogOptions "mixed" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+  );
   const neg = await get(h, 'mixed', '?tailLines=-1');
   assert.is(neg.status, 422);
-  assert.is(neg.json.message, 'PodLogOptions "mixed" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0');
+  assert.is(
+    neg.json.message,
+    'PodLogOptions "mixed" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0',
+  );
 });
 
 test('~> stream=Stdout|Stderr with the gate on; tailLines with a specific stream is 422', async ({ h }) => {
@@ -94,12 +109,17 @@ test('~> stream is refused with the gate off, as the real apiserver refuses it',
   const r = await get(off, 'mixed', '?stream=Stdout');
   assert.is(r.status, 422);
   assert.is(r.json.message, 'PodLogOptions "mixed" is invalid: stream: Forbidden: may not be specified');
-  assert.equal(r.json.details.causes, [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified', field: 'stream' }]);
+  assert.equal(r.json.details.causes, [
+    { reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified', field: 'stream' },
+  ]);
   assert.is((await get(off, 'mixed')).text, 'o1\ne1\no2\npartiale2\n\no3\n');
 });
 
 test('~> follow streams live output and ends when the container instance ends', async ({ h }) => {
-  h.store.create(PODS, busyboxPod('live', ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.5; done'], { restartPolicy: 'Never' }));
+  h.store.create(
+    PODS,
+    busyboxPod('live', ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.5; done'], { restartPolicy: 'Never' }),
+  );
   await waitFor(() => phase(h.store, 'live') === 'Running', 15000, 'Running');
   const r = await fetch(`${h.base}/api/v1/namespaces/default/pods/live/log?follow=true`);
   const reader = r.body!.getReader();
@@ -122,7 +142,14 @@ test('~> previous: the last terminated instance; 400 when there is none', async 
     spec: {
       restartPolicy: 'OnFailure',
       volumes: [{ name: 'v', emptyDir: {} }],
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo run >> /v/n; echo "attempt $(wc -l < /v/n)"; [ $(wc -l < /v/n) -ge 2 ]'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sh', '-c', 'echo run >> /v/n; echo "attempt $(wc -l < /v/n)"; [ $(wc -l < /v/n) -ge 2 ]'],
+          volumeMounts: [{ name: 'v', mountPath: '/v' }],
+        },
+      ],
     },
   });
   await waitFor(() => phase(h.store, 'restarts') === 'Succeeded', 15000, 'Succeeded');
@@ -133,10 +160,19 @@ test('~> previous: the last terminated instance; 400 when there is none', async 
   assert.is(none.json.message, 'previous terminated container "c" in pod "mixed" not found');
 });
 
-test('~> container selection: required with several containers (init containers listed first); unknown is 400', async ({ h }) => {
+test('~> container selection: required with several containers (init containers listed first); unknown is 400', async ({
+  h,
+}) => {
   h.store.create(PODS, {
     metadata: { name: 'multi', namespace: 'default' },
-    spec: { restartPolicy: 'Never', initContainers: [{ name: 'setup', image: 'busybox', command: ['true'] }], containers: [{ name: 'a', image: 'busybox', command: ['echo', 'A'] }, { name: 'b', image: 'busybox', command: ['echo', 'B'] }] },
+    spec: {
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'setup', image: 'busybox', command: ['true'] }],
+      containers: [
+        { name: 'a', image: 'busybox', command: ['echo', 'A'] },
+        { name: 'b', image: 'busybox', command: ['echo', 'B'] },
+      ],
+    },
   });
   await waitFor(() => phase(h.store, 'multi') === 'Succeeded', 15000, 'Succeeded');
   const r = await get(h, 'multi');
@@ -150,13 +186,26 @@ test('~> container selection: required with several containers (init containers 
 test('~> a container waiting to start is a 400 with the kubelet message', async ({ h }) => {
   h.store.create(PODS, {
     metadata: { name: 'waiting', namespace: 'default' },
-    spec: { restartPolicy: 'Never', volumes: [{ name: 'cm', configMap: { name: 'absent' } }], containers: [{ name: 'c', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'cm', mountPath: '/cm' }] }] },
+    spec: {
+      restartPolicy: 'Never',
+      volumes: [{ name: 'cm', configMap: { name: 'absent' } }],
+      containers: [
+        { name: 'c', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'cm', mountPath: '/cm' }] },
+      ],
+    },
   });
   await waitFor(() => h.store.pod('waiting')?.status?.containerStatuses?.[0]?.state?.waiting, 15000, 'status');
   const r = await get(h, 'waiting');
   assert.is(r.status, 400);
   assert.is(r.json.message, 'container "c" in pod "waiting" is waiting to start: ContainerCreating');
-  assert.ok(h.store.events.some((e) => e.name === 'waiting' && e.reason === 'FailedMount' && e.message === 'MountVolume.SetUp failed for volume "cm" : configmap "absent" not found'));
+  assert.ok(
+    h.store.events.some(
+      (e) =>
+        e.name === 'waiting' &&
+        e.reason === 'FailedMount' &&
+        e.message === 'MountVolume.SetUp failed for volume "cm" : configmap "absent" not found',
+    ),
+  );
   h.store.delete(PODS, 'default', 'waiting', 0);
 });
 

@@ -18,7 +18,8 @@ test.after(async (ctx) => {
   await ctx.h.stop();
 });
 
-const ready = (h: KubeletHarness, name: string) => h.store.pod(name)?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+const ready = (h: KubeletHarness, name: string) =>
+  h.store.pod(name)?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
 
 test('~> exec readiness: not Ready until the probe passes, then Ready; Unhealthy events meanwhile', async ({ h }) => {
   h.store.create(PODS, {
@@ -26,11 +27,25 @@ test('~> exec readiness: not Ready until the probe passes, then Ready; Unhealthy
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
-      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sleep', '3600'],
+          readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+        },
+      ],
     },
   });
   await waitFor(() => phase(h.store, 'ready') === 'Running', 15000, 'Running');
-  await waitFor(() => h.store.events.some((e) => e.name === 'ready' && e.reason === 'Unhealthy' && e.message.startsWith('Readiness probe failed')), 5000, 'Unhealthy');
+  await waitFor(
+    () =>
+      h.store.events.some(
+        (e) => e.name === 'ready' && e.reason === 'Unhealthy' && e.message.startsWith('Readiness probe failed'),
+      ),
+    5000,
+    'Unhealthy',
+  );
   assert.is(ready(h, 'ready'), 'False');
   assert.is(h.store.pod('ready')!.status.containerStatuses[0].ready, false);
   await execIn(h, 'ready', ['touch', '/tmp/ready']);
@@ -68,13 +83,33 @@ test('~> TCP liveness failure restarts the container with the kubelet Killing me
     spec: {
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 0,
-      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], livenessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1, failureThreshold: 2, terminationGracePeriodSeconds: 1 } }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sleep', '3600'],
+          livenessProbe: {
+            tcpSocket: { port: 9 },
+            periodSeconds: 1,
+            failureThreshold: 2,
+            terminationGracePeriodSeconds: 1,
+          },
+        },
+      ],
     },
   });
   await waitFor(() => h.store.pod('live')?.status?.containerStatuses?.[0]?.restartCount >= 1, 20000, 'restart');
   const ev = h.store.events.filter((e) => e.name === 'live');
-  assert.ok(ev.some((e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted'));
-  assert.ok(ev.some((e) => e.reason === 'Unhealthy' && /^Liveness probe failed: dial tcp [\d.]+:9: connect: connection refused$/.test(e.message)));
+  assert.ok(
+    ev.some((e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted'),
+  );
+  assert.ok(
+    ev.some(
+      (e) =>
+        e.reason === 'Unhealthy' &&
+        /^Liveness probe failed: dial tcp [\d.]+:9: connect: connection refused$/.test(e.message),
+    ),
+  );
   h.store.delete(PODS, 'default', 'live', 0);
 });
 
@@ -84,7 +119,14 @@ test('~> startup probe gates started and readiness', async ({ h }) => {
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 1.5; touch /tmp/up; sleep 3600'], startupProbe: { exec: { command: ['test', '-f', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 10 } }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sh', '-c', 'sleep 1.5; touch /tmp/up; sleep 3600'],
+          startupProbe: { exec: { command: ['test', '-f', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 10 },
+        },
+      ],
     },
   });
   await waitFor(() => phase(h.store, 'startup') === 'Running', 15000, 'Running');

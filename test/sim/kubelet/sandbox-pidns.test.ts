@@ -15,10 +15,24 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerCommand, execCommand, pauseCommand, DEFAULT_CAPS, type Command, type ContainerView, type PodNamespaces } from '../../../src/sim/kubelet/sandbox.js';
+import {
+  containerCommand,
+  execCommand,
+  pauseCommand,
+  DEFAULT_CAPS,
+  type Command,
+  type ContainerView,
+  type PodNamespaces,
+} from '../../../src/sim/kubelet/sandbox.js';
 import { SandboxProcess } from '../../../src/sim/kubelet/sandbox-process.js';
 
-const test = suite<{ dir: string; pause: SandboxProcess; ns: PodNamespaces; view: ContainerView; main: SandboxProcess }>('sandbox-pidns');
+const test = suite<{
+  dir: string;
+  pause: SandboxProcess;
+  ns: PodNamespaces;
+  view: ContainerView;
+  main: SandboxProcess;
+}>('sandbox-pidns');
 
 const has = (cmd: string) => {
   try {
@@ -35,7 +49,22 @@ const t = (name: string, fn: Parameters<typeof test>[1]) => (usable ? test(name,
 
 /** Run `cmd` under strace with every exit_group delayed: bwrap's intermediate child exits late. */
 function slowExits(cmd: Command): Command {
-  return { file: 'strace', args: ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=exit_group', '-e', 'inject=exit_group:delay_enter=300000', '--', cmd.file, ...cmd.args] };
+  return {
+    file: 'strace',
+    args: [
+      '-f',
+      '-qq',
+      '-o',
+      '/dev/null',
+      '-e',
+      'trace=exit_group',
+      '-e',
+      'inject=exit_group:delay_enter=300000',
+      '--',
+      cmd.file,
+      ...cmd.args,
+    ],
+  };
 }
 
 function collect(p: SandboxProcess): Promise<{ out: string; err: string; code: number }> {
@@ -46,18 +75,32 @@ function collect(p: SandboxProcess): Promise<{ out: string; err: string; code: n
   return p.exited.then((e) => ({ out, err, code: e.code }));
 }
 
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) &&
+  !/^State:\s+Z/m.test(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
 
 test.before(async (ctx) => {
   if (!usable) return;
   ctx.dir = mkdtempSync(join(tmpdir(), 'kubesim-pidns-'));
-  ctx.pause = new SandboxProcess({ command: pauseCommand({ unshareNet: true, hostname: 'pidns', infoFd: 3, privileged: true }), env: ENV, tty: false, stdin: false, infoFd: 3 });
+  ctx.pause = new SandboxProcess({
+    command: pauseCommand({ unshareNet: true, hostname: 'pidns', infoFd: 3, privileged: true }),
+    env: ENV,
+    tty: false,
+    stdin: false,
+    infoFd: 3,
+  });
   ctx.pause.stdout.resume();
   ctx.pause.stderr.resume();
   ctx.ns = { pausePid: await ctx.pause.ready };
   assert.ok(ctx.ns.pausePid > 0, 'pause started');
   ctx.view = { rootfs: 'host', tmpDir: ctx.dir, mounts: [], cwd: '/', caps: DEFAULT_CAPS };
-  ctx.main = new SandboxProcess({ command: containerCommand(ctx.ns, ctx.view, ['sleep', '120'], { infoFd: 3, hostname: 'pidns' }), env: ENV, tty: false, stdin: false, infoFd: 3 });
+  ctx.main = new SandboxProcess({
+    command: containerCommand(ctx.ns, ctx.view, ['sleep', '120'], { infoFd: 3, hostname: 'pidns' }),
+    env: ENV,
+    tty: false,
+    stdin: false,
+    infoFd: 3,
+  });
   ctx.main.stdout.resume();
   ctx.main.stderr.resume();
   assert.ok((await ctx.main.ready) > 0, 'container started');
@@ -72,7 +115,11 @@ test.after(async (ctx) => {
 });
 
 /** An exec in the container, built as container-exec.ts builds it (info pipe at 3, the container's PID namespace at 4). */
-function exec(ctx: { ns: PodNamespaces; view: ContainerView; main: SandboxProcess }, argv: string[], wrap = (c: Command) => c): SandboxProcess {
+function exec(
+  ctx: { ns: PodNamespaces; view: ContainerView; main: SandboxProcess },
+  argv: string[],
+  wrap = (c: Command) => c,
+): SandboxProcess {
   const pidFd = openSync(`/proc/${ctx.main.pid}/ns/pid`, 'r');
   const command = wrap(execCommand(ctx.ns, ctx.view, argv, { pidFd: 4, infoFd: 3, hostname: 'pidns' }));
   return new SandboxProcess({ command, env: ENV, tty: false, stdin: false, infoFd: 3, passFds: [pidFd] });
@@ -81,10 +128,10 @@ function exec(ctx: { ns: PodNamespaces; view: ContainerView; main: SandboxProces
 t("~> an exec in the container's PID namespace survives a bwrap intermediate that exits late", async (ctx) => {
   const r = await collect(exec(ctx, ['sh', '-c', 'sleep 0.5; echo survived; exit 7'], slowExits));
   assert.is(r.out, 'survived\n', r.err);
-  assert.is(r.code, 7, 'the command\'s own exit code, not 137 (SIGKILL)');
+  assert.is(r.code, 7, "the command's own exit code, not 137 (SIGKILL)");
 });
 
-t('~> an exec sees the container\'s PID namespace: PID 1 is the container\'s command', async (ctx) => {
+t("~> an exec sees the container's PID namespace: PID 1 is the container's command", async (ctx) => {
   const r = await collect(exec(ctx, ['sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; echo $$']));
   assert.is(r.code, 0, r.err);
   const [cmdline, pid] = r.out.split('\n');
@@ -92,28 +139,40 @@ t('~> an exec sees the container\'s PID namespace: PID 1 is the container\'s com
   assert.ok(Number(pid) > 1, 'the exec is not PID 1');
 });
 
-t('~> a shareProcessNamespace container (joins the pause PID namespace) survives a late intermediate too', async (ctx) => {
-  const shared = openSync(`/proc/${ctx.ns.pausePid}/ns/pid`, 'r');
-  const cmd = slowExits(containerCommand(ctx.ns, ctx.view, ['sh', '-c', 'sleep 0.5; echo up; exit 3'], { infoFd: 3, sharedPidFd: 4, hostname: 'pidns' }));
-  const p = new SandboxProcess({ command: cmd, env: ENV, tty: false, stdin: false, infoFd: 3, passFds: [shared] });
-  const r = await collect(p);
-  assert.is(r.out, 'up\n', r.err);
-  assert.is(r.code, 3);
-});
+t(
+  '~> a shareProcessNamespace container (joins the pause PID namespace) survives a late intermediate too',
+  async (ctx) => {
+    const shared = openSync(`/proc/${ctx.ns.pausePid}/ns/pid`, 'r');
+    const cmd = slowExits(
+      containerCommand(ctx.ns, ctx.view, ['sh', '-c', 'sleep 0.5; echo up; exit 3'], {
+        infoFd: 3,
+        sharedPidFd: 4,
+        hostname: 'pidns',
+      }),
+    );
+    const p = new SandboxProcess({ command: cmd, env: ENV, tty: false, stdin: false, infoFd: 3, passFds: [shared] });
+    const r = await collect(p);
+    assert.is(r.out, 'up\n', r.err);
+    assert.is(r.code, 3);
+  },
+);
 
-t('~> killing an exec kills its command by its host PID, also when the kill comes before bwrap reported it', async (ctx) => {
-  const late = exec(ctx, ['sleep', '60']);
-  const early = exec(ctx, ['sleep', '60']);
-  early.kill('SIGKILL'); // before --info-fd was read: waits for the PID, then kills both
-  const pid = await late.ready;
-  assert.ok(pid > 0 && alive(pid), 'running');
-  late.kill('SIGKILL');
-  const [a, b] = await Promise.all([late.exited, early.exited]);
-  assert.is(a.code, 137);
-  assert.is(b.code, 137);
-  assert.not.ok(alive(pid), 'the command is gone, not orphaned in the container');
-  const earlyPid = await early.ready;
-  assert.ok(!earlyPid || !alive(earlyPid), 'the early-killed command is gone too');
-});
+t(
+  '~> killing an exec kills its command by its host PID, also when the kill comes before bwrap reported it',
+  async (ctx) => {
+    const late = exec(ctx, ['sleep', '60']);
+    const early = exec(ctx, ['sleep', '60']);
+    early.kill('SIGKILL'); // before --info-fd was read: waits for the PID, then kills both
+    const pid = await late.ready;
+    assert.ok(pid > 0 && alive(pid), 'running');
+    late.kill('SIGKILL');
+    const [a, b] = await Promise.all([late.exited, early.exited]);
+    assert.is(a.code, 137);
+    assert.is(b.code, 137);
+    assert.not.ok(alive(pid), 'the command is gone, not orphaned in the container');
+    const earlyPid = await early.ready;
+    assert.ok(!earlyPid || !alive(earlyPid), 'the early-killed command is gone too');
+  },
+);
 
 test.run();

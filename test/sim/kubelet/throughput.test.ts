@@ -23,7 +23,14 @@ const TOTAL = COPIES * BLOCK;
 
 test.before(async (ctx) => {
   ctx.h = await startKubelet({ backoffInitialMs: 1000 });
-  ctx.h.store.create(PODS, busyboxPod('src', ['sh', '-c', 'dd if=/dev/urandom of=/tmp/block bs=1M count=16 2>/dev/null; touch /tmp/ready; exec sleep 3600'], { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }));
+  ctx.h.store.create(
+    PODS,
+    busyboxPod(
+      'src',
+      ['sh', '-c', 'dd if=/dev/urandom of=/tmp/block bs=1M count=16 2>/dev/null; touch /tmp/ready; exec sleep 3600'],
+      { restartPolicy: 'Never', terminationGracePeriodSeconds: 0 },
+    ),
+  );
   await waitFor(() => phase(ctx.h.store, 'src') === 'Running', 15000, 'Running');
   const root = join(ctx.h.stateDir, 'pods', ctx.h.store.pod('src')!.metadata.uid, 'containers', 'c-0', 'rootfs', 'tmp');
   await waitFor(() => existsSync(join(root, 'ready')), 15000, 'block');
@@ -37,14 +44,18 @@ test.after(async (ctx) => {
   await ctx.h.stop();
 });
 
-const mibps = (bytes: number, ms: number) => `${((bytes / 1048576) / (ms / 1000)).toFixed(0)} MiB/s`;
+const mibps = (bytes: number, ms: number) => `${(bytes / 1048576 / (ms / 1000)).toFixed(0)} MiB/s`;
 
 test('~> exec streams 1 GiB byte-exact (v5, stdout channel)', async ({ h, expected }) => {
   const md5 = createHash('md5');
   let bytes = 0;
   const t0 = Date.now();
   const status = await new Promise<string>((resolve, reject) => {
-    const ws = new WebSocket(execUrl(h.base, 'src', ['sh', '-c', `for i in $(seq ${COPIES}); do cat /tmp/block; done`]).replace('http', 'ws'), ['v5.channel.k8s.io'], { perMessageDeflate: false });
+    const ws = new WebSocket(
+      execUrl(h.base, 'src', ['sh', '-c', `for i in $(seq ${COPIES}); do cat /tmp/block; done`]).replace('http', 'ws'),
+      ['v5.channel.k8s.io'],
+      { perMessageDeflate: false },
+    );
     let st = '';
     ws.on('message', (d: Buffer) => {
       if (d[0] === 1) {
@@ -62,7 +73,10 @@ test('~> exec streams 1 GiB byte-exact (v5, stdout channel)', async ({ h, expect
   assert.is(status, '{"metadata":{},"status":"Success"}');
 });
 
-test('~> pods/log streams 1 GiB byte-exact while the container writes it (follow), and again afterwards', async ({ h, expected }) => {
+test('~> pods/log streams 1 GiB byte-exact while the container writes it (follow), and again afterwards', async ({
+  h,
+  expected,
+}) => {
   // The container copies the block from the first pod through a shared host path: its own busybox root.
   const srcRoot = join(h.stateDir, 'pods', h.store.pod('src')!.metadata.uid, 'containers', 'c-0', 'rootfs', 'tmp');
   h.store.create(PODS, {
@@ -70,7 +84,14 @@ test('~> pods/log streams 1 GiB byte-exact while the container writes it (follow
     spec: {
       restartPolicy: 'Never',
       volumes: [{ name: 'blk', hostPath: { path: srcRoot } }],
-      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', `for i in $(seq ${COPIES}); do cat /blk/block; done`], volumeMounts: [{ name: 'blk', mountPath: '/blk', readOnly: true }] }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          command: ['sh', '-c', `for i in $(seq ${COPIES}); do cat /blk/block; done`],
+          volumeMounts: [{ name: 'blk', mountPath: '/blk', readOnly: true }],
+        },
+      ],
     },
   });
   await waitFor(() => ['Running', 'Succeeded'].includes(phase(h.store, 'logger') ?? ''), 15000, 'started');
@@ -96,12 +117,22 @@ test('~> pods/log streams 1 GiB byte-exact while the container writes it (follow
   }
 });
 
-test('~> a WebSocket reader that stops reading blocks the producer with bounded memory; no byte lost on resume', async ({ h }) => {
+test('~> a WebSocket reader that stops reading blocks the producer with bounded memory; no byte lost on resume', async ({
+  h,
+}) => {
   const total = 512 << 20;
   let bytes = 0;
   let status = '';
   const { WebSocket: WS } = await import('ws');
-  const ws = new WS(execUrl(h.base, 'src', ['sh', '-c', `dd if=/dev/zero bs=64k count=${total >> 16} 2>/dev/null; echo finished >&2`]).replace('http', 'ws'), ['v5.channel.k8s.io'], { perMessageDeflate: false });
+  const ws = new WS(
+    execUrl(h.base, 'src', [
+      'sh',
+      '-c',
+      `dd if=/dev/zero bs=64k count=${total >> 16} 2>/dev/null; echo finished >&2`,
+    ]).replace('http', 'ws'),
+    ['v5.channel.k8s.io'],
+    { perMessageDeflate: false },
+  );
   const closed = new Promise<void>((r) => ws.on('close', () => r()));
   let stderr = '';
   let pausedOnce = false;
@@ -130,9 +161,18 @@ test('~> a WebSocket reader that stops reading blocks the producer with bounded 
   assert.is(status, '{"metadata":{},"status":"Success"}');
 });
 
-test('~> a process that does not read its stdin pauses the WebSocket (the client sees bufferedAmount grow)', async ({ h }) => {
+test('~> a process that does not read its stdin pauses the WebSocket (the client sees bufferedAmount grow)', async ({
+  h,
+}) => {
   const chunk = Buffer.alloc(1 << 20, 0x61);
-  const ws = new WebSocket(execUrl(h.base, 'src', ['sh', '-c', 'sleep 1.5; cat > /dev/null; echo drained'], { stdin: 'true', stdout: 'true' }).replace('http', 'ws'), ['v5.channel.k8s.io'], { perMessageDeflate: false });
+  const ws = new WebSocket(
+    execUrl(h.base, 'src', ['sh', '-c', 'sleep 1.5; cat > /dev/null; echo drained'], {
+      stdin: 'true',
+      stdout: 'true',
+    }).replace('http', 'ws'),
+    ['v5.channel.k8s.io'],
+    { perMessageDeflate: false },
+  );
   let out = '';
   let st = '';
   ws.on('message', (d: Buffer) => {

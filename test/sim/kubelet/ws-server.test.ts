@@ -16,7 +16,16 @@ function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; masked?: 
   const masked = opts.masked ?? true;
   const mask = opts.mask ?? Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0, len]) : len < 65536 ? Buffer.from([0, 126, len >> 8, len & 255]) : Buffer.concat([Buffer.from([0, 127]), Buffer.from([0, 0, 0, 0]), Buffer.from([len >>> 24, (len >> 16) & 255, (len >> 8) & 255, len & 255])]);
+  const head =
+    len < 126
+      ? Buffer.from([0, len])
+      : len < 65536
+        ? Buffer.from([0, 126, len >> 8, len & 255])
+        : Buffer.concat([
+            Buffer.from([0, 127]),
+            Buffer.from([0, 0, 0, 0]),
+            Buffer.from([len >>> 24, (len >> 16) & 255, (len >> 8) & 255, len & 255]),
+          ]);
   head[0] = (fin ? 0x80 : 0) | opcode;
   if (masked) head[1]! |= 0x80;
   const body = Buffer.from(payload);
@@ -59,7 +68,11 @@ test('~> unmask matches the byte-wise definition at every alignment and offset',
 
 test('~> the accept key is RFC 6455 §1.3 example', () => {
   let out = '';
-  acceptHandshake({ headers: { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } } as never, { write: (s: string) => (out += s) } as never, 'v5.channel.k8s.io');
+  acceptHandshake(
+    { headers: { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } } as never,
+    { write: (s: string) => (out += s) } as never,
+    'v5.channel.k8s.io',
+  );
   assert.match(out, 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
   assert.match(out, 'Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n');
 });
@@ -67,7 +80,9 @@ test('~> the accept key is RFC 6455 §1.3 example', () => {
 test('~> fragments, coalesced frames, byte-split writes, 16/64-bit lengths: payload streamed in order', async () => {
   const { ep, client, close } = await pair();
   const pieces: Array<{ op: number; first: boolean; last: boolean; data: Buffer }> = [];
-  ep.on('data', (op: number, p: Buffer, first: boolean, last: boolean) => pieces.push({ op, first, last, data: Buffer.from(p) }));
+  ep.on('data', (op: number, p: Buffer, first: boolean, last: boolean) =>
+    pieces.push({ op, first, last, data: Buffer.from(p) }),
+  );
   const big = Buffer.alloc(70000, 0x5a);
   const all = Buffer.concat([
     frame(2, Buffer.from('ab'), { fin: false }),
@@ -90,7 +105,10 @@ test('~> fragments, coalesced frames, byte-split writes, 16/64-bit lengths: payl
   assert.is(msgs[0]!.toString(), 'abcdef');
   assert.is(msgs[1]!.length, 300);
   assert.ok(msgs[2]!.equals(big));
-  assert.ok(pieces.filter((p) => p.data.length && p.data[0] === 0x5a).length > 1, 'the 70000-byte message arrived in pieces');
+  assert.ok(
+    pieces.filter((p) => p.data.length && p.data[0] === 0x5a).length > 1,
+    'the 70000-byte message arrived in pieces',
+  );
   client.destroy();
   close();
 });

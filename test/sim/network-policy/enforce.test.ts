@@ -36,11 +36,19 @@ const hasNft = (() => {
     return false;
   }
 })();
-const why = process.getuid?.() !== 0 ? 'not root' : !hasNft ? 'no nft on PATH' : !existsSync(KUBECTL('1.33')) ? 'kubectl 1.33 is not installed' : '';
+const why =
+  process.getuid?.() !== 0
+    ? 'not root'
+    : !hasNft
+      ? 'no nft on PATH'
+      : !existsSync(KUBECTL('1.33'))
+        ? 'kubectl 1.33 is not installed'
+        : '';
 if (why) console.log(`SKIP NetworkPolicy enforcement tests: ${why}`);
 const t = why ? test.skip : test;
 
-const k = (args: string[], stdin?: string) => kubectl('1.33', args, { kubeconfig: sim.kubeconfigPath, cacheDir: cache, stdin });
+const k = (args: string[], stdin?: string) =>
+  kubectl('1.33', args, { kubeconfig: sim.kubeconfigPath, cacheDir: cache, stdin });
 const ok = async (args: string[], stdin?: string) => {
   const r = await k(args, stdin);
   assert.is(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -50,7 +58,8 @@ const apply = (obj: unknown) => ok(['apply', '-f', '-'], JSON.stringify(obj));
 
 const UDP_SERVER = (reply: string) =>
   `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('0.0.0.0',53))\nwhile True:\n  d,a=s.recvfrom(512)\n  s.sendto(b'${reply}',a)\n`;
-const UDP_CLIENT = 'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(2)\ns.sendto(b"q",(sys.argv[1],53))\nprint(s.recvfrom(512)[0].decode())';
+const UDP_CLIENT =
+  'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(2)\ns.sendto(b"q",(sys.argv[1],53))\nprint(s.recvfrom(512)[0].decode())';
 
 /** A pod serving `tcp-<x>` on TCP 8080 (named port web) and `udp-<x>` on UDP 53 (named port dns). */
 const serverPod = (ns: string, name: string, x: string) => ({
@@ -63,8 +72,18 @@ const serverPod = (ns: string, name: string, x: string) => ({
     automountServiceAccountToken: false,
     terminationGracePeriodSeconds: 0,
     containers: [
-      { name: 'tcp', image: 'busybox', command: ['nc', '-ll', '-p', '8080', '-e', 'echo', `tcp-${x}`], ports: [{ name: 'web', containerPort: 8080 }] },
-      { name: 'udp', image: 'python:3.12', command: ['python3', '-c', UDP_SERVER(`udp-${x}`)], ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }] },
+      {
+        name: 'tcp',
+        image: 'busybox',
+        command: ['nc', '-ll', '-p', '8080', '-e', 'echo', `tcp-${x}`],
+        ports: [{ name: 'web', containerPort: 8080 }],
+      },
+      {
+        name: 'udp',
+        image: 'python:3.12',
+        command: ['python3', '-c', UDP_SERVER(`udp-${x}`)],
+        ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }],
+      },
     ],
   },
 });
@@ -78,7 +97,8 @@ async function udp(from: [string, string], to: string): Promise<string> {
   const r = await k(['exec', '-n', from[0], from[1], '-c', 'udp', '--', 'python3', '-c', UDP_CLIENT, ips[to]!]);
   return r.code === 0 ? r.stdout.trim() : '';
 }
-const A: [string, string] = ['np-a', 'pa'], B: [string, string] = ['np-b', 'pb'];
+const A: [string, string] = ['np-a', 'pa'],
+  B: [string, string] = ['np-b', 'pb'];
 /** What a pod reads from the node's server at the bridge gateway ('' when it cannot connect). */
 async function toNode(from: [string, string]): Promise<string> {
   const r = await k(['exec', '-n', from[0], from[1], '-c', 'tcp', '--', 'nc', '-w', '2', GATEWAY, String(nodePort)]);
@@ -105,12 +125,23 @@ async function until(probe: () => Promise<string>, want: string, what: string, b
     if (got === want) return Date.now() - t0;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const rules = execFileSync('nft', ['list', 'table', 'inet', tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`))?.[0] ?? 'none'], { encoding: 'utf8' });
-  assert.unreachable(`${what}: still ${JSON.stringify(got)} after ${boundMs} ms, want ${JSON.stringify(want)}; ips ${JSON.stringify(ips)}; rules:\n${rules}`);
+  const rules = execFileSync(
+    'nft',
+    ['list', 'table', 'inet', tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`))?.[0] ?? 'none'],
+    { encoding: 'utf8' },
+  );
+  assert.unreachable(
+    `${what}: still ${JSON.stringify(got)} after ${boundMs} ms, want ${JSON.stringify(want)}; ips ${JSON.stringify(ips)}; rules:\n${rules}`,
+  );
   return -1;
 }
 
-const policy = (ns: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
+const policy = (ns: string, name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name, namespace: ns },
+  spec,
+});
 const tables = () => execFileSync('nft', ['list', 'tables', 'inet'], { encoding: 'utf8' });
 
 test.before(async () => {
@@ -156,7 +187,11 @@ t('default deny ingress in B: A cannot open TCP or UDP to B; B still reaches A',
 });
 
 t("an allow rule for A's namespace opens TCP to B's named port, not UDP; a UDP port added opens UDP", async () => {
-  const allow = (ports: unknown[]) => policy('np-b', 'allow-a', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }], ports }] });
+  const allow = (ports: unknown[]) =>
+    policy('np-b', 'allow-a', {
+      podSelector: {},
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }], ports }],
+    });
   await apply(allow([{ port: 'web' }]));
   await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B tcp allowed');
   assert.is(await udp(A, 'pb'), '', 'A -> B udp still denied');
@@ -164,35 +199,72 @@ t("an allow rule for A's namespace opens TCP to B's named port, not UDP; a UDP p
   await until(() => udp(A, 'pb'), 'udp-b', 'A -> B udp allowed');
 });
 
-t('a new pod is admitted as a peer from its first packet (its rules are applied before its containers start)', async () => {
-  await apply({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'once', namespace: 'np-a' },
-    spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox', command: ['nc', '-w', '3', ips.pb!, '8080'] }] },
-  });
-  await ok(['wait', '-n', 'np-a', '--for=jsonpath={.status.phase}=Succeeded', 'pod/once', '--timeout=60s']);
-  assert.is((await ok(['logs', '-n', 'np-a', 'once'])).trim(), 'tcp-b', 'one connection, no retry');
-});
+t(
+  'a new pod is admitted as a peer from its first packet (its rules are applied before its containers start)',
+  async () => {
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'once', namespace: 'np-a' },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        containers: [{ name: 'c', image: 'busybox', command: ['nc', '-w', '3', ips.pb!, '8080'] }],
+      },
+    });
+    await ok(['wait', '-n', 'np-a', '--for=jsonpath={.status.phase}=Succeeded', 'pod/once', '--timeout=60s']);
+    assert.is((await ok(['logs', '-n', 'np-a', 'once'])).trim(), 'tcp-b', 'one connection, no retry');
+  },
+);
 
-t('default deny egress in A: A cannot reach B (which allows it), B still reaches A; a DNS egress rule opens UDP 53 only', async () => {
-  await apply(policy('np-a', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'] }));
-  await until(() => tcp(A, 'pb'), '', 'A -> B tcp denied by egress');
-  assert.is(await udp(A, 'pb'), '', 'A -> B udp denied by egress');
-  assert.is(await tcp(B, 'pa'), 'tcp-a', 'B -> A open');
-  assert.is(await toNode(A), '', 'A -> node denied: egress policy applies to the node too');
-  await apply(policy('np-a', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }] }));
-  await until(() => udp(A, 'pb'), 'udp-b', 'A -> B dns allowed');
-  assert.is(await tcp(A, 'pb'), '', 'A -> B tcp 8080 still denied');
-  assert.is(await toNode(A), '', 'A -> node (not port 53) still denied');
-  await ok(['delete', 'networkpolicy', '-n', 'np-a', 'deny-egress']);
-  await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B tcp once the egress policy is gone');
-});
+t(
+  'default deny egress in A: A cannot reach B (which allows it), B still reaches A; a DNS egress rule opens UDP 53 only',
+  async () => {
+    await apply(policy('np-a', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'] }));
+    await until(() => tcp(A, 'pb'), '', 'A -> B tcp denied by egress');
+    assert.is(await udp(A, 'pb'), '', 'A -> B udp denied by egress');
+    assert.is(await tcp(B, 'pa'), 'tcp-a', 'B -> A open');
+    assert.is(await toNode(A), '', 'A -> node denied: egress policy applies to the node too');
+    await apply(
+      policy('np-a', 'deny-egress', {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            ports: [
+              { port: 53, protocol: 'UDP' },
+              { port: 53, protocol: 'TCP' },
+            ],
+          },
+        ],
+      }),
+    );
+    await until(() => udp(A, 'pb'), 'udp-b', 'A -> B dns allowed');
+    assert.is(await tcp(A, 'pb'), '', 'A -> B tcp 8080 still denied');
+    assert.is(await toNode(A), '', 'A -> node (not port 53) still denied');
+    await ok(['delete', 'networkpolicy', '-n', 'np-a', 'deny-egress']);
+    await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B tcp once the egress policy is gone');
+  },
+);
 
 t('a pod label change and a namespace label change apply at once', async () => {
-  await apply(policy('np-b', 'allow-a', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } }, podSelector: { matchLabels: { role: 'client' } } }] }] }));
+  await apply(
+    policy('np-b', 'allow-a', {
+      podSelector: {},
+      ingress: [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { team: 'a' } }, podSelector: { matchLabels: { role: 'client' } } },
+          ],
+        },
+      ],
+    }),
+  );
   await until(() => tcp(A, 'pb'), '', 'A -> B denied: pa lacks role=client');
-  const mine = () => execFileSync('nft', ['list', 'table', 'inet', tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`))![0]], { encoding: 'utf8' });
+  const mine = () =>
+    execFileSync('nft', ['list', 'table', 'inet', tables().match(new RegExp(`kubesim_np_${process.pid}_\\S+`))![0]], {
+      encoding: 'utf8',
+    });
   assert.not.match(mine(), `ip saddr ${ips.pa}`);
   await ok(['label', 'pod', '-n', 'np-a', 'pa', 'role=client']);
   const t0 = Date.now();
@@ -202,7 +274,9 @@ t('a pod label change and a namespace label change apply at once', async () => {
   const podMs = await until(() => tcp(A, 'pb'), 'tcp-b', 'A -> B after the pod label');
   await ok(['label', 'namespace', 'np-a', 'team-']);
   const nsMs = await until(() => tcp(A, 'pb'), '', 'A -> B after the namespace label is removed');
-  console.log(`  pod label -> rule in the table ${ruleMs} ms after kubectl returned; first probe through: pod label ${podMs} ms, namespace label removed ${nsMs} ms (each probe is a kubectl exec; a denied one waits 2 s)`);
+  console.log(
+    `  pod label -> rule in the table ${ruleMs} ms after kubectl returned; first probe through: pod label ${podMs} ms, namespace label removed ${nsMs} ms (each probe is a kubectl exec; a denied one waits 2 s)`,
+  );
 });
 
 t('a second simulator in this process owns another table; stopping it leaves the first one and its rules', async () => {

@@ -66,7 +66,9 @@ t('the sweep removes the table of an owner that exited and keeps a live one', as
     assert.not.match(tables(), gone);
     assert.match(tables(), live);
   } finally {
-    spawnSync('nft', ['-f', '-'], { input: `table inet ${gone} {}\ndelete table inet ${gone}\ntable inet ${live} {}\ndelete table inet ${live}\n` });
+    spawnSync('nft', ['-f', '-'], {
+      input: `table inet ${gone} {}\ndelete table inet ${gone}\ntable inet ${live} {}\ndelete table inet ${live}\n`,
+    });
   }
 });
 

@@ -47,7 +47,10 @@ test('a write is saved after the debounce, and flush() saves at once; load() res
   assert.is(events, 0);
   assert.is(b.rv, a.rv);
   assert.equal(b.get(CM, 'default', 'one')!.data, { k: 'v' });
-  assert.is(b.get(CM, 'default', 'two')!.metadata.resourceVersion, a.get(CM, 'default', 'two')!.metadata.resourceVersion);
+  assert.is(
+    b.get(CM, 'default', 'two')!.metadata.resourceVersion,
+    a.get(CM, 'default', 'two')!.metadata.resourceVersion,
+  );
   // The watch window starts at the restored revision: resuming from an older one is 410 Expired.
   assert.equal(b.eventsSince(CM, 1), { expired: b.rv });
   // New writes continue the revision.
@@ -64,7 +67,10 @@ test('a second simulator waits for the first to leave the state directory, then 
   const release = await lockStateDir(dir, 0);
   // Our own pid holds it: a different live process is needed; pid 1 is always alive.
   writeFileSync(join(dir, 'kube-sim.pid'), '1\n');
-  const err = await lockStateDir(dir, 100).then(() => undefined, (e: Error) => e);
+  const err = await lockStateDir(dir, 100).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.match(String(err?.message), /in use by another kube-sim \(pid 1\)/);
   writeFileSync(join(dir, 'kube-sim.pid'), `${process.pid}\n`);
   release();
@@ -76,20 +82,40 @@ test('a second simulator waits for the first to leave the state directory, then 
 
 const pod = (name: string, script: string) => ({
   metadata: { name },
-  spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script] }] },
+  spec: {
+    restartPolicy: 'Never',
+    terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script] }],
+  },
 });
-const getPod = async (sim: SimHandle, name: string) => (await call(sim, 'GET', `/api/v1/namespaces/default/pods/${name}`)).json;
+const getPod = async (sim: SimHandle, name: string) =>
+  (await call(sim, 'GET', `/api/v1/namespaces/default/pods/${name}`)).json;
 
 test('~> a restart on the same state directory keeps objects, fails the running Never pod and serves both pods logs', async () => {
   const stateDir = tempDir();
   let sim = await start({ stateDir, persist: true, persistDebounceMs: 20 });
   let stopped = false;
   try {
-    assert.is((await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'kept' }, data: { a: 'b' } })).status, 201);
+    assert.is(
+      (
+        await call(sim, 'POST', '/api/v1/namespaces/default/configmaps', {
+          metadata: { name: 'kept' },
+          data: { a: 'b' },
+        })
+      ).status,
+      201,
+    );
     assert.is((await call(sim, 'POST', '/api/v1/namespaces/default/pods', pod('done', 'echo finished'))).status, 201);
-    assert.is((await call(sim, 'POST', '/api/v1/namespaces/default/pods', pod('runs', 'echo started; exec sleep 1000'))).status, 201);
+    assert.is(
+      (await call(sim, 'POST', '/api/v1/namespaces/default/pods', pod('runs', 'echo started; exec sleep 1000'))).status,
+      201,
+    );
     await until(async () => (await getPod(sim, 'done')).status?.phase === 'Succeeded', 30_000, 'done Succeeded');
-    await until(async () => (await call(sim, 'GET', '/api/v1/namespaces/default/pods/runs/log')).text === 'started\n', 30_000, 'runs logged');
+    await until(
+      async () => (await call(sim, 'GET', '/api/v1/namespaces/default/pods/runs/log')).text === 'started\n',
+      30_000,
+      'runs logged',
+    );
     const before = await getPod(sim, 'runs');
     const rv = Number((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion);
     await sim.stop();
@@ -97,7 +123,9 @@ test('~> a restart on the same state directory keeps objects, fails the running 
     sim = await start({ stateDir, persist: true });
     stopped = false;
     assert.equal((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps/kept')).json.data, { a: 'b' });
-    assert.ok(Number((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion) >= rv);
+    assert.ok(
+      Number((await call(sim, 'GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion) >= rv,
+    );
     const svc = (await call(sim, 'GET', '/api/v1/namespaces/default/services/kubernetes')).json;
     assert.is(svc.spec.ports[0].targetPort, sim.port);
     const done = await getPod(sim, 'done');
@@ -114,7 +142,11 @@ test('~> a restart on the same state directory keeps objects, fails the running 
     assert.is((await call(sim, 'GET', '/api/v1/namespaces/default/pods/runs/log')).text, 'started\n');
     // The pods are still the kubelet's: deleting one finishes.
     assert.is((await call(sim, 'DELETE', '/api/v1/namespaces/default/pods/runs')).status, 200);
-    await until(async () => (await call(sim, 'GET', '/api/v1/namespaces/default/pods/runs')).status === 404, 30_000, 'runs deleted');
+    await until(
+      async () => (await call(sim, 'GET', '/api/v1/namespaces/default/pods/runs')).status === 404,
+      30_000,
+      'runs deleted',
+    );
   } finally {
     if (!stopped) await sim.stop();
   }

@@ -60,14 +60,20 @@ function decompressor(kind: Compression): Transform | Duplex {
       const z = zlib as unknown as { createZstdDecompress?: () => Transform };
       if (z.createZstdDecompress) return z.createZstdDecompress();
       if (onPath('zstd')) return programTransform('zstd', ['-dc']);
-      throw notImplemented('zstd-compressed archives need Node.js 22.15 or the zstd program next to kuber-api; send a plain or gzip-compressed tar');
+      throw notImplemented(
+        'zstd-compressed archives need Node.js 22.15 or the zstd program next to kuber-api; send a plain or gzip-compressed tar',
+      );
     }
     case 'bzip2':
       if (onPath('bzip2')) return programTransform('bzip2', ['-dc']);
-      throw notImplemented('bzip2-compressed archives need the bzip2 program next to kuber-api; send a plain or gzip-compressed tar');
+      throw notImplemented(
+        'bzip2-compressed archives need the bzip2 program next to kuber-api; send a plain or gzip-compressed tar',
+      );
     case 'xz':
       if (onPath('xz')) return programTransform('xz', ['-dc']);
-      throw notImplemented('xz-compressed archives need the xz program next to kuber-api; send a plain or gzip-compressed tar');
+      throw notImplemented(
+        'xz-compressed archives need the xz program next to kuber-api; send a plain or gzip-compressed tar',
+      );
     default:
       throw new Error(`no decompressor for ${kind}`);
   }

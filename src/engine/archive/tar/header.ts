@@ -33,9 +33,25 @@ export interface TarEntry {
 }
 
 const TYPE_OF: Record<string, EntryType> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
 };
-const FLAG_OF: Record<EntryType, string> = { file: '0', link: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+const FLAG_OF: Record<EntryType, string> = {
+  file: '0',
+  link: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
+};
 
 /** The raw content of one header block, before PAX/GNU records are applied. */
 export interface RawHeader {
@@ -72,7 +88,10 @@ export function parseNumber(b: Buffer, off: number, len: number): number {
     if (!Number.isSafeInteger(v)) throw new TarFormatError('archive/tar: numeric field out of range');
     return v;
   }
-  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const s = b
+    .toString('latin1', off, off + len)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new TarFormatError('archive/tar: invalid tar header');
   return parseInt(s, 8);
@@ -85,7 +104,8 @@ export function isZeroBlock(b: Buffer): boolean {
 
 /** Sum of the header bytes with the checksum field read as spaces (unsigned and signed variants). */
 function checksums(b: Buffer): [number, number] {
-  let u = 0, s = 0;
+  let u = 0,
+    s = 0;
   for (let i = 0; i < BLOCK; i++) {
     const c = i >= 148 && i < 156 ? 0x20 : b[i]!;
     u += c;
@@ -138,7 +158,8 @@ export function parsePax(data: Buffer): Record<string, string> {
     const sp = data.indexOf(0x20, off);
     if (sp < 0) throw new TarFormatError('archive/tar: invalid PAX record');
     const len = Number(data.toString('latin1', off, sp));
-    if (!Number.isInteger(len) || len <= sp - off + 1 || off + len > data.length || data[off + len - 1] !== 0x0a) throw new TarFormatError('archive/tar: invalid PAX record');
+    if (!Number.isInteger(len) || len <= sp - off + 1 || off + len > data.length || data[off + len - 1] !== 0x0a)
+      throw new TarFormatError('archive/tar: invalid PAX record');
     const rec = data.toString('utf8', sp + 1, off + len - 1);
     const eq = rec.indexOf('=');
     if (eq <= 0) throw new TarFormatError('archive/tar: invalid PAX record');
@@ -171,7 +192,9 @@ function putString(b: Buffer, off: number, len: number, s: string): void {
 }
 
 function putOctal(b: Buffer, off: number, len: number, v: number): void {
-  const s = Math.max(0, Math.floor(v)).toString(8).padStart(len - 1, '0');
+  const s = Math.max(0, Math.floor(v))
+    .toString(8)
+    .padStart(len - 1, '0');
   b.write(s, off, len - 1, 'latin1');
   b[off + len - 1] = 0;
 }
@@ -190,7 +213,12 @@ function splitUstar(name: string): [string, string] | undefined {
   return undefined;
 }
 
-function ustarBlock(e: TarEntry, name: [string, string], linkname: string, fit: { size: boolean; uid: boolean; gid: boolean }): Buffer {
+function ustarBlock(
+  e: TarEntry,
+  name: [string, string],
+  linkname: string,
+  fit: { size: boolean; uid: boolean; gid: boolean },
+): Buffer {
   const b = Buffer.alloc(BLOCK);
   putString(b, 0, 100, name[1]);
   putOctal(b, 100, 8, e.mode & 0o7777);
@@ -232,20 +260,39 @@ export function encodeHeader(e: TarEntry): Buffer {
   const linkFits = Buffer.byteLength(e.linkname) <= 100 && ascii(e.linkname);
   if (!linkFits) pax.linkpath = e.linkname;
   const size = e.type === 'file' ? e.size : 0;
-  const fit = { size: size <= MAX_OCTAL_12, uid: e.uid >= 0 && e.uid <= MAX_OCTAL_8, gid: e.gid >= 0 && e.gid <= MAX_OCTAL_8 };
+  const fit = {
+    size: size <= MAX_OCTAL_12,
+    uid: e.uid >= 0 && e.uid <= MAX_OCTAL_8,
+    gid: e.gid >= 0 && e.gid <= MAX_OCTAL_8,
+  };
   if (!fit.size) pax.size = String(size);
   if (!fit.uid) pax.uid = String(e.uid);
   if (!fit.gid) pax.gid = String(e.gid);
   if (!Number.isInteger(e.mtime)) pax.mtime = e.mtime.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
   if (e.uname && (!ascii(e.uname) || e.uname.length > 32)) pax.uname = e.uname;
   if (e.gname && (!ascii(e.gname) || e.gname.length > 32)) pax.gname = e.gname;
-  const block = ustarBlock(e, split ?? ['', asciiFallback(e.name, 100)], linkFits ? e.linkname : asciiFallback(e.linkname, 100), fit);
+  const block = ustarBlock(
+    e,
+    split ?? ['', asciiFallback(e.name, 100)],
+    linkFits ? e.linkname : asciiFallback(e.linkname, 100),
+    fit,
+  );
   if (!Object.keys(pax).length) return block;
   const data = encodePax(pax);
   // Go names the PAX header after the member: PaxHeaders.0/<base> (readers ignore it).
   const paxEntry: TarEntry = {
     name: asciiFallback(`PaxHeaders.0/${e.name.replace(/\/+$/, '').split('/').pop() ?? ''}`, 100),
-    type: 'file', mode: 0, uid: 0, gid: 0, size: data.length, mtime: 0, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0,
+    type: 'file',
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    size: data.length,
+    mtime: 0,
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
   };
   const paxBlock = ustarBlock(paxEntry, ['', paxEntry.name], '', { size: true, uid: true, gid: true });
   paxBlock.write('x', 156, 1, 'latin1');

@@ -43,7 +43,10 @@ export function cleanMemberPath(name: string, dest?: string): string {
   // Clean keeps a leading "../" of a relative name, and moby then refuses the member
   // (pkg/archive createTarFile: `%q is outside of %q` with the extraction directory).
   const rel = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
-  if (rel === '..' || rel.startsWith('../')) throw new BreakoutError(`${JSON.stringify(name)} is outside of ${dest === undefined ? 'the extraction directory' : JSON.stringify(dest)}`);
+  if (rel === '..' || rel.startsWith('../'))
+    throw new BreakoutError(
+      `${JSON.stringify(name)} is outside of ${dest === undefined ? 'the extraction directory' : JSON.stringify(dest)}`,
+    );
   return rel === '.' ? '' : rel;
 }
 
@@ -57,10 +60,12 @@ function cleanLinkTarget(name: string): string {
 function checkLinks(m: ArchiveMember, rawName: string): void {
   if (m.type === 'link') {
     const rel = posix.normalize(m.linkname.replace(/^\/+/, ''));
-    if (rel === '..' || rel.startsWith('../')) throw new BreakoutError(`invalid hardlink ${JSON.stringify(rawName)} -> ${JSON.stringify(m.linkname)}`);
+    if (rel === '..' || rel.startsWith('../'))
+      throw new BreakoutError(`invalid hardlink ${JSON.stringify(rawName)} -> ${JSON.stringify(m.linkname)}`);
   } else if (m.type === 'symlink' && !m.linkname.startsWith('/')) {
     const escapes = posix.normalize(posix.join(posix.dirname(m.path), m.linkname));
-    if (escapes === '..' || escapes.startsWith('../')) throw new BreakoutError(`invalid symlink ${JSON.stringify(rawName)} -> ${JSON.stringify(m.linkname)}`);
+    if (escapes === '..' || escapes.startsWith('../'))
+      throw new BreakoutError(`invalid symlink ${JSON.stringify(rawName)} -> ${JSON.stringify(m.linkname)}`);
   }
 }
 
@@ -68,11 +73,16 @@ function checkLinks(m: ArchiveMember, rawName: string): void {
  * The normalised archive as chunks (ending with the end-of-archive marker); `members` receives
  * each member as it is written. Throws TarFormatError for a malformed input.
  */
-export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: NormaliseOptions, members: { push(m: ArchiveMember): unknown }): AsyncGenerator<Buffer> {
+export async function* normaliseTar(
+  source: AsyncIterable<Buffer>,
+  opts: NormaliseOptions,
+  members: { push(m: ArchiveMember): unknown },
+): AsyncGenerator<Buffer> {
   let out = 0;
   const count = (b: Buffer): Buffer => {
     out += b.length;
-    if (opts.maxBytes !== undefined && out > opts.maxBytes) throw (opts.tooLarge ?? ((l: number) => new Error(`archive larger than ${l} bytes`)))(opts.maxBytes);
+    if (opts.maxBytes !== undefined && out > opts.maxBytes)
+      throw (opts.tooLarge ?? ((l: number) => new Error(`archive larger than ${l} bytes`)))(opts.maxBytes);
     return b;
   };
   for await (const { entry, body } of readTar(source)) {
@@ -88,7 +98,8 @@ export async function* normaliseTar(source: AsyncIterable<Buffer>, opts: Normali
       linkname: entry.type === 'link' ? cleanLinkTarget(entry.linkname) : entry.linkname,
     };
     checkLinks(m, entry.name);
-    if (entry.type === 'link' && m.linkname === '') throw new BreakoutError(`invalid hardlink ${JSON.stringify(entry.name)} -> ${JSON.stringify(entry.linkname)}`);
+    if (entry.type === 'link' && m.linkname === '')
+      throw new BreakoutError(`invalid hardlink ${JSON.stringify(entry.name)} -> ${JSON.stringify(entry.linkname)}`);
     opts.check?.(m);
     members.push(m);
     const e: TarEntry = {

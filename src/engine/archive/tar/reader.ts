@@ -41,7 +41,8 @@ export class ByteSource {
         this.ended = true;
         break;
       }
-      const b = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      const b =
+        typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
       if (b.length) {
         this.chunks.push(b);
         this.length += b.length;

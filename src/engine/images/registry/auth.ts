@@ -22,7 +22,8 @@ export function decodeRegistryAuth(header: string | undefined): RegistryAuth | u
   } catch (err) {
     throw invalid(`invalid X-Registry-Auth header: ${(err as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('invalid X-Registry-Auth header: not a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw invalid('invalid X-Registry-Auth header: not a JSON object');
   const out = authFromObject(parsed as Record<string, unknown>);
   return hasCredentials(out) ? out : undefined;
 }
@@ -31,7 +32,15 @@ export function decodeRegistryAuth(header: string | undefined): RegistryAuth | u
 export function authFromObject(a: Record<string, unknown>): RegistryAuth {
   const str = (k: string) => (typeof a[k] === 'string' && a[k] !== '' ? (a[k] as string) : undefined);
   const out: RegistryAuth = {};
-  for (const k of ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
+  for (const k of [
+    'username',
+    'password',
+    'auth',
+    'email',
+    'serveraddress',
+    'identitytoken',
+    'registrytoken',
+  ] as const) {
     const v = str(k);
     if (v !== undefined) out[k] = v;
   }
@@ -99,5 +108,9 @@ export function basicHeader(a: RegistryAuth): string | undefined {
 export function dockerConfigJson(domainKey: string, a: RegistryAuth): string | undefined {
   if (!a.username || a.password === undefined) return undefined;
   const auth = Buffer.from(`${a.username}:${a.password}`).toString('base64');
-  return JSON.stringify({ auths: { [domainKey]: { username: a.username, password: a.password, auth, ...(a.email ? { email: a.email } : {}) } } });
+  return JSON.stringify({
+    auths: {
+      [domainKey]: { username: a.username, password: a.password, auth, ...(a.email ? { email: a.email } : {}) },
+    },
+  });
 }

@@ -44,9 +44,12 @@ export class RegistryCredentials {
   async start(): Promise<void> {
     try {
       const s = await this.kube.client.get<{ data?: Record<string, string> }>(this.kube.path('secrets', this.name));
-      const doc = JSON.parse(Buffer.from(s.data?.[KEY] ?? '', 'base64').toString('utf8') || '{}') as { auths?: Record<string, DockerConfigEntry> };
+      const doc = JSON.parse(Buffer.from(s.data?.[KEY] ?? '', 'base64').toString('utf8') || '{}') as {
+        auths?: Record<string, DockerConfigEntry>;
+      };
       for (const [key, e] of Object.entries(doc.auths ?? {})) {
-        const domain = key === credentialKey(DOCKER_HUB) ? DOCKER_HUB : key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+        const domain =
+          key === credentialKey(DOCKER_HUB) ? DOCKER_HUB : key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
         let { username, password } = e;
         if ((!username || password === undefined) && e.auth) {
           const plain = Buffer.from(e.auth, 'base64').toString('utf8');
@@ -74,17 +77,24 @@ export class RegistryCredentials {
     if (!auth.username || auth.password === undefined) return Promise.resolve();
     const cur = this.auths.get(domain);
     if (cur && cur.username === auth.username && cur.password === auth.password) return Promise.resolve();
-    const next = this.mutex.catch(() => {}).then(async () => {
-      this.auths.set(domain, { username: auth.username!, password: auth.password! });
-      await this.write();
-    });
+    const next = this.mutex
+      .catch(() => {})
+      .then(async () => {
+        this.auths.set(domain, { username: auth.username!, password: auth.password! });
+        await this.write();
+      });
     this.mutex = next.catch(() => {});
     return next;
   }
 
   private async write(): Promise<void> {
     const auths: Record<string, DockerConfigEntry> = {};
-    for (const [domain, a] of this.auths) auths[credentialKey(domain)] = { username: a.username, password: a.password, auth: Buffer.from(`${a.username}:${a.password}`).toString('base64') };
+    for (const [domain, a] of this.auths)
+      auths[credentialKey(domain)] = {
+        username: a.username,
+        password: a.password,
+        auth: Buffer.from(`${a.username}:${a.password}`).toString('base64'),
+      };
     const data = { [KEY]: Buffer.from(JSON.stringify({ auths })).toString('base64') };
     const { kube } = this;
     try {
@@ -95,8 +105,25 @@ export class RegistryCredentials {
         metadata: {
           name: this.name,
           namespace: kube.namespace,
-          labels: { [LABEL_INSTANCE]: this.instance, [LABEL_KIND]: 'registry-credentials', [LABEL_MANAGED_BY]: 'kuber-api' },
-          ...(this.owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: this.owner.name, uid: this.owner.uid, controller: false, blockOwnerDeletion: false }] } : {}),
+          labels: {
+            [LABEL_INSTANCE]: this.instance,
+            [LABEL_KIND]: 'registry-credentials',
+            [LABEL_MANAGED_BY]: 'kuber-api',
+          },
+          ...(this.owner
+            ? {
+                ownerReferences: [
+                  {
+                    apiVersion: 'v1',
+                    kind: 'Pod',
+                    name: this.owner.name,
+                    uid: this.owner.uid,
+                    controller: false,
+                    blockOwnerDeletion: false,
+                  },
+                ],
+              }
+            : {}),
         },
         data,
       });

@@ -94,25 +94,58 @@ function proxyAuth(proxy: URL): Record<string, string> {
  * An HTTP request to `url` through `proxy`, with the same options and callback as
  * http(s).request. `rejectUnauthorized` in `opts` applies to the registry's certificate.
  */
-export function requestViaProxy(url: URL, proxy: URL, opts: RequestOptions & { rejectUnauthorized?: boolean }, cb: (res: IncomingMessage) => void): ClientRequest {
+export function requestViaProxy(
+  url: URL,
+  proxy: URL,
+  opts: RequestOptions & { rejectUnauthorized?: boolean },
+  cb: (res: IncomingMessage) => void,
+): ClientRequest {
   const toProxy = proxy.protocol === 'https:' ? httpsRequest : httpRequest;
   const proxyPort = Number(proxy.port) || (proxy.protocol === 'https:' ? 443 : 80);
   if (url.protocol === 'http:') {
     // RFC 9112 §3.2.2: absolute-form request target to a proxy.
-    return toProxy({ ...opts, host: proxy.hostname, port: proxyPort, path: url.href, headers: { ...(opts.headers as Record<string, string>), Host: url.host, ...proxyAuth(proxy) } }, cb);
+    return toProxy(
+      {
+        ...opts,
+        host: proxy.hostname,
+        port: proxyPort,
+        path: url.href,
+        headers: { ...(opts.headers as Record<string, string>), Host: url.host, ...proxyAuth(proxy) },
+      },
+      cb,
+    );
   }
   const target = `${url.hostname.replace(/^\[|\]$/g, '')}:${url.port || 443}`;
   const createConnection = (_o: unknown, done: (err: Error | null, socket?: Socket) => void): undefined => {
-    const connect = toProxy({ host: proxy.hostname, port: proxyPort, method: 'CONNECT', path: target, headers: { Host: target, ...proxyAuth(proxy) }, ...(opts.timeout ? { timeout: opts.timeout } : {}) });
+    const connect = toProxy({
+      host: proxy.hostname,
+      port: proxyPort,
+      method: 'CONNECT',
+      path: target,
+      headers: { Host: target, ...proxyAuth(proxy) },
+      ...(opts.timeout ? { timeout: opts.timeout } : {}),
+    });
     connect.once('connect', (res: IncomingMessage, socket: Socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        done(new Error(`proxy ${proxy.host} refused CONNECT ${target}: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+        done(
+          new Error(
+            `proxy ${proxy.host} refused CONNECT ${target}: ${res.statusCode} ${res.statusMessage ?? ''}`.trim(),
+          ),
+        );
         return;
       }
       const host = url.hostname.replace(/^\[|\]$/g, '');
       // `host` is what the certificate is checked against; SNI only for names (RFC 6066 §3).
-      done(null, tlsConnect({ socket, host, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: opts.rejectUnauthorized !== false }) as unknown as Socket);
+      done(
+        null,
+        tlsConnect({
+          socket,
+          host,
+          ...(isIP(host) ? {} : { servername: host }),
+          rejectUnauthorized: opts.rejectUnauthorized !== false,
+        }) as unknown as Socket,
+      );
     });
     connect.once('timeout', () => connect.destroy(new Error(`proxy ${proxy.host}: CONNECT ${target} timed out`)));
     connect.once('error', (err) => done(err));

@@ -89,7 +89,15 @@ export interface ResolvedImage extends ResolvedManifest {
   configBlob: Buffer;
 }
 
-export type RegistryErrorKind = 'manifest-unknown' | 'name-unknown' | 'denied' | 'unauthorized' | 'unreachable' | 'rate-limited' | 'no-platform' | 'protocol';
+export type RegistryErrorKind =
+  | 'manifest-unknown'
+  | 'name-unknown'
+  | 'denied'
+  | 'unauthorized'
+  | 'unreachable'
+  | 'rate-limited'
+  | 'no-platform'
+  | 'protocol';
 
 /** A registry failure, classified the way moby's TranslatePullError classifies it. */
 export class RegistryError extends Error {
@@ -103,7 +111,12 @@ export class RegistryError extends Error {
   }
   /** Definitive answers about the image (as opposed to failing to ask). */
   get definitive(): boolean {
-    return this.kind === 'manifest-unknown' || this.kind === 'name-unknown' || this.kind === 'denied' || this.kind === 'no-platform';
+    return (
+      this.kind === 'manifest-unknown' ||
+      this.kind === 'name-unknown' ||
+      this.kind === 'denied' ||
+      this.kind === 'no-platform'
+    );
   }
 }
 
@@ -114,11 +127,23 @@ interface HttpAnswer {
   url: URL;
 }
 
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The platform kuber-api runs on, as OCI names it (linux/amd64). */
 export function hostPlatform(): Platform {
-  return { os: 'linux', architecture: GOARCH[process.arch] ?? process.arch, ...(process.arch === 'arm64' ? { variant: 'v8' } : {}) };
+  return {
+    os: 'linux',
+    architecture: GOARCH[process.arch] ?? process.arch,
+    ...(process.arch === 'arm64' ? { variant: 'v8' } : {}),
+  };
 }
 
 /** `linux/arm64/v8` -> Platform; undefined for empty. */
@@ -177,7 +202,10 @@ export class RegistryClient {
   }
 
   /** Try each endpoint; the most telling error wins (a definitive answer beats an unreachable mirror). */
-  async resolveManifest(ref: ImageRef, opts: { auth?: RegistryAuth; platform?: Platform } = {}): Promise<ResolvedManifest> {
+  async resolveManifest(
+    ref: ImageRef,
+    opts: { auth?: RegistryAuth; platform?: Platform } = {},
+  ): Promise<ResolvedManifest> {
     const errors: RegistryError[] = [];
     for (const ep of this.endpoints(ref)) {
       try {
@@ -191,9 +219,22 @@ export class RegistryClient {
     throw errors.find((e) => e.definitive) ?? errors[errors.length - 1]!;
   }
 
-  private async manifestAt(endpoint: string, ref: ImageRef, auth: RegistryAuth | undefined, platform: Platform): Promise<ResolvedManifest> {
+  private async manifestAt(
+    endpoint: string,
+    ref: ImageRef,
+    auth: RegistryAuth | undefined,
+    platform: Platform,
+  ): Promise<ResolvedManifest> {
     const reference = ref.digest ?? ref.tag ?? 'latest';
-    const top = await this.getVerified(endpoint, ref, `manifests/${reference}`, auth, MAX_MANIFEST_BYTES, ACCEPT, ref.digest);
+    const top = await this.getVerified(
+      endpoint,
+      ref,
+      `manifests/${reference}`,
+      auth,
+      MAX_MANIFEST_BYTES,
+      ACCEPT,
+      ref.digest,
+    );
     let doc = parseJson(top.body, 'manifest');
     let mediaType = mediaTypeOf(top.headers['content-type'], doc);
     const digest = top.digest;
@@ -202,10 +243,27 @@ export class RegistryClient {
     if (mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList) {
       const entry = pickPlatform((doc.manifests as Descriptor[] | undefined) ?? [], platform);
       if (!entry) {
-        throw new RegistryError('no-platform', `no matching manifest for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''} in the manifest list entries`);
+        throw new RegistryError(
+          'no-platform',
+          `no matching manifest for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''} in the manifest list entries`,
+        );
       }
-      chosen = entry.platform ? { os: entry.platform.os, architecture: entry.platform.architecture, ...(entry.platform.variant ? { variant: entry.platform.variant } : {}) } : undefined;
-      const m = await this.getVerified(endpoint, ref, `manifests/${entry.digest}`, auth, MAX_MANIFEST_BYTES, ACCEPT, entry.digest);
+      chosen = entry.platform
+        ? {
+            os: entry.platform.os,
+            architecture: entry.platform.architecture,
+            ...(entry.platform.variant ? { variant: entry.platform.variant } : {}),
+          }
+        : undefined;
+      const m = await this.getVerified(
+        endpoint,
+        ref,
+        `manifests/${entry.digest}`,
+        auth,
+        MAX_MANIFEST_BYTES,
+        ACCEPT,
+        entry.digest,
+      );
       doc = parseJson(m.body, 'manifest');
       mediaType = mediaTypeOf(m.headers['content-type'], doc, entry.mediaType);
       manifestDigest = entry.digest;
@@ -216,11 +274,28 @@ export class RegistryClient {
         `Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Suggest the author of ${familiarString(ref)} to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2.`,
       );
     }
-    if (mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList) throw new RegistryError('protocol', `${familiarString(ref)}: an image index points to another index`);
+    if (mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList)
+      throw new RegistryError('protocol', `${familiarString(ref)}: an image index points to another index`);
     const config = doc.config as Descriptor | undefined;
-    if (!config || typeof config.digest !== 'string') throw new RegistryError('protocol', `${familiarString(ref)}: the manifest has no config descriptor (media type ${mediaType || 'unknown'})`);
-    const layers = ((doc.layers as Descriptor[] | undefined) ?? []).map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: Number(l.size) || 0 }));
-    return { endpoint, digest, manifestDigest, mediaType, config: { mediaType: config.mediaType, digest: config.digest, size: Number(config.size) || 0 }, layers, ...(chosen ? { platform: chosen } : {}) };
+    if (!config || typeof config.digest !== 'string')
+      throw new RegistryError(
+        'protocol',
+        `${familiarString(ref)}: the manifest has no config descriptor (media type ${mediaType || 'unknown'})`,
+      );
+    const layers = ((doc.layers as Descriptor[] | undefined) ?? []).map((l) => ({
+      mediaType: l.mediaType,
+      digest: l.digest,
+      size: Number(l.size) || 0,
+    }));
+    return {
+      endpoint,
+      digest,
+      manifestDigest,
+      mediaType,
+      config: { mediaType: config.mediaType, digest: config.digest, size: Number(config.size) || 0 },
+      layers,
+      ...(chosen ? { platform: chosen } : {}),
+    };
   }
 
   /** The config blob of a resolved manifest, from the endpoint that served the manifest. */
@@ -228,23 +303,46 @@ export class RegistryClient {
     return this.fetchBlob(m.endpoint, ref, m.config.digest, auth);
   }
 
-  private async fetchBlob(endpoint: string, ref: ImageRef, digest: string, auth: RegistryAuth | undefined): Promise<Buffer> {
+  private async fetchBlob(
+    endpoint: string,
+    ref: ImageRef,
+    digest: string,
+    auth: RegistryAuth | undefined,
+  ): Promise<Buffer> {
     const r = await this.getVerified(endpoint, ref, `blobs/${digest}`, auth, MAX_CONFIG_BYTES, '*/*', digest);
     return r.body;
   }
 
   /** GET `/v2/<path>/<what>`, authenticated, following redirects, verifying `expectDigest`. */
-  private async getVerified(endpoint: string, ref: ImageRef, what: string, auth: RegistryAuth | undefined, limit: number, accept: string, expectDigest?: string): Promise<HttpAnswer & { digest: string }> {
+  private async getVerified(
+    endpoint: string,
+    ref: ImageRef,
+    what: string,
+    auth: RegistryAuth | undefined,
+    limit: number,
+    accept: string,
+    expectDigest?: string,
+  ): Promise<HttpAnswer & { digest: string }> {
     const r = await this.authorisedGet(endpoint, ref, `/v2/${ref.path}/${what}`, auth, limit, accept);
     if (r.status !== 200) throw this.errorFor(r, ref, what);
     const digest = sha256(r.body);
     if (expectDigest && expectDigest.startsWith('sha256:') && expectDigest !== digest) {
-      throw new RegistryError('protocol', `${endpoint}: content of ${what} does not match its digest (${digest} != ${expectDigest})`);
+      throw new RegistryError(
+        'protocol',
+        `${endpoint}: content of ${what} does not match its digest (${digest} != ${expectDigest})`,
+      );
     }
     return { ...r, digest: expectDigest ?? digest };
   }
 
-  private async authorisedGet(endpoint: string, ref: ImageRef, path: string, auth: RegistryAuth | undefined, limit: number, accept: string): Promise<HttpAnswer> {
+  private async authorisedGet(
+    endpoint: string,
+    ref: ImageRef,
+    path: string,
+    auth: RegistryAuth | undefined,
+    limit: number,
+    accept: string,
+  ): Promise<HttpAnswer> {
     const host = new URL(endpoint).host;
     const scope = `repository:${ref.path}:pull`;
     const key = `${host} ${scope} ${auth?.username ?? ''}`;
@@ -258,7 +356,12 @@ export class RegistryClient {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer?.params.realm) {
-      const token = await this.fetchToken(bearer.params.realm, bearer.params.service, bearer.params.scope || scope, auth);
+      const token = await this.fetchToken(
+        bearer.params.realm,
+        bearer.params.service,
+        bearer.params.scope || scope,
+        auth,
+      );
       // Bounded by the tokens still valid: expired ones (every scope pulled, each its own key) go at each insert.
       const at = Date.now();
       for (const [k, v] of this.tokens) if (v.until <= at) this.tokens.delete(k);
@@ -282,7 +385,8 @@ export class RegistryClient {
     const where = `Get "${endpoint}/v2/"`;
     const first = await this.get(endpoint, '/v2/', {}, MAX_AUTH_BYTES);
     if (first.status === 200) return;
-    if (first.status !== 401) throw new RegistryError('protocol', `${where}: unexpected status ${first.status}`, first.status);
+    if (first.status !== 401)
+      throw new RegistryError('protocol', `${where}: unexpected status ${first.status}`, first.status);
     const challenges = parseChallenges(headerValue(first.headers['www-authenticate']));
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     let authorization: string | undefined;
@@ -290,21 +394,46 @@ export class RegistryClient {
       try {
         authorization = `Bearer ${(await this.fetchToken(bearer.params.realm, bearer.params.service, bearer.params.scope ?? '', auth)).token}`;
       } catch (err) {
-        if (err instanceof RegistryError && err.kind === 'unauthorized') throw new RegistryError('unauthorized', `${where}: ${err.message.replace(/^Get "[^"]*": /, '')}`, err.status);
+        if (err instanceof RegistryError && err.kind === 'unauthorized')
+          throw new RegistryError('unauthorized', `${where}: ${err.message.replace(/^Get "[^"]*": /, '')}`, err.status);
         throw err;
       }
     } else authorization = basicHeader(auth);
-    const second = authorization ? await this.get(endpoint, '/v2/', { Authorization: authorization }, MAX_AUTH_BYTES) : first;
-    if (second.status !== 200) throw new RegistryError('unauthorized', `${where}: unauthorized: ${second.status === 401 ? 'incorrect username or password' : `HTTP ${second.status}`}`, second.status);
+    const second = authorization
+      ? await this.get(endpoint, '/v2/', { Authorization: authorization }, MAX_AUTH_BYTES)
+      : first;
+    if (second.status !== 200)
+      throw new RegistryError(
+        'unauthorized',
+        `${where}: unauthorized: ${second.status === 401 ? 'incorrect username or password' : `HTTP ${second.status}`}`,
+        second.status,
+      );
   }
 
   /** The token endpoint (https://distribution.github.io/distribution/spec/auth/token/, .../oauth/). */
-  private async fetchToken(realm: string, service: string | undefined, scope: string, auth: RegistryAuth | undefined): Promise<{ token: string; expiresIn: number }> {
+  private async fetchToken(
+    realm: string,
+    service: string | undefined,
+    scope: string,
+    auth: RegistryAuth | undefined,
+  ): Promise<{ token: string; expiresIn: number }> {
     const url = new URL(realm);
     let r: HttpAnswer;
     if (auth?.identitytoken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, client_id: 'kuber-api', ...(scope ? { scope } : {}), ...(service ? { service } : {}) });
-      r = await this.send('POST', url, { 'Content-Type': 'application/x-www-form-urlencoded' }, MAX_AUTH_BYTES, Buffer.from(form.toString()));
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: auth.identitytoken,
+        client_id: 'kuber-api',
+        ...(scope ? { scope } : {}),
+        ...(service ? { service } : {}),
+      });
+      r = await this.send(
+        'POST',
+        url,
+        { 'Content-Type': 'application/x-www-form-urlencoded' },
+        MAX_AUTH_BYTES,
+        Buffer.from(form.toString()),
+      );
     } else {
       if (service) url.searchParams.set('service', service);
       if (scope) url.searchParams.set('scope', scope);
@@ -315,11 +444,19 @@ export class RegistryClient {
       let detail = r.body.toString('utf8').trim();
       try {
         const j = JSON.parse(detail) as { details?: string; errors?: Array<{ code?: string; message?: string }> };
-        detail = j.details ?? (j.errors?.[0] ? `${(j.errors[0].code ?? '').toLowerCase().replace(/_/g, ' ')}: ${j.errors[0].message ?? ''}` : detail);
+        detail =
+          j.details ??
+          (j.errors?.[0]
+            ? `${(j.errors[0].code ?? '').toLowerCase().replace(/_/g, ' ')}: ${j.errors[0].message ?? ''}`
+            : detail);
       } catch {
         /* plain text */
       }
-      throw new RegistryError('unauthorized', `Get "${url.origin}${url.pathname}": unauthorized: ${detail || `HTTP ${r.status}`}`, r.status);
+      throw new RegistryError(
+        'unauthorized',
+        `Get "${url.origin}${url.pathname}": unauthorized: ${detail || `HTTP ${r.status}`}`,
+        r.status,
+      );
     }
     const j = parseJson(r.body, 'token response') as { token?: string; access_token?: string; expires_in?: number };
     const token = j.token ?? j.access_token;
@@ -328,7 +465,12 @@ export class RegistryClient {
   }
 
   /** GET on an endpoint, HTTPS first, plain HTTP for insecure registries (remembered once it worked). */
-  private async get(endpoint: string, path: string, headers: Record<string, string>, limit: number): Promise<HttpAnswer> {
+  private async get(
+    endpoint: string,
+    path: string,
+    headers: Record<string, string>,
+    limit: number,
+  ): Promise<HttpAnswer> {
     const base = new URL(endpoint);
     const host = base.host;
     const prefix = base.pathname.replace(/\/+$/, '');
@@ -347,11 +489,23 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange, following redirects (credentials only to the same origin). */
-  private send(method: string, url: URL, headers: Record<string, string>, limit: number, body?: Buffer, insecureTls = false, hops = 0): Promise<HttpAnswer> {
+  private send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    limit: number,
+    body?: Buffer,
+    insecureTls = false,
+    hops = 0,
+  ): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
       const options = {
         method,
-        headers: { 'User-Agent': this.opts.userAgent, ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
+        headers: {
+          'User-Agent': this.opts.userAgent,
+          ...headers,
+          ...(body ? { 'Content-Length': String(body.length) } : {}),
+        },
         timeout: this.opts.timeoutMs,
         ...(url.protocol === 'https:' && insecureTls ? { rejectUnauthorized: false } : {}),
       };
@@ -365,7 +519,15 @@ export class RegistryClient {
           const h = { ...headers };
           if (next.origin !== url.origin) delete h.Authorization; // a CDN must not see registry credentials
           const m = status === 303 ? 'GET' : method;
-          this.send(m, next, h, limit, m === 'GET' ? undefined : body, insecureTls || this.isInsecure(next.host), hops + 1).then(resolve, reject);
+          this.send(
+            m,
+            next,
+            h,
+            limit,
+            m === 'GET' ? undefined : body,
+            insecureTls || this.isInsecure(next.host),
+            hops + 1,
+          ).then(resolve, reject);
           return;
         }
         const chunks: Buffer[] = [];
@@ -373,7 +535,9 @@ export class RegistryClient {
         res.on('data', (c: Buffer) => {
           size += c.length;
           if (size > limit) {
-            req.destroy(new RegistryError('protocol', `${url.origin}${url.pathname}: response larger than ${limit} bytes`));
+            req.destroy(
+              new RegistryError('protocol', `${url.origin}${url.pathname}: response larger than ${limit} bytes`),
+            );
             return;
           }
           chunks.push(c);
@@ -381,8 +545,17 @@ export class RegistryClient {
         res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks), url }));
         res.on('error', (err) => reject(toRegistryError(err, method, url)));
       };
-      const req = proxy ? requestViaProxy(url, proxy, options, onResponse) : (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
-      req.on('timeout', () => req.destroy(new RegistryError('unreachable', `${method === 'GET' ? 'Get' : method} "${url.href}": timeout after ${this.opts.timeoutMs} ms`)));
+      const req = proxy
+        ? requestViaProxy(url, proxy, options, onResponse)
+        : (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
+      req.on('timeout', () =>
+        req.destroy(
+          new RegistryError(
+            'unreachable',
+            `${method === 'GET' ? 'Get' : method} "${url.href}": timeout after ${this.opts.timeoutMs} ms`,
+          ),
+        ),
+      );
       req.on('error', (err) => reject(toRegistryError(err, method, url)));
       req.end(body);
     });
@@ -401,17 +574,27 @@ export class RegistryClient {
     }
     // distribution's client HandleErrorResponse: an RFC 6750 `error` in the bearer challenge wins
     // (Docker Hub answers an unknown or private repository with error="insufficient_scope").
-    const bearer = r.status === 401 ? parseChallenges(headerValue(r.headers['www-authenticate'])).find((c) => c.scheme === 'bearer') : undefined;
+    const bearer =
+      r.status === 401
+        ? parseChallenges(headerValue(r.headers['www-authenticate'])).find((c) => c.scheme === 'bearer')
+        : undefined;
     if (bearer?.params.error === 'insufficient_scope') {
       code = 'DENIED';
       message = bearer.params.error_description || 'requested access to the resource is denied';
     }
-    const cause = `${code ? code.toLowerCase().replace(/_/g, ' ') : `HTTP ${r.status}`}: ${message || (r.status === 404 ? 'not found' : '')}`.trim();
+    const cause =
+      `${code ? code.toLowerCase().replace(/_/g, ' ') : `HTTP ${r.status}`}: ${message || (r.status === 404 ? 'not found' : '')}`.trim();
     const isBlob = what.startsWith('blobs/');
-    if (!isBlob && (code === 'MANIFEST_UNKNOWN' || (r.status === 404 && !code))) return new RegistryError('manifest-unknown', `manifest for ${familiarString(ref)} not found: ${cause}`, r.status);
-    if (code === 'NAME_UNKNOWN') return new RegistryError('name-unknown', `repository ${familiarName(ref)} not found: ${cause}`, r.status);
+    if (!isBlob && (code === 'MANIFEST_UNKNOWN' || (r.status === 404 && !code)))
+      return new RegistryError('manifest-unknown', `manifest for ${familiarString(ref)} not found: ${cause}`, r.status);
+    if (code === 'NAME_UNKNOWN')
+      return new RegistryError('name-unknown', `repository ${familiarName(ref)} not found: ${cause}`, r.status);
     if (code === 'DENIED' || r.status === 403 || (r.status === 401 && !isBlob)) {
-      return new RegistryError('denied', `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${code === 'DENIED' ? cause : `denied: ${message || 'requested access to the resource is denied'}`}`, r.status);
+      return new RegistryError(
+        'denied',
+        `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${code === 'DENIED' ? cause : `denied: ${message || 'requested access to the resource is denied'}`}`,
+        r.status,
+      );
     }
     if (r.status === 429 || code === 'TOOMANYREQUESTS') return new RegistryError('rate-limited', `${cause}`, r.status);
     return new RegistryError('protocol', `unexpected answer from ${r.url.origin}${r.url.pathname}: ${cause}`, r.status);
@@ -425,7 +608,10 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function toRegistryError(err: Error, method: string, url: URL): RegistryError {
   if (err instanceof RegistryError) return err;
   const verb = method === 'GET' ? 'Get' : method.charAt(0) + method.slice(1).toLowerCase();
-  return new RegistryError('unreachable', `${verb} "${url.href}": ${(err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ` : ''}${err.message}`);
+  return new RegistryError(
+    'unreachable',
+    `${verb} "${url.href}": ${(err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ` : ''}${err.message}`,
+  );
 }
 
 function parseJson(b: Buffer, what: string): Record<string, unknown> {
@@ -457,6 +643,16 @@ function mediaTypeOf(contentType: string | undefined, doc: Record<string, unknow
 export function pickPlatform(entries: Descriptor[], want: Platform): Descriptor | undefined {
   const norm = (p: Platform) => ({ ...p, variant: p.variant ?? (p.architecture === 'arm64' ? 'v8' : undefined) });
   const w = norm(want);
-  const candidates = entries.filter((e) => e.platform && e.platform.os === w.os && e.platform.architecture === w.architecture && e.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
-  return candidates.find((e) => norm(e.platform!).variant === w.variant) ?? candidates.find((e) => !w.variant || !e.platform!.variant) ?? (w.architecture === 'arm' ? undefined : candidates[0]);
+  const candidates = entries.filter(
+    (e) =>
+      e.platform &&
+      e.platform.os === w.os &&
+      e.platform.architecture === w.architecture &&
+      e.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest',
+  );
+  return (
+    candidates.find((e) => norm(e.platform!).variant === w.variant) ??
+    candidates.find((e) => !w.variant || !e.platform!.variant) ??
+    (w.architecture === 'arm' ? undefined : candidates[0])
+  );
 }

@@ -9,10 +9,35 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { END_OF_ARCHIVE, encodeHeader, padding, readTar, normaliseTar, decompress, detectCompression, BreakoutError, type ArchiveMember, type TarEntry } from '../../../../src/engine/archive/tar/index.js';
+import {
+  END_OF_ARCHIVE,
+  encodeHeader,
+  padding,
+  readTar,
+  normaliseTar,
+  decompress,
+  detectCompression,
+  BreakoutError,
+  type ArchiveMember,
+  type TarEntry,
+} from '../../../../src/engine/archive/tar/index.js';
 
 function base(p: Partial<TarEntry>): TarEntry {
-  return { name: '', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 1700000000, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, ...p };
+  return {
+    name: '',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: 1700000000,
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+    ...p,
+  };
 }
 function tar(items: Array<[Partial<TarEntry>, string?]>): Buffer {
   const parts: Buffer[] = [];
@@ -33,18 +58,38 @@ async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 test('~> names are cleaned, owners made numeric, members listed', async () => {
-  const input = tar([[{ name: '/etc/app/', type: 'dir', mode: 0o750 }], [{ name: './etc//app/./conf.yml', uname: 'nginx', gname: 'www', uid: 101, gid: 102 }, 'k: v\n'], [{ name: 'etc/app/cur', type: 'symlink', linkname: 'conf.yml' }]]);
+  const input = tar([
+    [{ name: '/etc/app/', type: 'dir', mode: 0o750 }],
+    [{ name: './etc//app/./conf.yml', uname: 'nginx', gname: 'www', uid: 101, gid: 102 }, 'k: v\n'],
+    [{ name: 'etc/app/cur', type: 'symlink', linkname: 'conf.yml' }],
+  ]);
   const members: ArchiveMember[] = [];
   const out = await collect(normaliseTar(one(input), {}, members));
-  assert.equal(members.map((m) => [m.path, m.type, m.uid, m.gid]), [['etc/app', 'dir', 0, 0], ['etc/app/conf.yml', 'file', 101, 102], ['etc/app/cur', 'symlink', 0, 0]]);
+  assert.equal(
+    members.map((m) => [m.path, m.type, m.uid, m.gid]),
+    [
+      ['etc/app', 'dir', 0, 0],
+      ['etc/app/conf.yml', 'file', 101, 102],
+      ['etc/app/cur', 'symlink', 0, 0],
+    ],
+  );
   const back: TarEntry[] = [];
   for await (const m of readTar(one(out))) back.push(m.entry);
-  assert.equal(back.map((e) => [e.name, e.uname, e.gname]), [['etc/app/', '', ''], ['etc/app/conf.yml', '', ''], ['etc/app/cur', '', '']]);
+  assert.equal(
+    back.map((e) => [e.name, e.uname, e.gname]),
+    [
+      ['etc/app/', '', ''],
+      ['etc/app/conf.yml', '', ''],
+      ['etc/app/cur', '', ''],
+    ],
+  );
 });
 
 test('~> copyUIDGID chowns every member', async () => {
   const members: ArchiveMember[] = [];
-  const out = await collect(normaliseTar(one(tar([[{ name: 'f', uid: 5, gid: 6 }, 'x']])), { chown: { uid: 1000, gid: 1001 } }, members));
+  const out = await collect(
+    normaliseTar(one(tar([[{ name: 'f', uid: 5, gid: 6 }, 'x']])), { chown: { uid: 1000, gid: 1001 } }, members),
+  );
   for await (const m of readTar(one(out))) assert.equal([m.entry.uid, m.entry.gid], [1000, 1001]);
 });
 
@@ -76,9 +121,15 @@ test('~> breakouts are refused as moby refuses them', async () => {
   assert.is(members[0]!.linkname, '/etc/passwd');
 });
 
-test('~> the size limit stops the stream with the caller\'s error', async () => {
+test("~> the size limit stops the stream with the caller's error", async () => {
   try {
-    await collect(normaliseTar(one(tar([[{ name: 'big' }, 'x'.repeat(5000)]])), { maxBytes: 4096, tooLarge: (l) => new Error(`limit ${l}`) }, []));
+    await collect(
+      normaliseTar(
+        one(tar([[{ name: 'big' }, 'x'.repeat(5000)]])),
+        { maxBytes: 4096, tooLarge: (l) => new Error(`limit ${l}`) },
+        [],
+      ),
+    );
     assert.unreachable();
   } catch (err) {
     assert.is((err as Error).message, 'limit 4096');
@@ -99,7 +150,10 @@ test('~> gzip, bzip2 and xz archives are detected and decompressed; plain tar pa
   const dir = mkdtempSync(join(tmpdir(), 'kapi-cmp-'));
   try {
     writeFileSync(join(dir, 't.tar'), plain);
-    for (const [prog, kind] of [['bzip2', 'bzip2'], ['xz', 'xz']] as const) {
+    for (const [prog, kind] of [
+      ['bzip2', 'bzip2'],
+      ['xz', 'xz'],
+    ] as const) {
       let packed: Buffer;
       try {
         packed = execFileSync(prog, ['-c', join(dir, 't.tar')]);

@@ -6,17 +6,37 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync, utimesSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOCK, END_OF_ARCHIVE, encodeHeader, encodePax, padding, parsePax, readTar, TarFormatError, type TarEntry } from '../../../../src/engine/archive/tar/index.js';
+import {
+  BLOCK,
+  END_OF_ARCHIVE,
+  encodeHeader,
+  encodePax,
+  padding,
+  parsePax,
+  readTar,
+  TarFormatError,
+  type TarEntry,
+} from '../../../../src/engine/archive/tar/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kapi-tar-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function* chunks(buf: Buffer, sizes: number[] | 'bytes' | 'whole'): AsyncGenerator<Buffer> {
   if (sizes === 'whole') return void (yield buf);
-  let off = 0, i = 0;
+  let off = 0,
+    i = 0;
   while (off < buf.length) {
     const n = sizes === 'bytes' ? 1 : sizes[i++ % sizes.length]!;
     yield buf.subarray(off, off + n);
@@ -54,7 +74,9 @@ test('~> GNU tar archives (gnu and posix formats) read back exactly, however the
   for (const format of ['gnu', 'posix', 'ustar']) {
     const file = join(dir, `${format}.tar`);
     try {
-      execFileSync('tar', ['--format', format, '--owner=1234', '--group=99999999', '-cf', file, '-C', src, '.'], { stdio: 'pipe' });
+      execFileSync('tar', ['--format', format, '--owner=1234', '--group=99999999', '-cf', file, '-C', src, '.'], {
+        stdio: 'pipe',
+      });
     } catch {
       // ustar cannot hold the 99999999 gid or the long name: GNU tar refuses, which is the point of PAX.
       assert.is(format, 'ustar');
@@ -67,13 +89,20 @@ test('~> GNU tar archives (gnu and posix formats) read back exactly, however the
     assert.ok(names.includes(`./sub/${'x'.repeat(120)}.txt`), `${format}: long name`);
     assert.ok(names.includes('./sub/deeper/ünïcödé.txt'), `${format}: unicode name`);
     const a = whole.find((m) => m.entry.name === './a.txt')!;
-    assert.equal([a.entry.type, a.entry.mode, a.entry.uid, a.entry.gid, a.entry.size, a.data, Math.floor(a.entry.mtime)], ['file', 0o640, 1234, 99999999, 6, 'alpha\n', 1700000000]);
+    assert.equal(
+      [a.entry.type, a.entry.mode, a.entry.uid, a.entry.gid, a.entry.size, a.data, Math.floor(a.entry.mtime)],
+      ['file', 0o640, 1234, 99999999, 6, 'alpha\n', 1700000000],
+    );
     const link = whole.find((m) => m.entry.name === './sub/link')!;
     assert.equal([link.entry.type, link.entry.linkname], ['symlink', '../a.txt']);
     assert.is(whole.find((m) => m.entry.name === './sub/')!.entry.type, 'dir');
     for (const split of ['bytes', [7, 511, 513, 1], [1000]] as const) {
       const again = await list(buf, split as never);
-      assert.equal(again.map((m) => [m.entry.name, m.data]), whole.map((m) => [m.entry.name, m.data]), `${format} split ${String(split)}`);
+      assert.equal(
+        again.map((m) => [m.entry.name, m.data]),
+        whole.map((m) => [m.entry.name, m.data]),
+        `${format} split ${String(split)}`,
+      );
     }
   }
 });
@@ -125,13 +154,30 @@ test('~> our encoder: GNU tar and busybox tar list and extract what we write (lo
   assert.is(readFileSync(join(outBb, 'd', 'ñ.txt'), 'utf8'), 'n');
   // And we read ourselves.
   const back = await list(buf, [3, 700]);
-  assert.equal(back.map((m) => m.entry.name), entries.map((x) => x.e.name));
+  assert.equal(
+    back.map((m) => m.entry.name),
+    entries.map((x) => x.e.name),
+  );
   assert.is(back[3]!.entry.uid, 3_000_000);
   assert.is(back[4]!.entry.mtime, 1700000000.5);
 });
 
 function base(p: Partial<TarEntry>): TarEntry {
-  return { name: '', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 1700000000, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, ...p };
+  return {
+    name: '',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: 1700000000,
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+    ...p,
+  };
 }
 
 test('~> PAX records: length prefixes that carry over a digit boundary round-trip', () => {
@@ -159,11 +205,22 @@ test('~> malformed input fails as Go does: invalid header, unexpected EOF', asyn
   }
   // No end marker at all is accepted (the stream ends on a block boundary).
   const m = await list(Buffer.concat([encodeHeader(base({ name: 'f', size: 1 })), Buffer.from('x'), padding(1)]));
-  assert.equal(m.map((x) => [x.entry.name, x.data]), [['f', 'x']]);
+  assert.equal(
+    m.map((x) => [x.entry.name, x.data]),
+    [['f', 'x']],
+  );
 });
 
 test('~> a body the consumer skips is skipped; header-only types ignore their size field', async () => {
-  const parts = [encodeHeader(base({ name: 'big', size: 2000 })), Buffer.alloc(2000, 1), padding(2000), encodeHeader(base({ name: 'after', size: 1 })), Buffer.from('z'), padding(1), END_OF_ARCHIVE];
+  const parts = [
+    encodeHeader(base({ name: 'big', size: 2000 })),
+    Buffer.alloc(2000, 1),
+    padding(2000),
+    encodeHeader(base({ name: 'after', size: 1 })),
+    Buffer.from('z'),
+    padding(1),
+    END_OF_ARCHIVE,
+  ];
   const names: string[] = [];
   for await (const m of readTar(chunks(Buffer.concat(parts), [333]))) names.push(m.entry.name);
   assert.equal(names, ['big', 'after']);

@@ -1,7 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
-import { RegistryClient, RegistryError, hostPlatform, pickPlatform, parsePlatform } from '../../../../src/engine/images/registry/registry.js';
+import {
+  RegistryClient,
+  RegistryError,
+  hostPlatform,
+  pickPlatform,
+  parsePlatform,
+} from '../../../../src/engine/images/registry/registry.js';
 import { parseRef, withDefaultTag } from '../../../../src/engine/model/image-ref.js';
 import { startRegistry, type TestRegistry } from '../../../helpers/registry.js';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
@@ -29,7 +35,11 @@ async function fails(p: Promise<unknown>): Promise<RegistryError> {
 }
 
 test('~> a single-platform OCI image: manifest, then the config blob (through a redirect), never a layer', async () => {
-  const pushed = reg.push('app/one', '1.0', { config: { Cmd: ['run'], ExposedPorts: { '8080/tcp': {} } }, platforms: [`linux/${arch}`], layers: 2 });
+  const pushed = reg.push('app/one', '1.0', {
+    config: { Cmd: ['run'], ExposedPorts: { '8080/tcp': {} } },
+    platforms: [`linux/${arch}`],
+    layers: 2,
+  });
   reg.requests.length = 0;
   const r = await client().resolve(ref(`${reg.host}/app/one:1.0`));
   const p = pushed.platforms[`linux/${arch}`]!;
@@ -40,8 +50,15 @@ test('~> a single-platform OCI image: manifest, then the config blob (through a 
   assert.equal(JSON.parse(r.configBlob.toString()).config.ExposedPorts, { '8080/tcp': {} });
   const paths = reg.requests.map((q) => q.path);
   assert.ok(paths.includes('/v2/app/one/manifests/1.0'));
-  assert.ok(paths.some((x) => x.startsWith('/blobstore/')), 'the redirect was followed');
-  for (const l of r.layers) assert.not.ok(paths.some((x) => x.includes(l.digest)), 'no layer is fetched');
+  assert.ok(
+    paths.some((x) => x.startsWith('/blobstore/')),
+    'the redirect was followed',
+  );
+  for (const l of r.layers)
+    assert.not.ok(
+      paths.some((x) => x.includes(l.digest)),
+      'no layer is fetched',
+    );
 });
 
 test('~> an index (manifest list) resolves to the host platform; the repo digest is the index digest; attestations are skipped', async () => {
@@ -54,7 +71,9 @@ test('~> an index (manifest list) resolves to the host platform; the repo digest
   assert.is(r.platform?.architecture, arch);
   const r2 = await client().resolve(ref(`${reg.host}/multi/arch`), { platform: { os: 'linux', architecture: other } });
   assert.is(r2.config.digest, pushed.platforms[`linux/${other}`]!.config);
-  const e = await fails(client().resolve(ref(`${reg.host}/multi/arch`), { platform: { os: 'linux', architecture: 's390x' } }));
+  const e = await fails(
+    client().resolve(ref(`${reg.host}/multi/arch`), { platform: { os: 'linux', architecture: 's390x' } }),
+  );
   assert.is(e.kind, 'no-platform');
   assert.is(e.message, 'no matching manifest for linux/s390x in the manifest list entries');
   // Pinned by the index digest: same answer; a wrong digest is unknown.
@@ -71,7 +90,10 @@ test('~> unknown tags and repositories fail with moby wording', async () => {
   assert.is(e1.message, `manifest for ${reg.host}/app/two:nope not found: manifest unknown: manifest unknown`);
   const e2 = await fails(client().resolve(ref(`${reg.host}/no/such`)));
   assert.is(e2.kind, 'name-unknown');
-  assert.is(e2.message, `repository ${reg.host}/no/such not found: name unknown: repository name not known to registry`);
+  assert.is(
+    e2.message,
+    `repository ${reg.host}/no/such not found: name unknown: repository name not known to registry`,
+  );
   assert.ok(e1.definitive && e2.definitive);
 });
 
@@ -81,7 +103,10 @@ test('~> token auth: anonymous is denied, Basic credentials and identity tokens 
   const r = ref(`${reg.host}/private/img`);
   const denied = await fails(client().resolve(r));
   assert.is(denied.kind, 'denied');
-  assert.match(denied.message, `pull access denied for ${reg.host}/private/img, repository does not exist or may require 'docker login'`);
+  assert.match(
+    denied.message,
+    `pull access denied for ${reg.host}/private/img, repository does not exist or may require 'docker login'`,
+  );
   const c = client();
   reg.requests.length = 0;
   const ok = await c.resolve(r, { auth: { username: 'alice', password: 's3cret' } });
@@ -91,17 +116,26 @@ test('~> token auth: anonymous is denied, Basic credentials and identity tokens 
   assert.match(tokenReq.path, 'service=registry.test');
   assert.is(tokenReq.auth, `Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
   assert.ok(reg.requests.some((q) => q.path === '/v2/private/img/manifests/latest' && q.auth?.startsWith('Bearer ')));
-  assert.ok(reg.requests.filter((q) => q.path.startsWith('/blobstore/')).every((q) => !q.auth), 'no credentials to another origin');
+  assert.ok(
+    reg.requests.filter((q) => q.path.startsWith('/blobstore/')).every((q) => !q.auth),
+    'no credentials to another origin',
+  );
   reg.requests.length = 0;
   await c.resolve(r, { auth: { username: 'alice', password: 's3cret' } });
-  assert.not.ok(reg.requests.some((q) => q.path.startsWith('/token')), 'the token is cached');
+  assert.not.ok(
+    reg.requests.some((q) => q.path.startsWith('/token')),
+    'the token is cached',
+  );
   const wrong = await fails(client().resolve(r, { auth: { username: 'alice', password: 'nope' } }));
   assert.is(wrong.kind, 'unauthorized');
   assert.match(wrong.message, 'unauthorized: incorrect username or password');
   reg.requests.length = 0;
   const viaIdentity = await client().resolve(r, { auth: { identitytoken: 'refresh-123' } });
   assert.is(viaIdentity.config.digest, ok.config.digest);
-  assert.ok(reg.requests.some((q) => q.method === 'POST' && q.path === '/token'), 'OAuth2 refresh-token grant');
+  assert.ok(
+    reg.requests.some((q) => q.method === 'POST' && q.path === '/token'),
+    'OAuth2 refresh-token grant',
+  );
 });
 
 test('~> Docker Hub references use the mirrors first; a mirror that lacks the image gives its definitive answer', async () => {
@@ -129,7 +163,12 @@ test('~> an unreachable registry is a network error, not an answer', async () =>
 });
 
 test('~> insecure registries: loopback and listed hosts/CIDRs only', () => {
-  const c = new RegistryClient({ mirrors: [], insecure: ['reg.internal:5000', '10.0.0.0/8'], timeoutMs: 1, userAgent: 't' });
+  const c = new RegistryClient({
+    mirrors: [],
+    insecure: ['reg.internal:5000', '10.0.0.0/8'],
+    timeoutMs: 1,
+    userAgent: 't',
+  });
   assert.ok(c.isInsecure('127.0.0.1:5000'));
   assert.ok(c.isInsecure('localhost:5000'));
   assert.ok(c.isInsecure('reg.internal:5000'));
@@ -152,8 +191,16 @@ test('~> platform matching: variants, arm64 defaults to v8', () => {
 });
 
 test('~> proxies as Go reads them: HTTPS_PROXY/HTTP_PROXY, NO_PROXY names, subdomains, CIDRs, ports, *; loopback never proxied', () => {
-  const p = proxyFromEnv({ HTTPS_PROXY: 'http://u:p@proxy:3128', http_proxy: 'proxy:8080', NO_PROXY: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000' });
-  assert.equal(p, { http: 'proxy:8080', https: 'http://u:p@proxy:3128', noProxy: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000' });
+  const p = proxyFromEnv({
+    HTTPS_PROXY: 'http://u:p@proxy:3128',
+    http_proxy: 'proxy:8080',
+    NO_PROXY: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000',
+  });
+  assert.equal(p, {
+    http: 'proxy:8080',
+    https: 'http://u:p@proxy:3128',
+    noProxy: 'example.com,.only-sub.org,10.0.0.0/8,reg.local:5000',
+  });
   const via = (u: string) => proxyFor(new URL(u), p)?.host;
   assert.is(via('https://ghcr.io/v2/'), 'proxy:3128');
   assert.is(via('http://ghcr.io/v2/'), 'proxy:8080');
@@ -179,10 +226,19 @@ test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form
   const proxy = createHttpServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const u = new URL(req.url!);
-    const up = httpRequest({ host: target(u.hostname), port: u.port, path: u.pathname + u.search, method: req.method, headers: { ...req.headers, host: u.host } }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
+    const up = httpRequest(
+      {
+        host: target(u.hostname),
+        port: u.port,
+        path: u.pathname + u.search,
+        method: req.method,
+        headers: { ...req.headers, host: u.host },
+      },
+      (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
@@ -201,7 +257,13 @@ test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   try {
-    const c = new RegistryClient({ mirrors: [], insecure: [`registry.test:${port}`], timeoutMs: 5000, userAgent: 'kuber-api-test', proxy: { http: proxyUrl, https: proxyUrl } });
+    const c = new RegistryClient({
+      mirrors: [],
+      insecure: [`registry.test:${port}`],
+      timeoutMs: 5000,
+      userAgent: 'kuber-api-test',
+      proxy: { http: proxyUrl, https: proxyUrl },
+    });
     const r = await c.resolve(ref(`registry.test:${port}/app/proxied:1`));
     assert.is(r.config.digest, pushed.platforms[`linux/${arch}`]!.config);
     assert.equal(JSON.parse(r.configBlob.toString()).config.Cmd, ['via-proxy']);
@@ -209,7 +271,13 @@ test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form
     assert.ok(seen.includes(`CONNECT registry.test:${port}`), seen.join('\n'));
     assert.ok(seen.includes(`GET http://registry.test:${port}/v2/app/proxied/manifests/1`), seen.join('\n'));
     // Without the proxy the name does not resolve.
-    const direct = new RegistryClient({ mirrors: [], insecure: [`registry.test:${port}`], timeoutMs: 5000, userAgent: 'kuber-api-test', proxy: {} });
+    const direct = new RegistryClient({
+      mirrors: [],
+      insecure: [`registry.test:${port}`],
+      timeoutMs: 5000,
+      userAgent: 'kuber-api-test',
+      proxy: {},
+    });
     assert.is((await fails(direct.resolve(ref(`registry.test:${port}/app/proxied:1`)))).kind, 'unreachable');
   } finally {
     proxy.closeAllConnections();
