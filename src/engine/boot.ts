@@ -110,6 +110,40 @@ async function brokeredKube(
   return { kube, stop, podSecurityEnforce: creds.podSecurityEnforce };
 }
 
+/**
+ * kuber-api's own Pod, the owner of everything it creates, and its IP (where containers reach us:
+ * host-gateway, the embedded DNS, when POD_IP is not set).
+ */
+async function ownPod(
+  kube: Kube,
+  podName: string,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<{ ownerPod: EngineOptions['ownerPod']; ownPodIp: string | undefined }> {
+  // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
+  // An owner must live in the same namespace: otherwise the reference is treated as absent.
+  // Without that owner nothing would ever be cleaned up after the job: fatal in a cluster.
+  const lost = (why: string) =>
+    new Error(
+      `kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/base/clusterrole-sidecar.yaml)`,
+    );
+  // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
+  const sidecar = kube.target.source === 'in-cluster';
+  let why: string | undefined;
+  const pod = await kube.client
+    .get<{ metadata: { uid: string }; status?: { podIP?: string } }>(kube.path('pods', podName))
+    .catch((err: Error) => void (why = `cannot read that Pod in namespace "${kube.namespace}" (${err.message})`));
+  if (pod && env.POD_UID && env.POD_UID !== pod.metadata.uid)
+    why = `that Pod's uid is ${pod.metadata.uid}, not POD_UID ${env.POD_UID}`;
+  if (pod && !why) return { ownerPod: { name: podName, uid: pod.metadata.uid }, ownPodIp: pod.status?.podIP };
+  if (sidecar) throw lost(why!);
+  log.warn(
+    { pod: podName, namespace: kube.namespace, why },
+    'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it',
+  );
+  return { ownerPod: undefined, ownPodIp: undefined };
+}
+
 export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<Booted> {
   const env = opts.env ?? process.env;
   const stateDir = opts.stateDir ?? defaultStateDir(env);
@@ -152,34 +186,10 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
     const instance = sanitiseLabelValue(
       opts.instanceId || env.KUBER_API_INSTANCE_ID || (inCluster && podName ? podName : persistedInstanceId(stateDir)),
     );
-    let ownerPod: EngineOptions['ownerPod'];
-    let ownPodIp: string | undefined; // where containers reach us (host-gateway, the embedded DNS) without POD_IP
-    if (inCluster && podName && !brokered) {
-      // Records are owned by our Pod so that Kubernetes' GC removes everything even after a SIGKILL.
-      // An owner must live in the same namespace: otherwise the reference is treated as absent.
-      // Without that owner nothing would ever be cleaned up after the job: fatal in a cluster.
-      const lost = (why: string) =>
-        new Error(
-          `kuber-api runs in the cluster as Pod "${podName}" but ${why}: without its own Pod as owner nothing it creates would be garbage-collected; set POD_NAME and POD_UID from the downward API, run it in the namespace it targets ("${kube.namespace}"), and grant "get" on pods (deploy/base/clusterrole-sidecar.yaml)`,
-        );
-      // (A kubeconfig to another cluster while running in one is not sidecar mode: a warning then.)
-      const sidecar = kube.target.source === 'in-cluster';
-      let why: string | undefined;
-      const pod = await kube.client
-        .get<{ metadata: { uid: string }; status?: { podIP?: string } }>(kube.path('pods', podName))
-        .catch((err: Error) => void (why = `cannot read that Pod in namespace "${kube.namespace}" (${err.message})`));
-      if (pod && env.POD_UID && env.POD_UID !== pod.metadata.uid)
-        why = `that Pod's uid is ${pod.metadata.uid}, not POD_UID ${env.POD_UID}`;
-      if (pod && !why) {
-        ownerPod = { name: podName, uid: pod.metadata.uid };
-        ownPodIp = pod.status?.podIP;
-      } else if (sidecar) throw lost(why!);
-      else
-        log.warn(
-          { pod: podName, namespace: kube.namespace, why },
-          'kuber-api runs in a cluster but its own Pod is not in the target cluster or namespace: containers will not be garbage-collected with it',
-        );
-    }
+    const { ownerPod, ownPodIp } =
+      inCluster && podName && !brokered
+        ? await ownPod(kube, podName, env, log)
+        : { ownerPod: undefined, ownPodIp: undefined };
     // Brokered: the child namespace's level comes from the operator (our token cannot read Namespaces).
     const level = brokered?.podSecurityEnforce;
     const security =

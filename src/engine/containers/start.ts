@@ -129,7 +129,19 @@ export class ContainerStarter {
     }
     this.e.index.pods.observe(created);
     if (kind === 'restart') return;
-    const outcome: { ok: true } | { fail: string } = await this.e.index
+    const outcome = await this.runOutcome(name, created);
+    if ('fail' in outcome) {
+      await this.e.deletePod(name, 0).catch(() => {});
+      await this.recordStartError(id, outcome.fail);
+      throw systemError(
+        `failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`,
+      );
+    }
+  }
+
+  /** Wait by watch until the run's container runs, or why it cannot (its start failure, the pod's end, or the timeout). */
+  private runOutcome(name: string, created: PodObject): Promise<{ ok: true } | { fail: string }> {
+    return this.e.index
       .when<{ ok: true } | { fail: string }>(
         () => {
           const p = this.e.index.pods.get(name);
@@ -157,13 +169,6 @@ export class ContainerStarter {
         const why = await this.lastWarning(name, created.metadata.uid);
         return { fail: `the pod did not start within ${this.e.opts.startTimeoutMs} ms (${why ?? err.message})` };
       });
-    if ('fail' in outcome) {
-      await this.e.deletePod(name, 0).catch(() => {});
-      await this.recordStartError(id, outcome.fail);
-      throw systemError(
-        `failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`,
-      );
-    }
   }
 
   /** The newest Warning event of this pod ("Reason: message"), if Kubernetes recorded one. */
