@@ -219,8 +219,13 @@ export async function start(opts: SimOptions = {}): Promise<SimHandle> {
   scheduler.start();
   storage.start();
   // kube-system/kube-dns, as clusters have it, when the kubelet serves a cluster DNS (kubelet/cluster-dns.ts).
+  // After a restart on a persisted store the Service is there already, perhaps with the address
+  // of the previous run's claim: replaced, never created twice.
   const dnsIp = kubelet.clusterDnsAddress?.();
-  if (dnsIp)
+  const oldDns = store.get(SERVICES, 'kube-system', 'kube-dns');
+  if (oldDns && (oldDns.spec as { clusterIP?: string } | undefined)?.clusterIP !== dnsIp)
+    store.remove(SERVICES, 'kube-system', 'kube-dns');
+  if (dnsIp && !store.get(SERVICES, 'kube-system', 'kube-dns'))
     store.create(SERVICES, 'kube-system', {
       metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
       spec: {
