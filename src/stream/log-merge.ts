@@ -223,6 +223,12 @@ export class LogMerger {
         if (this.#finished) return;
         // A partial shorter than a timestamp prefix may be a prefix cut by a chunk boundary: wait.
         for (const s of this.sides) if (hasPartial(s)) s.splitter.flushPartial(s.onSeg, PREFIX_LENGTH + 1);
+        // The side that kept us waiting has now been quiet for holdMs by the timer's clock: say so in
+        // #idle's clock too. libuv fires timers by the loop's cached time, which can run a few ms
+        // behind performance.now(), so the next push could otherwise still find that side "not
+        // quiet yet" and hold a line the timer had just let through (seen under load).
+        for (const s of this.sides)
+          if (s.queue.length === 0) s.lastPush = Math.min(s.lastPush, performance.now() - this.#holdMs);
         this.#forced = true;
         this.#pump();
         this.#forced = false;
