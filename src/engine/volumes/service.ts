@@ -328,9 +328,12 @@ export class VolumeService {
   /** `rm -v` and `--rm`: the container's anonymous volumes go with it (named ones stay, as with dockerd). */
   async removeAnonymous(mounts: MountPoint[]): Promise<void> {
     for (const m of mounts) {
-      if (m.type !== 'volume' || !m.anonymous) continue;
+      if (m.type !== 'volume') continue;
       const v = this.get(m.source);
-      if (!v || this.usersOf(m.source).length) continue;
+      // Anonymous is the volume's own mark (its label), as in moby, not how this container named it:
+      // compose passes a replaced container's anonymous volumes to its successor by name, and the
+      // last of them removed with -v must take the volume along (else it outlives the project).
+      if (!v || !(m.anonymous || ANONYMOUS_LABEL in v.labels) || this.usersOf(m.source).length) continue;
       await this.deleteClaim(v).catch((err: Error) =>
         this.h.log.warn({ err: err.message, volume: m.source }, 'could not remove an anonymous volume'),
       );

@@ -75,12 +75,22 @@ export class StorageController {
   sync(): void {
     const claims = this.store.list(PVC, undefined),
       volumes = this.store.list(PV, undefined);
-    for (const c of claims) this.syncClaim(c as Obj);
-    for (const v of volumes) this.syncVolume(v as Obj);
-    this.protect();
+    // Each object on its own: one that fails (a write racing its deletion) must not stop the others,
+    // nor the in-use protection pass, which would otherwise leave a deleted claim stuck on its finalizer.
+    for (const c of claims) this.guarded('claim', c, () => this.syncClaim(c as Obj));
+    for (const v of volumes) this.guarded('volume', v, () => this.syncVolume(v as Obj));
+    this.guarded('protection', undefined, () => this.protect());
     if (this.told.size > claims.length + volumes.length) {
       const live = new Set([...claims, ...volumes].map((o) => o.metadata.uid));
       for (const uid of this.told.keys()) if (!live.has(uid)) this.told.delete(uid);
+    }
+  }
+
+  private guarded(what: string, obj: KObject | undefined, step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.log.warn({ err, what, name: obj?.metadata.name }, 'storage controller step failed');
     }
   }
 
