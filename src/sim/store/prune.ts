@@ -8,7 +8,8 @@
  */
 type Obj = Record<string, any>;
 
-const META = new Set([
+/** ObjectMeta's fields, in Go's field order (k8s.io/apimachinery/pkg/apis/meta/v1 ObjectMeta). */
+export const OBJECT_META_FIELDS = [
   'name',
   'generateName',
   'namespace',
@@ -24,7 +25,8 @@ const META = new Set([
   'ownerReferences',
   'finalizers',
   'managedFields',
-]);
+] as const;
+const META = new Set<string>(OBJECT_META_FIELDS);
 const SPEC_STATUS = ['spec', 'status'];
 const ROOT: Record<string, string[]> = {
   Pod: SPEC_STATUS,

@@ -14,7 +14,7 @@ import { defaultNamespace, defaultPod, defaultPodSpec, defaultSecret, ServiceAll
 import { deepEqual, jsonPatch, mergePatch, schemaForKind, strategicMerge } from './patch.js';
 import { apiVersionOf, defOf, resourceKey, RESOURCES, type ResourceDef } from './resources.js';
 import { validateCreate, validateUpdate } from './validate.js';
-import { pruneUnknown, typeError } from './prune.js';
+import { OBJECT_META_FIELDS, pruneUnknown, typeError } from './prune.js';
 import { admitStorageObject } from './storage-api.js';
 
 type Obj = Record<string, any>;
@@ -714,23 +714,7 @@ const SA_DEF = defOf({ group: '', resource: 'serviceaccounts' });
 const SC_DEF = defOf({ group: 'storage.k8s.io', resource: 'storageclasses' });
 
 /** Go's field order (TypeMeta, ObjectMeta, then the rest), so raw JSON reads like a real server's. */
-const META_ORDER = [
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-];
+const META_ORDER = OBJECT_META_FIELDS;
 function ordered(o: Obj): Obj {
   const meta: Obj = {};
   for (const k of META_ORDER) if (o.metadata[k] !== undefined) meta[k] = o.metadata[k];
