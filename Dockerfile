@@ -3,9 +3,9 @@
 # Build:  docker build -t kuber-api .
 # Run:    as a GitLab Kubernetes-executor service (README "GitLab setup"); the operator with
 #         deploy/overlays/operator (kubectl apply -k).
-# The base is pinned to an exact release; pin its digest too where your registry policy asks
-# (docker buildx imagetools inspect node:20.19.5-bookworm-slim).
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+# The base is pinned to an exact release and its digest (the multi-arch index of that tag, as
+# `docker buildx imagetools inspect node:20.19.5-bookworm-slim` shows it). Refresh both together.
+ARG NODE_IMAGE=node:20.19.5-bookworm-slim@sha256:9e70124bd00f47dd023e349cd587132ae61892acc0e47ed641416c3e18f401c3
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
