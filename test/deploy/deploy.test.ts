@@ -101,7 +101,11 @@ test('~> the sidecar ClusterRole grants every verb the preflight says kuber-api 
 test("~> Dockerfile: pinned base, multi-stage, prod deps only, non-root, OCI labels, entrypoint in the built output, docker cp's tools installed", () => {
   const df = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(df)?.[1] ?? '';
-  assert.match(base, /^node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/, 'the base is an exact release, pinned by digest');
+  assert.match(
+    base,
+    /^node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/,
+    'the base is an exact release, pinned by digest',
+  );
   assert.ok((df.match(/^FROM /gm) ?? []).length >= 3, 'multi-stage');
   assert.match(df, /npm ci --omit=dev/);
   const user = [...df.matchAll(/^USER (\S+)$/gm)].at(-1)?.[1] ?? '';
