@@ -15,6 +15,9 @@
  *   `DummyHost`), docker-py/compose and dockerode (docker-modem) send `localhost`;
  * - `docker`: the moby client's unix-socket host before 25.0, and GitLab's DinD service alias
  *   (`DOCKER_HOST=tcp://docker:2375`), a single-label name the job resolves through /etc/hosts;
+ * - `host.docker.internal`: Docker's name for the host from containers, which kuber-api's own
+ *   containers resolve to kuber-api (engine/networks dns); `.internal` is never delegated in public
+ *   DNS (ICANN, 2024), so no page can rebind it;
  * - the machine's own hostname (what `hostname` prints, e.g. a Pod's name);
  * - each name given with `--allowed-hosts` (a Service name for a shared kuber-api), or `*` for any.
  *
@@ -28,7 +31,7 @@ import { forbidden, invalid } from '../errors.js';
 import type { Request } from '../http/index.js';
 
 /** Names always allowed beside IP literals and `*.localhost` (see the module comment). */
-const BUILT_IN = ['localhost', 'docker'];
+const BUILT_IN = ['localhost', 'docker', 'host.docker.internal'];
 
 export interface HostPolicy {
   readonly any: boolean;

@@ -53,6 +53,20 @@ function readUntil(sock: Duplex, re: RegExp): Promise<string> {
 
 const ended = (sock: Duplex) => new Promise<void>((r) => (sock.readableEnded ? r() : sock.once('end', () => r())));
 
+/** Attach with stdin to a running TTY shell, see `echo word` answered, half-close, and wait for the stream's end. */
+async function ttyEchoThenEof(c: Docker.Container, word: string): Promise<void> {
+  const sock = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true })) as unknown as Duplex;
+  const echoed = readUntil(sock, new RegExp(`^${word}\\r?$`, 'm'));
+  sock.write(`echo ${word}\n`);
+  await echoed;
+  sock.end();
+  await ended(sock);
+}
+
+/** A hijacked attach with stdin, stdout and stderr (dockerode's `hijack: true`). */
+const attachAll = async (c: Docker.Container) =>
+  (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+
 function collect(stream: NodeJS.ReadableStream): Promise<{ out: string; err: string }> {
   const so = new PassThrough();
   const se = new PassThrough();
@@ -109,13 +123,7 @@ t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close
     AttachStdout: true,
     AttachStderr: true,
   });
-  const sock = (await c.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as unknown as Duplex;
+  const sock = await attachAll(c);
   const done = collect(sock);
   await c.start();
   sock.write('hello over the socket\n');
@@ -132,12 +140,7 @@ t(
     const c = await d.createContainer({ Image: 'busybox', Cmd: ['sh'], Tty: true, OpenStdin: true, StdinOnce: true });
     await c.start();
     const waited = c.wait({ condition: 'next-exit' });
-    const sock = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true })) as unknown as Duplex;
-    const echoed = readUntil(sock, /^eof-test\r?$/m);
-    sock.write('echo eof-test\n');
-    await echoed;
-    sock.end();
-    await ended(sock);
+    await ttyEchoThenEof(c, 'eof-test');
     assert.is((await c.inspect()).State.Running, true);
     await c.kill();
     assert.is((await waited).StatusCode, 137);
@@ -155,13 +158,7 @@ t(
       OpenStdin: true,
       StdinOnce: true,
     });
-    const sock = (await c.attach({
-      stream: true,
-      stdin: true,
-      stdout: true,
-      stderr: true,
-      hijack: true,
-    })) as unknown as Duplex;
+    const sock = await attachAll(c);
     const done = collect(sock);
     const waited = c.wait({ condition: 'next-exit' });
     await c.start();
@@ -181,22 +178,12 @@ t(
     await c.start();
     // `docker attach` opens a wait without a condition (not-running): it prints the wait's error.
     const waited = c.wait();
-    const sock = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true })) as unknown as Duplex;
-    const echoed = readUntil(sock, /^cli-test\r?$/m);
-    sock.write('echo cli-test\n');
-    await echoed;
-    sock.end();
-    await ended(sock);
+    await ttyEchoThenEof(c, 'cli-test');
     assert.equal(await waited, { StatusCode: 0, Error: { Message: 'read escape sequence' } });
     assert.is((await c.inspect()).State.Running, true);
     // `docker run -it` / `start -ai` wait for next-exit: a plain 0, so that the CLI exits 0.
     const next = c.wait({ condition: 'next-exit' });
-    const again = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true })) as unknown as Duplex;
-    const echoed2 = readUntil(again, /^cli-again\r?$/m);
-    again.write('echo cli-again\n');
-    await echoed2;
-    again.end();
-    await ended(again);
+    await ttyEchoThenEof(c, 'cli-again');
     assert.equal(await next, { StatusCode: 0 });
     assert.is((await c.inspect()).State.Running, true);
     await c.remove({ force: true });

@@ -56,6 +56,7 @@ test('~> the Host values real clients send are served, over TCP and unix', async
     'localhost',
     'docker',
     'docker:2375',
+    'host.docker.internal:2375',
     'ci-runner-7:2375', // the machine's hostname
     'LOCALHOST.',
   ];
