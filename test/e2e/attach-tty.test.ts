@@ -90,10 +90,8 @@ const CASES: Case[] = [
         await t.waitFor(/^before-detach\s*$/m);
         // Typed as a person types them: the docker CLI's escape proxy (moby/term NewEscapeProxy) only
         // matches keys that arrive one per read; both in one read go to the server, whose own scan
-        // detaches too, but then the CLI waits for the container instead of exiting (the same with
-        // dockerd: checked against dockerd-oracle). Over TCP the CLI never exits on a detach (its
-        // EscapeError arrives wrapped by TCPConn.ReadFrom), again as with dockerd: this suite uses a
-        // unix socket.
+        // detaches too (the CLI then waits for its wait request, which kuber-api ends for the docker
+        // CLI: api/cli-detach.ts; dockerd leaves it waiting). Over TCP see the case below.
         await t.keys('C-p');
         await new Promise((r) => setTimeout(r, 250));
         await t.keys('C-q');
