@@ -119,6 +119,7 @@ export interface Options {
   readonly socketGroup: string;
   /** Origins whose browser requests are answered (`*` = any); requests with another Origin get 403. */
   readonly corsOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
   /** A handler waiting for request body bytes that do not come for this long gets a 408 (ms; 0 = never). */
   readonly bodyTimeoutMs: number;
   /** The Kubernetes backend must be ready within this long after startup, else kuber-api exits (ms; 0 = never). */
@@ -360,6 +361,16 @@ export const OPTION_SPECS: readonly Spec[] = [
     kind: 'strings',
     def: [],
     help: 'browser origin allowed to call the API (exact, e.g. https://ci.example.com, or *), repeatable; requests with any other Origin header get 403',
+  },
+  {
+    group: 'Connection and security',
+    key: 'allowedHosts',
+    flag: 'allowed-hosts',
+    env: 'KUBER_API_ALLOWED_HOSTS',
+    kind: 'strings',
+    def: [],
+    item: { re: /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?)$/, what: 'a host name (or *)' },
+    help: "Host header name allowed besides IP addresses, localhost and *.localhost, docker and the machine's hostname (e.g. a Service name), repeatable, or *; any other Host gets 403 (DNS rebinding)",
   },
   {
     group: 'Connection and security',

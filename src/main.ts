@@ -20,6 +20,7 @@ import { EventBus } from './engine/events/events.js';
 import { engineOptionsFrom } from './engine/engine-options.js';
 import { lazyBackend } from './engine/backend/lazy-backend.js';
 import { engineVersionFor } from './router/version.js';
+import { CliDetaches } from './api/cli-detach.js';
 import type { LevelWithSilent } from 'pino';
 
 /** kuber-api's package.json: the first above this module (dist/src/main.js, or a chunk of the build's dist/bundle). */
@@ -65,6 +66,7 @@ export async function serve(
     engineVersion: engineVersionFor(options.apiVersion),
     version: VERSION,
     instanceId: randomUUID(),
+    detaches: new CliDetaches(),
   };
   const { handler } = createApi(ctx);
   const server = createServer(handler, {

@@ -5,7 +5,8 @@
  * the client side: docker/cli cli/command/container/hijack.go). The checks (404, bad detach keys
  * 400, paused 409) answer before the hijack; then the connection is taken over: 101 UPGRADED with
  * `multiplexed-stream` (non-TTY, API >= 1.42) or `raw-stream`, or 200 raw-stream without an
- * upgrade, and the engine streams over it.
+ * upgrade, and the engine streams over it. A docker CLI's TTY session that detaches ends that
+ * CLI's own wait request too (api/cli-detach.ts: its detach over TCP).
  */
 import { invalid } from '../errors.js';
 import type { Request, Response } from '../http/index.js';
@@ -56,7 +57,9 @@ export async function postContainersAttach(ctx: ApiContext, req: Request, res: R
   // (dockerode sends its options as a JSON body). A chunked body stays: it is a stream of stdin.
   if (req.contentLength > 0) await drain(req.body);
   const conn = res.hijack(streamContentType(!plan.tty, req.apiVersion));
-  await plan.run(conn);
+  const at = performance.now();
+  const end = await plan.run(conn);
+  ctx.detaches.attachEnded(req, req.params['name'] ?? '', plan.tty, at, end);
 }
 
 /** POST /containers/{name}/resize?h=&w=: 200 (dockerode accepts nothing else), even before the process exists. */

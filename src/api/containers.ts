@@ -12,6 +12,7 @@ import { invalid, notImplemented } from '../errors.js';
 import { boolValue, filtersOf, intValue, stringValue } from '../router/query.js';
 import type { Request, Response } from '../http/index.js';
 import type { ApiContext } from './context.js';
+import { detachedWaitBody } from './cli-detach.js';
 
 const nameOf = (req: Request) => req.params['name'] ?? '';
 
@@ -92,13 +93,18 @@ export async function postContainersWait(ctx: ApiContext, req: Request, res: Res
   // 125; the container itself goes on running in Kubernetes).
   const stopping = () => abort.abort(req.shutdown.reason);
   req.shutdown.addEventListener('abort', stopping, { once: true });
+  let paired: { detached: Promise<void>; done(): void } | undefined;
   try {
     const { result } = await ctx.backend.waitContainer(nameOf(req), condition, abort.signal);
+    // The docker CLI's own wait ends when its TTY attach detaches (api/cli-detach.ts).
+    paired = ctx.detaches.watchWait(req, nameOf(req));
     const out = res.stream(200, { 'Content-Type': 'application/json' });
     out.on('error', () => abort.abort());
     let body: unknown;
     try {
-      body = await result;
+      body = paired
+        ? await Promise.race([result, paired.detached.then(() => detachedWaitBody(condition))])
+        : await result;
     } catch (err) {
       if (abort.signal.aborted && !req.shutdown.aborted) {
         // The client went away: end our side too, or the half-closed connection stays open
@@ -118,6 +124,10 @@ export async function postContainersWait(ctx: ApiContext, req: Request, res: Res
     if (!out.destroyed) out.end(JSON.stringify(body) + '\n');
   } finally {
     req.shutdown.removeEventListener('abort', stopping);
+    if (paired) {
+      paired.done();
+      abort.abort(); // a wait answered by the detach stops watching the container
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import type { Options } from '../config.js';
 import type { Backend } from '../engine/backend/backend.js';
 import type { Request, Response } from '../http/index.js';
 import type { EventsSource } from '../engine/events/types.js';
+import type { CliDetaches } from './cli-detach.js';
 
 export type { DockerEvent, EventsQuery, EventsSource } from '../engine/events/types.js';
 
@@ -26,4 +27,6 @@ export interface ApiContext {
   readonly version: string;
   /** A stable id of this kuber-api instance (GET /info `ID`). */
   readonly instanceId: string;
+  /** The docker CLI's open waits, ended by its TTY detach (api/cli-detach.ts). */
+  readonly detaches: CliDetaches;
 }

@@ -7,6 +7,7 @@
  *   3. a 501 "not implemented yet" named for the route.
  * To add a family: write src/api/<family>.ts exporting moby-named handlers and add it to FAMILIES.
  */
+import { hostname } from 'node:os';
 import type { Handler } from '../http/index.js';
 import { createDispatcher, type RouteHandler } from '../router/dispatch.js';
 import type { Router, RouteDef } from '../router/router.js';
@@ -81,6 +82,8 @@ export function createApi(
       minApiVersion: o.minApiVersion,
       headers: versionHeaders(o.apiVersion, ctx.engineVersion),
       corsOrigins: o.corsOrigins,
+      allowedHosts: o.allowedHosts,
+      hostname: hostname(),
     },
   );
 }

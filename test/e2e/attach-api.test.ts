@@ -21,10 +21,51 @@ if (!dockerAvailable()) console.log('SKIP attach API e2e tests: needs the docker
 
 test.before(async () => {
   if (!dockerAvailable()) return;
-  env = await streamsEnv({ splitStreams: true });
+  env = await streamsEnv({ splitStreams: true, tcp: true });
   docker = new Docker({ socketPath: env.api.socketPath });
 });
 test.after(async () => env?.stop());
+
+/** dockerode over kuber-api's TCP listener, with the docker CLI's User-Agent when `agent` is given. */
+function tcpDocker(agent?: string): Docker {
+  const u = new URL(env.tcpHost!.replace(/^tcp:/, 'http:'));
+  return new Docker({
+    host: u.hostname,
+    port: Number(u.port),
+    ...(agent ? { headers: { 'User-Agent': agent } } : {}),
+  });
+}
+
+/** Read a raw TTY stream until `re` shows up. */
+function readUntil(sock: Duplex, re: RegExp): Promise<string> {
+  let text = '';
+  return new Promise((resolve) => {
+    const on = (d: Buffer) => {
+      text += d;
+      if (re.test(text)) {
+        sock.removeListener('data', on);
+        resolve(text);
+      }
+    };
+    sock.on('data', on);
+  });
+}
+
+const ended = (sock: Duplex) => new Promise<void>((r) => (sock.readableEnded ? r() : sock.once('end', () => r())));
+
+/** Attach with stdin to a running TTY shell, see `echo word` answered, half-close, and wait for the stream's end. */
+async function ttyEchoThenEof(c: Docker.Container, word: string): Promise<void> {
+  const sock = (await c.attach({ stream: true, stdin: true, stdout: true, hijack: true })) as unknown as Duplex;
+  const echoed = readUntil(sock, new RegExp(`^${word}\\r?$`, 'm'));
+  sock.write(`echo ${word}\n`);
+  await echoed;
+  sock.end();
+  await ended(sock);
+}
+
+/** A hijacked attach with stdin, stdout and stderr (dockerode's `hijack: true`). */
+const attachAll = async (c: Docker.Container) =>
+  (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
 
 function collect(stream: NodeJS.ReadableStream): Promise<{ out: string; err: string }> {
   const so = new PassThrough();
@@ -82,13 +123,7 @@ t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close
     AttachStdout: true,
     AttachStderr: true,
   });
-  const sock = (await c.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as unknown as Duplex;
+  const sock = await attachAll(c);
   const done = collect(sock);
   await c.start();
   sock.write('hello over the socket\n');
@@ -97,6 +132,63 @@ t('~> stdin over the hijacked socket with StdinOnce: cat gets it, the half-close
   assert.is((await c.wait()).StatusCode, 0);
   await c.remove();
 });
+
+t(
+  "~> TTY over TCP, dockerode's stdin EOF: the session ends, the container runs on, and its wait gets the real exit (137 after a kill)",
+  async () => {
+    const d = tcpDocker();
+    const c = await d.createContainer({ Image: 'busybox', Cmd: ['sh'], Tty: true, OpenStdin: true, StdinOnce: true });
+    await c.start();
+    const waited = c.wait({ condition: 'next-exit' });
+    await ttyEchoThenEof(c, 'eof-test');
+    assert.is((await c.inspect()).State.Running, true);
+    await c.kill();
+    assert.is((await waited).StatusCode, 137);
+    await c.remove({ force: true });
+  },
+);
+
+t(
+  "~> the docker CLI's User-Agent without a TTY: the half-close closes stdin (StdinOnce), the wait gets the real exit code",
+  async () => {
+    const d = tcpDocker('Docker-Client/28.2.2 (linux)');
+    const c = await d.createContainer({
+      Image: 'busybox',
+      Cmd: ['sh', '-c', 'cat; exit 3'],
+      OpenStdin: true,
+      StdinOnce: true,
+    });
+    const sock = await attachAll(c);
+    const done = collect(sock);
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    sock.write('to cat\n');
+    sock.end();
+    assert.equal(await done, { out: 'to cat\n', err: '' });
+    assert.is((await waited).StatusCode, 3);
+    await c.remove();
+  },
+);
+
+t(
+  "~> the docker CLI's User-Agent with a TTY: its half-close is its detach, its own wait answers as the CLI needs",
+  async () => {
+    const d = tcpDocker('Docker-Client/28.2.2 (linux)');
+    const c = await d.createContainer({ Image: 'busybox', Cmd: ['sh'], Tty: true, OpenStdin: true, StdinOnce: true });
+    await c.start();
+    // `docker attach` opens a wait without a condition (not-running): it prints the wait's error.
+    const waited = c.wait();
+    await ttyEchoThenEof(c, 'cli-test');
+    assert.equal(await waited, { StatusCode: 0, Error: { Message: 'read escape sequence' } });
+    assert.is((await c.inspect()).State.Running, true);
+    // `docker run -it` / `start -ai` wait for next-exit: a plain 0, so that the CLI exits 0.
+    const next = c.wait({ condition: 'next-exit' });
+    await ttyEchoThenEof(c, 'cli-again');
+    assert.equal(await next, { StatusCode: 0 });
+    assert.is((await c.inspect()).State.Running, true);
+    await c.remove({ force: true });
+  },
+);
 
 t(
   "~> logs=1&stream=0 replays an exited container's log; a resize before start is 200 and reaches the TTY",

@@ -3,7 +3,8 @@
  * log when it was printed before the attach), `stty size` follows a window resize (container
  * resize -> channel 4 on the attach session), `exit 7` gives exit code 7, and ctrl-p ctrl-q
  * detaches, leaving the container running (a `detach` event), after which `docker attach` gets
- * the terminal back.
+ * the terminal back. Over TCP the same keys end `docker run -it`, `docker attach` and
+ * `docker start -ai` as they do over a unix socket (where dockerd leaves the CLI waiting).
  */
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -34,12 +35,24 @@ async function exitCodeOrDiagnose(t: Tmux, env: StreamsEnv, name: string): Promi
   }
 }
 
-const dockerTmux = (env: StreamsEnv, args: string[]) =>
+const dockerTmux = (env: StreamsEnv, args: string[], host = env.dockerHost) =>
   Tmux.start(['docker', ...args], {
-    env: { DOCKER_HOST: env.dockerHost, DOCKER_CONFIG: dockerConfigDir() },
+    env: { DOCKER_HOST: host, DOCKER_CONFIG: dockerConfigDir() },
     width: 80,
     height: 24,
   });
+
+/** ctrl-p, then ctrl-q in a read of its own, as a person types them (see the detach case). */
+async function detachKeys(t: Tmux): Promise<void> {
+  await t.keys('C-p');
+  await new Promise((r) => setTimeout(r, 250));
+  await t.keys('C-q');
+}
+
+async function stateOf(env: StreamsEnv, name: string): Promise<string> {
+  const r = await env.docker(['inspect', '-f', '{{.State.Running}} {{.State.Status}}', name]);
+  return r.stdout.toString().trim() || r.stderr;
+}
 
 const CASES: Case[] = [
   [
@@ -77,10 +90,8 @@ const CASES: Case[] = [
         await t.waitFor(/^before-detach\s*$/m);
         // Typed as a person types them: the docker CLI's escape proxy (moby/term NewEscapeProxy) only
         // matches keys that arrive one per read; both in one read go to the server, whose own scan
-        // detaches too, but then the CLI waits for the container instead of exiting (the same with
-        // dockerd: checked against dockerd-oracle). Over TCP the CLI never exits on a detach (its
-        // EscapeError arrives wrapped by TCPConn.ReadFrom), again as with dockerd: this suite uses a
-        // unix socket.
+        // detaches too (the CLI then waits for its wait request, which kuber-api ends for the docker
+        // CLI: api/cli-detach.ts; dockerd leaves it waiting). Over TCP see the case below.
         await t.keys('C-p');
         await new Promise((r) => setTimeout(r, 250));
         await t.keys('C-q');
@@ -123,6 +134,56 @@ const CASES: Case[] = [
       await env.docker(['rm', '-f', name]);
     },
   ],
+  [
+    '~> over TCP, ctrl-p ctrl-q ends run -it (exit 0), attach ("read escape sequence", exit 1) and start -ai (exit 0), as over unix',
+    async (env) => {
+      // Over TCP the CLI's EscapeError arrives wrapped (TCPConn.ReadFrom): it half-closes and waits
+      // for its wait request, forever against dockerd. kuber-api ends that wait (api/cli-detach.ts).
+      const tcp = env.tcpHost!;
+      const name = uniqueName('tcpdetach');
+      const run = await dockerTmux(env, ['run', '-it', '--name', name, 'busybox', 'sh'], tcp);
+      try {
+        await run.waitFor(PROMPT);
+        await run.type('echo before-detach\n');
+        await run.waitFor(/^before-detach\s*$/m);
+        await detachKeys(run);
+        assert.is(await exitCodeOrDiagnose(run, env, name), 0);
+      } finally {
+        await run.kill();
+      }
+      assert.is(await stateOf(env, name), 'true running');
+      const att = await dockerTmux(env, ['attach', name], tcp);
+      try {
+        await att.typeUntil('echo attached-$((2+2))\n', /^attached-4\s*$/m);
+        await detachKeys(att);
+        assert.is(await exitCodeOrDiagnose(att, env, name), 1);
+        assert.match(await att.capture(), /read escape sequence/);
+      } finally {
+        await att.kill();
+      }
+      assert.is(await stateOf(env, name), 'true running');
+      // The shell still reads its terminal: end it, then start -ai over TCP and detach again.
+      const end = await dockerTmux(env, ['attach', name]);
+      try {
+        await end.typeUntil('echo ending\n', /^ending\s*$/m);
+        await end.type('exit 5\n');
+        assert.is(await exitCodeOrDiagnose(end, env, name), 5);
+      } finally {
+        await end.kill();
+      }
+      await eventually(async () => (await stateOf(env, name)) === 'false exited', 10_000, 'exited');
+      const start = await dockerTmux(env, ['start', '-ai', name], tcp);
+      try {
+        await start.typeUntil('echo started-$((3+3))\n', /^started-6\s*$/m);
+        await detachKeys(start);
+        assert.is(await exitCodeOrDiagnose(start, env, name), 0);
+      } finally {
+        await start.kill();
+      }
+      assert.is(await stateOf(env, name), 'true running');
+      await env.docker(['rm', '-f', name]);
+    },
+  ],
 ];
 
 function register(name: string, real: boolean): void {
@@ -131,8 +192,8 @@ function register(name: string, real: boolean): void {
   s.before(async () => {
     if (real) {
       const k = realClusterKubeconfig();
-      if (k) env = await streamsEnv({ kubeconfig: k });
-    } else env = await streamsEnv({ splitStreams: true });
+      if (k) env = await streamsEnv({ kubeconfig: k, tcp: true });
+    } else env = await streamsEnv({ splitStreams: true, tcp: true });
   });
   s.after(async () => env?.stop());
   for (const [title, fn] of CASES) {

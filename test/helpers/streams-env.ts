@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -167,6 +167,8 @@ export interface StreamsEnv {
   sim?: SpawnedSim;
   api: ApiProcess;
   dockerHost: string;
+  /** `tcp://127.0.0.1:PORT`, when the env was asked for a TCP listener too. */
+  tcpHost?: string;
   kubeconfig: string;
   docker(args: string[], opts?: RunOptions): Promise<RunResult> & { child: ChildProcess };
   /** GET /_sim of kube-sim (objects, watches, open streams). */
@@ -180,6 +182,20 @@ export interface EnvOptions {
   /** A real cluster's kubeconfig instead of kube-sim. */
   kubeconfig?: string;
   apiArgs?: string[];
+  /** kuber-api listens on a loopback TCP port too (`tcpHost`). */
+  tcp?: boolean;
+}
+
+/** A loopback TCP port free a moment ago (kuber-api binds it next; a clash fails its start loudly). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
@@ -188,8 +204,9 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
     : await spawnSim({ featureGates: { PodLogsQuerySplitStreams: !!opts.splitStreams } });
   const kubeconfig = opts.kubeconfig ?? sim!.kubeconfigPath;
   let api: ApiProcess;
+  const tcpHost = opts.tcp ? `tcp://127.0.0.1:${await freePort()}` : undefined;
   try {
-    api = await spawnApi(kubeconfig, opts.apiArgs ?? []);
+    api = await spawnApi(kubeconfig, [...(tcpHost ? ['-H', tcpHost] : []), ...(opts.apiArgs ?? [])]);
   } catch (err) {
     await sim?.stop();
     throw err;
@@ -198,6 +215,7 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
     sim,
     api,
     dockerHost: api.dockerHost,
+    ...(tcpHost ? { tcpHost } : {}),
     kubeconfig,
     docker: (args, o) => dockerRun(api.dockerHost, args, o),
     simState: () => (sim ? simGet(sim) : Promise.resolve({})),

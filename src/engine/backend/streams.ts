@@ -18,10 +18,18 @@ export interface AttachOptions {
   detachKeys?: string;
 }
 
+/**
+ * How an attach session ended: the container's output ended (`ended`), or a detach: the detach
+ * keys seen server-side (`detach-keys`), the client's half-close ending the session
+ * (`stdin-eof`), or the client gone (`client-gone`). The container runs on after a detach.
+ */
+export type AttachEnd = 'ended' | 'detach-keys' | 'stdin-eof' | 'client-gone';
+
 export interface AttachStart {
   /** Container.Config.Tty: raw stream; otherwise stdcopy (multiplexed). */
   tty: boolean;
-  run(conn: ClientConn): Promise<void>;
+  /** Streams until the session ends; resolves how it ended (void: a stream that cannot detach). */
+  run(conn: ClientConn): Promise<AttachEnd | void>;
 }
 
 /** The hijacked client connection (src/http Hijacked fits). */

@@ -36,7 +36,8 @@ import { openPodLog } from '../../kube/pod-log.js';
 import { streamPodLog } from './logs.js';
 import { mainState, type StreamPod, type StreamsHost, type StreamTarget } from './host.js';
 import type { ClientConn, LogSink } from '../backend/streams.js';
-import type { AttachOptions, AttachStart } from '../backend/streams.js';
+import type { AttachEnd, AttachOptions, AttachStart } from '../backend/streams.js';
+import type { BridgeEnd } from '../../stream/bridge.js';
 
 export interface AttachServiceOptions {
   /** follow + merge: how long a quiet stream may hold the other one's lines (ms). */
@@ -53,6 +54,13 @@ interface TtySession {
 interface SizeState {
   size?: { width: number; height: number };
   sessions: Set<TtySession>;
+}
+
+/** A bridge's end as the session's: everything but the container's own end is a detach. */
+function sessionEnd(end: BridgeEnd): AttachEnd {
+  if (end.reason === 'detach') return 'detach-keys';
+  if (end.reason === 'stdin-eof') return 'stdin-eof';
+  return end.reason === 'client-closed' ? 'client-gone' : 'ended';
 }
 
 type RunReady = { kind: 'running' | 'terminated'; pod: StreamPod; run: number } | { kind: 'gone' };
@@ -126,14 +134,14 @@ export class AttachService {
     keys: Buffer,
     conn: ClientConn,
     wantRun: number | undefined,
-  ): Promise<void> {
+  ): Promise<AttachEnd> {
     const tty = !!t.config.Tty;
     const useStdin = o.stdin && !!t.config.OpenStdin;
     const abort = new AbortController();
     conn.onClose(() => abort.abort());
     if (!useStdin) conn.input.resume(); // the client's FIN is ignored without stdin; stray bytes dropped
     const out = conn.output as unknown as LogSink & { end(): void };
-    let detached = false;
+    let end: AttachEnd = 'ended';
     // AutoRemove waits (bounded) until the session is over: `docker run --rm` of a short-lived
     // container would otherwise lose the Pod (and its log) before the first byte was read.
     const release = this.host.holdAutoRemove?.(t.id);
@@ -147,21 +155,21 @@ export class AttachService {
         );
       }
       this.event(t, 'attach');
-      if (!o.stream || abort.signal.aborted) return;
+      if (!o.stream || abort.signal.aborted) return abort.signal.aborted ? 'client-gone' : 'ended';
       let run = t.run;
-      if (wantRun === undefined) detached = await this.live(t, o, keys, conn, useStdin);
+      if (wantRun === undefined) end = await this.live(t, o, keys, conn, useStdin);
       else {
         const ready = await this.waitRun(t, wantRun, abort.signal);
-        if (ready.kind === 'gone' || abort.signal.aborted) return;
+        if (ready.kind === 'gone' || abort.signal.aborted) return abort.signal.aborted ? 'client-gone' : 'ended';
         run = ready.run;
-        detached = await (tty
+        end = await (tty
           ? this.freshTty(t, ready, keys, conn, useStdin, abort.signal)
           : this.freshLog(t, o, ready, conn, useStdin, abort.signal));
       }
       // The output ended because the container did: let the engine see the exit before our FIN,
       // so that a client that inspects (or removes) right after EOF finds it exited, as on dockerd.
-      this.log.debug({ container: t.id, detached, aborted: abort.signal.aborted }, 'attach: stream ended');
-      if (!detached && !abort.signal.aborted) await this.exitSeen(t, run);
+      this.log.debug({ container: t.id, end, aborted: abort.signal.aborted }, 'attach: stream ended');
+      if (end === 'ended' && !abort.signal.aborted) await this.exitSeen(t, run);
     } catch (err) {
       if (!abort.signal.aborted) {
         this.log.warn({ err, container: t.id }, 'attach failed');
@@ -169,10 +177,11 @@ export class AttachService {
       }
     } finally {
       release?.();
-      if (abort.signal.aborted || detached) this.event(t, 'detach');
+      if (abort.signal.aborted || end !== 'ended') this.event(t, 'detach');
       if (abort.signal.aborted) conn.destroy();
       else conn.closeWrite();
     }
+    return abort.signal.aborted ? 'client-gone' : end;
   }
 
   /** Resolves once the engine no longer sees run `run` of the container running (at most 5 s). */
@@ -212,7 +221,7 @@ export class AttachService {
 
   /**
    * Non-TTY, attached before the run: output from the Pod log (from its first byte), stdin through
-   * a stdin-only pods/attach. Resolves true if the session ended as a detach (the client's
+   * a stdin-only pods/attach. Resolves 'stdin-eof' if the session ended as a detach (the client's
    * half-close without StdinOnce: moby ends the session, the container runs on).
    */
   private async freshLog(
@@ -222,7 +231,7 @@ export class AttachService {
     conn: ClientConn,
     useStdin: boolean,
     signal: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<AttachEnd> {
     const pod = ready.pod.metadata.name;
     const local = new AbortController();
     const onAbort = () => local.abort();
@@ -253,7 +262,7 @@ export class AttachService {
       signal.removeEventListener('abort', onAbort);
       stdin?.stop();
     }
-    return endSession;
+    return endSession ? 'stdin-eof' : 'ended';
   }
 
   /**
@@ -336,7 +345,7 @@ export class AttachService {
     conn: ClientConn,
     useStdin: boolean,
     signal: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<AttachEnd> {
     const pod = ready.pod.metadata.name;
     const target = { namespace: t.namespace, pod, container: t.containerName, tty: true };
     const replayOnly = async () => {
@@ -346,7 +355,7 @@ export class AttachService {
         { stdout: true, stderr: false, follow: false, timestamps: false, holdMs: 0, signal },
         conn.output as unknown as LogSink,
       );
-      return false;
+      return 'ended' as const;
     };
     if (ready.kind === 'terminated') return replayOnly();
     const sess: TtySession = {};
@@ -382,10 +391,10 @@ export class AttachService {
       holding.stop();
       if (signal.aborted) {
         ws.close(1000);
-        return true;
+        return 'client-gone';
       }
       for (const b of join.release(tail)) conn.output.write(b);
-      if (closed || statusSeen) return false;
+      if (closed || statusSeen) return 'ended';
       ws.resume();
       const bridge = bridgeStreams({
         ws,
@@ -397,7 +406,7 @@ export class AttachService {
       });
       const end = await bridge.done;
       if (ws.readyState <= 1) ws.close(1000);
-      return end.reason === 'detach' || end.reason === 'client-closed' || end.reason === 'stdin-eof';
+      return sessionEnd(end);
     } finally {
       this.dropSession(t.id, sess);
     }
@@ -439,14 +448,14 @@ export class AttachService {
     return tail;
   }
 
-  /** Attach to a running container: pods/attach bridged to the client. Resolves true on a detach. */
+  /** Attach to a running container: pods/attach bridged to the client. Resolves how the session ended. */
   private async live(
     t: StreamTarget,
     o: AttachOptions,
     keys: Buffer,
     conn: ClientConn,
     useStdin: boolean,
-  ): Promise<boolean> {
+  ): Promise<AttachEnd> {
     const tty = !!t.config.Tty;
     const sess: TtySession = {};
     const sizes = this.sizeState(t.id);
@@ -465,7 +474,7 @@ export class AttachService {
         }));
       } catch (err) {
         this.log.debug({ err, container: t.id }, 'attach to a running container failed (it may have exited)');
-        return false;
+        return 'ended';
       }
       sess.ws = ws;
       if (tty && sizes.size) ws.send(resizeMessage(sizes.size.width, sizes.size.height));
@@ -479,7 +488,7 @@ export class AttachService {
       });
       const end = await bridge.done;
       if (ws.readyState <= 1) ws.close(1000);
-      return end.reason === 'detach' || end.reason === 'client-closed' || end.reason === 'stdin-eof';
+      return sessionEnd(end);
     } finally {
       this.dropSession(t.id, sess);
     }
