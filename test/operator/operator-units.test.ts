@@ -51,6 +51,25 @@ test('~> desired objects: labels, PSA, policy peers, quota/limits of the profile
   assert.equal(profileFor('__proto__', 'default').name, 'default');
 });
 
+test('~> DNS egress: Pods of the DNS namespace by label, plus each --dns-egress-cidr as an ipBlock, on port 53 only', () => {
+  const child = childNamespaceName(o.prefix, ref);
+  const dnsRule = (opts: typeof o) =>
+    desiredObjects(child, ref, 'small', PROFILES['small']!, opts).inside[0]!.body['spec'].egress[2];
+  const plain = dnsRule(o);
+  assert.equal(plain.to, [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    },
+  ]);
+  const withCidr = dnsRule(parseOperatorArgs(['--dns-egress-cidr', '169.254.20.10/32'], {}));
+  assert.equal(withCidr.to.slice(1), [{ ipBlock: { cidr: '169.254.20.10/32' } }]);
+  assert.equal(
+    withCidr.ports.map((p: { protocol: string; port: number }) => `${p.protocol}/${p.port}`),
+    ['UDP/53', 'TCP/53'],
+  );
+});
+
 test('~> options: flags, env, defaults; unknown flag is a clear error', () => {
   const p = parseOperatorArgs(
     ['--job-namespace', 'a', '--job-namespace=b', '--port', '0', '--dns-pod-label', 'app=dns'],
