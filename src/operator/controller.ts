@@ -96,6 +96,10 @@ export class Controller {
     return this.ready.get(job.metadata.uid!);
   }
 
+  childLabels(child: string): Record<string, string> | undefined {
+    return this.namespaces.get(child)?.metadata.labels;
+  }
+
   /** Resolves when no reconcile is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight.values()]);

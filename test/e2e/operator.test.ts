@@ -278,6 +278,21 @@ t(
   },
 );
 
+t('~> a relabelled child namespace: the broker tells its Pod Security level with the next credentials', async () => {
+  const a = await childOf('job-a');
+  const level = async () => (await broker(await jobToken('job-a'))).body as { podSecurityEnforce?: string };
+  assert.is((await level()).podSecurityEnforce, 'baseline');
+  await ok(['label', '--overwrite', 'namespace', a, 'pod-security.kubernetes.io/enforce=restricted']);
+  try {
+    await until(
+      async () => ((await level()).podSecurityEnforce === 'restricted' ? true : undefined),
+      'the broker tells restricted',
+    );
+  } finally {
+    await ok(['label', '--overwrite', 'namespace', a, 'pod-security.kubernetes.io/enforce=baseline']);
+  }
+});
+
 t(
   "~> NetworkPolicy: job B admits its own namespace and job Pod B only; job A's Pod and containers match no rule of it",
   async () => {

@@ -102,7 +102,9 @@ test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 wi
   const jobs = {
     job: (ns: string, name: string) => (ns === 'ci' && name === 'job' ? pod('u1') : undefined),
     readyChild: () => ready,
+    childLabels: (): Record<string, string> | undefined => childLabels,
   };
+  let childLabels: Record<string, string> | undefined;
   const b = new CredentialBroker(
     client as any,
     { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api', enforce: 'baseline' },
@@ -130,6 +132,17 @@ test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 wi
     [200, 'kapi-job-x', 'child-token'],
   );
   assert.is(calls.at(-1), '/api/v1/namespaces/kapi-job-x/serviceaccounts/kuber-api/token');
+  assert.is(okAnswer.body['podSecurityEnforce'], 'baseline', 'no label seen: the configured level');
+  // A platform team relabelled the namespace: the next answer (kuber-api's refresh) tells it.
+  childLabels = {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'v1.29',
+  };
+  const relabelled = await b.issue('t');
+  assert.equal(
+    [relabelled.body['podSecurityEnforce'], relabelled.body['podSecurityEnforceVersion']],
+    ['restricted', 'v1.29'],
+  );
 });
 
 test('~> orphans: managed namespaces whose job (namespace + uid) is not live; terminating ones skipped', () => {
