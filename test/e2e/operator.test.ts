@@ -291,6 +291,8 @@ t('~> a relabelled child namespace: the broker tells its Pod Security level with
   } finally {
     await ok(['label', '--overwrite', 'namespace', a, 'pod-security.kubernetes.io/enforce=baseline']);
   }
+  // Back as it was before the next tests start kuber-api for job A.
+  await until(async () => ((await level()).podSecurityEnforce === 'baseline' ? true : undefined), 'baseline again');
 });
 
 t(
