@@ -4,7 +4,8 @@
  * src/cache.ts; classes loaded by informer-lib.ts), with what that class leaves to its user:
  * - it lists, then watches from the list's resourceVersion; a 410 Gone (HTTP status or ERROR
  *   event) relists, and the difference arrives as add/update/delete callbacks (its deleteItems);
- *   a watch the server closes resumes at once from the last resourceVersion;
+ *   a watch that ends cleanly resumes at once from the last resourceVersion (one cut mid-stream is
+ *   node-fetch's "Premature close", an error: below);
  * - any other failure (a list or watch refused, a connection reset) only calls its `error`
  *   callbacks and stops: the README of kubernetes-client/javascript tells users to restart it.
  *   Here it restarts after an exponential backoff, resuming from the resourceVersion it kept;
