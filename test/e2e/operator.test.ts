@@ -4,9 +4,12 @@
  * Pod's token, gets its namespace and credentials from the operator and runs `docker run` and a
  * compose project there; the job token and the brokered token are worth nothing outside their
  * job (403s); a second reconcile writes nothing; deleting the job Pod deletes its namespace; an
- * orphan is swept when the operator restarts. What kube-sim cannot check (NetworkPolicy
- * enforcement) is checked on the policy objects: job B's policy admits neither job A's Pod nor
- * job A's containers.
+ * orphan is swept when the operator restarts. Job isolation twice: on the policy objects (job B's
+ * policy admits neither job A's Pod nor its containers), and with real traffic where kube-sim
+ * enforces NetworkPolicy (root + nft; a SKIP line with kube-sim's reason otherwise): a container
+ * of job A gets no TCP connection to one of job B, B's own client does, A's containers resolve
+ * names. Without the operator's NetworkPolicy the traffic test fails (job A's client reads "hi").
+ * A relabelled child namespace's Pod Security level reaches kuber-api through the broker.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
