@@ -59,6 +59,29 @@ const genIndexNarrowed = {
   },
 };
 
+/**
+ * cache.js's `import { ObjectSerializer } from './serializer.js'` (which loads every generated model),
+ * narrowed to what cache.js calls: `serialize(selector, 'string')`, which returns a string as it is
+ * (client-node src/gen/models/ObjectSerializer.ts: primitive types pass through). Used by the
+ * operator's informer (src/kube/informer-lib.ts).
+ */
+const serializerNarrowed = {
+  name: 'client-node-serializer-narrowed',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/serializer\.js$/ }, (a) =>
+      a.importer === join(clientNodeDist, 'cache.js')
+        ? { path: 'serializer-narrowed', namespace: 'kuber-api-ser' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kuber-api-ser' }, () => ({
+      contents: 'export const ObjectSerializer = { serialize: (data) => data };\n',
+      loader: 'js',
+    }));
+  },
+};
+const INFORMER_EXPORTS =
+  "export { ListWatch } from '@kubernetes/client-node/dist/cache.js';\nexport { Watch } from '@kubernetes/client-node/dist/watch.js';\n";
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -70,6 +93,18 @@ const common = {
   },
   legalComments: 'eof',
   logLevel: 'warning',
+};
+
+/** In the server bundle, src/kube/informer-lib.ts's runtime choice likewise (the operator's lazy chunk only). */
+const informerInlined = {
+  name: 'informer-inlined',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]src[\\/]kube[\\/]informer-lib\.js$/ }, () => ({
+      contents: INFORMER_EXPORTS,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
 };
 
 /** In the server bundle, src/kube/kubeconfig.ts's runtime choice is made now: the narrowed class, bundled. */
@@ -121,6 +156,13 @@ await esbuild.build({
   plugins: [genIndexNarrowed],
 });
 
+await esbuild.build({
+  ...common,
+  stdin: { contents: INFORMER_EXPORTS, resolveDir: root, loader: 'js' },
+  outfile: join(root, 'dist', 'vendor', 'informer.js'),
+  plugins: [serializerNarrowed],
+});
+
 const bundleDir = join(root, 'dist', 'bundle');
 rmSync(bundleDir, { recursive: true, force: true });
 await esbuild.build({
@@ -134,5 +176,5 @@ await esbuild.build({
   // ws's optional native helpers stay in node_modules, loaded from there when installed
   // (bufferutil masks stdin; JavaScript fallbacks without them).
   external: ['bufferutil', 'utf-8-validate'],
-  plugins: [kubeconfigInlined, genIndexNarrowed, msgpackrPlain],
+  plugins: [kubeconfigInlined, informerInlined, genIndexNarrowed, serializerNarrowed, msgpackrPlain],
 });

@@ -20,7 +20,7 @@ import {
 import { preflight } from '../kube/preflight.js';
 import type { KubeClientOptions } from '../kube/client.js';
 import { loadKubeTarget } from '../kube/config.js';
-import { brokeredTarget, fetchBrokered, keepFresh } from '../kube/brokered.js';
+import { brokeredTarget, fetchBrokered, keepFresh, podSecurityLabels } from '../kube/brokered.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
 import { KubeEngine } from './kube-engine.js';
 import type { EngineOptions } from './engine-options.js';
@@ -100,14 +100,19 @@ async function brokeredKube(
   mkdirSync(stateDir, { recursive: true });
   const tokenFile = join(stateDir, 'brokered-token');
   const kube = new Kube(brokeredTarget(base, creds, tokenFile));
-  const stop = keepFresh(creds, tokenFile, ask, (err) =>
-    log.warn({ err: err.message }, 'could not refresh the brokered token; retrying'),
+  let current = creds;
+  const stop = keepFresh(
+    creds,
+    tokenFile,
+    ask,
+    (err) => log.warn({ err: err.message }, 'could not refresh the brokered token; retrying'),
+    (next) => (current = next),
   );
   log.info(
     { namespace: creds.namespace, expires: creds.expirationTimestamp },
     'the operator gave this job its namespace',
   );
-  return { kube, stop, podSecurityEnforce: creds.podSecurityEnforce };
+  return { kube, stop, namespaceLabels: () => podSecurityLabels(current) };
 }
 
 /**
@@ -190,12 +195,10 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
       inCluster && podName && !brokered
         ? await ownPod(kube, podName, env, log)
         : { ownerPod: undefined, ownPodIp: undefined };
-    // Brokered: the child namespace's level comes from the operator (our token cannot read Namespaces).
-    const level = brokered?.podSecurityEnforce;
-    const security =
-      level === 'privileged' || level === 'baseline' || level === 'restricted'
-        ? { security: { ...opts.engine?.security, defaultLevel: level as 'privileged' | 'baseline' | 'restricted' } }
-        : {};
+    // Brokered: the child namespace's labels come from the operator (our token cannot read Namespaces).
+    const security = brokered
+      ? { security: { ...opts.engine?.security, namespaceLabels: brokered.namespaceLabels } }
+      : {};
     const engine = new KubeEngine(
       kube,
       {

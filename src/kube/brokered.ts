@@ -20,6 +20,17 @@ export interface BrokeredCredentials {
   expirationTimestamp: string;
   /** The namespace's Pod Security enforce level (the brokered token cannot read the Namespace). */
   podSecurityEnforce?: string;
+  podSecurityEnforceVersion?: string;
+}
+
+/** The namespace's Pod Security labels as the operator told them (for engine/security/gate.ts). */
+export function podSecurityLabels(c: BrokeredCredentials): Record<string, string> {
+  return {
+    ...(c.podSecurityEnforce ? { 'pod-security.kubernetes.io/enforce': c.podSecurityEnforce } : {}),
+    ...(c.podSecurityEnforceVersion
+      ? { 'pod-security.kubernetes.io/enforce-version': c.podSecurityEnforceVersion }
+      : {}),
+  };
 }
 
 export class BrokerRefused extends Error {}
@@ -117,12 +128,16 @@ export function brokeredTarget(base: KubeTarget, creds: BrokeredCredentials, tok
   };
 }
 
-/** Refresh the token file at 80% of each token's lifetime; failures are retried at the next tick. */
+/**
+ * Refresh the token file at 80% of each token's lifetime; failures are retried at the next tick.
+ * `onFresh` gets each new answer (its Pod Security level may have changed).
+ */
 export function keepFresh(
   creds: BrokeredCredentials,
   tokenFile: string,
   refetch: () => Promise<BrokeredCredentials>,
   onError: (err: Error) => void,
+  onFresh?: (next: BrokeredCredentials) => void,
 ): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -134,6 +149,7 @@ export function keepFresh(
         (next) => {
           if (stopped) return;
           writeFileSync(tokenFile, next.token, { mode: 0o600 });
+          onFresh?.(next);
           schedule(next);
         },
         (err: Error) => {

@@ -20,7 +20,7 @@ export interface BrokerOptions {
   /** Lifetime of issued tokens (kuber-api refreshes before it ends). */
   tokenTtlSeconds: number;
   serviceAccount: string;
-  /** The child namespaces' Pod Security enforce level, told to kuber-api (its token cannot read Namespaces). */
+  /** The child namespaces' Pod Security enforce level when a namespace has no label (yet). */
   enforce: string;
 }
 
@@ -35,7 +35,12 @@ export interface BrokerJobs {
   job(namespace: string, name: string): KObject | undefined;
   /** The job's child namespace, once it is fully reconciled. */
   readyChild(job: KObject): string | undefined;
+  /** The child namespace's labels as last seen (a platform team may relabel it: Pod Security). */
+  childLabels(child: string): Record<string, string> | undefined;
 }
+
+const ENFORCE = 'pod-security.kubernetes.io/enforce';
+const ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
 
 const first = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : typeof v === 'string' ? v : '');
 
@@ -92,6 +97,9 @@ export class CredentialBroker {
       },
     );
     this.metrics.credentialsIssued++;
+    // The namespace's own labels, not the operator's default: kuber-api's token cannot read the
+    // Namespace, and it checks Pods locally at this level (a relabel is followed at each refresh).
+    const labels = this.jobs.childLabels(child) ?? {};
     return {
       status: 200,
       body: {
@@ -99,7 +107,8 @@ export class CredentialBroker {
         serviceAccount: this.opts.serviceAccount,
         token: tr.status.token,
         expirationTimestamp: tr.status.expirationTimestamp,
-        podSecurityEnforce: this.opts.enforce,
+        podSecurityEnforce: labels[ENFORCE] ?? this.opts.enforce,
+        ...(labels[ENFORCE_VERSION] ? { podSecurityEnforceVersion: labels[ENFORCE_VERSION] } : {}),
       },
     };
   }

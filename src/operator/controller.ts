@@ -1,14 +1,16 @@
 /**
  * @module operator/controller
- * The operator's control loop: watch caches of job Pods (one per job namespace, label-selected)
- * and of the namespaces it manages (src/kube/cache.ts: list+watch, a 410 relists, a dropped watch
- * resumes with backoff), a per-job work queue (one reconcile in flight per job; an event during
+ * The operator's control loop: informers (client-node's ListWatch, src/kube/informer.ts: list+watch,
+ * a 410 relists, a dropped watch resumes, a failed one restarts with backoff) of job Pods (one per
+ * job namespace, label-selected) and of the namespaces it manages, a per-job work queue (one reconcile in flight per job; an event during
  * it runs it again after), retries with exponential backoff, a periodic resync, and the orphan
  * sweep at startup and at each resync.
  */
 import type { Logger } from '../log.js';
 import type { KubeClient } from '../kube/client.js';
-import { WatchCache, type KObject } from '../kube/cache.js';
+import type { KObject } from '../kube/cache.js';
+import { Informer } from '../kube/informer.js';
+import type { KubeConfig } from '../kube/kubeconfig.js';
 import { LABELS, MANAGED_BY } from './naming.js';
 import { podRef, type Reconciler } from './reconcile.js';
 
@@ -23,8 +25,8 @@ export interface ControllerOptions {
 const gone = (p: KObject) => !!p.metadata.deletionTimestamp;
 
 export class Controller {
-  readonly jobCaches: WatchCache<KObject>[];
-  readonly namespaces: WatchCache<KObject>;
+  readonly jobCaches: Informer<KObject>[];
+  readonly namespaces: Informer<KObject>;
   /** job uid -> child namespace, once a reconcile made everything. */
   private readonly ready = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -35,23 +37,27 @@ export class Controller {
   synced = false;
 
   constructor(
+    kc: KubeConfig,
     client: KubeClient,
     private readonly reconciler: Reconciler,
     private readonly opts: ControllerOptions,
     private readonly log: Logger,
   ) {
+    const backoff = { backoffBaseMs: opts.retryBaseMs, backoffMaxMs: opts.retryMaxMs };
     this.jobCaches = opts.jobNamespaces.map(
       (ns) =>
-        new WatchCache<KObject>(
+        new Informer<KObject>(
+          kc,
           client,
-          { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: opts.jobSelector },
-          log.child({ cache: `pods/${ns}` }),
+          { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: opts.jobSelector, ...backoff },
+          log.child({ informer: `pods/${ns}` }),
         ),
     );
-    this.namespaces = new WatchCache<KObject>(
+    this.namespaces = new Informer<KObject>(
+      kc,
       client,
-      { path: '/api/v1/namespaces', labelSelector: `${LABELS.managedBy}=${MANAGED_BY}` },
-      log.child({ cache: 'namespaces' }),
+      { path: '/api/v1/namespaces', labelSelector: `${LABELS.managedBy}=${MANAGED_BY}`, ...backoff },
+      log.child({ informer: 'namespaces' }),
     );
   }
 
@@ -88,6 +94,10 @@ export class Controller {
 
   readyChild(job: KObject): string | undefined {
     return this.ready.get(job.metadata.uid!);
+  }
+
+  childLabels(child: string): Record<string, string> | undefined {
+    return this.namespaces.get(child)?.metadata.labels;
   }
 
   /** Resolves when no reconcile is queued or running (tests, shutdown). */

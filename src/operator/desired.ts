@@ -26,6 +26,12 @@ export interface DesiredOptions {
   /** Where cluster DNS runs, for the DNS egress rule. */
   dnsNamespace: string;
   dnsPodLabels: Record<string, string>;
+  /**
+   * DNS servers that are no Pod of the cluster: NodeLocal DNSCache (hostNetwork, 169.254.20.10)
+   * or a DNS served by the node itself (kube-sim's). A podSelector never matches them: NetworkPolicy
+   * peers are Pods or ipBlocks (k8s.io/api/networking/v1 NetworkPolicyPeer).
+   */
+  dnsEgressCidrs: readonly string[];
 }
 
 export interface DesiredObject {
@@ -85,6 +91,7 @@ export function desiredObjects(
             namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.dnsNamespace } },
             podSelector: { matchLabels: o.dnsPodLabels },
           },
+          ...o.dnsEgressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
         ],
         ports: [
           { protocol: 'UDP', port: 53 },

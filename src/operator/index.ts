@@ -32,7 +32,7 @@ export async function runOperator(
   });
   const metrics = new Metrics();
   const reconciler = new Reconciler(kube.client, { ...o }, metrics, log.child({ part: 'reconcile' }));
-  const controller = new Controller(kube.client, reconciler, o, log);
+  const controller = new Controller(kube.target.kc, kube.client, reconciler, o, log);
   const broker = new CredentialBroker(
     kube.client,
     {

@@ -19,6 +19,7 @@ export interface OperatorOptions {
   serviceAccount: string;
   dnsNamespace: string;
   dnsPodLabels: Record<string, string>;
+  dnsEgressCidrs: string[];
   brokerAudiences: string[];
   tokenTtlSeconds: number;
   listenHost: string;
@@ -144,6 +145,14 @@ export const OPERATOR_SPECS: readonly Spec[] = [
     kind: 'map',
     def: { 'k8s-app': 'kube-dns' },
     help: 'label of cluster DNS Pods, repeatable: key=value',
+  },
+  {
+    key: 'dnsEgressCidrs',
+    flag: 'dns-egress-cidr',
+    env: 'KUBER_API_OPERATOR_DNS_EGRESS_CIDRS',
+    kind: 'list',
+    def: [],
+    help: 'more DNS servers child namespaces may reach on port 53, repeatable: a CIDR (NodeLocal DNSCache 169.254.20.10/32, a node-served DNS)',
   },
   {
     key: 'brokerAudiences',

@@ -51,6 +51,26 @@ t("client-node's KubeConfig is in the bundles, its ~700 generated API modules ar
   }
 });
 
+t(
+  "client-node's informer (ListWatch, Watch) is vendored and in the operator's chunk without the generated models",
+  () => {
+    const vendored = [...bundledSources([join(root, 'dist', 'vendor', 'informer.js')])];
+    for (const f of ['cache.js', 'watch.js'])
+      assert.ok(vendored.includes(`node_modules/@kubernetes/client-node/dist/${f}`), `${f} is vendored`);
+    assert.equal(
+      vendored.filter((s) => s.startsWith('node_modules/@kubernetes/client-node/dist/gen/')),
+      [],
+    );
+    const chunks = readdirSync(join(bundle, 'chunks')).map((f) => join(bundle, 'chunks', f));
+    const withInformer = chunks.filter((f) =>
+      bundledSources([f]).has('node_modules/@kubernetes/client-node/dist/cache.js'),
+    );
+    assert.is(withInformer.length, 1);
+    // That chunk is the operator's, which cli.js imports only for `kuber-api operator`.
+    assert.match(readFileSync(withInformer[0]!, 'utf8'), /operator ready/);
+  },
+);
+
 let kuber: Kuber | undefined;
 test.after(async () => {
   await kuber?.stop();

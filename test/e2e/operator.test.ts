@@ -4,9 +4,12 @@
  * Pod's token, gets its namespace and credentials from the operator and runs `docker run` and a
  * compose project there; the job token and the brokered token are worth nothing outside their
  * job (403s); a second reconcile writes nothing; deleting the job Pod deletes its namespace; an
- * orphan is swept when the operator restarts. What kube-sim cannot check (NetworkPolicy
- * enforcement) is checked on the policy objects: job B's policy admits neither job A's Pod nor
- * job A's containers.
+ * orphan is swept when the operator restarts. Job isolation twice: on the policy objects (job B's
+ * policy admits neither job A's Pod nor its containers), and with real traffic where kube-sim
+ * enforces NetworkPolicy (root + nft; a SKIP line with kube-sim's reason otherwise): a container
+ * of job A gets no TCP connection to one of job B, B's own client does, A's containers resolve
+ * names. Without the operator's NetworkPolicy the traffic test fails (job A's client reads "hi").
+ * A relabelled child namespace's Pod Security level reaches kuber-api through the broker.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,6 +24,7 @@ import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { runOperator, type RunningOperator } from '../../src/operator/index.js';
 import { parseOperatorArgs } from '../../src/operator/options.js';
 import { LABELS } from '../../src/operator/naming.js';
+import { NODE_LOCAL_DNS_ANNOTATION } from '../../src/sim/kubelet/local-addresses.js';
 import { Reconciler } from '../../src/operator/reconcile.js';
 import { Metrics } from '../../src/operator/metrics.js';
 import { childLogger } from '../../src/log.js';
@@ -36,6 +40,8 @@ let op: RunningOperator;
 let dir: string;
 const kubers: Kuber[] = [];
 let operatorKubeconfig: string;
+/** kube-sim's node-local DNS address (where kuber-api's embedded DNS serves, as on the job Pod's IP in a cluster). */
+let nodeDns: string;
 const opts = () =>
   parseOperatorArgs(
     [
@@ -49,6 +55,11 @@ const opts = () =>
       '127.0.0.1',
       '--retry-base-ms',
       '100',
+      // The containers' nameserver is kuber-api's embedded DNS. In a cluster it serves on the job
+      // Pod's IP, which the job-Pod rule admits; here kuber-api runs on the node, on kube-sim's
+      // node-local DNS address: a node-served DNS, as NodeLocal DNSCache is, that no podSelector matches.
+      '--dns-egress-cidr',
+      `${nodeDns}/32`,
     ],
     {},
   );
@@ -116,6 +127,35 @@ const jobToken = async (pod: string) =>
       '1h',
     ])
   ).trim();
+/** kuber-api in sidecar mode for a job, with only that job Pod's token (one per job, started once). */
+const kuberOf = new Map<string, Promise<Kuber>>();
+const kuberFor = (pod: string) => {
+  let k = kuberOf.get(pod);
+  if (!k) {
+    k = (async () => {
+      const tokenFile = join(dir, `${pod}.token`);
+      writeFileSync(tokenFile, await jobToken(pod));
+      const started = await startKuber({
+        kubeconfig: asToken('unused', `${pod}-kuber`),
+        args: [
+          '--operator-url',
+          `http://127.0.0.1:${op.server.port}`,
+          '--operator-token-file',
+          tokenFile,
+          '--operator-wait-ms',
+          '30000',
+          // Port 53 on the one node-local address is for one kuber-api: job A's (in a cluster, each
+          // serves on its own job Pod's IP). Job B's resolves through headless Services.
+          ...(pod === 'job-a' ? ['--dns-address', nodeDns] : []),
+        ],
+      });
+      kubers.push(started);
+      return started;
+    })();
+    kuberOf.set(pod, k);
+  }
+  return k;
+};
 const broker = async (token: string) => {
   const res = await fetch(`http://127.0.0.1:${op.server.port}/v1/credentials`, {
     method: 'POST',
@@ -140,6 +180,7 @@ test.before(async () => {
     'operator',
   );
   await ok(['-n', 'ci', 'create', 'serviceaccount', 'job']);
+  nodeDns = (await json(['get', 'nodes'])).items[0].metadata.annotations[NODE_LOCAL_DNS_ANNOTATION];
   for (const p of ['job-a', 'job-b']) await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod(p)));
   op = await runOperator(opts(), childLogger({ component: 'operator-test' }));
 });
@@ -240,6 +281,23 @@ t(
   },
 );
 
+t('~> a relabelled child namespace: the broker tells its Pod Security level with the next credentials', async () => {
+  const a = await childOf('job-a');
+  const level = async () => (await broker(await jobToken('job-a'))).body as { podSecurityEnforce?: string };
+  assert.is((await level()).podSecurityEnforce, 'baseline');
+  await ok(['label', '--overwrite', 'namespace', a, 'pod-security.kubernetes.io/enforce=restricted']);
+  try {
+    await until(
+      async () => ((await level()).podSecurityEnforce === 'restricted' ? true : undefined),
+      'the broker tells restricted',
+    );
+  } finally {
+    await ok(['label', '--overwrite', 'namespace', a, 'pod-security.kubernetes.io/enforce=baseline']);
+  }
+  // Back as it was before the next tests start kuber-api for job A.
+  await until(async () => ((await level()).podSecurityEnforce === 'baseline' ? true : undefined), 'baseline again');
+});
+
 t(
   "~> NetworkPolicy: job B admits its own namespace and job Pod B only; job A's Pod and containers match no rule of it",
   async () => {
@@ -275,6 +333,17 @@ t(
   },
 );
 
+t('~> a new job Pod: its namespace is ready (every object made) soon after; the time is printed', async () => {
+  const t0 = Date.now();
+  await ok(['apply', '-f', '-'], undefined, JSON.stringify(jobPod('job-t')));
+  const child = await childOf('job-t');
+  const pod = await json(['-n', 'ci', 'get', 'pod', 'job-t']);
+  await until(async () => op.controller.readyChild(pod), 'job-t ready');
+  console.log(`# job Pod created -> child namespace ready: ${Date.now() - t0} ms (kubectl round trips included)`);
+  await json(['-n', child, 'get', 'rolebinding', 'kuber-api']);
+  await ok(['-n', 'ci', 'delete', 'pod', 'job-t', '--grace-period=0', '--force']);
+});
+
 t(
   '~> survives 410s, dropped watches and apiserver errors: a job Pod added meanwhile still gets its namespace',
   async () => {
@@ -307,20 +376,7 @@ t(
   "~> kuber-api with only the job Pod's token: docker run, compose and testcontainers run in the job namespace",
   async () => {
     const a = await childOf('job-a');
-    const tokenFile = join(dir, 'job-a.token');
-    writeFileSync(tokenFile, await jobToken('job-a'));
-    const k = await startKuber({
-      kubeconfig: asToken('unused', 'job-a-kuber'),
-      args: [
-        '--operator-url',
-        `http://127.0.0.1:${op.server.port}`,
-        '--operator-token-file',
-        tokenFile,
-        '--operator-wait-ms',
-        '30000',
-      ],
-    });
-    kubers.push(k);
+    const k = await kuberFor('job-a');
     const r = await docker(
       k.dockerHost,
       ['run', '--name', 'in-job', 'busybox', 'echo', 'hello from the job namespace'],
@@ -385,6 +441,73 @@ t(
     } finally {
       await c.stop({ timeout: 1 });
     }
+  },
+);
+
+t(
+  "~> real traffic (kube-sim enforcing NetworkPolicy): a container of job A cannot open TCP to one of job B; B's own containers can; DNS egress works",
+  async () => {
+    if (sim.networkPolicyNotEnforced) {
+      console.log(`SKIP cross-job traffic test: NetworkPolicy is NOT enforced: ${sim.networkPolicyNotEnforced}`);
+      return;
+    }
+    const [ka, kb] = await Promise.all([kuberFor('job-a'), kuberFor('job-b')]);
+    const d = (k: Kuber, ...args: string[]) => docker(k.dockerHost, args, { timeoutMs: 90_000 });
+    const out = (r: { code: number | null; stdout: string; stderr: string }, what: string) => {
+      assert.is(r.code, 0, `${what}: ${r.stdout} ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    out(await d(kb, 'run', '-d', '--name', 'b-web', 'busybox', 'sh', '-c', 'exec nc -ll -p 8080 -e echo hi'), 'b-web');
+    const ip = await until(
+      async () =>
+        out(
+          await d(kb, 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'b-web'),
+          'inspect',
+        ) || undefined,
+      'b-web has a pod IP',
+    );
+    // nc's exit status is printed so the report can tell a refusal (rc=1 at once) from a drop (rc=1 after -w).
+    const connect = (k: Kuber, tries: number) =>
+      d(
+        k,
+        'run',
+        '--rm',
+        'busybox',
+        'sh',
+        '-c',
+        `for i in $(seq ${tries}); do nc -w 3 ${ip} 8080 2>&1 && exit 0; echo rc=$?; sleep 0.2; done`,
+      );
+    // Job B's own client first (retried until the listener listens): the network and the listener work.
+    const own = out(await connect(kb, 20), 'client in job B');
+    assert.is(own.split('\n').pop(), 'hi', `job B's client reaches b-web: ${own}`);
+    const t0 = Date.now();
+    const cross = out(await connect(ka, 1), 'client in job A');
+    console.log(
+      `# job A -> job B ${ip}:8080: ${JSON.stringify(cross)} after ${Date.now() - t0} ms (container start included)`,
+    );
+    assert.not.match(cross, /hi/, 'job A reached job B');
+    assert.match(cross, /rc=1/);
+    // DNS egress (the policy's port-53 rule): job A's containers ask kuber-api's embedded DNS for a Docker name.
+    out(await d(ka, 'network', 'create', 'a-net'), 'network create');
+    out(await d(ka, 'run', '-d', '--network', 'a-net', '--name', 'a-peer', 'busybox', 'sleep', '300'), 'a-peer');
+    const dns = out(
+      await d(
+        ka,
+        'run',
+        '--rm',
+        '--network',
+        'a-net',
+        'busybox',
+        'sh',
+        '-c',
+        'for i in 1 2 3 4 5; do ping -c1 -W1 a-peer 2>&1 | head -1 | grep PING && exit 0; sleep 0.5; done; echo unresolved',
+      ),
+      'DNS from job A',
+    );
+    assert.match(dns, /^PING a-peer \(\d+\.\d+\.\d+\.\d+\)/, dns);
+    out(await d(ka, 'rm', '-f', 'a-peer'), 'rm a-peer');
+    out(await d(ka, 'network', 'rm', 'a-net'), 'network rm');
+    out(await d(kb, 'rm', '-f', 'b-web'), 'rm b-web');
   },
 );
 

@@ -43,6 +43,8 @@ export interface SpawnedSim {
   caPem?: string;
   pid: number;
   child: ChildProcess;
+  /** Why kube-sim does not enforce NetworkPolicy (its startup log: no root, no nft...); undefined when it does. */
+  networkPolicyNotEnforced?: string;
   setFaults(f: Faults): Promise<void>;
   clearFaults(): Promise<void>;
   stop(): Promise<void>;
@@ -76,8 +78,8 @@ export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
+  let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
     const onData = (d: Buffer) => {
       out += d;
       const m = /kube-sim ready url=(\S+)/.exec(out);
@@ -126,6 +128,8 @@ export async function spawnSim(opts: SpawnOptions = {}): Promise<SpawnedSim> {
     caPem,
     pid: child.pid!,
     child,
+    // Logged before the ready line (src/sim/network-policy starts before the apiserver serves).
+    networkPolicyNotEnforced: /NetworkPolicy is NOT enforced: ([^"\n]*)/.exec(out)?.[1],
     setFaults: (f) => admin('POST', f),
     clearFaults: () => admin('DELETE'),
     stop: () =>

@@ -2,7 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchBrokered } from '../../src/kube/brokered.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchBrokered, keepFresh, podSecurityLabels, type BrokeredCredentials } from '../../src/kube/brokered.js';
 
 const serve = async (
   answer: (n: number, auth: string | undefined) => { status: number; body: unknown; retryAfter?: number },
@@ -42,6 +45,40 @@ test('~> waits through 503s, presenting the token, then returns the credentials'
   } finally {
     s.close();
   }
+});
+
+test('~> keepFresh: the token file is rewritten before expiry, and the new answer (a relabelled level) is handed on', async () => {
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'brokered-')), 'token');
+  const first: BrokeredCredentials = {
+    namespace: 'kapi-job-x',
+    token: 't1',
+    expirationTimestamp: new Date(Date.now() + 1000).toISOString(), // refreshed after the 1 s floor
+    podSecurityEnforce: 'baseline',
+  };
+  const next = { ...first, token: 't2', expirationTimestamp: '2030-01-01T00:00:00Z', podSecurityEnforce: 'restricted' };
+  let current = first;
+  const fresh = new Promise<void>((resolve) => {
+    const stop = keepFresh(
+      first,
+      tokenFile,
+      async () => next,
+      (err) => assert.unreachable(err.message),
+      (n) => {
+        current = n;
+        stop();
+        resolve();
+      },
+    );
+  });
+  // keepFresh's timer is unref'd (it must not keep kuber-api alive): this one keeps the test running.
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([
+    fresh,
+    new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('no refresh')), 10_000))),
+  ]);
+  clearTimeout(guard);
+  assert.is(readFileSync(tokenFile, 'utf8'), 't2');
+  assert.equal(podSecurityLabels(current), { 'pod-security.kubernetes.io/enforce': 'restricted' });
 });
 
 test("~> a refusal (403) fails at once with the operator's reason", async () => {

@@ -51,6 +51,25 @@ test('~> desired objects: labels, PSA, policy peers, quota/limits of the profile
   assert.equal(profileFor('__proto__', 'default').name, 'default');
 });
 
+test('~> DNS egress: Pods of the DNS namespace by label, plus each --dns-egress-cidr as an ipBlock, on port 53 only', () => {
+  const child = childNamespaceName(o.prefix, ref);
+  const dnsRule = (opts: typeof o) =>
+    desiredObjects(child, ref, 'small', PROFILES['small']!, opts).inside[0]!.body['spec'].egress[2];
+  const plain = dnsRule(o);
+  assert.equal(plain.to, [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    },
+  ]);
+  const withCidr = dnsRule(parseOperatorArgs(['--dns-egress-cidr', '169.254.20.10/32'], {}));
+  assert.equal(withCidr.to.slice(1), [{ ipBlock: { cidr: '169.254.20.10/32' } }]);
+  assert.equal(
+    withCidr.ports.map((p: { protocol: string; port: number }) => `${p.protocol}/${p.port}`),
+    ['UDP/53', 'TCP/53'],
+  );
+});
+
 test('~> options: flags, env, defaults; unknown flag is a clear error', () => {
   const p = parseOperatorArgs(
     ['--job-namespace', 'a', '--job-namespace=b', '--port', '0', '--dns-pod-label', 'app=dns'],
@@ -83,7 +102,9 @@ test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 wi
   const jobs = {
     job: (ns: string, name: string) => (ns === 'ci' && name === 'job' ? pod('u1') : undefined),
     readyChild: () => ready,
+    childLabels: (): Record<string, string> | undefined => childLabels,
   };
+  let childLabels: Record<string, string> | undefined;
   const b = new CredentialBroker(
     client as any,
     { audiences: [], tokenTtlSeconds: 600, serviceAccount: 'kuber-api', enforce: 'baseline' },
@@ -111,6 +132,17 @@ test('~> broker: 401 bad token, 403 not bound / not a job, 503 not ready, 200 wi
     [200, 'kapi-job-x', 'child-token'],
   );
   assert.is(calls.at(-1), '/api/v1/namespaces/kapi-job-x/serviceaccounts/kuber-api/token');
+  assert.is(okAnswer.body['podSecurityEnforce'], 'baseline', 'no label seen: the configured level');
+  // A platform team relabelled the namespace: the next answer (kuber-api's refresh) tells it.
+  childLabels = {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'v1.29',
+  };
+  const relabelled = await b.issue('t');
+  assert.equal(
+    [relabelled.body['podSecurityEnforce'], relabelled.body['podSecurityEnforceVersion']],
+    ['restricted', 'v1.29'],
+  );
 });
 
 test('~> orphans: managed namespaces whose job (namespace + uid) is not live; terminating ones skipped', () => {

@@ -3,7 +3,8 @@
  * The Pod policy check before every Pod kuber-api creates (engine/security/rules.ts has the rules).
  * The namespace's Pod Security labels are read with a GET, kept for `levelCacheMs`; a namespace
  * kuber-api may not read (a least-privilege Role has no `get namespaces`) counts as unlabelled:
- * `--pod-security-default` applies, so the check never gets weaker for lack of a right.
+ * `--pod-security-default` applies, so the check never gets weaker for lack of a right. With
+ * `namespaceLabels` (the operator's word), the labels are read from there instead.
  */
 import { realpathSync } from 'node:fs';
 import type { Logger } from '../../log.js';
@@ -23,6 +24,12 @@ import {
 export interface GateOptions extends SecurityOptions {
   /** How long the namespace's labels are trusted before the next Pod re-reads them (ms). */
   levelCacheMs: number;
+  /**
+   * Where the namespace's Pod Security labels come from instead of a GET: in sidecar mode with the
+   * operator, the brokered token cannot read Namespaces, and the operator tells them with each
+   * credential (src/kube/brokered.ts), so a relabel is followed at the next token refresh.
+   */
+  namespaceLabels?: () => Record<string, string>;
 }
 
 const realOrSame = (p: string) => {
@@ -65,10 +72,13 @@ export class PodSecurityGate {
 
   private async read(now: number): Promise<void> {
     try {
-      const ns = await this.client.get<{ metadata?: { labels?: Record<string, string> } }>(
-        `/api/v1/namespaces/${this.namespace}`,
-      );
-      const labels = ns.metadata?.labels ?? {};
+      const labels = this.opts.namespaceLabels
+        ? this.opts.namespaceLabels()
+        : ((
+            await this.client.get<{ metadata?: { labels?: Record<string, string> } }>(
+              `/api/v1/namespaces/${this.namespace}`,
+            )
+          ).metadata?.labels ?? {});
       this.source = {
         namespace: this.namespace,
         ...(labels[LABELS.enforce] ? { label: labels[LABELS.enforce] } : {}),

@@ -102,4 +102,23 @@ test('~> the gate reads the namespace labels once per cache period; unreadable m
   g.checkCreate({ Image: 'busybox' });
 });
 
+test('~> namespaceLabels (the operator tells them): read instead of a GET, followed when they change', async () => {
+  let gets = 0;
+  let told: Record<string, string> = { 'pod-security.kubernetes.io/enforce': 'baseline' };
+  const g = new PodSecurityGate({ get: async () => (gets++, {}) } as any, 'kapi-job-x', {
+    defaultLevel: 'baseline',
+    allowPrivileged: false,
+    bindRoots: ['/tmp'],
+    bindDeny: [],
+    levelCacheMs: 1000,
+    namespaceLabels: () => told,
+  });
+  await g.refresh(10_000);
+  g.checkCreate({ Image: 'busybox' });
+  told = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+  await g.refresh(11_500);
+  assert.equal([gets, g.levelName], [0, 'restricted']);
+  assert.throws(() => g.checkCreate({ Image: 'busybox', HostConfig: { CapAdd: ['NET_RAW'] } }), /restricted/);
+});
+
 test.run();
