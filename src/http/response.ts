@@ -116,6 +116,7 @@ export class Response {
   private extra: string[] | undefined;
   private closeCbs: (() => void)[] | undefined;
   private gone = false;
+  private abort: AbortController | undefined;
 
   constructor(
     private readonly port: ResponsePort,
@@ -201,6 +202,19 @@ export class Response {
     (this.closeCbs ??= []).push(cb);
   }
 
+  /**
+   * Aborted when the client goes away before the response is finished (the same moments as
+   * {@link onClose}): Go's `r.Context()`, which net/http cancels when the connection closes. Never
+   * aborted once the response is finished, so work a handler leaves running afterwards is not cut.
+   */
+  get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.gone) this.abort.abort(new Error('the client went away'));
+    }
+    return this.abort.signal;
+  }
+
   /** Have the connection close after this response (no keep-alive). */
   closeConnection(): void {
     this.port.closeAfterResponse();
@@ -210,6 +224,7 @@ export class Response {
   _clientGone(): void {
     if (this.gone) return;
     this.gone = true;
+    this.abort?.abort(new Error('the client went away'));
     const cbs = this.closeCbs;
     this.closeCbs = undefined;
     if (cbs) for (const cb of cbs) cb();

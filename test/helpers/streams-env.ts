@@ -237,6 +237,12 @@ export async function rss(pid: number): Promise<{ rssKb: number; hwmKb: number }
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
+/** kuber-api's open file descriptors (sockets, pipes, files) from /proc/<pid>/fd: the handles a leak would grow. */
+export async function openFds(pid: number): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,

@@ -5,6 +5,7 @@
  * kuber-api may not read (a least-privilege Role has no `get namespaces`) counts as unlabelled:
  * `--pod-security-default` applies, so the check never gets weaker for lack of a right.
  */
+import { detached } from '../../cancel-scope.js';
 import { realpathSync } from 'node:fs';
 import type { Logger } from '../../log.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -59,7 +60,7 @@ export class PodSecurityGate {
   /** Re-read the namespace's labels when the cached ones are older than levelCacheMs. */
   async refresh(now = Date.now()): Promise<void> {
     if (now - this.readAt < this.opts.levelCacheMs) return;
-    this.reading ??= this.read(now).finally(() => (this.reading = undefined));
+    this.reading ??= detached(() => this.read(now)).finally(() => (this.reading = undefined));
     return this.reading;
   }
 

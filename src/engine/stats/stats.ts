@@ -11,6 +11,7 @@
  * s or so) gets a zero reading rather than an error, so that `docker stats --no-stream` right after
  * `docker run -d` shows the container. A container that does not run gets dockerd's empty sample.
  */
+import { detached } from '../../cancel-scope.js';
 import os from 'node:os';
 import { notImplemented } from '../../errors.js';
 import { isNotFound } from '../../kube/client.js';
@@ -80,7 +81,8 @@ export class StatsService {
     let p = this.nodes.get(node);
     if (!p) {
       type NodeObj = { status?: { capacity?: { cpu?: string; memory?: string } } };
-      p = this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`).then(
+      // Kept for every later request (its failure as the fallback): not one client's to cancel.
+      p = detached(() => this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`)).then(
         (n) => {
           const cpus = parseQuantity(n.status?.capacity?.cpu),
             memory = parseQuantity(n.status?.capacity?.memory);
