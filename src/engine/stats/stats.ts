@@ -90,9 +90,21 @@ export class StatsService {
         },
         () => fallback, // RBAC may not allow reading nodes
       );
+      this.forgetIdleNodes();
       this.nodes.set(node, p);
     }
     return p;
+  }
+
+  /** Nodes kept: those that host a Pod of this instance (nodes come and go in an autoscaled cluster). */
+  get nodeCacheSize(): number {
+    return this.nodes.size;
+  }
+
+  /** Forget the nodes that host none of this instance's Pods: the cache is bounded by the Pods, not by the cluster's history. */
+  private forgetIdleNodes(): void {
+    const hosting = new Set(this.host.index.pods.list().map((p) => p.spec?.nodeName));
+    for (const n of this.nodes.keys()) if (!hosting.has(n)) this.nodes.delete(n);
   }
 
   /** The reading of a Pod's main container (a zero reading when the metrics API has none yet). */
