@@ -15,17 +15,17 @@ import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dockerAvailable } from '../helpers/docker-cli.js';
-import { eventually, openFds, streamsEnv, uniqueName, type StreamsEnv } from '../helpers/streams-env.js';
+import {
+  eventually,
+  openFds,
+  streamsEnv,
+  uniqueName,
+  upstreamCloseMs,
+  UPSTREAM_CLOSE_BOUND_MS,
+  type StreamsEnv,
+} from '../helpers/streams-env.js';
 import { recordName } from '../../src/engine/model/ids.js';
 
-/**
- * The disconnect-to-upstream-close bound. The path is one socket close in kuber-api, one
- * WebSocket/HTTP close to kube-sim, and kube-sim's close event: a few ms on an idle machine. The
- * issue asks for "within 1 s"; 1.5 s leaves half a second for a loaded CI runner (2 cores shared
- * by several test processes), while a path that waited on a timer or a keep-alive (the 15 s these
- * tests allowed before) fails it.
- */
-const CLOSE_BOUND_MS = 1500;
 /** File descriptors kuber-api may hold above its count before a stream opened (a keep-alive socket to the apiserver that a call opened meanwhile). */
 const FD_SLACK = 2;
 
@@ -47,8 +47,6 @@ interface RestRecord {
   outcome: 'pending' | 'answered' | 'abandoned';
 }
 const rest = async (): Promise<RestRecord[]> => ((await env.simState()).rest as RestRecord[]) ?? [];
-const closedAt = async (kind: string): Promise<number> =>
-  ((await env.simState()).streamsClosedAt as Record<string, number> | undefined)?.[kind] ?? 0;
 
 /** Send one raw request on kuber-api's socket; `head` resolves with the response head, if one comes. */
 function send(method: string, path: string, body = '', upgrade = false): { sock: Socket; head: Promise<string> } {
@@ -148,12 +146,11 @@ async function dropMidStream(kind: 'attach' | 'exec' | 'log', open: (ctr: string
   const streams = async () => ((await env.simState()).streams as Record<string, number> | undefined)?.[kind] ?? 0;
   const sock = await open(ctr);
   await eventually(async () => (await streams()) >= 1, 15_000, `a ${kind} stream open in kube-sim`);
-  const t0 = Date.now();
+  const droppedAt = Date.now();
   sock.destroy();
-  await eventually(async () => (await streams()) === 0, 15_000, `the ${kind} stream closed in kube-sim`);
-  const took = (await closedAt(kind)) - t0;
+  const took = await upstreamCloseMs(env, kind, droppedAt);
   console.log(`  ${kind}: client gone -> kube-sim stream closed in ${took} ms`);
-  assert.ok(took >= 0 && took < CLOSE_BOUND_MS, `the ${kind} stream closed ${took} ms after the client left`);
+  assert.ok(took >= 0 && took < UPSTREAM_CLOSE_BOUND_MS, `the ${kind} stream closed ${took} ms after the client left`);
   assert.is(await ok(['inspect', '-f', '{{.State.Running}}', ctr]), 'true', 'the container keeps running');
   await eventually(
     async () => (await openFds(env.api.pid)) <= fds + FD_SLACK,
