@@ -25,6 +25,7 @@ import {
   type StreamsEnv,
 } from '../helpers/streams-env.js';
 import { recordName } from '../../src/engine/model/ids.js';
+import type { RestRecord } from '../../src/sim/apiserver/server.js';
 
 /** File descriptors kuber-api may hold above its count before a stream opened (a keep-alive socket to the apiserver that a call opened meanwhile). */
 const FD_SLACK = 2;
@@ -40,12 +41,6 @@ test.before(async () => {
 });
 test.after(async () => env?.stop());
 
-interface RestRecord {
-  method: string;
-  path: string;
-  at: number;
-  outcome: 'pending' | 'answered' | 'abandoned';
-}
 const rest = async (): Promise<RestRecord[]> => ((await env.simState()).rest as RestRecord[]) ?? [];
 
 /** Send one raw request on kuber-api's socket; `head` resolves with the response head, if one comes. */

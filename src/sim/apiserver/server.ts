@@ -21,7 +21,8 @@ import { PODS_DEF } from '../store/resources.js';
 /** REST requests kept for GET /_sim (a test aid: the newest ones). */
 const RECENT_REST = 500;
 
-interface RestRecord {
+/** One REST request as GET /_sim `rest` lists it. */
+export interface RestRecord {
   method: string;
   path: string;
   /** When the request arrived (ms since the epoch). */
