@@ -133,6 +133,26 @@ t('~> a create whose client leaves while the write is on the wire completes it: 
   await ok(['rm', '-f', name]);
 });
 
+t('~> a stop whose client leaves at once still stops the container, as dockerd (moby daemon/stop.go)', async () => {
+  const name = uniqueName('stubborn');
+  // PID 1 ignores SIGTERM: only the kill after the timeout stops it.
+  await ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', "trap '' TERM; while :; do sleep 0.2; done"]);
+  const { sock, head } = send('POST', `/v1.45/containers/${name}/stop?t=1`);
+  await new Promise((r) => setTimeout(r, 200)); // the stop is under way
+  sock.destroy();
+  await head;
+  const status = await eventually(
+    async () => {
+      const st = await ok(['inspect', '-f', '{{.State.Status}}', name]);
+      return st === 'exited' && st;
+    },
+    20_000,
+    'the container to exit',
+  );
+  assert.is(status, 'exited');
+  await ok(['rm', name]);
+});
+
 /** Open a stream of `kind` at kube-sim through kuber-api, drop the client, and measure the upstream close. */
 async function dropMidStream(kind: 'attach' | 'exec' | 'log', open: (ctr: string) => Promise<Socket>): Promise<void> {
   const ctr = uniqueName(`drop-${kind}`);
