@@ -209,6 +209,19 @@ test('~> inside a Docker request, a call takes its signal: a read on the wire is
   }
 });
 
+test('~> work a handler set going answers to its signal only while the handler runs', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }));
+  const ac = new AbortController();
+  let later!: Promise<{ major: string }>;
+  // The handler starts a timer (a listener, a watch...) and returns; its client leaves afterwards.
+  await withRequestSignal(ac.signal, async () => {
+    later = new Promise((resolve, reject) => setTimeout(() => c.get('/version').then(resolve, reject), 50));
+  });
+  ac.abort();
+  assert.is((await later).major, '1', 'not cancelled by a request that is over');
+  c.close();
+});
+
 test('~> inside a Docker request whose client left, no retry is sent', async () => {
   const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 200, retryMaxMs: 200 });
   api.failNext = { status: 503, count: 100 };
