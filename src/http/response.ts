@@ -5,6 +5,7 @@
  * hijack. Middleware headers arrive pre-serialised as a {@link HeaderBlock}, so the hot path
  * does no per-header work for them.
  */
+import { setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Hijacked } from './hijack.js';
@@ -210,6 +211,8 @@ export class Response {
   get signal(): AbortSignal {
     if (!this.abort) {
       this.abort = new AbortController();
+      // One listener per Kubernetes call in flight for this request (a prune runs many at once): not a leak.
+      setMaxListeners(0, this.abort.signal);
       if (this.gone) this.abort.abort(new Error('the client went away'));
     }
     return this.abort.signal;
