@@ -104,6 +104,7 @@ export interface Options {
   readonly imageCacheTtlMs: number;
   /** A registry lookup that failed at create is not retried for this long (ms). */
   readonly imageFailureTtlMs: number;
+  readonly imageFailureCacheEntries: number;
   /** Serve TLS on TCP listeners (dockerd --tls); implied by tlsVerify. */
   readonly tls: boolean;
   /** Serve TLS and require client certificates signed by tlsCaCert (dockerd --tlsverify). */
@@ -989,6 +990,15 @@ export const OPTION_SPECS: readonly Spec[] = [
     kind: 'int',
     def: 60_000,
     help: 'a registry lookup that failed at create is not retried for this long',
+  },
+  {
+    group: 'Images',
+    key: 'imageFailureCacheEntries',
+    flag: 'image-failure-cache-entries',
+    env: 'KUBER_API_IMAGE_FAILURE_CACHE_ENTRIES',
+    kind: 'int',
+    def: 10_000,
+    help: 'failed registry lookups remembered (for --image-failure-ttl-ms) at most, the oldest forgotten first',
   },
   {
     group: 'Requests and lifecycle',

@@ -12,6 +12,7 @@ import type { Handler } from '../http/index.js';
 import { createDispatcher, type RouteHandler } from '../router/dispatch.js';
 import type { Router, RouteDef } from '../router/router.js';
 import { ROUTES } from '../router/routes.js';
+import { withRequestSignal } from '../cancel-scope.js';
 import { versionHeaders } from '../router/version.js';
 import type { ApiContext, ApiHandler } from './context.js';
 import { UNSUPPORTED, notYetImplemented, unsupportedHandler } from './unsupported.js';
@@ -75,7 +76,8 @@ export function createApi(
     routes,
     (route) => {
       const fn = resolveRoute(route, implemented).fn;
-      return (req, res) => fn(ctx, req, res);
+      // Every Kubernetes call the handler makes is cancelled when its client goes away (cancel-scope.ts).
+      return (req, res) => withRequestSignal(res.signal, () => fn(ctx, req, res));
     },
     {
       apiVersion: o.apiVersion,

@@ -142,6 +142,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       lookupTimeoutMs: o.imageLookupTimeoutMs,
       cacheTtlMs: o.imageCacheTtlMs,
       failureTtlMs: o.imageFailureTtlMs,
+      failureCacheEntries: o.imageFailureCacheEntries,
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },

@@ -12,6 +12,7 @@
  * The lifecycle lives in engine/containers/create.ts (create, rename, rm, prune), lifecycle-start.ts
  * (start, runs), lifecycle-stop.ts (stop, kill, restart), wait.ts and top.ts.
  */
+import { detached } from '../cancel-scope.js';
 import { notFound } from '../errors.js';
 import { childLogger, type Logger } from '../log.js';
 import type { Kube } from '../kube/index.js';
@@ -532,7 +533,8 @@ export class KubeEngine implements Backend {
   // ------------------------------------------------------------------ system
 
   private kubeVersion(): Promise<{ version: string; simulated: boolean }> {
-    this.versionInfo ??= (async () => {
+    // Kept for every later request: not one client's to cancel (src/cancel-scope.ts).
+    this.versionInfo ??= detached(async () => {
       const v = await this.kube.version().catch(() => ({ gitVersion: 'unknown' }));
       let simulated = !!this.opts.simulated;
       if (!simulated) {
@@ -542,7 +544,7 @@ export class KubeEngine implements Backend {
         simulated = !!nodes?.items?.some((n) => n.status?.nodeInfo?.containerRuntimeVersion?.startsWith('kube-sim'));
       }
       return { version: v.gitVersion, simulated };
-    })();
+    });
     return this.versionInfo;
   }
 

@@ -5,6 +5,7 @@
  * hijack. Middleware headers arrive pre-serialised as a {@link HeaderBlock}, so the hot path
  * does no per-header work for them.
  */
+import { setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Hijacked } from './hijack.js';
@@ -116,6 +117,7 @@ export class Response {
   private extra: string[] | undefined;
   private closeCbs: (() => void)[] | undefined;
   private gone = false;
+  private abort: AbortController | undefined;
 
   constructor(
     private readonly port: ResponsePort,
@@ -201,6 +203,21 @@ export class Response {
     (this.closeCbs ??= []).push(cb);
   }
 
+  /**
+   * Aborted when the client goes away before the response is finished (the same moments as
+   * {@link onClose}): Go's `r.Context()`, which net/http cancels when the connection closes. Never
+   * aborted once the response is finished, so work a handler leaves running afterwards is not cut.
+   */
+  get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      // One listener per Kubernetes call in flight for this request (a prune runs many at once): not a leak.
+      setMaxListeners(0, this.abort.signal);
+      if (this.gone) this.abort.abort(new Error('the client went away'));
+    }
+    return this.abort.signal;
+  }
+
   /** Have the connection close after this response (no keep-alive). */
   closeConnection(): void {
     this.port.closeAfterResponse();
@@ -210,6 +227,7 @@ export class Response {
   _clientGone(): void {
     if (this.gone) return;
     this.gone = true;
+    this.abort?.abort(new Error('the client went away'));
     const cbs = this.closeCbs;
     this.closeCbs = undefined;
     if (cbs) for (const cb of cbs) cb();

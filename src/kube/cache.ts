@@ -7,6 +7,7 @@
  * failure reconnects with exponential backoff, resuming from the last resourceVersion seen.
  * Waiters (`when`) are re-evaluated on each change, so start/wait/inspect never poll.
  */
+import { detached } from '../cancel-scope.js';
 import { EventEmitter } from 'node:events';
 import type { KubeClient } from './client.js';
 import { childLogger, type Logger } from '../log.js';
@@ -92,7 +93,7 @@ export class WatchCache<T extends KObject> {
   start(): Promise<void> {
     if (!this.running) {
       this.running = true;
-      void this.loop();
+      void detached(() => this.loop()); // the cache serves every request: none of them may cancel it
     }
     return this.syncedPromise;
   }

@@ -19,13 +19,16 @@
  *   `create()` of a named object resolves that by reading the object and comparing it with what it
  *   sent (the labels and annotations: kuber-api's carry unique IDs); callers of conditional writes
  *   re-read and compare (engine updateState).
- * Every call may carry an AbortSignal (the Docker request's: its client went away, or its deadline).
+ * Every call may carry an AbortSignal (the Docker request's: its client went away, or its deadline);
+ * a REST call given none takes the one of the Docker request it runs for (src/cancel-scope.ts).
+ * Watches and streams never do: their owners end them.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeTarget } from './config.js';
 import { childLogger, type Logger } from '../log.js';
+import { requestSignal } from '../cancel-scope.js';
 
 export interface KubeClientOptions {
   /** Retries after the first attempt for 429, 5xx and connection errors. */
@@ -243,16 +246,21 @@ export class KubeClient {
     let authRefreshed = false;
     const safe = idempotent(method, ro.contentType ?? 'application/json', ro.body);
     const deadline = Date.now() + this.opts.callDeadlineMs;
+    const signal = ro.signal ?? requestSignal();
+    // An abort cuts a request on the wire only when it is idempotent: a write that may already
+    // have committed is let finish, so that its caller sees what happened (a create adopted, a
+    // state written) instead of an ambiguous half; no further attempt starts after the abort.
+    const cut = safe ? signal : undefined;
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new KubeApiError(0, 'ClientClosed', 'the Kubernetes client is closed');
-      if (ro.signal?.aborted) throw aborted();
+      if (signal?.aborted) throw aborted();
       let status = 0;
       let retryAfterMs: number | undefined;
       let error: KubeApiError;
       let neverSent = false;
       try {
         this.stats.requests++;
-        const res = await this.once(method, url, payload, ro.contentType ?? 'application/json', ro.signal);
+        const res = await this.once(method, url, payload, ro.contentType ?? 'application/json', cut);
         status = res.status;
         if (status >= 200 && status < 300) return (res.body.length ? JSON.parse(res.body) : undefined) as T;
         error = KubeApiError.fromBody(status, res.body);
@@ -276,8 +284,8 @@ export class KubeClient {
       if (!blind && (status === 0 || status >= 500)) error.ambiguous = true;
       if (!isRetryable(status) || !blind || ro.noRetry || attempt >= this.opts.maxRetries || Date.now() >= deadline)
         throw error;
-      await this.backoff(method, url, status, attempt, retryAfterMs, ro.signal, deadline);
-      if (ro.signal?.aborted) throw aborted();
+      await this.backoff(method, url, status, attempt, retryAfterMs, signal, deadline);
+      if (signal?.aborted) throw aborted();
     }
   }
 
@@ -435,7 +443,7 @@ export class KubeClient {
    * carries every label and annotation we sent (kuber-api's carry unique IDs); when it is absent
    * the create is sent again. So a create never makes two objects, and never adopts another's.
    */
-  async create<T = any>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  async create<T = any>(path: string, body: unknown, signal = requestSignal()): Promise<T> {
     const meta = (
       body as { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }
     ).metadata;

@@ -11,6 +11,7 @@
  * start", 404, 422 for options the server does not accept (the split-streams gate). 429/5xx and
  * connection failures before any byte are retried as every REST call is (kube/client.ts).
  */
+import { detached } from '../cancel-scope.js';
 import type { IncomingMessage } from 'node:http';
 import { KubeApiError, type KubeClient } from './client.js';
 
@@ -83,7 +84,7 @@ export function splitStreamsSupported(
 ): Promise<boolean> {
   let p = splitCache.get(client);
   if (!p) {
-    p = probeSplit(client, namespace, pod, container);
+    p = detached(() => probeSplit(client, namespace, pod, container)); // shared: not one client's to cancel
     splitCache.set(client, p);
     p.catch(() => splitCache.delete(client));
   }

@@ -91,6 +91,7 @@ export interface KubeletStreams {
   handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject): void;
   /** Streams open right now, by kind (admin GET /_sim `streams`: tests check that clients closed theirs). */
   openStreams?(): Record<'exec' | 'attach' | 'portforward' | 'log', number>;
+  streamsClosedAt?(): Partial<Record<'exec' | 'attach' | 'portforward' | 'log', number>>;
   /**
    * Usage of a pod's running containers for the metrics API (sim/apiserver/metrics.ts); undefined
    * when the pod does not run here (metrics-server then has no reading either).

@@ -12,7 +12,13 @@ import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { dockerAvailable } from '../helpers/docker-cli.js';
-import { eventually, streamsEnv, type StreamsEnv } from '../helpers/streams-env.js';
+import {
+  eventually,
+  streamsEnv,
+  upstreamCloseMs,
+  UPSTREAM_CLOSE_BOUND_MS,
+  type StreamsEnv,
+} from '../helpers/streams-env.js';
 
 let env: StreamsEnv;
 let docker: Docker;
@@ -252,13 +258,12 @@ t(
       ).catch((e) => {
         throw new Error(`${e.message}; last: ${JSON.stringify(last)}`);
       });
+    const droppedAt = Date.now();
     sock.destroy();
-    if (env.sim)
-      await eventually(
-        async () => (await env.simState()).streams?.attach === 0,
-        15_000,
-        'the attach stream closed in kube-sim',
-      );
+    if (env.sim) {
+      const ms = await upstreamCloseMs(env, 'attach', droppedAt);
+      assert.ok(ms < UPSTREAM_CLOSE_BOUND_MS, `the attach stream closed in kube-sim ${ms} ms after the client left`);
+    }
     const info = await c.inspect();
     assert.is(info.State.Running, true);
     const events = await new Promise<string>((resolve, reject) => {

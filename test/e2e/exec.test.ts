@@ -12,7 +12,15 @@ import { PassThrough } from 'node:stream';
 import { dockerAvailable } from '../helpers/docker-cli.js';
 import { clusterTest, realClusterKubeconfig } from '../helpers/cluster.js';
 import { Tmux } from '../helpers/tmux.js';
-import { dockerConfigDir, eventually, streamsEnv, uniqueName, type StreamsEnv } from '../helpers/streams-env.js';
+import {
+  dockerConfigDir,
+  eventually,
+  streamsEnv,
+  uniqueName,
+  upstreamCloseMs,
+  UPSTREAM_CLOSE_BOUND_MS,
+  type StreamsEnv,
+} from '../helpers/streams-env.js';
 
 type Ctx = { env: StreamsEnv; ctr: string; docker: Docker };
 type Case = [string, (c: Ctx) => Promise<void>];
@@ -135,19 +143,19 @@ const CASES: Case[] = [
       let got = 0;
       run.child.stdout!.on('data', (d: Buffer) => (got += d.length));
       await eventually(() => got > 1 << 20, 15_000, 'output from yes');
+      const droppedAt = Date.now();
       run.child.kill('SIGKILL');
       await run;
+      // Measured before the ps below opens exec streams of its own.
+      if (env.sim) {
+        const ms = await upstreamCloseMs(env, 'exec', droppedAt);
+        assert.ok(ms < UPSTREAM_CLOSE_BOUND_MS, `the exec stream closed in kube-sim ${ms} ms after the client left`);
+      }
       await eventually(
         async () => !out(await env.docker(['exec', ctr, 'ps', '-o', 'args'])).includes('kuber-api-epipe-probe'),
         15_000,
         'yes to exit',
       );
-      if (env.sim)
-        await eventually(
-          async () => (await env.simState()).streams?.exec === 0,
-          10_000,
-          'no exec stream open in kube-sim',
-        );
     },
   ],
 ];

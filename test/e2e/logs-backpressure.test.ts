@@ -8,7 +8,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { dockerAvailable } from '../helpers/docker-cli.js';
-import { eventually, rss, streamsEnv, uniqueName, type StreamsEnv } from '../helpers/streams-env.js';
+import {
+  eventually,
+  rss,
+  streamsEnv,
+  uniqueName,
+  upstreamCloseMs,
+  UPSTREAM_CLOSE_BOUND_MS,
+  type StreamsEnv,
+} from '../helpers/streams-env.js';
 
 /** kuber-api may not grow by more than this while a slow reader holds a fast stream back. */
 const RSS_BOUND_KB = 64 * 1024;
@@ -95,12 +103,10 @@ t(
     );
     assert.ok(m.bytes > 0, 'the reader got data');
     assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
+    const droppedAt = Date.now();
     s.sock.destroy();
-    await eventually(
-      async () => (await env.simState()).streams?.log === 0,
-      10_000,
-      'no log stream left open in kube-sim',
-    );
+    const ms = await upstreamCloseMs(env, 'log', droppedAt);
+    assert.ok(ms < UPSTREAM_CLOSE_BOUND_MS, `the log streams closed in kube-sim ${ms} ms after the client left`);
     await env.docker(['rm', '-f', name]);
   },
 );
@@ -122,11 +128,12 @@ t(
     );
     assert.ok(m.bytes > 0);
     assert.ok(m.peakKb - m.baseKb < RSS_BOUND_KB, `RSS grew by ${m.peakKb - m.baseKb} kB`);
+    const droppedAt = Date.now();
     s.sock.destroy();
-    await eventually(
-      async () => (await env.simState()).streams?.log === 0,
-      10_000,
-      'no log stream left open in kube-sim',
+    const ms = await upstreamCloseMs(env, 'log', droppedAt);
+    assert.ok(
+      ms < UPSTREAM_CLOSE_BOUND_MS,
+      `the attach's log streams closed in kube-sim ${ms} ms after the client left`,
     );
     const running = await env.docker(['inspect', '-f', '{{.State.Running}}', name]);
     assert.is(running.stdout.toString().trim(), 'true', 'a dropped attach is a detach, never a stop');

@@ -255,6 +255,36 @@ export async function rss(pid: number): Promise<{ rssKb: number; hwmKb: number }
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
+/** kuber-api's open file descriptors (sockets, pipes, files) from /proc/<pid>/fd: the handles a leak would grow. */
+export async function openFds(pid: number): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/**
+ * The bound of a client's disconnect reaching the apiserver's stream (issue 14: "closes the upstream
+ * within 1 s"). The path is one socket close in kuber-api, one WebSocket/HTTP close to kube-sim, and
+ * kube-sim's close event: a few ms on an idle machine (2-16 ms measured), ~100 ms on a loaded one.
+ * 1.5 s leaves half a second over the issue's second for a CI runner whose 2 cores are shared by
+ * several test processes, while a path that waited on a timer or a keep-alive fails it.
+ */
+export const UPSTREAM_CLOSE_BOUND_MS = 1500;
+
+/**
+ * After the client dropped at `droppedAt` (Date.now()): wait until kube-sim has no `kind` stream
+ * open, and return how long after the drop its last one closed, by kube-sim's own clock of the
+ * close (GET /_sim `streamsClosedAt`), not by how often the test polls.
+ */
+export async function upstreamCloseMs(env: StreamsEnv, kind: string, droppedAt: number): Promise<number> {
+  await eventually(
+    async () => ((await env.simState()).streams?.[kind] ?? 0) === 0,
+    15_000,
+    `no ${kind} stream left open in kube-sim`,
+  );
+  const closedAt = ((await env.simState()).streamsClosedAt as Record<string, number> | undefined)?.[kind] ?? 0;
+  return closedAt - droppedAt;
+}
+
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,

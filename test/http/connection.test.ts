@@ -361,6 +361,34 @@ test('~> a client FIN during a streamed response cancels it (onClose), as Go can
   routes.delete('/events');
 });
 
+test('~> Response.signal aborts when the client leaves before the answer, and never once the answer is sent', async () => {
+  let pending: AbortSignal | undefined;
+  let answered: AbortSignal | undefined;
+  routes.set('/pending', async (_req, res) => {
+    pending = res.signal; // answered only once cancelled: the client leaves first
+    await new Promise((r) => pending!.addEventListener('abort', r));
+    res.empty(204);
+  });
+  routes.set('/answered', (_req, res) => {
+    answered = res.signal;
+    res.json(200, { ok: true });
+  });
+  const a = await RawClient.connect(srv.unix);
+  await a.write(GET('/answered'));
+  await a.waitForText('{"ok":true}');
+  const b = await RawClient.connect(srv.unix);
+  await b.write(GET('/pending'));
+  for (let i = 0; i < 100 && !pending; i++) await delay(5);
+  assert.ok(pending && !pending.aborted, 'not aborted while the client waits');
+  b.socket.destroy();
+  a.socket.destroy();
+  for (let i = 0; i < 100 && !pending.aborted; i++) await delay(5);
+  assert.ok(pending.aborted, 'aborted when the client left');
+  assert.ok(answered && !answered.aborted, 'an answered request is not cancelled by a later close');
+  routes.delete('/pending');
+  routes.delete('/answered');
+});
+
 test('~> a FIN after pipelined requests: all are answered, then the connection closes', async () => {
   const c = await rawExchange(srv.tcp, GET('/1') + GET('/2') + POSTJ('/3', '[1]'));
   const rs = parseResponses(c.data, { ended: true }).responses;

@@ -13,6 +13,7 @@ import {
   parseRetryAfter,
 } from '../../src/kube/index.js';
 import { idempotent, isAmbiguous } from '../../src/kube/client.js';
+import { detached, withRequestSignal } from '../../src/cancel-scope.js';
 
 let api: FakeApiserver;
 let dir: string;
@@ -176,6 +177,64 @@ test('~> an aborted signal cancels a call and its retries', async () => {
   setTimeout(() => ac.abort(), 50);
   const err = await p;
   assert.is(err?.reason, 'Aborted');
+  api.failNext = { status: 0, count: 0 };
+  c.close();
+});
+
+test('~> inside a Docker request, a call takes its signal: a read on the wire is cut, a write on the wire is let finish', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }));
+  api.delayMs = 300;
+  try {
+    const ac = new AbortController();
+    const read = withRequestSignal(ac.signal, () => c.get('/version')).then(
+      () => undefined,
+      (e: KubeApiError) => e,
+    );
+    const write = withRequestSignal(ac.signal, () => c.create('/api/v1/namespaces/x/pods', { a: 1 }));
+    setTimeout(() => ac.abort(), 50);
+    assert.is((await read)?.reason, 'Aborted');
+    // The create may have committed: its answer is awaited, so its caller knows (never an ambiguous half).
+    assert.equal(await write, { echoed: { a: 1 }, method: 'POST' });
+    // Once the client is gone, nothing new starts in its name...
+    const after = await withRequestSignal(ac.signal, () => c.create('/api/v1/namespaces/x/pods', { b: 1 })).then(
+      () => undefined,
+      (e: KubeApiError) => e,
+    );
+    assert.is(after?.reason, 'Aborted');
+    // ...but shared or cleanup work run detached does.
+    assert.is((await withRequestSignal(ac.signal, () => detached(() => c.get('/version')))).major, '1');
+  } finally {
+    api.delayMs = 0;
+    c.close();
+  }
+});
+
+test('~> work a handler set going answers to its signal only while the handler runs', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }));
+  const ac = new AbortController();
+  let later!: Promise<{ major: string }>;
+  // The handler starts a timer (a listener, a watch...) and returns; its client leaves afterwards.
+  await withRequestSignal(ac.signal, async () => {
+    later = new Promise((resolve, reject) => setTimeout(() => c.get('/version').then(resolve, reject), 50));
+  });
+  ac.abort();
+  assert.is((await later).major, '1', 'not cancelled by a request that is over');
+  c.close();
+});
+
+test('~> inside a Docker request whose client left, no retry is sent', async () => {
+  const c = new KubeClient(loadKubeTarget({ kubeconfig: cfg }), { retryBaseMs: 200, retryMaxMs: 200 });
+  api.failNext = { status: 503, count: 100 };
+  const before = api.seen.length;
+  const ac = new AbortController();
+  const p = withRequestSignal(ac.signal, () => c.request('DELETE', '/api/v1/namespaces/x/pods/p')).then(
+    () => undefined,
+    (e: KubeApiError) => e,
+  );
+  setTimeout(() => ac.abort(), 50); // during the first backoff
+  assert.is((await p)?.reason, 'Aborted');
+  await new Promise((r) => setTimeout(r, 400)); // past when a retry would have gone out
+  assert.is(api.seen.length - before, 1, api.seen.slice(before).join(', '));
   api.failNext = { status: 0, count: 0 };
   c.close();
 });

@@ -24,6 +24,8 @@ export interface FakeApiserver {
   seen: string[];
   failNext: { status: number; count: number; retryAfter?: string; pathContains?: string };
   expireBefore: number;
+  /** Hold every answer back this long (ms): a slow apiserver, so a client can leave mid-request. */
+  delayMs: number;
   put(name: string, labels?: Record<string, string>, extra?: Record<string, unknown>): Obj;
   remove(name: string): void;
   dropWatches(): void;
@@ -52,6 +54,7 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
     seen: [],
     failNext: { status: 0, count: 0 },
     expireBefore: 0,
+    delayMs: 0,
     put(name, labels, extra = {}) {
       const old = f.objects.get(name);
       f.rv++;
@@ -94,6 +97,10 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
   const server = http.createServer((req, res) => {
     const u = new URL(req.url!, 'http://x');
     f.seen.push(`${req.method} ${u.pathname}${u.searchParams.get('watch') ? '?watch' : ''}`);
+    if (f.delayMs > 0) setTimeout(() => serve(req, res, u), f.delayMs);
+    else serve(req, res, u);
+  });
+  function serve(req: http.IncomingMessage, res: http.ServerResponse, u: URL) {
     if (f.failNext.count > 0 && (!f.failNext.pathContains || u.pathname.includes(f.failNext.pathContains))) {
       f.failNext.count--;
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -160,7 +167,7 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
       res.writeHead(201, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ echoed: body ? JSON.parse(body) : null, method: req.method }));
     });
-  });
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   f.url = `http://127.0.0.1:${port}`;

@@ -8,6 +8,7 @@
  * rm deletes the record's Pods and then the record; rm -f on a running container reports the kill
  * and die (137) itself, since nothing survives a force deletion of the Pod.
  */
+import { detached } from '../../cancel-scope.js';
 import { conflict, invalid, systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
@@ -102,7 +103,8 @@ export class ContainerCreator {
       undoVolumes = undefined;
       return { Id: id, Warnings: warnings };
     } catch (err) {
-      await undoVolumes?.(); // the anonymous volumes of a container that was not created
+      // The anonymous volumes of a container that was not created, removed even when its client left.
+      if (undoVolumes) await detached(undoVolumes);
       throw err;
     } finally {
       this.pendingNames.delete(n);

@@ -8,6 +8,7 @@
  * pending after `startTimeoutMs` (the reason then comes from the kubelet's Warning events), is
  * recorded as the start error and the container stays "created" (or "exited"), as in moby.
  */
+import { detached } from '../../cancel-scope.js';
 import { notFound, notModified, systemError } from '../../errors.js';
 import { isAlreadyExists, KubeApiError } from '../../kube/client.js';
 import type { PodObject } from '../core/container-index.js';
@@ -40,11 +41,9 @@ export class ContainerStarter {
         } catch (err) {
           // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
           if (cur.config.HostConfig?.AutoRemove)
-            await this.e
-              .removeLocked(cur.id, true, true)
-              .catch((e: Error) =>
-                this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'),
-              );
+            await detached(() => this.e.removeLocked(cur.id, true, true)).catch((e: Error) =>
+              this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'),
+            );
           throw err;
         } finally {
           published();
@@ -53,7 +52,8 @@ export class ContainerStarter {
       .catch(async (err: unknown) => {
         // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
         // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
-        if (launching && rec.config.HostConfig?.AutoRemove) await this.e.removeLocked(rec.id, true).catch(() => {});
+        if (launching && rec.config.HostConfig?.AutoRemove)
+          await detached(() => this.e.removeLocked(rec.id, true)).catch(() => {});
         throw err;
       });
   }
@@ -131,7 +131,7 @@ export class ContainerStarter {
     if (kind === 'restart') return;
     const outcome = await this.runOutcome(name, created);
     if ('fail' in outcome) {
-      await this.e.deletePod(name, 0).catch(() => {});
+      await detached(() => this.e.deletePod(name, 0)).catch(() => {});
       await this.recordStartError(id, outcome.fail);
       throw systemError(
         `failed to start container "${rec.id.slice(0, 12)}" (pod ${this.e.namespace}/${name}): ${outcome.fail}`,
@@ -199,12 +199,13 @@ export class ContainerStarter {
   }
 
   async recordStartError(id: string, message: string): Promise<void> {
-    await this.e
-      .updateState(id, (s) => ({
+    // What happened is recorded even when the start's client already left (src/cancel-scope.ts).
+    await detached(() =>
+      this.e.updateState(id, (s) => ({
         ...s,
         restarting: false,
         startError: { message, exitCode: startFailureExitCode(message), at: new Date().toISOString() },
-      }))
-      .catch((err) => this.e.log.warn({ err, id }, 'could not record the start error'));
+      })),
+    ).catch((err) => this.e.log.warn({ err, id }, 'could not record the start error'));
   }
 }

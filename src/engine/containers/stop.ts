@@ -6,6 +6,7 @@
  * kubelet kill the Pod (activeDeadlineSeconds), which keeps the exit status and the logs.
  * What dockerd does in moby's daemon/stop.go and daemon/kill.go, on Kubernetes.
  */
+import { detached } from '../../cancel-scope.js';
 import { conflict, invalid, notFound, notModified, systemError, EngineError } from '../../errors.js';
 import { isNotFound } from '../../kube/client.js';
 import type { PodObject } from '../core/container-index.js';
@@ -24,7 +25,9 @@ export class ContainerStopper {
     const rec = this.e.index.resolve(nameOrId);
     if (opts.signal !== undefined && opts.signal !== '' && signalNumber(opts.signal) === undefined)
       throw invalid(`Invalid signal: ${opts.signal}`);
-    await this.e.withLock(rec.id, () => this.stopLocked(rec.id, opts));
+    // As dockerd: "Cancelling the request should not cancel the stop" (moby daemon/stop.go
+    // containerStop, context.WithoutCancel): the signal, the wait and the kill run to the end.
+    await this.e.withLock(rec.id, () => detached(() => this.stopLocked(rec.id, opts)));
   }
 
   private async stopLocked(id: string, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -170,7 +173,7 @@ export class ContainerStopper {
     const rec = this.e.index.resolve(nameOrId);
     await this.e.withLock(rec.id, async () => {
       try {
-        await this.stopLocked(rec.id, opts);
+        await detached(() => this.stopLocked(rec.id, opts)); // moby daemon/restart.go: the stop part is not cancelled
       } catch (err) {
         if (!(err instanceof EngineError && err.category === 'not-modified')) throw err;
       }

@@ -54,6 +54,7 @@ import type { CreateBody } from '../model/types.js';
 import type { RegistryAuth } from '../backend/images.js';
 import type { ProgressMessage, PullOptions } from '../backend/images.js';
 import { parseUntrusted } from '../model/own-keys.js';
+import { FailureMemo, type Failure } from './failure-memo.js';
 
 export type ImageMetadataMode = 'registry' | 'best-effort' | 'off';
 
@@ -69,6 +70,8 @@ export interface ImageServiceOptions {
   cacheTtlMs: number;
   /** A failed create-time lookup is not retried for this long (ms). */
   failureTtlMs: number;
+  /** Failed lookups remembered at most (engine/images/failure-memo.ts). */
+  failureCacheEntries: number;
   userAgent: string;
   /** Registry requests' proxies; default: HTTP(S)_PROXY / NO_PROXY from the environment, as dockerd. */
   proxy?: ProxyConfig;
@@ -103,8 +106,6 @@ export interface ImageHost {
 
 /** Large configs (long histories) are trimmed to fit a ConfigMap (1 MiB). */
 const MAX_STORED_CONFIG = 900 * 1024;
-/** Failed lookups remembered (the oldest forgotten first): a bound on memory, not on behaviour. */
-const MAX_REMEMBERED_FAILURES = 10_000;
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -112,13 +113,14 @@ export class ImageService {
   readonly registry: RegistryClient;
   private readonly lookupRegistry: RegistryClient;
   private mutex: Promise<unknown> = Promise.resolve();
-  private readonly failures = new Map<string, { until: number; err?: RegistryError }>();
+  private readonly failures: FailureMemo<RegistryError>;
 
   constructor(
     readonly store: ImageStore,
     private readonly host: ImageHost,
     readonly opts: ImageServiceOptions,
   ) {
+    this.failures = new FailureMemo({ ttlMs: opts.failureTtlMs, maxEntries: opts.failureCacheEntries });
     const base = {
       mirrors: opts.mirrors,
       insecure: opts.insecure,
@@ -521,19 +523,13 @@ export class ImageService {
     return this.failed(`host:${ref.domain}`)?.err;
   }
 
-  private failed(key: string): { until: number; err?: RegistryError } | undefined {
-    const f = this.failures.get(key);
-    if (f && f.until > Date.now()) return f;
-    if (f) this.failures.delete(key);
-    return undefined;
+  private failed(key: string): Failure<RegistryError> | undefined {
+    return this.failures.get(key);
   }
 
   /** Remember a failed lookup: an unreachable registry for every image it serves, anything else per reference. */
   private noteFailure(ref: ImageRef, err: RegistryError | undefined): void {
-    if (this.opts.failureTtlMs <= 0) return;
-    const key = err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref);
-    this.failures.set(key, { until: Date.now() + this.opts.failureTtlMs, ...(err ? { err } : {}) });
-    if (this.failures.size > MAX_REMEMBERED_FAILURES) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.note(err?.kind === 'unreachable' ? `host:${ref.domain}` : refString(ref), err);
   }
 
   // ------------------------------------------------------------------ login

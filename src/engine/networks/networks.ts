@@ -14,6 +14,7 @@
  * watch caches). Records change -> sync runs (coalesced); API calls that change memberships
  * await it, so DNS follows before they answer.
  */
+import { detached } from '../../cancel-scope.js';
 import { EngineError, invalid, notFound, systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { isAlreadyExists, isNotFound, KubeApiError } from '../../kube/client.js';
@@ -472,7 +473,7 @@ export class NetworkManager {
         await this.syncOnce();
       } while (this.again && !this.closed);
     };
-    this.syncing = run().finally(() => (this.syncing = undefined));
+    this.syncing = detached(run).finally(() => (this.syncing = undefined));
     return this.syncing;
   }
 

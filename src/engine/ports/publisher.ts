@@ -20,6 +20,7 @@
  * cluster that is kuber-api's pod IP, reachable from the cluster network as dockerd's 0.0.0.0 is).
  * The reported `HostIp` is what was bound.
  */
+import { detached } from '../../cancel-scope.js';
 import net, { type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { systemError } from '../../errors.js';
@@ -145,7 +146,7 @@ export class PortPublisher {
     const st = this.e.stateOf(rec);
     const want = (st.Running || st.Restarting) && this.wants(rec);
     if (want && !this.bound.has(id)) {
-      const p = this.ensure(rec, false)
+      const p = detached(() => this.ensure(rec, false))
         .catch((err: Error) => this.log.warn({ id, err: err.message }, 'published ports could not be bound again'))
         .finally(() => {
           this.binding.delete(id);

@@ -75,6 +75,11 @@ export class Reaper {
     return this.clients.size;
   }
 
+  /** Connections accepted during a prune check, waiting for it to end (bounded by maxConnections with the clients). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
   saved(): ReaperSaved {
     return { filters: [...this.filters.keys()], connectedOnce: this.connectedOnce };
   }
@@ -117,13 +122,14 @@ export class Reaper {
       sock.destroy();
       return;
     }
-    if (this.checking) {
-      this.held.push(sock); // Ryuk's accept loop blocks until the check is over (unbuffered channel)
-      return;
-    }
-    if (this.clients.size >= this.d.maxConnections) {
+    // Held connections count against the limit too: a flood during a long check is refused, not queued.
+    if (this.clients.size + this.held.length >= this.d.maxConnections) {
       this.d.klog.warn({ limit: this.d.maxConnections }, 'ryuk: connection refused: --ryuk-max-connections reached');
       sock.destroy();
+      return;
+    }
+    if (this.checking) {
+      this.held.push(sock); // Ryuk's accept loop blocks until the check is over (unbuffered channel)
       return;
     }
     const addr = addrOf(sock);

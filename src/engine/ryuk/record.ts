@@ -7,6 +7,7 @@
  * Writes are merge patches of these two keys only (nothing else writes them), coalesced: at most
  * one in flight and one queued, each caller resolved by a write that began after its call.
  */
+import { detached } from '../../cancel-scope.js';
 import type { KObject } from '../../kube/cache.js';
 import type { ContainerRecord, DockerState } from '../model/types.js';
 import { ZERO_TIME } from '../model/types.js';
@@ -90,7 +91,7 @@ export class RecordWriter {
   write(): Promise<void> {
     if (this.queued) return this.queued;
     if (!this.inflight) {
-      this.inflight = this.once().finally(() => (this.inflight = undefined));
+      this.inflight = detached(() => this.once()).finally(() => (this.inflight = undefined));
       return this.inflight;
     }
     this.queued = this.inflight

@@ -6,6 +6,7 @@
  * `--pod-security-default` applies, so the check never gets weaker for lack of a right. With
  * `namespaceLabels` (the operator's word), the labels are read from there instead.
  */
+import { detached } from '../../cancel-scope.js';
 import { realpathSync } from 'node:fs';
 import type { Logger } from '../../log.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -66,7 +67,7 @@ export class PodSecurityGate {
   /** Re-read the namespace's labels when the cached ones are older than levelCacheMs. */
   async refresh(now = Date.now()): Promise<void> {
     if (now - this.readAt < this.opts.levelCacheMs) return;
-    this.reading ??= this.read(now).finally(() => (this.reading = undefined));
+    this.reading ??= detached(() => this.read(now)).finally(() => (this.reading = undefined));
     return this.reading;
   }
 

@@ -11,6 +11,7 @@
  * s or so) gets a zero reading rather than an error, so that `docker stats --no-stream` right after
  * `docker run -d` shows the container. A container that does not run gets dockerd's empty sample.
  */
+import { detached } from '../../cancel-scope.js';
 import os from 'node:os';
 import { notImplemented } from '../../errors.js';
 import { isNotFound } from '../../kube/client.js';
@@ -80,7 +81,8 @@ export class StatsService {
     let p = this.nodes.get(node);
     if (!p) {
       type NodeObj = { status?: { capacity?: { cpu?: string; memory?: string } } };
-      p = this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`).then(
+      // Kept for every later request (its failure as the fallback): not one client's to cancel.
+      p = detached(() => this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`)).then(
         (n) => {
           const cpus = parseQuantity(n.status?.capacity?.cpu),
             memory = parseQuantity(n.status?.capacity?.memory);
@@ -88,9 +90,21 @@ export class StatsService {
         },
         () => fallback, // RBAC may not allow reading nodes
       );
+      this.forgetIdleNodes();
       this.nodes.set(node, p);
     }
     return p;
+  }
+
+  /** Nodes kept: those that host a Pod of this instance (nodes come and go in an autoscaled cluster). */
+  get nodeCacheSize(): number {
+    return this.nodes.size;
+  }
+
+  /** Forget the nodes that host none of this instance's Pods: the cache is bounded by the Pods, not by the cluster's history. */
+  private forgetIdleNodes(): void {
+    const hosting = new Set(this.host.index.pods.list().map((p) => p.spec?.nodeName));
+    for (const n of this.nodes.keys()) if (!hosting.has(n)) this.nodes.delete(n);
   }
 
   /** The reading of a Pod's main container (a zero reading when the metrics API has none yet). */

@@ -12,6 +12,7 @@
  * does. An image's own named USER that cannot be resolved (the lookup Pod failed) is left to the
  * container runtime as before (it resolves names itself), with a warning in the log.
  */
+import { detached } from '../../cancel-scope.js';
 import { systemError } from '../../errors.js';
 import { isNumericUser } from '../model/translate.js';
 import type { CreateBody } from '../model/types.js';
@@ -51,7 +52,7 @@ export class UserResolver {
       this.cache.set(key, hit);
       return hit;
     }
-    const p = this.read(image);
+    const p = detached(() => this.read(image)); // shared by every request for this image: not one client's to cancel
     this.cache.set(key, p);
     p.catch(() => {
       if (this.cache.get(key) === p) this.cache.delete(key);

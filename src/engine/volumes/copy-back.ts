@@ -5,6 +5,7 @@
  * Pod; `settle(id)` lets wait, stop, rm and the next run wait for it; `beforeKill(pod)` copies a
  * still-running container's binds before kuber-api has the kubelet kill it.
  */
+import { detached } from '../../cancel-scope.js';
 import type { PodObject } from '../core/container-index.js';
 import type { ContainerRecord } from '../model/types.js';
 import { ANN_ID } from '../model/record.js';
@@ -54,7 +55,7 @@ export class CopyBack {
     if (!main?.terminated || !side?.running) return undefined;
     const rec = this.h.index.get(pod.metadata.annotations?.[ANN_ID] ?? '');
     if (!rec) return undefined;
-    const p = syncBack(this.syncTarget(pod), writableBinds(this.mountsOf(rec)), true);
+    const p = detached(() => syncBack(this.syncTarget(pod), writableBinds(this.mountsOf(rec)), true));
     this.syncs.set(uid, p);
     void p.finally(() => setTimeout(() => this.syncs.delete(uid), 60_000).unref());
     return p;

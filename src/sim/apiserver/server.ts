@@ -17,6 +17,19 @@ import { StatusError, internal, notFound, writeStatus, writeStatusOnSocket } fro
 import type { KObject, KubeletStreams } from '../types.js';
 import type { Lifecycle } from '../store/lifecycle.js';
 import { PODS_DEF } from '../store/resources.js';
+
+/** REST requests kept for GET /_sim (a test aid: the newest ones). */
+const RECENT_REST = 500;
+
+/** One REST request as GET /_sim `rest` lists it. */
+export interface RestRecord {
+  method: string;
+  path: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
+  /** `abandoned`: the client closed the connection before the answer was written. */
+  outcome: 'pending' | 'answered' | 'abandoned';
+}
 import type { Store } from '../store/store.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION } from './discovery.js';
 import { negotiate, send } from './encoding.js';
@@ -45,6 +58,11 @@ export interface ApiServerOptions {
 export class ApiServer {
   readonly server: Server;
   readonly sessions = new Set<WatchSession>();
+  /**
+   * The last {@link RECENT_REST} REST requests (GET /_sim `rest`): whether each was answered or its
+   * client closed the connection first, so a test can see a cancelled request and count retries.
+   */
+  private readonly recent: RestRecord[] = [];
   private sockets = new Set<Socket>();
   private env: RestEnv;
   private serverAddress = '';
@@ -119,6 +137,13 @@ export class ApiServer {
     }
   }
 
+  private remember(method: string, url: URL, res: ServerResponse): void {
+    const rec: RestRecord = { method, path: url.pathname, at: Date.now(), outcome: 'pending' };
+    this.recent.push(rec);
+    if (this.recent.length > RECENT_REST) this.recent.splice(0, this.recent.length - RECENT_REST);
+    res.once('close', () => (rec.outcome = res.writableFinished ? 'answered' : 'abandoned'));
+  }
+
   /** 429/500/503 for N requests, or a delay (the REST/watch faults). Returns an error to answer. */
   private async applyFaults(method: string, path: string): Promise<StatusError | undefined> {
     const d = this.faults.current.delayMs;
@@ -146,6 +171,7 @@ export class ApiServer {
     if (this.opts.log) res.on('finish', () => this.opts.log!(`${method} ${req.url} ${res.statusCode}`));
     try {
       const r = route(url.pathname);
+      if (r.type !== 'admin') this.remember(method, url, res);
       this.auth.admit(req, r.type === 'resource' ? r.req : undefined, method, url);
       if (r.type !== 'admin') {
         const fault = await this.applyFaults(method, url.pathname + url.search);
@@ -318,6 +344,8 @@ export class ApiServer {
         watches: this.sessions.size,
         faults: this.faults.current,
         streams: this.kubelet.openStreams?.(),
+        streamsClosedAt: this.kubelet.streamsClosedAt?.(),
+        rest: this.recent,
       });
     }
     if (rest === 'authz' && (method === 'GET' || method === 'DELETE')) {

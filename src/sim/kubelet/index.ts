@@ -337,9 +337,18 @@ class SimKubelet implements Kubelet {
     return { ...this.streams.openByKind(), log: this.openLogs };
   }
 
+  /** When the last stream of each kind closed (ms since the epoch). */
+  streamsClosedAt(): Partial<Record<'exec' | 'attach' | 'portforward' | 'log', number>> {
+    return { ...this.streams.closedAt, ...(this.logClosedAt ? { log: this.logClosedAt } : {}) };
+  }
+  private logClosedAt = 0;
+
   handleLog(req: IncomingMessage, res: ServerResponse, pod: KObject): void {
     this.openLogs++;
-    res.once('close', () => this.openLogs--);
+    res.once('close', () => {
+      this.openLogs--;
+      this.logClosedAt = Date.now();
+    });
     void handleLog(req, res, pod, this.workerFor(pod), {
       splitStreams: !!this.cfg.featureGates.PodLogsQuerySplitStreams,
       faults: this.faults,

@@ -188,6 +188,7 @@ export class StreamServer {
     ep.on('close', () => {
       this.open.delete(ep);
       this.kinds.delete(ep);
+      this.closedAt[kind] = Date.now();
     });
     const conn = new ChannelConn(ep, protocol, {
       highWaterMark: this.host.highWaterMark,
@@ -240,6 +241,9 @@ export class StreamServer {
   }
 
   /** Open WebSocket sessions by kind (for the admin endpoint). */
+  /** When the last stream of each kind closed (ms since the epoch): a test measures a disconnect's propagation. */
+  readonly closedAt: Partial<Record<Kind, number>> = {};
+
   openByKind(): Record<Kind, number> {
     const out: Record<Kind, number> = { exec: 0, attach: 0, portforward: 0 };
     for (const k of this.kinds.values()) out[k]++;

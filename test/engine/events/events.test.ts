@@ -67,4 +67,15 @@ test('~> filters: type, container by name/ID prefix, event base of health_status
   assert.not.ok(matchesEvent(h, { network: ['bridge'] }));
 });
 
+test('~> the replay ring keeps the newest --events-buffer-size events, however many were published', () => {
+  const bus = new EventBus(5);
+  for (let i = 0; i < 100; i++) bus.container(c, 'exec_create', { n: String(i) });
+  const replayed: DockerEvent[] = [];
+  bus.subscribe({ since: 0, filters: {} }, (e) => replayed.push(e))();
+  assert.equal(
+    replayed.map((e) => e.Actor.Attributes.n),
+    ['95', '96', '97', '98', '99'],
+  );
+});
+
 test.run();

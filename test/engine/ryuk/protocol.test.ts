@@ -1,5 +1,6 @@
 /** engine/ryuk/protocol and config: bufio.Scanner lines, filter lines, which images are Ryuk, Ryuk's env. */
 import { test } from 'uvu';
+import { RyukLog } from '../../../src/engine/ryuk/ryuk-log.js';
 import * as assert from 'uvu/assert';
 import { LineScanner, parseFilterLine, TOKEN_TOO_LONG } from '../../../src/engine/ryuk/protocol.js';
 import { isRyukImage, legacyLog, ryukConfig, configAttrs } from '../../../src/engine/ryuk/config.js';
@@ -103,6 +104,15 @@ test('the --ryuk-* options reach the wing (defaults defined once, in src/config.
     resolveEngineOptions({ instance: 'i', ryuk: { logLines: 5 } }).ryuk.maxConnections,
     DEFAULT_OPTIONS.ryukMaxConnections,
   );
+});
+
+test('RyukLog: filled past --ryuk-log-lines, it keeps the newest lines only', () => {
+  const log = new RyukLog(5, false);
+  for (let i = 0; i < 50; i++) log.emit('INFO', `line ${i}`);
+  const kept = log.all();
+  assert.is(kept.length, 5);
+  assert.match(kept.at(-1)!, 'msg="line 49"');
+  assert.match(kept[0]!, 'msg="line 45"');
 });
 
 test.run();

@@ -180,4 +180,26 @@ test('limits: a line past the scanner buffer ends the connection; more filters t
   s.server.close();
 });
 
+test('limits: connections made during a long prune check are held up to maxConnections; the rest are refused', async () => {
+  const fake = fakeDocker();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const list = fake.docker.listContainers;
+  fake.docker.listContainers = async (f) => (await gate, list(f));
+  const s = setup(['RYUK_CONNECTION_TIMEOUT=10ms', 'RYUK_RETRY_OFFSET=0s'], fake);
+  const port = await s.listening;
+  const filters = new Map([['{"label":{"sess=1":true}}', { label: ['sess=1'] }]]);
+  s.reaper.resume({ filters: [...filters.keys()], connectedOnce: false }, Date.now(), filters);
+  await waitFor(() => s.text().includes('msg="prune check"'), 'the prune check under way');
+  const socks = await Promise.all(Array.from({ length: 20 }, () => client(port)));
+  let refused = 0;
+  for (const c of socks) void c.closed.then(() => refused++);
+  await waitFor(() => refused === 12, 'twelve connections refused');
+  assert.is(s.reaper.heldCount, 8, 'no more than maxConnections held');
+  release();
+  s.reaper.dispose();
+  for (const c of socks) c.sock.destroy();
+  s.server.close();
+});
+
 test.run();

@@ -21,7 +21,7 @@ function host(opts: { running: boolean; served: boolean; podMetrics?: unknown })
   };
   const h = {
     namespace: 'ci',
-    index: { resolve: () => rec, get: () => rec, currentPod: () => pod },
+    index: { resolve: () => rec, get: () => rec, currentPod: () => pod, pods: { list: () => [pod] } },
     stateOf: () => ({ Running: opts.running }),
     kube: {
       client: {
@@ -93,6 +93,33 @@ test("~> a container that does not run: dockerd's empty sample, no metrics read"
   const s = (await r.sample()) as any;
   assert.is(s.read, '0001-01-01T00:00:00Z');
   assert.equal(gets, []);
+});
+
+test('~> the node cache keeps only nodes that host a Pod of this instance (bounded by the Pods, not the cluster history)', async () => {
+  const rec = { id: 'c'.repeat(64), name: 'web' };
+  let pod = { metadata: { name: 'web-1' }, spec: { nodeName: 'n0', containers: [{ name: 'main' }] } };
+  const h = {
+    namespace: 'ci',
+    index: { resolve: () => rec, get: () => rec, currentPod: () => pod, pods: { list: () => [pod] } },
+    stateOf: () => ({ Running: true }),
+    kube: {
+      client: {
+        get: async (path: string) => {
+          if (path === '/apis/metrics.k8s.io/v1beta1') return { kind: 'APIResourceList' };
+          if (path.startsWith('/api/v1/nodes/')) return { status: { capacity: { cpu: '2', memory: '1Gi' } } };
+          throw notFound();
+        },
+      },
+    },
+  } as unknown as StatsHost;
+  const stats = new StatsService(h);
+  // The container's Pod lands on a new node at each run (node churn): 200 nodes over time.
+  for (let i = 0; i < 200; i++) {
+    pod = { ...pod, spec: { ...pod.spec, nodeName: `n${i}` } };
+    const s = (await (await stats.reader('web')).sample()) as any;
+    assert.is(s.cpu_stats.online_cpus, 2);
+  }
+  assert.is(stats.nodeCacheSize, 1);
 });
 
 test.run();
