@@ -5,12 +5,13 @@
  * kuber-api's own CPU-seconds per GiB read from /proc. For an optimisation's before and after on a
  * shared machine, where one case measured many times says more than the whole harness once (a
  * full `npm run bench` takes minutes per case and mixes in the other paths' load). The first
- * repetition is a warm-up (JIT, lazy modules) and is not counted.
+ * repetition is a warm-up (JIT, lazy modules) and is not counted. kuber-api's peak RSS during each
+ * read is shown too (VmHWM, reset before the read): a stream that is not paused shows there.
  *
  *   node dist/bench/ab-logs.js [--follow] [--timestamps] [--no-split] [--mib N] [--reps N]
  *        [--cpu-prof DIR] CLI...      (CLI: a build's dist/src/cli.js or dist/bundle/cli.js)
  */
-import { startSim, startKuber, cpuSeconds, type KuberProc } from './lib/procs.js';
+import { startSim, startKuber, cpuSeconds, memStatus, resetPeak, type KuberProc } from './lib/procs.js';
 import { DockerClient } from './lib/docker-client.js';
 import { Verifier, producerCmd } from './lib/model.js';
 import { readAll, readableSource } from './lib/consume.js';
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
           }
         }
         const v = new Verifier({ blocks: mib, timestamps });
+        resetPeak(b.kuber.pid);
         const c0 = cpuSeconds(b.kuber.pid)!;
         const res = await readAll(readableSource(await b.docker.stream(`/containers/${id}/logs?${q}`)), v, {
           stdcopy: true,
@@ -87,7 +89,10 @@ async function main(argv: string[]): Promise<void> {
         const perGiB = (cpuSeconds(b.kuber.pid)! - c0) / (res.bytes / 2 ** 30);
         if (!res.ok) throw new Error(`${b.cli}: ${res.error}`);
         if (rep >= 0) b.perGiB.push(perGiB);
-        console.log(`${rep < 0 ? 'warm-up' : `rep ${rep}`} ${b.cli}: ${perGiB.toFixed(2)} CPU-s/GiB, verified`);
+        const peak = memStatus(b.kuber.pid)?.hwmKiB ?? 0;
+        console.log(
+          `${rep < 0 ? 'warm-up' : `rep ${rep}`} ${b.cli}: ${perGiB.toFixed(2)} CPU-s/GiB, peak RSS ${(peak / 1024).toFixed(0)} MiB, verified`,
+        );
         if (follow) await b.docker.remove(id).catch(() => {});
       }
     }
