@@ -15,7 +15,7 @@ import { startSim, startKuber, cpuSeconds, memStatus, resetPeak, type KuberProc 
 import { DockerClient } from './lib/docker-client.js';
 import { Verifier, producerCmd } from './lib/model.js';
 import { readAll, readableSource } from './lib/consume.js';
-import { run } from './lib/helpers.js';
+import { run, waitReady } from './lib/helpers.js';
 
 interface Build {
   cli: string;
@@ -56,16 +56,7 @@ async function main(argv: string[]): Promise<void> {
       });
       const docker = new DockerClient(kuber.dockerHost);
       builds.push({ cli, kuber, docker, perGiB: [] });
-      for (let i = 0; ; i++) {
-        try {
-          await docker.negotiate();
-          await docker.json('GET', '/containers/json');
-          break;
-        } catch (err) {
-          if (i >= 240) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
+      await waitReady(docker);
     }
     const q = `stdout=1&stderr=1${follow ? '&follow=1' : ''}${timestamps ? '&timestamps=1' : ''}`;
     for (let rep = -1; rep < reps; rep++) {
