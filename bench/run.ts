@@ -52,7 +52,7 @@ import {
 import { summarise } from './lib/summary.js';
 import { cliSvg, latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
-import { run as runContainer, removeAll } from './lib/helpers.js';
+import { run as runContainer, removeAll, waitReady } from './lib/helpers.js';
 import { controlPlane } from './scenarios/control.js';
 import { logs } from './scenarios/logs.js';
 import { attach, exec } from './scenarios/stream.js';
@@ -350,17 +350,7 @@ async function main(argv: string[]): Promise<number> {
       profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
       const docker = new DockerClient(kuber.dockerHost);
       clients.push(docker);
-      // kuber-api listens at once and answers 503 to what needs Kubernetes until its backend is up.
-      for (let i = 0; ; i++) {
-        try {
-          await docker.negotiate();
-          await docker.json('GET', '/containers/json');
-          break;
-        } catch (err) {
-          if (i >= 240) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
+      await waitReady(docker);
       const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
       clients.push(kube);
       // Path f: the Node floor on the same apiserver (and namespace) as kuber-api and path b.

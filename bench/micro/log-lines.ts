@@ -9,7 +9,7 @@
  * Rows: `scan floor` (indexOf over every line, no output: the least any per-line pass costs),
  * pass-through, keep+until (per line, no copy), strip (per line, one copy), and the merge of two
  * streams with strictly alternating timestamps (worst case: a frame per line) and with runs of 64
- * lines, kept and stripped.
+ * lines, kept and stripped, and of stdout alone (stderr quiet: what the benchmark's producer writes).
  */
 import { LogFramer } from '../../src/stream/log-frames.js';
 import { LogMerger } from '../../src/stream/log-merge.js';
@@ -85,6 +85,9 @@ function merge(a: Buffer[], b: Buffer[], keep: boolean) {
   return () => {
     const s = counting();
     const m = new LogMerger(s, [noop, noop], { keepTimestamps: keep, highWater: Infinity });
+    // A side with no input at all ends first (a producer writing only stdout: its stderr body
+    // ends, or stays quiet past holdMs in follow mode; both let the other side flow unmerged).
+    if (b.length === 0) m.end(1);
     // Interleave the two inputs chunk by chunk, as two sockets would deliver them.
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
       if (i < a.length) m.push(0, a[i]!);
@@ -112,6 +115,8 @@ const cases: [string, () => number][] = [
   ['merge alternating, strip', merge(altOut, altErr, false)],
   ['merge runs of 64, keep', merge(runOut, runErr, true)],
   ['merge runs of 64, strip', merge(runOut, runErr, false)],
+  ['merge stdout only, keep', merge(single, [], true)],
+  ['merge stdout only, strip', merge(single, [], false)],
 ];
 
 const res: Record<string, number[]> = {};

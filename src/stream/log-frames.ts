@@ -151,7 +151,8 @@ export class LogFramer {
     const len = strippedLength(from, i, stamps);
     if (len === 0) return;
     const head = this.#tty ? 0 : HEADER_LENGTH;
-    const out = Buffer.allocUnsafe(head + len);
+    // Room for the whole run: stripInto copies it, then squeezes the prefixes out in place.
+    const out = Buffer.allocUnsafe(head + i - from);
     stripInto(seg, from, i, stamps, out, head);
     this.bytes += len;
     if (!this.#tty) {
@@ -159,7 +160,7 @@ export class LogFramer {
       out[0] = this.#stream;
       out.writeUInt32BE(len, 4);
     }
-    if (!this.#sink.write(out)) this.#ok = false;
+    if (!this.#sink.write(out.subarray(0, head + len))) this.#ok = false;
   }
 }
 

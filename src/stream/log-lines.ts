@@ -161,6 +161,12 @@ export function lineEnd(seg: Buffer, at: number): number {
   return nl < 0 ? seg.length : nl + 1;
 }
 
+/** Index where the last line of a whole-line segment starts, at or after `from`. */
+export function lastLineStart(seg: Buffer, from: number): number {
+  if (seg.length - from < 2) return from;
+  return Math.max(from, seg.lastIndexOf(NL, seg.length - 2) + 1);
+}
+
 /** Length of the bytes `[from, to)` once the prefixes at `stamps` are removed. */
 export function strippedLength(from: number, to: number, stamps: readonly number[]): number {
   return to - from - stamps.length * PREFIX_LENGTH;
@@ -168,8 +174,12 @@ export function strippedLength(from: number, to: number, stamps: readonly number
 
 /**
  * Copy the bytes `[from, to)` of `seg` without the 31-byte prefixes that start at `stamps` into
- * `out` at `w`; returns the end offset. One `set()` per line: bench/micro/log-lines measured it
- * ahead of `Buffer.copy` and of a JS byte loop for ~100-byte lines.
+ * `out` at `w`; returns the end offset. `out` needs room for all `to - from` bytes at `w` (the
+ * prefixes are copied first and squeezed out in place), though only the returned length is
+ * meaningful. One copy of the run, then one `copyWithin` per line: no Buffer object is made per
+ * line. bench/micro/log-lines measured this at ~0.25 CPU-s per GiB of ~100-byte lines against ~0.6
+ * for a `set(seg.subarray())` per line, whose per-line view objects were also the garbage
+ * collector's work in the split-stream `logs -f` profile (bench/optimisations.md, 9).
  */
 export function stripInto(
   seg: Buffer,
@@ -179,17 +189,19 @@ export function stripInto(
   out: Buffer,
   w: number,
 ): number {
+  out.set(from === 0 && to === seg.length ? seg : seg.subarray(from, to), w);
+  const shift = w - from; // seg offset k sits at out offset k + shift
   let at = from;
   for (let k = 0; k < stamps.length; k++) {
     const s = stamps[k]!;
     if (s > at) {
-      out.set(seg.subarray(at, s), w);
+      if (w !== at + shift) out.copyWithin(w, at + shift, s + shift);
       w += s - at;
     }
     at = s + PREFIX_LENGTH;
   }
   if (to > at) {
-    out.set(seg.subarray(at, to), w);
+    if (w !== at + shift) out.copyWithin(w, at + shift, to + shift);
     w += to - at;
   }
   return w;

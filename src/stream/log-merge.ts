@@ -28,6 +28,7 @@ import {
   hasTimestamp,
   compareTs,
   lineEnd,
+  lastLineStart,
   strippedLength,
   stripInto,
   MAX_LINE,
@@ -256,10 +257,13 @@ export class LogMerger {
     }
     const strict = x.stream === 2;
     const stamps = this.#stamps;
+    // Nothing to compare, cut or strip: segments go out whole, no line is looked at.
+    const whole = other === undefined && this.#keep && this.#until === undefined;
     while (x.queue.length !== 0 && !this.#blocked) {
       const seg = x.queue[0]!;
       const n = seg.length;
       const start = x.pos;
+      if (whole && x.pastSince && this.#wholeSegment(x, seg, start)) continue;
       let from = start; // output starts here (lines before were dropped by since)
       let i = start;
       let tsBuf = x.lastTsBuf;
@@ -330,6 +334,26 @@ export class LogMerger {
   }
 
   /**
+   * Write the rest of `seg` as one frame without a per-line pass; only its last line's timestamp is
+   * kept (the bound for the other side's lines later). False, with nothing done, when that last
+   * line carries none (a cut long line's continuation): the per-line pass finds the one before.
+   */
+  #wholeSegment(x: Side, seg: Buffer, start: number): boolean {
+    const n = seg.length;
+    const last = lastLineStart(seg, start);
+    if (!hasTimestamp(seg, last, n)) return false;
+    x.lastTsBuf = seg;
+    x.lastTsOff = last;
+    x.headEnd = -1;
+    this.bytes += n - start;
+    this.#batch.frame(x.stream, start === 0 ? seg : seg.subarray(start));
+    x.queued -= n - start;
+    x.queue.shift();
+    x.pos = 0;
+    return true;
+  }
+
+  /**
    * follow mode: the side has sent nothing for holdMs. Its next line can only be later than what
    * the other side queues now (unless it is delayed in transit by more than holdMs), so the other
    * side flows without waiting: a producer writing only stdout (the common case) is not held back
@@ -353,7 +377,7 @@ export class LogMerger {
     const len = strippedLength(from, to, stamps);
     if (len === 0) return;
     this.bytes += len;
-    const at = this.#batch.reserve(x.stream, len);
+    const at = this.#batch.reserve(x.stream, len, to - from);
     stripInto(seg, from, to, stamps, this.#batch.buffer, at);
   }
 

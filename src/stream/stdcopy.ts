@@ -148,13 +148,14 @@ export class FrameBatcher {
 
   /**
    * Room for a frame of `len` payload bytes: the header is written; fill `buffer` from the returned
-   * offset with exactly `len` bytes before the next call.
+   * offset with exactly `len` bytes before the next call. `room` (at least `len`) bytes from that
+   * offset may be used as scratch on the way (a strip copies whole lines, then squeezes them).
    */
-  reserve(stream: StdStream, len: number): number {
+  reserve(stream: StdStream, len: number, room = len): number {
     const need = HEADER_LENGTH + len;
-    if (this.#buf === undefined || this.#w + need > this.#buf.length) {
+    if (this.#buf === undefined || this.#w + HEADER_LENGTH + room > this.#buf.length) {
       this.#flushBuf();
-      this.#buf = Buffer.allocUnsafe(Math.max(this.#size, need));
+      this.#buf = Buffer.allocUnsafe(Math.max(this.#size, HEADER_LENGTH + room));
     }
     const b = this.#buf;
     const w = this.#w;

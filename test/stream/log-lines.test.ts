@@ -8,6 +8,7 @@ import {
   formatKey,
   lineEnd,
   stripInto,
+  lastLineStart,
   strippedLength,
 } from '../../src/stream/log-lines.js';
 
@@ -102,10 +103,28 @@ test('~> stripInto removes exactly the prefixes it is given', () => {
   const seg = Buffer.from(`${TS} a\nplain\n${TS} \n${TS} b`);
   const stamps = [0, 39, 71];
   const len = strippedLength(0, seg.length, stamps);
-  const out = Buffer.alloc(len + 2, 0x23);
+  // Room for the whole run (it is copied, then squeezed in place); only len bytes are meaningful.
+  const out = Buffer.alloc(seg.length + 2, 0x23);
   assert.is(stripInto(seg, 0, seg.length, stamps, out, 2), len + 2);
-  assert.is(out.toString(), '##a\nplain\n\nb');
+  assert.is(out.subarray(0, len + 2).toString(), '##a\nplain\n\nb');
   assert.is(strippedLength(39, seg.length, [39, 71]), seg.length - 39 - 62);
+  // A run that starts inside the segment, written at an offset before its own position in it.
+  const part = Buffer.alloc(seg.length, 0x23);
+  const end = stripInto(seg, 39, seg.length, [39, 71], part, 1);
+  assert.is(part.subarray(1, end).toString(), '\nb');
+  // ...and one with unstamped text first and an offset after it (the squeeze moves left only).
+  const late = Buffer.alloc(seg.length + 40, 0x23);
+  const e2 = stripInto(seg, 33, seg.length, [39, 71], late, 40);
+  assert.is(late.subarray(40, e2).toString(), 'plain\n\nb');
+});
+
+test('~> lastLineStart finds the last line of a segment, with or without its newline', () => {
+  assert.is(lastLineStart(Buffer.from('ab\ncd\n'), 0), 3);
+  assert.is(lastLineStart(Buffer.from('ab\ncd'), 0), 3);
+  assert.is(lastLineStart(Buffer.from('ab\n\n'), 0), 3);
+  assert.is(lastLineStart(Buffer.from('ab\ncd\n'), 4), 4);
+  assert.is(lastLineStart(Buffer.from('ab\n'), 0), 0);
+  assert.is(lastLineStart(Buffer.from('\n'), 0), 0);
 });
 
 test.run();

@@ -220,6 +220,26 @@ test('~> follow: while the other side stays quiet (holdMs), a side flows without
   ]);
 });
 
+test('~> keep timestamps, other side quiet: segments go out whole, and their last timestamp still orders what follows', async () => {
+  const { sink, m } = merger({ keepTimestamps: true, holdMs: 20 });
+  m.push(0, Buffer.from(line(1, 'a')));
+  await until(() => sink.frames.length === 1, 1000); // stderr now counts as quiet
+  m.push(0, Buffer.from(line(10, 'x') + line(30, 'y')));
+  assert.equal(sink.frames.slice(1), [[1, line(10, 'x') + line(30, 'y')]], 'one frame, as it came');
+  // stderr speaks (20 < 30); then stdout's next line carries no timestamp (a continuation): it is
+  // ordered by stdout's last timestamp, 30 (from the whole segment), so stderr's line goes first.
+  m.push(1, Buffer.from(line(20, 'e')));
+  m.push(0, Buffer.from('more\n'));
+  assert.equal(sink.frames.slice(2), [[2, line(20, 'e')]], 'stderr first; stdout waits: stderr is not quiet now');
+  m.end(1);
+  assert.equal(sink.frames.slice(3), [[1, 'more\n']]);
+  // A segment whose last line carries no timestamp takes the per-line pass (it finds the one before).
+  m.push(0, Buffer.from(line(35, 'p') + 'cont\n'));
+  m.end(0);
+  assert.is(await m.done, 'end');
+  assert.equal(sink.frames.slice(4), [[1, line(35, 'p') + 'cont\n']]);
+});
+
 test('~> follow: a prompt without a newline goes out after holdMs; its continuation follows unstamped', async () => {
   const { sink, m } = merger({ holdMs: 20 });
   m.push(0, Buffer.from(`${ts(1)} name? `));
