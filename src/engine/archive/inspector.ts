@@ -27,6 +27,7 @@ import type { PodObject } from '../core/container-index.js';
 import type { ContainerArchive, PathStat } from '../backend/archive.js';
 import { helperSecurityContext, podSecurityContext } from '../model/security.js';
 import { applyPodSettings } from '../model/pod-settings.js';
+import { recordOwnerRef } from '../model/owner.js';
 import type { Level } from '../../kube/pod-security/index.js';
 
 const TOOLS_VOLUME = 'kapi-tools';
@@ -73,16 +74,7 @@ export function inspectorPod(
         [LABEL_MANAGED_BY]: 'kuber-api',
       },
       annotations: { 'kuber-api.io/inspector-key': key },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          name: rec.object.name,
-          uid: rec.object.uid,
-          controller: true,
-          blockOwnerDeletion: false,
-        },
-      ],
+      ownerReferences: [recordOwnerRef(rec.object)],
     },
     spec: {
       restartPolicy: 'Never',
