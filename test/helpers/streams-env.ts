@@ -125,6 +125,8 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
 }
 
 export interface CliSuite {
+  /** The docker CLI is on PATH (else the suite's tests are skipped). */
+  available: boolean;
   /** `test`, or `test.skip` when the docker CLI is not on PATH. */
   t: typeof test | typeof test.skip;
   /** The bed, once `test.before` has run. */
@@ -155,6 +157,7 @@ export function cliSuite(what: string, opts: EnvOptions & { timeoutMs?: number }
     return env;
   };
   return {
+    available,
     t: available ? test : test.skip,
     env: bed,
     sim: () => {
