@@ -15,19 +15,10 @@ import { versionLess } from '../router/version.js';
 import { invalid } from '../errors.js';
 import type { DiskUsageType, SystemInfo } from '../engine/backend/backend.js';
 import { DISK_USAGE_TYPES } from '../engine/backend/inventory.js';
+import { goArch } from '../engine/backend/platform.js';
 import type { ApiContext, DockerEvent } from './context.js';
 import type { Request, Response } from '../http/index.js';
 
-/** Go's GOARCH for Node's process.arch (`/version` Arch). */
-const GOARCH: Record<string, string> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  arm: 'arm',
-  ia32: '386',
-  ppc64: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-};
 /** `uname -m` for Node's process.arch (`/info` Architecture). */
 const UNAME_M: Record<string, string> = {
   x64: 'x86_64',
@@ -71,7 +62,7 @@ async function systemInfoOrNone(ctx: ApiContext, req: Request): Promise<SystemIn
 /** GET /version (moby types.Version; `ApiVersion` equals the `_ping` Api-Version header). */
 export async function getVersion(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const o = ctx.options;
-  const arch = GOARCH[process.arch] ?? process.arch;
+  const arch = goArch();
   const goVersion = `node${process.versions.node}`;
   const gitCommit = process.env.KUBER_API_GIT_COMMIT ?? ctx.version;
   const components: unknown[] = [

@@ -53,6 +53,17 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 const DIGITS = /^\d{1,15}$/;
 
+/** What http-parser-js hands kOnHeadersComplete (its HTTPParser.prototype.HEADER / parseHeaders). */
+interface HeadInfo {
+  versionMajor: number;
+  versionMinor: number;
+  headers: string[];
+  method: number;
+  url: string;
+  upgrade: boolean;
+  shouldKeepAlive: boolean;
+}
+
 type Internal = InstanceType<typeof HTTPParser> & {
   offset: number;
   end: number;
@@ -103,15 +114,7 @@ export class RequestParser {
     } as never;
     p.parseHeader = parseHeaderStrict as never;
     (p as unknown as Record<string, unknown>).BODY_CHUNKHEAD = chunkHeadStrict;
-    p[HTTPParser.kOnHeadersComplete] = (info: {
-      versionMajor: number;
-      versionMinor: number;
-      headers: string[];
-      method: number;
-      url: string;
-      upgrade: boolean;
-      shouldKeepAlive: boolean;
-    }) => {
+    p[HTTPParser.kOnHeadersComplete] = (info: HeadInfo) => {
       this.inHeadState = false;
       this.sink.onHead(this.head(info));
     };
@@ -191,15 +194,7 @@ export class RequestParser {
     );
   }
 
-  private head(info: {
-    versionMajor: number;
-    versionMinor: number;
-    headers: string[];
-    method: number;
-    url: string;
-    upgrade: boolean;
-    shouldKeepAlive: boolean;
-  }): RequestHead {
+  private head(info: HeadInfo): RequestHead {
     if (info.versionMajor !== 1) throw new HttpParseError(505, 'unsupported protocol version');
     const raw = info.headers;
     let contentLength = -1;

@@ -215,20 +215,7 @@ export class KubeClient {
 
   private async agentFor(c: ConnectionOptions): Promise<http.Agent> {
     if (c.proxyAgent) return c.proxyAgent;
-    if (!this.agent) {
-      const common = { keepAlive: true, maxSockets: this.opts.maxSockets, keepAliveMsecs: 15_000 };
-      this.agent =
-        this.base.protocol === 'http:'
-          ? new http.Agent(common)
-          : new https.Agent({
-              ...common,
-              ca: c.ca,
-              cert: c.cert,
-              key: c.key,
-              rejectUnauthorized: c.rejectUnauthorized,
-              servername: c.servername,
-            });
-    }
+    this.agent ??= this.newAgent(c, this.opts.maxSockets);
     return this.agent;
   }
 
@@ -376,21 +363,23 @@ export class KubeClient {
     });
   }
 
+  /** A keep-alive agent for the apiserver with the kubeconfig's TLS material (REST, or streams without a socket cap). */
+  private newAgent(c: ConnectionOptions, maxSockets?: number): http.Agent {
+    const common = { keepAlive: true, keepAliveMsecs: 15_000, ...(maxSockets !== undefined ? { maxSockets } : {}) };
+    return this.base.protocol === 'http:'
+      ? new http.Agent(common)
+      : new https.Agent({
+          ...common,
+          ca: c.ca,
+          cert: c.cert,
+          key: c.key,
+          rejectUnauthorized: c.rejectUnauthorized,
+          servername: c.servername,
+        });
+  }
+
   private streamAgentFor(c: ConnectionOptions): http.Agent {
-    if (!this.streamAgent) {
-      const common = { keepAlive: true, keepAliveMsecs: 15_000 };
-      this.streamAgent =
-        this.base.protocol === 'http:'
-          ? new http.Agent(common)
-          : new https.Agent({
-              ...common,
-              ca: c.ca,
-              cert: c.cert,
-              key: c.key,
-              rejectUnauthorized: c.rejectUnauthorized,
-              servername: c.servername,
-            });
-    }
+    this.streamAgent ??= this.newAgent(c);
     return this.streamAgent;
   }
 

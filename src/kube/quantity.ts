@@ -61,6 +61,21 @@ export function parseQuantity(input: unknown): Quantity {
   return { nano: sign === '-' ? -nano : nano, format };
 }
 
+/**
+ * A quantity as a plain number of base units (`250m` -> 0.25, `64Mi` -> 67108864, a number as
+ * itself), for arithmetic that needs no exactness (metrics, sizes); NaN when it is not a quantity.
+ * Whole units are exact below 2^53.
+ */
+export function quantityNumber(input: unknown): number {
+  let q: Quantity;
+  try {
+    q = parseQuantity(input);
+  } catch {
+    return NaN;
+  }
+  return Number(q.nano / NANO) + Number(q.nano % NANO) / 1e9;
+}
+
 /** A quantity from a count (NewQuantity(n, DecimalSI)). */
 export const quantityOf = (n: number | bigint, format: QuantityFormat = 'DecimalSI'): Quantity => ({
   nano: BigInt(n) * NANO,

@@ -3,7 +3,10 @@
  * `kuber-api operator` flags: each a named option with its environment variable and default (the
  * serve flags live in src/config.ts; these are the operator's own, as kube-sim has its own).
  */
-export interface OperatorOptions {
+import type { DesiredOptions } from './desired.js';
+
+/** The flags, with those of the child namespaces' objects (desired.ts) among them. */
+export interface OperatorOptions extends DesiredOptions {
   kubeconfig?: string;
   context?: string;
   /** Namespaces where CI job Pods run (GitLab's runner namespace). */
@@ -12,14 +15,6 @@ export interface OperatorOptions {
   jobSelector: string;
   prefix: string;
   defaultProfile: string;
-  enforce: string;
-  warn: string;
-  audit: string;
-  sidecarClusterRole: string;
-  serviceAccount: string;
-  dnsNamespace: string;
-  dnsPodLabels: Record<string, string>;
-  dnsEgressCidrs: string[];
   brokerAudiences: string[];
   tokenTtlSeconds: number;
   listenHost: string;

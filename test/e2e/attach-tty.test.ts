@@ -30,7 +30,7 @@ async function exitCodeOrDiagnose(t: Tmux, env: StreamsEnv, name: string): Promi
       : 'n/a';
     const ps = await env.docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']);
     throw new Error(
-      `${(err as Error).message}\ncontainer: ${ps.stdout}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${env.api.output().split('\n').slice(-60).join('\n')}`,
+      `${(err as Error).message}\ncontainer: ${ps.stdout}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${env.api.logs().split('\n').slice(-60).join('\n')}`,
     );
   }
 }

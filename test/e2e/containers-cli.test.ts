@@ -5,30 +5,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { kubectl } from '../helpers/sim.js';
+import { startKuber } from '../helpers/kuber.js';
+import { docker } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { registerContainerCases, ok, until } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker CLI container tests: no `docker` on PATH');
-const t = available ? test : test.skip;
+const { t, d, env, sim } = cliSuite('docker CLI container tests', { timeoutMs: 60_000 });
 
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-registerContainerCases((name, fn) => t(name, fn), { dockerHost: () => kuber.dockerHost, prefix: 'sim' });
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
+registerContainerCases((name, fn) => t(name, fn), { dockerHost: () => env().api.dockerHost, prefix: 'sim' });
 const inspect = async (name: string) => JSON.parse(ok(await d('inspect', '--type', 'container', name)))[0];
 
 t('~> restarting kuber-api loses no container: created, running and exited are listed and inspected', async () => {
@@ -37,7 +22,7 @@ t('~> restarting kuber-api loses no container: created, running and exited are l
   const exited = ok(await d('run', '-d', '--name', 'rs-exited', '--label', 'rs=1', 'busybox', 'sh', '-c', 'exit 4'));
   ok(await d('wait', exited));
   const before = ok(await d('ps', '-a', '--filter', 'label=rs=1', '--format', '{{.ID}} {{.Names}} {{.State}}'));
-  await kuber.restart();
+  await env().api.restart();
   const after = ok(await d('ps', '-a', '--filter', 'label=rs=1', '--format', '{{.ID}} {{.Names}} {{.State}}'));
   assert.is(after, before);
   assert.equal(
@@ -61,7 +46,7 @@ t('~> restarting kuber-api loses no container: created, running and exited are l
 });
 
 t('~> an image pull failure fails start with Kubernetes reason; the container stays Created', async () => {
-  await sim.setFaults({ failImagePull: ['registry.invalid/nope*'] });
+  await sim().setFaults({ failImagePull: ['registry.invalid/nope*'] });
   try {
     const id = ok(await d('create', '--name', 'pullfail', 'registry.invalid/nope:1'));
     const r = await d('start', 'pullfail');
@@ -73,15 +58,15 @@ t('~> an image pull failure fails start with Kubernetes reason; the container st
     assert.is(ok(await d('ps', '-a', '--filter', `id=${id}`, '--format', '{{.Status}}')), 'Created');
     ok(await d('rm', id));
   } finally {
-    await sim.clearFaults();
+    await sim().clearFaults();
   }
 });
 
 t(
   "~> a pod that stays ContainerCreating: start fails after --start-timeout-ms naming the kubelet's Warning event",
   async () => {
-    const short = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--start-timeout-ms', '3000'] });
-    await sim.setFaults({ failSandboxes: 1000 });
+    const short = await startKuber({ kubeconfig: sim().kubeconfigPath, args: ['--start-timeout-ms', '3000'] });
+    await sim().setFaults({ failSandboxes: 1000 });
     try {
       const ds = (...args: string[]) => docker(short.dockerHost, args, { timeoutMs: 60_000 });
       const id = ok(await ds('create', '--name', 'nosandbox', 'busybox', 'true'));
@@ -96,7 +81,7 @@ t(
       assert.match(j.State.Error, /FailedCreatePodSandBox/);
       ok(await ds('rm', id));
     } finally {
-      await sim.clearFaults();
+      await sim().clearFaults();
       await short.stop();
     }
   },
@@ -181,15 +166,19 @@ t('~> Kubernetes side: /info names the simulated cluster; the record owns the po
   );
   assert.ok(info.DriverStatus.some((kv: string[]) => kv[0] === 'Namespace' && kv[1] === 'default'));
   const id = ok(await d('run', '-d', '--name', 'owned', 'busybox', 'sleep', '300'));
-  const pods = await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], {
-    kubeconfig: sim.kubeconfigPath,
-  });
+  const pods = await kubectl(
+    '1.33',
+    ['get', 'pods', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'json'],
+    {
+      kubeconfig: sim().kubeconfigPath,
+    },
+  );
   const pod = JSON.parse(pods.stdout).items.find((p: any) => p.metadata.annotations['kuber-api.io/id'] === id);
   assert.ok(pod, pods.stderr);
   assert.is(pod.metadata.ownerReferences[0].kind, 'ConfigMap');
   assert.is(pod.metadata.labels['kuber-api.io/container'], id.slice(0, 12));
   const cm = await kubectl('1.33', ['get', 'configmap', pod.metadata.ownerReferences[0].name, '-o', 'json'], {
-    kubeconfig: sim.kubeconfigPath,
+    kubeconfig: sim().kubeconfigPath,
   });
   const rec = JSON.parse(cm.stdout);
   assert.is(rec.metadata.uid, pod.metadata.ownerReferences[0].uid);
@@ -201,7 +190,7 @@ t('~> Kubernetes side: /info names the simulated cluster; the record owns the po
       const r = await kubectl(
         '1.33',
         ['get', 'pods', '-l', `kuber-api.io/container=${id.slice(0, 12)}`, '-o', 'name'],
-        { kubeconfig: sim.kubeconfigPath },
+        { kubeconfig: sim().kubeconfigPath },
       );
       return r.stdout.trim() === '' ? true : undefined;
     },

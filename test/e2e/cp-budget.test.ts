@@ -13,27 +13,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { docker } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok } from './containers-cases.js';
 import { http } from './cp-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker cp budget tests: no `docker` on PATH');
-const t = available ? test : test.skip;
 const PER_CONTAINER = 600 * 1024;
 const BUDGET = 1000 * 1024;
 const UPLOAD = 300 * 1024;
 const w = mkdtempSync(join(tmpdir(), 'kapi-cp-budget-'));
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({
-    kubeconfig: sim.kubeconfigPath,
+const { t, d, env } = cliSuite('docker cp budget tests', {
+  api: {
     args: [
       '--archive-max-bytes',
       String(PER_CONTAINER),
@@ -42,21 +32,16 @@ test.before(async () => {
       '--archive-upload-max-bytes',
       String(UPLOAD),
     ],
-  });
+  },
+  timeoutMs: 60_000,
 });
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-  rmSync(w, { recursive: true, force: true });
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
+test.after(() => rmSync(w, { recursive: true, force: true }));
 const tarOf = (name: string, size: number) => {
   writeFileSync(join(w, name), Buffer.alloc(size, 7));
   return execFileSync('tar', ['-cf', '-', '-C', w, name]);
 };
 const put = (container: string, body: Buffer) =>
-  http(kuber.dockerHost, 'PUT', `/containers/${container}/archive?path=/tmp`, body);
+  http(env().api.dockerHost, 'PUT', `/containers/${container}/archive?path=/tmp`, body);
 
 t(
   '~> staged copies of all containers together stay within --archive-budget-bytes (413 naming it); rm gives the bytes back',
@@ -98,7 +83,7 @@ t('~> a slow upload into a running container does not hold its lock: docker stop
   ok(await d('run', '-d', '--name', 'up2', 'busybox', 'sleep', '600'));
   const tar = tarOf('slow.bin', 200 * 1024);
   const req = request({
-    socketPath: kuber.socketPath,
+    socketPath: env().api.socketPath,
     method: 'PUT',
     path: '/containers/up2/archive?path=/tmp',
     headers: { 'Content-Length': String(tar.length), 'Content-Type': 'application/x-tar' },
@@ -109,7 +94,7 @@ t('~> a slow upload into a running container does not hold its lock: docker stop
   });
   req.write(tar.subarray(0, 4096)); // the upload has begun, and stalls
   await new Promise((r) => setTimeout(r, 300));
-  const stop = await docker(kuber.dockerHost, ['stop', '-t', '1', 'up2'], { timeoutMs: 30_000 });
+  const stop = await docker(env().api.dockerHost, ['stop', '-t', '1', 'up2'], { timeoutMs: 30_000 });
   assert.is(stop.code, 0, `docker stop waited for the upload: ${stop.stderr}`);
   assert.is(ok(await d('inspect', '--format', '{{.State.Running}}', 'up2')), 'false');
   req.destroy();

@@ -11,39 +11,22 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync, chmodSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { ok, until } from './containers-cases.js';
 import { connect } from 'node:net';
-import { rss } from '../helpers/streams-env.js';
+import { docker } from '../helpers/docker-cli.js';
+import { cliSuite, rss } from '../helpers/streams-env.js';
 import { decodeStat, http, registerCpCases } from './cp-cases.js';
 import { findOracle } from '../helpers/tools.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../../src/engine/archive/tar/index.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker cp tests: no `docker` on PATH');
-const t = available ? test : test.skip;
 const LIMIT = 256 * 1024;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({
-    kubeconfig: sim.kubeconfigPath,
-    args: ['--archive-max-bytes', String(LIMIT), '--inspector-idle-ms', '2000'],
-  });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
+const { t, d, env } = cliSuite('docker cp tests', {
+  api: { args: ['--archive-max-bytes', String(LIMIT), '--inspector-idle-ms', '2000'] },
+  timeoutMs: 60_000,
 });
 
-registerCpCases((name, fn) => t(name, fn), { dockerHost: () => kuber.dockerHost, prefix: 'sim' });
+registerCpCases((name, fn) => t(name, fn), { dockerHost: () => env().api.dockerHost, prefix: 'sim' });
 
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
 const work = () => mkdtempSync(join(tmpdir(), 'kapi-cp-'));
 const tarOf = (dir: string, ...names: string[]) => execFileSync('tar', ['-cf', '-', '-C', dir, ...names]);
 
@@ -52,7 +35,7 @@ t('~> staged archives survive a kuber-api restart: the file is there at start', 
   writeFileSync(join(w, 'kept.txt'), 'kept across restarts\n');
   ok(await d('create', '--name', 'cp-restart', 'busybox', 'cat', '/kept.txt'));
   ok(await d('cp', join(w, 'kept.txt'), 'cp-restart:/kept.txt'));
-  await kuber.restart();
+  await env().api.restart();
   assert.is(ok(await d('start', '-a', 'cp-restart')), 'kept across restarts');
   // Every run of the container gets them again (each run is a new Pod).
   assert.is(ok(await d('start', '-a', 'cp-restart')), 'kept across restarts');
@@ -66,7 +49,7 @@ t(
     writeFileSync(join(w, 'g.txt'), 'gzipped\n');
     ok(await d('create', '--name', 'cp-put', 'busybox', 'cat', '/g.txt'));
     const put = (body: Buffer, path = '/') =>
-      http(kuber.dockerHost, 'PUT', `/containers/cp-put/archive?path=${path}`, body, {
+      http(env().api.dockerHost, 'PUT', `/containers/cp-put/archive?path=${path}`, body, {
         'Content-Type': 'application/x-tar',
       });
     const gz = await put(gzipSync(tarOf(w, 'g.txt')));
@@ -99,7 +82,7 @@ t(
       [500, { message: '"../../x" is outside of "/tmp"' }],
       "moby's breakout error (as dockerd answers it)",
     );
-    const missing = await http(kuber.dockerHost, 'PUT', '/containers/nope-nope/archive?path=/', tarOf(w, 'g.txt'));
+    const missing = await http(env().api.dockerHost, 'PUT', '/containers/nope-nope/archive?path=/', tarOf(w, 'g.txt'));
     assert.is(missing.status, 404);
     assert.is(ok(await d('start', '-a', 'cp-put')), 'gzipped');
     ok(await d('rm', 'cp-put'));
@@ -113,10 +96,15 @@ t(
     writeFileSync(join(w, 'big.bin'), Buffer.alloc(LIMIT + 1, 1));
     execFileSync('ln', ['-s', '/usr/share/elsewhere', join(w, 'dangling')]);
     ok(await d('create', '--name', 'cp-limits', 'busybox', 'true'));
-    const big = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'big.bin'));
+    const big = await http(env().api.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'big.bin'));
     assert.is(big.status, 413);
     assert.match(JSON.parse(big.body.toString()).message, /--archive-max-bytes/);
-    const link = await http(kuber.dockerHost, 'PUT', '/containers/cp-limits/archive?path=/tmp', tarOf(w, 'dangling'));
+    const link = await http(
+      env().api.dockerHost,
+      'PUT',
+      '/containers/cp-limits/archive?path=/tmp',
+      tarOf(w, 'dangling'),
+    );
     assert.is(link.status, 501);
     assert.match(
       JSON.parse(link.body.toString()).message,
@@ -126,7 +114,7 @@ t(
     ok(await d('rm', 'cp-limits'));
     ok(await d('run', '-d', '--name', 'cp-limits2', 'busybox', 'sleep', '600'));
     const ok2 = await http(
-      kuber.dockerHost,
+      env().api.dockerHost,
       'PUT',
       '/containers/cp-limits2/archive?path=/tmp',
       tarOf(w, 'dangling', 'big.bin'),
@@ -156,14 +144,14 @@ t(
     );
     await until(
       async () =>
-        (await http(kuber.dockerHost, 'HEAD', '/containers/cp-slow/archive?path=/tmp/ready')).status === 200
+        (await http(env().api.dockerHost, 'HEAD', '/containers/cp-slow/archive?path=/tmp/ready')).status === 200
           ? true
           : undefined,
       30_000,
       'the big file',
     );
-    const base = (await rss(kuber.pid)).rssKb;
-    const sock = connect(kuber.socketPath);
+    const base = (await rss(env().api.pid)).rssKb;
+    const sock = connect(env().api.socketPath);
     sock.write('GET /v1.45/containers/cp-slow/archive?path=/tmp/big HTTP/1.1\r\nHost: docker\r\n\r\n');
     sock.pause();
     let total = 0;
@@ -174,7 +162,7 @@ t(
       const b = sock.read(64 * 1024) as Buffer | null;
       if (b) total += b.length;
       await new Promise((r) => setTimeout(r, 25));
-      peak = Math.max(peak, (await rss(kuber.pid)).rssKb);
+      peak = Math.max(peak, (await rss(env().api.pid)).rssKb);
     }
     const slowBytes = total;
     await new Promise<void>((resolve, reject) => {
@@ -209,7 +197,7 @@ t('~> the stat header matches a real dockerd for the same file (dockerd-oracle)'
   utimesSync(join(w, 'same.txt'), 1700000000, 1700000000);
   const body = tarOf(w, 'same.txt');
   const stats: Record<string, unknown>[] = [];
-  for (const host of [`unix://${oracle}`, kuber.dockerHost]) {
+  for (const host of [`unix://${oracle}`, env().api.dockerHost]) {
     const name = `cp-oracle-${process.pid}`;
     const run = await docker(host, ['run', '-d', '--name', name, 'busybox', 'sleep', '300']);
     assert.is(run.code, 0, run.stderr);

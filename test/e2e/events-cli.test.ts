@@ -5,34 +5,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker events tests: no `docker` on PATH');
-const t = available ? test : test.skip;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
+const { t, d, env } = cliSuite('docker events tests', { timeoutMs: 60_000 });
 const nowSecs = () => (Date.now() / 1000).toFixed(3);
 
 /** GET /v<version>/events?... as parsed JSON lines (until= makes the stream end). */
 function rawEvents(version: string, query: string): Promise<any[]> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath: kuber.socketPath, path: `/v${version}/events?${query}` }, (res) => {
+    const req = http.get({ socketPath: env().api.socketPath, path: `/v${version}/events?${query}` }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () =>

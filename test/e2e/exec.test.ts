@@ -184,14 +184,14 @@ const TTY_CASE: Case = [
         const streams = env.sim
           ? JSON.stringify((await env.simState().catch(() => ({ streams: undefined }))).streams)
           : 'n/a';
-        const log = env.api.output().split('\n').slice(-40).join('\n');
+        const log = env.api.logs().split('\n').slice(-40).join('\n');
         throw new Error(`${(err as Error).message}\nkube-sim open streams: ${streams}\nkuber-api log tail:\n${log}`);
       }
       assert.is(
         code,
         7,
         `exit code; kuber-api log tail:\n${env.api
-          .output()
+          .logs()
           .split('\n')
           .filter((l) => /exec/.test(l))
           .slice(-12)
@@ -229,7 +229,7 @@ function register(name: string, real: boolean): void {
     if (!st.stdout.toString().includes('"Running":true')) {
       const logs = await c.env.docker(['logs', c.ctr]);
       throw new Error(
-        `the exec target is not running: ${st.stdout}\nlogs: ${logs.stdout}${logs.stderr}\nkuber-api log tail:\n${c.env.api.output().split('\n').slice(-30).join('\n')}`,
+        `the exec target is not running: ${st.stdout}\nlogs: ${logs.stdout}${logs.stderr}\nkuber-api log tail:\n${c.env.api.logs().split('\n').slice(-30).join('\n')}`,
       );
     }
   });

@@ -7,28 +7,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP fault CLI tests: no `docker` on PATH');
-const t = available ? test : test.skip;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 90_000 });
+const { t, d, sim } = cliSuite('fault CLI tests', { timeoutMs: 90_000 });
 
 t('~> OOM killed: exit 137, State.OOMKilled true, docker wait prints 137 (as dockerd)', async () => {
   const r = await d(
@@ -67,14 +49,14 @@ t(
     );
     const whole = ok(await d('logs', 'chatty'));
     assert.is(whole.split('\n').length, 20000);
-    await sim.setFaults({ dropStreamsAfterBytes: 20_000 });
+    await sim().setFaults({ dropStreamsAfterBytes: 20_000 });
     try {
       const cut = await d('logs', 'chatty');
       assert.is(cut.code, 0, cut.stderr);
       assert.ok(cut.stdout.length < whole.length, 'the stream was cut');
       assert.ok(whole.startsWith(cut.stdout.replace(/\n$/, '')), 'what arrived is a prefix of the log');
     } finally {
-      await sim.clearFaults();
+      await sim().clearFaults();
     }
     assert.is(ok(await d('logs', 'chatty')), whole);
     ok(await d('rm', 'chatty'));

@@ -10,28 +10,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import http from 'node:http';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok, until } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP published-port tests: no `docker` on PATH');
-const t = available ? test : test.skip;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--port-mode', 'portforward'] });
+const { t, d, env } = cliSuite('published-port tests', {
+  api: { args: ['--port-mode', 'portforward'] },
+  timeoutMs: 60_000,
 });
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
 const httpd = (text: string) => [
   'busybox',
   'sh',
@@ -124,14 +109,14 @@ t('~> -p 8080 and -P pick random host ports, kept across a kuber-api restart', a
   assert.ok(Number(ports['9090/tcp'][0].HostPort) > 0, JSON.stringify(ports));
   assert.is(ok(await d('port', 'rnd', '8080/tcp')).split('\n')[0], `127.0.0.1:${hp}`);
   assert.is((await get(hp)).body, 'hello-random\n');
-  await kuber.restart();
+  await env().api.restart();
   assert.is(JSON.parse(ok(await d('inspect', 'rnd')))[0].NetworkSettings.Ports['8080/tcp'][0].HostPort, String(hp));
   assert.is((await get(hp)).body, 'hello-random\n');
   ok(await d('rm', '-f', 'rnd'));
 });
 
 t('~> testcontainers 11: withExposedPorts(8080), getMappedPort, an HTTP wait strategy and a GET', async () => {
-  process.env.DOCKER_HOST = kuber.dockerHost;
+  process.env.DOCKER_HOST = env().api.dockerHost;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const { GenericContainer, Wait } = await import('testcontainers');
   const c = await new GenericContainer('busybox')
@@ -151,7 +136,7 @@ t('~> testcontainers 11: withExposedPorts(8080), getMappedPort, an HTTP wait str
 });
 
 t('~> testcontainers 11: a Network with an alias; a second container reaches the first by the alias', async () => {
-  process.env.DOCKER_HOST = kuber.dockerHost;
+  process.env.DOCKER_HOST = env().api.dockerHost;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const { GenericContainer, Network } = await import('testcontainers');
   const network = await new Network().start();

@@ -8,35 +8,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'node:https';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP retry fault tests: no `docker` on PATH');
-const t = available ? test : test.skip;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
+const { t, d, env, sim } = cliSuite('retry fault tests', { timeoutMs: 60_000 });
 
 /** GET from the simulator as its admin (what exists, whatever kuber-api believes). */
 function get(path: string): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = request(
-      new URL(path, sim.url),
-      { ca: sim.caPem, headers: { authorization: `Bearer ${sim.token}` } },
+      new URL(path, sim().url),
+      { ca: sim().caPem, headers: { authorization: `Bearer ${sim().token}` } },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -53,7 +35,7 @@ function get(path: string): Promise<any> {
 const ofContainer = async (kind: 'configmaps' | 'pods', id: string) =>
   (
     await get(
-      `/api/v1/namespaces/default/${kind}?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${kuber.instanceId},kuber-api.io/container=${id.slice(0, 12)}`)}`,
+      `/api/v1/namespaces/default/${kind}?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${env().api.instanceId},kuber-api.io/container=${id.slice(0, 12)}`)}`,
     )
   ).items as any[];
 
@@ -63,7 +45,7 @@ const runOf = (rec: any) => JSON.parse(rec.metadata.annotations['kuber-api.io/st
 
 for (const action of ['fail', 'drop'] as const) {
   t(`~> a create whose answer is lost (${action} after commit) makes exactly one record`, async () => {
-    await sim.setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/configmaps' } });
+    await sim().setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/configmaps' } });
     const id = ok(await d('create', '--name', `once-${action}`, 'busybox', 'echo', 'ran'));
     assert.is((await records(id)).length, 1);
     assert.is(ok(await d('ps', '-a', '--filter', `name=once-${action}`, '--format', '{{.ID}}')), id.slice(0, 12));
@@ -74,7 +56,7 @@ for (const action of ['fail', 'drop'] as const) {
     `~> a start whose Pod create answer is lost (${action} after commit) makes exactly one Pod, and runs once`,
     async () => {
       const id = ok(await d('create', '--name', `pod-${action}`, 'busybox', 'echo', 'ran'));
-      await sim.setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/pods' } });
+      await sim().setFaults({ afterCommit: { action, count: 1, method: 'POST', pathContains: '/pods' } });
       assert.is(ok(await d('start', '-a', id)), 'ran');
       const pods = await ofContainer('pods', id);
       assert.is(pods.length, 1, JSON.stringify(pods.map((p) => p.metadata.name)));
@@ -87,7 +69,7 @@ for (const action of ['fail', 'drop'] as const) {
   t(`~> a start whose record update answer is lost (${action} after commit) bumps the run exactly once`, async () => {
     const id = ok(await d('create', '--name', `run-${action}`, 'busybox', 'echo', 'ran'));
     const rec = (await records(id))[0];
-    await sim.setFaults({
+    await sim().setFaults({
       afterCommit: { action, count: 1, method: 'PATCH', pathContains: `/configmaps/${rec.metadata.name}` },
     });
     assert.is(ok(await d('start', '-a', id)), 'ran');
@@ -100,7 +82,7 @@ for (const action of ['fail', 'drop'] as const) {
 }
 
 t('~> a storm of 429s on creates is waited out: one record, one Pod, one run', async () => {
-  await sim.setFaults({ failRequests: { status: 429, count: 3, method: 'POST' } });
+  await sim().setFaults({ failRequests: { status: 429, count: 3, method: 'POST' } });
   const out = ok(await d('run', '--name', 'storm', 'busybox', 'echo', 'ran'));
   assert.is(out, 'ran');
   const id = ok(await d('inspect', '--format', '{{.Id}}', 'storm'));

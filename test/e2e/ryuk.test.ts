@@ -18,29 +18,11 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSim, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { ok, until } from './containers-cases.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP ryuk tests: no `docker` on PATH');
-const t = available ? test : test.skip;
+const { t, d, env } = cliSuite('ryuk tests', { timeoutMs: 60_000 });
 const here = dirname(fileURLToPath(import.meta.url));
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RYUK = 'testcontainers/ryuk:0.14.0';
 
@@ -293,7 +275,7 @@ t(
     const c = await connect(await hostPort('ryuk-restart'));
     c.sock.write('label=rs=1\n');
     await until(async () => (c.acks() === 1 ? true : undefined), 10_000, 'the ACK');
-    await kuber.restart();
+    await env().api.restart();
     await c.closed; // the restart cut it
     const t0 = Date.now();
     assert.is(JSON.parse(ok(await d('inspect', 'ryuk-restart')))[0].State.Status, 'running');
@@ -313,12 +295,12 @@ t(
 async function session(
   args: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string; exitedAt: number }> {
-  const env: NodeJS.ProcessEnv = {};
+  const childEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('TESTCONTAINERS_') && !k.startsWith('RYUK_')) env[k] = v;
-  env.DOCKER_HOST = kuber.dockerHost;
+    if (!k.startsWith('TESTCONTAINERS_') && !k.startsWith('RYUK_')) childEnv[k] = v;
+  childEnv.DOCKER_HOST = env().api.dockerHost;
   const child = spawn(process.execPath, [join(here, 'ryuk-session.js'), ...args], {
-    env,
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -14,44 +14,32 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable, type CliResult } from '../helpers/docker-cli.js';
+import { kubectl } from '../helpers/sim.js';
+import { startKuber } from '../helpers/kuber.js';
+import { docker, type CliResult } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { httpRequest } from '../helpers/raw-client.js';
 import { ok, until } from './containers-cases.js';
 
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker CLI volume tests: no `docker` on PATH');
-const t = available ? test : test.skip;
+// Split log streams, so that a container's stderr reaches the CLI's stderr as with dockerd.
+const { available, t, d, env, sim } = cliSuite('docker CLI volume tests', {
+  sim: { args: ['--nodes', '3'], featureGates: { PodLogsQuerySplitStreams: true } },
+  timeoutMs: 90_000,
+});
 const oracleUp = existsSync(ORACLE);
 if (available && !oracleUp)
   console.log(`SKIP the dockerd comparisons of the volume tests: no dockerd oracle at ${ORACLE}`);
 const work = mkdtempSync(join(tmpdir(), 'kapi-vol-cli-'));
 const tag = `v${process.pid}`;
-
-test.before(async () => {
-  if (!available) return;
-  // Split log streams, so that a container's stderr reaches the CLI's stderr as with dockerd.
-  sim = await spawnSim({ args: ['--nodes', '3'], featureGates: { PodLogsQuerySplitStreams: true } });
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 90_000 });
 const o = (...args: string[]) => docker(`unix://${ORACLE}`, args, { timeoutMs: 90_000 });
 const k = async (...args: string[]) => {
-  const r = await kubectl('1.33', args, { kubeconfig: sim.kubeconfigPath });
+  const r = await kubectl('1.33', args, { kubeconfig: sim().kubeconfigPath });
   return { ...r, code: r.code ?? 1 };
 };
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await httpRequest(
-    { path: kuber.socketPath },
+    { path: env().api.socketPath },
     method,
     `/v1.51${path}`,
     body === undefined ? {} : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
@@ -215,7 +203,7 @@ t(
   async () => {
     const sc = `${tag}-imm`.toLowerCase();
     const apply = await kubectl('1.33', ['apply', '-f', '-'], {
-      kubeconfig: sim.kubeconfigPath,
+      kubeconfig: sim().kubeconfigPath,
       stdin: `apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: ${sc}}\nprovisioner: kube-sim.io/local-path\nvolumeBindingMode: Immediate\n`,
     });
     ok({ ...apply, code: apply.code ?? 1 });
@@ -455,7 +443,7 @@ t('~> data survives container removal and a kuber-api restart, until the volume 
   const name = `${tag}-durable`;
   ok(await d('run', '--rm', '-v', `${name}:/d`, 'busybox', 'sh', '-c', 'echo kept > /d/f'));
   const holder = ok(await d('create', '--name', `${tag}-durable-c`, '-v', `${name}:/d`, 'busybox', 'cat', '/d/f'));
-  await kuber.restart();
+  await env().api.restart();
   assert.is(ok(await d('volume', 'ls', '-q', '--filter', `name=${name}`)), name);
   assert.is(ok(await d('start', '-a', holder)), 'kept');
   assert.match((await d('volume', 'rm', name)).stderr, `remove ${name}: volume is in use - [${holder}]`);
@@ -464,7 +452,7 @@ t('~> data survives container removal and a kuber-api restart, until the volume 
 });
 
 t('~> a bind source over --bind-max-bytes is a 413 naming the option', async () => {
-  const small = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--bind-max-bytes', '4096'] });
+  const small = await startKuber({ kubeconfig: sim().kubeconfigPath, args: ['--bind-max-bytes', '4096'] });
   try {
     const dir = join(work, 'big');
     mkdirSync(dir, { recursive: true });

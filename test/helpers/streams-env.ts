@@ -1,113 +1,25 @@
 /**
  * @module test/helpers/streams-env
- * The end-to-end bed of the streaming tests (attach, exec, logs, run): kube-sim in a child process
- * (`spawnSim`, split log streams on or off) or a real cluster (KUBECONFIG), kuber-api in its own
- * child process on a private unix socket (so its RSS can be measured alone), and the real docker
- * CLI with binary-safe stdout, optional stdin, and a private config dir.
+ * The end-to-end bed of the docker-CLI tests (attach, exec, logs, run, events, networks, faults...):
+ * kube-sim in a child process (`spawnSim`, split log streams on or off) or a real cluster
+ * (KUBECONFIG), kuber-api in its own child process on a private unix socket (`startKuber`, so its
+ * RSS can be measured alone), and the real docker CLI with binary-safe stdout, optional stdin, and
+ * a private config dir. `cliSuite` is the whole preamble of a test file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { spawnSim, type SpawnedSim } from './sim.js';
-import { kuberApiCli } from './kuber.js';
+import { test } from 'uvu';
+import { spawnSim, type SpawnedSim, type SpawnOptions } from './sim.js';
+import { startKuber, type Kuber, type KuberOptions } from './kuber.js';
+import { docker, dockerAvailable, type CliResult } from './docker-cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface ApiProcess {
-  pid: number;
-  child: ChildProcess;
-  socketPath: string;
-  dockerHost: string;
-  /** kuber-api's stderr/stdout so far (for failure messages). */
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Start `node dist/src/cli.js` against a kubeconfig on a private unix socket; resolves once /_ping answers. */
-export async function spawnApi(
-  kubeconfig: string,
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<ApiProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'kapi-e2e-'));
-  const socketPath = join(dir, 'docker.sock');
-  // Its own instance ID and state dir: containers of different test files never meet, even on a real cluster.
-  const instance = `t-${randomBytes(4).toString('hex')}`;
-  const child = spawn(
-    process.execPath,
-    [
-      kuberApiCli(),
-      '-H',
-      `unix://${socketPath}`,
-      '--kubeconfig',
-      kubeconfig,
-      '--instance-id',
-      instance,
-      '--state-dir',
-      join(dir, 'state'),
-      '--log-level',
-      process.env.TEST_LOG ?? 'warn',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  if (process.env.TEST_LOG) {
-    child.stdout!.pipe(process.stderr);
-    child.stderr!.pipe(process.stderr);
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`kuber-api exited with ${child.exitCode}: ${out}`);
-    if (await ping(socketPath)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`kuber-api did not answer /_ping within 30 s: ${out}`);
-    }
-    await sleep(100);
-  }
-  let stopped: Promise<void> | undefined;
-  return {
-    pid: child.pid!,
-    child,
-    socketPath,
-    dockerHost: `unix://${socketPath}`,
-    output: () => out,
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          done();
-        });
-        child.kill('SIGTERM');
-      })),
-  };
-}
-
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(socketPath);
-    s.once('error', () => resolve(false));
-    s.once('connect', () => s.end('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n'));
-    let data = '';
-    s.on('data', (d) => (data += d));
-    s.on('close', () => resolve(/^HTTP\/1\.1 200/.test(data)));
-  });
-}
 
 export interface RunResult {
   code: number;
@@ -165,7 +77,7 @@ export function dockerRun(
 export interface StreamsEnv {
   /** kube-sim, absent against a real cluster. */
   sim?: SpawnedSim;
-  api: ApiProcess;
+  api: Kuber;
   dockerHost: string;
   /** `tcp://127.0.0.1:PORT`, when the env was asked for a TCP listener too. */
   tcpHost?: string;
@@ -179,34 +91,25 @@ export interface StreamsEnv {
 export interface EnvOptions {
   /** kube-sim's PodLogsQuerySplitStreams gate (stream=Stdout|Stderr on pods/log). */
   splitStreams?: boolean;
+  /** More kube-sim options (nodes, flags). */
+  sim?: SpawnOptions;
   /** A real cluster's kubeconfig instead of kube-sim. */
   kubeconfig?: string;
-  apiArgs?: string[];
+  /** More kuber-api options (flags, namespace, TCP). */
+  api?: Omit<KuberOptions, 'kubeconfig'>;
   /** kuber-api listens on a loopback TCP port too (`tcpHost`). */
   tcp?: boolean;
 }
 
-/** A loopback TCP port free a moment ago (kuber-api binds it next; a clash fails its start loudly). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
-  const sim = opts.kubeconfig
-    ? undefined
-    : await spawnSim({ featureGates: { PodLogsQuerySplitStreams: !!opts.splitStreams } });
+  const simOpts: SpawnOptions = { ...opts.sim };
+  if (opts.splitStreams !== undefined)
+    simOpts.featureGates = { ...simOpts.featureGates, PodLogsQuerySplitStreams: opts.splitStreams };
+  const sim = opts.kubeconfig ? undefined : await spawnSim(simOpts);
   const kubeconfig = opts.kubeconfig ?? sim!.kubeconfigPath;
-  let api: ApiProcess;
-  const tcpHost = opts.tcp ? `tcp://127.0.0.1:${await freePort()}` : undefined;
+  let api: Kuber;
   try {
-    api = await spawnApi(kubeconfig, [...(tcpHost ? ['-H', tcpHost] : []), ...(opts.apiArgs ?? [])]);
+    api = await startKuber({ ...opts.api, ...(opts.tcp ? { tcp: true } : {}), kubeconfig });
   } catch (err) {
     await sim?.stop();
     throw err;
@@ -215,7 +118,7 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
     sim,
     api,
     dockerHost: api.dockerHost,
-    ...(tcpHost ? { tcpHost } : {}),
+    ...(api.tcpHost ? { tcpHost: api.tcpHost } : {}),
     kubeconfig,
     docker: (args, o) => dockerRun(api.dockerHost, args, o),
     simState: () => (sim ? simGet(sim) : Promise.resolve({})),
@@ -223,6 +126,51 @@ export async function streamsEnv(opts: EnvOptions = {}): Promise<StreamsEnv> {
       await api.stop();
       await sim?.stop();
     },
+  };
+}
+
+export interface CliSuite {
+  /** The docker CLI is on PATH (else the suite's tests are skipped). */
+  available: boolean;
+  /** `test`, or `test.skip` when the docker CLI is not on PATH. */
+  t: typeof test | typeof test.skip;
+  /** The bed, once `test.before` has run. */
+  env(): StreamsEnv;
+  /** kube-sim of the bed. */
+  sim(): SpawnedSim;
+  /** The docker CLI against the bed's kuber-api, text in and out. */
+  d(...args: string[]): Promise<CliResult>;
+}
+
+/**
+ * The preamble of the docker-CLI e2e files: a {@link streamsEnv} started in `test.before` and
+ * stopped in `test.after` of the file's suite, and its tests skipped (`SKIP <what>: ...`) without
+ * the docker CLI.
+ */
+export function cliSuite(what: string, opts: EnvOptions & { timeoutMs?: number } = {}): CliSuite {
+  const available = dockerAvailable();
+  if (!available) console.log(`SKIP ${what}: no \`docker\` on PATH`);
+  let env: StreamsEnv | undefined;
+  test.before(async () => {
+    if (available) env = await streamsEnv(opts);
+  });
+  test.after(async () => {
+    await env?.stop();
+  });
+  const bed = () => {
+    if (!env) throw new Error('the bed is not started (test.before has not run)');
+    return env;
+  };
+  return {
+    available,
+    t: available ? test : test.skip,
+    env: bed,
+    sim: () => {
+      const { sim } = bed();
+      if (!sim) throw new Error('the bed runs on a real cluster, not kube-sim');
+      return sim;
+    },
+    d: (...args) => docker(bed().dockerHost, args, { timeoutMs: opts.timeoutMs }),
   };
 }
 

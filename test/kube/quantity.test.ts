@@ -11,6 +11,7 @@ import {
   formatQuantity,
   parseQuantity,
   quantityMilli,
+  quantityNumber,
   quantityOf,
   quantityValue,
   QuantityError,
@@ -73,6 +74,21 @@ test('compare, add (format of the first non-zero operand), Value and MilliValue 
   assert.is(formatQuantity(addQuantity(quantityOf(2), quantityOf(1))), '3');
   assert.is(quantityValue(parseQuantity('1500m')), 2n);
   assert.is(quantityMilli(parseQuantity('1.0001m')), 2n);
+});
+
+test('~> quantityNumber: quantities as the metrics API and storage sizes write them, as plain numbers', () => {
+  assert.is(quantityNumber('250m'), 0.25);
+  assert.is(quantityNumber('1234567n'), 0.001234567);
+  assert.is(quantityNumber('2'), 2);
+  assert.is(quantityNumber(3), 3);
+  assert.is(quantityNumber('64Mi'), 64 * 2 ** 20);
+  assert.is(quantityNumber('1536Ki'), 1536 * 1024);
+  assert.is(quantityNumber('1G'), 1e9);
+  assert.is(quantityNumber('12e3'), 12000);
+  assert.is(quantityNumber('1234567891234'), 1234567891234);
+  assert.ok(Number.isNaN(quantityNumber('x')));
+  assert.ok(Number.isNaN(quantityNumber('5Qi')));
+  assert.ok(Number.isNaN(quantityNumber(undefined)));
 });
 
 test.run();

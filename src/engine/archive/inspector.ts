@@ -13,6 +13,7 @@
  */
 import { notImplemented, systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
+import { watchPodUntil } from '../../kube/pod-watch.js';
 import type { ArchiveHost } from './host.js';
 import type { ArchiveInspector } from './archive.js';
 import { archiveFromPod, statInPod, type CopyContext } from './pod.js';
@@ -26,6 +27,7 @@ import type { PodObject } from '../core/container-index.js';
 import type { ContainerArchive, PathStat } from '../backend/archive.js';
 import { helperSecurityContext, podSecurityContext } from '../model/security.js';
 import { applyPodSettings } from '../model/pod-settings.js';
+import { recordOwnerRef } from '../model/owner.js';
 import type { Level } from '../../kube/pod-security/index.js';
 
 const TOOLS_VOLUME = 'kapi-tools';
@@ -72,16 +74,7 @@ export function inspectorPod(
         [LABEL_MANAGED_BY]: 'kuber-api',
       },
       annotations: { 'kuber-api.io/inspector-key': key },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          name: rec.object.name,
-          uid: rec.object.uid,
-          controller: true,
-          blockOwnerDeletion: false,
-        },
-      ],
+      ownerReferences: [recordOwnerRef(rec.object)],
     },
     spec: {
       restartPolicy: 'Never',
@@ -322,7 +315,6 @@ export class Inspector implements ArchiveInspector {
   /** Wait by watch until the inspector's main container runs (or fails). */
   private async waitRunning(rec: ContainerRecord, name: string): Promise<void> {
     const e = this.engine;
-    const deadline = Date.now() + this.opts.startTimeoutMs;
     const verdict = (p: PodObject): true | string | undefined => {
       const st = p.status as
         | {
@@ -355,44 +347,17 @@ export class Inspector implements ArchiveInspector {
       if (st?.phase === 'Failed' || st?.phase === 'Succeeded') return `the pod ended (${st.phase})`;
       return undefined;
     };
-    for (;;) {
-      const p = await e.kube.client.get<PodObject>(e.kube.path('pods', name));
-      let v = verdict(p);
-      if (v === undefined) {
-        const left = deadline - Date.now();
-        if (left <= 0) v = `it did not run within ${this.opts.startTimeoutMs} ms`;
-        else {
-          v = await new Promise<true | string | undefined>((resolve) => {
-            const h = e.kube.client.watch(
-              e.kube.path('pods'),
-              {
-                fieldSelector: `metadata.name=${name}`,
-                resourceVersion: p.metadata.resourceVersion,
-                timeoutSeconds: Math.max(1, Math.ceil(left / 1000)),
-              },
-              (ev) => {
-                if (ev.type === 'DELETED') return resolve('the pod was deleted');
-                if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
-                const r = verdict(ev.object as PodObject);
-                if (r !== undefined) {
-                  h.abort();
-                  resolve(r);
-                }
-              },
-            );
-            h.done.then(
-              () => resolve(undefined),
-              () => resolve(undefined),
-            );
-          });
-          if (v === undefined) continue; // the watch ended: read again
-        }
-      }
-      if (v === true) return;
-      await e.kube.client.delete(e.kube.path('pods', name), { gracePeriodSeconds: 0 }).catch(() => {});
-      throw systemError(
-        `cannot read files of created container ${rec.name}: kuber-api runs its image in an inspector pod for that, and the pod failed: ${v}`,
-      );
-    }
+    const r = await watchPodUntil(e.kube.client, e.kube.namespace, name, verdict, this.opts.startTimeoutMs);
+    if (r.kind === 'verdict' && r.verdict === true) return;
+    const why =
+      r.kind === 'verdict'
+        ? r.verdict
+        : r.kind === 'deleted'
+          ? 'the pod was deleted'
+          : `it did not run within ${this.opts.startTimeoutMs} ms`;
+    await e.kube.client.delete(e.kube.path('pods', name), { gracePeriodSeconds: 0 }).catch(() => {});
+    throw systemError(
+      `cannot read files of created container ${rec.name}: kuber-api runs its image in an inspector pod for that, and the pod failed: ${why}`,
+    );
   }
 }

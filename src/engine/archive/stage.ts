@@ -11,12 +11,11 @@
  * sequence number no entry names, and are replaced by the next copy or collected with the record.
  */
 import { notImplemented, EngineError } from '../../errors.js';
-import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
+import { isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import type { KObject } from '../../kube/cache.js';
 import { kubeError } from '../../kube/errors.js';
 import type { ArchiveHost } from './host.js';
-import { shortId } from '../model/ids.js';
-import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
+import { writeChunkObject } from './chunk-object.js';
 import type { ArchiveStager } from './archive.js';
 import {
   chunkObjectName,
@@ -190,42 +189,7 @@ export class ArchiveStage implements ArchiveStager {
   private async writeChunk(rec: ContainerRecord, seq: number, k: number, data: Buffer): Promise<string> {
     const name = chunkObjectName(rec.object.name, seq, k);
     const e = this.engine;
-    const obj = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name,
-        namespace: e.namespace,
-        labels: {
-          [LABEL_INSTANCE]: e.opts.instance,
-          [LABEL_KIND]: 'archive',
-          [LABEL_CONTAINER]: shortId(rec.id),
-          [LABEL_MANAGED_BY]: 'kuber-api',
-        },
-        ownerReferences: [
-          {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            name: rec.object.name,
-            uid: rec.object.uid,
-            controller: true,
-            blockOwnerDeletion: false,
-          },
-        ],
-      },
-      immutable: true,
-      binaryData: { data: data.toString('base64') },
-    };
-    try {
-      await e.kube.client.create(e.kube.path('configmaps'), obj);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw kubeError(err, `staging the archive (ConfigMap ${name})`);
-      // A chunk of a copy that never committed (or a create retried after a 5xx): replace it.
-      await e.kube.client.delete(e.kube.path('configmaps', name)).catch(() => {});
-      await e.kube.client.create(e.kube.path('configmaps'), obj).catch((err2) => {
-        throw kubeError(err2, `staging the archive (ConfigMap ${name})`);
-      });
-    }
+    await writeChunkObject(e.kube, e.opts.instance, rec, { name, kind: 'archive', doing: 'staging the archive' }, data);
     return name;
   }
 

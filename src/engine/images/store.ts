@@ -19,6 +19,7 @@ import type { KObject, WatchCache } from '../../kube/cache.js';
 import { isAlreadyExists, isAmbiguous, isConflict, isNotFound } from '../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import { parseUntrusted } from '../model/own-keys.js';
+import { podOwnerRefs } from '../model/owner.js';
 
 export const ANN_IMAGE_ID = 'kuber-api.io/image-id';
 export const ANN_REPO_TAGS = 'kuber-api.io/repo-tags';
@@ -251,20 +252,7 @@ export class ImageStore {
                 string,
                 string
               >,
-              ...(this.ctx.owner
-                ? {
-                    ownerReferences: [
-                      {
-                        apiVersion: 'v1',
-                        kind: 'Pod',
-                        name: this.ctx.owner.name,
-                        uid: this.ctx.owner.uid,
-                        controller: false,
-                        blockOwnerDeletion: false,
-                      },
-                    ],
-                  }
-                : {}),
+              ...podOwnerRefs(this.ctx.owner),
             },
             ...(e.configBlob ? { data: { [CONFIG_KEY]: e.configBlob } } : {}),
           });

@@ -10,6 +10,7 @@ import { Packr } from 'msgpackr';
 import type { ContainerRecord, CreateBody, RecordState } from './types.js';
 import { shortId } from './ids.js';
 import type { KObject } from '../../kube/cache.js';
+import { podOwnerRefs } from './owner.js';
 
 export const LABEL_INSTANCE = 'kuber-api.io/instance';
 export const LABEL_CONTAINER = 'kuber-api.io/container';
@@ -71,7 +72,7 @@ export function recordObject(ctx: RecordContext, r: Omit<ContainerRecord, 'objec
         [ANN_STATE]: JSON.stringify(r.state),
         ...(r.image ? { [ANN_IMAGE]: JSON.stringify(r.image) } : {}),
       },
-      ...(ctx.owner ? { ownerReferences: [{ ...ctx.owner, controller: false, blockOwnerDeletion: false }] } : {}),
+      ...podOwnerRefs(ctx.owner),
     },
   };
 }

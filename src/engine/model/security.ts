@@ -12,7 +12,7 @@
  * - `restricted`: `runAsNonRoot: true` (the kubelet refuses an image that would run as root).
  * Helpers (init containers, inspectors) get the same, and run as a non-root user.
  */
-import type { Level } from '../../kube/pod-security/index.js';
+import { BASELINE_CAPABILITIES, RESTRICTED_CAPABILITIES, type Level } from '../../kube/pod-security/index.js';
 import type { V1PodSecurityContext, V1SecurityContext, V1Sysctl } from '@kubernetes/client-node';
 
 /** moby oci/caps/defaults.go DefaultCapabilities. */
@@ -32,25 +32,6 @@ export const DOCKER_DEFAULT_CAPS: readonly string[] = [
   'KILL',
   'AUDIT_WRITE',
 ];
-
-/** What Pod Security `baseline` lets a container add (k8s.io/pod-security-admission policy/check_capabilities_baseline.go). */
-export const BASELINE_CAPS: readonly string[] = [
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-];
-/** `restricted` (check_capabilities_restricted.go): drop ALL, add at most NET_BIND_SERVICE. */
-export const RESTRICTED_CAPS: readonly string[] = ['NET_BIND_SERVICE'];
 
 /** Sysctls every Pod Security level allows (check_sysctls.go, policy v1.32): they are namespaced and safe. */
 export const SAFE_SYSCTLS: readonly string[] = [
@@ -72,7 +53,7 @@ export const SAFE_SYSCTLS: readonly string[] = [
 export const HELPER_UID = 65534;
 
 export const allowedCaps = (level: Level): readonly string[] | undefined =>
-  level === 'privileged' ? undefined : level === 'baseline' ? BASELINE_CAPS : RESTRICTED_CAPS;
+  level === 'privileged' ? undefined : level === 'baseline' ? BASELINE_CAPABILITIES : RESTRICTED_CAPABILITIES;
 
 const capName = (x: unknown) => String(x).toUpperCase().replace(/^CAP_/, '');
 

@@ -131,7 +131,8 @@ export function runSummary(pod: PodLike | undefined): RunSummary | undefined {
   };
 }
 
-const base = (): DockerState => ({
+/** Docker's State of a container that never ran (moby container/state.go NewState). */
+export const createdState = (): DockerState => ({
   Status: 'created',
   Running: false,
   Paused: false,
@@ -147,7 +148,7 @@ const base = (): DockerState => ({
 
 function exited(s: RunSummary, err = ''): DockerState {
   return {
-    ...base(),
+    ...createdState(),
     Status: 'exited',
     ExitCode: s.exitCode,
     StartedAt: s.startedAt,
@@ -161,22 +162,23 @@ function exited(s: RunSummary, err = ''): DockerState {
 export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now = Date.now()): DockerState {
   const st = rec.state;
   if (st.run === 0) {
-    return { ...base(), ExitCode: st.startError?.exitCode ?? 0, Error: st.startError?.message ?? '' };
+    return { ...createdState(), ExitCode: st.startError?.exitCode ?? 0, Error: st.startError?.message ?? '' };
   }
   const restarting = st.restarting === true;
   const restartingState = (): DockerState => ({
-    ...(st.last ? exited(st.last) : base()),
+    ...(st.last ? exited(st.last) : createdState()),
     Status: 'restarting',
     Running: true,
     Restarting: true,
   });
   if (!pod) {
     if (restarting) return restartingState();
-    if (st.startError && !st.last) return { ...base(), ExitCode: st.startError.exitCode, Error: st.startError.message };
+    if (st.startError && !st.last)
+      return { ...createdState(), ExitCode: st.startError.exitCode, Error: st.startError.message };
     if (st.last) return exited(st.last, st.startError?.message);
     // The Pod vanished before its exit was recorded (deleted outside kuber-api, evicted and GC'd).
     return {
-      ...base(),
+      ...createdState(),
       Status: 'exited',
       ExitCode: 137,
       FinishedAt: ZERO_TIME,
@@ -189,14 +191,14 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
     const sum = runSummary(pod)!;
     if (START_FAILED.has(term.reason ?? '')) {
       const msg = term.message || term.reason || 'the container could not start';
-      return { ...(st.last ? exited(st.last) : base()), ExitCode: startFailureExitCode(msg), Error: msg };
+      return { ...(st.last ? exited(st.last) : createdState()), ExitCode: startFailureExitCode(msg), Error: msg };
     }
     return { ...exited(sum), Health: health(rec, pod, now) };
   }
   const running = cs?.state?.running;
   if (running) {
     return {
-      ...base(),
+      ...createdState(),
       Status: 'running',
       Running: true,
       StartedAt: running.startedAt ?? pod.status?.startTime ?? ZERO_TIME,
@@ -208,7 +210,7 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
   if (phase === 'Failed' || phase === 'Succeeded') {
     // The pod ended without the container ever running (deadline, eviction before start).
     return {
-      ...base(),
+      ...createdState(),
       Status: 'exited',
       ExitCode: 137,
       FinishedAt: ZERO_TIME,
@@ -219,7 +221,7 @@ export function dockerState(rec: ContainerRecord, pod: PodLike | undefined, now 
   const fail = podFailure(pod);
   const err = fail ? `${fail.reason}: ${fail.message}`.replace(/: $/, '') : '';
   if (st.last) return { ...exited(st.last), Error: err };
-  return { ...base(), Error: err };
+  return { ...createdState(), Error: err };
 }
 
 /**

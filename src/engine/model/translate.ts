@@ -60,6 +60,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { recordOwnerRef } from './owner.js';
 
 /** The one container of every Pod we create. */
 export const CONTAINER_NAME = 'main';
@@ -460,15 +461,6 @@ function podMetadata(ctx: PodContext, c: PodInput, stopSignal: string | undefine
       [LABEL_MANAGED_BY]: 'kuber-api',
     },
     annotations,
-    ownerReferences: [
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        name: ctx.owner.name,
-        uid: ctx.owner.uid,
-        controller: true,
-        blockOwnerDeletion: false,
-      },
-    ],
+    ownerReferences: [recordOwnerRef(ctx.owner)],
   };
 }

@@ -30,6 +30,7 @@ import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js
 import type { ContainerRecord } from '../model/types.js';
 import { dnsNames, type Endpoint } from './endpoints.js';
 import { LABEL_NETWORK, type NetworkRecord } from './model.js';
+import { recordOwnerRef } from '../model/owner.js';
 
 export const DNS_LABEL_PREFIX = 'kuber-api.io/dns-';
 export const NET_LABEL_PREFIX = 'kuber-api.io/net-';
@@ -205,20 +206,7 @@ export function serviceObject(ctx: DnsObjectContext, o: ServiceOwner, net: Netwo
         [LABEL_MANAGED_BY]: 'kuber-api',
       },
       annotations: { [ANN_SVC_NETWORK]: o.networkId, [ANN_SVC_NAME]: o.name, [ANN_SVC_DOCKER_NETWORK]: o.networkName },
-      ...(net.object
-        ? {
-            ownerReferences: [
-              {
-                apiVersion: 'v1',
-                kind: 'ConfigMap',
-                name: net.object.name,
-                uid: net.object.uid,
-                controller: true,
-                blockOwnerDeletion: false,
-              },
-            ],
-          }
-        : {}),
+      ...(net.object ? { ownerReferences: [recordOwnerRef(net.object)] } : {}),
     },
     spec: {
       clusterIP: 'None',
@@ -295,20 +283,7 @@ export function policyObject(ctx: DnsObjectContext, net: NetworkRecord, gatewayI
         [LABEL_MANAGED_BY]: 'kuber-api',
       },
       annotations: { [ANN_SVC_DOCKER_NETWORK]: net.name },
-      ...(net.object
-        ? {
-            ownerReferences: [
-              {
-                apiVersion: 'v1',
-                kind: 'ConfigMap',
-                name: net.object.name,
-                uid: net.object.uid,
-                controller: true,
-                blockOwnerDeletion: false,
-              },
-            ],
-          }
-        : {}),
+      ...(net.object ? { ownerReferences: [recordOwnerRef(net.object)] } : {}),
     },
     spec,
   };

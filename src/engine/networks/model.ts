@@ -17,6 +17,7 @@ import { conflict, invalid, notFound, notImplemented, EngineError } from '../../
 import type { KObject } from '../../kube/cache.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY, type RecordContext } from '../model/record.js';
 import { match, matchLabels } from '../model/filters.js';
+import { podOwnerRefs } from '../model/owner.js';
 
 export const LABEL_NETWORK = 'kuber-api.io/network';
 export const ANN_NET_ID = 'kuber-api.io/id';
@@ -202,7 +203,7 @@ export function networkObject(ctx: RecordContext, n: Omit<NetworkRecord, 'object
         [ANN_NET_CREATED]: n.created,
         [ANN_NET_CONFIG]: JSON.stringify(n.config),
       },
-      ...(ctx.owner ? { ownerReferences: [{ ...ctx.owner, controller: false, blockOwnerDeletion: false }] } : {}),
+      ...podOwnerRefs(ctx.owner),
     },
   };
 }

@@ -11,6 +11,7 @@ import { detached } from '../../cancel-scope.js';
 import type { KObject } from '../../kube/cache.js';
 import type { ContainerRecord, DockerState } from '../model/types.js';
 import { ZERO_TIME } from '../model/types.js';
+import { createdState } from '../model/state.js';
 import type { RyukHost } from './host.js';
 
 export const ANN_RYUK = 'kuber-api.io/ryuk';
@@ -52,19 +53,8 @@ export function savedLog(obj: KObject | undefined): string[] {
 
 /** Docker's State of a Ryuk container, from its status. */
 export function ryukState(s: RyukStatus | undefined): DockerState {
-  const base: DockerState = {
-    Status: 'created',
-    Running: false,
-    Paused: false,
-    Restarting: false,
-    OOMKilled: false,
-    Dead: false,
-    Pid: 0,
-    ExitCode: 0,
-    Error: '',
-    StartedAt: ZERO_TIME,
-    FinishedAt: ZERO_TIME,
-  };
+  const base = createdState();
+
   if (!s) return base;
   if (s.status === 'running') return { ...base, Status: 'running', Running: true, StartedAt: s.startedAt };
   return {

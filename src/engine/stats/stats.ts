@@ -19,7 +19,8 @@ import { kubeError } from '../../kube/errors.js';
 import type { StatsReader } from '../backend/inventory.js';
 import type { PodObject } from '../core/container-index.js';
 import { CONTAINER_NAME } from '../model/translate.js';
-import { parseGoDuration, parseQuantity } from './quantity.js';
+import { parseGoDuration } from './quantity.js';
+import { quantityNumber } from '../../kube/quantity.js';
 import { idleStats, statsSample, type CpuCounters, type Usage } from './stats-view.js';
 import type { StatsHost } from './host.js';
 
@@ -42,8 +43,8 @@ interface NodeSize {
 /** A reading of container `main` from a PodMetrics object (pure). */
 export function usageOf(m: PodMetrics, now = Date.now()): Usage {
   const c = m.containers?.find((x) => x.name === CONTAINER_NAME) ?? m.containers?.[0];
-  const cpu = parseQuantity(c?.usage?.cpu);
-  const mem = parseQuantity(c?.usage?.memory);
+  const cpu = quantityNumber(c?.usage?.cpu);
+  const mem = quantityNumber(c?.usage?.memory);
   const window = parseGoDuration(m.window);
   const at = Date.parse(m.timestamp ?? '');
   return {
@@ -84,8 +85,8 @@ export class StatsService {
       // Kept for every later request (its failure as the fallback): not one client's to cancel.
       p = detached(() => this.host.kube.client.get<NodeObj>(`/api/v1/nodes/${encodeURIComponent(node)}`)).then(
         (n) => {
-          const cpus = parseQuantity(n.status?.capacity?.cpu),
-            memory = parseQuantity(n.status?.capacity?.memory);
+          const cpus = quantityNumber(n.status?.capacity?.cpu),
+            memory = quantityNumber(n.status?.capacity?.memory);
           return { cpus: cpus > 0 ? Math.ceil(cpus) : fallback.cpus, memory: memory > 0 ? memory : fallback.memory };
         },
         () => fallback, // RBAC may not allow reading nodes
@@ -140,7 +141,7 @@ export class StatsService {
           | { nodeName?: string; containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> }
           | undefined;
         const [usage, node] = await Promise.all([this.read(pod), this.nodeSize(spec?.nodeName)]);
-        const limit = parseQuantity(
+        const limit = quantityNumber(
           spec?.containers?.find((c) => c.name === CONTAINER_NAME)?.resources?.limits?.memory,
         );
         const s = statsSample(ident, usage, counters, node.cpus, limit > 0 ? limit : node.memory);

@@ -46,15 +46,8 @@ export interface PodLogTarget {
   tty: boolean;
 }
 
-export interface LogReadOptions {
-  stdout: boolean;
-  stderr: boolean;
-  follow: boolean;
-  /** Keep the timestamp prefix (`docker logs -t`). */
-  timestamps: boolean;
-  tail?: number;
-  since?: string;
-  until?: string;
+/** The request's options (`timestamps` keeps the prefix, `docker logs -t`), and how to read them. */
+export interface LogReadOptions extends LogsOptions {
   /** follow + merge: how long a quiet stream may hold the other one's lines (ms). */
   holdMs: number;
   signal?: AbortSignal;

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
 import { openPodLog } from '../../kube/pod-log.js';
+import { watchPodUntil } from '../../kube/pod-watch.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
 import type { UserFiles } from './passwd.js';
 import type { UsersHost } from './host.js';
@@ -174,37 +175,8 @@ export async function readUserFilesByPod(host: UsersHost, image: string): Promis
 
 /** Watch the Pod until the lookup container ends or it cannot (bounded by the start timeout). */
 async function waitEnded(host: UsersHost, name: string): Promise<'done' | string> {
-  const k = host.kube;
-  const deadline = Date.now() + host.opts.startTimeoutMs;
-  for (;;) {
-    const p = await k.client.get<PodLike>(k.path('pods', name));
-    const v = verdict(p);
-    if (v !== undefined) return v;
-    const left = deadline - Date.now();
-    if (left <= 0) return `it did not finish within ${host.opts.startTimeoutMs} ms`;
-    const w = await new Promise<'done' | string | undefined>((resolve) => {
-      const h = k.client.watch(
-        k.path('pods'),
-        {
-          fieldSelector: `metadata.name=${name}`,
-          resourceVersion: p.metadata.resourceVersion,
-          timeoutSeconds: Math.max(1, Math.ceil(left / 1000)),
-        },
-        (ev) => {
-          if (ev.type === 'DELETED') return resolve('the pod was deleted');
-          if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return;
-          const r = verdict(ev.object as PodLike);
-          if (r !== undefined) {
-            h.abort();
-            resolve(r);
-          }
-        },
-      );
-      h.done.then(
-        () => resolve(undefined),
-        () => resolve(undefined),
-      );
-    });
-    if (w !== undefined) return w;
-  }
+  const timeoutMs = host.opts.startTimeoutMs;
+  const r = await watchPodUntil(host.kube.client, host.kube.namespace, name, verdict, timeoutMs);
+  if (r.kind === 'verdict') return r.verdict;
+  return r.kind === 'deleted' ? 'the pod was deleted' : `it did not finish within ${timeoutMs} ms`;
 }

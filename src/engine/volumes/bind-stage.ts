@@ -8,13 +8,10 @@
  * container mounts that directory (or file) at the bind's target. A new start replaces the chunks.
  */
 import { invalid } from '../../errors.js';
-import { isAlreadyExists } from '../../kube/client.js';
-import { kubeError } from '../../kube/errors.js';
 import type { Kube } from '../../kube/index.js';
 import { chunkObjectName, type StagedSource } from '../archive/plan.js';
 import { CHUNK_BYTES } from '../archive/stage.js';
-import { shortId } from '../model/ids.js';
-import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
+import { writeChunkObject } from '../archive/chunk-object.js';
 import type { ContainerRecord } from '../model/types.js';
 import { bindTooLarge, tarStream, walkSource, type SourceEntry } from './bind-source.js';
 import type { MountPoint } from './spec.js';
@@ -90,41 +87,6 @@ async function writeChunk(
   data: Buffer,
 ): Promise<string> {
   const name = chunkObjectName(rec.object.name, seq, k, 'b');
-  const obj = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name,
-      namespace: kube.namespace,
-      labels: {
-        [LABEL_INSTANCE]: instance,
-        [LABEL_KIND]: 'bind',
-        [LABEL_CONTAINER]: shortId(rec.id),
-        [LABEL_MANAGED_BY]: 'kuber-api',
-      },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          name: rec.object.name,
-          uid: rec.object.uid,
-          controller: true,
-          blockOwnerDeletion: false,
-        },
-      ],
-    },
-    immutable: true,
-    binaryData: { data: data.toString('base64') },
-  };
-  try {
-    await kube.client.create(kube.path('configmaps'), obj);
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw kubeError(err, `snapshotting a bind mount (ConfigMap ${name})`);
-    // The previous start's snapshot: immutable, so replaced.
-    await kube.client.delete(kube.path('configmaps', name)).catch(() => {});
-    await kube.client.create(kube.path('configmaps'), obj).catch((err2) => {
-      throw kubeError(err2, `snapshotting a bind mount (ConfigMap ${name})`);
-    });
-  }
+  await writeChunkObject(kube, instance, rec, { name, kind: 'bind', doing: 'snapshotting a bind mount' }, data);
   return name;
 }

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '../../kube/cache.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../model/record.js';
+import { podOwnerRefs } from '../model/owner.js';
 
 export const ANN_VOLUME_NAME = 'kuber-api.io/volume-name';
 export const ANN_VOLUME_CREATED = 'kuber-api.io/created';
@@ -73,20 +74,7 @@ export function claimObject(
         [ANN_VOLUME_LABELS]: JSON.stringify(v.labels),
         [ANN_VOLUME_OPTIONS]: JSON.stringify(v.options),
       },
-      ...(ctx.owner
-        ? {
-            ownerReferences: [
-              {
-                apiVersion: 'v1',
-                kind: 'Pod',
-                name: ctx.owner.name,
-                uid: ctx.owner.uid,
-                controller: false,
-                blockOwnerDeletion: false,
-              },
-            ],
-          }
-        : {}),
+      ...podOwnerRefs(ctx.owner),
     },
     spec: {
       accessModes: [v.options.accessmode ?? d.accessMode],

@@ -100,7 +100,11 @@ function appArmorProfile(meta: Obj, spec: Obj): CheckResult {
   );
 }
 
-const DEFAULT_CAPABILITIES = new Set([
+/**
+ * What `baseline` lets a container add (check_capabilities_baseline.go): the default set of the container
+ * runtimes, i.e. moby oci/caps/defaults.go DefaultCapabilities without NET_RAW. kuber-api's Pods add it.
+ */
+export const BASELINE_CAPABILITIES: readonly string[] = [
   'AUDIT_WRITE',
   'CHOWN',
   'DAC_OVERRIDE',
@@ -114,7 +118,10 @@ const DEFAULT_CAPABILITIES = new Set([
   'SETPCAP',
   'SETUID',
   'SYS_CHROOT',
-]);
+];
+const DEFAULT_CAPABILITIES = new Set(BASELINE_CAPABILITIES);
+/** What `restricted` lets a container add after dropping ALL (check_capabilities_restricted.go). */
+export const RESTRICTED_CAPABILITIES: readonly string[] = ['NET_BIND_SERVICE'];
 
 function capabilitiesBaseline(_meta: Obj, spec: Obj): CheckResult {
   const bad: string[] = [];
@@ -365,7 +372,7 @@ function capabilitiesRestricted(_meta: Obj, spec: Obj): CheckResult {
       return;
     }
     if (!(caps.drop ?? []).includes('ALL')) missingDrop.push(c.name);
-    const extra = (caps.add ?? []).filter((x: string) => x !== 'NET_BIND_SERVICE');
+    const extra = (caps.add ?? []).filter((x: string) => !RESTRICTED_CAPABILITIES.includes(x));
     if (extra.length) {
       adding.push(c.name);
       for (const x of extra) forbidden.add(x);

@@ -6,5 +6,13 @@
  * creates one.
  */
 export * from './api.js';
-export { CHECKS, type Check, type CheckFn, type CheckResult, type VersionedCheck } from './checks.js';
+export {
+  BASELINE_CAPABILITIES,
+  RESTRICTED_CAPABILITIES,
+  CHECKS,
+  type Check,
+  type CheckFn,
+  type CheckResult,
+  type VersionedCheck,
+} from './checks.js';
 export * from './evaluate.js';

@@ -15,7 +15,8 @@ import { startProbers } from './container-probes.js';
 import { nextBackoff, type ContainerState } from './container-state.js';
 import { makeView } from './container-view.js';
 import { ContainerInstance } from './container.js';
-import { buildEnv, ConfigError, quantity } from './env.js';
+import { buildEnv, ConfigError } from './env.js';
+import { quantityNumber } from '../../kube/quantity.js';
 import { podHostname } from './hosts.js';
 import { Cancelled, type PodHost } from './pod-host.js';
 import { PTY_HELPER_SOURCE } from './pty-helper.js';
@@ -153,7 +154,7 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
     hostname,
     tty: spec.tty ? { python: host.env.cfg.python, helper: PTY_HELPER_SOURCE, stdin: !!spec.stdin } : undefined,
   });
-  const memLimit = quantity(spec.resources?.limits?.memory);
+  const memLimit = quantityNumber(spec.resources?.limits?.memory);
   if (Number.isFinite(memLimit) && memLimit > 0) inst.cgroup = await host.env.cgroups.create(inst.id, memLimit);
   const command = joinCgroup(inst.cgroup, built.file, built.args);
   if (host.stopping) {

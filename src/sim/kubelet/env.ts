@@ -9,6 +9,7 @@
 import { cpus, totalmem } from 'node:os';
 import { CONFIGMAPS, SECRETS, SERVICES, type KObject, type KubeletStore } from '../types.js';
 import { serviceAddress } from './hosts.js';
+import { quantityNumber } from '../../kube/quantity.js';
 
 type Obj = Record<string, any>;
 
@@ -40,31 +41,6 @@ export function expand(input: string, env: Map<string, string>): string {
     out += c;
   }
   return out;
-}
-
-/** Parse a resource quantity into a number of base units (cores, bytes). */
-export function quantity(q: unknown): number {
-  if (typeof q === 'number') return q;
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q ?? '').trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  const mult: Record<string, number> = {
-    '': 1,
-    m: 1e-3,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    Pi: 1024 ** 5,
-    Ei: 1024 ** 6,
-  };
-  return n * (mult[m[2]!] ?? NaN);
 }
 
 function fieldRef(pod: KObject, path: string, ips: { podIP: string; hostIP: string }): string {
@@ -109,12 +85,12 @@ function resourceRef(pod: KObject, container: Obj, ref: Obj): string {
       )
     : container;
   const [kind, res] = String(ref.resource).split('.') as [string, string];
-  let v = quantity(target?.resources?.[kind === 'requests' ? 'requests' : 'limits']?.[res]);
+  let v = quantityNumber(target?.resources?.[kind === 'requests' ? 'requests' : 'limits']?.[res]);
   if (!Number.isFinite(v)) {
     if (kind === 'requests' && (res === 'cpu' || res === 'memory')) v = 0;
     else v = res === 'cpu' ? cpus().length : res === 'memory' ? totalmem() : 0;
   }
-  const divisor = quantity(ref.divisor ?? 1) || 1;
+  const divisor = quantityNumber(ref.divisor ?? 1) || 1;
   return String(Math.ceil(v / divisor));
 }
 

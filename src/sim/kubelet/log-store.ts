@@ -261,14 +261,7 @@ export class RecordReader {
     if (rel < 0 || rel + HDR > this.block.length) return undefined;
     const len = this.block.readUInt32LE(rel + 4);
     if (rel + HDR + len + TRL > this.block.length || this.offset + len + OVERHEAD > limit) return undefined;
-    const rec: LogRecord = {
-      stream: this.block[rel]!,
-      ts: this.block.readBigUInt64LE(rel + 8),
-      payload: this.block.subarray(rel + HDR, rel + HDR + len),
-      offset: this.offset,
-    };
-    this.offset += len + OVERHEAD;
-    return rec;
+    return this.take(rel, len);
   }
 
   async next(limit: number): Promise<LogRecord | undefined> {
@@ -283,6 +276,11 @@ export class RecordReader {
       await this.load(this.offset, limit, len + OVERHEAD);
       rel = 0;
     }
+    return this.take(rel, len);
+  }
+
+  /** The record at `rel` in the block (its payload `len` bytes), and the offset past it. */
+  private take(rel: number, len: number): LogRecord {
     const rec: LogRecord = {
       stream: this.block[rel]!,
       ts: this.block.readBigUInt64LE(rel + 8),

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { CONFIGMAPS, PODS, PVCS, PVS, SECRETS, type KObject, type KubeletStore } from '../types.js';
-import { quantity } from './env.js';
+import { quantityNumber } from '../../kube/quantity.js';
 
 type Obj = Record<string, any>;
 
@@ -295,7 +295,9 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       await fsp.chmod(dir, 0o777);
       let tmpfs = false;
       if (v.emptyDir?.medium === 'Memory' && ctx.root) {
-        const size = v.emptyDir.sizeLimit ? Math.max(4096, Math.floor(quantity(v.emptyDir.sizeLimit))) : undefined;
+        const size = v.emptyDir.sizeLimit
+          ? Math.max(4096, Math.floor(quantityNumber(v.emptyDir.sizeLimit)))
+          : undefined;
         tmpfs =
           (await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size ? `,size=${size}` : ''}`, 'tmpfs', dir])) === 0;
       }

@@ -2,7 +2,7 @@
  * @module sim/storage/common
  * What the storage controllers and the scheduler share: the claims a Pod mounts, node selector
  * matching (component-helpers/scheduling/corev1/nodeaffinity), and the annotations of the
- * scheduler <-> PV controller handshake for delayed binding.
+ * scheduler <-> PV controller handshake for delayed binding, and the claimRef that binds a PV.
  */
 type Obj = Record<string, any>;
 
@@ -10,6 +10,18 @@ type Obj = Record<string, any>;
 export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** A PV's claimRef to claim `c` (pv_controller.go bindVolumeToClaim: ObjectReference of the claim). */
+export function claimRefOf(c: Obj): Obj {
+  return {
+    kind: 'PersistentVolumeClaim',
+    namespace: c.metadata.namespace,
+    name: c.metadata.name,
+    uid: c.metadata.uid,
+    apiVersion: 'v1',
+    resourceVersion: c.metadata.resourceVersion,
+  };
+}
 
 /** Names of the claims a Pod's volumes use (spec.volumes[].persistentVolumeClaim.claimName). */
 export function claimsOfPod(pod: Obj): string[] {

@@ -10,6 +10,7 @@
 import { chmodSync, mkdirSync, promises as fsp } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { defOf } from '../store/resources.js';
+import { claimRefOf } from './common.js';
 import { DEFAULT_CLASS_ANNOTATION } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import type { KObject } from '../types.js';
@@ -55,14 +56,7 @@ export class LocalProvisioner {
       storageClassName: sc.metadata.name,
       volumeMode: c.spec.volumeMode ?? 'Filesystem',
       hostPath: { path: dir, type: 'DirectoryOrCreate' },
-      claimRef: {
-        kind: 'PersistentVolumeClaim',
-        namespace: ns,
-        name,
-        uid: c.metadata.uid,
-        apiVersion: 'v1',
-        resourceVersion: c.metadata.resourceVersion,
-      },
+      claimRef: claimRefOf(c),
     };
     if (node)
       spec.nodeAffinity = {

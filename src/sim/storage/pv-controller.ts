@@ -19,7 +19,7 @@ import { matchLabelSelectorObject } from '../store/selectors.js';
 import { defaultClassOf, PV_PROTECTION, PVC_PROTECTION, quantityBytes } from '../store/storage-api.js';
 import type { Store } from '../store/store.js';
 import type { KObject } from '../types.js';
-import { claimsOfPod, nodeMatchesVolume, now, SELECTED_NODE, volumeFitsClaim } from './common.js';
+import { claimRefOf, claimsOfPod, nodeMatchesVolume, now, SELECTED_NODE, volumeFitsClaim } from './common.js';
 import { LocalProvisioner, PROVISIONER } from './provisioner.js';
 
 type Obj = Record<string, any>;
@@ -237,14 +237,7 @@ export class StorageController {
     this.store.mutate(PV, undefined, pvName, (o: Obj) => {
       const ref = o.spec.claimRef;
       if (!ref || !ref.uid) {
-        o.spec.claimRef = {
-          kind: 'PersistentVolumeClaim',
-          namespace: ns,
-          name,
-          uid: c.metadata.uid,
-          apiVersion: 'v1',
-          resourceVersion: c.metadata.resourceVersion,
-        };
+        o.spec.claimRef = claimRefOf(c);
         if (!ref)
           o.metadata.annotations = { ...(o.metadata.annotations ?? {}), 'pv.kubernetes.io/bound-by-controller': 'yes' };
       }

@@ -11,6 +11,7 @@
  */
 import type { KObject } from '../types.js';
 import { deepEqual } from './patch.js';
+import { quantityNumber } from '../../kube/quantity.js';
 
 type Obj = Record<string, any>;
 export type Cause = { field: string; message: string; reason?: string };
@@ -269,29 +270,5 @@ export function validateStorageUpdate(resource: string, next: Obj, prev: Obj): C
   return causes;
 }
 
-const SUFFIX: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-
 /** A storage quantity in bytes (NaN when malformed). */
-export function quantityBytes(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return NaN;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))([eE][+-]?\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/.exec(v);
-  if (!m) return NaN;
-  return Number(m[1]! + (m[2] ?? '')) * (m[3] ? SUFFIX[m[3]]! : 1);
-}
+export const quantityBytes = (v: unknown): number => quantityNumber(v);

@@ -434,18 +434,7 @@ export class Store implements KubeletStore {
       throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     if (def.namespaced && meta.namespace && meta.namespace !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    if (meta.resourceVersion && meta.resourceVersion !== prev.metadata.resourceVersion)
-      throw conflict(
-        qualified(def),
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
-    if (meta.uid && meta.uid !== prev.metadata.uid)
-      throw conflict(
-        qualified(def),
-        name,
-        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`,
-      );
+    checkPreconditions(def, name, prev, meta.resourceVersion, meta.uid);
     return this.replace(def, prev, obj, opts);
   }
 
@@ -596,18 +585,7 @@ export class Store implements KubeletStore {
     // A patch that sets metadata.resourceVersion makes it a precondition (patch.go applyPatch).
     const askedRv =
       type === 'merge' || type === 'strategic' ? (patch as Obj)?.metadata?.resourceVersion : meta.resourceVersion;
-    if (askedRv && askedRv !== prev.metadata.resourceVersion)
-      throw conflict(
-        qualified(def),
-        name,
-        'the object has been modified; please apply your changes to the latest version and try again',
-      );
-    if (meta.uid && meta.uid !== prev.metadata.uid)
-      throw conflict(
-        qualified(def),
-        name,
-        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${prev.metadata.uid}`,
-      );
+    checkPreconditions(def, name, prev, askedRv, meta.uid);
     if (meta.name !== undefined && meta.name !== name)
       throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     return this.replace(def, prev, obj, opts);
@@ -735,6 +713,25 @@ function cmp(a: KObject, b: KObject): number {
   const ka = keyOf(a.metadata.namespace, a.metadata.name!);
   const kb = keyOf(b.metadata.namespace, b.metadata.name!);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * An update's or patch's preconditions against the stored object: the resourceVersion it was read
+ * at (optimistic concurrency) and the uid (apiserver pkg/registry/generic/registry/store.go Update).
+ */
+function checkPreconditions(def: ResourceDef, name: string, prev: KObject, rv: unknown, uid: unknown): void {
+  if (rv && rv !== prev.metadata.resourceVersion)
+    throw conflict(
+      qualified(def),
+      name,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
+  if (uid && uid !== prev.metadata.uid)
+    throw conflict(
+      qualified(def),
+      name,
+      `Precondition failed: UID in precondition: ${String(uid)}, UID in object meta: ${prev.metadata.uid}`,
+    );
 }
 
 /** Drop unknown fields as the typed decoder does; Strict turns them into a 400. */

@@ -53,20 +53,9 @@ const FLAG_OF: Record<EntryType, string> = {
   fifo: '6',
 };
 
-/** The raw content of one header block, before PAX/GNU records are applied. */
-export interface RawHeader {
+/** The raw content of one header block, before PAX/GNU records are applied: the entry's fields as the block has them, its type flag as written. */
+export interface RawHeader extends Omit<TarEntry, 'type' | 'pax'> {
   typeflag: string;
-  name: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string;
-  uname: string;
-  gname: string;
-  devmajor: number;
-  devminor: number;
   /** ustar (POSIX or GNU magic): `prefix` was joined to `name` for POSIX. */
   ustar: boolean;
 }

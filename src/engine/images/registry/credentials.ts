@@ -17,6 +17,7 @@ import { isAlreadyExists, isNotFound } from '../../../kube/client.js';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED_BY } from '../../model/record.js';
 import { credentialKey, DOCKER_HUB } from '../../model/image-ref.js';
 import type { RegistryAuth } from '../../backend/images.js';
+import { podOwnerRefs } from '../../model/owner.js';
 
 const KEY = '.dockerconfigjson';
 
@@ -110,20 +111,7 @@ export class RegistryCredentials {
             [LABEL_KIND]: 'registry-credentials',
             [LABEL_MANAGED_BY]: 'kuber-api',
           },
-          ...(this.owner
-            ? {
-                ownerReferences: [
-                  {
-                    apiVersion: 'v1',
-                    kind: 'Pod',
-                    name: this.owner.name,
-                    uid: this.owner.uid,
-                    controller: false,
-                    blockOwnerDeletion: false,
-                  },
-                ],
-              }
-            : {}),
+          ...podOwnerRefs(this.owner),
         },
         data,
       });

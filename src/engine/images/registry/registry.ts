@@ -25,6 +25,7 @@ import { basicHeader, parseChallenges } from './auth.js';
 import { proxyFor, requestViaProxy, type ProxyConfig } from './proxy.js';
 import type { RegistryAuth } from '../../backend/images.js';
 import { parseUntrusted } from '../../model/own-keys.js';
+import { goArch } from '../../backend/platform.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -127,21 +128,11 @@ interface HttpAnswer {
   url: URL;
 }
 
-const GOARCH: Record<string, string> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  arm: 'arm',
-  ia32: '386',
-  ppc64: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-};
-
 /** The platform kuber-api runs on, as OCI names it (linux/amd64). */
 export function hostPlatform(): Platform {
   return {
     os: 'linux',
-    architecture: GOARCH[process.arch] ?? process.arch,
+    architecture: goArch(),
     ...(process.arch === 'arm64' ? { variant: 'v8' } : {}),
   };
 }
