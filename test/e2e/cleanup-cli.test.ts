@@ -224,6 +224,42 @@ t('~> system df: images, containers, local volumes and an empty build cache', as
 });
 
 t(
+  '~> system prune -af --volumes --filter label=: the same deletions, listing and exit codes as dockerd (named volumes stay)',
+  async () => {
+    // Scoped by a label of this run, so that the shared oracle's other objects (and its busybox, which
+    // has no such label) are left alone; a named volume is not pruned by `system prune`, an anonymous one is.
+    const label = `kapi-prune=${tag}`;
+    const steps = async (run: typeof d) => [
+      await run('create', '--label', label, '--name', `pruned-${tag}`, 'busybox', 'true'),
+      await run('network', 'create', '--label', label, `pnet-${tag}`),
+      await run('volume', 'create', '--label', label, `pvol-${tag}`),
+      await run('volume', 'create', '--label', label, '--label', 'com.docker.volume.anonymous='),
+      await run('system', 'prune', '-af', '--volumes', '--filter', `label=${label}`),
+      await run('volume', 'ls', '-q', '--filter', `label=${label}`),
+      await run('ps', '-aq', '--filter', `label=${label}`),
+      await run('system', 'prune', '-af', '--volumes', '--filter', `label=${label}`),
+      await run('volume', 'rm', `pvol-${tag}`),
+    ];
+    const norm = (rs: Awaited<ReturnType<typeof docker>>[]) =>
+      rs.map((r) => ({
+        code: r.code,
+        stdout: r.stdout.trim().replace(/[0-9a-f]{64}/g, '<id>'),
+        stderr: oracleStderr(r.stderr).trim(),
+      }));
+    const ours = norm(await steps(d));
+    assert.is(
+      ours[4]!.stdout,
+      `Deleted Containers:\n<id>\n\nDeleted Networks:\npnet-${tag}\n\nDeleted Volumes:\n<id>\n\nTotal reclaimed space: 0B`,
+    );
+    assert.is(ours[5]!.stdout, `pvol-${tag}`);
+    assert.is(ours[6]!.stdout, '');
+    assert.is(ours[7]!.stdout, 'Total reclaimed space: 0B');
+    if (!oracleUp) return;
+    assert.equal(ours, norm(await steps(o)), 'kuber-api and dockerd differ');
+  },
+);
+
+t(
   '~> system prune -af [--volumes]: stopped containers, unused networks and images go; the build cache answers as an empty one',
   async () => {
     await ok(d('create', '--name', `stopped-${tag}`, 'busybox', 'true'));
