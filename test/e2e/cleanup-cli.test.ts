@@ -264,16 +264,17 @@ t(
   async () => {
     await ok(d('create', '--name', `stopped-${tag}`, 'busybox', 'true'));
     await ok(d('network', 'create', `net-${tag}`));
-    // --volumes needs the volume routes (the volumes wing); without them the CLI's POST /volumes/prune is a 501.
-    const volumes = (await d('volume', 'ls')).code === 0;
-    if (!volumes)
-      console.log(
-        'SKIP system prune --volumes: the volume routes are not on this branch yet (plain system prune -af instead)',
-      );
-    const out = await ok(d('system', 'prune', '-af', ...(volumes ? ['--volumes'] : [])));
+    await ok(d('volume', 'create', `unused-${tag}`));
+    const anon = await ok(d('volume', 'create', '--label', 'com.docker.volume.anonymous='));
+    const out = await ok(d('system', 'prune', '-af', '--volumes'));
     assert.match(out, 'Deleted Containers:');
     assert.match(out, 'Deleted Networks:');
     assert.match(out, `net-${tag}`);
+    // system prune --volumes takes the anonymous volumes only, as with dockerd: docker/cli
+    // cli/command/system/prune.go prunes volumes without --all (named ones stay).
+    assert.match(out, `Deleted Volumes:\n${anon}\n`);
+    assert.is(await ok(d('volume', 'ls', '-q')), `unused-${tag}`);
+    await ok(d('volume', 'rm', `unused-${tag}`));
     assert.match(out, /Total reclaimed space: \S+/);
     assert.is(await ok(d('ps', '-aq')), '');
     assert.is(await ok(d('images', '-q')), '');

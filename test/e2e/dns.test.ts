@@ -1,7 +1,7 @@
 /**
  * kuber-api's embedded DNS (engine/dns) with real clients on kube-sim: names scoped per network as
  * dockerd's embedded DNS scopes them (two compose projects with the same service names in one
- * namespace), membership changes seen at once, host.docker.internal, forwarding to the cluster
+ * namespace, with docker-compose v1 and docker compose v2), membership changes seen at once, host.docker.internal, forwarding to the cluster
  * DNS (kube-sim's, found through kube-system/kube-dns), fuzz and flood, the headless-Service
  * fallback (--dns-server off), and a differential run of the same cases against a real dockerd
  * (`/work/shared/tools/dockerd-oracle up`; skipped without one).
@@ -11,7 +11,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { buildQuery, decode, udpExchange } from '../helpers/dns-client.js';
 import { ok } from './containers-cases.js';
+import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
 
 let sim: SpawnedSim;
 let kuber: Kuber;
@@ -73,94 +73,82 @@ async function probe(host: string, network: string, names: string[]): Promise<Re
   return parseProbe(r.stdout);
 }
 
-const compose = (dir: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      'docker-compose',
-      args,
-      {
-        cwd: dir,
-        timeout: 180_000,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: kuber.dockerHost },
-      },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? 1 : 0, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+const composeClients = available ? composeTools('the compose DNS test') : [];
 
-t(
-  '~> two compose projects in one namespace, both with web and postgres_db: each reaches its own, never the other',
-  async () => {
-    const serve = (text: string) =>
-      JSON.stringify(['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`]);
-    const client = JSON.stringify([
-      'sh',
-      '-c',
-      'for i in $(seq 100); do w=$(wget -qO- http://web:8080/) && p=$(wget -qO- http://postgres_db:8080/) && echo "$w $p" && exit 0; sleep 0.1; done; exit 1',
-    ]);
-    const project = (p: string) => {
-      const dir = mkdtempSync(join(tmpdir(), `kapi-dns-${p}-`));
-      writeFileSync(
-        join(dir, 'docker-compose.yml'),
-        [
-          "version: '2.4'",
-          'services:',
-          '  web:',
-          '    image: busybox',
-          `    command: ${serve(`${p}-web`)}`,
-          '  postgres_db:',
-          '    image: busybox',
-          `    command: ${serve(`${p}-db`)}`,
-          '  client:',
-          '    image: busybox',
-          `    command: ${client.replace(/\$/g, '$$$$')}`, // compose interpolates $: $$ is a literal $
-          '    depends_on: [web, postgres_db]',
-          '',
-        ].join('\n'),
-      );
-      return dir;
-    };
-    const dirs = { pa: project('pa'), pb: project('pb') };
-    const ups = await Promise.all(Object.entries(dirs).map(([p, dir]) => compose(dir, ['-p', p, 'up', '-d'])));
-    for (const u of ups) assert.is(u.code, 0, u.stderr);
-    try {
-      for (const p of ['pa', 'pb']) {
-        assert.is(ok(await d('wait', `${p}_client_1`)), '0', `${p}: ${(await d('logs', `${p}_client_1`)).stdout}`);
-        assert.is(ok(await d('logs', `${p}_client_1`)), `${p}-web ${p}-db`);
-      }
-      // The same names, resolved from each project's network, give that project's containers.
-      const ipOf = async (c: string) =>
-        JSON.parse(ok(await d('inspect', c)))[0].NetworkSettings.Networks[`${c.split('_')[0]}_default`]
-          .IPAddress as string;
-      for (const p of ['pa', 'pb']) {
-        const r = await probe(kuber.dockerHost, `${p}_default`, [
-          'web',
-          'postgres_db',
-          `${p}_web_1`,
-          `${p === 'pa' ? 'pb' : 'pa'}_web_1`,
-        ]);
-        assert.equal(r, {
-          web: await ipOf(`${p}_web_1`),
-          postgres_db: await ipOf(`${p}_postgres_db_1`),
-          [`${p}_web_1`]: await ipOf(`${p}_web_1`),
-          [`${p === 'pa' ? 'pb' : 'pa'}_web_1`]: '',
-        });
-      }
-      // No headless Service: names are the embedded DNS's, per network.
-      assert.is(
-        (
-          await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
-            kubeconfig: sim.kubeconfigPath,
-          })
-        ).stdout.trim(),
+for (const tool of composeClients)
+  test(`~> ${tool.label}: two compose projects in one namespace, both with web and postgres_db: each reaches its own, never the other`, () =>
+    twoProjects(tool, tool.argv.length === 1 ? ['pa', 'pb'] : ['qa', 'qb']));
+
+async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promise<void> {
+  const compose = (dir: string, args: string[]) => runCompose(tool, kuber.dockerHost, dir, args);
+  const c = (p: string, service: string) => tool.container(p, service);
+  const serve = (text: string) =>
+    JSON.stringify(['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`]);
+  const client = JSON.stringify([
+    'sh',
+    '-c',
+    'for i in $(seq 100); do w=$(wget -qO- http://web:8080/) && p=$(wget -qO- http://postgres_db:8080/) && echo "$w $p" && exit 0; sleep 0.1; done; exit 1',
+  ]);
+  const project = (p: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `kapi-dns-${p}-`));
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      [
+        "version: '2.4'",
+        'services:',
+        '  web:',
+        '    image: busybox',
+        `    command: ${serve(`${p}-web`)}`,
+        '  postgres_db:',
+        '    image: busybox',
+        `    command: ${serve(`${p}-db`)}`,
+        '  client:',
+        '    image: busybox',
+        `    command: ${client.replace(/\$/g, '$$$$')}`, // compose interpolates $: $$ is a literal $
+        '    depends_on: [web, postgres_db]',
         '',
-      );
-    } finally {
-      for (const [p, dir] of Object.entries(dirs)) await compose(dir, ['-p', p, 'down', '-t', '0']);
+      ].join('\n'),
+    );
+    return dir;
+  };
+  const dirs = { [pa]: project(pa), [pb]: project(pb) };
+  const ups = await Promise.all(Object.entries(dirs).map(([p, dir]) => compose(dir, ['-p', p, 'up', '-d'])));
+  for (const u of ups) assert.is(u.code, 0, u.stderr);
+  try {
+    for (const p of [pa, pb]) {
+      assert.is(ok(await d('wait', c(p, 'client'))), '0', `${p}: ${(await d('logs', c(p, 'client'))).stdout}`);
+      assert.is(ok(await d('logs', c(p, 'client'))), `${p}-web ${p}-db`);
     }
-  },
-);
+    // The same names, resolved from each project's network, give that project's containers.
+    const ipOf = async (p: string, service: string) =>
+      JSON.parse(ok(await d('inspect', c(p, service))))[0].NetworkSettings.Networks[`${p}_default`].IPAddress as string;
+    for (const p of [pa, pb]) {
+      const r = await probe(kuber.dockerHost, `${p}_default`, [
+        'web',
+        'postgres_db',
+        c(p, 'web'),
+        c(p === pa ? pb : pa, 'web'),
+      ]);
+      assert.equal(r, {
+        web: await ipOf(p, 'web'),
+        postgres_db: await ipOf(p, 'postgres_db'),
+        [c(p, 'web')]: await ipOf(p, 'web'),
+        [c(p === pa ? pb : pa, 'web')]: '',
+      });
+    }
+    // No headless Service: names are the embedded DNS's, per network.
+    assert.is(
+      (
+        await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
+          kubeconfig: sim.kubeconfigPath,
+        })
+      ).stdout.trim(),
+      '',
+    );
+  } finally {
+    for (const [p, dir] of Object.entries(dirs)) await compose(dir, ['-p', p, 'down', '-t', '0']);
+  }
+}
 
 t(
   '~> testcontainers 11: two Networks in one namespace both with the alias db; each client reaches its own db',
