@@ -224,6 +224,42 @@ t('~> system df: images, containers, local volumes and an empty build cache', as
 });
 
 t(
+  '~> system df -v: the size of a volume a running container mounts, as dockerd measures it (the kubelet Summary API)',
+  async () => {
+    // 30 MiB written: the CLI's 4 significant digits hide the directory's own block, which the kubelet
+    // counts (allocated blocks, kubernetes pkg/volume/util/fs) and moby does not (file sizes).
+    const steps = async (run: typeof d) => {
+      const out = [
+        await run('volume', 'create', `dfvol-${tag}`),
+        await run(
+          'run',
+          '-d',
+          '--name',
+          `dfhold-${tag}`,
+          '-v',
+          `dfvol-${tag}:/d`,
+          'busybox',
+          'sh',
+          '-c',
+          'head -c 31457280 /dev/zero > /d/blob && touch /d/done && exec sleep 600',
+        ),
+      ];
+      for (let i = 0; i < 300 && (await run('exec', `dfhold-${tag}`, 'test', '-e', '/d/done')).code !== 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const df = await run('system', 'df', '-v');
+      const row = df.stdout.split('\n').find((l) => l.startsWith(`dfvol-${tag} `));
+      out.push({ ...df, stdout: row?.split(/\s+/).join(' ') ?? `no row in: ${df.stdout}` });
+      out.push(await run('rm', '-f', `dfhold-${tag}`), await run('volume', 'rm', `dfvol-${tag}`));
+      return out.map((r) => ({ code: r.code, stdout: r.stdout.trim().replace(/^[0-9a-f]{64}$/, '<id>') }));
+    };
+    const ours = await steps(d);
+    assert.is(ours[2]!.stdout, `dfvol-${tag} 1 31.46MB`);
+    if (!oracleUp) return;
+    assert.equal(ours, await steps(o), 'kuber-api and dockerd differ');
+  },
+);
+
+t(
   '~> system prune -af --volumes --filter label=: the same deletions, listing and exit codes as dockerd (named volumes stay)',
   async () => {
     // Scoped by a label of this run, so that the shared oracle's other objects (and its busybox, which
