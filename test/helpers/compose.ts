@@ -5,10 +5,8 @@
  * on the wire (v2 labels and checks the networks and volumes it creates, lists with filters,
  * attaches before start) and in container names (`proj_svc_1` against `proj-svc-1`).
  */
-import { execFileSync, execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
-import type { CliResult } from './docker-cli.js';
+import { execFileSync } from 'node:child_process';
+import { onPath, runCli, type CliResult } from './docker-cli.js';
 
 export interface ComposeTool {
   /** A name for test titles and SKIP lines. */
@@ -18,16 +16,6 @@ export interface ComposeTool {
   /** The name compose gives a service's n-th container. */
   container(project: string, service: string, n?: number): string;
 }
-
-const onPath = (name: string) =>
-  (process.env.PATH ?? '').split(':').some((dir) => {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 
 export const COMPOSE_V1: ComposeTool = {
   label: 'docker-compose v1',
@@ -69,23 +57,9 @@ export function compose(
   args: string[],
   timeoutMs = 180_000,
 ): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      tool.argv[0],
-      [...tool.argv.slice(1), ...args],
-      {
-        cwd: dir,
-        timeout: timeoutMs,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost },
-      },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
+  return runCli(tool.argv[0], [...tool.argv.slice(1), ...args], {
+    cwd: dir,
+    timeoutMs,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: dockerHost },
   });
 }
