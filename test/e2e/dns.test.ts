@@ -422,21 +422,23 @@ if (!oracleUp)
 (available && oracleUp ? test : test.skip)(
   '~> differential: a user-defined network on dockerd resolves the same names as on kuber-api',
   async () => {
+    // Names of this run: the oracle is shared with other test runs, which use the same test.
+    const P = `dd${process.pid}`;
     const run = async (host: string) => {
       const dd = (...args: string[]) => docker(host, args, { timeoutMs: 90_000 });
-      await dd('rm', '-f', 'dd_web_1', 'dd_other_1');
-      await dd('network', 'rm', 'dd_a', 'dd_b');
-      ok(await dd('network', 'create', 'dd_a'));
-      ok(await dd('network', 'create', 'dd_b'));
+      await dd('rm', '-f', `${P}_web_1`, `${P}_other_1`);
+      await dd('network', 'rm', `${P}_a`, `${P}_b`);
+      ok(await dd('network', 'create', `${P}_a`));
+      ok(await dd('network', 'create', `${P}_b`));
       try {
         const web = ok(
           await dd(
             'run',
             '-d',
             '--network',
-            'dd_a',
+            `${P}_a`,
             '--name',
-            'dd_web_1',
+            `${P}_web_1`,
             '--network-alias',
             'web',
             '--network-alias',
@@ -453,9 +455,9 @@ if (!oracleUp)
             'run',
             '-d',
             '--network',
-            'dd_b',
+            `${P}_b`,
             '--name',
-            'dd_other_1',
+            `${P}_other_1`,
             '--network-alias',
             'other',
             'busybox',
@@ -464,23 +466,28 @@ if (!oracleUp)
           ),
         );
         const names = [
-          'dd_web_1',
-          'DD_WEB_1',
+          `${P}_web_1`,
+          `${P.toUpperCase()}_WEB_1`,
           'web',
           'postgres_db.svc',
           web.slice(0, 12),
           'web-host',
-          'dd_web_1.dd_a',
+          `${P}_web_1.${P}_a`,
           'other',
-          'dd_other_1',
-          'dd_web_1.dd_b',
+          `${P}_other_1`,
+          `${P}_web_1.${P}_b`,
           'nosuch',
         ];
-        const r = await probe(host, 'dd_a', names);
-        return Object.fromEntries(names.map((n) => [n.replace(web.slice(0, 12), '<short id>'), r[n] !== '']));
+        const r = await probe(host, `${P}_a`, names);
+        return Object.fromEntries(
+          names.map((n) => [
+            n.replace(web.slice(0, 12), '<short id>').replaceAll(P, 'dd').replaceAll(P.toUpperCase(), 'DD'),
+            r[n] !== '',
+          ]),
+        );
       } finally {
-        await dd('rm', '-f', 'dd_web_1', 'dd_other_1');
-        await dd('network', 'rm', 'dd_a', 'dd_b');
+        await dd('rm', '-f', `${P}_web_1`, `${P}_other_1`);
+        await dd('network', 'rm', `${P}_a`, `${P}_b`);
       }
     };
     const theirs = await run(`unix://${ORACLE}`);

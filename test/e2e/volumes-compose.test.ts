@@ -162,8 +162,20 @@ volumes:
     },
     120_000,
     'nothing left after down -v',
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}: ${left}; volumes: ${JSON.stringify(vols)}`);
+  ).catch(async (err: Error) => {
+    // What is left, for the diagnosis: each claim's volume name, deletion state and finalizers, and compose's output.
+    const claims = JSON.parse(ok(await k('get', 'pvc', '-l', sel, '-o', 'json'))).items.map(
+      (c: { metadata: Record<string, any>; status?: { phase?: string } }) => ({
+        name: c.metadata.name,
+        annotations: c.metadata.annotations,
+        deletionTimestamp: c.metadata.deletionTimestamp,
+        finalizers: c.metadata.finalizers,
+        phase: c.status?.phase,
+      }),
+    );
+    throw new Error(
+      `${err.message}: ${left}; volumes: ${JSON.stringify(vols)}; claims: ${JSON.stringify(claims)}; down: ${down.stderr}`,
+    );
   });
   assert.is(ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q'])), '');
 }
