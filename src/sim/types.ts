@@ -99,6 +99,11 @@ export interface KubeletStreams {
   podMetrics?(
     pod: KObject,
   ): Promise<Array<{ name: string; cpuCores: number; memoryBytes: number; windowMs: number; at: number }> | undefined>;
+  /**
+   * The kubelet Summary API (GET /stats/summary through the node proxy: sim/kubelet/volume-stats.ts)
+   * of a node this kubelet runs; undefined for a node it does not.
+   */
+  nodeSummary?(node: string): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface Kubelet extends KubeletStreams {

@@ -224,20 +224,93 @@ t('~> system df: images, containers, local volumes and an empty build cache', as
 });
 
 t(
+  '~> system df -v: the size of a volume a running container mounts, as dockerd measures it (the kubelet Summary API)',
+  async () => {
+    // 30 MiB written: the CLI's 4 significant digits hide the directory's own block, which the kubelet
+    // counts (allocated blocks, kubernetes pkg/volume/util/fs) and moby does not (file sizes).
+    const steps = async (run: typeof d) => {
+      const out = [
+        await run('volume', 'create', `dfvol-${tag}`),
+        await run(
+          'run',
+          '-d',
+          '--name',
+          `dfhold-${tag}`,
+          '-v',
+          `dfvol-${tag}:/d`,
+          'busybox',
+          'sh',
+          '-c',
+          'head -c 31457280 /dev/zero > /d/blob && touch /d/done && exec sleep 600',
+        ),
+      ];
+      for (let i = 0; i < 300 && (await run('exec', `dfhold-${tag}`, 'test', '-e', '/d/done')).code !== 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const df = await run('system', 'df', '-v');
+      const row = df.stdout.split('\n').find((l) => l.startsWith(`dfvol-${tag} `));
+      out.push({ ...df, stdout: row?.split(/\s+/).join(' ') ?? `no row in: ${df.stdout}` });
+      out.push(await run('rm', '-f', `dfhold-${tag}`), await run('volume', 'rm', `dfvol-${tag}`));
+      return out.map((r) => ({ code: r.code, stdout: r.stdout.trim().replace(/^[0-9a-f]{64}$/, '<id>') }));
+    };
+    const ours = await steps(d);
+    assert.is(ours[2]!.stdout, `dfvol-${tag} 1 31.46MB`);
+    if (!oracleUp) return;
+    assert.equal(ours, await steps(o), 'kuber-api and dockerd differ');
+  },
+);
+
+t(
+  '~> system prune -af --volumes --filter label=: the same deletions, listing and exit codes as dockerd (named volumes stay)',
+  async () => {
+    // Scoped by a label of this run, so that the shared oracle's other objects (and its busybox, which
+    // has no such label) are left alone; a named volume is not pruned by `system prune`, an anonymous one is.
+    const label = `kapi-prune=${tag}`;
+    const steps = async (run: typeof d) => [
+      await run('create', '--label', label, '--name', `pruned-${tag}`, 'busybox', 'true'),
+      await run('network', 'create', '--label', label, `pnet-${tag}`),
+      await run('volume', 'create', '--label', label, `pvol-${tag}`),
+      await run('volume', 'create', '--label', label, '--label', 'com.docker.volume.anonymous='),
+      await run('system', 'prune', '-af', '--volumes', '--filter', `label=${label}`),
+      await run('volume', 'ls', '-q', '--filter', `label=${label}`),
+      await run('ps', '-aq', '--filter', `label=${label}`),
+      await run('system', 'prune', '-af', '--volumes', '--filter', `label=${label}`),
+      await run('volume', 'rm', `pvol-${tag}`),
+    ];
+    const norm = (rs: Awaited<ReturnType<typeof docker>>[]) =>
+      rs.map((r) => ({
+        code: r.code,
+        stdout: r.stdout.trim().replace(/[0-9a-f]{64}/g, '<id>'),
+        stderr: oracleStderr(r.stderr).trim(),
+      }));
+    const ours = norm(await steps(d));
+    assert.is(
+      ours[4]!.stdout,
+      `Deleted Containers:\n<id>\n\nDeleted Networks:\npnet-${tag}\n\nDeleted Volumes:\n<id>\n\nTotal reclaimed space: 0B`,
+    );
+    assert.is(ours[5]!.stdout, `pvol-${tag}`);
+    assert.is(ours[6]!.stdout, '');
+    assert.is(ours[7]!.stdout, 'Total reclaimed space: 0B');
+    if (!oracleUp) return;
+    assert.equal(ours, norm(await steps(o)), 'kuber-api and dockerd differ');
+  },
+);
+
+t(
   '~> system prune -af [--volumes]: stopped containers, unused networks and images go; the build cache answers as an empty one',
   async () => {
     await ok(d('create', '--name', `stopped-${tag}`, 'busybox', 'true'));
     await ok(d('network', 'create', `net-${tag}`));
-    // --volumes needs the volume routes (the volumes wing); without them the CLI's POST /volumes/prune is a 501.
-    const volumes = (await d('volume', 'ls')).code === 0;
-    if (!volumes)
-      console.log(
-        'SKIP system prune --volumes: the volume routes are not on this branch yet (plain system prune -af instead)',
-      );
-    const out = await ok(d('system', 'prune', '-af', ...(volumes ? ['--volumes'] : [])));
+    await ok(d('volume', 'create', `unused-${tag}`));
+    const anon = await ok(d('volume', 'create', '--label', 'com.docker.volume.anonymous='));
+    const out = await ok(d('system', 'prune', '-af', '--volumes'));
     assert.match(out, 'Deleted Containers:');
     assert.match(out, 'Deleted Networks:');
     assert.match(out, `net-${tag}`);
+    // system prune --volumes takes the anonymous volumes only, as with dockerd: docker/cli
+    // cli/command/system/prune.go prunes volumes without --all (named ones stay).
+    assert.match(out, `Deleted Volumes:\n${anon}\n`);
+    assert.is(await ok(d('volume', 'ls', '-q')), `unused-${tag}`);
+    await ok(d('volume', 'rm', `unused-${tag}`));
     assert.match(out, /Total reclaimed space: \S+/);
     assert.is(await ok(d('ps', '-aq')), '');
     assert.is(await ok(d('images', '-q')), '');

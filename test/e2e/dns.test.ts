@@ -1,7 +1,7 @@
 /**
  * kuber-api's embedded DNS (engine/dns) with real clients on kube-sim: names scoped per network as
  * dockerd's embedded DNS scopes them (two compose projects with the same service names in one
- * namespace), membership changes seen at once, host.docker.internal, forwarding to the cluster
+ * namespace, with docker-compose v1 and docker compose v2), membership changes seen at once, host.docker.internal, forwarding to the cluster
  * DNS (kube-sim's, found through kube-system/kube-dns), fuzz and flood, the headless-Service
  * fallback (--dns-server off), and a differential run of the same cases against a real dockerd
  * (`/work/shared/tools/dockerd-oracle up`; skipped without one).
@@ -11,20 +11,35 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectl } from '../helpers/sim.js';
+import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker } from '../helpers/docker-cli.js';
-import { cliSuite } from '../helpers/streams-env.js';
+import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { buildQuery, decode, udpExchange } from '../helpers/dns-client.js';
 import { ok } from './containers-cases.js';
+import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
 
-const { available, t, d, env, sim } = cliSuite('embedded DNS tests', { timeoutMs: 90_000 });
+let sim: SpawnedSim;
+let kuber: Kuber;
+const available = dockerAvailable();
+if (!available) console.log('SKIP embedded DNS tests: no `docker` on PATH');
+const t = available ? test : test.skip;
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
+
+test.before(async () => {
+  if (!available) return;
+  sim = await spawnSim();
+  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
+});
+test.after(async () => {
+  await kuber?.stop();
+  await sim?.stop();
+});
+
+const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 90_000 });
 /** The embedded DNS's address and port, from kuber-api's log line. */
 const dnsAt = (k: Kuber) => {
   const line = k
@@ -58,103 +73,87 @@ async function probe(host: string, network: string, names: string[]): Promise<Re
   return parseProbe(r.stdout);
 }
 
-const compose = (dir: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      'docker-compose',
-      args,
-      {
-        cwd: dir,
-        timeout: 180_000,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: env().api.dockerHost },
-      },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? 1 : 0, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+const composeClients = available ? composeTools('the compose DNS test') : [];
 
-t(
-  '~> two compose projects in one namespace, both with web and postgres_db: each reaches its own, never the other',
-  async () => {
-    const serve = (text: string) =>
-      JSON.stringify(['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`]);
-    const client = JSON.stringify([
-      'sh',
-      '-c',
-      'for i in $(seq 100); do w=$(wget -qO- http://web:8080/) && p=$(wget -qO- http://postgres_db:8080/) && echo "$w $p" && exit 0; sleep 0.1; done; exit 1',
-    ]);
-    const project = (p: string) => {
-      const dir = mkdtempSync(join(tmpdir(), `kapi-dns-${p}-`));
-      writeFileSync(
-        join(dir, 'docker-compose.yml'),
-        [
-          "version: '2.4'",
-          'services:',
-          '  web:',
-          '    image: busybox',
-          `    command: ${serve(`${p}-web`)}`,
-          '  postgres_db:',
-          '    image: busybox',
-          `    command: ${serve(`${p}-db`)}`,
-          '  client:',
-          '    image: busybox',
-          `    command: ${client.replace(/\$/g, '$$$$')}`, // compose interpolates $: $$ is a literal $
-          '    depends_on: [web, postgres_db]',
-          '',
-        ].join('\n'),
-      );
-      return dir;
-    };
-    const dirs = { pa: project('pa'), pb: project('pb') };
-    const ups = await Promise.all(Object.entries(dirs).map(([p, dir]) => compose(dir, ['-p', p, 'up', '-d'])));
-    for (const u of ups) assert.is(u.code, 0, u.stderr);
-    try {
-      for (const p of ['pa', 'pb']) {
-        assert.is(ok(await d('wait', `${p}_client_1`)), '0', `${p}: ${(await d('logs', `${p}_client_1`)).stdout}`);
-        assert.is(ok(await d('logs', `${p}_client_1`)), `${p}-web ${p}-db`);
-      }
-      // The same names, resolved from each project's network, give that project's containers.
-      const ipOf = async (c: string) =>
-        JSON.parse(ok(await d('inspect', c)))[0].NetworkSettings.Networks[`${c.split('_')[0]}_default`]
-          .IPAddress as string;
-      for (const p of ['pa', 'pb']) {
-        const r = await probe(env().api.dockerHost, `${p}_default`, [
-          'web',
-          'postgres_db',
-          `${p}_web_1`,
-          `${p === 'pa' ? 'pb' : 'pa'}_web_1`,
-        ]);
-        assert.equal(r, {
-          web: await ipOf(`${p}_web_1`),
-          postgres_db: await ipOf(`${p}_postgres_db_1`),
-          [`${p}_web_1`]: await ipOf(`${p}_web_1`),
-          [`${p === 'pa' ? 'pb' : 'pa'}_web_1`]: '',
-        });
-      }
-      // No headless Service: names are the embedded DNS's, per network.
-      assert.is(
-        (
-          await kubectl(
-            '1.33',
-            ['get', 'services', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'name'],
-            {
-              kubeconfig: sim().kubeconfigPath,
-            },
-          )
-        ).stdout.trim(),
+for (const tool of composeClients)
+  test(`~> ${tool.label}: two compose projects in one namespace, both with web and postgres_db: each reaches its own, never the other`, () =>
+    twoProjects(tool, tool.argv.length === 1 ? ['pa', 'pb'] : ['qa', 'qb']));
+
+async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promise<void> {
+  const compose = (dir: string, args: string[]) => runCompose(tool, kuber.dockerHost, dir, args);
+  const c = (p: string, service: string) => tool.container(p, service);
+  const serve = (text: string) =>
+    JSON.stringify(['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`]);
+  const client = JSON.stringify([
+    'sh',
+    '-c',
+    'for i in $(seq 100); do w=$(wget -qO- http://web:8080/) && p=$(wget -qO- http://postgres_db:8080/) && echo "$w $p" && exit 0; sleep 0.1; done; exit 1',
+  ]);
+  const project = (p: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `kapi-dns-${p}-`));
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      [
+        "version: '2.4'",
+        'services:',
+        '  web:',
+        '    image: busybox',
+        `    command: ${serve(`${p}-web`)}`,
+        '  postgres_db:',
+        '    image: busybox',
+        `    command: ${serve(`${p}-db`)}`,
+        '  client:',
+        '    image: busybox',
+        `    command: ${client.replace(/\$/g, '$$$$')}`, // compose interpolates $: $$ is a literal $
+        '    depends_on: [web, postgres_db]',
         '',
-      );
-    } finally {
-      for (const [p, dir] of Object.entries(dirs)) await compose(dir, ['-p', p, 'down', '-t', '0']);
+      ].join('\n'),
+    );
+    return dir;
+  };
+  const dirs = { [pa]: project(pa), [pb]: project(pb) };
+  const ups = await Promise.all(Object.entries(dirs).map(([p, dir]) => compose(dir, ['-p', p, 'up', '-d'])));
+  for (const u of ups) assert.is(u.code, 0, u.stderr);
+  try {
+    for (const p of [pa, pb]) {
+      assert.is(ok(await d('wait', c(p, 'client'))), '0', `${p}: ${(await d('logs', c(p, 'client'))).stdout}`);
+      assert.is(ok(await d('logs', c(p, 'client'))), `${p}-web ${p}-db`);
     }
-  },
-);
+    // The same names, resolved from each project's network, give that project's containers.
+    const ipOf = async (p: string, service: string) =>
+      JSON.parse(ok(await d('inspect', c(p, service))))[0].NetworkSettings.Networks[`${p}_default`].IPAddress as string;
+    for (const p of [pa, pb]) {
+      const r = await probe(kuber.dockerHost, `${p}_default`, [
+        'web',
+        'postgres_db',
+        c(p, 'web'),
+        c(p === pa ? pb : pa, 'web'),
+      ]);
+      assert.equal(r, {
+        web: await ipOf(p, 'web'),
+        postgres_db: await ipOf(p, 'postgres_db'),
+        [c(p, 'web')]: await ipOf(p, 'web'),
+        [c(p === pa ? pb : pa, 'web')]: '',
+      });
+    }
+    // No headless Service: names are the embedded DNS's, per network.
+    assert.is(
+      (
+        await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
+          kubeconfig: sim.kubeconfigPath,
+        })
+      ).stdout.trim(),
+      '',
+    );
+  } finally {
+    for (const [p, dir] of Object.entries(dirs)) await compose(dir, ['-p', p, 'down', '-t', '0']);
+  }
+}
 
 t(
   '~> testcontainers 11: two Networks in one namespace both with the alias db; each client reaches its own db',
   async () => {
-    process.env.DOCKER_HOST = env().api.dockerHost;
+    process.env.DOCKER_HOST = kuber.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // Ryuk is another wing's (issue 11 item 1)
     const { GenericContainer, Network } = await import('testcontainers');
     const nets = await Promise.all([new Network().start(), new Network().start()]);
@@ -317,7 +316,7 @@ t(
           '/etc/resolv.conf',
         ),
       );
-      const { address } = dnsAt(env().api);
+      const { address } = dnsAt(kuber);
       assert.equal(rc.split('\n').filter(Boolean), [
         `search corp.example default.svc.cluster.local svc.cluster.local cluster.local`,
         `nameserver ${address}`,
@@ -335,11 +334,11 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 t(
   '~> fuzz: malformed packets, oversize queries and floods (from this host and from a Pod) leave kuber-api answering, with bounded memory',
   async () => {
-    const { address, port } = dnsAt(env().api);
+    const { address, port } = dnsAt(kuber);
     ok(await d('network', 'create', 'n-fuzz'));
     try {
       ok(await d('run', '-d', '--network', 'n-fuzz', '--name', 'target_1', 'busybox', 'sleep', '600'));
-      const before = rssKb(env().api.pid);
+      const before = rssKb(kuber.pid);
       const sock = createSocket('udp4');
       await new Promise<void>((r) => sock.bind(0, r));
       const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, port, address, () => r()));
@@ -377,7 +376,7 @@ t(
       assert.is(decode(after!).rcode, 0);
       const r = await d('run', '--rm', '--network', 'n-fuzz', 'busybox', 'sh', '-c', PROBE, 'probe', 'target_1');
       assert.match(ok(r), /^target_1=\d+\.\d+\.\d+\.\d+$/);
-      const grown = rssKb(env().api.pid) - before;
+      const grown = rssKb(kuber.pid) - before;
       console.log(`fuzz: kuber-api RSS ${before} kB -> ${before + grown} kB`);
       assert.ok(grown < 96 * 1024, `kuber-api grew by ${grown} kB`);
       assert.match(ok(await d('version', '--format', '{{.Server.Os}}')), /linux/);
@@ -389,7 +388,7 @@ t(
 );
 
 t('~> --dns-server off: the fallback is headless Services (names valid as Service names), logged', async () => {
-  const other = await startKuber({ kubeconfig: sim().kubeconfigPath, args: ['--dns-server', 'off'] });
+  const other = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--dns-server', 'off'] });
   const od = (...args: string[]) => docker(other.dockerHost, args, { timeoutMs: 90_000 });
   try {
     ok(await od('network', 'create', 'n-fallback')); // (answered once the engine has booted)
@@ -399,7 +398,7 @@ t('~> --dns-server off: the fallback is headless Services (names valid as Servic
     );
     ok(await od('run', '-d', '--network', 'n-fallback', '--name', 'fbweb', 'busybox', 'sleep', '600'));
     const svc = JSON.parse(
-      (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim().kubeconfigPath })).stdout,
+      (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout,
     );
     assert.is(svc.spec.clusterIP, 'None');
     const r = await docker(
@@ -423,21 +422,23 @@ if (!oracleUp)
 (available && oracleUp ? test : test.skip)(
   '~> differential: a user-defined network on dockerd resolves the same names as on kuber-api',
   async () => {
+    // Names of this run: the oracle is shared with other test runs, which use the same test.
+    const P = `dd${process.pid}`;
     const run = async (host: string) => {
       const dd = (...args: string[]) => docker(host, args, { timeoutMs: 90_000 });
-      await dd('rm', '-f', 'dd_web_1', 'dd_other_1');
-      await dd('network', 'rm', 'dd_a', 'dd_b');
-      ok(await dd('network', 'create', 'dd_a'));
-      ok(await dd('network', 'create', 'dd_b'));
+      await dd('rm', '-f', `${P}_web_1`, `${P}_other_1`);
+      await dd('network', 'rm', `${P}_a`, `${P}_b`);
+      ok(await dd('network', 'create', `${P}_a`));
+      ok(await dd('network', 'create', `${P}_b`));
       try {
         const web = ok(
           await dd(
             'run',
             '-d',
             '--network',
-            'dd_a',
+            `${P}_a`,
             '--name',
-            'dd_web_1',
+            `${P}_web_1`,
             '--network-alias',
             'web',
             '--network-alias',
@@ -454,9 +455,9 @@ if (!oracleUp)
             'run',
             '-d',
             '--network',
-            'dd_b',
+            `${P}_b`,
             '--name',
-            'dd_other_1',
+            `${P}_other_1`,
             '--network-alias',
             'other',
             'busybox',
@@ -465,27 +466,32 @@ if (!oracleUp)
           ),
         );
         const names = [
-          'dd_web_1',
-          'DD_WEB_1',
+          `${P}_web_1`,
+          `${P.toUpperCase()}_WEB_1`,
           'web',
           'postgres_db.svc',
           web.slice(0, 12),
           'web-host',
-          'dd_web_1.dd_a',
+          `${P}_web_1.${P}_a`,
           'other',
-          'dd_other_1',
-          'dd_web_1.dd_b',
+          `${P}_other_1`,
+          `${P}_web_1.${P}_b`,
           'nosuch',
         ];
-        const r = await probe(host, 'dd_a', names);
-        return Object.fromEntries(names.map((n) => [n.replace(web.slice(0, 12), '<short id>'), r[n] !== '']));
+        const r = await probe(host, `${P}_a`, names);
+        return Object.fromEntries(
+          names.map((n) => [
+            n.replace(web.slice(0, 12), '<short id>').replaceAll(P, 'dd').replaceAll(P.toUpperCase(), 'DD'),
+            r[n] !== '',
+          ]),
+        );
       } finally {
-        await dd('rm', '-f', 'dd_web_1', 'dd_other_1');
-        await dd('network', 'rm', 'dd_a', 'dd_b');
+        await dd('rm', '-f', `${P}_web_1`, `${P}_other_1`);
+        await dd('network', 'rm', `${P}_a`, `${P}_b`);
       }
     };
     const theirs = await run(`unix://${ORACLE}`);
-    const ours = await run(env().api.dockerHost);
+    const ours = await run(kuber.dockerHost);
     assert.equal(ours, theirs);
     assert.equal(ours, {
       dd_web_1: true,

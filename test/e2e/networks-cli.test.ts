@@ -1,25 +1,42 @@
 /**
- * Docker networks with real clients (the docker CLI, docker-compose 1.29) against kuber-api on
+ * Docker networks with real clients (the docker CLI, docker-compose 1.29, docker compose v2) against kuber-api on
  * kube-sim: network create/ls/inspect/rm/connect/disconnect/prune with dockerd's status codes and
  * messages, containers reaching each other by name, alias and compose service name (kuber-api's
  * embedded DNS, engine/dns), and networks surviving a restart.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectl } from '../helpers/sim.js';
-import { cliSuite } from '../helpers/streams-env.js';
+import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
+import { startKuber, type Kuber } from '../helpers/kuber.js';
+import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { httpRequest } from '../helpers/raw-client.js';
 import { ok, until } from './containers-cases.js';
+import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
 
-const { t, d, env, sim } = cliSuite('docker CLI network tests', { timeoutMs: 60_000 });
+let sim: SpawnedSim;
+let kuber: Kuber;
+const available = dockerAvailable();
+if (!available) console.log('SKIP docker CLI network tests: no `docker` on PATH');
+const t = available ? test : test.skip;
+
+test.before(async () => {
+  if (!available) return;
+  sim = await spawnSim();
+  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
+});
+test.after(async () => {
+  await kuber?.stop();
+  await sim?.stop();
+});
+
+const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await httpRequest(
-    { path: env().api.socketPath },
+    { path: kuber.socketPath },
     method,
     `/v1.51${path}`,
     body === undefined ? {} : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
@@ -137,8 +154,8 @@ t(
     // search list kept), not Services (those are the fallback: test/e2e/dns.test.ts).
     const pods = JSON.parse(
       (
-        await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'json'], {
-          kubeconfig: sim().kubeconfigPath,
+        await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], {
+          kubeconfig: sim.kubeconfigPath,
         })
       ).stdout,
     );
@@ -154,12 +171,12 @@ t(
     );
     assert.is(
       (
-        await kubectl('1.33', ['get', 'service', 'www', '-o', 'name'], { kubeconfig: sim().kubeconfigPath })
+        await kubectl('1.33', ['get', 'service', 'www', '-o', 'name'], { kubeconfig: sim.kubeconfigPath })
       ).stdout.trim(),
       '',
     );
     // State lives in Kubernetes: after a restart the network, the membership and the names are back.
-    await env().api.restart();
+    await kuber.restart();
     assert.is(JSON.parse(ok(await d('network', 'inspect', 'n-app')))[0].Containers[web].Name, 'web');
     assert.is(ok(await d('run', '--rm', '--network', 'n-app', 'busybox', ...fetchCmd('www'))), 'hello-web');
     ok(await d('rm', '-f', 'web'));
@@ -172,13 +189,9 @@ t(
     await until(
       async () =>
         (
-          await kubectl(
-            '1.33',
-            ['get', 'services', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'name'],
-            {
-              kubeconfig: sim().kubeconfigPath,
-            },
-          )
+          await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
+            kubeconfig: sim.kubeconfigPath,
+          })
         ).stdout.trim() === ''
           ? true
           : undefined,
@@ -200,63 +213,47 @@ const httpGet = (port: number) =>
       .on('error', reject);
   });
 
-const compose = (dir: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      'docker-compose',
-      args,
-      {
-        cwd: dir,
-        timeout: 120_000,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: env().api.dockerHost },
-      },
-      (err, stdout, stderr) => {
-        resolve({
-          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
-          stdout: String(stdout),
-          stderr: String(stderr),
-        });
-      },
-    );
-  });
+const composeClients = available ? composeTools('the compose network test') : [];
 
-t(
-  '~> docker-compose 1.29: a client service reaches the web service by its service name; down removes containers and network',
-  async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kapi-compose-'));
-    writeFileSync(
-      join(dir, 'docker-compose.yml'),
-      [
-        "version: '3.8'",
-        'services:',
-        '  web:',
-        '    image: busybox',
-        `    command: ${JSON.stringify(httpd('hello-compose').slice(1))}`,
-        "    ports: ['8080']",
-        '  client:',
-        '    image: busybox',
-        '    depends_on: [web]',
-        // Compose interpolates $VAR: a literal $ is $$.
-        `    command: ${JSON.stringify(fetchCmd('web')).replace(/\$/g, '$$$$')}`,
-        '',
-      ].join('\n'),
-    );
-    const up = await compose(dir, ['-p', 'proj', 'up', '-d']);
-    assert.is(up.code, 0, up.stderr);
-    assert.is(ok(await d('wait', 'proj_client_1')), '0');
-    assert.is(ok(await d('logs', 'proj_client_1')), 'hello-compose');
-    assert.match(ok(await d('network', 'ls', '--format', '{{.Name}}')), /^proj_default$/m);
-    // The published port (kuber-api's default --port-mode auto: direct to the pod IP here).
-    const port = await compose(dir, ['-p', 'proj', 'port', 'web', '8080']);
-    assert.is(port.code, 0, port.stderr);
-    const hp = Number(port.stdout.trim().split(':').pop());
-    assert.is(await httpGet(hp), 'hello-compose\n');
-    const down = await compose(dir, ['-p', 'proj', 'down']);
-    assert.is(down.code, 0, down.stderr);
-    assert.match(down.stderr, /Removing network proj_default/);
-    assert.is(ok(await d('ps', '-a', '--filter', 'label=com.docker.compose.project=proj', '-q')), '');
-    assert.not.match(ok(await d('network', 'ls', '--format', '{{.Name}}')), /proj_default/);
-  },
-);
+for (const tool of composeClients)
+  test(`~> ${tool.label}: a client service reaches the web service by its service name; down removes containers and network`, () =>
+    composeScenario(tool, `proj${tool.argv.length}`));
+
+async function composeScenario(tool: ComposeTool, proj: string): Promise<void> {
+  const compose = (dir: string, args: string[]) => runCompose(tool, kuber.dockerHost, dir, args, 120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'kapi-compose-'));
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    [
+      "version: '3.8'",
+      'services:',
+      '  web:',
+      '    image: busybox',
+      `    command: ${JSON.stringify(httpd('hello-compose').slice(1))}`,
+      "    ports: ['8080']",
+      '  client:',
+      '    image: busybox',
+      '    depends_on: [web]',
+      // Compose interpolates $VAR: a literal $ is $$.
+      `    command: ${JSON.stringify(fetchCmd('web')).replace(/\$/g, '$$$$')}`,
+      '',
+    ].join('\n'),
+  );
+  const up = await compose(dir, ['-p', proj, 'up', '-d']);
+  assert.is(up.code, 0, up.stderr);
+  assert.is(ok(await d('wait', tool.container(proj, 'client'))), '0');
+  assert.is(ok(await d('logs', tool.container(proj, 'client'))), 'hello-compose');
+  assert.match(ok(await d('network', 'ls', '--format', '{{.Name}}')), new RegExp(`^${proj}_default$`, 'm'));
+  // The published port (kuber-api's default --port-mode auto: direct to the pod IP here).
+  const port = await compose(dir, ['-p', proj, 'port', 'web', '8080']);
+  assert.is(port.code, 0, port.stderr);
+  const hp = Number(port.stdout.trim().split(':').pop());
+  assert.is(await httpGet(hp), 'hello-compose\n');
+  const down = await compose(dir, ['-p', proj, 'down']);
+  assert.is(down.code, 0, down.stderr);
+  assert.match(down.stderr, `${proj}_default`);
+  assert.is(ok(await d('ps', '-a', '--filter', `label=com.docker.compose.project=${proj}`, '-q')), '');
+  assert.not.match(ok(await d('network', 'ls', '--format', '{{.Name}}')), `${proj}_default`);
+}
 
 test.run();

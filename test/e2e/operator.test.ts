@@ -13,7 +13,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { KUBECTL, kubectl, spawnSim, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { compose as runCompose, composeTools } from '../helpers/compose.js';
 import { runOperator, type RunningOperator } from '../../src/operator/index.js';
 import { parseOperatorArgs } from '../../src/operator/options.js';
 import { LABELS } from '../../src/operator/naming.js';
@@ -34,6 +34,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const available = dockerAvailable() && existsSync(KUBECTL('1.33'));
 if (!available) console.log('SKIP operator tests: needs `docker` on PATH and kubectl 1.33');
 const t = available ? test : test.skip;
+const composeClients = available ? composeTools('the job-namespace compose project') : [];
 
 let sim: SpawnedSim;
 let op: RunningOperator;
@@ -403,24 +404,14 @@ t(
         '',
       ].join('\n'),
     );
-    const compose = (args: string[]) =>
-      new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(
-          'docker-compose',
-          args,
-          {
-            cwd: cdir,
-            timeout: 120_000,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost },
-          },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-        ),
-      );
-    const up = await compose(['-p', 'jobproj', 'up', '-d']);
-    assert.is(up.code, 0, up.out);
-    const down = await compose(['-p', 'jobproj', 'down']);
-    assert.is(down.code, 0, down.out);
+    // compose v1 and v2 in turn (each SKIPped when absent): v2 labels and checks the network it makes
+    for (const tool of composeClients) {
+      const compose = (args: string[]) => runCompose(tool, k.dockerHost, cdir, args, 120_000);
+      const up = await compose(['-p', 'jobproj', 'up', '-d']);
+      assert.is(up.code, 0, `${tool.label}: ${up.stderr}`);
+      const down = await compose(['-p', 'jobproj', 'down']);
+      assert.is(down.code, 0, `${tool.label}: ${down.stderr}`);
+    }
     // testcontainers, as a job's test suite uses it (GitLab: DOCKER_HOST + TESTCONTAINERS_RYUK_DISABLED).
     process.env.DOCKER_HOST = k.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';

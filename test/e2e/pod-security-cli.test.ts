@@ -7,19 +7,20 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { compose as runCompose, composeTools } from '../helpers/compose.js';
 
 const KUBECTL = '1.33';
 let sim: SpawnedSim;
 const available = dockerAvailable();
 if (!available) console.log('SKIP pod security CLI tests: no `docker` on PATH');
 const t = available ? test : test.skip;
+const composeClients = available ? composeTools('the restricted compose project') : [];
 const kuberS: Kuber[] = [];
 
 test.before(async () => {
@@ -166,7 +167,7 @@ t(
   },
 );
 
-t('~> restricted namespace: a compose project with non-root services comes up', async () => {
+t('~> restricted namespace: a compose project with non-root services comes up (compose v1 and v2)', async () => {
   const k = await kuber('psa-restricted');
   const dir = mkdtempSync(join(tmpdir(), 'kapi-psa-compose-'));
   writeFileSync(
@@ -181,26 +182,17 @@ t('~> restricted namespace: a compose project with non-root services comes up', 
       '',
     ].join('\n'),
   );
-  const compose = (args: string[]) =>
-    new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(
-        'docker-compose',
-        args,
-        {
-          cwd: dir,
-          timeout: 120_000,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: k.dockerHost },
-        },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-      ),
-    );
-  const up = await compose(['-p', 'rproj', 'up', '-d']);
-  assert.is(up.code, 0, up.out);
-  const logs = await d(k, 'logs', 'rproj_app_1');
-  assert.match(logs.stdout, /1000/);
-  const down = await compose(['-p', 'rproj', 'down']);
-  assert.is(down.code, 0, down.out);
+  // compose v1 and v2 in turn (each SKIPped when absent), one project each
+  for (const tool of composeClients) {
+    const proj = `rproj${tool.argv.length}`;
+    const compose = (args: string[]) => runCompose(tool, k.dockerHost, dir, args, 120_000);
+    const up = await compose(['-p', proj, 'up', '-d']);
+    assert.is(up.code, 0, `${tool.label}: ${up.stderr}`);
+    const logs = await d(k, 'logs', tool.container(proj, 'app'));
+    assert.match(logs.stdout, /1000/);
+    const down = await compose(['-p', proj, 'down']);
+    assert.is(down.code, 0, `${tool.label}: ${down.stderr}`);
+  }
 });
 
 t('~> pod settings from flags and a template reach the Pod; --pod-max-limits is a 403 at create', async () => {

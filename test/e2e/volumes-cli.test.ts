@@ -425,6 +425,23 @@ t(
   },
 );
 
+t(
+  "~> a volume at a path the host lacks below a host directory on a host-root image (as postgres's /var/lib/postgresql/data): anonymous and named",
+  async () => {
+    // A path no host has (postgres's own would exist where the machine runs postgres).
+    const path = `/var/lib/kapi-${tag}/data`;
+    assert.is(
+      ok(await d('run', '--rm', '-v', path, 'debian:12', 'sh', '-c', `echo anon > ${path}/f && cat ${path}/f`)),
+      'anon',
+    );
+    const name = `${tag}-pgdata`;
+    ok(await d('volume', 'create', name));
+    ok(await d('run', '--rm', '-v', `${name}:${path}`, 'debian:12', 'sh', '-c', `echo kept > ${path}/g`));
+    assert.is(ok(await d('run', '--rm', '-v', `${name}:${path}:ro`, 'debian:12', 'cat', `${path}/g`)), 'kept');
+    ok(await d('volume', 'rm', name));
+  },
+);
+
 t('~> prune: unused anonymous volumes, or every unused one with all=true', async () => {
   const anon = ok(await d('create', '-v', '/p', 'busybox', 'true'));
   const anonName = JSON.parse(ok(await d('inspect', '--format', '{{json .Mounts}}', anon)))[0].Name;

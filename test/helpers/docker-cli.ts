@@ -16,16 +16,21 @@ export interface CliResult {
 
 let configDir: string | undefined;
 
-/** The docker CLI is on PATH. */
-export function dockerAvailable(): boolean {
+/** An executable `name` is on PATH. */
+export function onPath(name: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => {
     try {
-      accessSync(join(dir, 'docker'), constants.X_OK);
+      accessSync(join(dir, name), constants.X_OK);
       return true;
     } catch {
       return false;
     }
   });
+}
+
+/** The docker CLI is on PATH. */
+export function dockerAvailable(): boolean {
+  return onPath('docker');
 }
 
 export function docker(
@@ -41,8 +46,17 @@ export function docker(
     DOCKER_CONFIG: configDir,
     ...opts.env,
   };
+  return runCli('docker', args, { env, timeoutMs: opts.timeoutMs ?? 30_000 });
+}
+
+/** Run a client program to its end: its exit code (1 when it could not run or timed out) and output. */
+export function runCli(
+  file: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string },
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('docker', args, { env, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { env: opts.env, timeout: opts.timeoutMs, cwd: opts.cwd }, (err, stdout, stderr) => {
       const code = err
         ? typeof (err as { code?: unknown }).code === 'number'
           ? (err as { code: number }).code

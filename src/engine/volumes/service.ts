@@ -43,6 +43,7 @@ import {
 import type { ClaimMount } from './volume-pod.js';
 import type { PodObject } from '../core/container-index.js';
 import { CopyBack } from './copy-back.js';
+import { claimUsage } from './usage.js';
 
 /** The record annotation with the container's resolved mounts (JSON MountPoint[]). */
 export const ANN_MOUNTS = 'kuber-api.io/mounts';
@@ -259,12 +260,28 @@ export class VolumeService {
     return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
   }
 
-  /** What `system df` shows of volumes (sizes are not measured: -1, as dockerd before it computes them). */
-  dfVolumes(): unknown[] {
+  /**
+   * What `system df` shows of volumes: sizes from the kubelets of the nodes where running containers
+   * mount volumes (engine/volumes/usage.ts); 0 for a claim no volume was ever provisioned for (no
+   * PersistentVolume bound yet: WaitForFirstConsumer before its first user); -1 where none can be read.
+   */
+  async dfVolumes(): Promise<unknown[]> {
     const used = this.usedNames();
+    const nodes: string[] = [];
+    for (const r of this.h.index.all()) {
+      const pod = this.mountsOf(r).some((m) => m.type === 'volume') ? this.h.index.currentPod(r) : undefined;
+      const node = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (pod?.status?.phase === 'Running' && node) nodes.push(node);
+    }
+    const sizes = await claimUsage(this.h.kube.client, nodes, this.h.namespace, (node, err) =>
+      this.h.log.debug({ err, node }, 'system df: no volume usage from the node (nodes/proxy stats/summary)'),
+    );
     return this.all().map((v) => ({
       ...volumeView(v, this.h.namespace),
-      UsageData: { Size: -1, RefCount: used.has(v.name) ? this.usersOf(v.name).length : 0 },
+      UsageData: {
+        Size: sizes.get(v.claim.metadata.name) ?? (v.claim.spec?.volumeName ? -1 : 0),
+        RefCount: used.has(v.name) ? this.usersOf(v.name).length : 0,
+      },
     }));
   }
 

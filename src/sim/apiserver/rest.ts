@@ -33,6 +33,8 @@ export interface ResourceRequest {
   subresource?: string;
   /** The legacy /watch/ path prefix. */
   legacyWatch: boolean;
+  /** The path after `.../proxy/` (the proxy subresource: sim/apiserver/node-proxy.ts). */
+  proxyPath?: string;
 }
 
 const bool = (v: string | null) => v !== null && v !== 'false' && v !== '0';

@@ -70,6 +70,19 @@ export function route(pathname: string): Route {
   const def = findResource(group, version, rest[0]!);
   if (!def) return { type: 'notfound' };
   if (namespace !== undefined && !def.namespaced) return { type: 'notfound' };
-  if (rest.length > 3) return { type: 'notfound' };
-  return { type: 'resource', req: { def, namespace, name: rest[1], subresource: rest[2], legacyWatch } };
+  // The proxy subresource carries a path on to the target (requestinfo.go: parts past the
+  // subresource are not part of the request's identity): /api/v1/nodes/{n}/proxy/stats/summary.
+  if (rest.length > 3 && rest[2] !== 'proxy') return { type: 'notfound' };
+  const proxyPath = rest[2] === 'proxy' ? rest.slice(3).join('/') : undefined;
+  return {
+    type: 'resource',
+    req: {
+      def,
+      namespace,
+      name: rest[1],
+      subresource: rest[2],
+      legacyWatch,
+      ...(proxyPath !== undefined ? { proxyPath } : {}),
+    },
+  };
 }

@@ -38,6 +38,7 @@ import { openapiV2Json, openapiV2Protobuf } from './openapi-v2.js';
 import { handleResource, type RestEnv } from './rest.js';
 import { route, STREAM_SUBRESOURCES, type Route } from './router.js';
 import { metricsGroupDoc, serveMetrics } from './metrics.js';
+import { isNodeProxy, serveNodeProxy } from './node-proxy.js';
 import type { WatchSession } from './watch.js';
 
 export interface ApiServerOptions {
@@ -285,6 +286,7 @@ export class ApiServer {
             );
           return this.kubelet.handlePlain(rr.subresource as 'exec' | 'attach' | 'portforward', req, res, pod);
         }
+        if (isNodeProxy(rr)) return serveNodeProxy(rr, method, this.store, this.kubelet, res);
         return handleResource(this.env, req, res, rr, url.searchParams);
       }
     }

@@ -8,6 +8,7 @@
  * PodWorker, keeps /etc/hosts of every pod in step with the Services of its namespace, and serves
  * pods/log, exec, attach and portforward.
  */
+import { nodeSummary } from './volume-stats.js';
 import { UsageReader, type ContainerUsage } from './metrics.js';
 import { promises as fsp } from 'node:fs';
 import { release, arch } from 'node:os';
@@ -373,6 +374,14 @@ class SimKubelet implements Kubelet {
     return this.usage.read(w.uid, roots);
   }
   // -- end metrics
+
+  private readonly startedAt = new Date().toISOString();
+
+  /** The kubelet Summary API of one of this kubelet's nodes (sim/kubelet/volume-stats.ts); undefined for another node. */
+  async nodeSummary(node: string): Promise<Record<string, unknown> | undefined> {
+    if (!this.cfg.nodeNames.includes(node)) return undefined;
+    return nodeSummary(node, this.startedAt, this.workers.values());
+  }
 
   killContainer(namespace: string, pod: string, container: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
     for (const w of this.workers.values()) {

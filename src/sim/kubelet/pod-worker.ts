@@ -127,6 +127,13 @@ export class PodWorker {
     return `${this.name}_${this.namespace}(${this.uid})`;
   }
 
+  /** The claims mounted in the sandbox now (volume name, claim, host directory): the Summary API's volume stats. */
+  mountedClaims(): Array<{ name: string; claim: string; hostPath: string }> {
+    return [...this.sandbox.volumes.values()].flatMap((v) =>
+      v.claim ? [{ name: v.name, claim: v.claim, hostPath: v.hostPath }] : [],
+    );
+  }
+
   /** The pod's network, once its sandbox has one. */
   get net(): PodNetwork | undefined {
     return this.sandbox.net;

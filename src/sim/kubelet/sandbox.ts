@@ -31,7 +31,7 @@
  * static busybox, bound read-only at /dev/.kubesim/busybox): a real uid on the host, so files it
  * creates are owned by that uid and root-owned directories are read-only to it.
  */
-import { existsSync, lstatSync, readdirSync, readlinkSync, promises as fsp, type Dirent } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, promises as fsp, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 
 export const SETUID_HELPER = '/dev/.kubesim/busybox';
@@ -152,17 +152,69 @@ function maskArgs(): string[] {
   return a;
 }
 
+/**
+ * On the read-only host view, a mount point the host lacks below a host directory (an image VOLUME
+ * such as postgres's /var/lib/postgresql/data, where the host has /var/lib but no postgresql) cannot
+ * be made: bwrap creates a missing destination with mkdir, and the host directory is a read-only
+ * bind. As a container runtime makes mount points in the image's root, the deepest host directory
+ * above such a mount point is rebuilt instead: a tmpfs at its path, each of its entries bound
+ * read-only (symlinks copied) as before, so bwrap can create the missing directories in the tmpfs;
+ * it is made read-only again once the mounts are in place. Nothing new becomes visible: the masks
+ * (maskArgs) are applied after the rebuild, and a masked directory (already an empty tmpfs) or a
+ * path under another mount (/tmp, /run, a volume) is never rebuilt.
+ */
+export function mountPointParents(mounts: readonly Mount[], masked: readonly string[]): string[] {
+  const under = (p: string, d: string) => p === d || p.startsWith(d === '/' ? '/' : `${d}/`);
+  const skip = ['/proc', '/dev', '/tmp', '/run', ...masked];
+  const out = new Set<string>();
+  for (const m of mounts) {
+    if (existsSync(m.dest) || skip.some((d) => under(m.dest, d))) continue;
+    if (mounts.some((o) => o !== m && o.dest !== m.dest && under(m.dest, o.dest))) continue;
+    let parent = posix.dirname(m.dest);
+    while (parent !== '/' && !existsSync(parent)) parent = posix.dirname(parent);
+    // A new top-level directory is made on bwrap's own (still writable) tmpfs root; through a
+    // symlink (merged /usr: /lib -> usr/lib) bwrap creates it in the target, which is rebuilt.
+    const real = parent === '/' ? '/' : realpathSync(parent);
+    if (real !== '/' && lstatSync(real).isDirectory() && !skip.some((d) => under(real, d))) out.add(real);
+  }
+  return [...out].sort((x, y) => x.length - y.length);
+}
+
+/** bwrap arguments that rebuild host directory `dir` as a tmpfs holding read-only binds of its entries. */
+function rebuildArgs(dir: string): string[] {
+  const a = ['--tmpfs', dir];
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    /* unreadable: left empty */
+  }
+  for (const e of entries) {
+    const p = posix.join(dir, e.name);
+    if (!e.isSymbolicLink()) a.push('--ro-bind', p, p);
+    else
+      try {
+        a.push('--symlink', readlinkSync(p), p);
+      } catch {
+        /* gone meanwhile */
+      }
+  }
+  return a;
+}
+
 /** The mount-namespace part of a bwrap command line (identical for a container and its execs). */
 export function viewArgs(view: ContainerView): string[] {
   const a: string[] = [];
+  const rebuilt = view.rootfs === 'host' ? mountPointParents(view.mounts, [...MASKED_DIRS, ...maskedStateDirs]) : [];
   if (view.rootfs === 'busybox') {
     a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.rootDir!, '/');
   } else {
-    a.push(...hostRootArgs(), ...maskArgs(), '--tmpfs', '/run');
+    a.push(...hostRootArgs(), ...rebuilt.flatMap(rebuildArgs), ...maskArgs(), '--tmpfs', '/run');
     a.push(view.readOnlyRoot ? '--ro-bind' : '--bind', view.tmpDir!, '/tmp');
   }
   a.push('--proc', '/proc', '--dev', '/dev');
   for (const m of view.mounts) a.push(m.ro ? '--ro-bind' : '--bind', m.src, m.dest);
+  for (const d of rebuilt) a.push('--remount-ro', d);
   if (view.uid !== undefined || view.gid !== undefined) a.push('--ro-bind', HOST_BUSYBOX, SETUID_HELPER);
   if (view.rootfs === 'host') {
     // The runtime creates a missing workingDir; on the read-only host view only a new top-level one can be.

@@ -35,6 +35,8 @@ export interface PodVolume {
   /** Mounted read-only whatever the volumeMount says (configMap, secret...). */
   forceRO: boolean;
   tmpfs?: boolean;
+  /** The claim behind a persistentVolumeClaim volume (the Summary API's pvcRef: sim/kubelet/volume-stats.ts). */
+  claim?: string;
 }
 
 export interface VolumeContext {
@@ -276,7 +278,12 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<Map<string, Po
       out.set(name, { name, hostPath: p, forceRO: false });
     } else if (v.persistentVolumeClaim) {
       const p = await claimPath(ctx, v.persistentVolumeClaim.claimName);
-      out.set(name, { name, hostPath: p, forceRO: !!v.persistentVolumeClaim.readOnly });
+      out.set(name, {
+        name,
+        hostPath: p,
+        forceRO: !!v.persistentVolumeClaim.readOnly,
+        claim: v.persistentVolumeClaim.claimName,
+      });
     } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
       const plugin = v.configMap
         ? 'kubernetes.io~configmap'

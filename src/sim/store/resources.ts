@@ -10,8 +10,8 @@ export interface ResourceDef extends Gvr {
   singular: string;
   shortNames?: string[];
   categories?: string[];
-  /** Subresources: name -> { kind, verbs }. Only what kube-sim serves is advertised (no proxy,
-   * no ephemeralcontainers). */
+  /** Subresources: name -> { kind, verbs }. Only what kube-sim serves in full is advertised (no proxy:
+   * nodes/proxy answers only GET stats/summary, sim/apiserver/node-proxy.ts; no ephemeralcontainers). */
   subresources?: Record<string, { kind: string; verbs: string[]; group?: string; version?: string }>;
   /** `metadata.generation` is kept and bumped when anything but metadata/status changes. */
   generation?: boolean;

@@ -447,6 +447,40 @@ test('~> readOnlyRootFilesystem: the root is read-only, volumes are not', async 
   assert.is(r.log, 'root-ro\ntmp-ro\nvol-ok\n');
 });
 
+test('~> host-root image: a volume at a path the host lacks below a host directory (an image VOLUME such as /var/lib/postgresql/data) is mounted; the masks hold', async ({
+  h,
+}) => {
+  const dir = `/var/lib/kubesim-vol-${randomUUID()}`;
+  const script = [
+    `echo data > ${dir}/data/f && cat ${dir}/data/f`,
+    `{ echo x > /var/lib/kubesim-new; } 2>/dev/null && echo WROTE-VAR-LIB || echo var-lib-ro`,
+    `{ echo x > ${dir}/g; } 2>/dev/null && echo WROTE-PARENT || echo parent-ro`,
+    'ls /var/lib | grep -qx dpkg && echo siblings-visible || echo siblings-missing',
+    'echo "shadow[$(cat /etc/shadow 2>/dev/null | wc -c)]"',
+    `echo "state[$(ls -A ${h.stateDir} 2>/dev/null | wc -l)]"`,
+  ].join('; ');
+  const r = await runToCompletion(h, {
+    metadata: { name: 'newpoint' },
+    spec: {
+      volumes: [{ name: 'v', emptyDir: {} }],
+      containers: [
+        {
+          name: 'c',
+          image: 'debian:12',
+          command: ['sh', '-c', script],
+          volumeMounts: [{ name: 'v', mountPath: `${dir}/data` }],
+        },
+      ],
+    },
+  });
+  assert.match(r.log, 'data\nvar-lib-ro\nparent-ro\n');
+  if (existsSync('/var/lib/dpkg')) assert.match(r.log, 'siblings-visible');
+  assert.match(r.log, 'shadow[0]');
+  assert.match(r.log, 'state[0]');
+  assert.not.ok(existsSync(dir), 'nothing is made on the host');
+  assert.not.ok(existsSync('/var/lib/kubesim-new'));
+});
+
 test('~> hostNetwork pods see the node hostname and podIP = hostIP', async ({ h }) => {
   const r = await runToCompletion(h, {
     metadata: { name: 'hostnetpod' },

@@ -433,6 +433,64 @@ t(
   },
 );
 
+t(
+  '~> the kubelet Summary API through the node proxy: a mounted claim with its used bytes (nodes/proxy RBAC, 404 elsewhere)',
+  async () => {
+    await apply(claim('measured'));
+    await apply(
+      pod(
+        'measurer',
+        'measured',
+        'head -c 3145728 /dev/urandom > /data/blob && echo x > /data/small && exec sleep 600',
+      ),
+    );
+    await running('measurer');
+    const p = await json(['get', 'pod', 'measurer']);
+    const node = p.spec.nodeName as string;
+    const summaryOf = async (n: string) =>
+      JSON.parse(await ok(['get', '--raw', `/api/v1/nodes/${n}/proxy/stats/summary`])) as {
+        node: { nodeName: string };
+        pods: Array<{ podRef: { name: string; namespace: string; uid: string }; volume?: any[] }>;
+      };
+    const vol = await until(
+      async () => {
+        const s = await summaryOf(node);
+        assert.is(s.node.nodeName, node);
+        const v = s.pods.find((x) => x.podRef.name === 'measurer')?.volume?.find((x) => x.name === 'd');
+        return v?.usedBytes >= 3 * 1024 * 1024 ? v : undefined;
+      },
+      30_000,
+      'the blob counted',
+    );
+    assert.equal(vol.pvcRef, { name: 'measured', namespace: 'default' });
+    // allocated blocks of the blob, the small file and the directory: not much more than the blob
+    assert.ok(vol.usedBytes < 3 * 1024 * 1024 + 64 * 1024, String(vol.usedBytes));
+    assert.ok(vol.inodesUsed >= 3 && vol.capacityBytes > 0 && vol.availableBytes > 0, JSON.stringify(vol));
+    // another node does not run it
+    const others = (await json(['get', 'nodes'])).items
+      .map((n: any) => n.metadata.name)
+      .filter((n: string) => n !== node);
+    assert.not.ok((await summaryOf(others[0])).pods.some((x) => x.podRef.name === 'measurer'));
+    // other kubelet paths, a missing node, and a user without nodes/proxy
+    const other = await k(['get', '--raw', `/api/v1/nodes/${node}/proxy/no-such-path`]);
+    assert.is.not(other.code, 0);
+    assert.match(other.stderr, /NotFound|could not find/);
+    const missing = await k(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/stats/summary']);
+    assert.match(missing.stderr, 'nodes "no-such-node" not found');
+    const denied = await k([
+      'get',
+      '--raw',
+      `/api/v1/nodes/${node}/proxy/stats/summary`,
+      '--as',
+      'system:serviceaccount:default:default',
+    ]);
+    assert.is.not(denied.code, 0);
+    assert.match(denied.stderr, 'cannot get resource "nodes/proxy"');
+    await ok(['delete', 'pod', 'measurer', '--grace-period=1']);
+    await ok(['delete', 'pvc', 'measured']);
+  },
+);
+
 t('~> validation as the apiserver answers it', async () => {
   const bad = await k(
     ['apply', '-f', '-'],
