@@ -66,6 +66,25 @@ const k = async (...args: string[]) => {
   return { ...r, code: r.code ?? 1 };
 };
 
+/** What a failure must say about the claims still there: whose volume, deleted or not, held by which finalizer. */
+async function leftovers(sel: string): Promise<string> {
+  const claims = JSON.parse(ok(await k('get', 'pvc', '-l', sel, '-o', 'json'))).items as Array<{
+    metadata: { name: string; annotations?: Record<string, string>; deletionTimestamp?: string; finalizers?: string[] };
+    status?: { phase?: string };
+  }>;
+  const pods = ok(await k('get', 'pods', '-A', '-o', 'wide'));
+  const events = ok(await k('get', 'events', '--sort-by=.lastTimestamp'));
+  return `claims: ${JSON.stringify(
+    claims.map((c) => ({
+      name: c.metadata.name,
+      volume: c.metadata.annotations?.['kuber-api.io/volume-name'],
+      deletionTimestamp: c.metadata.deletionTimestamp,
+      finalizers: c.metadata.finalizers,
+      phase: c.status?.phase,
+    })),
+  )}\npods:\n${pods}\nevents (last 40):\n${events.split('\n').slice(-40).join('\n')}`;
+}
+
 t(
   '~> docker-compose: ro config file, report written into a bind dir, a shared named volume surviving restart, image VOLUME content; down -v cleans up',
   async () => {
@@ -78,7 +97,9 @@ t(
 services:
   config:
     image: busybox
-    command: ["sh", "-c", "cat /etc/app/app.conf > /shared/copied && echo written-by-config >> /shared/copied && exec sleep 600"]
+    # written under another name, then renamed: the reporter starts reading once /shared/copied
+    # exists, so it must never exist half-written (the report lacked its second line under load)
+    command: ["sh", "-c", "cat /etc/app/app.conf > /shared/.copied && echo written-by-config >> /shared/.copied && mv /shared/.copied /shared/copied && exec sleep 600"]
     volumes:
       - ./app.conf:/etc/app/app.conf:ro
       - shared:/shared
@@ -183,8 +204,8 @@ volumes:
       },
       120_000,
       'nothing left after down -v',
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}: ${left}; volumes: ${JSON.stringify(vols)}`);
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${left}; volumes: ${JSON.stringify(vols)}; ${await leftovers(sel)}`);
     });
     assert.is(ok(await docker(kuber.dockerHost, ['volume', 'ls', '-q'])), '');
   },
