@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { until } from './containers-cases.js';
 
 const KUBECTL = '1.33';
 let sim: SpawnedSim;
@@ -177,7 +178,11 @@ t('~> restricted namespace: a compose project with non-root services comes up', 
       '  app:',
       '    image: busybox',
       '    user: "1000:1000"',
-      '    command: ["sh", "-c", "id -u; sleep 300"]',
+      // The uid comes a few seconds after the start, as a real service's first output may: `up -d`
+      // returns once the container runs, not once it has printed (under load kube-sim's log was
+      // empty right after Running 6 times in 10), so the test waits for the line as a user would
+      // (a read right after `up -d` fails here every time).
+      '    command: ["sh", "-c", "sleep 3; id -u; sleep 300"]',
       '',
     ].join('\n'),
   );
@@ -197,8 +202,15 @@ t('~> restricted namespace: a compose project with non-root services comes up', 
     );
   const up = await compose(['-p', 'rproj', 'up', '-d']);
   assert.is(up.code, 0, up.out);
-  const logs = await d(k, 'logs', 'rproj_app_1');
-  assert.match(logs.stdout, /1000/);
+  let logs = { stdout: '', stderr: '' };
+  await until(
+    async () => ((logs = await d(k, 'logs', 'rproj_app_1')).stdout.includes('1000') ? true : undefined),
+    60_000,
+    'the service printed its uid',
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(logs)}`);
+  });
+  assert.match(logs.stdout, /^1000$/m);
   const down = await compose(['-p', 'rproj', 'down']);
   assert.is(down.code, 0, down.out);
 });
