@@ -181,7 +181,11 @@ export class KubeDirect {
           const ev = JSON.parse(line) as { type: string; object: any };
           const st = ev.object?.status?.containerStatuses?.[0]?.state;
           if (st?.running) return done();
-          if (st?.terminated || ev.type === 'DELETED') return done(new Error(`pod ${name} ended before running`));
+          if (st?.terminated || ev.type === 'DELETED') {
+            const t = st?.terminated;
+            const why = t ? `: ${t.reason} (exit ${t.exitCode})${t.message ? ` ${t.message}` : ''}` : '';
+            return done(new Error(`pod ${name} ended before running${why}`));
+          }
         }
       });
       res.on('end', () => done(new Error(`watch of ${name} ended before the pod ran`)));

@@ -14,6 +14,7 @@ import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker, dockerAvailable } from '../helpers/docker-cli.js';
 import { compose as runCompose, composeTools } from '../helpers/compose.js';
+import { until } from './containers-cases.js';
 
 const KUBECTL = '1.33';
 let sim: SpawnedSim;
@@ -178,7 +179,11 @@ t('~> restricted namespace: a compose project with non-root services comes up (c
       '  app:',
       '    image: busybox',
       '    user: "1000:1000"',
-      '    command: ["sh", "-c", "id -u; sleep 300"]',
+      // The uid comes a few seconds after the start, as a real service's first output may: `up -d`
+      // returns once the container runs, not once it has printed (under load kube-sim's log was
+      // empty right after Running 6 times in 10), so the test waits for the line as a user would
+      // (a read right after `up -d` fails here every time).
+      '    command: ["sh", "-c", "sleep 3; id -u; sleep 300"]',
       '',
     ].join('\n'),
   );
@@ -188,8 +193,16 @@ t('~> restricted namespace: a compose project with non-root services comes up (c
     const compose = (args: string[]) => runCompose(tool, k.dockerHost, dir, args, 120_000);
     const up = await compose(['-p', proj, 'up', '-d']);
     assert.is(up.code, 0, `${tool.label}: ${up.stderr}`);
-    const logs = await d(k, 'logs', tool.container(proj, 'app'));
-    assert.match(logs.stdout, /1000/);
+    // The service prints its uid after a pause: a read right after `up -d` could come before it.
+    let logs = { stdout: '', stderr: '' };
+    await until(
+      async () => ((logs = await d(k, 'logs', tool.container(proj, 'app'))).stdout.includes('1000') ? true : undefined),
+      60_000,
+      `${tool.label}: the service printed its uid`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(logs)}`);
+    });
+    assert.match(logs.stdout, /^1000$/m);
     const down = await compose(['-p', proj, 'down']);
     assert.is(down.code, 0, `${tool.label}: ${down.stderr}`);
   }

@@ -59,7 +59,9 @@ async function scenario(tool: ComposeTool): Promise<void> {
 services:
   config:
     image: busybox
-    command: ["sh", "-c", "cat /etc/app/app.conf > /shared/copied && echo written-by-config >> /shared/copied && exec sleep 600"]
+    # written under another name, then renamed: the reporter starts reading once /shared/copied
+    # exists, so it must never exist half-written (the report lacked its second line under load)
+    command: ["sh", "-c", "cat /etc/app/app.conf > /shared/.copied && echo written-by-config >> /shared/.copied && mv /shared/.copied /shared/copied && exec sleep 600"]
     volumes:
       - ./app.conf:/etc/app/app.conf:ro
       - shared:/shared

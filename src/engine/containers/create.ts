@@ -156,6 +156,10 @@ export class ContainerCreator {
       );
     }
     this.e.monitor.forget(id);
+    // Read before the record is deleted: mountsOf reads the record from the watch cache, and the
+    // watch's DELETED can be handled before the DELETE's own answer (under load, or after a retry):
+    // the anonymous volumes were then never removed and their claims outlived `down -v`.
+    const mounts = this.e.volumes.mountsOf(rec);
     await this.e.volumes.settle(id); // writable binds copied back before the Pods go
     const pods = this.e.index.podsOf(id);
     if (state.Running && !state.Restarting) {
@@ -173,7 +177,6 @@ export class ContainerCreator {
     } catch (err) {
       if (!isNotFound(err)) throw kubeError(err, 'deleting the container record');
     }
-    const mounts = this.e.volumes.mountsOf(rec);
     this.e.index.records.forget(rec.object.name);
     for (const p of pods) this.e.index.pods.forget(p.metadata.name);
     if (removeVolumes) await this.e.volumes.removeAnonymous(mounts);

@@ -72,8 +72,8 @@ export function snapshotContainer(
     image: cs.image?.image ?? cs.spec.image ?? '',
     imageID: cs.image && inst ? cs.image.imageID : '',
     restartCount: cs.restartCount,
-    ready: cs.ready && !!inst?.running,
-    started: cs.started && !!inst?.running,
+    ready: cs.ready && !!inst?.up,
+    started: cs.started && !!inst?.up,
     volumeMounts: ((cs.spec.volumeMounts ?? []) as Obj[]).map((vm) => {
       const o: Obj = { name: vm.name, mountPath: vm.mountPath };
       if (vm.readOnly || ctx.forceRO(vm.name)) {
@@ -86,7 +86,7 @@ export function snapshotContainer(
   };
   if (inst) s.containerID = inst.containerID;
   const last = cs.history.at(-1);
-  if (inst?.running) {
+  if (inst?.up) {
     s.running = { startedAt: inst.startedAt };
     if (last) s.lastTerminated = last;
   } else if (cs.waiting && !ctx.terminal) {

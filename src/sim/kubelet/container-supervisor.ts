@@ -171,7 +171,7 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
     passFds: shared !== undefined ? [shared] : [],
   });
   inst.adopt(proc);
-  await proc.ready;
+  const pid = await proc.ready;
   if (host.stopping) {
     // The pod was killed while this container was starting.
     proc.kill('SIGKILL');
@@ -179,6 +179,14 @@ async function startContainer(host: PodHost, cs: ContainerState): Promise<Contai
     throw new Cancelled();
   }
   cs.waiting = undefined;
+  if (!pid) {
+    // The sandbox never started the process (its exit carries why: a StartError). No Started event
+    // and no running state in between: a client that saw Running would attach to nothing.
+    await inst.finished;
+    host.event('Warning', 'Failed', `Error: ${inst.exit?.setupError ?? 'the container did not start'}`);
+    return inst;
+  }
+  inst.started = true;
   cs.started = !spec.startupProbe;
   cs.ready = false;
   host.event('Normal', 'Started', `Started container ${cs.name}`);

@@ -34,6 +34,8 @@ export class ContainerInstance {
   private readonly pausedBy = new Set<unknown>();
   private stdinSessions = 0;
   stdinClosed = false;
+  /** The sandbox reported the process's PID: set by the kubelet's start step (container-supervisor). */
+  started = false;
   /** Resolves when the process exited and its output is fully logged. */
   readonly finished: Promise<ExitInfo>;
   private resolveFinished!: (e: ExitInfo) => void;
@@ -58,6 +60,16 @@ export class ContainerInstance {
 
   get running(): boolean {
     return !!this.proc && !this.exit;
+  }
+
+  /**
+   * Running as the runtime reports it: the sandbox said it started the process (the kubelet's
+   * start step passed). Until then the container is still being created, whatever its process
+   * does: runc answers `start` only once the container's init ran, and a failure there is a
+   * StartError, not a container that ran (kuberuntime_container.go startContainer).
+   */
+  get up(): boolean {
+    return this.started && this.running;
   }
 
   /** Wire a started process: output to the log and attached sessions, exit bookkeeping. */

@@ -96,17 +96,26 @@ export class SandboxProcess {
       this.proc.on('close', (c, sig) => {
         if (code < 0) code = c ?? 128 + (sig ? ((constants.signals as Record<string, number>)[sig] ?? 9) : 9);
         this.done = true;
-        const setup =
-          code === 1 && /^bwrap: /.test(this.stderrHead)
-            ? this.stderrHead
-                .trim()
-                .split('\n')[0]!
-                .replace(/^bwrap: /, '')
-            : undefined;
         const spawnFailed = this.proc.pid === undefined ? this.stderrHead || 'spawn failed' : undefined;
-        resolve({ code: spawnFailed ? 128 : code, setupError: spawnFailed ?? setup });
+        // The outcome waits for --info-fd: the pipe's close may come after the process's.
+        void this.ready.then(() =>
+          resolve({ code: spawnFailed ? 128 : code, setupError: spawnFailed ?? this.setupFailure(code) }),
+        );
       });
     });
+  }
+
+  /**
+   * Why the sandbox never ran the command, if it did not: bwrap's own error, or (no PID on
+   * --info-fd, so bwrap never created the sandbox) the first line of what the chain in front of it
+   * said, e.g. nsenter finding the pod's namespaces gone. runc reports both as a start failure
+   * (`runc create failed: unable to start container process`), never as the program's exit code.
+   */
+  private setupFailure(code: number): string | undefined {
+    const first = this.stderrHead.trim().split('\n')[0] ?? '';
+    if (code === 1 && first.startsWith('bwrap: ')) return first.replace(/^bwrap: /, '');
+    if (this.infoFd === undefined || this.pid || code >= 128) return undefined; // no --info-fd, or killed
+    return first || `the sandbox exited with code ${code} before it started the process`;
   }
 
   get running(): boolean {
