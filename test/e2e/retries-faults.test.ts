@@ -89,13 +89,13 @@ t('~> rm -v whose record deletion answer is lost (500 after commit) still remove
   const vol = JSON.parse(ok(await d('inspect', '--format', '{{json .Mounts}}', id)))[0].Name as string;
   assert.match(vol, /^[0-9a-f]{64}$/);
   const rec = (await records(id))[0];
-  await sim.setFaults({
+  await sim().setFaults({
     afterCommit: { action: 'fail', count: 1, method: 'DELETE', pathContains: `/configmaps/${rec.metadata.name}` },
   });
   ok(await d('rm', '-v', id));
   assert.is(ok(await d('volume', 'ls', '-q')), '', 'the anonymous volume outlived rm -v');
   const claims = await get(
-    `/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${kuber.instanceId}`)}`,
+    `/api/v1/namespaces/default/persistentvolumeclaims?labelSelector=${encodeURIComponent(`kuber-api.io/instance=${env().api.instanceId}`)}`,
   );
   assert.equal(
     claims.items.filter((c: any) => !c.metadata.deletionTimestamp).map((c: any) => c.metadata.name),
