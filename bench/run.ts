@@ -20,11 +20,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
+import { gitCommit, machine, waitReady } from './lib/meta.js';
 import {
   KUBER_CLI,
   loadAverage,
@@ -95,30 +96,6 @@ class Progress {
     if (this.tty) process.stderr.write('\r\x1b[K');
     process.stderr.write(text + '\n');
   }
-}
-
-function gitCommit(): string {
-  try {
-    const h = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${h} (with uncommitted changes)` : h;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machine(): Pick<Meta, 'cpu' | 'cores' | 'memGiB' | 'node' | 'kernel'> {
-  const c = cpus();
-  return {
-    cpu: c[0]?.model.trim() ?? 'unknown',
-    cores: c.length,
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    kernel: release(),
-  };
 }
 
 interface Output {
@@ -255,6 +232,9 @@ function nameProfiles(dir: string, names: Record<number, string>): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The reliability benches (issue 14): their own processes and checks, not the paths a-f.
+  if (argv[0] === 'fuzz') return (await import('./reliability/fuzz.js')).fuzzBench(argv.slice(1));
+  if (argv[0] === 'load') return (await import('./reliability/load.js')).loadBench(argv.slice(1));
   let opts: ReturnType<typeof parseArgs>;
   try {
     opts = parseArgs(argv);
@@ -350,17 +330,7 @@ async function main(argv: string[]): Promise<number> {
       profNames[kuber.pid] = `kuber-api${variant ? '-split' : ''}`;
       const docker = new DockerClient(kuber.dockerHost);
       clients.push(docker);
-      // kuber-api listens at once and answers 503 to what needs Kubernetes until its backend is up.
-      for (let i = 0; ; i++) {
-        try {
-          await docker.negotiate();
-          await docker.json('GET', '/containers/json');
-          break;
-        } catch (err) {
-          if (i >= 240) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
+      await waitReady(docker);
       const kube = await KubeDirect.load(kubeconfig, opts.namespace ?? (opts.cluster ? undefined : 'default'));
       clients.push(kube);
       // Path f: the Node floor on the same apiserver (and namespace) as kuber-api and path b.
