@@ -55,8 +55,8 @@ interface Tally {
   statuses: Map<number, number>;
   hangs: string[];
   malformed: string[];
-  /** distinct 500 messages and how often */
-  errors: Map<string, number>;
+  /** distinct 500 messages (IDs masked): how often, and the first request that got it */
+  errors: Map<string, { n: number; example: string }>;
 }
 
 async function fuzzAll(
@@ -86,7 +86,12 @@ async function fuzzAll(
       const text = () => JSON.stringify(Buffer.concat(payloads).toString('latin1').slice(0, 300));
       if (out.hang) tally.hangs.push(text());
       if (out.bad) tally.malformed.push(`${out.bad} for ${text()}`);
-      for (const e of out.errors) tally.errors.set(e.slice(0, 200), (tally.errors.get(e.slice(0, 200)) ?? 0) + 1);
+      for (const e of out.errors) {
+        const key = e.replace(/[0-9a-f]{12,64}/g, '<id>').slice(0, 200);
+        const seen = tally.errors.get(key);
+        if (seen) seen.n++;
+        else tally.errors.set(key, { n: 1, example: text() });
+      }
       if (tally.connections % 500 === 0)
         progressLine(
           `fuzz: ${tally.sent}/${cases} requests, ${Math.round(tally.sent / ((performance.now() - t0) / 1000))}/s, hangs ${tally.hangs.length}`,
@@ -117,6 +122,7 @@ export async function fuzzBench(argv: string[]): Promise<number> {
   const seedsFile = flag(argv, '--seeds');
   const outDir = join(ROOT, 'bench', 'out', `fuzz-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const loadStart = roundedLoad();
+  const commit = gitCommit(); // the code that ran, whatever changes while it runs
   const t0 = performance.now();
   process.stderr.write(
     `fuzz: seed ${seed} (--seed ${seed} replays it), ${cases} requests, ${workers} connections at once\n`,
@@ -154,7 +160,7 @@ export async function fuzzBench(argv: string[]): Promise<number> {
       meta: {
         command: `npm run bench -- fuzz --cases ${cases} --seed ${seed}`,
         date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        commit: gitCommit(),
+        commit,
         machine: machineLine(),
         loadStart,
         loadEnd: roundedLoad(),
@@ -168,7 +174,8 @@ export async function fuzzBench(argv: string[]): Promise<number> {
       crashes: (alive ? 0 : 1) + uncaught.length,
       hangs: tally.hangs.length,
       malformed: tally.malformed.length,
-      errors500: [...tally.errors.values()].reduce((a, b) => a + b, 0),
+      errors500: [...tally.errors.values()].reduce((a, b) => a + b.n, 0),
+      errors500Distinct: Object.fromEntries([...tally.errors].map(([k, v]) => [k, v.n])),
       answerBoundMs: ANSWER_BOUND_MS,
       rss: mem,
       lag,
@@ -179,7 +186,7 @@ export async function fuzzBench(argv: string[]): Promise<number> {
     );
     for (const h of tally.hangs.slice(0, 5)) process.stderr.write(`HANG ${h}\n`);
     for (const m of tally.malformed.slice(0, 5)) process.stderr.write(`MALFORMED ${m}\n`);
-    for (const [e, n] of tally.errors) process.stderr.write(`500 ×${n}: ${e}\n`);
+    for (const [e, v] of tally.errors) process.stderr.write(`500 ×${v.n}: ${e}\n  first for ${v.example}\n`);
     for (const u of uncaught) process.stderr.write(`UNCAUGHT ${u}\n`);
     const ok =
       record.crashes === 0 && record.hangs === 0 && record.malformed === 0 && mem.peakMiB <= maxRssMiB && runOk;

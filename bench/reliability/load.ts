@@ -124,6 +124,7 @@ export async function loadBench(argv: string[]): Promise<number> {
   const mib = Number(flag(argv, '--mib') ?? 1);
   const thousand = argv.includes('--thousand');
   const loadStart = roundedLoad();
+  const commit = gitCommit(); // the code that ran, whatever changes while it runs
   const t0 = performance.now();
   const env = await startEnvironment([]);
   const phases: PhaseResult[] = [];
@@ -143,7 +144,7 @@ export async function loadBench(argv: string[]): Promise<number> {
     meta: {
       command: `npm run bench -- load --streams ${n} --cycles ${cycles} --containers ${k} --mib ${mib}${thousand ? ' --thousand' : ''}`,
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      commit: gitCommit(),
+      commit,
       machine: `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}`,
       loadStart,
       loadEnd: roundedLoad(),
