@@ -235,6 +235,10 @@ async function main(argv: string[]): Promise<number> {
   // The reliability benches (issue 14): their own processes and checks, not the paths a-f.
   if (argv[0] === 'fuzz') return (await import('./reliability/fuzz.js')).fuzzBench(argv.slice(1));
   if (argv[0] === 'load') return (await import('./reliability/load.js')).loadBench(argv.slice(1));
+  if (argv[0] === 'reliability-report') {
+    (await import('./lib/reliability-report.js')).spliceReliability();
+    return 0;
+  }
   let opts: ReturnType<typeof parseArgs>;
   try {
     opts = parseArgs(argv);

@@ -89,6 +89,19 @@ export class RssSampler {
   }
 }
 
+/** One phase of the load bench (bench/reliability/load.ts). */
+export interface PhaseResult {
+  phase: string;
+  operations: number;
+  errors: number;
+  firstError?: string;
+  verifiedMiB: number;
+  seconds: number;
+  lag: { p50: number; p99: number; max: number };
+  rss: { startMiB: number; peakMiB: number; endMiB: number };
+  load: number[];
+}
+
 export interface Environment {
   sim: SimProc;
   kuber: KuberProc;

@@ -21,6 +21,7 @@ import type { DockerClient } from '../lib/docker-client.js';
 import { roundedLoad, RssSampler, saveReliability, startEnvironment, type Environment } from '../lib/reliability.js';
 import { committedSeeds, liveSeeds } from './seeds.js';
 import { flag, progressLine } from './args.js';
+import { spliceReliability } from '../lib/reliability-report.js';
 
 /** kuber-api's timeouts in this run: short, so that every unfinished request ends soon. */
 const KUBER_ARGS = ['--header-timeout-ms', '2000', '--body-timeout-ms', '2000', '--idle-timeout-ms', '5000'];
@@ -190,7 +191,10 @@ export async function fuzzBench(argv: string[]): Promise<number> {
     for (const u of uncaught) process.stderr.write(`UNCAUGHT ${u}\n`);
     const ok =
       record.crashes === 0 && record.hangs === 0 && record.malformed === 0 && mem.peakMiB <= maxRssMiB && runOk;
-    if (cases >= 100_000 && !seedsFile) saveReliability('fuzz', record);
+    if (cases >= 100_000 && !seedsFile) {
+      saveReliability('fuzz', record);
+      spliceReliability();
+    }
     process.stderr.write(ok ? 'fuzz: all checks held\n' : 'fuzz: FAILED\n');
     return ok ? 0 : 1;
   } finally {

@@ -20,20 +20,16 @@ import { gitCommit, machine } from '../lib/meta.js';
 import type { Ctx } from '../lib/types.js';
 import { execProducer } from '../scenarios/stream.js';
 import { readLogs } from '../scenarios/logs.js';
-import { roundedLoad, RssSampler, saveReliability, startEnvironment, type Environment } from '../lib/reliability.js';
+import {
+  roundedLoad,
+  RssSampler,
+  saveReliability,
+  startEnvironment,
+  type Environment,
+  type PhaseResult,
+} from '../lib/reliability.js';
 import { flag, progressLine } from './args.js';
-
-export interface PhaseResult {
-  phase: string;
-  operations: number;
-  errors: number;
-  firstError?: string;
-  verifiedMiB: number;
-  seconds: number;
-  lag: { p50: number; p99: number; max: number };
-  rss: { startMiB: number; peakMiB: number; endMiB: number };
-  load: number[];
-}
+import { spliceReliability } from '../lib/reliability-report.js';
 
 /** The part of a scenario context that execProducer and readLogs use on path a. */
 function contextOf(env: Environment, sharedBy: number): Ctx {
@@ -153,7 +149,10 @@ export async function loadBench(argv: string[]): Promise<number> {
     phases,
   };
   const ok = phases.every((p) => p.errors === 0);
-  if (n >= 200 && cycles >= 50) saveReliability('load', record);
+  if (n >= 200 && cycles >= 50) {
+    saveReliability('load', record);
+    spliceReliability();
+  }
   process.stderr.write(ok ? 'load: zero errors\n' : 'load: FAILED\n');
   return ok ? 0 : 1;
 }
