@@ -19,6 +19,7 @@ import { removeAll, run } from '../lib/helpers.js';
 import { gitCommit, machine } from '../lib/meta.js';
 import type { Ctx } from '../lib/types.js';
 import { execProducer } from '../scenarios/stream.js';
+import { fanOutStreams } from '../scenarios/concurrency.js';
 import { readLogs } from '../scenarios/logs.js';
 import {
   roundedLoad,
@@ -40,31 +41,16 @@ async function phase(env: Environment, name: string, n: number, one: (i: number)
   const rss = new RssSampler(env.kuber.pid);
   await env.probe.lag();
   rss.begin();
-  const t0 = performance.now();
-  let errors = 0;
-  let bytes = 0;
-  let done = 0;
-  let firstError: string | undefined;
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const r = await one(i).catch((err: Error) => ({ ok: false, error: err.message, bytes: 0 }) as ReadResult);
-      bytes += r.bytes;
-      if (!r.ok) {
-        errors++;
-        firstError ??= `#${i}: ${r.error}`;
-      }
-      if (++done % 20 === 0) progressLine(`${name}: ${done}/${n}`);
-    }),
-  );
-  const seconds = Math.round((performance.now() - t0) / 100) / 10;
+  const ctx = { progress: (t: string) => progressLine(t) } as unknown as Ctx;
+  const r = await fanOutStreams(ctx, name, n, one);
   const { p50, p99, max } = await env.probe.lag();
   const result: PhaseResult = {
     phase: name,
     operations: n,
-    errors,
-    ...(firstError ? { firstError } : {}),
-    verifiedMiB: Math.round(bytes / 2 ** 20),
-    seconds,
+    errors: r.failed,
+    ...(r.error ? { firstError: r.error } : {}),
+    verifiedMiB: Math.round(r.bytes / 2 ** 20),
+    seconds: Math.round(r.seconds * 10) / 10,
     lag: { p50, p99, max },
     rss: rss.stop(),
     load: roundedLoad(),
