@@ -76,14 +76,14 @@ ${f.errors500 ? `\nThe ${f.errors500} answers 500, by message (IDs masked):\n\n$
 function loadMarkdown(l: LoadRecord): string {
   const rows = l.phases.map(
     (p) =>
-      `| ${p.phase} | ${p.errors}${p.firstError ? ` (${p.firstError.slice(0, 80)})` : ''} | ${p.verifiedMiB} | ${p.seconds} | ${p.lag.p50} / ${p.lag.p99} / ${p.lag.max} | ${p.rss.startMiB} / ${p.rss.peakMiB} / ${p.rss.endMiB} | ${p.load.join('/')} |`,
+      `| ${p.phase} | ${p.errors}${p.firstError ? ` (${p.firstError.slice(0, 80)})` : ''} | ${p.verifiedMiB} | ${p.seconds} | ${p.cpuSeconds ?? '–'} | ${p.lag.p50} / ${p.lag.p99} / ${p.lag.max} | ${p.rss.startMiB} / ${p.rss.peakMiB} / ${p.rss.endMiB} | ${p.load.join('/')} |`,
   );
   return `### Load
 
 ${metaLine(l.meta)}
 
-| phase | errors | MiB verified | wall s | kuber-api event-loop lag p50 / p99 / max (ms) | kuber-api RSS start / peak / end (MiB) | load average after |
-|---|---|---|---|---|---|---|
+| phase | errors | MiB verified | wall s | kuber-api CPU s | kuber-api event-loop lag p50 / p99 / max (ms) | kuber-api RSS start / peak / end (MiB) | load average after |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
 }

@@ -98,6 +98,8 @@ export interface PhaseResult {
   verifiedMiB: number;
   seconds: number;
   lag: { p50: number; p99: number; max: number };
+  /** kuber-api's CPU seconds over the phase: far below the wall time with a high lag means a starved process, not a busy loop */
+  cpuSeconds?: number;
   rss: { startMiB: number; peakMiB: number; endMiB: number };
   load: number[];
 }

@@ -17,6 +17,7 @@ import { producerCmd, PRODUCER_SCRIPT } from '../lib/model.js';
 import type { ReadResult } from '../lib/consume.js';
 import { removeAll, run } from '../lib/helpers.js';
 import { gitCommit, machine } from '../lib/meta.js';
+import { cpuSeconds } from '../lib/procs.js';
 import type { Ctx } from '../lib/types.js';
 import { execProducer } from '../scenarios/stream.js';
 import { fanOutStreams } from '../scenarios/concurrency.js';
@@ -41,6 +42,7 @@ async function phase(env: Environment, name: string, n: number, one: (i: number)
   const rss = new RssSampler(env.kuber.pid);
   await env.probe.lag();
   rss.begin();
+  const cpu0 = cpuSeconds(env.kuber.pid) ?? 0;
   const ctx = { progress: (t: string) => progressLine(t) } as unknown as Ctx;
   const r = await fanOutStreams(ctx, name, n, one);
   const { p50, p99, max } = await env.probe.lag();
@@ -52,6 +54,7 @@ async function phase(env: Environment, name: string, n: number, one: (i: number)
     verifiedMiB: Math.round(r.bytes / 2 ** 20),
     seconds: Math.round(r.seconds * 10) / 10,
     lag: { p50, p99, max },
+    cpuSeconds: Math.round(((cpuSeconds(env.kuber.pid) ?? 0) - cpu0) * 10) / 10,
     rss: rss.stop(),
     load: roundedLoad(),
   };
