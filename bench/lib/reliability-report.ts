@@ -35,6 +35,11 @@ interface LoadRecord {
 
 const HEADING = '## Reliability';
 
+/** IDs masked, table pipes escaped: an error message fit for a table cell. */
+function masked(text: string): string {
+  return text.replace(/[0-9a-f]{12,64}/g, '<id>').replace(/\|/g, '\\|');
+}
+
 function metaLine(m: RunMeta): string {
   return `\`${m.command}\` · ${m.date} · commit ${m.commit} · ${m.durationS} s · ${m.machine} · load average ${m.loadStart.join('/')} at the start, ${m.loadEnd.join('/')} at the end`;
 }
@@ -76,7 +81,7 @@ ${f.errors500 ? `\nThe ${f.errors500} answers 500, by message (IDs masked):\n\n$
 function loadMarkdown(l: LoadRecord): string {
   const rows = l.phases.map(
     (p) =>
-      `| ${p.phase} | ${p.errors}${p.firstError ? ` (${p.firstError.slice(0, 80)})` : ''} | ${p.verifiedMiB} | ${p.seconds} | ${p.cpuSeconds ?? '–'} | ${p.lag.p50} / ${p.lag.p99} / ${p.lag.max} | ${p.rss.startMiB} / ${p.rss.peakMiB} / ${p.rss.endMiB} | ${p.load.join('/')} |`,
+      `| ${p.phase} | ${p.errors}${p.firstError ? ` (first: ${masked(p.firstError).slice(0, 200)})` : ''} | ${p.verifiedMiB} | ${p.seconds} | ${p.cpuSeconds ?? '–'} | ${p.lag.p50} / ${p.lag.p99} / ${p.lag.max} | ${p.rss.startMiB} / ${p.rss.peakMiB} / ${p.rss.endMiB} | ${p.load.join('/')} |`,
   );
   return `### Load
 
