@@ -3,8 +3,9 @@
  * The seeds of the 100k fuzz: the committed corpus (test/helpers/captured-requests.json) plus
  * connections captured live, through the recording proxy, from real clients driving this
  * kuber-api on kube-sim, so that the seeds carry real container and exec IDs and reach the deep
- * paths: the docker CLI (run with its attach upgrade, exec, logs -f, cp, ps, network, volume),
- * docker-compose v1 (up -d, down) and dockerode as testcontainers drives it (exec start hijacked
+ * paths: the docker CLI (run with its attach upgrade, attach to a running container, exec, logs -f,
+ * cp, ps, network, volume),
+ * docker attach of a running container, docker-compose v1 (up -d, down) and dockerode as testcontainers drives it (exec start hijacked
  * with stdin, attach, putArchive, followed logs).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,10 @@ export async function liveSeeds(upstream: Target, sleeper: string, finished: str
         proxy.tag('docker-cli', what);
         await docker(proxy.host, args, { timeoutMs: 60_000 });
       }
+      // An attach to the running sleeper never ends by itself: its upgrade is a seed every replay
+      // can repeat (an exec or a run's attach names an instance that is gone by then).
+      proxy.tag('docker-cli', 'attach');
+      await docker(proxy.host, ['attach', '--no-stdin', sleeper], { timeoutMs: 3000 });
     }
     if (onPath('docker-compose')) {
       const file = join(dir, 'compose.yml');
