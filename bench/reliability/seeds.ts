@@ -4,9 +4,8 @@
  * connections captured live, through the recording proxy, from real clients driving this
  * kuber-api on kube-sim, so that the seeds carry real container and exec IDs and reach the deep
  * paths: the docker CLI (run with its attach upgrade, attach to a running container, exec, logs -f,
- * cp, ps, network, volume),
- * docker attach of a running container, docker-compose v1 (up -d, down) and dockerode as testcontainers drives it (exec start hijacked
- * with stdin, attach, putArchive, followed logs).
+ * cp, ps, network, volume), docker-compose v1 (up -d, down) and dockerode as testcontainers
+ * drives it (exec start hijacked with stdin, attach, putArchive, followed logs).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
