@@ -106,9 +106,12 @@ export async function liveSeeds(upstream: Target, sleeper: string, finished: str
       // An attach to the running sleeper never ends by itself: its upgrade is a seed every replay
       // can repeat (an exec or a run's attach names an instance that is gone by then).
       proxy.tag('docker-cli', 'attach');
-      // --sig-proxy=false: the 3 s timeout's SIGTERM ends the CLI (proxied, it would go to the
-      // container and the CLI would stay).
-      await docker(proxy.host, ['attach', '--no-stdin', '--sig-proxy=false', sleeper], { timeoutMs: 3000 });
+      // --sig-proxy=false: no signal of ours reaches the container; SIGKILL after 3 s, as the CLI
+      // outlives a SIGTERM in an attach.
+      await docker(proxy.host, ['attach', '--no-stdin', '--sig-proxy=false', sleeper], {
+        timeoutMs: 3000,
+        killSignal: 'SIGKILL',
+      });
     }
     if (onPath('docker-compose')) {
       const file = join(dir, 'compose.yml');

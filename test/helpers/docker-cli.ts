@@ -31,7 +31,7 @@ export function dockerAvailable(): boolean {
 export function docker(
   dockerHost: string,
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; killSignal?: NodeJS.Signals } = {},
 ): Promise<CliResult> {
   configDir ??= mkdtempSync(join(tmpdir(), 'kapi-docker-config-'));
   const env: NodeJS.ProcessEnv = {
@@ -42,7 +42,8 @@ export function docker(
     ...opts.env,
   };
   return new Promise((resolve) => {
-    execFile('docker', args, { env, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+    const o = { env, timeout: opts.timeoutMs ?? 30_000, killSignal: opts.killSignal ?? 'SIGTERM' };
+    execFile('docker', args, o, (err, stdout, stderr) => {
       const code = err
         ? typeof (err as { code?: unknown }).code === 'number'
           ? (err as { code: number }).code
