@@ -5,13 +5,22 @@
  * RSS sampled over a phase, and bench/reliability.json, the committed record of their last full
  * runs, which bench/RESULTS.md renders as its "Reliability" section whatever regenerates it.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DockerClient } from './docker-client.js';
 import { waitReady } from './meta.js';
-import { loadAverage, memStatus, ROOT, startKuber, startSim, type KuberProc, type SimProc } from './procs.js';
+import {
+  KUBER_CLI,
+  loadAverage,
+  memStatus,
+  ROOT,
+  startKuber,
+  startSim,
+  type KuberProc,
+  type SimProc,
+} from './procs.js';
 
 export const RELIABILITY_JSON = join(ROOT, 'bench', 'reliability.json');
 
@@ -112,8 +121,22 @@ export interface Environment {
   stop(): Promise<void>;
 }
 
+/** The bundle kuber-api runs from is older than the tsc tree: `node dist/bench/run.js` after `npx tsc` alone. */
+function warnStaleBundle(): void {
+  const tree = join(ROOT, 'dist', 'src');
+  if (!KUBER_CLI.includes(join('dist', 'bundle')) || !existsSync(tree)) return;
+  const newest = Math.max(
+    ...readdirSync(tree, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => statSync(join(tree, f)).mtimeMs),
+  );
+  if (statSync(KUBER_CLI).mtimeMs < newest)
+    process.stderr.write(`warning: ${KUBER_CLI} is older than dist/src: run \`npm run build\` (npm run bench does)\n`);
+}
+
 /** kube-sim (HTTPS, as an apiserver) and a kuber-api with the probe and `args`, serving. */
 export async function startEnvironment(args: string[]): Promise<Environment> {
+  warnStaleBundle();
   const sim = await startSim({ tls: true, splitStreams: false });
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-probe-'));
   const file = join(dir, 'probe.jsonl');
