@@ -12,10 +12,16 @@ import type { Meta } from './report.js';
 export function gitCommit(): string {
   try {
     const h = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
+    // The recorded results (RESULTS.md, its charts, reliability.json) are outputs, not code.
+    const outputs = [':!bench/RESULTS.md', ':!bench/*.svg', ':!bench/reliability.json'];
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', ...outputs],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    ).trim();
     return dirty ? `${h} (with uncommitted changes)` : h;
   } catch {
     return 'unknown';
