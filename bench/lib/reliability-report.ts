@@ -75,7 +75,7 @@ ${metaLine(f.meta)}
 | | |
 |---|---|
 ${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}
-${f.errors500 ? `\nThe ${f.errors500} answers 500, by message (IDs masked):\n\n${distinct}\n` : ''}`;
+${f.errors500 ? `\nThe ${f.errors500} answers 500, by message (IDs masked). A 500 is not counted as a failure: the first request of each kind is printed by the run, and those seen were \`docker cp\` uploads whose tar the mutations broke, or requests whose client half-closed mid-way (kuber-api, like Go's net/http under dockerd, cancels the work of a client whose side has ended).\n\n${distinct}\n` : ''}`;
 }
 
 function loadMarkdown(l: LoadRecord): string {
