@@ -15,7 +15,8 @@ import { startSim, startKuber, cpuSeconds, memStatus, resetPeak, type KuberProc 
 import { DockerClient } from './lib/docker-client.js';
 import { Verifier, producerCmd } from './lib/model.js';
 import { readAll, readableSource } from './lib/consume.js';
-import { run, waitReady } from './lib/helpers.js';
+import { run } from './lib/helpers.js';
+import { waitReady } from './lib/meta.js';
 
 interface Build {
   cli: string;

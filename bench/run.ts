@@ -20,11 +20,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.js';
 import { DockerClient } from './lib/docker-client.js';
 import { KubeDirect } from './lib/kube-direct.js';
+import { gitCommit, machine, waitReady } from './lib/meta.js';
 import {
   KUBER_CLI,
   loadAverage,
@@ -52,7 +53,7 @@ import {
 import { summarise } from './lib/summary.js';
 import { cliSvg, latencySvg, throughputSvg } from './lib/svg.js';
 import type { CaseDef, Ctx, Options, PathId, Sample } from './lib/types.js';
-import { run as runContainer, removeAll, waitReady } from './lib/helpers.js';
+import { run as runContainer, removeAll } from './lib/helpers.js';
 import { controlPlane } from './scenarios/control.js';
 import { logs } from './scenarios/logs.js';
 import { attach, exec } from './scenarios/stream.js';
@@ -95,30 +96,6 @@ class Progress {
     if (this.tty) process.stderr.write('\r\x1b[K');
     process.stderr.write(text + '\n');
   }
-}
-
-function gitCommit(): string {
-  try {
-    const h = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    return dirty ? `${h} (with uncommitted changes)` : h;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machine(): Pick<Meta, 'cpu' | 'cores' | 'memGiB' | 'node' | 'kernel'> {
-  const c = cpus();
-  return {
-    cpu: c[0]?.model.trim() ?? 'unknown',
-    cores: c.length,
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    kernel: release(),
-  };
 }
 
 interface Output {
@@ -255,6 +232,13 @@ function nameProfiles(dir: string, names: Record<number, string>): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The reliability benches (issue 14): their own processes and checks, not the paths a-f.
+  if (argv[0] === 'fuzz') return (await import('./reliability/fuzz.js')).fuzzBench(argv.slice(1));
+  if (argv[0] === 'load') return (await import('./reliability/load.js')).loadBench(argv.slice(1));
+  if (argv[0] === 'reliability-report') {
+    (await import('./lib/reliability-report.js')).spliceReliability();
+    return 0;
+  }
   let opts: ReturnType<typeof parseArgs>;
   try {
     opts = parseArgs(argv);

@@ -25,6 +25,14 @@ export const USAGE = `usage: npm run bench -- [scenario...] [flags]
 
 scenarios (default: all): ${GROUPS.join(', ')}
 
+reliability (issue 14; not part of "all"; each records bench/reliability.json and the
+"Reliability" section of bench/RESULTS.md):
+  fuzz [--cases N] [--seed N] [--seeds FILE] [--workers N] [--max-rss-mib N]
+                        100,000 mutated real-client requests (bench/reliability/fuzz.ts)
+  load [--streams N] [--cycles N] [--containers K] [--mib M] [--thousand]
+                        200 exec, 200 logs -f, 50 create/start/rm cycles (bench/reliability/load.ts)
+  reliability-report    re-render that section into bench/RESULTS.md
+
   --quick               a few seconds per scenario (the CI smoke test)
   --cluster             against the cluster of KUBECONFIG (or --kubeconfig) instead of a local kube-sim
   --kubeconfig PATH     the kubeconfig for --cluster

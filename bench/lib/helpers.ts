@@ -199,17 +199,3 @@ export async function removeAll(client: DockerClient, ids: Iterable<string>): Pr
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Wait until kuber-api answers: it listens at once and answers 503 to what needs Kubernetes until its backend is up. */
-export async function waitReady(docker: DockerClient): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      await docker.negotiate();
-      await docker.json('GET', '/containers/json');
-      return;
-    } catch (err) {
-      if (i >= 240) throw err;
-      await sleep(250);
-    }
-  }
-}

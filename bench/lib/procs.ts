@@ -130,7 +130,14 @@ export interface KuberProc extends Proc {
 }
 
 export async function startKuber(
-  o: NodeFlags & { kubeconfig: string; namespace?: string; unix: boolean; args?: string[]; cli?: string },
+  o: NodeFlags & {
+    kubeconfig: string;
+    namespace?: string;
+    unix: boolean;
+    args?: string[];
+    cli?: string;
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<KuberProc> {
   const dir = mkdtempSync(join(tmpdir(), 'kapi-bench-kuber-'));
   const instance = `bench-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -152,7 +159,7 @@ export async function startKuber(
   args.push(...(o.args ?? []));
   const { proc, match } = await launch('kuber-api', args, /listening on ((?:tcp|unix):\/\/[^"\s]+)/, {
     ...o,
-    env: { KUBECONFIG: '' },
+    env: { KUBECONFIG: '', ...o.env },
     timeoutMs: 120_000,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });

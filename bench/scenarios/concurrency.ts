@@ -20,7 +20,8 @@ async function fanOut(ctx: Ctx, label: string, n: number, one: (i: number) => Pr
   return { ...result, mem };
 }
 
-async function fanOutStreams(ctx: Ctx, label: string, n: number, one: (i: number) => Promise<ReadResult>) {
+/** `n` streams at once: their verified bytes, the failures and the first error (also the load bench's phases). */
+export async function fanOutStreams(ctx: Ctx, label: string, n: number, one: (i: number) => Promise<ReadResult>) {
   const t0 = performance.now();
   let done = 0;
   let failed = 0;

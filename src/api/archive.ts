@@ -22,6 +22,10 @@ function archiveParams(req: Request): { name: string; path: string } {
   if (!name) throw invalid('bad parameter: namecannot be empty');
   const path = req.query.get('path') ?? '';
   if (!path) throw invalid('bad parameter: pathcannot be empty');
+  // The path becomes an argument of tar, stat or sh run inside the container (pods/exec): execve
+  // cannot carry a NUL byte, and the runtime's failure would read as a missing tool (moby's Go
+  // syscalls refuse such a path too, EINVAL). Found by the bench fuzz (bench/reliability/fuzz.ts).
+  if (path.includes('\0')) throw invalid(`bad parameter: path ${JSON.stringify(path)} contains a NUL byte`);
   return { name, path };
 }
 

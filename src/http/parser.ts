@@ -48,6 +48,8 @@ export interface ParserSink {
 // RFC 7230 §3.2: field-name = token; field-value has no CTLs but HTAB (obs-text allowed).
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 // eslint-disable-next-line no-control-regex
+/** ASCII control bytes (Go net/url's stringContainsCTLByte: b < ' ' || b == 0x7f). */
+const CTL = /[\x00-\x1f\x7f]/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // RFC 7230 §4.1: chunk-size [ chunk-ext ]
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
@@ -225,6 +227,9 @@ export class RequestParser {
     const url = info.url;
     if (url[0] !== '/' && !/^https?:\/\/[^/?#]*/i.test(url) && !(url === '*'))
       throw new HttpParseError(400, 'invalid request target');
+    // http-parser-js lets control bytes through in the target (a NUL reached docker cp's path in
+    // the bench fuzz); Go's net/url refuses them (stringContainsCTLByte), so dockerd answers 400.
+    if (CTL.test(url)) throw new HttpParseError(400, 'invalid control character in request target');
     return {
       method: HTTPParser.methods[info.method] as string,
       url,

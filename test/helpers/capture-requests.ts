@@ -5,48 +5,16 @@
  * (the seeds of test/e2e/fuzz.test.ts). Run after `npx tsc -p .`:
  *   node dist/test/helpers/capture-requests.js test/helpers/captured-requests.json
  */
-import net from 'node:net';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { startServer } from './server.js';
 import { docker } from './docker-cli.js';
+import { recordingProxy } from './record-proxy.js';
 
 const out = process.argv[2] ?? 'test/helpers/captured-requests.json';
 const srv = await startServer();
-const dir = mkdtempSync(join(tmpdir(), 'kapi-capture-'));
-const proxyPath = join(dir, 'proxy.sock');
-const captured: { client: string; what: string; bytes: string }[] = [];
-let current = { client: '', what: '' };
-const live = new Set<() => void>();
-
-const proxy = net.createServer({ allowHalfOpen: true }, (client) => {
-  const chunks: Buffer[] = [];
-  const tag = { ...current };
-  const upstream = net.connect({ path: srv.socketPath, allowHalfOpen: true });
-  client.on('data', (d: Buffer) => {
-    chunks.push(d);
-    upstream.write(d);
-  });
-  client.on('end', () => upstream.end());
-  upstream.on('data', (d) => client.write(d));
-  upstream.on('end', () => client.end());
-  let recorded = false;
-  const done = () => {
-    if (recorded) return;
-    recorded = true;
-    live.delete(done);
-    const bytes = Buffer.concat(chunks).subarray(0, 64 * 1024);
-    if (bytes.length) captured.push({ ...tag, bytes: bytes.toString('base64') });
-  };
-  live.add(done);
-  client.on('close', done);
-  client.on('error', () => {});
-  upstream.on('error', () => client.destroy());
-});
-await new Promise<void>((r) => proxy.listen(proxyPath, r));
-const host = `unix://${proxyPath}`;
+const proxy = await recordingProxy({ path: srv.socketPath });
+const host = proxy.host;
 
 const cli: [string, string[]][] = [
   ['version', ['version']],
@@ -62,11 +30,11 @@ const cli: [string, string[]][] = [
   ['rm', ['rm', '-f', 'nosuch']],
 ];
 for (const [what, args] of cli) {
-  current = { client: 'docker-cli', what };
+  proxy.tag('docker-cli', what);
   await docker(host, args, { timeoutMs: 10_000 });
 }
 
-const d = new Docker({ socketPath: proxyPath });
+const d = new Docker({ socketPath: proxy.socketPath });
 const steps: [string, () => Promise<unknown>][] = [
   ['ping', () => d.ping()],
   ['version', () => d.version()],
@@ -97,20 +65,19 @@ const steps: [string, () => Promise<unknown>][] = [
   ['putArchive', () => d.getContainer('nosuch').putArchive(Buffer.alloc(2048, 1), { path: '/' })],
 ];
 for (const [what, fn] of steps) {
-  current = { client: 'dockerode', what };
+  proxy.tag('dockerode', what);
   await fn().catch(() => {});
 }
 await new Promise((r) => setTimeout(r, 300));
-for (const done of [...live]) done(); // keep-alive connections dockerode's agent still holds
-proxy.close();
+await proxy.close(); // records the keep-alive connections dockerode's agent still holds
 await srv.close();
 writeFileSync(
   out,
   JSON.stringify(
-    { note: 'captured by test/helpers/capture-requests.ts (docker CLI 28.2.2, dockerode 4)', requests: captured },
+    { note: 'captured by test/helpers/capture-requests.ts (docker CLI 28.2.2, dockerode 4)', requests: proxy.captured },
     null,
     1,
   ) + '\n',
 );
-console.log(`captured ${captured.length} connections into ${out}`);
+console.log(`captured ${proxy.captured.length} connections into ${out}`);
 process.exit(0);

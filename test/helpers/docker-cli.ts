@@ -36,7 +36,7 @@ export function dockerAvailable(): boolean {
 export function docker(
   dockerHost: string,
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; killSignal?: NodeJS.Signals } = {},
 ): Promise<CliResult> {
   configDir ??= mkdtempSync(join(tmpdir(), 'kapi-docker-config-'));
   const env: NodeJS.ProcessEnv = {
@@ -46,17 +46,18 @@ export function docker(
     DOCKER_CONFIG: configDir,
     ...opts.env,
   };
-  return runCli('docker', args, { env, timeoutMs: opts.timeoutMs ?? 30_000 });
+  return runCli('docker', args, { env, timeoutMs: opts.timeoutMs ?? 30_000, killSignal: opts.killSignal });
 }
 
 /** Run a client program to its end: its exit code (1 when it could not run or timed out) and output. */
 export function runCli(
   file: string,
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string },
+  opts: { env: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string; killSignal?: NodeJS.Signals },
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: opts.env, timeout: opts.timeoutMs, cwd: opts.cwd }, (err, stdout, stderr) => {
+    const o = { env: opts.env, timeout: opts.timeoutMs, cwd: opts.cwd, killSignal: opts.killSignal ?? 'SIGTERM' };
+    execFile(file, args, o, (err, stdout, stderr) => {
       const code = err
         ? typeof (err as { code?: unknown }).code === 'number'
           ? (err as { code: number }).code
