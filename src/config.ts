@@ -127,6 +127,7 @@ export interface Options {
   readonly startupTimeoutMs: number;
   /** One Kubernetes call, its retries included, gives up after this long (ms). */
   readonly kubeCallDeadlineMs: number;
+  readonly wsHandshakeTimeoutMs: number;
   /** The embedded kube-sim may install its Debian packages with apt-get (root only). */
   readonly installPrereqs: boolean;
   /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
@@ -545,6 +546,15 @@ export const OPTION_SPECS: readonly Spec[] = [
     kind: 'int',
     def: 120_000,
     help: 'one Kubernetes API call, its retries (429, 5xx, connection failures) included, gives up after this long',
+  },
+  {
+    group: 'Kubernetes',
+    key: 'wsHandshakeTimeoutMs',
+    flag: 'ws-handshake-timeout-ms',
+    env: 'KUBER_API_WS_HANDSHAKE_TIMEOUT_MS',
+    kind: 'int',
+    def: 30_000,
+    help: 'an exec, attach or port-forward WebSocket to the apiserver whose upgrade is not answered in this long fails',
   },
   {
     group: 'Kubernetes',

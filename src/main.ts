@@ -214,7 +214,10 @@ function bootWithDeadline(
           instanceId: options.instanceId,
           stateDir: options.stateDir,
           installPrereqs: options.installPrereqs,
-          kubeClient: { callDeadlineMs: options.kubeCallDeadlineMs },
+          kubeClient: {
+            callDeadlineMs: options.kubeCallDeadlineMs,
+            wsHandshakeTimeoutMs: options.wsHandshakeTimeoutMs,
+          },
           ...(options.operatorUrl
             ? {
                 operator: {

@@ -45,6 +45,8 @@ export interface KubeClientOptions {
   maxSockets: number;
   /** One call, its retries included, gives up after this long: no retry starts past it. */
   callDeadlineMs: number;
+  /** A WebSocket (exec, attach, portforward) whose upgrade is not answered in this long fails. */
+  wsHandshakeTimeoutMs: number;
 }
 
 export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_CLIENT_OPTIONS: KubeClientOptions = {
   watchIdleTimeoutMs: 330_000,
   maxSockets: 64,
   callDeadlineMs: 120_000,
+  wsHandshakeTimeoutMs: 30_000,
 };
 
 /** A Kubernetes `Status` failure (or a transport failure with status 0). */

@@ -54,7 +54,7 @@ export interface DialOptions {
   protocols?: readonly string[];
   /** Abort the handshake. */
   signal?: AbortSignal;
-  /** Handshake timeout (default 30 s). */
+  /** Handshake timeout (default: the client's `wsHandshakeTimeoutMs`, --ws-handshake-timeout-ms). */
   handshakeTimeoutMs?: number;
   /** ws `maxPayload` for inbound messages (default 64 MiB). */
   maxPayload?: number;
@@ -140,7 +140,7 @@ export class WsDialer {
       servername: c.servername,
       agent: c.proxyAgent,
       perMessageDeflate: false,
-      handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
+      handshakeTimeout: opts.handshakeTimeoutMs ?? this.client.opts.wsHandshakeTimeoutMs,
       maxPayload: opts.maxPayload ?? 64 * 1024 * 1024,
     };
     return new Promise<Dialed>((resolve, reject) => {
