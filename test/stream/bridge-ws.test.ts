@@ -128,7 +128,11 @@ for (const handover of ['in open', 'paused, bridged 30 ms later'] as const)
     assert.is(gotBytes, total);
     assert.is(got.digest('hex'), expected.digest('hex'), '~> byte-exact');
     assert.ok(bridge.output.gate.pauses > 5, `~> ws paused ${bridge.output.gate.pauses}x`);
-    assert.is(bridge.output.gate.pauses, bridge.output.gate.resumes);
+    // Every pause was resumed, except one taken by the last writes: ws parses the frames already
+    // received (the exit status, the close) even while paused, so the bridge can end paused, with the
+    // WebSocket closed and nothing left to resume (seen once in CI: 386 pauses, 385 resumes).
+    const open = bridge.output.gate.pauses - bridge.output.gate.resumes;
+    assert.ok(open === 0 || open === 1, `~> ${open} pauses never resumed`);
     // hwm (16 KiB) + what one socket read of ws can still emit after pause (64 KiB read, plus one
     // partially received 32 KiB message completing in it) + frame headers.
     const bound = 16 * 1024 + 64 * 1024 + size + 4 * 8;

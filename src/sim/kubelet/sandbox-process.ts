@@ -10,6 +10,7 @@ import { closeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import type { Command } from './sandbox.js';
+import { startTime } from './claim-owner.js';
 
 export interface ExitInfo {
   code: number;
@@ -44,6 +45,12 @@ export class SandboxProcess {
   private readonly infoFd: number | undefined;
   /** bwrap's --info-fd was read (or closed without a PID). */
   private infoRead = false;
+  /**
+   * The start time of `pid` when it was reported (/proc/<pid>/stat): the command can be gone and
+   * its PID taken by another process (where pid_max is 32768, within minutes on a busy machine)
+   * before bwrap's own exit reaches us, and a signal by PID would then hit that stranger.
+   */
+  private pidStart: string | undefined;
 
   constructor(spec: SpawnSpec) {
     const stdio: Array<'pipe' | 'ignore' | number> = [spec.stdin || spec.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'];
@@ -81,6 +88,7 @@ export class SandboxProcess {
       info.on('close', () => {
         const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
         this.pid = m ? Number(m[1]) : 0;
+        this.pidStart = this.pid ? startTime(this.pid) : undefined;
         this.infoRead = true;
         resolve(this.pid);
       });
@@ -139,8 +147,10 @@ export class SandboxProcess {
       return;
     }
     try {
-      if (this.pid) process.kill(this.pid, signal);
-      else this.proc.kill(signal);
+      if (!this.pid) this.proc.kill(signal);
+      else if (this.pidStart !== undefined && startTime(this.pid) === this.pidStart) process.kill(this.pid, signal);
+      // else: the command is gone, and its PID may be another process's now (a pod's pause, whose
+      // loss showed as "nsenter: cannot open /proc/<pid>/ns/net" on the next container start).
     } catch {
       /* gone */
     }
