@@ -15,31 +15,17 @@ import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
+import { kubectl } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { docker } from '../helpers/docker-cli.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { buildQuery, decode, udpExchange } from '../helpers/dns-client.js';
 import { ok } from './containers-cases.js';
 import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP embedded DNS tests: no `docker` on PATH');
-const t = available ? test : test.skip;
+const { available, t, d, env, sim } = cliSuite('embedded DNS tests', { timeoutMs: 90_000 });
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
 
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 90_000 });
 /** The embedded DNS's address and port, from kuber-api's log line. */
 const dnsAt = (k: Kuber) => {
   const line = k
@@ -80,7 +66,7 @@ for (const tool of composeClients)
     twoProjects(tool, tool.argv.length === 1 ? ['pa', 'pb'] : ['qa', 'qb']));
 
 async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promise<void> {
-  const compose = (dir: string, args: string[]) => runCompose(tool, kuber.dockerHost, dir, args);
+  const compose = (dir: string, args: string[]) => runCompose(tool, env().api.dockerHost, dir, args);
   const c = (p: string, service: string) => tool.container(p, service);
   const serve = (text: string) =>
     JSON.stringify(['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`]);
@@ -123,7 +109,7 @@ async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promi
     const ipOf = async (p: string, service: string) =>
       JSON.parse(ok(await d('inspect', c(p, service))))[0].NetworkSettings.Networks[`${p}_default`].IPAddress as string;
     for (const p of [pa, pb]) {
-      const r = await probe(kuber.dockerHost, `${p}_default`, [
+      const r = await probe(env().api.dockerHost, `${p}_default`, [
         'web',
         'postgres_db',
         c(p, 'web'),
@@ -139,9 +125,13 @@ async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promi
     // No headless Service: names are the embedded DNS's, per network.
     assert.is(
       (
-        await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
-          kubeconfig: sim.kubeconfigPath,
-        })
+        await kubectl(
+          '1.33',
+          ['get', 'services', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'name'],
+          {
+            kubeconfig: sim().kubeconfigPath,
+          },
+        )
       ).stdout.trim(),
       '',
     );
@@ -153,7 +143,7 @@ async function twoProjects(tool: ComposeTool, [pa, pb]: [string, string]): Promi
 t(
   '~> testcontainers 11: two Networks in one namespace both with the alias db; each client reaches its own db',
   async () => {
-    process.env.DOCKER_HOST = kuber.dockerHost;
+    process.env.DOCKER_HOST = env().api.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // Ryuk is another wing's (issue 11 item 1)
     const { GenericContainer, Network } = await import('testcontainers');
     const nets = await Promise.all([new Network().start(), new Network().start()]);
@@ -316,7 +306,7 @@ t(
           '/etc/resolv.conf',
         ),
       );
-      const { address } = dnsAt(kuber);
+      const { address } = dnsAt(env().api);
       assert.equal(rc.split('\n').filter(Boolean), [
         `search corp.example default.svc.cluster.local svc.cluster.local cluster.local`,
         `nameserver ${address}`,
@@ -334,11 +324,11 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 t(
   '~> fuzz: malformed packets, oversize queries and floods (from this host and from a Pod) leave kuber-api answering, with bounded memory',
   async () => {
-    const { address, port } = dnsAt(kuber);
+    const { address, port } = dnsAt(env().api);
     ok(await d('network', 'create', 'n-fuzz'));
     try {
       ok(await d('run', '-d', '--network', 'n-fuzz', '--name', 'target_1', 'busybox', 'sleep', '600'));
-      const before = rssKb(kuber.pid);
+      const before = rssKb(env().api.pid);
       const sock = createSocket('udp4');
       await new Promise<void>((r) => sock.bind(0, r));
       const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, port, address, () => r()));
@@ -376,7 +366,7 @@ t(
       assert.is(decode(after!).rcode, 0);
       const r = await d('run', '--rm', '--network', 'n-fuzz', 'busybox', 'sh', '-c', PROBE, 'probe', 'target_1');
       assert.match(ok(r), /^target_1=\d+\.\d+\.\d+\.\d+$/);
-      const grown = rssKb(kuber.pid) - before;
+      const grown = rssKb(env().api.pid) - before;
       console.log(`fuzz: kuber-api RSS ${before} kB -> ${before + grown} kB`);
       assert.ok(grown < 96 * 1024, `kuber-api grew by ${grown} kB`);
       assert.match(ok(await d('version', '--format', '{{.Server.Os}}')), /linux/);
@@ -388,7 +378,7 @@ t(
 );
 
 t('~> --dns-server off: the fallback is headless Services (names valid as Service names), logged', async () => {
-  const other = await startKuber({ kubeconfig: sim.kubeconfigPath, args: ['--dns-server', 'off'] });
+  const other = await startKuber({ kubeconfig: sim().kubeconfigPath, args: ['--dns-server', 'off'] });
   const od = (...args: string[]) => docker(other.dockerHost, args, { timeoutMs: 90_000 });
   try {
     ok(await od('network', 'create', 'n-fallback')); // (answered once the engine has booted)
@@ -398,7 +388,7 @@ t('~> --dns-server off: the fallback is headless Services (names valid as Servic
     );
     ok(await od('run', '-d', '--network', 'n-fallback', '--name', 'fbweb', 'busybox', 'sleep', '600'));
     const svc = JSON.parse(
-      (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim.kubeconfigPath })).stdout,
+      (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim().kubeconfigPath })).stdout,
     );
     assert.is(svc.spec.clusterIP, 'None');
     const r = await docker(
@@ -491,7 +481,7 @@ if (!oracleUp)
       }
     };
     const theirs = await run(`unix://${ORACLE}`);
-    const ours = await run(kuber.dockerHost);
+    const ours = await run(env().api.dockerHost);
     assert.equal(ours, theirs);
     assert.equal(ours, {
       dd_web_1: true,

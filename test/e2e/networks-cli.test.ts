@@ -10,33 +10,16 @@ import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSim, kubectl, type SpawnedSim } from '../helpers/sim.js';
-import { startKuber, type Kuber } from '../helpers/kuber.js';
-import { docker, dockerAvailable } from '../helpers/docker-cli.js';
+import { kubectl } from '../helpers/sim.js';
+import { cliSuite } from '../helpers/streams-env.js';
 import { httpRequest } from '../helpers/raw-client.js';
 import { ok, until } from './containers-cases.js';
 import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
 
-let sim: SpawnedSim;
-let kuber: Kuber;
-const available = dockerAvailable();
-if (!available) console.log('SKIP docker CLI network tests: no `docker` on PATH');
-const t = available ? test : test.skip;
-
-test.before(async () => {
-  if (!available) return;
-  sim = await spawnSim();
-  kuber = await startKuber({ kubeconfig: sim.kubeconfigPath });
-});
-test.after(async () => {
-  await kuber?.stop();
-  await sim?.stop();
-});
-
-const d = (...args: string[]) => docker(kuber.dockerHost, args, { timeoutMs: 60_000 });
+const { available, t, d, env, sim } = cliSuite('docker CLI network tests', { timeoutMs: 60_000 });
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await httpRequest(
-    { path: kuber.socketPath },
+    { path: env().api.socketPath },
     method,
     `/v1.51${path}`,
     body === undefined ? {} : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
@@ -154,8 +137,8 @@ t(
     // search list kept), not Services (those are the fallback: test/e2e/dns.test.ts).
     const pods = JSON.parse(
       (
-        await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'json'], {
-          kubeconfig: sim.kubeconfigPath,
+        await kubectl('1.33', ['get', 'pods', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'json'], {
+          kubeconfig: sim().kubeconfigPath,
         })
       ).stdout,
     );
@@ -171,12 +154,12 @@ t(
     );
     assert.is(
       (
-        await kubectl('1.33', ['get', 'service', 'www', '-o', 'name'], { kubeconfig: sim.kubeconfigPath })
+        await kubectl('1.33', ['get', 'service', 'www', '-o', 'name'], { kubeconfig: sim().kubeconfigPath })
       ).stdout.trim(),
       '',
     );
     // State lives in Kubernetes: after a restart the network, the membership and the names are back.
-    await kuber.restart();
+    await env().api.restart();
     assert.is(JSON.parse(ok(await d('network', 'inspect', 'n-app')))[0].Containers[web].Name, 'web');
     assert.is(ok(await d('run', '--rm', '--network', 'n-app', 'busybox', ...fetchCmd('www'))), 'hello-web');
     ok(await d('rm', '-f', 'web'));
@@ -189,9 +172,13 @@ t(
     await until(
       async () =>
         (
-          await kubectl('1.33', ['get', 'services', '-l', `kuber-api.io/instance=${kuber.instanceId}`, '-o', 'name'], {
-            kubeconfig: sim.kubeconfigPath,
-          })
+          await kubectl(
+            '1.33',
+            ['get', 'services', '-l', `kuber-api.io/instance=${env().api.instanceId}`, '-o', 'name'],
+            {
+              kubeconfig: sim().kubeconfigPath,
+            },
+          )
         ).stdout.trim() === ''
           ? true
           : undefined,
@@ -220,7 +207,7 @@ for (const tool of composeClients)
     composeScenario(tool, `proj${tool.argv.length}`));
 
 async function composeScenario(tool: ComposeTool, proj: string): Promise<void> {
-  const compose = (dir: string, args: string[]) => runCompose(tool, kuber.dockerHost, dir, args, 120_000);
+  const compose = (dir: string, args: string[]) => runCompose(tool, env().api.dockerHost, dir, args, 120_000);
   const dir = mkdtempSync(join(tmpdir(), 'kapi-compose-'));
   writeFileSync(
     join(dir, 'docker-compose.yml'),
