@@ -11,7 +11,7 @@ import { managedHosts, podHostname, resolvConf, rewriteInPlace } from './hosts.j
 import type { PodNetwork } from './netns.js';
 import { GATEWAY } from './netns.js';
 import { Cancelled, type PodHost, type SandboxView } from './pod-host.js';
-import { pauseCommand, type PodNamespaces } from './sandbox.js';
+import { PAUSE_RUNNING, pauseCommand, type PodNamespaces } from './sandbox.js';
 import { SandboxProcess } from './sandbox-process.js';
 import { MountError, prepareVolumes, refreshObjectVolumes, releaseVolumes, type PodVolume } from './volumes.js';
 
@@ -105,10 +105,10 @@ export class PodSandbox implements SandboxView {
         stdin: false,
         infoFd,
       });
-      this.pause.stdout.resume();
       this.pause.stderr.resume();
+      // Its PID comes before its setup is done (sandbox.ts PAUSE_RUNNING): wait for the command.
       const pid = await this.pause.ready;
-      if (!pid)
+      if (!pid || !(await pauseRunning(this.pause)))
         throw new Error(`pod sandbox failed to start: ${(await this.pause.exited).setupError ?? 'unknown error'}`);
       if (!this.net.hostNetwork) await env.net.attach(this.net, pid);
     }
@@ -180,4 +180,24 @@ export class PodSandbox implements SandboxView {
     await releaseVolumes(this.volumes);
     if (wasReady) this.host.env.podNetworkChanged(this.host.namespace);
   }
+}
+
+/**
+ * Resolves true once the pause's command runs (it printed {@link PAUSE_RUNNING}: bwrap has set up
+ * the namespaces, loopback and hostname included), false if the sandbox ended first. Its output
+ * is drained from then on.
+ */
+export function pauseRunning(pause: SandboxProcess): Promise<boolean> {
+  return new Promise((resolve) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d.toString('latin1');
+      if (!seen.includes(PAUSE_RUNNING)) return;
+      pause.stdout.off('data', onData);
+      pause.stdout.resume();
+      resolve(true);
+    };
+    pause.stdout.on('data', onData);
+    void pause.exited.then(() => resolve(false));
+  });
 }

@@ -277,7 +277,22 @@ function command(argv: string[]): Command {
   return { file: argv[0]!, args: argv.slice(1) };
 }
 
-/** The pod sandbox: holds net/ipc/uts (and pid, when shared) namespaces. */
+/**
+ * What the pause prints once bwrap has finished setting up its sandbox and the command runs.
+ * bwrap reports the child's PID on --info-fd right after clone(), before the child has set up
+ * anything (bubblewrap.c: the monitor writes "child-pid" while the child is still to run
+ * loopback_setup, sethostname, the mounts). The kubelet must not touch the namespaces before that:
+ * its `ip link set lo up` in the new netns, run first, makes bwrap's own RTM_NEWADDR of 127.0.0.1
+ * on lo fail with EEXIST (network.c loopback_setup), and the sandbox dies with "loopback: Failed
+ * RTM_NEWADDR: File exists" while the kubelet goes on with a dead pause's PID. Under load that
+ * window is tens of milliseconds; it was the "nsenter: cannot open /proc/<pid>/ns/net" start errors.
+ */
+export const PAUSE_RUNNING = 'pause: running';
+
+/**
+ * The pod sandbox: holds net/ipc/uts (and pid, when shared) namespaces. Its command is busybox's
+ * sh, which prints {@link PAUSE_RUNNING} and then becomes `sleep` (still PID 1: exec keeps the PID).
+ */
 export function pauseCommand(opts: {
   unshareNet: boolean;
   hostname: string;
@@ -292,6 +307,9 @@ export function pauseCommand(opts: {
     '--ro-bind',
     HOST_BUSYBOX,
     '/bin/sleep',
+    '--ro-bind',
+    HOST_BUSYBOX,
+    '/bin/sh',
     '--proc',
     '/proc',
     '--dev',
@@ -308,7 +326,8 @@ export function pauseCommand(opts: {
     '--die-with-parent',
   );
   if (opts.privileged) a.push(...capArgs([]));
-  a.push('--info-fd', String(opts.infoFd), '--', '/bin/sleep', '2147483647');
+  const announce = `echo '${PAUSE_RUNNING}'; exec /bin/sleep 2147483647`;
+  a.push('--info-fd', String(opts.infoFd), '--', '/bin/sh', '-c', announce);
   return command(a);
 }
 

@@ -27,14 +27,14 @@ test.after(async (ctx) => {
   await ctx.h?.stop();
 });
 
-/** PIDs of the pause process of pod `name` (bwrap ... --hostname <name> ... /bin/sleep 2147483647). */
+/** PIDs of the pause process of pod `name` (bwrap ... --hostname <name> ... exec /bin/sleep 2147483647). */
 function pausePids(name: string): number[] {
   const out: number[] = [];
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
       const at = argv.indexOf('--hostname');
-      if (argv.includes('bwrap') && at >= 0 && argv[at + 1] === name && argv.includes('2147483647'))
+      if (argv.includes('bwrap') && at >= 0 && argv[at + 1] === name && argv.some((a) => a.includes('2147483647')))
         out.push(Number(p));
     } catch {
       /* gone */
