@@ -145,6 +145,29 @@ test('~> token auth: anonymous is denied, Basic credentials and identity tokens 
   );
 });
 
+test('~> bearer tokens, one per repository pulled, are held at most --registry-token-cache-entries', async () => {
+  const c = new RegistryClient({ mirrors: [], insecure: [], timeoutMs: 5000, userAgent: 't', tokenCacheEntries: 2 });
+  const auth = { username: 'bob', password: 'pw' };
+  for (let i = 0; i < 5; i++) {
+    reg.push(`bounded/r${i}`, 'latest');
+    reg.protect(`bounded/r${i}`, auth);
+    await c.resolve(ref(`${reg.host}/bounded/r${i}`), { auth });
+    assert.ok(c.tokenCount <= 2, `${c.tokenCount} tokens after ${i + 1} repositories`);
+  }
+  assert.is(c.tokenCount, 2);
+  reg.requests.length = 0;
+  await c.resolve(ref(`${reg.host}/bounded/r4`), { auth });
+  assert.not.ok(
+    reg.requests.some((q) => q.path.startsWith('/token')),
+    'a kept token is used',
+  );
+  await c.resolve(ref(`${reg.host}/bounded/r0`), { auth });
+  assert.ok(
+    reg.requests.some((q) => q.path.startsWith('/token')),
+    'an evicted one costs one token request',
+  );
+});
+
 test('~> Docker Hub references use the mirrors first; a mirror that lacks the image gives its definitive answer', async () => {
   const pushed = reg.push('library/mirrored', 'latest', { config: { Cmd: ['from-mirror'] } });
   const c = new RegistryClient({
