@@ -14,15 +14,20 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { dockerAvailable, docker } from '../helpers/docker-cli.js';
-import { eventually, openFds, streamsEnv, uniqueName, type StreamsEnv } from '../helpers/streams-env.js';
+import {
+  eventually,
+  cancelledRemoval,
+  FD_SLACK,
+  simRest,
+  openFds,
+  streamsEnv,
+  uniqueName,
+  type StreamsEnv,
+} from '../helpers/streams-env.js';
 import { startKuber } from '../helpers/kuber.js';
 import { RawClient, type ParsedResponse } from '../helpers/raw-client.js';
-import { recordName } from '../../src/engine/model/ids.js';
-import type { RestRecord } from '../../src/sim/apiserver/server.js';
 
 const DEADLINE_MS = 2000;
-/** File descriptors kuber-api may hold above its count before (a keep-alive socket a call opened meanwhile). */
-const FD_SLACK = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let env: StreamsEnv;
@@ -39,7 +44,7 @@ test.before(async () => {
 });
 test.after(async () => env?.stop());
 
-const rest = async (): Promise<RestRecord[]> => ((await env.simState()).rest as RestRecord[]) ?? [];
+const rest = () => simRest(env);
 
 const ok = async (args: string[], host = env.dockerHost) => {
   const r = await docker(host, args, { timeoutMs: 60_000 });
@@ -67,36 +72,10 @@ function assertDeadlineAnswer(r: ParsedResponse): void {
   assert.match(msg, `within ${DEADLINE_MS} ms (--request-deadline-ms)`);
 }
 
-t(
-  '~> a call past --request-deadline-ms: 500 naming the option; its apiserver request is cut, never retried',
-  async () => {
-    const id = await ok(['create', '--name', uniqueName('late'), 'busybox', 'true']);
-    const path = `/api/v1/namespaces/default/configmaps/${recordName(id)}`;
-    const fds = await openFds(env.api.pid);
-    // The record's DELETE is held back past the deadline, then refused with a retryable 503 as often as asked.
-    await env.sim!.setFaults({
-      delayMs: { ms: 3 * DEADLINE_MS, pathContains: recordName(id) },
-      failRequests: { status: 503, count: 100, method: 'DELETE', pathContains: recordName(id) },
-    });
-    const deletes = async () => (await rest()).filter((r) => r.method === 'DELETE' && r.path === path);
-    try {
-      assertDeadlineAnswer(await call('DELETE', `/v1.45/containers/${id}`));
-      await eventually(
-        async () => (await deletes())[0]?.outcome === 'abandoned',
-        15_000,
-        'kube-sim to see the DELETE abandoned',
-      );
-      // Past the held-back answer and a first backoff: a retry would have arrived by now.
-      await sleep(3 * DEADLINE_MS + 500);
-      const seen = await deletes();
-      assert.is(seen.length, 1, `DELETEs at kube-sim: ${JSON.stringify(seen)}`);
-    } finally {
-      await env.sim!.clearFaults();
-    }
-    assert.is(await ok(['inspect', '-f', '{{.State.Status}}', id]), 'created', 'the container is as it was');
-    await ok(['rm', id]);
-    await eventually(async () => (await openFds(env.api.pid)) <= fds + FD_SLACK, 15_000, 'file descriptors back');
-  },
+t('~> a call past --request-deadline-ms: 500 naming the option; its apiserver request is cut, never retried', () =>
+  cancelledRemoval(env, 3 * DEADLINE_MS, async (id) =>
+    assertDeadlineAnswer(await call('DELETE', `/v1.45/containers/${id}`)),
+  ),
 );
 
 t('~> a start past the deadline lets go of the container: the next inspect and rm -f work at once', async () => {
