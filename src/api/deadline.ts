@@ -26,12 +26,17 @@ import type { Request, Response } from '../http/index.js';
 /** Handlers whose work includes a wait the client asked for in `t` (seconds): moby's stop and restart. */
 const CLIENT_TIMED = new Set(['postContainersStop', 'postContainersRestart']);
 
+/** The longest delay a Node timer takes (a longer one fires at once, with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The deadline of one request (ms; 0 = none): the option, plus a stop's or restart's own `t`. */
 export function deadlineOf(handler: string, req: Request, baseMs: number): number {
-  if (baseMs <= 0 || !CLIENT_TIMED.has(handler)) return baseMs;
-  const t = Number(req.query.get('t') ?? req.query.get('timeout') ?? '');
-  if (!Number.isFinite(t) || t === 0) return baseMs;
-  return t < 0 ? 0 : baseMs + t * 1000;
+  let ms = baseMs;
+  if (baseMs > 0 && CLIENT_TIMED.has(handler)) {
+    const t = Number(req.query.get('t') ?? req.query.get('timeout') ?? '');
+    if (Number.isFinite(t) && t !== 0) ms = t < 0 ? 0 : baseMs + t * 1000;
+  }
+  return ms > MAX_TIMER_MS ? 0 : ms; // beyond what a timer can wait (24.8 days): none
 }
 
 /**

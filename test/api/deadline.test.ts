@@ -120,6 +120,8 @@ test("~> a stop's own t comes on top of the deadline; t=-1 (wait for ever) has n
     assert.is(r.status, 204, r.body.toString());
     r = await httpRequest(srv, 'POST', '/v1.45/containers/web/stop?t=-1');
     assert.is(r.status, 204, r.body.toString());
+    r = await httpRequest(srv, 'POST', '/v1.45/containers/web/stop?t=3000000');
+    assert.is(r.status, 204, 'a t beyond what a timer can wait is no deadline (not one that fires at once)');
     r = await httpRequest(srv, 'POST', '/v1.45/containers/web/stop');
     assert.is(r.status, 500, 'without t the deadline holds');
   } finally {
