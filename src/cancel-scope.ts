@@ -1,12 +1,14 @@
 /**
  * @module cancel-scope
  * The Docker request a piece of work runs for, as its cancellation signal: aborted when the
- * request's client goes away before its response is finished (http/response.ts `signal`). The API
- * layer runs each handler inside {@link withRequestSignal}; the Kubernetes client
- * (kube/client.ts) reads {@link requestSignal} for every REST call that was not given a signal, so
- * a disconnect cancels the outstanding apiserver request and its retries without every engine
- * function carrying the signal by hand (as Go's handlers pass `r.Context()` down, moby
- * api/server/router, and client-go takes it per request).
+ * request's client goes away before its response is finished (http/response.ts `signal`), or when
+ * the request has not written its response head within `--request-deadline-ms` (api/deadline.ts).
+ * The API layer runs each handler inside {@link withRequestSignal}; the Kubernetes client
+ * (kube/client.ts) and the WebSocket dialer (kube/ws-dialer.ts) read {@link requestSignal} for
+ * every call that was not given a signal, so a disconnect cancels the outstanding apiserver request
+ * and its retries without every engine function carrying the signal by hand (as Go's handlers pass
+ * `r.Context()` down, moby api/server/router, and client-go takes it per request); a wait that runs
+ * for a request (start's, for its Pod) takes it explicitly.
  *
  * The signal reaches only as far as the handler: once the handler has settled, work it left
  * running (a listener, a timer, a watch it started) no longer answers to it, so a client that left

@@ -105,6 +105,8 @@ export interface Options {
   /** A registry lookup that failed at create is not retried for this long (ms). */
   readonly imageFailureTtlMs: number;
   readonly imageFailureCacheEntries: number;
+  /** Registry bearer tokens kept at most (each until it expires). */
+  readonly registryTokenCacheEntries: number;
   /** Serve TLS on TCP listeners (dockerd --tls); implied by tlsVerify. */
   readonly tls: boolean;
   /** Serve TLS and require client certificates signed by tlsCaCert (dockerd --tlsverify). */
@@ -123,11 +125,16 @@ export interface Options {
   readonly allowedHosts: readonly string[];
   /** A handler waiting for request body bytes that do not come for this long gets a 408 (ms; 0 = never). */
   readonly bodyTimeoutMs: number;
+  /** A Docker request must have its response head out within this long of its arrival (ms; 0 = never). */
+  readonly requestDeadlineMs: number;
   /** The Kubernetes backend must be ready within this long after startup, else kuber-api exits (ms; 0 = never). */
   readonly startupTimeoutMs: number;
   /** One Kubernetes call, its retries included, gives up after this long (ms). */
   readonly kubeCallDeadlineMs: number;
   readonly wsHandshakeTimeoutMs: number;
+  /** A deleted object's uid is kept this long against late watch echoes (ms), at most `watchTombstones` of them. */
+  readonly watchTombstoneMs: number;
+  readonly watchTombstones: number;
   /** The embedded kube-sim may install its Debian packages with apt-get (root only). */
   readonly installPrereqs: boolean;
   /** Log lines: json, pretty (for a person), or auto (pretty when stdout is a terminal). */
@@ -439,6 +446,16 @@ export const OPTION_SPECS: readonly Spec[] = [
   },
   {
     group: 'Requests and lifecycle',
+    key: 'requestDeadlineMs',
+    flag: 'request-deadline-ms',
+    env: 'KUBER_API_REQUEST_DEADLINE_MS',
+    kind: 'int',
+    // Above --start-timeout-ms (300 s), so that a start that times out says why (the kubelet's warning).
+    def: 600_000,
+    help: 'a Docker request whose answer has not started this long after it arrived is cancelled with a 500 (streams are exempt once they started; 0 = never)',
+  },
+  {
+    group: 'Requests and lifecycle',
     key: 'idleTimeoutMs',
     flag: 'idle-timeout-ms',
     env: 'KUBER_API_IDLE_TIMEOUT_MS',
@@ -555,6 +572,24 @@ export const OPTION_SPECS: readonly Spec[] = [
     kind: 'int',
     def: 30_000,
     help: 'an exec, attach or port-forward WebSocket to the apiserver whose upgrade is not answered in this long fails',
+  },
+  {
+    group: 'Kubernetes',
+    key: 'watchTombstoneMs',
+    flag: 'watch-tombstone-ms',
+    env: 'KUBER_API_WATCH_TOMBSTONE_MS',
+    kind: 'int',
+    def: 60_000,
+    help: "a deleted object's uid is remembered this long, so that a late watch event does not bring it back",
+  },
+  {
+    group: 'Kubernetes',
+    key: 'watchTombstones',
+    flag: 'watch-tombstones',
+    env: 'KUBER_API_WATCH_TOMBSTONES',
+    kind: 'int',
+    def: 10_000,
+    help: 'deleted uids remembered per watch cache at most (--watch-tombstone-ms), the oldest forgotten first',
   },
   {
     group: 'Kubernetes',
@@ -1009,6 +1044,15 @@ export const OPTION_SPECS: readonly Spec[] = [
     kind: 'int',
     def: 10_000,
     help: 'failed registry lookups remembered (for --image-failure-ttl-ms) at most, the oldest forgotten first',
+  },
+  {
+    group: 'Images',
+    key: 'registryTokenCacheEntries',
+    flag: 'registry-token-cache-entries',
+    env: 'KUBER_API_REGISTRY_TOKEN_CACHE_ENTRIES',
+    kind: 'int',
+    def: 1_000,
+    help: 'registry bearer tokens (one per repository pulled) kept at most until they expire, the least recently used forgotten first',
   },
   {
     group: 'Requests and lifecycle',

@@ -19,6 +19,7 @@ export type ErrorCategory =
   | 'not-modified' // 304 (start of a running container, stop of a stopped one)
   | 'not-implemented' // 501 (a Docker feature that cannot exist on Kubernetes)
   | 'unavailable' // 503
+  | 'deadline' // 500: the request outlived --request-deadline-ms (moby maps a deadline to 500)
   | 'system'; // 500, everything else
 
 const STATUS: Record<ErrorCategory, number> = {
@@ -33,6 +34,9 @@ const STATUS: Record<ErrorCategory, number> = {
   'not-modified': 304,
   'not-implemented': 501,
   unavailable: 503,
+  // moby daemon/server/httpstatus/status.go FromError: cerrdefs.IsDeadlineExceeded -> 500
+  // (errdefs/http_helpers.go in older trees: IsDeadline -> StatusInternalServerError).
+  deadline: 500,
   system: 500,
 };
 
@@ -74,4 +78,6 @@ export const notModified = () => new EngineError('not-modified', '');
 export const notImplemented = (msg: string) => new EngineError('not-implemented', msg);
 export const unavailable = (msg: string, cause?: unknown) => new EngineError('unavailable', msg, { cause });
 export const systemError = (msg: string, cause?: unknown) => new EngineError('system', msg, { cause });
+/** The request outlived its deadline; Go's context.DeadlineExceeded reads "context deadline exceeded". */
+export const deadlineExceeded = (msg: string) => new EngineError('deadline', `context deadline exceeded: ${msg}`);
 export const forbidden = (msg: string, cause?: unknown) => new EngineError('forbidden', msg, { cause });

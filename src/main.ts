@@ -218,6 +218,7 @@ function bootWithDeadline(
             callDeadlineMs: options.kubeCallDeadlineMs,
             wsHandshakeTimeoutMs: options.wsHandshakeTimeoutMs,
           },
+          kubeCache: { tombstoneMs: options.watchTombstoneMs, maxTombstones: options.watchTombstones },
           ...(options.operatorUrl
             ? {
                 operator: {

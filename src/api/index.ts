@@ -13,6 +13,7 @@ import { createDispatcher, type RouteHandler } from '../router/dispatch.js';
 import type { Router, RouteDef } from '../router/router.js';
 import { ROUTES } from '../router/routes.js';
 import { withRequestSignal } from '../cancel-scope.js';
+import { deadlineOf, withDeadline } from './deadline.js';
 import { versionHeaders } from '../router/version.js';
 import type { ApiContext, ApiHandler } from './context.js';
 import { UNSUPPORTED, notYetImplemented, unsupportedHandler } from './unsupported.js';
@@ -76,8 +77,12 @@ export function createApi(
     routes,
     (route) => {
       const fn = resolveRoute(route, implemented).fn;
-      // Every Kubernetes call the handler makes is cancelled when its client goes away (cancel-scope.ts).
-      return (req, res) => withRequestSignal(res.signal, () => fn(ctx, req, res));
+      // Every Kubernetes call the handler makes is cancelled when its client goes away
+      // (cancel-scope.ts), or when the request outlives --request-deadline-ms (api/deadline.ts).
+      return (req, res) =>
+        withDeadline(req, res, deadlineOf(route.handler, req, o.requestDeadlineMs), (signal) =>
+          withRequestSignal(signal, () => fn(ctx, req, res)),
+        );
     },
     {
       apiVersion: o.apiVersion,

@@ -19,6 +19,7 @@ import {
 } from '../kube/index.js';
 import { preflight } from '../kube/preflight.js';
 import type { KubeClientOptions } from '../kube/client.js';
+import type { CacheOptions } from '../kube/cache.js';
 import { loadKubeTarget } from '../kube/config.js';
 import { brokeredTarget, fetchBrokered, keepFresh, podSecurityLabels } from '../kube/brokered.js';
 import { startEmbeddedSim, type EmbeddedSim } from '../kube/embedded-sim.js';
@@ -42,6 +43,8 @@ export interface BootOptions {
   installPrereqs?: boolean;
   /** The Kubernetes client's limits (src/kube/client.ts). */
   kubeClient?: Partial<KubeClientOptions>;
+  /** The watch caches' bounds (src/kube/cache.ts: tombstones). */
+  kubeCache?: Partial<CacheOptions>;
   /** Aborted at the startup deadline: the preflight stops retrying an unreachable apiserver. */
   signal?: AbortSignal;
   /** Brokered mode (--operator-url): the namespace and token come from the kuber-api operator. */
@@ -85,6 +88,7 @@ async function brokeredKube(
   stateDir: string,
   signal: AbortSignal | undefined,
   log: Logger,
+  limits: Pick<BootOptions, 'kubeClient' | 'kubeCache'> = {},
 ) {
   const base = loadKubeTarget(target);
   const tokenPath = o.tokenFile ?? join(target.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, 'token');
@@ -99,7 +103,7 @@ async function brokeredKube(
   const creds = await ask();
   mkdirSync(stateDir, { recursive: true });
   const tokenFile = join(stateDir, 'brokered-token');
-  const kube = new Kube(brokeredTarget(base, creds, tokenFile));
+  const kube = new Kube(brokeredTarget(base, creds, tokenFile), limits.kubeClient, limits.kubeCache);
   let current = creds;
   const stop = keepFresh(
     creds,
@@ -175,8 +179,8 @@ export async function bootKubeBackend(opts: BootOptions, log: Logger): Promise<B
   }
   try {
     let brokered: Awaited<ReturnType<typeof brokeredKube>> | undefined;
-    if (opts.operator) brokered = await brokeredKube(opts.operator, target, stateDir, opts.signal, log);
-    const kube = brokered?.kube ?? Kube.load(target, opts.kubeClient);
+    if (opts.operator) brokered = await brokeredKube(opts.operator, target, stateDir, opts.signal, log, opts);
+    const kube = brokered?.kube ?? Kube.load(target, opts.kubeClient, opts.kubeCache);
     await preflight(kube.client, kube.namespace, {
       signal: opts.signal,
       onRetry: (err, delay) =>

@@ -143,6 +143,7 @@ export function engineOptionsFrom(o: Options, userAgent = 'kuber-api'): Omit<Eng
       cacheTtlMs: o.imageCacheTtlMs,
       failureTtlMs: o.imageFailureTtlMs,
       failureCacheEntries: o.imageFailureCacheEntries,
+      tokenCacheEntries: o.registryTokenCacheEntries,
       userAgent,
     },
     network: { isolation: o.networkPolicies === 'true' },

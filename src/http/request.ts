@@ -74,6 +74,7 @@ export class Request {
 
   /** @internal the message (body included) has been fully parsed. */
   _complete = false;
+  private _bodyAsked = false;
   private _query: URLSearchParams | undefined;
   private _log: Logger | undefined;
   private _body: BodyStream | undefined;
@@ -115,6 +116,11 @@ export class Request {
   /** The request has a body to read (Content-Length > 0 or chunked). */
   get hasBody(): boolean {
     return this.contentLength > 0 || this.chunked;
+  }
+
+  /** The handler has asked for body bytes and the message has not ended: the client is still sending it. */
+  get receivingBody(): boolean {
+    return this._bodyAsked && !this._complete;
   }
 
   get query(): URLSearchParams {
@@ -232,6 +238,7 @@ export class Request {
 
   /** @internal the body's reader wants more. */
   _wanted(): void {
+    this._bodyAsked = true;
     this.port.bodyWanted(this);
   }
 }

@@ -54,18 +54,27 @@ export interface CacheOptions {
   watchTimeoutSeconds: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** How long a deleted object's uid is remembered against late watch echoes (`--watch-tombstone-ms`). */
+  tombstoneMs: number;
+  /** At most this many uids are remembered, the oldest forgotten first (`--watch-tombstones`). */
+  maxTombstones: number;
 }
 
-/** How long a deleted object's uid is remembered against late watch echoes. */
-const TOMBSTONE_MS = 60_000;
-
-export const DEFAULT_CACHE_OPTIONS = { watchTimeoutSeconds: 290, backoffBaseMs: 200, backoffMaxMs: 30_000 };
+/** Defaults for tests and tools; kuber-api passes its options (src/config.ts) through `Kube`. */
+export const DEFAULT_CACHE_OPTIONS = {
+  watchTimeoutSeconds: 290,
+  backoffBaseMs: 200,
+  backoffMaxMs: 30_000,
+  tombstoneMs: 60_000,
+  maxTombstones: 10_000,
+};
 
 export class WatchCache<T extends KObject> {
   private readonly store = new Map<string, T>();
   private readonly emitter = new EventEmitter();
   private readonly waiters = new Set<() => void>();
-  private readonly tombstones = new Map<string, number>(); // uid -> until (ms)
+  /** uid -> until (ms); insertion order is expiry order (one lifetime for all). */
+  private readonly tombstones = new Map<string, number>();
   private readonly log: Logger;
   private readonly opts: CacheOptions;
   private rv = '';
@@ -121,6 +130,11 @@ export class WatchCache<T extends KObject> {
     return this.rv;
   }
 
+  /** Uids of deleted objects remembered now (for tests: at most `maxTombstones`). */
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+
   /** Subscribe to changes; returns the unsubscribe function. */
   subscribe(cb: (ev: CacheEvent<T>) => void): () => void {
     this.emitter.on('event', cb);
@@ -151,12 +165,24 @@ export class WatchCache<T extends KObject> {
   forget(name: string): void {
     const old = this.store.get(name);
     if (!old) return;
-    if (old.metadata.uid) {
-      this.tombstones.set(old.metadata.uid, Date.now() + TOMBSTONE_MS);
-      if (this.tombstones.size > 10_000)
-        for (const [uid, until] of this.tombstones) if (until < Date.now()) this.tombstones.delete(uid);
-    }
+    if (old.metadata.uid) this.bury(old.metadata.uid);
     this.apply('DELETED', old, false);
+  }
+
+  /**
+   * Remember `uid` for `tombstoneMs`. The expired ones and, past `maxTombstones`, the oldest go
+   * at each insert (from the front: the map is in expiry order), so the map never holds more than
+   * the bound, however many deletes a burst makes. A uid forgotten early only loses the guard
+   * against a late echo of an object already deleted: the watch's DELETED removes it again.
+   */
+  private bury(uid: string): void {
+    const now = Date.now();
+    this.tombstones.delete(uid);
+    if (this.opts.maxTombstones > 0 && this.opts.tombstoneMs > 0) this.tombstones.set(uid, now + this.opts.tombstoneMs);
+    for (const [u, until] of this.tombstones) {
+      if (until > now && this.tombstones.size <= this.opts.maxTombstones) break;
+      this.tombstones.delete(u);
+    }
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, initial: boolean): void {

@@ -25,14 +25,23 @@ export class Kube {
   readonly client: KubeClient;
   readonly dialer: WsDialer;
 
-  constructor(target: KubeTarget, clientOpts: Partial<KubeClientOptions> = {}) {
+  constructor(
+    target: KubeTarget,
+    clientOpts: Partial<KubeClientOptions> = {},
+    /** Options every cache of this bundle starts from (the tombstone bounds: src/config.ts). */
+    readonly cacheDefaults: Partial<CacheOptions> = {},
+  ) {
     this.target = target;
     this.client = new KubeClient(target, clientOpts);
     this.dialer = new WsDialer(this.client);
   }
 
-  static load(opts: KubeTargetOptions, clientOpts: Partial<KubeClientOptions> = {}): Kube {
-    return new Kube(loadKubeTarget(opts), clientOpts);
+  static load(
+    opts: KubeTargetOptions,
+    clientOpts: Partial<KubeClientOptions> = {},
+    cacheDefaults: Partial<CacheOptions> = {},
+  ): Kube {
+    return new Kube(loadKubeTarget(opts), clientOpts, cacheDefaults);
   }
 
   get namespace(): string {
@@ -52,9 +61,14 @@ export class Kube {
     return this.client.get<ServerVersion>('/version');
   }
 
-  /** A watch-backed cache of `resource` in our namespace, selected by `labelSelector`. */
+  /** A watch-backed cache of `resource` in our namespace (or at `opts.path`), selected by `labelSelector`. */
   cache<T extends KObject>(resource: string, labelSelector: string, opts: Partial<CacheOptions> = {}): WatchCache<T> {
-    return new WatchCache<T>(this.client, { ...opts, path: this.path(resource), labelSelector });
+    return new WatchCache<T>(this.client, {
+      ...this.cacheDefaults,
+      ...opts,
+      path: opts.path ?? this.path(resource),
+      labelSelector,
+    });
   }
 
   close(): void {

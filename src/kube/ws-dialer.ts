@@ -18,6 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import { createSecureContext, type ConnectionOptions as TlsConnectOptions, type SecureContext } from 'node:tls';
 import { KubeApiError, type ConnectionOptions, type KubeClient } from './client.js';
 import { WarmTls } from './tls-warm.js';
+import { requestSignal } from '../cancel-scope.js';
 
 /**
  * One TLS context per set of connection options (they are refreshed with the credentials): ws
@@ -52,7 +53,10 @@ export const PORTFORWARD_PROTOCOLS = ['v4.channel.k8s.io'] as const;
 export interface DialOptions {
   /** Subprotocols to offer, most preferred first. Default: v5 then v4 channel protocols. */
   protocols?: readonly string[];
-  /** Abort the handshake. */
+  /**
+   * Abort the handshake. Default: the signal of the Docker request the dial runs for
+   * (src/cancel-scope.ts), as REST calls take it: its client went away, or its deadline passed.
+   */
   signal?: AbortSignal;
   /** Handshake timeout (default: the client's `wsHandshakeTimeoutMs`, --ws-handshake-timeout-ms). */
   handshakeTimeoutMs?: number;
@@ -118,7 +122,8 @@ export class WsDialer {
   }
 
   /** Dial `path` (e.g. `/api/v1/namespaces/ns/pods/p/exec`) with `query`. */
-  async dial(path: string, query: DialQuery = {}, opts: DialOptions = {}): Promise<Dialed> {
+  async dial(path: string, query: DialQuery = {}, dialOpts: DialOptions = {}): Promise<Dialed> {
+    const opts = { ...dialOpts, signal: dialOpts.signal ?? requestSignal() };
     const c = await this.client.connectionOptions();
     const protocols = [...(opts.protocols ?? CHANNEL_PROTOCOLS)];
     // ws passes TLS options through to tls.connect (servername included; its typings omit it).

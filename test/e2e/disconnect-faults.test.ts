@@ -17,6 +17,9 @@ import { existsSync } from 'node:fs';
 import { dockerAvailable } from '../helpers/docker-cli.js';
 import {
   eventually,
+  cancelledRemoval,
+  FD_SLACK,
+  simRest,
   openFds,
   streamsEnv,
   uniqueName,
@@ -24,11 +27,6 @@ import {
   UPSTREAM_CLOSE_BOUND_MS,
   type StreamsEnv,
 } from '../helpers/streams-env.js';
-import { recordName } from '../../src/engine/model/ids.js';
-import type { RestRecord } from '../../src/sim/apiserver/server.js';
-
-/** File descriptors kuber-api may hold above its count before a stream opened (a keep-alive socket to the apiserver that a call opened meanwhile). */
-const FD_SLACK = 2;
 
 let env: StreamsEnv;
 const procFs = existsSync('/proc/self/fd');
@@ -41,7 +39,7 @@ test.before(async () => {
 });
 test.after(async () => env?.stop());
 
-const rest = async (): Promise<RestRecord[]> => ((await env.simState()).rest as RestRecord[]) ?? [];
+const rest = () => simRest(env);
 
 /** Send one raw request on kuber-api's socket; `head` resolves with the response head, if one comes. */
 function send(method: string, path: string, body = '', upgrade = false): { sock: Socket; head: Promise<string> } {
@@ -73,38 +71,12 @@ const ok = async (args: string[]) => {
   return r.stdout.toString().trim();
 };
 
-t(
-  '~> a client that leaves mid-call cancels the apiserver request and its retries; the next call succeeds',
-  async () => {
-    const id = await ok(['create', '--name', uniqueName('cancel'), 'busybox', 'true']);
-    const path = `/api/v1/namespaces/default/configmaps/${recordName(id)}`;
-    const fds = await openFds(env.api.pid);
-    // The record's DELETE is held back, then refused with a retryable 503, as often as kuber-api asks.
-    await env.sim!.setFaults({
-      delayMs: { ms: 3000, pathContains: recordName(id) },
-      failRequests: { status: 503, count: 100, method: 'DELETE', pathContains: recordName(id) },
-    });
-    const deletes = async () => (await rest()).filter((r) => r.method === 'DELETE' && r.path === path);
-    try {
-      const { sock } = send('DELETE', `/v1.45/containers/${id}`);
-      await eventually(async () => (await deletes()).length >= 1, 10_000, 'the DELETE at kube-sim');
-      sock.destroy();
-      await eventually(
-        async () => (await deletes())[0]!.outcome === 'abandoned',
-        10_000,
-        'kube-sim to see the DELETE abandoned',
-      );
-      // Past the held-back answer (3 s) and a first backoff: a retry would have arrived by now.
-      await new Promise((r) => setTimeout(r, 3500));
-      const seen = await deletes();
-      assert.is(seen.length, 1, `DELETEs at kube-sim: ${JSON.stringify(seen)}`);
-    } finally {
-      await env.sim!.clearFaults();
-    }
-    assert.is(await ok(['inspect', '-f', '{{.State.Status}}', id]), 'created', 'the container is as it was');
-    await ok(['rm', id]);
-    await eventually(async () => (await openFds(env.api.pid)) <= fds + FD_SLACK, 10_000, 'file descriptors back');
-  },
+t('~> a client that leaves mid-call cancels the apiserver request and its retries; the next call succeeds', () =>
+  cancelledRemoval(env, 3000, async (id, deleteSeen) => {
+    const { sock } = send('DELETE', `/v1.45/containers/${id}`);
+    await eventually(deleteSeen, 10_000, 'the DELETE at kube-sim');
+    sock.destroy();
+  }),
 );
 
 t('~> a create whose client leaves while the write is on the wire completes it: one whole container', async () => {

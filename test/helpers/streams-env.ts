@@ -18,6 +18,8 @@ import { test } from 'uvu';
 import { spawnSim, type SpawnedSim, type SpawnOptions } from './sim.js';
 import { startKuber, type Kuber, type KuberOptions } from './kuber.js';
 import { docker, dockerAvailable, type CliResult } from './docker-cli.js';
+import type { RestRecord } from '../../src/sim/apiserver/server.js';
+import { recordName } from '../../src/engine/model/ids.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -252,6 +254,73 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(100);
   }
+}
+
+/** kube-sim's record of the recent REST requests it received (method, path, outcome). */
+export async function simRest(env: StreamsEnv): Promise<RestRecord[]> {
+  return ((await env.simState()).rest as RestRecord[] | undefined) ?? [];
+}
+
+/**
+ * kube-sim saw kuber-api cut its `method path` request (the first one is `abandoned`: its
+ * connection closed before the answer), and no retry of it arrived within `settleMs` after.
+ */
+export async function expectCutNotRetried(
+  env: StreamsEnv,
+  method: string,
+  path: string,
+  settleMs: number,
+): Promise<void> {
+  const seen = async () => (await simRest(env)).filter((r) => r.method === method && r.path === path);
+  await eventually(
+    async () => (await seen())[0]?.outcome === 'abandoned',
+    15_000,
+    `kube-sim to see the ${method} abandoned`,
+  );
+  await sleep(settleMs);
+  const all = await seen();
+  if (all.length !== 1) throw new Error(`expected one ${method} ${path} at kube-sim, saw ${JSON.stringify(all)}`);
+}
+
+/** File descriptors kuber-api may hold above a count taken before (a keep-alive socket a call opened meanwhile). */
+export const FD_SLACK = 2;
+
+/**
+ * The cancelled-call scenario: a created container whose `docker rm` finds its record's DELETE
+ * held back `holdMs` by kube-sim, then refused with a retryable 503 as often as asked. `cancel(id)`
+ * sends DELETE /containers/{id} and makes kuber-api give it up (its client leaves, or its deadline
+ * passes). Then kube-sim saw that DELETE cut and never retried, the container is as it was and
+ * removable, and kuber-api's file descriptors come back to their count.
+ */
+export async function cancelledRemoval(
+  env: StreamsEnv,
+  holdMs: number,
+  cancel: (id: string, deleteSeen: () => Promise<boolean>) => Promise<void>,
+): Promise<void> {
+  const cli = async (args: string[]) => {
+    const r = await dockerRun(env.dockerHost, args);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.toString().trim();
+  };
+  const id = await cli(['create', '--name', uniqueName('cancel'), 'busybox', 'true']);
+  const record = recordName(id);
+  const path = `/api/v1/namespaces/default/configmaps/${record}`;
+  const fds = await openFds(env.api.pid);
+  await env.sim!.setFaults({
+    delayMs: { ms: holdMs, pathContains: record },
+    failRequests: { status: 503, count: 100, method: 'DELETE', pathContains: record },
+  });
+  try {
+    await cancel(id, async () => (await simRest(env)).some((r) => r.method === 'DELETE' && r.path === path));
+    // Past the held-back answer and a first backoff: a retry would have arrived by then.
+    await expectCutNotRetried(env, 'DELETE', path, holdMs + 500);
+  } finally {
+    await env.sim!.clearFaults();
+  }
+  const status = await cli(['inspect', '-f', '{{.State.Status}}', id]);
+  if (status !== 'created') throw new Error(`the container is ${status}, not as it was (created)`);
+  await cli(['rm', id]);
+  await eventually(async () => (await openFds(env.api.pid)) <= fds + FD_SLACK, 15_000, 'file descriptors back');
 }
 
 /** A unique container name for a test. */

@@ -139,6 +139,45 @@ test('~> a forgotten (deleted by us) object is not brought back by a late echo o
   cache.stop();
 });
 
+const obj = (name: string, uid: string): KObject => ({ metadata: { name, uid, resourceVersion: '1' } });
+
+test('~> tombstones: filled past --watch-tombstones, the oldest go; a kept one still guards, an evicted one does not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-cache-'));
+  writeFileSync(join(dir, 'config'), api.kubeconfig);
+  const bounded = Kube.load({ kubeconfig: join(dir, 'config') }, {}, { maxTombstones: 50, tombstoneMs: 600_000 });
+  try {
+    const cache = bounded.cache<KObject>('pods', 'app=none'); // never started: observe/forget only
+    for (let i = 0; i < 5000; i++) {
+      cache.observe(obj(`o${i}`, `u${i}`));
+      cache.forget(`o${i}`);
+      assert.ok(cache.tombstoneCount <= 50, `at most 50 held (${cache.tombstoneCount} after ${i + 1} deletes)`);
+    }
+    assert.is(cache.tombstoneCount, 50);
+    cache.observe(obj('late-new', 'u4999')); // an echo of the newest delete: still refused
+    assert.is(cache.get('late-new'), undefined);
+    cache.observe(obj('late-old', 'u0')); // the oldest was forgotten: taken (the watch's DELETED would remove it)
+    assert.ok(cache.get('late-old'));
+  } finally {
+    bounded.close();
+  }
+});
+
+test('~> tombstones expire after --watch-tombstone-ms: expired ones go at the next delete', async () => {
+  const cache = kube.cache<KObject>('pods', 'app=none', { tombstoneMs: 1 });
+  for (let i = 0; i < 100; i++) {
+    cache.observe(obj(`e${i}`, `ue${i}`));
+    cache.forget(`e${i}`);
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  cache.observe(obj('last', 'ulast'));
+  cache.forget('last');
+  assert.is(cache.tombstoneCount, 1, 'only the newest is held');
+  const off = kube.cache<KObject>('pods', 'app=none', { maxTombstones: 0 });
+  off.observe(obj('x', 'ux'));
+  off.forget('x');
+  assert.is(off.tombstoneCount, 0, '0 keeps none');
+});
+
 test('~> list failures (429/500) are retried with backoff until the cache syncs', async () => {
   const k = new Kube(kube.target, { retryBaseMs: 1, maxRetries: 3 });
   api.failNext = { status: 500, count: 12, pathContains: '/pods' }; // more than the client's own retries

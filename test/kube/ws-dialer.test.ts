@@ -5,6 +5,11 @@ import { startSim, type SimHandle } from '../helpers/sim.js';
 import { Kube, KubeApiError, CHANNEL_PROTOCOLS, type KObject } from '../../src/kube/index.js';
 import { execRun } from '../../src/engine/containers/exec-run.js';
 import { parseStatus } from '../../src/stream/k8s-channel.js';
+import { withRequestSignal } from '../../src/cancel-scope.js';
+import { createServer, type Socket } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const limits = { timeoutMs: 10_000, maxOutput: 4096 };
 
@@ -97,6 +102,47 @@ test('~> execRun collects the exit code (what the engine uses to signal PID 1)',
   const nf = await execRun(kube.dialer, 'default', 'dial', 'main', ['no-such-binary'], limits);
   assert.is(nf.exitCode, 127);
   assert.match(nf.output, /executable file not found/);
+});
+
+test('~> a dial takes the signal of the Docker request it runs for: aborted, it ends at once and closes its socket', async () => {
+  // An apiserver that takes the upgrade request and never answers it.
+  const held = new Set<Socket>();
+  let closed = 0;
+  const hole = createServer((s) => {
+    held.add(s);
+    s.resume(); // read the upgrade request (and the client's FIN when it gives up)
+    s.on('error', () => {});
+    s.on('close', () => closed++);
+  });
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const port = (hole.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'ws-dial-'));
+  writeFileSync(
+    join(dir, 'config'),
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n` +
+      `users:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: default}\ncurrent-context: x\n`,
+  );
+  const k = Kube.load({ kubeconfig: join(dir, 'config') }, { wsHandshakeTimeoutMs: 120_000 });
+  try {
+    const request = new AbortController();
+    const dial = withRequestSignal(request.signal, () => k.dialer.exec('default', 'p', { command: ['true'] }));
+    const outcome = dial.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    for (let i = 0; i < 500 && held.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(held.size, 1, 'the upgrade reached the apiserver');
+    request.abort(new Error('the client went away'));
+    const err = await outcome;
+    assert.ok(err, 'the dial failed');
+    assert.match(err!.message, 'the client went away');
+    for (let i = 0; i < 500 && closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(closed, 1, 'its connection closed');
+  } finally {
+    k.close();
+    for (const s of held) s.destroy();
+    hole.close();
+  }
 });
 
 test.run();

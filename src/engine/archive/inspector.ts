@@ -11,6 +11,7 @@
  * A stopped container's filesystem went with its Pod: only paths inside its volumes can be read
  * (the volume outlives the run); other paths get an error saying so.
  */
+import { detached } from '../../cancel-scope.js';
 import { notImplemented, systemError } from '../../errors.js';
 import { isAlreadyExists, isNotFound } from '../../kube/client.js';
 import { watchPodUntil } from '../../kube/pod-watch.js';
@@ -247,7 +248,8 @@ export class Inspector implements ArchiveInspector {
       r = undefined;
     }
     if (!r) {
-      const created: Running = { key, users: 0, ready: this.launch(rec, storage, key) };
+      // Shared by every copy of this container meanwhile: not one client's to cancel (src/cancel-scope.ts).
+      const created: Running = { key, users: 0, ready: detached(() => this.launch(rec, storage, key)) };
       this.running.set(rec.id, created);
       created.ready.catch(() => {
         if (this.running.get(rec.id) === created) this.running.delete(rec.id);

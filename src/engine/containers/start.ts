@@ -8,7 +8,7 @@
  * pending after `startTimeoutMs` (the reason then comes from the kubelet's Warning events), is
  * recorded as the start error and the container stays "created" (or "exited"), as in moby.
  */
-import { detached } from '../../cancel-scope.js';
+import { detached, requestSignal } from '../../cancel-scope.js';
 import { notFound, notModified, systemError } from '../../errors.js';
 import { isAlreadyExists, KubeApiError } from '../../kube/client.js';
 import type { PodObject } from '../core/container-index.js';
@@ -26,6 +26,10 @@ export class ContainerStarter {
 
   async startContainer(nameOrId: string): Promise<void> {
     const rec = this.e.index.resolve(nameOrId);
+    // The start's client went away or its deadline passed (src/cancel-scope.ts): the run it made
+    // goes on (the Pod starts, the monitor follows it), so it is neither rolled back nor removed.
+    const signal = requestSignal();
+    const cancelled = () => !!signal?.aborted;
     let launching = false;
     await this.e
       .withLock(rec.id, async () => {
@@ -40,7 +44,7 @@ export class ContainerStarter {
           await this.launchRun(cur.id, 'start');
         } catch (err) {
           // moby daemon/start.go: a container with AutoRemove that fails to start is removed (the CLI's `run --rm` waits for that).
-          if (cur.config.HostConfig?.AutoRemove)
+          if (cur.config.HostConfig?.AutoRemove && !cancelled())
             await detached(() => this.e.removeLocked(cur.id, true, true)).catch((e: Error) =>
               this.e.log.warn({ err: e.message, id: cur.id }, 'could not remove a container that failed to start'),
             );
@@ -52,7 +56,7 @@ export class ContainerStarter {
       .catch(async (err: unknown) => {
         // A failed start of an AutoRemove container removes it, as dockerd's containerStart does
         // (moby daemon/start.go), so that `docker run --rm`, waiting for the removal, ends.
-        if (launching && rec.config.HostConfig?.AutoRemove)
+        if (launching && rec.config.HostConfig?.AutoRemove && !cancelled())
           await detached(() => this.e.removeLocked(rec.id, true)).catch(() => {});
         throw err;
       });
@@ -129,7 +133,7 @@ export class ContainerStarter {
     }
     this.e.index.pods.observe(created);
     if (kind === 'restart') return;
-    const outcome = await this.runOutcome(name, created);
+    const outcome = await this.runOutcome(name, created, requestSignal());
     if ('fail' in outcome) {
       await detached(() => this.e.deletePod(name, 0)).catch(() => {});
       await this.recordStartError(id, outcome.fail);
@@ -139,8 +143,16 @@ export class ContainerStarter {
     }
   }
 
-  /** Wait by watch until the run's container runs, or why it cannot (its start failure, the pod's end, or the timeout). */
-  private runOutcome(name: string, created: PodObject): Promise<{ ok: true } | { fail: string }> {
+  /**
+   * Wait by watch until the run's container runs, or why it cannot (its start failure, the pod's
+   * end, or the timeout). A `signal` that aborts (the start's client went away, or its deadline
+   * passed) ends the wait at once with its reason: the run is not a failure, it goes on unwatched.
+   */
+  private runOutcome(
+    name: string,
+    created: PodObject,
+    signal: AbortSignal | undefined,
+  ): Promise<{ ok: true } | { fail: string }> {
     return this.e.index
       .when<{ ok: true } | { fail: string }>(
         () => {
@@ -161,9 +173,10 @@ export class ContainerStarter {
             };
           return undefined;
         },
-        { timeoutMs: this.e.opts.startTimeoutMs },
+        { timeoutMs: this.e.opts.startTimeoutMs, ...(signal ? { signal } : {}) },
       )
       .catch(async (err: Error) => {
+        if (signal?.aborted) throw err;
         // Pending past the timeout: the kubelet says why in Warning events (FailedCreatePodSandBox,
         // FailedMount, FailedScheduling...), not in the pod status.
         const why = await this.lastWarning(name, created.metadata.uid);

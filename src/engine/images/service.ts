@@ -72,6 +72,8 @@ export interface ImageServiceOptions {
   failureTtlMs: number;
   /** Failed lookups remembered at most (engine/images/failure-memo.ts). */
   failureCacheEntries: number;
+  /** Registry bearer tokens kept at most (`--registry-token-cache-entries`). */
+  tokenCacheEntries: number;
   userAgent: string;
   /** Registry requests' proxies; default: HTTP(S)_PROXY / NO_PROXY from the environment, as dockerd. */
   proxy?: ProxyConfig;
@@ -126,6 +128,7 @@ export class ImageService {
       insecure: opts.insecure,
       userAgent: opts.userAgent,
       proxy: opts.proxy ?? proxyFromEnv(),
+      tokenCacheEntries: opts.tokenCacheEntries,
     };
     this.registry = new RegistryClient({ ...base, timeoutMs: opts.registryTimeoutMs });
     this.lookupRegistry = new RegistryClient({ ...base, timeoutMs: opts.lookupTimeoutMs });

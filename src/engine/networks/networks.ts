@@ -18,7 +18,7 @@ import { detached } from '../../cancel-scope.js';
 import { EngineError, invalid, notFound, systemError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { isAlreadyExists, isNotFound, KubeApiError } from '../../kube/client.js';
-import { WatchCache, type KObject } from '../../kube/cache.js';
+import type { WatchCache, KObject } from '../../kube/cache.js';
 import { LABEL_INSTANCE, LABEL_KIND, type RecordContext } from '../model/record.js';
 import { kubeError } from '../../kube/errors.js';
 import type { BuiltPod } from '../model/translate.js';
@@ -105,10 +105,13 @@ export class NetworkManager {
     this.nets = e.kube.cache<KObject>('configmaps', networkSelector(inst));
     this.services = e.kube.cache<KObject>('services', `${LABEL_INSTANCE}=${inst},${LABEL_KIND}=dns`);
     if (opts.isolation)
-      this.policies = new WatchCache<KObject>(e.kube.client, {
-        path: `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(e.namespace)}/networkpolicies`,
-        labelSelector: `${LABEL_INSTANCE}=${inst},${LABEL_KIND}=network-policy`,
-      });
+      this.policies = e.kube.cache<KObject>(
+        'networkpolicies',
+        `${LABEL_INSTANCE}=${inst},${LABEL_KIND}=network-policy`,
+        {
+          path: `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(e.namespace)}/networkpolicies`,
+        },
+      );
     e.index.listen({
       record: (ev) => {
         if (

@@ -26,6 +26,7 @@ import { proxyFor, requestViaProxy, type ProxyConfig } from './proxy.js';
 import type { RegistryAuth } from '../../backend/images.js';
 import { parseUntrusted } from '../../model/own-keys.js';
 import { goArch } from '../../backend/platform.js';
+import { TokenCache } from './tokens.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -60,6 +61,8 @@ export interface RegistryOptions {
   userAgent: string;
   /** HTTP(S)_PROXY / NO_PROXY (engine/images/registry/proxy.ts); none when absent. */
   proxy?: ProxyConfig;
+  /** Bearer tokens kept at most (`--registry-token-cache-entries`; engine/images/registry/tokens.ts). */
+  tokenCacheEntries: number;
 }
 
 export interface Descriptor {
@@ -165,11 +168,18 @@ function inCidr(ip: string, cidr: string): boolean {
 }
 
 export class RegistryClient {
-  private readonly tokens = new Map<string, { token: string; until: number }>();
+  private readonly tokens: TokenCache;
   /** Hosts that answered on plain HTTP (insecure registries), so HTTPS is not retried each time. */
   private readonly plainHttp = new Set<string>();
 
-  constructor(private readonly opts: RegistryOptions) {}
+  constructor(private readonly opts: RegistryOptions) {
+    this.tokens = new TokenCache(opts.tokenCacheEntries);
+  }
+
+  /** Bearer tokens held now (for tests: at most `tokenCacheEntries`). */
+  get tokenCount(): number {
+    return this.tokens.size;
+  }
 
   isInsecure(host: string): boolean {
     if (isLoopback(host)) return true;
@@ -337,10 +347,10 @@ export class RegistryClient {
     const host = new URL(endpoint).host;
     const scope = `repository:${ref.path}:pull`;
     const key = `${host} ${scope} ${auth?.username ?? ''}`;
-    const cached = this.tokens.get(key);
     const headers: Record<string, string> = { Accept: accept };
+    const cached = auth?.registrytoken ? undefined : this.tokens.get(key);
     if (auth?.registrytoken) headers.Authorization = `Bearer ${auth.registrytoken}`;
-    else if (cached && cached.until > Date.now()) headers.Authorization = `Bearer ${cached.token}`;
+    else if (cached) headers.Authorization = `Bearer ${cached}`;
     let r = await this.get(endpoint, path, headers, limit);
     if (r.status !== 401 || auth?.registrytoken) return r;
     const challenges = parseChallenges(headerValue(r.headers['www-authenticate']));
@@ -353,10 +363,7 @@ export class RegistryClient {
         bearer.params.scope || scope,
         auth,
       );
-      // Bounded by the tokens still valid: expired ones (every scope pulled, each its own key) go at each insert.
-      const at = Date.now();
-      for (const [k, v] of this.tokens) if (v.until <= at) this.tokens.delete(k);
-      this.tokens.set(key, { token: token.token, until: at + Math.max(10, token.expiresIn - 5) * 1000 });
+      this.tokens.set(key, token.token, Date.now() + Math.max(10, token.expiresIn - 5) * 1000);
       r = await this.get(endpoint, path, { ...headers, Authorization: `Bearer ${token.token}` }, limit);
     } else if (basic && auth && basicHeader(auth)) {
       r = await this.get(endpoint, path, { ...headers, Authorization: basicHeader(auth)! }, limit);

@@ -16,7 +16,14 @@ import { proxyFor, proxyFromEnv } from '../../../../src/engine/images/registry/p
 
 let reg: TestRegistry;
 const arch = hostPlatform().architecture;
-const client = () => new RegistryClient({ mirrors: [], insecure: [], timeoutMs: 5000, userAgent: 'kuber-api-test' });
+const client = () =>
+  new RegistryClient({
+    mirrors: [],
+    insecure: [],
+    timeoutMs: 5000,
+    userAgent: 'kuber-api-test',
+    tokenCacheEntries: 100,
+  });
 const ref = (s: string) => withDefaultTag(parseRef(s));
 
 test.before(async () => {
@@ -138,9 +145,38 @@ test('~> token auth: anonymous is denied, Basic credentials and identity tokens 
   );
 });
 
+test('~> bearer tokens, one per repository pulled, are held at most --registry-token-cache-entries', async () => {
+  const c = new RegistryClient({ mirrors: [], insecure: [], timeoutMs: 5000, userAgent: 't', tokenCacheEntries: 2 });
+  const auth = { username: 'bob', password: 'pw' };
+  for (let i = 0; i < 5; i++) {
+    reg.push(`bounded/r${i}`, 'latest');
+    reg.protect(`bounded/r${i}`, auth);
+    await c.resolve(ref(`${reg.host}/bounded/r${i}`), { auth });
+    assert.ok(c.tokenCount <= 2, `${c.tokenCount} tokens after ${i + 1} repositories`);
+  }
+  assert.is(c.tokenCount, 2);
+  reg.requests.length = 0;
+  await c.resolve(ref(`${reg.host}/bounded/r4`), { auth });
+  assert.not.ok(
+    reg.requests.some((q) => q.path.startsWith('/token')),
+    'a kept token is used',
+  );
+  await c.resolve(ref(`${reg.host}/bounded/r0`), { auth });
+  assert.ok(
+    reg.requests.some((q) => q.path.startsWith('/token')),
+    'an evicted one costs one token request',
+  );
+});
+
 test('~> Docker Hub references use the mirrors first; a mirror that lacks the image gives its definitive answer', async () => {
   const pushed = reg.push('library/mirrored', 'latest', { config: { Cmd: ['from-mirror'] } });
-  const c = new RegistryClient({ mirrors: [reg.url + '/'], insecure: [], timeoutMs: 3000, userAgent: 't' });
+  const c = new RegistryClient({
+    mirrors: [reg.url + '/'],
+    insecure: [],
+    timeoutMs: 3000,
+    userAgent: 't',
+    tokenCacheEntries: 100,
+  });
   const r = await c.resolve(ref('mirrored'));
   assert.is(r.endpoint, reg.url);
   assert.is(r.digest, pushed.digest);
@@ -168,6 +204,7 @@ test('~> insecure registries: loopback and listed hosts/CIDRs only', () => {
     insecure: ['reg.internal:5000', '10.0.0.0/8'],
     timeoutMs: 1,
     userAgent: 't',
+    tokenCacheEntries: 100,
   });
   assert.ok(c.isInsecure('127.0.0.1:5000'));
   assert.ok(c.isInsecure('localhost:5000'));
@@ -262,6 +299,7 @@ test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form
       insecure: [`registry.test:${port}`],
       timeoutMs: 5000,
       userAgent: 'kuber-api-test',
+      tokenCacheEntries: 100,
       proxy: { http: proxyUrl, https: proxyUrl },
     });
     const r = await c.resolve(ref(`registry.test:${port}/app/proxied:1`));
@@ -276,6 +314,7 @@ test('~> through a proxy: CONNECT for https (TLS to the registry), absolute-form
       insecure: [`registry.test:${port}`],
       timeoutMs: 5000,
       userAgent: 'kuber-api-test',
+      tokenCacheEntries: 100,
       proxy: {},
     });
     assert.is((await fails(direct.resolve(ref(`registry.test:${port}/app/proxied:1`)))).kind, 'unreachable');
