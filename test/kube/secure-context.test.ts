@@ -7,8 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -17,33 +16,10 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { secureContextOf } from '../../src/kube/secure-context.js';
 import { KubeClient, loadKubeTarget } from '../../src/kube/index.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'secure-context-'));
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-days',
-    '1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-  ],
-  { stdio: 'ignore' },
-);
-const cert = readFileSync(join(dir, 'cert.pem'));
-const key = readFileSync(join(dir, 'key.pem'));
+const { cert, key } = selfSignedCert('DNS:localhost,IP:127.0.0.1');
 
 test('the same options give the same context; other options another', () => {
   const a = { ca: cert };
@@ -64,21 +40,22 @@ test('streams to the apiserver are separate connections on one shared TLS contex
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   const cfg = join(dir, 'kubeconfig');
+  // A kubeconfig is YAML, and JSON is YAML.
   writeFileSync(
     cfg,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: "https://127.0.0.1:${port}", certificate-authority-data: ${cert.toString('base64')}}
-contexts:
-- name: x
-  context: {cluster: c, user: u, namespace: ns}
-current-context: x
-users:
-- name: u
-  user: {token: t}
-`,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'c',
+          cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': cert.toString('base64') },
+        },
+      ],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ns' } }],
+      'current-context': 'x',
+    }),
   );
   const created: unknown[] = [];
   const original = tls.createSecureContext;
