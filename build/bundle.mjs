@@ -21,7 +21,7 @@
  * Without esbuild (a devDependency: `npm ci --omit=dev` trees) the step says so and exits 0;
  * src/kube/kubeconfig.ts then imports the package itself: same behaviour, the old footprint.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,8 +92,24 @@ const common = {
     js: "import { createRequire as __kuberApiCreateRequire } from 'node:module';\nconst require = __kuberApiCreateRequire(import.meta.url);",
   },
   legalComments: 'eof',
+  // No comments, indentation or line breaks: V8 keeps every loaded module's source text in the heap
+  // (lazy compilation reads it again; Function.prototype.toString), and one non-Latin-1 character in
+  // a comment (an em dash in ip-address's JSDoc) stores a whole chunk as two bytes per character:
+  // -2 MiB of idle RSS (bench/optimisations.md 10). Identifiers are kept: stack traces name the
+  // functions, at chunk columns instead of lines.
+  minifyWhitespace: true,
   logLevel: 'warning',
+  // Paths in the metafiles relative to the repository, wherever the build is started from.
+  absWorkingDir: root,
+  metafile: true,
 };
+
+/** One esbuild build; its metafile (which sources went into which output) goes to dist/meta/NAME.json for the tests. */
+async function build(name, options) {
+  const result = await esbuild.build({ ...common, ...options });
+  mkdirSync(join(root, 'dist', 'meta'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'meta', `${name}.json`), JSON.stringify(result.metafile));
+}
 
 /** In the server bundle, src/kube/informer-lib.ts's runtime choice likewise (the operator's lazy chunk only). */
 const informerInlined = {
@@ -142,10 +158,62 @@ const msgpackrPlain = {
   },
 };
 
+/**
+ * What `KubeConfig` imports only for a feature most kubeconfigs never use, loaded when used instead
+ * of at import (bench/optimisations.md 10: ~3.5 MiB of the sidecar's idle RSS). esbuild keeps a
+ * `require()`d CommonJS module in a wrapper that runs on the first call, and turns `import()` into a
+ * chunk loaded on demand; the stubs below call the same functions and constructors, so behaviour is
+ * the same (client-node src/config.ts, oidc_auth.ts, azure_auth.ts, gcp_auth.ts):
+ * - node-fetch: `new Headers()` in `applyToFetchOptions` and `fetch()` in the generated API
+ *   clients' HTTP library (client-node's own API clients, which kuber-api does not use); importing it also ran whatwg-url and tr46's IDNA mapping table (~2 MiB
+ *   of heap), which node-fetch 2 never calls on Node (lib/index.js: `Url.URL || whatwgUrl.URL`);
+ * - socks-proxy-agent, hpagent: `new ...ProxyAgent()` for a cluster's `proxy-url` only;
+ * - openid-client (with oauth4webapi): the `oidc` auth provider, whose two calls are awaited;
+ * - jsonpath-plus: the `azure` and `gcp` auth providers' token paths.
+ */
+/** A class whose constructor returns an instance of `module`'s export `name`, required on first use. */
+const lazyClass = (module, name) =>
+  `class Lazy${name} { constructor(...a) { return new (require('${module}').${name})(...a); } }\nexport { Lazy${name} as ${name} };\n`;
+// (The stubs name their bindings Lazy*: a second top-level `Headers` in the bundle would make esbuild
+// rename node-fetch's class, and its constructor.name with it.)
+const LAZY_STUBS = {
+  'config.js': {
+    'node-fetch': lazyClass('node-fetch', 'Headers'),
+    'socks-proxy-agent': lazyClass('socks-proxy-agent', 'SocksProxyAgent'),
+    hpagent: lazyClass('hpagent', 'HttpProxyAgent') + lazyClass('hpagent', 'HttpsProxyAgent'),
+  },
+  'gen/http/isomorphic-fetch.js': {
+    'node-fetch': "export default function lazyFetch(...a) { return require('node-fetch')(...a); }\n",
+  },
+  'oidc_auth.js': {
+    'openid-client':
+      "export const discovery = async (...a) => (await import('openid-client')).discovery(...a);\n" +
+      "export const refreshTokenGrant = async (...a) => (await import('openid-client')).refreshTokenGrant(...a);\n",
+  },
+  'azure_auth.js': { 'jsonpath-plus': "export const JSONPath = (o) => require('jsonpath-plus').JSONPath(o);\n" },
+  'gcp_auth.js': { 'jsonpath-plus': "export const JSONPath = (o) => require('jsonpath-plus').JSONPath(o);\n" },
+};
+const clientNodeLazy = {
+  name: 'client-node-lazy',
+  setup(b) {
+    b.onResolve({ filter: /^(node-fetch|socks-proxy-agent|hpagent|openid-client|jsonpath-plus)$/ }, (a) => {
+      const rel = a.importer.startsWith(clientNodeDist) ? a.importer.slice(clientNodeDist.length + 1) : '';
+      const stub = LAZY_STUBS[rel]?.[a.path];
+      return stub === undefined
+        ? undefined
+        : { path: `${rel}:${a.path}`, namespace: 'kuber-api-lazy', pluginData: stub };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'kuber-api-lazy' }, (a) => ({
+      contents: a.pluginData,
+      resolveDir: clientNodeDist,
+      loader: 'js',
+    }));
+  },
+};
+
 const out = join(root, 'dist', 'vendor', 'kubeconfig.js');
 mkdirSync(dirname(out), { recursive: true });
-await esbuild.build({
-  ...common,
+await build('kubeconfig', {
   stdin: {
     contents:
       "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';\nexport { load as yamlLoad } from 'js-yaml';\n",
@@ -153,11 +221,10 @@ await esbuild.build({
     loader: 'js',
   },
   outfile: out,
-  plugins: [genIndexNarrowed],
+  plugins: [genIndexNarrowed, clientNodeLazy],
 });
 
-await esbuild.build({
-  ...common,
+await build('informer', {
   stdin: { contents: INFORMER_EXPORTS, resolveDir: root, loader: 'js' },
   outfile: join(root, 'dist', 'vendor', 'informer.js'),
   plugins: [serializerNarrowed],
@@ -165,8 +232,7 @@ await esbuild.build({
 
 const bundleDir = join(root, 'dist', 'bundle');
 rmSync(bundleDir, { recursive: true, force: true });
-await esbuild.build({
-  ...common,
+await build('bundle', {
   entryPoints: [join(root, 'dist', 'src', 'cli.js')],
   outdir: bundleDir,
   // Chunks one folder below cli.js, as dist/src/kube/*.js are: src/kube/embedded-sim.ts spawns
@@ -176,5 +242,5 @@ await esbuild.build({
   // ws's optional native helpers stay in node_modules, loaded from there when installed
   // (bufferutil masks stdin; JavaScript fallbacks without them).
   external: ['bufferutil', 'utf-8-validate'],
-  plugins: [kubeconfigInlined, informerInlined, genIndexNarrowed, serializerNarrowed, msgpackrPlain],
+  plugins: [kubeconfigInlined, informerInlined, genIndexNarrowed, serializerNarrowed, msgpackrPlain, clientNodeLazy],
 });

@@ -29,6 +29,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { KubeTarget } from './config.js';
 import { childLogger, type Logger } from '../log.js';
 import { requestSignal } from '../cancel-scope.js';
+import { secureContextOf } from './secure-context.js';
 
 export interface KubeClientOptions {
   /** Retries after the first attempt for 429, 5xx and connection errors. */
@@ -366,16 +367,18 @@ export class KubeClient {
     });
   }
 
-  /** A keep-alive agent for the apiserver with the kubeconfig's TLS material (REST, or streams without a socket cap). */
+  /**
+   * A keep-alive agent for the apiserver with the kubeconfig's TLS material (REST, or streams
+   * without a socket cap). Its connections share one TLS context (kube/secure-context.ts): each
+   * open pods/log stream holds its own connection, and a context of its own cost ~25 KiB each.
+   */
   private newAgent(c: ConnectionOptions, maxSockets?: number): http.Agent {
     const common = { keepAlive: true, keepAliveMsecs: 15_000, ...(maxSockets !== undefined ? { maxSockets } : {}) };
     return this.base.protocol === 'http:'
       ? new http.Agent(common)
       : new https.Agent({
           ...common,
-          ca: c.ca,
-          cert: c.cert,
-          key: c.key,
+          secureContext: secureContextOf(c),
           rejectUnauthorized: c.rejectUnauthorized,
           servername: c.servername,
         });

@@ -15,25 +15,11 @@
  */
 import { WebSocket, type ClientOptions } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { createSecureContext, type ConnectionOptions as TlsConnectOptions, type SecureContext } from 'node:tls';
+import type { ConnectionOptions as TlsConnectOptions, SecureContext } from 'node:tls';
 import { KubeApiError, type ConnectionOptions, type KubeClient } from './client.js';
 import { WarmTls } from './tls-warm.js';
 import { requestSignal } from '../cancel-scope.js';
-
-/**
- * One TLS context per set of connection options (they are refreshed with the credentials): ws
- * hands ca/cert/key to tls.connect, which built a new context per dial, parsing the CA each time
- * (~1 ms of CPU per exec or attach; bench/RESULTS.md, "Optimisations kept").
- */
-const contexts = new WeakMap<ConnectionOptions, SecureContext>();
-function secureContextOf(c: ConnectionOptions): SecureContext {
-  let ctx = contexts.get(c);
-  if (!ctx) {
-    ctx = createSecureContext({ ca: c.ca, cert: c.cert, key: c.key });
-    contexts.set(c, ctx);
-  }
-  return ctx;
-}
+import { secureContextOf } from './secure-context.js';
 
 /** Session tickets and the spare connection (src/kube/tls-warm.ts), per set of connection options. */
 const warmByOptions = new WeakMap<ConnectionOptions, WarmTls>();

@@ -88,8 +88,10 @@ const DURATION_UNITS: Record<string, number> = {
   m: 60e3,
   h: 3600e3,
 };
-const DURATION = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+// µ (U+00B5) and μ (U+03BC) escaped: a literal U+03BC would make V8 hold the whole bundled chunk's
+// source as two bytes per character (build/bundle.mjs; esbuild escapes strings, not regexps).
+const DURATION = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
 
 /**
  * A time parameter (`since`, `until` of events and logs) as epoch milliseconds (fractional for

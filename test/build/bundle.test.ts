@@ -1,13 +1,13 @@
 /**
  * build/bundle.mjs (npm run build): dist/bundle/cli.js is the whole server in a few files, without
- * client-node's generated API modules, and it serves: the version, a container run through the
- * embedded kube-sim (its chunk spawns dist/bundle/cli.js sim), docker ps, logs, exec.
+ * client-node's generated API modules (what went where: esbuild's metafiles, dist/meta), and it
+ * serves: the version, a container run through the embedded kube-sim (its chunk spawns dist/bundle/cli.js sim), docker ps, logs, exec.
  * Skipped when the tree was built with tsc alone (no esbuild: no dist/bundle).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
@@ -22,11 +22,17 @@ if (!built)
 const t = built ? test : test.skip;
 const tDocker = built && dockerAvailable() ? test : test.skip;
 
-/** The node_modules files a bundle was made from (esbuild marks each with a `// node_modules/...` line). */
-function bundledSources(files: string[]): Set<string> {
+type Metafile = {
+  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }>;
+};
+/** What went into each output of one of the build's bundles (build/bundle.mjs writes esbuild's metafile). */
+const meta = (name: string) => JSON.parse(readFileSync(join(root, 'dist', 'meta', `${name}.json`), 'utf8')) as Metafile;
+
+/** The node_modules files one of the build's bundles was made from, optionally of the outputs `which` picks. */
+function bundledSources(name: string, which: (output: string) => boolean = () => true): Set<string> {
   const out = new Set<string>();
-  for (const f of files)
-    for (const m of readFileSync(f, 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)) out.add(m[1]!);
+  for (const [output, o] of Object.entries(meta(name).outputs))
+    if (which(output)) for (const input of Object.keys(o.inputs)) if (input.startsWith('node_modules/')) out.add(input);
   return out;
 }
 
@@ -39,9 +45,8 @@ t('--version from the bundle is the package version', () => {
 });
 
 t("client-node's KubeConfig is in the bundles, its ~700 generated API modules are not", () => {
-  const chunks = readdirSync(join(bundle, 'chunks')).map((f) => join(bundle, 'chunks', f));
-  for (const files of [chunks, [join(root, 'dist', 'vendor', 'kubeconfig.js')]]) {
-    const sources = [...bundledSources(files)];
+  for (const name of ['bundle', 'kubeconfig']) {
+    const sources = [...bundledSources(name)];
     assert.ok(sources.includes('node_modules/@kubernetes/client-node/dist/config.js'), 'KubeConfig is bundled');
     const generated = sources.filter((s) => s.startsWith('node_modules/@kubernetes/client-node/dist/gen/'));
     assert.ok(
@@ -51,23 +56,34 @@ t("client-node's KubeConfig is in the bundles, its ~700 generated API modules ar
   }
 });
 
+t('openid-client (the oidc auth provider) is a chunk of its own, imported only when a token is refreshed', () => {
+  const { outputs } = meta('bundle');
+  const own = Object.keys(outputs).filter((o) =>
+    Object.keys(outputs[o]!.inputs).some((i) => i.includes('/openid-client/')),
+  );
+  assert.is(own.length, 1);
+  const importers = Object.entries(outputs).flatMap(([o, x]) =>
+    x.imports.filter((i) => i.path === own[0]).map((i) => `${o} ${i.kind}`),
+  );
+  assert.ok(importers.length > 0 && importers.every((i) => i.endsWith(' dynamic-import')), importers.join(', '));
+});
+
 t(
   "client-node's informer (ListWatch, Watch) is vendored and in the operator's chunk without the generated models",
   () => {
-    const vendored = [...bundledSources([join(root, 'dist', 'vendor', 'informer.js')])];
+    const vendored = [...bundledSources('informer')];
     for (const f of ['cache.js', 'watch.js'])
       assert.ok(vendored.includes(`node_modules/@kubernetes/client-node/dist/${f}`), `${f} is vendored`);
     assert.equal(
       vendored.filter((s) => s.startsWith('node_modules/@kubernetes/client-node/dist/gen/')),
       [],
     );
-    const chunks = readdirSync(join(bundle, 'chunks')).map((f) => join(bundle, 'chunks', f));
-    const withInformer = chunks.filter((f) =>
-      bundledSources([f]).has('node_modules/@kubernetes/client-node/dist/cache.js'),
+    const withInformer = Object.keys(meta('bundle').outputs).filter((o) =>
+      bundledSources('bundle', (x) => x === o).has('node_modules/@kubernetes/client-node/dist/cache.js'),
     );
     assert.is(withInformer.length, 1);
     // That chunk is the operator's, which cli.js imports only for `kuber-api operator`.
-    assert.match(readFileSync(withInformer[0]!, 'utf8'), /operator ready/);
+    assert.match(readFileSync(join(root, withInformer[0]!), 'utf8'), /operator ready/);
   },
 );
 

@@ -2,7 +2,9 @@
  * src/kube/kubeconfig.ts: the KubeConfig kuber-api loads is the build's bundle (dist/vendor, see
  * build/bundle.mjs) when it exists, and it resolves every kind of kubeconfig to the same
  * TLS and auth options as @kubernetes/client-node's own class: tokens, token files, client
- * certificates, basic auth, exec credential plugins, skip-verify, merged files, in-cluster.
+ * certificates, basic auth, exec credential plugins, skip-verify, merged files, in-cluster; and the
+ * parts the bundle loads only when used (build/bundle.mjs LAZY_STUBS): proxy agents, the fetch
+ * options' Headers, the gcp auth provider's JSONPath and the oidc provider's openid-client.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -46,6 +48,10 @@ writeFileSync(
   join(dir, 'cred.js'),
   `process.stdout.write(JSON.stringify({apiVersion:'client.authentication.k8s.io/v1',kind:'ExecCredential',status:{token:'from-exec-' + process.argv[2]}}))`,
 );
+writeFileSync(
+  join(dir, 'gcp.js'),
+  `process.stdout.write(JSON.stringify({credential:{access_token:'from-gcp',token_expiry:'2999-01-01T00:00:00Z'}}))`,
+);
 const CASES: Record<string, string> = {
   token: kubeconfig('token: abc'),
   'token file': kubeconfig(`tokenFile: ${join(dir, 'token-file')}`),
@@ -55,18 +61,32 @@ const CASES: Record<string, string> = {
     `exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ${process.execPath}\n  args: [${JSON.stringify(join(dir, 'cred.js'))}, arg1]\n  interactiveMode: Never`,
   ),
   'tls-server-name': kubeconfig('token: t', `certificate-authority-data: ${b64(CA)}\n    tls-server-name: api.example`),
+  'socks proxy': kubeconfig(
+    'token: t',
+    `certificate-authority-data: ${b64(CA)}\n    proxy-url: socks5://127.0.0.1:1080`,
+  ),
+  'https proxy': kubeconfig('token: t', `certificate-authority-data: ${b64(CA)}\n    proxy-url: http://127.0.0.1:3128`),
+  'gcp auth provider': kubeconfig(
+    `auth-provider:\n  name: gcp\n  config:\n    cmd-path: ${process.execPath}\n    cmd-args: ${JSON.stringify(join(dir, 'gcp.js'))}\n    token-key: '{.credential.access_token}'\n    expiry-key: '{.credential.token_expiry}'`,
+  ),
 };
+
+/** A class's name as written in its package: esbuild renames bundled classes (`_Headers`, `SocksProxyAgent2`). */
+const className = (o: object | undefined) => o?.constructor.name.replace(/^_|\d+$/g, '');
 
 /** What kuber-api takes from a KubeConfig: the current cluster and the TLS/auth options (src/kube/client.ts). */
 async function resolved(kc: clientNode.KubeConfig): Promise<unknown> {
   const o: Record<string, unknown> = {};
   await kc.applyToHTTPSOptions(o);
   const { agent, headers, ...rest } = o;
+  // node-fetch's Headers (client-node's type for it is a plain record).
+  const fetchHeaders = (await kc.applyToFetchOptions({})).headers as unknown as Headers;
   return {
     server: kc.getCurrentCluster()?.server,
     context: kc.getCurrentContext(),
-    agent: agent?.constructor.name,
+    agent: className(agent as object | undefined),
     headers,
+    fetchHeaders: [className(fetchHeaders), ...fetchHeaders.entries()],
     ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : v])),
   };
 }
@@ -94,6 +114,28 @@ for (const [name, yaml] of Object.entries(CASES)) {
     assert.ok((got as { server: string }).server === 'https://127.0.0.1:6443');
   });
 }
+
+test('oidc auth provider with an expired token: the same refresh attempt (openid-client loaded when used)', async () => {
+  const jwt = [{ alg: 'none' }, { exp: 1 }].map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')).join('.');
+  const file = join(dir, 'oidc');
+  writeFileSync(
+    file,
+    kubeconfig(
+      `auth-provider:\n  name: oidc\n  config:\n    client-id: kuber-api\n    id-token: ${jwt}.sig\n    refresh-token: r\n    idp-issuer-url: http://127.0.0.1:9/issuer`,
+    ),
+  );
+  const attempt = async (K: typeof clientNode.KubeConfig) => {
+    const kc = new K();
+    kc.loadFromFile(file);
+    return kc.applyToHTTPSOptions({}).then(
+      () => 'resolved',
+      (err: Error) => `${err.constructor.name}: ${err.message}`,
+    );
+  };
+  const ours = await attempt(KubeConfig);
+  assert.is(ours, await attempt(clientNode.KubeConfig));
+  assert.is.not(ours, 'resolved');
+});
 
 test('merged files and in-cluster: the same as client-node', async () => {
   const a = join(dir, 'a');

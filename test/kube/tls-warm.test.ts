@@ -5,40 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, createSecureContext, type Server, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
 import { WarmTls } from '../../src/kube/tls-warm.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tls-warm-'));
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost',
-    '-days',
-    '1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-  ],
-  { stdio: 'ignore' },
-);
-const cert = readFileSync(join(dir, 'cert.pem'));
-const key = readFileSync(join(dir, 'key.pem'));
+const { cert, key } = selfSignedCert();
 
 let server: Server;
 let port: number;

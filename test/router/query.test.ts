@@ -101,6 +101,9 @@ test('~> timestamps: unix seconds with fraction, RFC 3339, Go durations relative
   assert.is(timestampValue(q('since=10m'), 'since', now), now - 600_000);
   assert.is(timestampValue(q('since=1h30m'), 'since', now), now - 5_400_000);
   assert.is(timestampValue(q('since=1.5s'), 'since', now), now - 1500);
+  // Go accepts both micro signs (U+00B5, U+03BC) for microseconds (time/format.go unitMap).
+  assert.is(timestampValue(q('since=1s500000%C2%B5s'), 'since', now), now - 1500);
+  assert.is(timestampValue(q('since=1s500000%CE%BCs'), 'since', now), now - 1500);
   assert.is(timestampValue(q('since='), 'since', now), undefined);
   assert.throws(() => timestampValue(q('since=yesterday'), 'since', now), /failed to parse value as time or duration/);
 });
