@@ -7,9 +7,11 @@
  * per build, the median of each phase as the client sees it (create; start to the response head;
  * head to EOF; inspect), the round trip's overhead over direct, and kuber-api's CPU per round trip
  * from /proc. For an optimisation's before and after on a shared machine (bench/ab-logs.ts does
- * the same for logs); the first `--warm-up` samples are not counted.
+ * the same for logs); the first `--warm-up` samples are not counted. `--light` runs `echo :1f90`
+ * instead of the port check's four processes: the same exchanges with less of the exec's own
+ * run time, whose spread on a loaded machine otherwise hides a fraction of a millisecond.
  *
- *   node dist/bench/ab-exec.js [--samples N] [--warm-up N] [--cpu-prof DIR] CLI...
+ *   node dist/bench/ab-exec.js [--samples N] [--warm-up N] [--light] [--cpu-prof DIR] CLI...
  *        (CLI: a build's dist/src/cli.js or dist/bundle/cli.js)
  */
 import { startSim, startKuber, cpuSeconds, type KuberProc } from './lib/procs.js';
@@ -19,6 +21,10 @@ import { CH_STATUS, CH_STDOUT, KubeDirect, exitCodeOfStatus } from './lib/kube-d
 import { MAIN, run } from './lib/helpers.js';
 import { waitReady } from './lib/meta.js';
 import { HTTPD, PORT_CHECK } from './scenarios/latency.js';
+
+/** What `--light` runs: one process, the same one line of output as the port check. */
+const LIGHT = ['echo', ':1f90'];
+let command: readonly string[] = PORT_CHECK;
 
 const PHASES = ['create', 'start head', 'head to EOF', 'inspect', 'total'] as const;
 type Phase = (typeof PHASES)[number];
@@ -48,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?
 async function viaDocker(b: Build): Promise<Record<Phase, number>> {
   const t0 = performance.now();
   const execId = await b.docker.execCreate(b.target.id, {
-    Cmd: PORT_CHECK,
+    Cmd: command,
     AttachStdout: true,
     AttachStderr: true,
   });
@@ -76,7 +82,7 @@ async function viaDocker(b: Build): Promise<Record<Phase, number>> {
 /** The same command on pods/exec (path b): dial to the close, exit code from channel 3. */
 async function direct(kube: KubeDirect, pod: string): Promise<number> {
   const t0 = performance.now();
-  const { ws } = await kube.exec(pod, PORT_CHECK, { container: MAIN });
+  const { ws } = await kube.exec(pod, command, { container: MAIN });
   let out = '';
   let status = '';
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +104,10 @@ async function main(argv: string[]): Promise<void> {
   const samples = Number(flagValue(args, '--samples', '100'));
   const warmUp = Number(flagValue(args, '--warm-up', '10'));
   const prof = flagValue(args, '--cpu-prof', '');
+  if (args.includes('--light')) {
+    args.splice(args.indexOf('--light'), 1);
+    command = LIGHT;
+  }
   if (!args.length || args.some((a) => a.startsWith('--'))) throw new Error(`usage: see ${import.meta.url}`);
   const sim = await startSim({ tls: true, splitStreams: false });
   const kube = await KubeDirect.load(sim.kubeconfigPath, 'default');
