@@ -644,7 +644,7 @@ export const OPTION_SPECS: readonly Spec[] = [
     env: 'KUBER_API_EXEC_PRECONNECT_MS',
     kind: 'int',
     def: 5000,
-    help: 'exec create opens the TLS connection to the apiserver that its start will use; closed if unused this long (0: off)',
+    help: 'exec create opens the TLS connection to the apiserver that its start will use (and a start that used it opens the next one); closed if unused this long (0: off)',
   },
   {
     group: 'Containers',
