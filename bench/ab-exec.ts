@@ -14,12 +14,11 @@
  *   node dist/bench/ab-exec.js [--samples N] [--warm-up N] [--light] [--cpu-prof DIR] CLI...
  *        (CLI: a build's dist/src/cli.js or dist/bundle/cli.js)
  */
-import { startSim, startKuber, cpuSeconds, type KuberProc } from './lib/procs.js';
-import { DockerClient } from './lib/docker-client.js';
+import { startSim, cpuSeconds } from './lib/procs.js';
+import { flagValue, hasFlag, runScript, startBuild, stopBuilds, type RunningBuild } from './lib/ab.js';
 import { StdcopyDemuxer } from './lib/demux.js';
 import { CH_STATUS, CH_STDOUT, KubeDirect, exitCodeOfStatus } from './lib/kube-direct.js';
 import { MAIN, run } from './lib/helpers.js';
-import { waitReady } from './lib/meta.js';
 import { HTTPD, PORT_CHECK } from './scenarios/latency.js';
 
 /** What `--light` runs: one process, the same one line of output as the port check. */
@@ -29,23 +28,12 @@ let command: readonly string[] = PORT_CHECK;
 const PHASES = ['create', 'start head', 'head to EOF', 'inspect', 'total'] as const;
 type Phase = (typeof PHASES)[number];
 
-interface Build {
-  cli: string;
-  kuber: KuberProc;
-  docker: DockerClient;
+interface Build extends RunningBuild {
   target: { id: string; pod: string };
   ms: Record<Phase, number[]>;
   /** The direct samples taken right after this build's. */
   direct: number[];
   cpuMs: number[];
-}
-
-function flagValue(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1]!;
-  args.splice(i, 2);
-  return v;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
@@ -104,32 +92,29 @@ async function main(argv: string[]): Promise<void> {
   const samples = Number(flagValue(args, '--samples', '100'));
   const warmUp = Number(flagValue(args, '--warm-up', '10'));
   const prof = flagValue(args, '--cpu-prof', '');
-  if (args.includes('--light')) {
-    args.splice(args.indexOf('--light'), 1);
-    command = LIGHT;
-  }
+  if (hasFlag(args, '--light')) command = LIGHT;
   if (!args.length || args.some((a) => a.startsWith('--'))) throw new Error(`usage: see ${import.meta.url}`);
   const sim = await startSim({ tls: true, splitStreams: false });
   const kube = await KubeDirect.load(sim.kubeconfigPath, 'default');
   const builds: Build[] = [];
   try {
     for (const cli of args) {
-      const kuber = await startKuber({
-        kubeconfig: sim.kubeconfigPath,
-        namespace: 'default',
-        unix: false,
-        cli,
-        nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
-      });
-      const docker = new DockerClient(kuber.dockerHost);
-      await waitReady(docker);
-      const id = await run(docker, HTTPD, {}, 'busybox');
+      const ms = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
+      const b: Build = {
+        ...(await startBuild(sim, cli, prof)),
+        target: { id: '', pod: '' },
+        ms,
+        direct: [],
+        cpuMs: [],
+      };
+      builds.push(b);
+      const id = await run(b.docker, HTTPD, {}, 'busybox');
+      b.target.id = id;
       const pods = await kube.listPods(
-        `kuber-api.io/container=${id.slice(0, 12)},kuber-api.io/instance=${kuber.instance}`,
+        `kuber-api.io/container=${id.slice(0, 12)},kuber-api.io/instance=${b.kuber.instance}`,
       );
       if (!pods.items.length) throw new Error(`no pod for ${id}`);
-      const ms = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
-      builds.push({ cli, kuber, docker, target: { id, pod: pods.items[0].metadata.name }, ms, direct: [], cpuMs: [] });
+      b.target.pod = pods.items[0].metadata.name;
     }
     for (let i = -warmUp; i < samples; i++) {
       for (const b of i % 2 ? [...builds].reverse() : builds) {
@@ -156,20 +141,10 @@ async function main(argv: string[]): Promise<void> {
       );
     }
   } finally {
-    for (const b of builds) {
-      await b.docker.remove(b.target.id).catch(() => {});
-      b.docker.close();
-      await b.kuber.stop();
-    }
+    await stopBuilds(builds, (b) => b.target.id);
     kube.close();
     await sim.stop();
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err.message);
-    process.exit(1);
-  },
-);
+runScript(() => main(process.argv.slice(2)));
