@@ -11,32 +11,20 @@
  *   node dist/bench/ab-logs.js [--follow] [--timestamps] [--no-split] [--mib N] [--reps N]
  *        [--cpu-prof DIR] CLI...      (CLI: a build's dist/src/cli.js or dist/bundle/cli.js)
  */
-import { startSim, startKuber, cpuSeconds, memStatus, resetPeak, type KuberProc } from './lib/procs.js';
-import { DockerClient } from './lib/docker-client.js';
+import { startSim, cpuSeconds, memStatus, resetPeak } from './lib/procs.js';
+import { flagValue, hasFlag, runScript, startBuild, stopBuilds, type RunningBuild } from './lib/ab.js';
 import { Verifier, producerCmd } from './lib/model.js';
 import { readAll, readableSource } from './lib/consume.js';
 import { run } from './lib/helpers.js';
-import { waitReady } from './lib/meta.js';
 
-interface Build {
-  cli: string;
-  kuber: KuberProc;
-  docker: DockerClient;
+interface Build extends RunningBuild {
   perGiB: number[];
   finished?: string;
 }
 
-function flagValue(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1]!;
-  args.splice(i, 2);
-  return v;
-}
-
 async function main(argv: string[]): Promise<void> {
   const args = [...argv];
-  const has = (f: string) => (args.includes(f) ? (args.splice(args.indexOf(f), 1), true) : false);
+  const has = (f: string) => hasFlag(args, f);
   const follow = has('--follow');
   const timestamps = has('--timestamps');
   const split = !has('--no-split');
@@ -47,18 +35,7 @@ async function main(argv: string[]): Promise<void> {
   const sim = await startSim({ tls: true, splitStreams: split });
   const builds: Build[] = [];
   try {
-    for (const cli of args) {
-      const kuber = await startKuber({
-        kubeconfig: sim.kubeconfigPath,
-        namespace: 'default',
-        unix: false,
-        cli,
-        nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
-      });
-      const docker = new DockerClient(kuber.dockerHost);
-      builds.push({ cli, kuber, docker, perGiB: [] });
-      await waitReady(docker);
-    }
+    for (const cli of args) builds.push({ ...(await startBuild(sim, cli, prof)), perGiB: [] });
     const q = `stdout=1&stderr=1${follow ? '&follow=1' : ''}${timestamps ? '&timestamps=1' : ''}`;
     for (let rep = -1; rep < reps; rep++) {
       for (const b of rep % 2 ? [...builds].reverse() : builds) {
@@ -93,19 +70,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`${b.cli}: kuber-api CPU-s per GiB median ${s[s.length >> 1]!.toFixed(2)}, min ${s[0]!.toFixed(2)}`);
     }
   } finally {
-    for (const b of builds) {
-      if (b.finished) await b.docker.remove(b.finished).catch(() => {});
-      b.docker.close();
-      await b.kuber.stop();
-    }
+    await stopBuilds(builds, (b) => b.finished);
     await sim.stop();
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err.message);
-    process.exit(1);
-  },
-);
+runScript(() => main(process.argv.slice(2)));

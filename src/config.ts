@@ -56,7 +56,7 @@ export interface Options {
   readonly maxDetachedExecs: number;
   /** A detached exec silent for this long is let go (its WebSocket closed, its exit code unknown); 0 = never. */
   readonly detachedExecIdleMs: number;
-  /** exec create opens the TLS connection its start will dial pods/exec on; unused, it closes after this long (ms; 0: off). */
+  /** exec create opens the TLS connection its start will dial pods/exec on (a start that used it opens the next one); unused, it closes after this long (ms; 0: off). */
   readonly execPreconnectMs: number;
   /** imagePullPolicy of container Pods: IfNotPresent (as `docker run` uses a local image), Always or Never. */
   readonly imagePullPolicy: string;
@@ -679,7 +679,7 @@ export const OPTION_SPECS: readonly Spec[] = [
     env: 'KUBER_API_EXEC_PRECONNECT_MS',
     kind: 'int',
     def: 5000,
-    help: 'exec create opens the TLS connection to the apiserver that its start will use; closed if unused this long (0: off)',
+    help: 'exec create opens the TLS connection to the apiserver that its start will use (and a start that used it opens the next one); closed if unused this long (0: off)',
   },
   {
     group: 'Containers',

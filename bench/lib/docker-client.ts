@@ -158,9 +158,9 @@ export class DockerClient {
   /**
    * Exec start as dockerode (testcontainers) does it: no upgrade headers, `{"stdin":true,...}`,
    * and a 200 whose raw body (stdcopy frames, no HTTP framing) ends when the server closes its
-   * write side. Resolves with the whole body.
+   * write side. Resolves with the whole body; `onHead` is called when the response head arrived.
    */
-  execStartPlain(execId: string, body: Record<string, unknown>): Promise<Buffer> {
+  execStartPlain(execId: string, body: Record<string, unknown>, onHead?: () => void): Promise<Buffer> {
     const data = Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -171,6 +171,7 @@ export class DockerClient {
           false,
         ),
         (res) => {
+          onHead?.();
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('end', () => {

@@ -19,8 +19,8 @@ import { CpuMeter, dockerOf, MAIN, rawConnect } from '../lib/helpers.js';
 import type { Ctx, PathId, Sample } from '../lib/types.js';
 import { dropSleepers, sleepers } from './stream.js';
 
-const PORT_CHECK = ['/bin/sh', '-c', "cat /proc/net/tcp* | awk '{print $2}' | grep -i :1f90"];
-const HTTPD = ['sh', '-c', 'httpd -p 8080 -h /tmp && exec sleep 3600'];
+export const PORT_CHECK = ['/bin/sh', '-c', "cat /proc/net/tcp* | awk '{print $2}' | grep -i :1f90"];
+export const HTTPD = ['sh', '-c', 'httpd -p 8080 -h /tmp && exec sleep 3600'];
 
 export async function roundTrip(ctx: Ctx): Promise<void> {
   const id = 'exec round trip';

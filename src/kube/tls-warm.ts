@@ -9,6 +9,11 @@
  *   and only start may dial pods/exec (the command runs at the dial), so create opens the TCP and
  *   TLS connection that start's WebSocket handshake will then use, while the client's next
  *   request is on its way. A spare unused for `idleMs` is closed.
+ * - the spare a dial took is replaced once that dial's WebSocket is open ({@link WarmTls.renew}):
+ *   execs come in series (testcontainers' port check every 100 ms, a script's `docker exec`s), and
+ *   a handshake started at create competes for the CPU with the create's answer and the start
+ *   request on their way (bench/optimisations.md 12); started while the previous exec runs, it is
+ *   done when the next create comes. Still one spare at most, closed after `idleMs` unused.
  *
  * `connect()` is what `ws` calls to open its socket (its `createConnection` option), with the
  * options it would give tls.connect (ws lib/websocket.js `tlsConnect`).
@@ -20,6 +25,9 @@ interface Spare {
   socket: TLSSocket;
   key: string;
   timer: NodeJS.Timeout;
+  /** What opened it, to open its replacement ({@link WarmTls.renew}). */
+  options: TlsConnectOptions;
+  idleMs: number;
 }
 
 /** The endpoint a connection is for: a spare is only handed to a dial of the same one. */
@@ -39,6 +47,8 @@ const ignore = () => {};
 export class WarmTls {
   private session: Buffer | undefined;
   private spare: Spare | undefined;
+  /** The spare the last connect() handed out, until renew() replaces it. */
+  private taken: Pick<Spare, 'options' | 'idleMs'> | undefined;
 
   /** Open a connection, offering the last session ticket; remember the tickets it receives. */
   private open(o: TlsConnectOptions): TLSSocket {
@@ -61,7 +71,17 @@ export class WarmTls {
     socket.unref();
     const timer = setTimeout(() => this.drop(), idleMs);
     timer.unref();
-    this.spare = { socket, key: keyOf(n), timer };
+    this.spare = { socket, key: keyOf(n), timer, options: n, idleMs };
+  }
+
+  /**
+   * Open a spare in place of the one the last connect() handed out, if it did (the caller's dial
+   * is through: its WebSocket is open). Nothing when the dial made its own connection.
+   */
+  renew(): void {
+    const t = this.taken;
+    this.taken = undefined;
+    if (t) this.preconnect(t.options, t.idleMs);
   }
 
   /** ws's createConnection: the spare if it is for this endpoint and still open, else a new connection. */
@@ -75,10 +95,12 @@ export class WarmTls {
       if (spare.key === keyOf(n) && !spare.socket.destroyed && (state === 'open' || state === 'opening')) {
         spare.socket.removeListener('error', ignore);
         spare.socket.ref();
+        this.taken = { options: spare.options, idleMs: spare.idleMs };
         return spare.socket;
       }
       spare.socket.destroy();
     }
+    this.taken = undefined;
     return this.open(n);
   }
 

@@ -173,6 +173,8 @@ export class WsDialer {
         ws.removeAllListeners('error');
         if (opts.paused) ws.pause();
         resolve({ ws, protocol: ws.protocol });
+        // The apiserver has handled this upgrade: replace the spare it used (tls-warm.ts renew).
+        if (direct) warmOf(c).renew();
       });
     });
   }

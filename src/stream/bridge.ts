@@ -166,8 +166,11 @@ export class InputPump {
 
 /** How a bridged session ended. */
 export type BridgeEnd =
-  /** The WebSocket closed: the process exited (or the apiserver gave up); `status` is final. */
-  | { reason: 'closed'; status: ChannelStatus; closeCode: number }
+  /**
+   * The session's status arrived (the process exited, or the apiserver gave up); `status` is final.
+   * `closeCode` is the WebSocket's when it had closed; absent, the socket is still open: close it.
+   */
+  | { reason: 'closed'; status: ChannelStatus; closeCode?: number }
   /** The detach keys were typed (TTY). Leave the container running. */
   | { reason: 'detach' }
   /** The client half-closed stdin in end-session mode (TTY, or attach without StdinOnce). */
@@ -267,7 +270,7 @@ export function bridgeStreams(opts: BridgeOptions): Bridge {
   const reading = readChannels(
     ws,
     (ch, payload) => outPump.write(ch, payload),
-    (end) => (end.reason === 'closed' ? finish(end, true) : finish(end, false)),
+    (end) => finish(end, end.reason === 'closed' && end.closeCode !== undefined),
   );
   out.on('close', onClientClose);
   if (inp) {

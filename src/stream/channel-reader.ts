@@ -4,12 +4,16 @@
  * k8s.io/apimachinery pkg/util/remotecommand/constants.go, client-go tools/remotecommand
  * v4.go/v5.go, KEP-4006 for v5). Every user goes through it: the stream bridge (attach, exec),
  * a detached exec, the engine's short commands (containers/exec-run.ts) and the archive's exec
- * (archive/exec.ts). It routes channel 1/2 payloads to `onOutput`, collects channel 3 until the
- * socket closes (client-go reads the error stream to EOF, errorstream.go) and ends once:
+ * (archive/exec.ts). It routes channel 1/2 payloads to `onOutput`, collects channel 3 and ends once:
  *
- * - `closed`: the session's status, decoded as client-go does (k8s-channel.ts parseStatus); no
- *   status and a clean close is exit 0, any other close without one is an error carrying the
- *   socket's error when there was one;
+ * - `closed`: the session's status, decoded as client-go does (k8s-channel.ts parseStatus), as
+ *   soon as it is one whole Status object: the server writes it last, in one message, and then
+ *   waits for the client to close (StatusCollector.whole). The socket is then still open
+ *   (`closeCode` absent) and the caller closes it; waiting for the server's close frame and the
+ *   TCP close first cost every exec a round trip to the apiserver before its client saw the end
+ *   (bench/optimisations.md 12). Otherwise it ends at the socket's close (client-go reads the
+ *   error stream to EOF, errorstream.go): the status collected, or none: a clean close is exit 0,
+ *   any other close without one is an error carrying the socket's error when there was one;
  * - `error`: a text message, which v4/v5 never send (client-go kills the session on one too).
  *
  * Empty messages and the empty `[1]` the server sends when the session is established carry
@@ -29,7 +33,8 @@ import {
 } from './k8s-channel.js';
 
 export type ChannelEnd =
-  { reason: 'closed'; status: ChannelStatus; closeCode: number } | { reason: 'error'; error: Error };
+  /** `closeCode`: the WebSocket's, when it closed; absent when the whole status came first. */
+  { reason: 'closed'; status: ChannelStatus; closeCode?: number } | { reason: 'error'; error: Error };
 
 export type OutputChannel = typeof CHANNEL_STDOUT | typeof CHANNEL_STDERR;
 
@@ -61,7 +66,11 @@ export function readChannels(
     if (b.length <= 1) return;
     const ch = b[0]!;
     if (ch === CHANNEL_STDOUT || ch === CHANNEL_STDERR) onOutput(ch, b.subarray(1));
-    else if (ch === CHANNEL_ERROR) status.push(b.subarray(1));
+    else if (ch === CHANNEL_ERROR) {
+      status.push(b.subarray(1));
+      const whole = status.whole();
+      if (whole) end({ reason: 'closed', status: whole });
+    }
   };
   const onError = (err: Error): void => {
     wsError = err; // ws emits 'close' (1006) right after 'error'

@@ -125,6 +125,11 @@ export function parseStatus(text: string): ChannelStatus {
     return { kind: 'error', message: text.trim() };
   }
   if (s === null || typeof s !== 'object') return { kind: 'error', message: text.trim() };
+  return decodeStatus(s);
+}
+
+/** A parsed Status object as client-go decodes it (see {@link parseStatus}). */
+function decodeStatus(s: StatusJson): ChannelStatus {
   if (s.status === 'Success') return { kind: 'exit', exitCode: 0 };
   if (s.status === 'Failure') {
     if (s.reason === 'NonZeroExitCode') {
@@ -163,8 +168,9 @@ export function parseStatus(text: string): ChannelStatus {
 export const MAX_STATUS_BYTES = 64 * 1024;
 
 /**
- * Accumulates channel-3 payloads until the WebSocket closes (client-go reads the error stream to
- * EOF: the status may span several messages, `cg/errorstream.go`), then decodes them once.
+ * Accumulates channel-3 payloads until the status is whole ({@link StatusCollector.whole}) or the
+ * WebSocket closes (client-go reads the error stream to EOF: the status may span several
+ * messages, `cg/errorstream.go`), then decodes them.
  */
 export class StatusCollector {
   #parts: Buffer[] = [];
@@ -185,6 +191,29 @@ export class StatusCollector {
   /** True once any status byte arrived. */
   get received(): boolean {
     return this.#len > 0 || this.#overflow;
+  }
+
+  /**
+   * The decoded status as soon as the bytes so far are one whole JSON object, else `undefined`
+   * (nothing yet, a part of it, or pre-v4 plain text: those wait for the close). v4 and v5 servers
+   * write the Status in one message (the kubelet's and the apiserver's `writeStatus` marshal it and
+   * Write it once: k8s.io/apiserver pkg/util/proxy/websocket.go, kubelet
+   * pkg/kubelet/cri/streaming/remotecommand/websocket.go), after all output (client-go
+   * tools/remotecommand/v2.go copies stdout/stderr to the end before it returns the error stream's
+   * result; the translator writes the status after that), and then wait for the client to close
+   * (k8s.io/apiserver pkg/util/proxy/streamtranslator.go: "let it close the connection"). A prefix
+   * of a JSON object never parses as one, so a split status still waits for its last part.
+   */
+  whole(): ChannelStatus | undefined {
+    if (this.#overflow || this.#len === 0) return undefined;
+    const text = (this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#len)).toString('utf8');
+    let s: unknown;
+    try {
+      s = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    return s !== null && typeof s === 'object' && !Array.isArray(s) ? decodeStatus(s as StatusJson) : undefined;
   }
 
   /**

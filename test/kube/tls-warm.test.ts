@@ -87,4 +87,40 @@ test('a spare for another endpoint, or one the server closed, is not used; an un
   s3.end();
 });
 
+test('renew() replaces the spare the last connect() took, once; never one it did not take; the new one idles out', async () => {
+  const w = new WarmTls();
+  const before = { ...seen };
+  w.renew(); // nothing taken yet
+  w.preconnect(opts(), 10_000);
+  await until(() => seen.accepted === before.accepted + 1);
+  const s = w.connect(opts()); // takes the spare
+  assert.is(seen.accepted, before.accepted + 1);
+  w.renew(); // the dial is through: a new spare
+  w.renew(); // once
+  await until(() => seen.accepted === before.accepted + 2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(seen.accepted, before.accepted + 2, 'one replacement');
+  const s2 = w.connect(opts()); // the replacement, already up
+  assert.is(await echo(s2, 'e'), 'echo:e');
+  assert.is(seen.accepted, before.accepted + 2, 'the next connect() used it');
+  assert.ok(s2.isSessionReused(), 'the replacement resumed the session');
+  // A connect() that found no spare made its own connection: renew() opens nothing.
+  const s3 = w.connect(opts());
+  assert.is(await echo(s3, 'f'), 'echo:f');
+  w.renew();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(seen.accepted, before.accepted + 3, 'no spare for a connection that was not one');
+  // The replacement of a spare keeps its idle bound.
+  const b2 = { ...seen };
+  w.preconnect(opts(), 50);
+  const s4 = w.connect(opts()); // taken while still handshaking
+  w.renew();
+  await until(() => seen.accepted === b2.accepted + 2);
+  await until(() => seen.closed >= b2.closed + 1);
+  assert.is(seen.accepted, b2.accepted + 2);
+  assert.ok(seen.closed >= b2.closed + 1, 'the unused replacement closed after its idle time');
+  assert.is(await echo(s4, 'g'), 'echo:g', 'the taken one is not subject to it');
+  for (const x of [s, s2, s3, s4]) x.end();
+});
+
 test.run();

@@ -39,21 +39,34 @@ test('~> stdout and stderr payloads are routed; the empty [1] and empty messages
   assert.is(ends.length, 0);
 });
 
-test('~> the status may span messages; it is decoded once, at the close', () => {
+test('~> the session ends at its whole status, before the close; a split status waits for its last part', () => {
   const s = exitStatus(7);
-  const { ends, reading } = run((ws) => {
-    ws.emit('message', msg(3, s.slice(0, 10)), true);
-    ws.emit('message', msg(3, s.slice(10)), true);
+  const { ends, reading, ws, out } = run((w) => {
+    w.emit('message', msg(1, 'out'), true);
+    w.emit('message', msg(3, s.slice(0, 10)), true);
   });
   assert.ok(reading.statusReceived);
+  assert.is(ends.length, 0, 'a prefix of the Status is not a Status');
+  ws.emit('message', msg(3, s.slice(10)), true);
+  // No closeCode: the socket is still open, the caller closes it.
+  assert.equal(ends, [{ reason: 'closed', status: { kind: 'exit', exitCode: 7 } }]);
+  ws.emit('message', msg(1, 'late'), true);
+  ws.emit('close', 1000);
+  assert.is(ends.length, 1, 'once');
+  assert.equal(out, [[1, 'out']]);
+});
+
+test('~> a status that is not one JSON object (pre-v4 plain text) is decoded at the close', () => {
+  const { ends, ws } = run((w) => w.emit('message', msg(3, 'error executing command'), true));
   assert.is(ends.length, 0);
-  const { ends: e2 } = run((ws) => {
-    ws.emit('message', msg(3, s.slice(0, 10)), true);
-    ws.emit('message', msg(3, s.slice(10)), true);
-    ws.emit('close', 1000);
-    ws.emit('close', 1000);
-  });
-  assert.equal(e2, [{ reason: 'closed', status: { kind: 'exit', exitCode: 7 }, closeCode: 1000 }]);
+  ws.emit('close', 1000);
+  assert.equal(ends, [
+    { reason: 'closed', status: { kind: 'error', message: 'error executing command' }, closeCode: 1000 },
+  ]);
+  const { ends: e2, ws: w2 } = run((w) => w.emit('message', msg(3, '[1]'), true));
+  assert.is(e2.length, 0, 'a JSON array is no Status either');
+  w2.emit('close', 1000);
+  assert.is(e2.length, 1);
 });
 
 test('~> no status: a clean close is exit 0; an abnormal one carries the socket error', () => {

@@ -134,6 +134,27 @@ test('~> the collector accumulates a status split at every byte until close', ()
   assert.equal(c.finish(), { kind: 'exit', exitCode: 3 });
 });
 
+test('~> whole(): the status once it is one JSON object, never a prefix of one; text waits for the close', () => {
+  const bytes = Buffer.from(EXIT3);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const c = new StatusCollector();
+    c.push(bytes.subarray(0, cut));
+    assert.is(c.whole(), undefined, `prefix of ${cut} bytes`);
+    c.push(bytes.subarray(cut));
+    assert.equal(c.whole(), { kind: 'exit', exitCode: 3 }, `cut ${cut}`);
+  }
+  const empty = new StatusCollector();
+  assert.is(empty.whole(), undefined);
+  for (const text of ['command not found', '42', '"Success"', '[]', 'null']) {
+    const c = new StatusCollector();
+    c.push(Buffer.from(text));
+    assert.is(c.whole(), undefined, text);
+  }
+  const big = new StatusCollector();
+  big.push(Buffer.alloc(MAX_STATUS_BYTES + 1, 0x20));
+  assert.is(big.whole(), undefined, 'an oversized status is reported at the close');
+});
+
 test('~> the collector copies payloads (the message buffer may be reused)', () => {
   const c = new StatusCollector();
   const buf = Buffer.from(SUCCESS);

@@ -74,7 +74,9 @@ export class ExecChannel {
           for (const w of this.stderrWaiters.splice(0)) w();
         },
         (end) => {
-          if (end.reason === 'error') this.destroy(); // a protocol error: close our side too
+          if (end.reason === 'error')
+            this.destroy(); // a protocol error: close our side too
+          else if (end.closeCode === undefined) this.destroy(); // the whole status came first: ours to close
           this.closed = true;
           this.stdout.push(null);
           for (const w of this.stderrWaiters.splice(0)) w();

@@ -202,9 +202,11 @@ export class ExecService {
     const end = await bridge.done;
     // What the engine itself says on the stream goes through the bridge's output: one framing.
     this.finish(e, end, (b) => !conn.closed && bridge.output.write(CHANNEL_STDOUT, b), spec);
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
+    // The client's EOF first (it inspects the exit code next), then our side of the WebSocket:
+    // after the status the apiserver waits for the client to close (channel-reader.ts).
     if (end.reason === 'client-closed') conn.destroy();
     else conn.closeWrite();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
   }
 
   /** Record the outcome (before the stream closes), write a start failure like dockerd, emit exec_die. */
@@ -258,6 +260,7 @@ export class ExecService {
         arm();
       });
       if (end.reason === 'error') ws.terminate();
+      else if (ws.readyState === ws.OPEN) ws.close(1000); // the status came first: ours to close
       if (letGo) {
         e.finish(null, Date.now());
         this.log.info(

@@ -170,6 +170,30 @@ test('~> exit code from NonZeroExitCode, recorded before the stream closes; even
   assert.is(svc.inspect(Id).Running, false);
 });
 
+test('~> create dials nothing; the session ends at the status while the apiserver holds the socket open, then we close it', async () => {
+  dialed = undefined;
+  const { Id } = svc.create('ctr', { Cmd: ['touch', '/created'], AttachStdout: true });
+  assert.is(dialed, undefined, 'the command runs at the dial: only start dials');
+  const start = await svc.start(Id, { Tty: false });
+  assert.equal(dialed!.command, ['touch', '/created']);
+  const order: string[] = [];
+  const conn = new Conn(() => {
+    order.push(`eof (exit ${svc.inspect(Id).ExitCode}, ws ${ws.readyState})`);
+  });
+  const closeWs = ws.close.bind(ws);
+  ws.close = () => {
+    order.push('ws close');
+    closeWs();
+  };
+  const done = start.run(conn);
+  // The apiserver writes the status last and waits for the client to close (no close frame here).
+  ws.emit('message', Buffer.from('\x01ok\n'), true);
+  ws.emit('message', status({ metadata: {}, status: 'Success' }), true);
+  await done;
+  assert.equal(order, ['eof (exit 0, ws 1)', 'ws close'], 'the client EOF first, with the exit code final');
+  assert.equal(frames(conn.bytes), [[1, 'ok\n']]);
+});
+
 test('~> a process that cannot start: the runtime message on stdout + \\r\\n, exit 126 (dockerd)', async () => {
   const { Id } = svc.create('ctr', { Cmd: ['nope'], AttachStdout: true, AttachStderr: true });
   const start = await svc.start(Id, {});
