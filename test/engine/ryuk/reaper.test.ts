@@ -72,6 +72,7 @@ function setup(env: string[], fake = fakeDocker()) {
     maxConnections: 8,
   });
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => reaper.accept(s));
+  server.unref(); // a failed assertion must fail the file, not keep it running until the runner's timeout
   const listening = new Promise<number>((r) =>
     server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
   );
@@ -129,7 +130,9 @@ test('a filter is ACKed only once persisted; a reconnection within the timeout k
 
 test('nobody connects: the prune check runs after the connection timeout; a resource created after it began waits for the next check', async () => {
   const s = setup(['RYUK_CONNECTION_TIMEOUT=50ms', 'RYUK_CHANGES_RETRY_INTERVAL=50ms', 'RYUK_RETRY_OFFSET=0s']);
-  const created = Math.floor(Date.now() / 1000) + 1; // "created after the check began"
+  // "Created after the check began": an hour ahead, not the next second, which a check begun 50 ms
+  // later under load can already have passed (the container was then pruned without a retry).
+  const created = Math.floor(Date.now() / 1000) + 3600;
   s.fake.containers.push({ Id: 'new', Created: created, Labels: {} });
   const filters = new Map([['{"label":{}}', {}]]);
   s.reaper.resume({ filters: [...filters.keys()], connectedOnce: false }, Date.now(), filters);
