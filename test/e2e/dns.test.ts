@@ -26,12 +26,9 @@ import { compose as runCompose, composeTools, type ComposeTool } from '../helper
 const { available, t, d, env, sim } = cliSuite('embedded DNS tests', { timeoutMs: 90_000 });
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
 
-/** The embedded DNS's address and port, from kuber-api's log line. */
-const dnsAt = (k: Kuber) => {
-  const line = k
-    .logs()
-    .split('\n')
-    .find((l) => l.includes('embedded DNS serving'));
+/** The embedded DNS's address and port, from kuber-api's log line (awaited: see Kuber.logged). */
+const dnsAt = async (k: Kuber) => {
+  const line = (await k.logged(/embedded DNS serving/)).split('\n').find((l) => l.includes('embedded DNS serving'));
   assert.ok(line, `kuber-api does not serve DNS:\n${k.logs()}`);
   const j = JSON.parse(line!);
   return { address: j.address as string, port: j.port as number };
@@ -306,7 +303,7 @@ t(
           '/etc/resolv.conf',
         ),
       );
-      const { address } = dnsAt(env().api);
+      const { address } = await dnsAt(env().api);
       assert.equal(rc.split('\n').filter(Boolean), [
         `search corp.example default.svc.cluster.local svc.cluster.local cluster.local`,
         `nameserver ${address}`,
@@ -324,7 +321,7 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 t(
   '~> fuzz: malformed packets, oversize queries and floods (from this host and from a Pod) leave kuber-api answering, with bounded memory',
   async () => {
-    const { address, port } = dnsAt(env().api);
+    const { address, port } = await dnsAt(env().api);
     ok(await d('network', 'create', 'n-fuzz'));
     try {
       ok(await d('run', '-d', '--network', 'n-fuzz', '--name', 'target_1', 'busybox', 'sleep', '600'));
@@ -382,10 +379,8 @@ t('~> --dns-server off: the fallback is headless Services (names valid as Servic
   const od = (...args: string[]) => docker(other.dockerHost, args, { timeoutMs: 90_000 });
   try {
     ok(await od('network', 'create', 'n-fallback')); // (answered once the engine has booted)
-    assert.match(
-      other.logs(),
-      /embedded DNS is off \(--dns-server off\): Docker names resolve through headless Services/,
-    );
+    const fallback = /embedded DNS is off \(--dns-server off\): Docker names resolve through headless Services/;
+    assert.match(await other.logged(fallback), fallback);
     ok(await od('run', '-d', '--network', 'n-fallback', '--name', 'fbweb', 'busybox', 'sleep', '600'));
     const svc = JSON.parse(
       (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim().kubeconfigPath })).stdout,
