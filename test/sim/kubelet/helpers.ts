@@ -5,6 +5,7 @@
  * and a tiny HTTP front that routes pods/{log,exec,attach,portforward} to the kubelet the way
  * kube-sim's apiserver does. Real-client end-to-end tests use startSim() instead.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -311,3 +312,16 @@ export async function execIn(
   const code = r.status?.status === 'Success' ? 0 : Number(r.status?.details?.causes?.[0]?.message ?? -1);
   return { stdout: r.stdout, stderr: r.stderr, code };
 }
+
+/** Is `cmd` on PATH (the sandbox tests need bwrap, strace, ip)? */
+export function onPath(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The environment the sandbox tests give their processes. */
+export const SANDBOX_ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };

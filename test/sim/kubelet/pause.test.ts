@@ -17,19 +17,12 @@ import { join } from 'node:path';
 import { pauseRunning } from '../../../src/sim/kubelet/pod-sandbox.js';
 import { pauseCommand } from '../../../src/sim/kubelet/sandbox.js';
 import { SandboxProcess } from '../../../src/sim/kubelet/sandbox-process.js';
+import { onPath, SANDBOX_ENV } from './helpers.js';
 
 const test = suite<{ dir: string }>('pause');
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
-const usable = process.getuid?.() === 0 && has('bwrap') && has('strace') && has('ip') && existsSync('/bin/busybox');
+const usable =
+  process.getuid?.() === 0 && onPath('bwrap') && onPath('strace') && onPath('ip') && existsSync('/bin/busybox');
 if (!usable) console.log('SKIP pause: needs root, bwrap, strace, ip and /bin/busybox');
 const t = (name: string, fn: Parameters<typeof test>[1]) => (usable ? test(name, fn) : test.skip(name, fn));
 
@@ -45,7 +38,7 @@ function slowPause(dir: string): { p: SandboxProcess; pid: Promise<number>; err:
   const traced = ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=socket', '-e', 'inject=socket:delay_enter=300000'];
   const p = new SandboxProcess({
     command: { file: 'strace', args: [...traced, '--', 'sh', '-c', 'exec "$@" 3>"$0"', fifo, c.file, ...c.args] },
-    env: ENV,
+    env: SANDBOX_ENV,
     tty: false,
     stdin: false,
   });
@@ -114,7 +107,7 @@ t('~> a pause that dies in its setup is reported as not running, with bwrap’s 
   // sethostname(2) takes at most 64 bytes: the child fails after bwrap has reported its PID.
   const p = new SandboxProcess({
     command: pauseCommand({ unshareNet: true, hostname: 'h'.repeat(100), infoFd: 3, privileged: true }),
-    env: ENV,
+    env: SANDBOX_ENV,
     tty: false,
     stdin: false,
     infoFd: 3,

@@ -25,6 +25,7 @@ import {
   type PodNamespaces,
 } from '../../../src/sim/kubelet/sandbox.js';
 import { SandboxProcess } from '../../../src/sim/kubelet/sandbox-process.js';
+import { onPath, SANDBOX_ENV } from './helpers.js';
 
 const test = suite<{
   dir: string;
@@ -34,16 +35,7 @@ const test = suite<{
   main: SandboxProcess;
 }>('sandbox-pidns');
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const ENV = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
-const usable = process.getuid?.() === 0 && has('bwrap') && has('strace') && existsSync('/bin/busybox');
+const usable = process.getuid?.() === 0 && onPath('bwrap') && onPath('strace') && existsSync('/bin/busybox');
 if (!usable) console.log('SKIP sandbox-pidns: needs root, bwrap, strace and /bin/busybox');
 const t = (name: string, fn: Parameters<typeof test>[1]) => (usable ? test(name, fn) : test.skip(name, fn));
 
@@ -84,7 +76,7 @@ test.before(async (ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'kubesim-pidns-'));
   ctx.pause = new SandboxProcess({
     command: pauseCommand({ unshareNet: true, hostname: 'pidns', infoFd: 3, privileged: true }),
-    env: ENV,
+    env: SANDBOX_ENV,
     tty: false,
     stdin: false,
     infoFd: 3,
@@ -96,7 +88,7 @@ test.before(async (ctx) => {
   ctx.view = { rootfs: 'host', tmpDir: ctx.dir, mounts: [], cwd: '/', caps: DEFAULT_CAPS };
   ctx.main = new SandboxProcess({
     command: containerCommand(ctx.ns, ctx.view, ['sleep', '120'], { infoFd: 3, hostname: 'pidns' }),
-    env: ENV,
+    env: SANDBOX_ENV,
     tty: false,
     stdin: false,
     infoFd: 3,
@@ -122,7 +114,7 @@ function exec(
 ): SandboxProcess {
   const pidFd = openSync(`/proc/${ctx.main.pid}/ns/pid`, 'r');
   const command = wrap(execCommand(ctx.ns, ctx.view, argv, { pidFd: 4, infoFd: 3, hostname: 'pidns' }));
-  return new SandboxProcess({ command, env: ENV, tty: false, stdin: false, infoFd: 3, passFds: [pidFd] });
+  return new SandboxProcess({ command, env: SANDBOX_ENV, tty: false, stdin: false, infoFd: 3, passFds: [pidFd] });
 }
 
 t("~> an exec in the container's PID namespace survives a bwrap intermediate that exits late", async (ctx) => {
@@ -150,7 +142,14 @@ t(
         hostname: 'pidns',
       }),
     );
-    const p = new SandboxProcess({ command: cmd, env: ENV, tty: false, stdin: false, infoFd: 3, passFds: [shared] });
+    const p = new SandboxProcess({
+      command: cmd,
+      env: SANDBOX_ENV,
+      tty: false,
+      stdin: false,
+      infoFd: 3,
+      passFds: [shared],
+    });
     const r = await collect(p);
     assert.is(r.out, 'up\n', r.err);
     assert.is(r.code, 3);
