@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { kubectl } from '../helpers/sim.js';
 import { startKuber, type Kuber } from '../helpers/kuber.js';
 import { docker } from '../helpers/docker-cli.js';
-import { cliSuite } from '../helpers/streams-env.js';
+import { cliSuite, eventually } from '../helpers/streams-env.js';
 import { buildQuery, decode, udpExchange } from '../helpers/dns-client.js';
 import { ok } from './containers-cases.js';
 import { compose as runCompose, composeTools, type ComposeTool } from '../helpers/compose.js';
@@ -26,9 +26,15 @@ import { compose as runCompose, composeTools, type ComposeTool } from '../helper
 const { available, t, d, env, sim } = cliSuite('embedded DNS tests', { timeoutMs: 90_000 });
 const ORACLE = process.env.ORACLE_SOCKET ?? '/run/docker-oracle.sock';
 
-/** The embedded DNS's address and port, from kuber-api's log line (awaited: see Kuber.logged). */
+/**
+ * kuber-api's log once it matches `re`: a line it wrote before answering a request can reach this
+ * process after the docker CLI's answer does (two pipes, read in whatever order they come).
+ */
+const logged = (k: Kuber, re: RegExp) => eventually(() => re.test(k.logs()) && k.logs(), 10_000, `log line ${re}`);
+
+/** The embedded DNS's address and port, from kuber-api's log line. */
 const dnsAt = async (k: Kuber) => {
-  const line = (await k.logged(/embedded DNS serving/)).split('\n').find((l) => l.includes('embedded DNS serving'));
+  const line = (await logged(k, /embedded DNS serving/)).split('\n').find((l) => l.includes('embedded DNS serving'));
   assert.ok(line, `kuber-api does not serve DNS:\n${k.logs()}`);
   const j = JSON.parse(line!);
   return { address: j.address as string, port: j.port as number };
@@ -388,7 +394,7 @@ t('~> --dns-server off: the fallback is headless Services (names valid as Servic
   try {
     ok(await od('network', 'create', 'n-fallback')); // (answered once the engine has booted)
     const fallback = /embedded DNS is off \(--dns-server off\): Docker names resolve through headless Services/;
-    assert.match(await other.logged(fallback), fallback);
+    assert.match(await logged(other, fallback), fallback);
     ok(await od('run', '-d', '--network', 'n-fallback', '--name', 'fbweb', 'busybox', 'sleep', '600'));
     const svc = JSON.parse(
       (await kubectl('1.33', ['get', 'service', 'fbweb', '-o', 'json'], { kubeconfig: sim().kubeconfigPath })).stdout,

@@ -28,11 +28,6 @@ export interface Kuber {
   instanceId: string;
   pid: number;
   logs(): string;
-  /**
-   * The logs once they match `re`: a line the process wrote before it answered a request can reach
-   * this process after the docker CLI's answer does (two pipes, read in whatever order they come).
-   */
-  logged(re: RegExp, timeoutMs?: number): Promise<string>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -131,11 +126,6 @@ export async function startKuber(opts: KuberOptions): Promise<Kuber> {
       return child.pid!;
     },
     logs: () => logs,
-    async logged(re, timeoutMs = 10_000) {
-      for (const end = Date.now() + timeoutMs; !re.test(logs) && Date.now() < end;)
-        await new Promise((r) => setTimeout(r, 20));
-      return logs;
-    },
     async restart() {
       await stopChild();
       await launch();
