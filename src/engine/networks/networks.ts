@@ -108,9 +108,7 @@ export class NetworkManager {
       this.policies = e.kube.cache<KObject>(
         'networkpolicies',
         `${LABEL_INSTANCE}=${inst},${LABEL_KIND}=network-policy`,
-        {
-          path: `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(e.namespace)}/networkpolicies`,
-        },
+        { path: policiesPath(e.namespace) },
       );
     e.index.listen({
       record: (ev) => {
@@ -583,7 +581,7 @@ export class NetworkManager {
     const policies = this.policies;
     if (!policies) return [];
     const c = this.e.kube.client;
-    const base = `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(this.e.namespace)}/networkpolicies`;
+    const base = policiesPath(this.e.namespace);
     const wanted = new Map<string, KObject>();
     for (const n of nets) {
       const p = policyObject(this.ctx, n, this.gatewayIp);
@@ -616,4 +614,9 @@ export class NetworkManager {
     }
     return tasks;
   }
+}
+
+/** The namespace's NetworkPolicy collection (networking.k8s.io/v1, outside the core group `Kube.path` builds). */
+function policiesPath(namespace: string): string {
+  return `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/networkpolicies`;
 }
